@@ -1,0 +1,71 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"qinqing/internal/platform/apperr"
+)
+
+type langKey struct{}
+
+// WithLang records the language the client asked for.
+func WithLang(ctx context.Context, l apperr.Lang) context.Context {
+	return context.WithValue(ctx, langKey{}, l)
+}
+
+// LangFrom is the request's language, Chinese by default.
+func LangFrom(ctx context.Context) apperr.Lang {
+	if l, ok := ctx.Value(langKey{}).(apperr.Lang); ok {
+		return l
+	}
+	return apperr.ZH
+}
+
+// ErrorCounter is told the code of every error sent, for /metrics.
+type ErrorCounter func(code apperr.Code)
+
+// ErrorPresenter is the one place where errors become API errors: a domain
+// *apperr.Error keeps its code, field and localized message; GraphQL
+// validation errors are BAD_USER_INPUT; anything else is INTERNAL with a
+// generic message, and the real error is logged, never sent.
+func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenterFunc {
+	return func(ctx context.Context, err error) *gqlerror.Error {
+		lang := LangFrom(ctx)
+		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+		var ae *apperr.Error
+		switch {
+		case errors.As(err, &ae):
+			gqlErr.Message = apperr.Message(ae, lang)
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
+			if ae.Field != "" {
+				gqlErr.Extensions["field"] = ae.Field
+			}
+		case gqlErr.Extensions != nil && gqlErr.Extensions["code"] != nil:
+			// gqlgen's own parse/validation errors: the query itself is wrong.
+			code := apperr.BadUserInput
+			if c, _ := gqlErr.Extensions["code"].(string); c == "GRAPHQL_PARSE_FAILED" || c == "GRAPHQL_VALIDATION_FAILED" {
+				gqlErr.Extensions["code"] = string(apperr.BadUserInput)
+				gqlErr.Extensions["reason"] = c
+			}
+			ae = &apperr.Error{Code: code}
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			ae = apperr.ErrUnavailable
+			gqlErr.Message = apperr.Message(ae, lang)
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
+		default:
+			log.ErrorContext(ctx, "internal error", "err", err, "path", gqlErr.Path.String())
+			ae = apperr.ErrInternal
+			gqlErr.Message = apperr.Message(ae, lang)
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
+		}
+		if count != nil {
+			count(ae.Code)
+		}
+		return gqlErr
+	}
+}

@@ -1,0 +1,75 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+
+	"qinqing/graph/model"
+	"qinqing/internal/access"
+	"qinqing/internal/household"
+	"qinqing/internal/platform/events"
+)
+
+// Household events go on the event spine so every server process's
+// subscribers hear them. Publishing happens after the change is stored; a
+// failed publish is logged, not returned: the change itself succeeded.
+func (r *Resolver) publish(ctx context.Context, c *access.Caller, h *household.Household, typ string) {
+	r.publishIDs(ctx, c, h.ID, h.CommunityID, typ)
+}
+
+func (r *Resolver) publishIDs(ctx context.Context, c *access.Caller, householdID, communityID, typ string) {
+	if r.Svc.Events == nil {
+		return
+	}
+	err := r.Svc.Events.Publish(context.WithoutCancel(ctx), events.Event{Type: typ, HouseholdID: householdID, CommunityID: communityID, SubjectID: householdID, ActorID: c.ID})
+	if err != nil {
+		slog.WarnContext(ctx, "publish event", "type", typ, "err", err)
+	}
+}
+
+func (r *Resolver) publishPerson(ctx context.Context, c *access.Caller, personID, typ string) {
+	hs, err := r.Svc.Households.HouseholdsOfPerson(ctx, personID)
+	if err != nil {
+		slog.WarnContext(ctx, "publish event", "type", typ, "err", err)
+		return
+	}
+	for _, h := range hs {
+		r.publish(ctx, c, h, typ)
+	}
+}
+
+// householdEvents streams a household's events to one subscriber. The access
+// check is repeated for every event so a member removed mid-subscription, or
+// a staff member moved to another community, stops hearing about it.
+func (r *Resolver) householdEvents(ctx context.Context, c *access.Caller, id string) (<-chan *model.HouseholdEvent, error) {
+	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool { return e.HouseholdID == id }, events.DefaultBuffer)
+	out := make(chan *model.HouseholdEvent, 1)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-in:
+				if !ok {
+					return // dropped as a slow subscriber, or the server is stopping
+				}
+				fresh, err := r.ResolveCaller(ctx, identityOf(c))
+				if err != nil {
+					return
+				}
+				h, err := r.Svc.Households.Get(ctx, fresh, id)
+				if err != nil {
+					return
+				}
+				select {
+				case out <- &model.HouseholdEvent{HouseholdID: id, Type: e.Type, At: e.At, Household: h}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}

@@ -1,0 +1,34 @@
+// Package graph is the GraphQL edge: generated executor, thin resolvers,
+// per-request loaders and the error presenter. Resolvers read the caller,
+// call one domain service and return; rules live in internal/<domain>.
+package graph
+
+import (
+	"context"
+
+	"qinqing/internal/access"
+	"qinqing/internal/archive"
+	"qinqing/internal/community"
+	"qinqing/internal/household"
+	"qinqing/internal/identity"
+	"qinqing/internal/platform/events"
+	"qinqing/internal/staff"
+)
+
+// Services are the domain services the API calls.
+type Services struct {
+	Identity    *identity.Service
+	Communities *community.Service
+	Households  *household.Service
+	Archive     *archive.Service
+	Staff       *staff.Service
+	Events      *events.Bus
+}
+
+// Resolver is the root resolver.
+type Resolver struct {
+	Svc *Services
+}
+
+// caller returns the authenticated caller or UNAUTHENTICATED.
+func caller(ctx context.Context) (*access.Caller, error) { return access.Require(ctx) }

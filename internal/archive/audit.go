@@ -1,0 +1,124 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/validate"
+)
+
+// AuditEntry records one read of sensitive archive details.
+type AuditEntry struct {
+	ID          string    `bson:"_id"`
+	At          time.Time `bson:"at"`
+	StaffID     string    `bson:"staffId"`
+	PersonID    string    `bson:"personId,omitempty"`
+	HouseholdID string    `bson:"householdId,omitempty"`
+	CommunityID string    `bson:"communityId"`
+	Fields      []string  `bson:"fields"`
+	Action      string    `bson:"action"` // "read" or "filter"
+	SortKey     string    `bson:"sortKey"`
+}
+
+func init() {
+	mongo.Declare(mongo.Indexes{Collection: "archive_audit", Models: []mgo.IndexModel{
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "personId", Value: 1}, {Key: "sortKey", Value: 1}}},
+	}})
+}
+
+// sensitiveFields names what a read of Sensitive discloses.
+var sensitiveFields = []string{"sensitive.flags", "sensitive.healthNotes", "sensitive.hardshipNotes"}
+
+// RecordReads writes the audit entries of one request's sensitive reads in
+// one insert. A read that cannot be recorded must not be shown, so callers
+// fail the field when this fails.
+func (s *Service) RecordReads(ctx context.Context, c *access.Caller, reads []SensitiveRead) error {
+	if len(reads) == 0 {
+		return nil
+	}
+	now := s.now().UTC()
+	docs := make([]any, len(reads))
+	for i, r := range reads {
+		id := mongo.NewID()
+		docs[i] = AuditEntry{
+			ID: id, At: now, StaffID: c.ID, PersonID: r.PersonID, HouseholdID: r.Via.ID, CommunityID: r.Via.CommunityID,
+			Fields: sensitiveFields, Action: "read", SortKey: visitSortKey(now, id),
+		}
+	}
+	if _, err := s.audit.InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("record sensitive reads: %w", err)
+	}
+	return nil
+}
+
+// RecordFilter audits a household list filtered by a sensitive flag.
+func (s *Service) RecordFilter(ctx context.Context, c *access.Caller, communityID, flag string) error {
+	now := s.now().UTC()
+	id := mongo.NewID()
+	_, err := s.audit.InsertOne(ctx, AuditEntry{
+		ID: id, At: now, StaffID: c.ID, CommunityID: communityID,
+		Fields: []string{"careFlags:" + flag}, Action: "filter", SortKey: visitSortKey(now, id),
+	})
+	if err != nil {
+		return fmt.Errorf("record sensitive filter: %w", err)
+	}
+	return nil
+}
+
+// AuditLog lists who read sensitive details in a community, newest first:
+// supervisors of that community only.
+func (s *Service) AuditLog(ctx context.Context, c *access.Caller, communityID, personID string, p page.Request) (page.Page[*AuditEntry], error) {
+	var none page.Page[*AuditEntry]
+	if err := validate.ID("communityId", communityID); err != nil {
+		return none, err
+	}
+	if !c.SupervisesIn(communityID) {
+		return none, apperr.ErrForbidden
+	}
+	q := bson.D{{Key: "communityId", Value: communityID}}
+	if personID != "" {
+		if err := validate.ID("personId", personID); err != nil {
+			return none, err
+		}
+		q = append(q, bson.E{Key: "personId", Value: personID})
+	}
+	if p.After != "" {
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+	}
+	cur, err := s.audit.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1))
+	if err != nil {
+		return none, fmt.Errorf("audit log: %w", err)
+	}
+	var list []*AuditEntry
+	if err := cur.All(ctx, &list); err != nil {
+		return none, fmt.Errorf("audit log: %w", err)
+	}
+	return page.Trim(list, p.First, func(e *AuditEntry) string { return e.SortKey }), nil
+}
+
+// VisitsByIDs is the loader batch for visits (not used by lists, which page).
+func (s *Service) VisitsByIDs(ctx context.Context, ids []string) (map[string]*Visit, error) {
+	cur, err := s.visits.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("visits by id: %w", err)
+	}
+	var list []*Visit
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, fmt.Errorf("visits by id: %w", err)
+	}
+	out := make(map[string]*Visit, len(list))
+	for _, v := range list {
+		out[v.ID] = v
+	}
+	return out, nil
+}

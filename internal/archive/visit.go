@@ -1,0 +1,209 @@
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/validate"
+)
+
+// Visit is a butler's household visit (走访) and the follow-up it owes.
+type Visit struct {
+	ID           string    `bson:"_id"`
+	HouseholdID  string    `bson:"householdId"`
+	CommunityID  string    `bson:"communityId"`
+	StaffID      string    `bson:"staffId"`
+	VisitedAt    time.Time `bson:"visitedAt"`
+	Attendees    []string  `bson:"attendees"`
+	Topics       []string  `bson:"topics"`
+	Notes        string    `bson:"notes,omitempty"`
+	FollowUp     string    `bson:"followUp,omitempty"`
+	FollowUpDue  string    `bson:"followUpDue,omitempty"` // YYYY-MM-DD
+	FollowUpOpen bool      `bson:"followUpOpen"`
+	// SortKey orders newest first: visitedAt descending, then id.
+	SortKey string `bson:"sortKey"`
+	// DueKey orders open follow-ups by due date ("" when none is owed).
+	DueKey    string    `bson:"dueKey,omitempty"`
+	CreatedAt time.Time `bson:"createdAt"`
+}
+
+func init() {
+	mongo.Declare(mongo.Indexes{Collection: "visits", Models: []mgo.IndexModel{
+		{Keys: bson.D{{Key: "householdId", Value: 1}, {Key: "sortKey", Value: 1}}},
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
+		// Visits due: open follow-ups by due date.
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "followUpOpen", Value: 1}, {Key: "dueKey", Value: 1}}},
+	}})
+}
+
+// RecordVisitInput is what a butler writes after a visit.
+type RecordVisitInput struct {
+	HouseholdID string
+	VisitedAt   time.Time
+	Attendees   []string
+	Topics      []string
+	Notes       string
+	FollowUp    string
+	FollowUpDue string
+}
+
+// RecordVisit logs a visit; butlers and supervisors of the community.
+func (s *Service) RecordVisit(ctx context.Context, c *access.Caller, in RecordVisitInput) (*Visit, error) {
+	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
+		return nil, err
+	}
+	h, err := s.households.Get(ctx, c, in.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	if !c.StaffIn(h.CommunityID, access.Butler, access.Supervisor) {
+		return nil, apperr.ErrForbidden
+	}
+	now := s.now().UTC()
+	if in.VisitedAt.IsZero() {
+		return nil, apperr.Invalid("input.visitedAt", "input.required")
+	}
+	if in.VisitedAt.After(now.Add(5 * time.Minute)) {
+		return nil, apperr.Invalid("input.visitedAt", "archive.future_visit")
+	}
+	v := &Visit{ID: mongo.NewID(), HouseholdID: h.ID, CommunityID: h.CommunityID, StaffID: c.ID, VisitedAt: in.VisitedAt.UTC(), CreatedAt: now}
+	if v.Attendees, err = validate.List("input.attendees", in.Attendees, 20, 40); err != nil {
+		return nil, err
+	}
+	if v.Topics, err = validate.List("input.topics", in.Topics, 20, 200); err != nil {
+		return nil, err
+	}
+	if len(v.Topics) == 0 {
+		return nil, apperr.Invalid("input.topics", "input.required")
+	}
+	if v.Notes, err = validate.Text("input.notes", in.Notes, false, 2000); err != nil {
+		return nil, err
+	}
+	if v.FollowUp, err = validate.Text("input.followUp", in.FollowUp, false, 500); err != nil {
+		return nil, err
+	}
+	if in.FollowUpDue != "" && v.FollowUp == "" {
+		return nil, apperr.Invalid("input.followUpDue", "archive.due_needs_follow_up")
+	}
+	v.FollowUpDue = in.FollowUpDue
+	v.FollowUpOpen = v.FollowUp != ""
+	v.SortKey = visitSortKey(v.VisitedAt, v.ID)
+	if v.FollowUpOpen {
+		due := v.FollowUpDue
+		if due == "" {
+			due = "9999-12-31" // owed with no date: listed after every dated one
+		}
+		v.DueKey = due + "|" + v.ID
+	}
+	if _, err := s.visits.InsertOne(ctx, v); err != nil {
+		return nil, fmt.Errorf("insert visit: %w", err)
+	}
+	return v, nil
+}
+
+// visitSortKey sorts newest first under ascending order.
+func visitSortKey(t time.Time, id string) string {
+	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
+}
+
+// CompleteFollowUp marks a visit's follow-up done. The filter on the open
+// state makes a second completion a CONFLICT rather than a silent repeat.
+func (s *Service) CompleteFollowUp(ctx context.Context, c *access.Caller, visitID string) (*Visit, error) {
+	if err := validate.ID("visitId", visitID); err != nil {
+		return nil, err
+	}
+	var v Visit
+	err := s.visits.FindOne(ctx, bson.D{{Key: "_id", Value: visitID}}).Decode(&v)
+	if errors.Is(err, mgo.ErrNoDocuments) || (err == nil && !c.WorksIn(v.CommunityID)) {
+		return nil, ErrVisitNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find visit: %w", err)
+	}
+	if !c.StaffIn(v.CommunityID, access.Butler, access.Supervisor) {
+		return nil, apperr.ErrForbidden
+	}
+	if v.FollowUp == "" {
+		return nil, apperr.New(apperr.Conflict, "archive.no_follow_up")
+	}
+	var out Visit
+	err = s.visits.FindOneAndUpdate(ctx, bson.D{{Key: "_id", Value: visitID}, {Key: "followUpOpen", Value: true}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "followUpOpen", Value: false}}}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&out)
+	if errors.Is(err, mgo.ErrNoDocuments) {
+		return nil, ErrFollowUpDone
+	}
+	if err != nil {
+		return nil, fmt.Errorf("complete follow-up: %w", err)
+	}
+	return &out, nil
+}
+
+// VisitFilter narrows the visit list. FollowUpDueBy lists visits due: open
+// follow-ups due on or before that date, earliest first.
+type VisitFilter struct {
+	CommunityID, HouseholdID, StaffID, FollowUpDueBy string
+}
+
+// Visits lists visits for staff of the community (residents do not see the
+// butler's notes about them).
+func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p page.Request) (page.Page[*Visit], error) {
+	var none page.Page[*Visit]
+	if !c.IsStaff() {
+		return none, apperr.ErrForbidden
+	}
+	q := bson.D{}
+	switch {
+	case f.HouseholdID != "":
+		h, err := s.households.Get(ctx, c, f.HouseholdID)
+		if err != nil {
+			return none, err
+		}
+		q = append(q, bson.E{Key: "householdId", Value: h.ID})
+	case f.CommunityID != "":
+		if err := validate.ID("filter.communityId", f.CommunityID); err != nil {
+			return none, err
+		}
+		if !c.WorksIn(f.CommunityID) {
+			return none, apperr.ErrForbidden
+		}
+		q = append(q, bson.E{Key: "communityId", Value: f.CommunityID})
+	default:
+		if scope := c.VisibleCommunities(); scope != nil {
+			q = append(q, bson.E{Key: "communityId", Value: bson.D{{Key: "$in", Value: scope}}})
+		}
+	}
+	if f.StaffID != "" {
+		if err := validate.ID("filter.staffId", f.StaffID); err != nil {
+			return none, err
+		}
+		q = append(q, bson.E{Key: "staffId", Value: f.StaffID})
+	}
+	sortField, key := "sortKey", func(v *Visit) string { return v.SortKey }
+	if f.FollowUpDueBy != "" {
+		q = append(q, bson.E{Key: "followUpOpen", Value: true}, bson.E{Key: "dueKey", Value: bson.D{{Key: "$lte", Value: f.FollowUpDueBy + "|~"}}})
+		sortField, key = "dueKey", func(v *Visit) string { return v.DueKey }
+	}
+	if p.After != "" {
+		q = append(q, bson.E{Key: sortField, Value: bson.D{{Key: "$gt", Value: p.After}}})
+	}
+	cur, err := s.visits.Find(ctx, q, options.Find().SetSort(bson.D{{Key: sortField, Value: 1}}).SetLimit(int64(p.First)+1))
+	if err != nil {
+		return none, fmt.Errorf("list visits: %w", err)
+	}
+	var list []*Visit
+	if err := cur.All(ctx, &list); err != nil {
+		return none, fmt.Errorf("list visits: %w", err)
+	}
+	return page.Trim(list, p.First, key), nil
+}

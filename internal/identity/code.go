@@ -1,0 +1,221 @@
+package identity
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
+)
+
+// CodeRequested tells the app when it may ask again and how long the code lives.
+type CodeRequested struct {
+	RetryAfterSeconds int
+	ExpiresInSeconds  int
+}
+
+// codeDoc is the one live code of a phone; a new request replaces it.
+type codeDoc struct {
+	ID        string     `bson:"_id"`   // normalized phone
+	Nonce     string     `bson:"nonce"` // names this code's claims; a new code gets fresh ones
+	Hash      string     `bson:"hash"`
+	Attempts  int        `bson:"attempts"`
+	ExpiresAt time.Time  `bson:"expiresAt"`
+	CreatedAt time.Time  `bson:"createdAt"`
+	UsedAt    *time.Time `bson:"usedAt"`
+}
+
+// RequestLoginCode texts a login code to a resident's phone. Unknown phones
+// get the same answer and spend the same rate limits, but nothing is sent or
+// stored, so the endpoint cannot be used to find out who lives here.
+func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) (CodeRequested, error) {
+	phone, err := validate.Phone("phone", phone)
+	if err != nil {
+		return CodeRequested{}, err
+	}
+	ok, err := s.allow(ctx,
+		// The IP limits come first so one client walking through many numbers
+		// is stopped before it spends those numbers' own budgets.
+		limit{"code:ip:" + clientIP + ":h", time.Hour, s.cfg.IPHourLimit},
+		limit{"code:ip:" + clientIP + ":d", 24 * time.Hour, s.cfg.IPDayLimit},
+		limit{"code:phone:" + phone + ":m", time.Minute, s.cfg.PhoneMinuteLimit},
+		limit{"code:phone:" + phone + ":d", 24 * time.Hour, s.cfg.PhoneDayLimit},
+	)
+	if err != nil {
+		return CodeRequested{}, err
+	}
+	if !ok {
+		return CodeRequested{}, ErrTooManyCodes
+	}
+	answer := CodeRequested{
+		RetryAfterSeconds: retryAfter(s.cfg.PhoneMinuteLimit),
+		ExpiresInSeconds:  int(s.cfg.CodeTTL / time.Second),
+	}
+
+	_, found, err := s.people.PersonByPhone(ctx, phone)
+	if err != nil {
+		return CodeRequested{}, err
+	}
+	if !found {
+		s.log.InfoContext(ctx, "identity: login code requested for unknown phone", "phone", maskPhone(phone), "ip", clientIP)
+		return answer, nil
+	}
+
+	code, err := randomCode()
+	if err != nil {
+		return CodeRequested{}, err
+	}
+	now := s.now()
+	doc := codeDoc{ID: phone, Nonce: mongo.NewID(), Hash: s.codeHash(phone, code), ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}
+	// Replacing resets the attempt count; that is safe because new codes are
+	// themselves rate limited (at most PhoneDayLimit*CodeMaxAttempts guesses a day).
+	replace := func() error {
+		_, err := s.db.Collection(colCodes).ReplaceOne(ctx, bson.M{"_id": phone}, doc, options.Replace().SetUpsert(true))
+		return err
+	}
+	err = replace()
+	if mongo.IsDuplicate(err) {
+		// A racing request inserted first; now it is a plain replace.
+		err = replace()
+	}
+	if err != nil {
+		return CodeRequested{}, err
+	}
+	text := fmt.Sprintf("【亲情物业】您的登录验证码是 %s，%d分钟内有效。如非本人操作请忽略。", code, int(s.cfg.CodeTTL/time.Minute))
+	if err := s.sms.Send(ctx, phone, text); err != nil {
+		s.log.ErrorContext(ctx, "identity: sending login code failed", "phone", maskPhone(phone), "err", err)
+		return CodeRequested{}, ErrSMSUnavailable
+	}
+	return answer, nil
+}
+
+func retryAfter(perMinute int) int {
+	if perMinute <= 0 {
+		return 60
+	}
+	return (60 + perMinute - 1) / perMinute
+}
+
+// LoginWithCode signs a resident in with the code texted to their phone.
+func (s *Service) LoginWithCode(ctx context.Context, phone, code, clientIP string) (*Session, error) {
+	phone, err := validate.Phone("phone", phone)
+	if err != nil {
+		return nil, err
+	}
+	personID, err := s.verifyCodeAndFindPerson(ctx, phone, code, clientIP)
+	if err != nil {
+		return nil, err
+	}
+	return s.newSession(ctx, auth.KindPerson, personID, "")
+}
+
+// verifyCodeAndFindPerson consumes the code and returns the phone's resident.
+// The resident is looked up again rather than remembered with the code, so
+// someone removed from their household in the meantime cannot sign in.
+func (s *Service) verifyCodeAndFindPerson(ctx context.Context, phone, code, clientIP string) (string, error) {
+	if err := s.consumeCode(ctx, phone, code); err != nil {
+		if errors.Is(err, ErrBadCode) {
+			s.log.InfoContext(ctx, "identity: wrong login code", "phone", maskPhone(phone), "ip", clientIP)
+		}
+		return "", err
+	}
+	personID, found, err := s.people.PersonByPhone(ctx, phone)
+	if err != nil {
+		return "", err
+	}
+	if !found {
+		// The caller has just proved they hold the phone, so saying so is safe.
+		return "", ErrPhoneNotRegistered
+	}
+	return personID, nil
+}
+
+// consumeCode spends one attempt on the phone's live code and, if the code
+// matches, marks it used. Attempts and use are claimed with unique keys, so
+// concurrent guesses can neither exceed the attempt limit nor use one code
+// twice, on MongoDB and FerretDB alike.
+func (s *Service) consumeCode(ctx context.Context, phone, code string) error {
+	if len(code) != 6 {
+		return ErrBadCode
+	}
+	now := s.now()
+	codes := s.db.Collection(colCodes)
+	var doc codeDoc
+	err := codes.FindOneAndUpdate(ctx,
+		bson.M{
+			"_id":       phone,
+			"usedAt":    nil,
+			"expiresAt": bson.M{"$gt": now},
+			"attempts":  bson.M{"$lt": s.cfg.CodeMaxAttempts},
+		},
+		bson.M{"$inc": bson.M{"attempts": 1}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After),
+	).Decode(&doc)
+	if errors.Is(err, mongodrv.ErrNoDocuments) {
+		return ErrBadCode
+	}
+	if err != nil {
+		return err
+	}
+	// The counter is only a hint where the server is FerretDB; holding one
+	// of the CodeMaxAttempts slots is what entitles this request to a guess.
+	prefix := "code:" + doc.Nonce
+	if ok, err := s.claimSlot(ctx, prefix+":try", doc.Attempts, s.cfg.CodeMaxAttempts, doc.ExpiresAt); err != nil || !ok {
+		return orBadCode(err)
+	}
+	want := s.codeHash(phone, code)
+	if !hmac.Equal([]byte(want), []byte(doc.Hash)) {
+		return ErrBadCode
+	}
+	if ok, err := s.claim(ctx, prefix+":used", doc.ExpiresAt); err != nil || !ok {
+		return orBadCode(err)
+	}
+	// usedAt lets the guard above turn later tries away without claims.
+	_, err = codes.UpdateOne(ctx, bson.M{"_id": phone, "nonce": doc.Nonce}, bson.M{"$set": bson.M{"usedAt": now}})
+	return err
+}
+
+func orBadCode(err error) error {
+	if err != nil {
+		return err
+	}
+	return ErrBadCode
+}
+
+// codeHash keys the hash with a server secret: a plain hash of six digits
+// would be reversed by trying all million of them.
+func (s *Service) codeHash(phone, code string) string {
+	m := hmac.New(sha256.New, s.cfg.CodeSecret)
+	m.Write([]byte(phone))
+	m.Write([]byte{0})
+	m.Write([]byte(code))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+func randomCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", n.Int64()), nil
+}
+
+// maskPhone keeps logs useful for support without storing whole numbers.
+func maskPhone(p string) string {
+	if len(p) != 11 {
+		return "***"
+	}
+	return p[:3] + "****" + p[7:]
+}

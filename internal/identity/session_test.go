@@ -1,0 +1,137 @@
+package identity
+
+import (
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"qinqing/internal/platform/auth"
+)
+
+func TestRefreshRotation(t *testing.T) {
+	e := newEnv(t)
+	first := e.loginOwner(t)
+	e.clock.advance(20 * time.Minute)
+	second, err := e.svc.Refresh(e.ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.checkSession(t, second, auth.KindPerson, ownerID)
+	if second.FamilyID != first.FamilyID || second.RefreshToken == first.RefreshToken {
+		t.Fatalf("rotation: first %+v second %+v", first, second)
+	}
+	third, err := e.svc.Refresh(e.ctx, second.RefreshToken)
+	if err != nil {
+		t.Fatalf("the new token must work: %v", err)
+	}
+	if active, err := e.svc.SessionActive(e.ctx, third.FamilyID); err != nil || !active {
+		t.Fatalf("active = %v, %v", active, err)
+	}
+}
+
+func TestRefreshReuseRevokesFamily(t *testing.T) {
+	e := newEnv(t)
+	first := e.loginOwner(t)
+	other := e.loginOwner2(t)
+	second, err := e.svc.Refresh(e.ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.svc.Refresh(e.ctx, first.RefreshToken)
+	wantErr(t, err, ErrRefreshReused)
+	_, err = e.svc.Refresh(e.ctx, second.RefreshToken)
+	wantErr(t, err, ErrRefreshInvalid)
+	if active, _ := e.svc.SessionActive(e.ctx, first.FamilyID); active {
+		t.Fatal("family still active after reuse")
+	}
+	// Other sessions are untouched.
+	if _, err := e.svc.Refresh(e.ctx, other.RefreshToken); err != nil {
+		t.Fatalf("unrelated session: %v", err)
+	}
+}
+
+func TestRefreshInvalid(t *testing.T) {
+	e := newEnv(t)
+	s := e.loginOwner(t)
+	for _, tok := range []string{"", "not-a-token", s.RefreshToken + "x"} {
+		_, err := e.svc.Refresh(e.ctx, tok)
+		wantErr(t, err, ErrRefreshInvalid)
+	}
+	e.clock.advance(30*24*time.Hour + time.Second)
+	_, err := e.svc.Refresh(e.ctx, s.RefreshToken)
+	wantErr(t, err, ErrRefreshInvalid)
+}
+
+func TestLogout(t *testing.T) {
+	e := newEnv(t)
+	s, err := e.svc.StaffLogin(e.ctx, staffAccount, staffPass, "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.Logout(e.ctx, s.FamilyID); err != nil {
+		t.Fatal(err)
+	}
+	if active, err := e.svc.SessionActive(e.ctx, s.FamilyID); err != nil || active {
+		t.Fatalf("active = %v, %v", active, err)
+	}
+	_, err = e.svc.Refresh(e.ctx, s.RefreshToken)
+	wantErr(t, err, ErrRefreshInvalid)
+}
+
+func TestSweepExpired(t *testing.T) {
+	e := newEnv(t)
+	live := e.loginOwner(t)
+	if _, err := e.svc.StaffLogin(e.ctx, staffAccount, "wrong password 1", "10.0.0.1"); err == nil {
+		t.Fatal("wrong password accepted")
+	}
+	e.clock.advance(31 * 24 * time.Hour)
+	fresh := e.loginOwner2(t)
+	if err := e.svc.SweepExpired(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func(col string) int64 {
+		n, err := e.db.Collection(col).CountDocuments(e.ctx, bson.M{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// What remains belongs to the fresh login: its code and its token, and
+	// the four counters of its request.
+	if n := count(colRefresh); n != 1 {
+		t.Errorf("refresh tokens left: %d", n)
+	}
+	if n := count(colCodes); n != 1 {
+		t.Errorf("codes left: %d", n)
+	}
+	if n := count(colCounters); n != 4 {
+		t.Errorf("counters left: %d", n)
+	}
+	// Claims: four rate-limit slots, one guess, one use.
+	if n := count(colClaims); n != 6 {
+		t.Errorf("claims left: %d", n)
+	}
+	if n := count(colFailures); n != 0 {
+		t.Errorf("failure records left: %d", n)
+	}
+	_, err := e.svc.Refresh(e.ctx, live.RefreshToken)
+	wantErr(t, err, ErrRefreshInvalid)
+	if _, err := e.svc.Refresh(e.ctx, fresh.RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loginOwner2 signs in a second resident from another address.
+func (e *env) loginOwner2(t *testing.T) *Session {
+	t.Helper()
+	const phone = "13900000002"
+	if _, err := e.svc.RequestLoginCode(e.ctx, phone, "10.0.0.2"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.svc.LoginWithCode(e.ctx, phone, e.sms.lastCode(t, phone), "10.0.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

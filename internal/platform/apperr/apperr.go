@@ -1,0 +1,99 @@
+// Package apperr is the one vocabulary of failure shared by every domain
+// package and the API edge. A domain declares its sentinel errors with New;
+// the GraphQL error presenter maps them to extensions.code and a localized
+// message in exactly one place. Anything that is not an *Error becomes
+// INTERNAL there, so internals never leak to a client.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is the stable, machine-readable contract with the front ends.
+type Code string
+
+const (
+	Unauthenticated Code = "UNAUTHENTICATED"
+	Forbidden       Code = "FORBIDDEN"
+	NotFound        Code = "NOT_FOUND"
+	BadUserInput    Code = "BAD_USER_INPUT"
+	Conflict        Code = "CONFLICT"
+	RateLimited     Code = "RATE_LIMITED"
+	Unavailable     Code = "UNAVAILABLE"
+	Internal        Code = "INTERNAL"
+)
+
+// Error is a domain failure: a code for machines, a message key for people,
+// and, for invalid input, the field that was wrong.
+type Error struct {
+	Code  Code
+	Key   string // message key, see messages.go
+	Field string // input field path, e.g. "input.phone"; empty if not about one field
+	Args  []any  // values substituted into the localized message
+}
+
+func (e *Error) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s: %s (%s)", e.Code, e.Key, e.Field)
+	}
+	return fmt.Sprintf("%s: %s", e.Code, e.Key)
+}
+
+// Is makes a sentinel match every copy of itself that names a field or carries
+// arguments, so errors.Is(err, household.ErrNotFound) keeps working after
+// WithField.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code && t.Key == e.Key
+}
+
+// New declares a sentinel error. key must have messages registered.
+func New(code Code, key string) *Error { return &Error{Code: code, Key: key} }
+
+// WithField returns a copy of e about the named input field.
+func (e *Error) WithField(field string) *Error {
+	c := *e
+	c.Field = field
+	return &c
+}
+
+// WithArgs returns a copy of e whose message is formatted with args.
+func (e *Error) WithArgs(args ...any) *Error {
+	c := *e
+	c.Args = args
+	return &c
+}
+
+// Invalid is a BAD_USER_INPUT error about one field.
+func Invalid(field, key string, args ...any) *Error {
+	return &Error{Code: BadUserInput, Key: key, Field: field, Args: args}
+}
+
+// As returns the *Error inside err, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	if errors.As(err, &e) {
+		return e, true
+	}
+	return nil, false
+}
+
+// CodeOf is the code the API will show for err.
+func CodeOf(err error) Code {
+	if e, ok := As(err); ok {
+		return e.Code
+	}
+	return Internal
+}
+
+// Common errors every domain uses.
+var (
+	ErrUnauthenticated = New(Unauthenticated, "common.unauthenticated")
+	ErrForbidden       = New(Forbidden, "common.forbidden")
+	ErrNotFound        = New(NotFound, "common.not_found")
+	ErrInternal        = New(Internal, "common.internal")
+	ErrUnavailable     = New(Unavailable, "common.unavailable")
+	ErrRateLimited     = New(RateLimited, "common.rate_limited")
+	ErrConflict        = New(Conflict, "common.conflict")
+)

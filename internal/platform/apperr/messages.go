@@ -1,0 +1,126 @@
+package apperr
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Lang is the language of messages shown to people.
+type Lang string
+
+const (
+	ZH Lang = "zh"
+	EN Lang = "en"
+)
+
+// ParseAcceptLanguage picks EN when the client asks for English first and
+// Simplified Chinese otherwise: Chinese is the default for this product.
+func ParseAcceptLanguage(h string) Lang {
+	for _, part := range strings.Split(h, ",") {
+		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		switch {
+		case tag == "":
+			continue
+		case strings.HasPrefix(tag, "en"):
+			return EN
+		case strings.HasPrefix(tag, "zh"):
+			return ZH
+		}
+	}
+	return ZH
+}
+
+// Text is one message in both languages. Use %v-style verbs for Args.
+type Text struct{ ZH, EN string }
+
+var (
+	mu       sync.RWMutex
+	catalogs = map[string]Text{}
+)
+
+// Register adds a domain's messages. Called from package init functions;
+// registering a key twice is a programming error.
+func Register(texts map[string]Text) {
+	mu.Lock()
+	defer mu.Unlock()
+	for k, t := range texts {
+		if _, dup := catalogs[k]; dup {
+			panic("apperr: message key registered twice: " + k)
+		}
+		catalogs[k] = t
+	}
+}
+
+// Message renders e's message in lang. An unknown key falls back to the
+// generic message for its code so a client never sees a raw key.
+func Message(e *Error, lang Lang) string {
+	mu.RLock()
+	t, ok := catalogs[e.Key]
+	if !ok {
+		t = catalogs["code."+string(e.Code)]
+	}
+	field, hasField := catalogs["field."+e.Field]
+	mu.RUnlock()
+	s := t.ZH
+	if lang == EN {
+		s = t.EN
+	}
+	if len(e.Args) > 0 {
+		s = fmt.Sprintf(s, e.Args...)
+	}
+	if e.Field != "" {
+		name := e.Field
+		if hasField {
+			name = field.ZH
+			if lang == EN {
+				name = field.EN
+			}
+		}
+		if lang == EN {
+			return name + ": " + s
+		}
+		return name + "：" + s
+	}
+	return s
+}
+
+func init() {
+	Register(map[string]Text{
+		"code.UNAUTHENTICATED":   {"请先登录", "Please sign in"},
+		"code.FORBIDDEN":         {"没有权限执行此操作", "You are not allowed to do this"},
+		"code.NOT_FOUND":         {"未找到", "Not found"},
+		"code.BAD_USER_INPUT":    {"输入有误", "Invalid input"},
+		"code.CONFLICT":          {"操作冲突", "Conflict"},
+		"code.RATE_LIMITED":      {"操作太频繁，请稍后再试", "Too many requests, please try again later"},
+		"code.UNAVAILABLE":       {"服务暂时不可用，请稍后再试", "Service temporarily unavailable, please try again later"},
+		"code.INTERNAL":          {"服务器内部错误", "Internal server error"},
+		"common.unauthenticated": {"请先登录", "Please sign in"},
+		"common.forbidden":       {"没有权限执行此操作", "You are not allowed to do this"},
+		"common.not_found":       {"未找到", "Not found"},
+		"common.internal":        {"服务器内部错误", "Internal server error"},
+		"common.unavailable":     {"服务暂时不可用，请稍后再试", "Service temporarily unavailable, please try again later"},
+		"common.rate_limited":    {"操作太频繁，请稍后再试", "Too many requests, please try again later"},
+		"common.conflict":        {"数据已被修改，请刷新后重试", "The data changed meanwhile; reload and try again"},
+		// Validation messages shared by all inputs.
+		"input.required":     {"不能为空", "is required"},
+		"input.too_long":     {"不能超过 %d 个字符", "must be at most %d characters"},
+		"input.too_many":     {"不能超过 %d 项", "must have at most %d items"},
+		"input.bad_phone":    {"手机号格式不正确", "is not a valid mainland China mobile number"},
+		"input.bad_id":       {"ID 格式不正确", "is not a valid id"},
+		"input.bad_cursor":   {"分页游标无效", "is not a valid cursor"},
+		"input.out_of_range": {"超出允许范围（%v–%v）", "must be between %v and %v"},
+		"input.bad_date":     {"日期无效，格式应为 YYYY-MM-DD", "is not a valid date (YYYY-MM-DD)"},
+		"input.bad_time":     {"时间格式无效，应为带时区的 RFC 3339 格式", "is not an RFC 3339 time with offset"},
+		"input.bad_value":    {"取值无效", "has an invalid value"},
+	})
+}
+
+// RegisterFields names input fields in both languages for messages.
+func RegisterFields(names map[string]Text) {
+	m := make(map[string]Text, len(names))
+	for k, v := range names {
+		m["field."+k] = v
+	}
+	Register(m)
+}

@@ -1,0 +1,193 @@
+// Package mongo connects to MongoDB, or starts the embedded FerretDB when no
+// MONGODB_URI is configured, and creates the indexes each store declares.
+package mongo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+// DB is an open database with the client behind it.
+type DB struct {
+	*mongo.Database
+	Client *mongo.Client
+	// Ferret is true when the server is FerretDB, whose tailable cursors need
+	// batch size 1 (see DESIGN.md).
+	Ferret bool
+}
+
+// Options tune a connection.
+type Options struct {
+	// Monitor observes every command; benchmarks count round trips with it.
+	Monitor *event.CommandMonitor
+}
+
+// Connect opens uri and selects database name, verifying the server answers.
+func Connect(ctx context.Context, uri, name string, o Options) (*DB, error) {
+	co := options.Client().ApplyURI(uri).
+		SetServerSelectionTimeout(10 * time.Second).
+		SetTimeout(30 * time.Second)
+	if o.Monitor != nil {
+		co.SetMonitor(o.Monitor)
+	}
+	client, err := mongo.Connect(co)
+	if err != nil {
+		return nil, fmt.Errorf("mongo connect: %w", err)
+	}
+	if err := client.Ping(ctx, readpref.Primary()); err != nil {
+		_ = client.Disconnect(context.Background())
+		return nil, fmt.Errorf("mongo ping: %w", err)
+	}
+	db := &DB{Database: client.Database(name), Client: client}
+	var info bson.M
+	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err == nil {
+		_, db.Ferret = info["ferretdbVersion"]
+	}
+	return db, nil
+}
+
+// Close disconnects.
+func (db *DB) Close(ctx context.Context) error { return db.Client.Disconnect(ctx) }
+
+// Ping reports whether the database answers; /readyz uses it.
+func (db *DB) Ping(ctx context.Context) error { return db.Client.Ping(ctx, readpref.Primary()) }
+
+// Embedded is a FerretDB running inside this process on loopback, storing its
+// data in SQLite files under a directory.
+type Embedded struct {
+	URI    string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartEmbedded starts FerretDB with the SQLite handler in dir.
+func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(abs, 0o750); err != nil {
+		return nil, fmt.Errorf("embedded database dir: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	// FerretDB logs every connection at INFO; keep only its warnings.
+	quiet := slog.New(log.Handler()).With("component", "ferretdb")
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelWarn}),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded database: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(e.done)
+		_ = f.Run(runCtx)
+	}()
+	e.URI = f.MongoDBURI()
+	return e, nil
+}
+
+// Stop shuts the embedded server down and waits for it.
+func (e *Embedded) Stop() {
+	e.cancel()
+	<-e.done
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+// Indexes is what one store needs on one collection.
+type Indexes struct {
+	Collection string
+	Models     []mongo.IndexModel
+	// Capped, when non-zero, creates the collection capped at this many bytes.
+	Capped int64
+}
+
+var (
+	regMu    sync.Mutex
+	registry []Indexes
+)
+
+// Declare registers indexes for creation at start-up. Stores call it from
+// init, next to the queries that need them.
+func Declare(ix ...Indexes) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	registry = append(registry, ix...)
+}
+
+// EnsureIndexes creates every declared collection and index; it is idempotent.
+func (db *DB) EnsureIndexes(ctx context.Context) error {
+	regMu.Lock()
+	all := append([]Indexes(nil), registry...)
+	regMu.Unlock()
+	for _, ix := range all {
+		if ix.Capped > 0 {
+			err := db.CreateCollection(ctx, ix.Collection, options.CreateCollection().SetCapped(true).SetSizeInBytes(ix.Capped))
+			if err != nil && !isNamespaceExists(err) {
+				return fmt.Errorf("create capped %s: %w", ix.Collection, err)
+			}
+		}
+		if len(ix.Models) == 0 {
+			continue
+		}
+		if _, err := db.Collection(ix.Collection).Indexes().CreateMany(ctx, ix.Models); err != nil {
+			return fmt.Errorf("indexes on %s: %w", ix.Collection, err)
+		}
+	}
+	return nil
+}
+
+func isNamespaceExists(err error) bool {
+	var ce mongo.CommandError
+	return errors.As(err, &ce) && (ce.Code == 48 || ce.Name == "NamespaceExists")
+}
+
+// IsDuplicate reports a unique-index violation (code 11000).
+func IsDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
+
+// NewID returns a new ObjectID as hex, the id format of every document.
+func NewID() string { return bson.NewObjectID().Hex() }
+
+// ValidID reports whether s looks like an id we issued.
+func ValidID(s string) bool {
+	_, err := bson.ObjectIDFromHex(s)
+	return err == nil
+}

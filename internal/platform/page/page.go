@@ -1,0 +1,64 @@
+// Package page implements bounded, cursor-based pages for list screens.
+package page
+
+import (
+	"encoding/base64"
+
+	"qinqing/internal/platform/apperr"
+)
+
+// MaxFirst bounds every page: a list screen never loads more than this.
+const MaxFirst = 100
+
+// Request is a validated page request: at most First items after the key
+// encoded in the cursor.
+type Request struct {
+	First int
+	After string // decoded sort key; empty for the first page
+}
+
+// Parse validates first/after arguments. The cursor is opaque to clients.
+func Parse(first *int, after *string, def int) (Request, error) {
+	r := Request{First: def}
+	if first != nil {
+		if *first < 0 || *first > MaxFirst {
+			return r, apperr.Invalid("first", "input.out_of_range", 0, MaxFirst)
+		}
+		r.First = *first
+	}
+	if after != nil && *after != "" {
+		b, err := base64.RawURLEncoding.DecodeString(*after)
+		if err != nil || len(b) == 0 {
+			return r, apperr.Invalid("after", "input.bad_cursor")
+		}
+		r.After = string(b)
+	}
+	return r, nil
+}
+
+// Cursor encodes a sort key.
+func Cursor(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+// Page is one page of items with the key of each.
+type Page[T any] struct {
+	Items   []T
+	Keys    []string
+	HasNext bool
+	Total   int // -1 when not counted
+}
+
+// Trim cuts a result fetched with limit First+1 down to First and records
+// whether there was more.
+func Trim[T any](items []T, first int, key func(T) string) Page[T] {
+	p := Page[T]{Total: -1}
+	if len(items) > first {
+		items = items[:first]
+		p.HasNext = true
+	}
+	p.Items = items
+	p.Keys = make([]string, len(items))
+	for i, it := range items {
+		p.Keys[i] = key(it)
+	}
+	return p
+}
