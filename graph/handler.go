@@ -1,0 +1,188 @@
+package graph
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/httpserver"
+)
+
+// HandlerOptions configure the GraphQL endpoint.
+type HandlerOptions struct {
+	Tokens        *auth.Tokens
+	Metrics       *httpserver.Metrics
+	Log           *slog.Logger
+	Introspection bool
+	// Shutdown is cancelled when the server stops; open websockets then end
+	// with a close message instead of being cut.
+	Shutdown context.Context
+	// MaxUploadBytes bounds a multipart request.
+	MaxUploadBytes int64
+}
+
+// NewHandler builds /graphql: POST, GET, graphql-transport-ws websockets and
+// multipart uploads, with the error presenter, metrics and per-response
+// loaders.
+func NewHandler(svc *Services, o HandlerOptions) http.Handler {
+	r := &Resolver{Svc: svc}
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	srv.AddTransport(transport.Websocket{
+		KeepAlivePingInterval: 15 * time.Second,
+		InitTimeout:           10 * time.Second,
+		// Apps authenticate with a bearer token in connection_init, never
+		// with cookies, so a cross-origin page gains nothing: allow any origin.
+		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			// The token travels in connection_init, not in the URL.
+			tok := strings.TrimPrefix(p.Authorization(), "Bearer ")
+			if tok == "" {
+				if t, ok := p["accessToken"].(string); ok {
+					tok = t
+				}
+			}
+			ctx, err := authenticate(ctx, r, o.Tokens, tok)
+			if err != nil {
+				return ctx, nil, err
+			}
+			if o.Metrics != nil {
+				o.Metrics.Websockets.Inc()
+			}
+			return ctx, nil, nil
+		},
+		CloseFunc: func(context.Context, int) {
+			if o.Metrics != nil {
+				o.Metrics.Websockets.Dec()
+			}
+		},
+	})
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	max := o.MaxUploadBytes
+	if max == 0 {
+		max = 20 << 20
+	}
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: max, MaxMemory: 8 << 20})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(extension.FixedComplexityLimit(2000))
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	var count ErrorCounter
+	if o.Metrics != nil {
+		count = func(c apperr.Code) { o.Metrics.Errors.WithLabelValues(string(c)).Inc() }
+	}
+	srv.SetErrorPresenter(ErrorPresenter(o.Log, count))
+	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
+		o.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
+		return apperr.ErrInternal
+	})
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
+		// Fresh loaders for every response, so a websocket's later events
+		// never see data cached by its earlier ones.
+		ctx = WithLoaders(ctx, svc)
+		start := time.Now()
+		resp := next(ctx)
+		if o.Metrics != nil && graphql.HasOperationContext(ctx) {
+			oc := graphql.GetOperationContext(ctx)
+			name, typ := oc.OperationName, "unknown"
+			if oc.Operation != nil {
+				typ = string(oc.Operation.Operation)
+				if name == "" {
+					name = oc.Operation.Name
+				}
+			}
+			if name == "" {
+				name = "anonymous"
+			}
+			o.Metrics.Operations.WithLabelValues(name, typ).Inc()
+			o.Metrics.Latency.WithLabelValues(name, typ).Observe(time.Since(start).Seconds())
+		}
+		return resp
+	})
+
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := WithLang(req.Context(), apperr.ParseAcceptLanguage(req.Header.Get("Accept-Language")))
+		ctx = WithClientIP(ctx, req)
+		if o.Shutdown != nil && strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			stop := context.AfterFunc(o.Shutdown, cancel)
+			defer stop()
+			defer cancel()
+		}
+		if h := req.Header.Get("Authorization"); h != "" {
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			var err error
+			if ctx, err = authenticate(ctx, r, o.Tokens, strings.TrimSpace(tok)); err != nil || !ok {
+				writeUnauthenticated(w, LangFrom(ctx))
+				return
+			}
+		}
+		srv.ServeHTTP(w, req.WithContext(ctx))
+	})
+}
+
+// authenticate verifies an access token and attaches a caller that is loaded
+// (roles, scopes, session still active) on first use.
+func authenticate(ctx context.Context, r *Resolver, tokens *auth.Tokens, tok string) (context.Context, error) {
+	claims, err := tokens.Verify(tok)
+	if err != nil {
+		return ctx, apperr.ErrUnauthenticated
+	}
+	id := auth.Identity{Kind: claims.Kind, Subject: claims.Subject, Session: claims.Session}
+	ctx = auth.WithIdentity(ctx, id)
+	var loaded *access.Caller
+	var loadErr error
+	var done bool
+	return access.WithLazyCaller(ctx, func() (*access.Caller, error) {
+		if !done {
+			loaded, loadErr = r.sessionCaller(ctx, id)
+			done = true
+		}
+		return loaded, loadErr
+	}), nil
+}
+
+// sessionCaller refuses tokens of a logged-out session, so logout takes
+// effect at once rather than when the access token expires.
+func (r *Resolver) sessionCaller(ctx context.Context, id auth.Identity) (*access.Caller, error) {
+	if id.Session != "" && r.Svc.Identity != nil {
+		ok, err := r.Svc.Identity.SessionActive(ctx, id.Session)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, apperr.ErrUnauthenticated
+		}
+	}
+	return r.ResolveCaller(ctx, id)
+}
+
+func writeUnauthenticated(w http.ResponseWriter, lang apperr.Lang) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusUnauthorized)
+	msg := apperr.Message(apperr.New(apperr.Unauthenticated, "auth.bad_token"), lang)
+	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`))
+}
+
+func init() {
+	apperr.Register(map[string]apperr.Text{
+		"auth.bad_token": {ZH: "登录已失效，请重新登录", EN: "Your session is invalid or expired; please sign in again"},
+	})
+}

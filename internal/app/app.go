@@ -1,0 +1,226 @@
+// Package app wires configuration, database and services into a running
+// server. main uses it, and so do the end-to-end tests, which start real
+// servers exactly as production does.
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql/playground"
+
+	"qinqing/graph"
+	"qinqing/internal/access"
+	"qinqing/internal/archive"
+	"qinqing/internal/community"
+	"qinqing/internal/household"
+	"qinqing/internal/identity"
+	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/config"
+	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/httpserver"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/sms"
+	"qinqing/internal/platform/wechat"
+	"qinqing/internal/staff"
+)
+
+// Deps are the outside parts a server talks to; tests replace the senders'
+// endpoints with local fakes through config, and the clock here.
+type Deps struct {
+	DB  *mongo.DB
+	Log *slog.Logger
+	Now func() time.Time
+	// SMS overrides the sender chosen from config (SMS_BASE_URL or the log).
+	SMS sms.Sender
+}
+
+// App is a wired server.
+type App struct {
+	Cfg      *config.Config
+	Services *graph.Services
+	Metrics  *httpserver.Metrics
+	Handler  http.Handler
+	Deps     Deps
+
+	shutdown context.CancelFunc
+	baseCtx  context.Context
+}
+
+// SensitiveFlagNames lists the archive's sensitive flags as strings for the
+// household register's filter rule.
+func SensitiveFlagNames() []string {
+	out := make([]string, len(archive.SensitiveFlags))
+	for i, f := range archive.SensitiveFlags {
+		out[i] = string(f)
+	}
+	return out
+}
+
+// NewServices builds the domain services over db.
+func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Services {
+	now := d.Now
+	communities := community.NewService(d.DB, cfg.CompanyID, now)
+	auditor := &lateAuditor{}
+	households := household.NewService(d.DB, communities, SensitiveFlagNames(), auditor, now)
+	arch := archive.NewService(d.DB, households, now)
+	auditor.a = arch
+	staffSvc := staff.NewService(d.DB, cfg.CompanyID, communities, households, now)
+	sender := d.SMS
+	if sender == nil {
+		if cfg.SMSBaseURL != "" {
+			sender = &sms.HTTPSender{BaseURL: cfg.SMSBaseURL, APIKey: cfg.SMSAPIKey}
+		} else {
+			sender = sms.LogSender{Log: d.Log}
+		}
+	}
+	wx := &wechat.Client{BaseURL: cfg.WechatBaseURL, AppID: cfg.WechatAppID, Secret: cfg.WechatAppSecret}
+	icfg := identity.DefaultConfig()
+	icfg.RefreshTTL = cfg.RefreshTTL
+	icfg.CodeSecret = []byte(cfg.CodeSecret)
+	if len(icfg.CodeSecret) == 0 {
+		icfg.CodeSecret = []byte(cfg.JWTSecret) // stable across restarts, secret all the same
+	}
+	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, now, d.Log)
+	return &graph.Services{
+		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
+		Events: events.NewBus(d.DB, d.Log),
+	}
+}
+
+// lateAuditor breaks the construction cycle: households audit sensitive
+// filters through the archive, which is built on households.
+type lateAuditor struct{ a *archive.Service }
+
+func (l *lateAuditor) RecordFilter(ctx context.Context, c *access.Caller, communityID, flag string) error {
+	return l.a.RecordFilter(ctx, c, communityID, flag)
+}
+
+// New wires a server over an open database.
+func New(cfg *config.Config, d Deps) (*App, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	tokens, err := auth.NewTokens([]byte(cfg.JWTSecret), cfg.AccessTTL, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{Cfg: cfg, Deps: d, Metrics: httpserver.NewMetrics()}
+	a.baseCtx, a.shutdown = context.WithCancel(context.Background())
+	a.Services = NewServices(cfg, d, tokens)
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
+		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
+	}))
+	httpserver.Health(mux, d.DB.Ping)
+	mux.Handle("GET /metrics", a.Metrics.Handler())
+	if cfg.PlaygroundOn() {
+		mux.Handle("GET /{$}", playground.Handler("亲情物业 Qinqing GraphQL", "/graphql"))
+	}
+	a.Handler = logRequests(d.Log, mux)
+	return a, nil
+}
+
+// Run serves on ln, tails the event spine, and sweeps expired login state,
+// until ctx is cancelled; then it drains requests and closes websockets.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBus()
+	go func() { _ = a.Services.Events.Run(busCtx) }()
+	go a.sweep(busCtx)
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
+	return httpserver.Serve(ctx, srv, ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
+}
+
+// Ready is closed once the event spine is tailing.
+func (a *App) Ready() <-chan struct{} { return a.Services.Events.Ready() }
+
+func (a *App) sweep(ctx context.Context) {
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Services.Identity.SweepExpired(ctx); err != nil {
+				a.Deps.Log.Warn("sweep expired login state", "err", err)
+			}
+		}
+	}
+}
+
+// OpenDatabase connects to MONGODB_URI or starts the embedded FerretDB, and
+// creates indexes. stop releases what it opened.
+func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (db *mongo.DB, stop func(), err error) {
+	uri := cfg.MongoURI
+	var emb *mongo.Embedded
+	if uri == "" {
+		emb, err = mongo.StartEmbedded(ctx, cfg.DataDir, log)
+		if err != nil {
+			return nil, nil, err
+		}
+		uri = emb.URI
+		log.Info("using the embedded development database (FerretDB on SQLite); set MONGODB_URI for MongoDB", "dataDir", cfg.DataDir)
+	}
+	db, err = mongo.Connect(ctx, uri, cfg.MongoDB, mongo.Options{})
+	if err != nil {
+		if emb != nil {
+			emb.Stop()
+		}
+		return nil, nil, err
+	}
+	if err := db.EnsureIndexes(ctx); err != nil {
+		_ = db.Close(ctx)
+		if emb != nil {
+			emb.Stop()
+		}
+		return nil, nil, fmt.Errorf("create indexes: %w", err)
+	}
+	return db, func() {
+		_ = db.Close(context.Background())
+		if emb != nil {
+			emb.Stop()
+		}
+	}, nil
+}
+
+func logRequests(log *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: 200}
+		next.ServeHTTP(sw, r)
+		log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(s int) { w.status = s; w.ResponseWriter.WriteHeader(s) }
+
+// Unwrap lets websockets hijack the connection through the wrapper.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack passes websocket upgrades through the wrapper.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, fmt.Errorf("response writer cannot hijack")
+	}
+	return h.Hijack()
+}
+
+// Flush supports streaming transports.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,89 @@
+// Package config reads the server's settings from environment variables.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/caarlos0/env/v11"
+)
+
+// Config is every setting; the README documents each variable.
+type Config struct {
+	Env          string        `env:"APP_ENV" envDefault:"development"`
+	HTTPAddr     string        `env:"HTTP_ADDR" envDefault:":8080"`
+	MongoURI     string        `env:"MONGODB_URI"`
+	MongoDB      string        `env:"MONGODB_DB" envDefault:"qinqing"`
+	DataDir      string        `env:"DATA_DIR" envDefault:"./data"`
+	JWTSecret    string        `env:"JWT_SECRET"`
+	JWTKeyFile   string        `env:"JWT_SECRET_FILE"`
+	AccessTTL    time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTTL   time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+	CodeSecret   string        `env:"LOGIN_CODE_SECRET"`
+	Introspect   *bool         `env:"GRAPHQL_INTROSPECTION"`
+	Playground   *bool         `env:"GRAPHQL_PLAYGROUND"`
+	CompanyID    string        `env:"COMPANY_ID" envDefault:"qinqing-demo"`
+	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
+
+	SMSBaseURL string `env:"SMS_BASE_URL"`
+	SMSAPIKey  string `env:"SMS_API_KEY"`
+
+	WechatBaseURL   string `env:"WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
+	WechatAppID     string `env:"WECHAT_APP_ID"`
+	WechatAppSecret string `env:"WECHAT_APP_SECRET"`
+}
+
+// Production reports production mode, where unsafe defaults are refused.
+func (c *Config) Production() bool { return strings.EqualFold(c.Env, "production") }
+
+// IntrospectionOn defaults to on in development, off in production.
+func (c *Config) IntrospectionOn() bool {
+	if c.Introspect != nil {
+		return *c.Introspect
+	}
+	return !c.Production()
+}
+
+// PlaygroundOn is never on in production.
+func (c *Config) PlaygroundOn() bool {
+	if c.Production() {
+		return false
+	}
+	return c.Playground == nil || *c.Playground
+}
+
+// DevSecret signs development tokens when no secret is set; it is public,
+// which is why production refuses to start without JWT_SECRET.
+const DevSecret = "qinqing-development-secret-do-not-use-in-production"
+
+// Load reads the environment and checks what must hold before starting.
+func Load() (*Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if c.JWTSecret == "" && c.JWTKeyFile != "" {
+		b, err := os.ReadFile(c.JWTKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("config: JWT_SECRET_FILE: %w", err)
+		}
+		c.JWTSecret = strings.TrimSpace(string(b))
+	}
+	if c.JWTSecret == "" {
+		if c.Production() {
+			return nil, errors.New("config: JWT_SECRET (or JWT_SECRET_FILE) is required in production")
+		}
+		c.JWTSecret = DevSecret
+	}
+	if len(c.JWTSecret) < 32 {
+		return nil, errors.New("config: JWT_SECRET must be at least 32 characters")
+	}
+	if c.Production() && c.MongoURI == "" {
+		return nil, errors.New("config: MONGODB_URI is required in production (the embedded database is for development)")
+	}
+	return &c, nil
+}
