@@ -348,3 +348,5 @@ func contains(s []string, v string) bool {
 }
 
 var _ = strings.Contains
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
