@@ -57,7 +57,7 @@ type smsGateway struct {
 	sent map[string][]string
 }
 
-func newSMSGateway(t *testing.T) *smsGateway {
+func newSMSGateway(t testing.TB) *smsGateway {
 	g := &smsGateway{sent: map[string][]string{}}
 	g.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var m struct{ Phone, Text string }
@@ -92,7 +92,7 @@ func (g *smsGateway) count(phone string) int {
 
 // env is one running server with its database and fakes.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	DB    *mongo.DB
 	App   *app.App
@@ -103,7 +103,7 @@ type env struct {
 
 type envOption func(*config.Config)
 
-func newEnv(t *testing.T, opts ...envOption) *env {
+func newEnv(t testing.TB, opts ...envOption) *env {
 	t.Helper()
 	db := mongo.NewTestDB(t, mongo.Options{})
 	return startServer(t, db, opts...)
@@ -111,7 +111,7 @@ func newEnv(t *testing.T, opts ...envOption) *env {
 
 // startServer starts a server process (as far as a test can) on db; two
 // calls on one db are two servers sharing a database.
-func startServer(t *testing.T, db *mongo.DB, opts ...envOption) *env {
+func startServer(t testing.TB, db *mongo.DB, opts ...envOption) *env {
 	t.Helper()
 	cfg := &config.Config{
 		Env: "test", JWTSecret: "test-secret-test-secret-test-secret-123", AccessTTL: 15 * time.Minute,
