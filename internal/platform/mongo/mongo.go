@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -168,11 +169,59 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 		if len(ix.Models) == 0 {
 			continue
 		}
-		if _, err := db.Collection(ix.Collection).Indexes().CreateMany(ctx, ix.Models); err != nil {
+		missing, err := db.missingIndexes(ctx, ix)
+		if err != nil {
+			return err
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		if _, err := db.Collection(ix.Collection).Indexes().CreateMany(ctx, missing); err != nil {
 			return fmt.Errorf("indexes on %s: %w", ix.Collection, err)
 		}
 	}
 	return nil
+}
+
+// missingIndexes returns the declared indexes the collection lacks, by name.
+// Asking for existing ones again is a no-op on MongoDB but crashes the
+// connection on FerretDB v1.24, so a restart must not repeat them.
+func (db *DB) missingIndexes(ctx context.Context, ix Indexes) ([]mongo.IndexModel, error) {
+	cur, err := db.Collection(ix.Collection).Indexes().List(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list indexes on %s: %w", ix.Collection, err)
+	}
+	var have []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &have); err != nil {
+		return nil, fmt.Errorf("list indexes on %s: %w", ix.Collection, err)
+	}
+	exists := map[string]bool{}
+	for _, h := range have {
+		exists[h.Name] = true
+	}
+	var out []mongo.IndexModel
+	for _, m := range ix.Models {
+		keys, ok := m.Keys.(bson.D)
+		if !ok {
+			return nil, fmt.Errorf("index keys on %s must be bson.D", ix.Collection)
+		}
+		parts := make([]string, 0, 2*len(keys))
+		for _, k := range keys {
+			parts = append(parts, k.Key, fmt.Sprint(k.Value))
+		}
+		name := strings.Join(parts, "_")
+		if exists[name] {
+			continue
+		}
+		if m.Options == nil {
+			m.Options = options.Index()
+		}
+		m.Options.SetName(name)
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 func isNamespaceExists(err error) bool {
@@ -190,4 +239,12 @@ func NewID() string { return bson.NewObjectID().Hex() }
 func ValidID(s string) bool {
 	_, err := bson.ObjectIDFromHex(s)
 	return err == nil
+}
+
+func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {
+	return levelFilter{h.Handler.WithAttrs(a), h.min}
+}
+
+func (h levelFilter) WithGroup(n string) slog.Handler {
+	return levelFilter{h.Handler.WithGroup(n), h.min}
 }
