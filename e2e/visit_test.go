@@ -25,7 +25,9 @@ func TestVisitsAndFollowUpsDue(t *testing.T) {
 
 	due := `query($c:ID!,$d:Date!){ visits(filter:{communityId:$c, followUpDueBy:$d}){ edges { node { id followUp followUpDue } } } }`
 	var list struct {
-		Visits struct{ Edges []struct{ Node struct{ ID string } } }
+		Visits struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	butler.ok(due, map[string]any{"c": w.X.ID, "d": "2026-11-30"}, &list)
 	if len(list.Visits.Edges) != 1 || list.Visits.Edges[0].Node.ID != v.RecordVisit.ID {
