@@ -200,6 +200,7 @@ type ComplexityRoot struct {
 		StaffLogin            func(childComplexity int, account string, password string) int
 		UpdateCareProfile     func(childComplexity int, personID string, input model.CareProfileInput) int
 		UpdateHouseholdCare   func(childComplexity int, householdID string, input model.HouseholdCareInput) int
+		UpdatePersonAvatar    func(childComplexity int, personID string, photo graphql.Upload) int
 		UpdateStaffScope      func(childComplexity int, staffID string, input model.StaffScopeInput) int
 	}
 
@@ -209,6 +210,7 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
+		AvatarURL   func(childComplexity int) int
 		CareProfile func(childComplexity int) int
 		Gender      func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -338,6 +340,7 @@ type MutationResolver interface {
 	CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*household.Household, error)
 	AddHouseholdMember(ctx context.Context, input model.AddHouseholdMemberInput) (*household.Membership, error)
 	RemoveHouseholdMember(ctx context.Context, householdID string, personID string) (*household.Household, error)
+	UpdatePersonAvatar(ctx context.Context, personID string, photo graphql.Upload) (*household.Person, error)
 	RequestLoginCode(ctx context.Context, phone string) (*model.LoginCodeRequested, error)
 	LoginWithCode(ctx context.Context, phone string, code string) (*model.AuthPayload, error)
 	LoginWithWechat(ctx context.Context, code string) (*model.WechatLoginPayload, error)
@@ -351,6 +354,7 @@ type MutationResolver interface {
 type PersonResolver interface {
 	Phone(ctx context.Context, obj *household.Person) (*string, error)
 	Gender(ctx context.Context, obj *household.Person) (*household.Gender, error)
+	AvatarURL(ctx context.Context, obj *household.Person) (*string, error)
 	Memberships(ctx context.Context, obj *household.Person) ([]*household.Membership, error)
 	CareProfile(ctx context.Context, obj *household.Person) (*archive.Profile, error)
 }
@@ -1079,6 +1083,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateHouseholdCare(childComplexity, args["householdId"].(string), args["input"].(model.HouseholdCareInput)), true
+	case "Mutation.updatePersonAvatar":
+		if e.ComplexityRoot.Mutation.UpdatePersonAvatar == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePersonAvatar_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePersonAvatar(childComplexity, args["personId"].(string), args["photo"].(graphql.Upload)), true
 	case "Mutation.updateStaffScope":
 		if e.ComplexityRoot.Mutation.UpdateStaffScope == nil {
 			break
@@ -1104,6 +1119,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
 
+	case "Person.avatarUrl":
+		if e.ComplexityRoot.Person.AvatarURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Person.AvatarURL(childComplexity), true
 	case "Person.careProfile":
 		if e.ComplexityRoot.Person.CareProfile == nil {
 			break
@@ -1829,6 +1850,8 @@ type Person {
   "Shown to the person, their household and staff of their communities."
   phone: String
   gender: Gender
+  "The person's photo: GET it with the same Authorization header; null when none."
+  avatarUrl: String
   memberships: [Membership!]!
   "The person's family-care archive (亲情服务档案)."
   careProfile: CareProfile
@@ -1902,6 +1925,8 @@ extend type Mutation {
   createHousehold(input: CreateHouseholdInput!): Household!
   addHouseholdMember(input: AddHouseholdMemberInput!): Membership!
   removeHouseholdMember(householdId: ID!, personId: ID!): Household!
+  "Sets a person's photo (JPEG, PNG, WebP or HEIC, at most 8 MB) with a multipart request: the person themself, or their butler or supervisor."
+  updatePersonAvatar(personId: ID!, photo: Upload!): Person!
 }
 `, BuiltIn: false},
 	{Name: "../schema/identity.graphqls", Input: `"A signed-in session: a short-lived access token and a refresh token."
@@ -2304,6 +2329,8 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_phone(ctx, field)
 	case "gender":
 		return ec.fieldContext_Person_gender(ctx, field)
+	case "avatarUrl":
+		return ec.fieldContext_Person_avatarUrl(ctx, field)
 	case "memberships":
 		return ec.fieldContext_Person_memberships(ctx, field)
 	case "careProfile":
@@ -2823,6 +2850,28 @@ func (ec *executionContext) field_Mutation_updateHouseholdCare_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePersonAvatar_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "personId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["personId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "photo",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["photo"] = arg1
 	return args, nil
 }
 
@@ -5526,6 +5575,50 @@ func (ec *executionContext) fieldContext_Mutation_removeHouseholdMember(ctx cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updatePersonAvatar(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePersonAvatar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePersonAvatar(ctx, fc.Args["personId"].(string), fc.Args["photo"].(graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalNPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePersonAvatar(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePersonAvatar_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_requestLoginCode(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6037,6 +6130,29 @@ func (ec *executionContext) _Person_gender(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Person_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Person", field, true, true, errors.New("field of type Gender does not have child fields"))
+}
+
+func (ec *executionContext) _Person_avatarUrl(ctx context.Context, field graphql.CollectedField, obj *household.Person) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Person_avatarUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Person().AvatarURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Person_avatarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Person", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Person_memberships(ctx context.Context, field graphql.CollectedField, obj *household.Person) (ret graphql.Marshaler) {
@@ -10989,6 +11105,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updatePersonAvatar":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePersonAvatar(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "requestLoginCode":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_requestLoginCode(ctx, field)
@@ -11186,6 +11309,44 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 					}
 				}()
 				res = ec._Person_gender(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "avatarUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Person_avatarUrl(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -13383,6 +13544,22 @@ func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v an
 func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := scalar.MarshalTime(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v graphql.Upload) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalUpload(v)
 	if res == graphql.Null {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")

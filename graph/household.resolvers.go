@@ -12,6 +12,8 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/page"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 // Community is the resolver for the community field.
@@ -131,6 +133,20 @@ func (r *mutationResolver) RemoveHouseholdMember(ctx context.Context, householdI
 	return h, nil
 }
 
+// UpdatePersonAvatar is the resolver for the updatePersonAvatar field.
+func (r *mutationResolver) UpdatePersonAvatar(ctx context.Context, personID string, photo graphql.Upload) (*household.Person, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Svc.Households.UpdateAvatar(ctx, c, personID, photo.Filename, photo.File)
+	if err != nil {
+		return nil, err
+	}
+	r.publishPerson(ctx, c, personID, "person.avatar_updated")
+	return p, nil
+}
+
 // Phone is the resolver for the phone field.
 func (r *personResolver) Phone(ctx context.Context, obj *household.Person) (*string, error) {
 	return strp(obj.Phone), nil
@@ -142,6 +158,15 @@ func (r *personResolver) Gender(ctx context.Context, obj *household.Person) (*ho
 		return nil, nil
 	}
 	return &obj.Gender, nil
+}
+
+// AvatarURL is the resolver for the avatarUrl field.
+func (r *personResolver) AvatarURL(ctx context.Context, obj *household.Person) (*string, error) {
+	if obj.AvatarFileID == "" {
+		return nil, nil
+	}
+	u := "/files/" + obj.AvatarFileID
+	return &u, nil
 }
 
 // Memberships is the resolver for the memberships field.

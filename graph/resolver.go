@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/staff"
 )
 
@@ -23,6 +24,7 @@ type Services struct {
 	Archive     *archive.Service
 	Staff       *staff.Service
 	Events      *events.Bus
+	Files       *files.Store
 }
 
 // Resolver is the root resolver.

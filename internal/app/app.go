@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/httpserver"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/sms"
@@ -68,6 +69,8 @@ func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Service
 	communities := community.NewService(d.DB, cfg.CompanyID, now)
 	auditor := &lateAuditor{}
 	households := household.NewService(d.DB, communities, SensitiveFlagNames(), auditor, now)
+	fileStore := files.NewStore(d.DB, now)
+	households.UseFiles(fileStore)
 	arch := archive.NewService(d.DB, households, now)
 	auditor.a = arch
 	staffSvc := staff.NewService(d.DB, cfg.CompanyID, communities, households, now)
@@ -89,7 +92,7 @@ func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Service
 	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, now, d.Log)
 	return &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
-		Events: events.NewBus(d.DB, d.Log),
+		Events: events.NewBus(d.DB, d.Log), Files: fileStore,
 	}
 }
 
@@ -117,6 +120,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
 	}))
+	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	httpserver.Health(mux, d.DB.Ping)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	if cfg.PlaygroundOn() {

@@ -18,6 +18,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
@@ -106,6 +107,7 @@ type Service struct {
 	// sensitiveFlags are care flags that only the archive's readers may filter on.
 	sensitiveFlags []string
 	audit          FilterAuditor
+	files          *files.Store
 	now            func() time.Time
 }
 

@@ -29,11 +29,13 @@ const (
 
 // Person is a resident: owner, family member or tenant of one or more households.
 type Person struct {
-	ID        string    `bson:"_id"`
-	Name      string    `bson:"name"`
-	Phone     string    `bson:"phone,omitempty"`
-	Gender    Gender    `bson:"gender,omitempty"`
-	CreatedAt time.Time `bson:"createdAt"`
+	ID     string `bson:"_id"`
+	Name   string `bson:"name"`
+	Phone  string `bson:"phone,omitempty"`
+	Gender Gender `bson:"gender,omitempty"`
+	// AvatarFileID is the person's photo in the file store.
+	AvatarFileID string    `bson:"avatarFileId,omitempty"`
+	CreatedAt    time.Time `bson:"createdAt"`
 }
 
 // Membership is a person's role in a household.

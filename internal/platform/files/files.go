@@ -1,0 +1,155 @@
+// Package files stores uploaded images in GridFS. It checks what a file is by
+// its bytes, not by the name or type the client claims, and bounds its size
+// while reading, so an oversized upload is refused without being stored.
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+)
+
+// MaxImageBytes bounds one image: enough for a phone photo, small enough
+// that a page of thumbnails stays light.
+const MaxImageBytes = 8 << 20
+
+// Meta says what a file is for and who may see it; the access rule for each
+// Purpose lives with the domain that owns the thing the file belongs to.
+type Meta struct {
+	Purpose     string    `bson:"purpose"` // e.g. "avatar"
+	SubjectID   string    `bson:"subjectId"`
+	CommunityID string    `bson:"communityId,omitempty"`
+	UploadedBy  string    `bson:"uploadedBy"`
+	ContentType string    `bson:"contentType"`
+	SHA256      string    `bson:"sha256"`
+	UploadedAt  time.Time `bson:"uploadedAt"`
+}
+
+// File is a stored file's description.
+type File struct {
+	ID     string
+	Length int64
+	Meta   Meta
+}
+
+var (
+	ErrTooLarge    = apperr.New(apperr.BadUserInput, "files.too_large")
+	ErrBadType     = apperr.New(apperr.BadUserInput, "files.bad_type")
+	ErrEmpty       = apperr.New(apperr.BadUserInput, "files.empty")
+	ErrNotFound    = apperr.New(apperr.NotFound, "files.not_found")
+	imageTypesText = "JPEG, PNG, WebP, HEIC"
+)
+
+func init() {
+	apperr.Register(map[string]apperr.Text{
+		"files.too_large": {ZH: "文件不能超过 %d MB", EN: "must be at most %d MB"},
+		"files.bad_type":  {ZH: "只支持 " + imageTypesText + " 图片", EN: "must be a " + imageTypesText + " image"},
+		"files.empty":     {ZH: "文件为空", EN: "is empty"},
+		"files.not_found": {ZH: "文件不存在", EN: "File not found"},
+	})
+	mongo.Declare(mongo.Indexes{Collection: "files.files", Models: []mgo.IndexModel{
+		{Keys: bson.D{{Key: "metadata.purpose", Value: 1}, {Key: "metadata.subjectId", Value: 1}}},
+	}})
+}
+
+// Store keeps files in the "files" GridFS bucket.
+type Store struct {
+	bucket *mgo.GridFSBucket
+	now    func() time.Time
+}
+
+// NewStore opens the bucket.
+func NewStore(db *mongo.DB, now func() time.Time) *Store {
+	return &Store{bucket: db.GridFSBucket(options.GridFSBucket().SetName("files")), now: now}
+}
+
+// SaveImage stores an image read from r. field names the input in errors.
+func (s *Store) SaveImage(ctx context.Context, field, filename string, r io.Reader, m Meta) (*File, error) {
+	// Read at most one byte past the limit: enough to know it is too large.
+	data, err := io.ReadAll(io.LimitReader(r, MaxImageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read upload: %w", err)
+	}
+	switch {
+	case len(data) == 0:
+		return nil, ErrEmpty.WithField(field)
+	case len(data) > MaxImageBytes:
+		return nil, ErrTooLarge.WithField(field).WithArgs(MaxImageBytes >> 20)
+	}
+	ct := SniffImage(data)
+	if ct == "" {
+		return nil, ErrBadType.WithField(field)
+	}
+	sum := sha256.Sum256(data)
+	m.ContentType, m.SHA256, m.UploadedAt = ct, hex.EncodeToString(sum[:]), s.now().UTC()
+	id := bson.NewObjectID()
+	if err := s.bucket.UploadFromStreamWithID(ctx, id, filename, bytes.NewReader(data), options.GridFSUpload().SetMetadata(m)); err != nil {
+		return nil, fmt.Errorf("store file: %w", err)
+	}
+	return &File{ID: id.Hex(), Length: int64(len(data)), Meta: m}, nil
+}
+
+// Open returns a file's description and a reader of its bytes.
+func (s *Store) Open(ctx context.Context, id string) (*File, io.ReadCloser, error) {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return nil, nil, ErrNotFound
+	}
+	ds, err := s.bucket.OpenDownloadStream(ctx, oid)
+	if errors.Is(err, mgo.ErrFileNotFound) {
+		return nil, nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("open file %s: %w", id, err)
+	}
+	gf := ds.GetFile()
+	var m Meta
+	if err := bson.Unmarshal(gf.Metadata, &m); err != nil {
+		_ = ds.Close()
+		return nil, nil, fmt.Errorf("file %s metadata: %w", id, err)
+	}
+	return &File{ID: id, Length: gf.Length, Meta: m}, ds, nil
+}
+
+// Delete removes a file (e.g. the avatar it replaced).
+func (s *Store) Delete(ctx context.Context, id string) error {
+	oid, err := bson.ObjectIDFromHex(id)
+	if err != nil {
+		return nil
+	}
+	if err := s.bucket.Delete(ctx, oid); err != nil && !errors.Is(err, mgo.ErrFileNotFound) {
+		return fmt.Errorf("delete file %s: %w", id, err)
+	}
+	return nil
+}
+
+// SniffImage recognises the image formats phones produce by their magic
+// bytes; it returns "" for anything else.
+func SniffImage(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF:
+		return "image/jpeg"
+	case len(b) >= 8 && bytes.Equal(b[:8], []byte("\x89PNG\r\n\x1a\n")):
+		return "image/png"
+	case len(b) >= 12 && string(b[:4]) == "RIFF" && string(b[8:12]) == "WEBP":
+		return "image/webp"
+	case len(b) >= 12 && string(b[4:8]) == "ftyp":
+		switch string(b[8:12]) {
+		case "heic", "heix", "hevc", "heim", "heis", "mif1", "msf1":
+			return "image/heic"
+		}
+	}
+	return ""
+}
