@@ -85,13 +85,15 @@ func planHousehold(i, thisYear int) *householdPlan {
 	h.MoveInDate = fmt.Sprintf("%d-%02d-%02d", 2008+r.IntN(17), 1+r.IntN(12), 1+r.IntN(28))
 
 	var (
-		elderlyAlone = i%20 == 7
-		tenanted     = !elderlyAlone && i%10 == 4
-		newborn      = !elderlyAlone && !tenanted && i%12 == 5
-		hardship     = !elderlyAlone && !tenanted && i%30 == 13
-		disabled     = !elderlyAlone && !tenanted && i%40 == 21
-		attention    = !elderlyAlone && !tenanted && i%50 == 33
-		chronic      = elderlyAlone && (i/20)%2 == 0
+		// Chosen by the index within the community (k), not overall (i), so
+		// both communities get their share of every kind of household.
+		elderlyAlone = k%20 == 7
+		tenanted     = !elderlyAlone && k%10 == 4
+		newborn      = !elderlyAlone && !tenanted && k%12 == 5
+		hardship     = !elderlyAlone && !tenanted && k%30 == 13
+		disabled     = !elderlyAlone && !tenanted && k%40 == 21
+		attention    = !elderlyAlone && !tenanted && k%50 == 33
+		chronic      = elderlyAlone && (k/20)%2 == 0
 	)
 	h.Tenanted = tenanted
 	names := map[string]bool{}
