@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -30,6 +31,8 @@ type HandlerOptions struct {
 	// Shutdown is cancelled when the server stops; open websockets then end
 	// with a close message instead of being cut.
 	Shutdown context.Context
+	// TrustedProxies may set X-Forwarded-For (see ClientIP).
+	TrustedProxies []netip.Prefix
 	// MaxUploadBytes bounds a multipart request.
 	MaxUploadBytes int64
 }
@@ -118,7 +121,7 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := WithLang(req.Context(), apperr.ParseAcceptLanguage(req.Header.Get("Accept-Language")))
-		ctx = WithClientIP(ctx, req)
+		ctx = WithClientIP(ctx, req, o.TrustedProxies)
 		if o.Shutdown != nil && strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)

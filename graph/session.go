@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
+	"strings"
 
 	"qinqing/graph/model"
 	"qinqing/internal/access"
@@ -18,13 +20,50 @@ import (
 
 type ipKey struct{}
 
-// WithClientIP records the client address for per-IP rate limits.
-func WithClientIP(ctx context.Context, r *http.Request) context.Context {
+// WithClientIP records the client address for per-IP rate limits. Behind a
+// load balancer the peer is the proxy, so X-Forwarded-For is believed only
+// when the peer is one of the trusted proxies, and then the right-most address
+// that is not itself a trusted proxy is the client (the left part of the
+// header is whatever the client chose to send).
+func WithClientIP(ctx context.Context, r *http.Request, trusted []netip.Prefix) context.Context {
+	return context.WithValue(ctx, ipKey{}, ClientIP(r, trusted))
+}
+
+// ClientIP applies the rule above.
+func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return context.WithValue(ctx, ipKey{}, host)
+	isTrusted := func(s string) bool {
+		a, err := netip.ParseAddr(strings.TrimSpace(s))
+		if err != nil {
+			return false
+		}
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	if !isTrusted(host) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		h := strings.TrimSpace(hops[i])
+		if h == "" {
+			continue
+		}
+		if !isTrusted(h) {
+			if a, err := netip.ParseAddr(h); err == nil {
+				return a.Unmap().String()
+			}
+			return host
+		}
+	}
+	return host
 }
 
 func clientIP(ctx context.Context) string {

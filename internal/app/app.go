@@ -119,6 +119,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
+		TrustedProxies: cfg.TrustedPrefixes(),
 	}))
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	httpserver.Health(mux, d.DB.Ping)

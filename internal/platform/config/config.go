@@ -4,6 +4,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -29,12 +30,27 @@ type Config struct {
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
 
+	// TrustedProxies are CIDRs of load balancers whose X-Forwarded-For is
+	// believed for per-IP login limits.
+	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
+
 	SMSBaseURL string `env:"SMS_BASE_URL"`
 	SMSAPIKey  string `env:"SMS_API_KEY"`
 
 	WechatBaseURL   string `env:"WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
 	WechatAppID     string `env:"WECHAT_APP_ID"`
 	WechatAppSecret string `env:"WECHAT_APP_SECRET"`
+}
+
+// TrustedPrefixes parses TrustedProxies (validated by Load).
+func (c *Config) TrustedPrefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pr, err := netip.ParsePrefix(strings.TrimSpace(p)); err == nil {
+			out = append(out, pr)
+		}
+	}
+	return out
 }
 
 // Production reports production mode, where unsafe defaults are refused.
@@ -81,6 +97,11 @@ func Load() (*Config, error) {
 	}
 	if len(c.JWTSecret) < 32 {
 		return nil, errors.New("config: JWT_SECRET must be at least 32 characters")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := netip.ParsePrefix(strings.TrimSpace(p)); err != nil {
+			return nil, fmt.Errorf("config: TRUSTED_PROXIES: %q is not a CIDR prefix", p)
+		}
 	}
 	if c.Production() && c.MongoURI == "" {
 		return nil, errors.New("config: MONGODB_URI is required in production (the embedded database is for development)")
