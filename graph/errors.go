@@ -45,6 +45,12 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			if ae.Field != "" {
 				gqlErr.Extensions["field"] = ae.Field
 			}
+		case gqlErr.Message == "introspection disabled":
+			// Switched off by configuration: the client asked for something
+			// this server does not offer, which is not a server fault.
+			ae = apperr.New(apperr.Forbidden, "common.introspection_disabled")
+			gqlErr.Message = apperr.Message(ae, lang)
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
 		case gqlErr.Extensions != nil && gqlErr.Extensions["code"] != nil:
 			// gqlgen's own parse/validation errors: the query itself is wrong.
 			code := apperr.BadUserInput

@@ -13537,7 +13537,7 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
-	res, err := scalar.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -13549,7 +13549,7 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 	}
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
@@ -13908,7 +13908,7 @@ func (ec *executionContext) unmarshalODate2ᚖstring(ctx context.Context, v any)
 	if v == nil {
 		return nil, nil
 	}
-	res, err := scalar.UnmarshalDate(v)
+	res, err := scalar.UnmarshalDate(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -13917,9 +13917,8 @@ func (ec *executionContext) marshalODate2ᚖstring(ctx context.Context, sel ast.
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
 	res := scalar.MarshalDate(*v)
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
@@ -14184,7 +14183,7 @@ func (ec *executionContext) unmarshalOTime2ᚖtimeᚐTime(ctx context.Context, v
 	if v == nil {
 		return nil, nil
 	}
-	res, err := scalar.UnmarshalTime(v)
+	res, err := scalar.UnmarshalTime(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -14193,9 +14192,8 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 		return graphql.Null
 	}
 	_ = sel
-	_ = ctx
 	res := scalar.MarshalTime(*v)
-	return res
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) unmarshalOVisitFilter2ᚖqinqingᚋgraphᚋmodelᚐVisitFilter(ctx context.Context, v any) (*model.VisitFilter, error) {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -150,16 +151,9 @@ func authenticate(ctx context.Context, r *Resolver, tokens *auth.Tokens, tok str
 	}
 	id := auth.Identity{Kind: claims.Kind, Subject: claims.Subject, Session: claims.Session}
 	ctx = auth.WithIdentity(ctx, id)
-	var loaded *access.Caller
-	var loadErr error
-	var done bool
-	return access.WithLazyCaller(ctx, func() (*access.Caller, error) {
-		if !done {
-			loaded, loadErr = r.sessionCaller(ctx, id)
-			done = true
-		}
-		return loaded, loadErr
-	}), nil
+	// Top-level fields resolve concurrently: load the caller exactly once.
+	load := sync.OnceValues(func() (*access.Caller, error) { return r.sessionCaller(ctx, id) })
+	return access.WithLazyCaller(ctx, load), nil
 }
 
 // sessionCaller refuses tokens of a logged-out session, so logout takes

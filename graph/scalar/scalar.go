@@ -2,11 +2,14 @@
 package scalar
 
 import (
+	"context"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"qinqing/internal/platform/apperr"
 )
@@ -26,12 +29,53 @@ func mustLoad(name string) *time.Location {
 type Time = time.Time
 
 // MarshalTime renders t as RFC 3339 in Asia/Shanghai.
-func MarshalTime(t time.Time) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(t.In(Shanghai).Format(time.RFC3339))) })
+func MarshalTime(t time.Time) graphql.ContextMarshaler {
+	return graphql.ContextWriterFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, strconv.Quote(t.In(Shanghai).Format(time.RFC3339)))
+		return err
+	})
 }
 
-// UnmarshalTime accepts RFC 3339 with an offset (or Z).
-func UnmarshalTime(v any) (time.Time, error) {
+// MarshalDate renders a date.
+func MarshalDate(d string) graphql.ContextMarshaler {
+	return graphql.ContextWriterFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.WriteString(w, strconv.Quote(d))
+		return err
+	})
+}
+
+// named puts the argument path being decoded (e.g. input.moveInDate) on a
+// validation error, so the client learns which field was wrong.
+func named(ctx context.Context, err error) error {
+	ae, ok := apperr.As(err)
+	if !ok {
+		return err
+	}
+	var parts []string
+	for _, el := range graphql.GetPath(ctx) {
+		switch e := el.(type) {
+		case ast.PathName:
+			parts = append(parts, string(e))
+		case ast.PathIndex:
+			parts = append(parts, strconv.Itoa(int(e)))
+		}
+	}
+	// The path starts at the field whose argument this is (createHousehold);
+	// inputs are named from the argument on (input.moveInDate).
+	if len(parts) < 2 {
+		return ae
+	}
+	return ae.WithField(strings.Join(parts[1:], "."))
+}
+
+// UnmarshalTime accepts RFC 3339 with an offset (or Z); errors name
+// the input field being decoded.
+func UnmarshalTime(ctx context.Context, v any) (time.Time, error) {
+	t, err := unmarshalTime(v)
+	return t, named(ctx, err)
+}
+
+func unmarshalTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
 		return time.Time{}, apperr.Invalid("time", "input.bad_time")
@@ -46,13 +90,14 @@ func UnmarshalTime(v any) (time.Time, error) {
 // Date is a calendar date, YYYY-MM-DD.
 type Date = string
 
-// MarshalDate renders a date.
-func MarshalDate(d string) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(d)) })
+// UnmarshalDate accepts only real dates in YYYY-MM-DD form; errors
+// name the input field being decoded.
+func UnmarshalDate(ctx context.Context, v any) (string, error) {
+	d, err := unmarshalDate(v)
+	return d, named(ctx, err)
 }
 
-// UnmarshalDate accepts only real dates in YYYY-MM-DD form.
-func UnmarshalDate(v any) (string, error) {
+func unmarshalDate(v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
 		return "", apperr.Invalid("date", "input.bad_date")

@@ -216,11 +216,17 @@ func (s *Service) CreateBuilding(ctx context.Context, c *access.Caller, in Creat
 	if err := validate.ID("input.communityId", in.CommunityID); err != nil {
 		return nil, err
 	}
+	if _, err := s.byID(ctx, in.CommunityID); errors.Is(err, ErrNotFound) {
+		return nil, ErrNotFound.WithField("input.communityId")
+	} else if err != nil {
+		return nil, err
+	}
+	if c.IsStaff() && !c.WorksIn(in.CommunityID) {
+		// Another company community is as absent as an unknown one.
+		return nil, ErrNotFound.WithField("input.communityId")
+	}
 	if !c.IsAdmin() && !c.SupervisesIn(in.CommunityID) {
 		return nil, apperr.ErrForbidden
-	}
-	if _, err := s.byID(ctx, in.CommunityID); err != nil {
-		return nil, err
 	}
 	name, err := validate.Text("input.name", in.Name, true, 40)
 	if err != nil {

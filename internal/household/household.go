@@ -142,10 +142,14 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in CreateInput) 
 	}
 	b, err := s.places.Building(ctx, in.BuildingID)
 	if errors.Is(err, community.ErrBuildingNotFound) {
-		return nil, err.(*apperr.Error).WithField("input.buildingId")
+		return nil, community.ErrBuildingNotFound.WithField("input.buildingId")
 	}
 	if err != nil {
 		return nil, err
+	}
+	if c.IsStaff() && !c.WorksIn(b.CommunityID) {
+		// Another community's building is as absent as an unknown one.
+		return nil, community.ErrBuildingNotFound.WithField("input.buildingId")
 	}
 	if !c.IsAdmin() && !c.StaffIn(b.CommunityID, access.Supervisor, access.Butler) {
 		return nil, apperr.ErrForbidden

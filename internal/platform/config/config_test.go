@@ -1,0 +1,242 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Every variable Load reads; each case starts from none of them set.
+var allVars = []string{
+	"APP_ENV", "HTTP_ADDR", "MONGODB_URI", "MONGODB_DB", "DATA_DIR", "JWT_SECRET", "JWT_SECRET_FILE",
+	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "LOGIN_CODE_SECRET", "GRAPHQL_INTROSPECTION", "GRAPHQL_PLAYGROUND",
+	"COMPANY_ID", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "SMS_BASE_URL", "SMS_API_KEY",
+	"WECHAT_BASE_URL", "WECHAT_APP_ID", "WECHAT_APP_SECRET",
+}
+
+// unsetAll clears the environment Load reads for the rest of the test, and
+// restores it afterwards.
+func unsetAll(t *testing.T) {
+	t.Helper()
+	for _, k := range allVars {
+		t.Setenv(k, "") // registers the restore
+		if err := os.Unsetenv(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+const (
+	secret = "0123456789abcdef0123456789abcdef" // 32 characters: the minimum
+	mongo  = "mongodb://db.internal:27017/?replicaSet=rs0"
+)
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		file    *string // written to a temporary file named by JWT_SECRET_FILE
+		wantErr string  // substring of the error; "" = Load succeeds
+		check   func(t *testing.T, c *Config)
+	}{
+		{
+			name: "development runs on defaults with the public dev secret",
+			check: func(t *testing.T, c *Config) {
+				if c.Env != "development" || c.Production() {
+					t.Errorf("Env = %q", c.Env)
+				}
+				if c.JWTSecret != DevSecret {
+					t.Errorf("JWTSecret = %q, want the development secret", c.JWTSecret)
+				}
+				if c.AccessTTL != 15*time.Minute || c.RefreshTTL != 720*time.Hour || c.ShutdownWait != 20*time.Second {
+					t.Errorf("lifetimes = %v %v %v", c.AccessTTL, c.RefreshTTL, c.ShutdownWait)
+				}
+				if c.HTTPAddr != ":8080" || c.MongoDB != "qinqing" || c.MongoURI != "" || c.CompanyID != "qinqing-demo" {
+					t.Errorf("defaults = %+v", c)
+				}
+			},
+		},
+		{
+			name:    "production without JWT_SECRET refuses to start",
+			env:     map[string]string{"APP_ENV": "production", "MONGODB_URI": mongo},
+			wantErr: "JWT_SECRET",
+		},
+		{
+			name:    "production is recognised in any case",
+			env:     map[string]string{"APP_ENV": "Production", "MONGODB_URI": mongo},
+			wantErr: "JWT_SECRET",
+		},
+		{
+			name:    "production with a short secret refuses to start",
+			env:     map[string]string{"APP_ENV": "production", "MONGODB_URI": mongo, "JWT_SECRET": secret[:31]},
+			wantErr: "at least 32",
+		},
+		{
+			name:    "production without MONGODB_URI refuses the embedded database",
+			env:     map[string]string{"APP_ENV": "production", "JWT_SECRET": secret},
+			wantErr: "MONGODB_URI",
+		},
+		{
+			name: "production with a secret and a database starts, without playground or introspection",
+			env:  map[string]string{"APP_ENV": "production", "JWT_SECRET": secret, "MONGODB_URI": mongo},
+			check: func(t *testing.T, c *Config) {
+				if c.JWTSecret != secret || c.MongoURI != mongo {
+					t.Errorf("secret %q, uri %q", c.JWTSecret, c.MongoURI)
+				}
+				if c.IntrospectionOn() || c.PlaygroundOn() {
+					t.Errorf("introspection %v, playground %v in production", c.IntrospectionOn(), c.PlaygroundOn())
+				}
+			},
+		},
+		{
+			name: "a short secret is refused in development too",
+			env:  map[string]string{"JWT_SECRET": "short"}, wantErr: "at least 32",
+		},
+		{
+			name: "JWT_SECRET_FILE is read and trimmed",
+			env:  map[string]string{"APP_ENV": "production", "MONGODB_URI": mongo},
+			file: ptr("  " + secret + "\n"),
+			check: func(t *testing.T, c *Config) {
+				if c.JWTSecret != secret {
+					t.Errorf("JWTSecret = %q, want the file's content trimmed", c.JWTSecret)
+				}
+			},
+		},
+		{
+			name: "JWT_SECRET wins over JWT_SECRET_FILE",
+			env:  map[string]string{"JWT_SECRET": secret + "-env"},
+			file: ptr(secret + "-file"),
+			check: func(t *testing.T, c *Config) {
+				if c.JWTSecret != secret+"-env" {
+					t.Errorf("JWTSecret = %q", c.JWTSecret)
+				}
+			},
+		},
+		{
+			name:    "a JWT_SECRET_FILE holding a short secret is refused",
+			env:     map[string]string{"APP_ENV": "production", "MONGODB_URI": mongo},
+			file:    ptr("tiny\n"),
+			wantErr: "at least 32",
+		},
+		{
+			name:    "an unreadable JWT_SECRET_FILE is an error naming it",
+			env:     map[string]string{"JWT_SECRET_FILE": filepath.Join(os.TempDir(), "qinqing-no-such-secret-file")},
+			wantErr: "JWT_SECRET_FILE",
+		},
+		{
+			name: "development: introspection and playground on",
+			env:  map[string]string{"APP_ENV": "development"},
+			check: func(t *testing.T, c *Config) {
+				if !c.IntrospectionOn() || !c.PlaygroundOn() {
+					t.Errorf("introspection %v, playground %v", c.IntrospectionOn(), c.PlaygroundOn())
+				}
+			},
+		},
+		{
+			name: "GRAPHQL_INTROSPECTION=false turns introspection off, not the playground",
+			env:  map[string]string{"GRAPHQL_INTROSPECTION": "false"},
+			check: func(t *testing.T, c *Config) {
+				if c.IntrospectionOn() || !c.PlaygroundOn() {
+					t.Errorf("introspection %v, playground %v", c.IntrospectionOn(), c.PlaygroundOn())
+				}
+			},
+		},
+		{
+			name: "GRAPHQL_PLAYGROUND=false turns the playground off, not introspection",
+			env:  map[string]string{"GRAPHQL_PLAYGROUND": "false"},
+			check: func(t *testing.T, c *Config) {
+				if !c.IntrospectionOn() || c.PlaygroundOn() {
+					t.Errorf("introspection %v, playground %v", c.IntrospectionOn(), c.PlaygroundOn())
+				}
+			},
+		},
+		{
+			name: "production may switch introspection on, never the playground",
+			env:  map[string]string{"APP_ENV": "production", "JWT_SECRET": secret, "MONGODB_URI": mongo, "GRAPHQL_INTROSPECTION": "true", "GRAPHQL_PLAYGROUND": "true"},
+			check: func(t *testing.T, c *Config) {
+				if !c.IntrospectionOn() || c.PlaygroundOn() {
+					t.Errorf("introspection %v, playground %v", c.IntrospectionOn(), c.PlaygroundOn())
+				}
+			},
+		},
+		{
+			// The parser names the struct field (Introspect), not the variable.
+			name:    "a switch that is not a boolean is an error quoting the value",
+			env:     map[string]string{"GRAPHQL_INTROSPECTION": "maybe"},
+			wantErr: `"maybe"`,
+		},
+		{
+			name:    "a lifetime that is not a duration is an error quoting the value",
+			env:     map[string]string{"ACCESS_TOKEN_TTL": "15"},
+			wantErr: `duration "15"`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			unsetAll(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			if tc.file != nil {
+				path := filepath.Join(t.TempDir(), "jwt-secret")
+				if err := os.WriteFile(path, []byte(*tc.file), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				t.Setenv("JWT_SECRET_FILE", path)
+			}
+			c, err := Load()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("Load() = %+v, %v; want an error mentioning %q", c, err, tc.wantErr)
+				}
+				if c != nil {
+					t.Errorf("Load returned a config with its error: %+v", c)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}
+
+// The switches as the server reads them, whatever filled the struct.
+func TestSwitchesPerEnvironment(t *testing.T) {
+	on, off := true, false
+	tests := []struct {
+		env                      string
+		introspect, playground   *bool
+		wantIntrospect, wantPlay bool
+	}{
+		{"development", nil, nil, true, true},
+		{"test", nil, nil, true, true},
+		{"production", nil, nil, false, false},
+		{"PRODUCTION", nil, nil, false, false},
+		{"development", &off, &off, false, false},
+		{"production", &on, &on, true, false},
+	}
+	for _, tc := range tests {
+		c := &Config{Env: tc.env, Introspect: tc.introspect, Playground: tc.playground}
+		if got := c.IntrospectionOn(); got != tc.wantIntrospect {
+			t.Errorf("%s introspect=%v: IntrospectionOn = %v", tc.env, deref(tc.introspect), got)
+		}
+		if got := c.PlaygroundOn(); got != tc.wantPlay {
+			t.Errorf("%s playground=%v: PlaygroundOn = %v", tc.env, deref(tc.playground), got)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func deref(b *bool) any {
+	if b == nil {
+		return "unset"
+	}
+	return *b
+}
