@@ -1,12 +1,14 @@
 package graph
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/files"
@@ -44,7 +46,7 @@ func FilesHandler(svc *Services, tokens *auth.Tokens) http.Handler {
 			return
 		}
 		defer body.Close()
-		allowed, err := svc.Households.MayReadFile(ctx, c, f.Meta)
+		allowed, err := svc.mayReadFile(ctx, c, f.Meta)
 		if err != nil {
 			http.Error(w, apperr.Message(apperr.ErrInternal, lang), http.StatusInternalServerError)
 			return
@@ -61,4 +63,23 @@ func FilesHandler(svc *Services, tokens *auth.Tokens) http.Handler {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		_, _ = io.Copy(w, body)
 	})
+}
+
+// fileRule is a domain's answer to "may this caller see this file of yours?";
+// each answers false for purposes it does not own.
+type fileRule interface {
+	MayReadFile(ctx context.Context, c *access.Caller, m files.Meta) (bool, error)
+}
+
+func (s *Services) mayReadFile(ctx context.Context, c *access.Caller, m files.Meta) (bool, error) {
+	for _, rule := range []fileRule{s.Households, s.Repairs} {
+		if rule == nil {
+			continue
+		}
+		ok, err := rule.MayReadFile(ctx, c, m)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
 }

@@ -15,6 +15,8 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"strconv"
 	"sync/atomic"
@@ -42,14 +44,20 @@ type ResolverRoot interface {
 	Community() CommunityResolver
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
+	Material() MaterialResolver
 	Membership() MembershipResolver
 	Mutation() MutationResolver
 	Person() PersonResolver
 	Query() QueryResolver
+	RepairAcceptance() RepairAcceptanceResolver
+	RepairCallback() RepairCallbackResolver
+	RepairRequest() RepairRequestResolver
 	SensitiveCare() SensitiveCareResolver
 	Staff() StaffResolver
 	Subscription() SubscriptionResolver
+	TimelineEntry() TimelineEntryResolver
 	Visit() VisitResolver
+	WorkOrder() WorkOrderResolver
 }
 
 type DirectiveRoot struct {
@@ -112,6 +120,13 @@ type ComplexityRoot struct {
 		UpdatedAt    func(childComplexity int) int
 	}
 
+	Charges struct {
+		Free         func(childComplexity int) int
+		LabourFen    func(childComplexity int) int
+		MaterialsFen func(childComplexity int) int
+		TotalFen     func(childComplexity int) int
+	}
+
 	Community struct {
 		Address   func(childComplexity int) int
 		Buildings func(childComplexity int) int
@@ -119,6 +134,12 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		TimeZone  func(childComplexity int) int
+	}
+
+	EngineerLoad struct {
+		Engineer func(childComplexity int) int
+		OpenLoad func(childComplexity int) int
+		Skills   func(childComplexity int) int
 	}
 
 	Household struct {
@@ -165,6 +186,14 @@ type ComplexityRoot struct {
 		RetryAfterSeconds func(childComplexity int) int
 	}
 
+	Material struct {
+		Name            func(childComplexity int) int
+		Quantity        func(childComplexity int) int
+		SuppliedByOwner func(childComplexity int) int
+		Unit            func(childComplexity int) int
+		UnitPriceFen    func(childComplexity int) int
+	}
+
 	Me struct {
 		Communities func(childComplexity int) int
 		Kind        func(childComplexity int) int
@@ -183,21 +212,33 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptWorkOrder       func(childComplexity int, id string) int
 		AddHouseholdMember    func(childComplexity int, input model.AddHouseholdMemberInput) int
 		BindPhone             func(childComplexity int, bindingTicket string, phone string, code string) int
+		CancelRepairRequest   func(childComplexity int, id string, reason *string) int
 		CompleteVisitFollowUp func(childComplexity int, visitID string) int
+		CompleteWork          func(childComplexity int, id string, input model.CompleteWorkInput) int
+		ConfirmRepair         func(childComplexity int, id string, signature graphql.Upload, rating int, comment *string) int
 		CreateBuilding        func(childComplexity int, input model.CreateBuildingInput) int
 		CreateCommunity       func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold       func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateStaff           func(childComplexity int, input model.CreateStaffInput) int
+		DeclineWorkOrder      func(childComplexity int, id string, reason string) int
+		DispatchWorkOrder     func(childComplexity int, id string, engineerID string, note *string) int
+		HandOverRepairRequest func(childComplexity int, id string, toStaffID string, note *string) int
 		LoginWithCode         func(childComplexity int, phone string, code string) int
 		LoginWithWechat       func(childComplexity int, code string) int
 		Logout                func(childComplexity int) int
+		RecordRepairCallback  func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordVisit           func(childComplexity int, input model.RecordVisitInput) int
 		RefreshToken          func(childComplexity int, token string) int
 		RemoveHouseholdMember func(childComplexity int, householdID string, personID string) int
 		RequestLoginCode      func(childComplexity int, phone string) int
+		SetRepairDeadlines    func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		StaffLogin            func(childComplexity int, account string, password string) int
+		StartWork             func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
+		SubmitRepairRequest   func(childComplexity int, input model.SubmitRepairRequestInput) int
+		TakeRepairRequest     func(childComplexity int, id string) int
 		UpdateCareProfile     func(childComplexity int, personID string, input model.CareProfileInput) int
 		UpdateHouseholdCare   func(childComplexity int, householdID string, input model.HouseholdCareInput) int
 		UpdatePersonAvatar    func(childComplexity int, personID string, photo graphql.Upload) int
@@ -220,16 +261,105 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		ArchiveAuditLog func(childComplexity int, communityID string, personID *string, first *int, after *string) int
-		Communities     func(childComplexity int) int
-		Community       func(childComplexity int, id string) int
-		Household       func(childComplexity int, id string) int
-		Households      func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
-		Me              func(childComplexity int) int
-		MyHouseholds    func(childComplexity int) int
-		Person          func(childComplexity int, id string) int
-		StaffMembers    func(childComplexity int, communityID *string) int
-		Visits          func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
+		ArchiveAuditLog  func(childComplexity int, communityID string, personID *string, first *int, after *string) int
+		Communities      func(childComplexity int) int
+		Community        func(childComplexity int, id string) int
+		Engineers        func(childComplexity int, communityID string) int
+		Household        func(childComplexity int, id string) int
+		Households       func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
+		Me               func(childComplexity int) int
+		MyHouseholds     func(childComplexity int) int
+		MyRepairRequests func(childComplexity int, first *int, after *string) int
+		Person           func(childComplexity int, id string) int
+		RepairDeadlines  func(childComplexity int, communityID string) int
+		RepairRequest    func(childComplexity int, id string) int
+		StaffMembers     func(childComplexity int, communityID *string) int
+		Visits           func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
+		WorkOrderCounts  func(childComplexity int, communityID string) int
+		WorkOrders       func(childComplexity int, filter *model.WorkOrderFilter, first *int, after *string) int
+	}
+
+	QueueEvent struct {
+		At          func(childComplexity int) int
+		CommunityID func(childComplexity int) int
+		RequestID   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Type        func(childComplexity int) int
+	}
+
+	RepairAcceptance struct {
+		At           func(childComplexity int) int
+		Comment      func(childComplexity int) int
+		Person       func(childComplexity int) int
+		Rating       func(childComplexity int) int
+		Round        func(childComplexity int) int
+		SignatureURL func(childComplexity int) int
+	}
+
+	RepairCallback struct {
+		At        func(childComplexity int) int
+		Notes     func(childComplexity int) int
+		Round     func(childComplexity int) int
+		Satisfied func(childComplexity int) int
+		Staff     func(childComplexity int) int
+	}
+
+	RepairDeadlines struct {
+		ArriveMinutes  func(childComplexity int) int
+		FinishMinutes  func(childComplexity int) int
+		RespondMinutes func(childComplexity int) int
+		Urgency        func(childComplexity int) int
+	}
+
+	RepairEvent struct {
+		At        func(childComplexity int) int
+		Request   func(childComplexity int) int
+		RequestID func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Type      func(childComplexity int) int
+	}
+
+	RepairRequest struct {
+		Acceptances      func(childComplexity int) int
+		ArriveBy         func(childComplexity int) int
+		Callbacks        func(childComplexity int) int
+		Category         func(childComplexity int) int
+		Charges          func(childComplexity int) int
+		Community        func(childComplexity int) int
+		CurrentWorkOrder func(childComplexity int) int
+		Description      func(childComplexity int) int
+		Engineer         func(childComplexity int) int
+		FinishBy         func(childComplexity int) int
+		Household        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		InHome           func(childComplexity int) int
+		NextDeadline     func(childComplexity int) int
+		Overdue          func(childComplexity int) int
+		Owner            func(childComplexity int) int
+		Photos           func(childComplexity int) int
+		Place            func(childComplexity int) int
+		PreferredFrom    func(childComplexity int) int
+		PreferredTo      func(childComplexity int) int
+		Reporter         func(childComplexity int) int
+		RespondBy        func(childComplexity int) int
+		Round            func(childComplexity int) int
+		Status           func(childComplexity int) int
+		SubmittedAt      func(childComplexity int) int
+		Timeline         func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Urgency          func(childComplexity int) int
+		WorkOrders       func(childComplexity int) int
+	}
+
+	RepairRequestConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RepairRequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	SensitiveCare struct {
@@ -250,8 +380,25 @@ type ComplexityRoot struct {
 		Roles        func(childComplexity int) int
 	}
 
+	StatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
 	Subscription struct {
-		HouseholdUpdated func(childComplexity int, id string) int
+		HouseholdUpdated      func(childComplexity int, id string) int
+		RepairRequestUpdated  func(childComplexity int, id string) int
+		WorkOrderQueueChanged func(childComplexity int, communityID string) int
+	}
+
+	TimelineEntry struct {
+		Action    func(childComplexity int) int
+		Actor     func(childComplexity int) int
+		ActorKind func(childComplexity int) int
+		At        func(childComplexity int) int
+		From      func(childComplexity int) int
+		Note      func(childComplexity int) int
+		To        func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -282,6 +429,31 @@ type ComplexityRoot struct {
 		Auth          func(childComplexity int) int
 		BindingTicket func(childComplexity int) int
 		NeedsPhone    func(childComplexity int) int
+	}
+
+	WorkOrder struct {
+		AcceptedAt    func(childComplexity int) int
+		AfterPhotos   func(childComplexity int) int
+		BeforePhotos  func(childComplexity int) int
+		CompletedAt   func(childComplexity int) int
+		DeclineReason func(childComplexity int) int
+		DispatchedAt  func(childComplexity int) int
+		DispatchedBy  func(childComplexity int) int
+		Engineer      func(childComplexity int) int
+		ID            func(childComplexity int) int
+		LabourFeeFen  func(childComplexity int) int
+		Materials     func(childComplexity int) int
+		Notes         func(childComplexity int) int
+		Paid          func(childComplexity int) int
+		Round         func(childComplexity int) int
+		StartedAt     func(childComplexity int) int
+		Status        func(childComplexity int) int
+	}
+
+	WorkOrderCounts struct {
+		ByStatus func(childComplexity int) int
+		Open     func(childComplexity int) int
+		Overdue  func(childComplexity int) int
 	}
 }
 
@@ -326,6 +498,11 @@ type HouseholdCareResolver interface {
 	FamilyStructure(ctx context.Context, obj *archive.HouseholdCare) (*string, error)
 	Preferences(ctx context.Context, obj *archive.HouseholdCare) (*string, error)
 }
+type MaterialResolver interface {
+	Unit(ctx context.Context, obj *repair.Material) (*string, error)
+
+	SuppliedByOwner(ctx context.Context, obj *repair.Material) (bool, error)
+}
 type MembershipResolver interface {
 	Household(ctx context.Context, obj *household.Membership) (*household.Household, error)
 	Person(ctx context.Context, obj *household.Membership) (*household.Person, error)
@@ -348,6 +525,18 @@ type MutationResolver interface {
 	StaffLogin(ctx context.Context, account string, password string) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, token string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
+	SubmitRepairRequest(ctx context.Context, input model.SubmitRepairRequestInput) (*repair.Request, error)
+	CancelRepairRequest(ctx context.Context, id string, reason *string) (*repair.Request, error)
+	TakeRepairRequest(ctx context.Context, id string) (*repair.Request, error)
+	HandOverRepairRequest(ctx context.Context, id string, toStaffID string, note *string) (*repair.Request, error)
+	DispatchWorkOrder(ctx context.Context, id string, engineerID string, note *string) (*repair.Request, error)
+	AcceptWorkOrder(ctx context.Context, id string) (*repair.Request, error)
+	DeclineWorkOrder(ctx context.Context, id string, reason string) (*repair.Request, error)
+	StartWork(ctx context.Context, id string, beforePhotos []*graphql.Upload) (*repair.Request, error)
+	CompleteWork(ctx context.Context, id string, input model.CompleteWorkInput) (*repair.Request, error)
+	ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating int, comment *string) (*repair.Request, error)
+	RecordRepairCallback(ctx context.Context, id string, satisfied bool, notes *string) (*repair.Request, error)
+	SetRepairDeadlines(ctx context.Context, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) ([]*model.RepairDeadlines, error)
 	CreateStaff(ctx context.Context, input model.CreateStaffInput) (*staff.Staff, error)
 	UpdateStaffScope(ctx context.Context, staffID string, input model.StaffScopeInput) (*staff.Staff, error)
 }
@@ -368,7 +557,47 @@ type QueryResolver interface {
 	Household(ctx context.Context, id string) (*household.Household, error)
 	MyHouseholds(ctx context.Context) ([]*household.Household, error)
 	Person(ctx context.Context, id string) (*household.Person, error)
+	RepairRequest(ctx context.Context, id string) (*repair.Request, error)
+	MyRepairRequests(ctx context.Context, first *int, after *string) (*model.RepairRequestConnection, error)
+	WorkOrders(ctx context.Context, filter *model.WorkOrderFilter, first *int, after *string) (*model.RepairRequestConnection, error)
+	WorkOrderCounts(ctx context.Context, communityID string) (*model.WorkOrderCounts, error)
+	Engineers(ctx context.Context, communityID string) ([]*model.EngineerLoad, error)
+	RepairDeadlines(ctx context.Context, communityID string) ([]*model.RepairDeadlines, error)
 	StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error)
+}
+type RepairAcceptanceResolver interface {
+	Person(ctx context.Context, obj *repair.Acceptance) (*household.Person, error)
+	SignatureURL(ctx context.Context, obj *repair.Acceptance) (string, error)
+
+	Comment(ctx context.Context, obj *repair.Acceptance) (*string, error)
+}
+type RepairCallbackResolver interface {
+	Staff(ctx context.Context, obj *repair.Callback) (*staff.Staff, error)
+
+	Notes(ctx context.Context, obj *repair.Callback) (*string, error)
+}
+type RepairRequestResolver interface {
+	Community(ctx context.Context, obj *repair.Request) (*community.Community, error)
+	Household(ctx context.Context, obj *repair.Request) (*household.Household, error)
+	Reporter(ctx context.Context, obj *repair.Request) (*household.Person, error)
+
+	InHome(ctx context.Context, obj *repair.Request) (bool, error)
+	Place(ctx context.Context, obj *repair.Request) (*string, error)
+
+	Photos(ctx context.Context, obj *repair.Request) ([]string, error)
+
+	Owner(ctx context.Context, obj *repair.Request) (*staff.Staff, error)
+	Engineer(ctx context.Context, obj *repair.Request) (*staff.Staff, error)
+
+	CurrentWorkOrder(ctx context.Context, obj *repair.Request) (*repair.WorkOrder, error)
+	Charges(ctx context.Context, obj *repair.Request) (*model.Charges, error)
+
+	RespondBy(ctx context.Context, obj *repair.Request) (*time.Time, error)
+	ArriveBy(ctx context.Context, obj *repair.Request) (*time.Time, error)
+	FinishBy(ctx context.Context, obj *repair.Request) (*time.Time, error)
+
+	Overdue(ctx context.Context, obj *repair.Request) (bool, error)
+	Timeline(ctx context.Context, obj *repair.Request) ([]*lifecycle.Entry, error)
 }
 type SensitiveCareResolver interface {
 	HealthNotes(ctx context.Context, obj *archive.Sensitive) (*string, error)
@@ -383,6 +612,13 @@ type StaffResolver interface {
 }
 type SubscriptionResolver interface {
 	HouseholdUpdated(ctx context.Context, id string) (<-chan *model.HouseholdEvent, error)
+	RepairRequestUpdated(ctx context.Context, id string) (<-chan *model.RepairEvent, error)
+	WorkOrderQueueChanged(ctx context.Context, communityID string) (<-chan *model.QueueEvent, error)
+}
+type TimelineEntryResolver interface {
+	Actor(ctx context.Context, obj *lifecycle.Entry) (string, error)
+	ActorKind(ctx context.Context, obj *lifecycle.Entry) (auth.Kind, error)
+	Note(ctx context.Context, obj *lifecycle.Entry) (*string, error)
 }
 type VisitResolver interface {
 	Household(ctx context.Context, obj *archive.Visit) (*household.Household, error)
@@ -392,6 +628,18 @@ type VisitResolver interface {
 	FollowUp(ctx context.Context, obj *archive.Visit) (*string, error)
 	FollowUpDue(ctx context.Context, obj *archive.Visit) (*string, error)
 	FollowUpDone(ctx context.Context, obj *archive.Visit) (bool, error)
+}
+type WorkOrderResolver interface {
+	Engineer(ctx context.Context, obj *repair.WorkOrder) (*staff.Staff, error)
+	DispatchedBy(ctx context.Context, obj *repair.WorkOrder) (*staff.Staff, error)
+
+	Status(ctx context.Context, obj *repair.WorkOrder) (model.WorkOrderStatus, error)
+	DeclineReason(ctx context.Context, obj *repair.WorkOrder) (*string, error)
+
+	BeforePhotos(ctx context.Context, obj *repair.WorkOrder) ([]string, error)
+	AfterPhotos(ctx context.Context, obj *repair.WorkOrder) ([]string, error)
+
+	Notes(ctx context.Context, obj *repair.WorkOrder) (*string, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -629,6 +877,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CareProfile.UpdatedAt(childComplexity), true
 
+	case "Charges.free":
+		if e.ComplexityRoot.Charges.Free == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Charges.Free(childComplexity), true
+	case "Charges.labourFen":
+		if e.ComplexityRoot.Charges.LabourFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Charges.LabourFen(childComplexity), true
+	case "Charges.materialsFen":
+		if e.ComplexityRoot.Charges.MaterialsFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Charges.MaterialsFen(childComplexity), true
+	case "Charges.totalFen":
+		if e.ComplexityRoot.Charges.TotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Charges.TotalFen(childComplexity), true
+
 	case "Community.address":
 		if e.ComplexityRoot.Community.Address == nil {
 			break
@@ -665,6 +938,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Community.TimeZone(childComplexity), true
+
+	case "EngineerLoad.engineer":
+		if e.ComplexityRoot.EngineerLoad.Engineer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngineerLoad.Engineer(childComplexity), true
+	case "EngineerLoad.openLoad":
+		if e.ComplexityRoot.EngineerLoad.OpenLoad == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngineerLoad.OpenLoad(childComplexity), true
+	case "EngineerLoad.skills":
+		if e.ComplexityRoot.EngineerLoad.Skills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EngineerLoad.Skills(childComplexity), true
 
 	case "Household.building":
 		if e.ComplexityRoot.Household.Building == nil {
@@ -833,6 +1125,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginCodeRequested.RetryAfterSeconds(childComplexity), true
 
+	case "Material.name":
+		if e.ComplexityRoot.Material.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Material.Name(childComplexity), true
+	case "Material.quantity":
+		if e.ComplexityRoot.Material.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Material.Quantity(childComplexity), true
+	case "Material.suppliedByOwner":
+		if e.ComplexityRoot.Material.SuppliedByOwner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Material.SuppliedByOwner(childComplexity), true
+	case "Material.unit":
+		if e.ComplexityRoot.Material.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Material.Unit(childComplexity), true
+	case "Material.unitPriceFen":
+		if e.ComplexityRoot.Material.UnitPriceFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Material.UnitPriceFen(childComplexity), true
+
 	case "Me.communities":
 		if e.ComplexityRoot.Me.Communities == nil {
 			break
@@ -901,6 +1224,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Since(childComplexity), true
 
+	case "Mutation.acceptWorkOrder":
+		if e.ComplexityRoot.Mutation.AcceptWorkOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptWorkOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptWorkOrder(childComplexity, args["id"].(string)), true
 	case "Mutation.addHouseholdMember":
 		if e.ComplexityRoot.Mutation.AddHouseholdMember == nil {
 			break
@@ -923,6 +1257,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BindPhone(childComplexity, args["bindingTicket"].(string), args["phone"].(string), args["code"].(string)), true
+	case "Mutation.cancelRepairRequest":
+		if e.ComplexityRoot.Mutation.CancelRepairRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelRepairRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelRepairRequest(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.completeVisitFollowUp":
 		if e.ComplexityRoot.Mutation.CompleteVisitFollowUp == nil {
 			break
@@ -934,6 +1279,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteVisitFollowUp(childComplexity, args["visitId"].(string)), true
+	case "Mutation.completeWork":
+		if e.ComplexityRoot.Mutation.CompleteWork == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeWork_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteWork(childComplexity, args["id"].(string), args["input"].(model.CompleteWorkInput)), true
+	case "Mutation.confirmRepair":
+		if e.ComplexityRoot.Mutation.ConfirmRepair == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmRepair_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmRepair(childComplexity, args["id"].(string), args["signature"].(graphql.Upload), args["rating"].(int), args["comment"].(*string)), true
 	case "Mutation.createBuilding":
 		if e.ComplexityRoot.Mutation.CreateBuilding == nil {
 			break
@@ -978,6 +1345,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStaff(childComplexity, args["input"].(model.CreateStaffInput)), true
+	case "Mutation.declineWorkOrder":
+		if e.ComplexityRoot.Mutation.DeclineWorkOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineWorkOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineWorkOrder(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.dispatchWorkOrder":
+		if e.ComplexityRoot.Mutation.DispatchWorkOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dispatchWorkOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.handOverRepairRequest":
+		if e.ComplexityRoot.Mutation.HandOverRepairRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handOverRepairRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandOverRepairRequest(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
 	case "Mutation.loginWithCode":
 		if e.ComplexityRoot.Mutation.LoginWithCode == nil {
 			break
@@ -1006,6 +1406,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.recordRepairCallback":
+		if e.ComplexityRoot.Mutation.RecordRepairCallback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordRepairCallback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordRepairCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
 	case "Mutation.recordVisit":
 		if e.ComplexityRoot.Mutation.RecordVisit == nil {
 			break
@@ -1050,6 +1461,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.setRepairDeadlines":
+		if e.ComplexityRoot.Mutation.SetRepairDeadlines == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setRepairDeadlines_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetRepairDeadlines(childComplexity, args["communityId"].(string), args["urgency"].(repair.Urgency), args["respondMinutes"].(int), args["arriveMinutes"].(int), args["finishMinutes"].(int)), true
 	case "Mutation.staffLogin":
 		if e.ComplexityRoot.Mutation.StaffLogin == nil {
 			break
@@ -1061,6 +1483,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StaffLogin(childComplexity, args["account"].(string), args["password"].(string)), true
+	case "Mutation.startWork":
+		if e.ComplexityRoot.Mutation.StartWork == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startWork_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartWork(childComplexity, args["id"].(string), args["beforePhotos"].([]*graphql.Upload)), true
+	case "Mutation.submitRepairRequest":
+		if e.ComplexityRoot.Mutation.SubmitRepairRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitRepairRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitRepairRequest(childComplexity, args["input"].(model.SubmitRepairRequestInput)), true
+	case "Mutation.takeRepairRequest":
+		if e.ComplexityRoot.Mutation.TakeRepairRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_takeRepairRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TakeRepairRequest(childComplexity, args["id"].(string)), true
 	case "Mutation.updateCareProfile":
 		if e.ComplexityRoot.Mutation.UpdateCareProfile == nil {
 			break
@@ -1190,6 +1645,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Community(childComplexity, args["id"].(string)), true
+	case "Query.engineers":
+		if e.ComplexityRoot.Query.Engineers == nil {
+			break
+		}
+
+		args, err := ec.field_Query_engineers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Engineers(childComplexity, args["communityId"].(string)), true
 	case "Query.household":
 		if e.ComplexityRoot.Query.Household == nil {
 			break
@@ -1225,6 +1691,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyHouseholds(childComplexity), true
+	case "Query.myRepairRequests":
+		if e.ComplexityRoot.Query.MyRepairRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myRepairRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyRepairRequests(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.person":
 		if e.ComplexityRoot.Query.Person == nil {
 			break
@@ -1236,6 +1713,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(string)), true
+	case "Query.repairDeadlines":
+		if e.ComplexityRoot.Query.RepairDeadlines == nil {
+			break
+		}
+
+		args, err := ec.field_Query_repairDeadlines_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RepairDeadlines(childComplexity, args["communityId"].(string)), true
+	case "Query.repairRequest":
+		if e.ComplexityRoot.Query.RepairRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Query_repairRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.RepairRequest(childComplexity, args["id"].(string)), true
 	case "Query.staffMembers":
 		if e.ComplexityRoot.Query.StaffMembers == nil {
 			break
@@ -1258,6 +1757,390 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Visits(childComplexity, args["filter"].(*model.VisitFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.workOrderCounts":
+		if e.ComplexityRoot.Query.WorkOrderCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workOrderCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkOrderCounts(childComplexity, args["communityId"].(string)), true
+	case "Query.workOrders":
+		if e.ComplexityRoot.Query.WorkOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkOrders(childComplexity, args["filter"].(*model.WorkOrderFilter), args["first"].(*int), args["after"].(*string)), true
+
+	case "QueueEvent.at":
+		if e.ComplexityRoot.QueueEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEvent.At(childComplexity), true
+	case "QueueEvent.communityId":
+		if e.ComplexityRoot.QueueEvent.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEvent.CommunityID(childComplexity), true
+	case "QueueEvent.requestId":
+		if e.ComplexityRoot.QueueEvent.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEvent.RequestID(childComplexity), true
+	case "QueueEvent.status":
+		if e.ComplexityRoot.QueueEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEvent.Status(childComplexity), true
+	case "QueueEvent.type":
+		if e.ComplexityRoot.QueueEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.QueueEvent.Type(childComplexity), true
+
+	case "RepairAcceptance.at":
+		if e.ComplexityRoot.RepairAcceptance.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.At(childComplexity), true
+	case "RepairAcceptance.comment":
+		if e.ComplexityRoot.RepairAcceptance.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.Comment(childComplexity), true
+	case "RepairAcceptance.person":
+		if e.ComplexityRoot.RepairAcceptance.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.Person(childComplexity), true
+	case "RepairAcceptance.rating":
+		if e.ComplexityRoot.RepairAcceptance.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.Rating(childComplexity), true
+	case "RepairAcceptance.round":
+		if e.ComplexityRoot.RepairAcceptance.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.Round(childComplexity), true
+	case "RepairAcceptance.signatureUrl":
+		if e.ComplexityRoot.RepairAcceptance.SignatureURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.SignatureURL(childComplexity), true
+
+	case "RepairCallback.at":
+		if e.ComplexityRoot.RepairCallback.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairCallback.At(childComplexity), true
+	case "RepairCallback.notes":
+		if e.ComplexityRoot.RepairCallback.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairCallback.Notes(childComplexity), true
+	case "RepairCallback.round":
+		if e.ComplexityRoot.RepairCallback.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairCallback.Round(childComplexity), true
+	case "RepairCallback.satisfied":
+		if e.ComplexityRoot.RepairCallback.Satisfied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairCallback.Satisfied(childComplexity), true
+	case "RepairCallback.staff":
+		if e.ComplexityRoot.RepairCallback.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairCallback.Staff(childComplexity), true
+
+	case "RepairDeadlines.arriveMinutes":
+		if e.ComplexityRoot.RepairDeadlines.ArriveMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairDeadlines.ArriveMinutes(childComplexity), true
+	case "RepairDeadlines.finishMinutes":
+		if e.ComplexityRoot.RepairDeadlines.FinishMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairDeadlines.FinishMinutes(childComplexity), true
+	case "RepairDeadlines.respondMinutes":
+		if e.ComplexityRoot.RepairDeadlines.RespondMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairDeadlines.RespondMinutes(childComplexity), true
+	case "RepairDeadlines.urgency":
+		if e.ComplexityRoot.RepairDeadlines.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairDeadlines.Urgency(childComplexity), true
+
+	case "RepairEvent.at":
+		if e.ComplexityRoot.RepairEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairEvent.At(childComplexity), true
+	case "RepairEvent.request":
+		if e.ComplexityRoot.RepairEvent.Request == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairEvent.Request(childComplexity), true
+	case "RepairEvent.requestId":
+		if e.ComplexityRoot.RepairEvent.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairEvent.RequestID(childComplexity), true
+	case "RepairEvent.status":
+		if e.ComplexityRoot.RepairEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairEvent.Status(childComplexity), true
+	case "RepairEvent.type":
+		if e.ComplexityRoot.RepairEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairEvent.Type(childComplexity), true
+
+	case "RepairRequest.acceptances":
+		if e.ComplexityRoot.RepairRequest.Acceptances == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Acceptances(childComplexity), true
+	case "RepairRequest.arriveBy":
+		if e.ComplexityRoot.RepairRequest.ArriveBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.ArriveBy(childComplexity), true
+	case "RepairRequest.callbacks":
+		if e.ComplexityRoot.RepairRequest.Callbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Callbacks(childComplexity), true
+	case "RepairRequest.category":
+		if e.ComplexityRoot.RepairRequest.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Category(childComplexity), true
+	case "RepairRequest.charges":
+		if e.ComplexityRoot.RepairRequest.Charges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Charges(childComplexity), true
+	case "RepairRequest.community":
+		if e.ComplexityRoot.RepairRequest.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Community(childComplexity), true
+	case "RepairRequest.currentWorkOrder":
+		if e.ComplexityRoot.RepairRequest.CurrentWorkOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.CurrentWorkOrder(childComplexity), true
+	case "RepairRequest.description":
+		if e.ComplexityRoot.RepairRequest.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Description(childComplexity), true
+	case "RepairRequest.engineer":
+		if e.ComplexityRoot.RepairRequest.Engineer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Engineer(childComplexity), true
+	case "RepairRequest.finishBy":
+		if e.ComplexityRoot.RepairRequest.FinishBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.FinishBy(childComplexity), true
+	case "RepairRequest.household":
+		if e.ComplexityRoot.RepairRequest.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Household(childComplexity), true
+	case "RepairRequest.id":
+		if e.ComplexityRoot.RepairRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.ID(childComplexity), true
+	case "RepairRequest.inHome":
+		if e.ComplexityRoot.RepairRequest.InHome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.InHome(childComplexity), true
+	case "RepairRequest.nextDeadline":
+		if e.ComplexityRoot.RepairRequest.NextDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.NextDeadline(childComplexity), true
+	case "RepairRequest.overdue":
+		if e.ComplexityRoot.RepairRequest.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Overdue(childComplexity), true
+	case "RepairRequest.owner":
+		if e.ComplexityRoot.RepairRequest.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Owner(childComplexity), true
+	case "RepairRequest.photos":
+		if e.ComplexityRoot.RepairRequest.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Photos(childComplexity), true
+	case "RepairRequest.place":
+		if e.ComplexityRoot.RepairRequest.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Place(childComplexity), true
+	case "RepairRequest.preferredFrom":
+		if e.ComplexityRoot.RepairRequest.PreferredFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.PreferredFrom(childComplexity), true
+	case "RepairRequest.preferredTo":
+		if e.ComplexityRoot.RepairRequest.PreferredTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.PreferredTo(childComplexity), true
+	case "RepairRequest.reporter":
+		if e.ComplexityRoot.RepairRequest.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Reporter(childComplexity), true
+	case "RepairRequest.respondBy":
+		if e.ComplexityRoot.RepairRequest.RespondBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.RespondBy(childComplexity), true
+	case "RepairRequest.round":
+		if e.ComplexityRoot.RepairRequest.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Round(childComplexity), true
+	case "RepairRequest.status":
+		if e.ComplexityRoot.RepairRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Status(childComplexity), true
+	case "RepairRequest.submittedAt":
+		if e.ComplexityRoot.RepairRequest.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.SubmittedAt(childComplexity), true
+	case "RepairRequest.timeline":
+		if e.ComplexityRoot.RepairRequest.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Timeline(childComplexity), true
+	case "RepairRequest.updatedAt":
+		if e.ComplexityRoot.RepairRequest.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.UpdatedAt(childComplexity), true
+	case "RepairRequest.urgency":
+		if e.ComplexityRoot.RepairRequest.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Urgency(childComplexity), true
+	case "RepairRequest.workOrders":
+		if e.ComplexityRoot.RepairRequest.WorkOrders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.WorkOrders(childComplexity), true
+
+	case "RepairRequestConnection.edges":
+		if e.ComplexityRoot.RepairRequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequestConnection.Edges(childComplexity), true
+	case "RepairRequestConnection.pageInfo":
+		if e.ComplexityRoot.RepairRequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequestConnection.PageInfo(childComplexity), true
+	case "RepairRequestConnection.totalCount":
+		if e.ComplexityRoot.RepairRequestConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequestConnection.TotalCount(childComplexity), true
+
+	case "RepairRequestEdge.cursor":
+		if e.ComplexityRoot.RepairRequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequestEdge.Cursor(childComplexity), true
+	case "RepairRequestEdge.node":
+		if e.ComplexityRoot.RepairRequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequestEdge.Node(childComplexity), true
 
 	case "SensitiveCare.flags":
 		if e.ComplexityRoot.SensitiveCare.Flags == nil {
@@ -1333,6 +2216,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Staff.Roles(childComplexity), true
 
+	case "StatusCount.count":
+		if e.ComplexityRoot.StatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Count(childComplexity), true
+	case "StatusCount.status":
+		if e.ComplexityRoot.StatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
+
 	case "Subscription.householdUpdated":
 		if e.ComplexityRoot.Subscription.HouseholdUpdated == nil {
 			break
@@ -1344,6 +2240,71 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.HouseholdUpdated(childComplexity, args["id"].(string)), true
+	case "Subscription.repairRequestUpdated":
+		if e.ComplexityRoot.Subscription.RepairRequestUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_repairRequestUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.RepairRequestUpdated(childComplexity, args["id"].(string)), true
+	case "Subscription.workOrderQueueChanged":
+		if e.ComplexityRoot.Subscription.WorkOrderQueueChanged == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_workOrderQueueChanged_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.WorkOrderQueueChanged(childComplexity, args["communityId"].(string)), true
+
+	case "TimelineEntry.action":
+		if e.ComplexityRoot.TimelineEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Action(childComplexity), true
+	case "TimelineEntry.actor":
+		if e.ComplexityRoot.TimelineEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Actor(childComplexity), true
+	case "TimelineEntry.actorKind":
+		if e.ComplexityRoot.TimelineEntry.ActorKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.ActorKind(childComplexity), true
+	case "TimelineEntry.at":
+		if e.ComplexityRoot.TimelineEntry.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.At(childComplexity), true
+	case "TimelineEntry.from":
+		if e.ComplexityRoot.TimelineEntry.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.From(childComplexity), true
+	case "TimelineEntry.note":
+		if e.ComplexityRoot.TimelineEntry.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Note(childComplexity), true
+	case "TimelineEntry.to":
+		if e.ComplexityRoot.TimelineEntry.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.To(childComplexity), true
 
 	case "Visit.attendees":
 		if e.ComplexityRoot.Visit.Attendees == nil {
@@ -1457,6 +2418,122 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WechatLoginPayload.NeedsPhone(childComplexity), true
 
+	case "WorkOrder.acceptedAt":
+		if e.ComplexityRoot.WorkOrder.AcceptedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.AcceptedAt(childComplexity), true
+	case "WorkOrder.afterPhotos":
+		if e.ComplexityRoot.WorkOrder.AfterPhotos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.AfterPhotos(childComplexity), true
+	case "WorkOrder.beforePhotos":
+		if e.ComplexityRoot.WorkOrder.BeforePhotos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.BeforePhotos(childComplexity), true
+	case "WorkOrder.completedAt":
+		if e.ComplexityRoot.WorkOrder.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.CompletedAt(childComplexity), true
+	case "WorkOrder.declineReason":
+		if e.ComplexityRoot.WorkOrder.DeclineReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.DeclineReason(childComplexity), true
+	case "WorkOrder.dispatchedAt":
+		if e.ComplexityRoot.WorkOrder.DispatchedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.DispatchedAt(childComplexity), true
+	case "WorkOrder.dispatchedBy":
+		if e.ComplexityRoot.WorkOrder.DispatchedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.DispatchedBy(childComplexity), true
+	case "WorkOrder.engineer":
+		if e.ComplexityRoot.WorkOrder.Engineer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.Engineer(childComplexity), true
+	case "WorkOrder.id":
+		if e.ComplexityRoot.WorkOrder.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.ID(childComplexity), true
+	case "WorkOrder.labourFeeFen":
+		if e.ComplexityRoot.WorkOrder.LabourFeeFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.LabourFeeFen(childComplexity), true
+	case "WorkOrder.materials":
+		if e.ComplexityRoot.WorkOrder.Materials == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.Materials(childComplexity), true
+	case "WorkOrder.notes":
+		if e.ComplexityRoot.WorkOrder.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.Notes(childComplexity), true
+	case "WorkOrder.paid":
+		if e.ComplexityRoot.WorkOrder.Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.Paid(childComplexity), true
+	case "WorkOrder.round":
+		if e.ComplexityRoot.WorkOrder.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.Round(childComplexity), true
+	case "WorkOrder.startedAt":
+		if e.ComplexityRoot.WorkOrder.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.StartedAt(childComplexity), true
+	case "WorkOrder.status":
+		if e.ComplexityRoot.WorkOrder.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrder.Status(childComplexity), true
+
+	case "WorkOrderCounts.byStatus":
+		if e.ComplexityRoot.WorkOrderCounts.ByStatus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrderCounts.ByStatus(childComplexity), true
+	case "WorkOrderCounts.open":
+		if e.ComplexityRoot.WorkOrderCounts.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrderCounts.Open(childComplexity), true
+	case "WorkOrderCounts.overdue":
+		if e.ComplexityRoot.WorkOrderCounts.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkOrderCounts.Overdue(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -1468,16 +2545,20 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAddHouseholdMemberInput,
 		ec.unmarshalInputBirthdayInput,
 		ec.unmarshalInputCareProfileInput,
+		ec.unmarshalInputCompleteWorkInput,
 		ec.unmarshalInputCreateBuildingInput,
 		ec.unmarshalInputCreateCommunityInput,
 		ec.unmarshalInputCreateHouseholdInput,
 		ec.unmarshalInputCreateStaffInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
+		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputStaffScopeInput,
+		ec.unmarshalInputSubmitRepairRequestInput,
 		ec.unmarshalInputVisitFilter,
+		ec.unmarshalInputWorkOrderFilter,
 	)
 	first := true
 
@@ -2007,6 +3088,280 @@ extend type Mutation {
   logout: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/repair.graphqls", Input: `"One line of a request's timeline: every step, who took it, from which state to which."
+type TimelineEntry {
+  at: Time!
+  action: String!
+  from: String!
+  to: String!
+  "Staff or person id of who took the step."
+  actor: String!
+  actorKind: CallerKind!
+  note: String
+}
+
+enum RepairStatus {
+  SUBMITTED
+  TAKEN
+  DISPATCHED
+  ACCEPTED
+  IN_PROGRESS
+  COMPLETED
+  CONFIRMED
+  CLOSED
+  CANCELLED
+}
+
+enum RepairCategory {
+  WATER
+  ELECTRICITY
+  GAS
+  DOORS_WINDOWS
+  WALLS
+  APPLIANCES
+  PUBLIC_AREA
+  OTHER
+}
+
+enum Urgency {
+  LOW
+  NORMAL
+  URGENT
+  EMERGENCY
+}
+
+type RepairRequest {
+  id: ID!
+  community: Community!
+  household: Household!
+  reporter: Person
+  category: RepairCategory!
+  description: String!
+  inHome: Boolean!
+  "The public place, for faults outside the home."
+  place: String
+  urgency: Urgency!
+  preferredFrom: Time
+  preferredTo: Time
+  "Photo URLs: GET them with the same Authorization header."
+  photos: [String!]!
+  status: RepairStatus!
+  "1 for the first visit; each unsatisfied callback starts another round."
+  round: Int!
+  "The staff member who took the request and owns it until it is closed (首问责任人)."
+  owner: Staff
+  "The engineer of the current work order."
+  engineer: Staff
+  workOrders: [WorkOrder!]!
+  currentWorkOrder: WorkOrder
+  "What the owner pays for the current round; zero for a free repair."
+  charges: Charges!
+  acceptances: [RepairAcceptance!]!
+  callbacks: [RepairCallback!]!
+  respondBy: Time!
+  arriveBy: Time!
+  finishBy: Time!
+  "The deadline of the current stage, if one is running."
+  nextDeadline: Time
+  overdue: Boolean!
+  timeline: [TimelineEntry!]!
+  submittedAt: Time!
+  updatedAt: Time!
+}
+
+enum WorkOrderStatus {
+  PENDING
+  ACCEPTED
+  DECLINED
+  STARTED
+  COMPLETED
+}
+
+type WorkOrder {
+  id: ID!
+  round: Int!
+  engineer: Staff
+  dispatchedBy: Staff
+  dispatchedAt: Time!
+  status: WorkOrderStatus!
+  declineReason: String
+  acceptedAt: Time
+  startedAt: Time
+  completedAt: Time
+  beforePhotos: [String!]!
+  afterPhotos: [String!]!
+  materials: [Material!]!
+  paid: Boolean!
+  labourFeeFen: Int!
+  notes: String
+}
+
+type Material {
+  name: String!
+  quantity: Float!
+  unit: String
+  unitPriceFen: Int!
+  suppliedByOwner: Boolean!
+}
+
+"Money in fen (分)."
+type Charges {
+  free: Boolean!
+  materialsFen: Int!
+  labourFen: Int!
+  totalFen: Int!
+}
+
+type RepairAcceptance {
+  round: Int!
+  person: Person
+  signatureUrl: String!
+  rating: Int!
+  comment: String
+  at: Time!
+}
+
+type RepairCallback {
+  round: Int!
+  staff: Staff
+  satisfied: Boolean!
+  notes: String
+  at: Time!
+}
+
+type RepairRequestEdge {
+  cursor: String!
+  node: RepairRequest!
+}
+
+type RepairRequestConnection {
+  edges: [RepairRequestEdge!]!
+  pageInfo: PageInfo!
+  "-1 when not counted (the owner's own list)."
+  totalCount: Int!
+}
+
+type StatusCount {
+  status: RepairStatus!
+  count: Int!
+}
+
+type WorkOrderCounts {
+  byStatus: [StatusCount!]!
+  overdue: Int!
+  open: Int!
+}
+
+type EngineerLoad {
+  engineer: Staff!
+  "Orders dispatched, accepted or in progress."
+  openLoad: Int!
+  skills: [String!]!
+}
+
+type RepairDeadlines {
+  urgency: Urgency!
+  respondMinutes: Int!
+  arriveMinutes: Int!
+  finishMinutes: Int!
+}
+
+input SubmitRepairRequestInput {
+  householdId: ID!
+  category: RepairCategory!
+  description: String!
+  inHome: Boolean!
+  place: String
+  urgency: Urgency
+  preferredFrom: Time
+  preferredTo: Time
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+  photos: [Upload!]
+}
+
+input MaterialInput {
+  name: String!
+  quantity: Float!
+  unit: String
+  unitPriceFen: Int!
+  suppliedByOwner: Boolean!
+}
+
+input CompleteWorkInput {
+  afterPhotos: [Upload!]
+  materials: [MaterialInput!]
+  "A paid repair (有偿维修) charges labour and company-supplied materials; a free one charges nothing."
+  paid: Boolean!
+  labourFeeFen: Int
+  notes: String
+}
+
+input WorkOrderFilter {
+  communityId: ID
+  statuses: [RepairStatus!]
+  "The engineer of the current order or the owning staff member."
+  assigneeId: ID
+  urgency: Urgency
+  category: RepairCategory
+  overdue: Boolean
+  submittedFrom: Time
+  submittedTo: Time
+}
+
+type RepairEvent {
+  requestId: ID!
+  "e.g. repair.dispatch"
+  type: String!
+  status: RepairStatus!
+  at: Time!
+  request: RepairRequest
+}
+
+type QueueEvent {
+  communityId: ID!
+  requestId: ID!
+  type: String!
+  status: RepairStatus!
+  at: Time!
+}
+
+extend type Query {
+  repairRequest(id: ID!): RepairRequest
+  myRepairRequests(first: Int = 20, after: String): RepairRequestConnection!
+  "The staff queue, newest first. Engineers see the orders dispatched to them."
+  workOrders(filter: WorkOrderFilter, first: Int = 20, after: String): RepairRequestConnection!
+  workOrderCounts(communityId: ID!): WorkOrderCounts!
+  "Engineers of a community with their open load, least busy first."
+  engineers(communityId: ID!): [EngineerLoad!]!
+  repairDeadlines(communityId: ID!): [RepairDeadlines!]!
+}
+
+extend type Mutation {
+  submitRepairRequest(input: SubmitRepairRequestInput!): RepairRequest!
+  "The household, while nobody is on the way."
+  cancelRepairRequest(id: ID!, reason: String): RepairRequest!
+  "The caller owns the request until it is closed (首问责任制)."
+  takeRepairRequest(id: ID!): RepairRequest!
+  handOverRepairRequest(id: ID!, toStaffId: ID!, note: String): RepairRequest!
+  dispatchWorkOrder(id: ID!, engineerId: ID!, note: String): RepairRequest!
+  acceptWorkOrder(id: ID!): RepairRequest!
+  declineWorkOrder(id: ID!, reason: String!): RepairRequest!
+  startWork(id: ID!, beforePhotos: [Upload!]): RepairRequest!
+  completeWork(id: ID!, input: CompleteWorkInput!): RepairRequest!
+  "The owner signs (an image of the signature) and rates 1-5."
+  confirmRepair(id: ID!, signature: Upload!, rating: Int!, comment: String): RepairRequest!
+  "Satisfied closes the request; not satisfied reopens it for another round."
+  recordRepairCallback(id: ID!, satisfied: Boolean!, notes: String): RepairRequest!
+  setRepairDeadlines(communityId: ID!, urgency: Urgency!, respondMinutes: Int!, arriveMinutes: Int!, finishMinutes: Int!): [RepairDeadlines!]!
+}
+
+extend type Subscription {
+  "Every step of one request, for its household and the staff on it."
+  repairRequestUpdated(id: ID!): RepairEvent!
+  "Any change to a community's queue, for staff screens."
+  workOrderQueueChanged(communityId: ID!): QueueEvent!
+}
+`, BuiltIn: false},
 	{Name: "../schema/staff.graphqls", Input: `type Staff {
   id: ID!
   account: String!
@@ -2169,6 +3524,20 @@ func (ec *executionContext) childFields_CareProfile(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CareProfile", field.Name)
 }
 
+func (ec *executionContext) childFields_Charges(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "free":
+		return ec.fieldContext_Charges_free(ctx, field)
+	case "materialsFen":
+		return ec.fieldContext_Charges_materialsFen(ctx, field)
+	case "labourFen":
+		return ec.fieldContext_Charges_labourFen(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_Charges_totalFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Charges", field.Name)
+}
+
 func (ec *executionContext) childFields_Community(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2185,6 +3554,18 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
+}
+
+func (ec *executionContext) childFields_EngineerLoad(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "engineer":
+		return ec.fieldContext_EngineerLoad_engineer(ctx, field)
+	case "openLoad":
+		return ec.fieldContext_EngineerLoad_openLoad(ctx, field)
+	case "skills":
+		return ec.fieldContext_EngineerLoad_skills(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EngineerLoad", field.Name)
 }
 
 func (ec *executionContext) childFields_Household(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2275,6 +3656,22 @@ func (ec *executionContext) childFields_LoginCodeRequested(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type LoginCodeRequested", field.Name)
 }
 
+func (ec *executionContext) childFields_Material(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_Material_name(ctx, field)
+	case "quantity":
+		return ec.fieldContext_Material_quantity(ctx, field)
+	case "unit":
+		return ec.fieldContext_Material_unit(ctx, field)
+	case "unitPriceFen":
+		return ec.fieldContext_Material_unitPriceFen(ctx, field)
+	case "suppliedByOwner":
+		return ec.fieldContext_Material_suppliedByOwner(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Material", field.Name)
+}
+
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "kind":
@@ -2339,6 +3736,172 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
 }
 
+func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityId":
+		return ec.fieldContext_QueueEvent_communityId(ctx, field)
+	case "requestId":
+		return ec.fieldContext_QueueEvent_requestId(ctx, field)
+	case "type":
+		return ec.fieldContext_QueueEvent_type(ctx, field)
+	case "status":
+		return ec.fieldContext_QueueEvent_status(ctx, field)
+	case "at":
+		return ec.fieldContext_QueueEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type QueueEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairAcceptance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "round":
+		return ec.fieldContext_RepairAcceptance_round(ctx, field)
+	case "person":
+		return ec.fieldContext_RepairAcceptance_person(ctx, field)
+	case "signatureUrl":
+		return ec.fieldContext_RepairAcceptance_signatureUrl(ctx, field)
+	case "rating":
+		return ec.fieldContext_RepairAcceptance_rating(ctx, field)
+	case "comment":
+		return ec.fieldContext_RepairAcceptance_comment(ctx, field)
+	case "at":
+		return ec.fieldContext_RepairAcceptance_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairAcceptance", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairCallback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "round":
+		return ec.fieldContext_RepairCallback_round(ctx, field)
+	case "staff":
+		return ec.fieldContext_RepairCallback_staff(ctx, field)
+	case "satisfied":
+		return ec.fieldContext_RepairCallback_satisfied(ctx, field)
+	case "notes":
+		return ec.fieldContext_RepairCallback_notes(ctx, field)
+	case "at":
+		return ec.fieldContext_RepairCallback_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairCallback", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairDeadlines(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "urgency":
+		return ec.fieldContext_RepairDeadlines_urgency(ctx, field)
+	case "respondMinutes":
+		return ec.fieldContext_RepairDeadlines_respondMinutes(ctx, field)
+	case "arriveMinutes":
+		return ec.fieldContext_RepairDeadlines_arriveMinutes(ctx, field)
+	case "finishMinutes":
+		return ec.fieldContext_RepairDeadlines_finishMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairDeadlines", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "requestId":
+		return ec.fieldContext_RepairEvent_requestId(ctx, field)
+	case "type":
+		return ec.fieldContext_RepairEvent_type(ctx, field)
+	case "status":
+		return ec.fieldContext_RepairEvent_status(ctx, field)
+	case "at":
+		return ec.fieldContext_RepairEvent_at(ctx, field)
+	case "request":
+		return ec.fieldContext_RepairEvent_request(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RepairRequest_id(ctx, field)
+	case "community":
+		return ec.fieldContext_RepairRequest_community(ctx, field)
+	case "household":
+		return ec.fieldContext_RepairRequest_household(ctx, field)
+	case "reporter":
+		return ec.fieldContext_RepairRequest_reporter(ctx, field)
+	case "category":
+		return ec.fieldContext_RepairRequest_category(ctx, field)
+	case "description":
+		return ec.fieldContext_RepairRequest_description(ctx, field)
+	case "inHome":
+		return ec.fieldContext_RepairRequest_inHome(ctx, field)
+	case "place":
+		return ec.fieldContext_RepairRequest_place(ctx, field)
+	case "urgency":
+		return ec.fieldContext_RepairRequest_urgency(ctx, field)
+	case "preferredFrom":
+		return ec.fieldContext_RepairRequest_preferredFrom(ctx, field)
+	case "preferredTo":
+		return ec.fieldContext_RepairRequest_preferredTo(ctx, field)
+	case "photos":
+		return ec.fieldContext_RepairRequest_photos(ctx, field)
+	case "status":
+		return ec.fieldContext_RepairRequest_status(ctx, field)
+	case "round":
+		return ec.fieldContext_RepairRequest_round(ctx, field)
+	case "owner":
+		return ec.fieldContext_RepairRequest_owner(ctx, field)
+	case "engineer":
+		return ec.fieldContext_RepairRequest_engineer(ctx, field)
+	case "workOrders":
+		return ec.fieldContext_RepairRequest_workOrders(ctx, field)
+	case "currentWorkOrder":
+		return ec.fieldContext_RepairRequest_currentWorkOrder(ctx, field)
+	case "charges":
+		return ec.fieldContext_RepairRequest_charges(ctx, field)
+	case "acceptances":
+		return ec.fieldContext_RepairRequest_acceptances(ctx, field)
+	case "callbacks":
+		return ec.fieldContext_RepairRequest_callbacks(ctx, field)
+	case "respondBy":
+		return ec.fieldContext_RepairRequest_respondBy(ctx, field)
+	case "arriveBy":
+		return ec.fieldContext_RepairRequest_arriveBy(ctx, field)
+	case "finishBy":
+		return ec.fieldContext_RepairRequest_finishBy(ctx, field)
+	case "nextDeadline":
+		return ec.fieldContext_RepairRequest_nextDeadline(ctx, field)
+	case "overdue":
+		return ec.fieldContext_RepairRequest_overdue(ctx, field)
+	case "timeline":
+		return ec.fieldContext_RepairRequest_timeline(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_RepairRequest_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_RepairRequest_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairRequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RepairRequestConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RepairRequestConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RepairRequestConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairRequestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RepairRequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RepairRequestEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RepairRequestEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RepairRequestEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SensitiveCare(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "flags":
@@ -2373,6 +3936,36 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_active(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_StatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_TimelineEntry_at(ctx, field)
+	case "action":
+		return ec.fieldContext_TimelineEntry_action(ctx, field)
+	case "from":
+		return ec.fieldContext_TimelineEntry_from(ctx, field)
+	case "to":
+		return ec.fieldContext_TimelineEntry_to(ctx, field)
+	case "actor":
+		return ec.fieldContext_TimelineEntry_actor(ctx, field)
+	case "actorKind":
+		return ec.fieldContext_TimelineEntry_actorKind(ctx, field)
+	case "note":
+		return ec.fieldContext_TimelineEntry_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2433,6 +4026,56 @@ func (ec *executionContext) childFields_WechatLoginPayload(ctx context.Context, 
 		return ec.fieldContext_WechatLoginPayload_bindingTicket(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WechatLoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WorkOrder_id(ctx, field)
+	case "round":
+		return ec.fieldContext_WorkOrder_round(ctx, field)
+	case "engineer":
+		return ec.fieldContext_WorkOrder_engineer(ctx, field)
+	case "dispatchedBy":
+		return ec.fieldContext_WorkOrder_dispatchedBy(ctx, field)
+	case "dispatchedAt":
+		return ec.fieldContext_WorkOrder_dispatchedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_WorkOrder_status(ctx, field)
+	case "declineReason":
+		return ec.fieldContext_WorkOrder_declineReason(ctx, field)
+	case "acceptedAt":
+		return ec.fieldContext_WorkOrder_acceptedAt(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_WorkOrder_startedAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_WorkOrder_completedAt(ctx, field)
+	case "beforePhotos":
+		return ec.fieldContext_WorkOrder_beforePhotos(ctx, field)
+	case "afterPhotos":
+		return ec.fieldContext_WorkOrder_afterPhotos(ctx, field)
+	case "materials":
+		return ec.fieldContext_WorkOrder_materials(ctx, field)
+	case "paid":
+		return ec.fieldContext_WorkOrder_paid(ctx, field)
+	case "labourFeeFen":
+		return ec.fieldContext_WorkOrder_labourFeeFen(ctx, field)
+	case "notes":
+		return ec.fieldContext_WorkOrder_notes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkOrder", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkOrderCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "byStatus":
+		return ec.fieldContext_WorkOrderCounts_byStatus(ctx, field)
+	case "overdue":
+		return ec.fieldContext_WorkOrderCounts_overdue(ctx, field)
+	case "open":
+		return ec.fieldContext_WorkOrderCounts_open(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkOrderCounts", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2573,6 +4216,20 @@ func (ec *executionContext) field_Household_visits_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptWorkOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addHouseholdMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2617,6 +4274,28 @@ func (ec *executionContext) field_Mutation_bindPhone_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelRepairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeVisitFollowUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2628,6 +4307,66 @@ func (ec *executionContext) field_Mutation_completeVisitFollowUp_args(ctx contex
 		return nil, err
 	}
 	args["visitId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeWork_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompleteWorkInput, error) {
+			return ec.unmarshalNCompleteWorkInput2qinqingᚋgraphᚋmodelᚐCompleteWorkInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmRepair_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "signature",
+		func(ctx context.Context, v any) (graphql.Upload, error) {
+			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["signature"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg3
 	return args, nil
 }
 
@@ -2687,6 +4426,88 @@ func (ec *executionContext) field_Mutation_createStaff_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_declineWorkOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_dispatchWorkOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "engineerId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["engineerId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_handOverRepairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "toStaffId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["toStaffId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_loginWithCode_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2720,6 +4541,36 @@ func (ec *executionContext) field_Mutation_loginWithWechat_args(ctx context.Cont
 		return nil, err
 	}
 	args["code"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordRepairCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "satisfied",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["satisfied"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "notes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notes"] = arg2
 	return args, nil
 }
 
@@ -2787,6 +4638,52 @@ func (ec *executionContext) field_Mutation_requestLoginCode_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setRepairDeadlines_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "urgency",
+		func(ctx context.Context, v any) (repair.Urgency, error) {
+			return ec.unmarshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["urgency"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "respondMinutes",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["respondMinutes"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "arriveMinutes",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["arriveMinutes"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "finishMinutes",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["finishMinutes"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_staffLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2806,6 +4703,56 @@ func (ec *executionContext) field_Mutation_staffLogin_args(ctx context.Context, 
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startWork_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "beforePhotos",
+		func(ctx context.Context, v any) ([]*graphql.Upload, error) {
+			return ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["beforePhotos"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitRepairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitRepairRequestInput, error) {
+			return ec.unmarshalNSubmitRepairRequestInput2qinqingᚋgraphᚋmodelᚐSubmitRepairRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_takeRepairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2963,6 +4910,20 @@ func (ec *executionContext) field_Query_community_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_engineers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_household_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3007,7 +4968,57 @@ func (ec *executionContext) field_Query_households_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_myRepairRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_repairDeadlines_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_repairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3065,6 +5076,50 @@ func (ec *executionContext) field_Query_visits_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_workOrderCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_workOrders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.WorkOrderFilter, error) {
+			return ec.unmarshalOWorkOrderFilter2ᚖqinqingᚋgraphᚋmodelᚐWorkOrderFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Subscription_householdUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3076,6 +5131,34 @@ func (ec *executionContext) field_Subscription_householdUpdated_args(ctx context
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_repairRequestUpdated_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_workOrderQueueChanged_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
 	return args, nil
 }
 
@@ -4034,6 +6117,98 @@ func (ec *executionContext) fieldContext_CareProfile_updatedAt(_ context.Context
 	return graphql.NewScalarFieldContext("CareProfile", field, true, true, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Charges_free(ctx context.Context, field graphql.CollectedField, obj *model.Charges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Charges_free(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Free, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Charges_free(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Charges", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Charges_materialsFen(ctx context.Context, field graphql.CollectedField, obj *model.Charges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Charges_materialsFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaterialsFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Charges_materialsFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Charges", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Charges_labourFen(ctx context.Context, field graphql.CollectedField, obj *model.Charges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Charges_labourFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LabourFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Charges_labourFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Charges", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Charges_totalFen(ctx context.Context, field graphql.CollectedField, obj *model.Charges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Charges_totalFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Charges_totalFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Charges", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Community_id(ctx context.Context, field graphql.CollectedField, obj *community.Community) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -4179,6 +6354,84 @@ func (ec *executionContext) _Community_createdAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Community_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Community", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _EngineerLoad_engineer(ctx context.Context, field graphql.CollectedField, obj *model.EngineerLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngineerLoad_engineer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Engineer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngineerLoad_engineer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EngineerLoad",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EngineerLoad_openLoad(ctx context.Context, field graphql.CollectedField, obj *model.EngineerLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngineerLoad_openLoad(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenLoad, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngineerLoad_openLoad(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngineerLoad", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EngineerLoad_skills(ctx context.Context, field graphql.CollectedField, obj *model.EngineerLoad) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EngineerLoad_skills(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Skills, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EngineerLoad_skills(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EngineerLoad", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Household_id(ctx context.Context, field graphql.CollectedField, obj *household.Household) (ret graphql.Marshaler) {
@@ -4870,6 +7123,121 @@ func (ec *executionContext) _LoginCodeRequested_expiresInSeconds(ctx context.Con
 }
 func (ec *executionContext) fieldContext_LoginCodeRequested_expiresInSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoginCodeRequested", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Material_name(ctx context.Context, field graphql.CollectedField, obj *repair.Material) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Material_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Material_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Material", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Material_quantity(ctx context.Context, field graphql.CollectedField, obj *repair.Material) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Material_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Material_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Material", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _Material_unit(ctx context.Context, field graphql.CollectedField, obj *repair.Material) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Material_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Material().Unit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Material_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Material", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Material_unitPriceFen(ctx context.Context, field graphql.CollectedField, obj *repair.Material) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Material_unitPriceFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnitPriceFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Material_unitPriceFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Material", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Material_suppliedByOwner(ctx context.Context, field graphql.CollectedField, obj *repair.Material) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Material_suppliedByOwner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Material().SuppliedByOwner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Material_suppliedByOwner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Material", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Me_kind(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
@@ -5906,6 +8274,534 @@ func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _Mutation_submitRepairRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitRepairRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitRepairRequest(ctx, fc.Args["input"].(model.SubmitRepairRequestInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitRepairRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitRepairRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelRepairRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelRepairRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelRepairRequest(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelRepairRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelRepairRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_takeRepairRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_takeRepairRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().TakeRepairRequest(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_takeRepairRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_takeRepairRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_handOverRepairRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_handOverRepairRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().HandOverRepairRequest(ctx, fc.Args["id"].(string), fc.Args["toStaffId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_handOverRepairRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_handOverRepairRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dispatchWorkOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dispatchWorkOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DispatchWorkOrder(ctx, fc.Args["id"].(string), fc.Args["engineerId"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dispatchWorkOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_dispatchWorkOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptWorkOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptWorkOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptWorkOrder(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptWorkOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptWorkOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declineWorkOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declineWorkOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclineWorkOrder(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declineWorkOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declineWorkOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startWork(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startWork(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartWork(ctx, fc.Args["id"].(string), fc.Args["beforePhotos"].([]*graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startWork(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startWork_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeWork(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeWork(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteWork(ctx, fc.Args["id"].(string), fc.Args["input"].(model.CompleteWorkInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeWork(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeWork_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmRepair(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmRepair(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmRepair(ctx, fc.Args["id"].(string), fc.Args["signature"].(graphql.Upload), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmRepair(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmRepair_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordRepairCallback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordRepairCallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordRepairCallback(ctx, fc.Args["id"].(string), fc.Args["satisfied"].(bool), fc.Args["notes"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordRepairCallback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordRepairCallback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setRepairDeadlines(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setRepairDeadlines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetRepairDeadlines(ctx, fc.Args["communityId"].(string), fc.Args["urgency"].(repair.Urgency), fc.Args["respondMinutes"].(int), fc.Args["arriveMinutes"].(int), fc.Args["finishMinutes"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RepairDeadlines) graphql.Marshaler {
+			return ec.marshalNRepairDeadlines2ᚕᚖqinqingᚋgraphᚋmodelᚐRepairDeadlinesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setRepairDeadlines(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairDeadlines(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setRepairDeadlines_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createStaff(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6579,6 +9475,270 @@ func (ec *executionContext) fieldContext_Query_person(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_repairRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_repairRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RepairRequest(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalORepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_repairRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_repairRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myRepairRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myRepairRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyRepairRequests(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepairRequestConnection) graphql.Marshaler {
+			return ec.marshalNRepairRequestConnection2ᚖqinqingᚋgraphᚋmodelᚐRepairRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myRepairRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myRepairRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_workOrders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workOrders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WorkOrders(ctx, fc.Args["filter"].(*model.WorkOrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepairRequestConnection) graphql.Marshaler {
+			return ec.marshalNRepairRequestConnection2ᚖqinqingᚋgraphᚋmodelᚐRepairRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workOrders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_workOrders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_workOrderCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workOrderCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WorkOrderCounts(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.WorkOrderCounts) graphql.Marshaler {
+			return ec.marshalNWorkOrderCounts2ᚖqinqingᚋgraphᚋmodelᚐWorkOrderCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workOrderCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkOrderCounts(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_workOrderCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_engineers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_engineers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Engineers(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EngineerLoad) graphql.Marshaler {
+			return ec.marshalNEngineerLoad2ᚕᚖqinqingᚋgraphᚋmodelᚐEngineerLoadᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_engineers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EngineerLoad(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_engineers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_repairDeadlines(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_repairDeadlines(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().RepairDeadlines(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RepairDeadlines) graphql.Marshaler {
+			return ec.marshalNRepairDeadlines2ᚕᚖqinqingᚋgraphᚋmodelᚐRepairDeadlinesᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_repairDeadlines(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairDeadlines(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_repairDeadlines_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_staffMembers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6694,6 +9854,1516 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _QueueEvent_communityId(ctx context.Context, field graphql.CollectedField, obj *model.QueueEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEvent_communityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommunityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEvent_communityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _QueueEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *model.QueueEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEvent_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _QueueEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.QueueEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _QueueEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.QueueEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Status) graphql.Marshaler {
+			return ec.marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type RepairStatus does not have child fields"))
+}
+
+func (ec *executionContext) _QueueEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.QueueEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_QueueEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_QueueEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairAcceptance_round(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_round(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Round, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairAcceptance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairAcceptance_person(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairAcceptance().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairAcceptance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairAcceptance_signatureUrl(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_signatureUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairAcceptance().SignatureURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_signatureUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairAcceptance", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairAcceptance_rating(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairAcceptance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairAcceptance_comment(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairAcceptance().Comment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairAcceptance", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairAcceptance_at(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairAcceptance", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairCallback_round(ctx context.Context, field graphql.CollectedField, obj *repair.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairCallback_round(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Round, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairCallback_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairCallback", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairCallback_staff(ctx context.Context, field graphql.CollectedField, obj *repair.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairCallback_staff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairCallback().Staff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairCallback_staff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairCallback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairCallback_satisfied(ctx context.Context, field graphql.CollectedField, obj *repair.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairCallback_satisfied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairCallback_satisfied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairCallback", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RepairCallback_notes(ctx context.Context, field graphql.CollectedField, obj *repair.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairCallback_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairCallback().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairCallback_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairCallback", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairCallback_at(ctx context.Context, field graphql.CollectedField, obj *repair.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairCallback_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairCallback_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairCallback", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairDeadlines_urgency(ctx context.Context, field graphql.CollectedField, obj *model.RepairDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairDeadlines_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Urgency) graphql.Marshaler {
+			return ec.marshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairDeadlines_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairDeadlines", field, false, false, errors.New("field of type Urgency does not have child fields"))
+}
+
+func (ec *executionContext) _RepairDeadlines_respondMinutes(ctx context.Context, field graphql.CollectedField, obj *model.RepairDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairDeadlines_respondMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairDeadlines_respondMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairDeadlines", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairDeadlines_arriveMinutes(ctx context.Context, field graphql.CollectedField, obj *model.RepairDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairDeadlines_arriveMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ArriveMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairDeadlines_arriveMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairDeadlines", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairDeadlines_finishMinutes(ctx context.Context, field graphql.CollectedField, obj *model.RepairDeadlines) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairDeadlines_finishMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairDeadlines_finishMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairDeadlines", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairEvent_requestId(ctx context.Context, field graphql.CollectedField, obj *model.RepairEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairEvent_requestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairEvent_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RepairEvent_type(ctx context.Context, field graphql.CollectedField, obj *model.RepairEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.RepairEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Status) graphql.Marshaler {
+			return ec.marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairEvent", field, false, false, errors.New("field of type RepairStatus does not have child fields"))
+}
+
+func (ec *executionContext) _RepairEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.RepairEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairEvent_request(ctx context.Context, field graphql.CollectedField, obj *model.RepairEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairEvent_request(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Request, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalORepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairEvent_request(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_id(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_community(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_household(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_reporter(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_reporter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Reporter(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_reporter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_category(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Category) graphql.Marshaler {
+			return ec.marshalNRepairCategory2qinqingᚋinternalᚋrepairᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type RepairCategory does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_description(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_inHome(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_inHome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().InHome(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_inHome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_place(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Place(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_urgency(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_urgency(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Urgency, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Urgency) graphql.Marshaler {
+			return ec.marshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_urgency(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Urgency does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_preferredFrom(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_preferredFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreferredFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_preferredFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_preferredTo(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_preferredTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreferredTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_preferredTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_photos(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_status(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Status) graphql.Marshaler {
+			return ec.marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type RepairStatus does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_round(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_round(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Round, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_owner(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_owner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Owner(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_owner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_engineer(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_engineer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Engineer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_engineer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_workOrders(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_workOrders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkOrders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []repair.WorkOrder) graphql.Marshaler {
+			return ec.marshalNWorkOrder2ᚕqinqingᚋinternalᚋrepairᚐWorkOrderᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_workOrders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkOrder(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_currentWorkOrder(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_currentWorkOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().CurrentWorkOrder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.WorkOrder) graphql.Marshaler {
+			return ec.marshalOWorkOrder2ᚖqinqingᚋinternalᚋrepairᚐWorkOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_currentWorkOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkOrder(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_charges(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_charges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Charges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Charges) graphql.Marshaler {
+			return ec.marshalNCharges2ᚖqinqingᚋgraphᚋmodelᚐCharges(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_charges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Charges(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_acceptances(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_acceptances(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acceptances, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []repair.Acceptance) graphql.Marshaler {
+			return ec.marshalNRepairAcceptance2ᚕqinqingᚋinternalᚋrepairᚐAcceptanceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_acceptances(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairAcceptance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_callbacks(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_callbacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Callbacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []repair.Callback) graphql.Marshaler {
+			return ec.marshalNRepairCallback2ᚕqinqingᚋinternalᚋrepairᚐCallbackᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_callbacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairCallback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_respondBy(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_respondBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().RespondBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_respondBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_arriveBy(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_arriveBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().ArriveBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_arriveBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_finishBy(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_finishBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().FinishBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_finishBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_nextDeadline(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_nextDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_nextDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_overdue(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_timeline(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_submittedAt(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequest_updatedAt(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RepairRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequestConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RepairRequestEdge) graphql.Marshaler {
+			return ec.marshalNRepairRequestEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐRepairRequestEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequestEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RepairRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequestConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequestConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.RepairRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequestConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequestConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequestConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RepairRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequestEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequestEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RepairRequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RepairRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequestEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequestEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6993,6 +11663,52 @@ func (ec *executionContext) fieldContext_Staff_active(_ context.Context, field g
 	return graphql.NewScalarFieldContext("Staff", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _StatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v repair.Status) graphql.Marshaler {
+			return ec.marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, errors.New("field of type RepairStatus does not have child fields"))
+}
+
+func (ec *executionContext) _StatusCount_count(ctx context.Context, field graphql.CollectedField, obj *model.StatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Subscription_householdUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
 	return graphql.ResolveFieldStream(
 		ctx,
@@ -7035,6 +11751,255 @@ func (ec *executionContext) fieldContext_Subscription_householdUpdated(ctx conte
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_repairRequestUpdated(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_repairRequestUpdated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().RepairRequestUpdated(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RepairEvent) graphql.Marshaler {
+			return ec.marshalNRepairEvent2ᚖqinqingᚋgraphᚋmodelᚐRepairEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_repairRequestUpdated(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_repairRequestUpdated_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_workOrderQueueChanged(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_workOrderQueueChanged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().WorkOrderQueueChanged(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.QueueEvent) graphql.Marshaler {
+			return ec.marshalNQueueEvent2ᚖqinqingᚋgraphᚋmodelᚐQueueEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_workOrderQueueChanged(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_QueueEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_workOrderQueueChanged_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineEntry_at(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_action(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_from(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_to(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_actor(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TimelineEntry().Actor(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_actorKind(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_actorKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TimelineEntry().ActorKind(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v auth.Kind) graphql.Marshaler {
+			return ec.marshalNCallerKind2qinqingᚋinternalᚋplatformᚋauthᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_actorKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, true, true, errors.New("field of type CallerKind does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_note(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TimelineEntry().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Visit_id(ctx context.Context, field graphql.CollectedField, obj *archive.Visit) (ret graphql.Marshaler) {
@@ -7503,6 +12468,479 @@ func (ec *executionContext) _WechatLoginPayload_bindingTicket(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_WechatLoginPayload_bindingTicket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WechatLoginPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_id(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_round(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_round(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Round, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_engineer(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_engineer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().Engineer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_engineer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkOrder_dispatchedBy(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_dispatchedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().DispatchedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_dispatchedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkOrder_dispatchedAt(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_dispatchedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DispatchedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_dispatchedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_status(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.WorkOrderStatus) graphql.Marshaler {
+			return ec.marshalNWorkOrderStatus2qinqingᚋgraphᚋmodelᚐWorkOrderStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type WorkOrderStatus does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_declineReason(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_declineReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().DeclineReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_declineReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_acceptedAt(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_acceptedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AcceptedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_acceptedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_startedAt(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_completedAt(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_beforePhotos(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_beforePhotos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().BeforePhotos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_beforePhotos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_afterPhotos(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_afterPhotos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().AfterPhotos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_afterPhotos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_materials(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_materials(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Materials, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []repair.Material) graphql.Marshaler {
+			return ec.marshalNMaterial2ᚕqinqingᚋinternalᚋrepairᚐMaterialᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_materials(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Material(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkOrder_paid(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_paid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Paid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_paid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_labourFeeFen(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_labourFeeFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LabourFeeFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_labourFeeFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrder_notes(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrder_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkOrder().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrder_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrderCounts_byStatus(ctx context.Context, field graphql.CollectedField, obj *model.WorkOrderCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrderCounts_byStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByStatus, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
+			return ec.marshalNStatusCount2ᚕᚖqinqingᚋgraphᚋmodelᚐStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrderCounts_byStatus(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkOrderCounts",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkOrderCounts_overdue(ctx context.Context, field graphql.CollectedField, obj *model.WorkOrderCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrderCounts_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrderCounts_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrderCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _WorkOrderCounts_open(ctx context.Context, field graphql.CollectedField, obj *model.WorkOrderCounts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkOrderCounts_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Open, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkOrderCounts_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkOrderCounts", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -8766,6 +14204,64 @@ func (ec *executionContext) unmarshalInputCareProfileInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCompleteWorkInput(ctx context.Context, obj any) (model.CompleteWorkInput, error) {
+	var it model.CompleteWorkInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"afterPhotos", "materials", "paid", "labourFeeFen", "notes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "afterPhotos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("afterPhotos"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AfterPhotos = data
+		case "materials":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("materials"))
+			data, err := ec.unmarshalOMaterialInput2ᚕᚖqinqingᚋgraphᚋmodelᚐMaterialInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Materials = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
+		case "labourFeeFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("labourFeeFen"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LabourFeeFen = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateBuildingInput(ctx context.Context, obj any) (model.CreateBuildingInput, error) {
 	var it model.CreateBuildingInput
 	if obj == nil {
@@ -9079,6 +14575,64 @@ func (ec *executionContext) unmarshalInputHouseholdFilter(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMaterialInput(ctx context.Context, obj any) (model.MaterialInput, error) {
+	var it model.MaterialInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "quantity", "unit", "unitPriceFen", "suppliedByOwner"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalNFloat2float64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "unitPriceFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unitPriceFen"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UnitPriceFen = data
+		case "suppliedByOwner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("suppliedByOwner"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SuppliedByOwner = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj any) (model.PersonInput, error) {
 	var it model.PersonInput
 	if obj == nil {
@@ -9253,6 +14807,92 @@ func (ec *executionContext) unmarshalInputStaffScopeInput(ctx context.Context, o
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSubmitRepairRequestInput(ctx context.Context, obj any) (model.SubmitRepairRequestInput, error) {
+	var it model.SubmitRepairRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "category", "description", "inHome", "place", "urgency", "preferredFrom", "preferredTo", "photos"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNRepairCategory2qinqingᚋinternalᚋrepairᚐCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "inHome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inHome"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InHome = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		case "preferredFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredFrom"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredFrom = data
+		case "preferredTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("preferredTo"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PreferredTo = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputVisitFilter(ctx context.Context, obj any) (model.VisitFilter, error) {
 	var it model.VisitFilter
 	if obj == nil {
@@ -9299,6 +14939,85 @@ func (ec *executionContext) unmarshalInputVisitFilter(ctx context.Context, obj a
 				return it, err
 			}
 			it.FollowUpDueBy = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputWorkOrderFilter(ctx context.Context, obj any) (model.WorkOrderFilter, error) {
+	var it model.WorkOrderFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "statuses", "assigneeId", "urgency", "category", "overdue", "submittedFrom", "submittedTo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalORepairStatus2ᚕqinqingᚋinternalᚋrepairᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "assigneeId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssigneeID = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalORepairCategory2ᚖqinqingᚋinternalᚋrepairᚐCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overdue = data
+		case "submittedFrom":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedFrom"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedFrom = data
+		case "submittedTo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("submittedTo"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SubmittedTo = data
 		}
 	}
 	return it, nil
@@ -10081,6 +15800,59 @@ func (ec *executionContext) _CareProfile(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var chargesImplementors = []string{"Charges"}
+
+func (ec *executionContext) _Charges(ctx context.Context, sel ast.SelectionSet, obj *model.Charges) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chargesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Charges")
+		case "free":
+			out.Values[i] = ec._Charges_free(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "materialsFen":
+			out.Values[i] = ec._Charges_materialsFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "labourFen":
+			out.Values[i] = ec._Charges_labourFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalFen":
+			out.Values[i] = ec._Charges_totalFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var communityImplementors = []string{"Community"}
 
 func (ec *executionContext) _Community(ctx context.Context, sel ast.SelectionSet, obj *community.Community) graphql.Marshaler {
@@ -10155,6 +15927,54 @@ func (ec *executionContext) _Community(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._Community_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var engineerLoadImplementors = []string{"EngineerLoad"}
+
+func (ec *executionContext) _EngineerLoad(ctx context.Context, sel ast.SelectionSet, obj *model.EngineerLoad) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, engineerLoadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EngineerLoad")
+		case "engineer":
+			out.Values[i] = ec._EngineerLoad_engineer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openLoad":
+			out.Values[i] = ec._EngineerLoad_openLoad(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "skills":
+			out.Values[i] = ec._EngineerLoad_skills(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -10835,6 +16655,130 @@ func (ec *executionContext) _LoginCodeRequested(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var materialImplementors = []string{"Material"}
+
+func (ec *executionContext) _Material(ctx context.Context, sel ast.SelectionSet, obj *repair.Material) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, materialImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Material")
+		case "name":
+			out.Values[i] = ec._Material_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._Material_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Material_unit(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "unitPriceFen":
+			out.Values[i] = ec._Material_unitPriceFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "suppliedByOwner":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Material_suppliedByOwner(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var meImplementors = []string{"Me"}
 
 func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *model.Me) graphql.Marshaler {
@@ -11157,6 +17101,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "logout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_logout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitRepairRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitRepairRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelRepairRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelRepairRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "takeRepairRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_takeRepairRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "handOverRepairRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_handOverRepairRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dispatchWorkOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dispatchWorkOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptWorkOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptWorkOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declineWorkOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declineWorkOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startWork":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startWork(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeWork":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeWork(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmRepair":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmRepair(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordRepairCallback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordRepairCallback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setRepairDeadlines":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setRepairDeadlines(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -11690,6 +17718,138 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "repairRequest":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_repairRequest(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "myRepairRequests":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_myRepairRequests(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "workOrders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_workOrders(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "workOrderCounts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_workOrderCounts(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "engineers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_engineers(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "repairDeadlines":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_repairDeadlines(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "staffMembers":
 			field := field
 
@@ -11725,6 +17885,1225 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var queueEventImplementors = []string{"QueueEvent"}
+
+func (ec *executionContext) _QueueEvent(ctx context.Context, sel ast.SelectionSet, obj *model.QueueEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, queueEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("QueueEvent")
+		case "communityId":
+			out.Values[i] = ec._QueueEvent_communityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestId":
+			out.Values[i] = ec._QueueEvent_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._QueueEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._QueueEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._QueueEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairAcceptanceImplementors = []string{"RepairAcceptance"}
+
+func (ec *executionContext) _RepairAcceptance(ctx context.Context, sel ast.SelectionSet, obj *repair.Acceptance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairAcceptanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairAcceptance")
+		case "round":
+			out.Values[i] = ec._RepairAcceptance_round(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "person":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairAcceptance_person(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "signatureUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairAcceptance_signatureUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rating":
+			out.Values[i] = ec._RepairAcceptance_rating(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairAcceptance_comment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._RepairAcceptance_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairCallbackImplementors = []string{"RepairCallback"}
+
+func (ec *executionContext) _RepairCallback(ctx context.Context, sel ast.SelectionSet, obj *repair.Callback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairCallbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairCallback")
+		case "round":
+			out.Values[i] = ec._RepairCallback_round(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "staff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairCallback_staff(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "satisfied":
+			out.Values[i] = ec._RepairCallback_satisfied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairCallback_notes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._RepairCallback_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairDeadlinesImplementors = []string{"RepairDeadlines"}
+
+func (ec *executionContext) _RepairDeadlines(ctx context.Context, sel ast.SelectionSet, obj *model.RepairDeadlines) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairDeadlinesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairDeadlines")
+		case "urgency":
+			out.Values[i] = ec._RepairDeadlines_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "respondMinutes":
+			out.Values[i] = ec._RepairDeadlines_respondMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arriveMinutes":
+			out.Values[i] = ec._RepairDeadlines_arriveMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishMinutes":
+			out.Values[i] = ec._RepairDeadlines_finishMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairEventImplementors = []string{"RepairEvent"}
+
+func (ec *executionContext) _RepairEvent(ctx context.Context, sel ast.SelectionSet, obj *model.RepairEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairEvent")
+		case "requestId":
+			out.Values[i] = ec._RepairEvent_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._RepairEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._RepairEvent_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._RepairEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "request":
+			out.Values[i] = ec._RepairEvent_request(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairRequestImplementors = []string{"RepairRequest"}
+
+func (ec *executionContext) _RepairRequest(ctx context.Context, sel ast.SelectionSet, obj *repair.Request) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairRequest")
+		case "id":
+			out.Values[i] = ec._RepairRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reporter":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_reporter(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "category":
+			out.Values[i] = ec._RepairRequest_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._RepairRequest_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inHome":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_inHome(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "place":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_place(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "urgency":
+			out.Values[i] = ec._RepairRequest_urgency(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "preferredFrom":
+			out.Values[i] = ec._RepairRequest_preferredFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "preferredTo":
+			out.Values[i] = ec._RepairRequest_preferredTo(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "photos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_photos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._RepairRequest_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "round":
+			out.Values[i] = ec._RepairRequest_round(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "owner":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_owner(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "engineer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_engineer(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "workOrders":
+			out.Values[i] = ec._RepairRequest_workOrders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "currentWorkOrder":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_currentWorkOrder(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "charges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_charges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "acceptances":
+			out.Values[i] = ec._RepairRequest_acceptances(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callbacks":
+			out.Values[i] = ec._RepairRequest_callbacks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "respondBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_respondBy(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "arriveBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_arriveBy(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "finishBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_finishBy(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "nextDeadline":
+			out.Values[i] = ec._RepairRequest_nextDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_overdue(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "submittedAt":
+			out.Values[i] = ec._RepairRequest_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._RepairRequest_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairRequestConnectionImplementors = []string{"RepairRequestConnection"}
+
+func (ec *executionContext) _RepairRequestConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RepairRequestConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairRequestConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairRequestConnection")
+		case "edges":
+			out.Values[i] = ec._RepairRequestConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RepairRequestConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RepairRequestConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var repairRequestEdgeImplementors = []string{"RepairRequestEdge"}
+
+func (ec *executionContext) _RepairRequestEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RepairRequestEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, repairRequestEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RepairRequestEdge")
+		case "cursor":
+			out.Values[i] = ec._RepairRequestEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RepairRequestEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -12071,6 +19450,49 @@ func (ec *executionContext) _Staff(ctx context.Context, sel ast.SelectionSet, ob
 	return out
 }
 
+var statusCountImplementors = []string{"StatusCount"}
+
+func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionSet, obj *model.StatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusCount")
+		case "status":
+			out.Values[i] = ec._StatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._StatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var subscriptionImplementors = []string{"Subscription"}
 
 func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
@@ -12086,9 +19508,180 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	switch fields[0].Name {
 	case "householdUpdated":
 		return ec._Subscription_householdUpdated(ctx, fields[0])
+	case "repairRequestUpdated":
+		return ec._Subscription_repairRequestUpdated(ctx, fields[0])
+	case "workOrderQueueChanged":
+		return ec._Subscription_workOrderQueueChanged(ctx, fields[0])
 	default:
 		panic("unknown field " + strconv.Quote(fields[0].Name))
 	}
+}
+
+var timelineEntryImplementors = []string{"TimelineEntry"}
+
+func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.SelectionSet, obj *lifecycle.Entry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineEntry")
+		case "at":
+			out.Values[i] = ec._TimelineEntry_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "action":
+			out.Values[i] = ec._TimelineEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._TimelineEntry_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._TimelineEntry_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "actor":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TimelineEntry_actor(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "actorKind":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TimelineEntry_actorKind(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TimelineEntry_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
 }
 
 var visitImplementors = []string{"Visit"}
@@ -12488,6 +20081,398 @@ func (ec *executionContext) _WechatLoginPayload(ctx context.Context, sel ast.Sel
 		case "bindingTicket":
 			out.Values[i] = ec._WechatLoginPayload_bindingTicket(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var workOrderImplementors = []string{"WorkOrder"}
+
+func (ec *executionContext) _WorkOrder(ctx context.Context, sel ast.SelectionSet, obj *repair.WorkOrder) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workOrderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkOrder")
+		case "id":
+			out.Values[i] = ec._WorkOrder_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "round":
+			out.Values[i] = ec._WorkOrder_round(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "engineer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_engineer(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dispatchedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_dispatchedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dispatchedAt":
+			out.Values[i] = ec._WorkOrder_dispatchedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "declineReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_declineReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "acceptedAt":
+			out.Values[i] = ec._WorkOrder_acceptedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startedAt":
+			out.Values[i] = ec._WorkOrder_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "completedAt":
+			out.Values[i] = ec._WorkOrder_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "beforePhotos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_beforePhotos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "afterPhotos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_afterPhotos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "materials":
+			out.Values[i] = ec._WorkOrder_materials(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paid":
+			out.Values[i] = ec._WorkOrder_paid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "labourFeeFen":
+			out.Values[i] = ec._WorkOrder_labourFeeFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WorkOrder_notes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var workOrderCountsImplementors = []string{"WorkOrderCounts"}
+
+func (ec *executionContext) _WorkOrderCounts(ctx context.Context, sel ast.SelectionSet, obj *model.WorkOrderCounts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workOrderCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkOrderCounts")
+		case "byStatus":
+			out.Values[i] = ec._WorkOrderCounts_byStatus(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._WorkOrderCounts_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "open":
+			out.Values[i] = ec._WorkOrderCounts_open(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -13133,6 +21118,16 @@ func (ec *executionContext) unmarshalNCareProfileInput2qinqingᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNCharges2ᚖqinqingᚋgraphᚋmodelᚐCharges(ctx context.Context, sel ast.SelectionSet, v *model.Charges) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Charges(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCommunity2ᚕᚖqinqingᚋinternalᚋcommunityᚐCommunityᚄ(ctx context.Context, sel ast.SelectionSet, v []*community.Community) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -13159,6 +21154,11 @@ func (ec *executionContext) marshalNCommunity2ᚖqinqingᚋinternalᚋcommunity�
 	return ec._Community(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCompleteWorkInput2qinqingᚋgraphᚋmodelᚐCompleteWorkInput(ctx context.Context, v any) (model.CompleteWorkInput, error) {
+	res, err := ec.unmarshalInputCompleteWorkInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateBuildingInput2qinqingᚋgraphᚋmodelᚐCreateBuildingInput(ctx context.Context, v any) (model.CreateBuildingInput, error) {
 	res, err := ec.unmarshalInputCreateBuildingInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13177,6 +21177,48 @@ func (ec *executionContext) unmarshalNCreateHouseholdInput2qinqingᚋgraphᚋmod
 func (ec *executionContext) unmarshalNCreateStaffInput2qinqingᚋgraphᚋmodelᚐCreateStaffInput(ctx context.Context, v any) (model.CreateStaffInput, error) {
 	res, err := ec.unmarshalInputCreateStaffInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEngineerLoad2ᚕᚖqinqingᚋgraphᚋmodelᚐEngineerLoadᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EngineerLoad) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEngineerLoad2ᚖqinqingᚋgraphᚋmodelᚐEngineerLoad(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEngineerLoad2ᚖqinqingᚋgraphᚋmodelᚐEngineerLoad(ctx context.Context, sel ast.SelectionSet, v *model.EngineerLoad) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EngineerLoad(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
+	res, err := graphql.UnmarshalFloatContext(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.SelectionSet, v float64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalFloatContext(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
 }
 
 func (ec *executionContext) marshalNHousehold2ᚕᚖqinqingᚋinternalᚋhouseholdᚐHouseholdᚄ(ctx context.Context, sel ast.SelectionSet, v []*household.Household) graphql.Marshaler {
@@ -13317,6 +21359,22 @@ func (ec *executionContext) marshalNInt2int(ctx context.Context, sel ast.Selecti
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2int64(ctx context.Context, v any) (int64, error) {
+	res, err := graphql.UnmarshalInt64(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.SelectionSet, v int64) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalInt64(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNLoginCodeRequested2ᚖqinqingᚋgraphᚋmodelᚐLoginCodeRequested(ctx context.Context, sel ast.SelectionSet, v *model.LoginCodeRequested) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -13325,6 +21383,31 @@ func (ec *executionContext) marshalNLoginCodeRequested2ᚖqinqingᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._LoginCodeRequested(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMaterial2qinqingᚋinternalᚋrepairᚐMaterial(ctx context.Context, sel ast.SelectionSet, v repair.Material) graphql.Marshaler {
+	return ec._Material(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNMaterial2ᚕqinqingᚋinternalᚋrepairᚐMaterialᚄ(ctx context.Context, sel ast.SelectionSet, v []repair.Material) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMaterial2qinqingᚋinternalᚋrepairᚐMaterial(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNMaterialInput2ᚖqinqingᚋgraphᚋmodelᚐMaterialInput(ctx context.Context, v any) (*model.MaterialInput, error) {
+	res, err := ec.unmarshalInputMaterialInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNMe2ᚖqinqingᚋgraphᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {
@@ -13383,10 +21466,201 @@ func (ec *executionContext) marshalNPerson2ᚖqinqingᚋinternalᚋhouseholdᚐP
 	return ec._Person(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNQueueEvent2ᚖqinqingᚋgraphᚋmodelᚐQueueEvent(ctx context.Context, sel ast.SelectionSet, v *model.QueueEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._QueueEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNRecordVisitInput2qinqingᚋgraphᚋmodelᚐRecordVisitInput(ctx context.Context, v any) (model.RecordVisitInput, error) {
 	res, err := ec.unmarshalInputRecordVisitInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
+
+func (ec *executionContext) marshalNRepairAcceptance2qinqingᚋinternalᚋrepairᚐAcceptance(ctx context.Context, sel ast.SelectionSet, v repair.Acceptance) graphql.Marshaler {
+	return ec._RepairAcceptance(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRepairAcceptance2ᚕqinqingᚋinternalᚋrepairᚐAcceptanceᚄ(ctx context.Context, sel ast.SelectionSet, v []repair.Acceptance) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairAcceptance2qinqingᚋinternalᚋrepairᚐAcceptance(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepairCallback2qinqingᚋinternalᚋrepairᚐCallback(ctx context.Context, sel ast.SelectionSet, v repair.Callback) graphql.Marshaler {
+	return ec._RepairCallback(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRepairCallback2ᚕqinqingᚋinternalᚋrepairᚐCallbackᚄ(ctx context.Context, sel ast.SelectionSet, v []repair.Callback) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairCallback2qinqingᚋinternalᚋrepairᚐCallback(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRepairCategory2qinqingᚋinternalᚋrepairᚐCategory(ctx context.Context, v any) (repair.Category, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := repair.Category(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRepairCategory2qinqingᚋinternalᚋrepairᚐCategory(ctx context.Context, sel ast.SelectionSet, v repair.Category) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNRepairDeadlines2ᚕᚖqinqingᚋgraphᚋmodelᚐRepairDeadlinesᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RepairDeadlines) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairDeadlines2ᚖqinqingᚋgraphᚋmodelᚐRepairDeadlines(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepairDeadlines2ᚖqinqingᚋgraphᚋmodelᚐRepairDeadlines(ctx context.Context, sel ast.SelectionSet, v *model.RepairDeadlines) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RepairDeadlines(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairEvent2ᚖqinqingᚋgraphᚋmodelᚐRepairEvent(ctx context.Context, sel ast.SelectionSet, v *model.RepairEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RepairEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx context.Context, sel ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RepairRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairRequestConnection2ᚖqinqingᚋgraphᚋmodelᚐRepairRequestConnection(ctx context.Context, sel ast.SelectionSet, v *model.RepairRequestConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RepairRequestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRepairRequestEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐRepairRequestEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RepairRequestEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairRequestEdge2ᚖqinqingᚋgraphᚋmodelᚐRepairRequestEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRepairRequestEdge2ᚖqinqingᚋgraphᚋmodelᚐRepairRequestEdge(ctx context.Context, sel ast.SelectionSet, v *model.RepairRequestEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RepairRequestEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx context.Context, v any) (repair.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx context.Context, sel ast.SelectionSet, v repair.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus = map[string]repair.Status{
+		"SUBMITTED":   repair.Submitted,
+		"TAKEN":       repair.Taken,
+		"DISPATCHED":  repair.Dispatched,
+		"ACCEPTED":    repair.Accepted,
+		"IN_PROGRESS": repair.InProgress,
+		"COMPLETED":   repair.Completed,
+		"CONFIRMED":   repair.Confirmed,
+		"CLOSED":      repair.Closed,
+		"CANCELLED":   repair.Cancelled,
+	}
+	marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus = map[repair.Status]string{
+		repair.Submitted:  "SUBMITTED",
+		repair.Taken:      "TAKEN",
+		repair.Dispatched: "DISPATCHED",
+		repair.Accepted:   "ACCEPTED",
+		repair.InProgress: "IN_PROGRESS",
+		repair.Completed:  "COMPLETED",
+		repair.Confirmed:  "CONFIRMED",
+		repair.Closed:     "CLOSED",
+		repair.Cancelled:  "CANCELLED",
+	}
+)
 
 func (ec *executionContext) unmarshalNRole2qinqingᚋinternalᚋaccessᚐRole(ctx context.Context, v any) (access.Role, error) {
 	tmp, err := graphql.UnmarshalString(v)
@@ -13491,6 +21765,32 @@ func (ec *executionContext) unmarshalNStaffScopeInput2qinqingᚋgraphᚋmodelᚐ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNStatusCount2ᚕᚖqinqingᚋgraphᚋmodelᚐStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusCount2ᚖqinqingᚋgraphᚋmodelᚐStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatusCount2ᚖqinqingᚋgraphᚋmodelᚐStatusCount(ctx context.Context, sel ast.SelectionSet, v *model.StatusCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StatusCount(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13536,6 +21836,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubmitRepairRequestInput2qinqingᚋgraphᚋmodelᚐSubmitRepairRequestInput(ctx context.Context, v any) (model.SubmitRepairRequestInput, error) {
+	res, err := ec.unmarshalInputSubmitRepairRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := scalar.UnmarshalTime(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -13550,6 +21855,54 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalNTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := scalar.UnmarshalTime(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := scalar.MarshalTime(*v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEntry2ᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimelineEntry2ᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntry(ctx context.Context, sel ast.SelectionSet, v *lifecycle.Entry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._TimelineEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
@@ -13567,6 +21920,60 @@ func (ec *executionContext) marshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋg
 	}
 	return res
 }
+
+func (ec *executionContext) unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+	res, err := graphql.UnmarshalUpload(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	_ = sel
+	res := graphql.MarshalUpload(*v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency(ctx context.Context, v any) (repair.Urgency, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency(ctx context.Context, sel ast.SelectionSet, v repair.Urgency) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency = map[string]repair.Urgency{
+		"LOW":       repair.Low,
+		"NORMAL":    repair.Normal,
+		"URGENT":    repair.Urgent,
+		"EMERGENCY": repair.Emergency,
+	}
+	marshalNUrgency2qinqingᚋinternalᚋrepairᚐUrgency = map[repair.Urgency]string{
+		repair.Low:       "LOW",
+		repair.Normal:    "NORMAL",
+		repair.Urgent:    "URGENT",
+		repair.Emergency: "EMERGENCY",
+	}
+)
 
 func (ec *executionContext) marshalNVisit2ᚖqinqingᚋinternalᚋarchiveᚐVisit(ctx context.Context, sel ast.SelectionSet, v *archive.Visit) graphql.Marshaler {
 	if v == nil {
@@ -13622,6 +22029,46 @@ func (ec *executionContext) marshalNWechatLoginPayload2ᚖqinqingᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._WechatLoginPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkOrder2qinqingᚋinternalᚋrepairᚐWorkOrder(ctx context.Context, sel ast.SelectionSet, v repair.WorkOrder) graphql.Marshaler {
+	return ec._WorkOrder(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNWorkOrder2ᚕqinqingᚋinternalᚋrepairᚐWorkOrderᚄ(ctx context.Context, sel ast.SelectionSet, v []repair.WorkOrder) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkOrder2qinqingᚋinternalᚋrepairᚐWorkOrder(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkOrderCounts2ᚖqinqingᚋgraphᚋmodelᚐWorkOrderCounts(ctx context.Context, sel ast.SelectionSet, v *model.WorkOrderCounts) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WorkOrderCounts(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWorkOrderStatus2qinqingᚋgraphᚋmodelᚐWorkOrderStatus(ctx context.Context, v any) (model.WorkOrderStatus, error) {
+	var res model.WorkOrderStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkOrderStatus2qinqingᚋgraphᚋmodelᚐWorkOrderStatus(ctx context.Context, sel ast.SelectionSet, v model.WorkOrderStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -14061,6 +22508,23 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOMaterialInput2ᚕᚖqinqingᚋgraphᚋmodelᚐMaterialInputᚄ(ctx context.Context, v any) ([]*model.MaterialInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.MaterialInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMaterialInput2ᚖqinqingᚋgraphᚋmodelᚐMaterialInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx context.Context, sel ast.SelectionSet, v *household.Person) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -14074,6 +22538,68 @@ func (ec *executionContext) unmarshalOPersonInput2ᚖqinqingᚋgraphᚋmodelᚐP
 	}
 	res, err := ec.unmarshalInputPersonInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalORepairCategory2ᚖqinqingᚋinternalᚋrepairᚐCategory(ctx context.Context, v any) (*repair.Category, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := repair.Category(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORepairCategory2ᚖqinqingᚋinternalᚋrepairᚐCategory(ctx context.Context, sel ast.SelectionSet, v *repair.Category) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalORepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx context.Context, sel ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RepairRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORepairStatus2ᚕqinqingᚋinternalᚋrepairᚐStatusᚄ(ctx context.Context, v any) ([]repair.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]repair.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORepairStatus2ᚕqinqingᚋinternalᚋrepairᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []repair.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRepairStatus2qinqingᚋinternalᚋrepairᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalORole2ᚕqinqingᚋinternalᚋaccessᚐRoleᚄ(ctx context.Context, v any) ([]access.Role, error) {
@@ -14196,11 +22722,95 @@ func (ec *executionContext) marshalOTime2ᚖtimeᚐTime(ctx context.Context, sel
 	return graphql.WrapContextMarshaler(ctx, res)
 }
 
+func (ec *executionContext) unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, v any) ([]*graphql.Upload, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*graphql.Upload, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx context.Context, sel ast.SelectionSet, v []*graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency(ctx context.Context, v any) (*repair.Urgency, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency(ctx context.Context, sel ast.SelectionSet, v *repair.Urgency) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency[*v])
+	return res
+}
+
+var (
+	unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency = map[string]repair.Urgency{
+		"LOW":       repair.Low,
+		"NORMAL":    repair.Normal,
+		"URGENT":    repair.Urgent,
+		"EMERGENCY": repair.Emergency,
+	}
+	marshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency = map[repair.Urgency]string{
+		repair.Low:       "LOW",
+		repair.Normal:    "NORMAL",
+		repair.Urgent:    "URGENT",
+		repair.Emergency: "EMERGENCY",
+	}
+)
+
 func (ec *executionContext) unmarshalOVisitFilter2ᚖqinqingᚋgraphᚋmodelᚐVisitFilter(ctx context.Context, v any) (*model.VisitFilter, error) {
 	if v == nil {
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputVisitFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkOrder2ᚖqinqingᚋinternalᚋrepairᚐWorkOrder(ctx context.Context, sel ast.SelectionSet, v *repair.WorkOrder) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WorkOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOWorkOrderFilter2ᚖqinqingᚋgraphᚋmodelᚐWorkOrderFilter(ctx context.Context, v any) (*model.WorkOrderFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputWorkOrderFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 

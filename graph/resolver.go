@@ -5,6 +5,7 @@ package graph
 
 import (
 	"context"
+	"time"
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
@@ -13,6 +14,7 @@ import (
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
+	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 )
 
@@ -25,6 +27,9 @@ type Services struct {
 	Staff       *staff.Service
 	Events      *events.Bus
 	Files       *files.Store
+	Repairs     *repair.Service
+	// Now is the clock of the domain services (overdue flags).
+	Now func() time.Time
 }
 
 // Resolver is the root resolver.

@@ -3,13 +3,20 @@
 package model
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/repair"
 	"qinqing/internal/staff"
+	"strconv"
 	"time"
+
+	"github.com/99designs/gqlgen/graphql"
 )
 
 type AddHouseholdMemberInput struct {
@@ -78,6 +85,23 @@ type CareProfileInput struct {
 	HardshipNotes *string        `json:"hardshipNotes,omitempty"`
 }
 
+// Money in fen (分).
+type Charges struct {
+	Free         bool `json:"free"`
+	MaterialsFen int  `json:"materialsFen"`
+	LabourFen    int  `json:"labourFen"`
+	TotalFen     int  `json:"totalFen"`
+}
+
+type CompleteWorkInput struct {
+	AfterPhotos []*graphql.Upload `json:"afterPhotos,omitempty"`
+	Materials   []*MaterialInput  `json:"materials,omitempty"`
+	// A paid repair (有偿维修) charges labour and company-supplied materials; a free one charges nothing.
+	Paid         bool    `json:"paid"`
+	LabourFeeFen *int    `json:"labourFeeFen,omitempty"`
+	Notes        *string `json:"notes,omitempty"`
+}
+
 type CreateBuildingInput struct {
 	CommunityID string   `json:"communityId"`
 	Name        string   `json:"name"`
@@ -108,6 +132,13 @@ type CreateStaffInput struct {
 	CommunityIds []string      `json:"communityIds"`
 	BuildingIds  []string      `json:"buildingIds,omitempty"`
 	HouseholdIds []string      `json:"householdIds,omitempty"`
+}
+
+type EngineerLoad struct {
+	Engineer *staff.Staff `json:"engineer"`
+	// Orders dispatched, accepted or in progress.
+	OpenLoad int      `json:"openLoad"`
+	Skills   []string `json:"skills"`
 }
 
 type HouseholdCareInput struct {
@@ -149,6 +180,14 @@ type LoginCodeRequested struct {
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
+type MaterialInput struct {
+	Name            string  `json:"name"`
+	Quantity        float64 `json:"quantity"`
+	Unit            *string `json:"unit,omitempty"`
+	UnitPriceFen    int     `json:"unitPriceFen"`
+	SuppliedByOwner bool    `json:"suppliedByOwner"`
+}
+
 // The caller and what they may do.
 type Me struct {
 	Kind auth.Kind `json:"kind"`
@@ -185,6 +224,14 @@ type PersonInput struct {
 type Query struct {
 }
 
+type QueueEvent struct {
+	CommunityID string        `json:"communityId"`
+	RequestID   string        `json:"requestId"`
+	Type        string        `json:"type"`
+	Status      repair.Status `json:"status"`
+	At          time.Time     `json:"at"`
+}
+
 type RecordVisitInput struct {
 	HouseholdID string    `json:"householdId"`
 	VisitedAt   time.Time `json:"visitedAt"`
@@ -195,12 +242,58 @@ type RecordVisitInput struct {
 	FollowUpDue *string   `json:"followUpDue,omitempty"`
 }
 
+type RepairDeadlines struct {
+	Urgency        repair.Urgency `json:"urgency"`
+	RespondMinutes int            `json:"respondMinutes"`
+	ArriveMinutes  int            `json:"arriveMinutes"`
+	FinishMinutes  int            `json:"finishMinutes"`
+}
+
+type RepairEvent struct {
+	RequestID string `json:"requestId"`
+	// e.g. repair.dispatch
+	Type    string          `json:"type"`
+	Status  repair.Status   `json:"status"`
+	At      time.Time       `json:"at"`
+	Request *repair.Request `json:"request,omitempty"`
+}
+
+type RepairRequestConnection struct {
+	Edges    []*RepairRequestEdge `json:"edges"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+	// -1 when not counted (the owner's own list).
+	TotalCount int `json:"totalCount"`
+}
+
+type RepairRequestEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *repair.Request `json:"node"`
+}
+
 type StaffScopeInput struct {
 	Roles        []access.Role `json:"roles,omitempty"`
 	CommunityIds []string      `json:"communityIds,omitempty"`
 	BuildingIds  []string      `json:"buildingIds,omitempty"`
 	HouseholdIds []string      `json:"householdIds,omitempty"`
 	Active       *bool         `json:"active,omitempty"`
+}
+
+type StatusCount struct {
+	Status repair.Status `json:"status"`
+	Count  int           `json:"count"`
+}
+
+type SubmitRepairRequestInput struct {
+	HouseholdID   string          `json:"householdId"`
+	Category      repair.Category `json:"category"`
+	Description   string          `json:"description"`
+	InHome        bool            `json:"inHome"`
+	Place         *string         `json:"place,omitempty"`
+	Urgency       *repair.Urgency `json:"urgency,omitempty"`
+	PreferredFrom *time.Time      `json:"preferredFrom,omitempty"`
+	PreferredTo   *time.Time      `json:"preferredTo,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
 type Subscription struct {
@@ -231,4 +324,83 @@ type WechatLoginPayload struct {
 	NeedsPhone bool `json:"needsPhone"`
 	// Pass to bindPhone together with a phone and its SMS code; valid 10 minutes.
 	BindingTicket *string `json:"bindingTicket,omitempty"`
+}
+
+type WorkOrderCounts struct {
+	ByStatus []*StatusCount `json:"byStatus"`
+	Overdue  int            `json:"overdue"`
+	Open     int            `json:"open"`
+}
+
+type WorkOrderFilter struct {
+	CommunityID *string         `json:"communityId,omitempty"`
+	Statuses    []repair.Status `json:"statuses,omitempty"`
+	// The engineer of the current order or the owning staff member.
+	AssigneeID    *string          `json:"assigneeId,omitempty"`
+	Urgency       *repair.Urgency  `json:"urgency,omitempty"`
+	Category      *repair.Category `json:"category,omitempty"`
+	Overdue       *bool            `json:"overdue,omitempty"`
+	SubmittedFrom *time.Time       `json:"submittedFrom,omitempty"`
+	SubmittedTo   *time.Time       `json:"submittedTo,omitempty"`
+}
+
+type WorkOrderStatus string
+
+const (
+	WorkOrderStatusPending   WorkOrderStatus = "PENDING"
+	WorkOrderStatusAccepted  WorkOrderStatus = "ACCEPTED"
+	WorkOrderStatusDeclined  WorkOrderStatus = "DECLINED"
+	WorkOrderStatusStarted   WorkOrderStatus = "STARTED"
+	WorkOrderStatusCompleted WorkOrderStatus = "COMPLETED"
+)
+
+var AllWorkOrderStatus = []WorkOrderStatus{
+	WorkOrderStatusPending,
+	WorkOrderStatusAccepted,
+	WorkOrderStatusDeclined,
+	WorkOrderStatusStarted,
+	WorkOrderStatusCompleted,
+}
+
+func (e WorkOrderStatus) IsValid() bool {
+	switch e {
+	case WorkOrderStatusPending, WorkOrderStatusAccepted, WorkOrderStatusDeclined, WorkOrderStatusStarted, WorkOrderStatusCompleted:
+		return true
+	}
+	return false
+}
+
+func (e WorkOrderStatus) String() string {
+	return string(e)
+}
+
+func (e *WorkOrderStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = WorkOrderStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid WorkOrderStatus", str)
+	}
+	return nil
+}
+
+func (e WorkOrderStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *WorkOrderStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e WorkOrderStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }

@@ -28,6 +28,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
+	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 )
 
@@ -90,9 +91,11 @@ func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Service
 		icfg.CodeSecret = []byte(cfg.JWTSecret) // stable across restarts, secret all the same
 	}
 	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, now, d.Log)
+	bus := events.NewBus(d.DB, d.Log)
 	return &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
-		Events: events.NewBus(d.DB, d.Log), Files: fileStore,
+		Events: bus, Files: fileStore, Now: now,
+		Repairs: repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
 	}
 }
 

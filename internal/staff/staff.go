@@ -35,9 +35,11 @@ type Staff struct {
 	CommunityIDs []string      `bson:"communityIds"`
 	BuildingIDs  []string      `bson:"buildingIds"`
 	HouseholdIDs []string      `bson:"householdIds"`
-	Active       bool          `bson:"active"`
-	CreatedAt    time.Time     `bson:"createdAt"`
-	UpdatedAt    time.Time     `bson:"updatedAt"`
+	// Skills of an engineer (水电, 门窗, 燃气...), shown when dispatching.
+	Skills    []string  `bson:"skills"`
+	Active    bool      `bson:"active"`
+	CreatedAt time.Time `bson:"createdAt"`
+	UpdatedAt time.Time `bson:"updatedAt"`
 }
 
 var (
@@ -94,6 +96,7 @@ var accountRe = regexp.MustCompile(`^[A-Za-z0-9._-]{3,32}$`)
 // CreateInput is a new staff account.
 type CreateInput struct {
 	Account, Password, Name, Phone string
+	Skills                         []string
 	Roles                          []access.Role
 	CommunityIDs                   []string
 	BuildingIDs                    []string
@@ -122,7 +125,11 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in CreateInput) 
 			return nil, err
 		}
 	}
-	st := &Staff{ID: mongo.NewID(), CompanyID: s.companyID, Account: account, Name: name, Phone: phone, Active: true}
+	skills, err := validate.List("input.skills", in.Skills, 20, 20)
+	if err != nil {
+		return nil, err
+	}
+	st := &Staff{ID: mongo.NewID(), CompanyID: s.companyID, Account: account, Name: name, Phone: phone, Skills: skills, Active: true}
 	sc := scope{Roles: in.Roles, CommunityIDs: in.CommunityIDs, BuildingIDs: in.BuildingIDs, HouseholdIDs: in.HouseholdIDs}
 	if err := s.checkScope(ctx, &sc); err != nil {
 		return nil, err
@@ -392,7 +399,7 @@ func (s *Service) Upsert(ctx context.Context, st *Staff) (*Staff, error) {
 				{Key: "companyId", Value: st.CompanyID}, {Key: "name", Value: st.Name}, {Key: "phone", Value: st.Phone},
 				{Key: "roles", Value: st.Roles}, {Key: "communityIds", Value: st.CommunityIDs},
 				{Key: "buildingIds", Value: st.BuildingIDs}, {Key: "householdIds", Value: st.HouseholdIDs},
-				{Key: "active", Value: true}, {Key: "updatedAt", Value: now},
+				{Key: "skills", Value: st.Skills}, {Key: "active", Value: true}, {Key: "updatedAt", Value: now},
 			}},
 		},
 		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&out)
@@ -400,4 +407,20 @@ func (s *Service) Upsert(ctx context.Context, st *Staff) (*Staff, error) {
 		return nil, fmt.Errorf("upsert staff %s: %w", st.Account, err)
 	}
 	return &out, nil
+}
+
+// WithRole lists the active staff of a community holding role: engineers to
+// dispatch to, butlers to hand over to. It checks nothing; callers decide
+// who may see the list.
+func (s *Service) WithRole(ctx context.Context, communityID string, role access.Role) ([]*Staff, error) {
+	cur, err := s.col.Find(ctx, bson.D{{Key: "communityIds", Value: communityID}, {Key: "roles", Value: role}, {Key: "active", Value: true}},
+		options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(500))
+	if err != nil {
+		return nil, fmt.Errorf("staff with role: %w", err)
+	}
+	var out []*Staff
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("staff with role: %w", err)
+	}
+	return out, nil
 }

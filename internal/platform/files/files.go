@@ -153,3 +153,12 @@ func SniffImage(b []byte) string {
 	}
 	return ""
 }
+
+// Upload is a file part of a request, as the API edge hands it to a domain.
+type Upload struct {
+	Filename string
+	Content  io.Reader
+}
+
+// MaxImagesPerStep bounds how many photos one step may carry.
+const MaxImagesPerStep = 9

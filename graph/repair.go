@@ -1,0 +1,130 @@
+package graph
+
+import (
+	"context"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"qinqing/graph/model"
+	"qinqing/internal/access"
+	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/files"
+	"qinqing/internal/platform/page"
+	"qinqing/internal/repair"
+)
+
+var repairStatuses = []repair.Status{repair.Submitted, repair.Taken, repair.Dispatched, repair.Accepted, repair.InProgress,
+	repair.Completed, repair.Confirmed, repair.Closed, repair.Cancelled}
+
+func uploads(us []*graphql.Upload) []files.Upload {
+	out := make([]files.Upload, 0, len(us))
+	for _, u := range us {
+		if u != nil {
+			out = append(out, files.Upload{Filename: u.Filename, Content: u.File})
+		}
+	}
+	return out
+}
+
+func fileURL(id string) string { return "/files/" + id }
+
+func fileURLs(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = fileURL(id)
+	}
+	return out
+}
+
+func repairConnection(pg page.Page[*repair.Request]) *model.RepairRequestConnection {
+	return &model.RepairRequestConnection{
+		Edges: edges(pg, func(cur string, n *repair.Request) *model.RepairRequestEdge {
+			return &model.RepairRequestEdge{Cursor: cur, Node: n}
+		}),
+		PageInfo:   pageInfo(pg),
+		TotalCount: pg.Total,
+	}
+}
+
+func (r *Resolver) deadlines(ctx context.Context, c *access.Caller, communityID string) ([]*model.RepairDeadlines, error) {
+	m, err := r.Svc.Repairs.Deadlines(ctx, c, communityID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*model.RepairDeadlines{}
+	for _, u := range repair.Urgencies {
+		d := m[u]
+		out = append(out, &model.RepairDeadlines{Urgency: u, RespondMinutes: int(d.Respond / time.Minute), ArriveMinutes: int(d.Arrive / time.Minute), FinishMinutes: int(d.Finish / time.Minute)})
+	}
+	return out, nil
+}
+
+// repairEvents streams one request's steps. Access is checked again for each
+// event with a freshly loaded caller, exactly as the query checks it.
+func (r *Resolver) repairEvents(ctx context.Context, c *access.Caller, id string) (<-chan *model.RepairEvent, error) {
+	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool { return e.SubjectID == id && len(e.Type) > 7 && e.Type[:7] == "repair." }, events.DefaultBuffer)
+	out := make(chan *model.RepairEvent, 1)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-in:
+				if !ok {
+					return
+				}
+				fresh, err := r.ResolveCaller(ctx, identityOf(c))
+				if err != nil {
+					return
+				}
+				req, err := r.Svc.Repairs.Get(ctx, fresh, id)
+				if err != nil {
+					return
+				}
+				status, _ := e.Data["status"].(string)
+				select {
+				case out <- &model.RepairEvent{RequestID: id, Type: e.Type, Status: repair.Status(status), At: e.At, Request: req}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}
+
+// queueEvents streams changes to a community's queue to its staff.
+func (r *Resolver) queueEvents(ctx context.Context, c *access.Caller, communityID string) (<-chan *model.QueueEvent, error) {
+	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool {
+		return e.CommunityID == communityID && len(e.Type) > 7 && e.Type[:7] == "repair."
+	}, events.DefaultBuffer)
+	out := make(chan *model.QueueEvent, 1)
+	go func() {
+		defer close(out)
+		defer cancel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case e, ok := <-in:
+				if !ok {
+					return
+				}
+				fresh, err := r.ResolveCaller(ctx, identityOf(c))
+				if err != nil || r.Svc.Repairs.MayWatchQueue(fresh, communityID) != nil {
+					return
+				}
+				status, _ := e.Data["status"].(string)
+				select {
+				case out <- &model.QueueEvent{CommunityID: communityID, RequestID: e.SubjectID, Type: e.Type, Status: repair.Status(status), At: e.At}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	return out, nil
+}

@@ -1,0 +1,141 @@
+package complaint
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/validate"
+)
+
+// step loads the complaint, checks the caller may see it and act, checks
+// the step is legal from its current state, and applies it guarded by the
+// version it was decided on.
+type step struct {
+	action string
+	note   string
+	data   map[string]any
+	// may decides whether c may take this step on x (after visibility).
+	may func(c *access.Caller, x *Complaint) error
+	// change builds the $set (and other operators) of the step.
+	change func(x *Complaint, to Status, now time.Time) (set bson.D, extra bson.D, err error)
+}
+
+func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) (*Complaint, error) {
+	x, err := s.get(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.may(c, x); err != nil {
+		return nil, err
+	}
+	to, err := Machine.Next(st.action, x.Status)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	var set, extra bson.D
+	if st.change != nil {
+		if set, extra, err = st.change(x, to, now); err != nil {
+			return nil, err
+		}
+	}
+	set = append(set, bson.E{Key: "nextDeadline", Value: nextDeadline(x, to)})
+	var out Complaint
+	entry := lifecycle.Entry{At: now, Action: st.action, From: string(x.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.note, Data: st.data}
+	if err := s.steps.ApplyWith(ctx, x.ID, x.Version, entry, set, extra, &out); err != nil {
+		return nil, err
+	}
+	s.publish(ctx, c, &out, st.action, string(x.Status))
+	return redact(c, &out), nil
+}
+
+// nextDeadline is the deadline of the stage the complaint enters: only
+// acknowledgement runs against a clock.
+func nextDeadline(x *Complaint, to Status) *time.Time {
+	if to == Received {
+		return &x.RespondBy
+	}
+	return nil
+}
+
+func isHandler(c *access.Caller, x *Complaint) error {
+	if handles(c, x.CommunityID) {
+		return nil
+	}
+	return apperr.ErrForbidden
+}
+
+// Acknowledge makes the caller the complaint's handler, who owns it until
+// it is closed (首问责任制).
+func (s *Service) Acknowledge(ctx context.Context, c *access.Caller, id string) (*Complaint, error) {
+	return s.do(ctx, c, id, step{action: "acknowledge", may: isHandler, change: func(*Complaint, Status, time.Time) (bson.D, bson.D, error) {
+		return bson.D{{Key: "handlerStaffId", Value: c.ID}}, nil, nil
+	}})
+}
+
+// Reply answers the complainant: the handler, or a supervisor of the
+// community (or an admin) standing in.
+func (s *Service) Reply(ctx context.Context, c *access.Caller, id, text string) (*Complaint, error) {
+	text, err := validate.Text("text", text, true, 1000)
+	if err != nil {
+		return nil, err
+	}
+	return s.do(ctx, c, id, step{action: "reply", note: text,
+		may: func(c *access.Caller, x *Complaint) error {
+			if err := isHandler(c, x); err != nil {
+				return err
+			}
+			if x.Status != Handling || c.ID == x.HandlerStaffID || c.SupervisesIn(x.CommunityID) || c.IsAdmin() {
+				return nil // not handling: the machine refuses it
+			}
+			return ErrNotHandler
+		},
+		change: func(_ *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
+			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "replies", Value: Reply{StaffID: c.ID, Text: text, At: now}}}}}, nil
+		}})
+}
+
+// Callback records the butler's callback (回访). Satisfied closes the
+// complaint; not satisfied sends it back to its handler for another round.
+func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, satisfied bool, notes string) (*Complaint, error) {
+	notes, err := validate.Text("notes", notes, false, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if !satisfied && notes == "" {
+		return nil, apperr.Invalid("notes", "complaint.notes_required")
+	}
+	action := "callback_closed"
+	if !satisfied {
+		action = "callback_reopen"
+	}
+	return s.do(ctx, c, id, step{action: action, note: notes, data: map[string]any{"satisfied": satisfied}, may: isHandler,
+		change: func(x *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
+			cb := Callback{Round: x.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
+			extra := bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}
+			if !satisfied {
+				extra = append(extra, bson.E{Key: "$inc", Value: bson.D{{Key: "round", Value: 1}}})
+			}
+			return nil, extra, nil
+		}})
+}
+
+// Withdraw: the complainant, still a member of the household, while the
+// complaint is not yet answered.
+func (s *Service) Withdraw(ctx context.Context, c *access.Caller, id, reason string) (*Complaint, error) {
+	reason, err := validate.Text("reason", reason, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	return s.do(ctx, c, id, step{action: "withdraw", note: reason, may: func(c *access.Caller, x *Complaint) error {
+		if _, ok := c.RoleIn(x.HouseholdID); ok && c.ID == x.ComplainantID {
+			return nil
+		}
+		return ErrNotComplainant
+	}})
+}

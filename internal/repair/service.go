@@ -1,0 +1,257 @@
+package repair
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/access"
+	"qinqing/internal/household"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/files"
+	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
+	"qinqing/internal/staff"
+)
+
+// Households is what repairs need from the register.
+type Households interface {
+	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
+}
+
+// StaffDirectory is what repairs need to know about staff.
+type StaffDirectory interface {
+	Get(ctx context.Context, id string) (*staff.Staff, error)
+	WithRole(ctx context.Context, communityID string, role access.Role) ([]*staff.Staff, error)
+}
+
+// Publisher puts events on the spine.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) error
+}
+
+// Service runs the repair loop.
+type Service struct {
+	col        *mgo.Collection
+	deadlines  *mgo.Collection
+	steps      *lifecycle.Store
+	households Households
+	staff      StaffDirectory
+	files      *files.Store
+	bus        Publisher
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// NewService makes the service.
+func NewService(db *mongo.DB, households Households, staffDir StaffDirectory, fs *files.Store, bus Publisher, log *slog.Logger, now func() time.Time) *Service {
+	return &Service{
+		col: db.Collection("repair_requests"), deadlines: db.Collection("repair_deadlines"),
+		steps: lifecycle.NewStore(db, "repair_requests", now), households: households, staff: staffDir,
+		files: fs, bus: bus, log: log, now: now,
+	}
+}
+
+// Handles reports staff who receive and follow requests: butlers (customer
+// service) and supervisors of the community, and admins.
+func handles(c *access.Caller, communityID string) bool {
+	return c.IsAdmin() || c.StaffIn(communityID, access.Butler, access.Supervisor)
+}
+
+// canSee: the household's members, the community's butlers and supervisors,
+// and engineers who were ever dispatched to it.
+func canSee(c *access.Caller, r *Request) bool {
+	if _, ok := c.RoleIn(r.HouseholdID); ok {
+		return true
+	}
+	if handles(c, r.CommunityID) {
+		return true
+	}
+	return c.StaffIn(r.CommunityID, access.Engineer) && slices.Contains(r.EngineerHistory, c.ID)
+}
+
+// Get returns a request the caller may see; others are NOT_FOUND.
+func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Request, error) {
+	if err := validate.ID("id", id); err != nil {
+		return nil, err
+	}
+	r, err := s.byID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(c, r) {
+		return nil, ErrNotFound
+	}
+	return r, nil
+}
+
+func (s *Service) byID(ctx context.Context, id string) (*Request, error) {
+	var r Request
+	err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&r)
+	if errors.Is(err, mgo.ErrNoDocuments) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find repair request %s: %w", id, err)
+	}
+	return &r, nil
+}
+
+// SubmitInput is an owner's report.
+type SubmitInput struct {
+	HouseholdID   string
+	Category      Category
+	Description   string
+	InHome        bool
+	Place         string
+	Urgency       Urgency
+	PreferredFrom *time.Time
+	PreferredTo   *time.Time
+	Photos        []files.Upload
+}
+
+// Submit records a fault reported by a member of the household.
+func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) (*Request, error) {
+	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
+		return nil, err
+	}
+	if _, ok := c.RoleIn(in.HouseholdID); !ok {
+		if c.IsPerson() {
+			return nil, household.ErrNotFound
+		}
+		return nil, apperr.ErrForbidden // staff record faults through their own tools, not as residents
+	}
+	h, err := s.households.Get(ctx, c, in.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.Contains(Categories, in.Category) {
+		return nil, apperr.Invalid("input.category", "input.bad_value")
+	}
+	if in.Urgency == "" {
+		in.Urgency = Normal
+	}
+	if !slices.Contains(Urgencies, in.Urgency) {
+		return nil, apperr.Invalid("input.urgency", "input.bad_value")
+	}
+	desc, err := validate.Text("input.description", in.Description, true, 1000)
+	if err != nil {
+		return nil, err
+	}
+	place, err := validate.Text("input.place", in.Place, !in.InHome, 100)
+	if err != nil {
+		if !in.InHome && place == "" {
+			return nil, apperr.Invalid("input.place", "repair.place_required")
+		}
+		return nil, err
+	}
+	if (in.PreferredFrom == nil) != (in.PreferredTo == nil) || (in.PreferredFrom != nil && !in.PreferredTo.After(*in.PreferredFrom)) {
+		return nil, apperr.Invalid("input.preferredWindow", "repair.bad_window")
+	}
+	if len(in.Photos) > files.MaxImagesPerStep {
+		return nil, apperr.Invalid("input.photos", "input.too_many", files.MaxImagesPerStep)
+	}
+	now := s.now().UTC()
+	dl, err := s.deadlinesFor(ctx, h.CommunityID, in.Urgency)
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{
+		ID: mongo.NewID(), CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ReporterID: c.ID,
+		Category: in.Category, Description: desc, Location: Location{InHome: in.InHome, Place: place}, Urgency: in.Urgency,
+		PreferredFrom: in.PreferredFrom, PreferredTo: in.PreferredTo, Status: Submitted, Round: 1,
+		WorkOrders: []WorkOrder{}, Acceptances: []Acceptance{}, Callbacks: []Callback{}, EngineerHistory: []string{},
+		Deadlines:   Deadlines{RespondBy: now.Add(dl.Respond), ArriveBy: now.Add(dl.Arrive), FinishBy: now.Add(dl.Finish)},
+		SubmittedAt: now, UpdatedAt: now,
+	}
+	r.NextDeadline = &r.Deadlines.RespondBy
+	r.SortKey = newestFirst(now, r.ID)
+	if r.Photos, err = s.savePhotos(ctx, c, r, "input.photos", in.Photos); err != nil {
+		return nil, err
+	}
+	r.Timeline = []lifecycle.Entry{{At: now, Action: "submit", From: "", To: string(Submitted), ActorID: c.ID, ActorKind: string(c.Kind)}}
+	if _, err := s.col.InsertOne(ctx, r); err != nil {
+		s.dropFiles(ctx, r.Photos)
+		return nil, fmt.Errorf("insert repair request: %w", err)
+	}
+	s.publish(ctx, c, r, "submit", "")
+	return r, nil
+}
+
+// savePhotos stores images for request r; all or none: a bad photo removes
+// the ones already stored.
+func (s *Service) savePhotos(ctx context.Context, c *access.Caller, r *Request, field string, ups []files.Upload) ([]string, error) {
+	ids := []string{}
+	for i, u := range ups {
+		f, err := s.files.SaveImage(ctx, fmt.Sprintf("%s.%d", field, i), u.Filename, u.Content,
+			files.Meta{Purpose: FilePurpose, SubjectID: r.ID, CommunityID: r.CommunityID, UploadedBy: c.ID})
+		if err != nil {
+			s.dropFiles(ctx, ids)
+			return nil, err
+		}
+		ids = append(ids, f.ID)
+	}
+	return ids, nil
+}
+
+func (s *Service) dropFiles(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		_ = s.files.Delete(context.WithoutCancel(ctx), id)
+	}
+}
+
+// FilePurpose marks photos and signatures of repair requests.
+const FilePurpose = "repair"
+
+// MayReadFile: a request's photos and signatures are for those who may see it.
+func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Meta) (bool, error) {
+	if m.Purpose != FilePurpose {
+		return false, nil
+	}
+	r, err := s.byID(ctx, m.SubjectID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return canSee(c, r), nil
+}
+
+func newestFirst(t time.Time, id string) string {
+	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
+}
+
+// publish tells everyone listening what just happened: who did what, the new
+// state, and whose request it is. A failed publish is logged: the step
+// itself is stored.
+func (s *Service) publish(ctx context.Context, c *access.Caller, r *Request, action, from string) {
+	if s.bus == nil {
+		return
+	}
+	data := map[string]any{
+		"action": action, "status": string(r.Status), "from": from, "round": r.Round,
+		"reporterId": r.ReporterID, "ownerStaffId": r.OwnerStaffID, "engineerId": r.EngineerID,
+		"urgency": string(r.Urgency), "category": string(r.Category), "version": r.Version,
+	}
+	err := s.bus.Publish(context.WithoutCancel(ctx), events.Event{
+		Type: "repair." + action, CommunityID: r.CommunityID, HouseholdID: r.HouseholdID, SubjectID: r.ID, ActorID: c.ID, Data: data,
+	})
+	if err != nil && s.log != nil {
+		s.log.WarnContext(ctx, "publish repair event", "request", r.ID, "action", action, "err", err)
+	}
+}
+
+var (
+	mgoErrNoDocuments = mgo.ErrNoDocuments
+	optUpsert         = options.UpdateOne().SetUpsert(true)
+)

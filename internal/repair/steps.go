@@ -1,0 +1,458 @@
+package repair
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/files"
+	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
+	"qinqing/internal/staff"
+)
+
+// step loads the request, checks the caller may see it and act, checks the
+// step is legal from its current state, and applies it guarded by the
+// version it was decided on.
+type step struct {
+	action string
+	note   string
+	data   map[string]any
+	// may decides whether c may take this step on r (after visibility).
+	may func(c *access.Caller, r *Request) error
+	// change builds the $set (and other operators) of the step.
+	change func(r *Request, to Status, now time.Time) (set bson.D, extra bson.D, err error)
+}
+
+func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) (*Request, error) {
+	r, err := s.Get(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.may(c, r); err != nil {
+		return nil, err
+	}
+	to, err := Machine.Next(st.action, r.Status)
+	if err != nil {
+		return nil, err
+	}
+	if to == "" { // a step that keeps the state (hand-over)
+		to = r.Status
+	}
+	now := s.now().UTC()
+	var set, extra bson.D
+	if st.change != nil {
+		if set, extra, err = st.change(r, to, now); err != nil {
+			return nil, err
+		}
+	}
+	set = append(set, bson.E{Key: "nextDeadline", Value: nextDeadline(r, to)})
+	var out Request
+	entry := lifecycle.Entry{At: now, Action: st.action, From: string(r.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.note, Data: st.data}
+	if err := s.steps.ApplyWith(ctx, r.ID, r.Version, entry, set, extra, &out); err != nil {
+		return nil, err
+	}
+	s.publish(ctx, c, &out, st.action, string(r.Status))
+	return &out, nil
+}
+
+// nextDeadline is the deadline of the stage the request enters.
+func nextDeadline(r *Request, to Status) *time.Time {
+	switch to {
+	case Submitted:
+		return &r.Deadlines.RespondBy
+	case Taken, Dispatched, Accepted:
+		return &r.Deadlines.ArriveBy
+	case InProgress:
+		return &r.Deadlines.FinishBy
+	}
+	return nil
+}
+
+func isMember(c *access.Caller, r *Request) error {
+	if _, ok := c.RoleIn(r.HouseholdID); ok {
+		return nil
+	}
+	return apperr.ErrForbidden
+}
+
+func isHandler(c *access.Caller, r *Request) error {
+	if handles(c, r.CommunityID) {
+		return nil
+	}
+	return apperr.ErrForbidden
+}
+
+// isAssignedEngineer: the engineer of the current work order, nobody else.
+func isAssignedEngineer(c *access.Caller, r *Request) error {
+	if w := r.Current(); w != nil && w.EngineerID == c.ID && c.IsStaff() {
+		return nil
+	}
+	return ErrNotYourOrder
+}
+
+// Cancel: the household, while nobody is on the way.
+func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason string) (*Request, error) {
+	reason, err := validate.Text("reason", reason, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	return s.do(ctx, c, id, step{action: "cancel", note: reason, may: isMember})
+}
+
+// Take makes the caller the request's owner until it is closed (首问责任制).
+func (s *Service) Take(ctx context.Context, c *access.Caller, id string) (*Request, error) {
+	return s.do(ctx, c, id, step{action: "take", may: isHandler, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		return bson.D{{Key: "ownerStaffId", Value: c.ID}}, nil, nil
+	}})
+}
+
+// HandOver passes ownership explicitly to another butler or supervisor of
+// the community; the owner or a supervisor may do it.
+func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID, note string) (*Request, error) {
+	if err := validate.ID("toStaffId", toStaffID); err != nil {
+		return nil, err
+	}
+	note, err := validate.Text("note", note, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	var to *staff.Staff
+	return s.do(ctx, c, id, step{action: "hand_over", note: note, data: map[string]any{"toStaffId": toStaffID},
+		may: func(c *access.Caller, r *Request) error {
+			if r.OwnerStaffID != c.ID && !c.SupervisesIn(r.CommunityID) && !c.IsAdmin() {
+				return apperr.ErrForbidden
+			}
+			if toStaffID == r.OwnerStaffID {
+				return apperr.Invalid("toStaffId", "repair.same_owner")
+			}
+			st, err := s.staff.Get(ctx, toStaffID)
+			if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, r.CommunityID) ||
+				!(slices.Contains(st.Roles, access.Butler) || slices.Contains(st.Roles, access.Supervisor)) {
+				return apperr.Invalid("toStaffId", "repair.not_handler")
+			}
+			to = st
+			return nil
+		},
+		change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+			return bson.D{{Key: "ownerStaffId", Value: to.ID}}, nil, nil
+		}})
+}
+
+// Dispatch sends the request to an engineer of the community as a new work
+// order of the current round.
+func (s *Service) Dispatch(ctx context.Context, c *access.Caller, id, engineerID, note string) (*Request, error) {
+	if err := validate.ID("engineerId", engineerID); err != nil {
+		return nil, err
+	}
+	note, err := validate.Text("note", note, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	return s.do(ctx, c, id, step{action: "dispatch", note: note, data: map[string]any{"engineerId": engineerID},
+		may: func(c *access.Caller, r *Request) error {
+			if err := isHandler(c, r); err != nil {
+				return err
+			}
+			st, err := s.staff.Get(ctx, engineerID)
+			if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, r.CommunityID) || !slices.Contains(st.Roles, access.Engineer) {
+				return ErrNotEngineer.WithField("engineerId")
+			}
+			return nil
+		},
+		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+			w := WorkOrder{ID: mongo.NewID(), Round: r.Round, EngineerID: engineerID, DispatchedBy: c.ID, DispatchedAt: now,
+				Status: "PENDING", BeforePhotos: []string{}, AfterPhotos: []string{}, Materials: []Material{}, Notes: note}
+			set := bson.D{{Key: "engineerId", Value: engineerID}}
+			if r.OwnerStaffID == "" {
+				set = append(set, bson.E{Key: "ownerStaffId", Value: c.ID})
+			}
+			push := bson.D{{Key: "workOrders", Value: w}}
+			if !slices.Contains(r.EngineerHistory, engineerID) {
+				push = append(push, bson.E{Key: "engineerHistory", Value: engineerID})
+			}
+			return set, bson.D{{Key: "$push", Value: push}}, nil
+		}})
+}
+
+// setCurrent sets fields of the current work order. Positional updates are
+// not available everywhere, so the index is written out: the version guard
+// makes that safe.
+func setCurrent(r *Request, fields bson.D) bson.D {
+	i := len(r.WorkOrders) - 1
+	out := make(bson.D, 0, len(fields))
+	for _, f := range fields {
+		out = append(out, bson.E{Key: "workOrders." + itoa(i) + "." + f.Key, Value: f.Value})
+	}
+	return out
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// Accept: the engineer takes the order and is on the way.
+func (s *Service) Accept(ctx context.Context, c *access.Caller, id string) (*Request, error) {
+	return s.do(ctx, c, id, step{action: "accept", may: isAssignedEngineer, change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+		return setCurrent(r, bson.D{{Key: "status", Value: "ACCEPTED"}, {Key: "acceptedAt", Value: now}}), nil, nil
+	}})
+}
+
+// Decline: the engineer refuses with a reason; the request waits for another dispatch.
+func (s *Service) Decline(ctx context.Context, c *access.Caller, id, reason string) (*Request, error) {
+	reason, err := validate.Text("reason", reason, true, 200)
+	if err != nil {
+		return nil, apperr.Invalid("reason", "repair.reason_required")
+	}
+	return s.do(ctx, c, id, step{action: "decline", note: reason, may: isAssignedEngineer, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		set := setCurrent(r, bson.D{{Key: "status", Value: "DECLINED"}, {Key: "declineReason", Value: reason}})
+		return append(set, bson.E{Key: "engineerId", Value: ""}), nil, nil
+	}})
+}
+
+// Start: the engineer is on site, with photos of the fault before work.
+func (s *Service) Start(ctx context.Context, c *access.Caller, id string, before []files.Upload) (*Request, error) {
+	var photos []string
+	r, err := s.do(ctx, c, id, step{action: "start",
+		may: func(c *access.Caller, r *Request) error {
+			if err := isAssignedEngineer(c, r); err != nil {
+				return err
+			}
+			if r.Status != Accepted {
+				return nil // the machine refuses it; store nothing
+			}
+			if len(before) > files.MaxImagesPerStep {
+				return apperr.Invalid("beforePhotos", "input.too_many", files.MaxImagesPerStep)
+			}
+			var err error
+			photos, err = s.savePhotos(ctx, c, r, "beforePhotos", before)
+			return err
+		},
+		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+			return setCurrent(r, bson.D{{Key: "status", Value: "STARTED"}, {Key: "startedAt", Value: now}, {Key: "beforePhotos", Value: photos}}), nil, nil
+		}})
+	if err != nil {
+		s.dropFiles(ctx, photos)
+	}
+	return r, err
+}
+
+// CompleteInput is the engineer's record of the job.
+type CompleteInput struct {
+	AfterPhotos  []files.Upload
+	Materials    []Material
+	Paid         bool
+	LabourFeeFen int64
+	Notes        string
+}
+
+// Complete: the work is done; the owner sees the charges before signing off.
+func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, in CompleteInput) (*Request, error) {
+	notes, err := validate.Text("input.notes", in.Notes, false, 1000)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Materials) > 50 {
+		return nil, apperr.Invalid("input.materials", "input.too_many", 50)
+	}
+	for i, m := range in.Materials {
+		field := "input.materials." + itoa(i)
+		if m.Name, err = validate.Text(field+".name", m.Name, true, 60); err != nil {
+			return nil, err
+		}
+		if m.Quantity <= 0 || m.Quantity > 10000 {
+			return nil, apperr.Invalid(field+".quantity", "input.out_of_range", 0, 10000)
+		}
+		if m.UnitPriceFen < 0 || m.UnitPriceFen > 100_000_00 {
+			return nil, apperr.Invalid(field+".unitPriceFen", "input.out_of_range", 0, 100_000_00)
+		}
+		in.Materials[i] = m
+	}
+	if in.LabourFeeFen < 0 || in.LabourFeeFen > 100_000_00 {
+		return nil, apperr.Invalid("input.labourFeeFen", "input.out_of_range", 0, 100_000_00)
+	}
+	if !in.Paid && in.LabourFeeFen > 0 {
+		return nil, ErrChargesWhenFree.WithField("input.labourFeeFen")
+	}
+	if in.Materials == nil {
+		in.Materials = []Material{}
+	}
+	var photos []string
+	r, err := s.do(ctx, c, id, step{action: "complete", note: notes,
+		may: func(c *access.Caller, r *Request) error {
+			if err := isAssignedEngineer(c, r); err != nil {
+				return err
+			}
+			if r.Status != InProgress {
+				return nil
+			}
+			if len(in.AfterPhotos) > files.MaxImagesPerStep {
+				return apperr.Invalid("input.afterPhotos", "input.too_many", files.MaxImagesPerStep)
+			}
+			var err error
+			photos, err = s.savePhotos(ctx, c, r, "input.afterPhotos", in.AfterPhotos)
+			return err
+		},
+		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+			return setCurrent(r, bson.D{
+				{Key: "status", Value: "COMPLETED"}, {Key: "completedAt", Value: now}, {Key: "afterPhotos", Value: photos},
+				{Key: "materials", Value: in.Materials}, {Key: "paid", Value: in.Paid}, {Key: "labourFeeFen", Value: in.LabourFeeFen},
+			}), nil, nil
+		}})
+	if err != nil {
+		s.dropFiles(ctx, photos)
+	}
+	return r, err
+}
+
+// Confirm: a member of the household checks the result and signs for it.
+func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, signature files.Upload, rating int, comment string) (*Request, error) {
+	if rating < 1 || rating > 5 {
+		return nil, apperr.Invalid("rating", "repair.bad_rating")
+	}
+	comment, err := validate.Text("comment", comment, false, 500)
+	if err != nil {
+		return nil, err
+	}
+	if signature.Content == nil {
+		return nil, apperr.Invalid("signature", "input.required")
+	}
+	var sig string
+	r, err := s.do(ctx, c, id, step{action: "confirm", data: map[string]any{"rating": rating},
+		may: func(c *access.Caller, r *Request) error {
+			if err := isMember(c, r); err != nil {
+				return err
+			}
+			if r.Status != Completed {
+				return nil
+			}
+			ids, err := s.savePhotos(ctx, c, r, "signature", []files.Upload{signature})
+			if err == nil {
+				sig = ids[0]
+			}
+			if e, ok := apperr.As(err); ok && e.Field == "signature.0" {
+				return e.WithField("signature")
+			}
+			return err
+		},
+		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+			a := Acceptance{Round: r.Round, PersonID: c.ID, SignatureID: sig, Rating: rating, Comment: comment, At: now}
+			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "acceptances", Value: a}}}}, nil
+		}})
+	if err != nil && sig != "" {
+		s.dropFiles(ctx, []string{sig})
+	}
+	return r, err
+}
+
+// Callback records the butler's callback. Satisfied closes the request; not
+// satisfied reopens it for another round with fresh deadlines.
+func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, satisfied bool, notes string) (*Request, error) {
+	notes, err := validate.Text("notes", notes, !satisfied, 1000)
+	if err != nil {
+		return nil, err
+	}
+	action := "callback_closed"
+	if !satisfied {
+		action = "callback_reopen"
+	}
+	return s.do(ctx, c, id, step{action: action, note: notes, data: map[string]any{"satisfied": satisfied},
+		may: isHandler,
+		change: func(r *Request, to Status, now time.Time) (bson.D, bson.D, error) {
+			cb := Callback{Round: r.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
+			extra := bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}
+			if satisfied {
+				return nil, extra, nil
+			}
+			dl, err := s.deadlinesFor(ctx, r.CommunityID, r.Urgency)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.Deadlines = Deadlines{RespondBy: now, ArriveBy: now.Add(dl.Arrive), FinishBy: now.Add(dl.Finish)}
+			set := bson.D{{Key: "deadlines", Value: r.Deadlines}, {Key: "engineerId", Value: ""}}
+			return set, append(extra, bson.E{Key: "$inc", Value: bson.D{{Key: "round", Value: 1}}}), nil
+		}})
+}
+
+// DeadlineSet is the time allowed for each stage.
+type DeadlineSet struct {
+	Respond, Arrive, Finish time.Duration
+}
+
+var defaultDeadlines = map[Urgency]DeadlineSet{
+	Low:       {4 * time.Hour, 48 * time.Hour, 7 * 24 * time.Hour},
+	Normal:    {30 * time.Minute, 4 * time.Hour, 24 * time.Hour},
+	Urgent:    {15 * time.Minute, time.Hour, 8 * time.Hour},
+	Emergency: {5 * time.Minute, 30 * time.Minute, 4 * time.Hour},
+}
+
+type deadlineDoc struct {
+	ID        string                    `bson:"_id"`
+	Urgencies map[string]map[string]int `bson:"urgencies"` // minutes: respond, arrive, finish
+}
+
+func (s *Service) deadlinesFor(ctx context.Context, communityID string, u Urgency) (DeadlineSet, error) {
+	d := defaultDeadlines[u]
+	var doc deadlineDoc
+	err := s.deadlines.FindOne(ctx, bson.D{{Key: "_id", Value: communityID}}).Decode(&doc)
+	if err != nil {
+		if errors.Is(err, mgoErrNoDocuments) {
+			return d, nil
+		}
+		return d, err
+	}
+	if m, ok := doc.Urgencies[string(u)]; ok {
+		d = DeadlineSet{time.Duration(m["respond"]) * time.Minute, time.Duration(m["arrive"]) * time.Minute, time.Duration(m["finish"]) * time.Minute}
+	}
+	return d, nil
+}
+
+// Deadlines returns the community's deadlines per urgency.
+func (s *Service) Deadlines(ctx context.Context, c *access.Caller, communityID string) (map[Urgency]DeadlineSet, error) {
+	if err := validate.ID("communityId", communityID); err != nil {
+		return nil, err
+	}
+	if !c.WorksIn(communityID) {
+		return nil, apperr.ErrForbidden
+	}
+	out := map[Urgency]DeadlineSet{}
+	for _, u := range Urgencies {
+		d, err := s.deadlinesFor(ctx, communityID, u)
+		if err != nil {
+			return nil, err
+		}
+		out[u] = d
+	}
+	return out, nil
+}
+
+// SetDeadlines changes one urgency's deadlines for a community: supervisors.
+// Requests already submitted keep the deadlines they were given.
+func (s *Service) SetDeadlines(ctx context.Context, c *access.Caller, communityID string, u Urgency, d DeadlineSet) error {
+	if err := validate.ID("communityId", communityID); err != nil {
+		return err
+	}
+	if !c.SupervisesIn(communityID) && !c.IsAdmin() {
+		return apperr.ErrForbidden
+	}
+	if !slices.Contains(Urgencies, u) {
+		return apperr.Invalid("urgency", "input.bad_value")
+	}
+	if d.Respond <= 0 || d.Arrive < d.Respond || d.Finish < d.Arrive || d.Finish > 90*24*time.Hour {
+		return apperr.Invalid("deadlines", "repair.bad_deadlines")
+	}
+	_, err := s.deadlines.UpdateOne(ctx, bson.D{{Key: "_id", Value: communityID}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "urgencies." + string(u), Value: bson.D{
+			{Key: "respond", Value: int(d.Respond / time.Minute)}, {Key: "arrive", Value: int(d.Arrive / time.Minute)}, {Key: "finish", Value: int(d.Finish / time.Minute)},
+		}}}}}, optUpsert)
+	return err
+}
