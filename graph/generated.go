@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/lifecycle"
@@ -42,6 +43,9 @@ type ResolverRoot interface {
 	Building() BuildingResolver
 	CareProfile() CareProfileResolver
 	Community() CommunityResolver
+	Complaint() ComplaintResolver
+	ComplaintCallback() ComplaintCallbackResolver
+	ComplaintReply() ComplaintReplyResolver
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
 	Material() MaterialResolver
@@ -136,6 +140,53 @@ type ComplexityRoot struct {
 		TimeZone  func(childComplexity int) int
 	}
 
+	Complaint struct {
+		Anonymous   func(childComplexity int) int
+		Callbacks   func(childComplexity int) int
+		Category    func(childComplexity int) int
+		Community   func(childComplexity int) int
+		Complainant func(childComplexity int) int
+		Description func(childComplexity int) int
+		Handler     func(childComplexity int) int
+		Household   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Overdue     func(childComplexity int) int
+		Photos      func(childComplexity int) int
+		Replies     func(childComplexity int) int
+		RespondBy   func(childComplexity int) int
+		Round       func(childComplexity int) int
+		Severity    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		Timeline    func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	ComplaintCallback struct {
+		At        func(childComplexity int) int
+		Notes     func(childComplexity int) int
+		Round     func(childComplexity int) int
+		Satisfied func(childComplexity int) int
+		Staff     func(childComplexity int) int
+	}
+
+	ComplaintConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ComplaintEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ComplaintReply struct {
+		At    func(childComplexity int) int
+		Staff func(childComplexity int) int
+		Text  func(childComplexity int) int
+	}
+
 	EngineerLoad struct {
 		Engineer func(childComplexity int) int
 		OpenLoad func(childComplexity int) int
@@ -212,37 +263,42 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AcceptWorkOrder       func(childComplexity int, id string) int
-		AddHouseholdMember    func(childComplexity int, input model.AddHouseholdMemberInput) int
-		BindPhone             func(childComplexity int, bindingTicket string, phone string, code string) int
-		CancelRepairRequest   func(childComplexity int, id string, reason *string) int
-		CompleteVisitFollowUp func(childComplexity int, visitID string) int
-		CompleteWork          func(childComplexity int, id string, input model.CompleteWorkInput) int
-		ConfirmRepair         func(childComplexity int, id string, signature graphql.Upload, rating int, comment *string) int
-		CreateBuilding        func(childComplexity int, input model.CreateBuildingInput) int
-		CreateCommunity       func(childComplexity int, input model.CreateCommunityInput) int
-		CreateHousehold       func(childComplexity int, input model.CreateHouseholdInput) int
-		CreateStaff           func(childComplexity int, input model.CreateStaffInput) int
-		DeclineWorkOrder      func(childComplexity int, id string, reason string) int
-		DispatchWorkOrder     func(childComplexity int, id string, engineerID string, note *string) int
-		HandOverRepairRequest func(childComplexity int, id string, toStaffID string, note *string) int
-		LoginWithCode         func(childComplexity int, phone string, code string) int
-		LoginWithWechat       func(childComplexity int, code string) int
-		Logout                func(childComplexity int) int
-		RecordRepairCallback  func(childComplexity int, id string, satisfied bool, notes *string) int
-		RecordVisit           func(childComplexity int, input model.RecordVisitInput) int
-		RefreshToken          func(childComplexity int, token string) int
-		RemoveHouseholdMember func(childComplexity int, householdID string, personID string) int
-		RequestLoginCode      func(childComplexity int, phone string) int
-		SetRepairDeadlines    func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
-		StaffLogin            func(childComplexity int, account string, password string) int
-		StartWork             func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
-		SubmitRepairRequest   func(childComplexity int, input model.SubmitRepairRequestInput) int
-		TakeRepairRequest     func(childComplexity int, id string) int
-		UpdateCareProfile     func(childComplexity int, personID string, input model.CareProfileInput) int
-		UpdateHouseholdCare   func(childComplexity int, householdID string, input model.HouseholdCareInput) int
-		UpdatePersonAvatar    func(childComplexity int, personID string, photo graphql.Upload) int
-		UpdateStaffScope      func(childComplexity int, staffID string, input model.StaffScopeInput) int
+		AcceptWorkOrder         func(childComplexity int, id string) int
+		AcknowledgeComplaint    func(childComplexity int, id string) int
+		AddHouseholdMember      func(childComplexity int, input model.AddHouseholdMemberInput) int
+		BindPhone               func(childComplexity int, bindingTicket string, phone string, code string) int
+		CancelRepairRequest     func(childComplexity int, id string, reason *string) int
+		CompleteVisitFollowUp   func(childComplexity int, visitID string) int
+		CompleteWork            func(childComplexity int, id string, input model.CompleteWorkInput) int
+		ConfirmRepair           func(childComplexity int, id string, signature graphql.Upload, rating int, comment *string) int
+		CreateBuilding          func(childComplexity int, input model.CreateBuildingInput) int
+		CreateCommunity         func(childComplexity int, input model.CreateCommunityInput) int
+		CreateHousehold         func(childComplexity int, input model.CreateHouseholdInput) int
+		CreateStaff             func(childComplexity int, input model.CreateStaffInput) int
+		DeclineWorkOrder        func(childComplexity int, id string, reason string) int
+		DispatchWorkOrder       func(childComplexity int, id string, engineerID string, note *string) int
+		HandOverRepairRequest   func(childComplexity int, id string, toStaffID string, note *string) int
+		LoginWithCode           func(childComplexity int, phone string, code string) int
+		LoginWithWechat         func(childComplexity int, code string) int
+		Logout                  func(childComplexity int) int
+		RecordComplaintCallback func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordRepairCallback    func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordVisit             func(childComplexity int, input model.RecordVisitInput) int
+		RefreshToken            func(childComplexity int, token string) int
+		RemoveHouseholdMember   func(childComplexity int, householdID string, personID string) int
+		ReplyComplaint          func(childComplexity int, id string, text string) int
+		RequestLoginCode        func(childComplexity int, phone string) int
+		SetRepairDeadlines      func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
+		StaffLogin              func(childComplexity int, account string, password string) int
+		StartWork               func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
+		SubmitComplaint         func(childComplexity int, input model.SubmitComplaintInput) int
+		SubmitRepairRequest     func(childComplexity int, input model.SubmitRepairRequestInput) int
+		TakeRepairRequest       func(childComplexity int, id string) int
+		UpdateCareProfile       func(childComplexity int, personID string, input model.CareProfileInput) int
+		UpdateHouseholdCare     func(childComplexity int, householdID string, input model.HouseholdCareInput) int
+		UpdatePersonAvatar      func(childComplexity int, personID string, photo graphql.Upload) int
+		UpdateStaffScope        func(childComplexity int, staffID string, input model.StaffScopeInput) int
+		WithdrawComplaint       func(childComplexity int, id string, reason *string) int
 	}
 
 	PageInfo struct {
@@ -264,10 +320,13 @@ type ComplexityRoot struct {
 		ArchiveAuditLog  func(childComplexity int, communityID string, personID *string, first *int, after *string) int
 		Communities      func(childComplexity int) int
 		Community        func(childComplexity int, id string) int
+		Complaint        func(childComplexity int, id string) int
+		Complaints       func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
 		Engineers        func(childComplexity int, communityID string) int
 		Household        func(childComplexity int, id string) int
 		Households       func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
 		Me               func(childComplexity int) int
+		MyComplaints     func(childComplexity int, first *int, after *string) int
 		MyHouseholds     func(childComplexity int) int
 		MyRepairRequests func(childComplexity int, first *int, after *string) int
 		Person           func(childComplexity int, id string) int
@@ -483,6 +542,26 @@ type CareProfileResolver interface {
 type CommunityResolver interface {
 	Buildings(ctx context.Context, obj *community.Community) ([]*community.Building, error)
 }
+type ComplaintResolver interface {
+	Community(ctx context.Context, obj *complaint.Complaint) (*community.Community, error)
+	Household(ctx context.Context, obj *complaint.Complaint) (*household.Household, error)
+	Complainant(ctx context.Context, obj *complaint.Complaint) (*household.Person, error)
+
+	Photos(ctx context.Context, obj *complaint.Complaint) ([]string, error)
+	Handler(ctx context.Context, obj *complaint.Complaint) (*staff.Staff, error)
+
+	Timeline(ctx context.Context, obj *complaint.Complaint) ([]*lifecycle.Entry, error)
+
+	Overdue(ctx context.Context, obj *complaint.Complaint) (bool, error)
+}
+type ComplaintCallbackResolver interface {
+	Staff(ctx context.Context, obj *complaint.Callback) (*staff.Staff, error)
+
+	Notes(ctx context.Context, obj *complaint.Callback) (*string, error)
+}
+type ComplaintReplyResolver interface {
+	Staff(ctx context.Context, obj *complaint.Reply) (*staff.Staff, error)
+}
 type HouseholdResolver interface {
 	Community(ctx context.Context, obj *household.Household) (*community.Community, error)
 	Building(ctx context.Context, obj *household.Household) (*community.Building, error)
@@ -514,6 +593,11 @@ type MutationResolver interface {
 	CompleteVisitFollowUp(ctx context.Context, visitID string) (*archive.Visit, error)
 	CreateCommunity(ctx context.Context, input model.CreateCommunityInput) (*community.Community, error)
 	CreateBuilding(ctx context.Context, input model.CreateBuildingInput) (*community.Building, error)
+	SubmitComplaint(ctx context.Context, input model.SubmitComplaintInput) (*complaint.Complaint, error)
+	AcknowledgeComplaint(ctx context.Context, id string) (*complaint.Complaint, error)
+	ReplyComplaint(ctx context.Context, id string, text string) (*complaint.Complaint, error)
+	RecordComplaintCallback(ctx context.Context, id string, satisfied bool, notes *string) (*complaint.Complaint, error)
+	WithdrawComplaint(ctx context.Context, id string, reason *string) (*complaint.Complaint, error)
 	CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*household.Household, error)
 	AddHouseholdMember(ctx context.Context, input model.AddHouseholdMemberInput) (*household.Membership, error)
 	RemoveHouseholdMember(ctx context.Context, householdID string, personID string) (*household.Household, error)
@@ -553,6 +637,9 @@ type QueryResolver interface {
 	ArchiveAuditLog(ctx context.Context, communityID string, personID *string, first *int, after *string) (*model.AuditEntryConnection, error)
 	Communities(ctx context.Context) ([]*community.Community, error)
 	Community(ctx context.Context, id string) (*community.Community, error)
+	Complaint(ctx context.Context, id string) (*complaint.Complaint, error)
+	MyComplaints(ctx context.Context, first *int, after *string) (*model.ComplaintConnection, error)
+	Complaints(ctx context.Context, filter *model.ComplaintFilter, first *int, after *string) (*model.ComplaintConnection, error)
 	Households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error)
 	Household(ctx context.Context, id string) (*household.Household, error)
 	MyHouseholds(ctx context.Context) ([]*household.Household, error)
@@ -939,6 +1026,203 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Community.TimeZone(childComplexity), true
 
+	case "Complaint.anonymous":
+		if e.ComplexityRoot.Complaint.Anonymous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Anonymous(childComplexity), true
+	case "Complaint.callbacks":
+		if e.ComplexityRoot.Complaint.Callbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Callbacks(childComplexity), true
+	case "Complaint.category":
+		if e.ComplexityRoot.Complaint.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Category(childComplexity), true
+	case "Complaint.community":
+		if e.ComplexityRoot.Complaint.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Community(childComplexity), true
+	case "Complaint.complainant":
+		if e.ComplexityRoot.Complaint.Complainant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Complainant(childComplexity), true
+	case "Complaint.description":
+		if e.ComplexityRoot.Complaint.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Description(childComplexity), true
+	case "Complaint.handler":
+		if e.ComplexityRoot.Complaint.Handler == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Handler(childComplexity), true
+	case "Complaint.household":
+		if e.ComplexityRoot.Complaint.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Household(childComplexity), true
+	case "Complaint.id":
+		if e.ComplexityRoot.Complaint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.ID(childComplexity), true
+	case "Complaint.overdue":
+		if e.ComplexityRoot.Complaint.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Overdue(childComplexity), true
+	case "Complaint.photos":
+		if e.ComplexityRoot.Complaint.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Photos(childComplexity), true
+	case "Complaint.replies":
+		if e.ComplexityRoot.Complaint.Replies == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Replies(childComplexity), true
+	case "Complaint.respondBy":
+		if e.ComplexityRoot.Complaint.RespondBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.RespondBy(childComplexity), true
+	case "Complaint.round":
+		if e.ComplexityRoot.Complaint.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Round(childComplexity), true
+	case "Complaint.severity":
+		if e.ComplexityRoot.Complaint.Severity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Severity(childComplexity), true
+	case "Complaint.status":
+		if e.ComplexityRoot.Complaint.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Status(childComplexity), true
+	case "Complaint.submittedAt":
+		if e.ComplexityRoot.Complaint.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.SubmittedAt(childComplexity), true
+	case "Complaint.timeline":
+		if e.ComplexityRoot.Complaint.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Timeline(childComplexity), true
+	case "Complaint.updatedAt":
+		if e.ComplexityRoot.Complaint.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.UpdatedAt(childComplexity), true
+
+	case "ComplaintCallback.at":
+		if e.ComplexityRoot.ComplaintCallback.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintCallback.At(childComplexity), true
+	case "ComplaintCallback.notes":
+		if e.ComplexityRoot.ComplaintCallback.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintCallback.Notes(childComplexity), true
+	case "ComplaintCallback.round":
+		if e.ComplexityRoot.ComplaintCallback.Round == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintCallback.Round(childComplexity), true
+	case "ComplaintCallback.satisfied":
+		if e.ComplexityRoot.ComplaintCallback.Satisfied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintCallback.Satisfied(childComplexity), true
+	case "ComplaintCallback.staff":
+		if e.ComplexityRoot.ComplaintCallback.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintCallback.Staff(childComplexity), true
+
+	case "ComplaintConnection.edges":
+		if e.ComplexityRoot.ComplaintConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintConnection.Edges(childComplexity), true
+	case "ComplaintConnection.pageInfo":
+		if e.ComplexityRoot.ComplaintConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintConnection.PageInfo(childComplexity), true
+	case "ComplaintConnection.totalCount":
+		if e.ComplexityRoot.ComplaintConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintConnection.TotalCount(childComplexity), true
+
+	case "ComplaintEdge.cursor":
+		if e.ComplexityRoot.ComplaintEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintEdge.Cursor(childComplexity), true
+	case "ComplaintEdge.node":
+		if e.ComplexityRoot.ComplaintEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintEdge.Node(childComplexity), true
+
+	case "ComplaintReply.at":
+		if e.ComplexityRoot.ComplaintReply.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintReply.At(childComplexity), true
+	case "ComplaintReply.staff":
+		if e.ComplexityRoot.ComplaintReply.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintReply.Staff(childComplexity), true
+	case "ComplaintReply.text":
+		if e.ComplexityRoot.ComplaintReply.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintReply.Text(childComplexity), true
+
 	case "EngineerLoad.engineer":
 		if e.ComplexityRoot.EngineerLoad.Engineer == nil {
 			break
@@ -1235,6 +1519,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcceptWorkOrder(childComplexity, args["id"].(string)), true
+	case "Mutation.acknowledgeComplaint":
+		if e.ComplexityRoot.Mutation.AcknowledgeComplaint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeComplaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeComplaint(childComplexity, args["id"].(string)), true
 	case "Mutation.addHouseholdMember":
 		if e.ComplexityRoot.Mutation.AddHouseholdMember == nil {
 			break
@@ -1406,6 +1701,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.recordComplaintCallback":
+		if e.ComplexityRoot.Mutation.RecordComplaintCallback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordComplaintCallback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordComplaintCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
 	case "Mutation.recordRepairCallback":
 		if e.ComplexityRoot.Mutation.RecordRepairCallback == nil {
 			break
@@ -1450,6 +1756,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveHouseholdMember(childComplexity, args["householdId"].(string), args["personId"].(string)), true
+	case "Mutation.replyComplaint":
+		if e.ComplexityRoot.Mutation.ReplyComplaint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_replyComplaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReplyComplaint(childComplexity, args["id"].(string), args["text"].(string)), true
 	case "Mutation.requestLoginCode":
 		if e.ComplexityRoot.Mutation.RequestLoginCode == nil {
 			break
@@ -1494,6 +1811,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StartWork(childComplexity, args["id"].(string), args["beforePhotos"].([]*graphql.Upload)), true
+	case "Mutation.submitComplaint":
+		if e.ComplexityRoot.Mutation.SubmitComplaint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitComplaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitComplaint(childComplexity, args["input"].(model.SubmitComplaintInput)), true
 	case "Mutation.submitRepairRequest":
 		if e.ComplexityRoot.Mutation.SubmitRepairRequest == nil {
 			break
@@ -1560,6 +1888,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStaffScope(childComplexity, args["staffId"].(string), args["input"].(model.StaffScopeInput)), true
+	case "Mutation.withdrawComplaint":
+		if e.ComplexityRoot.Mutation.WithdrawComplaint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawComplaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawComplaint(childComplexity, args["id"].(string), args["reason"].(*string)), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -1645,6 +1984,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Community(childComplexity, args["id"].(string)), true
+	case "Query.complaint":
+		if e.ComplexityRoot.Query.Complaint == nil {
+			break
+		}
+
+		args, err := ec.field_Query_complaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Complaint(childComplexity, args["id"].(string)), true
+	case "Query.complaints":
+		if e.ComplexityRoot.Query.Complaints == nil {
+			break
+		}
+
+		args, err := ec.field_Query_complaints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Complaints(childComplexity, args["filter"].(*model.ComplaintFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.engineers":
 		if e.ComplexityRoot.Query.Engineers == nil {
 			break
@@ -1685,6 +2046,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.myComplaints":
+		if e.ComplexityRoot.Query.MyComplaints == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myComplaints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyComplaints(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.myHouseholds":
 		if e.ComplexityRoot.Query.MyHouseholds == nil {
 			break
@@ -2545,6 +2917,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAddHouseholdMemberInput,
 		ec.unmarshalInputBirthdayInput,
 		ec.unmarshalInputCareProfileInput,
+		ec.unmarshalInputComplaintFilter,
 		ec.unmarshalInputCompleteWorkInput,
 		ec.unmarshalInputCreateBuildingInput,
 		ec.unmarshalInputCreateCommunityInput,
@@ -2556,6 +2929,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputStaffScopeInput,
+		ec.unmarshalInputSubmitComplaintInput,
 		ec.unmarshalInputSubmitRepairRequestInput,
 		ec.unmarshalInputVisitFilter,
 		ec.unmarshalInputWorkOrderFilter,
@@ -2896,6 +3270,138 @@ extend type Query {
 extend type Mutation {
   createCommunity(input: CreateCommunityInput!): Community!
   createBuilding(input: CreateBuildingInput!): Building!
+}
+`, BuiltIn: false},
+	{Name: "../schema/complaint.graphqls", Input: `enum ComplaintStatus {
+  "Made; nobody has acknowledged it yet. The response deadline runs."
+  RECEIVED
+  "Acknowledged: the handler owns it (首问责任制) until it is closed."
+  HANDLING
+  "Replied to; waits for the callback (回访)."
+  ANSWERED
+  "Called back, complainant satisfied."
+  CLOSED
+  "Withdrawn by the complainant."
+  WITHDRAWN
+}
+
+enum ComplaintCategory {
+  NOISE
+  HYGIENE
+  SECURITY
+  STAFF_ATTITUDE
+  PARKING
+  FEES
+  OTHER
+}
+
+"Decides the response deadline: CRITICAL 30 minutes, HIGH 2 hours, NORMAL 24 hours, LOW 72 hours."
+enum ComplaintSeverity {
+  LOW
+  NORMAL
+  HIGH
+  CRITICAL
+}
+
+"A complaint (投诉). An anonymous complaint's household and complainant are null for everyone but the complainant's household and the community's supervisors."
+type Complaint {
+  id: ID!
+  community: Community!
+  "Null when the complaint is anonymous and the caller may not know who made it."
+  household: Household
+  "Null when the complaint is anonymous and the caller may not know who made it."
+  complainant: Person
+  anonymous: Boolean!
+  category: ComplaintCategory!
+  severity: ComplaintSeverity!
+  description: String!
+  status: ComplaintStatus!
+  "1 for the first answer; each unsatisfied callback starts another round."
+  round: Int!
+  "Photo URLs: GET them with the same Authorization header."
+  photos: [String!]!
+  "The staff member who acknowledged the complaint and owns it (首问责任人)."
+  handler: Staff
+  replies: [ComplaintReply!]!
+  callbacks: [ComplaintCallback!]!
+  "Every step. Lists (myComplaints, complaints) leave it empty: read one complaint for it."
+  timeline: [TimelineEntry!]!
+  "When the complaint must be acknowledged by."
+  respondBy: Time!
+  "Still unacknowledged past respondBy."
+  overdue: Boolean!
+  submittedAt: Time!
+  updatedAt: Time!
+}
+
+type ComplaintReply {
+  staff: Staff!
+  text: String!
+  at: Time!
+}
+
+type ComplaintCallback {
+  round: Int!
+  staff: Staff!
+  satisfied: Boolean!
+  notes: String
+  at: Time!
+}
+
+type ComplaintEdge {
+  cursor: String!
+  node: Complaint!
+}
+
+type ComplaintConnection {
+  edges: [ComplaintEdge!]!
+  pageInfo: PageInfo!
+  "-1 when not counted (the resident's own list)."
+  totalCount: Int!
+}
+
+input SubmitComplaintInput {
+  householdId: ID!
+  category: ComplaintCategory!
+  "NORMAL when not given."
+  severity: ComplaintSeverity
+  "At most 1000 characters."
+  description: String!
+  "Hide who complains from the community's staff; only supervisors may see it."
+  anonymous: Boolean
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+  photos: [Upload!]
+}
+
+input ComplaintFilter {
+  "One community; all the caller's communities when not given."
+  communityId: ID
+  statuses: [ComplaintStatus!]
+  category: ComplaintCategory
+  severity: ComplaintSeverity
+  "Only complaints still unacknowledged past their response deadline."
+  overdue: Boolean
+}
+
+extend type Query {
+  complaint(id: ID!): Complaint
+  "The complaints of the caller's households, newest first."
+  myComplaints(first: Int = 20, after: String): ComplaintConnection!
+  "The staff list, newest first: butlers and supervisors of the communities."
+  complaints(filter: ComplaintFilter, first: Int = 20, after: String): ComplaintConnection!
+}
+
+extend type Mutation {
+  "A member of the household complains."
+  submitComplaint(input: SubmitComplaintInput!): Complaint!
+  "A butler or supervisor of the community takes the complaint and owns it until it is closed (首问责任制)."
+  acknowledgeComplaint(id: ID!): Complaint!
+  "The handler, or a supervisor, answers the complainant."
+  replyComplaint(id: ID!, text: String!): Complaint!
+  "Satisfied closes the complaint; not satisfied (notes required) sends it back to the handler for another round."
+  recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
+  "The complainant, before the complaint is answered."
+  withdrawComplaint(id: ID!, reason: String): Complaint!
 }
 `, BuiltIn: false},
 	{Name: "../schema/household.graphqls", Input: `type Household {
@@ -3554,6 +4060,100 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 		return ec.fieldContext_Community_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
+}
+
+func (ec *executionContext) childFields_Complaint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Complaint_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Complaint_community(ctx, field)
+	case "household":
+		return ec.fieldContext_Complaint_household(ctx, field)
+	case "complainant":
+		return ec.fieldContext_Complaint_complainant(ctx, field)
+	case "anonymous":
+		return ec.fieldContext_Complaint_anonymous(ctx, field)
+	case "category":
+		return ec.fieldContext_Complaint_category(ctx, field)
+	case "severity":
+		return ec.fieldContext_Complaint_severity(ctx, field)
+	case "description":
+		return ec.fieldContext_Complaint_description(ctx, field)
+	case "status":
+		return ec.fieldContext_Complaint_status(ctx, field)
+	case "round":
+		return ec.fieldContext_Complaint_round(ctx, field)
+	case "photos":
+		return ec.fieldContext_Complaint_photos(ctx, field)
+	case "handler":
+		return ec.fieldContext_Complaint_handler(ctx, field)
+	case "replies":
+		return ec.fieldContext_Complaint_replies(ctx, field)
+	case "callbacks":
+		return ec.fieldContext_Complaint_callbacks(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Complaint_timeline(ctx, field)
+	case "respondBy":
+		return ec.fieldContext_Complaint_respondBy(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Complaint_overdue(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Complaint_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Complaint_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Complaint", field.Name)
+}
+
+func (ec *executionContext) childFields_ComplaintCallback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "round":
+		return ec.fieldContext_ComplaintCallback_round(ctx, field)
+	case "staff":
+		return ec.fieldContext_ComplaintCallback_staff(ctx, field)
+	case "satisfied":
+		return ec.fieldContext_ComplaintCallback_satisfied(ctx, field)
+	case "notes":
+		return ec.fieldContext_ComplaintCallback_notes(ctx, field)
+	case "at":
+		return ec.fieldContext_ComplaintCallback_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplaintCallback", field.Name)
+}
+
+func (ec *executionContext) childFields_ComplaintConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ComplaintConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ComplaintConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ComplaintConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplaintConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ComplaintEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ComplaintEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ComplaintEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplaintEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ComplaintReply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "staff":
+		return ec.fieldContext_ComplaintReply_staff(ctx, field)
+	case "text":
+		return ec.fieldContext_ComplaintReply_text(ctx, field)
+	case "at":
+		return ec.fieldContext_ComplaintReply_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplaintReply", field.Name)
 }
 
 func (ec *executionContext) childFields_EngineerLoad(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4230,6 +4830,20 @@ func (ec *executionContext) field_Mutation_acceptWorkOrder_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acknowledgeComplaint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_addHouseholdMember_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4544,6 +5158,36 @@ func (ec *executionContext) field_Mutation_loginWithWechat_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordComplaintCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "satisfied",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["satisfied"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "notes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notes"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordRepairCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4621,6 +5265,28 @@ func (ec *executionContext) field_Mutation_removeHouseholdMember_args(ctx contex
 		return nil, err
 	}
 	args["personId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_replyComplaint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "text",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["text"] = arg1
 	return args, nil
 }
 
@@ -4725,6 +5391,20 @@ func (ec *executionContext) field_Mutation_startWork_args(ctx context.Context, r
 		return nil, err
 	}
 	args["beforePhotos"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitComplaint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SubmitComplaintInput, error) {
+			return ec.unmarshalNSubmitComplaintInput2qinqingᚋgraphᚋmodelᚐSubmitComplaintInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -4844,6 +5524,28 @@ func (ec *executionContext) field_Mutation_updateStaffScope_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_withdrawComplaint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4910,6 +5612,50 @@ func (ec *executionContext) field_Query_community_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_complaint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_complaints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.ComplaintFilter, error) {
+			return ec.unmarshalOComplaintFilter2ᚖqinqingᚋgraphᚋmodelᚐComplaintFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_engineers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4965,6 +5711,28 @@ func (ec *executionContext) field_Query_households_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myComplaints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
 	return args, nil
 }
 
@@ -6354,6 +7122,850 @@ func (ec *executionContext) _Community_createdAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Community_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Community", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_id(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_community(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_household(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_complainant(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_complainant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Complainant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_complainant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_anonymous(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_anonymous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_anonymous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_category(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v complaint.Category) graphql.Marshaler {
+			return ec.marshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type ComplaintCategory does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_severity(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_severity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Severity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v complaint.Severity) graphql.Marshaler {
+			return ec.marshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_severity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type ComplaintSeverity does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_description(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_status(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v complaint.Status) graphql.Marshaler {
+			return ec.marshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type ComplaintStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_round(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_round(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Round, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_photos(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_handler(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_handler(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Handler(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_handler(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_replies(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_replies(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Replies, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []complaint.Reply) graphql.Marshaler {
+			return ec.marshalNComplaintReply2ᚕqinqingᚋinternalᚋcomplaintᚐReplyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_replies(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplaintReply(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_callbacks(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_callbacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Callbacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []complaint.Callback) graphql.Marshaler {
+			return ec.marshalNComplaintCallback2ᚕqinqingᚋinternalᚋcomplaintᚐCallbackᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_callbacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplaintCallback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_timeline(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Complaint_respondBy(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_respondBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RespondBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_respondBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_overdue(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Complaint().Overdue(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_submittedAt(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_updatedAt(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintCallback_round(ctx context.Context, field graphql.CollectedField, obj *complaint.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintCallback_round(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Round, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintCallback_round(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintCallback", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintCallback_staff(ctx context.Context, field graphql.CollectedField, obj *complaint.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintCallback_staff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ComplaintCallback().Staff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintCallback_staff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintCallback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplaintCallback_satisfied(ctx context.Context, field graphql.CollectedField, obj *complaint.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintCallback_satisfied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintCallback_satisfied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintCallback", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintCallback_notes(ctx context.Context, field graphql.CollectedField, obj *complaint.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintCallback_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ComplaintCallback().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintCallback_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintCallback", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintCallback_at(ctx context.Context, field graphql.CollectedField, obj *complaint.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintCallback_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintCallback_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintCallback", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ComplaintConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ComplaintEdge) graphql.Marshaler {
+			return ec.marshalNComplaintEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐComplaintEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplaintEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplaintConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ComplaintConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplaintConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ComplaintConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ComplaintEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ComplaintEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplaintReply_staff(ctx context.Context, field graphql.CollectedField, obj *complaint.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintReply_staff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ComplaintReply().Staff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintReply_staff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintReply",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplaintReply_text(ctx context.Context, field graphql.CollectedField, obj *complaint.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintReply_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintReply_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintReply", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintReply_at(ctx context.Context, field graphql.CollectedField, obj *complaint.Reply) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintReply_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintReply_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintReply", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _EngineerLoad_engineer(ctx context.Context, field graphql.CollectedField, obj *model.EngineerLoad) (ret graphql.Marshaler) {
@@ -7805,6 +9417,226 @@ func (ec *executionContext) fieldContext_Mutation_createBuilding(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_createBuilding_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitComplaint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitComplaint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitComplaint(ctx, fc.Args["input"].(model.SubmitComplaintInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitComplaint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitComplaint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acknowledgeComplaint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acknowledgeComplaint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcknowledgeComplaint(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acknowledgeComplaint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acknowledgeComplaint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_replyComplaint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_replyComplaint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReplyComplaint(ctx, fc.Args["id"].(string), fc.Args["text"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_replyComplaint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_replyComplaint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordComplaintCallback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordComplaintCallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordComplaintCallback(ctx, fc.Args["id"].(string), fc.Args["satisfied"].(bool), fc.Args["notes"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordComplaintCallback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordComplaintCallback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawComplaint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawComplaint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawComplaint(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawComplaint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawComplaint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9305,6 +11137,138 @@ func (ec *executionContext) fieldContext_Query_community(ctx context.Context, fi
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_community_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_complaint(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_complaint(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Complaint(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+			return ec.marshalOComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_complaint(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Complaint(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_complaint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myComplaints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myComplaints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyComplaints(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ComplaintConnection) graphql.Marshaler {
+			return ec.marshalNComplaintConnection2ᚖqinqingᚋgraphᚋmodelᚐComplaintConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myComplaints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplaintConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myComplaints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_complaints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_complaints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Complaints(ctx, fc.Args["filter"].(*model.ComplaintFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ComplaintConnection) graphql.Marshaler {
+			return ec.marshalNComplaintConnection2ᚖqinqingᚋgraphᚋmodelᚐComplaintConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_complaints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplaintConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_complaints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14204,6 +16168,64 @@ func (ec *executionContext) unmarshalInputCareProfileInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputComplaintFilter(ctx context.Context, obj any) (model.ComplaintFilter, error) {
+	var it model.ComplaintFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "statuses", "category", "severity", "overdue"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "statuses":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
+			data, err := ec.unmarshalOComplaintStatus2ᚕqinqingᚋinternalᚋcomplaintᚐStatusᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Statuses = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "overdue":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("overdue"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Overdue = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCompleteWorkInput(ctx context.Context, obj any) (model.CompleteWorkInput, error) {
 	var it model.CompleteWorkInput
 	if obj == nil {
@@ -14802,6 +16824,71 @@ func (ec *executionContext) unmarshalInputStaffScopeInput(ctx context.Context, o
 				return it, err
 			}
 			it.Active = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSubmitComplaintInput(ctx context.Context, obj any) (model.SubmitComplaintInput, error) {
+	var it model.SubmitComplaintInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "category", "severity", "description", "anonymous", "photos"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "severity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("severity"))
+			data, err := ec.unmarshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Severity = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "anonymous":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymous"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Anonymous = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
 		}
 	}
 	return it, nil
@@ -15949,6 +18036,661 @@ func (ec *executionContext) _Community(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var complaintImplementors = []string{"Complaint"}
+
+func (ec *executionContext) _Complaint(ctx context.Context, sel ast.SelectionSet, obj *complaint.Complaint) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complaintImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Complaint")
+		case "id":
+			out.Values[i] = ec._Complaint_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_household(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "complainant":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_complainant(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "anonymous":
+			out.Values[i] = ec._Complaint_anonymous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._Complaint_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "severity":
+			out.Values[i] = ec._Complaint_severity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._Complaint_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Complaint_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "round":
+			out.Values[i] = ec._Complaint_round(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "photos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_photos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "handler":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_handler(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "replies":
+			out.Values[i] = ec._Complaint_replies(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callbacks":
+			out.Values[i] = ec._Complaint_callbacks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "respondBy":
+			out.Values[i] = ec._Complaint_respondBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Complaint_overdue(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "submittedAt":
+			out.Values[i] = ec._Complaint_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Complaint_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var complaintCallbackImplementors = []string{"ComplaintCallback"}
+
+func (ec *executionContext) _ComplaintCallback(ctx context.Context, sel ast.SelectionSet, obj *complaint.Callback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complaintCallbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplaintCallback")
+		case "round":
+			out.Values[i] = ec._ComplaintCallback_round(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "staff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ComplaintCallback_staff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "satisfied":
+			out.Values[i] = ec._ComplaintCallback_satisfied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ComplaintCallback_notes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._ComplaintCallback_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var complaintConnectionImplementors = []string{"ComplaintConnection"}
+
+func (ec *executionContext) _ComplaintConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ComplaintConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complaintConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplaintConnection")
+		case "edges":
+			out.Values[i] = ec._ComplaintConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ComplaintConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ComplaintConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var complaintEdgeImplementors = []string{"ComplaintEdge"}
+
+func (ec *executionContext) _ComplaintEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ComplaintEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complaintEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplaintEdge")
+		case "cursor":
+			out.Values[i] = ec._ComplaintEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ComplaintEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var complaintReplyImplementors = []string{"ComplaintReply"}
+
+func (ec *executionContext) _ComplaintReply(ctx context.Context, sel ast.SelectionSet, obj *complaint.Reply) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complaintReplyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplaintReply")
+		case "staff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ComplaintReply_staff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "text":
+			out.Values[i] = ec._ComplaintReply_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._ComplaintReply_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var engineerLoadImplementors = []string{"EngineerLoad"}
 
 func (ec *executionContext) _EngineerLoad(ctx context.Context, sel ast.SelectionSet, obj *model.EngineerLoad) graphql.Marshaler {
@@ -17028,6 +19770,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "submitComplaint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitComplaint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acknowledgeComplaint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acknowledgeComplaint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "replyComplaint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_replyComplaint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordComplaintCallback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordComplaintCallback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawComplaint":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawComplaint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createHousehold":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createHousehold(ctx, field)
@@ -17619,6 +20396,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				}()
 				res = ec._Query_community(ctx, field)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "complaint":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_complaint(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "myComplaints":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_myComplaints(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "complaints":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_complaints(ctx, field)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -21154,6 +23997,196 @@ func (ec *executionContext) marshalNCommunity2ᚖqinqingᚋinternalᚋcommunity�
 	return ec._Community(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx context.Context, sel ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Complaint(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNComplaintCallback2qinqingᚋinternalᚋcomplaintᚐCallback(ctx context.Context, sel ast.SelectionSet, v complaint.Callback) graphql.Marshaler {
+	return ec._ComplaintCallback(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNComplaintCallback2ᚕqinqingᚋinternalᚋcomplaintᚐCallbackᚄ(ctx context.Context, sel ast.SelectionSet, v []complaint.Callback) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNComplaintCallback2qinqingᚋinternalᚋcomplaintᚐCallback(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory(ctx context.Context, v any) (complaint.Category, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory(ctx context.Context, sel ast.SelectionSet, v complaint.Category) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory = map[string]complaint.Category{
+		"NOISE":          complaint.Noise,
+		"HYGIENE":        complaint.Hygiene,
+		"SECURITY":       complaint.Security,
+		"STAFF_ATTITUDE": complaint.StaffAttitude,
+		"PARKING":        complaint.Parking,
+		"FEES":           complaint.Fees,
+		"OTHER":          complaint.Other,
+	}
+	marshalNComplaintCategory2qinqingᚋinternalᚋcomplaintᚐCategory = map[complaint.Category]string{
+		complaint.Noise:         "NOISE",
+		complaint.Hygiene:       "HYGIENE",
+		complaint.Security:      "SECURITY",
+		complaint.StaffAttitude: "STAFF_ATTITUDE",
+		complaint.Parking:       "PARKING",
+		complaint.Fees:          "FEES",
+		complaint.Other:         "OTHER",
+	}
+)
+
+func (ec *executionContext) marshalNComplaintConnection2ᚖqinqingᚋgraphᚋmodelᚐComplaintConnection(ctx context.Context, sel ast.SelectionSet, v *model.ComplaintConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ComplaintConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNComplaintEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐComplaintEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ComplaintEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNComplaintEdge2ᚖqinqingᚋgraphᚋmodelᚐComplaintEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNComplaintEdge2ᚖqinqingᚋgraphᚋmodelᚐComplaintEdge(ctx context.Context, sel ast.SelectionSet, v *model.ComplaintEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ComplaintEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNComplaintReply2qinqingᚋinternalᚋcomplaintᚐReply(ctx context.Context, sel ast.SelectionSet, v complaint.Reply) graphql.Marshaler {
+	return ec._ComplaintReply(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNComplaintReply2ᚕqinqingᚋinternalᚋcomplaintᚐReplyᚄ(ctx context.Context, sel ast.SelectionSet, v []complaint.Reply) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNComplaintReply2qinqingᚋinternalᚋcomplaintᚐReply(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity(ctx context.Context, v any) (complaint.Severity, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity(ctx context.Context, sel ast.SelectionSet, v complaint.Severity) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity = map[string]complaint.Severity{
+		"LOW":      complaint.Low,
+		"NORMAL":   complaint.Normal,
+		"HIGH":     complaint.High,
+		"CRITICAL": complaint.Critical,
+	}
+	marshalNComplaintSeverity2qinqingᚋinternalᚋcomplaintᚐSeverity = map[complaint.Severity]string{
+		complaint.Low:      "LOW",
+		complaint.Normal:   "NORMAL",
+		complaint.High:     "HIGH",
+		complaint.Critical: "CRITICAL",
+	}
+)
+
+func (ec *executionContext) unmarshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus(ctx context.Context, v any) (complaint.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus(ctx context.Context, sel ast.SelectionSet, v complaint.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus = map[string]complaint.Status{
+		"RECEIVED":  complaint.Received,
+		"HANDLING":  complaint.Handling,
+		"ANSWERED":  complaint.Answered,
+		"CLOSED":    complaint.Closed,
+		"WITHDRAWN": complaint.Withdrawn,
+	}
+	marshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus = map[complaint.Status]string{
+		complaint.Received:  "RECEIVED",
+		complaint.Handling:  "HANDLING",
+		complaint.Answered:  "ANSWERED",
+		complaint.Closed:    "CLOSED",
+		complaint.Withdrawn: "WITHDRAWN",
+	}
+)
+
 func (ec *executionContext) unmarshalNCompleteWorkInput2qinqingᚋgraphᚋmodelᚐCompleteWorkInput(ctx context.Context, v any) (model.CompleteWorkInput, error) {
 	res, err := ec.unmarshalInputCompleteWorkInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -21836,6 +24869,11 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) unmarshalNSubmitComplaintInput2qinqingᚋgraphᚋmodelᚐSubmitComplaintInput(ctx context.Context, v any) (model.SubmitComplaintInput, error) {
+	res, err := ec.unmarshalInputSubmitComplaintInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSubmitRepairRequestInput2qinqingᚋgraphᚋmodelᚐSubmitRepairRequestInput(ctx context.Context, v any) (model.SubmitRepairRequestInput, error) {
 	res, err := ec.unmarshalInputSubmitRepairRequestInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -22349,6 +25387,131 @@ func (ec *executionContext) marshalOCommunity2ᚖqinqingᚋinternalᚋcommunity�
 		return graphql.Null
 	}
 	return ec._Community(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx context.Context, sel ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Complaint(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory(ctx context.Context, v any) (*complaint.Category, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory(ctx context.Context, sel ast.SelectionSet, v *complaint.Category) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory[*v])
+	return res
+}
+
+var (
+	unmarshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory = map[string]complaint.Category{
+		"NOISE":          complaint.Noise,
+		"HYGIENE":        complaint.Hygiene,
+		"SECURITY":       complaint.Security,
+		"STAFF_ATTITUDE": complaint.StaffAttitude,
+		"PARKING":        complaint.Parking,
+		"FEES":           complaint.Fees,
+		"OTHER":          complaint.Other,
+	}
+	marshalOComplaintCategory2ᚖqinqingᚋinternalᚋcomplaintᚐCategory = map[complaint.Category]string{
+		complaint.Noise:         "NOISE",
+		complaint.Hygiene:       "HYGIENE",
+		complaint.Security:      "SECURITY",
+		complaint.StaffAttitude: "STAFF_ATTITUDE",
+		complaint.Parking:       "PARKING",
+		complaint.Fees:          "FEES",
+		complaint.Other:         "OTHER",
+	}
+)
+
+func (ec *executionContext) unmarshalOComplaintFilter2ᚖqinqingᚋgraphᚋmodelᚐComplaintFilter(ctx context.Context, v any) (*model.ComplaintFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputComplaintFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity(ctx context.Context, v any) (*complaint.Severity, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity(ctx context.Context, sel ast.SelectionSet, v *complaint.Severity) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity[*v])
+	return res
+}
+
+var (
+	unmarshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity = map[string]complaint.Severity{
+		"LOW":      complaint.Low,
+		"NORMAL":   complaint.Normal,
+		"HIGH":     complaint.High,
+		"CRITICAL": complaint.Critical,
+	}
+	marshalOComplaintSeverity2ᚖqinqingᚋinternalᚋcomplaintᚐSeverity = map[complaint.Severity]string{
+		complaint.Low:      "LOW",
+		complaint.Normal:   "NORMAL",
+		complaint.High:     "HIGH",
+		complaint.Critical: "CRITICAL",
+	}
+)
+
+func (ec *executionContext) unmarshalOComplaintStatus2ᚕqinqingᚋinternalᚋcomplaintᚐStatusᚄ(ctx context.Context, v any) ([]complaint.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]complaint.Status, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOComplaintStatus2ᚕqinqingᚋinternalᚋcomplaintᚐStatusᚄ(ctx context.Context, sel ast.SelectionSet, v []complaint.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNComplaintStatus2qinqingᚋinternalᚋcomplaintᚐStatus(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalODate2ᚖstring(ctx context.Context, v any) (*string, error) {

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/events"
@@ -28,6 +29,7 @@ type Services struct {
 	Events      *events.Bus
 	Files       *files.Store
 	Repairs     *repair.Service
+	Complaints  *complaint.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

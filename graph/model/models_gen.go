@@ -9,6 +9,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/repair"
@@ -91,6 +92,28 @@ type Charges struct {
 	MaterialsFen int  `json:"materialsFen"`
 	LabourFen    int  `json:"labourFen"`
 	TotalFen     int  `json:"totalFen"`
+}
+
+type ComplaintConnection struct {
+	Edges    []*ComplaintEdge `json:"edges"`
+	PageInfo *PageInfo        `json:"pageInfo"`
+	// -1 when not counted (the resident's own list).
+	TotalCount int `json:"totalCount"`
+}
+
+type ComplaintEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *complaint.Complaint `json:"node"`
+}
+
+type ComplaintFilter struct {
+	// One community; all the caller's communities when not given.
+	CommunityID *string             `json:"communityId,omitempty"`
+	Statuses    []complaint.Status  `json:"statuses,omitempty"`
+	Category    *complaint.Category `json:"category,omitempty"`
+	Severity    *complaint.Severity `json:"severity,omitempty"`
+	// Only complaints still unacknowledged past their response deadline.
+	Overdue *bool `json:"overdue,omitempty"`
 }
 
 type CompleteWorkInput struct {
@@ -281,6 +304,19 @@ type StaffScopeInput struct {
 type StatusCount struct {
 	Status repair.Status `json:"status"`
 	Count  int           `json:"count"`
+}
+
+type SubmitComplaintInput struct {
+	HouseholdID string             `json:"householdId"`
+	Category    complaint.Category `json:"category"`
+	// NORMAL when not given.
+	Severity *complaint.Severity `json:"severity,omitempty"`
+	// At most 1000 characters.
+	Description string `json:"description"`
+	// Hide who complains from the community's staff; only supervisors may see it.
+	Anonymous *bool `json:"anonymous,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
 type SubmitRepairRequestInput struct {

@@ -18,6 +18,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/auth"
@@ -95,7 +96,8 @@ func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Service
 	return &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
 		Events: bus, Files: fileStore, Now: now,
-		Repairs: repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
+		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
+		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now),
 	}
 }
 
