@@ -19,11 +19,13 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 )
 
@@ -50,7 +52,10 @@ type Deps struct {
 	Households  *household.Service
 	Archive     *archive.Service
 	Staff       *staff.Service
-	Now         func() time.Time
+	// Repairs and Complaints, when set, get demo requests at every stage.
+	Repairs    *repair.Service
+	Complaints *complaint.Service
+	Now        func() time.Time
 }
 
 // Options size the demo.
@@ -142,6 +147,8 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"care profiles", s.ensureProfiles},
 		{"household care", s.ensureHouseholdCare},
 		{"visits", s.ensureVisits},
+		{"repair requests", s.ensureRepairs},
+		{"complaints", s.ensureComplaints},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {

@@ -88,13 +88,14 @@ func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	if err != nil {
 		return nil, err
 	}
-	// FerretDB logs every connection at INFO; keep only its warnings.
+	// FerretDB logs every connection at INFO and every refused command (the
+	// driver's endSessions) at WARN; keep only its errors.
 	quiet := slog.New(log.Handler()).With("component", "ferretdb")
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/",
-		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelWarn}),
+		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelError}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded database: %w", err)
