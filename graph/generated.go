@@ -3681,6 +3681,8 @@ enum WorkOrderStatus {
   DECLINED
   STARTED
   COMPLETED
+  "The request was cancelled before the engineer set out."
+  CANCELLED
 }
 
 type WorkOrder {

@@ -150,8 +150,7 @@ func (r *mutationResolver) SetRepairDeadlines(ctx context.Context, communityID s
 	if err != nil {
 		return nil, err
 	}
-	d := repair.DeadlineSet{Respond: time.Duration(respondMinutes) * time.Minute, Arrive: time.Duration(arriveMinutes) * time.Minute, Finish: time.Duration(finishMinutes) * time.Minute}
-	if err := r.Svc.Repairs.SetDeadlines(ctx, c, communityID, urgency, d); err != nil {
+	if err := r.Svc.Repairs.SetDeadlines(ctx, c, communityID, urgency, respondMinutes, arriveMinutes, finishMinutes); err != nil {
 		return nil, err
 	}
 	return r.deadlines(ctx, c, communityID)

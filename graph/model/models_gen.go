@@ -388,6 +388,8 @@ const (
 	WorkOrderStatusDeclined  WorkOrderStatus = "DECLINED"
 	WorkOrderStatusStarted   WorkOrderStatus = "STARTED"
 	WorkOrderStatusCompleted WorkOrderStatus = "COMPLETED"
+	// The request was cancelled before the engineer set out.
+	WorkOrderStatusCancelled WorkOrderStatus = "CANCELLED"
 )
 
 var AllWorkOrderStatus = []WorkOrderStatus{
@@ -396,11 +398,12 @@ var AllWorkOrderStatus = []WorkOrderStatus{
 	WorkOrderStatusDeclined,
 	WorkOrderStatusStarted,
 	WorkOrderStatusCompleted,
+	WorkOrderStatusCancelled,
 }
 
 func (e WorkOrderStatus) IsValid() bool {
 	switch e {
-	case WorkOrderStatusPending, WorkOrderStatusAccepted, WorkOrderStatusDeclined, WorkOrderStatusStarted, WorkOrderStatusCompleted:
+	case WorkOrderStatusPending, WorkOrderStatusAccepted, WorkOrderStatusDeclined, WorkOrderStatusStarted, WorkOrderStatusCompleted, WorkOrderStatusCancelled:
 		return true
 	}
 	return false

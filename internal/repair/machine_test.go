@@ -372,8 +372,11 @@ func TestConcurrentTakeHasOneWinner(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
-		winner := -1
+		winner, stale := -1, 0
 		for i, err := range errs {
+			if errors.Is(err, lifecycle.ErrStale) {
+				stale++
+			}
 			switch {
 			case err == nil:
 				if winner >= 0 {
@@ -391,6 +394,7 @@ func TestConcurrentTakeHasOneWinner(t *testing.T) {
 		if winner < 0 {
 			t.Fatalf("round %d: nobody took it: %v", round, errs)
 		}
+		t.Logf("round %d: %d lost the race (stale), %d found it taken (illegal)", round, stale, len(errs)-1-stale)
 		got, err := f.svc.byID(f.ctx, r.ID)
 		f.must(err)
 		if got.Status != Taken || got.OwnerStaffID != butlers[winner].ID || got.Version != r.Version+1 || len(got.Timeline) != 2 ||

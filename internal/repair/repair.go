@@ -5,6 +5,7 @@
 package repair
 
 import (
+	"math"
 	"slices"
 	"time"
 
@@ -112,7 +113,10 @@ func (w *WorkOrder) Charges() (materials, labour int64) {
 	}
 	for _, m := range w.Materials {
 		if !m.SuppliedByOwn {
-			materials += int64(float64(m.UnitPriceFen)*m.Quantity + 0.5)
+			// Quantities have at most three decimals (1.5 米, 0.25 公斤): count
+			// them in thousandths so money is integer arithmetic, rounded half up.
+			milli := int64(math.Round(m.Quantity * 1000))
+			materials += (m.UnitPriceFen*milli + 500) / 1000
 		}
 	}
 	return materials, w.LabourFeeFen
@@ -210,7 +214,6 @@ func init() {
 		"repair.bad_window":        {ZH: "预约时间段无效", EN: "is not a valid time window"},
 		"repair.place_required":    {ZH: "公共区域报修请填写具体位置", EN: "is required for a public-area fault"},
 		"repair.bad_rating":        {ZH: "评分应为 1 到 5", EN: "must be between 1 and 5"},
-		"repair.reason_required":   {ZH: "请填写原因", EN: "is required"},
 		"repair.bad_deadlines":     {ZH: "时限应为正数且依次不减（响应 ≤ 到场 ≤ 完成）", EN: "must be positive and respond ≤ arrive ≤ finish"},
 		"repair.same_owner":        {ZH: "已由该员工负责", EN: "already owns this request"},
 	})

@@ -103,7 +103,13 @@ func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason strin
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "cancel", note: reason, may: isMember})
+	return s.do(ctx, c, id, step{action: "cancel", note: reason, may: isMember, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		if r.Status != Dispatched {
+			return nil, nil, nil
+		}
+		// The engineer had not set out: their order is withdrawn with the request.
+		return append(setCurrent(r, bson.D{{Key: "status", Value: "CANCELLED"}}), bson.E{Key: "engineerId", Value: ""}), nil, nil
+	}})
 }
 
 // Take makes the caller the request's owner until it is closed (首问责任制).
@@ -170,9 +176,6 @@ func (s *Service) Dispatch(ctx context.Context, c *access.Caller, id, engineerID
 			w := WorkOrder{ID: mongo.NewID(), Round: r.Round, EngineerID: engineerID, DispatchedBy: c.ID, DispatchedAt: now,
 				Status: "PENDING", BeforePhotos: []string{}, AfterPhotos: []string{}, Materials: []Material{}, Notes: note}
 			set := bson.D{{Key: "engineerId", Value: engineerID}}
-			if r.OwnerStaffID == "" {
-				set = append(set, bson.E{Key: "ownerStaffId", Value: c.ID})
-			}
 			push := bson.D{{Key: "workOrders", Value: w}}
 			if !slices.Contains(r.EngineerHistory, engineerID) {
 				push = append(push, bson.E{Key: "engineerHistory", Value: engineerID})
@@ -211,7 +214,7 @@ func (s *Service) Accept(ctx context.Context, c *access.Caller, id string) (*Req
 func (s *Service) Decline(ctx context.Context, c *access.Caller, id, reason string) (*Request, error) {
 	reason, err := validate.Text("reason", reason, true, 200)
 	if err != nil {
-		return nil, apperr.Invalid("reason", "repair.reason_required")
+		return nil, err
 	}
 	return s.do(ctx, c, id, step{action: "decline", note: reason, may: isAssignedEngineer, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 		set := setCurrent(r, bson.D{{Key: "status", Value: "DECLINED"}, {Key: "declineReason", Value: reason}})
@@ -435,9 +438,9 @@ func (s *Service) Deadlines(ctx context.Context, c *access.Caller, communityID s
 	return out, nil
 }
 
-// SetDeadlines changes one urgency's deadlines for a community: supervisors.
-// Requests already submitted keep the deadlines they were given.
-func (s *Service) SetDeadlines(ctx context.Context, c *access.Caller, communityID string, u Urgency, d DeadlineSet) error {
+// SetDeadlines changes one urgency's deadlines for a community, in minutes:
+// supervisors. Requests already submitted keep the deadlines they were given.
+func (s *Service) SetDeadlines(ctx context.Context, c *access.Caller, communityID string, u Urgency, respond, arrive, finish int) error {
 	if err := validate.ID("communityId", communityID); err != nil {
 		return err
 	}
@@ -447,12 +450,14 @@ func (s *Service) SetDeadlines(ctx context.Context, c *access.Caller, communityI
 	if !slices.Contains(Urgencies, u) {
 		return apperr.Invalid("urgency", "input.bad_value")
 	}
-	if d.Respond <= 0 || d.Arrive < d.Respond || d.Finish < d.Arrive || d.Finish > 90*24*time.Hour {
+	// Bounded before any arithmetic, so no value can wrap into a short one.
+	const maxMinutes = 90 * 24 * 60
+	if respond <= 0 || arrive < respond || finish < arrive || finish > maxMinutes {
 		return apperr.Invalid("deadlines", "repair.bad_deadlines")
 	}
 	_, err := s.deadlines.UpdateOne(ctx, bson.D{{Key: "_id", Value: communityID}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "urgencies." + string(u), Value: bson.D{
-			{Key: "respond", Value: int(d.Respond / time.Minute)}, {Key: "arrive", Value: int(d.Arrive / time.Minute)}, {Key: "finish", Value: int(d.Finish / time.Minute)},
+			{Key: "respond", Value: respond}, {Key: "arrive", Value: arrive}, {Key: "finish", Value: finish},
 		}}}}}, optUpsert)
 	return err
 }
