@@ -66,6 +66,7 @@ func BenchmarkHouseholdsList(b *testing.B) {
 				b.Fatalf("page has %d households, want %d", len(got.Households.Edges), size)
 			}
 			rt.n.Store(0)
+			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				c.ok(q, vars, nil)

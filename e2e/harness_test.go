@@ -4,15 +4,19 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -34,7 +38,64 @@ import (
 
 func TestMain(m *testing.M) {
 	identity.BcryptCost = bcrypt.MinCost
+	if dir := os.Getenv("QINQING_DB_CHILD"); dir != "" {
+		serveDatabaseChild(dir)
+		return
+	}
+	flag.Parse()
+	// Benchmarks report the API's own allocations: the embedded database
+	// then runs in a child process instead of inside this one.
+	if f := flag.Lookup("test.bench"); f != nil && f.Value.String() != "" && os.Getenv("MONGODB_URI") == "" {
+		stop, err := startDatabaseChild()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "database child:", err)
+			os.Exit(1)
+		}
+		code := mongo.RunTests(m)
+		stop()
+		os.Exit(code)
+	}
 	os.Exit(mongo.RunTests(m))
+}
+
+// serveDatabaseChild runs the embedded database, prints its URI and serves
+// until its parent closes stdin.
+func serveDatabaseChild(dir string) {
+	e, err := mongo.StartEmbedded(context.Background(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	fmt.Println(e.URI)
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	e.Stop()
+}
+
+func startDatabaseChild() (func(), error) {
+	dir, err := os.MkdirTemp("", "qinqing-bench-db-")
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "QINQING_DB_CHILD="+dir)
+	stdin, _ := cmd.StdinPipe()
+	out, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "mongodb://") {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("child said %q: %v", line, err)
+	}
+	os.Setenv("MONGODB_URI", strings.TrimSpace(line))
+	return func() {
+		_ = stdin.Close()
+		_ = cmd.Wait()
+		_ = os.RemoveAll(dir)
+		os.Unsetenv("MONGODB_URI")
+	}, nil
 }
 
 // clock is a movable test clock shared by the server's services.
