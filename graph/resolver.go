@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/notify"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/repair"
@@ -30,6 +31,8 @@ type Services struct {
 	Files       *files.Store
 	Repairs     *repair.Service
 	Complaints  *complaint.Service
+	Notify      *notify.Engine
+	Devices     *notify.Devices
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

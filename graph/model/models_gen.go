@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
+	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
@@ -196,6 +197,11 @@ type HouseholdFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+type KeyValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
 type LoginCodeRequested struct {
 	// Seconds before another code may be asked for this phone.
 	RetryAfterSeconds int `json:"retryAfterSeconds"`
@@ -231,6 +237,24 @@ type Me struct {
 }
 
 type Mutation struct {
+}
+
+type NotificationConnection struct {
+	Edges    []*NotificationEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type NotificationEdge struct {
+	Cursor string               `json:"cursor"`
+	Node   *notify.Notification `json:"node"`
+}
+
+type NotificationPreferencesInput struct {
+	DisabledKinds    []notify.Kind         `json:"disabledKinds"`
+	DisabledChannels []NotificationChannel `json:"disabledChannels"`
+	QuietStart       string                `json:"quietStart"`
+	QuietEnd         string                `json:"quietEnd"`
+	Language         *string               `json:"language,omitempty"`
 }
 
 type PageInfo struct {
@@ -378,6 +402,171 @@ type WorkOrderFilter struct {
 	Overdue       *bool            `json:"overdue,omitempty"`
 	SubmittedFrom *time.Time       `json:"submittedFrom,omitempty"`
 	SubmittedTo   *time.Time       `json:"submittedTo,omitempty"`
+}
+
+type AppKind string
+
+const (
+	AppKindOwner AppKind = "OWNER"
+	AppKindStaff AppKind = "STAFF"
+)
+
+var AllAppKind = []AppKind{
+	AppKindOwner,
+	AppKindStaff,
+}
+
+func (e AppKind) IsValid() bool {
+	switch e {
+	case AppKindOwner, AppKindStaff:
+		return true
+	}
+	return false
+}
+
+func (e AppKind) String() string {
+	return string(e)
+}
+
+func (e *AppKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AppKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AppKind", str)
+	}
+	return nil
+}
+
+func (e AppKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AppKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AppKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type DevicePlatform string
+
+const (
+	DevicePlatformAndroid DevicePlatform = "ANDROID"
+	DevicePlatformIos     DevicePlatform = "IOS"
+)
+
+var AllDevicePlatform = []DevicePlatform{
+	DevicePlatformAndroid,
+	DevicePlatformIos,
+}
+
+func (e DevicePlatform) IsValid() bool {
+	switch e {
+	case DevicePlatformAndroid, DevicePlatformIos:
+		return true
+	}
+	return false
+}
+
+func (e DevicePlatform) String() string {
+	return string(e)
+}
+
+func (e *DevicePlatform) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DevicePlatform(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DevicePlatform", str)
+	}
+	return nil
+}
+
+func (e DevicePlatform) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DevicePlatform) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DevicePlatform) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type NotificationChannel string
+
+const (
+	NotificationChannelFcm    NotificationChannel = "FCM"
+	NotificationChannelWechat NotificationChannel = "WECHAT"
+)
+
+var AllNotificationChannel = []NotificationChannel{
+	NotificationChannelFcm,
+	NotificationChannelWechat,
+}
+
+func (e NotificationChannel) IsValid() bool {
+	switch e {
+	case NotificationChannelFcm, NotificationChannelWechat:
+		return true
+	}
+	return false
+}
+
+func (e NotificationChannel) String() string {
+	return string(e)
+}
+
+func (e *NotificationChannel) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = NotificationChannel(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid NotificationChannel", str)
+	}
+	return nil
+}
+
+func (e NotificationChannel) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *NotificationChannel) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e NotificationChannel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 type WorkOrderStatus string

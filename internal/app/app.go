@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -21,6 +22,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/events"
@@ -53,6 +55,7 @@ type App struct {
 
 	shutdown context.CancelFunc
 	baseCtx  context.Context
+	bg       *background
 }
 
 // SensitiveFlagNames lists the archive's sensitive flags as strings for the
@@ -67,6 +70,17 @@ func SensitiveFlagNames() []string {
 
 // NewServices builds the domain services over db.
 func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Services {
+	svc, _ := newServices(cfg, d, tokens)
+	return svc
+}
+
+// background is what runs beside the HTTP server.
+type background struct {
+	outbox   *notify.Outbox
+	triggers *notify.Triggers
+}
+
+func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Services, *background) {
 	now := d.Now
 	communities := community.NewService(d.DB, cfg.CompanyID, now)
 	auditor := &lateAuditor{}
@@ -93,12 +107,58 @@ func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Service
 	}
 	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, now, d.Log)
 	bus := events.NewBus(d.DB, d.Log)
-	return &graph.Services{
+	devices := notify.NewDevices(d.DB, now)
+	senders := []notify.Sender{&notify.SMS{Sender: sender, Phones: households, Devices: devices}}
+	fcm, err := notify.NewFCM(context.Background(), notify.FCMConfig{CredentialsFile: cfg.FCMCredentialsFile, ProjectID: cfg.FCMProjectID, Endpoint: cfg.FCMEndpoint}, devices, d.Log)
+	switch {
+	case err != nil:
+		d.Log.Error("FCM channel is off: bad credentials", "err", err)
+	case fcm == nil:
+		d.Log.Info("FCM channel is off: FCM_CREDENTIALS_FILE is not set (the inbox still works)")
+	default:
+		senders = append(senders, fcm)
+	}
+	channels := make([]string, len(senders))
+	for i, s := range senders {
+		channels[i] = s.Channel()
+	}
+	zones := &zoneCache{communities: communities, m: map[string]*time.Location{}}
+	engine := notify.NewEngine(notify.EngineConfig{DB: d.DB, Bus: bus, Zone: zones.get, Channels: channels, Log: d.Log, Now: now})
+	svc := &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
 		Events: bus, Files: fileStore, Now: now,
 		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
 		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now),
+		Notify:     engine, Devices: devices,
 	}
+	return svc, &background{
+		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
+		triggers: notify.NewTriggers(engine, bus, households, d.Log),
+	}
+}
+
+// zoneCache remembers each community's time zone for quiet hours.
+type zoneCache struct {
+	communities *community.Service
+	mu          sync.Mutex
+	m           map[string]*time.Location
+}
+
+func (z *zoneCache) get(id string) *time.Location {
+	z.mu.Lock()
+	loc, ok := z.m[id]
+	z.mu.Unlock()
+	if ok {
+		return loc
+	}
+	loc, _ = time.LoadLocation(community.DefaultTimeZone)
+	if cs, err := z.communities.ByIDs(context.Background(), []string{id}); err == nil && cs[id] != nil {
+		loc = cs[id].Location()
+	}
+	z.mu.Lock()
+	z.m[id] = loc
+	z.mu.Unlock()
+	return loc
 }
 
 // lateAuditor breaks the construction cycle: households audit sensitive
@@ -120,7 +180,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	}
 	a := &App{Cfg: cfg, Deps: d, Metrics: httpserver.NewMetrics()}
 	a.baseCtx, a.shutdown = context.WithCancel(context.Background())
-	a.Services = NewServices(cfg, d, tokens)
+	a.Services, a.bg = newServices(cfg, d, tokens)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
@@ -143,6 +203,8 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer stopBus()
 	go func() { _ = a.Services.Events.Run(busCtx) }()
 	go a.sweep(busCtx)
+	go a.bg.triggers.Run(busCtx)
+	go a.bg.outbox.Run(busCtx, a.Cfg.OutboxInterval)
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
 	return httpserver.Serve(ctx, srv, ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
 }

@@ -418,3 +418,18 @@ func findMap[T any](ctx context.Context, col *mgo.Collection, filter bson.D, key
 	}
 	return out, nil
 }
+
+// PhonesOf maps person ids to phone numbers (those who have one).
+func (s *Service) PhonesOf(ctx context.Context, ids []string) (map[string]string, error) {
+	ps, err := s.PersonsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(ps))
+	for id, p := range ps {
+		if p.Phone != "" {
+			out[id] = p.Phone
+		}
+	}
+	return out, nil
+}

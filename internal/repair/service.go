@@ -241,7 +241,7 @@ func (s *Service) publish(ctx context.Context, c *access.Caller, r *Request, act
 	data := map[string]any{
 		"action": action, "status": string(r.Status), "from": from, "round": r.Round,
 		"reporterId": r.ReporterID, "ownerStaffId": r.OwnerStaffID, "engineerId": r.EngineerID,
-		"urgency": string(r.Urgency), "category": string(r.Category), "version": r.Version,
+		"urgency": string(r.Urgency), "category": string(r.Category), "version": r.Version, "summary": summary(r.Description),
 	}
 	err := s.bus.Publish(context.WithoutCancel(ctx), events.Event{
 		Type: "repair." + action, CommunityID: r.CommunityID, HouseholdID: r.HouseholdID, SubjectID: r.ID, ActorID: c.ID, Data: data,
@@ -255,3 +255,12 @@ var (
 	mgoErrNoDocuments = mgo.ErrNoDocuments
 	optUpsert         = options.UpdateOne().SetUpsert(true)
 )
+
+// summary is the short description notices quote.
+func summary(s string) string {
+	r := []rune(s)
+	if len(r) > 30 {
+		return string(r[:30]) + "…"
+	}
+	return s
+}

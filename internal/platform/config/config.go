@@ -34,6 +34,12 @@ type Config struct {
 	// believed for per-IP login limits.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
 
+	FCMCredentialsFile string `env:"FCM_CREDENTIALS_FILE"`
+	FCMProjectID       string `env:"FCM_PROJECT_ID"`
+	FCMEndpoint        string `env:"FCM_ENDPOINT"`
+	// OutboxInterval is how often an idle outbox worker looks for due work.
+	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"2s"`
+
 	SMSBaseURL string `env:"SMS_BASE_URL"`
 	SMSAPIKey  string `env:"SMS_API_KEY"`
 

@@ -1,0 +1,106 @@
+// Package notify is the messenger: every message to a person or staff member
+// lands in their inbox once, and goes out through the channels they can be
+// reached by (FCM for the apps, WeChat subscribe messages for mini programs,
+// SMS as a last resort for emergencies), from an outbox in MongoDB that
+// survives crashes and second servers.
+package notify
+
+import (
+	"bytes"
+	"fmt"
+	"text/template"
+
+	"qinqing/internal/platform/apperr"
+)
+
+// Kind is a registered kind of message.
+type Kind string
+
+const (
+	FestivalGreeting    Kind = "FESTIVAL_GREETING"
+	BirthdayGreeting    Kind = "BIRTHDAY_GREETING"
+	RepairProgress      Kind = "REPAIR_PROGRESS"
+	ServiceOrderUpdate  Kind = "SERVICE_ORDER_PROGRESS"
+	ProjectProgress     Kind = "PROJECT_PROGRESS"
+	Announcement        Kind = "ANNOUNCEMENT"
+	EmergencyNotice     Kind = "EMERGENCY_NOTICE"
+	EventReminder       Kind = "EVENT_REMINDER"
+	SurveyInvitation    Kind = "SURVEY_INVITATION"
+	CallbackPromptOwner Kind = "CALLBACK_PROMPT"
+	CallbackDue         Kind = "CALLBACK_DUE"
+)
+
+// Channel names.
+const (
+	ChannelInbox  = "INBOX"
+	ChannelFCM    = "FCM"
+	ChannelWechat = "WECHAT"
+	ChannelSMS    = "SMS"
+)
+
+// Spec describes a kind: where it goes by default, how important it is
+// (higher first, when a scarce channel must choose), whether people may turn
+// it off, whether it may wake them, and what it says.
+type Spec struct {
+	Kind     Kind
+	Channels []string
+	Priority int
+	OptOut   bool // people may turn it off
+	Urgent   bool // delivered in quiet hours too
+	Title    [2]string
+	Body     [2]string // zh, en templates over Vars
+}
+
+// Specs is the registry. Templates use Go text/template over the message's
+// variables.
+var Specs = map[Kind]Spec{
+	FestivalGreeting: {Kind: FestivalGreeting, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 10, OptOut: true,
+		Title: [2]string{"{{.festival}}快乐", "Happy {{.festivalEN}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
+	BirthdayGreeting: {Kind: BirthdayGreeting, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 20, OptOut: true,
+		Title: [2]string{"生日快乐", "Happy birthday"}, Body: [2]string{"{{.name}}，今天是您的生日，物业全体同仁祝您生日快乐、身体健康！", "Happy birthday, {{.name}}! Best wishes from all of us at your property service."}},
+	RepairProgress: {Kind: RepairProgress, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 80, OptOut: false,
+		Title: [2]string{"报修进度：{{.statusText}}", "Repair update: {{.statusTextEN}}"}, Body: [2]string{"您的报修「{{.summary}}」{{.progressText}}", "Your repair request \"{{.summary}}\": {{.progressTextEN}}"}},
+	ServiceOrderUpdate: {Kind: ServiceOrderUpdate, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 70, OptOut: false,
+		Title: [2]string{"服务进度：{{.statusText}}", "Service update: {{.statusTextEN}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
+	ProjectProgress: {Kind: ProjectProgress, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 40, OptOut: true,
+		Title: [2]string{"工程进度：{{.title}}", "Works progress: {{.title}}"}, Body: [2]string{"已完成 {{.percent}}%。{{.text}}", "{{.percent}}% done. {{.text}}"}},
+	Announcement: {Kind: Announcement, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 50, OptOut: true,
+		Title: [2]string{"{{.title}}", "{{.title}}"}, Body: [2]string{"{{.text}}", "{{.text}}"}},
+	EmergencyNotice: {Kind: EmergencyNotice, Channels: []string{ChannelFCM, ChannelWechat, ChannelSMS}, Priority: 100, OptOut: false, Urgent: true,
+		Title: [2]string{"紧急通知：{{.title}}", "Emergency: {{.title}}"}, Body: [2]string{"{{.text}}", "{{.text}}"}},
+	EventReminder: {Kind: EventReminder, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 45, OptOut: true,
+		Title: [2]string{"活动提醒：{{.title}}", "Event reminder: {{.title}}"}, Body: [2]string{"{{.text}}", "{{.text}}"}},
+	SurveyInvitation: {Kind: SurveyInvitation, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 30, OptOut: true,
+		Title: [2]string{"满意度调查：{{.title}}", "Survey: {{.title}}"}, Body: [2]string{"{{.text}}", "{{.text}}"}},
+	CallbackPromptOwner: {Kind: CallbackPromptOwner, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 60, OptOut: true,
+		Title: [2]string{"请为本次服务评分", "Please rate our service"}, Body: [2]string{"您的报修「{{.summary}}」已完成，请花一分钟为我们的服务打分。", "Your repair \"{{.summary}}\" is done; please take a minute to rate it."}},
+	CallbackDue: {Kind: CallbackDue, Channels: []string{ChannelFCM}, Priority: 65, OptOut: false,
+		Title: [2]string{"回访提醒", "Callback due"}, Body: [2]string{"{{.label}} 的报修「{{.summary}}」已验收，请及时回访业主。{{if .overdue}}（已超时）{{end}}", "The repair \"{{.summary}}\" at {{.label}} was signed off; please call the owner back.{{if .overdue}} (overdue){{end}}"}},
+}
+
+// Render fills a kind's title and body in lang.
+func (s Spec) Render(lang apperr.Lang, vars map[string]any) (title, body string, err error) {
+	i := 0
+	if lang == apperr.EN {
+		i = 1
+	}
+	if title, err = render(s.Title[i], vars); err != nil {
+		return "", "", fmt.Errorf("%s title: %w", s.Kind, err)
+	}
+	if body, err = render(s.Body[i], vars); err != nil {
+		return "", "", fmt.Errorf("%s body: %w", s.Kind, err)
+	}
+	return title, body, nil
+}
+
+func render(src string, vars map[string]any) (string, error) {
+	t, err := template.New("").Option("missingkey=zero").Parse(src)
+	if err != nil {
+		return "", err
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, vars); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}

@@ -1,0 +1,59 @@
+package notify
+
+import (
+	"context"
+
+	"qinqing/internal/platform/sms"
+)
+
+// Phones finds residents' phone numbers.
+type Phones interface {
+	PhonesOf(ctx context.Context, ids []string) (map[string]string, error)
+}
+
+// SMS is the last-resort channel: an emergency notice to someone with no
+// device gets a text message. Everyone with a device was reached by push, so
+// their SMS delivery is suppressed rather than sent twice.
+type SMS struct {
+	Sender  sms.Sender
+	Phones  Phones
+	Devices *Devices
+}
+
+// Channel names it.
+func (s *SMS) Channel() string { return ChannelSMS }
+
+// Send texts the recipients who have no device.
+func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
+	out := make([]Result, len(batch))
+	ids := make([]string, len(batch))
+	for i, o := range batch {
+		ids[i] = o.RecipientID
+	}
+	devs, err := s.Devices.TokensFor(ctx, ids)
+	if err == nil {
+		var phones map[string]string
+		if phones, err = s.Phones.PhonesOf(ctx, ids); err == nil {
+			for i, o := range batch {
+				out[i] = Result{DeliveryID: o.DeliveryID}
+				switch {
+				case len(devs[o.RecipientID]) > 0:
+					out[i].Status, out[i].Error = StatusSuppressed, "reached by push"
+				case phones[o.RecipientID] == "":
+					out[i].Status, out[i].Error = StatusUndeliverable, "no phone"
+				default:
+					if err := s.Sender.Send(ctx, phones[o.RecipientID], "【亲情物业】"+o.Title+"："+o.Body); err != nil {
+						out[i].Status, out[i].Error = StatusRetry, err.Error()
+					} else {
+						out[i].Status = StatusSent
+					}
+				}
+			}
+			return out
+		}
+	}
+	for i, o := range batch {
+		out[i] = Result{DeliveryID: o.DeliveryID, Status: StatusRetry, Error: err.Error()}
+	}
+	return out
+}
