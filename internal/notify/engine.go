@@ -104,6 +104,7 @@ type Engine struct {
 	channels                  map[string]bool // channels that are on
 	log                       *slog.Logger
 	now                       func() time.Time
+	afterChunk                func() // tests: cut a fan-out short
 }
 
 // EngineConfig wires an engine.
@@ -126,6 +127,9 @@ func NewEngine(cfg EngineConfig) *Engine {
 	if zone == nil {
 		sh, _ := time.LoadLocation("Asia/Shanghai")
 		zone = func(string) *time.Location { return sh }
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
 	return &Engine{
 		notifications: cfg.DB.Collection("notifications"), deliveries: cfg.DB.Collection("deliveries"),
@@ -158,10 +162,16 @@ func (e *Engine) Send(ctx context.Context, msg Message) (int, error) {
 	created := 0
 	for start := 0; start < len(msg.Recipients); start += fanOutChunk {
 		chunk := msg.Recipients[start:min(start+fanOutChunk, len(msg.Recipients))]
+		if err := ctx.Err(); err != nil {
+			return created, err
+		}
 		n, err := e.sendChunk(ctx, spec, msg, chunk)
 		created += n
 		if err != nil {
 			return created, err
+		}
+		if e.afterChunk != nil {
+			e.afterChunk()
 		}
 	}
 	return created, nil

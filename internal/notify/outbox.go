@@ -206,56 +206,74 @@ func (o *Outbox) render(ctx context.Context, ds []Delivery) ([]Outgoing, error) 
 	return out, nil
 }
 
-// record writes every result in one bulk write. Retries back off
-// exponentially (with jitter) unless the server said when to come back.
+// record writes the results, one update per distinct outcome (all sent,
+// the same retry time, ...), so a batch of 500 costs a handful of writes.
+// Retries back off exponentially (with jitter per batch) unless the server
+// said when to come back.
 func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result) error {
 	byID := make(map[string]Result, len(results))
 	for _, r := range results {
 		byID[r.DeliveryID] = r
 	}
 	now := o.now().UTC()
-	models := make([]mgo.WriteModel, 0, len(ds))
+	type outcome struct {
+		status string
+		next   time.Time
+		err    string
+	}
+	groups := map[outcome][]string{}
+	jitter := Backoff(1) - 30*time.Second
 	for _, d := range ds {
 		r, ok := byID[d.ID]
 		if !ok {
 			r = Result{DeliveryID: d.ID, Status: StatusRetry, Error: "no result from channel"}
 		}
-		set := bson.D{{Key: "lastError", Value: r.Error}, {Key: "leaseUntil", Value: nil}, {Key: "leaseOwner", Value: ""}}
+		oc := outcome{status: r.Status, err: r.Error}
 		switch r.Status {
-		case StatusSent:
-			set = append(set, bson.E{Key: "status", Value: StatusSent}, bson.E{Key: "sentAt", Value: now})
+		case StatusSent, StatusUndeliverable, StatusFailed, StatusSuppressed:
 		case StatusRetry:
 			if d.Attempts >= o.maxAttempts {
-				set = append(set, bson.E{Key: "status", Value: StatusFailed})
+				oc.status = StatusFailed
 				break
 			}
 			wait := r.RetryAfter
 			if wait <= 0 {
-				wait = Backoff(d.Attempts)
+				wait = backoffBase(d.Attempts) + jitter
 			}
-			set = append(set, bson.E{Key: "status", Value: StatusPending}, bson.E{Key: "nextAttemptAt", Value: now.Add(wait)})
-		case StatusUndeliverable, StatusFailed, StatusSuppressed:
-			set = append(set, bson.E{Key: "status", Value: r.Status})
+			oc.status, oc.next = StatusPending, now.Add(wait)
 		default:
-			set = append(set, bson.E{Key: "status", Value: StatusFailed})
+			oc.status = StatusFailed
 		}
-		models = append(models, mgo.NewUpdateOneModel().
-			SetFilter(bson.D{{Key: "_id", Value: d.ID}, {Key: "leaseOwner", Value: o.owner}}).
-			SetUpdate(bson.D{{Key: "$set", Value: set}}))
+		groups[oc] = append(groups[oc], d.ID)
 	}
-	if _, err := o.deliveries.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
-		return fmt.Errorf("record delivery results: %w", err)
+	for oc, ids := range groups {
+		set := bson.D{{Key: "status", Value: oc.status}, {Key: "lastError", Value: oc.err}, {Key: "leaseUntil", Value: nil}, {Key: "leaseOwner", Value: ""}}
+		if oc.status == StatusSent {
+			set = append(set, bson.E{Key: "sentAt", Value: now})
+		}
+		if !oc.next.IsZero() {
+			set = append(set, bson.E{Key: "nextAttemptAt", Value: oc.next})
+		}
+		_, err := o.deliveries.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "leaseOwner", Value: o.owner}},
+			bson.D{{Key: "$set", Value: set}})
+		if err != nil {
+			return fmt.Errorf("record delivery results: %w", err)
+		}
 	}
 	return nil
+}
+
+func backoffBase(attempts int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
 }
 
 // Backoff is the wait before attempt n+1: 30s doubling, at most 1h, with
 // up to 20% jitter so a burst of failures does not return as a burst.
 func Backoff(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempts && d < time.Hour; i++ {
-		d *= 2
-	}
-	d = min(d, time.Hour)
+	d := backoffBase(attempts)
 	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }
