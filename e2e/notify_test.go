@@ -164,3 +164,64 @@ func TestNotificationPreferences(t *testing.T) {
 	owner.fails("BAD_USER_INPUT", `mutation{ registerDevice(token:"short", platform:ANDROID, app:OWNER){ token } }`, nil)
 	_ = json.Valid
 }
+
+// Callback prompts: an owner who signed without rating is asked to rate;
+// the owning butler is reminded when the callback is due, the supervisor
+// when it is overdue; each once.
+func TestCallbackPrompts(t *testing.T) {
+	e := newEnv(t, func(c *config.Config) {
+		c.ScheduleInterval, c.OutboxInterval = 50*time.Millisecond, 50*time.Millisecond
+		c.RatePromptAfter, c.CallbackDueAfter, c.CallbackOverdue = 2*time.Hour, 24*time.Hour, 72*time.Hour
+	})
+	w := e.world()
+	owner := e.owner(w.OwnerA.Phone)
+	butler := e.staff(w.butlerX, w.Password)
+	eng := e.staff(w.engineerX, w.Password)
+	r := decodeRepair(t, owner.do(`mutation($in:SubmitRepairRequestInput!){ submitRepairRequest(input:$in){ `+repairFields+` } }`,
+		map[string]any{"in": map[string]any{"householdId": w.HA.ID, "category": "ELECTRICITY", "description": "厨房灯不亮", "inHome": true}}), "submitRepairRequest")
+	id := map[string]any{"id": r.ID}
+	var engs struct {
+		Engineers []struct{ Engineer struct{ ID string } }
+	}
+	butler.ok(`query($c:ID!){ engineers(communityId:$c){ engineer { id } } }`, map[string]any{"c": w.X.ID}, &engs)
+	butler.ok(`mutation($id:ID!){ takeRepairRequest(id:$id){ id } }`, id, nil)
+	butler.ok(`mutation($id:ID!,$e:ID!){ dispatchWorkOrder(id:$id, engineerId:$e){ id } }`, map[string]any{"id": r.ID, "e": engs.Engineers[0].Engineer.ID}, nil)
+	eng.ok(`mutation($id:ID!){ acceptWorkOrder(id:$id){ id } }`, id, nil)
+	eng.ok(`mutation($id:ID!){ startWork(id:$id){ id } }`, id, nil)
+	eng.ok(`mutation($id:ID!){ completeWork(id:$id, input:{paid:false}){ id } }`, id, nil)
+	v := decodeRepair(t, owner.multipart(`mutation($id:ID!,$s:Upload!){ confirmRepair(id:$id, signature:$s){ `+repairFields+` } }`,
+		map[string]any{"id": r.ID, "s": nil}, map[string][]byte{"variables.s": pngBytes}), "confirmRepair")
+	if v.Status != "CONFIRMED" || v.Acceptances[0].Rating != 0 {
+		t.Fatalf("signed without rating: %+v", v)
+	}
+	kinds := func(c *client) map[string]int {
+		m := map[string]int{}
+		for _, ed := range c.inbox().Notifications.Edges {
+			m[ed.Node.Kind]++
+		}
+		return m
+	}
+	// The owner is asked to rate after two hours, once.
+	e.Clock.Advance(2*time.Hour + time.Minute)
+	owner = e.owner(w.OwnerA.Phone)
+	waitFor(t, "the rating prompt", func() bool { return kinds(owner)["CALLBACK_PROMPT"] == 1 })
+	// The butler is reminded after a day; the supervisor hears of it after three.
+	e.Clock.Advance(22 * time.Hour)
+	butler = e.staff(w.butlerX, w.Password)
+	waitFor(t, "the callback reminder", func() bool { return kinds(butler)["CALLBACK_DUE"] >= 1 })
+	sup := e.staff(w.supervisorX, w.Password)
+	if kinds(sup)["CALLBACK_DUE"] != 0 {
+		t.Fatal("the supervisor was told before the callback was overdue")
+	}
+	e.Clock.Advance(48 * time.Hour)
+	sup = e.staff(w.supervisorX, w.Password)
+	waitFor(t, "the overdue notice", func() bool { return kinds(sup)["CALLBACK_DUE"] == 1 })
+	time.Sleep(200 * time.Millisecond) // more ticks: still once each
+	owner = e.owner(w.OwnerA.Phone)
+	if k := kinds(owner); k["CALLBACK_PROMPT"] != 1 {
+		t.Fatalf("owner prompts: %v", k)
+	}
+	// Rating afterwards works once.
+	owner.ok(`mutation($id:ID!){ rateRepair(id:$id, rating:4, comment:"不错"){ id } }`, id, nil)
+	owner.fails("CONFLICT", `mutation($id:ID!){ rateRepair(id:$id, rating:5){ id } }`, id)
+}

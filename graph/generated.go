@@ -286,7 +286,7 @@ type ComplexityRoot struct {
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CompleteVisitFollowUp         func(childComplexity int, visitID string) int
 		CompleteWork                  func(childComplexity int, id string, input model.CompleteWorkInput) int
-		ConfirmRepair                 func(childComplexity int, id string, signature graphql.Upload, rating int, comment *string) int
+		ConfirmRepair                 func(childComplexity int, id string, signature graphql.Upload, rating *int, comment *string) int
 		CreateBuilding                func(childComplexity int, input model.CreateBuildingInput) int
 		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
@@ -298,6 +298,7 @@ type ComplexityRoot struct {
 		LoginWithWechat               func(childComplexity int, code string) int
 		Logout                        func(childComplexity int) int
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
+		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordVisit                   func(childComplexity int, input model.RecordVisitInput) int
@@ -680,7 +681,8 @@ type MutationResolver interface {
 	DeclineWorkOrder(ctx context.Context, id string, reason string) (*repair.Request, error)
 	StartWork(ctx context.Context, id string, beforePhotos []*graphql.Upload) (*repair.Request, error)
 	CompleteWork(ctx context.Context, id string, input model.CompleteWorkInput) (*repair.Request, error)
-	ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating int, comment *string) (*repair.Request, error)
+	ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating *int, comment *string) (*repair.Request, error)
+	RateRepair(ctx context.Context, id string, rating int, comment *string) (*repair.Request, error)
 	RecordRepairCallback(ctx context.Context, id string, satisfied bool, notes *string) (*repair.Request, error)
 	SetRepairDeadlines(ctx context.Context, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) ([]*model.RepairDeadlines, error)
 	CreateStaff(ctx context.Context, input model.CreateStaffInput) (*staff.Staff, error)
@@ -1710,7 +1712,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ConfirmRepair(childComplexity, args["id"].(string), args["signature"].(graphql.Upload), args["rating"].(int), args["comment"].(*string)), true
+		return e.ComplexityRoot.Mutation.ConfirmRepair(childComplexity, args["id"].(string), args["signature"].(graphql.Upload), args["rating"].(*int), args["comment"].(*string)), true
 	case "Mutation.createBuilding":
 		if e.ComplexityRoot.Mutation.CreateBuilding == nil {
 			break
@@ -1827,6 +1829,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]string)), true
+	case "Mutation.rateRepair":
+		if e.ComplexityRoot.Mutation.RateRepair == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateRepair_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateRepair(childComplexity, args["id"].(string), args["rating"].(int), args["comment"].(*string)), true
 	case "Mutation.recordComplaintCallback":
 		if e.ComplexityRoot.Mutation.RecordComplaintCallback == nil {
 			break
@@ -4255,8 +4268,10 @@ extend type Mutation {
   declineWorkOrder(id: ID!, reason: String!): RepairRequest!
   startWork(id: ID!, beforePhotos: [Upload!]): RepairRequest!
   completeWork(id: ID!, input: CompleteWorkInput!): RepairRequest!
-  "The owner signs (an image of the signature) and rates 1-5."
-  confirmRepair(id: ID!, signature: Upload!, rating: Int!, comment: String): RepairRequest!
+  "The owner signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later."
+  confirmRepair(id: ID!, signature: Upload!, rating: Int, comment: String): RepairRequest!
+  "Rates a round signed without a rating (until the callback)."
+  rateRepair(id: ID!, rating: Int!, comment: String): RepairRequest!
   "Satisfied closes the request; not satisfied reopens it for another round."
   recordRepairCallback(id: ID!, satisfied: Boolean!, notes: String): RepairRequest!
   setRepairDeadlines(communityId: ID!, urgency: Urgency!, respondMinutes: Int!, arriveMinutes: Int!, finishMinutes: Int!): [RepairDeadlines!]!
@@ -5449,8 +5464,8 @@ func (ec *executionContext) field_Mutation_confirmRepair_args(ctx context.Contex
 	}
 	args["signature"] = arg1
 	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
-		func(ctx context.Context, v any) (int, error) {
-			return ec.unmarshalNInt2int(ctx, v)
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5652,6 +5667,36 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rateRepair_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -11419,7 +11464,7 @@ func (ec *executionContext) _Mutation_confirmRepair(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ConfirmRepair(ctx, fc.Args["id"].(string), fc.Args["signature"].(graphql.Upload), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+			return ec.Resolvers.Mutation().ConfirmRepair(ctx, fc.Args["id"].(string), fc.Args["signature"].(graphql.Upload), fc.Args["rating"].(*int), fc.Args["comment"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
@@ -11447,6 +11492,50 @@ func (ec *executionContext) fieldContext_Mutation_confirmRepair(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_confirmRepair_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateRepair(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateRepair(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateRepair(ctx, fc.Args["id"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
+			return ec.marshalNRepairRequest2ᚖqinqingᚋinternalᚋrepairᚐRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateRepair(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RepairRequest(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateRepair_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21694,6 +21783,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "confirmRepair":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_confirmRepair(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateRepair":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateRepair(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -8,12 +8,11 @@ package graph
 import (
 	"context"
 	"maps"
-	"slices"
-
 	"qinqing/graph/model"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/page"
+	"slices"
 )
 
 // Platform is the resolver for the platform field.

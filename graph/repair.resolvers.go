@@ -127,12 +127,28 @@ func (r *mutationResolver) CompleteWork(ctx context.Context, id string, input mo
 }
 
 // ConfirmRepair is the resolver for the confirmRepair field.
-func (r *mutationResolver) ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating int, comment *string) (*repair.Request, error) {
+func (r *mutationResolver) ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating *int, comment *string) (*repair.Request, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Svc.Repairs.Confirm(ctx, c, id, files.Upload{Filename: signature.Filename, Content: signature.File}, rating, deref(comment))
+	stars := 0
+	if rating != nil {
+		stars = *rating
+		if stars == 0 {
+			stars = -1 // an explicit 0 is not "no rating": let the domain refuse it
+		}
+	}
+	return r.Svc.Repairs.Confirm(ctx, c, id, files.Upload{Filename: signature.Filename, Content: signature.File}, stars, deref(comment))
+}
+
+// RateRepair is the resolver for the rateRepair field.
+func (r *mutationResolver) RateRepair(ctx context.Context, id string, rating int, comment *string) (*repair.Request, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Repairs.Rate(ctx, c, id, rating, deref(comment))
 }
 
 // RecordRepairCallback is the resolver for the recordRepairCallback field.

@@ -76,8 +76,9 @@ func NewServices(cfg *config.Config, d Deps, tokens *auth.Tokens) *graph.Service
 
 // background is what runs beside the HTTP server.
 type background struct {
-	outbox   *notify.Outbox
-	triggers *notify.Triggers
+	outbox    *notify.Outbox
+	triggers  *notify.Triggers
+	reminders *notify.Reminders
 }
 
 func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Services, *background) {
@@ -134,6 +135,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, d.Log),
+		reminders: notify.NewReminders(engine, svc.Repairs, staffSvc, notify.ReminderConfig{
+			RatePromptAfter: cfg.RatePromptAfter, CallbackDueAfter: cfg.CallbackDueAfter, OverdueAfter: cfg.CallbackOverdue}, d.Log),
 	}
 }
 
@@ -205,6 +208,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go a.sweep(busCtx)
 	go a.bg.triggers.Run(busCtx)
 	go a.bg.outbox.Run(busCtx, a.Cfg.OutboxInterval)
+	go a.bg.reminders.Run(busCtx, interval(a.Cfg.ScheduleInterval, time.Minute), a.Deps.Now)
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
 	return httpserver.Serve(ctx, srv, ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
 }
@@ -295,4 +299,11 @@ func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
+}
+
+func interval(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
 }

@@ -44,6 +44,7 @@ var Machine = lifecycle.Machine[Status]{
 	"start":           {From: []Status{Accepted}, To: InProgress},
 	"complete":        {From: []Status{InProgress}, To: Completed},
 	"confirm":         {From: []Status{Completed}, To: Confirmed},
+	"rate":            {From: []Status{Confirmed}, To: ""},
 	"callback_closed": {From: []Status{Confirmed}, To: Closed},
 	"callback_reopen": {From: []Status{Confirmed}, To: Taken},
 }
@@ -175,9 +176,14 @@ type Request struct {
 	NextDeadline    *time.Time        `bson:"nextDeadline,omitempty"` // of the current stage; nil when none runs
 	EngineerHistory []string          `bson:"engineerHistory"`        // every engineer ever dispatched: they may see it
 	Timeline        []lifecycle.Entry `bson:"timeline"`
-	SubmittedAt     time.Time         `bson:"submittedAt"`
-	UpdatedAt       time.Time         `bson:"updatedAt"`
-	SortKey         string            `bson:"sortKey"` // newest first
+	// ConfirmedAt and Rated describe the current round's sign-off, for the
+	// reminders: ask an owner who signed without rating, remind the butler
+	// whose callback is due.
+	ConfirmedAt *time.Time `bson:"confirmedAt,omitempty"`
+	Rated       bool       `bson:"rated"`
+	SubmittedAt time.Time  `bson:"submittedAt"`
+	UpdatedAt   time.Time  `bson:"updatedAt"`
+	SortKey     string     `bson:"sortKey"` // newest first
 }
 
 // Current is the work order of the current round, if dispatched.
@@ -214,6 +220,7 @@ func init() {
 		"repair.bad_window":        {ZH: "预约时间段无效", EN: "is not a valid time window"},
 		"repair.place_required":    {ZH: "公共区域报修请填写具体位置", EN: "is required for a public-area fault"},
 		"repair.bad_rating":        {ZH: "评分应为 1 到 5", EN: "must be between 1 and 5"},
+		"repair.already_rated":     {ZH: "本轮维修已评分", EN: "This round is already rated"},
 		"repair.bad_deadlines":     {ZH: "时限应为正数且依次不减（响应 ≤ 到场 ≤ 完成）", EN: "must be positive and respond ≤ arrive ≤ finish"},
 		"repair.same_owner":        {ZH: "已由该员工负责", EN: "already owns this request"},
 	})
@@ -228,5 +235,7 @@ func init() {
 		{Keys: bson.D{{Key: "engineerId", Value: 1}, {Key: "status", Value: 1}}},
 		// The owner's own requests.
 		{Keys: bson.D{{Key: "householdId", Value: 1}, {Key: "sortKey", Value: 1}}},
+		// Reminders: signed-off requests by sign-off time.
+		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "confirmedAt", Value: 1}}},
 	}}, mongo.Indexes{Collection: "repair_deadlines"})
 }

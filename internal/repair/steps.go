@@ -3,10 +3,12 @@ package repair
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
@@ -318,8 +320,9 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, in 
 }
 
 // Confirm: a member of the household checks the result and signs for it.
+// A rating of 0 signs without rating; the owner is asked to rate later.
 func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, signature files.Upload, rating int, comment string) (*Request, error) {
-	if rating < 1 || rating > 5 {
+	if rating < 0 || rating > 5 {
 		return nil, apperr.Invalid("rating", "repair.bad_rating")
 	}
 	comment, err := validate.Text("comment", comment, false, 500)
@@ -349,12 +352,57 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 		},
 		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 			a := Acceptance{Round: r.Round, PersonID: c.ID, SignatureID: sig, Rating: rating, Comment: comment, At: now}
-			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "acceptances", Value: a}}}}, nil
+			set := bson.D{{Key: "confirmedAt", Value: now}, {Key: "rated", Value: rating > 0}}
+			return set, bson.D{{Key: "$push", Value: bson.D{{Key: "acceptances", Value: a}}}}, nil
 		}})
 	if err != nil && sig != "" {
 		s.dropFiles(ctx, []string{sig})
 	}
 	return r, err
+}
+
+// Rate adds the owner's rating to a round signed without one.
+func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating int, comment string) (*Request, error) {
+	if rating < 1 || rating > 5 {
+		return nil, apperr.Invalid("rating", "repair.bad_rating")
+	}
+	comment, err := validate.Text("comment", comment, false, 500)
+	if err != nil {
+		return nil, err
+	}
+	return s.do(ctx, c, id, step{action: "rate", data: map[string]any{"rating": rating},
+		may: func(c *access.Caller, r *Request) error {
+			if err := isMember(c, r); err != nil {
+				return err
+			}
+			if len(r.Acceptances) == 0 || r.Acceptances[len(r.Acceptances)-1].Rating > 0 {
+				return apperr.New(apperr.Conflict, "repair.already_rated")
+			}
+			return nil
+		},
+		change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+			i := itoa(len(r.Acceptances) - 1)
+			set := bson.D{{Key: "acceptances." + i + ".rating", Value: rating}, {Key: "rated", Value: true}}
+			if comment != "" {
+				set = append(set, bson.E{Key: "acceptances." + i + ".comment", Value: comment})
+			}
+			return set, nil, nil
+		}})
+}
+
+// SignedOffBefore lists requests signed off before t that still wait for a
+// callback: the reminders' work list, oldest first, bounded.
+func (s *Service) SignedOffBefore(ctx context.Context, t time.Time, limit int) ([]*Request, error) {
+	cur, err := s.col.Find(ctx, bson.D{{Key: "status", Value: Confirmed}, {Key: "confirmedAt", Value: bson.D{{Key: "$lt", Value: t}}}},
+		options.Find().SetSort(bson.D{{Key: "confirmedAt", Value: 1}}).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "timeline", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("signed-off requests: %w", err)
+	}
+	var out []*Request
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("signed-off requests: %w", err)
+	}
+	return out, nil
 }
 
 // Callback records the butler's callback. Satisfied closes the request; not

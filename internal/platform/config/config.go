@@ -39,6 +39,13 @@ type Config struct {
 	FCMEndpoint        string `env:"FCM_ENDPOINT"`
 	// OutboxInterval is how often an idle outbox worker looks for due work.
 	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"2s"`
+	// ScheduleInterval is how often greetings and reminders are looked for.
+	ScheduleInterval time.Duration `env:"SCHEDULE_INTERVAL" envDefault:"1m"`
+	// Callback prompts: ask an owner who signed without rating, remind the
+	// butler whose callback is due, and the supervisors when it is overdue.
+	RatePromptAfter  time.Duration `env:"RATE_PROMPT_AFTER" envDefault:"2h"`
+	CallbackDueAfter time.Duration `env:"CALLBACK_DUE_AFTER" envDefault:"24h"`
+	CallbackOverdue  time.Duration `env:"CALLBACK_OVERDUE_AFTER" envDefault:"72h"`
 
 	SMSBaseURL string `env:"SMS_BASE_URL"`
 	SMSAPIKey  string `env:"SMS_API_KEY"`
