@@ -411,3 +411,6 @@ func contains(s []string, v string) bool {
 var _ = strings.Contains
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Set moves the clock to t (scenarios on a given festival day).
+func (c *clock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }

@@ -11,9 +11,12 @@ import (
 	"qinqing/graph/model"
 	"qinqing/graph/scalar"
 	"qinqing/internal/access"
+	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/festival"
+	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
@@ -40,6 +43,7 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	Announcement() AnnouncementResolver
 	AuditEntry() AuditEntryResolver
 	Building() BuildingResolver
 	CareProfile() CareProfileResolver
@@ -48,6 +52,9 @@ type ResolverRoot interface {
 	ComplaintCallback() ComplaintCallbackResolver
 	ComplaintReply() ComplaintReplyResolver
 	Device() DeviceResolver
+	Festival() FestivalResolver
+	FestivalDate() FestivalDateResolver
+	GreetingCampaign() GreetingCampaignResolver
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
 	Material() MaterialResolver
@@ -56,6 +63,7 @@ type ResolverRoot interface {
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	Person() PersonResolver
+	ProjectProgress() ProjectProgressResolver
 	Query() QueryResolver
 	RepairAcceptance() RepairAcceptanceResolver
 	RepairCallback() RepairCallbackResolver
@@ -72,6 +80,37 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	Announcement struct {
+		Audience    func(childComplexity int) int
+		Body        func(childComplexity int) int
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Pinned      func(childComplexity int) int
+		PublishedBy func(childComplexity int) int
+		Read        func(childComplexity int) int
+		ReadCount   func(childComplexity int) int
+		Recipients  func(childComplexity int) int
+		SendAt      func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	AnnouncementAudience struct {
+		BuildingIDs func(childComplexity int) int
+		CareFlags   func(childComplexity int) int
+	}
+
+	AnnouncementConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	AnnouncementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action    func(childComplexity int) int
 		At        func(childComplexity int) int
@@ -204,6 +243,51 @@ type ComplexityRoot struct {
 		Skills   func(childComplexity int) int
 	}
 
+	Festival struct {
+		Audience          func(childComplexity int) int
+		Calendar          func(childComplexity int) int
+		Day               func(childComplexity int) int
+		DefaultGreetingEN func(childComplexity int) int
+		DefaultGreetingZH func(childComplexity int) int
+		Enabled           func(childComplexity int) int
+		Key               func(childComplexity int) int
+		Month             func(childComplexity int) int
+		NameEN            func(childComplexity int) int
+		NameZH            func(childComplexity int) int
+		SendTime          func(childComplexity int) int
+		SolarTerm         func(childComplexity int) int
+	}
+
+	FestivalDate struct {
+		Date     func(childComplexity int) int
+		Festival func(childComplexity int) int
+		SendAt   func(childComplexity int) int
+	}
+
+	GreetingCampaign struct {
+		Audience    func(childComplexity int) int
+		BuildingIDs func(childComplexity int) int
+		CareFlag    func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		CreatedBy   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Recipients  func(childComplexity int) int
+		SentAt      func(childComplexity int) int
+		Text        func(childComplexity int) int
+		TextEn      func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	GreetingCampaignConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	GreetingCampaignEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Household struct {
 		Building   func(childComplexity int) int
 		Care       func(childComplexity int) int
@@ -297,7 +381,10 @@ type ComplexityRoot struct {
 		LoginWithCode                 func(childComplexity int, phone string, code string) int
 		LoginWithWechat               func(childComplexity int, code string) int
 		Logout                        func(childComplexity int) int
+		MarkAnnouncementRead          func(childComplexity int, id string) int
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
+		PostProjectProgress           func(childComplexity int, input model.PostProjectProgressInput) int
+		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
@@ -307,6 +394,7 @@ type ComplexityRoot struct {
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
 		ReplyComplaint                func(childComplexity int, id string, text string) int
 		RequestLoginCode              func(childComplexity int, phone string) int
+		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		StaffLogin                    func(childComplexity int, account string, password string) int
 		StartWork                     func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
@@ -315,6 +403,7 @@ type ComplexityRoot struct {
 		TakeRepairRequest             func(childComplexity int, id string) int
 		UnregisterDevice              func(childComplexity int, token string) int
 		UpdateCareProfile             func(childComplexity int, personID string, input model.CareProfileInput) int
+		UpdateFestivalSettings        func(childComplexity int, communityID string, festival model.FestivalInput) int
 		UpdateHouseholdCare           func(childComplexity int, householdID string, input model.HouseholdCareInput) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpdatePersonAvatar            func(childComplexity int, personID string, photo graphql.Upload) int
@@ -366,13 +455,40 @@ type ComplexityRoot struct {
 		Phone       func(childComplexity int) int
 	}
 
+	ProjectProgress struct {
+		BuildingIDs func(childComplexity int) int
+		Community   func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Percent     func(childComplexity int) int
+		Photos      func(childComplexity int) int
+		PostedBy    func(childComplexity int) int
+		Text        func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	ProjectProgressConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ProjectProgressEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
+		Announcement            func(childComplexity int, id string) int
+		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
 		ArchiveAuditLog         func(childComplexity int, communityID string, personID *string, first *int, after *string) int
 		Communities             func(childComplexity int) int
 		Community               func(childComplexity int, id string) int
 		Complaint               func(childComplexity int, id string) int
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
 		Engineers               func(childComplexity int, communityID string) int
+		FestivalCalendar        func(childComplexity int, communityID string, year int) int
+		FestivalSettings        func(childComplexity int, communityID string) int
+		GreetingCampaigns       func(childComplexity int, communityID string, first *int, after *string) int
 		Household               func(childComplexity int, id string) int
 		Households              func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
 		Me                      func(childComplexity int) int
@@ -382,6 +498,7 @@ type ComplexityRoot struct {
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Person                  func(childComplexity int, id string) int
+		ProjectProgress         func(childComplexity int, communityID string, title *string, first *int, after *string) int
 		RepairDeadlines         func(childComplexity int, communityID string) int
 		RepairRequest           func(childComplexity int, id string) int
 		StaffMembers            func(childComplexity int, communityID *string) int
@@ -574,6 +691,11 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type AnnouncementResolver interface {
+	Community(ctx context.Context, obj *announce.Announcement) (*community.Community, error)
+
+	PublishedBy(ctx context.Context, obj *announce.Announcement) (*staff.Staff, error)
+}
 type AuditEntryResolver interface {
 	Staff(ctx context.Context, obj *archive.AuditEntry) (*staff.Staff, error)
 	Person(ctx context.Context, obj *archive.AuditEntry) (*household.Person, error)
@@ -621,6 +743,24 @@ type DeviceResolver interface {
 	App(ctx context.Context, obj *notify.Device) (model.AppKind, error)
 	Locale(ctx context.Context, obj *notify.Device) (*string, error)
 }
+type FestivalResolver interface {
+	Calendar(ctx context.Context, obj *festival.Festival) (string, error)
+	Month(ctx context.Context, obj *festival.Festival) (*int, error)
+	Day(ctx context.Context, obj *festival.Festival) (*int, error)
+	SolarTerm(ctx context.Context, obj *festival.Festival) (*string, error)
+
+	SendTime(ctx context.Context, obj *festival.Festival) (string, error)
+}
+type FestivalDateResolver interface {
+	Date(ctx context.Context, obj *festival.Occurrence) (string, error)
+}
+type GreetingCampaignResolver interface {
+	TextEn(ctx context.Context, obj *greeting.Campaign) (*string, error)
+
+	CareFlag(ctx context.Context, obj *greeting.Campaign) (*archive.Flag, error)
+
+	CreatedBy(ctx context.Context, obj *greeting.Campaign) (*staff.Staff, error)
+}
 type HouseholdResolver interface {
 	Community(ctx context.Context, obj *household.Household) (*community.Community, error)
 	Building(ctx context.Context, obj *household.Household) (*community.Building, error)
@@ -646,6 +786,9 @@ type MembershipResolver interface {
 	Person(ctx context.Context, obj *household.Membership) (*household.Person, error)
 }
 type MutationResolver interface {
+	PublishAnnouncement(ctx context.Context, input model.PublishAnnouncementInput) (*announce.Announcement, error)
+	MarkAnnouncementRead(ctx context.Context, id string) (*announce.Announcement, error)
+	PostProjectProgress(ctx context.Context, input model.PostProjectProgressInput) (*announce.Progress, error)
 	UpdateCareProfile(ctx context.Context, personID string, input model.CareProfileInput) (*household.Person, error)
 	UpdateHouseholdCare(ctx context.Context, householdID string, input model.HouseholdCareInput) (*household.Household, error)
 	RecordVisit(ctx context.Context, input model.RecordVisitInput) (*archive.Visit, error)
@@ -657,6 +800,8 @@ type MutationResolver interface {
 	ReplyComplaint(ctx context.Context, id string, text string) (*complaint.Complaint, error)
 	RecordComplaintCallback(ctx context.Context, id string, satisfied bool, notes *string) (*complaint.Complaint, error)
 	WithdrawComplaint(ctx context.Context, id string, reason *string) (*complaint.Complaint, error)
+	UpdateFestivalSettings(ctx context.Context, communityID string, festival model.FestivalInput) ([]*festival.Festival, error)
+	SendGreetingCampaign(ctx context.Context, input model.GreetingCampaignInput) (*greeting.Campaign, error)
 	CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*household.Household, error)
 	AddHouseholdMember(ctx context.Context, input model.AddHouseholdMemberInput) (*household.Membership, error)
 	RemoveHouseholdMember(ctx context.Context, householdID string, personID string) (*household.Household, error)
@@ -706,8 +851,18 @@ type PersonResolver interface {
 	Memberships(ctx context.Context, obj *household.Person) ([]*household.Membership, error)
 	CareProfile(ctx context.Context, obj *household.Person) (*archive.Profile, error)
 }
+type ProjectProgressResolver interface {
+	Community(ctx context.Context, obj *announce.Progress) (*community.Community, error)
+
+	Photos(ctx context.Context, obj *announce.Progress) ([]string, error)
+
+	PostedBy(ctx context.Context, obj *announce.Progress) (*staff.Staff, error)
+}
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
+	Announcements(ctx context.Context, communityID string, first *int, after *string) (*model.AnnouncementConnection, error)
+	Announcement(ctx context.Context, id string) (*announce.Announcement, error)
+	ProjectProgress(ctx context.Context, communityID string, title *string, first *int, after *string) (*model.ProjectProgressConnection, error)
 	Visits(ctx context.Context, filter *model.VisitFilter, first *int, after *string) (*model.VisitConnection, error)
 	ArchiveAuditLog(ctx context.Context, communityID string, personID *string, first *int, after *string) (*model.AuditEntryConnection, error)
 	Communities(ctx context.Context) ([]*community.Community, error)
@@ -715,6 +870,9 @@ type QueryResolver interface {
 	Complaint(ctx context.Context, id string) (*complaint.Complaint, error)
 	MyComplaints(ctx context.Context, first *int, after *string) (*model.ComplaintConnection, error)
 	Complaints(ctx context.Context, filter *model.ComplaintFilter, first *int, after *string) (*model.ComplaintConnection, error)
+	FestivalCalendar(ctx context.Context, communityID string, year int) ([]*festival.Occurrence, error)
+	FestivalSettings(ctx context.Context, communityID string) ([]*festival.Festival, error)
+	GreetingCampaigns(ctx context.Context, communityID string, first *int, after *string) (*model.GreetingCampaignConnection, error)
 	Households(ctx context.Context, filter *model.HouseholdFilter, first *int, after *string) (*model.HouseholdConnection, error)
 	Household(ctx context.Context, id string) (*household.Household, error)
 	MyHouseholds(ctx context.Context) ([]*household.Household, error)
@@ -825,6 +983,124 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	ec := newExecutionContext(nil, e, nil)
 	_ = ec
 	switch typeName + "." + field {
+
+	case "Announcement.audience":
+		if e.ComplexityRoot.Announcement.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Audience(childComplexity), true
+	case "Announcement.body":
+		if e.ComplexityRoot.Announcement.Body == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Body(childComplexity), true
+	case "Announcement.community":
+		if e.ComplexityRoot.Announcement.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Community(childComplexity), true
+	case "Announcement.createdAt":
+		if e.ComplexityRoot.Announcement.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.CreatedAt(childComplexity), true
+	case "Announcement.id":
+		if e.ComplexityRoot.Announcement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.ID(childComplexity), true
+	case "Announcement.kind":
+		if e.ComplexityRoot.Announcement.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Kind(childComplexity), true
+	case "Announcement.pinned":
+		if e.ComplexityRoot.Announcement.Pinned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Pinned(childComplexity), true
+	case "Announcement.publishedBy":
+		if e.ComplexityRoot.Announcement.PublishedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.PublishedBy(childComplexity), true
+	case "Announcement.read":
+		if e.ComplexityRoot.Announcement.Read == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Read(childComplexity), true
+	case "Announcement.readCount":
+		if e.ComplexityRoot.Announcement.ReadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.ReadCount(childComplexity), true
+	case "Announcement.recipients":
+		if e.ComplexityRoot.Announcement.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Recipients(childComplexity), true
+	case "Announcement.sendAt":
+		if e.ComplexityRoot.Announcement.SendAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.SendAt(childComplexity), true
+	case "Announcement.title":
+		if e.ComplexityRoot.Announcement.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Announcement.Title(childComplexity), true
+
+	case "AnnouncementAudience.buildingIds":
+		if e.ComplexityRoot.AnnouncementAudience.BuildingIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementAudience.BuildingIDs(childComplexity), true
+	case "AnnouncementAudience.careFlags":
+		if e.ComplexityRoot.AnnouncementAudience.CareFlags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementAudience.CareFlags(childComplexity), true
+
+	case "AnnouncementConnection.edges":
+		if e.ComplexityRoot.AnnouncementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementConnection.Edges(childComplexity), true
+	case "AnnouncementConnection.pageInfo":
+		if e.ComplexityRoot.AnnouncementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementConnection.PageInfo(childComplexity), true
+
+	case "AnnouncementEdge.cursor":
+		if e.ComplexityRoot.AnnouncementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementEdge.Cursor(childComplexity), true
+	case "AnnouncementEdge.node":
+		if e.ComplexityRoot.AnnouncementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementEdge.Node(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -1346,6 +1622,191 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EngineerLoad.Skills(childComplexity), true
 
+	case "Festival.audience":
+		if e.ComplexityRoot.Festival.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.Audience(childComplexity), true
+	case "Festival.calendar":
+		if e.ComplexityRoot.Festival.Calendar == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.Calendar(childComplexity), true
+	case "Festival.day":
+		if e.ComplexityRoot.Festival.Day == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.Day(childComplexity), true
+	case "Festival.greetingEN":
+		if e.ComplexityRoot.Festival.DefaultGreetingEN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.DefaultGreetingEN(childComplexity), true
+	case "Festival.greetingZH":
+		if e.ComplexityRoot.Festival.DefaultGreetingZH == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.DefaultGreetingZH(childComplexity), true
+	case "Festival.enabled":
+		if e.ComplexityRoot.Festival.Enabled == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.Enabled(childComplexity), true
+	case "Festival.key":
+		if e.ComplexityRoot.Festival.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.Key(childComplexity), true
+	case "Festival.month":
+		if e.ComplexityRoot.Festival.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.Month(childComplexity), true
+	case "Festival.nameEN":
+		if e.ComplexityRoot.Festival.NameEN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.NameEN(childComplexity), true
+	case "Festival.nameZH":
+		if e.ComplexityRoot.Festival.NameZH == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.NameZH(childComplexity), true
+	case "Festival.sendTime":
+		if e.ComplexityRoot.Festival.SendTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.SendTime(childComplexity), true
+	case "Festival.solarTerm":
+		if e.ComplexityRoot.Festival.SolarTerm == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Festival.SolarTerm(childComplexity), true
+
+	case "FestivalDate.date":
+		if e.ComplexityRoot.FestivalDate.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FestivalDate.Date(childComplexity), true
+	case "FestivalDate.festival":
+		if e.ComplexityRoot.FestivalDate.Festival == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FestivalDate.Festival(childComplexity), true
+	case "FestivalDate.sendAt":
+		if e.ComplexityRoot.FestivalDate.SendAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FestivalDate.SendAt(childComplexity), true
+
+	case "GreetingCampaign.audience":
+		if e.ComplexityRoot.GreetingCampaign.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.Audience(childComplexity), true
+	case "GreetingCampaign.buildingIds":
+		if e.ComplexityRoot.GreetingCampaign.BuildingIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.BuildingIDs(childComplexity), true
+	case "GreetingCampaign.careFlag":
+		if e.ComplexityRoot.GreetingCampaign.CareFlag == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.CareFlag(childComplexity), true
+	case "GreetingCampaign.createdAt":
+		if e.ComplexityRoot.GreetingCampaign.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.CreatedAt(childComplexity), true
+	case "GreetingCampaign.createdBy":
+		if e.ComplexityRoot.GreetingCampaign.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.CreatedBy(childComplexity), true
+	case "GreetingCampaign.id":
+		if e.ComplexityRoot.GreetingCampaign.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.ID(childComplexity), true
+	case "GreetingCampaign.recipients":
+		if e.ComplexityRoot.GreetingCampaign.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.Recipients(childComplexity), true
+	case "GreetingCampaign.sentAt":
+		if e.ComplexityRoot.GreetingCampaign.SentAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.SentAt(childComplexity), true
+	case "GreetingCampaign.text":
+		if e.ComplexityRoot.GreetingCampaign.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.Text(childComplexity), true
+	case "GreetingCampaign.textEN":
+		if e.ComplexityRoot.GreetingCampaign.TextEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.TextEn(childComplexity), true
+	case "GreetingCampaign.title":
+		if e.ComplexityRoot.GreetingCampaign.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.Title(childComplexity), true
+
+	case "GreetingCampaignConnection.edges":
+		if e.ComplexityRoot.GreetingCampaignConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaignConnection.Edges(childComplexity), true
+	case "GreetingCampaignConnection.pageInfo":
+		if e.ComplexityRoot.GreetingCampaignConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaignConnection.PageInfo(childComplexity), true
+
+	case "GreetingCampaignEdge.cursor":
+		if e.ComplexityRoot.GreetingCampaignEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaignEdge.Cursor(childComplexity), true
+	case "GreetingCampaignEdge.node":
+		if e.ComplexityRoot.GreetingCampaignEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaignEdge.Node(childComplexity), true
+
 	case "Household.building":
 		if e.ComplexityRoot.Household.Building == nil {
 			break
@@ -1818,6 +2279,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.Logout(childComplexity), true
+	case "Mutation.markAnnouncementRead":
+		if e.ComplexityRoot.Mutation.MarkAnnouncementRead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_markAnnouncementRead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MarkAnnouncementRead(childComplexity, args["id"].(string)), true
 	case "Mutation.markNotificationsRead":
 		if e.ComplexityRoot.Mutation.MarkNotificationsRead == nil {
 			break
@@ -1829,6 +2301,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]string)), true
+	case "Mutation.postProjectProgress":
+		if e.ComplexityRoot.Mutation.PostProjectProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_postProjectProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PostProjectProgress(childComplexity, args["input"].(model.PostProjectProgressInput)), true
+	case "Mutation.publishAnnouncement":
+		if e.ComplexityRoot.Mutation.PublishAnnouncement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishAnnouncement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishAnnouncement(childComplexity, args["input"].(model.PublishAnnouncementInput)), true
 	case "Mutation.rateRepair":
 		if e.ComplexityRoot.Mutation.RateRepair == nil {
 			break
@@ -1928,6 +2422,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.sendGreetingCampaign":
+		if e.ComplexityRoot.Mutation.SendGreetingCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_sendGreetingCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SendGreetingCampaign(childComplexity, args["input"].(model.GreetingCampaignInput)), true
 	case "Mutation.setRepairDeadlines":
 		if e.ComplexityRoot.Mutation.SetRepairDeadlines == nil {
 			break
@@ -2016,6 +2521,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCareProfile(childComplexity, args["personId"].(string), args["input"].(model.CareProfileInput)), true
+	case "Mutation.updateFestivalSettings":
+		if e.ComplexityRoot.Mutation.UpdateFestivalSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFestivalSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFestivalSettings(childComplexity, args["communityId"].(string), args["festival"].(model.FestivalInput)), true
 	case "Mutation.updateHouseholdCare":
 		if e.ComplexityRoot.Mutation.UpdateHouseholdCare == nil {
 			break
@@ -2234,6 +2750,109 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Person.Phone(childComplexity), true
 
+	case "ProjectProgress.buildingIds":
+		if e.ComplexityRoot.ProjectProgress.BuildingIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.BuildingIDs(childComplexity), true
+	case "ProjectProgress.community":
+		if e.ComplexityRoot.ProjectProgress.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Community(childComplexity), true
+	case "ProjectProgress.createdAt":
+		if e.ComplexityRoot.ProjectProgress.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.CreatedAt(childComplexity), true
+	case "ProjectProgress.id":
+		if e.ComplexityRoot.ProjectProgress.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.ID(childComplexity), true
+	case "ProjectProgress.percent":
+		if e.ComplexityRoot.ProjectProgress.Percent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Percent(childComplexity), true
+	case "ProjectProgress.photos":
+		if e.ComplexityRoot.ProjectProgress.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Photos(childComplexity), true
+	case "ProjectProgress.postedBy":
+		if e.ComplexityRoot.ProjectProgress.PostedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.PostedBy(childComplexity), true
+	case "ProjectProgress.text":
+		if e.ComplexityRoot.ProjectProgress.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Text(childComplexity), true
+	case "ProjectProgress.title":
+		if e.ComplexityRoot.ProjectProgress.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Title(childComplexity), true
+
+	case "ProjectProgressConnection.edges":
+		if e.ComplexityRoot.ProjectProgressConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgressConnection.Edges(childComplexity), true
+	case "ProjectProgressConnection.pageInfo":
+		if e.ComplexityRoot.ProjectProgressConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgressConnection.PageInfo(childComplexity), true
+
+	case "ProjectProgressEdge.cursor":
+		if e.ComplexityRoot.ProjectProgressEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgressEdge.Cursor(childComplexity), true
+	case "ProjectProgressEdge.node":
+		if e.ComplexityRoot.ProjectProgressEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ProjectProgressEdge.Node(childComplexity), true
+
+	case "Query.announcement":
+		if e.ComplexityRoot.Query.Announcement == nil {
+			break
+		}
+
+		args, err := ec.field_Query_announcement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Announcement(childComplexity, args["id"].(string)), true
+	case "Query.announcements":
+		if e.ComplexityRoot.Query.Announcements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_announcements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Announcements(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.archiveAuditLog":
 		if e.ComplexityRoot.Query.ArchiveAuditLog == nil {
 			break
@@ -2295,6 +2914,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Engineers(childComplexity, args["communityId"].(string)), true
+	case "Query.festivalCalendar":
+		if e.ComplexityRoot.Query.FestivalCalendar == nil {
+			break
+		}
+
+		args, err := ec.field_Query_festivalCalendar_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FestivalCalendar(childComplexity, args["communityId"].(string), args["year"].(int)), true
+	case "Query.festivalSettings":
+		if e.ComplexityRoot.Query.FestivalSettings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_festivalSettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FestivalSettings(childComplexity, args["communityId"].(string)), true
+	case "Query.greetingCampaigns":
+		if e.ComplexityRoot.Query.GreetingCampaigns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_greetingCampaigns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.GreetingCampaigns(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.household":
 		if e.ComplexityRoot.Query.Household == nil {
 			break
@@ -2380,6 +3032,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Person(childComplexity, args["id"].(string)), true
+	case "Query.projectProgress":
+		if e.ComplexityRoot.Query.ProjectProgress == nil {
+			break
+		}
+
+		args, err := ec.field_Query_projectProgress_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProjectProgress(childComplexity, args["communityId"].(string), args["title"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.repairDeadlines":
 		if e.ComplexityRoot.Query.RepairDeadlines == nil {
 			break
@@ -3222,6 +3885,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddHouseholdMemberInput,
+		ec.unmarshalInputAnnouncementAudienceInput,
 		ec.unmarshalInputBirthdayInput,
 		ec.unmarshalInputCareProfileInput,
 		ec.unmarshalInputComplaintFilter,
@@ -3230,11 +3894,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateCommunityInput,
 		ec.unmarshalInputCreateHouseholdInput,
 		ec.unmarshalInputCreateStaffInput,
+		ec.unmarshalInputFestivalInput,
+		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputNotificationPreferencesInput,
 		ec.unmarshalInputPersonInput,
+		ec.unmarshalInputPostProjectProgressInput,
+		ec.unmarshalInputPublishAnnouncementInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputStaffScopeInput,
 		ec.unmarshalInputSubmitComplaintInput,
@@ -3333,6 +4001,133 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/announce.graphqls", Input: `"What an announcement is about."
+enum AnnouncementKind {
+  "通知"
+  NOTICE
+  "温馨提示: weather, season, festival advice."
+  WARM_TIP
+  "停水停电: a water or power cut."
+  OUTAGE
+  "紧急通知: urgent, delivered in quiet hours too, with SMS fallback to people without the app."
+  EMERGENCY
+}
+
+"Who an announcement is for within its community. Both empty: the whole community. Each non-empty list narrows: buildingIds to those buildings, careFlags to households carrying any of the flags, both to households of those buildings carrying any of the flags."
+type AnnouncementAudience {
+  buildingIds: [ID!]!
+  careFlags: [CareFlag!]!
+}
+
+"An announcement or warm tip (公告/温馨提示). Pinned ones come first, then the newest."
+type Announcement {
+  id: ID!
+  community: Community!
+  title: String!
+  body: String!
+  kind: AnnouncementKind!
+  pinned: Boolean!
+  "When residents see it and get the push; in the future while scheduled (then only staff see it)."
+  sendAt: Time!
+  audience: AnnouncementAudience!
+  "Whether the caller has read it (always false for staff)."
+  read: Boolean!
+  "How many recipients have read it: staff of the community only, null for everyone else."
+  readCount: Int
+  "How many persons the audience reached."
+  recipients: Int!
+  publishedBy: Staff
+  createdAt: Time!
+}
+
+type AnnouncementEdge {
+  cursor: String!
+  node: Announcement!
+}
+
+type AnnouncementConnection {
+  edges: [AnnouncementEdge!]!
+  pageInfo: PageInfo!
+}
+
+input AnnouncementAudienceInput {
+  "Buildings of the announcement's community, at most 200."
+  buildingIds: [ID!]
+  "DISABLED, HARDSHIP and CHRONIC_ILLNESS only for supervisors of the community."
+  careFlags: [CareFlag!]
+}
+
+input PublishAnnouncementInput {
+  communityId: ID!
+  "At most 60 characters."
+  title: String!
+  "At most 2000 characters."
+  body: String!
+  kind: AnnouncementKind!
+  "The whole community when not given."
+  audience: AnnouncementAudienceInput
+  pinned: Boolean
+  "Schedule it (at most 90 days ahead); now when not given."
+  sendAt: Time
+}
+
+"One progress post of engineering works (工程进度), e.g. 3栋电梯更换 60%. Posts with the same title in a community are that project's history."
+type ProjectProgress {
+  id: ID!
+  community: Community!
+  title: String!
+  percent: Int!
+  text: String!
+  "Photo URLs: GET them with the same Authorization header."
+  photos: [String!]!
+  "Buildings whose residents were notified; empty is the whole community."
+  buildingIds: [ID!]!
+  postedBy: Staff
+  createdAt: Time!
+}
+
+type ProjectProgressEdge {
+  cursor: String!
+  node: ProjectProgress!
+}
+
+type ProjectProgressConnection {
+  edges: [ProjectProgressEdge!]!
+  pageInfo: PageInfo!
+}
+
+input PostProjectProgressInput {
+  communityId: ID!
+  "Buildings whose residents are notified; the whole community when not given. Every resident of the community can read the post."
+  buildingIds: [ID!]
+  "The project, at most 60 characters, e.g. 3栋电梯更换."
+  title: String!
+  "0 to 100."
+  percent: Int!
+  "At most 1000 characters."
+  text: String
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+  photos: [Upload!]
+}
+
+extend type Query {
+  "The community's announcements, pinned first then newest: residents see those meant for one of their households once sent; staff of the community see all, scheduled ones included."
+  announcements(communityId: ID!, first: Int = 20, after: String): AnnouncementConnection!
+  "One announcement, under the same rule; NOT_FOUND when the caller may not see it (scheduled ones included, for residents)."
+  announcement(id: ID!): Announcement
+  "The community's engineering-works progress posts, newest first, for its residents and staff; title gives one project's history."
+  projectProgress(communityId: ID!, title: String, first: Int = 20, after: String): ProjectProgressConnection!
+}
+
+extend type Mutation {
+  "Butlers and supervisors of the community, and admins."
+  publishAnnouncement(input: PublishAnnouncementInput!): Announcement!
+  "A recipient has read it (repeating changes nothing)."
+  markAnnouncementRead(id: ID!): Announcement!
+  "Butlers, supervisors and engineers of the community, and admins."
+  postProjectProgress(input: PostProjectProgressInput!): ProjectProgress!
+}
+`, BuiltIn: false},
 	{Name: "../schema/archive.graphqls", Input: `enum CareFlag {
   "独居老人"
   ELDERLY_ALONE
@@ -3710,6 +4505,119 @@ extend type Mutation {
   recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(id: ID!, reason: String): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/greeting.graphqls", Input: `# Festival and birthday greetings, greeting campaigns (DOMAIN.md "Keeping in touch").
+
+"A festival the community greets its residents on (节日问候). Built-in festivals keep their names, date and audience; staff change whether they are sent, when, and what they say. Custom festivals (key custom:<slug>) are defined whole."
+type Festival {
+  "Built-in key (new_year, spring_festival, lantern, dragon_boat, mid_autumn, double_ninth, national_day, ...) or custom:<slug>."
+  key: String!
+  nameZH: String!
+  nameEN: String!
+  "SOLAR or LUNAR (农历)."
+  calendar: String!
+  "Month in calendar (a lunar month is the ordinary, non-leap month); null for a solar-term festival."
+  month: Int
+  "Day in calendar; null for a solar-term festival."
+  day: Int
+  "The solar term the festival falls on (e.g. 清明), if any."
+  solarTerm: String
+  "ALL, or ELDERS (residents aged 60 or over, birth year known) as for Double Ninth."
+  audience: String!
+  enabled: Boolean!
+  "When the greeting goes out, HH:MM in the community's time zone."
+  sendTime: String!
+  "Greeting text (Go template; {{.Name}} is rendered as 您: greetings go out without names)."
+  greetingZH: String!
+  greetingEN: String!
+}
+
+"A festival on its date in one year."
+type FestivalDate {
+  festival: Festival!
+  date: Date!
+  "When the greeting goes out."
+  sendAt: Time!
+}
+
+"A greeting staff sent now to a community, buildings or a care group."
+type GreetingCampaign {
+  id: ID!
+  title: String!
+  text: String!
+  textEN: String
+  "COMMUNITY, BUILDINGS, CARE_GROUP or BUILDINGS_CARE_GROUP."
+  audience: String!
+  "The buildings it went to (empty: the whole community)."
+  buildingIds: [ID!]!
+  "The care group it went to, if any."
+  careFlag: CareFlag
+  "How many residents it was addressed to (0 until the fan-out finishes)."
+  recipients: Int!
+  createdBy: Staff
+  createdAt: Time!
+  "When the fan-out finished."
+  sentAt: Time
+}
+
+type GreetingCampaignEdge {
+  cursor: String!
+  node: GreetingCampaign!
+}
+
+type GreetingCampaignConnection {
+  edges: [GreetingCampaignEdge!]!
+  pageInfo: PageInfo!
+}
+
+"A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00)."
+input FestivalInput {
+  key: String!
+  nameZH: String
+  nameEN: String
+  "SOLAR or LUNAR."
+  calendar: String
+  month: Int
+  day: Int
+  solarTerm: String
+  "ALL or ELDERS."
+  audience: String
+  enabled: Boolean!
+  "HH:MM, default 09:00."
+  sendTime: String
+  greetingZH: String
+  greetingEN: String
+}
+
+input GreetingCampaignInput {
+  communityId: ID!
+  "Only these buildings of the community (at most 100)."
+  buildingIds: [ID!]
+  "Only households with this care flag; health and hardship flags need a supervisor."
+  careFlag: CareFlag
+  "At most 40 characters."
+  title: String!
+  "At most 200 characters."
+  text: String!
+  "English text for residents who read English (at most 500 characters); text is used when omitted."
+  textEN: String
+}
+
+extend type Query {
+  "The community's enabled festivals on their dates in year, with send times. Staff of the community."
+  festivalCalendar(communityId: ID!, year: Int!): [FestivalDate!]!
+  "Every festival of the community, enabled or not. Staff of the community."
+  festivalSettings(communityId: ID!): [Festival!]!
+  "Greeting campaigns, newest first. Supervisors and butlers of the community, admins."
+  greetingCampaigns(communityId: ID!, first: Int = 20, after: String): GreetingCampaignConnection!
+}
+
+extend type Mutation {
+  "Change or add one festival; returns all of the community's festivals. Supervisors and butlers of the community, admins."
+  updateFestivalSettings(communityId: ID!, festival: FestivalInput!): [Festival!]!
+  "Send a greeting now. Supervisors and butlers of the community."
+  sendGreetingCampaign(input: GreetingCampaignInput!): GreetingCampaign!
 }
 `, BuiltIn: false},
 	{Name: "../schema/household.graphqls", Input: `type Household {
@@ -4334,6 +5242,68 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_Announcement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Announcement_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Announcement_community(ctx, field)
+	case "title":
+		return ec.fieldContext_Announcement_title(ctx, field)
+	case "body":
+		return ec.fieldContext_Announcement_body(ctx, field)
+	case "kind":
+		return ec.fieldContext_Announcement_kind(ctx, field)
+	case "pinned":
+		return ec.fieldContext_Announcement_pinned(ctx, field)
+	case "sendAt":
+		return ec.fieldContext_Announcement_sendAt(ctx, field)
+	case "audience":
+		return ec.fieldContext_Announcement_audience(ctx, field)
+	case "read":
+		return ec.fieldContext_Announcement_read(ctx, field)
+	case "readCount":
+		return ec.fieldContext_Announcement_readCount(ctx, field)
+	case "recipients":
+		return ec.fieldContext_Announcement_recipients(ctx, field)
+	case "publishedBy":
+		return ec.fieldContext_Announcement_publishedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Announcement_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Announcement", field.Name)
+}
+
+func (ec *executionContext) childFields_AnnouncementAudience(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "buildingIds":
+		return ec.fieldContext_AnnouncementAudience_buildingIds(ctx, field)
+	case "careFlags":
+		return ec.fieldContext_AnnouncementAudience_careFlags(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnnouncementAudience", field.Name)
+}
+
+func (ec *executionContext) childFields_AnnouncementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AnnouncementConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AnnouncementConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnnouncementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AnnouncementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AnnouncementEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AnnouncementEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AnnouncementEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4598,6 +5568,96 @@ func (ec *executionContext) childFields_EngineerLoad(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type EngineerLoad", field.Name)
 }
 
+func (ec *executionContext) childFields_Festival(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Festival_key(ctx, field)
+	case "nameZH":
+		return ec.fieldContext_Festival_nameZH(ctx, field)
+	case "nameEN":
+		return ec.fieldContext_Festival_nameEN(ctx, field)
+	case "calendar":
+		return ec.fieldContext_Festival_calendar(ctx, field)
+	case "month":
+		return ec.fieldContext_Festival_month(ctx, field)
+	case "day":
+		return ec.fieldContext_Festival_day(ctx, field)
+	case "solarTerm":
+		return ec.fieldContext_Festival_solarTerm(ctx, field)
+	case "audience":
+		return ec.fieldContext_Festival_audience(ctx, field)
+	case "enabled":
+		return ec.fieldContext_Festival_enabled(ctx, field)
+	case "sendTime":
+		return ec.fieldContext_Festival_sendTime(ctx, field)
+	case "greetingZH":
+		return ec.fieldContext_Festival_greetingZH(ctx, field)
+	case "greetingEN":
+		return ec.fieldContext_Festival_greetingEN(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Festival", field.Name)
+}
+
+func (ec *executionContext) childFields_FestivalDate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "festival":
+		return ec.fieldContext_FestivalDate_festival(ctx, field)
+	case "date":
+		return ec.fieldContext_FestivalDate_date(ctx, field)
+	case "sendAt":
+		return ec.fieldContext_FestivalDate_sendAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FestivalDate", field.Name)
+}
+
+func (ec *executionContext) childFields_GreetingCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_GreetingCampaign_id(ctx, field)
+	case "title":
+		return ec.fieldContext_GreetingCampaign_title(ctx, field)
+	case "text":
+		return ec.fieldContext_GreetingCampaign_text(ctx, field)
+	case "textEN":
+		return ec.fieldContext_GreetingCampaign_textEN(ctx, field)
+	case "audience":
+		return ec.fieldContext_GreetingCampaign_audience(ctx, field)
+	case "buildingIds":
+		return ec.fieldContext_GreetingCampaign_buildingIds(ctx, field)
+	case "careFlag":
+		return ec.fieldContext_GreetingCampaign_careFlag(ctx, field)
+	case "recipients":
+		return ec.fieldContext_GreetingCampaign_recipients(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_GreetingCampaign_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_GreetingCampaign_createdAt(ctx, field)
+	case "sentAt":
+		return ec.fieldContext_GreetingCampaign_sentAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GreetingCampaign", field.Name)
+}
+
+func (ec *executionContext) childFields_GreetingCampaignConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_GreetingCampaignConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_GreetingCampaignConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GreetingCampaignConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_GreetingCampaignEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_GreetingCampaignEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_GreetingCampaignEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GreetingCampaignEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Household(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4832,6 +5892,50 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_careProfile(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ProjectProgress_id(ctx, field)
+	case "community":
+		return ec.fieldContext_ProjectProgress_community(ctx, field)
+	case "title":
+		return ec.fieldContext_ProjectProgress_title(ctx, field)
+	case "percent":
+		return ec.fieldContext_ProjectProgress_percent(ctx, field)
+	case "text":
+		return ec.fieldContext_ProjectProgress_text(ctx, field)
+	case "photos":
+		return ec.fieldContext_ProjectProgress_photos(ctx, field)
+	case "buildingIds":
+		return ec.fieldContext_ProjectProgress_buildingIds(ctx, field)
+	case "postedBy":
+		return ec.fieldContext_ProjectProgress_postedBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ProjectProgress_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectProgressConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ProjectProgressConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ProjectProgressConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectProgressConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ProjectProgressEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ProjectProgressEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ProjectProgressEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ProjectProgressEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5656,6 +6760,20 @@ func (ec *executionContext) field_Mutation_loginWithWechat_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_markAnnouncementRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5667,6 +6785,34 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_postProjectProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PostProjectProgressInput, error) {
+			return ec.unmarshalNPostProjectProgressInput2qinqingᚋgraphᚋmodelᚐPostProjectProgressInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishAnnouncement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PublishAnnouncementInput, error) {
+			return ec.unmarshalNPublishAnnouncementInput2qinqingᚋgraphᚋmodelᚐPublishAnnouncementInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -5884,6 +7030,20 @@ func (ec *executionContext) field_Mutation_requestLoginCode_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_sendGreetingCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GreetingCampaignInput, error) {
+			return ec.unmarshalNGreetingCampaignInput2qinqingᚋgraphᚋmodelᚐGreetingCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setRepairDeadlines_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6052,6 +7212,28 @@ func (ec *executionContext) field_Mutation_updateCareProfile_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateFestivalSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "festival",
+		func(ctx context.Context, v any) (model.FestivalInput, error) {
+			return ec.unmarshalNFestivalInput2qinqingᚋgraphᚋmodelᚐFestivalInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["festival"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateHouseholdCare_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6168,6 +7350,50 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_announcement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_announcements_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_archiveAuditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6275,6 +7501,72 @@ func (ec *executionContext) field_Query_engineers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_festivalCalendar_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "year",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["year"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_festivalSettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_greetingCampaigns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -6407,6 +7699,44 @@ func (ec *executionContext) field_Query_person_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_projectProgress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "title",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["title"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
 	return args, nil
 }
 
@@ -6627,6 +7957,497 @@ func (ec *executionContext) field___Type_fields_args(ctx context.Context, rawArg
 // endregion ***************************** args.gotpl *****************************
 
 // region    **************************** field.gotpl *****************************
+
+func (ec *executionContext) _Announcement_id(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_community(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Announcement().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Announcement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Announcement_title(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_body(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_body(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Body, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_body(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_kind(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v announce.Kind) graphql.Marshaler {
+			return ec.marshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type AnnouncementKind does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_pinned(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_pinned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pinned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_pinned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_sendAt(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_sendAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SendAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_sendAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_audience(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v announce.Audience) graphql.Marshaler {
+			return ec.marshalNAnnouncementAudience2qinqingᚋinternalᚋannounceᚐAudience(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Announcement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnouncementAudience(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Announcement_read(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_read(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Read, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_read(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_readCount(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_readCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReadCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_readCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_recipients(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Announcement_publishedBy(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_publishedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Announcement().PublishedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_publishedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Announcement",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Announcement_createdAt(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Announcement_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Announcement_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _AnnouncementAudience_buildingIds(ctx context.Context, field graphql.CollectedField, obj *announce.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementAudience_buildingIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuildingIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementAudience_buildingIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementAudience", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _AnnouncementAudience_careFlags(ctx context.Context, field graphql.CollectedField, obj *announce.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementAudience_careFlags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CareFlags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []archive.Flag) graphql.Marshaler {
+			return ec.marshalNCareFlag2ᚕqinqingᚋinternalᚋarchiveᚐFlagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementAudience_careFlags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementAudience", field, false, false, errors.New("field of type CareFlag does not have child fields"))
+}
+
+func (ec *executionContext) _AnnouncementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AnnouncementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.AnnouncementEdge) graphql.Marshaler {
+			return ec.marshalNAnnouncementEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐAnnouncementEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnouncementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnouncementEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnouncementConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AnnouncementConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnouncementConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AnnouncementEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AnnouncementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AnnouncementEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AnnouncementEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *announce.Announcement) graphql.Marshaler {
+			return ec.marshalNAnnouncement2ᚖqinqingᚋinternalᚋannounceᚐAnnouncement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AnnouncementEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Announcement(ctx, field)
+		},
+	}
+	return fc, nil
+}
 
 func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *archive.AuditEntry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
@@ -8776,6 +10597,741 @@ func (ec *executionContext) fieldContext_EngineerLoad_skills(_ context.Context, 
 	return graphql.NewScalarFieldContext("EngineerLoad", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Festival_key(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_nameZH(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_nameZH(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameZH, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_nameZH(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_nameEN(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_nameEN(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_nameEN(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_calendar(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_calendar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Festival().Calendar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_calendar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_month(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Festival().Month(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_day(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_day(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Festival().Day(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_day(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_solarTerm(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_solarTerm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Festival().SolarTerm(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_solarTerm(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_audience(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_enabled(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_enabled(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enabled, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_enabled(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_sendTime(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_sendTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Festival().SendTime(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_sendTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_greetingZH(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_greetingZH(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultGreetingZH, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_greetingZH(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Festival_greetingEN(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Festival_greetingEN(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefaultGreetingEN, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Festival_greetingEN(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Festival", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _FestivalDate_festival(ctx context.Context, field graphql.CollectedField, obj *festival.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FestivalDate_festival(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Festival, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v festival.Festival) graphql.Marshaler {
+			return ec.marshalNFestival2qinqingᚋinternalᚋfestivalᚐFestival(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FestivalDate_festival(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FestivalDate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Festival(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FestivalDate_date(ctx context.Context, field graphql.CollectedField, obj *festival.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FestivalDate_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FestivalDate().Date(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FestivalDate_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FestivalDate", field, true, true, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _FestivalDate_sendAt(ctx context.Context, field graphql.CollectedField, obj *festival.Occurrence) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FestivalDate_sendAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SendAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FestivalDate_sendAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FestivalDate", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_id(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_title(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_text(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_textEN(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_textEN(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GreetingCampaign().TextEn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_textEN(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_audience(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_buildingIds(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_buildingIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuildingIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_buildingIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_careFlag(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_careFlag(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GreetingCampaign().CareFlag(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *archive.Flag) graphql.Marshaler {
+			return ec.marshalOCareFlag2ᚖqinqingᚋinternalᚋarchiveᚐFlag(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_careFlag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, true, true, errors.New("field of type CareFlag does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_recipients(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_createdBy(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.GreetingCampaign().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GreetingCampaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GreetingCampaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaign_sentAt(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_sentAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SentAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_sentAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaignConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.GreetingCampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaignConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.GreetingCampaignEdge) graphql.Marshaler {
+			return ec.marshalNGreetingCampaignEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐGreetingCampaignEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaignConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GreetingCampaignConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GreetingCampaignEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GreetingCampaignConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.GreetingCampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaignConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaignConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GreetingCampaignConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GreetingCampaignEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.GreetingCampaignEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaignEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaignEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaignEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _GreetingCampaignEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.GreetingCampaignEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaignEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *greeting.Campaign) graphql.Marshaler {
+			return ec.marshalNGreetingCampaign2ᚖqinqingᚋinternalᚋgreetingᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaignEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GreetingCampaignEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GreetingCampaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Household_id(ctx context.Context, field graphql.CollectedField, obj *household.Household) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9935,6 +12491,138 @@ func (ec *executionContext) fieldContext_Membership_since(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Membership", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _Mutation_publishAnnouncement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishAnnouncement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishAnnouncement(ctx, fc.Args["input"].(model.PublishAnnouncementInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *announce.Announcement) graphql.Marshaler {
+			return ec.marshalNAnnouncement2ᚖqinqingᚋinternalᚋannounceᚐAnnouncement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishAnnouncement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Announcement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishAnnouncement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_markAnnouncementRead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_markAnnouncementRead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MarkAnnouncementRead(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *announce.Announcement) graphql.Marshaler {
+			return ec.marshalNAnnouncement2ᚖqinqingᚋinternalᚋannounceᚐAnnouncement(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_markAnnouncementRead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Announcement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_markAnnouncementRead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_postProjectProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_postProjectProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PostProjectProgress(ctx, fc.Args["input"].(model.PostProjectProgressInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *announce.Progress) graphql.Marshaler {
+			return ec.marshalNProjectProgress2ᚖqinqingᚋinternalᚋannounceᚐProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_postProjectProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectProgress(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_postProjectProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateCareProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10413,6 +13101,94 @@ func (ec *executionContext) fieldContext_Mutation_withdrawComplaint(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_withdrawComplaint_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateFestivalSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateFestivalSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateFestivalSettings(ctx, fc.Args["communityId"].(string), fc.Args["festival"].(model.FestivalInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*festival.Festival) graphql.Marshaler {
+			return ec.marshalNFestival2ᚕᚖqinqingᚋinternalᚋfestivalᚐFestivalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateFestivalSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Festival(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateFestivalSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_sendGreetingCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_sendGreetingCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SendGreetingCampaign(ctx, fc.Args["input"].(model.GreetingCampaignInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *greeting.Campaign) graphql.Marshaler {
+			return ec.marshalNGreetingCampaign2ᚖqinqingᚋinternalᚋgreetingᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_sendGreetingCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GreetingCampaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_sendGreetingCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -12370,6 +15146,350 @@ func (ec *executionContext) fieldContext_Person_careProfile(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ProjectProgress_id(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgress_community(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectProgress().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectProgress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectProgress_title(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgress_percent(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_percent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Percent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_percent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgress_text(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgress_photos(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectProgress().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgress_buildingIds(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_buildingIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BuildingIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNID2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_buildingIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgress_postedBy(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_postedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ProjectProgress().PostedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_postedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectProgress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectProgress_createdAt(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgress_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgress_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgress", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgressConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ProjectProgressConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgressConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ProjectProgressEdge) graphql.Marshaler {
+			return ec.marshalNProjectProgressEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐProjectProgressEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgressConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectProgressConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectProgressEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectProgressConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ProjectProgressConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgressConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgressConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectProgressConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ProjectProgressEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ProjectProgressEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgressEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgressEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ProjectProgressEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ProjectProgressEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ProjectProgressEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ProjectProgressEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *announce.Progress) graphql.Marshaler {
+			return ec.marshalNProjectProgress2ᚖqinqingᚋinternalᚋannounceᚐProgress(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ProjectProgressEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectProgressEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12398,6 +15518,138 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Me(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_announcements(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_announcements(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Announcements(ctx, fc.Args["communityId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AnnouncementConnection) graphql.Marshaler {
+			return ec.marshalNAnnouncementConnection2ᚖqinqingᚋgraphᚋmodelᚐAnnouncementConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_announcements(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AnnouncementConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_announcements_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_announcement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_announcement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Announcement(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *announce.Announcement) graphql.Marshaler {
+			return ec.marshalOAnnouncement2ᚖqinqingᚋinternalᚋannounceᚐAnnouncement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_announcement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Announcement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_announcement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_projectProgress(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projectProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProjectProgress(ctx, fc.Args["communityId"].(string), fc.Args["title"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ProjectProgressConnection) graphql.Marshaler {
+			return ec.marshalNProjectProgressConnection2ᚖqinqingᚋgraphᚋmodelᚐProjectProgressConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projectProgress(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectProgressConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_projectProgress_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -12692,6 +15944,138 @@ func (ec *executionContext) fieldContext_Query_complaints(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_complaints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_festivalCalendar(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_festivalCalendar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FestivalCalendar(ctx, fc.Args["communityId"].(string), fc.Args["year"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*festival.Occurrence) graphql.Marshaler {
+			return ec.marshalNFestivalDate2ᚕᚖqinqingᚋinternalᚋfestivalᚐOccurrenceᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_festivalCalendar(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FestivalDate(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_festivalCalendar_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_festivalSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_festivalSettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FestivalSettings(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*festival.Festival) graphql.Marshaler {
+			return ec.marshalNFestival2ᚕᚖqinqingᚋinternalᚋfestivalᚐFestivalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_festivalSettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Festival(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_festivalSettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_greetingCampaigns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_greetingCampaigns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().GreetingCampaigns(ctx, fc.Args["communityId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GreetingCampaignConnection) graphql.Marshaler {
+			return ec.marshalNGreetingCampaignConnection2ᚖqinqingᚋgraphᚋmodelᚐGreetingCampaignConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_greetingCampaigns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GreetingCampaignConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_greetingCampaigns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17571,6 +20955,43 @@ func (ec *executionContext) unmarshalInputAddHouseholdMemberInput(ctx context.Co
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputAnnouncementAudienceInput(ctx context.Context, obj any) (model.AnnouncementAudienceInput, error) {
+	var it model.AnnouncementAudienceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"buildingIds", "careFlags"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "careFlags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("careFlags"))
+			data, err := ec.unmarshalOCareFlag2ᚕqinqingᚋinternalᚋarchiveᚐFlagᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CareFlags = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputBirthdayInput(ctx context.Context, obj any) (model.BirthdayInput, error) {
 	var it model.BirthdayInput
 	if obj == nil {
@@ -18063,6 +21484,178 @@ func (ec *executionContext) unmarshalInputCreateStaffInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputFestivalInput(ctx context.Context, obj any) (model.FestivalInput, error) {
+	var it model.FestivalInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "nameZH", "nameEN", "calendar", "month", "day", "solarTerm", "audience", "enabled", "sendTime", "greetingZH", "greetingEN"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "nameZH":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameZH"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameZh = data
+		case "nameEN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEN"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEn = data
+		case "calendar":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("calendar"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Calendar = data
+		case "month":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("month"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Month = data
+		case "day":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("day"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Day = data
+		case "solarTerm":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("solarTerm"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SolarTerm = data
+		case "audience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audience"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audience = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		case "sendTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sendTime"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SendTime = data
+		case "greetingZH":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("greetingZH"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GreetingZh = data
+		case "greetingEN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("greetingEN"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GreetingEn = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputGreetingCampaignInput(ctx context.Context, obj any) (model.GreetingCampaignInput, error) {
+	var it model.GreetingCampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "buildingIds", "careFlag", "title", "text", "textEN"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "careFlag":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("careFlag"))
+			data, err := ec.unmarshalOCareFlag2ᚖqinqingᚋinternalᚋarchiveᚐFlag(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CareFlag = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "textEN":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("textEN"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TextEn = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputHouseholdCareInput(ctx context.Context, obj any) (model.HouseholdCareInput, error) {
 	var it model.HouseholdCareInput
 	if obj == nil {
@@ -18306,6 +21899,143 @@ func (ec *executionContext) unmarshalInputPersonInput(ctx context.Context, obj a
 				return it, err
 			}
 			it.Gender = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPostProjectProgressInput(ctx context.Context, obj any) (model.PostProjectProgressInput, error) {
+	var it model.PostProjectProgressInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "buildingIds", "title", "percent", "text", "photos"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "percent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("percent"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Percent = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPublishAnnouncementInput(ctx context.Context, obj any) (model.PublishAnnouncementInput, error) {
+	var it model.PublishAnnouncementInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "title", "body", "kind", "audience", "pinned", "sendAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "body":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("body"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Body = data
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "audience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audience"))
+			data, err := ec.unmarshalOAnnouncementAudienceInput2ᚖqinqingᚋgraphᚋmodelᚐAnnouncementAudienceInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audience = data
+		case "pinned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pinned"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Pinned = data
+		case "sendAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sendAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SendAt = data
 		}
 	}
 	return it, nil
@@ -18729,6 +22459,299 @@ func (ec *executionContext) unmarshalInputWorkOrderFilter(ctx context.Context, o
 // endregion ************************** interface.gotpl ***************************
 
 // region    **************************** object.gotpl ****************************
+
+var announcementImplementors = []string{"Announcement"}
+
+func (ec *executionContext) _Announcement(ctx context.Context, sel ast.SelectionSet, obj *announce.Announcement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, announcementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Announcement")
+		case "id":
+			out.Values[i] = ec._Announcement_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Announcement_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._Announcement_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "body":
+			out.Values[i] = ec._Announcement_body(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._Announcement_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pinned":
+			out.Values[i] = ec._Announcement_pinned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sendAt":
+			out.Values[i] = ec._Announcement_sendAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.Values[i] = ec._Announcement_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "read":
+			out.Values[i] = ec._Announcement_read(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "readCount":
+			out.Values[i] = ec._Announcement_readCount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "recipients":
+			out.Values[i] = ec._Announcement_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Announcement_publishedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Announcement_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var announcementAudienceImplementors = []string{"AnnouncementAudience"}
+
+func (ec *executionContext) _AnnouncementAudience(ctx context.Context, sel ast.SelectionSet, obj *announce.Audience) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, announcementAudienceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnnouncementAudience")
+		case "buildingIds":
+			out.Values[i] = ec._AnnouncementAudience_buildingIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "careFlags":
+			out.Values[i] = ec._AnnouncementAudience_careFlags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var announcementConnectionImplementors = []string{"AnnouncementConnection"}
+
+func (ec *executionContext) _AnnouncementConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AnnouncementConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, announcementConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnnouncementConnection")
+		case "edges":
+			out.Values[i] = ec._AnnouncementConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AnnouncementConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var announcementEdgeImplementors = []string{"AnnouncementEdge"}
+
+func (ec *executionContext) _AnnouncementEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AnnouncementEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, announcementEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AnnouncementEdge")
+		case "cursor":
+			out.Values[i] = ec._AnnouncementEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AnnouncementEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
 
 var auditEntryImplementors = []string{"AuditEntry"}
 
@@ -20503,6 +24526,618 @@ func (ec *executionContext) _EngineerLoad(ctx context.Context, sel ast.Selection
 	return out
 }
 
+var festivalImplementors = []string{"Festival"}
+
+func (ec *executionContext) _Festival(ctx context.Context, sel ast.SelectionSet, obj *festival.Festival) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, festivalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Festival")
+		case "key":
+			out.Values[i] = ec._Festival_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameZH":
+			out.Values[i] = ec._Festival_nameZH(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameEN":
+			out.Values[i] = ec._Festival_nameEN(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "calendar":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Festival_calendar(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "month":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Festival_month(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "day":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Festival_day(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "solarTerm":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Festival_solarTerm(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "audience":
+			out.Values[i] = ec._Festival_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "enabled":
+			out.Values[i] = ec._Festival_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sendTime":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Festival_sendTime(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "greetingZH":
+			out.Values[i] = ec._Festival_greetingZH(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "greetingEN":
+			out.Values[i] = ec._Festival_greetingEN(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var festivalDateImplementors = []string{"FestivalDate"}
+
+func (ec *executionContext) _FestivalDate(ctx context.Context, sel ast.SelectionSet, obj *festival.Occurrence) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, festivalDateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FestivalDate")
+		case "festival":
+			out.Values[i] = ec._FestivalDate_festival(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "date":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._FestivalDate_date(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "sendAt":
+			out.Values[i] = ec._FestivalDate_sendAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var greetingCampaignImplementors = []string{"GreetingCampaign"}
+
+func (ec *executionContext) _GreetingCampaign(ctx context.Context, sel ast.SelectionSet, obj *greeting.Campaign) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, greetingCampaignImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GreetingCampaign")
+		case "id":
+			out.Values[i] = ec._GreetingCampaign_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._GreetingCampaign_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._GreetingCampaign_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "textEN":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._GreetingCampaign_textEN(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "audience":
+			out.Values[i] = ec._GreetingCampaign_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "buildingIds":
+			out.Values[i] = ec._GreetingCampaign_buildingIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "careFlag":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._GreetingCampaign_careFlag(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recipients":
+			out.Values[i] = ec._GreetingCampaign_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._GreetingCampaign_createdBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._GreetingCampaign_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "sentAt":
+			out.Values[i] = ec._GreetingCampaign_sentAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var greetingCampaignConnectionImplementors = []string{"GreetingCampaignConnection"}
+
+func (ec *executionContext) _GreetingCampaignConnection(ctx context.Context, sel ast.SelectionSet, obj *model.GreetingCampaignConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, greetingCampaignConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GreetingCampaignConnection")
+		case "edges":
+			out.Values[i] = ec._GreetingCampaignConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._GreetingCampaignConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var greetingCampaignEdgeImplementors = []string{"GreetingCampaignEdge"}
+
+func (ec *executionContext) _GreetingCampaignEdge(ctx context.Context, sel ast.SelectionSet, obj *model.GreetingCampaignEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, greetingCampaignEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GreetingCampaignEdge")
+		case "cursor":
+			out.Values[i] = ec._GreetingCampaignEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._GreetingCampaignEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var householdImplementors = []string{"Household"}
 
 func (ec *executionContext) _Household(ctx context.Context, sel ast.SelectionSet, obj *household.Household) graphql.Marshaler {
@@ -21535,6 +26170,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "publishAnnouncement":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishAnnouncement(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "markAnnouncementRead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_markAnnouncementRead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "postProjectProgress":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_postProjectProgress(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateCareProfile":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCareProfile(ctx, field)
@@ -21608,6 +26264,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "withdrawComplaint":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_withdrawComplaint(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateFestivalSettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateFestivalSettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sendGreetingCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_sendGreetingCampaign(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -22534,6 +27204,269 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 	return out
 }
 
+var projectProgressImplementors = []string{"ProjectProgress"}
+
+func (ec *executionContext) _ProjectProgress(ctx context.Context, sel ast.SelectionSet, obj *announce.Progress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectProgress")
+		case "id":
+			out.Values[i] = ec._ProjectProgress_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProjectProgress_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._ProjectProgress_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "percent":
+			out.Values[i] = ec._ProjectProgress_percent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._ProjectProgress_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "photos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProjectProgress_photos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "buildingIds":
+			out.Values[i] = ec._ProjectProgress_buildingIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "postedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ProjectProgress_postedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._ProjectProgress_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var projectProgressConnectionImplementors = []string{"ProjectProgressConnection"}
+
+func (ec *executionContext) _ProjectProgressConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectProgressConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectProgressConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectProgressConnection")
+		case "edges":
+			out.Values[i] = ec._ProjectProgressConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ProjectProgressConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var projectProgressEdgeImplementors = []string{"ProjectProgressEdge"}
+
+func (ec *executionContext) _ProjectProgressEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ProjectProgressEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, projectProgressEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ProjectProgressEdge")
+		case "cursor":
+			out.Values[i] = ec._ProjectProgressEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ProjectProgressEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var queryImplementors = []string{"Query"}
 
 func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -22564,6 +27497,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_me(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "announcements":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_announcements(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "announcement":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_announcement(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "projectProgress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_projectProgress(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -22718,6 +27717,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_complaints(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "festivalCalendar":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_festivalCalendar(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "festivalSettings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_festivalSettings(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "greetingCampaigns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_greetingCampaigns(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -26061,6 +31126,88 @@ func (ec *executionContext) unmarshalNAddHouseholdMemberInput2qinqingᚋgraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAnnouncement2ᚖqinqingᚋinternalᚋannounceᚐAnnouncement(ctx context.Context, sel ast.SelectionSet, v *announce.Announcement) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Announcement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnnouncementAudience2qinqingᚋinternalᚋannounceᚐAudience(ctx context.Context, sel ast.SelectionSet, v announce.Audience) graphql.Marshaler {
+	return ec._AnnouncementAudience(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAnnouncementConnection2ᚖqinqingᚋgraphᚋmodelᚐAnnouncementConnection(ctx context.Context, sel ast.SelectionSet, v *model.AnnouncementConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AnnouncementConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAnnouncementEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐAnnouncementEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AnnouncementEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAnnouncementEdge2ᚖqinqingᚋgraphᚋmodelᚐAnnouncementEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAnnouncementEdge2ᚖqinqingᚋgraphᚋmodelᚐAnnouncementEdge(ctx context.Context, sel ast.SelectionSet, v *model.AnnouncementEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._AnnouncementEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind(ctx context.Context, v any) (announce.Kind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind(ctx context.Context, sel ast.SelectionSet, v announce.Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind = map[string]announce.Kind{
+		"NOTICE":    announce.Notice,
+		"WARM_TIP":  announce.WarmTip,
+		"OUTAGE":    announce.Outage,
+		"EMERGENCY": announce.Emergency,
+	}
+	marshalNAnnouncementKind2qinqingᚋinternalᚋannounceᚐKind = map[announce.Kind]string{
+		announce.Notice:    "NOTICE",
+		announce.WarmTip:   "WARM_TIP",
+		announce.Outage:    "OUTAGE",
+		announce.Emergency: "EMERGENCY",
+	}
+)
+
 func (ec *executionContext) unmarshalNAppKind2qinqingᚋgraphᚋmodelᚐAppKind(ctx context.Context, v any) (model.AppKind, error) {
 	var res model.AppKind
 	err := res.UnmarshalGQL(v)
@@ -26547,6 +31694,22 @@ func (ec *executionContext) unmarshalNCreateStaffInput2qinqingᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNDate2string(ctx context.Context, v any) (string, error) {
+	res, err := scalar.UnmarshalDate(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := scalar.MarshalDate(v)
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return graphql.WrapContextMarshaler(ctx, res)
+}
+
 func (ec *executionContext) marshalNDevice2ᚖqinqingᚋinternalᚋnotifyᚐDevice(ctx context.Context, sel ast.SelectionSet, v *notify.Device) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -26593,6 +31756,67 @@ func (ec *executionContext) marshalNEngineerLoad2ᚖqinqingᚋgraphᚋmodelᚐEn
 	return ec._EngineerLoad(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNFestival2qinqingᚋinternalᚋfestivalᚐFestival(ctx context.Context, sel ast.SelectionSet, v festival.Festival) graphql.Marshaler {
+	return ec._Festival(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFestival2ᚕᚖqinqingᚋinternalᚋfestivalᚐFestivalᚄ(ctx context.Context, sel ast.SelectionSet, v []*festival.Festival) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFestival2ᚖqinqingᚋinternalᚋfestivalᚐFestival(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFestival2ᚖqinqingᚋinternalᚋfestivalᚐFestival(ctx context.Context, sel ast.SelectionSet, v *festival.Festival) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Festival(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNFestivalDate2ᚕᚖqinqingᚋinternalᚋfestivalᚐOccurrenceᚄ(ctx context.Context, sel ast.SelectionSet, v []*festival.Occurrence) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFestivalDate2ᚖqinqingᚋinternalᚋfestivalᚐOccurrence(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFestivalDate2ᚖqinqingᚋinternalᚋfestivalᚐOccurrence(ctx context.Context, sel ast.SelectionSet, v *festival.Occurrence) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._FestivalDate(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFestivalInput2qinqingᚋgraphᚋmodelᚐFestivalInput(ctx context.Context, v any) (model.FestivalInput, error) {
+	res, err := ec.unmarshalInputFestivalInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNFloat2float64(ctx context.Context, v any) (float64, error) {
 	res, err := graphql.UnmarshalFloatContext(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26607,6 +31831,57 @@ func (ec *executionContext) marshalNFloat2float64(ctx context.Context, sel ast.S
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNGreetingCampaign2ᚖqinqingᚋinternalᚋgreetingᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *greeting.Campaign) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._GreetingCampaign(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGreetingCampaignConnection2ᚖqinqingᚋgraphᚋmodelᚐGreetingCampaignConnection(ctx context.Context, sel ast.SelectionSet, v *model.GreetingCampaignConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._GreetingCampaignConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNGreetingCampaignEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐGreetingCampaignEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.GreetingCampaignEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNGreetingCampaignEdge2ᚖqinqingᚋgraphᚋmodelᚐGreetingCampaignEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNGreetingCampaignEdge2ᚖqinqingᚋgraphᚋmodelᚐGreetingCampaignEdge(ctx context.Context, sel ast.SelectionSet, v *model.GreetingCampaignEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._GreetingCampaignEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGreetingCampaignInput2qinqingᚋgraphᚋmodelᚐGreetingCampaignInput(ctx context.Context, v any) (model.GreetingCampaignInput, error) {
+	res, err := ec.unmarshalInputGreetingCampaignInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNHousehold2ᚕᚖqinqingᚋinternalᚋhouseholdᚐHouseholdᚄ(ctx context.Context, sel ast.SelectionSet, v []*household.Household) graphql.Marshaler {
@@ -27055,6 +32330,62 @@ func (ec *executionContext) marshalNPerson2ᚖqinqingᚋinternalᚋhouseholdᚐP
 		return graphql.Null
 	}
 	return ec._Person(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPostProjectProgressInput2qinqingᚋgraphᚋmodelᚐPostProjectProgressInput(ctx context.Context, v any) (model.PostProjectProgressInput, error) {
+	res, err := ec.unmarshalInputPostProjectProgressInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProjectProgress2ᚖqinqingᚋinternalᚋannounceᚐProgress(ctx context.Context, sel ast.SelectionSet, v *announce.Progress) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProjectProgress(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectProgressConnection2ᚖqinqingᚋgraphᚋmodelᚐProjectProgressConnection(ctx context.Context, sel ast.SelectionSet, v *model.ProjectProgressConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProjectProgressConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNProjectProgressEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐProjectProgressEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ProjectProgressEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNProjectProgressEdge2ᚖqinqingᚋgraphᚋmodelᚐProjectProgressEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNProjectProgressEdge2ᚖqinqingᚋgraphᚋmodelᚐProjectProgressEdge(ctx context.Context, sel ast.SelectionSet, v *model.ProjectProgressEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ProjectProgressEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPublishAnnouncementInput2qinqingᚋgraphᚋmodelᚐPublishAnnouncementInput(ctx context.Context, v any) (model.PublishAnnouncementInput, error) {
+	res, err := ec.unmarshalInputPublishAnnouncementInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNQueueEvent2ᚖqinqingᚋgraphᚋmodelᚐQueueEvent(ctx context.Context, sel ast.SelectionSet, v *model.QueueEvent) graphql.Marshaler {
@@ -27805,6 +33136,21 @@ func (ec *executionContext) marshalN__TypeKind2string(ctx context.Context, sel a
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalOAnnouncement2ᚖqinqingᚋinternalᚋannounceᚐAnnouncement(ctx context.Context, sel ast.SelectionSet, v *announce.Announcement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Announcement(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOAnnouncementAudienceInput2ᚖqinqingᚋgraphᚋmodelᚐAnnouncementAudienceInput(ctx context.Context, v any) (*model.AnnouncementAudienceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAnnouncementAudienceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalOAuthPayload2ᚖqinqingᚋgraphᚋmodelᚐAuthPayload(ctx context.Context, sel ast.SelectionSet, v *model.AuthPayload) graphql.Marshaler {

@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"qinqing/internal/access"
+	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/notify"
@@ -22,17 +24,19 @@ import (
 
 // Services are the domain services the API calls.
 type Services struct {
-	Identity    *identity.Service
-	Communities *community.Service
-	Households  *household.Service
-	Archive     *archive.Service
-	Staff       *staff.Service
-	Events      *events.Bus
-	Files       *files.Store
-	Repairs     *repair.Service
-	Complaints  *complaint.Service
-	Notify      *notify.Engine
-	Devices     *notify.Devices
+	Identity      *identity.Service
+	Communities   *community.Service
+	Households    *household.Service
+	Archive       *archive.Service
+	Staff         *staff.Service
+	Events        *events.Bus
+	Files         *files.Store
+	Repairs       *repair.Service
+	Complaints    *complaint.Service
+	Notify        *notify.Engine
+	Announcements *announce.Service
+	Greetings     *greeting.Service
+	Devices       *notify.Devices
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

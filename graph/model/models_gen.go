@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"qinqing/internal/access"
+	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
@@ -28,6 +30,23 @@ type AddHouseholdMemberInput struct {
 	// ... or a new one.
 	Person *PersonInput `json:"person,omitempty"`
 	Role   access.Role  `json:"role"`
+}
+
+type AnnouncementAudienceInput struct {
+	// Buildings of the announcement's community, at most 200.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// DISABLED, HARDSHIP and CHRONIC_ILLNESS only for supervisors of the community.
+	CareFlags []archive.Flag `json:"careFlags,omitempty"`
+}
+
+type AnnouncementConnection struct {
+	Edges    []*AnnouncementEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type AnnouncementEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *announce.Announcement `json:"node"`
 }
 
 type AuditEntryConnection struct {
@@ -165,6 +184,49 @@ type EngineerLoad struct {
 	Skills   []string `json:"skills"`
 }
 
+// A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00).
+type FestivalInput struct {
+	Key    string  `json:"key"`
+	NameZh *string `json:"nameZH,omitempty"`
+	NameEn *string `json:"nameEN,omitempty"`
+	// SOLAR or LUNAR.
+	Calendar  *string `json:"calendar,omitempty"`
+	Month     *int    `json:"month,omitempty"`
+	Day       *int    `json:"day,omitempty"`
+	SolarTerm *string `json:"solarTerm,omitempty"`
+	// ALL or ELDERS.
+	Audience *string `json:"audience,omitempty"`
+	Enabled  bool    `json:"enabled"`
+	// HH:MM, default 09:00.
+	SendTime   *string `json:"sendTime,omitempty"`
+	GreetingZh *string `json:"greetingZH,omitempty"`
+	GreetingEn *string `json:"greetingEN,omitempty"`
+}
+
+type GreetingCampaignConnection struct {
+	Edges    []*GreetingCampaignEdge `json:"edges"`
+	PageInfo *PageInfo               `json:"pageInfo"`
+}
+
+type GreetingCampaignEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *greeting.Campaign `json:"node"`
+}
+
+type GreetingCampaignInput struct {
+	CommunityID string `json:"communityId"`
+	// Only these buildings of the community (at most 100).
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// Only households with this care flag; health and hardship flags need a supervisor.
+	CareFlag *archive.Flag `json:"careFlag,omitempty"`
+	// At most 40 characters.
+	Title string `json:"title"`
+	// At most 200 characters.
+	Text string `json:"text"`
+	// English text for residents who read English (at most 500 characters); text is used when omitted.
+	TextEn *string `json:"textEN,omitempty"`
+}
+
 type HouseholdCareInput struct {
 	FamilyStructure *string `json:"familyStructure,omitempty"`
 	Preferences     *string `json:"preferences,omitempty"`
@@ -266,6 +328,44 @@ type PersonInput struct {
 	Name   string            `json:"name"`
 	Phone  *string           `json:"phone,omitempty"`
 	Gender *household.Gender `json:"gender,omitempty"`
+}
+
+type PostProjectProgressInput struct {
+	CommunityID string `json:"communityId"`
+	// Buildings whose residents are notified; the whole community when not given. Every resident of the community can read the post.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// The project, at most 60 characters, e.g. 3栋电梯更换.
+	Title string `json:"title"`
+	// 0 to 100.
+	Percent int `json:"percent"`
+	// At most 1000 characters.
+	Text *string `json:"text,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
+}
+
+type ProjectProgressConnection struct {
+	Edges    []*ProjectProgressEdge `json:"edges"`
+	PageInfo *PageInfo              `json:"pageInfo"`
+}
+
+type ProjectProgressEdge struct {
+	Cursor string             `json:"cursor"`
+	Node   *announce.Progress `json:"node"`
+}
+
+type PublishAnnouncementInput struct {
+	CommunityID string `json:"communityId"`
+	// At most 60 characters.
+	Title string `json:"title"`
+	// At most 2000 characters.
+	Body string        `json:"body"`
+	Kind announce.Kind `json:"kind"`
+	// The whole community when not given.
+	Audience *AnnouncementAudienceInput `json:"audience,omitempty"`
+	Pinned   *bool                      `json:"pinned,omitempty"`
+	// Schedule it (at most 90 days ahead); now when not given.
+	SendAt *time.Time `json:"sendAt,omitempty"`
 }
 
 type Query struct {

@@ -17,9 +17,11 @@ import (
 
 	"qinqing/graph"
 	"qinqing/internal/access"
+	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/notify"
@@ -132,6 +134,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now),
 		Notify:     engine, Devices: devices,
 	}
+	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
+	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
+		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, d.Log),
@@ -209,6 +214,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go a.bg.triggers.Run(busCtx)
 	go a.bg.outbox.Run(busCtx, a.Cfg.OutboxInterval)
 	go a.bg.reminders.Run(busCtx, interval(a.Cfg.ScheduleInterval, time.Minute), a.Deps.Now)
+	go a.schedules(busCtx)
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
 	return httpserver.Serve(ctx, srv, ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
 }
@@ -306,4 +312,24 @@ func interval(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// schedules fires festival and birthday greetings and finishes announcement
+// fan-outs cut short; every process runs it, the database makes each once.
+func (a *App) schedules(ctx context.Context) {
+	t := time.NewTicker(interval(a.Cfg.ScheduleInterval, time.Minute))
+	defer t.Stop()
+	for {
+		if err := a.Services.Greetings.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("greeting scheduler", "err", err)
+		}
+		if _, err := a.Services.Announcements.ResumePending(ctx); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("announcement fan-out", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

@@ -53,8 +53,11 @@ type Notification struct {
 	Data          map[string]string `bson:"data,omitempty"`
 	Priority      int               `bson:"priority"`
 	CreatedAt     time.Time         `bson:"createdAt"`
-	ReadAt        *time.Time        `bson:"readAt,omitempty"`
-	SortKey       string            `bson:"sortKey"` // newest first
+	// VisibleAt hides a scheduled message (an announcement for tomorrow
+	// 08:00) from the inbox until its time.
+	VisibleAt time.Time  `bson:"visibleAt"`
+	ReadAt    *time.Time `bson:"readAt,omitempty"`
+	SortKey   string     `bson:"sortKey"` // newest first
 }
 
 // Delivery is one channel's attempt to bring a notification to its
@@ -202,6 +205,10 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 		n := Notification{
 			ID: notificationID(r.ID, msg.Key), RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID,
 			Kind: msg.Kind, Key: msg.Key, Title: title, Body: body, Lang: string(lang), Data: msg.Data, Priority: spec.Priority, CreatedAt: now,
+			VisibleAt: now,
+		}
+		if msg.NotBefore.After(now) {
+			n.VisibleAt = msg.NotBefore.UTC()
 		}
 		n.SortKey = fmt.Sprintf("%019d|%s", int64(1<<62)-now.UnixMilli(), n.ID)
 		notes = append(notes, n)

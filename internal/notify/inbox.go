@@ -18,7 +18,7 @@ func (e *Engine) Notifications(ctx context.Context, c *access.Caller, unreadOnly
 	if c == nil {
 		return none, apperr.ErrUnauthenticated
 	}
-	q := bson.D{{Key: "recipientId", Value: c.ID}}
+	q := bson.D{{Key: "recipientId", Value: c.ID}, {Key: "visibleAt", Value: bson.D{{Key: "$lte", Value: e.now().UTC()}}}}
 	if unreadOnly {
 		q = append(q, bson.E{Key: "readAt", Value: nil})
 	}
@@ -41,7 +41,8 @@ func (e *Engine) UnreadCount(ctx context.Context, c *access.Caller) (int, error)
 	if c == nil {
 		return 0, apperr.ErrUnauthenticated
 	}
-	n, err := e.notifications.CountDocuments(ctx, bson.D{{Key: "recipientId", Value: c.ID}, {Key: "readAt", Value: nil}})
+	n, err := e.notifications.CountDocuments(ctx, bson.D{{Key: "recipientId", Value: c.ID}, {Key: "readAt", Value: nil},
+		{Key: "visibleAt", Value: bson.D{{Key: "$lte", Value: e.now().UTC()}}}})
 	if err != nil {
 		return 0, fmt.Errorf("unread count: %w", err)
 	}
@@ -70,7 +71,7 @@ func (e *Engine) MarkRead(ctx context.Context, c *access.Caller, ids []string) (
 
 // Latest returns a recipient's newest notifications (the live feed).
 func (e *Engine) Latest(ctx context.Context, recipientID string, n int) ([]*Notification, error) {
-	cur, err := e.notifications.Find(ctx, bson.D{{Key: "recipientId", Value: recipientID}},
+	cur, err := e.notifications.Find(ctx, bson.D{{Key: "recipientId", Value: recipientID}, {Key: "visibleAt", Value: bson.D{{Key: "$lte", Value: e.now().UTC()}}}},
 		options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(n)))
 	if err != nil {
 		return nil, fmt.Errorf("latest notifications: %w", err)

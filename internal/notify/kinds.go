@@ -55,7 +55,7 @@ type Spec struct {
 // variables.
 var Specs = map[Kind]Spec{
 	FestivalGreeting: {Kind: FestivalGreeting, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 10, OptOut: true,
-		Title: [2]string{"{{.festival}}快乐", "Happy {{.festivalEN}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
+		Title: [2]string{"{{if .title}}{{.title}}{{else}}{{.festival}}快乐{{end}}", "{{if .title}}{{.title}}{{else}}Happy {{.festivalEN}}{{end}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
 	BirthdayGreeting: {Kind: BirthdayGreeting, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 20, OptOut: true,
 		Title: [2]string{"生日快乐", "Happy birthday"}, Body: [2]string{"{{.name}}，今天是您的生日，物业全体同仁祝您生日快乐、身体健康！", "Happy birthday, {{.name}}! Best wishes from all of us at your property service."}},
 	RepairProgress: {Kind: RepairProgress, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 80, OptOut: false,
