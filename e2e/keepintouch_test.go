@@ -12,7 +12,7 @@ import (
 // greeting firing on its day, through the API.
 func TestKeepingInTouch(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) {
-		c.ScheduleInterval, c.OutboxInterval = 50*time.Millisecond, 50*time.Millisecond
+		c.ScheduleInterval, c.OutboxInterval = 200*time.Millisecond, 100*time.Millisecond
 	})
 	w := e.world()
 	butler := e.staff(w.butlerX, w.Password)
@@ -49,6 +49,28 @@ func TestKeepingInTouch(t *testing.T) {
 		}
 		return false
 	})
+
+	// Supervisors see how it went out; butlers may not.
+	var rep struct {
+		DeliveryReport struct {
+			Recipients int
+			ByChannel  []struct {
+				Channel, Status string
+				Count           int
+			}
+		}
+	}
+	key := map[string]any{"c": w.X.ID, "k": "announcement:" + pub.PublishAnnouncement.ID}
+	e.staff(w.supervisorX, w.Password).ok(`query($c:ID!,$k:String!){ deliveryReport(communityId:$c, key:$k){ recipients byChannel { channel status count } } }`, key, &rep)
+	if rep.DeliveryReport.Recipients != 3 {
+		t.Fatalf("report = %+v", rep)
+	}
+	butler.fails("FORBIDDEN", `query($c:ID!,$k:String!){ deliveryReport(communityId:$c, key:$k){ recipients } }`, key)
+	// With no templates configured, a reported grant names the field.
+	r := owner.fails("BAD_USER_INPUT", `mutation{ recordWechatSubscription(templateIds:["tmpl-x"], accepted:[true]){ templateId remaining } }`, nil)
+	if r.field() != "templateIds" {
+		t.Errorf("field = %q", r.field())
+	}
 
 	// The festival calendar knows the lunar dates.
 	var cal struct {

@@ -170,7 +170,7 @@ func TestNotificationPreferences(t *testing.T) {
 // when it is overdue; each once.
 func TestCallbackPrompts(t *testing.T) {
 	e := newEnv(t, func(c *config.Config) {
-		c.ScheduleInterval, c.OutboxInterval = 50*time.Millisecond, 50*time.Millisecond
+		c.ScheduleInterval, c.OutboxInterval = 200*time.Millisecond, 100*time.Millisecond
 		c.RatePromptAfter, c.CallbackDueAfter, c.CallbackOverdue = 2*time.Hour, 24*time.Hour, 72*time.Hour
 	})
 	w := e.world()

@@ -230,6 +230,18 @@ type ComplexityRoot struct {
 		Text  func(childComplexity int) int
 	}
 
+	DeliveryCount struct {
+		Channel func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Status  func(childComplexity int) int
+	}
+
+	DeliveryReport struct {
+		ByChannel  func(childComplexity int) int
+		Key        func(childComplexity int) int
+		Recipients func(childComplexity int) int
+	}
+
 	Device struct {
 		App      func(childComplexity int) int
 		Locale   func(childComplexity int) int
@@ -389,6 +401,7 @@ type ComplexityRoot struct {
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordVisit                   func(childComplexity int, input model.RecordVisitInput) int
+		RecordWechatSubscription      func(childComplexity int, templateIds []string, accepted []bool) int
 		RefreshToken                  func(childComplexity int, token string) int
 		RegisterDevice                func(childComplexity int, token string, platform model.DevicePlatform, app model.AppKind, locale *string) int
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
@@ -485,6 +498,7 @@ type ComplexityRoot struct {
 		Community               func(childComplexity int, id string) int
 		Complaint               func(childComplexity int, id string) int
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
+		DeliveryReport          func(childComplexity int, communityID string, key string) int
 		Engineers               func(childComplexity int, communityID string) int
 		FestivalCalendar        func(childComplexity int, communityID string, year int) int
 		FestivalSettings        func(childComplexity int, communityID string) int
@@ -655,6 +669,11 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	WechatGrantCount struct {
+		Remaining  func(childComplexity int) int
+		TemplateID func(childComplexity int) int
+	}
+
 	WechatLoginPayload struct {
 		Auth          func(childComplexity int) int
 		BindingTicket func(childComplexity int) int
@@ -813,6 +832,7 @@ type MutationResolver interface {
 	StaffLogin(ctx context.Context, account string, password string) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, token string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
+	RecordWechatSubscription(ctx context.Context, templateIds []string, accepted []bool) ([]*model.WechatGrantCount, error)
 	RegisterDevice(ctx context.Context, token string, platform model.DevicePlatform, app model.AppKind, locale *string) (*notify.Device, error)
 	UnregisterDevice(ctx context.Context, token string) (bool, error)
 	MarkNotificationsRead(ctx context.Context, ids []string) (int, error)
@@ -880,6 +900,7 @@ type QueryResolver interface {
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
 	NotificationPreferences(ctx context.Context) (*notify.Prefs, error)
+	DeliveryReport(ctx context.Context, communityID string, key string) (*model.DeliveryReport, error)
 	RepairRequest(ctx context.Context, id string) (*repair.Request, error)
 	MyRepairRequests(ctx context.Context, first *int, after *string) (*model.RepairRequestConnection, error)
 	WorkOrders(ctx context.Context, filter *model.WorkOrderFilter, first *int, after *string) (*model.RepairRequestConnection, error)
@@ -1577,6 +1598,44 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ComplaintReply.Text(childComplexity), true
+
+	case "DeliveryCount.channel":
+		if e.ComplexityRoot.DeliveryCount.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCount.Channel(childComplexity), true
+	case "DeliveryCount.count":
+		if e.ComplexityRoot.DeliveryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCount.Count(childComplexity), true
+	case "DeliveryCount.status":
+		if e.ComplexityRoot.DeliveryCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryCount.Status(childComplexity), true
+
+	case "DeliveryReport.byChannel":
+		if e.ComplexityRoot.DeliveryReport.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryReport.ByChannel(childComplexity), true
+	case "DeliveryReport.key":
+		if e.ComplexityRoot.DeliveryReport.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryReport.Key(childComplexity), true
+	case "DeliveryReport.recipients":
+		if e.ComplexityRoot.DeliveryReport.Recipients == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeliveryReport.Recipients(childComplexity), true
 
 	case "Device.app":
 		if e.ComplexityRoot.Device.App == nil {
@@ -2367,6 +2426,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordVisit(childComplexity, args["input"].(model.RecordVisitInput)), true
+	case "Mutation.recordWechatSubscription":
+		if e.ComplexityRoot.Mutation.RecordWechatSubscription == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordWechatSubscription_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordWechatSubscription(childComplexity, args["templateIds"].([]string), args["accepted"].([]bool)), true
 	case "Mutation.refreshToken":
 		if e.ComplexityRoot.Mutation.RefreshToken == nil {
 			break
@@ -2903,6 +2973,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Complaints(childComplexity, args["filter"].(*model.ComplaintFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.deliveryReport":
+		if e.ComplexityRoot.Query.DeliveryReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_deliveryReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DeliveryReport(childComplexity, args["communityId"].(string), args["key"].(string)), true
 	case "Query.engineers":
 		if e.ComplexityRoot.Query.Engineers == nil {
 			break
@@ -3740,6 +3821,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VisitEdge.Node(childComplexity), true
+
+	case "WechatGrantCount.remaining":
+		if e.ComplexityRoot.WechatGrantCount.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatGrantCount.Remaining(childComplexity), true
+	case "WechatGrantCount.templateId":
+		if e.ComplexityRoot.WechatGrantCount.TemplateID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatGrantCount.TemplateID(childComplexity), true
 
 	case "WechatLoginPayload.auth":
 		if e.ComplexityRoot.WechatLoginPayload.Auth == nil {
@@ -4900,7 +4994,52 @@ extend type Query {
   notificationPreferences: NotificationPreferences!
 }
 
+type WechatGrantCount {
+  templateId: String!
+  remaining: Int!
+}
+
+type DeliveryCount {
+  channel: NotificationChannelAll!
+  status: DeliveryStatus!
+  count: Int!
+}
+
+enum NotificationChannelAll {
+  INBOX
+  FCM
+  WECHAT
+  SMS
+}
+
+enum DeliveryStatus {
+  PENDING
+  SENDING
+  SENT
+  FAILED
+  UNDELIVERABLE
+  SUPPRESSED
+}
+
+"How a message (a campaign, an announcement, a greeting) reached its recipients."
+type DeliveryReport {
+  key: String!
+  "Inbox entries: one per recipient."
+  recipients: Int!
+  byChannel: [DeliveryCount!]!
+}
+
+extend type Query {
+  """
+  Delivery report of one message key (e.g. announcement:<id>, campaign:<id>,
+  festival:<communityId>:mid_autumn:2026-09-25): supervisors of the community.
+  """
+  deliveryReport(communityId: ID!, key: String!): DeliveryReport!
+}
+
 extend type Mutation {
+  "After wx.requestSubscribeMessage: each template id with whether the user accepted it (one accept = one message of that template). Returns the caller's remaining grants."
+  recordWechatSubscription(templateIds: [String!]!, accepted: [Boolean!]!): [WechatGrantCount!]!
   "Registers this app installation for FCM pushes; a token belongs to one user at a time."
   registerDevice(token: String!, platform: DevicePlatform!, app: AppKind!, locale: String): Device!
   unregisterDevice(token: String!): Boolean!
@@ -5540,6 +5679,30 @@ func (ec *executionContext) childFields_ComplaintReply(ctx context.Context, fiel
 		return ec.fieldContext_ComplaintReply_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ComplaintReply", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_DeliveryCount_channel(ctx, field)
+	case "status":
+		return ec.fieldContext_DeliveryCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_DeliveryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryCount", field.Name)
+}
+
+func (ec *executionContext) childFields_DeliveryReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_DeliveryReport_key(ctx, field)
+	case "recipients":
+		return ec.fieldContext_DeliveryReport_recipients(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_DeliveryReport_byChannel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeliveryReport", field.Name)
 }
 
 func (ec *executionContext) childFields_Device(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6216,6 +6379,16 @@ func (ec *executionContext) childFields_VisitEdge(ctx context.Context, field gra
 		return ec.fieldContext_VisitEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_WechatGrantCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "templateId":
+		return ec.fieldContext_WechatGrantCount_templateId(ctx, field)
+	case "remaining":
+		return ec.fieldContext_WechatGrantCount_remaining(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WechatGrantCount", field.Name)
 }
 
 func (ec *executionContext) childFields_WechatLoginPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6920,6 +7093,28 @@ func (ec *executionContext) field_Mutation_recordVisit_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordWechatSubscription_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "templateIds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["templateIds"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "accepted",
+		func(ctx context.Context, v any) ([]bool, error) {
+			return ec.unmarshalNBoolean2ᚕboolᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["accepted"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_refreshToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7487,6 +7682,28 @@ func (ec *executionContext) field_Query_complaints_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_deliveryReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "key",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["key"] = arg1
 	return args, nil
 }
 
@@ -10425,6 +10642,153 @@ func (ec *executionContext) _ComplaintReply_at(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_ComplaintReply_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ComplaintReply", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryCount_channel(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCount_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.NotificationChannelAll) graphql.Marshaler {
+			return ec.marshalNNotificationChannelAll2qinqingᚋgraphᚋmodelᚐNotificationChannelAll(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCount_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCount", field, false, false, errors.New("field of type NotificationChannelAll does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryCount_status(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DeliveryStatus) graphql.Marshaler {
+			return ec.marshalNDeliveryStatus2qinqingᚋgraphᚋmodelᚐDeliveryStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCount", field, false, false, errors.New("field of type DeliveryStatus does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryCount_count(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryReport_key(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryReport_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryReport_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryReport", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryReport_recipients(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryReport_recipients(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Recipients, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryReport_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeliveryReport", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _DeliveryReport_byChannel(ctx context.Context, field graphql.CollectedField, obj *model.DeliveryReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeliveryReport_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByChannel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeliveryCount) graphql.Marshaler {
+			return ec.marshalNDeliveryCount2ᚕᚖqinqingᚋgraphᚋmodelᚐDeliveryCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeliveryReport_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeliveryReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryCount(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Device_token(ctx context.Context, field graphql.CollectedField, obj *notify.Device) (ret graphql.Marshaler) {
@@ -13658,6 +14022,50 @@ func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _Mutation_recordWechatSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordWechatSubscription(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordWechatSubscription(ctx, fc.Args["templateIds"].([]string), fc.Args["accepted"].([]bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.WechatGrantCount) graphql.Marshaler {
+			return ec.marshalNWechatGrantCount2ᚕᚖqinqingᚋgraphᚋmodelᚐWechatGrantCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordWechatSubscription(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WechatGrantCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordWechatSubscription_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_registerDevice(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16341,6 +16749,50 @@ func (ec *executionContext) fieldContext_Query_notificationPreferences(_ context
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_NotificationPreferences(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_deliveryReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_deliveryReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DeliveryReport(ctx, fc.Args["communityId"].(string), fc.Args["key"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeliveryReport) graphql.Marshaler {
+			return ec.marshalNDeliveryReport2ᚖqinqingᚋgraphᚋmodelᚐDeliveryReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_deliveryReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeliveryReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_deliveryReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -19292,6 +19744,52 @@ func (ec *executionContext) fieldContext_VisitEdge_node(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _WechatGrantCount_templateId(ctx context.Context, field graphql.CollectedField, obj *model.WechatGrantCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatGrantCount_templateId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemplateID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatGrantCount_templateId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatGrantCount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatGrantCount_remaining(ctx context.Context, field graphql.CollectedField, obj *model.WechatGrantCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatGrantCount_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatGrantCount_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatGrantCount", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _WechatLoginPayload_auth(ctx context.Context, field graphql.CollectedField, obj *model.WechatLoginPayload) (ret graphql.Marshaler) {
@@ -24326,6 +24824,102 @@ func (ec *executionContext) _ComplaintReply(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var deliveryCountImplementors = []string{"DeliveryCount"}
+
+func (ec *executionContext) _DeliveryCount(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryCount")
+		case "channel":
+			out.Values[i] = ec._DeliveryCount_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._DeliveryCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._DeliveryCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var deliveryReportImplementors = []string{"DeliveryReport"}
+
+func (ec *executionContext) _DeliveryReport(ctx context.Context, sel ast.SelectionSet, obj *model.DeliveryReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deliveryReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeliveryReport")
+		case "key":
+			out.Values[i] = ec._DeliveryReport_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recipients":
+			out.Values[i] = ec._DeliveryReport_recipients(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byChannel":
+			out.Values[i] = ec._DeliveryReport_byChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var deviceImplementors = []string{"Device"}
 
 func (ec *executionContext) _Device(ctx context.Context, sel ast.SelectionSet, obj *notify.Device) graphql.Marshaler {
@@ -26359,6 +26953,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordWechatSubscription":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordWechatSubscription(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "registerDevice":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_registerDevice(ctx, field)
@@ -27937,6 +28538,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_notificationPreferences(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "deliveryReport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_deliveryReport(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -30289,6 +30912,49 @@ func (ec *executionContext) _VisitEdge(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var wechatGrantCountImplementors = []string{"WechatGrantCount"}
+
+func (ec *executionContext) _WechatGrantCount(ctx context.Context, sel ast.SelectionSet, obj *model.WechatGrantCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wechatGrantCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WechatGrantCount")
+		case "templateId":
+			out.Values[i] = ec._WechatGrantCount_templateId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "remaining":
+			out.Values[i] = ec._WechatGrantCount_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var wechatLoginPayloadImplementors = []string{"WechatLoginPayload"}
 
 func (ec *executionContext) _WechatLoginPayload(ctx context.Context, sel ast.SelectionSet, obj *model.WechatLoginPayload) graphql.Marshaler {
@@ -31318,6 +31984,35 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalNBoolean2ᚕboolᚄ(ctx context.Context, v any) ([]bool, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]bool, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBoolean2bool(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNBoolean2ᚕboolᚄ(ctx context.Context, sel ast.SelectionSet, v []bool) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNBoolean2bool(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNBuilding2ᚕᚖqinqingᚋinternalᚋcommunityᚐBuildingᚄ(ctx context.Context, sel ast.SelectionSet, v []*community.Building) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -31708,6 +32403,52 @@ func (ec *executionContext) marshalNDate2string(ctx context.Context, sel ast.Sel
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNDeliveryCount2ᚕᚖqinqingᚋgraphᚋmodelᚐDeliveryCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeliveryCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeliveryCount2ᚖqinqingᚋgraphᚋmodelᚐDeliveryCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeliveryCount2ᚖqinqingᚋgraphᚋmodelᚐDeliveryCount(ctx context.Context, sel ast.SelectionSet, v *model.DeliveryCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeliveryCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDeliveryReport2ᚖqinqingᚋgraphᚋmodelᚐDeliveryReport(ctx context.Context, sel ast.SelectionSet, v *model.DeliveryReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeliveryReport(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNDeliveryStatus2qinqingᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, v any) (model.DeliveryStatus, error) {
+	var res model.DeliveryStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDeliveryStatus2qinqingᚋgraphᚋmodelᚐDeliveryStatus(ctx context.Context, sel ast.SelectionSet, v model.DeliveryStatus) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNDevice2ᚖqinqingᚋinternalᚋnotifyᚐDevice(ctx context.Context, sel ast.SelectionSet, v *notify.Device) graphql.Marshaler {
@@ -32183,6 +32924,16 @@ func (ec *executionContext) marshalNNotificationChannel2ᚕqinqingᚋgraphᚋmod
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNNotificationChannelAll2qinqingᚋgraphᚋmodelᚐNotificationChannelAll(ctx context.Context, v any) (model.NotificationChannelAll, error) {
+	var res model.NotificationChannelAll
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNNotificationChannelAll2qinqingᚋgraphᚋmodelᚐNotificationChannelAll(ctx context.Context, sel ast.SelectionSet, v model.NotificationChannelAll) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNNotificationConnection2ᚖqinqingᚋgraphᚋmodelᚐNotificationConnection(ctx context.Context, sel ast.SelectionSet, v *model.NotificationConnection) graphql.Marshaler {
@@ -32946,6 +33697,32 @@ func (ec *executionContext) marshalNVisitEdge2ᚖqinqingᚋgraphᚋmodelᚐVisit
 		return graphql.Null
 	}
 	return ec._VisitEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWechatGrantCount2ᚕᚖqinqingᚋgraphᚋmodelᚐWechatGrantCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.WechatGrantCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWechatGrantCount2ᚖqinqingᚋgraphᚋmodelᚐWechatGrantCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWechatGrantCount2ᚖqinqingᚋgraphᚋmodelᚐWechatGrantCount(ctx context.Context, sel ast.SelectionSet, v *model.WechatGrantCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WechatGrantCount(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWechatLoginPayload2ᚖqinqingᚋgraphᚋmodelᚐWechatLoginPayload(ctx context.Context, sel ast.SelectionSet, v *model.WechatLoginPayload) graphql.Marshaler {

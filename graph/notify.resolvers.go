@@ -30,6 +30,36 @@ func (r *deviceResolver) Locale(ctx context.Context, obj *notify.Device) (*strin
 	return strp(obj.Locale), nil
 }
 
+// RecordWechatSubscription is the resolver for the recordWechatSubscription field.
+func (r *mutationResolver) RecordWechatSubscription(ctx context.Context, templateIds []string, accepted []bool) ([]*model.WechatGrantCount, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(templateIds) != len(accepted) {
+		return nil, notify.ErrWechatReportMismatch
+	}
+	if len(templateIds) > 20 {
+		return nil, apperr.Invalid("templateIds", "input.too_many", 20)
+	}
+	m := make(map[string]bool, len(templateIds))
+	for i, id := range templateIds {
+		m[id] = m[id] || accepted[i]
+	}
+	if err := r.Svc.WechatGrants.RecordSubscription(ctx, c, m); err != nil {
+		return nil, err
+	}
+	counts, err := r.Svc.WechatGrants.Grants(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := []*model.WechatGrantCount{}
+	for _, id := range slices.Sorted(maps.Keys(counts)) {
+		out = append(out, &model.WechatGrantCount{TemplateID: id, Remaining: counts[id]})
+	}
+	return out, nil
+}
+
 // RegisterDevice is the resolver for the registerDevice field.
 func (r *mutationResolver) RegisterDevice(ctx context.Context, token string, platform model.DevicePlatform, app model.AppKind, locale *string) (*notify.Device, error) {
 	c, err := caller(ctx)
@@ -161,6 +191,23 @@ func (r *queryResolver) NotificationPreferences(ctx context.Context) (*notify.Pr
 		return nil, err
 	}
 	return r.Svc.Notify.Prefs().Get(ctx, c)
+}
+
+// DeliveryReport is the resolver for the deliveryReport field.
+func (r *queryResolver) DeliveryReport(ctx context.Context, communityID string, key string) (*model.DeliveryReport, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rep, err := r.Svc.Notify.DeliveryReport(ctx, c, communityID, key)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.DeliveryReport{Key: rep.Key, Recipients: rep.Recipients, ByChannel: []*model.DeliveryCount{}}
+	for _, cc := range rep.ByChannel {
+		out.ByChannel = append(out.ByChannel, &model.DeliveryCount{Channel: model.NotificationChannelAll(cc.Channel), Status: model.DeliveryStatus(cc.Status), Count: cc.Count})
+	}
+	return out, nil
 }
 
 // NotificationReceived is the resolver for the notificationReceived field.

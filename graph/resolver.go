@@ -36,6 +36,7 @@ type Services struct {
 	Notify        *notify.Engine
 	Announcements *announce.Service
 	Greetings     *greeting.Service
+	WechatGrants  *notify.WechatGrants
 	Devices       *notify.Devices
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time

@@ -177,6 +177,20 @@ type CreateStaffInput struct {
 	HouseholdIds []string      `json:"householdIds,omitempty"`
 }
 
+type DeliveryCount struct {
+	Channel NotificationChannelAll `json:"channel"`
+	Status  DeliveryStatus         `json:"status"`
+	Count   int                    `json:"count"`
+}
+
+// How a message (a campaign, an announcement, a greeting) reached its recipients.
+type DeliveryReport struct {
+	Key string `json:"key"`
+	// Inbox entries: one per recipient.
+	Recipients int              `json:"recipients"`
+	ByChannel  []*DeliveryCount `json:"byChannel"`
+}
+
 type EngineerLoad struct {
 	Engineer *staff.Staff `json:"engineer"`
 	// Orders dispatched, accepted or in progress.
@@ -477,6 +491,11 @@ type VisitFilter struct {
 	FollowUpDueBy *string `json:"followUpDueBy,omitempty"`
 }
 
+type WechatGrantCount struct {
+	TemplateID string `json:"templateId"`
+	Remaining  int    `json:"remaining"`
+}
+
 type WechatLoginPayload struct {
 	// Set when the WeChat account is bound to a resident.
 	Auth *AuthPayload `json:"auth,omitempty"`
@@ -554,6 +573,69 @@ func (e *AppKind) UnmarshalJSON(b []byte) error {
 }
 
 func (e AppKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type DeliveryStatus string
+
+const (
+	DeliveryStatusPending       DeliveryStatus = "PENDING"
+	DeliveryStatusSending       DeliveryStatus = "SENDING"
+	DeliveryStatusSent          DeliveryStatus = "SENT"
+	DeliveryStatusFailed        DeliveryStatus = "FAILED"
+	DeliveryStatusUndeliverable DeliveryStatus = "UNDELIVERABLE"
+	DeliveryStatusSuppressed    DeliveryStatus = "SUPPRESSED"
+)
+
+var AllDeliveryStatus = []DeliveryStatus{
+	DeliveryStatusPending,
+	DeliveryStatusSending,
+	DeliveryStatusSent,
+	DeliveryStatusFailed,
+	DeliveryStatusUndeliverable,
+	DeliveryStatusSuppressed,
+}
+
+func (e DeliveryStatus) IsValid() bool {
+	switch e {
+	case DeliveryStatusPending, DeliveryStatusSending, DeliveryStatusSent, DeliveryStatusFailed, DeliveryStatusUndeliverable, DeliveryStatusSuppressed:
+		return true
+	}
+	return false
+}
+
+func (e DeliveryStatus) String() string {
+	return string(e)
+}
+
+func (e *DeliveryStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = DeliveryStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid DeliveryStatus", str)
+	}
+	return nil
+}
+
+func (e DeliveryStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *DeliveryStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -664,6 +746,65 @@ func (e *NotificationChannel) UnmarshalJSON(b []byte) error {
 }
 
 func (e NotificationChannel) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type NotificationChannelAll string
+
+const (
+	NotificationChannelAllInbox  NotificationChannelAll = "INBOX"
+	NotificationChannelAllFcm    NotificationChannelAll = "FCM"
+	NotificationChannelAllWechat NotificationChannelAll = "WECHAT"
+	NotificationChannelAllSms    NotificationChannelAll = "SMS"
+)
+
+var AllNotificationChannelAll = []NotificationChannelAll{
+	NotificationChannelAllInbox,
+	NotificationChannelAllFcm,
+	NotificationChannelAllWechat,
+	NotificationChannelAllSms,
+}
+
+func (e NotificationChannelAll) IsValid() bool {
+	switch e {
+	case NotificationChannelAllInbox, NotificationChannelAllFcm, NotificationChannelAllWechat, NotificationChannelAllSms:
+		return true
+	}
+	return false
+}
+
+func (e NotificationChannelAll) String() string {
+	return string(e)
+}
+
+func (e *NotificationChannelAll) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = NotificationChannelAll(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid NotificationChannelAll", str)
+	}
+	return nil
+}
+
+func (e NotificationChannelAll) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *NotificationChannelAll) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e NotificationChannelAll) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -121,6 +121,20 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	default:
 		senders = append(senders, fcm)
 	}
+	wcfg := notify.WechatConfig{Templates: map[notify.Kind]string{}, Page: cfg.WechatPage, Now: now}
+	for k, id := range cfg.WechatTemplates {
+		if _, ok := notify.Specs[notify.Kind(k)]; !ok {
+			d.Log.Error("WECHAT_TEMPLATES names an unknown message kind; ignored", "kind", k)
+			continue
+		}
+		wcfg.Templates[notify.Kind(k)] = id
+	}
+	grants := notify.NewWechatGrants(d.DB, wcfg)
+	if cfg.WechatAppID != "" && len(wcfg.Templates) > 0 {
+		senders = append(senders, notify.NewWechat(wx, nil, d.DB, wcfg, d.Log))
+	} else {
+		d.Log.Info("WeChat subscribe messages are off: WECHAT_APP_ID or WECHAT_TEMPLATES is not set")
+	}
 	channels := make([]string, len(senders))
 	for i, s := range senders {
 		channels[i] = s.Channel()
@@ -132,7 +146,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Events: bus, Files: fileStore, Now: now,
 		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
 		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now),
-		Notify:     engine, Devices: devices,
+		Notify:     engine, Devices: devices, WechatGrants: grants,
 	}
 	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,

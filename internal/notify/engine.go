@@ -67,6 +67,7 @@ type Delivery struct {
 	NotificationID string     `bson:"notificationId"`
 	RecipientKind  string     `bson:"recipientKind"`
 	RecipientID    string     `bson:"recipientId"`
+	CommunityID    string     `bson:"communityId,omitempty"`
 	Channel        string     `bson:"channel"`
 	Kind           Kind       `bson:"kind"`
 	Priority       int        `bson:"priority"`
@@ -86,12 +87,13 @@ func init() {
 		mongo.Indexes{Collection: "notifications", Models: []mgo.IndexModel{
 			{Keys: bson.D{{Key: "recipientId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "recipientId", Value: 1}, {Key: "readAt", Value: 1}}},
+			{Keys: bson.D{{Key: "key", Value: 1}, {Key: "communityId", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: "deliveries", Models: []mgo.IndexModel{
 			// The outbox worker's query: due work, most important first.
 			{Keys: bson.D{{Key: "channel", Value: 1}, {Key: "status", Value: 1}, {Key: "priority", Value: -1}, {Key: "nextAttemptAt", Value: 1}}},
 			{Keys: bson.D{{Key: "channel", Value: 1}, {Key: "status", Value: 1}, {Key: "leaseUntil", Value: 1}}},
-			{Keys: bson.D{{Key: "key", Value: 1}, {Key: "status", Value: 1}}},
+			{Keys: bson.D{{Key: "key", Value: 1}, {Key: "communityId", Value: 1}}},
 			{Keys: bson.D{{Key: "notificationId", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: "delivery_claims"},
@@ -226,7 +228,7 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 				continue
 			}
 			d := Delivery{
-				ID: n.ID + ":" + ch, NotificationID: n.ID, RecipientKind: string(r.Kind), RecipientID: r.ID, Channel: ch, Kind: msg.Kind,
+				ID: n.ID + ":" + ch, NotificationID: n.ID, RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID, Channel: ch, Kind: msg.Kind,
 				Priority: spec.Priority, Status: StatusPending, NextAttemptAt: due, CreatedAt: now, Key: msg.Key,
 			}
 			if spec.OptOut && (slices.Contains(pr.DisabledKinds, msg.Kind) || slices.Contains(pr.DisabledChannels, ch)) {

@@ -53,6 +53,10 @@ type Config struct {
 	WechatBaseURL   string `env:"WECHAT_BASE_URL" envDefault:"https://api.weixin.qq.com"`
 	WechatAppID     string `env:"WECHAT_APP_ID"`
 	WechatAppSecret string `env:"WECHAT_APP_SECRET"`
+	// WechatTemplates maps message kinds to subscribe-message template ids:
+	// REPAIR_PROGRESS:AbC1...,FESTIVAL_GREETING:XyZ9...
+	WechatTemplates map[string]string `env:"WECHAT_TEMPLATES" envKeyValSeparator:":"`
+	WechatPage      string            `env:"WECHAT_PAGE" envDefault:"pages/inbox/index"`
 }
 
 // TrustedPrefixes parses TrustedProxies (validated by Load).
