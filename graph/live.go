@@ -42,34 +42,15 @@ func (r *Resolver) publishPerson(ctx context.Context, c *access.Caller, personID
 // check is repeated for every event so a member removed mid-subscription, or
 // a staff member moved to another community, stops hearing about it.
 func (r *Resolver) householdEvents(ctx context.Context, c *access.Caller, id string) (<-chan *model.HouseholdEvent, error) {
-	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool { return e.HouseholdID == id }, events.DefaultBuffer)
-	out := make(chan *model.HouseholdEvent, 1)
-	go func() {
-		defer close(out)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-in:
-				if !ok {
-					return // dropped as a slow subscriber, or the server is stopping
-				}
-				fresh, err := r.ResolveCaller(ctx, identityOf(c))
-				if err != nil {
-					return
-				}
-				h, err := r.Svc.Households.Get(ctx, fresh, id)
-				if err != nil {
-					return
-				}
-				select {
-				case out <- &model.HouseholdEvent{HouseholdID: id, Type: e.Type, At: e.At, Household: h}:
-				case <-ctx.Done():
-					return
-				}
-			}
+	return stream(ctx, r.Svc.Events, func(e events.Event) bool { return e.HouseholdID == id }, func(e events.Event) (*model.HouseholdEvent, bool) {
+		fresh, err := r.ResolveCaller(ctx, identityOf(c))
+		if err != nil {
+			return nil, false
 		}
-	}()
-	return out, nil
+		h, err := r.Svc.Households.Get(ctx, fresh, id)
+		if err != nil {
+			return nil, false
+		}
+		return &model.HouseholdEvent{HouseholdID: id, Type: e.Type, At: e.At, Household: h}, true
+	}), nil
 }

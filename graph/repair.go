@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -63,68 +64,30 @@ func (r *Resolver) deadlines(ctx context.Context, c *access.Caller, communityID 
 // repairEvents streams one request's steps. Access is checked again for each
 // event with a freshly loaded caller, exactly as the query checks it.
 func (r *Resolver) repairEvents(ctx context.Context, c *access.Caller, id string) (<-chan *model.RepairEvent, error) {
-	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool { return e.SubjectID == id && len(e.Type) > 7 && e.Type[:7] == "repair." }, events.DefaultBuffer)
-	out := make(chan *model.RepairEvent, 1)
-	go func() {
-		defer close(out)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-in:
-				if !ok {
-					return
-				}
-				fresh, err := r.ResolveCaller(ctx, identityOf(c))
-				if err != nil {
-					return
-				}
-				req, err := r.Svc.Repairs.Get(ctx, fresh, id)
-				if err != nil {
-					return
-				}
-				status, _ := e.Data["status"].(string)
-				select {
-				case out <- &model.RepairEvent{RequestID: id, Type: e.Type, Status: repair.Status(status), At: e.At, Request: req}:
-				case <-ctx.Done():
-					return
-				}
-			}
+	filter := func(e events.Event) bool { return e.SubjectID == id && strings.HasPrefix(e.Type, "repair.") }
+	return stream(ctx, r.Svc.Events, filter, func(e events.Event) (*model.RepairEvent, bool) {
+		fresh, err := r.ResolveCaller(ctx, identityOf(c))
+		if err != nil {
+			return nil, false
 		}
-	}()
-	return out, nil
+		req, err := r.Svc.Repairs.Get(ctx, fresh, id)
+		if err != nil {
+			return nil, false
+		}
+		status, _ := e.Data["status"].(string)
+		return &model.RepairEvent{RequestID: id, Type: e.Type, Status: repair.Status(status), At: e.At, Request: req}, true
+	}), nil
 }
 
 // queueEvents streams changes to a community's queue to its staff.
 func (r *Resolver) queueEvents(ctx context.Context, c *access.Caller, communityID string) (<-chan *model.QueueEvent, error) {
-	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool {
-		return e.CommunityID == communityID && len(e.Type) > 7 && e.Type[:7] == "repair."
-	}, events.DefaultBuffer)
-	out := make(chan *model.QueueEvent, 1)
-	go func() {
-		defer close(out)
-		defer cancel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case e, ok := <-in:
-				if !ok {
-					return
-				}
-				fresh, err := r.ResolveCaller(ctx, identityOf(c))
-				if err != nil || r.Svc.Repairs.MayWatchQueue(fresh, communityID) != nil {
-					return
-				}
-				status, _ := e.Data["status"].(string)
-				select {
-				case out <- &model.QueueEvent{CommunityID: communityID, RequestID: e.SubjectID, Type: e.Type, Status: repair.Status(status), At: e.At}:
-				case <-ctx.Done():
-					return
-				}
-			}
+	filter := func(e events.Event) bool { return e.CommunityID == communityID && strings.HasPrefix(e.Type, "repair.") }
+	return stream(ctx, r.Svc.Events, filter, func(e events.Event) (*model.QueueEvent, bool) {
+		fresh, err := r.ResolveCaller(ctx, identityOf(c))
+		if err != nil || r.Svc.Repairs.MayWatchQueue(fresh, communityID) != nil {
+			return nil, false
 		}
-	}()
-	return out, nil
+		status, _ := e.Data["status"].(string)
+		return &model.QueueEvent{CommunityID: communityID, RequestID: e.SubjectID, Type: e.Type, Status: repair.Status(status), At: e.At}, true
+	}), nil
 }

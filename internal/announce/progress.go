@@ -187,24 +187,10 @@ func projectKey(title string) string { return strings.Join(strings.Fields(title)
 
 // savePhotos stores a post's images; all or none.
 func (s *Service) savePhotos(ctx context.Context, c *access.Caller, p *Progress, field string, ups []files.Upload) ([]string, error) {
-	ids := []string{}
-	for i, u := range ups {
-		f, err := s.files.SaveImage(ctx, fmt.Sprintf("%s.%d", field, i), u.Filename, u.Content,
-			files.Meta{Purpose: FilePurpose, SubjectID: p.ID, CommunityID: p.CommunityID, UploadedBy: c.ID})
-		if err != nil {
-			s.dropFiles(ctx, ids)
-			return nil, err
-		}
-		ids = append(ids, f.ID)
-	}
-	return ids, nil
+	return s.files.SaveImages(ctx, field, ups, files.Meta{Purpose: FilePurpose, SubjectID: p.ID, CommunityID: p.CommunityID, UploadedBy: c.ID})
 }
 
-func (s *Service) dropFiles(ctx context.Context, ids []string) {
-	for _, id := range ids {
-		_ = s.files.Delete(context.WithoutCancel(ctx), id)
-	}
-}
+func (s *Service) dropFiles(ctx context.Context, ids []string) { s.files.DeleteAll(ctx, ids) }
 
 // MayReadFile: a progress post's photos are for the residents and staff of
 // its community, like the post. The community is in the file's own

@@ -124,36 +124,12 @@ func NewService(db *mongo.DB, households Households, now func() time.Time) *Serv
 // whole profile: the graph layer exposes Sensitive only through
 // SensitiveFor, which checks and audits.
 func (s *Service) ProfilesByPersons(ctx context.Context, ids []string) (map[string]*Profile, error) {
-	cur, err := s.profiles.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("care profiles: %w", err)
-	}
-	var list []*Profile
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("care profiles: %w", err)
-	}
-	out := make(map[string]*Profile, len(list))
-	for _, p := range list {
-		out[p.PersonID] = p
-	}
-	return out, nil
+	return mongo.ByIDs(ctx, s.profiles, ids, func(p *Profile) string { return p.PersonID })
 }
 
 // HouseholdCareByIDs is the loader batch for household care notes.
 func (s *Service) HouseholdCareByIDs(ctx context.Context, ids []string) (map[string]*HouseholdCare, error) {
-	cur, err := s.hcare.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("household care: %w", err)
-	}
-	var list []*HouseholdCare
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("household care: %w", err)
-	}
-	out := make(map[string]*HouseholdCare, len(list))
-	for _, h := range list {
-		out[h.HouseholdID] = h
-	}
-	return out, nil
+	return mongo.ByIDs(ctx, s.hcare, ids, func(h *HouseholdCare) string { return h.HouseholdID })
 }
 
 // MayReadSensitive is the one rule for health and hardship details of a

@@ -105,20 +105,3 @@ func (s *Service) AuditLog(ctx context.Context, c *access.Caller, communityID, p
 	}
 	return page.Trim(list, p.First, func(e *AuditEntry) string { return e.SortKey }), nil
 }
-
-// VisitsByIDs is the loader batch for visits (not used by lists, which page).
-func (s *Service) VisitsByIDs(ctx context.Context, ids []string) (map[string]*Visit, error) {
-	cur, err := s.visits.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("visits by id: %w", err)
-	}
-	var list []*Visit
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("visits by id: %w", err)
-	}
-	out := make(map[string]*Visit, len(list))
-	for _, v := range list {
-		out[v.ID] = v
-	}
-	return out, nil
-}

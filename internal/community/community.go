@@ -189,19 +189,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller) ([]*Community, err
 // ByIDs loads communities by id for per-request loaders. Missing ids are
 // absent from the map. It checks nothing: the caller already saw the parent.
 func (s *Service) ByIDs(ctx context.Context, ids []string) (map[string]*Community, error) {
-	out := make(map[string]*Community, len(ids))
-	cur, err := s.communities.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("communities by id: %w", err)
-	}
-	var list []*Community
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("communities by id: %w", err)
-	}
-	for _, c := range list {
-		out[c.ID] = c
-	}
-	return out, nil
+	return mongo.ByIDs(ctx, s.communities, ids, func(c *Community) string { return c.ID })
 }
 
 // CreateBuildingInput is a new building with its units.
@@ -271,7 +259,7 @@ func (s *Service) Building(ctx context.Context, id string) (*Building, error) {
 
 // BuildingsByIDs is the loader batch for buildings.
 func (s *Service) BuildingsByIDs(ctx context.Context, ids []string) (map[string]*Building, error) {
-	return s.findBuildings(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, func(b *Building) string { return b.ID })
+	return mongo.ByIDs(ctx, s.buildings, ids, func(b *Building) string { return b.ID })
 }
 
 // BuildingsByCommunities is the loader batch for Community.buildings; the map
@@ -292,22 +280,6 @@ func (s *Service) BuildingsByCommunities(ctx context.Context, ids []string) (map
 	}
 	for _, bs := range out {
 		slices.SortStableFunc(bs, func(a, b *Building) int { return naturalCompare(a.Name, b.Name) })
-	}
-	return out, nil
-}
-
-func (s *Service) findBuildings(ctx context.Context, filter bson.D, key func(*Building) string) (map[string]*Building, error) {
-	cur, err := s.buildings.Find(ctx, filter)
-	if err != nil {
-		return nil, fmt.Errorf("find buildings: %w", err)
-	}
-	var list []*Building
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("find buildings: %w", err)
-	}
-	out := make(map[string]*Building, len(list))
-	for _, b := range list {
-		out[key(b)] = b
 	}
 	return out, nil
 }

@@ -219,24 +219,10 @@ const FilePurpose = "complaint"
 // savePhotos stores images for complaint x; all or none: a bad photo
 // removes the ones already stored.
 func (s *Service) savePhotos(ctx context.Context, c *access.Caller, x *Complaint, field string, ups []files.Upload) ([]string, error) {
-	ids := []string{}
-	for i, u := range ups {
-		f, err := s.files.SaveImage(ctx, fmt.Sprintf("%s.%d", field, i), u.Filename, u.Content,
-			files.Meta{Purpose: FilePurpose, SubjectID: x.ID, CommunityID: x.CommunityID, UploadedBy: c.ID})
-		if err != nil {
-			s.dropFiles(ctx, ids)
-			return nil, err
-		}
-		ids = append(ids, f.ID)
-	}
-	return ids, nil
+	return s.files.SaveImages(ctx, field, ups, files.Meta{Purpose: FilePurpose, SubjectID: x.ID, CommunityID: x.CommunityID, UploadedBy: c.ID})
 }
 
-func (s *Service) dropFiles(ctx context.Context, ids []string) {
-	for _, id := range ids {
-		_ = s.files.Delete(context.WithoutCancel(ctx), id)
-	}
-}
+func (s *Service) dropFiles(ctx context.Context, ids []string) { s.files.DeleteAll(ctx, ids) }
 
 // MayReadFile: a complaint's photos are for those who may see it.
 func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Meta) (bool, error) {

@@ -353,12 +353,12 @@ func (s *Service) Caller(ctx context.Context, personID, session string) (*access
 
 // ByIDs loads households.
 func (s *Service) ByIDs(ctx context.Context, ids []string) (map[string]*Household, error) {
-	return findMap(ctx, s.households, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, func(h *Household) string { return h.ID })
+	return mongo.ByIDs(ctx, s.households, ids, func(h *Household) string { return h.ID })
 }
 
 // PersonsByIDs loads persons.
 func (s *Service) PersonsByIDs(ctx context.Context, ids []string) (map[string]*Person, error) {
-	return findMap(ctx, s.persons, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, func(p *Person) string { return p.ID })
+	return mongo.ByIDs(ctx, s.persons, ids, func(p *Person) string { return p.ID })
 }
 
 // MembershipsByHouseholds loads members of households, owners first.
@@ -399,22 +399,6 @@ func (s *Service) CommunityIDsOfHouseholds(ctx context.Context, ids []string) (m
 	out := make(map[string]string, len(hs))
 	for id, h := range hs {
 		out[id] = h.CommunityID
-	}
-	return out, nil
-}
-
-func findMap[T any](ctx context.Context, col *mgo.Collection, filter bson.D, key func(*T) string) (map[string]*T, error) {
-	cur, err := col.Find(ctx, filter)
-	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", col.Name(), err)
-	}
-	var list []*T
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("find %s: %w", col.Name(), err)
-	}
-	out := make(map[string]*T, len(list))
-	for _, v := range list {
-		out[key(v)] = v
 	}
 	return out, nil
 }

@@ -190,24 +190,10 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 // savePhotos stores images for request r; all or none: a bad photo removes
 // the ones already stored.
 func (s *Service) savePhotos(ctx context.Context, c *access.Caller, r *Request, field string, ups []files.Upload) ([]string, error) {
-	ids := []string{}
-	for i, u := range ups {
-		f, err := s.files.SaveImage(ctx, fmt.Sprintf("%s.%d", field, i), u.Filename, u.Content,
-			files.Meta{Purpose: FilePurpose, SubjectID: r.ID, CommunityID: r.CommunityID, UploadedBy: c.ID})
-		if err != nil {
-			s.dropFiles(ctx, ids)
-			return nil, err
-		}
-		ids = append(ids, f.ID)
-	}
-	return ids, nil
+	return s.files.SaveImages(ctx, field, ups, files.Meta{Purpose: FilePurpose, SubjectID: r.ID, CommunityID: r.CommunityID, UploadedBy: c.ID})
 }
 
-func (s *Service) dropFiles(ctx context.Context, ids []string) {
-	for _, id := range ids {
-		_ = s.files.Delete(context.WithoutCancel(ctx), id)
-	}
-}
+func (s *Service) dropFiles(ctx context.Context, ids []string) { s.files.DeleteAll(ctx, ids) }
 
 // FilePurpose marks photos and signatures of repair requests.
 const FilePurpose = "repair"

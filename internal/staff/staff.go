@@ -336,19 +336,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 
 // ByIDs is the loader batch for staff.
 func (s *Service) ByIDs(ctx context.Context, ids []string) (map[string]*Staff, error) {
-	cur, err := s.col.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("staff by id: %w", err)
-	}
-	var list []*Staff
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("staff by id: %w", err)
-	}
-	out := make(map[string]*Staff, len(list))
-	for _, st := range list {
-		out[st.ID] = st
-	}
-	return out, nil
+	return mongo.ByIDs(ctx, s.col, ids, func(st *Staff) string { return st.ID })
 }
 
 // StaffCredentials lets identity verify a password without owning accounts.

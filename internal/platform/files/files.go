@@ -162,3 +162,27 @@ type Upload struct {
 
 // MaxImagesPerStep bounds how many photos one step may carry.
 const MaxImagesPerStep = 9
+
+// SaveImages stores a step's images, all or none: a bad one removes those
+// already stored, so a refused request leaves no orphans. Errors name the
+// image as field.N.
+func (s *Store) SaveImages(ctx context.Context, field string, ups []Upload, m Meta) ([]string, error) {
+	ids := []string{}
+	for i, u := range ups {
+		f, err := s.SaveImage(ctx, fmt.Sprintf("%s.%d", field, i), u.Filename, u.Content, m)
+		if err != nil {
+			s.DeleteAll(ctx, ids)
+			return nil, err
+		}
+		ids = append(ids, f.ID)
+	}
+	return ids, nil
+}
+
+// DeleteAll removes files best-effort (cleanup after a refused step; an
+// orphan costs only space).
+func (s *Store) DeleteAll(ctx context.Context, ids []string) {
+	for _, id := range ids {
+		_ = s.Delete(context.WithoutCancel(ctx), id)
+	}
+}
