@@ -188,7 +188,11 @@ func BenchmarkGreetingFanOut(b *testing.B) {
 		}
 		noon := func() time.Time { return time.Date(2026, 9, 25, 4, 0, 0, 0, time.UTC) }
 		engine := notify.NewEngine(notify.EngineConfig{DB: db, Channels: []string{notify.ChannelFCM}, Now: noon})
-		outbox := notify.NewOutbox(db, notify.OutboxConfig{Senders: []notify.Sender{sender}, Now: noon})
+		batch := 500 // QINQING_BENCH_BATCH: deliveries per outbox round (FCM still gets ≤500 per call)
+		if v, err := strconv.Atoi(os.Getenv("QINQING_BENCH_BATCH")); err == nil && v > 0 {
+			batch = v
+		}
+		outbox := notify.NewOutbox(db, notify.OutboxConfig{Senders: []notify.Sender{sender}, Batch: batch, Now: noon})
 
 		var peak atomic.Uint64
 		stop := make(chan struct{})
