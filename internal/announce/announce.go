@@ -630,11 +630,7 @@ func announcementSortKey(pinned bool, sendAt time.Time, id string) string {
 	if pinned {
 		p = "0"
 	}
-	return p + "|" + newestFirst(sendAt, id)
-}
-
-func newestFirst(t time.Time, id string) string {
-	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
+	return p + "|" + page.NewestFirst(sendAt, id)
 }
 
 func findAll[T any](ctx context.Context, col *mgo.Collection, q bson.D, out *[]T, opts ...options.Lister[options.FindOptions]) error {

@@ -108,7 +108,7 @@ func (s *Service) PostProgress(ctx context.Context, c *access.Caller, in Progres
 		ID: mongo.NewID(), CommunityID: in.CommunityID, BuildingIDs: bs, Title: title, Project: projectKey(title),
 		Percent: in.Percent, Text: text, PostedBy: c.ID, CreatedAt: now, Recipients: len(rs),
 	}
-	p.SortKey = newestFirst(now, p.ID)
+	p.SortKey = page.NewestFirst(now, p.ID)
 	if p.Photos, err = s.savePhotos(ctx, c, p, "input.photos", in.Photos); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func (s *Service) RecordReads(ctx context.Context, c *access.Caller, reads []Sen
 		id := mongo.NewID()
 		docs[i] = AuditEntry{
 			ID: id, At: now, StaffID: c.ID, PersonID: r.PersonID, HouseholdID: r.Via.ID, CommunityID: r.Via.CommunityID,
-			Fields: sensitiveFields, Action: "read", SortKey: visitSortKey(now, id),
+			Fields: sensitiveFields, Action: "read", SortKey: page.NewestFirst(now, id),
 		}
 	}
 	if _, err := s.audit.InsertMany(ctx, docs); err != nil {
@@ -67,7 +67,7 @@ func (s *Service) RecordFilter(ctx context.Context, c *access.Caller, communityI
 	id := mongo.NewID()
 	_, err := s.audit.InsertOne(ctx, AuditEntry{
 		ID: id, At: now, StaffID: c.ID, CommunityID: communityID,
-		Fields: []string{"careFlags:" + flag}, Action: "filter", SortKey: visitSortKey(now, id),
+		Fields: []string{"careFlags:" + flag}, Action: "filter", SortKey: page.NewestFirst(now, id),
 	})
 	if err != nil {
 		return fmt.Errorf("record sensitive filter: %w", err)

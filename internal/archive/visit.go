@@ -97,7 +97,7 @@ func (s *Service) RecordVisit(ctx context.Context, c *access.Caller, in RecordVi
 	}
 	v.FollowUpDue = in.FollowUpDue
 	v.FollowUpOpen = v.FollowUp != ""
-	v.SortKey = visitSortKey(v.VisitedAt, v.ID)
+	v.SortKey = page.NewestFirst(v.VisitedAt, v.ID)
 	if v.FollowUpOpen {
 		due := v.FollowUpDue
 		if due == "" {
@@ -109,11 +109,6 @@ func (s *Service) RecordVisit(ctx context.Context, c *access.Caller, in RecordVi
 		return nil, fmt.Errorf("insert visit: %w", err)
 	}
 	return v, nil
-}
-
-// visitSortKey sorts newest first under ascending order.
-func visitSortKey(t time.Time, id string) string {
-	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
 }
 
 // CompleteFollowUp marks a visit's follow-up done. The filter on the open

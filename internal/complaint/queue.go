@@ -2,14 +2,13 @@ package complaint
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
 )
@@ -86,32 +85,10 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 }
 
 func (s *Service) find(ctx context.Context, c *access.Caller, q bson.D, p page.Request, count bool) (page.Page[*Complaint], error) {
-	var none page.Page[*Complaint]
-	total := int64(-1)
-	if count {
-		n, err := s.col.CountDocuments(ctx, q)
-		if err != nil {
-			return none, fmt.Errorf("count complaints: %w", err)
-		}
-		total = n
-	}
-	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
-	}
 	// The list screens need no timelines: leave them in the database.
-	cur, err := s.col.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1).
-		SetProjection(bson.D{{Key: "timeline", Value: 0}}))
-	if err != nil {
-		return none, fmt.Errorf("list complaints: %w", err)
+	pg, err := mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Count: count, Omit: []string{"timeline"}}, func(x *Complaint) string { return x.SortKey })
+	for i, x := range pg.Items {
+		pg.Items[i] = redact(c, x)
 	}
-	var list []*Complaint
-	if err := cur.All(ctx, &list); err != nil {
-		return none, fmt.Errorf("list complaints: %w", err)
-	}
-	for i, x := range list {
-		list[i] = redact(c, x)
-	}
-	pg := page.Trim(list, p.First, func(x *Complaint) string { return x.SortKey })
-	pg.Total = int(total)
-	return pg, nil
+	return pg, err
 }

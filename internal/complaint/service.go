@@ -19,6 +19,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
 )
 
@@ -200,7 +201,7 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 		RespondBy: now.Add(ResponseTime[in.Severity]), SubmittedAt: now, UpdatedAt: now,
 	}
 	x.NextDeadline = &x.RespondBy
-	x.SortKey = newestFirst(now, x.ID)
+	x.SortKey = page.NewestFirst(now, x.ID)
 	if x.Photos, err = s.savePhotos(ctx, c, x, "input.photos", in.Photos); err != nil {
 		return nil, err
 	}
@@ -237,10 +238,6 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 		return false, err
 	}
 	return canSee(c, x), nil
-}
-
-func newestFirst(t time.Time, id string) string {
-	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
 }
 
 // publish tells everyone listening what just happened. An anonymous

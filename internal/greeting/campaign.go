@@ -108,7 +108,7 @@ func (s *Service) SendCampaign(ctx context.Context, c *access.Caller, in Campaig
 		Title: title, Text: text, TextEN: textEN, CreatedBy: c.ID, CreatedAt: now,
 	}
 	x.Audience = audienceOf(x)
-	x.SortKey = fmt.Sprintf("%019d|%s", int64(1<<62)-now.UnixMilli(), x.ID)
+	x.SortKey = page.NewestFirst(now, x.ID)
 	if _, err := s.campaigns.InsertOne(ctx, x); err != nil {
 		return nil, fmt.Errorf("insert campaign: %w", err)
 	}

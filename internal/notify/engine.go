@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
 )
 
 // Recipient is someone a message is for.
@@ -212,7 +213,7 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 		if msg.NotBefore.After(now) {
 			n.VisibleAt = msg.NotBefore.UTC()
 		}
-		n.SortKey = fmt.Sprintf("%019d|%s", int64(1<<62)-now.UnixMilli(), n.ID)
+		n.SortKey = page.NewestFirst(now, n.ID)
 		notes = append(notes, n)
 		due := now
 		if msg.NotBefore.After(due) {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
 	"qinqing/internal/staff"
@@ -99,31 +99,8 @@ func (s *Service) Queue(ctx context.Context, c *access.Caller, f QueueFilter, p 
 }
 
 func (s *Service) find(ctx context.Context, q bson.D, p page.Request, count bool) (page.Page[*Request], error) {
-	var none page.Page[*Request]
-	total := int64(-1)
-	if count {
-		n, err := s.col.CountDocuments(ctx, q)
-		if err != nil {
-			return none, fmt.Errorf("count repair requests: %w", err)
-		}
-		total = n
-	}
-	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
-	}
 	// The list screens need no timelines: leave them in the database.
-	cur, err := s.col.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1).
-		SetProjection(bson.D{{Key: "timeline", Value: 0}}))
-	if err != nil {
-		return none, fmt.Errorf("list repair requests: %w", err)
-	}
-	var list []*Request
-	if err := cur.All(ctx, &list); err != nil {
-		return none, fmt.Errorf("list repair requests: %w", err)
-	}
-	pg := page.Trim(list, p.First, func(r *Request) string { return r.SortKey })
-	pg.Total = int(total)
-	return pg, nil
+	return mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Count: count, Omit: []string{"timeline"}}, func(r *Request) string { return r.SortKey })
 }
 
 // Counts are the dashboard figures of a community's queue.

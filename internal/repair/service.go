@@ -19,6 +19,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
 	"qinqing/internal/staff"
 )
@@ -174,7 +175,7 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 		SubmittedAt: now, UpdatedAt: now,
 	}
 	r.NextDeadline = &r.Deadlines.RespondBy
-	r.SortKey = newestFirst(now, r.ID)
+	r.SortKey = page.NewestFirst(now, r.ID)
 	if r.Photos, err = s.savePhotos(ctx, c, r, "input.photos", in.Photos); err != nil {
 		return nil, err
 	}
@@ -211,10 +212,6 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 		return false, err
 	}
 	return canSee(c, r), nil
-}
-
-func newestFirst(t time.Time, id string) string {
-	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
 }
 
 // publish tells everyone listening what just happened: who did what, the new

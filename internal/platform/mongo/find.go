@@ -6,6 +6,9 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/platform/page"
 )
 
 // FindMap runs one query and returns its documents keyed by key: the shape
@@ -29,4 +32,53 @@ func FindMap[T any](ctx context.Context, col *mongo.Collection, filter bson.D, k
 // ByIDs loads documents by _id in one $in query.
 func ByIDs[T any](ctx context.Context, col *mongo.Collection, ids []string, key func(*T) string) (map[string]*T, error) {
 	return FindMap(ctx, col, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, key)
+}
+
+// PageQuery describes a list screen's query: the sort-key field its cursor
+// walks (ascending, unique), whether to count the whole result, and fields
+// to leave out.
+type PageQuery struct {
+	SortField string // default "sortKey"
+	Count     bool
+	Omit      []string
+}
+
+// FindPage returns one bounded page of q after the cursor in p: one find
+// (limit first+1, to know whether there is more) and, when asked, one count.
+func FindPage[T any](ctx context.Context, col *mongo.Collection, q bson.D, p page.Request, pq PageQuery, key func(*T) string) (page.Page[*T], error) {
+	var none page.Page[*T]
+	field := pq.SortField
+	if field == "" {
+		field = "sortKey"
+	}
+	total := int64(-1)
+	if pq.Count {
+		n, err := col.CountDocuments(ctx, q)
+		if err != nil {
+			return none, fmt.Errorf("count %s: %w", col.Name(), err)
+		}
+		total = n
+	}
+	if p.After != "" {
+		q = append(append(bson.D{}, q...), bson.E{Key: field, Value: bson.D{{Key: "$gt", Value: p.After}}})
+	}
+	fo := options.Find().SetSort(bson.D{{Key: field, Value: 1}}).SetLimit(int64(p.First) + 1)
+	if len(pq.Omit) > 0 {
+		proj := bson.D{}
+		for _, f := range pq.Omit {
+			proj = append(proj, bson.E{Key: f, Value: 0})
+		}
+		fo.SetProjection(proj)
+	}
+	cur, err := col.Find(ctx, q, fo)
+	if err != nil {
+		return none, fmt.Errorf("list %s: %w", col.Name(), err)
+	}
+	var list []*T
+	if err := cur.All(ctx, &list); err != nil {
+		return none, fmt.Errorf("list %s: %w", col.Name(), err)
+	}
+	pg := page.Trim(list, p.First, key)
+	pg.Total = int(total)
+	return pg, nil
 }

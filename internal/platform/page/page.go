@@ -3,6 +3,8 @@ package page
 
 import (
 	"encoding/base64"
+	"fmt"
+	"time"
 
 	"qinqing/internal/platform/apperr"
 )
@@ -61,4 +63,11 @@ func Trim[T any](items []T, first int, key func(T) string) Page[T] {
 		p.Keys[i] = key(it)
 	}
 	return p
+}
+
+// NewestFirst is a sort key that orders newest first under ascending order
+// (so one ascending index and a "$gt cursor" serve every newest-first list),
+// with the id breaking ties.
+func NewestFirst(t time.Time, id string) string {
+	return fmt.Sprintf("%019d|%s", int64(1<<62)-t.UnixMilli(), id)
 }
