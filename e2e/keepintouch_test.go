@@ -66,6 +66,27 @@ func TestKeepingInTouch(t *testing.T) {
 		t.Fatalf("report = %+v", rep)
 	}
 	butler.fails("FORBIDDEN", `query($c:ID!,$k:String!){ deliveryReport(communityId:$c, key:$k){ recipients } }`, key)
+	e.staff(w.supervisorY, w.Password).fails("FORBIDDEN", `query($c:ID!,$k:String!){ deliveryReport(communityId:$c, key:$k){ recipients } }`, key)
+	// Staff of another community neither read nor post X's works progress; an
+	// owner of X reads it.
+	butler.ok(`mutation($in:PostProjectProgressInput!){ postProjectProgress(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "title": "1栋电梯更换", "percent": 60, "text": "导轨已安装完毕"}}, nil)
+	var prog struct {
+		ProjectProgress struct {
+			Edges []struct{ Node struct{ Percent int } }
+		}
+	}
+	owner.ok(`query($c:ID!){ projectProgress(communityId:$c){ edges { node { percent } } } }`, map[string]any{"c": w.X.ID}, &prog)
+	if len(prog.ProjectProgress.Edges) != 1 || prog.ProjectProgress.Edges[0].Node.Percent != 60 {
+		t.Fatalf("progress = %+v", prog)
+	}
+	if r := ownerY.do(`query($c:ID!){ projectProgress(communityId:$c){ edges { node { percent } } } }`, map[string]any{"c": w.X.ID}); r.code() != "FORBIDDEN" && r.code() != "NOT_FOUND" {
+		t.Fatalf("an owner of Y read X's progress: %+v", r.Errors)
+	}
+	if r := e.staff(w.supervisorY, w.Password).do(`mutation($in:PostProjectProgressInput!){ postProjectProgress(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "title": "x", "percent": 1, "text": "y"}}); r.code() != "FORBIDDEN" && r.code() != "NOT_FOUND" {
+		t.Fatalf("staff of Y posted to X: %+v", r.Errors)
+	}
 	// With no templates configured, a reported grant names the field.
 	r := owner.fails("BAD_USER_INPUT", `mutation{ recordWechatSubscription(templateIds:["tmpl-x"], accepted:[true]){ templateId remaining } }`, nil)
 	if r.field() != "templateIds" {
@@ -90,6 +111,11 @@ func TestKeepingInTouch(t *testing.T) {
 		t.Fatalf("calendar 2027 = %+v", cal)
 	}
 	owner.fails("FORBIDDEN", `query($c:ID!){ festivalCalendar(communityId:$c, year:2027){ date } }`, map[string]any{"c": w.X.ID})
+	supY := e.staff(w.supervisorY, w.Password)
+	supY.fails("NOT_FOUND", `query($c:ID!){ festivalCalendar(communityId:$c, year:2027){ date } }`, map[string]any{"c": w.X.ID})
+	supY.fails("NOT_FOUND", `mutation($in:GreetingCampaignInput!){ sendGreetingCampaign(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "title": "问候", "text": "您好"}})
+	supY.fails("NOT_FOUND", `query($c:ID!){ greetingCampaigns(communityId:$c){ edges { cursor } } }`, map[string]any{"c": w.X.ID})
 
 	// A greeting campaign to building 1 reaches its owners only.
 	sup := e.staff(w.supervisorX, w.Password)

@@ -151,15 +151,7 @@ func canSeeCommunity(c *access.Caller, id string) bool {
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Community, error) {
-	var com Community
-	err := s.communities.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&com)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find community %s: %w", id, err)
-	}
-	return &com, nil
+	return mongo.FindByID[Community](ctx, s.communities, id, ErrNotFound)
 }
 
 // List returns the communities the caller works or lives in, by name.
@@ -246,15 +238,7 @@ func (s *Service) CreateBuilding(ctx context.Context, c *access.Caller, in Creat
 
 // Building returns one building, checking nothing (callers check the community).
 func (s *Service) Building(ctx context.Context, id string) (*Building, error) {
-	var b Building
-	err := s.buildings.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&b)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrBuildingNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find building %s: %w", id, err)
-	}
-	return &b, nil
+	return mongo.FindByID[Building](ctx, s.buildings, id, ErrBuildingNotFound)
 }
 
 // BuildingsByIDs is the loader batch for buildings.

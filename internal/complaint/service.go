@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"qinqing/internal/access"
@@ -137,15 +136,7 @@ func (s *Service) get(ctx context.Context, c *access.Caller, id string) (*Compla
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Complaint, error) {
-	var x Complaint
-	err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&x)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find complaint %s: %w", id, err)
-	}
-	return &x, nil
+	return mongo.FindByID[Complaint](ctx, s.col, id, ErrNotFound)
 }
 
 // Overdue reports whether x waits for acknowledgement past its deadline, by

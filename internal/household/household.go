@@ -211,15 +211,7 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Househ
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Household, error) {
-	var h Household
-	err := s.households.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&h)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find household %s: %w", id, err)
-	}
-	return &h, nil
+	return mongo.FindByID[Household](ctx, s.households, id, ErrNotFound)
 }
 
 // Filter narrows a household list.

@@ -298,15 +298,7 @@ func (s *Service) HouseholdsOfPerson(ctx context.Context, personID string) ([]*H
 }
 
 func (s *Service) personByID(ctx context.Context, id string) (*Person, error) {
-	var p Person
-	err := s.persons.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&p)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrPersonNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find person %s: %w", id, err)
-	}
-	return &p, nil
+	return mongo.FindByID[Person](ctx, s.persons, id, ErrPersonNotFound)
 }
 
 func (s *Service) personIDByPhone(ctx context.Context, phone string) (string, bool, error) {

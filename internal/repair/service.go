@@ -8,7 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -96,15 +95,7 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Reques
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Request, error) {
-	var r Request
-	err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&r)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find repair request %s: %w", id, err)
-	}
-	return &r, nil
+	return mongo.FindByID[Request](ctx, s.col, id, ErrNotFound)
 }
 
 // SubmitInput is an owner's report.

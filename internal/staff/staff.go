@@ -290,15 +290,7 @@ func (s *Service) UpdateScope(ctx context.Context, c *access.Caller, id string, 
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Staff, error) {
-	var st Staff
-	err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&st)
-	if errors.Is(err, mgo.ErrNoDocuments) {
-		return nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, fmt.Errorf("find staff %s: %w", id, err)
-	}
-	return &st, nil
+	return mongo.FindByID[Staff](ctx, s.col, id, ErrNotFound)
 }
 
 // Get is a staff member's record for the caller resolution and loaders.

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -81,4 +82,18 @@ func FindPage[T any](ctx context.Context, col *mongo.Collection, q bson.D, p pag
 	pg := page.Trim(list, p.First, key)
 	pg.Total = int(total)
 	return pg, nil
+}
+
+// FindByID loads one document by _id; a missing one is notFound (the
+// domain's own sentinel), anything else is wrapped with the collection.
+func FindByID[T any](ctx context.Context, col *mongo.Collection, id string, notFound error) (*T, error) {
+	var v T
+	err := col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&v)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, notFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find %s %s: %w", col.Name(), id, err)
+	}
+	return &v, nil
 }
