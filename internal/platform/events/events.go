@@ -33,6 +33,9 @@ const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 2 * time.Second
 	maxAwait   = time.Second
+	// pollEvery is how often the FerretDB spine is read. FerretDB's own
+	// tailable cursors re-run their query every 10ms, so this is cheaper.
+	pollEvery = 25 * time.Millisecond
 )
 
 func init() {
@@ -132,7 +135,11 @@ func (b *Bus) Run(ctx context.Context) error {
 		}
 		if !t.high.IsZero() {
 			opened := time.Now()
-			if err := b.follow(ctx, &t); err != nil && ctx.Err() == nil {
+			follow := b.follow
+			if b.db.Ferret {
+				follow = b.poll
+			}
+			if err := follow(ctx, &t); err != nil && ctx.Err() == nil {
 				b.log.Error("events: tailing cursor died", "err", err)
 			}
 			// A cursor that lived a while failed for a fresh reason; only
@@ -246,4 +253,48 @@ func (b *Bus) follow(ctx context.Context, t *tail) error {
 		}
 	}
 	return nil
+}
+
+// poll follows the spine on FerretDB. Its tailable cursors cannot be trusted:
+// FerretDB numbers a capped collection's records before the insert commits
+// and a cursor resumes after the highest number it returned, so of two
+// concurrent inserts the one that commits second may be skipped for good.
+// Polling the rewind window and skipping ids already seen delivers such a
+// late event too, and in _id order, which within one process is the order of
+// publishing.
+func (b *Bus) poll(ctx context.Context, t *tail) error {
+	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		cur, err := b.col.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: t.from()}}}}, opts)
+		if err != nil {
+			return err
+		}
+		b.readyOnce.Do(func() { close(b.ready) })
+		for cur.Next(ctx) {
+			id, ok := cur.Current.Lookup("_id").ObjectIDOK()
+			if !ok || !t.add(id) {
+				continue
+			}
+			var e Event
+			if err := cur.Decode(&e); err != nil {
+				b.log.Error("events: undecodable event skipped", "id", id, "err", err)
+				continue
+			}
+			if e.Type != typeStart {
+				b.deliver(e)
+			}
+		}
+		err = cur.Err()
+		_ = cur.Close(context.WithoutCancel(ctx))
+		if err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
 }
