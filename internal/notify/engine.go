@@ -81,6 +81,11 @@ type Delivery struct {
 	CreatedAt      time.Time  `bson:"createdAt"`
 	SentAt         *time.Time `bson:"sentAt,omitempty"`
 	Key            string     `bson:"key"` // the message key, for delivery reports
+	// The rendered message, copied from the notification so the outbox
+	// sends without reading notifications back.
+	Title string            `bson:"title,omitempty"`
+	Body  string            `bson:"body,omitempty"`
+	Data  map[string]string `bson:"data,omitempty"`
 }
 
 func init() {
@@ -231,6 +236,7 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 			d := Delivery{
 				ID: n.ID + ":" + ch, NotificationID: n.ID, RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID, Channel: ch, Kind: msg.Kind,
 				Priority: spec.Priority, Status: StatusPending, NextAttemptAt: due, CreatedAt: now, Key: msg.Key,
+				Title: title, Body: body, Data: msg.Data,
 			}
 			if spec.OptOut && (slices.Contains(pr.DisabledKinds, msg.Kind) || slices.Contains(pr.DisabledChannels, ch)) {
 				d.Status = StatusSuppressed

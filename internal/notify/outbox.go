@@ -20,6 +20,7 @@ import (
 // the claim of each attempt is a unique key, so two workers never send the
 // same attempt.
 type Outbox struct {
+	db                                *mongo.DB
 	deliveries, notifications, claims *mgo.Collection
 	senders                           map[string]Sender
 	owner                             string
@@ -35,7 +36,7 @@ type OutboxConfig struct {
 	Senders     []Sender
 	Lease       time.Duration // default 2m: a worker that dies frees its claims after this
 	MaxAttempts int           // default 8
-	Batch       int           // default 500
+	Batch       int           // default 500 (2000 on FerretDB)
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -43,6 +44,7 @@ type OutboxConfig struct {
 // NewOutbox makes a worker.
 func NewOutbox(db *mongo.DB, cfg OutboxConfig) *Outbox {
 	o := &Outbox{
+		db:         db,
 		deliveries: db.Collection("deliveries"), notifications: db.Collection("notifications"), claims: db.Collection("delivery_claims"),
 		senders: map[string]Sender{}, owner: fmt.Sprintf("w%08x", rand.Uint32()), lease: cfg.Lease, maxAttempts: cfg.MaxAttempts,
 		batch: cfg.Batch, log: cfg.Log, now: cfg.Now,
@@ -58,6 +60,11 @@ func NewOutbox(db *mongo.DB, cfg OutboxConfig) *Outbox {
 	}
 	if o.batch == 0 {
 		o.batch = 500
+		if db.Ferret {
+			// FerretDB reads the whole outbox for every batch (it filters
+			// without indexes), so fewer, larger batches cost less.
+			o.batch = 2000
+		}
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -129,7 +136,7 @@ func (o *Outbox) runChannel(ctx context.Context, ch string, sender Sender) (int,
 		return 0, err
 	}
 	results := sender.Send(ctx, out)
-	return len(claimed), o.record(context.WithoutCancel(ctx), claimed, results)
+	return len(claimed), o.record(context.WithoutCancel(ctx), claimed, results, now)
 }
 
 // claim takes a lease on deliveries: one unique claim document per delivery
@@ -165,52 +172,65 @@ func (o *Outbox) claim(ctx context.Context, due []Delivery, now time.Time) ([]De
 		return nil, nil
 	}
 	until := now.Add(o.lease)
-	_, err := o.deliveries.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, bson.D{
-		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: until}, {Key: "leaseOwner", Value: o.owner}}},
-		{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
-	})
-	if err != nil {
+	// One update per delivery, by _id, in one command: MongoDB takes it in
+	// one round trip, and the embedded FerretDB finds each row by its index
+	// where an $in filter would scan the table (see mongo/ferretidx.go).
+	models := make([]mgo.WriteModel, len(ids))
+	for i, id := range ids {
+		models[i] = mgo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetUpdate(bson.D{
+			{Key: "$set", Value: bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: until}, {Key: "leaseOwner", Value: o.owner}}},
+			{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
+		})
+	}
+	if err := o.db.BulkWrite(ctx, o.deliveries, models); err != nil {
 		return nil, fmt.Errorf("lease deliveries: %w", err)
 	}
 	return mine, nil
 }
 
-// render loads the notifications behind claimed deliveries in one query.
+// render turns claimed deliveries into messages. Deliveries carry their
+// rendered text; only one written without it is looked up in notifications.
 func (o *Outbox) render(ctx context.Context, ds []Delivery) ([]Outgoing, error) {
-	ids := make([]string, len(ds))
-	for i, d := range ds {
-		ids[i] = d.NotificationID
+	var missing []string
+	for _, d := range ds {
+		if d.Title == "" {
+			missing = append(missing, d.NotificationID)
+		}
 	}
-	cur, err := o.notifications.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
-	if err != nil {
-		return nil, fmt.Errorf("notifications of deliveries: %w", err)
-	}
-	var ns []Notification
-	if err := cur.All(ctx, &ns); err != nil {
-		return nil, fmt.Errorf("notifications of deliveries: %w", err)
-	}
-	byID := make(map[string]Notification, len(ns))
-	for _, n := range ns {
-		byID[n.ID] = n
+	byID := map[string]Notification{}
+	if len(missing) > 0 {
+		cur, err := o.notifications.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: missing}}}})
+		if err != nil {
+			return nil, fmt.Errorf("notifications of deliveries: %w", err)
+		}
+		var ns []Notification
+		if err := cur.All(ctx, &ns); err != nil {
+			return nil, fmt.Errorf("notifications of deliveries: %w", err)
+		}
+		for _, n := range ns {
+			byID[n.ID] = n
+		}
 	}
 	out := make([]Outgoing, 0, len(ds))
 	for _, d := range ds {
-		n := byID[d.NotificationID]
-		data := map[string]string{}
-		for k, v := range n.Data {
+		if d.Title == "" {
+			n := byID[d.NotificationID]
+			d.Title, d.Body, d.Data = n.Title, n.Body, n.Data
+		}
+		data := make(map[string]string, len(d.Data))
+		for k, v := range d.Data {
 			data[k] = v
 		}
 		out = append(out, Outgoing{DeliveryID: d.ID, NotificationID: d.NotificationID, RecipientKind: auth.Kind(d.RecipientKind), RecipientID: d.RecipientID,
-			Kind: d.Kind, Priority: d.Priority, Title: n.Title, Body: n.Body, Data: data, Attempt: d.Attempts})
+			Kind: d.Kind, Priority: d.Priority, Title: d.Title, Body: d.Body, Data: data, Attempt: d.Attempts})
 	}
 	return out, nil
 }
 
-// record writes the results, one update per distinct outcome (all sent,
-// the same retry time, ...), so a batch of 500 costs a handful of writes.
-// Retries back off exponentially (with jitter per batch) unless the server
-// said when to come back.
-func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result) error {
+// record writes the results, one update per delivery in one command. Retries
+// back off exponentially (with jitter per batch) unless the server said when
+// to come back. claimedAt is when the lease was taken.
+func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result, claimedAt time.Time) error {
 	byID := make(map[string]Result, len(results))
 	for _, r := range results {
 		byID[r.DeliveryID] = r
@@ -221,8 +241,12 @@ func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result) er
 		next   time.Time
 		err    string
 	}
-	groups := map[outcome][]string{}
+	// Within the first half of the lease no other worker can have claimed
+	// these deliveries, so the update can find them by _id alone (an index
+	// lookup everywhere); later it must also check the lease is still ours.
+	guard := o.now().Sub(claimedAt) >= o.lease/2
 	jitter := Backoff(1) - 30*time.Second
+	models := make([]mgo.WriteModel, 0, len(ds))
 	for _, d := range ds {
 		r, ok := byID[d.ID]
 		if !ok {
@@ -244,9 +268,6 @@ func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result) er
 		default:
 			oc.status = StatusFailed
 		}
-		groups[oc] = append(groups[oc], d.ID)
-	}
-	for oc, ids := range groups {
 		set := bson.D{{Key: "status", Value: oc.status}, {Key: "lastError", Value: oc.err}, {Key: "leaseUntil", Value: nil}, {Key: "leaseOwner", Value: ""}}
 		if oc.status == StatusSent {
 			set = append(set, bson.E{Key: "sentAt", Value: now})
@@ -254,11 +275,14 @@ func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result) er
 		if !oc.next.IsZero() {
 			set = append(set, bson.E{Key: "nextAttemptAt", Value: oc.next})
 		}
-		_, err := o.deliveries.UpdateMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "leaseOwner", Value: o.owner}},
-			bson.D{{Key: "$set", Value: set}})
-		if err != nil {
-			return fmt.Errorf("record delivery results: %w", err)
+		filter := bson.D{{Key: "_id", Value: d.ID}}
+		if guard {
+			filter = append(filter, bson.E{Key: "leaseOwner", Value: o.owner})
 		}
+		models = append(models, mgo.NewUpdateOneModel().SetFilter(filter).SetUpdate(bson.D{{Key: "$set", Value: set}}))
+	}
+	if err := o.db.BulkWrite(ctx, o.deliveries, models); err != nil {
+		return fmt.Errorf("record delivery results: %w", err)
 	}
 	return nil
 }

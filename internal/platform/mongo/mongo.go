@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +30,9 @@ type DB struct {
 	// Ferret is true when the server is FerretDB, whose tailable cursors need
 	// batch size 1 (see DESIGN.md).
 	Ferret bool
+	// ids, for an embedded server in this process, adds the _id lookup
+	// indexes FerretDB lacks (see ferretidx.go).
+	ids *idIndexer
 }
 
 // Options tune a connection.
@@ -57,6 +61,9 @@ func Connect(ctx context.Context, uri, name string, o Options) (*DB, error) {
 	var info bson.M
 	if err := client.Database("admin").RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err == nil {
 		_, db.Ferret = info["ferretdbVersion"]
+	}
+	if x, ok := indexers.Load(uri); ok {
+		db.ids = x.(*idIndexer)
 	}
 	return db, nil
 }
@@ -94,7 +101,7 @@ func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)",
 		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelError}),
 	})
 	if err != nil {
@@ -102,16 +109,22 @@ func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	ids := &idIndexer{dir: abs, log: log}
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = f.Run(runCtx) })
+	wg.Go(func() { ids.run(runCtx, 2*time.Second) })
 	go func() {
-		defer close(e.done)
-		_ = f.Run(runCtx)
+		wg.Wait()
+		close(e.done)
 	}()
 	e.URI = f.MongoDBURI()
+	indexers.Store(e.URI, ids)
 	return e, nil
 }
 
 // Stop shuts the embedded server down and waits for it.
 func (e *Embedded) Stop() {
+	indexers.Delete(e.URI)
 	e.cancel()
 	<-e.done
 }
@@ -160,12 +173,24 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 	regMu.Lock()
 	all := append([]Indexes(nil), registry...)
 	regMu.Unlock()
+	names, err := db.ListCollectionNames(ctx, bson.D{})
+	if err != nil {
+		return fmt.Errorf("list collections: %w", err)
+	}
 	for _, ix := range all {
-		if ix.Capped > 0 {
-			err := db.CreateCollection(ctx, ix.Collection, options.CreateCollection().SetCapped(true).SetSizeInBytes(ix.Capped))
-			if err != nil && !isNamespaceExists(err) {
-				return fmt.Errorf("create capped %s: %w", ix.Collection, err)
+		if !slices.Contains(names, ix.Collection) {
+			// Created up front so the embedded server can index its table now.
+			o := options.CreateCollection()
+			if ix.Capped > 0 {
+				o.SetCapped(true).SetSizeInBytes(ix.Capped)
 			}
+			if err := db.CreateCollection(ctx, ix.Collection, o); err != nil && !isNamespaceExists(err) {
+				return fmt.Errorf("create %s: %w", ix.Collection, err)
+			}
+			names = append(names, ix.Collection)
+		}
+		if db.Ferret {
+			ix.Models = uniqueOnly(ix.Models)
 		}
 		if len(ix.Models) == 0 {
 			continue
@@ -181,7 +206,32 @@ func (db *DB) EnsureIndexes(ctx context.Context) error {
 			return fmt.Errorf("indexes on %s: %w", ix.Collection, err)
 		}
 	}
+	if db.ids != nil {
+		if err := db.ids.ensure(ctx, db.Name()); err != nil {
+			return fmt.Errorf("embedded _id lookup indexes: %w", err)
+		}
+	}
 	return nil
+}
+
+// uniqueOnly keeps the indexes that enforce something. FerretDB v1.24 plans
+// no query with a secondary index (it filters every document itself), so on
+// it an index that only speeds reads would only slow every write down.
+func uniqueOnly(ms []mongo.IndexModel) []mongo.IndexModel {
+	var out []mongo.IndexModel
+	for _, m := range ms {
+		if m.Options == nil {
+			continue
+		}
+		var o options.IndexOptions
+		for _, set := range m.Options.List() {
+			_ = set(&o)
+		}
+		if o.Unique != nil && *o.Unique {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // missingIndexes returns the declared indexes the collection lacks, by name.
