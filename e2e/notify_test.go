@@ -11,7 +11,7 @@ import (
 )
 
 // withFCM points the server's real firebase client at a local fake FCM.
-func withFCM(t *testing.T) (*notifytest.FakeFCM, envOption) {
+func withFCM(t testing.TB) (*notifytest.FakeFCM, envOption) {
 	fcm := notifytest.NewFakeFCM(t)
 	sa := notifytest.WriteServiceAccount(t, "qinqing-test")
 	return fcm, func(c *config.Config) {

@@ -11,9 +11,15 @@ import (
 	"qinqing/internal/platform/mongo"
 )
 
-// batch is how many households one round of a fan-out covers: one page of
-// household ids, one $in for their memberships, one Send.
-const batch = 500
+// fanOutBatch is how many households (or memberships) one round of a
+// fan-out covers: one page, one Send. FerretDB reads a whole collection for
+// every page (it filters without indexes), so it gets fewer, larger pages.
+func fanOutBatch(db *mongo.DB) int {
+	if db.Ferret {
+		return 2000
+	}
+	return 500
+}
 
 // households is a read-only adapter over the household register's
 // collection: household.Service has no batch listing of a community's
@@ -34,7 +40,7 @@ type audience struct {
 
 // page returns up to batch household ids after sort key after, and the last
 // sort key.
-func (h *households) page(ctx context.Context, a audience, after string) ([]string, string, error) {
+func (h *households) page(ctx context.Context, a audience, after string, batch int) ([]string, string, error) {
 	q := bson.D{{Key: "communityId", Value: a.CommunityID}}
 	if len(a.BuildingIDs) > 0 {
 		q = append(q, bson.E{Key: "buildingId", Value: bson.D{{Key: "$in", Value: a.BuildingIDs}}})
@@ -45,7 +51,7 @@ func (h *households) page(ctx context.Context, a audience, after string) ([]stri
 	if after != "" {
 		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: after}}})
 	}
-	cur, err := h.col.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(batch).
+	cur, err := h.col.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(batch)).
 		SetProjection(bson.D{{Key: "_id", Value: 1}, {Key: "sortKey", Value: 1}}))
 	if err != nil {
 		return nil, "", fmt.Errorf("households of %s: %w", a.CommunityID, err)
@@ -72,9 +78,12 @@ func (h *households) page(ctx context.Context, a audience, after string) ([]stri
 // even if they live in two of the flats.
 func (s *Service) eachPersons(ctx context.Context, a audience, fn func(personIDs []string) error) error {
 	seen := map[string]bool{}
+	if len(a.BuildingIDs) == 0 && a.CareFlag == "" {
+		return s.eachResident(ctx, a.CommunityID, seen, fn)
+	}
 	after := ""
 	for {
-		ids, last, err := s.households.page(ctx, a, after)
+		ids, last, err := s.households.page(ctx, a, after, s.batch)
 		if err != nil {
 			return err
 		}
@@ -99,9 +108,37 @@ func (s *Service) eachPersons(ctx context.Context, a audience, fn func(personIDs
 				return err
 			}
 		}
-		if len(ids) < batch {
+		if len(ids) < s.batch {
 			return nil
 		}
 		after = last
+	}
+}
+
+// eachResident is eachPersons for a whole community: it pages the
+// community's memberships directly, one query per round.
+func (s *Service) eachResident(ctx context.Context, communityID string, seen map[string]bool, fn func(personIDs []string) error) error {
+	after := ""
+	for {
+		ms, err := s.members.MembershipsInCommunity(ctx, communityID, after, s.batch)
+		if err != nil {
+			return err
+		}
+		var persons []string
+		for _, m := range ms {
+			if !seen[m.PersonID] {
+				seen[m.PersonID] = true
+				persons = append(persons, m.PersonID)
+			}
+		}
+		if len(persons) > 0 {
+			if err := fn(persons); err != nil {
+				return err
+			}
+		}
+		if len(ms) < s.batch {
+			return nil
+		}
+		after = ms[len(ms)-1].ID
 	}
 }

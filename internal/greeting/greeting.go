@@ -85,6 +85,7 @@ type Communities interface {
 // Members is what greetings need from the household register.
 type Members interface {
 	MembershipsByHouseholds(ctx context.Context, ids []string) (map[string][]*household.Membership, error)
+	MembershipsInCommunity(ctx context.Context, communityID, after string, limit int) ([]*household.Membership, error)
 	PersonsByIDs(ctx context.Context, ids []string) (map[string]*household.Person, error)
 }
 
@@ -125,6 +126,7 @@ type Service struct {
 	log                       *slog.Logger
 	now                       func() time.Time
 	owner                     string
+	batch                     int // households or memberships per round of a fan-out
 
 	tickMu sync.Mutex // one Tick at a time per process
 	doneMu sync.Mutex
@@ -150,7 +152,7 @@ func NewService(cfg Config) *Service {
 		settings: cfg.DB.Collection("festival_settings"), runs: cfg.DB.Collection("greeting_runs"),
 		campaigns: cfg.DB.Collection("greeting_campaigns"), households: newHouseholds(cfg.DB),
 		communities: cfg.Communities, members: cfg.Members, profiles: cfg.Profiles, sender: cfg.Sender,
-		zones: cfg.Zones, log: cfg.Log, now: cfg.Now, owner: cfg.Owner, done: map[string]bool{},
+		zones: cfg.Zones, log: cfg.Log, now: cfg.Now, owner: cfg.Owner, done: map[string]bool{}, batch: fanOutBatch(cfg.DB),
 	}
 }
 

@@ -87,6 +87,7 @@ func init() {
 		mongo.Indexes{Collection: "memberships", Models: []mgo.IndexModel{
 			{Keys: bson.D{{Key: "householdId", Value: 1}, {Key: "personId", Value: 1}}, Options: options.Index().SetUnique(true)},
 			{Keys: bson.D{{Key: "personId", Value: 1}}},
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "_id", Value: 1}}}, // a community's residents, paged
 		}},
 		// A phone identifies at most one person; the claim has the phone as _id
 		// so persons without a phone (children) need no sparse index.

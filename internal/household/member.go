@@ -363,6 +363,25 @@ func (s *Service) MembershipsByPersons(ctx context.Context, ids []string) (map[s
 	return s.membershipsBy(ctx, "personId", ids, func(m *Membership) string { return m.PersonID })
 }
 
+// MembershipsInCommunity pages a community's memberships in _id order, after
+// the id after, limit at a time: a greeting to a whole community reads its
+// residents this way, one query per page, without listing households first.
+func (s *Service) MembershipsInCommunity(ctx context.Context, communityID, after string, limit int) ([]*Membership, error) {
+	q := bson.D{{Key: "communityId", Value: communityID}}
+	if after != "" {
+		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$gt", Value: after}}})
+	}
+	cur, err := s.members.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("memberships in %s: %w", communityID, err)
+	}
+	var list []*Membership
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, fmt.Errorf("memberships in %s: %w", communityID, err)
+	}
+	return list, nil
+}
+
 func (s *Service) membershipsBy(ctx context.Context, field string, ids []string, key func(*Membership) string) (map[string][]*Membership, error) {
 	cur, err := s.members.Find(ctx, bson.D{{Key: field, Value: bson.D{{Key: "$in", Value: ids}}}},
 		options.Find().SetSort(bson.D{{Key: "since", Value: 1}}))

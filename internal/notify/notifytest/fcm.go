@@ -38,6 +38,33 @@ type FakeFCM struct {
 	*httptest.Server
 	mu   sync.Mutex
 	seen []Seen
+	// countOnly keeps pushes per token instead of every request, so a
+	// benchmark's peak memory is the server's, not the fake's.
+	countOnly bool
+	perToken  map[string]int
+	total     int
+}
+
+// CountOnly stops keeping requests (Requests returns none) and only counts
+// them per token; see Count.
+func (f *FakeFCM) CountOnly() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.countOnly, f.perToken = true, map[string]int{}
+}
+
+// Count returns the pushes received and how many distinct tokens got one.
+func (f *FakeFCM) Count() (pushes, tokens int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.countOnly {
+		return f.total, len(f.perToken)
+	}
+	distinct := map[string]bool{}
+	for _, s := range f.seen {
+		distinct[s.Token] = true
+	}
+	return len(f.seen), len(distinct)
 }
 
 func (f *FakeFCM) Requests() []Seen {
@@ -98,11 +125,16 @@ func NewFakeFCM(t testing.TB) *FakeFCM {
 		}
 		m := req.Message
 		f.mu.Lock()
-		f.seen = append(f.seen, Seen{
-			Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Token: m.Token,
-			Title: m.Notification.Title, Body: m.Notification.Body, Data: m.Data,
-			Priority: m.Android.Priority, Sound: m.APNS.Payload.Aps.Sound,
-		})
+		if f.countOnly {
+			f.total++
+			f.perToken[m.Token]++
+		} else {
+			f.seen = append(f.seen, Seen{
+				Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Token: m.Token,
+				Title: m.Notification.Title, Body: m.Notification.Body, Data: m.Data,
+				Priority: m.Android.Priority, Sound: m.APNS.Payload.Aps.Sound,
+			})
+		}
 		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		reply := func(code int, body string) {

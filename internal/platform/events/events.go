@@ -7,6 +7,7 @@ package events
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,8 +35,14 @@ const (
 	maxBackoff = 2 * time.Second
 	maxAwait   = time.Second
 	// pollEvery is how often the FerretDB spine is read. FerretDB's own
-	// tailable cursors re-run their query every 10ms, so this is cheaper.
-	pollEvery = 25 * time.Millisecond
+	// tailable cursors re-run their query every 10ms; every poll reads the whole
+	// (trimmed) spine, so it is not more often.
+	pollEvery = 100 * time.Millisecond
+	// keep is how long the FerretDB spine keeps events. Its embedded server
+	// never trims capped collections, and each poll reads the whole spine,
+	// so the poller trims it; nothing reads further back than rewind.
+	keep      = 2 * time.Minute
+	trimEvery = 15 * time.Second
 )
 
 func init() {
@@ -266,7 +273,14 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
+	var trimmed time.Time
 	for {
+		if time.Since(trimmed) > trimEvery {
+			if err := b.trim(ctx, time.Now().Add(-keep)); err != nil {
+				return err
+			}
+			trimmed = time.Now()
+		}
 		cur, err := b.col.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: t.from()}}}}, opts)
 		if err != nil {
 			return err
@@ -297,4 +311,14 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// trim deletes the events published before cutoff.
+func (b *Bus) trim(ctx context.Context, cutoff time.Time) error {
+	var floor bson.ObjectID
+	binary.BigEndian.PutUint32(floor[:4], uint32(cutoff.Unix()))
+	if _, err := b.col.DeleteMany(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$lt", Value: floor}}}}); err != nil {
+		return fmt.Errorf("events: trim spine: %w", err)
+	}
+	return nil
 }

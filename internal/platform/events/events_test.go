@@ -400,3 +400,28 @@ func TestConcurrentPublishersLoseAndDuplicateNothing(t *testing.T) {
 	}
 	expectNothing(t, ch)
 }
+
+// The FerretDB spine is trimmed to the last minutes, so a poll stays cheap
+// however long the server has run.
+func TestTrimDropsOldEventsOnly(t *testing.T) {
+	db := mongo.NewTestDB(t, mongo.Options{})
+	b := NewBus(db, testLog(t))
+	old := bson.NewObjectIDFromTimestamp(time.Now().Add(-time.Hour))
+	publish(t, b, Event{ID: old, Type: "x", SubjectID: "old"})
+	publish(t, b, Event{Type: "x", SubjectID: "new"})
+	ctx := context.Background()
+	if err := b.trim(ctx, time.Now().Add(-keep)); err != nil {
+		t.Fatal(err)
+	}
+	var left []Event
+	cur, err := db.Collection(Collection).Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].SubjectID != "new" {
+		t.Fatalf("after trim: %+v", left)
+	}
+}
