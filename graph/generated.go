@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
+	"qinqing/internal/tasks"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,7 @@ type ResolverRoot interface {
 	Announcement() AnnouncementResolver
 	AuditEntry() AuditEntryResolver
 	Building() BuildingResolver
+	ButlerTask() ButlerTaskResolver
 	CareProfile() CareProfileResolver
 	Community() CommunityResolver
 	Complaint() ComplaintResolver
@@ -153,6 +155,24 @@ type ComplexityRoot struct {
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
 		Units     func(childComplexity int) int
+	}
+
+	ButlerTask struct {
+		DoneAt    func(childComplexity int) int
+		DueAt     func(childComplexity int) int
+		Household func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Note      func(childComplexity int) int
+		Overdue   func(childComplexity int) int
+		SubjectID func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	ButlerTaskList struct {
+		Overdue func(childComplexity int) int
+		Tasks   func(childComplexity int) int
+		Total   func(childComplexity int) int
 	}
 
 	CareProfile struct {
@@ -380,6 +400,7 @@ type ComplexityRoot struct {
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
+		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteVisitFollowUp         func(childComplexity int, visitID string) int
 		CompleteWork                  func(childComplexity int, id string, input model.CompleteWorkInput) int
 		ConfirmRepair                 func(childComplexity int, id string, signature graphql.Upload, rating *int, comment *string) int
@@ -494,6 +515,7 @@ type ComplexityRoot struct {
 		Announcement            func(childComplexity int, id string) int
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
 		ArchiveAuditLog         func(childComplexity int, communityID string, personID *string, first *int, after *string) int
+		ButlerTasks             func(childComplexity int, butlerID *string, first *int) int
 		Communities             func(childComplexity int) int
 		Community               func(childComplexity int, id string) int
 		Complaint               func(childComplexity int, id string) int
@@ -723,6 +745,12 @@ type AuditEntryResolver interface {
 type BuildingResolver interface {
 	Community(ctx context.Context, obj *community.Building) (*community.Community, error)
 }
+type ButlerTaskResolver interface {
+	Household(ctx context.Context, obj *tasks.Task) (*household.Household, error)
+	SubjectID(ctx context.Context, obj *tasks.Task) (*string, error)
+
+	Note(ctx context.Context, obj *tasks.Task) (*string, error)
+}
 type CareProfileResolver interface {
 	Birthday(ctx context.Context, obj *archive.Profile) (*model.Birthday, error)
 	Occupation(ctx context.Context, obj *archive.Profile) (*string, error)
@@ -852,6 +880,7 @@ type MutationResolver interface {
 	SetRepairDeadlines(ctx context.Context, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) ([]*model.RepairDeadlines, error)
 	CreateStaff(ctx context.Context, input model.CreateStaffInput) (*staff.Staff, error)
 	UpdateStaffScope(ctx context.Context, staffID string, input model.StaffScopeInput) (*staff.Staff, error)
+	CompleteButlerTask(ctx context.Context, id string, note *string) (*tasks.Task, error)
 }
 type NotificationResolver interface {
 	Data(ctx context.Context, obj *notify.Notification) ([]*model.KeyValue, error)
@@ -908,6 +937,7 @@ type QueryResolver interface {
 	Engineers(ctx context.Context, communityID string) ([]*model.EngineerLoad, error)
 	RepairDeadlines(ctx context.Context, communityID string) ([]*model.RepairDeadlines, error)
 	StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error)
+	ButlerTasks(ctx context.Context, butlerID *string, first *int) (*tasks.List, error)
 }
 type RepairAcceptanceResolver interface {
 	Person(ctx context.Context, obj *repair.Acceptance) (*household.Person, error)
@@ -1284,6 +1314,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Building.Units(childComplexity), true
+
+	case "ButlerTask.doneAt":
+		if e.ComplexityRoot.ButlerTask.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.DoneAt(childComplexity), true
+	case "ButlerTask.dueAt":
+		if e.ComplexityRoot.ButlerTask.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.DueAt(childComplexity), true
+	case "ButlerTask.household":
+		if e.ComplexityRoot.ButlerTask.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.Household(childComplexity), true
+	case "ButlerTask.id":
+		if e.ComplexityRoot.ButlerTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.ID(childComplexity), true
+	case "ButlerTask.kind":
+		if e.ComplexityRoot.ButlerTask.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.Kind(childComplexity), true
+	case "ButlerTask.note":
+		if e.ComplexityRoot.ButlerTask.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.Note(childComplexity), true
+	case "ButlerTask.overdue":
+		if e.ComplexityRoot.ButlerTask.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.Overdue(childComplexity), true
+	case "ButlerTask.subjectId":
+		if e.ComplexityRoot.ButlerTask.SubjectID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.SubjectID(childComplexity), true
+	case "ButlerTask.title":
+		if e.ComplexityRoot.ButlerTask.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.Title(childComplexity), true
+
+	case "ButlerTaskList.overdue":
+		if e.ComplexityRoot.ButlerTaskList.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTaskList.Overdue(childComplexity), true
+	case "ButlerTaskList.tasks":
+		if e.ComplexityRoot.ButlerTaskList.Tasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTaskList.Tasks(childComplexity), true
+	case "ButlerTaskList.total":
+		if e.ComplexityRoot.ButlerTaskList.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTaskList.Total(childComplexity), true
 
 	case "CareProfile.birthday":
 		if e.ComplexityRoot.CareProfile.Birthday == nil {
@@ -2200,6 +2304,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelRepairRequest(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.completeButlerTask":
+		if e.ComplexityRoot.Mutation.CompleteButlerTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeButlerTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteButlerTask(childComplexity, args["id"].(string), args["note"].(*string)), true
 	case "Mutation.completeVisitFollowUp":
 		if e.ComplexityRoot.Mutation.CompleteVisitFollowUp == nil {
 			break
@@ -2934,6 +3049,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ArchiveAuditLog(childComplexity, args["communityId"].(string), args["personId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.butlerTasks":
+		if e.ComplexityRoot.Query.ButlerTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_butlerTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ButlerTasks(childComplexity, args["butlerId"].(*string), args["first"].(*int)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -4916,6 +5042,7 @@ extend type Mutation {
   SURVEY_INVITATION
   CALLBACK_PROMPT
   CALLBACK_DUE
+  BUTLER_TASK_DUE
 }
 
 type Notification {
@@ -5374,6 +5501,59 @@ extend type Mutation {
   updateStaffScope(staffId: ID!, input: StaffScopeInput!): Staff!
 }
 `, BuiltIn: false},
+	{Name: "../schema/tasks.graphqls", Input: `"What a butler owes (管家待办)."
+enum ButlerTaskKind {
+  "A signed-off repair waiting for its callback (报修回访)."
+  REPAIR_CALLBACK
+  "A service order accepted by the owner, waiting for its callback."
+  SERVICE_ORDER_CALLBACK
+  "A follow-up promised on a household visit (走访跟进)."
+  VISIT_FOLLOW_UP
+  "A congratulation visit with a small gift after a move-in (登门祝贺)."
+  CONGRATULATION_VISIT
+  "The move-in callback, a week after the move (入住回访)."
+  MOVE_IN_CALLBACK
+}
+
+type ButlerTask {
+  "For REPAIR_CALLBACK, SERVICE_ORDER_CALLBACK and VISIT_FOLLOW_UP: <kind>:<subjectId>."
+  id: ID!
+  kind: ButlerTaskKind!
+  title: String!
+  household: Household!
+  "The repair request, service order or visit to open; null for visits and calls written on the list."
+  subjectId: ID
+  dueAt: Time!
+  overdue: Boolean!
+  doneAt: Time
+  note: String
+}
+
+type ButlerTaskList {
+  "Earliest due first, at most ` + "`" + `first` + "`" + `."
+  tasks: [ButlerTask!]!
+  total: Int!
+  overdue: Int!
+}
+
+extend type Query {
+  """
+  The open tasks of a butler, earliest due first: callbacks due on repairs and
+  service orders, follow-ups promised on visits, congratulation visits and
+  move-in callbacks. A butler opens their own list (butlerId omitted); a
+  supervisor opens the list of a butler of a community they supervise.
+  """
+  butlerTasks(butlerId: ID, first: Int = 50): ButlerTaskList!
+}
+
+extend type Mutation {
+  """
+  Marks a congratulation visit or a move-in callback done. Callbacks and visit
+  follow-ups leave the list when they are recorded where they are owed.
+  """
+  completeButlerTask(id: ID!, note: String): ButlerTask!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -5529,6 +5709,42 @@ func (ec *executionContext) childFields_Building(ctx context.Context, field grap
 		return ec.fieldContext_Building_units(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Building", field.Name)
+}
+
+func (ec *executionContext) childFields_ButlerTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ButlerTask_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_ButlerTask_kind(ctx, field)
+	case "title":
+		return ec.fieldContext_ButlerTask_title(ctx, field)
+	case "household":
+		return ec.fieldContext_ButlerTask_household(ctx, field)
+	case "subjectId":
+		return ec.fieldContext_ButlerTask_subjectId(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_ButlerTask_dueAt(ctx, field)
+	case "overdue":
+		return ec.fieldContext_ButlerTask_overdue(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_ButlerTask_doneAt(ctx, field)
+	case "note":
+		return ec.fieldContext_ButlerTask_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ButlerTask", field.Name)
+}
+
+func (ec *executionContext) childFields_ButlerTaskList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "tasks":
+		return ec.fieldContext_ButlerTaskList_tasks(ctx, field)
+	case "total":
+		return ec.fieldContext_ButlerTaskList_total(ctx, field)
+	case "overdue":
+		return ec.fieldContext_ButlerTaskList_overdue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskList", field.Name)
 }
 
 func (ec *executionContext) childFields_CareProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6685,6 +6901,28 @@ func (ec *executionContext) field_Mutation_cancelRepairRequest_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completeButlerTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeVisitFollowUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7624,6 +7862,28 @@ func (ec *executionContext) field_Query_archiveAuditLog_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_butlerTasks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "butlerId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["butlerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
 	return args, nil
 }
 
@@ -9334,6 +9594,300 @@ func (ec *executionContext) _Building_units(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Building_units(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Building", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_id(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_kind(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v tasks.Kind) graphql.Marshaler {
+			return ec.marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, false, false, errors.New("field of type ButlerTaskKind does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_title(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_household(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ButlerTask().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ButlerTask",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ButlerTask_subjectId(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_subjectId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ButlerTask().SubjectID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_subjectId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_dueAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_dueAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_dueAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_overdue(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_doneAt(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_doneAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DoneAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_doneAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTask_note(ctx context.Context, field graphql.CollectedField, obj *tasks.Task) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTask_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ButlerTask().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTask_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTask", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTaskList_tasks(ctx context.Context, field graphql.CollectedField, obj *tasks.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTaskList_tasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tasks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*tasks.Task) graphql.Marshaler {
+			return ec.marshalNButlerTask2ᚕᚖqinqingᚋinternalᚋtasksᚐTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTaskList_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ButlerTaskList",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ButlerTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ButlerTaskList_total(ctx context.Context, field graphql.CollectedField, obj *tasks.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTaskList_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTaskList_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTaskList", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTaskList_overdue(ctx context.Context, field graphql.CollectedField, obj *tasks.List) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTaskList_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTaskList_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTaskList", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _CareProfile_birthday(ctx context.Context, field graphql.CollectedField, obj *archive.Profile) (ret graphql.Marshaler) {
@@ -14902,6 +15456,50 @@ func (ec *executionContext) fieldContext_Mutation_updateStaffScope(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_completeButlerTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeButlerTask(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteButlerTask(ctx, fc.Args["id"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tasks.Task) graphql.Marshaler {
+			return ec.marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeButlerTask(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ButlerTask(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeButlerTask_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *notify.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17099,6 +17697,50 @@ func (ec *executionContext) fieldContext_Query_staffMembers(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_staffMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_butlerTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_butlerTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ButlerTasks(ctx, fc.Args["butlerId"].(*string), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tasks.List) graphql.Marshaler {
+			return ec.marshalNButlerTaskList2ᚖqinqingᚋinternalᚋtasksᚐList(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_butlerTasks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ButlerTaskList(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_butlerTasks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -23711,6 +24353,231 @@ func (ec *executionContext) _Building(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var butlerTaskImplementors = []string{"ButlerTask"}
+
+func (ec *executionContext) _ButlerTask(ctx context.Context, sel ast.SelectionSet, obj *tasks.Task) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, butlerTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ButlerTask")
+		case "id":
+			out.Values[i] = ec._ButlerTask_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._ButlerTask_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "title":
+			out.Values[i] = ec._ButlerTask_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ButlerTask_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "subjectId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ButlerTask_subjectId(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dueAt":
+			out.Values[i] = ec._ButlerTask_dueAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "overdue":
+			out.Values[i] = ec._ButlerTask_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "doneAt":
+			out.Values[i] = ec._ButlerTask_doneAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ButlerTask_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var butlerTaskListImplementors = []string{"ButlerTaskList"}
+
+func (ec *executionContext) _ButlerTaskList(ctx context.Context, sel ast.SelectionSet, obj *tasks.List) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, butlerTaskListImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ButlerTaskList")
+		case "tasks":
+			out.Values[i] = ec._ButlerTaskList_tasks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._ButlerTaskList_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._ButlerTaskList_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var careProfileImplementors = []string{"CareProfile"}
 
 func (ec *executionContext) _CareProfile(ctx context.Context, sel ast.SelectionSet, obj *archive.Profile) graphql.Marshaler {
@@ -27093,6 +27960,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "completeButlerTask":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeButlerTask(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28714,6 +29588,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_staffMembers(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "butlerTasks":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_butlerTasks(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -32039,6 +32935,76 @@ func (ec *executionContext) marshalNBuilding2ᚖqinqingᚋinternalᚋcommunity�
 	return ec._Building(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNButlerTask2ᚕᚖqinqingᚋinternalᚋtasksᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Task) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx context.Context, sel ast.SelectionSet, v *tasks.Task) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ButlerTask(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind(ctx context.Context, v any) (tasks.Kind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind(ctx context.Context, sel ast.SelectionSet, v tasks.Kind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[string]tasks.Kind{
+		"REPAIR_CALLBACK":        tasks.RepairCallback,
+		"SERVICE_ORDER_CALLBACK": tasks.ServiceOrderCallback,
+		"VISIT_FOLLOW_UP":        tasks.VisitFollowUp,
+		"CONGRATULATION_VISIT":   tasks.CongratulationVisit,
+		"MOVE_IN_CALLBACK":       tasks.MoveInCallback,
+	}
+	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
+		tasks.RepairCallback:       "REPAIR_CALLBACK",
+		tasks.ServiceOrderCallback: "SERVICE_ORDER_CALLBACK",
+		tasks.VisitFollowUp:        "VISIT_FOLLOW_UP",
+		tasks.CongratulationVisit:  "CONGRATULATION_VISIT",
+		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
+	}
+)
+
+func (ec *executionContext) marshalNButlerTaskList2ᚖqinqingᚋinternalᚋtasksᚐList(ctx context.Context, sel ast.SelectionSet, v *tasks.List) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ButlerTaskList(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCallerKind2qinqingᚋinternalᚋplatformᚋauthᚐKind(ctx context.Context, v any) (auth.Kind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNCallerKind2qinqingᚋinternalᚋplatformᚋauthᚐKind[tmp]
@@ -33002,6 +33968,7 @@ var (
 		"SURVEY_INVITATION":      notify.SurveyInvitation,
 		"CALLBACK_PROMPT":        notify.CallbackPromptOwner,
 		"CALLBACK_DUE":           notify.CallbackDue,
+		"BUTLER_TASK_DUE":        notify.ButlerTaskDue,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
 		notify.FestivalGreeting:    "FESTIVAL_GREETING",
@@ -33015,6 +33982,7 @@ var (
 		notify.SurveyInvitation:    "SURVEY_INVITATION",
 		notify.CallbackPromptOwner: "CALLBACK_PROMPT",
 		notify.CallbackDue:         "CALLBACK_DUE",
+		notify.ButlerTaskDue:       "BUTLER_TASK_DUE",
 	}
 )
 

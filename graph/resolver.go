@@ -20,6 +20,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
+	"qinqing/internal/tasks"
 )
 
 // Services are the domain services the API calls.
@@ -38,6 +39,7 @@ type Services struct {
 	Greetings     *greeting.Service
 	WechatGrants  *notify.WechatGrants
 	Devices       *notify.Devices
+	Tasks         *tasks.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -35,6 +35,7 @@ import (
 	"qinqing/internal/platform/wechat"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
+	"qinqing/internal/tasks"
 )
 
 // Deps are the outside parts a server talks to; tests replace the senders'
@@ -151,6 +152,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+	svc.Tasks = tasks.NewService(d.DB, households, staffSvc, now,
+		tasks.RepairCallbacks{Repairs: svc.Repairs, After: interval(cfg.CallbackDueAfter, 24*time.Hour)},
+		tasks.VisitFollowUps{Visits: arch, Zone: zones.get})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, d.Log),
@@ -339,6 +343,9 @@ func (a *App) schedules(ctx context.Context) {
 		}
 		if _, err := a.Services.Announcements.ResumePending(ctx); err != nil && ctx.Err() == nil {
 			a.Deps.Log.Warn("announcement fan-out", "err", err)
+		}
+		if err := a.Services.Tasks.Remind(ctx, a.Deps.Now(), a.Services.Notify, a.Services.Staff); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("butler task reminders", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -202,3 +202,18 @@ func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p
 	}
 	return page.Trim(list, p.First, key), nil
 }
+
+// OpenFollowUpsIn lists a community's visits whose follow-up is still owed,
+// earliest due first: the butler task list shows them.
+func (s *Service) OpenFollowUpsIn(ctx context.Context, communityID string, limit int) ([]*Visit, error) {
+	cur, err := s.visits.Find(ctx, bson.D{{Key: "communityId", Value: communityID}, {Key: "followUpOpen", Value: true}},
+		options.Find().SetSort(bson.D{{Key: "dueKey", Value: 1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("open follow-ups in %s: %w", communityID, err)
+	}
+	var list []*Visit
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, fmt.Errorf("open follow-ups in %s: %w", communityID, err)
+	}
+	return list, nil
+}

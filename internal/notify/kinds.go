@@ -28,6 +28,7 @@ const (
 	SurveyInvitation    Kind = "SURVEY_INVITATION"
 	CallbackPromptOwner Kind = "CALLBACK_PROMPT"
 	CallbackDue         Kind = "CALLBACK_DUE"
+	ButlerTaskDue       Kind = "BUTLER_TASK_DUE"
 )
 
 // Channel names.
@@ -76,6 +77,13 @@ var Specs = map[Kind]Spec{
 		Title: [2]string{"请为本次服务评分", "Please rate our service"}, Body: [2]string{"您的报修「{{.summary}}」已完成，请花一分钟为我们的服务打分。", "Your repair \"{{.summary}}\" is done; please take a minute to rate it."}},
 	CallbackDue: {Kind: CallbackDue, Channels: []string{ChannelFCM}, Priority: 65, OptOut: false,
 		Title: [2]string{"回访提醒", "Callback due"}, Body: [2]string{"{{.label}} 的报修「{{.summary}}」已验收，请及时回访业主。{{if .overdue}}（已超时）{{end}}", "The repair \"{{.summary}}\" at {{.label}} was signed off; please call the owner back.{{if .overdue}} (overdue){{end}}"}},
+}
+
+func init() {
+	// A task written on the butler's list (a congratulation visit, a
+	// move-in callback) that has come due.
+	Specs[ButlerTaskDue] = Spec{Kind: ButlerTaskDue, Channels: []string{ChannelFCM}, Priority: 62, OptOut: false,
+		Title: [2]string{"待办到期", "Task due"}, Body: [2]string{"{{.label}}：{{.title}}，请及时办理。", "{{.label}}: {{.titleEN}} is due."}}
 }
 
 // Render fills a kind's title and body in lang.

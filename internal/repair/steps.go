@@ -509,3 +509,20 @@ func (s *Service) SetDeadlines(ctx context.Context, c *access.Caller, communityI
 		}}}}}, optUpsert)
 	return err
 }
+
+// AwaitingCallbackIn lists a community's signed-off requests waiting for
+// their callback, oldest sign-off first: the butler task list shows them.
+func (s *Service) AwaitingCallbackIn(ctx context.Context, communityID string, limit int) ([]*Request, error) {
+	cur, err := s.col.Find(ctx, bson.D{{Key: "communityId", Value: communityID}, {Key: "status", Value: Confirmed}},
+		// sortKey runs newest first; backwards on the queue's index is oldest
+		// first, so a long list is cut at the newest, never the most overdue.
+		options.Find().SetSort(bson.D{{Key: "sortKey", Value: -1}}).SetLimit(int64(limit)).SetProjection(bson.D{{Key: "timeline", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("requests awaiting callback in %s: %w", communityID, err)
+	}
+	var out []*Request
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("requests awaiting callback in %s: %w", communityID, err)
+	}
+	return out, nil
+}

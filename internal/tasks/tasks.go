@@ -1,0 +1,310 @@
+// Package tasks is the butler's task list (管家待办): one list per butler of
+// what is owed to the households in their care. Some tasks are written down
+// when something happens (a congratulation visit after a move-in, the move-in
+// callback a week later); the others are read live from where they are owed
+// (repair and service-order callbacks, follow-ups promised on a visit), so the
+// list can never disagree with the records it points at.
+package tasks
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/access"
+	"qinqing/internal/household"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
+	"qinqing/internal/staff"
+)
+
+// Kind is what a task is.
+type Kind string
+
+// Kinds of task.
+const (
+	RepairCallback       Kind = "REPAIR_CALLBACK"        // 报修回访
+	ServiceOrderCallback Kind = "SERVICE_ORDER_CALLBACK" // 有偿服务回访
+	VisitFollowUp        Kind = "VISIT_FOLLOW_UP"        // 走访承诺的跟进
+	CongratulationVisit  Kind = "CONGRATULATION_VISIT"   // 入住登门祝贺
+	MoveInCallback       Kind = "MOVE_IN_CALLBACK"       // 入住回访
+)
+
+// written are the kinds stored here; the others are completed where they
+// are owed (recording the callback, closing the follow-up).
+var written = []Kind{CongratulationVisit, MoveInCallback}
+
+// Task is one thing a butler owes.
+type Task struct {
+	ID          string     `bson:"_id"` // the writer's key; "<kind>:<subject>" for live ones
+	Kind        Kind       `bson:"kind"`
+	CommunityID string     `bson:"communityId"`
+	BuildingID  string     `bson:"buildingId"`
+	HouseholdID string     `bson:"householdId"`
+	SubjectID   string     `bson:"subjectId,omitempty"` // repair, order or visit id
+	Title       string     `bson:"title"`
+	DueAt       time.Time  `bson:"dueAt"`
+	CreatedAt   time.Time  `bson:"createdAt"`
+	DoneAt      *time.Time `bson:"doneAt,omitempty"`
+	DoneBy      string     `bson:"doneBy,omitempty"`
+	Note        string     `bson:"note,omitempty"`
+	// StaffID is who owes a live task by name (the 首问 owner of a repair,
+	// the butler who promised a follow-up), besides the household's butler.
+	StaffID string `bson:"-"`
+	Overdue bool   `bson:"-"`
+}
+
+var (
+	ErrNotFound      = apperr.New(apperr.NotFound, "tasks.not_found")
+	ErrDone          = apperr.New(apperr.Conflict, "tasks.done")
+	ErrCompleteThere = apperr.New(apperr.BadUserInput, "tasks.complete_there")
+)
+
+func init() {
+	apperr.Register(map[string]apperr.Text{
+		"tasks.not_found":      {ZH: "待办不存在", EN: "No such task"},
+		"tasks.done":           {ZH: "该待办已完成", EN: "This task is already done"},
+		"tasks.complete_there": {ZH: "请在对应的报修、服务单或走访记录上办理，办理后待办自动消失", EN: "Complete this where it is owed (the repair, order or visit); it then leaves the list"},
+	})
+	mongo.Declare(mongo.Indexes{Collection: "butler_tasks", Models: []mgo.IndexModel{
+		// A butler's open list: the community's open tasks in their buildings.
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "doneAt", Value: 1}, {Key: "dueAt", Value: 1}}},
+		// Reminders: open tasks come due and not yet announced.
+		{Keys: bson.D{{Key: "doneAt", Value: 1}, {Key: "remindedAt", Value: 1}, {Key: "dueAt", Value: 1}}},
+	}})
+}
+
+// Source reads live tasks owed in one community.
+type Source interface {
+	Owed(ctx context.Context, communityID string, limit int) ([]*Task, error)
+}
+
+// Households finds households for scoping.
+type Households interface {
+	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
+}
+
+// Staff finds a butler whose list a supervisor opens.
+type Staff interface {
+	Get(ctx context.Context, id string) (*staff.Staff, error)
+}
+
+// Service keeps and assembles the lists.
+type Service struct {
+	col        *mgo.Collection
+	households Households
+	staff      Staff
+	sources    []Source
+	now        func() time.Time
+}
+
+// NewService makes the service; sources are read live on every list.
+func NewService(db *mongo.DB, households Households, st Staff, now func() time.Time, sources ...Source) *Service {
+	return &Service{col: db.Collection("butler_tasks"), households: households, staff: st, sources: sources, now: now}
+}
+
+// AddSource adds a live source (wiring order lets later services register).
+func (s *Service) AddSource(src Source) { s.sources = append(s.sources, src) }
+
+// AddButlerTask writes a task down once: key names it, and a second call
+// with the same key (another server, a retried tick) changes nothing.
+func (s *Service) AddButlerTask(ctx context.Context, key, kind, communityID, householdID, title string, due time.Time) error {
+	if !slices.Contains(written, Kind(kind)) {
+		return fmt.Errorf("tasks: kind %q is not written down", kind)
+	}
+	hs, err := s.households.ByIDs(ctx, []string{householdID})
+	if err != nil {
+		return err
+	}
+	h := hs[householdID]
+	if h == nil || h.CommunityID != communityID {
+		return fmt.Errorf("tasks: household %s not in community %s", householdID, communityID)
+	}
+	t := Task{ID: key, Kind: Kind(kind), CommunityID: communityID, BuildingID: h.BuildingID, HouseholdID: householdID,
+		Title: title, DueAt: due.UTC(), CreatedAt: s.now().UTC()}
+	if _, err := s.col.InsertOne(ctx, t); err != nil && !mongo.IsDuplicate(err) {
+		return fmt.Errorf("add butler task %s: %w", key, err)
+	}
+	return nil
+}
+
+// List is a butler's list.
+type List struct {
+	Tasks   []*Task
+	Total   int
+	Overdue int
+}
+
+// perSource bounds what one community's source contributes to one list.
+const perSource = 500
+
+// For returns the open tasks of butler butlerID ("" for the caller), earliest
+// due first, at most first of them, with the totals. A butler opens their own
+// list; a supervisor opens the list of a butler in a community they
+// supervise. Staff of other communities get NOT_FOUND.
+func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, first int) (*List, error) {
+	if !c.IsStaff() {
+		return nil, apperr.ErrForbidden
+	}
+	first = max(1, min(first, 200))
+	sc, err := s.scope(ctx, c, butlerID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var all []*Task
+	for _, community := range sc.communities {
+		cur, err := s.col.Find(ctx, bson.D{{Key: "communityId", Value: community}, {Key: "doneAt", Value: nil}},
+			options.Find().SetSort(bson.D{{Key: "dueAt", Value: 1}}).SetLimit(perSource))
+		if err != nil {
+			return nil, fmt.Errorf("butler tasks: %w", err)
+		}
+		var stored []*Task
+		if err := cur.All(ctx, &stored); err != nil {
+			return nil, fmt.Errorf("butler tasks: %w", err)
+		}
+		all = append(all, stored...)
+		for _, src := range s.sources {
+			live, err := src.Owed(ctx, community, perSource)
+			if err != nil {
+				return nil, err
+			}
+			all = append(all, live...)
+		}
+	}
+	mine, err := s.inScope(ctx, sc, all)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(mine, func(i, j int) bool { return mine[i].DueAt.Before(mine[j].DueAt) })
+	out := &List{Total: len(mine)}
+	for _, t := range mine {
+		t.Overdue = now.After(t.DueAt)
+		if t.Overdue {
+			out.Overdue++
+		}
+	}
+	out.Tasks = mine[:min(first, len(mine))]
+	return out, nil
+}
+
+// scope is whose list, and what it covers.
+type scope struct {
+	staffID     string
+	communities []string
+	buildings   []string
+	households  []string
+}
+
+func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) (*scope, error) {
+	if butlerID == "" || butlerID == c.ID {
+		if !c.Has(access.Butler) {
+			return nil, apperr.ErrForbidden
+		}
+		return &scope{staffID: c.ID, communities: c.Communities, buildings: c.Buildings, households: c.Households}, nil
+	}
+	if err := validate.ID("butlerId", butlerID); err != nil {
+		return nil, err
+	}
+	b, err := s.staff.Get(ctx, butlerID)
+	if err != nil || !slices.Contains(b.Roles, access.Butler) {
+		return nil, ErrNotFound
+	}
+	var shared []string
+	for _, id := range b.CommunityIDs {
+		if c.SupervisesIn(id) {
+			shared = append(shared, id)
+		}
+	}
+	if len(shared) == 0 {
+		// Not a butler of any community the caller supervises: as if absent.
+		return nil, ErrNotFound
+	}
+	return &scope{staffID: b.ID, communities: shared, buildings: b.BuildingIDs, households: b.HouseholdIDs}, nil
+}
+
+// inScope keeps the tasks of households in the butler's care, and live ones
+// owed by the butler by name.
+func (s *Service) inScope(ctx context.Context, sc *scope, all []*Task) ([]*Task, error) {
+	var missing []string
+	for _, t := range all {
+		if t.BuildingID == "" && t.HouseholdID != "" {
+			missing = append(missing, t.HouseholdID)
+		}
+	}
+	if len(missing) > 0 {
+		hs, err := s.households.ByIDs(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range all {
+			if h := hs[t.HouseholdID]; t.BuildingID == "" && h != nil {
+				t.BuildingID = h.BuildingID
+			}
+		}
+	}
+	var out []*Task
+	for _, t := range all {
+		if (t.StaffID != "" && t.StaffID == sc.staffID) || slices.Contains(sc.buildings, t.BuildingID) || slices.Contains(sc.households, t.HouseholdID) {
+			out = append(out, t)
+		}
+	}
+	return out, nil
+}
+
+// Complete marks a written task done. The household's butler and the
+// community's supervisors may; live tasks are completed where they are owed.
+func (s *Service) Complete(ctx context.Context, c *access.Caller, id, note string) (*Task, error) {
+	note, err := validate.Text("note", note, false, 500)
+	if err != nil {
+		return nil, err
+	}
+	var t Task
+	if err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&t); err != nil {
+		if err == mgo.ErrNoDocuments {
+			if isLive(id) && c.IsStaff() {
+				return nil, ErrCompleteThere
+			}
+			return nil, ErrNotFound
+		}
+		return nil, fmt.Errorf("butler task %s: %w", id, err)
+	}
+	ref := access.HouseholdRef{ID: t.HouseholdID, CommunityID: t.CommunityID, BuildingID: t.BuildingID}
+	if !c.ButlerOf(ref) && !c.SupervisesIn(t.CommunityID) {
+		if c.WorksIn(t.CommunityID) {
+			return nil, apperr.ErrForbidden
+		}
+		return nil, ErrNotFound
+	}
+	if t.DoneAt != nil {
+		return nil, ErrDone
+	}
+	now := s.now().UTC()
+	res, err := s.col.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "doneAt", Value: nil}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "doneAt", Value: now}, {Key: "doneBy", Value: c.ID}, {Key: "note", Value: note}}}})
+	if err != nil {
+		return nil, fmt.Errorf("complete butler task %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		return nil, ErrDone
+	}
+	t.DoneAt, t.DoneBy, t.Note = &now, c.ID, note
+	return &t, nil
+}
+
+func isLive(id string) bool {
+	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp} {
+		if strings.HasPrefix(id, string(k)+":") {
+			return true
+		}
+	}
+	return false
+}
