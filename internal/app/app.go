@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
@@ -33,6 +34,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
+	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 )
@@ -151,6 +153,14 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+	// Cleaning (the orders service) and Tasks (the butler task list) are
+	// wired when those packages exist; until then completed renovations keep
+	// their free cleaning pending and moves in keep their butler tasks
+	// pending, and both are made by the next Tick once wired.
+	svc.Renovations = renovation.NewService(renovation.Config{DB: d.DB, Households: households, Files: fileStore, Bus: bus,
+		Sender: engine, Cleaning: nil, Zone: zones.get, Log: d.Log, Now: now})
+	svc.Moves = moving.NewService(moving.Config{DB: d.DB, Households: households, Buildings: communities, Bus: bus,
+		Sender: engine, Tasks: nil, Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, d.Log),
@@ -339,6 +349,12 @@ func (a *App) schedules(ctx context.Context) {
 		}
 		if _, err := a.Services.Announcements.ResumePending(ctx); err != nil && ctx.Err() == nil {
 			a.Deps.Log.Warn("announcement fan-out", "err", err)
+		}
+		if err := a.Services.Renovations.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("renovation scheduler", "err", err)
+		}
+		if err := a.Services.Moves.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("move scheduler", "err", err)
 		}
 		select {
 		case <-ctx.Done():
