@@ -188,7 +188,10 @@ func TestConcurrentOverlappingPairOneWins(t *testing.T) {
 		errs := make([]error, 2)
 		wg.Add(2)
 		go func() { defer wg.Done(); _, errs[0] = f.svc.Book(ctx, f.ownerA, move(f.ha, day, w[0], w[1], "1")) }()
-		go func() { defer wg.Done(); _, errs[1] = other.Book(ctx, f.ownerB, move(f.hb, day, w[2], w[3], "1号梯")) }()
+		go func() {
+			defer wg.Done()
+			_, errs[1] = other.Book(ctx, f.ownerB, move(f.hb, day, w[2], w[3], "1号梯"))
+		}()
 		wg.Wait()
 		wins, lost := 0, 0
 		for _, err := range errs {

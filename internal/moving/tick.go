@@ -34,9 +34,9 @@ const retryTasksAfter = time.Minute
 // only that server adds the tasks (the task list is idempotent by key, so
 // even a retry after a crash adds nothing twice).
 func (s *Service) Tick(ctx context.Context, now time.Time) error {
-	if !s.tickMu.TryLock() {
-		return nil
-	}
+	// One tick at a time per process; a caller waits, so a returned Tick
+	// has done what was due at now.
+	s.tickMu.Lock()
 	defer s.tickMu.Unlock()
 	return errors.Join(s.remind(ctx, now), s.markMoved(ctx, now), s.retryTasks(ctx, now))
 }

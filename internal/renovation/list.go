@@ -2,17 +2,12 @@ package renovation
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"slices"
-	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
-	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
@@ -71,62 +66,4 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 	}
 	// The list screens need no timelines: leave them in the database.
 	return mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Count: count, Omit: []string{"timeline"}}, func(r *Renovation) string { return r.SortKey })
-}
-
-// tickBatch bounds the renovations one Tick moves per kind of work.
-const tickBatch = 200
-
-// Tick does what the calendar decides: approved renovations whose start date
-// has come (community time) start, and completed ones still waiting for
-// their free cleaning order get it. Every server calls it; each step is a
-// guarded lifecycle step, so it happens once, and the orders service is
-// idempotent by source, so a retried cleaning makes no second order.
-func (s *Service) Tick(ctx context.Context, now time.Time) error {
-	if !s.tickMu.TryLock() {
-		return nil // the previous tick is still running
-	}
-	defer s.tickMu.Unlock()
-	var errs []error
-	// No community is more than 14 hours ahead of UTC: nothing starting
-	// later than that date can be due anywhere.
-	latest := now.UTC().Add(14 * time.Hour).Format(time.DateOnly)
-	due, err := s.find(ctx, bson.D{{Key: "status", Value: Approved}, {Key: "startDate", Value: bson.D{{Key: "$lte", Value: latest}}}})
-	if err != nil {
-		errs = append(errs, err)
-	}
-	for _, r := range due {
-		if r.StartDate > now.In(s.zone(r.CommunityID)).Format(time.DateOnly) {
-			continue
-		}
-		if _, err := s.start(ctx, r); err != nil && !isLostRace(err) {
-			errs = append(errs, fmt.Errorf("start renovation %s: %w", r.ID, err))
-		}
-	}
-	if s.cleaning != nil {
-		pending, err := s.find(ctx, bson.D{{Key: "cleaningPending", Value: true}, {Key: "status", Value: Completed}})
-		if err != nil {
-			errs = append(errs, err)
-		}
-		for _, r := range pending {
-			s.orderCleaning(ctx, r)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// isLostRace: another server (or an inspection) moved it first.
-func isLostRace(err error) bool {
-	return errors.Is(err, lifecycle.ErrStale) || errors.Is(err, lifecycle.ErrIllegal)
-}
-
-func (s *Service) find(ctx context.Context, q bson.D) ([]*Renovation, error) {
-	cur, err := s.col.Find(ctx, q, options.Find().SetLimit(tickBatch).SetProjection(bson.D{{Key: "timeline", Value: 0}}))
-	if err != nil {
-		return nil, fmt.Errorf("find renovations: %w", err)
-	}
-	var out []*Renovation
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("find renovations: %w", err)
-	}
-	return out, nil
 }
