@@ -94,10 +94,10 @@ func TestMoveBookingsThroughTheAPI(t *testing.T) {
 	ownerB = e.owner(w.OwnerB.Phone) // the clock moved past the token's life
 	// One reminder per live booking, however often the scheduler runs; none
 	// for A's cancelled one.
-	if n := strings.Count(inboxTitles(ownerB), "明日搬家提醒"); n != 3 {
+	if n := strings.Count(renoInboxTitles(ownerB), "明日搬家提醒"); n != 3 {
 		t.Errorf("owner B got %d reminders, want 3 (one per booking)", n)
 	}
-	if n := strings.Count(inboxTitles(e.owner(w.OwnerA.Phone)), "明日搬家提醒"); n != 0 {
+	if n := strings.Count(renoInboxTitles(e.owner(w.OwnerA.Phone)), "明日搬家提醒"); n != 0 {
 		t.Errorf("owner A got %d reminders for a cancelled booking", n)
 	}
 	e.Clock.Set(time.Date(2026, 11, 25, 16, 30, 0, 0, time.UTC)) // 00:30 on the 26th

@@ -67,7 +67,7 @@ func renovationApplication() map[string]any {
 	}
 }
 
-func inboxTitles(c *client) string {
+func renoInboxTitles(c *client) string {
 	var titles []string
 	for _, e := range c.inbox().Notifications.Edges {
 		titles = append(titles, e.Node.Title)
@@ -134,7 +134,7 @@ func TestRenovationThroughTheAPI(t *testing.T) {
 		}
 	}
 	// The owner heard of the return, the approval and the violation.
-	titles := inboxTitles(owner)
+	titles := renoInboxTitles(owner)
 	for _, want := range []string{"装修申请被退回", "装修申请已通过", "装修巡查：发现违规"} {
 		if !strings.Contains(titles, want) {
 			t.Errorf("owner's inbox lacks %q: %s", want, titles)
@@ -152,7 +152,7 @@ func TestRenovationThroughTheAPI(t *testing.T) {
 	if got := strings.Join(actions, ","); got != "apply,return,resubmit,approve,inspect,complete" {
 		t.Errorf("timeline: %s", got)
 	}
-	if !strings.Contains(inboxTitles(owner), "装修已完工") {
+	if !strings.Contains(renoInboxTitles(owner), "装修已完工") {
 		t.Error("owner not told of the completion")
 	}
 	var list struct {

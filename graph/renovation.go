@@ -21,13 +21,13 @@ func renovationApplication(in model.RenovationApplicationInput) renovation.Appli
 		}
 	}
 	if d := in.Documents; d != nil {
-		out.Documents = renovation.DocumentsInput{Agreement: documentInput(d.Agreement), FireSafetyPledge: documentInput(d.FireSafetyPledge),
-			WaterproofingTest: documentInput(d.WaterproofingTest)}
+		out.Documents = renovation.DocumentsInput{Agreement: renovationDocumentInput(d.Agreement), FireSafetyPledge: renovationDocumentInput(d.FireSafetyPledge),
+			WaterproofingTest: renovationDocumentInput(d.WaterproofingTest)}
 	}
 	return out
 }
 
-func documentInput(d *model.RenovationDocumentInput) renovation.DocumentInput {
+func renovationDocumentInput(d *model.RenovationDocumentInput) renovation.DocumentInput {
 	if d == nil {
 		return renovation.DocumentInput{}
 	}

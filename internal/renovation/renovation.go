@@ -229,6 +229,6 @@ func init() {
 		// The scheduler: approved ones whose start date came, completed ones
 		// still waiting for their cleaning order.
 		{Keys: bson.D{{Key: "status", Value: 1}, {Key: "startDate", Value: 1}}},
-		{Keys: bson.D{{Key: "cleaningPending", Value: 1}, {Key: "status", Value: 1}}},
+		{Keys: bson.D{{Key: "cleaningPending", Value: 1}, {Key: "status", Value: 1}, {Key: "completedAt", Value: 1}}},
 	}})
 }

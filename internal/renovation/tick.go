@@ -42,7 +42,10 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	if s.cleaning != nil {
-		pending, err := s.find(ctx, bson.D{{Key: "cleaningPending", Value: true}, {Key: "status", Value: Completed}})
+		// A completion of the last minute is left to the request that made
+		// it, which orders the cleaning itself.
+		pending, err := s.find(ctx, bson.D{{Key: "cleaningPending", Value: true}, {Key: "status", Value: Completed},
+			{Key: "completedAt", Value: bson.D{{Key: "$lte", Value: now.UTC().Add(-time.Minute)}}}})
 		if err != nil {
 			errs = append(errs, err)
 		}
