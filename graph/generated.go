@@ -18,9 +18,11 @@ import (
 	"qinqing/internal/festival"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
+	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/tasks"
@@ -61,12 +63,20 @@ type ResolverRoot interface {
 	HouseholdCare() HouseholdCareResolver
 	Material() MaterialResolver
 	Membership() MembershipResolver
+	MoveBooking() MoveBookingResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	Person() PersonResolver
 	ProjectProgress() ProjectProgressResolver
 	Query() QueryResolver
+	Renovation() RenovationResolver
+	RenovationCompany() RenovationCompanyResolver
+	RenovationDocument() RenovationDocumentResolver
+	RenovationExtension() RenovationExtensionResolver
+	RenovationInspection() RenovationInspectionResolver
+	RenovationReview() RenovationReviewResolver
+	RenovationWorker() RenovationWorkerResolver
 	RepairAcceptance() RepairAcceptanceResolver
 	RepairCallback() RepairCallbackResolver
 	RepairRequest() RepairRequestResolver
@@ -394,13 +404,46 @@ type ComplexityRoot struct {
 		Since     func(childComplexity int) int
 	}
 
+	MoveBooking struct {
+		BookedBy     func(childComplexity int) int
+		CancelReason func(childComplexity int) int
+		Community    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Date         func(childComplexity int) int
+		Direction    func(childComplexity int) int
+		From         func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		LargeItems   func(childComplexity int) int
+		Lift         func(childComplexity int) int
+		Note         func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Timeline     func(childComplexity int) int
+		To           func(childComplexity int) int
+	}
+
+	MoveBookingConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MoveBookingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AcceptWorkOrder               func(childComplexity int, id string) int
 		AcknowledgeComplaint          func(childComplexity int, id string) int
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
+		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
+		BookMove                      func(childComplexity int, input model.BookMoveInput) int
+		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
+		CompleteRenovation            func(childComplexity int, id string, note *string) int
 		CompleteVisitFollowUp         func(childComplexity int, visitID string) int
 		CompleteWork                  func(childComplexity int, id string, input model.CompleteWorkInput) int
 		ConfirmRepair                 func(childComplexity int, id string, signature graphql.Upload, rating *int, comment *string) int
@@ -408,6 +451,7 @@ type ComplexityRoot struct {
 		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateStaff                   func(childComplexity int, input model.CreateStaffInput) int
+		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
@@ -420,6 +464,7 @@ type ComplexityRoot struct {
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordVisit                   func(childComplexity int, input model.RecordVisitInput) int
 		RecordWechatSubscription      func(childComplexity int, templateIds []string, accepted []bool) int
@@ -428,6 +473,9 @@ type ComplexityRoot struct {
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
 		ReplyComplaint                func(childComplexity int, id string, text string) int
 		RequestLoginCode              func(childComplexity int, phone string) int
+		RequestRenovationExtension    func(childComplexity int, id string, newEndDate string, reason string) int
+		ResubmitRenovation            func(childComplexity int, id string, input model.RenovationApplicationInput) int
+		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		StaffLogin                    func(childComplexity int, account string, password string) int
@@ -528,6 +576,8 @@ type ComplexityRoot struct {
 		Household               func(childComplexity int, id string) int
 		Households              func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
 		Me                      func(childComplexity int) int
+		MoveBooking             func(childComplexity int, id string) int
+		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
 		MyComplaints            func(childComplexity int, first *int, after *string) int
 		MyHouseholds            func(childComplexity int) int
 		MyRepairRequests        func(childComplexity int, first *int, after *string) int
@@ -535,6 +585,8 @@ type ComplexityRoot struct {
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Person                  func(childComplexity int, id string) int
 		ProjectProgress         func(childComplexity int, communityID string, title *string, first *int, after *string) int
+		Renovation              func(childComplexity int, id string) int
+		Renovations             func(childComplexity int, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) int
 		RepairDeadlines         func(childComplexity int, communityID string) int
 		RepairRequest           func(childComplexity int, id string) int
 		StaffMembers            func(childComplexity int, communityID *string) int
@@ -550,6 +602,100 @@ type ComplexityRoot struct {
 		RequestID   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Type        func(childComplexity int) int
+	}
+
+	Renovation struct {
+		Applicant            func(childComplexity int) int
+		CleaningOrderID      func(childComplexity int) int
+		CleaningOrderPending func(childComplexity int) int
+		Community            func(childComplexity int) int
+		Company              func(childComplexity int) int
+		CompletedAt          func(childComplexity int) int
+		Documents            func(childComplexity int) int
+		EndDate              func(childComplexity int) int
+		Extensions           func(childComplexity int) int
+		Household            func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		Inspections          func(childComplexity int) int
+		PendingExtension     func(childComplexity int) int
+		Reviews              func(childComplexity int) int
+		Scope                func(childComplexity int) int
+		ScopeTags            func(childComplexity int) int
+		StartDate            func(childComplexity int) int
+		StartedAt            func(childComplexity int) int
+		Status               func(childComplexity int) int
+		SubmittedAt          func(childComplexity int) int
+		Timeline             func(childComplexity int) int
+		UpdatedAt            func(childComplexity int) int
+		ViolationCount       func(childComplexity int) int
+		Workers              func(childComplexity int) int
+	}
+
+	RenovationCompany struct {
+		Contact   func(childComplexity int) int
+		LicenseNo func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Phone     func(childComplexity int) int
+	}
+
+	RenovationConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	RenovationDocument struct {
+		PhotoURL func(childComplexity int) int
+		Provided func(childComplexity int) int
+	}
+
+	RenovationDocuments struct {
+		Agreement         func(childComplexity int) int
+		FireSafetyPledge  func(childComplexity int) int
+		WaterproofingTest func(childComplexity int) int
+	}
+
+	RenovationEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	RenovationExtension struct {
+		DecidedAt       func(childComplexity int) int
+		DecidedBy       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		NewEndDate      func(childComplexity int) int
+		Note            func(childComplexity int) int
+		PreviousEndDate func(childComplexity int) int
+		Reason          func(childComplexity int) int
+		RequestedAt     func(childComplexity int) int
+		RequestedBy     func(childComplexity int) int
+		Status          func(childComplexity int) int
+	}
+
+	RenovationInspection struct {
+		At            func(childComplexity int) int
+		Description   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Inspector     func(childComplexity int) int
+		Photos        func(childComplexity int) int
+		RecordedAt    func(childComplexity int) int
+		Result        func(childComplexity int) int
+		ViolationType func(childComplexity int) int
+	}
+
+	RenovationReview struct {
+		Approved func(childComplexity int) int
+		At       func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Reasons  func(childComplexity int) int
+		Reviewer func(childComplexity int) int
+	}
+
+	RenovationWorker struct {
+		IDCardNo func(childComplexity int) int
+		Name     func(childComplexity int) int
+		Phone    func(childComplexity int) int
 	}
 
 	RepairAcceptance struct {
@@ -631,6 +777,11 @@ type ComplexityRoot struct {
 		Flags         func(childComplexity int) int
 		HardshipNotes func(childComplexity int) int
 		HealthNotes   func(childComplexity int) int
+	}
+
+	ServiceLift struct {
+		Building func(childComplexity int) int
+		Name     func(childComplexity int) int
 	}
 
 	Staff struct {
@@ -832,6 +983,19 @@ type MembershipResolver interface {
 	Household(ctx context.Context, obj *household.Membership) (*household.Household, error)
 	Person(ctx context.Context, obj *household.Membership) (*household.Person, error)
 }
+type MoveBookingResolver interface {
+	Community(ctx context.Context, obj *moving.Booking) (*community.Community, error)
+	Household(ctx context.Context, obj *moving.Booking) (*household.Household, error)
+	BookedBy(ctx context.Context, obj *moving.Booking) (*household.Person, error)
+
+	Lift(ctx context.Context, obj *moving.Booking) (*model.ServiceLift, error)
+
+	Note(ctx context.Context, obj *moving.Booking) (*string, error)
+
+	CancelReason(ctx context.Context, obj *moving.Booking) (*string, error)
+
+	Timeline(ctx context.Context, obj *moving.Booking) ([]*lifecycle.Entry, error)
+}
 type MutationResolver interface {
 	PublishAnnouncement(ctx context.Context, input model.PublishAnnouncementInput) (*announce.Announcement, error)
 	MarkAnnouncementRead(ctx context.Context, id string) (*announce.Announcement, error)
@@ -860,11 +1024,20 @@ type MutationResolver interface {
 	StaffLogin(ctx context.Context, account string, password string) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, token string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
+	BookMove(ctx context.Context, input model.BookMoveInput) (*moving.Booking, error)
+	CancelMoveBooking(ctx context.Context, id string, reason *string) (*moving.Booking, error)
 	RecordWechatSubscription(ctx context.Context, templateIds []string, accepted []bool) ([]*model.WechatGrantCount, error)
 	RegisterDevice(ctx context.Context, token string, platform model.DevicePlatform, app model.AppKind, locale *string) (*notify.Device, error)
 	UnregisterDevice(ctx context.Context, token string) (bool, error)
 	MarkNotificationsRead(ctx context.Context, ids []string) (int, error)
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Prefs, error)
+	ApplyRenovation(ctx context.Context, householdID string, input model.RenovationApplicationInput) (*renovation.Renovation, error)
+	ResubmitRenovation(ctx context.Context, id string, input model.RenovationApplicationInput) (*renovation.Renovation, error)
+	ReviewRenovation(ctx context.Context, id string, decision model.RenovationDecision, reasons []string, note *string) (*renovation.Renovation, error)
+	RecordRenovationInspection(ctx context.Context, id string, input model.RenovationInspectionInput) (*renovation.Renovation, error)
+	CompleteRenovation(ctx context.Context, id string, note *string) (*renovation.Renovation, error)
+	RequestRenovationExtension(ctx context.Context, id string, newEndDate string, reason string) (*renovation.Renovation, error)
+	DecideRenovationExtension(ctx context.Context, id string, approve bool, note *string) (*renovation.Renovation, error)
 	SubmitRepairRequest(ctx context.Context, input model.SubmitRepairRequestInput) (*repair.Request, error)
 	CancelRepairRequest(ctx context.Context, id string, reason *string) (*repair.Request, error)
 	TakeRepairRequest(ctx context.Context, id string) (*repair.Request, error)
@@ -926,10 +1099,14 @@ type QueryResolver interface {
 	Household(ctx context.Context, id string) (*household.Household, error)
 	MyHouseholds(ctx context.Context) ([]*household.Household, error)
 	Person(ctx context.Context, id string) (*household.Person, error)
+	MoveBooking(ctx context.Context, id string) (*moving.Booking, error)
+	MoveBookings(ctx context.Context, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) (*model.MoveBookingConnection, error)
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
 	UnreadNotificationCount(ctx context.Context) (int, error)
 	NotificationPreferences(ctx context.Context) (*notify.Prefs, error)
 	DeliveryReport(ctx context.Context, communityID string, key string) (*model.DeliveryReport, error)
+	Renovation(ctx context.Context, id string) (*renovation.Renovation, error)
+	Renovations(ctx context.Context, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) (*model.RenovationConnection, error)
 	RepairRequest(ctx context.Context, id string) (*repair.Request, error)
 	MyRepairRequests(ctx context.Context, first *int, after *string) (*model.RepairRequestConnection, error)
 	WorkOrders(ctx context.Context, filter *model.WorkOrderFilter, first *int, after *string) (*model.RepairRequestConnection, error)
@@ -938,6 +1115,52 @@ type QueryResolver interface {
 	RepairDeadlines(ctx context.Context, communityID string) ([]*model.RepairDeadlines, error)
 	StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error)
 	ButlerTasks(ctx context.Context, butlerID *string, first *int) (*tasks.List, error)
+}
+type RenovationResolver interface {
+	Community(ctx context.Context, obj *renovation.Renovation) (*community.Community, error)
+	Household(ctx context.Context, obj *renovation.Renovation) (*household.Household, error)
+	Applicant(ctx context.Context, obj *renovation.Renovation) (*household.Person, error)
+
+	Workers(ctx context.Context, obj *renovation.Renovation) ([]*renovation.Worker, error)
+
+	ViolationCount(ctx context.Context, obj *renovation.Renovation) (int, error)
+
+	PendingExtension(ctx context.Context, obj *renovation.Renovation) (*renovation.Extension, error)
+	CleaningOrderID(ctx context.Context, obj *renovation.Renovation) (*string, error)
+	CleaningOrderPending(ctx context.Context, obj *renovation.Renovation) (bool, error)
+
+	Timeline(ctx context.Context, obj *renovation.Renovation) ([]*lifecycle.Entry, error)
+}
+type RenovationCompanyResolver interface {
+	Contact(ctx context.Context, obj *renovation.Company) (*string, error)
+
+	LicenseNo(ctx context.Context, obj *renovation.Company) (*string, error)
+}
+type RenovationDocumentResolver interface {
+	PhotoURL(ctx context.Context, obj *renovation.Document) (*string, error)
+}
+type RenovationExtensionResolver interface {
+	Status(ctx context.Context, obj *renovation.Extension) (model.RenovationExtensionStatus, error)
+	RequestedBy(ctx context.Context, obj *renovation.Extension) (*household.Person, error)
+
+	DecidedBy(ctx context.Context, obj *renovation.Extension) (*staff.Staff, error)
+
+	Note(ctx context.Context, obj *renovation.Extension) (*string, error)
+}
+type RenovationInspectionResolver interface {
+	Inspector(ctx context.Context, obj *renovation.Inspection) (*staff.Staff, error)
+
+	ViolationType(ctx context.Context, obj *renovation.Inspection) (*renovation.ViolationType, error)
+	Description(ctx context.Context, obj *renovation.Inspection) (*string, error)
+	Photos(ctx context.Context, obj *renovation.Inspection) ([]string, error)
+}
+type RenovationReviewResolver interface {
+	Note(ctx context.Context, obj *renovation.Review) (*string, error)
+	Reviewer(ctx context.Context, obj *renovation.Review) (*staff.Staff, error)
+}
+type RenovationWorkerResolver interface {
+	Phone(ctx context.Context, obj *renovation.Worker) (*string, error)
+	IDCardNo(ctx context.Context, obj *renovation.Worker) (*string, error)
 }
 type RepairAcceptanceResolver interface {
 	Person(ctx context.Context, obj *repair.Acceptance) (*household.Person, error)
@@ -2249,6 +2472,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Since(childComplexity), true
 
+	case "MoveBooking.bookedBy":
+		if e.ComplexityRoot.MoveBooking.BookedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.BookedBy(childComplexity), true
+	case "MoveBooking.cancelReason":
+		if e.ComplexityRoot.MoveBooking.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.CancelReason(childComplexity), true
+	case "MoveBooking.community":
+		if e.ComplexityRoot.MoveBooking.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Community(childComplexity), true
+	case "MoveBooking.createdAt":
+		if e.ComplexityRoot.MoveBooking.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.CreatedAt(childComplexity), true
+	case "MoveBooking.date":
+		if e.ComplexityRoot.MoveBooking.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Date(childComplexity), true
+	case "MoveBooking.direction":
+		if e.ComplexityRoot.MoveBooking.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Direction(childComplexity), true
+	case "MoveBooking.from":
+		if e.ComplexityRoot.MoveBooking.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.From(childComplexity), true
+	case "MoveBooking.household":
+		if e.ComplexityRoot.MoveBooking.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Household(childComplexity), true
+	case "MoveBooking.id":
+		if e.ComplexityRoot.MoveBooking.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.ID(childComplexity), true
+	case "MoveBooking.largeItems":
+		if e.ComplexityRoot.MoveBooking.LargeItems == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.LargeItems(childComplexity), true
+	case "MoveBooking.lift":
+		if e.ComplexityRoot.MoveBooking.Lift == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Lift(childComplexity), true
+	case "MoveBooking.note":
+		if e.ComplexityRoot.MoveBooking.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Note(childComplexity), true
+	case "MoveBooking.status":
+		if e.ComplexityRoot.MoveBooking.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Status(childComplexity), true
+	case "MoveBooking.timeline":
+		if e.ComplexityRoot.MoveBooking.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Timeline(childComplexity), true
+	case "MoveBooking.to":
+		if e.ComplexityRoot.MoveBooking.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.To(childComplexity), true
+
+	case "MoveBookingConnection.edges":
+		if e.ComplexityRoot.MoveBookingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBookingConnection.Edges(childComplexity), true
+	case "MoveBookingConnection.pageInfo":
+		if e.ComplexityRoot.MoveBookingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBookingConnection.PageInfo(childComplexity), true
+	case "MoveBookingConnection.totalCount":
+		if e.ComplexityRoot.MoveBookingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBookingConnection.TotalCount(childComplexity), true
+
+	case "MoveBookingEdge.cursor":
+		if e.ComplexityRoot.MoveBookingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBookingEdge.Cursor(childComplexity), true
+	case "MoveBookingEdge.node":
+		if e.ComplexityRoot.MoveBookingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBookingEdge.Node(childComplexity), true
+
 	case "Mutation.acceptWorkOrder":
 		if e.ComplexityRoot.Mutation.AcceptWorkOrder == nil {
 			break
@@ -2282,6 +2628,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddHouseholdMember(childComplexity, args["input"].(model.AddHouseholdMemberInput)), true
+	case "Mutation.applyRenovation":
+		if e.ComplexityRoot.Mutation.ApplyRenovation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyRenovation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyRenovation(childComplexity, args["householdId"].(string), args["input"].(model.RenovationApplicationInput)), true
 	case "Mutation.bindPhone":
 		if e.ComplexityRoot.Mutation.BindPhone == nil {
 			break
@@ -2293,6 +2650,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BindPhone(childComplexity, args["bindingTicket"].(string), args["phone"].(string), args["code"].(string)), true
+	case "Mutation.bookMove":
+		if e.ComplexityRoot.Mutation.BookMove == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bookMove_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BookMove(childComplexity, args["input"].(model.BookMoveInput)), true
+	case "Mutation.cancelMoveBooking":
+		if e.ComplexityRoot.Mutation.CancelMoveBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelMoveBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelMoveBooking(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.cancelRepairRequest":
 		if e.ComplexityRoot.Mutation.CancelRepairRequest == nil {
 			break
@@ -2315,6 +2694,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteButlerTask(childComplexity, args["id"].(string), args["note"].(*string)), true
+	case "Mutation.completeRenovation":
+		if e.ComplexityRoot.Mutation.CompleteRenovation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeRenovation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteRenovation(childComplexity, args["id"].(string), args["note"].(*string)), true
 	case "Mutation.completeVisitFollowUp":
 		if e.ComplexityRoot.Mutation.CompleteVisitFollowUp == nil {
 			break
@@ -2392,6 +2782,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStaff(childComplexity, args["input"].(model.CreateStaffInput)), true
+	case "Mutation.decideRenovationExtension":
+		if e.ComplexityRoot.Mutation.DecideRenovationExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideRenovationExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideRenovationExtension(childComplexity, args["id"].(string), args["approve"].(bool), args["note"].(*string)), true
 	case "Mutation.declineWorkOrder":
 		if e.ComplexityRoot.Mutation.DeclineWorkOrder == nil {
 			break
@@ -2519,6 +2920,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordComplaintCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
+	case "Mutation.recordRenovationInspection":
+		if e.ComplexityRoot.Mutation.RecordRenovationInspection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordRenovationInspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordRenovationInspection(childComplexity, args["id"].(string), args["input"].(model.RenovationInspectionInput)), true
 	case "Mutation.recordRepairCallback":
 		if e.ComplexityRoot.Mutation.RecordRepairCallback == nil {
 			break
@@ -2607,6 +3019,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RequestLoginCode(childComplexity, args["phone"].(string)), true
+	case "Mutation.requestRenovationExtension":
+		if e.ComplexityRoot.Mutation.RequestRenovationExtension == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestRenovationExtension_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestRenovationExtension(childComplexity, args["id"].(string), args["newEndDate"].(string), args["reason"].(string)), true
+	case "Mutation.resubmitRenovation":
+		if e.ComplexityRoot.Mutation.ResubmitRenovation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resubmitRenovation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResubmitRenovation(childComplexity, args["id"].(string), args["input"].(model.RenovationApplicationInput)), true
+	case "Mutation.reviewRenovation":
+		if e.ComplexityRoot.Mutation.ReviewRenovation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewRenovation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewRenovation(childComplexity, args["id"].(string), args["decision"].(model.RenovationDecision), args["reasons"].([]string), args["note"].(*string)), true
 	case "Mutation.sendGreetingCampaign":
 		if e.ComplexityRoot.Mutation.SendGreetingCampaign == nil {
 			break
@@ -3183,6 +3628,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.moveBooking":
+		if e.ComplexityRoot.Query.MoveBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Query_moveBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MoveBooking(childComplexity, args["id"].(string)), true
+	case "Query.moveBookings":
+		if e.ComplexityRoot.Query.MoveBookings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_moveBookings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MoveBookings(childComplexity, args["communityId"].(*string), args["date"].(*string), args["buildingId"].(*string), args["householdId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.myComplaints":
 		if e.ComplexityRoot.Query.MyComplaints == nil {
 			break
@@ -3250,6 +3717,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProjectProgress(childComplexity, args["communityId"].(string), args["title"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.renovation":
+		if e.ComplexityRoot.Query.Renovation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renovation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Renovation(childComplexity, args["id"].(string)), true
+	case "Query.renovations":
+		if e.ComplexityRoot.Query.Renovations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_renovations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Renovations(childComplexity, args["communityId"].(*string), args["householdId"].(*string), args["status"].(*renovation.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Query.repairDeadlines":
 		if e.ComplexityRoot.Query.RepairDeadlines == nil {
 			break
@@ -3353,6 +3842,400 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueueEvent.Type(childComplexity), true
+
+	case "Renovation.applicant":
+		if e.ComplexityRoot.Renovation.Applicant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Applicant(childComplexity), true
+	case "Renovation.cleaningOrderId":
+		if e.ComplexityRoot.Renovation.CleaningOrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.CleaningOrderID(childComplexity), true
+	case "Renovation.cleaningOrderPending":
+		if e.ComplexityRoot.Renovation.CleaningOrderPending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.CleaningOrderPending(childComplexity), true
+	case "Renovation.community":
+		if e.ComplexityRoot.Renovation.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Community(childComplexity), true
+	case "Renovation.company":
+		if e.ComplexityRoot.Renovation.Company == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Company(childComplexity), true
+	case "Renovation.completedAt":
+		if e.ComplexityRoot.Renovation.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.CompletedAt(childComplexity), true
+	case "Renovation.documents":
+		if e.ComplexityRoot.Renovation.Documents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Documents(childComplexity), true
+	case "Renovation.endDate":
+		if e.ComplexityRoot.Renovation.EndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.EndDate(childComplexity), true
+	case "Renovation.extensions":
+		if e.ComplexityRoot.Renovation.Extensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Extensions(childComplexity), true
+	case "Renovation.household":
+		if e.ComplexityRoot.Renovation.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Household(childComplexity), true
+	case "Renovation.id":
+		if e.ComplexityRoot.Renovation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.ID(childComplexity), true
+	case "Renovation.inspections":
+		if e.ComplexityRoot.Renovation.Inspections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Inspections(childComplexity), true
+	case "Renovation.pendingExtension":
+		if e.ComplexityRoot.Renovation.PendingExtension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.PendingExtension(childComplexity), true
+	case "Renovation.reviews":
+		if e.ComplexityRoot.Renovation.Reviews == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Reviews(childComplexity), true
+	case "Renovation.scope":
+		if e.ComplexityRoot.Renovation.Scope == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Scope(childComplexity), true
+	case "Renovation.scopeTags":
+		if e.ComplexityRoot.Renovation.ScopeTags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.ScopeTags(childComplexity), true
+	case "Renovation.startDate":
+		if e.ComplexityRoot.Renovation.StartDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.StartDate(childComplexity), true
+	case "Renovation.startedAt":
+		if e.ComplexityRoot.Renovation.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.StartedAt(childComplexity), true
+	case "Renovation.status":
+		if e.ComplexityRoot.Renovation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Status(childComplexity), true
+	case "Renovation.submittedAt":
+		if e.ComplexityRoot.Renovation.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.SubmittedAt(childComplexity), true
+	case "Renovation.timeline":
+		if e.ComplexityRoot.Renovation.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Timeline(childComplexity), true
+	case "Renovation.updatedAt":
+		if e.ComplexityRoot.Renovation.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.UpdatedAt(childComplexity), true
+	case "Renovation.violationCount":
+		if e.ComplexityRoot.Renovation.ViolationCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.ViolationCount(childComplexity), true
+	case "Renovation.workers":
+		if e.ComplexityRoot.Renovation.Workers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Renovation.Workers(childComplexity), true
+
+	case "RenovationCompany.contact":
+		if e.ComplexityRoot.RenovationCompany.Contact == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationCompany.Contact(childComplexity), true
+	case "RenovationCompany.licenseNo":
+		if e.ComplexityRoot.RenovationCompany.LicenseNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationCompany.LicenseNo(childComplexity), true
+	case "RenovationCompany.name":
+		if e.ComplexityRoot.RenovationCompany.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationCompany.Name(childComplexity), true
+	case "RenovationCompany.phone":
+		if e.ComplexityRoot.RenovationCompany.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationCompany.Phone(childComplexity), true
+
+	case "RenovationConnection.edges":
+		if e.ComplexityRoot.RenovationConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationConnection.Edges(childComplexity), true
+	case "RenovationConnection.pageInfo":
+		if e.ComplexityRoot.RenovationConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationConnection.PageInfo(childComplexity), true
+	case "RenovationConnection.totalCount":
+		if e.ComplexityRoot.RenovationConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationConnection.TotalCount(childComplexity), true
+
+	case "RenovationDocument.photoUrl":
+		if e.ComplexityRoot.RenovationDocument.PhotoURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationDocument.PhotoURL(childComplexity), true
+	case "RenovationDocument.provided":
+		if e.ComplexityRoot.RenovationDocument.Provided == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationDocument.Provided(childComplexity), true
+
+	case "RenovationDocuments.agreement":
+		if e.ComplexityRoot.RenovationDocuments.Agreement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationDocuments.Agreement(childComplexity), true
+	case "RenovationDocuments.fireSafetyPledge":
+		if e.ComplexityRoot.RenovationDocuments.FireSafetyPledge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationDocuments.FireSafetyPledge(childComplexity), true
+	case "RenovationDocuments.waterproofingTest":
+		if e.ComplexityRoot.RenovationDocuments.WaterproofingTest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationDocuments.WaterproofingTest(childComplexity), true
+
+	case "RenovationEdge.cursor":
+		if e.ComplexityRoot.RenovationEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationEdge.Cursor(childComplexity), true
+	case "RenovationEdge.node":
+		if e.ComplexityRoot.RenovationEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationEdge.Node(childComplexity), true
+
+	case "RenovationExtension.decidedAt":
+		if e.ComplexityRoot.RenovationExtension.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.DecidedAt(childComplexity), true
+	case "RenovationExtension.decidedBy":
+		if e.ComplexityRoot.RenovationExtension.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.DecidedBy(childComplexity), true
+	case "RenovationExtension.id":
+		if e.ComplexityRoot.RenovationExtension.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.ID(childComplexity), true
+	case "RenovationExtension.newEndDate":
+		if e.ComplexityRoot.RenovationExtension.NewEndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.NewEndDate(childComplexity), true
+	case "RenovationExtension.note":
+		if e.ComplexityRoot.RenovationExtension.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.Note(childComplexity), true
+	case "RenovationExtension.previousEndDate":
+		if e.ComplexityRoot.RenovationExtension.PreviousEndDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.PreviousEndDate(childComplexity), true
+	case "RenovationExtension.reason":
+		if e.ComplexityRoot.RenovationExtension.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.Reason(childComplexity), true
+	case "RenovationExtension.requestedAt":
+		if e.ComplexityRoot.RenovationExtension.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.RequestedAt(childComplexity), true
+	case "RenovationExtension.requestedBy":
+		if e.ComplexityRoot.RenovationExtension.RequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.RequestedBy(childComplexity), true
+	case "RenovationExtension.status":
+		if e.ComplexityRoot.RenovationExtension.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationExtension.Status(childComplexity), true
+
+	case "RenovationInspection.at":
+		if e.ComplexityRoot.RenovationInspection.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.At(childComplexity), true
+	case "RenovationInspection.description":
+		if e.ComplexityRoot.RenovationInspection.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.Description(childComplexity), true
+	case "RenovationInspection.id":
+		if e.ComplexityRoot.RenovationInspection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.ID(childComplexity), true
+	case "RenovationInspection.inspector":
+		if e.ComplexityRoot.RenovationInspection.Inspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.Inspector(childComplexity), true
+	case "RenovationInspection.photos":
+		if e.ComplexityRoot.RenovationInspection.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.Photos(childComplexity), true
+	case "RenovationInspection.recordedAt":
+		if e.ComplexityRoot.RenovationInspection.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.RecordedAt(childComplexity), true
+	case "RenovationInspection.result":
+		if e.ComplexityRoot.RenovationInspection.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.Result(childComplexity), true
+	case "RenovationInspection.violationType":
+		if e.ComplexityRoot.RenovationInspection.ViolationType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationInspection.ViolationType(childComplexity), true
+
+	case "RenovationReview.approved":
+		if e.ComplexityRoot.RenovationReview.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationReview.Approved(childComplexity), true
+	case "RenovationReview.at":
+		if e.ComplexityRoot.RenovationReview.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationReview.At(childComplexity), true
+	case "RenovationReview.note":
+		if e.ComplexityRoot.RenovationReview.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationReview.Note(childComplexity), true
+	case "RenovationReview.reasons":
+		if e.ComplexityRoot.RenovationReview.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationReview.Reasons(childComplexity), true
+	case "RenovationReview.reviewer":
+		if e.ComplexityRoot.RenovationReview.Reviewer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationReview.Reviewer(childComplexity), true
+
+	case "RenovationWorker.idCardNo":
+		if e.ComplexityRoot.RenovationWorker.IDCardNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationWorker.IDCardNo(childComplexity), true
+	case "RenovationWorker.name":
+		if e.ComplexityRoot.RenovationWorker.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationWorker.Name(childComplexity), true
+	case "RenovationWorker.phone":
+		if e.ComplexityRoot.RenovationWorker.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RenovationWorker.Phone(childComplexity), true
 
 	case "RepairAcceptance.at":
 		if e.ComplexityRoot.RepairAcceptance.At == nil {
@@ -3703,6 +4586,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SensitiveCare.HealthNotes(childComplexity), true
+
+	case "ServiceLift.building":
+		if e.ComplexityRoot.ServiceLift.Building == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLift.Building(childComplexity), true
+	case "ServiceLift.name":
+		if e.ComplexityRoot.ServiceLift.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLift.Name(childComplexity), true
 
 	case "Staff.account":
 		if e.ComplexityRoot.Staff.Account == nil {
@@ -4107,6 +5003,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAddHouseholdMemberInput,
 		ec.unmarshalInputAnnouncementAudienceInput,
 		ec.unmarshalInputBirthdayInput,
+		ec.unmarshalInputBookMoveInput,
 		ec.unmarshalInputCareProfileInput,
 		ec.unmarshalInputComplaintFilter,
 		ec.unmarshalInputCompleteWorkInput,
@@ -4124,6 +5021,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPostProjectProgressInput,
 		ec.unmarshalInputPublishAnnouncementInput,
 		ec.unmarshalInputRecordVisitInput,
+		ec.unmarshalInputRenovationApplicationInput,
+		ec.unmarshalInputRenovationCompanyInput,
+		ec.unmarshalInputRenovationDocumentInput,
+		ec.unmarshalInputRenovationDocumentsInput,
+		ec.unmarshalInputRenovationInspectionInput,
+		ec.unmarshalInputRenovationWorkerInput,
 		ec.unmarshalInputStaffScopeInput,
 		ec.unmarshalInputSubmitComplaintInput,
 		ec.unmarshalInputSubmitRepairRequestInput,
@@ -5030,6 +5933,87 @@ extend type Mutation {
   logout: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/moving.graphqls", Input: `enum MoveDirection {
+  MOVE_IN
+  MOVE_OUT
+}
+
+"BOOKED → CANCELLED (before the window starts) or MOVED (once the date has passed)."
+enum MoveBookingStatus {
+  BOOKED
+  CANCELLED
+  MOVED
+}
+
+"A building's service lift: the building and the lift's name or number as residents write it."
+type ServiceLift {
+  building: Building
+  name: String!
+}
+
+type MoveBooking {
+  id: ID!
+  community: Community!
+  household: Household!
+  bookedBy: Person
+  date: Date!
+  "HH:MM, community time; windows start and end on the hour or half hour."
+  from: String!
+  "HH:MM, exclusive: a booking ending at 10:00 and one starting at 10:00 do not overlap."
+  to: String!
+  lift: ServiceLift!
+  largeItems: [String!]!
+  direction: MoveDirection!
+  note: String
+  status: MoveBookingStatus!
+  cancelReason: String
+  createdAt: Time!
+  timeline: [TimelineEntry!]!
+}
+
+type MoveBookingEdge {
+  cursor: String!
+  node: MoveBooking!
+}
+
+type MoveBookingConnection {
+  edges: [MoveBookingEdge!]!
+  pageInfo: PageInfo!
+  "-1 when not counted (a household's own list)."
+  totalCount: Int!
+}
+
+input BookMoveInput {
+  householdId: ID!
+  date: Date!
+  "HH:MM between 07:00 and 20:00, on the hour or half hour; at most 8 hours."
+  from: String!
+  to: String!
+  "The lift of the household's building, e.g. 2 or 2号梯 (the same lift)."
+  lift: String!
+  largeItems: [String!]
+  direction: MoveDirection!
+  note: String
+}
+
+extend type Query {
+  moveBooking(id: ID!): MoveBooking
+  """
+  Bookings by date and start time. Staff pass communityId (a community they work
+  in), optionally a date and a building; without a date the list starts today.
+  Anyone who may see a household passes householdId; a resident passing neither
+  gets their own households'.
+  """
+  moveBookings(communityId: ID, date: Date, buildingId: ID, householdId: ID, first: Int = 20, after: String): MoveBookingConnection!
+}
+
+extend type Mutation {
+  "A member of the household books its building's lift; an overlapping booking of the same lift is CONFLICT."
+  bookMove(input: BookMoveInput!): MoveBooking!
+  "The household, or a butler or supervisor of the community with a reason, before the window starts."
+  cancelMoveBooking(id: ID!, reason: String): MoveBooking!
+}
+`, BuiltIn: false},
 	{Name: "../schema/notify.graphqls", Input: `enum NotificationKind {
   FESTIVAL_GREETING
   BIRTHDAY_GREETING
@@ -5178,6 +6162,251 @@ extend type Mutation {
 extend type Subscription {
   "New messages in the caller's inbox."
   notificationReceived: Notification!
+}
+`, BuiltIn: false},
+	{Name: "../schema/renovation.graphqls", Input: `"""
+Renovation (装修): SUBMITTED → APPROVED or RETURNED (corrected and resubmitted)
+→ IN_PROGRESS (on the start date, or at the first inspection) → COMPLETED.
+"""
+enum RenovationStatus {
+  SUBMITTED
+  RETURNED
+  APPROVED
+  IN_PROGRESS
+  COMPLETED
+}
+
+enum RenovationScopeTag {
+  "水电改造"
+  PLUMBING_ELECTRICAL
+  "墙面"
+  WALLS
+  "防水"
+  WATERPROOFING
+  "厨卫"
+  KITCHEN_BATH
+  "地面"
+  FLOORING
+  "吊顶"
+  CEILING
+  "门窗"
+  DOORS_WINDOWS
+  OTHER
+}
+
+enum RenovationInspectionResult {
+  OK
+  VIOLATION
+}
+
+enum RenovationViolationType {
+  "非规定时间施工"
+  OUTSIDE_HOURS
+  "损坏或改动承重结构"
+  STRUCTURE
+  "消防安全隐患"
+  FIRE_SAFETY
+  "防水施工不规范"
+  WATERPROOFING
+  "装修垃圾未按规定清运"
+  DEBRIS
+  NOISE
+  "改变建筑外立面"
+  FACADE
+  "超出申报施工范围"
+  OUT_OF_SCOPE
+  OTHER
+}
+
+enum RenovationExtensionStatus {
+  PENDING
+  APPROVED
+  REFUSED
+}
+
+type RenovationCompany {
+  name: String!
+  contact: String
+  phone: String!
+  licenseNo: String
+}
+
+"A worker on site. Personal data: only the household and staff of the community see it."
+type RenovationWorker {
+  name: String!
+  phone: String
+  idCardNo: String
+}
+
+type RenovationDocument {
+  provided: Boolean!
+  "GET it with the same Authorization header."
+  photoUrl: String
+}
+
+type RenovationDocuments {
+  "装修管理协议"
+  agreement: RenovationDocument!
+  "消防安全承诺书"
+  fireSafetyPledge: RenovationDocument!
+  "闭水试验确认: required for approval when the scope touches wet areas (WATERPROOFING, KITCHEN_BATH)."
+  waterproofingTest: RenovationDocument!
+}
+
+type RenovationReview {
+  approved: Boolean!
+  reasons: [String!]!
+  note: String
+  reviewer: Staff
+  at: Time!
+}
+
+type RenovationInspection {
+  id: ID!
+  at: Time!
+  inspector: Staff
+  result: RenovationInspectionResult!
+  violationType: RenovationViolationType
+  description: String
+  photos: [String!]!
+  recordedAt: Time!
+}
+
+type RenovationExtension {
+  id: ID!
+  newEndDate: Date!
+  previousEndDate: Date!
+  reason: String!
+  status: RenovationExtensionStatus!
+  requestedBy: Person
+  requestedAt: Time!
+  decidedBy: Staff
+  decidedAt: Time
+  note: String
+}
+
+type Renovation {
+  id: ID!
+  community: Community!
+  household: Household!
+  applicant: Person
+  company: RenovationCompany!
+  "Only for the household and staff of the community; empty for anyone else."
+  workers: [RenovationWorker!]!
+  startDate: Date!
+  "Inclusive; moved by approved extensions."
+  endDate: Date!
+  scope: String!
+  scopeTags: [RenovationScopeTag!]!
+  documents: RenovationDocuments!
+  status: RenovationStatus!
+  "Every review, oldest first: returns keep their reasons."
+  reviews: [RenovationReview!]!
+  inspections: [RenovationInspection!]!
+  violationCount: Int!
+  extensions: [RenovationExtension!]!
+  pendingExtension: RenovationExtension
+  "The free home-cleaning order made on completion."
+  cleaningOrderId: ID
+  "Completed, but the free cleaning order is not made yet (it is retried)."
+  cleaningOrderPending: Boolean!
+  startedAt: Time
+  completedAt: Time
+  submittedAt: Time!
+  updatedAt: Time!
+  timeline: [TimelineEntry!]!
+}
+
+type RenovationEdge {
+  cursor: String!
+  node: Renovation!
+}
+
+type RenovationConnection {
+  edges: [RenovationEdge!]!
+  pageInfo: PageInfo!
+  "-1 when not counted (a household's own list)."
+  totalCount: Int!
+}
+
+input RenovationCompanyInput {
+  name: String!
+  contact: String
+  phone: String!
+  licenseNo: String
+}
+
+input RenovationWorkerInput {
+  name: String!
+  phone: String
+  "18-character mainland ID-card number, optional."
+  idCardNo: String
+}
+
+input RenovationDocumentInput {
+  provided: Boolean!
+  "A photo of the signed document (JPEG, PNG, WebP or HEIC, at most 8 MB). On resubmission, none keeps the previous photo."
+  photo: Upload
+}
+
+input RenovationDocumentsInput {
+  agreement: RenovationDocumentInput!
+  fireSafetyPledge: RenovationDocumentInput!
+  waterproofingTest: RenovationDocumentInput!
+}
+
+input RenovationApplicationInput {
+  company: RenovationCompanyInput!
+  workers: [RenovationWorkerInput!]!
+  "Today or later, community time; the period is at most 180 days."
+  startDate: Date!
+  endDate: Date!
+  scope: String!
+  scopeTags: [RenovationScopeTag!]
+  documents: RenovationDocumentsInput!
+}
+
+input RenovationInspectionInput {
+  "When the inspection took place; now if omitted."
+  at: Time
+  result: RenovationInspectionResult!
+  "Required for a VIOLATION, absent for OK."
+  violationType: RenovationViolationType
+  "Required for a VIOLATION; remarks for OK."
+  description: String
+  photos: [Upload!]
+}
+
+enum RenovationDecision {
+  APPROVE
+  RETURN
+}
+
+extend type Query {
+  renovation(id: ID!): Renovation
+  """
+  Renovations, newest first. Staff pass communityId (a community they work in);
+  anyone who may see a household passes householdId; a resident passing neither
+  gets their own households'.
+  """
+  renovations(communityId: ID, householdId: ID, status: RenovationStatus, first: Int = 20, after: String): RenovationConnection!
+}
+
+extend type Mutation {
+  "An owner of the household applies."
+  applyRenovation(householdId: ID!, input: RenovationApplicationInput!): Renovation!
+  "An owner corrects a RETURNED application and submits it again."
+  resubmitRenovation(id: ID!, input: RenovationApplicationInput!): Renovation!
+  "Supervisors of the community: APPROVE, or RETURN with at least one reason."
+  reviewRenovation(id: ID!, decision: RenovationDecision!, reasons: [String!], note: String): Renovation!
+  "Staff of the community; the caller is the inspector. The owner is notified."
+  recordRenovationInspection(id: ID!, input: RenovationInspectionInput!): Renovation!
+  "Butlers, engineers and supervisors of the community; a free home cleaning is ordered for the household."
+  completeRenovation(id: ID!, note: String): Renovation!
+  "An owner asks for a later end date (one request waits at a time)."
+  requestRenovationExtension(id: ID!, newEndDate: Date!, reason: String!): Renovation!
+  "Supervisors of the community decide the pending extension."
+  decideRenovationExtension(id: ID!, approve: Boolean!, note: String): Renovation!
 }
 `, BuiltIn: false},
 	{Name: "../schema/repair.graphqls", Input: `"One line of a request's timeline: every step, who took it, from which state to which."
@@ -6185,6 +7414,64 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
+func (ec *executionContext) childFields_MoveBooking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MoveBooking_id(ctx, field)
+	case "community":
+		return ec.fieldContext_MoveBooking_community(ctx, field)
+	case "household":
+		return ec.fieldContext_MoveBooking_household(ctx, field)
+	case "bookedBy":
+		return ec.fieldContext_MoveBooking_bookedBy(ctx, field)
+	case "date":
+		return ec.fieldContext_MoveBooking_date(ctx, field)
+	case "from":
+		return ec.fieldContext_MoveBooking_from(ctx, field)
+	case "to":
+		return ec.fieldContext_MoveBooking_to(ctx, field)
+	case "lift":
+		return ec.fieldContext_MoveBooking_lift(ctx, field)
+	case "largeItems":
+		return ec.fieldContext_MoveBooking_largeItems(ctx, field)
+	case "direction":
+		return ec.fieldContext_MoveBooking_direction(ctx, field)
+	case "note":
+		return ec.fieldContext_MoveBooking_note(ctx, field)
+	case "status":
+		return ec.fieldContext_MoveBooking_status(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_MoveBooking_cancelReason(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_MoveBooking_createdAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_MoveBooking_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MoveBooking", field.Name)
+}
+
+func (ec *executionContext) childFields_MoveBookingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MoveBookingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MoveBookingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MoveBookingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MoveBookingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MoveBookingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MoveBookingEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MoveBookingEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MoveBookingEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Notification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -6331,6 +7618,194 @@ func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field gr
 		return ec.fieldContext_QueueEvent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QueueEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_Renovation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Renovation_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Renovation_community(ctx, field)
+	case "household":
+		return ec.fieldContext_Renovation_household(ctx, field)
+	case "applicant":
+		return ec.fieldContext_Renovation_applicant(ctx, field)
+	case "company":
+		return ec.fieldContext_Renovation_company(ctx, field)
+	case "workers":
+		return ec.fieldContext_Renovation_workers(ctx, field)
+	case "startDate":
+		return ec.fieldContext_Renovation_startDate(ctx, field)
+	case "endDate":
+		return ec.fieldContext_Renovation_endDate(ctx, field)
+	case "scope":
+		return ec.fieldContext_Renovation_scope(ctx, field)
+	case "scopeTags":
+		return ec.fieldContext_Renovation_scopeTags(ctx, field)
+	case "documents":
+		return ec.fieldContext_Renovation_documents(ctx, field)
+	case "status":
+		return ec.fieldContext_Renovation_status(ctx, field)
+	case "reviews":
+		return ec.fieldContext_Renovation_reviews(ctx, field)
+	case "inspections":
+		return ec.fieldContext_Renovation_inspections(ctx, field)
+	case "violationCount":
+		return ec.fieldContext_Renovation_violationCount(ctx, field)
+	case "extensions":
+		return ec.fieldContext_Renovation_extensions(ctx, field)
+	case "pendingExtension":
+		return ec.fieldContext_Renovation_pendingExtension(ctx, field)
+	case "cleaningOrderId":
+		return ec.fieldContext_Renovation_cleaningOrderId(ctx, field)
+	case "cleaningOrderPending":
+		return ec.fieldContext_Renovation_cleaningOrderPending(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_Renovation_startedAt(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_Renovation_completedAt(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_Renovation_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Renovation_updatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Renovation_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Renovation", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationCompany(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RenovationCompany_name(ctx, field)
+	case "contact":
+		return ec.fieldContext_RenovationCompany_contact(ctx, field)
+	case "phone":
+		return ec.fieldContext_RenovationCompany_phone(ctx, field)
+	case "licenseNo":
+		return ec.fieldContext_RenovationCompany_licenseNo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationCompany", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_RenovationConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_RenovationConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_RenovationConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationDocument(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "provided":
+		return ec.fieldContext_RenovationDocument_provided(ctx, field)
+	case "photoUrl":
+		return ec.fieldContext_RenovationDocument_photoUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationDocument", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationDocuments(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "agreement":
+		return ec.fieldContext_RenovationDocuments_agreement(ctx, field)
+	case "fireSafetyPledge":
+		return ec.fieldContext_RenovationDocuments_fireSafetyPledge(ctx, field)
+	case "waterproofingTest":
+		return ec.fieldContext_RenovationDocuments_waterproofingTest(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationDocuments", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_RenovationEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_RenovationEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationExtension(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RenovationExtension_id(ctx, field)
+	case "newEndDate":
+		return ec.fieldContext_RenovationExtension_newEndDate(ctx, field)
+	case "previousEndDate":
+		return ec.fieldContext_RenovationExtension_previousEndDate(ctx, field)
+	case "reason":
+		return ec.fieldContext_RenovationExtension_reason(ctx, field)
+	case "status":
+		return ec.fieldContext_RenovationExtension_status(ctx, field)
+	case "requestedBy":
+		return ec.fieldContext_RenovationExtension_requestedBy(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_RenovationExtension_requestedAt(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_RenovationExtension_decidedBy(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_RenovationExtension_decidedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_RenovationExtension_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationExtension", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationInspection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_RenovationInspection_id(ctx, field)
+	case "at":
+		return ec.fieldContext_RenovationInspection_at(ctx, field)
+	case "inspector":
+		return ec.fieldContext_RenovationInspection_inspector(ctx, field)
+	case "result":
+		return ec.fieldContext_RenovationInspection_result(ctx, field)
+	case "violationType":
+		return ec.fieldContext_RenovationInspection_violationType(ctx, field)
+	case "description":
+		return ec.fieldContext_RenovationInspection_description(ctx, field)
+	case "photos":
+		return ec.fieldContext_RenovationInspection_photos(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_RenovationInspection_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationInspection", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "approved":
+		return ec.fieldContext_RenovationReview_approved(ctx, field)
+	case "reasons":
+		return ec.fieldContext_RenovationReview_reasons(ctx, field)
+	case "note":
+		return ec.fieldContext_RenovationReview_note(ctx, field)
+	case "reviewer":
+		return ec.fieldContext_RenovationReview_reviewer(ctx, field)
+	case "at":
+		return ec.fieldContext_RenovationReview_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationReview", field.Name)
+}
+
+func (ec *executionContext) childFields_RenovationWorker(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_RenovationWorker_name(ctx, field)
+	case "phone":
+		return ec.fieldContext_RenovationWorker_phone(ctx, field)
+	case "idCardNo":
+		return ec.fieldContext_RenovationWorker_idCardNo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RenovationWorker", field.Name)
 }
 
 func (ec *executionContext) childFields_RepairAcceptance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6493,6 +7968,16 @@ func (ec *executionContext) childFields_SensitiveCare(ctx context.Context, field
 		return ec.fieldContext_SensitiveCare_hardshipNotes(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SensitiveCare", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceLift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "building":
+		return ec.fieldContext_ServiceLift_building(ctx, field)
+	case "name":
+		return ec.fieldContext_ServiceLift_name(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceLift", field.Name)
 }
 
 func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6849,6 +8334,28 @@ func (ec *executionContext) field_Mutation_addHouseholdMember_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_applyRenovation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenovationApplicationInput, error) {
+			return ec.unmarshalNRenovationApplicationInput2qinqingᚋgraphᚋmodelᚐRenovationApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_bindPhone_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6879,6 +8386,42 @@ func (ec *executionContext) field_Mutation_bindPhone_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_bookMove_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BookMoveInput, error) {
+			return ec.unmarshalNBookMoveInput2qinqingᚋgraphᚋmodelᚐBookMoveInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelMoveBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelRepairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6902,6 +8445,28 @@ func (ec *executionContext) field_Mutation_cancelRepairRequest_args(ctx context.
 }
 
 func (ec *executionContext) field_Mutation_completeButlerTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeRenovation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -7050,6 +8615,36 @@ func (ec *executionContext) field_Mutation_createStaff_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_decideRenovationExtension_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "approve",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["approve"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
 	return args, nil
 }
 
@@ -7287,6 +8882,28 @@ func (ec *executionContext) field_Mutation_recordComplaintCallback_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordRenovationInspection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenovationInspectionInput, error) {
+			return ec.unmarshalNRenovationInspectionInput2qinqingᚋgraphᚋmodelᚐRenovationInspectionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordRepairCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7460,6 +9077,96 @@ func (ec *executionContext) field_Mutation_requestLoginCode_args(ctx context.Con
 		return nil, err
 	}
 	args["phone"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestRenovationExtension_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "newEndDate",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNDate2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["newEndDate"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_resubmitRenovation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RenovationApplicationInput, error) {
+			return ec.unmarshalNRenovationApplicationInput2qinqingᚋgraphᚋmodelᚐRenovationApplicationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewRenovation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "decision",
+		func(ctx context.Context, v any) (model.RenovationDecision, error) {
+			return ec.unmarshalNRenovationDecision2qinqingᚋgraphᚋmodelᚐRenovationDecision(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["decision"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reasons",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reasons"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg3
 	return args, nil
 }
 
@@ -8091,6 +9798,74 @@ func (ec *executionContext) field_Query_households_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_moveBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_moveBookings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "date",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalODate2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["date"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "buildingId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["buildingId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg5
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_myComplaints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8214,6 +9989,66 @@ func (ec *executionContext) field_Query_projectProgress_args(ctx context.Context
 		return nil, err
 	}
 	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_renovation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_renovations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*renovation.Status, error) {
+			return ec.unmarshalORenovationStatus2ᚖqinqingᚋinternalᚋrenovationᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -13409,6 +15244,538 @@ func (ec *executionContext) fieldContext_Membership_since(_ context.Context, fie
 	return graphql.NewScalarFieldContext("Membership", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _MoveBooking_id(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_community(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBooking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBooking_household(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBooking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBooking_bookedBy(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_bookedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().BookedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_bookedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBooking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBooking_date(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_from(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_to(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_lift(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_lift(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().Lift(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceLift) graphql.Marshaler {
+			return ec.marshalNServiceLift2ᚖqinqingᚋgraphᚋmodelᚐServiceLift(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_lift(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBooking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceLift(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBooking_largeItems(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_largeItems(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LargeItems, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_largeItems(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_direction(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_direction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Direction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v moving.Direction) graphql.Marshaler {
+			return ec.marshalNMoveDirection2qinqingᚋinternalᚋmovingᚐDirection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_direction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type MoveDirection does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_note(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_status(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v moving.Status) graphql.Marshaler {
+			return ec.marshalNMoveBookingStatus2qinqingᚋinternalᚋmovingᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type MoveBookingStatus does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_cancelReason(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().CancelReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_createdAt(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBooking_timeline(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MoveBooking().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBooking",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBookingConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.MoveBookingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBookingConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.MoveBookingEdge) graphql.Marshaler {
+			return ec.marshalNMoveBookingEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐMoveBookingEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBookingConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBookingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveBookingEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBookingConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.MoveBookingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBookingConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBookingConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBookingConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBookingConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.MoveBookingConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBookingConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBookingConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBookingConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBookingEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.MoveBookingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBookingEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBookingEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MoveBookingEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _MoveBookingEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.MoveBookingEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBookingEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
+			return ec.marshalNMoveBooking2ᚖqinqingᚋinternalᚋmovingᚐBooking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBookingEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBookingEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveBooking(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_publishAnnouncement(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14576,6 +16943,94 @@ func (ec *executionContext) fieldContext_Mutation_logout(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("Mutation", field, true, true, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _Mutation_bookMove(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bookMove(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BookMove(ctx, fc.Args["input"].(model.BookMoveInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
+			return ec.marshalNMoveBooking2ᚖqinqingᚋinternalᚋmovingᚐBooking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bookMove(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveBooking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bookMove_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelMoveBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelMoveBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelMoveBooking(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
+			return ec.marshalNMoveBooking2ᚖqinqingᚋinternalᚋmovingᚐBooking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelMoveBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveBooking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelMoveBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_recordWechatSubscription(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14790,6 +17245,314 @@ func (ec *executionContext) fieldContext_Mutation_updateNotificationPreferences(
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_updateNotificationPreferences_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_applyRenovation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyRenovation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyRenovation(ctx, fc.Args["householdId"].(string), fc.Args["input"].(model.RenovationApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyRenovation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyRenovation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resubmitRenovation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resubmitRenovation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResubmitRenovation(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RenovationApplicationInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resubmitRenovation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resubmitRenovation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewRenovation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewRenovation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewRenovation(ctx, fc.Args["id"].(string), fc.Args["decision"].(model.RenovationDecision), fc.Args["reasons"].([]string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewRenovation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewRenovation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordRenovationInspection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordRenovationInspection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordRenovationInspection(ctx, fc.Args["id"].(string), fc.Args["input"].(model.RenovationInspectionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordRenovationInspection(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordRenovationInspection_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeRenovation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeRenovation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteRenovation(ctx, fc.Args["id"].(string), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeRenovation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeRenovation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestRenovationExtension(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestRenovationExtension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestRenovationExtension(ctx, fc.Args["id"].(string), fc.Args["newEndDate"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestRenovationExtension(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestRenovationExtension_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decideRenovationExtension(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decideRenovationExtension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecideRenovationExtension(ctx, fc.Args["id"].(string), fc.Args["approve"].(bool), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decideRenovationExtension(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decideRenovationExtension_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17252,6 +20015,94 @@ func (ec *executionContext) fieldContext_Query_person(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_moveBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_moveBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MoveBooking(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
+			return ec.marshalOMoveBooking2ᚖqinqingᚋinternalᚋmovingᚐBooking(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_moveBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveBooking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_moveBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_moveBookings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_moveBookings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MoveBookings(ctx, fc.Args["communityId"].(*string), fc.Args["date"].(*string), fc.Args["buildingId"].(*string), fc.Args["householdId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MoveBookingConnection) graphql.Marshaler {
+			return ec.marshalNMoveBookingConnection2ᚖqinqingᚋgraphᚋmodelᚐMoveBookingConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_moveBookings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MoveBookingConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_moveBookings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_notifications(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17389,6 +20240,94 @@ func (ec *executionContext) fieldContext_Query_deliveryReport(ctx context.Contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_deliveryReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renovation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renovation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Renovation(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalORenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renovation(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renovation_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_renovations(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_renovations(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Renovations(ctx, fc.Args["communityId"].(*string), fc.Args["householdId"].(*string), fc.Args["status"].(*renovation.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RenovationConnection) graphql.Marshaler {
+			return ec.marshalNRenovationConnection2ᚖqinqingᚋgraphᚋmodelᚐRenovationConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_renovations(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_renovations_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -17936,6 +20875,1667 @@ func (ec *executionContext) _QueueEvent_at(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_QueueEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_id(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_community(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_household(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_applicant(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_applicant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().Applicant(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_applicant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_company(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_company(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Company, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Company) graphql.Marshaler {
+			return ec.marshalNRenovationCompany2qinqingᚋinternalᚋrenovationᚐCompany(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_company(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationCompany(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_workers(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_workers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().Workers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*renovation.Worker) graphql.Marshaler {
+			return ec.marshalNRenovationWorker2ᚕᚖqinqingᚋinternalᚋrenovationᚐWorkerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_workers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationWorker(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_startDate(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_startDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_startDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_endDate(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_endDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_endDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_scope(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_scope(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scope, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_scope(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_scopeTags(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_scopeTags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ScopeTags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []renovation.ScopeTag) graphql.Marshaler {
+			return ec.marshalNRenovationScopeTag2ᚕqinqingᚋinternalᚋrenovationᚐScopeTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_scopeTags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type RenovationScopeTag does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_documents(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_documents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Documents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Documents) graphql.Marshaler {
+			return ec.marshalNRenovationDocuments2qinqingᚋinternalᚋrenovationᚐDocuments(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_documents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationDocuments(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_status(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Status) graphql.Marshaler {
+			return ec.marshalNRenovationStatus2qinqingᚋinternalᚋrenovationᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type RenovationStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_reviews(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_reviews(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reviews, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []renovation.Review) graphql.Marshaler {
+			return ec.marshalNRenovationReview2ᚕqinqingᚋinternalᚋrenovationᚐReviewᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_reviews(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationReview(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_inspections(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_inspections(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Inspections, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []renovation.Inspection) graphql.Marshaler {
+			return ec.marshalNRenovationInspection2ᚕqinqingᚋinternalᚋrenovationᚐInspectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_inspections(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationInspection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_violationCount(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_violationCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().ViolationCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_violationCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_extensions(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_extensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Extensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []renovation.Extension) graphql.Marshaler {
+			return ec.marshalNRenovationExtension2ᚕqinqingᚋinternalᚋrenovationᚐExtensionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_extensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationExtension(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_pendingExtension(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_pendingExtension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().PendingExtension(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Extension) graphql.Marshaler {
+			return ec.marshalORenovationExtension2ᚖqinqingᚋinternalᚋrenovationᚐExtension(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_pendingExtension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationExtension(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Renovation_cleaningOrderId(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_cleaningOrderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().CleaningOrderID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_cleaningOrderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_cleaningOrderPending(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_cleaningOrderPending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().CleaningOrderPending(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_cleaningOrderPending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_startedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_completedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_submittedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_updatedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Renovation", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Renovation_timeline(ctx context.Context, field graphql.CollectedField, obj *renovation.Renovation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Renovation_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Renovation().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Renovation_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Renovation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationCompany_name(ctx context.Context, field graphql.CollectedField, obj *renovation.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationCompany_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationCompany_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationCompany", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationCompany_contact(ctx context.Context, field graphql.CollectedField, obj *renovation.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationCompany_contact(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationCompany().Contact(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationCompany_contact(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationCompany", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationCompany_phone(ctx context.Context, field graphql.CollectedField, obj *renovation.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationCompany_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationCompany_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationCompany", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationCompany_licenseNo(ctx context.Context, field graphql.CollectedField, obj *renovation.Company) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationCompany_licenseNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationCompany().LicenseNo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationCompany_licenseNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationCompany", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RenovationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RenovationEdge) graphql.Marshaler {
+			return ec.marshalNRenovationEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐRenovationEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.RenovationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.RenovationConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationDocument_provided(ctx context.Context, field graphql.CollectedField, obj *renovation.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationDocument_provided(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Provided, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationDocument_provided(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationDocument", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationDocument_photoUrl(ctx context.Context, field graphql.CollectedField, obj *renovation.Document) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationDocument_photoUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationDocument().PhotoURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationDocument_photoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationDocument", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationDocuments_agreement(ctx context.Context, field graphql.CollectedField, obj *renovation.Documents) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationDocuments_agreement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Agreement, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Document) graphql.Marshaler {
+			return ec.marshalNRenovationDocument2qinqingᚋinternalᚋrenovationᚐDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationDocuments_agreement(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationDocuments",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationDocument(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationDocuments_fireSafetyPledge(ctx context.Context, field graphql.CollectedField, obj *renovation.Documents) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationDocuments_fireSafetyPledge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FireSafetyPledge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Document) graphql.Marshaler {
+			return ec.marshalNRenovationDocument2qinqingᚋinternalᚋrenovationᚐDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationDocuments_fireSafetyPledge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationDocuments",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationDocument(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationDocuments_waterproofingTest(ctx context.Context, field graphql.CollectedField, obj *renovation.Documents) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationDocuments_waterproofingTest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaterproofingTest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Document) graphql.Marshaler {
+			return ec.marshalNRenovationDocument2qinqingᚋinternalᚋrenovationᚐDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationDocuments_waterproofingTest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationDocuments",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RenovationDocument(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.RenovationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.RenovationEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+			return ec.marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Renovation(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationExtension_id(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_newEndDate(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_newEndDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewEndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_newEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_previousEndDate(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_previousEndDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreviousEndDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_previousEndDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_reason(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_status(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationExtension().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.RenovationExtensionStatus) graphql.Marshaler {
+			return ec.marshalNRenovationExtensionStatus2qinqingᚋgraphᚋmodelᚐRenovationExtensionStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, true, true, errors.New("field of type RenovationExtensionStatus does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_requestedBy(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_requestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationExtension().RequestedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_requestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationExtension",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationExtension_requestedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_decidedBy(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationExtension().DecidedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationExtension",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationExtension_decidedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationExtension_note(ctx context.Context, field graphql.CollectedField, obj *renovation.Extension) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationExtension_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationExtension().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationExtension_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationExtension", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_id(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_at(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_inspector(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_inspector(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationInspection().Inspector(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_inspector(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationInspection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationInspection_result(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_result(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Result, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v renovation.Result) graphql.Marshaler {
+			return ec.marshalNRenovationInspectionResult2qinqingᚋinternalᚋrenovationᚐResult(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_result(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, false, false, errors.New("field of type RenovationInspectionResult does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_violationType(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_violationType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationInspection().ViolationType(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *renovation.ViolationType) graphql.Marshaler {
+			return ec.marshalORenovationViolationType2ᚖqinqingᚋinternalᚋrenovationᚐViolationType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_violationType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, true, true, errors.New("field of type RenovationViolationType does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_description(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationInspection().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_photos(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationInspection().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationInspection_recordedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationInspection_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationInspection_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationInspection", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationReview_approved(ctx context.Context, field graphql.CollectedField, obj *renovation.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationReview_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationReview_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationReview", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationReview_reasons(ctx context.Context, field graphql.CollectedField, obj *renovation.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationReview_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationReview_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationReview", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationReview_note(ctx context.Context, field graphql.CollectedField, obj *renovation.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationReview_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationReview().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationReview_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationReview", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationReview_reviewer(ctx context.Context, field graphql.CollectedField, obj *renovation.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationReview_reviewer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationReview().Reviewer(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationReview_reviewer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationReview",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RenovationReview_at(ctx context.Context, field graphql.CollectedField, obj *renovation.Review) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationReview_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationReview_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationReview", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationWorker_name(ctx context.Context, field graphql.CollectedField, obj *renovation.Worker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationWorker_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationWorker_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationWorker", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationWorker_phone(ctx context.Context, field graphql.CollectedField, obj *renovation.Worker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationWorker_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationWorker().Phone(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationWorker_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationWorker", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _RenovationWorker_idCardNo(ctx context.Context, field graphql.CollectedField, obj *renovation.Worker) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RenovationWorker_idCardNo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RenovationWorker().IDCardNo(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RenovationWorker_idCardNo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RenovationWorker", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _RepairAcceptance_round(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
@@ -19400,6 +24000,61 @@ func (ec *executionContext) _SensitiveCare_hardshipNotes(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_SensitiveCare_hardshipNotes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("SensitiveCare", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLift_building(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLift_building(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Building, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Building) graphql.Marshaler {
+			return ec.marshalOBuilding2ᚖqinqingᚋinternalᚋcommunityᚐBuilding(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLift_building(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceLift",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Building(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceLift_name(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLift) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLift_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLift_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLift", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *staff.Staff) (ret graphql.Marshaler) {
@@ -22190,6 +26845,85 @@ func (ec *executionContext) unmarshalInputBirthdayInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputBookMoveInput(ctx context.Context, obj any) (model.BookMoveInput, error) {
+	var it model.BookMoveInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "date", "from", "to", "lift", "largeItems", "direction", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalNDate2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "lift":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lift"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lift = data
+		case "largeItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("largeItems"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LargeItems = data
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNMoveDirection2qinqingᚋinternalᚋmovingᚐDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCareProfileInput(ctx context.Context, obj any) (model.CareProfileInput, error) {
 	var it model.CareProfileInput
 	if obj == nil {
@@ -23248,6 +27982,312 @@ func (ec *executionContext) unmarshalInputRecordVisitInput(ctx context.Context, 
 				return it, err
 			}
 			it.FollowUpDue = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenovationApplicationInput(ctx context.Context, obj any) (model.RenovationApplicationInput, error) {
+	var it model.RenovationApplicationInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"company", "workers", "startDate", "endDate", "scope", "scopeTags", "documents"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "company":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("company"))
+			data, err := ec.unmarshalNRenovationCompanyInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationCompanyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Company = data
+		case "workers":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workers"))
+			data, err := ec.unmarshalNRenovationWorkerInput2ᚕᚖqinqingᚋgraphᚋmodelᚐRenovationWorkerInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Workers = data
+		case "startDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startDate"))
+			data, err := ec.unmarshalNDate2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartDate = data
+		case "endDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endDate"))
+			data, err := ec.unmarshalNDate2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndDate = data
+		case "scope":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scope"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scope = data
+		case "scopeTags":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopeTags"))
+			data, err := ec.unmarshalORenovationScopeTag2ᚕqinqingᚋinternalᚋrenovationᚐScopeTagᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ScopeTags = data
+		case "documents":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("documents"))
+			data, err := ec.unmarshalNRenovationDocumentsInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationDocumentsInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Documents = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenovationCompanyInput(ctx context.Context, obj any) (model.RenovationCompanyInput, error) {
+	var it model.RenovationCompanyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "contact", "phone", "licenseNo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "contact":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contact"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Contact = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "licenseNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("licenseNo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LicenseNo = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenovationDocumentInput(ctx context.Context, obj any) (model.RenovationDocumentInput, error) {
+	var it model.RenovationDocumentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"provided", "photo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "provided":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("provided"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Provided = data
+		case "photo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photo"))
+			data, err := ec.unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photo = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenovationDocumentsInput(ctx context.Context, obj any) (model.RenovationDocumentsInput, error) {
+	var it model.RenovationDocumentsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"agreement", "fireSafetyPledge", "waterproofingTest"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "agreement":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("agreement"))
+			data, err := ec.unmarshalNRenovationDocumentInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationDocumentInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Agreement = data
+		case "fireSafetyPledge":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fireSafetyPledge"))
+			data, err := ec.unmarshalNRenovationDocumentInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationDocumentInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FireSafetyPledge = data
+		case "waterproofingTest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("waterproofingTest"))
+			data, err := ec.unmarshalNRenovationDocumentInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationDocumentInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WaterproofingTest = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenovationInspectionInput(ctx context.Context, obj any) (model.RenovationInspectionInput, error) {
+	var it model.RenovationInspectionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"at", "result", "violationType", "description", "photos"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "at":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("at"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.At = data
+		case "result":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("result"))
+			data, err := ec.unmarshalNRenovationInspectionResult2qinqingᚋinternalᚋrenovationᚐResult(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Result = data
+		case "violationType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("violationType"))
+			data, err := ec.unmarshalORenovationViolationType2ᚖqinqingᚋinternalᚋrenovationᚐViolationType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ViolationType = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRenovationWorkerInput(ctx context.Context, obj any) (model.RenovationWorkerInput, error) {
+	var it model.RenovationWorkerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "phone", "idCardNo"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
+		case "idCardNo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idCardNo"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IDCardNo = data
 		}
 	}
 	return it, nil
@@ -27611,6 +32651,436 @@ func (ec *executionContext) _Membership(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
+var moveBookingImplementors = []string{"MoveBooking"}
+
+func (ec *executionContext) _MoveBooking(ctx context.Context, sel ast.SelectionSet, obj *moving.Booking) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moveBookingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MoveBooking")
+		case "id":
+			out.Values[i] = ec._MoveBooking_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bookedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_bookedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "date":
+			out.Values[i] = ec._MoveBooking_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "from":
+			out.Values[i] = ec._MoveBooking_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "to":
+			out.Values[i] = ec._MoveBooking_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "lift":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_lift(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "largeItems":
+			out.Values[i] = ec._MoveBooking_largeItems(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "direction":
+			out.Values[i] = ec._MoveBooking_direction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._MoveBooking_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_cancelReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._MoveBooking_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MoveBooking_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moveBookingConnectionImplementors = []string{"MoveBookingConnection"}
+
+func (ec *executionContext) _MoveBookingConnection(ctx context.Context, sel ast.SelectionSet, obj *model.MoveBookingConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moveBookingConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MoveBookingConnection")
+		case "edges":
+			out.Values[i] = ec._MoveBookingConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._MoveBookingConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._MoveBookingConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var moveBookingEdgeImplementors = []string{"MoveBookingEdge"}
+
+func (ec *executionContext) _MoveBookingEdge(ctx context.Context, sel ast.SelectionSet, obj *model.MoveBookingEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, moveBookingEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MoveBookingEdge")
+		case "cursor":
+			out.Values[i] = ec._MoveBookingEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._MoveBookingEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -27820,6 +33290,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "bookMove":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bookMove(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelMoveBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelMoveBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "recordWechatSubscription":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_recordWechatSubscription(ctx, field)
@@ -27851,6 +33335,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "updateNotificationPreferences":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateNotificationPreferences(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "applyRenovation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyRenovation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resubmitRenovation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resubmitRenovation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewRenovation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewRenovation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordRenovationInspection":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordRenovationInspection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeRenovation":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeRenovation(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestRenovationExtension":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestRenovationExtension(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decideRenovationExtension":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decideRenovationExtension(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -29358,6 +34891,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "moveBooking":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_moveBooking(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "moveBookings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_moveBookings(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "notifications":
 			field := field
 
@@ -29434,6 +35011,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_deliveryReport(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "renovation":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_renovation(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "renovations":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_renovations(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -29694,6 +35315,1448 @@ func (ec *executionContext) _QueueEvent(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationImplementors = []string{"Renovation"}
+
+func (ec *executionContext) _Renovation(ctx context.Context, sel ast.SelectionSet, obj *renovation.Renovation) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Renovation")
+		case "id":
+			out.Values[i] = ec._Renovation_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "applicant":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_applicant(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "company":
+			out.Values[i] = ec._Renovation_company(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "workers":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_workers(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "startDate":
+			out.Values[i] = ec._Renovation_startDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endDate":
+			out.Values[i] = ec._Renovation_endDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scope":
+			out.Values[i] = ec._Renovation_scope(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "scopeTags":
+			out.Values[i] = ec._Renovation_scopeTags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "documents":
+			out.Values[i] = ec._Renovation_documents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._Renovation_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reviews":
+			out.Values[i] = ec._Renovation_reviews(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspections":
+			out.Values[i] = ec._Renovation_inspections(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "violationCount":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_violationCount(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "extensions":
+			out.Values[i] = ec._Renovation_extensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pendingExtension":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_pendingExtension(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cleaningOrderId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_cleaningOrderId(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cleaningOrderPending":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_cleaningOrderPending(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "startedAt":
+			out.Values[i] = ec._Renovation_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "completedAt":
+			out.Values[i] = ec._Renovation_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._Renovation_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Renovation_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Renovation_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationCompanyImplementors = []string{"RenovationCompany"}
+
+func (ec *executionContext) _RenovationCompany(ctx context.Context, sel ast.SelectionSet, obj *renovation.Company) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationCompanyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationCompany")
+		case "name":
+			out.Values[i] = ec._RenovationCompany_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "contact":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationCompany_contact(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "phone":
+			out.Values[i] = ec._RenovationCompany_phone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "licenseNo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationCompany_licenseNo(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationConnectionImplementors = []string{"RenovationConnection"}
+
+func (ec *executionContext) _RenovationConnection(ctx context.Context, sel ast.SelectionSet, obj *model.RenovationConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationConnection")
+		case "edges":
+			out.Values[i] = ec._RenovationConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._RenovationConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._RenovationConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationDocumentImplementors = []string{"RenovationDocument"}
+
+func (ec *executionContext) _RenovationDocument(ctx context.Context, sel ast.SelectionSet, obj *renovation.Document) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationDocumentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationDocument")
+		case "provided":
+			out.Values[i] = ec._RenovationDocument_provided(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "photoUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationDocument_photoUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationDocumentsImplementors = []string{"RenovationDocuments"}
+
+func (ec *executionContext) _RenovationDocuments(ctx context.Context, sel ast.SelectionSet, obj *renovation.Documents) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationDocumentsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationDocuments")
+		case "agreement":
+			out.Values[i] = ec._RenovationDocuments_agreement(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fireSafetyPledge":
+			out.Values[i] = ec._RenovationDocuments_fireSafetyPledge(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waterproofingTest":
+			out.Values[i] = ec._RenovationDocuments_waterproofingTest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationEdgeImplementors = []string{"RenovationEdge"}
+
+func (ec *executionContext) _RenovationEdge(ctx context.Context, sel ast.SelectionSet, obj *model.RenovationEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationEdge")
+		case "cursor":
+			out.Values[i] = ec._RenovationEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._RenovationEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationExtensionImplementors = []string{"RenovationExtension"}
+
+func (ec *executionContext) _RenovationExtension(ctx context.Context, sel ast.SelectionSet, obj *renovation.Extension) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationExtensionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationExtension")
+		case "id":
+			out.Values[i] = ec._RenovationExtension_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "newEndDate":
+			out.Values[i] = ec._RenovationExtension_newEndDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "previousEndDate":
+			out.Values[i] = ec._RenovationExtension_previousEndDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._RenovationExtension_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationExtension_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "requestedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationExtension_requestedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "requestedAt":
+			out.Values[i] = ec._RenovationExtension_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationExtension_decidedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "decidedAt":
+			out.Values[i] = ec._RenovationExtension_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationExtension_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationInspectionImplementors = []string{"RenovationInspection"}
+
+func (ec *executionContext) _RenovationInspection(ctx context.Context, sel ast.SelectionSet, obj *renovation.Inspection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationInspectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationInspection")
+		case "id":
+			out.Values[i] = ec._RenovationInspection_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._RenovationInspection_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "inspector":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationInspection_inspector(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "result":
+			out.Values[i] = ec._RenovationInspection_result(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "violationType":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationInspection_violationType(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "description":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationInspection_description(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "photos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationInspection_photos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recordedAt":
+			out.Values[i] = ec._RenovationInspection_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationReviewImplementors = []string{"RenovationReview"}
+
+func (ec *executionContext) _RenovationReview(ctx context.Context, sel ast.SelectionSet, obj *renovation.Review) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationReviewImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationReview")
+		case "approved":
+			out.Values[i] = ec._RenovationReview_approved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasons":
+			out.Values[i] = ec._RenovationReview_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationReview_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reviewer":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationReview_reviewer(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._RenovationReview_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var renovationWorkerImplementors = []string{"RenovationWorker"}
+
+func (ec *executionContext) _RenovationWorker(ctx context.Context, sel ast.SelectionSet, obj *renovation.Worker) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, renovationWorkerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RenovationWorker")
+		case "name":
+			out.Values[i] = ec._RenovationWorker_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "phone":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationWorker_phone(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "idCardNo":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RenovationWorker_idCardNo(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -30969,6 +38032,49 @@ func (ec *executionContext) _SensitiveCare(ctx context.Context, sel ast.Selectio
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceLiftImplementors = []string{"ServiceLift"}
+
+func (ec *executionContext) _ServiceLift(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLift) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLiftImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceLift")
+		case "building":
+			out.Values[i] = ec._ServiceLift_building(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "name":
+			out.Values[i] = ec._ServiceLift_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32864,6 +39970,11 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNBookMoveInput2qinqingᚋgraphᚋmodelᚐBookMoveInput(ctx context.Context, v any) (model.BookMoveInput, error) {
+	res, err := ec.unmarshalInputBookMoveInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33842,6 +40953,86 @@ func (ec *executionContext) marshalNMembership2ᚖqinqingᚋinternalᚋhousehold
 	return ec._Membership(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNMoveBooking2ᚖqinqingᚋinternalᚋmovingᚐBooking(ctx context.Context, sel ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MoveBooking(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMoveBookingConnection2ᚖqinqingᚋgraphᚋmodelᚐMoveBookingConnection(ctx context.Context, sel ast.SelectionSet, v *model.MoveBookingConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MoveBookingConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNMoveBookingEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐMoveBookingEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.MoveBookingEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNMoveBookingEdge2ᚖqinqingᚋgraphᚋmodelᚐMoveBookingEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNMoveBookingEdge2ᚖqinqingᚋgraphᚋmodelᚐMoveBookingEdge(ctx context.Context, sel ast.SelectionSet, v *model.MoveBookingEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._MoveBookingEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNMoveBookingStatus2qinqingᚋinternalᚋmovingᚐStatus(ctx context.Context, v any) (moving.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := moving.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMoveBookingStatus2qinqingᚋinternalᚋmovingᚐStatus(ctx context.Context, sel ast.SelectionSet, v moving.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNMoveDirection2qinqingᚋinternalᚋmovingᚐDirection(ctx context.Context, v any) (moving.Direction, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := moving.Direction(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMoveDirection2qinqingᚋinternalᚋmovingᚐDirection(ctx context.Context, sel ast.SelectionSet, v moving.Direction) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNNotification2ᚖqinqingᚋinternalᚋnotifyᚐNotification(ctx context.Context, sel ast.SelectionSet, v *notify.Notification) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -34122,6 +41313,295 @@ func (ec *executionContext) unmarshalNRecordVisitInput2qinqingᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNRenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx context.Context, sel ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Renovation(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenovationApplicationInput2qinqingᚋgraphᚋmodelᚐRenovationApplicationInput(ctx context.Context, v any) (model.RenovationApplicationInput, error) {
+	res, err := ec.unmarshalInputRenovationApplicationInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationCompany2qinqingᚋinternalᚋrenovationᚐCompany(ctx context.Context, sel ast.SelectionSet, v renovation.Company) graphql.Marshaler {
+	return ec._RenovationCompany(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRenovationCompanyInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationCompanyInput(ctx context.Context, v any) (*model.RenovationCompanyInput, error) {
+	res, err := ec.unmarshalInputRenovationCompanyInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationConnection2ᚖqinqingᚋgraphᚋmodelᚐRenovationConnection(ctx context.Context, sel ast.SelectionSet, v *model.RenovationConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenovationConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenovationDecision2qinqingᚋgraphᚋmodelᚐRenovationDecision(ctx context.Context, v any) (model.RenovationDecision, error) {
+	var res model.RenovationDecision
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationDecision2qinqingᚋgraphᚋmodelᚐRenovationDecision(ctx context.Context, sel ast.SelectionSet, v model.RenovationDecision) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRenovationDocument2qinqingᚋinternalᚋrenovationᚐDocument(ctx context.Context, sel ast.SelectionSet, v renovation.Document) graphql.Marshaler {
+	return ec._RenovationDocument(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRenovationDocumentInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationDocumentInput(ctx context.Context, v any) (*model.RenovationDocumentInput, error) {
+	res, err := ec.unmarshalInputRenovationDocumentInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationDocuments2qinqingᚋinternalᚋrenovationᚐDocuments(ctx context.Context, sel ast.SelectionSet, v renovation.Documents) graphql.Marshaler {
+	return ec._RenovationDocuments(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNRenovationDocumentsInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationDocumentsInput(ctx context.Context, v any) (*model.RenovationDocumentsInput, error) {
+	res, err := ec.unmarshalInputRenovationDocumentsInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐRenovationEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RenovationEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationEdge2ᚖqinqingᚋgraphᚋmodelᚐRenovationEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRenovationEdge2ᚖqinqingᚋgraphᚋmodelᚐRenovationEdge(ctx context.Context, sel ast.SelectionSet, v *model.RenovationEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenovationEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRenovationExtension2qinqingᚋinternalᚋrenovationᚐExtension(ctx context.Context, sel ast.SelectionSet, v renovation.Extension) graphql.Marshaler {
+	return ec._RenovationExtension(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRenovationExtension2ᚕqinqingᚋinternalᚋrenovationᚐExtensionᚄ(ctx context.Context, sel ast.SelectionSet, v []renovation.Extension) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationExtension2qinqingᚋinternalᚋrenovationᚐExtension(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRenovationExtensionStatus2qinqingᚋgraphᚋmodelᚐRenovationExtensionStatus(ctx context.Context, v any) (model.RenovationExtensionStatus, error) {
+	var res model.RenovationExtensionStatus
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationExtensionStatus2qinqingᚋgraphᚋmodelᚐRenovationExtensionStatus(ctx context.Context, sel ast.SelectionSet, v model.RenovationExtensionStatus) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNRenovationInspection2qinqingᚋinternalᚋrenovationᚐInspection(ctx context.Context, sel ast.SelectionSet, v renovation.Inspection) graphql.Marshaler {
+	return ec._RenovationInspection(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRenovationInspection2ᚕqinqingᚋinternalᚋrenovationᚐInspectionᚄ(ctx context.Context, sel ast.SelectionSet, v []renovation.Inspection) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationInspection2qinqingᚋinternalᚋrenovationᚐInspection(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRenovationInspectionInput2qinqingᚋgraphᚋmodelᚐRenovationInspectionInput(ctx context.Context, v any) (model.RenovationInspectionInput, error) {
+	res, err := ec.unmarshalInputRenovationInspectionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRenovationInspectionResult2qinqingᚋinternalᚋrenovationᚐResult(ctx context.Context, v any) (renovation.Result, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := renovation.Result(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationInspectionResult2qinqingᚋinternalᚋrenovationᚐResult(ctx context.Context, sel ast.SelectionSet, v renovation.Result) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNRenovationReview2qinqingᚋinternalᚋrenovationᚐReview(ctx context.Context, sel ast.SelectionSet, v renovation.Review) graphql.Marshaler {
+	return ec._RenovationReview(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNRenovationReview2ᚕqinqingᚋinternalᚋrenovationᚐReviewᚄ(ctx context.Context, sel ast.SelectionSet, v []renovation.Review) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationReview2qinqingᚋinternalᚋrenovationᚐReview(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRenovationScopeTag2qinqingᚋinternalᚋrenovationᚐScopeTag(ctx context.Context, v any) (renovation.ScopeTag, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := renovation.ScopeTag(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationScopeTag2qinqingᚋinternalᚋrenovationᚐScopeTag(ctx context.Context, sel ast.SelectionSet, v renovation.ScopeTag) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNRenovationScopeTag2ᚕqinqingᚋinternalᚋrenovationᚐScopeTagᚄ(ctx context.Context, v any) ([]renovation.ScopeTag, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]renovation.ScopeTag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRenovationScopeTag2qinqingᚋinternalᚋrenovationᚐScopeTag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNRenovationScopeTag2ᚕqinqingᚋinternalᚋrenovationᚐScopeTagᚄ(ctx context.Context, sel ast.SelectionSet, v []renovation.ScopeTag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationScopeTag2qinqingᚋinternalᚋrenovationᚐScopeTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNRenovationStatus2qinqingᚋinternalᚋrenovationᚐStatus(ctx context.Context, v any) (renovation.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := renovation.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRenovationStatus2qinqingᚋinternalᚋrenovationᚐStatus(ctx context.Context, sel ast.SelectionSet, v renovation.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNRenovationWorker2ᚕᚖqinqingᚋinternalᚋrenovationᚐWorkerᚄ(ctx context.Context, sel ast.SelectionSet, v []*renovation.Worker) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationWorker2ᚖqinqingᚋinternalᚋrenovationᚐWorker(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRenovationWorker2ᚖqinqingᚋinternalᚋrenovationᚐWorker(ctx context.Context, sel ast.SelectionSet, v *renovation.Worker) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RenovationWorker(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRenovationWorkerInput2ᚕᚖqinqingᚋgraphᚋmodelᚐRenovationWorkerInputᚄ(ctx context.Context, v any) ([]*model.RenovationWorkerInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.RenovationWorkerInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRenovationWorkerInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationWorkerInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNRenovationWorkerInput2ᚖqinqingᚋgraphᚋmodelᚐRenovationWorkerInput(ctx context.Context, v any) (*model.RenovationWorkerInput, error) {
+	res, err := ec.unmarshalInputRenovationWorkerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNRepairAcceptance2qinqingᚋinternalᚋrepairᚐAcceptance(ctx context.Context, sel ast.SelectionSet, v repair.Acceptance) graphql.Marshaler {
 	return ec._RepairAcceptance(ctx, sel, &v)
 }
@@ -34373,6 +41853,16 @@ func (ec *executionContext) marshalNRole2ᚕqinqingᚋinternalᚋaccessᚐRole�
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNServiceLift2ᚖqinqingᚋgraphᚋmodelᚐServiceLift(ctx context.Context, sel ast.SelectionSet, v *model.ServiceLift) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceLift(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNStaff2ᚕᚖqinqingᚋinternalᚋstaffᚐStaffᚄ(ctx context.Context, sel ast.SelectionSet, v []*staff.Staff) graphql.Marshaler {
@@ -34950,6 +42440,13 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOBuilding2ᚖqinqingᚋinternalᚋcommunityᚐBuilding(ctx context.Context, sel ast.SelectionSet, v *community.Building) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Building(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOCareFlag2ᚕqinqingᚋinternalᚋarchiveᚐFlagᚄ(ctx context.Context, v any) ([]archive.Flag, error) {
 	if v == nil {
 		return nil, nil
@@ -35337,6 +42834,13 @@ func (ec *executionContext) unmarshalOMaterialInput2ᚕᚖqinqingᚋgraphᚋmode
 	return res, nil
 }
 
+func (ec *executionContext) marshalOMoveBooking2ᚖqinqingᚋinternalᚋmovingᚐBooking(ctx context.Context, sel ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MoveBooking(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx context.Context, sel ast.SelectionSet, v *household.Person) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -35350,6 +42854,94 @@ func (ec *executionContext) unmarshalOPersonInput2ᚖqinqingᚋgraphᚋmodelᚐP
 	}
 	res, err := ec.unmarshalInputPersonInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx context.Context, sel ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Renovation(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalORenovationExtension2ᚖqinqingᚋinternalᚋrenovationᚐExtension(ctx context.Context, sel ast.SelectionSet, v *renovation.Extension) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RenovationExtension(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalORenovationScopeTag2ᚕqinqingᚋinternalᚋrenovationᚐScopeTagᚄ(ctx context.Context, v any) ([]renovation.ScopeTag, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]renovation.ScopeTag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNRenovationScopeTag2qinqingᚋinternalᚋrenovationᚐScopeTag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalORenovationScopeTag2ᚕqinqingᚋinternalᚋrenovationᚐScopeTagᚄ(ctx context.Context, sel ast.SelectionSet, v []renovation.ScopeTag) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRenovationScopeTag2qinqingᚋinternalᚋrenovationᚐScopeTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalORenovationStatus2ᚖqinqingᚋinternalᚋrenovationᚐStatus(ctx context.Context, v any) (*renovation.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := renovation.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORenovationStatus2ᚖqinqingᚋinternalᚋrenovationᚐStatus(ctx context.Context, sel ast.SelectionSet, v *renovation.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalORenovationViolationType2ᚖqinqingᚋinternalᚋrenovationᚐViolationType(ctx context.Context, v any) (*renovation.ViolationType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := renovation.ViolationType(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORenovationViolationType2ᚖqinqingᚋinternalᚋrenovationᚐViolationType(ctx context.Context, sel ast.SelectionSet, v *renovation.ViolationType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
 }
 
 func (ec *executionContext) unmarshalORepairCategory2ᚖqinqingᚋinternalᚋrepairᚐCategory(ctx context.Context, v any) (*repair.Category, error) {
@@ -35567,6 +43159,24 @@ func (ec *executionContext) marshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlg
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (*graphql.Upload, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalUpload(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, sel ast.SelectionSet, v *graphql.Upload) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalUpload(*v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency(ctx context.Context, v any) (*repair.Urgency, error) {

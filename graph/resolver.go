@@ -15,9 +15,11 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
+	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/tasks"
@@ -40,6 +42,8 @@ type Services struct {
 	WechatGrants  *notify.WechatGrants
 	Devices       *notify.Devices
 	Tasks         *tasks.Service
+	Renovations   *renovation.Service
+	Moves         *moving.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -13,8 +13,10 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
+	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"strconv"
@@ -86,6 +88,19 @@ type BirthdayInput struct {
 	Month     int              `json:"month"`
 	Day       int              `json:"day"`
 	LeapMonth *bool            `json:"leapMonth,omitempty"`
+}
+
+type BookMoveInput struct {
+	HouseholdID string `json:"householdId"`
+	Date        string `json:"date"`
+	// HH:MM between 07:00 and 20:00, on the hour or half hour; at most 8 hours.
+	From string `json:"from"`
+	To   string `json:"to"`
+	// The lift of the household's building, e.g. 2 or 2号梯 (the same lift).
+	Lift       string           `json:"lift"`
+	LargeItems []string         `json:"largeItems,omitempty"`
+	Direction  moving.Direction `json:"direction"`
+	Note       *string          `json:"note,omitempty"`
 }
 
 // Fields left out are unchanged. careFlags replaces all flags (sensitive ones
@@ -312,6 +327,18 @@ type Me struct {
 	Permissions []string `json:"permissions"`
 }
 
+type MoveBookingConnection struct {
+	Edges    []*MoveBookingEdge `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+	// -1 when not counted (a household's own list).
+	TotalCount int `json:"totalCount"`
+}
+
+type MoveBookingEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *moving.Booking `json:"node"`
+}
+
 type Mutation struct {
 }
 
@@ -403,6 +430,66 @@ type RecordVisitInput struct {
 	FollowUpDue *string   `json:"followUpDue,omitempty"`
 }
 
+type RenovationApplicationInput struct {
+	Company *RenovationCompanyInput  `json:"company"`
+	Workers []*RenovationWorkerInput `json:"workers"`
+	// Today or later, community time; the period is at most 180 days.
+	StartDate string                    `json:"startDate"`
+	EndDate   string                    `json:"endDate"`
+	Scope     string                    `json:"scope"`
+	ScopeTags []renovation.ScopeTag     `json:"scopeTags,omitempty"`
+	Documents *RenovationDocumentsInput `json:"documents"`
+}
+
+type RenovationCompanyInput struct {
+	Name      string  `json:"name"`
+	Contact   *string `json:"contact,omitempty"`
+	Phone     string  `json:"phone"`
+	LicenseNo *string `json:"licenseNo,omitempty"`
+}
+
+type RenovationConnection struct {
+	Edges    []*RenovationEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+	// -1 when not counted (a household's own list).
+	TotalCount int `json:"totalCount"`
+}
+
+type RenovationDocumentInput struct {
+	Provided bool `json:"provided"`
+	// A photo of the signed document (JPEG, PNG, WebP or HEIC, at most 8 MB). On resubmission, none keeps the previous photo.
+	Photo *graphql.Upload `json:"photo,omitempty"`
+}
+
+type RenovationDocumentsInput struct {
+	Agreement         *RenovationDocumentInput `json:"agreement"`
+	FireSafetyPledge  *RenovationDocumentInput `json:"fireSafetyPledge"`
+	WaterproofingTest *RenovationDocumentInput `json:"waterproofingTest"`
+}
+
+type RenovationEdge struct {
+	Cursor string                 `json:"cursor"`
+	Node   *renovation.Renovation `json:"node"`
+}
+
+type RenovationInspectionInput struct {
+	// When the inspection took place; now if omitted.
+	At     *time.Time        `json:"at,omitempty"`
+	Result renovation.Result `json:"result"`
+	// Required for a VIOLATION, absent for OK.
+	ViolationType *renovation.ViolationType `json:"violationType,omitempty"`
+	// Required for a VIOLATION; remarks for OK.
+	Description *string           `json:"description,omitempty"`
+	Photos      []*graphql.Upload `json:"photos,omitempty"`
+}
+
+type RenovationWorkerInput struct {
+	Name  string  `json:"name"`
+	Phone *string `json:"phone,omitempty"`
+	// 18-character mainland ID-card number, optional.
+	IDCardNo *string `json:"idCardNo,omitempty"`
+}
+
 type RepairDeadlines struct {
 	Urgency        repair.Urgency `json:"urgency"`
 	RespondMinutes int            `json:"respondMinutes"`
@@ -429,6 +516,12 @@ type RepairRequestConnection struct {
 type RepairRequestEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *repair.Request `json:"node"`
+}
+
+// A building's service lift: the building and the lift's name or number as residents write it.
+type ServiceLift struct {
+	Building *community.Building `json:"building,omitempty"`
+	Name     string              `json:"name"`
 }
 
 type StaffScopeInput struct {
@@ -805,6 +898,118 @@ func (e *NotificationChannelAll) UnmarshalJSON(b []byte) error {
 }
 
 func (e NotificationChannelAll) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type RenovationDecision string
+
+const (
+	RenovationDecisionApprove RenovationDecision = "APPROVE"
+	RenovationDecisionReturn  RenovationDecision = "RETURN"
+)
+
+var AllRenovationDecision = []RenovationDecision{
+	RenovationDecisionApprove,
+	RenovationDecisionReturn,
+}
+
+func (e RenovationDecision) IsValid() bool {
+	switch e {
+	case RenovationDecisionApprove, RenovationDecisionReturn:
+		return true
+	}
+	return false
+}
+
+func (e RenovationDecision) String() string {
+	return string(e)
+}
+
+func (e *RenovationDecision) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RenovationDecision(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RenovationDecision", str)
+	}
+	return nil
+}
+
+func (e RenovationDecision) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RenovationDecision) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RenovationDecision) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type RenovationExtensionStatus string
+
+const (
+	RenovationExtensionStatusPending  RenovationExtensionStatus = "PENDING"
+	RenovationExtensionStatusApproved RenovationExtensionStatus = "APPROVED"
+	RenovationExtensionStatusRefused  RenovationExtensionStatus = "REFUSED"
+)
+
+var AllRenovationExtensionStatus = []RenovationExtensionStatus{
+	RenovationExtensionStatusPending,
+	RenovationExtensionStatusApproved,
+	RenovationExtensionStatusRefused,
+}
+
+func (e RenovationExtensionStatus) IsValid() bool {
+	switch e {
+	case RenovationExtensionStatusPending, RenovationExtensionStatusApproved, RenovationExtensionStatusRefused:
+		return true
+	}
+	return false
+}
+
+func (e RenovationExtensionStatus) String() string {
+	return string(e)
+}
+
+func (e *RenovationExtensionStatus) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RenovationExtensionStatus(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RenovationExtensionStatus", str)
+	}
+	return nil
+}
+
+func (e RenovationExtensionStatus) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RenovationExtensionStatus) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RenovationExtensionStatus) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

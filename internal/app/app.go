@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
@@ -33,6 +34,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
+	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/tasks"
@@ -155,6 +157,13 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Tasks = tasks.NewService(d.DB, households, staffSvc, now,
 		tasks.RepairCallbacks{Repairs: svc.Repairs, After: interval(cfg.CallbackDueAfter, 24*time.Hour)},
 		tasks.VisitFollowUps{Visits: arch, Zone: zones.get})
+	// Cleaning (the orders service) is wired when that package exists; until
+	// then completed renovations keep their free cleaning pending, made by the
+	// next Tick once wired.
+	svc.Renovations = renovation.NewService(renovation.Config{DB: d.DB, Households: households, Files: fileStore, Bus: bus,
+		Sender: engine, Cleaning: nil, Zone: zones.get, Log: d.Log, Now: now})
+	svc.Moves = moving.NewService(moving.Config{DB: d.DB, Households: households, Buildings: communities, Bus: bus,
+		Sender: engine, Tasks: svc.Tasks, Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, d.Log),
@@ -346,6 +355,12 @@ func (a *App) schedules(ctx context.Context) {
 		}
 		if err := a.Services.Tasks.Remind(ctx, a.Deps.Now(), a.Services.Notify, a.Services.Staff); err != nil && ctx.Err() == nil {
 			a.Deps.Log.Warn("butler task reminders", "err", err)
+		}
+		if err := a.Services.Renovations.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("renovation scheduler", "err", err)
+		}
+		if err := a.Services.Moves.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("move scheduler", "err", err)
 		}
 		select {
 		case <-ctx.Done():
