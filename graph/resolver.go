@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
+	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/greeting"
@@ -19,6 +20,7 @@ import (
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 )
 
@@ -38,6 +40,8 @@ type Services struct {
 	Greetings     *greeting.Service
 	WechatGrants  *notify.WechatGrants
 	Devices       *notify.Devices
+	Catalog       *catalog.Service
+	ServiceOrders *serviceorder.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

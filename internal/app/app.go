@@ -19,6 +19,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
+	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/greeting"
@@ -34,6 +35,7 @@ import (
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 )
 
@@ -151,10 +153,15 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+	svc.Catalog = catalog.NewService(d.DB, communities, now)
+	svc.ServiceOrders = serviceorder.NewService(serviceorder.Config{DB: d.DB, Households: households, Catalog: svc.Catalog,
+		Staff: staffSvc, Sender: engine, Bus: bus, Zones: zones.get, Log: d.Log, Now: now})
+	// One notification mechanism, one source per kind of followed job.
+	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
-		triggers: notify.NewTriggers(engine, bus, households, d.Log),
-		reminders: notify.NewReminders(engine, svc.Repairs, staffSvc, notify.ReminderConfig{
+		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
+		reminders: notify.NewReminders(engine, sources, staffSvc, notify.ReminderConfig{
 			RatePromptAfter: cfg.RatePromptAfter, CallbackDueAfter: cfg.CallbackDueAfter, OverdueAfter: cfg.CallbackOverdue}, d.Log),
 	}
 }
