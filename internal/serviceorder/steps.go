@@ -240,7 +240,7 @@ func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating 
 			if err := isHousehold(c, o); err != nil {
 				return err
 			}
-			if o.Acceptance != nil && o.Acceptance.Rating > 0 {
+			if o.Status == Accepted && o.Acceptance != nil && o.Acceptance.Rating > 0 {
 				return ErrAlreadyRated
 			}
 			return nil
