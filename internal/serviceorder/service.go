@@ -290,12 +290,11 @@ const FreeCleaningLine = "装修完工免费保洁"
 // services, not by people: no caller checks. The same source never creates
 // two orders; a repeated call returns the first order's id. The order is
 // BOOKED without a slot: staff agree the time with the owner on confirming.
-func (s *Service) CreateFreeCleaning(ctx context.Context, householdID, source, note string) (string, error) {
+func (s *Service) CreateFreeCleaning(ctx context.Context, householdID, source, note string) (orderID string, err error) {
 	if err := validate.ID("householdId", householdID); err != nil {
 		return "", err
 	}
-	source, err := validate.Text("source", source, true, 200)
-	if err != nil {
+	if source, err = validate.Text("source", source, true, 200); err != nil {
 		return "", err
 	}
 	if note, err = validate.Text("note", note, false, 500); err != nil {
