@@ -142,15 +142,38 @@ func TestRenovationThroughTheAPI(t *testing.T) {
 	}
 
 	v = renovationOf(t, butler.do(`mutation($id:ID!){ completeRenovation(id:$id, note:"竣工验收合格"){ `+renovationFields+` } }`, map[string]any{"id": v.ID}), "completeRenovation")
-	if v.Status != "COMPLETED" || !v.CleaningOrderPending || v.CleaningOrderID != nil {
+	if v.Status != "COMPLETED" || v.CleaningOrderPending || v.CleaningOrderID == nil {
 		t.Fatalf("completed: %+v", v)
 	}
 	var actions []string
 	for _, s := range v.Timeline {
 		actions = append(actions, s.Action)
 	}
-	if got := strings.Join(actions, ","); got != "apply,return,resubmit,approve,inspect,complete" {
+	if got := strings.Join(actions, ","); got != "apply,return,resubmit,approve,inspect,complete,cleaning_ordered" {
 		t.Errorf("timeline: %s", got)
+	}
+	// The company's free cleaning is on the household's own order list.
+	var mine struct {
+		MyServiceOrders struct {
+			Edges []struct {
+				Node struct {
+					ID, Status string
+					Line       struct {
+						Category string
+						PriceFen int
+						Free     bool
+					}
+					Charges struct{ TotalFen int }
+					Payment struct{ Status string }
+				}
+			}
+		}
+	}
+	owner.ok(`query($h:ID){ myServiceOrders(householdId:$h, first:10){ edges { node { id status line { category priceFen free } charges { totalFen } payment { status } } } } }`,
+		map[string]any{"h": w.HA.ID}, &mine)
+	if es := mine.MyServiceOrders.Edges; len(es) != 1 || es[0].Node.ID != *v.CleaningOrderID || es[0].Node.Status != "BOOKED" ||
+		es[0].Node.Line.Category != "HOME_CLEANING" || !es[0].Node.Line.Free || es[0].Node.Charges.TotalFen != 0 || es[0].Node.Payment.Status != "FREE" {
+		t.Fatalf("the owner's orders after the renovation: %+v", es)
 	}
 	if !strings.Contains(renoInboxTitles(owner), "装修已完工") {
 		t.Error("owner not told of the completion")

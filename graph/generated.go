@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
+	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/festival"
@@ -24,6 +25,7 @@ import (
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/tasks"
 	"strconv"
@@ -61,6 +63,8 @@ type ResolverRoot interface {
 	GreetingCampaign() GreetingCampaignResolver
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
+	Laundry() LaundryResolver
+	LaundryCondition() LaundryConditionResolver
 	Material() MaterialResolver
 	Membership() MembershipResolver
 	MoveBooking() MoveBookingResolver
@@ -68,6 +72,7 @@ type ResolverRoot interface {
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	Person() PersonResolver
+	PriceChange() PriceChangeResolver
 	ProjectProgress() ProjectProgressResolver
 	Query() QueryResolver
 	Renovation() RenovationResolver
@@ -81,6 +86,12 @@ type ResolverRoot interface {
 	RepairCallback() RepairCallbackResolver
 	RepairRequest() RepairRequestResolver
 	SensitiveCare() SensitiveCareResolver
+	ServiceAcceptance() ServiceAcceptanceResolver
+	ServiceCallback() ServiceCallbackResolver
+	ServiceItem() ServiceItemResolver
+	ServiceLine() ServiceLineResolver
+	ServiceOrder() ServiceOrderResolver
+	ServicePayment() ServicePaymentResolver
 	Staff() StaffResolver
 	Subscription() SubscriptionResolver
 	TimelineEntry() TimelineEntryResolver
@@ -158,6 +169,12 @@ type ComplexityRoot struct {
 		Month          func(childComplexity int) int
 		NextOccurrence func(childComplexity int) int
 		Year           func(childComplexity int) int
+	}
+
+	BookableWindow struct {
+		From     func(childComplexity int) int
+		To       func(childComplexity int) int
+		Weekdays func(childComplexity int) int
 	}
 
 	Building struct {
@@ -374,6 +391,32 @@ type ComplexityRoot struct {
 		Value func(childComplexity int) int
 	}
 
+	Laundry struct {
+		Discrepancy        func(childComplexity int) int
+		Items              func(childComplexity int) int
+		PickedUpAt         func(childComplexity int) int
+		PromisedReturnDate func(childComplexity int) int
+		ReturnNote         func(childComplexity int) int
+		ReturnedAt         func(childComplexity int) int
+	}
+
+	LaundryCondition struct {
+		Damage         func(childComplexity int) int
+		MissingButtons func(childComplexity int) int
+		Note           func(childComplexity int) int
+		Stains         func(childComplexity int) int
+	}
+
+	LaundryItem struct {
+		Condition       func(childComplexity int) int
+		Count           func(childComplexity int) int
+		Missing         func(childComplexity int) int
+		NewlyDamaged    func(childComplexity int) int
+		ReturnCondition func(childComplexity int) int
+		ReturnedCount   func(childComplexity int) int
+		Type            func(childComplexity int) int
+	}
+
 	LoginCodeRequested struct {
 		ExpiresInSeconds  func(childComplexity int) int
 		RetryAfterSeconds func(childComplexity int) int
@@ -434,19 +477,24 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptServiceOrder            func(childComplexity int, id string, rating *int, comment *string) int
 		AcceptWorkOrder               func(childComplexity int, id string) int
 		AcknowledgeComplaint          func(childComplexity int, id string) int
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
 		BookMove                      func(childComplexity int, input model.BookMoveInput) int
+		BookService                   func(childComplexity int, input model.BookServiceInput) int
 		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
+		CancelServiceOrder            func(childComplexity int, id string, reason *string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteRenovation            func(childComplexity int, id string, note *string) int
+		CompleteServiceOrder          func(childComplexity int, id string, input *model.CompleteServiceInput) int
 		CompleteVisitFollowUp         func(childComplexity int, visitID string) int
 		CompleteWork                  func(childComplexity int, id string, input model.CompleteWorkInput) int
 		ConfirmRepair                 func(childComplexity int, id string, signature graphql.Upload, rating *int, comment *string) int
+		ConfirmServiceOrder           func(childComplexity int, id string, assigneeID string, slot *model.ServiceSlotInput, note *string) int
 		CreateBuilding                func(childComplexity int, input model.CreateBuildingInput) int
 		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
@@ -463,9 +511,12 @@ type ComplexityRoot struct {
 		PostProjectProgress           func(childComplexity int, input model.PostProjectProgressInput) int
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
+		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordServiceCallback         func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordVisit                   func(childComplexity int, input model.RecordVisitInput) int
 		RecordWechatSubscription      func(childComplexity int, templateIds []string, accepted []bool) int
 		RefreshToken                  func(childComplexity int, token string) int
@@ -475,10 +526,13 @@ type ComplexityRoot struct {
 		RequestLoginCode              func(childComplexity int, phone string) int
 		RequestRenovationExtension    func(childComplexity int, id string, newEndDate string, reason string) int
 		ResubmitRenovation            func(childComplexity int, id string, input model.RenovationApplicationInput) int
+		RetireServiceItem             func(childComplexity int, id string) int
 		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
+		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		StaffLogin                    func(childComplexity int, account string, password string) int
+		StartServiceOrder             func(childComplexity int, id string, laundry *model.LaundryPickupInput) int
 		StartWork                     func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
 		SubmitComplaint               func(childComplexity int, input model.SubmitComplaintInput) int
 		SubmitRepairRequest           func(childComplexity int, input model.SubmitRepairRequestInput) int
@@ -490,6 +544,7 @@ type ComplexityRoot struct {
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpdatePersonAvatar            func(childComplexity int, personID string, photo graphql.Upload) int
 		UpdateStaffScope              func(childComplexity int, staffID string, input model.StaffScopeInput) int
+		UpsertServiceItem             func(childComplexity int, input model.ServiceItemInput) int
 		WithdrawComplaint             func(childComplexity int, id string, reason *string) int
 	}
 
@@ -537,6 +592,17 @@ type ComplexityRoot struct {
 		Phone       func(childComplexity int) int
 	}
 
+	PriceChange struct {
+		At          func(childComplexity int) int
+		By          func(childComplexity int) int
+		NewFree     func(childComplexity int) int
+		NewPriceFen func(childComplexity int) int
+		NewUnit     func(childComplexity int) int
+		OldFree     func(childComplexity int) int
+		OldPriceFen func(childComplexity int) int
+		OldUnit     func(childComplexity int) int
+	}
+
 	ProjectProgress struct {
 		BuildingIDs func(childComplexity int) int
 		Community   func(childComplexity int) int
@@ -581,6 +647,7 @@ type ComplexityRoot struct {
 		MyComplaints            func(childComplexity int, first *int, after *string) int
 		MyHouseholds            func(childComplexity int) int
 		MyRepairRequests        func(childComplexity int, first *int, after *string) int
+		MyServiceOrders         func(childComplexity int, householdID *string, status *serviceorder.Status, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Person                  func(childComplexity int, id string) int
@@ -589,6 +656,10 @@ type ComplexityRoot struct {
 		Renovations             func(childComplexity int, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) int
 		RepairDeadlines         func(childComplexity int, communityID string) int
 		RepairRequest           func(childComplexity int, id string) int
+		ServiceCatalog          func(childComplexity int, communityID string, includeRetired *bool) int
+		ServiceOrder            func(childComplexity int, id string) int
+		ServiceOrderCounts      func(childComplexity int, communityID string) int
+		ServiceOrders           func(childComplexity int, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) int
 		StaffMembers            func(childComplexity int, communityID *string) int
 		UnreadNotificationCount func(childComplexity int) int
 		Visits                  func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
@@ -779,9 +850,115 @@ type ComplexityRoot struct {
 		HealthNotes   func(childComplexity int) int
 	}
 
+	ServiceAcceptance struct {
+		At      func(childComplexity int) int
+		Comment func(childComplexity int) int
+		Person  func(childComplexity int) int
+		Rating  func(childComplexity int) int
+	}
+
+	ServiceCallback struct {
+		At        func(childComplexity int) int
+		Notes     func(childComplexity int) int
+		Satisfied func(childComplexity int) int
+		Staff     func(childComplexity int) int
+	}
+
+	ServiceCharges struct {
+		BaseFen   func(childComplexity int) int
+		ExtrasFen func(childComplexity int) int
+		Free      func(childComplexity int) int
+		TotalFen  func(childComplexity int) int
+	}
+
+	ServiceExtra struct {
+		AmountFen func(childComplexity int) int
+		Name      func(childComplexity int) int
+	}
+
+	ServiceItem struct {
+		Category     func(childComplexity int) int
+		Community    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Description  func(childComplexity int) int
+		Free         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		PriceFen     func(childComplexity int) int
+		PriceHistory func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Unit         func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Windows      func(childComplexity int) int
+	}
+
 	ServiceLift struct {
 		Building func(childComplexity int) int
 		Name     func(childComplexity int) int
+	}
+
+	ServiceLine struct {
+		Category func(childComplexity int) int
+		Free     func(childComplexity int) int
+		ItemID   func(childComplexity int) int
+		Name     func(childComplexity int) int
+		PriceFen func(childComplexity int) int
+		Unit     func(childComplexity int) int
+	}
+
+	ServiceOrder struct {
+		Acceptance   func(childComplexity int) int
+		Assignee     func(childComplexity int) int
+		BookedAt     func(childComplexity int) int
+		BookedBy     func(childComplexity int) int
+		Callback     func(childComplexity int) int
+		CancelReason func(childComplexity int) int
+		Charges      func(childComplexity int) int
+		Community    func(childComplexity int) int
+		Extras       func(childComplexity int) int
+		Handler      func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Laundry      func(childComplexity int) int
+		Line         func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Payment      func(childComplexity int) int
+		Quantity     func(childComplexity int) int
+		Slot         func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Timeline     func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+	}
+
+	ServiceOrderConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ServiceOrderEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ServiceOrderStatusCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
+	ServicePayment struct {
+		At     func(childComplexity int) int
+		By     func(childComplexity int) int
+		Reason func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
+	ServiceSlot struct {
+		Date  func(childComplexity int) int
+		End   func(childComplexity int) int
+		From  func(childComplexity int) int
+		Start func(childComplexity int) int
+		To    func(childComplexity int) int
 	}
 
 	Staff struct {
@@ -974,6 +1151,14 @@ type HouseholdCareResolver interface {
 	FamilyStructure(ctx context.Context, obj *archive.HouseholdCare) (*string, error)
 	Preferences(ctx context.Context, obj *archive.HouseholdCare) (*string, error)
 }
+type LaundryResolver interface {
+	PromisedReturnDate(ctx context.Context, obj *serviceorder.Laundry) (*string, error)
+
+	ReturnNote(ctx context.Context, obj *serviceorder.Laundry) (*string, error)
+}
+type LaundryConditionResolver interface {
+	Note(ctx context.Context, obj *serviceorder.Condition) (*string, error)
+}
 type MaterialResolver interface {
 	Unit(ctx context.Context, obj *repair.Material) (*string, error)
 
@@ -989,12 +1174,6 @@ type MoveBookingResolver interface {
 	BookedBy(ctx context.Context, obj *moving.Booking) (*household.Person, error)
 
 	Lift(ctx context.Context, obj *moving.Booking) (*model.ServiceLift, error)
-
-	Note(ctx context.Context, obj *moving.Booking) (*string, error)
-
-	CancelReason(ctx context.Context, obj *moving.Booking) (*string, error)
-
-	Timeline(ctx context.Context, obj *moving.Booking) ([]*lifecycle.Entry, error)
 }
 type MutationResolver interface {
 	PublishAnnouncement(ctx context.Context, input model.PublishAnnouncementInput) (*announce.Announcement, error)
@@ -1051,6 +1230,18 @@ type MutationResolver interface {
 	RateRepair(ctx context.Context, id string, rating int, comment *string) (*repair.Request, error)
 	RecordRepairCallback(ctx context.Context, id string, satisfied bool, notes *string) (*repair.Request, error)
 	SetRepairDeadlines(ctx context.Context, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) ([]*model.RepairDeadlines, error)
+	UpsertServiceItem(ctx context.Context, input model.ServiceItemInput) (*catalog.Item, error)
+	RetireServiceItem(ctx context.Context, id string) (*catalog.Item, error)
+	BookService(ctx context.Context, input model.BookServiceInput) (*serviceorder.Order, error)
+	CancelServiceOrder(ctx context.Context, id string, reason *string) (*serviceorder.Order, error)
+	ConfirmServiceOrder(ctx context.Context, id string, assigneeID string, slot *model.ServiceSlotInput, note *string) (*serviceorder.Order, error)
+	StartServiceOrder(ctx context.Context, id string, laundry *model.LaundryPickupInput) (*serviceorder.Order, error)
+	CompleteServiceOrder(ctx context.Context, id string, input *model.CompleteServiceInput) (*serviceorder.Order, error)
+	AcceptServiceOrder(ctx context.Context, id string, rating *int, comment *string) (*serviceorder.Order, error)
+	RateServiceOrder(ctx context.Context, id string, rating int, comment *string) (*serviceorder.Order, error)
+	RecordServiceCallback(ctx context.Context, id string, satisfied bool, notes *string) (*serviceorder.Order, error)
+	SetOrderPayment(ctx context.Context, id string, status serviceorder.PaymentStatus, reason *string) (*serviceorder.Order, error)
+	RecordLaundryReturn(ctx context.Context, id string, items []*model.LaundryReturnInput, note *string) (*serviceorder.Order, error)
 	CreateStaff(ctx context.Context, input model.CreateStaffInput) (*staff.Staff, error)
 	UpdateStaffScope(ctx context.Context, staffID string, input model.StaffScopeInput) (*staff.Staff, error)
 	CompleteButlerTask(ctx context.Context, id string, note *string) (*tasks.Task, error)
@@ -1072,6 +1263,9 @@ type PersonResolver interface {
 	AvatarURL(ctx context.Context, obj *household.Person) (*string, error)
 	Memberships(ctx context.Context, obj *household.Person) ([]*household.Membership, error)
 	CareProfile(ctx context.Context, obj *household.Person) (*archive.Profile, error)
+}
+type PriceChangeResolver interface {
+	By(ctx context.Context, obj *catalog.PriceChange) (*staff.Staff, error)
 }
 type ProjectProgressResolver interface {
 	Community(ctx context.Context, obj *announce.Progress) (*community.Community, error)
@@ -1113,6 +1307,11 @@ type QueryResolver interface {
 	WorkOrderCounts(ctx context.Context, communityID string) (*model.WorkOrderCounts, error)
 	Engineers(ctx context.Context, communityID string) ([]*model.EngineerLoad, error)
 	RepairDeadlines(ctx context.Context, communityID string) ([]*model.RepairDeadlines, error)
+	ServiceCatalog(ctx context.Context, communityID string, includeRetired *bool) ([]*catalog.Item, error)
+	ServiceOrder(ctx context.Context, id string) (*serviceorder.Order, error)
+	MyServiceOrders(ctx context.Context, householdID *string, status *serviceorder.Status, first *int, after *string) (*model.ServiceOrderConnection, error)
+	ServiceOrders(ctx context.Context, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) (*model.ServiceOrderConnection, error)
+	ServiceOrderCounts(ctx context.Context, communityID string) ([]*model.ServiceOrderStatusCount, error)
 	StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error)
 	ButlerTasks(ctx context.Context, butlerID *string, first *int) (*tasks.List, error)
 }
@@ -1199,6 +1398,46 @@ type RepairRequestResolver interface {
 type SensitiveCareResolver interface {
 	HealthNotes(ctx context.Context, obj *archive.Sensitive) (*string, error)
 	HardshipNotes(ctx context.Context, obj *archive.Sensitive) (*string, error)
+}
+type ServiceAcceptanceResolver interface {
+	Person(ctx context.Context, obj *serviceorder.Acceptance) (*household.Person, error)
+
+	Comment(ctx context.Context, obj *serviceorder.Acceptance) (*string, error)
+}
+type ServiceCallbackResolver interface {
+	Staff(ctx context.Context, obj *serviceorder.Callback) (*staff.Staff, error)
+
+	Notes(ctx context.Context, obj *serviceorder.Callback) (*string, error)
+}
+type ServiceItemResolver interface {
+	Community(ctx context.Context, obj *catalog.Item) (*community.Community, error)
+
+	Description(ctx context.Context, obj *catalog.Item) (*string, error)
+
+	PriceHistory(ctx context.Context, obj *catalog.Item) ([]*catalog.PriceChange, error)
+}
+type ServiceLineResolver interface {
+	ItemID(ctx context.Context, obj *serviceorder.Line) (*string, error)
+}
+type ServiceOrderResolver interface {
+	Community(ctx context.Context, obj *serviceorder.Order) (*community.Community, error)
+	Household(ctx context.Context, obj *serviceorder.Order) (*household.Household, error)
+	BookedBy(ctx context.Context, obj *serviceorder.Order) (*household.Person, error)
+
+	Notes(ctx context.Context, obj *serviceorder.Order) (*string, error)
+
+	Handler(ctx context.Context, obj *serviceorder.Order) (*staff.Staff, error)
+	Assignee(ctx context.Context, obj *serviceorder.Order) (*staff.Staff, error)
+
+	Charges(ctx context.Context, obj *serviceorder.Order) (*model.ServiceCharges, error)
+
+	CancelReason(ctx context.Context, obj *serviceorder.Order) (*string, error)
+	Timeline(ctx context.Context, obj *serviceorder.Order) ([]*lifecycle.Entry, error)
+}
+type ServicePaymentResolver interface {
+	By(ctx context.Context, obj *serviceorder.Payment) (*staff.Staff, error)
+
+	Reason(ctx context.Context, obj *serviceorder.Payment) (*string, error)
 }
 type StaffResolver interface {
 	Phone(ctx context.Context, obj *staff.Staff) (*string, error)
@@ -1512,6 +1751,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Birthday.Year(childComplexity), true
+
+	case "BookableWindow.from":
+		if e.ComplexityRoot.BookableWindow.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookableWindow.From(childComplexity), true
+	case "BookableWindow.to":
+		if e.ComplexityRoot.BookableWindow.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookableWindow.To(childComplexity), true
+	case "BookableWindow.weekdays":
+		if e.ComplexityRoot.BookableWindow.Weekdays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BookableWindow.Weekdays(childComplexity), true
 
 	case "Building.community":
 		if e.ComplexityRoot.Building.Community == nil {
@@ -2360,6 +2618,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.KeyValue.Value(childComplexity), true
 
+	case "Laundry.discrepancy":
+		if e.ComplexityRoot.Laundry.Discrepancy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Laundry.Discrepancy(childComplexity), true
+	case "Laundry.items":
+		if e.ComplexityRoot.Laundry.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Laundry.Items(childComplexity), true
+	case "Laundry.pickedUpAt":
+		if e.ComplexityRoot.Laundry.PickedUpAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Laundry.PickedUpAt(childComplexity), true
+	case "Laundry.promisedReturnDate":
+		if e.ComplexityRoot.Laundry.PromisedReturnDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Laundry.PromisedReturnDate(childComplexity), true
+	case "Laundry.returnNote":
+		if e.ComplexityRoot.Laundry.ReturnNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Laundry.ReturnNote(childComplexity), true
+	case "Laundry.returnedAt":
+		if e.ComplexityRoot.Laundry.ReturnedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Laundry.ReturnedAt(childComplexity), true
+
+	case "LaundryCondition.damage":
+		if e.ComplexityRoot.LaundryCondition.Damage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryCondition.Damage(childComplexity), true
+	case "LaundryCondition.missingButtons":
+		if e.ComplexityRoot.LaundryCondition.MissingButtons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryCondition.MissingButtons(childComplexity), true
+	case "LaundryCondition.note":
+		if e.ComplexityRoot.LaundryCondition.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryCondition.Note(childComplexity), true
+	case "LaundryCondition.stains":
+		if e.ComplexityRoot.LaundryCondition.Stains == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryCondition.Stains(childComplexity), true
+
+	case "LaundryItem.condition":
+		if e.ComplexityRoot.LaundryItem.Condition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.Condition(childComplexity), true
+	case "LaundryItem.count":
+		if e.ComplexityRoot.LaundryItem.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.Count(childComplexity), true
+	case "LaundryItem.missing":
+		if e.ComplexityRoot.LaundryItem.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.Missing(childComplexity), true
+	case "LaundryItem.newlyDamaged":
+		if e.ComplexityRoot.LaundryItem.NewlyDamaged == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.NewlyDamaged(childComplexity), true
+	case "LaundryItem.returnCondition":
+		if e.ComplexityRoot.LaundryItem.ReturnCondition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.ReturnCondition(childComplexity), true
+	case "LaundryItem.returnedCount":
+		if e.ComplexityRoot.LaundryItem.ReturnedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.ReturnedCount(childComplexity), true
+	case "LaundryItem.type":
+		if e.ComplexityRoot.LaundryItem.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LaundryItem.Type(childComplexity), true
+
 	case "LoginCodeRequested.expiresInSeconds":
 		if e.ComplexityRoot.LoginCodeRequested.ExpiresInSeconds == nil {
 			break
@@ -2595,6 +2958,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MoveBookingEdge.Node(childComplexity), true
 
+	case "Mutation.acceptServiceOrder":
+		if e.ComplexityRoot.Mutation.AcceptServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptServiceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptServiceOrder(childComplexity, args["id"].(string), args["rating"].(*int), args["comment"].(*string)), true
 	case "Mutation.acceptWorkOrder":
 		if e.ComplexityRoot.Mutation.AcceptWorkOrder == nil {
 			break
@@ -2661,6 +3035,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BookMove(childComplexity, args["input"].(model.BookMoveInput)), true
+	case "Mutation.bookService":
+		if e.ComplexityRoot.Mutation.BookService == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bookService_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BookService(childComplexity, args["input"].(model.BookServiceInput)), true
 	case "Mutation.cancelMoveBooking":
 		if e.ComplexityRoot.Mutation.CancelMoveBooking == nil {
 			break
@@ -2683,6 +3068,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelRepairRequest(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.cancelServiceOrder":
+		if e.ComplexityRoot.Mutation.CancelServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelServiceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelServiceOrder(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.completeButlerTask":
 		if e.ComplexityRoot.Mutation.CompleteButlerTask == nil {
 			break
@@ -2705,6 +3101,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteRenovation(childComplexity, args["id"].(string), args["note"].(*string)), true
+	case "Mutation.completeServiceOrder":
+		if e.ComplexityRoot.Mutation.CompleteServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeServiceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteServiceOrder(childComplexity, args["id"].(string), args["input"].(*model.CompleteServiceInput)), true
 	case "Mutation.completeVisitFollowUp":
 		if e.ComplexityRoot.Mutation.CompleteVisitFollowUp == nil {
 			break
@@ -2738,6 +3145,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ConfirmRepair(childComplexity, args["id"].(string), args["signature"].(graphql.Upload), args["rating"].(*int), args["comment"].(*string)), true
+	case "Mutation.confirmServiceOrder":
+		if e.ComplexityRoot.Mutation.ConfirmServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmServiceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmServiceOrder(childComplexity, args["id"].(string), args["assigneeId"].(string), args["slot"].(*model.ServiceSlotInput), args["note"].(*string)), true
 	case "Mutation.createBuilding":
 		if e.ComplexityRoot.Mutation.CreateBuilding == nil {
 			break
@@ -2909,6 +3327,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RateRepair(childComplexity, args["id"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.rateServiceOrder":
+		if e.ComplexityRoot.Mutation.RateServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rateServiceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RateServiceOrder(childComplexity, args["id"].(string), args["rating"].(int), args["comment"].(*string)), true
 	case "Mutation.recordComplaintCallback":
 		if e.ComplexityRoot.Mutation.RecordComplaintCallback == nil {
 			break
@@ -2920,6 +3349,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordComplaintCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
+	case "Mutation.recordLaundryReturn":
+		if e.ComplexityRoot.Mutation.RecordLaundryReturn == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordLaundryReturn_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordLaundryReturn(childComplexity, args["id"].(string), args["items"].([]*model.LaundryReturnInput), args["note"].(*string)), true
 	case "Mutation.recordRenovationInspection":
 		if e.ComplexityRoot.Mutation.RecordRenovationInspection == nil {
 			break
@@ -2942,6 +3382,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordRepairCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
+	case "Mutation.recordServiceCallback":
+		if e.ComplexityRoot.Mutation.RecordServiceCallback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordServiceCallback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordServiceCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
 	case "Mutation.recordVisit":
 		if e.ComplexityRoot.Mutation.RecordVisit == nil {
 			break
@@ -3041,6 +3492,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ResubmitRenovation(childComplexity, args["id"].(string), args["input"].(model.RenovationApplicationInput)), true
+	case "Mutation.retireServiceItem":
+		if e.ComplexityRoot.Mutation.RetireServiceItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_retireServiceItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RetireServiceItem(childComplexity, args["id"].(string)), true
 	case "Mutation.reviewRenovation":
 		if e.ComplexityRoot.Mutation.ReviewRenovation == nil {
 			break
@@ -3063,6 +3525,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendGreetingCampaign(childComplexity, args["input"].(model.GreetingCampaignInput)), true
+	case "Mutation.setOrderPayment":
+		if e.ComplexityRoot.Mutation.SetOrderPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setOrderPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetOrderPayment(childComplexity, args["id"].(string), args["status"].(serviceorder.PaymentStatus), args["reason"].(*string)), true
 	case "Mutation.setRepairDeadlines":
 		if e.ComplexityRoot.Mutation.SetRepairDeadlines == nil {
 			break
@@ -3085,6 +3558,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.StaffLogin(childComplexity, args["account"].(string), args["password"].(string)), true
+	case "Mutation.startServiceOrder":
+		if e.ComplexityRoot.Mutation.StartServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_startServiceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.StartServiceOrder(childComplexity, args["id"].(string), args["laundry"].(*model.LaundryPickupInput)), true
 	case "Mutation.startWork":
 		if e.ComplexityRoot.Mutation.StartWork == nil {
 			break
@@ -3206,6 +3690,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStaffScope(childComplexity, args["staffId"].(string), args["input"].(model.StaffScopeInput)), true
+	case "Mutation.upsertServiceItem":
+		if e.ComplexityRoot.Mutation.UpsertServiceItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertServiceItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertServiceItem(childComplexity, args["input"].(model.ServiceItemInput)), true
 	case "Mutation.withdrawComplaint":
 		if e.ComplexityRoot.Mutation.WithdrawComplaint == nil {
 			break
@@ -3379,6 +3874,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Person.Phone(childComplexity), true
+
+	case "PriceChange.at":
+		if e.ComplexityRoot.PriceChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.At(childComplexity), true
+	case "PriceChange.by":
+		if e.ComplexityRoot.PriceChange.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.By(childComplexity), true
+	case "PriceChange.newFree":
+		if e.ComplexityRoot.PriceChange.NewFree == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.NewFree(childComplexity), true
+	case "PriceChange.newPriceFen":
+		if e.ComplexityRoot.PriceChange.NewPriceFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.NewPriceFen(childComplexity), true
+	case "PriceChange.newUnit":
+		if e.ComplexityRoot.PriceChange.NewUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.NewUnit(childComplexity), true
+	case "PriceChange.oldFree":
+		if e.ComplexityRoot.PriceChange.OldFree == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.OldFree(childComplexity), true
+	case "PriceChange.oldPriceFen":
+		if e.ComplexityRoot.PriceChange.OldPriceFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.OldPriceFen(childComplexity), true
+	case "PriceChange.oldUnit":
+		if e.ComplexityRoot.PriceChange.OldUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PriceChange.OldUnit(childComplexity), true
 
 	case "ProjectProgress.buildingIds":
 		if e.ComplexityRoot.ProjectProgress.BuildingIDs == nil {
@@ -3678,6 +4222,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyRepairRequests(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.myServiceOrders":
+		if e.ComplexityRoot.Query.MyServiceOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myServiceOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyServiceOrders(childComplexity, args["householdId"].(*string), args["status"].(*serviceorder.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Query.notificationPreferences":
 		if e.ComplexityRoot.Query.NotificationPreferences == nil {
 			break
@@ -3761,6 +4316,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RepairRequest(childComplexity, args["id"].(string)), true
+	case "Query.serviceCatalog":
+		if e.ComplexityRoot.Query.ServiceCatalog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceCatalog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceCatalog(childComplexity, args["communityId"].(string), args["includeRetired"].(*bool)), true
+	case "Query.serviceOrder":
+		if e.ComplexityRoot.Query.ServiceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceOrder(childComplexity, args["id"].(string)), true
+	case "Query.serviceOrderCounts":
+		if e.ComplexityRoot.Query.ServiceOrderCounts == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceOrderCounts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceOrderCounts(childComplexity, args["communityId"].(string)), true
+	case "Query.serviceOrders":
+		if e.ComplexityRoot.Query.ServiceOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceOrders(childComplexity, args["communityId"].(string), args["status"].(*serviceorder.Status), args["category"].(*catalog.Category), args["assigneeId"].(*string), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.staffMembers":
 		if e.ComplexityRoot.Query.StaffMembers == nil {
 			break
@@ -4587,6 +5186,173 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SensitiveCare.HealthNotes(childComplexity), true
 
+	case "ServiceAcceptance.at":
+		if e.ComplexityRoot.ServiceAcceptance.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAcceptance.At(childComplexity), true
+	case "ServiceAcceptance.comment":
+		if e.ComplexityRoot.ServiceAcceptance.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAcceptance.Comment(childComplexity), true
+	case "ServiceAcceptance.person":
+		if e.ComplexityRoot.ServiceAcceptance.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAcceptance.Person(childComplexity), true
+	case "ServiceAcceptance.rating":
+		if e.ComplexityRoot.ServiceAcceptance.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceAcceptance.Rating(childComplexity), true
+
+	case "ServiceCallback.at":
+		if e.ComplexityRoot.ServiceCallback.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCallback.At(childComplexity), true
+	case "ServiceCallback.notes":
+		if e.ComplexityRoot.ServiceCallback.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCallback.Notes(childComplexity), true
+	case "ServiceCallback.satisfied":
+		if e.ComplexityRoot.ServiceCallback.Satisfied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCallback.Satisfied(childComplexity), true
+	case "ServiceCallback.staff":
+		if e.ComplexityRoot.ServiceCallback.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCallback.Staff(childComplexity), true
+
+	case "ServiceCharges.baseFen":
+		if e.ComplexityRoot.ServiceCharges.BaseFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCharges.BaseFen(childComplexity), true
+	case "ServiceCharges.extrasFen":
+		if e.ComplexityRoot.ServiceCharges.ExtrasFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCharges.ExtrasFen(childComplexity), true
+	case "ServiceCharges.free":
+		if e.ComplexityRoot.ServiceCharges.Free == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCharges.Free(childComplexity), true
+	case "ServiceCharges.totalFen":
+		if e.ComplexityRoot.ServiceCharges.TotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCharges.TotalFen(childComplexity), true
+
+	case "ServiceExtra.amountFen":
+		if e.ComplexityRoot.ServiceExtra.AmountFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceExtra.AmountFen(childComplexity), true
+	case "ServiceExtra.name":
+		if e.ComplexityRoot.ServiceExtra.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceExtra.Name(childComplexity), true
+
+	case "ServiceItem.category":
+		if e.ComplexityRoot.ServiceItem.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Category(childComplexity), true
+	case "ServiceItem.community":
+		if e.ComplexityRoot.ServiceItem.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Community(childComplexity), true
+	case "ServiceItem.createdAt":
+		if e.ComplexityRoot.ServiceItem.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.CreatedAt(childComplexity), true
+	case "ServiceItem.description":
+		if e.ComplexityRoot.ServiceItem.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Description(childComplexity), true
+	case "ServiceItem.free":
+		if e.ComplexityRoot.ServiceItem.Free == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Free(childComplexity), true
+	case "ServiceItem.id":
+		if e.ComplexityRoot.ServiceItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.ID(childComplexity), true
+	case "ServiceItem.name":
+		if e.ComplexityRoot.ServiceItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Name(childComplexity), true
+	case "ServiceItem.priceFen":
+		if e.ComplexityRoot.ServiceItem.PriceFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.PriceFen(childComplexity), true
+	case "ServiceItem.priceHistory":
+		if e.ComplexityRoot.ServiceItem.PriceHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.PriceHistory(childComplexity), true
+	case "ServiceItem.status":
+		if e.ComplexityRoot.ServiceItem.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Status(childComplexity), true
+	case "ServiceItem.unit":
+		if e.ComplexityRoot.ServiceItem.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Unit(childComplexity), true
+	case "ServiceItem.updatedAt":
+		if e.ComplexityRoot.ServiceItem.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.UpdatedAt(childComplexity), true
+	case "ServiceItem.windows":
+		if e.ComplexityRoot.ServiceItem.Windows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceItem.Windows(childComplexity), true
+
 	case "ServiceLift.building":
 		if e.ComplexityRoot.ServiceLift.Building == nil {
 			break
@@ -4599,6 +5365,271 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceLift.Name(childComplexity), true
+
+	case "ServiceLine.category":
+		if e.ComplexityRoot.ServiceLine.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLine.Category(childComplexity), true
+	case "ServiceLine.free":
+		if e.ComplexityRoot.ServiceLine.Free == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLine.Free(childComplexity), true
+	case "ServiceLine.itemId":
+		if e.ComplexityRoot.ServiceLine.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLine.ItemID(childComplexity), true
+	case "ServiceLine.name":
+		if e.ComplexityRoot.ServiceLine.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLine.Name(childComplexity), true
+	case "ServiceLine.priceFen":
+		if e.ComplexityRoot.ServiceLine.PriceFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLine.PriceFen(childComplexity), true
+	case "ServiceLine.unit":
+		if e.ComplexityRoot.ServiceLine.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceLine.Unit(childComplexity), true
+
+	case "ServiceOrder.acceptance":
+		if e.ComplexityRoot.ServiceOrder.Acceptance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Acceptance(childComplexity), true
+	case "ServiceOrder.assignee":
+		if e.ComplexityRoot.ServiceOrder.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Assignee(childComplexity), true
+	case "ServiceOrder.bookedAt":
+		if e.ComplexityRoot.ServiceOrder.BookedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.BookedAt(childComplexity), true
+	case "ServiceOrder.bookedBy":
+		if e.ComplexityRoot.ServiceOrder.BookedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.BookedBy(childComplexity), true
+	case "ServiceOrder.callback":
+		if e.ComplexityRoot.ServiceOrder.Callback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Callback(childComplexity), true
+	case "ServiceOrder.cancelReason":
+		if e.ComplexityRoot.ServiceOrder.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.CancelReason(childComplexity), true
+	case "ServiceOrder.charges":
+		if e.ComplexityRoot.ServiceOrder.Charges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Charges(childComplexity), true
+	case "ServiceOrder.community":
+		if e.ComplexityRoot.ServiceOrder.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Community(childComplexity), true
+	case "ServiceOrder.extras":
+		if e.ComplexityRoot.ServiceOrder.Extras == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Extras(childComplexity), true
+	case "ServiceOrder.handler":
+		if e.ComplexityRoot.ServiceOrder.Handler == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Handler(childComplexity), true
+	case "ServiceOrder.household":
+		if e.ComplexityRoot.ServiceOrder.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Household(childComplexity), true
+	case "ServiceOrder.id":
+		if e.ComplexityRoot.ServiceOrder.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.ID(childComplexity), true
+	case "ServiceOrder.laundry":
+		if e.ComplexityRoot.ServiceOrder.Laundry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Laundry(childComplexity), true
+	case "ServiceOrder.line":
+		if e.ComplexityRoot.ServiceOrder.Line == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Line(childComplexity), true
+	case "ServiceOrder.notes":
+		if e.ComplexityRoot.ServiceOrder.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Notes(childComplexity), true
+	case "ServiceOrder.payment":
+		if e.ComplexityRoot.ServiceOrder.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Payment(childComplexity), true
+	case "ServiceOrder.quantity":
+		if e.ComplexityRoot.ServiceOrder.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Quantity(childComplexity), true
+	case "ServiceOrder.slot":
+		if e.ComplexityRoot.ServiceOrder.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Slot(childComplexity), true
+	case "ServiceOrder.status":
+		if e.ComplexityRoot.ServiceOrder.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Status(childComplexity), true
+	case "ServiceOrder.timeline":
+		if e.ComplexityRoot.ServiceOrder.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Timeline(childComplexity), true
+	case "ServiceOrder.updatedAt":
+		if e.ComplexityRoot.ServiceOrder.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.UpdatedAt(childComplexity), true
+
+	case "ServiceOrderConnection.edges":
+		if e.ComplexityRoot.ServiceOrderConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderConnection.Edges(childComplexity), true
+	case "ServiceOrderConnection.pageInfo":
+		if e.ComplexityRoot.ServiceOrderConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderConnection.PageInfo(childComplexity), true
+	case "ServiceOrderConnection.totalCount":
+		if e.ComplexityRoot.ServiceOrderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderConnection.TotalCount(childComplexity), true
+
+	case "ServiceOrderEdge.cursor":
+		if e.ComplexityRoot.ServiceOrderEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderEdge.Cursor(childComplexity), true
+	case "ServiceOrderEdge.node":
+		if e.ComplexityRoot.ServiceOrderEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderEdge.Node(childComplexity), true
+
+	case "ServiceOrderStatusCount.count":
+		if e.ComplexityRoot.ServiceOrderStatusCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderStatusCount.Count(childComplexity), true
+	case "ServiceOrderStatusCount.status":
+		if e.ComplexityRoot.ServiceOrderStatusCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrderStatusCount.Status(childComplexity), true
+
+	case "ServicePayment.at":
+		if e.ComplexityRoot.ServicePayment.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServicePayment.At(childComplexity), true
+	case "ServicePayment.by":
+		if e.ComplexityRoot.ServicePayment.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServicePayment.By(childComplexity), true
+	case "ServicePayment.reason":
+		if e.ComplexityRoot.ServicePayment.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServicePayment.Reason(childComplexity), true
+	case "ServicePayment.status":
+		if e.ComplexityRoot.ServicePayment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServicePayment.Status(childComplexity), true
+
+	case "ServiceSlot.date":
+		if e.ComplexityRoot.ServiceSlot.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSlot.Date(childComplexity), true
+	case "ServiceSlot.end":
+		if e.ComplexityRoot.ServiceSlot.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSlot.End(childComplexity), true
+	case "ServiceSlot.from":
+		if e.ComplexityRoot.ServiceSlot.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSlot.From(childComplexity), true
+	case "ServiceSlot.start":
+		if e.ComplexityRoot.ServiceSlot.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSlot.Start(childComplexity), true
+	case "ServiceSlot.to":
+		if e.ComplexityRoot.ServiceSlot.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceSlot.To(childComplexity), true
 
 	case "Staff.account":
 		if e.ComplexityRoot.Staff.Account == nil {
@@ -5004,8 +6035,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputAnnouncementAudienceInput,
 		ec.unmarshalInputBirthdayInput,
 		ec.unmarshalInputBookMoveInput,
+		ec.unmarshalInputBookServiceInput,
+		ec.unmarshalInputBookableWindowInput,
 		ec.unmarshalInputCareProfileInput,
 		ec.unmarshalInputComplaintFilter,
+		ec.unmarshalInputCompleteServiceInput,
 		ec.unmarshalInputCompleteWorkInput,
 		ec.unmarshalInputCreateBuildingInput,
 		ec.unmarshalInputCreateCommunityInput,
@@ -5015,6 +6049,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
+		ec.unmarshalInputLaundryItemInput,
+		ec.unmarshalInputLaundryPickupInput,
+		ec.unmarshalInputLaundryReturnInput,
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputNotificationPreferencesInput,
 		ec.unmarshalInputPersonInput,
@@ -5027,6 +6064,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRenovationDocumentsInput,
 		ec.unmarshalInputRenovationInspectionInput,
 		ec.unmarshalInputRenovationWorkerInput,
+		ec.unmarshalInputServiceExtraInput,
+		ec.unmarshalInputServiceItemInput,
+		ec.unmarshalInputServiceSlotInput,
 		ec.unmarshalInputStaffScopeInput,
 		ec.unmarshalInputSubmitComplaintInput,
 		ec.unmarshalInputSubmitRepairRequestInput,
@@ -6687,6 +7727,332 @@ extend type Subscription {
   workOrderQueueChanged(communityId: ID!): QueueEvent!
 }
 `, BuiltIn: false},
+	{Name: "../schema/service.graphqls", Input: `# Paid services: the published price list (公示服务项目与收费价目) and service
+# orders (booked → confirmed → in service → done → accepted → called back).
+# Money is Int fen (分).
+
+enum ServiceCategory {
+  HOME_CLEANING
+  LAUNDRY
+  "Greening and plant care."
+  GREENING
+  HOUSEKEEPING
+  MOVING_HELP
+  "Paid repair labour (有偿维修)."
+  REPAIR_LABOUR
+  OTHER
+}
+
+enum PriceUnit {
+  PER_HOUR
+  PER_ITEM
+  PER_SQUARE_METRE
+  PER_VISIT
+}
+
+enum ServiceItemStatus {
+  ACTIVE
+  "No longer offered; kept for the record."
+  RETIRED
+}
+
+"When an item can be booked: on these weekdays (1 = Monday … 7 = Sunday), from..to local time."
+type BookableWindow {
+  weekdays: [Int!]!
+  "HH:MM"
+  from: String!
+  "HH:MM"
+  to: String!
+}
+
+"One price change. The first line is the item's creation and has no old values."
+type PriceChange {
+  at: Time!
+  by: Staff
+  oldPriceFen: Int
+  newPriceFen: Int!
+  oldUnit: PriceUnit
+  newUnit: PriceUnit!
+  oldFree: Boolean
+  newFree: Boolean!
+}
+
+type ServiceItem {
+  id: ID!
+  community: Community!
+  name: String!
+  category: ServiceCategory!
+  description: String
+  priceFen: Int!
+  unit: PriceUnit!
+  free: Boolean!
+  windows: [BookableWindow!]!
+  status: ServiceItemStatus!
+  "Staff of the community only; null for residents."
+  priceHistory: [PriceChange!]
+  createdAt: Time!
+  updatedAt: Time!
+}
+
+input BookableWindowInput {
+  weekdays: [Int!]!
+  from: String!
+  to: String!
+}
+
+"Creates an item (no id) or edits one. A free item has priceFen 0; a paid one more than 0."
+input ServiceItemInput {
+  id: ID
+  communityId: ID!
+  name: String!
+  category: ServiceCategory!
+  description: String
+  priceFen: Int!
+  unit: PriceUnit!
+  free: Boolean!
+  windows: [BookableWindowInput!]!
+}
+
+enum ServiceOrderStatus {
+  BOOKED
+  CONFIRMED
+  IN_SERVICE
+  DONE
+  ACCEPTED
+  CALLED_BACK
+  CANCELLED
+}
+
+enum PaymentStatus {
+  UNPAID
+  PAID_AT_COUNTER
+  WAIVED
+  "A free item: never charged."
+  FREE
+}
+
+type ServiceSlot {
+  date: Date!
+  from: String!
+  to: String!
+  start: Time!
+  end: Time!
+}
+
+input ServiceSlotInput {
+  date: Date!
+  "HH:MM, the community's local time"
+  from: String!
+  to: String!
+}
+
+"What was booked, copied from the price list when the order was placed: later price changes never alter it."
+type ServiceLine {
+  "Null for a generated line (a free cleaning granted without a catalogue item)."
+  itemId: ID
+  name: String!
+  category: ServiceCategory!
+  unit: PriceUnit!
+  priceFen: Int!
+  free: Boolean!
+}
+
+type ServiceExtra {
+  name: String!
+  amountFen: Int!
+}
+
+type ServiceCharges {
+  free: Boolean!
+  "price × quantity"
+  baseFen: Int!
+  extrasFen: Int!
+  totalFen: Int!
+}
+
+type ServicePayment {
+  status: PaymentStatus!
+  by: Staff
+  at: Time
+  reason: String
+}
+
+type LaundryCondition {
+  stains: Boolean!
+  damage: Boolean!
+  missingButtons: Boolean!
+  note: String
+}
+
+type LaundryItem {
+  "e.g. 衬衫, 羽绒服"
+  type: String!
+  count: Int!
+  "At pick-up."
+  condition: LaundryCondition!
+  "Null until the return is checked."
+  returnedCount: Int
+  returnCondition: LaundryCondition
+  missing: Int!
+  "A defect on return that was not noted at pick-up."
+  newlyDamaged: Boolean!
+}
+
+type Laundry {
+  items: [LaundryItem!]!
+  promisedReturnDate: Date
+  pickedUpAt: Time
+  returnedAt: Time
+  returnNote: String
+  "Something was missing or newly damaged on return; the supervisors were told."
+  discrepancy: Boolean!
+}
+
+type ServiceAcceptance {
+  person: Person
+  "0: accepted without a rating (the owner is asked to rate later)."
+  rating: Int!
+  comment: String
+  at: Time!
+}
+
+type ServiceCallback {
+  staff: Staff
+  satisfied: Boolean!
+  notes: String
+  at: Time!
+}
+
+type ServiceOrder {
+  id: ID!
+  community: Community!
+  household: Household!
+  "The resident who booked it; null when the company granted it."
+  bookedBy: Person
+  line: ServiceLine!
+  quantity: Float!
+  notes: String
+  "Null until agreed, for an order the company granted."
+  slot: ServiceSlot
+  laundry: Laundry
+  status: ServiceOrderStatus!
+  "The butler or supervisor who confirmed it and owes the callback."
+  handler: Staff
+  "Who serves it."
+  assignee: Staff
+  extras: [ServiceExtra!]!
+  charges: ServiceCharges!
+  payment: ServicePayment!
+  acceptance: ServiceAcceptance
+  callback: ServiceCallback
+  cancelReason: String
+  timeline: [TimelineEntry!]!
+  bookedAt: Time!
+  updatedAt: Time!
+}
+
+type ServiceOrderEdge {
+  cursor: String!
+  node: ServiceOrder!
+}
+
+type ServiceOrderConnection {
+  edges: [ServiceOrderEdge!]!
+  pageInfo: PageInfo!
+  "-1 when not counted (the owner's own list)."
+  totalCount: Int!
+}
+
+type ServiceOrderStatusCount {
+  status: ServiceOrderStatus!
+  count: Int!
+}
+
+input LaundryItemInput {
+  type: String!
+  count: Int!
+  stains: Boolean
+  damage: Boolean
+  missingButtons: Boolean
+  note: String
+}
+
+input BookServiceInput {
+  householdId: ID!
+  itemId: ID!
+  "Within one of the item's bookable windows, not in the past."
+  slot: ServiceSlotInput!
+  "Hours, items, square metres or visits (at most three decimals); a per-visit item defaults to 1. Laundry priced per item counts its items."
+  quantity: Float
+  "Laundry only."
+  laundryItems: [LaundryItemInput!]
+  notes: String
+}
+
+"Laundry pick-up: the items as counted (replacing the booked list when given) and the promised return date."
+input LaundryPickupInput {
+  items: [LaundryItemInput!]
+  promisedReturnDate: Date!
+}
+
+input ServiceExtraInput {
+  name: String!
+  amountFen: Int!
+}
+
+input CompleteServiceInput {
+  "Charged on top of price × quantity; none on a free item."
+  extras: [ServiceExtraInput!]
+  notes: String
+}
+
+input LaundryReturnInput {
+  "The item's position in the order's laundry.items."
+  index: Int!
+  returnedCount: Int!
+  stains: Boolean
+  damage: Boolean
+  missingButtons: Boolean
+  note: String
+}
+
+extend type Query {
+  "A community's price list: its residents and staff. Retired items are shown to staff only."
+  serviceCatalog(communityId: ID!, includeRetired: Boolean = false): [ServiceItem!]!
+  serviceOrder(id: ID!): ServiceOrder
+  "The caller's households' orders, newest first."
+  myServiceOrders(householdId: ID, status: ServiceOrderStatus, first: Int = 20, after: String): ServiceOrderConnection!
+  "A community's orders for its staff, newest booking first; from/to filter the slot's start."
+  serviceOrders(communityId: ID!, status: ServiceOrderStatus, category: ServiceCategory, assigneeId: ID, from: Time, to: Time, first: Int = 20, after: String): ServiceOrderConnection!
+  "Orders per status, for the community's butlers and supervisors."
+  serviceOrderCounts(communityId: ID!): [ServiceOrderStatusCount!]!
+}
+
+extend type Mutation {
+  "Supervisors of the community (and admins). Price changes are kept in the item's price history."
+  upsertServiceItem(input: ServiceItemInput!): ServiceItem!
+  retireServiceItem(id: ID!): ServiceItem!
+  "An owner or family member, for their own household."
+  bookService(input: BookServiceInput!): ServiceOrder!
+  "The household until the order is confirmed; staff with a reason until it is done."
+  cancelServiceOrder(id: ID!, reason: String): ServiceOrder!
+  "A butler or supervisor assigns a staff member; slot is required for an order without one."
+  confirmServiceOrder(id: ID!, assigneeId: ID!, slot: ServiceSlotInput, note: String): ServiceOrder!
+  "Laundry: pick-up, with laundry required."
+  startServiceOrder(id: ID!, laundry: LaundryPickupInput): ServiceOrder!
+  completeServiceOrder(id: ID!, input: CompleteServiceInput): ServiceOrder!
+  "The owner confirms the done order, rating it 1-5; without a rating they are asked to rate later."
+  acceptServiceOrder(id: ID!, rating: Int, comment: String): ServiceOrder!
+  "Rates an order accepted without a rating (until the callback)."
+  rateServiceOrder(id: ID!, rating: Int!, comment: String): ServiceOrder!
+  "A butler or supervisor; satisfied or not, the answer stays on the record."
+  recordServiceCallback(id: ID!, satisfied: Boolean!, notes: String): ServiceOrder!
+  "PAID_AT_COUNTER: butlers and supervisors; WAIVED, or back to UNPAID: supervisors only, with a reason."
+  setOrderPayment(id: ID!, status: PaymentStatus!, reason: String): ServiceOrder!
+  "Checks every laundry item back; missing or newly damaged items flag a discrepancy."
+  recordLaundryReturn(id: ID!, items: [LaundryReturnInput!]!, note: String): ServiceOrder!
+}
+`, BuiltIn: false},
 	{Name: "../schema/staff.graphqls", Input: `type Staff {
   id: ID!
   account: String!
@@ -6924,6 +8290,18 @@ func (ec *executionContext) childFields_Birthday(ctx context.Context, field grap
 		return ec.fieldContext_Birthday_nextOccurrence(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Birthday", field.Name)
+}
+
+func (ec *executionContext) childFields_BookableWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "weekdays":
+		return ec.fieldContext_BookableWindow_weekdays(ctx, field)
+	case "from":
+		return ec.fieldContext_BookableWindow_from(ctx, field)
+	case "to":
+		return ec.fieldContext_BookableWindow_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BookableWindow", field.Name)
 }
 
 func (ec *executionContext) childFields_Building(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7354,6 +8732,58 @@ func (ec *executionContext) childFields_KeyValue(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type KeyValue", field.Name)
 }
 
+func (ec *executionContext) childFields_Laundry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "items":
+		return ec.fieldContext_Laundry_items(ctx, field)
+	case "promisedReturnDate":
+		return ec.fieldContext_Laundry_promisedReturnDate(ctx, field)
+	case "pickedUpAt":
+		return ec.fieldContext_Laundry_pickedUpAt(ctx, field)
+	case "returnedAt":
+		return ec.fieldContext_Laundry_returnedAt(ctx, field)
+	case "returnNote":
+		return ec.fieldContext_Laundry_returnNote(ctx, field)
+	case "discrepancy":
+		return ec.fieldContext_Laundry_discrepancy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Laundry", field.Name)
+}
+
+func (ec *executionContext) childFields_LaundryCondition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "stains":
+		return ec.fieldContext_LaundryCondition_stains(ctx, field)
+	case "damage":
+		return ec.fieldContext_LaundryCondition_damage(ctx, field)
+	case "missingButtons":
+		return ec.fieldContext_LaundryCondition_missingButtons(ctx, field)
+	case "note":
+		return ec.fieldContext_LaundryCondition_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LaundryCondition", field.Name)
+}
+
+func (ec *executionContext) childFields_LaundryItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_LaundryItem_type(ctx, field)
+	case "count":
+		return ec.fieldContext_LaundryItem_count(ctx, field)
+	case "condition":
+		return ec.fieldContext_LaundryItem_condition(ctx, field)
+	case "returnedCount":
+		return ec.fieldContext_LaundryItem_returnedCount(ctx, field)
+	case "returnCondition":
+		return ec.fieldContext_LaundryItem_returnCondition(ctx, field)
+	case "missing":
+		return ec.fieldContext_LaundryItem_missing(ctx, field)
+	case "newlyDamaged":
+		return ec.fieldContext_LaundryItem_newlyDamaged(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LaundryItem", field.Name)
+}
+
 func (ec *executionContext) childFields_LoginCodeRequested(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "retryAfterSeconds":
@@ -7558,6 +8988,28 @@ func (ec *executionContext) childFields_Person(ctx context.Context, field graphq
 		return ec.fieldContext_Person_careProfile(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Person", field.Name)
+}
+
+func (ec *executionContext) childFields_PriceChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_PriceChange_at(ctx, field)
+	case "by":
+		return ec.fieldContext_PriceChange_by(ctx, field)
+	case "oldPriceFen":
+		return ec.fieldContext_PriceChange_oldPriceFen(ctx, field)
+	case "newPriceFen":
+		return ec.fieldContext_PriceChange_newPriceFen(ctx, field)
+	case "oldUnit":
+		return ec.fieldContext_PriceChange_oldUnit(ctx, field)
+	case "newUnit":
+		return ec.fieldContext_PriceChange_newUnit(ctx, field)
+	case "oldFree":
+		return ec.fieldContext_PriceChange_oldFree(ctx, field)
+	case "newFree":
+		return ec.fieldContext_PriceChange_newFree(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PriceChange", field.Name)
 }
 
 func (ec *executionContext) childFields_ProjectProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7970,6 +9422,90 @@ func (ec *executionContext) childFields_SensitiveCare(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SensitiveCare", field.Name)
 }
 
+func (ec *executionContext) childFields_ServiceAcceptance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_ServiceAcceptance_person(ctx, field)
+	case "rating":
+		return ec.fieldContext_ServiceAcceptance_rating(ctx, field)
+	case "comment":
+		return ec.fieldContext_ServiceAcceptance_comment(ctx, field)
+	case "at":
+		return ec.fieldContext_ServiceAcceptance_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceAcceptance", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceCallback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "staff":
+		return ec.fieldContext_ServiceCallback_staff(ctx, field)
+	case "satisfied":
+		return ec.fieldContext_ServiceCallback_satisfied(ctx, field)
+	case "notes":
+		return ec.fieldContext_ServiceCallback_notes(ctx, field)
+	case "at":
+		return ec.fieldContext_ServiceCallback_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceCallback", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceCharges(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "free":
+		return ec.fieldContext_ServiceCharges_free(ctx, field)
+	case "baseFen":
+		return ec.fieldContext_ServiceCharges_baseFen(ctx, field)
+	case "extrasFen":
+		return ec.fieldContext_ServiceCharges_extrasFen(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_ServiceCharges_totalFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceCharges", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceExtra(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ServiceExtra_name(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_ServiceExtra_amountFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceExtra", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ServiceItem_id(ctx, field)
+	case "community":
+		return ec.fieldContext_ServiceItem_community(ctx, field)
+	case "name":
+		return ec.fieldContext_ServiceItem_name(ctx, field)
+	case "category":
+		return ec.fieldContext_ServiceItem_category(ctx, field)
+	case "description":
+		return ec.fieldContext_ServiceItem_description(ctx, field)
+	case "priceFen":
+		return ec.fieldContext_ServiceItem_priceFen(ctx, field)
+	case "unit":
+		return ec.fieldContext_ServiceItem_unit(ctx, field)
+	case "free":
+		return ec.fieldContext_ServiceItem_free(ctx, field)
+	case "windows":
+		return ec.fieldContext_ServiceItem_windows(ctx, field)
+	case "status":
+		return ec.fieldContext_ServiceItem_status(ctx, field)
+	case "priceHistory":
+		return ec.fieldContext_ServiceItem_priceHistory(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ServiceItem_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ServiceItem_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceItem", field.Name)
+}
+
 func (ec *executionContext) childFields_ServiceLift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "building":
@@ -7978,6 +9514,134 @@ func (ec *executionContext) childFields_ServiceLift(ctx context.Context, field g
 		return ec.fieldContext_ServiceLift_name(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceLift", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "itemId":
+		return ec.fieldContext_ServiceLine_itemId(ctx, field)
+	case "name":
+		return ec.fieldContext_ServiceLine_name(ctx, field)
+	case "category":
+		return ec.fieldContext_ServiceLine_category(ctx, field)
+	case "unit":
+		return ec.fieldContext_ServiceLine_unit(ctx, field)
+	case "priceFen":
+		return ec.fieldContext_ServiceLine_priceFen(ctx, field)
+	case "free":
+		return ec.fieldContext_ServiceLine_free(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceLine", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ServiceOrder_id(ctx, field)
+	case "community":
+		return ec.fieldContext_ServiceOrder_community(ctx, field)
+	case "household":
+		return ec.fieldContext_ServiceOrder_household(ctx, field)
+	case "bookedBy":
+		return ec.fieldContext_ServiceOrder_bookedBy(ctx, field)
+	case "line":
+		return ec.fieldContext_ServiceOrder_line(ctx, field)
+	case "quantity":
+		return ec.fieldContext_ServiceOrder_quantity(ctx, field)
+	case "notes":
+		return ec.fieldContext_ServiceOrder_notes(ctx, field)
+	case "slot":
+		return ec.fieldContext_ServiceOrder_slot(ctx, field)
+	case "laundry":
+		return ec.fieldContext_ServiceOrder_laundry(ctx, field)
+	case "status":
+		return ec.fieldContext_ServiceOrder_status(ctx, field)
+	case "handler":
+		return ec.fieldContext_ServiceOrder_handler(ctx, field)
+	case "assignee":
+		return ec.fieldContext_ServiceOrder_assignee(ctx, field)
+	case "extras":
+		return ec.fieldContext_ServiceOrder_extras(ctx, field)
+	case "charges":
+		return ec.fieldContext_ServiceOrder_charges(ctx, field)
+	case "payment":
+		return ec.fieldContext_ServiceOrder_payment(ctx, field)
+	case "acceptance":
+		return ec.fieldContext_ServiceOrder_acceptance(ctx, field)
+	case "callback":
+		return ec.fieldContext_ServiceOrder_callback(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_ServiceOrder_cancelReason(ctx, field)
+	case "timeline":
+		return ec.fieldContext_ServiceOrder_timeline(ctx, field)
+	case "bookedAt":
+		return ec.fieldContext_ServiceOrder_bookedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ServiceOrder_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceOrder", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceOrderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ServiceOrderConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ServiceOrderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ServiceOrderConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceOrderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceOrderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ServiceOrderEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ServiceOrderEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceOrderEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceOrderStatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ServiceOrderStatusCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_ServiceOrderStatusCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceOrderStatusCount", field.Name)
+}
+
+func (ec *executionContext) childFields_ServicePayment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_ServicePayment_status(ctx, field)
+	case "by":
+		return ec.fieldContext_ServicePayment_by(ctx, field)
+	case "at":
+		return ec.fieldContext_ServicePayment_at(ctx, field)
+	case "reason":
+		return ec.fieldContext_ServicePayment_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServicePayment", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "date":
+		return ec.fieldContext_ServiceSlot_date(ctx, field)
+	case "from":
+		return ec.fieldContext_ServiceSlot_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ServiceSlot_to(ctx, field)
+	case "start":
+		return ec.fieldContext_ServiceSlot_start(ctx, field)
+	case "end":
+		return ec.fieldContext_ServiceSlot_end(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceSlot", field.Name)
 }
 
 func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8292,6 +9956,36 @@ func (ec *executionContext) field_Household_visits_args(ctx context.Context, raw
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_acceptServiceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_acceptWorkOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8400,6 +10094,20 @@ func (ec *executionContext) field_Mutation_bookMove_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_bookService_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.BookServiceInput, error) {
+			return ec.unmarshalNBookServiceInput2qinqingᚋgraphᚋmodelᚐBookServiceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelMoveBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8423,6 +10131,28 @@ func (ec *executionContext) field_Mutation_cancelMoveBooking_args(ctx context.Co
 }
 
 func (ec *executionContext) field_Mutation_cancelRepairRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelServiceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -8485,6 +10215,28 @@ func (ec *executionContext) field_Mutation_completeRenovation_args(ctx context.C
 		return nil, err
 	}
 	args["note"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_completeServiceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (*model.CompleteServiceInput, error) {
+			return ec.unmarshalOCompleteServiceInput2ᚖqinqingᚋgraphᚋmodelᚐCompleteServiceInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -8559,6 +10311,44 @@ func (ec *executionContext) field_Mutation_confirmRepair_args(ctx context.Contex
 		return nil, err
 	}
 	args["comment"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_confirmServiceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "assigneeId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assigneeId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "slot",
+		func(ctx context.Context, v any) (*model.ServiceSlotInput, error) {
+			return ec.unmarshalOServiceSlotInput2ᚖqinqingᚋgraphᚋmodelᚐServiceSlotInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slot"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg3
 	return args, nil
 }
 
@@ -8852,6 +10642,36 @@ func (ec *executionContext) field_Mutation_rateRepair_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rateServiceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordComplaintCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8882,6 +10702,36 @@ func (ec *executionContext) field_Mutation_recordComplaintCallback_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recordLaundryReturn_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "items",
+		func(ctx context.Context, v any) ([]*model.LaundryReturnInput, error) {
+			return ec.unmarshalNLaundryReturnInput2ᚕᚖqinqingᚋgraphᚋmodelᚐLaundryReturnInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["items"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "note",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["note"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordRenovationInspection_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8905,6 +10755,36 @@ func (ec *executionContext) field_Mutation_recordRenovationInspection_args(ctx c
 }
 
 func (ec *executionContext) field_Mutation_recordRepairCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "satisfied",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["satisfied"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "notes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notes"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordServiceCallback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -9132,6 +11012,20 @@ func (ec *executionContext) field_Mutation_resubmitRenovation_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_retireServiceItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_reviewRenovation_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9181,6 +11075,36 @@ func (ec *executionContext) field_Mutation_sendGreetingCampaign_args(ctx context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setOrderPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (serviceorder.PaymentStatus, error) {
+			return ec.unmarshalNPaymentStatus2qinqingᚋinternalᚋserviceorderᚐPaymentStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg2
 	return args, nil
 }
 
@@ -9249,6 +11173,28 @@ func (ec *executionContext) field_Mutation_staffLogin_args(ctx context.Context, 
 		return nil, err
 	}
 	args["password"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_startServiceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "laundry",
+		func(ctx context.Context, v any) (*model.LaundryPickupInput, error) {
+			return ec.unmarshalOLaundryPickupInput2ᚖqinqingᚋgraphᚋmodelᚐLaundryPickupInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["laundry"] = arg1
 	return args, nil
 }
 
@@ -9451,6 +11397,20 @@ func (ec *executionContext) field_Mutation_updateStaffScope_args(ctx context.Con
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_upsertServiceItem_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ServiceItemInput, error) {
+			return ec.unmarshalNServiceItemInput2qinqingᚋgraphᚋmodelᚐServiceItemInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -9910,6 +11870,44 @@ func (ec *executionContext) field_Query_myRepairRequests_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_myServiceOrders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*serviceorder.Status, error) {
+			return ec.unmarshalOServiceOrderStatus2ᚖqinqingᚋinternalᚋserviceorderᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_notifications_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10077,6 +12075,126 @@ func (ec *executionContext) field_Query_repairRequest_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceCatalog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "includeRetired",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["includeRetired"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceOrderCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceOrder_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceOrders_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*serviceorder.Status, error) {
+			return ec.unmarshalOServiceOrderStatus2ᚖqinqingᚋinternalᚋserviceorderᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "category",
+		func(ctx context.Context, v any) (*catalog.Category, error) {
+			return ec.unmarshalOServiceCategory2ᚖqinqingᚋinternalᚋcatalogᚐCategory(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["category"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "assigneeId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assigneeId"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (*time.Time, error) {
+			return ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg5
+	arg6, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg6
+	arg7, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg7
 	return args, nil
 }
 
@@ -11328,6 +13446,75 @@ func (ec *executionContext) _Birthday_nextOccurrence(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Birthday_nextOccurrence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Birthday", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _BookableWindow_weekdays(ctx context.Context, field graphql.CollectedField, obj *catalog.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookableWindow_weekdays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Weekdays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookableWindow_weekdays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookableWindow", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _BookableWindow_from(ctx context.Context, field graphql.CollectedField, obj *catalog.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookableWindow_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookableWindow_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookableWindow", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _BookableWindow_to(ctx context.Context, field graphql.CollectedField, obj *catalog.Window) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_BookableWindow_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_BookableWindow_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("BookableWindow", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _Building_id(ctx context.Context, field graphql.CollectedField, obj *community.Building) (ret graphql.Marshaler) {
@@ -14776,6 +16963,424 @@ func (ec *executionContext) fieldContext_KeyValue_value(_ context.Context, field
 	return graphql.NewScalarFieldContext("KeyValue", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Laundry_items(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Laundry_items(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Items, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []serviceorder.LaundryItem) graphql.Marshaler {
+			return ec.marshalNLaundryItem2ᚕqinqingᚋinternalᚋserviceorderᚐLaundryItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Laundry_items(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Laundry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LaundryItem(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Laundry_promisedReturnDate(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Laundry_promisedReturnDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Laundry().PromisedReturnDate(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalODate2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Laundry_promisedReturnDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Laundry", field, true, true, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _Laundry_pickedUpAt(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Laundry_pickedUpAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PickedUpAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Laundry_pickedUpAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Laundry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Laundry_returnedAt(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Laundry_returnedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Laundry_returnedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Laundry", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Laundry_returnNote(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Laundry_returnNote(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Laundry().ReturnNote(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Laundry_returnNote(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Laundry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Laundry_discrepancy(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Laundry_discrepancy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Discrepancy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Laundry_discrepancy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Laundry", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryCondition_stains(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryCondition_stains(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Stains, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryCondition_stains(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryCondition", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryCondition_damage(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryCondition_damage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Damage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryCondition_damage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryCondition", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryCondition_missingButtons(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryCondition_missingButtons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MissingButtons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryCondition_missingButtons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryCondition", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryCondition_note(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Condition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryCondition_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LaundryCondition().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryCondition_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryCondition", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryItem_type(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryItem_count(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryItem", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryItem_condition(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_condition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Condition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v serviceorder.Condition) graphql.Marshaler {
+			return ec.marshalNLaundryCondition2qinqingᚋinternalᚋserviceorderᚐCondition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_condition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LaundryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LaundryCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LaundryItem_returnedCount(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_returnedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnedCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_returnedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryItem", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryItem_returnCondition(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_returnCondition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReturnCondition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Condition) graphql.Marshaler {
+			return ec.marshalOLaundryCondition2ᚖqinqingᚋinternalᚋserviceorderᚐCondition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_returnCondition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LaundryItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LaundryCondition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LaundryItem_missing(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryItem", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _LaundryItem_newlyDamaged(ctx context.Context, field graphql.CollectedField, obj *serviceorder.LaundryItem) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LaundryItem_newlyDamaged(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewlyDamaged(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LaundryItem_newlyDamaged(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LaundryItem", field, true, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _LoginCodeRequested_retryAfterSeconds(ctx context.Context, field graphql.CollectedField, obj *model.LoginCodeRequested) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15519,18 +18124,18 @@ func (ec *executionContext) _MoveBooking_note(ctx context.Context, field graphql
 			return ec.fieldContext_MoveBooking_note(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MoveBooking().Note(ctx, obj)
+			return obj.Note, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_MoveBooking_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MoveBooking", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _MoveBooking_status(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
@@ -15565,18 +18170,18 @@ func (ec *executionContext) _MoveBooking_cancelReason(ctx context.Context, field
 			return ec.fieldContext_MoveBooking_cancelReason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MoveBooking().CancelReason(ctx, obj)
+			return obj.CancelReason, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
-			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
 		},
 		true,
 		false,
 	)
 }
 func (ec *executionContext) fieldContext_MoveBooking_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("MoveBooking", field, true, true, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("MoveBooking", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _MoveBooking_createdAt(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
@@ -15611,11 +18216,11 @@ func (ec *executionContext) _MoveBooking_timeline(ctx context.Context, field gra
 			return ec.fieldContext_MoveBooking_timeline(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.MoveBooking().Timeline(ctx, obj)
+			return obj.Timeline, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
-			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -15625,8 +18230,8 @@ func (ec *executionContext) fieldContext_MoveBooking_timeline(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "MoveBooking",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TimelineEntry(ctx, field)
 		},
@@ -18131,6 +20736,534 @@ func (ec *executionContext) fieldContext_Mutation_setRepairDeadlines(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_upsertServiceItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_upsertServiceItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpsertServiceItem(ctx, fc.Args["input"].(model.ServiceItemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalNServiceItem2ᚖqinqingᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_upsertServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_upsertServiceItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_retireServiceItem(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_retireServiceItem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RetireServiceItem(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+			return ec.marshalNServiceItem2ᚖqinqingᚋinternalᚋcatalogᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_retireServiceItem(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_retireServiceItem_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bookService(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bookService(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BookService(ctx, fc.Args["input"].(model.BookServiceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bookService(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bookService_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelServiceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelServiceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelServiceOrder(ctx, fc.Args["id"].(string), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelServiceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelServiceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmServiceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmServiceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmServiceOrder(ctx, fc.Args["id"].(string), fc.Args["assigneeId"].(string), fc.Args["slot"].(*model.ServiceSlotInput), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmServiceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmServiceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_startServiceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_startServiceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().StartServiceOrder(ctx, fc.Args["id"].(string), fc.Args["laundry"].(*model.LaundryPickupInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_startServiceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_startServiceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completeServiceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completeServiceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompleteServiceOrder(ctx, fc.Args["id"].(string), fc.Args["input"].(*model.CompleteServiceInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completeServiceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completeServiceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_acceptServiceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_acceptServiceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AcceptServiceOrder(ctx, fc.Args["id"].(string), fc.Args["rating"].(*int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_acceptServiceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_acceptServiceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rateServiceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rateServiceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RateServiceOrder(ctx, fc.Args["id"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rateServiceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rateServiceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordServiceCallback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordServiceCallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordServiceCallback(ctx, fc.Args["id"].(string), fc.Args["satisfied"].(bool), fc.Args["notes"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordServiceCallback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordServiceCallback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setOrderPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setOrderPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetOrderPayment(ctx, fc.Args["id"].(string), fc.Args["status"].(serviceorder.PaymentStatus), fc.Args["reason"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setOrderPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setOrderPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordLaundryReturn(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordLaundryReturn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordLaundryReturn(ctx, fc.Args["id"].(string), fc.Args["items"].([]*model.LaundryReturnInput), fc.Args["note"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordLaundryReturn(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordLaundryReturn_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createStaff(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18913,6 +22046,199 @@ func (ec *executionContext) fieldContext_Person_careProfile(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PriceChange_at(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _PriceChange_by(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.PriceChange().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PriceChange",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PriceChange_oldPriceFen(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_oldPriceFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldPriceFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int64) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_oldPriceFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PriceChange_newPriceFen(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_newPriceFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewPriceFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_newPriceFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _PriceChange_oldUnit(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_oldUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Unit) graphql.Marshaler {
+			return ec.marshalOPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_oldUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type PriceUnit does not have child fields"))
+}
+
+func (ec *executionContext) _PriceChange_newUnit(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_newUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Unit) graphql.Marshaler {
+			return ec.marshalNPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_newUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type PriceUnit does not have child fields"))
+}
+
+func (ec *executionContext) _PriceChange_oldFree(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_oldFree(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldFree, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_oldFree(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PriceChange_newFree(ctx context.Context, field graphql.CollectedField, obj *catalog.PriceChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PriceChange_newFree(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewFree, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PriceChange_newFree(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PriceChange", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _ProjectProgress_id(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {
@@ -20592,6 +23918,226 @@ func (ec *executionContext) fieldContext_Query_repairDeadlines(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_repairDeadlines_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceCatalog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceCatalog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceCatalog(ctx, fc.Args["communityId"].(string), fc.Args["includeRetired"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
+			return ec.marshalNServiceItem2ᚕᚖqinqingᚋinternalᚋcatalogᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceCatalog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceItem(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceCatalog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceOrder(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceOrder(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalOServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceOrder(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceOrder_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myServiceOrders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myServiceOrders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyServiceOrders(ctx, fc.Args["householdId"].(*string), fc.Args["status"].(*serviceorder.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceOrderConnection) graphql.Marshaler {
+			return ec.marshalNServiceOrderConnection2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myServiceOrders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrderConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myServiceOrders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceOrders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceOrders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceOrders(ctx, fc.Args["communityId"].(string), fc.Args["status"].(*serviceorder.Status), fc.Args["category"].(*catalog.Category), fc.Args["assigneeId"].(*string), fc.Args["from"].(*time.Time), fc.Args["to"].(*time.Time), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceOrderConnection) graphql.Marshaler {
+			return ec.marshalNServiceOrderConnection2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceOrders(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrderConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceOrders_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceOrderCounts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceOrderCounts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceOrderCounts(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceOrderStatusCount) graphql.Marshaler {
+			return ec.marshalNServiceOrderStatusCount2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceOrderStatusCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceOrderCounts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrderStatusCount(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceOrderCounts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24002,6 +27548,672 @@ func (ec *executionContext) fieldContext_SensitiveCare_hardshipNotes(_ context.C
 	return graphql.NewScalarFieldContext("SensitiveCare", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _ServiceAcceptance_person(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAcceptance_person(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceAcceptance().Person(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAcceptance_person(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceAcceptance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceAcceptance_rating(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAcceptance_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAcceptance_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAcceptance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceAcceptance_comment(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAcceptance_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceAcceptance().Comment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAcceptance_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAcceptance", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceAcceptance_at(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceAcceptance_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceAcceptance_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceAcceptance", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCallback_staff(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCallback_staff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCallback().Staff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCallback_staff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCallback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCallback_satisfied(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCallback_satisfied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCallback_satisfied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCallback", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCallback_notes(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCallback_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCallback().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCallback_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCallback", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCallback_at(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Callback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCallback_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCallback_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCallback", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCharges_free(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCharges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCharges_free(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Free, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCharges_free(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCharges", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCharges_baseFen(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCharges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCharges_baseFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BaseFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCharges_baseFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCharges", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCharges_extrasFen(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCharges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCharges_extrasFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExtrasFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCharges_extrasFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCharges", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCharges_totalFen(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCharges) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCharges_totalFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCharges_totalFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCharges", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceExtra_name(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Extra) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceExtra_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceExtra_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceExtra", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceExtra_amountFen(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Extra) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceExtra_amountFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceExtra_amountFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceExtra", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_id(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_community(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceItem().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceItem_name(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_category(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2qinqingᚋinternalᚋcatalogᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type ServiceCategory does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_description(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceItem().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_priceFen(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_priceFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_priceFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_unit(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Unit) graphql.Marshaler {
+			return ec.marshalNPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type PriceUnit does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_free(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_free(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Free, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_free(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_windows(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_windows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Windows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []catalog.Window) graphql.Marshaler {
+			return ec.marshalNBookableWindow2ᚕqinqingᚋinternalᚋcatalogᚐWindowᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_windows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceItem",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_BookableWindow(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceItem_status(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Status) graphql.Marshaler {
+			return ec.marshalNServiceItemStatus2qinqingᚋinternalᚋcatalogᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type ServiceItemStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_priceHistory(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_priceHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceItem().PriceHistory(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*catalog.PriceChange) graphql.Marshaler {
+			return ec.marshalOPriceChange2ᚕᚖqinqingᚋinternalᚋcatalogᚐPriceChangeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_priceHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceItem",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PriceChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceItem_createdAt(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceItem_updatedAt(ctx context.Context, field graphql.CollectedField, obj *catalog.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceItem_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceItem_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
 func (ec *executionContext) _ServiceLift_building(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLift) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -24055,6 +28267,1157 @@ func (ec *executionContext) _ServiceLift_name(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_ServiceLift_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceLift", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLine_itemId(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLine_itemId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceLine().ItemID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLine_itemId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLine", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLine_name(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLine_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLine_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLine", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLine_category(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLine_category(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Category, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Category) graphql.Marshaler {
+			return ec.marshalNServiceCategory2qinqingᚋinternalᚋcatalogᚐCategory(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLine_category(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLine", field, false, false, errors.New("field of type ServiceCategory does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLine_unit(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLine_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v catalog.Unit) graphql.Marshaler {
+			return ec.marshalNPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLine_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLine", field, false, false, errors.New("field of type PriceUnit does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLine_priceFen(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLine_priceFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PriceFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNInt2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLine_priceFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLine", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceLine_free(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Line) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceLine_free(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Free, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceLine_free(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceLine", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_id(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_community(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_household(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_bookedBy(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_bookedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().BookedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_bookedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_line(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_line(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Line, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v serviceorder.Line) graphql.Marshaler {
+			return ec.marshalNServiceLine2qinqingᚋinternalᚋserviceorderᚐLine(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_line(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceLine(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_quantity(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_quantity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quantity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_quantity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_notes(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Notes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_slot(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Slot) graphql.Marshaler {
+			return ec.marshalOServiceSlot2ᚖqinqingᚋinternalᚋserviceorderᚐSlot(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_laundry(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_laundry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Laundry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Laundry) graphql.Marshaler {
+			return ec.marshalOLaundry2ᚖqinqingᚋinternalᚋserviceorderᚐLaundry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_laundry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Laundry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_status(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v serviceorder.Status) graphql.Marshaler {
+			return ec.marshalNServiceOrderStatus2qinqingᚋinternalᚋserviceorderᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, false, false, errors.New("field of type ServiceOrderStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_handler(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_handler(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Handler(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_handler(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_assignee(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_assignee(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Assignee(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_assignee(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_extras(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_extras(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Extras, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []serviceorder.Extra) graphql.Marshaler {
+			return ec.marshalNServiceExtra2ᚕqinqingᚋinternalᚋserviceorderᚐExtraᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_extras(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceExtra(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_charges(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_charges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Charges(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceCharges) graphql.Marshaler {
+			return ec.marshalNServiceCharges2ᚖqinqingᚋgraphᚋmodelᚐServiceCharges(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_charges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCharges(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_payment(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v serviceorder.Payment) graphql.Marshaler {
+			return ec.marshalNServicePayment2qinqingᚋinternalᚋserviceorderᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServicePayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_acceptance(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_acceptance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Acceptance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Acceptance) graphql.Marshaler {
+			return ec.marshalOServiceAcceptance2ᚖqinqingᚋinternalᚋserviceorderᚐAcceptance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_acceptance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceAcceptance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_callback(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_callback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Callback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Callback) graphql.Marshaler {
+			return ec.marshalOServiceCallback2ᚖqinqingᚋinternalᚋserviceorderᚐCallback(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_callback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCallback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_cancelReason(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().CancelReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_timeline(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceOrder().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrder_bookedAt(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_bookedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BookedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_bookedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_updatedAt(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceOrderEdge) graphql.Marshaler {
+			return ec.marshalNServiceOrderEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceOrderEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrderEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrderConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrderConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrderConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrderConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrderEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrderEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrderEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+			return ec.marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrderEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceOrder(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceOrderStatusCount_status(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderStatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderStatusCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v serviceorder.Status) graphql.Marshaler {
+			return ec.marshalNServiceOrderStatus2qinqingᚋinternalᚋserviceorderᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderStatusCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrderStatusCount", field, false, false, errors.New("field of type ServiceOrderStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrderStatusCount_count(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderStatusCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrderStatusCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrderStatusCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceOrderStatusCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServicePayment_status(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServicePayment_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v serviceorder.PaymentStatus) graphql.Marshaler {
+			return ec.marshalNPaymentStatus2qinqingᚋinternalᚋserviceorderᚐPaymentStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServicePayment_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServicePayment", field, false, false, errors.New("field of type PaymentStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ServicePayment_by(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServicePayment_by(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServicePayment().By(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServicePayment_by(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServicePayment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServicePayment_at(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServicePayment_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServicePayment_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServicePayment", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServicePayment_reason(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServicePayment_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServicePayment().Reason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServicePayment_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServicePayment", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceSlot_date(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSlot_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSlot_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSlot", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceSlot_from(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSlot_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSlot_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSlot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceSlot_to(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSlot_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSlot_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSlot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceSlot_start(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSlot_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSlot_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSlot", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceSlot_end(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceSlot_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceSlot_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceSlot", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _Staff_id(ctx context.Context, field graphql.CollectedField, obj *staff.Staff) (ret graphql.Marshaler) {
@@ -26924,6 +32287,115 @@ func (ec *executionContext) unmarshalInputBookMoveInput(ctx context.Context, obj
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputBookServiceInput(ctx context.Context, obj any) (model.BookServiceInput, error) {
+	var it model.BookServiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "itemId", "slot", "quantity", "laundryItems", "notes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "itemId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("itemId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ItemID = data
+		case "slot":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slot"))
+			data, err := ec.unmarshalNServiceSlotInput2ᚖqinqingᚋgraphᚋmodelᚐServiceSlotInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slot = data
+		case "quantity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("quantity"))
+			data, err := ec.unmarshalOFloat2ᚖfloat64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Quantity = data
+		case "laundryItems":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("laundryItems"))
+			data, err := ec.unmarshalOLaundryItemInput2ᚕᚖqinqingᚋgraphᚋmodelᚐLaundryItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LaundryItems = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputBookableWindowInput(ctx context.Context, obj any) (model.BookableWindowInput, error) {
+	var it model.BookableWindowInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"weekdays", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "weekdays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("weekdays"))
+			data, err := ec.unmarshalNInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Weekdays = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCareProfileInput(ctx context.Context, obj any) (model.CareProfileInput, error) {
 	var it model.CareProfileInput
 	if obj == nil {
@@ -27070,6 +32542,43 @@ func (ec *executionContext) unmarshalInputComplaintFilter(ctx context.Context, o
 				return it, err
 			}
 			it.Overdue = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCompleteServiceInput(ctx context.Context, obj any) (model.CompleteServiceInput, error) {
+	var it model.CompleteServiceInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"extras", "notes"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "extras":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("extras"))
+			data, err := ec.unmarshalOServiceExtraInput2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceExtraInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Extras = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = data
 		}
 	}
 	return it, nil
@@ -27613,6 +33122,173 @@ func (ec *executionContext) unmarshalInputHouseholdFilter(ctx context.Context, o
 				return it, err
 			}
 			it.Search = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLaundryItemInput(ctx context.Context, obj any) (model.LaundryItemInput, error) {
+	var it model.LaundryItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "count", "stains", "damage", "missingButtons", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "count":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("count"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Count = data
+		case "stains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stains"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stains = data
+		case "damage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("damage"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Damage = data
+		case "missingButtons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingButtons"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingButtons = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLaundryPickupInput(ctx context.Context, obj any) (model.LaundryPickupInput, error) {
+	var it model.LaundryPickupInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"items", "promisedReturnDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "items":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("items"))
+			data, err := ec.unmarshalOLaundryItemInput2ᚕᚖqinqingᚋgraphᚋmodelᚐLaundryItemInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Items = data
+		case "promisedReturnDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("promisedReturnDate"))
+			data, err := ec.unmarshalNDate2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PromisedReturnDate = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputLaundryReturnInput(ctx context.Context, obj any) (model.LaundryReturnInput, error) {
+	var it model.LaundryReturnInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"index", "returnedCount", "stains", "damage", "missingButtons", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "index":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("index"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Index = data
+		case "returnedCount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("returnedCount"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReturnedCount = data
+		case "stains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("stains"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Stains = data
+		case "damage":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("damage"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Damage = data
+		case "missingButtons":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("missingButtons"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MissingButtons = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
 		}
 	}
 	return it, nil
@@ -28288,6 +33964,173 @@ func (ec *executionContext) unmarshalInputRenovationWorkerInput(ctx context.Cont
 				return it, err
 			}
 			it.IDCardNo = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputServiceExtraInput(ctx context.Context, obj any) (model.ServiceExtraInput, error) {
+	var it model.ServiceExtraInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "amountFen"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "amountFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amountFen"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AmountFen = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputServiceItemInput(ctx context.Context, obj any) (model.ServiceItemInput, error) {
+	var it model.ServiceItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "communityId", "name", "category", "description", "priceFen", "unit", "free", "windows"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "category":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
+			data, err := ec.unmarshalNServiceCategory2qinqingᚋinternalᚋcatalogᚐCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Category = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "priceFen":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("priceFen"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PriceFen = data
+		case "unit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("unit"))
+			data, err := ec.unmarshalNPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Unit = data
+		case "free":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("free"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Free = data
+		case "windows":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("windows"))
+			data, err := ec.unmarshalNBookableWindowInput2ᚕᚖqinqingᚋgraphᚋmodelᚐBookableWindowInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Windows = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputServiceSlotInput(ctx context.Context, obj any) (model.ServiceSlotInput, error) {
+	var it model.ServiceSlotInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"date", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalNDate2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
 		}
 	}
 	return it, nil
@@ -29284,6 +35127,54 @@ func (ec *executionContext) _Birthday(ctx context.Context, sel ast.SelectionSet,
 		case "nextOccurrence":
 			out.Values[i] = ec._Birthday_nextOccurrence(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var bookableWindowImplementors = []string{"BookableWindow"}
+
+func (ec *executionContext) _BookableWindow(ctx context.Context, sel ast.SelectionSet, obj *catalog.Window) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, bookableWindowImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("BookableWindow")
+		case "weekdays":
+			out.Values[i] = ec._BookableWindow_weekdays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._BookableWindow_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._BookableWindow_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -32297,6 +38188,289 @@ func (ec *executionContext) _KeyValue(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var laundryImplementors = []string{"Laundry"}
+
+func (ec *executionContext) _Laundry(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Laundry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, laundryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Laundry")
+		case "items":
+			out.Values[i] = ec._Laundry_items(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "promisedReturnDate":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Laundry_promisedReturnDate(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pickedUpAt":
+			out.Values[i] = ec._Laundry_pickedUpAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnedAt":
+			out.Values[i] = ec._Laundry_returnedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "returnNote":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Laundry_returnNote(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "discrepancy":
+			out.Values[i] = ec._Laundry_discrepancy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var laundryConditionImplementors = []string{"LaundryCondition"}
+
+func (ec *executionContext) _LaundryCondition(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Condition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, laundryConditionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LaundryCondition")
+		case "stains":
+			out.Values[i] = ec._LaundryCondition_stains(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "damage":
+			out.Values[i] = ec._LaundryCondition_damage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "missingButtons":
+			out.Values[i] = ec._LaundryCondition_missingButtons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LaundryCondition_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var laundryItemImplementors = []string{"LaundryItem"}
+
+func (ec *executionContext) _LaundryItem(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.LaundryItem) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, laundryItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LaundryItem")
+		case "type":
+			out.Values[i] = ec._LaundryItem_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._LaundryItem_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "condition":
+			out.Values[i] = ec._LaundryItem_condition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnedCount":
+			out.Values[i] = ec._LaundryItem_returnedCount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "returnCondition":
+			out.Values[i] = ec._LaundryItem_returnCondition(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._LaundryItem_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newlyDamaged":
+			out.Values[i] = ec._LaundryItem_newlyDamaged(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var loginCodeRequestedImplementors = []string{"LoginCodeRequested"}
 
 func (ec *executionContext) _LoginCodeRequested(ctx context.Context, sel ast.SelectionSet, obj *model.LoginCodeRequested) graphql.Marshaler {
@@ -32846,129 +39020,30 @@ func (ec *executionContext) _MoveBooking(ctx context.Context, sel ast.SelectionS
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "note":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MoveBooking_note(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._MoveBooking_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "status":
 			out.Values[i] = ec._MoveBooking_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "cancelReason":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MoveBooking_cancelReason(ctx, field, obj)
-				if res == graphql.RequiredNull {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._MoveBooking_cancelReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._MoveBooking_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "timeline":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._MoveBooking_timeline(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._MoveBooking_timeline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33475,6 +39550,90 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setRepairDeadlines":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setRepairDeadlines(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "upsertServiceItem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_upsertServiceItem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "retireServiceItem":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_retireServiceItem(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bookService":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bookService(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelServiceOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelServiceOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmServiceOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmServiceOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startServiceOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_startServiceOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completeServiceOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completeServiceOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "acceptServiceOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_acceptServiceOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rateServiceOrder":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rateServiceOrder(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordServiceCallback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordServiceCallback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setOrderPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setOrderPayment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordLaundryReturn":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordLaundryReturn(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -34191,6 +40350,112 @@ func (ec *executionContext) _Person(ctx context.Context, sel ast.SelectionSet, o
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var priceChangeImplementors = []string{"PriceChange"}
+
+func (ec *executionContext) _PriceChange(ctx context.Context, sel ast.SelectionSet, obj *catalog.PriceChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, priceChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PriceChange")
+		case "at":
+			out.Values[i] = ec._PriceChange_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._PriceChange_by(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "oldPriceFen":
+			out.Values[i] = ec._PriceChange_oldPriceFen(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "newPriceFen":
+			out.Values[i] = ec._PriceChange_newPriceFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "oldUnit":
+			out.Values[i] = ec._PriceChange_oldUnit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "newUnit":
+			out.Values[i] = ec._PriceChange_newUnit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "oldFree":
+			out.Values[i] = ec._PriceChange_oldFree(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "newFree":
+			out.Values[i] = ec._PriceChange_newFree(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35187,6 +41452,116 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_repairDeadlines(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "serviceCatalog":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_serviceCatalog(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "serviceOrder":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_serviceOrder(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "myServiceOrders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_myServiceOrders(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "serviceOrders":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_serviceOrders(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "serviceOrderCounts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_serviceOrderCounts(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -38053,6 +44428,537 @@ func (ec *executionContext) _SensitiveCare(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var serviceAcceptanceImplementors = []string{"ServiceAcceptance"}
+
+func (ec *executionContext) _ServiceAcceptance(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Acceptance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceAcceptanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceAcceptance")
+		case "person":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceAcceptance_person(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rating":
+			out.Values[i] = ec._ServiceAcceptance_rating(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceAcceptance_comment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._ServiceAcceptance_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceCallbackImplementors = []string{"ServiceCallback"}
+
+func (ec *executionContext) _ServiceCallback(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Callback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceCallbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceCallback")
+		case "staff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCallback_staff(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "satisfied":
+			out.Values[i] = ec._ServiceCallback_satisfied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCallback_notes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._ServiceCallback_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceChargesImplementors = []string{"ServiceCharges"}
+
+func (ec *executionContext) _ServiceCharges(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceCharges) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceChargesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceCharges")
+		case "free":
+			out.Values[i] = ec._ServiceCharges_free(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "baseFen":
+			out.Values[i] = ec._ServiceCharges_baseFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "extrasFen":
+			out.Values[i] = ec._ServiceCharges_extrasFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalFen":
+			out.Values[i] = ec._ServiceCharges_totalFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceExtraImplementors = []string{"ServiceExtra"}
+
+func (ec *executionContext) _ServiceExtra(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Extra) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceExtraImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceExtra")
+		case "name":
+			out.Values[i] = ec._ServiceExtra_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountFen":
+			out.Values[i] = ec._ServiceExtra_amountFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceItemImplementors = []string{"ServiceItem"}
+
+func (ec *executionContext) _ServiceItem(ctx context.Context, sel ast.SelectionSet, obj *catalog.Item) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceItemImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceItem")
+		case "id":
+			out.Values[i] = ec._ServiceItem_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceItem_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "name":
+			out.Values[i] = ec._ServiceItem_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._ServiceItem_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceItem_description(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "priceFen":
+			out.Values[i] = ec._ServiceItem_priceFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._ServiceItem_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "free":
+			out.Values[i] = ec._ServiceItem_free(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "windows":
+			out.Values[i] = ec._ServiceItem_windows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ServiceItem_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priceHistory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceItem_priceHistory(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._ServiceItem_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ServiceItem_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var serviceLiftImplementors = []string{"ServiceLift"}
 
 func (ec *executionContext) _ServiceLift(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceLift) graphql.Marshaler {
@@ -38072,6 +44978,848 @@ func (ec *executionContext) _ServiceLift(ctx context.Context, sel ast.SelectionS
 			}
 		case "name":
 			out.Values[i] = ec._ServiceLift_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceLineImplementors = []string{"ServiceLine"}
+
+func (ec *executionContext) _ServiceLine(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Line) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceLineImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceLine")
+		case "itemId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceLine_itemId(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "name":
+			out.Values[i] = ec._ServiceLine_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "category":
+			out.Values[i] = ec._ServiceLine_category(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "unit":
+			out.Values[i] = ec._ServiceLine_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "priceFen":
+			out.Values[i] = ec._ServiceLine_priceFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "free":
+			out.Values[i] = ec._ServiceLine_free(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceOrderImplementors = []string{"ServiceOrder"}
+
+func (ec *executionContext) _ServiceOrder(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Order) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceOrderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceOrder")
+		case "id":
+			out.Values[i] = ec._ServiceOrder_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bookedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_bookedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "line":
+			out.Values[i] = ec._ServiceOrder_line(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quantity":
+			out.Values[i] = ec._ServiceOrder_quantity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "notes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_notes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "slot":
+			out.Values[i] = ec._ServiceOrder_slot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "laundry":
+			out.Values[i] = ec._ServiceOrder_laundry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ServiceOrder_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "handler":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_handler(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "assignee":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_assignee(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "extras":
+			out.Values[i] = ec._ServiceOrder_extras(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "charges":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_charges(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payment":
+			out.Values[i] = ec._ServiceOrder_payment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "acceptance":
+			out.Values[i] = ec._ServiceOrder_acceptance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "callback":
+			out.Values[i] = ec._ServiceOrder_callback(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_cancelReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceOrder_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bookedAt":
+			out.Values[i] = ec._ServiceOrder_bookedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ServiceOrder_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceOrderConnectionImplementors = []string{"ServiceOrderConnection"}
+
+func (ec *executionContext) _ServiceOrderConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceOrderConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceOrderConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceOrderConnection")
+		case "edges":
+			out.Values[i] = ec._ServiceOrderConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ServiceOrderConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ServiceOrderConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceOrderEdgeImplementors = []string{"ServiceOrderEdge"}
+
+func (ec *executionContext) _ServiceOrderEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceOrderEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceOrderEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceOrderEdge")
+		case "cursor":
+			out.Values[i] = ec._ServiceOrderEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ServiceOrderEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceOrderStatusCountImplementors = []string{"ServiceOrderStatusCount"}
+
+func (ec *executionContext) _ServiceOrderStatusCount(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceOrderStatusCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceOrderStatusCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceOrderStatusCount")
+		case "status":
+			out.Values[i] = ec._ServiceOrderStatusCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._ServiceOrderStatusCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var servicePaymentImplementors = []string{"ServicePayment"}
+
+func (ec *executionContext) _ServicePayment(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Payment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, servicePaymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServicePayment")
+		case "status":
+			out.Values[i] = ec._ServicePayment_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "by":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServicePayment_by(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "at":
+			out.Values[i] = ec._ServicePayment_at(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServicePayment_reason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceSlotImplementors = []string{"ServiceSlot"}
+
+func (ec *executionContext) _ServiceSlot(ctx context.Context, sel ast.SelectionSet, obj *serviceorder.Slot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceSlotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceSlot")
+		case "date":
+			out.Values[i] = ec._ServiceSlot_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._ServiceSlot_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ServiceSlot_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._ServiceSlot_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._ServiceSlot_end(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39975,6 +47723,50 @@ func (ec *executionContext) unmarshalNBookMoveInput2qinqingᚋgraphᚋmodelᚐBo
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNBookServiceInput2qinqingᚋgraphᚋmodelᚐBookServiceInput(ctx context.Context, v any) (model.BookServiceInput, error) {
+	res, err := ec.unmarshalInputBookServiceInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNBookableWindow2qinqingᚋinternalᚋcatalogᚐWindow(ctx context.Context, sel ast.SelectionSet, v catalog.Window) graphql.Marshaler {
+	return ec._BookableWindow(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNBookableWindow2ᚕqinqingᚋinternalᚋcatalogᚐWindowᚄ(ctx context.Context, sel ast.SelectionSet, v []catalog.Window) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNBookableWindow2qinqingᚋinternalᚋcatalogᚐWindow(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNBookableWindowInput2ᚕᚖqinqingᚋgraphᚋmodelᚐBookableWindowInputᚄ(ctx context.Context, v any) ([]*model.BookableWindowInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.BookableWindowInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNBookableWindowInput2ᚖqinqingᚋgraphᚋmodelᚐBookableWindowInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNBookableWindowInput2ᚖqinqingᚋgraphᚋmodelᚐBookableWindowInput(ctx context.Context, v any) (*model.BookableWindowInput, error) {
+	res, err := ec.unmarshalInputBookableWindowInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -40856,6 +48648,35 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) unmarshalNInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNKeyValue2ᚕᚖqinqingᚋgraphᚋmodelᚐKeyValueᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.KeyValue) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -40880,6 +48701,54 @@ func (ec *executionContext) marshalNKeyValue2ᚖqinqingᚋgraphᚋmodelᚐKeyVal
 		return graphql.Null
 	}
 	return ec._KeyValue(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLaundryCondition2qinqingᚋinternalᚋserviceorderᚐCondition(ctx context.Context, sel ast.SelectionSet, v serviceorder.Condition) graphql.Marshaler {
+	return ec._LaundryCondition(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLaundryItem2qinqingᚋinternalᚋserviceorderᚐLaundryItem(ctx context.Context, sel ast.SelectionSet, v serviceorder.LaundryItem) graphql.Marshaler {
+	return ec._LaundryItem(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLaundryItem2ᚕqinqingᚋinternalᚋserviceorderᚐLaundryItemᚄ(ctx context.Context, sel ast.SelectionSet, v []serviceorder.LaundryItem) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLaundryItem2qinqingᚋinternalᚋserviceorderᚐLaundryItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNLaundryItemInput2ᚖqinqingᚋgraphᚋmodelᚐLaundryItemInput(ctx context.Context, v any) (*model.LaundryItemInput, error) {
+	res, err := ec.unmarshalInputLaundryItemInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNLaundryReturnInput2ᚕᚖqinqingᚋgraphᚋmodelᚐLaundryReturnInputᚄ(ctx context.Context, v any) ([]*model.LaundryReturnInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LaundryReturnInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLaundryReturnInput2ᚖqinqingᚋgraphᚋmodelᚐLaundryReturnInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNLaundryReturnInput2ᚖqinqingᚋgraphᚋmodelᚐLaundryReturnInput(ctx context.Context, v any) (*model.LaundryReturnInput, error) {
+	res, err := ec.unmarshalInputLaundryReturnInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNLoginCodeRequested2ᚖqinqingᚋgraphᚋmodelᚐLoginCodeRequested(ctx context.Context, sel ast.SelectionSet, v *model.LoginCodeRequested) graphql.Marshaler {
@@ -41232,6 +49101,23 @@ func (ec *executionContext) marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageIn
 	return ec._PageInfo(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNPaymentStatus2qinqingᚋinternalᚋserviceorderᚐPaymentStatus(ctx context.Context, v any) (serviceorder.PaymentStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := serviceorder.PaymentStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPaymentStatus2qinqingᚋinternalᚋserviceorderᚐPaymentStatus(ctx context.Context, sel ast.SelectionSet, v serviceorder.PaymentStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx context.Context, sel ast.SelectionSet, v *household.Person) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -41245,6 +49131,33 @@ func (ec *executionContext) marshalNPerson2ᚖqinqingᚋinternalᚋhouseholdᚐP
 func (ec *executionContext) unmarshalNPostProjectProgressInput2qinqingᚋgraphᚋmodelᚐPostProjectProgressInput(ctx context.Context, v any) (model.PostProjectProgressInput, error) {
 	res, err := ec.unmarshalInputPostProjectProgressInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriceChange2ᚖqinqingᚋinternalᚋcatalogᚐPriceChange(ctx context.Context, sel ast.SelectionSet, v *catalog.PriceChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PriceChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx context.Context, v any) (catalog.Unit, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := catalog.Unit(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx context.Context, sel ast.SelectionSet, v catalog.Unit) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNProjectProgress2ᚖqinqingᚋinternalᚋannounceᚐProgress(ctx context.Context, sel ast.SelectionSet, v *announce.Progress) graphql.Marshaler {
@@ -41855,6 +49768,106 @@ func (ec *executionContext) marshalNRole2ᚕqinqingᚋinternalᚋaccessᚐRole�
 	return ret
 }
 
+func (ec *executionContext) unmarshalNServiceCategory2qinqingᚋinternalᚋcatalogᚐCategory(ctx context.Context, v any) (catalog.Category, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := catalog.Category(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceCategory2qinqingᚋinternalᚋcatalogᚐCategory(ctx context.Context, sel ast.SelectionSet, v catalog.Category) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNServiceCharges2ᚖqinqingᚋgraphᚋmodelᚐServiceCharges(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCharges) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceCharges(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceExtra2qinqingᚋinternalᚋserviceorderᚐExtra(ctx context.Context, sel ast.SelectionSet, v serviceorder.Extra) graphql.Marshaler {
+	return ec._ServiceExtra(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNServiceExtra2ᚕqinqingᚋinternalᚋserviceorderᚐExtraᚄ(ctx context.Context, sel ast.SelectionSet, v []serviceorder.Extra) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceExtra2qinqingᚋinternalᚋserviceorderᚐExtra(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNServiceExtraInput2ᚖqinqingᚋgraphᚋmodelᚐServiceExtraInput(ctx context.Context, v any) (*model.ServiceExtraInput, error) {
+	res, err := ec.unmarshalInputServiceExtraInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceItem2ᚕᚖqinqingᚋinternalᚋcatalogᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.Item) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceItem2ᚖqinqingᚋinternalᚋcatalogᚐItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceItem2ᚖqinqingᚋinternalᚋcatalogᚐItem(ctx context.Context, sel ast.SelectionSet, v *catalog.Item) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceItem(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNServiceItemInput2qinqingᚋgraphᚋmodelᚐServiceItemInput(ctx context.Context, v any) (model.ServiceItemInput, error) {
+	res, err := ec.unmarshalInputServiceItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNServiceItemStatus2qinqingᚋinternalᚋcatalogᚐStatus(ctx context.Context, v any) (catalog.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := catalog.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceItemStatus2qinqingᚋinternalᚋcatalogᚐStatus(ctx context.Context, sel ast.SelectionSet, v catalog.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNServiceLift2ᚖqinqingᚋgraphᚋmodelᚐServiceLift(ctx context.Context, sel ast.SelectionSet, v *model.ServiceLift) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -41863,6 +49876,108 @@ func (ec *executionContext) marshalNServiceLift2ᚖqinqingᚋgraphᚋmodelᚐSer
 		return graphql.Null
 	}
 	return ec._ServiceLift(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceLine2qinqingᚋinternalᚋserviceorderᚐLine(ctx context.Context, sel ast.SelectionSet, v serviceorder.Line) graphql.Marshaler {
+	return ec._ServiceLine(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceOrderConnection2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderConnection(ctx context.Context, sel ast.SelectionSet, v *model.ServiceOrderConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceOrderConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceOrderEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceOrderEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceOrderEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceOrderEdge2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceOrderEdge2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderEdge(ctx context.Context, sel ast.SelectionSet, v *model.ServiceOrderEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceOrderEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNServiceOrderStatus2qinqingᚋinternalᚋserviceorderᚐStatus(ctx context.Context, v any) (serviceorder.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := serviceorder.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceOrderStatus2qinqingᚋinternalᚋserviceorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v serviceorder.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNServiceOrderStatusCount2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceOrderStatusCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceOrderStatusCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceOrderStatusCount2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderStatusCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceOrderStatusCount2ᚖqinqingᚋgraphᚋmodelᚐServiceOrderStatusCount(ctx context.Context, sel ast.SelectionSet, v *model.ServiceOrderStatusCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceOrderStatusCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServicePayment2qinqingᚋinternalᚋserviceorderᚐPayment(ctx context.Context, sel ast.SelectionSet, v serviceorder.Payment) graphql.Marshaler {
+	return ec._ServicePayment(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNServiceSlotInput2ᚖqinqingᚋgraphᚋmodelᚐServiceSlotInput(ctx context.Context, v any) (*model.ServiceSlotInput, error) {
+	res, err := ec.unmarshalInputServiceSlotInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNStaff2ᚕᚖqinqingᚋinternalᚋstaffᚐStaffᚄ(ctx context.Context, sel ast.SelectionSet, v []*staff.Staff) graphql.Marshaler {
@@ -42013,6 +50128,26 @@ func (ec *executionContext) marshalNTime2ᚖtimeᚐTime(ctx context.Context, sel
 		}
 	}
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) marshalNTimelineEntry2qinqingᚋinternalᚋplatformᚋlifecycleᚐEntry(ctx context.Context, sel ast.SelectionSet, v lifecycle.Entry) graphql.Marshaler {
+	return ec._TimelineEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTimelineEntry2ᚕqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []lifecycle.Entry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEntry2qinqingᚋinternalᚋplatformᚋlifecycleᚐEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
@@ -42660,6 +50795,14 @@ func (ec *executionContext) marshalOComplaintStatus2ᚕqinqingᚋinternalᚋcomp
 	return ret
 }
 
+func (ec *executionContext) unmarshalOCompleteServiceInput2ᚖqinqingᚋgraphᚋmodelᚐCompleteServiceInput(ctx context.Context, v any) (*model.CompleteServiceInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputCompleteServiceInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalODate2ᚖstring(ctx context.Context, v any) (*string, error) {
 	if v == nil {
 		return nil, nil
@@ -42817,6 +50960,63 @@ func (ec *executionContext) marshalOInt2ᚖint(ctx context.Context, sel ast.Sele
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚖint64(ctx context.Context, v any) (*int64, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalInt64(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.SelectionSet, v *int64) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt64(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOLaundry2ᚖqinqingᚋinternalᚋserviceorderᚐLaundry(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Laundry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Laundry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOLaundryCondition2ᚖqinqingᚋinternalᚋserviceorderᚐCondition(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Condition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LaundryCondition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLaundryItemInput2ᚕᚖqinqingᚋgraphᚋmodelᚐLaundryItemInputᚄ(ctx context.Context, v any) ([]*model.LaundryItemInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.LaundryItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNLaundryItemInput2ᚖqinqingᚋgraphᚋmodelᚐLaundryItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalOLaundryPickupInput2ᚖqinqingᚋgraphᚋmodelᚐLaundryPickupInput(ctx context.Context, v any) (*model.LaundryPickupInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLaundryPickupInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOMaterialInput2ᚕᚖqinqingᚋgraphᚋmodelᚐMaterialInputᚄ(ctx context.Context, v any) ([]*model.MaterialInput, error) {
 	if v == nil {
 		return nil, nil
@@ -42854,6 +51054,38 @@ func (ec *executionContext) unmarshalOPersonInput2ᚖqinqingᚋgraphᚋmodelᚐP
 	}
 	res, err := ec.unmarshalInputPersonInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriceChange2ᚕᚖqinqingᚋinternalᚋcatalogᚐPriceChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*catalog.PriceChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPriceChange2ᚖqinqingᚋinternalᚋcatalogᚐPriceChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalOPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx context.Context, v any) (catalog.Unit, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := catalog.Unit(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPriceUnit2qinqingᚋinternalᚋcatalogᚐUnit(ctx context.Context, sel ast.SelectionSet, v catalog.Unit) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(v))
+	return res
 }
 
 func (ec *executionContext) marshalORenovation2ᚖqinqingᚋinternalᚋrenovationᚐRenovation(ctx context.Context, sel ast.SelectionSet, v *renovation.Renovation) graphql.Marshaler {
@@ -43049,11 +51281,114 @@ func (ec *executionContext) marshalOSensitiveCare2ᚖqinqingᚋinternalᚋarchiv
 	return ec._SensitiveCare(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOServiceAcceptance2ᚖqinqingᚋinternalᚋserviceorderᚐAcceptance(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Acceptance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceAcceptance(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOServiceCallback2ᚖqinqingᚋinternalᚋserviceorderᚐCallback(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Callback) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceCallback(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOServiceCategory2ᚖqinqingᚋinternalᚋcatalogᚐCategory(ctx context.Context, v any) (*catalog.Category, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := catalog.Category(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOServiceCategory2ᚖqinqingᚋinternalᚋcatalogᚐCategory(ctx context.Context, sel ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOServiceExtraInput2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceExtraInputᚄ(ctx context.Context, v any) ([]*model.ServiceExtraInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.ServiceExtraInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNServiceExtraInput2ᚖqinqingᚋgraphᚋmodelᚐServiceExtraInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOServiceOrder2ᚖqinqingᚋinternalᚋserviceorderᚐOrder(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOServiceOrderStatus2ᚖqinqingᚋinternalᚋserviceorderᚐStatus(ctx context.Context, v any) (*serviceorder.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := serviceorder.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOServiceOrderStatus2ᚖqinqingᚋinternalᚋserviceorderᚐStatus(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) marshalOServiceSlot2ᚖqinqingᚋinternalᚋserviceorderᚐSlot(ctx context.Context, sel ast.SelectionSet, v *serviceorder.Slot) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._ServiceSlot(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOServiceSlotInput2ᚖqinqingᚋgraphᚋmodelᚐServiceSlotInput(ctx context.Context, v any) (*model.ServiceSlotInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputServiceSlotInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx context.Context, sel ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._Staff(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOString2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

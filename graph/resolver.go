@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
+	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/greeting"
@@ -21,6 +22,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/tasks"
 )
@@ -44,6 +46,8 @@ type Services struct {
 	Tasks         *tasks.Service
 	Renovations   *renovation.Service
 	Moves         *moving.Service
+	Catalog       *catalog.Service
+	ServiceOrders *serviceorder.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -9,6 +9,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
+	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/greeting"
@@ -18,6 +19,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"strconv"
 	"time"
@@ -103,6 +105,24 @@ type BookMoveInput struct {
 	Note       *string          `json:"note,omitempty"`
 }
 
+type BookServiceInput struct {
+	HouseholdID string `json:"householdId"`
+	ItemID      string `json:"itemId"`
+	// Within one of the item's bookable windows, not in the past.
+	Slot *ServiceSlotInput `json:"slot"`
+	// Hours, items, square metres or visits (at most three decimals); a per-visit item defaults to 1. Laundry priced per item counts its items.
+	Quantity *float64 `json:"quantity,omitempty"`
+	// Laundry only.
+	LaundryItems []*LaundryItemInput `json:"laundryItems,omitempty"`
+	Notes        *string             `json:"notes,omitempty"`
+}
+
+type BookableWindowInput struct {
+	Weekdays []int  `json:"weekdays"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+}
+
 // Fields left out are unchanged. careFlags replaces all flags (sensitive ones
 // need archive access); healthNotes, hardshipNotes and changes to sensitive flags
 // need archive access; residents may edit their own birthday, occupation, hobbies
@@ -149,6 +169,12 @@ type ComplaintFilter struct {
 	Severity    *complaint.Severity `json:"severity,omitempty"`
 	// Only complaints still unacknowledged past their response deadline.
 	Overdue *bool `json:"overdue,omitempty"`
+}
+
+type CompleteServiceInput struct {
+	// Charged on top of price × quantity; none on a free item.
+	Extras []*ServiceExtraInput `json:"extras,omitempty"`
+	Notes  *string              `json:"notes,omitempty"`
 }
 
 type CompleteWorkInput struct {
@@ -291,6 +317,31 @@ type HouseholdFilter struct {
 type KeyValue struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
+}
+
+type LaundryItemInput struct {
+	Type           string  `json:"type"`
+	Count          int     `json:"count"`
+	Stains         *bool   `json:"stains,omitempty"`
+	Damage         *bool   `json:"damage,omitempty"`
+	MissingButtons *bool   `json:"missingButtons,omitempty"`
+	Note           *string `json:"note,omitempty"`
+}
+
+// Laundry pick-up: the items as counted (replacing the booked list when given) and the promised return date.
+type LaundryPickupInput struct {
+	Items              []*LaundryItemInput `json:"items,omitempty"`
+	PromisedReturnDate string              `json:"promisedReturnDate"`
+}
+
+type LaundryReturnInput struct {
+	// The item's position in the order's laundry.items.
+	Index          int     `json:"index"`
+	ReturnedCount  int     `json:"returnedCount"`
+	Stains         *bool   `json:"stains,omitempty"`
+	Damage         *bool   `json:"damage,omitempty"`
+	MissingButtons *bool   `json:"missingButtons,omitempty"`
+	Note           *string `json:"note,omitempty"`
 }
 
 type LoginCodeRequested struct {
@@ -518,10 +569,60 @@ type RepairRequestEdge struct {
 	Node   *repair.Request `json:"node"`
 }
 
+type ServiceCharges struct {
+	Free bool `json:"free"`
+	// price × quantity
+	BaseFen   int `json:"baseFen"`
+	ExtrasFen int `json:"extrasFen"`
+	TotalFen  int `json:"totalFen"`
+}
+
+type ServiceExtraInput struct {
+	Name      string `json:"name"`
+	AmountFen int    `json:"amountFen"`
+}
+
+// Creates an item (no id) or edits one. A free item has priceFen 0; a paid one more than 0.
+type ServiceItemInput struct {
+	ID          *string                `json:"id,omitempty"`
+	CommunityID string                 `json:"communityId"`
+	Name        string                 `json:"name"`
+	Category    catalog.Category       `json:"category"`
+	Description *string                `json:"description,omitempty"`
+	PriceFen    int                    `json:"priceFen"`
+	Unit        catalog.Unit           `json:"unit"`
+	Free        bool                   `json:"free"`
+	Windows     []*BookableWindowInput `json:"windows"`
+}
+
 // A building's service lift: the building and the lift's name or number as residents write it.
 type ServiceLift struct {
 	Building *community.Building `json:"building,omitempty"`
 	Name     string              `json:"name"`
+}
+
+type ServiceOrderConnection struct {
+	Edges    []*ServiceOrderEdge `json:"edges"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+	// -1 when not counted (the owner's own list).
+	TotalCount int `json:"totalCount"`
+}
+
+type ServiceOrderEdge struct {
+	Cursor string              `json:"cursor"`
+	Node   *serviceorder.Order `json:"node"`
+}
+
+type ServiceOrderStatusCount struct {
+	Status serviceorder.Status `json:"status"`
+	Count  int                 `json:"count"`
+}
+
+type ServiceSlotInput struct {
+	Date string `json:"date"`
+	// HH:MM, the community's local time
+	From string `json:"from"`
+	To   string `json:"to"`
 }
 
 type StaffScopeInput struct {

@@ -19,6 +19,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
+	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/greeting"
@@ -36,6 +37,7 @@ import (
 	"qinqing/internal/platform/wechat"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/tasks"
 )
@@ -154,20 +156,24 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+	svc.Catalog = catalog.NewService(d.DB, communities, now)
+	svc.ServiceOrders = serviceorder.NewService(serviceorder.Config{DB: d.DB, Households: households, Catalog: svc.Catalog,
+		Staff: staffSvc, Sender: engine, Bus: bus, Zones: zones.get, Log: d.Log, Now: now})
+	callbackAfter := interval(cfg.CallbackDueAfter, 24*time.Hour)
 	svc.Tasks = tasks.NewService(d.DB, households, staffSvc, now,
-		tasks.RepairCallbacks{Repairs: svc.Repairs, After: interval(cfg.CallbackDueAfter, 24*time.Hour)},
+		tasks.RepairCallbacks{Repairs: svc.Repairs, After: callbackAfter},
+		tasks.OrderCallbacks{Orders: svc.ServiceOrders, After: callbackAfter},
 		tasks.VisitFollowUps{Visits: arch, Zone: zones.get})
-	// Cleaning (the orders service) is wired when that package exists; until
-	// then completed renovations keep their free cleaning pending, made by the
-	// next Tick once wired.
 	svc.Renovations = renovation.NewService(renovation.Config{DB: d.DB, Households: households, Files: fileStore, Bus: bus,
-		Sender: engine, Cleaning: nil, Zone: zones.get, Log: d.Log, Now: now})
+		Sender: engine, Cleaning: svc.ServiceOrders, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Moves = moving.NewService(moving.Config{DB: d.DB, Households: households, Buildings: communities, Bus: bus,
 		Sender: engine, Tasks: svc.Tasks, Zone: zones.get, Log: d.Log, Now: now})
+	// One notification mechanism, one source per kind of followed job.
+	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
-		triggers: notify.NewTriggers(engine, bus, households, d.Log),
-		reminders: notify.NewReminders(engine, svc.Repairs, staffSvc, notify.ReminderConfig{
+		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
+		reminders: notify.NewReminders(engine, sources, staffSvc, notify.ReminderConfig{
 			RatePromptAfter: cfg.RatePromptAfter, CallbackDueAfter: cfg.CallbackDueAfter, OverdueAfter: cfg.CallbackOverdue}, d.Log),
 	}
 }

@@ -53,7 +53,8 @@ type Spec struct {
 }
 
 // Specs is the registry. Templates use Go text/template over the message's
-// variables.
+// variables. The callback prompts serve every Source (repairs, service
+// orders): subject/subjectEN name the job ("报修", "服务订单").
 var Specs = map[Kind]Spec{
 	FestivalGreeting: {Kind: FestivalGreeting, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 10, OptOut: true,
 		Title: [2]string{"{{if .title}}{{.title}}{{else}}{{.festival}}快乐{{end}}", "{{if .title}}{{.title}}{{else}}Happy {{.festivalEN}}{{end}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
@@ -74,9 +75,9 @@ var Specs = map[Kind]Spec{
 	SurveyInvitation: {Kind: SurveyInvitation, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 30, OptOut: true,
 		Title: [2]string{"满意度调查：{{.title}}", "Survey: {{.title}}"}, Body: [2]string{"{{.text}}", "{{.text}}"}},
 	CallbackPromptOwner: {Kind: CallbackPromptOwner, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 60, OptOut: true,
-		Title: [2]string{"请为本次服务评分", "Please rate our service"}, Body: [2]string{"您的报修「{{.summary}}」已完成，请花一分钟为我们的服务打分。", "Your repair \"{{.summary}}\" is done; please take a minute to rate it."}},
+		Title: [2]string{"请为本次服务评分", "Please rate our service"}, Body: [2]string{"您的{{.subject}}「{{.summary}}」已完成，请花一分钟为我们的服务打分。", "Your {{.subjectEN}} \"{{.summary}}\" is done; please take a minute to rate it."}},
 	CallbackDue: {Kind: CallbackDue, Channels: []string{ChannelFCM}, Priority: 65, OptOut: false,
-		Title: [2]string{"回访提醒", "Callback due"}, Body: [2]string{"{{.label}} 的报修「{{.summary}}」已验收，请及时回访业主。{{if .overdue}}（已超时）{{end}}", "The repair \"{{.summary}}\" at {{.label}} was signed off; please call the owner back.{{if .overdue}} (overdue){{end}}"}},
+		Title: [2]string{"回访提醒", "Callback due"}, Body: [2]string{"{{if .label}}{{.label}} 的{{end}}{{.subject}}「{{.summary}}」已验收，请及时回访业主。{{if .overdue}}（已超时）{{end}}", "The {{.subjectEN}} \"{{.summary}}\"{{if .label}} at {{.label}}{{end}} was signed off; please call the owner back.{{if .overdue}} (overdue){{end}}"}},
 }
 
 func init() {

@@ -8,14 +8,8 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/platform/auth"
-	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 )
-
-// SignedOff lists requests waiting for their callback.
-type SignedOff interface {
-	SignedOffBefore(ctx context.Context, t time.Time, limit int) ([]*repair.Request, error)
-}
 
 // Supervisors finds who to tell when a callback is overdue.
 type Supervisors interface {
@@ -25,22 +19,22 @@ type Supervisors interface {
 // ReminderConfig sets the callback prompts' delays.
 type ReminderConfig struct {
 	RatePromptAfter  time.Duration // ask an owner who signed without rating (default 2h)
-	CallbackDueAfter time.Duration // remind the owning butler (default 24h)
+	CallbackDueAfter time.Duration // remind the owning staff member (default 24h)
 	OverdueAfter     time.Duration // tell the supervisors too (default 72h)
 }
 
-// Reminders sends the callback prompts. Every server ticks them; the keys
-// (request, round, what) make each prompt once.
+// Reminders sends the callback prompts of every source. Every server ticks
+// them; the keys (source, job, round, what) make each prompt once.
 type Reminders struct {
 	engine      *Engine
-	repairs     SignedOff
+	sources     []Source
 	supervisors Supervisors
 	cfg         ReminderConfig
 	log         *slog.Logger
 }
 
-// NewReminders wires the prompts.
-func NewReminders(engine *Engine, repairs SignedOff, supervisors Supervisors, cfg ReminderConfig, log *slog.Logger) *Reminders {
+// NewReminders wires the prompts for the sources that list their waiting jobs.
+func NewReminders(engine *Engine, sources []Source, supervisors Supervisors, cfg ReminderConfig, log *slog.Logger) *Reminders {
 	if cfg.RatePromptAfter == 0 {
 		cfg.RatePromptAfter = 2 * time.Hour
 	}
@@ -50,7 +44,7 @@ func NewReminders(engine *Engine, repairs SignedOff, supervisors Supervisors, cf
 	if cfg.OverdueAfter == 0 {
 		cfg.OverdueAfter = 72 * time.Hour
 	}
-	return &Reminders{engine: engine, repairs: repairs, supervisors: supervisors, cfg: cfg, log: log}
+	return &Reminders{engine: engine, sources: sources, supervisors: supervisors, cfg: cfg, log: log}
 }
 
 // Run ticks every interval until ctx ends.
@@ -67,53 +61,64 @@ func (m *Reminders) Run(ctx context.Context, interval time.Duration, now func() 
 	}
 }
 
-// Tick sends what is due at now.
+// Tick sends what is due at now, source by source. A failing source does
+// not hold back the others; the first error is returned.
 func (m *Reminders) Tick(ctx context.Context, now time.Time) error {
 	first := min(m.cfg.RatePromptAfter, m.cfg.CallbackDueAfter)
-	rs, err := m.repairs.SignedOffBefore(ctx, now.Add(-first), 1000)
+	var firstErr error
+	for i := range m.sources {
+		src := &m.sources[i]
+		if src.Awaiting == nil {
+			continue
+		}
+		err := m.tickSource(ctx, src, now, now.Add(-first))
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("%s callbacks: %w", src.Name, err)
+		}
+	}
+	return firstErr
+}
+
+func (m *Reminders) tickSource(ctx context.Context, src *Source, now, before time.Time) error {
+	ws, err := src.Awaiting.AwaitingCallbackBefore(ctx, before, 1000)
 	if err != nil {
 		return err
 	}
-	for _, r := range rs {
-		if err := m.remind(ctx, r, now); err != nil {
+	for _, w := range ws {
+		if err := m.remind(ctx, src, w, now); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (m *Reminders) remind(ctx context.Context, r *repair.Request, now time.Time) error {
-	waited := now.Sub(*r.ConfirmedAt)
-	summary := []rune(r.Description)
-	if len(summary) > 30 {
-		summary = append(summary[:30], '…')
-	}
-	vars := map[string]any{"summary": string(summary), "label": "", "overdue": false}
-	data := map[string]string{"repairRequestId": r.ID}
-	key := func(what string) string { return fmt.Sprintf("repair:%s:round%d:%s", r.ID, r.Round, what) }
-	if !r.Rated && waited >= m.cfg.RatePromptAfter && len(r.Acceptances) > 0 {
-		signer := r.Acceptances[len(r.Acceptances)-1].PersonID
+func (m *Reminders) remind(ctx context.Context, src *Source, w Awaiting, now time.Time) error {
+	waited := now.Sub(w.SignedOffAt)
+	vars := src.promptVars(w.Summary, w.Label, false)
+	data := map[string]string{src.IDKey: w.ID}
+	key := func(what string) string { return fmt.Sprintf("%s:%s:round%d:%s", src.Name, w.ID, w.Round, what) }
+	if !w.Rated && waited >= m.cfg.RatePromptAfter && w.SignerID != "" {
 		if _, err := m.engine.Send(ctx, Message{Kind: CallbackPromptOwner, Key: key("rate-prompt"), Vars: vars, Data: data,
-			Recipients: []Recipient{{Kind: auth.KindPerson, ID: signer, CommunityID: r.CommunityID}}}); err != nil {
+			Recipients: []Recipient{{Kind: auth.KindPerson, ID: w.SignerID, CommunityID: w.CommunityID}}}); err != nil {
 			return err
 		}
 	}
-	if waited >= m.cfg.CallbackDueAfter && r.OwnerStaffID != "" {
+	if waited >= m.cfg.CallbackDueAfter && w.StaffID != "" {
 		if _, err := m.engine.Send(ctx, Message{Kind: CallbackDue, Key: key("callback-due"), Vars: vars, Data: data,
-			Recipients: []Recipient{{Kind: auth.KindStaff, ID: r.OwnerStaffID, CommunityID: r.CommunityID}}}); err != nil {
+			Recipients: []Recipient{{Kind: auth.KindStaff, ID: w.StaffID, CommunityID: w.CommunityID}}}); err != nil {
 			return err
 		}
 	}
 	if waited >= m.cfg.OverdueAfter {
-		sups, err := m.supervisors.WithRole(ctx, r.CommunityID, access.Supervisor)
+		sups, err := m.supervisors.WithRole(ctx, w.CommunityID, access.Supervisor)
 		if err != nil {
 			return err
 		}
 		var rs []Recipient
 		for _, s := range sups {
-			rs = append(rs, Recipient{Kind: auth.KindStaff, ID: s.ID, CommunityID: r.CommunityID})
+			rs = append(rs, Recipient{Kind: auth.KindStaff, ID: s.ID, CommunityID: w.CommunityID})
 		}
-		over := map[string]any{"summary": vars["summary"], "label": "", "overdue": true}
+		over := src.promptVars(w.Summary, w.Label, true)
 		if _, err := m.engine.Send(ctx, Message{Kind: CallbackDue, Key: key("callback-overdue"), Vars: over, Data: data, Recipients: rs}); err != nil {
 			return err
 		}

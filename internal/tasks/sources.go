@@ -6,6 +6,7 @@ import (
 
 	"qinqing/internal/archive"
 	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
 )
 
 // RepairCallbacks owes a callback on every signed-off repair, due a set time
@@ -31,6 +32,30 @@ func (r RepairCallbacks) Owed(ctx context.Context, communityID string, limit int
 		out = append(out, &Task{ID: string(RepairCallback) + ":" + x.ID, Kind: RepairCallback, CommunityID: x.CommunityID, HouseholdID: x.HouseholdID,
 			SubjectID: x.ID, Title: "报修回访：" + summary(x.Description), DueAt: x.ConfirmedAt.Add(r.After), CreatedAt: *x.ConfirmedAt,
 			StaffID: x.OwnerStaffID})
+	}
+	return out, nil
+}
+
+// OrderCallbacks owes a callback on every service order the owner accepted,
+// due a set time after acceptance, by the staff member who confirmed it.
+type OrderCallbacks struct {
+	Orders interface {
+		AwaitingCallback(ctx context.Context, communityID string, limit int) ([]serviceorder.CallbackDue, error)
+	}
+	After time.Duration
+}
+
+// Owed implements Source.
+func (o OrderCallbacks) Owed(ctx context.Context, communityID string, limit int) ([]*Task, error) {
+	os, err := o.Orders.AwaitingCallback(ctx, communityID, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*Task, 0, len(os))
+	for _, x := range os {
+		out = append(out, &Task{ID: string(ServiceOrderCallback) + ":" + x.OrderID, Kind: ServiceOrderCallback, CommunityID: x.CommunityID,
+			HouseholdID: x.HouseholdID, SubjectID: x.OrderID, Title: "服务回访：" + summary(x.ItemName), DueAt: x.AcceptedAt.Add(o.After),
+			CreatedAt: x.AcceptedAt, StaffID: x.HandlerID})
 	}
 	return out, nil
 }
