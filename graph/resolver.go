@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
@@ -38,6 +39,7 @@ type Services struct {
 	Greetings     *greeting.Service
 	WechatGrants  *notify.WechatGrants
 	Devices       *notify.Devices
+	FreeServices  *freeservice.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

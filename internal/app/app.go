@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
@@ -151,6 +152,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
+		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, d.Log),
@@ -328,8 +331,9 @@ func interval(d, def time.Duration) time.Duration {
 	return d
 }
 
-// schedules fires festival and birthday greetings and finishes announcement
-// fan-outs cut short; every process runs it, the database makes each once.
+// schedules fires festival and birthday greetings, finishes announcement
+// fan-outs cut short, and runs free-service reminders and cycles; every
+// process runs it, the database makes each once.
 func (a *App) schedules(ctx context.Context) {
 	t := time.NewTicker(interval(a.Cfg.ScheduleInterval, time.Minute))
 	defer t.Stop()
@@ -339,6 +343,9 @@ func (a *App) schedules(ctx context.Context) {
 		}
 		if _, err := a.Services.Announcements.ResumePending(ctx); err != nil && ctx.Err() == nil {
 			a.Deps.Log.Warn("announcement fan-out", "err", err)
+		}
+		if err := a.Services.FreeServices.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+			a.Deps.Log.Warn("free-service scheduler", "err", err)
 		}
 		select {
 		case <-ctx.Done():

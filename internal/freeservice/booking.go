@@ -49,18 +49,18 @@ type SlotRef struct {
 
 // Visit is one household's booking and visit in one cycle of a campaign.
 type Visit struct {
-	ID          string   `bson:"_id"` // derived from campaign, cycle and household
-	CampaignID  string   `bson:"campaignId"`
-	CommunityID string   `bson:"communityId"`
-	HouseholdID string   `bson:"householdId"`
-	BuildingID  string   `bson:"buildingId"`
-	Cycle       int      `bson:"cycle"`
-	Status      Status   `bson:"status"`
-	Version     int      `bson:"version"`
-	Slot        *SlotRef `bson:"slot,omitempty"`
-	SlotID      string   `bson:"slotId,omitempty"` // indexed: the reminders' query
-	SeatID      string   `bson:"seatId,omitempty"` // the seat claim this booking holds
-	BookedBy    string   `bson:"bookedBy,omitempty"`
+	ID          string     `bson:"_id"` // derived from campaign, cycle and household
+	CampaignID  string     `bson:"campaignId"`
+	CommunityID string     `bson:"communityId"`
+	HouseholdID string     `bson:"householdId"`
+	BuildingID  string     `bson:"buildingId"`
+	Cycle       int        `bson:"cycle"`
+	Status      Status     `bson:"status"`
+	Version     int        `bson:"version"`
+	Slot        *SlotRef   `bson:"slot,omitempty"`
+	SlotID      string     `bson:"slotId,omitempty"` // indexed: the reminders' query
+	SeatID      string     `bson:"seatId,omitempty"` // the seat claim this booking holds
+	BookedBy    string     `bson:"bookedBy,omitempty"`
 	BookedAt    *time.Time `bson:"bookedAt,omitempty"`
 	// The visit's result, recorded by staff.
 	Note            string            `bson:"note,omitempty"`

@@ -110,7 +110,7 @@ func TestBookingClosesTheDayBeforeInTheCommunitysZone(t *testing.T) {
 		loc       *time.Location
 		closeTime string
 	}{
-		{"", shanghai, ""},                      // the default zone and 18:00
+		{"", shanghai, ""},                     // the default zone and 18:00
 		{"America/New_York", newYork, "20:30"}, // another zone, a configured time
 	} {
 		t.Run(z.loc.String(), func(t *testing.T) {

@@ -35,10 +35,12 @@ const (
 	DefaultCloseTime = "18:00"
 )
 
-// Campaign statuses.
+// CampaignStatus says whether a campaign still runs.
+type CampaignStatus string
+
 const (
-	Active = "ACTIVE"
-	Ended  = "ENDED" // its last cycle is over
+	Active CampaignStatus = "ACTIVE"
+	Ended  CampaignStatus = "ENDED" // its last cycle is over
 )
 
 // SlotSpec is one time slot of a visit day, in the community's local time.
@@ -71,12 +73,15 @@ type Campaign struct {
 	CurrentCycle   int      `bson:"currentCycle"`
 	// CycleEndsAt is when the current cycle's last slot ends: then Tick
 	// opens the next cycle (or ends the campaign).
-	CycleEndsAt time.Time `bson:"cycleEndsAt"`
-	Status      string    `bson:"status"`
-	CreatedBy   string    `bson:"createdBy"`
-	CreatedAt   time.Time `bson:"createdAt"`
-	UpdatedAt   time.Time `bson:"updatedAt"`
-	SortKey     string    `bson:"sortKey"` // newest first
+	CycleEndsAt time.Time      `bson:"cycleEndsAt"`
+	Status      CampaignStatus `bson:"status"`
+	CreatedBy   string         `bson:"createdBy"`
+	CreatedAt   time.Time      `bson:"createdAt"`
+	UpdatedAt   time.Time      `bson:"updatedAt"`
+	SortKey     string         `bson:"sortKey"` // newest first
+	// MyVisits are, for a resident reading it, their households' visits in
+	// the current cycle (filled by List and Get; not stored).
+	MyVisits []*Visit `bson:"-"`
 }
 
 // Covers reports whether household h is in the campaign's audience: its
@@ -379,7 +384,10 @@ func (s *Service) insertSlots(ctx context.Context, slots []*Slot) error {
 // residents of a household it covers while it is active. Others: NOT_FOUND.
 func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Campaign, error) {
 	x, _, err := s.visible(ctx, c, id)
-	return x, err
+	if err != nil {
+		return nil, err
+	}
+	return x, s.attachMine(ctx, c, []*Campaign{x})
 }
 
 // visible is Get with the caller's households the campaign covers (none
@@ -446,7 +454,39 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	default:
 		return none, community.ErrNotFound
 	}
-	return mongo.FindPage(ctx, s.campaigns, q, p, mongo.PageQuery{Count: true}, func(x *Campaign) string { return x.SortKey })
+	pg, err := mongo.FindPage(ctx, s.campaigns, q, p, mongo.PageQuery{Count: true}, func(x *Campaign) string { return x.SortKey })
+	if err != nil {
+		return none, err
+	}
+	return pg, s.attachMine(ctx, c, pg.Items)
+}
+
+// attachMine fills a resident's own visits of the current cycle into each
+// campaign: one query by derived _id for the whole page, so the owner app
+// shows what each household booked without a query per campaign.
+func (s *Service) attachMine(ctx context.Context, c *access.Caller, list []*Campaign) error {
+	if !c.IsPerson() || len(list) == 0 || len(c.Memberships) == 0 {
+		return nil
+	}
+	ids := make([]string, 0, len(list)*len(c.Memberships))
+	for _, x := range list {
+		for _, m := range c.Memberships {
+			ids = append(ids, visitID(x.ID, x.CurrentCycle, m.HouseholdID))
+		}
+	}
+	vs, err := mongo.ByIDs(ctx, s.visits, ids, func(v *Visit) string { return v.ID })
+	if err != nil {
+		return err
+	}
+	for _, x := range list {
+		x.MyVisits = []*Visit{}
+		for _, m := range c.Memberships {
+			if v := vs[visitID(x.ID, x.CurrentCycle, m.HouseholdID)]; v != nil {
+				x.MyVisits = append(x.MyVisits, v)
+			}
+		}
+	}
+	return nil
 }
 
 // Slots are the current cycle's slots in time order with how many seats

@@ -18,6 +18,12 @@ import (
 // tickBatch bounds what one Tick takes on; the rest waits for the next.
 const tickBatch = 200
 
+// remindGrace is how long after the close a slot's reminder keeps being
+// sent before the slot is marked reminded: a booking accepted a moment
+// before the close on a server whose clock runs a little behind still gets
+// its reminder, and everyone else nothing new (the key is per slot).
+const remindGrace = 2 * time.Minute
+
 // Tick is the scheduler, called from every server process's schedules loop:
 // it opens the next cycle of campaigns whose current cycle is over, and
 // reminds booked households the evening before (when booking closes). Each
@@ -86,7 +92,7 @@ func (s *Service) openNext(ctx context.Context, x *Campaign, now time.Time) erro
 
 // remind sends the evening-before reminder of every slot whose booking has
 // closed, to the owners and family members of its booked households, and
-// marks the slot reminded. A slot whose visit has begun by the time a
+// marks the slot reminded once remindGrace has passed. A slot whose visit has begun by the time a
 // server gets to it (none ran at the close time) is marked without a
 // message: a reminder after the fact helps nobody.
 func (s *Service) remind(ctx context.Context, now time.Time) error {
@@ -115,6 +121,9 @@ func (s *Service) remind(ctx context.Context, now time.Time) error {
 				errs = append(errs, err)
 				continue // not marked: the next tick tries again, the key keeps it once
 			}
+		}
+		if now.Before(sl.ClosesAt.Add(remindGrace)) {
+			continue
 		}
 		_, err := s.slots.UpdateOne(ctx, bson.D{{Key: "_id", Value: sl.ID}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "reminded", Value: true}, {Key: "remindedAt", Value: now}}}})
