@@ -233,8 +233,13 @@ func TestGasCheckCampaign(t *testing.T) {
 		rr.FiledBy.Account != w.engineerX || !strings.HasPrefix(rr.Source, "freeservice-visit:") || !strings.Contains(rr.Description, "漏气") {
 		t.Fatalf("repair request %+v", rr)
 	}
-	if status, _, _ := ownerA.get(rr.Photos[0]); status != 200 {
-		t.Fatalf("the owner cannot see the photo: %d", status)
+	for name, c := range map[string]*client{"the owner": ownerA, "the engineer who found it": eng, "the butler": butler} {
+		if status, _, _ := c.get(rr.Photos[0]); status != 200 {
+			t.Fatalf("%s cannot see the photo: %d", name, status)
+		}
+	}
+	if status, _, _ := ownerB.get(rr.Photos[0]); status != 404 {
+		t.Fatalf("a neighbour sees the photo: %d", status)
 	}
 	var mine struct {
 		MyRepairRequests struct {

@@ -1,6 +1,7 @@
 package freeservice
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -141,11 +142,13 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, campaignID, slotID
 		return nil, err
 	}
 	if v != nil {
-		if err := s.mayMove(ctx, x, v, sl, now); err != nil || v.SlotID == sl.ID {
-			return v, err
+		if done, err := s.settled(ctx, x, v, sl, now); err != nil {
+			return nil, err
+		} else if done {
+			return v, nil
 		}
 	}
-	seat, err := s.claimSeat(ctx, sl, id, h.ID, now)
+	seat, err := s.claimSeat(ctx, sl, id, now)
 	if err != nil {
 		return nil, err
 	}
@@ -157,17 +160,29 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, campaignID, slotID
 			}
 			return v, err
 		}
-		// Someone else of the household booked meanwhile: move theirs.
+		// Another member of the household booked meanwhile: move theirs.
 		if v, err = s.visit(ctx, id); err != nil || v == nil {
 			s.releaseSeat(ctx, seat, id)
-			return nil, errors.Join(err, lifecycle.ErrStale)
+			return nil, cmp.Or[error](err, lifecycle.ErrStale)
 		}
-		if err := s.mayMove(ctx, x, v, sl, now); err != nil || v.SlotID == sl.ID {
+		if done, err := s.settled(ctx, x, v, sl, now); err != nil || done {
 			s.releaseSeat(ctx, seat, id)
-			return v, err
+			if err != nil {
+				return nil, err
+			}
+			return v, nil
 		}
 	}
 	return s.rebook(ctx, c, v, sl, seat, now)
+}
+
+// settled decides on an existing visit v before moving it to slot to:
+// an error if it may not move, done when it is already booked there.
+func (s *Service) settled(ctx context.Context, x *Campaign, v *Visit, to *Slot, now time.Time) (done bool, err error) {
+	if err := s.mayMove(ctx, x, v, to, now); err != nil {
+		return false, err
+	}
+	return v.Status == Booked && v.SlotID == to.ID, nil
 }
 
 // mayMove: a done or problem visit needs no booking this cycle, and a
@@ -239,129 +254,6 @@ func (s *Service) rebook(ctx context.Context, c *access.Caller, v *Visit, sl *Sl
 	}
 	s.publish(ctx, c, "rebook", out.CommunityID, out.HouseholdID, out.ID, map[string]any{"version": out.Version, "status": string(out.Status), "slotId": sl.ID})
 	return &out, nil
-}
-
-// staleSeat is how long a seat claimed by a booking that never got stored
-// (its process died between claim and write) holds the seat.
-const staleSeat = 30 * time.Second
-
-type seat struct {
-	ID      string    `bson:"_id"`
-	SlotID  string    `bson:"slotId"`
-	VisitID string    `bson:"visitId"`
-	At      time.Time `bson:"at"`
-}
-
-// claimSeat takes a free seat of sl for visit id: one insert per try, each
-// with a unique _id "<slot>#<n>", n ≤ capacity, so however many bookings
-// race, at most capacity inserts succeed. A full slot is ErrSlotFull, once
-// seats held by bookings that never got stored are given back.
-func (s *Service) claimSeat(ctx context.Context, sl *Slot, visitID, householdID string, now time.Time) (string, error) {
-	for attempt := 0; attempt < 2; attempt++ {
-		held, err := s.seatsOf(ctx, sl.ID)
-		if err != nil {
-			return "", err
-		}
-		taken := map[string]bool{}
-		for _, st := range held {
-			taken[st.ID] = true
-		}
-		for n := 1; n <= sl.Capacity; n++ {
-			id := fmt.Sprintf("%s#%d", sl.ID, n)
-			if taken[id] {
-				continue
-			}
-			_, err := s.seats.InsertOne(ctx, seat{ID: id, SlotID: sl.ID, VisitID: visitID, At: now})
-			if err == nil {
-				return id, nil
-			}
-			if !mongo.IsDuplicate(err) {
-				return "", fmt.Errorf("claim seat: %w", err)
-			}
-		}
-		if attempt == 0 {
-			if n, err := s.freeOrphans(ctx, held, now); err != nil || n == 0 {
-				break
-			}
-		}
-	}
-	return "", ErrSlotFull.WithArgs(sl.label())
-}
-
-func (s *Service) seatsOf(ctx context.Context, slotID string) ([]seat, error) {
-	cur, err := s.seats.Find(ctx, bson.D{{Key: "slotId", Value: slotID}})
-	if err != nil {
-		return nil, fmt.Errorf("seats of %s: %w", slotID, err)
-	}
-	var out []seat
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("seats of %s: %w", slotID, err)
-	}
-	return out, nil
-}
-
-// freeOrphans deletes seats older than staleSeat whose visit does not hold
-// them (the booking died half way, or moved and its release was lost).
-func (s *Service) freeOrphans(ctx context.Context, held []seat, now time.Time) (int, error) {
-	ids := []string{}
-	for _, st := range held {
-		if now.Sub(st.At) >= staleSeat {
-			ids = append(ids, st.VisitID)
-		}
-	}
-	if len(ids) == 0 {
-		return 0, nil
-	}
-	vs, err := mongo.ByIDs(ctx, s.visits, ids, func(v *Visit) string { return v.ID })
-	if err != nil {
-		return 0, err
-	}
-	freed := 0
-	for _, st := range held {
-		if v := vs[st.VisitID]; now.Sub(st.At) < staleSeat || (v != nil && v.SeatID == st.ID) {
-			continue
-		}
-		res, err := s.seats.DeleteOne(ctx, bson.D{{Key: "_id", Value: st.ID}, {Key: "at", Value: st.At}})
-		if err != nil {
-			return freed, fmt.Errorf("free seat: %w", err)
-		}
-		freed += int(res.DeletedCount)
-	}
-	return freed, nil
-}
-
-// releaseSeat gives a seat back; a failure leaves an orphan that the next
-// full-slot claim frees.
-func (s *Service) releaseSeat(ctx context.Context, id, visitID string) {
-	if _, err := s.seats.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: id}, {Key: "visitId", Value: visitID}}); err != nil {
-		s.log.WarnContext(ctx, "release seat", "seat", id, "err", err)
-	}
-}
-
-// seatCounts is how many seats each slot has taken: one aggregation.
-func (s *Service) seatCounts(ctx context.Context, slotIDs []string) (map[string]int, error) {
-	out := map[string]int{}
-	if len(slotIDs) == 0 {
-		return out, nil
-	}
-	cur, err := s.seats.Aggregate(ctx, bson.A{
-		bson.D{{Key: "$match", Value: bson.D{{Key: "slotId", Value: bson.D{{Key: "$in", Value: slotIDs}}}}}},
-		bson.D{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$slotId"}, {Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}}}}},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("count seats: %w", err)
-	}
-	var rows []struct {
-		ID string `bson:"_id"`
-		N  int    `bson:"n"`
-	}
-	if err := cur.All(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("count seats: %w", err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r.N
-	}
-	return out, nil
 }
 
 // validIDs checks (field, id) pairs in order, so the first bad one is named.

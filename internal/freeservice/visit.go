@@ -1,14 +1,15 @@
 package freeservice
 
 import (
+	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"qinqing/internal/access"
+	"qinqing/internal/household"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
@@ -110,8 +111,7 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 		version = v.Version
 	}
 	now := s.now().UTC()
-	set := bson.D{{Key: "note", Value: note}, {Key: "recordedBy", Value: c.ID}, {Key: "recordedAt", Value: now}}
-	var photos []string
+	res := result{status: in.Result, action: action, note: note, by: c.ID, at: now}
 	if in.Result == ProblemFound {
 		// The source names the visit and the version the result is recorded
 		// on: a retry after a failure below files nothing twice.
@@ -122,17 +122,16 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 		if err != nil {
 			return nil, err
 		}
-		photos = r.Photos
-		set = append(set, bson.E{Key: "repairRequestId", Value: r.ID})
-	} else if photos, err = s.files.SaveImages(ctx, "input.photos", in.Photos, files.Meta{
+		res.photos, res.repairID = r.Photos, r.ID
+	} else if res.photos, err = s.files.SaveImages(ctx, "input.photos", in.Photos, files.Meta{
 		Purpose: FilePurpose, SubjectID: id, CommunityID: x.CommunityID, UploadedBy: c.ID}); err != nil {
 		return nil, err
 	}
-	set = append(set, bson.E{Key: "photos", Value: nonNil(photos)})
-	out, err := s.record(ctx, c, x, h.ID, h.BuildingID, cycle, v, in.Result, action, note, set, now)
+	res.photos = nonNil(res.photos)
+	out, err := s.record(ctx, c, x, h, cycle, v, res)
 	if err != nil {
 		if in.Result != ProblemFound {
-			s.files.DeleteAll(context.WithoutCancel(ctx), photos)
+			s.files.DeleteAll(context.WithoutCancel(ctx), res.photos)
 		}
 		return nil, err
 	}
@@ -141,34 +140,45 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 	return out, nil
 }
 
+// result is what a visit record stores.
+type result struct {
+	status           Status
+	action, note, by string
+	at               time.Time
+	photos           []string
+	repairID         string
+}
+
 // record inserts the household's visit document with the result, or steps
 // the existing one; an insert that finds one already there (a booking just
 // made) steps that one.
-func (s *Service) record(ctx context.Context, c *access.Caller, x *Campaign, householdID, buildingID string, cycle int, v *Visit,
-	result Status, action, note string, set bson.D, now time.Time) (*Visit, error) {
-	id := visitID(x.ID, cycle, householdID)
+func (s *Service) record(ctx context.Context, c *access.Caller, x *Campaign, h *household.Household, cycle int, v *Visit, r result) (*Visit, error) {
+	entry := lifecycle.Entry{At: r.at, Action: r.action, To: string(r.status), ActorID: c.ID, ActorKind: string(c.Kind), Note: r.note}
 	if v == nil {
-		doc := bson.D{{Key: "_id", Value: id}, {Key: "campaignId", Value: x.ID}, {Key: "communityId", Value: x.CommunityID},
-			{Key: "householdId", Value: householdID}, {Key: "buildingId", Value: buildingID}, {Key: "cycle", Value: cycle},
-			{Key: "status", Value: result}, {Key: "version", Value: 1}, {Key: "createdAt", Value: now}, {Key: "updatedAt", Value: now},
-			{Key: "timeline", Value: bson.A{lifecycle.Entry{At: now, Action: action, To: string(result), ActorID: c.ID, ActorKind: string(c.Kind), Note: note}}}}
-		doc = append(doc, set...)
-		_, err := s.visits.InsertOne(ctx, doc)
+		at := r.at
+		nv := &Visit{
+			ID: visitID(x.ID, cycle, h.ID), CampaignID: x.ID, CommunityID: x.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID,
+			Cycle: cycle, Status: r.status, Version: 1, Note: r.note, Photos: r.photos, RecordedBy: r.by, RecordedAt: &at,
+			RepairRequestID: r.repairID, Timeline: []lifecycle.Entry{entry}, CreatedAt: r.at, UpdatedAt: r.at,
+		}
+		_, err := s.visits.InsertOne(ctx, nv)
 		if err == nil {
-			return mongo.FindByID[Visit](ctx, s.visits, id, ErrNotFound)
+			return nv, nil
 		}
 		if !mongo.IsDuplicate(err) {
 			return nil, fmt.Errorf("insert visit: %w", err)
 		}
-		if v, err = s.visit(ctx, id); err != nil || v == nil {
-			return nil, errors.Join(err, lifecycle.ErrStale)
+		if v, err = s.visit(ctx, nv.ID); err != nil || v == nil {
+			return nil, cmp.Or[error](err, lifecycle.ErrStale)
 		}
 	}
-	to, err := Machine.Next(action, v.Status)
+	to, err := Machine.Next(r.action, v.Status)
 	if err != nil {
 		return nil, err
 	}
-	entry := lifecycle.Entry{At: now, Action: action, From: string(v.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: note}
+	entry.From, entry.To = string(v.Status), string(to)
+	set := bson.D{{Key: "note", Value: r.note}, {Key: "photos", Value: r.photos}, {Key: "recordedBy", Value: r.by},
+		{Key: "recordedAt", Value: r.at}, {Key: "repairRequestId", Value: r.repairID}}
 	var out Visit
 	if err := s.steps.Apply(ctx, v.ID, v.Version, entry, set, &out); err != nil {
 		return nil, err

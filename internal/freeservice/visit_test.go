@@ -67,6 +67,9 @@ func TestVisitsProblemsAndCoverage(t *testing.T) {
 		r.Description != "燃气安全检查：灶具软管老化，有轻微漏气" {
 		t.Fatalf("repair request %+v", r)
 	}
+	if _, err := f.repairs.Get(f.ctx, f.engineer, r.ID); err != nil {
+		t.Fatalf("the engineer who filed it cannot follow it: %v", err)
+	}
 	if _, err := f.repairs.Get(f.ctx, f.ownerB, r.ID); !errors.Is(err, repair.ErrNotFound) {
 		t.Fatalf("a neighbour sees the request: %v", err)
 	}

@@ -68,12 +68,16 @@ func handles(c *access.Caller, communityID string) bool {
 }
 
 // canSee: the household's members, the community's butlers and supervisors,
-// and engineers who were ever dispatched to it.
+// engineers who were ever dispatched to it, and the staff member who filed
+// it for the household (FileForHousehold) while they work there.
 func canSee(c *access.Caller, r *Request) bool {
 	if _, ok := c.RoleIn(r.HouseholdID); ok {
 		return true
 	}
 	if handles(c, r.CommunityID) {
+		return true
+	}
+	if r.FiledByStaffID != "" && r.FiledByStaffID == c.ID && c.WorksIn(r.CommunityID) {
 		return true
 	}
 	return c.StaffIn(r.CommunityID, access.Engineer) && slices.Contains(r.EngineerHistory, c.ID)
