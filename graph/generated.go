@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/festival"
+	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/moving"
@@ -52,6 +53,8 @@ type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Building() BuildingResolver
 	ButlerTask() ButlerTaskResolver
+	CampaignSlot() CampaignSlotResolver
+	CampaignVisit() CampaignVisitResolver
 	CareProfile() CareProfileResolver
 	Community() CommunityResolver
 	Complaint() ComplaintResolver
@@ -88,6 +91,7 @@ type ResolverRoot interface {
 	SensitiveCare() SensitiveCareResolver
 	ServiceAcceptance() ServiceAcceptanceResolver
 	ServiceCallback() ServiceCallbackResolver
+	ServiceCampaign() ServiceCampaignResolver
 	ServiceItem() ServiceItemResolver
 	ServiceLine() ServiceLineResolver
 	ServiceOrder() ServiceOrderResolver
@@ -200,6 +204,72 @@ type ComplexityRoot struct {
 		Overdue func(childComplexity int) int
 		Tasks   func(childComplexity int) int
 		Total   func(childComplexity int) int
+	}
+
+	CampaignCoverage struct {
+		Campaign   func(childComplexity int) int
+		Counts     func(childComplexity int) int
+		Cycle      func(childComplexity int) int
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CampaignCoverageCount struct {
+		Count  func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
+	CampaignCoverageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CampaignCoverageEntry struct {
+		Household func(childComplexity int) int
+		Status    func(childComplexity int) int
+		Visit     func(childComplexity int) int
+	}
+
+	CampaignSlot struct {
+		Booked    func(childComplexity int) int
+		Capacity  func(childComplexity int) int
+		Closed    func(childComplexity int) int
+		ClosesAt  func(childComplexity int) int
+		Cycle     func(childComplexity int) int
+		Date      func(childComplexity int) int
+		End       func(childComplexity int) int
+		EndsAt    func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Remaining func(childComplexity int) int
+		Start     func(childComplexity int) int
+		StartsAt  func(childComplexity int) int
+	}
+
+	CampaignVisit struct {
+		BookedAt        func(childComplexity int) int
+		BookedBy        func(childComplexity int) int
+		CampaignID      func(childComplexity int) int
+		Cycle           func(childComplexity int) int
+		Description     func(childComplexity int) int
+		Household       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Photos          func(childComplexity int) int
+		RecordedAt      func(childComplexity int) int
+		RecordedBy      func(childComplexity int) int
+		RepairRequestID func(childComplexity int) int
+		Slot            func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Timeline        func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+	}
+
+	CampaignVisitSlot struct {
+		Date     func(childComplexity int) int
+		End      func(childComplexity int) int
+		ID       func(childComplexity int) int
+		Start    func(childComplexity int) int
+		StartsAt func(childComplexity int) int
 	}
 
 	CareProfile struct {
@@ -483,6 +553,7 @@ type ComplexityRoot struct {
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
+		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string) int
 		BookMove                      func(childComplexity int, input model.BookMoveInput) int
 		BookService                   func(childComplexity int, input model.BookServiceInput) int
 		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
@@ -498,6 +569,7 @@ type ComplexityRoot struct {
 		CreateBuilding                func(childComplexity int, input model.CreateBuildingInput) int
 		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
 		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
+		CreateServiceCampaign         func(childComplexity int, input model.CreateServiceCampaignInput) int
 		CreateStaff                   func(childComplexity int, input model.CreateStaffInput) int
 		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
@@ -512,6 +584,7 @@ type ComplexityRoot struct {
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
+		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
@@ -630,6 +703,8 @@ type ComplexityRoot struct {
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
 		ArchiveAuditLog         func(childComplexity int, communityID string, personID *string, first *int, after *string) int
 		ButlerTasks             func(childComplexity int, butlerID *string, first *int) int
+		CampaignCoverage        func(childComplexity int, campaignID string, cycle *int, first *int, after *string) int
+		CampaignSlots           func(childComplexity int, campaignID string) int
 		Communities             func(childComplexity int) int
 		Community               func(childComplexity int, id string) int
 		Complaint               func(childComplexity int, id string) int
@@ -656,6 +731,7 @@ type ComplexityRoot struct {
 		Renovations             func(childComplexity int, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) int
 		RepairDeadlines         func(childComplexity int, communityID string) int
 		RepairRequest           func(childComplexity int, id string) int
+		ServiceCampaigns        func(childComplexity int, communityID string, first *int, after *string) int
 		ServiceCatalog          func(childComplexity int, communityID string, includeRetired *bool) int
 		ServiceOrder            func(childComplexity int, id string) int
 		ServiceOrderCounts      func(childComplexity int, communityID string) int
@@ -811,6 +887,7 @@ type ComplexityRoot struct {
 		CurrentWorkOrder func(childComplexity int) int
 		Description      func(childComplexity int) int
 		Engineer         func(childComplexity int) int
+		FiledBy          func(childComplexity int) int
 		FinishBy         func(childComplexity int) int
 		Household        func(childComplexity int) int
 		ID               func(childComplexity int) int
@@ -825,6 +902,7 @@ type ComplexityRoot struct {
 		Reporter         func(childComplexity int) int
 		RespondBy        func(childComplexity int) int
 		Round            func(childComplexity int) int
+		Source           func(childComplexity int) int
 		Status           func(childComplexity int) int
 		SubmittedAt      func(childComplexity int) int
 		Timeline         func(childComplexity int) int
@@ -862,6 +940,34 @@ type ComplexityRoot struct {
 		Notes     func(childComplexity int) int
 		Satisfied func(childComplexity int) int
 		Staff     func(childComplexity int) int
+	}
+
+	ServiceCampaign struct {
+		Buildings      func(childComplexity int) int
+		CloseTime      func(childComplexity int) int
+		Community      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		CreatedBy      func(childComplexity int) int
+		CurrentCycle   func(childComplexity int) int
+		Cycles         func(childComplexity int) int
+		Description    func(childComplexity int) int
+		ID             func(childComplexity int) int
+		IntervalMonths func(childComplexity int) int
+		MyVisits       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		TimeZone       func(childComplexity int) int
+		Title          func(childComplexity int) int
+	}
+
+	ServiceCampaignConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ServiceCampaignEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ServiceCharges struct {
@@ -1079,6 +1185,21 @@ type ButlerTaskResolver interface {
 
 	Note(ctx context.Context, obj *tasks.Task) (*string, error)
 }
+type CampaignSlotResolver interface {
+	Closed(ctx context.Context, obj *freeservice.Slot) (bool, error)
+}
+type CampaignVisitResolver interface {
+	Household(ctx context.Context, obj *freeservice.Visit) (*household.Household, error)
+
+	BookedBy(ctx context.Context, obj *freeservice.Visit) (*string, error)
+
+	Description(ctx context.Context, obj *freeservice.Visit) (*string, error)
+	Photos(ctx context.Context, obj *freeservice.Visit) ([]string, error)
+	RecordedBy(ctx context.Context, obj *freeservice.Visit) (*staff.Staff, error)
+
+	RepairRequestID(ctx context.Context, obj *freeservice.Visit) (*string, error)
+	Timeline(ctx context.Context, obj *freeservice.Visit) ([]*lifecycle.Entry, error)
+}
 type CareProfileResolver interface {
 	Birthday(ctx context.Context, obj *archive.Profile) (*model.Birthday, error)
 	Occupation(ctx context.Context, obj *archive.Profile) (*string, error)
@@ -1190,6 +1311,9 @@ type MutationResolver interface {
 	ReplyComplaint(ctx context.Context, id string, text string) (*complaint.Complaint, error)
 	RecordComplaintCallback(ctx context.Context, id string, satisfied bool, notes *string) (*complaint.Complaint, error)
 	WithdrawComplaint(ctx context.Context, id string, reason *string) (*complaint.Complaint, error)
+	CreateServiceCampaign(ctx context.Context, input model.CreateServiceCampaignInput) (*freeservice.Campaign, error)
+	BookCampaignSlot(ctx context.Context, campaignID string, slotID string, householdID string) (*freeservice.Visit, error)
+	RecordCampaignVisit(ctx context.Context, input model.RecordCampaignVisitInput) (*freeservice.Visit, error)
 	UpdateFestivalSettings(ctx context.Context, communityID string, festival model.FestivalInput) ([]*festival.Festival, error)
 	SendGreetingCampaign(ctx context.Context, input model.GreetingCampaignInput) (*greeting.Campaign, error)
 	CreateHousehold(ctx context.Context, input model.CreateHouseholdInput) (*household.Household, error)
@@ -1286,6 +1410,9 @@ type QueryResolver interface {
 	Complaint(ctx context.Context, id string) (*complaint.Complaint, error)
 	MyComplaints(ctx context.Context, first *int, after *string) (*model.ComplaintConnection, error)
 	Complaints(ctx context.Context, filter *model.ComplaintFilter, first *int, after *string) (*model.ComplaintConnection, error)
+	ServiceCampaigns(ctx context.Context, communityID string, first *int, after *string) (*model.ServiceCampaignConnection, error)
+	CampaignSlots(ctx context.Context, campaignID string) ([]*freeservice.Slot, error)
+	CampaignCoverage(ctx context.Context, campaignID string, cycle *int, first *int, after *string) (*model.CampaignCoverage, error)
 	FestivalCalendar(ctx context.Context, communityID string, year int) ([]*festival.Occurrence, error)
 	FestivalSettings(ctx context.Context, communityID string) ([]*festival.Festival, error)
 	GreetingCampaigns(ctx context.Context, communityID string, first *int, after *string) (*model.GreetingCampaignConnection, error)
@@ -1394,6 +1521,8 @@ type RepairRequestResolver interface {
 
 	Overdue(ctx context.Context, obj *repair.Request) (bool, error)
 	Timeline(ctx context.Context, obj *repair.Request) ([]*lifecycle.Entry, error)
+
+	FiledBy(ctx context.Context, obj *repair.Request) (*staff.Staff, error)
 }
 type SensitiveCareResolver interface {
 	HealthNotes(ctx context.Context, obj *archive.Sensitive) (*string, error)
@@ -1408,6 +1537,18 @@ type ServiceCallbackResolver interface {
 	Staff(ctx context.Context, obj *serviceorder.Callback) (*staff.Staff, error)
 
 	Notes(ctx context.Context, obj *serviceorder.Callback) (*string, error)
+}
+type ServiceCampaignResolver interface {
+	Community(ctx context.Context, obj *freeservice.Campaign) (*community.Community, error)
+
+	Description(ctx context.Context, obj *freeservice.Campaign) (*string, error)
+	Buildings(ctx context.Context, obj *freeservice.Campaign) ([]*community.Building, error)
+
+	Cycles(ctx context.Context, obj *freeservice.Campaign) (*int, error)
+
+	CreatedBy(ctx context.Context, obj *freeservice.Campaign) (*staff.Staff, error)
+
+	MyVisits(ctx context.Context, obj *freeservice.Campaign) ([]*freeservice.Visit, error)
 }
 type ServiceItemResolver interface {
 	Community(ctx context.Context, obj *catalog.Item) (*community.Community, error)
@@ -1869,6 +2010,283 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ButlerTaskList.Total(childComplexity), true
+
+	case "CampaignCoverage.campaign":
+		if e.ComplexityRoot.CampaignCoverage.Campaign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverage.Campaign(childComplexity), true
+	case "CampaignCoverage.counts":
+		if e.ComplexityRoot.CampaignCoverage.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverage.Counts(childComplexity), true
+	case "CampaignCoverage.cycle":
+		if e.ComplexityRoot.CampaignCoverage.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverage.Cycle(childComplexity), true
+	case "CampaignCoverage.edges":
+		if e.ComplexityRoot.CampaignCoverage.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverage.Edges(childComplexity), true
+	case "CampaignCoverage.pageInfo":
+		if e.ComplexityRoot.CampaignCoverage.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverage.PageInfo(childComplexity), true
+	case "CampaignCoverage.totalCount":
+		if e.ComplexityRoot.CampaignCoverage.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverage.TotalCount(childComplexity), true
+
+	case "CampaignCoverageCount.count":
+		if e.ComplexityRoot.CampaignCoverageCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageCount.Count(childComplexity), true
+	case "CampaignCoverageCount.status":
+		if e.ComplexityRoot.CampaignCoverageCount.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageCount.Status(childComplexity), true
+
+	case "CampaignCoverageEdge.cursor":
+		if e.ComplexityRoot.CampaignCoverageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageEdge.Cursor(childComplexity), true
+	case "CampaignCoverageEdge.node":
+		if e.ComplexityRoot.CampaignCoverageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageEdge.Node(childComplexity), true
+
+	case "CampaignCoverageEntry.household":
+		if e.ComplexityRoot.CampaignCoverageEntry.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageEntry.Household(childComplexity), true
+	case "CampaignCoverageEntry.status":
+		if e.ComplexityRoot.CampaignCoverageEntry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageEntry.Status(childComplexity), true
+	case "CampaignCoverageEntry.visit":
+		if e.ComplexityRoot.CampaignCoverageEntry.Visit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignCoverageEntry.Visit(childComplexity), true
+
+	case "CampaignSlot.booked":
+		if e.ComplexityRoot.CampaignSlot.Booked == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Booked(childComplexity), true
+	case "CampaignSlot.capacity":
+		if e.ComplexityRoot.CampaignSlot.Capacity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Capacity(childComplexity), true
+	case "CampaignSlot.closed":
+		if e.ComplexityRoot.CampaignSlot.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Closed(childComplexity), true
+	case "CampaignSlot.bookingClosesAt":
+		if e.ComplexityRoot.CampaignSlot.ClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.ClosesAt(childComplexity), true
+	case "CampaignSlot.cycle":
+		if e.ComplexityRoot.CampaignSlot.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Cycle(childComplexity), true
+	case "CampaignSlot.date":
+		if e.ComplexityRoot.CampaignSlot.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Date(childComplexity), true
+	case "CampaignSlot.end":
+		if e.ComplexityRoot.CampaignSlot.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.End(childComplexity), true
+	case "CampaignSlot.endsAt":
+		if e.ComplexityRoot.CampaignSlot.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.EndsAt(childComplexity), true
+	case "CampaignSlot.id":
+		if e.ComplexityRoot.CampaignSlot.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.ID(childComplexity), true
+	case "CampaignSlot.remaining":
+		if e.ComplexityRoot.CampaignSlot.Remaining == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Remaining(childComplexity), true
+	case "CampaignSlot.start":
+		if e.ComplexityRoot.CampaignSlot.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.Start(childComplexity), true
+	case "CampaignSlot.startsAt":
+		if e.ComplexityRoot.CampaignSlot.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignSlot.StartsAt(childComplexity), true
+
+	case "CampaignVisit.bookedAt":
+		if e.ComplexityRoot.CampaignVisit.BookedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.BookedAt(childComplexity), true
+	case "CampaignVisit.bookedBy":
+		if e.ComplexityRoot.CampaignVisit.BookedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.BookedBy(childComplexity), true
+	case "CampaignVisit.campaignId":
+		if e.ComplexityRoot.CampaignVisit.CampaignID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.CampaignID(childComplexity), true
+	case "CampaignVisit.cycle":
+		if e.ComplexityRoot.CampaignVisit.Cycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Cycle(childComplexity), true
+	case "CampaignVisit.description":
+		if e.ComplexityRoot.CampaignVisit.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Description(childComplexity), true
+	case "CampaignVisit.household":
+		if e.ComplexityRoot.CampaignVisit.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Household(childComplexity), true
+	case "CampaignVisit.id":
+		if e.ComplexityRoot.CampaignVisit.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.ID(childComplexity), true
+	case "CampaignVisit.photos":
+		if e.ComplexityRoot.CampaignVisit.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Photos(childComplexity), true
+	case "CampaignVisit.recordedAt":
+		if e.ComplexityRoot.CampaignVisit.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.RecordedAt(childComplexity), true
+	case "CampaignVisit.recordedBy":
+		if e.ComplexityRoot.CampaignVisit.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.RecordedBy(childComplexity), true
+	case "CampaignVisit.repairRequestId":
+		if e.ComplexityRoot.CampaignVisit.RepairRequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.RepairRequestID(childComplexity), true
+	case "CampaignVisit.slot":
+		if e.ComplexityRoot.CampaignVisit.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Slot(childComplexity), true
+	case "CampaignVisit.status":
+		if e.ComplexityRoot.CampaignVisit.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Status(childComplexity), true
+	case "CampaignVisit.timeline":
+		if e.ComplexityRoot.CampaignVisit.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Timeline(childComplexity), true
+	case "CampaignVisit.updatedAt":
+		if e.ComplexityRoot.CampaignVisit.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.UpdatedAt(childComplexity), true
+
+	case "CampaignVisitSlot.date":
+		if e.ComplexityRoot.CampaignVisitSlot.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisitSlot.Date(childComplexity), true
+	case "CampaignVisitSlot.end":
+		if e.ComplexityRoot.CampaignVisitSlot.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisitSlot.End(childComplexity), true
+	case "CampaignVisitSlot.id":
+		if e.ComplexityRoot.CampaignVisitSlot.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisitSlot.ID(childComplexity), true
+	case "CampaignVisitSlot.start":
+		if e.ComplexityRoot.CampaignVisitSlot.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisitSlot.Start(childComplexity), true
+	case "CampaignVisitSlot.startsAt":
+		if e.ComplexityRoot.CampaignVisitSlot.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisitSlot.StartsAt(childComplexity), true
 
 	case "CareProfile.birthday":
 		if e.ComplexityRoot.CareProfile.Birthday == nil {
@@ -3024,6 +3442,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BindPhone(childComplexity, args["bindingTicket"].(string), args["phone"].(string), args["code"].(string)), true
+	case "Mutation.bookCampaignSlot":
+		if e.ComplexityRoot.Mutation.BookCampaignSlot == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_bookCampaignSlot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.BookCampaignSlot(childComplexity, args["campaignId"].(string), args["slotId"].(string), args["householdId"].(string)), true
 	case "Mutation.bookMove":
 		if e.ComplexityRoot.Mutation.BookMove == nil {
 			break
@@ -3189,6 +3618,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateHousehold(childComplexity, args["input"].(model.CreateHouseholdInput)), true
+	case "Mutation.createServiceCampaign":
+		if e.ComplexityRoot.Mutation.CreateServiceCampaign == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createServiceCampaign_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateServiceCampaign(childComplexity, args["input"].(model.CreateServiceCampaignInput)), true
 	case "Mutation.createStaff":
 		if e.ComplexityRoot.Mutation.CreateStaff == nil {
 			break
@@ -3338,6 +3778,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RateServiceOrder(childComplexity, args["id"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.recordCampaignVisit":
+		if e.ComplexityRoot.Mutation.RecordCampaignVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordCampaignVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordCampaignVisit(childComplexity, args["input"].(model.RecordCampaignVisitInput)), true
 	case "Mutation.recordComplaintCallback":
 		if e.ComplexityRoot.Mutation.RecordComplaintCallback == nil {
 			break
@@ -4049,6 +4500,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ButlerTasks(childComplexity, args["butlerId"].(*string), args["first"].(*int)), true
+	case "Query.campaignCoverage":
+		if e.ComplexityRoot.Query.CampaignCoverage == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaignCoverage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CampaignCoverage(childComplexity, args["campaignId"].(string), args["cycle"].(*int), args["first"].(*int), args["after"].(*string)), true
+	case "Query.campaignSlots":
+		if e.ComplexityRoot.Query.CampaignSlots == nil {
+			break
+		}
+
+		args, err := ec.field_Query_campaignSlots_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CampaignSlots(childComplexity, args["campaignId"].(string)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -4316,6 +4789,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.RepairRequest(childComplexity, args["id"].(string)), true
+	case "Query.serviceCampaigns":
+		if e.ComplexityRoot.Query.ServiceCampaigns == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceCampaigns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceCampaigns(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.serviceCatalog":
 		if e.ComplexityRoot.Query.ServiceCatalog == nil {
 			break
@@ -5014,6 +5498,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairRequest.Engineer(childComplexity), true
+	case "RepairRequest.filedBy":
+		if e.ComplexityRoot.RepairRequest.FiledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.FiledBy(childComplexity), true
 	case "RepairRequest.finishBy":
 		if e.ComplexityRoot.RepairRequest.FinishBy == nil {
 			break
@@ -5098,6 +5588,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairRequest.Round(childComplexity), true
+	case "RepairRequest.source":
+		if e.ComplexityRoot.RepairRequest.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Source(childComplexity), true
 	case "RepairRequest.status":
 		if e.ComplexityRoot.RepairRequest.Status == nil {
 			break
@@ -5235,6 +5731,123 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceCallback.Staff(childComplexity), true
+
+	case "ServiceCampaign.buildings":
+		if e.ComplexityRoot.ServiceCampaign.Buildings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.Buildings(childComplexity), true
+	case "ServiceCampaign.bookingCloseTime":
+		if e.ComplexityRoot.ServiceCampaign.CloseTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.CloseTime(childComplexity), true
+	case "ServiceCampaign.community":
+		if e.ComplexityRoot.ServiceCampaign.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.Community(childComplexity), true
+	case "ServiceCampaign.createdAt":
+		if e.ComplexityRoot.ServiceCampaign.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.CreatedAt(childComplexity), true
+	case "ServiceCampaign.createdBy":
+		if e.ComplexityRoot.ServiceCampaign.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.CreatedBy(childComplexity), true
+	case "ServiceCampaign.currentCycle":
+		if e.ComplexityRoot.ServiceCampaign.CurrentCycle == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.CurrentCycle(childComplexity), true
+	case "ServiceCampaign.cycles":
+		if e.ComplexityRoot.ServiceCampaign.Cycles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.Cycles(childComplexity), true
+	case "ServiceCampaign.description":
+		if e.ComplexityRoot.ServiceCampaign.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.Description(childComplexity), true
+	case "ServiceCampaign.id":
+		if e.ComplexityRoot.ServiceCampaign.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.ID(childComplexity), true
+	case "ServiceCampaign.intervalMonths":
+		if e.ComplexityRoot.ServiceCampaign.IntervalMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.IntervalMonths(childComplexity), true
+	case "ServiceCampaign.myVisits":
+		if e.ComplexityRoot.ServiceCampaign.MyVisits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.MyVisits(childComplexity), true
+	case "ServiceCampaign.status":
+		if e.ComplexityRoot.ServiceCampaign.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.Status(childComplexity), true
+	case "ServiceCampaign.timeZone":
+		if e.ComplexityRoot.ServiceCampaign.TimeZone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.TimeZone(childComplexity), true
+	case "ServiceCampaign.title":
+		if e.ComplexityRoot.ServiceCampaign.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaign.Title(childComplexity), true
+
+	case "ServiceCampaignConnection.edges":
+		if e.ComplexityRoot.ServiceCampaignConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaignConnection.Edges(childComplexity), true
+	case "ServiceCampaignConnection.pageInfo":
+		if e.ComplexityRoot.ServiceCampaignConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaignConnection.PageInfo(childComplexity), true
+	case "ServiceCampaignConnection.totalCount":
+		if e.ComplexityRoot.ServiceCampaignConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaignConnection.TotalCount(childComplexity), true
+
+	case "ServiceCampaignEdge.cursor":
+		if e.ComplexityRoot.ServiceCampaignEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaignEdge.Cursor(childComplexity), true
+	case "ServiceCampaignEdge.node":
+		if e.ComplexityRoot.ServiceCampaignEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceCampaignEdge.Node(childComplexity), true
 
 	case "ServiceCharges.baseFen":
 		if e.ComplexityRoot.ServiceCharges.BaseFen == nil {
@@ -6037,6 +6650,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputBookMoveInput,
 		ec.unmarshalInputBookServiceInput,
 		ec.unmarshalInputBookableWindowInput,
+		ec.unmarshalInputCampaignSlotInput,
+		ec.unmarshalInputCampaignVisitDayInput,
 		ec.unmarshalInputCareProfileInput,
 		ec.unmarshalInputComplaintFilter,
 		ec.unmarshalInputCompleteServiceInput,
@@ -6044,6 +6659,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateBuildingInput,
 		ec.unmarshalInputCreateCommunityInput,
 		ec.unmarshalInputCreateHouseholdInput,
+		ec.unmarshalInputCreateServiceCampaignInput,
 		ec.unmarshalInputCreateStaffInput,
 		ec.unmarshalInputFestivalInput,
 		ec.unmarshalInputGreetingCampaignInput,
@@ -6057,6 +6673,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputPostProjectProgressInput,
 		ec.unmarshalInputPublishAnnouncementInput,
+		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputRenovationApplicationInput,
 		ec.unmarshalInputRenovationCompanyInput,
@@ -6668,6 +7285,225 @@ extend type Mutation {
   recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(id: ID!, reason: String): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/freeservice.graphqls", Input: `# Free scheduled services (无偿服务): campaigns such as a gas-safety check of
+# every flat every two months, booked by appointment, closing the day before.
+
+enum ServiceCampaignStatus {
+  ACTIVE
+  "Its last cycle is over."
+  ENDED
+}
+
+"A free scheduled service for a community or some of its buildings. Each cycle repeats the first cycle's visit days intervalMonths later; the next cycle opens by itself when the current one's last visit day is over."
+type ServiceCampaign {
+  id: ID!
+  community: Community!
+  title: String!
+  description: String
+  "The buildings it covers; empty when it covers the whole community."
+  buildings: [Building!]!
+  intervalMonths: Int!
+  "How many cycles it runs; null when it has no end."
+  cycles: Int
+  "The cycle now open for booking (1 for the first)."
+  currentCycle: Int!
+  "Booking for a visit day closes the day before at this local time (HH:MM, the community's zone)."
+  bookingCloseTime: String!
+  "The community's time zone the times are in."
+  timeZone: String!
+  status: ServiceCampaignStatus!
+  createdBy: Staff
+  createdAt: Time!
+  "For a resident: their households' bookings and visits in the current cycle (empty for staff)."
+  myVisits: [CampaignVisit!]!
+}
+
+type ServiceCampaignEdge {
+  cursor: String!
+  node: ServiceCampaign!
+}
+
+type ServiceCampaignConnection {
+  edges: [ServiceCampaignEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"One time slot of a visit day in the current cycle."
+type CampaignSlot {
+  id: ID!
+  cycle: Int!
+  date: Date!
+  "Local time of day, HH:MM."
+  start: String!
+  end: String!
+  startsAt: Time!
+  endsAt: Time!
+  capacity: Int!
+  booked: Int!
+  remaining: Int!
+  "When booking (and moving a booking away) closes: the day before, at the campaign's close time."
+  bookingClosesAt: Time!
+  closed: Boolean!
+}
+
+enum CampaignVisitStatus {
+  BOOKED
+  DONE
+  NOT_HOME
+  "A repair request was filed for the household."
+  PROBLEM_FOUND
+}
+
+"What staff found on a visit."
+enum CampaignVisitResult {
+  DONE
+  NOT_HOME
+  PROBLEM_FOUND
+}
+
+enum CampaignCoverageStatus {
+  DONE
+  BOOKED
+  NOT_HOME
+  PROBLEM_FOUND
+  "Not booked and not visited."
+  NOT_REACHED
+}
+
+"The slot a visit is booked for."
+type CampaignVisitSlot {
+  id: ID!
+  date: Date!
+  start: String!
+  end: String!
+  startsAt: Time!
+}
+
+"One household's booking and visit in one cycle of a campaign."
+type CampaignVisit {
+  id: ID!
+  campaignId: ID!
+  cycle: Int!
+  household: Household!
+  status: CampaignVisitStatus!
+  slot: CampaignVisitSlot
+  "Person or staff id of who booked."
+  bookedBy: String
+  bookedAt: Time
+  "What staff noted; the problem's description for PROBLEM_FOUND."
+  description: String
+  "Photo URLs (for PROBLEM_FOUND those of the repair request)."
+  photos: [String!]!
+  recordedBy: Staff
+  recordedAt: Time
+  "The repair request filed for a problem found."
+  repairRequestId: ID
+  timeline: [TimelineEntry!]!
+  updatedAt: Time!
+}
+
+type CampaignCoverageEntry {
+  household: Household!
+  status: CampaignCoverageStatus!
+  "Null when not reached."
+  visit: CampaignVisit
+}
+
+type CampaignCoverageEdge {
+  cursor: String!
+  node: CampaignCoverageEntry!
+}
+
+type CampaignCoverageCount {
+  status: CampaignCoverageStatus!
+  count: Int!
+}
+
+"Every household of a campaign's audience in one cycle, in walking order, with the totals."
+type CampaignCoverage {
+  campaign: ServiceCampaign!
+  cycle: Int!
+  "Households in the audience."
+  totalCount: Int!
+  "One count per status, NOT_REACHED included; they add up to totalCount."
+  counts: [CampaignCoverageCount!]!
+  edges: [CampaignCoverageEdge!]!
+  pageInfo: PageInfo!
+}
+
+input CampaignSlotInput {
+  "Local time of day, HH:MM."
+  start: String!
+  end: String!
+  "Households per slot, 1-1000."
+  capacity: Int!
+}
+
+input CampaignVisitDayInput {
+  "After today; all days of a cycle within intervalMonths."
+  date: Date!
+  slots: [CampaignSlotInput!]!
+}
+
+input CreateServiceCampaignInput {
+  communityId: ID!
+  "e.g. 燃气安全检查"
+  title: String!
+  description: String
+  "Only these buildings; omit for the whole community."
+  buildingIds: [ID!]
+  "A cycle every N months (1-24)."
+  intervalMonths: Int!
+  "How many cycles; omit for no end."
+  cycles: Int
+  "HH:MM local time the day before a visit day when its booking closes; default 18:00."
+  bookingCloseTime: String
+  "The first cycle's visit days."
+  visitDays: [CampaignVisitDayInput!]!
+}
+
+input RecordCampaignVisitInput {
+  campaignId: ID!
+  householdId: ID!
+  "The cycle visited; omit for the current one (a past cycle may be recorded late)."
+  cycle: Int
+  result: CampaignVisitResult!
+  "Required for PROBLEM_FOUND: it becomes the repair request's description."
+  description: String
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB; for PROBLEM_FOUND they go with the repair request."
+  photos: [Upload!]
+  "For PROBLEM_FOUND; default OTHER."
+  repairCategory: RepairCategory
+  "For PROBLEM_FOUND; default NORMAL (a gas leak is EMERGENCY)."
+  urgency: Urgency
+}
+
+extend type Query {
+  "Staff of the community see all its campaigns; residents the active ones that cover their household."
+  serviceCampaigns(communityId: ID!, first: Int = 20, after: String): ServiceCampaignConnection!
+  "The current cycle's slots with what is left, for the campaign's staff and the residents it covers."
+  campaignSlots(campaignId: ID!): [CampaignSlot!]!
+  "Staff of the community: who is done, booked, not home, has a problem, or is not reached."
+  campaignCoverage(campaignId: ID!, cycle: Int, first: Int = 50, after: String): CampaignCoverage!
+}
+
+extend type Mutation {
+  "Supervisors of the community."
+  createServiceCampaign(input: CreateServiceCampaignInput!): ServiceCampaign!
+  "Owners and family for their own household (and the community's butlers or supervisors for a household that asks): one slot per household per cycle; booking another slot moves the booking."
+  bookCampaignSlot(campaignId: ID!, slotId: ID!, householdId: ID!): CampaignVisit!
+  "Staff of the community who visit homes. PROBLEM_FOUND files a repair request for the household."
+  recordCampaignVisit(input: RecordCampaignVisitInput!): CampaignVisit!
+}
+
+extend type RepairRequest {
+  "The staff member who filed it for the household (e.g. on a free-service visit); null when a resident reported it."
+  filedBy: Staff
+  "What it came from when staff filed it, e.g. freeservice-visit:<visit id>:v<n>."
+  source: String
 }
 `, BuiltIn: false},
 	{Name: "../schema/greeting.graphqls", Input: `# Festival and birthday greetings, greeting campaigns (DOMAIN.md "Keeping in touch").
@@ -8354,6 +9190,138 @@ func (ec *executionContext) childFields_ButlerTaskList(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskList", field.Name)
 }
 
+func (ec *executionContext) childFields_CampaignCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "campaign":
+		return ec.fieldContext_CampaignCoverage_campaign(ctx, field)
+	case "cycle":
+		return ec.fieldContext_CampaignCoverage_cycle(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CampaignCoverage_totalCount(ctx, field)
+	case "counts":
+		return ec.fieldContext_CampaignCoverage_counts(ctx, field)
+	case "edges":
+		return ec.fieldContext_CampaignCoverage_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CampaignCoverage_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignCoverage", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignCoverageCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_CampaignCoverageCount_status(ctx, field)
+	case "count":
+		return ec.fieldContext_CampaignCoverageCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignCoverageCount", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignCoverageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CampaignCoverageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CampaignCoverageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignCoverageEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignCoverageEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_CampaignCoverageEntry_household(ctx, field)
+	case "status":
+		return ec.fieldContext_CampaignCoverageEntry_status(ctx, field)
+	case "visit":
+		return ec.fieldContext_CampaignCoverageEntry_visit(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignCoverageEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CampaignSlot_id(ctx, field)
+	case "cycle":
+		return ec.fieldContext_CampaignSlot_cycle(ctx, field)
+	case "date":
+		return ec.fieldContext_CampaignSlot_date(ctx, field)
+	case "start":
+		return ec.fieldContext_CampaignSlot_start(ctx, field)
+	case "end":
+		return ec.fieldContext_CampaignSlot_end(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_CampaignSlot_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_CampaignSlot_endsAt(ctx, field)
+	case "capacity":
+		return ec.fieldContext_CampaignSlot_capacity(ctx, field)
+	case "booked":
+		return ec.fieldContext_CampaignSlot_booked(ctx, field)
+	case "remaining":
+		return ec.fieldContext_CampaignSlot_remaining(ctx, field)
+	case "bookingClosesAt":
+		return ec.fieldContext_CampaignSlot_bookingClosesAt(ctx, field)
+	case "closed":
+		return ec.fieldContext_CampaignSlot_closed(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignSlot", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignVisit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CampaignVisit_id(ctx, field)
+	case "campaignId":
+		return ec.fieldContext_CampaignVisit_campaignId(ctx, field)
+	case "cycle":
+		return ec.fieldContext_CampaignVisit_cycle(ctx, field)
+	case "household":
+		return ec.fieldContext_CampaignVisit_household(ctx, field)
+	case "status":
+		return ec.fieldContext_CampaignVisit_status(ctx, field)
+	case "slot":
+		return ec.fieldContext_CampaignVisit_slot(ctx, field)
+	case "bookedBy":
+		return ec.fieldContext_CampaignVisit_bookedBy(ctx, field)
+	case "bookedAt":
+		return ec.fieldContext_CampaignVisit_bookedAt(ctx, field)
+	case "description":
+		return ec.fieldContext_CampaignVisit_description(ctx, field)
+	case "photos":
+		return ec.fieldContext_CampaignVisit_photos(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_CampaignVisit_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CampaignVisit_recordedAt(ctx, field)
+	case "repairRequestId":
+		return ec.fieldContext_CampaignVisit_repairRequestId(ctx, field)
+	case "timeline":
+		return ec.fieldContext_CampaignVisit_timeline(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CampaignVisit_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignVisit", field.Name)
+}
+
+func (ec *executionContext) childFields_CampaignVisitSlot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CampaignVisitSlot_id(ctx, field)
+	case "date":
+		return ec.fieldContext_CampaignVisitSlot_date(ctx, field)
+	case "start":
+		return ec.fieldContext_CampaignVisitSlot_start(ctx, field)
+	case "end":
+		return ec.fieldContext_CampaignVisitSlot_end(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_CampaignVisitSlot_startsAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CampaignVisitSlot", field.Name)
+}
+
 func (ec *executionContext) childFields_CareProfile(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "birthday":
@@ -9384,6 +10352,10 @@ func (ec *executionContext) childFields_RepairRequest(ctx context.Context, field
 		return ec.fieldContext_RepairRequest_submittedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_RepairRequest_updatedAt(ctx, field)
+	case "filedBy":
+		return ec.fieldContext_RepairRequest_filedBy(ctx, field)
+	case "source":
+		return ec.fieldContext_RepairRequest_source(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RepairRequest", field.Name)
 }
@@ -9448,6 +10420,62 @@ func (ec *executionContext) childFields_ServiceCallback(ctx context.Context, fie
 		return ec.fieldContext_ServiceCallback_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceCallback", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ServiceCampaign_id(ctx, field)
+	case "community":
+		return ec.fieldContext_ServiceCampaign_community(ctx, field)
+	case "title":
+		return ec.fieldContext_ServiceCampaign_title(ctx, field)
+	case "description":
+		return ec.fieldContext_ServiceCampaign_description(ctx, field)
+	case "buildings":
+		return ec.fieldContext_ServiceCampaign_buildings(ctx, field)
+	case "intervalMonths":
+		return ec.fieldContext_ServiceCampaign_intervalMonths(ctx, field)
+	case "cycles":
+		return ec.fieldContext_ServiceCampaign_cycles(ctx, field)
+	case "currentCycle":
+		return ec.fieldContext_ServiceCampaign_currentCycle(ctx, field)
+	case "bookingCloseTime":
+		return ec.fieldContext_ServiceCampaign_bookingCloseTime(ctx, field)
+	case "timeZone":
+		return ec.fieldContext_ServiceCampaign_timeZone(ctx, field)
+	case "status":
+		return ec.fieldContext_ServiceCampaign_status(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_ServiceCampaign_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ServiceCampaign_createdAt(ctx, field)
+	case "myVisits":
+		return ec.fieldContext_ServiceCampaign_myVisits(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceCampaign", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceCampaignConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ServiceCampaignConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ServiceCampaignConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ServiceCampaignConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceCampaignConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceCampaignEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ServiceCampaignEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ServiceCampaignEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceCampaignEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceCharges(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10080,6 +11108,36 @@ func (ec *executionContext) field_Mutation_bindPhone_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_bookCampaignSlot_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "slotId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["slotId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_bookMove_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10394,6 +11452,20 @@ func (ec *executionContext) field_Mutation_createHousehold_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createServiceCampaign_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateServiceCampaignInput, error) {
+			return ec.unmarshalNCreateServiceCampaignInput2qinqingᚋgraphᚋmodelᚐCreateServiceCampaignInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createStaff_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -10669,6 +11741,20 @@ func (ec *executionContext) field_Mutation_rateServiceOrder_args(ctx context.Con
 		return nil, err
 	}
 	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordCampaignVisit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordCampaignVisitInput, error) {
+			return ec.unmarshalNRecordCampaignVisitInput2qinqingᚋgraphᚋmodelᚐRecordCampaignVisitInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -11554,6 +12640,58 @@ func (ec *executionContext) field_Query_butlerTasks_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_campaignCoverage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "cycle",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["cycle"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_campaignSlots_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "campaignId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["campaignId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_community_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12075,6 +13213,36 @@ func (ec *executionContext) field_Query_repairRequest_args(ctx context.Context, 
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_serviceCampaigns_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -13910,6 +15078,1140 @@ func (ec *executionContext) _ButlerTaskList_overdue(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ButlerTaskList_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ButlerTaskList", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverage_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverage_campaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Campaign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Campaign) graphql.Marshaler {
+			return ec.marshalNServiceCampaign2ᚖqinqingᚋinternalᚋfreeserviceᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverage_campaign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCampaign(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignCoverage_cycle(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverage_cycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverage_cycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCoverage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverage_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverage_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverage_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCoverage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverage_counts(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverage_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CampaignCoverageCount) graphql.Marshaler {
+			return ec.marshalNCampaignCoverageCount2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverage_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignCoverageCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignCoverage_edges(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverage_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CampaignCoverageEdge) graphql.Marshaler {
+			return ec.marshalNCampaignCoverageEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverage_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignCoverageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignCoverage_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverage_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverage_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignCoverageCount_status(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverageCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageCount_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v freeservice.Status) graphql.Marshaler {
+			return ec.marshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageCount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCoverageCount", field, false, false, errors.New("field of type CampaignCoverageStatus does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverageCount_count(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverageCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCoverageCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCoverageEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.CoverageEntry) graphql.Marshaler {
+			return ec.marshalNCampaignCoverageEntry2ᚖqinqingᚋinternalᚋfreeserviceᚐCoverageEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignCoverageEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignCoverageEntry_household(ctx context.Context, field graphql.CollectedField, obj *freeservice.CoverageEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageEntry_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Household, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageEntry_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverageEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignCoverageEntry_status(ctx context.Context, field graphql.CollectedField, obj *freeservice.CoverageEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageEntry_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v freeservice.Status) graphql.Marshaler {
+			return ec.marshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageEntry_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignCoverageEntry", field, false, false, errors.New("field of type CampaignCoverageStatus does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignCoverageEntry_visit(ctx context.Context, field graphql.CollectedField, obj *freeservice.CoverageEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignCoverageEntry_visit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Visit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Visit) graphql.Marshaler {
+			return ec.marshalOCampaignVisit2ᚖqinqingᚋinternalᚋfreeserviceᚐVisit(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignCoverageEntry_visit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignCoverageEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignSlot_id(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_cycle(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_cycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_cycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_date(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_start(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_end(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_startsAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_endsAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_capacity(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_capacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Capacity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_capacity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_booked(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_booked(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Booked, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_booked(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_remaining(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_remaining(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Remaining(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_remaining(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_bookingClosesAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_bookingClosesAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosesAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_bookingClosesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignSlot_closed(ctx context.Context, field graphql.CollectedField, obj *freeservice.Slot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignSlot_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignSlot().Closed(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignSlot_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignSlot", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_id(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_campaignId(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_campaignId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CampaignID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_campaignId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_cycle(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_cycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_cycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_household(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignVisit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignVisit_status(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v freeservice.Status) graphql.Marshaler {
+			return ec.marshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type CampaignVisitStatus does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_slot(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.SlotRef) graphql.Marshaler {
+			return ec.marshalOCampaignVisitSlot2ᚖqinqingᚋinternalᚋfreeserviceᚐSlotRef(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignVisit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignVisitSlot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignVisit_bookedBy(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_bookedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().BookedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_bookedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_bookedAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_bookedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BookedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_bookedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_description(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_photos(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_recordedBy(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().RecordedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignVisit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignVisit_recordedAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_repairRequestId(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_repairRequestId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().RepairRequestID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_repairRequestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, true, true, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_timeline(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CampaignVisit().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignVisit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CampaignVisit_updatedAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisitSlot_id(ctx context.Context, field graphql.CollectedField, obj *freeservice.SlotRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisitSlot_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisitSlot_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisitSlot", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisitSlot_date(ctx context.Context, field graphql.CollectedField, obj *freeservice.SlotRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisitSlot_date(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Date, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisitSlot_date(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisitSlot", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisitSlot_start(ctx context.Context, field graphql.CollectedField, obj *freeservice.SlotRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisitSlot_start(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Start, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisitSlot_start(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisitSlot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisitSlot_end(ctx context.Context, field graphql.CollectedField, obj *freeservice.SlotRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisitSlot_end(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.End, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisitSlot_end(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisitSlot", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisitSlot_startsAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.SlotRef) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisitSlot_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisitSlot_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CampaignVisitSlot", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _CareProfile_birthday(ctx context.Context, field graphql.CollectedField, obj *archive.Profile) (ret graphql.Marshaler) {
@@ -18997,6 +21299,138 @@ func (ec *executionContext) fieldContext_Mutation_withdrawComplaint(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createServiceCampaign(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createServiceCampaign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateServiceCampaign(ctx, fc.Args["input"].(model.CreateServiceCampaignInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Campaign) graphql.Marshaler {
+			return ec.marshalNServiceCampaign2ᚖqinqingᚋinternalᚋfreeserviceᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createServiceCampaign(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCampaign(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createServiceCampaign_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_bookCampaignSlot(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_bookCampaignSlot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().BookCampaignSlot(ctx, fc.Args["campaignId"].(string), fc.Args["slotId"].(string), fc.Args["householdId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Visit) graphql.Marshaler {
+			return ec.marshalNCampaignVisit2ᚖqinqingᚋinternalᚋfreeserviceᚐVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_bookCampaignSlot(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignVisit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_bookCampaignSlot_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordCampaignVisit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordCampaignVisit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordCampaignVisit(ctx, fc.Args["input"].(model.RecordCampaignVisitInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Visit) graphql.Marshaler {
+			return ec.marshalNCampaignVisit2ᚖqinqingᚋinternalᚋfreeserviceᚐVisit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordCampaignVisit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignVisit(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordCampaignVisit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateFestivalSettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23039,6 +25473,138 @@ func (ec *executionContext) fieldContext_Query_complaints(ctx context.Context, f
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_complaints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceCampaigns(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceCampaigns(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceCampaigns(ctx, fc.Args["communityId"].(string), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ServiceCampaignConnection) graphql.Marshaler {
+			return ec.marshalNServiceCampaignConnection2ᚖqinqingᚋgraphᚋmodelᚐServiceCampaignConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceCampaigns(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCampaignConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceCampaigns_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaignSlots(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaignSlots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CampaignSlots(ctx, fc.Args["campaignId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*freeservice.Slot) graphql.Marshaler {
+			return ec.marshalNCampaignSlot2ᚕᚖqinqingᚋinternalᚋfreeserviceᚐSlotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaignSlots(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignSlot(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaignSlots_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_campaignCoverage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_campaignCoverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CampaignCoverage(ctx, fc.Args["campaignId"].(string), fc.Args["cycle"].(*int), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CampaignCoverage) graphql.Marshaler {
+			return ec.marshalNCampaignCoverage2ᚖqinqingᚋgraphᚋmodelᚐCampaignCoverage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_campaignCoverage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignCoverage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_campaignCoverage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -27337,6 +29903,61 @@ func (ec *executionContext) fieldContext_RepairRequest_updatedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _RepairRequest_filedBy(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_filedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().FiledBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_filedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_source(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_source(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Source, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_source(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _RepairRequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.RepairRequestConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -27748,6 +30369,506 @@ func (ec *executionContext) _ServiceCallback_at(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ServiceCallback_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceCallback", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_id(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_community(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCampaign().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCampaign_title(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_description(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCampaign().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_buildings(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_buildings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCampaign().Buildings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*community.Building) graphql.Marshaler {
+			return ec.marshalNBuilding2ᚕᚖqinqingᚋinternalᚋcommunityᚐBuildingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_buildings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Building(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCampaign_intervalMonths(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_intervalMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IntervalMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_intervalMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_cycles(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_cycles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCampaign().Cycles(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_cycles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_currentCycle(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_currentCycle(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentCycle, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_currentCycle(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_bookingCloseTime(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_bookingCloseTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CloseTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_bookingCloseTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_timeZone(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_timeZone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeZone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_timeZone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_status(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v freeservice.CampaignStatus) graphql.Marshaler {
+			return ec.marshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type ServiceCampaignStatus does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_createdBy(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCampaign().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCampaign_createdAt(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaign", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaign_myVisits(ctx context.Context, field graphql.CollectedField, obj *freeservice.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaign_myVisits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.ServiceCampaign().MyVisits(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*freeservice.Visit) graphql.Marshaler {
+			return ec.marshalNCampaignVisit2ᚕᚖqinqingᚋinternalᚋfreeserviceᚐVisitᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaign_myVisits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaign",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CampaignVisit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCampaignConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaignConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ServiceCampaignEdge) graphql.Marshaler {
+			return ec.marshalNServiceCampaignEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceCampaignEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaignConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaignConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCampaignEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCampaignConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaignConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaignConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaignConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceCampaignConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCampaignConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaignConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaignConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaignConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaignEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCampaignEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaignEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaignEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceCampaignEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceCampaignEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCampaignEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceCampaignEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Campaign) graphql.Marshaler {
+			return ec.marshalNServiceCampaign2ᚖqinqingᚋinternalᚋfreeserviceᚐCampaign(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceCampaignEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceCampaignEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceCampaign(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ServiceCharges_free(ctx context.Context, field graphql.CollectedField, obj *model.ServiceCharges) (ret graphql.Marshaler) {
@@ -32396,6 +35517,87 @@ func (ec *executionContext) unmarshalInputBookableWindowInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCampaignSlotInput(ctx context.Context, obj any) (model.CampaignSlotInput, error) {
+	var it model.CampaignSlotInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"start", "end", "capacity"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "start":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("start"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Start = data
+		case "end":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("end"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.End = data
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCampaignVisitDayInput(ctx context.Context, obj any) (model.CampaignVisitDayInput, error) {
+	var it model.CampaignVisitDayInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"date", "slots"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "date":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("date"))
+			data, err := ec.unmarshalNDate2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Date = data
+		case "slots":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slots"))
+			data, err := ec.unmarshalNCampaignSlotInput2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignSlotInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slots = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCareProfileInput(ctx context.Context, obj any) (model.CareProfileInput, error) {
 	var it model.CareProfileInput
 	if obj == nil {
@@ -32783,6 +35985,85 @@ func (ec *executionContext) unmarshalInputCreateHouseholdInput(ctx context.Conte
 				return it, err
 			}
 			it.MoveInDate = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputCreateServiceCampaignInput(ctx context.Context, obj any) (model.CreateServiceCampaignInput, error) {
+	var it model.CreateServiceCampaignInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "title", "description", "buildingIds", "intervalMonths", "cycles", "bookingCloseTime", "visitDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "intervalMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("intervalMonths"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IntervalMonths = data
+		case "cycles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cycles"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cycles = data
+		case "bookingCloseTime":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bookingCloseTime"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BookingCloseTime = data
+		case "visitDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("visitDays"))
+			data, err := ec.unmarshalNCampaignVisitDayInput2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignVisitDayInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.VisitDays = data
 		}
 	}
 	return it, nil
@@ -33586,6 +36867,85 @@ func (ec *executionContext) unmarshalInputPublishAnnouncementInput(ctx context.C
 				return it, err
 			}
 			it.SendAt = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRecordCampaignVisitInput(ctx context.Context, obj any) (model.RecordCampaignVisitInput, error) {
+	var it model.RecordCampaignVisitInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"campaignId", "householdId", "cycle", "result", "description", "photos", "repairCategory", "urgency"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "campaignId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("campaignId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CampaignID = data
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "cycle":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("cycle"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Cycle = data
+		case "result":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("result"))
+			data, err := ec.unmarshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Result = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "photos":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("photos"))
+			data, err := ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Photos = data
+		case "repairCategory":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("repairCategory"))
+			data, err := ec.unmarshalORepairCategory2ᚖqinqingᚋinternalᚋrepairᚐCategory(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RepairCategory = data
+		case "urgency":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("urgency"))
+			data, err := ec.unmarshalOUrgency2ᚖqinqingᚋinternalᚋrepairᚐUrgency(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Urgency = data
 		}
 	}
 	return it, nil
@@ -35485,6 +38845,726 @@ func (ec *executionContext) _ButlerTaskList(ctx context.Context, sel ast.Selecti
 			}
 		case "overdue":
 			out.Values[i] = ec._ButlerTaskList_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignCoverageImplementors = []string{"CampaignCoverage"}
+
+func (ec *executionContext) _CampaignCoverage(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignCoverage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignCoverageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignCoverage")
+		case "campaign":
+			out.Values[i] = ec._CampaignCoverage_campaign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cycle":
+			out.Values[i] = ec._CampaignCoverage_cycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CampaignCoverage_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._CampaignCoverage_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "edges":
+			out.Values[i] = ec._CampaignCoverage_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CampaignCoverage_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignCoverageCountImplementors = []string{"CampaignCoverageCount"}
+
+func (ec *executionContext) _CampaignCoverageCount(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignCoverageCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignCoverageCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignCoverageCount")
+		case "status":
+			out.Values[i] = ec._CampaignCoverageCount_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._CampaignCoverageCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignCoverageEdgeImplementors = []string{"CampaignCoverageEdge"}
+
+func (ec *executionContext) _CampaignCoverageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignCoverageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignCoverageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignCoverageEdge")
+		case "cursor":
+			out.Values[i] = ec._CampaignCoverageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CampaignCoverageEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignCoverageEntryImplementors = []string{"CampaignCoverageEntry"}
+
+func (ec *executionContext) _CampaignCoverageEntry(ctx context.Context, sel ast.SelectionSet, obj *freeservice.CoverageEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignCoverageEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignCoverageEntry")
+		case "household":
+			out.Values[i] = ec._CampaignCoverageEntry_household(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._CampaignCoverageEntry_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "visit":
+			out.Values[i] = ec._CampaignCoverageEntry_visit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignSlotImplementors = []string{"CampaignSlot"}
+
+func (ec *executionContext) _CampaignSlot(ctx context.Context, sel ast.SelectionSet, obj *freeservice.Slot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignSlotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignSlot")
+		case "id":
+			out.Values[i] = ec._CampaignSlot_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cycle":
+			out.Values[i] = ec._CampaignSlot_cycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "date":
+			out.Values[i] = ec._CampaignSlot_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "start":
+			out.Values[i] = ec._CampaignSlot_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "end":
+			out.Values[i] = ec._CampaignSlot_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._CampaignSlot_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._CampaignSlot_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "capacity":
+			out.Values[i] = ec._CampaignSlot_capacity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "booked":
+			out.Values[i] = ec._CampaignSlot_booked(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "remaining":
+			out.Values[i] = ec._CampaignSlot_remaining(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bookingClosesAt":
+			out.Values[i] = ec._CampaignSlot_bookingClosesAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closed":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignSlot_closed(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignVisitImplementors = []string{"CampaignVisit"}
+
+func (ec *executionContext) _CampaignVisit(ctx context.Context, sel ast.SelectionSet, obj *freeservice.Visit) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignVisitImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignVisit")
+		case "id":
+			out.Values[i] = ec._CampaignVisit_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "campaignId":
+			out.Values[i] = ec._CampaignVisit_campaignId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cycle":
+			out.Values[i] = ec._CampaignVisit_cycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._CampaignVisit_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "slot":
+			out.Values[i] = ec._CampaignVisit_slot(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bookedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_bookedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "bookedAt":
+			out.Values[i] = ec._CampaignVisit_bookedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_description(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "photos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_photos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recordedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_recordedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "recordedAt":
+			out.Values[i] = ec._CampaignVisit_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "repairRequestId":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_repairRequestId(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CampaignVisit_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "updatedAt":
+			out.Values[i] = ec._CampaignVisit_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var campaignVisitSlotImplementors = []string{"CampaignVisitSlot"}
+
+func (ec *executionContext) _CampaignVisitSlot(ctx context.Context, sel ast.SelectionSet, obj *freeservice.SlotRef) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, campaignVisitSlotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CampaignVisitSlot")
+		case "id":
+			out.Values[i] = ec._CampaignVisitSlot_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "date":
+			out.Values[i] = ec._CampaignVisitSlot_date(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "start":
+			out.Values[i] = ec._CampaignVisitSlot_start(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "end":
+			out.Values[i] = ec._CampaignVisitSlot_end(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startsAt":
+			out.Values[i] = ec._CampaignVisitSlot_startsAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -39274,6 +43354,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createServiceCampaign":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createServiceCampaign(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bookCampaignSlot":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_bookCampaignSlot(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordCampaignVisit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordCampaignVisit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateFestivalSettings":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateFestivalSettings(ctx, field)
@@ -40990,6 +45091,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_complaints(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "serviceCampaigns":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_serviceCampaigns(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "campaignSlots":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_campaignSlots(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "campaignCoverage":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_campaignCoverage(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -44202,6 +48369,49 @@ func (ec *executionContext) _RepairRequest(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "filedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_filedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "source":
+			out.Values[i] = ec._RepairRequest_source(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44644,6 +48854,398 @@ func (ec *executionContext) _ServiceCallback(ctx context.Context, sel ast.Select
 			out.Values[i] = ec._ServiceCallback_at(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceCampaignImplementors = []string{"ServiceCampaign"}
+
+func (ec *executionContext) _ServiceCampaign(ctx context.Context, sel ast.SelectionSet, obj *freeservice.Campaign) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceCampaignImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceCampaign")
+		case "id":
+			out.Values[i] = ec._ServiceCampaign_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCampaign_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._ServiceCampaign_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCampaign_description(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "buildings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCampaign_buildings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "intervalMonths":
+			out.Values[i] = ec._ServiceCampaign_intervalMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cycles":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCampaign_cycles(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "currentCycle":
+			out.Values[i] = ec._ServiceCampaign_currentCycle(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "bookingCloseTime":
+			out.Values[i] = ec._ServiceCampaign_bookingCloseTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeZone":
+			out.Values[i] = ec._ServiceCampaign_timeZone(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._ServiceCampaign_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCampaign_createdBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._ServiceCampaign_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "myVisits":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._ServiceCampaign_myVisits(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceCampaignConnectionImplementors = []string{"ServiceCampaignConnection"}
+
+func (ec *executionContext) _ServiceCampaignConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceCampaignConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceCampaignConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceCampaignConnection")
+		case "edges":
+			out.Values[i] = ec._ServiceCampaignConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ServiceCampaignConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ServiceCampaignConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceCampaignEdgeImplementors = []string{"ServiceCampaignEdge"}
+
+func (ec *executionContext) _ServiceCampaignEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ServiceCampaignEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceCampaignEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceCampaignEdge")
+		case "cursor":
+			out.Values[i] = ec._ServiceCampaignEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ServiceCampaignEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -47936,6 +52538,264 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNCampaignCoverage2ᚖqinqingᚋgraphᚋmodelᚐCampaignCoverage(ctx context.Context, sel ast.SelectionSet, v *model.CampaignCoverage) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignCoverage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignCoverageCount2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CampaignCoverageCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignCoverageCount2ᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignCoverageCount2ᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageCount(ctx context.Context, sel ast.SelectionSet, v *model.CampaignCoverageCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignCoverageCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignCoverageEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CampaignCoverageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignCoverageEdge2ᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignCoverageEdge2ᚖqinqingᚋgraphᚋmodelᚐCampaignCoverageEdge(ctx context.Context, sel ast.SelectionSet, v *model.CampaignCoverageEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignCoverageEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCampaignCoverageEntry2ᚖqinqingᚋinternalᚋfreeserviceᚐCoverageEntry(ctx context.Context, sel ast.SelectionSet, v *freeservice.CoverageEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignCoverageEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx context.Context, v any) (freeservice.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx context.Context, sel ast.SelectionSet, v freeservice.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus = map[string]freeservice.Status{
+		"DONE":          freeservice.Done,
+		"BOOKED":        freeservice.Booked,
+		"NOT_HOME":      freeservice.NotHome,
+		"PROBLEM_FOUND": freeservice.ProblemFound,
+		"NOT_REACHED":   freeservice.NotReached,
+	}
+	marshalNCampaignCoverageStatus2qinqingᚋinternalᚋfreeserviceᚐStatus = map[freeservice.Status]string{
+		freeservice.Done:         "DONE",
+		freeservice.Booked:       "BOOKED",
+		freeservice.NotHome:      "NOT_HOME",
+		freeservice.ProblemFound: "PROBLEM_FOUND",
+		freeservice.NotReached:   "NOT_REACHED",
+	}
+)
+
+func (ec *executionContext) marshalNCampaignSlot2ᚕᚖqinqingᚋinternalᚋfreeserviceᚐSlotᚄ(ctx context.Context, sel ast.SelectionSet, v []*freeservice.Slot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignSlot2ᚖqinqingᚋinternalᚋfreeserviceᚐSlot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignSlot2ᚖqinqingᚋinternalᚋfreeserviceᚐSlot(ctx context.Context, sel ast.SelectionSet, v *freeservice.Slot) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignSlot(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignSlotInput2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignSlotInputᚄ(ctx context.Context, v any) ([]*model.CampaignSlotInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CampaignSlotInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignSlotInput2ᚖqinqingᚋgraphᚋmodelᚐCampaignSlotInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCampaignSlotInput2ᚖqinqingᚋgraphᚋmodelᚐCampaignSlotInput(ctx context.Context, v any) (*model.CampaignSlotInput, error) {
+	res, err := ec.unmarshalInputCampaignSlotInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignVisit2ᚕᚖqinqingᚋinternalᚋfreeserviceᚐVisitᚄ(ctx context.Context, sel ast.SelectionSet, v []*freeservice.Visit) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCampaignVisit2ᚖqinqingᚋinternalᚋfreeserviceᚐVisit(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCampaignVisit2ᚖqinqingᚋinternalᚋfreeserviceᚐVisit(ctx context.Context, sel ast.SelectionSet, v *freeservice.Visit) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CampaignVisit(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCampaignVisitDayInput2ᚕᚖqinqingᚋgraphᚋmodelᚐCampaignVisitDayInputᚄ(ctx context.Context, v any) ([]*model.CampaignVisitDayInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.CampaignVisitDayInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCampaignVisitDayInput2ᚖqinqingᚋgraphᚋmodelᚐCampaignVisitDayInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNCampaignVisitDayInput2ᚖqinqingᚋgraphᚋmodelᚐCampaignVisitDayInput(ctx context.Context, v any) (*model.CampaignVisitDayInput, error) {
+	res, err := ec.unmarshalInputCampaignVisitDayInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx context.Context, v any) (freeservice.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx context.Context, sel ast.SelectionSet, v freeservice.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus = map[string]freeservice.Status{
+		"DONE":          freeservice.Done,
+		"NOT_HOME":      freeservice.NotHome,
+		"PROBLEM_FOUND": freeservice.ProblemFound,
+	}
+	marshalNCampaignVisitResult2qinqingᚋinternalᚋfreeserviceᚐStatus = map[freeservice.Status]string{
+		freeservice.Done:         "DONE",
+		freeservice.NotHome:      "NOT_HOME",
+		freeservice.ProblemFound: "PROBLEM_FOUND",
+	}
+)
+
+func (ec *executionContext) unmarshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx context.Context, v any) (freeservice.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus(ctx context.Context, sel ast.SelectionSet, v freeservice.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus = map[string]freeservice.Status{
+		"BOOKED":        freeservice.Booked,
+		"DONE":          freeservice.Done,
+		"NOT_HOME":      freeservice.NotHome,
+		"PROBLEM_FOUND": freeservice.ProblemFound,
+	}
+	marshalNCampaignVisitStatus2qinqingᚋinternalᚋfreeserviceᚐStatus = map[freeservice.Status]string{
+		freeservice.Booked:       "BOOKED",
+		freeservice.Done:         "DONE",
+		freeservice.NotHome:      "NOT_HOME",
+		freeservice.ProblemFound: "PROBLEM_FOUND",
+	}
+)
+
 func (ec *executionContext) unmarshalNCareFlag2qinqingᚋinternalᚋarchiveᚐFlag(ctx context.Context, v any) (archive.Flag, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNCareFlag2qinqingᚋinternalᚋarchiveᚐFlag[tmp]
@@ -48250,6 +53110,11 @@ func (ec *executionContext) unmarshalNCreateCommunityInput2qinqingᚋgraphᚋmod
 
 func (ec *executionContext) unmarshalNCreateHouseholdInput2qinqingᚋgraphᚋmodelᚐCreateHouseholdInput(ctx context.Context, v any) (model.CreateHouseholdInput, error) {
 	res, err := ec.unmarshalInputCreateHouseholdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateServiceCampaignInput2qinqingᚋgraphᚋmodelᚐCreateServiceCampaignInput(ctx context.Context, v any) (model.CreateServiceCampaignInput, error) {
+	res, err := ec.unmarshalInputCreateServiceCampaignInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -49221,6 +54086,11 @@ func (ec *executionContext) marshalNQueueEvent2ᚖqinqingᚋgraphᚋmodelᚐQueu
 	return ec._QueueEvent(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNRecordCampaignVisitInput2qinqingᚋgraphᚋmodelᚐRecordCampaignVisitInput(ctx context.Context, v any) (model.RecordCampaignVisitInput, error) {
+	res, err := ec.unmarshalInputRecordCampaignVisitInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRecordVisitInput2qinqingᚋgraphᚋmodelᚐRecordVisitInput(ctx context.Context, v any) (model.RecordVisitInput, error) {
 	res, err := ec.unmarshalInputRecordVisitInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -49767,6 +54637,80 @@ func (ec *executionContext) marshalNRole2ᚕqinqingᚋinternalᚋaccessᚐRole�
 
 	return ret
 }
+
+func (ec *executionContext) marshalNServiceCampaign2ᚖqinqingᚋinternalᚋfreeserviceᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *freeservice.Campaign) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceCampaign(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceCampaignConnection2ᚖqinqingᚋgraphᚋmodelᚐServiceCampaignConnection(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCampaignConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceCampaignConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNServiceCampaignEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐServiceCampaignEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ServiceCampaignEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNServiceCampaignEdge2ᚖqinqingᚋgraphᚋmodelᚐServiceCampaignEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNServiceCampaignEdge2ᚖqinqingᚋgraphᚋmodelᚐServiceCampaignEdge(ctx context.Context, sel ast.SelectionSet, v *model.ServiceCampaignEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceCampaignEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus(ctx context.Context, v any) (freeservice.CampaignStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus(ctx context.Context, sel ast.SelectionSet, v freeservice.CampaignStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus = map[string]freeservice.CampaignStatus{
+		"ACTIVE": freeservice.Active,
+		"ENDED":  freeservice.Ended,
+	}
+	marshalNServiceCampaignStatus2qinqingᚋinternalᚋfreeserviceᚐCampaignStatus = map[freeservice.CampaignStatus]string{
+		freeservice.Active: "ACTIVE",
+		freeservice.Ended:  "ENDED",
+	}
+)
 
 func (ec *executionContext) unmarshalNServiceCategory2qinqingᚋinternalᚋcatalogᚐCategory(ctx context.Context, v any) (catalog.Category, error) {
 	tmp, err := graphql.UnmarshalString(v)
@@ -50580,6 +55524,20 @@ func (ec *executionContext) marshalOBuilding2ᚖqinqingᚋinternalᚋcommunity�
 		return graphql.Null
 	}
 	return ec._Building(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCampaignVisit2ᚖqinqingᚋinternalᚋfreeserviceᚐVisit(ctx context.Context, sel ast.SelectionSet, v *freeservice.Visit) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CampaignVisit(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCampaignVisitSlot2ᚖqinqingᚋinternalᚋfreeserviceᚐSlotRef(ctx context.Context, sel ast.SelectionSet, v *freeservice.SlotRef) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CampaignVisitSlot(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCareFlag2ᚕqinqingᚋinternalᚋarchiveᚐFlagᚄ(ctx context.Context, v any) ([]archive.Flag, error) {

@@ -88,21 +88,3 @@ func (r *queryResolver) MoveBookings(ctx context.Context, communityID *string, d
 func (r *Resolver) MoveBooking() MoveBookingResolver { return &moveBookingResolver{r} }
 
 type moveBookingResolver struct{ *Resolver }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *moveBookingResolver) Note(ctx context.Context, obj *moving.Booking) (*string, error) {
-	return strp(obj.Note), nil
-}
-func (r *moveBookingResolver) CancelReason(ctx context.Context, obj *moving.Booking) (*string, error) {
-	return strp(obj.CancelReason), nil
-}
-func (r *moveBookingResolver) Timeline(ctx context.Context, obj *moving.Booking) ([]*lifecycle.Entry, error) {
-	return stepTimeline(obj.Timeline), nil
-}
-*/

@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
@@ -48,6 +49,7 @@ type Services struct {
 	Moves         *moving.Service
 	Catalog       *catalog.Service
 	ServiceOrders *serviceorder.Service
+	FreeServices  *freeservice.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/moving"
@@ -123,6 +124,42 @@ type BookableWindowInput struct {
 	To       string `json:"to"`
 }
 
+// Every household of a campaign's audience in one cycle, in walking order, with the totals.
+type CampaignCoverage struct {
+	Campaign *freeservice.Campaign `json:"campaign"`
+	Cycle    int                   `json:"cycle"`
+	// Households in the audience.
+	TotalCount int `json:"totalCount"`
+	// One count per status, NOT_REACHED included; they add up to totalCount.
+	Counts   []*CampaignCoverageCount `json:"counts"`
+	Edges    []*CampaignCoverageEdge  `json:"edges"`
+	PageInfo *PageInfo                `json:"pageInfo"`
+}
+
+type CampaignCoverageCount struct {
+	Status freeservice.Status `json:"status"`
+	Count  int                `json:"count"`
+}
+
+type CampaignCoverageEdge struct {
+	Cursor string                     `json:"cursor"`
+	Node   *freeservice.CoverageEntry `json:"node"`
+}
+
+type CampaignSlotInput struct {
+	// Local time of day, HH:MM.
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// Households per slot, 1-1000.
+	Capacity int `json:"capacity"`
+}
+
+type CampaignVisitDayInput struct {
+	// After today; all days of a cycle within intervalMonths.
+	Date  string               `json:"date"`
+	Slots []*CampaignSlotInput `json:"slots"`
+}
+
 // Fields left out are unchanged. careFlags replaces all flags (sensitive ones
 // need archive access); healthNotes, hardshipNotes and changes to sensitive flags
 // need archive access; residents may edit their own birthday, occupation, hobbies
@@ -205,6 +242,23 @@ type CreateHouseholdInput struct {
 	Room       string   `json:"room"`
 	FloorArea  *float64 `json:"floorArea,omitempty"`
 	MoveInDate *string  `json:"moveInDate,omitempty"`
+}
+
+type CreateServiceCampaignInput struct {
+	CommunityID string `json:"communityId"`
+	// e.g. 燃气安全检查
+	Title       string  `json:"title"`
+	Description *string `json:"description,omitempty"`
+	// Only these buildings; omit for the whole community.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// A cycle every N months (1-24).
+	IntervalMonths int `json:"intervalMonths"`
+	// How many cycles; omit for no end.
+	Cycles *int `json:"cycles,omitempty"`
+	// HH:MM local time the day before a visit day when its booking closes; default 18:00.
+	BookingCloseTime *string `json:"bookingCloseTime,omitempty"`
+	// The first cycle's visit days.
+	VisitDays []*CampaignVisitDayInput `json:"visitDays"`
 }
 
 type CreateStaffInput struct {
@@ -471,6 +525,22 @@ type QueueEvent struct {
 	At          time.Time     `json:"at"`
 }
 
+type RecordCampaignVisitInput struct {
+	CampaignID  string `json:"campaignId"`
+	HouseholdID string `json:"householdId"`
+	// The cycle visited; omit for the current one (a past cycle may be recorded late).
+	Cycle  *int               `json:"cycle,omitempty"`
+	Result freeservice.Status `json:"result"`
+	// Required for PROBLEM_FOUND: it becomes the repair request's description.
+	Description *string `json:"description,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB; for PROBLEM_FOUND they go with the repair request.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
+	// For PROBLEM_FOUND; default OTHER.
+	RepairCategory *repair.Category `json:"repairCategory,omitempty"`
+	// For PROBLEM_FOUND; default NORMAL (a gas leak is EMERGENCY).
+	Urgency *repair.Urgency `json:"urgency,omitempty"`
+}
+
 type RecordVisitInput struct {
 	HouseholdID string    `json:"householdId"`
 	VisitedAt   time.Time `json:"visitedAt"`
@@ -567,6 +637,17 @@ type RepairRequestConnection struct {
 type RepairRequestEdge struct {
 	Cursor string          `json:"cursor"`
 	Node   *repair.Request `json:"node"`
+}
+
+type ServiceCampaignConnection struct {
+	Edges      []*ServiceCampaignEdge `json:"edges"`
+	PageInfo   *PageInfo              `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+type ServiceCampaignEdge struct {
+	Cursor string                `json:"cursor"`
+	Node   *freeservice.Campaign `json:"node"`
 }
 
 type ServiceCharges struct {

@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
@@ -170,6 +171,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Sender: engine, Tasks: svc.Tasks, Zone: zones.get, Log: d.Log, Now: now})
 	// One notification mechanism, one source per kind of followed job.
 	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
+	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
+		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -347,26 +350,35 @@ func interval(d, def time.Duration) time.Duration {
 	return d
 }
 
-// schedules fires festival and birthday greetings and finishes announcement
-// fan-outs cut short; every process runs it, the database makes each once.
+// schedules runs the time-driven jobs (greetings, announcement fan-outs cut
+// short, butler task reminders, renovation, move and free-service schedules);
+// every process runs them, the database makes each once.
 func (a *App) schedules(ctx context.Context) {
 	t := time.NewTicker(interval(a.Cfg.ScheduleInterval, time.Minute))
 	defer t.Stop()
+	svc := a.Services
+	// Each fires what is due at now once across servers (see each Tick).
+	jobs := []struct {
+		name string
+		tick func(context.Context, time.Time) error
+	}{
+		{"greeting scheduler", svc.Greetings.Tick},
+		{"announcement fan-out", func(ctx context.Context, _ time.Time) error {
+			_, err := svc.Announcements.ResumePending(ctx)
+			return err
+		}},
+		{"butler task reminders", func(ctx context.Context, now time.Time) error {
+			return svc.Tasks.Remind(ctx, now, svc.Notify, svc.Staff)
+		}},
+		{"renovation scheduler", svc.Renovations.Tick},
+		{"move scheduler", svc.Moves.Tick},
+		{"free-service scheduler", svc.FreeServices.Tick},
+	}
 	for {
-		if err := a.Services.Greetings.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
-			a.Deps.Log.Warn("greeting scheduler", "err", err)
-		}
-		if _, err := a.Services.Announcements.ResumePending(ctx); err != nil && ctx.Err() == nil {
-			a.Deps.Log.Warn("announcement fan-out", "err", err)
-		}
-		if err := a.Services.Tasks.Remind(ctx, a.Deps.Now(), a.Services.Notify, a.Services.Staff); err != nil && ctx.Err() == nil {
-			a.Deps.Log.Warn("butler task reminders", "err", err)
-		}
-		if err := a.Services.Renovations.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
-			a.Deps.Log.Warn("renovation scheduler", "err", err)
-		}
-		if err := a.Services.Moves.Tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
-			a.Deps.Log.Warn("move scheduler", "err", err)
+		for _, j := range jobs {
+			if err := j.tick(ctx, a.Deps.Now()); err != nil && ctx.Err() == nil {
+				a.Deps.Log.Warn(j.name, "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():

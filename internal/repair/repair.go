@@ -152,11 +152,16 @@ type Deadlines struct {
 // Request is a repair request with everything that changes with it: one
 // document, so each step is one atomic write.
 type Request struct {
-	ID              string            `bson:"_id"`
-	CommunityID     string            `bson:"communityId"`
-	HouseholdID     string            `bson:"householdId"`
-	BuildingID      string            `bson:"buildingId"`
-	ReporterID      string            `bson:"reporterId"`
+	ID          string `bson:"_id"`
+	CommunityID string `bson:"communityId"`
+	HouseholdID string `bson:"householdId"`
+	BuildingID  string `bson:"buildingId"`
+	ReporterID  string `bson:"reporterId"` // the resident who reported it; empty when staff filed it
+	// FiledByStaffID is the staff member who filed it for the household
+	// (FileForHousehold); Source is what it came from, e.g. a free-service
+	// visit ("freeservice-visit:<id>:v<n>").
+	FiledByStaffID  string            `bson:"filedBy,omitempty"`
+	Source          string            `bson:"source,omitempty"`
 	Category        Category          `bson:"category"`
 	Description     string            `bson:"description"`
 	Location        Location          `bson:"location"`

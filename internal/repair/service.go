@@ -68,12 +68,16 @@ func handles(c *access.Caller, communityID string) bool {
 }
 
 // canSee: the household's members, the community's butlers and supervisors,
-// and engineers who were ever dispatched to it.
+// engineers who were ever dispatched to it, and the staff member who filed
+// it for the household (FileForHousehold) while they work there.
 func canSee(c *access.Caller, r *Request) bool {
 	if _, ok := c.RoleIn(r.HouseholdID); ok {
 		return true
 	}
 	if handles(c, r.CommunityID) {
+		return true
+	}
+	if r.FiledByStaffID != "" && r.FiledByStaffID == c.ID && c.WorksIn(r.CommunityID) {
 		return true
 	}
 	return c.StaffIn(r.CommunityID, access.Engineer) && slices.Contains(r.EngineerHistory, c.ID)
@@ -126,6 +130,19 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 	if err != nil {
 		return nil, err
 	}
+	return s.create(ctx, c, h, in, filing{})
+}
+
+// filing says who put a request on record when it was not a member of the
+// household: staff on the household's behalf (FileForHousehold), with the id
+// derived from the source so the same source never files twice.
+type filing struct {
+	id, staffID, source string
+}
+
+// create validates a report for household h and stores it: the one path
+// every request is submitted by, whoever files it.
+func (s *Service) create(ctx context.Context, c *access.Caller, h *household.Household, in SubmitInput, f filing) (*Request, error) {
 	if !slices.Contains(Categories, in.Category) {
 		return nil, apperr.Invalid("input.category", "input.bad_value")
 	}
@@ -157,8 +174,13 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 	if err != nil {
 		return nil, err
 	}
+	id, reporter := mongo.NewID(), c.ID
+	if f.staffID != "" {
+		id, reporter = f.id, "" // the reporter is a resident; staff are recorded as the filer
+	}
 	r := &Request{
-		ID: mongo.NewID(), CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ReporterID: c.ID,
+		ID: id, CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ReporterID: reporter,
+		FiledByStaffID: f.staffID, Source: f.source,
 		Category: in.Category, Description: desc, Location: Location{InHome: in.InHome, Place: place}, Urgency: in.Urgency,
 		PreferredFrom: in.PreferredFrom, PreferredTo: in.PreferredTo, Status: Submitted, Round: 1,
 		WorkOrders: []WorkOrder{}, Acceptances: []Acceptance{}, Callbacks: []Callback{}, EngineerHistory: []string{},
@@ -173,6 +195,9 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 	r.Timeline = []lifecycle.Entry{{At: now, Action: "submit", From: "", To: string(Submitted), ActorID: c.ID, ActorKind: string(c.Kind)}}
 	if _, err := s.col.InsertOne(ctx, r); err != nil {
 		s.dropFiles(ctx, r.Photos)
+		if f.source != "" && mongo.IsDuplicate(err) {
+			return s.filedFrom(ctx, h.ID, f) // a retry of the same source: the request already filed
+		}
 		return nil, fmt.Errorf("insert repair request: %w", err)
 	}
 	s.publish(ctx, c, r, "submit", "")
