@@ -129,3 +129,58 @@ func TestButlerTaskList(t *testing.T) {
 		t.Fatalf("after the callback and the visit: %+v", l.ButlerTasks)
 	}
 }
+
+// A move-in puts a congratulation visit (with a small gift) and the move-in
+// callback on the butler's list once the day has passed, and the butler is
+// reminded of each when it comes due.
+func TestMoveInPutsVisitsOnTheButlersList(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	ctx := context.Background()
+	owner := e.owner(w.OwnerA.Phone)
+	var b struct{ BookMove struct{ ID, Date string } }
+	owner.ok(bookMoveMutation, map[string]any{"in": moveInput(w.HA.ID, "09:00", "11:00", "1号梯")}, &b)
+
+	e.Clock.Advance(96 * time.Hour) // the move day (25th) is over
+	if err := e.App.Services.Moves.Tick(ctx, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	butler := e.staff(w.butlerX, w.Password)
+	l := butler.tasks(t, "")
+	k := l.kinds()
+	if k["CONGRATULATION_VISIT"] != w.HA.ID || k["MOVE_IN_CALLBACK"] != w.HA.ID {
+		t.Fatalf("butler X's list after the move-in: %+v", l.ButlerTasks)
+	}
+	var congrats, callback time.Time
+	for _, x := range l.ButlerTasks.Tasks {
+		switch x.Kind {
+		case "CONGRATULATION_VISIT":
+			congrats = x.DueAt
+		case "MOVE_IN_CALLBACK":
+			callback = x.DueAt
+		}
+	}
+	if d := callback.Sub(congrats); d != 4*24*time.Hour {
+		t.Fatalf("the callback is due %v after the visit, want a week after the move (visit at 3 days)", d)
+	}
+	if l := e.staff(w.butlerX2, w.Password).tasks(t, ""); l.ButlerTasks.Total != 0 {
+		t.Fatalf("another building's butler: %+v", l.ButlerTasks)
+	}
+	// A week and a day after the move both are due: two reminders, once.
+	e.Clock.Advance(7 * 24 * time.Hour)
+	for range 2 {
+		if err := e.App.Services.Tasks.Remind(ctx, e.Clock.Now(), e.App.Services.Notify, e.App.Services.Staff); err != nil {
+			t.Fatal(err)
+		}
+	}
+	butler = e.staff(w.butlerX, w.Password)
+	n := 0
+	for _, x := range butler.inbox().Notifications.Edges {
+		if x.Node.Kind == "BUTLER_TASK_DUE" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d task reminders, want 2", n)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"qinqing/internal/catalog"
 	"slices"
 	"time"
 
@@ -55,7 +56,9 @@ type Deps struct {
 	// Repairs and Complaints, when set, get demo requests at every stage.
 	Repairs    *repair.Service
 	Complaints *complaint.Service
-	Now        func() time.Time
+	// Catalog, when set, gets each community's published price list.
+	Catalog *catalog.Service
+	Now     func() time.Time
 }
 
 // Options size the demo.
@@ -149,6 +152,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"visits", s.ensureVisits},
 		{"repair requests", s.ensureRepairs},
 		{"complaints", s.ensureComplaints},
+		{"price list", s.ensureCatalog},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {

@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"os"
+	"qinqing/internal/catalog"
 	"reflect"
 	"slices"
 	"testing"
@@ -45,13 +46,14 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Households:  households,
 		Archive:     archive.NewService(db, households, now),
 		Staff:       staff.NewService(db, companyID, communities, households, now),
+		Catalog:     catalog.NewService(db, communities, now),
 		Now:         now,
 	}
 }
 
 var collections = []string{
 	"communities", "buildings", "households", "persons", "person_phones", "memberships",
-	"staff", "care_profiles", "household_care", "visits",
+	"staff", "care_profiles", "household_care", "visits", "service_items",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -96,7 +98,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	}
 
 	// The result describes what is stored.
-	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits"} {
+	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits", "serviceItems": "service_items"} {
 		if got, want := int64(first.Counts[k]), before[c]; got != want {
 			t.Errorf("counts[%s] = %d, %s holds %d", k, got, c, want)
 		}
