@@ -28,26 +28,11 @@ type Filter struct {
 // days are asked for by date.
 func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.Request) (page.Page[*Booking], error) {
 	var none page.Page[*Booking]
-	q := bson.D{}
-	count := false
-	switch {
-	case f.HouseholdID != "":
-		if err := validate.ID("householdId", f.HouseholdID); err != nil {
-			return none, err
-		}
-		if _, err := s.cfg.Households.Get(ctx, c, f.HouseholdID); err != nil {
-			return none, err
-		}
-		q = append(q, bson.E{Key: "householdId", Value: f.HouseholdID})
-	case f.CommunityID != "":
-		if err := validate.ID("communityId", f.CommunityID); err != nil {
-			return none, err
-		}
-		if !c.WorksIn(f.CommunityID) {
-			return none, apperr.ErrForbidden
-		}
-		q = append(q, bson.E{Key: "communityId", Value: f.CommunityID})
-		count = true
+	q, count, err := s.cfg.Households.Scope(ctx, c, f.CommunityID, f.HouseholdID)
+	if err != nil {
+		return none, err
+	}
+	if count {
 		if f.BuildingID != "" {
 			if err := validate.ID("buildingId", f.BuildingID); err != nil {
 				return none, err
@@ -58,14 +43,6 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 			today := s.cfg.Now().In(s.cfg.Zone(f.CommunityID)).Format(time.DateOnly)
 			q = append(q, bson.E{Key: "date", Value: bson.D{{Key: "$gte", Value: today}}})
 		}
-	case c.IsPerson():
-		ids := []string{}
-		for _, m := range c.Memberships {
-			ids = append(ids, m.HouseholdID)
-		}
-		q = append(q, bson.E{Key: "householdId", Value: bson.D{{Key: "$in", Value: ids}}})
-	default:
-		return none, apperr.Invalid("communityId", "input.required")
 	}
 	if f.Date != "" {
 		if _, err := time.Parse(time.DateOnly, f.Date); err != nil {

@@ -27,6 +27,7 @@ type Households interface {
 	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
 	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
 	MembershipsByHouseholds(ctx context.Context, ids []string) (map[string][]*household.Membership, error)
+	Scope(ctx context.Context, c *access.Caller, communityID, householdID string) (bson.D, bool, error)
 }
 
 // Buildings names buildings in notices.

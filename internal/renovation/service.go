@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"qinqing/internal/access"
@@ -26,6 +27,7 @@ import (
 type Households interface {
 	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
 	MembershipsByHouseholds(ctx context.Context, ids []string) (map[string][]*household.Membership, error)
+	Scope(ctx context.Context, c *access.Caller, communityID, householdID string) (bson.D, bool, error)
 }
 
 // Sender is the notification engine.
