@@ -85,16 +85,7 @@ func (s *Service) Queue(ctx context.Context, c *access.Caller, f QueueFilter, p 
 	if f.Overdue {
 		q = append(q, bson.E{Key: "nextDeadline", Value: bson.D{{Key: "$lt", Value: s.now().UTC()}}})
 	}
-	if f.From != nil || f.To != nil {
-		r := bson.D{}
-		if f.From != nil {
-			r = append(r, bson.E{Key: "$gte", Value: f.From.UTC()})
-		}
-		if f.To != nil {
-			r = append(r, bson.E{Key: "$lt", Value: f.To.UTC()})
-		}
-		q = append(q, bson.E{Key: "submittedAt", Value: r})
-	}
+	q = mongo.InRange(q, "submittedAt", f.From, f.To)
 	return s.find(ctx, q, p, true)
 }
 

@@ -95,16 +95,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 		}
 		q = append(q, bson.E{Key: "assigneeId", Value: f.AssigneeID})
 	}
-	if f.From != nil || f.To != nil {
-		r := bson.D{}
-		if f.From != nil {
-			r = append(r, bson.E{Key: "$gte", Value: f.From.UTC()})
-		}
-		if f.To != nil {
-			r = append(r, bson.E{Key: "$lt", Value: f.To.UTC()})
-		}
-		q = append(q, bson.E{Key: "slot.start", Value: r})
-	}
+	q = mongo.InRange(q, "slot.start", f.From, f.To)
 	return s.find(ctx, q, p, true)
 }
 

@@ -1,6 +1,8 @@
 package mongo
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"fmt"
@@ -96,4 +98,20 @@ func FindByID[T any](ctx context.Context, col *mongo.Collection, id string, notF
 		return nil, fmt.Errorf("find %s %s: %w", col.Name(), id, err)
 	}
 	return &v, nil
+}
+
+// InRange appends to q the condition from <= field < to, for each bound that
+// is set (list screens' date filters).
+func InRange(q bson.D, field string, from, to *time.Time) bson.D {
+	r := bson.D{}
+	if from != nil {
+		r = append(r, bson.E{Key: "$gte", Value: from.UTC()})
+	}
+	if to != nil {
+		r = append(r, bson.E{Key: "$lt", Value: to.UTC()})
+	}
+	if len(r) == 0 {
+		return q
+	}
+	return append(q, bson.E{Key: field, Value: r})
 }
