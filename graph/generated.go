@@ -20,6 +20,7 @@ import (
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
+	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
@@ -100,6 +101,7 @@ type ResolverRoot interface {
 	Subscription() SubscriptionResolver
 	TimelineEntry() TimelineEntryResolver
 	Visit() VisitResolver
+	WeeklyReport() WeeklyReportResolver
 	WorkOrder() WorkOrderResolver
 }
 
@@ -204,6 +206,12 @@ type ComplexityRoot struct {
 		Overdue func(childComplexity int) int
 		Tasks   func(childComplexity int) int
 		Total   func(childComplexity int) int
+	}
+
+	CallbackKpis struct {
+		Overall       func(childComplexity int) int
+		Repairs       func(childComplexity int) int
+		ServiceOrders func(childComplexity int) int
 	}
 
 	CampaignCoverage struct {
@@ -341,6 +349,13 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ComplaintKpis struct {
+		AverageClosureTime func(childComplexity int) int
+		ClosureRate        func(childComplexity int) int
+		Received           func(childComplexity int) int
+		Withdrawn          func(childComplexity int) int
+	}
+
 	ComplaintReply struct {
 		At    func(childComplexity int) int
 		Staff func(childComplexity int) int
@@ -459,6 +474,26 @@ type ComplexityRoot struct {
 	KeyValue struct {
 		Key   func(childComplexity int) int
 		Value func(childComplexity int) int
+	}
+
+	KpiCounts struct {
+		NewComplaints  func(childComplexity int) int
+		NewRepairs     func(childComplexity int) int
+		OpenRepairs    func(childComplexity int) int
+		OverdueRepairs func(childComplexity int) int
+	}
+
+	KpiDuration struct {
+		AverageSeconds func(childComplexity int) int
+		Count          func(childComplexity int) int
+		TotalSeconds   func(childComplexity int) int
+	}
+
+	KpiRatio struct {
+		Available   func(childComplexity int) int
+		Denominator func(childComplexity int) int
+		Numerator   func(childComplexity int) int
+		Rate        func(childComplexity int) int
 	}
 
 	Laundry struct {
@@ -650,6 +685,12 @@ type ComplexityRoot struct {
 		QuietStart       func(childComplexity int) int
 	}
 
+	OnTimeKpis struct {
+		Arrive  func(childComplexity int) int
+		Finish  func(childComplexity int) int
+		Respond func(childComplexity int) int
+	}
+
 	PageInfo struct {
 		EndCursor   func(childComplexity int) int
 		HasNextPage func(childComplexity int) int
@@ -733,12 +774,14 @@ type ComplexityRoot struct {
 		RepairRequest           func(childComplexity int, id string) int
 		ServiceCampaigns        func(childComplexity int, communityID string, first *int, after *string) int
 		ServiceCatalog          func(childComplexity int, communityID string, includeRetired *bool) int
+		ServiceKpis             func(childComplexity int, communityID string, from time.Time, to time.Time) int
 		ServiceOrder            func(childComplexity int, id string) int
 		ServiceOrderCounts      func(childComplexity int, communityID string) int
 		ServiceOrders           func(childComplexity int, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) int
 		StaffMembers            func(childComplexity int, communityID *string) int
 		UnreadNotificationCount func(childComplexity int) int
 		Visits                  func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
+		WeeklyReport            func(childComplexity int, communityID string, weekOf string) int
 		WorkOrderCounts         func(childComplexity int, communityID string) int
 		WorkOrders              func(childComplexity int, filter *model.WorkOrderFilter, first *int, after *string) int
 	}
@@ -922,6 +965,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	SatisfactionKpis struct {
+		Callbacks             func(childComplexity int) int
+		Overall               func(childComplexity int) int
+		RepairCallbacks       func(childComplexity int) int
+		ServiceOrderCallbacks func(childComplexity int) int
+		Surveys               func(childComplexity int) int
+	}
+
 	SensitiveCare struct {
 		Flags         func(childComplexity int) int
 		HardshipNotes func(childComplexity int) int
@@ -996,6 +1047,22 @@ type ComplexityRoot struct {
 		Unit         func(childComplexity int) int
 		UpdatedAt    func(childComplexity int) int
 		Windows      func(childComplexity int) int
+	}
+
+	ServiceKpis struct {
+		AverageCompletionTime func(childComplexity int) int
+		AverageResponseTime   func(childComplexity int) int
+		CallbackRate          func(childComplexity int) int
+		CommunityID           func(childComplexity int) int
+		Complaints            func(childComplexity int) int
+		ComputedAt            func(childComplexity int) int
+		Counts                func(childComplexity int) int
+		EventAttendance       func(childComplexity int) int
+		From                  func(childComplexity int) int
+		OnTime                func(childComplexity int) int
+		RepairPassRate        func(childComplexity int) int
+		Satisfaction          func(childComplexity int) int
+		To                    func(childComplexity int) int
 	}
 
 	ServiceLift struct {
@@ -1134,6 +1201,15 @@ type ComplexityRoot struct {
 		Auth          func(childComplexity int) int
 		BindingTicket func(childComplexity int) int
 		NeedsPhone    func(childComplexity int) int
+	}
+
+	WeeklyReport struct {
+		CommunityID func(childComplexity int) int
+		Current     func(childComplexity int) int
+		Previous    func(childComplexity int) int
+		Summary     func(childComplexity int) int
+		WeekEnd     func(childComplexity int) int
+		WeekStart   func(childComplexity int) int
 	}
 
 	WorkOrder struct {
@@ -1420,6 +1496,8 @@ type QueryResolver interface {
 	Household(ctx context.Context, id string) (*household.Household, error)
 	MyHouseholds(ctx context.Context) ([]*household.Household, error)
 	Person(ctx context.Context, id string) (*household.Person, error)
+	ServiceKpis(ctx context.Context, communityID string, from time.Time, to time.Time) (*kpi.KPIs, error)
+	WeeklyReport(ctx context.Context, communityID string, weekOf string) (*kpi.WeeklyReport, error)
 	MoveBooking(ctx context.Context, id string) (*moving.Booking, error)
 	MoveBookings(ctx context.Context, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) (*model.MoveBookingConnection, error)
 	Notifications(ctx context.Context, unreadOnly *bool, first *int, after *string) (*model.NotificationConnection, error)
@@ -1606,6 +1684,9 @@ type VisitResolver interface {
 	FollowUp(ctx context.Context, obj *archive.Visit) (*string, error)
 	FollowUpDue(ctx context.Context, obj *archive.Visit) (*string, error)
 	FollowUpDone(ctx context.Context, obj *archive.Visit) (bool, error)
+}
+type WeeklyReportResolver interface {
+	Summary(ctx context.Context, obj *kpi.WeeklyReport) (string, error)
 }
 type WorkOrderResolver interface {
 	Engineer(ctx context.Context, obj *repair.WorkOrder) (*staff.Staff, error)
@@ -2010,6 +2091,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ButlerTaskList.Total(childComplexity), true
+
+	case "CallbackKpis.overall":
+		if e.ComplexityRoot.CallbackKpis.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallbackKpis.Overall(childComplexity), true
+	case "CallbackKpis.repairs":
+		if e.ComplexityRoot.CallbackKpis.Repairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallbackKpis.Repairs(childComplexity), true
+	case "CallbackKpis.serviceOrders":
+		if e.ComplexityRoot.CallbackKpis.ServiceOrders == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallbackKpis.ServiceOrders(childComplexity), true
 
 	case "CampaignCoverage.campaign":
 		if e.ComplexityRoot.CampaignCoverage.Campaign == nil {
@@ -2583,6 +2683,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ComplaintEdge.Node(childComplexity), true
 
+	case "ComplaintKpis.averageClosureTime":
+		if e.ComplexityRoot.ComplaintKpis.AverageClosureTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintKpis.AverageClosureTime(childComplexity), true
+	case "ComplaintKpis.closureRate":
+		if e.ComplexityRoot.ComplaintKpis.ClosureRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintKpis.ClosureRate(childComplexity), true
+	case "ComplaintKpis.received":
+		if e.ComplexityRoot.ComplaintKpis.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintKpis.Received(childComplexity), true
+	case "ComplaintKpis.withdrawn":
+		if e.ComplexityRoot.ComplaintKpis.Withdrawn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ComplaintKpis.Withdrawn(childComplexity), true
+
 	case "ComplaintReply.at":
 		if e.ComplexityRoot.ComplaintReply.At == nil {
 			break
@@ -3035,6 +3160,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.KeyValue.Value(childComplexity), true
+
+	case "KpiCounts.newComplaints":
+		if e.ComplexityRoot.KpiCounts.NewComplaints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCounts.NewComplaints(childComplexity), true
+	case "KpiCounts.newRepairs":
+		if e.ComplexityRoot.KpiCounts.NewRepairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCounts.NewRepairs(childComplexity), true
+	case "KpiCounts.openRepairs":
+		if e.ComplexityRoot.KpiCounts.OpenRepairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCounts.OpenRepairs(childComplexity), true
+	case "KpiCounts.overdueRepairs":
+		if e.ComplexityRoot.KpiCounts.OverdueRepairs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiCounts.OverdueRepairs(childComplexity), true
+
+	case "KpiDuration.averageSeconds":
+		if e.ComplexityRoot.KpiDuration.AverageSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiDuration.AverageSeconds(childComplexity), true
+	case "KpiDuration.count":
+		if e.ComplexityRoot.KpiDuration.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiDuration.Count(childComplexity), true
+	case "KpiDuration.totalSeconds":
+		if e.ComplexityRoot.KpiDuration.TotalSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiDuration.TotalSeconds(childComplexity), true
+
+	case "KpiRatio.available":
+		if e.ComplexityRoot.KpiRatio.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRatio.Available(childComplexity), true
+	case "KpiRatio.denominator":
+		if e.ComplexityRoot.KpiRatio.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRatio.Denominator(childComplexity), true
+	case "KpiRatio.numerator":
+		if e.ComplexityRoot.KpiRatio.Numerator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRatio.Numerator(childComplexity), true
+	case "KpiRatio.rate":
+		if e.ComplexityRoot.KpiRatio.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.KpiRatio.Rate(childComplexity), true
 
 	case "Laundry.discrepancy":
 		if e.ComplexityRoot.Laundry.Discrepancy == nil {
@@ -4270,6 +4464,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.NotificationPreferences.QuietStart(childComplexity), true
 
+	case "OnTimeKpis.arrive":
+		if e.ComplexityRoot.OnTimeKpis.Arrive == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnTimeKpis.Arrive(childComplexity), true
+	case "OnTimeKpis.finish":
+		if e.ComplexityRoot.OnTimeKpis.Finish == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnTimeKpis.Finish(childComplexity), true
+	case "OnTimeKpis.respond":
+		if e.ComplexityRoot.OnTimeKpis.Respond == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OnTimeKpis.Respond(childComplexity), true
+
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
 			break
@@ -4811,6 +5024,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ServiceCatalog(childComplexity, args["communityId"].(string), args["includeRetired"].(*bool)), true
+	case "Query.serviceKpis":
+		if e.ComplexityRoot.Query.ServiceKpis == nil {
+			break
+		}
+
+		args, err := ec.field_Query_serviceKpis_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ServiceKpis(childComplexity, args["communityId"].(string), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.serviceOrder":
 		if e.ComplexityRoot.Query.ServiceOrder == nil {
 			break
@@ -4872,6 +5096,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Visits(childComplexity, args["filter"].(*model.VisitFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.weeklyReport":
+		if e.ComplexityRoot.Query.WeeklyReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_weeklyReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WeeklyReport(childComplexity, args["communityId"].(string), args["weekOf"].(string)), true
 	case "Query.workOrderCounts":
 		if e.ComplexityRoot.Query.WorkOrderCounts == nil {
 			break
@@ -5663,6 +5898,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RepairRequestEdge.Node(childComplexity), true
 
+	case "SatisfactionKpis.callbacks":
+		if e.ComplexityRoot.SatisfactionKpis.Callbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionKpis.Callbacks(childComplexity), true
+	case "SatisfactionKpis.overall":
+		if e.ComplexityRoot.SatisfactionKpis.Overall == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionKpis.Overall(childComplexity), true
+	case "SatisfactionKpis.repairCallbacks":
+		if e.ComplexityRoot.SatisfactionKpis.RepairCallbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionKpis.RepairCallbacks(childComplexity), true
+	case "SatisfactionKpis.serviceOrderCallbacks":
+		if e.ComplexityRoot.SatisfactionKpis.ServiceOrderCallbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionKpis.ServiceOrderCallbacks(childComplexity), true
+	case "SatisfactionKpis.surveys":
+		if e.ComplexityRoot.SatisfactionKpis.Surveys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SatisfactionKpis.Surveys(childComplexity), true
+
 	case "SensitiveCare.flags":
 		if e.ComplexityRoot.SensitiveCare.Flags == nil {
 			break
@@ -5965,6 +6231,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceItem.Windows(childComplexity), true
+
+	case "ServiceKpis.averageCompletionTime":
+		if e.ComplexityRoot.ServiceKpis.AverageCompletionTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.AverageCompletionTime(childComplexity), true
+	case "ServiceKpis.averageResponseTime":
+		if e.ComplexityRoot.ServiceKpis.AverageResponseTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.AverageResponseTime(childComplexity), true
+	case "ServiceKpis.callbackRate":
+		if e.ComplexityRoot.ServiceKpis.CallbackRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.CallbackRate(childComplexity), true
+	case "ServiceKpis.communityId":
+		if e.ComplexityRoot.ServiceKpis.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.CommunityID(childComplexity), true
+	case "ServiceKpis.complaints":
+		if e.ComplexityRoot.ServiceKpis.Complaints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Complaints(childComplexity), true
+	case "ServiceKpis.computedAt":
+		if e.ComplexityRoot.ServiceKpis.ComputedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.ComputedAt(childComplexity), true
+	case "ServiceKpis.counts":
+		if e.ComplexityRoot.ServiceKpis.Counts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Counts(childComplexity), true
+	case "ServiceKpis.eventAttendance":
+		if e.ComplexityRoot.ServiceKpis.EventAttendance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.EventAttendance(childComplexity), true
+	case "ServiceKpis.from":
+		if e.ComplexityRoot.ServiceKpis.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.From(childComplexity), true
+	case "ServiceKpis.onTime":
+		if e.ComplexityRoot.ServiceKpis.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.OnTime(childComplexity), true
+	case "ServiceKpis.repairPassRate":
+		if e.ComplexityRoot.ServiceKpis.RepairPassRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.RepairPassRate(childComplexity), true
+	case "ServiceKpis.satisfaction":
+		if e.ComplexityRoot.ServiceKpis.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Satisfaction(childComplexity), true
+	case "ServiceKpis.to":
+		if e.ComplexityRoot.ServiceKpis.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.To(childComplexity), true
 
 	case "ServiceLift.building":
 		if e.ComplexityRoot.ServiceLift.Building == nil {
@@ -6519,6 +6864,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WechatLoginPayload.NeedsPhone(childComplexity), true
+
+	case "WeeklyReport.communityId":
+		if e.ComplexityRoot.WeeklyReport.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.CommunityID(childComplexity), true
+	case "WeeklyReport.current":
+		if e.ComplexityRoot.WeeklyReport.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Current(childComplexity), true
+	case "WeeklyReport.previous":
+		if e.ComplexityRoot.WeeklyReport.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Previous(childComplexity), true
+	case "WeeklyReport.summary":
+		if e.ComplexityRoot.WeeklyReport.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.Summary(childComplexity), true
+	case "WeeklyReport.weekEnd":
+		if e.ComplexityRoot.WeeklyReport.WeekEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.WeekEnd(childComplexity), true
+	case "WeeklyReport.weekStart":
+		if e.ComplexityRoot.WeeklyReport.WeekStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WeeklyReport.WeekStart(childComplexity), true
 
 	case "WorkOrder.acceptedAt":
 		if e.ComplexityRoot.WorkOrder.AcceptedAt == nil {
@@ -7809,6 +8191,151 @@ extend type Mutation {
   logout: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/kpi.graphqls", Input: `# Service KPIs (服务指标) and the weekly report (服务周报): how the company
+# measures itself. Every rate comes with the counts it was computed from, so
+# each number can be traced to the requests, orders and complaints behind it.
+#
+# Attribution, one rule for all: a figure counts in the window in which its
+# defining moment falls (a sign-off, a callback, a take, a completion, a
+# deadline falling due, a complaint received); its outcome (called back?
+# reopened? closed? deadline met?) is as known at computedAt. So a past
+# window's rates may still move as late callbacks are recorded; its
+# denominators do not.
+
+extend type Query {
+  """
+  A community's KPIs over [from, to) (from inclusive, to exclusive; at most 366 days):
+  supervisors of the community and admins; anyone else FORBIDDEN.
+  """
+  serviceKpis(communityId: ID!, from: Time!, to: Time!): ServiceKpis!
+  """
+  The report of the Monday-to-Sunday week (community time zone) containing weekOf,
+  with the week before for comparison: supervisors of the community and admins.
+  It is also sent to the community's supervisors every Monday at 08:30 (WEEKLY_REPORT).
+  """
+  weeklyReport(communityId: ID!, weekOf: Date!): WeeklyReport!
+}
+
+"A share with the counts it is computed from."
+type KpiRatio {
+  "numerator / denominator, between 0 and 1; null when the denominator is 0 or the source is not available."
+  rate: Float
+  numerator: Int!
+  denominator: Int!
+  "false when its source is not connected (surveys, events): the counts are then 0 and rate is null."
+  available: Boolean!
+}
+
+"An average time with the total and count it is computed from."
+type KpiDuration {
+  "totalSeconds / count; null when count is 0."
+  averageSeconds: Float
+  "Whole seconds."
+  totalSeconds: Float!
+  count: Int!
+}
+
+type ServiceKpis {
+  communityId: ID!
+  from: Time!
+  to: Time!
+  "When the figures were computed: outcomes are as known then."
+  computedAt: Time!
+  satisfaction: SatisfactionKpis!
+  """
+  Repair pass rate (一次验收合格率): denominator = repair requests whose first sign-off
+  (the owner's acceptance of round 1) falls in the window; numerator = those of them not
+  reopened after it (no unsatisfied callback of round 1).
+  """
+  repairPassRate: KpiRatio!
+  callbackRate: CallbackKpis!
+  onTime: OnTimeKpis!
+  "Submit → take (首问 response) of the repair requests taken in the window."
+  averageResponseTime: KpiDuration!
+  "Submit → first completion (the engineer's complete of round 1) of the requests whose first round was completed in the window."
+  averageCompletionTime: KpiDuration!
+  complaints: ComplaintKpis!
+  "Checked in / confirmed sign-ups of the community's events that ended in the window and were not cancelled."
+  eventAttendance: KpiRatio!
+  counts: KpiCounts!
+}
+
+type SatisfactionKpis {
+  "surveys + callbacks: every satisfaction score or verdict in the window, added up (callbacks only while surveys are not available)."
+  overall: KpiRatio!
+  "Scores of 4 or 5 / scores given, in the community's surveys whose open window overlaps the window (as surveyResults counts them)."
+  surveys: KpiRatio!
+  "Satisfied / recorded callbacks (回访) recorded in the window: repairCallbacks + serviceOrderCallbacks."
+  callbacks: KpiRatio!
+  "Each repair callback recorded in the window (one per signed-off round)."
+  repairCallbacks: KpiRatio!
+  "Each service-order callback recorded in the window."
+  serviceOrderCallbacks: KpiRatio!
+}
+
+"Finished jobs with a callback recorded (so far) / finished jobs."
+type CallbackKpis {
+  "repairs + serviceOrders."
+  overall: KpiRatio!
+  "Each repair round signed off by the owner in the window; called back = a callback of that round is recorded."
+  repairs: KpiRatio!
+  "Each service order the owner accepted in the window; called back = its callback is recorded."
+  serviceOrders: KpiRatio!
+}
+
+"""
+Repair deadlines met / deadlines that fell due in the window and whose outcome is known.
+A deadline is met when its step happened at or before it; one whose step has not happened
+is missed once it has passed, unless the request was cancelled at or before it (then it
+never fell due); one not yet passed and not yet met is pending and not counted.
+Each round of a reopened request is judged against the deadlines it ran under.
+"""
+type OnTimeKpis {
+  "respondBy of round 1, met by the take (首问). Later rounds start taken: their respondBy is the reopen itself and is not counted."
+  respond: KpiRatio!
+  "arriveBy of each round, met by the start of work on site (startWork; acceptWorkOrder only means the engineer set out)."
+  arrive: KpiRatio!
+  "finishBy of each round, met by the engineer's completion (completeWork, before the owner's sign-off)."
+  finish: KpiRatio!
+}
+
+"The complaints received in the window."
+type ComplaintKpis {
+  received: Int!
+  "Withdrawn by the complainant: left out of the closure rate."
+  withdrawn: Int!
+  "Closed (a satisfied callback) / received and not withdrawn."
+  closureRate: KpiRatio!
+  "Received → closed, of those closed."
+  averageClosureTime: KpiDuration!
+}
+
+"Workload. openRepairs and overdueRepairs are taken at the window's end (or now, if that is earlier)."
+type KpiCounts {
+  "Repair requests submitted in the window (cancelled ones included)."
+  newRepairs: Int!
+  "Repair requests still submitted, taken, dispatched, accepted or in progress."
+  openRepairs: Int!
+  "Open repair requests whose current stage had run past its deadline (the work-order queue's overdue flag)."
+  overdueRepairs: Int!
+  "Complaints received in the window (withdrawn ones included)."
+  newComplaints: Int!
+}
+
+type WeeklyReport {
+  communityId: ID!
+  "Monday of the week, community time."
+  weekStart: Date!
+  "Sunday of the week."
+  weekEnd: Date!
+  "The week's figures."
+  current: ServiceKpis!
+  "The week before, for comparison."
+  previous: ServiceKpis!
+  "A few lines in Simplified Chinese (English with Accept-Language: en): workload, then each rate with its counts and last week's rate."
+  summary: String!
+}
+`, BuiltIn: false},
 	{Name: "../schema/moving.graphqls", Input: `enum MoveDirection {
   MOVE_IN
   MOVE_OUT
@@ -7903,6 +8430,7 @@ extend type Mutation {
   CALLBACK_PROMPT
   CALLBACK_DUE
   BUTLER_TASK_DUE
+  WEEKLY_REPORT
 }
 
 type Notification {
@@ -9190,6 +9718,18 @@ func (ec *executionContext) childFields_ButlerTaskList(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskList", field.Name)
 }
 
+func (ec *executionContext) childFields_CallbackKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "overall":
+		return ec.fieldContext_CallbackKpis_overall(ctx, field)
+	case "repairs":
+		return ec.fieldContext_CallbackKpis_repairs(ctx, field)
+	case "serviceOrders":
+		return ec.fieldContext_CallbackKpis_serviceOrders(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallbackKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_CampaignCoverage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "campaign":
@@ -9460,6 +10000,20 @@ func (ec *executionContext) childFields_ComplaintEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type ComplaintEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ComplaintKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "received":
+		return ec.fieldContext_ComplaintKpis_received(ctx, field)
+	case "withdrawn":
+		return ec.fieldContext_ComplaintKpis_withdrawn(ctx, field)
+	case "closureRate":
+		return ec.fieldContext_ComplaintKpis_closureRate(ctx, field)
+	case "averageClosureTime":
+		return ec.fieldContext_ComplaintKpis_averageClosureTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ComplaintKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_ComplaintReply(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "staff":
@@ -9700,6 +10254,46 @@ func (ec *executionContext) childFields_KeyValue(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type KeyValue", field.Name)
 }
 
+func (ec *executionContext) childFields_KpiCounts(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "newRepairs":
+		return ec.fieldContext_KpiCounts_newRepairs(ctx, field)
+	case "openRepairs":
+		return ec.fieldContext_KpiCounts_openRepairs(ctx, field)
+	case "overdueRepairs":
+		return ec.fieldContext_KpiCounts_overdueRepairs(ctx, field)
+	case "newComplaints":
+		return ec.fieldContext_KpiCounts_newComplaints(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiDuration(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "averageSeconds":
+		return ec.fieldContext_KpiDuration_averageSeconds(ctx, field)
+	case "totalSeconds":
+		return ec.fieldContext_KpiDuration_totalSeconds(ctx, field)
+	case "count":
+		return ec.fieldContext_KpiDuration_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiDuration", field.Name)
+}
+
+func (ec *executionContext) childFields_KpiRatio(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rate":
+		return ec.fieldContext_KpiRatio_rate(ctx, field)
+	case "numerator":
+		return ec.fieldContext_KpiRatio_numerator(ctx, field)
+	case "denominator":
+		return ec.fieldContext_KpiRatio_denominator(ctx, field)
+	case "available":
+		return ec.fieldContext_KpiRatio_available(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type KpiRatio", field.Name)
+}
+
 func (ec *executionContext) childFields_Laundry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "items":
@@ -9926,6 +10520,18 @@ func (ec *executionContext) childFields_NotificationPreferences(ctx context.Cont
 		return ec.fieldContext_NotificationPreferences_language(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type NotificationPreferences", field.Name)
+}
+
+func (ec *executionContext) childFields_OnTimeKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "respond":
+		return ec.fieldContext_OnTimeKpis_respond(ctx, field)
+	case "arrive":
+		return ec.fieldContext_OnTimeKpis_arrive(ctx, field)
+	case "finish":
+		return ec.fieldContext_OnTimeKpis_finish(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OnTimeKpis", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10382,6 +10988,22 @@ func (ec *executionContext) childFields_RepairRequestEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type RepairRequestEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_SatisfactionKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "overall":
+		return ec.fieldContext_SatisfactionKpis_overall(ctx, field)
+	case "surveys":
+		return ec.fieldContext_SatisfactionKpis_surveys(ctx, field)
+	case "callbacks":
+		return ec.fieldContext_SatisfactionKpis_callbacks(ctx, field)
+	case "repairCallbacks":
+		return ec.fieldContext_SatisfactionKpis_repairCallbacks(ctx, field)
+	case "serviceOrderCallbacks":
+		return ec.fieldContext_SatisfactionKpis_serviceOrderCallbacks(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SatisfactionKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_SensitiveCare(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "flags":
@@ -10532,6 +11154,38 @@ func (ec *executionContext) childFields_ServiceItem(ctx context.Context, field g
 		return ec.fieldContext_ServiceItem_updatedAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceItem", field.Name)
+}
+
+func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityId":
+		return ec.fieldContext_ServiceKpis_communityId(ctx, field)
+	case "from":
+		return ec.fieldContext_ServiceKpis_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ServiceKpis_to(ctx, field)
+	case "computedAt":
+		return ec.fieldContext_ServiceKpis_computedAt(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_ServiceKpis_satisfaction(ctx, field)
+	case "repairPassRate":
+		return ec.fieldContext_ServiceKpis_repairPassRate(ctx, field)
+	case "callbackRate":
+		return ec.fieldContext_ServiceKpis_callbackRate(ctx, field)
+	case "onTime":
+		return ec.fieldContext_ServiceKpis_onTime(ctx, field)
+	case "averageResponseTime":
+		return ec.fieldContext_ServiceKpis_averageResponseTime(ctx, field)
+	case "averageCompletionTime":
+		return ec.fieldContext_ServiceKpis_averageCompletionTime(ctx, field)
+	case "complaints":
+		return ec.fieldContext_ServiceKpis_complaints(ctx, field)
+	case "eventAttendance":
+		return ec.fieldContext_ServiceKpis_eventAttendance(ctx, field)
+	case "counts":
+		return ec.fieldContext_ServiceKpis_counts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ServiceKpis", field.Name)
 }
 
 func (ec *executionContext) childFields_ServiceLift(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10794,6 +11448,24 @@ func (ec *executionContext) childFields_WechatLoginPayload(ctx context.Context, 
 		return ec.fieldContext_WechatLoginPayload_bindingTicket(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WechatLoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WeeklyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityId":
+		return ec.fieldContext_WeeklyReport_communityId(ctx, field)
+	case "weekStart":
+		return ec.fieldContext_WeeklyReport_weekStart(ctx, field)
+	case "weekEnd":
+		return ec.fieldContext_WeeklyReport_weekEnd(ctx, field)
+	case "current":
+		return ec.fieldContext_WeeklyReport_current(ctx, field)
+	case "previous":
+		return ec.fieldContext_WeeklyReport_previous(ctx, field)
+	case "summary":
+		return ec.fieldContext_WeeklyReport_summary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WeeklyReport", field.Name)
 }
 
 func (ec *executionContext) childFields_WorkOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13268,6 +13940,36 @@ func (ec *executionContext) field_Query_serviceCatalog_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_serviceKpis_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_serviceOrderCounts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13407,6 +14109,28 @@ func (ec *executionContext) field_Query_visits_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_weeklyReport_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "weekOf",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNDate2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["weekOf"] = arg1
 	return args, nil
 }
 
@@ -15078,6 +15802,102 @@ func (ec *executionContext) _ButlerTaskList_overdue(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ButlerTaskList_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ButlerTaskList", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CallbackKpis_overall(ctx context.Context, field graphql.CollectedField, obj *kpi.CallbackRates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallbackKpis_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallbackKpis_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallbackKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallbackKpis_repairs(ctx context.Context, field graphql.CollectedField, obj *kpi.CallbackRates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallbackKpis_repairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Repairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallbackKpis_repairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallbackKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CallbackKpis_serviceOrders(ctx context.Context, field graphql.CollectedField, obj *kpi.CallbackRates) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CallbackKpis_serviceOrders(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceOrders, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CallbackKpis_serviceOrders(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CallbackKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CampaignCoverage_campaign(ctx context.Context, field graphql.CollectedField, obj *model.CampaignCoverage) (ret graphql.Marshaler) {
@@ -17444,6 +18264,116 @@ func (ec *executionContext) fieldContext_ComplaintEdge_node(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ComplaintKpis_received(ctx context.Context, field graphql.CollectedField, obj *kpi.ComplaintKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintKpis_received(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Received, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintKpis_received(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintKpis_withdrawn(ctx context.Context, field graphql.CollectedField, obj *kpi.ComplaintKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintKpis_withdrawn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withdrawn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintKpis_withdrawn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ComplaintKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ComplaintKpis_closureRate(ctx context.Context, field graphql.CollectedField, obj *kpi.ComplaintKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintKpis_closureRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosureRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintKpis_closureRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ComplaintKpis_averageClosureTime(ctx context.Context, field graphql.CollectedField, obj *kpi.ComplaintKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ComplaintKpis_averageClosureTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageClosureTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Duration) graphql.Marshaler {
+			return ec.marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDuration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ComplaintKpis_averageClosureTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ComplaintKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiDuration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ComplaintReply_staff(ctx context.Context, field graphql.CollectedField, obj *complaint.Reply) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19263,6 +20193,259 @@ func (ec *executionContext) _KeyValue_value(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_KeyValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("KeyValue", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCounts_newRepairs(ctx context.Context, field graphql.CollectedField, obj *kpi.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCounts_newRepairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewRepairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCounts_newRepairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCounts_openRepairs(ctx context.Context, field graphql.CollectedField, obj *kpi.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCounts_openRepairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpenRepairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCounts_openRepairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCounts_overdueRepairs(ctx context.Context, field graphql.CollectedField, obj *kpi.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCounts_overdueRepairs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverdueRepairs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCounts_overdueRepairs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiCounts_newComplaints(ctx context.Context, field graphql.CollectedField, obj *kpi.Counts) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiCounts_newComplaints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewComplaints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiCounts_newComplaints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiCounts", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiDuration_averageSeconds(ctx context.Context, field graphql.CollectedField, obj *kpi.Duration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiDuration_averageSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageSeconds(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KpiDuration_averageSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiDuration", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiDuration_totalSeconds(ctx context.Context, field graphql.CollectedField, obj *kpi.Duration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiDuration_totalSeconds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSeconds(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiDuration_totalSeconds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiDuration", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiDuration_count(ctx context.Context, field graphql.CollectedField, obj *kpi.Duration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiDuration_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiDuration_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiDuration", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiRatio_rate(ctx context.Context, field graphql.CollectedField, obj *kpi.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiRatio_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_KpiRatio_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiRatio", field, true, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _KpiRatio_numerator(ctx context.Context, field graphql.CollectedField, obj *kpi.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiRatio_numerator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Numerator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiRatio_numerator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiRatio", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiRatio_denominator(ctx context.Context, field graphql.CollectedField, obj *kpi.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiRatio_denominator(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Denominator, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiRatio_denominator(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiRatio", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _KpiRatio_available(ctx context.Context, field graphql.CollectedField, obj *kpi.Ratio) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_KpiRatio_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_KpiRatio_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("KpiRatio", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _Laundry_items(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Laundry) (ret graphql.Marshaler) {
@@ -24257,6 +25440,102 @@ func (ec *executionContext) fieldContext_NotificationPreferences_language(_ cont
 	return graphql.NewScalarFieldContext("NotificationPreferences", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _OnTimeKpis_respond(ctx context.Context, field graphql.CollectedField, obj *kpi.OnTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnTimeKpis_respond(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Respond, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnTimeKpis_respond(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnTimeKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnTimeKpis_arrive(ctx context.Context, field graphql.CollectedField, obj *kpi.OnTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnTimeKpis_arrive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Arrive, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnTimeKpis_arrive(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnTimeKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OnTimeKpis_finish(ctx context.Context, field graphql.CollectedField, obj *kpi.OnTime) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OnTimeKpis_finish(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Finish, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OnTimeKpis_finish(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OnTimeKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25901,6 +27180,94 @@ func (ec *executionContext) fieldContext_Query_person(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_person_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_serviceKpis(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_serviceKpis(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ServiceKpis(ctx, fc.Args["communityId"].(string), fc.Args["from"].(time.Time), fc.Args["to"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kpi.KPIs) graphql.Marshaler {
+			return ec.marshalNServiceKpis2ᚖqinqingᚋinternalᚋkpiᚐKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_serviceKpis(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceKpis(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_serviceKpis_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_weeklyReport(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_weeklyReport(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WeeklyReport(ctx, fc.Args["communityId"].(string), fc.Args["weekOf"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kpi.WeeklyReport) graphql.Marshaler {
+			return ec.marshalNWeeklyReport2ᚖqinqingᚋinternalᚋkpiᚐWeeklyReport(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_weeklyReport(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WeeklyReport(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_weeklyReport_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -30100,6 +31467,166 @@ func (ec *executionContext) fieldContext_RepairRequestEdge_node(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _SatisfactionKpis_overall(ctx context.Context, field graphql.CollectedField, obj *kpi.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionKpis_overall(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overall, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionKpis_overall(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SatisfactionKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SatisfactionKpis_surveys(ctx context.Context, field graphql.CollectedField, obj *kpi.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionKpis_surveys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Surveys, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionKpis_surveys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SatisfactionKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SatisfactionKpis_callbacks(ctx context.Context, field graphql.CollectedField, obj *kpi.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionKpis_callbacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Callbacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionKpis_callbacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SatisfactionKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SatisfactionKpis_repairCallbacks(ctx context.Context, field graphql.CollectedField, obj *kpi.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionKpis_repairCallbacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepairCallbacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionKpis_repairCallbacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SatisfactionKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SatisfactionKpis_serviceOrderCallbacks(ctx context.Context, field graphql.CollectedField, obj *kpi.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SatisfactionKpis_serviceOrderCallbacks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ServiceOrderCallbacks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SatisfactionKpis_serviceOrderCallbacks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SatisfactionKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SensitiveCare_flags(ctx context.Context, field graphql.CollectedField, obj *archive.Sensitive) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -31333,6 +32860,386 @@ func (ec *executionContext) _ServiceItem_updatedAt(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_ServiceItem_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceItem", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceKpis_communityId(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_communityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommunityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_communityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceKpis", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceKpis_from(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceKpis", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceKpis_to(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceKpis", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceKpis_computedAt(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_computedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ComputedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_computedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ServiceKpis", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceKpis_satisfaction(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Satisfaction) graphql.Marshaler {
+			return ec.marshalNSatisfactionKpis2qinqingᚋinternalᚋkpiᚐSatisfaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SatisfactionKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_repairPassRate(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_repairPassRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RepairPassRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_repairPassRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_callbackRate(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_callbackRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallbackRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.CallbackRates) graphql.Marshaler {
+			return ec.marshalNCallbackKpis2qinqingᚋinternalᚋkpiᚐCallbackRates(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_callbackRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CallbackKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_onTime(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_onTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.OnTime) graphql.Marshaler {
+			return ec.marshalNOnTimeKpis2qinqingᚋinternalᚋkpiᚐOnTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_onTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OnTimeKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_averageResponseTime(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_averageResponseTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageResponseTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Duration) graphql.Marshaler {
+			return ec.marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDuration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_averageResponseTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiDuration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_averageCompletionTime(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_averageCompletionTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AverageCompletionTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Duration) graphql.Marshaler {
+			return ec.marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDuration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_averageCompletionTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiDuration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_complaints(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_complaints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Complaints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.ComplaintKPIs) graphql.Marshaler {
+			return ec.marshalNComplaintKpis2qinqingᚋinternalᚋkpiᚐComplaintKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_complaints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ComplaintKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_eventAttendance(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_eventAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventAttendance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_eventAttendance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ServiceKpis_counts(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_counts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Counts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Counts) graphql.Marshaler {
+			return ec.marshalNKpiCounts2qinqingᚋinternalᚋkpiᚐCounts(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_counts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiCounts(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ServiceLift_building(ctx context.Context, field graphql.CollectedField, obj *model.ServiceLift) (ret graphql.Marshaler) {
@@ -33649,6 +35556,162 @@ func (ec *executionContext) _WechatLoginPayload_bindingTicket(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_WechatLoginPayload_bindingTicket(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WechatLoginPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WeeklyReport_communityId(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_communityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CommunityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_communityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyReport", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _WeeklyReport_weekStart(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_weekStart(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeekStart, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_weekStart(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyReport", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _WeeklyReport_weekEnd(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_weekEnd(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WeekEnd, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_weekEnd(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyReport", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _WeeklyReport_current(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kpi.KPIs) graphql.Marshaler {
+			return ec.marshalNServiceKpis2ᚖqinqingᚋinternalᚋkpiᚐKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeeklyReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeeklyReport_previous(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_previous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Previous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *kpi.KPIs) graphql.Marshaler {
+			return ec.marshalNServiceKpis2ᚖqinqingᚋinternalᚋkpiᚐKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_previous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WeeklyReport",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ServiceKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WeeklyReport_summary(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WeeklyReport_summary(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WeeklyReport().Summary(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WeeklyReport_summary(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WeeklyReport", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _WorkOrder_id(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
@@ -38869,6 +40932,54 @@ func (ec *executionContext) _ButlerTaskList(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var callbackKpisImplementors = []string{"CallbackKpis"}
+
+func (ec *executionContext) _CallbackKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.CallbackRates) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, callbackKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CallbackKpis")
+		case "overall":
+			out.Values[i] = ec._CallbackKpis_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repairs":
+			out.Values[i] = ec._CallbackKpis_repairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serviceOrders":
+			out.Values[i] = ec._CallbackKpis_serviceOrders(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var campaignCoverageImplementors = []string{"CampaignCoverage"}
 
 func (ec *executionContext) _CampaignCoverage(ctx context.Context, sel ast.SelectionSet, obj *model.CampaignCoverage) graphql.Marshaler {
@@ -40621,6 +42732,59 @@ func (ec *executionContext) _ComplaintEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var complaintKpisImplementors = []string{"ComplaintKpis"}
+
+func (ec *executionContext) _ComplaintKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.ComplaintKPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, complaintKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ComplaintKpis")
+		case "received":
+			out.Values[i] = ec._ComplaintKpis_received(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawn":
+			out.Values[i] = ec._ComplaintKpis_withdrawn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closureRate":
+			out.Values[i] = ec._ComplaintKpis_closureRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageClosureTime":
+			out.Values[i] = ec._ComplaintKpis_averageClosureTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var complaintReplyImplementors = []string{"ComplaintReply"}
 
 func (ec *executionContext) _ComplaintReply(ctx context.Context, sel ast.SelectionSet, obj *complaint.Reply) graphql.Marshaler {
@@ -42244,6 +44408,160 @@ func (ec *executionContext) _KeyValue(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "value":
 			out.Values[i] = ec._KeyValue_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var kpiCountsImplementors = []string{"KpiCounts"}
+
+func (ec *executionContext) _KpiCounts(ctx context.Context, sel ast.SelectionSet, obj *kpi.Counts) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kpiCountsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KpiCounts")
+		case "newRepairs":
+			out.Values[i] = ec._KpiCounts_newRepairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openRepairs":
+			out.Values[i] = ec._KpiCounts_openRepairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdueRepairs":
+			out.Values[i] = ec._KpiCounts_overdueRepairs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newComplaints":
+			out.Values[i] = ec._KpiCounts_newComplaints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var kpiDurationImplementors = []string{"KpiDuration"}
+
+func (ec *executionContext) _KpiDuration(ctx context.Context, sel ast.SelectionSet, obj *kpi.Duration) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kpiDurationImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KpiDuration")
+		case "averageSeconds":
+			out.Values[i] = ec._KpiDuration_averageSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "totalSeconds":
+			out.Values[i] = ec._KpiDuration_totalSeconds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._KpiDuration_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var kpiRatioImplementors = []string{"KpiRatio"}
+
+func (ec *executionContext) _KpiRatio(ctx context.Context, sel ast.SelectionSet, obj *kpi.Ratio) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, kpiRatioImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("KpiRatio")
+		case "rate":
+			out.Values[i] = ec._KpiRatio_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "numerator":
+			out.Values[i] = ec._KpiRatio_numerator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "denominator":
+			out.Values[i] = ec._KpiRatio_denominator(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._KpiRatio_available(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -44196,6 +46514,54 @@ func (ec *executionContext) _NotificationPreferences(ctx context.Context, sel as
 	return out
 }
 
+var onTimeKpisImplementors = []string{"OnTimeKpis"}
+
+func (ec *executionContext) _OnTimeKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.OnTime) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, onTimeKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OnTimeKpis")
+		case "respond":
+			out.Values[i] = ec._OnTimeKpis_respond(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "arrive":
+			out.Values[i] = ec._OnTimeKpis_arrive(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finish":
+			out.Values[i] = ec._OnTimeKpis_finish(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var pageInfoImplementors = []string{"PageInfo"}
 
 func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet, obj *model.PageInfo) graphql.Marshaler {
@@ -45312,6 +47678,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				}()
 				res = ec._Query_person(ctx, field)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "serviceKpis":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_serviceKpis(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "weeklyReport":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_weeklyReport(ctx, field)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -48524,6 +50934,64 @@ func (ec *executionContext) _RepairRequestEdge(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var satisfactionKpisImplementors = []string{"SatisfactionKpis"}
+
+func (ec *executionContext) _SatisfactionKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.Satisfaction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, satisfactionKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SatisfactionKpis")
+		case "overall":
+			out.Values[i] = ec._SatisfactionKpis_overall(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "surveys":
+			out.Values[i] = ec._SatisfactionKpis_surveys(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "callbacks":
+			out.Values[i] = ec._SatisfactionKpis_callbacks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repairCallbacks":
+			out.Values[i] = ec._SatisfactionKpis_repairCallbacks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "serviceOrderCallbacks":
+			out.Values[i] = ec._SatisfactionKpis_serviceOrderCallbacks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var sensitiveCareImplementors = []string{"SensitiveCare"}
 
 func (ec *executionContext) _SensitiveCare(ctx context.Context, sel ast.SelectionSet, obj *archive.Sensitive) graphql.Marshaler {
@@ -49539,6 +52007,104 @@ func (ec *executionContext) _ServiceItem(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._ServiceItem_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var serviceKpisImplementors = []string{"ServiceKpis"}
+
+func (ec *executionContext) _ServiceKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.KPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, serviceKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ServiceKpis")
+		case "communityId":
+			out.Values[i] = ec._ServiceKpis_communityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._ServiceKpis_from(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._ServiceKpis_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "computedAt":
+			out.Values[i] = ec._ServiceKpis_computedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "satisfaction":
+			out.Values[i] = ec._ServiceKpis_satisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "repairPassRate":
+			out.Values[i] = ec._ServiceKpis_repairPassRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "callbackRate":
+			out.Values[i] = ec._ServiceKpis_callbackRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onTime":
+			out.Values[i] = ec._ServiceKpis_onTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageResponseTime":
+			out.Values[i] = ec._ServiceKpis_averageResponseTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "averageCompletionTime":
+			out.Values[i] = ec._ServiceKpis_averageCompletionTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "complaints":
+			out.Values[i] = ec._ServiceKpis_complaints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eventAttendance":
+			out.Values[i] = ec._ServiceKpis_eventAttendance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "counts":
+			out.Values[i] = ec._ServiceKpis_counts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -51355,6 +53921,102 @@ func (ec *executionContext) _WechatLoginPayload(ctx context.Context, sel ast.Sel
 	return out
 }
 
+var weeklyReportImplementors = []string{"WeeklyReport"}
+
+func (ec *executionContext) _WeeklyReport(ctx context.Context, sel ast.SelectionSet, obj *kpi.WeeklyReport) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, weeklyReportImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WeeklyReport")
+		case "communityId":
+			out.Values[i] = ec._WeeklyReport_communityId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weekStart":
+			out.Values[i] = ec._WeeklyReport_weekStart(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "weekEnd":
+			out.Values[i] = ec._WeeklyReport_weekEnd(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "current":
+			out.Values[i] = ec._WeeklyReport_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "previous":
+			out.Values[i] = ec._WeeklyReport_previous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "summary":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._WeeklyReport_summary(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var workOrderImplementors = []string{"WorkOrder"}
 
 func (ec *executionContext) _WorkOrder(ctx context.Context, sel ast.SelectionSet, obj *repair.WorkOrder) graphql.Marshaler {
@@ -52510,6 +55172,10 @@ func (ec *executionContext) marshalNButlerTaskList2ᚖqinqingᚋinternalᚋtasks
 	return ec._ButlerTaskList(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCallbackKpis2qinqingᚋinternalᚋkpiᚐCallbackRates(ctx context.Context, sel ast.SelectionSet, v kpi.CallbackRates) graphql.Marshaler {
+	return ec._CallbackKpis(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNCallerKind2qinqingᚋinternalᚋplatformᚋauthᚐKind(ctx context.Context, v any) (auth.Kind, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNCallerKind2qinqingᚋinternalᚋplatformᚋauthᚐKind[tmp]
@@ -53005,6 +55671,10 @@ func (ec *executionContext) marshalNComplaintEdge2ᚖqinqingᚋgraphᚋmodelᚐC
 		return graphql.Null
 	}
 	return ec._ComplaintEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNComplaintKpis2qinqingᚋinternalᚋkpiᚐComplaintKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.ComplaintKPIs) graphql.Marshaler {
+	return ec._ComplaintKpis(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNComplaintReply2qinqingᚋinternalᚋcomplaintᚐReply(ctx context.Context, sel ast.SelectionSet, v complaint.Reply) graphql.Marshaler {
@@ -53568,6 +56238,18 @@ func (ec *executionContext) marshalNKeyValue2ᚖqinqingᚋgraphᚋmodelᚐKeyVal
 	return ec._KeyValue(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNKpiCounts2qinqingᚋinternalᚋkpiᚐCounts(ctx context.Context, sel ast.SelectionSet, v kpi.Counts) graphql.Marshaler {
+	return ec._KpiCounts(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDuration(ctx context.Context, sel ast.SelectionSet, v kpi.Duration) graphql.Marshaler {
+	return ec._KpiDuration(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx context.Context, sel ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+	return ec._KpiRatio(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNLaundryCondition2qinqingᚋinternalᚋserviceorderᚐCondition(ctx context.Context, sel ast.SelectionSet, v serviceorder.Condition) graphql.Marshaler {
 	return ec._LaundryCondition(ctx, sel, &v)
 }
@@ -53894,6 +56576,7 @@ var (
 		"CALLBACK_PROMPT":        notify.CallbackPromptOwner,
 		"CALLBACK_DUE":           notify.CallbackDue,
 		"BUTLER_TASK_DUE":        notify.ButlerTaskDue,
+		"WEEKLY_REPORT":          notify.WeeklyReport,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
 		notify.FestivalGreeting:    "FESTIVAL_GREETING",
@@ -53908,6 +56591,7 @@ var (
 		notify.CallbackPromptOwner: "CALLBACK_PROMPT",
 		notify.CallbackDue:         "CALLBACK_DUE",
 		notify.ButlerTaskDue:       "BUTLER_TASK_DUE",
+		notify.WeeklyReport:        "WEEKLY_REPORT",
 	}
 )
 
@@ -53954,6 +56638,10 @@ func (ec *executionContext) marshalNNotificationPreferences2ᚖqinqingᚋinterna
 func (ec *executionContext) unmarshalNNotificationPreferencesInput2qinqingᚋgraphᚋmodelᚐNotificationPreferencesInput(ctx context.Context, v any) (model.NotificationPreferencesInput, error) {
 	res, err := ec.unmarshalInputNotificationPreferencesInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOnTimeKpis2qinqingᚋinternalᚋkpiᚐOnTime(ctx context.Context, sel ast.SelectionSet, v kpi.OnTime) graphql.Marshaler {
+	return ec._OnTimeKpis(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx context.Context, sel ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
@@ -54638,6 +57326,10 @@ func (ec *executionContext) marshalNRole2ᚕqinqingᚋinternalᚋaccessᚐRole�
 	return ret
 }
 
+func (ec *executionContext) marshalNSatisfactionKpis2qinqingᚋinternalᚋkpiᚐSatisfaction(ctx context.Context, sel ast.SelectionSet, v kpi.Satisfaction) graphql.Marshaler {
+	return ec._SatisfactionKpis(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNServiceCampaign2ᚖqinqingᚋinternalᚋfreeserviceᚐCampaign(ctx context.Context, sel ast.SelectionSet, v *freeservice.Campaign) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -54810,6 +57502,16 @@ func (ec *executionContext) marshalNServiceItemStatus2qinqingᚋinternalᚋcatal
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNServiceKpis2ᚖqinqingᚋinternalᚋkpiᚐKPIs(ctx context.Context, sel ast.SelectionSet, v *kpi.KPIs) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ServiceKpis(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNServiceLift2ᚖqinqingᚋgraphᚋmodelᚐServiceLift(ctx context.Context, sel ast.SelectionSet, v *model.ServiceLift) graphql.Marshaler {
@@ -55270,6 +57972,16 @@ func (ec *executionContext) marshalNWechatLoginPayload2ᚖqinqingᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._WechatLoginPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWeeklyReport2ᚖqinqingᚋinternalᚋkpiᚐWeeklyReport(ctx context.Context, sel ast.SelectionSet, v *kpi.WeeklyReport) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WeeklyReport(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNWorkOrder2qinqingᚋinternalᚋrepairᚐWorkOrder(ctx context.Context, sel ast.SelectionSet, v repair.WorkOrder) graphql.Marshaler {

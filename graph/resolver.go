@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/events"
@@ -50,6 +51,7 @@ type Services struct {
 	Catalog       *catalog.Service
 	ServiceOrders *serviceorder.Service
 	FreeServices  *freeservice.Service
+	KPIs          *kpi.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
@@ -173,6 +174,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
 	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
 		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	// Surveys and events are wired when their services exist (nil: not available).
+	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
+		Surveys: nil, Activities: nil, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -373,6 +377,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"renovation scheduler", svc.Renovations.Tick},
 		{"move scheduler", svc.Moves.Tick},
 		{"free-service scheduler", svc.FreeServices.Tick},
+		{"weekly KPI report", svc.KPIs.Tick},
 	}
 	for {
 		for _, j := range jobs {

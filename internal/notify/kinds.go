@@ -113,3 +113,13 @@ func render(src string, vars map[string]any) (string, error) {
 	}
 	return b.String(), nil
 }
+
+// WeeklyReport is a community's weekly service report (服务周报) for its
+// supervisors, every Monday morning: part of their work, like the callback
+// and task reminders, so not something to turn off.
+const WeeklyReport Kind = "WEEKLY_REPORT"
+
+func init() {
+	Specs[WeeklyReport] = Spec{Kind: WeeklyReport, Channels: []string{ChannelFCM}, Priority: 35, OptOut: false,
+		Title: [2]string{"{{.community}}服务周报（{{.week}}）", "Weekly report: {{.community}} ({{.weekEN}})"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}}
+}

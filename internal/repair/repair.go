@@ -189,6 +189,10 @@ type Request struct {
 	SubmittedAt time.Time  `bson:"submittedAt"`
 	UpdatedAt   time.Time  `bson:"updatedAt"`
 	SortKey     string     `bson:"sortKey"` // newest first
+	// PastDeadlines keeps the deadlines of every round an unsatisfied
+	// callback reopened: the reopen gives the request fresh Deadlines, and
+	// the KPIs still judge each earlier round against its own.
+	PastDeadlines []RoundDeadlines `bson:"pastDeadlines,omitempty"`
 }
 
 // Current is the work order of the current round, if dispatched.

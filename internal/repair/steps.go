@@ -420,17 +420,19 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 		may: isHandler,
 		change: func(r *Request, to Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: r.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
-			extra := bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}
+			push := bson.D{{Key: "callbacks", Value: cb}}
 			if satisfied {
-				return nil, extra, nil
+				return nil, bson.D{{Key: "$push", Value: push}}, nil
 			}
 			dl, err := s.deadlinesFor(ctx, r.CommunityID, r.Urgency)
 			if err != nil {
 				return nil, nil, err
 			}
+			// The finished round's deadlines stay on record (PastDeadlines).
+			push = append(push, bson.E{Key: "pastDeadlines", Value: RoundDeadlines{Round: r.Round, Deadlines: r.Deadlines}})
 			r.Deadlines = Deadlines{RespondBy: now, ArriveBy: now.Add(dl.Arrive), FinishBy: now.Add(dl.Finish)}
 			set := bson.D{{Key: "deadlines", Value: r.Deadlines}, {Key: "engineerId", Value: ""}}
-			return set, append(extra, bson.E{Key: "$inc", Value: bson.D{{Key: "round", Value: 1}}}), nil
+			return set, bson.D{{Key: "$push", Value: push}, {Key: "$inc", Value: bson.D{{Key: "round", Value: 1}}}}, nil
 		}})
 }
 

@@ -1,0 +1,188 @@
+package kpi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+
+	"qinqing/internal/access"
+	"qinqing/internal/community"
+	"qinqing/internal/complaint"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
+	"qinqing/internal/repair"
+	"qinqing/internal/serviceorder"
+)
+
+// Config wires the service. Surveys and Activities may be nil: their
+// figures are then reported as not available.
+type Config struct {
+	DB          *mongo.DB
+	Repairs     Repairs
+	Complaints  Complaints
+	Orders      Orders
+	Surveys     SurveySource
+	Activities  AttendanceSource
+	Communities Communities
+	Staff       StaffDirectory
+	Sender      Sender
+	Log         *slog.Logger
+	Now         func() time.Time
+	// Owner names this process in the weekly runs it claims (logs only).
+	Owner string
+}
+
+// Service computes KPIs and sends the weekly report.
+type Service struct {
+	cfg    Config
+	runs   *mgo.Collection
+	tickMu sync.Mutex
+	sent   map[string]bool // runs known sent: Tick asks the database once (guarded by tickMu)
+}
+
+// NewService makes the service.
+func NewService(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Owner == "" {
+		cfg.Owner = mongo.NewID()
+	}
+	return &Service{cfg: cfg, runs: cfg.DB.Collection("kpi_weekly_runs"), sent: map[string]bool{}}
+}
+
+// ServiceKPIs are a community's KPIs over [from, to), at most MaxWindow
+// long: for its supervisors and admins.
+func (s *Service) ServiceKPIs(ctx context.Context, c *access.Caller, communityID string, from, to time.Time) (*KPIs, error) {
+	if _, err := s.readable(ctx, c, communityID); err != nil {
+		return nil, err
+	}
+	if !to.After(from) || to.Sub(from) > MaxWindow {
+		return nil, ErrBadWindow.WithField("to")
+	}
+	ks, err := s.compute(ctx, communityID, span{from, to})
+	if err != nil {
+		return nil, err
+	}
+	return ks[0], nil
+}
+
+// readable checks c may read the community's figures and returns it.
+func (s *Service) readable(ctx context.Context, c *access.Caller, communityID string) (*community.Community, error) {
+	if err := validate.ID("communityId", communityID); err != nil {
+		return nil, err
+	}
+	if !mayRead(c, communityID) {
+		return nil, apperr.ErrForbidden
+	}
+	return s.community(ctx, communityID)
+}
+
+func (s *Service) community(ctx context.Context, id string) (*community.Community, error) {
+	cs, err := s.cfg.Communities.ByIDs(ctx, []string{id})
+	if err != nil {
+		return nil, err
+	}
+	if cs[id] == nil {
+		return nil, community.ErrNotFound.WithField("communityId")
+	}
+	return cs[id], nil
+}
+
+type span struct{ from, to time.Time }
+
+// compute counts the figures of each span in one pass over each collection
+// (its query covers them all; each window counts only its own moments),
+// plus one call per span to the survey and event sources.
+func (s *Service) compute(ctx context.Context, communityID string, spans ...span) ([]*KPIs, error) {
+	now := s.cfg.Now().UTC()
+	ws := make([]*window, len(spans))
+	lo, hi := spans[0].from.UTC(), spans[0].to.UTC()
+	for i, sp := range spans {
+		from, to := sp.from.UTC(), sp.to.UTC()
+		at := to
+		if now.Before(at) {
+			at = now
+		}
+		ws[i] = &window{from: from, to: to, at: at, k: &KPIs{CommunityID: communityID, From: from, To: to, ComputedAt: now}}
+		if from.Before(lo) {
+			lo = from
+		}
+		if to.After(hi) {
+			hi = to
+		}
+	}
+	err := s.cfg.Repairs.ForReport(ctx, communityID, lo, hi, func(r *repair.Request) error {
+		f := factsOf(r, now)
+		for _, w := range ws {
+			w.addRepair(f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Complaints.ReceivedIn(ctx, communityID, lo, hi, func(x *complaint.Complaint) error {
+		for _, w := range ws {
+			w.addComplaint(x)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Orders.FinishedIn(ctx, communityID, lo, hi, func(o *serviceorder.Order) error {
+		for _, w := range ws {
+			w.addOrder(o)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	out := make([]*KPIs, len(ws))
+	for i, w := range ws {
+		k := w.k
+		if err := s.external(ctx, communityID, k); err != nil {
+			return nil, err
+		}
+		k.Satisfaction.RepairCallbacks.Available = true
+		k.Satisfaction.ServiceOrderCallbacks.Available = true
+		k.Satisfaction.Callbacks = k.Satisfaction.RepairCallbacks.Plus(k.Satisfaction.ServiceOrderCallbacks)
+		// Overall: every satisfaction score or verdict we have, surveys
+		// and callbacks alike (just callbacks while surveys are not connected).
+		k.Satisfaction.Overall = k.Satisfaction.Surveys.Plus(k.Satisfaction.Callbacks)
+		k.CallbackRate.Repairs.Available, k.CallbackRate.ServiceOrders.Available = true, true
+		k.CallbackRate.Overall = k.CallbackRate.Repairs.Plus(k.CallbackRate.ServiceOrders)
+		for _, r := range []*Ratio{&k.RepairPassRate, &k.OnTime.Respond, &k.OnTime.Arrive, &k.OnTime.Finish, &k.Complaints.ClosureRate} {
+			r.Available = true
+		}
+		out[i] = k
+	}
+	return out, nil
+}
+
+// external asks the survey and event services, when connected.
+func (s *Service) external(ctx context.Context, communityID string, k *KPIs) error {
+	if s.cfg.Surveys != nil {
+		sat, rated, err := s.cfg.Surveys.SatisfactionIn(ctx, communityID, k.From, k.To)
+		if err != nil {
+			return fmt.Errorf("survey satisfaction: %w", err)
+		}
+		k.Satisfaction.Surveys = Ratio{Numerator: sat, Denominator: rated, Available: true}
+	}
+	if s.cfg.Activities != nil {
+		attended, expected, err := s.cfg.Activities.AttendanceIn(ctx, communityID, k.From, k.To)
+		if err != nil {
+			return fmt.Errorf("event attendance: %w", err)
+		}
+		k.EventAttendance = Ratio{Numerator: attended, Denominator: expected, Available: true}
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package serviceorder
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/platform/mongo"
+)
+
+// reportFields are what the KPIs read of an order: when the owner accepted
+// it and its callback.
+var reportFields = bson.D{
+	{Key: "status", Value: 1}, {Key: "acceptedAt", Value: 1},
+	{Key: "callback.satisfied", Value: 1}, {Key: "callback.at", Value: 1},
+}
+
+// FinishedIn streams, in one indexed query, the community's orders that
+// the owner accepted in [from, to) or that were called back in it, with
+// only reportFields. An error from fn stops the stream.
+func (s *Service) FinishedIn(ctx context.Context, communityID string, from, to time.Time, fn func(*Order) error) error {
+	in := bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}
+	q := bson.D{{Key: "$or", Value: bson.A{
+		// The callback-owed index: accepted orders, called back or not.
+		bson.D{{Key: "communityId", Value: communityID}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{Accepted, CalledBack}}}}, {Key: "acceptedAt", Value: in}},
+		bson.D{{Key: "communityId", Value: communityID}, {Key: "callback.at", Value: in}},
+	}}}
+	cur, err := s.col.Find(ctx, q, options.Find().SetProjection(reportFields).SetBatchSize(500))
+	if err != nil {
+		return fmt.Errorf("service orders for report: %w", err)
+	}
+	defer cur.Close(ctx)
+	for cur.Next(ctx) {
+		var o Order
+		if err := cur.Decode(&o); err != nil {
+			return fmt.Errorf("service orders for report: %w", err)
+		}
+		if err := fn(&o); err != nil {
+			return err
+		}
+	}
+	return cur.Err()
+}
+
+func init() {
+	mongo.Declare(mongo.Indexes{Collection: "service_orders", Models: []mgo.IndexModel{
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "callback.at", Value: 1}}},
+	}})
+}
