@@ -25,6 +25,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
 )
 
@@ -50,6 +51,7 @@ type Services struct {
 	Catalog       *catalog.Service
 	ServiceOrders *serviceorder.Service
 	FreeServices  *freeservice.Service
+	Surveys       *survey.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -40,6 +40,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
 )
 
@@ -173,6 +174,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
 	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
 		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	// Anonymous survey responses are keyed by an HMAC of the respondent
+	// under this secret (stable across restarts; see survey.Config).
+	svc.Surveys = survey.NewService(survey.Config{DB: d.DB, Households: households, Communities: communities,
+		Sender: engine, Bus: bus, Zone: zones.get, Secret: icfg.CodeSecret, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -231,6 +236,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		TrustedProxies: cfg.TrustedPrefixes(),
 	}))
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
+	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
+	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
 	httpserver.Health(mux, d.DB.Ping)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	if cfg.PlaygroundOn() {
@@ -373,6 +380,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"renovation scheduler", svc.Renovations.Tick},
 		{"move scheduler", svc.Moves.Tick},
 		{"free-service scheduler", svc.FreeServices.Tick},
+		{"survey scheduler", svc.Surveys.Tick},
 	}
 	for {
 		for _, j := range jobs {

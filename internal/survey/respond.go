@@ -1,0 +1,325 @@
+package survey
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/access"
+	"qinqing/internal/household"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
+)
+
+// Answer is the answer to one question; only the fields its type asks for
+// are set.
+type Answer struct {
+	QuestionID   string  `bson:"q"`
+	Choices      []int   `bson:"c,omitempty"` // option indexes, from 0
+	Rating       *int    `bson:"r,omitempty"`
+	Text         *string `bson:"t,omitempty"`
+	Importance   *int    `bson:"i,omitempty"`
+	Satisfaction *int    `bson:"s,omitempty"`
+}
+
+// responseDoc is a stored response. Its _id is derived from the survey and
+// the respondent (see responseID), so a respondent has one document however
+// often and however concurrently they answer. HouseholdID and PersonID are
+// stored only when the survey is not anonymous; an anonymous response holds
+// its answers and times and nothing that names who gave them.
+type responseDoc struct {
+	ID          string    `bson:"_id"`
+	SurveyID    string    `bson:"surveyId"`
+	HouseholdID string    `bson:"householdId,omitempty"`
+	PersonID    string    `bson:"personId,omitempty"`
+	Answers     []Answer  `bson:"answers"`
+	SubmittedAt time.Time `bson:"submittedAt"`
+	UpdatedAt   time.Time `bson:"updatedAt"`
+}
+
+// Response is a resident's own response, as shown to them.
+type Response struct {
+	SurveyID    string
+	HouseholdID string // the household it was given for (per household), or through
+	Answers     []Answer
+	SubmittedAt time.Time
+	UpdatedAt   time.Time
+}
+
+// respondentKey derives the HMAC key of respondent ids from the server
+// secret, so the key serves this purpose only.
+func respondentKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("qinqing/survey/respondent/v1"))
+	return m.Sum(nil)
+}
+
+// responseID is the _id of a respondent's response: an HMAC of the survey
+// and the household (per household) or person (per person). Without the
+// server secret it cannot be linked back to anyone, and no API output
+// contains it.
+func (s *Service) responseID(sv *Survey, householdID, personID string) string {
+	who := "h:" + householdID
+	if sv.ResponsePer == PerPerson {
+		who = "p:" + personID
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(sv.ID + "|" + who))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Submit records the caller's answers for the household (per household, any
+// member answers for it) or for themselves (per person, householdId names
+// the household that puts them in the audience). While the survey is open
+// the latest answer replaces the earlier one. Residents outside the
+// audience, and anybody for a household not theirs, get NOT_FOUND.
+func (s *Service) Submit(ctx context.Context, c *access.Caller, surveyID, householdID string, answers []Answer) (*Response, error) {
+	if err := validate.ID("householdId", householdID); err != nil {
+		return nil, err
+	}
+	if c.IsStaff() {
+		return nil, apperr.New(apperr.Forbidden, "survey.staff_not_resident")
+	}
+	sv, mine, err := s.visible(ctx, c, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	i := slices.IndexFunc(mine, func(h *household.Household) bool { return h.ID == householdID })
+	if i < 0 {
+		return nil, ErrNotFound
+	}
+	now := s.cfg.Now().UTC()
+	switch {
+	case sv.Status == Published && now.Before(sv.OpensAt):
+		loc := s.cfg.Zone(sv.CommunityID)
+		return nil, ErrNotOpenYet.WithArgs(sv.OpensAt.In(loc).Format("2006-01-02 15:04"))
+	case !sv.OpenAt(now):
+		return nil, ErrClosed
+	}
+	clean, err := checkAnswers(sv, answers)
+	if err != nil {
+		return nil, err
+	}
+	doc := responseDoc{ID: s.responseID(sv, householdID, c.ID), SurveyID: sv.ID, Answers: clean, SubmittedAt: now, UpdatedAt: now}
+	if !sv.Anonymous {
+		doc.HouseholdID, doc.PersonID = householdID, c.ID
+	}
+	if err := s.store(ctx, doc); err != nil {
+		return nil, err
+	}
+	return s.myResponse(ctx, sv, householdID, c.ID)
+}
+
+// store inserts a response or, when the respondent has one, replaces its
+// answers: the unique _id makes "one per respondent" hold even when two
+// servers take the same respondent's answers at the same instant (the later
+// write wins, as a change of answer does).
+func (s *Service) store(ctx context.Context, doc responseDoc) error {
+	_, err := s.responses.InsertOne(ctx, doc)
+	if err == nil || !mongo.IsDuplicate(err) {
+		if err != nil {
+			return fmt.Errorf("insert survey response: %w", err)
+		}
+		return nil
+	}
+	set := bson.D{{Key: "answers", Value: doc.Answers}, {Key: "updatedAt", Value: doc.UpdatedAt}}
+	if doc.PersonID != "" {
+		set = append(set, bson.E{Key: "personId", Value: doc.PersonID})
+	}
+	if _, err := s.responses.UpdateOne(ctx, bson.D{{Key: "_id", Value: doc.ID}}, bson.D{{Key: "$set", Value: set}}); err != nil {
+		return fmt.Errorf("update survey response: %w", err)
+	}
+	return nil
+}
+
+// MyResponse is the caller's response to a survey they can see: for the
+// household named (or their first household in the audience), per
+// household; their own, per person. nil when they have not answered;
+// nil for staff, who never see single responses.
+func (s *Service) MyResponse(ctx context.Context, c *access.Caller, surveyID, householdID string) (*Response, error) {
+	if !c.IsPerson() {
+		return nil, nil
+	}
+	sv, mine, err := s.visible(ctx, c, surveyID)
+	if err != nil {
+		return nil, err
+	}
+	if householdID == "" {
+		householdID = mine[0].ID
+	} else if !slices.ContainsFunc(mine, func(h *household.Household) bool { return h.ID == householdID }) {
+		return nil, ErrNotFound
+	}
+	return s.myResponse(ctx, sv, householdID, c.ID)
+}
+
+func (s *Service) myResponse(ctx context.Context, sv *Survey, householdID, personID string) (*Response, error) {
+	doc, err := mongo.FindByID[responseDoc](ctx, s.responses, s.responseID(sv, householdID, personID), ErrNotFound)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range doc.Answers {
+		if doc.Answers[i].Choices == nil {
+			doc.Answers[i].Choices = []int{}
+		}
+	}
+	return &Response{SurveyID: sv.ID, HouseholdID: householdID, Answers: doc.Answers, SubmittedAt: doc.SubmittedAt, UpdatedAt: doc.UpdatedAt}, nil
+}
+
+// existing reports which of ids have a response: one $in by _id.
+func (s *Service) existing(ctx context.Context, ids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	cur, err := s.responses.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("find survey responses: %w", err)
+	}
+	var rows []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &rows); err != nil {
+		return nil, fmt.Errorf("find survey responses: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ID] = true
+	}
+	return out, nil
+}
+
+// responsesOf loads a survey's responses for results: answers, and the
+// household only where the survey stored one (not anonymous).
+func (s *Service) responsesOf(ctx context.Context, surveyID string) ([]*responseDoc, error) {
+	cur, err := s.responses.Find(ctx, bson.D{{Key: "surveyId", Value: surveyID}},
+		options.Find().SetProjection(bson.D{{Key: "answers", Value: 1}, {Key: "householdId", Value: 1}, {Key: "updatedAt", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("survey responses: %w", err)
+	}
+	out := []*responseDoc{}
+	if err := cur.All(ctx, &out); err != nil && !errors.Is(err, mgo.ErrNoDocuments) {
+		return nil, fmt.Errorf("survey responses: %w", err)
+	}
+	return out, nil
+}
+
+// checkAnswers validates answers against the survey's questions and returns
+// them in question order. A field is answers.<i>.<field>, i the answer's
+// place in the input, counted from 0.
+func checkAnswers(sv *Survey, in []Answer) ([]Answer, error) {
+	byQ := make([]*Answer, len(sv.Questions))
+	for i := range in {
+		a := in[i]
+		field := fmt.Sprintf("answers.%d.", i)
+		qi, q := sv.question(a.QuestionID)
+		if q == nil {
+			return nil, apperr.Invalid(field+"questionId", "survey.unknown_question")
+		}
+		if byQ[qi] != nil {
+			return nil, apperr.Invalid(field+"questionId", "survey.answered_twice")
+		}
+		clean, err := checkAnswer(field, q, a)
+		if err != nil {
+			return nil, err
+		}
+		if clean != nil {
+			byQ[qi] = clean
+		}
+	}
+	out := []Answer{}
+	for i, a := range byQ {
+		if a == nil {
+			if sv.Questions[i].Required {
+				return nil, apperr.Invalid("answers", "survey.answer_missing", sv.Questions[i].Number)
+			}
+			continue
+		}
+		out = append(out, *a)
+	}
+	return out, nil
+}
+
+// checkAnswer validates one answer; nil means "no answer" (empty text).
+func checkAnswer(field string, q *Question, a Answer) (*Answer, error) {
+	out := Answer{QuestionID: q.ID}
+	// Clients send empty fields freely; a value a question does not ask
+	// for is a mistake worth naming.
+	for _, x := range []struct {
+		name string
+		set  bool
+	}{
+		{"choices", len(a.Choices) > 0 && q.Type != SingleChoice && q.Type != MultipleChoice},
+		{"rating", a.Rating != nil && q.Type != Rating},
+		{"text", a.Text != nil && *a.Text != "" && q.Type != FreeText},
+		{"importance", a.Importance != nil && q.Type != DimensionQ},
+		{"satisfaction", a.Satisfaction != nil && q.Type != DimensionQ},
+	} {
+		if x.set {
+			return nil, apperr.Invalid(field+x.name, "survey.not_asked")
+		}
+	}
+	switch q.Type {
+	case SingleChoice, MultipleChoice:
+		if len(a.Choices) == 0 || (q.Type == SingleChoice && len(a.Choices) != 1) {
+			if q.Type == SingleChoice {
+				return nil, apperr.Invalid(field+"choices", "survey.choose_one")
+			}
+			return nil, apperr.Invalid(field+"choices", "survey.choices")
+		}
+		seen := map[int]bool{}
+		for _, ch := range a.Choices {
+			if ch < 0 || ch >= len(q.Options) || seen[ch] {
+				return nil, apperr.Invalid(field+"choices", "survey.choices")
+			}
+			seen[ch] = true
+		}
+		out.Choices = slices.Clone(a.Choices)
+		slices.Sort(out.Choices)
+	case Rating:
+		if err := score(field+"rating", a.Rating); err != nil {
+			return nil, err
+		}
+		out.Rating = a.Rating
+	case FreeText:
+		t, err := validate.OptText(field+"text", a.Text, MaxTextAnswer)
+		if err != nil {
+			return nil, err
+		}
+		if t == nil || *t == "" {
+			return nil, nil
+		}
+		out.Text = t
+	case DimensionQ:
+		if err := score(field+"importance", a.Importance); err != nil {
+			return nil, err
+		}
+		if err := score(field+"satisfaction", a.Satisfaction); err != nil {
+			return nil, err
+		}
+		out.Importance, out.Satisfaction = a.Importance, a.Satisfaction
+	}
+	return &out, nil
+}
+
+func score(field string, v *int) error {
+	if v == nil {
+		return apperr.Invalid(field, "input.required")
+	}
+	if *v < MinScore || *v > MaxScore {
+		return apperr.Invalid(field, "survey.score", MinScore, MaxScore)
+	}
+	return nil
+}
