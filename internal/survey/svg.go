@@ -71,7 +71,7 @@ func WriteSVG(w io.Writer, r *Results, lang apperr.Lang) error {
 	if hi-lo > 2.5 {
 		step = 1
 	}
-	for v := lo; v <= hi+eps; v += step {
+	for v := math.Ceil(lo/step-eps) * step; v <= hi+eps; v += step {
 		fmt.Fprintf(&b, `<line class="tick" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, x(v), plotB, x(v), plotB+5)
 		fmt.Fprintf(&b, `<text class="tick-label" x="%.1f" y="%.1f" text-anchor="middle" stroke="none">%.1f</text>`+"\n", x(v), plotB+20, v)
 		fmt.Fprintf(&b, `<line class="tick" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f"/>`, plotL-5, y(v), plotL, y(v))
@@ -97,21 +97,25 @@ func WriteSVG(w io.Writer, r *Results, lang apperr.Lang) error {
 	}
 
 	// One dot per rated dimension, named beside it.
+	var placed []label
 	for _, d := range r.Dimensions {
 		if d.Quadrant == nil {
 			continue
 		}
 		cx, cy := x(*d.MeanSatisfaction), y(*d.MeanImportance)
-		tx, anchor := cx+dotR+4, "start"
+		name := d.Dimension.Label(lang)
+		l := label{x: cx + dotR + 4, y: cy + 4, w: labelWidth(name), anchor: "start"}
 		if cx > plotR-90 {
-			tx, anchor = cx-dotR-4, "end"
+			l.x, l.anchor = cx-dotR-4, "end"
 		}
+		l.y = l.clear(placed)
+		placed = append(placed, l)
 		fmt.Fprintf(&b, `<g class="dimension" data-dimension="%s" data-quadrant="%s">`, d.Dimension, *d.Quadrant)
 		fmt.Fprintf(&b, `<circle class="dot" cx="%.1f" cy="%.1f" r="%d" fill="%s"><title>%s %s %s · %s %s</title></circle>`,
-			cx, cy, dotR, quadrantColor[*d.Quadrant], esc(d.Dimension.Label(lang)), esc(tr("importance", lang)), num(d.MeanImportance),
+			cx, cy, dotR, quadrantColor[*d.Quadrant], esc(name), esc(tr("importance", lang)), num(d.MeanImportance),
 			esc(tr("satisfactionAxis", lang)), num(d.MeanSatisfaction))
 		fmt.Fprintf(&b, `<text class="dot-label" x="%.1f" y="%.1f" text-anchor="%s" font-size="12" fill="#212121">%s</text></g>`+"\n",
-			tx, cy+4, anchor, esc(d.Dimension.Label(lang)))
+			l.x, l.y, l.anchor, esc(name))
 	}
 	b.WriteString("</svg>\n")
 	_, err := w.Write(b.Bytes())
@@ -141,6 +145,50 @@ func chartRange(r *Results) (lo, hi float64) {
 		lo, hi = math.Max(MinScore, lo-0.5), math.Min(MaxScore, hi+0.5)
 	}
 	return lo, hi
+}
+
+// label is a dot's name on the chart, kept from overlapping the names
+// already placed (two dimensions rated alike sit close together).
+type label struct {
+	x, y, w float64
+	anchor  string
+}
+
+const lineHeight = 14
+
+func (l label) left() float64 {
+	if l.anchor == "end" {
+		return l.x - l.w
+	}
+	return l.x
+}
+
+// clear returns a baseline for l, moved down past any placed label it
+// would overlap.
+func (l label) clear(placed []label) float64 {
+	for moved := true; moved; {
+		moved = false
+		for _, p := range placed {
+			if math.Abs(p.y-l.y) < lineHeight && l.left() < p.left()+p.w && p.left() < l.left()+l.w {
+				l.y, moved = p.y+lineHeight, true
+			}
+		}
+	}
+	return l.y
+}
+
+// labelWidth estimates a 12px label: CJK characters are square, Latin
+// ones about half as wide.
+func labelWidth(s string) float64 {
+	w := 0.0
+	for _, r := range s {
+		if r > 0x2e80 {
+			w += 12
+		} else {
+			w += 6.5
+		}
+	}
+	return w
 }
 
 func esc(s string) string {
