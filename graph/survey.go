@@ -2,9 +2,12 @@ package graph
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/vikstrous/dataloadgen"
 
 	"qinqing/graph/model"
 	"qinqing/internal/platform/apperr"
@@ -35,6 +38,17 @@ func surveyAnswers(in []*model.SurveyAnswerInput) []survey.Answer {
 			Importance: a.Importance, Satisfaction: a.Satisfaction}
 	}
 	return out
+}
+
+// mySurveyResponse is the caller's response through the per-request
+// loader: a resident's list with myResponse costs one batch, not one
+// lookup per survey.
+func mySurveyResponse(ctx context.Context, key survey.ResponseKey) (*survey.Response, error) {
+	v, err := loaders(ctx).MySurveyResponse.Load(ctx, key)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return nil, nil
+	}
+	return v, err
 }
 
 func surveyConnection(pg page.Page[*survey.Survey]) *model.SurveyConnection {

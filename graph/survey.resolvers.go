@@ -130,11 +130,7 @@ func (r *surveyResolver) CreatedBy(ctx context.Context, obj *survey.Survey) (*st
 
 // MyResponse is the resolver for the myResponse field.
 func (r *surveyResolver) MyResponse(ctx context.Context, obj *survey.Survey, householdID *string) (*survey.Response, error) {
-	c, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Svc.Surveys.MyResponse(ctx, c, obj.ID, deref(householdID))
+	return mySurveyResponse(ctx, survey.ResponseKey{SurveyID: obj.ID, HouseholdID: deref(householdID)})
 }
 
 // Label is the resolver for the label field.

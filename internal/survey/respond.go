@@ -142,24 +142,73 @@ func (s *Service) store(ctx context.Context, doc responseDoc) error {
 	return nil
 }
 
-// MyResponse is the caller's response to a survey they can see: for the
-// household named (or their first household in the audience), per
-// household; their own, per person. nil when they have not answered;
-// nil for staff, who never see single responses.
-func (s *Service) MyResponse(ctx context.Context, c *access.Caller, surveyID, householdID string) (*Response, error) {
-	if !c.IsPerson() {
-		return nil, nil
+// ResponseKey names a resident's response to a survey: through the
+// household given, or (HouseholdID empty) their first household in its
+// audience.
+type ResponseKey struct{ SurveyID, HouseholdID string }
+
+// MyResponses are the caller's own responses to surveys they can see, for
+// a batch of keys (the per-request loader behind Survey.myResponse): three
+// queries whatever the batch size. A key without a response, or naming a
+// survey or household the resident cannot answer for, has none; staff
+// never see single responses and get none.
+func (s *Service) MyResponses(ctx context.Context, c *access.Caller, keys []ResponseKey) (map[ResponseKey]*Response, error) {
+	out := map[ResponseKey]*Response{}
+	if !c.IsPerson() || len(keys) == 0 {
+		return out, nil
 	}
-	sv, mine, err := s.visible(ctx, c, surveyID)
+	ids := make([]string, 0, len(keys))
+	for _, k := range keys {
+		ids = append(ids, k.SurveyID)
+	}
+	svs, err := mongo.ByIDs(ctx, s.col, ids, func(sv *Survey) string { return sv.ID })
 	if err != nil {
 		return nil, err
 	}
-	if householdID == "" {
-		householdID = mine[0].ID
-	} else if !slices.ContainsFunc(mine, func(h *household.Household) bool { return h.ID == householdID }) {
-		return nil, ErrNotFound
+	mine, err := s.cfg.Households.Mine(ctx, c)
+	if err != nil {
+		return nil, err
 	}
-	return s.myResponse(ctx, sv, householdID, c.ID)
+	type want struct {
+		key         ResponseKey
+		householdID string
+		sv          *Survey
+	}
+	var wants []want
+	var rids []string
+	for _, k := range keys {
+		sv := svs[k.SurveyID]
+		if sv == nil || sv.Status == Draft {
+			continue
+		}
+		for _, h := range mine { // walking order: the first covered is the default
+			if sv.Covers(h) && (k.HouseholdID == "" || k.HouseholdID == h.ID) {
+				id := s.responseID(sv, h.ID, c.ID)
+				wants, rids = append(wants, want{k, h.ID, sv}), append(rids, id)
+				break
+			}
+		}
+	}
+	if len(rids) == 0 {
+		return out, nil
+	}
+	docs, err := mongo.ByIDs(ctx, s.responses, rids, func(d *responseDoc) string { return d.ID })
+	if err != nil {
+		return nil, err
+	}
+	for i, w := range wants {
+		if d := docs[rids[i]]; d != nil {
+			out[w.key] = toResponse(w.sv.ID, w.householdID, d)
+		}
+	}
+	return out, nil
+}
+
+// MyResponse is MyResponses for one survey.
+func (s *Service) MyResponse(ctx context.Context, c *access.Caller, surveyID, householdID string) (*Response, error) {
+	k := ResponseKey{SurveyID: surveyID, HouseholdID: householdID}
+	m, err := s.MyResponses(ctx, c, []ResponseKey{k})
+	return m[k], err
 }
 
 func (s *Service) myResponse(ctx context.Context, sv *Survey, householdID, personID string) (*Response, error) {
@@ -170,12 +219,16 @@ func (s *Service) myResponse(ctx context.Context, sv *Survey, householdID, perso
 	if err != nil {
 		return nil, err
 	}
+	return toResponse(sv.ID, householdID, doc), nil
+}
+
+func toResponse(surveyID, householdID string, doc *responseDoc) *Response {
 	for i := range doc.Answers {
 		if doc.Answers[i].Choices == nil {
 			doc.Answers[i].Choices = []int{}
 		}
 	}
-	return &Response{SurveyID: sv.ID, HouseholdID: householdID, Answers: doc.Answers, SubmittedAt: doc.SubmittedAt, UpdatedAt: doc.UpdatedAt}, nil
+	return &Response{SurveyID: surveyID, HouseholdID: householdID, Answers: doc.Answers, SubmittedAt: doc.SubmittedAt, UpdatedAt: doc.UpdatedAt}
 }
 
 // existing reports which of ids have a response: one $in by _id.
