@@ -21,7 +21,7 @@ import (
 // residents of a household in its audience once it is published. Others,
 // and residents asking for a draft, get NOT_FOUND.
 func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Survey, error) {
-	sv, _, err := s.visible(ctx, c, id)
+	sv, _, err := s.visible(ctx, c, "id", id)
 	if err != nil {
 		return nil, err
 	}
@@ -30,11 +30,11 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Survey
 
 // visible loads a survey and checks the caller may see it; for a resident
 // it also returns their households in its audience.
-func (s *Service) visible(ctx context.Context, c *access.Caller, id string) (*Survey, []*household.Household, error) {
+func (s *Service) visible(ctx context.Context, c *access.Caller, field, id string) (*Survey, []*household.Household, error) {
 	if c == nil {
 		return nil, nil, apperr.ErrUnauthenticated
 	}
-	if err := validate.ID("id", id); err != nil {
+	if err := validate.ID(field, id); err != nil {
 		return nil, nil, err
 	}
 	sv, err := mongo.FindByID[Survey](ctx, s.col, id, ErrNotFound)

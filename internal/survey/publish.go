@@ -28,7 +28,7 @@ func (s *Service) managed(ctx context.Context, c *access.Caller, id string) (*Su
 	if !c.IsStaff() {
 		return nil, apperr.ErrForbidden
 	}
-	sv, _, err := s.visible(ctx, c, id)
+	sv, _, err := s.visible(ctx, c, "id", id)
 	if err != nil {
 		return nil, err
 	}

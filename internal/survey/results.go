@@ -97,7 +97,7 @@ func (s *Service) Results(ctx context.Context, c *access.Caller, id string) (*Re
 	if !c.IsStaff() {
 		return nil, apperr.ErrForbidden
 	}
-	sv, _, err := s.visible(ctx, c, id)
+	sv, _, err := s.visible(ctx, c, "surveyId", id)
 	if err != nil {
 		return nil, err
 	}
