@@ -113,7 +113,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	default:
 		return none, community.ErrNotFound
 	}
-	pg, err := mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Count: true, Omit: []string{"timeline"}}, func(sv *Survey) string { return sv.SortKey })
+	pg, err := mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Count: true}, func(sv *Survey) string { return sv.SortKey })
 	if err != nil {
 		return none, err
 	}
