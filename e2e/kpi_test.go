@@ -144,7 +144,7 @@ func TestServiceKPIsThroughTheAPI(t *testing.T) {
 		{"pass rate 1/2 (R2 reopened)", k.RepairPassRate.is(1, 2) && k.RepairPassRate.Rate != nil && *k.RepairPassRate.Rate == 0.5},
 		{"callback rate 2/2, no service orders", k.CallbackRate.Overall.is(2, 2) && k.CallbackRate.Repairs.is(2, 2) && k.CallbackRate.ServiceOrders.is(0, 0)},
 		{"callback satisfaction 1/2", k.Satisfaction.Callbacks.is(1, 2) && k.Satisfaction.Overall.is(1, 2)},
-		{"surveys not available", !k.Satisfaction.Surveys.Available && k.Satisfaction.Surveys.Rate == nil},
+		{"no survey ran that week", k.Satisfaction.Surveys.Available && k.Satisfaction.Surveys.Denominator == 0 && k.Satisfaction.Surveys.Rate == nil},
 		{"events not available", !k.EventAttendance.Available && k.EventAttendance.Rate == nil},
 		{"respond 1/3 (R2 late, R3 never)", k.OnTime.Respond.is(1, 3)},
 		{"arrive 1/4 (R2 both rounds, R3)", k.OnTime.Arrive.is(1, 4)},

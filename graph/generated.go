@@ -29,6 +29,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
 	"strconv"
 	"sync/atomic"
@@ -99,6 +100,12 @@ type ResolverRoot interface {
 	ServicePayment() ServicePaymentResolver
 	Staff() StaffResolver
 	Subscription() SubscriptionResolver
+	Survey() SurveyResolver
+	SurveyDimensionResult() SurveyDimensionResultResolver
+	SurveyQuestion() SurveyQuestionResolver
+	SurveyResponse() SurveyResponseResolver
+	SurveyResults() SurveyResultsResolver
+	SurveyTextAnswer() SurveyTextAnswerResolver
 	TimelineEntry() TimelineEntryResolver
 	Visit() VisitResolver
 	WeeklyReport() WeeklyReportResolver
@@ -594,6 +601,7 @@ type ComplexityRoot struct {
 		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CancelServiceOrder            func(childComplexity int, id string, reason *string) int
+		CloseSurvey                   func(childComplexity int, id string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteRenovation            func(childComplexity int, id string, note *string) int
 		CompleteServiceOrder          func(childComplexity int, id string, input *model.CompleteServiceInput) int
@@ -606,6 +614,8 @@ type ComplexityRoot struct {
 		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateServiceCampaign         func(childComplexity int, input model.CreateServiceCampaignInput) int
 		CreateStaff                   func(childComplexity int, input model.CreateStaffInput) int
+		CreateSurvey                  func(childComplexity int, input model.CreateSurveyInput) int
+		CreateSurveyFromTemplate      func(childComplexity int, communityID string, template survey.Template, opensAt time.Time, closesAt time.Time) int
 		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
@@ -617,6 +627,7 @@ type ComplexityRoot struct {
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
 		PostProjectProgress           func(childComplexity int, input model.PostProjectProgressInput) int
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
+		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
@@ -644,6 +655,7 @@ type ComplexityRoot struct {
 		StartWork                     func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
 		SubmitComplaint               func(childComplexity int, input model.SubmitComplaintInput) int
 		SubmitRepairRequest           func(childComplexity int, input model.SubmitRepairRequestInput) int
+		SubmitSurveyResponse          func(childComplexity int, surveyID string, householdID string, answers []*model.SurveyAnswerInput) int
 		TakeRepairRequest             func(childComplexity int, id string) int
 		UnregisterDevice              func(childComplexity int, token string) int
 		UpdateCareProfile             func(childComplexity int, personID string, input model.CareProfileInput) int
@@ -779,6 +791,9 @@ type ComplexityRoot struct {
 		ServiceOrderCounts      func(childComplexity int, communityID string) int
 		ServiceOrders           func(childComplexity int, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) int
 		StaffMembers            func(childComplexity int, communityID *string) int
+		Survey                  func(childComplexity int, id string) int
+		SurveyResults           func(childComplexity int, surveyID string) int
+		Surveys                 func(childComplexity int, communityID string, status *survey.Status, first *int, after *string) int
 		UnreadNotificationCount func(childComplexity int) int
 		Visits                  func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
 		WeeklyReport            func(childComplexity int, communityID string, weekOf string) int
@@ -1158,6 +1173,132 @@ type ComplexityRoot struct {
 		WorkOrderQueueChanged func(childComplexity int, communityID string) int
 	}
 
+	Survey struct {
+		Anonymous     func(childComplexity int) int
+		Answered      func(childComplexity int) int
+		AudienceSize  func(childComplexity int) int
+		Buildings     func(childComplexity int) int
+		ClosedAt      func(childComplexity int) int
+		ClosesAt      func(childComplexity int) int
+		Community     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Intro         func(childComplexity int) int
+		MyResponse    func(childComplexity int, householdID *string) int
+		Open          func(childComplexity int) int
+		OpensAt       func(childComplexity int) int
+		PublishedAt   func(childComplexity int) int
+		Questions     func(childComplexity int) int
+		ResponseCount func(childComplexity int) int
+		ResponsePer   func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Template      func(childComplexity int) int
+		Timeline      func(childComplexity int) int
+		Title         func(childComplexity int) int
+	}
+
+	SurveyAnswer struct {
+		Choices      func(childComplexity int) int
+		Importance   func(childComplexity int) int
+		QuestionID   func(childComplexity int) int
+		Rating       func(childComplexity int) int
+		Satisfaction func(childComplexity int) int
+		Text         func(childComplexity int) int
+	}
+
+	SurveyConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SurveyDimensionResult struct {
+		Dimension        func(childComplexity int) int
+		Importance       func(childComplexity int) int
+		Label            func(childComplexity int) int
+		MeanImportance   func(childComplexity int) int
+		MeanSatisfaction func(childComplexity int) int
+		Quadrant         func(childComplexity int) int
+		QuadrantLabel    func(childComplexity int) int
+		QuestionID       func(childComplexity int) int
+		Responses        func(childComplexity int) int
+		Satisfaction     func(childComplexity int) int
+		Satisfied        func(childComplexity int) int
+	}
+
+	SurveyEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	SurveyOptionCount struct {
+		Count  func(childComplexity int) int
+		Index  func(childComplexity int) int
+		Option func(childComplexity int) int
+		Share  func(childComplexity int) int
+	}
+
+	SurveyQuestion struct {
+		Dimension      func(childComplexity int) int
+		DimensionLabel func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Number         func(childComplexity int) int
+		Options        func(childComplexity int) int
+		Required       func(childComplexity int) int
+		Text           func(childComplexity int) int
+		Type           func(childComplexity int) int
+	}
+
+	SurveyQuestionResult struct {
+		Dimension  func(childComplexity int) int
+		MeanRating func(childComplexity int) int
+		Options    func(childComplexity int) int
+		Question   func(childComplexity int) int
+		Ratings    func(childComplexity int) int
+		Responses  func(childComplexity int) int
+		Texts      func(childComplexity int) int
+	}
+
+	SurveyResponse struct {
+		Answers     func(childComplexity int) int
+		Household   func(childComplexity int) int
+		SubmittedAt func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+	}
+
+	SurveyResults struct {
+		Audience         func(childComplexity int) int
+		CSVURL           func(childComplexity int) int
+		Dimensions       func(childComplexity int) int
+		MeanImportance   func(childComplexity int) int
+		MeanSatisfaction func(childComplexity int) int
+		QuadrantSVGURL   func(childComplexity int) int
+		Questions        func(childComplexity int) int
+		ResponseRate     func(childComplexity int) int
+		Responses        func(childComplexity int) int
+		Satisfaction     func(childComplexity int) int
+		Survey           func(childComplexity int) int
+	}
+
+	SurveySatisfactionRate struct {
+		Met       func(childComplexity int) int
+		Rate      func(childComplexity int) int
+		Rated     func(childComplexity int) int
+		Satisfied func(childComplexity int) int
+		Target    func(childComplexity int) int
+	}
+
+	SurveyScoreCount struct {
+		Count func(childComplexity int) int
+		Score func(childComplexity int) int
+	}
+
+	SurveyTextAnswer struct {
+		Household func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
 	TimelineEntry struct {
 		Action    func(childComplexity int) int
 		Actor     func(childComplexity int) int
@@ -1444,6 +1585,11 @@ type MutationResolver interface {
 	RecordLaundryReturn(ctx context.Context, id string, items []*model.LaundryReturnInput, note *string) (*serviceorder.Order, error)
 	CreateStaff(ctx context.Context, input model.CreateStaffInput) (*staff.Staff, error)
 	UpdateStaffScope(ctx context.Context, staffID string, input model.StaffScopeInput) (*staff.Staff, error)
+	CreateSurvey(ctx context.Context, input model.CreateSurveyInput) (*survey.Survey, error)
+	CreateSurveyFromTemplate(ctx context.Context, communityID string, template survey.Template, opensAt time.Time, closesAt time.Time) (*survey.Survey, error)
+	PublishSurvey(ctx context.Context, id string) (*survey.Survey, error)
+	CloseSurvey(ctx context.Context, id string) (*survey.Survey, error)
+	SubmitSurveyResponse(ctx context.Context, surveyID string, householdID string, answers []*model.SurveyAnswerInput) (*survey.Response, error)
 	CompleteButlerTask(ctx context.Context, id string, note *string) (*tasks.Task, error)
 }
 type NotificationResolver interface {
@@ -1518,6 +1664,9 @@ type QueryResolver interface {
 	ServiceOrders(ctx context.Context, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) (*model.ServiceOrderConnection, error)
 	ServiceOrderCounts(ctx context.Context, communityID string) ([]*model.ServiceOrderStatusCount, error)
 	StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error)
+	Surveys(ctx context.Context, communityID string, status *survey.Status, first *int, after *string) (*model.SurveyConnection, error)
+	Survey(ctx context.Context, id string) (*survey.Survey, error)
+	SurveyResults(ctx context.Context, surveyID string) (*survey.Results, error)
 	ButlerTasks(ctx context.Context, butlerID *string, first *int) (*tasks.List, error)
 }
 type RenovationResolver interface {
@@ -1670,6 +1819,38 @@ type SubscriptionResolver interface {
 	NotificationReceived(ctx context.Context) (<-chan *notify.Notification, error)
 	RepairRequestUpdated(ctx context.Context, id string) (<-chan *model.RepairEvent, error)
 	WorkOrderQueueChanged(ctx context.Context, communityID string) (<-chan *model.QueueEvent, error)
+}
+type SurveyResolver interface {
+	Community(ctx context.Context, obj *survey.Survey) (*community.Community, error)
+
+	Buildings(ctx context.Context, obj *survey.Survey) ([]*community.Building, error)
+
+	Template(ctx context.Context, obj *survey.Survey) (*survey.Template, error)
+
+	Open(ctx context.Context, obj *survey.Survey) (bool, error)
+
+	CreatedBy(ctx context.Context, obj *survey.Survey) (*staff.Staff, error)
+
+	MyResponse(ctx context.Context, obj *survey.Survey, householdID *string) (*survey.Response, error)
+}
+type SurveyDimensionResultResolver interface {
+	Label(ctx context.Context, obj *survey.DimensionResult) (string, error)
+
+	QuadrantLabel(ctx context.Context, obj *survey.DimensionResult) (*string, error)
+}
+type SurveyQuestionResolver interface {
+	Dimension(ctx context.Context, obj *survey.Question) (*survey.Dimension, error)
+	DimensionLabel(ctx context.Context, obj *survey.Question) (*string, error)
+}
+type SurveyResponseResolver interface {
+	Household(ctx context.Context, obj *survey.Response) (*household.Household, error)
+}
+type SurveyResultsResolver interface {
+	CSVURL(ctx context.Context, obj *survey.Results) (string, error)
+	QuadrantSVGURL(ctx context.Context, obj *survey.Results) (string, error)
+}
+type SurveyTextAnswerResolver interface {
+	Household(ctx context.Context, obj *survey.TextAnswer) (*household.Household, error)
 }
 type TimelineEntryResolver interface {
 	Actor(ctx context.Context, obj *lifecycle.Entry) (string, error)
@@ -3702,6 +3883,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelServiceOrder(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.closeSurvey":
+		if e.ComplexityRoot.Mutation.CloseSurvey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeSurvey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseSurvey(childComplexity, args["id"].(string)), true
 	case "Mutation.completeButlerTask":
 		if e.ComplexityRoot.Mutation.CompleteButlerTask == nil {
 			break
@@ -3834,6 +4026,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateStaff(childComplexity, args["input"].(model.CreateStaffInput)), true
+	case "Mutation.createSurvey":
+		if e.ComplexityRoot.Mutation.CreateSurvey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSurvey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSurvey(childComplexity, args["input"].(model.CreateSurveyInput)), true
+	case "Mutation.createSurveyFromTemplate":
+		if e.ComplexityRoot.Mutation.CreateSurveyFromTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSurveyFromTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSurveyFromTemplate(childComplexity, args["communityId"].(string), args["template"].(survey.Template), args["opensAt"].(time.Time), args["closesAt"].(time.Time)), true
 	case "Mutation.decideRenovationExtension":
 		if e.ComplexityRoot.Mutation.DecideRenovationExtension == nil {
 			break
@@ -3950,6 +4164,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishAnnouncement(childComplexity, args["input"].(model.PublishAnnouncementInput)), true
+	case "Mutation.publishSurvey":
+		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishSurvey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishSurvey(childComplexity, args["id"].(string)), true
 	case "Mutation.rateRepair":
 		if e.ComplexityRoot.Mutation.RateRepair == nil {
 			break
@@ -4247,6 +4472,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitRepairRequest(childComplexity, args["input"].(model.SubmitRepairRequestInput)), true
+	case "Mutation.submitSurveyResponse":
+		if e.ComplexityRoot.Mutation.SubmitSurveyResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitSurveyResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitSurveyResponse(childComplexity, args["surveyId"].(string), args["householdId"].(string), args["answers"].([]*model.SurveyAnswerInput)), true
 	case "Mutation.takeRepairRequest":
 		if e.ComplexityRoot.Mutation.TakeRepairRequest == nil {
 			break
@@ -5079,6 +5315,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StaffMembers(childComplexity, args["communityId"].(*string)), true
+	case "Query.survey":
+		if e.ComplexityRoot.Query.Survey == nil {
+			break
+		}
+
+		args, err := ec.field_Query_survey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Survey(childComplexity, args["id"].(string)), true
+	case "Query.surveyResults":
+		if e.ComplexityRoot.Query.SurveyResults == nil {
+			break
+		}
+
+		args, err := ec.field_Query_surveyResults_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SurveyResults(childComplexity, args["surveyId"].(string)), true
+	case "Query.surveys":
+		if e.ComplexityRoot.Query.Surveys == nil {
+			break
+		}
+
+		args, err := ec.field_Query_surveys_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Surveys(childComplexity, args["communityId"].(string), args["status"].(*survey.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
@@ -6697,6 +6966,546 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Subscription.WorkOrderQueueChanged(childComplexity, args["communityId"].(string)), true
 
+	case "Survey.anonymous":
+		if e.ComplexityRoot.Survey.Anonymous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Anonymous(childComplexity), true
+	case "Survey.answered":
+		if e.ComplexityRoot.Survey.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Answered(childComplexity), true
+	case "Survey.audienceSize":
+		if e.ComplexityRoot.Survey.AudienceSize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.AudienceSize(childComplexity), true
+	case "Survey.buildings":
+		if e.ComplexityRoot.Survey.Buildings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Buildings(childComplexity), true
+	case "Survey.closedAt":
+		if e.ComplexityRoot.Survey.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ClosedAt(childComplexity), true
+	case "Survey.closesAt":
+		if e.ComplexityRoot.Survey.ClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ClosesAt(childComplexity), true
+	case "Survey.community":
+		if e.ComplexityRoot.Survey.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Community(childComplexity), true
+	case "Survey.createdAt":
+		if e.ComplexityRoot.Survey.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.CreatedAt(childComplexity), true
+	case "Survey.createdBy":
+		if e.ComplexityRoot.Survey.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.CreatedBy(childComplexity), true
+	case "Survey.id":
+		if e.ComplexityRoot.Survey.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ID(childComplexity), true
+	case "Survey.intro":
+		if e.ComplexityRoot.Survey.Intro == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Intro(childComplexity), true
+	case "Survey.myResponse":
+		if e.ComplexityRoot.Survey.MyResponse == nil {
+			break
+		}
+
+		args, err := ec.field_Survey_myResponse_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Survey.MyResponse(childComplexity, args["householdId"].(*string)), true
+	case "Survey.open":
+		if e.ComplexityRoot.Survey.Open == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Open(childComplexity), true
+	case "Survey.opensAt":
+		if e.ComplexityRoot.Survey.OpensAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.OpensAt(childComplexity), true
+	case "Survey.publishedAt":
+		if e.ComplexityRoot.Survey.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.PublishedAt(childComplexity), true
+	case "Survey.questions":
+		if e.ComplexityRoot.Survey.Questions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Questions(childComplexity), true
+	case "Survey.responseCount":
+		if e.ComplexityRoot.Survey.ResponseCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ResponseCount(childComplexity), true
+	case "Survey.responsePer":
+		if e.ComplexityRoot.Survey.ResponsePer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.ResponsePer(childComplexity), true
+	case "Survey.status":
+		if e.ComplexityRoot.Survey.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Status(childComplexity), true
+	case "Survey.template":
+		if e.ComplexityRoot.Survey.Template == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Template(childComplexity), true
+	case "Survey.timeline":
+		if e.ComplexityRoot.Survey.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Timeline(childComplexity), true
+	case "Survey.title":
+		if e.ComplexityRoot.Survey.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Survey.Title(childComplexity), true
+
+	case "SurveyAnswer.choices":
+		if e.ComplexityRoot.SurveyAnswer.Choices == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyAnswer.Choices(childComplexity), true
+	case "SurveyAnswer.importance":
+		if e.ComplexityRoot.SurveyAnswer.Importance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyAnswer.Importance(childComplexity), true
+	case "SurveyAnswer.questionId":
+		if e.ComplexityRoot.SurveyAnswer.QuestionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyAnswer.QuestionID(childComplexity), true
+	case "SurveyAnswer.rating":
+		if e.ComplexityRoot.SurveyAnswer.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyAnswer.Rating(childComplexity), true
+	case "SurveyAnswer.satisfaction":
+		if e.ComplexityRoot.SurveyAnswer.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyAnswer.Satisfaction(childComplexity), true
+	case "SurveyAnswer.text":
+		if e.ComplexityRoot.SurveyAnswer.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyAnswer.Text(childComplexity), true
+
+	case "SurveyConnection.edges":
+		if e.ComplexityRoot.SurveyConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyConnection.Edges(childComplexity), true
+	case "SurveyConnection.pageInfo":
+		if e.ComplexityRoot.SurveyConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyConnection.PageInfo(childComplexity), true
+	case "SurveyConnection.totalCount":
+		if e.ComplexityRoot.SurveyConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyConnection.TotalCount(childComplexity), true
+
+	case "SurveyDimensionResult.dimension":
+		if e.ComplexityRoot.SurveyDimensionResult.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Dimension(childComplexity), true
+	case "SurveyDimensionResult.importance":
+		if e.ComplexityRoot.SurveyDimensionResult.Importance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Importance(childComplexity), true
+	case "SurveyDimensionResult.label":
+		if e.ComplexityRoot.SurveyDimensionResult.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Label(childComplexity), true
+	case "SurveyDimensionResult.meanImportance":
+		if e.ComplexityRoot.SurveyDimensionResult.MeanImportance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.MeanImportance(childComplexity), true
+	case "SurveyDimensionResult.meanSatisfaction":
+		if e.ComplexityRoot.SurveyDimensionResult.MeanSatisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.MeanSatisfaction(childComplexity), true
+	case "SurveyDimensionResult.quadrant":
+		if e.ComplexityRoot.SurveyDimensionResult.Quadrant == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Quadrant(childComplexity), true
+	case "SurveyDimensionResult.quadrantLabel":
+		if e.ComplexityRoot.SurveyDimensionResult.QuadrantLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.QuadrantLabel(childComplexity), true
+	case "SurveyDimensionResult.questionId":
+		if e.ComplexityRoot.SurveyDimensionResult.QuestionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.QuestionID(childComplexity), true
+	case "SurveyDimensionResult.responseCount":
+		if e.ComplexityRoot.SurveyDimensionResult.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Responses(childComplexity), true
+	case "SurveyDimensionResult.satisfaction":
+		if e.ComplexityRoot.SurveyDimensionResult.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Satisfaction(childComplexity), true
+	case "SurveyDimensionResult.satisfiedCount":
+		if e.ComplexityRoot.SurveyDimensionResult.Satisfied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyDimensionResult.Satisfied(childComplexity), true
+
+	case "SurveyEdge.cursor":
+		if e.ComplexityRoot.SurveyEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyEdge.Cursor(childComplexity), true
+	case "SurveyEdge.node":
+		if e.ComplexityRoot.SurveyEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyEdge.Node(childComplexity), true
+
+	case "SurveyOptionCount.count":
+		if e.ComplexityRoot.SurveyOptionCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyOptionCount.Count(childComplexity), true
+	case "SurveyOptionCount.index":
+		if e.ComplexityRoot.SurveyOptionCount.Index == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyOptionCount.Index(childComplexity), true
+	case "SurveyOptionCount.option":
+		if e.ComplexityRoot.SurveyOptionCount.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyOptionCount.Option(childComplexity), true
+	case "SurveyOptionCount.share":
+		if e.ComplexityRoot.SurveyOptionCount.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyOptionCount.Share(childComplexity), true
+
+	case "SurveyQuestion.dimension":
+		if e.ComplexityRoot.SurveyQuestion.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.Dimension(childComplexity), true
+	case "SurveyQuestion.dimensionLabel":
+		if e.ComplexityRoot.SurveyQuestion.DimensionLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.DimensionLabel(childComplexity), true
+	case "SurveyQuestion.id":
+		if e.ComplexityRoot.SurveyQuestion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.ID(childComplexity), true
+	case "SurveyQuestion.number":
+		if e.ComplexityRoot.SurveyQuestion.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.Number(childComplexity), true
+	case "SurveyQuestion.options":
+		if e.ComplexityRoot.SurveyQuestion.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.Options(childComplexity), true
+	case "SurveyQuestion.required":
+		if e.ComplexityRoot.SurveyQuestion.Required == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.Required(childComplexity), true
+	case "SurveyQuestion.text":
+		if e.ComplexityRoot.SurveyQuestion.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.Text(childComplexity), true
+	case "SurveyQuestion.type":
+		if e.ComplexityRoot.SurveyQuestion.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestion.Type(childComplexity), true
+
+	case "SurveyQuestionResult.dimension":
+		if e.ComplexityRoot.SurveyQuestionResult.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.Dimension(childComplexity), true
+	case "SurveyQuestionResult.meanRating":
+		if e.ComplexityRoot.SurveyQuestionResult.MeanRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.MeanRating(childComplexity), true
+	case "SurveyQuestionResult.options":
+		if e.ComplexityRoot.SurveyQuestionResult.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.Options(childComplexity), true
+	case "SurveyQuestionResult.question":
+		if e.ComplexityRoot.SurveyQuestionResult.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.Question(childComplexity), true
+	case "SurveyQuestionResult.ratings":
+		if e.ComplexityRoot.SurveyQuestionResult.Ratings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.Ratings(childComplexity), true
+	case "SurveyQuestionResult.responseCount":
+		if e.ComplexityRoot.SurveyQuestionResult.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.Responses(childComplexity), true
+	case "SurveyQuestionResult.textAnswers":
+		if e.ComplexityRoot.SurveyQuestionResult.Texts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyQuestionResult.Texts(childComplexity), true
+
+	case "SurveyResponse.answers":
+		if e.ComplexityRoot.SurveyResponse.Answers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponse.Answers(childComplexity), true
+	case "SurveyResponse.household":
+		if e.ComplexityRoot.SurveyResponse.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponse.Household(childComplexity), true
+	case "SurveyResponse.submittedAt":
+		if e.ComplexityRoot.SurveyResponse.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponse.SubmittedAt(childComplexity), true
+	case "SurveyResponse.updatedAt":
+		if e.ComplexityRoot.SurveyResponse.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResponse.UpdatedAt(childComplexity), true
+
+	case "SurveyResults.audienceSize":
+		if e.ComplexityRoot.SurveyResults.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Audience(childComplexity), true
+	case "SurveyResults.csvUrl":
+		if e.ComplexityRoot.SurveyResults.CSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.CSVURL(childComplexity), true
+	case "SurveyResults.dimensions":
+		if e.ComplexityRoot.SurveyResults.Dimensions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Dimensions(childComplexity), true
+	case "SurveyResults.meanImportance":
+		if e.ComplexityRoot.SurveyResults.MeanImportance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.MeanImportance(childComplexity), true
+	case "SurveyResults.meanSatisfaction":
+		if e.ComplexityRoot.SurveyResults.MeanSatisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.MeanSatisfaction(childComplexity), true
+	case "SurveyResults.quadrantSvgUrl":
+		if e.ComplexityRoot.SurveyResults.QuadrantSVGURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.QuadrantSVGURL(childComplexity), true
+	case "SurveyResults.questions":
+		if e.ComplexityRoot.SurveyResults.Questions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Questions(childComplexity), true
+	case "SurveyResults.responseRate":
+		if e.ComplexityRoot.SurveyResults.ResponseRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.ResponseRate(childComplexity), true
+	case "SurveyResults.responseCount":
+		if e.ComplexityRoot.SurveyResults.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Responses(childComplexity), true
+	case "SurveyResults.satisfactionRate":
+		if e.ComplexityRoot.SurveyResults.Satisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Satisfaction(childComplexity), true
+	case "SurveyResults.survey":
+		if e.ComplexityRoot.SurveyResults.Survey == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyResults.Survey(childComplexity), true
+
+	case "SurveySatisfactionRate.met":
+		if e.ComplexityRoot.SurveySatisfactionRate.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveySatisfactionRate.Met(childComplexity), true
+	case "SurveySatisfactionRate.rate":
+		if e.ComplexityRoot.SurveySatisfactionRate.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveySatisfactionRate.Rate(childComplexity), true
+	case "SurveySatisfactionRate.rated":
+		if e.ComplexityRoot.SurveySatisfactionRate.Rated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveySatisfactionRate.Rated(childComplexity), true
+	case "SurveySatisfactionRate.satisfied":
+		if e.ComplexityRoot.SurveySatisfactionRate.Satisfied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveySatisfactionRate.Satisfied(childComplexity), true
+	case "SurveySatisfactionRate.target":
+		if e.ComplexityRoot.SurveySatisfactionRate.Target == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveySatisfactionRate.Target(childComplexity), true
+
+	case "SurveyScoreCount.count":
+		if e.ComplexityRoot.SurveyScoreCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyScoreCount.Count(childComplexity), true
+	case "SurveyScoreCount.score":
+		if e.ComplexityRoot.SurveyScoreCount.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyScoreCount.Score(childComplexity), true
+
+	case "SurveyTextAnswer.household":
+		if e.ComplexityRoot.SurveyTextAnswer.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyTextAnswer.Household(childComplexity), true
+	case "SurveyTextAnswer.text":
+		if e.ComplexityRoot.SurveyTextAnswer.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SurveyTextAnswer.Text(childComplexity), true
+
 	case "TimelineEntry.action":
 		if e.ComplexityRoot.TimelineEntry.Action == nil {
 			break
@@ -7043,6 +7852,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateHouseholdInput,
 		ec.unmarshalInputCreateServiceCampaignInput,
 		ec.unmarshalInputCreateStaffInput,
+		ec.unmarshalInputCreateSurveyInput,
 		ec.unmarshalInputFestivalInput,
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
@@ -7069,6 +7879,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputStaffScopeInput,
 		ec.unmarshalInputSubmitComplaintInput,
 		ec.unmarshalInputSubmitRepairRequestInput,
+		ec.unmarshalInputSurveyAnswerInput,
+		ec.unmarshalInputSurveyQuestionInput,
 		ec.unmarshalInputVisitFilter,
 		ec.unmarshalInputWorkOrderFilter,
 	)
@@ -9460,6 +10272,274 @@ extend type Mutation {
   updateStaffScope(staffId: ID!, input: StaffScopeInput!): Staff!
 }
 `, BuiltIn: false},
+	{Name: "../schema/survey.graphqls", Input: `"DRAFT → PUBLISHED (publishSurvey) → CLOSED (closeSurvey, or by itself when closesAt passes)."
+enum SurveyStatus {
+  DRAFT
+  PUBLISHED
+  CLOSED
+}
+
+enum SurveyQuestionType {
+  SINGLE_CHOICE
+  MULTIPLE_CHOICE
+  "A score from 1 (worst) to 5 (best); counts towards the satisfaction rate."
+  RATING
+  "Free text; optional unless required is set."
+  TEXT
+  "The importance (1-5) and the satisfaction (1-5) of one service dimension."
+  DIMENSION
+}
+
+"A service dimension rated for importance and satisfaction."
+enum ServiceDimension {
+  CLEANING
+  SECURITY
+  GREENING
+  REPAIRS
+  CUSTOMER_SERVICE
+  FEE_TRANSPARENCY
+  PARKING
+  FACILITIES
+  COMMUNITY_ACTIVITIES
+}
+
+"Who answers: one response per household (any member answers for it) or per person."
+enum SurveyRespondent {
+  HOUSEHOLD
+  PERSON
+}
+
+enum SurveyTemplate {
+  "每半年一次的业主满意度调查: every dimension, an overall rating and a suggestion box; per household, anonymous."
+  SEMI_ANNUAL_SATISFACTION
+}
+
+"""
+A dimension's place in the importance-satisfaction analysis (四分图), split at the
+means across dimensions; a value at the mean counts as high.
+"""
+enum SatisfactionQuadrant {
+  "High importance, high satisfaction (继续保持区)."
+  KEEP_UP
+  "High importance, low satisfaction: the priority (优先改进区)."
+  FIX_FIRST
+  "Low importance, low satisfaction (次要改进区)."
+  LOW_PRIORITY
+  "Low importance, high satisfaction (过度投入区)."
+  POSSIBLE_OVERKILL
+}
+
+type SurveyQuestion {
+  "q1, q2, ...: the question's place in the survey."
+  id: ID!
+  number: Int!
+  type: SurveyQuestionType!
+  text: String!
+  "Choice questions' options; answers name them by index, from 0."
+  options: [String!]!
+  dimension: ServiceDimension
+  "The dimension's name in the request's language."
+  dimensionLabel: String
+  required: Boolean!
+}
+
+type Survey {
+  id: ID!
+  community: Community!
+  title: String!
+  intro: String
+  questions: [SurveyQuestion!]!
+  "The buildings of the audience; empty is the whole community."
+  buildings: [Building!]!
+  opensAt: Time!
+  closesAt: Time!
+  "When it closed: early by closeSurvey, or at closesAt."
+  closedAt: Time
+  responsePer: SurveyRespondent!
+  "Staff never see who answered what: responses hold no respondent identity."
+  anonymous: Boolean!
+  template: SurveyTemplate
+  status: SurveyStatus!
+  "Published and within its window: answers are taken and may be changed."
+  open: Boolean!
+  publishedAt: Time
+  createdBy: Staff
+  createdAt: Time!
+  "Households (per household) or persons (per person) in the audience when it was published."
+  audienceSize: Int!
+  "Staff of the community: how many responses so far. null for residents."
+  responseCount: Int
+  "Residents: nothing is left for you to answer (per household: each of your households in the audience has answered). null for staff."
+  answered: Boolean
+  "A resident's own response: for householdId (default: your first household in the audience) per household; yours per person. null for staff."
+  myResponse(householdId: ID): SurveyResponse
+  timeline: [TimelineEntry!]!
+}
+
+type SurveyAnswer {
+  questionId: ID!
+  "Chosen options by index, from 0."
+  choices: [Int!]!
+  rating: Int
+  text: String
+  importance: Int
+  satisfaction: Int
+}
+
+"A resident's own response; nobody else ever sees it as such."
+type SurveyResponse {
+  household: Household!
+  answers: [SurveyAnswer!]!
+  submittedAt: Time!
+  updatedAt: Time!
+}
+
+type SurveyEdge {
+  cursor: String!
+  node: Survey!
+}
+
+type SurveyConnection {
+  edges: [SurveyEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+type SurveyScoreCount {
+  score: Int!
+  count: Int!
+}
+
+type SurveyOptionCount {
+  index: Int!
+  option: String!
+  count: Int!
+  "Of the question's responses (multiple-choice shares add up to more than 1); null without responses."
+  share: Float
+}
+
+type SurveyTextAnswer {
+  text: String!
+  "The household that wrote it; always null for an anonymous survey."
+  household: Household
+}
+
+type SurveyDimensionResult {
+  dimension: ServiceDimension!
+  label: String!
+  questionId: ID!
+  responseCount: Int!
+  meanImportance: Float
+  meanSatisfaction: Float
+  importance: [SurveyScoreCount!]!
+  satisfaction: [SurveyScoreCount!]!
+  "Satisfaction scores of 4 or 5."
+  satisfiedCount: Int!
+  "null for a dimension nobody rated."
+  quadrant: SatisfactionQuadrant
+  quadrantLabel: String
+}
+
+type SurveyQuestionResult {
+  question: SurveyQuestion!
+  responseCount: Int!
+  "Choice questions: one count per option."
+  options: [SurveyOptionCount!]!
+  "Rating questions: the histogram of scores 1-5."
+  ratings: [SurveyScoreCount!]!
+  meanRating: Float
+  "Text questions; an anonymous survey's in text order, without households."
+  textAnswers: [SurveyTextAnswer!]!
+  "Dimension questions."
+  dimension: SurveyDimensionResult
+}
+
+"Share of satisfaction scores (dimension satisfaction and RATING answers) that are 4 or 5."
+type SurveySatisfactionRate {
+  satisfied: Int!
+  rated: Int!
+  "null when nothing was rated."
+  rate: Float
+  "0.9: the company's target."
+  target: Float!
+  met: Boolean!
+}
+
+type SurveyResults {
+  survey: Survey!
+  responseCount: Int!
+  "The audience at publish time (see Survey.audienceSize)."
+  audienceSize: Int!
+  "responseCount / audienceSize, at most 1; null without an audience."
+  responseRate: Float
+  satisfactionRate: SurveySatisfactionRate!
+  "The quadrant lines: the means across rated dimensions of their mean importance and satisfaction."
+  meanImportance: Float
+  meanSatisfaction: Float
+  questions: [SurveyQuestionResult!]!
+  dimensions: [SurveyDimensionResult!]!
+  "/reports/surveys/{id}/results.csv (Bearer token), UTF-8 with BOM for Excel."
+  csvUrl: String!
+  "/reports/surveys/{id}/quadrant.svg (Bearer token), the quadrant chart."
+  quadrantSvgUrl: String!
+}
+
+input SurveyQuestionInput {
+  type: SurveyQuestionType!
+  "Required except for DIMENSION questions, which default to the dimension's name."
+  text: String
+  "SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options."
+  options: [String!]
+  "DIMENSION questions: each dimension at most once per survey."
+  dimension: ServiceDimension
+  "Default: true, except TEXT (false)."
+  required: Boolean
+}
+
+input CreateSurveyInput {
+  communityId: ID!
+  title: String!
+  intro: String
+  questions: [SurveyQuestionInput!]!
+  "Only these buildings of the community; omitted or empty: the whole community."
+  buildingIds: [ID!]
+  opensAt: Time!
+  "After opensAt and now, at most 180 days after opensAt. A reminder goes out 24 hours before."
+  closesAt: Time!
+  responsePer: SurveyRespondent!
+  anonymous: Boolean!
+}
+
+"One answer; set only what the question asks for. A field in error is answers.<i>.<field>, i counting from 0."
+input SurveyAnswerInput {
+  questionId: ID!
+  choices: [Int!]
+  rating: Int
+  text: String
+  importance: Int
+  satisfaction: Int
+}
+
+extend type Query {
+  "Staff of the community: all its surveys; residents: the published and closed ones whose audience covers them."
+  surveys(communityId: ID!, status: SurveyStatus, first: Int = 20, after: String): SurveyConnection!
+  survey(id: ID!): Survey
+  "Staff of the survey's community (residents: FORBIDDEN; other communities: NOT_FOUND)."
+  surveyResults(surveyId: ID!): SurveyResults!
+}
+
+extend type Mutation {
+  "Supervisors of the community (and admins) create a draft."
+  createSurvey(input: CreateSurveyInput!): Survey!
+  "The standard survey as a draft, for the whole community."
+  createSurveyFromTemplate(communityId: ID!, template: SurveyTemplate!, opensAt: Time!, closesAt: Time!): Survey!
+  "Opens the draft to its audience; every resident in it gets an invitation (delivered from opensAt)."
+  publishSurvey(id: ID!): Survey!
+  closeSurvey(id: ID!): Survey!
+  "A resident in the audience answers while it is open, once per household or person; answering again replaces the answer."
+  submitSurveyResponse(surveyId: ID!, householdId: ID!, answers: [SurveyAnswerInput!]!): SurveyResponse!
+}
+`, BuiltIn: false},
 	{Name: "../schema/tasks.graphqls", Input: `"What a butler owes (管家待办)."
 enum ButlerTaskKind {
   "A signed-off repair waiting for its callback (报修回访)."
@@ -11360,6 +12440,258 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
+func (ec *executionContext) childFields_Survey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Survey_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Survey_community(ctx, field)
+	case "title":
+		return ec.fieldContext_Survey_title(ctx, field)
+	case "intro":
+		return ec.fieldContext_Survey_intro(ctx, field)
+	case "questions":
+		return ec.fieldContext_Survey_questions(ctx, field)
+	case "buildings":
+		return ec.fieldContext_Survey_buildings(ctx, field)
+	case "opensAt":
+		return ec.fieldContext_Survey_opensAt(ctx, field)
+	case "closesAt":
+		return ec.fieldContext_Survey_closesAt(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Survey_closedAt(ctx, field)
+	case "responsePer":
+		return ec.fieldContext_Survey_responsePer(ctx, field)
+	case "anonymous":
+		return ec.fieldContext_Survey_anonymous(ctx, field)
+	case "template":
+		return ec.fieldContext_Survey_template(ctx, field)
+	case "status":
+		return ec.fieldContext_Survey_status(ctx, field)
+	case "open":
+		return ec.fieldContext_Survey_open(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_Survey_publishedAt(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_Survey_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Survey_createdAt(ctx, field)
+	case "audienceSize":
+		return ec.fieldContext_Survey_audienceSize(ctx, field)
+	case "responseCount":
+		return ec.fieldContext_Survey_responseCount(ctx, field)
+	case "answered":
+		return ec.fieldContext_Survey_answered(ctx, field)
+	case "myResponse":
+		return ec.fieldContext_Survey_myResponse(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Survey_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Survey", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "questionId":
+		return ec.fieldContext_SurveyAnswer_questionId(ctx, field)
+	case "choices":
+		return ec.fieldContext_SurveyAnswer_choices(ctx, field)
+	case "rating":
+		return ec.fieldContext_SurveyAnswer_rating(ctx, field)
+	case "text":
+		return ec.fieldContext_SurveyAnswer_text(ctx, field)
+	case "importance":
+		return ec.fieldContext_SurveyAnswer_importance(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_SurveyAnswer_satisfaction(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyAnswer", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SurveyConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SurveyConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SurveyConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyDimensionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_SurveyDimensionResult_dimension(ctx, field)
+	case "label":
+		return ec.fieldContext_SurveyDimensionResult_label(ctx, field)
+	case "questionId":
+		return ec.fieldContext_SurveyDimensionResult_questionId(ctx, field)
+	case "responseCount":
+		return ec.fieldContext_SurveyDimensionResult_responseCount(ctx, field)
+	case "meanImportance":
+		return ec.fieldContext_SurveyDimensionResult_meanImportance(ctx, field)
+	case "meanSatisfaction":
+		return ec.fieldContext_SurveyDimensionResult_meanSatisfaction(ctx, field)
+	case "importance":
+		return ec.fieldContext_SurveyDimensionResult_importance(ctx, field)
+	case "satisfaction":
+		return ec.fieldContext_SurveyDimensionResult_satisfaction(ctx, field)
+	case "satisfiedCount":
+		return ec.fieldContext_SurveyDimensionResult_satisfiedCount(ctx, field)
+	case "quadrant":
+		return ec.fieldContext_SurveyDimensionResult_quadrant(ctx, field)
+	case "quadrantLabel":
+		return ec.fieldContext_SurveyDimensionResult_quadrantLabel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyDimensionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SurveyEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SurveyEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyOptionCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "index":
+		return ec.fieldContext_SurveyOptionCount_index(ctx, field)
+	case "option":
+		return ec.fieldContext_SurveyOptionCount_option(ctx, field)
+	case "count":
+		return ec.fieldContext_SurveyOptionCount_count(ctx, field)
+	case "share":
+		return ec.fieldContext_SurveyOptionCount_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyOptionCount", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyQuestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SurveyQuestion_id(ctx, field)
+	case "number":
+		return ec.fieldContext_SurveyQuestion_number(ctx, field)
+	case "type":
+		return ec.fieldContext_SurveyQuestion_type(ctx, field)
+	case "text":
+		return ec.fieldContext_SurveyQuestion_text(ctx, field)
+	case "options":
+		return ec.fieldContext_SurveyQuestion_options(ctx, field)
+	case "dimension":
+		return ec.fieldContext_SurveyQuestion_dimension(ctx, field)
+	case "dimensionLabel":
+		return ec.fieldContext_SurveyQuestion_dimensionLabel(ctx, field)
+	case "required":
+		return ec.fieldContext_SurveyQuestion_required(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyQuestion", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyQuestionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "question":
+		return ec.fieldContext_SurveyQuestionResult_question(ctx, field)
+	case "responseCount":
+		return ec.fieldContext_SurveyQuestionResult_responseCount(ctx, field)
+	case "options":
+		return ec.fieldContext_SurveyQuestionResult_options(ctx, field)
+	case "ratings":
+		return ec.fieldContext_SurveyQuestionResult_ratings(ctx, field)
+	case "meanRating":
+		return ec.fieldContext_SurveyQuestionResult_meanRating(ctx, field)
+	case "textAnswers":
+		return ec.fieldContext_SurveyQuestionResult_textAnswers(ctx, field)
+	case "dimension":
+		return ec.fieldContext_SurveyQuestionResult_dimension(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyQuestionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyResponse(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_SurveyResponse_household(ctx, field)
+	case "answers":
+		return ec.fieldContext_SurveyResponse_answers(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_SurveyResponse_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SurveyResponse_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyResponse", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyResults(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "survey":
+		return ec.fieldContext_SurveyResults_survey(ctx, field)
+	case "responseCount":
+		return ec.fieldContext_SurveyResults_responseCount(ctx, field)
+	case "audienceSize":
+		return ec.fieldContext_SurveyResults_audienceSize(ctx, field)
+	case "responseRate":
+		return ec.fieldContext_SurveyResults_responseRate(ctx, field)
+	case "satisfactionRate":
+		return ec.fieldContext_SurveyResults_satisfactionRate(ctx, field)
+	case "meanImportance":
+		return ec.fieldContext_SurveyResults_meanImportance(ctx, field)
+	case "meanSatisfaction":
+		return ec.fieldContext_SurveyResults_meanSatisfaction(ctx, field)
+	case "questions":
+		return ec.fieldContext_SurveyResults_questions(ctx, field)
+	case "dimensions":
+		return ec.fieldContext_SurveyResults_dimensions(ctx, field)
+	case "csvUrl":
+		return ec.fieldContext_SurveyResults_csvUrl(ctx, field)
+	case "quadrantSvgUrl":
+		return ec.fieldContext_SurveyResults_quadrantSvgUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyResults", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveySatisfactionRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "satisfied":
+		return ec.fieldContext_SurveySatisfactionRate_satisfied(ctx, field)
+	case "rated":
+		return ec.fieldContext_SurveySatisfactionRate_rated(ctx, field)
+	case "rate":
+		return ec.fieldContext_SurveySatisfactionRate_rate(ctx, field)
+	case "target":
+		return ec.fieldContext_SurveySatisfactionRate_target(ctx, field)
+	case "met":
+		return ec.fieldContext_SurveySatisfactionRate_met(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveySatisfactionRate", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyScoreCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "score":
+		return ec.fieldContext_SurveyScoreCount_score(ctx, field)
+	case "count":
+		return ec.fieldContext_SurveyScoreCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyScoreCount", field.Name)
+}
+
+func (ec *executionContext) childFields_SurveyTextAnswer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "text":
+		return ec.fieldContext_SurveyTextAnswer_text(ctx, field)
+	case "household":
+		return ec.fieldContext_SurveyTextAnswer_household(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SurveyTextAnswer", field.Name)
+}
+
 func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "at":
@@ -11904,6 +13236,20 @@ func (ec *executionContext) field_Mutation_cancelServiceOrder_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_closeSurvey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_completeButlerTask_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12152,6 +13498,58 @@ func (ec *executionContext) field_Mutation_createStaff_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSurveyFromTemplate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "template",
+		func(ctx context.Context, v any) (survey.Template, error) {
+			return ec.unmarshalNSurveyTemplate2qinqingᚋinternalᚋsurveyᚐTemplate(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["template"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "opensAt",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["opensAt"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "closesAt",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["closesAt"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSurvey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSurveyInput, error) {
+			return ec.unmarshalNCreateSurveyInput2qinqingᚋgraphᚋmodelᚐCreateSurveyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_decideRenovationExtension_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -12353,6 +13751,20 @@ func (ec *executionContext) field_Mutation_publishAnnouncement_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishSurvey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -13003,6 +14415,36 @@ func (ec *executionContext) field_Mutation_submitRepairRequest_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitSurveyResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "surveyId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["surveyId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "answers",
+		func(ctx context.Context, v any) ([]*model.SurveyAnswerInput, error) {
+			return ec.unmarshalNSurveyAnswerInput2ᚕᚖqinqingᚋgraphᚋmodelᚐSurveyAnswerInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["answers"] = arg2
 	return args, nil
 }
 
@@ -14082,6 +15524,72 @@ func (ec *executionContext) field_Query_staffMembers_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_surveyResults_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "surveyId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["surveyId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_survey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_surveys_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*survey.Status, error) {
+			return ec.unmarshalOSurveyStatus2ᚖqinqingᚋinternalᚋsurveyᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_visits_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14217,6 +15725,20 @@ func (ec *executionContext) field_Subscription_workOrderQueueChanged_args(ctx co
 		return nil, err
 	}
 	args["communityId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Survey_myResponse_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
 	return args, nil
 }
 
@@ -24969,6 +26491,226 @@ func (ec *executionContext) fieldContext_Mutation_updateStaffScope(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSurvey(ctx, fc.Args["input"].(model.CreateSurveyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSurvey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSurvey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createSurveyFromTemplate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSurveyFromTemplate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSurveyFromTemplate(ctx, fc.Args["communityId"].(string), fc.Args["template"].(survey.Template), fc.Args["opensAt"].(time.Time), fc.Args["closesAt"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSurveyFromTemplate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSurveyFromTemplate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishSurvey(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishSurvey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishSurvey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_closeSurvey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_closeSurvey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CloseSurvey(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_closeSurvey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_closeSurvey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitSurveyResponse(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitSurveyResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitSurveyResponse(ctx, fc.Args["surveyId"].(string), fc.Args["householdId"].(string), fc.Args["answers"].([]*model.SurveyAnswerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Response) graphql.Marshaler {
+			return ec.marshalNSurveyResponse2ᚖqinqingᚋinternalᚋsurveyᚐResponse(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitSurveyResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitSurveyResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_completeButlerTask(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -28115,6 +29857,138 @@ func (ec *executionContext) fieldContext_Query_staffMembers(ctx context.Context,
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_staffMembers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_surveys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_surveys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Surveys(ctx, fc.Args["communityId"].(string), fc.Args["status"].(*survey.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SurveyConnection) graphql.Marshaler {
+			return ec.marshalNSurveyConnection2ᚖqinqingᚋgraphᚋmodelᚐSurveyConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_surveys(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_surveys_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_survey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_survey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Survey(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalOSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_survey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_survey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_surveyResults(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_surveyResults(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SurveyResults(ctx, fc.Args["surveyId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Results) graphql.Marshaler {
+			return ec.marshalNSurveyResults2ᚖqinqingᚋinternalᚋsurveyᚐResults(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_surveyResults(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyResults(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_surveyResults_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -34883,6 +36757,2226 @@ func (ec *executionContext) fieldContext_Subscription_workOrderQueueChanged(ctx 
 	return fc, nil
 }
 
+func (ec *executionContext) _Survey_id(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_community(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_title(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_intro(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_intro(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intro, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_intro(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_questions(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_questions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Questions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.Question) graphql.Marshaler {
+			return ec.marshalNSurveyQuestion2ᚕqinqingᚋinternalᚋsurveyᚐQuestionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_questions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyQuestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_buildings(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_buildings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Buildings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*community.Building) graphql.Marshaler {
+			return ec.marshalNBuilding2ᚕᚖqinqingᚋinternalᚋcommunityᚐBuildingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_buildings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Building(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_opensAt(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_opensAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OpensAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_opensAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_closesAt(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_closesAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosesAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_closesAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_closedAt(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_closedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ClosedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_closedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_responsePer(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_responsePer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponsePer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v survey.Per) graphql.Marshaler {
+			return ec.marshalNSurveyRespondent2qinqingᚋinternalᚋsurveyᚐPer(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_responsePer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type SurveyRespondent does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_anonymous(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_anonymous(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Anonymous, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_anonymous(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_template(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_template(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Template(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Template) graphql.Marshaler {
+			return ec.marshalOSurveyTemplate2ᚖqinqingᚋinternalᚋsurveyᚐTemplate(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_template(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, true, true, errors.New("field of type SurveyTemplate does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_status(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v survey.Status) graphql.Marshaler {
+			return ec.marshalNSurveyStatus2qinqingᚋinternalᚋsurveyᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type SurveyStatus does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_open(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_open(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().Open(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_open(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_publishedAt(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_createdBy(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Survey().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_createdAt(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_audienceSize(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_audienceSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AudienceSize(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_audienceSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, true, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_responseCount(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_responseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_responseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_answered(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_answered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *bool) graphql.Marshaler {
+			return ec.marshalOBoolean2ᚖbool(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_answered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Survey", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _Survey_myResponse(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_myResponse(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Survey().MyResponse(ctx, obj, fc.Args["householdId"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Response) graphql.Marshaler {
+			return ec.marshalOSurveyResponse2ᚖqinqingᚋinternalᚋsurveyᚐResponse(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_myResponse(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyResponse(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Survey_myResponse_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Survey_timeline(ctx context.Context, field graphql.CollectedField, obj *survey.Survey) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Survey_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Timeline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Survey_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Survey",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyAnswer_questionId(ctx context.Context, field graphql.CollectedField, obj *survey.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyAnswer_questionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuestionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyAnswer_questionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyAnswer", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyAnswer_choices(ctx context.Context, field graphql.CollectedField, obj *survey.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyAnswer_choices(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Choices, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []int) graphql.Marshaler {
+			return ec.marshalNInt2ᚕintᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyAnswer_choices(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyAnswer", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyAnswer_rating(ctx context.Context, field graphql.CollectedField, obj *survey.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyAnswer_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyAnswer_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyAnswer", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyAnswer_text(ctx context.Context, field graphql.CollectedField, obj *survey.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyAnswer_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyAnswer_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyAnswer", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyAnswer_importance(ctx context.Context, field graphql.CollectedField, obj *survey.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyAnswer_importance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Importance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyAnswer_importance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyAnswer", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyAnswer_satisfaction(ctx context.Context, field graphql.CollectedField, obj *survey.Answer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyAnswer_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyAnswer_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyAnswer", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SurveyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SurveyEdge) graphql.Marshaler {
+			return ec.marshalNSurveyEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐSurveyEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SurveyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SurveyConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_dimension(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v survey.Dimension) graphql.Marshaler {
+			return ec.marshalNServiceDimension2qinqingᚋinternalᚋsurveyᚐDimension(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type ServiceDimension does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_label(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyDimensionResult().Label(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_questionId(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_questionId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QuestionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_questionId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_responseCount(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_responseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Responses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_responseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_meanImportance(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_meanImportance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanImportance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_meanImportance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_meanSatisfaction(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_meanSatisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanSatisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_meanSatisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_importance(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_importance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Importance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.ScoreCount) graphql.Marshaler {
+			return ec.marshalNSurveyScoreCount2ᚕqinqingᚋinternalᚋsurveyᚐScoreCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_importance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyDimensionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyScoreCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyDimensionResult_satisfaction(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_satisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.ScoreCount) graphql.Marshaler {
+			return ec.marshalNSurveyScoreCount2ᚕqinqingᚋinternalᚋsurveyᚐScoreCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_satisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyDimensionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyScoreCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyDimensionResult_satisfiedCount(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_satisfiedCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_satisfiedCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_quadrant(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_quadrant(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Quadrant, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Quadrant) graphql.Marshaler {
+			return ec.marshalOSatisfactionQuadrant2ᚖqinqingᚋinternalᚋsurveyᚐQuadrant(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_quadrant(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, false, false, errors.New("field of type SatisfactionQuadrant does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyDimensionResult_quadrantLabel(ctx context.Context, field graphql.CollectedField, obj *survey.DimensionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyDimensionResult_quadrantLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyDimensionResult().QuadrantLabel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyDimensionResult_quadrantLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyDimensionResult", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SurveyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SurveyEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyOptionCount_index(ctx context.Context, field graphql.CollectedField, obj *survey.OptionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyOptionCount_index(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Index, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyOptionCount_index(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyOptionCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyOptionCount_option(ctx context.Context, field graphql.CollectedField, obj *survey.OptionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyOptionCount_option(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Option, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyOptionCount_option(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyOptionCount", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyOptionCount_count(ctx context.Context, field graphql.CollectedField, obj *survey.OptionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyOptionCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyOptionCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyOptionCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyOptionCount_share(ctx context.Context, field graphql.CollectedField, obj *survey.OptionCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyOptionCount_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyOptionCount_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyOptionCount", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_id(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_number(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_type(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v survey.QuestionType) graphql.Marshaler {
+			return ec.marshalNSurveyQuestionType2qinqingᚋinternalᚋsurveyᚐQuestionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, false, false, errors.New("field of type SurveyQuestionType does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_text(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_options(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_dimension(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyQuestion().Dimension(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Dimension) graphql.Marshaler {
+			return ec.marshalOServiceDimension2ᚖqinqingᚋinternalᚋsurveyᚐDimension(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, true, true, errors.New("field of type ServiceDimension does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_dimensionLabel(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_dimensionLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyQuestion().DimensionLabel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_dimensionLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestion_required(ctx context.Context, field graphql.CollectedField, obj *survey.Question) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestion_required(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Required, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestion_required(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestion", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestionResult_question(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_question(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Question, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Question) graphql.Marshaler {
+			return ec.marshalNSurveyQuestion2ᚖqinqingᚋinternalᚋsurveyᚐQuestion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_question(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyQuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyQuestion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyQuestionResult_responseCount(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_responseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Responses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_responseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestionResult", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestionResult_options(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_options(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Options, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.OptionCount) graphql.Marshaler {
+			return ec.marshalNSurveyOptionCount2ᚕqinqingᚋinternalᚋsurveyᚐOptionCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_options(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyQuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyOptionCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyQuestionResult_ratings(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_ratings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.ScoreCount) graphql.Marshaler {
+			return ec.marshalNSurveyScoreCount2ᚕqinqingᚋinternalᚋsurveyᚐScoreCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_ratings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyQuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyScoreCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyQuestionResult_meanRating(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_meanRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_meanRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyQuestionResult", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyQuestionResult_textAnswers(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_textAnswers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Texts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.TextAnswer) graphql.Marshaler {
+			return ec.marshalNSurveyTextAnswer2ᚕqinqingᚋinternalᚋsurveyᚐTextAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_textAnswers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyQuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyTextAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyQuestionResult_dimension(ctx context.Context, field graphql.CollectedField, obj *survey.QuestionResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyQuestionResult_dimension(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimension, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.DimensionResult) graphql.Marshaler {
+			return ec.marshalOSurveyDimensionResult2ᚖqinqingᚋinternalᚋsurveyᚐDimensionResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyQuestionResult_dimension(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyQuestionResult",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyDimensionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResponse_household(ctx context.Context, field graphql.CollectedField, obj *survey.Response) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponse_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyResponse().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponse_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResponse",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResponse_answers(ctx context.Context, field graphql.CollectedField, obj *survey.Response) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponse_answers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []survey.Answer) graphql.Marshaler {
+			return ec.marshalNSurveyAnswer2ᚕqinqingᚋinternalᚋsurveyᚐAnswerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponse_answers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResponse",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyAnswer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResponse_submittedAt(ctx context.Context, field graphql.CollectedField, obj *survey.Response) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponse_submittedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmittedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponse_submittedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResponse", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResponse_updatedAt(ctx context.Context, field graphql.CollectedField, obj *survey.Response) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResponse_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResponse_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResponse", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_survey(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_survey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Survey, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+			return ec.marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_survey(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Survey(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_responseCount(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_responseCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Responses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_responseCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_audienceSize(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_audienceSize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_audienceSize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_responseRate(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_responseRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_responseRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_satisfactionRate(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_satisfactionRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v survey.Satisfaction) graphql.Marshaler {
+			return ec.marshalNSurveySatisfactionRate2qinqingᚋinternalᚋsurveyᚐSatisfaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_satisfactionRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveySatisfactionRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_meanImportance(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_meanImportance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanImportance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_meanImportance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_meanSatisfaction(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_meanSatisfaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanSatisfaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_meanSatisfaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_questions(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_questions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Questions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*survey.QuestionResult) graphql.Marshaler {
+			return ec.marshalNSurveyQuestionResult2ᚕᚖqinqingᚋinternalᚋsurveyᚐQuestionResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_questions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyQuestionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_dimensions(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_dimensions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Dimensions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*survey.DimensionResult) graphql.Marshaler {
+			return ec.marshalNSurveyDimensionResult2ᚕᚖqinqingᚋinternalᚋsurveyᚐDimensionResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_dimensions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyResults",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SurveyDimensionResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SurveyResults_csvUrl(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_csvUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyResults().CSVURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_csvUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyResults_quadrantSvgUrl(ctx context.Context, field graphql.CollectedField, obj *survey.Results) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyResults_quadrantSvgUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyResults().QuadrantSVGURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyResults_quadrantSvgUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyResults", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveySatisfactionRate_satisfied(ctx context.Context, field graphql.CollectedField, obj *survey.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveySatisfactionRate_satisfied(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Satisfied, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveySatisfactionRate_satisfied(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveySatisfactionRate", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveySatisfactionRate_rated(ctx context.Context, field graphql.CollectedField, obj *survey.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveySatisfactionRate_rated(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rated, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveySatisfactionRate_rated(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveySatisfactionRate", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveySatisfactionRate_rate(ctx context.Context, field graphql.CollectedField, obj *survey.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveySatisfactionRate_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveySatisfactionRate_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveySatisfactionRate", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveySatisfactionRate_target(ctx context.Context, field graphql.CollectedField, obj *survey.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveySatisfactionRate_target(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Target, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v float64) graphql.Marshaler {
+			return ec.marshalNFloat2float64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveySatisfactionRate_target(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveySatisfactionRate", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _SurveySatisfactionRate_met(ctx context.Context, field graphql.CollectedField, obj *survey.Satisfaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveySatisfactionRate_met(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Met, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveySatisfactionRate_met(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveySatisfactionRate", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyScoreCount_score(ctx context.Context, field graphql.CollectedField, obj *survey.ScoreCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyScoreCount_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyScoreCount_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyScoreCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyScoreCount_count(ctx context.Context, field graphql.CollectedField, obj *survey.ScoreCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyScoreCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyScoreCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyScoreCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyTextAnswer_text(ctx context.Context, field graphql.CollectedField, obj *survey.TextAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyTextAnswer_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyTextAnswer_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SurveyTextAnswer", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SurveyTextAnswer_household(ctx context.Context, field graphql.CollectedField, obj *survey.TextAnswer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SurveyTextAnswer_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SurveyTextAnswer().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalOHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SurveyTextAnswer_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SurveyTextAnswer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TimelineEntry_at(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -38211,6 +42305,92 @@ func (ec *executionContext) unmarshalInputCreateStaffInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateSurveyInput(ctx context.Context, obj any) (model.CreateSurveyInput, error) {
+	var it model.CreateSurveyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "title", "intro", "questions", "buildingIds", "opensAt", "closesAt", "responsePer", "anonymous"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "intro":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("intro"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Intro = data
+		case "questions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questions"))
+			data, err := ec.unmarshalNSurveyQuestionInput2ᚕᚖqinqingᚋgraphᚋmodelᚐSurveyQuestionInputᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Questions = data
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "opensAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opensAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OpensAt = data
+		case "closesAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("closesAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClosesAt = data
+		case "responsePer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responsePer"))
+			data, err := ec.unmarshalNSurveyRespondent2qinqingᚋinternalᚋsurveyᚐPer(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResponsePer = data
+		case "anonymous":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("anonymous"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Anonymous = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputFestivalInput(ctx context.Context, obj any) (model.FestivalInput, error) {
 	var it model.FestivalInput
 	if obj == nil {
@@ -39763,6 +43943,129 @@ func (ec *executionContext) unmarshalInputSubmitRepairRequestInput(ctx context.C
 				return it, err
 			}
 			it.Photos = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSurveyAnswerInput(ctx context.Context, obj any) (model.SurveyAnswerInput, error) {
+	var it model.SurveyAnswerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"questionId", "choices", "rating", "text", "importance", "satisfaction"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "questionId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("questionId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QuestionID = data
+		case "choices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("choices"))
+			data, err := ec.unmarshalOInt2ᚕintᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Choices = data
+		case "rating":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rating"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rating = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "importance":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("importance"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Importance = data
+		case "satisfaction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("satisfaction"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Satisfaction = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSurveyQuestionInput(ctx context.Context, obj any) (model.SurveyQuestionInput, error) {
+	var it model.SurveyQuestionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"type", "text", "options", "dimension", "required"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNSurveyQuestionType2qinqingᚋinternalᚋsurveyᚐQuestionType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "text":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("text"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Text = data
+		case "options":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("options"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Options = data
+		case "dimension":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dimension"))
+			data, err := ec.unmarshalOServiceDimension2ᚖqinqingᚋinternalᚋsurveyᚐDimension(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Dimension = data
+		case "required":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("required"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Required = data
 		}
 	}
 	return it, nil
@@ -46071,6 +50374,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSurvey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createSurveyFromTemplate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSurveyFromTemplate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishSurvey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeSurvey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_closeSurvey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitSurveyResponse":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitSurveyResponse(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "completeButlerTask":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_completeButlerTask(ctx, field)
@@ -48161,6 +52499,72 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_staffMembers(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "surveys":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_surveys(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "survey":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_survey(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "surveyResults":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_surveyResults(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -53291,6 +57695,1332 @@ func (ec *executionContext) _Subscription(ctx context.Context, sel ast.Selection
 	}
 }
 
+var surveyImplementors = []string{"Survey"}
+
+func (ec *executionContext) _Survey(ctx context.Context, sel ast.SelectionSet, obj *survey.Survey) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Survey")
+		case "id":
+			out.Values[i] = ec._Survey_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Survey_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._Survey_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "intro":
+			out.Values[i] = ec._Survey_intro(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "questions":
+			out.Values[i] = ec._Survey_questions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "buildings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Survey_buildings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "opensAt":
+			out.Values[i] = ec._Survey_opensAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closesAt":
+			out.Values[i] = ec._Survey_closesAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closedAt":
+			out.Values[i] = ec._Survey_closedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responsePer":
+			out.Values[i] = ec._Survey_responsePer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "anonymous":
+			out.Values[i] = ec._Survey_anonymous(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "template":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Survey_template(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "status":
+			out.Values[i] = ec._Survey_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "open":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Survey_open(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "publishedAt":
+			out.Values[i] = ec._Survey_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Survey_createdBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._Survey_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audienceSize":
+			out.Values[i] = ec._Survey_audienceSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responseCount":
+			out.Values[i] = ec._Survey_responseCount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "answered":
+			out.Values[i] = ec._Survey_answered(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "myResponse":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Survey_myResponse(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "timeline":
+			out.Values[i] = ec._Survey_timeline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyAnswerImplementors = []string{"SurveyAnswer"}
+
+func (ec *executionContext) _SurveyAnswer(ctx context.Context, sel ast.SelectionSet, obj *survey.Answer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyAnswer")
+		case "questionId":
+			out.Values[i] = ec._SurveyAnswer_questionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "choices":
+			out.Values[i] = ec._SurveyAnswer_choices(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rating":
+			out.Values[i] = ec._SurveyAnswer_rating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._SurveyAnswer_text(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "importance":
+			out.Values[i] = ec._SurveyAnswer_importance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "satisfaction":
+			out.Values[i] = ec._SurveyAnswer_satisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyConnectionImplementors = []string{"SurveyConnection"}
+
+func (ec *executionContext) _SurveyConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SurveyConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyConnection")
+		case "edges":
+			out.Values[i] = ec._SurveyConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SurveyConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SurveyConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyDimensionResultImplementors = []string{"SurveyDimensionResult"}
+
+func (ec *executionContext) _SurveyDimensionResult(ctx context.Context, sel ast.SelectionSet, obj *survey.DimensionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyDimensionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyDimensionResult")
+		case "dimension":
+			out.Values[i] = ec._SurveyDimensionResult_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "label":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyDimensionResult_label(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "questionId":
+			out.Values[i] = ec._SurveyDimensionResult_questionId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responseCount":
+			out.Values[i] = ec._SurveyDimensionResult_responseCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meanImportance":
+			out.Values[i] = ec._SurveyDimensionResult_meanImportance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meanSatisfaction":
+			out.Values[i] = ec._SurveyDimensionResult_meanSatisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "importance":
+			out.Values[i] = ec._SurveyDimensionResult_importance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "satisfaction":
+			out.Values[i] = ec._SurveyDimensionResult_satisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "satisfiedCount":
+			out.Values[i] = ec._SurveyDimensionResult_satisfiedCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quadrant":
+			out.Values[i] = ec._SurveyDimensionResult_quadrant(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "quadrantLabel":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyDimensionResult_quadrantLabel(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyEdgeImplementors = []string{"SurveyEdge"}
+
+func (ec *executionContext) _SurveyEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SurveyEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyEdge")
+		case "cursor":
+			out.Values[i] = ec._SurveyEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SurveyEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyOptionCountImplementors = []string{"SurveyOptionCount"}
+
+func (ec *executionContext) _SurveyOptionCount(ctx context.Context, sel ast.SelectionSet, obj *survey.OptionCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyOptionCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyOptionCount")
+		case "index":
+			out.Values[i] = ec._SurveyOptionCount_index(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "option":
+			out.Values[i] = ec._SurveyOptionCount_option(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SurveyOptionCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._SurveyOptionCount_share(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyQuestionImplementors = []string{"SurveyQuestion"}
+
+func (ec *executionContext) _SurveyQuestion(ctx context.Context, sel ast.SelectionSet, obj *survey.Question) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyQuestionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyQuestion")
+		case "id":
+			out.Values[i] = ec._SurveyQuestion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "number":
+			out.Values[i] = ec._SurveyQuestion_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "type":
+			out.Values[i] = ec._SurveyQuestion_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "text":
+			out.Values[i] = ec._SurveyQuestion_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "options":
+			out.Values[i] = ec._SurveyQuestion_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dimension":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyQuestion_dimension(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "dimensionLabel":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyQuestion_dimensionLabel(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "required":
+			out.Values[i] = ec._SurveyQuestion_required(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyQuestionResultImplementors = []string{"SurveyQuestionResult"}
+
+func (ec *executionContext) _SurveyQuestionResult(ctx context.Context, sel ast.SelectionSet, obj *survey.QuestionResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyQuestionResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyQuestionResult")
+		case "question":
+			out.Values[i] = ec._SurveyQuestionResult_question(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseCount":
+			out.Values[i] = ec._SurveyQuestionResult_responseCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "options":
+			out.Values[i] = ec._SurveyQuestionResult_options(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ratings":
+			out.Values[i] = ec._SurveyQuestionResult_ratings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanRating":
+			out.Values[i] = ec._SurveyQuestionResult_meanRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "textAnswers":
+			out.Values[i] = ec._SurveyQuestionResult_textAnswers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dimension":
+			out.Values[i] = ec._SurveyQuestionResult_dimension(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyResponseImplementors = []string{"SurveyResponse"}
+
+func (ec *executionContext) _SurveyResponse(ctx context.Context, sel ast.SelectionSet, obj *survey.Response) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResponseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyResponse")
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyResponse_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "answers":
+			out.Values[i] = ec._SurveyResponse_answers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "submittedAt":
+			out.Values[i] = ec._SurveyResponse_submittedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SurveyResponse_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyResultsImplementors = []string{"SurveyResults"}
+
+func (ec *executionContext) _SurveyResults(ctx context.Context, sel ast.SelectionSet, obj *survey.Results) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyResultsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyResults")
+		case "survey":
+			out.Values[i] = ec._SurveyResults_survey(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responseCount":
+			out.Values[i] = ec._SurveyResults_responseCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audienceSize":
+			out.Values[i] = ec._SurveyResults_audienceSize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "responseRate":
+			out.Values[i] = ec._SurveyResults_responseRate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "satisfactionRate":
+			out.Values[i] = ec._SurveyResults_satisfactionRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meanImportance":
+			out.Values[i] = ec._SurveyResults_meanImportance(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "meanSatisfaction":
+			out.Values[i] = ec._SurveyResults_meanSatisfaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "questions":
+			out.Values[i] = ec._SurveyResults_questions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dimensions":
+			out.Values[i] = ec._SurveyResults_dimensions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "csvUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyResults_csvUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "quadrantSvgUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyResults_quadrantSvgUrl(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveySatisfactionRateImplementors = []string{"SurveySatisfactionRate"}
+
+func (ec *executionContext) _SurveySatisfactionRate(ctx context.Context, sel ast.SelectionSet, obj *survey.Satisfaction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveySatisfactionRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveySatisfactionRate")
+		case "satisfied":
+			out.Values[i] = ec._SurveySatisfactionRate_satisfied(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rated":
+			out.Values[i] = ec._SurveySatisfactionRate_rated(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._SurveySatisfactionRate_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "target":
+			out.Values[i] = ec._SurveySatisfactionRate_target(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "met":
+			out.Values[i] = ec._SurveySatisfactionRate_met(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyScoreCountImplementors = []string{"SurveyScoreCount"}
+
+func (ec *executionContext) _SurveyScoreCount(ctx context.Context, sel ast.SelectionSet, obj *survey.ScoreCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyScoreCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyScoreCount")
+		case "score":
+			out.Values[i] = ec._SurveyScoreCount_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._SurveyScoreCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var surveyTextAnswerImplementors = []string{"SurveyTextAnswer"}
+
+func (ec *executionContext) _SurveyTextAnswer(ctx context.Context, sel ast.SelectionSet, obj *survey.TextAnswer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, surveyTextAnswerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SurveyTextAnswer")
+		case "text":
+			out.Values[i] = ec._SurveyTextAnswer_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._SurveyTextAnswer_household(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var timelineEntryImplementors = []string{"TimelineEntry"}
 
 func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.SelectionSet, obj *lifecycle.Entry) graphql.Marshaler {
@@ -55793,6 +61523,11 @@ func (ec *executionContext) unmarshalNCreateStaffInput2qinqingᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateSurveyInput2qinqingᚋgraphᚋmodelᚐCreateSurveyInput(ctx context.Context, v any) (model.CreateSurveyInput, error) {
+	res, err := ec.unmarshalInputCreateSurveyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDate2string(ctx context.Context, v any) (string, error) {
 	res, err := scalar.UnmarshalDate(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -57431,6 +63166,23 @@ func (ec *executionContext) marshalNServiceCharges2ᚖqinqingᚋgraphᚋmodelᚐ
 	return ec._ServiceCharges(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNServiceDimension2qinqingᚋinternalᚋsurveyᚐDimension(ctx context.Context, v any) (survey.Dimension, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Dimension(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNServiceDimension2qinqingᚋinternalᚋsurveyᚐDimension(ctx context.Context, sel ast.SelectionSet, v survey.Dimension) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNServiceExtra2qinqingᚋinternalᚋserviceorderᚐExtra(ctx context.Context, sel ast.SelectionSet, v serviceorder.Extra) graphql.Marshaler {
 	return ec._ServiceExtra(ctx, sel, &v)
 }
@@ -57736,6 +63488,344 @@ func (ec *executionContext) unmarshalNSubmitComplaintInput2qinqingᚋgraphᚋmod
 func (ec *executionContext) unmarshalNSubmitRepairRequestInput2qinqingᚋgraphᚋmodelᚐSubmitRepairRequestInput(ctx context.Context, v any) (model.SubmitRepairRequestInput, error) {
 	res, err := ec.unmarshalInputSubmitRepairRequestInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx context.Context, sel ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Survey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyAnswer2qinqingᚋinternalᚋsurveyᚐAnswer(ctx context.Context, sel ast.SelectionSet, v survey.Answer) graphql.Marshaler {
+	return ec._SurveyAnswer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyAnswer2ᚕqinqingᚋinternalᚋsurveyᚐAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []survey.Answer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyAnswer2qinqingᚋinternalᚋsurveyᚐAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSurveyAnswerInput2ᚕᚖqinqingᚋgraphᚋmodelᚐSurveyAnswerInputᚄ(ctx context.Context, v any) ([]*model.SurveyAnswerInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SurveyAnswerInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSurveyAnswerInput2ᚖqinqingᚋgraphᚋmodelᚐSurveyAnswerInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNSurveyAnswerInput2ᚖqinqingᚋgraphᚋmodelᚐSurveyAnswerInput(ctx context.Context, v any) (*model.SurveyAnswerInput, error) {
+	res, err := ec.unmarshalInputSurveyAnswerInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyConnection2ᚖqinqingᚋgraphᚋmodelᚐSurveyConnection(ctx context.Context, sel ast.SelectionSet, v *model.SurveyConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyDimensionResult2ᚕᚖqinqingᚋinternalᚋsurveyᚐDimensionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*survey.DimensionResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyDimensionResult2ᚖqinqingᚋinternalᚋsurveyᚐDimensionResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurveyDimensionResult2ᚖqinqingᚋinternalᚋsurveyᚐDimensionResult(ctx context.Context, sel ast.SelectionSet, v *survey.DimensionResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyDimensionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐSurveyEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SurveyEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyEdge2ᚖqinqingᚋgraphᚋmodelᚐSurveyEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurveyEdge2ᚖqinqingᚋgraphᚋmodelᚐSurveyEdge(ctx context.Context, sel ast.SelectionSet, v *model.SurveyEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyOptionCount2qinqingᚋinternalᚋsurveyᚐOptionCount(ctx context.Context, sel ast.SelectionSet, v survey.OptionCount) graphql.Marshaler {
+	return ec._SurveyOptionCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyOptionCount2ᚕqinqingᚋinternalᚋsurveyᚐOptionCountᚄ(ctx context.Context, sel ast.SelectionSet, v []survey.OptionCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyOptionCount2qinqingᚋinternalᚋsurveyᚐOptionCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurveyQuestion2qinqingᚋinternalᚋsurveyᚐQuestion(ctx context.Context, sel ast.SelectionSet, v survey.Question) graphql.Marshaler {
+	return ec._SurveyQuestion(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyQuestion2ᚕqinqingᚋinternalᚋsurveyᚐQuestionᚄ(ctx context.Context, sel ast.SelectionSet, v []survey.Question) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyQuestion2qinqingᚋinternalᚋsurveyᚐQuestion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurveyQuestion2ᚖqinqingᚋinternalᚋsurveyᚐQuestion(ctx context.Context, sel ast.SelectionSet, v *survey.Question) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyQuestion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSurveyQuestionInput2ᚕᚖqinqingᚋgraphᚋmodelᚐSurveyQuestionInputᚄ(ctx context.Context, v any) ([]*model.SurveyQuestionInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*model.SurveyQuestionInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNSurveyQuestionInput2ᚖqinqingᚋgraphᚋmodelᚐSurveyQuestionInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) unmarshalNSurveyQuestionInput2ᚖqinqingᚋgraphᚋmodelᚐSurveyQuestionInput(ctx context.Context, v any) (*model.SurveyQuestionInput, error) {
+	res, err := ec.unmarshalInputSurveyQuestionInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyQuestionResult2ᚕᚖqinqingᚋinternalᚋsurveyᚐQuestionResultᚄ(ctx context.Context, sel ast.SelectionSet, v []*survey.QuestionResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyQuestionResult2ᚖqinqingᚋinternalᚋsurveyᚐQuestionResult(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSurveyQuestionResult2ᚖqinqingᚋinternalᚋsurveyᚐQuestionResult(ctx context.Context, sel ast.SelectionSet, v *survey.QuestionResult) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyQuestionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSurveyQuestionType2qinqingᚋinternalᚋsurveyᚐQuestionType(ctx context.Context, v any) (survey.QuestionType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.QuestionType(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyQuestionType2qinqingᚋinternalᚋsurveyᚐQuestionType(ctx context.Context, sel ast.SelectionSet, v survey.QuestionType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNSurveyRespondent2qinqingᚋinternalᚋsurveyᚐPer(ctx context.Context, v any) (survey.Per, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Per(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyRespondent2qinqingᚋinternalᚋsurveyᚐPer(ctx context.Context, sel ast.SelectionSet, v survey.Per) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSurveyResponse2ᚖqinqingᚋinternalᚋsurveyᚐResponse(ctx context.Context, sel ast.SelectionSet, v *survey.Response) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyResponse(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveyResults2ᚖqinqingᚋinternalᚋsurveyᚐResults(ctx context.Context, sel ast.SelectionSet, v *survey.Results) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SurveyResults(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSurveySatisfactionRate2qinqingᚋinternalᚋsurveyᚐSatisfaction(ctx context.Context, sel ast.SelectionSet, v survey.Satisfaction) graphql.Marshaler {
+	return ec._SurveySatisfactionRate(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyScoreCount2qinqingᚋinternalᚋsurveyᚐScoreCount(ctx context.Context, sel ast.SelectionSet, v survey.ScoreCount) graphql.Marshaler {
+	return ec._SurveyScoreCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyScoreCount2ᚕqinqingᚋinternalᚋsurveyᚐScoreCountᚄ(ctx context.Context, sel ast.SelectionSet, v []survey.ScoreCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyScoreCount2qinqingᚋinternalᚋsurveyᚐScoreCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNSurveyStatus2qinqingᚋinternalᚋsurveyᚐStatus(ctx context.Context, v any) (survey.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyStatus2qinqingᚋinternalᚋsurveyᚐStatus(ctx context.Context, sel ast.SelectionSet, v survey.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNSurveyTemplate2qinqingᚋinternalᚋsurveyᚐTemplate(ctx context.Context, v any) (survey.Template, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Template(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSurveyTemplate2qinqingᚋinternalᚋsurveyᚐTemplate(ctx context.Context, sel ast.SelectionSet, v survey.Template) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNSurveyTextAnswer2qinqingᚋinternalᚋsurveyᚐTextAnswer(ctx context.Context, sel ast.SelectionSet, v survey.TextAnswer) graphql.Marshaler {
+	return ec._SurveyTextAnswer(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSurveyTextAnswer2ᚕqinqingᚋinternalᚋsurveyᚐTextAnswerᚄ(ctx context.Context, sel ast.SelectionSet, v []survey.TextAnswer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSurveyTextAnswer2qinqingᚋinternalᚋsurveyᚐTextAnswer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
@@ -58612,6 +64702,41 @@ func (ec *executionContext) marshalOID2ᚖstring(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOInt2ᚕintᚄ(ctx context.Context, v any) ([]int, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]int, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNInt2int(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOInt2ᚕintᚄ(ctx context.Context, sel ast.SelectionSet, v []int) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNInt2int(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOInt2ᚖint(ctx context.Context, v any) (*int, error) {
 	if v == nil {
 		return nil, nil
@@ -58944,6 +65069,25 @@ func (ec *executionContext) marshalORole2ᚕqinqingᚋinternalᚋaccessᚐRole�
 	return ret
 }
 
+func (ec *executionContext) unmarshalOSatisfactionQuadrant2ᚖqinqingᚋinternalᚋsurveyᚐQuadrant(ctx context.Context, v any) (*survey.Quadrant, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Quadrant(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSatisfactionQuadrant2ᚖqinqingᚋinternalᚋsurveyᚐQuadrant(ctx context.Context, sel ast.SelectionSet, v *survey.Quadrant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOSensitiveCare2ᚖqinqingᚋinternalᚋarchiveᚐSensitive(ctx context.Context, sel ast.SelectionSet, v *archive.Sensitive) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -58975,6 +65119,25 @@ func (ec *executionContext) unmarshalOServiceCategory2ᚖqinqingᚋinternalᚋca
 }
 
 func (ec *executionContext) marshalOServiceCategory2ᚖqinqingᚋinternalᚋcatalogᚐCategory(ctx context.Context, sel ast.SelectionSet, v *catalog.Category) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOServiceDimension2ᚖqinqingᚋinternalᚋsurveyᚐDimension(ctx context.Context, v any) (*survey.Dimension, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Dimension(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOServiceDimension2ᚖqinqingᚋinternalᚋsurveyᚐDimension(ctx context.Context, sel ast.SelectionSet, v *survey.Dimension) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -59111,6 +65274,65 @@ func (ec *executionContext) marshalOString2ᚖstring(ctx context.Context, sel as
 	_ = sel
 	_ = ctx
 	res := graphql.MarshalString(*v)
+	return res
+}
+
+func (ec *executionContext) marshalOSurvey2ᚖqinqingᚋinternalᚋsurveyᚐSurvey(ctx context.Context, sel ast.SelectionSet, v *survey.Survey) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Survey(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSurveyDimensionResult2ᚖqinqingᚋinternalᚋsurveyᚐDimensionResult(ctx context.Context, sel ast.SelectionSet, v *survey.DimensionResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SurveyDimensionResult(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSurveyResponse2ᚖqinqingᚋinternalᚋsurveyᚐResponse(ctx context.Context, sel ast.SelectionSet, v *survey.Response) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SurveyResponse(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOSurveyStatus2ᚖqinqingᚋinternalᚋsurveyᚐStatus(ctx context.Context, v any) (*survey.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSurveyStatus2ᚖqinqingᚋinternalᚋsurveyᚐStatus(ctx context.Context, sel ast.SelectionSet, v *survey.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
+func (ec *executionContext) unmarshalOSurveyTemplate2ᚖqinqingᚋinternalᚋsurveyᚐTemplate(ctx context.Context, v any) (*survey.Template, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := survey.Template(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOSurveyTemplate2ᚖqinqingᚋinternalᚋsurveyᚐTemplate(ctx context.Context, sel ast.SelectionSet, v *survey.Template) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
 	return res
 }
 

@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 )
 
 // Loaders batch the lookups of one request: every field that needs a related
@@ -28,6 +29,8 @@ type Loaders struct {
 	Profile             *dataloadgen.Loader[string, *archive.Profile]
 	HouseholdCare       *dataloadgen.Loader[string, *archive.HouseholdCare]
 	Staff               *dataloadgen.Loader[string, *staff.Staff]
+	// MySurveyResponse is the caller's own response to each survey.
+	MySurveyResponse *dataloadgen.Loader[survey.ResponseKey, *survey.Response]
 	// Audit records sensitive reads: one insert for all reads in a batch.
 	Audit *dataloadgen.Loader[archive.SensitiveRead, bool]
 }
@@ -44,6 +47,13 @@ func newLoaders(s *Services) *Loaders {
 		Profile:             dataloadgen.NewMappedLoader(s.Archive.ProfilesByPersons),
 		HouseholdCare:       dataloadgen.NewMappedLoader(s.Archive.HouseholdCareByIDs),
 		Staff:               dataloadgen.NewMappedLoader(s.Staff.ByIDs),
+		MySurveyResponse: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []survey.ResponseKey) (map[survey.ResponseKey]*survey.Response, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.Surveys.MyResponses(ctx, c, keys)
+		}),
 		Audit: dataloadgen.NewLoader(func(ctx context.Context, reads []archive.SensitiveRead) ([]bool, []error) {
 			oks := make([]bool, len(reads))
 			errs := make([]error, len(reads))

@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
 )
 
@@ -52,6 +53,7 @@ type Services struct {
 	ServiceOrders *serviceorder.Service
 	FreeServices  *freeservice.Service
 	KPIs          *kpi.Service
+	Surveys       *survey.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 	"strconv"
 	"time"
 
@@ -270,6 +271,20 @@ type CreateStaffInput struct {
 	CommunityIds []string      `json:"communityIds"`
 	BuildingIds  []string      `json:"buildingIds,omitempty"`
 	HouseholdIds []string      `json:"householdIds,omitempty"`
+}
+
+type CreateSurveyInput struct {
+	CommunityID string                 `json:"communityId"`
+	Title       string                 `json:"title"`
+	Intro       *string                `json:"intro,omitempty"`
+	Questions   []*SurveyQuestionInput `json:"questions"`
+	// Only these buildings of the community; omitted or empty: the whole community.
+	BuildingIds []string  `json:"buildingIds,omitempty"`
+	OpensAt     time.Time `json:"opensAt"`
+	// After opensAt and now, at most 180 days after opensAt. A reminder goes out 24 hours before.
+	ClosesAt    time.Time  `json:"closesAt"`
+	ResponsePer survey.Per `json:"responsePer"`
+	Anonymous   bool       `json:"anonymous"`
 }
 
 type DeliveryCount struct {
@@ -746,6 +761,39 @@ type SubmitRepairRequestInput struct {
 }
 
 type Subscription struct {
+}
+
+// One answer; set only what the question asks for. A field in error is answers.<i>.<field>, i counting from 0.
+type SurveyAnswerInput struct {
+	QuestionID   string  `json:"questionId"`
+	Choices      []int   `json:"choices,omitempty"`
+	Rating       *int    `json:"rating,omitempty"`
+	Text         *string `json:"text,omitempty"`
+	Importance   *int    `json:"importance,omitempty"`
+	Satisfaction *int    `json:"satisfaction,omitempty"`
+}
+
+type SurveyConnection struct {
+	Edges      []*SurveyEdge `json:"edges"`
+	PageInfo   *PageInfo     `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+type SurveyEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *survey.Survey `json:"node"`
+}
+
+type SurveyQuestionInput struct {
+	Type survey.QuestionType `json:"type"`
+	// Required except for DIMENSION questions, which default to the dimension's name.
+	Text *string `json:"text,omitempty"`
+	// SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options.
+	Options []string `json:"options,omitempty"`
+	// DIMENSION questions: each dimension at most once per survey.
+	Dimension *survey.Dimension `json:"dimension,omitempty"`
+	// Default: true, except TEXT (false).
+	Required *bool `json:"required,omitempty"`
 }
 
 type VisitConnection struct {

@@ -41,6 +41,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
 )
 
@@ -174,9 +175,13 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
 	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
 		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
-	// Surveys and events are wired when their services exist (nil: not available).
+	// Anonymous survey responses are keyed by an HMAC of the respondent
+	// under this secret (stable across restarts; see survey.Config).
+	svc.Surveys = survey.NewService(survey.Config{DB: d.DB, Households: households, Communities: communities,
+		Sender: engine, Bus: bus, Zone: zones.get, Secret: icfg.CodeSecret, Log: d.Log, Now: now})
+	// Events are wired when their service exists (nil: not available).
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
-		Surveys: nil, Activities: nil, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Surveys: svc.Surveys, Activities: nil, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -235,6 +240,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 		TrustedProxies: cfg.TrustedPrefixes(),
 	}))
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
+	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
+	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
 	httpserver.Health(mux, d.DB.Ping)
 	mux.Handle("GET /metrics", a.Metrics.Handler())
 	if cfg.PlaygroundOn() {
@@ -378,6 +385,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"move scheduler", svc.Moves.Tick},
 		{"free-service scheduler", svc.FreeServices.Tick},
 		{"weekly KPI report", svc.KPIs.Tick},
+		{"survey scheduler", svc.Surveys.Tick},
 	}
 	for {
 		for _, j := range jobs {
