@@ -108,6 +108,11 @@ func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 }
 
 func (o *Outbox) runChannel(ctx context.Context, ch string, sender Sender) (int, error) {
+	// A round may take as long as its lease, not the client's default
+	// operation timeout: the embedded database reads a large outbox slowly,
+	// and a round cut short every time would never send anything.
+	ctx, cancel := context.WithTimeout(ctx, o.lease)
+	defer cancel()
 	now := o.now().UTC()
 	// Due work, and work whose worker died (lease expired), most important first.
 	cur, err := o.deliveries.Find(ctx, bson.D{
