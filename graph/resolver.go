@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"qinqing/internal/access"
+	"qinqing/internal/activity"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
@@ -50,6 +51,7 @@ type Services struct {
 	Catalog       *catalog.Service
 	ServiceOrders *serviceorder.Service
 	FreeServices  *freeservice.Service
+	Activity      *activity.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -17,6 +17,7 @@ import (
 
 	"qinqing/graph"
 	"qinqing/internal/access"
+	"qinqing/internal/activity"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
@@ -173,6 +174,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
 	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
 		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	svc.Activity = activity.NewService(activity.Config{DB: d.DB, Communities: communities, Households: households,
+		Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -373,6 +376,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"renovation scheduler", svc.Renovations.Tick},
 		{"move scheduler", svc.Moves.Tick},
 		{"free-service scheduler", svc.FreeServices.Tick},
+		{"community event scheduler", svc.Activity.Tick},
 	}
 	for {
 		for _, j := range jobs {
