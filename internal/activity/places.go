@@ -211,6 +211,8 @@ func (s *Service) shrink(ctx context.Context, ev *Event, to int, now time.Time) 
 	undo = func() {
 		if len(closed) > 0 {
 			_, _ = s.places.DeleteMany(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: closed}}}, {Key: "holder", Value: blockHolder}})
+			// Sign-ups sent to wait by the closed places may fit again.
+			s.promote(ctx, ev.ID, "")
 		}
 	}
 	docs := []any{}

@@ -181,6 +181,8 @@ func (s *Service) walk(ctx context.Context, eventID, self string) error {
 		var out SignUp
 		if err := s.signupSteps.Apply(ctx, w.ID, w.Version, entry, bson.D{{Key: "hold", Value: hold}}, &out); err != nil {
 			s.release(ctx, ev.ID, hold)
+			// Parties skipped above may fit now: walk again.
+			_ = s.mark(ctx, ev.ID)
 			if errors.Is(err, lifecycle.ErrStale) {
 				continue // cancelled meanwhile
 			}

@@ -148,7 +148,11 @@ func (s *Service) SignUpFor(ctx context.Context, c *access.Caller, eventID, hous
 	}
 	su, err := s.storeSignUp(ctx, c, ev, h.ID, cur, partySize, ticket, hold, now)
 	if err != nil {
-		s.release(ctx, ev.ID, hold)
+		if hold != "" {
+			// Someone may have been sent to wait for these places meanwhile.
+			s.release(ctx, ev.ID, hold)
+			s.promote(ctx, ev.ID, "")
+		}
 		return nil, err
 	}
 	s.publish(ctx, c, "signed_up", ev.CommunityID, su.HouseholdID, su.ID, map[string]any{"version": su.Version, "status": string(su.Status),
