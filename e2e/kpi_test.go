@@ -145,7 +145,7 @@ func TestServiceKPIsThroughTheAPI(t *testing.T) {
 		{"callback rate 2/2, no service orders", k.CallbackRate.Overall.is(2, 2) && k.CallbackRate.Repairs.is(2, 2) && k.CallbackRate.ServiceOrders.is(0, 0)},
 		{"callback satisfaction 1/2", k.Satisfaction.Callbacks.is(1, 2) && k.Satisfaction.Overall.is(1, 2)},
 		{"no survey ran that week", k.Satisfaction.Surveys.Available && k.Satisfaction.Surveys.Denominator == 0 && k.Satisfaction.Surveys.Rate == nil},
-		{"events not available", !k.EventAttendance.Available && k.EventAttendance.Rate == nil},
+		{"no event ended that week", k.EventAttendance.Available && k.EventAttendance.Denominator == 0 && k.EventAttendance.Rate == nil},
 		{"respond 1/3 (R2 late, R3 never)", k.OnTime.Respond.is(1, 3)},
 		{"arrive 1/4 (R2 both rounds, R3)", k.OnTime.Arrive.is(1, 4)},
 		{"finish 2/4 (R2 round 2, R3)", k.OnTime.Finish.is(2, 4)},

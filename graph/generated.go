@@ -11,6 +11,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/graph/scalar"
 	"qinqing/internal/access"
+	"qinqing/internal/activity"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
@@ -59,10 +60,13 @@ type ResolverRoot interface {
 	CampaignVisit() CampaignVisitResolver
 	CareProfile() CareProfileResolver
 	Community() CommunityResolver
+	CommunityEvent() CommunityEventResolver
 	Complaint() ComplaintResolver
 	ComplaintCallback() ComplaintCallbackResolver
 	ComplaintReply() ComplaintReplyResolver
 	Device() DeviceResolver
+	EventFeedback() EventFeedbackResolver
+	EventSignUp() EventSignUpResolver
 	Festival() FestivalResolver
 	FestivalDate() FestivalDateResolver
 	GreetingCampaign() GreetingCampaignResolver
@@ -315,6 +319,44 @@ type ComplexityRoot struct {
 		TimeZone  func(childComplexity int) int
 	}
 
+	CommunityEvent struct {
+		Audience       func(childComplexity int) int
+		Buildings      func(childComplexity int) int
+		CancelReason   func(childComplexity int) int
+		Capacity       func(childComplexity int) int
+		Community      func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		CreatedBy      func(childComplexity int) int
+		Description    func(childComplexity int) int
+		EndsAt         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		MaxPartySize   func(childComplexity int) int
+		MySignUps      func(childComplexity int) int
+		Place          func(childComplexity int) int
+		PlacesLeft     func(childComplexity int) int
+		PlacesTaken    func(childComplexity int) int
+		PosterURL      func(childComplexity int) int
+		PublishedAt    func(childComplexity int) int
+		SignUpDeadline func(childComplexity int) int
+		SignUpOpen     func(childComplexity int) int
+		StartsAt       func(childComplexity int) int
+		Status         func(childComplexity int) int
+		Timeline       func(childComplexity int) int
+		Title          func(childComplexity int) int
+		WaitingCount   func(childComplexity int) int
+	}
+
+	CommunityEventConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CommunityEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Complaint struct {
 		Anonymous   func(childComplexity int) int
 		Callbacks   func(childComplexity int) int
@@ -392,6 +434,65 @@ type ComplexityRoot struct {
 		Engineer func(childComplexity int) int
 		OpenLoad func(childComplexity int) int
 		Skills   func(childComplexity int) int
+	}
+
+	EventAttendance struct {
+		CheckedInHouseholds func(childComplexity int) int
+		CheckedInPeople     func(childComplexity int) int
+		ConfirmedHouseholds func(childComplexity int) int
+		ConfirmedPeople     func(childComplexity int) int
+		Event               func(childComplexity int) int
+		Feedback            func(childComplexity int) int
+		FeedbackCount       func(childComplexity int) int
+		MeanRating          func(childComplexity int) int
+		NoShowHouseholds    func(childComplexity int) int
+		NoShowPeople        func(childComplexity int) int
+		NoShows             func(childComplexity int) int
+		Ratings             func(childComplexity int) int
+		SignUps             func(childComplexity int) int
+		WaitingHouseholds   func(childComplexity int) int
+		WaitingList         func(childComplexity int) int
+		WaitingPeople       func(childComplexity int) int
+	}
+
+	EventFeedback struct {
+		Comment   func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		Household func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Photos    func(childComplexity int) int
+		Rating    func(childComplexity int) int
+	}
+
+	EventRatingCount struct {
+		Count  func(childComplexity int) int
+		Rating func(childComplexity int) int
+	}
+
+	EventSignUp struct {
+		CheckInCode     func(childComplexity int) int
+		CheckedIn       func(childComplexity int) int
+		CheckedInAt     func(childComplexity int) int
+		CheckedInBy     func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		Event           func(childComplexity int) int
+		Household       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		PartySize       func(childComplexity int) int
+		Status          func(childComplexity int) int
+		Timeline        func(childComplexity int) int
+		UpdatedAt       func(childComplexity int) int
+		WaitingPosition func(childComplexity int) int
+	}
+
+	EventSignUpConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	EventSignUpEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Festival struct {
@@ -598,9 +699,12 @@ type ComplexityRoot struct {
 		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string) int
 		BookMove                      func(childComplexity int, input model.BookMoveInput) int
 		BookService                   func(childComplexity int, input model.BookServiceInput) int
+		CancelEvent                   func(childComplexity int, id string, reason string) int
+		CancelEventSignUp             func(childComplexity int, eventID string, householdID string) int
 		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CancelServiceOrder            func(childComplexity int, id string, reason *string) int
+		CheckInToEvent                func(childComplexity int, eventID string, code string) int
 		CloseSurvey                   func(childComplexity int, id string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteRenovation            func(childComplexity int, id string, note *string) int
@@ -611,6 +715,7 @@ type ComplexityRoot struct {
 		ConfirmServiceOrder           func(childComplexity int, id string, assigneeID string, slot *model.ServiceSlotInput, note *string) int
 		CreateBuilding                func(childComplexity int, input model.CreateBuildingInput) int
 		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
+		CreateEvent                   func(childComplexity int, input model.CreateEventInput) int
 		CreateHousehold               func(childComplexity int, input model.CreateHouseholdInput) int
 		CreateServiceCampaign         func(childComplexity int, input model.CreateServiceCampaignInput) int
 		CreateStaff                   func(childComplexity int, input model.CreateStaffInput) int
@@ -627,6 +732,7 @@ type ComplexityRoot struct {
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
 		PostProjectProgress           func(childComplexity int, input model.PostProjectProgressInput) int
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
+		PublishEvent                  func(childComplexity int, id string) int
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
@@ -650,15 +756,18 @@ type ComplexityRoot struct {
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
+		SignUpForEvent                func(childComplexity int, eventID string, householdID string, partySize int) int
 		StaffLogin                    func(childComplexity int, account string, password string) int
 		StartServiceOrder             func(childComplexity int, id string, laundry *model.LaundryPickupInput) int
 		StartWork                     func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
 		SubmitComplaint               func(childComplexity int, input model.SubmitComplaintInput) int
+		SubmitEventFeedback           func(childComplexity int, eventID string, householdID string, rating int, comment *string, photos []*graphql.Upload) int
 		SubmitRepairRequest           func(childComplexity int, input model.SubmitRepairRequestInput) int
 		SubmitSurveyResponse          func(childComplexity int, surveyID string, householdID string, answers []*model.SurveyAnswerInput) int
 		TakeRepairRequest             func(childComplexity int, id string) int
 		UnregisterDevice              func(childComplexity int, token string) int
 		UpdateCareProfile             func(childComplexity int, personID string, input model.CareProfileInput) int
+		UpdateEvent                   func(childComplexity int, id string, input model.UpdateEventInput) int
 		UpdateFestivalSettings        func(childComplexity int, communityID string, festival model.FestivalInput) int
 		UpdateHouseholdCare           func(childComplexity int, householdID string, input model.HouseholdCareInput) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
@@ -764,6 +873,9 @@ type ComplexityRoot struct {
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
 		DeliveryReport          func(childComplexity int, communityID string, key string) int
 		Engineers               func(childComplexity int, communityID string) int
+		Event                   func(childComplexity int, id string) int
+		EventAttendance         func(childComplexity int, eventID string) int
+		Events                  func(childComplexity int, communityID string, status *activity.Status, first *int, after *string) int
 		FestivalCalendar        func(childComplexity int, communityID string, year int) int
 		FestivalSettings        func(childComplexity int, communityID string) int
 		GreetingCampaigns       func(childComplexity int, communityID string, first *int, after *string) int
@@ -773,6 +885,7 @@ type ComplexityRoot struct {
 		MoveBooking             func(childComplexity int, id string) int
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
 		MyComplaints            func(childComplexity int, first *int, after *string) int
+		MyEventSignUps          func(childComplexity int, first *int, after *string) int
 		MyHouseholds            func(childComplexity int) int
 		MyRepairRequests        func(childComplexity int, first *int, after *string) int
 		MyServiceOrders         func(childComplexity int, householdID *string, status *serviceorder.Status, first *int, after *string) int
@@ -1431,6 +1544,24 @@ type CareProfileResolver interface {
 type CommunityResolver interface {
 	Buildings(ctx context.Context, obj *community.Community) ([]*community.Building, error)
 }
+type CommunityEventResolver interface {
+	Community(ctx context.Context, obj *activity.Event) (*community.Community, error)
+
+	Description(ctx context.Context, obj *activity.Event) (*string, error)
+	PosterURL(ctx context.Context, obj *activity.Event) (*string, error)
+
+	Buildings(ctx context.Context, obj *activity.Event) ([]*community.Building, error)
+
+	Status(ctx context.Context, obj *activity.Event) (activity.Status, error)
+
+	PlacesLeft(ctx context.Context, obj *activity.Event) (int, error)
+
+	SignUpOpen(ctx context.Context, obj *activity.Event) (bool, error)
+	CancelReason(ctx context.Context, obj *activity.Event) (*string, error)
+	CreatedBy(ctx context.Context, obj *activity.Event) (*staff.Staff, error)
+
+	Timeline(ctx context.Context, obj *activity.Event) ([]*lifecycle.Entry, error)
+}
 type ComplaintResolver interface {
 	Community(ctx context.Context, obj *complaint.Complaint) (*community.Community, error)
 	Household(ctx context.Context, obj *complaint.Complaint) (*household.Household, error)
@@ -1455,6 +1586,24 @@ type DeviceResolver interface {
 	Platform(ctx context.Context, obj *notify.Device) (model.DevicePlatform, error)
 	App(ctx context.Context, obj *notify.Device) (model.AppKind, error)
 	Locale(ctx context.Context, obj *notify.Device) (*string, error)
+}
+type EventFeedbackResolver interface {
+	Household(ctx context.Context, obj *activity.Feedback) (*household.Household, error)
+
+	Comment(ctx context.Context, obj *activity.Feedback) (*string, error)
+	Photos(ctx context.Context, obj *activity.Feedback) ([]string, error)
+}
+type EventSignUpResolver interface {
+	Event(ctx context.Context, obj *activity.SignUp) (*activity.Event, error)
+	Household(ctx context.Context, obj *activity.SignUp) (*household.Household, error)
+
+	WaitingPosition(ctx context.Context, obj *activity.SignUp) (*int, error)
+	CheckInCode(ctx context.Context, obj *activity.SignUp) (*string, error)
+	CheckedIn(ctx context.Context, obj *activity.SignUp) (bool, error)
+
+	CheckedInBy(ctx context.Context, obj *activity.SignUp) (*staff.Staff, error)
+
+	Timeline(ctx context.Context, obj *activity.SignUp) ([]*lifecycle.Entry, error)
 }
 type FestivalResolver interface {
 	Calendar(ctx context.Context, obj *festival.Festival) (string, error)
@@ -1514,6 +1663,14 @@ type MoveBookingResolver interface {
 	Lift(ctx context.Context, obj *moving.Booking) (*model.ServiceLift, error)
 }
 type MutationResolver interface {
+	CreateEvent(ctx context.Context, input model.CreateEventInput) (*activity.Event, error)
+	UpdateEvent(ctx context.Context, id string, input model.UpdateEventInput) (*activity.Event, error)
+	PublishEvent(ctx context.Context, id string) (*activity.Event, error)
+	CancelEvent(ctx context.Context, id string, reason string) (*activity.Event, error)
+	SignUpForEvent(ctx context.Context, eventID string, householdID string, partySize int) (*activity.SignUp, error)
+	CancelEventSignUp(ctx context.Context, eventID string, householdID string) (*activity.SignUp, error)
+	CheckInToEvent(ctx context.Context, eventID string, code string) (*activity.SignUp, error)
+	SubmitEventFeedback(ctx context.Context, eventID string, householdID string, rating int, comment *string, photos []*graphql.Upload) (*activity.Feedback, error)
 	PublishAnnouncement(ctx context.Context, input model.PublishAnnouncementInput) (*announce.Announcement, error)
 	MarkAnnouncementRead(ctx context.Context, id string) (*announce.Announcement, error)
 	PostProjectProgress(ctx context.Context, input model.PostProjectProgressInput) (*announce.Progress, error)
@@ -1622,6 +1779,10 @@ type ProjectProgressResolver interface {
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
+	Events(ctx context.Context, communityID string, status *activity.Status, first *int, after *string) (*model.CommunityEventConnection, error)
+	Event(ctx context.Context, id string) (*activity.Event, error)
+	MyEventSignUps(ctx context.Context, first *int, after *string) (*model.EventSignUpConnection, error)
+	EventAttendance(ctx context.Context, eventID string) (*activity.Attendance, error)
 	Announcements(ctx context.Context, communityID string, first *int, after *string) (*model.AnnouncementConnection, error)
 	Announcement(ctx context.Context, id string) (*announce.Announcement, error)
 	ProjectProgress(ctx context.Context, communityID string, title *string, first *int, after *string) (*model.ProjectProgressConnection, error)
@@ -2686,6 +2847,183 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Community.TimeZone(childComplexity), true
 
+	case "CommunityEvent.audience":
+		if e.ComplexityRoot.CommunityEvent.Audience == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Audience(childComplexity), true
+	case "CommunityEvent.buildings":
+		if e.ComplexityRoot.CommunityEvent.Buildings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Buildings(childComplexity), true
+	case "CommunityEvent.cancelReason":
+		if e.ComplexityRoot.CommunityEvent.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.CancelReason(childComplexity), true
+	case "CommunityEvent.capacity":
+		if e.ComplexityRoot.CommunityEvent.Capacity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Capacity(childComplexity), true
+	case "CommunityEvent.community":
+		if e.ComplexityRoot.CommunityEvent.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Community(childComplexity), true
+	case "CommunityEvent.createdAt":
+		if e.ComplexityRoot.CommunityEvent.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.CreatedAt(childComplexity), true
+	case "CommunityEvent.createdBy":
+		if e.ComplexityRoot.CommunityEvent.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.CreatedBy(childComplexity), true
+	case "CommunityEvent.description":
+		if e.ComplexityRoot.CommunityEvent.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Description(childComplexity), true
+	case "CommunityEvent.endsAt":
+		if e.ComplexityRoot.CommunityEvent.EndsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.EndsAt(childComplexity), true
+	case "CommunityEvent.id":
+		if e.ComplexityRoot.CommunityEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.ID(childComplexity), true
+	case "CommunityEvent.maxPartySize":
+		if e.ComplexityRoot.CommunityEvent.MaxPartySize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.MaxPartySize(childComplexity), true
+	case "CommunityEvent.mySignUps":
+		if e.ComplexityRoot.CommunityEvent.MySignUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.MySignUps(childComplexity), true
+	case "CommunityEvent.place":
+		if e.ComplexityRoot.CommunityEvent.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Place(childComplexity), true
+	case "CommunityEvent.placesLeft":
+		if e.ComplexityRoot.CommunityEvent.PlacesLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.PlacesLeft(childComplexity), true
+	case "CommunityEvent.placesTaken":
+		if e.ComplexityRoot.CommunityEvent.PlacesTaken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.PlacesTaken(childComplexity), true
+	case "CommunityEvent.posterUrl":
+		if e.ComplexityRoot.CommunityEvent.PosterURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.PosterURL(childComplexity), true
+	case "CommunityEvent.publishedAt":
+		if e.ComplexityRoot.CommunityEvent.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.PublishedAt(childComplexity), true
+	case "CommunityEvent.signUpDeadline":
+		if e.ComplexityRoot.CommunityEvent.SignUpDeadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.SignUpDeadline(childComplexity), true
+	case "CommunityEvent.signUpOpen":
+		if e.ComplexityRoot.CommunityEvent.SignUpOpen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.SignUpOpen(childComplexity), true
+	case "CommunityEvent.startsAt":
+		if e.ComplexityRoot.CommunityEvent.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.StartsAt(childComplexity), true
+	case "CommunityEvent.status":
+		if e.ComplexityRoot.CommunityEvent.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Status(childComplexity), true
+	case "CommunityEvent.timeline":
+		if e.ComplexityRoot.CommunityEvent.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Timeline(childComplexity), true
+	case "CommunityEvent.title":
+		if e.ComplexityRoot.CommunityEvent.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.Title(childComplexity), true
+	case "CommunityEvent.waitingCount":
+		if e.ComplexityRoot.CommunityEvent.WaitingCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEvent.WaitingCount(childComplexity), true
+
+	case "CommunityEventConnection.edges":
+		if e.ComplexityRoot.CommunityEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEventConnection.Edges(childComplexity), true
+	case "CommunityEventConnection.pageInfo":
+		if e.ComplexityRoot.CommunityEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEventConnection.PageInfo(childComplexity), true
+	case "CommunityEventConnection.totalCount":
+		if e.ComplexityRoot.CommunityEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEventConnection.TotalCount(childComplexity), true
+
+	case "CommunityEventEdge.cursor":
+		if e.ComplexityRoot.CommunityEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEventEdge.Cursor(childComplexity), true
+	case "CommunityEventEdge.node":
+		if e.ComplexityRoot.CommunityEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommunityEventEdge.Node(childComplexity), true
+
 	case "Complaint.anonymous":
 		if e.ComplexityRoot.Complaint.Anonymous == nil {
 			break
@@ -2989,6 +3327,258 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EngineerLoad.Skills(childComplexity), true
+
+	case "EventAttendance.checkedInHouseholds":
+		if e.ComplexityRoot.EventAttendance.CheckedInHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.CheckedInHouseholds(childComplexity), true
+	case "EventAttendance.checkedInPeople":
+		if e.ComplexityRoot.EventAttendance.CheckedInPeople == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.CheckedInPeople(childComplexity), true
+	case "EventAttendance.confirmedHouseholds":
+		if e.ComplexityRoot.EventAttendance.ConfirmedHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.ConfirmedHouseholds(childComplexity), true
+	case "EventAttendance.confirmedPeople":
+		if e.ComplexityRoot.EventAttendance.ConfirmedPeople == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.ConfirmedPeople(childComplexity), true
+	case "EventAttendance.event":
+		if e.ComplexityRoot.EventAttendance.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.Event(childComplexity), true
+	case "EventAttendance.feedback":
+		if e.ComplexityRoot.EventAttendance.Feedback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.Feedback(childComplexity), true
+	case "EventAttendance.feedbackCount":
+		if e.ComplexityRoot.EventAttendance.FeedbackCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.FeedbackCount(childComplexity), true
+	case "EventAttendance.meanRating":
+		if e.ComplexityRoot.EventAttendance.MeanRating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.MeanRating(childComplexity), true
+	case "EventAttendance.noShowHouseholds":
+		if e.ComplexityRoot.EventAttendance.NoShowHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.NoShowHouseholds(childComplexity), true
+	case "EventAttendance.noShowPeople":
+		if e.ComplexityRoot.EventAttendance.NoShowPeople == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.NoShowPeople(childComplexity), true
+	case "EventAttendance.noShows":
+		if e.ComplexityRoot.EventAttendance.NoShows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.NoShows(childComplexity), true
+	case "EventAttendance.ratings":
+		if e.ComplexityRoot.EventAttendance.Ratings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.Ratings(childComplexity), true
+	case "EventAttendance.signUps":
+		if e.ComplexityRoot.EventAttendance.SignUps == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.SignUps(childComplexity), true
+	case "EventAttendance.waitingHouseholds":
+		if e.ComplexityRoot.EventAttendance.WaitingHouseholds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.WaitingHouseholds(childComplexity), true
+	case "EventAttendance.waitingList":
+		if e.ComplexityRoot.EventAttendance.WaitingList == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.WaitingList(childComplexity), true
+	case "EventAttendance.waitingPeople":
+		if e.ComplexityRoot.EventAttendance.WaitingPeople == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventAttendance.WaitingPeople(childComplexity), true
+
+	case "EventFeedback.comment":
+		if e.ComplexityRoot.EventFeedback.Comment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventFeedback.Comment(childComplexity), true
+	case "EventFeedback.createdAt":
+		if e.ComplexityRoot.EventFeedback.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventFeedback.CreatedAt(childComplexity), true
+	case "EventFeedback.household":
+		if e.ComplexityRoot.EventFeedback.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventFeedback.Household(childComplexity), true
+	case "EventFeedback.id":
+		if e.ComplexityRoot.EventFeedback.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventFeedback.ID(childComplexity), true
+	case "EventFeedback.photos":
+		if e.ComplexityRoot.EventFeedback.Photos == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventFeedback.Photos(childComplexity), true
+	case "EventFeedback.rating":
+		if e.ComplexityRoot.EventFeedback.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventFeedback.Rating(childComplexity), true
+
+	case "EventRatingCount.count":
+		if e.ComplexityRoot.EventRatingCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventRatingCount.Count(childComplexity), true
+	case "EventRatingCount.rating":
+		if e.ComplexityRoot.EventRatingCount.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventRatingCount.Rating(childComplexity), true
+
+	case "EventSignUp.checkInCode":
+		if e.ComplexityRoot.EventSignUp.CheckInCode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.CheckInCode(childComplexity), true
+	case "EventSignUp.checkedIn":
+		if e.ComplexityRoot.EventSignUp.CheckedIn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.CheckedIn(childComplexity), true
+	case "EventSignUp.checkedInAt":
+		if e.ComplexityRoot.EventSignUp.CheckedInAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.CheckedInAt(childComplexity), true
+	case "EventSignUp.checkedInBy":
+		if e.ComplexityRoot.EventSignUp.CheckedInBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.CheckedInBy(childComplexity), true
+	case "EventSignUp.createdAt":
+		if e.ComplexityRoot.EventSignUp.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.CreatedAt(childComplexity), true
+	case "EventSignUp.event":
+		if e.ComplexityRoot.EventSignUp.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.Event(childComplexity), true
+	case "EventSignUp.household":
+		if e.ComplexityRoot.EventSignUp.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.Household(childComplexity), true
+	case "EventSignUp.id":
+		if e.ComplexityRoot.EventSignUp.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.ID(childComplexity), true
+	case "EventSignUp.partySize":
+		if e.ComplexityRoot.EventSignUp.PartySize == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.PartySize(childComplexity), true
+	case "EventSignUp.status":
+		if e.ComplexityRoot.EventSignUp.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.Status(childComplexity), true
+	case "EventSignUp.timeline":
+		if e.ComplexityRoot.EventSignUp.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.Timeline(childComplexity), true
+	case "EventSignUp.updatedAt":
+		if e.ComplexityRoot.EventSignUp.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.UpdatedAt(childComplexity), true
+	case "EventSignUp.waitingPosition":
+		if e.ComplexityRoot.EventSignUp.WaitingPosition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUp.WaitingPosition(childComplexity), true
+
+	case "EventSignUpConnection.edges":
+		if e.ComplexityRoot.EventSignUpConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUpConnection.Edges(childComplexity), true
+	case "EventSignUpConnection.pageInfo":
+		if e.ComplexityRoot.EventSignUpConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUpConnection.PageInfo(childComplexity), true
+
+	case "EventSignUpEdge.cursor":
+		if e.ComplexityRoot.EventSignUpEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUpEdge.Cursor(childComplexity), true
+	case "EventSignUpEdge.node":
+		if e.ComplexityRoot.EventSignUpEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EventSignUpEdge.Node(childComplexity), true
 
 	case "Festival.audience":
 		if e.ComplexityRoot.Festival.Audience == nil {
@@ -3850,6 +4440,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BookService(childComplexity, args["input"].(model.BookServiceInput)), true
+	case "Mutation.cancelEvent":
+		if e.ComplexityRoot.Mutation.CancelEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelEvent(childComplexity, args["id"].(string), args["reason"].(string)), true
+	case "Mutation.cancelEventSignUp":
+		if e.ComplexityRoot.Mutation.CancelEventSignUp == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelEventSignUp_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelEventSignUp(childComplexity, args["eventId"].(string), args["householdId"].(string)), true
 	case "Mutation.cancelMoveBooking":
 		if e.ComplexityRoot.Mutation.CancelMoveBooking == nil {
 			break
@@ -3883,6 +4495,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelServiceOrder(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.checkInToEvent":
+		if e.ComplexityRoot.Mutation.CheckInToEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_checkInToEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CheckInToEvent(childComplexity, args["eventId"].(string), args["code"].(string)), true
 	case "Mutation.closeSurvey":
 		if e.ComplexityRoot.Mutation.CloseSurvey == nil {
 			break
@@ -3993,6 +4616,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCommunity(childComplexity, args["input"].(model.CreateCommunityInput)), true
+	case "Mutation.createEvent":
+		if e.ComplexityRoot.Mutation.CreateEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateEvent(childComplexity, args["input"].(model.CreateEventInput)), true
 	case "Mutation.createHousehold":
 		if e.ComplexityRoot.Mutation.CreateHousehold == nil {
 			break
@@ -4164,6 +4798,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishAnnouncement(childComplexity, args["input"].(model.PublishAnnouncementInput)), true
+	case "Mutation.publishEvent":
+		if e.ComplexityRoot.Mutation.PublishEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishEvent(childComplexity, args["id"].(string)), true
 	case "Mutation.publishSurvey":
 		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
 			break
@@ -4417,6 +5062,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetRepairDeadlines(childComplexity, args["communityId"].(string), args["urgency"].(repair.Urgency), args["respondMinutes"].(int), args["arriveMinutes"].(int), args["finishMinutes"].(int)), true
+	case "Mutation.signUpForEvent":
+		if e.ComplexityRoot.Mutation.SignUpForEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_signUpForEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SignUpForEvent(childComplexity, args["eventId"].(string), args["householdId"].(string), args["partySize"].(int)), true
 	case "Mutation.staffLogin":
 		if e.ComplexityRoot.Mutation.StaffLogin == nil {
 			break
@@ -4461,6 +5117,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitComplaint(childComplexity, args["input"].(model.SubmitComplaintInput)), true
+	case "Mutation.submitEventFeedback":
+		if e.ComplexityRoot.Mutation.SubmitEventFeedback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_submitEventFeedback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SubmitEventFeedback(childComplexity, args["eventId"].(string), args["householdId"].(string), args["rating"].(int), args["comment"].(*string), args["photos"].([]*graphql.Upload)), true
 	case "Mutation.submitRepairRequest":
 		if e.ComplexityRoot.Mutation.SubmitRepairRequest == nil {
 			break
@@ -4516,6 +5183,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCareProfile(childComplexity, args["personId"].(string), args["input"].(model.CareProfileInput)), true
+	case "Mutation.updateEvent":
+		if e.ComplexityRoot.Mutation.UpdateEvent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateEvent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateEvent(childComplexity, args["id"].(string), args["input"].(model.UpdateEventInput)), true
 	case "Mutation.updateFestivalSettings":
 		if e.ComplexityRoot.Mutation.UpdateFestivalSettings == nil {
 			break
@@ -5032,6 +5710,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Engineers(childComplexity, args["communityId"].(string)), true
+	case "Query.event":
+		if e.ComplexityRoot.Query.Event == nil {
+			break
+		}
+
+		args, err := ec.field_Query_event_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Event(childComplexity, args["id"].(string)), true
+	case "Query.eventAttendance":
+		if e.ComplexityRoot.Query.EventAttendance == nil {
+			break
+		}
+
+		args, err := ec.field_Query_eventAttendance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.EventAttendance(childComplexity, args["eventId"].(string)), true
+	case "Query.events":
+		if e.ComplexityRoot.Query.Events == nil {
+			break
+		}
+
+		args, err := ec.field_Query_events_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Events(childComplexity, args["communityId"].(string), args["status"].(*activity.Status), args["first"].(*int), args["after"].(*string)), true
 	case "Query.festivalCalendar":
 		if e.ComplexityRoot.Query.FestivalCalendar == nil {
 			break
@@ -5127,6 +5838,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyComplaints(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.myEventSignUps":
+		if e.ComplexityRoot.Query.MyEventSignUps == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myEventSignUps_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyEventSignUps(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.myHouseholds":
 		if e.ComplexityRoot.Query.MyHouseholds == nil {
 			break
@@ -7849,6 +8571,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCompleteWorkInput,
 		ec.unmarshalInputCreateBuildingInput,
 		ec.unmarshalInputCreateCommunityInput,
+		ec.unmarshalInputCreateEventInput,
 		ec.unmarshalInputCreateHouseholdInput,
 		ec.unmarshalInputCreateServiceCampaignInput,
 		ec.unmarshalInputCreateStaffInput,
@@ -7881,6 +8604,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSubmitRepairRequestInput,
 		ec.unmarshalInputSurveyAnswerInput,
 		ec.unmarshalInputSurveyQuestionInput,
+		ec.unmarshalInputUpdateEventInput,
 		ec.unmarshalInputVisitFilter,
 		ec.unmarshalInputWorkOrderFilter,
 	)
@@ -7975,6 +8699,225 @@ func newExecutionContext(
 }
 
 var sources = []*ast.Source{
+	{Name: "../schema/activity.graphqls", Input: `# Community events (社区活动): festivals, sports days, children's classes,
+# health talks. Staff create and publish them; owners sign their household
+# up (capacity counts people: a sign-up takes its party size in places);
+# when full, sign-ups wait in line and move up by themselves; staff check
+# households in at the door; participants give feedback.
+
+"DRAFT → PUBLISHED → ENDED (once its end has passed), or CANCELLED."
+enum CommunityEventStatus {
+  "Being prepared; only staff see it."
+  DRAFT
+  "Open to its residents; sign-ups until the deadline."
+  PUBLISHED
+  ENDED
+  CANCELLED
+}
+
+"Whom an event is meant for (it describes the event; the buildings decide who is told)."
+enum EventAudienceTag {
+  ALL
+  CHILDREN
+  ELDERS
+  FAMILIES
+}
+
+enum EventSignUpStatus {
+  "Holds partySize places; has a check-in code."
+  CONFIRMED
+  "On the waiting list; moves up by itself when places free up."
+  WAITING
+  CANCELLED
+}
+
+type CommunityEvent {
+  id: ID!
+  community: Community!
+  title: String!
+  description: String
+  "URL of the poster image (/files/{id}), or null."
+  posterUrl: String
+  place: String!
+  startsAt: Time!
+  endsAt: Time!
+  "Sign-ups close at this instant."
+  signUpDeadline: Time!
+  "The buildings it is for; empty when it is for the whole community."
+  buildings: [Building!]!
+  "People (places) in all; a sign-up takes its party size."
+  capacity: Int!
+  "At most this many people per household."
+  maxPartySize: Int!
+  audience: [EventAudienceTag!]!
+  status: CommunityEventStatus!
+  placesTaken: Int!
+  placesLeft: Int!
+  "Households on the waiting list."
+  waitingCount: Int!
+  "Whether households may sign up now."
+  signUpOpen: Boolean!
+  cancelReason: String
+  createdBy: Staff
+  createdAt: Time!
+  publishedAt: Time
+  "For a resident: their households' sign-ups for it (empty for staff)."
+  mySignUps: [EventSignUp!]!
+  timeline: [TimelineEntry!]!
+}
+
+type CommunityEventEdge {
+  cursor: String!
+  node: CommunityEvent!
+}
+
+type CommunityEventConnection {
+  edges: [CommunityEventEdge!]!
+  pageInfo: PageInfo!
+  totalCount: Int!
+}
+
+"One household's sign-up for one event."
+type EventSignUp {
+  id: ID!
+  event: CommunityEvent!
+  household: Household!
+  partySize: Int!
+  status: EventSignUpStatus!
+  "1 for the first in line; null unless WAITING."
+  waitingPosition: Int
+  "The household's ticket at the door (QR content): shown to its members while CONFIRMED, never to staff."
+  checkInCode: String
+  checkedIn: Boolean!
+  checkedInAt: Time
+  checkedInBy: Staff
+  createdAt: Time!
+  updatedAt: Time!
+  timeline: [TimelineEntry!]!
+}
+
+type EventSignUpEdge {
+  cursor: String!
+  node: EventSignUp!
+}
+
+type EventSignUpConnection {
+  edges: [EventSignUpEdge!]!
+  pageInfo: PageInfo!
+}
+
+"A participating household's rating of an event."
+type EventFeedback {
+  id: ID!
+  household: Household!
+  "1-5"
+  rating: Int!
+  comment: String
+  "Photo URLs."
+  photos: [String!]!
+  createdAt: Time!
+}
+
+type EventRatingCount {
+  rating: Int!
+  count: Int!
+}
+
+"Who signed up, who came, who did not, who waits, and what participants said."
+type EventAttendance {
+  event: CommunityEvent!
+  confirmedHouseholds: Int!
+  confirmedPeople: Int!
+  checkedInHouseholds: Int!
+  checkedInPeople: Int!
+  "Confirmed households that did not check in; counted once the event is over."
+  noShowHouseholds: Int!
+  noShowPeople: Int!
+  waitingHouseholds: Int!
+  waitingPeople: Int!
+  "Confirmed sign-ups in sign-up order."
+  signUps: [EventSignUp!]!
+  noShows: [EventSignUp!]!
+  "In line order."
+  waitingList: [EventSignUp!]!
+  feedbackCount: Int!
+  "Null without feedback."
+  meanRating: Float
+  "One count per rating 1-5."
+  ratings: [EventRatingCount!]!
+  "Oldest first."
+  feedback: [EventFeedback!]!
+}
+
+input CreateEventInput {
+  communityId: ID!
+  "At most 40 characters."
+  title: String!
+  description: String
+  "JPEG, PNG, WebP or HEIC, at most 8 MB."
+  poster: Upload
+  place: String!
+  "Ahead of now, within a year."
+  startsAt: Time!
+  "After the start, within 7 days of it."
+  endsAt: Time!
+  "Ahead of now, not after the start."
+  signUpDeadline: Time!
+  "Only these buildings; omit for the whole community."
+  buildingIds: [ID!]
+  "People, 1-1000."
+  capacity: Int!
+  "People per household, 1-10, not above the capacity."
+  maxPartySize: Int!
+  "Default ALL."
+  audience: [EventAudienceTag!]
+}
+
+"Only the fields given change. A published event keeps its buildings, and its capacity cannot drop below the places taken."
+input UpdateEventInput {
+  title: String
+  description: String
+  poster: Upload
+  place: String
+  startsAt: Time
+  endsAt: Time
+  signUpDeadline: Time
+  "Drafts only."
+  buildingIds: [ID!]
+  capacity: Int
+  maxPartySize: Int
+  audience: [EventAudienceTag!]
+}
+
+extend type Query {
+  "Latest start first. Staff of the community see all its events (drafts too); residents the published ones for their households' buildings."
+  events(communityId: ID!, status: CommunityEventStatus, first: Int = 20, after: String): CommunityEventConnection!
+  event(id: ID!): CommunityEvent
+  "The sign-ups of the caller's households, newest first."
+  myEventSignUps(first: Int = 20, after: String): EventSignUpConnection!
+  "Staff of the event's community."
+  eventAttendance(eventId: ID!): EventAttendance!
+}
+
+extend type Mutation {
+  "Butlers and supervisors of the community (and admins): a DRAFT."
+  createEvent(input: CreateEventInput!): CommunityEvent!
+  "Before it starts; drafts and published events. Signed-up households are told when the time or place changes."
+  updateEvent(id: ID!, input: UpdateEventInput!): CommunityEvent!
+  "Opens it for sign-ups and tells everyone living in its buildings (once)."
+  publishEvent(id: ID!): CommunityEvent!
+  "Signed-up households are told, with the reason."
+  cancelEvent(id: ID!, reason: String!): CommunityEvent!
+  "Owners and family for their own household, once per event, until the deadline. When the places are taken the sign-up waits in line."
+  signUpForEvent(eventId: ID!, householdId: ID!, partySize: Int!): EventSignUp!
+  "Before the event starts; the places go to the first waiting households that fit, in order."
+  cancelEventSignUp(eventId: ID!, householdId: ID!): EventSignUp!
+  "Staff of the community at the door, with the scanned code: once per sign-up, from 3 hours before the start until the end."
+  checkInToEvent(eventId: ID!, code: String!): EventSignUp!
+  "Once the event is over, households that checked in, once each (within 30 days)."
+  submitEventFeedback(eventId: ID!, householdId: ID!, rating: Int!, comment: String, photos: [Upload!]): EventFeedback!
+}
+`, BuiltIn: false},
 	{Name: "../schema/announce.graphqls", Input: `"What an announcement is about."
 enum AnnouncementKind {
   "通知"
@@ -10998,6 +11941,82 @@ func (ec *executionContext) childFields_Community(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type Community", field.Name)
 }
 
+func (ec *executionContext) childFields_CommunityEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CommunityEvent_id(ctx, field)
+	case "community":
+		return ec.fieldContext_CommunityEvent_community(ctx, field)
+	case "title":
+		return ec.fieldContext_CommunityEvent_title(ctx, field)
+	case "description":
+		return ec.fieldContext_CommunityEvent_description(ctx, field)
+	case "posterUrl":
+		return ec.fieldContext_CommunityEvent_posterUrl(ctx, field)
+	case "place":
+		return ec.fieldContext_CommunityEvent_place(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_CommunityEvent_startsAt(ctx, field)
+	case "endsAt":
+		return ec.fieldContext_CommunityEvent_endsAt(ctx, field)
+	case "signUpDeadline":
+		return ec.fieldContext_CommunityEvent_signUpDeadline(ctx, field)
+	case "buildings":
+		return ec.fieldContext_CommunityEvent_buildings(ctx, field)
+	case "capacity":
+		return ec.fieldContext_CommunityEvent_capacity(ctx, field)
+	case "maxPartySize":
+		return ec.fieldContext_CommunityEvent_maxPartySize(ctx, field)
+	case "audience":
+		return ec.fieldContext_CommunityEvent_audience(ctx, field)
+	case "status":
+		return ec.fieldContext_CommunityEvent_status(ctx, field)
+	case "placesTaken":
+		return ec.fieldContext_CommunityEvent_placesTaken(ctx, field)
+	case "placesLeft":
+		return ec.fieldContext_CommunityEvent_placesLeft(ctx, field)
+	case "waitingCount":
+		return ec.fieldContext_CommunityEvent_waitingCount(ctx, field)
+	case "signUpOpen":
+		return ec.fieldContext_CommunityEvent_signUpOpen(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_CommunityEvent_cancelReason(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_CommunityEvent_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CommunityEvent_createdAt(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_CommunityEvent_publishedAt(ctx, field)
+	case "mySignUps":
+		return ec.fieldContext_CommunityEvent_mySignUps(ctx, field)
+	case "timeline":
+		return ec.fieldContext_CommunityEvent_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommunityEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_CommunityEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CommunityEventConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CommunityEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CommunityEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommunityEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CommunityEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CommunityEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CommunityEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommunityEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_Complaint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11154,6 +12173,124 @@ func (ec *executionContext) childFields_EngineerLoad(ctx context.Context, field 
 		return ec.fieldContext_EngineerLoad_skills(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EngineerLoad", field.Name)
+}
+
+func (ec *executionContext) childFields_EventAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "event":
+		return ec.fieldContext_EventAttendance_event(ctx, field)
+	case "confirmedHouseholds":
+		return ec.fieldContext_EventAttendance_confirmedHouseholds(ctx, field)
+	case "confirmedPeople":
+		return ec.fieldContext_EventAttendance_confirmedPeople(ctx, field)
+	case "checkedInHouseholds":
+		return ec.fieldContext_EventAttendance_checkedInHouseholds(ctx, field)
+	case "checkedInPeople":
+		return ec.fieldContext_EventAttendance_checkedInPeople(ctx, field)
+	case "noShowHouseholds":
+		return ec.fieldContext_EventAttendance_noShowHouseholds(ctx, field)
+	case "noShowPeople":
+		return ec.fieldContext_EventAttendance_noShowPeople(ctx, field)
+	case "waitingHouseholds":
+		return ec.fieldContext_EventAttendance_waitingHouseholds(ctx, field)
+	case "waitingPeople":
+		return ec.fieldContext_EventAttendance_waitingPeople(ctx, field)
+	case "signUps":
+		return ec.fieldContext_EventAttendance_signUps(ctx, field)
+	case "noShows":
+		return ec.fieldContext_EventAttendance_noShows(ctx, field)
+	case "waitingList":
+		return ec.fieldContext_EventAttendance_waitingList(ctx, field)
+	case "feedbackCount":
+		return ec.fieldContext_EventAttendance_feedbackCount(ctx, field)
+	case "meanRating":
+		return ec.fieldContext_EventAttendance_meanRating(ctx, field)
+	case "ratings":
+		return ec.fieldContext_EventAttendance_ratings(ctx, field)
+	case "feedback":
+		return ec.fieldContext_EventAttendance_feedback(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventAttendance", field.Name)
+}
+
+func (ec *executionContext) childFields_EventFeedback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EventFeedback_id(ctx, field)
+	case "household":
+		return ec.fieldContext_EventFeedback_household(ctx, field)
+	case "rating":
+		return ec.fieldContext_EventFeedback_rating(ctx, field)
+	case "comment":
+		return ec.fieldContext_EventFeedback_comment(ctx, field)
+	case "photos":
+		return ec.fieldContext_EventFeedback_photos(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EventFeedback_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventFeedback", field.Name)
+}
+
+func (ec *executionContext) childFields_EventRatingCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rating":
+		return ec.fieldContext_EventRatingCount_rating(ctx, field)
+	case "count":
+		return ec.fieldContext_EventRatingCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventRatingCount", field.Name)
+}
+
+func (ec *executionContext) childFields_EventSignUp(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_EventSignUp_id(ctx, field)
+	case "event":
+		return ec.fieldContext_EventSignUp_event(ctx, field)
+	case "household":
+		return ec.fieldContext_EventSignUp_household(ctx, field)
+	case "partySize":
+		return ec.fieldContext_EventSignUp_partySize(ctx, field)
+	case "status":
+		return ec.fieldContext_EventSignUp_status(ctx, field)
+	case "waitingPosition":
+		return ec.fieldContext_EventSignUp_waitingPosition(ctx, field)
+	case "checkInCode":
+		return ec.fieldContext_EventSignUp_checkInCode(ctx, field)
+	case "checkedIn":
+		return ec.fieldContext_EventSignUp_checkedIn(ctx, field)
+	case "checkedInAt":
+		return ec.fieldContext_EventSignUp_checkedInAt(ctx, field)
+	case "checkedInBy":
+		return ec.fieldContext_EventSignUp_checkedInBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_EventSignUp_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_EventSignUp_updatedAt(ctx, field)
+	case "timeline":
+		return ec.fieldContext_EventSignUp_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventSignUp", field.Name)
+}
+
+func (ec *executionContext) childFields_EventSignUpConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EventSignUpConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EventSignUpConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventSignUpConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EventSignUpEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EventSignUpEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EventSignUpEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EventSignUpEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Festival(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -13170,6 +14307,50 @@ func (ec *executionContext) field_Mutation_bookService_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_cancelEventSignUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_cancelMoveBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -13233,6 +14414,28 @@ func (ec *executionContext) field_Mutation_cancelServiceOrder_args(ctx context.C
 		return nil, err
 	}
 	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_checkInToEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "code",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["code"] = arg1
 	return args, nil
 }
 
@@ -13448,6 +14651,20 @@ func (ec *executionContext) field_Mutation_createCommunity_args(ctx context.Cont
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CreateCommunityInput, error) {
 			return ec.unmarshalNCreateCommunityInput2qinqingᚋgraphᚋmodelᚐCreateCommunityInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateEventInput, error) {
+			return ec.unmarshalNCreateEventInput2qinqingᚋgraphᚋmodelᚐCreateEventInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -13751,6 +14968,20 @@ func (ec *executionContext) field_Mutation_publishAnnouncement_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -14324,6 +15555,36 @@ func (ec *executionContext) field_Mutation_setRepairDeadlines_args(ctx context.C
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_signUpForEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "partySize",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["partySize"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_staffLogin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -14401,6 +15662,52 @@ func (ec *executionContext) field_Mutation_submitComplaint_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_submitEventFeedback_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+		func(ctx context.Context, v any) (int, error) {
+			return ec.unmarshalNInt2int(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["rating"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "photos",
+		func(ctx context.Context, v any) ([]*graphql.Upload, error) {
+			return ec.unmarshalOUpload2ᚕᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUploadᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["photos"] = arg4
 	return args, nil
 }
 
@@ -14490,6 +15797,28 @@ func (ec *executionContext) field_Mutation_updateCareProfile_args(ctx context.Co
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.CareProfileInput, error) {
 			return ec.unmarshalNCareProfileInput2qinqingᚋgraphᚋmodelᚐCareProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateEventInput, error) {
+			return ec.unmarshalNUpdateEventInput2qinqingᚋgraphᚋmodelᚐUpdateEventInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14900,6 +16229,72 @@ func (ec *executionContext) field_Query_engineers_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_eventAttendance_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "eventId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["eventId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_event_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_events_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*activity.Status, error) {
+			return ec.unmarshalOCommunityEventStatus2ᚖqinqingᚋinternalᚋactivityᚐStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_festivalCalendar_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -15079,6 +16474,28 @@ func (ec *executionContext) field_Query_moveBookings_args(ctx context.Context, r
 }
 
 func (ec *executionContext) field_Query_myComplaints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_myEventSignUps_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
@@ -19020,6 +20437,745 @@ func (ec *executionContext) fieldContext_Community_createdAt(_ context.Context, 
 	return graphql.NewScalarFieldContext("Community", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _CommunityEvent_id(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_community(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_community(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().Community(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *community.Community) graphql.Marshaler {
+			return ec.marshalNCommunity2ᚖqinqingᚋinternalᚋcommunityᚐCommunity(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_community(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Community(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEvent_title(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_title(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Title, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_title(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_description(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().Description(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_posterUrl(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_posterUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().PosterURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_posterUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_place(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_place(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Place, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_place(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_startsAt(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_endsAt(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_endsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EndsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_endsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_signUpDeadline(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_signUpDeadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignUpDeadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_signUpDeadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_buildings(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_buildings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().Buildings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*community.Building) graphql.Marshaler {
+			return ec.marshalNBuilding2ᚕᚖqinqingᚋinternalᚋcommunityᚐBuildingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_buildings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Building(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEvent_capacity(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_capacity(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Capacity, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_capacity(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_maxPartySize(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_maxPartySize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxPartySize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_maxPartySize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_audience(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_audience(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Audience, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []activity.Tag) graphql.Marshaler {
+			return ec.marshalNEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_audience(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type EventAudienceTag does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_status(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v activity.Status) graphql.Marshaler {
+			return ec.marshalNCommunityEventStatus2qinqingᚋinternalᚋactivityᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type CommunityEventStatus does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_placesTaken(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_placesTaken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlacesTaken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_placesTaken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_placesLeft(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_placesLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().PlacesLeft(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_placesLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_waitingCount(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_waitingCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_waitingCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_signUpOpen(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_signUpOpen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().SignUpOpen(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_signUpOpen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_cancelReason(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_cancelReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().CancelReason(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_cancelReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_createdBy(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().CreatedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEvent_createdAt(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_publishedAt(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEvent", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEvent_mySignUps(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_mySignUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MySignUps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚕᚖqinqingᚋinternalᚋactivityᚐSignUpᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_mySignUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEvent_timeline(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEvent_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CommunityEvent().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEvent_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CommunityEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.CommunityEventEdge) graphql.Marshaler {
+			return ec.marshalNCommunityEventEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐCommunityEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CommunityEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CommunityEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CommunityEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEventConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CommunityEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CommunityEventEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _CommunityEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CommunityEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CommunityEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CommunityEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Complaint_id(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20289,6 +22445,1075 @@ func (ec *executionContext) _EngineerLoad_skills(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_EngineerLoad_skills(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("EngineerLoad", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_event(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventAttendance_confirmedHouseholds(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_confirmedHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_confirmedHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_confirmedPeople(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_confirmedPeople(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ConfirmedPeople, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_confirmedPeople(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_checkedInHouseholds(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_checkedInHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedInHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_checkedInHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_checkedInPeople(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_checkedInPeople(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedInPeople, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_checkedInPeople(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_noShowHouseholds(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_noShowHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoShowHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_noShowHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_noShowPeople(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_noShowPeople(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoShowPeople, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_noShowPeople(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_waitingHouseholds(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_waitingHouseholds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingHouseholds, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_waitingHouseholds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_waitingPeople(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_waitingPeople(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingPeople, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_waitingPeople(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_signUps(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_signUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignUps, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚕᚖqinqingᚋinternalᚋactivityᚐSignUpᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_signUps(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventAttendance_noShows(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_noShows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NoShows, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚕᚖqinqingᚋinternalᚋactivityᚐSignUpᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_noShows(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventAttendance_waitingList(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_waitingList(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WaitingList, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚕᚖqinqingᚋinternalᚋactivityᚐSignUpᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_waitingList(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventAttendance_feedbackCount(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_feedbackCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeedbackCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_feedbackCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_meanRating(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_meanRating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MeanRating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *float64) graphql.Marshaler {
+			return ec.marshalOFloat2ᚖfloat64(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_meanRating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventAttendance", field, false, false, errors.New("field of type Float does not have child fields"))
+}
+
+func (ec *executionContext) _EventAttendance_ratings(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_ratings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Ratings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*activity.RatingCount) graphql.Marshaler {
+			return ec.marshalNEventRatingCount2ᚕᚖqinqingᚋinternalᚋactivityᚐRatingCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_ratings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventRatingCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventAttendance_feedback(ctx context.Context, field graphql.CollectedField, obj *activity.Attendance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventAttendance_feedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Feedback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*activity.Feedback) graphql.Marshaler {
+			return ec.marshalNEventFeedback2ᚕᚖqinqingᚋinternalᚋactivityᚐFeedbackᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventAttendance_feedback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventAttendance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventFeedback(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventFeedback_id(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventFeedback_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventFeedback_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventFeedback", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _EventFeedback_household(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventFeedback_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventFeedback().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventFeedback_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventFeedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventFeedback_rating(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventFeedback_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventFeedback_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventFeedback", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventFeedback_comment(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventFeedback_comment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventFeedback().Comment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventFeedback_comment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventFeedback", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventFeedback_photos(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventFeedback_photos(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventFeedback().Photos(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventFeedback_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventFeedback", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventFeedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventFeedback_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventFeedback_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventFeedback", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _EventRatingCount_rating(ctx context.Context, field graphql.CollectedField, obj *activity.RatingCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRatingCount_rating(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rating, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventRatingCount_rating(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventRatingCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventRatingCount_count(ctx context.Context, field graphql.CollectedField, obj *activity.RatingCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventRatingCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventRatingCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventRatingCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_id(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_event(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().Event(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventSignUp_household(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_household(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().Household(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
+			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventSignUp_partySize(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_partySize(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartySize, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_partySize(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_status(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v activity.SignUpStatus) graphql.Marshaler {
+			return ec.marshalNEventSignUpStatus2qinqingᚋinternalᚋactivityᚐSignUpStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, false, false, errors.New("field of type EventSignUpStatus does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_waitingPosition(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_waitingPosition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().WaitingPosition(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_waitingPosition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_checkInCode(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_checkInCode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().CheckInCode(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_checkInCode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_checkedIn(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_checkedIn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().CheckedIn(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_checkedIn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_checkedInAt(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_checkedInAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CheckedInAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_checkedInAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_checkedInBy(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_checkedInBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().CheckedInBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_checkedInBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventSignUp_createdAt(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_updatedAt(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUp", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUp_timeline(ctx context.Context, field graphql.CollectedField, obj *activity.SignUp) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUp_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EventSignUp().Timeline(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUp_timeline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUp",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventSignUpConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.EventSignUpConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUpConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EventSignUpEdge) graphql.Marshaler {
+			return ec.marshalNEventSignUpEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐEventSignUpEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUpConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUpConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUpEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventSignUpConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.EventSignUpConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUpConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUpConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUpConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EventSignUpEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.EventSignUpEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUpEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUpEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EventSignUpEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EventSignUpEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.EventSignUpEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EventSignUpEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚖqinqingᚋinternalᚋactivityᚐSignUp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EventSignUpEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventSignUpEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Festival_key(ctx context.Context, field graphql.CollectedField, obj *festival.Festival) (ret graphql.Marshaler) {
@@ -23384,6 +26609,358 @@ func (ec *executionContext) fieldContext_MoveBookingEdge_node(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_MoveBooking(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateEvent(ctx, fc.Args["input"].(model.CreateEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateEvent(ctx, fc.Args["id"].(string), fc.Args["input"].(model.UpdateEventInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishEvent(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelEvent(ctx, fc.Args["id"].(string), fc.Args["reason"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_signUpForEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_signUpForEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SignUpForEvent(ctx, fc.Args["eventId"].(string), fc.Args["householdId"].(string), fc.Args["partySize"].(int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚖqinqingᚋinternalᚋactivityᚐSignUp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_signUpForEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_signUpForEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelEventSignUp(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelEventSignUp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelEventSignUp(ctx, fc.Args["eventId"].(string), fc.Args["householdId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚖqinqingᚋinternalᚋactivityᚐSignUp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelEventSignUp(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelEventSignUp_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_checkInToEvent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_checkInToEvent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CheckInToEvent(ctx, fc.Args["eventId"].(string), fc.Args["code"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.SignUp) graphql.Marshaler {
+			return ec.marshalNEventSignUp2ᚖqinqingᚋinternalᚋactivityᚐSignUp(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_checkInToEvent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUp(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_checkInToEvent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_submitEventFeedback(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_submitEventFeedback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SubmitEventFeedback(ctx, fc.Args["eventId"].(string), fc.Args["householdId"].(string), fc.Args["rating"].(int), fc.Args["comment"].(*string), fc.Args["photos"].([]*graphql.Upload))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Feedback) graphql.Marshaler {
+			return ec.marshalNEventFeedback2ᚖqinqingᚋinternalᚋactivityᚐFeedback(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_submitEventFeedback(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventFeedback(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_submitEventFeedback_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -28068,6 +31645,182 @@ func (ec *executionContext) fieldContext_Query_me(_ context.Context, field graph
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Me(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_events(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Events(ctx, fc.Args["communityId"].(string), fc.Args["status"].(*activity.Status), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CommunityEventConnection) graphql.Marshaler {
+			return ec.marshalNCommunityEventConnection2ᚖqinqingᚋgraphᚋmodelᚐCommunityEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_events(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_events_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_event(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().Event(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+			return ec.marshalOCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_event(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CommunityEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_event_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myEventSignUps(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myEventSignUps(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().MyEventSignUps(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EventSignUpConnection) graphql.Marshaler {
+			return ec.marshalNEventSignUpConnection2ᚖqinqingᚋgraphᚋmodelᚐEventSignUpConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myEventSignUps(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventSignUpConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_myEventSignUps_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_eventAttendance(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_eventAttendance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().EventAttendance(ctx, fc.Args["eventId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *activity.Attendance) graphql.Marshaler {
+			return ec.marshalNEventAttendance2ᚖqinqingᚋinternalᚋactivityᚐAttendance(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_eventAttendance(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EventAttendance(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_eventAttendance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -42089,6 +45842,113 @@ func (ec *executionContext) unmarshalInputCreateCommunityInput(ctx context.Conte
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputCreateEventInput(ctx context.Context, obj any) (model.CreateEventInput, error) {
+	var it model.CreateEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"communityId", "title", "description", "poster", "place", "startsAt", "endsAt", "signUpDeadline", "buildingIds", "capacity", "maxPartySize", "audience"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "communityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("communityId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CommunityID = data
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "poster":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("poster"))
+			data, err := ec.unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Poster = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "signUpDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signUpDeadline"))
+			data, err := ec.unmarshalNTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignUpDeadline = data
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = data
+		case "maxPartySize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPartySize"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPartySize = data
+		case "audience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audience"))
+			data, err := ec.unmarshalOEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audience = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputCreateHouseholdInput(ctx context.Context, obj any) (model.CreateHouseholdInput, error) {
 	var it model.CreateHouseholdInput
 	if obj == nil {
@@ -44066,6 +47926,106 @@ func (ec *executionContext) unmarshalInputSurveyQuestionInput(ctx context.Contex
 				return it, err
 			}
 			it.Required = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateEventInput(ctx context.Context, obj any) (model.UpdateEventInput, error) {
+	var it model.UpdateEventInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "description", "poster", "place", "startsAt", "endsAt", "signUpDeadline", "buildingIds", "capacity", "maxPartySize", "audience"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = data
+		case "poster":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("poster"))
+			data, err := ec.unmarshalOUpload2ᚖgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Poster = data
+		case "place":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("place"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Place = data
+		case "startsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("startsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StartsAt = data
+		case "endsAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("endsAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EndsAt = data
+		case "signUpDeadline":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("signUpDeadline"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SignUpDeadline = data
+		case "buildingIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingIds = data
+		case "capacity":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("capacity"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Capacity = data
+		case "maxPartySize":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxPartySize"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxPartySize = data
+		case "audience":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("audience"))
+			data, err := ec.unmarshalOEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Audience = data
 		}
 	}
 	return it, nil
@@ -46461,6 +50421,580 @@ func (ec *executionContext) _Community(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var communityEventImplementors = []string{"CommunityEvent"}
+
+func (ec *executionContext) _CommunityEvent(ctx context.Context, sel ast.SelectionSet, obj *activity.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, communityEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommunityEvent")
+		case "id":
+			out.Values[i] = ec._CommunityEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "community":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_community(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "title":
+			out.Values[i] = ec._CommunityEvent_title(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_description(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "posterUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_posterUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "place":
+			out.Values[i] = ec._CommunityEvent_place(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._CommunityEvent_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "endsAt":
+			out.Values[i] = ec._CommunityEvent_endsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signUpDeadline":
+			out.Values[i] = ec._CommunityEvent_signUpDeadline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "buildings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_buildings(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "capacity":
+			out.Values[i] = ec._CommunityEvent_capacity(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "maxPartySize":
+			out.Values[i] = ec._CommunityEvent_maxPartySize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "audience":
+			out.Values[i] = ec._CommunityEvent_audience(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_status(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "placesTaken":
+			out.Values[i] = ec._CommunityEvent_placesTaken(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "placesLeft":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_placesLeft(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "waitingCount":
+			out.Values[i] = ec._CommunityEvent_waitingCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "signUpOpen":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_signUpOpen(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "cancelReason":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_cancelReason(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_createdBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._CommunityEvent_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._CommunityEvent_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "mySignUps":
+			out.Values[i] = ec._CommunityEvent_mySignUps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._CommunityEvent_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var communityEventConnectionImplementors = []string{"CommunityEventConnection"}
+
+func (ec *executionContext) _CommunityEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CommunityEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, communityEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommunityEventConnection")
+		case "edges":
+			out.Values[i] = ec._CommunityEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CommunityEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CommunityEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var communityEventEdgeImplementors = []string{"CommunityEventEdge"}
+
+func (ec *executionContext) _CommunityEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CommunityEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, communityEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CommunityEventEdge")
+		case "cursor":
+			out.Values[i] = ec._CommunityEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CommunityEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var complaintImplementors = []string{"Complaint"}
 
 func (ec *executionContext) _Complaint(ctx context.Context, sel ast.SelectionSet, obj *complaint.Complaint) graphql.Marshaler {
@@ -47441,6 +51975,739 @@ func (ec *executionContext) _EngineerLoad(ctx context.Context, sel ast.Selection
 			}
 		case "skills":
 			out.Values[i] = ec._EngineerLoad_skills(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventAttendanceImplementors = []string{"EventAttendance"}
+
+func (ec *executionContext) _EventAttendance(ctx context.Context, sel ast.SelectionSet, obj *activity.Attendance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventAttendanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventAttendance")
+		case "event":
+			out.Values[i] = ec._EventAttendance_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmedHouseholds":
+			out.Values[i] = ec._EventAttendance_confirmedHouseholds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmedPeople":
+			out.Values[i] = ec._EventAttendance_confirmedPeople(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkedInHouseholds":
+			out.Values[i] = ec._EventAttendance_checkedInHouseholds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkedInPeople":
+			out.Values[i] = ec._EventAttendance_checkedInPeople(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noShowHouseholds":
+			out.Values[i] = ec._EventAttendance_noShowHouseholds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noShowPeople":
+			out.Values[i] = ec._EventAttendance_noShowPeople(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitingHouseholds":
+			out.Values[i] = ec._EventAttendance_waitingHouseholds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitingPeople":
+			out.Values[i] = ec._EventAttendance_waitingPeople(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signUps":
+			out.Values[i] = ec._EventAttendance_signUps(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "noShows":
+			out.Values[i] = ec._EventAttendance_noShows(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "waitingList":
+			out.Values[i] = ec._EventAttendance_waitingList(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feedbackCount":
+			out.Values[i] = ec._EventAttendance_feedbackCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "meanRating":
+			out.Values[i] = ec._EventAttendance_meanRating(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "ratings":
+			out.Values[i] = ec._EventAttendance_ratings(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feedback":
+			out.Values[i] = ec._EventAttendance_feedback(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventFeedbackImplementors = []string{"EventFeedback"}
+
+func (ec *executionContext) _EventFeedback(ctx context.Context, sel ast.SelectionSet, obj *activity.Feedback) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventFeedbackImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventFeedback")
+		case "id":
+			out.Values[i] = ec._EventFeedback_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventFeedback_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "rating":
+			out.Values[i] = ec._EventFeedback_rating(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "comment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventFeedback_comment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "photos":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventFeedback_photos(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._EventFeedback_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventRatingCountImplementors = []string{"EventRatingCount"}
+
+func (ec *executionContext) _EventRatingCount(ctx context.Context, sel ast.SelectionSet, obj *activity.RatingCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventRatingCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventRatingCount")
+		case "rating":
+			out.Values[i] = ec._EventRatingCount_rating(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._EventRatingCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventSignUpImplementors = []string{"EventSignUp"}
+
+func (ec *executionContext) _EventSignUp(ctx context.Context, sel ast.SelectionSet, obj *activity.SignUp) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventSignUpImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventSignUp")
+		case "id":
+			out.Values[i] = ec._EventSignUp_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "event":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_event(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "household":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_household(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "partySize":
+			out.Values[i] = ec._EventSignUp_partySize(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "status":
+			out.Values[i] = ec._EventSignUp_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "waitingPosition":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_waitingPosition(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "checkInCode":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_checkInCode(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "checkedIn":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_checkedIn(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "checkedInAt":
+			out.Values[i] = ec._EventSignUp_checkedInAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "checkedInBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_checkedInBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "createdAt":
+			out.Values[i] = ec._EventSignUp_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._EventSignUp_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "timeline":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EventSignUp_timeline(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventSignUpConnectionImplementors = []string{"EventSignUpConnection"}
+
+func (ec *executionContext) _EventSignUpConnection(ctx context.Context, sel ast.SelectionSet, obj *model.EventSignUpConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventSignUpConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventSignUpConnection")
+		case "edges":
+			out.Values[i] = ec._EventSignUpConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._EventSignUpConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var eventSignUpEdgeImplementors = []string{"EventSignUpEdge"}
+
+func (ec *executionContext) _EventSignUpEdge(ctx context.Context, sel ast.SelectionSet, obj *model.EventSignUpEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eventSignUpEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EventSignUpEdge")
+		case "cursor":
+			out.Values[i] = ec._EventSignUpEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._EventSignUpEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -49877,6 +55144,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Mutation")
+		case "createEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signUpForEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_signUpForEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelEventSignUp":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelEventSignUp(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "checkInToEvent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_checkInToEvent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitEventFeedback":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_submitEventFeedback(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "publishAnnouncement":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_publishAnnouncement(ctx, field)
@@ -51575,6 +56898,94 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_me(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "events":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_events(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "event":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_event(ctx, field)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "myEventSignUps":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_myEventSignUps(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "eventAttendance":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_eventAttendance(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -61299,6 +66710,69 @@ func (ec *executionContext) marshalNCommunity2ᚖqinqingᚋinternalᚋcommunity�
 	return ec._Community(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx context.Context, sel ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CommunityEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCommunityEventConnection2ᚖqinqingᚋgraphᚋmodelᚐCommunityEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.CommunityEventConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CommunityEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCommunityEventEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐCommunityEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.CommunityEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCommunityEventEdge2ᚖqinqingᚋgraphᚋmodelᚐCommunityEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCommunityEventEdge2ᚖqinqingᚋgraphᚋmodelᚐCommunityEventEdge(ctx context.Context, sel ast.SelectionSet, v *model.CommunityEventEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._CommunityEventEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCommunityEventStatus2qinqingᚋinternalᚋactivityᚐStatus(ctx context.Context, v any) (activity.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := activity.Status(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCommunityEventStatus2qinqingᚋinternalᚋactivityᚐStatus(ctx context.Context, sel ast.SelectionSet, v activity.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
 func (ec *executionContext) marshalNComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx context.Context, sel ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -61508,6 +66982,11 @@ func (ec *executionContext) unmarshalNCreateCommunityInput2qinqingᚋgraphᚋmod
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateEventInput2qinqingᚋgraphᚋmodelᚐCreateEventInput(ctx context.Context, v any) (model.CreateEventInput, error) {
+	res, err := ec.unmarshalInputCreateEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateHouseholdInput2qinqingᚋgraphᚋmodelᚐCreateHouseholdInput(ctx context.Context, v any) (model.CreateHouseholdInput, error) {
 	res, err := ec.unmarshalInputCreateHouseholdInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -61634,6 +67113,194 @@ func (ec *executionContext) marshalNEngineerLoad2ᚖqinqingᚋgraphᚋmodelᚐEn
 		return graphql.Null
 	}
 	return ec._EngineerLoad(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventAttendance2ᚖqinqingᚋinternalᚋactivityᚐAttendance(ctx context.Context, sel ast.SelectionSet, v *activity.Attendance) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventAttendance(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEventAudienceTag2qinqingᚋinternalᚋactivityᚐTag(ctx context.Context, v any) (activity.Tag, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := activity.Tag(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventAudienceTag2qinqingᚋinternalᚋactivityᚐTag(ctx context.Context, sel ast.SelectionSet, v activity.Tag) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx context.Context, v any) ([]activity.Tag, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]activity.Tag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEventAudienceTag2qinqingᚋinternalᚋactivityᚐTag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []activity.Tag) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventAudienceTag2qinqingᚋinternalᚋactivityᚐTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventFeedback2ᚕᚖqinqingᚋinternalᚋactivityᚐFeedbackᚄ(ctx context.Context, sel ast.SelectionSet, v []*activity.Feedback) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventFeedback2ᚖqinqingᚋinternalᚋactivityᚐFeedback(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventFeedback2ᚖqinqingᚋinternalᚋactivityᚐFeedback(ctx context.Context, sel ast.SelectionSet, v *activity.Feedback) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventFeedback(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventRatingCount2ᚕᚖqinqingᚋinternalᚋactivityᚐRatingCountᚄ(ctx context.Context, sel ast.SelectionSet, v []*activity.RatingCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventRatingCount2ᚖqinqingᚋinternalᚋactivityᚐRatingCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventRatingCount2ᚖqinqingᚋinternalᚋactivityᚐRatingCount(ctx context.Context, sel ast.SelectionSet, v *activity.RatingCount) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventRatingCount(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventSignUp2ᚕᚖqinqingᚋinternalᚋactivityᚐSignUpᚄ(ctx context.Context, sel ast.SelectionSet, v []*activity.SignUp) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventSignUp2ᚖqinqingᚋinternalᚋactivityᚐSignUp(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventSignUp2ᚖqinqingᚋinternalᚋactivityᚐSignUp(ctx context.Context, sel ast.SelectionSet, v *activity.SignUp) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventSignUp(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventSignUpConnection2ᚖqinqingᚋgraphᚋmodelᚐEventSignUpConnection(ctx context.Context, sel ast.SelectionSet, v *model.EventSignUpConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventSignUpConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEventSignUpEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐEventSignUpEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EventSignUpEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventSignUpEdge2ᚖqinqingᚋgraphᚋmodelᚐEventSignUpEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEventSignUpEdge2ᚖqinqingᚋgraphᚋmodelᚐEventSignUpEdge(ctx context.Context, sel ast.SelectionSet, v *model.EventSignUpEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EventSignUpEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNEventSignUpStatus2qinqingᚋinternalᚋactivityᚐSignUpStatus(ctx context.Context, v any) (activity.SignUpStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := activity.SignUpStatus(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEventSignUpStatus2qinqingᚋinternalᚋactivityᚐSignUpStatus(ctx context.Context, sel ast.SelectionSet, v activity.SignUpStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
 }
 
 func (ec *executionContext) marshalNFestival2qinqingᚋinternalᚋfestivalᚐFestival(ctx context.Context, sel ast.SelectionSet, v festival.Festival) graphql.Marshaler {
@@ -63912,6 +69579,11 @@ func (ec *executionContext) marshalNTimelineEntry2ᚖqinqingᚋinternalᚋplatfo
 	return ec._TimelineEntry(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateEventInput2qinqingᚋgraphᚋmodelᚐUpdateEventInput(ctx context.Context, v any) (model.UpdateEventInput, error) {
+	res, err := ec.unmarshalInputUpdateEventInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx context.Context, v any) (graphql.Upload, error) {
 	res, err := graphql.UnmarshalUpload(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -64430,6 +70102,32 @@ func (ec *executionContext) marshalOCommunity2ᚖqinqingᚋinternalᚋcommunity�
 	return ec._Community(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCommunityEvent2ᚖqinqingᚋinternalᚋactivityᚐEvent(ctx context.Context, sel ast.SelectionSet, v *activity.Event) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CommunityEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCommunityEventStatus2ᚖqinqingᚋinternalᚋactivityᚐStatus(ctx context.Context, v any) (*activity.Status, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := activity.Status(tmp)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCommunityEventStatus2ᚖqinqingᚋinternalᚋactivityᚐStatus(ctx context.Context, sel ast.SelectionSet, v *activity.Status) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(string(*v))
+	return res
+}
+
 func (ec *executionContext) marshalOComplaint2ᚖqinqingᚋinternalᚋcomplaintᚐComplaint(ctx context.Context, sel ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -64578,6 +70276,42 @@ func (ec *executionContext) marshalODate2ᚖstring(ctx context.Context, sel ast.
 	_ = sel
 	res := scalar.MarshalDate(*v)
 	return graphql.WrapContextMarshaler(ctx, res)
+}
+
+func (ec *executionContext) unmarshalOEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx context.Context, v any) ([]activity.Tag, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]activity.Tag, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNEventAudienceTag2qinqingᚋinternalᚋactivityᚐTag(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOEventAudienceTag2ᚕqinqingᚋinternalᚋactivityᚐTagᚄ(ctx context.Context, sel ast.SelectionSet, v []activity.Tag) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEventAudienceTag2qinqingᚋinternalᚋactivityᚐTag(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {

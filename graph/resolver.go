@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"qinqing/internal/access"
+	"qinqing/internal/activity"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
@@ -54,6 +55,7 @@ type Services struct {
 	FreeServices  *freeservice.Service
 	KPIs          *kpi.Service
 	Surveys       *survey.Service
+	Activity      *activity.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"qinqing/internal/access"
+	"qinqing/internal/activity"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
@@ -187,6 +188,17 @@ type Charges struct {
 	TotalFen     int  `json:"totalFen"`
 }
 
+type CommunityEventConnection struct {
+	Edges      []*CommunityEventEdge `json:"edges"`
+	PageInfo   *PageInfo             `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+type CommunityEventEdge struct {
+	Cursor string          `json:"cursor"`
+	Node   *activity.Event `json:"node"`
+}
+
 type ComplaintConnection struct {
 	Edges    []*ComplaintEdge `json:"edges"`
 	PageInfo *PageInfo        `json:"pageInfo"`
@@ -235,6 +247,30 @@ type CreateCommunityInput struct {
 	Address *string `json:"address,omitempty"`
 	// Defaults to Asia/Shanghai.
 	TimeZone *string `json:"timeZone,omitempty"`
+}
+
+type CreateEventInput struct {
+	CommunityID string `json:"communityId"`
+	// At most 40 characters.
+	Title       string  `json:"title"`
+	Description *string `json:"description,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 8 MB.
+	Poster *graphql.Upload `json:"poster,omitempty"`
+	Place  string          `json:"place"`
+	// Ahead of now, within a year.
+	StartsAt time.Time `json:"startsAt"`
+	// After the start, within 7 days of it.
+	EndsAt time.Time `json:"endsAt"`
+	// Ahead of now, not after the start.
+	SignUpDeadline time.Time `json:"signUpDeadline"`
+	// Only these buildings; omit for the whole community.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// People, 1-1000.
+	Capacity int `json:"capacity"`
+	// People per household, 1-10, not above the capacity.
+	MaxPartySize int `json:"maxPartySize"`
+	// Default ALL.
+	Audience []activity.Tag `json:"audience,omitempty"`
 }
 
 type CreateHouseholdInput struct {
@@ -306,6 +342,16 @@ type EngineerLoad struct {
 	// Orders dispatched, accepted or in progress.
 	OpenLoad int      `json:"openLoad"`
 	Skills   []string `json:"skills"`
+}
+
+type EventSignUpConnection struct {
+	Edges    []*EventSignUpEdge `json:"edges"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type EventSignUpEdge struct {
+	Cursor string           `json:"cursor"`
+	Node   *activity.SignUp `json:"node"`
 }
 
 // A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00).
@@ -794,6 +840,22 @@ type SurveyQuestionInput struct {
 	Dimension *survey.Dimension `json:"dimension,omitempty"`
 	// Default: true, except TEXT (false).
 	Required *bool `json:"required,omitempty"`
+}
+
+// Only the fields given change. A published event keeps its buildings, and its capacity cannot drop below the places taken.
+type UpdateEventInput struct {
+	Title          *string         `json:"title,omitempty"`
+	Description    *string         `json:"description,omitempty"`
+	Poster         *graphql.Upload `json:"poster,omitempty"`
+	Place          *string         `json:"place,omitempty"`
+	StartsAt       *time.Time      `json:"startsAt,omitempty"`
+	EndsAt         *time.Time      `json:"endsAt,omitempty"`
+	SignUpDeadline *time.Time      `json:"signUpDeadline,omitempty"`
+	// Drafts only.
+	BuildingIds  []string       `json:"buildingIds,omitempty"`
+	Capacity     *int           `json:"capacity,omitempty"`
+	MaxPartySize *int           `json:"maxPartySize,omitempty"`
+	Audience     []activity.Tag `json:"audience,omitempty"`
 }
 
 type VisitConnection struct {

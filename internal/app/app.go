@@ -17,6 +17,7 @@ import (
 
 	"qinqing/graph"
 	"qinqing/internal/access"
+	"qinqing/internal/activity"
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
@@ -179,9 +180,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	// under this secret (stable across restarts; see survey.Config).
 	svc.Surveys = survey.NewService(survey.Config{DB: d.DB, Households: households, Communities: communities,
 		Sender: engine, Bus: bus, Zone: zones.get, Secret: icfg.CodeSecret, Log: d.Log, Now: now})
-	// Events are wired when their service exists (nil: not available).
+	svc.Activity = activity.NewService(activity.Config{DB: d.DB, Communities: communities, Households: households,
+		Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
-		Surveys: svc.Surveys, Activities: nil, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Surveys: svc.Surveys, Activities: svc.Activity, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -386,6 +388,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"free-service scheduler", svc.FreeServices.Tick},
 		{"weekly KPI report", svc.KPIs.Tick},
 		{"survey scheduler", svc.Surveys.Tick},
+		{"community event scheduler", svc.Activity.Tick},
 	}
 	for {
 		for _, j := range jobs {
