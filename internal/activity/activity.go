@@ -226,7 +226,7 @@ func init() {
 // Communities is what events need from the community register.
 type Communities interface {
 	Get(ctx context.Context, c *access.Caller, id string) (*community.Community, error)
-	CommunityIDsOfBuildings(ctx context.Context, ids []string) (map[string]string, error)
+	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
 // Households is what events need from the household register.

@@ -9,7 +9,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"qinqing/internal/access"
-	"qinqing/internal/community"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
@@ -129,7 +128,7 @@ func (s *Service) apply(ctx context.Context, ev *Event, in Input, now time.Time,
 		ev.Audience, changed = tags, append(changed, "audience")
 	}
 	if in.BuildingIDs != nil {
-		ids, err := s.checkBuildings(ctx, ev.CommunityID, *in.BuildingIDs)
+		ids, err := s.communities.CheckBuildings(ctx, "input.buildingIds", ev.CommunityID, *in.BuildingIDs, MaxBuildings)
 		if err != nil {
 			return nil, err
 		}
@@ -218,33 +217,6 @@ func checkTags(in []Tag) ([]Tag, error) {
 	}
 	if len(out) == 0 {
 		return []Tag{ForAll}, nil
-	}
-	return out, nil
-}
-
-// checkBuildings validates building ids: well-formed, of the community,
-// each once.
-func (s *Service) checkBuildings(ctx context.Context, communityID string, ids []string) ([]string, error) {
-	if err := validate.IDs("input.buildingIds", ids, MaxBuildings); err != nil {
-		return nil, err
-	}
-	out := []string{}
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	of, err := s.communities.CommunityIDsOfBuildings(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range out {
-		if of[id] != communityID {
-			return nil, community.ErrBuildingNotFound.WithField("input.buildingIds")
-		}
 	}
 	return out, nil
 }

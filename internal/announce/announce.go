@@ -129,6 +129,7 @@ type Households interface {
 type Places interface {
 	ExistingIDs(ctx context.Context, ids []string) (map[string]bool, error)
 	BuildingsByIDs(ctx context.Context, ids []string) (map[string]*community.Building, error)
+	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
 // Sender is the notification engine.
@@ -340,7 +341,7 @@ func (s *Service) ResumePending(ctx context.Context) (int, error) {
 // community, known flags, sensitive flags only for its supervisors.
 func (s *Service) checkAudience(ctx context.Context, c *access.Caller, communityID string, in Audience) (Audience, error) {
 	out := Audience{BuildingIDs: []string{}, CareFlags: []archive.Flag{}}
-	bs, err := s.checkBuildings(ctx, "input.audience.buildingIds", communityID, in.BuildingIDs)
+	bs, err := s.places.CheckBuildings(ctx, "input.audience.buildingIds", communityID, in.BuildingIDs, MaxAudienceItems)
 	if err != nil {
 		return out, err
 	}
@@ -360,32 +361,6 @@ func (s *Service) checkAudience(ctx context.Context, c *access.Caller, community
 	// households carry the flag: the archive's rule for these flags applies.
 	if hasSensitive(out.CareFlags) && !c.SupervisesIn(communityID) {
 		return out, ErrSensitiveAudience
-	}
-	return out, nil
-}
-
-// checkBuildings validates building ids as buildings of the community.
-func (s *Service) checkBuildings(ctx context.Context, field, communityID string, ids []string) ([]string, error) {
-	if err := validate.IDs(field, ids, MaxAudienceItems); err != nil {
-		return nil, err
-	}
-	out := []string{}
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	found, err := s.places.BuildingsByIDs(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range out {
-		if b := found[id]; b == nil || b.CommunityID != communityID {
-			return nil, community.ErrBuildingNotFound.WithField(field)
-		}
 	}
 	return out, nil
 }

@@ -95,7 +95,7 @@ func (s *Service) PostProgress(ctx context.Context, c *access.Caller, in Progres
 	if len(in.Photos) > files.MaxImagesPerStep {
 		return nil, apperr.Invalid("input.photos", "input.too_many", files.MaxImagesPerStep)
 	}
-	bs, err := s.checkBuildings(ctx, "input.buildingIds", in.CommunityID, in.BuildingIDs)
+	bs, err := s.places.CheckBuildings(ctx, "input.buildingIds", in.CommunityID, in.BuildingIDs, MaxAudienceItems)
 	if err != nil {
 		return nil, err
 	}

@@ -282,6 +282,36 @@ func (s *Service) CommunityIDsOfBuildings(ctx context.Context, ids []string) (ma
 	return out, nil
 }
 
+// CheckBuildings validates the buildings an audience names (an
+// announcement's, a campaign's, an event's, a survey's): well-formed ids, at
+// most max, each a building of the community. It returns them without
+// repeats, in order; an empty list means the whole community. Errors name
+// field.
+func (s *Service) CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error) {
+	if err := validate.IDs(field, ids, max); err != nil {
+		return nil, err
+	}
+	out := []string{}
+	for _, id := range ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	of, err := s.CommunityIDsOfBuildings(ctx, out)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range out {
+		if of[id] != communityID {
+			return nil, ErrBuildingNotFound.WithField(field)
+		}
+	}
+	return out, nil
+}
+
 // ExistingIDs reports which community ids exist.
 func (s *Service) ExistingIDs(ctx context.Context, ids []string) (map[string]bool, error) {
 	m, err := s.ByIDs(ctx, ids)

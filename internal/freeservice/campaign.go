@@ -118,7 +118,7 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in CreateInput) 
 	if x.Description, err = validate.Text("input.description", in.Description, false, MaxDescription); err != nil {
 		return nil, err
 	}
-	if x.BuildingIDs, err = s.checkBuildings(ctx, com.ID, in.BuildingIDs); err != nil {
+	if x.BuildingIDs, err = s.communities.CheckBuildings(ctx, "input.buildingIds", com.ID, in.BuildingIDs, MaxBuildings); err != nil {
 		return nil, err
 	}
 	x.AllBuildings = len(x.BuildingIDs) == 0
@@ -158,33 +158,6 @@ func (s *Service) Create(ctx context.Context, c *access.Caller, in CreateInput) 
 	}
 	s.publish(ctx, c, "campaign_created", x.CommunityID, "", x.ID, map[string]any{"title": x.Title, "cycle": 1, "summary": x.Title})
 	return x, nil
-}
-
-// checkBuildings validates building ids: well-formed, of the community,
-// each once.
-func (s *Service) checkBuildings(ctx context.Context, communityID string, ids []string) ([]string, error) {
-	if err := validate.IDs("input.buildingIds", ids, MaxBuildings); err != nil {
-		return nil, err
-	}
-	out := []string{}
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	of, err := s.communities.CommunityIDsOfBuildings(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range out {
-		if of[id] != communityID {
-			return nil, community.ErrBuildingNotFound.WithField("input.buildingIds")
-		}
-	}
-	return out, nil
 }
 
 // Get returns a campaign the caller may see: staff of its community, and

@@ -111,7 +111,7 @@ func init() {
 // Communities is what campaigns need from the community register.
 type Communities interface {
 	Get(ctx context.Context, c *access.Caller, id string) (*community.Community, error)
-	CommunityIDsOfBuildings(ctx context.Context, ids []string) (map[string]string, error)
+	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
 // Households is what campaigns need from the household register.

@@ -10,7 +10,6 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
-	"qinqing/internal/community"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
@@ -98,7 +97,7 @@ func (s *Service) SendCampaign(ctx context.Context, c *access.Caller, in Campaig
 			return nil, ErrSensitiveCampaign
 		}
 	}
-	buildings, err := s.checkBuildings(ctx, in.CommunityID, in.BuildingIDs)
+	buildings, err := s.communities.CheckBuildings(ctx, "input.buildingIds", in.CommunityID, in.BuildingIDs, MaxCampaignBuildings)
 	if err != nil {
 		return nil, err
 	}
@@ -136,35 +135,6 @@ func audienceOf(x *Campaign) string {
 		return AudienceCareGroup
 	}
 	return AudienceCommunity
-}
-
-// checkBuildings validates building ids: well-formed, of the community,
-// without repeats.
-func (s *Service) checkBuildings(ctx context.Context, communityID string, ids []string) ([]string, error) {
-	if err := validate.IDs("input.buildingIds", ids, MaxCampaignBuildings); err != nil {
-		return nil, err
-	}
-	out := []string{}
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			out = append(out, id)
-		}
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	of, err := s.communities.CommunityIDsOfBuildings(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range out {
-		if of[id] != communityID {
-			return nil, community.ErrBuildingNotFound.WithField("input.buildingIds")
-		}
-	}
-	return out, nil
 }
 
 func (s *Service) campaign(ctx context.Context, id string) (*Campaign, error) {

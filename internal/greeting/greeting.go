@@ -79,7 +79,7 @@ type Communities interface {
 	// List with an admin caller lists every community of the company.
 	List(ctx context.Context, c *access.Caller) ([]*community.Community, error)
 	ByIDs(ctx context.Context, ids []string) (map[string]*community.Community, error)
-	CommunityIDsOfBuildings(ctx context.Context, ids []string) (map[string]string, error)
+	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
 // Members is what greetings need from the household register.

@@ -60,7 +60,7 @@ func (s *Service) create(ctx context.Context, c *access.Caller, in CreateInput, 
 	if sv.Questions, err = checkQuestions(in.Questions); err != nil {
 		return nil, err
 	}
-	if sv.BuildingIDs, err = s.checkBuildings(ctx, com.ID, in.BuildingIDs); err != nil {
+	if sv.BuildingIDs, err = s.cfg.Communities.CheckBuildings(ctx, "input.buildingIds", com.ID, in.BuildingIDs, MaxBuildings); err != nil {
 		return nil, err
 	}
 	if in.ResponsePer != PerHousehold && in.ResponsePer != PerPerson {
@@ -184,33 +184,6 @@ func checkOptions(field string, opts []string) ([]string, error) {
 	}
 	if len(out) < 2 || len(out) > MaxOptions {
 		return nil, apperr.Invalid(field, "survey.options", 2, MaxOptions)
-	}
-	return out, nil
-}
-
-// checkBuildings validates building ids: well-formed, of the community,
-// each once.
-func (s *Service) checkBuildings(ctx context.Context, communityID string, ids []string) ([]string, error) {
-	if err := validate.IDs("input.buildingIds", ids, MaxBuildings); err != nil {
-		return nil, err
-	}
-	out := []string{}
-	for _, id := range ids {
-		if !slices.Contains(out, id) {
-			out = append(out, id)
-		}
-	}
-	if len(out) == 0 {
-		return out, nil
-	}
-	of, err := s.cfg.Communities.CommunityIDsOfBuildings(ctx, out)
-	if err != nil {
-		return nil, err
-	}
-	for _, id := range out {
-		if of[id] != communityID {
-			return nil, community.ErrBuildingNotFound.WithField("input.buildingIds")
-		}
 	}
 	return out, nil
 }

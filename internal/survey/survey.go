@@ -320,7 +320,7 @@ type Households interface {
 // Communities is what surveys need from the community register.
 type Communities interface {
 	Get(ctx context.Context, c *access.Caller, id string) (*community.Community, error)
-	CommunityIDsOfBuildings(ctx context.Context, ids []string) (map[string]string, error)
+	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
 // Sender is the notification engine.
