@@ -12,45 +12,23 @@ import (
 	"qinqing/internal/platform/validate"
 )
 
-// step loads the complaint, checks the caller may see it and act, checks
-// the step is legal from its current state, and applies it guarded by the
-// version it was decided on.
-type step struct {
-	action string
-	note   string
-	data   map[string]any
-	// may decides whether c may take this step on x (after visibility).
-	may func(c *access.Caller, x *Complaint) error
-	// change builds the $set (and other operators) of the step.
-	change func(x *Complaint, to Status, now time.Time) (set bson.D, extra bson.D, err error)
-}
+// step is one guarded step of a complaint.
+type step = lifecycle.Move[*Complaint, Status]
 
+// do loads the complaint the caller may see and takes the step on it; every
+// step sets the deadline of the stage it enters.
 func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) (*Complaint, error) {
 	x, err := s.get(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.may(c, x); err != nil {
-		return nil, err
-	}
-	to, err := Machine.Next(st.action, x.Status)
-	if err != nil {
-		return nil, err
-	}
-	now := s.now().UTC()
-	var set, extra bson.D
-	if st.change != nil {
-		if set, extra, err = st.change(x, to, now); err != nil {
-			return nil, err
-		}
-	}
-	set = append(set, bson.E{Key: "nextDeadline", Value: nextDeadline(x, to)})
 	var out Complaint
-	entry := lifecycle.Entry{At: now, Action: st.action, From: string(x.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.note, Data: st.data}
-	if err := s.steps.ApplyWith(ctx, x.ID, x.Version, entry, set, extra, &out); err != nil {
+	at := lifecycle.State[Status]{ID: x.ID, Status: x.Status, Version: x.Version}
+	deadline := func(x *Complaint, to Status) bson.D { return bson.D{{Key: "nextDeadline", Value: nextDeadline(x, to)}} }
+	if _, err := lifecycle.Take(ctx, s.steps, Machine, c, s.now().UTC(), x, at, st, deadline, &out); err != nil {
 		return nil, err
 	}
-	s.publish(ctx, c, &out, st.action, string(x.Status))
+	s.publish(ctx, c, &out, st.Action, string(x.Status))
 	return redact(c, &out), nil
 }
 
@@ -73,7 +51,7 @@ func isHandler(c *access.Caller, x *Complaint) error {
 // Acknowledge makes the caller the complaint's handler, who owns it until
 // it is closed (首问责任制).
 func (s *Service) Acknowledge(ctx context.Context, c *access.Caller, id string) (*Complaint, error) {
-	return s.do(ctx, c, id, step{action: "acknowledge", may: isHandler, change: func(*Complaint, Status, time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "acknowledge", May: isHandler, Change: func(*Complaint, Status, time.Time) (bson.D, bson.D, error) {
 		return bson.D{{Key: "handlerStaffId", Value: c.ID}}, nil, nil
 	}})
 }
@@ -85,8 +63,8 @@ func (s *Service) Reply(ctx context.Context, c *access.Caller, id, text string) 
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "reply", note: text,
-		may: func(c *access.Caller, x *Complaint) error {
+	return s.do(ctx, c, id, step{Action: "reply", Note: text,
+		May: func(c *access.Caller, x *Complaint) error {
 			if err := isHandler(c, x); err != nil {
 				return err
 			}
@@ -95,7 +73,7 @@ func (s *Service) Reply(ctx context.Context, c *access.Caller, id, text string) 
 			}
 			return ErrNotHandler
 		},
-		change: func(_ *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(_ *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "replies", Value: Reply{StaffID: c.ID, Text: text, At: now}}}}}, nil
 		}})
 }
@@ -114,8 +92,8 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 	if !satisfied {
 		action = "callback_reopen"
 	}
-	return s.do(ctx, c, id, step{action: action, note: notes, data: map[string]any{"satisfied": satisfied}, may: isHandler,
-		change: func(x *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied}, May: isHandler,
+		Change: func(x *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: x.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
 			extra := bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}
 			if !satisfied {
@@ -132,7 +110,7 @@ func (s *Service) Withdraw(ctx context.Context, c *access.Caller, id, reason str
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "withdraw", note: reason, may: func(c *access.Caller, x *Complaint) error {
+	return s.do(ctx, c, id, step{Action: "withdraw", Note: reason, May: func(c *access.Caller, x *Complaint) error {
 		if _, ok := c.RoleIn(x.HouseholdID); ok && c.ID == x.ComplainantID {
 			return nil
 		}

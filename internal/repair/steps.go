@@ -19,48 +19,24 @@ import (
 	"qinqing/internal/staff"
 )
 
-// step loads the request, checks the caller may see it and act, checks the
-// step is legal from its current state, and applies it guarded by the
-// version it was decided on.
-type step struct {
-	action string
-	note   string
-	data   map[string]any
-	// may decides whether c may take this step on r (after visibility).
-	may func(c *access.Caller, r *Request) error
-	// change builds the $set (and other operators) of the step.
-	change func(r *Request, to Status, now time.Time) (set bson.D, extra bson.D, err error)
-}
+// step is one guarded step of a request.
+type step = lifecycle.Move[*Request, Status]
 
+// do loads the request the caller may see and takes the step on it; every
+// step sets the deadline of the stage it enters (a hand-over keeps the
+// state, and so the deadline).
 func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) (*Request, error) {
 	r, err := s.Get(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.may(c, r); err != nil {
-		return nil, err
-	}
-	to, err := Machine.Next(st.action, r.Status)
-	if err != nil {
-		return nil, err
-	}
-	if to == "" { // a step that keeps the state (hand-over)
-		to = r.Status
-	}
-	now := s.now().UTC()
-	var set, extra bson.D
-	if st.change != nil {
-		if set, extra, err = st.change(r, to, now); err != nil {
-			return nil, err
-		}
-	}
-	set = append(set, bson.E{Key: "nextDeadline", Value: nextDeadline(r, to)})
 	var out Request
-	entry := lifecycle.Entry{At: now, Action: st.action, From: string(r.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.note, Data: st.data}
-	if err := s.steps.ApplyWith(ctx, r.ID, r.Version, entry, set, extra, &out); err != nil {
+	at := lifecycle.State[Status]{ID: r.ID, Status: r.Status, Version: r.Version}
+	deadline := func(r *Request, to Status) bson.D { return bson.D{{Key: "nextDeadline", Value: nextDeadline(r, to)}} }
+	if _, err := lifecycle.Take(ctx, s.steps, Machine, c, s.now().UTC(), r, at, st, deadline, &out); err != nil {
 		return nil, err
 	}
-	s.publish(ctx, c, &out, st.action, string(r.Status))
+	s.publish(ctx, c, &out, st.Action, string(r.Status))
 	return &out, nil
 }
 
@@ -105,7 +81,7 @@ func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason strin
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "cancel", note: reason, may: isMember, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "cancel", Note: reason, May: isMember, Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 		if r.Status != Dispatched {
 			return nil, nil, nil
 		}
@@ -116,7 +92,7 @@ func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason strin
 
 // Take makes the caller the request's owner until it is closed (首问责任制).
 func (s *Service) Take(ctx context.Context, c *access.Caller, id string) (*Request, error) {
-	return s.do(ctx, c, id, step{action: "take", may: isHandler, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "take", May: isHandler, Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 		return bson.D{{Key: "ownerStaffId", Value: c.ID}}, nil, nil
 	}})
 }
@@ -132,8 +108,8 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 		return nil, err
 	}
 	var to *staff.Staff
-	return s.do(ctx, c, id, step{action: "hand_over", note: note, data: map[string]any{"toStaffId": toStaffID},
-		may: func(c *access.Caller, r *Request) error {
+	return s.do(ctx, c, id, step{Action: "hand_over", Note: note, Data: map[string]any{"toStaffId": toStaffID},
+		May: func(c *access.Caller, r *Request) error {
 			if r.OwnerStaffID != c.ID && !c.SupervisesIn(r.CommunityID) && !c.IsAdmin() {
 				return apperr.ErrForbidden
 			}
@@ -148,7 +124,7 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 			to = st
 			return nil
 		},
-		change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 			return bson.D{{Key: "ownerStaffId", Value: to.ID}}, nil, nil
 		}})
 }
@@ -163,8 +139,8 @@ func (s *Service) Dispatch(ctx context.Context, c *access.Caller, id, engineerID
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "dispatch", note: note, data: map[string]any{"engineerId": engineerID},
-		may: func(c *access.Caller, r *Request) error {
+	return s.do(ctx, c, id, step{Action: "dispatch", Note: note, Data: map[string]any{"engineerId": engineerID},
+		May: func(c *access.Caller, r *Request) error {
 			if err := isHandler(c, r); err != nil {
 				return err
 			}
@@ -174,7 +150,7 @@ func (s *Service) Dispatch(ctx context.Context, c *access.Caller, id, engineerID
 			}
 			return nil
 		},
-		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 			w := WorkOrder{ID: mongo.NewID(), Round: r.Round, EngineerID: engineerID, DispatchedBy: c.ID, DispatchedAt: now,
 				Status: "PENDING", BeforePhotos: []string{}, AfterPhotos: []string{}, Materials: []Material{}, Notes: note}
 			set := bson.D{{Key: "engineerId", Value: engineerID}}
@@ -207,7 +183,7 @@ func itoa(i int) string {
 
 // Accept: the engineer takes the order and is on the way.
 func (s *Service) Accept(ctx context.Context, c *access.Caller, id string) (*Request, error) {
-	return s.do(ctx, c, id, step{action: "accept", may: isAssignedEngineer, change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "accept", May: isAssignedEngineer, Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 		return setCurrent(r, bson.D{{Key: "status", Value: "ACCEPTED"}, {Key: "acceptedAt", Value: now}}), nil, nil
 	}})
 }
@@ -218,7 +194,7 @@ func (s *Service) Decline(ctx context.Context, c *access.Caller, id, reason stri
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "decline", note: reason, may: isAssignedEngineer, change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "decline", Note: reason, May: isAssignedEngineer, Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 		set := setCurrent(r, bson.D{{Key: "status", Value: "DECLINED"}, {Key: "declineReason", Value: reason}})
 		return append(set, bson.E{Key: "engineerId", Value: ""}), nil, nil
 	}})
@@ -227,8 +203,8 @@ func (s *Service) Decline(ctx context.Context, c *access.Caller, id, reason stri
 // Start: the engineer is on site, with photos of the fault before work.
 func (s *Service) Start(ctx context.Context, c *access.Caller, id string, before []files.Upload) (*Request, error) {
 	var photos []string
-	r, err := s.do(ctx, c, id, step{action: "start",
-		may: func(c *access.Caller, r *Request) error {
+	r, err := s.do(ctx, c, id, step{Action: "start",
+		May: func(c *access.Caller, r *Request) error {
 			if err := isAssignedEngineer(c, r); err != nil {
 				return err
 			}
@@ -242,7 +218,7 @@ func (s *Service) Start(ctx context.Context, c *access.Caller, id string, before
 			photos, err = s.savePhotos(ctx, c, r, "beforePhotos", before)
 			return err
 		},
-		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return setCurrent(r, bson.D{{Key: "status", Value: "STARTED"}, {Key: "startedAt", Value: now}, {Key: "beforePhotos", Value: photos}}), nil, nil
 		}})
 	if err != nil {
@@ -292,8 +268,8 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, in 
 		in.Materials = []Material{}
 	}
 	var photos []string
-	r, err := s.do(ctx, c, id, step{action: "complete", note: notes,
-		may: func(c *access.Caller, r *Request) error {
+	r, err := s.do(ctx, c, id, step{Action: "complete", Note: notes,
+		May: func(c *access.Caller, r *Request) error {
 			if err := isAssignedEngineer(c, r); err != nil {
 				return err
 			}
@@ -307,7 +283,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, in 
 			photos, err = s.savePhotos(ctx, c, r, "input.afterPhotos", in.AfterPhotos)
 			return err
 		},
-		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return setCurrent(r, bson.D{
 				{Key: "status", Value: "COMPLETED"}, {Key: "completedAt", Value: now}, {Key: "afterPhotos", Value: photos},
 				{Key: "materials", Value: in.Materials}, {Key: "paid", Value: in.Paid}, {Key: "labourFeeFen", Value: in.LabourFeeFen},
@@ -333,8 +309,8 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 		return nil, apperr.Invalid("signature", "input.required")
 	}
 	var sig string
-	r, err := s.do(ctx, c, id, step{action: "confirm", data: map[string]any{"rating": rating},
-		may: func(c *access.Caller, r *Request) error {
+	r, err := s.do(ctx, c, id, step{Action: "confirm", Data: map[string]any{"rating": rating},
+		May: func(c *access.Caller, r *Request) error {
 			if err := isMember(c, r); err != nil {
 				return err
 			}
@@ -350,7 +326,7 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 			}
 			return err
 		},
-		change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 			a := Acceptance{Round: r.Round, PersonID: c.ID, SignatureID: sig, Rating: rating, Comment: comment, At: now}
 			set := bson.D{{Key: "confirmedAt", Value: now}, {Key: "rated", Value: rating > 0}}
 			return set, bson.D{{Key: "$push", Value: bson.D{{Key: "acceptances", Value: a}}}}, nil
@@ -370,8 +346,8 @@ func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating 
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "rate", data: map[string]any{"rating": rating},
-		may: func(c *access.Caller, r *Request) error {
+	return s.do(ctx, c, id, step{Action: "rate", Data: map[string]any{"rating": rating},
+		May: func(c *access.Caller, r *Request) error {
 			if err := isMember(c, r); err != nil {
 				return err
 			}
@@ -380,7 +356,7 @@ func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating 
 			}
 			return nil
 		},
-		change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 			i := itoa(len(r.Acceptances) - 1)
 			set := bson.D{{Key: "acceptances." + i + ".rating", Value: rating}, {Key: "rated", Value: true}}
 			if comment != "" {
@@ -416,9 +392,9 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 	if !satisfied {
 		action = "callback_reopen"
 	}
-	return s.do(ctx, c, id, step{action: action, note: notes, data: map[string]any{"satisfied": satisfied},
-		may: isHandler,
-		change: func(r *Request, to Status, now time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied},
+		May: isHandler,
+		Change: func(r *Request, to Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: r.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
 			push := bson.D{{Key: "callbacks", Value: cb}}
 			if satisfied {

@@ -159,8 +159,8 @@ func (s *Service) RecordLaundryReturn(ctx context.Context, c *access.Caller, id 
 		return nil, err
 	}
 	var issues []string
-	o, err := s.do(ctx, c, id, step{action: "laundry_return", note: note,
-		may: func(c *access.Caller, o *Order) error {
+	o, err := s.do(ctx, c, id, step{Action: "laundry_return", Note: note,
+		May: func(c *access.Caller, o *Order) error {
 			if err := isServing(c, o); err != nil {
 				return err
 			}
@@ -172,7 +172,7 @@ func (s *Service) RecordLaundryReturn(ctx context.Context, c *access.Caller, id 
 			}
 			return nil
 		},
-		change: func(o *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(o *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
 			l := *o.Laundry
 			l.Items = append([]LaundryItem(nil), l.Items...)
 			seen := make([]bool, len(l.Items))

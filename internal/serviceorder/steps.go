@@ -14,47 +14,22 @@ import (
 	"qinqing/internal/platform/validate"
 )
 
-// step loads the order, checks the caller may see it and act, checks the
-// step is legal from its current state, and applies it guarded by the
-// version it was decided on (the repair loop's shape, on the same lifecycle).
-type step struct {
-	action string
-	note   string
-	data   map[string]any
-	// may decides whether c may take this step on o (after visibility).
-	may func(c *access.Caller, o *Order) error
-	// change builds the $set (and other operators) of the step.
-	change func(o *Order, to Status, now time.Time) (set bson.D, extra bson.D, err error)
-}
+// step is one guarded step of an order (the repair loop's shape, on the
+// same lifecycle).
+type step = lifecycle.Move[*Order, Status]
 
+// do loads the order the caller may see and takes the step on it.
 func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) (*Order, error) {
 	o, err := s.Get(ctx, c, id)
 	if err != nil {
 		return nil, err
 	}
-	if err := st.may(c, o); err != nil {
-		return nil, err
-	}
-	to, err := Machine.Next(st.action, o.Status)
-	if err != nil {
-		return nil, err
-	}
-	if to == "" {
-		to = o.Status
-	}
-	now := s.now().UTC()
-	var set, extra bson.D
-	if st.change != nil {
-		if set, extra, err = st.change(o, to, now); err != nil {
-			return nil, err
-		}
-	}
 	var out Order
-	entry := lifecycle.Entry{At: now, Action: st.action, From: string(o.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.note, Data: st.data}
-	if err := s.steps.ApplyWith(ctx, o.ID, o.Version, entry, set, extra, &out); err != nil {
+	at := lifecycle.State[Status]{ID: o.ID, Status: o.Status, Version: o.Version}
+	if _, err := lifecycle.Take(ctx, s.steps, Machine, c, s.now().UTC(), o, at, st, nil, &out); err != nil {
 		return nil, err
 	}
-	s.publish(ctx, c.ID, &out, st.action, string(o.Status))
+	s.publish(ctx, c.ID, &out, st.Action, string(o.Status))
 	return &out, nil
 }
 
@@ -92,7 +67,7 @@ func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason strin
 		if reason, err = validate.Text("reason", reason, false, 200); err != nil {
 			return nil, err
 		}
-		return s.do(ctx, c, id, step{action: "cancel", note: reason, may: isHousehold, change: cancelled(reason)})
+		return s.do(ctx, c, id, step{Action: "cancel", Note: reason, May: isHousehold, Change: cancelled(reason)})
 	}
 	if !handles(c, o.CommunityID) {
 		return nil, apperr.ErrForbidden
@@ -100,7 +75,7 @@ func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason strin
 	if reason, err = validate.Text("reason", reason, true, 200); err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "staff_cancel", note: reason, may: isHandler, change: cancelled(reason)})
+	return s.do(ctx, c, id, step{Action: "staff_cancel", Note: reason, May: isHandler, Change: cancelled(reason)})
 }
 
 func cancelled(reason string) func(*Order, Status, time.Time) (bson.D, bson.D, error) {
@@ -121,8 +96,8 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id, assigneeID 
 		return nil, err
 	}
 	var agreed *Slot
-	return s.do(ctx, c, id, step{action: "confirm", note: note, data: map[string]any{"assigneeId": assigneeID},
-		may: func(c *access.Caller, o *Order) error {
+	return s.do(ctx, c, id, step{Action: "confirm", Note: note, Data: map[string]any{"assigneeId": assigneeID},
+		May: func(c *access.Caller, o *Order) error {
 			if err := isHandler(c, o); err != nil {
 				return err
 			}
@@ -145,7 +120,7 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id, assigneeID 
 			}
 			return nil
 		},
-		change: func(o *Order, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		Change: func(o *Order, _ Status, _ time.Time) (bson.D, bson.D, error) {
 			set := bson.D{{Key: "handlerId", Value: c.ID}, {Key: "assigneeId", Value: assigneeID}}
 			if agreed != nil {
 				set = append(set, bson.E{Key: "slot", Value: agreed})
@@ -161,8 +136,8 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id, assigneeID 
 // Start: service begins; for laundry this is the pick-up, with the items
 // counted, their condition noted and a return date promised.
 func (s *Service) Start(ctx context.Context, c *access.Caller, id string, pickup *Pickup) (*Order, error) {
-	return s.do(ctx, c, id, step{action: "start", may: isServing,
-		change: func(o *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "start", May: isServing,
+		Change: func(o *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
 			set, err := s.pickupChange(c, o, pickup, now)
 			return set, nil, err
 		}})
@@ -190,8 +165,8 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, ext
 		}
 		clean[i] = e
 	}
-	return s.do(ctx, c, id, step{action: "complete", note: notes,
-		may: func(c *access.Caller, o *Order) error {
+	return s.do(ctx, c, id, step{Action: "complete", Note: notes,
+		May: func(c *access.Caller, o *Order) error {
 			if err := isServing(c, o); err != nil {
 				return err
 			}
@@ -203,7 +178,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, ext
 			}
 			return nil
 		},
-		change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return bson.D{{Key: "extras", Value: clean}, {Key: "completionNotes", Value: notes}, {Key: "doneAt", Value: now}}, nil, nil
 		}})
 }
@@ -219,8 +194,8 @@ func (s *Service) Accept(ctx context.Context, c *access.Caller, id string, ratin
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "accept", data: map[string]any{"rating": rating}, may: isHousehold,
-		change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "accept", Data: map[string]any{"rating": rating}, May: isHousehold,
+		Change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
 			a := Acceptance{PersonID: c.ID, Rating: rating, Comment: comment, At: now}
 			return bson.D{{Key: "acceptance", Value: a}, {Key: "acceptedAt", Value: now}, {Key: "rated", Value: rating > 0}}, nil, nil
 		}})
@@ -235,8 +210,8 @@ func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating 
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "rate", data: map[string]any{"rating": rating},
-		may: func(c *access.Caller, o *Order) error {
+	return s.do(ctx, c, id, step{Action: "rate", Data: map[string]any{"rating": rating},
+		May: func(c *access.Caller, o *Order) error {
 			if err := isHousehold(c, o); err != nil {
 				return err
 			}
@@ -245,7 +220,7 @@ func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating 
 			}
 			return nil
 		},
-		change: func(_ *Order, _ Status, _ time.Time) (bson.D, bson.D, error) {
+		Change: func(_ *Order, _ Status, _ time.Time) (bson.D, bson.D, error) {
 			set := bson.D{{Key: "acceptance.rating", Value: rating}, {Key: "rated", Value: true}}
 			if comment != "" {
 				set = append(set, bson.E{Key: "acceptance.comment", Value: comment})
@@ -262,8 +237,8 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "callback", note: notes, data: map[string]any{"satisfied": satisfied}, may: isHandler,
-		change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "callback", Note: notes, Data: map[string]any{"satisfied": satisfied}, May: isHandler,
+		Change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return bson.D{{Key: "callback", Value: Callback{StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}}}, nil, nil
 		}})
 }
@@ -281,8 +256,8 @@ func (s *Service) SetPayment(ctx context.Context, c *access.Caller, id string, s
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{action: "payment", note: reason, data: map[string]any{"payment": string(status)},
-		may: func(c *access.Caller, o *Order) error {
+	return s.do(ctx, c, id, step{Action: "payment", Note: reason, Data: map[string]any{"payment": string(status)},
+		May: func(c *access.Caller, o *Order) error {
 			if status == PaidAtCounter {
 				if err := isHandler(c, o); err != nil {
 					return err
@@ -301,7 +276,7 @@ func (s *Service) SetPayment(ctx context.Context, c *access.Caller, id string, s
 			}
 			return nil
 		},
-		change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
+		Change: func(_ *Order, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return bson.D{{Key: "payment", Value: Payment{Status: status, StaffID: c.ID, At: &now, Reason: reason}}}, nil, nil
 		}})
 }

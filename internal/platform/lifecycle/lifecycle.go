@@ -23,6 +23,7 @@ import (
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
 )
@@ -181,4 +182,62 @@ func (s *Store) claim(ctx context.Context, id string, version int, e Entry) erro
 		return ErrStale
 	}
 	return nil
+}
+
+// Move is one step of a document d of type D as a caller decides it:
+// repairs, complaints and service orders describe each of their steps with
+// one and let Take do the rest.
+type Move[D any, S ~string] struct {
+	Action string
+	Note   string
+	Data   map[string]any
+	// May decides whether the caller may take the step on d (the caller was
+	// already allowed to see d).
+	May func(c *access.Caller, d D) error
+	// Change builds the step's $set and other operators; it runs only once
+	// the step is legal, so nothing is prepared for an illegal one.
+	Change func(d D, to S, now time.Time) (set, extra bson.D, err error)
+}
+
+// State is where a document stands: what a step is decided on.
+type State[S ~string] struct {
+	ID      string
+	Status  S
+	Version int
+}
+
+// Take applies st to d, which stands at at, for caller c: it asks May,
+// checks the step is legal from at.Status in m (a step to "" keeps the
+// state), builds the update with Change plus always (fields every step of
+// this kind of document sets, e.g. the next deadline; may be nil), and writes
+// it guarded by at.Version, decoding the new document into out. It returns
+// the state the document moved to.
+func Take[D any, S ~string](ctx context.Context, store *Store, m Machine[S], c *access.Caller, now time.Time, d D, at State[S], st Move[D, S],
+	always func(d D, to S) bson.D, out any) (S, error) {
+	if st.May != nil {
+		if err := st.May(c, d); err != nil {
+			return at.Status, err
+		}
+	}
+	to, err := m.Next(st.Action, at.Status)
+	if err != nil {
+		return at.Status, err
+	}
+	if to == "" {
+		to = at.Status
+	}
+	var set, extra bson.D
+	if st.Change != nil {
+		if set, extra, err = st.Change(d, to, now); err != nil {
+			return at.Status, err
+		}
+	}
+	if always != nil {
+		set = append(set, always(d, to)...)
+	}
+	entry := Entry{At: now, Action: st.Action, From: string(at.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.Note, Data: st.Data}
+	if err := store.ApplyWith(ctx, at.ID, at.Version, entry, set, extra, out); err != nil {
+		return at.Status, err
+	}
+	return to, nil
 }
