@@ -77,6 +77,13 @@ func TestMoveBookingsThroughTheAPI(t *testing.T) {
 		t.Errorf("owner A's own list: %+v", list)
 	}
 
+	// Another household's booking, by id or by its household, is as if absent
+	// to a neighbour and to staff of another community.
+	byID := `query($id:ID!){ moveBooking(id:$id){ id } }`
+	ownerB.fails("NOT_FOUND", byID, map[string]any{"id": a.BookMove.ID})
+	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", byID, map[string]any{"id": a.BookMove.ID})
+	ownerB.fails("NOT_FOUND", `query($h:ID!){ moveBookings(householdId:$h){ totalCount } }`, map[string]any{"h": w.HA.ID})
+
 	// Only the household cancels; the freed window can be booked.
 	cancel := `mutation($id:ID!){ cancelMoveBooking(id:$id){ id status } }`
 	ownerB.fails("NOT_FOUND", cancel, map[string]any{"id": a.BookMove.ID})

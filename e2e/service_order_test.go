@@ -351,6 +351,7 @@ func TestServiceOrderPermissions(t *testing.T) {
 	ownerY.fails("NOT_FOUND", soGet, id)
 	ownerY.fails("NOT_FOUND", `query($c:ID!){ serviceCatalog(communityId:$c){ id } }`, map[string]any{"c": w.X.ID})
 	neighbour.fails("NOT_FOUND", soGet, id)
+	neighbour.fails("NOT_FOUND", `query($h:ID){ myServiceOrders(householdId:$h){ totalCount } }`, map[string]any{"h": w.HA.ID})
 
 	// The lists: the owner's own, the community's for its staff.
 	var mine struct {

@@ -46,31 +46,12 @@ func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) 
 }
 
 func (s *Service) apply(ctx context.Context, c *access.Caller, r *Renovation, st step) (*Renovation, error) {
-	if st.may != nil {
-		if err := st.may(c, r); err != nil {
-			return nil, err
-		}
-	}
-	to, err := Machine.Next(st.action, r.Status)
-	if err != nil {
-		return nil, err
-	}
-	if to == "" {
-		to = r.Status
-	}
-	now := s.now().UTC()
-	var set, extra bson.D
-	if st.change != nil {
-		if set, extra, err = st.change(r, to, now); err != nil {
-			if st.cleanup != nil {
-				st.cleanup()
-			}
-			return nil, err
-		}
-	}
-	entry := lifecycle.Entry{At: now, Action: st.action, From: string(r.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: st.note, Data: st.data}
+	mv := lifecycle.Move[*Renovation, Status]{Action: st.action, Note: st.note, Data: st.data, May: st.may, Change: st.change}
+	at := lifecycle.State[Status]{ID: r.ID, Status: r.Status, Version: r.Version}
 	var out Renovation
-	if err := s.steps.ApplyWith(ctx, r.ID, r.Version, entry, set, extra, &out); err != nil {
+	if _, err := lifecycle.Take(ctx, s.steps, Machine, c, s.now().UTC(), r, at, mv, nil, &out); err != nil {
+		// Whatever change stored (photos) goes with the step that was not
+		// taken; before change runs there is nothing to remove.
 		if st.cleanup != nil {
 			st.cleanup()
 		}
