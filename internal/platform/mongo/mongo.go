@@ -286,10 +286,19 @@ func IsDuplicate(err error) bool { return mongo.IsDuplicateKeyError(err) }
 // NewID returns a new ObjectID as hex, the id format of every document.
 func NewID() string { return bson.NewObjectID().Hex() }
 
-// ValidID reports whether s looks like an id we issued.
+// ValidID reports whether s looks like an id we issued. NewID spells ids in
+// lowercase hex only: ids are compared as strings (access scopes, "is this
+// my own record"), so an upper-case spelling of an id must not pass as it.
 func ValidID(s string) bool {
-	_, err := bson.ObjectIDFromHex(s)
-	return err == nil
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 func (h levelFilter) WithAttrs(a []slog.Attr) slog.Handler {

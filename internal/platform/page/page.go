@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"qinqing/internal/platform/apperr"
 )
@@ -30,7 +31,10 @@ func Parse(first *int, after *string, def int) (Request, error) {
 	}
 	if after != nil && *after != "" {
 		b, err := base64.RawURLEncoding.DecodeString(*after)
-		if err != nil || len(b) == 0 {
+		// Only a cursor we could have issued: the decoder also takes other
+		// spellings of one key (line breaks, stray low bits), and a key that
+		// is not text is refused here rather than by the database.
+		if err != nil || len(b) == 0 || !utf8.Valid(b) || Cursor(string(b)) != *after {
 			return r, apperr.Invalid("after", "input.bad_cursor")
 		}
 		r.After = string(b)
