@@ -81,7 +81,11 @@ func unmarshalTime(v any) (time.Time, error) {
 		return time.Time{}, apperr.Invalid("time", "input.bad_time")
 	}
 	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
+	// Times are sent back in Asia/Shanghai, so only instants whose Shanghai
+	// rendering reads back as the same instant: before 1901 the zone's
+	// offset has seconds (LMT +08:05:43) that RFC 3339 cannot write, and
+	// after 9999 the year has five digits.
+	if y := t.In(Shanghai).Year(); err != nil || y < 1901 || y > 9999 {
 		return time.Time{}, apperr.Invalid("time", "input.bad_time")
 	}
 	return t, nil
