@@ -2,6 +2,7 @@ package apperr
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -14,21 +15,37 @@ const (
 	EN Lang = "en"
 )
 
-// ParseAcceptLanguage picks EN when the client asks for English first and
-// Simplified Chinese otherwise: Chinese is the default for this product.
+// ParseAcceptLanguage picks EN when the client prefers English to Chinese
+// and Simplified Chinese otherwise: Chinese is the default for this product.
+// Preference is the q weight (RFC 9110), then the order of the tags; q=0
+// means "not this language".
 func ParseAcceptLanguage(h string) Lang {
+	best, bestQ := ZH, 0.0
 	for _, part := range strings.Split(h, ",") {
-		tag := strings.ToLower(strings.TrimSpace(strings.SplitN(part, ";", 2)[0]))
+		params := strings.Split(part, ";")
+		tag := strings.ToLower(strings.TrimSpace(params[0]))
+		var lang Lang
 		switch {
-		case tag == "":
-			continue
 		case strings.HasPrefix(tag, "en"):
-			return EN
+			lang = EN
 		case strings.HasPrefix(tag, "zh"):
-			return ZH
+			lang = ZH
+		default:
+			continue
+		}
+		q := 1.0
+		for _, p := range params[1:] {
+			if v, ok := strings.CutPrefix(strings.ToLower(strings.TrimSpace(p)), "q="); ok {
+				if f, err := strconv.ParseFloat(v, 64); err == nil && f >= 0 && f <= 1 {
+					q = f
+				}
+			}
+		}
+		if q > bestQ {
+			best, bestQ = lang, q
 		}
 	}
-	return ZH
+	return best
 }
 
 // Text is one message in both languages. Use %v-style verbs for Args.
