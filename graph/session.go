@@ -50,7 +50,9 @@ func ClientIP(r *http.Request, trusted []netip.Prefix) string {
 	if !isTrusted(host) {
 		return host
 	}
-	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	// Every X-Forwarded-For line, in order: a balancer may append its own
+	// line after one the client sent, and the first line alone is the client's.
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		h := strings.TrimSpace(hops[i])
 		if h == "" {
