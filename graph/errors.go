@@ -59,6 +59,9 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 				gqlErr.Extensions["reason"] = c
 			}
 			ae = &apperr.Error{Code: code}
+		case isRequestError(ctx, err):
+			ae = ErrBadRequest
+			presentRequestError(gqlErr, lang)
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			ae = apperr.ErrUnavailable
 			gqlErr.Message = apperr.Message(ae, lang)

@@ -138,6 +138,9 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 				return
 			}
 		}
+		if !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+			w = codeTransportErrors(w, LangFrom(ctx), count)
+		}
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
 }

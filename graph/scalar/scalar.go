@@ -111,3 +111,32 @@ func unmarshalDate(v any) (string, error) {
 	}
 	return s, nil
 }
+
+// Upload is a file sent in a multipart request.
+type Upload = graphql.Upload
+
+// MarshalUpload writes the file's content (gqlgen's own rendering); with a
+// context, as gqlgen then passes one to UnmarshalUpload too.
+func MarshalUpload(u graphql.Upload) graphql.ContextMarshaler {
+	return graphql.ContextWriterFunc(func(_ context.Context, w io.Writer) error {
+		_, err := io.Copy(w, u.File)
+		return err
+	})
+}
+
+// UnmarshalUpload accepts only a file part of a multipart request: any other
+// value (a string in JSON variables, say) is the client's mistake, named by
+// field, not a server error.
+func UnmarshalUpload(ctx context.Context, v any) (graphql.Upload, error) {
+	u, ok := v.(graphql.Upload)
+	if !ok {
+		return graphql.Upload{}, named(ctx, apperr.Invalid("upload", "input.bad_upload"))
+	}
+	return u, nil
+}
+
+func init() {
+	apperr.Register(map[string]apperr.Text{
+		"input.bad_upload": {ZH: "应为随请求上传的文件", EN: "must be a file uploaded with the request"},
+	})
+}
