@@ -142,9 +142,16 @@ func minutes(s string) (int, bool) {
 }
 
 // liftKey names a lift so that the ways residents write one lift ("2",
-// "2号", "2号梯", "2号电梯", " 2 号梯 ") are the same lift: a booking's
+// "2号", "2号梯", "2号电梯", " 2 号梯 ", "２号梯") are the same lift: a booking's
 // conflict check must not be dodged by spelling.
 func liftKey(name string) string {
+	// Chinese input methods type full-width digits and letters ("２号梯").
+	name = strings.Map(func(r rune) rune {
+		if '！' <= r && r <= '～' {
+			return r - '！' + '!'
+		}
+		return r
+	}, name)
 	k := strings.ToUpper(strings.Join(strings.Fields(name), ""))
 	for _, suffix := range []string{"号电梯", "号梯", "号", "电梯", "梯"} {
 		if t := strings.TrimSuffix(k, suffix); t != "" && t != k {
