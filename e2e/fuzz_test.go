@@ -21,6 +21,9 @@ const (
 
 const fuzzBoundary = "fuzzboundary"
 
+// page64 is a cursor for key, as the server spells cursors.
+func page64(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
 // FuzzGraphQLHandler throws arbitrary bodies at the real /graphql handler
 // (the server's whole http.Handler, on the real embedded database) as an
 // anonymous caller, an admin and an owner. Whatever arrives, the answer is
@@ -64,8 +67,8 @@ func FuzzGraphQLHandler(f *testing.F) {
 		{viaJSON, 1, q(`{ me { kind roles } }`, nil)},
 		{viaJSON, 2, q(`{ me { kind roles } }`, nil)},
 		{viaJSON, 1, q(`query($a:String){ households(first:5, after:$a){ totalCount } }`, map[string]any{"a": "QR"})},
-		{viaJSON, 1, q(`query($a:String){ households(first:5, after:$a){ totalCount } }`, map[string]any{"a": base64.RawURLEncoding.EncodeToString([]byte("\xff\xfe|x"))})},
-		{viaJSON, 1, q(`query($c:ID!){ announcements(communityId:$c, first:101){ totalCount } }`, map[string]any{"c": w.X.ID})},
+		{viaJSON, 1, q(`query($a:String){ households(first:5, after:$a){ totalCount } }`, map[string]any{"a": page64("\xff\xfe|x")})},
+		{viaJSON, 1, q(`query($c:ID!){ announcements(communityId:$c, first:101){ __typename } }`, map[string]any{"c": w.X.ID})},
 		{viaJSON, 1, q(`mutation($i:CreateHouseholdInput!){ createHousehold(input:$i){ id } }`, map[string]any{"i": map[string]any{"buildingId": w.XB1.ID, "unit": "1", "room": "909", "moveInDate": "2026-02-30"}})},
 		{viaJSON, 1, q(`mutation($i:CreateHouseholdInput!){ createHousehold(input:$i){ id } }`, map[string]any{"i": map[string]any{"buildingId": "NOT-AN-ID", "unit": "1", "room": "909", "floorArea": 1e308}})},
 		{viaJSON, 2, q(`mutation($p:ID!,$f:Upload!){ updatePersonAvatar(personId:$p,photo:$f){ id } }`, map[string]any{"p": w.OwnerA.ID, "f": "not a file"})},
@@ -91,11 +94,54 @@ func FuzzGraphQLHandler(f *testing.F) {
 		{viaOther, 0, q(`{ __typename }`, nil)},
 	}
 	for _, s := range seeds {
-		f.Add(uint8(s.via+4*s.who), s.body)
+		f.Add(uint8(s.via+4*s.who), uint8(0), s.body)
+	}
+	// Operations whose variables are fuzzed (mode bit 0x40): well-formed
+	// requests that reach the resolvers, services and database.
+	ops := []string{
+		`query($f:HouseholdFilter,$n:Int,$a:String){ households(filter:$f, first:$n, after:$a){ __typename } }`,
+		`mutation($i:CreateHouseholdInput!){ createHousehold(input:$i){ __typename } }`,
+		`mutation($i:AddHouseholdMemberInput!){ addHouseholdMember(input:$i){ __typename } }`,
+		`mutation($p:ID!,$i:CareProfileInput!){ updateCareProfile(personId:$p,input:$i){ __typename } }`,
+		`mutation($i:RecordVisitInput!){ recordVisit(input:$i){ __typename } }`,
+		`mutation($i:BookMoveInput!){ bookMove(input:$i){ __typename } }`,
+		`mutation($i:NotificationPreferencesInput!){ updateNotificationPreferences(input:$i){ __typename } }`,
+		`mutation($i:SubmitRepairRequestInput!){ submitRepairRequest(input:$i){ __typename } }`,
+		`mutation($i:BookServiceInput!){ bookService(input:$i){ __typename } }`,
+		`query($c:ID!,$n:Int,$a:String){ announcements(communityId:$c, first:$n, after:$a){ __typename } }`,
+		`mutation($p:String!){ requestLoginCode(phone:$p){ __typename } }`,
+		`mutation($a:String!,$p:String!){ staffLogin(account:$a,password:$p){ __typename } }`,
+	}
+	vars := func(v any) []byte { b, _ := json.Marshal(v); return b }
+	hx := w.HA.ID
+	for _, s := range []struct {
+		op, who int
+		vars    any
+	}{
+		{0, 1, map[string]any{"f": map[string]any{"communityId": w.X.ID, "search": "王"}, "n": 5}},
+		{0, 1, map[string]any{"f": map[string]any{"search": "\u0000(["}}},
+		{1, 1, map[string]any{"i": map[string]any{"buildingId": w.XB1.ID, "unit": "1", "room": "808", "floorArea": 88.5, "moveInDate": "2026-01-15"}}},
+		{2, 1, map[string]any{"i": map[string]any{"householdId": hx, "person": map[string]any{"name": "王小明", "phone": "+86 139-0000-0009"}, "role": "FAMILY"}}},
+		{3, 1, map[string]any{"p": w.OwnerA.ID, "i": map[string]any{"birthday": map[string]any{"calendar": "LUNAR", "year": 2023, "month": 2, "day": 30, "leapMonth": true}}}},
+		{4, 1, map[string]any{"i": map[string]any{"householdId": hx, "visitedAt": "2026-11-22T09:00:00+08:00", "topics": []string{"回访"}, "followUpDue": "2026-11-30"}}},
+		{5, 2, map[string]any{"i": map[string]any{"householdId": hx, "date": "2026-11-25", "from": "09:00", "to": "11:30", "lift": "２号梯", "direction": "MOVE_IN"}}},
+		{6, 2, map[string]any{"i": map[string]any{"disabledKinds": []string{}, "disabledChannels": []string{}, "quietStart": "9:0", "quietEnd": "08:00"}}},
+		{7, 2, map[string]any{"i": map[string]any{"householdId": hx, "category": "WATER", "description": "漏水", "inHome": true, "preferredFrom": "0001-01-01T00:00:00Z"}}},
+		{8, 2, map[string]any{"i": map[string]any{"householdId": hx, "itemId": hx, "slot": map[string]any{"date": "2026-11-25", "from": "25:00", "to": "09:00"}, "quantity": -1}}},
+		{9, 2, map[string]any{"c": w.X.ID, "n": 1, "a": page64("\xff")}},
+		{10, 0, map[string]any{"p": "138 0000 0000"}},
+		{11, 0, map[string]any{"a": "admin", "p": ""}},
+	} {
+		f.Add(uint8(viaJSON+4*s.who)|0x40, uint8(s.op), vars(s.vars))
 	}
 
-	f.Fuzz(func(t *testing.T, mode uint8, body []byte) {
-		via, who := int(mode%4), int(mode/4%3)
+	f.Fuzz(func(t *testing.T, mode, op uint8, body []byte) {
+		via, who := int(mode&3), int(mode>>2&3)%3
+		if mode&0x40 != 0 {
+			// body is the variables of a real operation.
+			via = viaJSON
+			body = []byte(`{"query":` + string(vars(ops[int(op)%len(ops)])) + `,"variables":` + string(body) + `}`)
+		}
 		var req *http.Request
 		switch via {
 		case viaGET:
