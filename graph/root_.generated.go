@@ -116,6 +116,8 @@ type ComplexityRoot struct {
 	AnnouncementAudience struct {
 		BuildingIDs func(childComplexity int) int
 		CareFlags   func(childComplexity int) int
+		Withheld    func(childComplexity int) int
+		You         func(childComplexity int) int
 	}
 
 	AnnouncementConnection struct {
@@ -505,6 +507,7 @@ type ComplexityRoot struct {
 		Text        func(childComplexity int) int
 		TextEn      func(childComplexity int) int
 		Title       func(childComplexity int) int
+		Withheld    func(childComplexity int) int
 	}
 
 	GreetingCampaignConnection struct {
@@ -701,6 +704,7 @@ type ComplexityRoot struct {
 		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
+		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
 		LoginWithCode                 func(childComplexity int, phone string, code string) int
 		LoginWithWechat               func(childComplexity int, code string) int
@@ -1574,6 +1578,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnnouncementAudience.CareFlags(childComplexity), true
+	case "AnnouncementAudience.withheld":
+		if e.ComplexityRoot.AnnouncementAudience.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementAudience.Withheld(childComplexity), true
+	case "AnnouncementAudience.you":
+		if e.ComplexityRoot.AnnouncementAudience.You == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementAudience.You(childComplexity), true
 
 	case "AnnouncementConnection.edges":
 		if e.ComplexityRoot.AnnouncementConnection.Edges == nil {
@@ -3160,6 +3176,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GreetingCampaign.Title(childComplexity), true
+	case "GreetingCampaign.withheld":
+		if e.ComplexityRoot.GreetingCampaign.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.Withheld(childComplexity), true
 
 	case "GreetingCampaignConnection.edges":
 		if e.ComplexityRoot.GreetingCampaignConnection.Edges == nil {
@@ -4137,6 +4159,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.handOverComplaint":
+		if e.ComplexityRoot.Mutation.HandOverComplaint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handOverComplaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandOverComplaint(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
 	case "Mutation.handOverRepairRequest":
 		if e.ComplexityRoot.Mutation.HandOverRepairRequest == nil {
 			break
@@ -8352,10 +8385,22 @@ enum AnnouncementKind {
   EMERGENCY
 }
 
-"Who an announcement is for within its community. Both empty: the whole community. Each non-empty list narrows: buildingIds to those buildings, careFlags to households carrying any of the flags, both to households of those buildings carrying any of the flags."
+"""
+Who an announcement is for within its community, as far as the reader may know it.
+Staff of the community: both empty is the whole community; each non-empty list narrows:
+buildingIds to those buildings, careFlags to households carrying any of the flags, both to
+households of those buildings carrying any of the flags. Sensitive flags (DISABLED, HARDSHIP,
+CHRONIC_ILLNESS) are shown to the community's supervisors only (each read is audited); for
+other staff they are left out and withheld is true.
+Residents see only that they are a recipient: you is true and both lists are empty.
+"""
 type AnnouncementAudience {
   buildingIds: [ID!]!
   careFlags: [CareFlag!]!
+  "Residents: true, the caller is a recipient (nothing else about the audience is shown). Staff: false."
+  you: Boolean!
+  "Staff: true when a sensitive care group of the audience is withheld from the caller."
+  withheld: Boolean!
 }
 
 "An announcement or warm tip (公告/温馨提示). Pinned ones come first, then the newest."
@@ -8371,10 +8416,10 @@ type Announcement {
   audience: AnnouncementAudience!
   "Whether the caller has read it (always false for staff)."
   read: Boolean!
-  "How many recipients have read it: staff of the community only, null for everyone else."
+  "How many recipients have read it: staff of the community who may see its whole audience; null for everyone else."
   readCount: Int
-  "How many persons the audience reached."
-  recipients: Int!
+  "How many persons it was sent to (fixed when it was published): staff of the community who may see its whole audience; null for residents and when the audience is withheld."
+  recipients: Int
   publishedBy: Staff
   createdAt: Time!
 }
@@ -8450,7 +8495,7 @@ input PostProjectProgressInput {
 }
 
 extend type Query {
-  "The community's announcements, pinned first then newest: residents see those meant for one of their households once sent; staff of the community see all, scheduled ones included."
+  "The community's announcements, pinned first then newest: residents see those they were a recipient of when each was published (moving in later does not add older ones), once sent; staff of the community see all, scheduled ones included."
   announcements(communityId: ID!, first: Int = 20, after: String): AnnouncementConnection!
   "One announcement, under the same rule; NOT_FOUND when the caller may not see it (scheduled ones included, for residents)."
   announcement(id: ID!): Announcement
@@ -8838,9 +8883,11 @@ extend type Mutation {
   submitComplaint(input: SubmitComplaintInput!): Complaint!
   "A butler or supervisor of the community takes the complaint and owns it until it is closed (首问责任制)."
   acknowledgeComplaint(id: ID!): Complaint!
-  "The handler, or a supervisor, answers the complainant."
+  "The handler, or a supervisor, answers the complainant; anyone else gets FORBIDDEN until it is handed over to them."
   replyComplaint(id: ID!, text: String!): Complaint!
-  "Satisfied closes the complaint; not satisfied (notes required) sends it back to the handler for another round."
+  "The handler or a supervisor passes the complaint to another butler or supervisor of the community, who then owns it (首问责任制)."
+  handOverComplaint(id: ID!, toStaffId: ID!, note: String): Complaint!
+  "The handler, or a supervisor: satisfied closes the complaint; not satisfied (notes required) sends it back to the handler for another round."
   recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(id: ID!, reason: String): Complaint!
@@ -9109,10 +9156,12 @@ type GreetingCampaign {
   audience: String!
   "The buildings it went to (empty: the whole community)."
   buildingIds: [ID!]!
-  "The care group it went to, if any."
+  "The care group it went to, if any. A sensitive flag (DISABLED, HARDSHIP, CHRONIC_ILLNESS) only for the community's supervisors (audited); null for others (see withheld)."
   careFlag: CareFlag
-  "How many residents it was addressed to (0 until the fan-out finishes)."
-  recipients: Int!
+  "True when a sensitive care group is withheld from the caller."
+  withheld: Boolean!
+  "How many residents it was addressed to (0 until the fan-out finishes); null when the care group is withheld."
+  recipients: Int
   createdBy: Staff
   createdAt: Time!
   "When the fan-out finished."
@@ -10246,7 +10295,9 @@ extend type Mutation {
   cancelRepairRequest(id: ID!, reason: String): RepairRequest!
   "The caller owns the request until it is closed (首问责任制)."
   takeRepairRequest(id: ID!): RepairRequest!
+  "The owner or a supervisor passes the request to another butler or supervisor of the community, who then owns it."
   handOverRepairRequest(id: ID!, toStaffId: ID!, note: String): RepairRequest!
+  "The owner (首问责任人) or a supervisor of the community; anyone else gets FORBIDDEN until it is handed over to them."
   dispatchWorkOrder(id: ID!, engineerId: ID!, note: String): RepairRequest!
   acceptWorkOrder(id: ID!): RepairRequest!
   declineWorkOrder(id: ID!, reason: String!): RepairRequest!
@@ -10256,7 +10307,7 @@ extend type Mutation {
   confirmRepair(id: ID!, signature: Upload!, rating: Int, comment: String): RepairRequest!
   "Rates a round signed without a rating (until the callback)."
   rateRepair(id: ID!, rating: Int!, comment: String): RepairRequest!
-  "Satisfied closes the request; not satisfied reopens it for another round."
+  "The owner or a supervisor: satisfied closes the request; not satisfied reopens it for another round."
   recordRepairCallback(id: ID!, satisfied: Boolean!, notes: String): RepairRequest!
   setRepairDeadlines(communityId: ID!, urgency: Urgency!, respondMinutes: Int!, arriveMinutes: Int!, finishMinutes: Int!): [RepairDeadlines!]!
 }
@@ -11003,6 +11054,10 @@ func (ec *executionContext) childFields_AnnouncementAudience(ctx context.Context
 		return ec.fieldContext_AnnouncementAudience_buildingIds(ctx, field)
 	case "careFlags":
 		return ec.fieldContext_AnnouncementAudience_careFlags(ctx, field)
+	case "you":
+		return ec.fieldContext_AnnouncementAudience_you(ctx, field)
+	case "withheld":
+		return ec.fieldContext_AnnouncementAudience_withheld(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AnnouncementAudience", field.Name)
 }
@@ -11773,6 +11828,8 @@ func (ec *executionContext) childFields_GreetingCampaign(ctx context.Context, fi
 		return ec.fieldContext_GreetingCampaign_buildingIds(ctx, field)
 	case "careFlag":
 		return ec.fieldContext_GreetingCampaign_careFlag(ctx, field)
+	case "withheld":
+		return ec.fieldContext_GreetingCampaign_withheld(ctx, field)
 	case "recipients":
 		return ec.fieldContext_GreetingCampaign_recipients(ctx, field)
 	case "createdBy":

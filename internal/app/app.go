@@ -154,12 +154,12 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
 		Events: bus, Files: fileStore, Now: now,
 		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
-		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now),
+		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now).WithStaff(staffSvc),
 		Notify:     engine, Devices: devices, WechatGrants: grants,
 	}
-	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
+	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now).WithAuditor(arch)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
-		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+		Profiles: arch, Audit: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	svc.Catalog = catalog.NewService(d.DB, communities, now)
 	svc.ServiceOrders = serviceorder.NewService(serviceorder.Config{DB: d.DB, Households: households, Catalog: svc.Catalog,
 		Staff: staffSvc, Sender: engine, Bus: bus, Zones: zones.get, Log: d.Log, Now: now})
