@@ -308,10 +308,15 @@ func (s *Service) Republish(ctx context.Context, c *access.Caller, id string) (*
 	if !mayPublish(c, a.CommunityID) {
 		return nil, apperr.ErrForbidden
 	}
-	if hasSensitive(a.Audience.CareFlags) && !c.SupervisesIn(a.CommunityID) {
+	if a.Audience.Withheld || (hasSensitive(a.Audience.CareFlags) && !c.SupervisesIn(a.CommunityID)) {
 		return nil, ErrSensitiveAudience
 	}
-	if err := s.redeliver(ctx, a); err != nil {
+	// Get redacted the audience for the caller; the fan-out needs it whole.
+	var raw Announcement
+	if err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("find announcement %s: %w", id, err)
+	}
+	if err := s.redeliver(ctx, &raw); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, c, id)

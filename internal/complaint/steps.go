@@ -55,14 +55,22 @@ func isHandler(c *access.Caller, x *Complaint) error {
 // member who acknowledged it or to whom it was handed over, or a supervisor
 // of the community standing in. Any other handler must have it handed over
 // first (HandOver).
-func isOwner(c *access.Caller, x *Complaint) error {
-	if err := isHandler(c, x); err != nil {
-		return err
+//
+// From a state where action is illegal anyway, only the handler check
+// applies, so the machine answers CONFLICT as for everyone.
+func isOwner(action string) func(c *access.Caller, x *Complaint) error {
+	return func(c *access.Caller, x *Complaint) error {
+		if err := isHandler(c, x); err != nil {
+			return err
+		}
+		if !slices.Contains(Machine[action].From, x.Status) {
+			return nil
+		}
+		if (x.HandlerStaffID != "" && c.ID == x.HandlerStaffID) || c.SupervisesIn(x.CommunityID) {
+			return nil
+		}
+		return ErrNotHandler
 	}
-	if (x.HandlerStaffID != "" && c.ID == x.HandlerStaffID) || c.SupervisesIn(x.CommunityID) {
-		return nil
-	}
-	return ErrNotHandler
 }
 
 // Acknowledge makes the caller the complaint's handler, who owns it until
@@ -81,12 +89,7 @@ func (s *Service) Reply(ctx context.Context, c *access.Caller, id, text string) 
 		return nil, err
 	}
 	return s.do(ctx, c, id, step{Action: "reply", Note: text,
-		May: func(c *access.Caller, x *Complaint) error {
-			if x.Status != Handling {
-				return isHandler(c, x) // not handling: the machine refuses it
-			}
-			return isOwner(c, x)
-		},
+		May: isOwner("reply"),
 		Change: func(_ *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "replies", Value: Reply{StaffID: c.ID, Text: text, At: now}}}}}, nil
 		}})
@@ -106,7 +109,7 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 	if !satisfied {
 		action = "callback_reopen"
 	}
-	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied}, May: isOwner,
+	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied}, May: isOwner(action),
 		Change: func(x *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: x.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
 			extra := bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}
@@ -130,7 +133,7 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 	}
 	return s.do(ctx, c, id, step{Action: "hand_over", Note: note, Data: map[string]any{"toStaffId": toStaffID},
 		May: func(c *access.Caller, x *Complaint) error {
-			if err := isOwner(c, x); err != nil {
+			if err := isOwner("hand_over")(c, x); err != nil {
 				return err
 			}
 			if toStaffID == x.HandlerStaffID {

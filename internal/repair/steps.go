@@ -72,14 +72,22 @@ func isHandler(c *access.Caller, r *Request) error {
 // who took it or to whom it was handed over, or a supervisor of the
 // community standing in. Any other handler must have it handed over first,
 // so a request never has two people dispatching or closing it.
-func isOwner(c *access.Caller, r *Request) error {
-	if err := isHandler(c, r); err != nil {
-		return err
+//
+// From a state where action is illegal anyway, only the handler check
+// applies, so the machine answers CONFLICT as for everyone.
+func isOwner(action string) func(c *access.Caller, r *Request) error {
+	return func(c *access.Caller, r *Request) error {
+		if err := isHandler(c, r); err != nil {
+			return err
+		}
+		if !slices.Contains(Machine[action].From, r.Status) {
+			return nil
+		}
+		if (r.OwnerStaffID != "" && c.ID == r.OwnerStaffID) || c.SupervisesIn(r.CommunityID) {
+			return nil
+		}
+		return ErrNotOwner
 	}
-	if (r.OwnerStaffID != "" && c.ID == r.OwnerStaffID) || c.SupervisesIn(r.CommunityID) {
-		return nil
-	}
-	return ErrNotOwner
 }
 
 // isAssignedEngineer: the engineer of the current work order, nobody else.
@@ -156,7 +164,7 @@ func (s *Service) Dispatch(ctx context.Context, c *access.Caller, id, engineerID
 	}
 	return s.do(ctx, c, id, step{Action: "dispatch", Note: note, Data: map[string]any{"engineerId": engineerID},
 		May: func(c *access.Caller, r *Request) error {
-			if err := isOwner(c, r); err != nil {
+			if err := isOwner("dispatch")(c, r); err != nil {
 				return err
 			}
 			st, err := s.staff.Get(ctx, engineerID)
@@ -416,7 +424,7 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 		action = "callback_reopen"
 	}
 	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied},
-		May: isOwner,
+		May: isOwner(action),
 		Change: func(r *Request, to Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: r.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
 			push := bson.D{{Key: "callbacks", Value: cb}}
