@@ -300,7 +300,9 @@ func TestFullLoopTwoRounds(t *testing.T) {
 		t.Fatalf("callback by a butler who does not own it: %v", err)
 	}
 	// A supervisor of the community may stand in.
-	x = step("callback 1", func() (*Complaint, error) { return w.svc.Callback(ctx, w.supervisorX, x.ID, false, "夜间仍有噪音") })
+	x = step("callback 1", func() (*Complaint, error) {
+		return w.svc.Callback(ctx, w.supervisorX, x.ID, false, "夜间仍有噪音")
+	})
 	if x.Status != Handling || x.Round != 2 {
 		t.Fatalf("after unsatisfied callback: %s round %d", x.Status, x.Round)
 	}
