@@ -38,7 +38,7 @@ func TestRepairStepsFollowTheFirstContactRule(t *testing.T) {
 		t.Fatalf("a refused dispatch wrote something: %+v", after)
 	}
 	// Nor may they hand it to themselves.
-	butler2.fails("FORBIDDEN", raHandOver+`{ id } }`, map[string]any{"id": r.ID, "to": w.ids[w.butlerX2]})
+	refusedForOwner(t, "hand-over to oneself", butler2.do(raHandOver+`{ id } }`, map[string]any{"id": r.ID, "to": w.ids[w.butlerX2]}))
 
 	// Handed over, the new owner dispatches and the former one no longer may.
 	raStep(t, butler, raHandOver, map[string]any{"id": r.ID, "to": w.ids[w.butlerX2]}, "TAKEN")

@@ -134,7 +134,7 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 	return s.do(ctx, c, id, step{Action: "hand_over", Note: note, Data: map[string]any{"toStaffId": toStaffID},
 		May: func(c *access.Caller, r *Request) error {
 			if r.OwnerStaffID != c.ID && !c.SupervisesIn(r.CommunityID) && !c.IsAdmin() {
-				return apperr.ErrForbidden
+				return ErrNotOwner
 			}
 			if toStaffID == r.OwnerStaffID {
 				return apperr.Invalid("toStaffId", "repair.same_owner")
