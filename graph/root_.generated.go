@@ -8672,7 +8672,7 @@ type AuditEntryConnection {
 }
 
 extend type Query {
-  "Visits: butlers see their communities; followUpDueBy lists visits due."
+  "Visit notes are for the household's butler, the staff member who made the visit and the community's supervisors: a supervisor lists every visit of the communities they supervise, a butler the visits of the households in their care and those they made; other roles and residents get FORBIDDEN. followUpDueBy lists visits due."
   visits(filter: VisitFilter, first: Int = 20, after: String): VisitConnection!
   "Supervisors: who read sensitive archive fields of their communities."
   archiveAuditLog(communityId: ID!, personId: ID, first: Int = 50, after: String): AuditEntryConnection!
@@ -8682,6 +8682,7 @@ extend type Mutation {
   updateCareProfile(personId: ID!, input: CareProfileInput!): Person!
   updateHouseholdCare(householdId: ID!, input: HouseholdCareInput!): Household!
   recordVisit(input: RecordVisitInput!): Visit!
+  "The household's butler, the visiting staff member or a supervisor; NOT_FOUND for anyone else."
   completeVisitFollowUp(visitId: ID!): Visit!
 }
 `, BuiltIn: false},
@@ -9243,6 +9244,7 @@ extend type Mutation {
   careFlags: [CareFlag!]!
   "Household part of the family-care archive."
   care: HouseholdCare
+  "Visit notes under the rule of Query.visits: FORBIDDEN for residents, cleaners, security, engineers and admins; a butler not in charge of the household sees only the visits they made."
   visits(first: Int = 20, after: String): VisitConnection!
   createdAt: Time!
 }
