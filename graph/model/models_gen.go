@@ -31,7 +31,7 @@ import (
 )
 
 // Adds a member, or invites them (户内成员邀请) when joining needs their consent
-// (docs/ACCESS.md): a resident adding anyone by phone or by id always invites;
+// (docs/MEMBERSHIP.md): a resident adding anyone by phone or by id always invites;
 // staff attach directly a person they can already see or a brand-new phone, and
 // invite anyone else. A person without a phone (a child) is added at once.
 type AddHouseholdMemberInput struct {

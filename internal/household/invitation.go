@@ -17,7 +17,7 @@ import (
 	"qinqing/internal/platform/validate"
 )
 
-// Joining a household (户内成员邀请, docs/ACCESS.md "Household membership").
+// Joining a household (户内成员邀请, docs/MEMBERSHIP.md).
 //
 // A person joins a household they do not already belong to only with their
 // consent. The consent is either

@@ -78,7 +78,7 @@ func mayManageMembers(c *access.Caller, h *Household, role access.Role) error {
 }
 
 // Add puts a person in a household, or invites them when joining needs
-// their consent (see invitation.go and docs/ACCESS.md):
+// their consent (see invitation.go and docs/MEMBERSHIP.md):
 //   - personId: the caller must already see the person (else NOT_FOUND);
 //     staff then attach them directly, a resident only invites them.
 //   - a new person without a phone (a child) is created and attached: nobody
