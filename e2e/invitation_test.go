@@ -157,6 +157,10 @@ func TestOwnerCannotPullAStrangerIntoTheirFlat(t *testing.T) {
 		t.Errorf("invitee's inbox = %+v, want one HOUSEHOLD_INVITATION naming the flat", n)
 	}
 	stranger.fails("NOT_FOUND", householdQ, map[string]any{"id": w.HA.ID})
+	// The invitee's view has no way into the household itself.
+	if r := stranger.do(`{ myInvitations { household { id } } }`, nil); len(r.Errors) == 0 || !strings.Contains(r.Errors[0].Message, "household") {
+		t.Errorf("myInvitations reaches the household: %+v", r.Errors)
+	}
 	// Nobody else answers it: not the inviter, not another resident.
 	ownerA.fails("NOT_FOUND", invAccept, map[string]any{"id": inv})
 	e.owner(w.OwnerB.Phone).fails("NOT_FOUND", invAccept, map[string]any{"id": inv})
@@ -303,7 +307,6 @@ func TestStaffAttachOnlyPeopleOfTheirOwnCommunity(t *testing.T) {
 	w := e.world()
 	supX := e.staff(w.supervisorX, w.Password)
 	supY := e.staff(w.supervisorY, w.Password)
-	stranger := map[string]any{"name": w.OwnerY.Name, "phone": w.OwnerY.Phone}
 
 	// Staff of another community: by id the person is not found; by phone
 	// they get an invitation, never a membership, and no name.
@@ -319,6 +322,17 @@ func TestStaffAttachOnlyPeopleOfTheirOwnCommunity(t *testing.T) {
 	}
 	if names := memberNames(t, supX, w.HA.ID); contains(names, w.OwnerY.Name) {
 		t.Errorf("staff of X attached a resident of Y: %v", names)
+	}
+	// The resident of Y answers, and only then is in the flat in X.
+	stranger := e.owner(w.OwnerY.Phone)
+	var mine invMineOut
+	stranger.ok(invMine, nil, &mine)
+	if len(mine.MyInvitations) != 1 || mine.MyInvitations[0].Inviter.Role != "SUPERVISOR" || mine.MyInvitations[0].Inviter.Name != w.supervisorX {
+		t.Fatalf("invitation from staff of X as its invitee sees it: %+v", mine.MyInvitations)
+	}
+	stranger.ok(invAccept, map[string]any{"id": mine.MyInvitations[0].ID}, nil)
+	if names := memberNames(t, supX, w.HA.ID); !contains(names, w.OwnerY.Name) {
+		t.Errorf("after accepting, members of HA are %v", names)
 	}
 	// The register's powers stay: a brand-new phone is created at once.
 	var a invAdded
@@ -338,7 +352,7 @@ func TestStaffAttachOnlyPeopleOfTheirOwnCommunity(t *testing.T) {
 	if msg := r.Errors[0].Message; r.field() != "input.person.phone" || strings.Contains(msg, "陈") {
 		t.Errorf("conflict %q on %q", msg, r.field())
 	}
-	supY.ok(invAdd, map[string]any{"in": map[string]any{"householdId": h.CreateHousehold.ID, "role": "OWNER", "person": stranger}}, &a)
+	supY.ok(invAdd, map[string]any{"in": map[string]any{"householdId": h.CreateHousehold.ID, "role": "OWNER", "person": map[string]any{"name": w.OwnerY.Name, "phone": w.OwnerY.Phone}}}, &a)
 	if m := a.AddHouseholdMember.Membership; m == nil || m.Person.ID != w.OwnerY.ID {
 		t.Errorf("staff of Y adding their own resident got %+v", a.AddHouseholdMember)
 	}
