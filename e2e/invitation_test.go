@@ -357,3 +357,68 @@ func TestStaffAttachOnlyPeopleOfTheirOwnCommunity(t *testing.T) {
 		t.Errorf("staff of Y adding their own resident got %+v", a.AddHouseholdMember)
 	}
 }
+
+// Answers racing each other: exactly one wins, and the flat shows it.
+func TestConcurrentAnswersToOneInvitation(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	var a invAdded
+	e.owner(w.OwnerA.Phone).ok(invAdd, map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY",
+		"person": map[string]any{"name": "陈美兰", "phone": w.OwnerY.Phone}}}, &a)
+	inv := a.AddHouseholdMember.Invitation.ID
+	stranger := e.owner(w.OwnerY.Phone)
+	type answer struct {
+		accept bool
+		code   string
+		err    error
+	}
+	const n = 8
+	results := make(chan answer, n)
+	for i := range n {
+		go func(accept bool) {
+			q := invDecline
+			if accept {
+				q = invAccept
+			}
+			body, _ := json.Marshal(map[string]any{"query": q, "variables": map[string]any{"id": inv}})
+			req, _ := http.NewRequest(http.MethodPost, e.URL+"/graphql", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+stranger.token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				results <- answer{accept: accept, err: err}
+				return
+			}
+			defer resp.Body.Close()
+			var r gqlResponse
+			err = json.NewDecoder(resp.Body).Decode(&r)
+			results <- answer{accept: accept, code: r.code(), err: err}
+		}(i%2 == 0)
+	}
+	won, accepted := 0, false
+	for range n {
+		r := <-results
+		switch {
+		case r.err != nil:
+			t.Fatal(r.err)
+		case r.code == "":
+			won++
+			accepted = r.accept
+		case r.code != "CONFLICT":
+			t.Errorf("a losing answer got %s, want CONFLICT", r.code)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d answers won, want exactly 1", won)
+	}
+	var list struct{ HouseholdInvitations []struct{ Status string } }
+	supX := e.staff(w.supervisorX, w.Password)
+	supX.ok(invList, map[string]any{"h": w.HA.ID}, &list)
+	want := map[bool]string{true: "ACCEPTED", false: "DECLINED"}[accepted]
+	if l := list.HouseholdInvitations; len(l) != 1 || l[0].Status != want {
+		t.Errorf("invitation reads %+v, want %s", l, want)
+	}
+	if member := contains(memberNames(t, supX, w.HA.ID), w.OwnerY.Name); member != accepted {
+		t.Errorf("member = %v after the winning answer accepted = %v", member, accepted)
+	}
+}

@@ -105,7 +105,7 @@ type Places interface {
 // Service manages households, persons and memberships.
 type Service struct {
 	households, members, persons, phones *mgo.Collection
-	invitations                          *mgo.Collection
+	invitations, answers                 *mgo.Collection
 	notifier                             Notifier
 	places                               Places
 	// sensitiveFlags are care flags that only the archive's readers may filter on.
@@ -126,8 +126,8 @@ func NewService(db *mongo.DB, places Places, sensitiveFlags []string, audit Filt
 	return &Service{
 		households: db.Collection("households"), members: db.Collection("memberships"),
 		persons: db.Collection("persons"), phones: db.Collection("person_phones"),
-		invitations: db.Collection("household_invitations"),
-		places:      places, sensitiveFlags: sensitiveFlags, audit: audit, now: now,
+		invitations: db.Collection("household_invitations"), answers: db.Collection("household_invitation_answers"),
+		places: places, sensitiveFlags: sensitiveFlags, audit: audit, now: now,
 	}
 }
 

@@ -119,7 +119,9 @@ func init() {
 		{Keys: bson.D{{Key: "householdId", Value: 1}, {Key: "createdAt", Value: -1}}},
 		{Keys: bson.D{{Key: "phone", Value: 1}, {Key: "status", Value: 1}}},
 		{Keys: bson.D{{Key: "personId", Value: 1}, {Key: "status", Value: 1}}},
-	}})
+	}},
+		// One marker per answered invitation: its _id makes the answer once.
+		mongo.Indexes{Collection: "household_invitation_answers"})
 }
 
 // InvitationNotice tells a known person about an invitation waiting for them.
@@ -294,11 +296,19 @@ func (s *Service) received(ctx context.Context, c *access.Caller, id string) (*I
 }
 
 // answer moves an open, unexpired invitation to status; a closed one is a
-// conflict. The update is conditional, so two answers cannot both win.
+// conflict. Exactly one answer wins, on FerretDB too (whose conditional
+// updates are read-then-write): each answer first inserts a marker whose _id
+// is the invitation's, and only the insert that succeeds goes on.
 func (s *Service) answer(ctx context.Context, inv *Invitation, status InvitationStatus, set bson.D) error {
 	now := s.now().UTC()
 	if inv.StatusAt(now) != InvitationPending {
 		return ErrInvitationClosed
+	}
+	if _, err := s.answers.InsertOne(ctx, bson.D{{Key: "_id", Value: inv.ID}, {Key: "status", Value: status}, {Key: "at", Value: now}}); err != nil {
+		if mongo.IsDuplicate(err) {
+			return ErrInvitationClosed
+		}
+		return fmt.Errorf("answer invitation: %w", err)
 	}
 	set = append(set, bson.E{Key: "status", Value: status}, bson.E{Key: "answeredAt", Value: now})
 	res, err := s.invitations.UpdateOne(ctx,
@@ -308,6 +318,8 @@ func (s *Service) answer(ctx context.Context, inv *Invitation, status Invitation
 		return fmt.Errorf("answer invitation: %w", err)
 	}
 	if res.MatchedCount == 0 {
+		// Expired between the read and the write: nothing was answered.
+		_, _ = s.answers.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: inv.ID}})
 		return ErrInvitationClosed
 	}
 	inv.Status, inv.AnsweredAt = status, &now
@@ -333,6 +345,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, c *access.Caller, id str
 			// Nothing half-written: the invitation is open again.
 			_, _ = s.invitations.UpdateOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: inv.ID}},
 				bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: InvitationPending}}}, {Key: "$unset", Value: bson.D{{Key: "answeredAt", Value: ""}}}})
+			_, _ = s.answers.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: inv.ID}})
 			return nil, fmt.Errorf("insert membership: %w", err)
 		}
 		// Already a member (staff added them meanwhile): the invitation is
