@@ -90,7 +90,7 @@ func TestHouseholdUpdatedAcrossServers(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 
 	butler := a.staff(w.butlerX, w.Password)
-	butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ role } }`,
+	butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { role } } }`,
 		map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王奶奶"}}}, nil)
 
 	m, err := sub.read(15 * time.Second)

@@ -65,6 +65,10 @@ func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) 
 	}
 
 	_, found, err := s.people.PersonByPhone(ctx, phone)
+	if err == nil && !found {
+		// A phone invited to a household may sign in to answer the invitation.
+		found, err = s.people.InvitedPhone(ctx, phone)
+	}
 	if err != nil {
 		return CodeRequested{}, err
 	}
@@ -131,7 +135,9 @@ func (s *Service) verifyCodeAndFindPerson(ctx context.Context, phone, code, clie
 		}
 		return "", err
 	}
-	personID, found, err := s.people.PersonByPhone(ctx, phone)
+	// An invited phone nobody holds yet becomes its person here, now that
+	// the caller has proved they hold it.
+	personID, found, err := s.people.ClaimInvitedPhone(ctx, phone)
 	if err != nil {
 		return "", err
 	}

@@ -61,6 +61,12 @@ func (f *fakePeople) PersonByPhone(_ context.Context, phone string) (string, boo
 	return id, ok, nil
 }
 
+func (f *fakePeople) InvitedPhone(context.Context, string) (bool, error) { return false, nil }
+
+func (f *fakePeople) ClaimInvitedPhone(ctx context.Context, phone string) (string, bool, error) {
+	return f.PersonByPhone(ctx, phone)
+}
+
 func (f *fakePeople) remove(phone string) { f.mu.Lock(); defer f.mu.Unlock(); delete(f.m, phone) }
 
 // smsGateway is a fake SMS gateway behind the real sms.HTTPSender.

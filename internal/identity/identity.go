@@ -36,6 +36,12 @@ type StaffCredentials interface {
 type PhoneDirectory interface {
 	// PersonByPhone returns the id of the resident with this normalized phone.
 	PersonByPhone(ctx context.Context, phone string) (personID string, found bool, err error)
+	// InvitedPhone reports an open household invitation for a phone nobody
+	// holds yet: its holder may sign in to answer it.
+	InvitedPhone(ctx context.Context, phone string) (bool, error)
+	// ClaimInvitedPhone creates the person of an invited phone once its
+	// holder has proved they hold it (or returns the existing holder).
+	ClaimInvitedPhone(ctx context.Context, phone string) (personID string, found bool, err error)
 }
 
 // Config holds the tunable limits. Zero fields are not defaults: start from
