@@ -371,13 +371,18 @@ func useLimits(srv *handler.Server, l Limits, present graphql.ErrorPresenterFunc
 		}
 		ctx, cancel := context.WithTimeout(ctx, l.OperationTimeout)
 		h := next(ctx)
+		first := true
 		return func(rctx context.Context) *graphql.Response {
 			resp := h(rctx)
-			timedOut := errors.Is(ctx.Err(), context.DeadlineExceeded)
-			cancel()
-			if resp != nil && timedOut {
-				// Whatever was done is cut; say so once rather than with an
-				// error per field that saw the cancelled context.
+			timedOut := first && errors.Is(ctx.Err(), context.DeadlineExceeded)
+			first = false
+			if resp == nil || resp.HasNext == nil || !*resp.HasNext {
+				cancel() // the last response: release the timer
+			}
+			if timedOut {
+				// Whatever was done is cut (gqlgen then answers nothing at
+				// all); say why once, not with an error per field.
+				cancel()
 				return errorResponse(present(rctx, limitError(ErrOperationTimeout.WithArgs(l.OperationTimeout))))
 			}
 			return resp
