@@ -100,7 +100,7 @@ var (
 func init() {
 	apperr.Register(map[string]apperr.Text{
 		"query.too_deep":           {ZH: "查询嵌套过深（最多 %d 层）", EN: "The query is nested too deeply (at most %d levels)"},
-		"query.too_complex":        {ZH: "查询过于复杂（估算 %d，上限 %d），请减少字段或每页条数", EN: "The query is too complex (estimated %d, limit %d); select fewer fields or smaller pages"},
+		"query.too_complex":        {ZH: "查询过于复杂（估算超过上限 %d），请减少字段或每页条数", EN: "The query is too complex (its estimated cost exceeds %d); select fewer fields or smaller pages"},
 		"query.response_too_large": {ZH: "返回数据过大（上限 %d 字节），请减少字段或每页条数", EN: "The response is too large (limit %d bytes); select fewer fields or smaller pages"},
 		"query.timeout":            {ZH: "操作超时（上限 %v），请稍后再试或缩小查询", EN: "The operation took too long (limit %v); try again later or ask for less"},
 		"request.body_too_large":   {ZH: "请求体过大（上限 %d 字节）", EN: "The request body is too large (limit %d bytes)"},
@@ -114,8 +114,10 @@ func init() {
 // outside a connection must be here (TestEveryListFieldHasABound); a list
 // directly on a *Connection type counts 1, as the connection field already
 // multiplies by its page size. Lists of scalars and enums are leaves and
-// cost 1. The bounds are the most a real screen meets (a household has a
-// handful of members, a work order a few materials), not hard caps.
+// cost 1. A bound is a generous typical count (a household has a handful
+// of members, a survey some 20 questions), not a hard cap: the estimate
+// needs the order of magnitude to stop multiplying nestings; a list that
+// grows past its bound is still held by the response size and time caps.
 var listBounds = map[string]int{
 	"Query.communities":                  50,
 	"Query.myHouseholds":                 10,
@@ -175,16 +177,16 @@ var listBounds = map[string]int{
 	"ButlerTaskList.tasks":               200,
 	"Query.staffMembers":                 200,
 	"Survey.buildings":                   50,
-	"Survey.questions":                   50,
+	"Survey.questions":                   20,
 	"Survey.timeline":                    30,
-	"SurveyResponse.answers":             50,
+	"SurveyResponse.answers":             20,
 	"SurveyResults.dimensions":           20,
-	"SurveyResults.questions":            50,
+	"SurveyResults.questions":            20,
 	"SurveyDimensionResult.importance":   5,
 	"SurveyDimensionResult.satisfaction": 5,
 	"SurveyQuestionResult.options":       20,
 	"SurveyQuestionResult.ratings":       5,
-	"SurveyQuestionResult.textAnswers":   200,
+	"SurveyQuestionResult.textAnswers":   50,
 }
 
 // unknownListBound is used for a list missing from listBounds (a test
@@ -205,13 +207,13 @@ func (q queryLimits) MutateOperationContext(ctx context.Context, oc *graphql.Ope
 	w := &walker{vars: oc.Variables, limit: q.l.MaxComplexity}
 	if w.tooDeep(oc.Operation.SelectionSet, 1, q.l.MaxDepth) {
 		if w.visits > maxVisits {
-			return limitError(ErrQueryTooComplex.WithArgs(q.l.MaxComplexity+1, q.l.MaxComplexity))
+			return limitError(ErrQueryTooComplex.WithArgs(q.l.MaxComplexity))
 		}
 		return limitError(ErrQueryTooDeep.WithArgs(q.l.MaxDepth))
 	}
 	w.visits = 0
 	if c := w.cost(oc.Operation.SelectionSet, false); c > q.l.MaxComplexity {
-		return limitError(ErrQueryTooComplex.WithArgs(c, q.l.MaxComplexity))
+		return limitError(ErrQueryTooComplex.WithArgs(q.l.MaxComplexity))
 	}
 	return nil
 }
