@@ -463,3 +463,39 @@ func (e *env) staffWithRole(w *world, account string, role access.Role) *client 
 	}
 	return e.staff(account, w.Password)
 }
+
+// A subscription lives as long as its websocket: the operation deadline
+// would end every one of them, so subscriptions are exempt.
+func TestSubscriptionsOutliveTheOperationDeadline(t *testing.T) {
+	a := newEnv(t)
+	w := a.world()
+	b := startServer(t, a.DB, withConfig(func(c *config.Config) { c.OperationTimeout = time.Nanosecond }))
+	owner := a.owner(w.OwnerA.Phone)
+	sub, err := dialWS(t, b, owner.token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub.subscribe("1", subQ, map[string]any{"id": w.HA.ID})
+	got := make(chan wsMsg, 1)
+	go func() {
+		m, _ := sub.read(20 * time.Second)
+		got <- m
+	}()
+	butler := a.staff(w.butlerX, w.Password)
+	deadline := time.After(20 * time.Second)
+	// Changes until one arrives: the subscription registers asynchronously.
+	for i := 0; ; i++ {
+		butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ role } }`,
+			map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": fmt.Sprintf("家人%d", i)}}}, nil)
+		select {
+		case m := <-got:
+			if m.Type != "next" || !strings.Contains(string(m.Payload), "household.member_added") {
+				t.Fatalf("subscription ended or failed: %s %s", m.Type, m.Payload)
+			}
+			return
+		case <-time.After(300 * time.Millisecond):
+		case <-deadline:
+			t.Fatal("no event reached the subscription")
+		}
+	}
+}
