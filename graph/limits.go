@@ -556,6 +556,8 @@ func (o *oversizeWriter) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (o *oversizeWriter) Unwrap() http.ResponseWriter { return o.ResponseWriter }
 
+// isUpgrade is a websocket handshake: a GET without a body. A POST that
+// merely claims an upgrade still has its body checked.
 func isUpgrade(r *http.Request) bool {
-	return strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
+	return r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket")
 }
