@@ -499,3 +499,22 @@ func TestSubscriptionsOutliveTheOperationDeadline(t *testing.T) {
 		}
 	}
 }
+
+// Fragments spreading fragments twice over stand for 2^30 fields in a query
+// of a few hundred bytes: the estimate expands them, within a bounded walk.
+func TestFragmentExplosionRefused(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	admin := e.staff(w.adminAcct, w.Password)
+	var q strings.Builder
+	q.WriteString("query { ...F30 } fragment F0 on Query { households(first: 1) { totalCount } }")
+	for i := 1; i <= 30; i++ {
+		fmt.Fprintf(&q, " fragment F%d on Query { ...F%d ...F%d }", i, i-1, i-1)
+	}
+	start := time.Now()
+	r := admin.fails("BAD_USER_INPUT", q.String(), nil)
+	t.Logf("refused in %v", time.Since(start))
+	if r.reason() != "QUERY_TOO_COMPLEX" {
+		t.Fatalf("reason %q: %+v", r.reason(), r.Errors)
+	}
+}
