@@ -136,7 +136,7 @@ func TestWebsocketNeedsValidToken(t *testing.T) {
 }
 
 func TestHealthMetricsAndLanguage(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, metricsOn)
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
 		resp, err := http.Get(e.URL + path)
 		if err != nil || resp.StatusCode != want {
@@ -161,7 +161,7 @@ func TestHealthMetricsAndLanguage(t *testing.T) {
 		t.Fatalf("GET /graphql: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	resp, err = http.Get(e.URL + "/metrics")
+	resp, err = http.Get("http://" + e.App.MetricsAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -45,6 +46,15 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			if ae.Field != "" {
 				gqlErr.Extensions["field"] = ae.Field
 			}
+			if ae.Reason != "" {
+				gqlErr.Extensions["reason"] = ae.Reason
+			}
+		case isUnreadableBody(gqlErr.Message):
+			// gqlgen's transport could not read the body; its message quotes
+			// the body (passwords, variables), so neither send nor log it.
+			ae = apperr.ErrBadRequest
+			gqlErr.Message = apperr.Message(ae, lang)
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
 		case gqlErr.Message == "introspection disabled":
 			// Switched off by configuration: the client asked for something
 			// this server does not offer, which is not a server fault.
@@ -74,4 +84,12 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 		}
 		return gqlErr
 	}
+}
+
+// isUnreadableBody recognises gqlgen transport errors about a body it could
+// not read or decode (the guard in limits.go normally answers these first).
+func isUnreadableBody(msg string) bool {
+	return strings.HasPrefix(msg, "json request body could not be decoded") ||
+		strings.HasPrefix(msg, "could not read request body") ||
+		strings.HasPrefix(msg, "could not get json request body")
 }

@@ -34,8 +34,8 @@ type HandlerOptions struct {
 	Shutdown context.Context
 	// TrustedProxies may set X-Forwarded-For (see ClientIP).
 	TrustedProxies []netip.Prefix
-	// MaxUploadBytes bounds a multipart request.
-	MaxUploadBytes int64
+	// Limits bound one request's cost (see limits.go).
+	Limits Limits
 }
 
 // NewHandler builds /graphql: POST, GET, graphql-transport-ws websockets and
@@ -76,14 +76,10 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
-	max := o.MaxUploadBytes
-	if max == 0 {
-		max = 20 << 20
-	}
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: max, MaxMemory: 8 << 20})
+	lim := o.Limits.withDefaults()
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: lim.MaxUploadBytes, MaxMemory: 8 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(2000))
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -91,7 +87,13 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	if o.Metrics != nil {
 		count = func(c apperr.Code) { o.Metrics.Errors.WithLabelValues(string(c)).Inc() }
 	}
-	srv.SetErrorPresenter(ErrorPresenter(o.Log, count))
+	present := ErrorPresenter(o.Log, count)
+	if !o.Introspection {
+		srv.SetDisableSuggestion(true)
+		present = withoutSuggestions(present)
+	}
+	srv.SetErrorPresenter(present)
+	useLimits(srv, lim, present)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
 		o.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
 		return apperr.ErrInternal
@@ -121,6 +123,8 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	})
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Answers are per caller and may be personal: never cached.
+		w.Header().Set("Cache-Control", "no-store")
 		ctx := WithLang(req.Context(), apperr.ParseAcceptLanguage(req.Header.Get("Accept-Language")))
 		ctx = WithClientIP(ctx, req, o.TrustedProxies)
 		if o.Shutdown != nil && strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
@@ -138,7 +142,14 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 				return
 			}
 		}
-		srv.ServeHTTP(w, req.WithContext(ctx))
+		req = req.WithContext(ctx)
+		if !isUpgrade(req) {
+			var ok bool
+			if req, w, ok = guardBody(w, req, lim, present); !ok {
+				return
+			}
+		}
+		srv.ServeHTTP(w, req)
 	})
 }
 

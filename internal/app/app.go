@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -64,9 +65,10 @@ type App struct {
 	Handler  http.Handler
 	Deps     Deps
 
-	shutdown context.CancelFunc
-	baseCtx  context.Context
-	bg       *background
+	shutdown    context.CancelFunc
+	baseCtx     context.Context
+	bg          *background
+	metricsAddr atomic.Value // string, once serving
 }
 
 // SensitiveFlagNames lists the archive's sensitive flags as strings for the
@@ -240,23 +242,30 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
-		TrustedProxies: cfg.TrustedPrefixes(),
+		TrustedProxies: cfg.TrustedPrefixes(), Limits: limits(cfg),
 	}))
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
 	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
 	httpserver.Health(mux, d.DB.Ping)
-	mux.Handle("GET /metrics", a.Metrics.Handler())
+	// /metrics is on its own address (METRICS_ADDR), never on the API's.
+	sec := httpserver.SecurityOptions{HSTS: cfg.Production()}
 	if cfg.PlaygroundOn() {
 		mux.Handle("GET /{$}", playground.Handler("亲情物业 Qinqing GraphQL", "/graphql"))
+		sec.PlaygroundPath = "/"
 	}
-	a.Handler = logRequests(d.Log, mux)
+	a.Handler = logRequests(d.Log, httpserver.SecurityHeaders(mux, sec))
 	return a, nil
 }
 
 // Run serves on ln, tails the event spine, and sweeps expired login state,
 // until ctx is cancelled; then it drains requests and closes websockets.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	stopMetrics, err := a.serveMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBus()
 	go func() { _ = a.Services.Events.Run(busCtx) }()
@@ -265,8 +274,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go a.bg.outbox.Run(busCtx, a.Cfg.OutboxInterval)
 	go a.bg.reminders.Run(busCtx, interval(a.Cfg.ScheduleInterval, time.Minute), a.Deps.Now)
 	go a.schedules(busCtx)
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
-	return httpserver.Serve(ctx, srv, ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
+	return httpserver.Serve(ctx, a.httpServer(), ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
 }
 
 // Ready is closed once the event spine is tailing.

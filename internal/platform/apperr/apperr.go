@@ -18,10 +18,13 @@ const (
 	Forbidden       Code = "FORBIDDEN"
 	NotFound        Code = "NOT_FOUND"
 	BadUserInput    Code = "BAD_USER_INPUT"
-	Conflict        Code = "CONFLICT"
-	RateLimited     Code = "RATE_LIMITED"
-	Unavailable     Code = "UNAVAILABLE"
-	Internal        Code = "INTERNAL"
+	// BadRequest is an HTTP request the API cannot read at all (malformed
+	// or oversized body), as opposed to a readable request with bad input.
+	BadRequest  Code = "BAD_REQUEST"
+	Conflict    Code = "CONFLICT"
+	RateLimited Code = "RATE_LIMITED"
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is a domain failure: a code for machines, a message key for people,
@@ -31,6 +34,9 @@ type Error struct {
 	Key   string // message key, see messages.go
 	Field string // input field path, e.g. "input.phone"; empty if not about one field
 	Args  []any  // values substituted into the localized message
+	// Reason refines Code with a stable machine-readable cause (e.g.
+	// QUERY_TOO_DEEP), sent as extensions.reason; empty for most errors.
+	Reason string
 }
 
 func (e *Error) Error() string {
@@ -65,6 +71,13 @@ func (e *Error) WithArgs(args ...any) *Error {
 	return &c
 }
 
+// WithReason returns a copy of e that names its cause in extensions.reason.
+func (e *Error) WithReason(reason string) *Error {
+	c := *e
+	c.Reason = reason
+	return &c
+}
+
 // Invalid is a BAD_USER_INPUT error about one field.
 func Invalid(field, key string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Key: key, Field: field, Args: args}
@@ -96,4 +109,5 @@ var (
 	ErrUnavailable     = New(Unavailable, "common.unavailable")
 	ErrRateLimited     = New(RateLimited, "common.rate_limited")
 	ErrConflict        = New(Conflict, "common.conflict")
+	ErrBadRequest      = New(BadRequest, "common.bad_request")
 )
