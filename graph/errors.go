@@ -45,6 +45,11 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			if ae.Field != "" {
 				gqlErr.Extensions["field"] = ae.Field
 			}
+			if ae.Code == apperr.RateLimited {
+				secs := ae.RetryAfterSeconds()
+				gqlErr.Extensions["retryAfterSeconds"] = secs
+				noteRetryAfter(ctx, secs)
+			}
 		case gqlErr.Message == "introspection disabled":
 			// Switched off by configuration: the client asked for something
 			// this server does not offer, which is not a server fault.

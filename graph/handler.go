@@ -138,6 +138,7 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 				return
 			}
 		}
+		ctx, w = withRetryAfter(ctx, w, req) // RATE_LIMITED errors set Retry-After
 		srv.ServeHTTP(w, req.WithContext(ctx))
 	})
 }

@@ -1854,6 +1854,7 @@ var (
 		"CALLBACK_DUE":           notify.CallbackDue,
 		"BUTLER_TASK_DUE":        notify.ButlerTaskDue,
 		"WEEKLY_REPORT":          notify.WeeklyReport,
+		"STAFF_LOGIN_ALERT":      notify.StaffLoginAlert,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
 		notify.FestivalGreeting:    "FESTIVAL_GREETING",
@@ -1869,6 +1870,7 @@ var (
 		notify.CallbackDue:         "CALLBACK_DUE",
 		notify.ButlerTaskDue:       "BUTLER_TASK_DUE",
 		notify.WeeklyReport:        "WEEKLY_REPORT",
+		notify.StaffLoginAlert:     "STAFF_LOGIN_ALERT",
 	}
 )
 

@@ -9608,6 +9608,8 @@ extend type Mutation {
   CALLBACK_DUE
   BUTLER_TASK_DUE
   WEEKLY_REPORT
+  "A staff account keeps failing to sign in (sent to its supervisors or the admins)."
+  STAFF_LOGIN_ALERT
 }
 
 type Notification {

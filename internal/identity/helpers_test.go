@@ -177,7 +177,7 @@ func newEnv(t *testing.T, tweak ...func(*Config)) *env {
 	}
 	svc := NewService(db, cfg, tokens,
 		sms.HTTPSender{BaseURL: gwSrv.URL, APIKey: "test-key"}, wx,
-		fakeStaff{staffAccount: {staffID, hash}}, people, clk.now, slog.New(slog.DiscardHandler))
+		fakeStaff{staffAccount: {staffID, hash}}, people, nil, clk.now, slog.New(slog.DiscardHandler))
 	ctx := context.Background()
 	if _, err := db.Collection(colBindings).InsertOne(ctx, bindingDoc{OpenID: "openid-bound", PersonID: ownerID, BoundAt: clk.now()}); err != nil {
 		t.Fatal(err)

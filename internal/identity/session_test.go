@@ -7,6 +7,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/ratelimit"
 )
 
 func TestRefreshRotation(t *testing.T) {
@@ -98,22 +99,20 @@ func TestSweepExpired(t *testing.T) {
 		return n
 	}
 	// What remains belongs to the fresh login: its code and its token, and
-	// the four counters of its request.
+	// the five rate-limit hits of its request; the failed sign-in's hits
+	// and the old code's claims have gone.
 	if n := count(colRefresh); n != 1 {
 		t.Errorf("refresh tokens left: %d", n)
 	}
 	if n := count(colCodes); n != 1 {
 		t.Errorf("codes left: %d", n)
 	}
-	if n := count(colCounters); n != 4 {
-		t.Errorf("counters left: %d", n)
+	if n := count(ratelimit.Collection); n != 5 {
+		t.Errorf("rate-limit hits left: %d", n)
 	}
-	// Claims: four rate-limit slots, one guess, one use.
-	if n := count(colClaims); n != 6 {
+	// Claims: one guess, one use.
+	if n := count(colClaims); n != 2 {
 		t.Errorf("claims left: %d", n)
-	}
-	if n := count(colFailures); n != 0 {
-		t.Errorf("failure records left: %d", n)
 	}
 	_, err := e.svc.Refresh(e.ctx, live.RefreshToken)
 	wantErr(t, err, ErrRefreshInvalid)

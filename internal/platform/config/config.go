@@ -30,6 +30,10 @@ type Config struct {
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
 
+	// RefreshReuseGrace: a spent refresh token presented again this soon gets
+	// the same successor (a double submit) instead of ending the session.
+	RefreshReuseGrace time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"30s"`
+
 	// TrustedProxies are CIDRs of load balancers whose X-Forwarded-For is
 	// believed for per-IP login limits.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
