@@ -9,36 +9,45 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// The guarded single-document updates must hold when requests race.
+// A double submit racing with itself (two tabs, a retry while the first
+// request is in flight) is spent once: every request that succeeds gets the
+// same successor, none revokes the session.
 func TestConcurrentRefreshSpendsTokenOnce(t *testing.T) {
 	e := newEnv(t)
 	s := e.loginOwner(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
+	got := make([]*Session, len(errs))
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = e.svc.Refresh(e.ctx, s.RefreshToken)
+			got[i], errs[i] = e.svc.Refresh(e.ctx, s.RefreshToken)
 		}()
 	}
 	wg.Wait()
-	ok, reused := 0, 0
-	for _, err := range errs {
+	successor := ""
+	for i, err := range errs {
 		switch {
 		case err == nil:
-			ok++
-		case errors.Is(err, ErrRefreshReused):
-			reused++
+			if successor == "" {
+				successor = got[i].RefreshToken
+			}
+			if got[i].RefreshToken != successor || got[i].FamilyID != s.FamilyID {
+				t.Fatalf("racing refreshes got different successors")
+			}
 		case !errors.Is(err, ErrRefreshInvalid):
-			t.Fatalf("unexpected error %v", err)
+			t.Fatalf("racing refresh %d: %v", i, err)
 		}
 	}
-	if ok > 1 || reused == 0 {
-		t.Fatalf("%d successes, %d reuse detections", ok, reused)
+	if successor == "" {
+		t.Fatal("no racing refresh succeeded")
 	}
-	if active, _ := e.svc.SessionActive(e.ctx, s.FamilyID); active {
-		t.Fatal("family survived a detected reuse")
+	if active, _ := e.svc.SessionActive(e.ctx, s.FamilyID); !active {
+		t.Fatal("a double submit revoked the session")
+	}
+	if n, _ := e.db.Collection(colRefresh).CountDocuments(e.ctx, bson.M{"familyId": s.FamilyID}); n != 2 {
+		t.Fatalf("%d tokens in the family, want the spent one and one successor", n)
 	}
 }
 
