@@ -117,7 +117,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	if len(icfg.CodeSecret) == 0 {
 		icfg.CodeSecret = []byte(cfg.JWTSecret) // stable across restarts, secret all the same
 	}
-	icfg.RefreshReuseGrace = cfg.RefreshReuseGrace
+	icfg.RefreshReuseGrace = interval(cfg.RefreshReuseGrace, icfg.RefreshReuseGrace)
 	bus := events.NewBus(d.DB, d.Log)
 	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, bus, now, d.Log)
 	staffSvc.UseSessions(ident) // deactivating a staff member ends their sessions
