@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
@@ -102,5 +103,38 @@ func TestConcurrentCodeRequestsRespectLimit(t *testing.T) {
 	wg.Wait()
 	if ok != 2 || e.sms.count() != 2 {
 		t.Fatalf("%d requests allowed, %d texts sent; want 2", ok, e.sms.count())
+	}
+}
+
+// A burst of guesses sent the moment a wait ends gets one guess, not one
+// per request.
+func TestConcurrentGuessesAfterDelayGetOneTry(t *testing.T) {
+	e := newEnv(t)
+	for range 3 {
+		_, err := e.svc.StaffLogin(e.ctx, staffAccount, "wrong password 1", "10.6.6.6")
+		wantErr(t, err, ErrBadCredentials)
+	}
+	e.clock.advance(2 * time.Second)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.svc.StaffLogin(e.ctx, staffAccount, fmt.Sprintf("wrong password %d", i+2), "10.6.6.6")
+		}()
+	}
+	wg.Wait()
+	tried := 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			tried++
+		case !errors.Is(err, ErrLoginThrottled):
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if tried != 1 {
+		t.Fatalf("%d guesses got through after the wait, want 1", tried)
 	}
 }

@@ -56,20 +56,27 @@ func TestRollingWindowAcrossMinuteBoundary(t *testing.T) {
 	}
 }
 
-// N clients racing for a budget of Max: exactly Max win, on FerretDB too,
-// where a guarded update is not atomic.
+// N clients racing for a budget of Max through two servers on one database:
+// exactly Max win, on FerretDB too, where a guarded update is not atomic.
 func TestConcurrentHitsAreExact(t *testing.T) {
-	l, _ := newLimiter(t)
+	l, clk := newLimiter(t)
 	ctx := context.Background()
+	// The second server has its own connection to the same database.
+	db2, err := mongo.Connect(ctx, mongo.TestURI(t), l.col.Database().Name(), mongo.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db2.Close(context.Background()) })
+	servers := []*Limiter{l, New(db2, clk.now)}
 	const clients, max = 16, 5
 	rule := Rule{Key: "ip:10.0.0.1", Window: time.Hour, Max: max}
 	var won atomic.Int32
 	var wg sync.WaitGroup
-	for range clients {
+	for i := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			wait, err := l.Allow(ctx, rule)
+			wait, err := servers[i%2].Allow(ctx, rule)
 			if err != nil {
 				t.Error(err)
 			}
