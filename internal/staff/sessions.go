@@ -38,8 +38,8 @@ func (s *Service) endSessions(ctx context.Context, id string) error {
 // AlertRecipients are who hears that a staff account is under attack: the
 // active supervisors of the communities the staff member works in, or the
 // active admins when there are none (an admin's own account, or a staff
-// member without a supervisor). The account's owner is never told alone:
-// an attacker may be the one holding their phone.
+// member without a supervisor), or, in a company with one admin whose own
+// account is attacked, that admin.
 func (s *Service) AlertRecipients(ctx context.Context, staffID string) ([]*Staff, error) {
 	st, err := s.byID(ctx, staffID)
 	if err != nil {
@@ -66,5 +66,9 @@ func (s *Service) AlertRecipients(ctx context.Context, staffID string) ([]*Staff
 	if len(sups) > 0 {
 		return sups, nil
 	}
-	return find(bson.D{{Key: "companyId", Value: s.companyID}, {Key: "roles", Value: access.Admin}})
+	admins, err := find(bson.D{{Key: "companyId", Value: s.companyID}, {Key: "roles", Value: access.Admin}})
+	if err != nil || len(admins) > 0 {
+		return admins, err
+	}
+	return []*Staff{st}, nil
 }
