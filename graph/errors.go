@@ -49,6 +49,11 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			if ae.Reason != "" {
 				gqlErr.Extensions["reason"] = ae.Reason
 			}
+			if ae.Code == apperr.RateLimited {
+				secs := ae.RetryAfterSeconds()
+				gqlErr.Extensions["retryAfterSeconds"] = secs
+				noteRetryAfter(ctx, secs)
+			}
 		case isUnreadableBody(gqlErr.Message):
 			// gqlgen's transport could not read the body; its message quotes
 			// the body (passwords, variables), so neither send nor log it.

@@ -142,6 +142,7 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 				return
 			}
 		}
+		ctx, w = withRetryAfter(ctx, w, req) // RATE_LIMITED errors set Retry-After
 		req = req.WithContext(ctx)
 		if !isUpgrade(req) {
 			var ok bool

@@ -1855,6 +1855,7 @@ var (
 		"BUTLER_TASK_DUE":        notify.ButlerTaskDue,
 		"WEEKLY_REPORT":          notify.WeeklyReport,
 		"HOUSEHOLD_INVITATION":   notify.HouseholdInvitation,
+		"STAFF_LOGIN_ALERT":      notify.StaffLoginAlert,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
 		notify.FestivalGreeting:    "FESTIVAL_GREETING",
@@ -1871,6 +1872,7 @@ var (
 		notify.ButlerTaskDue:       "BUTLER_TASK_DUE",
 		notify.WeeklyReport:        "WEEKLY_REPORT",
 		notify.HouseholdInvitation: "HOUSEHOLD_INVITATION",
+		notify.StaffLoginAlert:     "STAFF_LOGIN_ALERT",
 	}
 )
 

@@ -9965,6 +9965,8 @@ extend type Mutation {
   BUTLER_TASK_DUE
   WEEKLY_REPORT
   HOUSEHOLD_INVITATION
+  "A staff account keeps failing to sign in (sent to its supervisors or the admins)."
+  STAFF_LOGIN_ALERT
 }
 
 type Notification {

@@ -119,8 +119,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	if len(icfg.CodeSecret) == 0 {
 		icfg.CodeSecret = []byte(cfg.JWTSecret) // stable across restarts, secret all the same
 	}
-	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, now, d.Log)
+	icfg.RefreshReuseGrace = interval(cfg.RefreshReuseGrace, icfg.RefreshReuseGrace)
 	bus := events.NewBus(d.DB, d.Log)
+	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, bus, now, d.Log)
+	staffSvc.UseSessions(ident) // deactivating a staff member ends their sessions
 	devices := notify.NewDevices(d.DB, now)
 	senders := []notify.Sender{&notify.SMS{Sender: sender, Phones: households, Devices: devices}}
 	fcm, err := notify.NewFCM(context.Background(), notify.FCMConfig{CredentialsFile: cfg.FCMCredentialsFile, ProjectID: cfg.FCMProjectID, Endpoint: cfg.FCMEndpoint}, devices, d.Log)
@@ -153,6 +155,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	zones := &zoneCache{communities: communities, m: map[string]*time.Location{}}
 	engine := notify.NewEngine(notify.EngineConfig{DB: d.DB, Bus: bus, Zone: zones.get, Channels: channels, Log: d.Log, Now: now})
 	households.UseNotifier(invitationNotices{engine})
+	ident.UseAlerts(notify.LoginAlerts{Engine: engine, Staff: staffSvc}) // staff accounts under attack
 	svc := &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
 		Events: bus, Files: fileStore, Now: now,

@@ -8,6 +8,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is the stable, machine-readable contract with the front ends.
@@ -37,6 +38,9 @@ type Error struct {
 	// Reason refines Code with a stable machine-readable cause (e.g.
 	// QUERY_TOO_DEEP), sent as extensions.reason; empty for most errors.
 	Reason string
+	// RetryAfter says when a RATE_LIMITED request may be tried again; the
+	// API sends it as extensions.retryAfterSeconds and a Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -76,6 +80,26 @@ func (e *Error) WithReason(reason string) *Error {
 	c := *e
 	c.Reason = reason
 	return &c
+}
+
+// WithRetryAfter returns a copy of e that may be retried after d.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
+	return &c
+}
+
+// RetryAfterSeconds is the whole seconds a client must wait before trying a
+// RATE_LIMITED request again: at least 1, and a minute when the limit did
+// not say (better a client waits too long than hammers a limit).
+func (e *Error) RetryAfterSeconds() int {
+	switch {
+	case e.RetryAfter <= 0:
+		return 60
+	case e.RetryAfter < time.Second:
+		return 1
+	}
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }
 
 // Invalid is a BAD_USER_INPUT error about one field.

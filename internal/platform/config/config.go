@@ -50,6 +50,9 @@ type Config struct {
 	// MetricsAddr serves /metrics on its own listener (keep it private);
 	// empty = no metrics endpoint. The API address never serves /metrics.
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
+	// RefreshReuseGrace: a spent refresh token presented again this soon gets
+	// the same successor (a double submit) instead of ending the session.
+	RefreshReuseGrace time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"30s"`
 
 	// TrustedProxies are CIDRs of load balancers whose X-Forwarded-For is
 	// believed for per-IP login limits.
