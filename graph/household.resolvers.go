@@ -115,6 +115,7 @@ func (r *mutationResolver) AddHouseholdMember(ctx context.Context, input model.A
 	if err != nil {
 		return nil, err
 	}
+	r.publishAccessChanged(ctx, c.ID, m.PersonID)
 	r.publishIDs(ctx, c, m.HouseholdID, m.CommunityID, "household.member_added")
 	return m, nil
 }
@@ -129,6 +130,7 @@ func (r *mutationResolver) RemoveHouseholdMember(ctx context.Context, householdI
 	if err != nil {
 		return nil, err
 	}
+	r.publishAccessChanged(ctx, c.ID, personID)
 	r.publish(ctx, c, h, "household.member_removed")
 	return h, nil
 }
