@@ -524,7 +524,15 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 
 	go func() {
 		defer func() {
-			if v := recover(); v != nil {
+			v := recover()
+			// Free the id and the slots before telling the client, so it may
+			// reuse both as soon as it hears the operation ended.
+			c.mu.Lock()
+			delete(c.ops, id)
+			c.mu.Unlock()
+			cancel()
+			c.t.reg.release(c.id.Subject)
+			if v != nil {
 				err := rc.Recover(ctx, v)
 				var ge *gqlerror.Error
 				if !errors.As(err, &ge) {
@@ -534,11 +542,6 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 			} else if !op.byPeer.Load() {
 				c.send(wsMessage{ID: id, Type: "complete"})
 			}
-			c.mu.Lock()
-			delete(c.ops, id)
-			c.mu.Unlock()
-			cancel()
-			c.t.reg.release(c.id.Subject)
 		}()
 		responses, ctx := c.exec.DispatchOperation(ctx, rc)
 		for {
