@@ -38,7 +38,7 @@ func dialRaw(t testing.TB, e *env) *rawWS {
 	}
 	conn.SetReadLimit(1 << 22)
 	t.Cleanup(func() { _ = conn.CloseNow() })
-	r := &rawWS{t: t, conn: conn, in: make(chan wsMsg, 4096)}
+	r := &rawWS{t: t, conn: conn, in: make(chan wsMsg, 256)}
 	go func() {
 		defer close(r.in)
 		for {

@@ -49,8 +49,10 @@ func (r *Resolver) householdEvents(ctx context.Context, id string) (<-chan *mode
 		if err != nil {
 			return nil, false
 		}
-		h, err := r.Svc.Households.Get(ctx, fresh, id)
-		if err != nil {
+		h, err := eventPayload(&r.payloads, e, "household:"+id, func() (*household.Household, error) {
+			return r.Svc.Households.Load(context.WithoutCancel(ctx), id)
+		})
+		if err != nil || r.Svc.Households.Visible(fresh, h) != nil {
 			return nil, false
 		}
 		return &model.HouseholdEvent{HouseholdID: id, Type: e.Type, At: e.At, Household: h}, true
