@@ -546,7 +546,9 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 		responses, ctx := c.exec.DispatchOperation(ctx, rc)
 		for {
 			resp := responses(ctx)
-			if resp == nil {
+			if resp == nil || op.byPeer.Load() {
+				// Nothing more for an operation the client completed, not
+				// even the resolver's "context canceled".
 				return
 			}
 			b, err := json.Marshal(resp)
