@@ -481,34 +481,73 @@ func TestWebsocketLimits(t *testing.T) {
 	expect(two)
 }
 
-// A household member removed while subscribed stops hearing about the
-// household at once: the removal re-resolves the connection's kept caller
-// once (access.changed), and the event of the removal itself is already
-// checked against the new decision.
-func TestWebsocketMemberRemovedStopsHearing(t *testing.T) {
+// Access that changes while a websocket is open applies to it at once: the
+// change publishes access.changed, the connection re-resolves its kept
+// caller once, and even the event of the change itself is checked against
+// the new decision. Access merely narrowed completes the subscription (the
+// socket stays); a staff member deactivated can no longer be resolved and
+// the socket is closed with 4403.
+func TestWebsocketAccessChangeAppliesAtOnce(t *testing.T) {
 	e := newEnv(t)
 	w := e.world()
 	butler := e.staff(w.butlerX, w.Password)
-	var added struct {
-		AddHouseholdMember struct{ Person struct{ ID string } }
+	admin := e.staff(w.adminAcct, w.Password)
+	scope := func(staffID string, in map[string]any) {
+		admin.ok(`mutation($s:ID!,$in:StaffScopeInput!){ updateStaffScope(staffId:$s, input:$in){ id } }`, map[string]any{"s": staffID, "in": in}, nil)
 	}
-	butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ person { id } } }`,
-		map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王小丽", "phone": "13900000009"}}}, &added)
-	member := e.owner("13900000009")
-	ws := dialRaw(t, e).ack(member.token)
-	ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
-	ws.live(e, "1", w.HA.ID)
-
-	butler.ok(`mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`,
-		map[string]any{"h": w.HA.ID, "p": added.AddHouseholdMember.Person.ID}, nil)
-	publishHousehold(t, e, w.HA.ID)
-	m := ws.next(15 * time.Second)
-	if m.Type != "complete" || m.ID != "1" {
-		t.Fatalf("after removal: %s %s, want the subscription completed", m.Type, m.Payload)
-	}
-	// The connection stays: the person may still subscribe to what they see.
-	ws.send("", "ping", nil)
-	if m := ws.next(5 * time.Second); m.Type != "pong" {
-		t.Fatalf("want pong, got %+v", m)
+	staffSubject := func(c *client) string { id, _ := tokenClaims(t, c.token); return id }
+	for _, tc := range []struct {
+		name   string
+		viewer func() (c *client, subject string) // someone who sees household HA
+		change func(subject string)
+		closed bool
+	}{
+		{"member removed from the household", func() (*client, string) {
+			var added struct {
+				AddHouseholdMember struct{ Person struct{ ID string } }
+			}
+			butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ person { id } } }`,
+				map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王小丽", "phone": "13900000009"}}}, &added)
+			return e.owner("13900000009"), added.AddHouseholdMember.Person.ID
+		}, func(person string) {
+			butler.ok(`mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`,
+				map[string]any{"h": w.HA.ID, "p": person}, nil)
+		}, false},
+		{"staff member moved to another community", func() (*client, string) {
+			c := e.staff(w.butlerX2, w.Password)
+			return c, staffSubject(c)
+		}, func(id string) {
+			scope(id, map[string]any{"communityIds": []string{w.Y.ID}, "buildingIds": []string{w.YB1.ID}})
+		}, false},
+		{"staff member deactivated", func() (*client, string) {
+			c := e.staff(w.supervisorX, w.Password)
+			return c, staffSubject(c)
+		}, func(id string) { scope(id, map[string]any{"active": false}) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, subject := tc.viewer()
+			ws := dialRaw(t, e).ack(v.token)
+			ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
+			ws.live(e, "1", w.HA.ID)
+			tc.change(subject)
+			publishHousehold(t, e, w.HA.ID)
+			if tc.closed {
+				code, why, got := ws.closed(15 * time.Second)
+				if code != 4403 || len(got) > 0 {
+					t.Fatalf("closed with %d %q after %+v, want 4403 and nothing heard", code, why, got)
+				}
+				return
+			}
+			m := ws.next(15 * time.Second)
+			if m.Type != "complete" || m.ID != "1" {
+				t.Fatalf("after the change: %s %s, want the subscription completed", m.Type, m.Payload)
+			}
+			// The connection stays: the caller may still subscribe to what
+			// they see.
+			ws.send("", "ping", nil)
+			if m := ws.next(5 * time.Second); m.Type != "pong" {
+				t.Fatalf("want pong, got %+v", m)
+			}
+		})
 	}
 }
