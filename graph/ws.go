@@ -190,6 +190,22 @@ func (c *wsConn) send(m wsMessage) {
 		c.t.log.Error("websocket: unencodable message", "type", m.Type, "err", err)
 		return
 	}
+	c.enqueue(b)
+}
+
+// sendNext frames a result without re-encoding it: one event fans out to
+// every subscriber, so each byte of work here is multiplied.
+func (c *wsConn) sendNext(id string, payload []byte) {
+	idJSON, _ := json.Marshal(id)
+	b := make([]byte, 0, len(payload)+len(idJSON)+32)
+	b = append(b, `{"id":`...)
+	b = append(b, idJSON...)
+	b = append(b, `,"type":"next","payload":`...)
+	b = append(b, payload...)
+	c.enqueue(append(b, '}'))
+}
+
+func (c *wsConn) enqueue(b []byte) {
 	select {
 	case <-c.done:
 	case c.out <- b:
@@ -555,7 +571,7 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 			if err != nil {
 				panic(err)
 			}
-			c.send(wsMessage{ID: id, Type: "next", Payload: b})
+			c.sendNext(id, b)
 		}
 	}()
 }
