@@ -485,7 +485,12 @@ func (c *wsConn) refresh() {
 			c.mu.Unlock()
 			cl, err := c.t.r.sessionCaller(c.ctx, c.id)
 			if err != nil {
-				c.end(closeForbidden, "Forbidden: access changed")
+				if code := apperr.CodeOf(err); code == apperr.Unauthenticated || code == apperr.Forbidden {
+					c.end(closeForbidden, "Forbidden: access changed")
+				} else {
+					// Not known either way: the client reconnects and is decided afresh.
+					c.end(closeInternal, "internal error")
+				}
 				return
 			}
 			c.kept.Store(cl)
