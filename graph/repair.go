@@ -70,8 +70,10 @@ func (r *Resolver) repairEvents(ctx context.Context, id string) (<-chan *model.R
 		if err != nil {
 			return nil, false
 		}
-		req, err := r.Svc.Repairs.Get(ctx, fresh, id)
-		if err != nil {
+		req, err := eventPayload(&r.payloads, e, "repair:"+id, func() (*repair.Request, error) {
+			return r.Svc.Repairs.Load(context.WithoutCancel(ctx), id)
+		})
+		if err != nil || r.Svc.Repairs.Visible(fresh, req) != nil {
 			return nil, false
 		}
 		status, _ := e.Data["status"].(string)
