@@ -14,7 +14,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"qinqing/internal/access"
@@ -36,6 +35,10 @@ type HandlerOptions struct {
 	TrustedProxies []netip.Prefix
 	// Limits bound one request's cost (see limits.go).
 	Limits Limits
+	// Websockets bounds connections and subscriptions (zero: defaults).
+	Websockets WSLimits
+	// Now is the clock access tokens are checked against (nil: time.Now).
+	Now func() time.Time
 }
 
 // NewHandler builds /graphql: POST, GET, graphql-transport-ws websockets and
@@ -44,35 +47,16 @@ type HandlerOptions struct {
 func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	r := &Resolver{Svc: svc}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           10 * time.Second,
-		// Apps authenticate with a bearer token in connection_init, never
-		// with cookies, so a cross-origin page gains nothing: allow any origin.
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			// The token travels in connection_init, not in the URL.
-			tok := strings.TrimPrefix(p.Authorization(), "Bearer ")
-			if tok == "" {
-				if t, ok := p["accessToken"].(string); ok {
-					tok = t
-				}
-			}
-			ctx, err := authenticate(ctx, r, o.Tokens, tok)
-			if err != nil {
-				return ctx, nil, err
-			}
-			if o.Metrics != nil {
-				o.Metrics.Websockets.Inc()
-			}
-			return ctx, nil, nil
-		},
-		CloseFunc: func(context.Context, int) {
-			if o.Metrics != nil {
-				o.Metrics.Websockets.Dec()
-			}
-		},
-	})
+	var count ErrorCounter
+	if o.Metrics != nil {
+		count = func(c apperr.Code) { o.Metrics.Errors.WithLabelValues(string(c)).Inc() }
+	}
+	present := ErrorPresenter(o.Log, count)
+	if !o.Introspection {
+		srv.SetDisableSuggestion(true)
+		present = withoutSuggestions(present)
+	}
+	srv.AddTransport(newWSTransport(r, o, present))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
@@ -82,15 +66,6 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
-	}
-	var count ErrorCounter
-	if o.Metrics != nil {
-		count = func(c apperr.Code) { o.Metrics.Errors.WithLabelValues(string(c)).Inc() }
-	}
-	present := ErrorPresenter(o.Log, count)
-	if !o.Introspection {
-		srv.SetDisableSuggestion(true)
-		present = withoutSuggestions(present)
 	}
 	srv.SetErrorPresenter(present)
 	useLimits(srv, lim, present)

@@ -151,6 +151,7 @@ func (r *mutationResolver) AcceptHouseholdInvitation(ctx context.Context, id str
 	if err != nil {
 		return nil, err
 	}
+	r.publishAccessChanged(ctx, c.ID, m.PersonID)
 	r.publishIDs(ctx, c, m.HouseholdID, m.CommunityID, "household.member_added")
 	return m, nil
 }
@@ -183,6 +184,7 @@ func (r *mutationResolver) RemoveHouseholdMember(ctx context.Context, householdI
 	if err != nil {
 		return nil, err
 	}
+	r.publishAccessChanged(ctx, c.ID, personID)
 	r.publish(ctx, c, h, "household.member_removed")
 	return h, nil
 }

@@ -245,7 +245,10 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
-		TrustedProxies: cfg.TrustedPrefixes(), Limits: limits(cfg),
+		TrustedProxies: cfg.TrustedPrefixes(), Limits: limits(cfg), Now: d.Now, Websockets: graph.WSLimits{
+			InitTimeout: cfg.WSInitTimeout, SubscriptionsPerConnection: cfg.WSSubsPerConnection,
+			SubscriptionsPerUser: cfg.WSSubsPerUser, ConnectionsPerUser: cfg.WSConnectionsPerUser, SendQueue: cfg.WSSendQueue,
+		},
 	}))
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))

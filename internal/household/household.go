@@ -209,10 +209,27 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Househ
 	if err != nil {
 		return nil, err
 	}
-	if !c.CanSeeHousehold(h.Ref()) {
-		return nil, ErrNotFound
+	if err := s.Visible(c, h); err != nil {
+		return nil, err
 	}
 	return h, nil
+}
+
+// Visible is Get's rule for a household already loaded: a live event's
+// household is loaded once and shown to each subscriber who may see it.
+func (s *Service) Visible(c *access.Caller, h *Household) error {
+	if !c.CanSeeHousehold(h.Ref()) {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Load reads a household without an access check; callers apply Visible.
+func (s *Service) Load(ctx context.Context, id string) (*Household, error) {
+	if err := validate.ID("id", id); err != nil {
+		return nil, err
+	}
+	return s.byID(ctx, id)
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Household, error) {

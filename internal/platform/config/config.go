@@ -71,6 +71,15 @@ type Config struct {
 	CallbackDueAfter time.Duration `env:"CALLBACK_DUE_AFTER" envDefault:"24h"`
 	CallbackOverdue  time.Duration `env:"CALLBACK_OVERDUE_AFTER" envDefault:"72h"`
 
+	// Websockets: connection_init deadline, and bounds per connection and
+	// per user (across this process) that keep one client from holding
+	// unbounded subscriptions; a socket whose send queue fills is closed.
+	WSInitTimeout        time.Duration `env:"WS_INIT_TIMEOUT" envDefault:"10s"`
+	WSSubsPerConnection  int           `env:"WS_MAX_SUBSCRIPTIONS_PER_CONNECTION" envDefault:"50"`
+	WSSubsPerUser        int           `env:"WS_MAX_SUBSCRIPTIONS_PER_USER" envDefault:"200"`
+	WSConnectionsPerUser int           `env:"WS_MAX_CONNECTIONS_PER_USER" envDefault:"20"`
+	WSSendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256"`
+
 	SMSBaseURL string `env:"SMS_BASE_URL"`
 	SMSAPIKey  string `env:"SMS_API_KEY"`
 

@@ -16,6 +16,7 @@ var allVars = []string{
 	"WECHAT_BASE_URL", "WECHAT_APP_ID", "WECHAT_APP_SECRET",
 	"GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COMPLEXITY", "GRAPHQL_MAX_RESPONSE_BYTES", "GRAPHQL_OPERATION_TIMEOUT",
 	"MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "READ_HEADER_TIMEOUT", "BODY_READ_TIMEOUT", "IDLE_TIMEOUT", "METRICS_ADDR",
+	"WS_INIT_TIMEOUT", "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "WS_MAX_SUBSCRIPTIONS_PER_USER", "WS_MAX_CONNECTIONS_PER_USER", "WS_SEND_QUEUE",
 }
 
 // unsetAll clears the environment Load reads for the rest of the test, and
@@ -57,6 +58,9 @@ func TestLoad(t *testing.T) {
 				}
 				if c.AccessTTL != 15*time.Minute || c.RefreshTTL != 720*time.Hour || c.ShutdownWait != 20*time.Second {
 					t.Errorf("lifetimes = %v %v %v", c.AccessTTL, c.RefreshTTL, c.ShutdownWait)
+				}
+				if c.WSInitTimeout != 10*time.Second || c.WSSubsPerConnection != 50 || c.WSSubsPerUser != 200 || c.WSConnectionsPerUser != 20 || c.WSSendQueue != 256 {
+					t.Errorf("websocket limits = %v %d %d %d %d", c.WSInitTimeout, c.WSSubsPerConnection, c.WSSubsPerUser, c.WSConnectionsPerUser, c.WSSendQueue)
 				}
 				if c.HTTPAddr != ":8080" || c.MongoDB != "qinqing" || c.MongoURI != "" || c.CompanyID != "qinqing-demo" {
 					t.Errorf("defaults = %+v", c)
