@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -420,5 +421,38 @@ func TestConcurrentAnswersToOneInvitation(t *testing.T) {
 	}
 	if member := contains(memberNames(t, supX, w.HA.ID), w.OwnerY.Name); member != accepted {
 		t.Errorf("member = %v after the winning answer accepted = %v", member, accepted)
+	}
+}
+
+// Walking a number range through addHouseholdMember would harvest which
+// phones are registered (and spam invitations): an owner gets ten adds by
+// phone an hour, then RATE_LIMITED with the wait in the body and the header,
+// and the limit is theirs alone (another owner still adds).
+func TestPhoneGuessingThroughMembersIsLimited(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	ownerA, ownerB := e.owner(w.OwnerA.Phone), e.owner(w.OwnerB.Phone)
+	add := func(c *client, h string, i int) (*gqlResponse, http.Header) {
+		return e.fromIP("198.51.100.7", c.token, invAdd, map[string]any{"in": map[string]any{"householdId": h, "role": "FAMILY",
+			"person": map[string]any{"name": "试探", "phone": "1370000" + strings.Repeat("0", 4-len(strconv.Itoa(i))) + strconv.Itoa(i)}}})
+	}
+	for i := range 10 {
+		if r, _ := add(ownerA, w.HA.ID, i); len(r.Errors) > 0 {
+			t.Fatalf("add %d within the budget: %v", i, r.Errors)
+		}
+	}
+	r, h := add(ownerA, w.HA.ID, 10)
+	wantCode(t, r, "RATE_LIMITED")
+	if secs, _ := r.Errors[0].Extensions["retryAfterSeconds"].(float64); secs < 1 || h.Get("Retry-After") != strconv.Itoa(int(secs)) {
+		t.Fatalf("retryAfterSeconds %v, Retry-After %q", r.Errors[0].Extensions["retryAfterSeconds"], h.Get("Retry-After"))
+	}
+	if r, _ := add(ownerB, w.HB.ID, 11); len(r.Errors) > 0 {
+		t.Fatalf("another owner is limited by the first one's budget: %v", r.Errors)
+	}
+	// An hour later the first owner may add again.
+	e.Clock.Advance(time.Hour + time.Minute)
+	ownerA = e.owner(w.OwnerA.Phone)
+	if r, _ := add(ownerA, w.HA.ID, 12); len(r.Errors) > 0 {
+		t.Fatalf("after the hour: %v", r.Errors)
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/httpserver"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
 	"qinqing/internal/renovation"
@@ -155,6 +156,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	zones := &zoneCache{communities: communities, m: map[string]*time.Location{}}
 	engine := notify.NewEngine(notify.EngineConfig{DB: d.DB, Bus: bus, Zone: zones.get, Channels: channels, Log: d.Log, Now: now})
 	households.UseNotifier(invitationNotices{engine})
+	households.UseLimiter(ratelimit.New(d.DB, now))
 	ident.UseAlerts(notify.LoginAlerts{Engine: engine, Staff: staffSvc}) // staff accounts under attack
 	svc := &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,

@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/validate"
 )
 
@@ -112,6 +113,7 @@ type Service struct {
 	sensitiveFlags []string
 	audit          FilterAuditor
 	files          *files.Store
+	limits         *ratelimit.Limiter // per-caller adds by phone (guessing.go)
 	now            func() time.Time
 }
 

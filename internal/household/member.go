@@ -174,9 +174,12 @@ func (s *Service) add(ctx context.Context, c *access.Caller, in AddMemberInput, 
 //     Staff thereby learn one thing: that the phone is registered somewhere
 //     they do not work; never who or where.
 //
-// RATE LIMIT: per-caller limiting of phone guessing belongs at the top of
-// this function (before personIDByPhone), keyed by the caller's id.
+// Every add by phone is counted against the caller's budget before the phone
+// is looked up (guessing.go), so the signal above cannot be harvested.
 func (s *Service) addByPhone(ctx context.Context, c *access.Caller, h *Household, p *Person, role access.Role, inviteOr func(phone, personID, name string, gender Gender) (*Added, error)) (*Added, error) {
+	if err := s.allowPhoneAdd(ctx, c); err != nil {
+		return nil, err
+	}
 	holder, found, err := s.personIDByPhone(ctx, p.Phone)
 	if err != nil {
 		return nil, err
