@@ -83,7 +83,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("qinqing listening", "addr", ln.Addr().String(), "env", cfg.Env,
-		"graphql", "/graphql", "playground", cfg.PlaygroundOn(), "introspection", cfg.IntrospectionOn())
+		"graphql", "/graphql", "playground", cfg.PlaygroundOn(), "introspection", cfg.IntrospectionOn(), "metrics", cfg.MetricsAddr)
 	return a.Run(ctx, ln)
 }
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -194,13 +195,16 @@ func TestMembersAndStaffScope(t *testing.T) {
 	e := newEnv(t)
 	w := e.world()
 	ownerA := e.owner(w.OwnerA.Phone)
-	add := `mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ role person { id name } } }`
+	add := `mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { role person { id name } } } }`
 
-	// An owner adds family to their own flat, not to a neighbour's, and cannot add another owner.
+	// An owner adds family without a phone (a child) to their own flat at
+	// once, not to a neighbour's, and cannot add another owner.
 	var m struct {
 		AddHouseholdMember struct {
-			Role   string
-			Person struct{ ID, Name string }
+			Membership struct {
+				Role   string
+				Person struct{ ID, Name string }
+			}
 		}
 	}
 	ownerA.ok(add, map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王小宝"}}}, &m)
@@ -211,10 +215,14 @@ func TestMembersAndStaffScope(t *testing.T) {
 	butler := e.staff(w.butlerX, w.Password)
 	butler.ok(add, map[string]any{"in": map[string]any{"householdId": w.HC.ID, "role": "OWNER", "personId": w.OwnerA.ID}}, nil)
 	butler.fails("CONFLICT", add, map[string]any{"in": map[string]any{"householdId": w.HC.ID, "role": "OWNER", "personId": w.OwnerA.ID}})
-	// A phone belongs to one person: a different name with a known phone conflicts.
+	// A phone belongs to one person: staff who can see its holder get a
+	// conflict for a different name, which names nobody.
 	r := butler.fails("CONFLICT", add, map[string]any{"in": map[string]any{"householdId": w.HB.ID, "role": "FAMILY", "person": map[string]any{"name": "冒名者", "phone": w.OwnerA.Phone}}})
 	if r.field() != "input.person.phone" {
 		t.Errorf("conflict names %q", r.field())
+	}
+	if msg := r.Errors[0].Message; strings.Contains(msg, "王") {
+		t.Errorf("conflict message %q reveals the holder's surname", msg)
 	}
 	e.Clock.Advance(2 * 60e9)
 	var mine struct{ MyHouseholds []struct{ ID string } }
@@ -223,8 +231,8 @@ func TestMembersAndStaffScope(t *testing.T) {
 		t.Errorf("owner of two flats sees %d", len(mine.MyHouseholds))
 	}
 	// Staff of Y cannot touch X.
-	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", `mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`, map[string]any{"h": w.HA.ID, "p": m.AddHouseholdMember.Person.ID})
-	ownerA.ok(`mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`, map[string]any{"h": w.HA.ID, "p": m.AddHouseholdMember.Person.ID}, nil)
+	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", `mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`, map[string]any{"h": w.HA.ID, "p": m.AddHouseholdMember.Membership.Person.ID})
+	ownerA.ok(`mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`, map[string]any{"h": w.HA.ID, "p": m.AddHouseholdMember.Membership.Person.ID}, nil)
 
 	// Admins manage staff; scopes are checked against communities; changes apply at once.
 	admin := e.staff(w.adminAcct, w.Password)

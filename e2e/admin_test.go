@@ -13,7 +13,7 @@ const (
 	regCreateCommunity = `mutation($in:CreateCommunityInput!){ createCommunity(input:$in){ id name address timeZone } }`
 	regCreateBuilding  = `mutation($in:CreateBuildingInput!){ createBuilding(input:$in){ id name units community { id } } }`
 	regCreateHousehold = `mutation($in:CreateHouseholdInput!){ createHousehold(input:$in){ id label unit room floorArea moveInDate } }`
-	regAddMember       = `mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ role person { id name phone } } }`
+	regAddMember       = `mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { role person { id name phone } } } }`
 	regHouseholdPage   = `query($b:ID!,$after:String){ households(filter:{buildingId:$b}, first:2, after:$after){
 		totalCount pageInfo { hasNextPage endCursor } edges { cursor node { id room unit } } } }`
 	regSearch = `query($s:String!){ households(filter:{search:$s}, first:20){ totalCount edges { node { id label } } } }`

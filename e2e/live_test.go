@@ -90,7 +90,7 @@ func TestHouseholdUpdatedAcrossServers(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 
 	butler := a.staff(w.butlerX, w.Password)
-	butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ role } }`,
+	butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { role } } }`,
 		map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王奶奶"}}}, nil)
 
 	m, err := sub.read(15 * time.Second)
@@ -136,7 +136,7 @@ func TestWebsocketNeedsValidToken(t *testing.T) {
 }
 
 func TestHealthMetricsAndLanguage(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, metricsOn)
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
 		resp, err := http.Get(e.URL + path)
 		if err != nil || resp.StatusCode != want {
@@ -161,7 +161,7 @@ func TestHealthMetricsAndLanguage(t *testing.T) {
 		t.Fatalf("GET /graphql: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	resp, err = http.Get(e.URL + "/metrics")
+	resp, err = http.Get("http://" + e.App.MetricsAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ import (
 type AnnouncementResolver interface {
 	Community(ctx context.Context, obj *announce.Announcement) (*community.Community, error)
 
+	Recipients(ctx context.Context, obj *announce.Announcement) (*int, error)
 	PublishedBy(ctx context.Context, obj *announce.Announcement) (*staff.Staff, error)
 }
 type ProjectProgressResolver interface {
@@ -299,18 +300,18 @@ func (ec *executionContext) _Announcement_recipients(ctx context.Context, field 
 			return ec.fieldContext_Announcement_recipients(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Recipients, nil
+			return ec.Resolvers.Announcement().Recipients(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_Announcement_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Announcement", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("Announcement", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Announcement_publishedBy(ctx context.Context, field graphql.CollectedField, obj *announce.Announcement) (ret graphql.Marshaler) {
@@ -412,6 +413,52 @@ func (ec *executionContext) _AnnouncementAudience_careFlags(ctx context.Context,
 }
 func (ec *executionContext) fieldContext_AnnouncementAudience_careFlags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AnnouncementAudience", field, false, false, errors.New("field of type CareFlag does not have child fields"))
+}
+
+func (ec *executionContext) _AnnouncementAudience_you(ctx context.Context, field graphql.CollectedField, obj *announce.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementAudience_you(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.You, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementAudience_you(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementAudience", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _AnnouncementAudience_withheld(ctx context.Context, field graphql.CollectedField, obj *announce.Audience) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AnnouncementAudience_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AnnouncementAudience_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AnnouncementAudience", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
 func (ec *executionContext) _AnnouncementConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AnnouncementConnection) (ret graphql.Marshaler) {
@@ -1159,10 +1206,43 @@ func (ec *executionContext) _Announcement(ctx context.Context, sel ast.Selection
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "recipients":
-			out.Values[i] = ec._Announcement_recipients(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Announcement_recipients(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "publishedBy":
 			field := field
 
@@ -1246,6 +1326,16 @@ func (ec *executionContext) _AnnouncementAudience(ctx context.Context, sel ast.S
 			}
 		case "careFlags":
 			out.Values[i] = ec._AnnouncementAudience_careFlags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "you":
+			out.Values[i] = ec._AnnouncementAudience_you(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withheld":
+			out.Values[i] = ec._AnnouncementAudience_withheld(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

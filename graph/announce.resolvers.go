@@ -19,6 +19,11 @@ func (r *announcementResolver) Community(ctx context.Context, obj *announce.Anno
 	return one(ctx, loaders(ctx).Community, obj.CommunityID)
 }
 
+// Recipients is the resolver for the recipients field.
+func (r *announcementResolver) Recipients(ctx context.Context, obj *announce.Announcement) (*int, error) {
+	return obj.VisibleRecipients(), nil
+}
+
 // PublishedBy is the resolver for the publishedBy field.
 func (r *announcementResolver) PublishedBy(ctx context.Context, obj *announce.Announcement) (*staff.Staff, error) {
 	if obj.PublishedBy == "" {

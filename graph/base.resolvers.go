@@ -29,7 +29,7 @@ func (r *subscriptionResolver) HouseholdUpdated(ctx context.Context, id string) 
 	if _, err := r.Svc.Households.Get(ctx, c, id); err != nil {
 		return nil, err
 	}
-	return r.householdEvents(ctx, c, id)
+	return r.householdEvents(ctx, id)
 }
 
 // Mutation returns MutationResolver implementation.

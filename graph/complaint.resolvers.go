@@ -123,6 +123,15 @@ func (r *mutationResolver) ReplyComplaint(ctx context.Context, id string, text s
 	return r.Svc.Complaints.Reply(ctx, c, id, text)
 }
 
+// HandOverComplaint is the resolver for the handOverComplaint field.
+func (r *mutationResolver) HandOverComplaint(ctx context.Context, id string, toStaffID string, note *string) (*complaint.Complaint, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Complaints.HandOver(ctx, c, id, toStaffID, deref(note))
+}
+
 // RecordComplaintCallback is the resolver for the recordComplaintCallback field.
 func (r *mutationResolver) RecordComplaintCallback(ctx context.Context, id string, satisfied bool, notes *string) (*complaint.Complaint, error) {
 	c, err := caller(ctx)

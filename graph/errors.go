@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
@@ -45,6 +46,20 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			if ae.Field != "" {
 				gqlErr.Extensions["field"] = ae.Field
 			}
+			if ae.Reason != "" {
+				gqlErr.Extensions["reason"] = ae.Reason
+			}
+			if ae.Code == apperr.RateLimited {
+				secs := ae.RetryAfterSeconds()
+				gqlErr.Extensions["retryAfterSeconds"] = secs
+				noteRetryAfter(ctx, secs)
+			}
+		case isUnreadableBody(gqlErr.Message):
+			// gqlgen's transport could not read the body; its message quotes
+			// the body (passwords, variables), so neither send nor log it.
+			ae = apperr.ErrBadRequest
+			gqlErr.Message = apperr.Message(ae, lang)
+			gqlErr.Extensions = map[string]any{"code": string(ae.Code)}
 		case gqlErr.Message == "introspection disabled":
 			// Switched off by configuration: the client asked for something
 			// this server does not offer, which is not a server fault.
@@ -60,7 +75,7 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			}
 			ae = &apperr.Error{Code: code}
 		case isRequestError(ctx, err):
-			ae = ErrBadRequest
+			ae = apperr.ErrBadRequest
 			presentRequestError(gqlErr, lang)
 		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 			ae = apperr.ErrUnavailable
@@ -77,4 +92,12 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 		}
 		return gqlErr
 	}
+}
+
+// isUnreadableBody recognises gqlgen transport errors about a body it could
+// not read or decode (the guard in limits.go normally answers these first).
+func isUnreadableBody(msg string) bool {
+	return strings.HasPrefix(msg, "json request body could not be decoded") ||
+		strings.HasPrefix(msg, "could not read request body") ||
+		strings.HasPrefix(msg, "could not get json request body")
 }

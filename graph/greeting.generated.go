@@ -37,6 +37,7 @@ type GreetingCampaignResolver interface {
 
 	CareFlag(ctx context.Context, obj *greeting.Campaign) (*archive.Flag, error)
 
+	Recipients(ctx context.Context, obj *greeting.Campaign) (*int, error)
 	CreatedBy(ctx context.Context, obj *greeting.Campaign) (*staff.Staff, error)
 }
 
@@ -563,6 +564,29 @@ func (ec *executionContext) fieldContext_GreetingCampaign_careFlag(_ context.Con
 	return graphql.NewScalarFieldContext("GreetingCampaign", field, true, true, errors.New("field of type CareFlag does not have child fields"))
 }
 
+func (ec *executionContext) _GreetingCampaign_withheld(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GreetingCampaign_withheld(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Withheld, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GreetingCampaign_withheld(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _GreetingCampaign_recipients(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -572,18 +596,18 @@ func (ec *executionContext) _GreetingCampaign_recipients(ctx context.Context, fi
 			return ec.fieldContext_GreetingCampaign_recipients(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Recipients, nil
+			return ec.Resolvers.GreetingCampaign().Recipients(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
-			return ec.marshalNInt2int(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_GreetingCampaign_recipients(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("GreetingCampaign", field, false, false, errors.New("field of type Int does not have child fields"))
+	return graphql.NewScalarFieldContext("GreetingCampaign", field, true, true, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _GreetingCampaign_createdBy(ctx context.Context, field graphql.CollectedField, obj *greeting.Campaign) (ret graphql.Marshaler) {
@@ -1419,11 +1443,49 @@ func (ec *executionContext) _GreetingCampaign(ctx context.Context, sel ast.Selec
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
-		case "recipients":
-			out.Values[i] = ec._GreetingCampaign_recipients(ctx, field, obj)
+		case "withheld":
+			out.Values[i] = ec._GreetingCampaign_withheld(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "recipients":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._GreetingCampaign_recipients(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdBy":
 			field := field
 

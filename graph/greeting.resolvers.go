@@ -71,6 +71,11 @@ func (r *greetingCampaignResolver) CareFlag(ctx context.Context, obj *greeting.C
 	return &f, nil
 }
 
+// Recipients is the resolver for the recipients field.
+func (r *greetingCampaignResolver) Recipients(ctx context.Context, obj *greeting.Campaign) (*int, error) {
+	return obj.VisibleRecipients(), nil
+}
+
 // CreatedBy is the resolver for the createdBy field.
 func (r *greetingCampaignResolver) CreatedBy(ctx context.Context, obj *greeting.Campaign) (*staff.Staff, error) {
 	return one(ctx, loaders(ctx).Staff, obj.CreatedBy)

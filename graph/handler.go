@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
-	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"qinqing/internal/access"
@@ -34,8 +34,12 @@ type HandlerOptions struct {
 	Shutdown context.Context
 	// TrustedProxies may set X-Forwarded-For (see ClientIP).
 	TrustedProxies []netip.Prefix
-	// MaxUploadBytes bounds a multipart request.
-	MaxUploadBytes int64
+	// Limits bound one request's cost (see limits.go).
+	Limits Limits
+	// Websockets bounds connections and subscriptions (zero: defaults).
+	Websockets WSLimits
+	// Now is the clock access tokens are checked against (nil: time.Now).
+	Now func() time.Time
 }
 
 // NewHandler builds /graphql: POST, GET, graphql-transport-ws websockets and
@@ -44,56 +48,30 @@ type HandlerOptions struct {
 func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	r := &Resolver{Svc: svc}
 	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
-	srv.AddTransport(transport.Websocket{
-		KeepAlivePingInterval: 15 * time.Second,
-		InitTimeout:           10 * time.Second,
-		// Apps authenticate with a bearer token in connection_init, never
-		// with cookies, so a cross-origin page gains nothing: allow any origin.
-		Implementation: transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{InsecureSkipVerify: true}},
-		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
-			// The token travels in connection_init, not in the URL.
-			tok := strings.TrimPrefix(p.Authorization(), "Bearer ")
-			if tok == "" {
-				if t, ok := p["accessToken"].(string); ok {
-					tok = t
-				}
-			}
-			ctx, err := authenticate(ctx, r, o.Tokens, tok)
-			if err != nil {
-				return ctx, nil, err
-			}
-			if o.Metrics != nil {
-				o.Metrics.Websockets.Inc()
-			}
-			return ctx, nil, nil
-		},
-		CloseFunc: func(context.Context, int) {
-			if o.Metrics != nil {
-				o.Metrics.Websockets.Dec()
-			}
-		},
-	})
-	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
-	max := o.MaxUploadBytes
-	if max == 0 {
-		max = 20 << 20
-	}
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: max, MaxMemory: 8 << 20})
-	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
-	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
-	srv.Use(extension.FixedComplexityLimit(2000))
-	if o.Introspection {
-		srv.Use(extension.Introspection{})
-	}
 	var count ErrorCounter
 	if o.Metrics != nil {
 		count = func(c apperr.Code) { o.Metrics.Errors.WithLabelValues(string(c)).Inc() }
 	}
-	srv.SetErrorPresenter(ErrorPresenter(o.Log, count))
+	present := ErrorPresenter(o.Log, count)
+	if !o.Introspection {
+		srv.SetDisableSuggestion(true)
+		present = withoutSuggestions(present)
+	}
+	srv.AddTransport(newWSTransport(r, o, present))
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.GET{})
+	srv.AddTransport(transport.POST{})
+	lim := o.Limits.withDefaults()
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: lim.MaxUploadBytes, MaxMemory: 8 << 20})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	if o.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetErrorPresenter(present)
+	useLimits(srv, lim, present)
 	srv.SetRecoverFunc(func(ctx context.Context, v any) error {
-		o.Log.ErrorContext(ctx, "panic in resolver", "panic", v)
+		o.Log.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))
 		return apperr.ErrInternal
 	})
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
@@ -121,6 +99,8 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	})
 
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// Answers are per caller and may be personal: never cached.
+		w.Header().Set("Cache-Control", "no-store")
 		ctx := WithLang(req.Context(), apperr.ParseAcceptLanguage(req.Header.Get("Accept-Language")))
 		ctx = WithClientIP(ctx, req, o.TrustedProxies)
 		if o.Shutdown != nil && strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
@@ -138,10 +118,17 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 				return
 			}
 		}
-		if !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
+		ctx, w = withRetryAfter(ctx, w, req) // RATE_LIMITED errors set Retry-After
+		req = req.WithContext(ctx)
+		if !isUpgrade(req) {
+			var ok bool
+			if req, w, ok = guardBody(w, req, lim, present); !ok {
+				return
+			}
+			// Errors gqlgen's transports write themselves get a code too.
 			w = codeTransportErrors(w, LangFrom(ctx), count)
 		}
-		srv.ServeHTTP(w, req.WithContext(ctx))
+		srv.ServeHTTP(w, req)
 	})
 }
 

@@ -80,6 +80,26 @@ func (r *householdResolver) Visits(ctx context.Context, obj *household.Household
 }
 
 // Household is the resolver for the household field.
+func (r *householdInvitationResolver) Household(ctx context.Context, obj *household.Invitation) (*household.Household, error) {
+	return one(ctx, loaders(ctx).Household, obj.HouseholdID)
+}
+
+// MaskedPhone is the resolver for the maskedPhone field.
+func (r *householdInvitationResolver) MaskedPhone(ctx context.Context, obj *household.Invitation) (*string, error) {
+	return strp(obj.MaskedPhone()), nil
+}
+
+// Status is the resolver for the status field.
+func (r *householdInvitationResolver) Status(ctx context.Context, obj *household.Invitation) (household.InvitationStatus, error) {
+	return obj.StatusAt(r.Svc.Now()), nil
+}
+
+// Inviter is the resolver for the inviter field.
+func (r *householdInvitationResolver) Inviter(ctx context.Context, obj *household.Invitation) (*model.InvitationInviter, error) {
+	return r.inviter(ctx, obj)
+}
+
+// Household is the resolver for the household field.
 func (r *membershipResolver) Household(ctx context.Context, obj *household.Membership) (*household.Household, error) {
 	return one(ctx, loaders(ctx).Household, obj.HouseholdID)
 }
@@ -99,7 +119,7 @@ func (r *mutationResolver) CreateHousehold(ctx context.Context, input model.Crea
 }
 
 // AddHouseholdMember is the resolver for the addHouseholdMember field.
-func (r *mutationResolver) AddHouseholdMember(ctx context.Context, input model.AddHouseholdMemberInput) (*household.Membership, error) {
+func (r *mutationResolver) AddHouseholdMember(ctx context.Context, input model.AddHouseholdMemberInput) (*model.AddHouseholdMemberPayload, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -111,12 +131,47 @@ func (r *mutationResolver) AddHouseholdMember(ctx context.Context, input model.A
 			in.Person.Gender = *p.Gender
 		}
 	}
-	m, err := r.Svc.Households.AddMember(ctx, c, in)
+	a, err := r.Svc.Households.Add(ctx, c, in)
 	if err != nil {
 		return nil, err
 	}
+	if m := a.Membership; m != nil {
+		r.publishIDs(ctx, c, m.HouseholdID, m.CommunityID, "household.member_added")
+	}
+	return &model.AddHouseholdMemberPayload{Membership: a.Membership, Invitation: a.Invitation}, nil
+}
+
+// AcceptHouseholdInvitation is the resolver for the acceptHouseholdInvitation field.
+func (r *mutationResolver) AcceptHouseholdInvitation(ctx context.Context, id string) (*household.Membership, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := r.Svc.Households.AcceptInvitation(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	r.publishAccessChanged(ctx, c.ID, m.PersonID)
 	r.publishIDs(ctx, c, m.HouseholdID, m.CommunityID, "household.member_added")
 	return m, nil
+}
+
+// DeclineHouseholdInvitation is the resolver for the declineHouseholdInvitation field.
+func (r *mutationResolver) DeclineHouseholdInvitation(ctx context.Context, id string) (*household.Invitation, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Households.DeclineInvitation(ctx, c, id)
+}
+
+// CancelHouseholdInvitation is the resolver for the cancelHouseholdInvitation field.
+func (r *mutationResolver) CancelHouseholdInvitation(ctx context.Context, id string) (*household.Invitation, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Households.CancelInvitation(ctx, c, id)
 }
 
 // RemoveHouseholdMember is the resolver for the removeHouseholdMember field.
@@ -129,6 +184,7 @@ func (r *mutationResolver) RemoveHouseholdMember(ctx context.Context, householdI
 	if err != nil {
 		return nil, err
 	}
+	r.publishAccessChanged(ctx, c.ID, personID)
 	r.publish(ctx, c, h, "household.member_removed")
 	return h, nil
 }
@@ -255,8 +311,85 @@ func (r *queryResolver) Person(ctx context.Context, id string) (*household.Perso
 	return r.Svc.Households.Person(ctx, c, id)
 }
 
+// HouseholdInvitations is the resolver for the householdInvitations field.
+func (r *queryResolver) HouseholdInvitations(ctx context.Context, householdID string) ([]*household.Invitation, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Households.HouseholdInvitations(ctx, c, householdID)
+}
+
+// MyInvitations is the resolver for the myInvitations field.
+func (r *queryResolver) MyInvitations(ctx context.Context) ([]*household.Invitation, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Households.MyInvitations(ctx, c)
+}
+
+// CommunityName is the resolver for the communityName field.
+func (r *receivedHouseholdInvitationResolver) CommunityName(ctx context.Context, obj *household.Invitation) (string, error) {
+	cm, err := one(ctx, loaders(ctx).Community, obj.CommunityID)
+	if err != nil {
+		return "", err
+	}
+	return cm.Name, nil
+}
+
+// BuildingName is the resolver for the buildingName field.
+func (r *receivedHouseholdInvitationResolver) BuildingName(ctx context.Context, obj *household.Invitation) (string, error) {
+	h, err := one(ctx, loaders(ctx).Household, obj.HouseholdID)
+	if err != nil {
+		return "", err
+	}
+	b, err := one(ctx, loaders(ctx).Building, h.BuildingID)
+	if err != nil {
+		return "", err
+	}
+	return b.Name, nil
+}
+
+// Unit is the resolver for the unit field.
+func (r *receivedHouseholdInvitationResolver) Unit(ctx context.Context, obj *household.Invitation) (string, error) {
+	h, err := one(ctx, loaders(ctx).Household, obj.HouseholdID)
+	if err != nil {
+		return "", err
+	}
+	return h.Unit, nil
+}
+
+// Room is the resolver for the room field.
+func (r *receivedHouseholdInvitationResolver) Room(ctx context.Context, obj *household.Invitation) (string, error) {
+	h, err := one(ctx, loaders(ctx).Household, obj.HouseholdID)
+	if err != nil {
+		return "", err
+	}
+	return h.Room, nil
+}
+
+// Label is the resolver for the label field.
+func (r *receivedHouseholdInvitationResolver) Label(ctx context.Context, obj *household.Invitation) (string, error) {
+	h, err := one(ctx, loaders(ctx).Household, obj.HouseholdID)
+	if err != nil {
+		return "", err
+	}
+	return h.Label, nil
+}
+
+// Inviter is the resolver for the inviter field.
+func (r *receivedHouseholdInvitationResolver) Inviter(ctx context.Context, obj *household.Invitation) (*model.InvitationInviter, error) {
+	return r.inviter(ctx, obj)
+}
+
 // Household returns HouseholdResolver implementation.
 func (r *Resolver) Household() HouseholdResolver { return &householdResolver{r} }
+
+// HouseholdInvitation returns HouseholdInvitationResolver implementation.
+func (r *Resolver) HouseholdInvitation() HouseholdInvitationResolver {
+	return &householdInvitationResolver{r}
+}
 
 // Membership returns MembershipResolver implementation.
 func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{r} }
@@ -264,8 +397,15 @@ func (r *Resolver) Membership() MembershipResolver { return &membershipResolver{
 // Person returns PersonResolver implementation.
 func (r *Resolver) Person() PersonResolver { return &personResolver{r} }
 
+// ReceivedHouseholdInvitation returns ReceivedHouseholdInvitationResolver implementation.
+func (r *Resolver) ReceivedHouseholdInvitation() ReceivedHouseholdInvitationResolver {
+	return &receivedHouseholdInvitationResolver{r}
+}
+
 type (
-	householdResolver  struct{ *Resolver }
-	membershipResolver struct{ *Resolver }
-	personResolver     struct{ *Resolver }
+	householdResolver                   struct{ *Resolver }
+	householdInvitationResolver         struct{ *Resolver }
+	membershipResolver                  struct{ *Resolver }
+	personResolver                      struct{ *Resolver }
+	receivedHouseholdInvitationResolver struct{ *Resolver }
 )

@@ -79,5 +79,7 @@ func (r *mutationResolver) Logout(ctx context.Context) (bool, error) {
 	if err := r.Svc.Identity.Logout(ctx, c.Session); err != nil {
 		return false, err
 	}
+	// identity.Logout publishes TypeSessionRevoked: open websockets of this
+	// session, on any server, close with 4403.
 	return true, nil
 }

@@ -1854,6 +1854,8 @@ var (
 		"CALLBACK_DUE":           notify.CallbackDue,
 		"BUTLER_TASK_DUE":        notify.ButlerTaskDue,
 		"WEEKLY_REPORT":          notify.WeeklyReport,
+		"HOUSEHOLD_INVITATION":   notify.HouseholdInvitation,
+		"STAFF_LOGIN_ALERT":      notify.StaffLoginAlert,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
 		notify.FestivalGreeting:    "FESTIVAL_GREETING",
@@ -1869,6 +1871,8 @@ var (
 		notify.CallbackDue:         "CALLBACK_DUE",
 		notify.ButlerTaskDue:       "BUTLER_TASK_DUE",
 		notify.WeeklyReport:        "WEEKLY_REPORT",
+		notify.HouseholdInvitation: "HOUSEHOLD_INVITATION",
+		notify.StaffLoginAlert:     "STAFF_LOGIN_ALERT",
 	}
 )
 

@@ -42,6 +42,11 @@ func (r *Resolver) notificationFeed(ctx context.Context, c *access.Caller) (<-ch
 				if !ok {
 					return
 				}
+				// The connection's kept decision, in memory: a revoked or
+				// expired session hears nothing more.
+				if _, err := liveCaller(ctx); err != nil {
+					return
+				}
 				latest, err := r.Svc.Notify.Latest(ctx, c.ID, 20)
 				if err != nil {
 					return

@@ -62,16 +62,18 @@ func (r *Resolver) deadlines(ctx context.Context, c *access.Caller, communityID 
 }
 
 // repairEvents streams one request's steps. Access is checked again for each
-// event with a freshly loaded caller, exactly as the query checks it.
-func (r *Resolver) repairEvents(ctx context.Context, c *access.Caller, id string) (<-chan *model.RepairEvent, error) {
+// event with the connection's kept caller, exactly as the query checks it.
+func (r *Resolver) repairEvents(ctx context.Context, id string) (<-chan *model.RepairEvent, error) {
 	filter := func(e events.Event) bool { return e.SubjectID == id && strings.HasPrefix(e.Type, "repair.") }
 	return stream(ctx, r.Svc.Events, filter, func(e events.Event) (*model.RepairEvent, bool) {
-		fresh, err := r.ResolveCaller(ctx, identityOf(c))
+		fresh, err := liveCaller(ctx)
 		if err != nil {
 			return nil, false
 		}
-		req, err := r.Svc.Repairs.Get(ctx, fresh, id)
-		if err != nil {
+		req, err := eventPayload(&r.payloads, e, "repair:"+id, func() (*repair.Request, error) {
+			return r.Svc.Repairs.Load(context.WithoutCancel(ctx), id)
+		})
+		if err != nil || r.Svc.Repairs.Visible(fresh, req) != nil {
 			return nil, false
 		}
 		status, _ := e.Data["status"].(string)
@@ -80,10 +82,10 @@ func (r *Resolver) repairEvents(ctx context.Context, c *access.Caller, id string
 }
 
 // queueEvents streams changes to a community's queue to its staff.
-func (r *Resolver) queueEvents(ctx context.Context, c *access.Caller, communityID string) (<-chan *model.QueueEvent, error) {
+func (r *Resolver) queueEvents(ctx context.Context, communityID string) (<-chan *model.QueueEvent, error) {
 	filter := func(e events.Event) bool { return e.CommunityID == communityID && strings.HasPrefix(e.Type, "repair.") }
 	return stream(ctx, r.Svc.Events, filter, func(e events.Event) (*model.QueueEvent, bool) {
-		fresh, err := r.ResolveCaller(ctx, identityOf(c))
+		fresh, err := liveCaller(ctx)
 		if err != nil || r.Svc.Repairs.MayWatchQueue(fresh, communityID) != nil {
 			return nil, false
 		}

@@ -401,7 +401,7 @@ func (r *subscriptionResolver) RepairRequestUpdated(ctx context.Context, id stri
 	if _, err := r.Svc.Repairs.Get(ctx, c, id); err != nil {
 		return nil, err
 	}
-	return r.repairEvents(ctx, c, id)
+	return r.repairEvents(ctx, id)
 }
 
 // WorkOrderQueueChanged is the resolver for the workOrderQueueChanged field.
@@ -413,7 +413,7 @@ func (r *subscriptionResolver) WorkOrderQueueChanged(ctx context.Context, commun
 	if err := r.Svc.Repairs.MayWatchQueue(c, communityID); err != nil {
 		return nil, err
 	}
-	return r.queueEvents(ctx, c, communityID)
+	return r.queueEvents(ctx, communityID)
 }
 
 // Actor is the resolver for the actor field.

@@ -13,17 +13,6 @@ import (
 	"qinqing/internal/platform/apperr"
 )
 
-// ErrBadRequest is a request the API cannot read at all (a body that is not
-// JSON, a broken multipart form, a method or content type it does not take):
-// the client's fault, so BAD_USER_INPUT, never INTERNAL.
-var ErrBadRequest = apperr.New(apperr.BadUserInput, "common.bad_request")
-
-func init() {
-	apperr.Register(map[string]apperr.Text{
-		"common.bad_request": {ZH: "请求格式有误，无法读取", EN: "The request is malformed and cannot be read"},
-	})
-}
-
 // isRequestError tells gqlgen's own errors about the request as a whole
 // (raised before any field runs, with no Go error inside) from errors of a
 // field, where a bare gqlerror such as "must not be null" is our fault.
@@ -35,8 +24,8 @@ func isRequestError(ctx context.Context, err error) bool {
 // presentRequestError is the error presenter's answer for such errors. The
 // gqlgen text may echo the body back, so it is not sent.
 func presentRequestError(gqlErr *gqlerror.Error, lang apperr.Lang) {
-	gqlErr.Message = apperr.Message(ErrBadRequest, lang)
-	gqlErr.Extensions = map[string]any{"code": string(ErrBadRequest.Code), "reason": "BAD_REQUEST"}
+	gqlErr.Message = apperr.Message(apperr.ErrBadRequest, lang)
+	gqlErr.Extensions = map[string]any{"code": string(apperr.ErrBadRequest.Code)}
 }
 
 // codeTransportErrors gives a code to the errors gqlgen's transports write
@@ -73,10 +62,10 @@ func (w *codingWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		detail, _ := e["message"].(string)
-		e["message"] = apperr.Message(ErrBadRequest, w.lang)
-		e["extensions"] = map[string]any{"code": string(ErrBadRequest.Code), "reason": "BAD_REQUEST", "detail": detail}
+		e["message"] = apperr.Message(apperr.ErrBadRequest, w.lang)
+		e["extensions"] = map[string]any{"code": string(apperr.ErrBadRequest.Code), "detail": detail}
 		if w.count != nil {
-			w.count(ErrBadRequest.Code)
+			w.count(apperr.ErrBadRequest.Code)
 		}
 		changed = true
 	}

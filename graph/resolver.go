@@ -63,6 +63,8 @@ type Services struct {
 // Resolver is the root resolver.
 type Resolver struct {
 	Svc *Services
+
+	payloads eventPayloads // one payload load per live event, shared by its subscribers
 }
 
 // caller returns the authenticated caller or UNAUTHENTICATED.

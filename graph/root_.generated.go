@@ -49,6 +49,7 @@ type ResolverRoot interface {
 	GreetingCampaign() GreetingCampaignResolver
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
+	HouseholdInvitation() HouseholdInvitationResolver
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
 	Material() MaterialResolver
@@ -61,6 +62,7 @@ type ResolverRoot interface {
 	PriceChange() PriceChangeResolver
 	ProjectProgress() ProjectProgressResolver
 	Query() QueryResolver
+	ReceivedHouseholdInvitation() ReceivedHouseholdInvitationResolver
 	Renovation() RenovationResolver
 	RenovationCompany() RenovationCompanyResolver
 	RenovationDocument() RenovationDocumentResolver
@@ -97,6 +99,11 @@ type DirectiveRoot struct {
 }
 
 type ComplexityRoot struct {
+	AddHouseholdMemberPayload struct {
+		Invitation func(childComplexity int) int
+		Membership func(childComplexity int) int
+	}
+
 	Announcement struct {
 		Audience    func(childComplexity int) int
 		Body        func(childComplexity int) int
@@ -116,6 +123,8 @@ type ComplexityRoot struct {
 	AnnouncementAudience struct {
 		BuildingIDs func(childComplexity int) int
 		CareFlags   func(childComplexity int) int
+		Withheld    func(childComplexity int) int
+		You         func(childComplexity int) int
 	}
 
 	AnnouncementConnection struct {
@@ -505,6 +514,7 @@ type ComplexityRoot struct {
 		Text        func(childComplexity int) int
 		TextEn      func(childComplexity int) int
 		Title       func(childComplexity int) int
+		Withheld    func(childComplexity int) int
 	}
 
 	GreetingCampaignConnection struct {
@@ -554,6 +564,23 @@ type ComplexityRoot struct {
 		Household   func(childComplexity int) int
 		HouseholdID func(childComplexity int) int
 		Type        func(childComplexity int) int
+	}
+
+	HouseholdInvitation struct {
+		CreatedAt   func(childComplexity int) int
+		ExpiresAt   func(childComplexity int) int
+		Household   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Inviter     func(childComplexity int) int
+		MaskedPhone func(childComplexity int) int
+		Name        func(childComplexity int) int
+		Role        func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	InvitationInviter struct {
+		Name func(childComplexity int) int
+		Role func(childComplexity int) int
 	}
 
 	KeyValue struct {
@@ -667,6 +694,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		AcceptHouseholdInvitation     func(childComplexity int, id string) int
 		AcceptServiceOrder            func(childComplexity int, id string, rating *int, comment *string) int
 		AcceptWorkOrder               func(childComplexity int, id string) int
 		AcknowledgeComplaint          func(childComplexity int, id string) int
@@ -678,6 +706,7 @@ type ComplexityRoot struct {
 		BookService                   func(childComplexity int, input model.BookServiceInput) int
 		CancelEvent                   func(childComplexity int, id string, reason string) int
 		CancelEventSignUp             func(childComplexity int, eventID string, householdID string) int
+		CancelHouseholdInvitation     func(childComplexity int, id string) int
 		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CancelServiceOrder            func(childComplexity int, id string, reason *string) int
@@ -699,8 +728,10 @@ type ComplexityRoot struct {
 		CreateSurvey                  func(childComplexity int, input model.CreateSurveyInput) int
 		CreateSurveyFromTemplate      func(childComplexity int, communityID string, template survey.Template, opensAt time.Time, closesAt time.Time) int
 		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
+		DeclineHouseholdInvitation    func(childComplexity int, id string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
+		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
 		LoginWithCode                 func(childComplexity int, phone string, code string) int
 		LoginWithWechat               func(childComplexity int, code string) int
@@ -857,6 +888,7 @@ type ComplexityRoot struct {
 		FestivalSettings        func(childComplexity int, communityID string) int
 		GreetingCampaigns       func(childComplexity int, communityID string, first *int, after *string) int
 		Household               func(childComplexity int, id string) int
+		HouseholdInvitations    func(childComplexity int, householdID string) int
 		Households              func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
@@ -864,6 +896,7 @@ type ComplexityRoot struct {
 		MyComplaints            func(childComplexity int, first *int, after *string) int
 		MyEventSignUps          func(childComplexity int, first *int, after *string) int
 		MyHouseholds            func(childComplexity int) int
+		MyInvitations           func(childComplexity int) int
 		MyRepairRequests        func(childComplexity int, first *int, after *string) int
 		MyServiceOrders         func(childComplexity int, householdID *string, status *serviceorder.Status, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
@@ -897,6 +930,19 @@ type ComplexityRoot struct {
 		RequestID   func(childComplexity int) int
 		Status      func(childComplexity int) int
 		Type        func(childComplexity int) int
+	}
+
+	ReceivedHouseholdInvitation struct {
+		BuildingName  func(childComplexity int) int
+		CommunityName func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Inviter       func(childComplexity int) int
+		Label         func(childComplexity int) int
+		Role          func(childComplexity int) int
+		Room          func(childComplexity int) int
+		Unit          func(childComplexity int) int
 	}
 
 	Renovation struct {
@@ -1483,6 +1529,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 	_ = ec
 	switch typeName + "." + field {
 
+	case "AddHouseholdMemberPayload.invitation":
+		if e.ComplexityRoot.AddHouseholdMemberPayload.Invitation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddHouseholdMemberPayload.Invitation(childComplexity), true
+	case "AddHouseholdMemberPayload.membership":
+		if e.ComplexityRoot.AddHouseholdMemberPayload.Membership == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AddHouseholdMemberPayload.Membership(childComplexity), true
+
 	case "Announcement.audience":
 		if e.ComplexityRoot.Announcement.Audience == nil {
 			break
@@ -1574,6 +1633,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AnnouncementAudience.CareFlags(childComplexity), true
+	case "AnnouncementAudience.withheld":
+		if e.ComplexityRoot.AnnouncementAudience.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementAudience.Withheld(childComplexity), true
+	case "AnnouncementAudience.you":
+		if e.ComplexityRoot.AnnouncementAudience.You == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AnnouncementAudience.You(childComplexity), true
 
 	case "AnnouncementConnection.edges":
 		if e.ComplexityRoot.AnnouncementConnection.Edges == nil {
@@ -3160,6 +3231,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.GreetingCampaign.Title(childComplexity), true
+	case "GreetingCampaign.withheld":
+		if e.ComplexityRoot.GreetingCampaign.Withheld == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GreetingCampaign.Withheld(childComplexity), true
 
 	case "GreetingCampaignConnection.edges":
 		if e.ComplexityRoot.GreetingCampaignConnection.Edges == nil {
@@ -3340,6 +3417,74 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HouseholdEvent.Type(childComplexity), true
+
+	case "HouseholdInvitation.createdAt":
+		if e.ComplexityRoot.HouseholdInvitation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.CreatedAt(childComplexity), true
+	case "HouseholdInvitation.expiresAt":
+		if e.ComplexityRoot.HouseholdInvitation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.ExpiresAt(childComplexity), true
+	case "HouseholdInvitation.household":
+		if e.ComplexityRoot.HouseholdInvitation.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.Household(childComplexity), true
+	case "HouseholdInvitation.id":
+		if e.ComplexityRoot.HouseholdInvitation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.ID(childComplexity), true
+	case "HouseholdInvitation.inviter":
+		if e.ComplexityRoot.HouseholdInvitation.Inviter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.Inviter(childComplexity), true
+	case "HouseholdInvitation.maskedPhone":
+		if e.ComplexityRoot.HouseholdInvitation.MaskedPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.MaskedPhone(childComplexity), true
+	case "HouseholdInvitation.name":
+		if e.ComplexityRoot.HouseholdInvitation.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.Name(childComplexity), true
+	case "HouseholdInvitation.role":
+		if e.ComplexityRoot.HouseholdInvitation.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.Role(childComplexity), true
+	case "HouseholdInvitation.status":
+		if e.ComplexityRoot.HouseholdInvitation.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.HouseholdInvitation.Status(childComplexity), true
+
+	case "InvitationInviter.name":
+		if e.ComplexityRoot.InvitationInviter.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationInviter.Name(childComplexity), true
+	case "InvitationInviter.role":
+		if e.ComplexityRoot.InvitationInviter.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InvitationInviter.Role(childComplexity), true
 
 	case "KeyValue.key":
 		if e.ComplexityRoot.KeyValue.Key == nil {
@@ -3763,6 +3908,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MoveBookingEdge.Node(childComplexity), true
 
+	case "Mutation.acceptHouseholdInvitation":
+		if e.ComplexityRoot.Mutation.AcceptHouseholdInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acceptHouseholdInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcceptHouseholdInvitation(childComplexity, args["id"].(string)), true
 	case "Mutation.acceptServiceOrder":
 		if e.ComplexityRoot.Mutation.AcceptServiceOrder == nil {
 			break
@@ -3884,6 +4040,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelEventSignUp(childComplexity, args["eventId"].(string), args["householdId"].(string)), true
+	case "Mutation.cancelHouseholdInvitation":
+		if e.ComplexityRoot.Mutation.CancelHouseholdInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelHouseholdInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelHouseholdInvitation(childComplexity, args["id"].(string)), true
 	case "Mutation.cancelMoveBooking":
 		if e.ComplexityRoot.Mutation.CancelMoveBooking == nil {
 			break
@@ -4115,6 +4282,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DecideRenovationExtension(childComplexity, args["id"].(string), args["approve"].(bool), args["note"].(*string)), true
+	case "Mutation.declineHouseholdInvitation":
+		if e.ComplexityRoot.Mutation.DeclineHouseholdInvitation == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declineHouseholdInvitation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclineHouseholdInvitation(childComplexity, args["id"].(string)), true
 	case "Mutation.declineWorkOrder":
 		if e.ComplexityRoot.Mutation.DeclineWorkOrder == nil {
 			break
@@ -4137,6 +4315,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.handOverComplaint":
+		if e.ComplexityRoot.Mutation.HandOverComplaint == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handOverComplaint_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandOverComplaint(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
 	case "Mutation.handOverRepairRequest":
 		if e.ComplexityRoot.Mutation.HandOverRepairRequest == nil {
 			break
@@ -5209,6 +5398,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Household(childComplexity, args["id"].(string)), true
+	case "Query.householdInvitations":
+		if e.ComplexityRoot.Query.HouseholdInvitations == nil {
+			break
+		}
+
+		args, err := ec.field_Query_householdInvitations_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.HouseholdInvitations(childComplexity, args["householdId"].(string)), true
 	case "Query.households":
 		if e.ComplexityRoot.Query.Households == nil {
 			break
@@ -5277,6 +5477,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyHouseholds(childComplexity), true
+	case "Query.myInvitations":
+		if e.ComplexityRoot.Query.MyInvitations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyInvitations(childComplexity), true
 	case "Query.myRepairRequests":
 		if e.ComplexityRoot.Query.MyRepairRequests == nil {
 			break
@@ -5573,6 +5779,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.QueueEvent.Type(childComplexity), true
+
+	case "ReceivedHouseholdInvitation.buildingName":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.BuildingName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.BuildingName(childComplexity), true
+	case "ReceivedHouseholdInvitation.communityName":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.CommunityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.CommunityName(childComplexity), true
+	case "ReceivedHouseholdInvitation.createdAt":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.CreatedAt(childComplexity), true
+	case "ReceivedHouseholdInvitation.expiresAt":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.ExpiresAt(childComplexity), true
+	case "ReceivedHouseholdInvitation.id":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.ID(childComplexity), true
+	case "ReceivedHouseholdInvitation.inviter":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.Inviter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.Inviter(childComplexity), true
+	case "ReceivedHouseholdInvitation.label":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.Label(childComplexity), true
+	case "ReceivedHouseholdInvitation.role":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.Role(childComplexity), true
+	case "ReceivedHouseholdInvitation.room":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.Room == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.Room(childComplexity), true
+	case "ReceivedHouseholdInvitation.unit":
+		if e.ComplexityRoot.ReceivedHouseholdInvitation.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReceivedHouseholdInvitation.Unit(childComplexity), true
 
 	case "Renovation.applicant":
 		if e.ComplexityRoot.Renovation.Applicant == nil {
@@ -8352,10 +8619,22 @@ enum AnnouncementKind {
   EMERGENCY
 }
 
-"Who an announcement is for within its community. Both empty: the whole community. Each non-empty list narrows: buildingIds to those buildings, careFlags to households carrying any of the flags, both to households of those buildings carrying any of the flags."
+"""
+Who an announcement is for within its community, as far as the reader may know it.
+Staff of the community: both empty is the whole community; each non-empty list narrows:
+buildingIds to those buildings, careFlags to households carrying any of the flags, both to
+households of those buildings carrying any of the flags. Sensitive flags (DISABLED, HARDSHIP,
+CHRONIC_ILLNESS) are shown to the community's supervisors only (each read is audited); for
+other staff they are left out and withheld is true.
+Residents see only that they are a recipient: you is true and both lists are empty.
+"""
 type AnnouncementAudience {
   buildingIds: [ID!]!
   careFlags: [CareFlag!]!
+  "Residents: true, the caller is a recipient (nothing else about the audience is shown). Staff: false."
+  you: Boolean!
+  "Staff: true when a sensitive care group of the audience is withheld from the caller."
+  withheld: Boolean!
 }
 
 "An announcement or warm tip (公告/温馨提示). Pinned ones come first, then the newest."
@@ -8371,10 +8650,10 @@ type Announcement {
   audience: AnnouncementAudience!
   "Whether the caller has read it (always false for staff)."
   read: Boolean!
-  "How many recipients have read it: staff of the community only, null for everyone else."
+  "How many recipients have read it: staff of the community who may see its whole audience; null for everyone else."
   readCount: Int
-  "How many persons the audience reached."
-  recipients: Int!
+  "How many persons it was sent to (fixed when it was published): staff of the community who may see its whole audience; null for residents and when the audience is withheld."
+  recipients: Int
   publishedBy: Staff
   createdAt: Time!
 }
@@ -8450,7 +8729,7 @@ input PostProjectProgressInput {
 }
 
 extend type Query {
-  "The community's announcements, pinned first then newest: residents see those meant for one of their households once sent; staff of the community see all, scheduled ones included."
+  "The community's announcements, pinned first then newest: residents see those they were a recipient of when each was published (moving in later does not add older ones), once sent; staff of the community see all, scheduled ones included."
   announcements(communityId: ID!, first: Int = 20, after: String): AnnouncementConnection!
   "One announcement, under the same rule; NOT_FOUND when the caller may not see it (scheduled ones included, for residents)."
   announcement(id: ID!): Announcement
@@ -8627,7 +8906,7 @@ type AuditEntryConnection {
 }
 
 extend type Query {
-  "Visits: butlers see their communities; followUpDueBy lists visits due."
+  "Visit notes are for the household's butler, the staff member who made the visit and the community's supervisors: a supervisor lists every visit of the communities they supervise, a butler the visits of the households in their care and those they made; other roles and residents get FORBIDDEN. followUpDueBy lists visits due."
   visits(filter: VisitFilter, first: Int = 20, after: String): VisitConnection!
   "Supervisors: who read sensitive archive fields of their communities."
   archiveAuditLog(communityId: ID!, personId: ID, first: Int = 50, after: String): AuditEntryConnection!
@@ -8637,6 +8916,7 @@ extend type Mutation {
   updateCareProfile(personId: ID!, input: CareProfileInput!): Person!
   updateHouseholdCare(householdId: ID!, input: HouseholdCareInput!): Household!
   recordVisit(input: RecordVisitInput!): Visit!
+  "The household's butler, the visiting staff member or a supervisor; NOT_FOUND for anyone else."
   completeVisitFollowUp(visitId: ID!): Visit!
 }
 `, BuiltIn: false},
@@ -8838,9 +9118,11 @@ extend type Mutation {
   submitComplaint(input: SubmitComplaintInput!): Complaint!
   "A butler or supervisor of the community takes the complaint and owns it until it is closed (首问责任制)."
   acknowledgeComplaint(id: ID!): Complaint!
-  "The handler, or a supervisor, answers the complainant."
+  "The handler, or a supervisor, answers the complainant; anyone else gets FORBIDDEN until it is handed over to them."
   replyComplaint(id: ID!, text: String!): Complaint!
-  "Satisfied closes the complaint; not satisfied (notes required) sends it back to the handler for another round."
+  "The handler or a supervisor passes the complaint to another butler or supervisor of the community, who then owns it (首问责任制)."
+  handOverComplaint(id: ID!, toStaffId: ID!, note: String): Complaint!
+  "The handler, or a supervisor: satisfied closes the complaint; not satisfied (notes required) sends it back to the handler for another round."
   recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(id: ID!, reason: String): Complaint!
@@ -9109,10 +9391,12 @@ type GreetingCampaign {
   audience: String!
   "The buildings it went to (empty: the whole community)."
   buildingIds: [ID!]!
-  "The care group it went to, if any."
+  "The care group it went to, if any. A sensitive flag (DISABLED, HARDSHIP, CHRONIC_ILLNESS) only for the community's supervisors (audited); null for others (see withheld)."
   careFlag: CareFlag
-  "How many residents it was addressed to (0 until the fan-out finishes)."
-  recipients: Int!
+  "True when a sensitive care group is withheld from the caller."
+  withheld: Boolean!
+  "How many residents it was addressed to (0 until the fan-out finishes); null when the care group is withheld."
+  recipients: Int
   createdBy: Staff
   createdAt: Time!
   "When the fan-out finished."
@@ -9194,6 +9478,7 @@ extend type Mutation {
   careFlags: [CareFlag!]!
   "Household part of the family-care archive."
   care: HouseholdCare
+  "Visit notes under the rule of Query.visits: FORBIDDEN for residents, cleaners, security, engineers and admins; a butler not in charge of the household sees only the visits they made."
   visits(first: Int = 20, after: String): VisitConnection!
   createdAt: Time!
 }
@@ -9257,13 +9542,75 @@ input PersonInput {
   gender: Gender
 }
 
+"""
+Adds a member, or invites them (户内成员邀请) when joining needs their consent
+(docs/MEMBERSHIP.md): a resident adding anyone by phone or by id always invites;
+staff attach directly a person they can already see or a brand-new phone, and
+invite anyone else. A person without a phone (a child) is added at once.
+"""
 input AddHouseholdMemberInput {
   householdId: ID!
-  "An existing person (someone who owns two flats) ..."
+  "An existing person the caller can already see (someone who owns two flats) ..."
   personId: ID
   "... or a new one."
   person: PersonInput
   role: Role!
+}
+
+"Exactly one is set: the membership when the person joined at once, or the invitation they must accept first."
+type AddHouseholdMemberPayload {
+  membership: Membership
+  invitation: HouseholdInvitation
+}
+
+enum HouseholdInvitationStatus {
+  PENDING
+  ACCEPTED
+  DECLINED
+  CANCELLED
+  "Was pending for 7 days without an answer."
+  EXPIRED
+}
+
+"Who invited: shown to the invitee."
+type InvitationInviter {
+  name: String!
+  "OWNER for a resident; SUPERVISOR, BUTLER or ADMIN for staff."
+  role: Role!
+}
+
+"An invitation to join a household, as its owners and staff see it."
+type HouseholdInvitation {
+  id: ID!
+  household: Household!
+  "The name the inviter gave."
+  name: String!
+  "The invited phone, masked (139****0004); null when a person was chosen by id."
+  maskedPhone: String
+  role: Role!
+  status: HouseholdInvitationStatus!
+  inviter: InvitationInviter!
+  createdAt: Time!
+  expiresAt: Time!
+}
+
+"""
+An invitation as the invitee sees it: the flat's label, who invites and as
+what. Nothing else of the household until they accept.
+"""
+type ReceivedHouseholdInvitation {
+  id: ID!
+  communityName: String!
+  buildingName: String!
+  unit: String!
+  room: String!
+  "e.g. 3栋2单元1502"
+  label: String!
+  "The role the invitee would have."
+  role: Role!
+  inviter: InvitationInviter!
+  createdAt: Time!
+  expiresAt: Time!
 }
 
 type HouseholdEvent {
@@ -9280,11 +9627,20 @@ extend type Query {
   "The caller's own households."
   myHouseholds: [Household!]!
   person(id: ID!): Person
+  "The household's invitations, newest first: its owners, and its community's supervisors and butlers."
+  householdInvitations(householdId: ID!): [HouseholdInvitation!]!
+  "Open invitations waiting for the signed-in resident."
+  myInvitations: [ReceivedHouseholdInvitation!]!
 }
 
 extend type Mutation {
   createHousehold(input: CreateHouseholdInput!): Household!
-  addHouseholdMember(input: AddHouseholdMemberInput!): Membership!
+  addHouseholdMember(input: AddHouseholdMemberInput!): AddHouseholdMemberPayload!
+  "The invitee joins the household."
+  acceptHouseholdInvitation(id: ID!): Membership!
+  declineHouseholdInvitation(id: ID!): ReceivedHouseholdInvitation!
+  "Whoever may manage the household's members in the invited role withdraws an open invitation."
+  cancelHouseholdInvitation(id: ID!): HouseholdInvitation!
   removeHouseholdMember(householdId: ID!, personId: ID!): Household!
   "Sets a person's photo (JPEG, PNG, WebP or HEIC, at most 8 MB) with a multipart request: the person themself, or their butler or supervisor."
   updatePersonAvatar(personId: ID!, photo: Upload!): Person!
@@ -9608,6 +9964,9 @@ extend type Mutation {
   CALLBACK_DUE
   BUTLER_TASK_DUE
   WEEKLY_REPORT
+  HOUSEHOLD_INVITATION
+  "A staff account keeps failing to sign in (sent to its supervisors or the admins)."
+  STAFF_LOGIN_ALERT
 }
 
 type Notification {
@@ -10246,7 +10605,9 @@ extend type Mutation {
   cancelRepairRequest(id: ID!, reason: String): RepairRequest!
   "The caller owns the request until it is closed (首问责任制)."
   takeRepairRequest(id: ID!): RepairRequest!
+  "The owner or a supervisor passes the request to another butler or supervisor of the community, who then owns it."
   handOverRepairRequest(id: ID!, toStaffId: ID!, note: String): RepairRequest!
+  "The owner (首问责任人) or a supervisor of the community; anyone else gets FORBIDDEN until it is handed over to them."
   dispatchWorkOrder(id: ID!, engineerId: ID!, note: String): RepairRequest!
   acceptWorkOrder(id: ID!): RepairRequest!
   declineWorkOrder(id: ID!, reason: String!): RepairRequest!
@@ -10256,7 +10617,7 @@ extend type Mutation {
   confirmRepair(id: ID!, signature: Upload!, rating: Int, comment: String): RepairRequest!
   "Rates a round signed without a rating (until the callback)."
   rateRepair(id: ID!, rating: Int!, comment: String): RepairRequest!
-  "Satisfied closes the request; not satisfied reopens it for another round."
+  "The owner or a supervisor: satisfied closes the request; not satisfied reopens it for another round."
   recordRepairCallback(id: ID!, satisfied: Boolean!, notes: String): RepairRequest!
   setRepairDeadlines(communityId: ID!, urgency: Urgency!, respondMinutes: Int!, arriveMinutes: Int!, finishMinutes: Int!): [RepairDeadlines!]!
 }
@@ -10965,6 +11326,16 @@ var parsedSchema = gqlparser.MustLoadSchema(sources...)
 // Each function is generated once per unique object type, deduplicating the
 // switch statements that were previously inlined in every fieldContext_* function.
 
+func (ec *executionContext) childFields_AddHouseholdMemberPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "membership":
+		return ec.fieldContext_AddHouseholdMemberPayload_membership(ctx, field)
+	case "invitation":
+		return ec.fieldContext_AddHouseholdMemberPayload_invitation(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AddHouseholdMemberPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_Announcement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -11003,6 +11374,10 @@ func (ec *executionContext) childFields_AnnouncementAudience(ctx context.Context
 		return ec.fieldContext_AnnouncementAudience_buildingIds(ctx, field)
 	case "careFlags":
 		return ec.fieldContext_AnnouncementAudience_careFlags(ctx, field)
+	case "you":
+		return ec.fieldContext_AnnouncementAudience_you(ctx, field)
+	case "withheld":
+		return ec.fieldContext_AnnouncementAudience_withheld(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AnnouncementAudience", field.Name)
 }
@@ -11773,6 +12148,8 @@ func (ec *executionContext) childFields_GreetingCampaign(ctx context.Context, fi
 		return ec.fieldContext_GreetingCampaign_buildingIds(ctx, field)
 	case "careFlag":
 		return ec.fieldContext_GreetingCampaign_careFlag(ctx, field)
+	case "withheld":
+		return ec.fieldContext_GreetingCampaign_withheld(ctx, field)
 	case "recipients":
 		return ec.fieldContext_GreetingCampaign_recipients(ctx, field)
 	case "createdBy":
@@ -11881,6 +12258,40 @@ func (ec *executionContext) childFields_HouseholdEvent(ctx context.Context, fiel
 		return ec.fieldContext_HouseholdEvent_household(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HouseholdEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_HouseholdInvitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_HouseholdInvitation_id(ctx, field)
+	case "household":
+		return ec.fieldContext_HouseholdInvitation_household(ctx, field)
+	case "name":
+		return ec.fieldContext_HouseholdInvitation_name(ctx, field)
+	case "maskedPhone":
+		return ec.fieldContext_HouseholdInvitation_maskedPhone(ctx, field)
+	case "role":
+		return ec.fieldContext_HouseholdInvitation_role(ctx, field)
+	case "status":
+		return ec.fieldContext_HouseholdInvitation_status(ctx, field)
+	case "inviter":
+		return ec.fieldContext_HouseholdInvitation_inviter(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_HouseholdInvitation_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_HouseholdInvitation_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type HouseholdInvitation", field.Name)
+}
+
+func (ec *executionContext) childFields_InvitationInviter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_InvitationInviter_name(ctx, field)
+	case "role":
+		return ec.fieldContext_InvitationInviter_role(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InvitationInviter", field.Name)
 }
 
 func (ec *executionContext) childFields_KeyValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12283,6 +12694,32 @@ func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field gr
 		return ec.fieldContext_QueueEvent_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type QueueEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_ReceivedHouseholdInvitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ReceivedHouseholdInvitation_id(ctx, field)
+	case "communityName":
+		return ec.fieldContext_ReceivedHouseholdInvitation_communityName(ctx, field)
+	case "buildingName":
+		return ec.fieldContext_ReceivedHouseholdInvitation_buildingName(ctx, field)
+	case "unit":
+		return ec.fieldContext_ReceivedHouseholdInvitation_unit(ctx, field)
+	case "room":
+		return ec.fieldContext_ReceivedHouseholdInvitation_room(ctx, field)
+	case "label":
+		return ec.fieldContext_ReceivedHouseholdInvitation_label(ctx, field)
+	case "role":
+		return ec.fieldContext_ReceivedHouseholdInvitation_role(ctx, field)
+	case "inviter":
+		return ec.fieldContext_ReceivedHouseholdInvitation_inviter(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ReceivedHouseholdInvitation_createdAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_ReceivedHouseholdInvitation_expiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReceivedHouseholdInvitation", field.Name)
 }
 
 func (ec *executionContext) childFields_Renovation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -183,7 +183,3 @@ func (r *Resolver) visitConnection(ctx context.Context, c *access.Caller, f arch
 		PageInfo: pageInfo(pg),
 	}, nil
 }
-
-func identityOf(c *access.Caller) auth.Identity {
-	return auth.Identity{Kind: c.Kind, Subject: c.ID, Session: c.Session}
-}

@@ -43,7 +43,12 @@ func (r *mutationResolver) UpdateStaffScope(ctx context.Context, staffID string,
 	if input.HouseholdIds != nil {
 		in.HouseholdIDs = &input.HouseholdIds
 	}
-	return r.Svc.Staff.UpdateScope(ctx, c, staffID, in)
+	st, err := r.Svc.Staff.UpdateScope(ctx, c, staffID, in)
+	if err != nil {
+		return nil, err
+	}
+	r.publishAccessChanged(ctx, c.ID, staffID)
+	return st, nil
 }
 
 // StaffMembers is the resolver for the staffMembers field.

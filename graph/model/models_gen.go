@@ -30,13 +30,23 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+// Adds a member, or invites them (户内成员邀请) when joining needs their consent
+// (docs/MEMBERSHIP.md): a resident adding anyone by phone or by id always invites;
+// staff attach directly a person they can already see or a brand-new phone, and
+// invite anyone else. A person without a phone (a child) is added at once.
 type AddHouseholdMemberInput struct {
 	HouseholdID string `json:"householdId"`
-	// An existing person (someone who owns two flats) ...
+	// An existing person the caller can already see (someone who owns two flats) ...
 	PersonID *string `json:"personId,omitempty"`
 	// ... or a new one.
 	Person *PersonInput `json:"person,omitempty"`
 	Role   access.Role  `json:"role"`
+}
+
+// Exactly one is set: the membership when the person joined at once, or the invitation they must accept first.
+type AddHouseholdMemberPayload struct {
+	Membership *household.Membership `json:"membership,omitempty"`
+	Invitation *household.Invitation `json:"invitation,omitempty"`
 }
 
 type AnnouncementAudienceInput struct {
@@ -427,6 +437,13 @@ type HouseholdFilter struct {
 	CareFlag *archive.Flag `json:"careFlag,omitempty"`
 	// Matches a member's name or phone, or the room label (e.g. 1502).
 	Search *string `json:"search,omitempty"`
+}
+
+// Who invited: shown to the invitee.
+type InvitationInviter struct {
+	Name string `json:"name"`
+	// OWNER for a resident; SUPERVISOR, BUTLER or ADMIN for staff.
+	Role access.Role `json:"role"`
 }
 
 type KeyValue struct {

@@ -60,6 +60,12 @@ const (
 type Audience struct {
 	BuildingIDs []string       `bson:"buildingIds"`
 	CareFlags   []archive.Flag `bson:"careFlags"`
+
+	// What a reader is shown of it (see redact): You for a resident, who
+	// is shown only that they are a recipient (no buildings, no flags);
+	// Withheld for staff from whom a sensitive care group is left out.
+	You      bool `bson:"-"`
+	Withheld bool `bson:"-"`
 }
 
 // Announcement is one 公告 or 温馨提示.
@@ -76,12 +82,17 @@ type Announcement struct {
 	CreatedAt   time.Time `bson:"createdAt"`
 	// Recipients is how many persons the audience resolved to.
 	Recipients int `bson:"recipients"`
+	// RecipientsFixed is set once the recipient list is stored in full in
+	// announcement_recipients at publish time. That list, not the audience
+	// as it is today, decides who may read the announcement: a family that
+	// moves into a targeted building, or a household that gains a care flag,
+	// later never sees an older announcement. Documents from before the list
+	// was kept lack the field; ResumePending builds their list from the
+	// notification inbox (who it was actually sent to).
+	RecipientsFixed bool `bson:"recipientsFixed"`
 	// Delivered is set once the fan-out to the notification engine is
 	// complete; ResumePending finishes those that are not.
 	Delivered bool `bson:"delivered"`
-	// Targets are the audience as keys a resident's household matches
-	// (see targetKeys), so "announcements for me" is one indexed $in.
-	Targets []string `bson:"targets"`
 	// SortKey: pinned first, then newest sendAt first; also the page cursor.
 	SortKey string `bson:"sortKey"`
 
@@ -90,6 +101,18 @@ type Announcement struct {
 	// ReadCount is the number of read receipts, for staff of the community
 	// only; nil for everyone else.
 	ReadCount *int `bson:"-"`
+	// countsHidden: the caller may not learn how many the audience reached
+	// (a resident, or staff from whom a sensitive care group is withheld).
+	countsHidden bool
+}
+
+// VisibleRecipients is Recipients as far as the reader may know it.
+func (a *Announcement) VisibleRecipients() *int {
+	if a.countsHidden {
+		return nil
+	}
+	n := a.Recipients
+	return &n
 }
 
 var (
@@ -108,12 +131,16 @@ func init() {
 		mongo.Indexes{Collection: "announcements", Models: []mgo.IndexModel{
 			// Staff list of a community.
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
-			// Residents' list: their households' target keys.
-			{Keys: bson.D{{Key: "targets", Value: 1}, {Key: "sortKey", Value: 1}}},
 			// The resume sweep.
 			{Keys: bson.D{{Key: "delivered", Value: 1}, {Key: "createdAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: "announcement_reads", Models: []mgo.IndexModel{
+			{Keys: bson.D{{Key: "announcementId", Value: 1}}},
+		}},
+		// One entry per recipient, fixed at publish (_id announcement:person):
+		// a resident's list, and the fan-out's recipients.
+		mongo.Indexes{Collection: "announcement_recipients", Models: []mgo.IndexModel{
+			{Keys: bson.D{{Key: "personId", Value: 1}, {Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "announcementId", Value: 1}}},
 		}},
 	)
@@ -132,6 +159,13 @@ type Places interface {
 	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
+// Auditor records reads of sensitive care flags (archive.Service): a
+// supervisor shown an audience addressed by such a flag is recorded like a
+// read of the archive.
+type Auditor interface {
+	RecordAudienceReads(ctx context.Context, c *access.Caller, reads []archive.AudienceRead) error
+}
+
 // Sender is the notification engine.
 type Sender interface {
 	Send(ctx context.Context, msg notify.Message) (int, error)
@@ -146,7 +180,11 @@ type AudienceFinder interface {
 
 // Service runs announcements and project progress.
 type Service struct {
+	db                   *mongo.DB
 	col, reads, progress *mgo.Collection
+	inbox                *mgo.Collection // announcement_recipients
+	legacy               legacyRecipients
+	audit                Auditor
 	households           Households
 	places               Places
 	finder               AudienceFinder
@@ -160,10 +198,18 @@ type Service struct {
 // *community.Service, sender the *notify.Engine.
 func NewService(db *mongo.DB, households Households, places Places, fs *files.Store, sender Sender, log *slog.Logger, now func() time.Time) *Service {
 	return &Service{
+		db: db, inbox: db.Collection("announcement_recipients"), legacy: legacyRecipients{col: db.Collection("notifications")},
 		col: db.Collection("announcements"), reads: db.Collection("announcement_reads"), progress: db.Collection("project_progress"),
 		households: households, places: places, finder: householdFinder{col: db.Collection("households")},
 		files: fs, sender: sender, log: log, now: now,
 	}
+}
+
+// WithAuditor sets the audit of sensitive audience reads; without one, a
+// sensitive audience is withheld from everyone (fail closed).
+func (s *Service) WithAuditor(a Auditor) *Service {
+	s.audit = a
+	return s
 }
 
 // mayPublish: butlers and supervisors of the community, and admins.
@@ -230,10 +276,17 @@ func (s *Service) Publish(ctx context.Context, c *access.Caller, in Input) (*Ann
 		ID: mongo.NewID(), CommunityID: in.CommunityID, Title: title, Body: body, Kind: in.Kind, Audience: aud,
 		Pinned: in.Pinned, SendAt: sendAt, PublishedBy: c.ID, CreatedAt: now, Recipients: len(rs),
 	}
-	a.Targets = targetKeys(a.CommunityID, aud)
 	a.SortKey = announcementSortKey(a.Pinned, a.SendAt, a.ID)
 	if _, err := s.col.InsertOne(ctx, a); err != nil {
 		return nil, fmt.Errorf("insert announcement: %w", err)
+	}
+	// The recipient list is fixed now, before anything is sent; a failure
+	// here leaves RecipientsFixed=false and the sweep completes the list.
+	if err := s.fixRecipients(ctx, a, rs); err != nil {
+		s.warn(ctx, "announcement recipient list incomplete; it will be resumed", "announcement", a.ID, "err", err)
+		zero := 0
+		a.ReadCount = &zero
+		return a, nil
 	}
 	if err := s.fanOut(ctx, a, rs); err != nil {
 		s.warn(ctx, "announcement fan-out incomplete; it will be resumed", "announcement", a.ID, "err", err)
@@ -243,9 +296,10 @@ func (s *Service) Publish(ctx context.Context, c *access.Caller, in Input) (*Ann
 	return a, nil
 }
 
-// Republish completes an announcement's fan-out (after a failure, or to
-// reach residents who moved in since): the engine writes only what is
-// missing, so nobody gets it twice. Same permission as Publish.
+// Republish completes an announcement's fan-out after a failure, to the
+// recipients fixed when it was published (never to residents who moved in
+// since): the engine writes only what is missing, so nobody gets it twice.
+// Same permission as Publish.
 func (s *Service) Republish(ctx context.Context, c *access.Caller, id string) (*Announcement, error) {
 	a, err := s.Get(ctx, c, id)
 	if err != nil {
@@ -254,26 +308,36 @@ func (s *Service) Republish(ctx context.Context, c *access.Caller, id string) (*
 	if !mayPublish(c, a.CommunityID) {
 		return nil, apperr.ErrForbidden
 	}
-	if hasSensitive(a.Audience.CareFlags) && !c.SupervisesIn(a.CommunityID) {
+	if a.Audience.Withheld || (hasSensitive(a.Audience.CareFlags) && !c.SupervisesIn(a.CommunityID)) {
 		return nil, ErrSensitiveAudience
 	}
-	if err := s.redeliver(ctx, a); err != nil {
+	// Get redacted the audience for the caller; the fan-out needs it whole.
+	var raw Announcement
+	if err := s.col.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("find announcement %s: %w", id, err)
+	}
+	if err := s.redeliver(ctx, &raw); err != nil {
 		return nil, err
 	}
 	return s.Get(ctx, c, id)
 }
 
-// redeliver resolves the audience again and sends.
+// redeliver sends to the fixed recipient list. A list left incomplete by a
+// crash during Publish (minutes old at most: the sweep runs every minute)
+// is completed from the audience first.
 func (s *Service) redeliver(ctx context.Context, a *Announcement) error {
-	rs, err := s.recipients(ctx, a.CommunityID, a.Audience.BuildingIDs, flagStrings(a.Audience.CareFlags))
+	if !a.RecipientsFixed {
+		rs, err := s.recipients(ctx, a.CommunityID, a.Audience.BuildingIDs, flagStrings(a.Audience.CareFlags))
+		if err != nil {
+			return err
+		}
+		if err := s.fixRecipients(ctx, a, rs); err != nil {
+			return err
+		}
+	}
+	rs, err := s.storedRecipients(ctx, a)
 	if err != nil {
 		return err
-	}
-	if len(rs) != a.Recipients {
-		a.Recipients = len(rs)
-		if _, err := s.col.UpdateOne(ctx, bson.D{{Key: "_id", Value: a.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "recipients", Value: len(rs)}}}}); err != nil {
-			return fmt.Errorf("update recipients of %s: %w", a.ID, err)
-		}
 	}
 	return s.fanOut(ctx, a, rs)
 }
@@ -309,11 +373,14 @@ func (s *Service) fanOut(ctx context.Context, a *Announcement, rs []notify.Recip
 func (s *Service) ResumePending(ctx context.Context) (int, error) {
 	before := s.now().UTC().Add(-resumeAfter)
 	q := bson.D{{Key: "delivered", Value: false}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: before}}}}
+	done, err := s.migrateLegacy(ctx)
+	if err != nil {
+		return done, err
+	}
 	var as []*Announcement
 	if err := findAll(ctx, s.col, q, &as, options.Find().SetLimit(100)); err != nil {
-		return 0, fmt.Errorf("pending announcements: %w", err)
+		return done, fmt.Errorf("pending announcements: %w", err)
 	}
-	done := 0
 	for _, a := range as {
 		if err := s.redeliver(ctx, a); err != nil {
 			return done, err
@@ -432,15 +499,10 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	if !mayRead(c, communityID) {
 		return none, apperr.ErrForbidden
 	}
-	q := bson.D{{Key: "communityId", Value: communityID}}
 	if !c.WorksIn(communityID) {
-		keys, err := s.callerKeys(ctx, c, communityID)
-		if err != nil {
-			return none, err
-		}
-		q = append(q, bson.E{Key: "targets", Value: bson.D{{Key: "$in", Value: keys}}},
-			bson.E{Key: "sendAt", Value: bson.D{{Key: "$lte", Value: s.now().UTC()}}})
+		return s.residentList(ctx, c, communityID, p)
 	}
+	q := bson.D{{Key: "communityId", Value: communityID}}
 	if p.After != "" {
 		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
 	}
@@ -485,6 +547,8 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Announ
 	return &a, nil
 }
 
+// canSee: staff of the community; a resident of it who was a recipient
+// when it was published, once it is sent.
 func (s *Service) canSee(ctx context.Context, c *access.Caller, a *Announcement) (bool, error) {
 	if c.WorksIn(a.CommunityID) {
 		return true, nil
@@ -492,11 +556,11 @@ func (s *Service) canSee(ctx context.Context, c *access.Caller, a *Announcement)
 	if !livesIn(c, a.CommunityID) || a.SendAt.After(s.now()) {
 		return false, nil
 	}
-	keys, err := s.callerKeys(ctx, c, a.CommunityID)
+	n, err := s.inbox.CountDocuments(ctx, bson.D{{Key: "_id", Value: readID(a.ID, c.ID)}})
 	if err != nil {
-		return false, err
+		return false, fmt.Errorf("recipient of %s: %w", a.ID, err)
 	}
-	return slices.ContainsFunc(a.Targets, func(t string) bool { return slices.Contains(keys, t) }), nil
+	return n > 0, nil
 }
 
 // MarkRead records that the calling resident read the announcement; reading
@@ -530,7 +594,7 @@ func (s *Service) Receipts(ctx context.Context, c *access.Caller, id string) (re
 	if err != nil {
 		return 0, 0, err
 	}
-	if !c.WorksIn(a.CommunityID) {
+	if !c.WorksIn(a.CommunityID) || a.ReadCount == nil {
 		return 0, 0, apperr.ErrForbidden
 	}
 	return *a.ReadCount, a.Recipients, nil
@@ -538,10 +602,14 @@ func (s *Service) Receipts(ctx context.Context, c *access.Caller, id string) (re
 
 func readID(announcementID, personID string) string { return announcementID + ":" + personID }
 
-// decorate fills Read (residents) or ReadCount (staff) for a page: one query.
+// decorate fills Read (residents) or ReadCount (staff) for a page (one
+// query) and redacts the audience for the caller (see redact).
 func (s *Service) decorate(ctx context.Context, c *access.Caller, as []*Announcement) error {
 	if len(as) == 0 {
 		return nil
+	}
+	if err := s.redact(ctx, c, as); err != nil {
+		return err
 	}
 	if c.IsPerson() {
 		ids := make([]string, len(as))
@@ -565,7 +633,7 @@ func (s *Service) decorate(ctx context.Context, c *access.Caller, as []*Announce
 	}
 	var ids []string
 	for _, a := range as {
-		if c.WorksIn(a.CommunityID) {
+		if c.WorksIn(a.CommunityID) && !a.countsHidden {
 			ids = append(ids, a.ID)
 		}
 	}
@@ -591,7 +659,7 @@ func (s *Service) decorate(ctx context.Context, c *access.Caller, as []*Announce
 		byID[n.ID] = n.N
 	}
 	for _, a := range as {
-		if c.WorksIn(a.CommunityID) {
+		if c.WorksIn(a.CommunityID) && !a.countsHidden {
 			n := byID[a.ID]
 			a.ReadCount = &n
 		}

@@ -8,7 +8,6 @@ import (
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"qinqing/internal/access"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 )
@@ -73,71 +72,4 @@ func (s *Service) recipients(ctx context.Context, communityID string, buildingID
 		}
 	}
 	return out, nil
-}
-
-// Target keys turn "is my household in this audience?" into set
-// intersection. An announcement stores the keys its audience consists of; a
-// resident's households produce every key they would match; the resident's
-// list is one $in. The household's current building and flags decide, so a
-// family that moves in later still finds the notices meant for its building.
-//
-//	whole community      c:<community>
-//	buildings            b:<building>
-//	care flags           f:<community>:<flag>
-//	buildings and flags  bf:<building>:<flag>
-func targetKeys(communityID string, a Audience) []string {
-	switch {
-	case len(a.BuildingIDs) == 0 && len(a.CareFlags) == 0:
-		return []string{"c:" + communityID}
-	case len(a.CareFlags) == 0:
-		out := make([]string, len(a.BuildingIDs))
-		for i, b := range a.BuildingIDs {
-			out[i] = "b:" + b
-		}
-		return out
-	case len(a.BuildingIDs) == 0:
-		out := make([]string, len(a.CareFlags))
-		for i, f := range a.CareFlags {
-			out[i] = "f:" + communityID + ":" + string(f)
-		}
-		return out
-	}
-	out := make([]string, 0, len(a.BuildingIDs)*len(a.CareFlags))
-	for _, b := range a.BuildingIDs {
-		for _, f := range a.CareFlags {
-			out = append(out, "bf:"+b+":"+string(f))
-		}
-	}
-	return out
-}
-
-// callerKeys are the target keys a resident's households of the community
-// match.
-func (s *Service) callerKeys(ctx context.Context, c *access.Caller, communityID string) ([]string, error) {
-	var ids []string
-	for _, m := range c.Memberships {
-		if m.CommunityID == communityID {
-			ids = append(ids, m.HouseholdID)
-		}
-	}
-	keys := []string{}
-	if len(ids) == 0 {
-		return keys, nil
-	}
-	hs, err := s.households.ByIDs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	keys = append(keys, "c:"+communityID)
-	for _, id := range ids {
-		h := hs[id]
-		if h == nil || h.CommunityID != communityID {
-			continue
-		}
-		keys = append(keys, "b:"+h.BuildingID)
-		for _, f := range h.CareFlags {
-			keys = append(keys, "f:"+communityID+":"+f, "bf:"+h.BuildingID+":"+f)
-		}
-	}
-	return keys, nil
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -36,6 +37,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/httpserver"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
 	"qinqing/internal/renovation"
@@ -64,9 +66,10 @@ type App struct {
 	Handler  http.Handler
 	Deps     Deps
 
-	shutdown context.CancelFunc
-	baseCtx  context.Context
-	bg       *background
+	shutdown    context.CancelFunc
+	baseCtx     context.Context
+	bg          *background
+	metricsAddr atomic.Value // string, once serving
 }
 
 // SensitiveFlagNames lists the archive's sensitive flags as strings for the
@@ -117,8 +120,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	if len(icfg.CodeSecret) == 0 {
 		icfg.CodeSecret = []byte(cfg.JWTSecret) // stable across restarts, secret all the same
 	}
-	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, now, d.Log)
+	icfg.RefreshReuseGrace = interval(cfg.RefreshReuseGrace, icfg.RefreshReuseGrace)
 	bus := events.NewBus(d.DB, d.Log)
+	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, bus, now, d.Log)
+	staffSvc.UseSessions(ident) // deactivating a staff member ends their sessions
 	devices := notify.NewDevices(d.DB, now)
 	senders := []notify.Sender{&notify.SMS{Sender: sender, Phones: households, Devices: devices}}
 	fcm, err := notify.NewFCM(context.Background(), notify.FCMConfig{CredentialsFile: cfg.FCMCredentialsFile, ProjectID: cfg.FCMProjectID, Endpoint: cfg.FCMEndpoint}, devices, d.Log)
@@ -150,16 +155,19 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	}
 	zones := &zoneCache{communities: communities, m: map[string]*time.Location{}}
 	engine := notify.NewEngine(notify.EngineConfig{DB: d.DB, Bus: bus, Zone: zones.get, Channels: channels, Log: d.Log, Now: now})
+	households.UseNotifier(invitationNotices{engine})
+	households.UseLimiter(ratelimit.New(d.DB, now))
+	ident.UseAlerts(notify.LoginAlerts{Engine: engine, Staff: staffSvc}) // staff accounts under attack
 	svc := &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
 		Events: bus, Files: fileStore, Now: now,
 		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
-		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now),
+		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now).WithStaff(staffSvc),
 		Notify:     engine, Devices: devices, WechatGrants: grants,
 	}
-	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now)
+	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now).WithAuditor(arch)
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
-		Profiles: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
+		Profiles: arch, Audit: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	svc.Catalog = catalog.NewService(d.DB, communities, now)
 	svc.ServiceOrders = serviceorder.NewService(serviceorder.Config{DB: d.DB, Households: households, Catalog: svc.Catalog,
 		Staff: staffSvc, Sender: engine, Bus: bus, Zones: zones.get, Log: d.Log, Now: now})
@@ -239,23 +247,33 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
-		TrustedProxies: cfg.TrustedPrefixes(),
+		TrustedProxies: cfg.TrustedPrefixes(), Limits: limits(cfg), Now: d.Now, Websockets: graph.WSLimits{
+			InitTimeout: cfg.WSInitTimeout, SubscriptionsPerConnection: cfg.WSSubsPerConnection,
+			SubscriptionsPerUser: cfg.WSSubsPerUser, ConnectionsPerUser: cfg.WSConnectionsPerUser, SendQueue: cfg.WSSendQueue,
+		},
 	}))
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
 	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
 	httpserver.Health(mux, d.DB.Ping)
-	mux.Handle("GET /metrics", a.Metrics.Handler())
+	// /metrics is on its own address (METRICS_ADDR), never on the API's.
+	sec := httpserver.SecurityOptions{HSTS: cfg.Production()}
 	if cfg.PlaygroundOn() {
 		mux.Handle("GET /{$}", playground.Handler("亲情物业 Qinqing GraphQL", "/graphql"))
+		sec.PlaygroundPath = "/"
 	}
-	a.Handler = logRequests(d.Log, mux)
+	a.Handler = logRequests(d.Log, httpserver.SecurityHeaders(mux, sec))
 	return a, nil
 }
 
 // Run serves on ln, tails the event spine, and sweeps expired login state,
 // until ctx is cancelled; then it drains requests and closes websockets.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	stopMetrics, err := a.serveMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	busCtx, stopBus := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBus()
 	go func() { _ = a.Services.Events.Run(busCtx) }()
@@ -264,8 +282,7 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	go a.bg.outbox.Run(busCtx, a.Cfg.OutboxInterval)
 	go a.bg.reminders.Run(busCtx, interval(a.Cfg.ScheduleInterval, time.Minute), a.Deps.Now)
 	go a.schedules(busCtx)
-	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second}
-	return httpserver.Serve(ctx, srv, ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
+	return httpserver.Serve(ctx, a.httpServer(), ln, a.Cfg.ShutdownWait, a.shutdown, a.Deps.Log)
 }
 
 // Ready is closed once the event spine is tailing.

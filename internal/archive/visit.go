@@ -19,9 +19,12 @@ import (
 
 // Visit is a butler's household visit (走访) and the follow-up it owes.
 type Visit struct {
-	ID           string    `bson:"_id"`
-	HouseholdID  string    `bson:"householdId"`
-	CommunityID  string    `bson:"communityId"`
+	ID          string `bson:"_id"`
+	HouseholdID string `bson:"householdId"`
+	CommunityID string `bson:"communityId"`
+	// BuildingID lets a butler's list find the visits of their buildings in
+	// one query; visits recorded before it was kept lack it (see Visits).
+	BuildingID   string    `bson:"buildingId,omitempty"`
 	StaffID      string    `bson:"staffId"`
 	VisitedAt    time.Time `bson:"visitedAt"`
 	Attendees    []string  `bson:"attendees"`
@@ -44,6 +47,25 @@ func init() {
 		// Visits due: open follow-ups by due date.
 		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "followUpOpen", Value: 1}, {Key: "dueKey", Value: 1}}},
 	}})
+}
+
+// Visit notes say what was raised in a family's home (health, money,
+// quarrels): they are for the household's butler, the staff member who made
+// the visit and the community's supervisors. Cleaners, security, engineers
+// and admins (who hold no care role) never read them, nor do residents.
+//
+// readsVisits: the roles that may read any visit notes at all.
+func readsVisits(c *access.Caller) bool {
+	return c.IsStaff() && c.Has(access.Butler, access.Supervisor)
+}
+
+// mayReadVisit: the household's butler, the visiting staff member while they
+// work in the community, and the community's supervisors.
+func mayReadVisit(c *access.Caller, v *Visit, h access.HouseholdRef) bool {
+	if !readsVisits(c) {
+		return false
+	}
+	return c.SupervisesIn(v.CommunityID) || c.ButlerOf(h) || (c.ID == v.StaffID && c.WorksIn(v.CommunityID))
 }
 
 // RecordVisitInput is what a butler writes after a visit.
@@ -76,7 +98,7 @@ func (s *Service) RecordVisit(ctx context.Context, c *access.Caller, in RecordVi
 	if in.VisitedAt.After(now.Add(5 * time.Minute)) {
 		return nil, apperr.Invalid("input.visitedAt", "archive.future_visit")
 	}
-	v := &Visit{ID: mongo.NewID(), HouseholdID: h.ID, CommunityID: h.CommunityID, StaffID: c.ID, VisitedAt: in.VisitedAt.UTC(), CreatedAt: now}
+	v := &Visit{ID: mongo.NewID(), HouseholdID: h.ID, CommunityID: h.CommunityID, BuildingID: h.BuildingID, StaffID: c.ID, VisitedAt: in.VisitedAt.UTC(), CreatedAt: now}
 	if v.Attendees, err = validate.List("input.attendees", in.Attendees, 20, 40); err != nil {
 		return nil, err
 	}
@@ -125,8 +147,16 @@ func (s *Service) CompleteFollowUp(ctx context.Context, c *access.Caller, visitI
 	if err != nil {
 		return nil, fmt.Errorf("find visit: %w", err)
 	}
-	if !c.StaffIn(v.CommunityID, access.Butler, access.Supervisor) {
+	if !readsVisits(c) {
 		return nil, apperr.ErrForbidden
+	}
+	h, err := s.households.Get(ctx, c, v.HouseholdID)
+	if err != nil {
+		return nil, err
+	}
+	if !mayReadVisit(c, &v, access.HouseholdRef{ID: h.ID, CommunityID: h.CommunityID, BuildingID: h.BuildingID}) {
+		// Someone else's notes: as if absent.
+		return nil, ErrVisitNotFound
 	}
 	if v.FollowUp == "" {
 		return nil, apperr.New(apperr.Conflict, "archive.no_follow_up")
@@ -150,11 +180,15 @@ type VisitFilter struct {
 	CommunityID, HouseholdID, StaffID, FollowUpDueBy string
 }
 
-// Visits lists visits for staff of the community (residents do not see the
-// butler's notes about them).
+// Visits lists the visits the caller may read (mayReadVisit): a
+// supervisor every visit of the communities they supervise; a butler the
+// visits of households in their care and the visits they made themselves.
+// Other staff roles and residents are FORBIDDEN. A visit recorded before
+// buildingId was kept reaches the butler of its building through the
+// household filter (Household.visits), not through a community list.
 func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p page.Request) (page.Page[*Visit], error) {
 	var none page.Page[*Visit]
-	if !c.IsStaff() {
+	if !readsVisits(c) {
 		return none, apperr.ErrForbidden
 	}
 	q := bson.D{}
@@ -165,6 +199,11 @@ func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p
 			return none, err
 		}
 		q = append(q, bson.E{Key: "householdId", Value: h.ID})
+		ref := access.HouseholdRef{ID: h.ID, CommunityID: h.CommunityID, BuildingID: h.BuildingID}
+		if !c.SupervisesIn(h.CommunityID) && !c.ButlerOf(ref) {
+			// Not in the caller's care: only the visits they made.
+			q = append(q, bson.E{Key: "staffId", Value: c.ID})
+		}
 	case f.CommunityID != "":
 		if err := validate.ID("filter.communityId", f.CommunityID); err != nil {
 			return none, err
@@ -173,10 +212,17 @@ func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p
 			return none, apperr.ErrForbidden
 		}
 		q = append(q, bson.E{Key: "communityId", Value: f.CommunityID})
-	default:
-		if scope := c.VisibleCommunities(); scope != nil {
-			q = append(q, bson.E{Key: "communityId", Value: bson.D{{Key: "$in", Value: scope}}})
+		if !c.SupervisesIn(f.CommunityID) {
+			q = append(q, bson.E{Key: "$or", Value: s.careScope(c, nil)})
 		}
+	default:
+		var supervised []string
+		for _, id := range c.Communities {
+			if c.SupervisesIn(id) {
+				supervised = append(supervised, id)
+			}
+		}
+		q = append(q, bson.E{Key: "$or", Value: s.careScope(c, supervised)})
 	}
 	if f.StaffID != "" {
 		if err := validate.ID("filter.staffId", f.StaffID); err != nil {
@@ -201,6 +247,34 @@ func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p
 		return none, fmt.Errorf("list visits: %w", err)
 	}
 	return page.Trim(list, p.First, key), nil
+}
+
+// careScope is the $or of what a butler may read outside the communities
+// they supervise: their own visits, and those of the households and
+// buildings in their care.
+func (s *Service) careScope(c *access.Caller, supervised []string) bson.A {
+	or := bson.A{bson.D{{Key: "staffId", Value: c.ID}, {Key: "communityId", Value: bson.D{{Key: "$in", Value: nonNil(c.Communities)}}}}}
+	if len(supervised) > 0 {
+		or = append(or, bson.D{{Key: "communityId", Value: bson.D{{Key: "$in", Value: supervised}}}})
+	}
+	if c.Has(access.Butler) {
+		if len(c.Households) > 0 {
+			or = append(or, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: c.Households}}},
+				{Key: "communityId", Value: bson.D{{Key: "$in", Value: nonNil(c.Communities)}}}})
+		}
+		if len(c.Buildings) > 0 {
+			or = append(or, bson.D{{Key: "buildingId", Value: bson.D{{Key: "$in", Value: c.Buildings}}},
+				{Key: "communityId", Value: bson.D{{Key: "$in", Value: nonNil(c.Communities)}}}})
+		}
+	}
+	return or
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
 
 // OpenFollowUpsIn lists a community's visits whose follow-up is still owed,

@@ -38,6 +38,7 @@ var Machine = lifecycle.Machine[Status]{
 	"reply":           {From: []Status{Handling}, To: Answered},
 	"callback_closed": {From: []Status{Answered}, To: Closed},
 	"callback_reopen": {From: []Status{Answered}, To: Handling},
+	"hand_over":       {From: []Status{Handling, Answered}, To: ""},
 	"withdraw":        {From: []Status{Received, Handling}, To: Withdrawn},
 }
 
@@ -136,10 +137,12 @@ var (
 
 func init() {
 	apperr.Register(map[string]apperr.Text{
-		"complaint.not_found":       {ZH: "投诉不存在", EN: "Complaint not found"},
-		"complaint.not_complainant": {ZH: "只有投诉人本人可以撤回投诉", EN: "Only the complainant may withdraw a complaint"},
-		"complaint.not_handler":     {ZH: "只有受理人或主管可以答复此投诉", EN: "Only the staff member handling this complaint or a supervisor may reply"},
-		"complaint.notes_required":  {ZH: "不满意时请填写回访记录", EN: "is required when the complainant is not satisfied"},
+		"complaint.not_found":         {ZH: "投诉不存在", EN: "Complaint not found"},
+		"complaint.not_complainant":   {ZH: "只有投诉人本人可以撤回投诉", EN: "Only the complainant may withdraw a complaint"},
+		"complaint.not_handler":       {ZH: "该投诉由首问责任人负责，请先转交", EN: "This complaint belongs to the staff member handling it (first-contact rule) or a supervisor; have it handed over first"},
+		"complaint.same_handler":      {ZH: "已由该员工负责", EN: "already handles this complaint"},
+		"complaint.not_handler_staff": {ZH: "该员工不是本小区的管家或主管", EN: "is not a butler or supervisor of this community"},
+		"complaint.notes_required":    {ZH: "不满意时请填写回访记录", EN: "is required when the complainant is not satisfied"},
 	})
 	lifecycle.Declare("complaints")
 	mongo.Declare(mongo.Indexes{Collection: "complaints", Models: []mgo.IndexModel{

@@ -295,7 +295,14 @@ func TestFullLoopTwoRounds(t *testing.T) {
 		t.Fatalf("after acknowledge: handler %q deadline %v", x.HandlerStaffID, x.NextDeadline)
 	}
 	x = step("reply 1", func() (*Complaint, error) { return w.svc.Reply(ctx, w.butlerX, x.ID, "已协调") })
-	x = step("callback 1", func() (*Complaint, error) { return w.svc.Callback(ctx, w.butlerX2, x.ID, false, "夜间仍有噪音") })
+	// 首问责任制: another butler may not call back until it is handed over.
+	if _, err := w.svc.Callback(ctx, w.butlerX2, x.ID, false, "夜间仍有噪音"); !errors.Is(err, ErrNotHandler) {
+		t.Fatalf("callback by a butler who does not own it: %v", err)
+	}
+	// A supervisor of the community may stand in.
+	x = step("callback 1", func() (*Complaint, error) {
+		return w.svc.Callback(ctx, w.supervisorX, x.ID, false, "夜间仍有噪音")
+	})
 	if x.Status != Handling || x.Round != 2 {
 		t.Fatalf("after unsatisfied callback: %s round %d", x.Status, x.Round)
 	}
@@ -316,7 +323,7 @@ func TestFullLoopTwoRounds(t *testing.T) {
 		{"submit", "", "RECEIVED", w.ownerA.ID},
 		{"acknowledge", "RECEIVED", "HANDLING", "butler-x"},
 		{"reply", "HANDLING", "ANSWERED", "butler-x"},
-		{"callback_reopen", "ANSWERED", "HANDLING", "butler-x2"},
+		{"callback_reopen", "ANSWERED", "HANDLING", "supervisor-x"},
 		{"reply", "HANDLING", "ANSWERED", "supervisor-x"},
 		{"callback_closed", "ANSWERED", "CLOSED", "butler-x"},
 	}
@@ -337,7 +344,7 @@ func TestFullLoopTwoRounds(t *testing.T) {
 	if len(x.Replies) != 2 || x.Replies[0].StaffID != "butler-x" || x.Replies[1].StaffID != "supervisor-x" || x.Replies[1].Text != "已约谈施工方并每晚巡查" {
 		t.Errorf("replies %+v", x.Replies)
 	}
-	if len(x.Callbacks) != 2 || x.Callbacks[0].Round != 1 || x.Callbacks[0].Satisfied || x.Callbacks[0].StaffID != "butler-x2" ||
+	if len(x.Callbacks) != 2 || x.Callbacks[0].Round != 1 || x.Callbacks[0].Satisfied || x.Callbacks[0].StaffID != "supervisor-x" ||
 		x.Callbacks[1].Round != 2 || !x.Callbacks[1].Satisfied {
 		t.Errorf("callbacks %+v", x.Callbacks)
 	}
@@ -347,7 +354,7 @@ func TestFullLoopTwoRounds(t *testing.T) {
 	wantTypes := []string{"submit", "acknowledge", "reply", "callback_reopen", "reply", "callback_closed"}
 	wantStatus := []Status{Received, Handling, Answered, Handling, Answered, Closed}
 	wantRound := []int{1, 1, 1, 2, 2, 2}
-	wantActor := []string{w.ownerA.ID, "butler-x", "butler-x", "butler-x2", "supervisor-x", "butler-x"}
+	wantActor := []string{w.ownerA.ID, "butler-x", "butler-x", "supervisor-x", "supervisor-x", "butler-x"}
 	if len(evs) != len(wantTypes) {
 		t.Fatalf("%d events, want %d", len(evs), len(wantTypes))
 	}

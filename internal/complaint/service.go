@@ -20,6 +20,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
+	"qinqing/internal/staff"
 )
 
 // Households is what complaints need from the register.
@@ -32,8 +33,15 @@ type Publisher interface {
 	Publish(ctx context.Context, e events.Event) error
 }
 
+// StaffDirectory is what complaints need to know about staff: who a
+// complaint may be handed over to.
+type StaffDirectory interface {
+	Get(ctx context.Context, id string) (*staff.Staff, error)
+}
+
 // Service runs the complaint loop.
 type Service struct {
+	staff      StaffDirectory
 	col        *mgo.Collection
 	steps      *lifecycle.Store
 	households Households
@@ -49,6 +57,13 @@ func NewService(db *mongo.DB, households Households, fs *files.Store, bus Publis
 		col: db.Collection("complaints"), steps: lifecycle.NewStore(db, "complaints", now),
 		households: households, files: fs, bus: bus, log: log, now: now,
 	}
+}
+
+// WithStaff gives the service the staff directory hand-overs check their
+// target against.
+func (s *Service) WithStaff(d StaffDirectory) *Service {
+	s.staff = d
+	return s
 }
 
 // handles reports staff who receive and follow complaints: butlers and

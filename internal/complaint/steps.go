@@ -2,6 +2,8 @@ package complaint
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -48,6 +50,29 @@ func isHandler(c *access.Caller, x *Complaint) error {
 	return apperr.ErrForbidden
 }
 
+// isOwner is the first-contact rule (首问责任制) for the steps that move a
+// complaint on its handler's behalf (answer, callback, close): the staff
+// member who acknowledged it or to whom it was handed over, or a supervisor
+// of the community standing in. Any other handler must have it handed over
+// first (HandOver).
+//
+// From a state where action is illegal anyway, only the handler check
+// applies, so the machine answers CONFLICT as for everyone.
+func isOwner(action string) func(c *access.Caller, x *Complaint) error {
+	return func(c *access.Caller, x *Complaint) error {
+		if err := isHandler(c, x); err != nil {
+			return err
+		}
+		if !slices.Contains(Machine[action].From, x.Status) {
+			return nil
+		}
+		if (x.HandlerStaffID != "" && c.ID == x.HandlerStaffID) || c.SupervisesIn(x.CommunityID) {
+			return nil
+		}
+		return ErrNotHandler
+	}
+}
+
 // Acknowledge makes the caller the complaint's handler, who owns it until
 // it is closed (首问责任制).
 func (s *Service) Acknowledge(ctx context.Context, c *access.Caller, id string) (*Complaint, error) {
@@ -64,15 +89,7 @@ func (s *Service) Reply(ctx context.Context, c *access.Caller, id, text string) 
 		return nil, err
 	}
 	return s.do(ctx, c, id, step{Action: "reply", Note: text,
-		May: func(c *access.Caller, x *Complaint) error {
-			if err := isHandler(c, x); err != nil {
-				return err
-			}
-			if x.Status != Handling || c.ID == x.HandlerStaffID || c.SupervisesIn(x.CommunityID) || c.IsAdmin() {
-				return nil // not handling: the machine refuses it
-			}
-			return ErrNotHandler
-		},
+		May: isOwner("reply"),
 		Change: func(_ *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
 			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "replies", Value: Reply{StaffID: c.ID, Text: text, At: now}}}}}, nil
 		}})
@@ -92,7 +109,7 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 	if !satisfied {
 		action = "callback_reopen"
 	}
-	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied}, May: isHandler,
+	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied}, May: isOwner(action),
 		Change: func(x *Complaint, _ Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: x.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
 			extra := bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}
@@ -100,6 +117,40 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 				extra = append(extra, bson.E{Key: "$inc", Value: bson.D{{Key: "round", Value: 1}}})
 			}
 			return nil, extra, nil
+		}})
+}
+
+// HandOver passes a complaint to another butler or supervisor of the
+// community, who then owns it (首问责任制): the handler or a supervisor
+// may. The state stays as it is.
+func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID, note string) (*Complaint, error) {
+	if err := validate.ID("toStaffId", toStaffID); err != nil {
+		return nil, err
+	}
+	note, err := validate.Text("note", note, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	return s.do(ctx, c, id, step{Action: "hand_over", Note: note, Data: map[string]any{"toStaffId": toStaffID},
+		May: func(c *access.Caller, x *Complaint) error {
+			if err := isOwner("hand_over")(c, x); err != nil {
+				return err
+			}
+			if toStaffID == x.HandlerStaffID {
+				return apperr.Invalid("toStaffId", "complaint.same_handler")
+			}
+			if s.staff == nil {
+				return errors.New("complaint: no staff directory to hand over with")
+			}
+			st, err := s.staff.Get(ctx, toStaffID)
+			if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, x.CommunityID) ||
+				!(slices.Contains(st.Roles, access.Butler) || slices.Contains(st.Roles, access.Supervisor)) {
+				return apperr.Invalid("toStaffId", "complaint.not_handler_staff")
+			}
+			return nil
+		},
+		Change: func(*Complaint, Status, time.Time) (bson.D, bson.D, error) {
+			return bson.D{{Key: "handlerStaffId", Value: toStaffID}}, nil, nil
 		}})
 }
 

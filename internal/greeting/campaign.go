@@ -50,6 +50,48 @@ type Campaign struct {
 	Recipients int        `bson:"recipients"`
 	SentAt     *time.Time `bson:"sentAt,omitempty"`
 	SortKey    string     `bson:"sortKey"` // newest first; the page cursor
+
+	// Withheld: a sensitive care group is left out for this reader (see
+	// redactCampaigns): CareFlag is empty and the count hidden.
+	Withheld bool `bson:"-"`
+}
+
+// VisibleRecipients is Recipients as far as the reader may know it: nil
+// when its care group is withheld from them (the count would size it).
+func (x *Campaign) VisibleRecipients() *int {
+	if x.Withheld {
+		return nil
+	}
+	n := x.Recipients
+	return &n
+}
+
+// Auditor records reads of sensitive care groups (archive.Service).
+type Auditor interface {
+	RecordAudienceReads(ctx context.Context, c *access.Caller, reads []archive.AudienceRead) error
+}
+
+// redactCampaigns applies the archive's rule to the care groups campaigns
+// were sent to: a sensitive flag (DISABLED, HARDSHIP, CHRONIC_ILLNESS) is
+// shown to the community's supervisors only, and each such read audited
+// (one insert; not shown if it cannot be recorded). Butlers and admins see
+// that it went to a care group, not which one nor how many.
+func (s *Service) redactCampaigns(ctx context.Context, c *access.Caller, xs []*Campaign) error {
+	var reads []archive.AudienceRead
+	for _, x := range xs {
+		if x.CareFlag == "" || !x.CareFlag.IsSensitive() {
+			continue
+		}
+		if c.SupervisesIn(x.CommunityID) && s.audit != nil {
+			reads = append(reads, archive.AudienceRead{CommunityID: x.CommunityID, Flags: []string{string(x.CareFlag)}, Subject: "campaign:" + x.ID})
+			continue
+		}
+		x.CareFlag, x.Withheld = "", true
+	}
+	if len(reads) == 0 {
+		return nil
+	}
+	return s.audit.RecordAudienceReads(ctx, c, reads)
 }
 
 // CampaignInput is a greeting to send now.
@@ -195,5 +237,9 @@ func (s *Service) Campaigns(ctx context.Context, c *access.Caller, communityID s
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("list campaigns: %w", err)
 	}
-	return page.Trim(list, p.First, func(x *Campaign) string { return x.SortKey }), nil
+	pg := page.Trim(list, p.First, func(x *Campaign) string { return x.SortKey })
+	if err := s.redactCampaigns(ctx, c, pg.Items); err != nil {
+		return none, err
+	}
+	return pg, nil
 }

@@ -105,7 +105,10 @@ type Config struct {
 	Communities Communities
 	Members     Members  // *household.Service
 	Profiles    Profiles // *archive.Service
-	Sender      Sender   // *notify.Engine
+	// Audit records a supervisor's read of a sensitive care group addressed
+	// by a campaign (*archive.Service); nil withholds such groups from all.
+	Audit  Auditor
+	Sender Sender // *notify.Engine
 	// Zones is the community's time zone (the app's zone cache).
 	Zones func(communityID string) *time.Location
 	Log   *slog.Logger
@@ -121,6 +124,7 @@ type Service struct {
 	communities               Communities
 	members                   Members
 	profiles                  Profiles
+	audit                     Auditor
 	sender                    Sender
 	zones                     func(string) *time.Location
 	log                       *slog.Logger
@@ -151,7 +155,7 @@ func NewService(cfg Config) *Service {
 	return &Service{
 		settings: cfg.DB.Collection("festival_settings"), runs: cfg.DB.Collection("greeting_runs"),
 		campaigns: cfg.DB.Collection("greeting_campaigns"), households: newHouseholds(cfg.DB),
-		communities: cfg.Communities, members: cfg.Members, profiles: cfg.Profiles, sender: cfg.Sender,
+		communities: cfg.Communities, members: cfg.Members, profiles: cfg.Profiles, audit: cfg.Audit, sender: cfg.Sender,
 		zones: cfg.Zones, log: cfg.Log, now: cfg.Now, owner: cfg.Owner, done: map[string]bool{}, batch: fanOutBatch(cfg.DB),
 	}
 }

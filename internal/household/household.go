@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/validate"
 )
 
@@ -56,6 +57,7 @@ var (
 	ErrPersonNotFound = apperr.New(apperr.NotFound, "household.person_not_found")
 	ErrAlreadyMember  = apperr.New(apperr.Conflict, "household.already_member")
 	ErrNotMember      = apperr.New(apperr.NotFound, "household.not_member")
+	// ErrPhoneTaken names nobody: who holds a phone is no one else's business.
 	ErrPhoneTaken     = apperr.New(apperr.Conflict, "household.phone_taken")
 	ErrSensitiveScope = apperr.New(apperr.Forbidden, "household.sensitive_filter")
 )
@@ -67,7 +69,7 @@ func init() {
 		"household.person_not_found":   {ZH: "人员不存在", EN: "Person not found"},
 		"household.already_member":     {ZH: "此人已是该房屋成员", EN: "This person is already a member of the household"},
 		"household.not_member":         {ZH: "此人不是该房屋成员", EN: "This person is not a member of the household"},
-		"household.phone_taken":        {ZH: "该手机号已属于另一位人员（%s），请按人员添加", EN: "This phone belongs to another person (%s); add that person by id"},
+		"household.phone_taken":        {ZH: "该手机号已登记，请选择已有人员添加", EN: "This phone number is already registered; add the existing person by id"},
 		"household.sensitive_filter":   {ZH: "只有负责的管家和主管可以按敏感关怀标记筛选", EN: "Only the responsible butler and supervisors may filter by a sensitive care flag"},
 		"household.unknown_unit":       {ZH: "该楼栋没有这个单元", EN: "is not a unit of this building"},
 		"household.bad_area":           {ZH: "面积应在 1 到 10000 平方米之间", EN: "must be between 1 and 10000 square metres"},
@@ -104,11 +106,14 @@ type Places interface {
 // Service manages households, persons and memberships.
 type Service struct {
 	households, members, persons, phones *mgo.Collection
+	invitations, answers                 *mgo.Collection
+	notifier                             Notifier
 	places                               Places
 	// sensitiveFlags are care flags that only the archive's readers may filter on.
 	sensitiveFlags []string
 	audit          FilterAuditor
 	files          *files.Store
+	limits         *ratelimit.Limiter // per-caller adds by phone (guessing.go)
 	now            func() time.Time
 }
 
@@ -123,6 +128,7 @@ func NewService(db *mongo.DB, places Places, sensitiveFlags []string, audit Filt
 	return &Service{
 		households: db.Collection("households"), members: db.Collection("memberships"),
 		persons: db.Collection("persons"), phones: db.Collection("person_phones"),
+		invitations: db.Collection("household_invitations"), answers: db.Collection("household_invitation_answers"),
 		places: places, sensitiveFlags: sensitiveFlags, audit: audit, now: now,
 	}
 }
@@ -205,10 +211,27 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Househ
 	if err != nil {
 		return nil, err
 	}
-	if !c.CanSeeHousehold(h.Ref()) {
-		return nil, ErrNotFound
+	if err := s.Visible(c, h); err != nil {
+		return nil, err
 	}
 	return h, nil
+}
+
+// Visible is Get's rule for a household already loaded: a live event's
+// household is loaded once and shown to each subscriber who may see it.
+func (s *Service) Visible(c *access.Caller, h *Household) error {
+	if !c.CanSeeHousehold(h.Ref()) {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Load reads a household without an access check; callers apply Visible.
+func (s *Service) Load(ctx context.Context, id string) (*Household, error) {
+	if err := validate.ID("id", id); err != nil {
+		return nil, err
+	}
+	return s.byID(ctx, id)
 }
 
 func (s *Service) byID(ctx context.Context, id string) (*Household, error) {

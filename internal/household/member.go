@@ -77,8 +77,29 @@ func mayManageMembers(c *access.Caller, h *Household, role access.Role) error {
 	return apperr.ErrForbidden
 }
 
-// AddMember puts a person in a household, creating the person if new.
+// Add puts a person in a household, or invites them when joining needs
+// their consent (see invitation.go and docs/MEMBERSHIP.md):
+//   - personId: the caller must already see the person (else NOT_FOUND);
+//     staff then attach them directly, a resident only invites them.
+//   - a new person without a phone (a child) is created and attached: nobody
+//     existing can be pulled in that way.
+//   - a new person with a phone: see addByPhone.
+func (s *Service) Add(ctx context.Context, c *access.Caller, in AddMemberInput) (*Added, error) {
+	return s.add(ctx, c, in, true)
+}
+
+// AddMember is Add for callers that only attach directly (fixtures, seed,
+// the register's staff): where the person's consent is needed it fails with
+// ErrConsentRequired and writes nothing.
 func (s *Service) AddMember(ctx context.Context, c *access.Caller, in AddMemberInput) (*Membership, error) {
+	a, err := s.add(ctx, c, in, false)
+	if err != nil {
+		return nil, err
+	}
+	return a.Membership, nil
+}
+
+func (s *Service) add(ctx context.Context, c *access.Caller, in AddMemberInput, mayInvite bool) (*Added, error) {
 	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
 		return nil, err
 	}
@@ -95,25 +116,130 @@ func (s *Service) AddMember(ctx context.Context, c *access.Caller, in AddMemberI
 	if err := mayManageMembers(c, h, in.Role); err != nil {
 		return nil, err
 	}
-	var p *Person
+	inviteOr := func(phone, personID, name string, gender Gender) (*Added, error) {
+		if !mayInvite {
+			return nil, ErrConsentRequired
+		}
+		inv, err := s.invite(ctx, c, h, in.Role, phone, personID, name, gender)
+		if err != nil {
+			return nil, err
+		}
+		return &Added{Invitation: inv}, nil
+	}
 	if in.PersonID != "" {
 		if err := validate.ID("input.personId", in.PersonID); err != nil {
 			return nil, err
 		}
-		if p, err = s.personByID(ctx, in.PersonID); err != nil {
+		p, err := s.personByID(ctx, in.PersonID)
+		if err != nil {
 			return nil, err
 		}
-		// An existing person may be added only by staff who can already see
-		// them, or by a resident who shares a household with them.
+		// Adding an existing person never skips the visibility check.
 		if ok, err := s.canSeePerson(ctx, c, p.ID); err != nil {
 			return nil, err
 		} else if !ok {
 			return nil, ErrPersonNotFound
 		}
-	} else if p, err = s.createPerson(ctx, *in.Person); err != nil {
+		if c.IsPerson() {
+			// A resident sees a co-member of another flat, but that is no
+			// consent to move them into this one.
+			if member, err := s.isMember(ctx, h.ID, p.ID); err != nil || member {
+				return nil, orAlreadyMember(err)
+			}
+			return inviteOr("", p.ID, p.Name, p.Gender)
+		}
+		return s.attach(ctx, h, p, in.Role)
+	}
+	p, err := newPerson(*in.Person, s.now().UTC())
+	if err != nil {
 		return nil, err
 	}
-	m := &Membership{ID: mongo.NewID(), HouseholdID: h.ID, PersonID: p.ID, CommunityID: h.CommunityID, Role: in.Role, Since: s.now().UTC()}
+	if p.Phone == "" {
+		if p, err = s.insertPerson(ctx, p); err != nil {
+			return nil, err
+		}
+		return s.attach(ctx, h, p, in.Role)
+	}
+	return s.addByPhone(ctx, c, h, p, in.Role, inviteOr)
+}
+
+// addByPhone adds the person behind a phone the caller typed. This is where
+// the register meets phone numbers, so it answers nothing about strangers:
+//   - a resident always gets an invitation (unless the phone's holder is
+//     already in this household, which the resident can see anyway): the
+//     same answer whether or not anybody holds the phone;
+//   - staff attach the holder they can already see (same name; a different
+//     name is a conflict that names nobody), create a brand-new phone's
+//     person as the register always did, and invite a holder they cannot see.
+//     Staff thereby learn one thing: that the phone is registered somewhere
+//     they do not work; never who or where.
+//
+// Every add by phone is counted against the caller's budget before the phone
+// is looked up (guessing.go), so the signal above cannot be harvested.
+func (s *Service) addByPhone(ctx context.Context, c *access.Caller, h *Household, p *Person, role access.Role, inviteOr func(phone, personID, name string, gender Gender) (*Added, error)) (*Added, error) {
+	if err := s.allowPhoneAdd(ctx, c); err != nil {
+		return nil, err
+	}
+	holder, found, err := s.personIDByPhone(ctx, p.Phone)
+	if err != nil {
+		return nil, err
+	}
+	if c.IsPerson() {
+		if found {
+			if member, err := s.isMember(ctx, h.ID, holder); err != nil || member {
+				return nil, orAlreadyMember(err)
+			}
+		}
+		return inviteOr(p.Phone, "", p.Name, p.Gender)
+	}
+	if !found {
+		created, err := s.insertPerson(ctx, p)
+		if errors.Is(err, ErrPhoneTaken) {
+			// Lost a race for the phone: decide again as for a held phone.
+			return s.addByPhone(ctx, c, h, p, role, inviteOr)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return s.attach(ctx, h, created, role)
+	}
+	visible, err := s.canSeePerson(ctx, c, holder)
+	if err != nil {
+		return nil, err
+	}
+	if !visible {
+		return inviteOr(p.Phone, "", p.Name, p.Gender)
+	}
+	other, err := s.personByID(ctx, holder)
+	if err != nil {
+		return nil, err
+	}
+	if other.Name != p.Name {
+		// Staff see this person already; a different name is more likely a
+		// typo than the same person, so nobody is merged by mistake.
+		return nil, ErrPhoneTaken.WithField("input.person.phone")
+	}
+	return s.attach(ctx, h, other, role)
+}
+
+func orAlreadyMember(err error) error {
+	if err != nil {
+		return err
+	}
+	return ErrAlreadyMember
+}
+
+func (s *Service) isMember(ctx context.Context, householdID, personID string) (bool, error) {
+	n, err := s.members.CountDocuments(ctx, bson.D{{Key: "householdId", Value: householdID}, {Key: "personId", Value: personID}}, options.Count().SetLimit(1))
+	if err != nil {
+		return false, fmt.Errorf("find membership: %w", err)
+	}
+	return n > 0, nil
+}
+
+// attach makes p a member of h; the caller's right to do so is settled.
+func (s *Service) attach(ctx context.Context, h *Household, p *Person, role access.Role) (*Added, error) {
+	m := &Membership{ID: mongo.NewID(), HouseholdID: h.ID, PersonID: p.ID, CommunityID: h.CommunityID, Role: role, Since: s.now().UTC()}
 	if _, err := s.members.InsertOne(ctx, m); err != nil {
 		if mongo.IsDuplicate(err) {
 			return nil, ErrAlreadyMember
@@ -123,18 +249,16 @@ func (s *Service) AddMember(ctx context.Context, c *access.Caller, in AddMemberI
 	if err := s.refreshSearch(ctx, h); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &Added{Membership: m}, nil
 }
 
-// createPerson validates and stores a new person. A phone already claimed by
-// someone with the same name is that person (one owner, two flats); with a
-// different name it is a conflict, so nobody is merged by mistake.
-func (s *Service) createPerson(ctx context.Context, in PersonInput) (*Person, error) {
+// newPerson validates a new person's details.
+func newPerson(in PersonInput, now time.Time) (*Person, error) {
 	name, err := validate.Text("input.person.name", in.Name, true, 40)
 	if err != nil {
 		return nil, err
 	}
-	p := &Person{ID: mongo.NewID(), Name: name, Gender: in.Gender, CreatedAt: s.now().UTC()}
+	p := &Person{ID: mongo.NewID(), Name: name, Gender: in.Gender, CreatedAt: now}
 	if in.Gender != "" && in.Gender != Male && in.Gender != Female {
 		return nil, apperr.Invalid("input.person.gender", "input.bad_value")
 	}
@@ -142,42 +266,27 @@ func (s *Service) createPerson(ctx context.Context, in PersonInput) (*Person, er
 		if p.Phone, err = validate.Phone("input.person.phone", in.Phone); err != nil {
 			return nil, err
 		}
-		if existing, found, err := s.personIDByPhone(ctx, p.Phone); err != nil {
-			return nil, err
-		} else if found {
-			other, err := s.personByID(ctx, existing)
-			if err != nil {
-				return nil, err
-			}
-			if other.Name == name {
-				return other, nil
-			}
-			return nil, ErrPhoneTaken.WithField("input.person.phone").WithArgs(maskName(other.Name))
-		}
 	}
+	return p, nil
+}
+
+// insertPerson stores a new person and claims their phone; a phone claimed
+// meanwhile is ErrPhoneTaken and leaves nothing behind.
+func (s *Service) insertPerson(ctx context.Context, p *Person) (*Person, error) {
 	if _, err := s.persons.InsertOne(ctx, p); err != nil {
 		return nil, fmt.Errorf("insert person: %w", err)
 	}
 	if p.Phone != "" {
 		if _, err := s.phones.InsertOne(ctx, bson.D{{Key: "_id", Value: p.Phone}, {Key: "personId", Value: p.ID}}); err != nil {
-			// Lost a race for the phone: undo the person so nothing is half-written.
-			_, _ = s.persons.DeleteOne(ctx, bson.D{{Key: "_id", Value: p.ID}})
+			// Undo the person so nothing is half-written.
+			_, _ = s.persons.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: p.ID}})
 			if mongo.IsDuplicate(err) {
-				return nil, ErrPhoneTaken.WithField("input.person.phone").WithArgs("")
+				return nil, ErrPhoneTaken.WithField("input.person.phone")
 			}
 			return nil, fmt.Errorf("claim phone: %w", err)
 		}
 	}
 	return p, nil
-}
-
-// maskName shows 张* for 张三: enough to recognise, not enough to leak.
-func maskName(n string) string {
-	r := []rune(n)
-	if len(r) <= 1 {
-		return n
-	}
-	return string(r[0]) + strings.Repeat("*", len(r)-1)
 }
 
 // RemoveMember takes a person out of a household; the person record stays

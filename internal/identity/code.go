@@ -17,6 +17,7 @@ import (
 
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/validate"
 )
 
@@ -45,19 +46,24 @@ func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) 
 	if err != nil {
 		return CodeRequested{}, err
 	}
-	ok, err := s.allow(ctx,
-		// The IP limits come first so one client walking through many numbers
-		// is stopped before it spends those numbers' own budgets.
-		limit{"code:ip:" + clientIP + ":h", time.Hour, s.cfg.IPHourLimit},
-		limit{"code:ip:" + clientIP + ":d", 24 * time.Hour, s.cfg.IPDayLimit},
-		limit{"code:phone:" + phone + ":m", time.Minute, s.cfg.PhoneMinuteLimit},
-		limit{"code:phone:" + phone + ":d", 24 * time.Hour, s.cfg.PhoneDayLimit},
+	ipPhone := "code:phone-ip:" + phone + "|" + clientIP
+	wait, err := s.limits.Allow(ctx,
+		// The client's own limits come first so one client walking through
+		// many numbers is stopped before it spends those numbers' budgets,
+		// and a client hammering one number stops before it spends the
+		// number's daily budget: what it may use is fewer than the phone's
+		// daily codes, so the resident always has some left.
+		ratelimit.Rule{Key: "code:ip:" + clientIP + ":h", Window: time.Hour, Max: s.cfg.IPHourLimit},
+		ratelimit.Rule{Key: "code:ip:" + clientIP + ":d", Window: 24 * time.Hour, Max: s.cfg.IPDayLimit},
+		ratelimit.Rule{Key: ipPhone, Window: 24 * time.Hour, Max: s.cfg.PhoneIPDayLimit},
+		ratelimit.Rule{Key: "code:phone:" + phone + ":m", Window: time.Minute, Max: s.cfg.PhoneMinuteLimit},
+		ratelimit.Rule{Key: "code:phone:" + phone + ":d", Window: 24 * time.Hour, Max: s.cfg.PhoneDayLimit},
 	)
 	if err != nil {
 		return CodeRequested{}, err
 	}
-	if !ok {
-		return CodeRequested{}, ErrTooManyCodes
+	if wait > 0 {
+		return CodeRequested{}, ErrTooManyCodes.WithRetryAfter(wait)
 	}
 	answer := CodeRequested{
 		RetryAfterSeconds: retryAfter(s.cfg.PhoneMinuteLimit),
@@ -65,6 +71,10 @@ func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) 
 	}
 
 	_, found, err := s.people.PersonByPhone(ctx, phone)
+	if err == nil && !found {
+		// A phone invited to a household may sign in to answer the invitation.
+		found, err = s.people.InvitedPhone(ctx, phone)
+	}
 	if err != nil {
 		return CodeRequested{}, err
 	}
@@ -131,7 +141,9 @@ func (s *Service) verifyCodeAndFindPerson(ctx context.Context, phone, code, clie
 		}
 		return "", err
 	}
-	personID, found, err := s.people.PersonByPhone(ctx, phone)
+	// An invited phone nobody holds yet becomes its person here, now that
+	// the caller has proved they hold it.
+	personID, found, err := s.people.ClaimInvitedPhone(ctx, phone)
 	if err != nil {
 		return "", err
 	}

@@ -75,6 +75,7 @@ func TestCodeRateLimits(t *testing.T) {
 	}{
 		{"phone per minute", fixedPhone, spreadIP, 0, 1, time.Minute},
 		{"phone per day", fixedPhone, spreadIP, 61 * time.Second, 10, 24 * time.Hour},
+		{"phone per client per day", fixedPhone, fixedIP, 61 * time.Second, 3, 24 * time.Hour},
 		{"ip per hour", spreadPhone, fixedIP, 0, 3, time.Hour},
 		{"ip per day", spreadPhone, fixedIP, time.Hour, 5, 24 * time.Hour},
 	} {
@@ -93,6 +94,28 @@ func TestCodeRateLimits(t *testing.T) {
 				t.Fatalf("after the window: %v", err)
 			}
 		})
+	}
+}
+
+// Someone requesting codes for a resident's phone from one client spends
+// only that client's share of the phone's day; the resident still gets codes.
+func TestCodeBurnLeavesVictimCodes(t *testing.T) {
+	e := newEnv(t)
+	for i := range 5 {
+		_, err := e.svc.RequestLoginCode(e.ctx, ownerPhone, "10.6.6.6")
+		if i < 3 && err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+		if i >= 3 {
+			wantErr(t, err, ErrTooManyCodes)
+		}
+		e.clock.advance(61 * time.Second)
+	}
+	for i := range 7 {
+		if _, err := e.svc.RequestLoginCode(e.ctx, ownerPhone, fmt.Sprintf("10.0.%d.1", i/3)); err != nil {
+			t.Fatalf("resident's request %d: %v", i+1, err)
+		}
+		e.clock.advance(61 * time.Second)
 	}
 }
 

@@ -5,40 +5,50 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// The guarded single-document updates must hold when requests race.
+// A double submit racing with itself (two tabs, a retry while the first
+// request is in flight) is spent once: every request that succeeds gets the
+// same successor, none revokes the session.
 func TestConcurrentRefreshSpendsTokenOnce(t *testing.T) {
 	e := newEnv(t)
 	s := e.loginOwner(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
+	got := make([]*Session, len(errs))
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = e.svc.Refresh(e.ctx, s.RefreshToken)
+			got[i], errs[i] = e.svc.Refresh(e.ctx, s.RefreshToken)
 		}()
 	}
 	wg.Wait()
-	ok, reused := 0, 0
-	for _, err := range errs {
+	successor := ""
+	for i, err := range errs {
 		switch {
 		case err == nil:
-			ok++
-		case errors.Is(err, ErrRefreshReused):
-			reused++
+			if successor == "" {
+				successor = got[i].RefreshToken
+			}
+			if got[i].RefreshToken != successor || got[i].FamilyID != s.FamilyID {
+				t.Fatalf("racing refreshes got different successors")
+			}
 		case !errors.Is(err, ErrRefreshInvalid):
-			t.Fatalf("unexpected error %v", err)
+			t.Fatalf("racing refresh %d: %v", i, err)
 		}
 	}
-	if ok > 1 || reused == 0 {
-		t.Fatalf("%d successes, %d reuse detections", ok, reused)
+	if successor == "" {
+		t.Fatal("no racing refresh succeeded")
 	}
-	if active, _ := e.svc.SessionActive(e.ctx, s.FamilyID); active {
-		t.Fatal("family survived a detected reuse")
+	if active, _ := e.svc.SessionActive(e.ctx, s.FamilyID); !active {
+		t.Fatal("a double submit revoked the session")
+	}
+	if n, _ := e.db.Collection(colRefresh).CountDocuments(e.ctx, bson.M{"familyId": s.FamilyID}); n != 2 {
+		t.Fatalf("%d tokens in the family, want the spent one and one successor", n)
 	}
 }
 
@@ -93,5 +103,38 @@ func TestConcurrentCodeRequestsRespectLimit(t *testing.T) {
 	wg.Wait()
 	if ok != 2 || e.sms.count() != 2 {
 		t.Fatalf("%d requests allowed, %d texts sent; want 2", ok, e.sms.count())
+	}
+}
+
+// A burst of guesses sent the moment a wait ends gets one guess, not one
+// per request.
+func TestConcurrentGuessesAfterDelayGetOneTry(t *testing.T) {
+	e := newEnv(t)
+	for range 3 {
+		_, err := e.svc.StaffLogin(e.ctx, staffAccount, "wrong password 1", "10.6.6.6")
+		wantErr(t, err, ErrBadCredentials)
+	}
+	e.clock.advance(2 * time.Second)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.svc.StaffLogin(e.ctx, staffAccount, fmt.Sprintf("wrong password %d", i+2), "10.6.6.6")
+		}()
+	}
+	wg.Wait()
+	tried := 0
+	for _, err := range errs {
+		switch {
+		case errors.Is(err, ErrBadCredentials):
+			tried++
+		case !errors.Is(err, ErrLoginThrottled):
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if tried != 1 {
+		t.Fatalf("%d guesses got through after the wait, want 1", tried)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
@@ -59,6 +60,12 @@ func (f *fakePeople) PersonByPhone(_ context.Context, phone string) (string, boo
 	defer f.mu.Unlock()
 	id, ok := f.m[phone]
 	return id, ok, nil
+}
+
+func (f *fakePeople) InvitedPhone(context.Context, string) (bool, error) { return false, nil }
+
+func (f *fakePeople) ClaimInvitedPhone(ctx context.Context, phone string) (string, bool, error) {
+	return f.PersonByPhone(ctx, phone)
 }
 
 func (f *fakePeople) remove(phone string) { f.mu.Lock(); defer f.mu.Unlock(); delete(f.m, phone) }
@@ -177,7 +184,7 @@ func newEnv(t *testing.T, tweak ...func(*Config)) *env {
 	}
 	svc := NewService(db, cfg, tokens,
 		sms.HTTPSender{BaseURL: gwSrv.URL, APIKey: "test-key"}, wx,
-		fakeStaff{staffAccount: {staffID, hash}}, people, clk.now, slog.New(slog.DiscardHandler))
+		fakeStaff{staffAccount: {staffID, hash}}, people, nil, clk.now, slog.New(slog.DiscardHandler))
 	ctx := context.Background()
 	if _, err := db.Collection(colBindings).InsertOne(ctx, bindingDoc{OpenID: "openid-bound", PersonID: ownerID, BoundAt: clk.now()}); err != nil {
 		t.Fatal(err)
@@ -225,4 +232,34 @@ func (e *env) loginOwner(t *testing.T) *Session {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// subscribe runs the real event spine for the service and returns the
+// events of one type it publishes.
+func (e *env) subscribe(t *testing.T, typ string) <-chan events.Event {
+	t.Helper()
+	bus := events.NewBus(e.db, slog.New(slog.DiscardHandler))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = bus.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-bus.Ready():
+	case <-time.After(10 * time.Second):
+		t.Fatal("event bus not ready")
+	}
+	e.svc.bus = bus
+	ch, _ := bus.Subscribe(func(ev events.Event) bool { return ev.Type == typ }, 16)
+	return ch
+}
+
+func recvEvent(t *testing.T, ch <-chan events.Event) events.Event {
+	t.Helper()
+	select {
+	case ev := <-ch:
+		return ev
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event published")
+		return events.Event{}
+	}
 }

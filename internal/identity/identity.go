@@ -4,9 +4,10 @@
 // token whose family can be revoked as a whole (logout, theft detection).
 //
 // The rules that resist abuse live here so every entry point shares them:
-// lockout after repeated password failures, rate limits on code requests per
-// phone and per client IP, bounded attempts per code, and answers that do not
-// reveal whether an account or phone number exists.
+// growing delays after repeated password failures (never a lock-out of the
+// real user, see StaffLogin), rolling-window limits on code requests per
+// phone, per client and per phone and client, bounded attempts per code, and
+// answers that do not reveal whether an account or phone number exists.
 package identity
 
 import (
@@ -17,10 +18,11 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
 )
@@ -36,6 +38,12 @@ type StaffCredentials interface {
 type PhoneDirectory interface {
 	// PersonByPhone returns the id of the resident with this normalized phone.
 	PersonByPhone(ctx context.Context, phone string) (personID string, found bool, err error)
+	// InvitedPhone reports an open household invitation for a phone nobody
+	// holds yet: its holder may sign in to answer it.
+	InvitedPhone(ctx context.Context, phone string) (bool, error)
+	// ClaimInvitedPhone creates the person of an invited phone once its
+	// holder has proved they hold it (or returns the existing holder).
+	ClaimInvitedPhone(ctx context.Context, phone string) (personID string, found bool, err error)
 }
 
 // Config holds the tunable limits. Zero fields are not defaults: start from
@@ -55,9 +63,16 @@ type Config struct {
 	// Code requests per client IP: stops one client from walking through many
 	// phones. Looser than per phone because many homes share a NAT address.
 	IPHourLimit, IPDayLimit int
+	// Code requests per phone from one client IP a day: smaller than
+	// PhoneDayLimit, so one client cannot burn a resident's daily allowance.
+	PhoneIPDayLimit int
 
-	MaxLoginFailures int
-	LockoutDuration  time.Duration
+	Login LoginPolicy
+
+	// RefreshReuseGrace is how long a spent refresh token presented again
+	// gets the same successor back (a double submit) instead of revoking
+	// its family as theft.
+	RefreshReuseGrace time.Duration
 
 	BindTicketTTL time.Duration
 }
@@ -73,9 +88,11 @@ func DefaultConfig() Config {
 		PhoneDayLimit:    10,
 		IPHourLimit:      20,
 		IPDayLimit:       100,
-		MaxLoginFailures: 5,
-		LockoutDuration:  15 * time.Minute,
+		PhoneIPDayLimit:  3,
+		Login:            DefaultLoginPolicy(),
 		BindTicketTTL:    10 * time.Minute,
+
+		RefreshReuseGrace: 30 * time.Second,
 	}
 }
 
@@ -103,15 +120,45 @@ type Service struct {
 	people PhoneDirectory
 	now    func() time.Time
 	log    *slog.Logger
+	limits *ratelimit.Limiter
+	bus    Publisher
+	alerts Alerter
 
 	// dummyHash is compared against when an account does not exist, so an
 	// unknown account costs the same bcrypt time as a wrong password.
 	dummyHash []byte
 }
 
-// NewService wires the identity service. now and log may be nil.
+// Publisher puts control events on the event spine (events.Bus), so every
+// server process closes the connections of a session that ended.
+type Publisher interface {
+	Publish(ctx context.Context, e events.Event) error
+}
+
+// Alerter tells the people responsible for a staff account that someone is
+// guessing its password. The notification engine implements it (identity
+// cannot import it: notify depends on staff, which depends on identity).
+type Alerter interface {
+	StaffLoginAlert(ctx context.Context, a LoginAlert) error
+}
+
+// LoginAlert is one alert about a staff account under attack.
+type LoginAlert struct {
+	StaffID  string
+	Account  string
+	Failures int           // failed sign-ins within Window, from all clients
+	Window   time.Duration // the policy's AlertWindow
+	At       time.Time
+}
+
+// UseAlerts sets where alerts about attacked staff accounts go; without it
+// they are only logged.
+func (s *Service) UseAlerts(a Alerter) { s.alerts = a }
+
+// NewService wires the identity service. bus, now and log may be nil (no
+// control events are published without a bus).
 func NewService(db *mongo.DB, cfg Config, tokens *auth.Tokens, sender sms.Sender, wx *wechat.Client,
-	staff StaffCredentials, people PhoneDirectory, now func() time.Time, log *slog.Logger) *Service {
+	staff StaffCredentials, people PhoneDirectory, bus Publisher, now func() time.Time, log *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
@@ -126,14 +173,12 @@ func NewService(db *mongo.DB, cfg Config, tokens *auth.Tokens, sender sms.Sender
 		log.Warn("identity: no SMS code secret configured; using a random per-process secret")
 	}
 	s := &Service{db: db, cfg: cfg, tokens: tokens, sms: sender, wx: wx, staff: staff,
-		people: people, now: now, log: log}
+		people: people, now: now, log: log, bus: bus, limits: ratelimit.New(db, now)}
 	s.dummyHash = mustDummyHash()
 	return s
 }
 
 const (
-	colFailures = "login_failures"
-	colCounters = "rate_counters"
 	colCodes    = "login_codes"
 	colRefresh  = "refresh_tokens"
 	colBindings = "wechat_bindings"
@@ -145,18 +190,14 @@ func init() {
 		mongo.Indexes{Collection: colRefresh, Models: []mongodrv.IndexModel{
 			{Keys: bson.D{{Key: "familyId", Value: 1}}},
 			{Keys: bson.D{{Key: "expiresAt", Value: 1}}},
-		}},
-		mongo.Indexes{Collection: colCounters, Models: []mongodrv.IndexModel{
-			{Keys: bson.D{{Key: "expiresAt", Value: 1}}},
+			// RevokeSubject ends every session of one staff member or person.
+			{Keys: bson.D{{Key: "subject", Value: 1}, {Key: "revokedAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: colClaims, Models: []mongodrv.IndexModel{
 			{Keys: bson.D{{Key: "expiresAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: colCodes, Models: []mongodrv.IndexModel{
 			{Keys: bson.D{{Key: "expiresAt", Value: 1}}},
-		}},
-		mongo.Indexes{Collection: colFailures, Models: []mongodrv.IndexModel{
-			{Keys: bson.D{{Key: "lastFailureAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: colBindings, Models: []mongodrv.IndexModel{
 			{Keys: bson.D{{Key: "personId", Value: 1}}},
@@ -168,29 +209,10 @@ func init() {
 // on read, so this only keeps the collections small; run it from a job.
 func (s *Service) SweepExpired(ctx context.Context) error {
 	now := s.now()
-	for _, c := range []string{colCounters, colClaims, colCodes, colRefresh} {
+	for _, c := range []string{colClaims, colCodes, colRefresh} {
 		if _, err := s.db.Collection(c).DeleteMany(ctx, bson.M{"expiresAt": bson.M{"$lt": now}}); err != nil {
 			return err
 		}
 	}
-	// Failure counts are kept until a success so that slow guessing still
-	// adds up, but a day of silence forgives them.
-	_, err := s.db.Collection(colFailures).DeleteMany(ctx, bson.M{
-		"lastFailureAt": bson.M{"$lt": now.Add(-24 * time.Hour)},
-		"$or":           bson.A{bson.M{"lockedUntil": nil}, bson.M{"lockedUntil": bson.M{"$lt": now}}},
-	})
-	return err
-}
-
-// upsertInc atomically increments field in the document _id=id (creating it)
-// and returns the document after the change.
-func upsertInc(ctx context.Context, c *mongodrv.Collection, id string, update bson.M, out any) error {
-	opts := options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)
-	err := c.FindOneAndUpdate(ctx, bson.M{"_id": id}, update, opts).Decode(out)
-	if mongo.IsDuplicate(err) {
-		// Two concurrent upserts of a new _id: one inserted, the other lost
-		// the race; now the document exists and a retry is a plain update.
-		err = c.FindOneAndUpdate(ctx, bson.M{"_id": id}, update, opts).Decode(out)
-	}
-	return err
+	return s.limits.Sweep(ctx)
 }

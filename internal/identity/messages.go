@@ -7,7 +7,7 @@ import "qinqing/internal/platform/apperr"
 // unknown phone and a wrong code, so answers do not reveal who exists.
 var (
 	ErrBadCredentials     = apperr.New(apperr.Unauthenticated, "identity.bad_credentials")
-	ErrLocked             = apperr.New(apperr.RateLimited, "identity.locked")
+	ErrLoginThrottled     = apperr.New(apperr.RateLimited, "identity.login_throttled")
 	ErrBadCode            = apperr.Invalid("code", "identity.bad_code")
 	ErrTooManyCodes       = apperr.New(apperr.RateLimited, "identity.too_many_codes")
 	ErrSMSUnavailable     = apperr.New(apperr.Unavailable, "identity.sms_unavailable")
@@ -22,7 +22,7 @@ var (
 func init() {
 	apperr.Register(map[string]apperr.Text{
 		"identity.bad_credentials":      {ZH: "账号或密码错误", EN: "Wrong account or password"},
-		"identity.locked":               {ZH: "登录失败次数过多，账号已临时锁定，请稍后再试", EN: "Too many failed sign-ins; the account is locked for a while, please try again later"},
+		"identity.login_throttled":      {ZH: "登录尝试过于频繁，请稍后再试", EN: "Too many sign-in attempts, please try again later"},
 		"identity.bad_code":             {ZH: "验证码错误或已失效", EN: "The code is wrong or has expired"},
 		"identity.too_many_codes":       {ZH: "获取验证码过于频繁，请稍后再试", EN: "Too many code requests, please try again later"},
 		"identity.sms_unavailable":      {ZH: "短信发送失败，请稍后再试", EN: "The text message could not be sent, please try again later"},

@@ -1,12 +1,15 @@
 package identity
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/ratelimit"
 )
 
 func TestRefreshRotation(t *testing.T) {
@@ -30,14 +33,18 @@ func TestRefreshRotation(t *testing.T) {
 	}
 }
 
+// A thief replaying a spent refresh token after the grace window ends the
+// whole session, for the thief and the owner alike, and everyone hears it.
 func TestRefreshReuseRevokesFamily(t *testing.T) {
 	e := newEnv(t)
+	revoked := e.subscribe(t, events.TypeSessionRevoked)
 	first := e.loginOwner(t)
 	other := e.loginOwner2(t)
 	second, err := e.svc.Refresh(e.ctx, first.RefreshToken)
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.clock.advance(30 * time.Second)
 	_, err = e.svc.Refresh(e.ctx, first.RefreshToken)
 	wantErr(t, err, ErrRefreshReused)
 	_, err = e.svc.Refresh(e.ctx, second.RefreshToken)
@@ -45,9 +52,80 @@ func TestRefreshReuseRevokesFamily(t *testing.T) {
 	if active, _ := e.svc.SessionActive(e.ctx, first.FamilyID); active {
 		t.Fatal("family still active after reuse")
 	}
+	if ev := recvEvent(t, revoked); ev.SubjectID != first.FamilyID || ev.ActorID != ownerID {
+		t.Fatalf("event = %+v, want family %s of %s", ev, first.FamilyID, ownerID)
+	}
 	// Other sessions are untouched.
 	if _, err := e.svc.Refresh(e.ctx, other.RefreshToken); err != nil {
 		t.Fatalf("unrelated session: %v", err)
+	}
+}
+
+// A client that sends its refresh twice (the first response lost) within
+// the grace window gets the same new refresh token and a working access
+// token of the same session; the database never holds it in plaintext.
+func TestRefreshDoubleSubmitWithinGrace(t *testing.T) {
+	e := newEnv(t)
+	first := e.loginOwner(t)
+	second, err := e.svc.Refresh(e.ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(29 * time.Second)
+	again, err := e.svc.Refresh(e.ctx, first.RefreshToken)
+	if err != nil {
+		t.Fatalf("double submit within grace: %v", err)
+	}
+	if again.RefreshToken != second.RefreshToken || again.FamilyID != first.FamilyID || !again.RefreshTokenExpiresAt.Equal(second.RefreshTokenExpiresAt) {
+		t.Fatalf("double submit got %+v, want the pair of %+v", again, second)
+	}
+	if c, err := e.tokens.Verify(again.AccessToken); err != nil || c.Session != first.FamilyID || c.Subject != ownerID {
+		t.Fatalf("replayed access token: %+v %v", c, err)
+	}
+	var raw bson.Raw
+	if err := e.db.Collection(colRefresh).FindOne(e.ctx, bson.M{"_id": hashToken(first.RefreshToken)}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), second.RefreshToken) {
+		t.Fatal("the successor refresh token is stored in plaintext")
+	}
+	// The successor works as usual; once it has moved on, its predecessor
+	// is no double submit any more.
+	if _, err := e.svc.Refresh(e.ctx, again.RefreshToken); err != nil {
+		t.Fatalf("successor after a double submit: %v", err)
+	}
+	_, err = e.svc.Refresh(e.ctx, first.RefreshToken)
+	wantErr(t, err, ErrRefreshReused)
+}
+
+// Deactivating a staff member ends every one of their sessions at once.
+func TestRevokeSubject(t *testing.T) {
+	e := newEnv(t)
+	subjects := e.subscribe(t, events.TypeSubjectRevoked)
+	var sessions []*Session
+	for range 2 {
+		s, err := e.svc.StaffLogin(e.ctx, staffAccount, staffPass, "10.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions = append(sessions, s)
+	}
+	owner := e.loginOwner(t)
+	if err := e.svc.RevokeSubject(e.ctx, staffID); err != nil {
+		t.Fatal(err)
+	}
+	if ev := recvEvent(t, subjects); ev.SubjectID != staffID {
+		t.Fatalf("event = %+v, want subject %s", ev, staffID)
+	}
+	for _, s := range sessions {
+		if active, err := e.svc.SessionActive(e.ctx, s.FamilyID); err != nil || active {
+			t.Fatalf("session %s active = %v, %v", s.FamilyID, active, err)
+		}
+		_, err := e.svc.Refresh(e.ctx, s.RefreshToken)
+		wantErr(t, err, ErrRefreshInvalid)
+	}
+	if active, _ := e.svc.SessionActive(e.ctx, owner.FamilyID); !active {
+		t.Fatal("another subject's session was revoked")
 	}
 }
 
@@ -69,8 +147,12 @@ func TestLogout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	revoked := e.subscribe(t, events.TypeSessionRevoked)
 	if err := e.svc.Logout(e.ctx, s.FamilyID); err != nil {
 		t.Fatal(err)
+	}
+	if ev := recvEvent(t, revoked); ev.SubjectID != s.FamilyID || ev.ActorID != staffID {
+		t.Fatalf("event = %+v, want family %s of %s", ev, s.FamilyID, staffID)
 	}
 	if active, err := e.svc.SessionActive(e.ctx, s.FamilyID); err != nil || active {
 		t.Fatalf("active = %v, %v", active, err)
@@ -98,22 +180,20 @@ func TestSweepExpired(t *testing.T) {
 		return n
 	}
 	// What remains belongs to the fresh login: its code and its token, and
-	// the four counters of its request.
+	// the five rate-limit hits of its request; the failed sign-in's hits
+	// and the old code's claims have gone.
 	if n := count(colRefresh); n != 1 {
 		t.Errorf("refresh tokens left: %d", n)
 	}
 	if n := count(colCodes); n != 1 {
 		t.Errorf("codes left: %d", n)
 	}
-	if n := count(colCounters); n != 4 {
-		t.Errorf("counters left: %d", n)
+	if n := count(ratelimit.Collection); n != 5 {
+		t.Errorf("rate-limit hits left: %d", n)
 	}
-	// Claims: four rate-limit slots, one guess, one use.
-	if n := count(colClaims); n != 6 {
+	// Claims: one guess, one use.
+	if n := count(colClaims); n != 2 {
 		t.Errorf("claims left: %d", n)
-	}
-	if n := count(colFailures); n != 0 {
-		t.Errorf("failure records left: %d", n)
 	}
 	_, err := e.svc.Refresh(e.ctx, live.RefreshToken)
 	wantErr(t, err, ErrRefreshInvalid)

@@ -5,18 +5,18 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	mongodrv "go.mongodb.org/mongo-driver/v2/mongo"
 	"golang.org/x/crypto/bcrypt"
 
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/ratelimit"
 )
 
 // BcryptCost is the work factor of new password hashes. Tests lower it to
@@ -82,78 +82,155 @@ func mustDummyHash() []byte {
 	return dummyVal
 }
 
-type failureDoc struct {
-	ID            string     `bson:"_id"`
-	Count         int        `bson:"count"`
-	LockedUntil   *time.Time `bson:"lockedUntil"`
-	LastFailureAt time.Time  `bson:"lastFailureAt"`
+// LoginPolicy is how staff sign-in resists password guessing without
+// locking the real user out. Every window rolls (see internal/platform/ratelimit).
+//
+//   - Per account and client IP: the first FreeFailures failures within
+//     FailureWindow cost nothing; after that each attempt from that client on
+//     that account must wait BaseDelay doubled per further failure, at most
+//     MaxDelay, after the latest failure, and only one attempt per wait gets
+//     through. A success from that client forgives its failures.
+//   - Per account, from all clients that have failed on it within
+//     FailureWindow: at most AccountAttempts attempts per AccountWindow. This
+//     slows a guesser with many addresses; a client with no recent failure on
+//     the account is never counted or refused by it, so the real user signing
+//     in from their own device gets in while someone sprays elsewhere.
+//   - Per client IP across all accounts: at most ClientFailures failures per
+//     FailureWindow (spraying one password over many accounts); once spent,
+//     that client's attempts are refused until its oldest failure ages out.
+//   - AlertFailures failures on one known account within AlertWindow, from
+//     all clients, alert the community's supervisors (or the admins), at most
+//     once per account per AlertWindow.
+type LoginPolicy struct {
+	FailureWindow       time.Duration
+	FreeFailures        int
+	BaseDelay, MaxDelay time.Duration
+	AccountAttempts     int
+	AccountWindow       time.Duration
+	ClientFailures      int
+	AlertFailures       int
+	AlertWindow         time.Duration
 }
 
-// StaffLogin checks a staff account and password. Unknown accounts, disabled
-// accounts and wrong passwords are indistinguishable to the caller, and all
-// of them count toward the account's lockout.
+// DefaultLoginPolicy: 3 free failures per account and client in an hour,
+// then waits of 2 s, 4 s, 8 s ... up to 5 min; 10 attempts a minute per
+// account from failing clients; 20 failures an hour per client; an alert at
+// 10 failures on an account within an hour.
+func DefaultLoginPolicy() LoginPolicy {
+	return LoginPolicy{
+		FailureWindow: time.Hour, FreeFailures: 3, BaseDelay: 2 * time.Second, MaxDelay: 5 * time.Minute,
+		AccountAttempts: 10, AccountWindow: time.Minute,
+		ClientFailures: 20,
+		AlertFailures:  10, AlertWindow: time.Hour,
+	}
+}
+
+// delay is the wait after the latest of failures (failures >= FreeFailures).
+func (p LoginPolicy) delay(failures int) time.Duration {
+	d := p.BaseDelay
+	for i := p.FreeFailures; i < failures && d < p.MaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, p.MaxDelay)
+}
+
+// StaffLogin checks a staff account and password under the LoginPolicy.
+// Unknown accounts, disabled accounts and wrong passwords are
+// indistinguishable to the caller and are throttled alike.
 func (s *Service) StaffLogin(ctx context.Context, account, password, clientIP string) (*Session, error) {
 	account = strings.TrimSpace(account)
 	if account == "" || password == "" || len(account) > 128 {
 		return nil, ErrBadCredentials
 	}
-	// Lock on the case-folded account so "Wang" and "wang" share one counter
+	// Count on the case-folded account so "Wang" and "wang" share limits
 	// whatever the staff package's matching rules are.
-	key := "staff:" + strings.ToLower(account)
-	failures := s.db.Collection(colFailures)
-
-	var f failureDoc
-	err := failures.FindOne(ctx, bson.M{"_id": key}).Decode(&f)
-	if err != nil && !errors.Is(err, mongodrv.ErrNoDocuments) {
+	acct := strings.ToLower(account)
+	p := s.cfg.Login
+	pairKey := "login:fail:" + acct + "|" + clientIP
+	failures, latest, err := s.limits.Count(ctx, pairKey, p.FailureWindow)
+	if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	if f.LockedUntil != nil && now.Before(*f.LockedUntil) {
-		return nil, ErrLocked
+	if failures >= p.FreeFailures {
+		now := s.now()
+		if until := latest.Add(p.delay(failures)); now.Before(until) {
+			return nil, ErrLoginThrottled.WithRetryAfter(until.Sub(now))
+		}
+		// One attempt per wait: a burst sent the moment it ends gets one
+		// guess, not one per request.
+		gate := fmt.Sprintf("login:gate:%s|%s|%d", acct, clientIP, latest.UnixMilli())
+		if ok, err := s.claim(ctx, gate, latest.Add(p.FailureWindow)); err != nil || !ok {
+			return nil, orErr(err, ErrLoginThrottled.WithRetryAfter(p.delay(failures+1)))
+		}
+	}
+	rules := []ratelimit.Rule{{Key: "login:client:" + clientIP, Window: p.FailureWindow, Max: p.ClientFailures}}
+	if failures > 0 {
+		rules = append(rules, ratelimit.Rule{Key: "login:account:" + acct, Window: p.AccountWindow, Max: p.AccountAttempts})
+	}
+	hits, wait, err := s.limits.Take(ctx, rules...)
+	if err != nil {
+		return nil, err
+	}
+	if wait > 0 {
+		return nil, ErrLoginThrottled.WithRetryAfter(wait)
 	}
 
 	id, hash, found, err := s.staff.StaffCredentials(ctx, account)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, hits.Release(ctx))
 	}
 	if !found {
 		_ = bcrypt.CompareHashAndPassword(s.dummyHash, []byte(password))
 	} else if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil {
-		if f.Count > 0 || f.LockedUntil != nil {
-			if _, err := failures.DeleteOne(ctx, bson.M{"_id": key}); err != nil {
-				return nil, err
-			}
+		// Not a failure after all: give the client's failure budget back
+		// and forgive this client's failures on the account.
+		if err := errors.Join(hits.Release(ctx), s.limits.Clear(ctx, pairKey)); err != nil {
+			return nil, err
 		}
 		return s.newSession(ctx, auth.KindStaff, id, "")
 	}
-	if err := s.recordFailure(ctx, key); err != nil {
+	if err := s.loginFailed(ctx, acct, pairKey, id); err != nil {
 		return nil, err
 	}
 	s.log.InfoContext(ctx, "identity: staff login failed", "account", account, "ip", clientIP, "known", found)
 	return nil, ErrBadCredentials
 }
 
-// recordFailure counts one failure and locks the account when the count
-// reaches the limit. The count restarts after a lock so that each lock needs
-// a fresh run of failures rather than one more guess.
-func (s *Service) recordFailure(ctx context.Context, key string) error {
-	now := s.now()
-	c := s.db.Collection(colFailures)
-	var f failureDoc
-	err := upsertInc(ctx, c, key, bson.M{
-		"$inc": bson.M{"count": 1},
-		"$set": bson.M{"lastFailureAt": now},
-	}, &f)
+// loginFailed records a failure for the client's delay and the account's
+// alert, and raises the alert when the account crosses the threshold.
+func (s *Service) loginFailed(ctx context.Context, acct, pairKey, staffID string) error {
+	p := s.cfg.Login
+	accountKey := "login:failures:" + acct
+	_, err := s.limits.Allow(ctx,
+		ratelimit.Rule{Key: pairKey, Window: p.FailureWindow},
+		ratelimit.Rule{Key: accountKey, Window: p.AlertWindow})
+	if err != nil || staffID == "" {
+		return err
+	}
+	n, _, err := s.limits.Count(ctx, accountKey, p.AlertWindow)
+	if err != nil || n < p.AlertFailures {
+		return err
+	}
+	// The claim makes it one alert per account per window, however many
+	// failures and servers.
+	if wait, err := s.limits.Allow(ctx, ratelimit.Rule{Key: "login:alert:" + acct, Window: p.AlertWindow, Max: 1}); err != nil || wait > 0 {
+		return err
+	}
+	s.log.WarnContext(ctx, "identity: many failed sign-ins on a staff account", "account", acct, "failures", n)
+	if s.alerts == nil {
+		return nil
+	}
+	a := LoginAlert{StaffID: staffID, Account: acct, Failures: n, Window: p.AlertWindow, At: s.now()}
+	if err := s.alerts.StaffLoginAlert(ctx, a); err != nil {
+		// The failed sign-in must read the same either way; the log has it.
+		s.log.ErrorContext(ctx, "identity: staff login alert not sent", "account", acct, "err", err)
+	}
+	return nil
+}
+
+func orErr(err, otherwise error) error {
 	if err != nil {
 		return err
 	}
-	if f.Count < s.cfg.MaxLoginFailures {
-		return nil
-	}
-	until := now.Add(s.cfg.LockoutDuration)
-	_, err = c.UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$set": bson.M{"lockedUntil": until, "count": 0}})
-	if err == nil {
-		s.log.WarnContext(ctx, "identity: staff account locked", "key", key, "until", until)
-	}
-	return err
+	return otherwise
 }

@@ -123,3 +123,15 @@ func init() {
 	Specs[WeeklyReport] = Spec{Kind: WeeklyReport, Channels: []string{ChannelFCM}, Priority: 35, OptOut: false,
 		Title: [2]string{"{{.community}}服务周报（{{.week}}）", "Weekly report: {{.community}} ({{.weekEN}})"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}}
 }
+
+// HouseholdInvitation tells a person that a household invites them to join
+// (户内成员邀请). It names only the flat and the inviter's role: the invitee
+// learns nothing else of the household until they accept.
+const HouseholdInvitation Kind = "HOUSEHOLD_INVITATION"
+
+func init() {
+	Specs[HouseholdInvitation] = Spec{Kind: HouseholdInvitation, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 55, OptOut: false,
+		Title: [2]string{"户内成员邀请", "Household invitation"},
+		Body: [2]string{"{{.label}} 的{{.inviterRole}}邀请您成为该户成员，请在「我的邀请」中接受或拒绝，7天内有效。",
+			"The {{.inviterRoleEN}} of {{.label}} invites you to join the household; accept or decline under My invitations within 7 days."}}
+}

@@ -281,7 +281,10 @@ func TestIllegalStepsChangeNothing(t *testing.T) {
 	f.refused("dispatch to a butler", r, ErrNotEngineer)(s.Dispatch(ctx, f.butler, r.ID, f.butler2.ID, ""))
 	f.refused("dispatch to an engineer of another community", r, ErrNotEngineer)(s.Dispatch(ctx, f.butler, r.ID, f.engY.ID, ""))
 	f.refused("dispatch by security", r, ErrNotFound)(s.Dispatch(ctx, f.security, r.ID, f.eng1.ID, ""))
-	f.refused("hand over by a butler who does not own it", r, apperr.ErrForbidden)(s.HandOver(ctx, f.butler2, r.ID, f.supervisor.ID, ""))
+	// 首问责任制: another butler of the community neither hands it over nor
+	// dispatches it; the owner must hand it over first.
+	f.refused("hand over by a butler who does not own it", r, ErrNotOwner)(s.HandOver(ctx, f.butler2, r.ID, f.supervisor.ID, ""))
+	f.refused("dispatch by a butler who does not own it", r, ErrNotOwner)(s.Dispatch(ctx, f.butler2, r.ID, f.eng1.ID, ""))
 	if _, err := s.HandOver(ctx, f.butler, r.ID, f.eng1.ID, ""); apperr.CodeOf(err) != apperr.BadUserInput {
 		t.Errorf("hand over to an engineer: %v", err)
 	}

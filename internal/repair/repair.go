@@ -217,6 +217,9 @@ var (
 	ErrNotHandler      = apperr.New(apperr.BadUserInput, "repair.not_handler")
 	ErrNotYourOrder    = apperr.New(apperr.Forbidden, "repair.not_your_order")
 	ErrChargesWhenFree = apperr.New(apperr.BadUserInput, "repair.charges_when_free")
+	// ErrNotOwner refuses a dispatch, callback or close by anyone but the
+	// request's owner or a supervisor (首问责任制).
+	ErrNotOwner = apperr.New(apperr.Forbidden, "repair.not_owner")
 )
 
 func init() {
@@ -232,6 +235,7 @@ func init() {
 		"repair.already_rated":     {ZH: "本轮维修已评分", EN: "This round is already rated"},
 		"repair.bad_deadlines":     {ZH: "时限应为正数且依次不减（响应 ≤ 到场 ≤ 完成）", EN: "must be positive and respond ≤ arrive ≤ finish"},
 		"repair.same_owner":        {ZH: "已由该员工负责", EN: "already owns this request"},
+		"repair.not_owner":         {ZH: "该工单由首问责任人负责，请先转交", EN: "This request belongs to the staff member who took it (first-contact rule); have it handed over first"},
 	})
 	lifecycle.Declare("repair_requests")
 	mongo.Declare(mongo.Indexes{Collection: "repair_requests", Models: []mgo.IndexModel{

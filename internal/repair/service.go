@@ -102,6 +102,24 @@ func (s *Service) byID(ctx context.Context, id string) (*Request, error) {
 	return mongo.FindByID[Request](ctx, s.col, id, ErrNotFound)
 }
 
+// Load reads a request without an access check; callers apply Visible. A
+// live event's request is loaded once and shown to each subscriber who may
+// see it.
+func (s *Service) Load(ctx context.Context, id string) (*Request, error) {
+	if err := validate.ID("id", id); err != nil {
+		return nil, err
+	}
+	return s.byID(ctx, id)
+}
+
+// Visible is Get's rule for a request already loaded.
+func (s *Service) Visible(c *access.Caller, r *Request) error {
+	if !canSee(c, r) {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // SubmitInput is an owner's report.
 type SubmitInput struct {
 	HouseholdID   string

@@ -67,6 +67,29 @@ func isHandler(c *access.Caller, r *Request) error {
 	return apperr.ErrForbidden
 }
 
+// isOwner is the first-contact rule (首问责任制) for the steps that move a
+// request on its owner's behalf (dispatch, callback, close): the staff member
+// who took it or to whom it was handed over, or a supervisor of the
+// community standing in. Any other handler must have it handed over first,
+// so a request never has two people dispatching or closing it.
+//
+// From a state where action is illegal anyway, only the handler check
+// applies, so the machine answers CONFLICT as for everyone.
+func isOwner(action string) func(c *access.Caller, r *Request) error {
+	return func(c *access.Caller, r *Request) error {
+		if err := isHandler(c, r); err != nil {
+			return err
+		}
+		if !slices.Contains(Machine[action].From, r.Status) {
+			return nil
+		}
+		if (r.OwnerStaffID != "" && c.ID == r.OwnerStaffID) || c.SupervisesIn(r.CommunityID) {
+			return nil
+		}
+		return ErrNotOwner
+	}
+}
+
 // isAssignedEngineer: the engineer of the current work order, nobody else.
 func isAssignedEngineer(c *access.Caller, r *Request) error {
 	if w := r.Current(); w != nil && w.EngineerID == c.ID && c.IsStaff() {
@@ -111,7 +134,7 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 	return s.do(ctx, c, id, step{Action: "hand_over", Note: note, Data: map[string]any{"toStaffId": toStaffID},
 		May: func(c *access.Caller, r *Request) error {
 			if r.OwnerStaffID != c.ID && !c.SupervisesIn(r.CommunityID) && !c.IsAdmin() {
-				return apperr.ErrForbidden
+				return ErrNotOwner
 			}
 			if toStaffID == r.OwnerStaffID {
 				return apperr.Invalid("toStaffId", "repair.same_owner")
@@ -141,7 +164,7 @@ func (s *Service) Dispatch(ctx context.Context, c *access.Caller, id, engineerID
 	}
 	return s.do(ctx, c, id, step{Action: "dispatch", Note: note, Data: map[string]any{"engineerId": engineerID},
 		May: func(c *access.Caller, r *Request) error {
-			if err := isHandler(c, r); err != nil {
+			if err := isOwner("dispatch")(c, r); err != nil {
 				return err
 			}
 			st, err := s.staff.Get(ctx, engineerID)
@@ -250,12 +273,20 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, in 
 		if m.Name, err = validate.Text(field+".name", m.Name, true, 60); err != nil {
 			return nil, err
 		}
-		if m.Quantity <= 0 || m.Quantity > 10000 {
-			return nil, apperr.Invalid(field+".quantity", "input.out_of_range", 0, 10000)
-		}
 		if m.UnitPriceFen < 0 || m.UnitPriceFen > 100_000_00 {
 			return nil, apperr.Invalid(field+".unitPriceFen", "input.out_of_range", 0, 100_000_00)
 		}
+		// Only company-supplied materials of a paid repair are charged; the
+		// others must still not round to nothing.
+		charged := m.UnitPriceFen
+		if !in.Paid || m.SuppliedByOwn {
+			charged = 0
+		}
+		milli, err := validate.Quantity(field+".quantity", m.Quantity, 10000, charged)
+		if err != nil {
+			return nil, err
+		}
+		m.Quantity = float64(milli) / 1000
 		in.Materials[i] = m
 	}
 	if in.LabourFeeFen < 0 || in.LabourFeeFen > 100_000_00 {
@@ -393,7 +424,7 @@ func (s *Service) Callback(ctx context.Context, c *access.Caller, id string, sat
 		action = "callback_reopen"
 	}
 	return s.do(ctx, c, id, step{Action: action, Note: notes, Data: map[string]any{"satisfied": satisfied},
-		May: isHandler,
+		May: isOwner(action),
 		Change: func(r *Request, to Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{Round: r.Round, StaffID: c.ID, Satisfied: satisfied, Notes: notes, At: now}
 			push := bson.D{{Key: "callbacks", Value: cb}}

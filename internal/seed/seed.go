@@ -542,7 +542,10 @@ func (s *seeder) ensureVisits(ctx context.Context) error {
 	for _, c := range s.communities {
 		req := page.Request{First: page.MaxFirst}
 		for {
-			pg, err := s.d.Archive.Visits(ctx, s.admin, archive.VisitFilter{CommunityID: c.ID}, req)
+			// Visit notes are for care roles only (not admins): read them
+			// as a supervisor of the community.
+			sup := &access.Caller{Kind: auth.KindStaff, ID: "seed", Roles: []access.Role{access.Supervisor}, Communities: []string{c.ID}}
+			pg, err := s.d.Archive.Visits(ctx, sup, archive.VisitFilter{CommunityID: c.ID}, req)
 			if err != nil {
 				return err
 			}

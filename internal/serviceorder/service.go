@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 	"time"
 
@@ -243,10 +242,19 @@ func (o *Order) setQuantity(q float64, items []LaundryItem, prefix string) error
 	if q == 0 && (o.Line.Unit == catalog.PerVisit || o.IsLaundry()) {
 		q = 1
 	}
-	if q <= 0 || q > 10000 || math.IsNaN(q) {
-		return apperr.Invalid(prefix+".quantity", "input.out_of_range", 0, 10000)
+	unit := o.Line.PriceFen
+	if o.Line.Free {
+		unit = 0
 	}
-	o.Quantity = math.Round(q*1000) / 1000
+	field := prefix + ".quantity"
+	if o.IsLaundry() && o.Line.Unit == catalog.PerItem {
+		field = prefix + ".laundryItems" // the count is the quantity
+	}
+	milli, err := validate.Quantity(field, q, 10000, unit)
+	if err != nil {
+		return err
+	}
+	o.Quantity = float64(milli) / 1000
 	return nil
 }
 

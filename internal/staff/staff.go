@@ -84,6 +84,7 @@ type Service struct {
 	places     Places
 	households HouseholdPlaces
 	now        func() time.Time
+	sessions   Sessions
 }
 
 // NewService makes the service.
@@ -285,6 +286,13 @@ func (s *Service) UpdateScope(ctx context.Context, c *access.Caller, id string, 
 	}
 	if err != nil {
 		return nil, fmt.Errorf("update staff scope: %w", err)
+	}
+	// On every explicit deactivation, not only the first: a retry after a
+	// failed revocation must revoke.
+	if !out.Active && in.Active != nil {
+		if err := s.endSessions(ctx, id); err != nil {
+			return nil, err
+		}
 	}
 	return &out, nil
 }

@@ -253,6 +253,14 @@ func (s *Service) inScope(ctx context.Context, sc *scope, all []*Task) ([]*Task,
 	}
 	var out []*Task
 	for _, t := range all {
+		if t.Kind == RepairCallback && t.StaffID != "" {
+			// The callback belongs to the request's owner (首问责任制): only
+			// they (or a supervisor) may record it, so only their list owes it.
+			if t.StaffID == sc.staffID {
+				out = append(out, t)
+			}
+			continue
+		}
 		if (t.StaffID != "" && t.StaffID == sc.staffID) || slices.Contains(sc.buildings, t.BuildingID) || slices.Contains(sc.households, t.HouseholdID) {
 			out = append(out, t)
 		}

@@ -8,6 +8,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code is the stable, machine-readable contract with the front ends.
@@ -18,10 +19,13 @@ const (
 	Forbidden       Code = "FORBIDDEN"
 	NotFound        Code = "NOT_FOUND"
 	BadUserInput    Code = "BAD_USER_INPUT"
-	Conflict        Code = "CONFLICT"
-	RateLimited     Code = "RATE_LIMITED"
-	Unavailable     Code = "UNAVAILABLE"
-	Internal        Code = "INTERNAL"
+	// BadRequest is an HTTP request the API cannot read at all (malformed
+	// or oversized body), as opposed to a readable request with bad input.
+	BadRequest  Code = "BAD_REQUEST"
+	Conflict    Code = "CONFLICT"
+	RateLimited Code = "RATE_LIMITED"
+	Unavailable Code = "UNAVAILABLE"
+	Internal    Code = "INTERNAL"
 )
 
 // Error is a domain failure: a code for machines, a message key for people,
@@ -31,6 +35,12 @@ type Error struct {
 	Key   string // message key, see messages.go
 	Field string // input field path, e.g. "input.phone"; empty if not about one field
 	Args  []any  // values substituted into the localized message
+	// Reason refines Code with a stable machine-readable cause (e.g.
+	// QUERY_TOO_DEEP), sent as extensions.reason; empty for most errors.
+	Reason string
+	// RetryAfter says when a RATE_LIMITED request may be tried again; the
+	// API sends it as extensions.retryAfterSeconds and a Retry-After header.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string {
@@ -65,6 +75,33 @@ func (e *Error) WithArgs(args ...any) *Error {
 	return &c
 }
 
+// WithReason returns a copy of e that names its cause in extensions.reason.
+func (e *Error) WithReason(reason string) *Error {
+	c := *e
+	c.Reason = reason
+	return &c
+}
+
+// WithRetryAfter returns a copy of e that may be retried after d.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
+	return &c
+}
+
+// RetryAfterSeconds is the whole seconds a client must wait before trying a
+// RATE_LIMITED request again: at least 1, and a minute when the limit did
+// not say (better a client waits too long than hammers a limit).
+func (e *Error) RetryAfterSeconds() int {
+	switch {
+	case e.RetryAfter <= 0:
+		return 60
+	case e.RetryAfter < time.Second:
+		return 1
+	}
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
+}
+
 // Invalid is a BAD_USER_INPUT error about one field.
 func Invalid(field, key string, args ...any) *Error {
 	return &Error{Code: BadUserInput, Key: key, Field: field, Args: args}
@@ -96,4 +133,5 @@ var (
 	ErrUnavailable     = New(Unavailable, "common.unavailable")
 	ErrRateLimited     = New(RateLimited, "common.rate_limited")
 	ErrConflict        = New(Conflict, "common.conflict")
+	ErrBadRequest      = New(BadRequest, "common.bad_request")
 )

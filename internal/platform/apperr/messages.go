@@ -120,6 +120,7 @@ func init() {
 		"common.rate_limited":           {"操作太频繁，请稍后再试", "Too many requests, please try again later"},
 		"common.introspection_disabled": {"此服务器未开放接口结构查询", "Introspection is disabled on this server"},
 		"common.conflict":               {"数据已被修改，请刷新后重试", "The data changed meanwhile; reload and try again"},
+		"common.bad_request":            {"请求格式不正确", "The request could not be read"},
 		// Validation messages shared by all inputs.
 		"input.required":     {"不能为空", "is required"},
 		"input.too_long":     {"不能超过 %d 个字符", "must be at most %d characters"},

@@ -2,10 +2,15 @@
 package config
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,6 +35,25 @@ type Config struct {
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
 
+	// Limits on one request (see graph/limits.go; zero = the default there).
+	MaxDepth         int           `env:"GRAPHQL_MAX_DEPTH" envDefault:"10"`
+	MaxComplexity    int           `env:"GRAPHQL_MAX_COMPLEXITY" envDefault:"20000"`
+	MaxResponseBytes int           `env:"GRAPHQL_MAX_RESPONSE_BYTES" envDefault:"4194304"`
+	OperationTimeout time.Duration `env:"GRAPHQL_OPERATION_TIMEOUT" envDefault:"15s"`
+	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	MaxUploadBytes   int64         `env:"MAX_UPLOAD_BYTES" envDefault:"20971520"`
+	// Slow clients: headers, then the body, must arrive in time; an idle
+	// keep-alive connection is closed after IdleTimeout.
+	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"10s"`
+	BodyReadTimeout   time.Duration `env:"BODY_READ_TIMEOUT" envDefault:"30s"`
+	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
+	// MetricsAddr serves /metrics on its own listener (keep it private);
+	// empty = no metrics endpoint. The API address never serves /metrics.
+	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
+	// RefreshReuseGrace: a spent refresh token presented again this soon gets
+	// the same successor (a double submit) instead of ending the session.
+	RefreshReuseGrace time.Duration `env:"REFRESH_REUSE_GRACE" envDefault:"30s"`
+
 	// TrustedProxies are CIDRs of load balancers whose X-Forwarded-For is
 	// believed for per-IP login limits.
 	TrustedProxies []string `env:"TRUSTED_PROXIES" envSeparator:","`
@@ -46,6 +70,15 @@ type Config struct {
 	RatePromptAfter  time.Duration `env:"RATE_PROMPT_AFTER" envDefault:"2h"`
 	CallbackDueAfter time.Duration `env:"CALLBACK_DUE_AFTER" envDefault:"24h"`
 	CallbackOverdue  time.Duration `env:"CALLBACK_OVERDUE_AFTER" envDefault:"72h"`
+
+	// Websockets: connection_init deadline, and bounds per connection and
+	// per user (across this process) that keep one client from holding
+	// unbounded subscriptions; a socket whose send queue fills is closed.
+	WSInitTimeout        time.Duration `env:"WS_INIT_TIMEOUT" envDefault:"10s"`
+	WSSubsPerConnection  int           `env:"WS_MAX_SUBSCRIPTIONS_PER_CONNECTION" envDefault:"50"`
+	WSSubsPerUser        int           `env:"WS_MAX_SUBSCRIPTIONS_PER_USER" envDefault:"200"`
+	WSConnectionsPerUser int           `env:"WS_MAX_CONNECTIONS_PER_USER" envDefault:"20"`
+	WSSendQueue          int           `env:"WS_SEND_QUEUE" envDefault:"256"`
 
 	SMSBaseURL string `env:"SMS_BASE_URL"`
 	SMSAPIKey  string `env:"SMS_API_KEY"`
@@ -89,9 +122,12 @@ func (c *Config) PlaygroundOn() bool {
 	return c.Playground == nil || *c.Playground
 }
 
-// DevSecret signs development tokens when no secret is set; it is public,
-// which is why production refuses to start without JWT_SECRET.
-const DevSecret = "qinqing-development-secret-do-not-use-in-production"
+// Environments APP_ENV may name; anything else is a start-up error, so a
+// typo such as "prod" never runs with development defaults.
+var environments = []string{"development", "test", "production"}
+
+// devSecretFile holds the generated development JWT secret in DATA_DIR.
+const devSecretFile = "jwt-dev-secret"
 
 // Load reads the environment and checks what must hold before starting.
 func Load() (*Config, error) {
@@ -106,11 +142,18 @@ func Load() (*Config, error) {
 		}
 		c.JWTSecret = strings.TrimSpace(string(b))
 	}
+	if !slices.ContainsFunc(environments, func(e string) bool { return strings.EqualFold(e, c.Env) }) {
+		return nil, fmt.Errorf("config: APP_ENV %q is not one of %s", c.Env, strings.Join(environments, ", "))
+	}
 	if c.JWTSecret == "" {
 		if c.Production() {
 			return nil, errors.New("config: JWT_SECRET (or JWT_SECRET_FILE) is required in production")
 		}
-		c.JWTSecret = DevSecret
+		s, err := devSecret(c.DataDir)
+		if err != nil {
+			return nil, fmt.Errorf("config: development JWT secret: %w", err)
+		}
+		c.JWTSecret = s
 	}
 	if len(c.JWTSecret) < 32 {
 		return nil, errors.New("config: JWT_SECRET must be at least 32 characters")
@@ -124,4 +167,42 @@ func Load() (*Config, error) {
 		return nil, errors.New("config: MONGODB_URI is required in production (the embedded database is for development)")
 	}
 	return &c, nil
+}
+
+// devSecret returns the development JWT secret kept in dir, generating a
+// random one on first use. A fixed secret in the source would let anyone
+// sign tokens for any development server reachable on a network; one per
+// data directory keeps sessions valid across restarts.
+func devSecret(dir string) (string, error) {
+	path := filepath.Join(dir, devSecretFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil && len(strings.TrimSpace(string(b))) >= 32:
+		return strings.TrimSpace(string(b)), nil
+	case err == nil:
+		return "", fmt.Errorf("%s holds no usable secret; delete it to make a new one", path)
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(key)
+	// O_EXCL: two processes starting at once agree on the first one written.
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return devSecret(dir)
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return "", err
+	}
+	return s, f.Close()
 }

@@ -14,6 +14,9 @@ var allVars = []string{
 	"ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL", "LOGIN_CODE_SECRET", "GRAPHQL_INTROSPECTION", "GRAPHQL_PLAYGROUND",
 	"COMPANY_ID", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "SMS_BASE_URL", "SMS_API_KEY",
 	"WECHAT_BASE_URL", "WECHAT_APP_ID", "WECHAT_APP_SECRET",
+	"GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COMPLEXITY", "GRAPHQL_MAX_RESPONSE_BYTES", "GRAPHQL_OPERATION_TIMEOUT",
+	"MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "READ_HEADER_TIMEOUT", "BODY_READ_TIMEOUT", "IDLE_TIMEOUT", "METRICS_ADDR",
+	"WS_INIT_TIMEOUT", "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "WS_MAX_SUBSCRIPTIONS_PER_USER", "WS_MAX_CONNECTIONS_PER_USER", "WS_SEND_QUEUE",
 }
 
 // unsetAll clears the environment Load reads for the rest of the test, and
@@ -42,16 +45,22 @@ func TestLoad(t *testing.T) {
 		check   func(t *testing.T, c *Config)
 	}{
 		{
-			name: "development runs on defaults with the public dev secret",
+			name: "development runs on defaults with a generated secret",
 			check: func(t *testing.T, c *Config) {
 				if c.Env != "development" || c.Production() {
 					t.Errorf("Env = %q", c.Env)
 				}
-				if c.JWTSecret != DevSecret {
-					t.Errorf("JWTSecret = %q, want the development secret", c.JWTSecret)
+				if len(c.JWTSecret) != 64 {
+					t.Errorf("JWTSecret = %q, want 32 random bytes in hex", c.JWTSecret)
+				}
+				if c.MaxDepth != 10 || c.MaxComplexity != 20000 || c.MaxBodyBytes != 1<<20 || c.OperationTimeout != 15*time.Second || c.MetricsAddr != "127.0.0.1:9090" {
+					t.Errorf("limits = %+v", c)
 				}
 				if c.AccessTTL != 15*time.Minute || c.RefreshTTL != 720*time.Hour || c.ShutdownWait != 20*time.Second {
 					t.Errorf("lifetimes = %v %v %v", c.AccessTTL, c.RefreshTTL, c.ShutdownWait)
+				}
+				if c.WSInitTimeout != 10*time.Second || c.WSSubsPerConnection != 50 || c.WSSubsPerUser != 200 || c.WSConnectionsPerUser != 20 || c.WSSendQueue != 256 {
+					t.Errorf("websocket limits = %v %d %d %d %d", c.WSInitTimeout, c.WSSubsPerConnection, c.WSSubsPerUser, c.WSConnectionsPerUser, c.WSSendQueue)
 				}
 				if c.HTTPAddr != ":8080" || c.MongoDB != "qinqing" || c.MongoURI != "" || c.CompanyID != "qinqing-demo" {
 					t.Errorf("defaults = %+v", c)
@@ -72,6 +81,11 @@ func TestLoad(t *testing.T) {
 			name:    "production with a short secret refuses to start",
 			env:     map[string]string{"APP_ENV": "production", "MONGODB_URI": mongo, "JWT_SECRET": secret[:31]},
 			wantErr: "at least 32",
+		},
+		{
+			name:    "an unknown APP_ENV refuses to start rather than run with development defaults",
+			env:     map[string]string{"APP_ENV": "prod", "JWT_SECRET": secret, "MONGODB_URI": mongo},
+			wantErr: `APP_ENV "prod"`,
 		},
 		{
 			name:    "production without MONGODB_URI refuses the embedded database",
@@ -176,6 +190,7 @@ func TestLoad(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			unsetAll(t)
+			t.Setenv("DATA_DIR", t.TempDir())
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
@@ -203,6 +218,41 @@ func TestLoad(t *testing.T) {
 				tc.check(t, c)
 			}
 		})
+	}
+}
+
+// Without JWT_SECRET a development server must not sign with a secret
+// anyone can read in the source: it generates one, keeps it private in the
+// data directory, and reuses it so sessions survive a restart.
+func TestDevelopmentSecretIsGeneratedAndKept(t *testing.T) {
+	unsetAll(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	t.Setenv("DATA_DIR", dir)
+	first, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(filepath.Join(dir, devSecretFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("secret file mode = %v, want 0600", fi.Mode().Perm())
+	}
+	again, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.JWTSecret != first.JWTSecret {
+		t.Error("a restart made a new secret: every session would end")
+	}
+	t.Setenv("DATA_DIR", t.TempDir())
+	other, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.JWTSecret == first.JWTSecret {
+		t.Error("two data directories share a secret: it is not random")
 	}
 }
 
