@@ -171,25 +171,36 @@ func newEnv(t testing.TB, opts ...envOption) *env {
 	return startServer(t, db, opts...)
 }
 
-// startServer starts a server process (as far as a test can) on db; two
-// calls on one db are two servers sharing a database.
-func startServer(t testing.TB, db *mongo.DB, opts ...envOption) *env {
-	t.Helper()
-	cfg := &config.Config{
+// testConfig is the configuration every test server starts from.
+func testConfig() *config.Config {
+	return &config.Config{
 		Env: "test", JWTSecret: "test-secret-test-secret-test-secret-123", AccessTTL: 15 * time.Minute,
 		RefreshTTL: 720 * time.Hour, CompanyID: "test-co", ShutdownWait: 5 * time.Second,
 		WechatBaseURL: "http://127.0.0.1:1", // overridden by tests that use WeChat
 	}
+}
+
+// startServer starts a server process (as far as a test can) on db; two
+// calls on one db are two servers sharing a database.
+func startServer(t testing.TB, db *mongo.DB, opts ...envOption) *env {
+	t.Helper()
+	cfg := testConfig()
 	for _, o := range opts {
 		o(cfg)
 	}
-	e := &env{t: t, DB: db, Clock: &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}, cfg: cfg}
-	e.SMS = newSMSGateway(t)
-	cfg.SMSBaseURL = e.SMS.URL
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() && os.Getenv("QINQING_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
+	return startServerWithLog(t, db, cfg, log)
+}
+
+// startServerWithLog starts a server with cfg whose log goes to log.
+func startServerWithLog(t testing.TB, db *mongo.DB, cfg *config.Config, log *slog.Logger) *env {
+	t.Helper()
+	e := &env{t: t, DB: db, Clock: &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}, cfg: cfg}
+	e.SMS = newSMSGateway(t)
+	cfg.SMSBaseURL = e.SMS.URL
 	a, err := app.New(cfg, app.Deps{DB: db, Log: log, Now: e.Clock.Now})
 	if err != nil {
 		t.Fatal(err)

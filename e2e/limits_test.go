@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"qinqing/internal/access"
-	"qinqing/internal/app"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/mongo"
@@ -298,35 +297,8 @@ func (s *syncBuffer) String() string {
 // written to out.
 func startLoggingServer(t *testing.T, out io.Writer) *env {
 	t.Helper()
-	db := mongo.NewTestDB(t, mongo.Options{})
-	cfg := &config.Config{
-		Env: "test", JWTSecret: "test-secret-test-secret-test-secret-123", AccessTTL: 15 * time.Minute,
-		RefreshTTL: 720 * time.Hour, CompanyID: "test-co", ShutdownWait: 5 * time.Second, WechatBaseURL: "http://127.0.0.1:1",
-	}
-	e := &env{t: t, DB: db, Clock: &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}, cfg: cfg}
-	e.SMS = newSMSGateway(t)
-	cfg.SMSBaseURL = e.SMS.URL
 	log := slog.New(slog.NewTextHandler(out, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.New(cfg, app.Deps{DB: db, Log: log, Now: e.Clock.Now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.App = a
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-a.Ready():
-	case <-time.After(30 * time.Second):
-		t.Fatal("event spine did not start")
-	}
-	e.URL = "http://" + ln.Addr().String()
-	return e
+	return startServerWithLog(t, mongo.NewTestDB(t, mongo.Options{}), testConfig(), log)
 }
 
 // A malformed request is the client's error, never INTERNAL, and no body
