@@ -457,7 +457,7 @@ func TestSubscriptionsOutliveTheOperationDeadline(t *testing.T) {
 	deadline := time.After(20 * time.Second)
 	// Changes until one arrives: the subscription registers asynchronously.
 	for i := 0; ; i++ {
-		butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ role } }`,
+		butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { role } } }`,
 			map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": fmt.Sprintf("家人%d", i)}}}, nil)
 		select {
 		case m := <-got:

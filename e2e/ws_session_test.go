@@ -353,7 +353,7 @@ func TestWebsocketCloseCodes(t *testing.T) {
 // touch it, so it never goes below zero, and it returns to zero when all
 // close.
 func TestWebsocketGaugeCountsAcceptedConnections(t *testing.T) {
-	e := newEnv(t, func(c *config.Config) { c.WSInitTimeout = 300 * time.Millisecond })
+	e := newEnv(t, metricsOn, func(c *config.Config) { c.WSInitTimeout = 300 * time.Millisecond })
 	w := e.world()
 	token := e.staff(w.butlerX, w.Password).token
 	waitGauge := func(want int) {
@@ -393,7 +393,7 @@ func TestWebsocketGaugeCountsAcceptedConnections(t *testing.T) {
 
 func wsGauge(t testing.TB, e *env) int {
 	t.Helper()
-	resp, err := http.Get(e.URL + "/metrics")
+	resp, err := http.Get("http://" + e.App.MetricsAddr() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -512,11 +512,13 @@ func TestWebsocketAccessChangeAppliesAtOnce(t *testing.T) {
 	}{
 		{"member removed from the household", func() (*client, string) {
 			var added struct {
-				AddHouseholdMember struct{ Person struct{ ID string } }
+				AddHouseholdMember struct {
+					Membership struct{ Person struct{ ID string } }
+				}
 			}
-			butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ person { id } } }`,
+			butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { person { id } } } }`,
 				map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王小丽", "phone": "13900000009"}}}, &added)
-			return e.owner("13900000009"), added.AddHouseholdMember.Person.ID
+			return e.owner("13900000009"), added.AddHouseholdMember.Membership.Person.ID
 		}, func(person string) {
 			butler.ok(`mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`,
 				map[string]any{"h": w.HA.ID, "p": person}, nil)

@@ -121,6 +121,8 @@ func init() {
 var listBounds = map[string]int{
 	"Query.communities":                  50,
 	"Query.myHouseholds":                 10,
+	"Query.householdInvitations":         20,
+	"Query.myInvitations":                10,
 	"Query.campaignSlots":                50,
 	"Query.festivalCalendar":             30,
 	"Query.festivalSettings":             30,
