@@ -182,69 +182,6 @@ func (c *wsConn) ended() bool {
 	}
 }
 
-// send queues one message without waiting: a socket that cannot keep up is
-// closed rather than allowed to hold up an event fan-out.
-func (c *wsConn) send(m wsMessage) {
-	b, err := json.Marshal(m)
-	if err != nil {
-		c.t.log.Error("websocket: unencodable message", "type", m.Type, "err", err)
-		return
-	}
-	c.enqueue(b)
-}
-
-// sendNext frames a result without re-encoding it: one event fans out to
-// every subscriber, so each byte of work here is multiplied.
-func (c *wsConn) sendNext(id string, payload []byte) {
-	idJSON, _ := json.Marshal(id)
-	b := make([]byte, 0, len(payload)+len(idJSON)+32)
-	b = append(b, `{"id":`...)
-	b = append(b, idJSON...)
-	b = append(b, `,"type":"next","payload":`...)
-	b = append(b, payload...)
-	c.enqueue(append(b, '}'))
-}
-
-func (c *wsConn) enqueue(b []byte) {
-	select {
-	case <-c.done:
-	case c.out <- b:
-	default:
-		c.end(closeTryAgain, "send queue full")
-	}
-}
-
-func (c *wsConn) writer(finished chan<- struct{}) {
-	defer close(finished)
-	ping := time.NewTicker(c.t.lim.PingInterval)
-	defer ping.Stop()
-	pingMsg, _ := json.Marshal(wsMessage{Type: "ping"})
-	write := func(b []byte) bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := c.ws.Write(ctx, websocket.MessageText, b); err != nil {
-			c.end(closeTryAgain, "write failed")
-			return false
-		}
-		return true
-	}
-	for {
-		select {
-		case <-c.done:
-			// Close performs the close handshake (at most 5s) while the
-			// reader takes the peer's close frame.
-			_ = c.ws.Close(c.endCode, c.endWhy)
-			return
-		case b := <-c.out:
-			if !write(b) {
-				continue
-			}
-		case <-ping.C:
-			write(pingMsg)
-		}
-	}
-}
-
 func (c *wsConn) run(reqCtx context.Context) {
 	finished := make(chan struct{})
 	go c.writer(finished)
@@ -420,92 +357,6 @@ func (c *wsConn) init(payload json.RawMessage) {
 	c.send(wsMessage{Type: "connection_ack"})
 }
 
-type wsConnKey struct{}
-
-// keptCaller is the connection's access decision, checked in memory. While
-// an access.changed event is being applied it waits for the one re-resolve.
-func (c *wsConn) keptCaller(ctx context.Context) (*access.Caller, error) {
-	for {
-		if c.revoked.Load() || !c.t.now().Before(c.expires) || c.ended() {
-			c.end(closeForbidden, "Forbidden")
-			return nil, apperr.ErrUnauthenticated
-		}
-		c.mu.Lock()
-		fresh := c.fresh
-		c.mu.Unlock()
-		if fresh == nil {
-			return c.kept.Load(), nil
-		}
-		select {
-		case <-fresh:
-		case <-c.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-}
-
-// liveCaller is the caller one subscription event may be shown to: on a
-// websocket the connection's kept decision (no database trip), elsewhere the
-// request's caller.
-func liveCaller(ctx context.Context) (*access.Caller, error) {
-	if c, ok := ctx.Value(wsConnKey{}).(*wsConn); ok {
-		return c.keptCaller(ctx)
-	}
-	return caller(ctx)
-}
-
-// markStale runs on the event spine's delivery path (see wsRegistry.mark):
-// every event delivered after it waits for the re-resolve.
-func (c *wsConn) markStale() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.staleGen++
-	if c.fresh == nil {
-		c.fresh = make(chan struct{})
-	}
-}
-
-// refresh re-resolves the caller once per connection (not per subscription
-// or event), again if another change arrived meanwhile. A caller that can
-// no longer be resolved (session gone, staff deactivated) ends the
-// connection with 4403.
-func (c *wsConn) refresh() {
-	c.mu.Lock()
-	if c.refreshing || c.fresh == nil || !c.acked {
-		c.mu.Unlock()
-		return
-	}
-	c.refreshing = true
-	c.mu.Unlock()
-	go func() {
-		for {
-			c.mu.Lock()
-			gen := c.staleGen
-			c.mu.Unlock()
-			cl, err := c.t.r.sessionCaller(c.ctx, c.id)
-			if err != nil {
-				if code := apperr.CodeOf(err); code == apperr.Unauthenticated || code == apperr.Forbidden {
-					c.end(closeForbidden, "Forbidden: access changed")
-				} else {
-					// Not known either way: the client reconnects and is decided afresh.
-					c.end(closeInternal, "internal error")
-				}
-				return
-			}
-			c.kept.Store(cl)
-			c.mu.Lock()
-			if gen == c.staleGen {
-				close(c.fresh)
-				c.fresh, c.refreshing = nil, false
-				c.mu.Unlock()
-				return
-			}
-			c.mu.Unlock()
-		}
-	}()
-}
-
 // subscribe starts one operation, as gqlgen's own transport does, within
 // the per-connection and per-user limits.
 func (c *wsConn) subscribe(id string, payload json.RawMessage) {
@@ -579,16 +430,6 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 			c.sendNext(id, b)
 		}
 	}()
-}
-
-// sendErrors answers a subscribe with an error message, which ends that
-// operation (no complete follows).
-func (c *wsConn) sendErrors(id string, errs gqlerror.List) {
-	b, err := json.Marshal(errs)
-	if err != nil {
-		return
-	}
-	c.send(wsMessage{ID: id, Type: "error", Payload: b})
 }
 
 func init() {
