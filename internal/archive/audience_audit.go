@@ -2,11 +2,8 @@ package archive
 
 import (
 	"context"
-	"fmt"
 
 	"qinqing/internal/access"
-	"qinqing/internal/platform/mongo"
-	"qinqing/internal/platform/page"
 )
 
 // AudienceRead is one message (an announcement, a greeting campaign) whose
@@ -23,22 +20,12 @@ type AudienceRead struct {
 // audience reads in one insert. A read that cannot be recorded must not be
 // shown, so callers fail when this fails.
 func (s *Service) RecordAudienceReads(ctx context.Context, c *access.Caller, reads []AudienceRead) error {
-	if len(reads) == 0 {
-		return nil
-	}
-	now := s.now().UTC()
-	docs := make([]any, len(reads))
-	for i, r := range reads {
-		id := mongo.NewID()
+	return s.insertAudit(ctx, "record sensitive audience reads", len(reads), func(i int, e *AuditEntry) {
+		r := reads[i]
 		fields := make([]string, 0, len(r.Flags)+1)
 		for _, f := range r.Flags {
 			fields = append(fields, "careFlags:"+f)
 		}
-		fields = append(fields, r.Subject)
-		docs[i] = AuditEntry{ID: id, At: now, StaffID: c.ID, CommunityID: r.CommunityID, Fields: fields, Action: "audience", SortKey: page.NewestFirst(now, id)}
-	}
-	if _, err := s.audit.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("record sensitive audience reads: %w", err)
-	}
-	return nil
+		e.StaffID, e.CommunityID, e.Fields, e.Action = c.ID, r.CommunityID, append(fields, r.Subject), "audience"
+	})
 }

@@ -43,20 +43,30 @@ var sensitiveFields = []string{"sensitive.flags", "sensitive.healthNotes", "sens
 // one insert. A read that cannot be recorded must not be shown, so callers
 // fail the field when this fails.
 func (s *Service) RecordReads(ctx context.Context, c *access.Caller, reads []SensitiveRead) error {
-	if len(reads) == 0 {
+	return s.insertAudit(ctx, "record sensitive reads", len(reads), func(i int, e *AuditEntry) {
+		r := reads[i]
+		e.PersonID, e.HouseholdID, e.CommunityID = r.PersonID, r.Via.ID, r.Via.CommunityID
+		e.StaffID, e.Fields, e.Action = c.ID, sensitiveFields, "read"
+	})
+}
+
+// insertAudit writes n audit entries in one insert; fill sets each entry's
+// own fields on top of its id, time and sort key. Reads are recorded before
+// they are shown, so every caller fails when this fails.
+func (s *Service) insertAudit(ctx context.Context, what string, n int, fill func(i int, e *AuditEntry)) error {
+	if n == 0 {
 		return nil
 	}
 	now := s.now().UTC()
-	docs := make([]any, len(reads))
-	for i, r := range reads {
-		id := mongo.NewID()
-		docs[i] = AuditEntry{
-			ID: id, At: now, StaffID: c.ID, PersonID: r.PersonID, HouseholdID: r.Via.ID, CommunityID: r.Via.CommunityID,
-			Fields: sensitiveFields, Action: "read", SortKey: page.NewestFirst(now, id),
-		}
+	docs := make([]any, n)
+	for i := range n {
+		e := AuditEntry{ID: mongo.NewID(), At: now}
+		e.SortKey = page.NewestFirst(now, e.ID)
+		fill(i, &e)
+		docs[i] = e
 	}
 	if _, err := s.audit.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("record sensitive reads: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
