@@ -159,11 +159,10 @@ type Places interface {
 	CheckBuildings(ctx context.Context, field, communityID string, ids []string, max int) ([]string, error)
 }
 
-// Auditor records reads of sensitive care flags (archive.Service): a
-// supervisor shown an audience addressed by such a flag is recorded like a
-// read of the archive.
+// Auditor decides who may see an audience named by sensitive care flags and
+// records each such read (archive.Service.RevealAudiences).
 type Auditor interface {
-	RecordAudienceReads(ctx context.Context, c *access.Caller, reads []archive.AudienceRead) error
+	RevealAudiences(ctx context.Context, c *access.Caller, reads []archive.AudienceRead) ([]bool, error)
 }
 
 // Sender is the notification engine.

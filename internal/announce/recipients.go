@@ -115,34 +115,46 @@ func (s *Service) residentList(ctx context.Context, c *access.Caller, communityI
 //     audience would otherwise tell them their neighbours' flags.
 //   - Staff of the community see the audience, except that a sensitive
 //     care flag (DISABLED, HARDSHIP, CHRONIC_ILLNESS) is for the community's
-//     supervisors only (the archive's rule for a group of households:
-//     access.Caller.SupervisesIn). Others get it withheld (Audience.Withheld)
+//     supervisors only (the archive's rule for a group of households,
+//     archive.Service.RevealAudiences). Others get it withheld (Audience.Withheld)
 //     and no counts. A supervisor's read is audited; a read that cannot be
 //     recorded is not shown.
 func (s *Service) redact(ctx context.Context, c *access.Caller, as []*Announcement) error {
 	var reads []archive.AudienceRead
+	var named []*Announcement
 	for _, a := range as {
 		if !c.WorksIn(a.CommunityID) {
 			a.Audience = Audience{BuildingIDs: []string{}, CareFlags: []archive.Flag{}, You: true}
 			a.countsHidden = true
 			continue
 		}
-		if !hasSensitive(a.Audience.CareFlags) {
-			continue
-		}
-		if c.SupervisesIn(a.CommunityID) && s.audit != nil {
+		if hasSensitive(a.Audience.CareFlags) {
+			named = append(named, a)
 			reads = append(reads, archive.AudienceRead{CommunityID: a.CommunityID, Subject: "announcement:" + a.ID,
 				Flags: flagStrings(slices.DeleteFunc(slices.Clone(a.Audience.CareFlags), func(f archive.Flag) bool { return !f.IsSensitive() }))})
-			continue
 		}
-		a.Audience.CareFlags = slices.DeleteFunc(slices.Clone(a.Audience.CareFlags), archive.Flag.IsSensitive)
-		a.Audience.Withheld = true
-		a.countsHidden = true
 	}
-	if len(reads) == 0 {
-		return nil
+	shown, err := revealed(ctx, s.audit, c, reads)
+	if err != nil {
+		return err
 	}
-	return s.audit.RecordAudienceReads(ctx, c, reads)
+	for i, a := range named {
+		if !shown[i] {
+			a.Audience.CareFlags = slices.DeleteFunc(slices.Clone(a.Audience.CareFlags), archive.Flag.IsSensitive)
+			a.Audience.Withheld = true
+			a.countsHidden = true
+		}
+	}
+	return nil
+}
+
+// revealed asks the archive which sensitive audiences c may see; with no
+// auditor none is shown (fail closed).
+func revealed(ctx context.Context, a Auditor, c *access.Caller, reads []archive.AudienceRead) ([]bool, error) {
+	if a == nil || len(reads) == 0 {
+		return make([]bool, len(reads)), nil
+	}
+	return a.RevealAudiences(ctx, c, reads)
 }
 
 // migrateLegacy fixes the recipient lists of announcements published

@@ -66,9 +66,10 @@ func (x *Campaign) VisibleRecipients() *int {
 	return &n
 }
 
-// Auditor records reads of sensitive care groups (archive.Service).
+// Auditor decides who may see a care group named by a sensitive flag and
+// records each such read (archive.Service.RevealAudiences).
 type Auditor interface {
-	RecordAudienceReads(ctx context.Context, c *access.Caller, reads []archive.AudienceRead) error
+	RevealAudiences(ctx context.Context, c *access.Caller, reads []archive.AudienceRead) ([]bool, error)
 }
 
 // redactCampaigns applies the archive's rule to the care groups campaigns
@@ -78,20 +79,29 @@ type Auditor interface {
 // that it went to a care group, not which one nor how many.
 func (s *Service) redactCampaigns(ctx context.Context, c *access.Caller, xs []*Campaign) error {
 	var reads []archive.AudienceRead
+	var named []*Campaign
 	for _, x := range xs {
-		if x.CareFlag == "" || !x.CareFlag.IsSensitive() {
-			continue
-		}
-		if c.SupervisesIn(x.CommunityID) && s.audit != nil {
+		if x.CareFlag != "" && x.CareFlag.IsSensitive() {
+			named = append(named, x)
 			reads = append(reads, archive.AudienceRead{CommunityID: x.CommunityID, Flags: []string{string(x.CareFlag)}, Subject: "campaign:" + x.ID})
-			continue
 		}
-		x.CareFlag, x.Withheld = "", true
 	}
 	if len(reads) == 0 {
 		return nil
 	}
-	return s.audit.RecordAudienceReads(ctx, c, reads)
+	shown := make([]bool, len(reads)) // no auditor: none shown (fail closed)
+	if s.audit != nil {
+		var err error
+		if shown, err = s.audit.RevealAudiences(ctx, c, reads); err != nil {
+			return err
+		}
+	}
+	for i, x := range named {
+		if !shown[i] {
+			x.CareFlag, x.Withheld = "", true
+		}
+	}
+	return nil
 }
 
 // CampaignInput is a greeting to send now.
