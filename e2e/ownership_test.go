@@ -114,6 +114,17 @@ func TestComplaintStepsFollowTheFirstContactRule(t *testing.T) {
 	if r := mut(butler, handOver, map[string]any{"id": x.ID, "to": w.ids[w.engineerX]}); r.code() != "BAD_USER_INPUT" || r.field() != "toStaffId" {
 		t.Fatalf("hand-over to an engineer: %+v", r.Errors)
 	}
+	// Never across communities, and never by the complainant: the other
+	// community cannot even see the complaint.
+	if r := mut(butler, handOver, map[string]any{"id": x.ID, "to": w.ids[w.supervisorY]}); r.code() != "BAD_USER_INPUT" || r.field() != "toStaffId" {
+		t.Fatalf("hand-over to another community's supervisor: %+v", r.Errors)
+	}
+	if r := mut(w.staff(w.supervisorY), handOver, map[string]any{"id": x.ID, "to": w.ids[w.supervisorY]}); r.code() != "NOT_FOUND" {
+		t.Fatalf("hand-over by another community's supervisor: %+v", r.Errors)
+	}
+	if r := mut(owner, handOver, map[string]any{"id": x.ID, "to": w.ids[w.butlerX2]}); r.code() != "FORBIDDEN" {
+		t.Fatalf("hand-over by the complainant: %+v", r.Errors)
+	}
 	v := decodeComplaint(t, mut(butler, handOver, map[string]any{"id": x.ID, "to": w.ids[w.butlerX2]}), "handOverComplaint")
 	if v.Status != "HANDLING" || v.Handler.Account != w.butlerX2 {
 		t.Fatalf("after hand-over: %+v", v)

@@ -100,6 +100,14 @@ func (c *Caller) SupervisesIn(community string) bool {
 	return c.IsStaff() && slices.Contains(c.Communities, community) && c.Has(Supervisor)
 }
 
+// ActsAsOwner is the first-contact rule (首问责任制) for a request owned by
+// ownerStaffID in community: its owner, or a supervisor of the community
+// standing in. Everyone else has it handed over first, so a repair or a
+// complaint never has two people moving it on.
+func (c *Caller) ActsAsOwner(ownerStaffID, community string) bool {
+	return c.IsStaff() && ((ownerStaffID != "" && c.ID == ownerStaffID) || c.SupervisesIn(community))
+}
+
 // RoleIn is the caller's role in household, if a member.
 func (c *Caller) RoleIn(household string) (Role, bool) {
 	if !c.IsPerson() {

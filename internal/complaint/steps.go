@@ -66,7 +66,7 @@ func isOwner(action string) func(c *access.Caller, x *Complaint) error {
 		if !slices.Contains(Machine[action].From, x.Status) {
 			return nil
 		}
-		if (x.HandlerStaffID != "" && c.ID == x.HandlerStaffID) || c.SupervisesIn(x.CommunityID) {
+		if c.ActsAsOwner(x.HandlerStaffID, x.CommunityID) {
 			return nil
 		}
 		return ErrNotHandler
@@ -143,8 +143,7 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 				return errors.New("complaint: no staff directory to hand over with")
 			}
 			st, err := s.staff.Get(ctx, toStaffID)
-			if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, x.CommunityID) ||
-				!(slices.Contains(st.Roles, access.Butler) || slices.Contains(st.Roles, access.Supervisor)) {
+			if err != nil || !st.MayOwnRequestsIn(x.CommunityID) {
 				return apperr.Invalid("toStaffId", "complaint.not_handler_staff")
 			}
 			return nil

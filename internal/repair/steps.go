@@ -83,7 +83,7 @@ func isOwner(action string) func(c *access.Caller, r *Request) error {
 		if !slices.Contains(Machine[action].From, r.Status) {
 			return nil
 		}
-		if (r.OwnerStaffID != "" && c.ID == r.OwnerStaffID) || c.SupervisesIn(r.CommunityID) {
+		if c.ActsAsOwner(r.OwnerStaffID, r.CommunityID) {
 			return nil
 		}
 		return ErrNotOwner
@@ -133,15 +133,14 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 	var to *staff.Staff
 	return s.do(ctx, c, id, step{Action: "hand_over", Note: note, Data: map[string]any{"toStaffId": toStaffID},
 		May: func(c *access.Caller, r *Request) error {
-			if r.OwnerStaffID != c.ID && !c.SupervisesIn(r.CommunityID) && !c.IsAdmin() {
+			if !c.ActsAsOwner(r.OwnerStaffID, r.CommunityID) && !c.IsAdmin() {
 				return ErrNotOwner
 			}
 			if toStaffID == r.OwnerStaffID {
 				return apperr.Invalid("toStaffId", "repair.same_owner")
 			}
 			st, err := s.staff.Get(ctx, toStaffID)
-			if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, r.CommunityID) ||
-				!(slices.Contains(st.Roles, access.Butler) || slices.Contains(st.Roles, access.Supervisor)) {
+			if err != nil || !st.MayOwnRequestsIn(r.CommunityID) {
 				return apperr.Invalid("toStaffId", "repair.not_handler")
 			}
 			to = st

@@ -42,6 +42,14 @@ type Staff struct {
 	UpdatedAt time.Time `bson:"updatedAt"`
 }
 
+// MayOwnRequestsIn reports whether st may be handed a repair or complaint of
+// community under the first-contact rule: an active butler or supervisor
+// working there.
+func (st *Staff) MayOwnRequestsIn(community string) bool {
+	return st.Active && slices.Contains(st.CommunityIDs, community) &&
+		(slices.Contains(st.Roles, access.Butler) || slices.Contains(st.Roles, access.Supervisor))
+}
+
 var (
 	ErrNotFound     = apperr.New(apperr.NotFound, "staff.not_found")
 	ErrAccountTaken = apperr.New(apperr.Conflict, "staff.account_taken")
