@@ -231,8 +231,10 @@ func TestAnInvitedNewPhoneSignsInToAnswer(t *testing.T) {
 	if names := memberNames(t, ownerA, w.HA.ID); contains(names, "周租客") {
 		t.Errorf("declined invitee is a member: %v", names)
 	}
-	// Other residents do not see a household's invitations.
+	// Other residents, and staff of another community, do not see a
+	// household's invitations.
 	e.owner(w.OwnerB.Phone).fails("NOT_FOUND", invList, map[string]any{"h": w.HA.ID})
+	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", invList, map[string]any{"h": w.HA.ID})
 }
 
 func TestResidentsInviteEvenPeopleTheyCanSee(t *testing.T) {
@@ -280,6 +282,7 @@ func TestResidentsInviteEvenPeopleTheyCanSee(t *testing.T) {
 	}
 	e.owner(w.OwnerB.Phone).fails("NOT_FOUND", invCancel, map[string]any{"id": second})
 	zhao.fails("NOT_FOUND", invCancel, map[string]any{"id": second})
+	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", invCancel, map[string]any{"id": second})
 	var c struct{ CancelHouseholdInvitation struct{ Status string } }
 	ownerA.ok(invCancel, map[string]any{"id": second}, &c)
 	if c.CancelHouseholdInvitation.Status != "CANCELLED" {
