@@ -309,6 +309,8 @@ func TestMalformedBodiesAreBadRequestsAndNeverLogged(t *testing.T) {
 	const password = "Hunter2-Sekret-Passw0rd"
 	login := `mutation($a:String!,$p:String!){ staffLogin(account:$a,password:$p){ accessToken } }`
 	whole, _ := json.Marshal(map[string]any{"query": login, "variables": map[string]any{"a": "admin", "p": password}})
+	// The classic slip: the password typed into the account field.
+	swapped, _ := json.Marshal(map[string]any{"query": login, "variables": map[string]any{"a": password, "p": "admin"}})
 	tests := []struct {
 		name, contentType, body string
 		status                  int
@@ -322,6 +324,7 @@ func TestMalformedBodiesAreBadRequestsAndNeverLogged(t *testing.T) {
 		{"an unsupported content type", "text/plain", string(whole), http.StatusUnsupportedMediaType, "BAD_REQUEST"},
 		// Well formed, wrong password: refused by the domain, still not logged.
 		{"a wrong password", "application/json", string(whole), http.StatusOK, "UNAUTHENTICATED"},
+		{"the password as the account", "application/json", string(swapped), http.StatusOK, "UNAUTHENTICATED"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -192,7 +192,13 @@ func (s *Service) StaffLogin(ctx context.Context, account, password, clientIP st
 	if err := s.loginFailed(ctx, acct, pairKey, id); err != nil {
 		return nil, err
 	}
-	s.log.InfoContext(ctx, "identity: staff login failed", "account", account, "ip", clientIP, "known", found)
+	// An unknown account name is not logged: it is often a password typed
+	// into the wrong field.
+	logged := "(unknown)"
+	if found {
+		logged = account
+	}
+	s.log.InfoContext(ctx, "identity: staff login failed", "account", logged, "ip", clientIP, "known", found)
 	return nil, ErrBadCredentials
 }
 
