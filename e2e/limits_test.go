@@ -16,10 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"qinqing/internal/access"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/staff"
 )
 
@@ -344,6 +347,15 @@ func TestMalformedBodiesAreBadRequestsAndNeverLogged(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), password) {
 		t.Fatalf("the password reached the log:\n%s", logs.String())
+	}
+	// Nor the database: login limits key the account by digest.
+	var hits []bson.M
+	cur, err := e.DB.Collection(ratelimit.Collection).Find(context.Background(), bson.D{})
+	if err != nil || cur.All(context.Background(), &hits) != nil || len(hits) == 0 {
+		t.Fatalf("no limit records to search (%v): the check would prove nothing", err)
+	}
+	if b, _ := json.Marshal(hits); strings.Contains(string(b), password) {
+		t.Fatalf("the password is stored in a limit key: %s", b)
 	}
 }
 

@@ -145,8 +145,11 @@ func (s *Service) StaffLogin(ctx context.Context, account, password, clientIP st
 	// Count on the case-folded account so "Wang" and "wang" share limits
 	// whatever the staff package's matching rules are.
 	acct := strings.ToLower(account)
+	// Limit keys name the account by digest: what was typed may be a
+	// password in the wrong field, and the keys stay in the database.
+	key := hashToken(acct)[:32]
 	p := s.cfg.Login
-	pairKey := "login:fail:" + acct + "|" + clientIP
+	pairKey := "login:fail:" + key + "|" + clientIP
 	failures, latest, err := s.limits.Count(ctx, pairKey, p.FailureWindow)
 	if err != nil {
 		return nil, err
@@ -158,14 +161,14 @@ func (s *Service) StaffLogin(ctx context.Context, account, password, clientIP st
 		}
 		// One attempt per wait: a burst sent the moment it ends gets one
 		// guess, not one per request.
-		gate := fmt.Sprintf("login:gate:%s|%s|%d", acct, clientIP, latest.UnixMilli())
+		gate := fmt.Sprintf("login:gate:%s|%s|%d", key, clientIP, latest.UnixMilli())
 		if ok, err := s.claim(ctx, gate, latest.Add(p.FailureWindow)); err != nil || !ok {
 			return nil, orErr(err, ErrLoginThrottled.WithRetryAfter(p.delay(failures+1)))
 		}
 	}
 	rules := []ratelimit.Rule{{Key: "login:client:" + clientIP, Window: p.FailureWindow, Max: p.ClientFailures}}
 	if failures > 0 {
-		rules = append(rules, ratelimit.Rule{Key: "login:account:" + acct, Window: p.AccountWindow, Max: p.AccountAttempts})
+		rules = append(rules, ratelimit.Rule{Key: "login:account:" + key, Window: p.AccountWindow, Max: p.AccountAttempts})
 	}
 	hits, wait, err := s.limits.Take(ctx, rules...)
 	if err != nil {
@@ -189,7 +192,7 @@ func (s *Service) StaffLogin(ctx context.Context, account, password, clientIP st
 		}
 		return s.newSession(ctx, auth.KindStaff, id, "")
 	}
-	if err := s.loginFailed(ctx, acct, pairKey, id); err != nil {
+	if err := s.loginFailed(ctx, acct, key, pairKey, id); err != nil {
 		return nil, err
 	}
 	// An unknown account name is not logged: it is often a password typed
@@ -204,9 +207,9 @@ func (s *Service) StaffLogin(ctx context.Context, account, password, clientIP st
 
 // loginFailed records a failure for the client's delay and the account's
 // alert, and raises the alert when the account crosses the threshold.
-func (s *Service) loginFailed(ctx context.Context, acct, pairKey, staffID string) error {
+func (s *Service) loginFailed(ctx context.Context, acct, key, pairKey, staffID string) error {
 	p := s.cfg.Login
-	accountKey := "login:failures:" + acct
+	accountKey := "login:failures:" + key
 	_, err := s.limits.Allow(ctx,
 		ratelimit.Rule{Key: pairKey, Window: p.FailureWindow},
 		ratelimit.Rule{Key: accountKey, Window: p.AlertWindow})
@@ -219,7 +222,7 @@ func (s *Service) loginFailed(ctx context.Context, acct, pairKey, staffID string
 	}
 	// The claim makes it one alert per account per window, however many
 	// failures and servers.
-	if wait, err := s.limits.Allow(ctx, ratelimit.Rule{Key: "login:alert:" + acct, Window: p.AlertWindow, Max: 1}); err != nil || wait > 0 {
+	if wait, err := s.limits.Allow(ctx, ratelimit.Rule{Key: "login:alert:" + key, Window: p.AlertWindow, Max: 1}); err != nil || wait > 0 {
 		return err
 	}
 	s.log.WarnContext(ctx, "identity: many failed sign-ins on a staff account", "account", acct, "failures", n)
