@@ -148,9 +148,15 @@ func (r *rawWS) closed(d time.Duration) (websocket.StatusCode, string, []wsMsg) 
 // registered asynchronously, and the protocol has no message saying so.
 func (r *rawWS) live(e *env, id string, h string) {
 	r.t.Helper()
+	r.liveBy(id, func() { publishHousehold(r.t, e, h) })
+}
+
+// liveBy is live for any subscription: poke publishes an event it delivers.
+func (r *rawWS) liveBy(id string, poke func()) {
+	r.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		publishHousehold(r.t, e, h)
+		poke()
 		select {
 		case m, ok := <-r.in:
 			if !ok {
