@@ -16,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"qinqing/internal/household"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/events"
 )
@@ -196,9 +197,9 @@ func publishHousehold(t testing.TB, e *env, householdID string) {
 const wsHouseholdSub = `subscription($id:ID!){ householdUpdated(id:$id){ householdId type } }`
 
 // A websocket keeps the access decision made when it opened; when the
-// session behind it ends, on whichever server, the socket hears nothing more
-// and is closed with 4403 so the client signs in again. Another session of
-// the same person is untouched.
+// session behind it ends, on the socket's server or another one, the socket
+// hears nothing more and is closed with 4403 so the client signs in again.
+// Another session of the same person is untouched.
 func TestWebsocketEndsWithItsSession(t *testing.T) {
 	a := newEnv(t)
 	w := a.world()
@@ -207,7 +208,7 @@ func TestWebsocketEndsWithItsSession(t *testing.T) {
 		name   string
 		revoke func(victim *client)
 	}{
-		{"logout on server A", func(v *client) { v.ok(`mutation{ logout }`, nil, nil) }},
+		{"logout", func(v *client) { v.ok(`mutation{ logout }`, nil, nil) }},
 		{"refresh-token reuse revokes the session", func(v *client) {
 			_, family := tokenClaims(t, v.token)
 			publishControl(t, a, events.TypeSessionRevoked, family)
@@ -217,31 +218,33 @@ func TestWebsocketEndsWithItsSession(t *testing.T) {
 			publishControl(t, a, events.TypeSubjectRevoked, staffID)
 		}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			victim, bystander := a.staff(w.butlerX, w.Password), a.staff(w.butlerX2, w.Password)
-			ws := dialRaw(t, b).ack(victim.token)
-			ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
-			ws.live(b, "1", w.HA.ID)
-			other := dialRaw(t, b).ack(bystander.token)
-			other.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HC.ID})
-			other.live(b, "1", w.HC.ID)
+		for _, at := range servers(a, b) {
+			t.Run(tc.name+"/socket on "+at.name, func(t *testing.T) {
+				victim, bystander := a.staff(w.butlerX, w.Password), a.staff(w.butlerX2, w.Password)
+				ws := dialRaw(t, at.e).ack(victim.token)
+				ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
+				ws.live(at.e, "1", w.HA.ID)
+				other := dialRaw(t, at.e).ack(bystander.token)
+				other.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HC.ID})
+				other.live(at.e, "1", w.HC.ID)
 
-			tc.revoke(victim)
-			publishHousehold(t, a, w.HA.ID)
-			code, why, got := ws.closed(15 * time.Second)
-			for _, m := range got {
-				if m.Type == "next" {
-					t.Errorf("heard an event after the session ended: %s", m.Payload)
+				tc.revoke(victim)
+				publishHousehold(t, a, w.HA.ID)
+				code, why, got := ws.closed(15 * time.Second)
+				for _, m := range got {
+					if m.Type == "next" {
+						t.Errorf("heard an event after the session ended: %s", m.Payload)
+					}
 				}
-			}
-			if code != 4403 {
-				t.Fatalf("closed with %d %q, want 4403", code, why)
-			}
-			publishHousehold(t, a, w.HC.ID)
-			if m := other.next(10 * time.Second); m.Type != "next" {
-				t.Fatalf("the other staff member's socket: %+v", m)
-			}
-		})
+				if code != 4403 {
+					t.Fatalf("closed with %d %q, want 4403", code, why)
+				}
+				publishHousehold(t, a, w.HC.ID)
+				if m := other.next(10 * time.Second); m.Type != "next" {
+					t.Fatalf("the other staff member's socket: %+v", m)
+				}
+			})
+		}
 	}
 }
 
@@ -272,18 +275,27 @@ func publishControl(t testing.TB, e *env, typ, subject string) {
 }
 
 // An access token that expires while its websocket is open ends the socket
-// at expiry (4403), even with no event to deliver.
+// at expiry (4403), even with no event to deliver, on the server that issued
+// it and on another one.
 func TestWebsocketEndsWhenItsTokenExpires(t *testing.T) {
 	const ttl = 2 * time.Second
-	e := newEnv(t, func(c *config.Config) { c.AccessTTL = ttl })
-	w := e.world()
-	butler := e.staff(w.butlerX, w.Password)
+	short := func(c *config.Config) { c.AccessTTL = ttl }
+	a := newEnv(t, short)
+	w := a.world()
+	b := startServer(t, a.DB, short)
+	butler := a.staff(w.butlerX, w.Password)
 	opened := time.Now()
-	ws := dialRaw(t, e).ack(butler.token)
-	ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
-	code, why, _ := ws.closed(15 * time.Second)
-	if code != 4403 || !strings.Contains(why, "expired") {
-		t.Fatalf("closed with %d %q, want 4403 for the expired token", code, why)
+	var socks []*rawWS
+	for _, e := range []*env{a, b} {
+		ws := dialRaw(t, e).ack(butler.token)
+		ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
+		socks = append(socks, ws)
+	}
+	for i, ws := range socks {
+		code, why, _ := ws.closed(15 * time.Second)
+		if code != 4403 || !strings.Contains(why, "expired") {
+			t.Fatalf("socket %d closed with %d %q, want 4403 for the expired token", i, code, why)
+		}
 	}
 	// The test clock stands still, so the token was issued at dial time.
 	if d := time.Since(opened); d < ttl-500*time.Millisecond {
@@ -495,75 +507,102 @@ func TestWebsocketLimits(t *testing.T) {
 	expect(two)
 }
 
-// Access that changes while a websocket is open applies to it at once: the
-// change publishes access.changed, the connection re-resolves its kept
-// caller once, and even the event of the change itself is checked against
-// the new decision. Access merely narrowed completes the subscription (the
-// socket stays); a staff member deactivated can no longer be resolved and
-// the socket is closed with 4403.
+// Access that changes while a websocket is open applies to it at once, on
+// the server where the change is made and on another one: the change
+// publishes access.changed, the connection re-resolves its kept caller once,
+// and even the event of the change itself is checked against the new
+// decision. Access merely narrowed completes the subscription (the socket
+// stays); a staff member deactivated can no longer be resolved and the
+// socket is closed with 4403; a sensitive field the caller may no longer
+// read is withheld from the next event as from a fresh query; access gained
+// counts for the next subscription on the same socket.
 func TestWebsocketAccessChangeAppliesAtOnce(t *testing.T) {
-	e := newEnv(t)
-	w := e.world()
-	butler := e.staff(w.butlerX, w.Password)
-	admin := e.staff(w.adminAcct, w.Password)
-	scope := func(staffID string, in map[string]any) {
-		admin.ok(`mutation($s:ID!,$in:StaffScopeInput!){ updateStaffScope(staffId:$s, input:$in){ id } }`, map[string]any{"s": staffID, "in": in}, nil)
-	}
-	staffSubject := func(c *client) string { id, _ := tokenClaims(t, c.token); return id }
+	a := newEnv(t)
+	w := a.world()
+	b := startServer(t, a.DB)
+	ps := newPeople(t, a, w)
+	const notes = "高血压，每日服药"
+	a.staff(w.supervisorX, w.Password).ok(`mutation($p:ID!,$in:CareProfileInput!){ updateCareProfile(personId:$p, input:$in){ id } }`,
+		map[string]any{"p": w.OwnerA.ID, "in": map[string]any{"healthNotes": notes}}, nil)
+	const sensitiveSub = `subscription($id:ID!){ householdUpdated(id:$id){ householdId household { members { person { careProfile { sensitive { healthNotes } } } } } } }`
+	const sensitiveQuery = `query($id:ID!){ household(id:$id){ members { person { careProfile { sensitive { healthNotes } } } } } }`
 	for _, tc := range []struct {
 		name   string
-		viewer func() (c *client, subject string) // someone who sees household HA
+		viewer func() (c *client, subject string)
+		watch  *household.Household // what the viewer subscribes to first
+		query  string               // the subscription; wsHouseholdSub if empty
 		change func(subject string)
-		closed bool
+		want   string // complete, closed, withheld or gained
 	}{
-		{"member removed from the household", func() (*client, string) {
-			var added struct {
-				AddHouseholdMember struct {
-					Membership struct{ Person struct{ ID string } }
-				}
-			}
-			butler.ok(`mutation($in:AddHouseholdMemberInput!){ addHouseholdMember(input:$in){ membership { person { id } } } }`,
-				map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": "王小丽", "phone": "13900000009"}}}, &added)
-			return e.owner("13900000009"), added.AddHouseholdMember.Membership.Person.ID
-		}, func(person string) {
-			butler.ok(`mutation($h:ID!,$p:ID!){ removeHouseholdMember(householdId:$h, personId:$p){ id } }`,
-				map[string]any{"h": w.HA.ID, "p": person}, nil)
-		}, false},
+		{"member removed from the household", func() (*client, string) { return ps.member(w.HA) },
+			w.HA, "", func(p string) { ps.leave(w.HA, p) }, "complete"},
+		{"member added to another household", func() (*client, string) { return ps.member(w.HB) },
+			w.HB, "", func(p string) { ps.join(w.HA, p) }, "gained"},
 		{"staff member moved to another community", func() (*client, string) {
-			c := e.staff(w.butlerX2, w.Password)
-			return c, staffSubject(c)
-		}, func(id string) {
-			scope(id, map[string]any{"communityIds": []string{w.Y.ID}, "buildingIds": []string{w.YB1.ID}})
-		}, false},
-		{"staff member deactivated", func() (*client, string) {
-			c := e.staff(w.supervisorX, w.Password)
-			return c, staffSubject(c)
-		}, func(id string) { scope(id, map[string]any{"active": false}) }, true},
+			return ps.staff([]string{"BUTLER"}, w.X.ID, w.XB1.ID)
+		}, w.HA, "", func(id string) {
+			ps.scope(id, map[string]any{"communityIds": []string{w.Y.ID}, "buildingIds": []string{w.YB1.ID}})
+		}, "complete"},
+		{"staff member deactivated", func() (*client, string) { return ps.staff([]string{"SUPERVISOR"}, w.X.ID) },
+			w.HA, "", func(id string) { ps.scope(id, map[string]any{"active": false}) }, "closed"},
+		{"supervisor made butler of another building: sensitive fields withheld", func() (*client, string) {
+			return ps.staff([]string{"SUPERVISOR"}, w.X.ID)
+		}, w.HA, sensitiveSub, func(id string) {
+			ps.scope(id, map[string]any{"roles": []string{"BUTLER"}, "buildingIds": []string{w.XB2.ID}})
+		}, "withheld"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			v, subject := tc.viewer()
-			ws := dialRaw(t, e).ack(v.token)
-			ws.subscribe("1", wsHouseholdSub, map[string]any{"id": w.HA.ID})
-			ws.live(e, "1", w.HA.ID)
-			tc.change(subject)
-			publishHousehold(t, e, w.HA.ID)
-			if tc.closed {
-				code, why, got := ws.closed(15 * time.Second)
-				if code != 4403 || len(got) > 0 {
-					t.Fatalf("closed with %d %q after %+v, want 4403 and nothing heard", code, why, got)
+		for _, at := range servers(a, b) {
+			t.Run(tc.name+"/socket on "+at.name, func(t *testing.T) {
+				v, subject := tc.viewer()
+				query := tc.query
+				if query == "" {
+					query = wsHouseholdSub
 				}
-				return
-			}
-			m := ws.next(15 * time.Second)
-			if m.Type != "complete" || m.ID != "1" {
-				t.Fatalf("after the change: %s %s, want the subscription completed", m.Type, m.Payload)
-			}
-			// The connection stays: the caller may still subscribe to what
-			// they see.
-			ws.send("", "ping", nil)
-			if m := ws.next(5 * time.Second); m.Type != "pong" {
-				t.Fatalf("want pong, got %+v", m)
-			}
-		})
+				if tc.want == "withheld" {
+					if r := v.do(sensitiveQuery, map[string]any{"id": w.HA.ID}); !strings.Contains(string(r.Data), notes) {
+						t.Fatalf("before the change the viewer should read the notes: %s %+v", r.Data, r.Errors)
+					}
+				}
+				ws := dialRaw(t, at.e).ack(v.token)
+				ws.subscribe("1", query, map[string]any{"id": tc.watch.ID})
+				ws.live(at.e, "1", tc.watch.ID)
+				tc.change(subject)
+				publishHousehold(t, a, tc.watch.ID)
+				switch tc.want {
+				case "closed":
+					code, why, got := ws.closed(15 * time.Second)
+					if code != 4403 || len(got) > 0 {
+						t.Fatalf("closed with %d %q after %+v, want 4403 and nothing heard", code, why, got)
+					}
+					return
+				case "complete":
+					if m := ws.next(15 * time.Second); m.Type != "complete" || m.ID != "1" {
+						t.Fatalf("after the change: %s %s, want the subscription completed", m.Type, m.Payload)
+					}
+				case "withheld":
+					m := ws.next(15 * time.Second)
+					if m.Type != "next" || strings.Contains(string(m.Payload), notes) || !strings.Contains(string(m.Payload), "FORBIDDEN") {
+						t.Fatalf("after the change: %s %s, want the event without the notes", m.Type, m.Payload)
+					}
+					if r := v.do(sensitiveQuery, map[string]any{"id": w.HA.ID}); strings.Contains(string(r.Data), notes) || r.code() != "FORBIDDEN" {
+						t.Fatalf("a fresh query after the change: %s %+v", r.Data, r.Errors)
+					}
+				case "gained":
+					// Every event after the change is decided on the new
+					// memberships; once one has arrived, so is a new subscription.
+					if m := ws.next(15 * time.Second); m.Type != "next" || m.ID != "1" {
+						t.Fatalf("after the change: %s %s", m.Type, m.Payload)
+					}
+					ws.subscribe("2", wsHouseholdSub, map[string]any{"id": w.HA.ID})
+					ws.live(at.e, "2", w.HA.ID)
+				}
+				// The connection stays: the caller may still subscribe to what
+				// they see.
+				ws.send("", "ping", nil)
+				if m := ws.next(5 * time.Second); m.Type != "pong" {
+					t.Fatalf("want pong, got %+v", m)
+				}
+			})
+		}
 	}
 }
