@@ -164,6 +164,9 @@ func (r *rawWS) liveBy(id string, poke func()) {
 				r.t.Fatalf("connection closed: %v", r.err)
 			}
 			if m.Type == "next" && m.ID == id {
+				if refused(m) {
+					r.t.Fatalf("subscription %s refused: %s", id, m.Payload)
+				}
 				// Drain events of the other publishes already on their way.
 				for {
 					select {
@@ -185,6 +188,17 @@ func (r *rawWS) liveBy(id string, poke func()) {
 		}
 	}
 	r.t.Fatal("subscription never delivered")
+}
+
+// refused reports a subscription's answer that refuses it: errors and no
+// data (then complete follows).
+func refused(m wsMsg) bool {
+	var p struct {
+		Data   json.RawMessage
+		Errors []json.RawMessage
+	}
+	_ = json.Unmarshal(m.Payload, &p)
+	return m.Type == "error" || (len(p.Errors) > 0 && (len(p.Data) == 0 || string(p.Data) == "null"))
 }
 
 func publishHousehold(t testing.TB, e *env, householdID string) {
