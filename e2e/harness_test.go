@@ -43,6 +43,10 @@ func TestMain(m *testing.M) {
 		serveDatabaseChild(dir)
 		return
 	}
+	if uri := os.Getenv(childURI); uri != "" {
+		serveServerChild(uri, os.Getenv(childDB))
+		return
+	}
 	flag.Parse()
 	// Benchmarks report the API's own allocations: the embedded database
 	// then runs in a child process instead of inside this one.
@@ -98,6 +102,9 @@ func startDatabaseChild() (func(), error) {
 		os.Unsetenv("MONGODB_URI")
 	}, nil
 }
+
+// testEpoch is where every test server's clock starts.
+var testEpoch = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // clock is a movable test clock shared by the server's services.
 type clock struct {
@@ -202,7 +209,7 @@ func startServer(t testing.TB, db *mongo.DB, opts ...envOption) *env {
 // startServerWithLog starts a server with cfg whose log goes to log.
 func startServerWithLog(t testing.TB, db *mongo.DB, cfg *config.Config, log *slog.Logger) *env {
 	t.Helper()
-	e := &env{t: t, DB: db, Clock: &clock{t: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)}, cfg: cfg}
+	e := &env{t: t, DB: db, Clock: &clock{t: testEpoch}, cfg: cfg}
 	e.SMS = newSMSGateway(t)
 	cfg.SMSBaseURL = e.SMS.URL
 	a, err := app.New(cfg, app.Deps{DB: db, Log: log, Now: e.Clock.Now})

@@ -136,6 +136,9 @@ func (r *mutationResolver) AddHouseholdMember(ctx context.Context, input model.A
 		return nil, err
 	}
 	if m := a.Membership; m != nil {
+		// The person may hold open websockets decided on their memberships
+		// before this one.
+		r.publishAccessChanged(ctx, c.ID, m.PersonID)
 		r.publishIDs(ctx, c, m.HouseholdID, m.CommunityID, "household.member_added")
 	}
 	return &model.AddHouseholdMemberPayload{Membership: a.Membership, Invitation: a.Invitation}, nil

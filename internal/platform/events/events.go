@@ -207,7 +207,10 @@ func (b *Bus) start(ctx context.Context, t *tail) error {
 }
 
 // follow opens one tailable cursor from t's rewind window and delivers new
-// events until the cursor dies or ctx is done.
+// events until the cursor dies or ctx is done. A tailable cursor returns the
+// capped collection in natural order, and MongoDB serializes writes to a
+// capped collection, so an event published after another's Publish returned
+// comes later on every process, whatever their ObjectIDs say.
 func (b *Bus) follow(ctx context.Context, t *tail) error {
 	opts := options.Find().SetCursorType(options.TailableAwait).SetMaxAwaitTime(maxAwait)
 	if b.db.Ferret {
@@ -267,10 +270,27 @@ func (b *Bus) follow(ctx context.Context, t *tail) error {
 // and a cursor resumes after the highest number it returned, so of two
 // concurrent inserts the one that commits second may be skipped for good.
 // Polling the rewind window and skipping ids already seen delivers such a
-// late event too, and in _id order, which within one process is the order of
-// publishing.
+// late event too.
+//
+// Events come out in record order, not _id order. An ObjectID is ordered by
+// its second, then by bytes random per process, so two servers' events of
+// one second sort by chance (an engineer's accept before the butler's
+// dispatch it answered). FerretDB v1.24 numbers a record with the insert's
+// second and a counter of its own process (backends.InsertAll:
+// types.NextTimestamp), so the record order is the order in which it took
+// the inserts, whichever server sent them: an event published after
+// another's Publish returned always comes later (unless the machine's clock
+// steps back across a second). Concurrent publishes may
+// commit out of record order; the later-numbered one is then delivered
+// first and the other on the next poll, as with MongoDB's concurrent writers.
+// (It holds for one FerretDB serving every server, as the embedded database
+// does; two FerretDB processes on one SQLite file would each count alone.)
+//
+// The find has no sort: on a capped collection FerretDB then orders by
+// record id in SQLite and nowhere else, whereas an explicit {$natural: 1}
+// is also handed to its in-memory sort, which knows no $natural and keeps
+// the order only because Go's sort happens to leave equal keys alone.
 func (b *Bus) poll(ctx context.Context, t *tail) error {
-	opts := options.Find().SetSort(bson.D{{Key: "_id", Value: 1}})
 	tick := time.NewTicker(pollEvery)
 	defer tick.Stop()
 	var trimmed time.Time
@@ -281,7 +301,7 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 			}
 			trimmed = time.Now()
 		}
-		cur, err := b.col.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: t.from()}}}}, opts)
+		cur, err := b.col.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: t.from()}}}})
 		if err != nil {
 			return err
 		}

@@ -143,16 +143,23 @@ func TestPublishSubscribeInOrderWithFilter(t *testing.T) {
 	expectNothing(t, repairs)
 }
 
-func TestTwoProcessesShareTheSpine(t *testing.T) {
-	dbA := mongo.NewTestDB(t, mongo.Options{})
+// secondProcess is another client of db's database, as a second server
+// process would have.
+func secondProcess(t *testing.T, db *mongo.DB) *mongo.DB {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	dbB, err := mongo.Connect(ctx, mongo.TestURI(t), dbA.Name(), mongo.Options{})
+	other, err := mongo.Connect(ctx, mongo.TestURI(t), db.Name(), mongo.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = dbB.Close(context.Background()) })
+	t.Cleanup(func() { _ = other.Close(context.Background()) })
+	return other
+}
 
+func TestTwoProcessesShareTheSpine(t *testing.T) {
+	dbA := mongo.NewTestDB(t, mongo.Options{})
+	dbB := secondProcess(t, dbA)
 	a, b := NewBus(dbA, testLog(t)), NewBus(dbB, testLog(t))
 	chA, _ := a.Subscribe(nil, 10)
 	chB, _ := b.Subscribe(nil, 10)
