@@ -101,13 +101,16 @@ func (c *wsConn) writer(finished chan<- struct{}) {
 			return
 		case <-c.wake:
 			for {
+				// Two slices take turns: the writer sends one while senders
+				// append to the other. They must never be the same array.
 				c.sendMu.Lock()
 				batch := c.queue
-				c.queue = spare[:0]
-				c.sendMu.Unlock()
 				if len(batch) == 0 {
+					c.sendMu.Unlock()
 					break
 				}
+				c.queue = spare[:0]
+				c.sendMu.Unlock()
 				stall.Reset(writeStall)
 				for _, b := range batch {
 					if c.ended() || !write(b) {
