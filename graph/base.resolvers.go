@@ -26,7 +26,7 @@ func (r *subscriptionResolver) HouseholdUpdated(ctx context.Context, id string) 
 		return nil, err
 	}
 	// Same rule as the household query: a household you cannot see is not found.
-	if _, err := r.Svc.Households.Get(ctx, c, id); err != nil {
+	if err := r.Svc.Households.VisibleByID(ctx, c, id); err != nil {
 		return nil, err
 	}
 	return r.householdEvents(ctx, id)

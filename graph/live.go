@@ -44,7 +44,7 @@ func (r *Resolver) publishPerson(ctx context.Context, c *access.Caller, personID
 // member removed mid-subscription, or a staff member moved to another
 // community, stops hearing about it.
 func (r *Resolver) householdEvents(ctx context.Context, id string) (<-chan *model.HouseholdEvent, error) {
-	return stream(ctx, r.Svc.Events, func(e events.Event) bool { return e.HouseholdID == id }, func(e events.Event) (*model.HouseholdEvent, bool) {
+	return stream(ctx, r.Svc.Events, func(e *events.Event) bool { return e.HouseholdID == id }, func(e *events.Event) (*model.HouseholdEvent, bool) {
 		fresh, err := liveCaller(ctx)
 		if err != nil {
 			return nil, false

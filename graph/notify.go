@@ -2,8 +2,7 @@ package graph
 
 import (
 	"context"
-	"slices"
-	"time"
+	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
@@ -16,76 +15,77 @@ var notifyKinds = []notify.Kind{notify.FestivalGreeting, notify.BirthdayGreeting
 	notify.ProjectProgress, notify.Announcement, notify.EmergencyNotice, notify.EventReminder, notify.SurveyInvitation,
 	notify.CallbackPromptOwner, notify.CallbackDue}
 
-// notificationFeed streams new entries of the caller's own inbox: the
-// engine publishes which recipients got something new; each subscriber
-// loads only its own newest entries.
+// notificationFeed streams new entries of the caller's own inbox. The
+// engine publishes one event per chunk of recipients it wrote to; this
+// process loads the chunk's entries once (one query, whatever the number of
+// subscribers who hear it) and each subscriber takes its own.
 func (r *Resolver) notificationFeed(ctx context.Context, c *access.Caller) (<-chan *notify.Notification, error) {
-	in, cancel := r.Svc.Events.Subscribe(func(e events.Event) bool {
-		if e.Type != "notification.created" {
-			return false
+	filter := func(e *events.Event) bool {
+		return e.Type == "notification.created" && r.inboxRecipients.has(e, c.ID)
+	}
+	return stream(ctx, r.Svc.Events, filter, func(e *events.Event) (*notify.Notification, bool) {
+		// The connection's kept decision, in memory: a revoked or expired
+		// session hears nothing more.
+		if _, err := liveCaller(ctx); err != nil {
+			return nil, false
 		}
-		return containsID(e.Data["recipients"], c.ID)
-	}, events.DefaultBuffer)
-	out := make(chan *notify.Notification, 8)
-	// Entries stored from this moment on are new to this subscriber (a
-	// second of slack for clocks of different servers).
-	start := r.Svc.Now().Add(-time.Second)
-	go func() {
-		defer close(out)
-		defer cancel()
-		seen := map[string]bool{}
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-in:
-				if !ok {
-					return
-				}
-				// The connection's kept decision, in memory: a revoked or
-				// expired session hears nothing more.
-				if _, err := liveCaller(ctx); err != nil {
-					return
-				}
-				latest, err := r.Svc.Notify.Latest(ctx, c.ID, 20)
-				if err != nil {
-					return
-				}
-				slices.Reverse(latest) // oldest of the new ones first
-				for _, n := range latest {
-					if seen[n.ID] || n.CreatedAt.Before(start) {
-						continue
-					}
-					seen[n.ID] = true
-					select {
-					case out <- n:
-					case <-ctx.Done():
-						return
-					}
-				}
-			}
+		created, err := eventPayload(&r.payloads, e, "inbox", func() (map[string]*notify.Notification, error) {
+			return r.Svc.Notify.Created(context.WithoutCancel(ctx), e.SubjectID, recipientList(e.Data["recipients"]))
+		})
+		if err != nil {
+			return nil, false
 		}
-	}()
-	return out, nil
+		n := created[c.ID]
+		if n == nil || n.VisibleAt.After(r.Svc.Now()) {
+			return nil, true // scheduled for later: it is in the inbox then
+		}
+		return n, true
+	}), nil
 }
 
-// containsID reports whether an event's recipient list names id.
-func containsID(v any, id string) bool {
-	switch l := v.(type) {
-	case []string:
-		return slices.Contains(l, id)
-	case []any:
-		for _, x := range l {
-			if s, ok := x.(string); ok && s == id {
-				return true
-			}
-		}
-	case bson.A:
-		for _, x := range l {
-			if s, ok := x.(string); ok && s == id {
-				return true
-			}
+// recipientSets answers "does this event name this recipient" for every
+// subscriber of the process from one set per event: the bus asks each
+// subscriber's filter in turn for one event before the next, so keeping the
+// last event's set turns N subscribers × 500 names into one pass.
+type recipientSets struct {
+	mu  sync.Mutex
+	id  bson.ObjectID
+	set map[string]struct{}
+}
+
+func (s *recipientSets) has(e *events.Event, id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.set == nil || s.id != e.ID {
+		list := recipientList(e.Data["recipients"])
+		s.id, s.set = e.ID, make(map[string]struct{}, len(list))
+		for _, r := range list {
+			s.set[r] = struct{}{}
 		}
 	}
-	return false
+	_, ok := s.set[id]
+	return ok
+}
+
+// recipientList reads an event's recipient list as stored on the spine.
+func recipientList(v any) []string {
+	switch l := v.(type) {
+	case []string:
+		return l
+	case []any:
+		return stringsOf(l)
+	case bson.A:
+		return stringsOf(l)
+	}
+	return nil
+}
+
+func stringsOf(l []any) []string {
+	out := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"sync"
 	"time"
 
@@ -14,8 +15,13 @@ import (
 // which must therefore be read only.
 type eventPayloads struct {
 	mu    sync.Mutex
-	m     map[string]*payloadLoad
+	m     map[payloadKey]*payloadLoad
 	swept time.Time
+}
+
+type payloadKey struct {
+	event bson.ObjectID
+	what  string
 }
 
 type payloadLoad struct {
@@ -29,12 +35,12 @@ type payloadLoad struct {
 // the same event; after that it is loaded again.
 const keepPayload = 30 * time.Second
 
-func eventPayload[T any](p *eventPayloads, e events.Event, what string, load func() (T, error)) (T, error) {
-	key := e.ID.Hex() + "/" + what
+func eventPayload[T any](p *eventPayloads, e *events.Event, what string, load func() (T, error)) (T, error) {
+	key := payloadKey{e.ID, what} // no string built per subscriber
 	now := time.Now()
 	p.mu.Lock()
 	if p.m == nil {
-		p.m = map[string]*payloadLoad{}
+		p.m = map[payloadKey]*payloadLoad{}
 	}
 	if now.Sub(p.swept) > keepPayload {
 		for k, l := range p.m {

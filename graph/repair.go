@@ -64,8 +64,8 @@ func (r *Resolver) deadlines(ctx context.Context, c *access.Caller, communityID 
 // repairEvents streams one request's steps. Access is checked again for each
 // event with the connection's kept caller, exactly as the query checks it.
 func (r *Resolver) repairEvents(ctx context.Context, id string) (<-chan *model.RepairEvent, error) {
-	filter := func(e events.Event) bool { return e.SubjectID == id && strings.HasPrefix(e.Type, "repair.") }
-	return stream(ctx, r.Svc.Events, filter, func(e events.Event) (*model.RepairEvent, bool) {
+	filter := func(e *events.Event) bool { return e.SubjectID == id && strings.HasPrefix(e.Type, "repair.") }
+	return stream(ctx, r.Svc.Events, filter, func(e *events.Event) (*model.RepairEvent, bool) {
 		fresh, err := liveCaller(ctx)
 		if err != nil {
 			return nil, false
@@ -83,8 +83,10 @@ func (r *Resolver) repairEvents(ctx context.Context, id string) (<-chan *model.R
 
 // queueEvents streams changes to a community's queue to its staff.
 func (r *Resolver) queueEvents(ctx context.Context, communityID string) (<-chan *model.QueueEvent, error) {
-	filter := func(e events.Event) bool { return e.CommunityID == communityID && strings.HasPrefix(e.Type, "repair.") }
-	return stream(ctx, r.Svc.Events, filter, func(e events.Event) (*model.QueueEvent, bool) {
+	filter := func(e *events.Event) bool {
+		return e.CommunityID == communityID && strings.HasPrefix(e.Type, "repair.")
+	}
+	return stream(ctx, r.Svc.Events, filter, func(e *events.Event) (*model.QueueEvent, bool) {
 		fresh, err := liveCaller(ctx)
 		if err != nil || r.Svc.Repairs.MayWatchQueue(fresh, communityID) != nil {
 			return nil, false

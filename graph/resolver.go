@@ -65,6 +65,8 @@ type Resolver struct {
 	Svc *Services
 
 	payloads eventPayloads // one payload load per live event, shared by its subscribers
+	// inboxRecipients is the last notification event's recipients as a set (notify.go).
+	inboxRecipients recipientSets
 }
 
 // caller returns the authenticated caller or UNAUTHENTICATED.

@@ -11,8 +11,9 @@ import (
 // it answers ok=false to end the subscription (access lost). The bus drops
 // a subscriber that cannot keep up, which ends the stream too; a subscriber
 // never blocks the spine.
-func stream[T any](ctx context.Context, bus *events.Bus, filter func(events.Event) bool, next func(events.Event) (*T, bool)) <-chan *T {
-	in, cancel := bus.Subscribe(filter, events.DefaultBuffer)
+func stream[T any](ctx context.Context, bus *events.Bus, filter func(*events.Event) bool, next func(*events.Event) (*T, bool)) <-chan *T {
+	// Shared events: one copy per event, whatever the number of subscribers.
+	in, cancel := bus.SubscribeShared(filter, events.DefaultBuffer)
 	out := make(chan *T, 1)
 	go func() {
 		defer close(out)

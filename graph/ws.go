@@ -110,7 +110,7 @@ func (t *wsTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gr
 	ctx, cancel := context.WithCancel(r.Context())
 	c := &wsConn{
 		t: t, ws: ws, exec: exec, ctx: ctx, cancel: cancel, headers: r.Header,
-		out: make(chan []byte, t.lim.SendQueue), done: make(chan struct{}),
+		wake: make(chan struct{}, 1), done: make(chan struct{}),
 		ops: map[string]*wsOp{},
 	}
 	c.run(r.Context())
@@ -141,7 +141,9 @@ type wsConn struct {
 	cancel  context.CancelFunc
 	headers http.Header
 
-	out     chan []byte   // bounded send queue, drained by the writer
+	sendMu  sync.Mutex
+	queue   [][]byte      // guarded by sendMu: at most lim.SendQueue messages for the writer
+	wake    chan struct{} // one slot: tells the writer the queue is not empty
 	done    chan struct{} // closed by end
 	endOnce sync.Once
 	endCode websocket.StatusCode
@@ -323,7 +325,10 @@ func (c *wsConn) init(payload json.RawMessage) {
 		c.end(closeTooMany, "Too many connections for this user")
 		return
 	}
-	cl, err := c.t.r.sessionCaller(c.ctx, c.id)
+	cl := c.t.reg.siblingDecision(c)
+	if cl == nil {
+		cl, err = c.t.r.sessionCaller(c.ctx, c.id)
+	}
 	if err != nil {
 		if apperr.CodeOf(err) == apperr.Unauthenticated || apperr.CodeOf(err) == apperr.Forbidden {
 			c.end(closeForbidden, "Forbidden")
@@ -415,6 +420,7 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 				c.send(wsMessage{ID: id, Type: "complete"})
 			}
 		}()
+		prefix := nextPrefix(id)
 		responses, ctx := c.exec.DispatchOperation(ctx, rc)
 		for {
 			resp := responses(ctx)
@@ -427,7 +433,7 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 			if err != nil {
 				panic(err)
 			}
-			c.sendNext(id, b)
+			c.sendNext(prefix, b)
 		}
 	}()
 }

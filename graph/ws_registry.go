@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"qinqing/internal/access"
 	"qinqing/internal/platform/events"
 )
 
@@ -79,6 +80,33 @@ func (g *wsRegistry) release(subject string) {
 	if g.ops[subject]--; g.ops[subject] <= 0 {
 		delete(g.ops, subject)
 	}
+}
+
+// siblingDecision is the kept caller of another open connection of c's
+// session whose decision is current (acknowledged, not revoked, not waiting
+// for a re-resolve), or nil. A session's decision depends on nothing but the
+// session and its subject, and the control events that end or change it
+// reach every connection of the session (c is registered before it asks),
+// so an app that opens many sockets, or many apps behind one session, pay
+// for one decision, not one per socket.
+func (g *wsRegistry) siblingDecision(c *wsConn) *access.Caller {
+	if c.id.Session == "" {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for o := range g.bySession[c.id.Session] {
+		if o == c || o.revoked.Load() || o.ended() {
+			continue
+		}
+		o.mu.Lock()
+		current := o.acked && o.fresh == nil
+		o.mu.Unlock()
+		if cl := o.kept.Load(); current && cl != nil {
+			return cl
+		}
+	}
+	return nil
 }
 
 // affected lists the connections a control event is about.

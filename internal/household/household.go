@@ -114,6 +114,7 @@ type Service struct {
 	audit          FilterAuditor
 	files          *files.Store
 	limits         *ratelimit.Limiter // per-caller adds by phone (guessing.go)
+	placed         placements         // placement.go
 	now            func() time.Time
 }
 

@@ -69,7 +69,30 @@ func (e *Engine) MarkRead(ctx context.Context, c *access.Caller, ids []string) (
 	return int(res.ModifiedCount), nil
 }
 
-// Latest returns a recipient's newest notifications (the live feed).
+// Created returns the inbox entries that one Send wrote for recipients
+// (those named by a notification.created event), by recipient, in one
+// query: the live feed of every subscriber who heard the event shares it.
+func (e *Engine) Created(ctx context.Context, key string, recipients []string) (map[string]*Notification, error) {
+	ids := make([]string, len(recipients))
+	for i, r := range recipients {
+		ids[i] = notificationID(r, key)
+	}
+	cur, err := e.notifications.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}})
+	if err != nil {
+		return nil, fmt.Errorf("created notifications: %w", err)
+	}
+	var list []*Notification
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, fmt.Errorf("created notifications: %w", err)
+	}
+	out := make(map[string]*Notification, len(list))
+	for _, n := range list {
+		out[n.RecipientID] = n
+	}
+	return out, nil
+}
+
+// Latest returns a recipient's newest notifications.
 func (e *Engine) Latest(ctx context.Context, recipientID string, n int) ([]*Notification, error) {
 	cur, err := e.notifications.Find(ctx, bson.D{{Key: "recipientId", Value: recipientID}, {Key: "visibleAt", Value: bson.D{{Key: "$lte", Value: e.now().UTC()}}}},
 		options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(n)))
