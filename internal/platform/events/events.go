@@ -38,6 +38,8 @@ const (
 	// tailable cursors re-run their query every 10ms; every poll reads the whole
 	// (trimmed) spine, so it is not more often.
 	pollEvery = 100 * time.Millisecond
+	// kickGap spaces the polls that a publish in this process asks for.
+	kickGap = 10 * time.Millisecond
 	// keep is how long the FerretDB spine keeps events. Its embedded server
 	// never trims capped collections, and each poll reads the whole spine,
 	// so the poller trims it; nothing reads further back than rewind.
@@ -74,6 +76,7 @@ type Bus struct {
 
 	ready     chan struct{}
 	readyOnce sync.Once
+	kick      chan struct{} // one slot: this process published; the FerretDB poller reads at once
 
 	// onOpen, when set (tests), sees every cursor id the tailer opens.
 	onOpen func(cursorID int64)
@@ -87,6 +90,7 @@ func NewBus(db *mongo.DB, log *slog.Logger) *Bus {
 		log:   log.With("component", "events"),
 		subs:  map[*sub]struct{}{},
 		ready: make(chan struct{}),
+		kick:  make(chan struct{}, 1),
 	}
 }
 
@@ -104,6 +108,13 @@ func (b *Bus) Publish(ctx context.Context, e Event) error {
 	}
 	if _, err := b.col.InsertOne(ctx, e); err != nil {
 		return fmt.Errorf("events: publish %s: %w", e.Type, err)
+	}
+	// On FerretDB the poller would find the event at its next tick, up to
+	// pollEvery later; wake it now instead. Delivery still goes through the
+	// poll, so events keep the spine's order.
+	select {
+	case b.kick <- struct{}{}:
+	default:
 	}
 	return nil
 }
@@ -301,6 +312,7 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 			}
 			trimmed = time.Now()
 		}
+		polled := time.Now()
 		cur, err := b.col.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$gte", Value: t.from()}}}})
 		if err != nil {
 			return err
@@ -329,6 +341,12 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
+		case <-b.kick:
+			// Every poll reads the whole (trimmed) spine: a burst of
+			// publishes is read together, at most once per kickGap.
+			if d := kickGap - time.Since(polled); d > 0 {
+				time.Sleep(d)
+			}
 		}
 	}
 }
