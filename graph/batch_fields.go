@@ -5,7 +5,6 @@ import (
 	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/vektah/gqlparser/v2/ast"
 )
 
 type batcherKey struct{}
@@ -14,79 +13,80 @@ func withBatcher(ctx context.Context, b *batcher) context.Context {
 	return context.WithValue(ctx, batcherKey{}, b)
 }
 
-// countField is the field middleware that keeps the response's batcher
-// count: gqlgen calls it for every field it resolves (all but __typename),
-// on the field's goroutine, and marshals the field's children only after
-// it returns, so the children are announced before any of them can start.
+// countField is the field middleware that keeps the batcher's count: gqlgen
+// calls it for every field it resolves (all but __typename), on the field's
+// goroutine, with the context the field's children will get, and marshals
+// the children only after it returns, so they are counted before any of
+// them can start.
 func countField(ctx context.Context, next graphql.Resolver) (any, error) {
-	b, _ := ctx.Value(batcherKey{}).(*batcher)
+	parent, _ := ctx.Value(fieldKey{}).(*fieldCtx)
+	var b *batcher
+	if parent != nil {
+		b = parent.b
+	} else {
+		b, _ = ctx.Value(batcherKey{}).(*batcher)
+	}
 	if b == nil || b.timed.Load() {
 		return next(ctx)
 	}
 	fc := graphql.GetFieldContext(ctx)
+	subtree := len(fc.Field.Selections) > 0
 	var f *fieldCtx
-	if fc.IsResolver || fc.IsMethod { // only these run our code, and may Load
-		f = &fieldCtx{Context: ctx, b: b}
+	// A root field is a branch of its own, counting itself. Fields that
+	// run our code may Load; fields with a subtree count their children.
+	if parent == nil || subtree || fc.IsResolver || fc.IsMethod {
+		f = &fieldCtx{Context: ctx, b: b, parent: parent}
+		if parent == nil {
+			f.br = &branch{outstanding: 1}
+		} else {
+			f.br = parent.br
+			f.after = parent.plan.after[fc.Field.Field]
+		}
 		ctx = f
 	}
 	finished := false
 	defer func() {
 		if !finished { // a panic: gqlgen recovers it; the count must go on
-			b.finish(f, 0)
+			b.finish(parent, f, nil, 0)
 		}
 	}()
 	res, err := next(ctx)
-	children := 0
-	if err == nil && len(fc.Field.Selections) > 0 {
-		var ok bool
-		if children, ok = b.children(ctx, fc, res); !ok {
+	var p *plan
+	objects := 0
+	if err == nil && subtree {
+		if p, objects = b.children(ctx, fc, res); p == nil && objects > 0 {
 			b.degrade()
 		}
 	}
 	finished = true
-	b.finish(f, children)
+	b.finish(parent, f, p, objects)
 	return res, err
 }
 
-// announceRoot counts a mutation's root field before it starts: gqlgen
-// runs them one after the other, so they cannot be expected at once.
-func announceRoot(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-	if b, _ := ctx.Value(batcherKey{}).(*batcher); b != nil && b.serial && !b.timed.Load() {
-		b.expect(1)
-	}
-	return next(ctx)
-}
-
-// children is how many fields gqlgen will resolve under res: one per
-// selected field (collected as gqlgen collects them: fragments, @skip,
-// @include) per object in res. ok is false for what the count cannot
-// follow (an interface or union: which fields apply depends on each
-// object's type).
-func (b *batcher) children(ctx context.Context, fc *graphql.FieldContext, res any) (int, bool) {
-	if fc.Field.Definition == nil {
-		return 0, false
-	}
-	sat := b.info.satisfies(fc.Field.Definition.Type.Name())
-	if sat == nil {
-		return 0, false
-	}
+// children is the plan gqlgen follows for each object in res, and how many
+// objects there are. The plan is nil for what the count cannot follow: an
+// interface or union, where the fields that apply depend on each object's
+// type.
+func (b *batcher) children(ctx context.Context, fc *graphql.FieldContext, res any) (*plan, int) {
 	n := objects(reflect.ValueOf(res))
-	if n == 0 {
-		return 0, true
+	if n == 0 || fc.Field.Definition == nil {
+		return nil, n
 	}
-	return n * countFields(graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, sat)), true
-}
-
-// countFields leaves out __typename, which gqlgen answers without a field
-// call.
-func countFields(fields []graphql.CollectedField) int {
-	n := 0
-	for _, f := range fields {
-		if f.Name != "__typename" {
-			n++
-		}
+	typ := fc.Field.Definition.Type.Name()
+	if b.info.satisfies(typ) == nil {
+		return nil, n
 	}
-	return n
+	k := keyOf(fc.Field.Selections, typ)
+	b.mu.Lock()
+	p := b.plans[k]
+	b.mu.Unlock()
+	if p == nil {
+		p = b.info.plan(graphql.GetOperationContext(ctx), fc.Field.Selections, typ)
+		b.mu.Lock()
+		b.plans[k] = p
+		b.mu.Unlock()
+	}
+	return p, n
 }
 
 // objects counts the objects gqlgen marshals from a resolver's value: nil
@@ -109,31 +109,3 @@ func objects(v reflect.Value) int {
 	}
 	return 1
 }
-
-// schemaInfo is what the count needs from the schema: for each object
-// type, the type names a fragment on it may name (gqlgen's implementors).
-type schemaInfo struct {
-	query string
-	sat   map[string][]string
-}
-
-func newSchemaInfo(s *ast.Schema) *schemaInfo {
-	info := &schemaInfo{sat: map[string][]string{}}
-	if s.Query != nil {
-		info.query = s.Query.Name
-	}
-	for name, def := range s.Types {
-		if def.Kind != ast.Object {
-			continue
-		}
-		sat := []string{name}
-		for _, d := range s.GetImplements(def) {
-			sat = append(sat, d.Name)
-		}
-		info.sat[name] = sat
-	}
-	return info
-}
-
-// satisfies is nil for anything but an object type.
-func (i *schemaInfo) satisfies(typ string) []string { return i.sat[typ] }

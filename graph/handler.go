@@ -83,7 +83,6 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 		batching.log = slog.New(slog.DiscardHandler)
 	}
 	srv.AroundFields(countField)
-	srv.AroundRootFields(announceRoot)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		ctx = withLoaders(ctx, svc, batching)
 		start := time.Now()

@@ -27,12 +27,12 @@ type Loader[K comparable, V any] struct {
 }
 
 type keyBatch[K comparable, V any] struct {
-	ctx   context.Context // the first caller's, for the fetch
-	keys  []K
-	vals  map[K]V
-	err   error
-	done  chan struct{}
-	stops parking // fields waiting for it (the batcher's)
+	ctx  context.Context // the first caller's, for the fetch
+	keys []K
+	vals map[K]V
+	err  error
+	done chan struct{}
+	p    parking // the batcher's view of it
 }
 
 func newLoader[K comparable, V any](b *batcher, fetch func(ctx context.Context, keys []K) (map[K]V, error)) *Loader[K, V] {
@@ -59,6 +59,7 @@ func (l *Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
 	if kb == nil {
 		if kb = l.open; kb == nil {
 			kb = &keyBatch[K, V]{ctx: ctx, done: make(chan struct{})}
+			kb.p.send = func() { l.send(kb) }
 			l.open, fresh = kb, true
 		}
 		kb.keys = append(kb.keys, key)
@@ -68,10 +69,12 @@ func (l *Loader[K, V]) LoadThunk(ctx context.Context, key K) func() (V, error) {
 	}
 	l.mu.Unlock()
 	if fresh {
-		l.b.collect(func() { l.send(kb) })
+		l.b.collect(ctx, &kb.p)
+	} else {
+		l.b.join(ctx, &kb.p)
 	}
 	return func() (V, error) {
-		l.b.await(ctx, kb.done, &kb.stops)
+		l.b.await(ctx, kb.done, &kb.p)
 		if kb.err != nil {
 			var zero V
 			return zero, kb.err
@@ -92,7 +95,7 @@ func (l *Loader[K, V]) send(kb *keyBatch[K, V]) {
 	}
 	l.mu.Unlock()
 	kb.vals, kb.err = l.safeFetch(withoutField(kb.ctx), kb.keys)
-	l.b.arrived(&kb.stops)
+	l.b.arrived(&kb.p)
 	close(kb.done)
 }
 
