@@ -154,9 +154,10 @@ func BenchmarkRequestTime(b *testing.B) {
 		e    *env
 	}{{"level", 0, nil}, {"wait=200us", 200 * time.Microsecond, nil}, {"wait=16ms", 16 * time.Millisecond, nil}}
 	// All servers start before the seeding, so their start-up jobs are
-	// done before anything is measured; no outbox rounds after that.
+	// done before anything is measured; no outbox rounds or scheduled jobs
+	// after that.
 	for i := range modes {
-		modes[i].e = startServer(b, db, func(c *config.Config) { c.OutboxInterval, c.LoaderWait = time.Hour, modes[i].wait })
+		modes[i].e = startServer(b, db, func(c *config.Config) { c.OutboxInterval, c.ScheduleInterval, c.LoaderWait = time.Hour, time.Hour, modes[i].wait })
 	}
 	e := modes[0].e
 	w := e.world()

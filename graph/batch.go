@@ -68,8 +68,11 @@ const subscriptionWait = 200 * time.Microsecond
 
 // watchdogQuiet: batches still unsent after this long without a field
 // finishing or waking go out anyway. With a correct count that happens only
-// when a field of the branch spends this long in one database call; it
-// guards against a miscount (which would otherwise hang the request).
+// when a field of the branch spends this long in one database call, or when
+// gqlgen skips a field whose arguments do not parse (the request fails
+// anyway); it guards against a miscount, which would otherwise hang the
+// request. LoaderWatchdogReleases counts its releases; the e2e suite sees
+// none.
 const watchdogQuiet = 50 * time.Millisecond
 
 var watchdogReleases atomic.Uint64
@@ -124,14 +127,17 @@ func (f *fieldCtx) Value(k any) any {
 	return f.Context.Value(k)
 }
 
-// runningField is the field ctx belongs to, if it is still running.
-func runningField(ctx context.Context, b *batcher) *fieldCtx {
+// fieldOf is the field of b that ctx belongs to; with the lock held,
+// running tells whether it still runs.
+func fieldOf(ctx context.Context, b *batcher) *fieldCtx {
 	f, _ := ctx.Value(fieldKey{}).(*fieldCtx)
-	if f == nil || f.b != b || f.done {
+	if f == nil || f.b != b {
 		return nil
 	}
 	return f
 }
+
+func (f *fieldCtx) running() bool { return f != nil && !f.done }
 
 // withoutField is ctx for work no field waits on (a batch's fetch).
 func withoutField(ctx context.Context) context.Context {
@@ -153,10 +159,10 @@ func (b *batcher) collect(ctx context.Context, p *parking) {
 		time.AfterFunc(b.wait, p.send)
 		return
 	}
-	f := runningField(ctx, b)
+	f := fieldOf(ctx, b)
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if f != nil {
+	if f.running() {
 		p.branches = append(p.branches, f.br)
 	}
 	b.ready = append(b.ready, p)
@@ -175,12 +181,12 @@ func (b *batcher) join(ctx context.Context, p *parking) {
 	if b.timed.Load() {
 		return
 	}
-	f := runningField(ctx, b)
+	f := fieldOf(ctx, b)
 	if f == nil {
 		return
 	}
 	b.mu.Lock()
-	if !p.sent && !slices.Contains(p.branches, f.br) {
+	if f.running() && !p.sent && !slices.Contains(p.branches, f.br) {
 		p.branches = append(p.branches, f.br)
 	}
 	b.mu.Unlock()
@@ -195,11 +201,11 @@ func (b *batcher) await(ctx context.Context, done chan struct{}, p *parking) {
 		return
 	default:
 	}
-	f := runningField(ctx, b)
+	f := fieldOf(ctx, b)
 	b.mu.Lock()
 	var sends []func()
 	if !p.arrived && !b.timed.Load() {
-		if f != nil {
+		if f.running() {
 			p.fields = append(p.fields, f)
 			if f.waiting++; f.waiting == 1 {
 				f.br.outstanding--
