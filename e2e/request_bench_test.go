@@ -157,7 +157,9 @@ func BenchmarkRequestTime(b *testing.B) {
 	// done before anything is measured; no outbox rounds or scheduled jobs
 	// after that.
 	for i := range modes {
-		modes[i].e = startServer(b, db, func(c *config.Config) { c.OutboxInterval, c.ScheduleInterval, c.LoaderWait = time.Hour, time.Hour, modes[i].wait })
+		modes[i].e = startServer(b, db, func(c *config.Config) {
+			c.OutboxInterval, c.ScheduleInterval, c.LoaderWait = time.Hour, time.Hour, modes[i].wait
+		})
 	}
 	e := modes[0].e
 	w := e.world()

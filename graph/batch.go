@@ -37,8 +37,8 @@ import (
 // Why not a short wait (dataloadgen's WithWait, 100-250 µs)? Measured in
 // the same run (docs/BENCHMARKS.md, "Requests without idle time"): it idles
 // up to the wait at every level, and a level whose fields take longer than
-// the wait to start (a busy 2-core machine) is split into several batches,
-// so round trips grow with the page size again. A wait remains for what
+// the wait to start (a page of 20 on a busy 2-core machine) is split into
+// several batches: more round trips than levels. A wait remains for what
 // the count cannot see: a subscription's events are marshalled where no
 // field hook sees them start (subscriptionWait), and fields of an interface
 // or union type (there are none yet) make the count give up; and
