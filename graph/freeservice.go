@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/freeservice"
@@ -70,7 +68,7 @@ func campaignBuildings(ctx context.Context, ids []string) ([]*community.Building
 	out := []*community.Building{}
 	for _, th := range thunks {
 		b, err := th()
-		if errors.Is(err, dataloadgen.ErrNotFound) {
+		if errors.Is(err, errNotFound) {
 			continue
 		}
 		if err != nil {

@@ -40,6 +40,9 @@ type HandlerOptions struct {
 	Websockets WSLimits
 	// Now is the clock access tokens are checked against (nil: time.Now).
 	Now func() time.Time
+	// LoaderWait, when set, sends every loader batch this long after its
+	// first key instead of when its level is resolved (see batch.go).
+	LoaderWait time.Duration
 }
 
 // NewHandler builds /graphql: POST, GET, graphql-transport-ws websockets and
@@ -47,7 +50,8 @@ type HandlerOptions struct {
 // loaders.
 func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	r := &Resolver{Svc: svc}
-	srv := handler.New(NewExecutableSchema(Config{Resolvers: r}))
+	es := NewExecutableSchema(Config{Resolvers: r})
+	srv := handler.New(es)
 	var count ErrorCounter
 	if o.Metrics != nil {
 		count = func(c apperr.Code) { o.Metrics.Errors.WithLabelValues(string(c)).Inc() }
@@ -74,10 +78,13 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 		o.Log.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))
 		return apperr.ErrInternal
 	})
+	batching := batchOptions{wait: o.LoaderWait, info: newSchemaInfo(es.Schema()), log: o.Log}
+	if batching.log == nil {
+		batching.log = slog.New(slog.DiscardHandler)
+	}
+	srv.AroundFields(countField)
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
-		// Fresh loaders for every response, so a websocket's later events
-		// never see data cached by its earlier ones.
-		ctx = WithLoaders(ctx, svc)
+		ctx = withLoaders(ctx, svc, batching)
 		start := time.Now()
 		resp := next(ctx)
 		if o.Metrics != nil && graphql.HasOperationContext(ctx) {

@@ -3,10 +3,7 @@ package graph
 import (
 	"context"
 	"errors"
-	"net/http"
 	"sync"
-
-	"github.com/vikstrous/dataloadgen"
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
@@ -16,75 +13,75 @@ import (
 	"qinqing/internal/survey"
 )
 
-// Loaders batch the lookups of one request: every field that needs a related
-// document asks its loader, and each loader makes one $in query per batch.
+// Loaders batch the lookups of one response: every field that needs a
+// related document asks its loader, and each loader makes one $in query per
+// batch; the response's batcher decides when a batch is complete.
 type Loaders struct {
-	Community           *dataloadgen.Loader[string, *community.Community]
-	Building            *dataloadgen.Loader[string, *community.Building]
-	BuildingsOf         *dataloadgen.Loader[string, []*community.Building]
-	Household           *dataloadgen.Loader[string, *household.Household]
-	Person              *dataloadgen.Loader[string, *household.Person]
-	MembersOf           *dataloadgen.Loader[string, []*household.Membership]
-	MembershipsOfPerson *dataloadgen.Loader[string, []*household.Membership]
-	Profile             *dataloadgen.Loader[string, *archive.Profile]
-	HouseholdCare       *dataloadgen.Loader[string, *archive.HouseholdCare]
-	Staff               *dataloadgen.Loader[string, *staff.Staff]
+	Community           *Loader[string, *community.Community]
+	Building            *Loader[string, *community.Building]
+	BuildingsOf         *Loader[string, []*community.Building]
+	Household           *Loader[string, *household.Household]
+	Person              *Loader[string, *household.Person]
+	MembersOf           *Loader[string, []*household.Membership]
+	MembershipsOfPerson *Loader[string, []*household.Membership]
+	Profile             *Loader[string, *archive.Profile]
+	HouseholdCare       *Loader[string, *archive.HouseholdCare]
+	Staff               *Loader[string, *staff.Staff]
 	// MySurveyResponse is the caller's own response to each survey.
-	MySurveyResponse *dataloadgen.Loader[survey.ResponseKey, *survey.Response]
+	MySurveyResponse *Loader[survey.ResponseKey, *survey.Response]
 	// Audit records sensitive reads: one insert for all reads in a batch.
-	Audit *dataloadgen.Loader[archive.SensitiveRead, bool]
+	Audit *Loader[archive.SensitiveRead, bool]
 }
 
-func newLoaders(s *Services) *Loaders {
+func newLoaders(s *Services, b *batcher) *Loaders {
 	return &Loaders{
-		Community:           dataloadgen.NewMappedLoader(s.Communities.ByIDs),
-		Building:            dataloadgen.NewMappedLoader(s.Communities.BuildingsByIDs),
-		BuildingsOf:         dataloadgen.NewMappedLoader(s.Communities.BuildingsByCommunities),
-		Household:           dataloadgen.NewMappedLoader(s.Households.ByIDs),
-		Person:              dataloadgen.NewMappedLoader(s.Households.PersonsByIDs),
-		MembersOf:           dataloadgen.NewMappedLoader(s.Households.MembershipsByHouseholds),
-		MembershipsOfPerson: dataloadgen.NewMappedLoader(s.Households.MembershipsByPersons),
-		Profile:             dataloadgen.NewMappedLoader(s.Archive.ProfilesByPersons),
-		HouseholdCare:       dataloadgen.NewMappedLoader(s.Archive.HouseholdCareByIDs),
-		Staff:               dataloadgen.NewMappedLoader(s.Staff.ByIDs),
-		MySurveyResponse: dataloadgen.NewMappedLoader(func(ctx context.Context, keys []survey.ResponseKey) (map[survey.ResponseKey]*survey.Response, error) {
+		Community:           newLoader(b, s.Communities.ByIDs),
+		Building:            newLoader(b, s.Communities.BuildingsByIDs),
+		BuildingsOf:         newLoader(b, s.Communities.BuildingsByCommunities),
+		Household:           newLoader(b, s.Households.ByIDs),
+		Person:              newLoader(b, s.Households.PersonsByIDs),
+		MembersOf:           newLoader(b, s.Households.MembershipsByHouseholds),
+		MembershipsOfPerson: newLoader(b, s.Households.MembershipsByPersons),
+		Profile:             newLoader(b, s.Archive.ProfilesByPersons),
+		HouseholdCare:       newLoader(b, s.Archive.HouseholdCareByIDs),
+		Staff:               newLoader(b, s.Staff.ByIDs),
+		MySurveyResponse: newLoader(b, func(ctx context.Context, keys []survey.ResponseKey) (map[survey.ResponseKey]*survey.Response, error) {
 			c, err := access.Require(ctx)
 			if err != nil {
 				return nil, err
 			}
 			return s.Surveys.MyResponses(ctx, c, keys)
 		}),
-		Audit: dataloadgen.NewLoader(func(ctx context.Context, reads []archive.SensitiveRead) ([]bool, []error) {
-			oks := make([]bool, len(reads))
-			errs := make([]error, len(reads))
+		// Every read is recorded, however often it repeats: no cache.
+		Audit: newUncachedLoader(b, func(ctx context.Context, reads []archive.SensitiveRead) (map[archive.SensitiveRead]bool, error) {
 			c, err := access.Require(ctx)
 			if err == nil {
 				err = s.Archive.RecordReads(ctx, c, reads)
 			}
-			for i := range reads {
-				oks[i], errs[i] = err == nil, err
+			if err != nil {
+				return nil, err
 			}
-			return oks, errs
-		}, dataloadgen.WithoutCache()),
+			ok := make(map[archive.SensitiveRead]bool, len(reads))
+			for _, r := range reads {
+				ok[r] = true
+			}
+			return ok, nil
+		}),
 	}
 }
 
 type loadersKey struct{}
 
-// LoaderMiddleware gives each HTTP request (and each websocket connection's
-// operations) fresh loaders, so nothing is cached across requests.
-func LoaderMiddleware(s *Services, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(WithLoaders(r.Context(), s)))
-	})
-}
-
-// WithLoaders attaches lazily created loaders to ctx.
-func WithLoaders(ctx context.Context, s *Services) context.Context {
+// withLoaders gives a response its batcher and lazily created loaders, so
+// nothing is cached across responses (a websocket's later events never see
+// data cached by its earlier ones).
+func withLoaders(ctx context.Context, s *Services, o batchOptions) context.Context {
+	b := newBatcher(ctx, o)
 	var once sync.Once
 	var l *Loaders
+	ctx = withBatcher(ctx, b)
 	return context.WithValue(ctx, loadersKey{}, func() *Loaders {
-		once.Do(func() { l = newLoaders(s) })
+		once.Do(func() { l = newLoaders(s, b) })
 		return l
 	})
 }
@@ -94,18 +91,18 @@ func loaders(ctx context.Context) *Loaders {
 }
 
 // list loads a one-to-many relation; "no rows" is an empty list, not an error.
-func list[T any](ctx context.Context, l *dataloadgen.Loader[string, []T], key string) ([]T, error) {
+func list[T any](ctx context.Context, l *Loader[string, []T], key string) ([]T, error) {
 	v, err := l.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return []T{}, nil
 	}
 	return v, err
 }
 
 // one loads a to-one relation whose absence is a broken reference.
-func one[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], key string) (*T, error) {
+func one[T any](ctx context.Context, l *Loader[string, *T], key string) (*T, error) {
 	v, err := l.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return nil, nil
 	}
 	return v, err
@@ -135,22 +132,20 @@ func householdRefs(ctx context.Context, personID string) ([]access.HouseholdRef,
 }
 
 // all loads many to-one relations in one batch, skipping dangling references.
-func all[T any](ctx context.Context, l *dataloadgen.Loader[string, *T], keys []string) ([]*T, error) {
-	vs, err := l.LoadAll(ctx, keys)
-	var es dataloadgen.ErrorSlice
-	if errors.As(err, &es) {
-		for _, e := range es {
-			if e != nil && !errors.Is(e, dataloadgen.ErrNotFound) {
-				return nil, e
-			}
+func all[T any](ctx context.Context, l *Loader[string, *T], keys []string) ([]*T, error) {
+	thunks := make([]func() (*T, error), len(keys))
+	for i, k := range keys {
+		thunks[i] = l.LoadThunk(ctx, k)
+	}
+	out := make([]*T, 0, len(keys))
+	for _, th := range thunks {
+		v, err := th()
+		if errors.Is(err, errNotFound) {
+			continue
 		}
-		err = nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*T, 0, len(vs))
-	for _, v := range vs {
+		if err != nil {
+			return nil, err
+		}
 		if v != nil {
 			out = append(out, v)
 		}

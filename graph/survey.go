@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/vikstrous/dataloadgen"
-
 	"qinqing/graph/model"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
@@ -45,7 +43,7 @@ func surveyAnswers(in []*model.SurveyAnswerInput) []survey.Answer {
 // lookup per survey.
 func mySurveyResponse(ctx context.Context, key survey.ResponseKey) (*survey.Response, error) {
 	v, err := loaders(ctx).MySurveyResponse.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
+	if errors.Is(err, errNotFound) {
 		return nil, nil
 	}
 	return v, err

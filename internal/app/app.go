@@ -247,7 +247,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,
-		TrustedProxies: cfg.TrustedPrefixes(), Limits: limits(cfg), Now: d.Now, Websockets: graph.WSLimits{
+		TrustedProxies: cfg.TrustedPrefixes(), Limits: limits(cfg), Now: d.Now, LoaderWait: cfg.LoaderWait, Websockets: graph.WSLimits{
 			InitTimeout: cfg.WSInitTimeout, SubscriptionsPerConnection: cfg.WSSubsPerConnection,
 			SubscriptionsPerUser: cfg.WSSubsPerUser, ConnectionsPerUser: cfg.WSConnectionsPerUser, SendQueue: cfg.WSSendQueue,
 		},

@@ -42,6 +42,10 @@ type Config struct {
 	OperationTimeout time.Duration `env:"GRAPHQL_OPERATION_TIMEOUT" envDefault:"15s"`
 	MaxBodyBytes     int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	MaxUploadBytes   int64         `env:"MAX_UPLOAD_BYTES" envDefault:"20971520"`
+	// LoaderWait > 0 sends loader batches after this wait instead of when
+	// their level is resolved (graph/batch.go); 0, the default, waits for
+	// nothing.
+	LoaderWait time.Duration `env:"GRAPHQL_LOADER_WAIT" envDefault:"0"`
 	// Slow clients: headers, then the body, must arrive in time; an idle
 	// keep-alive connection is closed after IdleTimeout.
 	ReadHeaderTimeout time.Duration `env:"READ_HEADER_TIMEOUT" envDefault:"10s"`
