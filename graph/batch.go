@@ -82,9 +82,10 @@ var watchdogReleases atomic.Uint64
 func LoaderWatchdogReleases() uint64 { return watchdogReleases.Load() }
 
 type batchOptions struct {
-	wait time.Duration
-	info *schemaInfo
-	log  *slog.Logger
+	wait  time.Duration
+	info  *schemaInfo
+	log   *slog.Logger
+	memos *liveMemos // shared fetches of live events' responses (livememo.go)
 }
 
 func newBatcher(ctx context.Context, o batchOptions) *batcher {

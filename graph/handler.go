@@ -78,7 +78,7 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 		o.Log.ErrorContext(ctx, "panic in resolver", "panic", v, "stack", string(debug.Stack()))
 		return apperr.ErrInternal
 	})
-	batching := batchOptions{wait: o.LoaderWait, info: newSchemaInfo(es.Schema()), log: o.Log}
+	batching := batchOptions{wait: o.LoaderWait, info: newSchemaInfo(es.Schema()), log: o.Log, memos: &liveMemos{}}
 	if batching.log == nil {
 		batching.log = slog.New(slog.DiscardHandler)
 	}
@@ -87,6 +87,9 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 		ctx = withLoaders(ctx, svc, batching)
 		start := time.Now()
 		resp := next(ctx)
+		if slot := liveSlotOf(ctx); slot != nil {
+			slot.done()
+		}
 		if o.Metrics != nil && graphql.HasOperationContext(ctx) {
 			oc := graphql.GetOperationContext(ctx)
 			name, typ := oc.OperationName, "unknown"

@@ -33,18 +33,21 @@ type Loaders struct {
 	Audit *Loader[archive.SensitiveRead, bool]
 }
 
-func newLoaders(s *Services, b *batcher) *Loaders {
+// newLoaders makes one response's loaders; with m (a live event's memo)
+// the caller-independent ones share what they fetch with the event's other
+// responses (livememo.go).
+func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 	return &Loaders{
-		Community:           newLoader(b, s.Communities.ByIDs),
-		Building:            newLoader(b, s.Communities.BuildingsByIDs),
-		BuildingsOf:         newLoader(b, s.Communities.BuildingsByCommunities),
-		Household:           newLoader(b, s.Households.ByIDs),
-		Person:              newLoader(b, s.Households.PersonsByIDs),
-		MembersOf:           newLoader(b, s.Households.MembershipsByHouseholds),
-		MembershipsOfPerson: newLoader(b, s.Households.MembershipsByPersons),
-		Profile:             newLoader(b, s.Archive.ProfilesByPersons),
-		HouseholdCare:       newLoader(b, s.Archive.HouseholdCareByIDs),
-		Staff:               newLoader(b, s.Staff.ByIDs),
+		Community:           newLoader(b, shared(m, "community", s.Communities.ByIDs)),
+		Building:            newLoader(b, shared(m, "building", s.Communities.BuildingsByIDs)),
+		BuildingsOf:         newLoader(b, shared(m, "buildingsOf", s.Communities.BuildingsByCommunities)),
+		Household:           newLoader(b, shared(m, "household", s.Households.ByIDs)),
+		Person:              newLoader(b, shared(m, "person", s.Households.PersonsByIDs)),
+		MembersOf:           newLoader(b, shared(m, "membersOf", s.Households.MembershipsByHouseholds)),
+		MembershipsOfPerson: newLoader(b, shared(m, "membershipsOfPerson", s.Households.MembershipsByPersons)),
+		Profile:             newLoader(b, shared(m, "profile", s.Archive.ProfilesByPersons)),
+		HouseholdCare:       newLoader(b, shared(m, "householdCare", s.Archive.HouseholdCareByIDs)),
+		Staff:               newLoader(b, shared(m, "staff", s.Staff.ByIDs)),
 		MySurveyResponse: newLoader(b, func(ctx context.Context, keys []survey.ResponseKey) (map[survey.ResponseKey]*survey.Response, error) {
 			c, err := access.Require(ctx)
 			if err != nil {
@@ -81,7 +84,15 @@ func withLoaders(ctx context.Context, s *Services, o batchOptions) context.Conte
 	var l *Loaders
 	ctx = withBatcher(ctx, b)
 	return context.WithValue(ctx, loadersKey{}, func() *Loaders {
-		once.Do(func() { l = newLoaders(s, b) })
+		once.Do(func() {
+			var m *fetchMemo
+			if slot := liveSlotOf(ctx); slot != nil && o.memos != nil {
+				if e := slot.current(); e != nil {
+					m = o.memos.of(e)
+				}
+			}
+			l = newLoaders(s, b, m)
+		})
 		return l
 	})
 }

@@ -14,6 +14,7 @@ import (
 func stream[T any](ctx context.Context, bus *events.Bus, filter func(*events.Event) bool, next func(*events.Event) (*T, bool)) <-chan *T {
 	// Shared events: one copy per event, whatever the number of subscribers.
 	in, cancel := bus.SubscribeShared(filter, events.DefaultBuffer)
+	slot := liveSlotOf(ctx) // on a websocket: which event the response renders
 	out := make(chan *T, 1)
 	go func() {
 		defer close(out)
@@ -33,10 +34,21 @@ func stream[T any](ctx context.Context, bus *events.Bus, filter func(*events.Eve
 				if v == nil {
 					continue
 				}
+				if slot != nil {
+					slot.set(e)
+				}
 				select {
 				case out <- v:
 				case <-ctx.Done():
 					return
+				}
+				if slot != nil {
+					// The slot must name e until its response is rendered.
+					select {
+					case <-slot.rendered:
+					case <-ctx.Done():
+						return
+					}
 				}
 			}
 		}

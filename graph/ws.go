@@ -385,7 +385,7 @@ func (c *wsConn) subscribe(id string, payload json.RawMessage) {
 	}
 	params.ReadTime = graphql.TraceTiming{Start: start, End: graphql.Now()}
 	params.Headers = c.headers
-	ctx := graphql.StartOperationTrace(c.ctx)
+	ctx := withLiveSlot(graphql.StartOperationTrace(c.ctx))
 	rc, errs := c.exec.CreateOperationContext(ctx, &params)
 	if errs != nil {
 		c.t.reg.release(c.id.Subject)
