@@ -6,7 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,6 +33,44 @@ import (
 type dbClock struct {
 	commands, getMores atomic.Int64
 	busy               atomic.Int64 // nanoseconds
+	mu                 sync.Mutex
+	byName             map[string]*cmdTime // for the log: which commands the time went to
+}
+
+type cmdTime struct {
+	n int
+	d time.Duration
+}
+
+func (c *dbClock) add(name string, d time.Duration) {
+	c.busy.Add(int64(d))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byName == nil {
+		c.byName = map[string]*cmdTime{}
+	}
+	t := c.byName[name]
+	if t == nil {
+		t = &cmdTime{}
+		c.byName[name] = t
+	}
+	t.n++
+	t.d += d
+}
+
+func (c *dbClock) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	names := make([]string, 0, len(c.byName))
+	for k := range c.byName {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var sb strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&sb, " %s %d×, %v;", k, c.byName[k].n, c.byName[k].d.Round(time.Millisecond))
+	}
+	return sb.String()
 }
 
 func (c *dbClock) monitor() *event.CommandMonitor {
@@ -43,12 +84,19 @@ func (c *dbClock) monitor() *event.CommandMonitor {
 			}
 			c.commands.Add(1)
 		},
-		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) { c.busy.Add(int64(e.Duration)) },
-		Failed:    func(_ context.Context, e *event.CommandFailedEvent) { c.busy.Add(int64(e.Duration)) },
+		Succeeded: func(_ context.Context, e *event.CommandSucceededEvent) { c.add(e.CommandName, e.Duration) },
+		Failed:    func(_ context.Context, e *event.CommandFailedEvent) { c.add(e.CommandName, e.Duration) },
 	}
 }
 
-func (c *dbClock) reset() { c.commands.Store(0); c.getMores.Store(0); c.busy.Store(0) }
+func (c *dbClock) reset() {
+	c.commands.Store(0)
+	c.getMores.Store(0)
+	c.busy.Store(0)
+	c.mu.Lock()
+	c.byName = nil
+	c.mu.Unlock()
+}
 
 // BenchmarkOutboxSender is the push sender stage alone: N queued greetings
 // (one per person, one Android phone each) drained by one outbox worker
@@ -134,7 +182,8 @@ func BenchmarkOutboxSender(b *testing.B) {
 		a0 := ms.Mallocs
 		start := time.Now()
 		sent, err := bareLoop(ctx, bare, tokens)
-		bareTime += time.Since(start)
+		bareT := time.Since(start)
+		bareTime += bareT
 		runtime.ReadMemStats(&ms)
 		bareAllocs += ms.Mallocs - a0
 		if err != nil || sent != n {
@@ -157,11 +206,13 @@ func BenchmarkOutboxSender(b *testing.B) {
 			}
 			handled += k
 		}
-		wall += time.Since(start)
+		workerT := time.Since(start)
+		wall += workerT
 		b.StopTimer()
 		runtime.ReadMemStats(&ms)
 		allocs += ms.Mallocs - a0
 		inDB += time.Duration(clock.busy.Load())
+		b.Logf("run %d: worker %v, bare loop %v; in the database:%s", i, workerT.Round(time.Millisecond), bareT.Round(time.Millisecond), clock.String())
 		commands += uint64(clock.commands.Load())
 		getMores += uint64(clock.getMores.Load())
 
