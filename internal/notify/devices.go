@@ -121,13 +121,17 @@ func (d *Devices) TokensFor(ctx context.Context, userIDs []string) (map[string][
 	if err != nil {
 		return nil, fmt.Errorf("devices of users: %w", err)
 	}
-	var list []Device
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("devices of users: %w", err)
-	}
+	defer cur.Close(context.WithoutCancel(ctx))
 	out := make(map[string][]Device, len(userIDs))
-	for _, dv := range list {
+	for cur.Next(ctx) {
+		dv, err := decodeToken(cur.Current)
+		if err != nil {
+			return nil, fmt.Errorf("device of users: %w", err)
+		}
 		out[dv.UserID] = append(out[dv.UserID], dv)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("devices of users: %w", err)
 	}
 	return out, nil
 }

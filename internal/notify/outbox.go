@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -164,8 +165,16 @@ func (o *Outbox) due(ctx context.Context, ch string, now time.Time, limit int) (
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
+	defer cur.Close(context.WithoutCancel(ctx))
 	due := make([]Delivery, 0, limit)
-	if err := cur.All(ctx, &due); err != nil {
+	for cur.Next(ctx) {
+		d, err := decodeSending(cur.Current)
+		if err != nil {
+			return nil, fmt.Errorf("due delivery: %w", err)
+		}
+		due = append(due, d)
+	}
+	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
 	return due, nil
@@ -196,7 +205,8 @@ type round struct {
 func (o *Outbox) claim(ctx context.Context, due []Delivery, now time.Time) (round, error) {
 	docs := make([]any, len(due))
 	for i, d := range due {
-		docs[i] = bson.D{{Key: "_id", Value: d.ID + "#" + strconv.Itoa(d.Attempts+1)}, {Key: "owner", Value: o.owner}, {Key: "at", Value: now}}
+		docs[i] = bson.Raw(bsoncore.NewDocumentBuilder().AppendString("_id", d.ID+"#"+strconv.Itoa(d.Attempts+1)).
+			AppendString("owner", o.owner).AppendDateTime("at", now.UnixMilli()).Build())
 	}
 	var lost map[int]bool
 	if _, err := o.claims.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
@@ -216,22 +226,27 @@ func (o *Outbox) claim(ctx context.Context, due []Delivery, now time.Time) (roun
 	if len(due) == len(lost) {
 		return r, nil
 	}
-	lease := bson.D{
+	lease, err := bson.Marshal(bson.D{
 		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: now.Add(o.lease)}, {Key: "leaseOwner", Value: r.token}}},
 		{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
+	})
+	if err != nil {
+		return round{}, fmt.Errorf("lease deliveries: %w", err)
 	}
 	models := make([]mgo.WriteModel, 0, cap(r.ds))
 	for i, d := range due {
 		if lost[i] {
 			continue
 		}
-		filter := bson.D{{Key: "_id", Value: d.ID}}
-		if d.Status != StatusPending {
-			filter = append(filter, bson.E{Key: "leaseOwner", Value: d.LeaseOwner})
+		var filter bson.Raw
+		if d.Status == StatusPending {
+			filter = idFilter(d.ID, "", "")
+		} else {
+			filter = idFilter(d.ID, "leaseOwner", d.LeaseOwner)
 		}
 		// updateMany: on FerretDB it hands its connection back at once
 		// (see mongo.BulkWrite); by _id it changes one document all the same.
-		models = append(models, mgo.NewUpdateManyModel().SetFilter(filter).SetUpdate(lease))
+		models = append(models, mgo.NewUpdateManyModel().SetFilter(filter).SetUpdate(bson.Raw(lease)))
 		d.Attempts++
 		r.ds = append(r.ds, d)
 	}
@@ -245,6 +260,16 @@ func (o *Outbox) claim(ctx context.Context, due []Delivery, now time.Time) (roun
 		return o.leased(ctx, r)
 	}
 	return r, nil
+}
+
+// idFilter is {_id: id} or {_id: id, key: value}, built directly: a round
+// has thousands, and the driver would encode each bson.D by reflection.
+func idFilter(id, key, value string) bson.Raw {
+	b := bsoncore.NewDocumentBuilder().AppendString("_id", id)
+	if key != "" {
+		b.AppendString(key, value)
+	}
+	return bson.Raw(b.Build())
 }
 
 // leased keeps the deliveries of r that carry its lease token. It reads

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -143,5 +144,37 @@ func TestTakeoverLosesToTheLateRecord(t *testing.T) {
 	}
 	if d.Status != StatusSent || d.Attempts != 1 {
 		t.Fatalf("delivery = %s after %d attempts, want SENT after 1", d.Status, d.Attempts)
+	}
+}
+
+// The round's own decoders read what the driver's reflection reads.
+func TestDecodersMatchTheDriver(t *testing.T) {
+	lease := noon()
+	d := Delivery{ID: "n1:FCM", NotificationID: "n1", RecipientKind: "PERSON", RecipientID: "p1", CommunityID: "c1", Channel: ChannelFCM,
+		Kind: FestivalGreeting, Priority: 80, Status: StatusSending, Attempts: 3, LeaseUntil: &lease, LeaseOwner: "w1.2",
+		Title: "中秋节快乐", Body: "月圆人团圆", Data: map[string]string{"campaignId": "x", "k": "v"}, Key: "k1", NextAttemptAt: noon()}
+	raw, err := bson.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeSending(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Delivery{ID: d.ID, NotificationID: d.NotificationID, RecipientKind: d.RecipientKind, RecipientID: d.RecipientID, Channel: d.Channel,
+		Kind: d.Kind, Priority: d.Priority, Status: d.Status, Attempts: d.Attempts, LeaseOwner: d.LeaseOwner, Title: d.Title, Body: d.Body, Data: d.Data}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("decoded %+v\nwant    %+v", got, want)
+	}
+	dev := Device{Token: "tok-1", UserKind: "PERSON", UserID: "p1", Platform: "ANDROID", App: "OWNER", UpdatedAt: noon()}
+	if raw, err = bson.Marshal(dev); err != nil {
+		t.Fatal(err)
+	}
+	gotDev, err := decodeToken(raw)
+	if err != nil || gotDev != (Device{Token: dev.Token, UserKind: dev.UserKind, UserID: dev.UserID}) {
+		t.Errorf("decoded %+v, %v", gotDev, err)
+	}
+	if _, err := decodeSending(raw[:len(raw)-3]); err == nil {
+		t.Error("a cut document decoded")
 	}
 }

@@ -33,7 +33,7 @@ func (o *Outbox) record(ctx context.Context, r round, results []Result) error {
 	guard := now.Sub(r.at) >= o.lease/2
 	jitter := Backoff(1) - 30*time.Second
 	// Most deliveries of a round end alike: they share one update document.
-	updates := map[outcome]bson.D{}
+	updates := map[outcome]bson.Raw{}
 	models := make([]mgo.WriteModel, len(r.ds))
 	for i, d := range r.ds {
 		res := byID[d.ID]
@@ -50,12 +50,16 @@ func (o *Outbox) record(ctx context.Context, r round, results []Result) error {
 			if !oc.next.IsZero() {
 				set = append(set, bson.E{Key: "nextAttemptAt", Value: oc.next})
 			}
-			update = bson.D{{Key: "$set", Value: set}}
+			raw, err := bson.Marshal(bson.D{{Key: "$set", Value: set}})
+			if err != nil {
+				return fmt.Errorf("record delivery results: %w", err)
+			}
+			update = raw
 			updates[oc] = update
 		}
-		filter := bson.D{{Key: "_id", Value: d.ID}}
+		filter := idFilter(d.ID, "", "")
 		if guard {
-			filter = append(filter, bson.E{Key: "leaseOwner", Value: r.token})
+			filter = idFilter(d.ID, "leaseOwner", r.token)
 		}
 		models[i] = mgo.NewUpdateManyModel().SetFilter(filter).SetUpdate(update)
 	}
