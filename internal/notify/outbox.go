@@ -22,7 +22,7 @@ import (
 // on any number of servers may run: a delivery is claimed with a lease, and
 // the claim of each attempt is a unique key, so two workers never send the
 // same attempt. A round of deliveries costs the same few commands whatever
-// its size: one read, one insert of claims, one update for the lease, the
+// its size: one read, one insert of claims, one bulk write of leases, the
 // channel's own lookups, and one bulk write of the results.
 type Outbox struct {
 	db                                *mongo.DB
