@@ -44,6 +44,14 @@ type Result struct {
 // implementing it; the engine does not change.
 type Sender interface {
 	Channel() string
-	// Send delivers a batch (at most 500) and answers for every delivery.
+	// Send delivers one round (up to the outbox's batch, 2,000 by default,
+	// split by the channel as its service needs) and answers for every
+	// delivery.
 	Send(ctx context.Context, batch []Outgoing) []Result
+}
+
+// batchLimiter is a channel that takes smaller rounds than the outbox's: one
+// that sends a message at a time must finish its round well within the lease.
+type batchLimiter interface {
+	MaxBatch() int
 }

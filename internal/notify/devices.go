@@ -111,19 +111,27 @@ func (d *Devices) Unregister(ctx context.Context, c *access.Caller, token string
 	return nil
 }
 
-// TokensFor loads the devices of recipients in one query.
+// TokensFor loads the tokens (token, user and kind of each device) of
+// recipients in one query, answered in one
+// reply (the default first batch of 101 would add getMores).
 func (d *Devices) TokensFor(ctx context.Context, userIDs []string) (map[string][]Device, error) {
-	cur, err := d.col.Find(ctx, bson.D{{Key: "userId", Value: bson.D{{Key: "$in", Value: userIDs}}}})
+	cur, err := d.col.Find(ctx, bson.D{{Key: "userId", Value: bson.D{{Key: "$in", Value: userIDs}}}}, options.Find().
+		SetProjection(bson.D{{Key: "userKind", Value: 1}, {Key: "userId", Value: 1}}).
+		SetBatchSize(int32(min(len(userIDs)*MaxDevicesPerUser, 100_000))))
 	if err != nil {
 		return nil, fmt.Errorf("devices of users: %w", err)
 	}
-	var list []Device
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("devices of users: %w", err)
-	}
+	defer cur.Close(context.WithoutCancel(ctx))
 	out := make(map[string][]Device, len(userIDs))
-	for _, dv := range list {
+	for cur.Next(ctx) {
+		dv, err := decodeToken(cur.Current)
+		if err != nil {
+			return nil, fmt.Errorf("device of users: %w", err)
+		}
 		out[dv.UserID] = append(out[dv.UserID], dv)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("devices of users: %w", err)
 	}
 	return out, nil
 }

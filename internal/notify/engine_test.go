@@ -238,8 +238,8 @@ func TestRetriesAndLeases(t *testing.T) {
 	var due []Delivery
 	cur, _ := db.Collection("deliveries").Find(context.Background(), bson.D{{Key: "key", Value: "ann:1"}})
 	_ = cur.All(context.Background(), &due)
-	if claimed, err := dead.claim(context.Background(), due, now); err != nil || len(claimed) != 1 {
-		t.Fatalf("claim: %v %v", claimed, err)
+	if claimed, err := dead.claim(context.Background(), due, now); err != nil || len(claimed.ds) != 1 {
+		t.Fatalf("claim: %v %v", claimed.ds, err)
 	}
 	before := rec.sent["person-00000"]
 	if n, _ := o.RunOnce(context.Background()); n != 0 {

@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -18,12 +21,15 @@ import (
 // Outbox sends due deliveries through their channels. Any number of workers
 // on any number of servers may run: a delivery is claimed with a lease, and
 // the claim of each attempt is a unique key, so two workers never send the
-// same attempt.
+// same attempt. A round of deliveries costs the same few commands whatever
+// its size: one read, one insert of claims, one bulk write of leases, the
+// channel's own lookups, and one bulk write of the results.
 type Outbox struct {
 	db                                *mongo.DB
 	deliveries, notifications, claims *mgo.Collection
 	senders                           map[string]Sender
 	owner                             string
+	rounds                            atomic.Uint64 // numbers each round's lease token
 	lease                             time.Duration
 	maxAttempts                       int
 	batch                             int
@@ -36,7 +42,7 @@ type OutboxConfig struct {
 	Senders     []Sender
 	Lease       time.Duration // default 2m: a worker that dies frees its claims after this
 	MaxAttempts int           // default 8
-	Batch       int           // default 500 (2000 on FerretDB)
+	Batch       int           // deliveries per round; default 2000
 	Log         *slog.Logger
 	Now         func() time.Time
 }
@@ -59,12 +65,10 @@ func NewOutbox(db *mongo.DB, cfg OutboxConfig) *Outbox {
 		o.maxAttempts = 8
 	}
 	if o.batch == 0 {
-		o.batch = 500
-		if db.Ferret {
-			// FerretDB reads the whole outbox for every batch (it filters
-			// without indexes), so fewer, larger batches cost less.
-			o.batch = 2000
-		}
+		// A round costs the same few commands whatever its size, so large
+		// rounds cost few per message; 2,000 deliveries read in one reply
+		// are about a megabyte.
+		o.batch = 2000
 	}
 	if o.log == nil {
 		o.log = slog.New(slog.DiscardHandler)
@@ -93,7 +97,7 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// RunOnce claims and sends one batch per channel; it returns how many
+// RunOnce claims and sends one round per channel; it returns how many
 // deliveries it handled.
 func (o *Outbox) RunOnce(ctx context.Context) (int, error) {
 	total := 0
@@ -114,83 +118,186 @@ func (o *Outbox) runChannel(ctx context.Context, ch string, sender Sender) (int,
 	ctx, cancel := context.WithTimeout(ctx, o.lease)
 	defer cancel()
 	now := o.now().UTC()
-	// Due work, and work whose worker died (lease expired), most important first.
-	cur, err := o.deliveries.Find(ctx, bson.D{
-		{Key: "channel", Value: ch},
-		{Key: "$or", Value: bson.A{
-			bson.D{{Key: "status", Value: StatusPending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
-			bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: bson.D{{Key: "$lt", Value: now}}}},
-		}},
-	}, options.Find().SetSort(bson.D{{Key: "priority", Value: -1}, {Key: "nextAttemptAt", Value: 1}}).SetLimit(int64(o.batch)))
-	if err != nil {
-		return 0, fmt.Errorf("due deliveries: %w", err)
+	limit := o.batch
+	if l, ok := sender.(batchLimiter); ok {
+		limit = min(limit, l.MaxBatch())
 	}
-	var due []Delivery
-	if err := cur.All(ctx, &due); err != nil {
-		return 0, fmt.Errorf("due deliveries: %w", err)
-	}
-	if len(due) == 0 {
-		return 0, nil
-	}
-	claimed, err := o.claim(ctx, due, now)
-	if err != nil || len(claimed) == 0 {
+	due, err := o.due(ctx, ch, now, limit)
+	if err != nil || len(due) == 0 {
 		return 0, err
 	}
-	out, err := o.render(ctx, claimed)
+	r, err := o.claim(ctx, due, now)
+	if err != nil || len(r.ds) == 0 {
+		return 0, err
+	}
+	out, err := o.render(ctx, r.ds)
 	if err != nil {
 		return 0, err
 	}
 	results := sender.Send(ctx, out)
-	return len(claimed), o.record(context.WithoutCancel(ctx), claimed, results, now)
+	return len(r.ds), o.record(context.WithoutCancel(ctx), r, results)
 }
 
-// claim takes a lease on deliveries: one unique claim document per delivery
-// attempt, inserted in one unordered batch; the inserts that succeed are ours.
-func (o *Outbox) claim(ctx context.Context, due []Delivery, now time.Time) ([]Delivery, error) {
+// dueFilter matches deliveries a worker may take: due work, and work whose
+// worker died (lease expired).
+func dueFilter(now time.Time) bson.D {
+	return bson.D{{Key: "$or", Value: bson.A{
+		bson.D{{Key: "status", Value: StatusPending}, {Key: "nextAttemptAt", Value: bson.D{{Key: "$lte", Value: now}}}},
+		bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: bson.D{{Key: "$lt", Value: now}}}},
+	}}}
+}
+
+// sendFields are what a round reads of a delivery.
+var sendFields = bson.D{
+	{Key: "notificationId", Value: 1}, {Key: "recipientKind", Value: 1}, {Key: "recipientId", Value: 1}, {Key: "kind", Value: 1},
+	{Key: "priority", Value: 1}, {Key: "attempts", Value: 1}, {Key: "title", Value: 1}, {Key: "body", Value: 1}, {Key: "data", Value: 1},
+	{Key: "channel", Value: 1}, {Key: "status", Value: 1}, {Key: "leaseOwner", Value: 1},
+}
+
+// due reads up to limit takeable deliveries, most important first, in one
+// reply: the default first batch of 101 would add getMores, and a batch of
+// exactly the limit leaves FerretDB's cursor open for one more.
+func (o *Outbox) due(ctx context.Context, ch string, now time.Time, limit int) ([]Delivery, error) {
+	filter := append(bson.D{{Key: "channel", Value: ch}}, dueFilter(now)...)
+	cur, err := o.deliveries.Find(ctx, filter, options.Find().
+		SetSort(bson.D{{Key: "priority", Value: -1}, {Key: "nextAttemptAt", Value: 1}}).
+		SetLimit(int64(limit)).SetBatchSize(int32(limit+1)).SetProjection(sendFields))
+	if err != nil {
+		return nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	defer cur.Close(context.WithoutCancel(ctx))
+	due := make([]Delivery, 0, limit)
+	for cur.Next(ctx) {
+		d, err := decodeSending(cur.Current)
+		if err != nil {
+			return nil, fmt.Errorf("due delivery: %w", err)
+		}
+		due = append(due, d)
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	return due, nil
+}
+
+// round is what one worker holds between claiming and recording: its
+// deliveries (attempts already counted), the lease token written on them and
+// when it was taken.
+type round struct {
+	ds    []Delivery
+	token string
+	at    time.Time
+}
+
+// claim takes a lease on deliveries in two commands whatever their number.
+// First one unique claim document per delivery attempt, inserted in one
+// unordered batch: the inserts that succeed are ours, on MongoDB and on
+// FerretDB alike (whose updates are not atomic). Then one bulk write marks
+// each as sending under this round's token and counts the attempt.
+//
+// Each update finds its delivery by _id alone, an index lookup on both
+// databases (FerretDB uses an index only for a filter that is _id and
+// nothing else; an $in of the round's ids costs it the whole table once
+// per id). A delivery read as pending cannot have changed since: only the
+// holder of the next attempt's claim (this round) may touch it. One read as
+// sending under an expired lease may still be recorded by its late worker,
+// so that update also checks the old lease owner.
+func (o *Outbox) claim(ctx context.Context, due []Delivery, now time.Time) (round, error) {
 	docs := make([]any, len(due))
 	for i, d := range due {
-		docs[i] = bson.D{{Key: "_id", Value: fmt.Sprintf("%s#%d", d.ID, d.Attempts+1)}, {Key: "owner", Value: o.owner}, {Key: "at", Value: now}}
+		docs[i] = bson.Raw(bsoncore.NewDocumentBuilder().AppendString("_id", d.ID+"#"+strconv.Itoa(d.Attempts+1)).
+			AppendString("owner", o.owner).AppendDateTime("at", now.UnixMilli()).Build())
 	}
-	lost := map[int]bool{}
+	var lost map[int]bool
 	if _, err := o.claims.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false)); err != nil {
 		var bwe mgo.BulkWriteException
 		if !asBulk(err, &bwe) {
-			return nil, fmt.Errorf("claim deliveries: %w", err)
+			return round{}, fmt.Errorf("claim deliveries: %w", err)
 		}
+		lost = make(map[int]bool, len(bwe.WriteErrors))
 		for _, we := range bwe.WriteErrors {
 			if we.Code != 11000 {
-				return nil, fmt.Errorf("claim deliveries: %w", err)
+				return round{}, fmt.Errorf("claim deliveries: %w", err)
 			}
 			lost[we.Index] = true
 		}
 	}
-	var mine []Delivery
-	var ids []string
+	r := round{ds: make([]Delivery, 0, len(due)-len(lost)), token: o.owner + "." + strconv.FormatUint(o.rounds.Add(1), 36), at: now}
+	if len(due) == len(lost) {
+		return r, nil
+	}
+	lease, err := bson.Marshal(bson.D{
+		{Key: "$set", Value: bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: now.Add(o.lease)}, {Key: "leaseOwner", Value: r.token}}},
+		{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
+	})
+	if err != nil {
+		return round{}, fmt.Errorf("lease deliveries: %w", err)
+	}
+	models := make([]mgo.WriteModel, 0, cap(r.ds))
 	for i, d := range due {
-		if !lost[i] {
-			d.Attempts++
-			mine = append(mine, d)
-			ids = append(ids, d.ID)
+		if lost[i] {
+			continue
+		}
+		var filter bson.Raw
+		if d.Status == StatusPending {
+			filter = idFilter(d.ID, "", "")
+		} else {
+			filter = idFilter(d.ID, "leaseOwner", d.LeaseOwner)
+		}
+		// updateMany: on FerretDB it hands its connection back at once
+		// (see mongo.BulkWrite); by _id it changes one document all the same.
+		models = append(models, mgo.NewUpdateManyModel().SetFilter(filter).SetUpdate(bson.Raw(lease)))
+		d.Attempts++
+		r.ds = append(r.ds, d)
+	}
+	matched, _, err := o.db.BulkWriteResult(ctx, o.deliveries, models)
+	if err != nil {
+		return round{}, fmt.Errorf("lease deliveries: %w", err)
+	}
+	if int(matched) < len(r.ds) {
+		// Rare: a late worker recorded a delivery this round took over.
+		// Learn which are ours with one more read rather than send one twice.
+		return o.leased(ctx, r)
+	}
+	return r, nil
+}
+
+// idFilter is {_id: id} or {_id: id, key: value}, built directly: a round
+// has thousands, and the driver would encode each bson.D by reflection.
+func idFilter(id, key, value string) bson.Raw {
+	b := bsoncore.NewDocumentBuilder().AppendString("_id", id)
+	if key != "" {
+		b.AppendString(key, value)
+	}
+	return bson.Raw(b.Build())
+}
+
+// leased keeps the deliveries of r that carry its lease token. It reads
+// the channel's deliveries in flight, which the outbox's index serves.
+func (o *Outbox) leased(ctx context.Context, r round) (round, error) {
+	cur, err := o.deliveries.Find(ctx, bson.D{{Key: "channel", Value: r.ds[0].Channel}, {Key: "status", Value: StatusSending}, {Key: "leaseOwner", Value: r.token}},
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}).SetBatchSize(int32(len(r.ds))))
+	if err != nil {
+		return round{}, fmt.Errorf("leased deliveries: %w", err)
+	}
+	var held []struct {
+		ID string `bson:"_id"`
+	}
+	if err := cur.All(ctx, &held); err != nil {
+		return round{}, fmt.Errorf("leased deliveries: %w", err)
+	}
+	ours := make(map[string]bool, len(held))
+	for _, h := range held {
+		ours[h.ID] = true
+	}
+	kept := r.ds[:0]
+	for _, d := range r.ds {
+		if ours[d.ID] {
+			kept = append(kept, d)
 		}
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	until := now.Add(o.lease)
-	// One update per delivery, by _id, in one command: MongoDB takes it in
-	// one round trip, and the embedded FerretDB finds each row by its index
-	// where an $in filter would scan the table (see mongo/ferretidx.go).
-	models := make([]mgo.WriteModel, len(ids))
-	for i, id := range ids {
-		models[i] = mgo.NewUpdateOneModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetUpdate(bson.D{
-			{Key: "$set", Value: bson.D{{Key: "status", Value: StatusSending}, {Key: "leaseUntil", Value: until}, {Key: "leaseOwner", Value: o.owner}}},
-			{Key: "$inc", Value: bson.D{{Key: "attempts", Value: 1}}},
-		})
-	}
-	if err := o.db.BulkWrite(ctx, o.deliveries, models); err != nil {
-		return nil, fmt.Errorf("lease deliveries: %w", err)
-	}
-	return mine, nil
+	r.ds = kept
+	return r, nil
 }
 
 // render turns claimed deliveries into messages. Deliveries carry their
@@ -216,93 +323,15 @@ func (o *Outbox) render(ctx context.Context, ds []Delivery) ([]Outgoing, error) 
 			byID[n.ID] = n
 		}
 	}
-	out := make([]Outgoing, 0, len(ds))
-	for _, d := range ds {
+	out := make([]Outgoing, len(ds))
+	for i, d := range ds {
 		if d.Title == "" {
 			n := byID[d.NotificationID]
 			d.Title, d.Body, d.Data = n.Title, n.Body, n.Data
 		}
-		data := make(map[string]string, len(d.Data))
-		for k, v := range d.Data {
-			data[k] = v
-		}
-		out = append(out, Outgoing{DeliveryID: d.ID, NotificationID: d.NotificationID, RecipientKind: auth.Kind(d.RecipientKind), RecipientID: d.RecipientID,
-			Kind: d.Kind, Priority: d.Priority, Title: d.Title, Body: d.Body, Data: data, Attempt: d.Attempts})
+		// d.Data was decoded for this round alone: the channel may keep it.
+		out[i] = Outgoing{DeliveryID: d.ID, NotificationID: d.NotificationID, RecipientKind: auth.Kind(d.RecipientKind), RecipientID: d.RecipientID,
+			Kind: d.Kind, Priority: d.Priority, Title: d.Title, Body: d.Body, Data: d.Data, Attempt: d.Attempts}
 	}
 	return out, nil
-}
-
-// record writes the results, one update per delivery in one command. Retries
-// back off exponentially (with jitter per batch) unless the server said when
-// to come back. claimedAt is when the lease was taken.
-func (o *Outbox) record(ctx context.Context, ds []Delivery, results []Result, claimedAt time.Time) error {
-	byID := make(map[string]Result, len(results))
-	for _, r := range results {
-		byID[r.DeliveryID] = r
-	}
-	now := o.now().UTC()
-	type outcome struct {
-		status string
-		next   time.Time
-		err    string
-	}
-	// Within the first half of the lease no other worker can have claimed
-	// these deliveries, so the update can find them by _id alone (an index
-	// lookup everywhere); later it must also check the lease is still ours.
-	guard := o.now().Sub(claimedAt) >= o.lease/2
-	jitter := Backoff(1) - 30*time.Second
-	models := make([]mgo.WriteModel, 0, len(ds))
-	for _, d := range ds {
-		r, ok := byID[d.ID]
-		if !ok {
-			r = Result{DeliveryID: d.ID, Status: StatusRetry, Error: "no result from channel"}
-		}
-		oc := outcome{status: r.Status, err: r.Error}
-		switch r.Status {
-		case StatusSent, StatusUndeliverable, StatusFailed, StatusSuppressed:
-		case StatusRetry:
-			if d.Attempts >= o.maxAttempts {
-				oc.status = StatusFailed
-				break
-			}
-			wait := r.RetryAfter
-			if wait <= 0 {
-				wait = backoffBase(d.Attempts) + jitter
-			}
-			oc.status, oc.next = StatusPending, now.Add(wait)
-		default:
-			oc.status = StatusFailed
-		}
-		set := bson.D{{Key: "status", Value: oc.status}, {Key: "lastError", Value: oc.err}, {Key: "leaseUntil", Value: nil}, {Key: "leaseOwner", Value: ""}}
-		if oc.status == StatusSent {
-			set = append(set, bson.E{Key: "sentAt", Value: now})
-		}
-		if !oc.next.IsZero() {
-			set = append(set, bson.E{Key: "nextAttemptAt", Value: oc.next})
-		}
-		filter := bson.D{{Key: "_id", Value: d.ID}}
-		if guard {
-			filter = append(filter, bson.E{Key: "leaseOwner", Value: o.owner})
-		}
-		models = append(models, mgo.NewUpdateOneModel().SetFilter(filter).SetUpdate(bson.D{{Key: "$set", Value: set}}))
-	}
-	if err := o.db.BulkWrite(ctx, o.deliveries, models); err != nil {
-		return fmt.Errorf("record delivery results: %w", err)
-	}
-	return nil
-}
-
-func backoffBase(attempts int) time.Duration {
-	d := 30 * time.Second
-	for i := 1; i < attempts && d < time.Hour; i++ {
-		d *= 2
-	}
-	return min(d, time.Hour)
-}
-
-// Backoff is the wait before attempt n+1: 30s doubling, at most 1h, with
-// up to 20% jitter so a burst of failures does not return as a burst.
-func Backoff(attempts int) time.Duration {
-	d := backoffBase(attempts)
-	return d + time.Duration(rand.Int64N(int64(d)/5+1))
 }

@@ -23,6 +23,10 @@ type SMS struct {
 // Channel names it.
 func (s *SMS) Channel() string { return ChannelSMS }
 
+// MaxBatch keeps a round short: the gateway takes one message per request,
+// one after another.
+func (s *SMS) MaxBatch() int { return 500 }
+
 // Send texts the recipients who have no device.
 func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 	out := make([]Result, len(batch))

@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 )
 
@@ -95,5 +97,40 @@ func TestBulkWriteOfManyUpdates(t *testing.T) {
 	n, err := col.CountDocuments(ctx, bson.D{{Key: "n", Value: 1}})
 	if err != nil || n != 500 {
 		t.Fatalf("updated %d, err %v", n, err)
+	}
+}
+
+// Per-document updateMany statements by _id go to FerretDB as one command
+// however many there are (each hands its connection back), and all apply.
+func TestBulkWriteOfManyUpdateManyByID(t *testing.T) {
+	var updates atomic.Int64
+	db := NewTestDB(t, Options{Monitor: &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		if e.CommandName == "update" {
+			updates.Add(1)
+		}
+	}}})
+	ctx := context.Background()
+	col := db.Collection("mongo_test_declared")
+	const n = 1500 // well past the pool of 100
+	docs := make([]any, n)
+	models := make([]mongo.WriteModel, n)
+	for i := range docs {
+		id := fmt.Sprintf("d%04d", i)
+		docs[i] = bson.D{{Key: "_id", Value: id}, {Key: "n", Value: 0}}
+		models[i] = mongo.NewUpdateManyModel().SetFilter(bson.D{{Key: "_id", Value: id}}).SetUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "n", Value: 1}}}})
+	}
+	if _, err := col.InsertMany(ctx, docs); err != nil {
+		t.Fatal(err)
+	}
+	matched, _, err := db.BulkWriteResult(ctx, col, models)
+	if err != nil || matched != n {
+		t.Fatalf("matched %d of %d: %v", matched, n, err)
+	}
+	if got := updates.Load(); got != 1 {
+		t.Errorf("%d update commands, want 1", got)
+	}
+	c, err := col.CountDocuments(ctx, bson.D{{Key: "n", Value: 1}})
+	if err != nil || c != n {
+		t.Fatalf("updated %d, err %v", c, err)
 	}
 }
