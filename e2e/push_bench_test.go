@@ -26,11 +26,11 @@ import (
 	"qinqing/internal/platform/mongo"
 )
 
-// dbClock sums what the driver reports about every command: how many were
+// senderClock sums what the driver reports about every command: how many were
 // sent and how long each took from being written to its reply being read.
 // The sender stage runs its commands one after another, so the sum is the
 // stage's time in the database.
-type dbClock struct {
+type senderClock struct {
 	commands, getMores atomic.Int64
 	busy               atomic.Int64 // nanoseconds
 	mu                 sync.Mutex
@@ -42,7 +42,7 @@ type cmdTime struct {
 	d time.Duration
 }
 
-func (c *dbClock) add(name string, d time.Duration) {
+func (c *senderClock) add(name string, d time.Duration) {
 	c.busy.Add(int64(d))
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -58,7 +58,7 @@ func (c *dbClock) add(name string, d time.Duration) {
 	t.d += d
 }
 
-func (c *dbClock) String() string {
+func (c *senderClock) String() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	names := make([]string, 0, len(c.byName))
@@ -73,7 +73,7 @@ func (c *dbClock) String() string {
 	return sb.String()
 }
 
-func (c *dbClock) monitor() *event.CommandMonitor {
+func (c *senderClock) monitor() *event.CommandMonitor {
 	return &event.CommandMonitor{
 		Started: func(_ context.Context, e *event.CommandStartedEvent) {
 			switch e.CommandName {
@@ -89,7 +89,7 @@ func (c *dbClock) monitor() *event.CommandMonitor {
 	}
 }
 
-func (c *dbClock) reset() {
+func (c *senderClock) reset() {
 	c.commands.Store(0)
 	c.getMores.Store(0)
 	c.busy.Store(0)
@@ -114,7 +114,7 @@ func BenchmarkOutboxSender(b *testing.B) {
 		n = v
 	}
 	ctx := context.Background()
-	var clock dbClock
+	var clock senderClock
 	db := mongo.NewTestDB(b, mongo.Options{Monitor: clock.monitor()})
 	fake := notifytest.NewFakeFCM(b)
 	fake.CountOnly()
