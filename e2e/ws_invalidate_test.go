@@ -36,7 +36,9 @@ func TestWebsocketEndsWithItsSession(t *testing.T) {
 		}},
 		{"every session of the staff member revoked", func(v *client) {
 			staffID, _ := tokenClaims(t, v.token)
-			publishControl(t, a, events.TypeSubjectRevoked, staffID)
+			if err := a.App.Services.Identity.RevokeSubject(context.Background(), staffID); err != nil {
+				t.Fatal(err)
+			}
 		}},
 	} {
 		for _, at := range servers(a, b) {

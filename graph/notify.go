@@ -30,7 +30,7 @@ func (r *Resolver) notificationFeed(ctx context.Context, c *access.Caller) (<-ch
 			return nil, false
 		}
 		created, err := eventPayload(&r.payloads, e, "inbox", func() (map[string]*notify.Notification, error) {
-			return r.Svc.Notify.Created(context.WithoutCancel(ctx), e.SubjectID, recipientList(e.Data["recipients"]))
+			return r.Svc.Notify.Created(context.WithoutCancel(ctx), e.SubjectID, stringList(e.Data["recipients"]))
 		})
 		if err != nil {
 			return nil, false
@@ -57,7 +57,7 @@ func (s *recipientSets) has(e *events.Event, id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.set == nil || s.id != e.ID {
-		list := recipientList(e.Data["recipients"])
+		list := stringList(e.Data["recipients"])
 		s.id, s.set = e.ID, make(map[string]struct{}, len(list))
 		for _, r := range list {
 			s.set[r] = struct{}{}
@@ -67,8 +67,8 @@ func (s *recipientSets) has(e *events.Event, id string) bool {
 	return ok
 }
 
-// recipientList reads an event's recipient list as stored on the spine.
-func recipientList(v any) []string {
+// stringList reads a list of strings from an event's Data, as stored on the spine.
+func stringList(v any) []string {
 	switch l := v.(type) {
 	case []string:
 		return l

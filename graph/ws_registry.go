@@ -120,9 +120,22 @@ func (g *wsRegistry) affected(e events.Event) []*wsConn {
 	case events.TypeSubjectRevoked, events.TypeAccessChanged:
 		set = g.bySubject[e.SubjectID]
 	}
+	// A revocation that names its sessions spares those begun after it;
+	// one that names none ends them all.
+	var only map[string]bool
+	if e.Type == events.TypeSubjectRevoked {
+		if fs, ok := e.Data["families"]; ok {
+			only = map[string]bool{}
+			for _, f := range stringList(fs) {
+				only[f] = true
+			}
+		}
+	}
 	out := make([]*wsConn, 0, len(set))
 	for c := range set {
-		out = append(out, c)
+		if only == nil || c.id.Session == "" || only[c.id.Session] {
+			out = append(out, c)
+		}
 	}
 	return out
 }

@@ -308,12 +308,35 @@ func (s *Service) RevokeSubject(ctx context.Context, subjectID string) error {
 	if subjectID == "" {
 		return nil
 	}
+	at := s.now().UTC().Truncate(time.Millisecond) // as stored, so it can be found again
 	if _, err := s.db.Collection(colRefresh).UpdateMany(ctx,
 		bson.M{"subject": subjectID, "revokedAt": nil},
-		bson.M{"$set": bson.M{"revokedAt": s.now()}}); err != nil {
+		bson.M{"$set": bson.M{"revokedAt": at}}); err != nil {
 		return err
 	}
-	return s.publish(ctx, events.Event{Type: events.TypeSubjectRevoked, SubjectID: subjectID})
+	// The event names the sessions this call ended, so a server that hears
+	// it late does not close a session begun after it (the user signed in
+	// again). Those are the tokens stamped with this revocation's time.
+	cur, err := s.db.Collection(colRefresh).Find(ctx, bson.M{"subject": subjectID, "revokedAt": at},
+		options.Find().SetProjection(bson.M{"familyId": 1}))
+	if err != nil {
+		return err
+	}
+	var docs []struct {
+		FamilyID string `bson:"familyId"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return err
+	}
+	families := make([]string, 0, len(docs))
+	seen := map[string]bool{}
+	for _, d := range docs {
+		if !seen[d.FamilyID] {
+			seen[d.FamilyID] = true
+			families = append(families, d.FamilyID)
+		}
+	}
+	return s.publish(ctx, events.Event{Type: events.TypeSubjectRevoked, SubjectID: subjectID, Data: map[string]any{"families": families}})
 }
 
 func (s *Service) publish(ctx context.Context, e events.Event) error {
