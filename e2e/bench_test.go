@@ -180,7 +180,9 @@ func BenchmarkGreetingFanOut(b *testing.B) {
 		fcm, withPush := withFCM(b)
 		fcm.CountOnly()
 		// The outbox polls at its production interval, not the tests' 50ms.
-		e := startServer(b, db, withPush, func(c *config.Config) { c.OutboxInterval = 2 * time.Second })
+		// The mutation pages 100,000 households on the embedded database
+		// for many minutes: beyond the test servers' operation cap.
+		e := startServer(b, db, withPush, func(c *config.Config) { c.OutboxInterval, c.OperationTimeout = 2*time.Second, time.Hour })
 		z, sup := seedEstate(b, e, n)
 
 		var peak atomic.Uint64
