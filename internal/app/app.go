@@ -299,6 +299,9 @@ func (a *App) sweep(ctx context.Context) {
 			if err := a.Services.Identity.SweepExpired(ctx); err != nil {
 				a.Deps.Log.Warn("sweep expired login state", "err", err)
 			}
+			if err := a.bg.outbox.SweepClaims(ctx, a.Deps.Now()); err != nil {
+				a.Deps.Log.Warn("sweep delivery claims", "err", err)
+			}
 		}
 	}
 }

@@ -189,6 +189,21 @@ type round struct {
 	at    time.Time
 }
 
+// claimKeep is how long a claim document is kept: far past any lease, by
+// when its attempt has been recorded (or was never leased, and deleting the
+// claim lets another worker take the delivery).
+const claimKeep = 24 * time.Hour
+
+// SweepClaims deletes the claim documents made before cutoff; without it
+// the collection grows by one document per delivery attempt. Run it from a
+// periodic job.
+func (o *Outbox) SweepClaims(ctx context.Context, now time.Time) error {
+	if _, err := o.claims.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-claimKeep)}}}}); err != nil {
+		return fmt.Errorf("sweep delivery claims: %w", err)
+	}
+	return nil
+}
+
 // claim takes a lease on deliveries in two commands whatever their number.
 // First one unique claim document per delivery attempt, inserted in one
 // unordered batch: the inserts that succeed are ours, on MongoDB and on

@@ -178,3 +178,33 @@ func TestDecodersMatchTheDriver(t *testing.T) {
 		t.Error("a cut document decoded")
 	}
 }
+
+// Claims are kept a day, far past any lease, then swept: the collection
+// does not grow with every delivery attempt for ever.
+func TestOutboxSweepsOldClaims(t *testing.T) {
+	db := mongo.NewTestDB(t, mongo.Options{})
+	ctx := context.Background()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	col := db.Collection("delivery_claims")
+	for id, at := range map[string]time.Time{"old#1": now.Add(-25 * time.Hour), "recent#1": now.Add(-time.Hour)} {
+		if _, err := col.InsertOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "owner", Value: "w"}, {Key: "at", Value: at}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := NewOutbox(db, OutboxConfig{}).SweepClaims(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	var left []struct {
+		ID string `bson:"_id"`
+	}
+	cur, err := col.Find(ctx, bson.D{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &left); err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].ID != "recent#1" {
+		t.Fatalf("claims left %+v, want only the recent one", left)
+	}
+}
