@@ -6,28 +6,41 @@ import (
 	"time"
 )
 
-const butlerTasksQ = `query($b:ID){ butlerTasks(butlerId:$b){ total overdue tasks { id kind title household { id } subjectId dueAt overdue } } }`
+const butlerTasksQ = `query($b:ID){ butlerTasks(butlerId:$b){ totalCount overdue edges { node { id kind title household { id } subjectId dueAt overdue } } } }`
 
+type butlerTask struct {
+	ID, Kind, Title, SubjectID string
+	Household                  struct{ ID string }
+	DueAt                      time.Time
+	Overdue                    bool
+}
+
+// taskList is a first page of a butler's list in the shape the tests read.
 type taskList struct {
 	ButlerTasks struct {
 		Total, Overdue int
-		Tasks          []struct {
-			ID, Kind, Title, SubjectID string
-			Household                  struct{ ID string }
-			DueAt                      time.Time
-			Overdue                    bool
-		}
+		Tasks          []butlerTask
 	}
 }
 
 func (c *client) tasks(t *testing.T, butlerID string) taskList {
 	t.Helper()
-	var l taskList
+	var conn struct {
+		ButlerTasks struct {
+			TotalCount, Overdue int
+			Edges               []struct{ Node butlerTask }
+		}
+	}
 	vars := map[string]any{}
 	if butlerID != "" {
 		vars["b"] = butlerID
 	}
-	c.ok(butlerTasksQ, vars, &l)
+	c.ok(butlerTasksQ, vars, &conn)
+	var l taskList
+	l.ButlerTasks.Total, l.ButlerTasks.Overdue = conn.ButlerTasks.TotalCount, conn.ButlerTasks.Overdue
+	for _, e := range conn.ButlerTasks.Edges {
+		l.ButlerTasks.Tasks = append(l.ButlerTasks.Tasks, e.Node)
+	}
 	return l
 }
 

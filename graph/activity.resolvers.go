@@ -12,7 +12,6 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/lifecycle"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/staff"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -218,7 +217,7 @@ func (r *queryResolver) Events(ctx context.Context, communityID string, status *
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +247,7 @@ func (r *queryResolver) MyEventSignUps(ctx context.Context, first *int, after *s
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

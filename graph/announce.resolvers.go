@@ -93,7 +93,7 @@ func (r *queryResolver) Announcements(ctx context.Context, communityID string, f
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +124,7 @@ func (r *queryResolver) ProjectProgress(ctx context.Context, communityID string,
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

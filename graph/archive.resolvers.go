@@ -11,7 +11,6 @@ import (
 	"qinqing/graph/scalar"
 	"qinqing/internal/archive"
 	"qinqing/internal/household"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/staff"
 	"time"
 )
@@ -191,7 +190,7 @@ func (r *queryResolver) Visits(ctx context.Context, filter *model.VisitFilter, f
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +207,7 @@ func (r *queryResolver) ArchiveAuditLog(ctx context.Context, communityID string,
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 50)
+	p, err := pageArgs(ctx, first, after, 50)
 	if err != nil {
 		return nil, err
 	}

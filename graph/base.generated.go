@@ -182,7 +182,7 @@ type QueryResolver interface {
 	Surveys(ctx context.Context, communityID string, status *survey.Status, first *int, after *string) (*model.SurveyConnection, error)
 	Survey(ctx context.Context, id string) (*survey.Survey, error)
 	SurveyResults(ctx context.Context, surveyID string) (*survey.Results, error)
-	ButlerTasks(ctx context.Context, butlerID *string, first *int) (*tasks.List, error)
+	ButlerTasks(ctx context.Context, butlerID *string, first *int, after *string) (*model.ButlerTaskConnection, error)
 }
 type SubscriptionResolver interface {
 	HouseholdUpdated(ctx context.Context, id string) (<-chan *model.HouseholdEvent, error)
@@ -2222,6 +2222,14 @@ func (ec *executionContext) field_Query_butlerTasks_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7223,6 +7231,52 @@ func (ec *executionContext) fieldContext_PageInfo_hasNextPage(_ context.Context,
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _PageInfo_hasPreviousPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HasPreviousPage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_hasPreviousPage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _PageInfo_startCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PageInfo_startCursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartCursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PageInfo_startCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9463,11 +9517,11 @@ func (ec *executionContext) _Query_butlerTasks(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().ButlerTasks(ctx, fc.Args["butlerId"].(*string), fc.Args["first"].(*int))
+			return ec.Resolvers.Query().ButlerTasks(ctx, fc.Args["butlerId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *tasks.List) graphql.Marshaler {
-			return ec.marshalNButlerTaskList2ᚖqinqingᚋinternalᚋtasksᚐList(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ButlerTaskConnection) graphql.Marshaler {
+			return ec.marshalNButlerTaskConnection2ᚖqinqingᚋgraphᚋmodelᚐButlerTaskConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9480,7 +9534,7 @@ func (ec *executionContext) fieldContext_Query_butlerTasks(ctx context.Context, 
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ButlerTaskList(ctx, field)
+			return ec.childFields_ButlerTaskConnection(ctx, field)
 		},
 	}
 	defer func() {
@@ -10428,6 +10482,16 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "hasNextPage":
 			out.Values[i] = ec._PageInfo_hasNextPage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "hasPreviousPage":
+			out.Values[i] = ec._PageInfo_hasPreviousPage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startCursor":
+			out.Values[i] = ec._PageInfo_startCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		case "endCursor":

@@ -12,7 +12,6 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/lifecycle"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/staff"
 )
 
@@ -165,7 +164,7 @@ func (r *queryResolver) MyComplaints(ctx context.Context, first *int, after *str
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +187,7 @@ func (r *queryResolver) Complaints(ctx context.Context, filter *model.ComplaintF
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

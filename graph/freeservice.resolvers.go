@@ -12,7 +12,6 @@ import (
 	"qinqing/internal/freeservice"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/lifecycle"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 )
@@ -97,7 +96,7 @@ func (r *queryResolver) ServiceCampaigns(ctx context.Context, communityID string
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +127,7 @@ func (r *queryResolver) CampaignCoverage(ctx context.Context, campaignID string,
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 50)
+	p, err := pageArgs(ctx, first, after, 50)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/festival"
 	"qinqing/internal/greeting"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/staff"
 	"time"
 )
@@ -167,7 +166,7 @@ func (r *queryResolver) GreetingCampaigns(ctx context.Context, communityID strin
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
-	"qinqing/internal/platform/page"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -72,7 +71,7 @@ func (r *householdResolver) Visits(ctx context.Context, obj *household.Household
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -263,7 +262,7 @@ func (r *queryResolver) Households(ctx context.Context, filter *model.HouseholdF
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/moving"
-	"qinqing/internal/platform/page"
 )
 
 // Community is the resolver for the community field.
@@ -72,7 +71,7 @@ func (r *queryResolver) MoveBookings(ctx context.Context, communityID *string, d
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

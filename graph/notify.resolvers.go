@@ -11,7 +11,6 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
-	"qinqing/internal/platform/page"
 	"slices"
 )
 
@@ -159,7 +158,7 @@ func (r *queryResolver) Notifications(ctx context.Context, unreadOnly *bool, fir
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/lifecycle"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/renovation"
 	"qinqing/internal/staff"
 )
@@ -98,7 +97,7 @@ func (r *queryResolver) Renovations(ctx context.Context, communityID *string, ho
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,6 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"time"
@@ -187,7 +186,7 @@ func (r *queryResolver) MyRepairRequests(ctx context.Context, first *int, after 
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +203,7 @@ func (r *queryResolver) WorkOrders(ctx context.Context, filter *model.WorkOrderF
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

@@ -199,10 +199,16 @@ type ComplexityRoot struct {
 		Title     func(childComplexity int) int
 	}
 
-	ButlerTaskList struct {
-		Overdue func(childComplexity int) int
-		Tasks   func(childComplexity int) int
-		Total   func(childComplexity int) int
+	ButlerTaskConnection struct {
+		Edges      func(childComplexity int) int
+		Overdue    func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ButlerTaskEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CallbackKpis struct {
@@ -821,8 +827,10 @@ type ComplexityRoot struct {
 	}
 
 	PageInfo struct {
-		EndCursor   func(childComplexity int) int
-		HasNextPage func(childComplexity int) int
+		EndCursor       func(childComplexity int) int
+		HasNextPage     func(childComplexity int) int
+		HasPreviousPage func(childComplexity int) int
+		StartCursor     func(childComplexity int) int
 	}
 
 	Person struct {
@@ -872,7 +880,7 @@ type ComplexityRoot struct {
 		Announcement            func(childComplexity int, id string) int
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
 		ArchiveAuditLog         func(childComplexity int, communityID string, personID *string, first *int, after *string) int
-		ButlerTasks             func(childComplexity int, butlerID *string, first *int) int
+		ButlerTasks             func(childComplexity int, butlerID *string, first *int, after *string) int
 		CampaignCoverage        func(childComplexity int, campaignID string, cycle *int, first *int, after *string) int
 		CampaignSlots           func(childComplexity int, campaignID string) int
 		Communities             func(childComplexity int) int
@@ -1908,24 +1916,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ButlerTask.Title(childComplexity), true
 
-	case "ButlerTaskList.overdue":
-		if e.ComplexityRoot.ButlerTaskList.Overdue == nil {
+	case "ButlerTaskConnection.edges":
+		if e.ComplexityRoot.ButlerTaskConnection.Edges == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ButlerTaskList.Overdue(childComplexity), true
-	case "ButlerTaskList.tasks":
-		if e.ComplexityRoot.ButlerTaskList.Tasks == nil {
+		return e.ComplexityRoot.ButlerTaskConnection.Edges(childComplexity), true
+	case "ButlerTaskConnection.overdue":
+		if e.ComplexityRoot.ButlerTaskConnection.Overdue == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ButlerTaskList.Tasks(childComplexity), true
-	case "ButlerTaskList.total":
-		if e.ComplexityRoot.ButlerTaskList.Total == nil {
+		return e.ComplexityRoot.ButlerTaskConnection.Overdue(childComplexity), true
+	case "ButlerTaskConnection.pageInfo":
+		if e.ComplexityRoot.ButlerTaskConnection.PageInfo == nil {
 			break
 		}
 
-		return e.ComplexityRoot.ButlerTaskList.Total(childComplexity), true
+		return e.ComplexityRoot.ButlerTaskConnection.PageInfo(childComplexity), true
+	case "ButlerTaskConnection.totalCount":
+		if e.ComplexityRoot.ButlerTaskConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTaskConnection.TotalCount(childComplexity), true
+
+	case "ButlerTaskEdge.cursor":
+		if e.ComplexityRoot.ButlerTaskEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTaskEdge.Cursor(childComplexity), true
+	case "ButlerTaskEdge.node":
+		if e.ComplexityRoot.ButlerTaskEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTaskEdge.Node(childComplexity), true
 
 	case "CallbackKpis.overall":
 		if e.ComplexityRoot.CallbackKpis.Overall == nil {
@@ -5020,6 +5047,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.HasNextPage(childComplexity), true
+	case "PageInfo.hasPreviousPage":
+		if e.ComplexityRoot.PageInfo.HasPreviousPage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.HasPreviousPage(childComplexity), true
+	case "PageInfo.startCursor":
+		if e.ComplexityRoot.PageInfo.StartCursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
 	case "Person.avatarUrl":
 		if e.ComplexityRoot.Person.AvatarURL == nil {
@@ -5237,7 +5276,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.ButlerTasks(childComplexity, args["butlerId"].(*string), args["first"].(*int)), true
+		return e.ComplexityRoot.Query.ButlerTasks(childComplexity, args["butlerId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.campaignCoverage":
 		if e.ComplexityRoot.Query.CampaignCoverage == nil {
 			break
@@ -8935,8 +8974,25 @@ scalar Date
 "A file part of a GraphQL multipart request"
 scalar Upload
 
+"""
+Where a page of a connection lies (Relay cursor connections). Every list that
+grows with use is a connection paged forward with first (at most 100) and
+after (the endCursor of the page before); a cursor the server did not issue
+is BAD_USER_INPUT with extensions.field "after".
+"""
 type PageInfo {
+  "More items follow this page: ask again with after: endCursor."
   hasNextPage: Boolean!
+  """
+  Items precede this page. Paging forward (first/after) it is true when the
+  item named by after is still in the list, and false on the first page; when
+  that item has gone since, it is false even if older ones remain (the Relay
+  spec lets forward paging answer false where it cannot tell cheaply).
+  """
+  hasPreviousPage: Boolean!
+  "The cursor of the first edge; null on an empty page."
+  startCursor: String
+  "The cursor of the last edge; null on an empty page."
   endCursor: String
 }
 
@@ -11294,11 +11350,19 @@ type ButlerTask {
   note: String
 }
 
-type ButlerTaskList {
-  "Earliest due first, at most ` + "`" + `first` + "`" + `."
-  tasks: [ButlerTask!]!
-  total: Int!
+"A butler's open tasks, earliest due first (ties by id), one page at a time."
+type ButlerTaskConnection {
+  edges: [ButlerTaskEdge!]!
+  pageInfo: PageInfo!
+  "Open tasks on the whole list, not only this page."
+  totalCount: Int!
+  "Open tasks past their due time on the whole list (the badge on the butler screen)."
   overdue: Int!
+}
+
+type ButlerTaskEdge {
+  cursor: String!
+  node: ButlerTask!
 }
 
 extend type Query {
@@ -11307,8 +11371,12 @@ extend type Query {
   service orders, follow-ups promised on visits, congratulation visits and
   move-in callbacks. A butler opens their own list (butlerId omitted); a
   supervisor opens the list of a butler of a community they supervise.
+  The cursor is the due time and id of the last task seen, so a page after it
+  neither skips nor repeats tasks while the list stands still. Each source
+  (written tasks, repair and order callbacks, visit follow-ups) contributes at
+  most its 500 earliest-due tasks per community.
   """
-  butlerTasks(butlerId: ID, first: Int = 50): ButlerTaskList!
+  butlerTasks(butlerId: ID, first: Int = 50, after: String): ButlerTaskConnection!
 }
 
 extend type Mutation {
@@ -11526,16 +11594,28 @@ func (ec *executionContext) childFields_ButlerTask(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type ButlerTask", field.Name)
 }
 
-func (ec *executionContext) childFields_ButlerTaskList(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+func (ec *executionContext) childFields_ButlerTaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
-	case "tasks":
-		return ec.fieldContext_ButlerTaskList_tasks(ctx, field)
-	case "total":
-		return ec.fieldContext_ButlerTaskList_total(ctx, field)
+	case "edges":
+		return ec.fieldContext_ButlerTaskConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ButlerTaskConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ButlerTaskConnection_totalCount(ctx, field)
 	case "overdue":
-		return ec.fieldContext_ButlerTaskList_overdue(ctx, field)
+		return ec.fieldContext_ButlerTaskConnection_overdue(ctx, field)
 	}
-	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskList", field.Name)
+	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ButlerTaskEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ButlerTaskEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ButlerTaskEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CallbackKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12588,6 +12668,10 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	switch field.Name {
 	case "hasNextPage":
 		return ec.fieldContext_PageInfo_hasNextPage(ctx, field)
+	case "hasPreviousPage":
+		return ec.fieldContext_PageInfo_hasPreviousPage(ctx, field)
+	case "startCursor":
+		return ec.fieldContext_PageInfo_startCursor(ctx, field)
 	case "endCursor":
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}

@@ -12,7 +12,6 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/lifecycle"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"time"
@@ -198,7 +197,7 @@ func (r *queryResolver) MyServiceOrders(ctx context.Context, householdID *string
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}
@@ -219,7 +218,7 @@ func (r *queryResolver) ServiceOrders(ctx context.Context, communityID string, s
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
-	"qinqing/internal/platform/page"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
 	"time"
@@ -67,7 +66,7 @@ func (r *queryResolver) Surveys(ctx context.Context, communityID string, status 
 	if err != nil {
 		return nil, err
 	}
-	p, err := page.Parse(first, after, 20)
+	p, err := pageArgs(ctx, first, after, 20)
 	if err != nil {
 		return nil, err
 	}

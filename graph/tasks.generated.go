@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"qinqing/graph/model"
 	"qinqing/internal/household"
 	"qinqing/internal/tasks"
 	"strconv"
@@ -249,48 +250,80 @@ func (ec *executionContext) fieldContext_ButlerTask_note(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("ButlerTask", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
-func (ec *executionContext) _ButlerTaskList_tasks(ctx context.Context, field graphql.CollectedField, obj *tasks.List) (ret graphql.Marshaler) {
+func (ec *executionContext) _ButlerTaskConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ButlerTaskConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ButlerTaskList_tasks(ctx, field)
+			return ec.fieldContext_ButlerTaskConnection_edges(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Tasks, nil
+			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*tasks.Task) graphql.Marshaler {
-			return ec.marshalNButlerTask2ᚕᚖqinqingᚋinternalᚋtasksᚐTaskᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.ButlerTaskEdge) graphql.Marshaler {
+			return ec.marshalNButlerTaskEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐButlerTaskEdgeᚄ(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ButlerTaskList_tasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+func (ec *executionContext) fieldContext_ButlerTaskConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
-		Object:     "ButlerTaskList",
+		Object:     "ButlerTaskConnection",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_ButlerTask(ctx, field)
+			return ec.childFields_ButlerTaskEdge(ctx, field)
 		},
 	}
 	return fc, nil
 }
 
-func (ec *executionContext) _ButlerTaskList_total(ctx context.Context, field graphql.CollectedField, obj *tasks.List) (ret graphql.Marshaler) {
+func (ec *executionContext) _ButlerTaskConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ButlerTaskConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ButlerTaskList_total(ctx, field)
+			return ec.fieldContext_ButlerTaskConnection_pageInfo(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Total, nil
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖqinqingᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTaskConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ButlerTaskConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ButlerTaskConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ButlerTaskConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTaskConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -300,17 +333,17 @@ func (ec *executionContext) _ButlerTaskList_total(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ButlerTaskList_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ButlerTaskList", field, false, false, errors.New("field of type Int does not have child fields"))
+func (ec *executionContext) fieldContext_ButlerTaskConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTaskConnection", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
-func (ec *executionContext) _ButlerTaskList_overdue(ctx context.Context, field graphql.CollectedField, obj *tasks.List) (ret graphql.Marshaler) {
+func (ec *executionContext) _ButlerTaskConnection_overdue(ctx context.Context, field graphql.CollectedField, obj *model.ButlerTaskConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
 		field,
 		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.fieldContext_ButlerTaskList_overdue(ctx, field)
+			return ec.fieldContext_ButlerTaskConnection_overdue(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
 			return obj.Overdue, nil
@@ -323,8 +356,63 @@ func (ec *executionContext) _ButlerTaskList_overdue(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ButlerTaskList_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ButlerTaskList", field, false, false, errors.New("field of type Int does not have child fields"))
+func (ec *executionContext) fieldContext_ButlerTaskConnection_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTaskConnection", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTaskEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ButlerTaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTaskEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTaskEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ButlerTaskEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _ButlerTaskEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ButlerTaskEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ButlerTaskEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *tasks.Task) graphql.Marshaler {
+			return ec.marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ButlerTaskEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ButlerTaskEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ButlerTask(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -516,10 +604,10 @@ func (ec *executionContext) _ButlerTask(ctx context.Context, sel ast.SelectionSe
 	return out
 }
 
-var butlerTaskListImplementors = []string{"ButlerTaskList"}
+var butlerTaskConnectionImplementors = []string{"ButlerTaskConnection"}
 
-func (ec *executionContext) _ButlerTaskList(ctx context.Context, sel ast.SelectionSet, obj *tasks.List) graphql.Marshaler {
-	fields := graphql.CollectFields(ec.OperationContext, sel, butlerTaskListImplementors)
+func (ec *executionContext) _ButlerTaskConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ButlerTaskConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, butlerTaskConnectionImplementors)
 
 	out := graphql.NewFieldSet(fields)
 	deferredFieldSet := graphql.NewFieldSet(nil)
@@ -527,19 +615,67 @@ func (ec *executionContext) _ButlerTaskList(ctx context.Context, sel ast.Selecti
 	for i, field := range fields {
 		switch field.Name {
 		case "__typename":
-			out.Values[i] = graphql.MarshalString("ButlerTaskList")
-		case "tasks":
-			out.Values[i] = ec._ButlerTaskList_tasks(ctx, field, obj)
+			out.Values[i] = graphql.MarshalString("ButlerTaskConnection")
+		case "edges":
+			out.Values[i] = ec._ButlerTaskConnection_edges(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
-		case "total":
-			out.Values[i] = ec._ButlerTaskList_total(ctx, field, obj)
+		case "pageInfo":
+			out.Values[i] = ec._ButlerTaskConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ButlerTaskConnection_totalCount(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "overdue":
-			out.Values[i] = ec._ButlerTaskList_overdue(ctx, field, obj)
+			out.Values[i] = ec._ButlerTaskConnection_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var butlerTaskEdgeImplementors = []string{"ButlerTaskEdge"}
+
+func (ec *executionContext) _ButlerTaskEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ButlerTaskEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, butlerTaskEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ButlerTaskEdge")
+		case "cursor":
+			out.Values[i] = ec._ButlerTaskEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ButlerTaskEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -568,11 +704,31 @@ func (ec *executionContext) _ButlerTaskList(ctx context.Context, sel ast.Selecti
 
 // region    ***************************** type.gotpl *****************************
 
-func (ec *executionContext) marshalNButlerTask2ᚕᚖqinqingᚋinternalᚋtasksᚐTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*tasks.Task) graphql.Marshaler {
+func (ec *executionContext) marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx context.Context, sel ast.SelectionSet, v *tasks.Task) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ButlerTask(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNButlerTaskConnection2ᚖqinqingᚋgraphᚋmodelᚐButlerTaskConnection(ctx context.Context, sel ast.SelectionSet, v *model.ButlerTaskConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ButlerTaskConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNButlerTaskEdge2ᚕᚖqinqingᚋgraphᚋmodelᚐButlerTaskEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.ButlerTaskEdge) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx, sel, v[i])
+		return ec.marshalNButlerTaskEdge2ᚖqinqingᚋgraphᚋmodelᚐButlerTaskEdge(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -584,14 +740,14 @@ func (ec *executionContext) marshalNButlerTask2ᚕᚖqinqingᚋinternalᚋtasks�
 	return ret
 }
 
-func (ec *executionContext) marshalNButlerTask2ᚖqinqingᚋinternalᚋtasksᚐTask(ctx context.Context, sel ast.SelectionSet, v *tasks.Task) graphql.Marshaler {
+func (ec *executionContext) marshalNButlerTaskEdge2ᚖqinqingᚋgraphᚋmodelᚐButlerTaskEdge(ctx context.Context, sel ast.SelectionSet, v *model.ButlerTaskEdge) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
 			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
 		}
 		return graphql.Null
 	}
-	return ec._ButlerTask(ctx, sel, v)
+	return ec._ButlerTaskEdge(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind(ctx context.Context, v any) (tasks.Kind, error) {
@@ -627,15 +783,5 @@ var (
 		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
 	}
 )
-
-func (ec *executionContext) marshalNButlerTaskList2ᚖqinqingᚋinternalᚋtasksᚐList(ctx context.Context, sel ast.SelectionSet, v *tasks.List) graphql.Marshaler {
-	if v == nil {
-		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
-			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
-		}
-		return graphql.Null
-	}
-	return ec._ButlerTaskList(ctx, sel, v)
-}
 
 // endregion ***************************** type.gotpl *****************************

@@ -7,6 +7,7 @@ package graph
 
 import (
 	"context"
+	"qinqing/graph/model"
 	"qinqing/internal/household"
 	"qinqing/internal/tasks"
 )
@@ -36,16 +37,27 @@ func (r *mutationResolver) CompleteButlerTask(ctx context.Context, id string, no
 }
 
 // ButlerTasks is the resolver for the butlerTasks field.
-func (r *queryResolver) ButlerTasks(ctx context.Context, butlerID *string, first *int) (*tasks.List, error) {
+func (r *queryResolver) ButlerTasks(ctx context.Context, butlerID *string, first *int, after *string) (*model.ButlerTaskConnection, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	n := 50
-	if first != nil {
-		n = *first
+	p, err := pageArgs(ctx, first, after, 50)
+	if err != nil {
+		return nil, err
 	}
-	return r.Svc.Tasks.For(ctx, c, deref(butlerID), n)
+	l, err := r.Svc.Tasks.For(ctx, c, deref(butlerID), p)
+	if err != nil {
+		return nil, err
+	}
+	return &model.ButlerTaskConnection{
+		Edges: edges(l.Page, func(cur string, n *tasks.Task) *model.ButlerTaskEdge {
+			return &model.ButlerTaskEdge{Cursor: cur, Node: n}
+		}),
+		PageInfo:   pageInfo(l.Page),
+		TotalCount: l.Total,
+		Overdue:    l.Overdue,
+	}, nil
 }
 
 // ButlerTask returns ButlerTaskResolver implementation.

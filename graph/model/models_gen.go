@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
+	"qinqing/internal/tasks"
 	"strconv"
 	"time"
 
@@ -134,6 +135,21 @@ type BookableWindowInput struct {
 	Weekdays []int  `json:"weekdays"`
 	From     string `json:"from"`
 	To       string `json:"to"`
+}
+
+// A butler's open tasks, earliest due first (ties by id), one page at a time.
+type ButlerTaskConnection struct {
+	Edges    []*ButlerTaskEdge `json:"edges"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+	// Open tasks on the whole list, not only this page.
+	TotalCount int `json:"totalCount"`
+	// Open tasks past their due time on the whole list (the badge on the butler screen).
+	Overdue int `json:"overdue"`
+}
+
+type ButlerTaskEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *tasks.Task `json:"node"`
 }
 
 // Every household of a campaign's audience in one cycle, in walking order, with the totals.
@@ -543,9 +559,22 @@ type NotificationPreferencesInput struct {
 	Language         *string               `json:"language,omitempty"`
 }
 
+// Where a page of a connection lies (Relay cursor connections). Every list that
+// grows with use is a connection paged forward with first (at most 100) and
+// after (the endCursor of the page before); a cursor the server did not issue
+// is BAD_USER_INPUT with extensions.field "after".
 type PageInfo struct {
-	HasNextPage bool    `json:"hasNextPage"`
-	EndCursor   *string `json:"endCursor,omitempty"`
+	// More items follow this page: ask again with after: endCursor.
+	HasNextPage bool `json:"hasNextPage"`
+	// Items precede this page. Paging forward (first/after) it is true when the
+	// item named by after is still in the list, and false on the first page; when
+	// that item has gone since, it is false even if older ones remain (the Relay
+	// spec lets forward paging answer false where it cannot tell cheaply).
+	HasPreviousPage bool `json:"hasPreviousPage"`
+	// The cursor of the first edge; null on an empty page.
+	StartCursor *string `json:"startCursor,omitempty"`
+	// The cursor of the last edge; null on an empty page.
+	EndCursor *string `json:"endCursor,omitempty"`
 }
 
 type PersonInput struct {

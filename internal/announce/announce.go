@@ -503,13 +503,13 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	}
 	q := bson.D{{Key: "communityId", Value: communityID}}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
 	var list []*Announcement
-	if err := findAll(ctx, s.col, q, &list, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1)); err != nil {
+	if err := findAll(ctx, s.col, q, &list, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit())); err != nil {
 		return none, fmt.Errorf("list announcements: %w", err)
 	}
-	pg := page.Trim(list, p.First, func(a *Announcement) string { return a.SortKey })
+	pg := page.Trim(list, p, func(a *Announcement) string { return a.SortKey })
 	if err := s.decorate(ctx, c, pg.Items); err != nil {
 		return none, err
 	}

@@ -172,13 +172,13 @@ func (s *Service) listProgress(ctx context.Context, c *access.Caller, communityI
 		q = append(q, bson.E{Key: "project", Value: project})
 	}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
 	var list []*Progress
-	if err := findAll(ctx, s.progress, q, &list, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1)); err != nil {
+	if err := findAll(ctx, s.progress, q, &list, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit())); err != nil {
 		return none, fmt.Errorf("list progress posts: %w", err)
 	}
-	return page.Trim(list, p.First, func(x *Progress) string { return x.SortKey }), nil
+	return page.Trim(list, p, func(x *Progress) string { return x.SortKey }), nil
 }
 
 // projectKey identifies a project by its title: trimmed, runs of white

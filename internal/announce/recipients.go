@@ -75,10 +75,10 @@ func (s *Service) residentList(ctx context.Context, c *access.Caller, communityI
 	q := bson.D{{Key: "personId", Value: c.ID}, {Key: "communityId", Value: communityID},
 		{Key: "sendAt", Value: bson.D{{Key: "$lte", Value: s.now().UTC()}}}}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
 	var es []recipientEntry
-	if err := findAll(ctx, s.inbox, q, &es, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1)); err != nil {
+	if err := findAll(ctx, s.inbox, q, &es, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit())); err != nil {
 		return none, fmt.Errorf("list announcements: %w", err)
 	}
 	ids := make([]string, len(es))
@@ -101,7 +101,7 @@ func (s *Service) residentList(ctx context.Context, c *access.Caller, communityI
 			list = append(list, a)
 		}
 	}
-	pg := page.Trim(list, p.First, func(a *Announcement) string { return a.SortKey })
+	pg := page.Trim(list, p, func(a *Announcement) string { return a.SortKey })
 	if err := s.decorate(ctx, c, pg.Items); err != nil {
 		return none, err
 	}

@@ -103,9 +103,9 @@ func (s *Service) AuditLog(ctx context.Context, c *access.Caller, communityID, p
 		q = append(q, bson.E{Key: "personId", Value: personID})
 	}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	cur, err := s.audit.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1))
+	cur, err := s.audit.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit()))
 	if err != nil {
 		return none, fmt.Errorf("audit log: %w", err)
 	}
@@ -113,5 +113,5 @@ func (s *Service) AuditLog(ctx context.Context, c *access.Caller, communityID, p
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("audit log: %w", err)
 	}
-	return page.Trim(list, p.First, func(e *AuditEntry) string { return e.SortKey }), nil
+	return page.Trim(list, p, func(e *AuditEntry) string { return e.SortKey }), nil
 }

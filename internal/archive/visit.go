@@ -236,9 +236,9 @@ func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p
 		sortField, key = "dueKey", func(v *Visit) string { return v.DueKey }
 	}
 	if p.After != "" {
-		q = append(q, bson.E{Key: sortField, Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: sortField, Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	cur, err := s.visits.Find(ctx, q, options.Find().SetSort(bson.D{{Key: sortField, Value: 1}}).SetLimit(int64(p.First)+1))
+	cur, err := s.visits.Find(ctx, q, options.Find().SetSort(bson.D{{Key: sortField, Value: 1}}).SetLimit(p.Limit()))
 	if err != nil {
 		return none, fmt.Errorf("list visits: %w", err)
 	}
@@ -246,7 +246,7 @@ func (s *Service) Visits(ctx context.Context, c *access.Caller, f VisitFilter, p
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("list visits: %w", err)
 	}
-	return page.Trim(list, p.First, key), nil
+	return page.Trim(list, p, key), nil
 }
 
 // careScope is the $or of what a butler may read outside the communities

@@ -237,9 +237,9 @@ func (s *Service) Campaigns(ctx context.Context, c *access.Caller, communityID s
 	}
 	q := bson.D{{Key: "communityId", Value: communityID}}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	cur, err := s.campaigns.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1))
+	cur, err := s.campaigns.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit()))
 	if err != nil {
 		return none, fmt.Errorf("list campaigns: %w", err)
 	}
@@ -247,7 +247,7 @@ func (s *Service) Campaigns(ctx context.Context, c *access.Caller, communityID s
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("list campaigns: %w", err)
 	}
-	pg := page.Trim(list, p.First, func(x *Campaign) string { return x.SortKey })
+	pg := page.Trim(list, p, func(x *Campaign) string { return x.SortKey })
 	if err := s.redactCampaigns(ctx, c, pg.Items); err != nil {
 		return none, err
 	}

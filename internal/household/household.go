@@ -301,9 +301,9 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 		return none, fmt.Errorf("count households: %w", err)
 	}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	cur, err := s.households.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1))
+	cur, err := s.households.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit()))
 	if err != nil {
 		return none, fmt.Errorf("list households: %w", err)
 	}
@@ -311,7 +311,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("list households: %w", err)
 	}
-	pg := page.Trim(list, p.First, func(h *Household) string { return h.SortKey })
+	pg := page.Trim(list, p, func(h *Household) string { return h.SortKey })
 	pg.Total = int(total)
 	return pg, nil
 }

@@ -23,9 +23,9 @@ func (e *Engine) Notifications(ctx context.Context, c *access.Caller, unreadOnly
 		q = append(q, bson.E{Key: "readAt", Value: nil})
 	}
 	if p.After != "" {
-		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(q, bson.E{Key: "sortKey", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	cur, err := e.notifications.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(int64(p.First)+1))
+	cur, err := e.notifications.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(p.Limit()))
 	if err != nil {
 		return none, fmt.Errorf("inbox: %w", err)
 	}
@@ -33,7 +33,7 @@ func (e *Engine) Notifications(ctx context.Context, c *access.Caller, unreadOnly
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("inbox: %w", err)
 	}
-	return page.Trim(list, p.First, func(n *Notification) string { return n.SortKey }), nil
+	return page.Trim(list, p, func(n *Notification) string { return n.SortKey }), nil
 }
 
 // UnreadCount is the badge on the app icon.

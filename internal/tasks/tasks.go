@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/household"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
 	"qinqing/internal/staff"
 )
@@ -136,25 +137,32 @@ func (s *Service) AddButlerTask(ctx context.Context, key, kind, communityID, hou
 	return nil
 }
 
-// List is a butler's list.
+// List is one page of a butler's list, with the overdue count of the whole
+// list (the page's Total is the whole list's size).
 type List struct {
-	Tasks   []*Task
-	Total   int
+	page.Page[*Task]
 	Overdue int
 }
 
 // perSource bounds what one community's source contributes to one list.
 const perSource = 500
 
-// For returns the open tasks of butler butlerID ("" for the caller), earliest
-// due first, at most first of them, with the totals. A butler opens their own
+// Key is a task's place on the list and its cursor: due time, then id, as
+// text whose byte order is that order (fixed-width milliseconds shifted to
+// stay positive). The list is merged in Go from several sources, so only a
+// key made of the task's own fields keeps a cursor valid between requests.
+func Key(t *Task) string {
+	return fmt.Sprintf("%019d|%s", t.DueAt.UnixMilli()+1<<62, t.ID)
+}
+
+// For returns one page of the open tasks of butler butlerID ("" for the
+// caller), earliest due first, with the totals. A butler opens their own
 // list; a supervisor opens the list of a butler in a community they
 // supervise. Staff of other communities get NOT_FOUND.
-func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, first int) (*List, error) {
+func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, p page.Request) (*List, error) {
 	if !c.IsStaff() {
 		return nil, apperr.ErrForbidden
 	}
-	first = max(1, min(first, 200))
 	sc, err := s.scope(ctx, c, butlerID)
 	if err != nil {
 		return nil, err
@@ -163,7 +171,7 @@ func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, fi
 	var all []*Task
 	for _, community := range sc.communities {
 		cur, err := s.col.Find(ctx, bson.D{{Key: "communityId", Value: community}, {Key: "doneAt", Value: nil}},
-			options.Find().SetSort(bson.D{{Key: "dueAt", Value: 1}}).SetLimit(perSource))
+			options.Find().SetSort(bson.D{{Key: "dueAt", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(perSource))
 		if err != nil {
 			return nil, fmt.Errorf("butler tasks: %w", err)
 		}
@@ -184,15 +192,24 @@ func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, fi
 	if err != nil {
 		return nil, err
 	}
-	sort.SliceStable(mine, func(i, j int) bool { return mine[i].DueAt.Before(mine[j].DueAt) })
-	out := &List{Total: len(mine)}
+	keys := make(map[*Task]string, len(mine))
 	for _, t := range mine {
+		keys[t] = Key(t)
+	}
+	sort.Slice(mine, func(i, j int) bool { return keys[mine[i]] < keys[mine[j]] })
+	out := &List{}
+	from := 0
+	for i, t := range mine {
 		t.Overdue = now.After(t.DueAt)
 		if t.Overdue {
 			out.Overdue++
 		}
+		if keys[t] < p.After {
+			from = i + 1
+		}
 	}
-	out.Tasks = mine[:min(first, len(mine))]
+	out.Page = page.Trim(mine[from:], p, func(t *Task) string { return keys[t] })
+	out.Total = len(mine)
 	return out, nil
 }
 

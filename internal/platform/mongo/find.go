@@ -38,8 +38,8 @@ func ByIDs[T any](ctx context.Context, col *mongo.Collection, ids []string, key 
 }
 
 // PageQuery describes a list screen's query: the sort-key field its cursor
-// walks (ascending, unique), whether to count the whole result, and fields
-// to leave out.
+// walks (ascending, unique), whether to count the whole result whatever the
+// caller asked (p.Count asks per request), and fields to leave out.
 type PageQuery struct {
 	SortField string // default "sortKey"
 	Count     bool
@@ -47,7 +47,7 @@ type PageQuery struct {
 }
 
 // FindPage returns one bounded page of q after the cursor in p: one find
-// (limit first+1, to know whether there is more) and, when asked, one count.
+// (see page.Request.Limit) and, when asked, one count with the same filter.
 func FindPage[T any](ctx context.Context, col *mongo.Collection, q bson.D, p page.Request, pq PageQuery, key func(*T) string) (page.Page[*T], error) {
 	var none page.Page[*T]
 	field := pq.SortField
@@ -55,7 +55,7 @@ func FindPage[T any](ctx context.Context, col *mongo.Collection, q bson.D, p pag
 		field = "sortKey"
 	}
 	total := int64(-1)
-	if pq.Count {
+	if pq.Count || p.Count {
 		n, err := col.CountDocuments(ctx, q)
 		if err != nil {
 			return none, fmt.Errorf("count %s: %w", col.Name(), err)
@@ -63,9 +63,9 @@ func FindPage[T any](ctx context.Context, col *mongo.Collection, q bson.D, p pag
 		total = n
 	}
 	if p.After != "" {
-		q = append(append(bson.D{}, q...), bson.E{Key: field, Value: bson.D{{Key: "$gt", Value: p.After}}})
+		q = append(append(bson.D{}, q...), bson.E{Key: field, Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	fo := options.Find().SetSort(bson.D{{Key: field, Value: 1}}).SetLimit(int64(p.First) + 1)
+	fo := options.Find().SetSort(bson.D{{Key: field, Value: 1}}).SetLimit(p.Limit())
 	if len(pq.Omit) > 0 {
 		proj := bson.D{}
 		for _, f := range pq.Omit {
@@ -81,7 +81,7 @@ func FindPage[T any](ctx context.Context, col *mongo.Collection, q bson.D, p pag
 	if err := cur.All(ctx, &list); err != nil {
 		return none, fmt.Errorf("list %s: %w", col.Name(), err)
 	}
-	pg := page.Trim(list, p.First, key)
+	pg := page.Trim(list, p, key)
 	pg.Total = int(total)
 	return pg, nil
 }

@@ -18,7 +18,26 @@ const MaxFirst = 100
 type Request struct {
 	First int
 	After string // decoded sort key; empty for the first page
+	// Count asks for the total (the caller selected totalCount): a count is
+	// a second round trip, spent only when someone reads it.
+	Count bool
 }
+
+// Limit is how many items a store fetches for r, from the cursor's own key
+// on ($gte, see Trim): one more than First tells whether there is a next
+// page, and after a cursor one more again is the cursor's own item, whose
+// presence tells that something precedes the page (hasPreviousPage) without
+// a second query.
+func (r Request) Limit() int64 {
+	if r.After != "" {
+		return int64(r.First) + 2
+	}
+	return int64(r.First) + 1
+}
+
+// From is the query operator a store applies to its sort field with After:
+// the cursor's own item is fetched too, and Trim takes it off.
+const From = "$gte"
 
 // Parse validates first/after arguments. The cursor is opaque to clients.
 func Parse(first *int, after *string, def int) (Request, error) {
@@ -50,15 +69,25 @@ type Page[T any] struct {
 	Items   []T
 	Keys    []string
 	HasNext bool
+	// HasPrev: an item precedes the page. It is known only when the
+	// cursor's own item is still in the list; when that item is gone it is
+	// false, which the Relay spec allows for forward paging ("may return
+	// false" when it cannot tell cheaply), whereas a true is always so.
+	HasPrev bool
 	Total   int // -1 when not counted
 }
 
-// Trim cuts a result fetched with limit First+1 down to First and records
-// whether there was more.
-func Trim[T any](items []T, first int, key func(T) string) Page[T] {
+// Trim cuts a result fetched with r.Limit() items from r.After on (From)
+// down to the page: it takes off the cursor's own item, noting that it
+// precedes, cuts to r.First and records whether there was more.
+func Trim[T any](items []T, r Request, key func(T) string) Page[T] {
 	p := Page[T]{Total: -1}
-	if len(items) > first {
-		items = items[:first]
+	if r.After != "" && len(items) > 0 && key(items[0]) == r.After {
+		items = items[1:]
+		p.HasPrev = true
+	}
+	if len(items) > r.First {
+		items = items[:r.First]
 		p.HasNext = true
 	}
 	p.Items = items
