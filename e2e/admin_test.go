@@ -463,7 +463,7 @@ func TestMePermissions(t *testing.T) {
 func TestStaffMembersScope(t *testing.T) {
 	e := newEnv(t)
 	w := e.world()
-	const q = `query($c:ID){ staffMembers(communityId:$c){ account } }`
+	const q = `query($c:ID){ staffMembers(communityId:$c){ totalCount edges { node { account } } } }`
 	staffOfX := []string{w.butlerX, w.butlerX2, w.engineerX, w.supervisorX}
 	everyone := []string{w.adminAcct, w.butlerX, w.butlerX2, w.engineerX, w.supervisorX, w.supervisorY}
 	admin := e.staff(w.adminAcct, w.Password)
@@ -492,11 +492,19 @@ func TestStaffMembersScope(t *testing.T) {
 				tc.c.fails(tc.code, q, vars)
 				return
 			}
-			var out struct{ StaffMembers []struct{ Account string } }
+			var out struct {
+				StaffMembers struct {
+					TotalCount int
+					Edges      []struct{ Node struct{ Account string } }
+				}
+			}
 			tc.c.ok(q, vars, &out)
 			var got []string
-			for _, s := range out.StaffMembers {
-				got = append(got, s.Account)
+			for _, s := range out.StaffMembers.Edges {
+				got = append(got, s.Node.Account)
+			}
+			if out.StaffMembers.TotalCount != len(tc.want) {
+				t.Errorf("totalCount %d, want %d", out.StaffMembers.TotalCount, len(tc.want))
 			}
 			slices.Sort(got)
 			want := slices.Sorted(slices.Values(tc.want))

@@ -178,7 +178,7 @@ type QueryResolver interface {
 	MyServiceOrders(ctx context.Context, householdID *string, status *serviceorder.Status, first *int, after *string) (*model.ServiceOrderConnection, error)
 	ServiceOrders(ctx context.Context, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) (*model.ServiceOrderConnection, error)
 	ServiceOrderCounts(ctx context.Context, communityID string) ([]*model.ServiceOrderStatusCount, error)
-	StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error)
+	StaffMembers(ctx context.Context, communityID *string, first *int, after *string) (*model.StaffConnection, error)
 	Surveys(ctx context.Context, communityID string, status *survey.Status, first *int, after *string) (*model.SurveyConnection, error)
 	Survey(ctx context.Context, id string) (*survey.Survey, error)
 	SurveyResults(ctx context.Context, surveyID string) (*survey.Results, error)
@@ -3102,6 +3102,22 @@ func (ec *executionContext) field_Query_staffMembers_args(ctx context.Context, r
 		return nil, err
 	}
 	args["communityId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -9341,11 +9357,11 @@ func (ec *executionContext) _Query_staffMembers(ctx context.Context, field graph
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().StaffMembers(ctx, fc.Args["communityId"].(*string))
+			return ec.Resolvers.Query().StaffMembers(ctx, fc.Args["communityId"].(*string), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*staff.Staff) graphql.Marshaler {
-			return ec.marshalNStaff2ᚕᚖqinqingᚋinternalᚋstaffᚐStaffᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StaffConnection) graphql.Marshaler {
+			return ec.marshalNStaffConnection2ᚖqinqingᚋgraphᚋmodelᚐStaffConnection(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9358,7 +9374,7 @@ func (ec *executionContext) fieldContext_Query_staffMembers(ctx context.Context,
 		IsMethod:   true,
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
-			return ec.childFields_Staff(ctx, field)
+			return ec.childFields_StaffConnection(ctx, field)
 		},
 	}
 	defer func() {

@@ -83,7 +83,6 @@ var listBounds = map[string]int{
 	"Laundry.items":                      30,
 	"ServiceOrder.extras":                20,
 	"ServiceOrder.timeline":              30,
-	"Query.staffMembers":                 200,
 	"Survey.buildings":                   50,
 	"Survey.questions":                   20,
 	"Survey.timeline":                    30,

@@ -921,7 +921,7 @@ type ComplexityRoot struct {
 		ServiceOrder            func(childComplexity int, id string) int
 		ServiceOrderCounts      func(childComplexity int, communityID string) int
 		ServiceOrders           func(childComplexity int, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) int
-		StaffMembers            func(childComplexity int, communityID *string) int
+		StaffMembers            func(childComplexity int, communityID *string, first *int, after *string) int
 		Survey                  func(childComplexity int, id string) int
 		SurveyResults           func(childComplexity int, surveyID string) int
 		Surveys                 func(childComplexity int, communityID string, status *survey.Status, first *int, after *string) int
@@ -1303,6 +1303,17 @@ type ComplexityRoot struct {
 		Name         func(childComplexity int) int
 		Phone        func(childComplexity int) int
 		Roles        func(childComplexity int) int
+	}
+
+	StaffConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	StaffEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	StatusCount struct {
@@ -5703,7 +5714,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.StaffMembers(childComplexity, args["communityId"].(*string)), true
+		return e.ComplexityRoot.Query.StaffMembers(childComplexity, args["communityId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.survey":
 		if e.ComplexityRoot.Query.Survey == nil {
 			break
@@ -7362,6 +7373,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Staff.Roles(childComplexity), true
+
+	case "StaffConnection.edges":
+		if e.ComplexityRoot.StaffConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffConnection.Edges(childComplexity), true
+	case "StaffConnection.pageInfo":
+		if e.ComplexityRoot.StaffConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffConnection.PageInfo(childComplexity), true
+	case "StaffConnection.totalCount":
+		if e.ComplexityRoot.StaffConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffConnection.TotalCount(childComplexity), true
+
+	case "StaffEdge.cursor":
+		if e.ComplexityRoot.StaffEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffEdge.Cursor(childComplexity), true
+	case "StaffEdge.node":
+		if e.ComplexityRoot.StaffEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffEdge.Node(childComplexity), true
 
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
@@ -11044,9 +11087,22 @@ input StaffScopeInput {
   active: Boolean
 }
 
+"Staff members by account, a page at a time: the list grows with the company."
+type StaffConnection {
+  edges: [StaffEdge!]!
+  pageInfo: PageInfo!
+  "Staff members on the whole list, not only this page."
+  totalCount: Int!
+}
+
+type StaffEdge {
+  cursor: String!
+  node: Staff!
+}
+
 extend type Query {
-  "Admins: staff of the company; supervisors: staff of their communities."
-  staffMembers(communityId: ID): [Staff!]!
+  "Admins: staff of the company; supervisors: staff of their communities. Ordered by account."
+  staffMembers(communityId: ID, first: Int = 50, after: String): StaffConnection!
 }
 
 extend type Mutation {
@@ -13508,6 +13564,28 @@ func (ec *executionContext) childFields_Staff(ctx context.Context, field graphql
 		return ec.fieldContext_Staff_active(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Staff", field.Name)
+}
+
+func (ec *executionContext) childFields_StaffConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_StaffConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_StaffConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_StaffConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_StaffEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_StaffEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_StaffEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -52,12 +52,24 @@ func (r *mutationResolver) UpdateStaffScope(ctx context.Context, staffID string,
 }
 
 // StaffMembers is the resolver for the staffMembers field.
-func (r *queryResolver) StaffMembers(ctx context.Context, communityID *string) ([]*staff.Staff, error) {
+func (r *queryResolver) StaffMembers(ctx context.Context, communityID *string, first *int, after *string) (*model.StaffConnection, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Svc.Staff.List(ctx, c, deref(communityID))
+	p, err := pageArgs(ctx, first, after, 50)
+	if err != nil {
+		return nil, err
+	}
+	pg, err := r.Svc.Staff.List(ctx, c, deref(communityID), p)
+	if err != nil {
+		return nil, err
+	}
+	return &model.StaffConnection{
+		Edges:      edges(pg, func(cur string, n *staff.Staff) *model.StaffEdge { return &model.StaffEdge{Cursor: cur, Node: n} }),
+		PageInfo:   pageInfo(pg),
+		TotalCount: pg.Total,
+	}, nil
 }
 
 // Phone is the resolver for the phone field.

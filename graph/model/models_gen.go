@@ -813,6 +813,19 @@ type ServiceSlotInput struct {
 	To   string `json:"to"`
 }
 
+// Staff members by account, a page at a time: the list grows with the company.
+type StaffConnection struct {
+	Edges    []*StaffEdge `json:"edges"`
+	PageInfo *PageInfo    `json:"pageInfo"`
+	// Staff members on the whole list, not only this page.
+	TotalCount int `json:"totalCount"`
+}
+
+type StaffEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *staff.Staff `json:"node"`
+}
+
 type StaffScopeInput struct {
 	Roles        []access.Role `json:"roles,omitempty"`
 	CommunityIds []string      `json:"communityIds,omitempty"`

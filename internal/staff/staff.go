@@ -20,6 +20,7 @@ import (
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
 )
 
@@ -312,34 +313,29 @@ func (s *Service) byID(ctx context.Context, id string) (*Staff, error) {
 // Get is a staff member's record for the caller resolution and loaders.
 func (s *Service) Get(ctx context.Context, id string) (*Staff, error) { return s.byID(ctx, id) }
 
-// List returns staff: admins see all or one community's; supervisors only
-// their own communities'.
-func (s *Service) List(ctx context.Context, c *access.Caller, communityID string) ([]*Staff, error) {
+// List pages the staff an admin (the company's) or a supervisor (of their
+// communities) may see, by account: the account is unique and indexed, so it
+// is the cursor, and the list grows with the company, so it is paged.
+func (s *Service) List(ctx context.Context, c *access.Caller, communityID string, p page.Request) (page.Page[*Staff], error) {
+	var none page.Page[*Staff]
 	if !c.IsAdmin() && !c.Has(access.Supervisor) {
-		return nil, apperr.ErrForbidden
+		return none, apperr.ErrForbidden
 	}
 	filter := bson.D{{Key: "companyId", Value: s.companyID}}
 	switch {
 	case communityID != "":
 		if err := validate.ID("communityId", communityID); err != nil {
-			return nil, err
+			return none, err
 		}
 		if !c.IsAdmin() && !c.SupervisesIn(communityID) {
-			return nil, apperr.ErrForbidden
+			return none, apperr.ErrForbidden
 		}
 		filter = append(filter, bson.E{Key: "communityIds", Value: communityID})
 	case !c.IsAdmin():
 		filter = append(filter, bson.E{Key: "communityIds", Value: bson.D{{Key: "$in", Value: c.Communities}}})
 	}
-	cur, err := s.col.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(1000))
-	if err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
-	}
-	var out []*Staff
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("list staff: %w", err)
-	}
-	return out, nil
+	return mongo.FindPage(ctx, s.col, filter, p, mongo.PageQuery{SortField: "account", Omit: []string{"passwordHash"}},
+		func(st *Staff) string { return st.Account })
 }
 
 // ByIDs is the loader batch for staff.
