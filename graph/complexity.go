@@ -23,8 +23,10 @@ import (
 // multiplies by its page size. Lists of scalars and enums are leaves and
 // cost 1. A bound is a generous typical count (a household has a handful
 // of members, a survey some 20 questions), not a hard cap: the estimate
-// needs the order of magnitude to stop multiplying nestings; a list that
-// grows past its bound is still held by the response size and time caps.
+// needs the order of magnitude to stop multiplying nestings. The hard caps
+// of root lists are limits in their stores, stated in the schema; a nested
+// list that grows past its bound is still held by the response size and
+// time caps.
 var listBounds = map[string]int{
 	"Query.communities":                  50,
 	"Query.myHouseholds":                 10,

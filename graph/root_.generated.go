@@ -8606,7 +8606,7 @@ type EventAttendance {
   noShowPeople: Int!
   waitingHouseholds: Int!
   waitingPeople: Int!
-  "Confirmed sign-ups in sign-up order."
+  "Confirmed sign-ups in sign-up order. Bounded by the event's capacity (at most 1000 people); the waiting list by 200 households."
   signUps: [EventSignUp!]!
   noShows: [EventSignUp!]!
   "In line order."
@@ -9083,7 +9083,7 @@ input CreateBuildingInput {
 }
 
 extend type Query {
-  "Communities the caller may see."
+  "Communities the caller may see, by name. At most 500 (a company runs tens): past that the list stops at the 500th name."
   communities: [Community!]!
   community(id: ID!): Community
 }
@@ -9424,7 +9424,7 @@ input RecordCampaignVisitInput {
 extend type Query {
   "Staff of the community see all its campaigns; residents the active ones that cover their household."
   serviceCampaigns(communityId: ID!, first: Int = 20, after: String): ServiceCampaignConnection!
-  "The current cycle's slots with what is left, for the campaign's staff and the residents it covers."
+  "The current cycle's slots with what is left, for the campaign's staff and the residents it covers. At most 100 (a cycle is written with at most 100 slots, 12 a day)."
   campaignSlots(campaignId: ID!): [CampaignSlot!]!
   "Staff of the community: who is done, booked, not home, has a problem, or is not reached."
   campaignCoverage(campaignId: ID!, cycle: Int, first: Int = 50, after: String): CampaignCoverage!
@@ -9546,9 +9546,9 @@ input GreetingCampaignInput {
 }
 
 extend type Query {
-  "The community's enabled festivals on their dates in year, with send times. Staff of the community."
+  "The community's enabled festivals on their dates in year, with send times. Staff of the community. Bounded: the built-in festivals plus at most 30 custom ones."
   festivalCalendar(communityId: ID!, year: Int!): [FestivalDate!]!
-  "Every festival of the community, enabled or not. Staff of the community."
+  "Every festival of the community, enabled or not. Staff of the community. Bounded: the built-in festivals plus at most 30 custom ones (adding a 31st is BAD_USER_INPUT)."
   festivalSettings(communityId: ID!): [Festival!]!
   "Greeting campaigns, newest first. Supervisors and butlers of the community, admins."
   greetingCampaigns(communityId: ID!, first: Int = 20, after: String): GreetingCampaignConnection!
@@ -9723,12 +9723,12 @@ extend type Query {
   "Staff: households of their communities. Residents: their own."
   households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
   household(id: ID!): Household
-  "The caller's own households."
+  "The caller's own households. At most 50: a person has a handful of homes."
   myHouseholds: [Household!]!
   person(id: ID!): Person
-  "The household's invitations, newest first: its owners, and its community's supervisors and butlers."
+  "The household's invitations, newest first: its owners, and its community's supervisors and butlers. At most 100, the newest; older ones (answered or expired long ago) are not listed."
   householdInvitations(householdId: ID!): [HouseholdInvitation!]!
-  "Open invitations waiting for the signed-in resident."
+  "Open invitations waiting for the signed-in resident, newest first. At most 50: each expires, so few are open at once."
   myInvitations: [ReceivedHouseholdInvitation!]!
 }
 
@@ -10693,8 +10693,9 @@ extend type Query {
   "The staff queue, newest first. Engineers see the orders dispatched to them."
   workOrders(filter: WorkOrderFilter, first: Int = 20, after: String): RepairRequestConnection!
   workOrderCounts(communityId: ID!): WorkOrderCounts!
-  "Engineers of a community with their open load, least busy first."
+  "Engineers of a community with their open load, least busy first. At most 500 active engineers (by name) are considered: a community has tens."
   engineers(communityId: ID!): [EngineerLoad!]!
+  "One entry per urgency."
   repairDeadlines(communityId: ID!): [RepairDeadlines!]!
 }
 
@@ -11018,14 +11019,14 @@ input LaundryReturnInput {
 }
 
 extend type Query {
-  "A community's price list: its residents and staff. Retired items are shown to staff only."
+  "A community's price list: its residents and staff. Retired items are shown to staff only. At most 300 items: a community cannot hold more (adding the 301st is BAD_USER_INPUT)."
   serviceCatalog(communityId: ID!, includeRetired: Boolean = false): [ServiceItem!]!
   serviceOrder(id: ID!): ServiceOrder
   "The caller's households' orders, newest first."
   myServiceOrders(householdId: ID, status: ServiceOrderStatus, first: Int = 20, after: String): ServiceOrderConnection!
   "A community's orders for its staff, newest booking first; from/to filter the slot's start."
   serviceOrders(communityId: ID!, status: ServiceOrderStatus, category: ServiceCategory, assigneeId: ID, from: Time, to: Time, first: Int = 20, after: String): ServiceOrderConnection!
-  "Orders per status, for the community's butlers and supervisors."
+  "Orders per status, for the community's butlers and supervisors: one entry per status."
   serviceOrderCounts(communityId: ID!): [ServiceOrderStatusCount!]!
 }
 

@@ -56,7 +56,7 @@ func (s *Service) Attendance(ctx context.Context, c *access.Caller, eventID stri
 		return nil, err
 	}
 	cur, err := s.signups.Find(ctx, bson.D{{Key: "eventId", Value: ev.ID}, {Key: "status", Value: bson.D{{Key: "$in", Value: []SignUpStatus{Confirmed, Waiting}}}}},
-		options.Find().SetSort(bson.D{{Key: "ticket", Value: 1}, {Key: "_id", Value: 1}}))
+		options.Find().SetSort(bson.D{{Key: "ticket", Value: 1}, {Key: "_id", Value: 1}}).SetLimit(MaxCapacity+MaxWaiting))
 	if err != nil {
 		return nil, fmt.Errorf("sign-ups of %s: %w", ev.ID, err)
 	}

@@ -154,6 +154,11 @@ func (s *Service) byID(ctx context.Context, id string) (*Community, error) {
 	return mongo.FindByID[Community](ctx, s.communities, id, ErrNotFound)
 }
 
+// MaxListed bounds the communities list (schema: Query.communities): a
+// property company runs tens of communities, not hundreds; past it the list
+// stops at the MaxListed-th name.
+const MaxListed = 500
+
 // List returns the communities the caller works or lives in, by name.
 func (s *Service) List(ctx context.Context, c *access.Caller) ([]*Community, error) {
 	filter := bson.D{{Key: "companyId", Value: s.companyID}}
@@ -167,7 +172,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller) ([]*Community, err
 		}
 		filter = append(filter, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
 	}
-	cur, err := s.communities.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(500))
+	cur, err := s.communities.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(MaxListed))
 	if err != nil {
 		return nil, fmt.Errorf("list communities: %w", err)
 	}

@@ -221,7 +221,9 @@ func (s *Service) Slots(ctx context.Context, c *access.Caller, campaignID string
 
 func (s *Service) cycleSlotsWithCounts(ctx context.Context, campaignID string, cycle int) ([]*Slot, error) {
 	cur, err := s.slots.Find(ctx, bson.D{{Key: "campaignId", Value: campaignID}, {Key: "cycle", Value: cycle}},
-		options.Find().SetSort(bson.D{{Key: "startsAt", Value: 1}, {Key: "index", Value: 1}}))
+		// A cycle is written with at most MaxSlots slots; the limit keeps the
+		// read to that promise (schema: campaignSlots).
+		options.Find().SetSort(bson.D{{Key: "startsAt", Value: 1}, {Key: "index", Value: 1}}).SetLimit(MaxSlots))
 	if err != nil {
 		return nil, fmt.Errorf("slots of %s: %w", campaignID, err)
 	}

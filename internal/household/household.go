@@ -348,7 +348,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// Mine returns the caller's own households in walking order.
+// MaxMine bounds myHouseholds: a person lives in or owns a handful of homes.
+const MaxMine = 50
+
+// Mine returns the caller's own households in walking order, at most MaxMine.
 func (s *Service) Mine(ctx context.Context, c *access.Caller) ([]*Household, error) {
 	if !c.IsPerson() || len(c.Memberships) == 0 {
 		return []*Household{}, nil
@@ -358,7 +361,7 @@ func (s *Service) Mine(ctx context.Context, c *access.Caller) ([]*Household, err
 		ids = append(ids, m.HouseholdID)
 	}
 	cur, err := s.households.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
-		options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}))
+		options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(MaxMine))
 	if err != nil {
 		return nil, fmt.Errorf("my households: %w", err)
 	}

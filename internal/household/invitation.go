@@ -215,6 +215,16 @@ func mayViewInvitations(c *access.Caller, h *Household) bool {
 	return ok && r == access.Owner
 }
 
+// Bounds of the invitation lists (schema: householdInvitations,
+// myInvitations). A household's list keeps every invitation ever sent, so it
+// shows the newest MaxHouseholdInvitations (older ones were answered or
+// expired long ago); open ones addressed to one person are few, as each
+// expires.
+const (
+	MaxHouseholdInvitations = 100
+	MaxOpenInvitations      = 50
+)
+
 // HouseholdInvitations lists a household's invitations, newest first, for
 // those who keep its register.
 func (s *Service) HouseholdInvitations(ctx context.Context, c *access.Caller, householdID string) ([]*Invitation, error) {
@@ -226,7 +236,7 @@ func (s *Service) HouseholdInvitations(ctx context.Context, c *access.Caller, ho
 		return nil, apperr.ErrForbidden
 	}
 	cur, err := s.invitations.Find(ctx, bson.D{{Key: "householdId", Value: h.ID}},
-		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}}).SetLimit(100))
+		options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}}).SetLimit(MaxHouseholdInvitations))
 	if err != nil {
 		return nil, fmt.Errorf("household invitations: %w", err)
 	}
@@ -261,7 +271,7 @@ func (s *Service) MyInvitations(ctx context.Context, c *access.Caller) ([]*Invit
 		return []*Invitation{}, err
 	}
 	q := append(to, bson.E{Key: "status", Value: InvitationPending}, bson.E{Key: "expiresAt", Value: bson.D{{Key: "$gt", Value: s.now().UTC()}}})
-	cur, err := s.invitations.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}}).SetLimit(50))
+	cur, err := s.invitations.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "createdAt", Value: -1}}).SetLimit(MaxOpenInvitations))
 	if err != nil {
 		return nil, fmt.Errorf("my invitations: %w", err)
 	}

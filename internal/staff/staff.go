@@ -401,12 +401,16 @@ func (s *Service) Upsert(ctx context.Context, st *Staff) (*Staff, error) {
 	return &out, nil
 }
 
-// WithRole lists the active staff of a community holding role: engineers to
-// dispatch to, butlers to hand over to. It checks nothing; callers decide
-// who may see the list.
+// MaxWithRole bounds WithRole (schema: Query.engineers): one community's
+// engineers or butlers number in the tens.
+const MaxWithRole = 500
+
+// WithRole lists the active staff of a community holding role, by name, at
+// most MaxWithRole: engineers to dispatch to, butlers to hand over to. It
+// checks nothing; callers decide who may see the list.
 func (s *Service) WithRole(ctx context.Context, communityID string, role access.Role) ([]*Staff, error) {
 	cur, err := s.col.Find(ctx, bson.D{{Key: "communityIds", Value: communityID}, {Key: "roles", Value: role}, {Key: "active", Value: true}},
-		options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(500))
+		options.Find().SetSort(bson.D{{Key: "name", Value: 1}}).SetLimit(MaxWithRole))
 	if err != nil {
 		return nil, fmt.Errorf("staff with role: %w", err)
 	}
