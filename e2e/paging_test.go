@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"qinqing/internal/platform/config"
+	"qinqing/internal/platform/mongo"
 )
 
 type pageInfoView struct {
@@ -194,5 +197,45 @@ type typeRef struct {
 	OfType     *struct {
 		Kind, Name string
 		OfType     *struct{ Kind, Name string }
+	}
+}
+
+// What paging costs in database round trips on an owner's list: totalCount
+// is one count, spent only when selected; a page after a cursor (which
+// answers hasPreviousPage) costs no more than the first.
+func TestPagingRoundTrips(t *testing.T) {
+	var rt roundTrips
+	db := mongo.NewTestDB(t, mongo.Options{Monitor: rt.monitor()})
+	e := startServer(t, db, func(c *config.Config) { c.OutboxInterval = time.Hour })
+	w := e.world()
+	owner := e.owner(w.OwnerA.Phone)
+	for range 3 {
+		raSubmit(t, owner, w.HA.ID, "WATER", "NORMAL")
+	}
+	var cursor string
+	cost := func(q string, vars map[string]any) int64 {
+		t.Helper()
+		best := int64(-1)
+		for range 3 { // fewest of three: a background job may add one, never take one away
+			var out struct {
+				MyRepairRequests struct{ PageInfo struct{ EndCursor string } }
+			}
+			rt.n.Store(0)
+			owner.ok(q, vars, &out)
+			if n := rt.n.Load(); best < 0 || n < best {
+				best = n
+			}
+			cursor = out.MyRepairRequests.PageInfo.EndCursor
+		}
+		return best
+	}
+	const bare = `query($a:String){ myRepairRequests(first:2, after:$a){ edges { cursor } pageInfo { endCursor hasNextPage hasPreviousPage } } }`
+	const counted = `query($a:String){ myRepairRequests(first:2, after:$a){ totalCount edges { cursor } pageInfo { endCursor hasNextPage hasPreviousPage } } }`
+	first := cost(bare, nil)
+	withCount := cost(counted, nil)
+	after := cost(bare, map[string]any{"a": cursor})
+	t.Logf("round trips: first page %d, with totalCount %d, page after a cursor %d", first, withCount, after)
+	if withCount != first+1 || after != first {
+		t.Fatalf("round trips: first page %d, with totalCount %d (want +1), after a cursor %d (want the same)", first, withCount, after)
 	}
 }
