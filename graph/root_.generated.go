@@ -8834,7 +8834,7 @@ input PublishAnnouncementInput {
   title: String!
   "At most 2000 characters."
   body: String!
-  "What it is about: EMERGENCY also reaches people in quiet hours and by SMS."
+  "What it is about: EMERGENCY is delivered in quiet hours too, with SMS to people without the app."
   kind: AnnouncementKind!
   "The whole community when not given."
   audience: AnnouncementAudienceInput

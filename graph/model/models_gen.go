@@ -738,7 +738,7 @@ type PublishAnnouncementInput struct {
 	Title string `json:"title"`
 	// At most 2000 characters.
 	Body string `json:"body"`
-	// What it is about: EMERGENCY also reaches people in quiet hours and by SMS.
+	// What it is about: EMERGENCY is delivered in quiet hours too, with SMS to people without the app.
 	Kind announce.Kind `json:"kind"`
 	// The whole community when not given.
 	Audience *AnnouncementAudienceInput `json:"audience,omitempty"`
