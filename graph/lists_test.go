@@ -8,7 +8,7 @@ import (
 // boundStated is how a root list's description states its bound: a number
 // ("At most 500"), a construction ("Bounded: ..."), or one entry per value
 // of an enum.
-var boundStated = regexp.MustCompile(`At most \d+|Bounded|[Oo]ne entry per `)
+var boundStated = regexp.MustCompile(`[Aa]t most \d+|Bounded|[Oo]ne entry per `)
 
 // TestEveryRootListIsPagedOrBounded: a list on Query is a connection or says
 // in its description how long it can get, so a front end knows whether to

@@ -8482,35 +8482,51 @@ enum CommunityEventStatus {
   DRAFT
   "Open to its residents; sign-ups until the deadline."
   PUBLISHED
+  "Its end has passed (derived from the time; no step makes it)."
   ENDED
+  "Called off by staff, with a reason the signed-up households were told."
   CANCELLED
 }
 
 "Whom an event is meant for (it describes the event; the buildings decide who is told)."
 enum EventAudienceTag {
+  "Everyone (全体居民)."
   ALL
+  "Children (儿童), e.g. a waste-sorting class."
   CHILDREN
+  "Elders (老年人), e.g. a health talk."
   ELDERS
+  "Families (亲子/家庭)."
   FAMILIES
 }
 
+"Where one household's sign-up (报名) for an event stands."
 enum EventSignUpStatus {
   "Holds partySize places; has a check-in code."
   CONFIRMED
   "On the waiting list; moves up by itself when places free up."
   WAITING
+  "Cancelled by the household; its places went to the waiting list."
   CANCELLED
 }
 
+"A community event (社区活动): festival, sports day, children's class, health talk. Staff of the community see all its events; residents the published ones for their households' buildings."
 type CommunityEvent {
+  "Event id."
   id: ID!
+  "The community (小区) that holds it."
   community: Community!
+  "Title, at most 40 characters."
   title: String!
+  "Description, at most 2000 characters."
   description: String
   "URL of the poster image (/files/{id}), or null."
   posterUrl: String
+  "Where it takes place, at most 100 characters."
   place: String!
+  "When it starts."
   startsAt: Time!
+  "When it ends (at most 7 days after the start)."
   endsAt: Time!
   "Sign-ups close at this instant."
   signUpDeadline: Time!
@@ -8520,97 +8536,147 @@ type CommunityEvent {
   capacity: Int!
   "At most this many people per household."
   maxPartySize: Int!
+  "Whom it is meant for."
   audience: [EventAudienceTag!]!
+  "Where it stands."
   status: CommunityEventStatus!
+  "People (places) held by confirmed sign-ups."
   placesTaken: Int!
+  "Places still free: capacity minus placesTaken."
   placesLeft: Int!
   "Households on the waiting list."
   waitingCount: Int!
   "Whether households may sign up now."
   signUpOpen: Boolean!
+  "Why it was cancelled; null unless CANCELLED."
   cancelReason: String
+  "The staff member who created it."
   createdBy: Staff
+  "When it was created."
   createdAt: Time!
+  "When it was published; null for a draft."
   publishedAt: Time
   "For a resident: their households' sign-ups for it (empty for staff)."
   mySignUps: [EventSignUp!]!
+  "Every step: created, updated, published, cancelled."
   timeline: [TimelineEntry!]!
 }
 
+"One event in a list."
 type CommunityEventEdge {
+  "Opaque cursor of this event."
   cursor: String!
+  "The event."
   node: CommunityEvent!
 }
 
+"A page of community events (社区活动), latest start first."
 type CommunityEventConnection {
+  "The events of this page."
   edges: [CommunityEventEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
+  "How many events match in all."
   totalCount: Int!
 }
 
 "One household's sign-up for one event."
 type EventSignUp {
+  "Sign-up id."
   id: ID!
+  "The event."
   event: CommunityEvent!
+  "The household signed up."
   household: Household!
+  "People coming, 1 to the event's maxPartySize."
   partySize: Int!
+  "Where it stands."
   status: EventSignUpStatus!
   "1 for the first in line; null unless WAITING."
   waitingPosition: Int
   "The household's ticket at the door (QR content): shown to its members while CONFIRMED, never to staff."
   checkInCode: String
+  "Whether the household checked in at the door (签到)."
   checkedIn: Boolean!
+  "When it checked in."
   checkedInAt: Time
+  "The staff member who scanned its code."
   checkedInBy: Staff
+  "When the household signed up."
   createdAt: Time!
+  "When it last changed."
   updatedAt: Time!
+  "Every step: signed up, waiting, promoted, cancelled, checked in."
   timeline: [TimelineEntry!]!
 }
 
+"One sign-up in a list."
 type EventSignUpEdge {
+  "Opaque cursor of this sign-up."
   cursor: String!
+  "The sign-up."
   node: EventSignUp!
 }
 
+"A page of event sign-ups, newest first."
 type EventSignUpConnection {
+  "The sign-ups of this page."
   edges: [EventSignUpEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
 "A participating household's rating of an event."
 type EventFeedback {
+  "Feedback id."
   id: ID!
+  "The household that gave it."
   household: Household!
   "1-5"
   rating: Int!
+  "What they said, at most 500 characters."
   comment: String
   "Photo URLs."
   photos: [String!]!
+  "When it was given."
   createdAt: Time!
 }
 
+"How many feedbacks gave one rating."
 type EventRatingCount {
+  "The rating, 1-5."
   rating: Int!
+  "Feedbacks with it."
   count: Int!
 }
 
 "Who signed up, who came, who did not, who waits, and what participants said."
 type EventAttendance {
+  "The event."
   event: CommunityEvent!
+  "Households with a confirmed sign-up."
   confirmedHouseholds: Int!
+  "People (party sizes) of the confirmed sign-ups."
   confirmedPeople: Int!
+  "Households that checked in at the door."
   checkedInHouseholds: Int!
+  "People of the households that checked in."
   checkedInPeople: Int!
   "Confirmed households that did not check in; counted once the event is over."
   noShowHouseholds: Int!
+  "People of the no-show households."
   noShowPeople: Int!
+  "Households on the waiting list."
   waitingHouseholds: Int!
+  "People on the waiting list."
   waitingPeople: Int!
   "Confirmed sign-ups in sign-up order. Bounded by the event's capacity (at most 1000 people); the waiting list by 200 households."
   signUps: [EventSignUp!]!
+  "Confirmed sign-ups that did not check in, once the event is over."
   noShows: [EventSignUp!]!
   "In line order."
   waitingList: [EventSignUp!]!
+  "How many households gave feedback."
   feedbackCount: Int!
   "Null without feedback."
   meanRating: Float
@@ -8620,13 +8686,17 @@ type EventAttendance {
   feedback: [EventFeedback!]!
 }
 
+"A new community event (社区活动), created as a DRAFT."
 input CreateEventInput {
+  "The community."
   communityId: ID!
   "At most 40 characters."
   title: String!
+  "At most 2000 characters."
   description: String
   "JPEG, PNG, WebP or HEIC, at most 8 MB."
   poster: Upload
+  "Where, at most 100 characters."
   place: String!
   "Ahead of now, within a year."
   startsAt: Time!
@@ -8634,7 +8704,7 @@ input CreateEventInput {
   endsAt: Time!
   "Ahead of now, not after the start."
   signUpDeadline: Time!
-  "Only these buildings; omit for the whole community."
+  "Only these buildings (at most 100); omit for the whole community."
   buildingIds: [ID!]
   "People, 1-1000."
   capacity: Int!
@@ -8646,52 +8716,115 @@ input CreateEventInput {
 
 "Only the fields given change. A published event keeps its buildings, and its capacity cannot drop below the places taken."
 input UpdateEventInput {
+  "At most 40 characters."
   title: String
+  "At most 2000 characters."
   description: String
+  "A new poster: JPEG, PNG, WebP or HEIC, at most 8 MB."
   poster: Upload
+  "At most 100 characters."
   place: String
+  "Ahead of now, within a year."
   startsAt: Time
+  "After the start, within 7 days of it."
   endsAt: Time
+  "Ahead of now, not after the start."
   signUpDeadline: Time
   "Drafts only."
   buildingIds: [ID!]
+  "People, 1-1000, not below the places taken."
   capacity: Int
+  "People per household, 1-10, not above the capacity."
   maxPartySize: Int
+  "Whom it is meant for."
   audience: [EventAudienceTag!]
 }
 
 extend type Query {
   "Latest start first. Staff of the community see all its events (drafts too); residents the published ones for their households' buildings."
-  events(communityId: ID!, status: CommunityEventStatus, first: Int = 20, after: String): CommunityEventConnection!
-  event(id: ID!): CommunityEvent
+  events(
+    "The community; NOT_FOUND for callers who neither work nor live in it."
+    communityId: ID!,
+    "Only events in this status."
+    status: CommunityEventStatus,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): CommunityEventConnection!
+  "One event under the rule of events: staff of its community, or residents of a building it is for once it is published; NOT_FOUND for anyone else."
+  event("Id of the event." id: ID!): CommunityEvent
   "The sign-ups of the caller's households, newest first."
-  myEventSignUps(first: Int = 20, after: String): EventSignUpConnection!
-  "Staff of the event's community."
-  eventAttendance(eventId: ID!): EventAttendance!
+  myEventSignUps(
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): EventSignUpConnection!
+  "Who signed up, came, did not come or waits, and the feedback; the lists are not paged (one entry per household: capacity is at most 1000 people, the waiting list at most 200 households). Staff of the event's community (admins: any); residents get FORBIDDEN."
+  eventAttendance("Id of the event." eventId: ID!): EventAttendance!
 }
 
 extend type Mutation {
   "Butlers and supervisors of the community (and admins): a DRAFT."
-  createEvent(input: CreateEventInput!): CommunityEvent!
-  "Before it starts; drafts and published events. Signed-up households are told when the time or place changes."
-  updateEvent(id: ID!, input: UpdateEventInput!): CommunityEvent!
-  "Opens it for sign-ups and tells everyone living in its buildings (once)."
-  publishEvent(id: ID!): CommunityEvent!
-  "Signed-up households are told, with the reason."
-  cancelEvent(id: ID!, reason: String!): CommunityEvent!
+  createEvent("The event." input: CreateEventInput!): CommunityEvent!
+  "Before it starts; drafts and published events. Signed-up households are told when the time or place changes. Butlers and supervisors of the community, and admins."
+  updateEvent(
+    "Id of the event."
+    id: ID!,
+    "The changes."
+    input: UpdateEventInput!
+  ): CommunityEvent!
+  "Opens it for sign-ups and tells everyone living in its buildings (once). Butlers and supervisors of the community, and admins; CONFLICT once the sign-up deadline has passed."
+  publishEvent("Id of a DRAFT event." id: ID!): CommunityEvent!
+  "Signed-up households are told, with the reason. Butlers and supervisors of the community, and admins."
+  cancelEvent(
+    "Id of the event."
+    id: ID!,
+    "Why, required, at most 200 characters."
+    reason: String!
+  ): CommunityEvent!
   "Owners and family for their own household, once per event, until the deadline. When the places are taken the sign-up waits in line."
-  signUpForEvent(eventId: ID!, householdId: ID!, partySize: Int!): EventSignUp!
-  "Before the event starts; the places go to the first waiting households that fit, in order."
-  cancelEventSignUp(eventId: ID!, householdId: ID!): EventSignUp!
+  signUpForEvent(
+    "The event."
+    eventId: ID!,
+    "The caller's household; it must be in a building the event is for. Tenants get FORBIDDEN."
+    householdId: ID!,
+    "People coming, 1 to the event's maxPartySize."
+    partySize: Int!
+  ): EventSignUp!
+  "Before the event starts; the places go to the first waiting households that fit, in order. Owners and family of the household; CONFLICT once checked in."
+  cancelEventSignUp(
+    "The event."
+    eventId: ID!,
+    "The caller's household."
+    householdId: ID!
+  ): EventSignUp!
   "Staff of the community at the door, with the scanned code: once per sign-up, from 3 hours before the start until the end."
-  checkInToEvent(eventId: ID!, code: String!): EventSignUp!
-  "Once the event is over, households that checked in, once each (within 30 days)."
-  submitEventFeedback(eventId: ID!, householdId: ID!, rating: Int!, comment: String, photos: [Upload!]): EventFeedback!
+  checkInToEvent(
+    "The event."
+    eventId: ID!,
+    "The household's check-in code as scanned (case-insensitive); CONFLICT when already checked in or not CONFIRMED."
+    code: String!
+  ): EventSignUp!
+  "Once the event is over, households that checked in, once each (within 30 days). Owners and family of the household."
+  submitEventFeedback(
+    "The event."
+    eventId: ID!,
+    "The caller's household, which must have checked in."
+    householdId: ID!,
+    "1 (poor) to 5 (excellent)."
+    rating: Int!,
+    "At most 500 characters."
+    comment: String,
+    "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+    photos: [Upload!]
+  ): EventFeedback!
 }
 `, BuiltIn: false},
 	{Name: "../schema/announce.graphqls", Input: `"What an announcement is about."
 enum AnnouncementKind {
-  "通知"
+  "Notice (通知): general information."
   NOTICE
   "温馨提示: weather, season, festival advice."
   WARM_TIP
@@ -8711,7 +8844,9 @@ other staff they are left out and withheld is true.
 Residents see only that they are a recipient: you is true and both lists are empty.
 """
 type AnnouncementAudience {
+  "Staff: the buildings it is narrowed to (empty: no narrowing by building). Residents: always empty."
   buildingIds: [ID!]!
+  "Staff: the care groups it is narrowed to, sensitive ones left out unless the caller is a supervisor of the community. Residents: always empty."
   careFlags: [CareFlag!]!
   "Residents: true, the caller is a recipient (nothing else about the audience is shown). Staff: false."
   you: Boolean!
@@ -8721,14 +8856,21 @@ type AnnouncementAudience {
 
 "An announcement or warm tip (公告/温馨提示). Pinned ones come first, then the newest."
 type Announcement {
+  "Announcement id."
   id: ID!
+  "The community (小区) it was published in."
   community: Community!
+  "Title, at most 60 characters."
   title: String!
+  "Text, at most 2000 characters."
   body: String!
+  "What it is about; decides how it is delivered."
   kind: AnnouncementKind!
+  "Pinned (置顶) announcements come first in lists."
   pinned: Boolean!
   "When residents see it and get the push; in the future while scheduled (then only staff see it)."
   sendAt: Time!
+  "Whom it is for, as far as the caller may know it."
   audience: AnnouncementAudience!
   "Whether the caller has read it (always false for staff)."
   read: Boolean!
@@ -8736,36 +8878,49 @@ type Announcement {
   readCount: Int
   "How many persons it was sent to (fixed when it was published): staff of the community who may see its whole audience; null for residents and when the audience is withheld."
   recipients: Int
+  "The staff member who published it."
   publishedBy: Staff
+  "When it was published (or scheduled)."
   createdAt: Time!
 }
 
+"One announcement in a list."
 type AnnouncementEdge {
+  "Opaque cursor of this announcement."
   cursor: String!
+  "The announcement."
   node: Announcement!
 }
 
+"A page of announcements (公告), pinned first, then newest."
 type AnnouncementConnection {
+  "The announcements of this page."
   edges: [AnnouncementEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
+"Whom a new announcement is for within its community; both lists empty or omitted is the whole community."
 input AnnouncementAudienceInput {
   "Buildings of the announcement's community, at most 200."
   buildingIds: [ID!]
-  "DISABLED, HARDSHIP and CHRONIC_ILLNESS only for supervisors of the community."
+  "Households carrying any of these care flags. DISABLED, HARDSHIP and CHRONIC_ILLNESS only for supervisors of the community (FORBIDDEN otherwise)."
   careFlags: [CareFlag!]
 }
 
+"A new announcement or warm tip (公告/温馨提示)."
 input PublishAnnouncementInput {
+  "The community."
   communityId: ID!
   "At most 60 characters."
   title: String!
   "At most 2000 characters."
   body: String!
+  "What it is about: EMERGENCY is delivered in quiet hours too, with SMS to people without the app."
   kind: AnnouncementKind!
   "The whole community when not given."
   audience: AnnouncementAudienceInput
+  "Pin it to the top of lists; default false."
   pinned: Boolean
   "Schedule it (at most 90 days ahead); now when not given."
   sendAt: Time
@@ -8773,30 +8928,45 @@ input PublishAnnouncementInput {
 
 "One progress post of engineering works (工程进度), e.g. 3栋电梯更换 60%. Posts with the same title in a community are that project's history."
 type ProjectProgress {
+  "Post id."
   id: ID!
+  "The community the works are in."
   community: Community!
+  "The project, e.g. 3栋电梯更换 (at most 60 characters); posts with the same title form its history."
   title: String!
+  "How far the works are, 0-100 (%)."
   percent: Int!
+  "What was done and what comes next, at most 1000 characters; empty when none was given."
   text: String!
   "Photo URLs: GET them with the same Authorization header."
   photos: [String!]!
   "Buildings whose residents were notified; empty is the whole community."
   buildingIds: [ID!]!
+  "The staff member who posted it."
   postedBy: Staff
+  "When it was posted."
   createdAt: Time!
 }
 
+"One progress post in a list."
 type ProjectProgressEdge {
+  "Opaque cursor of this post."
   cursor: String!
+  "The post."
   node: ProjectProgress!
 }
 
+"A page of engineering-works progress posts (工程进度), newest first."
 type ProjectProgressConnection {
+  "The posts of this page."
   edges: [ProjectProgressEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
+"A progress post of engineering works (工程进度) in a community."
 input PostProjectProgressInput {
+  "The community."
   communityId: ID!
   "Buildings whose residents are notified; the whole community when not given. Every resident of the community can read the post."
   buildingIds: [ID!]
@@ -8812,64 +8982,93 @@ input PostProjectProgressInput {
 
 extend type Query {
   "The community's announcements, pinned first then newest: residents see those they were a recipient of when each was published (moving in later does not add older ones), once sent; staff of the community see all, scheduled ones included."
-  announcements(communityId: ID!, first: Int = 20, after: String): AnnouncementConnection!
+  announcements(
+    "The community; FORBIDDEN for callers who neither work nor live in it."
+    communityId: ID!,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): AnnouncementConnection!
   "One announcement, under the same rule; NOT_FOUND when the caller may not see it (scheduled ones included, for residents)."
-  announcement(id: ID!): Announcement
+  announcement("Id of the announcement." id: ID!): Announcement
   "The community's engineering-works progress posts, newest first, for its residents and staff; title gives one project's history."
-  projectProgress(communityId: ID!, title: String, first: Int = 20, after: String): ProjectProgressConnection!
+  projectProgress(
+    "The community; FORBIDDEN for callers who neither work nor live in it."
+    communityId: ID!,
+    "Only the posts of this project (exact title): its history."
+    title: String,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): ProjectProgressConnection!
 }
 
 extend type Mutation {
-  "Butlers and supervisors of the community, and admins."
-  publishAnnouncement(input: PublishAnnouncementInput!): Announcement!
-  "A recipient has read it (repeating changes nothing)."
-  markAnnouncementRead(id: ID!): Announcement!
-  "Butlers, supervisors and engineers of the community, and admins."
-  postProjectProgress(input: PostProjectProgressInput!): ProjectProgress!
+  "Publishes an announcement or warm tip (公告/温馨提示) now or at sendAt, and notifies its recipients. Butlers and supervisors of the community, and admins (FORBIDDEN otherwise); a sensitive care group needs a supervisor."
+  publishAnnouncement("The announcement." input: PublishAnnouncementInput!): Announcement!
+  "A recipient has read it (repeating changes nothing). Residents who may see it; staff get FORBIDDEN (they are not recipients)."
+  markAnnouncementRead("Id of the announcement." id: ID!): Announcement!
+  "Posts engineering-works progress and notifies the residents of its buildings. Butlers, supervisors and engineers of the community, and admins."
+  postProjectProgress("The post." input: PostProjectProgressInput!): ProjectProgress!
 }
 `, BuiltIn: false},
-	{Name: "../schema/archive.graphqls", Input: `enum CareFlag {
-  "独居老人"
+	{Name: "../schema/archive.graphqls", Input: `"A care flag (关怀标记) of the family-care archive: who needs particular attention. DISABLED, HARDSHIP and CHRONIC_ILLNESS are sensitive: only the household's butler and the community's supervisors see or set them, and each read is audited."
+enum CareFlag {
+  "Elderly person living alone (独居老人)."
   ELDERLY_ALONE
-  "新生儿"
+  "Newborn (新生儿) in the household."
   NEWBORN
-  "需要特别关注"
+  "Needs special attention (需要特别关注)."
   NEEDS_ATTENTION
-  "残疾 (sensitive)"
+  "Disabled (残疾). Sensitive."
   DISABLED
-  "困难家庭 (sensitive)"
+  "Hardship household (困难家庭), e.g. eligible for fee relief. Sensitive."
   HARDSHIP
-  "慢性病 (sensitive)"
+  "Chronic illness (慢性病). Sensitive."
   CHRONIC_ILLNESS
 }
 
+"The calendar a person keeps their birthday by."
 enum BirthdayCalendar {
+  "Gregorian calendar (公历/阳历)."
   SOLAR
+  "Chinese lunar calendar (农历); the greeting goes out on its solar date each year."
   LUNAR
 }
 
+"A birthday (生日) as the person keeps it; birthday greetings go out on it."
 type Birthday {
+  "Solar or lunar (农历)."
   calendar: BirthdayCalendar!
   "Optional: some people give only month and day."
   year: Int
+  "Month, 1-12 (a lunar month when calendar is LUNAR)."
   month: Int!
+  "Day of the month, 1-31 (1-30 for a lunar month)."
   day: Int!
   "Lunar leap month (闰月)."
   leapMonth: Boolean!
-  "The solar date of the next birthday, in the community's time zone."
+  "The solar date of the next birthday (today counts), reckoned in Asia/Shanghai."
   nextOccurrence: Date
 }
 
 "A person's family-care archive. Sensitive details are in ` + "`" + `sensitive` + "`" + `."
 type CareProfile {
+  "Birthday; null when not recorded."
   birthday: Birthday
+  "Occupation (职业), at most 60 characters."
   occupation: String
+  "Hobbies (爱好), at most 20, each at most 30 characters: topics for visits and events."
   hobbies: [String!]!
-  "e.g. 工作日晚上 19:00-21:00"
+  "Preferred contact hours (方便联系时间), free text of at most 60 characters, e.g. 工作日晚上 19:00-21:00."
   contactHours: String
   "Non-sensitive flags."
   careFlags: [CareFlag!]!
+  "Staff's own labels beyond the CareFlag list, at most 10, each at most 20 characters."
   customFlags: [String!]!
+  "Staff's general (non-sensitive) notes on the person, at most 2000 characters."
   notes: String
   """
   Health and hardship details: only the household's butler and the community's
@@ -8877,25 +9076,39 @@ type CareProfile {
   FORBIDDEN error on this field.
   """
   sensitive: SensitiveCare
+  "When the profile last changed; null when it was never written."
   updatedAt: Time
 }
 
+"The sensitive part of a care profile: health and hardship (健康与困难情况). Every read is written to the archive audit log before it is shown."
 type SensitiveCare {
+  "Sensitive flags: DISABLED, HARDSHIP, CHRONIC_ILLNESS."
   flags: [CareFlag!]!
+  "Health details, at most 2000 characters."
   healthNotes: String
+  "Hardship details (e.g. grounds for fee relief), at most 2000 characters."
   hardshipNotes: String
 }
 
+"The household part of the family-care archive (亲情服务档案): staff's working notes, shown to staff only."
 type HouseholdCare {
+  "Family structure (家庭结构), e.g. 三代同堂, at most 500 characters."
   familyStructure: String
+  "Service preferences (服务偏好), at most 500 characters."
   preferences: String
 }
 
+"A birthday to record."
 input BirthdayInput {
+  "Solar or lunar (农历)."
   calendar: BirthdayCalendar!
+  "Birth year, 1900 to this year; omit when unknown."
   year: Int
+  "Month, 1-12."
   month: Int!
+  "Day: a real day of that month for SOLAR (29 February allowed without a year); 1-30 for LUNAR, and within the month when the year is given."
   day: Int!
+  "Lunar leap month (闰月): LUNAR only, and the year (if given) must have that leap month."
   leapMonth: Boolean
 }
 
@@ -8906,100 +9119,184 @@ need archive access; residents may edit their own birthday, occupation, hobbies
 and contact hours.
 """
 input CareProfileInput {
+  "Sets the birthday (replaces any recorded one)."
   birthday: BirthdayInput
   "Removes the birthday."
   clearBirthday: Boolean
+  "Occupation, at most 60 characters."
   occupation: String
+  "Replaces the hobbies: at most 20, each at most 30 characters."
   hobbies: [String!]
+  "Preferred contact hours, at most 60 characters."
   contactHours: String
+  "Replaces all care flags, sensitive ones included; changing a sensitive flag needs archive access. Staff only."
   careFlags: [CareFlag!]
+  "Replaces the custom labels: at most 10, each at most 20 characters. Staff only."
   customFlags: [String!]
+  "General notes, at most 2000 characters. Staff only."
   notes: String
+  "Health details, at most 2000 characters; needs archive access."
   healthNotes: String
+  "Hardship details, at most 2000 characters; needs archive access."
   hardshipNotes: String
 }
 
+"Changes to a household's care notes; fields left out are unchanged."
 input HouseholdCareInput {
+  "Family structure, at most 500 characters."
   familyStructure: String
+  "Service preferences, at most 500 characters."
   preferences: String
 }
 
+"A household visit (走访) a butler or supervisor logged, with the follow-up it owes. Visit notes are for the household's butler, the staff member who made the visit and the community's supervisors only."
 type Visit {
+  "Visit id."
   id: ID!
+  "The household visited."
   household: Household!
+  "The staff member who made the visit."
   staff: Staff!
+  "When the visit took place."
   visitedAt: Time!
   "Who was met."
   attendees: [String!]!
+  "What was raised (走访事项), 1-20 items, each at most 200 characters."
   topics: [String!]!
+  "Notes on the visit, at most 2000 characters."
   notes: String
+  "What is owed to the household afterwards (跟进事项); null when nothing is."
   followUp: String
+  "When the follow-up is due; null when no date was set."
   followUpDue: Date
+  "True once completeVisitFollowUp was called (false also when there is no follow-up)."
   followUpDone: Boolean!
+  "When the visit was logged."
   createdAt: Time!
 }
 
+"One visit in a list."
 type VisitEdge {
+  "Opaque cursor of this visit."
   cursor: String!
+  "The visit."
   node: Visit!
 }
 
+"A page of household visits (走访): newest first, or earliest due first when filtered by followUpDueBy."
 type VisitConnection {
+  "The visits of this page."
   edges: [VisitEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
+"A household visit (走访) to log."
 input RecordVisitInput {
+  "The household visited."
   householdId: ID!
+  "When it took place; not in the future (5 minutes of clock skew allowed)."
   visitedAt: Time!
+  "Who was met: at most 20 names, each at most 40 characters."
   attendees: [String!]
+  "What was raised: 1-20 items, each at most 200 characters."
   topics: [String!]!
+  "Notes, at most 2000 characters."
   notes: String
+  "What is owed afterwards, at most 500 characters; it appears on the butler's task list until done."
   followUp: String
+  "When the follow-up is due; only with followUp."
   followUpDue: Date
 }
 
+"Narrows the visit list; every field given must match."
 input VisitFilter {
+  "Only this community (FORBIDDEN if the caller does not work in it)."
   communityId: ID
+  "Only this household; a butler not in charge of it sees only the visits they made."
   householdId: ID
+  "Only visits made by this staff member."
   staffId: ID
   "Only visits whose follow-up is still owed and due on or before this date."
   followUpDueBy: Date
 }
 
+"One access to sensitive archive details (敏感信息查阅记录)."
 type AuditEntry {
+  "Entry id."
   id: ID!
+  "When the access happened."
   at: Time!
+  "The staff member who read or filtered."
   staff: Staff!
+  "Whose details were read; null for a list filter."
   person: Person
+  "The household the read went through; null for a list filter."
   household: Household
+  "What was disclosed: sensitive.flags, sensitive.healthNotes, sensitive.hardshipNotes for a read; careFlags:<FLAG> for a filter."
   fields: [String!]!
+  "read (a care profile's sensitive part was shown) or filter (a household list was filtered by a sensitive flag)."
   action: String!
 }
 
+"One audit entry in a list."
 type AuditEntryEdge {
+  "Opaque cursor of this entry."
   cursor: String!
+  "The entry."
   node: AuditEntry!
 }
 
+"A page of the archive audit log, newest first."
 type AuditEntryConnection {
+  "The entries of this page."
   edges: [AuditEntryEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
 extend type Query {
   "Visit notes are for the household's butler, the staff member who made the visit and the community's supervisors: a supervisor lists every visit of the communities they supervise, a butler the visits of the households in their care and those they made; other roles and residents get FORBIDDEN. followUpDueBy lists visits due."
-  visits(filter: VisitFilter, first: Int = 20, after: String): VisitConnection!
-  "Supervisors: who read sensitive archive fields of their communities."
-  archiveAuditLog(communityId: ID!, personId: ID, first: Int = 50, after: String): AuditEntryConnection!
+  visits(
+    "Narrows the list."
+    filter: VisitFilter,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): VisitConnection!
+  "Who read sensitive archive details of a community, newest first: supervisors of that community only (FORBIDDEN otherwise)."
+  archiveAuditLog(
+    "The community."
+    communityId: ID!,
+    "Only reads of this person's details."
+    personId: ID,
+    "Page size, 0-100 (default 50)."
+    first: Int = 50,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): AuditEntryConnection!
 }
 
 extend type Mutation {
-  updateCareProfile(personId: ID!, input: CareProfileInput!): Person!
-  updateHouseholdCare(householdId: ID!, input: HouseholdCareInput!): Household!
-  recordVisit(input: RecordVisitInput!): Visit!
+  "Changes a person's care profile (亲情服务档案): butlers and supervisors of a community the person lives in; the person themself for birthday, occupation, hobbies and contact hours only. Sensitive changes need the household's butler or a supervisor (FORBIDDEN otherwise); NOT_FOUND for callers who cannot see the person."
+  updateCareProfile(
+    "Id of the person."
+    personId: ID!,
+    "The changes."
+    input: CareProfileInput!
+  ): Person!
+  "Changes a household's care notes: butlers and supervisors of its community (FORBIDDEN for other staff and residents)."
+  updateHouseholdCare(
+    "Id of the household."
+    householdId: ID!,
+    "The changes."
+    input: HouseholdCareInput!
+  ): Household!
+  "Logs a household visit (走访): butlers and supervisors of the household's community (FORBIDDEN otherwise); the caller is recorded as the visitor."
+  recordVisit("The visit." input: RecordVisitInput!): Visit!
   "The household's butler, the visiting staff member or a supervisor; NOT_FOUND for anyone else."
-  completeVisitFollowUp(visitId: ID!): Visit!
+  completeVisitFollowUp("Id of the visit; CONFLICT when it has no follow-up or it is already done." visitId: ID!): Visit!
 }
 `, BuiltIn: false},
 	{Name: "../schema/base.graphqls", Input: `# Conventions (see docs/ARCHITECTURE.md):
@@ -9039,61 +9336,85 @@ type PageInfo {
   endCursor: String
 }
 
+"Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED."
 type Query {
-  "Who is asking and what they may do."
+  "Who is asking and what they may do: the signed-in staff member (员工) or resident (住户), their roles, communities and capabilities. Any signed-in caller."
   me: Me!
 }
 
+"Write operations. Every field needs a signed-in caller unless it says otherwise (the login mutations do not)."
 type Mutation
 
+"Live updates over the graphql-transport-ws websocket protocol; the access token goes in the connection_init payload."
 type Subscription {
-  "Live changes to one household: members, care profiles, visits."
-  householdUpdated(id: ID!): HouseholdEvent!
+  "Live changes to one household (户): members added or removed, care profiles and household care notes updated, avatars changed, visits recorded and follow-ups done. Anyone who may read the household: its members and staff of its community (NOT_FOUND otherwise); a subscriber who loses access mid-stream stops hearing about it."
+  householdUpdated("Id of the household to follow." id: ID!): HouseholdEvent!
 }
 `, BuiltIn: false},
-	{Name: "../schema/community.graphqls", Input: `type Community {
+	{Name: "../schema/community.graphqls", Input: `"A residential community (小区) the company runs: the unit every staff scope, announcement and event is tied to."
+type Community {
+  "Community id."
   id: ID!
+  "Name, e.g. 阳光花园; unique within the company, at most 60 characters."
   name: String!
+  "Street address, at most 200 characters; empty when none was given."
   address: String!
   "IANA time zone that decides what 'tomorrow 08:00' means here."
   timeZone: String!
+  "The community's buildings (楼栋), in natural name order (2栋 before 10栋)."
   buildings: [Building!]!
+  "When the community was created."
   createdAt: Time!
 }
 
+"A building (楼栋) of a community, with its units (单元)."
 type Building {
+  "Building id."
   id: ID!
+  "The community the building belongs to."
   community: Community!
+  "Name, e.g. 3栋 or 3; unique within the community, at most 40 characters."
   name: String!
   "Unit names (单元), in order."
   units: [String!]!
 }
 
+"A new community (小区)."
 input CreateCommunityInput {
+  "Name, required, at most 60 characters; must be unique within the company (CONFLICT otherwise)."
   name: String!
+  "Street address, at most 200 characters."
   address: String
   "Defaults to Asia/Shanghai."
   timeZone: String
 }
 
+"A new building (楼栋) with its units (单元)."
 input CreateBuildingInput {
+  "The community to add it to."
   communityId: ID!
+  "Name, required, at most 40 characters; must be unique within the community (CONFLICT otherwise)."
   name: String!
+  "Unit names in order: at most 50, each at most 20 characters, no repeats; a single unit \"1\" when omitted or empty."
   units: [String!]
 }
 
 extend type Query {
-  "Communities the caller may see, by name. At most 500 (a company runs tens): past that the list stops at the 500th name."
+  "Communities the caller may see, by name: staff the communities they work in (admins every community of the company), residents those they live in. At most 500 (a company runs tens): past that the list stops at the 500th name."
   communities: [Community!]!
-  community(id: ID!): Community
+  "One community: staff who work in it (admins: any), residents who live in it; NOT_FOUND for anyone else."
+  community("Id of the community." id: ID!): Community
 }
 
 extend type Mutation {
-  createCommunity(input: CreateCommunityInput!): Community!
-  createBuilding(input: CreateBuildingInput!): Building!
+  "Adds a community (小区) to the company. Admins only (FORBIDDEN otherwise)."
+  createCommunity("The new community." input: CreateCommunityInput!): Community!
+  "Adds a building (楼栋) to a community: admins, and the community's supervisors (主管); other staff get FORBIDDEN, staff of other communities NOT_FOUND."
+  createBuilding("The new building." input: CreateBuildingInput!): Building!
 }
 `, BuiltIn: false},
-	{Name: "../schema/complaint.graphqls", Input: `enum ComplaintStatus {
+	{Name: "../schema/complaint.graphqls", Input: `"Where a complaint (投诉) stands: RECEIVED → HANDLING → ANSWERED → CLOSED; an unsatisfied callback sends it from ANSWERED back to HANDLING; WITHDRAWN from RECEIVED or HANDLING."
+enum ComplaintStatus {
   "Made; nobody has acknowledged it yet. The response deadline runs."
   RECEIVED
   "Acknowledged: the handler owns it (首问责任制) until it is closed."
@@ -9106,36 +9427,55 @@ extend type Mutation {
   WITHDRAWN
 }
 
+"What a complaint (投诉) is about."
 enum ComplaintCategory {
+  "Noise (噪音扰民), e.g. renovation or neighbours."
   NOISE
+  "Hygiene and cleaning (环境卫生)."
   HYGIENE
+  "Security and order (治安/秩序维护)."
   SECURITY
+  "Staff attitude (服务态度)."
   STAFF_ATTITUDE
+  "Parking (停车)."
   PARKING
+  "Fees and charges (收费)."
   FEES
+  "Anything else (其他)."
   OTHER
 }
 
 "Decides the response deadline: CRITICAL 30 minutes, HIGH 2 hours, NORMAL 24 hours, LOW 72 hours."
 enum ComplaintSeverity {
+  "Low (一般): acknowledge within 72 hours."
   LOW
+  "Normal (普通): acknowledge within 24 hours. The default."
   NORMAL
+  "High (较急): acknowledge within 2 hours."
   HIGH
+  "Critical (紧急): acknowledge within 30 minutes."
   CRITICAL
 }
 
 "A complaint (投诉). An anonymous complaint's household and complainant are null for everyone but the complainant's household and the community's supervisors."
 type Complaint {
+  "Complaint id."
   id: ID!
+  "The community (小区) it was made in."
   community: Community!
   "Null when the complaint is anonymous and the caller may not know who made it."
   household: Household
   "Null when the complaint is anonymous and the caller may not know who made it."
   complainant: Person
+  "True when the complainant asked to stay anonymous (匿名投诉)."
   anonymous: Boolean!
+  "What it is about."
   category: ComplaintCategory!
+  "How urgent; decides respondBy."
   severity: ComplaintSeverity!
+  "The complainant's words, at most 1000 characters."
   description: String!
+  "Where it stands."
   status: ComplaintStatus!
   "1 for the first answer; each unsatisfied callback starts another round."
   round: Int!
@@ -9143,7 +9483,9 @@ type Complaint {
   photos: [String!]!
   "The staff member who acknowledged the complaint and owns it (首问责任人)."
   handler: Staff
+  "Staff answers (答复) to the complainant, oldest first."
   replies: [ComplaintReply!]!
+  "Callbacks (回访), one per round answered, oldest first."
   callbacks: [ComplaintCallback!]!
   "Every step. Lists (myComplaints, complaints) leave it empty: read one complaint for it."
   timeline: [TimelineEntry!]!
@@ -9151,38 +9493,59 @@ type Complaint {
   respondBy: Time!
   "Still unacknowledged past respondBy."
   overdue: Boolean!
+  "When it was made."
   submittedAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"One answer (答复) to a complainant."
 type ComplaintReply {
+  "Who answered."
   staff: Staff!
+  "The answer, at most 1000 characters."
   text: String!
+  "When."
   at: Time!
 }
 
+"One callback (回访) to a complainant after an answer."
 type ComplaintCallback {
+  "The round it closed or reopened (1 for the first answer)."
   round: Int!
+  "Who called back."
   staff: Staff!
+  "Whether the complainant was satisfied (满意); not satisfied started another round."
   satisfied: Boolean!
+  "What the complainant said, at most 1000 characters; always set when not satisfied."
   notes: String
+  "When."
   at: Time!
 }
 
+"One complaint in a list."
 type ComplaintEdge {
+  "Opaque cursor of this complaint."
   cursor: String!
+  "The complaint (without its timeline)."
   node: Complaint!
 }
 
+"A page of complaints (投诉), newest first."
 type ComplaintConnection {
+  "The complaints of this page."
   edges: [ComplaintEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
   "-1 when not counted (the resident's own list)."
   totalCount: Int!
 }
 
+"A resident's complaint (投诉)."
 input SubmitComplaintInput {
+  "The caller's household it is made from."
   householdId: ID!
+  "What it is about."
   category: ComplaintCategory!
   "NORMAL when not given."
   severity: ComplaintSeverity
@@ -9194,43 +9557,86 @@ input SubmitComplaintInput {
   photos: [Upload!]
 }
 
+"Narrows the staff complaint list; every field given must match."
 input ComplaintFilter {
   "One community; all the caller's communities when not given."
   communityId: ID
+  "Only these statuses; all when omitted or empty."
   statuses: [ComplaintStatus!]
+  "Only this category."
   category: ComplaintCategory
+  "Only this severity."
   severity: ComplaintSeverity
   "Only complaints still unacknowledged past their response deadline."
   overdue: Boolean
 }
 
 extend type Query {
-  complaint(id: ID!): Complaint
+  "One complaint with its timeline: members of the complainant's household, and butlers and supervisors of its community (and admins); NOT_FOUND for anyone else (engineers, security and cleaners never see complaints)."
+  complaint("Id of the complaint." id: ID!): Complaint
   "The complaints of the caller's households, newest first."
-  myComplaints(first: Int = 20, after: String): ComplaintConnection!
-  "The staff list, newest first: butlers and supervisors of the communities."
-  complaints(filter: ComplaintFilter, first: Int = 20, after: String): ComplaintConnection!
+  myComplaints(
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): ComplaintConnection!
+  "The staff list, newest first, with its total count: butlers and supervisors of the communities (admins: every community); other staff and residents get FORBIDDEN."
+  complaints(
+    "Narrows the list."
+    filter: ComplaintFilter,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): ComplaintConnection!
 }
 
 extend type Mutation {
-  "A member of the household complains."
-  submitComplaint(input: SubmitComplaintInput!): Complaint!
-  "A butler or supervisor of the community takes the complaint and owns it until it is closed (首问责任制)."
-  acknowledgeComplaint(id: ID!): Complaint!
+  "A member (owner, family or tenant) of the household complains; it starts RECEIVED with its response deadline running. Staff get FORBIDDEN: complaints are made by residents."
+  submitComplaint("The complaint." input: SubmitComplaintInput!): Complaint!
+  "A butler or supervisor of the community (or an admin) takes the complaint and owns it until it is closed (首问责任制). RECEIVED only (CONFLICT otherwise)."
+  acknowledgeComplaint("Id of the complaint." id: ID!): Complaint!
   "The handler, or a supervisor, answers the complainant; anyone else gets FORBIDDEN until it is handed over to them."
-  replyComplaint(id: ID!, text: String!): Complaint!
+  replyComplaint(
+    "Id of a HANDLING complaint."
+    id: ID!,
+    "The answer, required, at most 1000 characters."
+    text: String!
+  ): Complaint!
   "The handler or a supervisor passes the complaint to another butler or supervisor of the community, who then owns it (首问责任制)."
-  handOverComplaint(id: ID!, toStaffId: ID!, note: String): Complaint!
+  handOverComplaint(
+    "Id of a HANDLING or ANSWERED complaint."
+    id: ID!,
+    "The active butler or supervisor of the community who takes it over (not the current handler)."
+    toStaffId: ID!,
+    "Why, at most 200 characters."
+    note: String
+  ): Complaint!
   "The handler, or a supervisor: satisfied closes the complaint; not satisfied (notes required) sends it back to the handler for another round."
-  recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
+  recordComplaintCallback(
+    "Id of an ANSWERED complaint."
+    id: ID!,
+    "Whether the complainant is satisfied."
+    satisfied: Boolean!,
+    "What the complainant said, at most 1000 characters; required when not satisfied."
+    notes: String
+  ): Complaint!
   "The complainant, before the complaint is answered."
-  withdrawComplaint(id: ID!, reason: String): Complaint!
+  withdrawComplaint(
+    "Id of a RECEIVED or HANDLING complaint the caller made."
+    id: ID!,
+    "Why, at most 200 characters."
+    reason: String
+  ): Complaint!
 }
 `, BuiltIn: false},
 	{Name: "../schema/freeservice.graphqls", Input: `# Free scheduled services (无偿服务): campaigns such as a gas-safety check of
 # every flat every two months, booked by appointment, closing the day before.
 
+"Whether a free-service campaign (无偿服务) still runs."
 enum ServiceCampaignStatus {
+  "Running: a cycle is open for booking or visits."
   ACTIVE
   "Its last cycle is over."
   ENDED
@@ -9238,12 +9644,17 @@ enum ServiceCampaignStatus {
 
 "A free scheduled service for a community or some of its buildings. Each cycle repeats the first cycle's visit days intervalMonths later; the next cycle opens by itself when the current one's last visit day is over."
 type ServiceCampaign {
+  "Campaign id."
   id: ID!
+  "The community (小区) it serves."
   community: Community!
+  "Title, e.g. 燃气安全检查 (at most 40 characters)."
   title: String!
+  "What residents should know, at most 500 characters."
   description: String
   "The buildings it covers; empty when it covers the whole community."
   buildings: [Building!]!
+  "Months between cycles, 1-24 (e.g. 2 for every two months)."
   intervalMonths: Int!
   "How many cycles it runs; null when it has no end."
   cycles: Int
@@ -9253,45 +9664,69 @@ type ServiceCampaign {
   bookingCloseTime: String!
   "The community's time zone the times are in."
   timeZone: String!
+  "Whether it still runs."
   status: ServiceCampaignStatus!
+  "The supervisor who created it; null if that staff record is gone."
   createdBy: Staff
+  "When it was created."
   createdAt: Time!
   "For a resident: their households' bookings and visits in the current cycle (empty for staff)."
   myVisits: [CampaignVisit!]!
 }
 
+"One campaign in a list."
 type ServiceCampaignEdge {
+  "Opaque cursor of this campaign."
   cursor: String!
+  "The campaign."
   node: ServiceCampaign!
 }
 
+"A page of free-service campaigns (无偿服务), newest first."
 type ServiceCampaignConnection {
+  "The campaigns of this page."
   edges: [ServiceCampaignEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
+  "How many campaigns the caller may see in all."
   totalCount: Int!
 }
 
 "One time slot of a visit day in the current cycle."
 type CampaignSlot {
+  "Slot id: pass to bookCampaignSlot."
   id: ID!
+  "The cycle it belongs to."
   cycle: Int!
+  "The visit day, in the community's time zone."
   date: Date!
   "Local time of day, HH:MM."
   start: String!
+  "Local time of day the slot ends, HH:MM."
   end: String!
+  "Start as an instant."
   startsAt: Time!
+  "End as an instant."
   endsAt: Time!
+  "Households it takes, 1-1000."
   capacity: Int!
+  "Households booked in it."
   booked: Int!
+  "Places left (never below 0)."
   remaining: Int!
   "When booking (and moving a booking away) closes: the day before, at the campaign's close time."
   bookingClosesAt: Time!
+  "True once bookingClosesAt has passed."
   closed: Boolean!
 }
 
+"Where one household's visit of a cycle stands."
 enum CampaignVisitStatus {
+  "A slot is booked; not visited yet."
   BOOKED
+  "Visited, service done (e.g. gas check passed)."
   DONE
+  "Staff came and nobody was home."
   NOT_HOME
   "A repair request was filed for the household."
   PROBLEM_FOUND
@@ -9299,15 +9734,23 @@ enum CampaignVisitStatus {
 
 "What staff found on a visit."
 enum CampaignVisitResult {
+  "Service done, nothing wrong."
   DONE
+  "Nobody was home."
   NOT_HOME
+  "A problem was found: a repair request (报修单) is filed for the household."
   PROBLEM_FOUND
 }
 
+"Where one household of a campaign's audience stands in a cycle."
 enum CampaignCoverageStatus {
+  "Visited, service done."
   DONE
+  "Booked, not visited yet."
   BOOKED
+  "Visited, nobody home."
   NOT_HOME
+  "Visited, problem found and a repair request filed."
   PROBLEM_FOUND
   "Not booked and not visited."
   NOT_REACHED
@@ -9315,103 +9758,143 @@ enum CampaignCoverageStatus {
 
 "The slot a visit is booked for."
 type CampaignVisitSlot {
+  "Slot id."
   id: ID!
+  "The visit day."
   date: Date!
+  "Local time of day it starts, HH:MM."
   start: String!
+  "Local time of day it ends, HH:MM."
   end: String!
+  "Start as an instant."
   startsAt: Time!
 }
 
 "One household's booking and visit in one cycle of a campaign."
 type CampaignVisit {
+  "Visit id."
   id: ID!
+  "The campaign."
   campaignId: ID!
+  "The cycle (1 for the first)."
   cycle: Int!
+  "The household."
   household: Household!
+  "Where it stands."
   status: CampaignVisitStatus!
+  "The booked slot; null when staff recorded a visit without a booking."
   slot: CampaignVisitSlot
   "Person or staff id of who booked."
   bookedBy: String
+  "When the slot was booked."
   bookedAt: Time
   "What staff noted; the problem's description for PROBLEM_FOUND."
   description: String
   "Photo URLs (for PROBLEM_FOUND those of the repair request)."
   photos: [String!]!
+  "The staff member who recorded the result."
   recordedBy: Staff
+  "When the result was recorded."
   recordedAt: Time
   "The repair request filed for a problem found."
   repairRequestId: ID
+  "Every step: booked, moved, recorded."
   timeline: [TimelineEntry!]!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"One household of a campaign's audience in one cycle."
 type CampaignCoverageEntry {
+  "The household."
   household: Household!
+  "Where it stands."
   status: CampaignCoverageStatus!
   "Null when not reached."
   visit: CampaignVisit
 }
 
+"One household in the coverage list."
 type CampaignCoverageEdge {
+  "Opaque cursor of this household."
   cursor: String!
+  "The household and its status."
   node: CampaignCoverageEntry!
 }
 
+"How many households of the audience are in one status."
 type CampaignCoverageCount {
+  "The status."
   status: CampaignCoverageStatus!
+  "Households in it."
   count: Int!
 }
 
 "Every household of a campaign's audience in one cycle, in walking order, with the totals."
 type CampaignCoverage {
+  "The campaign."
   campaign: ServiceCampaign!
+  "The cycle shown."
   cycle: Int!
   "Households in the audience."
   totalCount: Int!
   "One count per status, NOT_REACHED included; they add up to totalCount."
   counts: [CampaignCoverageCount!]!
+  "The households of this page, in walking order."
   edges: [CampaignCoverageEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
+"One time slot of a visit day."
 input CampaignSlotInput {
   "Local time of day, HH:MM."
   start: String!
+  "Local time of day, HH:MM, after start."
   end: String!
   "Households per slot, 1-1000."
   capacity: Int!
 }
 
+"One visit day of the first cycle with its slots."
 input CampaignVisitDayInput {
   "After today; all days of a cycle within intervalMonths."
   date: Date!
+  "1-12 slots; at most 100 slots over all days."
   slots: [CampaignSlotInput!]!
 }
 
+"A new free scheduled service (无偿服务), e.g. a gas-safety check of every flat every two months."
 input CreateServiceCampaignInput {
+  "The community."
   communityId: ID!
   "e.g. 燃气安全检查"
   title: String!
+  "What residents should know, at most 500 characters."
   description: String
-  "Only these buildings; omit for the whole community."
+  "Only these buildings (at most 100); omit for the whole community."
   buildingIds: [ID!]
   "A cycle every N months (1-24)."
   intervalMonths: Int!
-  "How many cycles; omit for no end."
+  "How many cycles (1-120); omit for no end."
   cycles: Int
   "HH:MM local time the day before a visit day when its booking closes; default 18:00."
   bookingCloseTime: String
-  "The first cycle's visit days."
+  "The first cycle's visit days: 1-31 distinct days after today, all within intervalMonths of the first."
   visitDays: [CampaignVisitDayInput!]!
 }
 
+"The result of a visit to one household."
 input RecordCampaignVisitInput {
+  "The campaign."
   campaignId: ID!
+  "The household visited; it must be in the campaign's audience."
   householdId: ID!
   "The cycle visited; omit for the current one (a past cycle may be recorded late)."
   cycle: Int
+  "What staff found."
   result: CampaignVisitResult!
-  "Required for PROBLEM_FOUND: it becomes the repair request's description."
+  "What staff noted, at most 500 characters. Required for PROBLEM_FOUND: it becomes the repair request's description."
   description: String
   "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB; for PROBLEM_FOUND they go with the repair request."
   photos: [Upload!]
@@ -9423,20 +9906,43 @@ input RecordCampaignVisitInput {
 
 extend type Query {
   "Staff of the community see all its campaigns; residents the active ones that cover their household."
-  serviceCampaigns(communityId: ID!, first: Int = 20, after: String): ServiceCampaignConnection!
+  serviceCampaigns(
+    "The community; NOT_FOUND for callers who neither work nor live in it."
+    communityId: ID!,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): ServiceCampaignConnection!
   "The current cycle's slots with what is left, for the campaign's staff and the residents it covers. At most 100 (a cycle is written with at most 100 slots, 12 a day)."
-  campaignSlots(campaignId: ID!): [CampaignSlot!]!
+  campaignSlots("The campaign; NOT_FOUND for anyone else." campaignId: ID!): [CampaignSlot!]!
   "Staff of the community: who is done, booked, not home, has a problem, or is not reached."
-  campaignCoverage(campaignId: ID!, cycle: Int, first: Int = 50, after: String): CampaignCoverage!
+  campaignCoverage(
+    "The campaign; residents get FORBIDDEN."
+    campaignId: ID!,
+    "The cycle, 1 to the current one; omit for the current one."
+    cycle: Int,
+    "Page size, 0-100 (default 50)."
+    first: Int = 50,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): CampaignCoverage!
 }
 
 extend type Mutation {
-  "Supervisors of the community."
-  createServiceCampaign(input: CreateServiceCampaignInput!): ServiceCampaign!
+  "Creates a free scheduled service (无偿服务) with its first cycle open for booking. Supervisors of the community (FORBIDDEN for other staff and residents)."
+  createServiceCampaign("The campaign." input: CreateServiceCampaignInput!): ServiceCampaign!
   "Owners and family for their own household (and the community's butlers or supervisors for a household that asks): one slot per household per cycle; booking another slot moves the booking."
-  bookCampaignSlot(campaignId: ID!, slotId: ID!, householdId: ID!): CampaignVisit!
-  "Staff of the community who visit homes. PROBLEM_FOUND files a repair request for the household."
-  recordCampaignVisit(input: RecordCampaignVisitInput!): CampaignVisit!
+  bookCampaignSlot(
+    "The campaign."
+    campaignId: ID!,
+    "A slot of its current cycle; CONFLICT when full or when booking has closed (the day before, at the close time). Tenants get FORBIDDEN."
+    slotId: ID!,
+    "The household to book for; it must be in the campaign's audience."
+    householdId: ID!
+  ): CampaignVisit!
+  "Butlers, supervisors and engineers of the community, and admins, record what they found at a household, booked or not. PROBLEM_FOUND files a repair request for the household."
+  recordCampaignVisit("The result." input: RecordCampaignVisitInput!): CampaignVisit!
 }
 
 extend type RepairRequest {
@@ -9452,7 +9958,9 @@ extend type RepairRequest {
 type Festival {
   "Built-in key (new_year, spring_festival, lantern, dragon_boat, mid_autumn, double_ninth, national_day, ...) or custom:<slug>."
   key: String!
+  "Chinese name, e.g. 中秋节 (at most 20 characters)."
   nameZH: String!
+  "English name, e.g. Mid-Autumn Festival (at most 20 characters)."
   nameEN: String!
   "SOLAR or LUNAR (农历)."
   calendar: String!
@@ -9464,27 +9972,35 @@ type Festival {
   solarTerm: String
   "ALL, or ELDERS (residents aged 60 or over, birth year known) as for Double Ninth."
   audience: String!
+  "Whether the community sends this greeting."
   enabled: Boolean!
   "When the greeting goes out, HH:MM in the community's time zone."
   sendTime: String!
   "Greeting text (Go template; {{.Name}} is rendered as 您: greetings go out without names)."
   greetingZH: String!
+  "English greeting for residents who read English (Go template as greetingZH, at most 200 characters)."
   greetingEN: String!
 }
 
 "A festival on its date in one year."
 type FestivalDate {
+  "The festival."
   festival: Festival!
+  "Its solar (公历) date that year."
   date: Date!
-  "When the greeting goes out."
+  "When the greeting goes out: date at the festival's sendTime in the community's time zone."
   sendAt: Time!
 }
 
 "A greeting staff sent now to a community, buildings or a care group."
 type GreetingCampaign {
+  "Campaign id."
   id: ID!
+  "Title shown with the greeting, at most 40 characters."
   title: String!
+  "Greeting text in Chinese, at most 200 characters."
   text: String!
+  "English text, at most 500 characters; null when the Chinese text serves English readers too."
   textEN: String
   "COMMUNITY, BUILDINGS, CARE_GROUP or BUILDINGS_CARE_GROUP."
   audience: String!
@@ -9496,42 +10012,61 @@ type GreetingCampaign {
   withheld: Boolean!
   "How many residents it was addressed to (0 until the fan-out finishes); null when the care group is withheld."
   recipients: Int
+  "Who sent it; null if that staff record is gone."
   createdBy: Staff
+  "When it was sent."
   createdAt: Time!
   "When the fan-out finished."
   sentAt: Time
 }
 
+"One greeting campaign in a list."
 type GreetingCampaignEdge {
+  "Opaque cursor of this campaign."
   cursor: String!
+  "The campaign."
   node: GreetingCampaign!
 }
 
+"A page of greeting campaigns (问候群发), newest first."
 type GreetingCampaignConnection {
+  "The campaigns of this page."
   edges: [GreetingCampaignEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
 }
 
 "A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00)."
 input FestivalInput {
+  "A built-in key, or custom:<slug> with a slug of 1-40 lowercase letters, digits, - or _. A community has at most 30 custom festivals."
   key: String!
+  "Chinese name, at most 20 characters (custom festivals)."
   nameZH: String
+  "English name, at most 20 characters (custom festivals)."
   nameEN: String
   "SOLAR or LUNAR."
   calendar: String
+  "Month, 1-12 (the ordinary lunar month for LUNAR); omit with solarTerm."
   month: Int
+  "Day, a real day of that month for SOLAR, 1-30 for LUNAR; omit with solarTerm."
   day: Int
+  "One of the 24 solar terms (节气), e.g. 清明, instead of month and day; calendar must be SOLAR."
   solarTerm: String
   "ALL or ELDERS."
   audience: String
+  "Whether the greeting is sent."
   enabled: Boolean!
   "HH:MM, default 09:00."
   sendTime: String
+  "Chinese greeting text, at most 200 characters (Go template; {{.Name}} renders as 您)."
   greetingZH: String
+  "English greeting text, at most 200 characters."
   greetingEN: String
 }
 
+"A greeting (问候) to send now to a community, some of its buildings or a care group."
 input GreetingCampaignInput {
+  "The community."
   communityId: ID!
   "Only these buildings of the community (at most 100)."
   buildingIds: [ID!]
@@ -9547,97 +10082,161 @@ input GreetingCampaignInput {
 
 extend type Query {
   "The community's enabled festivals on their dates in year, with send times. Staff of the community. Bounded: the built-in festivals plus at most 30 custom ones."
-  festivalCalendar(communityId: ID!, year: Int!): [FestivalDate!]!
+  festivalCalendar(
+    "The community; NOT_FOUND for callers who cannot see it, FORBIDDEN for its residents."
+    communityId: ID!,
+    "The year, 1901-2099."
+    year: Int!
+  ): [FestivalDate!]!
   "Every festival of the community, enabled or not. Staff of the community. Bounded: the built-in festivals plus at most 30 custom ones (adding a 31st is BAD_USER_INPUT)."
-  festivalSettings(communityId: ID!): [Festival!]!
+  festivalSettings("The community; NOT_FOUND for callers who cannot see it, FORBIDDEN for its residents." communityId: ID!): [Festival!]!
   "Greeting campaigns, newest first. Supervisors and butlers of the community, admins."
-  greetingCampaigns(communityId: ID!, first: Int = 20, after: String): GreetingCampaignConnection!
+  greetingCampaigns(
+    "The community."
+    communityId: ID!,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): GreetingCampaignConnection!
 }
 
 extend type Mutation {
   "Change or add one festival; returns all of the community's festivals. Supervisors and butlers of the community, admins."
-  updateFestivalSettings(communityId: ID!, festival: FestivalInput!): [Festival!]!
-  "Send a greeting now. Supervisors and butlers of the community."
-  sendGreetingCampaign(input: GreetingCampaignInput!): GreetingCampaign!
+  updateFestivalSettings(
+    "The community."
+    communityId: ID!,
+    "The festival to change or add; an invalid field is BAD_USER_INPUT naming festival.<field>."
+    festival: FestivalInput!
+  ): [Festival!]!
+  "Send a greeting now to the residents of the community's households (narrowed to buildings and/or a care group), as greeting notices; a sensitive care group needs a supervisor. Supervisors and butlers of the community (FORBIDDEN for other staff and residents)."
+  sendGreetingCampaign("The greeting and its audience." input: GreetingCampaignInput!): GreetingCampaign!
 }
 `, BuiltIn: false},
-	{Name: "../schema/household.graphqls", Input: `type Household {
+	{Name: "../schema/household.graphqls", Input: `"A household (户/房屋): one flat and the people in it. Seen by its members and by staff of its community (admins: every community)."
+type Household {
+  "Household id."
   id: ID!
+  "The community (小区) the flat is in."
   community: Community!
+  "The building (楼栋) the flat is in."
   building: Building!
+  "Unit (单元) name, one of the building's units."
   unit: String!
+  "Room number (房号), 1-10 letters, digits or dashes, e.g. 1502."
   room: String!
   "e.g. 3栋2单元1502"
   label: String!
-  "Floor area in square metres."
+  "Floor area in square metres (m², 1-10000); the basis of the management fee. Null when not recorded."
   floorArea: Float
+  "Move-in date (入住日期), null when not recorded."
   moveInDate: Date
+  "Its members (owners first, then family, then tenants)."
   members: [Membership!]!
   "Care flags of its members (non-sensitive ones; sensitive flags need archive access)."
   careFlags: [CareFlag!]!
   "Household part of the family-care archive."
   care: HouseholdCare
   "Visit notes under the rule of Query.visits: FORBIDDEN for residents, cleaners, security, engineers and admins; a butler not in charge of the household sees only the visits they made."
-  visits(first: Int = 20, after: String): VisitConnection!
+  visits(
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): VisitConnection!
+  "When the household was registered."
   createdAt: Time!
 }
 
+"A person's place in one household (户): owner (业主), family member (家属) or tenant (租户). A person may hold several (owns two flats)."
 type Membership {
+  "The household."
   household: Household!
+  "The person."
   person: Person!
+  "OWNER, FAMILY or TENANT."
   role: Role!
+  "When the person joined the household."
   since: Time!
 }
 
+"A person (人员) living in one or more households. Seen by themself, by people who share a household with them, and by staff of the communities they live in."
 type Person {
+  "Person id."
   id: ID!
+  "Name, at most 40 characters."
   name: String!
   "Shown to the person, their household and staff of their communities."
   phone: String
+  "Null when not recorded."
   gender: Gender
   "The person's photo: GET it with the same Authorization header; null when none."
   avatarUrl: String
+  "Their households: only those the caller may see (their own, or those in communities the staff caller works in)."
   memberships: [Membership!]!
   "The person's family-care archive (亲情服务档案)."
   careProfile: CareProfile
 }
 
+"A person's gender, as registered."
 enum Gender {
+  "Male (男)."
   MALE
+  "Female (女)."
   FEMALE
 }
 
+"One household in a list."
 type HouseholdEdge {
+  "Opaque cursor of this household; pass as after to continue after it."
   cursor: String!
+  "The household."
   node: Household!
 }
 
+"A page of households (户) in walking order: building, unit, room, in natural order."
 type HouseholdConnection {
+  "The households of this page."
   edges: [HouseholdEdge!]!
+  "Whether more pages follow."
   pageInfo: PageInfo!
+  "How many households match the filter in all (every page)."
   totalCount: Int!
 }
 
+"Narrows the household list; every field given must match."
 input HouseholdFilter {
+  "Only this community; staff who do not work in it get FORBIDDEN. Required with a sensitive careFlag."
   communityId: ID
+  "Only this building."
   buildingId: ID
-  "Households with a member carrying this flag. Sensitive flags need archive access."
+  "Households with a member carrying this flag. A sensitive flag (DISABLED, HARDSHIP, CHRONIC_ILLNESS) needs communityId and is for the community's supervisors (whole community) and butlers (only the households in their care); others get FORBIDDEN; each such query is recorded in the archive audit log."
   careFlag: CareFlag
-  "Matches a member's name or phone, or the room label (e.g. 1502)."
+  "Matches a member's name or phone, or the room label (e.g. 1502), case-insensitively; at most 40 characters."
   search: String
 }
 
+"A new household (户/房屋) in a building."
 input CreateHouseholdInput {
+  "The building (楼栋) it is in."
   buildingId: ID!
+  "One of the building's unit (单元) names."
   unit: String!
+  "Room number (房号): 1-10 letters, digits or dashes; unique within the unit (CONFLICT otherwise)."
   room: String!
+  "Floor area in square metres (m²), 1-10000."
   floorArea: Float
+  "Move-in date (入住日期)."
   moveInDate: Date
 }
 
+"A new person (人员)."
 input PersonInput {
+  "Name, required, at most 40 characters."
   name: String!
+  "Mainland China mobile number (11 digits; spaces, dashes and +86 accepted). Omit for someone without a phone (a child), who is added at once."
   phone: String
+  "Gender, if known."
   gender: Gender
 }
 
@@ -9648,24 +10247,33 @@ staff attach directly a person they can already see or a brand-new phone, and
 invite anyone else. A person without a phone (a child) is added at once.
 """
 input AddHouseholdMemberInput {
+  "The household to join."
   householdId: ID!
   "An existing person the caller can already see (someone who owns two flats) ..."
   personId: ID
   "... or a new one."
   person: PersonInput
+  "OWNER, FAMILY or TENANT; an owner may add only FAMILY and TENANT."
   role: Role!
 }
 
 "Exactly one is set: the membership when the person joined at once, or the invitation they must accept first."
 type AddHouseholdMemberPayload {
+  "Set when the person joined at once."
   membership: Membership
+  "Set when the person was invited (户内成员邀请) and must accept first."
   invitation: HouseholdInvitation
 }
 
+"Where an invitation to join a household stands."
 enum HouseholdInvitationStatus {
+  "Open: waiting for the invitee's answer."
   PENDING
+  "The invitee accepted and joined the household."
   ACCEPTED
+  "The invitee declined."
   DECLINED
+  "Withdrawn by whoever may manage the household's members."
   CANCELLED
   "Was pending for 7 days without an answer."
   EXPIRED
@@ -9673,6 +10281,7 @@ enum HouseholdInvitationStatus {
 
 "Who invited: shown to the invitee."
 type InvitationInviter {
+  "The inviter's name."
   name: String!
   "OWNER for a resident; SUPERVISOR, BUTLER or ADMIN for staff."
   role: Role!
@@ -9680,16 +10289,23 @@ type InvitationInviter {
 
 "An invitation to join a household, as its owners and staff see it."
 type HouseholdInvitation {
+  "Invitation id."
   id: ID!
+  "The household the invitee would join."
   household: Household!
   "The name the inviter gave."
   name: String!
   "The invited phone, masked (139****0004); null when a person was chosen by id."
   maskedPhone: String
+  "The role the invitee would have: OWNER, FAMILY or TENANT."
   role: Role!
+  "PENDING until answered, cancelled or expired."
   status: HouseholdInvitationStatus!
+  "Who invited."
   inviter: InvitationInviter!
+  "When it was sent."
   createdAt: Time!
+  "When it lapses unanswered: 7 days after it was sent."
   expiresAt: Time!
 }
 
@@ -9698,69 +10314,112 @@ An invitation as the invitee sees it: the flat's label, who invites and as
 what. Nothing else of the household until they accept.
 """
 type ReceivedHouseholdInvitation {
+  "Invitation id: pass to acceptHouseholdInvitation or declineHouseholdInvitation."
   id: ID!
+  "The community (小区) of the flat."
   communityName: String!
+  "The building (楼栋) of the flat."
   buildingName: String!
+  "The unit (单元) of the flat."
   unit: String!
+  "The room number (房号)."
   room: String!
   "e.g. 3栋2单元1502"
   label: String!
   "The role the invitee would have."
   role: Role!
+  "Who invites."
   inviter: InvitationInviter!
+  "When it was sent."
   createdAt: Time!
+  "When it lapses unanswered: 7 days after it was sent."
   expiresAt: Time!
 }
 
+"One change to a household, as householdUpdated delivers it."
 type HouseholdEvent {
+  "The household that changed."
   householdId: ID!
+  "What happened: household.member_added, household.member_removed, care_profile.updated, household_care.updated, person.avatar_updated, visit.recorded or visit.follow_up_done."
   type: String!
+  "When it happened."
   at: Time!
+  "The household as it is now (read it again for details); null if it could not be loaded."
   household: Household
 }
 
 extend type Query {
-  "Staff: households of their communities. Residents: their own."
-  households(filter: HouseholdFilter, first: Int = 20, after: String): HouseholdConnection!
-  household(id: ID!): Household
-  "The caller's own households. At most 50: a person has a handful of homes."
+  "Households in walking order (building, unit, room) with their total count. Staff: households of the communities they work in (admins: all). Residents: their own."
+  households(
+    "Narrows the list; see HouseholdFilter for who may filter by a sensitive care flag."
+    filter: HouseholdFilter,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): HouseholdConnection!
+  "One household: its members and staff of its community (admins: any); NOT_FOUND for anyone else, so ids cannot be probed."
+  household("Id of the household." id: ID!): Household
+  "The caller's own households in walking order (residents; empty for staff). At most 50: a person has a handful of homes."
   myHouseholds: [Household!]!
-  person(id: ID!): Person
-  "The household's invitations, newest first: its owners, and its community's supervisors and butlers. At most 100, the newest; older ones (answered or expired long ago) are not listed."
-  householdInvitations(householdId: ID!): [HouseholdInvitation!]!
-  "Open invitations waiting for the signed-in resident, newest first. At most 50: each expires, so few are open at once."
+  "One person: themself, people who share a household with them, and staff of the communities they live in; NOT_FOUND for anyone else."
+  person("Id of the person." id: ID!): Person
+  "The household's invitations, newest first (at most 100): its owners, and its community's supervisors and butlers (and admins); other members and staff get FORBIDDEN."
+  householdInvitations("Id of the household." householdId: ID!): [HouseholdInvitation!]!
+  "Open invitations waiting for the signed-in resident (by person or by the phone they signed in with), newest first, at most 50 (each expires, so few are open at once); empty for staff."
   myInvitations: [ReceivedHouseholdInvitation!]!
 }
 
 extend type Mutation {
-  createHousehold(input: CreateHouseholdInput!): Household!
-  addHouseholdMember(input: AddHouseholdMemberInput!): AddHouseholdMemberPayload!
+  "Registers a household (户/房屋) in a building: admins, and supervisors and butlers of the building's community (FORBIDDEN for other staff; NOT_FOUND for a building of another community)."
+  createHousehold("The new household." input: CreateHouseholdInput!): Household!
+  "Adds a person to a household or invites them (see AddHouseholdMemberInput): admins and the community's supervisors and butlers for any role, an owner (业主) of the household for FAMILY and TENANT. Adds by phone number are limited per caller (residents 10 an hour and 20 a day, staff 60 an hour and 300 a day; RATE_LIMITED beyond)."
+  addHouseholdMember("Who joins, and as what." input: AddHouseholdMemberInput!): AddHouseholdMemberPayload!
   "The invitee joins the household."
-  acceptHouseholdInvitation(id: ID!): Membership!
-  declineHouseholdInvitation(id: ID!): ReceivedHouseholdInvitation!
+  acceptHouseholdInvitation("Id of an open invitation addressed to the caller (NOT_FOUND otherwise; CONFLICT once it is closed)." id: ID!): Membership!
+  "The invitee says no: only the resident it is addressed to; CONFLICT once it is closed."
+  declineHouseholdInvitation("Id of the invitation." id: ID!): ReceivedHouseholdInvitation!
   "Whoever may manage the household's members in the invited role withdraws an open invitation."
-  cancelHouseholdInvitation(id: ID!): HouseholdInvitation!
-  removeHouseholdMember(householdId: ID!, personId: ID!): Household!
+  cancelHouseholdInvitation("Id of the invitation." id: ID!): HouseholdInvitation!
+  "Takes a person out of a household (the person record and their archive stay): admins and the community's supervisors and butlers for any role, an owner of the household for family members and tenants. NOT_FOUND when the person is not a member."
+  removeHouseholdMember(
+    "Id of the household."
+    householdId: ID!,
+    "Id of the member to remove."
+    personId: ID!
+  ): Household!
   "Sets a person's photo (JPEG, PNG, WebP or HEIC, at most 8 MB) with a multipart request: the person themself, or their butler or supervisor."
-  updatePersonAvatar(personId: ID!, photo: Upload!): Person!
+  updatePersonAvatar(
+    "Id of the person."
+    personId: ID!,
+    "The photo file."
+    photo: Upload!
+  ): Person!
 }
 `, BuiltIn: false},
 	{Name: "../schema/identity.graphqls", Input: `"A signed-in session: a short-lived access token and a refresh token."
 type AuthPayload {
+  "Access token (JWT): send it as ` + "`" + `Authorization: Bearer <token>` + "`" + ` on HTTP and in the websocket connection_init payload. Short-lived (15 minutes by default)."
   accessToken: String!
+  "When the access token stops working; call refreshToken shortly before."
   accessTokenExpiresAt: Time!
+  "Refresh token: single use, exchanged by refreshToken for a new pair. Keep it in secure storage; never send it on other requests."
   refreshToken: String!
+  "When the refresh token expires (30 days after sign-in or the last refresh, by default); after that the user signs in again."
   refreshTokenExpiresAt: Time!
+  "The signed-in caller, as Query.me answers it."
   me: Me!
 }
 
+"The answer to requestLoginCode. It is the same whether or not the phone is registered, so it reveals nobody."
 type LoginCodeRequested {
-  "Seconds before another code may be asked for this phone."
+  "Seconds before another code may be asked for this phone (60 by default: one code a minute per phone, at most 10 a day)."
   retryAfterSeconds: Int!
-  "How long a code stays valid."
+  "How long a code stays valid, in seconds (300 by default); it allows 5 tries."
   expiresInSeconds: Int!
 }
 
+"The answer to loginWithWechat: either a session (the WeChat account is bound to a resident) or a ticket to bind a phone first."
 type WechatLoginPayload {
   "Set when the WeChat account is bound to a resident."
   auth: AuthPayload
@@ -9770,25 +10429,39 @@ type WechatLoginPayload {
   bindingTicket: String
 }
 
+"Which side of the service the caller is on."
 enum CallerKind {
+  "A staff member (员工) of the property company, signed in with staffLogin."
   STAFF
+  "A resident (住户): owner, family member or tenant, signed in by SMS code or WeChat."
   PERSON
 }
 
+"A staff role in the company, or a person's role in one household (户)."
 enum Role {
+  "Staff: butler / customer service (管家/客服), responsible for a set of buildings or households."
   BUTLER
+  "Staff: engineer (工程/维修), does repairs and site work."
   ENGINEER
+  "Staff: supervisor (主管) of the communities they work in; may stand in for any staff member there."
   SUPERVISOR
+  "Staff: security (秩序维护)."
   SECURITY
+  "Staff: cleaner (保洁)."
   CLEANER
+  "Staff: company administrator; manages staff and communities and sees every community, but holds no care role (no visit notes, no sensitive archive details)."
   ADMIN
+  "Household: owner (业主); may manage the household's family members and tenants."
   OWNER
+  "Household: family member (家属) living with the owner."
   FAMILY
+  "Household: tenant (租户)."
   TENANT
 }
 
 "The caller and what they may do."
 type Me {
+  "Staff member or resident."
   kind: CallerKind!
   "Set for staff."
   staff: Staff
@@ -9809,17 +10482,36 @@ type Me {
 }
 
 extend type Mutation {
-  "Sends a 6-digit login code by SMS. Unknown phones get the same answer."
-  requestLoginCode(phone: String!): LoginCodeRequested!
-  loginWithCode(phone: String!, code: String!): AuthPayload!
-  "Mini program login with the code from wx.login."
-  loginWithWechat(code: String!): WechatLoginPayload!
-  "Binds the WeChat account behind bindingTicket to the resident with this phone."
-  bindPhone(bindingTicket: String!, phone: String!, code: String!): AuthPayload!
-  staffLogin(account: String!, password: String!): AuthPayload!
-  "Rotates a refresh token. Reusing an old one ends the whole session."
-  refreshToken(token: String!): AuthPayload!
-  "Ends the caller's session (all tokens of this login)."
+  "Sends a 6-digit login code by SMS (valid 5 minutes) to a resident's phone. No sign-in needed. Unknown phones get the same answer and no text. Limits per phone (1 a minute, 10 a day) and per client address (20 an hour, 100 a day) answer RATE_LIMITED with a retry time; a failed SMS gateway answers UNAVAILABLE."
+  requestLoginCode("Mainland China mobile number, 11 digits starting with 1; spaces, dashes and a +86 prefix are accepted." phone: String!): LoginCodeRequested!
+  "Resident sign-in (业主端) with the SMS code from requestLoginCode. No sign-in needed. A code is single use and allows 5 tries; a wrong, used or expired code fails with extensions.field = code; a phone that belongs to no resident and has no open household invitation is FORBIDDEN."
+  loginWithCode(
+    "The phone the code was sent to."
+    phone: String!,
+    "The 6-digit code from the SMS."
+    code: String!
+  ): AuthPayload!
+  "Mini program (小程序) login with the code from wx.login. No sign-in needed. A bound WeChat account gets a session; an unbound one gets needsPhone and a bindingTicket for bindPhone. WeChat unreachable is UNAVAILABLE."
+  loginWithWechat("The code from wx.login (one use, at most 256 characters)." code: String!): WechatLoginPayload!
+  "Binds the WeChat account behind bindingTicket to the resident with this phone, proved by an SMS code, and signs them in; later loginWithWechat calls sign in directly. No sign-in needed. An invalid or expired ticket fails on ticket."
+  bindPhone(
+    "The bindingTicket from loginWithWechat (valid 10 minutes)."
+    bindingTicket: String!,
+    "The resident's phone, as for requestLoginCode."
+    phone: String!,
+    "The 6-digit SMS code sent to that phone by requestLoginCode (same tries and single use as loginWithCode)."
+    code: String!
+  ): AuthPayload!
+  "Staff sign-in (员工端) with account and password. No sign-in needed. A wrong account and a wrong password fail alike; after 3 failures from one client within an hour each further try waits 2 s, 4 s, 8 s ... up to 5 minutes (RATE_LIMITED with a retry time); 10 failures on an account within an hour alert its supervisors."
+  staffLogin(
+    "Staff account name (case-insensitive), at most 128 characters."
+    account: String!,
+    "The account's password."
+    password: String!
+  ): AuthPayload!
+  "Rotates a refresh token: the one sent is spent and a new access/refresh pair returned. No sign-in needed. Reusing an old one ends the whole session (both holders must sign in again); an expired or revoked token is UNAUTHENTICATED."
+  refreshToken("The current refresh token; the same token sent twice within 30 seconds gets the same new pair (a double submit)." token: String!): AuthPayload!
+  "Ends the caller's session (all tokens of this login): access tokens stop working at once and open websockets of the session close. Any signed-in caller; answers true."
   logout: Boolean!
 }
 `, BuiltIn: false},

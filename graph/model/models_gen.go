@@ -36,74 +36,106 @@ import (
 // staff attach directly a person they can already see or a brand-new phone, and
 // invite anyone else. A person without a phone (a child) is added at once.
 type AddHouseholdMemberInput struct {
+	// The household to join.
 	HouseholdID string `json:"householdId"`
 	// An existing person the caller can already see (someone who owns two flats) ...
 	PersonID *string `json:"personId,omitempty"`
 	// ... or a new one.
 	Person *PersonInput `json:"person,omitempty"`
-	Role   access.Role  `json:"role"`
+	// OWNER, FAMILY or TENANT; an owner may add only FAMILY and TENANT.
+	Role access.Role `json:"role"`
 }
 
 // Exactly one is set: the membership when the person joined at once, or the invitation they must accept first.
 type AddHouseholdMemberPayload struct {
+	// Set when the person joined at once.
 	Membership *household.Membership `json:"membership,omitempty"`
+	// Set when the person was invited (户内成员邀请) and must accept first.
 	Invitation *household.Invitation `json:"invitation,omitempty"`
 }
 
+// Whom a new announcement is for within its community; both lists empty or omitted is the whole community.
 type AnnouncementAudienceInput struct {
 	// Buildings of the announcement's community, at most 200.
 	BuildingIds []string `json:"buildingIds,omitempty"`
-	// DISABLED, HARDSHIP and CHRONIC_ILLNESS only for supervisors of the community.
+	// Households carrying any of these care flags. DISABLED, HARDSHIP and CHRONIC_ILLNESS only for supervisors of the community (FORBIDDEN otherwise).
 	CareFlags []archive.Flag `json:"careFlags,omitempty"`
 }
 
+// A page of announcements (公告), pinned first, then newest.
 type AnnouncementConnection struct {
-	Edges    []*AnnouncementEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The announcements of this page.
+	Edges []*AnnouncementEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One announcement in a list.
 type AnnouncementEdge struct {
-	Cursor string                 `json:"cursor"`
-	Node   *announce.Announcement `json:"node"`
+	// Opaque cursor of this announcement.
+	Cursor string `json:"cursor"`
+	// The announcement.
+	Node *announce.Announcement `json:"node"`
 }
 
+// A page of the archive audit log, newest first.
 type AuditEntryConnection struct {
-	Edges    []*AuditEntryEdge `json:"edges"`
-	PageInfo *PageInfo         `json:"pageInfo"`
+	// The entries of this page.
+	Edges []*AuditEntryEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One audit entry in a list.
 type AuditEntryEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *archive.AuditEntry `json:"node"`
+	// Opaque cursor of this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *archive.AuditEntry `json:"node"`
 }
 
 // A signed-in session: a short-lived access token and a refresh token.
 type AuthPayload struct {
-	AccessToken           string    `json:"accessToken"`
-	AccessTokenExpiresAt  time.Time `json:"accessTokenExpiresAt"`
-	RefreshToken          string    `json:"refreshToken"`
+	// Access token (JWT): send it as `Authorization: Bearer <token>` on HTTP and in the websocket connection_init payload. Short-lived (15 minutes by default).
+	AccessToken string `json:"accessToken"`
+	// When the access token stops working; call refreshToken shortly before.
+	AccessTokenExpiresAt time.Time `json:"accessTokenExpiresAt"`
+	// Refresh token: single use, exchanged by refreshToken for a new pair. Keep it in secure storage; never send it on other requests.
+	RefreshToken string `json:"refreshToken"`
+	// When the refresh token expires (30 days after sign-in or the last refresh, by default); after that the user signs in again.
 	RefreshTokenExpiresAt time.Time `json:"refreshTokenExpiresAt"`
-	Me                    *Me       `json:"me"`
+	// The signed-in caller, as Query.me answers it.
+	Me *Me `json:"me"`
 }
 
+// A birthday (生日) as the person keeps it; birthday greetings go out on it.
 type Birthday struct {
+	// Solar or lunar (农历).
 	Calendar archive.Calendar `json:"calendar"`
 	// Optional: some people give only month and day.
-	Year  *int `json:"year,omitempty"`
-	Month int  `json:"month"`
-	Day   int  `json:"day"`
+	Year *int `json:"year,omitempty"`
+	// Month, 1-12 (a lunar month when calendar is LUNAR).
+	Month int `json:"month"`
+	// Day of the month, 1-31 (1-30 for a lunar month).
+	Day int `json:"day"`
 	// Lunar leap month (闰月).
 	LeapMonth bool `json:"leapMonth"`
-	// The solar date of the next birthday, in the community's time zone.
+	// The solar date of the next birthday (today counts), reckoned in Asia/Shanghai.
 	NextOccurrence *string `json:"nextOccurrence,omitempty"`
 }
 
+// A birthday to record.
 type BirthdayInput struct {
-	Calendar  archive.Calendar `json:"calendar"`
-	Year      *int             `json:"year,omitempty"`
-	Month     int              `json:"month"`
-	Day       int              `json:"day"`
-	LeapMonth *bool            `json:"leapMonth,omitempty"`
+	// Solar or lunar (农历).
+	Calendar archive.Calendar `json:"calendar"`
+	// Birth year, 1900 to this year; omit when unknown.
+	Year *int `json:"year,omitempty"`
+	// Month, 1-12.
+	Month int `json:"month"`
+	// Day: a real day of that month for SOLAR (29 February allowed without a year); 1-30 for LUNAR, and within the month when the year is given.
+	Day int `json:"day"`
+	// Lunar leap month (闰月): LUNAR only, and the year (if given) must have that leap month.
+	LeapMonth *bool `json:"leapMonth,omitempty"`
 }
 
 type BookMoveInput struct {
@@ -154,37 +186,51 @@ type ButlerTaskEdge struct {
 
 // Every household of a campaign's audience in one cycle, in walking order, with the totals.
 type CampaignCoverage struct {
+	// The campaign.
 	Campaign *freeservice.Campaign `json:"campaign"`
-	Cycle    int                   `json:"cycle"`
+	// The cycle shown.
+	Cycle int `json:"cycle"`
 	// Households in the audience.
 	TotalCount int `json:"totalCount"`
 	// One count per status, NOT_REACHED included; they add up to totalCount.
-	Counts   []*CampaignCoverageCount `json:"counts"`
-	Edges    []*CampaignCoverageEdge  `json:"edges"`
-	PageInfo *PageInfo                `json:"pageInfo"`
+	Counts []*CampaignCoverageCount `json:"counts"`
+	// The households of this page, in walking order.
+	Edges []*CampaignCoverageEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// How many households of the audience are in one status.
 type CampaignCoverageCount struct {
+	// The status.
 	Status freeservice.Status `json:"status"`
-	Count  int                `json:"count"`
+	// Households in it.
+	Count int `json:"count"`
 }
 
+// One household in the coverage list.
 type CampaignCoverageEdge struct {
-	Cursor string                     `json:"cursor"`
-	Node   *freeservice.CoverageEntry `json:"node"`
+	// Opaque cursor of this household.
+	Cursor string `json:"cursor"`
+	// The household and its status.
+	Node *freeservice.CoverageEntry `json:"node"`
 }
 
+// One time slot of a visit day.
 type CampaignSlotInput struct {
 	// Local time of day, HH:MM.
 	Start string `json:"start"`
-	End   string `json:"end"`
+	// Local time of day, HH:MM, after start.
+	End string `json:"end"`
 	// Households per slot, 1-1000.
 	Capacity int `json:"capacity"`
 }
 
+// One visit day of the first cycle with its slots.
 type CampaignVisitDayInput struct {
 	// After today; all days of a cycle within intervalMonths.
-	Date  string               `json:"date"`
+	Date string `json:"date"`
+	// 1-12 slots; at most 100 slots over all days.
 	Slots []*CampaignSlotInput `json:"slots"`
 }
 
@@ -193,17 +239,26 @@ type CampaignVisitDayInput struct {
 // need archive access; residents may edit their own birthday, occupation, hobbies
 // and contact hours.
 type CareProfileInput struct {
+	// Sets the birthday (replaces any recorded one).
 	Birthday *BirthdayInput `json:"birthday,omitempty"`
 	// Removes the birthday.
-	ClearBirthday *bool          `json:"clearBirthday,omitempty"`
-	Occupation    *string        `json:"occupation,omitempty"`
-	Hobbies       []string       `json:"hobbies,omitempty"`
-	ContactHours  *string        `json:"contactHours,omitempty"`
-	CareFlags     []archive.Flag `json:"careFlags,omitempty"`
-	CustomFlags   []string       `json:"customFlags,omitempty"`
-	Notes         *string        `json:"notes,omitempty"`
-	HealthNotes   *string        `json:"healthNotes,omitempty"`
-	HardshipNotes *string        `json:"hardshipNotes,omitempty"`
+	ClearBirthday *bool `json:"clearBirthday,omitempty"`
+	// Occupation, at most 60 characters.
+	Occupation *string `json:"occupation,omitempty"`
+	// Replaces the hobbies: at most 20, each at most 30 characters.
+	Hobbies []string `json:"hobbies,omitempty"`
+	// Preferred contact hours, at most 60 characters.
+	ContactHours *string `json:"contactHours,omitempty"`
+	// Replaces all care flags, sensitive ones included; changing a sensitive flag needs archive access. Staff only.
+	CareFlags []archive.Flag `json:"careFlags,omitempty"`
+	// Replaces the custom labels: at most 10, each at most 20 characters. Staff only.
+	CustomFlags []string `json:"customFlags,omitempty"`
+	// General notes, at most 2000 characters. Staff only.
+	Notes *string `json:"notes,omitempty"`
+	// Health details, at most 2000 characters; needs archive access.
+	HealthNotes *string `json:"healthNotes,omitempty"`
+	// Hardship details, at most 2000 characters; needs archive access.
+	HardshipNotes *string `json:"hardshipNotes,omitempty"`
 }
 
 // Money in fen (分).
@@ -214,35 +269,52 @@ type Charges struct {
 	TotalFen     int  `json:"totalFen"`
 }
 
+// A page of community events (社区活动), latest start first.
 type CommunityEventConnection struct {
-	Edges      []*CommunityEventEdge `json:"edges"`
-	PageInfo   *PageInfo             `json:"pageInfo"`
-	TotalCount int                   `json:"totalCount"`
+	// The events of this page.
+	Edges []*CommunityEventEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events match in all.
+	TotalCount int `json:"totalCount"`
 }
 
+// One event in a list.
 type CommunityEventEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *activity.Event `json:"node"`
+	// Opaque cursor of this event.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *activity.Event `json:"node"`
 }
 
+// A page of complaints (投诉), newest first.
 type ComplaintConnection struct {
-	Edges    []*ComplaintEdge `json:"edges"`
-	PageInfo *PageInfo        `json:"pageInfo"`
+	// The complaints of this page.
+	Edges []*ComplaintEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (the resident's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One complaint in a list.
 type ComplaintEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *complaint.Complaint `json:"node"`
+	// Opaque cursor of this complaint.
+	Cursor string `json:"cursor"`
+	// The complaint (without its timeline).
+	Node *complaint.Complaint `json:"node"`
 }
 
+// Narrows the staff complaint list; every field given must match.
 type ComplaintFilter struct {
 	// One community; all the caller's communities when not given.
-	CommunityID *string             `json:"communityId,omitempty"`
-	Statuses    []complaint.Status  `json:"statuses,omitempty"`
-	Category    *complaint.Category `json:"category,omitempty"`
-	Severity    *complaint.Severity `json:"severity,omitempty"`
+	CommunityID *string `json:"communityId,omitempty"`
+	// Only these statuses; all when omitted or empty.
+	Statuses []complaint.Status `json:"statuses,omitempty"`
+	// Only this category.
+	Category *complaint.Category `json:"category,omitempty"`
+	// Only this severity.
+	Severity *complaint.Severity `json:"severity,omitempty"`
 	// Only complaints still unacknowledged past their response deadline.
 	Overdue *bool `json:"overdue,omitempty"`
 }
@@ -262,34 +334,45 @@ type CompleteWorkInput struct {
 	Notes        *string `json:"notes,omitempty"`
 }
 
+// A new building (楼栋) with its units (单元).
 type CreateBuildingInput struct {
-	CommunityID string   `json:"communityId"`
-	Name        string   `json:"name"`
-	Units       []string `json:"units,omitempty"`
+	// The community to add it to.
+	CommunityID string `json:"communityId"`
+	// Name, required, at most 40 characters; must be unique within the community (CONFLICT otherwise).
+	Name string `json:"name"`
+	// Unit names in order: at most 50, each at most 20 characters, no repeats; a single unit "1" when omitted or empty.
+	Units []string `json:"units,omitempty"`
 }
 
+// A new community (小区).
 type CreateCommunityInput struct {
-	Name    string  `json:"name"`
+	// Name, required, at most 60 characters; must be unique within the company (CONFLICT otherwise).
+	Name string `json:"name"`
+	// Street address, at most 200 characters.
 	Address *string `json:"address,omitempty"`
 	// Defaults to Asia/Shanghai.
 	TimeZone *string `json:"timeZone,omitempty"`
 }
 
+// A new community event (社区活动), created as a DRAFT.
 type CreateEventInput struct {
+	// The community.
 	CommunityID string `json:"communityId"`
 	// At most 40 characters.
-	Title       string  `json:"title"`
+	Title string `json:"title"`
+	// At most 2000 characters.
 	Description *string `json:"description,omitempty"`
 	// JPEG, PNG, WebP or HEIC, at most 8 MB.
 	Poster *graphql.Upload `json:"poster,omitempty"`
-	Place  string          `json:"place"`
+	// Where, at most 100 characters.
+	Place string `json:"place"`
 	// Ahead of now, within a year.
 	StartsAt time.Time `json:"startsAt"`
 	// After the start, within 7 days of it.
 	EndsAt time.Time `json:"endsAt"`
 	// Ahead of now, not after the start.
 	SignUpDeadline time.Time `json:"signUpDeadline"`
-	// Only these buildings; omit for the whole community.
+	// Only these buildings (at most 100); omit for the whole community.
 	BuildingIds []string `json:"buildingIds,omitempty"`
 	// People, 1-1000.
 	Capacity int `json:"capacity"`
@@ -299,28 +382,37 @@ type CreateEventInput struct {
 	Audience []activity.Tag `json:"audience,omitempty"`
 }
 
+// A new household (户/房屋) in a building.
 type CreateHouseholdInput struct {
-	BuildingID string   `json:"buildingId"`
-	Unit       string   `json:"unit"`
-	Room       string   `json:"room"`
-	FloorArea  *float64 `json:"floorArea,omitempty"`
-	MoveInDate *string  `json:"moveInDate,omitempty"`
+	// The building (楼栋) it is in.
+	BuildingID string `json:"buildingId"`
+	// One of the building's unit (单元) names.
+	Unit string `json:"unit"`
+	// Room number (房号): 1-10 letters, digits or dashes; unique within the unit (CONFLICT otherwise).
+	Room string `json:"room"`
+	// Floor area in square metres (m²), 1-10000.
+	FloorArea *float64 `json:"floorArea,omitempty"`
+	// Move-in date (入住日期).
+	MoveInDate *string `json:"moveInDate,omitempty"`
 }
 
+// A new free scheduled service (无偿服务), e.g. a gas-safety check of every flat every two months.
 type CreateServiceCampaignInput struct {
+	// The community.
 	CommunityID string `json:"communityId"`
 	// e.g. 燃气安全检查
-	Title       string  `json:"title"`
+	Title string `json:"title"`
+	// What residents should know, at most 500 characters.
 	Description *string `json:"description,omitempty"`
-	// Only these buildings; omit for the whole community.
+	// Only these buildings (at most 100); omit for the whole community.
 	BuildingIds []string `json:"buildingIds,omitempty"`
 	// A cycle every N months (1-24).
 	IntervalMonths int `json:"intervalMonths"`
-	// How many cycles; omit for no end.
+	// How many cycles (1-120); omit for no end.
 	Cycles *int `json:"cycles,omitempty"`
 	// HH:MM local time the day before a visit day when its booking closes; default 18:00.
 	BookingCloseTime *string `json:"bookingCloseTime,omitempty"`
-	// The first cycle's visit days.
+	// The first cycle's visit days: 1-31 distinct days after today, all within intervalMonths of the first.
 	VisitDays []*CampaignVisitDayInput `json:"visitDays"`
 }
 
@@ -370,46 +462,69 @@ type EngineerLoad struct {
 	Skills   []string `json:"skills"`
 }
 
+// A page of event sign-ups, newest first.
 type EventSignUpConnection struct {
-	Edges    []*EventSignUpEdge `json:"edges"`
-	PageInfo *PageInfo          `json:"pageInfo"`
+	// The sign-ups of this page.
+	Edges []*EventSignUpEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One sign-up in a list.
 type EventSignUpEdge struct {
-	Cursor string           `json:"cursor"`
-	Node   *activity.SignUp `json:"node"`
+	// Opaque cursor of this sign-up.
+	Cursor string `json:"cursor"`
+	// The sign-up.
+	Node *activity.SignUp `json:"node"`
 }
 
 // A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00).
 type FestivalInput struct {
-	Key    string  `json:"key"`
+	// A built-in key, or custom:<slug> with a slug of 1-40 lowercase letters, digits, - or _. A community has at most 30 custom festivals.
+	Key string `json:"key"`
+	// Chinese name, at most 20 characters (custom festivals).
 	NameZh *string `json:"nameZH,omitempty"`
+	// English name, at most 20 characters (custom festivals).
 	NameEn *string `json:"nameEN,omitempty"`
 	// SOLAR or LUNAR.
-	Calendar  *string `json:"calendar,omitempty"`
-	Month     *int    `json:"month,omitempty"`
-	Day       *int    `json:"day,omitempty"`
+	Calendar *string `json:"calendar,omitempty"`
+	// Month, 1-12 (the ordinary lunar month for LUNAR); omit with solarTerm.
+	Month *int `json:"month,omitempty"`
+	// Day, a real day of that month for SOLAR, 1-30 for LUNAR; omit with solarTerm.
+	Day *int `json:"day,omitempty"`
+	// One of the 24 solar terms (节气), e.g. 清明, instead of month and day; calendar must be SOLAR.
 	SolarTerm *string `json:"solarTerm,omitempty"`
 	// ALL or ELDERS.
 	Audience *string `json:"audience,omitempty"`
-	Enabled  bool    `json:"enabled"`
+	// Whether the greeting is sent.
+	Enabled bool `json:"enabled"`
 	// HH:MM, default 09:00.
-	SendTime   *string `json:"sendTime,omitempty"`
+	SendTime *string `json:"sendTime,omitempty"`
+	// Chinese greeting text, at most 200 characters (Go template; {{.Name}} renders as 您).
 	GreetingZh *string `json:"greetingZH,omitempty"`
+	// English greeting text, at most 200 characters.
 	GreetingEn *string `json:"greetingEN,omitempty"`
 }
 
+// A page of greeting campaigns (问候群发), newest first.
 type GreetingCampaignConnection struct {
-	Edges    []*GreetingCampaignEdge `json:"edges"`
-	PageInfo *PageInfo               `json:"pageInfo"`
+	// The campaigns of this page.
+	Edges []*GreetingCampaignEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One greeting campaign in a list.
 type GreetingCampaignEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *greeting.Campaign `json:"node"`
+	// Opaque cursor of this campaign.
+	Cursor string `json:"cursor"`
+	// The campaign.
+	Node *greeting.Campaign `json:"node"`
 }
 
+// A greeting (问候) to send now to a community, some of its buildings or a care group.
 type GreetingCampaignInput struct {
+	// The community.
 	CommunityID string `json:"communityId"`
 	// Only these buildings of the community (at most 100).
 	BuildingIds []string `json:"buildingIds,omitempty"`
@@ -423,40 +538,59 @@ type GreetingCampaignInput struct {
 	TextEn *string `json:"textEN,omitempty"`
 }
 
+// Changes to a household's care notes; fields left out are unchanged.
 type HouseholdCareInput struct {
+	// Family structure, at most 500 characters.
 	FamilyStructure *string `json:"familyStructure,omitempty"`
-	Preferences     *string `json:"preferences,omitempty"`
+	// Service preferences, at most 500 characters.
+	Preferences *string `json:"preferences,omitempty"`
 }
 
+// A page of households (户) in walking order: building, unit, room, in natural order.
 type HouseholdConnection struct {
-	Edges      []*HouseholdEdge `json:"edges"`
-	PageInfo   *PageInfo        `json:"pageInfo"`
-	TotalCount int              `json:"totalCount"`
+	// The households of this page.
+	Edges []*HouseholdEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many households match the filter in all (every page).
+	TotalCount int `json:"totalCount"`
 }
 
+// One household in a list.
 type HouseholdEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *household.Household `json:"node"`
+	// Opaque cursor of this household; pass as after to continue after it.
+	Cursor string `json:"cursor"`
+	// The household.
+	Node *household.Household `json:"node"`
 }
 
+// One change to a household, as householdUpdated delivers it.
 type HouseholdEvent struct {
-	HouseholdID string               `json:"householdId"`
-	Type        string               `json:"type"`
-	At          time.Time            `json:"at"`
-	Household   *household.Household `json:"household,omitempty"`
+	// The household that changed.
+	HouseholdID string `json:"householdId"`
+	// What happened: household.member_added, household.member_removed, care_profile.updated, household_care.updated, person.avatar_updated, visit.recorded or visit.follow_up_done.
+	Type string `json:"type"`
+	// When it happened.
+	At time.Time `json:"at"`
+	// The household as it is now (read it again for details); null if it could not be loaded.
+	Household *household.Household `json:"household,omitempty"`
 }
 
+// Narrows the household list; every field given must match.
 type HouseholdFilter struct {
+	// Only this community; staff who do not work in it get FORBIDDEN. Required with a sensitive careFlag.
 	CommunityID *string `json:"communityId,omitempty"`
-	BuildingID  *string `json:"buildingId,omitempty"`
-	// Households with a member carrying this flag. Sensitive flags need archive access.
+	// Only this building.
+	BuildingID *string `json:"buildingId,omitempty"`
+	// Households with a member carrying this flag. A sensitive flag (DISABLED, HARDSHIP, CHRONIC_ILLNESS) needs communityId and is for the community's supervisors (whole community) and butlers (only the households in their care); others get FORBIDDEN; each such query is recorded in the archive audit log.
 	CareFlag *archive.Flag `json:"careFlag,omitempty"`
-	// Matches a member's name or phone, or the room label (e.g. 1502).
+	// Matches a member's name or phone, or the room label (e.g. 1502), case-insensitively; at most 40 characters.
 	Search *string `json:"search,omitempty"`
 }
 
 // Who invited: shown to the invitee.
 type InvitationInviter struct {
+	// The inviter's name.
 	Name string `json:"name"`
 	// OWNER for a resident; SUPERVISOR, BUTLER or ADMIN for staff.
 	Role access.Role `json:"role"`
@@ -492,10 +626,11 @@ type LaundryReturnInput struct {
 	Note           *string `json:"note,omitempty"`
 }
 
+// The answer to requestLoginCode. It is the same whether or not the phone is registered, so it reveals nobody.
 type LoginCodeRequested struct {
-	// Seconds before another code may be asked for this phone.
+	// Seconds before another code may be asked for this phone (60 by default: one code a minute per phone, at most 10 a day).
 	RetryAfterSeconds int `json:"retryAfterSeconds"`
-	// How long a code stays valid.
+	// How long a code stays valid, in seconds (300 by default); it allows 5 tries.
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
@@ -509,6 +644,7 @@ type MaterialInput struct {
 
 // The caller and what they may do.
 type Me struct {
+	// Staff member or resident.
 	Kind auth.Kind `json:"kind"`
 	// Set for staff.
 	Staff *staff.Staff `json:"staff,omitempty"`
@@ -538,6 +674,7 @@ type MoveBookingEdge struct {
 	Node   *moving.Booking `json:"node"`
 }
 
+// Write operations. Every field needs a signed-in caller unless it says otherwise (the login mutations do not).
 type Mutation struct {
 }
 
@@ -577,13 +714,19 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A new person (人员).
 type PersonInput struct {
-	Name   string            `json:"name"`
-	Phone  *string           `json:"phone,omitempty"`
+	// Name, required, at most 40 characters.
+	Name string `json:"name"`
+	// Mainland China mobile number (11 digits; spaces, dashes and +86 accepted). Omit for someone without a phone (a child), who is added at once.
+	Phone *string `json:"phone,omitempty"`
+	// Gender, if known.
 	Gender *household.Gender `json:"gender,omitempty"`
 }
 
+// A progress post of engineering works (工程进度) in a community.
 type PostProjectProgressInput struct {
+	// The community.
 	CommunityID string `json:"communityId"`
 	// Buildings whose residents are notified; the whole community when not given. Every resident of the community can read the post.
 	BuildingIds []string `json:"buildingIds,omitempty"`
@@ -597,30 +740,41 @@ type PostProjectProgressInput struct {
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
+// A page of engineering-works progress posts (工程进度), newest first.
 type ProjectProgressConnection struct {
-	Edges    []*ProjectProgressEdge `json:"edges"`
-	PageInfo *PageInfo              `json:"pageInfo"`
+	// The posts of this page.
+	Edges []*ProjectProgressEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One progress post in a list.
 type ProjectProgressEdge struct {
-	Cursor string             `json:"cursor"`
-	Node   *announce.Progress `json:"node"`
+	// Opaque cursor of this post.
+	Cursor string `json:"cursor"`
+	// The post.
+	Node *announce.Progress `json:"node"`
 }
 
+// A new announcement or warm tip (公告/温馨提示).
 type PublishAnnouncementInput struct {
+	// The community.
 	CommunityID string `json:"communityId"`
 	// At most 60 characters.
 	Title string `json:"title"`
 	// At most 2000 characters.
-	Body string        `json:"body"`
+	Body string `json:"body"`
+	// What it is about: EMERGENCY is delivered in quiet hours too, with SMS to people without the app.
 	Kind announce.Kind `json:"kind"`
 	// The whole community when not given.
 	Audience *AnnouncementAudienceInput `json:"audience,omitempty"`
-	Pinned   *bool                      `json:"pinned,omitempty"`
+	// Pin it to the top of lists; default false.
+	Pinned *bool `json:"pinned,omitempty"`
 	// Schedule it (at most 90 days ahead); now when not given.
 	SendAt *time.Time `json:"sendAt,omitempty"`
 }
 
+// Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.
 type Query struct {
 }
 
@@ -632,13 +786,17 @@ type QueueEvent struct {
 	At          time.Time     `json:"at"`
 }
 
+// The result of a visit to one household.
 type RecordCampaignVisitInput struct {
-	CampaignID  string `json:"campaignId"`
+	// The campaign.
+	CampaignID string `json:"campaignId"`
+	// The household visited; it must be in the campaign's audience.
 	HouseholdID string `json:"householdId"`
 	// The cycle visited; omit for the current one (a past cycle may be recorded late).
-	Cycle  *int               `json:"cycle,omitempty"`
+	Cycle *int `json:"cycle,omitempty"`
+	// What staff found.
 	Result freeservice.Status `json:"result"`
-	// Required for PROBLEM_FOUND: it becomes the repair request's description.
+	// What staff noted, at most 500 characters. Required for PROBLEM_FOUND: it becomes the repair request's description.
 	Description *string `json:"description,omitempty"`
 	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB; for PROBLEM_FOUND they go with the repair request.
 	Photos []*graphql.Upload `json:"photos,omitempty"`
@@ -648,14 +806,22 @@ type RecordCampaignVisitInput struct {
 	Urgency *repair.Urgency `json:"urgency,omitempty"`
 }
 
+// A household visit (走访) to log.
 type RecordVisitInput struct {
-	HouseholdID string    `json:"householdId"`
-	VisitedAt   time.Time `json:"visitedAt"`
-	Attendees   []string  `json:"attendees,omitempty"`
-	Topics      []string  `json:"topics"`
-	Notes       *string   `json:"notes,omitempty"`
-	FollowUp    *string   `json:"followUp,omitempty"`
-	FollowUpDue *string   `json:"followUpDue,omitempty"`
+	// The household visited.
+	HouseholdID string `json:"householdId"`
+	// When it took place; not in the future (5 minutes of clock skew allowed).
+	VisitedAt time.Time `json:"visitedAt"`
+	// Who was met: at most 20 names, each at most 40 characters.
+	Attendees []string `json:"attendees,omitempty"`
+	// What was raised: 1-20 items, each at most 200 characters.
+	Topics []string `json:"topics"`
+	// Notes, at most 2000 characters.
+	Notes *string `json:"notes,omitempty"`
+	// What is owed afterwards, at most 500 characters; it appears on the butler's task list until done.
+	FollowUp *string `json:"followUp,omitempty"`
+	// When the follow-up is due; only with followUp.
+	FollowUpDue *string `json:"followUpDue,omitempty"`
 }
 
 type RenovationApplicationInput struct {
@@ -746,15 +912,22 @@ type RepairRequestEdge struct {
 	Node   *repair.Request `json:"node"`
 }
 
+// A page of free-service campaigns (无偿服务), newest first.
 type ServiceCampaignConnection struct {
-	Edges      []*ServiceCampaignEdge `json:"edges"`
-	PageInfo   *PageInfo              `json:"pageInfo"`
-	TotalCount int                    `json:"totalCount"`
+	// The campaigns of this page.
+	Edges []*ServiceCampaignEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many campaigns the caller may see in all.
+	TotalCount int `json:"totalCount"`
 }
 
+// One campaign in a list.
 type ServiceCampaignEdge struct {
-	Cursor string                `json:"cursor"`
-	Node   *freeservice.Campaign `json:"node"`
+	// Opaque cursor of this campaign.
+	Cursor string `json:"cursor"`
+	// The campaign.
+	Node *freeservice.Campaign `json:"node"`
 }
 
 type ServiceCharges struct {
@@ -839,9 +1012,12 @@ type StatusCount struct {
 	Count  int           `json:"count"`
 }
 
+// A resident's complaint (投诉).
 type SubmitComplaintInput struct {
-	HouseholdID string             `json:"householdId"`
-	Category    complaint.Category `json:"category"`
+	// The caller's household it is made from.
+	HouseholdID string `json:"householdId"`
+	// What it is about.
+	Category complaint.Category `json:"category"`
 	// NORMAL when not given.
 	Severity *complaint.Severity `json:"severity,omitempty"`
 	// At most 1000 characters.
@@ -865,6 +1041,7 @@ type SubmitRepairRequestInput struct {
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
+// Live updates over the graphql-transport-ws websocket protocol; the access token goes in the connection_init payload.
 type Subscription struct {
 }
 
@@ -903,34 +1080,54 @@ type SurveyQuestionInput struct {
 
 // Only the fields given change. A published event keeps its buildings, and its capacity cannot drop below the places taken.
 type UpdateEventInput struct {
-	Title          *string         `json:"title,omitempty"`
-	Description    *string         `json:"description,omitempty"`
-	Poster         *graphql.Upload `json:"poster,omitempty"`
-	Place          *string         `json:"place,omitempty"`
-	StartsAt       *time.Time      `json:"startsAt,omitempty"`
-	EndsAt         *time.Time      `json:"endsAt,omitempty"`
-	SignUpDeadline *time.Time      `json:"signUpDeadline,omitempty"`
+	// At most 40 characters.
+	Title *string `json:"title,omitempty"`
+	// At most 2000 characters.
+	Description *string `json:"description,omitempty"`
+	// A new poster: JPEG, PNG, WebP or HEIC, at most 8 MB.
+	Poster *graphql.Upload `json:"poster,omitempty"`
+	// At most 100 characters.
+	Place *string `json:"place,omitempty"`
+	// Ahead of now, within a year.
+	StartsAt *time.Time `json:"startsAt,omitempty"`
+	// After the start, within 7 days of it.
+	EndsAt *time.Time `json:"endsAt,omitempty"`
+	// Ahead of now, not after the start.
+	SignUpDeadline *time.Time `json:"signUpDeadline,omitempty"`
 	// Drafts only.
-	BuildingIds  []string       `json:"buildingIds,omitempty"`
-	Capacity     *int           `json:"capacity,omitempty"`
-	MaxPartySize *int           `json:"maxPartySize,omitempty"`
-	Audience     []activity.Tag `json:"audience,omitempty"`
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// People, 1-1000, not below the places taken.
+	Capacity *int `json:"capacity,omitempty"`
+	// People per household, 1-10, not above the capacity.
+	MaxPartySize *int `json:"maxPartySize,omitempty"`
+	// Whom it is meant for.
+	Audience []activity.Tag `json:"audience,omitempty"`
 }
 
+// A page of household visits (走访): newest first, or earliest due first when filtered by followUpDueBy.
 type VisitConnection struct {
-	Edges    []*VisitEdge `json:"edges"`
-	PageInfo *PageInfo    `json:"pageInfo"`
+	// The visits of this page.
+	Edges []*VisitEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One visit in a list.
 type VisitEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *archive.Visit `json:"node"`
+	// Opaque cursor of this visit.
+	Cursor string `json:"cursor"`
+	// The visit.
+	Node *archive.Visit `json:"node"`
 }
 
+// Narrows the visit list; every field given must match.
 type VisitFilter struct {
+	// Only this community (FORBIDDEN if the caller does not work in it).
 	CommunityID *string `json:"communityId,omitempty"`
+	// Only this household; a butler not in charge of it sees only the visits they made.
 	HouseholdID *string `json:"householdId,omitempty"`
-	StaffID     *string `json:"staffId,omitempty"`
+	// Only visits made by this staff member.
+	StaffID *string `json:"staffId,omitempty"`
 	// Only visits whose follow-up is still owed and due on or before this date.
 	FollowUpDueBy *string `json:"followUpDueBy,omitempty"`
 }
@@ -940,6 +1137,7 @@ type WechatGrantCount struct {
 	Remaining  int    `json:"remaining"`
 }
 
+// The answer to loginWithWechat: either a session (the WeChat account is bound to a resident) or a ticket to bind a phone first.
 type WechatLoginPayload struct {
 	// Set when the WeChat account is bound to a resident.
 	Auth *AuthPayload `json:"auth,omitempty"`
