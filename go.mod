@@ -18,7 +18,7 @@ require (
 	modernc.org/sqlite v1.31.1
 )
 
-require golang.org/x/image v0.48.0 // indirect
+require golang.org/x/image v0.48.0
 
 require (
 	cel.dev/expr v0.23.1 // indirect

@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
@@ -259,7 +260,7 @@ type ComplexityRoot struct {
 		Description     func(childComplexity int) int
 		Household       func(childComplexity int) int
 		ID              func(childComplexity int) int
-		Photos          func(childComplexity int) int
+		Photos          func(childComplexity int, size *files.Variant) int
 		RecordedAt      func(childComplexity int) int
 		RecordedBy      func(childComplexity int) int
 		RepairRequestID func(childComplexity int) int
@@ -321,7 +322,7 @@ type ComplexityRoot struct {
 		Place          func(childComplexity int) int
 		PlacesLeft     func(childComplexity int) int
 		PlacesTaken    func(childComplexity int) int
-		PosterURL      func(childComplexity int) int
+		PosterURL      func(childComplexity int, size *files.Variant) int
 		PublishedAt    func(childComplexity int) int
 		SignUpDeadline func(childComplexity int) int
 		SignUpOpen     func(childComplexity int) int
@@ -354,7 +355,7 @@ type ComplexityRoot struct {
 		Household   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Overdue     func(childComplexity int) int
-		Photos      func(childComplexity int) int
+		Photos      func(childComplexity int, size *files.Variant) int
 		Replies     func(childComplexity int) int
 		RespondBy   func(childComplexity int) int
 		Round       func(childComplexity int) int
@@ -446,7 +447,7 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		Household func(childComplexity int) int
 		ID        func(childComplexity int) int
-		Photos    func(childComplexity int) int
+		Photos    func(childComplexity int, size *files.Variant) int
 		Rating    func(childComplexity int) int
 	}
 
@@ -826,7 +827,7 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
-		AvatarURL   func(childComplexity int) int
+		AvatarURL   func(childComplexity int, size *files.Variant) int
 		CareProfile func(childComplexity int) int
 		Gender      func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -852,7 +853,7 @@ type ComplexityRoot struct {
 		CreatedAt   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Percent     func(childComplexity int) int
-		Photos      func(childComplexity int) int
+		Photos      func(childComplexity int, size *files.Variant) int
 		PostedBy    func(childComplexity int) int
 		Text        func(childComplexity int) int
 		Title       func(childComplexity int) int
@@ -986,7 +987,7 @@ type ComplexityRoot struct {
 	}
 
 	RenovationDocument struct {
-		PhotoURL func(childComplexity int) int
+		PhotoURL func(childComplexity int, size *files.Variant) int
 		Provided func(childComplexity int) int
 	}
 
@@ -1019,7 +1020,7 @@ type ComplexityRoot struct {
 		Description   func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Inspector     func(childComplexity int) int
-		Photos        func(childComplexity int) int
+		Photos        func(childComplexity int, size *files.Variant) int
 		RecordedAt    func(childComplexity int) int
 		Result        func(childComplexity int) int
 		ViolationType func(childComplexity int) int
@@ -1045,7 +1046,7 @@ type ComplexityRoot struct {
 		Person       func(childComplexity int) int
 		Rating       func(childComplexity int) int
 		Round        func(childComplexity int) int
-		SignatureURL func(childComplexity int) int
+		SignatureURL func(childComplexity int, size *files.Variant) int
 	}
 
 	RepairCallback struct {
@@ -1089,7 +1090,7 @@ type ComplexityRoot struct {
 		NextDeadline     func(childComplexity int) int
 		Overdue          func(childComplexity int) int
 		Owner            func(childComplexity int) int
-		Photos           func(childComplexity int) int
+		Photos           func(childComplexity int, size *files.Variant) int
 		Place            func(childComplexity int) int
 		PreferredFrom    func(childComplexity int) int
 		PreferredTo      func(childComplexity int) int
@@ -1491,8 +1492,8 @@ type ComplexityRoot struct {
 
 	WorkOrder struct {
 		AcceptedAt    func(childComplexity int) int
-		AfterPhotos   func(childComplexity int) int
-		BeforePhotos  func(childComplexity int) int
+		AfterPhotos   func(childComplexity int, size *files.Variant) int
+		BeforePhotos  func(childComplexity int, size *files.Variant) int
 		CompletedAt   func(childComplexity int) int
 		DeclineReason func(childComplexity int) int
 		DispatchedAt  func(childComplexity int) int
@@ -2148,7 +2149,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.CampaignVisit.Photos(childComplexity), true
+		args, err := ec.field_CampaignVisit_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "CampaignVisit.recordedAt":
 		if e.ComplexityRoot.CampaignVisit.RecordedAt == nil {
 			break
@@ -2435,7 +2441,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.CommunityEvent.PosterURL(childComplexity), true
+		args, err := ec.field_CommunityEvent_posterUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CommunityEvent.PosterURL(childComplexity, args["size"].(*files.Variant)), true
 	case "CommunityEvent.publishedAt":
 		if e.ComplexityRoot.CommunityEvent.PublishedAt == nil {
 			break
@@ -2582,7 +2593,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Complaint.Photos(childComplexity), true
+		args, err := ec.field_Complaint_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Complaint.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "Complaint.replies":
 		if e.ComplexityRoot.Complaint.Replies == nil {
 			break
@@ -2947,7 +2963,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.EventFeedback.Photos(childComplexity), true
+		args, err := ec.field_EventFeedback_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.EventFeedback.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "EventFeedback.rating":
 		if e.ComplexityRoot.EventFeedback.Rating == nil {
 			break
@@ -5026,7 +5047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Person.AvatarURL(childComplexity), true
+		args, err := ec.field_Person_avatarUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Person.AvatarURL(childComplexity, args["size"].(*files.Variant)), true
 	case "Person.careProfile":
 		if e.ComplexityRoot.Person.CareProfile == nil {
 			break
@@ -5148,7 +5174,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.ProjectProgress.Photos(childComplexity), true
+		args, err := ec.field_ProjectProgress_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "ProjectProgress.postedBy":
 		if e.ComplexityRoot.ProjectProgress.PostedBy == nil {
 			break
@@ -6035,7 +6066,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RenovationDocument.PhotoURL(childComplexity), true
+		args, err := ec.field_RenovationDocument_photoUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RenovationDocument.PhotoURL(childComplexity, args["size"].(*files.Variant)), true
 	case "RenovationDocument.provided":
 		if e.ComplexityRoot.RenovationDocument.Provided == nil {
 			break
@@ -6165,7 +6201,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RenovationInspection.Photos(childComplexity), true
+		args, err := ec.field_RenovationInspection_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RenovationInspection.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "RenovationInspection.recordedAt":
 		if e.ComplexityRoot.RenovationInspection.RecordedAt == nil {
 			break
@@ -6270,7 +6311,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RepairAcceptance.SignatureURL(childComplexity), true
+		args, err := ec.field_RepairAcceptance_signatureUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.SignatureURL(childComplexity, args["size"].(*files.Variant)), true
 
 	case "RepairCallback.at":
 		if e.ComplexityRoot.RepairCallback.At == nil {
@@ -6466,7 +6512,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RepairRequest.Photos(childComplexity), true
+		args, err := ec.field_RepairRequest_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RepairRequest.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "RepairRequest.place":
 		if e.ComplexityRoot.RepairRequest.Place == nil {
 			break
@@ -8133,13 +8184,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.WorkOrder.AfterPhotos(childComplexity), true
+		args, err := ec.field_WorkOrder_afterPhotos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WorkOrder.AfterPhotos(childComplexity, args["size"].(*files.Variant)), true
 	case "WorkOrder.beforePhotos":
 		if e.ComplexityRoot.WorkOrder.BeforePhotos == nil {
 			break
 		}
 
-		return e.ComplexityRoot.WorkOrder.BeforePhotos(childComplexity), true
+		args, err := ec.field_WorkOrder_beforePhotos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WorkOrder.BeforePhotos(childComplexity, args["size"].(*files.Variant)), true
 	case "WorkOrder.completedAt":
 		if e.ComplexityRoot.WorkOrder.CompletedAt == nil {
 			break
@@ -8425,8 +8486,8 @@ type CommunityEvent {
   community: Community!
   title: String!
   description: String
-  "URL of the poster image (/files/{id}), or null."
-  posterUrl: String
+  "Signed URL of the poster image (see ImageSize), or null."
+  posterUrl(size: ImageSize = ORIGINAL): String
   place: String!
   startsAt: Time!
   endsAt: Time!
@@ -8502,8 +8563,8 @@ type EventFeedback {
   "1-5"
   rating: Int!
   comment: String
-  "Photo URLs."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos(size: ImageSize = ORIGINAL): [String!]!
   createdAt: Time!
 }
 
@@ -8696,8 +8757,8 @@ type ProjectProgress {
   title: String!
   percent: Int!
   text: String!
-  "Photo URLs: GET them with the same Authorization header."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos(size: ImageSize = ORIGINAL): [String!]!
   "Buildings whose residents were notified; empty is the whole community."
   buildingIds: [ID!]!
   postedBy: Staff
@@ -9040,8 +9101,8 @@ type Complaint {
   status: ComplaintStatus!
   "1 for the first answer; each unsatisfied callback starts another round."
   round: Int!
-  "Photo URLs: GET them with the same Authorization header."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos(size: ImageSize = ORIGINAL): [String!]!
   "The staff member who acknowledged the complaint and owns it (首问责任人)."
   handler: Staff
   replies: [ComplaintReply!]!
@@ -9126,6 +9187,26 @@ extend type Mutation {
   recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(id: ID!, reason: String): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/files.graphqls", Input: `"""
+Which rendition of an uploaded image (照片) a file URL opens. Every file URL
+the API returns is signed and short-lived (FILE_URL_TTL, default 1 hour, up
+to a quarter more): open it as it is, without an Authorization header (a
+mini program <image> or a web <img>), and query the field again for a fresh
+one once it answers 403 with extensions.reason FILE_URL_EXPIRED. The URL is
+absolute when the server has PUBLIC_BASE_URL, else relative to the API's
+origin. The same file keeps the same URL for a while, so image caches work.
+"""
+enum ImageSize {
+  "The file as uploaded (JPEG, PNG, WebP or HEIC, at most 8 MB)."
+  ORIGINAL
+  """
+  A JPEG at most 320 px on its longer side, turned upright, made on first
+  request and kept. The original when it is already that small or is not a
+  JPEG, PNG or WebP image (HEIC), or has more than 40 megapixels.
+  """
+  THUMB
 }
 `, BuiltIn: false},
 	{Name: "../schema/freeservice.graphqls", Input: `# Free scheduled services (无偿服务): campaigns such as a gas-safety check of
@@ -9236,8 +9317,8 @@ type CampaignVisit {
   bookedAt: Time
   "What staff noted; the problem's description for PROBLEM_FOUND."
   description: String
-  "Photo URLs (for PROBLEM_FOUND those of the repair request)."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize); for PROBLEM_FOUND those of the repair request, shown only to who may see that request."
+  photos(size: ImageSize = ORIGINAL): [String!]!
   recordedBy: Staff
   recordedAt: Time
   "The repair request filed for a problem found."
@@ -9496,8 +9577,8 @@ type Person {
   "Shown to the person, their household and staff of their communities."
   phone: String
   gender: Gender
-  "The person's photo: GET it with the same Authorization header; null when none."
-  avatarUrl: String
+  "Signed URL of the person's photo (see ImageSize); null when none, or for callers who may not see the person's photo."
+  avatarUrl(size: ImageSize = ORIGINAL): String
   memberships: [Membership!]!
   "The person's family-care archive (亲情服务档案)."
   careProfile: CareProfile
@@ -10180,8 +10261,8 @@ type RenovationWorker {
 
 type RenovationDocument {
   provided: Boolean!
-  "GET it with the same Authorization header."
-  photoUrl: String
+  "Signed URL of the document's photo (see ImageSize), or null."
+  photoUrl(size: ImageSize = ORIGINAL): String
 }
 
 type RenovationDocuments {
@@ -10208,7 +10289,8 @@ type RenovationInspection {
   result: RenovationInspectionResult!
   violationType: RenovationViolationType
   description: String
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos(size: ImageSize = ORIGINAL): [String!]!
   recordedAt: Time!
 }
 
@@ -10404,8 +10486,8 @@ type RepairRequest {
   urgency: Urgency!
   preferredFrom: Time
   preferredTo: Time
-  "Photo URLs: GET them with the same Authorization header."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos(size: ImageSize = ORIGINAL): [String!]!
   status: RepairStatus!
   "1 for the first visit; each unsatisfied callback starts another round."
   round: Int!
@@ -10451,8 +10533,10 @@ type WorkOrder {
   acceptedAt: Time
   startedAt: Time
   completedAt: Time
-  beforePhotos: [String!]!
-  afterPhotos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  beforePhotos(size: ImageSize = ORIGINAL): [String!]!
+  "Signed photo URLs (see ImageSize)."
+  afterPhotos(size: ImageSize = ORIGINAL): [String!]!
   materials: [Material!]!
   paid: Boolean!
   labourFeeFen: Int!
@@ -10478,7 +10562,8 @@ type Charges {
 type RepairAcceptance {
   round: Int!
   person: Person
-  signatureUrl: String!
+  "Signed URL of the owner's signature image (see ImageSize)."
+  signatureUrl(size: ImageSize = ORIGINAL): String!
   rating: Int!
   comment: String
   at: Time!

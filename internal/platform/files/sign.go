@@ -94,20 +94,20 @@ func (s *Signer) URL(id string, v Variant) string {
 }
 
 // Verify checks a URL's exp and sig for id and v; on success it returns
-// the expiry, which bounds how long a client may cache the answer.
-func (s *Signer) Verify(id string, v Variant, exp, sig string) (time.Time, error) {
+// how long the URL has left, which bounds how long a client may cache.
+func (s *Signer) Verify(id string, v Variant, exp, sig string) (time.Duration, error) {
 	e, err := strconv.ParseInt(exp, 10, 64)
 	if err != nil || sig == "" {
-		return time.Time{}, ErrURLInvalid
+		return 0, ErrURLInvalid
 	}
 	if !hmac.Equal([]byte(sig), []byte(s.mac(id, v, e))) {
-		return time.Time{}, ErrURLInvalid
+		return 0, ErrURLInvalid
 	}
-	at := time.Unix(e, 0)
-	if !s.now().Before(at) {
-		return time.Time{}, ErrURLExpired
+	left := time.Unix(e, 0).Sub(s.now())
+	if left <= 0 {
+		return 0, ErrURLExpired
 	}
-	return at, nil
+	return left, nil
 }
 
 func (s *Signer) mac(id string, v Variant, exp int64) string {
