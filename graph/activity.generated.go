@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/activity"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
 	"strconv"
@@ -26,7 +27,7 @@ type CommunityEventResolver interface {
 	Community(ctx context.Context, obj *activity.Event) (*community.Community, error)
 
 	Description(ctx context.Context, obj *activity.Event) (*string, error)
-	PosterURL(ctx context.Context, obj *activity.Event) (*string, error)
+	PosterURL(ctx context.Context, obj *activity.Event, size *files.Variant) (*string, error)
 
 	Buildings(ctx context.Context, obj *activity.Event) ([]*community.Building, error)
 
@@ -44,7 +45,7 @@ type EventFeedbackResolver interface {
 	Household(ctx context.Context, obj *activity.Feedback) (*household.Household, error)
 
 	Comment(ctx context.Context, obj *activity.Feedback) (*string, error)
-	Photos(ctx context.Context, obj *activity.Feedback) ([]string, error)
+	Photos(ctx context.Context, obj *activity.Feedback, size *files.Variant) ([]string, error)
 }
 type EventSignUpResolver interface {
 	Event(ctx context.Context, obj *activity.SignUp) (*activity.Event, error)
@@ -62,6 +63,34 @@ type EventSignUpResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_CommunityEvent_posterUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_EventFeedback_photos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -177,7 +206,8 @@ func (ec *executionContext) _CommunityEvent_posterUrl(ctx context.Context, field
 			return ec.fieldContext_CommunityEvent_posterUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CommunityEvent().PosterURL(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CommunityEvent().PosterURL(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -187,8 +217,28 @@ func (ec *executionContext) _CommunityEvent_posterUrl(ctx context.Context, field
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_CommunityEvent_posterUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CommunityEvent", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_CommunityEvent_posterUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CommunityEvent",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CommunityEvent_posterUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CommunityEvent_place(ctx context.Context, field graphql.CollectedField, obj *activity.Event) (ret graphql.Marshaler) {
@@ -1338,7 +1388,8 @@ func (ec *executionContext) _EventFeedback_photos(ctx context.Context, field gra
 			return ec.fieldContext_EventFeedback_photos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.EventFeedback().Photos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.EventFeedback().Photos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -1348,8 +1399,28 @@ func (ec *executionContext) _EventFeedback_photos(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_EventFeedback_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("EventFeedback", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_EventFeedback_photos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EventFeedback",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_EventFeedback_photos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EventFeedback_createdAt(ctx context.Context, field graphql.CollectedField, obj *activity.Feedback) (ret graphql.Marshaler) {

@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/activity"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
 
@@ -28,11 +29,8 @@ func (r *communityEventResolver) Description(ctx context.Context, obj *activity.
 }
 
 // PosterURL is the resolver for the posterUrl field.
-func (r *communityEventResolver) PosterURL(ctx context.Context, obj *activity.Event) (*string, error) {
-	if obj.PosterID == "" {
-		return nil, nil
-	}
-	return strp(fileURL(obj.PosterID)), nil
+func (r *communityEventResolver) PosterURL(ctx context.Context, obj *activity.Event, size *files.Variant) (*string, error) {
+	return r.fileURL(obj.PosterID, size, mayRead(ctx, obj, activity.MayReadPoster)), nil
 }
 
 // Buildings is the resolver for the buildings field.
@@ -81,8 +79,8 @@ func (r *eventFeedbackResolver) Comment(ctx context.Context, obj *activity.Feedb
 }
 
 // Photos is the resolver for the photos field.
-func (r *eventFeedbackResolver) Photos(ctx context.Context, obj *activity.Feedback) ([]string, error) {
-	return fileURLs(obj.Photos), nil
+func (r *eventFeedbackResolver) Photos(ctx context.Context, obj *activity.Feedback, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.Photos, size, mayRead(ctx, obj, activity.MayReadFeedbackFiles)), nil
 }
 
 // Event is the resolver for the event field.

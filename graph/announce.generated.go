@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/staff"
 	"strconv"
 	"sync/atomic"
@@ -30,7 +31,7 @@ type AnnouncementResolver interface {
 type ProjectProgressResolver interface {
 	Community(ctx context.Context, obj *announce.Progress) (*community.Community, error)
 
-	Photos(ctx context.Context, obj *announce.Progress) ([]string, error)
+	Photos(ctx context.Context, obj *announce.Progress, size *files.Variant) ([]string, error)
 
 	PostedBy(ctx context.Context, obj *announce.Progress) (*staff.Staff, error)
 }
@@ -38,6 +39,20 @@ type ProjectProgressResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_ProjectProgress_photos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -713,7 +728,8 @@ func (ec *executionContext) _ProjectProgress_photos(ctx context.Context, field g
 			return ec.fieldContext_ProjectProgress_photos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.ProjectProgress().Photos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.ProjectProgress().Photos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -723,8 +739,28 @@ func (ec *executionContext) _ProjectProgress_photos(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_ProjectProgress_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ProjectProgress", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_ProjectProgress_photos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ProjectProgress",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_ProjectProgress_photos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ProjectProgress_buildingIds(ctx context.Context, field graphql.CollectedField, obj *announce.Progress) (ret graphql.Marshaler) {

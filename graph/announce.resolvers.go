@@ -10,6 +10,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/announce"
 	"qinqing/internal/community"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/staff"
 )
@@ -75,8 +76,8 @@ func (r *projectProgressResolver) Community(ctx context.Context, obj *announce.P
 }
 
 // Photos is the resolver for the photos field.
-func (r *projectProgressResolver) Photos(ctx context.Context, obj *announce.Progress) ([]string, error) {
-	return fileURLs(obj.Photos), nil
+func (r *projectProgressResolver) Photos(ctx context.Context, obj *announce.Progress, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.Photos, size, mayRead(ctx, obj, announce.MayReadProgressFiles)), nil
 }
 
 // PostedBy is the resolver for the postedBy field.

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
 	"strconv"
@@ -27,7 +28,7 @@ type ComplaintResolver interface {
 	Household(ctx context.Context, obj *complaint.Complaint) (*household.Household, error)
 	Complainant(ctx context.Context, obj *complaint.Complaint) (*household.Person, error)
 
-	Photos(ctx context.Context, obj *complaint.Complaint) ([]string, error)
+	Photos(ctx context.Context, obj *complaint.Complaint, size *files.Variant) ([]string, error)
 	Handler(ctx context.Context, obj *complaint.Complaint) (*staff.Staff, error)
 
 	Timeline(ctx context.Context, obj *complaint.Complaint) ([]*lifecycle.Entry, error)
@@ -46,6 +47,20 @@ type ComplaintReplyResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_Complaint_photos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -317,7 +332,8 @@ func (ec *executionContext) _Complaint_photos(ctx context.Context, field graphql
 			return ec.fieldContext_Complaint_photos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Complaint().Photos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Complaint().Photos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -327,8 +343,28 @@ func (ec *executionContext) _Complaint_photos(ctx context.Context, field graphql
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_Complaint_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Complaint", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Complaint_photos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Complaint_photos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Complaint_handler(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {

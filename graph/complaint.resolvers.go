@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
 )
@@ -47,8 +48,8 @@ func (r *complaintResolver) Complainant(ctx context.Context, obj *complaint.Comp
 }
 
 // Photos is the resolver for the photos field.
-func (r *complaintResolver) Photos(ctx context.Context, obj *complaint.Complaint) ([]string, error) {
-	return fileURLs(obj.Photos), nil
+func (r *complaintResolver) Photos(ctx context.Context, obj *complaint.Complaint, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.Photos, size, mayRead(ctx, obj, complaint.MayReadFiles)), nil
 }
 
 // Handler is the resolver for the handler field.

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
 	"strconv"
@@ -31,7 +32,7 @@ type CampaignVisitResolver interface {
 	BookedBy(ctx context.Context, obj *freeservice.Visit) (*string, error)
 
 	Description(ctx context.Context, obj *freeservice.Visit) (*string, error)
-	Photos(ctx context.Context, obj *freeservice.Visit) ([]string, error)
+	Photos(ctx context.Context, obj *freeservice.Visit, size *files.Variant) ([]string, error)
 	RecordedBy(ctx context.Context, obj *freeservice.Visit) (*staff.Staff, error)
 
 	RepairRequestID(ctx context.Context, obj *freeservice.Visit) (*string, error)
@@ -53,6 +54,20 @@ type ServiceCampaignResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_CampaignVisit_photos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -930,7 +945,8 @@ func (ec *executionContext) _CampaignVisit_photos(ctx context.Context, field gra
 			return ec.fieldContext_CampaignVisit_photos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CampaignVisit().Photos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CampaignVisit().Photos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -940,8 +956,28 @@ func (ec *executionContext) _CampaignVisit_photos(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_CampaignVisit_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CampaignVisit", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_CampaignVisit_photos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignVisit",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CampaignVisit_photos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CampaignVisit_recordedBy(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {

@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
@@ -37,8 +38,8 @@ func (r *campaignVisitResolver) Description(ctx context.Context, obj *freeservic
 }
 
 // Photos is the resolver for the photos field.
-func (r *campaignVisitResolver) Photos(ctx context.Context, obj *freeservice.Visit) ([]string, error) {
-	return fileURLs(obj.Photos), nil
+func (r *campaignVisitResolver) Photos(ctx context.Context, obj *freeservice.Visit, size *files.Variant) ([]string, error) {
+	return r.visitPhotos(ctx, obj, size)
 }
 
 // RecordedBy is the resolver for the recordedBy field.

@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -47,7 +48,7 @@ type MembershipResolver interface {
 type PersonResolver interface {
 	Phone(ctx context.Context, obj *household.Person) (*string, error)
 	Gender(ctx context.Context, obj *household.Person) (*household.Gender, error)
-	AvatarURL(ctx context.Context, obj *household.Person) (*string, error)
+	AvatarURL(ctx context.Context, obj *household.Person, size *files.Variant) (*string, error)
 	Memberships(ctx context.Context, obj *household.Person) ([]*household.Membership, error)
 	CareProfile(ctx context.Context, obj *household.Person) (*archive.Profile, error)
 }
@@ -84,6 +85,20 @@ func (ec *executionContext) field_Household_visits_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Person_avatarUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
 	return args, nil
 }
 
@@ -1236,7 +1251,8 @@ func (ec *executionContext) _Person_avatarUrl(ctx context.Context, field graphql
 			return ec.fieldContext_Person_avatarUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.Person().AvatarURL(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Person().AvatarURL(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -1246,8 +1262,28 @@ func (ec *executionContext) _Person_avatarUrl(ctx context.Context, field graphql
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_Person_avatarUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Person", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_Person_avatarUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Person",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Person_avatarUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Person_memberships(ctx context.Context, field graphql.CollectedField, obj *household.Person) (ret graphql.Marshaler) {

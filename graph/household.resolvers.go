@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 
 	"github.com/99designs/gqlgen/graphql"
 )
@@ -219,12 +220,21 @@ func (r *personResolver) Gender(ctx context.Context, obj *household.Person) (*ho
 }
 
 // AvatarURL is the resolver for the avatarUrl field.
-func (r *personResolver) AvatarURL(ctx context.Context, obj *household.Person) (*string, error) {
+func (r *personResolver) AvatarURL(ctx context.Context, obj *household.Person, size *files.Variant) (*string, error) {
 	if obj.AvatarFileID == "" {
 		return nil, nil
 	}
-	u := "/files/" + obj.AvatarFileID
-	return &u, nil
+	// A Person is reached from many places (a repair's reporter, an
+	// invitation's inviter); the photo follows the household rule.
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := list(ctx, loaders(ctx).MembershipsOfPerson, obj.ID)
+	if err != nil {
+		return nil, err
+	}
+	return r.fileURL(obj.AvatarFileID, size, household.PersonVisible(c, obj.ID, ms)), nil
 }
 
 // Memberships is the resolver for the memberships field.

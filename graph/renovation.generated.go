@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/renovation"
 	"qinqing/internal/staff"
@@ -43,7 +44,7 @@ type RenovationCompanyResolver interface {
 	LicenseNo(ctx context.Context, obj *renovation.Company) (*string, error)
 }
 type RenovationDocumentResolver interface {
-	PhotoURL(ctx context.Context, obj *renovation.Document) (*string, error)
+	PhotoURL(ctx context.Context, obj *renovation.Document, size *files.Variant) (*string, error)
 }
 type RenovationExtensionResolver interface {
 	Status(ctx context.Context, obj *renovation.Extension) (model.RenovationExtensionStatus, error)
@@ -58,7 +59,7 @@ type RenovationInspectionResolver interface {
 
 	ViolationType(ctx context.Context, obj *renovation.Inspection) (*renovation.ViolationType, error)
 	Description(ctx context.Context, obj *renovation.Inspection) (*string, error)
-	Photos(ctx context.Context, obj *renovation.Inspection) ([]string, error)
+	Photos(ctx context.Context, obj *renovation.Inspection, size *files.Variant) ([]string, error)
 }
 type RenovationReviewResolver interface {
 	Note(ctx context.Context, obj *renovation.Review) (*string, error)
@@ -72,6 +73,34 @@ type RenovationWorkerResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_RenovationDocument_photoUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RenovationInspection_photos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -939,7 +968,8 @@ func (ec *executionContext) _RenovationDocument_photoUrl(ctx context.Context, fi
 			return ec.fieldContext_RenovationDocument_photoUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RenovationDocument().PhotoURL(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RenovationDocument().PhotoURL(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -949,8 +979,28 @@ func (ec *executionContext) _RenovationDocument_photoUrl(ctx context.Context, fi
 		false,
 	)
 }
-func (ec *executionContext) fieldContext_RenovationDocument_photoUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RenovationDocument", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_RenovationDocument_photoUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationDocument",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RenovationDocument_photoUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RenovationDocuments_agreement(ctx context.Context, field graphql.CollectedField, obj *renovation.Documents) (ret graphql.Marshaler) {
@@ -1508,7 +1558,8 @@ func (ec *executionContext) _RenovationInspection_photos(ctx context.Context, fi
 			return ec.fieldContext_RenovationInspection_photos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RenovationInspection().Photos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RenovationInspection().Photos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -1518,8 +1569,28 @@ func (ec *executionContext) _RenovationInspection_photos(ctx context.Context, fi
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RenovationInspection_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RenovationInspection", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_RenovationInspection_photos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RenovationInspection",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RenovationInspection_photos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RenovationInspection_recordedAt(ctx context.Context, field graphql.CollectedField, obj *renovation.Inspection) (ret graphql.Marshaler) {

@@ -10,6 +10,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/renovation"
 	"qinqing/internal/staff"
@@ -177,11 +178,8 @@ func (r *renovationCompanyResolver) LicenseNo(ctx context.Context, obj *renovati
 }
 
 // PhotoURL is the resolver for the photoUrl field.
-func (r *renovationDocumentResolver) PhotoURL(ctx context.Context, obj *renovation.Document) (*string, error) {
-	if obj.PhotoID == "" {
-		return nil, nil
-	}
-	return strp(fileURL(obj.PhotoID)), nil
+func (r *renovationDocumentResolver) PhotoURL(ctx context.Context, obj *renovation.Document, size *files.Variant) (*string, error) {
+	return r.fileURL(obj.PhotoID, size, mayReadFilesOf(ctx, renovation.MayReadFiles)), nil
 }
 
 // Status is the resolver for the status field.
@@ -226,8 +224,8 @@ func (r *renovationInspectionResolver) Description(ctx context.Context, obj *ren
 }
 
 // Photos is the resolver for the photos field.
-func (r *renovationInspectionResolver) Photos(ctx context.Context, obj *renovation.Inspection) ([]string, error) {
-	return fileURLs(obj.Photos), nil
+func (r *renovationInspectionResolver) Photos(ctx context.Context, obj *renovation.Inspection, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.Photos, size, mayReadFilesOf(ctx, renovation.MayReadFiles)), nil
 }
 
 // Note is the resolver for the note field.

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
@@ -30,7 +31,7 @@ type MaterialResolver interface {
 }
 type RepairAcceptanceResolver interface {
 	Person(ctx context.Context, obj *repair.Acceptance) (*household.Person, error)
-	SignatureURL(ctx context.Context, obj *repair.Acceptance) (string, error)
+	SignatureURL(ctx context.Context, obj *repair.Acceptance, size *files.Variant) (string, error)
 
 	Comment(ctx context.Context, obj *repair.Acceptance) (*string, error)
 }
@@ -47,7 +48,7 @@ type RepairRequestResolver interface {
 	InHome(ctx context.Context, obj *repair.Request) (bool, error)
 	Place(ctx context.Context, obj *repair.Request) (*string, error)
 
-	Photos(ctx context.Context, obj *repair.Request) ([]string, error)
+	Photos(ctx context.Context, obj *repair.Request, size *files.Variant) ([]string, error)
 
 	Owner(ctx context.Context, obj *repair.Request) (*staff.Staff, error)
 	Engineer(ctx context.Context, obj *repair.Request) (*staff.Staff, error)
@@ -76,8 +77,8 @@ type WorkOrderResolver interface {
 	Status(ctx context.Context, obj *repair.WorkOrder) (model.WorkOrderStatus, error)
 	DeclineReason(ctx context.Context, obj *repair.WorkOrder) (*string, error)
 
-	BeforePhotos(ctx context.Context, obj *repair.WorkOrder) ([]string, error)
-	AfterPhotos(ctx context.Context, obj *repair.WorkOrder) ([]string, error)
+	BeforePhotos(ctx context.Context, obj *repair.WorkOrder, size *files.Variant) ([]string, error)
+	AfterPhotos(ctx context.Context, obj *repair.WorkOrder, size *files.Variant) ([]string, error)
 
 	Notes(ctx context.Context, obj *repair.WorkOrder) (*string, error)
 }
@@ -85,6 +86,62 @@ type WorkOrderResolver interface {
 // endregion ************************** generated!.gotpl **************************
 
 // region    ***************************** args.gotpl *****************************
+
+func (ec *executionContext) field_RepairAcceptance_signatureUrl_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_RepairRequest_photos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_WorkOrder_afterPhotos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_WorkOrder_beforePhotos_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "size",
+		func(ctx context.Context, v any) (*files.Variant, error) {
+			return ec.unmarshalOImageSize2ᚖqinqingᚋinternalᚋplatformᚋfilesᚐVariant(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["size"] = arg0
+	return args, nil
+}
 
 // endregion ***************************** args.gotpl *****************************
 
@@ -554,7 +611,8 @@ func (ec *executionContext) _RepairAcceptance_signatureUrl(ctx context.Context, 
 			return ec.fieldContext_RepairAcceptance_signatureUrl(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RepairAcceptance().SignatureURL(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RepairAcceptance().SignatureURL(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -564,8 +622,28 @@ func (ec *executionContext) _RepairAcceptance_signatureUrl(ctx context.Context, 
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RepairAcceptance_signatureUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RepairAcceptance", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_RepairAcceptance_signatureUrl(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairAcceptance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RepairAcceptance_signatureUrl_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RepairAcceptance_rating(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
@@ -1266,7 +1344,8 @@ func (ec *executionContext) _RepairRequest_photos(ctx context.Context, field gra
 			return ec.fieldContext_RepairRequest_photos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.RepairRequest().Photos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.RepairRequest().Photos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -1276,8 +1355,28 @@ func (ec *executionContext) _RepairRequest_photos(ctx context.Context, field gra
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_RepairRequest_photos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RepairRequest", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_RepairRequest_photos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_RepairRequest_photos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _RepairRequest_status(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
@@ -2404,7 +2503,8 @@ func (ec *executionContext) _WorkOrder_beforePhotos(ctx context.Context, field g
 			return ec.fieldContext_WorkOrder_beforePhotos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.WorkOrder().BeforePhotos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WorkOrder().BeforePhotos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -2414,8 +2514,28 @@ func (ec *executionContext) _WorkOrder_beforePhotos(ctx context.Context, field g
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_WorkOrder_beforePhotos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_WorkOrder_beforePhotos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WorkOrder_beforePhotos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WorkOrder_afterPhotos(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
@@ -2427,7 +2547,8 @@ func (ec *executionContext) _WorkOrder_afterPhotos(ctx context.Context, field gr
 			return ec.fieldContext_WorkOrder_afterPhotos(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.WorkOrder().AfterPhotos(ctx, obj)
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.WorkOrder().AfterPhotos(ctx, obj, fc.Args["size"].(*files.Variant))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -2437,8 +2558,28 @@ func (ec *executionContext) _WorkOrder_afterPhotos(ctx context.Context, field gr
 		true,
 	)
 }
-func (ec *executionContext) fieldContext_WorkOrder_afterPhotos(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("WorkOrder", field, true, true, errors.New("field of type String does not have child fields"))
+func (ec *executionContext) fieldContext_WorkOrder_afterPhotos(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkOrder",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_WorkOrder_afterPhotos_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WorkOrder_materials(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {

@@ -28,16 +28,6 @@ func uploads(us []*graphql.Upload) []files.Upload {
 	return out
 }
 
-func fileURL(id string) string { return "/files/" + id }
-
-func fileURLs(ids []string) []string {
-	out := make([]string, len(ids))
-	for i, id := range ids {
-		out[i] = fileURL(id)
-	}
-	return out
-}
-
 func repairConnection(pg page.Page[*repair.Request]) *model.RepairRequestConnection {
 	return &model.RepairRequestConnection{
 		Edges: edges(pg, func(cur string, n *repair.Request) *model.RepairRequestEdge {

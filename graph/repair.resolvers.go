@@ -282,8 +282,8 @@ func (r *repairAcceptanceResolver) Person(ctx context.Context, obj *repair.Accep
 }
 
 // SignatureURL is the resolver for the signatureUrl field.
-func (r *repairAcceptanceResolver) SignatureURL(ctx context.Context, obj *repair.Acceptance) (string, error) {
-	return fileURL(obj.SignatureID), nil
+func (r *repairAcceptanceResolver) SignatureURL(ctx context.Context, obj *repair.Acceptance, size *files.Variant) (string, error) {
+	return r.signatureURL(ctx, obj, size)
 }
 
 // Comment is the resolver for the comment field.
@@ -327,8 +327,8 @@ func (r *repairRequestResolver) Place(ctx context.Context, obj *repair.Request) 
 }
 
 // Photos is the resolver for the photos field.
-func (r *repairRequestResolver) Photos(ctx context.Context, obj *repair.Request) ([]string, error) {
-	return fileURLs(obj.Photos), nil
+func (r *repairRequestResolver) Photos(ctx context.Context, obj *repair.Request, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.Photos, size, mayRead(ctx, obj, repair.MayReadFiles)), nil
 }
 
 // Owner is the resolver for the owner field.
@@ -451,13 +451,13 @@ func (r *workOrderResolver) DeclineReason(ctx context.Context, obj *repair.WorkO
 }
 
 // BeforePhotos is the resolver for the beforePhotos field.
-func (r *workOrderResolver) BeforePhotos(ctx context.Context, obj *repair.WorkOrder) ([]string, error) {
-	return fileURLs(obj.BeforePhotos), nil
+func (r *workOrderResolver) BeforePhotos(ctx context.Context, obj *repair.WorkOrder, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.BeforePhotos, size, mayReadFilesOf(ctx, repair.MayReadFiles)), nil
 }
 
 // AfterPhotos is the resolver for the afterPhotos field.
-func (r *workOrderResolver) AfterPhotos(ctx context.Context, obj *repair.WorkOrder) ([]string, error) {
-	return fileURLs(obj.AfterPhotos), nil
+func (r *workOrderResolver) AfterPhotos(ctx context.Context, obj *repair.WorkOrder, size *files.Variant) ([]string, error) {
+	return r.fileURLs(obj.AfterPhotos, size, mayReadFilesOf(ctx, repair.MayReadFiles)), nil
 }
 
 // Notes is the resolver for the notes field.

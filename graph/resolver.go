@@ -40,6 +40,7 @@ type Services struct {
 	Staff         *staff.Service
 	Events        *events.Bus
 	Files         *files.Store
+	FileURLs      *files.Signer // nil: URLs need the Authorization header
 	Repairs       *repair.Service
 	Complaints    *complaint.Service
 	Notify        *notify.Engine

@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
@@ -265,7 +266,7 @@ type ComplexityRoot struct {
 		Description     func(childComplexity int) int
 		Household       func(childComplexity int) int
 		ID              func(childComplexity int) int
-		Photos          func(childComplexity int) int
+		Photos          func(childComplexity int, size *files.Variant) int
 		RecordedAt      func(childComplexity int) int
 		RecordedBy      func(childComplexity int) int
 		RepairRequestID func(childComplexity int) int
@@ -327,7 +328,7 @@ type ComplexityRoot struct {
 		Place          func(childComplexity int) int
 		PlacesLeft     func(childComplexity int) int
 		PlacesTaken    func(childComplexity int) int
-		PosterURL      func(childComplexity int) int
+		PosterURL      func(childComplexity int, size *files.Variant) int
 		PublishedAt    func(childComplexity int) int
 		SignUpDeadline func(childComplexity int) int
 		SignUpOpen     func(childComplexity int) int
@@ -360,7 +361,7 @@ type ComplexityRoot struct {
 		Household   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Overdue     func(childComplexity int) int
-		Photos      func(childComplexity int) int
+		Photos      func(childComplexity int, size *files.Variant) int
 		Replies     func(childComplexity int) int
 		RespondBy   func(childComplexity int) int
 		Round       func(childComplexity int) int
@@ -452,7 +453,7 @@ type ComplexityRoot struct {
 		CreatedAt func(childComplexity int) int
 		Household func(childComplexity int) int
 		ID        func(childComplexity int) int
-		Photos    func(childComplexity int) int
+		Photos    func(childComplexity int, size *files.Variant) int
 		Rating    func(childComplexity int) int
 	}
 
@@ -834,7 +835,7 @@ type ComplexityRoot struct {
 	}
 
 	Person struct {
-		AvatarURL   func(childComplexity int) int
+		AvatarURL   func(childComplexity int, size *files.Variant) int
 		CareProfile func(childComplexity int) int
 		Gender      func(childComplexity int) int
 		ID          func(childComplexity int) int
@@ -860,7 +861,7 @@ type ComplexityRoot struct {
 		CreatedAt   func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Percent     func(childComplexity int) int
-		Photos      func(childComplexity int) int
+		Photos      func(childComplexity int, size *files.Variant) int
 		PostedBy    func(childComplexity int) int
 		Text        func(childComplexity int) int
 		Title       func(childComplexity int) int
@@ -994,7 +995,7 @@ type ComplexityRoot struct {
 	}
 
 	RenovationDocument struct {
-		PhotoURL func(childComplexity int) int
+		PhotoURL func(childComplexity int, size *files.Variant) int
 		Provided func(childComplexity int) int
 	}
 
@@ -1027,7 +1028,7 @@ type ComplexityRoot struct {
 		Description   func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Inspector     func(childComplexity int) int
-		Photos        func(childComplexity int) int
+		Photos        func(childComplexity int, size *files.Variant) int
 		RecordedAt    func(childComplexity int) int
 		Result        func(childComplexity int) int
 		ViolationType func(childComplexity int) int
@@ -1053,7 +1054,7 @@ type ComplexityRoot struct {
 		Person       func(childComplexity int) int
 		Rating       func(childComplexity int) int
 		Round        func(childComplexity int) int
-		SignatureURL func(childComplexity int) int
+		SignatureURL func(childComplexity int, size *files.Variant) int
 	}
 
 	RepairCallback struct {
@@ -1097,7 +1098,7 @@ type ComplexityRoot struct {
 		NextDeadline     func(childComplexity int) int
 		Overdue          func(childComplexity int) int
 		Owner            func(childComplexity int) int
-		Photos           func(childComplexity int) int
+		Photos           func(childComplexity int, size *files.Variant) int
 		Place            func(childComplexity int) int
 		PreferredFrom    func(childComplexity int) int
 		PreferredTo      func(childComplexity int) int
@@ -1510,8 +1511,8 @@ type ComplexityRoot struct {
 
 	WorkOrder struct {
 		AcceptedAt    func(childComplexity int) int
-		AfterPhotos   func(childComplexity int) int
-		BeforePhotos  func(childComplexity int) int
+		AfterPhotos   func(childComplexity int, size *files.Variant) int
+		BeforePhotos  func(childComplexity int, size *files.Variant) int
 		CompletedAt   func(childComplexity int) int
 		DeclineReason func(childComplexity int) int
 		DispatchedAt  func(childComplexity int) int
@@ -2186,7 +2187,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.CampaignVisit.Photos(childComplexity), true
+		args, err := ec.field_CampaignVisit_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "CampaignVisit.recordedAt":
 		if e.ComplexityRoot.CampaignVisit.RecordedAt == nil {
 			break
@@ -2473,7 +2479,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.CommunityEvent.PosterURL(childComplexity), true
+		args, err := ec.field_CommunityEvent_posterUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CommunityEvent.PosterURL(childComplexity, args["size"].(*files.Variant)), true
 	case "CommunityEvent.publishedAt":
 		if e.ComplexityRoot.CommunityEvent.PublishedAt == nil {
 			break
@@ -2620,7 +2631,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Complaint.Photos(childComplexity), true
+		args, err := ec.field_Complaint_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Complaint.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "Complaint.replies":
 		if e.ComplexityRoot.Complaint.Replies == nil {
 			break
@@ -2985,7 +3001,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.EventFeedback.Photos(childComplexity), true
+		args, err := ec.field_EventFeedback_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.EventFeedback.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "EventFeedback.rating":
 		if e.ComplexityRoot.EventFeedback.Rating == nil {
 			break
@@ -5076,7 +5097,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.Person.AvatarURL(childComplexity), true
+		args, err := ec.field_Person_avatarUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Person.AvatarURL(childComplexity, args["size"].(*files.Variant)), true
 	case "Person.careProfile":
 		if e.ComplexityRoot.Person.CareProfile == nil {
 			break
@@ -5198,7 +5224,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.ProjectProgress.Photos(childComplexity), true
+		args, err := ec.field_ProjectProgress_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ProjectProgress.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "ProjectProgress.postedBy":
 		if e.ComplexityRoot.ProjectProgress.PostedBy == nil {
 			break
@@ -6085,7 +6116,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RenovationDocument.PhotoURL(childComplexity), true
+		args, err := ec.field_RenovationDocument_photoUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RenovationDocument.PhotoURL(childComplexity, args["size"].(*files.Variant)), true
 	case "RenovationDocument.provided":
 		if e.ComplexityRoot.RenovationDocument.Provided == nil {
 			break
@@ -6215,7 +6251,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RenovationInspection.Photos(childComplexity), true
+		args, err := ec.field_RenovationInspection_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RenovationInspection.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "RenovationInspection.recordedAt":
 		if e.ComplexityRoot.RenovationInspection.RecordedAt == nil {
 			break
@@ -6320,7 +6361,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RepairAcceptance.SignatureURL(childComplexity), true
+		args, err := ec.field_RepairAcceptance_signatureUrl_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.SignatureURL(childComplexity, args["size"].(*files.Variant)), true
 
 	case "RepairCallback.at":
 		if e.ComplexityRoot.RepairCallback.At == nil {
@@ -6516,7 +6562,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.RepairRequest.Photos(childComplexity), true
+		args, err := ec.field_RepairRequest_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.RepairRequest.Photos(childComplexity, args["size"].(*files.Variant)), true
 	case "RepairRequest.place":
 		if e.ComplexityRoot.RepairRequest.Place == nil {
 			break
@@ -8215,13 +8266,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			break
 		}
 
-		return e.ComplexityRoot.WorkOrder.AfterPhotos(childComplexity), true
+		args, err := ec.field_WorkOrder_afterPhotos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WorkOrder.AfterPhotos(childComplexity, args["size"].(*files.Variant)), true
 	case "WorkOrder.beforePhotos":
 		if e.ComplexityRoot.WorkOrder.BeforePhotos == nil {
 			break
 		}
 
-		return e.ComplexityRoot.WorkOrder.BeforePhotos(childComplexity), true
+		args, err := ec.field_WorkOrder_beforePhotos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.WorkOrder.BeforePhotos(childComplexity, args["size"].(*files.Variant)), true
 	case "WorkOrder.completedAt":
 		if e.ComplexityRoot.WorkOrder.CompletedAt == nil {
 			break
@@ -8520,8 +8581,8 @@ type CommunityEvent {
   title: String!
   "Description, at most 2000 characters."
   description: String
-  "URL of the poster image (/files/{id}), or null."
-  posterUrl: String
+  "Signed URL of the poster image (see ImageSize), or null."
+  posterUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String
   "Where it takes place, at most 100 characters."
   place: String!
   "When it starts."
@@ -8636,8 +8697,8 @@ type EventFeedback {
   rating: Int!
   "What they said, at most 500 characters."
   comment: String
-  "Photo URLs."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   "When it was given."
   createdAt: Time!
 }
@@ -8938,8 +8999,8 @@ type ProjectProgress {
   percent: Int!
   "What was done and what comes next, at most 1000 characters; empty when none was given."
   text: String!
-  "Photo URLs: GET them with the same Authorization header."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   "Buildings whose residents were notified; empty is the whole community."
   buildingIds: [ID!]!
   "The staff member who posted it."
@@ -9479,8 +9540,8 @@ type Complaint {
   status: ComplaintStatus!
   "1 for the first answer; each unsatisfied callback starts another round."
   round: Int!
-  "Photo URLs: GET them with the same Authorization header."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   "The staff member who acknowledged the complaint and owns it (首问责任人)."
   handler: Staff
   "Staff answers (答复) to the complainant, oldest first."
@@ -9629,6 +9690,26 @@ extend type Mutation {
     "Why, at most 200 characters."
     reason: String
   ): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/files.graphqls", Input: `"""
+Which rendition of an uploaded image (照片) a file URL opens. Every file URL
+the API returns is signed and short-lived (FILE_URL_TTL, default 1 hour, up
+to a quarter more): open it as it is, without an Authorization header (a
+mini program <image> or a web <img>), and query the field again for a fresh
+one once it answers 403 with extensions.reason FILE_URL_EXPIRED. The URL is
+absolute when the server has PUBLIC_BASE_URL, else relative to the API's
+origin. The same file keeps the same URL for a while, so image caches work.
+"""
+enum ImageSize {
+  "The file as uploaded (JPEG, PNG, WebP or HEIC, at most 8 MB)."
+  ORIGINAL
+  """
+  A JPEG at most 320 px on its longer side, turned upright, made on first
+  request and kept. The original when it is already that small or is not a
+  JPEG, PNG or WebP image (HEIC), or has more than 40 megapixels.
+  """
+  THUMB
 }
 `, BuiltIn: false},
 	{Name: "../schema/freeservice.graphqls", Input: `# Free scheduled services (无偿服务): campaigns such as a gas-safety check of
@@ -9790,8 +9871,8 @@ type CampaignVisit {
   bookedAt: Time
   "What staff noted; the problem's description for PROBLEM_FOUND."
   description: String
-  "Photo URLs (for PROBLEM_FOUND those of the repair request)."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize); for PROBLEM_FOUND those of the repair request, shown only to who may see that request."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   "The staff member who recorded the result."
   recordedBy: Staff
   "When the result was recorded."
@@ -10170,8 +10251,8 @@ type Person {
   phone: String
   "Null when not recorded."
   gender: Gender
-  "The person's photo: GET it with the same Authorization header; null when none."
-  avatarUrl: String
+  "Signed URL of the person's photo (see ImageSize); null when none, or for callers who may not see the person's photo."
+  avatarUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String
   "Their households: only those the caller may see (their own, or those in communities the staff caller works in)."
   memberships: [Membership!]!
   "The person's family-care archive (亲情服务档案)."
@@ -10971,8 +11052,8 @@ type RenovationWorker {
 
 type RenovationDocument {
   provided: Boolean!
-  "GET it with the same Authorization header."
-  photoUrl: String
+  "Signed URL of the document's photo (see ImageSize), or null."
+  photoUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String
 }
 
 type RenovationDocuments {
@@ -10999,7 +11080,8 @@ type RenovationInspection {
   result: RenovationInspectionResult!
   violationType: RenovationViolationType
   description: String
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   recordedAt: Time!
 }
 
@@ -11195,8 +11277,8 @@ type RepairRequest {
   urgency: Urgency!
   preferredFrom: Time
   preferredTo: Time
-  "Photo URLs: GET them with the same Authorization header."
-  photos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   status: RepairStatus!
   "1 for the first visit; each unsatisfied callback starts another round."
   round: Int!
@@ -11242,8 +11324,10 @@ type WorkOrder {
   acceptedAt: Time
   startedAt: Time
   completedAt: Time
-  beforePhotos: [String!]!
-  afterPhotos: [String!]!
+  "Signed photo URLs (see ImageSize)."
+  beforePhotos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
+  "Signed photo URLs (see ImageSize)."
+  afterPhotos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   materials: [Material!]!
   paid: Boolean!
   labourFeeFen: Int!
@@ -11269,7 +11353,8 @@ type Charges {
 type RepairAcceptance {
   round: Int!
   person: Person
-  signatureUrl: String!
+  "Signed URL of the owner's signature image (see ImageSize)."
+  signatureUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String!
   rating: Int!
   comment: String
   at: Time!

@@ -124,18 +124,7 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 		if err != nil {
 			return false, err
 		}
-		if c.WorksIn(ev.CommunityID) {
-			return true, nil
-		}
-		if !ev.Published {
-			return false, nil
-		}
-		for _, mb := range c.Memberships {
-			if mb.CommunityID == ev.CommunityID {
-				return true, nil
-			}
-		}
-		return false, nil
+		return MayReadPoster(c, ev), nil
 	case FeedbackPurpose:
 		fb, err := mongo.FindByID[Feedback](ctx, s.feedback, m.SubjectID, errNoFeedback)
 		if errors.Is(err, errNoFeedback) {
@@ -144,10 +133,32 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 		if err != nil {
 			return false, err
 		}
-		if _, ok := c.RoleIn(fb.HouseholdID); ok {
-			return true, nil
-		}
-		return c.WorksIn(fb.CommunityID), nil
+		return MayReadFeedbackFiles(c, fb), nil
 	}
 	return false, nil
+}
+
+// MayReadPoster: staff of the community, and its residents once the event
+// is published. The API issues the poster's signed URL only when it holds.
+func MayReadPoster(c *access.Caller, ev *Event) bool {
+	if c.WorksIn(ev.CommunityID) {
+		return true
+	}
+	if !ev.Published {
+		return false
+	}
+	for _, mb := range c.Memberships {
+		if mb.CommunityID == ev.CommunityID {
+			return true
+		}
+	}
+	return false
+}
+
+// MayReadFeedbackFiles: the household that gave it and staff of the community.
+func MayReadFeedbackFiles(c *access.Caller, fb *Feedback) bool {
+	if _, ok := c.RoleIn(fb.HouseholdID); ok {
+		return true
+	}
+	return c.WorksIn(fb.CommunityID)
 }

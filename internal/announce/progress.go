@@ -201,3 +201,7 @@ func (s *Service) MayReadFile(_ context.Context, c *access.Caller, m files.Meta)
 	}
 	return mayRead(c, m.CommunityID), nil
 }
+
+// MayReadProgressFiles is MayReadFile's rule for a post in hand: the API
+// issues signed URLs of its photos only when it holds.
+func MayReadProgressFiles(c *access.Caller, p *Progress) bool { return mayRead(c, p.CommunityID) }

@@ -244,6 +244,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	a := &App{Cfg: cfg, Deps: d, Metrics: httpserver.NewMetrics()}
 	a.baseCtx, a.shutdown = context.WithCancel(context.Background())
 	a.Services, a.bg = newServices(cfg, d, tokens)
+	if a.Services.FileURLs, err = fileSigner(cfg, d.Now); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,

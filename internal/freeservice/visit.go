@@ -210,8 +210,15 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 	if err != nil || v == nil {
 		return false, err
 	}
+	return MayReadVisitFiles(c, v), nil
+}
+
+// MayReadVisitFiles is MayReadFile's rule for the photos a visit stored
+// itself; a PROBLEM_FOUND visit's photos are the repair request's, under
+// its rule.
+func MayReadVisitFiles(c *access.Caller, v *Visit) bool {
 	if _, ok := c.RoleIn(v.HouseholdID); ok {
-		return true, nil
+		return true
 	}
-	return c.WorksIn(v.CommunityID), nil
+	return c.WorksIn(v.CommunityID)
 }

@@ -374,12 +374,23 @@ func (s *Service) canSeePerson(ctx context.Context, c *access.Caller, id string)
 	if err != nil {
 		return false, err
 	}
-	for _, m := range ms[id] {
+	return PersonVisible(c, id, ms[id]), nil
+}
+
+// PersonVisible is canSeePerson over the person's memberships ms, for
+// callers that load them in batches (the API, before it signs an avatar's
+// URL): the person themself, their households' members, and staff of the
+// communities they live in.
+func PersonVisible(c *access.Caller, id string, ms []*Membership) bool {
+	if c.IsPerson() && c.ID == id {
+		return true
+	}
+	for _, m := range ms {
 		if _, ok := c.RoleIn(m.HouseholdID); ok || c.WorksIn(m.CommunityID) {
-			return true, nil
+			return true
 		}
 	}
-	return false, nil
+	return false
 }
 
 // HouseholdsOfPerson returns refs of every household a person is in, for

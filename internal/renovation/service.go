@@ -105,6 +105,10 @@ func canSee(c *access.Caller, r *Renovation) bool {
 // leak them.
 func MayReadWorkers(c *access.Caller, r *Renovation) bool { return canSee(c, r) }
 
+// MayReadFiles is MayReadFile's rule for a renovation in hand: the API
+// issues signed URLs of its documents and inspection photos only when it holds.
+func MayReadFiles(c *access.Caller, r *Renovation) bool { return canSee(c, r) }
+
 // Get returns a renovation the caller may see; others are NOT_FOUND.
 func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Renovation, error) {
 	if err := validate.ID("id", id); err != nil {

@@ -248,6 +248,10 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 	return canSee(c, r), nil
 }
 
+// MayReadFiles is MayReadFile's rule for a request in hand: the API issues
+// signed URLs of its photos and signatures only when it holds.
+func MayReadFiles(c *access.Caller, r *Request) bool { return canSee(c, r) }
+
 // publish tells everyone listening what just happened: who did what, the new
 // state, and whose request it is. A failed publish is logged: the step
 // itself is stored.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,6 +95,13 @@ type Config struct {
 	// REPAIR_PROGRESS:AbC1...,FESTIVAL_GREETING:XyZ9...
 	WechatTemplates map[string]string `env:"WECHAT_TEMPLATES" envKeyValSeparator:":"`
 	WechatPage      string            `env:"WECHAT_PAGE" envDefault:"pages/inbox/index"`
+
+	// File URLs are signed (internal/platform/files/sign.go). FileURLKey
+	// unset: a key derived from JWT_SECRET under its own label.
+	FileURLKey string        `env:"FILE_URL_KEY"`
+	FileURLTTL time.Duration `env:"FILE_URL_TTL" envDefault:"1h"`
+	// PublicBaseURL makes file URLs absolute (https://wuye.example.com).
+	PublicBaseURL string `env:"PUBLIC_BASE_URL"`
 }
 
 // TrustedPrefixes parses TrustedProxies (validated by Load).
@@ -165,6 +173,18 @@ func Load() (*Config, error) {
 	for _, p := range c.TrustedProxies {
 		if _, err := netip.ParsePrefix(strings.TrimSpace(p)); err != nil {
 			return nil, fmt.Errorf("config: TRUSTED_PROXIES: %q is not a CIDR prefix", p)
+		}
+	}
+	if c.FileURLKey != "" && len(c.FileURLKey) < 32 {
+		return nil, errors.New("config: FILE_URL_KEY must be at least 32 characters")
+	}
+	if c.FileURLTTL <= 0 {
+		return nil, errors.New("config: FILE_URL_TTL must be positive")
+	}
+	if c.PublicBaseURL != "" {
+		u, err := url.Parse(c.PublicBaseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return nil, fmt.Errorf("config: PUBLIC_BASE_URL %q is not an http(s) origin such as https://wuye.example.com", c.PublicBaseURL)
 		}
 	}
 	if c.Production() && c.MongoURI == "" {

@@ -17,6 +17,7 @@ var allVars = []string{
 	"GRAPHQL_MAX_DEPTH", "GRAPHQL_MAX_COMPLEXITY", "GRAPHQL_MAX_RESPONSE_BYTES", "GRAPHQL_OPERATION_TIMEOUT",
 	"MAX_BODY_BYTES", "MAX_UPLOAD_BYTES", "READ_HEADER_TIMEOUT", "BODY_READ_TIMEOUT", "IDLE_TIMEOUT", "METRICS_ADDR",
 	"WS_INIT_TIMEOUT", "WS_MAX_SUBSCRIPTIONS_PER_CONNECTION", "WS_MAX_SUBSCRIPTIONS_PER_USER", "WS_MAX_CONNECTIONS_PER_USER", "WS_SEND_QUEUE",
+	"FILE_URL_KEY", "FILE_URL_TTL", "PUBLIC_BASE_URL",
 }
 
 // unsetAll clears the environment Load reads for the rest of the test, and
@@ -103,6 +104,23 @@ func TestLoad(t *testing.T) {
 					t.Errorf("introspection %v, playground %v in production", c.IntrospectionOn(), c.PlaygroundOn())
 				}
 			},
+		},
+		{
+			name: "file URLs: relative, an hour, key derived, by default; absolute with PUBLIC_BASE_URL",
+			env:  map[string]string{"JWT_SECRET": secret, "PUBLIC_BASE_URL": "https://wuye.example.com", "FILE_URL_TTL": "30m"},
+			check: func(t *testing.T, c *Config) {
+				if c.PublicBaseURL != "https://wuye.example.com" || c.FileURLTTL != 30*time.Minute || c.FileURLKey != "" {
+					t.Errorf("file urls = %q %v %q", c.PublicBaseURL, c.FileURLTTL, c.FileURLKey)
+				}
+			},
+		},
+		{
+			name: "a PUBLIC_BASE_URL that is not an origin is refused",
+			env:  map[string]string{"JWT_SECRET": secret, "PUBLIC_BASE_URL": "wuye.example.com"}, wantErr: "PUBLIC_BASE_URL",
+		},
+		{
+			name: "a short FILE_URL_KEY is refused",
+			env:  map[string]string{"JWT_SECRET": secret, "FILE_URL_KEY": "short"}, wantErr: "FILE_URL_KEY",
 		},
 		{
 			name: "a short secret is refused in development too",

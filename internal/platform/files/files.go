@@ -35,6 +35,10 @@ type Meta struct {
 	ContentType string    `bson:"contentType"`
 	SHA256      string    `bson:"sha256"`
 	UploadedAt  time.Time `bson:"uploadedAt"`
+	// Original and Variant are set on a rendition (e.g. a thumbnail): the
+	// other fields are the original's, so the same access rule applies.
+	Original string  `bson:"original,omitempty"`
+	Variant  Variant `bson:"variant,omitempty"`
 }
 
 // File is a stored file's description.
@@ -61,18 +65,28 @@ func init() {
 	})
 	mongo.Declare(mongo.Indexes{Collection: "files.files", Models: []mgo.IndexModel{
 		{Keys: bson.D{{Key: "metadata.purpose", Value: 1}, {Key: "metadata.subjectId", Value: 1}}},
+	}}, mongo.Indexes{Collection: "thumbs.files", Models: []mgo.IndexModel{
+		// One rendition per original and variant: of two requests that made
+		// the same thumbnail at once, the second to store it is refused.
+		{Keys: bson.D{{Key: "filename", Value: 1}}, Options: options.Index().SetUnique(true)},
 	}})
 }
 
-// Store keeps files in the "files" GridFS bucket.
+// Store keeps files in the "files" GridFS bucket, and renditions made of
+// them (thumbnails) beside it in the "thumbs" bucket.
 type Store struct {
 	bucket *mgo.GridFSBucket
+	thumbs *mgo.GridFSBucket
 	now    func() time.Time
 }
 
-// NewStore opens the bucket.
+// NewStore opens the buckets.
 func NewStore(db *mongo.DB, now func() time.Time) *Store {
-	return &Store{bucket: db.GridFSBucket(options.GridFSBucket().SetName("files")), now: now}
+	return &Store{
+		bucket: db.GridFSBucket(options.GridFSBucket().SetName("files")),
+		thumbs: db.GridFSBucket(options.GridFSBucket().SetName("thumbs")),
+		now:    now,
+	}
 }
 
 // SaveImage stores an image read from r. field names the input in errors.
@@ -123,7 +137,7 @@ func (s *Store) Open(ctx context.Context, id string) (*File, io.ReadCloser, erro
 	return &File{ID: id, Length: gf.Length, Meta: m}, ds, nil
 }
 
-// Delete removes a file (e.g. the avatar it replaced).
+// Delete removes a file (e.g. the avatar it replaced) and its renditions.
 func (s *Store) Delete(ctx context.Context, id string) error {
 	oid, err := bson.ObjectIDFromHex(id)
 	if err != nil {
@@ -132,7 +146,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 	if err := s.bucket.Delete(ctx, oid); err != nil && !errors.Is(err, mgo.ErrFileNotFound) {
 		return fmt.Errorf("delete file %s: %w", id, err)
 	}
-	return nil
+	return s.deleteRenditions(ctx, id)
 }
 
 // SniffImage recognises the image formats phones produce by their magic
