@@ -136,8 +136,9 @@ func TestRefreshRotationReuseAndLogout(t *testing.T) {
 	e.Clock.Advance(30 * time.Second)
 	e.anon().fails("UNAUTHENTICATED", refresh, map[string]any{"t": first})
 	e.anon().fails("UNAUTHENTICATED", refresh, map[string]any{"t": r1.RefreshToken.RefreshToken})
-	if r := c.do(me, nil); r.status != http.StatusOK || r.code() != "UNAUTHENTICATED" {
-		t.Fatalf("access token of a revoked session still works: %+v", r.Errors)
+	// Refused before anything runs, like a bad or expired token: 401.
+	if r := c.do(me, nil); r.status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("access token of a revoked session: status %d, %+v", r.status, r.Errors)
 	}
 
 	// Logout ends the session at once.

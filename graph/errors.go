@@ -39,6 +39,9 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 		lang := LangFrom(ctx)
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var ae *apperr.Error
+		if apq, ok := presentAPQ(gqlErr.Message); ok && !errors.As(err, &ae) {
+			err = apq
+		}
 		switch {
 		case errors.As(err, &ae):
 			gqlErr.Message = apperr.Message(ae, lang)
