@@ -24,7 +24,9 @@ func TestUnauthenticatedCausesAnswerAlike(t *testing.T) {
 		t.Fatal(err)
 	}
 	staffID := func(c *client) string {
-		var me struct{ Me struct{ Staff struct{ ID string } } }
+		var me struct {
+			Me struct{ Staff struct{ ID string } }
+		}
 		c.ok(`{ me { staff { id } } }`, nil, &me)
 		return me.Me.Staff.ID
 	}
