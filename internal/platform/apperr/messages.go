@@ -145,4 +145,3 @@ func init() {
 		"input.bad_value":    {"取值无效", "has an invalid value"},
 	})
 }
-
