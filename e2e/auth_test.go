@@ -73,10 +73,11 @@ func TestOwnerCodeLogin(t *testing.T) {
 	// A second request within the minute is rate limited.
 	e.anon().fails("RATE_LIMITED", request, map[string]any{"p": w.OwnerA.Phone})
 
-	// A wrong code names the field; the right one signs the owner in.
-	r := e.anon().fails("BAD_USER_INPUT", login, map[string]any{"p": w.OwnerA.Phone, "c": "000000"})
-	if r.field() != "code" {
-		t.Errorf("wrong code error names field %q, want code", r.field())
+	// A wrong code names the field and fails as a wrong password does;
+	// the right one signs the owner in.
+	r := e.anon().fails("UNAUTHENTICATED", login, map[string]any{"p": w.OwnerA.Phone, "c": "000000"})
+	if r.field() != "code" || r.reason() != "WRONG_CREDENTIALS" {
+		t.Errorf("wrong code error names field %q reason %q, want code, WRONG_CREDENTIALS", r.field(), r.reason())
 	}
 	var out struct {
 		LoginWithCode struct {
@@ -97,14 +98,14 @@ func TestOwnerCodeLogin(t *testing.T) {
 		t.Fatalf("me = %+v", me)
 	}
 	// The code is single use.
-	e.anon().fails("BAD_USER_INPUT", login, map[string]any{"p": w.OwnerA.Phone, "c": code})
+	e.anon().fails("UNAUTHENTICATED", login, map[string]any{"p": w.OwnerA.Phone, "c": code})
 
 	// Codes expire after five minutes.
 	e.Clock.Advance(2 * time.Minute)
 	e.anon().ok(request, map[string]any{"p": w.OwnerA.Phone}, nil)
 	code = e.SMS.lastCode(w.OwnerA.Phone)
 	e.Clock.Advance(5*time.Minute + time.Second)
-	e.anon().fails("BAD_USER_INPUT", login, map[string]any{"p": w.OwnerA.Phone, "c": code})
+	e.anon().fails("UNAUTHENTICATED", login, map[string]any{"p": w.OwnerA.Phone, "c": code})
 
 	// A malformed phone is refused with the field named.
 	r = e.anon().fails("BAD_USER_INPUT", request, map[string]any{"p": "12345"})
@@ -136,8 +137,9 @@ func TestRefreshRotationReuseAndLogout(t *testing.T) {
 	e.Clock.Advance(30 * time.Second)
 	e.anon().fails("UNAUTHENTICATED", refresh, map[string]any{"t": first})
 	e.anon().fails("UNAUTHENTICATED", refresh, map[string]any{"t": r1.RefreshToken.RefreshToken})
-	if r := c.do(me, nil); r.status != http.StatusOK || r.code() != "UNAUTHENTICATED" {
-		t.Fatalf("access token of a revoked session still works: %+v", r.Errors)
+	// Refused before anything runs, like a bad or expired token: 401.
+	if r := c.do(me, nil); r.status != http.StatusUnauthorized || r.code() != "UNAUTHENTICATED" {
+		t.Fatalf("access token of a revoked session: status %d, %+v", r.status, r.Errors)
 	}
 
 	// Logout ends the session at once.

@@ -368,9 +368,17 @@ func TestNoSuggestionsWithoutIntrospection(t *testing.T) {
 		e := newEnv(t, introspection(on))
 		for name, q := range queries {
 			r := e.anon().fails("BAD_USER_INPUT", q, nil)
-			hint := strings.Contains(r.Errors[0].Message, "Did you mean")
-			if hint != on {
-				t.Errorf("introspection %v, %s: message %q", on, name, r.Errors[0].Message)
+			detail, _ := r.Errors[0].Extensions["detail"].(string)
+			// The Chinese message suggests as the English one does.
+			hint, detailHint := strings.Contains(r.Errors[0].Message, "是否指"), strings.Contains(detail, "Did you mean")
+			if hint != on || detailHint != on {
+				t.Errorf("introspection %v, %s: message %q, detail %q", on, name, r.Errors[0].Message, detail)
+			}
+			en := e.anon()
+			en.lang = "en"
+			r = en.fails("BAD_USER_INPUT", q, nil)
+			if hint := strings.Contains(r.Errors[0].Message, "Did you mean"); hint != on {
+				t.Errorf("introspection %v, %s, English: message %q", on, name, r.Errors[0].Message)
 			}
 		}
 	}

@@ -68,6 +68,9 @@ func guardBody(w http.ResponseWriter, r *http.Request, l Limits, present graphql
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.UseNumber()
 		if err := dec.Decode(&params); err != nil || dec.More() {
+			if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] == '[' {
+				return refuse(http.StatusBadRequest, ErrBatchUnsupported)
+			}
 			return refuse(http.StatusBadRequest, ErrMalformedBody)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

@@ -39,6 +39,9 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 		lang := LangFrom(ctx)
 		gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 		var ae *apperr.Error
+		if apq, ok := presentAPQ(gqlErr.Message); ok && !errors.As(err, &ae) {
+			err = apq
+		}
 		switch {
 		case errors.As(err, &ae):
 			gqlErr.Message = apperr.Message(ae, lang)
@@ -72,6 +75,7 @@ func ErrorPresenter(log *slog.Logger, count ErrorCounter) graphql.ErrorPresenter
 			if c, _ := gqlErr.Extensions["code"].(string); c == "GRAPHQL_PARSE_FAILED" || c == "GRAPHQL_VALIDATION_FAILED" {
 				gqlErr.Extensions["code"] = string(apperr.BadUserInput)
 				gqlErr.Extensions["reason"] = c
+				localizeGraphQLError(gqlErr, c, lang)
 			}
 			ae = &apperr.Error{Code: code}
 		case isRequestError(ctx, err):

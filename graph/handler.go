@@ -63,12 +63,13 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	}
 	srv.AddTransport(newWSTransport(r, o, present))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(specTransport{Transport: transport.GET{}, get: true})
+	srv.AddTransport(specTransport{Transport: transport.POST{}})
 	lim := o.Limits.withDefaults()
-	srv.AddTransport(transport.MultipartForm{MaxUploadSize: lim.MaxUploadBytes, MaxMemory: 8 << 20})
+	srv.AddTransport(specTransport{Transport: transport.MultipartForm{MaxUploadSize: lim.MaxUploadBytes, MaxMemory: 8 << 20}})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.Use(extension.AutomaticPersistedQuery{Cache: lru.New[string](100)})
+	srv.Use(singleRootSubscription{})
 	if o.Introspection {
 		srv.Use(extension.Introspection{})
 	}
@@ -111,6 +112,12 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		// Answers are per caller and may be personal: never cached.
 		w.Header().Set("Cache-Control", "no-store")
+		if !isUpgrade(req) {
+			// Status codes and media types of GraphQL over HTTP (httpspec.go).
+			sw, sreq := withSpec(w, req)
+			defer sw.finish()
+			w, req = sw, sreq
+		}
 		ctx := WithLang(req.Context(), apperr.ParseAcceptLanguage(req.Header.Get("Accept-Language")))
 		ctx = WithClientIP(ctx, req, o.TrustedProxies)
 		if o.Shutdown != nil && strings.EqualFold(req.Header.Get("Upgrade"), "websocket") {
@@ -123,7 +130,7 @@ func NewHandler(svc *Services, o HandlerOptions) http.Handler {
 		if h := req.Header.Get("Authorization"); h != "" {
 			tok, ok := strings.CutPrefix(h, "Bearer ")
 			var err error
-			if ctx, err = authenticate(ctx, r, o.Tokens, strings.TrimSpace(tok)); err != nil || !ok {
+			if ctx, err = authenticate(ctx, r, o.Tokens, strings.TrimSpace(tok)); err != nil || !ok || !sessionLive(ctx) {
 				writeUnauthenticated(w, LangFrom(ctx))
 				return
 			}
@@ -171,7 +178,20 @@ func (r *Resolver) sessionCaller(ctx context.Context, id auth.Identity) (*access
 	return r.ResolveCaller(ctx, id)
 }
 
+// sessionLive loads the caller now, before anything runs, so that every
+// cause of a refused token (a logged-out session, a deleted account) is
+// answered like a bad or expired one: 401, not an error per field. The load
+// is the request's lazy caller, so resolvers reuse it. A database failure is
+// not the caller's fault: the request goes on and its fields report it.
+func sessionLive(ctx context.Context) bool {
+	_, err := access.CallerFrom(ctx)
+	return apperr.CodeOf(err) != apperr.Unauthenticated
+}
+
+// writeUnauthenticated answers 401 for every unauthenticated cause found
+// before execution (RFC 6750: the challenge names the bearer scheme).
 func writeUnauthenticated(w http.ResponseWriter, lang apperr.Lang) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="qinqing", error="invalid_token"`)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
 	msg := apperr.Message(apperr.New(apperr.Unauthenticated, "auth.bad_token"), lang)

@@ -165,12 +165,22 @@ func errorResponse(e *gqlerror.Error) *graphql.Response {
 func withoutSuggestions(p graphql.ErrorPresenterFunc) graphql.ErrorPresenterFunc {
 	return func(ctx context.Context, err error) *gqlerror.Error {
 		e := p(ctx, err)
-		for _, sep := range []string{"; Did you mean", ". Did you mean", " Did you mean"} {
-			if i := strings.Index(e.Message, sep); i >= 0 {
-				e.Message = strings.TrimRight(e.Message[:i], " ;.") + "."
-				break
-			}
+		e.Message = stripSuggestion(e.Message)
+		if d, ok := e.Extensions["detail"].(string); ok {
+			e.Extensions["detail"] = stripSuggestion(d)
 		}
 		return e
 	}
+}
+
+func stripSuggestion(msg string) string {
+	if i := strings.Index(msg, "。"+zhSuggestion); i >= 0 {
+		return msg[:i] + "。"
+	}
+	for _, sep := range []string{"; Did you mean", ". Did you mean", " Did you mean"} {
+		if i := strings.Index(msg, sep); i >= 0 {
+			return strings.TrimRight(msg[:i], " ;.") + "."
+		}
+	}
+	return msg
 }

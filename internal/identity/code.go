@@ -39,8 +39,9 @@ type codeDoc struct {
 }
 
 // RequestLoginCode texts a login code to a resident's phone. Unknown phones
-// get the same answer and spend the same rate limits, but nothing is sent or
-// stored, so the endpoint cannot be used to find out who lives here.
+// get the same answer and spend the same rate limits, and a code is kept for
+// them that nobody is sent, so neither this endpoint nor the answers to
+// tries at a code can be used to find out who lives here.
 func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) (CodeRequested, error) {
 	phone, err := validate.Phone("phone", phone)
 	if err != nil {
@@ -78,14 +79,15 @@ func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) 
 	if err != nil {
 		return CodeRequested{}, err
 	}
-	if !found {
-		s.log.InfoContext(ctx, "identity: login code requested for unknown phone", "phone", maskPhone(phone), "ip", clientIP)
-		return answer, nil
-	}
-
 	code, err := randomCode()
 	if err != nil {
 		return CodeRequested{}, err
+	}
+	if !found {
+		// A code nobody is sent: tries against it expire and run out
+		// exactly as for a resident's phone, so their answers (CODE_EXPIRED,
+		// CODE_ATTEMPTS_EXHAUSTED) cannot tell who lives here.
+		s.log.InfoContext(ctx, "identity: login code requested for unknown phone", "phone", maskPhone(phone), "ip", clientIP)
 	}
 	now := s.now()
 	doc := codeDoc{ID: phone, Nonce: mongo.NewID(), Hash: s.codeHash(phone, code), ExpiresAt: now.Add(s.cfg.CodeTTL), CreatedAt: now}
@@ -102,6 +104,9 @@ func (s *Service) RequestLoginCode(ctx context.Context, phone, clientIP string) 
 	}
 	if err != nil {
 		return CodeRequested{}, err
+	}
+	if !found {
+		return answer, nil
 	}
 	text := fmt.Sprintf("【亲情物业】您的登录验证码是 %s，%d分钟内有效。如非本人操作请忽略。", code, int(s.cfg.CodeTTL/time.Minute))
 	if err := s.sms.Send(ctx, phone, text); err != nil {
@@ -176,7 +181,7 @@ func (s *Service) consumeCode(ctx context.Context, phone, code string) error {
 		options.FindOneAndUpdate().SetReturnDocument(options.After),
 	).Decode(&doc)
 	if errors.Is(err, mongodrv.ErrNoDocuments) {
-		return ErrBadCode
+		return s.whyNoCode(ctx, phone, now)
 	}
 	if err != nil {
 		return err
@@ -185,25 +190,47 @@ func (s *Service) consumeCode(ctx context.Context, phone, code string) error {
 	// of the CodeMaxAttempts slots is what entitles this request to a guess.
 	prefix := "code:" + doc.Nonce
 	if ok, err := s.claimSlot(ctx, prefix+":try", doc.Attempts, s.cfg.CodeMaxAttempts, doc.ExpiresAt); err != nil || !ok {
-		return orBadCode(err)
+		return or(err, ErrCodeExhausted)
 	}
 	want := s.codeHash(phone, code)
 	if !hmac.Equal([]byte(want), []byte(doc.Hash)) {
+		if doc.Attempts >= s.cfg.CodeMaxAttempts {
+			return ErrCodeExhausted // that was the last try: say so now
+		}
 		return ErrBadCode
 	}
 	if ok, err := s.claim(ctx, prefix+":used", doc.ExpiresAt); err != nil || !ok {
-		return orBadCode(err)
+		return or(err, ErrCodeExpired)
 	}
 	// usedAt lets the guard above turn later tries away without claims.
 	_, err = codes.UpdateOne(ctx, bson.M{"_id": phone, "nonce": doc.Nonce}, bson.M{"$set": bson.M{"usedAt": now}})
 	return err
 }
 
-func orBadCode(err error) error {
+func or(err, otherwise error) error {
 	if err != nil {
 		return err
 	}
-	return ErrBadCode
+	return otherwise
+}
+
+// whyNoCode tells a phone's code that can no longer be tried: expired or
+// used (or never requested), or out of tries. Only failed logins pay for
+// this second read.
+func (s *Service) whyNoCode(ctx context.Context, phone string, now time.Time) error {
+	var doc codeDoc
+	err := s.db.Collection(colCodes).FindOne(ctx, bson.M{"_id": phone}).Decode(&doc)
+	switch {
+	case errors.Is(err, mongodrv.ErrNoDocuments):
+		return ErrCodeExpired
+	case err != nil:
+		return err
+	case doc.UsedAt == nil && doc.ExpiresAt.After(now) && doc.Attempts >= s.cfg.CodeMaxAttempts:
+		return ErrCodeExhausted
+	case doc.UsedAt == nil && doc.ExpiresAt.After(now):
+		return ErrBadCode // changed between the two reads: a lost race
+	}
+	return ErrCodeExpired
 }
 
 // codeHash keys the hash with a server secret: a plain hash of six digits

@@ -25,9 +25,9 @@ func TestCodeLogin(t *testing.T) {
 	}
 	e.checkSession(t, s, auth.KindPerson, ownerID)
 
-	// Single use.
+	// Single use: a used code is spent like an expired one.
 	_, err = e.svc.LoginWithCode(e.ctx, ownerPhone, code, "10.0.0.1")
-	wantErr(t, err, ErrBadCode)
+	wantErr(t, err, ErrCodeExpired)
 }
 
 func TestCodeBadPhone(t *testing.T) {
@@ -58,9 +58,24 @@ func TestCodeUnknownPhone(t *testing.T) {
 	// Rate limited like a known phone.
 	_, err = e.svc.RequestLoginCode(e.ctx, "13700000009", "10.0.0.1")
 	wantErr(t, err, ErrTooManyCodes)
-	// Any code fails exactly as a wrong code does.
+	// Any code fails exactly as a wrong code does, runs out of tries and
+	// expires as a resident's does.
 	_, err = e.svc.LoginWithCode(e.ctx, "13700000009", "123456", "10.0.0.1")
 	wantErr(t, err, ErrBadCode)
+	for range 3 {
+		_, err = e.svc.LoginWithCode(e.ctx, "13700000009", "123456", "10.0.0.1")
+		wantErr(t, err, ErrBadCode)
+	}
+	_, err = e.svc.LoginWithCode(e.ctx, "13700000009", "123456", "10.0.0.1")
+	wantErr(t, err, ErrCodeExhausted)
+	_, err = e.svc.LoginWithCode(e.ctx, "13700000009", "123456", "10.0.0.1")
+	wantErr(t, err, ErrCodeExhausted)
+	e.clock.advance(5*time.Minute + time.Second)
+	_, err = e.svc.LoginWithCode(e.ctx, "13700000009", "123456", "10.0.0.1")
+	wantErr(t, err, ErrCodeExpired)
+	// A phone that never asked for a code: nothing to try.
+	_, err = e.svc.LoginWithCode(e.ctx, "13700000008", "123456", "10.0.0.1")
+	wantErr(t, err, ErrCodeExpired)
 }
 
 func TestCodeRateLimits(t *testing.T) {
@@ -131,7 +146,7 @@ func TestCodeExpires(t *testing.T) {
 	}
 	e.clock.advance(5*time.Minute + time.Second)
 	_, err := e.svc.LoginWithCode(e.ctx, ownerPhone, e.sms.lastCode(t, ownerPhone), "10.0.0.1")
-	wantErr(t, err, ErrBadCode)
+	wantErr(t, err, ErrCodeExpired)
 }
 
 func TestCodeAttemptLimit(t *testing.T) {
@@ -141,12 +156,15 @@ func TestCodeAttemptLimit(t *testing.T) {
 	}
 	code := e.sms.lastCode(t, ownerPhone)
 	wrong := fmt.Sprintf("%06d", (atoi(code)+1)%1_000_000)
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 4; i++ {
 		_, err := e.svc.LoginWithCode(e.ctx, ownerPhone, wrong, "10.0.0.1")
 		wantErr(t, err, ErrBadCode)
 	}
-	_, err := e.svc.LoginWithCode(e.ctx, ownerPhone, code, "10.0.0.1")
-	wantErr(t, err, ErrBadCode)
+	// The fifth wrong try is the last: it says so.
+	_, err := e.svc.LoginWithCode(e.ctx, ownerPhone, wrong, "10.0.0.1")
+	wantErr(t, err, ErrCodeExhausted)
+	_, err = e.svc.LoginWithCode(e.ctx, ownerPhone, code, "10.0.0.1")
+	wantErr(t, err, ErrCodeExhausted)
 
 	// A fresh code works again.
 	e.clock.advance(time.Minute)

@@ -5,10 +5,16 @@ import "qinqing/internal/platform/apperr"
 // Errors of the identity domain. Login failures are deliberately coarse:
 // the same error for a wrong account and a wrong password, and for an
 // unknown phone and a wrong code, so answers do not reveal who exists.
+// A wrong password and a wrong code fail alike (UNAUTHENTICATED, reason
+// WRONG_CREDENTIALS); a code that can no longer succeed says why, so the app
+// offers a new one. Unknown phones keep a code too (one nobody was sent), so
+// these reasons do not tell them apart either.
 var (
-	ErrBadCredentials     = apperr.New(apperr.Unauthenticated, "identity.bad_credentials")
+	ErrBadCredentials     = apperr.New(apperr.Unauthenticated, "identity.bad_credentials").WithReason("WRONG_CREDENTIALS")
 	ErrLoginThrottled     = apperr.New(apperr.RateLimited, "identity.login_throttled")
-	ErrBadCode            = apperr.Invalid("code", "identity.bad_code")
+	ErrBadCode            = apperr.New(apperr.Unauthenticated, "identity.bad_code").WithField("code").WithReason("WRONG_CREDENTIALS")
+	ErrCodeExpired        = apperr.New(apperr.Unauthenticated, "identity.code_expired").WithField("code").WithReason("CODE_EXPIRED")
+	ErrCodeExhausted      = apperr.New(apperr.Unauthenticated, "identity.code_exhausted").WithField("code").WithReason("CODE_ATTEMPTS_EXHAUSTED")
 	ErrTooManyCodes       = apperr.New(apperr.RateLimited, "identity.too_many_codes")
 	ErrSMSUnavailable     = apperr.New(apperr.Unavailable, "identity.sms_unavailable")
 	ErrRefreshInvalid     = apperr.New(apperr.Unauthenticated, "identity.refresh_invalid")
@@ -23,7 +29,9 @@ func init() {
 	apperr.Register(map[string]apperr.Text{
 		"identity.bad_credentials":      {ZH: "账号或密码错误", EN: "Wrong account or password"},
 		"identity.login_throttled":      {ZH: "登录尝试过于频繁，请稍后再试", EN: "Too many sign-in attempts, please try again later"},
-		"identity.bad_code":             {ZH: "验证码错误或已失效", EN: "The code is wrong or has expired"},
+		"identity.bad_code":             {ZH: "验证码错误，请重新输入", EN: "The code is wrong; please check it and try again"},
+		"identity.code_expired":         {ZH: "验证码已失效，请重新获取", EN: "The code has expired or was used; please request a new one"},
+		"identity.code_exhausted":       {ZH: "验证码错误次数过多，请重新获取", EN: "Too many wrong tries for this code; please request a new one"},
 		"identity.too_many_codes":       {ZH: "获取验证码过于频繁，请稍后再试", EN: "Too many code requests, please try again later"},
 		"identity.sms_unavailable":      {ZH: "短信发送失败，请稍后再试", EN: "The text message could not be sent, please try again later"},
 		"identity.refresh_invalid":      {ZH: "登录已过期，请重新登录", EN: "Your sign-in has expired, please sign in again"},

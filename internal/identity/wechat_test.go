@@ -49,7 +49,7 @@ func TestWechatBind(t *testing.T) {
 	e.checkSession(t, s, auth.KindPerson, "p-second")
 	// The code was spent by binding.
 	_, err = e.svc.LoginWithCode(e.ctx, phone, code, "10.0.0.1")
-	wantErr(t, err, ErrBadCode)
+	wantErr(t, err, ErrCodeExpired)
 
 	again, err := e.svc.LoginWithWechat(e.ctx, "code-new-2")
 	if err != nil {

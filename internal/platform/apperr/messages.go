@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Lang is the language of messages shown to people.
@@ -69,15 +71,20 @@ func Register(texts map[string]Text) {
 	}
 }
 
-// Message renders e's message in lang. An unknown key falls back to the
+// Message renders e's message in lang: the sentence a person reads, with
+// no field path in front (the path travels in extensions.field for the app
+// to place the message by its field). An unknown key falls back to the
 // generic message for its code so a client never sees a raw key.
+//
+// Many field messages are written as a predicate ("must be at most %d
+// characters", "不能为空"); alone they get a neutral subject, "This field"
+// or "此项", so each reads as a sentence.
 func Message(e *Error, lang Lang) string {
 	mu.RLock()
 	t, ok := catalogs[e.Key]
 	if !ok {
 		t = catalogs["code."+string(e.Code)]
 	}
-	field, hasField := catalogs["field."+e.Field]
 	mu.RUnlock()
 	s := t.ZH
 	if lang == EN {
@@ -86,21 +93,25 @@ func Message(e *Error, lang Lang) string {
 	if len(e.Args) > 0 {
 		s = fmt.Sprintf(s, e.Args...)
 	}
-	if e.Field != "" {
-		name := e.Field
-		if hasField {
-			name = field.ZH
-			if lang == EN {
-				name = field.EN
-			}
+	if e.Field == "" || s == "" {
+		return s
+	}
+	if lang == EN {
+		if first, _ := utf8.DecodeRuneInString(s); unicode.IsLower(first) {
+			return "This field " + s
 		}
-		if lang == EN {
-			return name + ": " + s
+		return s
+	}
+	for _, p := range zhPredicates {
+		if strings.HasPrefix(s, p) {
+			return "此项" + s
 		}
-		return name + "：" + s
 	}
 	return s
 }
+
+// zhPredicates begin Chinese field messages that have no subject of their own.
+var zhPredicates = []string{"不能", "不可", "应", "须", "必须", "超出", "最多", "至少", "只能", "只支持"}
 
 func init() {
 	Register(map[string]Text{
@@ -133,13 +144,4 @@ func init() {
 		"input.bad_time":     {"时间格式无效，应为带时区的 RFC 3339 格式", "is not an RFC 3339 time with offset"},
 		"input.bad_value":    {"取值无效", "has an invalid value"},
 	})
-}
-
-// RegisterFields names input fields in both languages for messages.
-func RegisterFields(names map[string]Text) {
-	m := make(map[string]Text, len(names))
-	for k, v := range names {
-		m["field."+k] = v
-	}
-	Register(m)
 }
