@@ -195,7 +195,7 @@ func writeUnauthenticated(w http.ResponseWriter, lang apperr.Lang) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusUnauthorized)
 	msg := apperr.Message(apperr.New(apperr.Unauthenticated, "auth.bad_token"), lang)
-	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"UNAUTHENTICATED"}}],"data":null}`))
+	_, _ = w.Write([]byte(`{"errors":[{"message":"` + msg + `","extensions":{"code":"UNAUTHENTICATED"}}]}`))
 }
 
 func init() {
