@@ -122,17 +122,23 @@ func (s *Store) Open(ctx context.Context, id string) (*File, io.ReadCloser, erro
 		return nil, nil, ErrNotFound
 	}
 	ds, err := s.bucket.OpenDownloadStream(ctx, oid)
+	return opened(id, "file", ds, err)
+}
+
+// opened turns an opened GridFS stream (an original or a rendition) into
+// the file's description and its reader.
+func opened(id, what string, ds *mgo.GridFSDownloadStream, err error) (*File, io.ReadCloser, error) {
 	if errors.Is(err, mgo.ErrFileNotFound) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("open file %s: %w", id, err)
+		return nil, nil, fmt.Errorf("open %s %s: %w", what, id, err)
 	}
 	gf := ds.GetFile()
 	var m Meta
 	if err := bson.Unmarshal(gf.Metadata, &m); err != nil {
 		_ = ds.Close()
-		return nil, nil, fmt.Errorf("file %s metadata: %w", id, err)
+		return nil, nil, fmt.Errorf("%s %s metadata: %w", what, id, err)
 	}
 	return &File{ID: id, Length: gf.Length, Meta: m}, ds, nil
 }

@@ -53,19 +53,7 @@ func thumbName(id string) string { return id + "." + string(Thumb) + ".jpg" }
 
 func (s *Store) openThumb(ctx context.Context, id string) (*File, io.ReadCloser, error) {
 	ds, err := s.thumbs.OpenDownloadStreamByName(ctx, thumbName(id))
-	if errors.Is(err, mgo.ErrFileNotFound) {
-		return nil, nil, ErrNotFound
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("open thumbnail of %s: %w", id, err)
-	}
-	gf := ds.GetFile()
-	var m Meta
-	if err := bson.Unmarshal(gf.Metadata, &m); err != nil {
-		_ = ds.Close()
-		return nil, nil, fmt.Errorf("thumbnail of %s metadata: %w", id, err)
-	}
-	return &File{ID: id, Length: gf.Length, Meta: m}, ds, nil
+	return opened(id, "thumbnail of", ds, err)
 }
 
 // storeThumb keeps a thumbnail beside its original. Two first requests at
