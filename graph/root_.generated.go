@@ -8892,7 +8892,7 @@ type AuditEntry {
   person: Person
   household: Household
   fields: [String!]!
-  action: String!
+  action: AuditAction!
 }
 
 type AuditEntryEdge {
@@ -9126,6 +9126,272 @@ extend type Mutation {
   recordComplaintCallback(id: ID!, satisfied: Boolean!, notes: String): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(id: ID!, reason: String): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `# Values clients switch on: timeline steps and live event types. They are
+# stored lower-case ("dispatch", "repair.dispatch"); the API maps them to
+# these enums. A stored value this server does not know (written by a newer
+# server process sharing the database during a rolling upgrade) is answered
+# as OTHER, so one unknown step never blanks a whole timeline.
+
+"""
+The step a timeline line (时间线/处理记录) records. One list for every followed thing: repair requests (报修单), complaints (投诉), service orders (服务订单), renovation permits (装修申请), community events (社区活动) and their sign-ups, moving bookings (搬家预约), free-service visits (便民服务上门) and surveys (问卷). Read it together with ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` of the line; show OTHER as a generic "处理" step.
+"""
+enum TimelineAction {
+  "The owner accepted the work (服务订单验收) or the engineer accepted the work order (接单)."
+  ACCEPT
+  "A staff member acknowledged a complaint and started handling it (受理)."
+  ACKNOWLEDGE
+  "The household applied for a renovation permit (提交装修申请)."
+  APPLY
+  "A supervisor approved a renovation application (审批通过)."
+  APPROVE
+  "A service order, moving slot or free-service visit was booked (预约)."
+  BOOK
+  "The butler recorded the return visit (回访) of a service order."
+  CALLBACK
+  "The return visit (回访) found the household satisfied; the request or complaint is closed."
+  CALLBACK_CLOSED
+  "The return visit (回访) found the household unsatisfied; the request or complaint is reopened."
+  CALLBACK_REOPEN
+  "Cancelled (取消): a request, order, booking, community event or event sign-up; a reason, when given, is in the note."
+  CANCEL
+  "The household checked in at a community event (活动签到)."
+  CHECK_IN
+  "The free deep-cleaning order after a finished renovation (装修完工保洁) was created."
+  CLEANING_ORDERED
+  "A survey was closed (问卷结束)."
+  CLOSE
+  "The work was finished (完工): a repair, a service order or a renovation."
+  COMPLETE
+  "The owner signed for a finished repair (签字确认), or staff confirmed a service order (确认接单)."
+  CONFIRM
+  "A draft was created (创建): a community event, a survey or a catalogue item."
+  CREATE
+  "A supervisor decided a renovation extension request (延期审批); the decision is in the note."
+  DECIDE_EXTENSION
+  "The engineer declined the work order (拒单); the request goes back to its owner."
+  DECLINE
+  "The request's owner dispatched a work order to an engineer (派单)."
+  DISPATCH
+  "The free-service visit was done (上门服务完成)."
+  DONE
+  "The draft or item was edited (编辑); the state does not change."
+  EDIT
+  "A community event ended (活动结束), recorded by the server at its end time."
+  END
+  "A service order granted by the company (赠送服务), booked by the server."
+  GRANT
+  "Ownership passed to another butler or supervisor (转交); the first-contact owner (首问责任人) changes."
+  HAND_OVER
+  "A renovation inspection was recorded (装修巡查)."
+  INSPECT
+  "Laundry came back and the returned items were checked (洗衣送回)."
+  LAUNDRY_RETURN
+  "The moving booking's day passed and the move is recorded as done (已搬家)."
+  MOVED
+  "Nobody was home at the free-service visit (未遇)."
+  NOT_HOME
+  "The payment state of a service order changed (付款状态: unpaid, paid at the counter or waived); a reason, when given, is in the note."
+  PAYMENT
+  "The free-service visit found a problem and filed a repair request (发现问题转报修)."
+  PROBLEM_FOUND
+  "A waiting-list sign-up got a place (候补转正)."
+  PROMOTE
+  "Published (发布): a community event or a survey."
+  PUBLISH
+  "The owner rated the work after signing (评价)."
+  RATE
+  "The free-service visit was moved to another slot (改约)."
+  REBOOK
+  "The household signed up again after cancelling and got a place (重新报名)."
+  REJOIN
+  "The household signed up again after cancelling and is on the waiting list (重新报名候补)."
+  REJOIN_WAITING
+  "Staff answered a complaint (答复)."
+  REPLY
+  "The household asked for a renovation extension (申请延期)."
+  REQUEST_EXTENSION
+  "The household resubmitted a returned renovation application (重新提交)."
+  RESUBMIT
+  "A catalogue item was taken off sale (下架)."
+  RETIRE
+  "A supervisor returned a renovation application for changes (退回); the reasons are in the note."
+  RETURN
+  "The household signed up for a community event (活动报名)."
+  SIGN_UP
+  "Staff cancelled a service order (员工取消); the reason is in the note."
+  STAFF_CANCEL
+  "Work started (开工): the engineer on site, the service under way, or the renovation start date reached."
+  START
+  "The household submitted the request or complaint (提交)."
+  SUBMIT
+  "A butler or supervisor took the request and owns it until it is closed (接单, 首问责任制)."
+  TAKE
+  "The household withdrew a complaint (撤回)."
+  WITHDRAW
+  "A step this server version does not know; show it as a generic step."
+  OTHER
+}
+
+"""
+What happened to a repair request (报修单), as heard live on ` + "`" + `repairRequestUpdated` + "`" + ` and ` + "`" + `workOrderQueueChanged` + "`" + `. Each value is the timeline step of the same name (REPAIR_DISPATCH is the step DISPATCH); ` + "`" + `status` + "`" + ` on the event is the state after it.
+"""
+enum RepairEventType {
+  "The household submitted the request (提交报修)."
+  REPAIR_SUBMIT
+  "The request was cancelled (取消)."
+  REPAIR_CANCEL
+  "A butler or supervisor took the request (接单)."
+  REPAIR_TAKE
+  "The request was handed over to another owner (转交)."
+  REPAIR_HAND_OVER
+  "A work order was dispatched to an engineer (派单)."
+  REPAIR_DISPATCH
+  "The engineer accepted the work order (接受工单)."
+  REPAIR_ACCEPT
+  "The engineer declined the work order (拒单)."
+  REPAIR_DECLINE
+  "The engineer started work on site (开工)."
+  REPAIR_START
+  "The engineer finished the work (完工)."
+  REPAIR_COMPLETE
+  "The owner signed for the work (签字确认)."
+  REPAIR_CONFIRM
+  "The owner rated the work after signing (评价)."
+  REPAIR_RATE
+  "The return visit (回访) closed the request."
+  REPAIR_CALLBACK_CLOSED
+  "The return visit (回访) reopened the request for another round."
+  REPAIR_CALLBACK_REOPEN
+  "A change this server version does not know; refetch the request."
+  OTHER
+}
+
+"""
+What changed for a household (住户), as heard live on ` + "`" + `householdUpdated` + "`" + `: its members and care records, and the steps of its repair requests (报修), service orders (服务订单), renovation (装修), moving bookings (搬家), free-service visits (便民服务) and event sign-ups (活动报名). Most apps refetch what they show on any value; the value says which list to refetch.
+"""
+enum HouseholdEventType {
+  "A member joined the household (新增成员), directly or by accepting an invitation."
+  HOUSEHOLD_MEMBER_ADDED
+  "A member was removed from the household (移除成员)."
+  HOUSEHOLD_MEMBER_REMOVED
+  "A member's photo changed (头像更新)."
+  PERSON_AVATAR_UPDATED
+  "A member's care profile (关怀档案) changed."
+  CARE_PROFILE_UPDATED
+  "The household's care record (家庭关怀信息) changed."
+  HOUSEHOLD_CARE_UPDATED
+  "A butler recorded a home visit (入户走访)."
+  VISIT_RECORDED
+  "The follow-up of a home visit was done (走访跟进完成)."
+  VISIT_FOLLOW_UP_DONE
+  "A repair request was submitted (提交报修)."
+  REPAIR_SUBMIT
+  "A repair request was cancelled (取消报修)."
+  REPAIR_CANCEL
+  "A repair request was taken (接单)."
+  REPAIR_TAKE
+  "A repair request was handed over (转交)."
+  REPAIR_HAND_OVER
+  "A repair work order was dispatched (派单)."
+  REPAIR_DISPATCH
+  "The engineer accepted the work order (接受工单)."
+  REPAIR_ACCEPT
+  "The engineer declined the work order (拒单)."
+  REPAIR_DECLINE
+  "Repair work started (开工)."
+  REPAIR_START
+  "Repair work was finished (完工)."
+  REPAIR_COMPLETE
+  "The owner signed for the repair (签字确认)."
+  REPAIR_CONFIRM
+  "The owner rated the repair (评价)."
+  REPAIR_RATE
+  "The repair's return visit closed it (回访满意)."
+  REPAIR_CALLBACK_CLOSED
+  "The repair's return visit reopened it (回访不满意)."
+  REPAIR_CALLBACK_REOPEN
+  "A service order was booked (预约服务)."
+  SERVICEORDER_BOOK
+  "A service order was granted by the company (赠送服务)."
+  SERVICEORDER_GRANT
+  "The household cancelled a service order (取消)."
+  SERVICEORDER_CANCEL
+  "Staff cancelled a service order (员工取消)."
+  SERVICEORDER_STAFF_CANCEL
+  "Staff confirmed a service order (确认接单)."
+  SERVICEORDER_CONFIRM
+  "The service started (开始服务)."
+  SERVICEORDER_START
+  "Laundry came back and was checked (洗衣送回)."
+  SERVICEORDER_LAUNDRY_RETURN
+  "The service was finished (服务完成)."
+  SERVICEORDER_COMPLETE
+  "The household accepted the service (验收)."
+  SERVICEORDER_ACCEPT
+  "The household rated the service (评价)."
+  SERVICEORDER_RATE
+  "The butler recorded the return visit (回访)."
+  SERVICEORDER_CALLBACK
+  "The payment state changed (付款状态)."
+  SERVICEORDER_PAYMENT
+  "A renovation application was submitted (提交装修申请)."
+  RENOVATION_APPLY
+  "The renovation was approved (审批通过)."
+  RENOVATION_APPROVE
+  "The renovation application was returned for changes (退回)."
+  RENOVATION_RETURN
+  "The renovation application was resubmitted (重新提交)."
+  RENOVATION_RESUBMIT
+  "The renovation started (开工)."
+  RENOVATION_START
+  "A renovation inspection was recorded (巡查)."
+  RENOVATION_INSPECT
+  "The renovation was finished (完工)."
+  RENOVATION_COMPLETE
+  "An extension was requested (申请延期)."
+  RENOVATION_REQUEST_EXTENSION
+  "An extension request was decided (延期审批)."
+  RENOVATION_DECIDE_EXTENSION
+  "The free cleaning after the renovation was ordered (完工保洁)."
+  RENOVATION_CLEANING_ORDERED
+  "A moving slot was booked (搬家预约)."
+  MOVE_BOOK
+  "A moving booking was cancelled (取消搬家预约)."
+  MOVE_CANCEL
+  "The move is recorded as done (已搬家)."
+  MOVE_MOVED
+  "A free-service visit was booked (预约上门)."
+  FREESERVICE_BOOK
+  "A free-service visit was moved to another slot (改约)."
+  FREESERVICE_REBOOK
+  "A free-service visit result was recorded (上门记录)."
+  FREESERVICE_RECORD
+  "The household signed up for a community event (活动报名)."
+  ACTIVITY_SIGNED_UP
+  "A sign-up was cancelled (取消报名)."
+  ACTIVITY_SIGNUP_CANCELLED
+  "A waiting-list sign-up got a place (候补转正)."
+  ACTIVITY_PROMOTED
+  "The household checked in at the event (签到)."
+  ACTIVITY_CHECKED_IN
+  "The household left feedback on an event (活动评价)."
+  ACTIVITY_FEEDBACK
+  "A change this server version does not know; refetch the household."
+  OTHER
+}
+
+"What a staff member did with residents' care data, as the care-data audit log (关怀档案访问记录) records it."
+enum AuditAction {
+  "Read a person's sensitive care notes (查看敏感信息)."
+  READ
+  "Listed households by a care flag (按关怀标签筛选); the flag is in ` + "`" + `fields` + "`" + `."
+  FILTER
+  "Saw the care-flag audience of an announcement or campaign (查看按关怀标签选择的对象); the flags and the subject (e.g. announcement:<id>) are in ` + "`" + `fields` + "`" + `."
+  AUDIENCE
+  "An access this server version does not know."
+  OTHER
 }
 `, BuiltIn: false},
 	{Name: "../schema/freeservice.graphqls", Input: `# Free scheduled services (无偿服务): campaigns such as a gas-safety check of
@@ -9615,7 +9881,7 @@ type ReceivedHouseholdInvitation {
 
 type HouseholdEvent {
   householdId: ID!
-  type: String!
+  type: HouseholdEventType!
   at: Time!
   household: Household
 }
@@ -10352,7 +10618,7 @@ extend type Mutation {
 	{Name: "../schema/repair.graphqls", Input: `"One line of a request's timeline: every step, who took it, from which state to which."
 type TimelineEntry {
   at: Time!
-  action: String!
+  action: TimelineAction!
   from: String!
   to: String!
   "Staff or person id of who took the step."
@@ -10573,8 +10839,8 @@ input WorkOrderFilter {
 
 type RepairEvent {
   requestId: ID!
-  "e.g. repair.dispatch"
-  type: String!
+  "e.g. REPAIR_DISPATCH"
+  type: RepairEventType!
   status: RepairStatus!
   at: Time!
   request: RepairRequest
@@ -10583,7 +10849,7 @@ type RepairEvent {
 type QueueEvent {
   communityId: ID!
   requestId: ID!
-  type: String!
+  type: RepairEventType!
   status: RepairStatus!
   at: Time!
 }

@@ -425,7 +425,7 @@ type HouseholdEdge struct {
 
 type HouseholdEvent struct {
 	HouseholdID string               `json:"householdId"`
-	Type        string               `json:"type"`
+	Type        HouseholdEventType   `json:"type"`
 	At          time.Time            `json:"at"`
 	Household   *household.Household `json:"household,omitempty"`
 }
@@ -596,11 +596,11 @@ type Query struct {
 }
 
 type QueueEvent struct {
-	CommunityID string        `json:"communityId"`
-	RequestID   string        `json:"requestId"`
-	Type        string        `json:"type"`
-	Status      repair.Status `json:"status"`
-	At          time.Time     `json:"at"`
+	CommunityID string          `json:"communityId"`
+	RequestID   string          `json:"requestId"`
+	Type        RepairEventType `json:"type"`
+	Status      repair.Status   `json:"status"`
+	At          time.Time       `json:"at"`
 }
 
 type RecordCampaignVisitInput struct {
@@ -698,8 +698,8 @@ type RepairDeadlines struct {
 
 type RepairEvent struct {
 	RequestID string `json:"requestId"`
-	// e.g. repair.dispatch
-	Type    string          `json:"type"`
+	// e.g. REPAIR_DISPATCH
+	Type    RepairEventType `json:"type"`
 	Status  repair.Status   `json:"status"`
 	At      time.Time       `json:"at"`
 	Request *repair.Request `json:"request,omitempty"`
@@ -980,6 +980,70 @@ func (e AppKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a staff member did with residents' care data, as the care-data audit log (关怀档案访问记录) records it.
+type AuditAction string
+
+const (
+	// Read a person's sensitive care notes (查看敏感信息).
+	AuditActionRead AuditAction = "READ"
+	// Listed households by a care flag (按关怀标签筛选); the flag is in `fields`.
+	AuditActionFilter AuditAction = "FILTER"
+	// Saw the care-flag audience of an announcement or campaign (查看按关怀标签选择的对象); the flags and the subject (e.g. announcement:<id>) are in `fields`.
+	AuditActionAudience AuditAction = "AUDIENCE"
+	// An access this server version does not know.
+	AuditActionOther AuditAction = "OTHER"
+)
+
+var AllAuditAction = []AuditAction{
+	AuditActionRead,
+	AuditActionFilter,
+	AuditActionAudience,
+	AuditActionOther,
+}
+
+func (e AuditAction) IsValid() bool {
+	switch e {
+	case AuditActionRead, AuditActionFilter, AuditActionAudience, AuditActionOther:
+		return true
+	}
+	return false
+}
+
+func (e AuditAction) String() string {
+	return string(e)
+}
+
+func (e *AuditAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditAction", str)
+	}
+	return nil
+}
+
+func (e AuditAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type DeliveryStatus string
 
 const (
@@ -1093,6 +1157,220 @@ func (e *DevicePlatform) UnmarshalJSON(b []byte) error {
 }
 
 func (e DevicePlatform) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What changed for a household (住户), as heard live on `householdUpdated`: its members and care records, and the steps of its repair requests (报修), service orders (服务订单), renovation (装修), moving bookings (搬家), free-service visits (便民服务) and event sign-ups (活动报名). Most apps refetch what they show on any value; the value says which list to refetch.
+type HouseholdEventType string
+
+const (
+	// A member joined the household (新增成员), directly or by accepting an invitation.
+	HouseholdEventTypeHouseholdMemberAdded HouseholdEventType = "HOUSEHOLD_MEMBER_ADDED"
+	// A member was removed from the household (移除成员).
+	HouseholdEventTypeHouseholdMemberRemoved HouseholdEventType = "HOUSEHOLD_MEMBER_REMOVED"
+	// A member's photo changed (头像更新).
+	HouseholdEventTypePersonAvatarUpdated HouseholdEventType = "PERSON_AVATAR_UPDATED"
+	// A member's care profile (关怀档案) changed.
+	HouseholdEventTypeCareProfileUpdated HouseholdEventType = "CARE_PROFILE_UPDATED"
+	// The household's care record (家庭关怀信息) changed.
+	HouseholdEventTypeHouseholdCareUpdated HouseholdEventType = "HOUSEHOLD_CARE_UPDATED"
+	// A butler recorded a home visit (入户走访).
+	HouseholdEventTypeVisitRecorded HouseholdEventType = "VISIT_RECORDED"
+	// The follow-up of a home visit was done (走访跟进完成).
+	HouseholdEventTypeVisitFollowUpDone HouseholdEventType = "VISIT_FOLLOW_UP_DONE"
+	// A repair request was submitted (提交报修).
+	HouseholdEventTypeRepairSubmit HouseholdEventType = "REPAIR_SUBMIT"
+	// A repair request was cancelled (取消报修).
+	HouseholdEventTypeRepairCancel HouseholdEventType = "REPAIR_CANCEL"
+	// A repair request was taken (接单).
+	HouseholdEventTypeRepairTake HouseholdEventType = "REPAIR_TAKE"
+	// A repair request was handed over (转交).
+	HouseholdEventTypeRepairHandOver HouseholdEventType = "REPAIR_HAND_OVER"
+	// A repair work order was dispatched (派单).
+	HouseholdEventTypeRepairDispatch HouseholdEventType = "REPAIR_DISPATCH"
+	// The engineer accepted the work order (接受工单).
+	HouseholdEventTypeRepairAccept HouseholdEventType = "REPAIR_ACCEPT"
+	// The engineer declined the work order (拒单).
+	HouseholdEventTypeRepairDecline HouseholdEventType = "REPAIR_DECLINE"
+	// Repair work started (开工).
+	HouseholdEventTypeRepairStart HouseholdEventType = "REPAIR_START"
+	// Repair work was finished (完工).
+	HouseholdEventTypeRepairComplete HouseholdEventType = "REPAIR_COMPLETE"
+	// The owner signed for the repair (签字确认).
+	HouseholdEventTypeRepairConfirm HouseholdEventType = "REPAIR_CONFIRM"
+	// The owner rated the repair (评价).
+	HouseholdEventTypeRepairRate HouseholdEventType = "REPAIR_RATE"
+	// The repair's return visit closed it (回访满意).
+	HouseholdEventTypeRepairCallbackClosed HouseholdEventType = "REPAIR_CALLBACK_CLOSED"
+	// The repair's return visit reopened it (回访不满意).
+	HouseholdEventTypeRepairCallbackReopen HouseholdEventType = "REPAIR_CALLBACK_REOPEN"
+	// A service order was booked (预约服务).
+	HouseholdEventTypeServiceorderBook HouseholdEventType = "SERVICEORDER_BOOK"
+	// A service order was granted by the company (赠送服务).
+	HouseholdEventTypeServiceorderGrant HouseholdEventType = "SERVICEORDER_GRANT"
+	// The household cancelled a service order (取消).
+	HouseholdEventTypeServiceorderCancel HouseholdEventType = "SERVICEORDER_CANCEL"
+	// Staff cancelled a service order (员工取消).
+	HouseholdEventTypeServiceorderStaffCancel HouseholdEventType = "SERVICEORDER_STAFF_CANCEL"
+	// Staff confirmed a service order (确认接单).
+	HouseholdEventTypeServiceorderConfirm HouseholdEventType = "SERVICEORDER_CONFIRM"
+	// The service started (开始服务).
+	HouseholdEventTypeServiceorderStart HouseholdEventType = "SERVICEORDER_START"
+	// Laundry came back and was checked (洗衣送回).
+	HouseholdEventTypeServiceorderLaundryReturn HouseholdEventType = "SERVICEORDER_LAUNDRY_RETURN"
+	// The service was finished (服务完成).
+	HouseholdEventTypeServiceorderComplete HouseholdEventType = "SERVICEORDER_COMPLETE"
+	// The household accepted the service (验收).
+	HouseholdEventTypeServiceorderAccept HouseholdEventType = "SERVICEORDER_ACCEPT"
+	// The household rated the service (评价).
+	HouseholdEventTypeServiceorderRate HouseholdEventType = "SERVICEORDER_RATE"
+	// The butler recorded the return visit (回访).
+	HouseholdEventTypeServiceorderCallback HouseholdEventType = "SERVICEORDER_CALLBACK"
+	// The payment state changed (付款状态).
+	HouseholdEventTypeServiceorderPayment HouseholdEventType = "SERVICEORDER_PAYMENT"
+	// A renovation application was submitted (提交装修申请).
+	HouseholdEventTypeRenovationApply HouseholdEventType = "RENOVATION_APPLY"
+	// The renovation was approved (审批通过).
+	HouseholdEventTypeRenovationApprove HouseholdEventType = "RENOVATION_APPROVE"
+	// The renovation application was returned for changes (退回).
+	HouseholdEventTypeRenovationReturn HouseholdEventType = "RENOVATION_RETURN"
+	// The renovation application was resubmitted (重新提交).
+	HouseholdEventTypeRenovationResubmit HouseholdEventType = "RENOVATION_RESUBMIT"
+	// The renovation started (开工).
+	HouseholdEventTypeRenovationStart HouseholdEventType = "RENOVATION_START"
+	// A renovation inspection was recorded (巡查).
+	HouseholdEventTypeRenovationInspect HouseholdEventType = "RENOVATION_INSPECT"
+	// The renovation was finished (完工).
+	HouseholdEventTypeRenovationComplete HouseholdEventType = "RENOVATION_COMPLETE"
+	// An extension was requested (申请延期).
+	HouseholdEventTypeRenovationRequestExtension HouseholdEventType = "RENOVATION_REQUEST_EXTENSION"
+	// An extension request was decided (延期审批).
+	HouseholdEventTypeRenovationDecideExtension HouseholdEventType = "RENOVATION_DECIDE_EXTENSION"
+	// The free cleaning after the renovation was ordered (完工保洁).
+	HouseholdEventTypeRenovationCleaningOrdered HouseholdEventType = "RENOVATION_CLEANING_ORDERED"
+	// A moving slot was booked (搬家预约).
+	HouseholdEventTypeMoveBook HouseholdEventType = "MOVE_BOOK"
+	// A moving booking was cancelled (取消搬家预约).
+	HouseholdEventTypeMoveCancel HouseholdEventType = "MOVE_CANCEL"
+	// The move is recorded as done (已搬家).
+	HouseholdEventTypeMoveMoved HouseholdEventType = "MOVE_MOVED"
+	// A free-service visit was booked (预约上门).
+	HouseholdEventTypeFreeserviceBook HouseholdEventType = "FREESERVICE_BOOK"
+	// A free-service visit was moved to another slot (改约).
+	HouseholdEventTypeFreeserviceRebook HouseholdEventType = "FREESERVICE_REBOOK"
+	// A free-service visit result was recorded (上门记录).
+	HouseholdEventTypeFreeserviceRecord HouseholdEventType = "FREESERVICE_RECORD"
+	// The household signed up for a community event (活动报名).
+	HouseholdEventTypeActivitySignedUp HouseholdEventType = "ACTIVITY_SIGNED_UP"
+	// A sign-up was cancelled (取消报名).
+	HouseholdEventTypeActivitySignupCancelled HouseholdEventType = "ACTIVITY_SIGNUP_CANCELLED"
+	// A waiting-list sign-up got a place (候补转正).
+	HouseholdEventTypeActivityPromoted HouseholdEventType = "ACTIVITY_PROMOTED"
+	// The household checked in at the event (签到).
+	HouseholdEventTypeActivityCheckedIn HouseholdEventType = "ACTIVITY_CHECKED_IN"
+	// The household left feedback on an event (活动评价).
+	HouseholdEventTypeActivityFeedback HouseholdEventType = "ACTIVITY_FEEDBACK"
+	// A change this server version does not know; refetch the household.
+	HouseholdEventTypeOther HouseholdEventType = "OTHER"
+)
+
+var AllHouseholdEventType = []HouseholdEventType{
+	HouseholdEventTypeHouseholdMemberAdded,
+	HouseholdEventTypeHouseholdMemberRemoved,
+	HouseholdEventTypePersonAvatarUpdated,
+	HouseholdEventTypeCareProfileUpdated,
+	HouseholdEventTypeHouseholdCareUpdated,
+	HouseholdEventTypeVisitRecorded,
+	HouseholdEventTypeVisitFollowUpDone,
+	HouseholdEventTypeRepairSubmit,
+	HouseholdEventTypeRepairCancel,
+	HouseholdEventTypeRepairTake,
+	HouseholdEventTypeRepairHandOver,
+	HouseholdEventTypeRepairDispatch,
+	HouseholdEventTypeRepairAccept,
+	HouseholdEventTypeRepairDecline,
+	HouseholdEventTypeRepairStart,
+	HouseholdEventTypeRepairComplete,
+	HouseholdEventTypeRepairConfirm,
+	HouseholdEventTypeRepairRate,
+	HouseholdEventTypeRepairCallbackClosed,
+	HouseholdEventTypeRepairCallbackReopen,
+	HouseholdEventTypeServiceorderBook,
+	HouseholdEventTypeServiceorderGrant,
+	HouseholdEventTypeServiceorderCancel,
+	HouseholdEventTypeServiceorderStaffCancel,
+	HouseholdEventTypeServiceorderConfirm,
+	HouseholdEventTypeServiceorderStart,
+	HouseholdEventTypeServiceorderLaundryReturn,
+	HouseholdEventTypeServiceorderComplete,
+	HouseholdEventTypeServiceorderAccept,
+	HouseholdEventTypeServiceorderRate,
+	HouseholdEventTypeServiceorderCallback,
+	HouseholdEventTypeServiceorderPayment,
+	HouseholdEventTypeRenovationApply,
+	HouseholdEventTypeRenovationApprove,
+	HouseholdEventTypeRenovationReturn,
+	HouseholdEventTypeRenovationResubmit,
+	HouseholdEventTypeRenovationStart,
+	HouseholdEventTypeRenovationInspect,
+	HouseholdEventTypeRenovationComplete,
+	HouseholdEventTypeRenovationRequestExtension,
+	HouseholdEventTypeRenovationDecideExtension,
+	HouseholdEventTypeRenovationCleaningOrdered,
+	HouseholdEventTypeMoveBook,
+	HouseholdEventTypeMoveCancel,
+	HouseholdEventTypeMoveMoved,
+	HouseholdEventTypeFreeserviceBook,
+	HouseholdEventTypeFreeserviceRebook,
+	HouseholdEventTypeFreeserviceRecord,
+	HouseholdEventTypeActivitySignedUp,
+	HouseholdEventTypeActivitySignupCancelled,
+	HouseholdEventTypeActivityPromoted,
+	HouseholdEventTypeActivityCheckedIn,
+	HouseholdEventTypeActivityFeedback,
+	HouseholdEventTypeOther,
+}
+
+func (e HouseholdEventType) IsValid() bool {
+	switch e {
+	case HouseholdEventTypeHouseholdMemberAdded, HouseholdEventTypeHouseholdMemberRemoved, HouseholdEventTypePersonAvatarUpdated, HouseholdEventTypeCareProfileUpdated, HouseholdEventTypeHouseholdCareUpdated, HouseholdEventTypeVisitRecorded, HouseholdEventTypeVisitFollowUpDone, HouseholdEventTypeRepairSubmit, HouseholdEventTypeRepairCancel, HouseholdEventTypeRepairTake, HouseholdEventTypeRepairHandOver, HouseholdEventTypeRepairDispatch, HouseholdEventTypeRepairAccept, HouseholdEventTypeRepairDecline, HouseholdEventTypeRepairStart, HouseholdEventTypeRepairComplete, HouseholdEventTypeRepairConfirm, HouseholdEventTypeRepairRate, HouseholdEventTypeRepairCallbackClosed, HouseholdEventTypeRepairCallbackReopen, HouseholdEventTypeServiceorderBook, HouseholdEventTypeServiceorderGrant, HouseholdEventTypeServiceorderCancel, HouseholdEventTypeServiceorderStaffCancel, HouseholdEventTypeServiceorderConfirm, HouseholdEventTypeServiceorderStart, HouseholdEventTypeServiceorderLaundryReturn, HouseholdEventTypeServiceorderComplete, HouseholdEventTypeServiceorderAccept, HouseholdEventTypeServiceorderRate, HouseholdEventTypeServiceorderCallback, HouseholdEventTypeServiceorderPayment, HouseholdEventTypeRenovationApply, HouseholdEventTypeRenovationApprove, HouseholdEventTypeRenovationReturn, HouseholdEventTypeRenovationResubmit, HouseholdEventTypeRenovationStart, HouseholdEventTypeRenovationInspect, HouseholdEventTypeRenovationComplete, HouseholdEventTypeRenovationRequestExtension, HouseholdEventTypeRenovationDecideExtension, HouseholdEventTypeRenovationCleaningOrdered, HouseholdEventTypeMoveBook, HouseholdEventTypeMoveCancel, HouseholdEventTypeMoveMoved, HouseholdEventTypeFreeserviceBook, HouseholdEventTypeFreeserviceRebook, HouseholdEventTypeFreeserviceRecord, HouseholdEventTypeActivitySignedUp, HouseholdEventTypeActivitySignupCancelled, HouseholdEventTypeActivityPromoted, HouseholdEventTypeActivityCheckedIn, HouseholdEventTypeActivityFeedback, HouseholdEventTypeOther:
+		return true
+	}
+	return false
+}
+
+func (e HouseholdEventType) String() string {
+	return string(e)
+}
+
+func (e *HouseholdEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = HouseholdEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid HouseholdEventType", str)
+	}
+	return nil
+}
+
+func (e HouseholdEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *HouseholdEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e HouseholdEventType) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1319,6 +1597,293 @@ func (e *RenovationExtensionStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e RenovationExtensionStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What happened to a repair request (报修单), as heard live on `repairRequestUpdated` and `workOrderQueueChanged`. Each value is the timeline step of the same name (REPAIR_DISPATCH is the step DISPATCH); `status` on the event is the state after it.
+type RepairEventType string
+
+const (
+	// The household submitted the request (提交报修).
+	RepairEventTypeRepairSubmit RepairEventType = "REPAIR_SUBMIT"
+	// The request was cancelled (取消).
+	RepairEventTypeRepairCancel RepairEventType = "REPAIR_CANCEL"
+	// A butler or supervisor took the request (接单).
+	RepairEventTypeRepairTake RepairEventType = "REPAIR_TAKE"
+	// The request was handed over to another owner (转交).
+	RepairEventTypeRepairHandOver RepairEventType = "REPAIR_HAND_OVER"
+	// A work order was dispatched to an engineer (派单).
+	RepairEventTypeRepairDispatch RepairEventType = "REPAIR_DISPATCH"
+	// The engineer accepted the work order (接受工单).
+	RepairEventTypeRepairAccept RepairEventType = "REPAIR_ACCEPT"
+	// The engineer declined the work order (拒单).
+	RepairEventTypeRepairDecline RepairEventType = "REPAIR_DECLINE"
+	// The engineer started work on site (开工).
+	RepairEventTypeRepairStart RepairEventType = "REPAIR_START"
+	// The engineer finished the work (完工).
+	RepairEventTypeRepairComplete RepairEventType = "REPAIR_COMPLETE"
+	// The owner signed for the work (签字确认).
+	RepairEventTypeRepairConfirm RepairEventType = "REPAIR_CONFIRM"
+	// The owner rated the work after signing (评价).
+	RepairEventTypeRepairRate RepairEventType = "REPAIR_RATE"
+	// The return visit (回访) closed the request.
+	RepairEventTypeRepairCallbackClosed RepairEventType = "REPAIR_CALLBACK_CLOSED"
+	// The return visit (回访) reopened the request for another round.
+	RepairEventTypeRepairCallbackReopen RepairEventType = "REPAIR_CALLBACK_REOPEN"
+	// A change this server version does not know; refetch the request.
+	RepairEventTypeOther RepairEventType = "OTHER"
+)
+
+var AllRepairEventType = []RepairEventType{
+	RepairEventTypeRepairSubmit,
+	RepairEventTypeRepairCancel,
+	RepairEventTypeRepairTake,
+	RepairEventTypeRepairHandOver,
+	RepairEventTypeRepairDispatch,
+	RepairEventTypeRepairAccept,
+	RepairEventTypeRepairDecline,
+	RepairEventTypeRepairStart,
+	RepairEventTypeRepairComplete,
+	RepairEventTypeRepairConfirm,
+	RepairEventTypeRepairRate,
+	RepairEventTypeRepairCallbackClosed,
+	RepairEventTypeRepairCallbackReopen,
+	RepairEventTypeOther,
+}
+
+func (e RepairEventType) IsValid() bool {
+	switch e {
+	case RepairEventTypeRepairSubmit, RepairEventTypeRepairCancel, RepairEventTypeRepairTake, RepairEventTypeRepairHandOver, RepairEventTypeRepairDispatch, RepairEventTypeRepairAccept, RepairEventTypeRepairDecline, RepairEventTypeRepairStart, RepairEventTypeRepairComplete, RepairEventTypeRepairConfirm, RepairEventTypeRepairRate, RepairEventTypeRepairCallbackClosed, RepairEventTypeRepairCallbackReopen, RepairEventTypeOther:
+		return true
+	}
+	return false
+}
+
+func (e RepairEventType) String() string {
+	return string(e)
+}
+
+func (e *RepairEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RepairEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RepairEventType", str)
+	}
+	return nil
+}
+
+func (e RepairEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RepairEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RepairEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The step a timeline line (时间线/处理记录) records. One list for every followed thing: repair requests (报修单), complaints (投诉), service orders (服务订单), renovation permits (装修申请), community events (社区活动) and their sign-ups, moving bookings (搬家预约), free-service visits (便民服务上门) and surveys (问卷). Read it together with `from` and `to` of the line; show OTHER as a generic "处理" step.
+type TimelineAction string
+
+const (
+	// The owner accepted the work (服务订单验收) or the engineer accepted the work order (接单).
+	TimelineActionAccept TimelineAction = "ACCEPT"
+	// A staff member acknowledged a complaint and started handling it (受理).
+	TimelineActionAcknowledge TimelineAction = "ACKNOWLEDGE"
+	// The household applied for a renovation permit (提交装修申请).
+	TimelineActionApply TimelineAction = "APPLY"
+	// A supervisor approved a renovation application (审批通过).
+	TimelineActionApprove TimelineAction = "APPROVE"
+	// A service order, moving slot or free-service visit was booked (预约).
+	TimelineActionBook TimelineAction = "BOOK"
+	// The butler recorded the return visit (回访) of a service order.
+	TimelineActionCallback TimelineAction = "CALLBACK"
+	// The return visit (回访) found the household satisfied; the request or complaint is closed.
+	TimelineActionCallbackClosed TimelineAction = "CALLBACK_CLOSED"
+	// The return visit (回访) found the household unsatisfied; the request or complaint is reopened.
+	TimelineActionCallbackReopen TimelineAction = "CALLBACK_REOPEN"
+	// Cancelled (取消): a request, order, booking, community event or event sign-up; a reason, when given, is in the note.
+	TimelineActionCancel TimelineAction = "CANCEL"
+	// The household checked in at a community event (活动签到).
+	TimelineActionCheckIn TimelineAction = "CHECK_IN"
+	// The free deep-cleaning order after a finished renovation (装修完工保洁) was created.
+	TimelineActionCleaningOrdered TimelineAction = "CLEANING_ORDERED"
+	// A survey was closed (问卷结束).
+	TimelineActionClose TimelineAction = "CLOSE"
+	// The work was finished (完工): a repair, a service order or a renovation.
+	TimelineActionComplete TimelineAction = "COMPLETE"
+	// The owner signed for a finished repair (签字确认), or staff confirmed a service order (确认接单).
+	TimelineActionConfirm TimelineAction = "CONFIRM"
+	// A draft was created (创建): a community event, a survey or a catalogue item.
+	TimelineActionCreate TimelineAction = "CREATE"
+	// A supervisor decided a renovation extension request (延期审批); the decision is in the note.
+	TimelineActionDecideExtension TimelineAction = "DECIDE_EXTENSION"
+	// The engineer declined the work order (拒单); the request goes back to its owner.
+	TimelineActionDecline TimelineAction = "DECLINE"
+	// The request's owner dispatched a work order to an engineer (派单).
+	TimelineActionDispatch TimelineAction = "DISPATCH"
+	// The free-service visit was done (上门服务完成).
+	TimelineActionDone TimelineAction = "DONE"
+	// The draft or item was edited (编辑); the state does not change.
+	TimelineActionEdit TimelineAction = "EDIT"
+	// A community event ended (活动结束), recorded by the server at its end time.
+	TimelineActionEnd TimelineAction = "END"
+	// A service order granted by the company (赠送服务), booked by the server.
+	TimelineActionGrant TimelineAction = "GRANT"
+	// Ownership passed to another butler or supervisor (转交); the first-contact owner (首问责任人) changes.
+	TimelineActionHandOver TimelineAction = "HAND_OVER"
+	// A renovation inspection was recorded (装修巡查).
+	TimelineActionInspect TimelineAction = "INSPECT"
+	// Laundry came back and the returned items were checked (洗衣送回).
+	TimelineActionLaundryReturn TimelineAction = "LAUNDRY_RETURN"
+	// The moving booking's day passed and the move is recorded as done (已搬家).
+	TimelineActionMoved TimelineAction = "MOVED"
+	// Nobody was home at the free-service visit (未遇).
+	TimelineActionNotHome TimelineAction = "NOT_HOME"
+	// The payment state of a service order changed (付款状态: unpaid, paid at the counter or waived); a reason, when given, is in the note.
+	TimelineActionPayment TimelineAction = "PAYMENT"
+	// The free-service visit found a problem and filed a repair request (发现问题转报修).
+	TimelineActionProblemFound TimelineAction = "PROBLEM_FOUND"
+	// A waiting-list sign-up got a place (候补转正).
+	TimelineActionPromote TimelineAction = "PROMOTE"
+	// Published (发布): a community event or a survey.
+	TimelineActionPublish TimelineAction = "PUBLISH"
+	// The owner rated the work after signing (评价).
+	TimelineActionRate TimelineAction = "RATE"
+	// The free-service visit was moved to another slot (改约).
+	TimelineActionRebook TimelineAction = "REBOOK"
+	// The household signed up again after cancelling and got a place (重新报名).
+	TimelineActionRejoin TimelineAction = "REJOIN"
+	// The household signed up again after cancelling and is on the waiting list (重新报名候补).
+	TimelineActionRejoinWaiting TimelineAction = "REJOIN_WAITING"
+	// Staff answered a complaint (答复).
+	TimelineActionReply TimelineAction = "REPLY"
+	// The household asked for a renovation extension (申请延期).
+	TimelineActionRequestExtension TimelineAction = "REQUEST_EXTENSION"
+	// The household resubmitted a returned renovation application (重新提交).
+	TimelineActionResubmit TimelineAction = "RESUBMIT"
+	// A catalogue item was taken off sale (下架).
+	TimelineActionRetire TimelineAction = "RETIRE"
+	// A supervisor returned a renovation application for changes (退回); the reasons are in the note.
+	TimelineActionReturn TimelineAction = "RETURN"
+	// The household signed up for a community event (活动报名).
+	TimelineActionSignUp TimelineAction = "SIGN_UP"
+	// Staff cancelled a service order (员工取消); the reason is in the note.
+	TimelineActionStaffCancel TimelineAction = "STAFF_CANCEL"
+	// Work started (开工): the engineer on site, the service under way, or the renovation start date reached.
+	TimelineActionStart TimelineAction = "START"
+	// The household submitted the request or complaint (提交).
+	TimelineActionSubmit TimelineAction = "SUBMIT"
+	// A butler or supervisor took the request and owns it until it is closed (接单, 首问责任制).
+	TimelineActionTake TimelineAction = "TAKE"
+	// The household withdrew a complaint (撤回).
+	TimelineActionWithdraw TimelineAction = "WITHDRAW"
+	// A step this server version does not know; show it as a generic step.
+	TimelineActionOther TimelineAction = "OTHER"
+)
+
+var AllTimelineAction = []TimelineAction{
+	TimelineActionAccept,
+	TimelineActionAcknowledge,
+	TimelineActionApply,
+	TimelineActionApprove,
+	TimelineActionBook,
+	TimelineActionCallback,
+	TimelineActionCallbackClosed,
+	TimelineActionCallbackReopen,
+	TimelineActionCancel,
+	TimelineActionCheckIn,
+	TimelineActionCleaningOrdered,
+	TimelineActionClose,
+	TimelineActionComplete,
+	TimelineActionConfirm,
+	TimelineActionCreate,
+	TimelineActionDecideExtension,
+	TimelineActionDecline,
+	TimelineActionDispatch,
+	TimelineActionDone,
+	TimelineActionEdit,
+	TimelineActionEnd,
+	TimelineActionGrant,
+	TimelineActionHandOver,
+	TimelineActionInspect,
+	TimelineActionLaundryReturn,
+	TimelineActionMoved,
+	TimelineActionNotHome,
+	TimelineActionPayment,
+	TimelineActionProblemFound,
+	TimelineActionPromote,
+	TimelineActionPublish,
+	TimelineActionRate,
+	TimelineActionRebook,
+	TimelineActionRejoin,
+	TimelineActionRejoinWaiting,
+	TimelineActionReply,
+	TimelineActionRequestExtension,
+	TimelineActionResubmit,
+	TimelineActionRetire,
+	TimelineActionReturn,
+	TimelineActionSignUp,
+	TimelineActionStaffCancel,
+	TimelineActionStart,
+	TimelineActionSubmit,
+	TimelineActionTake,
+	TimelineActionWithdraw,
+	TimelineActionOther,
+}
+
+func (e TimelineAction) IsValid() bool {
+	switch e {
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther:
+		return true
+	}
+	return false
+}
+
+func (e TimelineAction) String() string {
+	return string(e)
+}
+
+func (e *TimelineAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TimelineAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TimelineAction", str)
+	}
+	return nil
+}
+
+func (e TimelineAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TimelineAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TimelineAction) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
