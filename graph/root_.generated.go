@@ -10006,20 +10006,34 @@ extend type Query {
   A community's KPIs over [from, to) (from inclusive, to exclusive; at most 366 days):
   supervisors of the community and admins; anyone else FORBIDDEN.
   """
-  serviceKpis(communityId: ID!, from: Time!, to: Time!): ServiceKpis!
+  serviceKpis(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Start of the window, inclusive (RFC 3339 with offset)."
+    from: Time!
+    "End of the window, exclusive; after from and at most 366 days later."
+    to: Time!
+  ): ServiceKpis!
   """
   The report of the Monday-to-Sunday week (community time zone) containing weekOf,
   with the week before for comparison: supervisors of the community and admins.
   It is also sent to the community's supervisors every Monday at 08:30 (WEEKLY_REPORT).
   """
-  weeklyReport(communityId: ID!, weekOf: Date!): WeeklyReport!
+  weeklyReport(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Any day of the week wanted (YYYY-MM-DD, community time)."
+    weekOf: Date!
+  ): WeeklyReport!
 }
 
 "A share with the counts it is computed from."
 type KpiRatio {
   "numerator / denominator, between 0 and 1; null when the denominator is 0 or the source is not available."
   rate: Float
+  "The count that met the measure (e.g. requests not reopened)."
   numerator: Int!
+  "The count measured (e.g. requests signed off in the window)."
   denominator: Int!
   "false when its source is not connected (surveys, events): the counts are then 0 and rate is null."
   available: Boolean!
@@ -10031,15 +10045,21 @@ type KpiDuration {
   averageSeconds: Float
   "Whole seconds."
   totalSeconds: Float!
+  "How many intervals were measured."
   count: Int!
 }
 
+"A community's service KPIs (服务指标) over one window: satisfaction, repair pass rate, callback rate, deadlines met, response and completion times, complaint closure, event attendance and workload."
 type ServiceKpis {
+  "The community (小区) measured."
   communityId: ID!
+  "Start of the window, inclusive."
   from: Time!
+  "End of the window, exclusive."
   to: Time!
   "When the figures were computed: outcomes are as known then."
   computedAt: Time!
+  "Satisfaction rate (满意率) from surveys and callbacks; the company's target is at least 90%."
   satisfaction: SatisfactionKpis!
   """
   Repair pass rate (一次验收合格率): denominator = repair requests whose first sign-off
@@ -10047,18 +10067,23 @@ type ServiceKpis {
   reopened after it (no unsatisfied callback of round 1).
   """
   repairPassRate: KpiRatio!
+  "Callback rate (回访率): finished jobs that were called back."
   callbackRate: CallbackKpis!
+  "Repair deadlines met (按时率): respond, arrive and finish."
   onTime: OnTimeKpis!
   "Submit → take (首问 response) of the repair requests taken in the window."
   averageResponseTime: KpiDuration!
   "Submit → first completion (the engineer's complete of round 1) of the requests whose first round was completed in the window."
   averageCompletionTime: KpiDuration!
+  "Complaints (投诉) received and closed."
   complaints: ComplaintKpis!
   "Checked in / confirmed sign-ups of the community's events that ended in the window and were not cancelled."
   eventAttendance: KpiRatio!
+  "Workload: new and open repairs, overdue repairs, new complaints."
   counts: KpiCounts!
 }
 
+"Satisfaction (满意度): share of satisfied answers, from surveys (满意度调查) and callbacks (回访)."
 type SatisfactionKpis {
   "surveys + callbacks: every satisfaction score or verdict in the window, added up (callbacks only while surveys are not available)."
   overall: KpiRatio!
@@ -10100,6 +10125,7 @@ type OnTimeKpis {
 
 "The complaints received in the window."
 type ComplaintKpis {
+  "Complaints received in the window, withdrawn ones included."
   received: Int!
   "Withdrawn by the complainant: left out of the closure rate."
   withdrawn: Int!
@@ -10121,7 +10147,9 @@ type KpiCounts {
   newComplaints: Int!
 }
 
+"The weekly service report (服务周报) of one community: this week's KPIs beside last week's, with a readable summary."
 type WeeklyReport {
+  "The community (小区) reported on."
   communityId: ID!
   "Monday of the week, community time."
   weekStart: Date!
@@ -10135,85 +10163,140 @@ type WeeklyReport {
   summary: String!
 }
 `, BuiltIn: false},
-	{Name: "../schema/moving.graphqls", Input: `enum MoveDirection {
+	{Name: "../schema/moving.graphqls", Input: `"Which way the household moves (搬入/搬出)."
+enum MoveDirection {
+  "Moving in (搬入): the booking's date starts the congratulation visit (登门祝贺) and the move-in callback (入住回访) on the butler's list."
   MOVE_IN
+  "Moving out (搬出)."
   MOVE_OUT
 }
 
 "BOOKED → CANCELLED (before the window starts) or MOVED (once the date has passed)."
 enum MoveBookingStatus {
+  "The lift is reserved (已预约)."
   BOOKED
+  "Cancelled (已取消) before the window started; the lift is free again."
   CANCELLED
+  "The date has passed and the move is recorded as done (已搬家), by the server."
   MOVED
 }
 
 "A building's service lift: the building and the lift's name or number as residents write it."
 type ServiceLift {
+  "The household's building (楼栋)."
   building: Building
+  "The lift as the resident wrote it, e.g. 2号梯."
   name: String!
 }
 
+"A moving booking (搬家预约): a household reserves its building's service lift for a window on one day."
 type MoveBooking {
+  "Booking id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) moving."
   household: Household!
+  "The household member who booked; null if that person is no longer visible."
   bookedBy: Person
+  "The day of the move (YYYY-MM-DD, community time)."
   date: Date!
   "HH:MM, community time; windows start and end on the hour or half hour."
   from: String!
   "HH:MM, exclusive: a booking ending at 10:00 and one starting at 10:00 do not overlap."
   to: String!
+  "The lift reserved."
   lift: ServiceLift!
+  "Large items to be moved (大件物品), e.g. 冰箱, 沙发; at most 30."
   largeItems: [String!]!
+  "Moving in or out."
   direction: MoveDirection!
+  "The household's note for the staff, at most 200 characters."
   note: String
+  "Where the booking stands."
   status: MoveBookingStatus!
+  "Why it was cancelled; required when staff cancel."
   cancelReason: String
+  "When it was booked."
   createdAt: Time!
+  "Every step: BOOK, CANCEL, MOVED. Not loaded in moveBookings lists (empty there); read it on moveBooking."
   timeline: [TimelineEntry!]!
 }
 
+"One booking in a list."
 type MoveBookingEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this booking."
   cursor: String!
+  "The booking."
   node: MoveBooking!
 }
 
+"A page of moving bookings."
 type MoveBookingConnection {
+  "The bookings of this page, by date and start time."
   edges: [MoveBookingEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (a household's own list)."
   totalCount: Int!
 }
 
+"A request for the service lift (搬家预约)."
 input BookMoveInput {
+  "The household moving; the caller must be a member (owner, family or tenant)."
   householdId: ID!
+  "The day (YYYY-MM-DD, community time): today up to 90 days ahead; a window that has already started is refused."
   date: Date!
   "HH:MM between 07:00 and 20:00, on the hour or half hour; at most 8 hours."
   from: String!
+  "HH:MM, exclusive, on the hour or half hour, at most 20:00 and after from."
   to: String!
   "The lift of the household's building, e.g. 2 or 2号梯 (the same lift)."
   lift: String!
+  "Large items (大件物品): at most 30, each at most 50 characters."
   largeItems: [String!]
+  "Moving in or out."
   direction: MoveDirection!
+  "A note for the staff, at most 200 characters."
   note: String
 }
 
 extend type Query {
-  moveBooking(id: ID!): MoveBooking
+  "One booking: members of its household and staff of its community; NOT_FOUND for anyone else."
+  moveBooking("Id of the booking." id: ID!): MoveBooking
   """
   Bookings by date and start time. Staff pass communityId (a community they work
   in), optionally a date and a building; without a date the list starts today.
   Anyone who may see a household passes householdId; a resident passing neither
-  gets their own households'.
+  gets their own households'. A community the caller does not work in is
+  FORBIDDEN; staff passing neither get BAD_USER_INPUT.
   """
-  moveBookings(communityId: ID, date: Date, buildingId: ID, householdId: ID, first: Int = 20, after: String): MoveBookingConnection!
+  moveBookings(
+    "A community the caller works in (staff)."
+    communityId: ID
+    "Only this day (YYYY-MM-DD); omitted in a community list: today onwards."
+    date: Date
+    "Only this building (楼栋), with communityId."
+    buildingId: ID
+    "Only this household; anyone who may see it."
+    householdId: ID
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last booking of the previous page."
+    after: String
+  ): MoveBookingConnection!
 }
 
 extend type Mutation {
   "A member of the household books its building's lift; an overlapping booking of the same lift is CONFLICT."
-  bookMove(input: BookMoveInput!): MoveBooking!
+  bookMove("The booking wanted." input: BookMoveInput!): MoveBooking!
   "The household, or a butler or supervisor of the community with a reason, before the window starts."
-  cancelMoveBooking(id: ID!, reason: String): MoveBooking!
+  cancelMoveBooking(
+    "Id of the booking."
+    id: ID!
+    "Why, at most 200 characters; required for staff."
+    reason: String
+  ): MoveBooking!
 }
 `, BuiltIn: false},
 	{Name: "../schema/notify.graphqls", Input: `enum NotificationKind {
@@ -11221,47 +11304,80 @@ extend type Mutation {
   recordLaundryReturn(id: ID!, items: [LaundryReturnInput!]!, note: String): ServiceOrder!
 }
 `, BuiltIn: false},
-	{Name: "../schema/staff.graphqls", Input: `type Staff {
+	{Name: "../schema/staff.graphqls", Input: `"A staff member (员工) of the property company: butler (管家), engineer (工程/维修), supervisor (主管), security (秩序维护), cleaner (保洁) or admin, working in one or more communities (小区)."
+type Staff {
+  "Staff id."
   id: ID!
+  "Login account (工号/账号): 3 to 32 letters, digits, dots, underscores or hyphens, stored lower-case."
   account: String!
+  "Display name (姓名), at most 40 characters."
   name: String!
+  "Mainland mobile number (手机号), 11 digits, when one is recorded."
   phone: String
+  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN; never a resident role."
   roles: [Role!]!
+  "Communities (小区) the staff member works in; empty only for a company-wide admin."
   communities: [Community!]!
   "Buildings a butler is responsible for."
   buildings: [Building!]!
   "Households a butler is responsible for individually."
   householdIds: [ID!]!
+  "False once the account is deactivated (停用): it can no longer sign in and its sessions are ended."
   active: Boolean!
 }
 
+"A new staff account (新建员工), created by an admin."
 input CreateStaffInput {
+  "Login account: 3 to 32 letters, digits, dots, underscores or hyphens; case is ignored and it must be unused (CONFLICT otherwise)."
   account: String!
+  "Initial password: 8 to 72 bytes with at least one letter and one digit."
   password: String!
+  "Display name (姓名), 1 to 40 characters."
   name: String!
+  "Mainland mobile number (手机号); spaces, hyphens and a +86 prefix are accepted."
   phone: String
+  "At least one staff role; resident roles (OWNER, FAMILY, TENANT) are refused."
   roles: [Role!]!
+  "Communities (小区) the member works in, at most 200; required unless the roles include ADMIN."
   communityIds: [ID!]!
+  "Buildings (楼栋) a butler is responsible for, at most 200, each inside one of communityIds."
   buildingIds: [ID!]
+  "Households (户) a butler is responsible for individually, at most 200, each inside one of communityIds."
   householdIds: [ID!]
 }
 
+"A change to a staff member's roles, places or activity (调整岗位与负责范围). An omitted field is unchanged; a given list replaces the old one. The same limits as CreateStaffInput apply to the result."
 input StaffScopeInput {
+  "The new roles, at least one staff role."
   roles: [Role!]
+  "The new communities, at most 200."
   communityIds: [ID!]
+  "The new buildings of a butler, at most 200, inside the communities."
   buildingIds: [ID!]
+  "The new individually assigned households, at most 200, inside the communities."
   householdIds: [ID!]
+  "False deactivates the account (停用) and ends its sessions; true reactivates it. Admins cannot deactivate or un-admin themselves."
   active: Boolean
 }
 
 extend type Query {
-  "Admins: staff of the company; supervisors: staff of their communities."
-  staffMembers(communityId: ID): [Staff!]!
+  "Staff list (员工名单), by name, at most 1,000. Admins: staff of the company, or of one community; supervisors: staff of the communities they supervise (FORBIDDEN for another community). Anyone else gets FORBIDDEN."
+  staffMembers("Only staff of this community; omitted: every community the caller may see." communityId: ID): [Staff!]!
 }
 
 extend type Mutation {
-  createStaff(input: CreateStaffInput!): Staff!
-  updateStaffScope(staffId: ID!, input: StaffScopeInput!): Staff!
+  "Creates a staff account (新建员工). Admins only."
+  createStaff(
+    "The new account."
+    input: CreateStaffInput!
+  ): Staff!
+  "Changes a staff member's roles, communities, buildings, households or activity. Admins only; the change applies from the member's next request, and deactivation ends their sessions at once. CONFLICT when another admin changed the member meanwhile."
+  updateStaffScope(
+    "Id of the staff member."
+    staffId: ID!
+    "What changes."
+    input: StaffScopeInput!
+  ): Staff!
 }
 `, BuiltIn: false},
 	{Name: "../schema/survey.graphqls", Input: `"DRAFT → PUBLISHED (publishSurvey) → CLOSED (closeSurvey, or by itself when closesAt passes)."
@@ -11546,24 +11662,35 @@ enum ButlerTaskKind {
   MOVE_IN_CALLBACK
 }
 
+"One line of a butler's task list (管家待办): something owed to a household in the butler's care."
 type ButlerTask {
   "For REPAIR_CALLBACK, SERVICE_ORDER_CALLBACK and VISIT_FOLLOW_UP: <kind>:<subjectId>."
   id: ID!
+  "What is owed; decides which screen opens it."
   kind: ButlerTaskKind!
+  "A short line to show, in Chinese (e.g. the repair's summary or 登门祝贺)."
   title: String!
+  "The household (户) it is owed to."
   household: Household!
   "The repair request, service order or visit to open; null for visits and calls written on the list."
   subjectId: ID
+  "When it is due (RFC 3339; the community's time zone, default Asia/Shanghai, decides the day)."
   dueAt: Time!
+  "True once dueAt has passed."
   overdue: Boolean!
+  "When it was marked done; null while open (the list only shows open tasks)."
   doneAt: Time
+  "The note written when it was marked done, at most 500 characters."
   note: String
 }
 
+"A butler's open tasks with their totals."
 type ButlerTaskList {
   "Earliest due first, at most ` + "`" + `first` + "`" + `."
   tasks: [ButlerTask!]!
+  "All open tasks of the butler, however many ` + "`" + `tasks` + "`" + ` shows."
   total: Int!
+  "How many of the open tasks are overdue (逾期)."
   overdue: Int!
 }
 
@@ -11573,16 +11700,31 @@ extend type Query {
   service orders, follow-ups promised on visits, congratulation visits and
   move-in callbacks. A butler opens their own list (butlerId omitted); a
   supervisor opens the list of a butler of a community they supervise.
+  Anyone else: FORBIDDEN (a resident, or a staff member without the butler
+  role opening their own) or NOT_FOUND (a butler outside the caller's
+  supervised communities).
   """
-  butlerTasks(butlerId: ID, first: Int = 50): ButlerTaskList!
+  butlerTasks(
+    "The butler whose list to open; omitted: the caller's own."
+    butlerId: ID
+    "How many tasks to return, 1 to 200 (clamped)."
+    first: Int = 50
+  ): ButlerTaskList!
 }
 
 extend type Mutation {
   """
   Marks a congratulation visit or a move-in callback done. Callbacks and visit
   follow-ups leave the list when they are recorded where they are owed.
+  The household's butler or a supervisor of its community may; BAD_USER_INPUT
+  for a callback or follow-up id, CONFLICT when already done.
   """
-  completeButlerTask(id: ID!, note: String): ButlerTask!
+  completeButlerTask(
+    "Id of the task."
+    id: ID!
+    "What was done, at most 500 characters."
+    note: String
+  ): ButlerTask!
 }
 `, BuiltIn: false},
 }

@@ -105,17 +105,24 @@ type BirthdayInput struct {
 	LeapMonth *bool            `json:"leapMonth,omitempty"`
 }
 
+// A request for the service lift (搬家预约).
 type BookMoveInput struct {
+	// The household moving; the caller must be a member (owner, family or tenant).
 	HouseholdID string `json:"householdId"`
-	Date        string `json:"date"`
+	// The day (YYYY-MM-DD, community time): today up to 90 days ahead; a window that has already started is refused.
+	Date string `json:"date"`
 	// HH:MM between 07:00 and 20:00, on the hour or half hour; at most 8 hours.
 	From string `json:"from"`
-	To   string `json:"to"`
+	// HH:MM, exclusive, on the hour or half hour, at most 20:00 and after from.
+	To string `json:"to"`
 	// The lift of the household's building, e.g. 2 or 2号梯 (the same lift).
-	Lift       string           `json:"lift"`
-	LargeItems []string         `json:"largeItems,omitempty"`
-	Direction  moving.Direction `json:"direction"`
-	Note       *string          `json:"note,omitempty"`
+	Lift string `json:"lift"`
+	// Large items (大件物品): at most 30, each at most 50 characters.
+	LargeItems []string `json:"largeItems,omitempty"`
+	// Moving in or out.
+	Direction moving.Direction `json:"direction"`
+	// A note for the staff, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 type BookServiceInput struct {
@@ -308,15 +315,24 @@ type CreateServiceCampaignInput struct {
 	VisitDays []*CampaignVisitDayInput `json:"visitDays"`
 }
 
+// A new staff account (新建员工), created by an admin.
 type CreateStaffInput struct {
-	Account      string        `json:"account"`
-	Password     string        `json:"password"`
-	Name         string        `json:"name"`
-	Phone        *string       `json:"phone,omitempty"`
-	Roles        []access.Role `json:"roles"`
-	CommunityIds []string      `json:"communityIds"`
-	BuildingIds  []string      `json:"buildingIds,omitempty"`
-	HouseholdIds []string      `json:"householdIds,omitempty"`
+	// Login account: 3 to 32 letters, digits, dots, underscores or hyphens; case is ignored and it must be unused (CONFLICT otherwise).
+	Account string `json:"account"`
+	// Initial password: 8 to 72 bytes with at least one letter and one digit.
+	Password string `json:"password"`
+	// Display name (姓名), 1 to 40 characters.
+	Name string `json:"name"`
+	// Mainland mobile number (手机号); spaces, hyphens and a +86 prefix are accepted.
+	Phone *string `json:"phone,omitempty"`
+	// At least one staff role; resident roles (OWNER, FAMILY, TENANT) are refused.
+	Roles []access.Role `json:"roles"`
+	// Communities (小区) the member works in, at most 200; required unless the roles include ADMIN.
+	CommunityIds []string `json:"communityIds"`
+	// Buildings (楼栋) a butler is responsible for, at most 200, each inside one of communityIds.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// Households (户) a butler is responsible for individually, at most 200, each inside one of communityIds.
+	HouseholdIds []string `json:"householdIds,omitempty"`
 }
 
 type CreateSurveyInput struct {
@@ -510,16 +526,22 @@ type Me struct {
 	Permissions []string `json:"permissions"`
 }
 
+// A page of moving bookings.
 type MoveBookingConnection struct {
-	Edges    []*MoveBookingEdge `json:"edges"`
-	PageInfo *PageInfo          `json:"pageInfo"`
+	// The bookings of this page, by date and start time.
+	Edges []*MoveBookingEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (a household's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One booking in a list.
 type MoveBookingEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *moving.Booking `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this booking.
+	Cursor string `json:"cursor"`
+	// The booking.
+	Node *moving.Booking `json:"node"`
 }
 
 type Mutation struct {
@@ -756,8 +778,10 @@ type ServiceItemInput struct {
 
 // A building's service lift: the building and the lift's name or number as residents write it.
 type ServiceLift struct {
+	// The household's building (楼栋).
 	Building *community.Building `json:"building,omitempty"`
-	Name     string              `json:"name"`
+	// The lift as the resident wrote it, e.g. 2号梯.
+	Name string `json:"name"`
 }
 
 type ServiceOrderConnection struct {
@@ -784,12 +808,18 @@ type ServiceSlotInput struct {
 	To   string `json:"to"`
 }
 
+// A change to a staff member's roles, places or activity (调整岗位与负责范围). An omitted field is unchanged; a given list replaces the old one. The same limits as CreateStaffInput apply to the result.
 type StaffScopeInput struct {
-	Roles        []access.Role `json:"roles,omitempty"`
-	CommunityIds []string      `json:"communityIds,omitempty"`
-	BuildingIds  []string      `json:"buildingIds,omitempty"`
-	HouseholdIds []string      `json:"householdIds,omitempty"`
-	Active       *bool         `json:"active,omitempty"`
+	// The new roles, at least one staff role.
+	Roles []access.Role `json:"roles,omitempty"`
+	// The new communities, at most 200.
+	CommunityIds []string `json:"communityIds,omitempty"`
+	// The new buildings of a butler, at most 200, inside the communities.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// The new individually assigned households, at most 200, inside the communities.
+	HouseholdIds []string `json:"householdIds,omitempty"`
+	// False deactivates the account (停用) and ends its sessions; true reactivates it. Admins cannot deactivate or un-admin themselves.
+	Active *bool `json:"active,omitempty"`
 }
 
 type StatusCount struct {
