@@ -10299,157 +10299,263 @@ extend type Mutation {
   ): MoveBooking!
 }
 `, BuiltIn: false},
-	{Name: "../schema/notify.graphqls", Input: `enum NotificationKind {
+	{Name: "../schema/notify.graphqls", Input: `"What a message (消息) is about. It decides the icon, the screen a tap opens (with ` + "`" + `data` + "`" + `), and whether the person may turn it off (see NotificationPreferences.optionalKinds)."
+enum NotificationKind {
+  "A festival greeting (节日问候), e.g. Mid-Autumn or the Double Ninth; may be turned off."
   FESTIVAL_GREETING
+  "A birthday greeting (生日祝福) on the person's solar or lunar birthday; may be turned off."
   BIRTHDAY_GREETING
+  "A step of the household's repair request (报修进度); cannot be turned off."
   REPAIR_PROGRESS
+  "A step of the household's paid service order (服务进度); cannot be turned off."
   SERVICE_ORDER_PROGRESS
+  "Progress of works in the community (工程进度), e.g. lift replacement 60% done; may be turned off."
   PROJECT_PROGRESS
+  "An announcement or warm tip (公告/温馨提示); may be turned off."
   ANNOUNCEMENT
+  "An emergency notice (紧急通知); cannot be turned off, is sent in quiet hours too and falls back to SMS."
   EMERGENCY_NOTICE
+  "A reminder of a community event the household signed up for (活动提醒); may be turned off."
   EVENT_REMINDER
+  "An invitation to answer a satisfaction survey (满意度调查); may be turned off."
   SURVEY_INVITATION
+  "Asks the owner to rate a finished repair or service order (请评价); may be turned off."
   CALLBACK_PROMPT
+  "Staff: a signed-off repair or accepted service order is waiting for its callback (回访提醒); cannot be turned off."
   CALLBACK_DUE
+  "Staff: a task on the butler's list has come due (待办到期); cannot be turned off."
   BUTLER_TASK_DUE
+  "Supervisors: the community's weekly service report (服务周报), Mondays 08:30; cannot be turned off."
   WEEKLY_REPORT
+  "A household invites the person to join it (户内成员邀请); cannot be turned off."
   HOUSEHOLD_INVITATION
   "A staff account keeps failing to sign in (sent to its supervisors or the admins)."
   STAFF_LOGIN_ALERT
 }
 
+"One message in the caller's inbox (消息中心). Every message lands here once, whatever channels also carried it."
 type Notification {
+  "Notification id, for markNotificationsRead."
   id: ID!
+  "What it is about."
   kind: NotificationKind!
+  "The title, in the recipient's language (NotificationPreferences.language)."
   title: String!
+  "The text, in the recipient's language."
   body: String!
   "Deep-link data for the app, e.g. repairRequestId."
   data: [KeyValue!]!
+  "Whether the caller has marked it read."
   read: Boolean!
+  "When it was created."
   createdAt: Time!
 }
 
+"One key and its value, both strings."
 type KeyValue {
+  "The key, e.g. repairRequestId."
   key: String!
+  "The value."
   value: String!
 }
 
+"One message in an inbox page."
 type NotificationEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this message."
   cursor: String!
+  "The message."
   node: Notification!
 }
 
+"A page of the caller's inbox, newest first."
 type NotificationConnection {
+  "The messages of this page."
   edges: [NotificationEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
 }
 
+"The operating system of a registered phone."
 enum DevicePlatform {
+  "Android (FCM)."
   ANDROID
+  "iOS (FCM, through APNs)."
   IOS
 }
 
+"Which of the two apps registered a device."
 enum AppKind {
+  "The owner app (业主端)."
   OWNER
+  "The staff app (员工端)."
   STAFF
 }
 
+"An app installation registered for push (FCM). A user keeps at most 10; registering an 11th drops the oldest."
 type Device {
+  "The FCM registration token."
   token: String!
+  "Android or iOS."
   platform: DevicePlatform!
+  "Owner or staff app."
   app: AppKind!
+  "The app's locale as it reported it, e.g. zh-CN."
   locale: String
 }
 
+"A push channel a person may turn off (the inbox cannot be turned off, and SMS is only for emergencies)."
 enum NotificationChannel {
+  "App push through FCM."
   FCM
+  "WeChat subscribe messages (订阅消息) to the mini program."
   WECHAT
 }
 
+"The caller's notification settings (消息设置); defaults until changed: nothing turned off, quiet hours 21:30 to 08:00, Chinese."
 type NotificationPreferences {
   "Kinds the caller turned off."
   disabledKinds: [NotificationKind!]!
   "Kinds that may be turned off (emergency notices and progress notices may not)."
   optionalKinds: [NotificationKind!]!
+  "Push channels the caller turned off; messages still reach the inbox."
   disabledChannels: [NotificationChannel!]!
   "Quiet hours in the community's time zone, HH:MM; non-urgent messages wait until they end."
   quietStart: String!
+  "End of quiet hours, HH:MM (may be earlier than quietStart: the quiet hours then span midnight)."
   quietEnd: String!
   "zh (default) or en."
   language: String!
 }
 
+"New notification settings; they replace the old ones as a whole."
 input NotificationPreferencesInput {
+  "Kinds to turn off; each must be one of optionalKinds (BAD_USER_INPUT otherwise)."
   disabledKinds: [NotificationKind!]!
+  "Push channels to turn off: FCM and/or WECHAT."
   disabledChannels: [NotificationChannel!]!
+  "Start of quiet hours (免打扰), HH:MM, community time."
   quietStart: String!
+  "End of quiet hours, HH:MM."
   quietEnd: String!
+  "zh or en; omitted: Chinese."
   language: String
 }
 
 extend type Query {
-  "The caller's own inbox, newest first."
-  notifications(unreadOnly: Boolean = false, first: Int = 20, after: String): NotificationConnection!
+  "The caller's own inbox, newest first. Any signed-in caller."
+  notifications(
+    "Only messages not yet read."
+    unreadOnly: Boolean = false
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last message of the previous page."
+    after: String
+  ): NotificationConnection!
+  "How many of the caller's messages are unread: the badge on the app icon. Any signed-in caller."
   unreadNotificationCount: Int!
+  "The caller's notification settings (defaults if never changed). Any signed-in caller."
   notificationPreferences: NotificationPreferences!
 }
 
+"How many WeChat subscribe messages (订阅消息) of one template the server may still send the caller: each acceptance in the mini program allows one."
 type WechatGrantCount {
+  "The WeChat template id."
   templateId: String!
+  "Messages of this template still allowed, at most 50."
   remaining: Int!
 }
 
+"How many deliveries of a message are in one state on one channel."
 type DeliveryCount {
+  "The channel."
   channel: NotificationChannelAll!
+  "The state."
   status: DeliveryStatus!
+  "How many deliveries."
   count: Int!
 }
 
+"Every channel a message can go through, for delivery reports."
 enum NotificationChannelAll {
+  "The in-app inbox (消息中心): one entry per recipient."
   INBOX
+  "App push through FCM."
   FCM
+  "WeChat subscribe messages (订阅消息)."
   WECHAT
+  "SMS (短信), only for emergency notices."
   SMS
 }
 
+"Where one delivery stands."
 enum DeliveryStatus {
+  "Waiting to be sent (also while waiting out quiet hours or a retry)."
   PENDING
+  "Being sent now."
   SENDING
+  "Accepted by the channel (FCM, WeChat, the SMS gateway)."
   SENT
+  "Given up after retries."
   FAILED
+  "Nowhere to send it: no registered device, no WeChat grant, no phone."
   UNDELIVERABLE
+  "Not sent because the recipient turned the kind or channel off."
   SUPPRESSED
 }
 
 "How a message (a campaign, an announcement, a greeting) reached its recipients."
 type DeliveryReport {
+  "The message key asked for."
   key: String!
   "Inbox entries: one per recipient."
   recipients: Int!
+  "Deliveries by channel and state."
   byChannel: [DeliveryCount!]!
 }
 
 extend type Query {
   """
   Delivery report of one message key (e.g. announcement:<id>, campaign:<id>,
-  festival:<communityId>:mid_autumn:2026-09-25): supervisors of the community.
+  festival:<communityId>:mid_autumn:2026-09-25): supervisors of the community
+  and admins; anyone else FORBIDDEN.
   """
-  deliveryReport(communityId: ID!, key: String!): DeliveryReport!
+  deliveryReport(
+    "Id of the community (小区) the message went to."
+    communityId: ID!
+    "The message key, at most 200 characters."
+    key: String!
+  ): DeliveryReport!
 }
 
 extend type Mutation {
-  "After wx.requestSubscribeMessage: each template id with whether the user accepted it (one accept = one message of that template). Returns the caller's remaining grants."
-  recordWechatSubscription(templateIds: [String!]!, accepted: [Boolean!]!): [WechatGrantCount!]!
-  "Registers this app installation for FCM pushes; a token belongs to one user at a time."
-  registerDevice(token: String!, platform: DevicePlatform!, app: AppKind!, locale: String): Device!
-  unregisterDevice(token: String!): Boolean!
-  "Marks the given notifications (or all, when ids is omitted) read; returns how many changed."
-  markNotificationsRead(ids: [ID!]): Int!
-  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences!
+  "After wx.requestSubscribeMessage: each template id with whether the user accepted it (one accept = one message of that template). Returns the caller's remaining grants. Residents (mini-program users) only; staff get FORBIDDEN."
+  recordWechatSubscription(
+    "The template ids asked for, at most 20, each one the server is configured with (BAD_USER_INPUT otherwise)."
+    templateIds: [String!]!
+    "Whether the user accepted each template, in the same order and of the same length as templateIds."
+    accepted: [Boolean!]!
+  ): [WechatGrantCount!]!
+  "Registers this app installation for FCM pushes; a token belongs to one user at a time. Any signed-in caller."
+  registerDevice(
+    "The FCM registration token, 20 to 4,096 characters without spaces."
+    token: String!
+    "Android or iOS."
+    platform: DevicePlatform!
+    "Owner or staff app."
+    app: AppKind!
+    "The app's locale, at most 20 characters, e.g. zh-CN."
+    locale: String
+  ): Device!
+  "Stops pushes to this installation (on sign-out). Any signed-in caller; another user's token is left alone and the answer is still true."
+  unregisterDevice("The FCM registration token." token: String!): Boolean!
+  "Marks the given notifications (or all, when ids is omitted) read; returns how many changed. Any signed-in caller, on their own inbox."
+  markNotificationsRead("The caller's notifications to mark, at most 500; others are ignored." ids: [ID!]): Int!
+  "Replaces the caller's notification settings. Any signed-in caller."
+  updateNotificationPreferences("The new settings." input: NotificationPreferencesInput!): NotificationPreferences!
 }
 
 extend type Subscription {
-  "New messages in the caller's inbox."
+  "New messages in the caller's inbox, as they arrive. Any signed-in caller."
   notificationReceived: Notification!
 }
 `, BuiltIn: false},

@@ -349,18 +349,24 @@ type CreateSurveyInput struct {
 	Anonymous   bool       `json:"anonymous"`
 }
 
+// How many deliveries of a message are in one state on one channel.
 type DeliveryCount struct {
+	// The channel.
 	Channel NotificationChannelAll `json:"channel"`
-	Status  DeliveryStatus         `json:"status"`
-	Count   int                    `json:"count"`
+	// The state.
+	Status DeliveryStatus `json:"status"`
+	// How many deliveries.
+	Count int `json:"count"`
 }
 
 // How a message (a campaign, an announcement, a greeting) reached its recipients.
 type DeliveryReport struct {
+	// The message key asked for.
 	Key string `json:"key"`
 	// Inbox entries: one per recipient.
-	Recipients int              `json:"recipients"`
-	ByChannel  []*DeliveryCount `json:"byChannel"`
+	Recipients int `json:"recipients"`
+	// Deliveries by channel and state.
+	ByChannel []*DeliveryCount `json:"byChannel"`
 }
 
 type EngineerLoad struct {
@@ -462,8 +468,11 @@ type InvitationInviter struct {
 	Role access.Role `json:"role"`
 }
 
+// One key and its value, both strings.
 type KeyValue struct {
-	Key   string `json:"key"`
+	// The key, e.g. repairRequestId.
+	Key string `json:"key"`
+	// The value.
 	Value string `json:"value"`
 }
 
@@ -547,22 +556,34 @@ type MoveBookingEdge struct {
 type Mutation struct {
 }
 
+// A page of the caller's inbox, newest first.
 type NotificationConnection struct {
-	Edges    []*NotificationEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The messages of this page.
+	Edges []*NotificationEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One message in an inbox page.
 type NotificationEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *notify.Notification `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this message.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *notify.Notification `json:"node"`
 }
 
+// New notification settings; they replace the old ones as a whole.
 type NotificationPreferencesInput struct {
-	DisabledKinds    []notify.Kind         `json:"disabledKinds"`
+	// Kinds to turn off; each must be one of optionalKinds (BAD_USER_INPUT otherwise).
+	DisabledKinds []notify.Kind `json:"disabledKinds"`
+	// Push channels to turn off: FCM and/or WECHAT.
 	DisabledChannels []NotificationChannel `json:"disabledChannels"`
-	QuietStart       string                `json:"quietStart"`
-	QuietEnd         string                `json:"quietEnd"`
-	Language         *string               `json:"language,omitempty"`
+	// Start of quiet hours (免打扰), HH:MM, community time.
+	QuietStart string `json:"quietStart"`
+	// End of quiet hours, HH:MM.
+	QuietEnd string `json:"quietEnd"`
+	// zh or en; omitted: Chinese.
+	Language *string `json:"language,omitempty"`
 }
 
 type PageInfo struct {
@@ -923,9 +944,12 @@ type VisitFilter struct {
 	FollowUpDueBy *string `json:"followUpDueBy,omitempty"`
 }
 
+// How many WeChat subscribe messages (订阅消息) of one template the server may still send the caller: each acceptance in the mini program allows one.
 type WechatGrantCount struct {
+	// The WeChat template id.
 	TemplateID string `json:"templateId"`
-	Remaining  int    `json:"remaining"`
+	// Messages of this template still allowed, at most 50.
+	Remaining int `json:"remaining"`
 }
 
 type WechatLoginPayload struct {
@@ -955,10 +979,13 @@ type WorkOrderFilter struct {
 	SubmittedTo   *time.Time       `json:"submittedTo,omitempty"`
 }
 
+// Which of the two apps registered a device.
 type AppKind string
 
 const (
+	// The owner app (业主端).
 	AppKindOwner AppKind = "OWNER"
+	// The staff app (员工端).
 	AppKindStaff AppKind = "STAFF"
 )
 
@@ -1074,15 +1101,22 @@ func (e AuditAction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where one delivery stands.
 type DeliveryStatus string
 
 const (
-	DeliveryStatusPending       DeliveryStatus = "PENDING"
-	DeliveryStatusSending       DeliveryStatus = "SENDING"
-	DeliveryStatusSent          DeliveryStatus = "SENT"
-	DeliveryStatusFailed        DeliveryStatus = "FAILED"
+	// Waiting to be sent (also while waiting out quiet hours or a retry).
+	DeliveryStatusPending DeliveryStatus = "PENDING"
+	// Being sent now.
+	DeliveryStatusSending DeliveryStatus = "SENDING"
+	// Accepted by the channel (FCM, WeChat, the SMS gateway).
+	DeliveryStatusSent DeliveryStatus = "SENT"
+	// Given up after retries.
+	DeliveryStatusFailed DeliveryStatus = "FAILED"
+	// Nowhere to send it: no registered device, no WeChat grant, no phone.
 	DeliveryStatusUndeliverable DeliveryStatus = "UNDELIVERABLE"
-	DeliveryStatusSuppressed    DeliveryStatus = "SUPPRESSED"
+	// Not sent because the recipient turned the kind or channel off.
+	DeliveryStatusSuppressed DeliveryStatus = "SUPPRESSED"
 )
 
 var AllDeliveryStatus = []DeliveryStatus{
@@ -1137,11 +1171,14 @@ func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The operating system of a registered phone.
 type DevicePlatform string
 
 const (
+	// Android (FCM).
 	DevicePlatformAndroid DevicePlatform = "ANDROID"
-	DevicePlatformIos     DevicePlatform = "IOS"
+	// iOS (FCM, through APNs).
+	DevicePlatformIos DevicePlatform = "IOS"
 )
 
 var AllDevicePlatform = []DevicePlatform{
@@ -1406,10 +1443,13 @@ func (e HouseholdEventType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A push channel a person may turn off (the inbox cannot be turned off, and SMS is only for emergencies).
 type NotificationChannel string
 
 const (
-	NotificationChannelFcm    NotificationChannel = "FCM"
+	// App push through FCM.
+	NotificationChannelFcm NotificationChannel = "FCM"
+	// WeChat subscribe messages (订阅消息) to the mini program.
 	NotificationChannelWechat NotificationChannel = "WECHAT"
 )
 
@@ -1461,13 +1501,18 @@ func (e NotificationChannel) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Every channel a message can go through, for delivery reports.
 type NotificationChannelAll string
 
 const (
-	NotificationChannelAllInbox  NotificationChannelAll = "INBOX"
-	NotificationChannelAllFcm    NotificationChannelAll = "FCM"
+	// The in-app inbox (消息中心): one entry per recipient.
+	NotificationChannelAllInbox NotificationChannelAll = "INBOX"
+	// App push through FCM.
+	NotificationChannelAllFcm NotificationChannelAll = "FCM"
+	// WeChat subscribe messages (订阅消息).
 	NotificationChannelAllWechat NotificationChannelAll = "WECHAT"
-	NotificationChannelAllSms    NotificationChannelAll = "SMS"
+	// SMS (短信), only for emergency notices.
+	NotificationChannelAllSms NotificationChannelAll = "SMS"
 )
 
 var AllNotificationChannelAll = []NotificationChannelAll{
