@@ -10564,13 +10564,19 @@ Renovation (装修): SUBMITTED → APPROVED or RETURNED (corrected and resubmitt
 → IN_PROGRESS (on the start date, or at the first inspection) → COMPLETED.
 """
 enum RenovationStatus {
+  "Submitted (待审批), waiting for a supervisor's review."
   SUBMITTED
+  "Returned for changes (已退回); the owner corrects it and resubmits."
   RETURNED
+  "Approved (已批准); works may start on the start date."
   APPROVED
+  "Works under way (施工中)."
   IN_PROGRESS
+  "Finished and accepted (已完工); the free cleaning is ordered."
   COMPLETED
 }
 
+"What the works touch (装修范围), as tags for filtering and for the document checklist."
 enum RenovationScopeTag {
   "水电改造"
   PLUMBING_ELECTRICAL
@@ -10586,14 +10592,19 @@ enum RenovationScopeTag {
   CEILING
   "门窗"
   DOORS_WINDOWS
+  "Anything else (其他); described in scope."
   OTHER
 }
 
+"The outcome of a site inspection (装修巡查)."
 enum RenovationInspectionResult {
+  "Nothing wrong found (合格)."
   OK
+  "A violation found (违规); it counts in violationCount and the owner is notified."
   VIOLATION
 }
 
+"The kind of violation an inspection found (违规类型)."
 enum RenovationViolationType {
   "非规定时间施工"
   OUTSIDE_HOURS
@@ -10605,40 +10616,57 @@ enum RenovationViolationType {
   WATERPROOFING
   "装修垃圾未按规定清运"
   DEBRIS
+  "噪音扰民"
   NOISE
   "改变建筑外立面"
   FACADE
   "超出申报施工范围"
   OUT_OF_SCOPE
+  "其他违规; described in the inspection's description."
   OTHER
 }
 
+"Where a request for a later end date (延期申请) stands."
 enum RenovationExtensionStatus {
+  "Waiting for a supervisor (待审批)."
   PENDING
+  "Approved (已批准): the end date moved."
   APPROVED
+  "Refused (未批准): the end date stays."
   REFUSED
 }
 
+"The renovation company (装修公司) doing the works."
 type RenovationCompany {
+  "Company name, at most 100 characters."
   name: String!
+  "Contact person (联系人), at most 40 characters."
   contact: String
+  "Contact mobile number (联系电话)."
   phone: String!
+  "Business licence number (营业执照号), at most 40 characters."
   licenseNo: String
 }
 
 "A worker on site. Personal data: only the household and staff of the community see it."
 type RenovationWorker {
+  "Name (姓名)."
   name: String!
+  "Mobile number."
   phone: String
+  "Mainland ID-card number (身份证号), 18 characters."
   idCardNo: String
 }
 
+"One document of the application checklist (申请材料)."
 type RenovationDocument {
+  "Whether the owner says it is provided (signed and handed in)."
   provided: Boolean!
   "GET it with the same Authorization header."
   photoUrl: String
 }
 
+"The application's document checklist (申请材料清单)."
 type RenovationDocuments {
   "装修管理协议"
   agreement: RenovationDocument!
@@ -10648,160 +10676,295 @@ type RenovationDocuments {
   waterproofingTest: RenovationDocument!
 }
 
+"A supervisor's review of an application (审批记录)."
 type RenovationReview {
+  "True for APPROVE, false for RETURN."
   approved: Boolean!
+  "Why it was returned (退回原因), at most 10; empty for an approval."
   reasons: [String!]!
+  "The supervisor's remark, at most 500 characters."
   note: String
+  "The supervisor who reviewed."
   reviewer: Staff
+  "When."
   at: Time!
 }
 
+"A site inspection (装修巡查) by staff of the community."
 type RenovationInspection {
+  "Inspection id."
   id: ID!
+  "When the inspection took place."
   at: Time!
+  "The staff member who inspected."
   inspector: Staff
+  "OK or VIOLATION."
   result: RenovationInspectionResult!
+  "For a VIOLATION: its kind."
   violationType: RenovationViolationType
+  "What was found, at most 500 characters; always present for a VIOLATION."
   description: String
+  "Photo URLs (up to 9): GET them with the same Authorization header."
   photos: [String!]!
+  "When it was recorded in the system."
   recordedAt: Time!
 }
 
+"A request for a later end date (延期申请)."
 type RenovationExtension {
+  "Extension id."
   id: ID!
+  "The end date asked for (inclusive)."
   newEndDate: Date!
+  "The end date when it was asked for."
   previousEndDate: Date!
+  "The owner's reason, at most 200 characters."
   reason: String!
+  "Pending, approved or refused."
   status: RenovationExtensionStatus!
+  "The owner who asked."
   requestedBy: Person
+  "When it was asked for."
   requestedAt: Time!
+  "The supervisor who decided; null while pending."
   decidedBy: Staff
+  "When it was decided; null while pending."
   decidedAt: Time
+  "The supervisor's remark, at most 200 characters."
   note: String
 }
 
+"A renovation permit (装修申请/装修许可) of one household: the application with its documents, the supervisor's review, inspections and violations, extensions, and the free cleaning when it is done. Seen by the household's members and staff of its community."
 type Renovation {
+  "Renovation id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) being renovated."
   household: Household!
+  "The owner who applied."
   applicant: Person
+  "The renovation company."
   company: RenovationCompany!
   "Only for the household and staff of the community; empty for anyone else."
   workers: [RenovationWorker!]!
+  "First day of works (YYYY-MM-DD, community time)."
   startDate: Date!
   "Inclusive; moved by approved extensions."
   endDate: Date!
+  "What will be done (装修内容), at most 1,000 characters."
   scope: String!
+  "Tags of what the works touch."
   scopeTags: [RenovationScopeTag!]!
+  "The document checklist."
   documents: RenovationDocuments!
+  "Where the renovation stands."
   status: RenovationStatus!
   "Every review, oldest first: returns keep their reasons."
   reviews: [RenovationReview!]!
+  "Every inspection, oldest first."
   inspections: [RenovationInspection!]!
+  "How many inspections found a violation."
   violationCount: Int!
+  "Every extension request, oldest first."
   extensions: [RenovationExtension!]!
+  "The extension request waiting for a decision, if any (one at a time)."
   pendingExtension: RenovationExtension
   "The free home-cleaning order made on completion."
   cleaningOrderId: ID
   "Completed, but the free cleaning order is not made yet (it is retried)."
   cleaningOrderPending: Boolean!
+  "When works started (the start date reached, or the first inspection)."
   startedAt: Time
+  "When it was completed."
   completedAt: Time
+  "When it was first submitted."
   submittedAt: Time!
+  "When anything last changed."
   updatedAt: Time!
+  "Every step: APPLY, RETURN, RESUBMIT, APPROVE, START, INSPECT, REQUEST_EXTENSION, DECIDE_EXTENSION, COMPLETE, CLEANING_ORDERED."
   timeline: [TimelineEntry!]!
 }
 
+"One renovation in a list."
 type RenovationEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this renovation."
   cursor: String!
+  "The renovation."
   node: Renovation!
 }
 
+"A page of renovations, newest first."
 type RenovationConnection {
+  "The renovations of this page."
   edges: [RenovationEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (a household's own list)."
   totalCount: Int!
 }
 
+"The renovation company (装修公司)."
 input RenovationCompanyInput {
+  "Company name, 1 to 100 characters."
   name: String!
+  "Contact person, at most 40 characters."
   contact: String
+  "Contact mainland mobile number."
   phone: String!
+  "Business licence number, at most 40 characters."
   licenseNo: String
 }
 
+"A worker on site (施工人员)."
 input RenovationWorkerInput {
+  "Name, 1 to 40 characters."
   name: String!
+  "Mainland mobile number, optional."
   phone: String
   "18-character mainland ID-card number, optional."
   idCardNo: String
 }
 
+"One checklist document as the owner gives it."
 input RenovationDocumentInput {
+  "Whether it is provided; a photo with provided false is BAD_USER_INPUT."
   provided: Boolean!
   "A photo of the signed document (JPEG, PNG, WebP or HEIC, at most 8 MB). On resubmission, none keeps the previous photo."
   photo: Upload
 }
 
+"The document checklist (申请材料). Approval needs the agreement and the fire-safety pledge, and the waterproofing test when the scope touches wet areas."
 input RenovationDocumentsInput {
+  "装修管理协议 (renovation management agreement)."
   agreement: RenovationDocumentInput!
+  "消防安全承诺书 (fire-safety pledge)."
   fireSafetyPledge: RenovationDocumentInput!
+  "闭水试验确认 (waterproofing test confirmation)."
   waterproofingTest: RenovationDocumentInput!
 }
 
+"A renovation application (装修申请), as first submitted or resubmitted."
 input RenovationApplicationInput {
+  "The renovation company."
   company: RenovationCompanyInput!
+  "Workers on site, at most 30."
   workers: [RenovationWorkerInput!]!
   "Today or later, community time; the period is at most 180 days."
   startDate: Date!
+  "Last day of works, inclusive: on or after startDate, fewer than 180 days after it."
   endDate: Date!
+  "What will be done (装修内容), 1 to 1,000 characters."
   scope: String!
+  "Tags of what the works touch; duplicates are dropped."
   scopeTags: [RenovationScopeTag!]
+  "The document checklist."
   documents: RenovationDocumentsInput!
 }
 
+"What an inspector records (巡查记录)."
 input RenovationInspectionInput {
   "When the inspection took place; now if omitted."
   at: Time
+  "OK or VIOLATION."
   result: RenovationInspectionResult!
   "Required for a VIOLATION, absent for OK."
   violationType: RenovationViolationType
   "Required for a VIOLATION; remarks for OK."
   description: String
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
   photos: [Upload!]
 }
 
+"A supervisor's decision on an application."
 enum RenovationDecision {
+  "Approve (批准): needs the required documents provided."
   APPROVE
+  "Return for changes (退回), with at least one reason."
   RETURN
 }
 
 extend type Query {
-  renovation(id: ID!): Renovation
+  "One renovation: members of its household and staff of its community; NOT_FOUND for anyone else."
+  renovation("Id of the renovation." id: ID!): Renovation
   """
   Renovations, newest first. Staff pass communityId (a community they work in);
   anyone who may see a household passes householdId; a resident passing neither
-  gets their own households'.
+  gets their own households'. A community the caller does not work in is
+  FORBIDDEN; staff passing neither get BAD_USER_INPUT.
   """
-  renovations(communityId: ID, householdId: ID, status: RenovationStatus, first: Int = 20, after: String): RenovationConnection!
+  renovations(
+    "A community the caller works in (staff)."
+    communityId: ID
+    "Only this household; anyone who may see it."
+    householdId: ID
+    "Only renovations in this state."
+    status: RenovationStatus
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last renovation of the previous page."
+    after: String
+  ): RenovationConnection!
 }
 
 extend type Mutation {
-  "An owner of the household applies."
-  applyRenovation(householdId: ID!, input: RenovationApplicationInput!): Renovation!
+  "An owner of the household applies (family members and tenants get FORBIDDEN; staff do not apply for residents)."
+  applyRenovation(
+    "The household to renovate."
+    householdId: ID!
+    "The application."
+    input: RenovationApplicationInput!
+  ): Renovation!
   "An owner corrects a RETURNED application and submits it again."
-  resubmitRenovation(id: ID!, input: RenovationApplicationInput!): Renovation!
+  resubmitRenovation(
+    "Id of the renovation."
+    id: ID!
+    "The corrected application, replacing the old one."
+    input: RenovationApplicationInput!
+  ): Renovation!
   "Supervisors of the community: APPROVE, or RETURN with at least one reason."
-  reviewRenovation(id: ID!, decision: RenovationDecision!, reasons: [String!], note: String): Renovation!
+  reviewRenovation(
+    "Id of the renovation."
+    id: ID!
+    "Approve or return."
+    decision: RenovationDecision!
+    "Why it is returned: 1 to 10 reasons, each at most 200 characters; required for RETURN."
+    reasons: [String!]
+    "A remark, at most 500 characters."
+    note: String
+  ): Renovation!
   "Staff of the community; the caller is the inspector. The owner is notified."
-  recordRenovationInspection(id: ID!, input: RenovationInspectionInput!): Renovation!
+  recordRenovationInspection(
+    "Id of the renovation."
+    id: ID!
+    "What was found."
+    input: RenovationInspectionInput!
+  ): Renovation!
   "Butlers, engineers and supervisors of the community; a free home cleaning is ordered for the household."
-  completeRenovation(id: ID!, note: String): Renovation!
+  completeRenovation(
+    "Id of the renovation."
+    id: ID!
+    "A remark on acceptance, at most 500 characters."
+    note: String
+  ): Renovation!
   "An owner asks for a later end date (one request waits at a time)."
-  requestRenovationExtension(id: ID!, newEndDate: Date!, reason: String!): Renovation!
+  requestRenovationExtension(
+    "Id of the renovation."
+    id: ID!
+    "The new last day: after the current end date, fewer than 365 days after the start date."
+    newEndDate: Date!
+    "Why, 1 to 200 characters."
+    reason: String!
+  ): Renovation!
   "Supervisors of the community decide the pending extension."
-  decideRenovationExtension(id: ID!, approve: Boolean!, note: String): Renovation!
+  decideRenovationExtension(
+    "Id of the renovation."
+    id: ID!
+    "True approves (the end date moves), false refuses."
+    approve: Boolean!
+    "A remark, at most 200 characters."
+    note: String
+  ): Renovation!
 }
 `, BuiltIn: false},
 	{Name: "../schema/repair.graphqls", Input: `"One line of a request's timeline: every step, who took it, from which state to which."

@@ -672,61 +672,91 @@ type RecordVisitInput struct {
 	FollowUpDue *string   `json:"followUpDue,omitempty"`
 }
 
+// A renovation application (装修申请), as first submitted or resubmitted.
 type RenovationApplicationInput struct {
-	Company *RenovationCompanyInput  `json:"company"`
+	// The renovation company.
+	Company *RenovationCompanyInput `json:"company"`
+	// Workers on site, at most 30.
 	Workers []*RenovationWorkerInput `json:"workers"`
 	// Today or later, community time; the period is at most 180 days.
-	StartDate string                    `json:"startDate"`
-	EndDate   string                    `json:"endDate"`
-	Scope     string                    `json:"scope"`
-	ScopeTags []renovation.ScopeTag     `json:"scopeTags,omitempty"`
+	StartDate string `json:"startDate"`
+	// Last day of works, inclusive: on or after startDate, fewer than 180 days after it.
+	EndDate string `json:"endDate"`
+	// What will be done (装修内容), 1 to 1,000 characters.
+	Scope string `json:"scope"`
+	// Tags of what the works touch; duplicates are dropped.
+	ScopeTags []renovation.ScopeTag `json:"scopeTags,omitempty"`
+	// The document checklist.
 	Documents *RenovationDocumentsInput `json:"documents"`
 }
 
+// The renovation company (装修公司).
 type RenovationCompanyInput struct {
-	Name      string  `json:"name"`
-	Contact   *string `json:"contact,omitempty"`
-	Phone     string  `json:"phone"`
+	// Company name, 1 to 100 characters.
+	Name string `json:"name"`
+	// Contact person, at most 40 characters.
+	Contact *string `json:"contact,omitempty"`
+	// Contact mainland mobile number.
+	Phone string `json:"phone"`
+	// Business licence number, at most 40 characters.
 	LicenseNo *string `json:"licenseNo,omitempty"`
 }
 
+// A page of renovations, newest first.
 type RenovationConnection struct {
-	Edges    []*RenovationEdge `json:"edges"`
-	PageInfo *PageInfo         `json:"pageInfo"`
+	// The renovations of this page.
+	Edges []*RenovationEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (a household's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One checklist document as the owner gives it.
 type RenovationDocumentInput struct {
+	// Whether it is provided; a photo with provided false is BAD_USER_INPUT.
 	Provided bool `json:"provided"`
 	// A photo of the signed document (JPEG, PNG, WebP or HEIC, at most 8 MB). On resubmission, none keeps the previous photo.
 	Photo *graphql.Upload `json:"photo,omitempty"`
 }
 
+// The document checklist (申请材料). Approval needs the agreement and the fire-safety pledge, and the waterproofing test when the scope touches wet areas.
 type RenovationDocumentsInput struct {
-	Agreement         *RenovationDocumentInput `json:"agreement"`
-	FireSafetyPledge  *RenovationDocumentInput `json:"fireSafetyPledge"`
+	// 装修管理协议 (renovation management agreement).
+	Agreement *RenovationDocumentInput `json:"agreement"`
+	// 消防安全承诺书 (fire-safety pledge).
+	FireSafetyPledge *RenovationDocumentInput `json:"fireSafetyPledge"`
+	// 闭水试验确认 (waterproofing test confirmation).
 	WaterproofingTest *RenovationDocumentInput `json:"waterproofingTest"`
 }
 
+// One renovation in a list.
 type RenovationEdge struct {
-	Cursor string                 `json:"cursor"`
-	Node   *renovation.Renovation `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this renovation.
+	Cursor string `json:"cursor"`
+	// The renovation.
+	Node *renovation.Renovation `json:"node"`
 }
 
+// What an inspector records (巡查记录).
 type RenovationInspectionInput struct {
 	// When the inspection took place; now if omitted.
-	At     *time.Time        `json:"at,omitempty"`
+	At *time.Time `json:"at,omitempty"`
+	// OK or VIOLATION.
 	Result renovation.Result `json:"result"`
 	// Required for a VIOLATION, absent for OK.
 	ViolationType *renovation.ViolationType `json:"violationType,omitempty"`
 	// Required for a VIOLATION; remarks for OK.
-	Description *string           `json:"description,omitempty"`
-	Photos      []*graphql.Upload `json:"photos,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
+// A worker on site (施工人员).
 type RenovationWorkerInput struct {
-	Name  string  `json:"name"`
+	// Name, 1 to 40 characters.
+	Name string `json:"name"`
+	// Mainland mobile number, optional.
 	Phone *string `json:"phone,omitempty"`
 	// 18-character mainland ID-card number, optional.
 	IDCardNo *string `json:"idCardNo,omitempty"`
@@ -1565,11 +1595,14 @@ func (e NotificationChannelAll) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A supervisor's decision on an application.
 type RenovationDecision string
 
 const (
+	// Approve (批准): needs the required documents provided.
 	RenovationDecisionApprove RenovationDecision = "APPROVE"
-	RenovationDecisionReturn  RenovationDecision = "RETURN"
+	// Return for changes (退回), with at least one reason.
+	RenovationDecisionReturn RenovationDecision = "RETURN"
 )
 
 var AllRenovationDecision = []RenovationDecision{
@@ -1620,12 +1653,16 @@ func (e RenovationDecision) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a request for a later end date (延期申请) stands.
 type RenovationExtensionStatus string
 
 const (
-	RenovationExtensionStatusPending  RenovationExtensionStatus = "PENDING"
+	// Waiting for a supervisor (待审批).
+	RenovationExtensionStatusPending RenovationExtensionStatus = "PENDING"
+	// Approved (已批准): the end date moved.
 	RenovationExtensionStatusApproved RenovationExtensionStatus = "APPROVED"
-	RenovationExtensionStatusRefused  RenovationExtensionStatus = "REFUSED"
+	// Refused (未批准): the end date stays.
+	RenovationExtensionStatusRefused RenovationExtensionStatus = "REFUSED"
 )
 
 var AllRenovationExtensionStatus = []RenovationExtensionStatus{
