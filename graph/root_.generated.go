@@ -11651,13 +11651,19 @@ extend type Mutation {
 `, BuiltIn: false},
 	{Name: "../schema/survey.graphqls", Input: `"DRAFT → PUBLISHED (publishSurvey) → CLOSED (closeSurvey, or by itself when closesAt passes)."
 enum SurveyStatus {
+  "Being prepared (草稿); only staff of the community see it."
   DRAFT
+  "Published (已发布): residents in the audience see it and answer between opensAt and closesAt."
   PUBLISHED
+  "Closed (已结束): no more answers; results are final."
   CLOSED
 }
 
+"The kind of a survey question (题型)."
 enum SurveyQuestionType {
+  "One option (单选); answered with exactly one choice."
   SINGLE_CHOICE
+  "Any number of options (多选), at least one when required."
   MULTIPLE_CHOICE
   "A score from 1 (worst) to 5 (best); counts towards the satisfaction rate."
   RATING
@@ -11669,23 +11675,35 @@ enum SurveyQuestionType {
 
 "A service dimension rated for importance and satisfaction."
 enum ServiceDimension {
+  "Cleaning (保洁)."
   CLEANING
+  "Security and order (秩序维护/安保)."
   SECURITY
+  "Greening (绿化)."
   GREENING
+  "Repairs and maintenance (维修)."
   REPAIRS
+  "Customer service and butlers (客服/管家)."
   CUSTOMER_SERVICE
+  "Fee transparency (收费透明)."
   FEE_TRANSPARENCY
+  "Parking (停车管理)."
   PARKING
+  "Shared facilities: lifts, pumps, gates (公共设施)."
   FACILITIES
+  "Community events (社区活动)."
   COMMUNITY_ACTIVITIES
 }
 
 "Who answers: one response per household (any member answers for it) or per person."
 enum SurveyRespondent {
+  "One response per household (按户); any member answers for it and may change the answer."
   HOUSEHOLD
+  "One response per person (按人) in the audience."
   PERSON
 }
 
+"A ready-made survey (问卷模板)."
 enum SurveyTemplate {
   "每半年一次的业主满意度调查: every dimension, an overall rating and a suggestion box; per household, anonymous."
   SEMI_ANNUAL_SATISFACTION
@@ -11706,41 +11724,61 @@ enum SatisfactionQuadrant {
   POSSIBLE_OVERKILL
 }
 
+"One question of a survey (题目)."
 type SurveyQuestion {
   "q1, q2, ...: the question's place in the survey."
   id: ID!
+  "1, 2, ...: the number to show."
   number: Int!
+  "The kind of question."
   type: SurveyQuestionType!
+  "The question (题干), at most 200 characters."
   text: String!
   "Choice questions' options; answers name them by index, from 0."
   options: [String!]!
+  "DIMENSION questions: the service dimension rated."
   dimension: ServiceDimension
   "The dimension's name in the request's language."
   dimensionLabel: String
+  "Whether an answer is required (必答)."
   required: Boolean!
 }
 
+"A satisfaction survey (满意度调查/问卷) of a community, held at least twice a year; the company's target is at least 90% satisfied."
 type Survey {
+  "Survey id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "Title, at most 60 characters."
   title: String!
+  "Introduction shown before the questions, at most 1,000 characters."
   intro: String
+  "The questions, in order (at most 50)."
   questions: [SurveyQuestion!]!
   "The buildings of the audience; empty is the whole community."
   buildings: [Building!]!
+  "When answering opens."
   opensAt: Time!
+  "When answering closes; the survey closes by itself then."
   closesAt: Time!
   "When it closed: early by closeSurvey, or at closesAt."
   closedAt: Time
+  "Per household or per person."
   responsePer: SurveyRespondent!
   "Staff never see who answered what: responses hold no respondent identity."
   anonymous: Boolean!
+  "The template it was made from, if any."
   template: SurveyTemplate
+  "Draft, published or closed."
   status: SurveyStatus!
   "Published and within its window: answers are taken and may be changed."
   open: Boolean!
+  "When it was published."
   publishedAt: Time
+  "The staff member who created it; null for residents."
   createdBy: Staff
+  "When it was created."
   createdAt: Time!
   "Households (per household) or persons (per person) in the audience when it was published."
   audienceSize: Int!
@@ -11749,81 +11787,122 @@ type Survey {
   "Residents: nothing is left for you to answer (per household: each of your households in the audience has answered). null for staff."
   answered: Boolean
   "A resident's own response: for householdId (default: your first household in the audience) per household; yours per person. null for staff."
-  myResponse(householdId: ID): SurveyResponse
+  myResponse("The household answered for; one of the caller's households in the audience." householdId: ID): SurveyResponse
+  "Every step: CREATE, PUBLISH, CLOSE."
   timeline: [TimelineEntry!]!
 }
 
+"One answer of a response."
 type SurveyAnswer {
+  "The question answered (q1, q2, ...)."
   questionId: ID!
   "Chosen options by index, from 0."
   choices: [Int!]!
+  "RATING: the score, 1 (worst) to 5 (best)."
   rating: Int
+  "TEXT: the answer, at most 1,000 characters."
   text: String
+  "DIMENSION: how important the dimension is, 1 to 5."
   importance: Int
+  "DIMENSION: how satisfied, 1 to 5."
   satisfaction: Int
 }
 
 "A resident's own response; nobody else ever sees it as such."
 type SurveyResponse {
+  "The household answered for (or that put the person in the audience)."
   household: Household!
+  "The answers, one per answered question."
   answers: [SurveyAnswer!]!
+  "When it was first submitted."
   submittedAt: Time!
+  "When it was last changed."
   updatedAt: Time!
 }
 
+"One survey in a list."
 type SurveyEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this survey."
   cursor: String!
+  "The survey."
   node: Survey!
 }
 
+"A page of surveys, newest first."
 type SurveyConnection {
+  "The surveys of this page."
   edges: [SurveyEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
+  "How many surveys match, across all pages."
   totalCount: Int!
 }
 
+"How many answers gave one score."
 type SurveyScoreCount {
+  "The score, 1 to 5."
   score: Int!
+  "How many answers gave it."
   count: Int!
 }
 
+"How many responses chose one option."
 type SurveyOptionCount {
+  "The option's index, from 0."
   index: Int!
+  "The option's text."
   option: String!
+  "How many responses chose it."
   count: Int!
   "Of the question's responses (multiple-choice shares add up to more than 1); null without responses."
   share: Float
 }
 
+"One free-text answer (意见建议)."
 type SurveyTextAnswer {
+  "The text."
   text: String!
   "The household that wrote it; always null for an anonymous survey."
   household: Household
 }
 
+"The importance-satisfaction result of one service dimension (四分图的一个维度)."
 type SurveyDimensionResult {
+  "The dimension."
   dimension: ServiceDimension!
+  "Its name in the request's language."
   label: String!
+  "The question that rated it."
   questionId: ID!
+  "How many responses rated it."
   responseCount: Int!
+  "Mean importance, 1 to 5; null when nobody rated it."
   meanImportance: Float
+  "Mean satisfaction, 1 to 5; null when nobody rated it."
   meanSatisfaction: Float
+  "Histogram of importance scores 1-5."
   importance: [SurveyScoreCount!]!
+  "Histogram of satisfaction scores 1-5."
   satisfaction: [SurveyScoreCount!]!
   "Satisfaction scores of 4 or 5."
   satisfiedCount: Int!
   "null for a dimension nobody rated."
   quadrant: SatisfactionQuadrant
+  "The quadrant's name in the request's language, e.g. 优先改进区."
   quadrantLabel: String
 }
 
+"The result of one question."
 type SurveyQuestionResult {
+  "The question."
   question: SurveyQuestion!
+  "How many responses answered it."
   responseCount: Int!
   "Choice questions: one count per option."
   options: [SurveyOptionCount!]!
   "Rating questions: the histogram of scores 1-5."
   ratings: [SurveyScoreCount!]!
+  "Rating questions: the mean score, 1 to 5; null without answers."
   meanRating: Float
   "Text questions; an anonymous survey's in text order, without households."
   textAnswers: [SurveyTextAnswer!]!
@@ -11833,27 +11912,37 @@ type SurveyQuestionResult {
 
 "Share of satisfaction scores (dimension satisfaction and RATING answers) that are 4 or 5."
 type SurveySatisfactionRate {
+  "Scores of 4 or 5."
   satisfied: Int!
+  "All scores given."
   rated: Int!
   "null when nothing was rated."
   rate: Float
   "0.9: the company's target."
   target: Float!
+  "Whether rate reaches the target."
   met: Boolean!
 }
 
+"A survey's results (调查结果): response rate, satisfaction rate, each question and the importance-satisfaction quadrant (四分图). Staff of the survey's community."
 type SurveyResults {
+  "The survey."
   survey: Survey!
+  "Responses received."
   responseCount: Int!
   "The audience at publish time (see Survey.audienceSize)."
   audienceSize: Int!
   "responseCount / audienceSize, at most 1; null without an audience."
   responseRate: Float
+  "Share of satisfied scores (满意率) against the 90% target."
   satisfactionRate: SurveySatisfactionRate!
   "The quadrant lines: the means across rated dimensions of their mean importance and satisfaction."
   meanImportance: Float
+  "The horizontal quadrant line: the mean across rated dimensions of their mean satisfaction."
   meanSatisfaction: Float
+  "Every question's result, in order."
   questions: [SurveyQuestionResult!]!
+  "Every rated dimension's result, for the quadrant chart."
   dimensions: [SurveyDimensionResult!]!
   "/reports/surveys/{id}/results.csv (Bearer token), UTF-8 with BOM for Excel."
   csvUrl: String!
@@ -11861,11 +11950,13 @@ type SurveyResults {
   quadrantSvgUrl: String!
 }
 
+"One question of a new survey."
 input SurveyQuestionInput {
+  "The kind of question."
   type: SurveyQuestionType!
-  "Required except for DIMENSION questions, which default to the dimension's name."
+  "At most 200 characters. Required except for DIMENSION questions, which default to the dimension's name."
   text: String
-  "SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options."
+  "SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options, each at most 50 characters."
   options: [String!]
   "DIMENSION questions: each dimension at most once per survey."
   dimension: ServiceDimension
@@ -11873,48 +11964,89 @@ input SurveyQuestionInput {
   required: Boolean
 }
 
+"A new survey, created as a draft."
 input CreateSurveyInput {
+  "The community (小区); the caller must supervise it (or be an admin)."
   communityId: ID!
+  "Title, 1 to 60 characters."
   title: String!
+  "Introduction, at most 1,000 characters."
   intro: String
+  "1 to 50 questions."
   questions: [SurveyQuestionInput!]!
-  "Only these buildings of the community; omitted or empty: the whole community."
+  "Only these buildings of the community (at most 200); omitted or empty: the whole community."
   buildingIds: [ID!]
+  "When answering opens."
   opensAt: Time!
   "After opensAt and now, at most 180 days after opensAt. A reminder goes out 24 hours before."
   closesAt: Time!
+  "One response per household or per person."
   responsePer: SurveyRespondent!
+  "True: responses keep no respondent identity, and text answers are shown without households."
   anonymous: Boolean!
 }
 
 "One answer; set only what the question asks for. A field in error is answers.<i>.<field>, i counting from 0."
 input SurveyAnswerInput {
+  "The question (q1, q2, ...); each at most once."
   questionId: ID!
+  "Choice questions: option indexes from 0; exactly one for SINGLE_CHOICE."
   choices: [Int!]
+  "RATING: 1 to 5."
   rating: Int
+  "TEXT: at most 1,000 characters."
   text: String
+  "DIMENSION: importance, 1 to 5."
   importance: Int
+  "DIMENSION: satisfaction, 1 to 5."
   satisfaction: Int
 }
 
 extend type Query {
-  "Staff of the community: all its surveys; residents: the published and closed ones whose audience covers them."
-  surveys(communityId: ID!, status: SurveyStatus, first: Int = 20, after: String): SurveyConnection!
-  survey(id: ID!): Survey
+  "Staff of the community: all its surveys; residents: the published and closed ones whose audience covers them. Newest first; anyone else NOT_FOUND."
+  surveys(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Only surveys in this state."
+    status: SurveyStatus
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last survey of the previous page."
+    after: String
+  ): SurveyConnection!
+  "One survey: staff of its community; residents in its audience once it is published. NOT_FOUND for anyone else."
+  survey("Id of the survey." id: ID!): Survey
   "Staff of the survey's community (residents: FORBIDDEN; other communities: NOT_FOUND)."
-  surveyResults(surveyId: ID!): SurveyResults!
+  surveyResults("Id of the survey." surveyId: ID!): SurveyResults!
 }
 
 extend type Mutation {
   "Supervisors of the community (and admins) create a draft."
-  createSurvey(input: CreateSurveyInput!): Survey!
-  "The standard survey as a draft, for the whole community."
-  createSurveyFromTemplate(communityId: ID!, template: SurveyTemplate!, opensAt: Time!, closesAt: Time!): Survey!
-  "Opens the draft to its audience; every resident in it gets an invitation (delivered from opensAt)."
-  publishSurvey(id: ID!): Survey!
-  closeSurvey(id: ID!): Survey!
+  createSurvey("The survey." input: CreateSurveyInput!): Survey!
+  "The standard survey as a draft, for the whole community: per household and anonymous. Supervisors of the community and admins."
+  createSurveyFromTemplate(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Which template."
+    template: SurveyTemplate!
+    "When answering opens."
+    opensAt: Time!
+    "When answering closes: after opensAt and now, at most 180 days after opensAt."
+    closesAt: Time!
+  ): Survey!
+  "Opens the draft to its audience; every resident in it gets an invitation (delivered from opensAt). Supervisors of the community and admins."
+  publishSurvey("Id of the draft survey." id: ID!): Survey!
+  "Closes a published survey early (提前结束). Supervisors of the community and admins."
+  closeSurvey("Id of the published survey." id: ID!): Survey!
   "A resident in the audience answers while it is open, once per household or person; answering again replaces the answer."
-  submitSurveyResponse(surveyId: ID!, householdId: ID!, answers: [SurveyAnswerInput!]!): SurveyResponse!
+  submitSurveyResponse(
+    "Id of the survey."
+    surveyId: ID!
+    "The household answered for (per person: the household that puts the caller in the audience); staff get FORBIDDEN."
+    householdId: ID!
+    "The answers; every required question must be answered."
+    answers: [SurveyAnswerInput!]!
+  ): SurveyResponse!
 }
 `, BuiltIn: false},
 	{Name: "../schema/tasks.graphqls", Input: `"What a butler owes (管家待办)."

@@ -335,18 +335,26 @@ type CreateStaffInput struct {
 	HouseholdIds []string `json:"householdIds,omitempty"`
 }
 
+// A new survey, created as a draft.
 type CreateSurveyInput struct {
-	CommunityID string                 `json:"communityId"`
-	Title       string                 `json:"title"`
-	Intro       *string                `json:"intro,omitempty"`
-	Questions   []*SurveyQuestionInput `json:"questions"`
-	// Only these buildings of the community; omitted or empty: the whole community.
-	BuildingIds []string  `json:"buildingIds,omitempty"`
-	OpensAt     time.Time `json:"opensAt"`
+	// The community (小区); the caller must supervise it (or be an admin).
+	CommunityID string `json:"communityId"`
+	// Title, 1 to 60 characters.
+	Title string `json:"title"`
+	// Introduction, at most 1,000 characters.
+	Intro *string `json:"intro,omitempty"`
+	// 1 to 50 questions.
+	Questions []*SurveyQuestionInput `json:"questions"`
+	// Only these buildings of the community (at most 200); omitted or empty: the whole community.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// When answering opens.
+	OpensAt time.Time `json:"opensAt"`
 	// After opensAt and now, at most 180 days after opensAt. A reminder goes out 24 hours before.
-	ClosesAt    time.Time  `json:"closesAt"`
+	ClosesAt time.Time `json:"closesAt"`
+	// One response per household or per person.
 	ResponsePer survey.Per `json:"responsePer"`
-	Anonymous   bool       `json:"anonymous"`
+	// True: responses keep no respondent identity, and text answers are shown without households.
+	Anonymous bool `json:"anonymous"`
 }
 
 // How many deliveries of a message are in one state on one channel.
@@ -909,30 +917,45 @@ type Subscription struct {
 
 // One answer; set only what the question asks for. A field in error is answers.<i>.<field>, i counting from 0.
 type SurveyAnswerInput struct {
-	QuestionID   string  `json:"questionId"`
-	Choices      []int   `json:"choices,omitempty"`
-	Rating       *int    `json:"rating,omitempty"`
-	Text         *string `json:"text,omitempty"`
-	Importance   *int    `json:"importance,omitempty"`
-	Satisfaction *int    `json:"satisfaction,omitempty"`
-}
-
-type SurveyConnection struct {
-	Edges      []*SurveyEdge `json:"edges"`
-	PageInfo   *PageInfo     `json:"pageInfo"`
-	TotalCount int           `json:"totalCount"`
-}
-
-type SurveyEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *survey.Survey `json:"node"`
-}
-
-type SurveyQuestionInput struct {
-	Type survey.QuestionType `json:"type"`
-	// Required except for DIMENSION questions, which default to the dimension's name.
+	// The question (q1, q2, ...); each at most once.
+	QuestionID string `json:"questionId"`
+	// Choice questions: option indexes from 0; exactly one for SINGLE_CHOICE.
+	Choices []int `json:"choices,omitempty"`
+	// RATING: 1 to 5.
+	Rating *int `json:"rating,omitempty"`
+	// TEXT: at most 1,000 characters.
 	Text *string `json:"text,omitempty"`
-	// SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options.
+	// DIMENSION: importance, 1 to 5.
+	Importance *int `json:"importance,omitempty"`
+	// DIMENSION: satisfaction, 1 to 5.
+	Satisfaction *int `json:"satisfaction,omitempty"`
+}
+
+// A page of surveys, newest first.
+type SurveyConnection struct {
+	// The surveys of this page.
+	Edges []*SurveyEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many surveys match, across all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One survey in a list.
+type SurveyEdge struct {
+	// Opaque cursor: pass it as `after` to continue after this survey.
+	Cursor string `json:"cursor"`
+	// The survey.
+	Node *survey.Survey `json:"node"`
+}
+
+// One question of a new survey.
+type SurveyQuestionInput struct {
+	// The kind of question.
+	Type survey.QuestionType `json:"type"`
+	// At most 200 characters. Required except for DIMENSION questions, which default to the dimension's name.
+	Text *string `json:"text,omitempty"`
+	// SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options, each at most 50 characters.
 	Options []string `json:"options,omitempty"`
 	// DIMENSION questions: each dimension at most once per survey.
 	Dimension *survey.Dimension `json:"dimension,omitempty"`
