@@ -11251,26 +11251,39 @@ extend type Subscription {
 # orders (booked → confirmed → in service → done → accepted → called back).
 # Money is Int fen (分).
 
+"The kind of a paid or free service (服务类别) on the price list."
 enum ServiceCategory {
+  "Home cleaning (家政保洁)."
   HOME_CLEANING
+  "Laundry (洗衣): items are counted at pick-up and checked on return."
   LAUNDRY
   "Greening and plant care."
   GREENING
+  "Housekeeping (家政服务)."
   HOUSEKEEPING
+  "Moving help (搬家协助)."
   MOVING_HELP
   "Paid repair labour (有偿维修)."
   REPAIR_LABOUR
+  "Anything else (其他)."
   OTHER
 }
 
+"What a price is per (计价单位)."
 enum PriceUnit {
+  "Per hour (按小时); the quantity is hours."
   PER_HOUR
+  "Per item (按件); the quantity is items (laundry: the items counted)."
   PER_ITEM
+  "Per square metre (按平方米); the quantity is m²."
   PER_SQUARE_METRE
+  "Per visit (按次); the quantity defaults to 1."
   PER_VISIT
 }
 
+"Whether an item is still offered."
 enum ServiceItemStatus {
+  "Offered and bookable."
   ACTIVE
   "No longer offered; kept for the record."
   RETIRED
@@ -11278,6 +11291,7 @@ enum ServiceItemStatus {
 
 "When an item can be booked: on these weekdays (1 = Monday … 7 = Sunday), from..to local time."
 type BookableWindow {
+  "1 = Monday … 7 = Sunday."
   weekdays: [Int!]!
   "HH:MM"
   from: String!
@@ -11287,82 +11301,137 @@ type BookableWindow {
 
 "One price change. The first line is the item's creation and has no old values."
 type PriceChange {
+  "When the price changed."
   at: Time!
+  "The supervisor or admin who changed it."
   by: Staff
+  "The price before, in fen (分); null on the first line."
   oldPriceFen: Int
+  "The price after, in fen (分)."
   newPriceFen: Int!
+  "The unit before; null on the first line."
   oldUnit: PriceUnit
+  "The unit after."
   newUnit: PriceUnit!
+  "Whether it was free before; null on the first line."
   oldFree: Boolean
+  "Whether it is free after."
   newFree: Boolean!
 }
 
+"One item of a community's published price list (公示服务项目与收费价目), e.g. 家政保洁 at 5,000 fen per hour."
 type ServiceItem {
+  "Item id."
   id: ID!
+  "The community (小区) whose price list it is on."
   community: Community!
+  "Item name, at most 40 characters, e.g. 日常保洁."
   name: String!
+  "The kind of service."
   category: ServiceCategory!
+  "What it includes, at most 500 characters."
   description: String
+  "Price per unit in fen (分): 5000 is 50.00 yuan; 0 for a free item."
   priceFen: Int!
+  "What the price is per."
   unit: PriceUnit!
+  "A free service (无偿服务): never charged."
   free: Boolean!
+  "When it can be booked; a booking must fall inside one window."
   windows: [BookableWindow!]!
+  "Active or retired."
   status: ServiceItemStatus!
   "Staff of the community only; null for residents."
   priceHistory: [PriceChange!]
+  "When it was added."
   createdAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"When an item can be booked: weekdays and a time window, community time."
 input BookableWindowInput {
+  "1 = Monday … 7 = Sunday, at least one."
   weekdays: [Int!]!
+  "HH:MM, community time."
   from: String!
+  "HH:MM, after from."
   to: String!
 }
 
 "Creates an item (no id) or edits one. A free item has priceFen 0; a paid one more than 0."
 input ServiceItemInput {
+  "The item to edit; omitted: a new item."
   id: ID
+  "The community whose price list it is on (at most 300 items)."
   communityId: ID!
+  "Item name, 1 to 40 characters."
   name: String!
+  "The kind of service."
   category: ServiceCategory!
+  "What it includes, at most 500 characters."
   description: String
+  "Price per unit in fen (分), 0 to 10,000,000 (100,000 yuan); 0 exactly when free."
   priceFen: Int!
+  "What the price is per."
   unit: PriceUnit!
+  "A free service (无偿服务)."
   free: Boolean!
+  "1 to 14 bookable windows."
   windows: [BookableWindowInput!]!
 }
 
+"Where a service order (服务订单) stands: BOOKED → CONFIRMED → IN_SERVICE → DONE → ACCEPTED → CALLED_BACK; CANCELLED before it is done."
 enum ServiceOrderStatus {
+  "Booked by the household (已预约), waiting for staff to confirm."
   BOOKED
+  "Confirmed (已确认): a staff member is assigned and the slot fixed."
   CONFIRMED
+  "Being served (服务中); laundry: picked up."
   IN_SERVICE
+  "Done (已完成), waiting for the owner to accept."
   DONE
+  "Accepted by the owner (已验收), waiting for the callback."
   ACCEPTED
+  "Called back (已回访): the order is finished."
   CALLED_BACK
+  "Cancelled (已取消)."
   CANCELLED
 }
 
+"How a paid order was settled (付款状态)."
 enum PaymentStatus {
+  "Not paid yet (未付款)."
   UNPAID
+  "Paid at the service centre (前台已收款)."
   PAID_AT_COUNTER
+  "Waived by a supervisor (减免), with a reason."
   WAIVED
   "A free item: never charged."
   FREE
 }
 
+"The booked time (预约时段), community time."
 type ServiceSlot {
+  "The day (YYYY-MM-DD)."
   date: Date!
+  "HH:MM, community time."
   from: String!
+  "HH:MM, community time."
   to: String!
+  "The start as an instant."
   start: Time!
+  "The end as an instant."
   end: Time!
 }
 
+"A date and time window picked for a service, community time."
 input ServiceSlotInput {
+  "The day (YYYY-MM-DD), not in the past."
   date: Date!
   "HH:MM, the community's local time"
   from: String!
+  "HH:MM, after from."
   to: String!
 }
 
@@ -11370,135 +11439,213 @@ input ServiceSlotInput {
 type ServiceLine {
   "Null for a generated line (a free cleaning granted without a catalogue item)."
   itemId: ID
+  "The item's name when booked."
   name: String!
+  "The kind of service."
   category: ServiceCategory!
+  "What the price is per."
   unit: PriceUnit!
+  "Price per unit in fen (分) when booked."
   priceFen: Int!
+  "A free service: never charged."
   free: Boolean!
 }
 
+"An extra charge (附加费用) added when the service was completed, e.g. materials."
 type ServiceExtra {
+  "What it is for, at most 40 characters."
   name: String!
+  "Amount in fen (分)."
   amountFen: Int!
 }
 
+"What the household pays for an order, in fen (分)."
 type ServiceCharges {
+  "A free order: everything is 0."
   free: Boolean!
   "price × quantity"
   baseFen: Int!
+  "Sum of the extras, in fen."
   extrasFen: Int!
+  "baseFen + extrasFen, in fen: what the household pays."
   totalFen: Int!
 }
 
+"How the order was settled, and by whom."
 type ServicePayment {
+  "How it was settled."
   status: PaymentStatus!
+  "The staff member who recorded it."
   by: Staff
+  "When it was recorded."
   at: Time
+  "Why (required for WAIVED and for going back to UNPAID), at most 200 characters."
   reason: String
 }
 
+"The condition of laundry items (衣物状况), as noted at pick-up or on return."
 type LaundryCondition {
+  "Stains (污渍)."
   stains: Boolean!
+  "Damage (破损)."
   damage: Boolean!
+  "Missing buttons (缺扣)."
   missingButtons: Boolean!
+  "Details, at most 200 characters."
   note: String
 }
 
+"One kind of laundry item (洗衣件) of an order: counted at pick-up and checked again on return."
 type LaundryItem {
   "e.g. 衬衫, 羽绒服"
   type: String!
+  "How many, 1 to 500."
   count: Int!
   "At pick-up."
   condition: LaundryCondition!
   "Null until the return is checked."
   returnedCount: Int
+  "Condition on return; null until checked."
   returnCondition: LaundryCondition
+  "count − returnedCount once checked; 0 before."
   missing: Int!
   "A defect on return that was not noted at pick-up."
   newlyDamaged: Boolean!
 }
 
+"The laundry part of a LAUNDRY order (洗衣): items, promised return date and the return check."
 type Laundry {
+  "The items, at most 50 kinds."
   items: [LaundryItem!]!
+  "The return date promised at pick-up (承诺送回日期)."
   promisedReturnDate: Date
+  "When the laundry was picked up."
   pickedUpAt: Time
+  "When it came back and was checked."
   returnedAt: Time
+  "A note on the return, at most 500 characters."
   returnNote: String
   "Something was missing or newly damaged on return; the supervisors were told."
   discrepancy: Boolean!
 }
 
+"The owner's acceptance of a done order (验收) with the rating."
 type ServiceAcceptance {
+  "The owner or family member who accepted."
   person: Person
   "0: accepted without a rating (the owner is asked to rate later)."
   rating: Int!
+  "The comment, at most 500 characters."
   comment: String
+  "When it was accepted."
   at: Time!
 }
 
+"The butler's return call (回访) after the owner accepted."
 type ServiceCallback {
+  "The butler or supervisor who called."
   staff: Staff
+  "Whether the owner was satisfied."
   satisfied: Boolean!
+  "What the owner said, at most 1,000 characters; always present when unsatisfied."
   notes: String
+  "When it was recorded."
   at: Time!
 }
 
+"A service order (服务订单) of a household for one price-list item: booked by the household (or granted by the company, e.g. the free cleaning after a renovation), confirmed and served by staff, accepted and rated by the owner, and called back. Seen by the household's members, the community's butlers and supervisors, and staff ever assigned to it."
 type ServiceOrder {
+  "Order id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) served."
   household: Household!
   "The resident who booked it; null when the company granted it."
   bookedBy: Person
+  "The item booked, as priced then."
   line: ServiceLine!
+  "Hours, items, m² or visits, up to three decimals."
   quantity: Float!
+  "The household's notes, at most 500 characters."
   notes: String
   "Null until agreed, for an order the company granted."
   slot: ServiceSlot
+  "The laundry details; null for other categories."
   laundry: Laundry
+  "Where the order stands."
   status: ServiceOrderStatus!
   "The butler or supervisor who confirmed it and owes the callback."
   handler: Staff
   "Who serves it."
   assignee: Staff
+  "Extra charges added on completion."
   extras: [ServiceExtra!]!
+  "What the household pays, in fen."
   charges: ServiceCharges!
+  "How it was settled."
   payment: ServicePayment!
+  "The owner's acceptance; null until accepted."
   acceptance: ServiceAcceptance
+  "The callback; null until recorded."
   callback: ServiceCallback
+  "Why it was cancelled."
   cancelReason: String
+  "Every step: BOOK or GRANT, CONFIRM, START, LAUNDRY_RETURN, COMPLETE, ACCEPT, RATE, CALLBACK, PAYMENT, CANCEL, STAFF_CANCEL."
   timeline: [TimelineEntry!]!
+  "When it was booked or granted."
   bookedAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"One order in a list."
 type ServiceOrderEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this order."
   cursor: String!
+  "The order."
   node: ServiceOrder!
 }
 
+"A page of service orders, newest booking first."
 type ServiceOrderConnection {
+  "The orders of this page."
   edges: [ServiceOrderEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (the owner's own list)."
   totalCount: Int!
 }
 
+"How many orders of a community are in one state."
 type ServiceOrderStatusCount {
+  "The state."
   status: ServiceOrderStatus!
+  "How many orders are in it."
   count: Int!
 }
 
+"One kind of laundry item as counted."
 input LaundryItemInput {
+  "What kind of item, 1 to 30 characters, e.g. 衬衫."
   type: String!
+  "How many, 1 to 500."
   count: Int!
+  "Stains noted (污渍)."
   stains: Boolean
+  "Damage noted (破损)."
   damage: Boolean
+  "Missing buttons noted (缺扣)."
   missingButtons: Boolean
+  "Details, at most 200 characters."
   note: String
 }
 
+"A household's booking of a price-list item (预约服务)."
 input BookServiceInput {
+  "The household; the caller must be its owner or a family member (tenants do not book)."
   householdId: ID!
+  "An active item of the household's community."
   itemId: ID!
   "Within one of the item's bookable windows, not in the past."
   slot: ServiceSlotInput!
@@ -11506,71 +11653,178 @@ input BookServiceInput {
   quantity: Float
   "Laundry only."
   laundryItems: [LaundryItemInput!]
+  "Notes for the staff, at most 500 characters."
   notes: String
 }
 
 "Laundry pick-up: the items as counted (replacing the booked list when given) and the promised return date."
 input LaundryPickupInput {
+  "The items as counted, at most 50 kinds; omitted: the booked list stands."
   items: [LaundryItemInput!]
+  "The return date promised (YYYY-MM-DD), not before the pick-up day."
   promisedReturnDate: Date!
 }
 
+"An extra charge on completion."
 input ServiceExtraInput {
+  "What it is for, 1 to 40 characters."
   name: String!
+  "Amount in fen (分), 1 to 10,000,000."
   amountFen: Int!
 }
 
+"What the staff member records on finishing (完工)."
 input CompleteServiceInput {
   "Charged on top of price × quantity; none on a free item."
   extras: [ServiceExtraInput!]
+  "What was done, at most 1,000 characters."
   notes: String
 }
 
+"One laundry item checked on return (送回核对)."
 input LaundryReturnInput {
   "The item's position in the order's laundry.items."
   index: Int!
+  "How many came back, 0 to the count picked up."
   returnedCount: Int!
+  "Stains on return."
   stains: Boolean
+  "Damage on return."
   damage: Boolean
+  "Missing buttons on return."
   missingButtons: Boolean
+  "Details, at most 200 characters."
   note: String
 }
 
 extend type Query {
   "A community's price list: its residents and staff. Retired items are shown to staff only."
-  serviceCatalog(communityId: ID!, includeRetired: Boolean = false): [ServiceItem!]!
-  serviceOrder(id: ID!): ServiceOrder
-  "The caller's households' orders, newest first."
-  myServiceOrders(householdId: ID, status: ServiceOrderStatus, first: Int = 20, after: String): ServiceOrderConnection!
-  "A community's orders for its staff, newest booking first; from/to filter the slot's start."
-  serviceOrders(communityId: ID!, status: ServiceOrderStatus, category: ServiceCategory, assigneeId: ID, from: Time, to: Time, first: Int = 20, after: String): ServiceOrderConnection!
-  "Orders per status, for the community's butlers and supervisors."
-  serviceOrderCounts(communityId: ID!): [ServiceOrderStatusCount!]!
+  serviceCatalog(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Staff only: include retired items."
+    includeRetired: Boolean = false
+  ): [ServiceItem!]!
+  "One order: the household's members, the community's butlers and supervisors, and staff ever assigned to it; NOT_FOUND for anyone else."
+  serviceOrder("Id of the order." id: ID!): ServiceOrder
+  "The caller's households' orders, newest first. Residents only (staff: FORBIDDEN); a household not theirs is NOT_FOUND."
+  myServiceOrders(
+    "Only this one of the caller's households."
+    householdId: ID
+    "Only orders in this state."
+    status: ServiceOrderStatus
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last order of the previous page."
+    after: String
+  ): ServiceOrderConnection!
+  "A community's orders for its staff, newest booking first; from/to filter the slot's start. Butlers, supervisors and admins see every order; other staff of the community the orders they were ever assigned; anyone else NOT_FOUND."
+  serviceOrders(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Only orders in this state."
+    status: ServiceOrderStatus
+    "Only this kind of service."
+    category: ServiceCategory
+    "Only orders assigned to this staff member."
+    assigneeId: ID
+    "Slot start at or after this instant."
+    from: Time
+    "Slot start before this instant."
+    to: Time
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last order of the previous page."
+    after: String
+  ): ServiceOrderConnection!
+  "Orders per status, for the community's butlers and supervisors (and admins); other staff of the community FORBIDDEN, anyone else NOT_FOUND."
+  serviceOrderCounts("Id of the community (小区)." communityId: ID!): [ServiceOrderStatusCount!]!
 }
 
 extend type Mutation {
   "Supervisors of the community (and admins). Price changes are kept in the item's price history."
-  upsertServiceItem(input: ServiceItemInput!): ServiceItem!
-  retireServiceItem(id: ID!): ServiceItem!
+  upsertServiceItem("The item." input: ServiceItemInput!): ServiceItem!
+  "Takes an item off the price list (下架); existing orders keep it. Supervisors of the community and admins."
+  retireServiceItem("Id of the item." id: ID!): ServiceItem!
   "An owner or family member, for their own household."
-  bookService(input: BookServiceInput!): ServiceOrder!
-  "The household until the order is confirmed; staff with a reason until it is done."
-  cancelServiceOrder(id: ID!, reason: String): ServiceOrder!
-  "A butler or supervisor assigns a staff member; slot is required for an order without one."
-  confirmServiceOrder(id: ID!, assigneeId: ID!, slot: ServiceSlotInput, note: String): ServiceOrder!
-  "Laundry: pick-up, with laundry required."
-  startServiceOrder(id: ID!, laundry: LaundryPickupInput): ServiceOrder!
-  completeServiceOrder(id: ID!, input: CompleteServiceInput): ServiceOrder!
-  "The owner confirms the done order, rating it 1-5; without a rating they are asked to rate later."
-  acceptServiceOrder(id: ID!, rating: Int, comment: String): ServiceOrder!
-  "Rates an order accepted without a rating (until the callback)."
-  rateServiceOrder(id: ID!, rating: Int!, comment: String): ServiceOrder!
+  bookService("The booking." input: BookServiceInput!): ServiceOrder!
+  "The household (owner or family) until the order is confirmed; butlers and supervisors of the community with a reason until it is done."
+  cancelServiceOrder(
+    "Id of the order."
+    id: ID!
+    "Why, at most 200 characters; required for staff."
+    reason: String
+  ): ServiceOrder!
+  "A butler or supervisor (or admin) of the community assigns a staff member; slot is required for an order without one."
+  confirmServiceOrder(
+    "Id of the order."
+    id: ID!
+    "The staff member of the community who will serve it."
+    assigneeId: ID!
+    "The agreed time; required when the order has none (a granted order)."
+    slot: ServiceSlotInput
+    "A note, at most 200 characters."
+    note: String
+  ): ServiceOrder!
+  "Service begins (开始服务): the assigned staff member, or a butler or supervisor recording it for them. Laundry: pick-up, with laundry required."
+  startServiceOrder(
+    "Id of the order."
+    id: ID!
+    "Laundry orders: the pick-up."
+    laundry: LaundryPickupInput
+  ): ServiceOrder!
+  "The assigned staff member, or a butler or supervisor recording it for them, finishes the order (完工); the owner is asked to accept."
+  completeServiceOrder(
+    "Id of the order."
+    id: ID!
+    "Extras and notes."
+    input: CompleteServiceInput
+  ): ServiceOrder!
+  "The owner confirms the done order, rating it 1-5; without a rating they are asked to rate later. An owner or family member of the household."
+  acceptServiceOrder(
+    "Id of the order."
+    id: ID!
+    "1 to 5; omitted: rate later."
+    rating: Int
+    "A comment, at most 500 characters."
+    comment: String
+  ): ServiceOrder!
+  "Rates an order accepted without a rating (until the callback). An owner or family member of the household."
+  rateServiceOrder(
+    "Id of the order."
+    id: ID!
+    "1 to 5."
+    rating: Int!
+    "A comment, at most 500 characters."
+    comment: String
+  ): ServiceOrder!
   "A butler or supervisor; satisfied or not, the answer stays on the record."
-  recordServiceCallback(id: ID!, satisfied: Boolean!, notes: String): ServiceOrder!
+  recordServiceCallback(
+    "Id of the order."
+    id: ID!
+    "Whether the owner is satisfied."
+    satisfied: Boolean!
+    "What the owner said, at most 1,000 characters; required when not satisfied."
+    notes: String
+  ): ServiceOrder!
   "PAID_AT_COUNTER: butlers and supervisors; WAIVED, or back to UNPAID: supervisors only, with a reason."
-  setOrderPayment(id: ID!, status: PaymentStatus!, reason: String): ServiceOrder!
-  "Checks every laundry item back; missing or newly damaged items flag a discrepancy."
-  recordLaundryReturn(id: ID!, items: [LaundryReturnInput!]!, note: String): ServiceOrder!
+  setOrderPayment(
+    "Id of the order."
+    id: ID!
+    "The new state: PAID_AT_COUNTER, WAIVED or UNPAID (never FREE)."
+    status: PaymentStatus!
+    "Why, at most 200 characters; required except for PAID_AT_COUNTER."
+    reason: String
+  ): ServiceOrder!
+  "Checks every laundry item back; missing or newly damaged items flag a discrepancy. The assigned staff member, or a butler or supervisor of the community."
+  recordLaundryReturn(
+    "Id of the laundry order."
+    id: ID!
+    "Every item of the order, each once."
+    items: [LaundryReturnInput!]!
+    "A note on the return, at most 500 characters."
+    note: String
+  ): ServiceOrder!
 }
 `, BuiltIn: false},
 	{Name: "../schema/staff.graphqls", Input: `"A staff member (员工) of the property company: butler (管家), engineer (工程/维修), supervisor (主管), security (秩序维护), cleaner (保洁) or admin, working in one or more communities (小区)."

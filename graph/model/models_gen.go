@@ -125,22 +125,30 @@ type BookMoveInput struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// A household's booking of a price-list item (预约服务).
 type BookServiceInput struct {
+	// The household; the caller must be its owner or a family member (tenants do not book).
 	HouseholdID string `json:"householdId"`
-	ItemID      string `json:"itemId"`
+	// An active item of the household's community.
+	ItemID string `json:"itemId"`
 	// Within one of the item's bookable windows, not in the past.
 	Slot *ServiceSlotInput `json:"slot"`
 	// Hours, items, square metres or visits (at most three decimals); a per-visit item defaults to 1. Laundry priced per item counts its items.
 	Quantity *float64 `json:"quantity,omitempty"`
 	// Laundry only.
 	LaundryItems []*LaundryItemInput `json:"laundryItems,omitempty"`
-	Notes        *string             `json:"notes,omitempty"`
+	// Notes for the staff, at most 500 characters.
+	Notes *string `json:"notes,omitempty"`
 }
 
+// When an item can be booked: weekdays and a time window, community time.
 type BookableWindowInput struct {
-	Weekdays []int  `json:"weekdays"`
-	From     string `json:"from"`
-	To       string `json:"to"`
+	// 1 = Monday … 7 = Sunday, at least one.
+	Weekdays []int `json:"weekdays"`
+	// HH:MM, community time.
+	From string `json:"from"`
+	// HH:MM, after from.
+	To string `json:"to"`
 }
 
 // Every household of a campaign's audience in one cycle, in walking order, with the totals.
@@ -238,10 +246,12 @@ type ComplaintFilter struct {
 	Overdue *bool `json:"overdue,omitempty"`
 }
 
+// What the staff member records on finishing (完工).
 type CompleteServiceInput struct {
 	// Charged on top of price × quantity; none on a free item.
 	Extras []*ServiceExtraInput `json:"extras,omitempty"`
-	Notes  *string              `json:"notes,omitempty"`
+	// What was done, at most 1,000 characters.
+	Notes *string `json:"notes,omitempty"`
 }
 
 type CompleteWorkInput struct {
@@ -484,29 +494,44 @@ type KeyValue struct {
 	Value string `json:"value"`
 }
 
+// One kind of laundry item as counted.
 type LaundryItemInput struct {
-	Type           string  `json:"type"`
-	Count          int     `json:"count"`
-	Stains         *bool   `json:"stains,omitempty"`
-	Damage         *bool   `json:"damage,omitempty"`
-	MissingButtons *bool   `json:"missingButtons,omitempty"`
-	Note           *string `json:"note,omitempty"`
+	// What kind of item, 1 to 30 characters, e.g. 衬衫.
+	Type string `json:"type"`
+	// How many, 1 to 500.
+	Count int `json:"count"`
+	// Stains noted (污渍).
+	Stains *bool `json:"stains,omitempty"`
+	// Damage noted (破损).
+	Damage *bool `json:"damage,omitempty"`
+	// Missing buttons noted (缺扣).
+	MissingButtons *bool `json:"missingButtons,omitempty"`
+	// Details, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 // Laundry pick-up: the items as counted (replacing the booked list when given) and the promised return date.
 type LaundryPickupInput struct {
-	Items              []*LaundryItemInput `json:"items,omitempty"`
-	PromisedReturnDate string              `json:"promisedReturnDate"`
+	// The items as counted, at most 50 kinds; omitted: the booked list stands.
+	Items []*LaundryItemInput `json:"items,omitempty"`
+	// The return date promised (YYYY-MM-DD), not before the pick-up day.
+	PromisedReturnDate string `json:"promisedReturnDate"`
 }
 
+// One laundry item checked on return (送回核对).
 type LaundryReturnInput struct {
 	// The item's position in the order's laundry.items.
-	Index          int     `json:"index"`
-	ReturnedCount  int     `json:"returnedCount"`
-	Stains         *bool   `json:"stains,omitempty"`
-	Damage         *bool   `json:"damage,omitempty"`
-	MissingButtons *bool   `json:"missingButtons,omitempty"`
-	Note           *string `json:"note,omitempty"`
+	Index int `json:"index"`
+	// How many came back, 0 to the count picked up.
+	ReturnedCount int `json:"returnedCount"`
+	// Stains on return.
+	Stains *bool `json:"stains,omitempty"`
+	// Damage on return.
+	Damage *bool `json:"damage,omitempty"`
+	// Missing buttons on return.
+	MissingButtons *bool `json:"missingButtons,omitempty"`
+	// Details, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 type LoginCodeRequested struct {
@@ -809,30 +834,46 @@ type ServiceCampaignEdge struct {
 	Node   *freeservice.Campaign `json:"node"`
 }
 
+// What the household pays for an order, in fen (分).
 type ServiceCharges struct {
+	// A free order: everything is 0.
 	Free bool `json:"free"`
 	// price × quantity
-	BaseFen   int `json:"baseFen"`
+	BaseFen int `json:"baseFen"`
+	// Sum of the extras, in fen.
 	ExtrasFen int `json:"extrasFen"`
-	TotalFen  int `json:"totalFen"`
+	// baseFen + extrasFen, in fen: what the household pays.
+	TotalFen int `json:"totalFen"`
 }
 
+// An extra charge on completion.
 type ServiceExtraInput struct {
-	Name      string `json:"name"`
-	AmountFen int    `json:"amountFen"`
+	// What it is for, 1 to 40 characters.
+	Name string `json:"name"`
+	// Amount in fen (分), 1 to 10,000,000.
+	AmountFen int `json:"amountFen"`
 }
 
 // Creates an item (no id) or edits one. A free item has priceFen 0; a paid one more than 0.
 type ServiceItemInput struct {
-	ID          *string                `json:"id,omitempty"`
-	CommunityID string                 `json:"communityId"`
-	Name        string                 `json:"name"`
-	Category    catalog.Category       `json:"category"`
-	Description *string                `json:"description,omitempty"`
-	PriceFen    int                    `json:"priceFen"`
-	Unit        catalog.Unit           `json:"unit"`
-	Free        bool                   `json:"free"`
-	Windows     []*BookableWindowInput `json:"windows"`
+	// The item to edit; omitted: a new item.
+	ID *string `json:"id,omitempty"`
+	// The community whose price list it is on (at most 300 items).
+	CommunityID string `json:"communityId"`
+	// Item name, 1 to 40 characters.
+	Name string `json:"name"`
+	// The kind of service.
+	Category catalog.Category `json:"category"`
+	// What it includes, at most 500 characters.
+	Description *string `json:"description,omitempty"`
+	// Price per unit in fen (分), 0 to 10,000,000 (100,000 yuan); 0 exactly when free.
+	PriceFen int `json:"priceFen"`
+	// What the price is per.
+	Unit catalog.Unit `json:"unit"`
+	// A free service (无偿服务).
+	Free bool `json:"free"`
+	// 1 to 14 bookable windows.
+	Windows []*BookableWindowInput `json:"windows"`
 }
 
 // A building's service lift: the building and the lift's name or number as residents write it.
@@ -843,28 +884,40 @@ type ServiceLift struct {
 	Name string `json:"name"`
 }
 
+// A page of service orders, newest booking first.
 type ServiceOrderConnection struct {
-	Edges    []*ServiceOrderEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The orders of this page.
+	Edges []*ServiceOrderEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (the owner's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One order in a list.
 type ServiceOrderEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *serviceorder.Order `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this order.
+	Cursor string `json:"cursor"`
+	// The order.
+	Node *serviceorder.Order `json:"node"`
 }
 
+// How many orders of a community are in one state.
 type ServiceOrderStatusCount struct {
+	// The state.
 	Status serviceorder.Status `json:"status"`
-	Count  int                 `json:"count"`
+	// How many orders are in it.
+	Count int `json:"count"`
 }
 
+// A date and time window picked for a service, community time.
 type ServiceSlotInput struct {
+	// The day (YYYY-MM-DD), not in the past.
 	Date string `json:"date"`
 	// HH:MM, the community's local time
 	From string `json:"from"`
-	To   string `json:"to"`
+	// HH:MM, after from.
+	To string `json:"to"`
 }
 
 // A change to a staff member's roles, places or activity (调整岗位与负责范围). An omitted field is unchanged; a given list replaces the old one. The same limits as CreateStaffInput apply to the result.
