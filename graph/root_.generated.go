@@ -10969,61 +10969,103 @@ extend type Mutation {
 `, BuiltIn: false},
 	{Name: "../schema/repair.graphqls", Input: `"One line of a request's timeline: every step, who took it, from which state to which."
 type TimelineEntry {
+  "When the step was taken."
   at: Time!
+  "The step; stored lower-case, answered as an enum (OTHER for a step this server does not know)."
   action: TimelineAction!
+  "The state before, as the thing's own status enum spells it (e.g. TAKEN); empty on the first line."
   from: String!
+  "The state after; the same as from for steps that change no state (e.g. HAND_OVER)."
   to: String!
   "Staff or person id of who took the step."
   actor: String!
+  "Staff or resident."
   actorKind: CallerKind!
+  "What the actor wrote with the step (a reason, a note), if anything."
   note: String
 }
 
+"Where a repair request (报修单) stands: SUBMITTED → TAKEN → DISPATCHED → ACCEPTED → IN_PROGRESS → COMPLETED → CONFIRMED → CLOSED; an unsatisfied callback goes back to TAKEN for another round; CANCELLED while nobody is on the way."
 enum RepairStatus {
+  "Reported (已提交), waiting for a butler or supervisor to take it."
   SUBMITTED
+  "Taken (已受理): its owner (首问责任人) dispatches it."
   TAKEN
+  "Dispatched to an engineer (已派工), waiting for them to accept."
   DISPATCHED
+  "The engineer accepted and is on the way (已接单)."
   ACCEPTED
+  "Work on site (维修中)."
   IN_PROGRESS
+  "The engineer finished (已完工), waiting for the owner to sign."
   COMPLETED
+  "The owner signed (已验收), waiting for the callback."
   CONFIRMED
+  "Closed after a satisfied callback (已关闭)."
   CLOSED
+  "Cancelled by the household (已取消)."
   CANCELLED
 }
 
+"What kind of fault (报修类别)."
 enum RepairCategory {
+  "Water and drains (水)."
   WATER
+  "Electricity (电)."
   ELECTRICITY
+  "Gas (燃气)."
   GAS
+  "Doors and windows (门窗)."
   DOORS_WINDOWS
+  "Walls, ceilings, floors (墙面)."
   WALLS
+  "Appliances (电器)."
   APPLIANCES
+  "A fault in a public area (公共区域): lobby, lift, garage."
   PUBLIC_AREA
+  "Anything else (其他)."
   OTHER
 }
 
+"How urgent a fault is (紧急程度); it decides the respond, arrive and finish deadlines."
 enum Urgency {
+  "Low (一般)."
   LOW
+  "Normal (普通), the default."
   NORMAL
+  "Urgent (紧急)."
   URGENT
+  "Emergency (特急): gas leak, burst pipe."
   EMERGENCY
 }
 
+"A repair request (报修单) of a household: reported by a member (or filed by staff for them), owned by the staff member who took it until it is closed (首问责任制), dispatched to engineers round after round until the owner is satisfied. Seen by the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it."
 type RepairRequest {
+  "Request id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) it was reported for."
   household: Household!
+  "The member who reported it; null when staff filed it."
   reporter: Person
+  "What kind of fault."
   category: RepairCategory!
+  "The fault as reported, at most 1,000 characters."
   description: String!
+  "True for a fault in the home, false for a public area."
   inHome: Boolean!
   "The public place, for faults outside the home."
   place: String
+  "How urgent; decides the deadlines."
   urgency: Urgency!
+  "Start of the household's preferred time for the visit."
   preferredFrom: Time
+  "End of the household's preferred time for the visit."
   preferredTo: Time
   "Photo URLs: GET them with the same Authorization header."
   photos: [String!]!
+  "Where the request stands."
   status: RepairStatus!
   "1 for the first visit; each unsatisfied callback starts another round."
   round: Int!
@@ -11031,220 +11073,427 @@ type RepairRequest {
   owner: Staff
   "The engineer of the current work order."
   engineer: Staff
+  "Every work order, oldest first."
   workOrders: [WorkOrder!]!
+  "The work order of the current dispatch, if any."
   currentWorkOrder: WorkOrder
   "What the owner pays for the current round; zero for a free repair."
   charges: Charges!
+  "Every sign-off, one per round."
   acceptances: [RepairAcceptance!]!
+  "Every callback, one per signed-off round."
   callbacks: [RepairCallback!]!
+  "Deadline to take it (响应时限), from submission."
   respondBy: Time!
+  "Deadline for the engineer to start on site (到场时限)."
   arriveBy: Time!
+  "Deadline to finish the work (完工时限)."
   finishBy: Time!
   "The deadline of the current stage, if one is running."
   nextDeadline: Time
+  "True when the current stage has run past its deadline."
   overdue: Boolean!
+  "Every step: SUBMIT, TAKE, HAND_OVER, DISPATCH, ACCEPT, DECLINE, START, COMPLETE, CONFIRM, RATE, CALLBACK_CLOSED, CALLBACK_REOPEN, CANCEL."
   timeline: [TimelineEntry!]!
+  "When it was reported."
   submittedAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"Where one work order (派工单) stands."
 enum WorkOrderStatus {
+  "Dispatched, waiting for the engineer (待接单)."
   PENDING
+  "Accepted; the engineer is on the way (已接单)."
   ACCEPTED
+  "Declined by the engineer (已拒单), with a reason."
   DECLINED
+  "Work on site (维修中)."
   STARTED
+  "Finished (已完工)."
   COMPLETED
   "The request was cancelled before the engineer set out."
   CANCELLED
 }
 
+"A work order (派工单): one dispatch of a repair request to an engineer."
 type WorkOrder {
+  "Work order id."
   id: ID!
+  "The round of the request it belongs to."
   round: Int!
+  "The engineer it was dispatched to."
   engineer: Staff
+  "The staff member who dispatched it."
   dispatchedBy: Staff
+  "When it was dispatched."
   dispatchedAt: Time!
+  "Where this order stands."
   status: WorkOrderStatus!
+  "Why the engineer declined, at most 200 characters."
   declineReason: String
+  "When the engineer accepted."
   acceptedAt: Time
+  "When work started on site."
   startedAt: Time
+  "When the engineer finished."
   completedAt: Time
+  "Photo URLs before the work (维修前), up to 9: GET them with the same Authorization header."
   beforePhotos: [String!]!
+  "Photo URLs after the work (维修后), up to 9: GET them with the same Authorization header."
   afterPhotos: [String!]!
+  "Materials used, at most 50."
   materials: [Material!]!
+  "A paid repair (有偿维修); false for a free one."
   paid: Boolean!
+  "Labour fee (人工费) in fen (分); 0 for a free repair."
   labourFeeFen: Int!
+  "The engineer's notes, at most 1,000 characters."
   notes: String
 }
 
+"A material used on a repair (维修材料)."
 type Material {
+  "What it is, at most 60 characters, e.g. 水龙头."
   name: String!
+  "How much, up to three decimals."
   quantity: Float!
+  "Its unit, e.g. 个, 米."
   unit: String
+  "Price per unit in fen (分); charged only when the company supplied it on a paid repair."
   unitPriceFen: Int!
+  "The owner supplied it (业主自备): never charged."
   suppliedByOwner: Boolean!
 }
 
 "Money in fen (分)."
 type Charges {
+  "A free repair: everything is 0."
   free: Boolean!
+  "Company-supplied materials, in fen."
   materialsFen: Int!
+  "Labour fee, in fen."
   labourFen: Int!
+  "materialsFen + labourFen, in fen."
   totalFen: Int!
 }
 
+"The owner's sign-off of one round (验收签名) with the rating."
 type RepairAcceptance {
+  "The round signed off."
   round: Int!
+  "The member who signed."
   person: Person
+  "The signature image URL: GET it with the same Authorization header."
   signatureUrl: String!
+  "1 to 5; 0 when signed without a rating (the owner is asked to rate later)."
   rating: Int!
+  "The owner's comment, at most 500 characters."
   comment: String
+  "When it was signed."
   at: Time!
 }
 
+"The butler's return call (回访) after a signed-off round."
 type RepairCallback {
+  "The round called back."
   round: Int!
+  "The staff member who called."
   staff: Staff
+  "Satisfied closes the request; not satisfied reopens it."
   satisfied: Boolean!
+  "What the owner said, at most 1,000 characters; always present when unsatisfied."
   notes: String
+  "When it was recorded."
   at: Time!
 }
 
+"One repair request in a list."
 type RepairRequestEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this request."
   cursor: String!
+  "The request."
   node: RepairRequest!
 }
 
+"A page of repair requests, newest first."
 type RepairRequestConnection {
+  "The requests of this page."
   edges: [RepairRequestEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (the owner's own list)."
   totalCount: Int!
 }
 
+"How many requests are in one state."
 type StatusCount {
+  "The state."
   status: RepairStatus!
+  "How many requests are in it."
   count: Int!
 }
 
+"A community's repair requests by state, for the dispatch screen."
 type WorkOrderCounts {
+  "One count per state."
   byStatus: [StatusCount!]!
+  "Open requests whose current stage has run past its deadline."
   overdue: Int!
+  "Requests submitted, taken, dispatched, accepted or in progress."
   open: Int!
 }
 
+"An engineer (维修工程师) with their current load, for choosing whom to dispatch to."
 type EngineerLoad {
+  "The engineer."
   engineer: Staff!
   "Orders dispatched, accepted or in progress."
   openLoad: Int!
+  "The engineer's skills (技能), e.g. 水电."
   skills: [String!]!
 }
 
+"A community's repair deadlines (维修时限) for one urgency, in minutes from submission."
 type RepairDeadlines {
+  "The urgency they apply to."
   urgency: Urgency!
+  "Minutes from submission to take (响应)."
   respondMinutes: Int!
+  "Minutes from submission to the engineer on site (到场)."
   arriveMinutes: Int!
+  "Minutes from submission to the work finished (完工)."
   finishMinutes: Int!
 }
 
+"A fault reported by a member of the household (报修)."
 input SubmitRepairRequestInput {
+  "The household; the caller must be a member (staff get FORBIDDEN)."
   householdId: ID!
+  "What kind of fault."
   category: RepairCategory!
+  "The fault, 1 to 1,000 characters."
   description: String!
+  "True for a fault in the home; false for a public area (then place is required)."
   inHome: Boolean!
+  "Where, for a public-area fault, at most 100 characters, e.g. 3栋电梯."
   place: String
+  "How urgent; default NORMAL."
   urgency: Urgency
+  "Start of the preferred visit time."
   preferredFrom: Time
+  "End of the preferred visit time, after preferredFrom."
   preferredTo: Time
   "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
   photos: [Upload!]
 }
 
+"A material used on the repair."
 input MaterialInput {
+  "What it is, 1 to 60 characters."
   name: String!
+  "How much, more than 0 and at most 10,000, up to three decimals."
   quantity: Float!
+  "Its unit, e.g. 个, 米."
   unit: String
+  "Price per unit in fen (分), 0 to 10,000,000."
   unitPriceFen: Int!
+  "The owner supplied it (业主自备): never charged."
   suppliedByOwner: Boolean!
 }
 
+"What the engineer records on finishing (完工)."
 input CompleteWorkInput {
+  "Photos after the work: JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
   afterPhotos: [Upload!]
+  "Materials used, at most 50."
   materials: [MaterialInput!]
   "A paid repair (有偿维修) charges labour and company-supplied materials; a free one charges nothing."
   paid: Boolean!
+  "Labour fee in fen (分), 0 to 10,000,000; must be 0 or absent on a free repair."
   labourFeeFen: Int
+  "What was done, at most 1,000 characters."
   notes: String
 }
 
+"Filters of the staff work queue (工单列表)."
 input WorkOrderFilter {
+  "A community the caller works in; omitted: all of the caller's communities."
   communityId: ID
+  "Only requests in these states."
   statuses: [RepairStatus!]
   "The engineer of the current order or the owning staff member."
   assigneeId: ID
+  "Only this urgency."
   urgency: Urgency
+  "Only this kind of fault."
   category: RepairCategory
+  "True: only open requests past their current deadline."
   overdue: Boolean
+  "Submitted at or after this instant."
   submittedFrom: Time
+  "Submitted before this instant."
   submittedTo: Time
 }
 
+"A step of one repair request, heard live."
 type RepairEvent {
+  "The request."
   requestId: ID!
   "e.g. REPAIR_DISPATCH"
   type: RepairEventType!
+  "The request's state after the step."
   status: RepairStatus!
+  "When it happened."
   at: Time!
+  "The request as it is now; null if the caller may no longer see it."
   request: RepairRequest
 }
 
+"A change to a community's repair queue, heard live by its staff."
 type QueueEvent {
+  "The community."
   communityId: ID!
+  "The request that changed; refetch it or the queue."
   requestId: ID!
+  "What happened to the request."
   type: RepairEventType!
+  "The request's state after the step."
   status: RepairStatus!
+  "When it happened."
   at: Time!
 }
 
 extend type Query {
-  repairRequest(id: ID!): RepairRequest
-  myRepairRequests(first: Int = 20, after: String): RepairRequestConnection!
-  "The staff queue, newest first. Engineers see the orders dispatched to them."
-  workOrders(filter: WorkOrderFilter, first: Int = 20, after: String): RepairRequestConnection!
-  workOrderCounts(communityId: ID!): WorkOrderCounts!
-  "Engineers of a community with their open load, least busy first."
-  engineers(communityId: ID!): [EngineerLoad!]!
-  repairDeadlines(communityId: ID!): [RepairDeadlines!]!
+  "One request: the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it; NOT_FOUND for anyone else."
+  repairRequest("Id of the request." id: ID!): RepairRequest
+  "The requests of the caller's households, newest first. Residents; staff get an empty list."
+  myRepairRequests(
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last request of the previous page."
+    after: String
+  ): RepairRequestConnection!
+  "The staff queue, newest first. Engineers see the orders dispatched to them. Butlers, supervisors and admins see their communities' requests; a community the caller does not work in, or a resident, is FORBIDDEN."
+  workOrders(
+    "What to show."
+    filter: WorkOrderFilter
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last request of the previous page."
+    after: String
+  ): RepairRequestConnection!
+  "Requests per state and overdue: butlers and supervisors of the community, and admins."
+  workOrderCounts("Id of the community (小区)." communityId: ID!): WorkOrderCounts!
+  "Engineers of a community with their open load, least busy first: butlers and supervisors of the community, and admins."
+  engineers("Id of the community (小区)." communityId: ID!): [EngineerLoad!]!
+  "The community's deadlines per urgency: staff of the community."
+  repairDeadlines("Id of the community (小区)." communityId: ID!): [RepairDeadlines!]!
 }
 
 extend type Mutation {
-  submitRepairRequest(input: SubmitRepairRequestInput!): RepairRequest!
-  "The household, while nobody is on the way."
-  cancelRepairRequest(id: ID!, reason: String): RepairRequest!
-  "The caller owns the request until it is closed (首问责任制)."
-  takeRepairRequest(id: ID!): RepairRequest!
+  "A member of the household reports a fault (报修); staff get FORBIDDEN. The deadlines are the community's at this moment."
+  submitRepairRequest("The fault." input: SubmitRepairRequestInput!): RepairRequest!
+  "A member of the household, while nobody is on the way (SUBMITTED, TAKEN or DISPATCHED)."
+  cancelRepairRequest(
+    "Id of the request."
+    id: ID!
+    "Why, at most 200 characters."
+    reason: String
+  ): RepairRequest!
+  "A butler or supervisor of the community (or an admin) takes a SUBMITTED request; the caller owns it until it is closed (首问责任制)."
+  takeRepairRequest("Id of the request." id: ID!): RepairRequest!
   "The owner or a supervisor passes the request to another butler or supervisor of the community, who then owns it."
-  handOverRepairRequest(id: ID!, toStaffId: ID!, note: String): RepairRequest!
+  handOverRepairRequest(
+    "Id of the request."
+    id: ID!
+    "A butler or supervisor of the community other than the current owner."
+    toStaffId: ID!
+    "A note for the new owner, at most 200 characters."
+    note: String
+  ): RepairRequest!
   "The owner (首问责任人) or a supervisor of the community; anyone else gets FORBIDDEN until it is handed over to them."
-  dispatchWorkOrder(id: ID!, engineerId: ID!, note: String): RepairRequest!
-  acceptWorkOrder(id: ID!): RepairRequest!
-  declineWorkOrder(id: ID!, reason: String!): RepairRequest!
-  startWork(id: ID!, beforePhotos: [Upload!]): RepairRequest!
-  completeWork(id: ID!, input: CompleteWorkInput!): RepairRequest!
-  "The owner signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later."
-  confirmRepair(id: ID!, signature: Upload!, rating: Int, comment: String): RepairRequest!
-  "Rates a round signed without a rating (until the callback)."
-  rateRepair(id: ID!, rating: Int!, comment: String): RepairRequest!
-  "The owner or a supervisor: satisfied closes the request; not satisfied reopens it for another round."
-  recordRepairCallback(id: ID!, satisfied: Boolean!, notes: String): RepairRequest!
-  setRepairDeadlines(communityId: ID!, urgency: Urgency!, respondMinutes: Int!, arriveMinutes: Int!, finishMinutes: Int!): [RepairDeadlines!]!
+  dispatchWorkOrder(
+    "Id of the request."
+    id: ID!
+    "An engineer of the community."
+    engineerId: ID!
+    "A note for the engineer, at most 200 characters."
+    note: String
+  ): RepairRequest!
+  "The engineer of the current work order accepts it and sets out (接单)."
+  acceptWorkOrder("Id of the request." id: ID!): RepairRequest!
+  "The engineer of the current work order declines it (拒单); the request goes back to TAKEN for its owner to dispatch again."
+  declineWorkOrder(
+    "Id of the request."
+    id: ID!
+    "Why, 1 to 200 characters."
+    reason: String!
+  ): RepairRequest!
+  "The engineer of the current work order starts on site (开工), with before photos."
+  startWork(
+    "Id of the request."
+    id: ID!
+    "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+    beforePhotos: [Upload!]
+  ): RepairRequest!
+  "The engineer of the current work order finishes (完工); the owner is asked to sign."
+  completeWork(
+    "Id of the request."
+    id: ID!
+    "Photos, materials and charges."
+    input: CompleteWorkInput!
+  ): RepairRequest!
+  "A member of the household signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later."
+  confirmRepair(
+    "Id of the request."
+    id: ID!
+    "The signature image: JPEG, PNG, WebP or HEIC, at most 8 MB."
+    signature: Upload!
+    "1 to 5; omitted: rate later."
+    rating: Int
+    "A comment, at most 500 characters."
+    comment: String
+  ): RepairRequest!
+  "A member of the household rates a round signed without a rating (until the callback)."
+  rateRepair(
+    "Id of the request."
+    id: ID!
+    "1 to 5."
+    rating: Int!
+    "A comment, at most 500 characters."
+    comment: String
+  ): RepairRequest!
+  "The owner (首问责任人) or a supervisor of the community: satisfied closes the request; not satisfied reopens it for another round."
+  recordRepairCallback(
+    "Id of the request."
+    id: ID!
+    "Whether the owner is satisfied."
+    satisfied: Boolean!
+    "What the owner said, at most 1,000 characters; required when not satisfied."
+    notes: String
+  ): RepairRequest!
+  "Sets one urgency's deadlines for a community: supervisors of the community and admins. Requests already submitted keep the deadlines they were given."
+  setRepairDeadlines(
+    "Id of the community (小区)."
+    communityId: ID!
+    "The urgency to set."
+    urgency: Urgency!
+    "Minutes to take, more than 0."
+    respondMinutes: Int!
+    "Minutes to be on site, at least respondMinutes."
+    arriveMinutes: Int!
+    "Minutes to finish, at least arriveMinutes, at most 129,600 (90 days)."
+    finishMinutes: Int!
+  ): [RepairDeadlines!]!
 }
 
 extend type Subscription {
-  "Every step of one request, for its household and the staff on it."
-  repairRequestUpdated(id: ID!): RepairEvent!
-  "Any change to a community's queue, for staff screens."
-  workOrderQueueChanged(communityId: ID!): QueueEvent!
+  "Every step of one request, for whoever may see it (as repairRequest), checked again for every event."
+  repairRequestUpdated("Id of the request." id: ID!): RepairEvent!
+  "Any change to a community's queue, for staff screens: butlers and supervisors of the community, and admins (checked again for every event)."
+  workOrderQueueChanged("Id of the community (小区)." communityId: ID!): QueueEvent!
 }
 `, BuiltIn: false},
 	{Name: "../schema/service.graphqls", Input: `# Paid services: the published price list (公示服务项目与收费价目) and service

@@ -207,10 +207,14 @@ type CareProfileInput struct {
 
 // Money in fen (分).
 type Charges struct {
-	Free         bool `json:"free"`
-	MaterialsFen int  `json:"materialsFen"`
-	LabourFen    int  `json:"labourFen"`
-	TotalFen     int  `json:"totalFen"`
+	// A free repair: everything is 0.
+	Free bool `json:"free"`
+	// Company-supplied materials, in fen.
+	MaterialsFen int `json:"materialsFen"`
+	// Labour fee, in fen.
+	LabourFen int `json:"labourFen"`
+	// materialsFen + labourFen, in fen.
+	TotalFen int `json:"totalFen"`
 }
 
 type CommunityEventConnection struct {
@@ -254,13 +258,18 @@ type CompleteServiceInput struct {
 	Notes *string `json:"notes,omitempty"`
 }
 
+// What the engineer records on finishing (完工).
 type CompleteWorkInput struct {
+	// Photos after the work: JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
 	AfterPhotos []*graphql.Upload `json:"afterPhotos,omitempty"`
-	Materials   []*MaterialInput  `json:"materials,omitempty"`
+	// Materials used, at most 50.
+	Materials []*MaterialInput `json:"materials,omitempty"`
 	// A paid repair (有偿维修) charges labour and company-supplied materials; a free one charges nothing.
-	Paid         bool    `json:"paid"`
-	LabourFeeFen *int    `json:"labourFeeFen,omitempty"`
-	Notes        *string `json:"notes,omitempty"`
+	Paid bool `json:"paid"`
+	// Labour fee in fen (分), 0 to 10,000,000; must be 0 or absent on a free repair.
+	LabourFeeFen *int `json:"labourFeeFen,omitempty"`
+	// What was done, at most 1,000 characters.
+	Notes *string `json:"notes,omitempty"`
 }
 
 type CreateBuildingInput struct {
@@ -387,11 +396,14 @@ type DeliveryReport struct {
 	ByChannel []*DeliveryCount `json:"byChannel"`
 }
 
+// An engineer (维修工程师) with their current load, for choosing whom to dispatch to.
 type EngineerLoad struct {
+	// The engineer.
 	Engineer *staff.Staff `json:"engineer"`
 	// Orders dispatched, accepted or in progress.
-	OpenLoad int      `json:"openLoad"`
-	Skills   []string `json:"skills"`
+	OpenLoad int `json:"openLoad"`
+	// The engineer's skills (技能), e.g. 水电.
+	Skills []string `json:"skills"`
 }
 
 type EventSignUpConnection struct {
@@ -541,12 +553,18 @@ type LoginCodeRequested struct {
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
+// A material used on the repair.
 type MaterialInput struct {
-	Name            string  `json:"name"`
-	Quantity        float64 `json:"quantity"`
-	Unit            *string `json:"unit,omitempty"`
-	UnitPriceFen    int     `json:"unitPriceFen"`
-	SuppliedByOwner bool    `json:"suppliedByOwner"`
+	// What it is, 1 to 60 characters.
+	Name string `json:"name"`
+	// How much, more than 0 and at most 10,000, up to three decimals.
+	Quantity float64 `json:"quantity"`
+	// Its unit, e.g. 个, 米.
+	Unit *string `json:"unit,omitempty"`
+	// Price per unit in fen (分), 0 to 10,000,000.
+	UnitPriceFen int `json:"unitPriceFen"`
+	// The owner supplied it (业主自备): never charged.
+	SuppliedByOwner bool `json:"suppliedByOwner"`
 }
 
 // The caller and what they may do.
@@ -671,12 +689,18 @@ type PublishAnnouncementInput struct {
 type Query struct {
 }
 
+// A change to a community's repair queue, heard live by its staff.
 type QueueEvent struct {
-	CommunityID string          `json:"communityId"`
-	RequestID   string          `json:"requestId"`
-	Type        RepairEventType `json:"type"`
-	Status      repair.Status   `json:"status"`
-	At          time.Time       `json:"at"`
+	// The community.
+	CommunityID string `json:"communityId"`
+	// The request that changed; refetch it or the queue.
+	RequestID string `json:"requestId"`
+	// What happened to the request.
+	Type RepairEventType `json:"type"`
+	// The request's state after the step.
+	Status repair.Status `json:"status"`
+	// When it happened.
+	At time.Time `json:"at"`
 }
 
 type RecordCampaignVisitInput struct {
@@ -795,32 +819,48 @@ type RenovationWorkerInput struct {
 	IDCardNo *string `json:"idCardNo,omitempty"`
 }
 
+// A community's repair deadlines (维修时限) for one urgency, in minutes from submission.
 type RepairDeadlines struct {
-	Urgency        repair.Urgency `json:"urgency"`
-	RespondMinutes int            `json:"respondMinutes"`
-	ArriveMinutes  int            `json:"arriveMinutes"`
-	FinishMinutes  int            `json:"finishMinutes"`
+	// The urgency they apply to.
+	Urgency repair.Urgency `json:"urgency"`
+	// Minutes from submission to take (响应).
+	RespondMinutes int `json:"respondMinutes"`
+	// Minutes from submission to the engineer on site (到场).
+	ArriveMinutes int `json:"arriveMinutes"`
+	// Minutes from submission to the work finished (完工).
+	FinishMinutes int `json:"finishMinutes"`
 }
 
+// A step of one repair request, heard live.
 type RepairEvent struct {
+	// The request.
 	RequestID string `json:"requestId"`
 	// e.g. REPAIR_DISPATCH
-	Type    RepairEventType `json:"type"`
-	Status  repair.Status   `json:"status"`
-	At      time.Time       `json:"at"`
+	Type RepairEventType `json:"type"`
+	// The request's state after the step.
+	Status repair.Status `json:"status"`
+	// When it happened.
+	At time.Time `json:"at"`
+	// The request as it is now; null if the caller may no longer see it.
 	Request *repair.Request `json:"request,omitempty"`
 }
 
+// A page of repair requests, newest first.
 type RepairRequestConnection struct {
-	Edges    []*RepairRequestEdge `json:"edges"`
-	PageInfo *PageInfo            `json:"pageInfo"`
+	// The requests of this page.
+	Edges []*RepairRequestEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (the owner's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One repair request in a list.
 type RepairRequestEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *repair.Request `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this request.
+	Cursor string `json:"cursor"`
+	// The request.
+	Node *repair.Request `json:"node"`
 }
 
 type ServiceCampaignConnection struct {
@@ -934,9 +974,12 @@ type StaffScopeInput struct {
 	Active *bool `json:"active,omitempty"`
 }
 
+// How many requests are in one state.
 type StatusCount struct {
+	// The state.
 	Status repair.Status `json:"status"`
-	Count  int           `json:"count"`
+	// How many requests are in it.
+	Count int `json:"count"`
 }
 
 type SubmitComplaintInput struct {
@@ -952,15 +995,24 @@ type SubmitComplaintInput struct {
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
+// A fault reported by a member of the household (报修).
 type SubmitRepairRequestInput struct {
-	HouseholdID   string          `json:"householdId"`
-	Category      repair.Category `json:"category"`
-	Description   string          `json:"description"`
-	InHome        bool            `json:"inHome"`
-	Place         *string         `json:"place,omitempty"`
-	Urgency       *repair.Urgency `json:"urgency,omitempty"`
-	PreferredFrom *time.Time      `json:"preferredFrom,omitempty"`
-	PreferredTo   *time.Time      `json:"preferredTo,omitempty"`
+	// The household; the caller must be a member (staff get FORBIDDEN).
+	HouseholdID string `json:"householdId"`
+	// What kind of fault.
+	Category repair.Category `json:"category"`
+	// The fault, 1 to 1,000 characters.
+	Description string `json:"description"`
+	// True for a fault in the home; false for a public area (then place is required).
+	InHome bool `json:"inHome"`
+	// Where, for a public-area fault, at most 100 characters, e.g. 3栋电梯.
+	Place *string `json:"place,omitempty"`
+	// How urgent; default NORMAL.
+	Urgency *repair.Urgency `json:"urgency,omitempty"`
+	// Start of the preferred visit time.
+	PreferredFrom *time.Time `json:"preferredFrom,omitempty"`
+	// End of the preferred visit time, after preferredFrom.
+	PreferredTo *time.Time `json:"preferredTo,omitempty"`
 	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
@@ -1067,22 +1119,34 @@ type WechatLoginPayload struct {
 	BindingTicket *string `json:"bindingTicket,omitempty"`
 }
 
+// A community's repair requests by state, for the dispatch screen.
 type WorkOrderCounts struct {
+	// One count per state.
 	ByStatus []*StatusCount `json:"byStatus"`
-	Overdue  int            `json:"overdue"`
-	Open     int            `json:"open"`
+	// Open requests whose current stage has run past its deadline.
+	Overdue int `json:"overdue"`
+	// Requests submitted, taken, dispatched, accepted or in progress.
+	Open int `json:"open"`
 }
 
+// Filters of the staff work queue (工单列表).
 type WorkOrderFilter struct {
-	CommunityID *string         `json:"communityId,omitempty"`
-	Statuses    []repair.Status `json:"statuses,omitempty"`
+	// A community the caller works in; omitted: all of the caller's communities.
+	CommunityID *string `json:"communityId,omitempty"`
+	// Only requests in these states.
+	Statuses []repair.Status `json:"statuses,omitempty"`
 	// The engineer of the current order or the owning staff member.
-	AssigneeID    *string          `json:"assigneeId,omitempty"`
-	Urgency       *repair.Urgency  `json:"urgency,omitempty"`
-	Category      *repair.Category `json:"category,omitempty"`
-	Overdue       *bool            `json:"overdue,omitempty"`
-	SubmittedFrom *time.Time       `json:"submittedFrom,omitempty"`
-	SubmittedTo   *time.Time       `json:"submittedTo,omitempty"`
+	AssigneeID *string `json:"assigneeId,omitempty"`
+	// Only this urgency.
+	Urgency *repair.Urgency `json:"urgency,omitempty"`
+	// Only this kind of fault.
+	Category *repair.Category `json:"category,omitempty"`
+	// True: only open requests past their current deadline.
+	Overdue *bool `json:"overdue,omitempty"`
+	// Submitted at or after this instant.
+	SubmittedFrom *time.Time `json:"submittedFrom,omitempty"`
+	// Submitted before this instant.
+	SubmittedTo *time.Time `json:"submittedTo,omitempty"`
 }
 
 // Which of the two apps registered a device.
@@ -2077,13 +2141,19 @@ func (e TimelineAction) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where one work order (派工单) stands.
 type WorkOrderStatus string
 
 const (
-	WorkOrderStatusPending   WorkOrderStatus = "PENDING"
-	WorkOrderStatusAccepted  WorkOrderStatus = "ACCEPTED"
-	WorkOrderStatusDeclined  WorkOrderStatus = "DECLINED"
-	WorkOrderStatusStarted   WorkOrderStatus = "STARTED"
+	// Dispatched, waiting for the engineer (待接单).
+	WorkOrderStatusPending WorkOrderStatus = "PENDING"
+	// Accepted; the engineer is on the way (已接单).
+	WorkOrderStatusAccepted WorkOrderStatus = "ACCEPTED"
+	// Declined by the engineer (已拒单), with a reason.
+	WorkOrderStatusDeclined WorkOrderStatus = "DECLINED"
+	// Work on site (维修中).
+	WorkOrderStatusStarted WorkOrderStatus = "STARTED"
+	// Finished (已完工).
 	WorkOrderStatusCompleted WorkOrderStatus = "COMPLETED"
 	// The request was cancelled before the engineer set out.
 	WorkOrderStatusCancelled WorkOrderStatus = "CANCELLED"
