@@ -163,7 +163,7 @@ func TestSensitiveArchiveFields(t *testing.T) {
 	supervisorX.ok(`query($c:ID!){ archiveAuditLog(communityId:$c){ edges { node { action staff { account } person { id } } } } }`, map[string]any{"c": w.X.ID}, &log)
 	var readers []string
 	for _, ed := range log.ArchiveAuditLog.Edges {
-		if ed.Node.Action == "read" && ed.Node.Person.ID == w.OwnerA.ID {
+		if ed.Node.Action == "READ" && ed.Node.Person.ID == w.OwnerA.ID {
 			readers = append(readers, ed.Node.Staff.Account)
 		}
 	}

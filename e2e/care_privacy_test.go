@@ -249,7 +249,7 @@ func TestCareGroupMessagesShowResidentsOnlyThemselves(t *testing.T) {
 		}
 	}
 	supervisor.ok(`query($c:ID!){ archiveAuditLog(communityId:$c){ edges { node { action } } } }`, vars, &log)
-	if len(log.ArchiveAuditLog.Edges) == 0 || log.ArchiveAuditLog.Edges[0].Node.Action != "audience" {
+	if len(log.ArchiveAuditLog.Edges) == 0 || log.ArchiveAuditLog.Edges[0].Node.Action != "AUDIENCE" {
 		t.Errorf("the supervisor's read of a sensitive audience is not audited: %+v", log)
 	}
 

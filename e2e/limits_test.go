@@ -484,7 +484,7 @@ func TestSubscriptionsOutliveTheOperationDeadline(t *testing.T) {
 			map[string]any{"in": map[string]any{"householdId": w.HA.ID, "role": "FAMILY", "person": map[string]any{"name": fmt.Sprintf("家人%d", i)}}}, nil)
 		select {
 		case m := <-got:
-			if m.Type != "next" || !strings.Contains(string(m.Payload), "household.member_added") {
+			if m.Type != "next" || !strings.Contains(string(m.Payload), "HOUSEHOLD_MEMBER_ADDED") {
 				t.Fatalf("subscription ended or failed: %s %s", m.Type, m.Payload)
 			}
 			return

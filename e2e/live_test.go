@@ -110,7 +110,7 @@ func TestHouseholdUpdatedAcrossServers(t *testing.T) {
 	}
 	_ = json.Unmarshal(m.Payload, &next)
 	ev := next.Data.HouseholdUpdated
-	if m.Type != "next" || ev.HouseholdID != w.HA.ID || ev.Type != "household.member_added" || len(ev.Household.Members) != 2 {
+	if m.Type != "next" || ev.HouseholdID != w.HA.ID || ev.Type != "HOUSEHOLD_MEMBER_ADDED" || len(ev.Household.Members) != 2 {
 		t.Fatalf("event = %s %s", m.Type, m.Payload)
 	}
 

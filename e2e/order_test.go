@@ -58,16 +58,16 @@ func TestRepairStepsAcrossServersArriveInOrder(t *testing.T) {
 		signed       bool
 		event, state string
 	}{
-		{butler.on(b), `takeRepairRequest(id:$id)`, false, "take", "TAKEN"},
-		{butler.on(a), `dispatchWorkOrder(id:$id, engineerId:$e)`, false, "dispatch", "DISPATCHED"},
-		{eng.on(b), `acceptWorkOrder(id:$id)`, false, "accept", "ACCEPTED"},
-		{eng.on(a), `startWork(id:$id)`, false, "start", "IN_PROGRESS"},
-		{eng.on(b), `completeWork(id:$id, input:{paid:false})`, false, "complete", "COMPLETED"},
-		{owner.on(a), `confirmRepair(id:$id, signature:$s, rating:4)`, true, "confirm", "CONFIRMED"},
-		{butler.on(b), `recordRepairCallback(id:$id, satisfied:false, notes:"仍在滴水")`, false, "callback_reopen", "TAKEN"},
-		{butler.on(a), `dispatchWorkOrder(id:$id, engineerId:$e)`, false, "dispatch", "DISPATCHED"},
-		{eng.on(b), `acceptWorkOrder(id:$id)`, false, "accept", "ACCEPTED"},
-		{eng.on(a), `startWork(id:$id)`, false, "start", "IN_PROGRESS"},
+		{butler.on(b), `takeRepairRequest(id:$id)`, false, "TAKE", "TAKEN"},
+		{butler.on(a), `dispatchWorkOrder(id:$id, engineerId:$e)`, false, "DISPATCH", "DISPATCHED"},
+		{eng.on(b), `acceptWorkOrder(id:$id)`, false, "ACCEPT", "ACCEPTED"},
+		{eng.on(a), `startWork(id:$id)`, false, "START", "IN_PROGRESS"},
+		{eng.on(b), `completeWork(id:$id, input:{paid:false})`, false, "COMPLETE", "COMPLETED"},
+		{owner.on(a), `confirmRepair(id:$id, signature:$s, rating:4)`, true, "CONFIRM", "CONFIRMED"},
+		{butler.on(b), `recordRepairCallback(id:$id, satisfied:false, notes:"仍在滴水")`, false, "CALLBACK_REOPEN", "TAKEN"},
+		{butler.on(a), `dispatchWorkOrder(id:$id, engineerId:$e)`, false, "DISPATCH", "DISPATCHED"},
+		{eng.on(b), `acceptWorkOrder(id:$id)`, false, "ACCEPT", "ACCEPTED"},
+		{eng.on(a), `startWork(id:$id)`, false, "START", "IN_PROGRESS"},
 	}
 	var want []string
 	for _, s := range steps {
@@ -100,8 +100,9 @@ func TestRepairStepsAcrossServersArriveInOrder(t *testing.T) {
 				t.Fatalf("server %d: %s %s", i, m.Type, m.Payload)
 			}
 			ev := p.Data.RepairRequestUpdated
-			if ev.Type != "repair.ready" {
-				got = append(got, strings.TrimPrefix(ev.Type, "repair.")+":"+ev.Status)
+			// The marker's type is no step of the domain: it arrives as OTHER.
+			if ev.Type != "OTHER" {
+				got = append(got, strings.TrimPrefix(ev.Type, "REPAIR_")+":"+ev.Status)
 			}
 		}
 		if strings.Join(got, " ") != strings.Join(want, " ") {

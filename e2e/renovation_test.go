@@ -149,7 +149,7 @@ func TestRenovationThroughTheAPI(t *testing.T) {
 	for _, s := range v.Timeline {
 		actions = append(actions, s.Action)
 	}
-	if got := strings.Join(actions, ","); got != "apply,return,resubmit,approve,inspect,complete,cleaning_ordered" {
+	if got := strings.Join(actions, ","); got != "APPLY,RETURN,RESUBMIT,APPROVE,INSPECT,COMPLETE,CLEANING_ORDERED" {
 		t.Errorf("timeline: %s", got)
 	}
 	// The company's free cleaning is on the household's own order list.

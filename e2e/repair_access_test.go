@@ -231,7 +231,7 @@ func TestRepairAccessByRoleAndState(t *testing.T) {
 	// Hand-over to a butler of the same community; the timeline shows it.
 	v := raStep(t, butler, raHandOver, map[string]any{"id": r.ID, "to": w.ids[w.butlerX2]}, "TAKEN")
 	steps++
-	if v.Owner == nil || v.Owner.Account != w.butlerX2 || v.Timeline[len(v.Timeline)-1].Action != "hand_over" || len(v.Timeline) != steps {
+	if v.Owner == nil || v.Owner.Account != w.butlerX2 || v.Timeline[len(v.Timeline)-1].Action != "HAND_OVER" || len(v.Timeline) != steps {
 		t.Fatalf("handed over: owner %+v, timeline %+v", v.Owner, v.Timeline)
 	}
 	// Not to staff of another community (even by a supervisor), nor to an engineer.
@@ -379,7 +379,7 @@ func TestRepairSubscriptionsCheckAccess(t *testing.T) {
 	raStep(t, eng, raAccept, raID(r.ID), "ACCEPTED")
 	for name, ws := range map[string]*wsClient{"engineer on the order": sub, "supervisor's queue": queue} {
 		m, err := ws.read(10 * time.Second)
-		if err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), `"repair.accept"`) || !strings.Contains(string(m.Payload), `"ACCEPTED"`) {
+		if err != nil || m.Type != "next" || !strings.Contains(string(m.Payload), `"REPAIR_ACCEPT"`) || !strings.Contains(string(m.Payload), `"ACCEPTED"`) {
 			t.Errorf("%s: %s %s (%v)", name, m.Type, m.Payload, err)
 		}
 	}
@@ -430,7 +430,7 @@ func TestRepairEventsAcrossServers(t *testing.T) {
 		}
 		return p.Data[field]
 	}
-	for _, want := range []ev{{"repair.submit", "SUBMITTED", r.ID, w.X.ID}, {"repair.take", "TAKEN", r.ID, w.X.ID}, {"repair.dispatch", "DISPATCHED", r.ID, w.X.ID}} {
+	for _, want := range []ev{{"REPAIR_SUBMIT", "SUBMITTED", r.ID, w.X.ID}, {"REPAIR_TAKE", "TAKEN", r.ID, w.X.ID}, {"REPAIR_DISPATCH", "DISPATCHED", r.ID, w.X.ID}} {
 		if got := read(queue, "workOrderQueueChanged"); got != want {
 			t.Fatalf("queue on B: got %+v, want %+v", got, want)
 		}
@@ -438,10 +438,10 @@ func TestRepairEventsAcrossServers(t *testing.T) {
 	// The request's subscriber may or may not hear the submit that happened
 	// just before it subscribed; then every step, in order.
 	got := read(sub, "repairRequestUpdated")
-	if got.Type == "repair.submit" {
+	if got.Type == "REPAIR_SUBMIT" {
 		got = read(sub, "repairRequestUpdated")
 	}
-	for i, want := range []ev{{"repair.take", "TAKEN", r.ID, ""}, {"repair.dispatch", "DISPATCHED", r.ID, ""}} {
+	for i, want := range []ev{{"REPAIR_TAKE", "TAKEN", r.ID, ""}, {"REPAIR_DISPATCH", "DISPATCHED", r.ID, ""}} {
 		if i > 0 {
 			got = read(sub, "repairRequestUpdated")
 		}

@@ -220,8 +220,8 @@ func TestRepairLoopToSatisfaction(t *testing.T) {
 	eng2.fails("CONFLICT", q(`mutation($id:ID!){ completeWork(id:$id, input:{paid:false})`), id)
 
 	// The timeline has every step, in order.
-	want := []string{"submit", "take", "dispatch", "accept", "start", "complete", "confirm", "callback_reopen",
-		"dispatch", "decline", "dispatch", "accept", "start", "complete", "confirm", "callback_closed"}
+	want := []string{"SUBMIT", "TAKE", "DISPATCH", "ACCEPT", "START", "COMPLETE", "CONFIRM", "CALLBACK_REOPEN",
+		"DISPATCH", "DECLINE", "DISPATCH", "ACCEPT", "START", "COMPLETE", "CONFIRM", "CALLBACK_CLOSED"}
 	var got []string
 	for _, te := range v.Timeline {
 		got = append(got, te.Action)
@@ -232,7 +232,7 @@ func TestRepairLoopToSatisfaction(t *testing.T) {
 	// The owner's subscription saw every step after it subscribed, in order.
 	// (It may or may not see the submit that happened just before it subscribed.)
 	var seen []string
-	for len(seen) == 0 || seen[len(seen)-1] != "callback_closed" {
+	for len(seen) == 0 || seen[len(seen)-1] != "CALLBACK_CLOSED" {
 		m, err := sub.read(10 * time.Second)
 		if err != nil {
 			t.Fatalf("subscriber saw %v, then: %v", seen, err)
@@ -241,9 +241,9 @@ func TestRepairLoopToSatisfaction(t *testing.T) {
 			Data struct{ RepairRequestUpdated struct{ Type string } }
 		}
 		_ = json.Unmarshal(m.Payload, &p)
-		seen = append(seen, strings.TrimPrefix(p.Data.RepairRequestUpdated.Type, "repair."))
+		seen = append(seen, strings.TrimPrefix(p.Data.RepairRequestUpdated.Type, "REPAIR_"))
 	}
-	if seen[0] == "submit" {
+	if seen[0] == "SUBMIT" {
 		seen = seen[1:]
 	}
 	if strings.Join(seen, ",") != strings.Join(want[1:], ",") {

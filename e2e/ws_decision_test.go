@@ -47,7 +47,7 @@ func (v *decisionViewer) handle(t *testing.T, m wsMsg) {
 		Data struct{ HouseholdUpdated struct{ Type string } }
 	}
 	_ = json.Unmarshal(m.Payload, &p)
-	check := m.Type == "next" && p.Data.HouseholdUpdated.Type == "household.check"
+	check := m.Type == "next" && p.Data.HouseholdUpdated.Type == "HOUSEHOLD_CARE_UPDATED"
 	switch {
 	case s.state == "pending" && m.Type == "next" && refused(m):
 		s.state = "refused"
@@ -235,7 +235,7 @@ func TestKeptDecisionAgreesWithFreshQuery(t *testing.T) {
 			v.change()
 		}
 	}
-	publishAll("household.check")
+	publishAll("household_care.updated") // a real type none of the changes publish; pokes arrive as OTHER
 	for _, v := range vs {
 		for slices.ContainsFunc(names, func(h string) bool { return v.subs[h].state == "live" }) {
 			v.handle(t, v.ws.next(15*time.Second))

@@ -36,6 +36,11 @@ func (r *auditEntryResolver) Household(ctx context.Context, obj *archive.AuditEn
 	return one(ctx, loaders(ctx).Household, obj.HouseholdID)
 }
 
+// Action is the resolver for the action field.
+func (r *auditEntryResolver) Action(ctx context.Context, obj *archive.AuditEntry) (model.AuditAction, error) {
+	return enumOf(obj.Action, model.AuditActionOther), nil
+}
+
 // Birthday is the resolver for the birthday field.
 func (r *careProfileResolver) Birthday(ctx context.Context, obj *archive.Profile) (*model.Birthday, error) {
 	if obj.Birthday == nil {

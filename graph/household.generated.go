@@ -703,15 +703,15 @@ func (ec *executionContext) _HouseholdEvent_type(ctx context.Context, field grap
 			return obj.Type, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.HouseholdEventType) graphql.Marshaler {
+			return ec.marshalNHouseholdEventType2qinqingᚋgraphᚋmodelᚐHouseholdEventType(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_HouseholdEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("HouseholdEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("HouseholdEvent", field, false, false, errors.New("field of type HouseholdEventType does not have child fields"))
 }
 
 func (ec *executionContext) _HouseholdEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.HouseholdEvent) (ret graphql.Marshaler) {

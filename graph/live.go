@@ -55,7 +55,7 @@ func (r *Resolver) householdEvents(ctx context.Context, id string) (<-chan *mode
 		if err != nil || r.Svc.Households.Visible(fresh, h) != nil {
 			return nil, false
 		}
-		return &model.HouseholdEvent{HouseholdID: id, Type: e.Type, At: e.At, Household: h}, true
+		return &model.HouseholdEvent{HouseholdID: id, Type: enumOf(e.Type, model.HouseholdEventTypeOther), At: e.At, Household: h}, true
 	}), nil
 }
 

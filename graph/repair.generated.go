@@ -66,6 +66,8 @@ type RepairRequestResolver interface {
 	FiledBy(ctx context.Context, obj *repair.Request) (*staff.Staff, error)
 }
 type TimelineEntryResolver interface {
+	Action(ctx context.Context, obj *lifecycle.Entry) (model.TimelineAction, error)
+
 	Actor(ctx context.Context, obj *lifecycle.Entry) (string, error)
 	ActorKind(ctx context.Context, obj *lifecycle.Entry) (auth.Kind, error)
 	Note(ctx context.Context, obj *lifecycle.Entry) (*string, error)
@@ -490,15 +492,15 @@ func (ec *executionContext) _QueueEvent_type(ctx context.Context, field graphql.
 			return obj.Type, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RepairEventType) graphql.Marshaler {
+			return ec.marshalNRepairEventType2qinqingᚋgraphᚋmodelᚐRepairEventType(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_QueueEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("QueueEvent", field, false, false, errors.New("field of type RepairEventType does not have child fields"))
 }
 
 func (ec *executionContext) _QueueEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.QueueEvent) (ret graphql.Marshaler) {
@@ -966,15 +968,15 @@ func (ec *executionContext) _RepairEvent_type(ctx context.Context, field graphql
 			return obj.Type, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.RepairEventType) graphql.Marshaler {
+			return ec.marshalNRepairEventType2qinqingᚋgraphᚋmodelᚐRepairEventType(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_RepairEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("RepairEvent", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("RepairEvent", field, false, false, errors.New("field of type RepairEventType does not have child fields"))
 }
 
 func (ec *executionContext) _RepairEvent_status(ctx context.Context, field graphql.CollectedField, obj *model.RepairEvent) (ret graphql.Marshaler) {
@@ -2117,18 +2119,18 @@ func (ec *executionContext) _TimelineEntry_action(ctx context.Context, field gra
 			return ec.fieldContext_TimelineEntry_action(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Action, nil
+			return ec.Resolvers.TimelineEntry().Action(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.TimelineAction) graphql.Marshaler {
+			return ec.marshalNTimelineAction2qinqingᚋgraphᚋmodelᚐTimelineAction(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_TimelineEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("TimelineEntry", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("TimelineEntry", field, true, true, errors.New("field of type TimelineAction does not have child fields"))
 }
 
 func (ec *executionContext) _TimelineEntry_from(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
@@ -4602,10 +4604,43 @@ func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.Selectio
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "action":
-			out.Values[i] = ec._TimelineEntry_action(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TimelineEntry_action(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
 			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "from":
 			out.Values[i] = ec._TimelineEntry_from(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

@@ -67,7 +67,7 @@ func (r *Resolver) repairEvents(ctx context.Context, id string) (<-chan *model.R
 			return nil, false
 		}
 		status, _ := e.Data["status"].(string)
-		return &model.RepairEvent{RequestID: id, Type: e.Type, Status: repair.Status(status), At: e.At, Request: req}, true
+		return &model.RepairEvent{RequestID: id, Type: enumOf(e.Type, model.RepairEventTypeOther), Status: repair.Status(status), At: e.At, Request: req}, true
 	}), nil
 }
 
@@ -82,6 +82,6 @@ func (r *Resolver) queueEvents(ctx context.Context, communityID string) (<-chan 
 			return nil, false
 		}
 		status, _ := e.Data["status"].(string)
-		return &model.QueueEvent{CommunityID: communityID, RequestID: e.SubjectID, Type: e.Type, Status: repair.Status(status), At: e.At}, true
+		return &model.QueueEvent{CommunityID: communityID, RequestID: e.SubjectID, Type: enumOf(e.Type, model.RepairEventTypeOther), Status: repair.Status(status), At: e.At}, true
 	}), nil
 }

@@ -415,6 +415,11 @@ func (r *subscriptionResolver) WorkOrderQueueChanged(ctx context.Context, commun
 	return r.queueEvents(ctx, communityID)
 }
 
+// Action is the resolver for the action field.
+func (r *timelineEntryResolver) Action(ctx context.Context, obj *lifecycle.Entry) (model.TimelineAction, error) {
+	return enumOf(obj.Action, model.TimelineActionOther), nil
+}
+
 // Actor is the resolver for the actor field.
 func (r *timelineEntryResolver) Actor(ctx context.Context, obj *lifecycle.Entry) (string, error) {
 	return obj.ActorID, nil

@@ -9296,8 +9296,8 @@ type AuditEntry {
   household: Household
   "What was disclosed: sensitive.flags, sensitive.healthNotes, sensitive.hardshipNotes for a read; careFlags:<FLAG> for a filter."
   fields: [String!]!
-  "read (a care profile's sensitive part was shown) or filter (a household list was filtered by a sensitive flag)."
-  action: String!
+  "READ (a care profile's sensitive part was shown), FILTER (a household list was filtered by a sensitive flag) or AUDIENCE (an audience was chosen by one); OTHER for a value this server does not know."
+  action: AuditAction!
 }
 
 "One audit entry in a list."
@@ -9690,6 +9690,272 @@ extend type Mutation {
     "Why, at most 200 characters."
     reason: String
   ): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/events.graphqls", Input: `# Values clients switch on: timeline steps and live event types. They are
+# stored lower-case ("dispatch", "repair.dispatch"); the API maps them to
+# these enums. A stored value this server does not know (written by a newer
+# server process sharing the database during a rolling upgrade) is answered
+# as OTHER, so one unknown step never blanks a whole timeline.
+
+"""
+The step a timeline line (时间线/处理记录) records. One list for every followed thing: repair requests (报修单), complaints (投诉), service orders (服务订单), renovation permits (装修申请), community events (社区活动) and their sign-ups, moving bookings (搬家预约), free-service visits (便民服务上门) and surveys (问卷). Read it together with ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` of the line; show OTHER as a generic "处理" step.
+"""
+enum TimelineAction {
+  "The owner accepted the work (服务订单验收) or the engineer accepted the work order (接单)."
+  ACCEPT
+  "A staff member acknowledged a complaint and started handling it (受理)."
+  ACKNOWLEDGE
+  "The household applied for a renovation permit (提交装修申请)."
+  APPLY
+  "A supervisor approved a renovation application (审批通过)."
+  APPROVE
+  "A service order, moving slot or free-service visit was booked (预约)."
+  BOOK
+  "The butler recorded the return visit (回访) of a service order."
+  CALLBACK
+  "The return visit (回访) found the household satisfied; the request or complaint is closed."
+  CALLBACK_CLOSED
+  "The return visit (回访) found the household unsatisfied; the request or complaint is reopened."
+  CALLBACK_REOPEN
+  "Cancelled (取消): a request, order, booking, community event or event sign-up; a reason, when given, is in the note."
+  CANCEL
+  "The household checked in at a community event (活动签到)."
+  CHECK_IN
+  "The free deep-cleaning order after a finished renovation (装修完工保洁) was created."
+  CLEANING_ORDERED
+  "A survey was closed (问卷结束)."
+  CLOSE
+  "The work was finished (完工): a repair, a service order or a renovation."
+  COMPLETE
+  "The owner signed for a finished repair (签字确认), or staff confirmed a service order (确认接单)."
+  CONFIRM
+  "A draft was created (创建): a community event, a survey or a catalogue item."
+  CREATE
+  "A supervisor decided a renovation extension request (延期审批); the decision is in the note."
+  DECIDE_EXTENSION
+  "The engineer declined the work order (拒单); the request goes back to its owner."
+  DECLINE
+  "The request's owner dispatched a work order to an engineer (派单)."
+  DISPATCH
+  "The free-service visit was done (上门服务完成)."
+  DONE
+  "The draft or item was edited (编辑); the state does not change."
+  EDIT
+  "A community event ended (活动结束), recorded by the server at its end time."
+  END
+  "A service order granted by the company (赠送服务), booked by the server."
+  GRANT
+  "Ownership passed to another butler or supervisor (转交); the first-contact owner (首问责任人) changes."
+  HAND_OVER
+  "A renovation inspection was recorded (装修巡查)."
+  INSPECT
+  "Laundry came back and the returned items were checked (洗衣送回)."
+  LAUNDRY_RETURN
+  "The moving booking's day passed and the move is recorded as done (已搬家)."
+  MOVED
+  "Nobody was home at the free-service visit (未遇)."
+  NOT_HOME
+  "The payment state of a service order changed (付款状态: unpaid, paid at the counter or waived); a reason, when given, is in the note."
+  PAYMENT
+  "The free-service visit found a problem and filed a repair request (发现问题转报修)."
+  PROBLEM_FOUND
+  "A waiting-list sign-up got a place (候补转正)."
+  PROMOTE
+  "Published (发布): a community event or a survey."
+  PUBLISH
+  "The owner rated the work after signing (评价)."
+  RATE
+  "The free-service visit was moved to another slot (改约)."
+  REBOOK
+  "The household signed up again after cancelling and got a place (重新报名)."
+  REJOIN
+  "The household signed up again after cancelling and is on the waiting list (重新报名候补)."
+  REJOIN_WAITING
+  "Staff answered a complaint (答复)."
+  REPLY
+  "The household asked for a renovation extension (申请延期)."
+  REQUEST_EXTENSION
+  "The household resubmitted a returned renovation application (重新提交)."
+  RESUBMIT
+  "A catalogue item was taken off sale (下架)."
+  RETIRE
+  "A supervisor returned a renovation application for changes (退回); the reasons are in the note."
+  RETURN
+  "The household signed up for a community event (活动报名)."
+  SIGN_UP
+  "Staff cancelled a service order (员工取消); the reason is in the note."
+  STAFF_CANCEL
+  "Work started (开工): the engineer on site, the service under way, or the renovation start date reached."
+  START
+  "The household submitted the request or complaint (提交)."
+  SUBMIT
+  "A butler or supervisor took the request and owns it until it is closed (接单, 首问责任制)."
+  TAKE
+  "The household withdrew a complaint (撤回)."
+  WITHDRAW
+  "A step this server version does not know; show it as a generic step."
+  OTHER
+}
+
+"""
+What happened to a repair request (报修单), as heard live on ` + "`" + `repairRequestUpdated` + "`" + ` and ` + "`" + `workOrderQueueChanged` + "`" + `. Each value is the timeline step of the same name (REPAIR_DISPATCH is the step DISPATCH); ` + "`" + `status` + "`" + ` on the event is the state after it.
+"""
+enum RepairEventType {
+  "The household submitted the request (提交报修)."
+  REPAIR_SUBMIT
+  "The request was cancelled (取消)."
+  REPAIR_CANCEL
+  "A butler or supervisor took the request (接单)."
+  REPAIR_TAKE
+  "The request was handed over to another owner (转交)."
+  REPAIR_HAND_OVER
+  "A work order was dispatched to an engineer (派单)."
+  REPAIR_DISPATCH
+  "The engineer accepted the work order (接受工单)."
+  REPAIR_ACCEPT
+  "The engineer declined the work order (拒单)."
+  REPAIR_DECLINE
+  "The engineer started work on site (开工)."
+  REPAIR_START
+  "The engineer finished the work (完工)."
+  REPAIR_COMPLETE
+  "The owner signed for the work (签字确认)."
+  REPAIR_CONFIRM
+  "The owner rated the work after signing (评价)."
+  REPAIR_RATE
+  "The return visit (回访) closed the request."
+  REPAIR_CALLBACK_CLOSED
+  "The return visit (回访) reopened the request for another round."
+  REPAIR_CALLBACK_REOPEN
+  "A change this server version does not know; refetch the request."
+  OTHER
+}
+
+"""
+What changed for a household (住户), as heard live on ` + "`" + `householdUpdated` + "`" + `: its members and care records, and the steps of its repair requests (报修), service orders (服务订单), renovation (装修), moving bookings (搬家), free-service visits (便民服务) and event sign-ups (活动报名). Most apps refetch what they show on any value; the value says which list to refetch.
+"""
+enum HouseholdEventType {
+  "A member joined the household (新增成员), directly or by accepting an invitation."
+  HOUSEHOLD_MEMBER_ADDED
+  "A member was removed from the household (移除成员)."
+  HOUSEHOLD_MEMBER_REMOVED
+  "A member's photo changed (头像更新)."
+  PERSON_AVATAR_UPDATED
+  "A member's care profile (关怀档案) changed."
+  CARE_PROFILE_UPDATED
+  "The household's care record (家庭关怀信息) changed."
+  HOUSEHOLD_CARE_UPDATED
+  "A butler recorded a home visit (入户走访)."
+  VISIT_RECORDED
+  "The follow-up of a home visit was done (走访跟进完成)."
+  VISIT_FOLLOW_UP_DONE
+  "A repair request was submitted (提交报修)."
+  REPAIR_SUBMIT
+  "A repair request was cancelled (取消报修)."
+  REPAIR_CANCEL
+  "A repair request was taken (接单)."
+  REPAIR_TAKE
+  "A repair request was handed over (转交)."
+  REPAIR_HAND_OVER
+  "A repair work order was dispatched (派单)."
+  REPAIR_DISPATCH
+  "The engineer accepted the work order (接受工单)."
+  REPAIR_ACCEPT
+  "The engineer declined the work order (拒单)."
+  REPAIR_DECLINE
+  "Repair work started (开工)."
+  REPAIR_START
+  "Repair work was finished (完工)."
+  REPAIR_COMPLETE
+  "The owner signed for the repair (签字确认)."
+  REPAIR_CONFIRM
+  "The owner rated the repair (评价)."
+  REPAIR_RATE
+  "The repair's return visit closed it (回访满意)."
+  REPAIR_CALLBACK_CLOSED
+  "The repair's return visit reopened it (回访不满意)."
+  REPAIR_CALLBACK_REOPEN
+  "A service order was booked (预约服务)."
+  SERVICEORDER_BOOK
+  "A service order was granted by the company (赠送服务)."
+  SERVICEORDER_GRANT
+  "The household cancelled a service order (取消)."
+  SERVICEORDER_CANCEL
+  "Staff cancelled a service order (员工取消)."
+  SERVICEORDER_STAFF_CANCEL
+  "Staff confirmed a service order (确认接单)."
+  SERVICEORDER_CONFIRM
+  "The service started (开始服务)."
+  SERVICEORDER_START
+  "Laundry came back and was checked (洗衣送回)."
+  SERVICEORDER_LAUNDRY_RETURN
+  "The service was finished (服务完成)."
+  SERVICEORDER_COMPLETE
+  "The household accepted the service (验收)."
+  SERVICEORDER_ACCEPT
+  "The household rated the service (评价)."
+  SERVICEORDER_RATE
+  "The butler recorded the return visit (回访)."
+  SERVICEORDER_CALLBACK
+  "The payment state changed (付款状态)."
+  SERVICEORDER_PAYMENT
+  "A renovation application was submitted (提交装修申请)."
+  RENOVATION_APPLY
+  "The renovation was approved (审批通过)."
+  RENOVATION_APPROVE
+  "The renovation application was returned for changes (退回)."
+  RENOVATION_RETURN
+  "The renovation application was resubmitted (重新提交)."
+  RENOVATION_RESUBMIT
+  "The renovation started (开工)."
+  RENOVATION_START
+  "A renovation inspection was recorded (巡查)."
+  RENOVATION_INSPECT
+  "The renovation was finished (完工)."
+  RENOVATION_COMPLETE
+  "An extension was requested (申请延期)."
+  RENOVATION_REQUEST_EXTENSION
+  "An extension request was decided (延期审批)."
+  RENOVATION_DECIDE_EXTENSION
+  "The free cleaning after the renovation was ordered (完工保洁)."
+  RENOVATION_CLEANING_ORDERED
+  "A moving slot was booked (搬家预约)."
+  MOVE_BOOK
+  "A moving booking was cancelled (取消搬家预约)."
+  MOVE_CANCEL
+  "The move is recorded as done (已搬家)."
+  MOVE_MOVED
+  "A free-service visit was booked (预约上门)."
+  FREESERVICE_BOOK
+  "A free-service visit was moved to another slot (改约)."
+  FREESERVICE_REBOOK
+  "A free-service visit result was recorded (上门记录)."
+  FREESERVICE_RECORD
+  "The household signed up for a community event (活动报名)."
+  ACTIVITY_SIGNED_UP
+  "A sign-up was cancelled (取消报名)."
+  ACTIVITY_SIGNUP_CANCELLED
+  "A waiting-list sign-up got a place (候补转正)."
+  ACTIVITY_PROMOTED
+  "The household checked in at the event (签到)."
+  ACTIVITY_CHECKED_IN
+  "The household left feedback on an event (活动评价)."
+  ACTIVITY_FEEDBACK
+  "A change this server version does not know; refetch the household."
+  OTHER
+}
+
+"What a staff member did with residents' care data, as the care-data audit log (关怀档案访问记录) records it."
+enum AuditAction {
+  "Read a person's sensitive care notes (查看敏感信息)."
+  READ
+  "Listed households by a care flag (按关怀标签筛选); the flag is in ` + "`" + `fields` + "`" + `."
+  FILTER
+  "Saw the care-flag audience of an announcement or campaign (查看按关怀标签选择的对象); the flags and the subject (e.g. announcement:<id>) are in ` + "`" + `fields` + "`" + `."
+  AUDIENCE
+  "An access this server version does not know."
+  OTHER
 }
 `, BuiltIn: false},
 	{Name: "../schema/files.graphqls", Input: `"""
@@ -10421,8 +10687,8 @@ type ReceivedHouseholdInvitation {
 type HouseholdEvent {
   "The household that changed."
   householdId: ID!
-  "What happened: household.member_added, household.member_removed, care_profile.updated, household_care.updated, person.avatar_updated, visit.recorded or visit.follow_up_done."
-  type: String!
+  "What happened, e.g. HOUSEHOLD_MEMBER_ADDED, CARE_PROFILE_UPDATED, VISIT_RECORDED, or a repair, order or booking step of the household; OTHER for a value this server does not know."
+  type: HouseholdEventType!
   "When it happened."
   at: Time!
   "The household as it is now (read it again for details); null if it could not be loaded."
@@ -10612,20 +10878,34 @@ extend type Query {
   A community's KPIs over [from, to) (from inclusive, to exclusive; at most 366 days):
   supervisors of the community and admins; anyone else FORBIDDEN.
   """
-  serviceKpis(communityId: ID!, from: Time!, to: Time!): ServiceKpis!
+  serviceKpis(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Start of the window, inclusive (RFC 3339 with offset)."
+    from: Time!
+    "End of the window, exclusive; after from and at most 366 days later."
+    to: Time!
+  ): ServiceKpis!
   """
   The report of the Monday-to-Sunday week (community time zone) containing weekOf,
   with the week before for comparison: supervisors of the community and admins.
   It is also sent to the community's supervisors every Monday at 08:30 (WEEKLY_REPORT).
   """
-  weeklyReport(communityId: ID!, weekOf: Date!): WeeklyReport!
+  weeklyReport(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Any day of the week wanted (YYYY-MM-DD, community time)."
+    weekOf: Date!
+  ): WeeklyReport!
 }
 
 "A share with the counts it is computed from."
 type KpiRatio {
   "numerator / denominator, between 0 and 1; null when the denominator is 0 or the source is not available."
   rate: Float
+  "The count that met the measure (e.g. requests not reopened)."
   numerator: Int!
+  "The count measured (e.g. requests signed off in the window)."
   denominator: Int!
   "false when its source is not connected (surveys, events): the counts are then 0 and rate is null."
   available: Boolean!
@@ -10637,15 +10917,21 @@ type KpiDuration {
   averageSeconds: Float
   "Whole seconds."
   totalSeconds: Float!
+  "How many intervals were measured."
   count: Int!
 }
 
+"A community's service KPIs (服务指标) over one window: satisfaction, repair pass rate, callback rate, deadlines met, response and completion times, complaint closure, event attendance and workload."
 type ServiceKpis {
+  "The community (小区) measured."
   communityId: ID!
+  "Start of the window, inclusive."
   from: Time!
+  "End of the window, exclusive."
   to: Time!
   "When the figures were computed: outcomes are as known then."
   computedAt: Time!
+  "Satisfaction rate (满意率) from surveys and callbacks; the company's target is at least 90%."
   satisfaction: SatisfactionKpis!
   """
   Repair pass rate (一次验收合格率): denominator = repair requests whose first sign-off
@@ -10653,18 +10939,23 @@ type ServiceKpis {
   reopened after it (no unsatisfied callback of round 1).
   """
   repairPassRate: KpiRatio!
+  "Callback rate (回访率): finished jobs that were called back."
   callbackRate: CallbackKpis!
+  "Repair deadlines met (按时率): respond, arrive and finish."
   onTime: OnTimeKpis!
   "Submit → take (首问 response) of the repair requests taken in the window."
   averageResponseTime: KpiDuration!
   "Submit → first completion (the engineer's complete of round 1) of the requests whose first round was completed in the window."
   averageCompletionTime: KpiDuration!
+  "Complaints (投诉) received and closed."
   complaints: ComplaintKpis!
   "Checked in / confirmed sign-ups of the community's events that ended in the window and were not cancelled."
   eventAttendance: KpiRatio!
+  "Workload: new and open repairs, overdue repairs, new complaints."
   counts: KpiCounts!
 }
 
+"Satisfaction (满意度): share of satisfied answers, from surveys (满意度调查) and callbacks (回访)."
 type SatisfactionKpis {
   "surveys + callbacks: every satisfaction score or verdict in the window, added up (callbacks only while surveys are not available)."
   overall: KpiRatio!
@@ -10706,6 +10997,7 @@ type OnTimeKpis {
 
 "The complaints received in the window."
 type ComplaintKpis {
+  "Complaints received in the window, withdrawn ones included."
   received: Int!
   "Withdrawn by the complainant: left out of the closure rate."
   withdrawn: Int!
@@ -10727,7 +11019,9 @@ type KpiCounts {
   newComplaints: Int!
 }
 
+"The weekly service report (服务周报) of one community: this week's KPIs beside last week's, with a readable summary."
 type WeeklyReport {
+  "The community (小区) reported on."
   communityId: ID!
   "Monday of the week, community time."
   weekStart: Date!
@@ -10741,238 +11035,399 @@ type WeeklyReport {
   summary: String!
 }
 `, BuiltIn: false},
-	{Name: "../schema/moving.graphqls", Input: `enum MoveDirection {
+	{Name: "../schema/moving.graphqls", Input: `"Which way the household moves (搬入/搬出)."
+enum MoveDirection {
+  "Moving in (搬入): the booking's date starts the congratulation visit (登门祝贺) and the move-in callback (入住回访) on the butler's list."
   MOVE_IN
+  "Moving out (搬出)."
   MOVE_OUT
 }
 
 "BOOKED → CANCELLED (before the window starts) or MOVED (once the date has passed)."
 enum MoveBookingStatus {
+  "The lift is reserved (已预约)."
   BOOKED
+  "Cancelled (已取消) before the window started; the lift is free again."
   CANCELLED
+  "The date has passed and the move is recorded as done (已搬家), by the server."
   MOVED
 }
 
 "A building's service lift: the building and the lift's name or number as residents write it."
 type ServiceLift {
+  "The household's building (楼栋)."
   building: Building
+  "The lift as the resident wrote it, e.g. 2号梯."
   name: String!
 }
 
+"A moving booking (搬家预约): a household reserves its building's service lift for a window on one day."
 type MoveBooking {
+  "Booking id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) moving."
   household: Household!
+  "The household member who booked; null if that person is no longer visible."
   bookedBy: Person
+  "The day of the move (YYYY-MM-DD, community time)."
   date: Date!
   "HH:MM, community time; windows start and end on the hour or half hour."
   from: String!
   "HH:MM, exclusive: a booking ending at 10:00 and one starting at 10:00 do not overlap."
   to: String!
+  "The lift reserved."
   lift: ServiceLift!
+  "Large items to be moved (大件物品), e.g. 冰箱, 沙发; at most 30."
   largeItems: [String!]!
+  "Moving in or out."
   direction: MoveDirection!
+  "The household's note for the staff, at most 200 characters."
   note: String
+  "Where the booking stands."
   status: MoveBookingStatus!
+  "Why it was cancelled; required when staff cancel."
   cancelReason: String
+  "When it was booked."
   createdAt: Time!
+  "Every step: BOOK, CANCEL, MOVED. Not loaded in moveBookings lists (empty there); read it on moveBooking."
   timeline: [TimelineEntry!]!
 }
 
+"One booking in a list."
 type MoveBookingEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this booking."
   cursor: String!
+  "The booking."
   node: MoveBooking!
 }
 
+"A page of moving bookings."
 type MoveBookingConnection {
+  "The bookings of this page, by date and start time."
   edges: [MoveBookingEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (a household's own list)."
   totalCount: Int!
 }
 
+"A request for the service lift (搬家预约)."
 input BookMoveInput {
+  "The household moving; the caller must be a member (owner, family or tenant)."
   householdId: ID!
+  "The day (YYYY-MM-DD, community time): today up to 90 days ahead; a window that has already started is refused."
   date: Date!
   "HH:MM between 07:00 and 20:00, on the hour or half hour; at most 8 hours."
   from: String!
+  "HH:MM, exclusive, on the hour or half hour, at most 20:00 and after from."
   to: String!
   "The lift of the household's building, e.g. 2 or 2号梯 (the same lift)."
   lift: String!
+  "Large items (大件物品): at most 30, each at most 50 characters."
   largeItems: [String!]
+  "Moving in or out."
   direction: MoveDirection!
+  "A note for the staff, at most 200 characters."
   note: String
 }
 
 extend type Query {
-  moveBooking(id: ID!): MoveBooking
+  "One booking: members of its household and staff of its community; NOT_FOUND for anyone else."
+  moveBooking("Id of the booking." id: ID!): MoveBooking
   """
   Bookings by date and start time. Staff pass communityId (a community they work
   in), optionally a date and a building; without a date the list starts today.
   Anyone who may see a household passes householdId; a resident passing neither
-  gets their own households'.
+  gets their own households'. A community the caller does not work in is
+  FORBIDDEN; staff passing neither get BAD_USER_INPUT.
   """
-  moveBookings(communityId: ID, date: Date, buildingId: ID, householdId: ID, first: Int = 20, after: String): MoveBookingConnection!
+  moveBookings(
+    "A community the caller works in (staff)."
+    communityId: ID
+    "Only this day (YYYY-MM-DD); omitted in a community list: today onwards."
+    date: Date
+    "Only this building (楼栋), with communityId."
+    buildingId: ID
+    "Only this household; anyone who may see it."
+    householdId: ID
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last booking of the previous page."
+    after: String
+  ): MoveBookingConnection!
 }
 
 extend type Mutation {
   "A member of the household books its building's lift; an overlapping booking of the same lift is CONFLICT."
-  bookMove(input: BookMoveInput!): MoveBooking!
+  bookMove("The booking wanted." input: BookMoveInput!): MoveBooking!
   "The household, or a butler or supervisor of the community with a reason, before the window starts."
-  cancelMoveBooking(id: ID!, reason: String): MoveBooking!
+  cancelMoveBooking(
+    "Id of the booking."
+    id: ID!
+    "Why, at most 200 characters; required for staff."
+    reason: String
+  ): MoveBooking!
 }
 `, BuiltIn: false},
-	{Name: "../schema/notify.graphqls", Input: `enum NotificationKind {
+	{Name: "../schema/notify.graphqls", Input: `"What a message (消息) is about. It decides the icon, the screen a tap opens (with ` + "`" + `data` + "`" + `), and whether the person may turn it off (see NotificationPreferences.optionalKinds)."
+enum NotificationKind {
+  "A festival greeting (节日问候), e.g. Mid-Autumn or the Double Ninth; may be turned off."
   FESTIVAL_GREETING
+  "A birthday greeting (生日祝福) on the person's solar or lunar birthday; may be turned off."
   BIRTHDAY_GREETING
+  "A step of the household's repair request (报修进度); cannot be turned off."
   REPAIR_PROGRESS
+  "A step of the household's paid service order (服务进度); cannot be turned off."
   SERVICE_ORDER_PROGRESS
+  "Progress of works in the community (工程进度), e.g. lift replacement 60% done; may be turned off."
   PROJECT_PROGRESS
+  "An announcement or warm tip (公告/温馨提示); may be turned off."
   ANNOUNCEMENT
+  "An emergency notice (紧急通知); cannot be turned off, is sent in quiet hours too and falls back to SMS."
   EMERGENCY_NOTICE
+  "A reminder of a community event the household signed up for (活动提醒); may be turned off."
   EVENT_REMINDER
+  "An invitation to answer a satisfaction survey (满意度调查); may be turned off."
   SURVEY_INVITATION
+  "Asks the owner to rate a finished repair or service order (请评价); may be turned off."
   CALLBACK_PROMPT
+  "Staff: a signed-off repair or accepted service order is waiting for its callback (回访提醒); cannot be turned off."
   CALLBACK_DUE
+  "Staff: a task on the butler's list has come due (待办到期); cannot be turned off."
   BUTLER_TASK_DUE
+  "Supervisors: the community's weekly service report (服务周报), Mondays 08:30; cannot be turned off."
   WEEKLY_REPORT
+  "A household invites the person to join it (户内成员邀请); cannot be turned off."
   HOUSEHOLD_INVITATION
   "A staff account keeps failing to sign in (sent to its supervisors or the admins)."
   STAFF_LOGIN_ALERT
 }
 
+"One message in the caller's inbox (消息中心). Every message lands here once, whatever channels also carried it."
 type Notification {
+  "Notification id, for markNotificationsRead."
   id: ID!
+  "What it is about."
   kind: NotificationKind!
+  "The title, in the recipient's language (NotificationPreferences.language)."
   title: String!
+  "The text, in the recipient's language."
   body: String!
   "Deep-link data for the app, e.g. repairRequestId."
   data: [KeyValue!]!
+  "Whether the caller has marked it read."
   read: Boolean!
+  "When it was created."
   createdAt: Time!
 }
 
+"One key and its value, both strings."
 type KeyValue {
+  "The key, e.g. repairRequestId."
   key: String!
+  "The value."
   value: String!
 }
 
+"One message in an inbox page."
 type NotificationEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this message."
   cursor: String!
+  "The message."
   node: Notification!
 }
 
+"A page of the caller's inbox, newest first."
 type NotificationConnection {
+  "The messages of this page."
   edges: [NotificationEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
 }
 
+"The operating system of a registered phone."
 enum DevicePlatform {
+  "Android (FCM)."
   ANDROID
+  "iOS (FCM, through APNs)."
   IOS
 }
 
+"Which of the two apps registered a device."
 enum AppKind {
+  "The owner app (业主端)."
   OWNER
+  "The staff app (员工端)."
   STAFF
 }
 
+"An app installation registered for push (FCM). A user keeps at most 10; registering an 11th drops the oldest."
 type Device {
+  "The FCM registration token."
   token: String!
+  "Android or iOS."
   platform: DevicePlatform!
+  "Owner or staff app."
   app: AppKind!
+  "The app's locale as it reported it, e.g. zh-CN."
   locale: String
 }
 
+"A push channel a person may turn off (the inbox cannot be turned off, and SMS is only for emergencies)."
 enum NotificationChannel {
+  "App push through FCM."
   FCM
+  "WeChat subscribe messages (订阅消息) to the mini program."
   WECHAT
 }
 
+"The caller's notification settings (消息设置); defaults until changed: nothing turned off, quiet hours 21:30 to 08:00, Chinese."
 type NotificationPreferences {
   "Kinds the caller turned off."
   disabledKinds: [NotificationKind!]!
   "Kinds that may be turned off (emergency notices and progress notices may not)."
   optionalKinds: [NotificationKind!]!
+  "Push channels the caller turned off; messages still reach the inbox."
   disabledChannels: [NotificationChannel!]!
   "Quiet hours in the community's time zone, HH:MM; non-urgent messages wait until they end."
   quietStart: String!
+  "End of quiet hours, HH:MM (may be earlier than quietStart: the quiet hours then span midnight)."
   quietEnd: String!
   "zh (default) or en."
   language: String!
 }
 
+"New notification settings; they replace the old ones as a whole."
 input NotificationPreferencesInput {
+  "Kinds to turn off; each must be one of optionalKinds (BAD_USER_INPUT otherwise)."
   disabledKinds: [NotificationKind!]!
+  "Push channels to turn off: FCM and/or WECHAT."
   disabledChannels: [NotificationChannel!]!
+  "Start of quiet hours (免打扰), HH:MM, community time."
   quietStart: String!
+  "End of quiet hours, HH:MM."
   quietEnd: String!
+  "zh or en; omitted: Chinese."
   language: String
 }
 
 extend type Query {
-  "The caller's own inbox, newest first."
-  notifications(unreadOnly: Boolean = false, first: Int = 20, after: String): NotificationConnection!
+  "The caller's own inbox, newest first. Any signed-in caller."
+  notifications(
+    "Only messages not yet read."
+    unreadOnly: Boolean = false
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last message of the previous page."
+    after: String
+  ): NotificationConnection!
+  "How many of the caller's messages are unread: the badge on the app icon. Any signed-in caller."
   unreadNotificationCount: Int!
+  "The caller's notification settings (defaults if never changed). Any signed-in caller."
   notificationPreferences: NotificationPreferences!
 }
 
+"How many WeChat subscribe messages (订阅消息) of one template the server may still send the caller: each acceptance in the mini program allows one."
 type WechatGrantCount {
+  "The WeChat template id."
   templateId: String!
+  "Messages of this template still allowed, at most 50."
   remaining: Int!
 }
 
+"How many deliveries of a message are in one state on one channel."
 type DeliveryCount {
+  "The channel."
   channel: NotificationChannelAll!
+  "The state."
   status: DeliveryStatus!
+  "How many deliveries."
   count: Int!
 }
 
+"Every channel a message can go through, for delivery reports."
 enum NotificationChannelAll {
+  "The in-app inbox (消息中心): one entry per recipient."
   INBOX
+  "App push through FCM."
   FCM
+  "WeChat subscribe messages (订阅消息)."
   WECHAT
+  "SMS (短信), only for emergency notices."
   SMS
 }
 
+"Where one delivery stands."
 enum DeliveryStatus {
+  "Waiting to be sent (also while waiting out quiet hours or a retry)."
   PENDING
+  "Being sent now."
   SENDING
+  "Accepted by the channel (FCM, WeChat, the SMS gateway)."
   SENT
+  "Given up after retries."
   FAILED
+  "Nowhere to send it: no registered device, no WeChat grant, no phone."
   UNDELIVERABLE
+  "Not sent because the recipient turned the kind or channel off."
   SUPPRESSED
 }
 
 "How a message (a campaign, an announcement, a greeting) reached its recipients."
 type DeliveryReport {
+  "The message key asked for."
   key: String!
   "Inbox entries: one per recipient."
   recipients: Int!
+  "Deliveries by channel and state."
   byChannel: [DeliveryCount!]!
 }
 
 extend type Query {
   """
   Delivery report of one message key (e.g. announcement:<id>, campaign:<id>,
-  festival:<communityId>:mid_autumn:2026-09-25): supervisors of the community.
+  festival:<communityId>:mid_autumn:2026-09-25): supervisors of the community
+  and admins; anyone else FORBIDDEN.
   """
-  deliveryReport(communityId: ID!, key: String!): DeliveryReport!
+  deliveryReport(
+    "Id of the community (小区) the message went to."
+    communityId: ID!
+    "The message key, at most 200 characters."
+    key: String!
+  ): DeliveryReport!
 }
 
 extend type Mutation {
-  "After wx.requestSubscribeMessage: each template id with whether the user accepted it (one accept = one message of that template). Returns the caller's remaining grants."
-  recordWechatSubscription(templateIds: [String!]!, accepted: [Boolean!]!): [WechatGrantCount!]!
-  "Registers this app installation for FCM pushes; a token belongs to one user at a time."
-  registerDevice(token: String!, platform: DevicePlatform!, app: AppKind!, locale: String): Device!
-  unregisterDevice(token: String!): Boolean!
-  "Marks the given notifications (or all, when ids is omitted) read; returns how many changed."
-  markNotificationsRead(ids: [ID!]): Int!
-  updateNotificationPreferences(input: NotificationPreferencesInput!): NotificationPreferences!
+  "After wx.requestSubscribeMessage: each template id with whether the user accepted it (one accept = one message of that template). Returns the caller's remaining grants. Residents (mini-program users) only; staff get FORBIDDEN."
+  recordWechatSubscription(
+    "The template ids asked for, at most 20, each one the server is configured with (BAD_USER_INPUT otherwise)."
+    templateIds: [String!]!
+    "Whether the user accepted each template, in the same order and of the same length as templateIds."
+    accepted: [Boolean!]!
+  ): [WechatGrantCount!]!
+  "Registers this app installation for FCM pushes; a token belongs to one user at a time. Any signed-in caller."
+  registerDevice(
+    "The FCM registration token, 20 to 4,096 characters without spaces."
+    token: String!
+    "Android or iOS."
+    platform: DevicePlatform!
+    "Owner or staff app."
+    app: AppKind!
+    "The app's locale, at most 20 characters, e.g. zh-CN."
+    locale: String
+  ): Device!
+  "Stops pushes to this installation (on sign-out). Any signed-in caller; another user's token is left alone and the answer is still true."
+  unregisterDevice("The FCM registration token." token: String!): Boolean!
+  "Marks the given notifications (or all, when ids is omitted) read; returns how many changed. Any signed-in caller, on their own inbox."
+  markNotificationsRead("The caller's notifications to mark, at most 500; others are ignored." ids: [ID!]): Int!
+  "Replaces the caller's notification settings. Any signed-in caller."
+  updateNotificationPreferences("The new settings." input: NotificationPreferencesInput!): NotificationPreferences!
 }
 
 extend type Subscription {
-  "New messages in the caller's inbox."
+  "New messages in the caller's inbox, as they arrive. Any signed-in caller."
   notificationReceived: Notification!
 }
 `, BuiltIn: false},
@@ -10981,13 +11436,19 @@ Renovation (装修): SUBMITTED → APPROVED or RETURNED (corrected and resubmitt
 → IN_PROGRESS (on the start date, or at the first inspection) → COMPLETED.
 """
 enum RenovationStatus {
+  "Submitted (待审批), waiting for a supervisor's review."
   SUBMITTED
+  "Returned for changes (已退回); the owner corrects it and resubmits."
   RETURNED
+  "Approved (已批准); works may start on the start date."
   APPROVED
+  "Works under way (施工中)."
   IN_PROGRESS
+  "Finished and accepted (已完工); the free cleaning is ordered."
   COMPLETED
 }
 
+"What the works touch (装修范围), as tags for filtering and for the document checklist."
 enum RenovationScopeTag {
   "水电改造"
   PLUMBING_ELECTRICAL
@@ -11003,14 +11464,19 @@ enum RenovationScopeTag {
   CEILING
   "门窗"
   DOORS_WINDOWS
+  "Anything else (其他); described in scope."
   OTHER
 }
 
+"The outcome of a site inspection (装修巡查)."
 enum RenovationInspectionResult {
+  "Nothing wrong found (合格)."
   OK
+  "A violation found (违规); it counts in violationCount and the owner is notified."
   VIOLATION
 }
 
+"The kind of violation an inspection found (违规类型)."
 enum RenovationViolationType {
   "非规定时间施工"
   OUTSIDE_HOURS
@@ -11022,40 +11488,57 @@ enum RenovationViolationType {
   WATERPROOFING
   "装修垃圾未按规定清运"
   DEBRIS
+  "噪音扰民"
   NOISE
   "改变建筑外立面"
   FACADE
   "超出申报施工范围"
   OUT_OF_SCOPE
+  "其他违规; described in the inspection's description."
   OTHER
 }
 
+"Where a request for a later end date (延期申请) stands."
 enum RenovationExtensionStatus {
+  "Waiting for a supervisor (待审批)."
   PENDING
+  "Approved (已批准): the end date moved."
   APPROVED
+  "Refused (未批准): the end date stays."
   REFUSED
 }
 
+"The renovation company (装修公司) doing the works."
 type RenovationCompany {
+  "Company name, at most 100 characters."
   name: String!
+  "Contact person (联系人), at most 40 characters."
   contact: String
+  "Contact mobile number (联系电话)."
   phone: String!
+  "Business licence number (营业执照号), at most 40 characters."
   licenseNo: String
 }
 
 "A worker on site. Personal data: only the household and staff of the community see it."
 type RenovationWorker {
+  "Name (姓名)."
   name: String!
+  "Mobile number."
   phone: String
+  "Mainland ID-card number (身份证号), 18 characters."
   idCardNo: String
 }
 
+"One document of the application checklist (申请材料)."
 type RenovationDocument {
+  "Whether the owner says it is provided (signed and handed in)."
   provided: Boolean!
   "Signed URL of the document's photo (see ImageSize), or null."
   photoUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String
 }
 
+"The application's document checklist (申请材料清单)."
 type RenovationDocuments {
   "装修管理协议"
   agreement: RenovationDocument!
@@ -11065,220 +11548,396 @@ type RenovationDocuments {
   waterproofingTest: RenovationDocument!
 }
 
+"A supervisor's review of an application (审批记录)."
 type RenovationReview {
+  "True for APPROVE, false for RETURN."
   approved: Boolean!
+  "Why it was returned (退回原因), at most 10; empty for an approval."
   reasons: [String!]!
+  "The supervisor's remark, at most 500 characters."
   note: String
+  "The supervisor who reviewed."
   reviewer: Staff
+  "When."
   at: Time!
 }
 
+"A site inspection (装修巡查) by staff of the community."
 type RenovationInspection {
+  "Inspection id."
   id: ID!
+  "When the inspection took place."
   at: Time!
+  "The staff member who inspected."
   inspector: Staff
+  "OK or VIOLATION."
   result: RenovationInspectionResult!
+  "For a VIOLATION: its kind."
   violationType: RenovationViolationType
+  "What was found, at most 500 characters; always present for a VIOLATION."
   description: String
-  "Signed photo URLs (see ImageSize)."
+  "Photo URLs (up to 9); signed and short-lived (see ImageSize)."
   photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
+  "When it was recorded in the system."
   recordedAt: Time!
 }
 
+"A request for a later end date (延期申请)."
 type RenovationExtension {
+  "Extension id."
   id: ID!
+  "The end date asked for (inclusive)."
   newEndDate: Date!
+  "The end date when it was asked for."
   previousEndDate: Date!
+  "The owner's reason, at most 200 characters."
   reason: String!
+  "Pending, approved or refused."
   status: RenovationExtensionStatus!
+  "The owner who asked."
   requestedBy: Person
+  "When it was asked for."
   requestedAt: Time!
+  "The supervisor who decided; null while pending."
   decidedBy: Staff
+  "When it was decided; null while pending."
   decidedAt: Time
+  "The supervisor's remark, at most 200 characters."
   note: String
 }
 
+"A renovation permit (装修申请/装修许可) of one household: the application with its documents, the supervisor's review, inspections and violations, extensions, and the free cleaning when it is done. Seen by the household's members and staff of its community."
 type Renovation {
+  "Renovation id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) being renovated."
   household: Household!
+  "The owner who applied."
   applicant: Person
+  "The renovation company."
   company: RenovationCompany!
   "Only for the household and staff of the community; empty for anyone else."
   workers: [RenovationWorker!]!
+  "First day of works (YYYY-MM-DD, community time)."
   startDate: Date!
   "Inclusive; moved by approved extensions."
   endDate: Date!
+  "What will be done (装修内容), at most 1,000 characters."
   scope: String!
+  "Tags of what the works touch."
   scopeTags: [RenovationScopeTag!]!
+  "The document checklist."
   documents: RenovationDocuments!
+  "Where the renovation stands."
   status: RenovationStatus!
   "Every review, oldest first: returns keep their reasons."
   reviews: [RenovationReview!]!
+  "Every inspection, oldest first."
   inspections: [RenovationInspection!]!
+  "How many inspections found a violation."
   violationCount: Int!
+  "Every extension request, oldest first."
   extensions: [RenovationExtension!]!
+  "The extension request waiting for a decision, if any (one at a time)."
   pendingExtension: RenovationExtension
   "The free home-cleaning order made on completion."
   cleaningOrderId: ID
   "Completed, but the free cleaning order is not made yet (it is retried)."
   cleaningOrderPending: Boolean!
+  "When works started (the start date reached, or the first inspection)."
   startedAt: Time
+  "When it was completed."
   completedAt: Time
+  "When it was first submitted."
   submittedAt: Time!
+  "When anything last changed."
   updatedAt: Time!
+  "Every step: APPLY, RETURN, RESUBMIT, APPROVE, START, INSPECT, REQUEST_EXTENSION, DECIDE_EXTENSION, COMPLETE, CLEANING_ORDERED."
   timeline: [TimelineEntry!]!
 }
 
+"One renovation in a list."
 type RenovationEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this renovation."
   cursor: String!
+  "The renovation."
   node: Renovation!
 }
 
+"A page of renovations, newest first."
 type RenovationConnection {
+  "The renovations of this page."
   edges: [RenovationEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (a household's own list)."
   totalCount: Int!
 }
 
+"The renovation company (装修公司)."
 input RenovationCompanyInput {
+  "Company name, 1 to 100 characters."
   name: String!
+  "Contact person, at most 40 characters."
   contact: String
+  "Contact mainland mobile number."
   phone: String!
+  "Business licence number, at most 40 characters."
   licenseNo: String
 }
 
+"A worker on site (施工人员)."
 input RenovationWorkerInput {
+  "Name, 1 to 40 characters."
   name: String!
+  "Mainland mobile number, optional."
   phone: String
   "18-character mainland ID-card number, optional."
   idCardNo: String
 }
 
+"One checklist document as the owner gives it."
 input RenovationDocumentInput {
+  "Whether it is provided; a photo with provided false is BAD_USER_INPUT."
   provided: Boolean!
   "A photo of the signed document (JPEG, PNG, WebP or HEIC, at most 8 MB). On resubmission, none keeps the previous photo."
   photo: Upload
 }
 
+"The document checklist (申请材料). Approval needs the agreement and the fire-safety pledge, and the waterproofing test when the scope touches wet areas."
 input RenovationDocumentsInput {
+  "装修管理协议 (renovation management agreement)."
   agreement: RenovationDocumentInput!
+  "消防安全承诺书 (fire-safety pledge)."
   fireSafetyPledge: RenovationDocumentInput!
+  "闭水试验确认 (waterproofing test confirmation)."
   waterproofingTest: RenovationDocumentInput!
 }
 
+"A renovation application (装修申请), as first submitted or resubmitted."
 input RenovationApplicationInput {
+  "The renovation company."
   company: RenovationCompanyInput!
+  "Workers on site, at most 30."
   workers: [RenovationWorkerInput!]!
   "Today or later, community time; the period is at most 180 days."
   startDate: Date!
+  "Last day of works, inclusive: on or after startDate, fewer than 180 days after it."
   endDate: Date!
+  "What will be done (装修内容), 1 to 1,000 characters."
   scope: String!
+  "Tags of what the works touch; duplicates are dropped."
   scopeTags: [RenovationScopeTag!]
+  "The document checklist."
   documents: RenovationDocumentsInput!
 }
 
+"What an inspector records (巡查记录)."
 input RenovationInspectionInput {
   "When the inspection took place; now if omitted."
   at: Time
+  "OK or VIOLATION."
   result: RenovationInspectionResult!
   "Required for a VIOLATION, absent for OK."
   violationType: RenovationViolationType
   "Required for a VIOLATION; remarks for OK."
   description: String
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
   photos: [Upload!]
 }
 
+"A supervisor's decision on an application."
 enum RenovationDecision {
+  "Approve (批准): needs the required documents provided."
   APPROVE
+  "Return for changes (退回), with at least one reason."
   RETURN
 }
 
 extend type Query {
-  renovation(id: ID!): Renovation
+  "One renovation: members of its household and staff of its community; NOT_FOUND for anyone else."
+  renovation("Id of the renovation." id: ID!): Renovation
   """
   Renovations, newest first. Staff pass communityId (a community they work in);
   anyone who may see a household passes householdId; a resident passing neither
-  gets their own households'.
+  gets their own households'. A community the caller does not work in is
+  FORBIDDEN; staff passing neither get BAD_USER_INPUT.
   """
-  renovations(communityId: ID, householdId: ID, status: RenovationStatus, first: Int = 20, after: String): RenovationConnection!
+  renovations(
+    "A community the caller works in (staff)."
+    communityId: ID
+    "Only this household; anyone who may see it."
+    householdId: ID
+    "Only renovations in this state."
+    status: RenovationStatus
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last renovation of the previous page."
+    after: String
+  ): RenovationConnection!
 }
 
 extend type Mutation {
-  "An owner of the household applies."
-  applyRenovation(householdId: ID!, input: RenovationApplicationInput!): Renovation!
+  "An owner of the household applies (family members and tenants get FORBIDDEN; staff do not apply for residents)."
+  applyRenovation(
+    "The household to renovate."
+    householdId: ID!
+    "The application."
+    input: RenovationApplicationInput!
+  ): Renovation!
   "An owner corrects a RETURNED application and submits it again."
-  resubmitRenovation(id: ID!, input: RenovationApplicationInput!): Renovation!
+  resubmitRenovation(
+    "Id of the renovation."
+    id: ID!
+    "The corrected application, replacing the old one."
+    input: RenovationApplicationInput!
+  ): Renovation!
   "Supervisors of the community: APPROVE, or RETURN with at least one reason."
-  reviewRenovation(id: ID!, decision: RenovationDecision!, reasons: [String!], note: String): Renovation!
+  reviewRenovation(
+    "Id of the renovation."
+    id: ID!
+    "Approve or return."
+    decision: RenovationDecision!
+    "Why it is returned: 1 to 10 reasons, each at most 200 characters; required for RETURN."
+    reasons: [String!]
+    "A remark, at most 500 characters."
+    note: String
+  ): Renovation!
   "Staff of the community; the caller is the inspector. The owner is notified."
-  recordRenovationInspection(id: ID!, input: RenovationInspectionInput!): Renovation!
+  recordRenovationInspection(
+    "Id of the renovation."
+    id: ID!
+    "What was found."
+    input: RenovationInspectionInput!
+  ): Renovation!
   "Butlers, engineers and supervisors of the community; a free home cleaning is ordered for the household."
-  completeRenovation(id: ID!, note: String): Renovation!
+  completeRenovation(
+    "Id of the renovation."
+    id: ID!
+    "A remark on acceptance, at most 500 characters."
+    note: String
+  ): Renovation!
   "An owner asks for a later end date (one request waits at a time)."
-  requestRenovationExtension(id: ID!, newEndDate: Date!, reason: String!): Renovation!
+  requestRenovationExtension(
+    "Id of the renovation."
+    id: ID!
+    "The new last day: after the current end date, fewer than 365 days after the start date."
+    newEndDate: Date!
+    "Why, 1 to 200 characters."
+    reason: String!
+  ): Renovation!
   "Supervisors of the community decide the pending extension."
-  decideRenovationExtension(id: ID!, approve: Boolean!, note: String): Renovation!
+  decideRenovationExtension(
+    "Id of the renovation."
+    id: ID!
+    "True approves (the end date moves), false refuses."
+    approve: Boolean!
+    "A remark, at most 200 characters."
+    note: String
+  ): Renovation!
 }
 `, BuiltIn: false},
 	{Name: "../schema/repair.graphqls", Input: `"One line of a request's timeline: every step, who took it, from which state to which."
 type TimelineEntry {
+  "When the step was taken."
   at: Time!
-  action: String!
+  "The step; stored lower-case, answered as an enum (OTHER for a step this server does not know)."
+  action: TimelineAction!
+  "The state before, as the thing's own status enum spells it (e.g. TAKEN); empty on the first line."
   from: String!
+  "The state after; the same as from for steps that change no state (e.g. HAND_OVER)."
   to: String!
   "Staff or person id of who took the step."
   actor: String!
+  "Staff or resident."
   actorKind: CallerKind!
+  "What the actor wrote with the step (a reason, a note), if anything."
   note: String
 }
 
+"Where a repair request (报修单) stands: SUBMITTED → TAKEN → DISPATCHED → ACCEPTED → IN_PROGRESS → COMPLETED → CONFIRMED → CLOSED; an unsatisfied callback goes back to TAKEN for another round; CANCELLED while nobody is on the way."
 enum RepairStatus {
+  "Reported (已提交), waiting for a butler or supervisor to take it."
   SUBMITTED
+  "Taken (已受理): its owner (首问责任人) dispatches it."
   TAKEN
+  "Dispatched to an engineer (已派工), waiting for them to accept."
   DISPATCHED
+  "The engineer accepted and is on the way (已接单)."
   ACCEPTED
+  "Work on site (维修中)."
   IN_PROGRESS
+  "The engineer finished (已完工), waiting for the owner to sign."
   COMPLETED
+  "The owner signed (已验收), waiting for the callback."
   CONFIRMED
+  "Closed after a satisfied callback (已关闭)."
   CLOSED
+  "Cancelled by the household (已取消)."
   CANCELLED
 }
 
+"What kind of fault (报修类别)."
 enum RepairCategory {
+  "Water and drains (水)."
   WATER
+  "Electricity (电)."
   ELECTRICITY
+  "Gas (燃气)."
   GAS
+  "Doors and windows (门窗)."
   DOORS_WINDOWS
+  "Walls, ceilings, floors (墙面)."
   WALLS
+  "Appliances (电器)."
   APPLIANCES
+  "A fault in a public area (公共区域): lobby, lift, garage."
   PUBLIC_AREA
+  "Anything else (其他)."
   OTHER
 }
 
+"How urgent a fault is (紧急程度); it decides the respond, arrive and finish deadlines."
 enum Urgency {
+  "Low (一般)."
   LOW
+  "Normal (普通), the default."
   NORMAL
+  "Urgent (紧急)."
   URGENT
+  "Emergency (特急): gas leak, burst pipe."
   EMERGENCY
 }
 
+"A repair request (报修单) of a household: reported by a member (or filed by staff for them), owned by the staff member who took it until it is closed (首问责任制), dispatched to engineers round after round until the owner is satisfied. Seen by the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it."
 type RepairRequest {
+  "Request id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) it was reported for."
   household: Household!
+  "The member who reported it; null when staff filed it."
   reporter: Person
+  "What kind of fault."
   category: RepairCategory!
+  "The fault as reported, at most 1,000 characters."
   description: String!
+  "True for a fault in the home, false for a public area."
   inHome: Boolean!
   "The public place, for faults outside the home."
   place: String
+  "How urgent; decides the deadlines."
   urgency: Urgency!
+  "Start of the household's preferred time for the visit."
   preferredFrom: Time
+  "End of the household's preferred time for the visit."
   preferredTo: Time
-  "Signed photo URLs (see ImageSize)."
+  "Photo URLs; signed and short-lived (see ImageSize)."
   photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
+  "Where the request stands."
   status: RepairStatus!
   "1 for the first visit; each unsatisfied callback starts another round."
   round: Int!
@@ -11286,250 +11945,466 @@ type RepairRequest {
   owner: Staff
   "The engineer of the current work order."
   engineer: Staff
+  "Every work order, oldest first."
   workOrders: [WorkOrder!]!
+  "The work order of the current dispatch, if any."
   currentWorkOrder: WorkOrder
   "What the owner pays for the current round; zero for a free repair."
   charges: Charges!
+  "Every sign-off, one per round."
   acceptances: [RepairAcceptance!]!
+  "Every callback, one per signed-off round."
   callbacks: [RepairCallback!]!
+  "Deadline to take it (响应时限), from submission."
   respondBy: Time!
+  "Deadline for the engineer to start on site (到场时限)."
   arriveBy: Time!
+  "Deadline to finish the work (完工时限)."
   finishBy: Time!
   "The deadline of the current stage, if one is running."
   nextDeadline: Time
+  "True when the current stage has run past its deadline."
   overdue: Boolean!
+  "Every step: SUBMIT, TAKE, HAND_OVER, DISPATCH, ACCEPT, DECLINE, START, COMPLETE, CONFIRM, RATE, CALLBACK_CLOSED, CALLBACK_REOPEN, CANCEL."
   timeline: [TimelineEntry!]!
+  "When it was reported."
   submittedAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"Where one work order (派工单) stands."
 enum WorkOrderStatus {
+  "Dispatched, waiting for the engineer (待接单)."
   PENDING
+  "Accepted; the engineer is on the way (已接单)."
   ACCEPTED
+  "Declined by the engineer (已拒单), with a reason."
   DECLINED
+  "Work on site (维修中)."
   STARTED
+  "Finished (已完工)."
   COMPLETED
   "The request was cancelled before the engineer set out."
   CANCELLED
 }
 
+"A work order (派工单): one dispatch of a repair request to an engineer."
 type WorkOrder {
+  "Work order id."
   id: ID!
+  "The round of the request it belongs to."
   round: Int!
+  "The engineer it was dispatched to."
   engineer: Staff
+  "The staff member who dispatched it."
   dispatchedBy: Staff
+  "When it was dispatched."
   dispatchedAt: Time!
+  "Where this order stands."
   status: WorkOrderStatus!
+  "Why the engineer declined, at most 200 characters."
   declineReason: String
+  "When the engineer accepted."
   acceptedAt: Time
+  "When work started on site."
   startedAt: Time
+  "When the engineer finished."
   completedAt: Time
-  "Signed photo URLs (see ImageSize)."
+  "Photo URLs before the work (维修前), up to 9; signed and short-lived (see ImageSize)."
   beforePhotos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
-  "Signed photo URLs (see ImageSize)."
+  "Photo URLs after the work (维修后), up to 9; signed and short-lived (see ImageSize)."
   afterPhotos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
+  "Materials used, at most 50."
   materials: [Material!]!
+  "A paid repair (有偿维修); false for a free one."
   paid: Boolean!
+  "Labour fee (人工费) in fen (分); 0 for a free repair."
   labourFeeFen: Int!
+  "The engineer's notes, at most 1,000 characters."
   notes: String
 }
 
+"A material used on a repair (维修材料)."
 type Material {
+  "What it is, at most 60 characters, e.g. 水龙头."
   name: String!
+  "How much, up to three decimals."
   quantity: Float!
+  "Its unit, e.g. 个, 米."
   unit: String
+  "Price per unit in fen (分); charged only when the company supplied it on a paid repair."
   unitPriceFen: Int!
+  "The owner supplied it (业主自备): never charged."
   suppliedByOwner: Boolean!
 }
 
 "Money in fen (分)."
 type Charges {
+  "A free repair: everything is 0."
   free: Boolean!
+  "Company-supplied materials, in fen."
   materialsFen: Int!
+  "Labour fee, in fen."
   labourFen: Int!
+  "materialsFen + labourFen, in fen."
   totalFen: Int!
 }
 
+"The owner's sign-off of one round (验收签名) with the rating."
 type RepairAcceptance {
+  "The round signed off."
   round: Int!
+  "The member who signed."
   person: Person
-  "Signed URL of the owner's signature image (see ImageSize)."
+  "The signature image URL; signed and short-lived (see ImageSize)."
   signatureUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String!
+  "1 to 5; 0 when signed without a rating (the owner is asked to rate later)."
   rating: Int!
+  "The owner's comment, at most 500 characters."
   comment: String
+  "When it was signed."
   at: Time!
 }
 
+"The butler's return call (回访) after a signed-off round."
 type RepairCallback {
+  "The round called back."
   round: Int!
+  "The staff member who called."
   staff: Staff
+  "Satisfied closes the request; not satisfied reopens it."
   satisfied: Boolean!
+  "What the owner said, at most 1,000 characters; always present when unsatisfied."
   notes: String
+  "When it was recorded."
   at: Time!
 }
 
+"One repair request in a list."
 type RepairRequestEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this request."
   cursor: String!
+  "The request."
   node: RepairRequest!
 }
 
+"A page of repair requests, newest first."
 type RepairRequestConnection {
+  "The requests of this page."
   edges: [RepairRequestEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (the owner's own list)."
   totalCount: Int!
 }
 
+"How many requests are in one state."
 type StatusCount {
+  "The state."
   status: RepairStatus!
+  "How many requests are in it."
   count: Int!
 }
 
+"A community's repair requests by state, for the dispatch screen."
 type WorkOrderCounts {
+  "One count per state."
   byStatus: [StatusCount!]!
+  "Open requests whose current stage has run past its deadline."
   overdue: Int!
+  "Requests submitted, taken, dispatched, accepted or in progress."
   open: Int!
 }
 
+"An engineer (维修工程师) with their current load, for choosing whom to dispatch to."
 type EngineerLoad {
+  "The engineer."
   engineer: Staff!
   "Orders dispatched, accepted or in progress."
   openLoad: Int!
+  "The engineer's skills (技能), e.g. 水电."
   skills: [String!]!
 }
 
+"A community's repair deadlines (维修时限) for one urgency, in minutes from submission."
 type RepairDeadlines {
+  "The urgency they apply to."
   urgency: Urgency!
+  "Minutes from submission to take (响应)."
   respondMinutes: Int!
+  "Minutes from submission to the engineer on site (到场)."
   arriveMinutes: Int!
+  "Minutes from submission to the work finished (完工)."
   finishMinutes: Int!
 }
 
+"A fault reported by a member of the household (报修)."
 input SubmitRepairRequestInput {
+  "The household; the caller must be a member (staff get FORBIDDEN)."
   householdId: ID!
+  "What kind of fault."
   category: RepairCategory!
+  "The fault, 1 to 1,000 characters."
   description: String!
+  "True for a fault in the home; false for a public area (then place is required)."
   inHome: Boolean!
+  "Where, for a public-area fault, at most 100 characters, e.g. 3栋电梯."
   place: String
+  "How urgent; default NORMAL."
   urgency: Urgency
+  "Start of the preferred visit time."
   preferredFrom: Time
+  "End of the preferred visit time, after preferredFrom."
   preferredTo: Time
   "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
   photos: [Upload!]
 }
 
+"A material used on the repair."
 input MaterialInput {
+  "What it is, 1 to 60 characters."
   name: String!
+  "How much, more than 0 and at most 10,000, up to three decimals."
   quantity: Float!
+  "Its unit, e.g. 个, 米."
   unit: String
+  "Price per unit in fen (分), 0 to 10,000,000."
   unitPriceFen: Int!
+  "The owner supplied it (业主自备): never charged."
   suppliedByOwner: Boolean!
 }
 
+"What the engineer records on finishing (完工)."
 input CompleteWorkInput {
+  "Photos after the work: JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
   afterPhotos: [Upload!]
+  "Materials used, at most 50."
   materials: [MaterialInput!]
   "A paid repair (有偿维修) charges labour and company-supplied materials; a free one charges nothing."
   paid: Boolean!
+  "Labour fee in fen (分), 0 to 10,000,000; must be 0 or absent on a free repair."
   labourFeeFen: Int
+  "What was done, at most 1,000 characters."
   notes: String
 }
 
+"Filters of the staff work queue (工单列表)."
 input WorkOrderFilter {
+  "A community the caller works in; omitted: all of the caller's communities."
   communityId: ID
+  "Only requests in these states."
   statuses: [RepairStatus!]
   "The engineer of the current order or the owning staff member."
   assigneeId: ID
+  "Only this urgency."
   urgency: Urgency
+  "Only this kind of fault."
   category: RepairCategory
+  "True: only open requests past their current deadline."
   overdue: Boolean
+  "Submitted at or after this instant."
   submittedFrom: Time
+  "Submitted before this instant."
   submittedTo: Time
 }
 
+"A step of one repair request, heard live."
 type RepairEvent {
+  "The request."
   requestId: ID!
-  "e.g. repair.dispatch"
-  type: String!
+  "e.g. REPAIR_DISPATCH"
+  type: RepairEventType!
+  "The request's state after the step."
   status: RepairStatus!
+  "When it happened."
   at: Time!
+  "The request as it is now; null if the caller may no longer see it."
   request: RepairRequest
 }
 
+"A change to a community's repair queue, heard live by its staff."
 type QueueEvent {
+  "The community."
   communityId: ID!
+  "The request that changed; refetch it or the queue."
   requestId: ID!
-  type: String!
+  "What happened to the request."
+  type: RepairEventType!
+  "The request's state after the step."
   status: RepairStatus!
+  "When it happened."
   at: Time!
 }
 
 extend type Query {
-  repairRequest(id: ID!): RepairRequest
-  myRepairRequests(first: Int = 20, after: String): RepairRequestConnection!
-  "The staff queue, newest first. Engineers see the orders dispatched to them."
-  workOrders(filter: WorkOrderFilter, first: Int = 20, after: String): RepairRequestConnection!
-  workOrderCounts(communityId: ID!): WorkOrderCounts!
-  "Engineers of a community with their open load, least busy first. At most 500 active engineers (by name) are considered: a community has tens."
-  engineers(communityId: ID!): [EngineerLoad!]!
-  "One entry per urgency."
-  repairDeadlines(communityId: ID!): [RepairDeadlines!]!
+  "One request: the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it; NOT_FOUND for anyone else."
+  repairRequest("Id of the request." id: ID!): RepairRequest
+  "The requests of the caller's households, newest first. Residents; staff get an empty list."
+  myRepairRequests(
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last request of the previous page."
+    after: String
+  ): RepairRequestConnection!
+  "The staff queue, newest first. Engineers see the orders dispatched to them. Butlers, supervisors and admins see their communities' requests; a community the caller does not work in, or a resident, is FORBIDDEN."
+  workOrders(
+    "What to show."
+    filter: WorkOrderFilter
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last request of the previous page."
+    after: String
+  ): RepairRequestConnection!
+  "Requests per state and overdue: butlers and supervisors of the community, and admins."
+  workOrderCounts("Id of the community (小区)." communityId: ID!): WorkOrderCounts!
+  "Engineers of a community with their open load, least busy first: butlers and supervisors of the community, and admins. At most 500 active engineers (by name) are considered: a community has tens."
+  engineers("Id of the community (小区)." communityId: ID!): [EngineerLoad!]!
+  "The community's deadlines, one entry per urgency: staff of the community."
+  repairDeadlines("Id of the community (小区)." communityId: ID!): [RepairDeadlines!]!
 }
 
 extend type Mutation {
-  submitRepairRequest(input: SubmitRepairRequestInput!): RepairRequest!
-  "The household, while nobody is on the way."
-  cancelRepairRequest(id: ID!, reason: String): RepairRequest!
-  "The caller owns the request until it is closed (首问责任制)."
-  takeRepairRequest(id: ID!): RepairRequest!
+  "A member of the household reports a fault (报修); staff get FORBIDDEN. The deadlines are the community's at this moment."
+  submitRepairRequest("The fault." input: SubmitRepairRequestInput!): RepairRequest!
+  "A member of the household, while nobody is on the way (SUBMITTED, TAKEN or DISPATCHED)."
+  cancelRepairRequest(
+    "Id of the request."
+    id: ID!
+    "Why, at most 200 characters."
+    reason: String
+  ): RepairRequest!
+  "A butler or supervisor of the community (or an admin) takes a SUBMITTED request; the caller owns it until it is closed (首问责任制)."
+  takeRepairRequest("Id of the request." id: ID!): RepairRequest!
   "The owner or a supervisor passes the request to another butler or supervisor of the community, who then owns it."
-  handOverRepairRequest(id: ID!, toStaffId: ID!, note: String): RepairRequest!
+  handOverRepairRequest(
+    "Id of the request."
+    id: ID!
+    "A butler or supervisor of the community other than the current owner."
+    toStaffId: ID!
+    "A note for the new owner, at most 200 characters."
+    note: String
+  ): RepairRequest!
   "The owner (首问责任人) or a supervisor of the community; anyone else gets FORBIDDEN until it is handed over to them."
-  dispatchWorkOrder(id: ID!, engineerId: ID!, note: String): RepairRequest!
-  acceptWorkOrder(id: ID!): RepairRequest!
-  declineWorkOrder(id: ID!, reason: String!): RepairRequest!
-  startWork(id: ID!, beforePhotos: [Upload!]): RepairRequest!
-  completeWork(id: ID!, input: CompleteWorkInput!): RepairRequest!
-  "The owner signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later."
-  confirmRepair(id: ID!, signature: Upload!, rating: Int, comment: String): RepairRequest!
-  "Rates a round signed without a rating (until the callback)."
-  rateRepair(id: ID!, rating: Int!, comment: String): RepairRequest!
-  "The owner or a supervisor: satisfied closes the request; not satisfied reopens it for another round."
-  recordRepairCallback(id: ID!, satisfied: Boolean!, notes: String): RepairRequest!
-  setRepairDeadlines(communityId: ID!, urgency: Urgency!, respondMinutes: Int!, arriveMinutes: Int!, finishMinutes: Int!): [RepairDeadlines!]!
+  dispatchWorkOrder(
+    "Id of the request."
+    id: ID!
+    "An engineer of the community."
+    engineerId: ID!
+    "A note for the engineer, at most 200 characters."
+    note: String
+  ): RepairRequest!
+  "The engineer of the current work order accepts it and sets out (接单)."
+  acceptWorkOrder("Id of the request." id: ID!): RepairRequest!
+  "The engineer of the current work order declines it (拒单); the request goes back to TAKEN for its owner to dispatch again."
+  declineWorkOrder(
+    "Id of the request."
+    id: ID!
+    "Why, 1 to 200 characters."
+    reason: String!
+  ): RepairRequest!
+  "The engineer of the current work order starts on site (开工), with before photos."
+  startWork(
+    "Id of the request."
+    id: ID!
+    "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+    beforePhotos: [Upload!]
+  ): RepairRequest!
+  "The engineer of the current work order finishes (完工); the owner is asked to sign."
+  completeWork(
+    "Id of the request."
+    id: ID!
+    "Photos, materials and charges."
+    input: CompleteWorkInput!
+  ): RepairRequest!
+  "A member of the household signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later."
+  confirmRepair(
+    "Id of the request."
+    id: ID!
+    "The signature image: JPEG, PNG, WebP or HEIC, at most 8 MB."
+    signature: Upload!
+    "1 to 5; omitted: rate later."
+    rating: Int
+    "A comment, at most 500 characters."
+    comment: String
+  ): RepairRequest!
+  "A member of the household rates a round signed without a rating (until the callback)."
+  rateRepair(
+    "Id of the request."
+    id: ID!
+    "1 to 5."
+    rating: Int!
+    "A comment, at most 500 characters."
+    comment: String
+  ): RepairRequest!
+  "The owner (首问责任人) or a supervisor of the community: satisfied closes the request; not satisfied reopens it for another round."
+  recordRepairCallback(
+    "Id of the request."
+    id: ID!
+    "Whether the owner is satisfied."
+    satisfied: Boolean!
+    "What the owner said, at most 1,000 characters; required when not satisfied."
+    notes: String
+  ): RepairRequest!
+  "Sets one urgency's deadlines for a community: supervisors of the community and admins. Requests already submitted keep the deadlines they were given."
+  setRepairDeadlines(
+    "Id of the community (小区)."
+    communityId: ID!
+    "The urgency to set."
+    urgency: Urgency!
+    "Minutes to take, more than 0."
+    respondMinutes: Int!
+    "Minutes to be on site, at least respondMinutes."
+    arriveMinutes: Int!
+    "Minutes to finish, at least arriveMinutes, at most 129,600 (90 days)."
+    finishMinutes: Int!
+  ): [RepairDeadlines!]!
 }
 
 extend type Subscription {
-  "Every step of one request, for its household and the staff on it."
-  repairRequestUpdated(id: ID!): RepairEvent!
-  "Any change to a community's queue, for staff screens."
-  workOrderQueueChanged(communityId: ID!): QueueEvent!
+  "Every step of one request, for whoever may see it (as repairRequest), checked again for every event."
+  repairRequestUpdated("Id of the request." id: ID!): RepairEvent!
+  "Any change to a community's queue, for staff screens: butlers and supervisors of the community, and admins (checked again for every event)."
+  workOrderQueueChanged("Id of the community (小区)." communityId: ID!): QueueEvent!
 }
 `, BuiltIn: false},
 	{Name: "../schema/service.graphqls", Input: `# Paid services: the published price list (公示服务项目与收费价目) and service
 # orders (booked → confirmed → in service → done → accepted → called back).
 # Money is Int fen (分).
 
+"The kind of a paid or free service (服务类别) on the price list."
 enum ServiceCategory {
+  "Home cleaning (家政保洁)."
   HOME_CLEANING
+  "Laundry (洗衣): items are counted at pick-up and checked on return."
   LAUNDRY
   "Greening and plant care."
   GREENING
+  "Housekeeping (家政服务)."
   HOUSEKEEPING
+  "Moving help (搬家协助)."
   MOVING_HELP
   "Paid repair labour (有偿维修)."
   REPAIR_LABOUR
+  "Anything else (其他)."
   OTHER
 }
 
+"What a price is per (计价单位)."
 enum PriceUnit {
+  "Per hour (按小时); the quantity is hours."
   PER_HOUR
+  "Per item (按件); the quantity is items (laundry: the items counted)."
   PER_ITEM
+  "Per square metre (按平方米); the quantity is m²."
   PER_SQUARE_METRE
+  "Per visit (按次); the quantity defaults to 1."
   PER_VISIT
 }
 
+"Whether an item is still offered."
 enum ServiceItemStatus {
+  "Offered and bookable."
   ACTIVE
   "No longer offered; kept for the record."
   RETIRED
@@ -11537,6 +12412,7 @@ enum ServiceItemStatus {
 
 "When an item can be booked: on these weekdays (1 = Monday … 7 = Sunday), from..to local time."
 type BookableWindow {
+  "1 = Monday … 7 = Sunday."
   weekdays: [Int!]!
   "HH:MM"
   from: String!
@@ -11546,82 +12422,137 @@ type BookableWindow {
 
 "One price change. The first line is the item's creation and has no old values."
 type PriceChange {
+  "When the price changed."
   at: Time!
+  "The supervisor or admin who changed it."
   by: Staff
+  "The price before, in fen (分); null on the first line."
   oldPriceFen: Int
+  "The price after, in fen (分)."
   newPriceFen: Int!
+  "The unit before; null on the first line."
   oldUnit: PriceUnit
+  "The unit after."
   newUnit: PriceUnit!
+  "Whether it was free before; null on the first line."
   oldFree: Boolean
+  "Whether it is free after."
   newFree: Boolean!
 }
 
+"One item of a community's published price list (公示服务项目与收费价目), e.g. 家政保洁 at 5,000 fen per hour."
 type ServiceItem {
+  "Item id."
   id: ID!
+  "The community (小区) whose price list it is on."
   community: Community!
+  "Item name, at most 40 characters, e.g. 日常保洁."
   name: String!
+  "The kind of service."
   category: ServiceCategory!
+  "What it includes, at most 500 characters."
   description: String
+  "Price per unit in fen (分): 5000 is 50.00 yuan; 0 for a free item."
   priceFen: Int!
+  "What the price is per."
   unit: PriceUnit!
+  "A free service (无偿服务): never charged."
   free: Boolean!
+  "When it can be booked; a booking must fall inside one window."
   windows: [BookableWindow!]!
+  "Active or retired."
   status: ServiceItemStatus!
   "Staff of the community only; null for residents."
   priceHistory: [PriceChange!]
+  "When it was added."
   createdAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"When an item can be booked: weekdays and a time window, community time."
 input BookableWindowInput {
+  "1 = Monday … 7 = Sunday, at least one."
   weekdays: [Int!]!
+  "HH:MM, community time."
   from: String!
+  "HH:MM, after from."
   to: String!
 }
 
 "Creates an item (no id) or edits one. A free item has priceFen 0; a paid one more than 0."
 input ServiceItemInput {
+  "The item to edit; omitted: a new item."
   id: ID
+  "The community whose price list it is on (at most 300 items)."
   communityId: ID!
+  "Item name, 1 to 40 characters."
   name: String!
+  "The kind of service."
   category: ServiceCategory!
+  "What it includes, at most 500 characters."
   description: String
+  "Price per unit in fen (分), 0 to 10,000,000 (100,000 yuan); 0 exactly when free."
   priceFen: Int!
+  "What the price is per."
   unit: PriceUnit!
+  "A free service (无偿服务)."
   free: Boolean!
+  "1 to 14 bookable windows."
   windows: [BookableWindowInput!]!
 }
 
+"Where a service order (服务订单) stands: BOOKED → CONFIRMED → IN_SERVICE → DONE → ACCEPTED → CALLED_BACK; CANCELLED before it is done."
 enum ServiceOrderStatus {
+  "Booked by the household (已预约), waiting for staff to confirm."
   BOOKED
+  "Confirmed (已确认): a staff member is assigned and the slot fixed."
   CONFIRMED
+  "Being served (服务中); laundry: picked up."
   IN_SERVICE
+  "Done (已完成), waiting for the owner to accept."
   DONE
+  "Accepted by the owner (已验收), waiting for the callback."
   ACCEPTED
+  "Called back (已回访): the order is finished."
   CALLED_BACK
+  "Cancelled (已取消)."
   CANCELLED
 }
 
+"How a paid order was settled (付款状态)."
 enum PaymentStatus {
+  "Not paid yet (未付款)."
   UNPAID
+  "Paid at the service centre (前台已收款)."
   PAID_AT_COUNTER
+  "Waived by a supervisor (减免), with a reason."
   WAIVED
   "A free item: never charged."
   FREE
 }
 
+"The booked time (预约时段), community time."
 type ServiceSlot {
+  "The day (YYYY-MM-DD)."
   date: Date!
+  "HH:MM, community time."
   from: String!
+  "HH:MM, community time."
   to: String!
+  "The start as an instant."
   start: Time!
+  "The end as an instant."
   end: Time!
 }
 
+"A date and time window picked for a service, community time."
 input ServiceSlotInput {
+  "The day (YYYY-MM-DD), not in the past."
   date: Date!
   "HH:MM, the community's local time"
   from: String!
+  "HH:MM, after from."
   to: String!
 }
 
@@ -11629,135 +12560,213 @@ input ServiceSlotInput {
 type ServiceLine {
   "Null for a generated line (a free cleaning granted without a catalogue item)."
   itemId: ID
+  "The item's name when booked."
   name: String!
+  "The kind of service."
   category: ServiceCategory!
+  "What the price is per."
   unit: PriceUnit!
+  "Price per unit in fen (分) when booked."
   priceFen: Int!
+  "A free service: never charged."
   free: Boolean!
 }
 
+"An extra charge (附加费用) added when the service was completed, e.g. materials."
 type ServiceExtra {
+  "What it is for, at most 40 characters."
   name: String!
+  "Amount in fen (分)."
   amountFen: Int!
 }
 
+"What the household pays for an order, in fen (分)."
 type ServiceCharges {
+  "A free order: everything is 0."
   free: Boolean!
   "price × quantity"
   baseFen: Int!
+  "Sum of the extras, in fen."
   extrasFen: Int!
+  "baseFen + extrasFen, in fen: what the household pays."
   totalFen: Int!
 }
 
+"How the order was settled, and by whom."
 type ServicePayment {
+  "How it was settled."
   status: PaymentStatus!
+  "The staff member who recorded it."
   by: Staff
+  "When it was recorded."
   at: Time
+  "Why (required for WAIVED and for going back to UNPAID), at most 200 characters."
   reason: String
 }
 
+"The condition of laundry items (衣物状况), as noted at pick-up or on return."
 type LaundryCondition {
+  "Stains (污渍)."
   stains: Boolean!
+  "Damage (破损)."
   damage: Boolean!
+  "Missing buttons (缺扣)."
   missingButtons: Boolean!
+  "Details, at most 200 characters."
   note: String
 }
 
+"One kind of laundry item (洗衣件) of an order: counted at pick-up and checked again on return."
 type LaundryItem {
   "e.g. 衬衫, 羽绒服"
   type: String!
+  "How many, 1 to 500."
   count: Int!
   "At pick-up."
   condition: LaundryCondition!
   "Null until the return is checked."
   returnedCount: Int
+  "Condition on return; null until checked."
   returnCondition: LaundryCondition
+  "count − returnedCount once checked; 0 before."
   missing: Int!
   "A defect on return that was not noted at pick-up."
   newlyDamaged: Boolean!
 }
 
+"The laundry part of a LAUNDRY order (洗衣): items, promised return date and the return check."
 type Laundry {
+  "The items, at most 50 kinds."
   items: [LaundryItem!]!
+  "The return date promised at pick-up (承诺送回日期)."
   promisedReturnDate: Date
+  "When the laundry was picked up."
   pickedUpAt: Time
+  "When it came back and was checked."
   returnedAt: Time
+  "A note on the return, at most 500 characters."
   returnNote: String
   "Something was missing or newly damaged on return; the supervisors were told."
   discrepancy: Boolean!
 }
 
+"The owner's acceptance of a done order (验收) with the rating."
 type ServiceAcceptance {
+  "The owner or family member who accepted."
   person: Person
   "0: accepted without a rating (the owner is asked to rate later)."
   rating: Int!
+  "The comment, at most 500 characters."
   comment: String
+  "When it was accepted."
   at: Time!
 }
 
+"The butler's return call (回访) after the owner accepted."
 type ServiceCallback {
+  "The butler or supervisor who called."
   staff: Staff
+  "Whether the owner was satisfied."
   satisfied: Boolean!
+  "What the owner said, at most 1,000 characters; always present when unsatisfied."
   notes: String
+  "When it was recorded."
   at: Time!
 }
 
+"A service order (服务订单) of a household for one price-list item: booked by the household (or granted by the company, e.g. the free cleaning after a renovation), confirmed and served by staff, accepted and rated by the owner, and called back. Seen by the household's members, the community's butlers and supervisors, and staff ever assigned to it."
 type ServiceOrder {
+  "Order id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "The household (户) served."
   household: Household!
   "The resident who booked it; null when the company granted it."
   bookedBy: Person
+  "The item booked, as priced then."
   line: ServiceLine!
+  "Hours, items, m² or visits, up to three decimals."
   quantity: Float!
+  "The household's notes, at most 500 characters."
   notes: String
   "Null until agreed, for an order the company granted."
   slot: ServiceSlot
+  "The laundry details; null for other categories."
   laundry: Laundry
+  "Where the order stands."
   status: ServiceOrderStatus!
   "The butler or supervisor who confirmed it and owes the callback."
   handler: Staff
   "Who serves it."
   assignee: Staff
+  "Extra charges added on completion."
   extras: [ServiceExtra!]!
+  "What the household pays, in fen."
   charges: ServiceCharges!
+  "How it was settled."
   payment: ServicePayment!
+  "The owner's acceptance; null until accepted."
   acceptance: ServiceAcceptance
+  "The callback; null until recorded."
   callback: ServiceCallback
+  "Why it was cancelled."
   cancelReason: String
+  "Every step: BOOK or GRANT, CONFIRM, START, LAUNDRY_RETURN, COMPLETE, ACCEPT, RATE, CALLBACK, PAYMENT, CANCEL, STAFF_CANCEL."
   timeline: [TimelineEntry!]!
+  "When it was booked or granted."
   bookedAt: Time!
+  "When it last changed."
   updatedAt: Time!
 }
 
+"One order in a list."
 type ServiceOrderEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this order."
   cursor: String!
+  "The order."
   node: ServiceOrder!
 }
 
+"A page of service orders, newest booking first."
 type ServiceOrderConnection {
+  "The orders of this page."
   edges: [ServiceOrderEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
   "-1 when not counted (the owner's own list)."
   totalCount: Int!
 }
 
+"How many orders of a community are in one state."
 type ServiceOrderStatusCount {
+  "The state."
   status: ServiceOrderStatus!
+  "How many orders are in it."
   count: Int!
 }
 
+"One kind of laundry item as counted."
 input LaundryItemInput {
+  "What kind of item, 1 to 30 characters, e.g. 衬衫."
   type: String!
+  "How many, 1 to 500."
   count: Int!
+  "Stains noted (污渍)."
   stains: Boolean
+  "Damage noted (破损)."
   damage: Boolean
+  "Missing buttons noted (缺扣)."
   missingButtons: Boolean
+  "Details, at most 200 characters."
   note: String
 }
 
+"A household's booking of a price-list item (预约服务)."
 input BookServiceInput {
+  "The household; the caller must be its owner or a family member (tenants do not book)."
   householdId: ID!
+  "An active item of the household's community."
   itemId: ID!
   "Within one of the item's bookable windows, not in the past."
   slot: ServiceSlotInput!
@@ -11765,138 +12774,296 @@ input BookServiceInput {
   quantity: Float
   "Laundry only."
   laundryItems: [LaundryItemInput!]
+  "Notes for the staff, at most 500 characters."
   notes: String
 }
 
 "Laundry pick-up: the items as counted (replacing the booked list when given) and the promised return date."
 input LaundryPickupInput {
+  "The items as counted, at most 50 kinds; omitted: the booked list stands."
   items: [LaundryItemInput!]
+  "The return date promised (YYYY-MM-DD), not before the pick-up day."
   promisedReturnDate: Date!
 }
 
+"An extra charge on completion."
 input ServiceExtraInput {
+  "What it is for, 1 to 40 characters."
   name: String!
+  "Amount in fen (分), 1 to 10,000,000."
   amountFen: Int!
 }
 
+"What the staff member records on finishing (完工)."
 input CompleteServiceInput {
   "Charged on top of price × quantity; none on a free item."
   extras: [ServiceExtraInput!]
+  "What was done, at most 1,000 characters."
   notes: String
 }
 
+"One laundry item checked on return (送回核对)."
 input LaundryReturnInput {
   "The item's position in the order's laundry.items."
   index: Int!
+  "How many came back, 0 to the count picked up."
   returnedCount: Int!
+  "Stains on return."
   stains: Boolean
+  "Damage on return."
   damage: Boolean
+  "Missing buttons on return."
   missingButtons: Boolean
+  "Details, at most 200 characters."
   note: String
 }
 
 extend type Query {
   "A community's price list: its residents and staff. Retired items are shown to staff only. At most 300 items: a community cannot hold more (adding the 301st is BAD_USER_INPUT)."
-  serviceCatalog(communityId: ID!, includeRetired: Boolean = false): [ServiceItem!]!
-  serviceOrder(id: ID!): ServiceOrder
-  "The caller's households' orders, newest first."
-  myServiceOrders(householdId: ID, status: ServiceOrderStatus, first: Int = 20, after: String): ServiceOrderConnection!
-  "A community's orders for its staff, newest booking first; from/to filter the slot's start."
-  serviceOrders(communityId: ID!, status: ServiceOrderStatus, category: ServiceCategory, assigneeId: ID, from: Time, to: Time, first: Int = 20, after: String): ServiceOrderConnection!
-  "Orders per status, for the community's butlers and supervisors: one entry per status."
-  serviceOrderCounts(communityId: ID!): [ServiceOrderStatusCount!]!
+  serviceCatalog(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Staff only: include retired items."
+    includeRetired: Boolean = false
+  ): [ServiceItem!]!
+  "One order: the household's members, the community's butlers and supervisors, and staff ever assigned to it; NOT_FOUND for anyone else."
+  serviceOrder("Id of the order." id: ID!): ServiceOrder
+  "The caller's households' orders, newest first. Residents only (staff: FORBIDDEN); a household not theirs is NOT_FOUND."
+  myServiceOrders(
+    "Only this one of the caller's households."
+    householdId: ID
+    "Only orders in this state."
+    status: ServiceOrderStatus
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last order of the previous page."
+    after: String
+  ): ServiceOrderConnection!
+  "A community's orders for its staff, newest booking first; from/to filter the slot's start. Butlers, supervisors and admins see every order; other staff of the community the orders they were ever assigned; anyone else NOT_FOUND."
+  serviceOrders(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Only orders in this state."
+    status: ServiceOrderStatus
+    "Only this kind of service."
+    category: ServiceCategory
+    "Only orders assigned to this staff member."
+    assigneeId: ID
+    "Slot start at or after this instant."
+    from: Time
+    "Slot start before this instant."
+    to: Time
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last order of the previous page."
+    after: String
+  ): ServiceOrderConnection!
+  "Orders per status, for the community's butlers and supervisors (and admins), one entry per status; other staff of the community FORBIDDEN, anyone else NOT_FOUND."
+  serviceOrderCounts("Id of the community (小区)." communityId: ID!): [ServiceOrderStatusCount!]!
 }
 
 extend type Mutation {
   "Supervisors of the community (and admins). Price changes are kept in the item's price history."
-  upsertServiceItem(input: ServiceItemInput!): ServiceItem!
-  retireServiceItem(id: ID!): ServiceItem!
+  upsertServiceItem("The item." input: ServiceItemInput!): ServiceItem!
+  "Takes an item off the price list (下架); existing orders keep it. Supervisors of the community and admins."
+  retireServiceItem("Id of the item." id: ID!): ServiceItem!
   "An owner or family member, for their own household."
-  bookService(input: BookServiceInput!): ServiceOrder!
-  "The household until the order is confirmed; staff with a reason until it is done."
-  cancelServiceOrder(id: ID!, reason: String): ServiceOrder!
-  "A butler or supervisor assigns a staff member; slot is required for an order without one."
-  confirmServiceOrder(id: ID!, assigneeId: ID!, slot: ServiceSlotInput, note: String): ServiceOrder!
-  "Laundry: pick-up, with laundry required."
-  startServiceOrder(id: ID!, laundry: LaundryPickupInput): ServiceOrder!
-  completeServiceOrder(id: ID!, input: CompleteServiceInput): ServiceOrder!
-  "The owner confirms the done order, rating it 1-5; without a rating they are asked to rate later."
-  acceptServiceOrder(id: ID!, rating: Int, comment: String): ServiceOrder!
-  "Rates an order accepted without a rating (until the callback)."
-  rateServiceOrder(id: ID!, rating: Int!, comment: String): ServiceOrder!
+  bookService("The booking." input: BookServiceInput!): ServiceOrder!
+  "The household (owner or family) until the order is confirmed; butlers and supervisors of the community with a reason until it is done."
+  cancelServiceOrder(
+    "Id of the order."
+    id: ID!
+    "Why, at most 200 characters; required for staff."
+    reason: String
+  ): ServiceOrder!
+  "A butler or supervisor (or admin) of the community assigns a staff member; slot is required for an order without one."
+  confirmServiceOrder(
+    "Id of the order."
+    id: ID!
+    "The staff member of the community who will serve it."
+    assigneeId: ID!
+    "The agreed time; required when the order has none (a granted order)."
+    slot: ServiceSlotInput
+    "A note, at most 200 characters."
+    note: String
+  ): ServiceOrder!
+  "Service begins (开始服务): the assigned staff member, or a butler or supervisor recording it for them. Laundry: pick-up, with laundry required."
+  startServiceOrder(
+    "Id of the order."
+    id: ID!
+    "Laundry orders: the pick-up."
+    laundry: LaundryPickupInput
+  ): ServiceOrder!
+  "The assigned staff member, or a butler or supervisor recording it for them, finishes the order (完工); the owner is asked to accept."
+  completeServiceOrder(
+    "Id of the order."
+    id: ID!
+    "Extras and notes."
+    input: CompleteServiceInput
+  ): ServiceOrder!
+  "The owner confirms the done order, rating it 1-5; without a rating they are asked to rate later. An owner or family member of the household."
+  acceptServiceOrder(
+    "Id of the order."
+    id: ID!
+    "1 to 5; omitted: rate later."
+    rating: Int
+    "A comment, at most 500 characters."
+    comment: String
+  ): ServiceOrder!
+  "Rates an order accepted without a rating (until the callback). An owner or family member of the household."
+  rateServiceOrder(
+    "Id of the order."
+    id: ID!
+    "1 to 5."
+    rating: Int!
+    "A comment, at most 500 characters."
+    comment: String
+  ): ServiceOrder!
   "A butler or supervisor; satisfied or not, the answer stays on the record."
-  recordServiceCallback(id: ID!, satisfied: Boolean!, notes: String): ServiceOrder!
+  recordServiceCallback(
+    "Id of the order."
+    id: ID!
+    "Whether the owner is satisfied."
+    satisfied: Boolean!
+    "What the owner said, at most 1,000 characters; required when not satisfied."
+    notes: String
+  ): ServiceOrder!
   "PAID_AT_COUNTER: butlers and supervisors; WAIVED, or back to UNPAID: supervisors only, with a reason."
-  setOrderPayment(id: ID!, status: PaymentStatus!, reason: String): ServiceOrder!
-  "Checks every laundry item back; missing or newly damaged items flag a discrepancy."
-  recordLaundryReturn(id: ID!, items: [LaundryReturnInput!]!, note: String): ServiceOrder!
+  setOrderPayment(
+    "Id of the order."
+    id: ID!
+    "The new state: PAID_AT_COUNTER, WAIVED or UNPAID (never FREE)."
+    status: PaymentStatus!
+    "Why, at most 200 characters; required except for PAID_AT_COUNTER."
+    reason: String
+  ): ServiceOrder!
+  "Checks every laundry item back; missing or newly damaged items flag a discrepancy. The assigned staff member, or a butler or supervisor of the community."
+  recordLaundryReturn(
+    "Id of the laundry order."
+    id: ID!
+    "Every item of the order, each once."
+    items: [LaundryReturnInput!]!
+    "A note on the return, at most 500 characters."
+    note: String
+  ): ServiceOrder!
 }
 `, BuiltIn: false},
-	{Name: "../schema/staff.graphqls", Input: `type Staff {
+	{Name: "../schema/staff.graphqls", Input: `"A staff member (员工) of the property company: butler (管家), engineer (工程/维修), supervisor (主管), security (秩序维护), cleaner (保洁) or admin, working in one or more communities (小区)."
+type Staff {
+  "Staff id."
   id: ID!
+  "Login account (工号/账号): 3 to 32 letters, digits, dots, underscores or hyphens, stored lower-case."
   account: String!
+  "Display name (姓名), at most 40 characters."
   name: String!
+  "Mainland mobile number (手机号), 11 digits, when one is recorded."
   phone: String
+  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN; never a resident role."
   roles: [Role!]!
+  "Communities (小区) the staff member works in; empty only for a company-wide admin."
   communities: [Community!]!
   "Buildings a butler is responsible for."
   buildings: [Building!]!
   "Households a butler is responsible for individually."
   householdIds: [ID!]!
+  "False once the account is deactivated (停用): it can no longer sign in and its sessions are ended."
   active: Boolean!
 }
 
+"A new staff account (新建员工), created by an admin."
 input CreateStaffInput {
+  "Login account: 3 to 32 letters, digits, dots, underscores or hyphens; case is ignored and it must be unused (CONFLICT otherwise)."
   account: String!
+  "Initial password: 8 to 72 bytes with at least one letter and one digit."
   password: String!
+  "Display name (姓名), 1 to 40 characters."
   name: String!
+  "Mainland mobile number (手机号); spaces, hyphens and a +86 prefix are accepted."
   phone: String
+  "At least one staff role; resident roles (OWNER, FAMILY, TENANT) are refused."
   roles: [Role!]!
+  "Communities (小区) the member works in, at most 200; required unless the roles include ADMIN."
   communityIds: [ID!]!
+  "Buildings (楼栋) a butler is responsible for, at most 200, each inside one of communityIds."
   buildingIds: [ID!]
+  "Households (户) a butler is responsible for individually, at most 200, each inside one of communityIds."
   householdIds: [ID!]
 }
 
+"A change to a staff member's roles, places or activity (调整岗位与负责范围). An omitted field is unchanged; a given list replaces the old one. The same limits as CreateStaffInput apply to the result."
 input StaffScopeInput {
+  "The new roles, at least one staff role."
   roles: [Role!]
+  "The new communities, at most 200."
   communityIds: [ID!]
+  "The new buildings of a butler, at most 200, inside the communities."
   buildingIds: [ID!]
+  "The new individually assigned households, at most 200, inside the communities."
   householdIds: [ID!]
+  "False deactivates the account (停用) and ends its sessions; true reactivates it. Admins cannot deactivate or un-admin themselves."
   active: Boolean
 }
 
 "Staff members by account, a page at a time: the list grows with the company."
 type StaffConnection {
+  "The staff members of this page."
   edges: [StaffEdge!]!
+  "Where this page lies; pass endCursor as after for the next."
   pageInfo: PageInfo!
   "Staff members on the whole list, not only this page."
   totalCount: Int!
 }
 
+"One staff member on a page of the staff list."
 type StaffEdge {
+  "Opaque cursor of this staff member: pass it as after to continue after them."
   cursor: String!
+  "The staff member (员工)."
   node: Staff!
 }
 
 extend type Query {
-  "Admins: staff of the company; supervisors: staff of their communities. Ordered by account."
-  staffMembers(communityId: ID, first: Int = 50, after: String): StaffConnection!
+  "Staff list (员工名单), by account, a page at a time. Admins: staff of the company, or of one community; supervisors: staff of the communities they supervise (FORBIDDEN for another community). Anyone else gets FORBIDDEN."
+  staffMembers(
+    "Only staff of this community; omitted: every community the caller may see."
+    communityId: ID
+    "Page size, 0 to 100 (default 50)."
+    first: Int = 50
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): StaffConnection!
 }
 
 extend type Mutation {
-  createStaff(input: CreateStaffInput!): Staff!
-  updateStaffScope(staffId: ID!, input: StaffScopeInput!): Staff!
+  "Creates a staff account (新建员工). Admins only."
+  createStaff(
+    "The new account."
+    input: CreateStaffInput!
+  ): Staff!
+  "Changes a staff member's roles, communities, buildings, households or activity. Admins only; the change applies from the member's next request, and deactivation ends their sessions at once. CONFLICT when another admin changed the member meanwhile."
+  updateStaffScope(
+    "Id of the staff member."
+    staffId: ID!
+    "What changes."
+    input: StaffScopeInput!
+  ): Staff!
 }
 `, BuiltIn: false},
 	{Name: "../schema/survey.graphqls", Input: `"DRAFT → PUBLISHED (publishSurvey) → CLOSED (closeSurvey, or by itself when closesAt passes)."
 enum SurveyStatus {
+  "Being prepared (草稿); only staff of the community see it."
   DRAFT
+  "Published (已发布): residents in the audience see it and answer between opensAt and closesAt."
   PUBLISHED
+  "Closed (已结束): no more answers; results are final."
   CLOSED
 }
 
+"The kind of a survey question (题型)."
 enum SurveyQuestionType {
+  "One option (单选); answered with exactly one choice."
   SINGLE_CHOICE
+  "Any number of options (多选), at least one when required."
   MULTIPLE_CHOICE
   "A score from 1 (worst) to 5 (best); counts towards the satisfaction rate."
   RATING
@@ -11908,23 +13075,35 @@ enum SurveyQuestionType {
 
 "A service dimension rated for importance and satisfaction."
 enum ServiceDimension {
+  "Cleaning (保洁)."
   CLEANING
+  "Security and order (秩序维护/安保)."
   SECURITY
+  "Greening (绿化)."
   GREENING
+  "Repairs and maintenance (维修)."
   REPAIRS
+  "Customer service and butlers (客服/管家)."
   CUSTOMER_SERVICE
+  "Fee transparency (收费透明)."
   FEE_TRANSPARENCY
+  "Parking (停车管理)."
   PARKING
+  "Shared facilities: lifts, pumps, gates (公共设施)."
   FACILITIES
+  "Community events (社区活动)."
   COMMUNITY_ACTIVITIES
 }
 
 "Who answers: one response per household (any member answers for it) or per person."
 enum SurveyRespondent {
+  "One response per household (按户); any member answers for it and may change the answer."
   HOUSEHOLD
+  "One response per person (按人) in the audience."
   PERSON
 }
 
+"A ready-made survey (问卷模板)."
 enum SurveyTemplate {
   "每半年一次的业主满意度调查: every dimension, an overall rating and a suggestion box; per household, anonymous."
   SEMI_ANNUAL_SATISFACTION
@@ -11945,41 +13124,61 @@ enum SatisfactionQuadrant {
   POSSIBLE_OVERKILL
 }
 
+"One question of a survey (题目)."
 type SurveyQuestion {
   "q1, q2, ...: the question's place in the survey."
   id: ID!
+  "1, 2, ...: the number to show."
   number: Int!
+  "The kind of question."
   type: SurveyQuestionType!
+  "The question (题干), at most 200 characters."
   text: String!
   "Choice questions' options; answers name them by index, from 0."
   options: [String!]!
+  "DIMENSION questions: the service dimension rated."
   dimension: ServiceDimension
   "The dimension's name in the request's language."
   dimensionLabel: String
+  "Whether an answer is required (必答)."
   required: Boolean!
 }
 
+"A satisfaction survey (满意度调查/问卷) of a community, held at least twice a year; the company's target is at least 90% satisfied."
 type Survey {
+  "Survey id."
   id: ID!
+  "The community (小区)."
   community: Community!
+  "Title, at most 60 characters."
   title: String!
+  "Introduction shown before the questions, at most 1,000 characters."
   intro: String
+  "The questions, in order (at most 50)."
   questions: [SurveyQuestion!]!
   "The buildings of the audience; empty is the whole community."
   buildings: [Building!]!
+  "When answering opens."
   opensAt: Time!
+  "When answering closes; the survey closes by itself then."
   closesAt: Time!
   "When it closed: early by closeSurvey, or at closesAt."
   closedAt: Time
+  "Per household or per person."
   responsePer: SurveyRespondent!
   "Staff never see who answered what: responses hold no respondent identity."
   anonymous: Boolean!
+  "The template it was made from, if any."
   template: SurveyTemplate
+  "Draft, published or closed."
   status: SurveyStatus!
   "Published and within its window: answers are taken and may be changed."
   open: Boolean!
+  "When it was published."
   publishedAt: Time
+  "The staff member who created it; null for residents."
   createdBy: Staff
+  "When it was created."
   createdAt: Time!
   "Households (per household) or persons (per person) in the audience when it was published."
   audienceSize: Int!
@@ -11988,81 +13187,122 @@ type Survey {
   "Residents: nothing is left for you to answer (per household: each of your households in the audience has answered). null for staff."
   answered: Boolean
   "A resident's own response: for householdId (default: your first household in the audience) per household; yours per person. null for staff."
-  myResponse(householdId: ID): SurveyResponse
+  myResponse("The household answered for; one of the caller's households in the audience." householdId: ID): SurveyResponse
+  "Every step: CREATE, PUBLISH, CLOSE."
   timeline: [TimelineEntry!]!
 }
 
+"One answer of a response."
 type SurveyAnswer {
+  "The question answered (q1, q2, ...)."
   questionId: ID!
   "Chosen options by index, from 0."
   choices: [Int!]!
+  "RATING: the score, 1 (worst) to 5 (best)."
   rating: Int
+  "TEXT: the answer, at most 1,000 characters."
   text: String
+  "DIMENSION: how important the dimension is, 1 to 5."
   importance: Int
+  "DIMENSION: how satisfied, 1 to 5."
   satisfaction: Int
 }
 
 "A resident's own response; nobody else ever sees it as such."
 type SurveyResponse {
+  "The household answered for (or that put the person in the audience)."
   household: Household!
+  "The answers, one per answered question."
   answers: [SurveyAnswer!]!
+  "When it was first submitted."
   submittedAt: Time!
+  "When it was last changed."
   updatedAt: Time!
 }
 
+"One survey in a list."
 type SurveyEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this survey."
   cursor: String!
+  "The survey."
   node: Survey!
 }
 
+"A page of surveys, newest first."
 type SurveyConnection {
+  "The surveys of this page."
   edges: [SurveyEdge!]!
+  "Whether there is a next page, and its cursor."
   pageInfo: PageInfo!
+  "How many surveys match, across all pages."
   totalCount: Int!
 }
 
+"How many answers gave one score."
 type SurveyScoreCount {
+  "The score, 1 to 5."
   score: Int!
+  "How many answers gave it."
   count: Int!
 }
 
+"How many responses chose one option."
 type SurveyOptionCount {
+  "The option's index, from 0."
   index: Int!
+  "The option's text."
   option: String!
+  "How many responses chose it."
   count: Int!
   "Of the question's responses (multiple-choice shares add up to more than 1); null without responses."
   share: Float
 }
 
+"One free-text answer (意见建议)."
 type SurveyTextAnswer {
+  "The text."
   text: String!
   "The household that wrote it; always null for an anonymous survey."
   household: Household
 }
 
+"The importance-satisfaction result of one service dimension (四分图的一个维度)."
 type SurveyDimensionResult {
+  "The dimension."
   dimension: ServiceDimension!
+  "Its name in the request's language."
   label: String!
+  "The question that rated it."
   questionId: ID!
+  "How many responses rated it."
   responseCount: Int!
+  "Mean importance, 1 to 5; null when nobody rated it."
   meanImportance: Float
+  "Mean satisfaction, 1 to 5; null when nobody rated it."
   meanSatisfaction: Float
+  "Histogram of importance scores 1-5."
   importance: [SurveyScoreCount!]!
+  "Histogram of satisfaction scores 1-5."
   satisfaction: [SurveyScoreCount!]!
   "Satisfaction scores of 4 or 5."
   satisfiedCount: Int!
   "null for a dimension nobody rated."
   quadrant: SatisfactionQuadrant
+  "The quadrant's name in the request's language, e.g. 优先改进区."
   quadrantLabel: String
 }
 
+"The result of one question."
 type SurveyQuestionResult {
+  "The question."
   question: SurveyQuestion!
+  "How many responses answered it."
   responseCount: Int!
   "Choice questions: one count per option."
   options: [SurveyOptionCount!]!
   "Rating questions: the histogram of scores 1-5."
   ratings: [SurveyScoreCount!]!
+  "Rating questions: the mean score, 1 to 5; null without answers."
   meanRating: Float
   "Text questions; an anonymous survey's in text order, without households."
   textAnswers: [SurveyTextAnswer!]!
@@ -12072,27 +13312,37 @@ type SurveyQuestionResult {
 
 "Share of satisfaction scores (dimension satisfaction and RATING answers) that are 4 or 5."
 type SurveySatisfactionRate {
+  "Scores of 4 or 5."
   satisfied: Int!
+  "All scores given."
   rated: Int!
   "null when nothing was rated."
   rate: Float
   "0.9: the company's target."
   target: Float!
+  "Whether rate reaches the target."
   met: Boolean!
 }
 
+"A survey's results (调查结果): response rate, satisfaction rate, each question and the importance-satisfaction quadrant (四分图). Staff of the survey's community."
 type SurveyResults {
+  "The survey."
   survey: Survey!
+  "Responses received."
   responseCount: Int!
   "The audience at publish time (see Survey.audienceSize)."
   audienceSize: Int!
   "responseCount / audienceSize, at most 1; null without an audience."
   responseRate: Float
+  "Share of satisfied scores (满意率) against the 90% target."
   satisfactionRate: SurveySatisfactionRate!
   "The quadrant lines: the means across rated dimensions of their mean importance and satisfaction."
   meanImportance: Float
+  "The horizontal quadrant line: the mean across rated dimensions of their mean satisfaction."
   meanSatisfaction: Float
+  "Every question's result, in order."
   questions: [SurveyQuestionResult!]!
+  "Every rated dimension's result, for the quadrant chart."
   dimensions: [SurveyDimensionResult!]!
   "/reports/surveys/{id}/results.csv (Bearer token), UTF-8 with BOM for Excel."
   csvUrl: String!
@@ -12100,11 +13350,13 @@ type SurveyResults {
   quadrantSvgUrl: String!
 }
 
+"One question of a new survey."
 input SurveyQuestionInput {
+  "The kind of question."
   type: SurveyQuestionType!
-  "Required except for DIMENSION questions, which default to the dimension's name."
+  "At most 200 characters. Required except for DIMENSION questions, which default to the dimension's name."
   text: String
-  "SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options."
+  "SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options, each at most 50 characters."
   options: [String!]
   "DIMENSION questions: each dimension at most once per survey."
   dimension: ServiceDimension
@@ -12112,48 +13364,89 @@ input SurveyQuestionInput {
   required: Boolean
 }
 
+"A new survey, created as a draft."
 input CreateSurveyInput {
+  "The community (小区); the caller must supervise it (or be an admin)."
   communityId: ID!
+  "Title, 1 to 60 characters."
   title: String!
+  "Introduction, at most 1,000 characters."
   intro: String
+  "1 to 50 questions."
   questions: [SurveyQuestionInput!]!
-  "Only these buildings of the community; omitted or empty: the whole community."
+  "Only these buildings of the community (at most 200); omitted or empty: the whole community."
   buildingIds: [ID!]
+  "When answering opens."
   opensAt: Time!
   "After opensAt and now, at most 180 days after opensAt. A reminder goes out 24 hours before."
   closesAt: Time!
+  "One response per household or per person."
   responsePer: SurveyRespondent!
+  "True: responses keep no respondent identity, and text answers are shown without households."
   anonymous: Boolean!
 }
 
 "One answer; set only what the question asks for. A field in error is answers.<i>.<field>, i counting from 0."
 input SurveyAnswerInput {
+  "The question (q1, q2, ...); each at most once."
   questionId: ID!
+  "Choice questions: option indexes from 0; exactly one for SINGLE_CHOICE."
   choices: [Int!]
+  "RATING: 1 to 5."
   rating: Int
+  "TEXT: at most 1,000 characters."
   text: String
+  "DIMENSION: importance, 1 to 5."
   importance: Int
+  "DIMENSION: satisfaction, 1 to 5."
   satisfaction: Int
 }
 
 extend type Query {
-  "Staff of the community: all its surveys; residents: the published and closed ones whose audience covers them."
-  surveys(communityId: ID!, status: SurveyStatus, first: Int = 20, after: String): SurveyConnection!
-  survey(id: ID!): Survey
+  "Staff of the community: all its surveys; residents: the published and closed ones whose audience covers them. Newest first; anyone else NOT_FOUND."
+  surveys(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Only surveys in this state."
+    status: SurveyStatus
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last survey of the previous page."
+    after: String
+  ): SurveyConnection!
+  "One survey: staff of its community; residents in its audience once it is published. NOT_FOUND for anyone else."
+  survey("Id of the survey." id: ID!): Survey
   "Staff of the survey's community (residents: FORBIDDEN; other communities: NOT_FOUND)."
-  surveyResults(surveyId: ID!): SurveyResults!
+  surveyResults("Id of the survey." surveyId: ID!): SurveyResults!
 }
 
 extend type Mutation {
   "Supervisors of the community (and admins) create a draft."
-  createSurvey(input: CreateSurveyInput!): Survey!
-  "The standard survey as a draft, for the whole community."
-  createSurveyFromTemplate(communityId: ID!, template: SurveyTemplate!, opensAt: Time!, closesAt: Time!): Survey!
-  "Opens the draft to its audience; every resident in it gets an invitation (delivered from opensAt)."
-  publishSurvey(id: ID!): Survey!
-  closeSurvey(id: ID!): Survey!
+  createSurvey("The survey." input: CreateSurveyInput!): Survey!
+  "The standard survey as a draft, for the whole community: per household and anonymous. Supervisors of the community and admins."
+  createSurveyFromTemplate(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Which template."
+    template: SurveyTemplate!
+    "When answering opens."
+    opensAt: Time!
+    "When answering closes: after opensAt and now, at most 180 days after opensAt."
+    closesAt: Time!
+  ): Survey!
+  "Opens the draft to its audience; every resident in it gets an invitation (delivered from opensAt). Supervisors of the community and admins."
+  publishSurvey("Id of the draft survey." id: ID!): Survey!
+  "Closes a published survey early (提前结束). Supervisors of the community and admins."
+  closeSurvey("Id of the published survey." id: ID!): Survey!
   "A resident in the audience answers while it is open, once per household or person; answering again replaces the answer."
-  submitSurveyResponse(surveyId: ID!, householdId: ID!, answers: [SurveyAnswerInput!]!): SurveyResponse!
+  submitSurveyResponse(
+    "Id of the survey."
+    surveyId: ID!
+    "The household answered for (per person: the household that puts the caller in the audience); staff get FORBIDDEN."
+    householdId: ID!
+    "The answers; every required question must be answered."
+    answers: [SurveyAnswerInput!]!
+  ): SurveyResponse!
 }
 `, BuiltIn: false},
 	{Name: "../schema/tasks.graphqls", Input: `"What a butler owes (管家待办)."
@@ -12170,32 +13463,45 @@ enum ButlerTaskKind {
   MOVE_IN_CALLBACK
 }
 
+"One line of a butler's task list (管家待办): something owed to a household in the butler's care."
 type ButlerTask {
   "For REPAIR_CALLBACK, SERVICE_ORDER_CALLBACK and VISIT_FOLLOW_UP: <kind>:<subjectId>."
   id: ID!
+  "What is owed; decides which screen opens it."
   kind: ButlerTaskKind!
+  "A short line to show, in Chinese (e.g. the repair's summary or 登门祝贺)."
   title: String!
+  "The household (户) it is owed to."
   household: Household!
   "The repair request, service order or visit to open; null for visits and calls written on the list."
   subjectId: ID
+  "When it is due (RFC 3339; the community's time zone, default Asia/Shanghai, decides the day)."
   dueAt: Time!
+  "True once dueAt has passed."
   overdue: Boolean!
+  "When it was marked done; null while open (the list only shows open tasks)."
   doneAt: Time
+  "The note written when it was marked done, at most 500 characters."
   note: String
 }
 
-"A butler's open tasks, earliest due first (ties by id), one page at a time."
+"A butler's open tasks (管家待办), earliest due first (ties by id), one page at a time."
 type ButlerTaskConnection {
+  "The tasks of this page."
   edges: [ButlerTaskEdge!]!
+  "Where this page lies; pass endCursor as after for the next."
   pageInfo: PageInfo!
   "Open tasks on the whole list, not only this page."
   totalCount: Int!
-  "Open tasks past their due time on the whole list (the badge on the butler screen)."
+  "How many of the open tasks are overdue (逾期), on the whole list (the badge on the butler screen)."
   overdue: Int!
 }
 
+"One task on a page of a butler's list."
 type ButlerTaskEdge {
+  "Opaque cursor of this task (its due time and id): pass it as after to continue after it."
   cursor: String!
+  "The task."
   node: ButlerTask!
 }
 
@@ -12205,20 +13511,37 @@ extend type Query {
   service orders, follow-ups promised on visits, congratulation visits and
   move-in callbacks. A butler opens their own list (butlerId omitted); a
   supervisor opens the list of a butler of a community they supervise.
+  Anyone else: FORBIDDEN (a resident, or a staff member without the butler
+  role opening their own) or NOT_FOUND (a butler outside the caller's
+  supervised communities).
   The cursor is the due time and id of the last task seen, so a page after it
   neither skips nor repeats tasks while the list stands still. Each source
   (written tasks, repair and order callbacks, visit follow-ups) contributes at
   most its 500 earliest-due tasks per community.
   """
-  butlerTasks(butlerId: ID, first: Int = 50, after: String): ButlerTaskConnection!
+  butlerTasks(
+    "The butler whose list to open; omitted: the caller's own."
+    butlerId: ID
+    "Page size, 0 to 100 (default 50)."
+    first: Int = 50
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): ButlerTaskConnection!
 }
 
 extend type Mutation {
   """
   Marks a congratulation visit or a move-in callback done. Callbacks and visit
   follow-ups leave the list when they are recorded where they are owed.
+  The household's butler or a supervisor of its community may; BAD_USER_INPUT
+  for a callback or follow-up id, CONFLICT when already done.
   """
-  completeButlerTask(id: ID!, note: String): ButlerTask!
+  completeButlerTask(
+    "Id of the task."
+    id: ID!
+    "What was done, at most 500 characters."
+    note: String
+  ): ButlerTask!
 }
 `, BuiltIn: false},
 }

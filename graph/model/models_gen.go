@@ -138,50 +138,70 @@ type BirthdayInput struct {
 	LeapMonth *bool `json:"leapMonth,omitempty"`
 }
 
+// A request for the service lift (搬家预约).
 type BookMoveInput struct {
+	// The household moving; the caller must be a member (owner, family or tenant).
 	HouseholdID string `json:"householdId"`
-	Date        string `json:"date"`
+	// The day (YYYY-MM-DD, community time): today up to 90 days ahead; a window that has already started is refused.
+	Date string `json:"date"`
 	// HH:MM between 07:00 and 20:00, on the hour or half hour; at most 8 hours.
 	From string `json:"from"`
-	To   string `json:"to"`
+	// HH:MM, exclusive, on the hour or half hour, at most 20:00 and after from.
+	To string `json:"to"`
 	// The lift of the household's building, e.g. 2 or 2号梯 (the same lift).
-	Lift       string           `json:"lift"`
-	LargeItems []string         `json:"largeItems,omitempty"`
-	Direction  moving.Direction `json:"direction"`
-	Note       *string          `json:"note,omitempty"`
+	Lift string `json:"lift"`
+	// Large items (大件物品): at most 30, each at most 50 characters.
+	LargeItems []string `json:"largeItems,omitempty"`
+	// Moving in or out.
+	Direction moving.Direction `json:"direction"`
+	// A note for the staff, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
+// A household's booking of a price-list item (预约服务).
 type BookServiceInput struct {
+	// The household; the caller must be its owner or a family member (tenants do not book).
 	HouseholdID string `json:"householdId"`
-	ItemID      string `json:"itemId"`
+	// An active item of the household's community.
+	ItemID string `json:"itemId"`
 	// Within one of the item's bookable windows, not in the past.
 	Slot *ServiceSlotInput `json:"slot"`
 	// Hours, items, square metres or visits (at most three decimals); a per-visit item defaults to 1. Laundry priced per item counts its items.
 	Quantity *float64 `json:"quantity,omitempty"`
 	// Laundry only.
 	LaundryItems []*LaundryItemInput `json:"laundryItems,omitempty"`
-	Notes        *string             `json:"notes,omitempty"`
+	// Notes for the staff, at most 500 characters.
+	Notes *string `json:"notes,omitempty"`
 }
 
+// When an item can be booked: weekdays and a time window, community time.
 type BookableWindowInput struct {
-	Weekdays []int  `json:"weekdays"`
-	From     string `json:"from"`
-	To       string `json:"to"`
+	// 1 = Monday … 7 = Sunday, at least one.
+	Weekdays []int `json:"weekdays"`
+	// HH:MM, community time.
+	From string `json:"from"`
+	// HH:MM, after from.
+	To string `json:"to"`
 }
 
-// A butler's open tasks, earliest due first (ties by id), one page at a time.
+// A butler's open tasks (管家待办), earliest due first (ties by id), one page at a time.
 type ButlerTaskConnection struct {
-	Edges    []*ButlerTaskEdge `json:"edges"`
-	PageInfo *PageInfo         `json:"pageInfo"`
+	// The tasks of this page.
+	Edges []*ButlerTaskEdge `json:"edges"`
+	// Where this page lies; pass endCursor as after for the next.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// Open tasks on the whole list, not only this page.
 	TotalCount int `json:"totalCount"`
-	// Open tasks past their due time on the whole list (the badge on the butler screen).
+	// How many of the open tasks are overdue (逾期), on the whole list (the badge on the butler screen).
 	Overdue int `json:"overdue"`
 }
 
+// One task on a page of a butler's list.
 type ButlerTaskEdge struct {
-	Cursor string      `json:"cursor"`
-	Node   *tasks.Task `json:"node"`
+	// Opaque cursor of this task (its due time and id): pass it as after to continue after it.
+	Cursor string `json:"cursor"`
+	// The task.
+	Node *tasks.Task `json:"node"`
 }
 
 // Every household of a campaign's audience in one cycle, in walking order, with the totals.
@@ -263,10 +283,14 @@ type CareProfileInput struct {
 
 // Money in fen (分).
 type Charges struct {
-	Free         bool `json:"free"`
-	MaterialsFen int  `json:"materialsFen"`
-	LabourFen    int  `json:"labourFen"`
-	TotalFen     int  `json:"totalFen"`
+	// A free repair: everything is 0.
+	Free bool `json:"free"`
+	// Company-supplied materials, in fen.
+	MaterialsFen int `json:"materialsFen"`
+	// Labour fee, in fen.
+	LabourFen int `json:"labourFen"`
+	// materialsFen + labourFen, in fen.
+	TotalFen int `json:"totalFen"`
 }
 
 // A page of community events (社区活动), latest start first.
@@ -319,19 +343,26 @@ type ComplaintFilter struct {
 	Overdue *bool `json:"overdue,omitempty"`
 }
 
+// What the staff member records on finishing (完工).
 type CompleteServiceInput struct {
 	// Charged on top of price × quantity; none on a free item.
 	Extras []*ServiceExtraInput `json:"extras,omitempty"`
-	Notes  *string              `json:"notes,omitempty"`
+	// What was done, at most 1,000 characters.
+	Notes *string `json:"notes,omitempty"`
 }
 
+// What the engineer records on finishing (完工).
 type CompleteWorkInput struct {
+	// Photos after the work: JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
 	AfterPhotos []*graphql.Upload `json:"afterPhotos,omitempty"`
-	Materials   []*MaterialInput  `json:"materials,omitempty"`
+	// Materials used, at most 50.
+	Materials []*MaterialInput `json:"materials,omitempty"`
 	// A paid repair (有偿维修) charges labour and company-supplied materials; a free one charges nothing.
-	Paid         bool    `json:"paid"`
-	LabourFeeFen *int    `json:"labourFeeFen,omitempty"`
-	Notes        *string `json:"notes,omitempty"`
+	Paid bool `json:"paid"`
+	// Labour fee in fen (分), 0 to 10,000,000; must be 0 or absent on a free repair.
+	LabourFeeFen *int `json:"labourFeeFen,omitempty"`
+	// What was done, at most 1,000 characters.
+	Notes *string `json:"notes,omitempty"`
 }
 
 // A new building (楼栋) with its units (单元).
@@ -416,50 +447,76 @@ type CreateServiceCampaignInput struct {
 	VisitDays []*CampaignVisitDayInput `json:"visitDays"`
 }
 
+// A new staff account (新建员工), created by an admin.
 type CreateStaffInput struct {
-	Account      string        `json:"account"`
-	Password     string        `json:"password"`
-	Name         string        `json:"name"`
-	Phone        *string       `json:"phone,omitempty"`
-	Roles        []access.Role `json:"roles"`
-	CommunityIds []string      `json:"communityIds"`
-	BuildingIds  []string      `json:"buildingIds,omitempty"`
-	HouseholdIds []string      `json:"householdIds,omitempty"`
+	// Login account: 3 to 32 letters, digits, dots, underscores or hyphens; case is ignored and it must be unused (CONFLICT otherwise).
+	Account string `json:"account"`
+	// Initial password: 8 to 72 bytes with at least one letter and one digit.
+	Password string `json:"password"`
+	// Display name (姓名), 1 to 40 characters.
+	Name string `json:"name"`
+	// Mainland mobile number (手机号); spaces, hyphens and a +86 prefix are accepted.
+	Phone *string `json:"phone,omitempty"`
+	// At least one staff role; resident roles (OWNER, FAMILY, TENANT) are refused.
+	Roles []access.Role `json:"roles"`
+	// Communities (小区) the member works in, at most 200; required unless the roles include ADMIN.
+	CommunityIds []string `json:"communityIds"`
+	// Buildings (楼栋) a butler is responsible for, at most 200, each inside one of communityIds.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// Households (户) a butler is responsible for individually, at most 200, each inside one of communityIds.
+	HouseholdIds []string `json:"householdIds,omitempty"`
 }
 
+// A new survey, created as a draft.
 type CreateSurveyInput struct {
-	CommunityID string                 `json:"communityId"`
-	Title       string                 `json:"title"`
-	Intro       *string                `json:"intro,omitempty"`
-	Questions   []*SurveyQuestionInput `json:"questions"`
-	// Only these buildings of the community; omitted or empty: the whole community.
-	BuildingIds []string  `json:"buildingIds,omitempty"`
-	OpensAt     time.Time `json:"opensAt"`
+	// The community (小区); the caller must supervise it (or be an admin).
+	CommunityID string `json:"communityId"`
+	// Title, 1 to 60 characters.
+	Title string `json:"title"`
+	// Introduction, at most 1,000 characters.
+	Intro *string `json:"intro,omitempty"`
+	// 1 to 50 questions.
+	Questions []*SurveyQuestionInput `json:"questions"`
+	// Only these buildings of the community (at most 200); omitted or empty: the whole community.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// When answering opens.
+	OpensAt time.Time `json:"opensAt"`
 	// After opensAt and now, at most 180 days after opensAt. A reminder goes out 24 hours before.
-	ClosesAt    time.Time  `json:"closesAt"`
+	ClosesAt time.Time `json:"closesAt"`
+	// One response per household or per person.
 	ResponsePer survey.Per `json:"responsePer"`
-	Anonymous   bool       `json:"anonymous"`
+	// True: responses keep no respondent identity, and text answers are shown without households.
+	Anonymous bool `json:"anonymous"`
 }
 
+// How many deliveries of a message are in one state on one channel.
 type DeliveryCount struct {
+	// The channel.
 	Channel NotificationChannelAll `json:"channel"`
-	Status  DeliveryStatus         `json:"status"`
-	Count   int                    `json:"count"`
+	// The state.
+	Status DeliveryStatus `json:"status"`
+	// How many deliveries.
+	Count int `json:"count"`
 }
 
 // How a message (a campaign, an announcement, a greeting) reached its recipients.
 type DeliveryReport struct {
+	// The message key asked for.
 	Key string `json:"key"`
 	// Inbox entries: one per recipient.
-	Recipients int              `json:"recipients"`
-	ByChannel  []*DeliveryCount `json:"byChannel"`
+	Recipients int `json:"recipients"`
+	// Deliveries by channel and state.
+	ByChannel []*DeliveryCount `json:"byChannel"`
 }
 
+// An engineer (维修工程师) with their current load, for choosing whom to dispatch to.
 type EngineerLoad struct {
+	// The engineer.
 	Engineer *staff.Staff `json:"engineer"`
 	// Orders dispatched, accepted or in progress.
-	OpenLoad int      `json:"openLoad"`
-	Skills   []string `json:"skills"`
+	OpenLoad int `json:"openLoad"`
+	// The engineer's skills (技能), e.g. 水电.
+	Skills []string `json:"skills"`
 }
 
 // A page of event sign-ups, newest first.
@@ -568,8 +625,8 @@ type HouseholdEdge struct {
 type HouseholdEvent struct {
 	// The household that changed.
 	HouseholdID string `json:"householdId"`
-	// What happened: household.member_added, household.member_removed, care_profile.updated, household_care.updated, person.avatar_updated, visit.recorded or visit.follow_up_done.
-	Type string `json:"type"`
+	// What happened, e.g. HOUSEHOLD_MEMBER_ADDED, CARE_PROFILE_UPDATED, VISIT_RECORDED, or a repair, order or booking step of the household; OTHER for a value this server does not know.
+	Type HouseholdEventType `json:"type"`
 	// When it happened.
 	At time.Time `json:"at"`
 	// The household as it is now (read it again for details); null if it could not be loaded.
@@ -596,34 +653,52 @@ type InvitationInviter struct {
 	Role access.Role `json:"role"`
 }
 
+// One key and its value, both strings.
 type KeyValue struct {
-	Key   string `json:"key"`
+	// The key, e.g. repairRequestId.
+	Key string `json:"key"`
+	// The value.
 	Value string `json:"value"`
 }
 
+// One kind of laundry item as counted.
 type LaundryItemInput struct {
-	Type           string  `json:"type"`
-	Count          int     `json:"count"`
-	Stains         *bool   `json:"stains,omitempty"`
-	Damage         *bool   `json:"damage,omitempty"`
-	MissingButtons *bool   `json:"missingButtons,omitempty"`
-	Note           *string `json:"note,omitempty"`
+	// What kind of item, 1 to 30 characters, e.g. 衬衫.
+	Type string `json:"type"`
+	// How many, 1 to 500.
+	Count int `json:"count"`
+	// Stains noted (污渍).
+	Stains *bool `json:"stains,omitempty"`
+	// Damage noted (破损).
+	Damage *bool `json:"damage,omitempty"`
+	// Missing buttons noted (缺扣).
+	MissingButtons *bool `json:"missingButtons,omitempty"`
+	// Details, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 // Laundry pick-up: the items as counted (replacing the booked list when given) and the promised return date.
 type LaundryPickupInput struct {
-	Items              []*LaundryItemInput `json:"items,omitempty"`
-	PromisedReturnDate string              `json:"promisedReturnDate"`
+	// The items as counted, at most 50 kinds; omitted: the booked list stands.
+	Items []*LaundryItemInput `json:"items,omitempty"`
+	// The return date promised (YYYY-MM-DD), not before the pick-up day.
+	PromisedReturnDate string `json:"promisedReturnDate"`
 }
 
+// One laundry item checked on return (送回核对).
 type LaundryReturnInput struct {
 	// The item's position in the order's laundry.items.
-	Index          int     `json:"index"`
-	ReturnedCount  int     `json:"returnedCount"`
-	Stains         *bool   `json:"stains,omitempty"`
-	Damage         *bool   `json:"damage,omitempty"`
-	MissingButtons *bool   `json:"missingButtons,omitempty"`
-	Note           *string `json:"note,omitempty"`
+	Index int `json:"index"`
+	// How many came back, 0 to the count picked up.
+	ReturnedCount int `json:"returnedCount"`
+	// Stains on return.
+	Stains *bool `json:"stains,omitempty"`
+	// Damage on return.
+	Damage *bool `json:"damage,omitempty"`
+	// Missing buttons on return.
+	MissingButtons *bool `json:"missingButtons,omitempty"`
+	// Details, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 // The answer to requestLoginCode. It is the same whether or not the phone is registered, so it reveals nobody.
@@ -634,12 +709,18 @@ type LoginCodeRequested struct {
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
+// A material used on the repair.
 type MaterialInput struct {
-	Name            string  `json:"name"`
-	Quantity        float64 `json:"quantity"`
-	Unit            *string `json:"unit,omitempty"`
-	UnitPriceFen    int     `json:"unitPriceFen"`
-	SuppliedByOwner bool    `json:"suppliedByOwner"`
+	// What it is, 1 to 60 characters.
+	Name string `json:"name"`
+	// How much, more than 0 and at most 10,000, up to three decimals.
+	Quantity float64 `json:"quantity"`
+	// Its unit, e.g. 个, 米.
+	Unit *string `json:"unit,omitempty"`
+	// Price per unit in fen (分), 0 to 10,000,000.
+	UnitPriceFen int `json:"unitPriceFen"`
+	// The owner supplied it (业主自备): never charged.
+	SuppliedByOwner bool `json:"suppliedByOwner"`
 }
 
 // The caller and what they may do.
@@ -662,38 +743,56 @@ type Me struct {
 	Permissions []string `json:"permissions"`
 }
 
+// A page of moving bookings.
 type MoveBookingConnection struct {
-	Edges    []*MoveBookingEdge `json:"edges"`
-	PageInfo *PageInfo          `json:"pageInfo"`
+	// The bookings of this page, by date and start time.
+	Edges []*MoveBookingEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (a household's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One booking in a list.
 type MoveBookingEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *moving.Booking `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this booking.
+	Cursor string `json:"cursor"`
+	// The booking.
+	Node *moving.Booking `json:"node"`
 }
 
 // Write operations. Every field needs a signed-in caller unless it says otherwise (the login mutations do not).
 type Mutation struct {
 }
 
+// A page of the caller's inbox, newest first.
 type NotificationConnection struct {
-	Edges    []*NotificationEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The messages of this page.
+	Edges []*NotificationEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One message in an inbox page.
 type NotificationEdge struct {
-	Cursor string               `json:"cursor"`
-	Node   *notify.Notification `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this message.
+	Cursor string `json:"cursor"`
+	// The message.
+	Node *notify.Notification `json:"node"`
 }
 
+// New notification settings; they replace the old ones as a whole.
 type NotificationPreferencesInput struct {
-	DisabledKinds    []notify.Kind         `json:"disabledKinds"`
+	// Kinds to turn off; each must be one of optionalKinds (BAD_USER_INPUT otherwise).
+	DisabledKinds []notify.Kind `json:"disabledKinds"`
+	// Push channels to turn off: FCM and/or WECHAT.
 	DisabledChannels []NotificationChannel `json:"disabledChannels"`
-	QuietStart       string                `json:"quietStart"`
-	QuietEnd         string                `json:"quietEnd"`
-	Language         *string               `json:"language,omitempty"`
+	// Start of quiet hours (免打扰), HH:MM, community time.
+	QuietStart string `json:"quietStart"`
+	// End of quiet hours, HH:MM.
+	QuietEnd string `json:"quietEnd"`
+	// zh or en; omitted: Chinese.
+	Language *string `json:"language,omitempty"`
 }
 
 // Where a page of a connection lies (Relay cursor connections). Every list that
@@ -778,12 +877,18 @@ type PublishAnnouncementInput struct {
 type Query struct {
 }
 
+// A change to a community's repair queue, heard live by its staff.
 type QueueEvent struct {
-	CommunityID string        `json:"communityId"`
-	RequestID   string        `json:"requestId"`
-	Type        string        `json:"type"`
-	Status      repair.Status `json:"status"`
-	At          time.Time     `json:"at"`
+	// The community.
+	CommunityID string `json:"communityId"`
+	// The request that changed; refetch it or the queue.
+	RequestID string `json:"requestId"`
+	// What happened to the request.
+	Type RepairEventType `json:"type"`
+	// The request's state after the step.
+	Status repair.Status `json:"status"`
+	// When it happened.
+	At time.Time `json:"at"`
 }
 
 // The result of a visit to one household.
@@ -824,92 +929,138 @@ type RecordVisitInput struct {
 	FollowUpDue *string `json:"followUpDue,omitempty"`
 }
 
+// A renovation application (装修申请), as first submitted or resubmitted.
 type RenovationApplicationInput struct {
-	Company *RenovationCompanyInput  `json:"company"`
+	// The renovation company.
+	Company *RenovationCompanyInput `json:"company"`
+	// Workers on site, at most 30.
 	Workers []*RenovationWorkerInput `json:"workers"`
 	// Today or later, community time; the period is at most 180 days.
-	StartDate string                    `json:"startDate"`
-	EndDate   string                    `json:"endDate"`
-	Scope     string                    `json:"scope"`
-	ScopeTags []renovation.ScopeTag     `json:"scopeTags,omitempty"`
+	StartDate string `json:"startDate"`
+	// Last day of works, inclusive: on or after startDate, fewer than 180 days after it.
+	EndDate string `json:"endDate"`
+	// What will be done (装修内容), 1 to 1,000 characters.
+	Scope string `json:"scope"`
+	// Tags of what the works touch; duplicates are dropped.
+	ScopeTags []renovation.ScopeTag `json:"scopeTags,omitempty"`
+	// The document checklist.
 	Documents *RenovationDocumentsInput `json:"documents"`
 }
 
+// The renovation company (装修公司).
 type RenovationCompanyInput struct {
-	Name      string  `json:"name"`
-	Contact   *string `json:"contact,omitempty"`
-	Phone     string  `json:"phone"`
+	// Company name, 1 to 100 characters.
+	Name string `json:"name"`
+	// Contact person, at most 40 characters.
+	Contact *string `json:"contact,omitempty"`
+	// Contact mainland mobile number.
+	Phone string `json:"phone"`
+	// Business licence number, at most 40 characters.
 	LicenseNo *string `json:"licenseNo,omitempty"`
 }
 
+// A page of renovations, newest first.
 type RenovationConnection struct {
-	Edges    []*RenovationEdge `json:"edges"`
-	PageInfo *PageInfo         `json:"pageInfo"`
+	// The renovations of this page.
+	Edges []*RenovationEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (a household's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One checklist document as the owner gives it.
 type RenovationDocumentInput struct {
+	// Whether it is provided; a photo with provided false is BAD_USER_INPUT.
 	Provided bool `json:"provided"`
 	// A photo of the signed document (JPEG, PNG, WebP or HEIC, at most 8 MB). On resubmission, none keeps the previous photo.
 	Photo *graphql.Upload `json:"photo,omitempty"`
 }
 
+// The document checklist (申请材料). Approval needs the agreement and the fire-safety pledge, and the waterproofing test when the scope touches wet areas.
 type RenovationDocumentsInput struct {
-	Agreement         *RenovationDocumentInput `json:"agreement"`
-	FireSafetyPledge  *RenovationDocumentInput `json:"fireSafetyPledge"`
+	// 装修管理协议 (renovation management agreement).
+	Agreement *RenovationDocumentInput `json:"agreement"`
+	// 消防安全承诺书 (fire-safety pledge).
+	FireSafetyPledge *RenovationDocumentInput `json:"fireSafetyPledge"`
+	// 闭水试验确认 (waterproofing test confirmation).
 	WaterproofingTest *RenovationDocumentInput `json:"waterproofingTest"`
 }
 
+// One renovation in a list.
 type RenovationEdge struct {
-	Cursor string                 `json:"cursor"`
-	Node   *renovation.Renovation `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this renovation.
+	Cursor string `json:"cursor"`
+	// The renovation.
+	Node *renovation.Renovation `json:"node"`
 }
 
+// What an inspector records (巡查记录).
 type RenovationInspectionInput struct {
 	// When the inspection took place; now if omitted.
-	At     *time.Time        `json:"at,omitempty"`
+	At *time.Time `json:"at,omitempty"`
+	// OK or VIOLATION.
 	Result renovation.Result `json:"result"`
 	// Required for a VIOLATION, absent for OK.
 	ViolationType *renovation.ViolationType `json:"violationType,omitempty"`
 	// Required for a VIOLATION; remarks for OK.
-	Description *string           `json:"description,omitempty"`
-	Photos      []*graphql.Upload `json:"photos,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
+// A worker on site (施工人员).
 type RenovationWorkerInput struct {
-	Name  string  `json:"name"`
+	// Name, 1 to 40 characters.
+	Name string `json:"name"`
+	// Mainland mobile number, optional.
 	Phone *string `json:"phone,omitempty"`
 	// 18-character mainland ID-card number, optional.
 	IDCardNo *string `json:"idCardNo,omitempty"`
 }
 
+// A community's repair deadlines (维修时限) for one urgency, in minutes from submission.
 type RepairDeadlines struct {
-	Urgency        repair.Urgency `json:"urgency"`
-	RespondMinutes int            `json:"respondMinutes"`
-	ArriveMinutes  int            `json:"arriveMinutes"`
-	FinishMinutes  int            `json:"finishMinutes"`
+	// The urgency they apply to.
+	Urgency repair.Urgency `json:"urgency"`
+	// Minutes from submission to take (响应).
+	RespondMinutes int `json:"respondMinutes"`
+	// Minutes from submission to the engineer on site (到场).
+	ArriveMinutes int `json:"arriveMinutes"`
+	// Minutes from submission to the work finished (完工).
+	FinishMinutes int `json:"finishMinutes"`
 }
 
+// A step of one repair request, heard live.
 type RepairEvent struct {
+	// The request.
 	RequestID string `json:"requestId"`
-	// e.g. repair.dispatch
-	Type    string          `json:"type"`
-	Status  repair.Status   `json:"status"`
-	At      time.Time       `json:"at"`
+	// e.g. REPAIR_DISPATCH
+	Type RepairEventType `json:"type"`
+	// The request's state after the step.
+	Status repair.Status `json:"status"`
+	// When it happened.
+	At time.Time `json:"at"`
+	// The request as it is now; null if the caller may no longer see it.
 	Request *repair.Request `json:"request,omitempty"`
 }
 
+// A page of repair requests, newest first.
 type RepairRequestConnection struct {
-	Edges    []*RepairRequestEdge `json:"edges"`
-	PageInfo *PageInfo            `json:"pageInfo"`
+	// The requests of this page.
+	Edges []*RepairRequestEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (the owner's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One repair request in a list.
 type RepairRequestEdge struct {
-	Cursor string          `json:"cursor"`
-	Node   *repair.Request `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this request.
+	Cursor string `json:"cursor"`
+	// The request.
+	Node *repair.Request `json:"node"`
 }
 
 // A page of free-service campaigns (无偿服务), newest first.
@@ -930,86 +1081,130 @@ type ServiceCampaignEdge struct {
 	Node *freeservice.Campaign `json:"node"`
 }
 
+// What the household pays for an order, in fen (分).
 type ServiceCharges struct {
+	// A free order: everything is 0.
 	Free bool `json:"free"`
 	// price × quantity
-	BaseFen   int `json:"baseFen"`
+	BaseFen int `json:"baseFen"`
+	// Sum of the extras, in fen.
 	ExtrasFen int `json:"extrasFen"`
-	TotalFen  int `json:"totalFen"`
+	// baseFen + extrasFen, in fen: what the household pays.
+	TotalFen int `json:"totalFen"`
 }
 
+// An extra charge on completion.
 type ServiceExtraInput struct {
-	Name      string `json:"name"`
-	AmountFen int    `json:"amountFen"`
+	// What it is for, 1 to 40 characters.
+	Name string `json:"name"`
+	// Amount in fen (分), 1 to 10,000,000.
+	AmountFen int `json:"amountFen"`
 }
 
 // Creates an item (no id) or edits one. A free item has priceFen 0; a paid one more than 0.
 type ServiceItemInput struct {
-	ID          *string                `json:"id,omitempty"`
-	CommunityID string                 `json:"communityId"`
-	Name        string                 `json:"name"`
-	Category    catalog.Category       `json:"category"`
-	Description *string                `json:"description,omitempty"`
-	PriceFen    int                    `json:"priceFen"`
-	Unit        catalog.Unit           `json:"unit"`
-	Free        bool                   `json:"free"`
-	Windows     []*BookableWindowInput `json:"windows"`
+	// The item to edit; omitted: a new item.
+	ID *string `json:"id,omitempty"`
+	// The community whose price list it is on (at most 300 items).
+	CommunityID string `json:"communityId"`
+	// Item name, 1 to 40 characters.
+	Name string `json:"name"`
+	// The kind of service.
+	Category catalog.Category `json:"category"`
+	// What it includes, at most 500 characters.
+	Description *string `json:"description,omitempty"`
+	// Price per unit in fen (分), 0 to 10,000,000 (100,000 yuan); 0 exactly when free.
+	PriceFen int `json:"priceFen"`
+	// What the price is per.
+	Unit catalog.Unit `json:"unit"`
+	// A free service (无偿服务).
+	Free bool `json:"free"`
+	// 1 to 14 bookable windows.
+	Windows []*BookableWindowInput `json:"windows"`
 }
 
 // A building's service lift: the building and the lift's name or number as residents write it.
 type ServiceLift struct {
+	// The household's building (楼栋).
 	Building *community.Building `json:"building,omitempty"`
-	Name     string              `json:"name"`
+	// The lift as the resident wrote it, e.g. 2号梯.
+	Name string `json:"name"`
 }
 
+// A page of service orders, newest booking first.
 type ServiceOrderConnection struct {
-	Edges    []*ServiceOrderEdge `json:"edges"`
-	PageInfo *PageInfo           `json:"pageInfo"`
+	// The orders of this page.
+	Edges []*ServiceOrderEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// -1 when not counted (the owner's own list).
 	TotalCount int `json:"totalCount"`
 }
 
+// One order in a list.
 type ServiceOrderEdge struct {
-	Cursor string              `json:"cursor"`
-	Node   *serviceorder.Order `json:"node"`
+	// Opaque cursor: pass it as `after` to continue after this order.
+	Cursor string `json:"cursor"`
+	// The order.
+	Node *serviceorder.Order `json:"node"`
 }
 
+// How many orders of a community are in one state.
 type ServiceOrderStatusCount struct {
+	// The state.
 	Status serviceorder.Status `json:"status"`
-	Count  int                 `json:"count"`
+	// How many orders are in it.
+	Count int `json:"count"`
 }
 
+// A date and time window picked for a service, community time.
 type ServiceSlotInput struct {
+	// The day (YYYY-MM-DD), not in the past.
 	Date string `json:"date"`
 	// HH:MM, the community's local time
 	From string `json:"from"`
-	To   string `json:"to"`
+	// HH:MM, after from.
+	To string `json:"to"`
 }
 
 // Staff members by account, a page at a time: the list grows with the company.
 type StaffConnection struct {
-	Edges    []*StaffEdge `json:"edges"`
-	PageInfo *PageInfo    `json:"pageInfo"`
+	// The staff members of this page.
+	Edges []*StaffEdge `json:"edges"`
+	// Where this page lies; pass endCursor as after for the next.
+	PageInfo *PageInfo `json:"pageInfo"`
 	// Staff members on the whole list, not only this page.
 	TotalCount int `json:"totalCount"`
 }
 
+// One staff member on a page of the staff list.
 type StaffEdge struct {
-	Cursor string       `json:"cursor"`
-	Node   *staff.Staff `json:"node"`
+	// Opaque cursor of this staff member: pass it as after to continue after them.
+	Cursor string `json:"cursor"`
+	// The staff member (员工).
+	Node *staff.Staff `json:"node"`
 }
 
+// A change to a staff member's roles, places or activity (调整岗位与负责范围). An omitted field is unchanged; a given list replaces the old one. The same limits as CreateStaffInput apply to the result.
 type StaffScopeInput struct {
-	Roles        []access.Role `json:"roles,omitempty"`
-	CommunityIds []string      `json:"communityIds,omitempty"`
-	BuildingIds  []string      `json:"buildingIds,omitempty"`
-	HouseholdIds []string      `json:"householdIds,omitempty"`
-	Active       *bool         `json:"active,omitempty"`
+	// The new roles, at least one staff role.
+	Roles []access.Role `json:"roles,omitempty"`
+	// The new communities, at most 200.
+	CommunityIds []string `json:"communityIds,omitempty"`
+	// The new buildings of a butler, at most 200, inside the communities.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// The new individually assigned households, at most 200, inside the communities.
+	HouseholdIds []string `json:"householdIds,omitempty"`
+	// False deactivates the account (停用) and ends its sessions; true reactivates it. Admins cannot deactivate or un-admin themselves.
+	Active *bool `json:"active,omitempty"`
 }
 
+// How many requests are in one state.
 type StatusCount struct {
+	// The state.
 	Status repair.Status `json:"status"`
-	Count  int           `json:"count"`
+	// How many requests are in it.
+	Count int `json:"count"`
 }
 
 // A resident's complaint (投诉).
@@ -1028,15 +1223,24 @@ type SubmitComplaintInput struct {
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
+// A fault reported by a member of the household (报修).
 type SubmitRepairRequestInput struct {
-	HouseholdID   string          `json:"householdId"`
-	Category      repair.Category `json:"category"`
-	Description   string          `json:"description"`
-	InHome        bool            `json:"inHome"`
-	Place         *string         `json:"place,omitempty"`
-	Urgency       *repair.Urgency `json:"urgency,omitempty"`
-	PreferredFrom *time.Time      `json:"preferredFrom,omitempty"`
-	PreferredTo   *time.Time      `json:"preferredTo,omitempty"`
+	// The household; the caller must be a member (staff get FORBIDDEN).
+	HouseholdID string `json:"householdId"`
+	// What kind of fault.
+	Category repair.Category `json:"category"`
+	// The fault, 1 to 1,000 characters.
+	Description string `json:"description"`
+	// True for a fault in the home; false for a public area (then place is required).
+	InHome bool `json:"inHome"`
+	// Where, for a public-area fault, at most 100 characters, e.g. 3栋电梯.
+	Place *string `json:"place,omitempty"`
+	// How urgent; default NORMAL.
+	Urgency *repair.Urgency `json:"urgency,omitempty"`
+	// Start of the preferred visit time.
+	PreferredFrom *time.Time `json:"preferredFrom,omitempty"`
+	// End of the preferred visit time, after preferredFrom.
+	PreferredTo *time.Time `json:"preferredTo,omitempty"`
 	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
@@ -1047,30 +1251,45 @@ type Subscription struct {
 
 // One answer; set only what the question asks for. A field in error is answers.<i>.<field>, i counting from 0.
 type SurveyAnswerInput struct {
-	QuestionID   string  `json:"questionId"`
-	Choices      []int   `json:"choices,omitempty"`
-	Rating       *int    `json:"rating,omitempty"`
-	Text         *string `json:"text,omitempty"`
-	Importance   *int    `json:"importance,omitempty"`
-	Satisfaction *int    `json:"satisfaction,omitempty"`
-}
-
-type SurveyConnection struct {
-	Edges      []*SurveyEdge `json:"edges"`
-	PageInfo   *PageInfo     `json:"pageInfo"`
-	TotalCount int           `json:"totalCount"`
-}
-
-type SurveyEdge struct {
-	Cursor string         `json:"cursor"`
-	Node   *survey.Survey `json:"node"`
-}
-
-type SurveyQuestionInput struct {
-	Type survey.QuestionType `json:"type"`
-	// Required except for DIMENSION questions, which default to the dimension's name.
+	// The question (q1, q2, ...); each at most once.
+	QuestionID string `json:"questionId"`
+	// Choice questions: option indexes from 0; exactly one for SINGLE_CHOICE.
+	Choices []int `json:"choices,omitempty"`
+	// RATING: 1 to 5.
+	Rating *int `json:"rating,omitempty"`
+	// TEXT: at most 1,000 characters.
 	Text *string `json:"text,omitempty"`
-	// SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options.
+	// DIMENSION: importance, 1 to 5.
+	Importance *int `json:"importance,omitempty"`
+	// DIMENSION: satisfaction, 1 to 5.
+	Satisfaction *int `json:"satisfaction,omitempty"`
+}
+
+// A page of surveys, newest first.
+type SurveyConnection struct {
+	// The surveys of this page.
+	Edges []*SurveyEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many surveys match, across all pages.
+	TotalCount int `json:"totalCount"`
+}
+
+// One survey in a list.
+type SurveyEdge struct {
+	// Opaque cursor: pass it as `after` to continue after this survey.
+	Cursor string `json:"cursor"`
+	// The survey.
+	Node *survey.Survey `json:"node"`
+}
+
+// One question of a new survey.
+type SurveyQuestionInput struct {
+	// The kind of question.
+	Type survey.QuestionType `json:"type"`
+	// At most 200 characters. Required except for DIMENSION questions, which default to the dimension's name.
+	Text *string `json:"text,omitempty"`
+	// SINGLE_CHOICE and MULTIPLE_CHOICE: 2-20 distinct options, each at most 50 characters.
 	Options []string `json:"options,omitempty"`
 	// DIMENSION questions: each dimension at most once per survey.
 	Dimension *survey.Dimension `json:"dimension,omitempty"`
@@ -1132,9 +1351,12 @@ type VisitFilter struct {
 	FollowUpDueBy *string `json:"followUpDueBy,omitempty"`
 }
 
+// How many WeChat subscribe messages (订阅消息) of one template the server may still send the caller: each acceptance in the mini program allows one.
 type WechatGrantCount struct {
+	// The WeChat template id.
 	TemplateID string `json:"templateId"`
-	Remaining  int    `json:"remaining"`
+	// Messages of this template still allowed, at most 50.
+	Remaining int `json:"remaining"`
 }
 
 // The answer to loginWithWechat: either a session (the WeChat account is bound to a resident) or a ticket to bind a phone first.
@@ -1147,28 +1369,43 @@ type WechatLoginPayload struct {
 	BindingTicket *string `json:"bindingTicket,omitempty"`
 }
 
+// A community's repair requests by state, for the dispatch screen.
 type WorkOrderCounts struct {
+	// One count per state.
 	ByStatus []*StatusCount `json:"byStatus"`
-	Overdue  int            `json:"overdue"`
-	Open     int            `json:"open"`
+	// Open requests whose current stage has run past its deadline.
+	Overdue int `json:"overdue"`
+	// Requests submitted, taken, dispatched, accepted or in progress.
+	Open int `json:"open"`
 }
 
+// Filters of the staff work queue (工单列表).
 type WorkOrderFilter struct {
-	CommunityID *string         `json:"communityId,omitempty"`
-	Statuses    []repair.Status `json:"statuses,omitempty"`
+	// A community the caller works in; omitted: all of the caller's communities.
+	CommunityID *string `json:"communityId,omitempty"`
+	// Only requests in these states.
+	Statuses []repair.Status `json:"statuses,omitempty"`
 	// The engineer of the current order or the owning staff member.
-	AssigneeID    *string          `json:"assigneeId,omitempty"`
-	Urgency       *repair.Urgency  `json:"urgency,omitempty"`
-	Category      *repair.Category `json:"category,omitempty"`
-	Overdue       *bool            `json:"overdue,omitempty"`
-	SubmittedFrom *time.Time       `json:"submittedFrom,omitempty"`
-	SubmittedTo   *time.Time       `json:"submittedTo,omitempty"`
+	AssigneeID *string `json:"assigneeId,omitempty"`
+	// Only this urgency.
+	Urgency *repair.Urgency `json:"urgency,omitempty"`
+	// Only this kind of fault.
+	Category *repair.Category `json:"category,omitempty"`
+	// True: only open requests past their current deadline.
+	Overdue *bool `json:"overdue,omitempty"`
+	// Submitted at or after this instant.
+	SubmittedFrom *time.Time `json:"submittedFrom,omitempty"`
+	// Submitted before this instant.
+	SubmittedTo *time.Time `json:"submittedTo,omitempty"`
 }
 
+// Which of the two apps registered a device.
 type AppKind string
 
 const (
+	// The owner app (业主端).
 	AppKindOwner AppKind = "OWNER"
+	// The staff app (员工端).
 	AppKindStaff AppKind = "STAFF"
 )
 
@@ -1220,15 +1457,86 @@ func (e AppKind) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a staff member did with residents' care data, as the care-data audit log (关怀档案访问记录) records it.
+type AuditAction string
+
+const (
+	// Read a person's sensitive care notes (查看敏感信息).
+	AuditActionRead AuditAction = "READ"
+	// Listed households by a care flag (按关怀标签筛选); the flag is in `fields`.
+	AuditActionFilter AuditAction = "FILTER"
+	// Saw the care-flag audience of an announcement or campaign (查看按关怀标签选择的对象); the flags and the subject (e.g. announcement:<id>) are in `fields`.
+	AuditActionAudience AuditAction = "AUDIENCE"
+	// An access this server version does not know.
+	AuditActionOther AuditAction = "OTHER"
+)
+
+var AllAuditAction = []AuditAction{
+	AuditActionRead,
+	AuditActionFilter,
+	AuditActionAudience,
+	AuditActionOther,
+}
+
+func (e AuditAction) IsValid() bool {
+	switch e {
+	case AuditActionRead, AuditActionFilter, AuditActionAudience, AuditActionOther:
+		return true
+	}
+	return false
+}
+
+func (e AuditAction) String() string {
+	return string(e)
+}
+
+func (e *AuditAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = AuditAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid AuditAction", str)
+	}
+	return nil
+}
+
+func (e AuditAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *AuditAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where one delivery stands.
 type DeliveryStatus string
 
 const (
-	DeliveryStatusPending       DeliveryStatus = "PENDING"
-	DeliveryStatusSending       DeliveryStatus = "SENDING"
-	DeliveryStatusSent          DeliveryStatus = "SENT"
-	DeliveryStatusFailed        DeliveryStatus = "FAILED"
+	// Waiting to be sent (also while waiting out quiet hours or a retry).
+	DeliveryStatusPending DeliveryStatus = "PENDING"
+	// Being sent now.
+	DeliveryStatusSending DeliveryStatus = "SENDING"
+	// Accepted by the channel (FCM, WeChat, the SMS gateway).
+	DeliveryStatusSent DeliveryStatus = "SENT"
+	// Given up after retries.
+	DeliveryStatusFailed DeliveryStatus = "FAILED"
+	// Nowhere to send it: no registered device, no WeChat grant, no phone.
 	DeliveryStatusUndeliverable DeliveryStatus = "UNDELIVERABLE"
-	DeliveryStatusSuppressed    DeliveryStatus = "SUPPRESSED"
+	// Not sent because the recipient turned the kind or channel off.
+	DeliveryStatusSuppressed DeliveryStatus = "SUPPRESSED"
 )
 
 var AllDeliveryStatus = []DeliveryStatus{
@@ -1283,11 +1591,14 @@ func (e DeliveryStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// The operating system of a registered phone.
 type DevicePlatform string
 
 const (
+	// Android (FCM).
 	DevicePlatformAndroid DevicePlatform = "ANDROID"
-	DevicePlatformIos     DevicePlatform = "IOS"
+	// iOS (FCM, through APNs).
+	DevicePlatformIos DevicePlatform = "IOS"
 )
 
 var AllDevicePlatform = []DevicePlatform{
@@ -1338,10 +1649,227 @@ func (e DevicePlatform) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What changed for a household (住户), as heard live on `householdUpdated`: its members and care records, and the steps of its repair requests (报修), service orders (服务订单), renovation (装修), moving bookings (搬家), free-service visits (便民服务) and event sign-ups (活动报名). Most apps refetch what they show on any value; the value says which list to refetch.
+type HouseholdEventType string
+
+const (
+	// A member joined the household (新增成员), directly or by accepting an invitation.
+	HouseholdEventTypeHouseholdMemberAdded HouseholdEventType = "HOUSEHOLD_MEMBER_ADDED"
+	// A member was removed from the household (移除成员).
+	HouseholdEventTypeHouseholdMemberRemoved HouseholdEventType = "HOUSEHOLD_MEMBER_REMOVED"
+	// A member's photo changed (头像更新).
+	HouseholdEventTypePersonAvatarUpdated HouseholdEventType = "PERSON_AVATAR_UPDATED"
+	// A member's care profile (关怀档案) changed.
+	HouseholdEventTypeCareProfileUpdated HouseholdEventType = "CARE_PROFILE_UPDATED"
+	// The household's care record (家庭关怀信息) changed.
+	HouseholdEventTypeHouseholdCareUpdated HouseholdEventType = "HOUSEHOLD_CARE_UPDATED"
+	// A butler recorded a home visit (入户走访).
+	HouseholdEventTypeVisitRecorded HouseholdEventType = "VISIT_RECORDED"
+	// The follow-up of a home visit was done (走访跟进完成).
+	HouseholdEventTypeVisitFollowUpDone HouseholdEventType = "VISIT_FOLLOW_UP_DONE"
+	// A repair request was submitted (提交报修).
+	HouseholdEventTypeRepairSubmit HouseholdEventType = "REPAIR_SUBMIT"
+	// A repair request was cancelled (取消报修).
+	HouseholdEventTypeRepairCancel HouseholdEventType = "REPAIR_CANCEL"
+	// A repair request was taken (接单).
+	HouseholdEventTypeRepairTake HouseholdEventType = "REPAIR_TAKE"
+	// A repair request was handed over (转交).
+	HouseholdEventTypeRepairHandOver HouseholdEventType = "REPAIR_HAND_OVER"
+	// A repair work order was dispatched (派单).
+	HouseholdEventTypeRepairDispatch HouseholdEventType = "REPAIR_DISPATCH"
+	// The engineer accepted the work order (接受工单).
+	HouseholdEventTypeRepairAccept HouseholdEventType = "REPAIR_ACCEPT"
+	// The engineer declined the work order (拒单).
+	HouseholdEventTypeRepairDecline HouseholdEventType = "REPAIR_DECLINE"
+	// Repair work started (开工).
+	HouseholdEventTypeRepairStart HouseholdEventType = "REPAIR_START"
+	// Repair work was finished (完工).
+	HouseholdEventTypeRepairComplete HouseholdEventType = "REPAIR_COMPLETE"
+	// The owner signed for the repair (签字确认).
+	HouseholdEventTypeRepairConfirm HouseholdEventType = "REPAIR_CONFIRM"
+	// The owner rated the repair (评价).
+	HouseholdEventTypeRepairRate HouseholdEventType = "REPAIR_RATE"
+	// The repair's return visit closed it (回访满意).
+	HouseholdEventTypeRepairCallbackClosed HouseholdEventType = "REPAIR_CALLBACK_CLOSED"
+	// The repair's return visit reopened it (回访不满意).
+	HouseholdEventTypeRepairCallbackReopen HouseholdEventType = "REPAIR_CALLBACK_REOPEN"
+	// A service order was booked (预约服务).
+	HouseholdEventTypeServiceorderBook HouseholdEventType = "SERVICEORDER_BOOK"
+	// A service order was granted by the company (赠送服务).
+	HouseholdEventTypeServiceorderGrant HouseholdEventType = "SERVICEORDER_GRANT"
+	// The household cancelled a service order (取消).
+	HouseholdEventTypeServiceorderCancel HouseholdEventType = "SERVICEORDER_CANCEL"
+	// Staff cancelled a service order (员工取消).
+	HouseholdEventTypeServiceorderStaffCancel HouseholdEventType = "SERVICEORDER_STAFF_CANCEL"
+	// Staff confirmed a service order (确认接单).
+	HouseholdEventTypeServiceorderConfirm HouseholdEventType = "SERVICEORDER_CONFIRM"
+	// The service started (开始服务).
+	HouseholdEventTypeServiceorderStart HouseholdEventType = "SERVICEORDER_START"
+	// Laundry came back and was checked (洗衣送回).
+	HouseholdEventTypeServiceorderLaundryReturn HouseholdEventType = "SERVICEORDER_LAUNDRY_RETURN"
+	// The service was finished (服务完成).
+	HouseholdEventTypeServiceorderComplete HouseholdEventType = "SERVICEORDER_COMPLETE"
+	// The household accepted the service (验收).
+	HouseholdEventTypeServiceorderAccept HouseholdEventType = "SERVICEORDER_ACCEPT"
+	// The household rated the service (评价).
+	HouseholdEventTypeServiceorderRate HouseholdEventType = "SERVICEORDER_RATE"
+	// The butler recorded the return visit (回访).
+	HouseholdEventTypeServiceorderCallback HouseholdEventType = "SERVICEORDER_CALLBACK"
+	// The payment state changed (付款状态).
+	HouseholdEventTypeServiceorderPayment HouseholdEventType = "SERVICEORDER_PAYMENT"
+	// A renovation application was submitted (提交装修申请).
+	HouseholdEventTypeRenovationApply HouseholdEventType = "RENOVATION_APPLY"
+	// The renovation was approved (审批通过).
+	HouseholdEventTypeRenovationApprove HouseholdEventType = "RENOVATION_APPROVE"
+	// The renovation application was returned for changes (退回).
+	HouseholdEventTypeRenovationReturn HouseholdEventType = "RENOVATION_RETURN"
+	// The renovation application was resubmitted (重新提交).
+	HouseholdEventTypeRenovationResubmit HouseholdEventType = "RENOVATION_RESUBMIT"
+	// The renovation started (开工).
+	HouseholdEventTypeRenovationStart HouseholdEventType = "RENOVATION_START"
+	// A renovation inspection was recorded (巡查).
+	HouseholdEventTypeRenovationInspect HouseholdEventType = "RENOVATION_INSPECT"
+	// The renovation was finished (完工).
+	HouseholdEventTypeRenovationComplete HouseholdEventType = "RENOVATION_COMPLETE"
+	// An extension was requested (申请延期).
+	HouseholdEventTypeRenovationRequestExtension HouseholdEventType = "RENOVATION_REQUEST_EXTENSION"
+	// An extension request was decided (延期审批).
+	HouseholdEventTypeRenovationDecideExtension HouseholdEventType = "RENOVATION_DECIDE_EXTENSION"
+	// The free cleaning after the renovation was ordered (完工保洁).
+	HouseholdEventTypeRenovationCleaningOrdered HouseholdEventType = "RENOVATION_CLEANING_ORDERED"
+	// A moving slot was booked (搬家预约).
+	HouseholdEventTypeMoveBook HouseholdEventType = "MOVE_BOOK"
+	// A moving booking was cancelled (取消搬家预约).
+	HouseholdEventTypeMoveCancel HouseholdEventType = "MOVE_CANCEL"
+	// The move is recorded as done (已搬家).
+	HouseholdEventTypeMoveMoved HouseholdEventType = "MOVE_MOVED"
+	// A free-service visit was booked (预约上门).
+	HouseholdEventTypeFreeserviceBook HouseholdEventType = "FREESERVICE_BOOK"
+	// A free-service visit was moved to another slot (改约).
+	HouseholdEventTypeFreeserviceRebook HouseholdEventType = "FREESERVICE_REBOOK"
+	// A free-service visit result was recorded (上门记录).
+	HouseholdEventTypeFreeserviceRecord HouseholdEventType = "FREESERVICE_RECORD"
+	// The household signed up for a community event (活动报名).
+	HouseholdEventTypeActivitySignedUp HouseholdEventType = "ACTIVITY_SIGNED_UP"
+	// A sign-up was cancelled (取消报名).
+	HouseholdEventTypeActivitySignupCancelled HouseholdEventType = "ACTIVITY_SIGNUP_CANCELLED"
+	// A waiting-list sign-up got a place (候补转正).
+	HouseholdEventTypeActivityPromoted HouseholdEventType = "ACTIVITY_PROMOTED"
+	// The household checked in at the event (签到).
+	HouseholdEventTypeActivityCheckedIn HouseholdEventType = "ACTIVITY_CHECKED_IN"
+	// The household left feedback on an event (活动评价).
+	HouseholdEventTypeActivityFeedback HouseholdEventType = "ACTIVITY_FEEDBACK"
+	// A change this server version does not know; refetch the household.
+	HouseholdEventTypeOther HouseholdEventType = "OTHER"
+)
+
+var AllHouseholdEventType = []HouseholdEventType{
+	HouseholdEventTypeHouseholdMemberAdded,
+	HouseholdEventTypeHouseholdMemberRemoved,
+	HouseholdEventTypePersonAvatarUpdated,
+	HouseholdEventTypeCareProfileUpdated,
+	HouseholdEventTypeHouseholdCareUpdated,
+	HouseholdEventTypeVisitRecorded,
+	HouseholdEventTypeVisitFollowUpDone,
+	HouseholdEventTypeRepairSubmit,
+	HouseholdEventTypeRepairCancel,
+	HouseholdEventTypeRepairTake,
+	HouseholdEventTypeRepairHandOver,
+	HouseholdEventTypeRepairDispatch,
+	HouseholdEventTypeRepairAccept,
+	HouseholdEventTypeRepairDecline,
+	HouseholdEventTypeRepairStart,
+	HouseholdEventTypeRepairComplete,
+	HouseholdEventTypeRepairConfirm,
+	HouseholdEventTypeRepairRate,
+	HouseholdEventTypeRepairCallbackClosed,
+	HouseholdEventTypeRepairCallbackReopen,
+	HouseholdEventTypeServiceorderBook,
+	HouseholdEventTypeServiceorderGrant,
+	HouseholdEventTypeServiceorderCancel,
+	HouseholdEventTypeServiceorderStaffCancel,
+	HouseholdEventTypeServiceorderConfirm,
+	HouseholdEventTypeServiceorderStart,
+	HouseholdEventTypeServiceorderLaundryReturn,
+	HouseholdEventTypeServiceorderComplete,
+	HouseholdEventTypeServiceorderAccept,
+	HouseholdEventTypeServiceorderRate,
+	HouseholdEventTypeServiceorderCallback,
+	HouseholdEventTypeServiceorderPayment,
+	HouseholdEventTypeRenovationApply,
+	HouseholdEventTypeRenovationApprove,
+	HouseholdEventTypeRenovationReturn,
+	HouseholdEventTypeRenovationResubmit,
+	HouseholdEventTypeRenovationStart,
+	HouseholdEventTypeRenovationInspect,
+	HouseholdEventTypeRenovationComplete,
+	HouseholdEventTypeRenovationRequestExtension,
+	HouseholdEventTypeRenovationDecideExtension,
+	HouseholdEventTypeRenovationCleaningOrdered,
+	HouseholdEventTypeMoveBook,
+	HouseholdEventTypeMoveCancel,
+	HouseholdEventTypeMoveMoved,
+	HouseholdEventTypeFreeserviceBook,
+	HouseholdEventTypeFreeserviceRebook,
+	HouseholdEventTypeFreeserviceRecord,
+	HouseholdEventTypeActivitySignedUp,
+	HouseholdEventTypeActivitySignupCancelled,
+	HouseholdEventTypeActivityPromoted,
+	HouseholdEventTypeActivityCheckedIn,
+	HouseholdEventTypeActivityFeedback,
+	HouseholdEventTypeOther,
+}
+
+func (e HouseholdEventType) IsValid() bool {
+	switch e {
+	case HouseholdEventTypeHouseholdMemberAdded, HouseholdEventTypeHouseholdMemberRemoved, HouseholdEventTypePersonAvatarUpdated, HouseholdEventTypeCareProfileUpdated, HouseholdEventTypeHouseholdCareUpdated, HouseholdEventTypeVisitRecorded, HouseholdEventTypeVisitFollowUpDone, HouseholdEventTypeRepairSubmit, HouseholdEventTypeRepairCancel, HouseholdEventTypeRepairTake, HouseholdEventTypeRepairHandOver, HouseholdEventTypeRepairDispatch, HouseholdEventTypeRepairAccept, HouseholdEventTypeRepairDecline, HouseholdEventTypeRepairStart, HouseholdEventTypeRepairComplete, HouseholdEventTypeRepairConfirm, HouseholdEventTypeRepairRate, HouseholdEventTypeRepairCallbackClosed, HouseholdEventTypeRepairCallbackReopen, HouseholdEventTypeServiceorderBook, HouseholdEventTypeServiceorderGrant, HouseholdEventTypeServiceorderCancel, HouseholdEventTypeServiceorderStaffCancel, HouseholdEventTypeServiceorderConfirm, HouseholdEventTypeServiceorderStart, HouseholdEventTypeServiceorderLaundryReturn, HouseholdEventTypeServiceorderComplete, HouseholdEventTypeServiceorderAccept, HouseholdEventTypeServiceorderRate, HouseholdEventTypeServiceorderCallback, HouseholdEventTypeServiceorderPayment, HouseholdEventTypeRenovationApply, HouseholdEventTypeRenovationApprove, HouseholdEventTypeRenovationReturn, HouseholdEventTypeRenovationResubmit, HouseholdEventTypeRenovationStart, HouseholdEventTypeRenovationInspect, HouseholdEventTypeRenovationComplete, HouseholdEventTypeRenovationRequestExtension, HouseholdEventTypeRenovationDecideExtension, HouseholdEventTypeRenovationCleaningOrdered, HouseholdEventTypeMoveBook, HouseholdEventTypeMoveCancel, HouseholdEventTypeMoveMoved, HouseholdEventTypeFreeserviceBook, HouseholdEventTypeFreeserviceRebook, HouseholdEventTypeFreeserviceRecord, HouseholdEventTypeActivitySignedUp, HouseholdEventTypeActivitySignupCancelled, HouseholdEventTypeActivityPromoted, HouseholdEventTypeActivityCheckedIn, HouseholdEventTypeActivityFeedback, HouseholdEventTypeOther:
+		return true
+	}
+	return false
+}
+
+func (e HouseholdEventType) String() string {
+	return string(e)
+}
+
+func (e *HouseholdEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = HouseholdEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid HouseholdEventType", str)
+	}
+	return nil
+}
+
+func (e HouseholdEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *HouseholdEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e HouseholdEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A push channel a person may turn off (the inbox cannot be turned off, and SMS is only for emergencies).
 type NotificationChannel string
 
 const (
-	NotificationChannelFcm    NotificationChannel = "FCM"
+	// App push through FCM.
+	NotificationChannelFcm NotificationChannel = "FCM"
+	// WeChat subscribe messages (订阅消息) to the mini program.
 	NotificationChannelWechat NotificationChannel = "WECHAT"
 )
 
@@ -1393,13 +1921,18 @@ func (e NotificationChannel) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Every channel a message can go through, for delivery reports.
 type NotificationChannelAll string
 
 const (
-	NotificationChannelAllInbox  NotificationChannelAll = "INBOX"
-	NotificationChannelAllFcm    NotificationChannelAll = "FCM"
+	// The in-app inbox (消息中心): one entry per recipient.
+	NotificationChannelAllInbox NotificationChannelAll = "INBOX"
+	// App push through FCM.
+	NotificationChannelAllFcm NotificationChannelAll = "FCM"
+	// WeChat subscribe messages (订阅消息).
 	NotificationChannelAllWechat NotificationChannelAll = "WECHAT"
-	NotificationChannelAllSms    NotificationChannelAll = "SMS"
+	// SMS (短信), only for emergency notices.
+	NotificationChannelAllSms NotificationChannelAll = "SMS"
 )
 
 var AllNotificationChannelAll = []NotificationChannelAll{
@@ -1452,11 +1985,14 @@ func (e NotificationChannelAll) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// A supervisor's decision on an application.
 type RenovationDecision string
 
 const (
+	// Approve (批准): needs the required documents provided.
 	RenovationDecisionApprove RenovationDecision = "APPROVE"
-	RenovationDecisionReturn  RenovationDecision = "RETURN"
+	// Return for changes (退回), with at least one reason.
+	RenovationDecisionReturn RenovationDecision = "RETURN"
 )
 
 var AllRenovationDecision = []RenovationDecision{
@@ -1507,12 +2043,16 @@ func (e RenovationDecision) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where a request for a later end date (延期申请) stands.
 type RenovationExtensionStatus string
 
 const (
-	RenovationExtensionStatusPending  RenovationExtensionStatus = "PENDING"
+	// Waiting for a supervisor (待审批).
+	RenovationExtensionStatusPending RenovationExtensionStatus = "PENDING"
+	// Approved (已批准): the end date moved.
 	RenovationExtensionStatusApproved RenovationExtensionStatus = "APPROVED"
-	RenovationExtensionStatusRefused  RenovationExtensionStatus = "REFUSED"
+	// Refused (未批准): the end date stays.
+	RenovationExtensionStatusRefused RenovationExtensionStatus = "REFUSED"
 )
 
 var AllRenovationExtensionStatus = []RenovationExtensionStatus{
@@ -1564,13 +2104,306 @@ func (e RenovationExtensionStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What happened to a repair request (报修单), as heard live on `repairRequestUpdated` and `workOrderQueueChanged`. Each value is the timeline step of the same name (REPAIR_DISPATCH is the step DISPATCH); `status` on the event is the state after it.
+type RepairEventType string
+
+const (
+	// The household submitted the request (提交报修).
+	RepairEventTypeRepairSubmit RepairEventType = "REPAIR_SUBMIT"
+	// The request was cancelled (取消).
+	RepairEventTypeRepairCancel RepairEventType = "REPAIR_CANCEL"
+	// A butler or supervisor took the request (接单).
+	RepairEventTypeRepairTake RepairEventType = "REPAIR_TAKE"
+	// The request was handed over to another owner (转交).
+	RepairEventTypeRepairHandOver RepairEventType = "REPAIR_HAND_OVER"
+	// A work order was dispatched to an engineer (派单).
+	RepairEventTypeRepairDispatch RepairEventType = "REPAIR_DISPATCH"
+	// The engineer accepted the work order (接受工单).
+	RepairEventTypeRepairAccept RepairEventType = "REPAIR_ACCEPT"
+	// The engineer declined the work order (拒单).
+	RepairEventTypeRepairDecline RepairEventType = "REPAIR_DECLINE"
+	// The engineer started work on site (开工).
+	RepairEventTypeRepairStart RepairEventType = "REPAIR_START"
+	// The engineer finished the work (完工).
+	RepairEventTypeRepairComplete RepairEventType = "REPAIR_COMPLETE"
+	// The owner signed for the work (签字确认).
+	RepairEventTypeRepairConfirm RepairEventType = "REPAIR_CONFIRM"
+	// The owner rated the work after signing (评价).
+	RepairEventTypeRepairRate RepairEventType = "REPAIR_RATE"
+	// The return visit (回访) closed the request.
+	RepairEventTypeRepairCallbackClosed RepairEventType = "REPAIR_CALLBACK_CLOSED"
+	// The return visit (回访) reopened the request for another round.
+	RepairEventTypeRepairCallbackReopen RepairEventType = "REPAIR_CALLBACK_REOPEN"
+	// A change this server version does not know; refetch the request.
+	RepairEventTypeOther RepairEventType = "OTHER"
+)
+
+var AllRepairEventType = []RepairEventType{
+	RepairEventTypeRepairSubmit,
+	RepairEventTypeRepairCancel,
+	RepairEventTypeRepairTake,
+	RepairEventTypeRepairHandOver,
+	RepairEventTypeRepairDispatch,
+	RepairEventTypeRepairAccept,
+	RepairEventTypeRepairDecline,
+	RepairEventTypeRepairStart,
+	RepairEventTypeRepairComplete,
+	RepairEventTypeRepairConfirm,
+	RepairEventTypeRepairRate,
+	RepairEventTypeRepairCallbackClosed,
+	RepairEventTypeRepairCallbackReopen,
+	RepairEventTypeOther,
+}
+
+func (e RepairEventType) IsValid() bool {
+	switch e {
+	case RepairEventTypeRepairSubmit, RepairEventTypeRepairCancel, RepairEventTypeRepairTake, RepairEventTypeRepairHandOver, RepairEventTypeRepairDispatch, RepairEventTypeRepairAccept, RepairEventTypeRepairDecline, RepairEventTypeRepairStart, RepairEventTypeRepairComplete, RepairEventTypeRepairConfirm, RepairEventTypeRepairRate, RepairEventTypeRepairCallbackClosed, RepairEventTypeRepairCallbackReopen, RepairEventTypeOther:
+		return true
+	}
+	return false
+}
+
+func (e RepairEventType) String() string {
+	return string(e)
+}
+
+func (e *RepairEventType) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = RepairEventType(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid RepairEventType", str)
+	}
+	return nil
+}
+
+func (e RepairEventType) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *RepairEventType) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e RepairEventType) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// The step a timeline line (时间线/处理记录) records. One list for every followed thing: repair requests (报修单), complaints (投诉), service orders (服务订单), renovation permits (装修申请), community events (社区活动) and their sign-ups, moving bookings (搬家预约), free-service visits (便民服务上门) and surveys (问卷). Read it together with `from` and `to` of the line; show OTHER as a generic "处理" step.
+type TimelineAction string
+
+const (
+	// The owner accepted the work (服务订单验收) or the engineer accepted the work order (接单).
+	TimelineActionAccept TimelineAction = "ACCEPT"
+	// A staff member acknowledged a complaint and started handling it (受理).
+	TimelineActionAcknowledge TimelineAction = "ACKNOWLEDGE"
+	// The household applied for a renovation permit (提交装修申请).
+	TimelineActionApply TimelineAction = "APPLY"
+	// A supervisor approved a renovation application (审批通过).
+	TimelineActionApprove TimelineAction = "APPROVE"
+	// A service order, moving slot or free-service visit was booked (预约).
+	TimelineActionBook TimelineAction = "BOOK"
+	// The butler recorded the return visit (回访) of a service order.
+	TimelineActionCallback TimelineAction = "CALLBACK"
+	// The return visit (回访) found the household satisfied; the request or complaint is closed.
+	TimelineActionCallbackClosed TimelineAction = "CALLBACK_CLOSED"
+	// The return visit (回访) found the household unsatisfied; the request or complaint is reopened.
+	TimelineActionCallbackReopen TimelineAction = "CALLBACK_REOPEN"
+	// Cancelled (取消): a request, order, booking, community event or event sign-up; a reason, when given, is in the note.
+	TimelineActionCancel TimelineAction = "CANCEL"
+	// The household checked in at a community event (活动签到).
+	TimelineActionCheckIn TimelineAction = "CHECK_IN"
+	// The free deep-cleaning order after a finished renovation (装修完工保洁) was created.
+	TimelineActionCleaningOrdered TimelineAction = "CLEANING_ORDERED"
+	// A survey was closed (问卷结束).
+	TimelineActionClose TimelineAction = "CLOSE"
+	// The work was finished (完工): a repair, a service order or a renovation.
+	TimelineActionComplete TimelineAction = "COMPLETE"
+	// The owner signed for a finished repair (签字确认), or staff confirmed a service order (确认接单).
+	TimelineActionConfirm TimelineAction = "CONFIRM"
+	// A draft was created (创建): a community event, a survey or a catalogue item.
+	TimelineActionCreate TimelineAction = "CREATE"
+	// A supervisor decided a renovation extension request (延期审批); the decision is in the note.
+	TimelineActionDecideExtension TimelineAction = "DECIDE_EXTENSION"
+	// The engineer declined the work order (拒单); the request goes back to its owner.
+	TimelineActionDecline TimelineAction = "DECLINE"
+	// The request's owner dispatched a work order to an engineer (派单).
+	TimelineActionDispatch TimelineAction = "DISPATCH"
+	// The free-service visit was done (上门服务完成).
+	TimelineActionDone TimelineAction = "DONE"
+	// The draft or item was edited (编辑); the state does not change.
+	TimelineActionEdit TimelineAction = "EDIT"
+	// A community event ended (活动结束), recorded by the server at its end time.
+	TimelineActionEnd TimelineAction = "END"
+	// A service order granted by the company (赠送服务), booked by the server.
+	TimelineActionGrant TimelineAction = "GRANT"
+	// Ownership passed to another butler or supervisor (转交); the first-contact owner (首问责任人) changes.
+	TimelineActionHandOver TimelineAction = "HAND_OVER"
+	// A renovation inspection was recorded (装修巡查).
+	TimelineActionInspect TimelineAction = "INSPECT"
+	// Laundry came back and the returned items were checked (洗衣送回).
+	TimelineActionLaundryReturn TimelineAction = "LAUNDRY_RETURN"
+	// The moving booking's day passed and the move is recorded as done (已搬家).
+	TimelineActionMoved TimelineAction = "MOVED"
+	// Nobody was home at the free-service visit (未遇).
+	TimelineActionNotHome TimelineAction = "NOT_HOME"
+	// The payment state of a service order changed (付款状态: unpaid, paid at the counter or waived); a reason, when given, is in the note.
+	TimelineActionPayment TimelineAction = "PAYMENT"
+	// The free-service visit found a problem and filed a repair request (发现问题转报修).
+	TimelineActionProblemFound TimelineAction = "PROBLEM_FOUND"
+	// A waiting-list sign-up got a place (候补转正).
+	TimelineActionPromote TimelineAction = "PROMOTE"
+	// Published (发布): a community event or a survey.
+	TimelineActionPublish TimelineAction = "PUBLISH"
+	// The owner rated the work after signing (评价).
+	TimelineActionRate TimelineAction = "RATE"
+	// The free-service visit was moved to another slot (改约).
+	TimelineActionRebook TimelineAction = "REBOOK"
+	// The household signed up again after cancelling and got a place (重新报名).
+	TimelineActionRejoin TimelineAction = "REJOIN"
+	// The household signed up again after cancelling and is on the waiting list (重新报名候补).
+	TimelineActionRejoinWaiting TimelineAction = "REJOIN_WAITING"
+	// Staff answered a complaint (答复).
+	TimelineActionReply TimelineAction = "REPLY"
+	// The household asked for a renovation extension (申请延期).
+	TimelineActionRequestExtension TimelineAction = "REQUEST_EXTENSION"
+	// The household resubmitted a returned renovation application (重新提交).
+	TimelineActionResubmit TimelineAction = "RESUBMIT"
+	// A catalogue item was taken off sale (下架).
+	TimelineActionRetire TimelineAction = "RETIRE"
+	// A supervisor returned a renovation application for changes (退回); the reasons are in the note.
+	TimelineActionReturn TimelineAction = "RETURN"
+	// The household signed up for a community event (活动报名).
+	TimelineActionSignUp TimelineAction = "SIGN_UP"
+	// Staff cancelled a service order (员工取消); the reason is in the note.
+	TimelineActionStaffCancel TimelineAction = "STAFF_CANCEL"
+	// Work started (开工): the engineer on site, the service under way, or the renovation start date reached.
+	TimelineActionStart TimelineAction = "START"
+	// The household submitted the request or complaint (提交).
+	TimelineActionSubmit TimelineAction = "SUBMIT"
+	// A butler or supervisor took the request and owns it until it is closed (接单, 首问责任制).
+	TimelineActionTake TimelineAction = "TAKE"
+	// The household withdrew a complaint (撤回).
+	TimelineActionWithdraw TimelineAction = "WITHDRAW"
+	// A step this server version does not know; show it as a generic step.
+	TimelineActionOther TimelineAction = "OTHER"
+)
+
+var AllTimelineAction = []TimelineAction{
+	TimelineActionAccept,
+	TimelineActionAcknowledge,
+	TimelineActionApply,
+	TimelineActionApprove,
+	TimelineActionBook,
+	TimelineActionCallback,
+	TimelineActionCallbackClosed,
+	TimelineActionCallbackReopen,
+	TimelineActionCancel,
+	TimelineActionCheckIn,
+	TimelineActionCleaningOrdered,
+	TimelineActionClose,
+	TimelineActionComplete,
+	TimelineActionConfirm,
+	TimelineActionCreate,
+	TimelineActionDecideExtension,
+	TimelineActionDecline,
+	TimelineActionDispatch,
+	TimelineActionDone,
+	TimelineActionEdit,
+	TimelineActionEnd,
+	TimelineActionGrant,
+	TimelineActionHandOver,
+	TimelineActionInspect,
+	TimelineActionLaundryReturn,
+	TimelineActionMoved,
+	TimelineActionNotHome,
+	TimelineActionPayment,
+	TimelineActionProblemFound,
+	TimelineActionPromote,
+	TimelineActionPublish,
+	TimelineActionRate,
+	TimelineActionRebook,
+	TimelineActionRejoin,
+	TimelineActionRejoinWaiting,
+	TimelineActionReply,
+	TimelineActionRequestExtension,
+	TimelineActionResubmit,
+	TimelineActionRetire,
+	TimelineActionReturn,
+	TimelineActionSignUp,
+	TimelineActionStaffCancel,
+	TimelineActionStart,
+	TimelineActionSubmit,
+	TimelineActionTake,
+	TimelineActionWithdraw,
+	TimelineActionOther,
+}
+
+func (e TimelineAction) IsValid() bool {
+	switch e {
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther:
+		return true
+	}
+	return false
+}
+
+func (e TimelineAction) String() string {
+	return string(e)
+}
+
+func (e *TimelineAction) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = TimelineAction(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid TimelineAction", str)
+	}
+	return nil
+}
+
+func (e TimelineAction) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *TimelineAction) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e TimelineAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Where one work order (派工单) stands.
 type WorkOrderStatus string
 
 const (
-	WorkOrderStatusPending   WorkOrderStatus = "PENDING"
-	WorkOrderStatusAccepted  WorkOrderStatus = "ACCEPTED"
-	WorkOrderStatusDeclined  WorkOrderStatus = "DECLINED"
-	WorkOrderStatusStarted   WorkOrderStatus = "STARTED"
+	// Dispatched, waiting for the engineer (待接单).
+	WorkOrderStatusPending WorkOrderStatus = "PENDING"
+	// Accepted; the engineer is on the way (已接单).
+	WorkOrderStatusAccepted WorkOrderStatus = "ACCEPTED"
+	// Declined by the engineer (已拒单), with a reason.
+	WorkOrderStatusDeclined WorkOrderStatus = "DECLINED"
+	// Work on site (维修中).
+	WorkOrderStatusStarted WorkOrderStatus = "STARTED"
+	// Finished (已完工).
 	WorkOrderStatusCompleted WorkOrderStatus = "COMPLETED"
 	// The request was cancelled before the engineer set out.
 	WorkOrderStatusCancelled WorkOrderStatus = "CANCELLED"
