@@ -189,7 +189,7 @@ func TestRenovationThroughTheAPI(t *testing.T) {
 		t.Errorf("community list: %+v", list)
 	}
 	owner.ok(`{ renovations { edges { node { id status } } totalCount } }`, nil, &list)
-	if len(list.Renovations.Edges) != 1 || list.Renovations.TotalCount != -1 {
+	if len(list.Renovations.Edges) != 1 || list.Renovations.TotalCount != 1 {
 		t.Errorf("owner's own list: %+v", list)
 	}
 }
