@@ -312,12 +312,13 @@ func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (db
 	uri := cfg.MongoURI
 	var emb *mongo.Embedded
 	if uri == "" {
-		emb, err = mongo.StartEmbedded(ctx, cfg.DataDir, log)
+		emb, err = mongo.StartEmbeddedAt(ctx, cfg.DataDir, cfg.EmbeddedDBAddr, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		uri = emb.URI
-		log.Info("using the embedded development database (FerretDB on SQLite); set MONGODB_URI for MongoDB", "dataDir", cfg.DataDir)
+		log.Info("using the embedded development database (FerretDB on SQLite); set MONGODB_URI for MongoDB",
+			"dataDir", cfg.DataDir, "addr", emb.Addr, "attach", "MONGODB_URI=mongodb://"+emb.Addr+"/")
 	}
 	db, err = mongo.Connect(ctx, uri, cfg.MongoDB, mongo.Options{})
 	if err != nil {

@@ -35,6 +35,11 @@ type Config struct {
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
 
+	// EmbeddedDBAddr is where the embedded database listens (host:port);
+	// empty takes a free loopback port. Fix it to attach more server
+	// processes with MONGODB_URI=mongodb://<addr>/.
+	EmbeddedDBAddr string `env:"EMBEDDED_DB_ADDR"`
+
 	// Limits on one request (see graph/limits.go; zero = the default there).
 	MaxDepth         int           `env:"GRAPHQL_MAX_DEPTH" envDefault:"10"`
 	MaxComplexity    int           `env:"GRAPHQL_MAX_COMPLEXITY" envDefault:"20000"`
