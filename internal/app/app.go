@@ -165,7 +165,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now).WithStaff(staffSvc),
 		Notify:     engine, Devices: devices, WechatGrants: grants,
 	}
-	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now).WithAuditor(arch)
+	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now).WithAuditor(arch).WithInbox(engine)
+	engine.OnRead(announce.InboxKeyPrefix, svc.Announcements.InboxRead) // one read state, both ways
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Audit: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	svc.Catalog = catalog.NewService(d.DB, communities, now)
