@@ -268,7 +268,7 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 	}
 	if len(inserted) > 0 && e.bus != nil {
 		// One live event per chunk, naming who got something new.
-		err := e.bus.Publish(context.WithoutCancel(ctx), events.Event{Type: "notification.created", SubjectID: msg.Key,
+		err := e.bus.Publish(context.WithoutCancel(ctx), events.Event{Type: TypeCreated, SubjectID: msg.Key,
 			Data: map[string]any{"recipients": inserted, "kind": string(msg.Kind)}})
 		if err != nil && e.log != nil {
 			e.log.WarnContext(ctx, "publish notification event", "err", err)
