@@ -324,6 +324,9 @@ func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (db
 		log.Info("using the embedded development database (FerretDB on SQLite); set MONGODB_URI for MongoDB",
 			"dataDir", cfg.DataDir, "addr", emb.Addr, "attach", "MONGODB_URI=mongodb://"+emb.Addr+"/")
 	}
+	if emb == nil {
+		log.Info("using the database at MONGODB_URI", "hosts", hostOf(uri), "database", cfg.MongoDB)
+	}
 	db, err = mongo.Connect(ctx, uri, cfg.MongoDB, mongo.Options{})
 	if err != nil {
 		if emb != nil {

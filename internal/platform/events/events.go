@@ -43,8 +43,8 @@ const (
 	// the wait up to it, and an event resets it to pollEvery. A publish in
 	// this process kicks the poller at once; another process's event is
 	// therefore heard within pollIdle (plus one poll). An idle server then
-	// reads the spine once a second, not ten times.
-	pollIdle = time.Second
+	// reads the spine every two seconds, not ten times a second.
+	pollIdle = 2 * time.Second
 	// kickGap spaces the polls that a publish in this process asks for.
 	kickGap = 10 * time.Millisecond
 	// keep is how long the FerretDB spine keeps events. Its embedded server
