@@ -83,8 +83,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	log.Info("qinqing listening", "addr", ln.Addr().String(), "env", cfg.Env,
-		"graphql", "/graphql", "playground", cfg.PlaygroundOn(), "introspection", cfg.IntrospectionOn(), "metrics", cfg.MetricsAddr)
+		"graphql", "/graphql", "explorer", explorerMode(cfg), "introspection", cfg.IntrospectionOn(), "metrics", cfg.MetricsAddr)
 	return a.Run(ctx, ln)
+}
+
+// explorerMode says what / serves, for the start-up log.
+func explorerMode(cfg *config.Config) string {
+	switch {
+	case !cfg.PlaygroundOn():
+		return "off"
+	case cfg.ExplorerCDN != "":
+		return "GraphiQL from the mirror " + cfg.ExplorerCDN
+	default:
+		return "embedded (works offline)"
+	}
 }
 
 func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []string) error {

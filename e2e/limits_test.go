@@ -414,7 +414,7 @@ func TestSecurityHeaders(t *testing.T) {
 		{"GraphQL over GET", dev, http.MethodGet, "/graphql?query=%7B__typename%7D", true, false, true},
 		{"health", dev, http.MethodGet, "/healthz", true, false, false},
 		{"a file without a token", dev, http.MethodGet, "/files/x", true, false, false},
-		{"the development playground runs its scripts", dev, http.MethodGet, "/", false, false, false},
+		{"the development explorer runs only its own scripts", dev, http.MethodGet, "/", true, false, false},
 		{"GraphQL in production", prod, http.MethodPost, "/graphql", true, true, true},
 		{"health in production", prod, http.MethodGet, "/healthz", true, true, false},
 	}

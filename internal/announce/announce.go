@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -170,6 +171,12 @@ type Sender interface {
 	Send(ctx context.Context, msg notify.Message) (int, error)
 }
 
+// Inbox is the notification inbox, whose entry for an announcement shares
+// the announcement's read state (the *notify.Engine).
+type Inbox interface {
+	MarkKeyRead(ctx context.Context, recipientID, key string, at time.Time) error
+}
+
 // AudienceFinder lists the households of an audience. The register has no
 // such batch query, so the default is householdFinder, a read-only adapter
 // over the "households" collection (see audience.go).
@@ -189,6 +196,7 @@ type Service struct {
 	finder               AudienceFinder
 	files                *files.Store
 	sender               Sender
+	notices              Inbox
 	log                  *slog.Logger
 	now                  func() time.Time
 }
@@ -208,6 +216,13 @@ func NewService(db *mongo.DB, households Households, places Places, fs *files.St
 // sensitive audience is withheld from everyone (fail closed).
 func (s *Service) WithAuditor(a Auditor) *Service {
 	s.audit = a
+	return s
+}
+
+// WithInbox makes reading an announcement mark its inbox entry read; wire
+// the other direction with notify.Engine.OnRead(InboxKeyPrefix, s.InboxRead).
+func (s *Service) WithInbox(in Inbox) *Service {
+	s.notices = in
 	return s
 }
 
@@ -348,9 +363,9 @@ func (s *Service) fanOut(ctx context.Context, a *Announcement, rs []notify.Recip
 		kind = notify.EmergencyNotice
 	}
 	_, err := s.sender.Send(ctx, notify.Message{
-		Kind: kind, Key: "announcement:" + a.ID, Recipients: rs, NotBefore: a.SendAt,
+		Kind: kind, Key: InboxKeyPrefix + a.ID, Recipients: rs, NotBefore: a.SendAt,
 		Vars: map[string]any{"title": a.Title, "text": a.Body},
-		Data: map[string]string{"announcementId": a.ID, "communityId": a.CommunityID, "kind": string(a.Kind)},
+		Data: map[string]string{"announcementId": a.ID, "communityId": a.CommunityID, "announcementKind": string(a.Kind)},
 	})
 	if err != nil {
 		return err
@@ -562,8 +577,10 @@ func (s *Service) canSee(ctx context.Context, c *access.Caller, a *Announcement)
 	return n > 0, nil
 }
 
-// MarkRead records that the calling resident read the announcement; reading
-// again changes nothing. Staff are not recipients: FORBIDDEN.
+// MarkRead records that the calling resident read the announcement, and
+// marks its inbox entry read: one read state. Reading again changes
+// nothing (the inbox write is repeated, so a crash between the two heals).
+// Staff are not recipients: FORBIDDEN.
 func (s *Service) MarkRead(ctx context.Context, c *access.Caller, id string) (*Announcement, error) {
 	a, err := s.Get(ctx, c, id)
 	if err != nil {
@@ -572,18 +589,70 @@ func (s *Service) MarkRead(ctx context.Context, c *access.Caller, id string) (*A
 	if !c.IsPerson() {
 		return nil, apperr.ErrForbidden
 	}
-	if a.Read {
-		return a, nil
+	now := s.now().UTC()
+	if !a.Read {
+		_, err = s.reads.InsertOne(ctx, receipt(a.ID, c.ID, a.CommunityID, now))
+		if err != nil && !mongo.IsDuplicate(err) {
+			return nil, fmt.Errorf("record read receipt: %w", err)
+		}
 	}
-	_, err = s.reads.InsertOne(ctx, bson.D{
-		{Key: "_id", Value: readID(a.ID, c.ID)}, {Key: "announcementId", Value: a.ID}, {Key: "personId", Value: c.ID},
-		{Key: "communityId", Value: a.CommunityID}, {Key: "readAt", Value: s.now().UTC()},
-	})
-	if err != nil && !mongo.IsDuplicate(err) {
-		return nil, fmt.Errorf("record read receipt: %w", err)
+	if s.notices != nil {
+		if err := s.notices.MarkKeyRead(ctx, c.ID, InboxKeyPrefix+a.ID, now); err != nil {
+			return nil, err
+		}
 	}
 	a.Read = true
 	return a, nil
+}
+
+// InboxKeyPrefix starts the message key of an announcement's inbox entries.
+const InboxKeyPrefix = "announcement:"
+
+func receipt(announcementID, personID, communityID string, at time.Time) bson.D {
+	return bson.D{
+		{Key: "_id", Value: readID(announcementID, personID)}, {Key: "announcementId", Value: announcementID}, {Key: "personId", Value: personID},
+		{Key: "communityId", Value: communityID}, {Key: "readAt", Value: at},
+	}
+}
+
+// InboxRead records read receipts for the announcements whose inbox
+// entries a person is marking read (notify.ReadListener): one unordered
+// insert, receipts that exist kept as they are. An entry exists only for a
+// recipient, and the inbox hands over only those already shown.
+func (s *Service) InboxRead(ctx context.Context, recipientID string, read []*notify.Notification, at time.Time) error {
+	docs := make([]any, 0, len(read))
+	for _, n := range read {
+		id, ok := strings.CutPrefix(n.Key, InboxKeyPrefix)
+		if !ok || id == "" {
+			continue
+		}
+		community := n.Data["communityId"]
+		if community == "" {
+			community = n.CommunityID
+		}
+		docs = append(docs, receipt(id, recipientID, community, at.UTC()))
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	_, err := s.reads.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	var bwe mgo.BulkWriteException
+	if err != nil && !(errors.As(err, &bwe) && onlyDuplicates(bwe)) {
+		return fmt.Errorf("record read receipts: %w", err)
+	}
+	return nil
+}
+
+func onlyDuplicates(e mgo.BulkWriteException) bool {
+	if e.WriteConcernError != nil || len(e.WriteErrors) == 0 {
+		return false
+	}
+	for _, we := range e.WriteErrors {
+		if we.Code != 11000 {
+			return false
+		}
+	}
+	return true
 }
 
 // Receipts reports how many recipients read an announcement, for staff of

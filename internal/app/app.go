@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql/playground"
-
 	"qinqing/graph"
 	"qinqing/internal/access"
 	"qinqing/internal/activity"
@@ -34,6 +32,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/events"
+	"qinqing/internal/platform/explorer"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/httpserver"
 	"qinqing/internal/platform/mongo"
@@ -109,8 +108,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	if sender == nil {
 		if cfg.SMSBaseURL != "" {
 			sender = &sms.HTTPSender{BaseURL: cfg.SMSBaseURL, APIKey: cfg.SMSAPIKey}
+			d.Log.Info("SMS gateway is on", "host", hostOf(cfg.SMSBaseURL))
 		} else {
 			sender = sms.LogSender{Log: d.Log}
+			d.Log.Info("SMS gateway is off: SMS_BASE_URL is not set; login codes and texts go to this log")
 		}
 	}
 	wx := &wechat.Client{BaseURL: cfg.WechatBaseURL, AppID: cfg.WechatAppID, Secret: cfg.WechatAppSecret}
@@ -134,6 +135,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		d.Log.Info("FCM channel is off: FCM_CREDENTIALS_FILE is not set (the inbox still works)")
 	default:
 		senders = append(senders, fcm)
+		d.Log.Info("FCM channel is on", "project", fcm.Project(), "endpoint", hostOf(cfg.FCMEndpoint))
 	}
 	wcfg := notify.WechatConfig{Templates: map[notify.Kind]string{}, Page: cfg.WechatPage, Now: now}
 	for k, id := range cfg.WechatTemplates {
@@ -146,9 +148,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	grants := notify.NewWechatGrants(d.DB, wcfg)
 	if cfg.WechatAppID != "" && len(wcfg.Templates) > 0 {
 		senders = append(senders, notify.NewWechat(wx, nil, d.DB, wcfg, d.Log))
-	} else {
-		d.Log.Info("WeChat subscribe messages are off: WECHAT_APP_ID or WECHAT_TEMPLATES is not set")
 	}
+	logWechat(d.Log, cfg, wcfg.Templates)
 	channels := make([]string, len(senders))
 	for i, s := range senders {
 		channels[i] = s.Channel()
@@ -165,7 +166,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now).WithStaff(staffSvc),
 		Notify:     engine, Devices: devices, WechatGrants: grants,
 	}
-	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now).WithAuditor(arch)
+	svc.Announcements = announce.NewService(d.DB, households, communities, fileStore, engine, d.Log, now).WithAuditor(arch).WithInbox(engine)
+	engine.OnRead(announce.InboxKeyPrefix, svc.Announcements.InboxRead) // one read state, both ways
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Audit: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	svc.Catalog = catalog.NewService(d.DB, communities, now)
@@ -193,7 +195,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
-		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now}),
+		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
 		reminders: notify.NewReminders(engine, sources, staffSvc, notify.ReminderConfig{
 			RatePromptAfter: cfg.RatePromptAfter, CallbackDueAfter: cfg.CallbackDueAfter, OverdueAfter: cfg.CallbackOverdue}, d.Log),
@@ -262,8 +264,10 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	// /metrics is on its own address (METRICS_ADDR), never on the API's.
 	sec := httpserver.SecurityOptions{HSTS: cfg.Production()}
 	if cfg.PlaygroundOn() {
-		mux.Handle("GET /{$}", playground.Handler("亲情物业 Qinqing GraphQL", "/graphql"))
-		sec.PlaygroundPath = "/"
+		explorer.Register(mux, "亲情物业 Qinqing GraphQL", "/graphql", cfg.ExplorerCDN)
+		if cfg.ExplorerCDN != "" {
+			sec.PlaygroundPath = "/" // GraphiQL from the mirror; the embedded page sets its own policy
+		}
 	}
 	a.Handler = logRequests(d.Log, httpserver.SecurityHeaders(mux, sec))
 	return a, nil
@@ -315,12 +319,16 @@ func OpenDatabase(ctx context.Context, cfg *config.Config, log *slog.Logger) (db
 	uri := cfg.MongoURI
 	var emb *mongo.Embedded
 	if uri == "" {
-		emb, err = mongo.StartEmbedded(ctx, cfg.DataDir, log)
+		emb, err = mongo.StartEmbeddedAt(ctx, cfg.DataDir, cfg.EmbeddedDBAddr, log)
 		if err != nil {
 			return nil, nil, err
 		}
 		uri = emb.URI
-		log.Info("using the embedded development database (FerretDB on SQLite); set MONGODB_URI for MongoDB", "dataDir", cfg.DataDir)
+		log.Info("using the embedded development database (FerretDB on SQLite); set MONGODB_URI for MongoDB",
+			"dataDir", cfg.DataDir, "addr", emb.Addr, "attach", "MONGODB_URI=mongodb://"+emb.Addr+"/")
+	}
+	if emb == nil {
+		log.Info("using the database at MONGODB_URI", "hosts", hostOf(uri), "database", cfg.MongoDB)
 	}
 	db, err = mongo.Connect(ctx, uri, cfg.MongoDB, mongo.Options{})
 	if err != nil {

@@ -38,6 +38,11 @@ type Message struct {
 	Data       map[string]string
 	// NotBefore delays delivery (scheduled announcements).
 	NotBefore time.Time
+	// Subject is what the message is about, numbered in the data's seq
+	// ("repair:<id>"); empty: taken from Key (see subjectOf).
+	Subject string
+	// At is when the event happened; zero: when it is first sent.
+	At time.Time
 }
 
 // Notification is one inbox entry.
@@ -109,6 +114,7 @@ func init() {
 // Engine turns messages into inbox entries and outbox deliveries.
 type Engine struct {
 	notifications, deliveries *mgo.Collection
+	seqs                      *mgo.Collection
 	prefs                     *PrefsStore
 	bus                       *events.Bus
 	zone                      func(communityID string) *time.Location
@@ -116,6 +122,7 @@ type Engine struct {
 	log                       *slog.Logger
 	now                       func() time.Time
 	afterChunk                func() // tests: cut a fan-out short
+	onRead                    []readListener
 }
 
 // EngineConfig wires an engine.
@@ -143,7 +150,7 @@ func NewEngine(cfg EngineConfig) *Engine {
 		cfg.Now = time.Now
 	}
 	return &Engine{
-		notifications: cfg.DB.Collection("notifications"), deliveries: cfg.DB.Collection("deliveries"),
+		notifications: cfg.DB.Collection("notifications"), deliveries: cfg.DB.Collection("deliveries"), seqs: cfg.DB.Collection("notice_seqs"),
 		prefs: NewPrefsStore(cfg.DB), bus: cfg.Bus, zone: zone, channels: on, log: cfg.Log, now: cfg.Now,
 	}
 }
@@ -170,6 +177,14 @@ func (e *Engine) Send(ctx context.Context, msg Message) (int, error) {
 	if !ok {
 		return 0, fmt.Errorf("notify: unknown kind %q", msg.Kind)
 	}
+	if len(msg.Recipients) == 0 {
+		return 0, nil
+	}
+	data, err := e.stamp(ctx, msg, e.now().UTC())
+	if err != nil {
+		return 0, err
+	}
+	msg.Data = data
 	created := 0
 	for start := 0; start < len(msg.Recipients); start += fanOutChunk {
 		chunk := msg.Recipients[start:min(start+fanOutChunk, len(msg.Recipients))]
@@ -253,7 +268,7 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 	}
 	if len(inserted) > 0 && e.bus != nil {
 		// One live event per chunk, naming who got something new.
-		err := e.bus.Publish(context.WithoutCancel(ctx), events.Event{Type: "notification.created", SubjectID: msg.Key,
+		err := e.bus.Publish(context.WithoutCancel(ctx), events.Event{Type: TypeCreated, SubjectID: msg.Key,
 			Data: map[string]any{"recipients": inserted, "kind": string(msg.Kind)}})
 		if err != nil && e.log != nil {
 			e.log.WarnContext(ctx, "publish notification event", "err", err)

@@ -73,6 +73,7 @@ var fcmScopes = []string{
 // request and the server's Retry-After comes back to the outbox. 429 is not
 // retried by the SDK in any case.
 type FCM struct {
+	project string
 	client  *messaging.Client
 	devices *Devices
 	log     *slog.Logger
@@ -132,8 +133,11 @@ func NewFCM(ctx context.Context, cfg FCMConfig, devices *Devices, log *slog.Logg
 	if err != nil {
 		return nil, fmt.Errorf("firebase messaging: %w", err)
 	}
-	return &FCM{client: client, devices: devices, log: log}, nil
+	return &FCM{project: project, client: client, devices: devices, log: log}, nil
 }
+
+// Project is the Firebase project the channel sends through.
+func (f *FCM) Project() string { return f.project }
 
 // Channel is ChannelFCM.
 func (f *FCM) Channel() string { return ChannelFCM }

@@ -3,6 +3,9 @@ package notify
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strings"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -49,8 +52,25 @@ func (e *Engine) UnreadCount(ctx context.Context, c *access.Caller) (int, error)
 	return int(n), nil
 }
 
+// ReadListener is told which inbox entries a person is marking read, before
+// they are marked, so that a failure leaves them unread for a retry. The
+// service whose own read state the entries share (announcements) records it.
+type ReadListener func(ctx context.Context, recipientID string, read []*Notification, at time.Time) error
+
+type readListener struct {
+	prefix string
+	fn     ReadListener
+}
+
+// OnRead registers fn for the entries whose key starts with keyPrefix
+// ("announcement:"). Call it while wiring, before serving.
+func (e *Engine) OnRead(keyPrefix string, fn ReadListener) {
+	e.onRead = append(e.onRead, readListener{keyPrefix, fn})
+}
+
 // MarkRead marks the caller's notifications read: the given ones, or all
-// when ids is empty. Ids of other people's notifications change nothing.
+// visible ones when ids is empty. Ids of other people's notifications change
+// nothing; an entry scheduled for later is not read before it is shown.
 func (e *Engine) MarkRead(ctx context.Context, c *access.Caller, ids []string) (int, error) {
 	if c == nil {
 		return 0, apperr.ErrUnauthenticated
@@ -58,15 +78,68 @@ func (e *Engine) MarkRead(ctx context.Context, c *access.Caller, ids []string) (
 	if len(ids) > 500 {
 		return 0, apperr.Invalid("ids", "input.too_many", 500)
 	}
-	q := bson.D{{Key: "recipientId", Value: c.ID}, {Key: "readAt", Value: nil}}
+	now := e.now().UTC()
+	q := bson.D{{Key: "recipientId", Value: c.ID}, {Key: "readAt", Value: nil}, {Key: "visibleAt", Value: bson.D{{Key: "$lte", Value: now}}}}
 	if len(ids) > 0 {
 		q = append(q, bson.E{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}})
 	}
-	res, err := e.notifications.UpdateMany(ctx, q, bson.D{{Key: "$set", Value: bson.D{{Key: "readAt", Value: e.now().UTC()}}}})
+	if err := e.tellReaders(ctx, c.ID, q, now); err != nil {
+		return 0, err
+	}
+	res, err := e.notifications.UpdateMany(ctx, q, bson.D{{Key: "$set", Value: bson.D{{Key: "readAt", Value: now}}}})
 	if err != nil {
 		return 0, fmt.Errorf("mark read: %w", err)
 	}
 	return int(res.ModifiedCount), nil
+}
+
+// tellReaders hands the listeners the entries of q they follow: one query
+// for all of them, whatever the number of entries.
+func (e *Engine) tellReaders(ctx context.Context, recipientID string, q bson.D, at time.Time) error {
+	if len(e.onRead) == 0 {
+		return nil
+	}
+	alts := make([]string, len(e.onRead))
+	for i, l := range e.onRead {
+		alts[i] = regexp.QuoteMeta(l.prefix)
+	}
+	q = append(q[:len(q):len(q)], bson.E{Key: "key", Value: bson.D{{Key: "$regex", Value: "^(" + strings.Join(alts, "|") + ")"}}})
+	cur, err := e.notifications.Find(ctx, q, options.Find().SetProjection(bson.D{
+		{Key: "_id", Value: 1}, {Key: "key", Value: 1}, {Key: "communityId", Value: 1}, {Key: "data", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("entries being read: %w", err)
+	}
+	var read []*Notification
+	if err := cur.All(ctx, &read); err != nil {
+		return fmt.Errorf("entries being read: %w", err)
+	}
+	for _, l := range e.onRead {
+		var mine []*Notification
+		for _, n := range read {
+			if strings.HasPrefix(n.Key, l.prefix) {
+				mine = append(mine, n)
+			}
+		}
+		if len(mine) == 0 {
+			continue
+		}
+		if err := l.fn(ctx, recipientID, mine, at); err != nil {
+			return fmt.Errorf("read state of %s: %w", l.prefix, err)
+		}
+	}
+	return nil
+}
+
+// MarkKeyRead marks a recipient's entry for key read, keeping the earliest
+// read time: the message was read where it is shown in full (an
+// announcement's own page). One write by _id.
+func (e *Engine) MarkKeyRead(ctx context.Context, recipientID, key string, at time.Time) error {
+	_, err := e.notifications.UpdateOne(ctx, bson.D{{Key: "_id", Value: notificationID(recipientID, key)}},
+		bson.D{{Key: "$min", Value: bson.D{{Key: "readAt", Value: at.UTC()}}}})
+	if err != nil {
+		return fmt.Errorf("mark %s read in the inbox: %w", key, err)
+	}
+	return nil
 }
 
 // Created returns the inbox entries that one Send wrote for recipients

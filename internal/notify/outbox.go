@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -15,6 +16,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"qinqing/internal/platform/auth"
+	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/mongo"
 )
 
@@ -35,6 +37,7 @@ type Outbox struct {
 	batch                             int
 	log                               *slog.Logger
 	now                               func() time.Time
+	bus                               *events.Bus
 }
 
 // OutboxConfig tunes the outbox.
@@ -45,6 +48,8 @@ type OutboxConfig struct {
 	Batch       int           // deliveries per round; default 2000
 	Log         *slog.Logger
 	Now         func() time.Time
+	// Bus, when set, wakes the worker as soon as new deliveries are queued.
+	Bus *events.Bus
 }
 
 // NewOutbox makes a worker.
@@ -53,7 +58,7 @@ func NewOutbox(db *mongo.DB, cfg OutboxConfig) *Outbox {
 		db:         db,
 		deliveries: db.Collection("deliveries"), notifications: db.Collection("notifications"), claims: db.Collection("delivery_claims"),
 		senders: map[string]Sender{}, owner: fmt.Sprintf("w%08x", rand.Uint32()), lease: cfg.Lease, maxAttempts: cfg.MaxAttempts,
-		batch: cfg.Batch, log: cfg.Log, now: cfg.Now,
+		batch: cfg.Batch, log: cfg.Log, now: cfg.Now, bus: cfg.Bus,
 	}
 	for _, s := range cfg.Senders {
 		o.senders[s.Channel()] = s
@@ -76,12 +81,24 @@ func NewOutbox(db *mongo.DB, cfg OutboxConfig) *Outbox {
 	return o
 }
 
-// Run works the outbox until ctx ends, polling every interval when idle.
-func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = time.Second
+// Run works the outbox until ctx ends. Between rounds it sleeps until the
+// earliest delivery is due (a quiet-hours hold, a retry's backoff, an
+// expired lease), at most maxIdle, and wakes at once when any server's
+// engine queues new deliveries (the spine's notification.created). maxIdle
+// bounds what no event announces: a resumed fan-out, a clock moved in tests.
+func (o *Outbox) Run(ctx context.Context, maxIdle time.Duration) {
+	if maxIdle <= 0 {
+		maxIdle = time.Second
 	}
+	var wake <-chan events.Event
+	stop := func() {}
+	defer func() { stop() }()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	for {
+		if wake == nil && o.bus != nil {
+			wake, stop = o.bus.Subscribe(func(e events.Event) bool { return e.Type == TypeCreated }, 16)
+		}
 		n, err := o.RunOnce(ctx)
 		if err != nil && ctx.Err() == nil {
 			o.log.Warn("outbox", "err", err)
@@ -89,12 +106,78 @@ func (o *Outbox) Run(ctx context.Context, interval time.Duration) {
 		if n > 0 {
 			continue // more may be waiting
 		}
+		sleep := maxIdle
+		if err == nil {
+			next, err := o.nextDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				o.log.Warn("outbox: next due delivery", "err", err)
+			}
+			if !next.IsZero() {
+				// Due now but not taken (another worker holds it): look
+				// again soon, not in a spin.
+				sleep = min(max(next.Sub(o.now()), minIdle), maxIdle)
+			}
+		}
+		timer.Reset(sleep)
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(interval):
+		case <-timer.C:
+		case _, ok := <-wake:
+			if !ok { // dropped as a slow subscriber: subscribe again
+				stop()
+				wake = nil
+				continue
+			}
+			drain(wake)
 		}
 	}
+}
+
+// TypeCreated is the spine event the engine publishes when it has written
+// inbox entries and queued their deliveries.
+const TypeCreated = "notification.created"
+
+// minIdle spaces the looks at work that is due but held by another worker.
+const minIdle = 100 * time.Millisecond
+
+func drain(ch <-chan events.Event) {
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// nextDue is when the earliest delivery of a channel with a sender becomes
+// takeable: a pending one's next attempt, or a sending one's lease end.
+// Zero when there is none. Two reads, made only when the outbox goes idle.
+func (o *Outbox) nextDue(ctx context.Context) (time.Time, error) {
+	chans := make([]string, 0, len(o.senders))
+	for ch := range o.senders {
+		chans = append(chans, ch)
+	}
+	var next time.Time
+	for _, f := range []struct{ status, field string }{{StatusPending, "nextAttemptAt"}, {StatusSending, "leaseUntil"}} {
+		var d bson.Raw
+		err := o.deliveries.FindOne(ctx, bson.D{{Key: "channel", Value: bson.D{{Key: "$in", Value: chans}}}, {Key: "status", Value: f.status}},
+			options.FindOne().SetSort(bson.D{{Key: f.field, Value: 1}}).SetProjection(bson.D{{Key: f.field, Value: 1}})).Decode(&d)
+		if errors.Is(err, mgo.ErrNoDocuments) {
+			continue
+		}
+		if err != nil {
+			return time.Time{}, err
+		}
+		if v, ok := d.Lookup(f.field).TimeOK(); ok && (next.IsZero() || v.Before(next)) {
+			next = v
+		}
+	}
+	return next, nil
 }
 
 // RunOnce claims and sends one round per channel; it returns how many

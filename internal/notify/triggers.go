@@ -94,7 +94,7 @@ func (t *Triggers) handle(ctx context.Context, e events.Event) error {
 	_, err = t.engine.Send(ctx, Message{
 		Kind: src.Progress, Key: fmt.Sprintf("%s:%s:v%v", src.Name, e.SubjectID, e.Data["version"]), Recipients: rs,
 		Vars: src.vars(step, str(e.Data["summary"])),
-		Data: map[string]string{src.IDKey: e.SubjectID, "status": str(e.Data["status"])},
+		Data: map[string]string{src.IDKey: e.SubjectID, "status": str(e.Data["status"])}, At: e.At,
 	})
 	return err
 }
@@ -110,7 +110,7 @@ func (t *Triggers) callbackDue(ctx context.Context, src *Source, e events.Event)
 		Kind: CallbackDue, Key: fmt.Sprintf("%s:%s:callback-due:v%v", src.Name, e.SubjectID, e.Data["version"]),
 		Recipients: []Recipient{{Kind: auth.KindStaff, ID: owner, CommunityID: e.CommunityID}},
 		Vars:       src.promptVars(str(e.Data["summary"]), str(e.Data["label"]), false),
-		Data:       map[string]string{src.IDKey: e.SubjectID},
+		Data:       map[string]string{src.IDKey: e.SubjectID}, At: e.At,
 	})
 	return err
 }

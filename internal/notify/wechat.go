@@ -634,7 +634,15 @@ func (w *Wechat) pageFor(o Outgoing) string {
 	if strings.Contains(w.page, "?") {
 		sep = "&"
 	}
-	return w.page + sep + "notificationId=" + url.QueryEscape(o.NotificationID)
+	q := w.page + sep + "notificationId=" + url.QueryEscape(o.NotificationID)
+	// The same kind, subject, sequence and time as the inbox entry and the
+	// app push: the template's keywords have no room for them.
+	for _, k := range []string{DataKind, DataSubject, DataSeq, DataEventAt} {
+		if v := o.Data[k]; v != "" {
+			q += "&" + k + "=" + url.QueryEscape(v)
+		}
+	}
+	return q
 }
 
 // wechatData fills the template's keywords: thing1 is the title, thing2 the

@@ -36,6 +36,15 @@ type Config struct {
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
 
+	// EmbeddedDBAddr is where the embedded database listens (host:port);
+	// empty takes a free loopback port. Fix it to attach more server
+	// processes with MONGODB_URI=mongodb://<addr>/.
+	EmbeddedDBAddr string `env:"EMBEDDED_DB_ADDR"`
+	// ExplorerCDN, when set, serves the full GraphiQL at / with its scripts
+	// from this mirror (see internal/platform/explorer.MirrorURL); unset,
+	// / is the embedded explorer, which needs no network.
+	ExplorerCDN string `env:"EXPLORER_CDN"`
+
 	// Limits on one request (see graph/limits.go; zero = the default there).
 	MaxDepth         int           `env:"GRAPHQL_MAX_DEPTH" envDefault:"10"`
 	MaxComplexity    int           `env:"GRAPHQL_MAX_COMPLEXITY" envDefault:"20000"`
@@ -66,8 +75,9 @@ type Config struct {
 	FCMCredentialsFile string `env:"FCM_CREDENTIALS_FILE"`
 	FCMProjectID       string `env:"FCM_PROJECT_ID"`
 	FCMEndpoint        string `env:"FCM_ENDPOINT"`
-	// OutboxInterval is how often an idle outbox worker looks for due work.
-	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"2s"`
+	// OutboxInterval is the longest an idle outbox worker sleeps: it wakes
+	// when any server queues deliveries and when the earliest one is due.
+	OutboxInterval time.Duration `env:"OUTBOX_INTERVAL" envDefault:"1m"`
 	// ScheduleInterval is how often greetings and reminders are looked for.
 	ScheduleInterval time.Duration `env:"SCHEDULE_INTERVAL" envDefault:"1m"`
 	// Callback prompts: ask an owner who signed without rating, remind the

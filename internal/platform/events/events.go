@@ -34,10 +34,17 @@ const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 2 * time.Second
 	maxAwait   = time.Second
-	// pollEvery is how often the FerretDB spine is read. FerretDB's own
-	// tailable cursors re-run their query every 10ms; every poll reads the whole
-	// (trimmed) spine, so it is not more often.
+	// pollEvery is how often the FerretDB spine is read while events are
+	// arriving. FerretDB's own tailable cursors re-run their query every
+	// 10ms; every poll reads the whole (trimmed) spine, so it is not more
+	// often.
 	pollEvery = 100 * time.Millisecond
+	// pollIdle bounds the backoff of an idle poller: each empty poll doubles
+	// the wait up to it, and an event resets it to pollEvery. A publish in
+	// this process kicks the poller at once; another process's event is
+	// therefore heard within pollIdle (plus one poll). An idle server then
+	// reads the spine every two seconds, not ten times a second.
+	pollIdle = 2 * time.Second
 	// kickGap spaces the polls that a publish in this process asks for.
 	kickGap = 10 * time.Millisecond
 	// keep is how long the FerretDB spine keeps events. Its embedded server
@@ -302,8 +309,9 @@ func (b *Bus) follow(ctx context.Context, t *tail) error {
 // is also handed to its in-memory sort, which knows no $natural and keeps
 // the order only because Go's sort happens to leave equal keys alone.
 func (b *Bus) poll(ctx context.Context, t *tail) error {
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
+	wait := pollEvery
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
 	var trimmed time.Time
 	for {
 		if time.Since(trimmed) > trimEvery {
@@ -318,11 +326,13 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 			return err
 		}
 		b.readyOnce.Do(func() { close(b.ready) })
+		fresh := false
 		for cur.Next(ctx) {
 			id, ok := cur.Current.Lookup("_id").ObjectIDOK()
 			if !ok || !t.add(id) {
 				continue
 			}
+			fresh = true
 			var e Event
 			if err := cur.Decode(&e); err != nil {
 				b.log.Error("events: undecodable event skipped", "id", id, "err", err)
@@ -337,11 +347,15 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 		if err != nil {
 			return err
 		}
+		wait = nextPoll(wait, fresh)
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-timer.C:
 		case <-b.kick:
+			// The next quiet stretch backs off from the start again.
+			wait = pollEvery / 2
 			// Every poll reads the whole (trimmed) spine: a burst of
 			// publishes is read together, at most once per kickGap.
 			if d := kickGap - time.Since(polled); d > 0 {
@@ -349,6 +363,14 @@ func (b *Bus) poll(ctx context.Context, t *tail) error {
 			}
 		}
 	}
+}
+
+// nextPoll is the wait after a poll that found new events (fresh) or not.
+func nextPoll(wait time.Duration, fresh bool) time.Duration {
+	if fresh {
+		return pollEvery
+	}
+	return min(2*wait, pollIdle)
 }
 
 // trim deletes the events published before cutoff.

@@ -6,9 +6,10 @@ import "net/http"
 type SecurityOptions struct {
 	// HSTS asks browsers to use HTTPS only (production, behind TLS).
 	HSTS bool
-	// PlaygroundPath is exempt from the Content-Security-Policy: the
-	// development playground loads its scripts and styles from a CDN.
-	// Empty when the playground is off.
+	// PlaygroundPath is exempt from the Content-Security-Policy: GraphiQL
+	// loads its scripts and styles from a mirror (EXPLORER_CDN). Empty when
+	// the playground is off or is the embedded explorer, which sets a
+	// policy of its own.
 	PlaygroundPath string
 }
 

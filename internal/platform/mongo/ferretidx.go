@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // the driver FerretDB itself runs on
@@ -30,6 +31,9 @@ type idIndexer struct {
 	dir string
 	log *slog.Logger
 	mu  sync.Mutex // one pass at a time
+	// made counts the indexes created, so run can tell a pass that found
+	// new collections from an idle one.
+	made atomic.Int64
 }
 
 // ensureAll indexes the tables of every database file under dir.
@@ -86,22 +90,35 @@ func (x *idIndexer) ensure(ctx context.Context, database string) error {
 			}
 			return fmt.Errorf("index %s: %w", t, err)
 		}
+		x.made.Add(1)
 	}
 	return nil
 }
 
 // run keeps indexing collections created after start-up (GridFS buckets,
-// collections created by a first insert) until ctx ends.
+// collections created by a first insert) until ctx ends. It looks every
+// `every` while collections keep appearing and backs off to idleMax while
+// none do: an unindexed table is only slower, and an idle server should not
+// open its database files every two seconds.
 func (x *idIndexer) run(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
+	const idleMax = time.Minute
+	wait := every
+	t := time.NewTimer(0)
 	defer t.Stop()
 	for {
-		x.ensureAll(ctx)
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+		before := x.made.Load()
+		x.ensureAll(ctx)
+		if x.made.Load() != before {
+			wait = every
+		} else {
+			wait = min(2*wait, idleMax)
+		}
+		t.Reset(wait)
 	}
 }
 

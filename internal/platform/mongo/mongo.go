@@ -78,12 +78,21 @@ func (db *DB) Ping(ctx context.Context) error { return db.Client.Ping(ctx, readp
 // data in SQLite files under a directory.
 type Embedded struct {
 	URI    string
+	Addr   string // host:port it listens on
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// StartEmbedded starts FerretDB with the SQLite handler in dir.
+// StartEmbedded starts FerretDB with the SQLite handler in dir, on a free
+// loopback port.
 func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded, error) {
+	return StartEmbeddedAt(ctx, dir, "", log)
+}
+
+// StartEmbeddedAt is StartEmbedded listening on addr (host:port); an empty
+// addr, or port 0, takes a free loopback port. A known address lets other
+// server processes attach with MONGODB_URI.
+func StartEmbeddedAt(ctx context.Context, dir, addr string, log *slog.Logger) (*Embedded, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, err
@@ -91,7 +100,7 @@ func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	if err := os.MkdirAll(abs, 0o750); err != nil {
 		return nil, fmt.Errorf("embedded database dir: %w", err)
 	}
-	port, err := freePort()
+	addr, err = listenAddr(addr)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +113,7 @@ func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 	// 2,000-statement update's time); every 10,000 pages (40 MB of WAL)
 	// copies each page about once per outbox round.
 	f, err := ferretdb.New(&ferretdb.Config{
-		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
+		Listener:  ferretdb.ListenerConfig{TCP: addr},
 		Handler:   "sqlite",
 		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(10000)",
 		Logger:    slog.New(levelFilter{quiet.Handler(), slog.LevelError}),
@@ -113,7 +122,7 @@ func StartEmbedded(ctx context.Context, dir string, log *slog.Logger) (*Embedded
 		return nil, fmt.Errorf("embedded database: %w", err)
 	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	e := &Embedded{cancel: cancel, done: make(chan struct{})}
+	e := &Embedded{Addr: addr, cancel: cancel, done: make(chan struct{})}
 	ids := &idIndexer{dir: abs, log: log}
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = f.Run(runCtx) })
@@ -134,13 +143,19 @@ func (e *Embedded) Stop() {
 	<-e.done
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+// listenAddr resolves addr's port 0 (or an empty addr) to a free port, so
+// the address can be logged and handed to other processes. A taken port
+// fails here, with the address in the error, not inside FerretDB.
+func listenAddr(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return 0, err
+		return "", fmt.Errorf("embedded database address %s: %w", addr, err)
 	}
 	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return l.Addr().String(), nil
 }
 
 type levelFilter struct {
