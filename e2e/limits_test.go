@@ -397,6 +397,11 @@ func TestMetricsOnlyOnTheirOwnAddress(t *testing.T) {
 	if off := newEnv(t); off.App.MetricsAddr() != "" {
 		t.Errorf("metrics served at %s without METRICS_ADDR", off.App.MetricsAddr())
 	}
+	// An empty variable gets the default from the config library, so "off"
+	// is how an operator switches metrics off.
+	if off := newEnv(t, func(c *config.Config) { c.MetricsAddr = "off" }); off.App.MetricsAddr() != "" {
+		t.Errorf("metrics served at %s with METRICS_ADDR=off", off.App.MetricsAddr())
+	}
 }
 
 func TestSecurityHeaders(t *testing.T) {

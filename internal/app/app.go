@@ -249,6 +249,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if a.Services.FileURLs, err = fileSigner(cfg, d.Now); err != nil {
 		return nil, err
 	}
+	logFileURLs(d.Log, cfg)
 	mux := http.NewServeMux()
 	mux.Handle("/graphql", graph.NewHandler(a.Services, graph.HandlerOptions{
 		Tokens: tokens, Metrics: a.Metrics, Log: d.Log, Introspection: cfg.IntrospectionOn(), Shutdown: a.baseCtx,

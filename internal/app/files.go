@@ -2,6 +2,7 @@ package app
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 
 	"qinqing/internal/platform/config"
@@ -27,4 +28,17 @@ func fileSigner(cfg *config.Config, now func() time.Time) (*files.Signer, error)
 		return nil, fmt.Errorf("file urls: %w", err)
 	}
 	return s, nil
+}
+
+// logFileURLs says how file URLs are made; the key itself is never logged.
+func logFileURLs(log *slog.Logger, cfg *config.Config) {
+	base := cfg.PublicBaseURL
+	if base == "" {
+		base = "(relative: PUBLIC_BASE_URL is not set)"
+	}
+	key := "FILE_URL_KEY"
+	if cfg.FileURLKey == "" {
+		key = "derived from JWT_SECRET (FILE_URL_KEY is not set)"
+	}
+	log.Info("file URLs are signed and short-lived", "base", base, "ttl", cfg.FileURLTTL, "key", key)
 }

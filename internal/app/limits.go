@@ -43,7 +43,9 @@ func orDefault(d, def time.Duration) time.Duration {
 // serveMetrics serves /metrics on METRICS_ADDR, apart from the API, so it
 // can stay on a private interface; it is not served at all without one.
 func (a *App) serveMetrics() (stop func(), err error) {
-	if a.Cfg.MetricsAddr == "" {
+	// "off" as well as empty: the config library gives an empty variable
+	// its default, so METRICS_ADDR= alone cannot switch metrics off.
+	if a.Cfg.MetricsAddr == "" || a.Cfg.MetricsAddr == "off" {
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", a.Cfg.MetricsAddr)

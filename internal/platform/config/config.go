@@ -62,7 +62,8 @@ type Config struct {
 	BodyReadTimeout   time.Duration `env:"BODY_READ_TIMEOUT" envDefault:"30s"`
 	IdleTimeout       time.Duration `env:"IDLE_TIMEOUT" envDefault:"120s"`
 	// MetricsAddr serves /metrics on its own listener (keep it private);
-	// empty = no metrics endpoint. The API address never serves /metrics.
+	// "off" (or empty in code) = no metrics endpoint. The API address never
+	// serves /metrics.
 	MetricsAddr string `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
 	// RefreshReuseGrace: a spent refresh token presented again this soon gets
 	// the same successor (a double submit) instead of ending the session.
