@@ -12828,7 +12828,7 @@ extend type Query {
   ): [ServiceItem!]!
   "One order: the household's members, the community's butlers and supervisors, and staff ever assigned to it; NOT_FOUND for anyone else."
   serviceOrder("Id of the order." id: ID!): ServiceOrder
-  "The caller's households' orders, newest first. Residents only (staff: FORBIDDEN); a household not theirs is NOT_FOUND."
+  "The caller's households' orders, newest first. Residents; staff get an empty list. A household not theirs is NOT_FOUND."
   myServiceOrders(
     "Only this one of the caller's households."
     householdId: ID
