@@ -785,26 +785,28 @@ func (ec *executionContext) marshalNRole2qinqingᚋinternalᚋaccessᚐRole(ctx 
 
 var (
 	unmarshalNRole2qinqingᚋinternalᚋaccessᚐRole = map[string]access.Role{
-		"BUTLER":     access.Butler,
-		"ENGINEER":   access.Engineer,
-		"SUPERVISOR": access.Supervisor,
-		"SECURITY":   access.Security,
-		"CLEANER":    access.Cleaner,
-		"ADMIN":      access.Admin,
-		"OWNER":      access.Owner,
-		"FAMILY":     access.Family,
-		"TENANT":     access.Tenant,
+		"BUTLER":           access.Butler,
+		"ENGINEER":         access.Engineer,
+		"SUPERVISOR":       access.Supervisor,
+		"SECURITY":         access.Security,
+		"CLEANER":          access.Cleaner,
+		"ADMIN":            access.Admin,
+		"CUSTOMER_SERVICE": access.CustomerService,
+		"OWNER":            access.Owner,
+		"FAMILY":           access.Family,
+		"TENANT":           access.Tenant,
 	}
 	marshalNRole2qinqingᚋinternalᚋaccessᚐRole = map[access.Role]string{
-		access.Butler:     "BUTLER",
-		access.Engineer:   "ENGINEER",
-		access.Supervisor: "SUPERVISOR",
-		access.Security:   "SECURITY",
-		access.Cleaner:    "CLEANER",
-		access.Admin:      "ADMIN",
-		access.Owner:      "OWNER",
-		access.Family:     "FAMILY",
-		access.Tenant:     "TENANT",
+		access.Butler:          "BUTLER",
+		access.Engineer:        "ENGINEER",
+		access.Supervisor:      "SUPERVISOR",
+		access.Security:        "SECURITY",
+		access.Cleaner:         "CLEANER",
+		access.Admin:           "ADMIN",
+		access.CustomerService: "CUSTOMER_SERVICE",
+		access.Owner:           "OWNER",
+		access.Family:          "FAMILY",
+		access.Tenant:          "TENANT",
 	}
 )
 

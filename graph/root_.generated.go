@@ -10798,6 +10798,8 @@ enum Role {
   CLEANER
   "Staff: company administrator; manages staff and communities and sees every community, but holds no care role (no visit notes, no sensitive archive details)."
   ADMIN
+  "Staff: front desk and family hotline (客户服务中心/亲情电话): takes calls and enquiries (咨询) and files requests on residents' behalf; no care duties."
+  CUSTOMER_SERVICE
   "Household: owner (业主); may manage the household's family members and tenants."
   OWNER
   "Household: family member (家属) living with the owner."
@@ -12958,7 +12960,7 @@ type Staff {
   name: String!
   "Mainland mobile number (手机号), 11 digits, when one is recorded."
   phone: String
-  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN; never a resident role."
+  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN, CUSTOMER_SERVICE; never a resident role."
   roles: [Role!]!
   "Communities (小区) the staff member works in; empty only for a company-wide admin."
   communities: [Community!]!

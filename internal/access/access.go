@@ -22,6 +22,10 @@ const (
 	Security   Role = "SECURITY"   // 秩序维护
 	Cleaner    Role = "CLEANER"    // 保洁
 	Admin      Role = "ADMIN"
+	// CustomerService works the front desk and the family hotline
+	// (客户服务中心/亲情电话): takes calls and enquiries and files requests
+	// on residents' behalf, without a butler's care duties.
+	CustomerService Role = "CUSTOMER_SERVICE"
 
 	// Household roles.
 	Owner  Role = "OWNER"  // 业主
@@ -31,7 +35,7 @@ const (
 
 // StaffRoles and HouseholdRoles list the valid values of each side.
 var (
-	StaffRoles     = []Role{Butler, Engineer, Supervisor, Security, Cleaner, Admin}
+	StaffRoles     = []Role{Butler, Engineer, Supervisor, Security, Cleaner, Admin, CustomerService}
 	HouseholdRoles = []Role{Owner, Family, Tenant}
 )
 
