@@ -279,7 +279,8 @@ func (s *Service) match(ctx context.Context, x *Call) error {
 
 // Link attaches the item a call became, after the call: its answerer or
 // logger, or a supervisor of the community. A household may be chosen
-// among the candidates at the same time.
+// among the candidates at the same time. The last link wins: it is a
+// pointer kept up to date, not a step of a lifecycle, so no version guard.
 func (s *Service) Link(ctx context.Context, c *access.Caller, id string, o Outcome, itemID, householdID string) (*Call, error) {
 	x, err := s.Get(ctx, c, id)
 	if err != nil {
