@@ -1124,6 +1124,38 @@ func (ec *executionContext) fieldContext_ServiceKpis_counts(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ServiceKpis_callsAnsweredWithinStandard(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_callsAnsweredWithinStandard(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CallsAnsweredWithinStandard, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_callsAnsweredWithinStandard(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _WeeklyReport_communityId(ctx context.Context, field graphql.CollectedField, obj *kpi.WeeklyReport) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1730,6 +1762,11 @@ func (ec *executionContext) _ServiceKpis(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "callsAnsweredWithinStandard":
+			out.Values[i] = ec._ServiceKpis_callsAnsweredWithinStandard(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -1869,6 +1906,16 @@ func (ec *executionContext) marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDurat
 
 func (ec *executionContext) marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx context.Context, sel ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
 	return ec._KpiRatio(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNKpiRatio2ᚖqinqingᚋinternalᚋkpiᚐRatio(ctx context.Context, sel ast.SelectionSet, v *kpi.Ratio) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._KpiRatio(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOnTimeKpis2qinqingᚋinternalᚋkpiᚐOnTime(ctx context.Context, sel ast.SelectionSet, v kpi.OnTime) graphql.Marshaler {

@@ -16,6 +16,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
+	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/kpi"
@@ -57,6 +58,7 @@ type Services struct {
 	KPIs          *kpi.Service
 	Surveys       *survey.Service
 	Activity      *activity.Service
+	Calls         *hotline.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

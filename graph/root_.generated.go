@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
+	"qinqing/internal/hotline"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
@@ -34,6 +35,9 @@ type ResolverRoot interface {
 	AuditEntry() AuditEntryResolver
 	Building() BuildingResolver
 	ButlerTask() ButlerTaskResolver
+	Call() CallResolver
+	CallCandidate() CallCandidateResolver
+	CallSummary() CallSummaryResolver
 	CampaignSlot() CampaignSlotResolver
 	CampaignVisit() CampaignVisitResolver
 	CareProfile() CareProfileResolver
@@ -210,6 +214,74 @@ type ComplexityRoot struct {
 	ButlerTaskEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	Call struct {
+		AnswerSeconds   func(childComplexity int) int
+		AnsweredBy      func(childComplexity int) int
+		Candidates      func(childComplexity int) int
+		Community       func(childComplexity int) int
+		Direction       func(childComplexity int) int
+		DurationSeconds func(childComplexity int) int
+		Household       func(childComplexity int) int
+		ID              func(childComplexity int) int
+		ItemID          func(childComplexity int) int
+		LoggedBy        func(childComplexity int) int
+		Note            func(childComplexity int) int
+		Outcome         func(childComplexity int) int
+		Person          func(childComplexity int) int
+		Phone           func(childComplexity int) int
+		ReceivedAt      func(childComplexity int) int
+		Rings           func(childComplexity int) int
+		WithinStandard  func(childComplexity int) int
+	}
+
+	CallCandidate struct {
+		Household func(childComplexity int) int
+		Person    func(childComplexity int) int
+	}
+
+	CallConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CallEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CallOutcomeCount struct {
+		Count   func(childComplexity int) int
+		Outcome func(childComplexity int) int
+	}
+
+	CallRingCount struct {
+		Count func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	CallSpread struct {
+		Average func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Max     func(childComplexity int) int
+		Median  func(childComplexity int) int
+		P90     func(childComplexity int) int
+	}
+
+	CallSummary struct {
+		ByOutcome      func(childComplexity int) int
+		Calls          func(childComplexity int) int
+		CommunityID    func(childComplexity int) int
+		From           func(childComplexity int) int
+		Inbound        func(childComplexity int) int
+		Outbound       func(childComplexity int) int
+		RingCounts     func(childComplexity int) int
+		Rings          func(childComplexity int) int
+		Seconds        func(childComplexity int) int
+		To             func(childComplexity int) int
+		WithinStandard func(childComplexity int) int
 	}
 
 	CallbackKpis struct {
@@ -740,6 +812,8 @@ type ComplexityRoot struct {
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
+		LinkCall                      func(childComplexity int, id string, outcome hotline.Outcome, itemID *string, householdID *string) int
+		LogCall                       func(childComplexity int, input model.LogCallInput) int
 		LoginWithCode                 func(childComplexity int, phone string, code string) int
 		LoginWithWechat               func(childComplexity int, code string) int
 		Logout                        func(childComplexity int) int
@@ -882,6 +956,9 @@ type ComplexityRoot struct {
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
 		ArchiveAuditLog         func(childComplexity int, communityID string, personID *string, first *int, after *string) int
 		ButlerTasks             func(childComplexity int, butlerID *string, first *int, after *string) int
+		Call                    func(childComplexity int, id string) int
+		CallLog                 func(childComplexity int, communityID string, from *time.Time, to *time.Time, answeredBy *string, outcome *hotline.Outcome, first *int, after *string) int
+		CallSummary             func(childComplexity int, communityID string, from time.Time, to time.Time) int
 		CampaignCoverage        func(childComplexity int, campaignID string, cycle *int, first *int, after *string) int
 		CampaignSlots           func(childComplexity int, campaignID string) int
 		Communities             func(childComplexity int) int
@@ -902,6 +979,7 @@ type ComplexityRoot struct {
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
+		MyCalls                 func(childComplexity int, first *int, after *string) int
 		MyComplaints            func(childComplexity int, first *int, after *string) int
 		MyEventSignUps          func(childComplexity int, first *int, after *string) int
 		MyHouseholds            func(childComplexity int) int
@@ -1210,19 +1288,20 @@ type ComplexityRoot struct {
 	}
 
 	ServiceKpis struct {
-		AverageCompletionTime func(childComplexity int) int
-		AverageResponseTime   func(childComplexity int) int
-		CallbackRate          func(childComplexity int) int
-		CommunityID           func(childComplexity int) int
-		Complaints            func(childComplexity int) int
-		ComputedAt            func(childComplexity int) int
-		Counts                func(childComplexity int) int
-		EventAttendance       func(childComplexity int) int
-		From                  func(childComplexity int) int
-		OnTime                func(childComplexity int) int
-		RepairPassRate        func(childComplexity int) int
-		Satisfaction          func(childComplexity int) int
-		To                    func(childComplexity int) int
+		AverageCompletionTime       func(childComplexity int) int
+		AverageResponseTime         func(childComplexity int) int
+		CallbackRate                func(childComplexity int) int
+		CallsAnsweredWithinStandard func(childComplexity int) int
+		CommunityID                 func(childComplexity int) int
+		Complaints                  func(childComplexity int) int
+		ComputedAt                  func(childComplexity int) int
+		Counts                      func(childComplexity int) int
+		EventAttendance             func(childComplexity int) int
+		From                        func(childComplexity int) int
+		OnTime                      func(childComplexity int) int
+		RepairPassRate              func(childComplexity int) int
+		Satisfaction                func(childComplexity int) int
+		To                          func(childComplexity int) int
 	}
 
 	ServiceLift struct {
@@ -1965,6 +2044,278 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ButlerTaskEdge.Node(childComplexity), true
+
+	case "Call.answerSeconds":
+		if e.ComplexityRoot.Call.AnswerSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.AnswerSeconds(childComplexity), true
+	case "Call.answeredBy":
+		if e.ComplexityRoot.Call.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.AnsweredBy(childComplexity), true
+	case "Call.candidates":
+		if e.ComplexityRoot.Call.Candidates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Candidates(childComplexity), true
+	case "Call.community":
+		if e.ComplexityRoot.Call.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Community(childComplexity), true
+	case "Call.direction":
+		if e.ComplexityRoot.Call.Direction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Direction(childComplexity), true
+	case "Call.durationSeconds":
+		if e.ComplexityRoot.Call.DurationSeconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.DurationSeconds(childComplexity), true
+	case "Call.household":
+		if e.ComplexityRoot.Call.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Household(childComplexity), true
+	case "Call.id":
+		if e.ComplexityRoot.Call.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ID(childComplexity), true
+	case "Call.itemId":
+		if e.ComplexityRoot.Call.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ItemID(childComplexity), true
+	case "Call.loggedBy":
+		if e.ComplexityRoot.Call.LoggedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.LoggedBy(childComplexity), true
+	case "Call.note":
+		if e.ComplexityRoot.Call.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Note(childComplexity), true
+	case "Call.outcome":
+		if e.ComplexityRoot.Call.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Outcome(childComplexity), true
+	case "Call.person":
+		if e.ComplexityRoot.Call.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Person(childComplexity), true
+	case "Call.phone":
+		if e.ComplexityRoot.Call.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Phone(childComplexity), true
+	case "Call.receivedAt":
+		if e.ComplexityRoot.Call.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.ReceivedAt(childComplexity), true
+	case "Call.rings":
+		if e.ComplexityRoot.Call.Rings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.Rings(childComplexity), true
+	case "Call.withinStandard":
+		if e.ComplexityRoot.Call.WithinStandard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Call.WithinStandard(childComplexity), true
+
+	case "CallCandidate.household":
+		if e.ComplexityRoot.CallCandidate.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallCandidate.Household(childComplexity), true
+	case "CallCandidate.person":
+		if e.ComplexityRoot.CallCandidate.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallCandidate.Person(childComplexity), true
+
+	case "CallConnection.edges":
+		if e.ComplexityRoot.CallConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallConnection.Edges(childComplexity), true
+	case "CallConnection.pageInfo":
+		if e.ComplexityRoot.CallConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallConnection.PageInfo(childComplexity), true
+	case "CallConnection.totalCount":
+		if e.ComplexityRoot.CallConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallConnection.TotalCount(childComplexity), true
+
+	case "CallEdge.cursor":
+		if e.ComplexityRoot.CallEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEdge.Cursor(childComplexity), true
+	case "CallEdge.node":
+		if e.ComplexityRoot.CallEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallEdge.Node(childComplexity), true
+
+	case "CallOutcomeCount.count":
+		if e.ComplexityRoot.CallOutcomeCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallOutcomeCount.Count(childComplexity), true
+	case "CallOutcomeCount.outcome":
+		if e.ComplexityRoot.CallOutcomeCount.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallOutcomeCount.Outcome(childComplexity), true
+
+	case "CallRingCount.count":
+		if e.ComplexityRoot.CallRingCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallRingCount.Count(childComplexity), true
+	case "CallRingCount.rings":
+		if e.ComplexityRoot.CallRingCount.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallRingCount.Value(childComplexity), true
+
+	case "CallSpread.average":
+		if e.ComplexityRoot.CallSpread.Average == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSpread.Average(childComplexity), true
+	case "CallSpread.count":
+		if e.ComplexityRoot.CallSpread.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSpread.Count(childComplexity), true
+	case "CallSpread.max":
+		if e.ComplexityRoot.CallSpread.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSpread.Max(childComplexity), true
+	case "CallSpread.median":
+		if e.ComplexityRoot.CallSpread.Median == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSpread.Median(childComplexity), true
+	case "CallSpread.p90":
+		if e.ComplexityRoot.CallSpread.P90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSpread.P90(childComplexity), true
+
+	case "CallSummary.byOutcome":
+		if e.ComplexityRoot.CallSummary.ByOutcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.ByOutcome(childComplexity), true
+	case "CallSummary.calls":
+		if e.ComplexityRoot.CallSummary.Calls == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.Calls(childComplexity), true
+	case "CallSummary.communityId":
+		if e.ComplexityRoot.CallSummary.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.CommunityID(childComplexity), true
+	case "CallSummary.from":
+		if e.ComplexityRoot.CallSummary.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.From(childComplexity), true
+	case "CallSummary.inbound":
+		if e.ComplexityRoot.CallSummary.Inbound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.Inbound(childComplexity), true
+	case "CallSummary.outbound":
+		if e.ComplexityRoot.CallSummary.Outbound == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.Outbound(childComplexity), true
+	case "CallSummary.ringCounts":
+		if e.ComplexityRoot.CallSummary.RingCounts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.RingCounts(childComplexity), true
+	case "CallSummary.rings":
+		if e.ComplexityRoot.CallSummary.Rings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.Rings(childComplexity), true
+	case "CallSummary.seconds":
+		if e.ComplexityRoot.CallSummary.Seconds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.Seconds(childComplexity), true
+	case "CallSummary.to":
+		if e.ComplexityRoot.CallSummary.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.To(childComplexity), true
+	case "CallSummary.withinStandard":
+		if e.ComplexityRoot.CallSummary.WithinStandard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CallSummary.WithinStandard(childComplexity), true
 
 	case "CallbackKpis.overall":
 		if e.ComplexityRoot.CallbackKpis.Overall == nil {
@@ -4396,6 +4747,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandOverRepairRequest(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
+	case "Mutation.linkCall":
+		if e.ComplexityRoot.Mutation.LinkCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_linkCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LinkCall(childComplexity, args["id"].(string), args["outcome"].(hotline.Outcome), args["itemId"].(*string), args["householdId"].(*string)), true
+	case "Mutation.logCall":
+		if e.ComplexityRoot.Mutation.LogCall == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_logCall_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.LogCall(childComplexity, args["input"].(model.LogCallInput)), true
 	case "Mutation.loginWithCode":
 		if e.ComplexityRoot.Mutation.LoginWithCode == nil {
 			break
@@ -5319,6 +5692,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ButlerTasks(childComplexity, args["butlerId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.call":
+		if e.ComplexityRoot.Query.Call == nil {
+			break
+		}
+
+		args, err := ec.field_Query_call_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Call(childComplexity, args["id"].(string)), true
+	case "Query.callLog":
+		if e.ComplexityRoot.Query.CallLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_callLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CallLog(childComplexity, args["communityId"].(string), args["from"].(*time.Time), args["to"].(*time.Time), args["answeredBy"].(*string), args["outcome"].(*hotline.Outcome), args["first"].(*int), args["after"].(*string)), true
+	case "Query.callSummary":
+		if e.ComplexityRoot.Query.CallSummary == nil {
+			break
+		}
+
+		args, err := ec.field_Query_callSummary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CallSummary(childComplexity, args["communityId"].(string), args["from"].(time.Time), args["to"].(time.Time)), true
 	case "Query.campaignCoverage":
 		if e.ComplexityRoot.Query.CampaignCoverage == nil {
 			break
@@ -5530,6 +5936,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MoveBookings(childComplexity, args["communityId"].(*string), args["date"].(*string), args["buildingId"].(*string), args["householdId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myCalls":
+		if e.ComplexityRoot.Query.MyCalls == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myCalls_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyCalls(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.myComplaints":
 		if e.ComplexityRoot.Query.MyComplaints == nil {
 			break
@@ -7031,6 +7448,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceKpis.CallbackRate(childComplexity), true
+	case "ServiceKpis.callsAnsweredWithinStandard":
+		if e.ComplexityRoot.ServiceKpis.CallsAnsweredWithinStandard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.CallsAnsweredWithinStandard(childComplexity), true
 	case "ServiceKpis.communityId":
 		if e.ComplexityRoot.ServiceKpis.CommunityID == nil {
 			break
@@ -8415,6 +8838,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLaundryItemInput,
 		ec.unmarshalInputLaundryPickupInput,
 		ec.unmarshalInputLaundryReturnInput,
+		ec.unmarshalInputLogCallInput,
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputNotificationPreferencesInput,
 		ec.unmarshalInputPersonInput,
@@ -10458,6 +10882,241 @@ extend type Mutation {
   ): [Festival!]!
   "Send a greeting now to the residents of the community's households (narrowed to buildings and/or a care group), as greeting notices; a sensitive care group needs a supervisor. Supervisors and butlers of the community (FORBIDDEN for other staff and residents)."
   sendGreetingCampaign("The greeting and its audience." input: GreetingCampaignInput!): GreetingCampaign!
+}
+`, BuiltIn: false},
+	{Name: "../schema/hotline.graphqls", Input: `# The call log of the family hotline (亲情电话): every call, who answered and
+# after how many rings (the standard: within three rings, 振铃三响之内接听),
+# and what it became.
+
+"Which way a call went."
+enum CallDirection {
+  "A resident rang the hotline."
+  INBOUND
+  "Staff called a resident back."
+  OUTBOUND
+}
+
+"What a call became."
+enum CallOutcome {
+  "A question (咨询), recorded as an enquiry."
+  ENQUIRY
+  "A repair request (报修)."
+  REPAIR
+  "A complaint (投诉)."
+  COMPLAINT
+  "A paid service order (有偿服务)."
+  SERVICE_ORDER
+  "A move booking (搬家预约)."
+  MOVE_BOOKING
+  "A free-service campaign booking (免费服务预约)."
+  CAMPAIGN_BOOKING
+  "Nothing to follow up (e.g. answered on the spot without a record, a wrong number)."
+  NOTHING
+}
+
+"One logged hotline call. Residents see their own calls (myCalls) without staff notes."
+type Call {
+  "Call id."
+  id: ID!
+  "The community (小区) whose hotline took it."
+  community: Community!
+  "When the call came in (or was made, for a callback)."
+  receivedAt: Time!
+  "INBOUND or OUTBOUND."
+  direction: CallDirection!
+  "The caller's phone (the number called, for a callback), normalized to 11 digits."
+  phone: String!
+  "The resident of this community holding the phone; null when nobody here holds it."
+  person: Person
+  "The caller's household: set when the person lives in one household here, or when staff chose one of the candidates (linkCall)."
+  household: Household
+  "The person's households in this community, when they have several; empty otherwise."
+  candidates: [CallCandidate!]!
+  "Who answered (or called back)."
+  answeredBy: Staff!
+  "Who logged the call."
+  loggedBy: Staff!
+  "Rings until answered, when noted."
+  rings: Int
+  "Seconds until answered, when noted."
+  answerSeconds: Int
+  "Whether an incoming call was answered within the standard: at most 3 rings, or at most 15 seconds when only seconds were noted. Null for callbacks."
+  withinStandard: Boolean
+  "How long the call lasted, in seconds."
+  durationSeconds: Int!
+  "A short note, at most 500 characters; null for residents."
+  note: String
+  "What the call became."
+  outcome: CallOutcome!
+  "Id of the item the call became (a repair request, a complaint, ...), when linked; read it through its own query."
+  itemId: ID
+}
+
+"One household a caller's phone matched."
+type CallCandidate {
+  "The resident holding the phone."
+  person: Person!
+  "One of their households in the call's community."
+  household: Household!
+}
+
+"One call in a list."
+type CallEdge {
+  "Opaque cursor of this call."
+  cursor: String!
+  "The call."
+  node: Call!
+}
+
+"A page of calls, newest first."
+type CallConnection {
+  "The calls of this page."
+  edges: [CallEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "How many calls match; -1 when not counted (myCalls)."
+  totalCount: Int!
+}
+
+"How a community's calls in a window were answered and what they became."
+type CallSummary {
+  "The community (小区)."
+  communityId: ID!
+  "Start of the window, inclusive."
+  from: Time!
+  "End of the window, exclusive."
+  to: Time!
+  "Every call logged in the window, both directions."
+  calls: Int!
+  "Incoming calls."
+  inbound: Int!
+  "Callbacks."
+  outbound: Int!
+  "Incoming calls answered within the standard (at most 3 rings; 15 seconds when only seconds were noted) / incoming calls."
+  withinStandard: KpiRatio!
+  "Rings until answered, over incoming calls with rings noted."
+  rings: CallSpread!
+  "Seconds until answered, over incoming calls with seconds noted."
+  seconds: CallSpread!
+  "How many incoming calls were answered after each number of rings, fewest first."
+  ringCounts: [CallRingCount!]!
+  "How many calls became each outcome, every outcome listed."
+  byOutcome: [CallOutcomeCount!]!
+}
+
+"Counted values: how many, average, median, 90th percentile (nearest rank) and maximum; null figures when count is 0."
+type CallSpread {
+  "How many calls the figures are over."
+  count: Int!
+  "The mean."
+  average: Float
+  "The median."
+  median: Int
+  "The 90th percentile: 90% of the calls at or below it."
+  p90: Int
+  "The largest value."
+  max: Int
+}
+
+"Incoming calls answered after a number of rings."
+type CallRingCount {
+  "Rings until answered."
+  rings: Int!
+  "How many calls."
+  count: Int!
+}
+
+"Calls that became one outcome."
+type CallOutcomeCount {
+  "The outcome."
+  outcome: CallOutcome!
+  "How many calls."
+  count: Int!
+}
+
+"A hotline call as staff log it."
+input LogCallInput {
+  "The community whose hotline took the call."
+  communityId: ID!
+  "When it came in; now when not given. At most 31 days back."
+  receivedAt: Time
+  "INBOUND when not given."
+  direction: CallDirection
+  "The caller's phone (mainland mobile); matched to the residents of the community."
+  phone: String!
+  "Staff id of who answered; the caller when not given. Front desk, butler or supervisor of the community."
+  answeredBy: ID
+  "Rings until answered, 1-60. An incoming call needs rings or answerSeconds."
+  rings: Int
+  "Seconds until answered, 0-600."
+  answerSeconds: Int
+  "How long the call lasted, 0-14400 seconds (default 0)."
+  durationSeconds: Int
+  "A short note, at most 500 characters."
+  note: String
+  "What the call became; NOTHING when not given."
+  outcome: CallOutcome
+  "Id of the item it became, when already created: it must be one the caller may see, of this community (else NOT_FOUND)."
+  itemId: ID
+}
+
+extend type ServiceKpis {
+  "Incoming hotline calls received in the window answered within the standard (at most 3 rings; 15 seconds when only seconds were noted) / incoming calls logged."
+  callsAnsweredWithinStandard: KpiRatio!
+}
+
+extend type Query {
+  "The community's call log, newest first, with its total count: supervisors and front-desk staff see every call, a butler the calls they answered or logged; anyone else FORBIDDEN."
+  callLog(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Calls received at or after this time."
+    from: Time
+    "Calls received before this time."
+    to: Time
+    "Only calls this staff member answered."
+    answeredBy: ID
+    "Only calls that became this."
+    outcome: CallOutcome
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): CallConnection!
+  "How the community's calls received in [from, to) were answered and what they became (at most 366 days): supervisors of the community and admins; anyone else FORBIDDEN."
+  callSummary(
+    "Id of the community (小区)."
+    communityId: ID!
+    "Start of the window, inclusive."
+    from: Time!
+    "End of the window, exclusive."
+    to: Time!
+  ): CallSummary!
+  "One call: whoever may see it in callLog, and the resident it was matched to; NOT_FOUND for anyone else."
+  call("Id of the call." id: ID!): Call
+  "The caller's own hotline calls (matched to them), newest first; empty for staff."
+  myCalls(
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): CallConnection!
+}
+
+extend type Mutation {
+  "Log a hotline call: front-desk staff (CUSTOMER_SERVICE), butlers and supervisors of the community; anyone else FORBIDDEN."
+  logCall("The call." input: LogCallInput!): Call!
+  "Attach what a call became after it: whoever answered or logged it, or a supervisor of the community."
+  linkCall(
+    "Id of the call."
+    id: ID!
+    "What it became."
+    outcome: CallOutcome!
+    "Id of the item (one the caller may see, of the call's community); none clears the link."
+    itemId: ID
+    "One of the call's candidates' households, to name the caller's household."
+    householdId: ID
+  ): Call!
 }
 `, BuiltIn: false},
 	{Name: "../schema/household.graphqls", Input: `"A household (户/房屋): one flat and the people in it. Seen by its members and by staff of its community (admins: every community)."
@@ -13777,6 +14436,142 @@ func (ec *executionContext) childFields_ButlerTaskEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ButlerTaskEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Call(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Call_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Call_community(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_Call_receivedAt(ctx, field)
+	case "direction":
+		return ec.fieldContext_Call_direction(ctx, field)
+	case "phone":
+		return ec.fieldContext_Call_phone(ctx, field)
+	case "person":
+		return ec.fieldContext_Call_person(ctx, field)
+	case "household":
+		return ec.fieldContext_Call_household(ctx, field)
+	case "candidates":
+		return ec.fieldContext_Call_candidates(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_Call_answeredBy(ctx, field)
+	case "loggedBy":
+		return ec.fieldContext_Call_loggedBy(ctx, field)
+	case "rings":
+		return ec.fieldContext_Call_rings(ctx, field)
+	case "answerSeconds":
+		return ec.fieldContext_Call_answerSeconds(ctx, field)
+	case "withinStandard":
+		return ec.fieldContext_Call_withinStandard(ctx, field)
+	case "durationSeconds":
+		return ec.fieldContext_Call_durationSeconds(ctx, field)
+	case "note":
+		return ec.fieldContext_Call_note(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Call_outcome(ctx, field)
+	case "itemId":
+		return ec.fieldContext_Call_itemId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Call", field.Name)
+}
+
+func (ec *executionContext) childFields_CallCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "person":
+		return ec.fieldContext_CallCandidate_person(ctx, field)
+	case "household":
+		return ec.fieldContext_CallCandidate_household(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_CallConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CallConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CallConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CallConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CallEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CallEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CallEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CallOutcomeCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "outcome":
+		return ec.fieldContext_CallOutcomeCount_outcome(ctx, field)
+	case "count":
+		return ec.fieldContext_CallOutcomeCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallOutcomeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_CallRingCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rings":
+		return ec.fieldContext_CallRingCount_rings(ctx, field)
+	case "count":
+		return ec.fieldContext_CallRingCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallRingCount", field.Name)
+}
+
+func (ec *executionContext) childFields_CallSpread(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_CallSpread_count(ctx, field)
+	case "average":
+		return ec.fieldContext_CallSpread_average(ctx, field)
+	case "median":
+		return ec.fieldContext_CallSpread_median(ctx, field)
+	case "p90":
+		return ec.fieldContext_CallSpread_p90(ctx, field)
+	case "max":
+		return ec.fieldContext_CallSpread_max(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallSpread", field.Name)
+}
+
+func (ec *executionContext) childFields_CallSummary(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityId":
+		return ec.fieldContext_CallSummary_communityId(ctx, field)
+	case "from":
+		return ec.fieldContext_CallSummary_from(ctx, field)
+	case "to":
+		return ec.fieldContext_CallSummary_to(ctx, field)
+	case "calls":
+		return ec.fieldContext_CallSummary_calls(ctx, field)
+	case "inbound":
+		return ec.fieldContext_CallSummary_inbound(ctx, field)
+	case "outbound":
+		return ec.fieldContext_CallSummary_outbound(ctx, field)
+	case "withinStandard":
+		return ec.fieldContext_CallSummary_withinStandard(ctx, field)
+	case "rings":
+		return ec.fieldContext_CallSummary_rings(ctx, field)
+	case "seconds":
+		return ec.fieldContext_CallSummary_seconds(ctx, field)
+	case "ringCounts":
+		return ec.fieldContext_CallSummary_ringCounts(ctx, field)
+	case "byOutcome":
+		return ec.fieldContext_CallSummary_byOutcome(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CallSummary", field.Name)
+}
+
 func (ec *executionContext) childFields_CallbackKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "overall":
@@ -15503,6 +16298,8 @@ func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field g
 		return ec.fieldContext_ServiceKpis_eventAttendance(ctx, field)
 	case "counts":
 		return ec.fieldContext_ServiceKpis_counts(ctx, field)
+	case "callsAnsweredWithinStandard":
+		return ec.fieldContext_ServiceKpis_callsAnsweredWithinStandard(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceKpis", field.Name)
 }

@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
+	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
@@ -202,6 +203,24 @@ type ButlerTaskEdge struct {
 	Cursor string `json:"cursor"`
 	// The task.
 	Node *tasks.Task `json:"node"`
+}
+
+// A page of calls, newest first.
+type CallConnection struct {
+	// The calls of this page.
+	Edges []*CallEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many calls match; -1 when not counted (myCalls).
+	TotalCount int `json:"totalCount"`
+}
+
+// One call in a list.
+type CallEdge struct {
+	// Opaque cursor of this call.
+	Cursor string `json:"cursor"`
+	// The call.
+	Node *hotline.Call `json:"node"`
 }
 
 // Every household of a campaign's audience in one cycle, in walking order, with the totals.
@@ -699,6 +718,32 @@ type LaundryReturnInput struct {
 	MissingButtons *bool `json:"missingButtons,omitempty"`
 	// Details, at most 200 characters.
 	Note *string `json:"note,omitempty"`
+}
+
+// A hotline call as staff log it.
+type LogCallInput struct {
+	// The community whose hotline took the call.
+	CommunityID string `json:"communityId"`
+	// When it came in; now when not given. At most 31 days back.
+	ReceivedAt *time.Time `json:"receivedAt,omitempty"`
+	// INBOUND when not given.
+	Direction *hotline.Direction `json:"direction,omitempty"`
+	// The caller's phone (mainland mobile); matched to the residents of the community.
+	Phone string `json:"phone"`
+	// Staff id of who answered; the caller when not given. Front desk, butler or supervisor of the community.
+	AnsweredBy *string `json:"answeredBy,omitempty"`
+	// Rings until answered, 1-60. An incoming call needs rings or answerSeconds.
+	Rings *int `json:"rings,omitempty"`
+	// Seconds until answered, 0-600.
+	AnswerSeconds *int `json:"answerSeconds,omitempty"`
+	// How long the call lasted, 0-14400 seconds (default 0).
+	DurationSeconds *int `json:"durationSeconds,omitempty"`
+	// A short note, at most 500 characters.
+	Note *string `json:"note,omitempty"`
+	// What the call became; NOTHING when not given.
+	Outcome *hotline.Outcome `json:"outcome,omitempty"`
+	// Id of the item it became, when already created: it must be one the caller may see, of this community (else NOT_FOUND).
+	ItemID *string `json:"itemId,omitempty"`
 }
 
 // The answer to requestLoginCode. It is the same whether or not the phone is registered, so it reveals nobody.

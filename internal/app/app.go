@@ -192,8 +192,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Sender: engine, Bus: bus, Zone: zones.get, Secret: icfg.CodeSecret, Log: d.Log, Now: now})
 	svc.Activity = activity.NewService(activity.Config{DB: d.DB, Communities: communities, Households: households,
 		Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	svc.Calls = newHotline(svc, d, staffSvc)
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
-		Surveys: svc.Surveys, Activities: svc.Activity, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),

@@ -49,6 +49,13 @@ type AttendanceSource interface {
 	AttendanceIn(ctx context.Context, communityID string, from, to time.Time) (attended, expected int, err error)
 }
 
+// CallSource is the hotline's call log: of the community's inbound calls
+// received in [from, to), measured is those logged with rings or seconds
+// and within those answered within the standard.
+type CallSource interface {
+	AnsweredWithinStandardIn(ctx context.Context, communityID string, from, to time.Time) (within, measured int, err error)
+}
+
 // Repairs streams the repair requests a report needs.
 type Repairs interface {
 	ForReport(ctx context.Context, communityID string, from, to time.Time, fn func(*repair.Request) error) error
@@ -153,7 +160,10 @@ type KPIs struct {
 	// EventAttendance: checked in / confirmed sign-ups of events that ended in
 	// the window (the event service).
 	EventAttendance Ratio
-	Counts          Counts
+	// CallsAnsweredWithinStandard: inbound hotline calls received in the
+	// window answered within three rings (the call log).
+	CallsAnsweredWithinStandard Ratio
+	Counts                      Counts
 }
 
 // Satisfaction: shares of 4-5 scores in surveys, and of satisfied callbacks

@@ -19,7 +19,7 @@ import (
 	"qinqing/internal/serviceorder"
 )
 
-// Config wires the service. Surveys and Activities may be nil: their
+// Config wires the service. Surveys, Activities and Calls may be nil: their
 // figures are then reported as not available.
 type Config struct {
 	DB          *mongo.DB
@@ -28,6 +28,7 @@ type Config struct {
 	Orders      Orders
 	Surveys     SurveySource
 	Activities  AttendanceSource
+	Calls       CallSource // nil: calls not available
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
@@ -183,6 +184,13 @@ func (s *Service) external(ctx context.Context, communityID string, k *KPIs) err
 			return fmt.Errorf("event attendance: %w", err)
 		}
 		k.EventAttendance = Ratio{Numerator: attended, Denominator: expected, Available: true}
+	}
+	if s.cfg.Calls != nil {
+		within, measured, err := s.cfg.Calls.AnsweredWithinStandardIn(ctx, communityID, k.From, k.To)
+		if err != nil {
+			return fmt.Errorf("calls within standard: %w", err)
+		}
+		k.CallsAnsweredWithinStandard = Ratio{Numerator: within, Denominator: measured, Available: true}
 	}
 	return nil
 }

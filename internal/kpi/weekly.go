@@ -89,6 +89,7 @@ func summaryZH(r *WeeklyReport, first, last time.Time) string {
 		"平均响应" + durationZH(k.AverageResponseTime) + "，平均完成" + durationZH(k.AverageCompletionTime),
 		"投诉办结率" + ratioZH(k.Complaints.ClosureRate, p.Complaints.ClosureRate) + "，平均办结" + durationZH(k.Complaints.AverageClosureTime),
 		"活动参与率" + ratioZH(k.EventAttendance, p.EventAttendance),
+		"来电三声内接听率" + ratioZH(k.CallsAnsweredWithinStandard, p.CallsAnsweredWithinStandard),
 	}
 	b.WriteString(strings.Join(items, "；"))
 	b.WriteString("。")
@@ -110,6 +111,7 @@ func summaryEN(r *WeeklyReport) string {
 		"response " + durationEN(k.AverageResponseTime) + ", completion " + durationEN(k.AverageCompletionTime),
 		"complaints closed " + ratioEN(k.Complaints.ClosureRate, p.Complaints.ClosureRate) + " in " + durationEN(k.Complaints.AverageClosureTime),
 		"event attendance " + ratioEN(k.EventAttendance, p.EventAttendance),
+		"calls answered within three rings " + ratioEN(k.CallsAnsweredWithinStandard, p.CallsAnsweredWithinStandard),
 	}
 	b.WriteString(strings.Join(items, "; "))
 	b.WriteString(".")

@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/auth"
@@ -58,7 +59,9 @@ type Deps struct {
 	Complaints *complaint.Service
 	// Catalog, when set, gets each community's published price list.
 	Catalog *catalog.Service
-	Now     func() time.Time
+	// Calls, when set, gets a day of hotline calls (calls.go).
+	Calls *hotline.Service
+	Now   func() time.Time
 }
 
 // Options size the demo.
@@ -153,6 +156,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"repair requests", s.ensureRepairs},
 		{"complaints", s.ensureComplaints},
 		{"price list", s.ensureCatalog},
+		{"hotline calls", s.ensureCalls},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
