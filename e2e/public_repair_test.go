@@ -116,7 +116,9 @@ func TestPublicAreaRepairFiledByCleaner(t *testing.T) {
 			}
 		}
 	}
-	var engs struct{ Engineers []struct{ Engineer struct{ ID string } } }
+	var engs struct {
+		Engineers []struct{ Engineer struct{ ID string } }
+	}
 	butler.ok(`query($c:ID!){ engineers(communityId:$c){ engineer { id } } }`, map[string]any{"c": w.X.ID}, &engs)
 	step(butler, `mutation($id:ID!){ takeRepairRequest(id:$id){ status } }`, id, "TAKEN")
 	step(butler, `mutation($id:ID!,$e:ID!){ dispatchWorkOrder(id:$id, engineerId:$e){ status } }`,
@@ -165,7 +167,9 @@ func TestPublicAreaRepairFiledByCleaner(t *testing.T) {
 	// The staff view (notes, staff phones) stays closed to residents.
 	ownerA.fails("NOT_FOUND", `query($id:ID!){ repairRequest(id:$id){ id } }`, id)
 	var mine struct {
-		MyRepairRequests struct{ Edges []struct{ Node struct{ ID string } } }
+		MyRepairRequests struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	ownerA.ok(`{ myRepairRequests { edges { node { id } } } }`, nil, &mine)
 	if len(mine.MyRepairRequests.Edges) != 0 {
@@ -219,7 +223,9 @@ func TestPublicAreaRepairFiledByCleaner(t *testing.T) {
 
 	// The staff queue and its counts include it; the building filter works.
 	var q struct {
-		WorkOrders struct{ Edges []struct{ Node struct{ ID string } } }
+		WorkOrders struct {
+			Edges []struct{ Node struct{ ID string } }
+		}
 	}
 	butler.ok(`query($f:WorkOrderFilter){ workOrders(filter:$f){ edges { node { id } } } }`, map[string]any{"f": map[string]any{"communityId": w.X.ID, "buildingId": w.XB1.ID}}, &q)
 	if len(q.WorkOrders.Edges) != 1 || q.WorkOrders.Edges[0].Node.ID != req.ID {
@@ -289,7 +295,9 @@ func TestResidentReportsPublicAreaRepair(t *testing.T) {
 		t.Fatalf("filed = %+v", req)
 	}
 	id := map[string]any{"id": req.ID}
-	var engs struct{ Engineers []struct{ Engineer struct{ ID string } } }
+	var engs struct {
+		Engineers []struct{ Engineer struct{ ID string } }
+	}
 	butler.ok(`query($c:ID!){ engineers(communityId:$c){ engineer { id } } }`, map[string]any{"c": w.X.ID}, &engs)
 	butler.ok(`mutation($id:ID!){ takeRepairRequest(id:$id){ status } }`, id, nil)
 	butler.ok(`mutation($id:ID!,$e:ID!){ dispatchWorkOrder(id:$id, engineerId:$e){ status } }`, map[string]any{"id": req.ID, "e": engs.Engineers[0].Engineer.ID}, nil)
