@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"testing"
@@ -289,7 +290,12 @@ func TestResidentReportsPublicAreaRepair(t *testing.T) {
 			Reporter *struct{ ID string }
 		}
 	}
-	ownerA.ok(submitPublicQ, publicInput(w.X.ID, w.XB1.ID, "CORRIDOR", "1栋3楼走廊", "走廊灯不亮"), &filed)
+	in := publicInput(w.X.ID, w.XB1.ID, "CORRIDOR", "1栋3楼走廊", "走廊灯不亮")
+	in["in"].(map[string]any)["photos"] = []any{nil}
+	r := ownerA.multipart(submitPublicQ, in, map[string][]byte{"variables.in.photos.0": pngBytes})
+	if len(r.Errors) > 0 || json.Unmarshal(r.Data, &filed) != nil {
+		t.Fatalf("resident's report: %+v", r.Errors)
+	}
 	req := filed.SubmitRepairRequest
 	if req.Reporter == nil || req.Reporter.ID != w.OwnerA.ID {
 		t.Fatalf("filed = %+v", req)
@@ -304,7 +310,7 @@ func TestResidentReportsPublicAreaRepair(t *testing.T) {
 	eng.ok(`mutation($id:ID!){ acceptWorkOrder(id:$id){ status } }`, id, nil)
 	eng.ok(`mutation($id:ID!){ startWork(id:$id){ status } }`, id, nil)
 	eng.ok(`mutation($id:ID!){ completeWork(id:$id, input:{paid:false}){ status } }`, id, nil)
-	r := sup.multipart(`mutation($id:ID!,$s:Upload!){ confirmRepair(id:$id, signature:$s){ status } }`, map[string]any{"id": req.ID, "s": nil}, map[string][]byte{"variables.s": pngBytes})
+	r = sup.multipart(`mutation($id:ID!,$s:Upload!){ confirmRepair(id:$id, signature:$s){ status } }`, map[string]any{"id": req.ID, "s": nil}, map[string][]byte{"variables.s": pngBytes})
 	if len(r.Errors) > 0 || string(r.Data) != `{"confirmRepair":{"status":"CONFIRMED"}}` {
 		t.Fatalf("sign-off: %s %+v", r.Data, r.Errors)
 	}
@@ -333,6 +339,24 @@ func TestResidentReportsPublicAreaRepair(t *testing.T) {
 	ownerA.ok(publicRepairQ, map[string]any{"c": w.X.ID, "b": w.XB1.ID}, &list)
 	if !list.PublicRepairs.Edges[0].Node.ReportedByMe {
 		t.Fatalf("the reporter's list = %+v", list)
+	}
+	// The reported photo reaches a neighbour who follows the building, also
+	// with a token alone; not a resident of the other building.
+	var photos struct {
+		PublicRepairs struct {
+			Edges []struct{ Node struct{ Photos []string } }
+		}
+	}
+	ownerB.ok(`query($c:ID!,$b:ID){ publicRepairs(communityId:$c, buildingId:$b){ edges { node { photos } } } }`, map[string]any{"c": w.X.ID, "b": w.XB1.ID}, &photos)
+	if len(photos.PublicRepairs.Edges) != 1 || len(photos.PublicRepairs.Edges[0].Node.Photos) != 1 {
+		t.Fatalf("photos = %+v", photos)
+	}
+	url := photos.PublicRepairs.Edges[0].Node.Photos[0]
+	if status, _, body := ownerB.get(url); status != 200 || !bytes.Equal(body, pngBytes) {
+		t.Fatalf("the neighbour's photo: %d", status)
+	}
+	if status, _, _ := e.owner("13900000003").get(url); status != 404 {
+		t.Fatalf("building 2's resident fetched the photo: %d", status)
 	}
 
 	// The reporter hears every step up to the closing callback; the neighbour nothing.

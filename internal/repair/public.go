@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
@@ -231,4 +232,34 @@ func (pf *PublicFollowers) MayFollowLive(c *access.Caller) bool {
 // Follows reports a request of the followed place.
 func (pf *PublicFollowers) Follows(r *Request) bool {
 	return r.IsPublic() && r.CommunityID == pf.CommunityID && r.Public.BuildingID == pf.BuildingID
+}
+
+// mayReadReportedPhoto: the photos a public-area fault was reported with
+// (never work photos or the supervisor's signature) are for those who follow
+// the place (followRight), as the public view that signs their URLs is. A
+// file's metadata does not name it, so a reported photo is one uploaded by
+// the reporter or filer; when that person also worked on it or signed it,
+// only what they uploaded before the first step after the report.
+func (s *Service) mayReadReportedPhoto(ctx context.Context, c *access.Caller, r *Request, m files.Meta) (bool, error) {
+	if !r.IsPublic() {
+		return false, nil
+	}
+	by := r.ReporterID
+	if by == "" {
+		by = r.FiledByStaffID
+	}
+	if by == "" || m.UploadedBy != by {
+		return false, nil
+	}
+	alsoWorked := slices.Contains(r.EngineerHistory, by) || slices.ContainsFunc(r.Acceptances, func(a Acceptance) bool { return a.StaffID == by })
+	if alsoWorked && (len(r.Timeline) < 2 || !m.UploadedAt.Before(r.Timeline[1].At)) {
+		return false, nil
+	}
+	if _, err := s.followRight(ctx, c, r.CommunityID, r.Public.BuildingID); err != nil {
+		if _, ok := apperr.As(err); ok {
+			return false, nil
+		}
+		return false, err
+	}
+	return true, nil
 }

@@ -266,7 +266,10 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 	if err != nil {
 		return false, err
 	}
-	return canSee(c, r), nil
+	if canSee(c, r) {
+		return true, nil
+	}
+	return s.mayReadReportedPhoto(ctx, c, r, m)
 }
 
 // MayReadFiles is MayReadFile's rule for a request in hand: the API issues
