@@ -81,6 +81,7 @@ var listBounds = map[string]int{
 	"RepairRequest.acceptances":          10,
 	"RepairRequest.callbacks":            10,
 	"RepairRequest.timeline":             30,
+	"PublicRepair.progress":              30,
 	"WorkOrder.materials":                20,
 	"WorkOrderCounts.byStatus":           10,
 	"ServiceItem.windows":                20,

@@ -31,6 +31,7 @@ type MaterialResolver interface {
 }
 type RepairAcceptanceResolver interface {
 	Person(ctx context.Context, obj *repair.Acceptance) (*household.Person, error)
+	Staff(ctx context.Context, obj *repair.Acceptance) (*staff.Staff, error)
 	SignatureURL(ctx context.Context, obj *repair.Acceptance, size *files.Variant) (string, error)
 
 	Comment(ctx context.Context, obj *repair.Acceptance) (*string, error)
@@ -43,6 +44,7 @@ type RepairCallbackResolver interface {
 type RepairRequestResolver interface {
 	Community(ctx context.Context, obj *repair.Request) (*community.Community, error)
 	Household(ctx context.Context, obj *repair.Request) (*household.Household, error)
+	PublicArea(ctx context.Context, obj *repair.Request) (*repair.PublicArea, error)
 	Reporter(ctx context.Context, obj *repair.Request) (*household.Person, error)
 
 	InHome(ctx context.Context, obj *repair.Request) (bool, error)
@@ -604,6 +606,38 @@ func (ec *executionContext) fieldContext_RepairAcceptance_person(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _RepairAcceptance_staff(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_staff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairAcceptance().Staff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_staff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairAcceptance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RepairAcceptance_signatureUrl(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1125,10 +1159,10 @@ func (ec *executionContext) _RepairRequest_household(ctx context.Context, field 
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
-			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+			return ec.marshalOHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_RepairRequest_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -1139,6 +1173,38 @@ func (ec *executionContext) fieldContext_RepairRequest_household(_ context.Conte
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Household(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairRequest_publicArea(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_publicArea(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairRequest().PublicArea(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *repair.PublicArea) graphql.Marshaler {
+			return ec.marshalOPublicArea2ᚖqinqingᚋinternalᚋrepairᚐPublicArea(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_publicArea(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PublicArea(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2894,7 +2960,7 @@ func (ec *executionContext) unmarshalInputSubmitRepairRequestInput(ctx context.C
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"householdId", "category", "description", "inHome", "place", "urgency", "preferredFrom", "preferredTo", "photos"}
+	fieldsInOrder := [...]string{"householdId", "publicArea", "category", "description", "inHome", "place", "urgency", "preferredFrom", "preferredTo", "photos"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2903,11 +2969,18 @@ func (ec *executionContext) unmarshalInputSubmitRepairRequestInput(ctx context.C
 		switch k {
 		case "householdId":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
-			data, err := ec.unmarshalNID2string(ctx, v)
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
 			if err != nil {
 				return it, err
 			}
 			it.HouseholdID = data
+		case "publicArea":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("publicArea"))
+			data, err := ec.unmarshalOPublicAreaInput2ᚖqinqingᚋgraphᚋmodelᚐPublicAreaInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PublicArea = data
 		case "category":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("category"))
 			data, err := ec.unmarshalNRepairCategory2qinqingᚋinternalᚋrepairᚐCategory(ctx, v)
@@ -2924,7 +2997,7 @@ func (ec *executionContext) unmarshalInputSubmitRepairRequestInput(ctx context.C
 			it.Description = data
 		case "inHome":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inHome"))
-			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
 			if err != nil {
 				return it, err
 			}
@@ -2980,7 +3053,7 @@ func (ec *executionContext) unmarshalInputWorkOrderFilter(ctx context.Context, o
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"communityId", "statuses", "assigneeId", "urgency", "category", "overdue", "submittedFrom", "submittedTo"}
+	fieldsInOrder := [...]string{"communityId", "buildingId", "statuses", "assigneeId", "urgency", "category", "overdue", "submittedFrom", "submittedTo"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -2994,6 +3067,13 @@ func (ec *executionContext) unmarshalInputWorkOrderFilter(ctx context.Context, o
 				return it, err
 			}
 			it.CommunityID = data
+		case "buildingId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("buildingId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BuildingID = data
 		case "statuses":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("statuses"))
 			data, err := ec.unmarshalORepairStatus2ᚕqinqingᚋinternalᚋrepairᚐStatusᚄ(ctx, v)
@@ -3366,6 +3446,44 @@ func (ec *executionContext) _RepairAcceptance(ctx context.Context, sel ast.Selec
 					}
 				}()
 				res = ec._RepairAcceptance_person(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "staff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairAcceptance_staff(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -3801,7 +3919,45 @@ func (ec *executionContext) _RepairRequest(ctx context.Context, sel ast.Selectio
 					}
 				}()
 				res = ec._RepairRequest_household(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "publicArea":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairRequest_publicArea(ctx, field, obj)
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res

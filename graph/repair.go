@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -84,4 +85,38 @@ func (r *Resolver) queueEvents(ctx context.Context, communityID string) (<-chan 
 		status, _ := e.Data["status"].(string)
 		return &model.QueueEvent{CommunityID: communityID, RequestID: e.SubjectID, Type: enumOf(e.Type, model.RepairEventTypeOther), Status: repair.Status(status), At: e.At}, true
 	}), nil
+}
+
+// errNotPublic: a PublicRepair is only ever made of a public-area request.
+var errNotPublic = errors.New("public repair without a public area")
+
+func publicAreaInput(in *model.PublicAreaInput) *repair.PublicAreaInput {
+	if in == nil {
+		return nil
+	}
+	return &repair.PublicAreaInput{CommunityID: in.CommunityID, BuildingID: deref(in.BuildingID), Floor: in.Floor, Kind: in.Kind, Place: in.Place}
+}
+
+// publicRepairEvents streams the steps of the public-area repairs of a
+// followed place. The access decision pf was taken when the subscription
+// started; each event re-checks it against the connection's kept caller
+// (no database read), and the request is loaded once per event for all
+// subscribers.
+func (r *Resolver) publicRepairEvents(ctx context.Context, pf *repair.PublicFollowers) <-chan *model.PublicRepairEvent {
+	filter := func(e *events.Event) bool {
+		return e.CommunityID == pf.CommunityID && e.HouseholdID == "" && strings.HasPrefix(e.Type, "repair.")
+	}
+	return stream(ctx, r.Svc.Events, filter, func(e *events.Event) (*model.PublicRepairEvent, bool) {
+		fresh, err := liveCaller(ctx)
+		if err != nil || !pf.MayFollowLive(fresh) {
+			return nil, false
+		}
+		req, err := eventPayload(&r.payloads, e, "repair:"+e.SubjectID, func() (*repair.Request, error) {
+			return r.Svc.Repairs.Load(context.WithoutCancel(ctx), e.SubjectID)
+		})
+		if err != nil || !pf.Follows(req) {
+			return nil, false
+		}
+		return &model.PublicRepairEvent{Repair: req, Type: enumOf(e.Type, model.RepairEventTypeOther), At: e.At}, true
+	})
 }

@@ -37,8 +37,9 @@ func (r *mutationResolver) SubmitRepairRequest(ctx context.Context, input model.
 		return nil, err
 	}
 	in := repair.SubmitInput{
-		HouseholdID: input.HouseholdID, Category: input.Category, Description: input.Description, InHome: input.InHome,
+		HouseholdID: deref(input.HouseholdID), Category: input.Category, Description: input.Description, InHome: input.InHome == nil || *input.InHome,
 		Place: deref(input.Place), PreferredFrom: input.PreferredFrom, PreferredTo: input.PreferredTo, Photos: uploads(input.Photos),
+		PublicArea: publicAreaInput(input.PublicArea),
 	}
 	if input.Urgency != nil {
 		in.Urgency = *input.Urgency
@@ -210,7 +211,7 @@ func (r *queryResolver) WorkOrders(ctx context.Context, filter *model.WorkOrderF
 	var f repair.QueueFilter
 	if filter != nil {
 		f = repair.QueueFilter{CommunityID: deref(filter.CommunityID), Statuses: filter.Statuses, AssigneeID: deref(filter.AssigneeID),
-			Overdue: filter.Overdue != nil && *filter.Overdue, From: filter.SubmittedFrom, To: filter.SubmittedTo}
+			Overdue: filter.Overdue != nil && *filter.Overdue, From: filter.SubmittedFrom, To: filter.SubmittedTo, BuildingID: deref(filter.BuildingID)}
 		if filter.Urgency != nil {
 			f.Urgency = *filter.Urgency
 		}
@@ -278,7 +279,18 @@ func (r *queryResolver) RepairDeadlines(ctx context.Context, communityID string)
 
 // Person is the resolver for the person field.
 func (r *repairAcceptanceResolver) Person(ctx context.Context, obj *repair.Acceptance) (*household.Person, error) {
+	if obj.PersonID == "" {
+		return nil, nil // a supervisor signed a public-area fault (staff)
+	}
 	return one(ctx, loaders(ctx).Person, obj.PersonID)
+}
+
+// Staff is the resolver for the staff field.
+func (r *repairAcceptanceResolver) Staff(ctx context.Context, obj *repair.Acceptance) (*staff.Staff, error) {
+	if obj.StaffID == "" {
+		return nil, nil
+	}
+	return one(ctx, loaders(ctx).Staff, obj.StaffID)
 }
 
 // SignatureURL is the resolver for the signatureUrl field.
@@ -308,11 +320,22 @@ func (r *repairRequestResolver) Community(ctx context.Context, obj *repair.Reque
 
 // Household is the resolver for the household field.
 func (r *repairRequestResolver) Household(ctx context.Context, obj *repair.Request) (*household.Household, error) {
+	if obj.HouseholdID == "" {
+		return nil, nil // a public-area fault
+	}
 	return one(ctx, loaders(ctx).Household, obj.HouseholdID)
+}
+
+// PublicArea is the resolver for the publicArea field.
+func (r *repairRequestResolver) PublicArea(ctx context.Context, obj *repair.Request) (*repair.PublicArea, error) {
+	return obj.Public, nil
 }
 
 // Reporter is the resolver for the reporter field.
 func (r *repairRequestResolver) Reporter(ctx context.Context, obj *repair.Request) (*household.Person, error) {
+	if obj.ReporterID == "" {
+		return nil, nil
+	}
 	return one(ctx, loaders(ctx).Person, obj.ReporterID)
 }
 

@@ -66,6 +66,8 @@ type ResolverRoot interface {
 	Person() PersonResolver
 	PriceChange() PriceChangeResolver
 	ProjectProgress() ProjectProgressResolver
+	PublicArea() PublicAreaResolver
+	PublicRepair() PublicRepairResolver
 	Query() QueryResolver
 	ReceivedHouseholdInvitation() ReceivedHouseholdInvitationResolver
 	Renovation() RenovationResolver
@@ -951,6 +953,49 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	PublicArea struct {
+		Building func(childComplexity int) int
+		Floor    func(childComplexity int) int
+		Kind     func(childComplexity int) int
+		Place    func(childComplexity int) int
+	}
+
+	PublicRepair struct {
+		Area         func(childComplexity int) int
+		Category     func(childComplexity int) int
+		Description  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Photos       func(childComplexity int, size *files.Variant) int
+		Progress     func(childComplexity int) int
+		ReportedByMe func(childComplexity int) int
+		Status       func(childComplexity int) int
+		SubmittedAt  func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Urgency      func(childComplexity int) int
+	}
+
+	PublicRepairConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PublicRepairEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PublicRepairEvent struct {
+		At     func(childComplexity int) int
+		Repair func(childComplexity int) int
+		Type   func(childComplexity int) int
+	}
+
+	PublicRepairStep struct {
+		Action func(childComplexity int) int
+		At     func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
 	Query struct {
 		Announcement            func(childComplexity int, id string) int
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
@@ -990,6 +1035,7 @@ type ComplexityRoot struct {
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
 		Person                  func(childComplexity int, id string) int
 		ProjectProgress         func(childComplexity int, communityID string, title *string, first *int, after *string) int
+		PublicRepairs           func(childComplexity int, communityID string, buildingID *string, first *int, after *string) int
 		Renovation              func(childComplexity int, id string) int
 		Renovations             func(childComplexity int, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) int
 		RepairDeadlines         func(childComplexity int, communityID string) int
@@ -1133,6 +1179,7 @@ type ComplexityRoot struct {
 		Rating       func(childComplexity int) int
 		Round        func(childComplexity int) int
 		SignatureURL func(childComplexity int, size *files.Variant) int
+		Staff        func(childComplexity int) int
 	}
 
 	RepairCallback struct {
@@ -1180,6 +1227,7 @@ type ComplexityRoot struct {
 		Place            func(childComplexity int) int
 		PreferredFrom    func(childComplexity int) int
 		PreferredTo      func(childComplexity int) int
+		PublicArea       func(childComplexity int) int
 		Reporter         func(childComplexity int) int
 		RespondBy        func(childComplexity int) int
 		Round            func(childComplexity int) int
@@ -1404,6 +1452,7 @@ type ComplexityRoot struct {
 	Subscription struct {
 		HouseholdUpdated      func(childComplexity int, id string) int
 		NotificationReceived  func(childComplexity int) int
+		PublicRepairUpdated   func(childComplexity int, communityID string, buildingID *string) int
 		RepairRequestUpdated  func(childComplexity int, id string) int
 		WorkOrderQueueChanged func(childComplexity int, communityID string) int
 	}
@@ -5648,6 +5697,167 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ProjectProgressEdge.Node(childComplexity), true
 
+	case "PublicArea.building":
+		if e.ComplexityRoot.PublicArea.Building == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicArea.Building(childComplexity), true
+	case "PublicArea.floor":
+		if e.ComplexityRoot.PublicArea.Floor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicArea.Floor(childComplexity), true
+	case "PublicArea.kind":
+		if e.ComplexityRoot.PublicArea.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicArea.Kind(childComplexity), true
+	case "PublicArea.place":
+		if e.ComplexityRoot.PublicArea.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicArea.Place(childComplexity), true
+
+	case "PublicRepair.area":
+		if e.ComplexityRoot.PublicRepair.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.Area(childComplexity), true
+	case "PublicRepair.category":
+		if e.ComplexityRoot.PublicRepair.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.Category(childComplexity), true
+	case "PublicRepair.description":
+		if e.ComplexityRoot.PublicRepair.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.Description(childComplexity), true
+	case "PublicRepair.id":
+		if e.ComplexityRoot.PublicRepair.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.ID(childComplexity), true
+	case "PublicRepair.photos":
+		if e.ComplexityRoot.PublicRepair.Photos == nil {
+			break
+		}
+
+		args, err := ec.field_PublicRepair_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.PublicRepair.Photos(childComplexity, args["size"].(*files.Variant)), true
+	case "PublicRepair.progress":
+		if e.ComplexityRoot.PublicRepair.Progress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.Progress(childComplexity), true
+	case "PublicRepair.reportedByMe":
+		if e.ComplexityRoot.PublicRepair.ReportedByMe == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.ReportedByMe(childComplexity), true
+	case "PublicRepair.status":
+		if e.ComplexityRoot.PublicRepair.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.Status(childComplexity), true
+	case "PublicRepair.submittedAt":
+		if e.ComplexityRoot.PublicRepair.SubmittedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.SubmittedAt(childComplexity), true
+	case "PublicRepair.updatedAt":
+		if e.ComplexityRoot.PublicRepair.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.UpdatedAt(childComplexity), true
+	case "PublicRepair.urgency":
+		if e.ComplexityRoot.PublicRepair.Urgency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepair.Urgency(childComplexity), true
+
+	case "PublicRepairConnection.edges":
+		if e.ComplexityRoot.PublicRepairConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairConnection.Edges(childComplexity), true
+	case "PublicRepairConnection.pageInfo":
+		if e.ComplexityRoot.PublicRepairConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairConnection.PageInfo(childComplexity), true
+
+	case "PublicRepairEdge.cursor":
+		if e.ComplexityRoot.PublicRepairEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairEdge.Cursor(childComplexity), true
+	case "PublicRepairEdge.node":
+		if e.ComplexityRoot.PublicRepairEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairEdge.Node(childComplexity), true
+
+	case "PublicRepairEvent.at":
+		if e.ComplexityRoot.PublicRepairEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairEvent.At(childComplexity), true
+	case "PublicRepairEvent.repair":
+		if e.ComplexityRoot.PublicRepairEvent.Repair == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairEvent.Repair(childComplexity), true
+	case "PublicRepairEvent.type":
+		if e.ComplexityRoot.PublicRepairEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairEvent.Type(childComplexity), true
+
+	case "PublicRepairStep.action":
+		if e.ComplexityRoot.PublicRepairStep.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairStep.Action(childComplexity), true
+	case "PublicRepairStep.at":
+		if e.ComplexityRoot.PublicRepairStep.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairStep.At(childComplexity), true
+	case "PublicRepairStep.status":
+		if e.ComplexityRoot.PublicRepairStep.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublicRepairStep.Status(childComplexity), true
+
 	case "Query.announcement":
 		if e.ComplexityRoot.Query.Announcement == nil {
 			break
@@ -6042,6 +6252,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ProjectProgress(childComplexity, args["communityId"].(string), args["title"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.publicRepairs":
+		if e.ComplexityRoot.Query.PublicRepairs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publicRepairs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublicRepairs(childComplexity, args["communityId"].(string), args["buildingId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.renovation":
 		if e.ComplexityRoot.Query.Renovation == nil {
 			break
@@ -6784,6 +7005,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairAcceptance.SignatureURL(childComplexity, args["size"].(*files.Variant)), true
+	case "RepairAcceptance.staff":
+		if e.ComplexityRoot.RepairAcceptance.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.Staff(childComplexity), true
 
 	case "RepairCallback.at":
 		if e.ComplexityRoot.RepairCallback.At == nil {
@@ -7003,6 +7230,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairRequest.PreferredTo(childComplexity), true
+	case "RepairRequest.publicArea":
+		if e.ComplexityRoot.RepairRequest.PublicArea == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.PublicArea(childComplexity), true
 	case "RepairRequest.reporter":
 		if e.ComplexityRoot.RepairRequest.Reporter == nil {
 			break
@@ -7910,6 +8143,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Subscription.NotificationReceived(childComplexity), true
+	case "Subscription.publicRepairUpdated":
+		if e.ComplexityRoot.Subscription.PublicRepairUpdated == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_publicRepairUpdated_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.PublicRepairUpdated(childComplexity, args["communityId"].(string), args["buildingId"].(*string)), true
 	case "Subscription.repairRequestUpdated":
 		if e.ComplexityRoot.Subscription.RepairRequestUpdated == nil {
 			break
@@ -8843,6 +9087,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputNotificationPreferencesInput,
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputPostProjectProgressInput,
+		ec.unmarshalInputPublicAreaInput,
 		ec.unmarshalInputPublishAnnouncementInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordVisitInput,
@@ -10206,6 +10451,8 @@ enum TimelineAction {
   RETIRE
   "A supervisor returned a renovation application for changes (退回); the reasons are in the note."
   RETURN
+  "A supervisor signed off a public-area repair filed by staff, which closes it: nobody to call back (验收关闭)."
+  SIGN_OFF_CLOSE
   "The household signed up for a community event (活动报名)."
   SIGN_UP
   "Staff cancelled a service order (员工取消); the reason is in the note."
@@ -10250,6 +10497,8 @@ enum RepairEventType {
   REPAIR_RATE
   "The return visit (回访) closed the request."
   REPAIR_CALLBACK_CLOSED
+  "A supervisor signed off a public-area repair filed by staff, closing it (验收关闭)."
+  REPAIR_SIGN_OFF_CLOSE
   "The return visit (回访) reopened the request for another round."
   REPAIR_CALLBACK_REOPEN
   "A change this server version does not know; refetch the request."
@@ -10298,6 +10547,8 @@ enum HouseholdEventType {
   REPAIR_RATE
   "The repair's return visit closed it (回访满意)."
   REPAIR_CALLBACK_CLOSED
+  "A supervisor's sign-off closed a staff-filed public-area repair (验收关闭); never a household's own, listed for completeness."
+  REPAIR_SIGN_OFF_CLOSE
   "The repair's return visit reopened it (回访不满意)."
   REPAIR_CALLBACK_REOPEN
   "A service order was booked (预约服务)."
@@ -12092,6 +12343,142 @@ extend type Subscription {
   notificationReceived: Notification!
 }
 `, BuiltIn: false},
+	{Name: "../schema/publicrepair.graphqls", Input: `"The kind of public place a fault is in (公共区域)."
+enum AreaKind {
+  "Entrance lobby (大堂)."
+  LOBBY
+  "Corridor or lift landing (走廊/电梯厅)."
+  CORRIDOR
+  "Lift (电梯)."
+  LIFT
+  "Stairwell (楼梯间)."
+  STAIRWELL
+  "Garage or car park (车库)."
+  GARAGE
+  "Garden and green areas (绿化/花园)."
+  GARDEN
+  "Roof (屋顶/天台)."
+  ROOF
+  "Children's playground (儿童游乐场)."
+  PLAYGROUND
+  "Anything else; say where in place (其他)."
+  OTHER
+}
+
+"Where a public-area fault is."
+type PublicArea {
+  "The building (楼栋); null for a place of the whole community (a garden, the garage)."
+  building: Building
+  "The floor, negative for basements; null when not on one floor."
+  floor: Int
+  "The kind of place."
+  kind: AreaKind!
+  "The place in words, e.g. 3栋2单元电梯, at most 100 characters."
+  place: String!
+}
+
+"Where a public-area fault is, as reported."
+input PublicAreaInput {
+  "The community (小区): the caller works in it (any staff role) or lives in it."
+  communityId: ID!
+  "A building of that community; omit for a place of the whole community."
+  buildingId: ID
+  "The floor, -10 to 200 (negative for basements)."
+  floor: Int
+  "The kind of place."
+  kind: AreaKind!
+  "The place in words, 1 to 100 characters, e.g. 3栋2单元电梯."
+  place: String!
+}
+
+"One step of a public-area repair as residents see it: what happened and when, never who or what staff noted."
+type PublicRepairStep {
+  "When it happened."
+  at: Time!
+  "The step, e.g. DISPATCH, COMPLETE."
+  action: TimelineAction!
+  "The request's state after the step."
+  status: RepairStatus!
+}
+
+"""
+A public-area repair (公共区域报修) as the residents who follow it see it: where, what, and its progress (statuses and steps with their times). No internal notes, no staff names or phone numbers, no charges, no signatures.
+"""
+type PublicRepair {
+  "Request id (the same as the staff's RepairRequest id)."
+  id: ID!
+  "Where the fault is."
+  area: PublicArea!
+  "What kind of fault."
+  category: RepairCategory!
+  "The fault as reported, at most 1,000 characters."
+  description: String!
+  "How urgent."
+  urgency: Urgency!
+  "Where it stands."
+  status: RepairStatus!
+  "Photo URLs of the fault as reported; signed and short-lived (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
+  "Every step so far, oldest first."
+  progress: [PublicRepairStep!]!
+  "True when the caller reported it."
+  reportedByMe: Boolean!
+  "When it was reported."
+  submittedAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+}
+
+"One public-area repair in a list."
+type PublicRepairEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this repair."
+  cursor: String!
+  "The repair."
+  node: PublicRepair!
+}
+
+"A page of public-area repairs, newest first."
+type PublicRepairConnection {
+  "The repairs of this page."
+  edges: [PublicRepairEdge!]!
+  "Whether there is a next page, and its cursor."
+  pageInfo: PageInfo!
+}
+
+"A step of a followed public-area repair, heard live."
+type PublicRepairEvent {
+  "The repair as residents see it now."
+  repair: PublicRepair!
+  "What happened, e.g. REPAIR_DISPATCH."
+  type: RepairEventType!
+  "When it happened."
+  at: Time!
+}
+
+extend type Query {
+  "Public-area repairs of a building (with buildingId) or of the whole community (without), newest first: residents of that building (of the community), and staff of the community. Others get FORBIDDEN. Residents of a building see its faults here, never another household's own requests."
+  publicRepairs(
+    "Id of the community (小区)."
+    communityId: ID!
+    "A building of the community; omitted: places of the whole community."
+    buildingId: ID
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last repair of the previous page."
+    after: String
+  ): PublicRepairConnection!
+}
+
+extend type Subscription {
+  "Every step of the public-area repairs of a building (without buildingId: of the whole community), new ones included: for whoever may list them (publicRepairs), decided when it starts and kept while the caller still lives in (works in) the place."
+  publicRepairUpdated(
+    "Id of the community (小区)."
+    communityId: ID!
+    "A building of the community; omitted: places of the whole community."
+    buildingId: ID
+  ): PublicRepairEvent!
+}
+`, BuiltIn: false},
 	{Name: "../schema/renovation.graphqls", Input: `"""
 Renovation (装修): SUBMITTED → APPROVED or RETURNED (corrected and resubmitted)
 → IN_PROGRESS (on the start date, or at the first inspection) → COMPLETED.
@@ -12530,11 +12917,11 @@ enum RepairStatus {
   ACCEPTED
   "Work on site (维修中)."
   IN_PROGRESS
-  "The engineer finished (已完工), waiting for the owner to sign."
+  "The engineer finished (已完工), waiting for the owner to sign (for a public area: a supervisor of the community)."
   COMPLETED
-  "The owner signed (已验收), waiting for the callback."
+  "The owner (public area: the supervisor) signed (已验收), waiting for the callback."
   CONFIRMED
-  "Closed after a satisfied callback (已关闭)."
+  "Closed after a satisfied callback (已关闭); a public-area fault filed by staff closes on the supervisor's sign-off (nobody to call back)."
   CLOSED
   "Cancelled by the household (已取消)."
   CANCELLED
@@ -12572,15 +12959,21 @@ enum Urgency {
   EMERGENCY
 }
 
-"A repair request (报修单) of a household: reported by a member (or filed by staff for them), owned by the staff member who took it until it is closed (首问责任制), dispatched to engineers round after round until the owner is satisfied. Seen by the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it."
+"""
+A repair request (报修单) of a household, or of a public area of the community (publicArea; no household): reported by a member (or filed by staff for them), owned by the staff member who took it until it is closed (首问责任制), dispatched to engineers round after round until the owner is satisfied. Seen by the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it.
+
+A public-area fault is reported by staff of the community (anyone on site) or by a resident of the community. It runs the same lifecycle; a supervisor of the community signs it off instead of an owner. Then: reported by a resident, it waits (CONFIRMED) for the owning staff member's callback to that resident, round after round as usual; filed by staff, there is nobody to call back and the sign-off closes it (CLOSED, timeline step SIGN_OFF_CLOSE). Residents follow it through publicRepairs (the PublicRepair view), not through this type.
+"""
 type RepairRequest {
   "Request id."
   id: ID!
   "The community (小区)."
   community: Community!
-  "The household (户) it was reported for."
-  household: Household!
-  "The member who reported it; null when staff filed it."
+  "The household (户) it was reported for; null for a public-area fault."
+  household: Household
+  "Where a public-area fault is; null for a household's request."
+  publicArea: PublicArea
+  "The resident who reported it; null when staff filed it."
   reporter: Person
   "What kind of fault."
   category: RepairCategory!
@@ -12712,12 +13105,14 @@ type Charges {
   totalFen: Int!
 }
 
-"The owner's sign-off of one round (验收签名) with the rating."
+"The owner's sign-off of one round (验收签名) with the rating; for a public-area fault, a supervisor's."
 type RepairAcceptance {
   "The round signed off."
   round: Int!
-  "The member who signed."
+  "The member who signed; null for a public-area fault."
   person: Person
+  "The supervisor who signed a public-area fault; null for a household's request."
+  staff: Staff
   "The signature image URL; signed and short-lived (see ImageSize)."
   signatureUrl("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): String!
   "1 to 5; 0 when signed without a rating (the owner is asked to rate later)."
@@ -12800,16 +13195,18 @@ type RepairDeadlines {
   finishMinutes: Int!
 }
 
-"A fault reported by a member of the household (报修)."
+"A fault reported by a member of the household (报修), or a fault in a public area: exactly one of householdId and publicArea (BAD_USER_INPUT naming input.householdId when neither, input.publicArea when both)."
 input SubmitRepairRequestInput {
-  "The household; the caller must be a member (staff get FORBIDDEN)."
-  householdId: ID!
+  "The household; the caller must be a member (staff get FORBIDDEN). Omit for a public-area fault."
+  householdId: ID
+  "Where a public-area fault is, instead of householdId: staff of the community (any role) or a resident of the community."
+  publicArea: PublicAreaInput
   "What kind of fault."
   category: RepairCategory!
   "The fault, 1 to 1,000 characters."
   description: String!
-  "True for a fault in the home; false for a public area (then place is required)."
-  inHome: Boolean!
+  "With householdId: true (default) for a fault in the home; false for a public area reported against the household (then place is required). Ignored with publicArea."
+  inHome: Boolean
   "Where, for a public-area fault, at most 100 characters, e.g. 3栋电梯."
   place: String
   "How urgent; default NORMAL."
@@ -12854,6 +13251,8 @@ input CompleteWorkInput {
 input WorkOrderFilter {
   "A community the caller works in; omitted: all of the caller's communities."
   communityId: ID
+  "Only requests of this building: homes in it, and public-area faults in it."
+  buildingId: ID
   "Only requests in these states."
   statuses: [RepairStatus!]
   "The engineer of the current order or the owning staff member."
@@ -12926,9 +13325,9 @@ extend type Query {
 }
 
 extend type Mutation {
-  "A member of the household reports a fault (报修); staff get FORBIDDEN. The deadlines are the community's at this moment."
+  "A member of the household reports a fault (报修); staff get FORBIDDEN. With publicArea instead of householdId: a fault in a public area, reported by staff of that community (any role) or by one of its residents; others get FORBIDDEN (staff) or NOT_FOUND (residents). The deadlines are the community's at this moment."
   submitRepairRequest("The fault." input: SubmitRepairRequestInput!): RepairRequest!
-  "A member of the household, while nobody is on the way (SUBMITTED, TAKEN or DISPATCHED)."
+  "A member of the household, while nobody is on the way (SUBMITTED, TAKEN or DISPATCHED); for a public-area fault, the staff member who filed it or a butler or supervisor of the community."
   cancelRepairRequest(
     "Id of the request."
     id: ID!
@@ -12978,7 +13377,7 @@ extend type Mutation {
     "Photos, materials and charges."
     input: CompleteWorkInput!
   ): RepairRequest!
-  "A member of the household signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later."
+  "A member of the household signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later. A public-area fault is signed by a supervisor of the community (others FORBIDDEN); filed by staff, the sign-off closes it."
   confirmRepair(
     "Id of the request."
     id: ID!
@@ -12989,7 +13388,7 @@ extend type Mutation {
     "A comment, at most 500 characters."
     comment: String
   ): RepairRequest!
-  "A member of the household rates a round signed without a rating (until the callback)."
+  "A member of the household rates a round signed without a rating (until the callback); for a public-area fault, a supervisor."
   rateRepair(
     "Id of the request."
     id: ID!
@@ -14132,8 +14531,8 @@ type ButlerTask {
   kind: ButlerTaskKind!
   "A short line to show, in Chinese (e.g. the repair's summary or 登门祝贺)."
   title: String!
-  "The household (户) it is owed to."
-  household: Household!
+  "The household (户) it is owed to; null for the callback of a public-area repair (公共区域报修), owed to the resident who reported it."
+  household: Household
   "The repair request, service order or visit to open; null for visits and calls written on the list."
   subjectId: ID
   "When it is due (RFC 3339; the community's time zone, default Asia/Shanghai, decides the day)."
@@ -15718,6 +16117,92 @@ func (ec *executionContext) childFields_ProjectProgressEdge(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ProjectProgressEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_PublicArea(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "building":
+		return ec.fieldContext_PublicArea_building(ctx, field)
+	case "floor":
+		return ec.fieldContext_PublicArea_floor(ctx, field)
+	case "kind":
+		return ec.fieldContext_PublicArea_kind(ctx, field)
+	case "place":
+		return ec.fieldContext_PublicArea_place(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicArea", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicRepair(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PublicRepair_id(ctx, field)
+	case "area":
+		return ec.fieldContext_PublicRepair_area(ctx, field)
+	case "category":
+		return ec.fieldContext_PublicRepair_category(ctx, field)
+	case "description":
+		return ec.fieldContext_PublicRepair_description(ctx, field)
+	case "urgency":
+		return ec.fieldContext_PublicRepair_urgency(ctx, field)
+	case "status":
+		return ec.fieldContext_PublicRepair_status(ctx, field)
+	case "photos":
+		return ec.fieldContext_PublicRepair_photos(ctx, field)
+	case "progress":
+		return ec.fieldContext_PublicRepair_progress(ctx, field)
+	case "reportedByMe":
+		return ec.fieldContext_PublicRepair_reportedByMe(ctx, field)
+	case "submittedAt":
+		return ec.fieldContext_PublicRepair_submittedAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PublicRepair_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicRepair", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicRepairConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublicRepairConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublicRepairConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicRepairConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicRepairEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PublicRepairEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PublicRepairEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicRepairEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicRepairEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "repair":
+		return ec.fieldContext_PublicRepairEvent_repair(ctx, field)
+	case "type":
+		return ec.fieldContext_PublicRepairEvent_type(ctx, field)
+	case "at":
+		return ec.fieldContext_PublicRepairEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicRepairEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_PublicRepairStep(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_PublicRepairStep_at(ctx, field)
+	case "action":
+		return ec.fieldContext_PublicRepairStep_action(ctx, field)
+	case "status":
+		return ec.fieldContext_PublicRepairStep_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublicRepairStep", field.Name)
+}
+
 func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "communityId":
@@ -15954,6 +16439,8 @@ func (ec *executionContext) childFields_RepairAcceptance(ctx context.Context, fi
 		return ec.fieldContext_RepairAcceptance_round(ctx, field)
 	case "person":
 		return ec.fieldContext_RepairAcceptance_person(ctx, field)
+	case "staff":
+		return ec.fieldContext_RepairAcceptance_staff(ctx, field)
 	case "signatureUrl":
 		return ec.fieldContext_RepairAcceptance_signatureUrl(ctx, field)
 	case "rating":
@@ -16020,6 +16507,8 @@ func (ec *executionContext) childFields_RepairRequest(ctx context.Context, field
 		return ec.fieldContext_RepairRequest_community(ctx, field)
 	case "household":
 		return ec.fieldContext_RepairRequest_household(ctx, field)
+	case "publicArea":
+		return ec.fieldContext_RepairRequest_publicArea(ctx, field)
 	case "reporter":
 		return ec.fieldContext_RepairRequest_reporter(ctx, field)
 	case "category":

@@ -900,6 +900,56 @@ type ProjectProgressEdge struct {
 	Node *announce.Progress `json:"node"`
 }
 
+// Where a public-area fault is, as reported.
+type PublicAreaInput struct {
+	// The community (小区): the caller works in it (any staff role) or lives in it.
+	CommunityID string `json:"communityId"`
+	// A building of that community; omit for a place of the whole community.
+	BuildingID *string `json:"buildingId,omitempty"`
+	// The floor, -10 to 200 (negative for basements).
+	Floor *int `json:"floor,omitempty"`
+	// The kind of place.
+	Kind repair.AreaKind `json:"kind"`
+	// The place in words, 1 to 100 characters, e.g. 3栋2单元电梯.
+	Place string `json:"place"`
+}
+
+// A page of public-area repairs, newest first.
+type PublicRepairConnection struct {
+	// The repairs of this page.
+	Edges []*PublicRepairEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// One public-area repair in a list.
+type PublicRepairEdge struct {
+	// Opaque cursor: pass it as `after` to continue after this repair.
+	Cursor string `json:"cursor"`
+	// The repair.
+	Node *repair.Request `json:"node"`
+}
+
+// A step of a followed public-area repair, heard live.
+type PublicRepairEvent struct {
+	// The repair as residents see it now.
+	Repair *repair.Request `json:"repair"`
+	// What happened, e.g. REPAIR_DISPATCH.
+	Type RepairEventType `json:"type"`
+	// When it happened.
+	At time.Time `json:"at"`
+}
+
+// One step of a public-area repair as residents see it: what happened and when, never who or what staff noted.
+type PublicRepairStep struct {
+	// When it happened.
+	At time.Time `json:"at"`
+	// The step, e.g. DISPATCH, COMPLETE.
+	Action TimelineAction `json:"action"`
+	// The request's state after the step.
+	Status repair.Status `json:"status"`
+}
+
 // A new announcement or warm tip (公告/温馨提示).
 type PublishAnnouncementInput struct {
 	// The community.
@@ -1268,16 +1318,18 @@ type SubmitComplaintInput struct {
 	Photos []*graphql.Upload `json:"photos,omitempty"`
 }
 
-// A fault reported by a member of the household (报修).
+// A fault reported by a member of the household (报修), or a fault in a public area: exactly one of householdId and publicArea (BAD_USER_INPUT naming input.householdId when neither, input.publicArea when both).
 type SubmitRepairRequestInput struct {
-	// The household; the caller must be a member (staff get FORBIDDEN).
-	HouseholdID string `json:"householdId"`
+	// The household; the caller must be a member (staff get FORBIDDEN). Omit for a public-area fault.
+	HouseholdID *string `json:"householdId,omitempty"`
+	// Where a public-area fault is, instead of householdId: staff of the community (any role) or a resident of the community.
+	PublicArea *PublicAreaInput `json:"publicArea,omitempty"`
 	// What kind of fault.
 	Category repair.Category `json:"category"`
 	// The fault, 1 to 1,000 characters.
 	Description string `json:"description"`
-	// True for a fault in the home; false for a public area (then place is required).
-	InHome bool `json:"inHome"`
+	// With householdId: true (default) for a fault in the home; false for a public area reported against the household (then place is required). Ignored with publicArea.
+	InHome *bool `json:"inHome,omitempty"`
 	// Where, for a public-area fault, at most 100 characters, e.g. 3栋电梯.
 	Place *string `json:"place,omitempty"`
 	// How urgent; default NORMAL.
@@ -1428,6 +1480,8 @@ type WorkOrderCounts struct {
 type WorkOrderFilter struct {
 	// A community the caller works in; omitted: all of the caller's communities.
 	CommunityID *string `json:"communityId,omitempty"`
+	// Only requests of this building: homes in it, and public-area faults in it.
+	BuildingID *string `json:"buildingId,omitempty"`
 	// Only requests in these states.
 	Statuses []repair.Status `json:"statuses,omitempty"`
 	// The engineer of the current order or the owning staff member.
@@ -1736,6 +1790,8 @@ const (
 	HouseholdEventTypeRepairRate HouseholdEventType = "REPAIR_RATE"
 	// The repair's return visit closed it (回访满意).
 	HouseholdEventTypeRepairCallbackClosed HouseholdEventType = "REPAIR_CALLBACK_CLOSED"
+	// A supervisor's sign-off closed a staff-filed public-area repair (验收关闭); never a household's own, listed for completeness.
+	HouseholdEventTypeRepairSignOffClose HouseholdEventType = "REPAIR_SIGN_OFF_CLOSE"
 	// The repair's return visit reopened it (回访不满意).
 	HouseholdEventTypeRepairCallbackReopen HouseholdEventType = "REPAIR_CALLBACK_REOPEN"
 	// A service order was booked (预约服务).
@@ -1828,6 +1884,7 @@ var AllHouseholdEventType = []HouseholdEventType{
 	HouseholdEventTypeRepairConfirm,
 	HouseholdEventTypeRepairRate,
 	HouseholdEventTypeRepairCallbackClosed,
+	HouseholdEventTypeRepairSignOffClose,
 	HouseholdEventTypeRepairCallbackReopen,
 	HouseholdEventTypeServiceorderBook,
 	HouseholdEventTypeServiceorderGrant,
@@ -1867,7 +1924,7 @@ var AllHouseholdEventType = []HouseholdEventType{
 
 func (e HouseholdEventType) IsValid() bool {
 	switch e {
-	case HouseholdEventTypeHouseholdMemberAdded, HouseholdEventTypeHouseholdMemberRemoved, HouseholdEventTypePersonAvatarUpdated, HouseholdEventTypeCareProfileUpdated, HouseholdEventTypeHouseholdCareUpdated, HouseholdEventTypeVisitRecorded, HouseholdEventTypeVisitFollowUpDone, HouseholdEventTypeRepairSubmit, HouseholdEventTypeRepairCancel, HouseholdEventTypeRepairTake, HouseholdEventTypeRepairHandOver, HouseholdEventTypeRepairDispatch, HouseholdEventTypeRepairAccept, HouseholdEventTypeRepairDecline, HouseholdEventTypeRepairStart, HouseholdEventTypeRepairComplete, HouseholdEventTypeRepairConfirm, HouseholdEventTypeRepairRate, HouseholdEventTypeRepairCallbackClosed, HouseholdEventTypeRepairCallbackReopen, HouseholdEventTypeServiceorderBook, HouseholdEventTypeServiceorderGrant, HouseholdEventTypeServiceorderCancel, HouseholdEventTypeServiceorderStaffCancel, HouseholdEventTypeServiceorderConfirm, HouseholdEventTypeServiceorderStart, HouseholdEventTypeServiceorderLaundryReturn, HouseholdEventTypeServiceorderComplete, HouseholdEventTypeServiceorderAccept, HouseholdEventTypeServiceorderRate, HouseholdEventTypeServiceorderCallback, HouseholdEventTypeServiceorderPayment, HouseholdEventTypeRenovationApply, HouseholdEventTypeRenovationApprove, HouseholdEventTypeRenovationReturn, HouseholdEventTypeRenovationResubmit, HouseholdEventTypeRenovationStart, HouseholdEventTypeRenovationInspect, HouseholdEventTypeRenovationComplete, HouseholdEventTypeRenovationRequestExtension, HouseholdEventTypeRenovationDecideExtension, HouseholdEventTypeRenovationCleaningOrdered, HouseholdEventTypeMoveBook, HouseholdEventTypeMoveCancel, HouseholdEventTypeMoveMoved, HouseholdEventTypeFreeserviceBook, HouseholdEventTypeFreeserviceRebook, HouseholdEventTypeFreeserviceRecord, HouseholdEventTypeActivitySignedUp, HouseholdEventTypeActivitySignupCancelled, HouseholdEventTypeActivityPromoted, HouseholdEventTypeActivityCheckedIn, HouseholdEventTypeActivityFeedback, HouseholdEventTypeOther:
+	case HouseholdEventTypeHouseholdMemberAdded, HouseholdEventTypeHouseholdMemberRemoved, HouseholdEventTypePersonAvatarUpdated, HouseholdEventTypeCareProfileUpdated, HouseholdEventTypeHouseholdCareUpdated, HouseholdEventTypeVisitRecorded, HouseholdEventTypeVisitFollowUpDone, HouseholdEventTypeRepairSubmit, HouseholdEventTypeRepairCancel, HouseholdEventTypeRepairTake, HouseholdEventTypeRepairHandOver, HouseholdEventTypeRepairDispatch, HouseholdEventTypeRepairAccept, HouseholdEventTypeRepairDecline, HouseholdEventTypeRepairStart, HouseholdEventTypeRepairComplete, HouseholdEventTypeRepairConfirm, HouseholdEventTypeRepairRate, HouseholdEventTypeRepairCallbackClosed, HouseholdEventTypeRepairSignOffClose, HouseholdEventTypeRepairCallbackReopen, HouseholdEventTypeServiceorderBook, HouseholdEventTypeServiceorderGrant, HouseholdEventTypeServiceorderCancel, HouseholdEventTypeServiceorderStaffCancel, HouseholdEventTypeServiceorderConfirm, HouseholdEventTypeServiceorderStart, HouseholdEventTypeServiceorderLaundryReturn, HouseholdEventTypeServiceorderComplete, HouseholdEventTypeServiceorderAccept, HouseholdEventTypeServiceorderRate, HouseholdEventTypeServiceorderCallback, HouseholdEventTypeServiceorderPayment, HouseholdEventTypeRenovationApply, HouseholdEventTypeRenovationApprove, HouseholdEventTypeRenovationReturn, HouseholdEventTypeRenovationResubmit, HouseholdEventTypeRenovationStart, HouseholdEventTypeRenovationInspect, HouseholdEventTypeRenovationComplete, HouseholdEventTypeRenovationRequestExtension, HouseholdEventTypeRenovationDecideExtension, HouseholdEventTypeRenovationCleaningOrdered, HouseholdEventTypeMoveBook, HouseholdEventTypeMoveCancel, HouseholdEventTypeMoveMoved, HouseholdEventTypeFreeserviceBook, HouseholdEventTypeFreeserviceRebook, HouseholdEventTypeFreeserviceRecord, HouseholdEventTypeActivitySignedUp, HouseholdEventTypeActivitySignupCancelled, HouseholdEventTypeActivityPromoted, HouseholdEventTypeActivityCheckedIn, HouseholdEventTypeActivityFeedback, HouseholdEventTypeOther:
 		return true
 	}
 	return false
@@ -2177,6 +2234,8 @@ const (
 	RepairEventTypeRepairRate RepairEventType = "REPAIR_RATE"
 	// The return visit (回访) closed the request.
 	RepairEventTypeRepairCallbackClosed RepairEventType = "REPAIR_CALLBACK_CLOSED"
+	// A supervisor signed off a public-area repair filed by staff, closing it (验收关闭).
+	RepairEventTypeRepairSignOffClose RepairEventType = "REPAIR_SIGN_OFF_CLOSE"
 	// The return visit (回访) reopened the request for another round.
 	RepairEventTypeRepairCallbackReopen RepairEventType = "REPAIR_CALLBACK_REOPEN"
 	// A change this server version does not know; refetch the request.
@@ -2196,13 +2255,14 @@ var AllRepairEventType = []RepairEventType{
 	RepairEventTypeRepairConfirm,
 	RepairEventTypeRepairRate,
 	RepairEventTypeRepairCallbackClosed,
+	RepairEventTypeRepairSignOffClose,
 	RepairEventTypeRepairCallbackReopen,
 	RepairEventTypeOther,
 }
 
 func (e RepairEventType) IsValid() bool {
 	switch e {
-	case RepairEventTypeRepairSubmit, RepairEventTypeRepairCancel, RepairEventTypeRepairTake, RepairEventTypeRepairHandOver, RepairEventTypeRepairDispatch, RepairEventTypeRepairAccept, RepairEventTypeRepairDecline, RepairEventTypeRepairStart, RepairEventTypeRepairComplete, RepairEventTypeRepairConfirm, RepairEventTypeRepairRate, RepairEventTypeRepairCallbackClosed, RepairEventTypeRepairCallbackReopen, RepairEventTypeOther:
+	case RepairEventTypeRepairSubmit, RepairEventTypeRepairCancel, RepairEventTypeRepairTake, RepairEventTypeRepairHandOver, RepairEventTypeRepairDispatch, RepairEventTypeRepairAccept, RepairEventTypeRepairDecline, RepairEventTypeRepairStart, RepairEventTypeRepairComplete, RepairEventTypeRepairConfirm, RepairEventTypeRepairRate, RepairEventTypeRepairCallbackClosed, RepairEventTypeRepairSignOffClose, RepairEventTypeRepairCallbackReopen, RepairEventTypeOther:
 		return true
 	}
 	return false
@@ -2327,6 +2387,8 @@ const (
 	TimelineActionRetire TimelineAction = "RETIRE"
 	// A supervisor returned a renovation application for changes (退回); the reasons are in the note.
 	TimelineActionReturn TimelineAction = "RETURN"
+	// A supervisor signed off a public-area repair filed by staff, which closes it: nobody to call back (验收关闭).
+	TimelineActionSignOffClose TimelineAction = "SIGN_OFF_CLOSE"
 	// The household signed up for a community event (活动报名).
 	TimelineActionSignUp TimelineAction = "SIGN_UP"
 	// Staff cancelled a service order (员工取消); the reason is in the note.
@@ -2384,6 +2446,7 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionResubmit,
 	TimelineActionRetire,
 	TimelineActionReturn,
+	TimelineActionSignOffClose,
 	TimelineActionSignUp,
 	TimelineActionStaffCancel,
 	TimelineActionStart,
@@ -2395,7 +2458,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther:
 		return true
 	}
 	return false

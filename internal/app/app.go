@@ -162,7 +162,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc := &graph.Services{
 		Identity: ident, Communities: communities, Households: households, Archive: arch, Staff: staffSvc,
 		Events: bus, Files: fileStore, Now: now,
-		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now),
+		Repairs:    repair.NewService(d.DB, households, staffSvc, fileStore, bus, d.Log, now).WithPlaces(communities),
 		Complaints: complaint.NewService(d.DB, households, fileStore, bus, d.Log, now).WithStaff(staffSvc),
 		Notify:     engine, Devices: devices, WechatGrants: grants,
 	}

@@ -138,8 +138,12 @@ func (w *window) addRepair(f *repairFacts) {
 		if !w.in(a.At) {
 			continue
 		}
-		// Each signed-off round is a finished job owing a callback.
-		k.CallbackRate.Repairs.count(calledBack(r, a.Round))
+		// Each signed-off round is a finished job owing a callback, except a
+		// staff-filed public-area fault: nobody to call back, the sign-off
+		// closed it.
+		if r.OwesCallback() {
+			k.CallbackRate.Repairs.count(calledBack(r, a.Round))
+		}
 		if a.Round == 1 {
 			// Passed on the first round: not reopened after it.
 			k.RepairPassRate.count(!reopened(r, 1))

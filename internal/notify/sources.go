@@ -24,6 +24,9 @@ type Source struct {
 	IDKey    string    // the Data key that carries the job's id to the apps
 	// Steps are the owner-visible actions and what their notices say.
 	Steps map[string]StepText
+	// ReporterSteps are what a job with no household (a public-area
+	// fault) tells the resident who reported it; nil: such jobs tell nobody.
+	ReporterSteps map[string]StepText
 	// SignOff is the action by which the owner signs the job off: a callback
 	// is owed from then on.
 	SignOff string
@@ -86,7 +89,7 @@ func Summary(s string) string {
 // RepairSource is the repair loop as a notification source.
 func RepairSource(repairs SignedOff) Source {
 	src := Source{Name: "repair", Progress: RepairProgress, Subject: [2]string{"报修", "repair"}, IDKey: "repairRequestId",
-		Steps: repairSteps, SignOff: "confirm"}
+		Steps: repairSteps, ReporterSteps: publicRepairSteps, SignOff: "confirm"}
 	if repairs != nil {
 		src.Awaiting = repairAwaiting{repairs}
 	}
@@ -103,6 +106,20 @@ var repairSteps = map[string]StepText{
 	"callback_reopen": {"重新安排", "rescheduled", "我们将重新安排维修，直到您满意为止。", "we will send someone again until you are satisfied."},
 	"callback_closed": {"已办结", "closed", "已办结，感谢您的支持。", "is closed. Thank you."},
 	"cancel":          {"已取消", "cancelled", "已取消。", "has been cancelled."},
+}
+
+// publicRepairSteps are what the resident who reported a public-area fault
+// hears: a supervisor, not they, signs it off.
+var publicRepairSteps = map[string]StepText{
+	"take":            repairSteps["take"],
+	"dispatch":        repairSteps["dispatch"],
+	"accept":          {"师傅已出发", "engineer on the way", "维修师傅已接单，正在前往现场。", "the engineer is on the way."},
+	"start":           {"维修中", "in progress", "维修师傅已到现场开始维修。", "the engineer has started work."},
+	"complete":        {"已完工", "work done", "维修已完成，物业主管将验收。", "the work is done; a supervisor will check it."},
+	"confirm":         {"已验收", "checked", "物业主管已验收，管家将回访您。", "a supervisor has checked it; your butler will call you."},
+	"callback_reopen": {"重新安排", "rescheduled", "我们将重新安排维修，直到您满意为止。", "we will send someone again until you are satisfied."},
+	"callback_closed": repairSteps["callback_closed"],
+	"cancel":          repairSteps["cancel"],
 }
 
 // SignedOff lists requests waiting for their callback.

@@ -71,6 +71,9 @@ func (t *Triggers) handle(ctx context.Context, e events.Event) error {
 	if !ok {
 		return nil
 	}
+	if e.HouseholdID == "" {
+		return t.toReporter(ctx, src, action, e)
+	}
 	if action == src.SignOff {
 		return t.callbackDue(ctx, src, e)
 	}
@@ -88,10 +91,36 @@ func (t *Triggers) handle(ctx context.Context, e events.Event) error {
 			rs = append(rs, Recipient{Kind: auth.KindPerson, ID: m.PersonID, CommunityID: e.CommunityID})
 		}
 	}
+	return t.progress(ctx, src, step, e, rs)
+}
+
+// toReporter handles a job with no household (a public-area fault): its
+// progress goes to the resident who reported it, and nobody else; one
+// staff filed has no resident to tell. The sign-off still owes the owning
+// staff member a callback to that resident.
+func (t *Triggers) toReporter(ctx context.Context, src *Source, action string, e events.Event) error {
+	reporter := str(e.Data["reporterId"])
+	if reporter == "" {
+		return nil
+	}
+	if action == src.SignOff {
+		if err := t.callbackDue(ctx, src, e); err != nil {
+			return err
+		}
+	}
+	step, ok := src.ReporterSteps[action]
+	if !ok {
+		return nil
+	}
+	return t.progress(ctx, src, step, e, []Recipient{{Kind: auth.KindPerson, ID: reporter, CommunityID: e.CommunityID}})
+}
+
+// progress sends a job's progress notice to rs.
+func (t *Triggers) progress(ctx context.Context, src *Source, step StepText, e events.Event, rs []Recipient) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	_, err = t.engine.Send(ctx, Message{
+	_, err := t.engine.Send(ctx, Message{
 		Kind: src.Progress, Key: fmt.Sprintf("%s:%s:v%v", src.Name, e.SubjectID, e.Data["version"]), Recipients: rs,
 		Vars: src.vars(step, str(e.Data["summary"])),
 		Data: map[string]string{src.IDKey: e.SubjectID, "status": str(e.Data["status"])}, At: e.At,

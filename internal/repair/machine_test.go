@@ -43,6 +43,7 @@ var wantLegal = map[string]struct {
 	"start":           {[]Status{Accepted}, InProgress, "work starts once the engineer has accepted"},
 	"complete":        {[]Status{InProgress}, Completed, "only work in progress can be completed"},
 	"confirm":         {[]Status{Completed}, Confirmed, "the owner signs only for completed work"},
+	"sign_off_close":  {[]Status{Completed}, Closed, "a supervisor's sign-off closes a staff-filed public-area fault: nobody to call back"},
 	"rate":            {[]Status{Confirmed}, "", "an owner who signed without rating may rate until the callback; the state stays"},
 	"callback_closed": {[]Status{Confirmed}, Closed, "a callback follows the owner's sign-off"},
 	"callback_reopen": {[]Status{Confirmed}, Taken, "an unsatisfied callback reopens it for the owning staff member"},

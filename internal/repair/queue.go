@@ -28,6 +28,7 @@ func (s *Service) Mine(ctx context.Context, c *access.Caller, p page.Request) (p
 // QueueFilter narrows the staff queue.
 type QueueFilter struct {
 	CommunityID string
+	BuildingID  string // the building of the home or of the public area
 	Statuses    []Status
 	AssigneeID  string // the engineer of the current order, or the owning staff member
 	Urgency     Urgency
@@ -75,6 +76,12 @@ func (s *Service) Queue(ctx context.Context, c *access.Caller, f QueueFilter, p 
 		q = append(q, bson.E{Key: "$or", Value: bson.A{
 			bson.D{{Key: "engineerId", Value: f.AssigneeID}}, bson.D{{Key: "ownerStaffId", Value: f.AssigneeID}},
 		}})
+	}
+	if f.BuildingID != "" {
+		if err := validate.ID("filter.buildingId", f.BuildingID); err != nil {
+			return none, err
+		}
+		q = append(q, bson.E{Key: "buildingId", Value: f.BuildingID})
 	}
 	if f.Urgency != "" {
 		q = append(q, bson.E{Key: "urgency", Value: f.Urgency})

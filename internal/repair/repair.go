@@ -26,7 +26,7 @@ const (
 	Dispatched Status = "DISPATCHED"  // a work order waits for the engineer
 	Accepted   Status = "ACCEPTED"    // the engineer is on the way
 	InProgress Status = "IN_PROGRESS" // on site
-	Completed  Status = "COMPLETED"   // work done; waits for the owner's sign-off
+	Completed  Status = "COMPLETED"   // work done; waits for the owner's (public area: a supervisor's) sign-off
 	Confirmed  Status = "CONFIRMED"   // signed off; waits for the callback
 	Closed     Status = "CLOSED"      // called back, owner satisfied
 	Cancelled  Status = "CANCELLED"
@@ -35,15 +35,18 @@ const (
 // Machine is every legal step. Reopening after an unsatisfied callback goes
 // back to TAKEN: the owning staff member dispatches the next round.
 var Machine = lifecycle.Machine[Status]{
-	"cancel":          {From: []Status{Submitted, Taken, Dispatched}, To: Cancelled},
-	"take":            {From: []Status{Submitted}, To: Taken},
-	"hand_over":       {From: []Status{Taken, Dispatched, Accepted, InProgress, Completed, Confirmed}, To: ""},
-	"dispatch":        {From: []Status{Taken}, To: Dispatched},
-	"accept":          {From: []Status{Dispatched}, To: Accepted},
-	"decline":         {From: []Status{Dispatched}, To: Taken},
-	"start":           {From: []Status{Accepted}, To: InProgress},
-	"complete":        {From: []Status{InProgress}, To: Completed},
-	"confirm":         {From: []Status{Completed}, To: Confirmed},
+	"cancel":    {From: []Status{Submitted, Taken, Dispatched}, To: Cancelled},
+	"take":      {From: []Status{Submitted}, To: Taken},
+	"hand_over": {From: []Status{Taken, Dispatched, Accepted, InProgress, Completed, Confirmed}, To: ""},
+	"dispatch":  {From: []Status{Taken}, To: Dispatched},
+	"accept":    {From: []Status{Dispatched}, To: Accepted},
+	"decline":   {From: []Status{Dispatched}, To: Taken},
+	"start":     {From: []Status{Accepted}, To: InProgress},
+	"complete":  {From: []Status{InProgress}, To: Completed},
+	"confirm":   {From: []Status{Completed}, To: Confirmed},
+	// A staff-filed public-area fault has nobody to call back: the
+	// supervisor's sign-off closes it.
+	"sign_off_close":  {From: []Status{Completed}, To: Closed},
 	"rate":            {From: []Status{Confirmed}, To: ""},
 	"callback_closed": {From: []Status{Confirmed}, To: Closed},
 	"callback_reopen": {From: []Status{Confirmed}, To: Taken},
@@ -126,7 +129,8 @@ func (w *WorkOrder) Charges() (materials, labour int64) {
 // Acceptance is the owner's sign-off of a round.
 type Acceptance struct {
 	Round       int       `bson:"round"`
-	PersonID    string    `bson:"personId"`
+	PersonID    string    `bson:"personId"`          // the member who signed for a home
+	StaffID     string    `bson:"staffId,omitempty"` // the supervisor who signed for a public area
 	SignatureID string    `bson:"signatureId"`
 	Rating      int       `bson:"rating"`
 	Comment     string    `bson:"comment,omitempty"`
@@ -154,7 +158,7 @@ type Deadlines struct {
 type Request struct {
 	ID          string `bson:"_id"`
 	CommunityID string `bson:"communityId"`
-	HouseholdID string `bson:"householdId"`
+	HouseholdID string `bson:"householdId"` // "" for a public-area fault (Public)
 	BuildingID  string `bson:"buildingId"`
 	ReporterID  string `bson:"reporterId"` // the resident who reported it; empty when staff filed it
 	// FiledByStaffID is the staff member who filed it for the household
@@ -165,6 +169,7 @@ type Request struct {
 	Category        Category          `bson:"category"`
 	Description     string            `bson:"description"`
 	Location        Location          `bson:"location"`
+	Public          *PublicArea       `bson:"public,omitempty"` // a public-area fault: no household
 	Urgency         Urgency           `bson:"urgency"`
 	PreferredFrom   *time.Time        `bson:"preferredFrom,omitempty"`
 	PreferredTo     *time.Time        `bson:"preferredTo,omitempty"`

@@ -75,10 +75,11 @@ func (r *Request) OverdueAt(t time.Time) bool {
 	return due != nil && t.After(*due)
 }
 
-// reportFields are what the KPIs read of a request: its state, rounds,
+// reportFields are what the KPIs read of a request: whether it owes a
+// callback (OwesCallback: reporter and public area), its state, rounds,
 // deadlines, step times and outcomes; never photos, materials or notes.
 var reportFields = bson.D{
-	{Key: "status", Value: 1}, {Key: "round", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "updatedAt", Value: 1},
+	{Key: "status", Value: 1}, {Key: "round", Value: 1}, {Key: "reporterId", Value: 1}, {Key: "public.kind", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "updatedAt", Value: 1},
 	{Key: "deadlines", Value: 1}, {Key: "pastDeadlines", Value: 1},
 	{Key: "workOrders.round", Value: 1}, {Key: "workOrders.startedAt", Value: 1}, {Key: "workOrders.completedAt", Value: 1},
 	{Key: "acceptances.round", Value: 1}, {Key: "acceptances.at", Value: 1},

@@ -26,6 +26,7 @@ import (
 // Households is what repairs need from the register.
 type Households interface {
 	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
+	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
 }
 
 // StaffDirectory is what repairs need to know about staff.
@@ -45,6 +46,7 @@ type Service struct {
 	deadlines  *mgo.Collection
 	steps      *lifecycle.Store
 	households Households
+	places     Places
 	staff      StaffDirectory
 	files      *files.Store
 	bus        Publisher
@@ -80,7 +82,12 @@ func canSee(c *access.Caller, r *Request) bool {
 	if r.FiledByStaffID != "" && r.FiledByStaffID == c.ID && c.WorksIn(r.CommunityID) {
 		return true
 	}
-	return c.StaffIn(r.CommunityID, access.Engineer) && slices.Contains(r.EngineerHistory, c.ID)
+	if c.StaffIn(r.CommunityID, access.Engineer) && slices.Contains(r.EngineerHistory, c.ID) {
+		return true
+	}
+	// Residents follow a public-area fault through the public view
+	// (PublicList), never this one: it carries notes and staff contacts.
+	return false
 }
 
 // Get returns a request the caller may see; others are NOT_FOUND.
@@ -120,9 +127,11 @@ func (s *Service) Visible(c *access.Caller, r *Request) error {
 	return nil
 }
 
-// SubmitInput is an owner's report.
+// SubmitInput is an owner's report, or anyone's report of a fault in a
+// public area (PublicArea instead of HouseholdID: exactly one of the two).
 type SubmitInput struct {
 	HouseholdID   string
+	PublicArea    *PublicAreaInput
 	Category      Category
 	Description   string
 	InHome        bool
@@ -131,10 +140,22 @@ type SubmitInput struct {
 	PreferredFrom *time.Time
 	PreferredTo   *time.Time
 	Photos        []files.Upload
+
+	public *PublicArea // the validated PublicArea, for create
 }
 
-// Submit records a fault reported by a member of the household.
+// Submit records a fault reported by a member of the household, or a fault
+// in a public area reported by anyone on site (staff of the community) or a
+// resident of the community.
 func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) (*Request, error) {
+	switch {
+	case in.PublicArea != nil && in.HouseholdID != "":
+		return nil, ErrHouseholdOrArea.WithField("input.publicArea")
+	case in.PublicArea == nil && in.HouseholdID == "":
+		return nil, ErrHouseholdOrArea.WithField("input.householdId")
+	case in.PublicArea != nil:
+		return s.submitPublic(ctx, c, in)
+	}
 	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
 		return nil, err
 	}
@@ -199,7 +220,7 @@ func (s *Service) create(ctx context.Context, c *access.Caller, h *household.Hou
 	r := &Request{
 		ID: id, CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ReporterID: reporter,
 		FiledByStaffID: f.staffID, Source: f.source,
-		Category: in.Category, Description: desc, Location: Location{InHome: in.InHome, Place: place}, Urgency: in.Urgency,
+		Category: in.Category, Description: desc, Location: Location{InHome: in.InHome, Place: place}, Public: in.public, Urgency: in.Urgency,
 		PreferredFrom: in.PreferredFrom, PreferredTo: in.PreferredTo, Status: Submitted, Round: 1,
 		WorkOrders: []WorkOrder{}, Acceptances: []Acceptance{}, Callbacks: []Callback{}, EngineerHistory: []string{},
 		Deadlines:   Deadlines{RespondBy: now.Add(dl.Respond), ArriveBy: now.Add(dl.Arrive), FinishBy: now.Add(dl.Finish)},
@@ -245,7 +266,10 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 	if err != nil {
 		return false, err
 	}
-	return canSee(c, r), nil
+	if canSee(c, r) {
+		return true, nil
+	}
+	return s.mayReadReportedPhoto(ctx, c, r, m)
 }
 
 // MayReadFiles is MayReadFile's rule for a request in hand: the API issues

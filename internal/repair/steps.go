@@ -30,6 +30,11 @@ func (s *Service) do(ctx context.Context, c *access.Caller, id string, st step) 
 	if err != nil {
 		return nil, err
 	}
+	return s.doOn(ctx, c, r, st)
+}
+
+// doOn is do on a request already loaded and checked with Get.
+func (s *Service) doOn(ctx context.Context, c *access.Caller, r *Request, st step) (*Request, error) {
 	var out Request
 	at := lifecycle.State[Status]{ID: r.ID, Status: r.Status, Version: r.Version}
 	deadline := func(r *Request, to Status) bson.D { return bson.D{{Key: "nextDeadline", Value: nextDeadline(r, to)}} }
@@ -54,10 +59,35 @@ func nextDeadline(r *Request, to Status) *time.Time {
 }
 
 func isMember(c *access.Caller, r *Request) error {
-	if _, ok := c.RoleIn(r.HouseholdID); ok {
+	if _, ok := c.RoleIn(r.HouseholdID); ok && !r.IsPublic() {
 		return nil
 	}
 	return apperr.ErrForbidden
+}
+
+// mayCancel: the household; for a public-area fault, whoever put it on
+// record (the staff member who filed it) and the community's handlers, while
+// nobody is on the way.
+func mayCancel(c *access.Caller, r *Request) error {
+	if !r.IsPublic() {
+		return isMember(c, r)
+	}
+	if (r.FiledByStaffID != "" && r.FiledByStaffID == c.ID && c.WorksIn(r.CommunityID)) || handles(c, r.CommunityID) {
+		return nil
+	}
+	return apperr.ErrForbidden
+}
+
+// signsOff: a household member signs for a home; a supervisor of the
+// community for a public area (there is no owner to ask).
+func signsOff(c *access.Caller, r *Request) error {
+	if !r.IsPublic() {
+		return isMember(c, r)
+	}
+	if c.SupervisesIn(r.CommunityID) {
+		return nil
+	}
+	return ErrNotSupervisor
 }
 
 func isHandler(c *access.Caller, r *Request) error {
@@ -104,7 +134,7 @@ func (s *Service) Cancel(ctx context.Context, c *access.Caller, id, reason strin
 	if err != nil {
 		return nil, err
 	}
-	return s.do(ctx, c, id, step{Action: "cancel", Note: reason, May: isMember, Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
+	return s.do(ctx, c, id, step{Action: "cancel", Note: reason, May: mayCancel, Change: func(r *Request, _ Status, _ time.Time) (bson.D, bson.D, error) {
 		if r.Status != Dispatched {
 			return nil, nil, nil
 		}
@@ -338,10 +368,18 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 	if signature.Content == nil {
 		return nil, apperr.Invalid("signature", "input.required")
 	}
+	r, err := s.Get(ctx, c, id)
+	if err != nil {
+		return nil, err
+	}
+	action := "confirm"
+	if !r.OwesCallback() {
+		action = "sign_off_close" // nobody to call back: the sign-off closes it
+	}
 	var sig string
-	r, err := s.do(ctx, c, id, step{Action: "confirm", Data: map[string]any{"rating": rating},
+	r, err = s.doOn(ctx, c, r, step{Action: action, Data: map[string]any{"rating": rating},
 		May: func(c *access.Caller, r *Request) error {
-			if err := isMember(c, r); err != nil {
+			if err := signsOff(c, r); err != nil {
 				return err
 			}
 			if r.Status != Completed {
@@ -358,6 +396,9 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 		},
 		Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
 			a := Acceptance{Round: r.Round, PersonID: c.ID, SignatureID: sig, Rating: rating, Comment: comment, At: now}
+			if r.IsPublic() {
+				a.PersonID, a.StaffID = "", c.ID
+			}
 			set := bson.D{{Key: "confirmedAt", Value: now}, {Key: "rated", Value: rating > 0}}
 			return set, bson.D{{Key: "$push", Value: bson.D{{Key: "acceptances", Value: a}}}}, nil
 		}})
@@ -378,7 +419,7 @@ func (s *Service) Rate(ctx context.Context, c *access.Caller, id string, rating 
 	}
 	return s.do(ctx, c, id, step{Action: "rate", Data: map[string]any{"rating": rating},
 		May: func(c *access.Caller, r *Request) error {
-			if err := isMember(c, r); err != nil {
+			if err := signsOff(c, r); err != nil {
 				return err
 			}
 			if len(r.Acceptances) == 0 || r.Acceptances[len(r.Acceptances)-1].Rating > 0 {

@@ -154,6 +154,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"household care", s.ensureHouseholdCare},
 		{"visits", s.ensureVisits},
 		{"repair requests", s.ensureRepairs},
+		{"public-area repair", s.ensurePublicRepair},
 		{"complaints", s.ensureComplaints},
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},

@@ -29,7 +29,9 @@ func (r RepairCallbacks) Owed(ctx context.Context, communityID string, limit int
 		if x.ConfirmedAt == nil {
 			continue
 		}
-		out = append(out, &Task{ID: string(RepairCallback) + ":" + x.ID, Kind: RepairCallback, CommunityID: x.CommunityID, HouseholdID: x.HouseholdID,
+		// A public-area fault has no household ("" : Task.household is null);
+		// its callback goes to the resident who reported it, owed by the owner.
+		out = append(out, &Task{ID: string(RepairCallback) + ":" + x.ID, Kind: RepairCallback, CommunityID: x.CommunityID, HouseholdID: x.HouseholdID, BuildingID: x.BuildingID,
 			SubjectID: x.ID, Title: "报修回访：" + summary(x.Description), DueAt: x.ConfirmedAt.Add(r.After), CreatedAt: *x.ConfirmedAt,
 			StaffID: x.OwnerStaffID})
 	}
