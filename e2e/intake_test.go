@@ -141,3 +141,127 @@ func TestStaffFiledRepairReachesTheResidentBySMS(t *testing.T) {
 		t.Fatalf("her request = %+v", m)
 	}
 }
+
+// The other four ways in take the intake the same way: the item is the
+// member's, filed by the front desk, and every rule a resident meets holds
+// for staff too (a past slot, a full campaign slot, a taken lift). Who may
+// file: a resident for their own household only, staff of the household's
+// community with a filing role only.
+func TestStaffFileForAHouseholdEverywhere(t *testing.T) {
+	e := newEnv(t)
+	w := e.soWorld()
+	desk := e.staffWithRole(w.world, "x.desk", access.CustomerService)
+	sup := e.staff(w.supervisorX, w.Password)
+	phone := func(person string) map[string]any { return map[string]any{"channel": "PHONE", "personId": person} }
+	type intakeView struct {
+		Channel string
+		FiledBy *struct{ Account string }
+	}
+	checkIntake := func(what string, got *intakeView, channel string) {
+		t.Helper()
+		if got == nil || got.Channel != channel || got.FiledBy == nil || got.FiledBy.Account != "x.desk" {
+			t.Fatalf("%s intake = %+v", what, got)
+		}
+	}
+
+	// A complaint by phone.
+	complain := `mutation($in:SubmitComplaintInput!,$i:IntakeInput){ submitComplaint(input:$in, intake:$i){ id complainant { name } intake { channel filedBy { account } } } }`
+	cin := map[string]any{"householdId": w.HA.ID, "category": "NOISE", "description": "楼上夜间装修噪音"}
+	var c struct {
+		SubmitComplaint struct {
+			Complainant *struct{ Name string }
+			Intake      *intakeView
+		}
+	}
+	desk.ok(complain, map[string]any{"in": cin, "i": phone(w.OwnerA.ID)}, &c)
+	checkIntake("complaint", c.SubmitComplaint.Intake, "PHONE")
+	if c.SubmitComplaint.Complainant == nil || c.SubmitComplaint.Complainant.Name != w.OwnerA.Name {
+		t.Fatalf("complainant = %+v", c.SubmitComplaint.Complainant)
+	}
+
+	// A paid service at the desk: the price list's price, and no slot in
+	// the past for staff either.
+	book := `mutation($in:BookServiceInput!,$i:IntakeInput){ bookService(input:$in, intake:$i){ id line { priceFen } intake { channel filedBy { account } } } }`
+	sin := map[string]any{"householdId": w.HA.ID, "itemId": w.cleaning, "slot": tuesday, "quantity": 2}
+	var o struct {
+		BookService struct {
+			Line   struct{ PriceFen int }
+			Intake *intakeView
+		}
+	}
+	desk.ok(book, map[string]any{"in": sin, "i": map[string]any{"channel": "DESK", "personId": w.OwnerA.ID}}, &o)
+	checkIntake("service order", o.BookService.Intake, "DESK")
+	if o.BookService.Line.PriceFen != 5000 {
+		t.Fatalf("price = %d", o.BookService.Line.PriceFen)
+	}
+	past := map[string]any{"householdId": w.HA.ID, "itemId": w.cleaning, "slot": map[string]any{"date": "2026-11-20", "from": "09:00", "to": "11:00"}}
+	desk.fails("BAD_USER_INPUT", book, map[string]any{"in": past, "i": phone(w.OwnerA.ID)})
+
+	// A free campaign slot: a full slot is full for staff too.
+	var created struct{ CreateServiceCampaign struct{ ID string } }
+	sup.ok(`mutation($in:CreateServiceCampaignInput!){ createServiceCampaign(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "title": "燃气安全检查", "description": "免费上门检查燃气管道与灶具", "intervalMonths": 2,
+		"visitDays": []any{map[string]any{"date": "2026-11-25", "slots": []any{map[string]any{"start": "09:00", "end": "11:00", "capacity": 1}}}}}}, &created)
+	var slots struct{ CampaignSlots []struct{ ID string } }
+	sup.ok(`query($id:ID!){ campaignSlots(campaignId:$id){ id } }`, map[string]any{"id": created.CreateServiceCampaign.ID}, &slots)
+	slot := `mutation($c:ID!,$s:ID!,$h:ID!,$i:IntakeInput){ bookCampaignSlot(campaignId:$c, slotId:$s, householdId:$h, intake:$i){ id status intake { channel filedBy { account } } } }`
+	sv := func(h, person string) map[string]any {
+		return map[string]any{"c": created.CreateServiceCampaign.ID, "s": slots.CampaignSlots[0].ID, "h": h, "i": phone(person)}
+	}
+	var v struct {
+		BookCampaignSlot struct {
+			Status string
+			Intake *intakeView
+		}
+	}
+	desk.ok(slot, sv(w.HA.ID, w.OwnerA.ID), &v)
+	checkIntake("campaign booking", v.BookCampaignSlot.Intake, "PHONE")
+	desk.fails("CONFLICT", slot, sv(w.HB.ID, w.OwnerB.ID))
+
+	// A move: the lift taken by one household is taken for staff too.
+	move := `mutation($in:BookMoveInput!,$i:IntakeInput){ bookMove(input:$in, intake:$i){ id intake { channel filedBy { account } } } }`
+	var mv struct{ BookMove struct{ Intake *intakeView } }
+	desk.ok(move, map[string]any{"in": moveInput(w.HA.ID, "09:00", "11:00", "1"), "i": phone(w.OwnerA.ID)}, &mv)
+	checkIntake("move booking", mv.BookMove.Intake, "PHONE")
+	desk.fails("CONFLICT", move, map[string]any{"in": moveInput(w.HB.ID, "10:00", "12:00", "1"), "i": phone(w.OwnerB.ID)})
+
+	// Who may file, asked of all five the same way.
+	ownerB := e.owner(w.OwnerB.Phone)
+	cleaner := e.staff("x.cleaner", w.Password)
+	eng := e.staff(w.engineerX, w.Password)
+	supY := e.staff(w.supervisorY, w.Password)
+	repair := `mutation($in:SubmitRepairRequestInput!,$i:IntakeInput){ submitRepairRequest(input:$in, intake:$i){ id } }`
+	filings := []struct {
+		name  string
+		query string
+		vars  func(h, person string) map[string]any
+	}{
+		{"repair", repair, func(h, p string) map[string]any {
+			return map[string]any{"in": map[string]any{"householdId": h, "category": "WATER", "description": "漏水", "inHome": true}, "i": phone(p)}
+		}},
+		{"complaint", complain, func(h, p string) map[string]any {
+			return map[string]any{"in": map[string]any{"householdId": h, "category": "NOISE", "description": "噪音"}, "i": phone(p)}
+		}},
+		{"service", book, func(h, p string) map[string]any {
+			return map[string]any{"in": map[string]any{"householdId": h, "itemId": w.cleaning, "slot": tuesday}, "i": phone(p)}
+		}},
+		{"campaign", slot, sv},
+		{"move", move, func(h, p string) map[string]any {
+			return map[string]any{"in": moveInput(h, "14:00", "15:00", "2"), "i": phone(p)}
+		}},
+	}
+	residentVars := func(vars map[string]any) map[string]any { delete(vars, "i"); return vars }
+	for _, f := range filings {
+		// A resident naming another household: NOT_FOUND, as everywhere.
+		ownerB.fails("NOT_FOUND", f.query, residentVars(f.vars(w.HA.ID, w.OwnerA.ID)))
+		// A resident may not claim a hotline call for themselves.
+		ownerB.fails("BAD_USER_INPUT", f.query, f.vars(w.HB.ID, w.OwnerB.ID))
+		// Staff of another community: NOT_FOUND, as for any household they cannot see.
+		supY.fails("NOT_FOUND", f.query, f.vars(w.HA.ID, w.OwnerA.ID))
+		// Roles that do not file for residents.
+		eng.fails("FORBIDDEN", f.query, f.vars(w.HA.ID, w.OwnerA.ID))
+		cleaner.fails("FORBIDDEN", f.query, f.vars(w.HA.ID, w.OwnerA.ID))
+		// Staff of the community for someone not of the household.
+		desk.fails("BAD_USER_INPUT", f.query, f.vars(w.HA.ID, w.OwnerB.ID))
+	}
+}
