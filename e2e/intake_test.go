@@ -108,6 +108,20 @@ func TestStaffFiledRepairReachesTheResidentBySMS(t *testing.T) {
 	if last.Action != "CONFIRM" || last.ActorKind != "STAFF" || last.Channel == nil || *last.Channel != "VISIT" || last.OnBehalfOf.ID != w.OwnerA.ID {
 		t.Fatalf("sign-off line = %+v", last)
 	}
+	// The butler calls her back when the care archive says she prefers.
+	butler.ok(`mutation($p:ID!){ updateCareProfile(personId:$p, input:{contactHours:"上午 9:00-11:00"}){ id } }`, map[string]any{"p": w.OwnerA.ID}, nil)
+	var cb struct {
+		RepairRequest struct {
+			Reporter struct {
+				Phone       string
+				CareProfile struct{ ContactHours string }
+			}
+		}
+	}
+	butler.ok(`query($id:ID!){ repairRequest(id:$id){ reporter { phone careProfile { contactHours } } } }`, id, &cb)
+	if cb.RepairRequest.Reporter.Phone != w.OwnerA.Phone || cb.RepairRequest.Reporter.CareProfile.ContactHours != "上午 9:00-11:00" {
+		t.Fatalf("callback details = %+v", cb)
+	}
 	butler.ok(`mutation($id:ID!){ recordRepairCallback(id:$id, satisfied:true, notes:"电话回访，业主满意"){ id } }`, id, nil)
 
 	// Every step she hears about reached her phone; nothing went to the

@@ -10373,7 +10373,7 @@ extend type Query {
 extend type Mutation {
   "Creates a free scheduled service (无偿服务) with its first cycle open for booking. Supervisors of the community (FORBIDDEN for other staff and residents)."
   createServiceCampaign("The campaign." input: CreateServiceCampaignInput!): ServiceCampaign!
-  "Owners and family for their own household (and the community's butlers or supervisors for a household that asks): one slot per household per cycle; booking another slot moves the booking."
+  "Owners and family for their own household; front-desk staff, butlers and supervisors of the community (and admins) for an owner or family member who asks, with intake (butlers and supervisors may still book without one, as the booker); one slot per household per cycle; booking another slot moves the booking."
   bookCampaignSlot(
     "The campaign."
     campaignId: ID!,
@@ -12055,7 +12055,7 @@ type RepairRequest {
   community: Community!
   "The household (户) it was reported for."
   household: Household!
-  "The member who reported it; null when staff filed it."
+  "The member who reported it, or for whom staff filed it through the intake (their careProfile.contactHours tells the butler when to call back); null for a fault staff found on a visit (e.g. a free gas check)."
   reporter: Person
   "What kind of fault."
   category: RepairCategory!
