@@ -19,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -142,15 +143,26 @@ func newSMSGateway(t testing.TB) *smsGateway {
 
 var codeRe = regexp.MustCompile(`\d{6}`)
 
-// lastCode is the code in the newest text to phone, "" if none was sent.
+// lastCode is the code in the newest text to phone carrying one, "" if none
+// was sent: progress notices texted to a resident without the app may
+// arrive after the code.
 func (g *smsGateway) lastCode(phone string) string {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	msgs := g.sent[phone]
-	if len(msgs) == 0 {
-		return ""
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if strings.Contains(msgs[i], "验证码") {
+			return codeRe.FindString(msgs[i])
+		}
 	}
-	return codeRe.FindString(msgs[len(msgs)-1])
+	return ""
+}
+
+// texts are the messages sent to phone, oldest first.
+func (g *smsGateway) texts(phone string) []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.sent[phone])
 }
 
 func (g *smsGateway) count(phone string) int {

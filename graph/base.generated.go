@@ -57,14 +57,14 @@ type MutationResolver interface {
 	CompleteVisitFollowUp(ctx context.Context, visitID string) (*archive.Visit, error)
 	CreateCommunity(ctx context.Context, input model.CreateCommunityInput) (*community.Community, error)
 	CreateBuilding(ctx context.Context, input model.CreateBuildingInput) (*community.Building, error)
-	SubmitComplaint(ctx context.Context, input model.SubmitComplaintInput) (*complaint.Complaint, error)
+	SubmitComplaint(ctx context.Context, input model.SubmitComplaintInput, intake *model.IntakeInput) (*complaint.Complaint, error)
 	AcknowledgeComplaint(ctx context.Context, id string) (*complaint.Complaint, error)
 	ReplyComplaint(ctx context.Context, id string, text string) (*complaint.Complaint, error)
 	HandOverComplaint(ctx context.Context, id string, toStaffID string, note *string) (*complaint.Complaint, error)
 	RecordComplaintCallback(ctx context.Context, id string, satisfied bool, notes *string) (*complaint.Complaint, error)
 	WithdrawComplaint(ctx context.Context, id string, reason *string) (*complaint.Complaint, error)
 	CreateServiceCampaign(ctx context.Context, input model.CreateServiceCampaignInput) (*freeservice.Campaign, error)
-	BookCampaignSlot(ctx context.Context, campaignID string, slotID string, householdID string) (*freeservice.Visit, error)
+	BookCampaignSlot(ctx context.Context, campaignID string, slotID string, householdID string, intake *model.IntakeInput) (*freeservice.Visit, error)
 	RecordCampaignVisit(ctx context.Context, input model.RecordCampaignVisitInput) (*freeservice.Visit, error)
 	UpdateFestivalSettings(ctx context.Context, communityID string, festival model.FestivalInput) ([]*festival.Festival, error)
 	SendGreetingCampaign(ctx context.Context, input model.GreetingCampaignInput) (*greeting.Campaign, error)
@@ -84,7 +84,7 @@ type MutationResolver interface {
 	StaffLogin(ctx context.Context, account string, password string) (*model.AuthPayload, error)
 	RefreshToken(ctx context.Context, token string) (*model.AuthPayload, error)
 	Logout(ctx context.Context) (bool, error)
-	BookMove(ctx context.Context, input model.BookMoveInput) (*moving.Booking, error)
+	BookMove(ctx context.Context, input model.BookMoveInput, intake *model.IntakeInput) (*moving.Booking, error)
 	CancelMoveBooking(ctx context.Context, id string, reason *string) (*moving.Booking, error)
 	RecordWechatSubscription(ctx context.Context, templateIds []string, accepted []bool) ([]*model.WechatGrantCount, error)
 	RegisterDevice(ctx context.Context, token string, platform model.DevicePlatform, app model.AppKind, locale *string) (*notify.Device, error)
@@ -98,7 +98,7 @@ type MutationResolver interface {
 	CompleteRenovation(ctx context.Context, id string, note *string) (*renovation.Renovation, error)
 	RequestRenovationExtension(ctx context.Context, id string, newEndDate string, reason string) (*renovation.Renovation, error)
 	DecideRenovationExtension(ctx context.Context, id string, approve bool, note *string) (*renovation.Renovation, error)
-	SubmitRepairRequest(ctx context.Context, input model.SubmitRepairRequestInput) (*repair.Request, error)
+	SubmitRepairRequest(ctx context.Context, input model.SubmitRepairRequestInput, intake *model.IntakeInput) (*repair.Request, error)
 	CancelRepairRequest(ctx context.Context, id string, reason *string) (*repair.Request, error)
 	TakeRepairRequest(ctx context.Context, id string) (*repair.Request, error)
 	HandOverRepairRequest(ctx context.Context, id string, toStaffID string, note *string) (*repair.Request, error)
@@ -107,13 +107,13 @@ type MutationResolver interface {
 	DeclineWorkOrder(ctx context.Context, id string, reason string) (*repair.Request, error)
 	StartWork(ctx context.Context, id string, beforePhotos []*graphql.Upload) (*repair.Request, error)
 	CompleteWork(ctx context.Context, id string, input model.CompleteWorkInput) (*repair.Request, error)
-	ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating *int, comment *string) (*repair.Request, error)
+	ConfirmRepair(ctx context.Context, id string, onBehalf *model.IntakeInput, signature graphql.Upload, rating *int, comment *string) (*repair.Request, error)
 	RateRepair(ctx context.Context, id string, rating int, comment *string) (*repair.Request, error)
 	RecordRepairCallback(ctx context.Context, id string, satisfied bool, notes *string) (*repair.Request, error)
 	SetRepairDeadlines(ctx context.Context, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) ([]*model.RepairDeadlines, error)
 	UpsertServiceItem(ctx context.Context, input model.ServiceItemInput) (*catalog.Item, error)
 	RetireServiceItem(ctx context.Context, id string) (*catalog.Item, error)
-	BookService(ctx context.Context, input model.BookServiceInput) (*serviceorder.Order, error)
+	BookService(ctx context.Context, input model.BookServiceInput, intake *model.IntakeInput) (*serviceorder.Order, error)
 	CancelServiceOrder(ctx context.Context, id string, reason *string) (*serviceorder.Order, error)
 	ConfirmServiceOrder(ctx context.Context, id string, assigneeID string, slot *model.ServiceSlotInput, note *string) (*serviceorder.Order, error)
 	StartServiceOrder(ctx context.Context, id string, laundry *model.LaundryPickupInput) (*serviceorder.Order, error)
@@ -369,6 +369,14 @@ func (ec *executionContext) field_Mutation_bookCampaignSlot_args(ctx context.Con
 		return nil, err
 	}
 	args["householdId"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "intake",
+		func(ctx context.Context, v any) (*model.IntakeInput, error) {
+			return ec.unmarshalOIntakeInput2ᚖqinqingᚋgraphᚋmodelᚐIntakeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intake"] = arg3
 	return args, nil
 }
 
@@ -383,6 +391,14 @@ func (ec *executionContext) field_Mutation_bookMove_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "intake",
+		func(ctx context.Context, v any) (*model.IntakeInput, error) {
+			return ec.unmarshalOIntakeInput2ᚖqinqingᚋgraphᚋmodelᚐIntakeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intake"] = arg1
 	return args, nil
 }
 
@@ -397,6 +413,14 @@ func (ec *executionContext) field_Mutation_bookService_args(ctx context.Context,
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "intake",
+		func(ctx context.Context, v any) (*model.IntakeInput, error) {
+			return ec.unmarshalOIntakeInput2ᚖqinqingᚋgraphᚋmodelᚐIntakeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intake"] = arg1
 	return args, nil
 }
 
@@ -673,30 +697,38 @@ func (ec *executionContext) field_Mutation_confirmRepair_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
-	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "signature",
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "onBehalf",
+		func(ctx context.Context, v any) (*model.IntakeInput, error) {
+			return ec.unmarshalOIntakeInput2ᚖqinqingᚋgraphᚋmodelᚐIntakeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["onBehalf"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "signature",
 		func(ctx context.Context, v any) (graphql.Upload, error) {
 			return ec.unmarshalNUpload2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚐUpload(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["signature"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
+	args["signature"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "rating",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["rating"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+	args["rating"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["comment"] = arg3
+	args["comment"] = arg4
 	return args, nil
 }
 
@@ -1865,6 +1897,14 @@ func (ec *executionContext) field_Mutation_submitComplaint_args(ctx context.Cont
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "intake",
+		func(ctx context.Context, v any) (*model.IntakeInput, error) {
+			return ec.unmarshalOIntakeInput2ᚖqinqingᚋgraphᚋmodelᚐIntakeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intake"] = arg1
 	return args, nil
 }
 
@@ -1925,6 +1965,14 @@ func (ec *executionContext) field_Mutation_submitRepairRequest_args(ctx context.
 		return nil, err
 	}
 	args["input"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "intake",
+		func(ctx context.Context, v any) (*model.IntakeInput, error) {
+			return ec.unmarshalOIntakeInput2ᚖqinqingᚋgraphᚋmodelᚐIntakeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["intake"] = arg1
 	return args, nil
 }
 
@@ -4336,7 +4384,7 @@ func (ec *executionContext) _Mutation_submitComplaint(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SubmitComplaint(ctx, fc.Args["input"].(model.SubmitComplaintInput))
+			return ec.Resolvers.Mutation().SubmitComplaint(ctx, fc.Args["input"].(model.SubmitComplaintInput), fc.Args["intake"].(*model.IntakeInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *complaint.Complaint) graphql.Marshaler {
@@ -4644,7 +4692,7 @@ func (ec *executionContext) _Mutation_bookCampaignSlot(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().BookCampaignSlot(ctx, fc.Args["campaignId"].(string), fc.Args["slotId"].(string), fc.Args["householdId"].(string))
+			return ec.Resolvers.Mutation().BookCampaignSlot(ctx, fc.Args["campaignId"].(string), fc.Args["slotId"].(string), fc.Args["householdId"].(string), fc.Args["intake"].(*model.IntakeInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *freeservice.Visit) graphql.Marshaler {
@@ -5503,7 +5551,7 @@ func (ec *executionContext) _Mutation_bookMove(ctx context.Context, field graphq
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().BookMove(ctx, fc.Args["input"].(model.BookMoveInput))
+			return ec.Resolvers.Mutation().BookMove(ctx, fc.Args["input"].(model.BookMoveInput), fc.Args["intake"].(*model.IntakeInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *moving.Booking) graphql.Marshaler {
@@ -6119,7 +6167,7 @@ func (ec *executionContext) _Mutation_submitRepairRequest(ctx context.Context, f
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().SubmitRepairRequest(ctx, fc.Args["input"].(model.SubmitRepairRequestInput))
+			return ec.Resolvers.Mutation().SubmitRepairRequest(ctx, fc.Args["input"].(model.SubmitRepairRequestInput), fc.Args["intake"].(*model.IntakeInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
@@ -6515,7 +6563,7 @@ func (ec *executionContext) _Mutation_confirmRepair(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().ConfirmRepair(ctx, fc.Args["id"].(string), fc.Args["signature"].(graphql.Upload), fc.Args["rating"].(*int), fc.Args["comment"].(*string))
+			return ec.Resolvers.Mutation().ConfirmRepair(ctx, fc.Args["id"].(string), fc.Args["onBehalf"].(*model.IntakeInput), fc.Args["signature"].(graphql.Upload), fc.Args["rating"].(*int), fc.Args["comment"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *repair.Request) graphql.Marshaler {
@@ -6779,7 +6827,7 @@ func (ec *executionContext) _Mutation_bookService(ctx context.Context, field gra
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().BookService(ctx, fc.Args["input"].(model.BookServiceInput))
+			return ec.Resolvers.Mutation().BookService(ctx, fc.Args["input"].(model.BookServiceInput), fc.Args["intake"].(*model.IntakeInput))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *serviceorder.Order) graphql.Marshaler {

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
@@ -585,6 +586,38 @@ func (ec *executionContext) _Complaint_updatedAt(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_Complaint_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Complaint", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _Complaint_intake(ctx context.Context, field graphql.CollectedField, obj *complaint.Complaint) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Complaint_intake(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intake, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Record) graphql.Marshaler {
+			return ec.marshalOIntake2ᚖqinqingᚋinternalᚋintakeᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Complaint_intake(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Complaint",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intake(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ComplaintCallback_round(ctx context.Context, field graphql.CollectedField, obj *complaint.Callback) (ret graphql.Marshaler) {
@@ -1402,6 +1435,11 @@ func (ec *executionContext) _Complaint(ctx context.Context, sel ast.SelectionSet
 		case "updatedAt":
 			out.Values[i] = ec._Complaint_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "intake":
+			out.Values[i] = ec._Complaint_intake(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:

@@ -90,14 +90,14 @@ func (r *complaintReplyResolver) Staff(ctx context.Context, obj *complaint.Reply
 }
 
 // SubmitComplaint is the resolver for the submitComplaint field.
-func (r *mutationResolver) SubmitComplaint(ctx context.Context, input model.SubmitComplaintInput) (*complaint.Complaint, error) {
+func (r *mutationResolver) SubmitComplaint(ctx context.Context, input model.SubmitComplaintInput, intake *model.IntakeInput) (*complaint.Complaint, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	in := complaint.SubmitInput{
 		HouseholdID: input.HouseholdID, Category: input.Category, Description: input.Description,
-		Anonymous: input.Anonymous != nil && *input.Anonymous, Photos: uploads(input.Photos),
+		Anonymous: input.Anonymous != nil && *input.Anonymous, Photos: uploads(input.Photos), Intake: intakeOf(intake),
 	}
 	if input.Severity != nil {
 		in.Severity = *input.Severity

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/staff"
@@ -1111,6 +1112,38 @@ func (ec *executionContext) _CampaignVisit_updatedAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CampaignVisit_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CampaignVisit", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _CampaignVisit_intake(ctx context.Context, field graphql.CollectedField, obj *freeservice.Visit) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CampaignVisit_intake(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intake, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Record) graphql.Marshaler {
+			return ec.marshalOIntake2ᚖqinqingᚋinternalᚋintakeᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CampaignVisit_intake(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CampaignVisit",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intake(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CampaignVisitSlot_id(ctx context.Context, field graphql.CollectedField, obj *freeservice.SlotRef) (ret graphql.Marshaler) {
@@ -2618,6 +2651,11 @@ func (ec *executionContext) _CampaignVisit(ctx context.Context, sel ast.Selectio
 		case "updatedAt":
 			out.Values[i] = ec._CampaignVisit_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "intake":
+			out.Values[i] = ec._CampaignVisit_intake(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:

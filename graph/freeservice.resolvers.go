@@ -74,12 +74,12 @@ func (r *mutationResolver) CreateServiceCampaign(ctx context.Context, input mode
 }
 
 // BookCampaignSlot is the resolver for the bookCampaignSlot field.
-func (r *mutationResolver) BookCampaignSlot(ctx context.Context, campaignID string, slotID string, householdID string) (*freeservice.Visit, error) {
+func (r *mutationResolver) BookCampaignSlot(ctx context.Context, campaignID string, slotID string, householdID string, intake *model.IntakeInput) (*freeservice.Visit, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Svc.FreeServices.Book(ctx, c, campaignID, slotID, householdID)
+	return r.Svc.FreeServices.BookVia(ctx, c, campaignID, slotID, householdID, intakeOf(intake))
 }
 
 // RecordCampaignVisit is the resolver for the recordCampaignVisit field.

@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/moving"
 	"qinqing/internal/platform/lifecycle"
 	"strconv"
@@ -422,6 +423,38 @@ func (ec *executionContext) fieldContext_MoveBooking_timeline(_ context.Context,
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TimelineEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MoveBooking_intake(ctx context.Context, field graphql.CollectedField, obj *moving.Booking) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MoveBooking_intake(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intake, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Record) graphql.Marshaler {
+			return ec.marshalOIntake2ᚖqinqingᚋinternalᚋintakeᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MoveBooking_intake(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MoveBooking",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intake(ctx, field)
 		},
 	}
 	return fc, nil
@@ -932,6 +965,11 @@ func (ec *executionContext) _MoveBooking(ctx context.Context, sel ast.SelectionS
 		case "timeline":
 			out.Values[i] = ec._MoveBooking_timeline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "intake":
+			out.Values[i] = ec._MoveBooking_intake(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:

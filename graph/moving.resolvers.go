@@ -38,13 +38,13 @@ func (r *moveBookingResolver) Lift(ctx context.Context, obj *moving.Booking) (*m
 }
 
 // BookMove is the resolver for the bookMove field.
-func (r *mutationResolver) BookMove(ctx context.Context, input model.BookMoveInput) (*moving.Booking, error) {
+func (r *mutationResolver) BookMove(ctx context.Context, input model.BookMoveInput, intake *model.IntakeInput) (*moving.Booking, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return r.Svc.Moves.Book(ctx, c, moving.BookInput{HouseholdID: input.HouseholdID, Date: input.Date, From: input.From, To: input.To,
-		Lift: input.Lift, LargeItems: input.LargeItems, Direction: input.Direction, Note: deref(input.Note)})
+		Lift: input.Lift, LargeItems: input.LargeItems, Direction: input.Direction, Note: deref(input.Note), Intake: intakeOf(intake)})
 }
 
 // CancelMoveBooking is the resolver for the cancelMoveBooking field.

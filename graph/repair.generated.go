@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
@@ -35,6 +36,9 @@ type RepairAcceptanceResolver interface {
 	SignatureURL(ctx context.Context, obj *repair.Acceptance, size *files.Variant) (string, error)
 
 	Comment(ctx context.Context, obj *repair.Acceptance) (*string, error)
+
+	RecordedBy(ctx context.Context, obj *repair.Acceptance) (*staff.Staff, error)
+	Channel(ctx context.Context, obj *repair.Acceptance) (*intake.Channel, error)
 }
 type RepairCallbackResolver interface {
 	Staff(ctx context.Context, obj *repair.Callback) (*staff.Staff, error)
@@ -73,6 +77,8 @@ type TimelineEntryResolver interface {
 	Actor(ctx context.Context, obj *lifecycle.Entry) (string, error)
 	ActorKind(ctx context.Context, obj *lifecycle.Entry) (auth.Kind, error)
 	Note(ctx context.Context, obj *lifecycle.Entry) (*string, error)
+	Channel(ctx context.Context, obj *lifecycle.Entry) (*intake.Channel, error)
+	OnBehalfOf(ctx context.Context, obj *lifecycle.Entry) (*household.Person, error)
 }
 type WorkOrderResolver interface {
 	Engineer(ctx context.Context, obj *repair.WorkOrder) (*staff.Staff, error)
@@ -749,6 +755,61 @@ func (ec *executionContext) _RepairAcceptance_at(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_RepairAcceptance_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RepairAcceptance", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _RepairAcceptance_recordedBy(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairAcceptance().RecordedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalOStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairAcceptance",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RepairAcceptance_channel(ctx context.Context, field graphql.CollectedField, obj *repair.Acceptance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairAcceptance_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.RepairAcceptance().Channel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Channel) graphql.Marshaler {
+			return ec.marshalOIntakeChannel2ᚖqinqingᚋinternalᚋintakeᚐChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairAcceptance_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RepairAcceptance", field, true, true, errors.New("field of type IntakeChannel does not have child fields"))
 }
 
 func (ec *executionContext) _RepairCallback_round(ctx context.Context, field graphql.CollectedField, obj *repair.Callback) (ret graphql.Marshaler) {
@@ -1910,6 +1971,38 @@ func (ec *executionContext) fieldContext_RepairRequest_updatedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("RepairRequest", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _RepairRequest_intake(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RepairRequest_intake(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intake, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Record) graphql.Marshaler {
+			return ec.marshalOIntake2ᚖqinqingᚋinternalᚋintakeᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RepairRequest_intake(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RepairRequest",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intake(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _RepairRequest_filedBy(ctx context.Context, field graphql.CollectedField, obj *repair.Request) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2312,6 +2405,61 @@ func (ec *executionContext) _TimelineEntry_note(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_TimelineEntry_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TimelineEntry", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_channel(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TimelineEntry().Channel(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Channel) graphql.Marshaler {
+			return ec.marshalOIntakeChannel2ᚖqinqingᚋinternalᚋintakeᚐChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEntry", field, true, true, errors.New("field of type IntakeChannel does not have child fields"))
+}
+
+func (ec *executionContext) _TimelineEntry_onBehalfOf(ctx context.Context, field graphql.CollectedField, obj *lifecycle.Entry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEntry_onBehalfOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TimelineEntry().OnBehalfOf(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *household.Person) graphql.Marshaler {
+			return ec.marshalOPerson2ᚖqinqingᚋinternalᚋhouseholdᚐPerson(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEntry_onBehalfOf(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Person(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _WorkOrder_id(ctx context.Context, field graphql.CollectedField, obj *repair.WorkOrder) (ret graphql.Marshaler) {
@@ -3598,6 +3746,82 @@ func (ec *executionContext) _RepairAcceptance(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "recordedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairAcceptance_recordedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "channel":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._RepairAcceptance_channel(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -4544,6 +4768,11 @@ func (ec *executionContext) _RepairRequest(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "intake":
+			out.Values[i] = ec._RepairRequest_intake(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "filedBy":
 			field := field
 
@@ -4893,6 +5122,82 @@ func (ec *executionContext) _TimelineEntry(ctx context.Context, sel ast.Selectio
 					}
 				}()
 				res = ec._TimelineEntry_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "channel":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TimelineEntry_channel(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "onBehalfOf":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._TimelineEntry_onBehalfOf(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -10,6 +10,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
@@ -31,7 +32,7 @@ func (r *materialResolver) SuppliedByOwner(ctx context.Context, obj *repair.Mate
 }
 
 // SubmitRepairRequest is the resolver for the submitRepairRequest field.
-func (r *mutationResolver) SubmitRepairRequest(ctx context.Context, input model.SubmitRepairRequestInput) (*repair.Request, error) {
+func (r *mutationResolver) SubmitRepairRequest(ctx context.Context, input model.SubmitRepairRequestInput, intake *model.IntakeInput) (*repair.Request, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -40,6 +41,7 @@ func (r *mutationResolver) SubmitRepairRequest(ctx context.Context, input model.
 		HouseholdID: deref(input.HouseholdID), Category: input.Category, Description: input.Description, InHome: input.InHome == nil || *input.InHome,
 		Place: deref(input.Place), PreferredFrom: input.PreferredFrom, PreferredTo: input.PreferredTo, Photos: uploads(input.Photos),
 		PublicArea: publicAreaInput(input.PublicArea),
+		Intake:     intakeOf(intake),
 	}
 	if input.Urgency != nil {
 		in.Urgency = *input.Urgency
@@ -127,7 +129,7 @@ func (r *mutationResolver) CompleteWork(ctx context.Context, id string, input mo
 }
 
 // ConfirmRepair is the resolver for the confirmRepair field.
-func (r *mutationResolver) ConfirmRepair(ctx context.Context, id string, signature graphql.Upload, rating *int, comment *string) (*repair.Request, error) {
+func (r *mutationResolver) ConfirmRepair(ctx context.Context, id string, onBehalf *model.IntakeInput, signature graphql.Upload, rating *int, comment *string) (*repair.Request, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -139,7 +141,11 @@ func (r *mutationResolver) ConfirmRepair(ctx context.Context, id string, signatu
 			stars = -1 // an explicit 0 is not "no rating": let the domain refuse it
 		}
 	}
-	return r.Svc.Repairs.Confirm(ctx, c, id, files.Upload{Filename: signature.Filename, Content: signature.File}, stars, deref(comment))
+	sig := files.Upload{Filename: signature.Filename, Content: signature.File}
+	if on := intakeOf(onBehalf); on != nil {
+		return r.Svc.Repairs.ConfirmOnBehalf(ctx, c, id, sig, stars, deref(comment), *on)
+	}
+	return r.Svc.Repairs.Confirm(ctx, c, id, sig, stars, deref(comment))
 }
 
 // RateRepair is the resolver for the rateRepair field.
@@ -303,6 +309,22 @@ func (r *repairAcceptanceResolver) Comment(ctx context.Context, obj *repair.Acce
 	return strp(obj.Comment), nil
 }
 
+// RecordedBy is the resolver for the recordedBy field.
+func (r *repairAcceptanceResolver) RecordedBy(ctx context.Context, obj *repair.Acceptance) (*staff.Staff, error) {
+	if obj.RecordedBy == "" {
+		return nil, nil
+	}
+	return one(ctx, loaders(ctx).Staff, obj.RecordedBy)
+}
+
+// Channel is the resolver for the channel field.
+func (r *repairAcceptanceResolver) Channel(ctx context.Context, obj *repair.Acceptance) (*intake.Channel, error) {
+	if obj.Channel == "" {
+		return nil, nil
+	}
+	return &obj.Channel, nil
+}
+
 // Staff is the resolver for the staff field.
 func (r *repairCallbackResolver) Staff(ctx context.Context, obj *repair.Callback) (*staff.Staff, error) {
 	return one(ctx, loaders(ctx).Staff, obj.StaffID)
@@ -456,6 +478,25 @@ func (r *timelineEntryResolver) ActorKind(ctx context.Context, obj *lifecycle.En
 // Note is the resolver for the note field.
 func (r *timelineEntryResolver) Note(ctx context.Context, obj *lifecycle.Entry) (*string, error) {
 	return strp(obj.Note), nil
+}
+
+// Channel is the resolver for the channel field.
+func (r *timelineEntryResolver) Channel(ctx context.Context, obj *lifecycle.Entry) (*intake.Channel, error) {
+	ch, _ := obj.Data["channel"].(string)
+	if ch == "" {
+		return nil, nil
+	}
+	v := intake.Channel(ch)
+	return &v, nil
+}
+
+// OnBehalfOf is the resolver for the onBehalfOf field.
+func (r *timelineEntryResolver) OnBehalfOf(ctx context.Context, obj *lifecycle.Entry) (*household.Person, error) {
+	id, _ := obj.Data["personId"].(string)
+	if id == "" {
+		return nil, nil
+	}
+	return one(ctx, loaders(ctx).Person, id)
 }
 
 // Engineer is the resolver for the engineer field.

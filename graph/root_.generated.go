@@ -55,6 +55,7 @@ type ResolverRoot interface {
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
 	HouseholdInvitation() HouseholdInvitationResolver
+	Intake() IntakeResolver
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
 	Material() MaterialResolver
@@ -340,6 +341,7 @@ type ComplexityRoot struct {
 		Description     func(childComplexity int) int
 		Household       func(childComplexity int) int
 		ID              func(childComplexity int) int
+		Intake          func(childComplexity int) int
 		Photos          func(childComplexity int, size *files.Variant) int
 		RecordedAt      func(childComplexity int) int
 		RecordedBy      func(childComplexity int) int
@@ -434,6 +436,7 @@ type ComplexityRoot struct {
 		Handler     func(childComplexity int) int
 		Household   func(childComplexity int) int
 		ID          func(childComplexity int) int
+		Intake      func(childComplexity int) int
 		Overdue     func(childComplexity int) int
 		Photos      func(childComplexity int, size *files.Variant) int
 		Replies     func(childComplexity int) int
@@ -659,6 +662,12 @@ type ComplexityRoot struct {
 		Status      func(childComplexity int) int
 	}
 
+	Intake struct {
+		Channel func(childComplexity int) int
+		FiledAt func(childComplexity int) int
+		FiledBy func(childComplexity int) int
+	}
+
 	InvitationInviter struct {
 		Name func(childComplexity int) int
 		Role func(childComplexity int) int
@@ -755,6 +764,7 @@ type ComplexityRoot struct {
 		From         func(childComplexity int) int
 		Household    func(childComplexity int) int
 		ID           func(childComplexity int) int
+		Intake       func(childComplexity int) int
 		LargeItems   func(childComplexity int) int
 		Lift         func(childComplexity int) int
 		Note         func(childComplexity int) int
@@ -782,9 +792,9 @@ type ComplexityRoot struct {
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
-		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string) int
-		BookMove                      func(childComplexity int, input model.BookMoveInput) int
-		BookService                   func(childComplexity int, input model.BookServiceInput) int
+		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string, intake *model.IntakeInput) int
+		BookMove                      func(childComplexity int, input model.BookMoveInput, intake *model.IntakeInput) int
+		BookService                   func(childComplexity int, input model.BookServiceInput, intake *model.IntakeInput) int
 		CancelEvent                   func(childComplexity int, id string, reason string) int
 		CancelEventSignUp             func(childComplexity int, eventID string, householdID string) int
 		CancelHouseholdInvitation     func(childComplexity int, id string) int
@@ -798,7 +808,7 @@ type ComplexityRoot struct {
 		CompleteServiceOrder          func(childComplexity int, id string, input *model.CompleteServiceInput) int
 		CompleteVisitFollowUp         func(childComplexity int, visitID string) int
 		CompleteWork                  func(childComplexity int, id string, input model.CompleteWorkInput) int
-		ConfirmRepair                 func(childComplexity int, id string, signature graphql.Upload, rating *int, comment *string) int
+		ConfirmRepair                 func(childComplexity int, id string, onBehalf *model.IntakeInput, signature graphql.Upload, rating *int, comment *string) int
 		ConfirmServiceOrder           func(childComplexity int, id string, assigneeID string, slot *model.ServiceSlotInput, note *string) int
 		CreateBuilding                func(childComplexity int, input model.CreateBuildingInput) int
 		CreateCommunity               func(childComplexity int, input model.CreateCommunityInput) int
@@ -851,9 +861,9 @@ type ComplexityRoot struct {
 		StaffLogin                    func(childComplexity int, account string, password string) int
 		StartServiceOrder             func(childComplexity int, id string, laundry *model.LaundryPickupInput) int
 		StartWork                     func(childComplexity int, id string, beforePhotos []*graphql.Upload) int
-		SubmitComplaint               func(childComplexity int, input model.SubmitComplaintInput) int
+		SubmitComplaint               func(childComplexity int, input model.SubmitComplaintInput, intake *model.IntakeInput) int
 		SubmitEventFeedback           func(childComplexity int, eventID string, householdID string, rating int, comment *string, photos []*graphql.Upload) int
-		SubmitRepairRequest           func(childComplexity int, input model.SubmitRepairRequestInput) int
+		SubmitRepairRequest           func(childComplexity int, input model.SubmitRepairRequestInput, intake *model.IntakeInput) int
 		SubmitSurveyResponse          func(childComplexity int, surveyID string, householdID string, answers []*model.SurveyAnswerInput) int
 		TakeRepairRequest             func(childComplexity int, id string) int
 		UnregisterDevice              func(childComplexity int, token string) int
@@ -1174,9 +1184,11 @@ type ComplexityRoot struct {
 
 	RepairAcceptance struct {
 		At           func(childComplexity int) int
+		Channel      func(childComplexity int) int
 		Comment      func(childComplexity int) int
 		Person       func(childComplexity int) int
 		Rating       func(childComplexity int) int
+		RecordedBy   func(childComplexity int) int
 		Round        func(childComplexity int) int
 		SignatureURL func(childComplexity int, size *files.Variant) int
 		Staff        func(childComplexity int) int
@@ -1220,6 +1232,7 @@ type ComplexityRoot struct {
 		Household        func(childComplexity int) int
 		ID               func(childComplexity int) int
 		InHome           func(childComplexity int) int
+		Intake           func(childComplexity int) int
 		NextDeadline     func(childComplexity int) int
 		Overdue          func(childComplexity int) int
 		Owner            func(childComplexity int) int
@@ -1379,6 +1392,7 @@ type ComplexityRoot struct {
 		Handler      func(childComplexity int) int
 		Household    func(childComplexity int) int
 		ID           func(childComplexity int) int
+		Intake       func(childComplexity int) int
 		Laundry      func(childComplexity int) int
 		Line         func(childComplexity int) int
 		Notes        func(childComplexity int) int
@@ -1584,13 +1598,15 @@ type ComplexityRoot struct {
 	}
 
 	TimelineEntry struct {
-		Action    func(childComplexity int) int
-		Actor     func(childComplexity int) int
-		ActorKind func(childComplexity int) int
-		At        func(childComplexity int) int
-		From      func(childComplexity int) int
-		Note      func(childComplexity int) int
-		To        func(childComplexity int) int
+		Action     func(childComplexity int) int
+		Actor      func(childComplexity int) int
+		ActorKind  func(childComplexity int) int
+		At         func(childComplexity int) int
+		Channel    func(childComplexity int) int
+		From       func(childComplexity int) int
+		Note       func(childComplexity int) int
+		OnBehalfOf func(childComplexity int) int
+		To         func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -2582,6 +2598,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CampaignVisit.ID(childComplexity), true
+	case "CampaignVisit.intake":
+		if e.ComplexityRoot.CampaignVisit.Intake == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CampaignVisit.Intake(childComplexity), true
 	case "CampaignVisit.photos":
 		if e.ComplexityRoot.CampaignVisit.Photos == nil {
 			break
@@ -3020,6 +3042,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Complaint.ID(childComplexity), true
+	case "Complaint.intake":
+		if e.ComplexityRoot.Complaint.Intake == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Intake(childComplexity), true
 	case "Complaint.overdue":
 		if e.ComplexityRoot.Complaint.Overdue == nil {
 			break
@@ -3932,6 +3960,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HouseholdInvitation.Status(childComplexity), true
 
+	case "Intake.channel":
+		if e.ComplexityRoot.Intake.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intake.Channel(childComplexity), true
+	case "Intake.filedAt":
+		if e.ComplexityRoot.Intake.FiledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intake.FiledAt(childComplexity), true
+	case "Intake.filedBy":
+		if e.ComplexityRoot.Intake.FiledBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Intake.FiledBy(childComplexity), true
+
 	case "InvitationInviter.name":
 		if e.ComplexityRoot.InvitationInviter.Name == nil {
 			break
@@ -4298,6 +4345,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MoveBooking.ID(childComplexity), true
+	case "MoveBooking.intake":
+		if e.ComplexityRoot.MoveBooking.Intake == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MoveBooking.Intake(childComplexity), true
 	case "MoveBooking.largeItems":
 		if e.ComplexityRoot.MoveBooking.LargeItems == nil {
 			break
@@ -4454,7 +4507,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.BookCampaignSlot(childComplexity, args["campaignId"].(string), args["slotId"].(string), args["householdId"].(string)), true
+		return e.ComplexityRoot.Mutation.BookCampaignSlot(childComplexity, args["campaignId"].(string), args["slotId"].(string), args["householdId"].(string), args["intake"].(*model.IntakeInput)), true
 	case "Mutation.bookMove":
 		if e.ComplexityRoot.Mutation.BookMove == nil {
 			break
@@ -4465,7 +4518,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.BookMove(childComplexity, args["input"].(model.BookMoveInput)), true
+		return e.ComplexityRoot.Mutation.BookMove(childComplexity, args["input"].(model.BookMoveInput), args["intake"].(*model.IntakeInput)), true
 	case "Mutation.bookService":
 		if e.ComplexityRoot.Mutation.BookService == nil {
 			break
@@ -4476,7 +4529,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.BookService(childComplexity, args["input"].(model.BookServiceInput)), true
+		return e.ComplexityRoot.Mutation.BookService(childComplexity, args["input"].(model.BookServiceInput), args["intake"].(*model.IntakeInput)), true
 	case "Mutation.cancelEvent":
 		if e.ComplexityRoot.Mutation.CancelEvent == nil {
 			break
@@ -4630,7 +4683,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.ConfirmRepair(childComplexity, args["id"].(string), args["signature"].(graphql.Upload), args["rating"].(*int), args["comment"].(*string)), true
+		return e.ComplexityRoot.Mutation.ConfirmRepair(childComplexity, args["id"].(string), args["onBehalf"].(*model.IntakeInput), args["signature"].(graphql.Upload), args["rating"].(*int), args["comment"].(*string)), true
 	case "Mutation.confirmServiceOrder":
 		if e.ComplexityRoot.Mutation.ConfirmServiceOrder == nil {
 			break
@@ -5208,7 +5261,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SubmitComplaint(childComplexity, args["input"].(model.SubmitComplaintInput)), true
+		return e.ComplexityRoot.Mutation.SubmitComplaint(childComplexity, args["input"].(model.SubmitComplaintInput), args["intake"].(*model.IntakeInput)), true
 	case "Mutation.submitEventFeedback":
 		if e.ComplexityRoot.Mutation.SubmitEventFeedback == nil {
 			break
@@ -5230,7 +5283,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.SubmitRepairRequest(childComplexity, args["input"].(model.SubmitRepairRequestInput)), true
+		return e.ComplexityRoot.Mutation.SubmitRepairRequest(childComplexity, args["input"].(model.SubmitRepairRequestInput), args["intake"].(*model.IntakeInput)), true
 	case "Mutation.submitSurveyResponse":
 		if e.ComplexityRoot.Mutation.SubmitSurveyResponse == nil {
 			break
@@ -6970,6 +7023,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairAcceptance.At(childComplexity), true
+	case "RepairAcceptance.channel":
+		if e.ComplexityRoot.RepairAcceptance.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.Channel(childComplexity), true
 	case "RepairAcceptance.comment":
 		if e.ComplexityRoot.RepairAcceptance.Comment == nil {
 			break
@@ -6988,6 +7047,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairAcceptance.Rating(childComplexity), true
+	case "RepairAcceptance.recordedBy":
+		if e.ComplexityRoot.RepairAcceptance.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairAcceptance.RecordedBy(childComplexity), true
 	case "RepairAcceptance.round":
 		if e.ComplexityRoot.RepairAcceptance.Round == nil {
 			break
@@ -7183,6 +7248,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RepairRequest.InHome(childComplexity), true
+	case "RepairRequest.intake":
+		if e.ComplexityRoot.RepairRequest.Intake == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RepairRequest.Intake(childComplexity), true
 	case "RepairRequest.nextDeadline":
 		if e.ComplexityRoot.RepairRequest.NextDeadline == nil {
 			break
@@ -7870,6 +7941,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceOrder.ID(childComplexity), true
+	case "ServiceOrder.intake":
+		if e.ComplexityRoot.ServiceOrder.Intake == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceOrder.Intake(childComplexity), true
 	case "ServiceOrder.laundry":
 		if e.ComplexityRoot.ServiceOrder.Laundry == nil {
 			break
@@ -8741,6 +8818,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TimelineEntry.At(childComplexity), true
+	case "TimelineEntry.channel":
+		if e.ComplexityRoot.TimelineEntry.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.Channel(childComplexity), true
 	case "TimelineEntry.from":
 		if e.ComplexityRoot.TimelineEntry.From == nil {
 			break
@@ -8753,6 +8836,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TimelineEntry.Note(childComplexity), true
+	case "TimelineEntry.onBehalfOf":
+		if e.ComplexityRoot.TimelineEntry.OnBehalfOf == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEntry.OnBehalfOf(childComplexity), true
 	case "TimelineEntry.to":
 		if e.ComplexityRoot.TimelineEntry.To == nil {
 			break
@@ -9079,6 +9168,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
+		ec.unmarshalInputIntakeInput,
 		ec.unmarshalInputLaundryItemInput,
 		ec.unmarshalInputLaundryPickupInput,
 		ec.unmarshalInputLaundryReturnInput,
@@ -10227,6 +10317,8 @@ type Complaint {
   submittedAt: Time!
   "When it last changed."
   updatedAt: Time!
+  "How it came in and who filed it; null for an item a resident filed in the app without naming a channel."
+  intake: Intake
 }
 
 "One answer (答复) to a complainant."
@@ -10323,8 +10415,8 @@ extend type Query {
 }
 
 extend type Mutation {
-  "A member (owner, family or tenant) of the household complains; it starts RECEIVED with its response deadline running. Staff get FORBIDDEN: complaints are made by residents."
-  submitComplaint("The complaint." input: SubmitComplaintInput!): Complaint!
+  "A member (owner, family or tenant) of the household complains; it starts RECEIVED with its response deadline running. Front-desk staff, butlers and supervisors of the community (and admins) file it on a member's behalf with intake; staff without intake get FORBIDDEN."
+  submitComplaint("The complaint." input: SubmitComplaintInput!, "How it came in; required for staff filing on a member's behalf (see IntakeInput)." intake: IntakeInput): Complaint!
   "A butler or supervisor of the community (or an admin) takes the complaint and owns it until it is closed (首问责任制). RECEIVED only (CONFLICT otherwise)."
   acknowledgeComplaint("Id of the complaint." id: ID!): Complaint!
   "The handler, or a supervisor, answers the complainant; anyone else gets FORBIDDEN until it is handed over to them."
@@ -10824,6 +10916,8 @@ type CampaignVisit {
   timeline: [TimelineEntry!]!
   "When it last changed."
   updatedAt: Time!
+  "How it came in and who filed it; null for an item a resident filed in the app without naming a channel."
+  intake: Intake
 }
 
 "One household of a campaign's audience in one cycle."
@@ -10954,7 +11048,7 @@ extend type Query {
 extend type Mutation {
   "Creates a free scheduled service (无偿服务) with its first cycle open for booking. Supervisors of the community (FORBIDDEN for other staff and residents)."
   createServiceCampaign("The campaign." input: CreateServiceCampaignInput!): ServiceCampaign!
-  "Owners and family for their own household (and the community's butlers or supervisors for a household that asks): one slot per household per cycle; booking another slot moves the booking."
+  "Owners and family for their own household; front-desk staff, butlers and supervisors of the community (and admins) for an owner or family member who asks, with intake (butlers and supervisors may still book without one, as the booker); one slot per household per cycle; booking another slot moves the booking."
   bookCampaignSlot(
     "The campaign."
     campaignId: ID!,
@@ -10962,6 +11056,8 @@ extend type Mutation {
     slotId: ID!,
     "The household to book for; it must be in the campaign's audience."
     householdId: ID!
+    "How it came in: staff booking for a household that asks name the channel and the member (see IntakeInput)."
+    intake: IntakeInput
   ): CampaignVisit!
   "Butlers, supervisors and engineers of the community, and admins, record what they found at a household, booked or not. PROBLEM_FOUND files a repair request for the household."
   recordCampaignVisit("The result." input: RecordCampaignVisitInput!): CampaignVisit!
@@ -11774,6 +11870,38 @@ extend type Mutation {
   logout: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/intake.graphqls", Input: `"How a request reached the company (受理渠道)."
+enum IntakeChannel {
+  "The family hotline (亲情电话)."
+  PHONE
+  "In person at the front desk (客户服务中心)."
+  DESK
+  "On a home visit (上门)."
+  VISIT
+  "The resident's own app."
+  APP
+  "The mini program or a WeChat message."
+  WECHAT
+}
+
+"Filing on a resident's behalf, or the channel a resident used. Staff (CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the household's community, and admins) must give it with personId and a channel other than APP; the item is then that person's as if they had filed it. A resident may omit it or give APP or WECHAT, and no personId other than their own."
+input IntakeInput {
+  "How the request came in."
+  channel: IntakeChannel!
+  "The member of the household who asked; required when staff file."
+  personId: ID
+}
+
+"How an item came in and who put it on record."
+type Intake {
+  "The channel it came in by."
+  channel: IntakeChannel!
+  "The staff member who filed it on the resident's behalf; null when the resident filed it."
+  filedBy: Staff
+  "When it was filed."
+  filedAt: Time!
+}
+`, BuiltIn: false},
 	{Name: "../schema/kpi.graphqls", Input: `# Service KPIs (服务指标) and the weekly report (服务周报): how the company
 # measures itself. Every rate comes with the counts it was computed from, so
 # each number can be traced to the requests, orders and complaints behind it.
@@ -12005,6 +12133,8 @@ type MoveBooking {
   createdAt: Time!
   "Every step: BOOK, CANCEL, MOVED. Not loaded in moveBookings lists (empty there); read it on moveBooking."
   timeline: [TimelineEntry!]!
+  "How it came in and who filed it; null for an item a resident filed in the app without naming a channel."
+  intake: Intake
 }
 
 "One booking in a list."
@@ -12072,8 +12202,8 @@ extend type Query {
 }
 
 extend type Mutation {
-  "A member of the household books its building's lift; an overlapping booking of the same lift is CONFLICT."
-  bookMove("The booking wanted." input: BookMoveInput!): MoveBooking!
+  "A member of the household books its building's lift (or front-desk staff, butlers and supervisors of the community book it for a member with intake, under the same rules); an overlapping booking of the same lift is CONFLICT."
+  bookMove("The booking wanted." input: BookMoveInput!, "How it came in; required for staff booking on a member's behalf (see IntakeInput)." intake: IntakeInput): MoveBooking!
   "The household, or a butler or supervisor of the community with a reason, before the window starts."
   cancelMoveBooking(
     "Id of the booking."
@@ -12903,6 +13033,10 @@ type TimelineEntry {
   actorKind: CallerKind!
   "What the actor wrote with the step (a reason, a note), if anything."
   note: String
+  "On the first line of an item filed on a resident's behalf (and on a sign-off recorded for them): the channel it came in by."
+  channel: IntakeChannel
+  "On those lines: the member of the household the actor acted for."
+  onBehalfOf: Person
 }
 
 "Where a repair request (报修单) stands: SUBMITTED → TAKEN → DISPATCHED → ACCEPTED → IN_PROGRESS → COMPLETED → CONFIRMED → CLOSED; an unsatisfied callback goes back to TAKEN for another round; CANCELLED while nobody is on the way."
@@ -12973,7 +13107,7 @@ type RepairRequest {
   household: Household
   "Where a public-area fault is; null for a household's request."
   publicArea: PublicArea
-  "The resident who reported it; null when staff filed it."
+  "The member who reported it, or for whom staff filed it through the intake (their careProfile.contactHours tells the butler when to call back); null for a fault staff found on a visit (e.g. a free gas check) or a public-area fault staff filed."
   reporter: Person
   "What kind of fault."
   category: RepairCategory!
@@ -13025,6 +13159,8 @@ type RepairRequest {
   submittedAt: Time!
   "When it last changed."
   updatedAt: Time!
+  "How it came in and who filed it; null for an item a resident filed in the app without naming a channel."
+  intake: Intake
 }
 
 "Where one work order (派工单) stands."
@@ -13121,6 +13257,10 @@ type RepairAcceptance {
   comment: String
   "When it was signed."
   at: Time!
+  "The staff member who recorded the sign-off on the resident's behalf on site; null when the member signed in their own app."
+  recordedBy: Staff
+  "VISIT when staff recorded the sign-off on site; null otherwise."
+  channel: IntakeChannel
 }
 
 "The butler's return call (回访) after a signed-off round."
@@ -13325,8 +13465,8 @@ extend type Query {
 }
 
 extend type Mutation {
-  "A member of the household reports a fault (报修); staff get FORBIDDEN. With publicArea instead of householdId: a fault in a public area, reported by staff of that community (any role) or by one of its residents; others get FORBIDDEN (staff) or NOT_FOUND (residents). The deadlines are the community's at this moment."
-  submitRepairRequest("The fault." input: SubmitRepairRequestInput!): RepairRequest!
+  "A member of the household reports a fault (报修), or front-desk staff, butlers and supervisors of the community (and admins) file it on a member's behalf with intake; staff without intake get FORBIDDEN. With publicArea instead of householdId: a fault in a public area, reported by staff of that community (any role, no intake needed) or by one of its residents; others get FORBIDDEN (staff) or NOT_FOUND (residents). The deadlines are the community's at this moment."
+  submitRepairRequest("The fault." input: SubmitRepairRequestInput!, "How it came in; required for staff filing for a household (see IntakeInput)." intake: IntakeInput): RepairRequest!
   "A member of the household, while nobody is on the way (SUBMITTED, TAKEN or DISPATCHED); for a public-area fault, the staff member who filed it or a butler or supervisor of the community."
   cancelRepairRequest(
     "Id of the request."
@@ -13377,10 +13517,12 @@ extend type Mutation {
     "Photos, materials and charges."
     input: CompleteWorkInput!
   ): RepairRequest!
-  "A member of the household signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later. A public-area fault is signed by a supervisor of the community (others FORBIDDEN); filed by staff, the sign-off closes it."
+  "A member of the household signs (an image of the signature) and rates 1-5; without a rating they are asked to rate later. For a resident without the app, the engineer of the current work order or a butler or supervisor of the community records the sign-off on site with onBehalf (channel VISIT, the member who signed on the staff device). A public-area fault is signed by a supervisor of the community (others FORBIDDEN, onBehalf refused); filed by staff, the sign-off closes it."
   confirmRepair(
     "Id of the request."
     id: ID!
+    "Staff only: the member who signed on site and channel VISIT."
+    onBehalf: IntakeInput
     "The signature image: JPEG, PNG, WebP or HEIC, at most 8 MB."
     signature: Upload!
     "1 to 5; omitted: rate later."
@@ -13778,6 +13920,8 @@ type ServiceOrder {
   bookedAt: Time!
   "When it last changed."
   updatedAt: Time!
+  "How it came in and who filed it; null for an item a resident filed in the app without naming a channel."
+  intake: Intake
 }
 
 "One order in a list."
@@ -13927,8 +14071,8 @@ extend type Mutation {
   upsertServiceItem("The item." input: ServiceItemInput!): ServiceItem!
   "Takes an item off the price list (下架); existing orders keep it. Supervisors of the community and admins."
   retireServiceItem("Id of the item." id: ID!): ServiceItem!
-  "An owner or family member, for their own household."
-  bookService("The booking." input: BookServiceInput!): ServiceOrder!
+  "An owner or family member, for their own household; or front-desk staff, butlers and supervisors of the community (and admins) for an owner or family member who asks, with intake, under the same rules and prices."
+  bookService("The booking." input: BookServiceInput!, "How it came in; required for staff booking on a member's behalf (see IntakeInput)." intake: IntakeInput): ServiceOrder!
   "The household (owner or family) until the order is confirmed; butlers and supervisors of the community with a reason until it is done."
   cancelServiceOrder(
     "Id of the order."
@@ -15095,6 +15239,8 @@ func (ec *executionContext) childFields_CampaignVisit(ctx context.Context, field
 		return ec.fieldContext_CampaignVisit_timeline(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_CampaignVisit_updatedAt(ctx, field)
+	case "intake":
+		return ec.fieldContext_CampaignVisit_intake(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CampaignVisit", field.Name)
 }
@@ -15287,6 +15433,8 @@ func (ec *executionContext) childFields_Complaint(ctx context.Context, field gra
 		return ec.fieldContext_Complaint_submittedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Complaint_updatedAt(ctx, field)
+	case "intake":
+		return ec.fieldContext_Complaint_intake(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Complaint", field.Name)
 }
@@ -15717,6 +15865,18 @@ func (ec *executionContext) childFields_HouseholdInvitation(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type HouseholdInvitation", field.Name)
 }
 
+func (ec *executionContext) childFields_Intake(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_Intake_channel(ctx, field)
+	case "filedBy":
+		return ec.fieldContext_Intake_filedBy(ctx, field)
+	case "filedAt":
+		return ec.fieldContext_Intake_filedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Intake", field.Name)
+}
+
 func (ec *executionContext) childFields_InvitationInviter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -15921,6 +16081,8 @@ func (ec *executionContext) childFields_MoveBooking(ctx context.Context, field g
 		return ec.fieldContext_MoveBooking_createdAt(ctx, field)
 	case "timeline":
 		return ec.fieldContext_MoveBooking_timeline(ctx, field)
+	case "intake":
+		return ec.fieldContext_MoveBooking_intake(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MoveBooking", field.Name)
 }
@@ -16449,6 +16611,10 @@ func (ec *executionContext) childFields_RepairAcceptance(ctx context.Context, fi
 		return ec.fieldContext_RepairAcceptance_comment(ctx, field)
 	case "at":
 		return ec.fieldContext_RepairAcceptance_at(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_RepairAcceptance_recordedBy(ctx, field)
+	case "channel":
+		return ec.fieldContext_RepairAcceptance_channel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RepairAcceptance", field.Name)
 }
@@ -16561,6 +16727,8 @@ func (ec *executionContext) childFields_RepairRequest(ctx context.Context, field
 		return ec.fieldContext_RepairRequest_submittedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_RepairRequest_updatedAt(ctx, field)
+	case "intake":
+		return ec.fieldContext_RepairRequest_intake(ctx, field)
 	case "filedBy":
 		return ec.fieldContext_RepairRequest_filedBy(ctx, field)
 	case "source":
@@ -16865,6 +17033,8 @@ func (ec *executionContext) childFields_ServiceOrder(ctx context.Context, field 
 		return ec.fieldContext_ServiceOrder_bookedAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_ServiceOrder_updatedAt(ctx, field)
+	case "intake":
+		return ec.fieldContext_ServiceOrder_intake(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceOrder", field.Name)
 }
@@ -17255,6 +17425,10 @@ func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field
 		return ec.fieldContext_TimelineEntry_actorKind(ctx, field)
 	case "note":
 		return ec.fieldContext_TimelineEntry_note(ctx, field)
+	case "channel":
+		return ec.fieldContext_TimelineEntry_channel(ctx, field)
+	case "onBehalfOf":
+		return ec.fieldContext_TimelineEntry_onBehalfOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
 }

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
@@ -2174,6 +2175,38 @@ func (ec *executionContext) _ServiceOrder_updatedAt(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_ServiceOrder_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ServiceOrder", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _ServiceOrder_intake(ctx context.Context, field graphql.CollectedField, obj *serviceorder.Order) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceOrder_intake(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Intake, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *intake.Record) graphql.Marshaler {
+			return ec.marshalOIntake2ᚖqinqingᚋinternalᚋintakeᚐRecord(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceOrder_intake(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Intake(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _ServiceOrderConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ServiceOrderConnection) (ret graphql.Marshaler) {
@@ -4548,6 +4581,11 @@ func (ec *executionContext) _ServiceOrder(ctx context.Context, sel ast.Selection
 		case "updatedAt":
 			out.Values[i] = ec._ServiceOrder_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "intake":
+			out.Values[i] = ec._ServiceOrder_intake(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:

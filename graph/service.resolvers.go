@@ -51,12 +51,12 @@ func (r *mutationResolver) RetireServiceItem(ctx context.Context, id string) (*c
 }
 
 // BookService is the resolver for the bookService field.
-func (r *mutationResolver) BookService(ctx context.Context, input model.BookServiceInput) (*serviceorder.Order, error) {
+func (r *mutationResolver) BookService(ctx context.Context, input model.BookServiceInput, intake *model.IntakeInput) (*serviceorder.Order, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in := serviceorder.BookInput{HouseholdID: input.HouseholdID, ItemID: input.ItemID, Laundry: laundryItems(input.LaundryItems), Notes: deref(input.Notes)}
+	in := serviceorder.BookInput{HouseholdID: input.HouseholdID, ItemID: input.ItemID, Laundry: laundryItems(input.LaundryItems), Notes: deref(input.Notes), Intake: intakeOf(intake)}
 	if s := slotInput(input.Slot); s != nil {
 		in.Slot = *s
 	}

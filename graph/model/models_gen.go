@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
@@ -662,6 +663,14 @@ type HouseholdFilter struct {
 	CareFlag *archive.Flag `json:"careFlag,omitempty"`
 	// Matches a member's name or phone, or the room label (e.g. 1502), case-insensitively; at most 40 characters.
 	Search *string `json:"search,omitempty"`
+}
+
+// Filing on a resident's behalf, or the channel a resident used. Staff (CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the household's community, and admins) must give it with personId and a channel other than APP; the item is then that person's as if they had filed it. A resident may omit it or give APP or WECHAT, and no personId other than their own.
+type IntakeInput struct {
+	// How the request came in.
+	Channel intake.Channel `json:"channel"`
+	// The member of the household who asked; required when staff file.
+	PersonID *string `json:"personId,omitempty"`
 }
 
 // Who invited: shown to the invitee.

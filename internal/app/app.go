@@ -126,7 +126,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	ident := identity.NewService(d.DB, icfg, tokens, sender, wx, staffSvc, households, bus, now, d.Log)
 	staffSvc.UseSessions(ident) // deactivating a staff member ends their sessions
 	devices := notify.NewDevices(d.DB, now)
-	senders := []notify.Sender{&notify.SMS{Sender: sender, Phones: households, Devices: devices}}
+	smsCh := &notify.SMS{Sender: sender, Phones: households, Devices: devices}
+	senders := []notify.Sender{smsCh}
 	fcm, err := notify.NewFCM(context.Background(), notify.FCMConfig{CredentialsFile: cfg.FCMCredentialsFile, ProjectID: cfg.FCMProjectID, Endpoint: cfg.FCMEndpoint}, devices, d.Log)
 	switch {
 	case err != nil:
@@ -148,6 +149,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	grants := notify.NewWechatGrants(d.DB, wcfg)
 	if cfg.WechatAppID != "" && len(wcfg.Templates) > 0 {
 		senders = append(senders, notify.NewWechat(wx, nil, d.DB, wcfg, d.Log))
+		smsCh.Grants = grants // the mini program reaches its users: no text on top
 	}
 	logWechat(d.Log, cfg, wcfg.Templates)
 	channels := make([]string, len(senders))

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
@@ -121,6 +122,9 @@ type Complaint struct {
 	SubmittedAt    time.Time         `bson:"submittedAt"`
 	UpdatedAt      time.Time         `bson:"updatedAt"`
 	SortKey        string            `bson:"sortKey"` // newest first
+	// Intake is how it came in: set when staff filed it on a resident's
+	// behalf or the resident named a channel (see package intake).
+	Intake *intake.Record `bson:"intake,omitempty"`
 }
 
 // Overdue reports a complaint still waiting for acknowledgement past its

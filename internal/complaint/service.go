@@ -11,7 +11,7 @@ import (
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"qinqing/internal/access"
-	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/events"
@@ -25,7 +25,7 @@ import (
 
 // Households is what complaints need from the register.
 type Households interface {
-	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
+	intake.Households
 }
 
 // Publisher puts events on the spine.
@@ -76,6 +76,10 @@ func handles(c *access.Caller, communityID string) bool {
 // canSee: the complainant's household, and the community's handlers.
 func canSee(c *access.Caller, x *Complaint) bool {
 	if _, ok := c.RoleIn(x.HouseholdID); ok {
+		return true
+	}
+	// The front-desk staff member who filed it follows what became of it.
+	if x.Intake != nil && x.Intake.FiledBy == c.ID && c.WorksIn(x.CommunityID) {
 		return true
 	}
 	return handles(c, x.CommunityID)
@@ -166,20 +170,14 @@ type SubmitInput struct {
 	Description string
 	Anonymous   bool
 	Photos      []files.Upload
+	// Intake names the channel and, for staff filing on a resident's
+	// behalf, the member who complains (package intake decides who may).
+	Intake *intake.Input
 }
 
 // Submit records a complaint made by a member of the household.
 func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) (*Complaint, error) {
-	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
-		return nil, err
-	}
-	if _, ok := c.RoleIn(in.HouseholdID); !ok {
-		if c.IsPerson() {
-			return nil, household.ErrNotFound
-		}
-		return nil, apperr.ErrForbidden // complaints are made by residents
-	}
-	h, err := s.households.Get(ctx, c, in.HouseholdID)
+	h, f, err := intake.Resolve(ctx, s.households, c, in.HouseholdID, in.Intake, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +199,7 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 	}
 	now := s.now().UTC()
 	x := &Complaint{
-		ID: mongo.NewID(), CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ComplainantID: c.ID,
+		ID: mongo.NewID(), CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ComplainantID: f.PersonID, Intake: f.Record,
 		Category: in.Category, Severity: in.Severity, Description: desc, Anonymous: in.Anonymous,
 		Status: Received, Round: 1, Replies: []Reply{}, Callbacks: []Callback{},
 		RespondBy: now.Add(ResponseTime[in.Severity]), SubmittedAt: now, UpdatedAt: now,
@@ -211,7 +209,7 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 	if x.Photos, err = s.savePhotos(ctx, c, x, "input.photos", in.Photos); err != nil {
 		return nil, err
 	}
-	x.Timeline = []lifecycle.Entry{{At: now, Action: "submit", From: "", To: string(Received), ActorID: c.ID, ActorKind: string(c.Kind)}}
+	x.Timeline = []lifecycle.Entry{{At: now, Action: "submit", From: "", To: string(Received), ActorID: c.ID, ActorKind: string(c.Kind), Data: f.TimelineData()}}
 	if _, err := s.col.InsertOne(ctx, x); err != nil {
 		s.dropFiles(ctx, x.Photos)
 		return nil, fmt.Errorf("insert complaint: %w", err)

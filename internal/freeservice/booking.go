@@ -11,6 +11,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
@@ -72,6 +73,9 @@ type Visit struct {
 	Timeline        []lifecycle.Entry `bson:"timeline"`
 	CreatedAt       time.Time         `bson:"createdAt"`
 	UpdatedAt       time.Time         `bson:"updatedAt"`
+	// Intake is how it came in: set when staff filed it on a resident's
+	// behalf or the resident named a channel (see package intake).
+	Intake *intake.Record `bson:"intake,omitempty"`
 }
 
 // booksFor: owners and family members book for their own household; the
@@ -97,19 +101,19 @@ func booksFor(c *access.Caller, h *household.Household) error {
 // visit day at the campaign's close time (and a booking whose slot has
 // closed can no longer move).
 func (s *Service) Book(ctx context.Context, c *access.Caller, campaignID, slotID, householdID string) (*Visit, error) {
+	return s.BookVia(ctx, c, campaignID, slotID, householdID, nil)
+}
+
+// BookVia is Book with the intake: staff booking for a member who asked
+// (package intake: front-desk staff, butlers and supervisors of the
+// community) name the channel and the member, who becomes the booker; the
+// member must be an owner or family, as when they book themselves.
+func (s *Service) BookVia(ctx context.Context, c *access.Caller, campaignID, slotID, householdID string, via *intake.Input) (*Visit, error) {
 	if err := validIDs("campaignId", campaignID, "slotId", slotID, "householdId", householdID); err != nil {
 		return nil, err
 	}
-	if c.IsPerson() {
-		if _, ok := c.RoleIn(householdID); !ok {
-			return nil, household.ErrNotFound
-		}
-	}
-	h, err := s.households.Get(ctx, c, householdID)
+	h, f, err := s.booker(ctx, c, householdID, via)
 	if err != nil {
-		return nil, err
-	}
-	if err := booksFor(c, h); err != nil {
 		return nil, err
 	}
 	x, err := mongo.FindByID[Campaign](ctx, s.campaigns, campaignID, ErrNotFound)
@@ -153,7 +157,7 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, campaignID, slotID
 		return nil, err
 	}
 	if v == nil {
-		v, err = s.insertBooking(ctx, c, x, h, sl, seat, now)
+		v, err = s.insertBooking(ctx, c, f, x, h, sl, seat, now)
 		if err == nil || !mongo.IsDuplicate(err) {
 			if err != nil {
 				s.releaseSeat(ctx, seat, id)
@@ -173,7 +177,36 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, campaignID, slotID
 			return v, nil
 		}
 	}
-	return s.rebook(ctx, c, v, sl, seat, now)
+	return s.rebook(ctx, c, f, v, sl, seat, now)
+}
+
+// booker decides who books: a resident or staff through the intake, or a
+// butler or supervisor booking without one for a household that asked
+// (booksFor), who is then recorded as the booker as before.
+func (s *Service) booker(ctx context.Context, c *access.Caller, householdID string, via *intake.Input) (*household.Household, intake.Filing, error) {
+	if via == nil && c.IsStaff() {
+		h, err := s.households.Get(ctx, c, householdID)
+		if err != nil {
+			return nil, intake.Filing{}, err
+		}
+		return h, intake.Filing{PersonID: c.ID}, booksFor(c, h)
+	}
+	h, f, err := intake.Resolve(ctx, s.households, c, householdID, via, s.now())
+	if err != nil {
+		return nil, f, err
+	}
+	if f.Role != access.Owner && f.Role != access.Family {
+		return nil, f, apperr.ErrForbidden // tenants: the check is arranged with the owner
+	}
+	return h, f, nil
+}
+
+// bookData is the booking step's timeline data: the slot, and how it came in.
+func bookData(f intake.Filing, data map[string]any) map[string]any {
+	for k, v := range f.TimelineData() {
+		data[k] = v
+	}
+	return data
 }
 
 // settled decides on an existing visit v before moving it to slot to:
@@ -220,12 +253,12 @@ func slotRef(sl *Slot) *SlotRef {
 
 // insertBooking stores a household's first booking of the cycle; a
 // duplicate key means the household already has a visit document.
-func (s *Service) insertBooking(ctx context.Context, c *access.Caller, x *Campaign, h *household.Household, sl *Slot, seat string, now time.Time) (*Visit, error) {
+func (s *Service) insertBooking(ctx context.Context, c *access.Caller, f intake.Filing, x *Campaign, h *household.Household, sl *Slot, seat string, now time.Time) (*Visit, error) {
 	v := &Visit{
 		ID: visitID(x.ID, x.CurrentCycle, h.ID), CampaignID: x.ID, CommunityID: x.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID,
-		Cycle: x.CurrentCycle, Status: Booked, Version: 1, Slot: slotRef(sl), SlotID: sl.ID, SeatID: seat, BookedBy: c.ID, BookedAt: &now,
+		Cycle: x.CurrentCycle, Status: Booked, Version: 1, Slot: slotRef(sl), SlotID: sl.ID, SeatID: seat, BookedBy: f.PersonID, BookedAt: &now, Intake: f.Record,
 		Photos: []string{}, CreatedAt: now, UpdatedAt: now,
-		Timeline: []lifecycle.Entry{{At: now, Action: "book", To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind), Data: map[string]any{"slotId": sl.ID}}},
+		Timeline: []lifecycle.Entry{{At: now, Action: "book", To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind), Data: bookData(f, map[string]any{"slotId": sl.ID})}},
 	}
 	if _, err := s.visits.InsertOne(ctx, v); err != nil {
 		if mongo.IsDuplicate(err) {
@@ -239,11 +272,11 @@ func (s *Service) insertBooking(ctx context.Context, c *access.Caller, x *Campai
 
 // rebook moves v to slot sl whose seat is already claimed; the step is
 // guarded by v's version, and the seat it no longer needs is given back.
-func (s *Service) rebook(ctx context.Context, c *access.Caller, v *Visit, sl *Slot, seat string, now time.Time) (*Visit, error) {
+func (s *Service) rebook(ctx context.Context, c *access.Caller, f intake.Filing, v *Visit, sl *Slot, seat string, now time.Time) (*Visit, error) {
 	entry := lifecycle.Entry{At: now, Action: "rebook", From: string(v.Status), To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind),
-		Data: map[string]any{"slotId": sl.ID, "fromSlotId": v.SlotID}}
+		Data: bookData(f, map[string]any{"slotId": sl.ID, "fromSlotId": v.SlotID})}
 	set := bson.D{{Key: "slot", Value: slotRef(sl)}, {Key: "slotId", Value: sl.ID}, {Key: "seatId", Value: seat},
-		{Key: "bookedBy", Value: c.ID}, {Key: "bookedAt", Value: now}}
+		{Key: "bookedBy", Value: f.PersonID}, {Key: "bookedAt", Value: now}, {Key: "intake", Value: f.Record}}
 	var out Visit
 	if err := s.steps.Apply(ctx, v.ID, v.Version, entry, set, &out); err != nil {
 		s.releaseSeat(ctx, seat, v.ID)

@@ -15,6 +15,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
@@ -100,6 +101,9 @@ type Booking struct {
 	Timeline     []lifecycle.Entry `bson:"timeline"`
 	// SortKey orders bookings by date and start time (upcoming first).
 	SortKey string `bson:"sortKey"`
+	// Intake is how it came in: set when staff filed it on a resident's
+	// behalf or the resident named a channel (see package intake).
+	Intake *intake.Record `bson:"intake,omitempty"`
 }
 
 // Start is when the booking's window begins.

@@ -14,6 +14,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/events"
@@ -114,21 +115,16 @@ type BookInput struct {
 	LargeItems  []string
 	Direction   Direction
 	Note        string
+	// Intake names the channel and, for staff booking on a resident's
+	// behalf, the member who asked (package intake decides who may).
+	Intake *intake.Input
 }
 
 // Book reserves the household's building's lift. Any member may book (tenants
-// move in and out as often as owners); staff do not book for residents.
+// move in and out as often as owners); front-desk staff, butlers and
+// supervisors book for a member who asks, under the same rules.
 func (s *Service) Book(ctx context.Context, c *access.Caller, in BookInput) (*Booking, error) {
-	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
-		return nil, err
-	}
-	if _, ok := c.RoleIn(in.HouseholdID); !ok {
-		if c.IsPerson() {
-			return nil, household.ErrNotFound
-		}
-		return nil, apperr.ErrForbidden
-	}
-	h, err := s.cfg.Households.Get(ctx, c, in.HouseholdID)
+	h, f, err := intake.Resolve(ctx, s.cfg.Households, c, in.HouseholdID, in.Intake, s.cfg.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +156,7 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, in BookInput) (*Bo
 		return nil, apperr.Invalid("input.window", "moving.bad_window")
 	}
 	b := &Booking{
-		ID: mongo.NewID(), CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID, BookedBy: c.ID,
+		ID: mongo.NewID(), CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID, BookedBy: f.PersonID, Intake: f.Record,
 		Date: in.Date, From: in.From, To: in.To, Lift: lift, LiftKey: liftKey(lift), LargeItems: items, Direction: in.Direction,
 		Note: note, Status: Booked, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
 	}
@@ -169,7 +165,7 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, in BookInput) (*Bo
 	}
 	b.Cells = cellIDs(b.BuildingID, b.LiftKey, b.Date, from, to)
 	b.SortKey = b.Date + "|" + b.From + "|" + b.ID
-	b.Timeline = []lifecycle.Entry{{At: b.CreatedAt, Action: "book", To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind)}}
+	b.Timeline = []lifecycle.Entry{{At: b.CreatedAt, Action: "book", To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind), Data: f.TimelineData()}}
 	if err := s.claim(ctx, b); err != nil {
 		return nil, err
 	}

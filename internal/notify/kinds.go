@@ -60,7 +60,10 @@ var Specs = map[Kind]Spec{
 		Title: [2]string{"{{if .title}}{{.title}}{{else}}{{.festival}}快乐{{end}}", "{{if .title}}{{.title}}{{else}}Happy {{.festivalEN}}{{end}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
 	BirthdayGreeting: {Kind: BirthdayGreeting, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 20, OptOut: true,
 		Title: [2]string{"生日快乐", "Happy birthday"}, Body: [2]string{"{{.name}}，今天是您的生日，物业全体同仁祝您生日快乐、身体健康！", "Happy birthday, {{.name}}! Best wishes from all of us at your property service."}},
-	RepairProgress: {Kind: RepairProgress, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 80, OptOut: false,
+	// SMS reaches a resident with neither the app nor the mini program (an
+	// elderly owner who rang the hotline); the channel suppresses it for
+	// everyone push or WeChat reaches.
+	RepairProgress: {Kind: RepairProgress, Channels: []string{ChannelFCM, ChannelWechat, ChannelSMS}, Priority: 80, OptOut: false,
 		Title: [2]string{"报修进度：{{.statusText}}", "Repair update: {{.statusTextEN}}"}, Body: [2]string{"您的报修「{{.summary}}」{{.progressText}}", "Your repair request \"{{.summary}}\": {{.progressTextEN}}"}},
 	ServiceOrderUpdate: {Kind: ServiceOrderUpdate, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 70, OptOut: false,
 		Title: [2]string{"服务进度：{{.statusText}}", "Service update: {{.statusTextEN}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},

@@ -11,13 +11,22 @@ type Phones interface {
 	PhonesOf(ctx context.Context, ids []string) (map[string]string, error)
 }
 
-// SMS is the last-resort channel: an emergency notice to someone with no
-// device gets a text message. Everyone with a device was reached by push, so
-// their SMS delivery is suppressed rather than sent twice.
+// Holders says who holds a mini-program grant (the WeChat channel reaches
+// them).
+type Holders interface {
+	Holders(ctx context.Context, ids []string) (map[string]bool, error)
+}
+
+// SMS is the last-resort channel: an emergency notice, or the progress of a
+// request filed for a resident without the app (a call to the family
+// hotline), to someone with no device gets a text message. Everyone with a
+// device was reached by push, and everyone holding a mini-program grant by
+// WeChat, so their SMS delivery is suppressed rather than sent twice.
 type SMS struct {
 	Sender  sms.Sender
 	Phones  Phones
 	Devices *Devices
+	Grants  Holders // nil while the WeChat channel is off
 }
 
 // Channel names it.
@@ -35,6 +44,10 @@ func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 		ids[i] = o.RecipientID
 	}
 	devs, err := s.Devices.TokensFor(ctx, ids)
+	var wx map[string]bool
+	if err == nil && s.Grants != nil {
+		wx, err = s.Grants.Holders(ctx, ids)
+	}
 	if err == nil {
 		var phones map[string]string
 		if phones, err = s.Phones.PhonesOf(ctx, ids); err == nil {
@@ -43,6 +56,8 @@ func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 				switch {
 				case len(devs[o.RecipientID]) > 0:
 					out[i].Status, out[i].Error = StatusSuppressed, "reached by push"
+				case wx[o.RecipientID]:
+					out[i].Status, out[i].Error = StatusSuppressed, "reached by the mini program"
 				case phones[o.RecipientID] == "":
 					out[i].Status, out[i].Error = StatusUndeliverable, "no phone"
 				default:

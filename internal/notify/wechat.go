@@ -188,6 +188,24 @@ func (g *WechatGrants) Grants(ctx context.Context, userID string) (map[string]in
 	return out, nil
 }
 
+// Holders reports which of ids hold at least one unspent grant: one query
+// for a batch.
+func (g *WechatGrants) Holders(ctx context.Context, ids []string) (map[string]bool, error) {
+	cur, err := g.grants.Find(ctx, bson.D{{Key: "userId", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(bson.D{{Key: "userId", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("wechat grant holders: %w", err)
+	}
+	var list []wechatGrant
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, fmt.Errorf("wechat grant holders: %w", err)
+	}
+	out := make(map[string]bool, len(list))
+	for _, gr := range list {
+		out[gr.UserID] = true
+	}
+	return out, nil
+}
+
 // SweepSpends deletes spend claims older than before, first deleting any
 // grant still left behind one of them (a sender that died between claiming
 // and deleting), so a swept claim can never make its grant spendable again.

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
@@ -135,6 +136,10 @@ type Acceptance struct {
 	Rating      int       `bson:"rating"`
 	Comment     string    `bson:"comment,omitempty"`
 	At          time.Time `bson:"at"`
+	// RecordedBy and Channel are set when staff recorded the sign-off on
+	// the resident's behalf on site (ConfirmOnBehalf).
+	RecordedBy string         `bson:"recordedBy,omitempty"`
+	Channel    intake.Channel `bson:"channel,omitempty"`
 }
 
 // Callback is a butler's callback (回访) of a round.
@@ -198,6 +203,9 @@ type Request struct {
 	// callback reopened: the reopen gives the request fresh Deadlines, and
 	// the KPIs still judge each earlier round against its own.
 	PastDeadlines []RoundDeadlines `bson:"pastDeadlines,omitempty"`
+	// Intake is how it came in: set when staff filed it on a resident's
+	// behalf or the resident named a channel (see package intake).
+	Intake *intake.Record `bson:"intake,omitempty"`
 }
 
 // Current is the work order of the current round, if dispatched.

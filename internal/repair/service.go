@@ -13,6 +13,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
@@ -25,7 +26,7 @@ import (
 
 // Households is what repairs need from the register.
 type Households interface {
-	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
+	intake.Households
 	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
 }
 
@@ -140,13 +141,18 @@ type SubmitInput struct {
 	PreferredFrom *time.Time
 	PreferredTo   *time.Time
 	Photos        []files.Upload
+	// Intake names the channel and, for staff filing on a resident's
+	// behalf, the member who asked (package intake decides who may).
+	Intake *intake.Input
 
 	public *PublicArea // the validated PublicArea, for create
 }
 
-// Submit records a fault reported by a member of the household, or a fault
-// in a public area reported by anyone on site (staff of the community) or a
-// resident of the community.
+// Submit records a fault reported by a member of the household, or filed on
+// a member's behalf by front-desk staff, butlers or supervisors (the member
+// is then its reporter as if they had filed it), or a fault in a public area
+// reported by anyone on site (staff of the community) or a resident of the
+// community.
 func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) (*Request, error) {
 	switch {
 	case in.PublicArea != nil && in.HouseholdID != "":
@@ -156,20 +162,15 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 	case in.PublicArea != nil:
 		return s.submitPublic(ctx, c, in)
 	}
-	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
-		return nil, err
-	}
-	if _, ok := c.RoleIn(in.HouseholdID); !ok {
-		if c.IsPerson() {
-			return nil, household.ErrNotFound
-		}
-		return nil, apperr.ErrForbidden // staff record faults through their own tools, not as residents
-	}
-	h, err := s.households.Get(ctx, c, in.HouseholdID)
+	h, f, err := intake.Resolve(ctx, s.households, c, in.HouseholdID, in.Intake, s.now())
 	if err != nil {
 		return nil, err
 	}
-	return s.create(ctx, c, h, in, filing{})
+	fl := filing{person: f.PersonID, intake: f.Record, data: f.TimelineData()}
+	if f.ByStaff() {
+		fl.staffID = c.ID
+	}
+	return s.create(ctx, c, h, in, fl)
 }
 
 // filing says who put a request on record when it was not a member of the
@@ -177,6 +178,11 @@ func (s *Service) Submit(ctx context.Context, c *access.Caller, in SubmitInput) 
 // derived from the source so the same source never files twice.
 type filing struct {
 	id, staffID, source string
+	// person is the member the request is for when staff file it through
+	// the intake: its reporter; intake and data record how it came in.
+	person string
+	intake *intake.Record
+	data   map[string]any
 }
 
 // create validates a report for household h and stores it: the one path
@@ -217,9 +223,15 @@ func (s *Service) create(ctx context.Context, c *access.Caller, h *household.Hou
 	if f.staffID != "" {
 		id, reporter = f.id, "" // the reporter is a resident; staff are recorded as the filer
 	}
+	if f.person != "" {
+		reporter = f.person
+	}
+	if id == "" {
+		id = mongo.NewID()
+	}
 	r := &Request{
 		ID: id, CommunityID: h.CommunityID, HouseholdID: h.ID, BuildingID: h.BuildingID, ReporterID: reporter,
-		FiledByStaffID: f.staffID, Source: f.source,
+		FiledByStaffID: f.staffID, Source: f.source, Intake: f.intake,
 		Category: in.Category, Description: desc, Location: Location{InHome: in.InHome, Place: place}, Public: in.public, Urgency: in.Urgency,
 		PreferredFrom: in.PreferredFrom, PreferredTo: in.PreferredTo, Status: Submitted, Round: 1,
 		WorkOrders: []WorkOrder{}, Acceptances: []Acceptance{}, Callbacks: []Callback{}, EngineerHistory: []string{},
@@ -231,7 +243,7 @@ func (s *Service) create(ctx context.Context, c *access.Caller, h *household.Hou
 	if r.Photos, err = s.savePhotos(ctx, c, r, "input.photos", in.Photos); err != nil {
 		return nil, err
 	}
-	r.Timeline = []lifecycle.Entry{{At: now, Action: "submit", From: "", To: string(Submitted), ActorID: c.ID, ActorKind: string(c.Kind)}}
+	r.Timeline = []lifecycle.Entry{{At: now, Action: "submit", From: "", To: string(Submitted), ActorID: c.ID, ActorKind: string(c.Kind), Data: f.data}}
 	if _, err := s.col.InsertOne(ctx, r); err != nil {
 		s.dropFiles(ctx, r.Photos)
 		if f.source != "" && mongo.IsDuplicate(err) {

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
@@ -358,6 +359,25 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id string, in 
 // Confirm: a member of the household checks the result and signs for it.
 // A rating of 0 signs without rating; the owner is asked to rate later.
 func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, signature files.Upload, rating int, comment string) (*Request, error) {
+	return s.confirm(ctx, c, id, signature, rating, comment, nil)
+}
+
+// ConfirmOnBehalf records the sign-off of a resident without the app on
+// site: the engineer of the current work order or a butler or supervisor of
+// the community holds the staff device, the member named in on signs on it,
+// and the timeline says so (channel VISIT). The acceptance is the member's,
+// as if they had signed in their own app; the callback follows by phone.
+func (s *Service) ConfirmOnBehalf(ctx context.Context, c *access.Caller, id string, signature files.Upload, rating int, comment string, on intake.Input) (*Request, error) {
+	if !c.IsStaff() {
+		return nil, apperr.ErrForbidden
+	}
+	if on.Channel != intake.Visit {
+		return nil, apperr.Invalid("onBehalf.channel", "intake.visit_only")
+	}
+	return s.confirm(ctx, c, id, signature, rating, comment, &on)
+}
+
+func (s *Service) confirm(ctx context.Context, c *access.Caller, id string, signature files.Upload, rating int, comment string, on *intake.Input) (*Request, error) {
 	if rating < 0 || rating > 5 {
 		return nil, apperr.Invalid("rating", "repair.bad_rating")
 	}
@@ -376,11 +396,28 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 	if !r.OwesCallback() {
 		action = "sign_off_close" // nobody to call back: the sign-off closes it
 	}
+	signer, data := c.ID, map[string]any{"rating": rating}
+	if on != nil {
+		signer = on.PersonID
+		data["channel"], data["personId"] = string(on.Channel), on.PersonID
+	}
 	var sig string
-	r, err = s.doOn(ctx, c, r, step{Action: action, Data: map[string]any{"rating": rating},
+	r, err = s.doOn(ctx, c, r, step{Action: action, Data: data,
 		May: func(c *access.Caller, r *Request) error {
-			if err := signsOff(c, r); err != nil {
-				return err
+			if on == nil {
+				if err := signsOff(c, r); err != nil {
+					return err
+				}
+			} else {
+				if r.IsPublic() {
+					return apperr.ErrForbidden // a supervisor signs a public fault, on nobody's behalf
+				}
+				if isAssignedEngineer(c, r) != nil && !handles(c, r.CommunityID) {
+					return apperr.ErrForbidden
+				}
+				if _, err := intake.MemberRole(ctx, s.households, r.HouseholdID, on.PersonID, "onBehalf.personId"); err != nil {
+					return err
+				}
 			}
 			if r.Status != Completed {
 				return nil
@@ -395,9 +432,12 @@ func (s *Service) Confirm(ctx context.Context, c *access.Caller, id string, sign
 			return err
 		},
 		Change: func(r *Request, _ Status, now time.Time) (bson.D, bson.D, error) {
-			a := Acceptance{Round: r.Round, PersonID: c.ID, SignatureID: sig, Rating: rating, Comment: comment, At: now}
-			if r.IsPublic() {
+			a := Acceptance{Round: r.Round, PersonID: signer, SignatureID: sig, Rating: rating, Comment: comment, At: now}
+			switch {
+			case r.IsPublic():
 				a.PersonID, a.StaffID = "", c.ID
+			case on != nil:
+				a.RecordedBy, a.Channel = c.ID, on.Channel
 			}
 			set := bson.D{{Key: "confirmedAt", Value: now}, {Key: "rated", Value: rating > 0}}
 			return set, bson.D{{Key: "$push", Value: bson.D{{Key: "acceptances", Value: a}}}}, nil

@@ -17,6 +17,7 @@ import (
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"qinqing/internal/catalog"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
@@ -150,6 +151,9 @@ type Order struct {
 	BookedAt        time.Time         `bson:"bookedAt"`
 	UpdatedAt       time.Time         `bson:"updatedAt"`
 	SortKey         string            `bson:"sortKey"` // newest first
+	// Intake is how it came in: set when staff filed it on a resident's
+	// behalf or the resident named a channel (see package intake).
+	Intake *intake.Record `bson:"intake,omitempty"`
 }
 
 // Charges is what the owner pays: nothing for a free item; otherwise price

@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/catalog"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
@@ -28,7 +29,7 @@ import (
 
 // Households is what orders need from the register.
 type Households interface {
-	Get(ctx context.Context, c *access.Caller, id string) (*household.Household, error)
+	intake.Households
 	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
 }
 
@@ -108,6 +109,9 @@ func canSee(c *access.Caller, o *Order) bool {
 	if handles(c, o.CommunityID) {
 		return true
 	}
+	if o.Intake != nil && o.Intake.FiledBy == c.ID && c.WorksIn(o.CommunityID) {
+		return true // the front-desk staff member who booked it follows it
+	}
 	return c.WorksIn(o.CommunityID) && slices.Contains(o.AssigneeHistory, c.ID)
 }
 
@@ -150,29 +154,24 @@ type BookInput struct {
 	Quantity    float64 // 0 on a per-visit item means one visit
 	Laundry     []LaundryItem
 	Notes       string
+	// Intake names the channel and, for staff booking on a resident's
+	// behalf, the owner or family member who asked.
+	Intake *intake.Input
 }
 
 // Book places an order for the caller's own household on an active item of
 // its community, copying the item's name, price and unit.
 func (s *Service) Book(ctx context.Context, c *access.Caller, in BookInput) (*Order, error) {
-	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
+	h, f, err := intake.Resolve(ctx, s.cfg.Households, c, in.HouseholdID, in.Intake, s.now())
+	if err != nil {
 		return nil, err
 	}
 	if err := validate.ID("input.itemId", in.ItemID); err != nil {
 		return nil, err
 	}
-	if _, ok := c.RoleIn(in.HouseholdID); !ok {
-		if c.IsPerson() {
-			return nil, household.ErrNotFound
-		}
-		return nil, apperr.ErrForbidden // staff do not book as residents
-	}
-	if !actsForHousehold(c, in.HouseholdID) {
+	// Owners and family book and pay; a tenant does not, whoever files.
+	if f.Role != access.Owner && f.Role != access.Family {
 		return nil, apperr.ErrForbidden
-	}
-	h, err := s.cfg.Households.Get(ctx, c, in.HouseholdID)
-	if err != nil {
-		return nil, err
 	}
 	it, err := s.cfg.Catalog.Item(ctx, in.ItemID)
 	if err != nil || it.CommunityID != h.CommunityID {
@@ -195,14 +194,14 @@ func (s *Service) Book(ctx context.Context, c *access.Caller, in BookInput) (*Or
 		return nil, apperr.Invalid("input.slot.date", "serviceorder.slot_past")
 	}
 	o := newOrder(h, Line{ItemID: it.ID, Name: it.Name, Category: it.Category, Unit: it.Unit, PriceFen: it.PriceFen, Free: it.Free}, s.now().UTC())
-	o.BookedBy, o.Slot = c.ID, slot
+	o.BookedBy, o.Slot, o.Intake = f.PersonID, slot, f.Record
 	if o.Notes, err = validate.Text("input.notes", in.Notes, false, 500); err != nil {
 		return nil, err
 	}
 	if err := o.setQuantity(in.Quantity, in.Laundry, "input"); err != nil {
 		return nil, err
 	}
-	o.Timeline = []lifecycle.Entry{{At: o.BookedAt, Action: "book", To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind)}}
+	o.Timeline = []lifecycle.Entry{{At: o.BookedAt, Action: "book", To: string(Booked), ActorID: c.ID, ActorKind: string(c.Kind), Data: f.TimelineData()}}
 	if _, err := s.col.InsertOne(ctx, o); err != nil {
 		return nil, fmt.Errorf("insert service order: %w", err)
 	}
