@@ -116,10 +116,10 @@ func (ec *executionContext) _ButlerTask_household(ctx context.Context, field gra
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *household.Household) graphql.Marshaler {
-			return ec.marshalNHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
+			return ec.marshalOHousehold2ᚖqinqingᚋinternalᚋhouseholdᚐHousehold(ctx, selections, v)
 		},
 		true,
-		true,
+		false,
 	)
 }
 func (ec *executionContext) fieldContext_ButlerTask_household(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
@@ -464,7 +464,7 @@ func (ec *executionContext) _ButlerTask(ctx context.Context, sel ast.SelectionSe
 					}
 				}()
 				res = ec._ButlerTask_household(ctx, field, obj)
-				if res == graphql.Null {
+				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -774,6 +774,7 @@ var (
 		"VISIT_FOLLOW_UP":        tasks.VisitFollowUp,
 		"CONGRATULATION_VISIT":   tasks.CongratulationVisit,
 		"MOVE_IN_CALLBACK":       tasks.MoveInCallback,
+		"ENQUIRY_OVERDUE":        tasks.EnquiryOverdue,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -781,6 +782,7 @@ var (
 		tasks.VisitFollowUp:        "VISIT_FOLLOW_UP",
 		tasks.CongratulationVisit:  "CONGRATULATION_VISIT",
 		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
+		tasks.EnquiryOverdue:       "ENQUIRY_OVERDUE",
 	}
 )
 

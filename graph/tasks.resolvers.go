@@ -14,6 +14,9 @@ import (
 
 // Household is the resolver for the household field.
 func (r *butlerTaskResolver) Household(ctx context.Context, obj *tasks.Task) (*household.Household, error) {
+	if obj.HouseholdID == "" {
+		return nil, nil
+	}
 	return one(ctx, loaders(ctx).Household, obj.HouseholdID)
 }
 

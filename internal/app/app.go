@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
@@ -192,6 +193,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Sender: engine, Bus: bus, Zone: zones.get, Secret: icfg.CodeSecret, Log: d.Log, Now: now})
 	svc.Activity = activity.NewService(activity.Config{DB: d.DB, Communities: communities, Households: households,
 		Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
@@ -421,6 +424,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"weekly KPI report", svc.KPIs.Tick},
 		{"survey scheduler", svc.Surveys.Tick},
 		{"community event scheduler", svc.Activity.Tick},
+		{"enquiry escalation", svc.Enquiries.Escalate},
 	}
 	for {
 		for _, j := range jobs {
