@@ -224,6 +224,26 @@ func TestEnquiryOutcomesHandoverAndEscalation(t *testing.T) {
 	if len(tl.ButlerTasks.Edges) != 0 {
 		t.Fatalf("answered, still on the list: %+v", tl)
 	}
+
+	// The KPIs: five received, all answered, two on the spot, four on time
+	// (the late one was not), none covered by an FAQ entry.
+	type ratio struct{ Numerator, Denominator int }
+	var k struct {
+		ServiceKpis struct {
+			Enquiries struct {
+				Received                                                 int
+				Answered, AnsweredOnTheSpot, AnsweredOnTime, FaqCoverage ratio
+			}
+		}
+	}
+	r := `{ numerator denominator }`
+	sup.ok(`query($c:ID!,$f:Time!,$t:Time!){ serviceKpis(communityId:$c, from:$f, to:$t){ enquiries { received answered `+r+` answeredOnTheSpot `+r+
+		` answeredOnTime `+r+` faqCoverage `+r+` } } }`,
+		map[string]any{"c": w.X.ID, "f": testEpoch.Add(-time.Hour).Format(time.RFC3339), "t": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)}, &k)
+	got := k.ServiceKpis.Enquiries
+	if got.Received != 5 || got.Answered != (ratio{5, 5}) || got.AnsweredOnTheSpot != (ratio{2, 5}) || got.AnsweredOnTime != (ratio{4, 5}) || got.FaqCoverage != (ratio{0, 5}) {
+		t.Fatalf("enquiry KPIs: %+v", got)
+	}
 }
 
 // Who may see and record: staff of another community neither see nor

@@ -479,6 +479,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EnquiryKpis struct {
+		Answered    func(childComplexity int) int
+		FaqCoverage func(childComplexity int) int
+		OnTheSpot   func(childComplexity int) int
+		OnTime      func(childComplexity int) int
+		Received    func(childComplexity int) int
+	}
+
 	EventAttendance struct {
 		CheckedInHouseholds func(childComplexity int) int
 		CheckedInPeople     func(childComplexity int) int
@@ -1310,6 +1318,7 @@ type ComplexityRoot struct {
 		Complaints            func(childComplexity int) int
 		ComputedAt            func(childComplexity int) int
 		Counts                func(childComplexity int) int
+		Enquiries             func(childComplexity int) int
 		EventAttendance       func(childComplexity int) int
 		From                  func(childComplexity int) int
 		OnTime                func(childComplexity int) int
@@ -3175,6 +3184,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EnquiryEdge.Node(childComplexity), true
+
+	case "EnquiryKpis.answered":
+		if e.ComplexityRoot.EnquiryKpis.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.Answered(childComplexity), true
+	case "EnquiryKpis.faqCoverage":
+		if e.ComplexityRoot.EnquiryKpis.FaqCoverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.FaqCoverage(childComplexity), true
+	case "EnquiryKpis.answeredOnTheSpot":
+		if e.ComplexityRoot.EnquiryKpis.OnTheSpot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.OnTheSpot(childComplexity), true
+	case "EnquiryKpis.answeredOnTime":
+		if e.ComplexityRoot.EnquiryKpis.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.OnTime(childComplexity), true
+	case "EnquiryKpis.received":
+		if e.ComplexityRoot.EnquiryKpis.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.Received(childComplexity), true
 
 	case "EventAttendance.checkedInHouseholds":
 		if e.ComplexityRoot.EventAttendance.CheckedInHouseholds == nil {
@@ -7611,6 +7651,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceKpis.Counts(childComplexity), true
+	case "ServiceKpis.enquiries":
+		if e.ComplexityRoot.ServiceKpis.Enquiries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Enquiries(childComplexity), true
 	case "ServiceKpis.eventAttendance":
 		if e.ComplexityRoot.ServiceKpis.EventAttendance == nil {
 			break
@@ -11887,6 +11933,22 @@ type ServiceKpis {
   eventAttendance: KpiRatio!
   "Workload: new and open repairs, overdue repairs, new complaints."
   counts: KpiCounts!
+  "Enquiries (咨询) received, answered, on the spot, on time, and covered by the FAQ."
+  enquiries: EnquiryKpis!
+}
+
+"The enquiries (咨询) recorded in the window; each outcome as known at computedAt."
+type EnquiryKpis {
+  "Enquiries recorded in the window, by any channel."
+  received: Int!
+  "Answered with any outcome (ANSWERED, REFERRED, NOT_POSSIBLE_NOW, OUT_OF_SCOPE) / received."
+  answered: KpiRatio!
+  "Answered as they were asked (当场答复) / received."
+  answeredOnTheSpot: KpiRatio!
+  "Answered by the promised time / those whose outcome is known (answered, or still open past the promised time)."
+  answeredOnTime: KpiRatio!
+  "FAQ coverage: received with an FAQ entry linked (answered from a published entry, or published from the enquiry) / received."
+  faqCoverage: KpiRatio!
 }
 
 "Satisfaction (满意度): share of satisfied answers, from surveys (满意度调查) and callbacks (回访)."
@@ -15236,6 +15298,22 @@ func (ec *executionContext) childFields_EnquiryEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type EnquiryEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EnquiryKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "received":
+		return ec.fieldContext_EnquiryKpis_received(ctx, field)
+	case "answered":
+		return ec.fieldContext_EnquiryKpis_answered(ctx, field)
+	case "answeredOnTheSpot":
+		return ec.fieldContext_EnquiryKpis_answeredOnTheSpot(ctx, field)
+	case "answeredOnTime":
+		return ec.fieldContext_EnquiryKpis_answeredOnTime(ctx, field)
+	case "faqCoverage":
+		return ec.fieldContext_EnquiryKpis_faqCoverage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnquiryKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_EventAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "event":
@@ -16588,6 +16666,8 @@ func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field g
 		return ec.fieldContext_ServiceKpis_eventAttendance(ctx, field)
 	case "counts":
 		return ec.fieldContext_ServiceKpis_counts(ctx, field)
+	case "enquiries":
+		return ec.fieldContext_ServiceKpis_enquiries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ServiceKpis", field.Name)
 }

@@ -154,6 +154,8 @@ type KPIs struct {
 	// the window (the event service).
 	EventAttendance Ratio
 	Counts          Counts
+	// Enquiries (咨询) received in the window (the enquiry service).
+	Enquiries EnquiryKPIs
 }
 
 // Satisfaction: shares of 4-5 scores in surveys, and of satisfied callbacks

@@ -28,6 +28,7 @@ type Config struct {
 	Orders      Orders
 	Surveys     SurveySource
 	Activities  AttendanceSource
+	Enquiries   Enquiries // nil: not available
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
@@ -144,6 +145,9 @@ func (s *Service) compute(ctx context.Context, communityID string, spans ...span
 		}
 		return nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := s.addEnquiries(ctx, communityID, lo, hi, now, ws); err != nil {
 		return nil, err
 	}
 	out := make([]*KPIs, len(ws))
