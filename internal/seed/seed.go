@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/auth"
@@ -58,7 +59,9 @@ type Deps struct {
 	Complaints *complaint.Service
 	// Catalog, when set, gets each community's published price list.
 	Catalog *catalog.Service
-	Now     func() time.Time
+	// Enquiries, when set, gets each community's FAQ and demo enquiries.
+	Enquiries *enquiry.Service
+	Now       func() time.Time
 }
 
 // Options size the demo.
@@ -153,6 +156,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"repair requests", s.ensureRepairs},
 		{"complaints", s.ensureComplaints},
 		{"price list", s.ensureCatalog},
+		{"enquiries and FAQ", s.ensureEnquiries},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
