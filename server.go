@@ -113,7 +113,7 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 	defer closeDB()
 	svc := app.NewServices(cfg, app.Deps{DB: db, Log: log, Now: time.Now}, nil)
 	start := time.Now()
-	res, err := seed.Run(ctx, seed.Deps{DB: db, Communities: svc.Communities, Households: svc.Households, Archive: svc.Archive, Staff: svc.Staff, Repairs: svc.Repairs, Complaints: svc.Complaints, Catalog: svc.Catalog, Calls: svc.Calls, Now: time.Now}, seed.Options{Households: *n})
+	res, err := seed.Run(ctx, seed.Deps{DB: db, Communities: svc.Communities, Households: svc.Households, Archive: svc.Archive, Staff: svc.Staff, Repairs: svc.Repairs, Complaints: svc.Complaints, Catalog: svc.Catalog, Calls: svc.Calls, Enquiries: svc.Enquiries, Now: time.Now}, seed.Options{Households: *n})
 	if err != nil {
 		return err
 	}

@@ -235,6 +235,157 @@ func (ec *executionContext) fieldContext_ComplaintKpis_averageClosureTime(_ cont
 	return fc, nil
 }
 
+func (ec *executionContext) _EnquiryKpis_received(ctx context.Context, field graphql.CollectedField, obj *kpi.EnquiryKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryKpis_received(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Received, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryKpis_received(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnquiryKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _EnquiryKpis_answered(ctx context.Context, field graphql.CollectedField, obj *kpi.EnquiryKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryKpis_answered(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Answered, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryKpis_answered(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnquiryKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnquiryKpis_answeredOnTheSpot(ctx context.Context, field graphql.CollectedField, obj *kpi.EnquiryKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryKpis_answeredOnTheSpot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTheSpot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryKpis_answeredOnTheSpot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnquiryKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnquiryKpis_answeredOnTime(ctx context.Context, field graphql.CollectedField, obj *kpi.EnquiryKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryKpis_answeredOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryKpis_answeredOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnquiryKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnquiryKpis_faqCoverage(ctx context.Context, field graphql.CollectedField, obj *kpi.EnquiryKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryKpis_faqCoverage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FaqCoverage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryKpis_faqCoverage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnquiryKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _KpiCounts_newRepairs(ctx context.Context, field graphql.CollectedField, obj *kpi.Counts) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1124,6 +1275,38 @@ func (ec *executionContext) fieldContext_ServiceKpis_counts(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _ServiceKpis_enquiries(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_enquiries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Enquiries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.EnquiryKPIs) graphql.Marshaler {
+			return ec.marshalNEnquiryKpis2qinqingᚋinternalᚋkpiᚐEnquiryKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_enquiries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnquiryKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServiceKpis_callsAnsweredWithinStandard(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1401,6 +1584,64 @@ func (ec *executionContext) _ComplaintKpis(ctx context.Context, sel ast.Selectio
 			}
 		case "averageClosureTime":
 			out.Values[i] = ec._ComplaintKpis_averageClosureTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var enquiryKpisImplementors = []string{"EnquiryKpis"}
+
+func (ec *executionContext) _EnquiryKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.EnquiryKPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enquiryKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnquiryKpis")
+		case "received":
+			out.Values[i] = ec._EnquiryKpis_received(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answered":
+			out.Values[i] = ec._EnquiryKpis_answered(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answeredOnTheSpot":
+			out.Values[i] = ec._EnquiryKpis_answeredOnTheSpot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "answeredOnTime":
+			out.Values[i] = ec._EnquiryKpis_answeredOnTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "faqCoverage":
+			out.Values[i] = ec._EnquiryKpis_faqCoverage(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -1762,6 +2003,11 @@ func (ec *executionContext) _ServiceKpis(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "enquiries":
+			out.Values[i] = ec._ServiceKpis_enquiries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "callsAnsweredWithinStandard":
 			out.Values[i] = ec._ServiceKpis_callsAnsweredWithinStandard(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1894,6 +2140,10 @@ func (ec *executionContext) marshalNCallbackKpis2qinqingᚋinternalᚋkpiᚐCall
 
 func (ec *executionContext) marshalNComplaintKpis2qinqingᚋinternalᚋkpiᚐComplaintKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.ComplaintKPIs) graphql.Marshaler {
 	return ec._ComplaintKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEnquiryKpis2qinqingᚋinternalᚋkpiᚐEnquiryKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.EnquiryKPIs) graphql.Marshaler {
+	return ec._EnquiryKpis(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNKpiCounts2qinqingᚋinternalᚋkpiᚐCounts(ctx context.Context, sel ast.SelectionSet, v kpi.Counts) graphql.Marshaler {

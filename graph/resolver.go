@@ -14,6 +14,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -59,6 +60,7 @@ type Services struct {
 	Surveys       *survey.Service
 	Activity      *activity.Service
 	Calls         *hotline.Service
+	Enquiries     *enquiry.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

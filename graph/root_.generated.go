@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/hotline"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
@@ -47,8 +48,12 @@ type ResolverRoot interface {
 	ComplaintCallback() ComplaintCallbackResolver
 	ComplaintReply() ComplaintReplyResolver
 	Device() DeviceResolver
+	Enquiry() EnquiryResolver
+	EnquiryCallback() EnquiryCallbackResolver
 	EventFeedback() EventFeedbackResolver
 	EventSignUp() EventSignUpResolver
+	FaqEntry() FaqEntryResolver
+	FaqStats() FaqStatsResolver
 	Festival() FestivalResolver
 	FestivalDate() FestivalDateResolver
 	GreetingCampaign() GreetingCampaignResolver
@@ -506,6 +511,59 @@ type ComplexityRoot struct {
 		Skills   func(childComplexity int) int
 	}
 
+	Enquiry struct {
+		Answer            func(childComplexity int) int
+		AnsweredAt        func(childComplexity int) int
+		AnsweredBy        func(childComplexity int) int
+		AnsweredOnTheSpot func(childComplexity int) int
+		AnsweredOnTime    func(childComplexity int) int
+		Asker             func(childComplexity int) int
+		AskerName         func(childComplexity int) int
+		Callbacks         func(childComplexity int) int
+		Category          func(childComplexity int) int
+		Channel           func(childComplexity int) int
+		Community         func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		FaqEntry          func(childComplexity int) int
+		Household         func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Outcome           func(childComplexity int) int
+		Overdue           func(childComplexity int) int
+		Owner             func(childComplexity int) int
+		PromisedBy        func(childComplexity int) int
+		Question          func(childComplexity int) int
+		ReferredTo        func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Timeline          func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+	}
+
+	EnquiryCallback struct {
+		At      func(childComplexity int) int
+		Notes   func(childComplexity int) int
+		Reached func(childComplexity int) int
+		Staff   func(childComplexity int) int
+	}
+
+	EnquiryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EnquiryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	EnquiryKpis struct {
+		Answered    func(childComplexity int) int
+		FaqCoverage func(childComplexity int) int
+		OnTheSpot   func(childComplexity int) int
+		OnTime      func(childComplexity int) int
+		Received    func(childComplexity int) int
+	}
+
 	EventAttendance struct {
 		CheckedInHouseholds func(childComplexity int) int
 		CheckedInPeople     func(childComplexity int) int
@@ -563,6 +621,36 @@ type ComplexityRoot struct {
 	EventSignUpEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	FaqEntry struct {
+		Answer     func(childComplexity int) int
+		AnswerEn   func(childComplexity int) int
+		Category   func(childComplexity int) int
+		Community  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Published  func(childComplexity int) int
+		Question   func(childComplexity int) int
+		QuestionEn func(childComplexity int) int
+		ReadCount  func(childComplexity int) int
+		Tags       func(childComplexity int) int
+		UpdatedAt  func(childComplexity int) int
+	}
+
+	FaqEntryConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FaqEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	FaqStats struct {
+		MostRead            func(childComplexity int) int
+		UnansweredQuestions func(childComplexity int) int
 	}
 
 	Festival struct {
@@ -790,6 +878,7 @@ type ComplexityRoot struct {
 		AcceptWorkOrder               func(childComplexity int, id string) int
 		AcknowledgeComplaint          func(childComplexity int, id string) int
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
+		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
 		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string, intake *model.IntakeInput) int
@@ -823,6 +912,7 @@ type ComplexityRoot struct {
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
+		HandOverEnquiry               func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
 		LinkCall                      func(childComplexity int, id string, outcome hotline.Outcome, itemID *string, householdID *string) int
 		LogCall                       func(childComplexity int, input model.LogCallInput) int
@@ -834,11 +924,14 @@ type ComplexityRoot struct {
 		PostProjectProgress           func(childComplexity int, input model.PostProjectProgressInput) int
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		PublishEvent                  func(childComplexity int, id string) int
+		PublishFaqEntry               func(childComplexity int, input model.PublishFaqEntryInput) int
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
+		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
@@ -865,7 +958,9 @@ type ComplexityRoot struct {
 		SubmitEventFeedback           func(childComplexity int, eventID string, householdID string, rating int, comment *string, photos []*graphql.Upload) int
 		SubmitRepairRequest           func(childComplexity int, input model.SubmitRepairRequestInput, intake *model.IntakeInput) int
 		SubmitSurveyResponse          func(childComplexity int, surveyID string, householdID string, answers []*model.SurveyAnswerInput) int
+		TakeEnquiry                   func(childComplexity int, id string) int
 		TakeRepairRequest             func(childComplexity int, id string) int
+		UnpublishFaqEntry             func(childComplexity int, id string) int
 		UnregisterDevice              func(childComplexity int, token string) int
 		UpdateCareProfile             func(childComplexity int, personID string, input model.CareProfileInput) int
 		UpdateEvent                   func(childComplexity int, id string, input model.UpdateEventInput) int
@@ -1022,9 +1117,14 @@ type ComplexityRoot struct {
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
 		DeliveryReport          func(childComplexity int, communityID string, key string) int
 		Engineers               func(childComplexity int, communityID string) int
+		Enquiries               func(childComplexity int, communityID string, filter *model.EnquiryFilter, first *int, after *string) int
+		Enquiry                 func(childComplexity int, id string) int
 		Event                   func(childComplexity int, id string) int
 		EventAttendance         func(childComplexity int, eventID string) int
 		Events                  func(childComplexity int, communityID string, status *activity.Status, first *int, after *string) int
+		FaqEntries              func(childComplexity int, communityID string, search *string, category *enquiry.Category, first *int, after *string) int
+		FaqEntry                func(childComplexity int, id string) int
+		FaqStats                func(childComplexity int, communityID string, since *time.Time, limit *int) int
 		FestivalCalendar        func(childComplexity int, communityID string, year int) int
 		FestivalSettings        func(childComplexity int, communityID string) int
 		GreetingCampaigns       func(childComplexity int, communityID string, first *int, after *string) int
@@ -1036,6 +1136,7 @@ type ComplexityRoot struct {
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
 		MyCalls                 func(childComplexity int, first *int, after *string) int
 		MyComplaints            func(childComplexity int, first *int, after *string) int
+		MyEnquiries             func(childComplexity int, first *int, after *string) int
 		MyEventSignUps          func(childComplexity int, first *int, after *string) int
 		MyHouseholds            func(childComplexity int) int
 		MyInvitations           func(childComplexity int) int
@@ -1357,6 +1458,7 @@ type ComplexityRoot struct {
 		Complaints                  func(childComplexity int) int
 		ComputedAt                  func(childComplexity int) int
 		Counts                      func(childComplexity int) int
+		Enquiries                   func(childComplexity int) int
 		EventAttendance             func(childComplexity int) int
 		From                        func(childComplexity int) int
 		OnTime                      func(childComplexity int) int
@@ -1607,6 +1709,12 @@ type ComplexityRoot struct {
 		Note       func(childComplexity int) int
 		OnBehalfOf func(childComplexity int) int
 		To         func(childComplexity int) int
+	}
+
+	UnansweredQuestion struct {
+		Category func(childComplexity int) int
+		Count    func(childComplexity int) int
+		Question func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -3303,6 +3411,239 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EngineerLoad.Skills(childComplexity), true
 
+	case "Enquiry.answer":
+		if e.ComplexityRoot.Enquiry.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Answer(childComplexity), true
+	case "Enquiry.answeredAt":
+		if e.ComplexityRoot.Enquiry.AnsweredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.AnsweredAt(childComplexity), true
+	case "Enquiry.answeredBy":
+		if e.ComplexityRoot.Enquiry.AnsweredBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.AnsweredBy(childComplexity), true
+	case "Enquiry.answeredOnTheSpot":
+		if e.ComplexityRoot.Enquiry.AnsweredOnTheSpot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.AnsweredOnTheSpot(childComplexity), true
+	case "Enquiry.answeredOnTime":
+		if e.ComplexityRoot.Enquiry.AnsweredOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.AnsweredOnTime(childComplexity), true
+	case "Enquiry.asker":
+		if e.ComplexityRoot.Enquiry.Asker == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Asker(childComplexity), true
+	case "Enquiry.askerName":
+		if e.ComplexityRoot.Enquiry.AskerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.AskerName(childComplexity), true
+	case "Enquiry.callbacks":
+		if e.ComplexityRoot.Enquiry.Callbacks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Callbacks(childComplexity), true
+	case "Enquiry.category":
+		if e.ComplexityRoot.Enquiry.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Category(childComplexity), true
+	case "Enquiry.channel":
+		if e.ComplexityRoot.Enquiry.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Channel(childComplexity), true
+	case "Enquiry.community":
+		if e.ComplexityRoot.Enquiry.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Community(childComplexity), true
+	case "Enquiry.createdAt":
+		if e.ComplexityRoot.Enquiry.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.CreatedAt(childComplexity), true
+	case "Enquiry.faqEntry":
+		if e.ComplexityRoot.Enquiry.FaqEntry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.FaqEntry(childComplexity), true
+	case "Enquiry.household":
+		if e.ComplexityRoot.Enquiry.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Household(childComplexity), true
+	case "Enquiry.id":
+		if e.ComplexityRoot.Enquiry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.ID(childComplexity), true
+	case "Enquiry.outcome":
+		if e.ComplexityRoot.Enquiry.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Outcome(childComplexity), true
+	case "Enquiry.overdue":
+		if e.ComplexityRoot.Enquiry.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Overdue(childComplexity), true
+	case "Enquiry.owner":
+		if e.ComplexityRoot.Enquiry.Owner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Owner(childComplexity), true
+	case "Enquiry.promisedBy":
+		if e.ComplexityRoot.Enquiry.PromisedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.PromisedBy(childComplexity), true
+	case "Enquiry.question":
+		if e.ComplexityRoot.Enquiry.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Question(childComplexity), true
+	case "Enquiry.referredTo":
+		if e.ComplexityRoot.Enquiry.ReferredTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.ReferredTo(childComplexity), true
+	case "Enquiry.status":
+		if e.ComplexityRoot.Enquiry.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Status(childComplexity), true
+	case "Enquiry.timeline":
+		if e.ComplexityRoot.Enquiry.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.Timeline(childComplexity), true
+	case "Enquiry.updatedAt":
+		if e.ComplexityRoot.Enquiry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.UpdatedAt(childComplexity), true
+
+	case "EnquiryCallback.at":
+		if e.ComplexityRoot.EnquiryCallback.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryCallback.At(childComplexity), true
+	case "EnquiryCallback.notes":
+		if e.ComplexityRoot.EnquiryCallback.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryCallback.Notes(childComplexity), true
+	case "EnquiryCallback.reached":
+		if e.ComplexityRoot.EnquiryCallback.Reached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryCallback.Reached(childComplexity), true
+	case "EnquiryCallback.staff":
+		if e.ComplexityRoot.EnquiryCallback.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryCallback.Staff(childComplexity), true
+
+	case "EnquiryConnection.edges":
+		if e.ComplexityRoot.EnquiryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryConnection.Edges(childComplexity), true
+	case "EnquiryConnection.pageInfo":
+		if e.ComplexityRoot.EnquiryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryConnection.PageInfo(childComplexity), true
+	case "EnquiryConnection.totalCount":
+		if e.ComplexityRoot.EnquiryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryConnection.TotalCount(childComplexity), true
+
+	case "EnquiryEdge.cursor":
+		if e.ComplexityRoot.EnquiryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryEdge.Cursor(childComplexity), true
+	case "EnquiryEdge.node":
+		if e.ComplexityRoot.EnquiryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryEdge.Node(childComplexity), true
+
+	case "EnquiryKpis.answered":
+		if e.ComplexityRoot.EnquiryKpis.Answered == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.Answered(childComplexity), true
+	case "EnquiryKpis.faqCoverage":
+		if e.ComplexityRoot.EnquiryKpis.FaqCoverage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.FaqCoverage(childComplexity), true
+	case "EnquiryKpis.answeredOnTheSpot":
+		if e.ComplexityRoot.EnquiryKpis.OnTheSpot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.OnTheSpot(childComplexity), true
+	case "EnquiryKpis.answeredOnTime":
+		if e.ComplexityRoot.EnquiryKpis.OnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.OnTime(childComplexity), true
+	case "EnquiryKpis.received":
+		if e.ComplexityRoot.EnquiryKpis.Received == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryKpis.Received(childComplexity), true
+
 	case "EventAttendance.checkedInHouseholds":
 		if e.ComplexityRoot.EventAttendance.CheckedInHouseholds == nil {
 			break
@@ -3559,6 +3900,118 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EventSignUpEdge.Node(childComplexity), true
+
+	case "FaqEntry.answer":
+		if e.ComplexityRoot.FaqEntry.Answer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.Answer(childComplexity), true
+	case "FaqEntry.answerEn":
+		if e.ComplexityRoot.FaqEntry.AnswerEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.AnswerEn(childComplexity), true
+	case "FaqEntry.category":
+		if e.ComplexityRoot.FaqEntry.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.Category(childComplexity), true
+	case "FaqEntry.community":
+		if e.ComplexityRoot.FaqEntry.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.Community(childComplexity), true
+	case "FaqEntry.id":
+		if e.ComplexityRoot.FaqEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.ID(childComplexity), true
+	case "FaqEntry.published":
+		if e.ComplexityRoot.FaqEntry.Published == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.Published(childComplexity), true
+	case "FaqEntry.question":
+		if e.ComplexityRoot.FaqEntry.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.Question(childComplexity), true
+	case "FaqEntry.questionEn":
+		if e.ComplexityRoot.FaqEntry.QuestionEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.QuestionEn(childComplexity), true
+	case "FaqEntry.readCount":
+		if e.ComplexityRoot.FaqEntry.ReadCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.ReadCount(childComplexity), true
+	case "FaqEntry.tags":
+		if e.ComplexityRoot.FaqEntry.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.Tags(childComplexity), true
+	case "FaqEntry.updatedAt":
+		if e.ComplexityRoot.FaqEntry.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntry.UpdatedAt(childComplexity), true
+
+	case "FaqEntryConnection.edges":
+		if e.ComplexityRoot.FaqEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntryConnection.Edges(childComplexity), true
+	case "FaqEntryConnection.pageInfo":
+		if e.ComplexityRoot.FaqEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntryConnection.PageInfo(childComplexity), true
+	case "FaqEntryConnection.totalCount":
+		if e.ComplexityRoot.FaqEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntryConnection.TotalCount(childComplexity), true
+
+	case "FaqEntryEdge.cursor":
+		if e.ComplexityRoot.FaqEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntryEdge.Cursor(childComplexity), true
+	case "FaqEntryEdge.node":
+		if e.ComplexityRoot.FaqEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqEntryEdge.Node(childComplexity), true
+
+	case "FaqStats.mostRead":
+		if e.ComplexityRoot.FaqStats.MostRead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqStats.MostRead(childComplexity), true
+	case "FaqStats.unansweredQuestions":
+		if e.ComplexityRoot.FaqStats.UnansweredQuestions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FaqStats.UnansweredQuestions(childComplexity), true
 
 	case "Festival.audience":
 		if e.ComplexityRoot.Festival.Audience == nil {
@@ -4475,6 +4928,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddHouseholdMember(childComplexity, args["input"].(model.AddHouseholdMemberInput)), true
+	case "Mutation.answerEnquiry":
+		if e.ComplexityRoot.Mutation.AnswerEnquiry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_answerEnquiry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AnswerEnquiry(childComplexity, args["id"].(string), args["input"].(model.EnquiryAnswerInput)), true
 	case "Mutation.applyRenovation":
 		if e.ComplexityRoot.Mutation.ApplyRenovation == nil {
 			break
@@ -4838,6 +5302,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.HandOverComplaint(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
+	case "Mutation.handOverEnquiry":
+		if e.ComplexityRoot.Mutation.HandOverEnquiry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_handOverEnquiry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.HandOverEnquiry(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
 	case "Mutation.handOverRepairRequest":
 		if e.ComplexityRoot.Mutation.HandOverRepairRequest == nil {
 			break
@@ -4954,6 +5429,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishEvent(childComplexity, args["id"].(string)), true
+	case "Mutation.publishFaqEntry":
+		if e.ComplexityRoot.Mutation.PublishFaqEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishFaqEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishFaqEntry(childComplexity, args["input"].(model.PublishFaqEntryInput)), true
 	case "Mutation.publishSurvey":
 		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
 			break
@@ -5009,6 +5495,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordComplaintCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
+	case "Mutation.recordEnquiry":
+		if e.ComplexityRoot.Mutation.RecordEnquiry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordEnquiry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordEnquiry(childComplexity, args["input"].(model.RecordEnquiryInput)), true
+	case "Mutation.recordEnquiryCallback":
+		if e.ComplexityRoot.Mutation.RecordEnquiryCallback == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordEnquiryCallback_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordEnquiryCallback(childComplexity, args["id"].(string), args["reached"].(bool), args["notes"].(*string)), true
 	case "Mutation.recordLaundryReturn":
 		if e.ComplexityRoot.Mutation.RecordLaundryReturn == nil {
 			break
@@ -5295,6 +5803,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SubmitSurveyResponse(childComplexity, args["surveyId"].(string), args["householdId"].(string), args["answers"].([]*model.SurveyAnswerInput)), true
+	case "Mutation.takeEnquiry":
+		if e.ComplexityRoot.Mutation.TakeEnquiry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_takeEnquiry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.TakeEnquiry(childComplexity, args["id"].(string)), true
 	case "Mutation.takeRepairRequest":
 		if e.ComplexityRoot.Mutation.TakeRepairRequest == nil {
 			break
@@ -5306,6 +5825,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.TakeRepairRequest(childComplexity, args["id"].(string)), true
+	case "Mutation.unpublishFaqEntry":
+		if e.ComplexityRoot.Mutation.UnpublishFaqEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unpublishFaqEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnpublishFaqEntry(childComplexity, args["id"].(string)), true
 	case "Mutation.unregisterDevice":
 		if e.ComplexityRoot.Mutation.UnregisterDevice == nil {
 			break
@@ -6071,6 +6601,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Engineers(childComplexity, args["communityId"].(string)), true
+	case "Query.enquiries":
+		if e.ComplexityRoot.Query.Enquiries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_enquiries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Enquiries(childComplexity, args["communityId"].(string), args["filter"].(*model.EnquiryFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.enquiry":
+		if e.ComplexityRoot.Query.Enquiry == nil {
+			break
+		}
+
+		args, err := ec.field_Query_enquiry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Enquiry(childComplexity, args["id"].(string)), true
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
 			break
@@ -6104,6 +6656,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Events(childComplexity, args["communityId"].(string), args["status"].(*activity.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.faqEntries":
+		if e.ComplexityRoot.Query.FaqEntries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_faqEntries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FaqEntries(childComplexity, args["communityId"].(string), args["search"].(*string), args["category"].(*enquiry.Category), args["first"].(*int), args["after"].(*string)), true
+	case "Query.faqEntry":
+		if e.ComplexityRoot.Query.FaqEntry == nil {
+			break
+		}
+
+		args, err := ec.field_Query_faqEntry_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FaqEntry(childComplexity, args["id"].(string)), true
+	case "Query.faqStats":
+		if e.ComplexityRoot.Query.FaqStats == nil {
+			break
+		}
+
+		args, err := ec.field_Query_faqStats_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FaqStats(childComplexity, args["communityId"].(string), args["since"].(*time.Time), args["limit"].(*int)), true
 	case "Query.festivalCalendar":
 		if e.ComplexityRoot.Query.FestivalCalendar == nil {
 			break
@@ -6221,6 +6806,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyComplaints(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Query.myEnquiries":
+		if e.ComplexityRoot.Query.MyEnquiries == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myEnquiries_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyEnquiries(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.myEventSignUps":
 		if e.ComplexityRoot.Query.MyEventSignUps == nil {
 			break
@@ -7782,6 +8378,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceKpis.Counts(childComplexity), true
+	case "ServiceKpis.enquiries":
+		if e.ComplexityRoot.ServiceKpis.Enquiries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Enquiries(childComplexity), true
 	case "ServiceKpis.eventAttendance":
 		if e.ComplexityRoot.ServiceKpis.EventAttendance == nil {
 			break
@@ -8849,6 +9451,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TimelineEntry.To(childComplexity), true
 
+	case "UnansweredQuestion.category":
+		if e.ComplexityRoot.UnansweredQuestion.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Category(childComplexity), true
+	case "UnansweredQuestion.count":
+		if e.ComplexityRoot.UnansweredQuestion.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Count(childComplexity), true
+	case "UnansweredQuestion.question":
+		if e.ComplexityRoot.UnansweredQuestion.Question == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnansweredQuestion.Question(childComplexity), true
+
 	case "Visit.attendees":
 		if e.ComplexityRoot.Visit.Attendees == nil {
 			break
@@ -9164,6 +9785,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateServiceCampaignInput,
 		ec.unmarshalInputCreateStaffInput,
 		ec.unmarshalInputCreateSurveyInput,
+		ec.unmarshalInputEnquiryAnswerInput,
+		ec.unmarshalInputEnquiryFilter,
 		ec.unmarshalInputFestivalInput,
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
@@ -9179,7 +9802,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPostProjectProgressInput,
 		ec.unmarshalInputPublicAreaInput,
 		ec.unmarshalInputPublishAnnouncementInput,
+		ec.unmarshalInputPublishFaqEntryInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
+		ec.unmarshalInputRecordEnquiryInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputRenovationApplicationInput,
 		ec.unmarshalInputRenovationCompanyInput,
@@ -10451,6 +11076,359 @@ extend type Mutation {
     "Why, at most 200 characters."
     reason: String
   ): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/enquiry.graphqls", Input: `"Where an enquiry (咨询) stands: OPEN until answered, then CLOSED with an outcome."
+enum EnquiryStatus {
+  "Asked and not yet answered; its owner owes an answer by promisedBy."
+  OPEN
+  "Answered with an outcome."
+  CLOSED
+}
+
+"How a question came in."
+enum EnquiryChannel {
+  "By phone, the family hotline (亲情电话)."
+  PHONE
+  "At the front desk (客户服务中心)."
+  DESK
+  "Heard on a butler's visit (走访)."
+  VISIT
+  "Asked in the app by the resident."
+  APP
+  "By WeChat or the mini program."
+  WECHAT
+}
+
+"What a question (or an FAQ entry) is about."
+enum EnquiryCategory {
+  "Parking and permits (停车)."
+  PARKING
+  "Fees and bills (收费)."
+  FEES
+  "Renovation (装修)."
+  RENOVATION
+  "Moving in and out (搬家)."
+  MOVING
+  "Water and power, outages (水电/停水停电)."
+  UTILITIES
+  "Security, access cards and gates (安全/门禁)."
+  SECURITY
+  "Neighbours (邻里)."
+  NEIGHBOURS
+  "Shared facilities: lifts, gardens, parcels (公共设施)."
+  FACILITIES
+  "Certificates and paperwork (证明/手续)."
+  PAPERWORK
+  "Anything else (其他)."
+  OTHER
+}
+
+"How an enquiry ended."
+enum EnquiryOutcome {
+  "The question was answered."
+  ANSWERED
+  "Referred to another department or person, named in referredTo."
+  REFERRED
+  "It cannot be solved now; the answer gives the reason explained to the resident."
+  NOT_POSSIBLE_NOW
+  "Outside the company's remit; the answer gives the explanation given."
+  OUT_OF_SCOPE
+}
+
+"An enquiry (咨询): a resident's question, owned by whoever first took it (首问责任制) until it is answered or handed over."
+type Enquiry {
+  "Enquiry id."
+  id: ID!
+  "The community (小区) it was asked in."
+  community: Community!
+  "The household it concerns, if any."
+  household: Household
+  "The resident who asked, when known."
+  asker: Person
+  "The asker's name as given, when they are not a registered resident."
+  askerName: String
+  "How it came in."
+  channel: EnquiryChannel!
+  "The question, at most 500 characters."
+  question: String!
+  "What it is about."
+  category: EnquiryCategory!
+  "Where it stands."
+  status: EnquiryStatus!
+  "Who owns it (首问责任人); null for a question asked in the app that nobody has taken yet."
+  owner: Staff
+  "When an answer was promised by."
+  promisedBy: Time!
+  "Still open past promisedBy."
+  overdue: Boolean!
+  "How it ended; null while open."
+  outcome: EnquiryOutcome
+  "The answer, the reason (NOT_POSSIBLE_NOW) or the explanation (OUT_OF_SCOPE); null while open."
+  answer: String
+  "For REFERRED: the named owner or department it went to."
+  referredTo: String
+  "True when it was answered as it was asked."
+  answeredOnTheSpot: Boolean!
+  "Who answered."
+  answeredBy: Staff
+  "When it was answered."
+  answeredAt: Time
+  "True when answered by promisedBy."
+  answeredOnTime: Boolean!
+  "The FAQ entry answering it, if linked (answered from one, or published from it)."
+  faqEntry: FaqEntry
+  "Calls back to the resident with an answer given later, oldest first."
+  callbacks: [EnquiryCallback!]!
+  "Every step (record, take, answer, hand-over with both staff, callbacks). Lists leave it empty: read one enquiry for it."
+  timeline: [TimelineEntry!]!
+  "When it was asked."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+}
+
+"A call back (回电) to the resident with an answer given later."
+type EnquiryCallback {
+  "Who called."
+  staff: Staff!
+  "Whether the resident was reached."
+  reached: Boolean!
+  "What was said, at most 500 characters."
+  notes: String
+  "When."
+  at: Time!
+}
+
+"One enquiry in a list."
+type EnquiryEdge {
+  "Opaque cursor of this enquiry."
+  cursor: String!
+  "The enquiry (without its timeline)."
+  node: Enquiry!
+}
+
+"A page of enquiries, newest first."
+type EnquiryConnection {
+  "The enquiries of this page."
+  edges: [EnquiryEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "All matching enquiries; -1 when not counted (the resident's own list)."
+  totalCount: Int!
+}
+
+"Narrows the staff list of enquiries; every field given must match."
+input EnquiryFilter {
+  "Only this status."
+  status: EnquiryStatus
+  "Only enquiries this staff member owns."
+  ownerStaffId: ID
+  "Only this category."
+  category: EnquiryCategory
+  "Only open enquiries past their promised time."
+  overdue: Boolean
+}
+
+"An answer to an enquiry."
+input EnquiryAnswerInput {
+  "How it ended."
+  outcome: EnquiryOutcome!
+  "The answer, the reason explained (NOT_POSSIBLE_NOW) or the explanation (OUT_OF_SCOPE); 1-1000 characters."
+  text: String!
+  "Required for REFERRED: the named owner or department (e.g. 工程部 张工), at most 60 characters."
+  referredTo: String
+  "The FAQ entry of the community the answer came from."
+  faqEntryId: ID
+}
+
+"A question as staff take it or a resident asks it in the app."
+input RecordEnquiryInput {
+  "The community; staff give it unless householdId names it."
+  communityId: ID
+  "The household it concerns; a resident must give one of their own."
+  householdId: ID
+  "Staff: the resident who asked, a member of householdId. A resident always asks for themselves."
+  askerId: ID
+  "Staff: who asked when they are not a registered resident, at most 40 characters."
+  askerName: String
+  "How it came in; required from staff, always APP for residents."
+  channel: EnquiryChannel
+  "The question, 1-500 characters."
+  question: String!
+  "What it is about."
+  category: EnquiryCategory!
+  "When an answer is promised by; 24 hours from now when not given."
+  promisedBy: Time
+  "Staff: the answer given on the spot, which closes the enquiry at once."
+  answer: EnquiryAnswerInput
+}
+
+"An answer kept for everyone (疑难解答/常见问题) in one community."
+type FaqEntry {
+  "Entry id."
+  id: ID!
+  "The community it is published in."
+  community: Community!
+  "The question in Chinese."
+  question: String!
+  "The answer in Chinese."
+  answer: String!
+  "The question in English, if written."
+  questionEn: String
+  "The answer in English, if written."
+  answerEn: String
+  "What it is about."
+  category: EnquiryCategory!
+  "Tags to find it by, at most 10."
+  tags: [String!]!
+  "False once unpublished (only publishers still see it)."
+  published: Boolean!
+  "How often residents have opened it (faqEntry)."
+  readCount: Int!
+  "When it was last edited."
+  updatedAt: Time!
+}
+
+"One FAQ entry in a list."
+type FaqEntryEdge {
+  "Opaque cursor of this entry."
+  cursor: String!
+  "The entry."
+  node: FaqEntry!
+}
+
+"A page of FAQ entries: newest first, or ranked for a search."
+type FaqEntryConnection {
+  "The entries of this page."
+  edges: [FaqEntryEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "All matching entries; for a search, at most 200 are ranked. -1 when not counted."
+  totalCount: Int!
+}
+
+"An FAQ entry as staff write it."
+input PublishFaqEntryInput {
+  "Edit this entry (and publish it again); omit to create one."
+  id: ID
+  "The community to publish in; ignored when editing."
+  communityId: ID
+  "The enquiry whose answer this is; it is linked to the entry."
+  fromEnquiryId: ID
+  "The question in Chinese, 1-200 characters."
+  question: String!
+  "The answer in Chinese, 1-2000 characters."
+  answer: String!
+  "The question in English, at most 300 characters."
+  questionEn: String
+  "The answer in English, at most 3000 characters."
+  answerEn: String
+  "What it is about."
+  category: EnquiryCategory!
+  "At most 10 tags of at most 20 characters."
+  tags: [String!]
+}
+
+"A question asked without an FAQ entry, and how often."
+type UnansweredQuestion {
+  "Its category."
+  category: EnquiryCategory!
+  "One asking of it, as written."
+  question: String!
+  "How many enquiries asked it (same category and question, ignoring spaces and punctuation)."
+  count: Int!
+}
+
+"What supervisors see to decide what to publish."
+type FaqStats {
+  "The most read published entries, most read first."
+  mostRead: [FaqEntry!]!
+  "The questions asked most often without an FAQ entry linked, most asked first."
+  unansweredQuestions: [UnansweredQuestion!]!
+}
+
+extend type Query {
+  "The staff list of a community's enquiries, newest first, with its total count: front-desk staff (CUSTOMER_SERVICE), butlers and supervisors of the community (and admins); FORBIDDEN for others."
+  enquiries(
+    "The community."
+    communityId: ID!,
+    "Narrows the list."
+    filter: EnquiryFilter,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): EnquiryConnection!
+  "One enquiry with its timeline: the resident who asked (their household's members when nobody is named) and the community's front-desk staff; NOT_FOUND for anyone else."
+  enquiry("Id of the enquiry." id: ID!): Enquiry
+  "The caller's own enquiries with their answers, newest first; empty for staff."
+  myEnquiries(
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): EnquiryConnection!
+  "A community's published FAQ for its residents and staff: newest first, or with search, the entries containing the term (Chinese by characters: 停车 finds 停车证怎么办理), the term in the question first, then by reads."
+  faqEntries(
+    "The community."
+    communityId: ID!,
+    "Words to find, at most 50 characters."
+    search: String,
+    "Only this category."
+    category: EnquiryCategory,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): FaqEntryConnection!
+  "One FAQ entry; a resident's read counts towards readCount. Unpublished entries only for those who may publish."
+  faqEntry("Id of the entry." id: ID!): FaqEntry
+  "The most read entries and the questions asked most often without an FAQ entry: supervisors of the community (and admins)."
+  faqStats(
+    "The community."
+    communityId: ID!,
+    "Count questions asked since then; 90 days ago when not given."
+    since: Time,
+    "How many of each, 1-50 (default 10)."
+    limit: Int = 10
+  ): FaqStats!
+}
+
+extend type Mutation {
+  "Record a question. Staff (CUSTOMER_SERVICE, BUTLER, SUPERVISOR of the community) record one by any channel and own it (首问责任制); with an answer it is closed on the spot. A resident asks through the app for their own household; it waits for staff to take it."
+  recordEnquiry("The question." input: RecordEnquiryInput!): Enquiry!
+  "A front-desk staff member takes an enquiry asked in the app that nobody owns yet."
+  takeEnquiry("Id of an OPEN enquiry." id: ID!): Enquiry!
+  "The owner, or a supervisor standing in, answers an OPEN enquiry with its outcome; it then owes a callback."
+  answerEnquiry(
+    "Id of an OPEN enquiry."
+    id: ID!,
+    "The answer."
+    input: EnquiryAnswerInput!
+  ): Enquiry!
+  "The owner or a supervisor hands an OPEN enquiry to another CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the community, who then owns it; the timeline records both."
+  handOverEnquiry(
+    "Id of an OPEN enquiry."
+    id: ID!,
+    "The active staff member who takes it over (not the current owner)."
+    toStaffId: ID!,
+    "Why, at most 200 characters."
+    note: String
+  ): Enquiry!
+  "The owner or a supervisor records calling the resident back with an answer not given on the spot."
+  recordEnquiryCallback(
+    "Id of a CLOSED enquiry not answered on the spot."
+    id: ID!,
+    "Whether the resident was reached."
+    reached: Boolean!,
+    "What was said, at most 500 characters."
+    notes: String
+  ): Enquiry!
+  "Publish (or edit and republish) an FAQ entry: CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the community."
+  publishFaqEntry("The entry." input: PublishFaqEntryInput!): FaqEntry!
+  "Take an FAQ entry off the residents' list; publishFaqEntry with its id puts it back."
+  unpublishFaqEntry("Id of the entry." id: ID!): FaqEntry!
 }
 `, BuiltIn: false},
 	{Name: "../schema/events.graphqls", Input: `# Values clients switch on: timeline steps and live event types. They are
@@ -11993,6 +12971,22 @@ type ServiceKpis {
   eventAttendance: KpiRatio!
   "Workload: new and open repairs, overdue repairs, new complaints."
   counts: KpiCounts!
+  "Enquiries (咨询) received, answered, on the spot, on time, and covered by the FAQ."
+  enquiries: EnquiryKpis!
+}
+
+"The enquiries (咨询) recorded in the window; each outcome as known at computedAt."
+type EnquiryKpis {
+  "Enquiries recorded in the window, by any channel."
+  received: Int!
+  "Answered with any outcome (ANSWERED, REFERRED, NOT_POSSIBLE_NOW, OUT_OF_SCOPE) / received."
+  answered: KpiRatio!
+  "Answered as they were asked (当场答复) / received."
+  answeredOnTheSpot: KpiRatio!
+  "Answered by the promised time / those whose outcome is known (answered, or still open past the promised time)."
+  answeredOnTime: KpiRatio!
+  "FAQ coverage: received with an FAQ entry linked (answered from a published entry, or published from the enquiry) / received."
+  faqCoverage: KpiRatio!
 }
 
 "Satisfaction (满意度): share of satisfied answers, from surveys (满意度调查) and callbacks (回访)."
@@ -14665,6 +15659,8 @@ enum ButlerTaskKind {
   CONGRATULATION_VISIT
   "The move-in callback, a week after the move (入住回访)."
   MOVE_IN_CALLBACK
+  "An enquiry (咨询) the staff member owns, past its promised answer time; answered where it is owed (answerEnquiry). On the owner's list only (CUSTOMER_SERVICE staff open their own list too)."
+  ENQUIRY_OVERDUE
 }
 
 "One line of a butler's task list (管家待办): something owed to a household in the butler's care."
@@ -14675,7 +15671,7 @@ type ButlerTask {
   kind: ButlerTaskKind!
   "A short line to show, in Chinese (e.g. the repair's summary or 登门祝贺)."
   title: String!
-  "The household (户) it is owed to; null for the callback of a public-area repair (公共区域报修), owed to the resident who reported it."
+  "The household (户) it is owed to; null for the callback of a public-area repair (公共区域报修), owed to the resident who reported it, and for an enquiry not about a household."
   household: Household
   "The repair request, service order or visit to open; null for visits and calls written on the list."
   subjectId: ID
@@ -14713,11 +15709,12 @@ extend type Query {
   """
   The open tasks of a butler, earliest due first: callbacks due on repairs and
   service orders, follow-ups promised on visits, congratulation visits and
-  move-in callbacks. A butler opens their own list (butlerId omitted); a
-  supervisor opens the list of a butler of a community they supervise.
-  Anyone else: FORBIDDEN (a resident, or a staff member without the butler
-  role opening their own) or NOT_FOUND (a butler outside the caller's
-  supervised communities).
+  move-in callbacks, and overdue enquiries the staff member owns. A butler or
+  a CUSTOMER_SERVICE staff member opens their own list (butlerId omitted); a
+  supervisor opens the list of a butler or CUSTOMER_SERVICE staff member of a
+  community they supervise. Anyone else: FORBIDDEN (a resident, or a staff
+  member with neither role opening their own) or NOT_FOUND (staff outside the
+  caller's supervised communities).
   The cursor is the due time and id of the last task seen, so a page after it
   neither skips nor repeats tasks while the list stands still. Each source
   (written tasks, repair and order callbacks, visit follow-ups) contributes at
@@ -15553,6 +16550,112 @@ func (ec *executionContext) childFields_EngineerLoad(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type EngineerLoad", field.Name)
 }
 
+func (ec *executionContext) childFields_Enquiry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Enquiry_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Enquiry_community(ctx, field)
+	case "household":
+		return ec.fieldContext_Enquiry_household(ctx, field)
+	case "asker":
+		return ec.fieldContext_Enquiry_asker(ctx, field)
+	case "askerName":
+		return ec.fieldContext_Enquiry_askerName(ctx, field)
+	case "channel":
+		return ec.fieldContext_Enquiry_channel(ctx, field)
+	case "question":
+		return ec.fieldContext_Enquiry_question(ctx, field)
+	case "category":
+		return ec.fieldContext_Enquiry_category(ctx, field)
+	case "status":
+		return ec.fieldContext_Enquiry_status(ctx, field)
+	case "owner":
+		return ec.fieldContext_Enquiry_owner(ctx, field)
+	case "promisedBy":
+		return ec.fieldContext_Enquiry_promisedBy(ctx, field)
+	case "overdue":
+		return ec.fieldContext_Enquiry_overdue(ctx, field)
+	case "outcome":
+		return ec.fieldContext_Enquiry_outcome(ctx, field)
+	case "answer":
+		return ec.fieldContext_Enquiry_answer(ctx, field)
+	case "referredTo":
+		return ec.fieldContext_Enquiry_referredTo(ctx, field)
+	case "answeredOnTheSpot":
+		return ec.fieldContext_Enquiry_answeredOnTheSpot(ctx, field)
+	case "answeredBy":
+		return ec.fieldContext_Enquiry_answeredBy(ctx, field)
+	case "answeredAt":
+		return ec.fieldContext_Enquiry_answeredAt(ctx, field)
+	case "answeredOnTime":
+		return ec.fieldContext_Enquiry_answeredOnTime(ctx, field)
+	case "faqEntry":
+		return ec.fieldContext_Enquiry_faqEntry(ctx, field)
+	case "callbacks":
+		return ec.fieldContext_Enquiry_callbacks(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Enquiry_timeline(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Enquiry_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Enquiry_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Enquiry", field.Name)
+}
+
+func (ec *executionContext) childFields_EnquiryCallback(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "staff":
+		return ec.fieldContext_EnquiryCallback_staff(ctx, field)
+	case "reached":
+		return ec.fieldContext_EnquiryCallback_reached(ctx, field)
+	case "notes":
+		return ec.fieldContext_EnquiryCallback_notes(ctx, field)
+	case "at":
+		return ec.fieldContext_EnquiryCallback_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnquiryCallback", field.Name)
+}
+
+func (ec *executionContext) childFields_EnquiryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EnquiryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EnquiryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EnquiryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnquiryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EnquiryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EnquiryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EnquiryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnquiryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_EnquiryKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "received":
+		return ec.fieldContext_EnquiryKpis_received(ctx, field)
+	case "answered":
+		return ec.fieldContext_EnquiryKpis_answered(ctx, field)
+	case "answeredOnTheSpot":
+		return ec.fieldContext_EnquiryKpis_answeredOnTheSpot(ctx, field)
+	case "answeredOnTime":
+		return ec.fieldContext_EnquiryKpis_answeredOnTime(ctx, field)
+	case "faqCoverage":
+		return ec.fieldContext_EnquiryKpis_faqCoverage(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnquiryKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_EventAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "event":
@@ -15669,6 +16772,66 @@ func (ec *executionContext) childFields_EventSignUpEdge(ctx context.Context, fie
 		return ec.fieldContext_EventSignUpEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EventSignUpEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FaqEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FaqEntry_id(ctx, field)
+	case "community":
+		return ec.fieldContext_FaqEntry_community(ctx, field)
+	case "question":
+		return ec.fieldContext_FaqEntry_question(ctx, field)
+	case "answer":
+		return ec.fieldContext_FaqEntry_answer(ctx, field)
+	case "questionEn":
+		return ec.fieldContext_FaqEntry_questionEn(ctx, field)
+	case "answerEn":
+		return ec.fieldContext_FaqEntry_answerEn(ctx, field)
+	case "category":
+		return ec.fieldContext_FaqEntry_category(ctx, field)
+	case "tags":
+		return ec.fieldContext_FaqEntry_tags(ctx, field)
+	case "published":
+		return ec.fieldContext_FaqEntry_published(ctx, field)
+	case "readCount":
+		return ec.fieldContext_FaqEntry_readCount(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_FaqEntry_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FaqEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_FaqEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FaqEntryConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FaqEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FaqEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FaqEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FaqEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FaqEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FaqEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FaqEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FaqStats(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "mostRead":
+		return ec.fieldContext_FaqStats_mostRead(ctx, field)
+	case "unansweredQuestions":
+		return ec.fieldContext_FaqStats_unansweredQuestions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FaqStats", field.Name)
 }
 
 func (ec *executionContext) childFields_Festival(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -16955,6 +18118,8 @@ func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field g
 		return ec.fieldContext_ServiceKpis_eventAttendance(ctx, field)
 	case "counts":
 		return ec.fieldContext_ServiceKpis_counts(ctx, field)
+	case "enquiries":
+		return ec.fieldContext_ServiceKpis_enquiries(ctx, field)
 	case "callsAnsweredWithinStandard":
 		return ec.fieldContext_ServiceKpis_callsAnsweredWithinStandard(ctx, field)
 	}
@@ -17431,6 +18596,18 @@ func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field
 		return ec.fieldContext_TimelineEntry_onBehalfOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_UnansweredQuestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_UnansweredQuestion_category(ctx, field)
+	case "question":
+		return ec.fieldContext_UnansweredQuestion_question(ctx, field)
+	case "count":
+		return ec.fieldContext_UnansweredQuestion_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnansweredQuestion", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -774,6 +774,7 @@ var (
 		"VISIT_FOLLOW_UP":        tasks.VisitFollowUp,
 		"CONGRATULATION_VISIT":   tasks.CongratulationVisit,
 		"MOVE_IN_CALLBACK":       tasks.MoveInCallback,
+		"ENQUIRY_OVERDUE":        tasks.EnquiryOverdue,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -781,6 +782,7 @@ var (
 		tasks.VisitFollowUp:        "VISIT_FOLLOW_UP",
 		tasks.CongratulationVisit:  "CONGRATULATION_VISIT",
 		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
+		tasks.EnquiryOverdue:       "ENQUIRY_OVERDUE",
 	}
 )
 

@@ -15,7 +15,7 @@ import (
 // Household is the resolver for the household field.
 func (r *butlerTaskResolver) Household(ctx context.Context, obj *tasks.Task) (*household.Household, error) {
 	if obj.HouseholdID == "" {
-		return nil, nil // a public-area repair's callback: owed to its reporter
+		return nil, nil // a public-area repair's callback (owed to its reporter), or an enquiry not about a household
 	}
 	return one(ctx, loaders(ctx).Household, obj.HouseholdID)
 }

@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -539,6 +540,48 @@ type EngineerLoad struct {
 	Skills []string `json:"skills"`
 }
 
+// An answer to an enquiry.
+type EnquiryAnswerInput struct {
+	// How it ended.
+	Outcome enquiry.Outcome `json:"outcome"`
+	// The answer, the reason explained (NOT_POSSIBLE_NOW) or the explanation (OUT_OF_SCOPE); 1-1000 characters.
+	Text string `json:"text"`
+	// Required for REFERRED: the named owner or department (e.g. 工程部 张工), at most 60 characters.
+	ReferredTo *string `json:"referredTo,omitempty"`
+	// The FAQ entry of the community the answer came from.
+	FaqEntryID *string `json:"faqEntryId,omitempty"`
+}
+
+// A page of enquiries, newest first.
+type EnquiryConnection struct {
+	// The enquiries of this page.
+	Edges []*EnquiryEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// All matching enquiries; -1 when not counted (the resident's own list).
+	TotalCount int `json:"totalCount"`
+}
+
+// One enquiry in a list.
+type EnquiryEdge struct {
+	// Opaque cursor of this enquiry.
+	Cursor string `json:"cursor"`
+	// The enquiry (without its timeline).
+	Node *enquiry.Enquiry `json:"node"`
+}
+
+// Narrows the staff list of enquiries; every field given must match.
+type EnquiryFilter struct {
+	// Only this status.
+	Status *enquiry.Status `json:"status,omitempty"`
+	// Only enquiries this staff member owns.
+	OwnerStaffID *string `json:"ownerStaffId,omitempty"`
+	// Only this category.
+	Category *enquiry.Category `json:"category,omitempty"`
+	// Only open enquiries past their promised time.
+	Overdue *bool `json:"overdue,omitempty"`
+}
+
 // A page of event sign-ups, newest first.
 type EventSignUpConnection struct {
 	// The sign-ups of this page.
@@ -553,6 +596,24 @@ type EventSignUpEdge struct {
 	Cursor string `json:"cursor"`
 	// The sign-up.
 	Node *activity.SignUp `json:"node"`
+}
+
+// A page of FAQ entries: newest first, or ranked for a search.
+type FaqEntryConnection struct {
+	// The entries of this page.
+	Edges []*FaqEntryEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// All matching entries; for a search, at most 200 are ranked. -1 when not counted.
+	TotalCount int `json:"totalCount"`
+}
+
+// One FAQ entry in a list.
+type FaqEntryEdge struct {
+	// Opaque cursor of this entry.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *enquiry.FaqEntry `json:"node"`
 }
 
 // A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00).
@@ -977,6 +1038,28 @@ type PublishAnnouncementInput struct {
 	SendAt *time.Time `json:"sendAt,omitempty"`
 }
 
+// An FAQ entry as staff write it.
+type PublishFaqEntryInput struct {
+	// Edit this entry (and publish it again); omit to create one.
+	ID *string `json:"id,omitempty"`
+	// The community to publish in; ignored when editing.
+	CommunityID *string `json:"communityId,omitempty"`
+	// The enquiry whose answer this is; it is linked to the entry.
+	FromEnquiryID *string `json:"fromEnquiryId,omitempty"`
+	// The question in Chinese, 1-200 characters.
+	Question string `json:"question"`
+	// The answer in Chinese, 1-2000 characters.
+	Answer string `json:"answer"`
+	// The question in English, at most 300 characters.
+	QuestionEn *string `json:"questionEn,omitempty"`
+	// The answer in English, at most 3000 characters.
+	AnswerEn *string `json:"answerEn,omitempty"`
+	// What it is about.
+	Category enquiry.Category `json:"category"`
+	// At most 10 tags of at most 20 characters.
+	Tags []string `json:"tags,omitempty"`
+}
+
 // Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.
 type Query struct {
 }
@@ -1013,6 +1096,28 @@ type RecordCampaignVisitInput struct {
 	RepairCategory *repair.Category `json:"repairCategory,omitempty"`
 	// For PROBLEM_FOUND; default NORMAL (a gas leak is EMERGENCY).
 	Urgency *repair.Urgency `json:"urgency,omitempty"`
+}
+
+// A question as staff take it or a resident asks it in the app.
+type RecordEnquiryInput struct {
+	// The community; staff give it unless householdId names it.
+	CommunityID *string `json:"communityId,omitempty"`
+	// The household it concerns; a resident must give one of their own.
+	HouseholdID *string `json:"householdId,omitempty"`
+	// Staff: the resident who asked, a member of householdId. A resident always asks for themselves.
+	AskerID *string `json:"askerId,omitempty"`
+	// Staff: who asked when they are not a registered resident, at most 40 characters.
+	AskerName *string `json:"askerName,omitempty"`
+	// How it came in; required from staff, always APP for residents.
+	Channel *enquiry.Channel `json:"channel,omitempty"`
+	// The question, 1-500 characters.
+	Question string `json:"question"`
+	// What it is about.
+	Category enquiry.Category `json:"category"`
+	// When an answer is promised by; 24 hours from now when not given.
+	PromisedBy *time.Time `json:"promisedBy,omitempty"`
+	// Staff: the answer given on the spot, which closes the enquiry at once.
+	Answer *EnquiryAnswerInput `json:"answer,omitempty"`
 }
 
 // A household visit (走访) to log.

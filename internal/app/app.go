@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
@@ -195,8 +196,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Activity = activity.NewService(activity.Config{DB: d.DB, Communities: communities, Households: households,
 		Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	svc.Calls = newHotline(svc, d, staffSvc)
+	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
-		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
@@ -424,6 +427,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"weekly KPI report", svc.KPIs.Tick},
 		{"survey scheduler", svc.Surveys.Tick},
 		{"community event scheduler", svc.Activity.Tick},
+		{"enquiry escalation", svc.Enquiries.Escalate},
 	}
 	for {
 		for _, j := range jobs {

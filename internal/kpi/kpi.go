@@ -164,6 +164,8 @@ type KPIs struct {
 	// window answered within three rings (the call log).
 	CallsAnsweredWithinStandard Ratio
 	Counts                      Counts
+	// Enquiries (咨询) received in the window (the enquiry service).
+	Enquiries EnquiryKPIs
 }
 
 // Satisfaction: shares of 4-5 scores in surveys, and of satisfied callbacks

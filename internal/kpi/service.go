@@ -29,6 +29,7 @@ type Config struct {
 	Surveys     SurveySource
 	Activities  AttendanceSource
 	Calls       CallSource // nil: calls not available
+	Enquiries   Enquiries  // nil: not available
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
@@ -145,6 +146,9 @@ func (s *Service) compute(ctx context.Context, communityID string, spans ...span
 		}
 		return nil
 	}); err != nil {
+		return nil, err
+	}
+	if err := s.addEnquiries(ctx, communityID, lo, hi, now, ws); err != nil {
 		return nil, err
 	}
 	out := make([]*KPIs, len(ws))

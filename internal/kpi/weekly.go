@@ -89,7 +89,10 @@ func summaryZH(r *WeeklyReport, first, last time.Time) string {
 		"平均响应" + durationZH(k.AverageResponseTime) + "，平均完成" + durationZH(k.AverageCompletionTime),
 		"投诉办结率" + ratioZH(k.Complaints.ClosureRate, p.Complaints.ClosureRate) + "，平均办结" + durationZH(k.Complaints.AverageClosureTime),
 		"活动参与率" + ratioZH(k.EventAttendance, p.EventAttendance),
-		"来电三声内接听率" + ratioZH(k.CallsAnsweredWithinStandard, p.CallsAnsweredWithinStandard),
+		"来电三声内接听率" + ratioZH(k.CallsAnsweredWithinStandard, p.CallsAnsweredWithinStandard) +
+			"，" + fmt.Sprintf("咨询%d件，", k.Enquiries.Received) + "答复率" + ratioZH(k.Enquiries.Answered, p.Enquiries.Answered) +
+			"，当场答复率" + ratioZH(k.Enquiries.OnTheSpot, p.Enquiries.OnTheSpot) + "，按时答复率" + ratioZH(k.Enquiries.OnTime, p.Enquiries.OnTime) +
+			"，常见问题覆盖率" + ratioZH(k.Enquiries.FaqCoverage, p.Enquiries.FaqCoverage),
 	}
 	b.WriteString(strings.Join(items, "；"))
 	b.WriteString("。")
@@ -112,6 +115,9 @@ func summaryEN(r *WeeklyReport) string {
 		"complaints closed " + ratioEN(k.Complaints.ClosureRate, p.Complaints.ClosureRate) + " in " + durationEN(k.Complaints.AverageClosureTime),
 		"event attendance " + ratioEN(k.EventAttendance, p.EventAttendance),
 		"calls answered within three rings " + ratioEN(k.CallsAnsweredWithinStandard, p.CallsAnsweredWithinStandard),
+		fmt.Sprintf("%d enquiries: answered ", k.Enquiries.Received) + ratioEN(k.Enquiries.Answered, p.Enquiries.Answered) +
+			", on the spot " + ratioEN(k.Enquiries.OnTheSpot, p.Enquiries.OnTheSpot) + ", on time " + ratioEN(k.Enquiries.OnTime, p.Enquiries.OnTime) +
+			", FAQ coverage " + ratioEN(k.Enquiries.FaqCoverage, p.Enquiries.FaqCoverage),
 	}
 	b.WriteString(strings.Join(items, "; "))
 	b.WriteString(".")

@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
@@ -61,7 +62,9 @@ type Deps struct {
 	Catalog *catalog.Service
 	// Calls, when set, gets a day of hotline calls (calls.go).
 	Calls *hotline.Service
-	Now   func() time.Time
+	// Enquiries, when set, gets each community's FAQ and demo enquiries.
+	Enquiries *enquiry.Service
+	Now       func() time.Time
 }
 
 // Options size the demo.
@@ -158,6 +161,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"complaints", s.ensureComplaints},
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},
+		{"enquiries and FAQ", s.ensureEnquiries},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {

@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/platform/auth"
@@ -40,20 +41,22 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 	}
 	communities := community.NewService(db, companyID, now)
 	households := household.NewService(db, communities, sensitive, nil, now)
+	staffSvc := staff.NewService(db, companyID, communities, households, now)
 	return Deps{
 		DB:          db,
 		Communities: communities,
 		Households:  households,
 		Archive:     archive.NewService(db, households, now),
-		Staff:       staff.NewService(db, companyID, communities, households, now),
+		Staff:       staffSvc,
 		Catalog:     catalog.NewService(db, communities, now),
+		Enquiries:   enquiry.NewService(enquiry.Config{DB: db, Households: households, Staff: staffSvc, Now: now}),
 		Now:         now,
 	}
 }
 
 var collections = []string{
 	"communities", "buildings", "households", "persons", "person_phones", "memberships",
-	"staff", "care_profiles", "household_care", "visits", "service_items",
+	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -98,7 +101,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	}
 
 	// The result describes what is stored.
-	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits", "serviceItems": "service_items"} {
+	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits", "serviceItems": "service_items", "faqEntries": "faq_entries", "enquiries": "enquiries"} {
 		if got, want := int64(first.Counts[k]), before[c]; got != want {
 			t.Errorf("counts[%s] = %d, %s holds %d", k, got, c, want)
 		}

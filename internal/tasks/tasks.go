@@ -37,6 +37,7 @@ const (
 	VisitFollowUp        Kind = "VISIT_FOLLOW_UP"        // 走访承诺的跟进
 	CongratulationVisit  Kind = "CONGRATULATION_VISIT"   // 入住登门祝贺
 	MoveInCallback       Kind = "MOVE_IN_CALLBACK"       // 入住回访
+	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询逾期未答复
 )
 
 // written are the kinds stored here; the others are completed where they
@@ -223,7 +224,7 @@ type scope struct {
 
 func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) (*scope, error) {
 	if butlerID == "" || butlerID == c.ID {
-		if !c.Has(access.Butler) {
+		if !c.Has(access.Butler, access.CustomerService) {
 			return nil, apperr.ErrForbidden
 		}
 		return &scope{staffID: c.ID, communities: c.Communities, buildings: c.Buildings, households: c.Households}, nil
@@ -232,7 +233,7 @@ func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) 
 		return nil, err
 	}
 	b, err := s.staff.Get(ctx, butlerID)
-	if err != nil || !slices.Contains(b.Roles, access.Butler) {
+	if err != nil || !(slices.Contains(b.Roles, access.Butler) || slices.Contains(b.Roles, access.CustomerService)) {
 		return nil, ErrNotFound
 	}
 	var shared []string
@@ -270,7 +271,7 @@ func (s *Service) inScope(ctx context.Context, sc *scope, all []*Task) ([]*Task,
 	}
 	var out []*Task
 	for _, t := range all {
-		if t.Kind == RepairCallback && t.StaffID != "" {
+		if (t.Kind == RepairCallback || t.Kind == EnquiryOverdue) && t.StaffID != "" {
 			// The callback belongs to the request's owner (首问责任制): only
 			// they (or a supervisor) may record it, so only their list owes it.
 			if t.StaffID == sc.staffID {
@@ -326,7 +327,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id, note strin
 }
 
 func isLive(id string) bool {
-	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp} {
+	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue} {
 		if strings.HasPrefix(id, string(k)+":") {
 			return true
 		}
