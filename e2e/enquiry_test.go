@@ -265,6 +265,18 @@ func TestEnquiryPermissions(t *testing.T) {
 	ownerB.fails("FORBIDDEN", `mutation($c:ID!){ publishFaqEntry(input:{communityId:$c, question:"问", answer:"答", category:OTHER}){ id } }`, map[string]any{"c": w.X.ID})
 	ownerB.fails("FORBIDDEN", `query($c:ID!){ enquiries(communityId:$c){ totalCount } }`, map[string]any{"c": w.X.ID})
 	e.owner(w.OwnerY.Phone).fails("FORBIDDEN", `query($c:ID!){ faqEntries(communityId:$c){ totalCount } }`, map[string]any{"c": w.X.ID})
+
+	// The hotline call that brought the question links to it; another
+	// community's front desk cannot link its own call to it.
+	logQ := `mutation($in:LogCallInput!){ logCall(input:$in){ outcome itemId } }`
+	var call struct{ LogCall struct{ Outcome, ItemID string } }
+	desk.ok(logQ, map[string]any{"in": map[string]any{"communityId": w.X.ID, "phone": w.OwnerA.Phone, "rings": 2, "outcome": "ENQUIRY", "itemId": x.ID}}, &call)
+	if call.LogCall.Outcome != "ENQUIRY" || call.LogCall.ItemID != x.ID {
+		t.Errorf("call linked to the enquiry = %+v", call.LogCall)
+	}
+	if r := deskY.fails("NOT_FOUND", logQ, map[string]any{"in": map[string]any{"communityId": w.Y.ID, "phone": w.OwnerY.Phone, "rings": 2, "outcome": "ENQUIRY", "itemId": x.ID}}); r.field() != "input.itemId" && r.field() != "itemId" {
+		t.Errorf("another community's enquiry: field %q", r.field())
+	}
 }
 
 // FAQ in Chinese: 停车 finds 停车证怎么办理; a term not there finds nothing;

@@ -33,6 +33,10 @@ func newHotline(svc *graph.Services, d Deps, staffSvc *staff.Service) *hotline.S
 		x, err := svc.FreeServices.Visit(ctx, c, id)
 		return communityOf(x, err, func() string { return x.CommunityID })
 	})
+	h.LinkItems(hotline.Enquiry, func(ctx context.Context, c *access.Caller, id string) (string, error) {
+		x, err := svc.Enquiries.Get(ctx, c, id) // svc.Enquiries is set after the call log: read at link time
+		return communityOf(x, err, func() string { return x.CommunityID })
+	})
 	return h
 }
 
