@@ -269,7 +269,9 @@ func TestEnquiryPermissions(t *testing.T) {
 	// The hotline call that brought the question links to it; another
 	// community's front desk cannot link its own call to it.
 	logQ := `mutation($in:LogCallInput!){ logCall(input:$in){ outcome itemId } }`
-	var call struct{ LogCall struct{ Outcome, ItemID string } }
+	var call struct {
+		LogCall struct{ Outcome, ItemID string }
+	}
 	desk.ok(logQ, map[string]any{"in": map[string]any{"communityId": w.X.ID, "phone": w.OwnerA.Phone, "rings": 2, "outcome": "ENQUIRY", "itemId": x.ID}}, &call)
 	if call.LogCall.Outcome != "ENQUIRY" || call.LogCall.ItemID != x.ID {
 		t.Errorf("call linked to the enquiry = %+v", call.LogCall)
