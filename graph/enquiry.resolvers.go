@@ -96,11 +96,7 @@ func (r *enquiryResolver) FaqEntry(ctx context.Context, obj *enquiry.Enquiry) (*
 	if obj.FaqEntryID == "" {
 		return nil, nil
 	}
-	m, err := r.Svc.Enquiries.FaqByIDs(ctx, []string{obj.FaqEntryID})
-	if err != nil {
-		return nil, err
-	}
-	return m[obj.FaqEntryID], nil
+	return one(ctx, loaders(ctx).FaqEntry, obj.FaqEntryID)
 }
 
 // Timeline is the resolver for the timeline field.

@@ -8,6 +8,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/enquiry"
 	"qinqing/internal/household"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -27,6 +28,7 @@ type Loaders struct {
 	Profile             *Loader[string, *archive.Profile]
 	HouseholdCare       *Loader[string, *archive.HouseholdCare]
 	Staff               *Loader[string, *staff.Staff]
+	FaqEntry            *Loader[string, *enquiry.FaqEntry]
 	// MySurveyResponse is the caller's own response to each survey.
 	MySurveyResponse *Loader[survey.ResponseKey, *survey.Response]
 	// Audit records sensitive reads: one insert for all reads in a batch.
@@ -48,6 +50,7 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 		Profile:             newLoader(b, shared(m, "profile", s.Archive.ProfilesByPersons)),
 		HouseholdCare:       newLoader(b, shared(m, "householdCare", s.Archive.HouseholdCareByIDs)),
 		Staff:               newLoader(b, shared(m, "staff", s.Staff.ByIDs)),
+		FaqEntry:            newLoader(b, shared(m, "faqEntry", s.Enquiries.FaqByIDs)),
 		MySurveyResponse: newLoader(b, func(ctx context.Context, keys []survey.ResponseKey) (map[survey.ResponseKey]*survey.Response, error) {
 			c, err := access.Require(ctx)
 			if err != nil {
