@@ -158,6 +158,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"visits", s.ensureVisits},
 		{"repair requests", s.ensureRepairs},
 		{"public-area repair", s.ensurePublicRepair},
+		{"repairs filed through the hotline", s.ensureHotlineRepairs},
 		{"complaints", s.ensureComplaints},
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},
