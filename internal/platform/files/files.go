@@ -109,10 +109,27 @@ func (s *Store) SaveImage(ctx context.Context, field, filename string, r io.Read
 	sum := sha256.Sum256(data)
 	m.ContentType, m.SHA256, m.UploadedAt = ct, hex.EncodeToString(sum[:]), s.now().UTC()
 	id := bson.NewObjectID()
-	if err := s.bucket.UploadFromStreamWithID(ctx, id, filename, bytes.NewReader(data), options.GridFSUpload().SetMetadata(m)); err != nil {
+	if err := upload(ctx, s.bucket, id, filename, data, m); err != nil {
 		return nil, fmt.Errorf("store file: %w", err)
 	}
 	return &File{ID: id.Hex(), Length: int64(len(data)), Meta: m}, nil
+}
+
+// upload stores data as one GridFS file. Not the driver's
+// UploadFromStream: it reads through one buffer shared by every upload on
+// the bucket, so two requests uploading at once overwrite each other's
+// bytes (go test -race caught it with two first requests for a thumbnail).
+// An upload stream has a buffer of its own.
+func upload(ctx context.Context, b *mgo.GridFSBucket, id bson.ObjectID, name string, data []byte, meta Meta) error {
+	us, err := b.OpenUploadStreamWithID(ctx, id, name, options.GridFSUpload().SetMetadata(meta))
+	if err != nil {
+		return err
+	}
+	if _, err := us.Write(data); err != nil {
+		_ = us.Abort()
+		return err
+	}
+	return us.Close()
 }
 
 // Open returns a file's description and a reader of its bytes.

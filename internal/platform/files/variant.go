@@ -11,7 +11,6 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // OpenVariant returns rendition v of file id. A thumbnail is made on the
@@ -65,7 +64,7 @@ func (s *Store) storeThumb(ctx context.Context, orig *File, data []byte) (*File,
 	sum := sha256.Sum256(data)
 	m.ContentType, m.SHA256, m.Original, m.Variant, m.UploadedAt = "image/jpeg", hex.EncodeToString(sum[:]), orig.ID, Thumb, s.now().UTC()
 	tid := bson.NewObjectID()
-	err := s.thumbs.UploadFromStreamWithID(ctx, tid, thumbName(orig.ID), bytes.NewReader(data), options.GridFSUpload().SetMetadata(m))
+	err := upload(ctx, s.thumbs, tid, thumbName(orig.ID), data, m)
 	if mgo.IsDuplicateKeyError(err) {
 		_ = s.thumbs.Delete(context.WithoutCancel(ctx), tid) // our chunks; the files document was refused
 		return s.openThumb(ctx, orig.ID)
