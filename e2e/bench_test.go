@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"runtime"
 	"strconv"
@@ -29,10 +30,15 @@ import (
 // event spine's own tailing and connection housekeeping. outbox counts,
 // among them, the push outbox worker's: its reads and updates of
 // deliveries, its claims, and its reads and removals of device tokens.
-type roundTrips struct{ n, outbox atomic.Int64 }
+// roundTrips counts database commands: all of them (n), the outbox's, and
+// those issued on behalf of an HTTP request (request: the command's context
+// descends from a request's, which net/http marks with ServerContextKey), so
+// a benchmark can tell a request's own round trips from the background jobs
+// that land while a slow embedded-database request runs.
+type roundTrips struct{ n, outbox, request atomic.Int64 }
 
 func (r *roundTrips) monitor() *event.CommandMonitor {
-	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+	return &event.CommandMonitor{Started: func(ctx context.Context, e *event.CommandStartedEvent) {
 		switch e.CommandName {
 		case "getMore", "killCursors", "ping", "hello", "isMaster", "endSessions", "buildInfo":
 			return
@@ -42,6 +48,9 @@ func (r *roundTrips) monitor() *event.CommandMonitor {
 			return
 		}
 		r.n.Add(1)
+		if ctx.Value(http.ServerContextKey) != nil {
+			r.request.Add(1)
+		}
 		switch {
 		case col == "delivery_claims",
 			col == "deliveries" && (e.CommandName == "find" || e.CommandName == "update"),
