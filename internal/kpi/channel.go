@@ -83,8 +83,8 @@ func (t *filedTally) add(kind ItemKind, ch intake.Channel) {
 // channelOf is how an item came in. Its intake record says so when it has
 // one. Without one, staff who put it on record themselves found it on site
 // (a public-area fault reported by staff, a fault found on a free-service
-// home visit, a campaign booking a butler made before bookings took an
-// intake): VISIT. Anything else the resident filed in the app: APP.
+// home visit, a campaign booking a butler or supervisor made without
+// naming a channel): VISIT. Anything else the resident filed in the app: APP.
 func channelOf(rec *intake.Record, byStaff bool) intake.Channel {
 	switch {
 	case rec != nil:
