@@ -2,8 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"qinqing/internal/access"
 )
@@ -278,4 +281,123 @@ func TestStaffFileForAHouseholdEverywhere(t *testing.T) {
 		// Staff of the community for someone not of the household.
 		desk.fails("BAD_USER_INPUT", f.query, f.vars(w.HA.ID, w.OwnerB.ID))
 	}
+}
+
+// Items filed per channel (serviceKpis.filedByChannel): what the front desk
+// and a butler filed under their intake channels, what residents filed in
+// the app, and a lobby fault a cleaner reported (on site: VISIT), counted
+// per channel and per kind; the weekly report says the same in a line.
+func TestItemsFiledPerChannelInTheKPIs(t *testing.T) {
+	e := newEnv(t)
+	w := e.soWorld()
+	desk := e.staffWithRole(w.world, "x.desk", access.CustomerService)
+	sup := e.staff(w.supervisorX, w.Password)
+	butler := e.staff(w.butlerX, w.Password)
+	ownerB := e.owner(w.OwnerB.Phone)
+	via := func(channel, person string) map[string]any {
+		return map[string]any{"channel": channel, "personId": person}
+	}
+	repair := `mutation($in:SubmitRepairRequestInput!,$i:IntakeInput){ submitRepairRequest(input:$in, intake:$i){ id } }`
+	leak := func(h string) map[string]any {
+		return map[string]any{"householdId": h, "category": "WATER", "description": "厨房漏水", "inHome": true}
+	}
+	complain := `mutation($in:SubmitComplaintInput!,$i:IntakeInput){ submitComplaint(input:$in, intake:$i){ id } }`
+	noise := func(h string) map[string]any {
+		return map[string]any{"householdId": h, "category": "NOISE", "description": "楼上夜间装修噪音"}
+	}
+	book := `mutation($in:BookServiceInput!,$i:IntakeInput){ bookService(input:$in, intake:$i){ id } }`
+	clean := func(h string) map[string]any {
+		return map[string]any{"householdId": h, "itemId": w.cleaning, "slot": tuesday, "quantity": 2}
+	}
+	enquire := `mutation($in:RecordEnquiryInput!){ recordEnquiry(input:$in){ id } }`
+
+	// Repairs: by phone at the desk, on a butler's visit, in the app, and a
+	// lobby fault the cleaner found.
+	desk.ok(repair, map[string]any{"in": leak(w.HB.ID), "i": via("PHONE", w.OwnerB.ID)}, nil)
+	butler.ok(repair, map[string]any{"in": leak(w.HA.ID), "i": via("VISIT", w.OwnerA.ID)}, nil)
+	ownerB.ok(repair, map[string]any{"in": leak(w.HB.ID)}, nil)
+	e.staff("x.cleaner", w.Password).ok(submitPublicQ, publicInput(w.X.ID, "", "LOBBY", "1栋大堂", "大堂灯不亮"), nil)
+	// Complaints, service orders, a campaign booking, a move and enquiries.
+	desk.ok(complain, map[string]any{"in": noise(w.HA.ID), "i": via("PHONE", w.OwnerA.ID)}, nil)
+	ownerB.ok(complain, map[string]any{"in": noise(w.HB.ID)}, nil)
+	desk.ok(book, map[string]any{"in": clean(w.HA.ID), "i": via("DESK", w.OwnerA.ID)}, nil)
+	ownerB.ok(book, map[string]any{"in": clean(w.HB.ID)}, nil)
+	var created struct{ CreateServiceCampaign struct{ ID string } }
+	sup.ok(`mutation($in:CreateServiceCampaignInput!){ createServiceCampaign(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "title": "燃气安全检查", "description": "免费上门检查燃气管道与灶具", "intervalMonths": 2,
+		"visitDays": []any{map[string]any{"date": "2026-11-25", "slots": []any{map[string]any{"start": "09:00", "end": "11:00", "capacity": 5}}}}}}, &created)
+	var slots struct{ CampaignSlots []struct{ ID string } }
+	sup.ok(`query($id:ID!){ campaignSlots(campaignId:$id){ id } }`, map[string]any{"id": created.CreateServiceCampaign.ID}, &slots)
+	desk.ok(`mutation($c:ID!,$s:ID!,$h:ID!,$i:IntakeInput){ bookCampaignSlot(campaignId:$c, slotId:$s, householdId:$h, intake:$i){ id } }`,
+		map[string]any{"c": created.CreateServiceCampaign.ID, "s": slots.CampaignSlots[0].ID, "h": w.HA.ID, "i": via("PHONE", w.OwnerA.ID)}, nil)
+	desk.ok(`mutation($in:BookMoveInput!,$i:IntakeInput){ bookMove(input:$in, intake:$i){ id } }`,
+		map[string]any{"in": moveInput(w.HA.ID, "09:00", "11:00", "1"), "i": via("PHONE", w.OwnerA.ID)}, nil)
+	desk.ok(enquire, map[string]any{"in": map[string]any{"communityId": w.X.ID, "askerName": "路过的访客", "channel": "DESK",
+		"question": "小区外墙什么时候翻新？", "category": "FACILITIES"}}, nil)
+	ownerB.ok(enquire, map[string]any{"in": map[string]any{"householdId": w.HB.ID, "question": "能不能在楼下加装充电桩？", "category": "FACILITIES"}}, nil)
+
+	var k struct {
+		ServiceKpis struct {
+			FiledByChannel struct {
+				Total     int
+				ByChannel []filedCount
+				ByKind    []struct {
+					Kind      string
+					Total     int
+					ByChannel []filedCount
+				}
+			}
+		}
+	}
+	now := e.Clock.Now()
+	sup.ok(`query($c:ID!,$f:Time!,$t:Time!){ serviceKpis(communityId:$c, from:$f, to:$t){ filedByChannel {
+		total byChannel { channel count share { numerator denominator available } }
+		byKind { kind total byChannel { channel count share { numerator denominator } } } } } }`,
+		map[string]any{"c": w.X.ID, "f": now.Add(-time.Hour), "t": now.Add(time.Hour)}, &k)
+	f := k.ServiceKpis.FiledByChannel
+	got := map[string]string{"ALL": fmt.Sprint(f.Total, channelsOf(f.ByChannel, f.Total))}
+	for _, kind := range f.ByKind {
+		got[kind.Kind] = fmt.Sprint(kind.Total, channelsOf(kind.ByChannel, kind.Total))
+	}
+	// Each as total [PHONE DESK VISIT APP WECHAT].
+	want := map[string]string{
+		"ALL":              "12 [4 2 2 4 0]",
+		"REPAIR":           "4 [1 0 2 1 0]",
+		"COMPLAINT":        "2 [1 0 0 1 0]",
+		"SERVICE_ORDER":    "2 [0 1 0 1 0]",
+		"CAMPAIGN_BOOKING": "1 [1 0 0 0 0]",
+		"MOVE_BOOKING":     "1 [1 0 0 0 0]",
+		"ENQUIRY":          "2 [0 1 0 1 0]",
+	}
+	if !maps.Equal(got, want) || len(f.ByKind) != 6 || f.ByKind[0].Kind != "REPAIR" || !f.ByChannel[0].Share.Available {
+		t.Fatalf("filed by channel = %v, want %v (%+v)", got, want, f)
+	}
+
+	var r struct{ WeeklyReport struct{ Summary string } }
+	sup.ok(`query($c:ID!,$d:Date!){ weeklyReport(communityId:$c, weekOf:$d){ summary } }`,
+		map[string]any{"c": w.X.ID, "d": now.In(shanghaiZone).Format(time.DateOnly)}, &r)
+	line := "受理渠道（共12件）：电话4件（报修1、投诉1、免费服务预约1、搬家预约1），前台2件（服务订单1、咨询1），上门2件（报修2），APP4件（报修1、投诉1、服务订单1、咨询1），微信0件"
+	if !strings.Contains(r.WeeklyReport.Summary, line) {
+		t.Fatalf("weekly report lacks %q:\n%s", line, r.WeeklyReport.Summary)
+	}
+}
+
+type filedCount struct {
+	Channel string
+	Count   int
+	Share   kpiRatio
+}
+
+// channelsOf lists the counts, -1 for one out of channel order or whose
+// share is not of total.
+func channelsOf(cs []filedCount, total int) []int {
+	out := []int{}
+	for i, c := range cs {
+		if i >= 5 || c.Channel != []string{"PHONE", "DESK", "VISIT", "APP", "WECHAT"}[i] || c.Share.Numerator != c.Count || c.Share.Denominator != total {
+			out = append(out, -1)
+			continue
+		}
+		out = append(out, c.Count)
+	}
+	return out
 }

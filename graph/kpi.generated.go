@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"qinqing/internal/intake"
 	"qinqing/internal/kpi"
 	"strconv"
 	"sync/atomic"
@@ -381,6 +382,249 @@ func (ec *executionContext) fieldContext_EnquiryKpis_faqCoverage(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FiledByChannelKpis_total(ctx context.Context, field graphql.CollectedField, obj *kpi.Filed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledByChannelKpis_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledByChannelKpis_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FiledByChannelKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FiledByChannelKpis_byChannel(ctx context.Context, field graphql.CollectedField, obj *kpi.Filed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledByChannelKpis_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByChannel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []kpi.ChannelCount) graphql.Marshaler {
+			return ec.marshalNFiledChannelCount2ᚕqinqingᚋinternalᚋkpiᚐChannelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledByChannelKpis_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FiledByChannelKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FiledChannelCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FiledByChannelKpis_byKind(ctx context.Context, field graphql.CollectedField, obj *kpi.Filed) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledByChannelKpis_byKind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByKind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []kpi.KindFiled) graphql.Marshaler {
+			return ec.marshalNFiledKindKpis2ᚕqinqingᚋinternalᚋkpiᚐKindFiledᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledByChannelKpis_byKind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FiledByChannelKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FiledKindKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FiledChannelCount_channel(ctx context.Context, field graphql.CollectedField, obj *kpi.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledChannelCount_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v intake.Channel) graphql.Marshaler {
+			return ec.marshalNIntakeChannel2qinqingᚋinternalᚋintakeᚐChannel(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledChannelCount_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FiledChannelCount", field, false, false, errors.New("field of type IntakeChannel does not have child fields"))
+}
+
+func (ec *executionContext) _FiledChannelCount_count(ctx context.Context, field graphql.CollectedField, obj *kpi.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledChannelCount_count(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Count, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledChannelCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FiledChannelCount", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FiledChannelCount_share(ctx context.Context, field graphql.CollectedField, obj *kpi.ChannelCount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledChannelCount_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledChannelCount_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FiledChannelCount",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FiledKindKpis_kind(ctx context.Context, field graphql.CollectedField, obj *kpi.KindFiled) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledKindKpis_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.ItemKind) graphql.Marshaler {
+			return ec.marshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledKindKpis_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FiledKindKpis", field, false, false, errors.New("field of type FiledItemKind does not have child fields"))
+}
+
+func (ec *executionContext) _FiledKindKpis_total(ctx context.Context, field graphql.CollectedField, obj *kpi.KindFiled) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledKindKpis_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledKindKpis_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FiledKindKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _FiledKindKpis_byChannel(ctx context.Context, field graphql.CollectedField, obj *kpi.KindFiled) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FiledKindKpis_byChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByChannel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []kpi.ChannelCount) graphql.Marshaler {
+			return ec.marshalNFiledChannelCount2ᚕqinqingᚋinternalᚋkpiᚐChannelCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FiledKindKpis_byChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FiledKindKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FiledChannelCount(ctx, field)
 		},
 	}
 	return fc, nil
@@ -1307,6 +1551,38 @@ func (ec *executionContext) fieldContext_ServiceKpis_enquiries(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _ServiceKpis_filedByChannel(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_filedByChannel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Filed) graphql.Marshaler {
+			return ec.marshalNFiledByChannelKpis2qinqingᚋinternalᚋkpiᚐFiled(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_filedByChannel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FiledByChannelKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServiceKpis_callsAnsweredWithinStandard(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1642,6 +1918,150 @@ func (ec *executionContext) _EnquiryKpis(ctx context.Context, sel ast.SelectionS
 			}
 		case "faqCoverage":
 			out.Values[i] = ec._EnquiryKpis_faqCoverage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var filedByChannelKpisImplementors = []string{"FiledByChannelKpis"}
+
+func (ec *executionContext) _FiledByChannelKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.Filed) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, filedByChannelKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FiledByChannelKpis")
+		case "total":
+			out.Values[i] = ec._FiledByChannelKpis_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byChannel":
+			out.Values[i] = ec._FiledByChannelKpis_byChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byKind":
+			out.Values[i] = ec._FiledByChannelKpis_byKind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var filedChannelCountImplementors = []string{"FiledChannelCount"}
+
+func (ec *executionContext) _FiledChannelCount(ctx context.Context, sel ast.SelectionSet, obj *kpi.ChannelCount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, filedChannelCountImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FiledChannelCount")
+		case "channel":
+			out.Values[i] = ec._FiledChannelCount_channel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "count":
+			out.Values[i] = ec._FiledChannelCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._FiledChannelCount_share(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var filedKindKpisImplementors = []string{"FiledKindKpis"}
+
+func (ec *executionContext) _FiledKindKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.KindFiled) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, filedKindKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FiledKindKpis")
+		case "kind":
+			out.Values[i] = ec._FiledKindKpis_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "total":
+			out.Values[i] = ec._FiledKindKpis_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byChannel":
+			out.Values[i] = ec._FiledKindKpis_byChannel(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2008,6 +2428,11 @@ func (ec *executionContext) _ServiceKpis(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "filedByChannel":
+			out.Values[i] = ec._ServiceKpis_filedByChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "callsAnsweredWithinStandard":
 			out.Values[i] = ec._ServiceKpis_callsAnsweredWithinStandard(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2144,6 +2569,86 @@ func (ec *executionContext) marshalNComplaintKpis2qinqingᚋinternalᚋkpiᚐCom
 
 func (ec *executionContext) marshalNEnquiryKpis2qinqingᚋinternalᚋkpiᚐEnquiryKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.EnquiryKPIs) graphql.Marshaler {
 	return ec._EnquiryKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFiledByChannelKpis2qinqingᚋinternalᚋkpiᚐFiled(ctx context.Context, sel ast.SelectionSet, v kpi.Filed) graphql.Marshaler {
+	return ec._FiledByChannelKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFiledChannelCount2qinqingᚋinternalᚋkpiᚐChannelCount(ctx context.Context, sel ast.SelectionSet, v kpi.ChannelCount) graphql.Marshaler {
+	return ec._FiledChannelCount(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFiledChannelCount2ᚕqinqingᚋinternalᚋkpiᚐChannelCountᚄ(ctx context.Context, sel ast.SelectionSet, v []kpi.ChannelCount) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFiledChannelCount2qinqingᚋinternalᚋkpiᚐChannelCount(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind(ctx context.Context, v any) (kpi.ItemKind, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind(ctx context.Context, sel ast.SelectionSet, v kpi.ItemKind) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind[v])
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+var (
+	unmarshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind = map[string]kpi.ItemKind{
+		"REPAIR":           kpi.KindRepair,
+		"COMPLAINT":        kpi.KindComplaint,
+		"SERVICE_ORDER":    kpi.KindServiceOrder,
+		"CAMPAIGN_BOOKING": kpi.KindCampaignBooking,
+		"MOVE_BOOKING":     kpi.KindMoveBooking,
+		"ENQUIRY":          kpi.KindEnquiry,
+	}
+	marshalNFiledItemKind2qinqingᚋinternalᚋkpiᚐItemKind = map[kpi.ItemKind]string{
+		kpi.KindRepair:          "REPAIR",
+		kpi.KindComplaint:       "COMPLAINT",
+		kpi.KindServiceOrder:    "SERVICE_ORDER",
+		kpi.KindCampaignBooking: "CAMPAIGN_BOOKING",
+		kpi.KindMoveBooking:     "MOVE_BOOKING",
+		kpi.KindEnquiry:         "ENQUIRY",
+	}
+)
+
+func (ec *executionContext) marshalNFiledKindKpis2qinqingᚋinternalᚋkpiᚐKindFiled(ctx context.Context, sel ast.SelectionSet, v kpi.KindFiled) graphql.Marshaler {
+	return ec._FiledKindKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNFiledKindKpis2ᚕqinqingᚋinternalᚋkpiᚐKindFiledᚄ(ctx context.Context, sel ast.SelectionSet, v []kpi.KindFiled) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFiledKindKpis2qinqingᚋinternalᚋkpiᚐKindFiled(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNKpiCounts2qinqingᚋinternalᚋkpiᚐCounts(ctx context.Context, sel ast.SelectionSet, v kpi.Counts) graphql.Marshaler {

@@ -674,6 +674,24 @@ type ComplexityRoot struct {
 		SendAt   func(childComplexity int) int
 	}
 
+	FiledByChannelKpis struct {
+		ByChannel func(childComplexity int) int
+		ByKind    func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
+	FiledChannelCount struct {
+		Channel func(childComplexity int) int
+		Count   func(childComplexity int) int
+		Share   func(childComplexity int) int
+	}
+
+	FiledKindKpis struct {
+		ByChannel func(childComplexity int) int
+		Kind      func(childComplexity int) int
+		Total     func(childComplexity int) int
+	}
+
 	GreetingCampaign struct {
 		Audience    func(childComplexity int) int
 		BuildingIDs func(childComplexity int) int
@@ -1460,6 +1478,7 @@ type ComplexityRoot struct {
 		Counts                      func(childComplexity int) int
 		Enquiries                   func(childComplexity int) int
 		EventAttendance             func(childComplexity int) int
+		Filed                       func(childComplexity int) int
 		From                        func(childComplexity int) int
 		OnTime                      func(childComplexity int) int
 		RepairPassRate              func(childComplexity int) int
@@ -4104,6 +4123,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FestivalDate.SendAt(childComplexity), true
+
+	case "FiledByChannelKpis.byChannel":
+		if e.ComplexityRoot.FiledByChannelKpis.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledByChannelKpis.ByChannel(childComplexity), true
+	case "FiledByChannelKpis.byKind":
+		if e.ComplexityRoot.FiledByChannelKpis.ByKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledByChannelKpis.ByKind(childComplexity), true
+	case "FiledByChannelKpis.total":
+		if e.ComplexityRoot.FiledByChannelKpis.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledByChannelKpis.Total(childComplexity), true
+
+	case "FiledChannelCount.channel":
+		if e.ComplexityRoot.FiledChannelCount.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledChannelCount.Channel(childComplexity), true
+	case "FiledChannelCount.count":
+		if e.ComplexityRoot.FiledChannelCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledChannelCount.Count(childComplexity), true
+	case "FiledChannelCount.share":
+		if e.ComplexityRoot.FiledChannelCount.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledChannelCount.Share(childComplexity), true
+
+	case "FiledKindKpis.byChannel":
+		if e.ComplexityRoot.FiledKindKpis.ByChannel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledKindKpis.ByChannel(childComplexity), true
+	case "FiledKindKpis.kind":
+		if e.ComplexityRoot.FiledKindKpis.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledKindKpis.Kind(childComplexity), true
+	case "FiledKindKpis.total":
+		if e.ComplexityRoot.FiledKindKpis.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FiledKindKpis.Total(childComplexity), true
 
 	case "GreetingCampaign.audience":
 		if e.ComplexityRoot.GreetingCampaign.Audience == nil {
@@ -8390,6 +8466,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceKpis.EventAttendance(childComplexity), true
+	case "ServiceKpis.filedByChannel":
+		if e.ComplexityRoot.ServiceKpis.Filed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Filed(childComplexity), true
 	case "ServiceKpis.from":
 		if e.ComplexityRoot.ServiceKpis.From == nil {
 			break
@@ -12973,6 +13055,63 @@ type ServiceKpis {
   counts: KpiCounts!
   "Enquiries (咨询) received, answered, on the spot, on time, and covered by the FAQ."
   enquiries: EnquiryKpis!
+  "Items filed in the window per intake channel (受理渠道): in all and per kind of item."
+  filedByChannel: FiledByChannelKpis!
+}
+
+"""
+Items filed in the window, each counted once in the window it was filed in (submitted,
+booked, recorded), cancelled and withdrawn ones included, by the channel it came in
+through. An item whose intake names a channel counts there (staff filing on a resident's
+behalf always name one). An item without an intake record was filed by the resident in
+the app: APP. An item staff put on record themselves without an intake record was found
+by staff on site: VISIT (a public-area fault reported by staff, a fault found on a
+free-service home visit, a campaign booking a butler made without naming a channel).
+A free cleaning granted on a renovation's completion was filed by nobody and is not counted.
+"""
+type FiledByChannelKpis {
+  "Items filed in the window, every kind listed in byKind added up."
+  total: Int!
+  "Every channel (PHONE, DESK, VISIT, APP, WECHAT, in that order, zeros included): its count and its share of total."
+  byChannel: [FiledChannelCount!]!
+  "Each kind of item whose source is connected, in a fixed order (REPAIR, COMPLAINT, SERVICE_ORDER, CAMPAIGN_BOOKING, MOVE_BOOKING, ENQUIRY)."
+  byKind: [FiledKindKpis!]!
+}
+
+"One kind of item filed in the window, per channel."
+type FiledKindKpis {
+  "The kind of item."
+  kind: FiledItemKind!
+  "Items of this kind filed in the window."
+  total: Int!
+  "Every channel in order, zeros included: its count and its share of this kind's total."
+  byChannel: [FiledChannelCount!]!
+}
+
+"Items that came in through one channel."
+type FiledChannelCount {
+  "The channel (受理渠道)."
+  channel: IntakeChannel!
+  "Items filed through it."
+  count: Int!
+  "count / the total it is counted among (all items, or the kind's)."
+  share: KpiRatio!
+}
+
+"The kinds of item residents file, or staff file for them."
+enum FiledItemKind {
+  "Repair requests (报修), household and public-area, at submission."
+  REPAIR
+  "Complaints (投诉), when received."
+  COMPLAINT
+  "Service orders (服务订单), paid and free items, when booked."
+  SERVICE_ORDER
+  "Free-campaign bookings (免费服务预约): a household's first booking of a cycle; moving it to another slot is not a new item."
+  CAMPAIGN_BOOKING
+  "Move bookings (搬家预约), when booked."
+  MOVE_BOOKING
+  "Enquiries (咨询), when recorded, by the channel they were asked through."
+  ENQUIRY
 }
 
 "The enquiries (咨询) recorded in the window; each outcome as known at computedAt."
@@ -16876,6 +17015,42 @@ func (ec *executionContext) childFields_FestivalDate(ctx context.Context, field 
 	return nil, fmt.Errorf("no field named %q was found under type FestivalDate", field.Name)
 }
 
+func (ec *executionContext) childFields_FiledByChannelKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_FiledByChannelKpis_total(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_FiledByChannelKpis_byChannel(ctx, field)
+	case "byKind":
+		return ec.fieldContext_FiledByChannelKpis_byKind(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FiledByChannelKpis", field.Name)
+}
+
+func (ec *executionContext) childFields_FiledChannelCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "channel":
+		return ec.fieldContext_FiledChannelCount_channel(ctx, field)
+	case "count":
+		return ec.fieldContext_FiledChannelCount_count(ctx, field)
+	case "share":
+		return ec.fieldContext_FiledChannelCount_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FiledChannelCount", field.Name)
+}
+
+func (ec *executionContext) childFields_FiledKindKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_FiledKindKpis_kind(ctx, field)
+	case "total":
+		return ec.fieldContext_FiledKindKpis_total(ctx, field)
+	case "byChannel":
+		return ec.fieldContext_FiledKindKpis_byChannel(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FiledKindKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_GreetingCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -18120,6 +18295,8 @@ func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field g
 		return ec.fieldContext_ServiceKpis_counts(ctx, field)
 	case "enquiries":
 		return ec.fieldContext_ServiceKpis_enquiries(ctx, field)
+	case "filedByChannel":
+		return ec.fieldContext_ServiceKpis_filedByChannel(ctx, field)
 	case "callsAnsweredWithinStandard":
 		return ec.fieldContext_ServiceKpis_callsAnsweredWithinStandard(ctx, field)
 	}

@@ -199,7 +199,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
-		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
+		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),

@@ -27,9 +27,9 @@ func (x *Complaint) ClosedAt() (time.Time, bool) {
 }
 
 // reportFields are what the KPIs read of a complaint: never who made it,
-// nor what it says.
+// nor what it says; how it came in (the intake channel) but not who filed it.
 var reportFields = bson.D{
-	{Key: "status", Value: 1}, {Key: "submittedAt", Value: 1},
+	{Key: "status", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "intake.channel", Value: 1},
 	{Key: "callbacks.satisfied", Value: 1}, {Key: "callbacks.at", Value: 1},
 }
 

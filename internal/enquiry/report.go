@@ -13,7 +13,7 @@ import (
 // the answer or who asked.
 var reportFields = bson.D{
 	{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}, {Key: "promisedBy", Value: 1}, {Key: "answeredAt", Value: 1},
-	{Key: "onTheSpot", Value: 1}, {Key: "faqEntryId", Value: 1},
+	{Key: "onTheSpot", Value: 1}, {Key: "faqEntryId", Value: 1}, {Key: "channel", Value: 1},
 }
 
 // ReceivedIn streams, in one indexed query, the community's enquiries

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"qinqing/internal/enquiry"
+	"qinqing/internal/intake"
 )
 
 // Enquiries streams the enquiries (咨询) recorded in a window.
@@ -35,6 +36,7 @@ func (w *window) addEnquiry(x *enquiry.Enquiry, now time.Time) {
 	}
 	e := &w.k.Enquiries
 	e.Received++
+	w.filed.add(KindEnquiry, intake.Channel(x.Channel))
 	answered := x.Status == enquiry.Closed
 	e.Answered.count(answered)
 	e.OnTheSpot.count(answered && x.OnTheSpot)

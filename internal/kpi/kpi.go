@@ -7,9 +7,9 @@
 // the requests, orders and complaints behind it. It also writes the weekly
 // report (周报) supervisors get every Monday morning.
 //
-// The figures are read from the repair, complaint and service-order
-// services (one streamed, indexed query per collection, projected to the
-// fields a report needs), and from the survey and event services through
+// The figures are read from the repair, complaint, service-order, enquiry,
+// campaign-visit and move-booking services (one streamed, indexed query per
+// collection, projected to the fields a report needs), and from the survey and event services through
 // the two interfaces below; a source that is not connected (nil) reports
 // its figures as not available.
 //
@@ -66,9 +66,9 @@ type Complaints interface {
 	ReceivedIn(ctx context.Context, communityID string, from, to time.Time, fn func(*complaint.Complaint) error) error
 }
 
-// Orders streams the service orders accepted or called back in a window.
+// Orders streams the service orders booked, accepted or called back in a window.
 type Orders interface {
-	FinishedIn(ctx context.Context, communityID string, from, to time.Time, fn func(*serviceorder.Order) error) error
+	ForReport(ctx context.Context, communityID string, from, to time.Time, fn func(*serviceorder.Order) error) error
 }
 
 // Communities lists communities and their time zones.
@@ -166,6 +166,9 @@ type KPIs struct {
 	Counts                      Counts
 	// Enquiries (咨询) received in the window (the enquiry service).
 	Enquiries EnquiryKPIs
+	// Filed: items filed in the window per intake channel (受理渠道), each
+	// counted in the window it was filed in (see channelOf).
+	Filed Filed
 }
 
 // Satisfaction: shares of 4-5 scores in surveys, and of satisfied callbacks

@@ -28,8 +28,10 @@ type Config struct {
 	Orders      Orders
 	Surveys     SurveySource
 	Activities  AttendanceSource
-	Calls       CallSource // nil: calls not available
-	Enquiries   Enquiries  // nil: not available
+	Calls       CallSource     // nil: calls not available
+	Enquiries   Enquiries      // nil: not available
+	Campaigns   CampaignVisits // nil: campaign bookings not counted
+	Moves       MoveBookings   // nil: move bookings not counted
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
@@ -140,7 +142,7 @@ func (s *Service) compute(ctx context.Context, communityID string, spans ...span
 	}); err != nil {
 		return nil, err
 	}
-	if err := s.cfg.Orders.FinishedIn(ctx, communityID, lo, hi, func(o *serviceorder.Order) error {
+	if err := s.cfg.Orders.ForReport(ctx, communityID, lo, hi, func(o *serviceorder.Order) error {
 		for _, w := range ws {
 			w.addOrder(o)
 		}
@@ -151,9 +153,14 @@ func (s *Service) compute(ctx context.Context, communityID string, spans ...span
 	if err := s.addEnquiries(ctx, communityID, lo, hi, now, ws); err != nil {
 		return nil, err
 	}
+	if err := s.addBookings(ctx, communityID, lo, hi, ws); err != nil {
+		return nil, err
+	}
+	kinds := s.connectedKinds()
 	out := make([]*KPIs, len(ws))
 	for i, w := range ws {
 		k := w.k
+		k.Filed = w.filed.filed(kinds)
 		if err := s.external(ctx, communityID, k); err != nil {
 			return nil, err
 		}

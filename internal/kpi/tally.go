@@ -13,6 +13,7 @@ import (
 type window struct {
 	from, to, at time.Time
 	k            *KPIs
+	filed        filedTally
 }
 
 func (w *window) in(t time.Time) bool { return !t.Before(w.from) && t.Before(w.to) }
@@ -121,6 +122,7 @@ func (w *window) addRepair(f *repairFacts) {
 	r, k := f.r, w.k
 	if w.in(r.SubmittedAt) {
 		k.Counts.NewRepairs++
+		w.filed.add(KindRepair, channelOf(r.Intake, r.FiledByStaffID != ""))
 	}
 	if r.OpenAt(w.at) {
 		k.Counts.OpenRepairs++
@@ -195,6 +197,7 @@ func (w *window) addComplaint(x *complaint.Complaint) {
 	c := &w.k.Complaints
 	c.Received++
 	w.k.Counts.NewComplaints++
+	w.filed.add(KindComplaint, channelOf(x.Intake, false))
 	if x.Status == complaint.Withdrawn {
 		c.Withdrawn++ // nothing left to close
 		return
@@ -206,9 +209,13 @@ func (w *window) addComplaint(x *complaint.Complaint) {
 	}
 }
 
-// addOrder counts a service order accepted or called back in w.
+// addOrder counts a service order booked, accepted or called back in w.
 func (w *window) addOrder(o *serviceorder.Order) {
 	k := w.k
+	// A granted order (a renovation's free cleaning) was filed by nobody.
+	if w.in(o.BookedAt) && o.Source == "" {
+		w.filed.add(KindServiceOrder, channelOf(o.Intake, false))
+	}
 	if w.inPtr(o.AcceptedAt) {
 		k.CallbackRate.ServiceOrders.count(o.Callback != nil)
 	}

@@ -93,6 +93,7 @@ func summaryZH(r *WeeklyReport, first, last time.Time) string {
 			"，" + fmt.Sprintf("咨询%d件，", k.Enquiries.Received) + "答复率" + ratioZH(k.Enquiries.Answered, p.Enquiries.Answered) +
 			"，当场答复率" + ratioZH(k.Enquiries.OnTheSpot, p.Enquiries.OnTheSpot) + "，按时答复率" + ratioZH(k.Enquiries.OnTime, p.Enquiries.OnTime) +
 			"，常见问题覆盖率" + ratioZH(k.Enquiries.FaqCoverage, p.Enquiries.FaqCoverage),
+		filedZH(k.Filed),
 	}
 	b.WriteString(strings.Join(items, "；"))
 	b.WriteString("。")
@@ -118,6 +119,7 @@ func summaryEN(r *WeeklyReport) string {
 		fmt.Sprintf("%d enquiries: answered ", k.Enquiries.Received) + ratioEN(k.Enquiries.Answered, p.Enquiries.Answered) +
 			", on the spot " + ratioEN(k.Enquiries.OnTheSpot, p.Enquiries.OnTheSpot) + ", on time " + ratioEN(k.Enquiries.OnTime, p.Enquiries.OnTime) +
 			", FAQ coverage " + ratioEN(k.Enquiries.FaqCoverage, p.Enquiries.FaqCoverage),
+		filedEN(k.Filed),
 	}
 	b.WriteString(strings.Join(items, "; "))
 	b.WriteString(".")

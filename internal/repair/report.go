@@ -76,10 +76,12 @@ func (r *Request) OverdueAt(t time.Time) bool {
 }
 
 // reportFields are what the KPIs read of a request: whether it owes a
-// callback (OwesCallback: reporter and public area), its state, rounds,
+// callback (OwesCallback: reporter and public area), how it came in
+// (intake channel, staff filer), its state, rounds,
 // deadlines, step times and outcomes; never photos, materials or notes.
 var reportFields = bson.D{
 	{Key: "status", Value: 1}, {Key: "round", Value: 1}, {Key: "reporterId", Value: 1}, {Key: "public.kind", Value: 1}, {Key: "submittedAt", Value: 1}, {Key: "updatedAt", Value: 1},
+	{Key: "intake.channel", Value: 1}, {Key: "filedBy", Value: 1},
 	{Key: "deadlines", Value: 1}, {Key: "pastDeadlines", Value: 1},
 	{Key: "workOrders.round", Value: 1}, {Key: "workOrders.startedAt", Value: 1}, {Key: "workOrders.completedAt", Value: 1},
 	{Key: "acceptances.round", Value: 1}, {Key: "acceptances.at", Value: 1},
