@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -374,5 +375,58 @@ func TestResidentReportsPublicAreaRepair(t *testing.T) {
 	waitFor(t, "the reporter's progress notices", func() bool { n, closed := about(ownerA); return n >= 6 && closed })
 	if n, _ := about(ownerB); n != 0 {
 		t.Fatalf("the neighbour got %d notices", n)
+	}
+}
+
+// An elderly resident rings the hotline about the lobby door: the front desk
+// files the public-area fault by PHONE naming her, so she is its reporter
+// and hears of it by SMS (she has no app); naming someone who does not live
+// in the community, or the APP channel, is refused on the intake's field. A
+// resident reporting through the mini program records the WECHAT channel.
+func TestFrontDeskFilesPublicFaultForTheCaller(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	desk := e.staffWithRole(w, "x.desk", access.CustomerService)
+	butler := e.staff(w.butlerX, w.Password)
+	submit := `mutation($in:SubmitRepairRequestInput!,$i:IntakeInput){ submitRepairRequest(input:$in, intake:$i){ id reporter { id } intake { channel filedBy { account } } } }`
+	lobby := publicInput(w.X.ID, w.XB1.ID, "LOBBY", "1栋大堂", "大堂门禁门关不上")
+	with := func(i map[string]any) map[string]any { return map[string]any{"in": lobby["in"], "i": i} }
+
+	if r := desk.fails("BAD_USER_INPUT", submit, with(map[string]any{"channel": "PHONE", "personId": w.OwnerY.ID})); r.field() != "intake.personId" {
+		t.Fatalf("a resident of the other community: field %q", r.field())
+	}
+	if r := desk.fails("BAD_USER_INPUT", submit, with(map[string]any{"channel": "APP", "personId": w.OwnerA.ID})); r.field() != "intake.channel" {
+		t.Fatalf("APP by staff: field %q", r.field())
+	}
+	type filed struct {
+		SubmitRepairRequest struct {
+			ID       string
+			Reporter *struct{ ID string }
+			Intake   *struct {
+				Channel string
+				FiledBy *struct{ Account string }
+			}
+		}
+	}
+	var out filed
+	desk.ok(submit, with(map[string]any{"channel": "PHONE", "personId": w.OwnerA.ID}), &out)
+	r := out.SubmitRepairRequest
+	if r.Reporter == nil || r.Reporter.ID != w.OwnerA.ID || r.Intake == nil || r.Intake.Channel != "PHONE" || r.Intake.FiledBy == nil || r.Intake.FiledBy.Account != "x.desk" {
+		t.Fatalf("filed = %+v", r)
+	}
+	butler.ok(`mutation($id:ID!){ takeRepairRequest(id:$id){ id } }`, map[string]any{"id": r.ID}, nil)
+	waitFor(t, "the caller's SMS", func() bool {
+		for _, m := range e.SMS.texts(w.OwnerA.Phone) {
+			if strings.Contains(m, "报修进度：已受理") {
+				return true
+			}
+		}
+		return false
+	})
+
+	var mine filed
+	e.owner(w.OwnerB.Phone).ok(submit, with(map[string]any{"channel": "WECHAT"}), &mine)
+	if m := mine.SubmitRepairRequest; m.Reporter == nil || m.Reporter.ID != w.OwnerB.ID || m.Intake == nil || m.Intake.Channel != "WECHAT" || m.Intake.FiledBy != nil {
+		t.Fatalf("the resident's own report = %+v", m)
 	}
 }

@@ -14229,7 +14229,7 @@ enum Urgency {
 """
 A repair request (报修单) of a household, or of a public area of the community (publicArea; no household): reported by a member (or filed by staff for them), owned by the staff member who took it until it is closed (首问责任制), dispatched to engineers round after round until the owner is satisfied. Seen by the household's members, the community's butlers and supervisors (and admins), engineers ever dispatched to it, and the staff member who filed it.
 
-A public-area fault is reported by staff of the community (anyone on site) or by a resident of the community. It runs the same lifecycle; a supervisor of the community signs it off instead of an owner. Then: reported by a resident, it waits (CONFIRMED) for the owning staff member's callback to that resident, round after round as usual; filed by staff, there is nobody to call back and the sign-off closes it (CLOSED, timeline step SIGN_OFF_CLOSE). Residents follow it through publicRepairs (the PublicRepair view), not through this type.
+A public-area fault is reported by staff of the community (anyone on site) or by a resident of the community. It runs the same lifecycle; a supervisor of the community signs it off instead of an owner. Then: reported by a resident (or filed by staff naming the resident who told them), it waits (CONFIRMED) for the owning staff member's callback to that resident, round after round as usual; filed by staff naming nobody, there is nobody to call back and the sign-off closes it (CLOSED, timeline step SIGN_OFF_CLOSE). Residents follow it through publicRepairs (the PublicRepair view), not through this type.
 """
 type RepairRequest {
   "Request id."
@@ -14240,7 +14240,7 @@ type RepairRequest {
   household: Household
   "Where a public-area fault is; null for a household's request."
   publicArea: PublicArea
-  "The member who reported it, or for whom staff filed it through the intake (their careProfile.contactHours tells the butler when to call back); null for a fault staff found on a visit (e.g. a free gas check) or a public-area fault staff filed."
+  "The member who reported it, or for whom staff filed it through the intake (their careProfile.contactHours tells the butler when to call back); null for a fault staff found on a visit (e.g. a free gas check) or a public-area fault staff filed naming no resident."
   reporter: Person
   "What kind of fault."
   category: RepairCategory!
@@ -14598,7 +14598,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "A member of the household reports a fault (报修), or front-desk staff, butlers and supervisors of the community (and admins) file it on a member's behalf with intake; staff without intake get FORBIDDEN. With publicArea instead of householdId: a fault in a public area, reported by staff of that community (any role, no intake needed) or by one of its residents; others get FORBIDDEN (staff) or NOT_FOUND (residents). The deadlines are the community's at this moment."
+  "A member of the household reports a fault (报修), or front-desk staff, butlers and supervisors of the community (and admins) file it on a member's behalf with intake; staff without intake get FORBIDDEN. With publicArea instead of householdId: a fault in a public area, reported by staff of that community (any role; intake optional: its channel is recorded, and its personId may name the resident of the community who rang or came to the desk, who then follows the fault as its reporter, hears of its progress and is called back; naming nobody, the fault is a find on site) or by one of its residents (intake channel APP or WECHAT, for themselves); others get FORBIDDEN (staff) or NOT_FOUND (residents); a personId of someone not living in the community is BAD_USER_INPUT on intake.personId. The deadlines are the community's at this moment."
   submitRepairRequest("The fault." input: SubmitRepairRequestInput!, "How it came in; required for staff filing for a household (see IntakeInput)." intake: IntakeInput): RepairRequest!
   "A member of the household, while nobody is on the way (SUBMITTED, TAKEN or DISPATCHED); for a public-area fault, the staff member who filed it or a butler or supervisor of the community."
   cancelRepairRequest(

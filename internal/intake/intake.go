@@ -72,7 +72,11 @@ func (f Filing) TimelineData() map[string]any {
 	if f.Record == nil {
 		return nil
 	}
-	return map[string]any{"channel": string(f.Record.Channel), "personId": f.PersonID}
+	d := map[string]any{"channel": string(f.Record.Channel)}
+	if f.PersonID != "" {
+		d["personId"] = f.PersonID
+	}
+	return d
 }
 
 // Households is what the rule needs of the register.
@@ -140,6 +144,61 @@ func Resolve(ctx context.Context, hs Households, c *access.Caller, householdID s
 	return h, Filing{PersonID: in.PersonID, Role: role, Record: &Record{Channel: in.Channel, FiledBy: c.ID, FiledAt: now}}, nil
 }
 
+// PersonMembers finds the households people belong to.
+type PersonMembers interface {
+	MembershipsByPersons(ctx context.Context, ids []string) (map[string][]*household.Membership, error)
+}
+
+// ResolveCommunity is Resolve for an item of a community that belongs to no
+// household (a fault in a lobby or a lift): who may report it at all is the
+// domain's rule; this one checks the channel as Resolve does and the person
+// named. A resident reports for themselves. Staff may name the resident who
+// rang or walked in, who must live in the community, so they follow the
+// item as its reporter; staff naming nobody (they found it on their round)
+// record only the channel, and no intake at all is a find on site.
+func ResolveCommunity(ctx context.Context, ms PersonMembers, c *access.Caller, communityID string, in *Input, now time.Time) (Filing, error) {
+	if in == nil {
+		if c.IsPerson() {
+			return Filing{PersonID: c.ID}, nil
+		}
+		return Filing{}, nil
+	}
+	if !slices.Contains(Channels, in.Channel) {
+		return Filing{}, apperr.Invalid("intake.channel", "input.bad_value")
+	}
+	now = now.UTC()
+	if c.IsPerson() {
+		if !slices.Contains(residentChannels, in.Channel) {
+			return Filing{}, apperr.Invalid("intake.channel", "intake.resident_channel")
+		}
+		if in.PersonID != "" && in.PersonID != c.ID {
+			return Filing{}, apperr.Invalid("intake.personId", "intake.not_self")
+		}
+		return Filing{PersonID: c.ID, Record: &Record{Channel: in.Channel, FiledAt: now}}, nil
+	}
+	if in.Channel == App {
+		return Filing{}, apperr.Invalid("intake.channel", "intake.staff_channel")
+	}
+	f := Filing{Record: &Record{Channel: in.Channel, FiledBy: c.ID, FiledAt: now}}
+	if in.PersonID == "" {
+		return f, nil
+	}
+	if err := validate.ID("intake.personId", in.PersonID); err != nil {
+		return Filing{}, err
+	}
+	of, err := ms.MembershipsByPersons(ctx, []string{in.PersonID})
+	if err != nil {
+		return Filing{}, fmt.Errorf("intake resident: %w", err)
+	}
+	for _, m := range of[in.PersonID] {
+		if m.CommunityID == communityID {
+			f.PersonID = in.PersonID
+			return f, nil
+		}
+	}
+	return Filing{}, apperr.Invalid("intake.personId", "intake.not_resident")
+}
+
 // Members lists a household's members.
 type Members interface {
 	MembershipsByHouseholds(ctx context.Context, ids []string) (map[string][]*household.Membership, error)
@@ -176,5 +235,6 @@ func init() {
 		"intake.not_self":         {ZH: "居民只能为本人提交", EN: "Residents file for themselves"},
 		"intake.visit_only":       {ZH: "代为签收只能在上门时进行", EN: "Signing on a resident's behalf happens on a visit"},
 		"intake.not_member":       {ZH: "该人员不是此户成员", EN: "This person is not a member of the household"},
+		"intake.not_resident":     {ZH: "该人员不是本小区住户", EN: "This person does not live in this community"},
 	})
 }

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
+	"qinqing/internal/intake"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/mongo"
@@ -131,10 +132,16 @@ func (s *Service) submitPublic(ctx context.Context, c *access.Caller, in SubmitI
 	}
 	in.InHome, in.Place = false, place
 	in.public = &PublicArea{BuildingID: a.BuildingID, Floor: a.Floor, Kind: a.Kind, Place: place}
+	fi, err := intake.ResolveCommunity(ctx, s.households, c, a.CommunityID, in.Intake, s.now())
+	if err != nil {
+		return nil, err
+	}
 	where := &household.Household{CommunityID: a.CommunityID, BuildingID: a.BuildingID}
-	var f filing
+	f := filing{intake: fi.Record, data: fi.TimelineData()}
 	if c.IsStaff() {
-		f = filing{id: mongo.NewID(), staffID: c.ID} // the staff member files it; no resident reporter
+		// The staff member files it; the resident who rang, if named, is its
+		// reporter and follows it.
+		f.id, f.staffID, f.person = mongo.NewID(), c.ID, fi.PersonID
 	}
 	return s.create(ctx, c, where, in, f)
 }

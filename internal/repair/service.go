@@ -27,6 +27,7 @@ import (
 // Households is what repairs need from the register.
 type Households interface {
 	intake.Households
+	intake.PersonMembers
 	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
 }
 
