@@ -66,9 +66,9 @@ type MutationResolver interface {
 	WithdrawComplaint(ctx context.Context, id string, reason *string) (*complaint.Complaint, error)
 	RecordEnquiry(ctx context.Context, input model.RecordEnquiryInput) (*enquiry.Enquiry, error)
 	TakeEnquiry(ctx context.Context, id string) (*enquiry.Enquiry, error)
-	AnswerEnquiry(ctx context.Context, id string, input model.EnquiryAnswerInput) (*enquiry.Enquiry, error)
-	HandOverEnquiry(ctx context.Context, id string, toStaffID string, note *string) (*enquiry.Enquiry, error)
-	RecordEnquiryCallback(ctx context.Context, id string, reached bool, notes *string) (*enquiry.Enquiry, error)
+	AnswerEnquiry(ctx context.Context, id string, input model.EnquiryAnswerInput, staffNotes *string) (*enquiry.Enquiry, error)
+	HandOverEnquiry(ctx context.Context, id string, toStaffID string, note *string, staffNotes *string) (*enquiry.Enquiry, error)
+	RecordEnquiryCallback(ctx context.Context, id string, reached bool, notes *string, staffNotes *string) (*enquiry.Enquiry, error)
 	PublishFaqEntry(ctx context.Context, input model.PublishFaqEntryInput) (*enquiry.FaqEntry, error)
 	UnpublishFaqEntry(ctx context.Context, id string) (*enquiry.FaqEntry, error)
 	CreateServiceCampaign(ctx context.Context, input model.CreateServiceCampaignInput) (*freeservice.Campaign, error)
@@ -323,6 +323,14 @@ func (ec *executionContext) field_Mutation_answerEnquiry_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "staffNotes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["staffNotes"] = arg2
 	return args, nil
 }
 
@@ -1095,6 +1103,14 @@ func (ec *executionContext) field_Mutation_handOverEnquiry_args(ctx context.Cont
 		return nil, err
 	}
 	args["note"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "staffNotes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["staffNotes"] = arg3
 	return args, nil
 }
 
@@ -1445,6 +1461,14 @@ func (ec *executionContext) field_Mutation_recordEnquiryCallback_args(ctx contex
 		return nil, err
 	}
 	args["notes"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "staffNotes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["staffNotes"] = arg3
 	return args, nil
 }
 
@@ -5052,7 +5076,7 @@ func (ec *executionContext) _Mutation_answerEnquiry(ctx context.Context, field g
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().AnswerEnquiry(ctx, fc.Args["id"].(string), fc.Args["input"].(model.EnquiryAnswerInput))
+			return ec.Resolvers.Mutation().AnswerEnquiry(ctx, fc.Args["id"].(string), fc.Args["input"].(model.EnquiryAnswerInput), fc.Args["staffNotes"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *enquiry.Enquiry) graphql.Marshaler {
@@ -5096,7 +5120,7 @@ func (ec *executionContext) _Mutation_handOverEnquiry(ctx context.Context, field
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().HandOverEnquiry(ctx, fc.Args["id"].(string), fc.Args["toStaffId"].(string), fc.Args["note"].(*string))
+			return ec.Resolvers.Mutation().HandOverEnquiry(ctx, fc.Args["id"].(string), fc.Args["toStaffId"].(string), fc.Args["note"].(*string), fc.Args["staffNotes"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *enquiry.Enquiry) graphql.Marshaler {
@@ -5140,7 +5164,7 @@ func (ec *executionContext) _Mutation_recordEnquiryCallback(ctx context.Context,
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().RecordEnquiryCallback(ctx, fc.Args["id"].(string), fc.Args["reached"].(bool), fc.Args["notes"].(*string))
+			return ec.Resolvers.Mutation().RecordEnquiryCallback(ctx, fc.Args["id"].(string), fc.Args["reached"].(bool), fc.Args["notes"].(*string), fc.Args["staffNotes"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *enquiry.Enquiry) graphql.Marshaler {

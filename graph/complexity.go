@@ -74,6 +74,7 @@ var listBounds = map[string]int{
 	"Complaint.timeline":                 30,
 	"Enquiry.callbacks":                  10,
 	"Enquiry.timeline":                   30,
+	"Enquiry.staffNotes":                 10,
 	"FaqStats.mostRead":                  50,
 	"FaqStats.unansweredQuestions":       50,
 	"MoveBooking.timeline":               30,

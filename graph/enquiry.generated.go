@@ -40,12 +40,16 @@ type EnquiryResolver interface {
 	AnsweredOnTime(ctx context.Context, obj *enquiry.Enquiry) (bool, error)
 	FaqEntry(ctx context.Context, obj *enquiry.Enquiry) (*enquiry.FaqEntry, error)
 
+	StaffNotes(ctx context.Context, obj *enquiry.Enquiry) ([]*enquiry.StaffNote, error)
 	Timeline(ctx context.Context, obj *enquiry.Enquiry) ([]*lifecycle.Entry, error)
 }
 type EnquiryCallbackResolver interface {
 	Staff(ctx context.Context, obj *enquiry.Callback) (*staff.Staff, error)
 
 	Notes(ctx context.Context, obj *enquiry.Callback) (*string, error)
+}
+type EnquiryStaffNoteResolver interface {
+	Staff(ctx context.Context, obj *enquiry.StaffNote) (*staff.Staff, error)
 }
 type FaqEntryResolver interface {
 	Community(ctx context.Context, obj *enquiry.FaqEntry) (*community.Community, error)
@@ -613,6 +617,38 @@ func (ec *executionContext) fieldContext_Enquiry_callbacks(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Enquiry_staffNotes(ctx context.Context, field graphql.CollectedField, obj *enquiry.Enquiry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Enquiry_staffNotes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Enquiry().StaffNotes(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*enquiry.StaffNote) graphql.Marshaler {
+			return ec.marshalOEnquiryStaffNote2ᚕᚖqinqingᚋinternalᚋenquiryᚐStaffNoteᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Enquiry_staffNotes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Enquiry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnquiryStaffNote(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Enquiry_timeline(ctx context.Context, field graphql.CollectedField, obj *enquiry.Enquiry) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -932,6 +968,84 @@ func (ec *executionContext) fieldContext_EnquiryEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _EnquiryStaffNote_staff(ctx context.Context, field graphql.CollectedField, obj *enquiry.StaffNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryStaffNote_staff(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.EnquiryStaffNote().Staff(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
+			return ec.marshalNStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryStaffNote_staff(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnquiryStaffNote",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Staff(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnquiryStaffNote_text(ctx context.Context, field graphql.CollectedField, obj *enquiry.StaffNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryStaffNote_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryStaffNote_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnquiryStaffNote", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EnquiryStaffNote_at(ctx context.Context, field graphql.CollectedField, obj *enquiry.StaffNote) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnquiryStaffNote_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnquiryStaffNote_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EnquiryStaffNote", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _FaqEntry_id(ctx context.Context, field graphql.CollectedField, obj *enquiry.FaqEntry) (ret graphql.Marshaler) {
@@ -1674,7 +1788,7 @@ func (ec *executionContext) unmarshalInputRecordEnquiryInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"communityId", "householdId", "askerId", "askerName", "channel", "question", "category", "promisedBy", "answer"}
+	fieldsInOrder := [...]string{"communityId", "householdId", "askerId", "askerName", "channel", "question", "category", "promisedBy", "staffNotes", "answer"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1737,6 +1851,13 @@ func (ec *executionContext) unmarshalInputRecordEnquiryInput(ctx context.Context
 				return it, err
 			}
 			it.PromisedBy = data
+		case "staffNotes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("staffNotes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.StaffNotes = data
 		case "answer":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("answer"))
 			data, err := ec.unmarshalOEnquiryAnswerInput2ᚖqinqingᚋgraphᚋmodelᚐEnquiryAnswerInput(ctx, v)
@@ -2303,6 +2424,44 @@ func (ec *executionContext) _Enquiry(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "staffNotes":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Enquiry_staffNotes(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "timeline":
 			field := field
 
@@ -2560,6 +2719,87 @@ func (ec *executionContext) _EnquiryEdge(ctx context.Context, sel ast.SelectionS
 			out.Values[i] = ec._EnquiryEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var enquiryStaffNoteImplementors = []string{"EnquiryStaffNote"}
+
+func (ec *executionContext) _EnquiryStaffNote(ctx context.Context, sel ast.SelectionSet, obj *enquiry.StaffNote) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enquiryStaffNoteImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnquiryStaffNote")
+		case "staff":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._EnquiryStaffNote_staff(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "text":
+			out.Values[i] = ec._EnquiryStaffNote_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "at":
+			out.Values[i] = ec._EnquiryStaffNote_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -3202,6 +3442,16 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNEnquiryStaffNote2ᚖqinqingᚋinternalᚋenquiryᚐStaffNote(ctx context.Context, sel ast.SelectionSet, v *enquiry.StaffNote) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EnquiryStaffNote(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNEnquiryStatus2qinqingᚋinternalᚋenquiryᚐStatus(ctx context.Context, v any) (enquiry.Status, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNEnquiryStatus2qinqingᚋinternalᚋenquiryᚐStatus[tmp]
@@ -3476,6 +3726,25 @@ var (
 		enquiry.OutOfScope:  "OUT_OF_SCOPE",
 	}
 )
+
+func (ec *executionContext) marshalOEnquiryStaffNote2ᚕᚖqinqingᚋinternalᚋenquiryᚐStaffNoteᚄ(ctx context.Context, sel ast.SelectionSet, v []*enquiry.StaffNote) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEnquiryStaffNote2ᚖqinqingᚋinternalᚋenquiryᚐStaffNote(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) unmarshalOEnquiryStatus2ᚖqinqingᚋinternalᚋenquiryᚐStatus(ctx context.Context, v any) (*enquiry.Status, error) {
 	if v == nil {

@@ -99,6 +99,30 @@ func (r *enquiryResolver) FaqEntry(ctx context.Context, obj *enquiry.Enquiry) (*
 	return one(ctx, loaders(ctx).FaqEntry, obj.FaqEntryID)
 }
 
+// StaffNotes is the resolver for the staffNotes field.
+func (r *enquiryResolver) StaffNotes(ctx context.Context, obj *enquiry.Enquiry) ([]*enquiry.StaffNote, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	notes, read, err := enquiry.StaffNotesFor(c, obj)
+	if err != nil {
+		return nil, err
+	}
+	// Shown only once the read is on the audit log: one insert for every
+	// enquiry of the response (the Audit loader's batch).
+	if read != nil {
+		if _, err := loaders(ctx).Audit.Load(ctx, *read); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]*enquiry.StaffNote, len(notes))
+	for i := range notes {
+		out[i] = &notes[i]
+	}
+	return out, nil
+}
+
 // Timeline is the resolver for the timeline field.
 func (r *enquiryResolver) Timeline(ctx context.Context, obj *enquiry.Enquiry) ([]*lifecycle.Entry, error) {
 	out := make([]*lifecycle.Entry, len(obj.Timeline))
@@ -116,6 +140,11 @@ func (r *enquiryCallbackResolver) Staff(ctx context.Context, obj *enquiry.Callba
 // Notes is the resolver for the notes field.
 func (r *enquiryCallbackResolver) Notes(ctx context.Context, obj *enquiry.Callback) (*string, error) {
 	return strp(obj.Notes), nil
+}
+
+// Staff is the resolver for the staff field.
+func (r *enquiryStaffNoteResolver) Staff(ctx context.Context, obj *enquiry.StaffNote) (*staff.Staff, error) {
+	return one(ctx, loaders(ctx).Staff, obj.StaffID)
 }
 
 // Community is the resolver for the community field.
@@ -154,7 +183,8 @@ func (r *mutationResolver) RecordEnquiry(ctx context.Context, input model.Record
 		return nil, err
 	}
 	in := enquiry.RecordInput{CommunityID: deref(input.CommunityID), HouseholdID: deref(input.HouseholdID), AskerID: deref(input.AskerID),
-		AskerName: deref(input.AskerName), Question: input.Question, Category: input.Category, PromisedBy: input.PromisedBy}
+		AskerName: deref(input.AskerName), Question: input.Question, Category: input.Category, PromisedBy: input.PromisedBy,
+		StaffNotes: deref(input.StaffNotes)}
 	if input.Channel != nil {
 		in.Channel = *input.Channel
 	}
@@ -175,30 +205,30 @@ func (r *mutationResolver) TakeEnquiry(ctx context.Context, id string) (*enquiry
 }
 
 // AnswerEnquiry is the resolver for the answerEnquiry field.
-func (r *mutationResolver) AnswerEnquiry(ctx context.Context, id string, input model.EnquiryAnswerInput) (*enquiry.Enquiry, error) {
+func (r *mutationResolver) AnswerEnquiry(ctx context.Context, id string, input model.EnquiryAnswerInput, staffNotes *string) (*enquiry.Enquiry, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Svc.Enquiries.Answer(ctx, c, id, answerInput(input))
+	return r.Svc.Enquiries.Answer(ctx, c, id, answerInput(input), deref(staffNotes))
 }
 
 // HandOverEnquiry is the resolver for the handOverEnquiry field.
-func (r *mutationResolver) HandOverEnquiry(ctx context.Context, id string, toStaffID string, note *string) (*enquiry.Enquiry, error) {
+func (r *mutationResolver) HandOverEnquiry(ctx context.Context, id string, toStaffID string, note *string, staffNotes *string) (*enquiry.Enquiry, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Svc.Enquiries.HandOver(ctx, c, id, toStaffID, deref(note))
+	return r.Svc.Enquiries.HandOver(ctx, c, id, toStaffID, deref(note), deref(staffNotes))
 }
 
 // RecordEnquiryCallback is the resolver for the recordEnquiryCallback field.
-func (r *mutationResolver) RecordEnquiryCallback(ctx context.Context, id string, reached bool, notes *string) (*enquiry.Enquiry, error) {
+func (r *mutationResolver) RecordEnquiryCallback(ctx context.Context, id string, reached bool, notes *string, staffNotes *string) (*enquiry.Enquiry, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return r.Svc.Enquiries.RecordCallback(ctx, c, id, reached, deref(notes))
+	return r.Svc.Enquiries.RecordCallback(ctx, c, id, reached, deref(notes), deref(staffNotes))
 }
 
 // PublishFaqEntry is the resolver for the publishFaqEntry field.
@@ -333,6 +363,9 @@ func (r *Resolver) Enquiry() EnquiryResolver { return &enquiryResolver{r} }
 // EnquiryCallback returns EnquiryCallbackResolver implementation.
 func (r *Resolver) EnquiryCallback() EnquiryCallbackResolver { return &enquiryCallbackResolver{r} }
 
+// EnquiryStaffNote returns EnquiryStaffNoteResolver implementation.
+func (r *Resolver) EnquiryStaffNote() EnquiryStaffNoteResolver { return &enquiryStaffNoteResolver{r} }
+
 // FaqEntry returns FaqEntryResolver implementation.
 func (r *Resolver) FaqEntry() FaqEntryResolver { return &faqEntryResolver{r} }
 
@@ -340,8 +373,9 @@ func (r *Resolver) FaqEntry() FaqEntryResolver { return &faqEntryResolver{r} }
 func (r *Resolver) FaqStats() FaqStatsResolver { return &faqStatsResolver{r} }
 
 type (
-	enquiryResolver         struct{ *Resolver }
-	enquiryCallbackResolver struct{ *Resolver }
-	faqEntryResolver        struct{ *Resolver }
-	faqStatsResolver        struct{ *Resolver }
+	enquiryResolver          struct{ *Resolver }
+	enquiryCallbackResolver  struct{ *Resolver }
+	enquiryStaffNoteResolver struct{ *Resolver }
+	faqEntryResolver         struct{ *Resolver }
+	faqStatsResolver         struct{ *Resolver }
 )

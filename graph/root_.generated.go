@@ -50,6 +50,7 @@ type ResolverRoot interface {
 	Device() DeviceResolver
 	Enquiry() EnquiryResolver
 	EnquiryCallback() EnquiryCallbackResolver
+	EnquiryStaffNote() EnquiryStaffNoteResolver
 	EventFeedback() EventFeedbackResolver
 	EventSignUp() EventSignUpResolver
 	FaqEntry() FaqEntryResolver
@@ -533,6 +534,7 @@ type ComplexityRoot struct {
 		PromisedBy        func(childComplexity int) int
 		Question          func(childComplexity int) int
 		ReferredTo        func(childComplexity int) int
+		StaffNotes        func(childComplexity int) int
 		Status            func(childComplexity int) int
 		Timeline          func(childComplexity int) int
 		UpdatedAt         func(childComplexity int) int
@@ -562,6 +564,12 @@ type ComplexityRoot struct {
 		OnTheSpot   func(childComplexity int) int
 		OnTime      func(childComplexity int) int
 		Received    func(childComplexity int) int
+	}
+
+	EnquiryStaffNote struct {
+		At    func(childComplexity int) int
+		Staff func(childComplexity int) int
+		Text  func(childComplexity int) int
 	}
 
 	EventAttendance struct {
@@ -896,7 +904,7 @@ type ComplexityRoot struct {
 		AcceptWorkOrder               func(childComplexity int, id string) int
 		AcknowledgeComplaint          func(childComplexity int, id string) int
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
-		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput) int
+		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput, staffNotes *string) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
 		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string, intake *model.IntakeInput) int
@@ -930,7 +938,7 @@ type ComplexityRoot struct {
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
-		HandOverEnquiry               func(childComplexity int, id string, toStaffID string, note *string) int
+		HandOverEnquiry               func(childComplexity int, id string, toStaffID string, note *string, staffNotes *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
 		LinkCall                      func(childComplexity int, id string, outcome hotline.Outcome, itemID *string, householdID *string) int
 		LogCall                       func(childComplexity int, input model.LogCallInput) int
@@ -949,7 +957,7 @@ type ComplexityRoot struct {
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
-		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string) int
+		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string, staffNotes *string) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
@@ -3556,6 +3564,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Enquiry.ReferredTo(childComplexity), true
+	case "Enquiry.staffNotes":
+		if e.ComplexityRoot.Enquiry.StaffNotes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Enquiry.StaffNotes(childComplexity), true
 	case "Enquiry.status":
 		if e.ComplexityRoot.Enquiry.Status == nil {
 			break
@@ -3662,6 +3676,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EnquiryKpis.Received(childComplexity), true
+
+	case "EnquiryStaffNote.at":
+		if e.ComplexityRoot.EnquiryStaffNote.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryStaffNote.At(childComplexity), true
+	case "EnquiryStaffNote.staff":
+		if e.ComplexityRoot.EnquiryStaffNote.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryStaffNote.Staff(childComplexity), true
+	case "EnquiryStaffNote.text":
+		if e.ComplexityRoot.EnquiryStaffNote.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnquiryStaffNote.Text(childComplexity), true
 
 	case "EventAttendance.checkedInHouseholds":
 		if e.ComplexityRoot.EventAttendance.CheckedInHouseholds == nil {
@@ -5014,7 +5047,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.AnswerEnquiry(childComplexity, args["id"].(string), args["input"].(model.EnquiryAnswerInput)), true
+		return e.ComplexityRoot.Mutation.AnswerEnquiry(childComplexity, args["id"].(string), args["input"].(model.EnquiryAnswerInput), args["staffNotes"].(*string)), true
 	case "Mutation.applyRenovation":
 		if e.ComplexityRoot.Mutation.ApplyRenovation == nil {
 			break
@@ -5388,7 +5421,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.HandOverEnquiry(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string)), true
+		return e.ComplexityRoot.Mutation.HandOverEnquiry(childComplexity, args["id"].(string), args["toStaffId"].(string), args["note"].(*string), args["staffNotes"].(*string)), true
 	case "Mutation.handOverRepairRequest":
 		if e.ComplexityRoot.Mutation.HandOverRepairRequest == nil {
 			break
@@ -5592,7 +5625,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.RecordEnquiryCallback(childComplexity, args["id"].(string), args["reached"].(bool), args["notes"].(*string)), true
+		return e.ComplexityRoot.Mutation.RecordEnquiryCallback(childComplexity, args["id"].(string), args["reached"].(bool), args["notes"].(*string), args["staffNotes"].(*string)), true
 	case "Mutation.recordLaundryReturn":
 		if e.ComplexityRoot.Mutation.RecordLaundryReturn == nil {
 			break
@@ -10756,13 +10789,13 @@ type AuditEntry {
   at: Time!
   "The staff member who read or filtered."
   staff: Staff!
-  "Whose details were read; null for a list filter."
+  "Whose details were read; null for a list filter (and for staff notes of an enquiry whose asker is not known)."
   person: Person
-  "The household the read went through; null for a list filter."
+  "The household the read went through; null for a list filter (and for staff notes of an enquiry tied to no household)."
   household: Household
-  "What was disclosed: sensitive.flags, sensitive.healthNotes, sensitive.hardshipNotes for a read; careFlags:<FLAG> for a filter."
+  "What was disclosed: sensitive.flags, sensitive.healthNotes, sensitive.hardshipNotes for a read of a care profile; enquiry.staffNotes and enquiry:<id> for a read of an enquiry's staff notes (person: who asked, if known; household: null for an enquiry tied to none); careFlags:<FLAG> for a filter."
   fields: [String!]!
-  "READ (a care profile's sensitive part was shown), FILTER (a household list was filtered by a sensitive flag) or AUDIENCE (an audience was chosen by one); OTHER for a value this server does not know."
+  "READ (a care profile's sensitive part or an enquiry's staff notes were shown), FILTER (a household list was filtered by a sensitive flag) or AUDIENCE (an audience was chosen by one); OTHER for a value this server does not know."
   action: AuditAction!
 }
 
@@ -10792,7 +10825,7 @@ extend type Query {
     "endCursor of the previous page; omit for the first page."
     after: String
   ): VisitConnection!
-  "Who read sensitive archive details of a community, newest first: supervisors of that community only (FORBIDDEN otherwise)."
+  "Who read sensitive archive details of a community (care profiles' sensitive part, enquiries' staff notes), newest first: supervisors of that community only (FORBIDDEN otherwise)."
   archiveAuditLog(
     "The community."
     communityId: ID!,
@@ -11182,7 +11215,7 @@ enum EnquiryChannel {
   WECHAT
 }
 
-"What a question (or an FAQ entry) is about."
+"What a question (or an FAQ entry) is about. No category names health or hardship, so filtering by one reveals nothing the care archive guards; such details are staff notes (Enquiry.staffNotes)."
 enum EnquiryCategory {
   "Parking and permits (停车)."
   PARKING
@@ -11262,6 +11295,18 @@ type Enquiry {
   faqEntry: FaqEntry
   "Calls back to the resident with an answer given later, oldest first."
   callbacks: [EnquiryCallback!]!
+  """
+  Staff notes about the resident (内部备注: 独居老人, 听力不好, 家庭困难), oldest
+  first, kept apart from the question and answer. They follow the care
+  archive's rule: only the household's responsible butler and the
+  community's supervisors may read them (for an enquiry tied to no household,
+  the supervisors only), and every read of a non-empty list is written to the
+  archive audit log (archiveAuditLog, field enquiry.staffNotes) before it is
+  shown. Everyone else (front-desk staff, other butlers, admins, the
+  resident) gets null and a FORBIDDEN error on this field, whether or not
+  there are notes.
+  """
+  staffNotes: [EnquiryStaffNote!]
   "Every step (record, take, answer, hand-over with both staff, callbacks). Lists leave it empty: read one enquiry for it."
   timeline: [TimelineEntry!]!
   "When it was asked."
@@ -11276,9 +11321,19 @@ type EnquiryCallback {
   staff: Staff!
   "Whether the resident was reached."
   reached: Boolean!
-  "What was said, at most 500 characters."
+  "What was said, at most 500 characters; the resident reads it too (notes about the resident are staffNotes)."
   notes: String
   "When."
+  at: Time!
+}
+
+"A staff note about the resident (内部备注) on an enquiry; see Enquiry.staffNotes for who reads it."
+type EnquiryStaffNote {
+  "Who wrote it."
+  staff: Staff!
+  "The note, at most 500 characters."
+  text: String!
+  "When it was written, with the step it came with."
   at: Time!
 }
 
@@ -11342,6 +11397,8 @@ input RecordEnquiryInput {
   category: EnquiryCategory!
   "When an answer is promised by; 24 hours from now when not given."
   promisedBy: Time
+  "Staff: a note about the resident (内部备注, e.g. 独居老人，听力不好), at most 500 characters, kept apart from the question. Whoever records may write one, though only the household's butler and the community's supervisors read it back (Enquiry.staffNotes); FORBIDDEN from a resident."
+  staffNotes: String
   "Staff: the answer given on the spot, which closes the enquiry at once."
   answer: EnquiryAnswerInput
 }
@@ -11442,7 +11499,7 @@ extend type Query {
     "endCursor of the previous page; omit for the first page."
     after: String
   ): EnquiryConnection!
-  "One enquiry with its timeline: the resident who asked (their household's members when nobody is named) and the community's front-desk staff; NOT_FOUND for anyone else."
+  "One enquiry with its timeline: the resident who asked (their household's members when nobody is named) and the community's front-desk staff; NOT_FOUND for anyone else. Its staffNotes have a narrower rule of their own."
   enquiry("Id of the enquiry." id: ID!): Enquiry
   "The caller's own enquiries with their answers, newest first; empty for staff."
   myEnquiries(
@@ -11487,7 +11544,9 @@ extend type Mutation {
     "Id of an OPEN enquiry."
     id: ID!,
     "The answer."
-    input: EnquiryAnswerInput!
+    input: EnquiryAnswerInput!,
+    "A note about the resident (内部备注), at most 500 characters, kept apart from the answer: read back only by the household's butler and the community's supervisors (Enquiry.staffNotes)."
+    staffNotes: String
   ): Enquiry!
   "The owner or a supervisor hands an OPEN enquiry to another CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the community, who then owns it; the timeline records both."
   handOverEnquiry(
@@ -11495,8 +11554,10 @@ extend type Mutation {
     id: ID!,
     "The active staff member who takes it over (not the current owner)."
     toStaffId: ID!,
-    "Why, at most 200 characters."
-    note: String
+    "Why, at most 200 characters; on the timeline, which the resident reads too."
+    note: String,
+    "A note about the resident (内部备注) for the new owner, at most 500 characters: read back only by the household's butler and the community's supervisors (Enquiry.staffNotes)."
+    staffNotes: String
   ): Enquiry!
   "The owner or a supervisor records calling the resident back with an answer not given on the spot."
   recordEnquiryCallback(
@@ -11504,8 +11565,10 @@ extend type Mutation {
     id: ID!,
     "Whether the resident was reached."
     reached: Boolean!,
-    "What was said, at most 500 characters."
-    notes: String
+    "What was said, at most 500 characters; the resident reads it too."
+    notes: String,
+    "A note about the resident (内部备注, e.g. what was noticed on the call), at most 500 characters: read back only by the household's butler and the community's supervisors (Enquiry.staffNotes)."
+    staffNotes: String
   ): Enquiry!
   "Publish (or edit and republish) an FAQ entry: CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the community."
   publishFaqEntry("The entry." input: PublishFaqEntryInput!): FaqEntry!
@@ -11775,7 +11838,7 @@ enum HouseholdEventType {
 
 "What a staff member did with residents' care data, as the care-data audit log (关怀档案访问记录) records it."
 enum AuditAction {
-  "Read a person's sensitive care notes (查看敏感信息)."
+  "Read a person's sensitive care notes (查看敏感信息), or an enquiry's staff notes about them (内部备注; enquiry.staffNotes and enquiry:<id> in ` + "`" + `fields` + "`" + `)."
   READ
   "Listed households by a care flag (按关怀标签筛选); the flag is in ` + "`" + `fields` + "`" + `."
   FILTER
@@ -16733,6 +16796,8 @@ func (ec *executionContext) childFields_Enquiry(ctx context.Context, field graph
 		return ec.fieldContext_Enquiry_faqEntry(ctx, field)
 	case "callbacks":
 		return ec.fieldContext_Enquiry_callbacks(ctx, field)
+	case "staffNotes":
+		return ec.fieldContext_Enquiry_staffNotes(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Enquiry_timeline(ctx, field)
 	case "createdAt":
@@ -16793,6 +16858,18 @@ func (ec *executionContext) childFields_EnquiryKpis(ctx context.Context, field g
 		return ec.fieldContext_EnquiryKpis_faqCoverage(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EnquiryKpis", field.Name)
+}
+
+func (ec *executionContext) childFields_EnquiryStaffNote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "staff":
+		return ec.fieldContext_EnquiryStaffNote_staff(ctx, field)
+	case "text":
+		return ec.fieldContext_EnquiryStaffNote_text(ctx, field)
+	case "at":
+		return ec.fieldContext_EnquiryStaffNote_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnquiryStaffNote", field.Name)
 }
 
 func (ec *executionContext) childFields_EventAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

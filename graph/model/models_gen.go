@@ -1116,6 +1116,8 @@ type RecordEnquiryInput struct {
 	Category enquiry.Category `json:"category"`
 	// When an answer is promised by; 24 hours from now when not given.
 	PromisedBy *time.Time `json:"promisedBy,omitempty"`
+	// Staff: a note about the resident (内部备注, e.g. 独居老人，听力不好), at most 500 characters, kept apart from the question. Whoever records may write one, though only the household's butler and the community's supervisors read it back (Enquiry.staffNotes); FORBIDDEN from a resident.
+	StaffNotes *string `json:"staffNotes,omitempty"`
 	// Staff: the answer given on the spot, which closes the enquiry at once.
 	Answer *EnquiryAnswerInput `json:"answer,omitempty"`
 }
@@ -1674,7 +1676,7 @@ func (e AppKind) MarshalJSON() ([]byte, error) {
 type AuditAction string
 
 const (
-	// Read a person's sensitive care notes (查看敏感信息).
+	// Read a person's sensitive care notes (查看敏感信息), or an enquiry's staff notes about them (内部备注; enquiry.staffNotes and enquiry:<id> in `fields`).
 	AuditActionRead AuditAction = "READ"
 	// Listed households by a care flag (按关怀标签筛选); the flag is in `fields`.
 	AuditActionFilter AuditAction = "FILTER"

@@ -144,10 +144,16 @@ func MayReadSensitive(c *access.Caller, households []access.HouseholdRef) (acces
 	return access.HouseholdRef{}, false
 }
 
-// SensitiveRead is one audited read of a person's sensitive details.
+// SensitiveRead is one audited read under the archive's rule: a person's
+// sensitive details, or something about them kept elsewhere under the same
+// rule (an enquiry's staff notes), named by Field and Subject.
 type SensitiveRead struct {
 	PersonID string
 	Via      access.HouseholdRef
+	// Field is what was shown and Subject the record it belongs to (e.g.
+	// "enquiry.staffNotes" of "enquiry:<id>"); both empty for a care
+	// profile's sensitive part.
+	Field, Subject string
 }
 
 // SensitiveFor returns p's sensitive details if c may read them, with the read

@@ -47,6 +47,9 @@ func (s *Service) RecordReads(ctx context.Context, c *access.Caller, reads []Sen
 		r := reads[i]
 		e.PersonID, e.HouseholdID, e.CommunityID = r.PersonID, r.Via.ID, r.Via.CommunityID
 		e.StaffID, e.Fields, e.Action = c.ID, sensitiveFields, "read"
+		if r.Field != "" {
+			e.Fields = []string{r.Field, r.Subject}
+		}
 	})
 }
 

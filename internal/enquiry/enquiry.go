@@ -5,10 +5,10 @@
 // resident is called back. Good answers become published FAQ entries per
 // community, searchable in Chinese through character bigrams.
 //
-// Enquiries hold no sensitive notes (health, hardship): those belong in the
-// care archive, whose reads are audited. An enquiry is seen by the resident
-// who asked (their household when nobody is named) and by the front-desk
-// staff of its community.
+// An enquiry is seen by the resident who asked (their household when nobody
+// is named) and by the front-desk staff of its community. What staff note
+// about the resident (StaffNotes, notes.go) is kept apart from what the
+// resident reads and follows the care archive's rule and audit log.
 package enquiry
 
 import (
@@ -102,17 +102,20 @@ type Callback struct {
 // Enquiry is one question with everything that changes with it: one
 // document, so each step is one atomic write.
 type Enquiry struct {
-	ID          string   `bson:"_id"`
-	CommunityID string   `bson:"communityId"`
-	HouseholdID string   `bson:"householdId,omitempty"`
-	AskerID     string   `bson:"askerId,omitempty"` // the person who asked, when known
-	AskerName   string   `bson:"askerName,omitempty"`
-	Channel     Channel  `bson:"channel"`
-	Question    string   `bson:"question"`
-	Normalised  string   `bson:"normalised"` // the question folded for counting repeats
-	Category    Category `bson:"category"`
-	Status      Status   `bson:"status"`
-	Version     int      `bson:"version"`
+	ID          string `bson:"_id"`
+	CommunityID string `bson:"communityId"`
+	HouseholdID string `bson:"householdId,omitempty"`
+	// BuildingID is the household's building, kept (as a repair request
+	// keeps it) so the archive's butler rule is decided without a join.
+	BuildingID string   `bson:"buildingId,omitempty"`
+	AskerID    string   `bson:"askerId,omitempty"` // the person who asked, when known
+	AskerName  string   `bson:"askerName,omitempty"`
+	Channel    Channel  `bson:"channel"`
+	Question   string   `bson:"question"`
+	Normalised string   `bson:"normalised"` // the question folded for counting repeats
+	Category   Category `bson:"category"`
+	Status     Status   `bson:"status"`
+	Version    int      `bson:"version"`
 	// OwnerStaffID owns the enquiry (首问责任制); empty for one asked in the
 	// app until a staff member takes it.
 	OwnerStaffID string     `bson:"ownerStaffId,omitempty"`
@@ -127,8 +130,11 @@ type Enquiry struct {
 	AnsweredAt   *time.Time `bson:"answeredAt,omitempty"`
 	// FaqEntryID links the enquiry to the FAQ entry that answers it (answered
 	// from one, or published from it): what FAQ coverage counts.
-	FaqEntryID  string            `bson:"faqEntryId,omitempty"`
-	Callbacks   []Callback        `bson:"callbacks"`
+	FaqEntryID string     `bson:"faqEntryId,omitempty"`
+	Callbacks  []Callback `bson:"callbacks"`
+	// StaffNotes are read only through StaffNotesFor (the archive's rule and
+	// audit); the resident's paths never load them.
+	StaffNotes  []StaffNote       `bson:"staffNotes,omitempty"`
 	EscalatedAt *time.Time        `bson:"escalatedAt,omitempty"`
 	Timeline    []lifecycle.Entry `bson:"timeline"`
 	CreatedAt   time.Time         `bson:"createdAt"`

@@ -32,7 +32,8 @@ func (s *Service) Mine(ctx context.Context, c *access.Caller, p page.Request) (p
 		bson.D{{Key: "askerId", Value: c.ID}},
 		bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: hs}}}, {Key: "askerId", Value: nil}},
 	}}}
-	return mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Omit: []string{"timeline"}}, func(x *Enquiry) string { return x.SortKey })
+	// Staff notes stay in the database: the resident's list never loads them.
+	return mongo.FindPage(ctx, s.col, q, p, mongo.PageQuery{Omit: []string{"timeline", "staffNotes"}}, func(x *Enquiry) string { return x.SortKey })
 }
 
 // Filter narrows the staff list.

@@ -106,6 +106,9 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Enquir
 	if !canSee(c, x) {
 		return nil, ErrNotFound
 	}
+	if c.IsPerson() {
+		x.StaffNotes = nil // never handed to the resident's side, checked or not
+	}
 	return x, nil
 }
 
@@ -124,6 +127,9 @@ type RecordInput struct {
 	Question    string
 	Category    Category
 	PromisedBy  *time.Time
+	// StaffNotes: what staff note about the resident (内部备注), kept apart
+	// from the question; staff only.
+	StaffNotes string
 	// An answer given on the spot closes the enquiry at once.
 	Answer *AnswerInput
 }
@@ -155,7 +161,14 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 	if x.AskerName, err = validate.Text("input.askerName", in.AskerName, false, 40); err != nil {
 		return nil, err
 	}
+	note, err := checkNote(c, "input.staffNotes", in.StaffNotes)
+	if err != nil {
+		return nil, err
+	}
 	now := s.now()
+	if note != "" {
+		x.StaffNotes = []StaffNote{{StaffID: c.ID, Text: note, At: now}}
+	}
 	x.ID, x.CreatedAt, x.UpdatedAt, x.RecordedBy = mongo.NewID(), now, now, c.ID
 	x.Normalised = Normalise(x.Question)
 	x.SortKey = page.NewestFirst(now, x.ID)
@@ -205,7 +218,7 @@ func (s *Service) scope(ctx context.Context, c *access.Caller, in RecordInput, x
 		if err != nil {
 			return err
 		}
-		x.CommunityID, x.HouseholdID, x.AskerID, x.Channel = h.CommunityID, h.ID, c.ID, App
+		x.CommunityID, x.HouseholdID, x.BuildingID, x.AskerID, x.Channel = h.CommunityID, h.ID, h.BuildingID, c.ID, App
 		return nil
 	}
 	if !c.IsStaff() {
@@ -225,7 +238,7 @@ func (s *Service) scope(ctx context.Context, c *access.Caller, in RecordInput, x
 		if in.CommunityID != "" && in.CommunityID != h.CommunityID {
 			return apperr.Invalid("input.householdId", "input.bad_value")
 		}
-		x.CommunityID, x.HouseholdID = h.CommunityID, h.ID
+		x.CommunityID, x.HouseholdID, x.BuildingID = h.CommunityID, h.ID, h.BuildingID
 	} else {
 		if err := validate.ID("input.communityId", in.CommunityID); err != nil {
 			return err

@@ -77,8 +77,13 @@ func (s *Service) Take(ctx context.Context, c *access.Caller, id string) (*Enqui
 }
 
 // Answer closes an open enquiry with its outcome: the owner, or a supervisor
-// standing in. Answered later than it was asked, it owes a callback.
-func (s *Service) Answer(ctx context.Context, c *access.Caller, id string, in AnswerInput) (*Enquiry, error) {
+// standing in. Answered later than it was asked, it owes a callback. A staff
+// note (notes.go) may go with it.
+func (s *Service) Answer(ctx context.Context, c *access.Caller, id string, in AnswerInput, staffNotes string) (*Enquiry, error) {
+	note, err := checkNote(c, "staffNotes", staffNotes)
+	if err != nil {
+		return nil, err
+	}
 	var checked AnswerInput
 	return s.do(ctx, c, id, step{Action: "reply", Note: in.Text, Data: map[string]any{"outcome": string(in.Outcome)},
 		May: func(c *access.Caller, x *Enquiry) error {
@@ -98,18 +103,23 @@ func (s *Service) Answer(ctx context.Context, c *access.Caller, id string, in An
 			if checked.FaqEntryID != "" {
 				set = append(set, bson.E{Key: "faqEntryId", Value: checked.FaqEntryID})
 			}
-			return set, nil, nil
+			return set, pushNote(nil, c, note, now), nil
 		}})
 }
 
 // HandOver passes an open enquiry to another front-desk staff member,
 // butler or supervisor of the community, who then owns it; the timeline
-// records both.
-func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID, note string) (*Enquiry, error) {
+// records both. note (why) is on the timeline the resident reads; what is
+// noted about the resident goes in staffNotes.
+func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID, note, staffNotes string) (*Enquiry, error) {
 	if err := validate.ID("toStaffId", toStaffID); err != nil {
 		return nil, err
 	}
 	note, err := validate.Text("note", note, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	staffNote, err := checkNote(c, "staffNotes", staffNotes)
 	if err != nil {
 		return nil, err
 	}
@@ -129,16 +139,22 @@ func (s *Service) HandOver(ctx context.Context, c *access.Caller, id, toStaffID,
 			data["fromStaffId"] = x.OwnerStaffID
 			return nil
 		},
-		Change: func(*Enquiry, Status, time.Time) (bson.D, bson.D, error) {
+		Change: func(_ *Enquiry, _ Status, now time.Time) (bson.D, bson.D, error) {
 			// A new owner has a fresh chance before the supervisors hear of it.
-			return bson.D{{Key: "ownerStaffId", Value: toStaffID}, {Key: "escalatedAt", Value: nil}}, nil, nil
+			return bson.D{{Key: "ownerStaffId", Value: toStaffID}, {Key: "escalatedAt", Value: nil}}, pushNote(nil, c, staffNote, now), nil
 		}})
 }
 
 // RecordCallback records calling the resident back with an answer that was
-// not given on the spot: the owner or a supervisor.
-func (s *Service) RecordCallback(ctx context.Context, c *access.Caller, id string, reached bool, notes string) (*Enquiry, error) {
+// not given on the spot: the owner or a supervisor. notes (what was said)
+// are the resident's to read too; what is noted about the resident goes in
+// staffNotes.
+func (s *Service) RecordCallback(ctx context.Context, c *access.Caller, id string, reached bool, notes, staffNotes string) (*Enquiry, error) {
 	notes, err := validate.Text("notes", notes, false, 500)
+	if err != nil {
+		return nil, err
+	}
+	note, err := checkNote(c, "staffNotes", staffNotes)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +170,6 @@ func (s *Service) RecordCallback(ctx context.Context, c *access.Caller, id strin
 		},
 		Change: func(_ *Enquiry, _ Status, now time.Time) (bson.D, bson.D, error) {
 			cb := Callback{StaffID: c.ID, Reached: reached, Notes: notes, At: now}
-			return nil, bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}, nil
+			return nil, pushNote(bson.D{{Key: "$push", Value: bson.D{{Key: "callbacks", Value: cb}}}}, c, note, now), nil
 		}})
 }

@@ -100,20 +100,22 @@ func (s *seeder) seedEnquiries(ctx context.Context, ci int, parkingFaq string) e
 	if err != nil {
 		return err
 	}
-	if _, err := s.d.Enquiries.HandOver(ctx, butler, x.ID, sup.ID, "涉及外墙维修，请主管协调"); err != nil {
+	if _, err := s.d.Enquiries.HandOver(ctx, butler, x.ID, sup.ID, "涉及外墙维修，请主管协调", ""); err != nil {
 		return err
 	}
-	if _, err := s.d.Enquiries.Answer(ctx, sup, x.ID, enquiry.AnswerInput{Outcome: enquiry.Referred, Text: "已转工程部安排勘察，工程部会直接联系您。", ReferredTo: "工程部 维修主管"}); err != nil {
+	if _, err := s.d.Enquiries.Answer(ctx, sup, x.ID, enquiry.AnswerInput{Outcome: enquiry.Referred, Text: "已转工程部安排勘察，工程部会直接联系您。", ReferredTo: "工程部 维修主管"}, ""); err != nil {
 		return err
 	}
 	// Not possible now, explained, then called back.
 	if x, err = ask(hs[2], enquiry.Visit, "楼下能加装电动车充电桩吗？", enquiry.Facilities, 24*time.Hour, nil); err != nil {
 		return err
 	}
-	if _, err := s.d.Enquiries.Answer(ctx, butler, x.ID, enquiry.AnswerInput{Outcome: enquiry.NotPossible, Text: "加装充电桩需业主大会表决和供电部门审批，已登记您的需求，表决通过后施工。"}); err != nil {
+	if _, err := s.d.Enquiries.Answer(ctx, butler, x.ID, enquiry.AnswerInput{Outcome: enquiry.NotPossible, Text: "加装充电桩需业主大会表决和供电部门审批，已登记您的需求，表决通过后施工。"}, ""); err != nil {
 		return err
 	}
-	if _, err := s.d.Enquiries.RecordCallback(ctx, butler, x.ID, true, "已电话告知业主，业主表示理解"); err != nil {
+	// What the butler noticed on the call is a staff note (内部备注): the
+	// archive's rule, not the resident's callback line.
+	if _, err := s.d.Enquiries.RecordCallback(ctx, butler, x.ID, true, "已电话告知业主，业主表示理解", "老人听力不好，回电需放慢语速；子女在外地"); err != nil {
 		return err
 	}
 	// Out of the company's remit, explained patiently.
