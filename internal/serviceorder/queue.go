@@ -178,7 +178,7 @@ func (s *Service) AwaitingCallbackBefore(ctx context.Context, t time.Time, limit
 	out := make([]notify.Awaiting, 0, len(list))
 	for _, o := range list {
 		w := notify.Awaiting{ID: o.ID, CommunityID: o.CommunityID, Round: 1, Summary: notify.Summary(o.Line.Name), Label: o.HouseholdLabel,
-			SignedOffAt: *o.AcceptedAt, Rated: o.Rated, StaffID: o.HandlerID}
+			SignedOffAt: *o.AcceptedAt, Rated: o.Rated, StaffID: o.HandlerID, ResidentID: o.BookedBy}
 		if o.Acceptance != nil {
 			w.SignerID = o.Acceptance.PersonID
 		}

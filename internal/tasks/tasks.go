@@ -37,7 +37,7 @@ const (
 	VisitFollowUp        Kind = "VISIT_FOLLOW_UP"        // 走访承诺的跟进
 	CongratulationVisit  Kind = "CONGRATULATION_VISIT"   // 入住登门祝贺
 	MoveInCallback       Kind = "MOVE_IN_CALLBACK"       // 入住回访
-	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询逾期未答复
+	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询超时未答复
 )
 
 // written are the kinds stored here; the others are completed where they
