@@ -142,6 +142,22 @@ func TestStaffBookedOrderBySMSAndCallbackHours(t *testing.T) {
 		due := kindsIn(butler)["CALLBACK_DUE"]
 		return len(due) == 1 && strings.Contains(due[0], "服务订单「日常保洁」") && strings.Contains(due[0], hours)
 	})
+	// Her callback on the butler's list says so too.
+	var tl struct {
+		ButlerTasks struct {
+			Edges []struct {
+				Node struct {
+					Kind, SubjectID string
+					ContactHours    *string
+				}
+			}
+		}
+	}
+	butler.ok(`{ butlerTasks { edges { node { kind subjectId contactHours } } } }`, nil, &tl)
+	if len(tl.ButlerTasks.Edges) != 1 || tl.ButlerTasks.Edges[0].Node.Kind != "SERVICE_ORDER_CALLBACK" ||
+		tl.ButlerTasks.Edges[0].Node.ContactHours == nil || *tl.ButlerTasks.Edges[0].Node.ContactHours != "上午 9:00-11:00" {
+		t.Fatalf("the butler's list: %+v", tl)
+	}
 	e.Clock.Advance(24*time.Hour + time.Minute)
 	butler = e.staff(w.butlerX, w.Password)
 	waitFor(t, "the callback reminder with her hours", func() bool {

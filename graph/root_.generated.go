@@ -201,15 +201,16 @@ type ComplexityRoot struct {
 	}
 
 	ButlerTask struct {
-		DoneAt    func(childComplexity int) int
-		DueAt     func(childComplexity int) int
-		Household func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Note      func(childComplexity int) int
-		Overdue   func(childComplexity int) int
-		SubjectID func(childComplexity int) int
-		Title     func(childComplexity int) int
+		ContactHours func(childComplexity int) int
+		DoneAt       func(childComplexity int) int
+		DueAt        func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Note         func(childComplexity int) int
+		Overdue      func(childComplexity int) int
+		SubjectID    func(childComplexity int) int
+		Title        func(childComplexity int) int
 	}
 
 	ButlerTaskConnection struct {
@@ -2125,6 +2126,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Building.Units(childComplexity), true
 
+	case "ButlerTask.contactHours":
+		if e.ComplexityRoot.ButlerTask.ContactHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.ContactHours(childComplexity), true
 	case "ButlerTask.doneAt":
 		if e.ComplexityRoot.ButlerTask.DoneAt == nil {
 			break
@@ -15687,6 +15694,8 @@ type ButlerTask {
   doneAt: Time
   "The note written when it was marked done, at most 500 characters."
   note: String
+  "For a callback or an overdue enquiry: the hours the resident it calls prefers to be called at (方便联系时间, from their care profile), e.g. 上午 9:00-11:00; null when none is recorded or the task calls nobody in particular."
+  contactHours: String
 }
 
 "A butler's open tasks (管家待办), earliest due first (ties by id), one page at a time."
@@ -15952,6 +15961,8 @@ func (ec *executionContext) childFields_ButlerTask(ctx context.Context, field gr
 		return ec.fieldContext_ButlerTask_doneAt(ctx, field)
 	case "note":
 		return ec.fieldContext_ButlerTask_note(ctx, field)
+	case "contactHours":
+		return ec.fieldContext_ButlerTask_contactHours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ButlerTask", field.Name)
 }

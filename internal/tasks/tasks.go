@@ -61,7 +61,11 @@ type Task struct {
 	// StaffID is who owes a live task by name (the 首问 owner of a repair,
 	// the butler who promised a follow-up), besides the household's butler.
 	StaffID string `bson:"-"`
-	Overdue bool   `bson:"-"`
+	// PersonID is the resident a live task calls (who reported the repair,
+	// booked the order or asked the question): the list shows when they
+	// prefer to be called.
+	PersonID string `bson:"-"`
+	Overdue  bool   `bson:"-"`
 }
 
 var (
