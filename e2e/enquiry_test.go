@@ -166,9 +166,10 @@ func TestEnquiryOutcomesHandoverAndEscalation(t *testing.T) {
 	owner.fails("NOT_FOUND", enquiryQ, map[string]any{"id": o.ID})
 
 	// 5. Overdue: promised within an hour, not answered.
+	promisedBy := e.Clock.Now().Add(time.Hour)
 	late := enqDo(t, desk, recordQ, "recordEnquiry", map[string]any{"in": map[string]any{
 		"householdId": w.HA.ID, "channel": "PHONE", "question": "明天停水几点恢复？", "category": "UTILITIES",
-		"promisedBy": e.Clock.Now().Add(time.Hour).Format(time.RFC3339)}})
+		"promisedBy": promisedBy.Format(time.RFC3339)}})
 	e.Clock.Advance(2 * time.Hour)
 	desk, sup = e.staff(enqDesk, w.Password), e.staff(w.supervisorX, w.Password)
 	if v := enqDo(t, desk, enquiryQ, "enquiry", map[string]any{"id": late.ID}); !v.Overdue {
@@ -208,16 +209,27 @@ func TestEnquiryOutcomesHandoverAndEscalation(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	n := 0
-	for _, x := range sup.inbox().Notifications.Edges {
-		for _, d := range x.Node.Data {
-			if d.Key == "enquiryId" && d.Value == late.ID {
-				n++
+	// Its own kind, naming the owner and the promised time; the owner is
+	// told in their own words.
+	promised := promisedBy.In(time.FixedZone("CST", 8*3600)).Format("1月2日 15:04")
+	for _, c := range []struct {
+		who  *client
+		want string
+	}{
+		{sup, enqDesk + " 负责的咨询「明天停水几点恢复？」承诺 " + promised + " 前答复，现已超时，请督办。"},
+		{desk, "您负责的咨询「明天停水几点恢复？」承诺 " + promised + " 前答复，现已超时，请尽快答复或转交。"},
+	} {
+		var got []string
+		for _, x := range c.who.inbox().Notifications.Edges {
+			for _, d := range x.Node.Data {
+				if d.Key == "enquiryId" && d.Value == late.ID {
+					got = append(got, x.Node.Kind+" "+x.Node.Title+" "+x.Node.Body)
+				}
 			}
 		}
-	}
-	if n != 1 {
-		t.Fatalf("%d escalations in the supervisor's inbox, want 1", n)
+		if len(got) != 1 || got[0] != "ENQUIRY_OVERDUE 咨询超时未答复 "+c.want {
+			t.Fatalf("escalation notices: %q, want one saying %q", got, c.want)
+		}
 	}
 	enqDo(t, desk, answerQ, "answerEnquiry", map[string]any{"id": late.ID, "a": map[string]any{"outcome": "ANSWERED", "text": "下午三点恢复供水。"}})
 	desk.ok(`{ butlerTasks { overdue edges { node { kind subjectId } } } }`, nil, &tl)

@@ -202,15 +202,16 @@ type ComplexityRoot struct {
 	}
 
 	ButlerTask struct {
-		DoneAt    func(childComplexity int) int
-		DueAt     func(childComplexity int) int
-		Household func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Kind      func(childComplexity int) int
-		Note      func(childComplexity int) int
-		Overdue   func(childComplexity int) int
-		SubjectID func(childComplexity int) int
-		Title     func(childComplexity int) int
+		ContactHours func(childComplexity int) int
+		DoneAt       func(childComplexity int) int
+		DueAt        func(childComplexity int) int
+		Household    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Note         func(childComplexity int) int
+		Overdue      func(childComplexity int) int
+		SubjectID    func(childComplexity int) int
+		Title        func(childComplexity int) int
 	}
 
 	ButlerTaskConnection struct {
@@ -2152,6 +2153,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Building.Units(childComplexity), true
 
+	case "ButlerTask.contactHours":
+		if e.ComplexityRoot.ButlerTask.ContactHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ButlerTask.ContactHours(childComplexity), true
 	case "ButlerTask.doneAt":
 		if e.ComplexityRoot.ButlerTask.DoneAt == nil {
 			break
@@ -13415,9 +13422,11 @@ enum NotificationKind {
   FESTIVAL_GREETING
   "A birthday greeting (生日祝福) on the person's solar or lunar birthday; may be turned off."
   BIRTHDAY_GREETING
-  "A step of the household's repair request (报修进度); cannot be turned off."
+  "A step of the household's repair request (报修进度); cannot be turned off. Falls back to SMS for a resident with neither the app nor the mini program."
   REPAIR_PROGRESS
-  "A step of the household's paid service order (服务进度); cannot be turned off."
+  "A step of the caller's own complaint (投诉进度): acknowledged, answered (announced, not quoted), closed or reopened after the callback; data carries complaintId. Only the complainant hears it, never the rest of the household; an anonymous complaint's maker gets none. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
+  COMPLAINT_PROGRESS
+  "A step of the household's service order, move booking, free-service visit or renovation permit (服务进度); cannot be turned off. Falls back to SMS for a resident with neither the app nor the mini program (one the front desk filed for by phone)."
   SERVICE_ORDER_PROGRESS
   "Progress of works in the community (工程进度), e.g. lift replacement 60% done; may be turned off."
   PROJECT_PROGRESS
@@ -13431,10 +13440,12 @@ enum NotificationKind {
   SURVEY_INVITATION
   "Asks the owner to rate a finished repair or service order (请评价); may be turned off."
   CALLBACK_PROMPT
-  "Staff: a signed-off repair or accepted service order is waiting for its callback (回访提醒); cannot be turned off."
+  "Staff: a signed-off repair or accepted service order is waiting for its callback (回访提醒), with the resident's preferred contact hours from the care archive when recorded (方便联系时间); cannot be turned off."
   CALLBACK_DUE
   "Staff: a task on the butler's list has come due (待办到期); cannot be turned off."
   BUTLER_TASK_DUE
+  "Staff: an enquiry (咨询) is past the time its owner promised an answer by (咨询超时未答复): to the community's supervisors, naming the owner and the promised time, and to the owner; data carries enquiryId and ownerStaffId. Cannot be turned off."
+  ENQUIRY_OVERDUE
   "Supervisors: the community's weekly service report (服务周报), Mondays 08:30; cannot be turned off."
   WEEKLY_REPORT
   "A household invites the person to join it (户内成员邀请); cannot be turned off."
@@ -15885,6 +15896,8 @@ type ButlerTask {
   doneAt: Time
   "The note written when it was marked done, at most 500 characters."
   note: String
+  "For a callback or an overdue enquiry: the hours the resident it calls prefers to be called at (方便联系时间, from their care profile), e.g. 上午 9:00-11:00; null when none is recorded or the task calls nobody in particular."
+  contactHours: String
 }
 
 "A butler's open tasks (管家待办), earliest due first (ties by id), one page at a time."
@@ -16150,6 +16163,8 @@ func (ec *executionContext) childFields_ButlerTask(ctx context.Context, field gr
 		return ec.fieldContext_ButlerTask_doneAt(ctx, field)
 	case "note":
 		return ec.fieldContext_ButlerTask_note(ctx, field)
+	case "contactHours":
+		return ec.fieldContext_ButlerTask_contactHours(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ButlerTask", field.Name)
 }

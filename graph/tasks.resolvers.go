@@ -30,6 +30,19 @@ func (r *butlerTaskResolver) Note(ctx context.Context, obj *tasks.Task) (*string
 	return strp(obj.Note), nil
 }
 
+// ContactHours is the resolver for the contactHours field.
+func (r *butlerTaskResolver) ContactHours(ctx context.Context, obj *tasks.Task) (*string, error) {
+	if obj.PersonID == "" {
+		return nil, nil
+	}
+	// The per-request profile loader: one $in for the whole page.
+	p, err := one(ctx, loaders(ctx).Profile, obj.PersonID)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	return strp(p.ContactHours), nil
+}
+
 // CompleteButlerTask is the resolver for the completeButlerTask field.
 func (r *mutationResolver) CompleteButlerTask(ctx context.Context, id string, note *string) (*tasks.Task, error) {
 	c, err := caller(ctx)

@@ -186,7 +186,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Moves = moving.NewService(moving.Config{DB: d.DB, Households: households, Buildings: communities, Bus: bus,
 		Sender: engine, Tasks: svc.Tasks, Zone: zones.get, Log: d.Log, Now: now})
 	// One notification mechanism, one source per kind of followed job.
-	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders)}
+	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders), notify.ComplaintSource()}
 	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
 		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	// Anonymous survey responses are keyed by an HMAC of the respondent
@@ -196,16 +196,16 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Activity = activity.NewService(activity.Config{DB: d.DB, Communities: communities, Households: households,
 		Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	svc.Calls = newHotline(svc, d, staffSvc)
-	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Log: d.Log, Now: now})
+	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
-		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log),
+		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
 		reminders: notify.NewReminders(engine, sources, staffSvc, notify.ReminderConfig{
-			RatePromptAfter: cfg.RatePromptAfter, CallbackDueAfter: cfg.CallbackDueAfter, OverdueAfter: cfg.CallbackOverdue}, d.Log),
+			RatePromptAfter: cfg.RatePromptAfter, CallbackDueAfter: cfg.CallbackDueAfter, OverdueAfter: cfg.CallbackOverdue}, d.Log).WithContactHours(arch),
 	}
 }
 

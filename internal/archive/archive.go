@@ -127,6 +127,32 @@ func (s *Service) ProfilesByPersons(ctx context.Context, ids []string) (map[stri
 	return mongo.ByIDs(ctx, s.profiles, ids, func(p *Profile) string { return p.PersonID })
 }
 
+// ContactHoursOf maps people to the hours they prefer to be called at, for
+// those who named any: one $in, reading that field alone (the rest of a
+// profile, its sensitive part above all, never leaves the database for a
+// callback reminder).
+func (s *Service) ContactHoursOf(ctx context.Context, personIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(personIDs) == 0 {
+		return out, nil
+	}
+	cur, err := s.profiles.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: personIDs}}}},
+		options.Find().SetProjection(bson.D{{Key: "contactHours", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("contact hours: %w", err)
+	}
+	var ps []Profile
+	if err := cur.All(ctx, &ps); err != nil {
+		return nil, fmt.Errorf("contact hours: %w", err)
+	}
+	for _, p := range ps {
+		if p.ContactHours != "" {
+			out[p.PersonID] = p.ContactHours
+		}
+	}
+	return out, nil
+}
+
 // HouseholdCareByIDs is the loader batch for household care notes.
 func (s *Service) HouseholdCareByIDs(ctx context.Context, ids []string) (map[string]*HouseholdCare, error) {
 	return mongo.ByIDs(ctx, s.hcare, ids, func(h *HouseholdCare) string { return h.HouseholdID })

@@ -12,6 +12,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/intake"
+	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/events"
@@ -259,11 +260,14 @@ func (s *Service) publish(ctx context.Context, c *access.Caller, x *Complaint, a
 	data := map[string]any{
 		"action": action, "status": string(x.Status), "from": from, "round": x.Round,
 		"handlerStaffId": x.HandlerStaffID, "category": string(x.Category), "severity": string(x.Severity),
-		"anonymous": x.Anonymous,
+		"anonymous": x.Anonymous, "version": x.Version,
 	}
 	e := events.Event{Type: "complaint." + action, CommunityID: x.CommunityID, SubjectID: x.ID, ActorID: c.ID, Data: data}
 	if !x.Anonymous {
-		data["complainantId"] = x.ComplainantID
+		// What the complainant's progress notices need (notify.Source): who
+		// to tell and what to quote. The description stays out of anonymous
+		// events too: it may say who wrote it.
+		data["complainantId"], data["reporterId"], data["summary"] = x.ComplainantID, x.ComplainantID, notify.Summary(x.Description)
 		e.HouseholdID = x.HouseholdID
 	} else if c.IsPerson() {
 		e.ActorID = "" // the complainant's own steps (submit, withdraw)

@@ -16,6 +16,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
+	"qinqing/internal/staff"
 )
 
 // Mine lists the caller's own enquiries with their answers, newest first:
@@ -104,32 +105,40 @@ func (s *Service) findSome(ctx context.Context, q bson.D, limit int) ([]*Enquiry
 }
 
 // Escalate tells the community's supervisors, once per owner, of each open
-// enquiry past its promised time. Every server ticks it; the message key
-// makes it once and escalatedAt keeps the next tick from looking again (a
-// hand-over clears it: the new owner's lateness is told anew).
+// enquiry past its promised time (咨询超时未答复), naming the owner and the
+// promised time, and tells the owner too. Every server ticks it; the message
+// keys make it once and escalatedAt keeps the next tick from looking again
+// (a hand-over clears it: the new owner's lateness is told anew). The
+// owners' names are read once per round.
 func (s *Service) Escalate(ctx context.Context, now time.Time) error {
 	due, err := s.findSome(ctx, bson.D{{Key: "nextDeadline", Value: bson.D{{Key: "$lt", Value: now.UTC()}}}, {Key: "escalatedAt", Value: nil}}, 500)
 	if err != nil {
 		return err
 	}
-	sups := map[string][]notify.Recipient{}
+	var owners []string
 	for _, x := range due {
-		rs, ok := sups[x.CommunityID]
+		if x.OwnerStaffID != "" && !slices.Contains(owners, x.OwnerStaffID) {
+			owners = append(owners, x.OwnerStaffID)
+		}
+	}
+	names := map[string]*staff.Staff{}
+	if len(owners) > 0 && s.cfg.Sender != nil {
+		if names, err = s.cfg.Staff.ByIDs(ctx, owners); err != nil {
+			return err
+		}
+	}
+	sups := map[string][]*staff.Staff{}
+	for _, x := range due {
+		list, ok := sups[x.CommunityID]
 		if !ok {
-			list, err := s.cfg.Staff.WithRole(ctx, x.CommunityID, access.Supervisor)
-			if err != nil {
+			if list, err = s.cfg.Staff.WithRole(ctx, x.CommunityID, access.Supervisor); err != nil {
 				return err
 			}
-			for _, st := range list {
-				rs = append(rs, notify.Recipient{Kind: auth.KindStaff, ID: st.ID, CommunityID: x.CommunityID})
-			}
-			sups[x.CommunityID] = rs
+			sups[x.CommunityID] = list
 		}
 		owner := x.OwnerStaffID
-		if s.cfg.Sender != nil && len(rs) > 0 {
-			if _, err := s.cfg.Sender.Send(ctx, notify.Message{Kind: notify.ButlerTaskDue, Key: "enquiry:" + x.ID + ":overdue:" + owner, Recipients: rs,
-				Vars: map[string]any{"label": "咨询逾期未答复", "title": summary(x.Question), "titleEN": "An overdue enquiry"},
-				Data: map[string]string{"enquiryId": x.ID, "ownerStaffId": owner}}); err != nil {
+		if s.cfg.Sender != nil {
+			if err := s.tellOverdue(ctx, x, list, names[owner]); err != nil {
 				return err
 			}
 		}
@@ -143,6 +152,43 @@ func (s *Service) Escalate(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// tellOverdue sends the overdue notice of x to its supervisors and, in its
+// own words, to its owner (who is not told twice when a supervisor).
+func (s *Service) tellOverdue(ctx context.Context, x *Enquiry, sups []*staff.Staff, owner *staff.Staff) error {
+	loc := time.FixedZone("CST", 8*3600)
+	if s.cfg.Zone != nil {
+		loc = s.cfg.Zone(x.CommunityID)
+	}
+	by := x.PromisedBy.In(loc)
+	vars := func(mine bool) map[string]any {
+		v := map[string]any{"question": summary(x.Question), "mine": mine,
+			"promised": fmt.Sprintf("%d月%d日 %s", by.Month(), by.Day(), by.Format("15:04")), "promisedEN": by.Format("2 Jan 15:04")}
+		if owner != nil {
+			v["owner"] = owner.Name
+		}
+		return v
+	}
+	data := map[string]string{"enquiryId": x.ID, "ownerStaffId": x.OwnerStaffID}
+	key := "enquiry:" + x.ID + ":overdue:" + x.OwnerStaffID
+	var rs []notify.Recipient
+	for _, st := range sups {
+		if st.ID != x.OwnerStaffID {
+			rs = append(rs, notify.Recipient{Kind: auth.KindStaff, ID: st.ID, CommunityID: x.CommunityID})
+		}
+	}
+	if len(rs) > 0 {
+		if _, err := s.cfg.Sender.Send(ctx, notify.Message{Kind: notify.EnquiryOverdue, Key: key, Recipients: rs, Vars: vars(false), Data: data}); err != nil {
+			return err
+		}
+	}
+	if x.OwnerStaffID == "" {
+		return nil
+	}
+	_, err := s.cfg.Sender.Send(ctx, notify.Message{Kind: notify.EnquiryOverdue, Key: key + ":owner", Vars: vars(true), Data: data,
+		Recipients: []notify.Recipient{{Kind: auth.KindStaff, ID: x.OwnerStaffID, CommunityID: x.CommunityID}}})
+	return err
 }
 
 func summary(s string) string {

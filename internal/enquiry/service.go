@@ -32,6 +32,7 @@ type Households interface {
 // StaffDirectory finds staff: hand-over targets and supervisors to tell.
 type StaffDirectory interface {
 	Get(ctx context.Context, id string) (*staff.Staff, error)
+	ByIDs(ctx context.Context, ids []string) (map[string]*staff.Staff, error)
 	WithRole(ctx context.Context, communityID string, role access.Role) ([]*staff.Staff, error)
 }
 
@@ -52,8 +53,11 @@ type Config struct {
 	Staff      StaffDirectory
 	Sender     Sender
 	Bus        Publisher
-	Log        *slog.Logger
-	Now        func() time.Time
+	// Zone is a community's time zone, for the promised times notices
+	// quote; nil: UTC+8.
+	Zone func(communityID string) *time.Location
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Service keeps enquiries and FAQ entries.

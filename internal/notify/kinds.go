@@ -65,7 +65,10 @@ var Specs = map[Kind]Spec{
 	// everyone push or WeChat reaches.
 	RepairProgress: {Kind: RepairProgress, Channels: []string{ChannelFCM, ChannelWechat, ChannelSMS}, Priority: 80, OptOut: false,
 		Title: [2]string{"报修进度：{{.statusText}}", "Repair update: {{.statusTextEN}}"}, Body: [2]string{"您的报修「{{.summary}}」{{.progressText}}", "Your repair request \"{{.summary}}\": {{.progressTextEN}}"}},
-	ServiceOrderUpdate: {Kind: ServiceOrderUpdate, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 70, OptOut: false,
+	// Service orders, move bookings, campaign visits and renovation permits
+	// all speak through this kind, so a resident a desk booked for by phone
+	// hears of each by SMS too.
+	ServiceOrderUpdate: {Kind: ServiceOrderUpdate, Channels: []string{ChannelFCM, ChannelWechat, ChannelSMS}, Priority: 70, OptOut: false,
 		Title: [2]string{"服务进度：{{.statusText}}", "Service update: {{.statusTextEN}}"}, Body: [2]string{"{{.text}}", "{{.textEN}}"}},
 	ProjectProgress: {Kind: ProjectProgress, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 40, OptOut: true,
 		Title: [2]string{"工程进度：{{.title}}", "Works progress: {{.title}}"}, Body: [2]string{"已完成 {{.percent}}%。{{.text}}", "{{.percent}}% done. {{.text}}"}},
@@ -80,7 +83,7 @@ var Specs = map[Kind]Spec{
 	CallbackPromptOwner: {Kind: CallbackPromptOwner, Channels: []string{ChannelFCM, ChannelWechat}, Priority: 60, OptOut: true,
 		Title: [2]string{"请为本次服务评分", "Please rate our service"}, Body: [2]string{"您的{{.subject}}「{{.summary}}」已完成，请花一分钟为我们的服务打分。", "Your {{.subjectEN}} \"{{.summary}}\" is done; please take a minute to rate it."}},
 	CallbackDue: {Kind: CallbackDue, Channels: []string{ChannelFCM}, Priority: 65, OptOut: false,
-		Title: [2]string{"回访提醒", "Callback due"}, Body: [2]string{"{{if .label}}{{.label}} 的{{end}}{{.subject}}「{{.summary}}」已验收，请及时回访业主。{{if .overdue}}（已超时）{{end}}", "The {{.subjectEN}} \"{{.summary}}\"{{if .label}} at {{.label}}{{end}} was signed off; please call the owner back.{{if .overdue}} (overdue){{end}}"}},
+		Title: [2]string{"回访提醒", "Callback due"}, Body: [2]string{"{{if .label}}{{.label}} 的{{end}}{{.subject}}「{{.summary}}」已验收，请及时回访业主。{{if .contactHours}}方便联系时间：{{.contactHours}}。{{end}}{{if .overdue}}（已超时）{{end}}", "The {{.subjectEN}} \"{{.summary}}\"{{if .label}} at {{.label}}{{end}} was signed off; please call the owner back.{{if .contactHours}} Best time to call: {{.contactHours}}.{{end}}{{if .overdue}} (overdue){{end}}"}},
 }
 
 func init() {
@@ -88,6 +91,19 @@ func init() {
 	// move-in callback) that has come due.
 	Specs[ButlerTaskDue] = Spec{Kind: ButlerTaskDue, Channels: []string{ChannelFCM}, Priority: 62, OptOut: false,
 		Title: [2]string{"待办到期", "Task due"}, Body: [2]string{"{{.label}}：{{.title}}，请及时办理。", "{{.label}}: {{.titleEN}} is due."}}
+}
+
+// EnquiryOverdue tells of an enquiry past the time its owner promised an
+// answer by (首问责任制): the owner (mine) to answer it or hand it over, the
+// supervisors to chase it. Part of their work, so not something to turn off.
+const EnquiryOverdue Kind = "ENQUIRY_OVERDUE"
+
+func init() {
+	Specs[EnquiryOverdue] = Spec{Kind: EnquiryOverdue, Channels: []string{ChannelFCM}, Priority: 63, OptOut: false,
+		Title: [2]string{"咨询超时未答复", "Enquiry overdue"},
+		Body: [2]string{
+			"{{if .mine}}您负责的{{else if .owner}}{{.owner}} 负责的{{else}}无人受理的{{end}}咨询「{{.question}}」承诺 {{.promised}} 前答复，现已超时，{{if .mine}}请尽快答复或转交。{{else}}请督办。{{end}}",
+			"The enquiry \"{{.question}}\"{{if .mine}} you own{{else if .owner}} owned by {{.owner}}{{else}}, taken by nobody,{{end}} was promised an answer by {{.promisedEN}} and is overdue; {{if .mine}}please answer it or hand it over.{{else}}please follow it up.{{end}}"}}
 }
 
 // Render fills a kind's title and body in lang.

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 
+	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/sms"
 )
 
@@ -39,9 +40,11 @@ func (s *SMS) MaxBatch() int { return 500 }
 // Send texts the recipients who have no device.
 func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 	out := make([]Result, len(batch))
-	ids := make([]string, len(batch))
-	for i, o := range batch {
-		ids[i] = o.RecipientID
+	ids := make([]string, 0, len(batch))
+	for _, o := range batch {
+		if o.RecipientKind != auth.KindStaff {
+			ids = append(ids, o.RecipientID)
+		}
 	}
 	devs, err := s.Devices.TokensFor(ctx, ids)
 	var wx map[string]bool
@@ -54,6 +57,11 @@ func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 			for i, o := range batch {
 				out[i] = Result{DeliveryID: o.DeliveryID}
 				switch {
+				case o.RecipientKind == auth.KindStaff:
+					// Staff work in the staff app; a kind shared with them (a
+					// supervisor told of a laundry discrepancy) is no reason to
+					// text them.
+					out[i].Status, out[i].Error = StatusSuppressed, "staff are not texted"
 				case len(devs[o.RecipientID]) > 0:
 					out[i].Status, out[i].Error = StatusSuppressed, "reached by push"
 				case wx[o.RecipientID]:

@@ -10,7 +10,7 @@ import (
 
 // Source is one kind of followed job whose steps the household hears of and
 // whose sign-off by the owner starts the callback prompts: repair requests
-// and service orders. Triggers and Reminders are one mechanism over a list
+// and service orders (complaints too, without sign-off). Triggers and Reminders are one mechanism over a list
 // of sources, so a third kind of job is a new Source, not a copy of them.
 //
 // Events of a source are "<Name>.<action>" with, in Data: "version",
@@ -27,6 +27,10 @@ type Source struct {
 	// ReporterSteps are what a job with no household (a public-area
 	// fault) tells the resident who reported it; nil: such jobs tell nobody.
 	ReporterSteps map[string]StepText
+	// Personal jobs (complaints) are their reporter's alone: every step
+	// goes, by ReporterSteps, to the reporter and nobody else of the
+	// household, as for a job with no household.
+	Personal bool
 	// SignOff is the action by which the owner signs the job off: a callback
 	// is owed from then on.
 	SignOff string
@@ -51,6 +55,7 @@ type Awaiting struct {
 	SignedOffAt time.Time
 	Rated       bool
 	SignerID    string // the person asked to rate; "" asks nobody
+	ResidentID  string // who reported or booked it, called back at their preferred hours; "": the signer
 	StaffID     string // the staff member who owes the callback; "" reminds nobody until overdue
 }
 
@@ -72,9 +77,18 @@ func (s *Source) vars(st StepText, summary string) map[string]any {
 	}
 }
 
-// promptVars are the callback prompts' template variables.
-func (s *Source) promptVars(summary, label string, overdue bool) map[string]any {
-	return map[string]any{"summary": summary, "label": label, "overdue": overdue, "subject": s.Subject[0], "subjectEN": s.Subject[1]}
+// promptVars are the callback prompts' template variables; contactHours
+// are the resident's preferred hours for calls (care archive), if known.
+func (s *Source) promptVars(summary, label string, overdue bool, contactHours string) map[string]any {
+	return map[string]any{"summary": summary, "label": label, "overdue": overdue, "subject": s.Subject[0], "subjectEN": s.Subject[1],
+		"contactHours": contactHours}
+}
+
+// ContactHours finds the hours residents prefer to be called at (the care
+// archive's contactHours), for the callback reminders: the butler calls when
+// the resident prefers.
+type ContactHours interface {
+	ContactHoursOf(ctx context.Context, personIDs []string) (map[string]string, error)
 }
 
 // Summary shortens a description to what a notice quotes.
@@ -141,7 +155,7 @@ func (a repairAwaiting) AwaitingCallbackBefore(ctx context.Context, t time.Time,
 			continue
 		}
 		w := Awaiting{ID: r.ID, CommunityID: r.CommunityID, Round: r.Round, Summary: Summary(r.Description),
-			SignedOffAt: *r.ConfirmedAt, Rated: r.Rated, StaffID: r.OwnerStaffID}
+			SignedOffAt: *r.ConfirmedAt, Rated: r.Rated, StaffID: r.OwnerStaffID, ResidentID: r.ReporterID}
 		if len(r.Acceptances) > 0 {
 			w.SignerID = r.Acceptances[len(r.Acceptances)-1].PersonID
 		}

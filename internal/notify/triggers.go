@@ -26,7 +26,15 @@ type Triggers struct {
 	bus     *events.Bus
 	members Members
 	sources map[string]*Source // by event type prefix
+	hours   ContactHours       // nil: callback notices name no hours
 	log     *slog.Logger
+}
+
+// WithContactHours lets callback notices say when the resident prefers to
+// be called.
+func (t *Triggers) WithContactHours(h ContactHours) *Triggers {
+	t.hours = h
+	return t
 }
 
 // NewTriggers wires the event-driven messages for sources.
@@ -71,7 +79,7 @@ func (t *Triggers) handle(ctx context.Context, e events.Event) error {
 	if !ok {
 		return nil
 	}
-	if e.HouseholdID == "" {
+	if e.HouseholdID == "" || src.Personal {
 		return t.toReporter(ctx, src, action, e)
 	}
 	if action == src.SignOff {
@@ -94,9 +102,10 @@ func (t *Triggers) handle(ctx context.Context, e events.Event) error {
 	return t.progress(ctx, src, step, e, rs)
 }
 
-// toReporter handles a job with no household (a public-area fault): its
-// progress goes to the resident who reported it, and nobody else; one
-// staff filed has no resident to tell. The sign-off still owes the owning
+// toReporter handles a job with no household (a public-area fault) or a
+// personal one (a complaint): its progress goes to the resident who
+// reported it, and nobody else; one staff filed for no resident, or an
+// anonymous complaint, has nobody named to tell. The sign-off still owes the owning
 // staff member a callback to that resident.
 func (t *Triggers) toReporter(ctx context.Context, src *Source, action string, e events.Event) error {
 	reporter := str(e.Data["reporterId"])
@@ -135,10 +144,20 @@ func (t *Triggers) callbackDue(ctx context.Context, src *Source, e events.Event)
 	if owner == "" {
 		return nil
 	}
+	hours := ""
+	if resident := str(e.Data["reporterId"]); resident != "" && t.hours != nil {
+		// One lookup per sign-off. Without the hours the reminder still
+		// goes: the butler can ask the archive.
+		hs, err := t.hours.ContactHoursOf(ctx, []string{resident})
+		if err != nil && t.log != nil {
+			t.log.Warn("contact hours for a callback", "subject", e.SubjectID, "err", err)
+		}
+		hours = hs[resident]
+	}
 	_, err := t.engine.Send(ctx, Message{
 		Kind: CallbackDue, Key: fmt.Sprintf("%s:%s:callback-due:v%v", src.Name, e.SubjectID, e.Data["version"]),
 		Recipients: []Recipient{{Kind: auth.KindStaff, ID: owner, CommunityID: e.CommunityID}},
-		Vars:       src.promptVars(str(e.Data["summary"]), str(e.Data["label"]), false),
+		Vars:       src.promptVars(str(e.Data["summary"]), str(e.Data["label"]), false, hours),
 		Data:       map[string]string{src.IDKey: e.SubjectID}, At: e.At,
 	})
 	return err

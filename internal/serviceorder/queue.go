@@ -148,6 +148,7 @@ type CallbackDue struct {
 	AcceptedAt     time.Time
 	HandlerID      string // the staff member who confirmed it and owes the callback
 	AssigneeID     string
+	BookedBy       string // the resident called back; empty when the company granted it
 }
 
 // AwaitingCallback lists a community's orders accepted by the owner and not
@@ -163,7 +164,7 @@ func (s *Service) AwaitingCallback(ctx context.Context, communityID string, limi
 	out := make([]CallbackDue, 0, len(list))
 	for _, o := range list {
 		out = append(out, CallbackDue{OrderID: o.ID, CommunityID: o.CommunityID, HouseholdID: o.HouseholdID, HouseholdLabel: o.HouseholdLabel,
-			ItemName: o.Line.Name, AcceptedAt: *o.AcceptedAt, HandlerID: o.HandlerID, AssigneeID: o.AssigneeID})
+			ItemName: o.Line.Name, AcceptedAt: *o.AcceptedAt, HandlerID: o.HandlerID, AssigneeID: o.AssigneeID, BookedBy: o.BookedBy})
 	}
 	return out, nil
 }
@@ -178,7 +179,7 @@ func (s *Service) AwaitingCallbackBefore(ctx context.Context, t time.Time, limit
 	out := make([]notify.Awaiting, 0, len(list))
 	for _, o := range list {
 		w := notify.Awaiting{ID: o.ID, CommunityID: o.CommunityID, Round: 1, Summary: notify.Summary(o.Line.Name), Label: o.HouseholdLabel,
-			SignedOffAt: *o.AcceptedAt, Rated: o.Rated, StaffID: o.HandlerID}
+			SignedOffAt: *o.AcceptedAt, Rated: o.Rated, StaffID: o.HandlerID, ResidentID: o.BookedBy}
 		if o.Acceptance != nil {
 			w.SignerID = o.Acceptance.PersonID
 		}

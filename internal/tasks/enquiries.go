@@ -24,7 +24,8 @@ func (o OverdueEnquiries) Owed(ctx context.Context, communityID string, limit in
 	out := make([]*Task, 0, len(xs))
 	for _, x := range xs {
 		out = append(out, &Task{ID: string(EnquiryOverdue) + ":" + x.ID, Kind: EnquiryOverdue, CommunityID: x.CommunityID, HouseholdID: x.HouseholdID,
-			SubjectID: x.ID, Title: "咨询逾期未答复：" + summary(x.Question), DueAt: x.PromisedBy, CreatedAt: x.CreatedAt, StaffID: x.OwnerStaffID})
+			SubjectID: x.ID, Title: "咨询超时未答复：" + summary(x.Question), DueAt: x.PromisedBy, CreatedAt: x.CreatedAt, StaffID: x.OwnerStaffID,
+			PersonID: x.AskerID})
 	}
 	return out, nil
 }

@@ -33,7 +33,7 @@ func (r RepairCallbacks) Owed(ctx context.Context, communityID string, limit int
 		// its callback goes to the resident who reported it, owed by the owner.
 		out = append(out, &Task{ID: string(RepairCallback) + ":" + x.ID, Kind: RepairCallback, CommunityID: x.CommunityID, HouseholdID: x.HouseholdID, BuildingID: x.BuildingID,
 			SubjectID: x.ID, Title: "报修回访：" + summary(x.Description), DueAt: x.ConfirmedAt.Add(r.After), CreatedAt: *x.ConfirmedAt,
-			StaffID: x.OwnerStaffID})
+			StaffID: x.OwnerStaffID, PersonID: x.ReporterID})
 	}
 	return out, nil
 }
@@ -57,7 +57,7 @@ func (o OrderCallbacks) Owed(ctx context.Context, communityID string, limit int)
 	for _, x := range os {
 		out = append(out, &Task{ID: string(ServiceOrderCallback) + ":" + x.OrderID, Kind: ServiceOrderCallback, CommunityID: x.CommunityID,
 			HouseholdID: x.HouseholdID, SubjectID: x.OrderID, Title: "服务回访：" + summary(x.ItemName), DueAt: x.AcceptedAt.Add(o.After),
-			CreatedAt: x.AcceptedAt, StaffID: x.HandlerID})
+			CreatedAt: x.AcceptedAt, StaffID: x.HandlerID, PersonID: x.BookedBy})
 	}
 	return out, nil
 }

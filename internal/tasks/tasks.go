@@ -37,7 +37,7 @@ const (
 	VisitFollowUp        Kind = "VISIT_FOLLOW_UP"        // 走访承诺的跟进
 	CongratulationVisit  Kind = "CONGRATULATION_VISIT"   // 入住登门祝贺
 	MoveInCallback       Kind = "MOVE_IN_CALLBACK"       // 入住回访
-	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询逾期未答复
+	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询超时未答复
 )
 
 // written are the kinds stored here; the others are completed where they
@@ -61,7 +61,11 @@ type Task struct {
 	// StaffID is who owes a live task by name (the 首问 owner of a repair,
 	// the butler who promised a follow-up), besides the household's butler.
 	StaffID string `bson:"-"`
-	Overdue bool   `bson:"-"`
+	// PersonID is the resident a live task calls (who reported the repair,
+	// booked the order or asked the question): the list shows when they
+	// prefer to be called.
+	PersonID string `bson:"-"`
+	Overdue  bool   `bson:"-"`
 }
 
 var (
