@@ -150,7 +150,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	grants := notify.NewWechatGrants(d.DB, wcfg)
 	if cfg.WechatAppID != "" && len(wcfg.Templates) > 0 {
 		senders = append(senders, notify.NewWechat(wx, nil, d.DB, wcfg, d.Log))
-		smsCh.Grants = grants // the mini program reaches its users: no text on top
+		smsCh.Grants, smsCh.Templates = grants, wcfg.Templates // the mini program reaches its users: no text on top
 	}
 	logWechat(d.Log, cfg, wcfg.Templates)
 	channels := make([]string, len(senders))

@@ -12,22 +12,31 @@ type Phones interface {
 	PhonesOf(ctx context.Context, ids []string) (map[string]string, error)
 }
 
-// Holders says who holds a mini-program grant (the WeChat channel reaches
-// them).
+// Holders says which subscribe-message templates each user holds an unspent
+// grant for (the WeChat channel reaches them with those templates).
 type Holders interface {
-	Holders(ctx context.Context, ids []string) (map[string]bool, error)
+	Holders(ctx context.Context, ids []string) (map[string]map[string]bool, error)
 }
 
 // SMS is the last-resort channel: an emergency notice, or the progress of a
 // request filed for a resident without the app (a call to the family
 // hotline), to someone with no device gets a text message. Everyone with a
-// device was reached by push, and everyone holding a mini-program grant by
-// WeChat, so their SMS delivery is suppressed rather than sent twice.
+// device was reached by push, and everyone the mini program reaches with
+// this kind of message (its template configured, a grant for it held) by
+// WeChat, so their SMS delivery is suppressed rather than sent twice; a
+// mini-program user without a grant for the kind still gets the text.
 type SMS struct {
-	Sender  sms.Sender
-	Phones  Phones
-	Devices *Devices
-	Grants  Holders // nil while the WeChat channel is off
+	Sender    sms.Sender
+	Phones    Phones
+	Devices   *Devices
+	Grants    Holders         // nil while the WeChat channel is off
+	Templates map[Kind]string // the WeChat channel's template per kind
+}
+
+// byWechat reports a delivery the WeChat channel makes instead.
+func (s *SMS) byWechat(wx map[string]map[string]bool, o Outgoing) bool {
+	tpl := s.Templates[o.Kind]
+	return tpl != "" && wx[o.RecipientID][tpl]
 }
 
 // Channel names it.
@@ -47,7 +56,7 @@ func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 		}
 	}
 	devs, err := s.Devices.TokensFor(ctx, ids)
-	var wx map[string]bool
+	var wx map[string]map[string]bool
 	if err == nil && s.Grants != nil {
 		wx, err = s.Grants.Holders(ctx, ids)
 	}
@@ -64,7 +73,7 @@ func (s *SMS) Send(ctx context.Context, batch []Outgoing) []Result {
 					out[i].Status, out[i].Error = StatusSuppressed, "staff are not texted"
 				case len(devs[o.RecipientID]) > 0:
 					out[i].Status, out[i].Error = StatusSuppressed, "reached by push"
-				case wx[o.RecipientID]:
+				case s.byWechat(wx, o):
 					out[i].Status, out[i].Error = StatusSuppressed, "reached by the mini program"
 				case phones[o.RecipientID] == "":
 					out[i].Status, out[i].Error = StatusUndeliverable, "no phone"

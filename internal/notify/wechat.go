@@ -188,10 +188,11 @@ func (g *WechatGrants) Grants(ctx context.Context, userID string) (map[string]in
 	return out, nil
 }
 
-// Holders reports which of ids hold at least one unspent grant: one query
-// for a batch.
-func (g *WechatGrants) Holders(ctx context.Context, ids []string) (map[string]bool, error) {
-	cur, err := g.grants.Find(ctx, bson.D{{Key: "userId", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(bson.D{{Key: "userId", Value: 1}}))
+// Holders reports, for each of ids, the templates they hold an unspent grant
+// for: one query for a batch.
+func (g *WechatGrants) Holders(ctx context.Context, ids []string) (map[string]map[string]bool, error) {
+	cur, err := g.grants.Find(ctx, bson.D{{Key: "userId", Value: bson.D{{Key: "$in", Value: ids}}}},
+		options.Find().SetProjection(bson.D{{Key: "userId", Value: 1}, {Key: "templateId", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("wechat grant holders: %w", err)
 	}
@@ -199,9 +200,12 @@ func (g *WechatGrants) Holders(ctx context.Context, ids []string) (map[string]bo
 	if err := cur.All(ctx, &list); err != nil {
 		return nil, fmt.Errorf("wechat grant holders: %w", err)
 	}
-	out := make(map[string]bool, len(list))
+	out := make(map[string]map[string]bool, len(list))
 	for _, gr := range list {
-		out[gr.UserID] = true
+		if out[gr.UserID] == nil {
+			out[gr.UserID] = map[string]bool{}
+		}
+		out[gr.UserID][gr.TemplateID] = true
 	}
 	return out, nil
 }
