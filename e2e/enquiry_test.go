@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,6 +144,27 @@ func TestEnquiryOutcomesHandoverAndEscalation(t *testing.T) {
 	z = enqDo(t, desk, callbackQ, "recordEnquiryCallback", map[string]any{"id": z.ID})
 	if str(z.Outcome) != "NOT_POSSIBLE_NOW" || len(z.Callbacks) != 1 || !z.Callbacks[0].Reached {
 		t.Fatalf("not possible now: %+v", z)
+	}
+	// The later answer is told to the asker (by SMS too: she has no app);
+	// the one given on the spot is not.
+	waitFor(t, "the asker's notice of the answer", func() bool {
+		for _, m := range e.SMS.texts(w.OwnerA.Phone) {
+			if strings.Contains(m, "咨询答复：已答复") && strings.Contains(m, "能不能在楼下加装充电桩") {
+				return true
+			}
+		}
+		return false
+	})
+	told := map[string]int{}
+	for _, n := range owner.inbox().Notifications.Edges {
+		for _, d := range n.Node.Data {
+			if d.Key == "enquiryId" && n.Node.Kind == "ENQUIRY_ANSWERED" {
+				told[d.Value]++
+			}
+		}
+	}
+	if told[z.ID] != 1 || told[x.ID] != 0 {
+		t.Fatalf("answer notices by enquiry: %v", told)
 	}
 
 	// 4. Out of scope, explained.

@@ -13426,6 +13426,8 @@ enum NotificationKind {
   REPAIR_PROGRESS
   "A step of the caller's own complaint (投诉进度): acknowledged, answered (announced, not quoted), closed or reopened after the callback; data carries complaintId. Only the complainant hears it, never the rest of the household; an anonymous complaint's maker gets none. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   COMPLAINT_PROGRESS
+  "The caller's own question (咨询) has an answer that was not given on the spot (咨询答复), announced, not quoted: they read it in myEnquiries; data carries enquiryId. Only the asker hears it. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
+  ENQUIRY_ANSWERED
   "A step of the household's service order, move booking, free-service visit or renovation permit (服务进度); cannot be turned off. Falls back to SMS for a resident with neither the app nor the mini program (one the front desk filed for by phone)."
   SERVICE_ORDER_PROGRESS
   "Progress of works in the community (工程进度), e.g. lift replacement 60% done; may be turned off."

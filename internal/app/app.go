@@ -186,7 +186,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Moves = moving.NewService(moving.Config{DB: d.DB, Households: households, Buildings: communities, Bus: bus,
 		Sender: engine, Tasks: svc.Tasks, Zone: zones.get, Log: d.Log, Now: now})
 	// One notification mechanism, one source per kind of followed job.
-	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders), notify.ComplaintSource()}
+	sources := []notify.Source{notify.RepairSource(svc.Repairs), notify.ServiceOrderSource(svc.ServiceOrders), notify.ComplaintSource(), notify.EnquirySource()}
 	svc.FreeServices = freeservice.NewService(freeservice.Config{DB: d.DB, Communities: communities, Households: households,
 		Repairs: svc.Repairs, Files: fileStore, Sender: engine, Bus: bus, Log: d.Log, Now: now})
 	// Anonymous survey responses are keyed by an HMAC of the respondent

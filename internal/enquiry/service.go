@@ -318,8 +318,11 @@ func (s *Service) publish(ctx context.Context, c *access.Caller, x *Enquiry, act
 	if s.cfg.Bus == nil {
 		return
 	}
+	// version, summary and reporterId make the event a notification
+	// source's (notify.EnquirySource tells the asker of a later answer).
 	e := events.Event{Type: "enquiry." + action, CommunityID: x.CommunityID, SubjectID: x.ID, ActorID: c.ID, Data: map[string]any{
 		"status": string(x.Status), "ownerStaffId": x.OwnerStaffID, "category": string(x.Category), "outcome": string(x.Outcome),
+		"version": x.Version, "summary": notify.Summary(x.Question), "reporterId": x.AskerID,
 	}}
 	if err := s.cfg.Bus.Publish(context.WithoutCancel(ctx), e); err != nil && s.cfg.Log != nil {
 		s.cfg.Log.WarnContext(ctx, "publish enquiry event", "enquiry", x.ID, "action", action, "err", err)
