@@ -2,12 +2,10 @@ package complaint
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/platform/mongo"
 )
@@ -37,22 +35,7 @@ var reportFields = bson.D{
 // received in [from, to), with only reportFields. An error from fn stops
 // the stream.
 func (s *Service) ReceivedIn(ctx context.Context, communityID string, from, to time.Time, fn func(*Complaint) error) error {
-	q := bson.D{{Key: "communityId", Value: communityID}, {Key: "submittedAt", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}}}
-	cur, err := s.col.Find(ctx, q, options.Find().SetProjection(reportFields).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("complaints for report: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var x Complaint
-		if err := cur.Decode(&x); err != nil {
-			return fmt.Errorf("complaints for report: %w", err)
-		}
-		if err := fn(&x); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return mongo.Stream(ctx, s.col, mongo.InWindow(communityID, "submittedAt", from, to), reportFields, "complaints for report", fn)
 }
 
 func init() {

@@ -2,12 +2,10 @@ package freeservice
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/platform/mongo"
 )
@@ -25,22 +23,7 @@ var reportFields = bson.D{
 // recorded without one), with only reportFields. An error from fn stops
 // the stream.
 func (s *Service) CreatedIn(ctx context.Context, communityID string, from, to time.Time, fn func(*Visit) error) error {
-	q := bson.D{{Key: "communityId", Value: communityID}, {Key: "createdAt", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}}}
-	cur, err := s.visits.Find(ctx, q, options.Find().SetProjection(reportFields).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("campaign visits for report: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var v Visit
-		if err := cur.Decode(&v); err != nil {
-			return fmt.Errorf("campaign visits for report: %w", err)
-		}
-		if err := fn(&v); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return mongo.Stream(ctx, s.visits, mongo.InWindow(communityID, "createdAt", from, to), reportFields, "campaign visits for report", fn)
 }
 
 func init() {

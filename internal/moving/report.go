@@ -2,12 +2,10 @@ package moving
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/platform/mongo"
 )
@@ -20,22 +18,7 @@ var reportFields = bson.D{{Key: "createdAt", Value: 1}, {Key: "intake.channel", 
 // made in [from, to), cancelled ones included, with only reportFields. An
 // error from fn stops the stream.
 func (s *Service) BookedIn(ctx context.Context, communityID string, from, to time.Time, fn func(*Booking) error) error {
-	q := bson.D{{Key: "communityId", Value: communityID}, {Key: "createdAt", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}}}
-	cur, err := s.col.Find(ctx, q, options.Find().SetProjection(reportFields).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("move bookings for report: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var b Booking
-		if err := cur.Decode(&b); err != nil {
-			return fmt.Errorf("move bookings for report: %w", err)
-		}
-		if err := fn(&b); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return mongo.Stream(ctx, s.col, mongo.InWindow(communityID, "createdAt", from, to), reportFields, "move bookings for report", fn)
 }
 
 func init() {

@@ -2,13 +2,11 @@ package repair
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/platform/mongo"
 )
@@ -107,21 +105,7 @@ func (s *Service) ForReport(ctx context.Context, communityID string, from, to ti
 		branch(bson.E{Key: "deadlines.finishBy", Value: bson.D{{Key: "$gte", Value: from}}}),
 		branch(bson.E{Key: "pastDeadlines.finishBy", Value: bson.D{{Key: "$gte", Value: from}}}),
 	}}}
-	cur, err := s.col.Find(ctx, q, options.Find().SetProjection(reportFields).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("repair requests for report: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var r Request
-		if err := cur.Decode(&r); err != nil {
-			return fmt.Errorf("repair requests for report: %w", err)
-		}
-		if err := fn(&r); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return mongo.Stream(ctx, s.col, q, reportFields, "repair requests for report", fn)
 }
 
 func init() {

@@ -2,12 +2,10 @@ package serviceorder
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/platform/mongo"
 )
@@ -32,21 +30,7 @@ func (s *Service) ForReport(ctx context.Context, communityID string, from, to ti
 		bson.D{{Key: "communityId", Value: communityID}, {Key: "status", Value: bson.D{{Key: "$in", Value: []Status{Accepted, CalledBack}}}}, {Key: "acceptedAt", Value: in}},
 		bson.D{{Key: "communityId", Value: communityID}, {Key: "callback.at", Value: in}},
 	}}}
-	cur, err := s.col.Find(ctx, q, options.Find().SetProjection(reportFields).SetBatchSize(500))
-	if err != nil {
-		return fmt.Errorf("service orders for report: %w", err)
-	}
-	defer cur.Close(ctx)
-	for cur.Next(ctx) {
-		var o Order
-		if err := cur.Decode(&o); err != nil {
-			return fmt.Errorf("service orders for report: %w", err)
-		}
-		if err := fn(&o); err != nil {
-			return err
-		}
-	}
-	return cur.Err()
+	return mongo.Stream(ctx, s.col, q, reportFields, "service orders for report", fn)
 }
 
 func init() {
