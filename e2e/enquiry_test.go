@@ -386,9 +386,22 @@ func TestFaqSearchInChinese(t *testing.T) {
 	}
 	desk.fails("FORBIDDEN", `query($c:ID!){ faqStats(communityId:$c){ mostRead { id } } }`, map[string]any{"c": w.X.ID})
 
-	// Unpublished: gone for residents.
+	// Unpublished: gone for residents, also through their enquiry linked to it.
+	linked := enqDo(t, desk, recordQ, "recordEnquiry", map[string]any{"in": map[string]any{"householdId": w.HA.ID, "askerId": w.OwnerA.ID, "channel": "PHONE",
+		"question": "停车证要什么材料？", "category": "PARKING", "answer": map[string]any{"outcome": "ANSWERED", "text": "见常见问题", "faqEntryId": parking.PublishFaqEntry.ID}}})
 	desk.ok(`mutation($id:ID!){ unpublishFaqEntry(id:$id){ published } }`, map[string]any{"id": parking.PublishFaqEntry.ID}, nil)
 	if p := search("停车证"); p.FaqEntries.TotalCount != 0 {
 		t.Fatalf("unpublished still found: %+v", p)
+	}
+	var seen struct {
+		Enquiry struct{ FaqEntry *struct{ ID string } }
+	}
+	owner.ok(`query($id:ID!){ enquiry(id:$id){ faqEntry { id } } }`, map[string]any{"id": linked.ID}, &seen)
+	if seen.Enquiry.FaqEntry != nil {
+		t.Fatalf("the resident still reaches the unpublished entry: %+v", seen)
+	}
+	desk.ok(`query($id:ID!){ enquiry(id:$id){ faqEntry { id } } }`, map[string]any{"id": linked.ID}, &seen)
+	if seen.Enquiry.FaqEntry == nil {
+		t.Fatal("staff lost the link")
 	}
 }

@@ -96,7 +96,19 @@ func (r *enquiryResolver) FaqEntry(ctx context.Context, obj *enquiry.Enquiry) (*
 	if obj.FaqEntryID == "" {
 		return nil, nil
 	}
-	return one(ctx, loaders(ctx).FaqEntry, obj.FaqEntryID)
+	f, err := one(ctx, loaders(ctx).FaqEntry, obj.FaqEntryID)
+	if err != nil || f == nil {
+		return f, err
+	}
+	// An entry taken off the residents' list is gone for them here too.
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.IsPerson() && !f.Published {
+		return nil, nil
+	}
+	return f, nil
 }
 
 // StaffNotes is the resolver for the staffNotes field.

@@ -11298,7 +11298,7 @@ type Enquiry {
   answeredAt: Time
   "True when answered by promisedBy."
   answeredOnTime: Boolean!
-  "The FAQ entry answering it, if linked (answered from one, or published from it)."
+  "The FAQ entry answering it, if linked (answered from one, or published from it); null for a resident once the entry is unpublished."
   faqEntry: FaqEntry
   "Calls back to the resident with an answer given later, oldest first."
   callbacks: [EnquiryCallback!]!
