@@ -12936,6 +12936,8 @@ enum Role {
   ADMIN
   "Staff: front desk and family hotline (客户服务中心/亲情电话): takes calls and enquiries (咨询) and files requests on residents' behalf; no care duties."
   CUSTOMER_SERVICE
+  "Staff: finance clerk (财务): sees and records everything financial in their communities (fee schedule, bills, payments, receipts, reconciliation, income and expense statements); no care duties and no archive details."
+  FINANCE
   "Household: owner (业主); may manage the household's family members and tenants."
   OWNER
   "Household: family member (家属) living with the owner."
@@ -13277,6 +13279,9 @@ type WeeklyReport {
   "A few lines in Simplified Chinese (English with Accept-Language: en): workload, then each rate with its counts and last week's rate."
   summary: String!
 }
+`, BuiltIn: false},
+	{Name: "../schema/money.graphqls", Input: `"Money in fen (分, 1/100 yuan): a whole number, 64-bit (a community's yearly totals pass 2^31), written as a JSON number. Never a fraction: amounts are computed and stored in fen end to end."
+scalar Fen
 `, BuiltIn: false},
 	{Name: "../schema/moving.graphqls", Input: `"Which way the household moves (搬入/搬出)."
 enum MoveDirection {
@@ -15371,7 +15376,7 @@ type Staff {
   name: String!
   "Mainland mobile number (手机号), 11 digits, when one is recorded."
   phone: String
-  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN, CUSTOMER_SERVICE; never a resident role."
+  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN, CUSTOMER_SERVICE, FINANCE; never a resident role."
   roles: [Role!]!
   "Communities (小区) the staff member works in; empty only for a company-wide admin."
   communities: [Community!]!

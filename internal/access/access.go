@@ -26,6 +26,10 @@ const (
 	// (客户服务中心/亲情电话): takes calls and enquiries and files requests
 	// on residents' behalf, without a butler's care duties.
 	CustomerService Role = "CUSTOMER_SERVICE"
+	// Finance is the finance clerk (财务): sees everything financial in
+	// their communities (bills, payments, receipts, reconciliation,
+	// statements) and nothing of the care archive.
+	Finance Role = "FINANCE"
 
 	// Household roles.
 	Owner  Role = "OWNER"  // 业主
@@ -35,7 +39,7 @@ const (
 
 // StaffRoles and HouseholdRoles list the valid values of each side.
 var (
-	StaffRoles     = []Role{Butler, Engineer, Supervisor, Security, Cleaner, Admin, CustomerService}
+	StaffRoles     = []Role{Butler, Engineer, Supervisor, Security, Cleaner, Admin, CustomerService, Finance}
 	HouseholdRoles = []Role{Owner, Family, Tenant}
 )
 
