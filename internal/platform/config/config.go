@@ -107,6 +107,24 @@ type Config struct {
 	WechatTemplates map[string]string `env:"WECHAT_TEMPLATES" envKeyValSeparator:":"`
 	WechatPage      string            `env:"WECHAT_PAGE" envDefault:"pages/inbox/index"`
 
+	// WeChat Pay API v3 for fees (internal/platform/wechatpay): off unless
+	// WECHATPAY_MCH_ID is set. WechatPayAPIv3Key is a secret: never logged.
+	// WeChat's signatures are checked with the platform certificate or,
+	// for newer merchants, the platform public key and its id.
+	WechatPayMchID            string `env:"WECHATPAY_MCH_ID"`
+	WechatPaySerial           string `env:"WECHATPAY_SERIAL"`
+	WechatPayKeyFile          string `env:"WECHATPAY_KEY_FILE"`
+	WechatPayAPIv3Key         string `env:"WECHATPAY_APIV3_KEY"`
+	WechatPayPlatformCertFile string `env:"WECHATPAY_PLATFORM_CERT_FILE"`
+	WechatPayPublicKeyFile    string `env:"WECHATPAY_PUBLIC_KEY_FILE"`
+	WechatPayPublicKeyID      string `env:"WECHATPAY_PUBLIC_KEY_ID"`
+	// WechatPayMiniProgramAppID unset = WECHAT_APP_ID, the mini program
+	// residents sign in with; WechatPayAppAppID unset = no app payments.
+	WechatPayMiniProgramAppID string `env:"WECHATPAY_MINIPROGRAM_APP_ID"`
+	WechatPayAppAppID         string `env:"WECHATPAY_APP_APP_ID"`
+	WechatPayBaseURL          string `env:"WECHATPAY_BASE_URL"`
+	WechatPayNotifyURL        string `env:"WECHATPAY_NOTIFY_URL"`
+
 	// File URLs are signed (internal/platform/files/sign.go). FileURLKey
 	// unset: a key derived from JWT_SECRET under its own label.
 	FileURLKey string        `env:"FILE_URL_KEY"`
@@ -198,6 +216,12 @@ func Load() (*Config, error) {
 			return nil, fmt.Errorf("config: PUBLIC_BASE_URL %q is not an http(s) origin such as https://wuye.example.com", c.PublicBaseURL)
 		}
 	}
+	if c.WechatPayMiniProgramAppID == "" {
+		c.WechatPayMiniProgramAppID = c.WechatAppID
+	}
+	if err := c.checkWechatPay(); err != nil {
+		return nil, err
+	}
 	if c.Production() && c.MongoURI == "" {
 		return nil, errors.New("config: MONGODB_URI is required in production (the embedded database is for development)")
 	}
@@ -240,4 +264,39 @@ func devSecret(dir string) (string, error) {
 		return "", err
 	}
 	return s, f.Close()
+}
+
+// checkWechatPay refuses a half-configured WeChat Pay at start-up rather
+// than failing the first payment: either WECHATPAY_MCH_ID is unset (off)
+// or everything a payment needs is there.
+func (c *Config) checkWechatPay() error {
+	if c.WechatPayMchID == "" {
+		if c.WechatPaySerial != "" || c.WechatPayKeyFile != "" || c.WechatPayAPIv3Key != "" || c.WechatPayNotifyURL != "" {
+			return errors.New("config: WECHATPAY_* is set but WECHATPAY_MCH_ID is not")
+		}
+		return nil
+	}
+	switch {
+	case c.WechatPaySerial == "" || c.WechatPayKeyFile == "":
+		return errors.New("config: WeChat Pay needs WECHATPAY_SERIAL and WECHATPAY_KEY_FILE (the merchant API certificate's serial and key)")
+	case len(c.WechatPayAPIv3Key) != 32:
+		return errors.New("config: WECHATPAY_APIV3_KEY must be the 32-character APIv3 key")
+	case (c.WechatPayPlatformCertFile == "") == (c.WechatPayPublicKeyFile == ""):
+		return errors.New("config: WeChat Pay needs one of WECHATPAY_PLATFORM_CERT_FILE and WECHATPAY_PUBLIC_KEY_FILE")
+	case c.WechatPayPublicKeyFile != "" && !strings.HasPrefix(c.WechatPayPublicKeyID, "PUB_KEY_ID_"):
+		return errors.New("config: WECHATPAY_PUBLIC_KEY_FILE needs WECHATPAY_PUBLIC_KEY_ID (PUB_KEY_ID_...)")
+	case c.WechatPayMiniProgramAppID == "" && c.WechatPayAppAppID == "":
+		return errors.New("config: WeChat Pay needs WECHATPAY_MINIPROGRAM_APP_ID (or WECHAT_APP_ID) or WECHATPAY_APP_APP_ID")
+	}
+	u, err := url.Parse(c.WechatPayNotifyURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && (c.Production() || u.Scheme != "http")) {
+		return fmt.Errorf("config: WECHATPAY_NOTIFY_URL %q must be an absolute https URL (http outside production), e.g. https://wuye.example.com/pay/wechat/notify", c.WechatPayNotifyURL)
+	}
+	if c.WechatPayBaseURL != "" {
+		b, err := url.Parse(c.WechatPayBaseURL)
+		if err != nil || (b.Scheme != "https" && b.Scheme != "http") || b.Host == "" || (b.Path != "" && b.Path != "/") {
+			return fmt.Errorf("config: WECHATPAY_BASE_URL %q must be an origin such as https://api.mch.weixin.qq.com", c.WechatPayBaseURL)
+		}
+	}
+	return nil
 }
