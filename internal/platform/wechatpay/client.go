@@ -57,13 +57,12 @@ type Config struct {
 
 // Client calls WeChat Pay for one merchant. Safe for concurrent use.
 type Client struct {
-	cfg      Config
-	core     *core.Client
-	jsapi    jsapi.JsapiApiService
-	app      app.AppApiService
-	refunds  refunddomestic.RefundsApiService
-	verifier auth.Verifier
-	notify   *notify.Handler
+	cfg     Config
+	core    *core.Client
+	jsapi   jsapi.JsapiApiService
+	app     app.AppApiService
+	refunds refunddomestic.RefundsApiService
+	notify  *notify.Handler
 }
 
 // New checks cfg and builds the SDK client.
@@ -110,7 +109,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("wechatpay: notification handler: %w", err)
 	}
 	return &Client{
-		cfg: cfg, core: c, verifier: verifier, notify: h,
+		cfg: cfg, core: c, notify: h,
 		jsapi: jsapi.JsapiApiService{Client: c}, app: app.AppApiService{Client: c},
 		refunds: refunddomestic.RefundsApiService{Client: c},
 	}, nil

@@ -37,7 +37,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // paidOrder is a JSAPI order of amount fen the payer has paid.
-func paidOrder(t *testing.T, srv *wechatpaytest.Server, c *wechatpay.Client, no string, amount int64) *wechatpay.Transaction {
+func paidOrder(t testing.TB, srv *wechatpaytest.Server, c *wechatpay.Client, no string, amount int64) *wechatpay.Transaction {
 	t.Helper()
 	if _, err := c.PrepayJSAPI(context.Background(), no, "物业费", amount, "o-openid-1", time.Time{}); err != nil {
 		t.Fatal(err)
@@ -94,6 +94,7 @@ func TestNotificationsOverHTTP(t *testing.T) {
 		if !errors.Is(err, wechatpay.ErrBadNotification) {
 			t.Errorf("error %v is not ErrBadNotification", err)
 		}
+		t.Logf("refused: %v", err)
 	}
 
 	if statuses, err := srv.Notify(ctx, hook.URL, "FEE202602000001", wechatpaytest.Dropped()); err != nil || len(statuses) != 0 {

@@ -18,7 +18,7 @@ const notifyURL = "https://wuye.example.com/pay/wechat/notify"
 
 // setup is a merchant, the fake WeChat Pay that knows it, and the real SDK
 // client pointed at the fake.
-func setup(t *testing.T, opts ...wechatpaytest.Option) (*wechatpaytest.Merchant, *wechatpaytest.Server, *wechatpay.Client) {
+func setup(t testing.TB, opts ...wechatpaytest.Option) (*wechatpaytest.Merchant, *wechatpaytest.Server, *wechatpay.Client) {
 	t.Helper()
 	m := wechatpaytest.NewMerchant(t)
 	srv := wechatpaytest.New(t, m, opts...)
