@@ -66,6 +66,10 @@ const (
 	HardshipFound Outcome = "HARDSHIP_FOUND" // a family in hardship: held, relief to be considered
 	NoContact     Outcome = "NO_CONTACT"     // nobody reached
 	Refused       Outcome = "REFUSED"        // reached, will not pay
+
+	// A supervisor's decision on a requested lawyer's letter.
+	Approved            Outcome = "APPROVED"
+	RefusedBySupervisor Outcome = "REFUSED_BY_SUPERVISOR"
 )
 
 // Outcomes of a call or visit.
@@ -104,6 +108,13 @@ type Case struct {
 
 // Open reports whether the case still chases arrears.
 func (c *Case) Open() bool { return c.Status != Closed }
+
+// Next is the step the ladder expects next; ok is false when none does (a
+// lawyer's letter decided, a closed case).
+func (c *Case) Next() (Step, bool) {
+	st := next(c.Status)
+	return st, st != ""
+}
 
 // Last is the last step taken, if any.
 func (c *Case) Last() (Record, bool) {

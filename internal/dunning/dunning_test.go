@@ -38,7 +38,7 @@ type ledger struct {
 	owing map[string]Owing
 }
 
-func (l *ledger) OverdueIn(_ context.Context, communityID string, _ time.Time) ([]Owing, error) {
+func (l *ledger) OverdueIn(_ context.Context, communityID, _ string) ([]Owing, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []Owing

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -45,8 +46,8 @@ type Owing struct {
 // Arrears reads what households owe (the fee domain).
 type Arrears interface {
 	// OverdueIn lists the community's households owing on bills due
-	// before asOf.
-	OverdueIn(ctx context.Context, communityID string, asOf time.Time) ([]Owing, error)
+	// before today (YYYY-MM-DD in the community).
+	OverdueIn(ctx context.Context, communityID, today string) ([]Owing, error)
 }
 
 // Holds says which households must not be chased now, and why (HoldDispute:
@@ -69,13 +70,14 @@ type Sender interface {
 
 // Config wires the service.
 type Config struct {
-	DB         *mongo.DB
-	Arrears    Arrears
-	Holds      []Holds
-	Households Households
-	Sender     Sender
-	Zone       func(communityID string) *time.Location
-	Now        func() time.Time
+	DB          *mongo.DB
+	Arrears     Arrears
+	Communities Communities // for TickAll
+	Holds       []Holds
+	Households  Households
+	Sender      Sender
+	Zone        func(communityID string) *time.Location
+	Now         func() time.Time
 	// Interval is the least time between two steps of a case (default 7 days).
 	Interval time.Duration
 	// Grace is how long after a bill's due date the first reminder waits
@@ -85,9 +87,11 @@ type Config struct {
 
 // Service runs the ladder.
 type Service struct {
-	cfg   Config
-	col   *mgo.Collection
-	steps *lifecycle.Store
+	cfg      Config
+	col      *mgo.Collection
+	steps    *lifecycle.Store
+	tickMu   sync.Mutex
+	lastTick time.Time
 }
 
 // NewService makes the service.
@@ -104,8 +108,11 @@ func NewService(cfg Config) *Service {
 	return &Service{cfg: cfg, col: cfg.DB.Collection(colCases), steps: lifecycle.NewStore(cfg.DB, colCases, cfg.Now)}
 }
 
-// system takes the automatic steps (the reminders).
-var system = &access.Caller{Kind: auth.KindStaff, ID: "system:dunning", Roles: []access.Role{access.Admin}}
+// SystemID is who took the automatic steps (the reminders).
+const SystemID = "system:dunning"
+
+// system takes the automatic steps.
+var system = &access.Caller{Kind: auth.KindStaff, ID: SystemID, Roles: []access.Role{access.Admin}}
 
 // mayChase: the staff who record steps for a household: its butler, and
 // the community's front desk, finance clerks and supervisors.
@@ -319,8 +326,14 @@ func (s *Service) apply(ctx context.Context, c *access.Caller, x *Case, action s
 		set = append(set, bson.E{Key: "hold", Value: ""}, bson.E{Key: "heldUntil", Value: ""})
 	}
 	entry := lifecycle.Entry{At: now, Action: action, From: string(x.Status), To: string(to), ActorID: c.ID, ActorKind: string(c.Kind), Note: rec.Note}
+	// Closing is the job's bookkeeping, not a step towards the household:
+	// it is on the timeline, not among the records.
+	var push bson.D
+	if action != "CLOSE" {
+		push = bson.D{{Key: "$push", Value: bson.D{{Key: "records", Value: rec}}}}
+	}
 	var out Case
-	if err := s.steps.ApplyWith(ctx, x.ID, x.Version, entry, set, bson.D{{Key: "$push", Value: bson.D{{Key: "records", Value: rec}}}}, &out); err != nil {
+	if err := s.steps.ApplyWith(ctx, x.ID, x.Version, entry, set, push, &out); err != nil {
 		return nil, err
 	}
 	return &out, nil
@@ -358,9 +371,9 @@ func (s *Service) DecideLegal(ctx context.Context, c *access.Caller, householdID
 	now := s.cfg.Now().UTC()
 	rec := Record{Step: StepLegalLetter, Note: note, ByID: c.ID, At: now}
 	if approve {
-		rec.Outcome = "APPROVED"
+		rec.Outcome = Approved
 	} else {
-		rec.Outcome = "REFUSED_BY_SUPERVISOR"
+		rec.Outcome = RefusedBySupervisor
 	}
 	// A decision is not a step towards the household: it keeps the
 	// interval's clock where the request set it.
@@ -381,4 +394,37 @@ func init() {
 	apperr.Register(map[string]apperr.Text{
 		"dunning.outcome_call_only": {ZH: "只有电话或上门催缴需要填写结果", EN: "Only a call or visit has an outcome"},
 	})
+}
+
+// CallsOwedIn lists the community's open cases that owe a call or visit:
+// after the second notice, and after an owner's promise (a follow-up), at
+// most limit; the butler's list shows each from CallDueAt.
+func (s *Service) CallsOwedIn(ctx context.Context, communityID string, limit int) ([]*Case, error) {
+	q := bson.D{{Key: "communityId", Value: communityID}, {Key: "$or", Value: bson.A{
+		bson.D{{Key: "status", Value: Noticed}},
+		bson.D{{Key: "status", Value: Called}, {Key: "heldUntil", Value: bson.D{{Key: "$gt", Value: ""}}}},
+	}}}
+	cur, err := s.col.Find(ctx, q, options.Find().SetLimit(int64(limit)).SetProjection(bson.D{{Key: "timeline", Value: 0}, {Key: "records", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("fee calls owed: %w", err)
+	}
+	var out []*Case
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("fee calls owed: %w", err)
+	}
+	return out, nil
+}
+
+// CallDueAt is when a case's call is due: an interval after the second
+// notice, or the morning after an owner's promised date.
+func (s *Service) CallDueAt(x *Case) time.Time {
+	if x.HeldUntil != "" {
+		if d, err := time.ParseInLocation(time.DateOnly, x.HeldUntil, s.cfg.Zone(x.CommunityID)); err == nil {
+			return d.AddDate(0, 0, 1).Add(9 * time.Hour).UTC()
+		}
+	}
+	if x.LastStepAt != nil {
+		return x.LastStepAt.Add(s.cfg.Interval)
+	}
+	return x.OpenedAt
 }

@@ -14,6 +14,34 @@ import (
 	"qinqing/internal/platform/lifecycle"
 )
 
+// Communities lists the communities to chase in.
+type Communities interface {
+	IDs(ctx context.Context) ([]string, error)
+}
+
+// TickAll runs Tick for every community, at most once an hour per process
+// (the steps are days apart; the schedules loop calls it every minute).
+func (s *Service) TickAll(ctx context.Context, now time.Time) error {
+	s.tickMu.Lock()
+	if !s.lastTick.IsZero() && now.Sub(s.lastTick) < time.Hour {
+		s.tickMu.Unlock()
+		return nil
+	}
+	s.lastTick = now
+	s.tickMu.Unlock()
+	ids, err := s.cfg.Communities.IDs(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, id := range ids {
+		if err := s.Tick(ctx, id); err != nil {
+			errs = append(errs, fmt.Errorf("fee reminders of community %s: %w", id, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Tick runs the automatic part of the ladder for one community, once a
 // day is enough and any number of servers may run it: it opens a case for
 // each household owing on bills past due for longer than the grace, sends
@@ -25,7 +53,9 @@ import (
 // members of the households it writes to.
 func (s *Service) Tick(ctx context.Context, communityID string) error {
 	now := s.cfg.Now().UTC()
-	owing, err := s.cfg.Arrears.OverdueIn(ctx, communityID, now)
+	zone := s.cfg.Zone(communityID)
+	today := now.In(zone).Format(time.DateOnly)
+	owing, err := s.cfg.Arrears.OverdueIn(ctx, communityID, today)
 	if err != nil {
 		return fmt.Errorf("dunning arrears: %w", err)
 	}
@@ -33,7 +63,6 @@ func (s *Service) Tick(ctx context.Context, communityID string) error {
 	if err != nil {
 		return err
 	}
-	zone := s.cfg.Zone(communityID)
 	byHousehold := map[string]Owing{}
 	var ids []string
 	for _, o := range owing {
@@ -54,7 +83,7 @@ func (s *Service) Tick(ctx context.Context, communityID string) error {
 	var errs []error
 	for hid, x := range cases {
 		if _, still := byHousehold[hid]; !still {
-			if _, err := s.apply(ctx, system, x, "CLOSE", Record{Step: "CLOSE", ByID: system.ID, At: now}, now); err != nil && !isLostRace(err) {
+			if _, err := s.apply(ctx, system, x, "CLOSE", Record{ByID: system.ID, At: now}, now); err != nil && !isLostRace(err) {
 				errs = append(errs, err)
 			}
 		}
@@ -66,7 +95,6 @@ func (s *Service) Tick(ctx context.Context, communityID string) error {
 	if err != nil {
 		return err
 	}
-	today := now.In(zone).Format(time.DateOnly)
 	var due []*Case
 	for _, x := range cases {
 		if x.Status != Opened && x.Status != Reminded {
