@@ -75,6 +75,7 @@ var listBounds = map[string]int{
 	"Enquiry.callbacks":                  10,
 	"Enquiry.timeline":                   30,
 	"Enquiry.staffNotes":                 10,
+	"DunningCase.records":                40, // a step a week at most, closed when paid
 	"FaqStats.mostRead":                  50,
 	"FaqStats.unansweredQuestions":       50,
 	"MoveBooking.timeline":               30,

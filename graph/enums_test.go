@@ -40,7 +40,9 @@ func TestEveryTimelineActionHasAnEnumValue(t *testing.T) {
 	// Steps outside the machines: a thing's first line ("submit", "book") and
 	// steps the server takes ("moved", "end") are literal Action fields.
 	for _, pkg := range parseDomains(t) {
-		if pkg.name == "archive" { // its Action is the audit log's, below
+		// archive: its Action is the audit log's, below; dunning: a case's
+		// timeline is not served (DunningCase.records is its history).
+		if pkg.name == "archive" || pkg.name == "dunning" {
 			continue
 		}
 		for _, lit := range pkg.actionLiterals {

@@ -14,7 +14,9 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -61,6 +63,8 @@ type Services struct {
 	Activity      *activity.Service
 	Calls         *hotline.Service
 	Enquiries     *enquiry.Service
+	Fees          *fee.Service
+	Dunning       *dunning.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

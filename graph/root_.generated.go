@@ -48,6 +48,8 @@ type ResolverRoot interface {
 	ComplaintCallback() ComplaintCallbackResolver
 	ComplaintReply() ComplaintReplyResolver
 	Device() DeviceResolver
+	DunningCase() DunningCaseResolver
+	DunningRecord() DunningRecordResolver
 	Enquiry() EnquiryResolver
 	EnquiryCallback() EnquiryCallbackResolver
 	EnquiryStaffNote() EnquiryStaffNoteResolver
@@ -507,6 +509,30 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DunningCase struct {
+		ArrearsFen func(childComplexity int) int
+		ClosedAt   func(childComplexity int) int
+		HeldUntil  func(childComplexity int) int
+		Hold       func(childComplexity int) int
+		Household  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		LastStepAt func(childComplexity int) int
+		NextStep   func(childComplexity int) int
+		OpenedAt   func(childComplexity int) int
+		Records    func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
+	DunningRecord struct {
+		ArrearsFen   func(childComplexity int) int
+		At           func(childComplexity int) int
+		By           func(childComplexity int) int
+		Note         func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+		PromisedDate func(childComplexity int) int
+		Step         func(childComplexity int) int
+	}
+
 	EngineerLoad struct {
 		Engineer func(childComplexity int) int
 		OpenLoad func(childComplexity int) int
@@ -934,6 +960,7 @@ type ComplexityRoot struct {
 		CreateStaff                   func(childComplexity int, input model.CreateStaffInput) int
 		CreateSurvey                  func(childComplexity int, input model.CreateSurveyInput) int
 		CreateSurveyFromTemplate      func(childComplexity int, communityID string, template survey.Template, opensAt time.Time, closesAt time.Time) int
+		DecideLegalLetter             func(childComplexity int, householdID string, approve bool, note string) int
 		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
 		DeclineHouseholdInvitation    func(childComplexity int, id string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
@@ -957,6 +984,7 @@ type ComplexityRoot struct {
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordDunningStep             func(childComplexity int, input model.DunningStepInput) int
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
 		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string, staffNotes *string) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
@@ -1143,6 +1171,7 @@ type ComplexityRoot struct {
 		Complaint               func(childComplexity int, id string) int
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
 		DeliveryReport          func(childComplexity int, communityID string, key string) int
+		DunningCase             func(childComplexity int, householdID string) int
 		Engineers               func(childComplexity int, communityID string) int
 		Enquiries               func(childComplexity int, communityID string, filter *model.EnquiryFilter, first *int, after *string) int
 		Enquiry                 func(childComplexity int, id string) int
@@ -3426,6 +3455,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Device.Token(childComplexity), true
 
+	case "DunningCase.arrearsFen":
+		if e.ComplexityRoot.DunningCase.ArrearsFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.ArrearsFen(childComplexity), true
+	case "DunningCase.closedAt":
+		if e.ComplexityRoot.DunningCase.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.ClosedAt(childComplexity), true
+	case "DunningCase.heldUntil":
+		if e.ComplexityRoot.DunningCase.HeldUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.HeldUntil(childComplexity), true
+	case "DunningCase.hold":
+		if e.ComplexityRoot.DunningCase.Hold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.Hold(childComplexity), true
+	case "DunningCase.household":
+		if e.ComplexityRoot.DunningCase.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.Household(childComplexity), true
+	case "DunningCase.id":
+		if e.ComplexityRoot.DunningCase.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.ID(childComplexity), true
+	case "DunningCase.lastStepAt":
+		if e.ComplexityRoot.DunningCase.LastStepAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.LastStepAt(childComplexity), true
+	case "DunningCase.nextStep":
+		if e.ComplexityRoot.DunningCase.NextStep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.NextStep(childComplexity), true
+	case "DunningCase.openedAt":
+		if e.ComplexityRoot.DunningCase.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.OpenedAt(childComplexity), true
+	case "DunningCase.records":
+		if e.ComplexityRoot.DunningCase.Records == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.Records(childComplexity), true
+	case "DunningCase.status":
+		if e.ComplexityRoot.DunningCase.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningCase.Status(childComplexity), true
+
+	case "DunningRecord.arrearsFen":
+		if e.ComplexityRoot.DunningRecord.ArrearsFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.ArrearsFen(childComplexity), true
+	case "DunningRecord.at":
+		if e.ComplexityRoot.DunningRecord.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.At(childComplexity), true
+	case "DunningRecord.by":
+		if e.ComplexityRoot.DunningRecord.By == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.By(childComplexity), true
+	case "DunningRecord.note":
+		if e.ComplexityRoot.DunningRecord.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.Note(childComplexity), true
+	case "DunningRecord.outcome":
+		if e.ComplexityRoot.DunningRecord.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.Outcome(childComplexity), true
+	case "DunningRecord.promisedDate":
+		if e.ComplexityRoot.DunningRecord.PromisedDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.PromisedDate(childComplexity), true
+	case "DunningRecord.step":
+		if e.ComplexityRoot.DunningRecord.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.Step(childComplexity), true
+
 	case "EngineerLoad.engineer":
 		if e.ComplexityRoot.EngineerLoad.Engineer == nil {
 			break
@@ -5363,6 +5502,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSurveyFromTemplate(childComplexity, args["communityId"].(string), args["template"].(survey.Template), args["opensAt"].(time.Time), args["closesAt"].(time.Time)), true
+	case "Mutation.decideLegalLetter":
+		if e.ComplexityRoot.Mutation.DecideLegalLetter == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decideLegalLetter_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecideLegalLetter(childComplexity, args["householdId"].(string), args["approve"].(bool), args["note"].(string)), true
 	case "Mutation.decideRenovationExtension":
 		if e.ComplexityRoot.Mutation.DecideRenovationExtension == nil {
 			break
@@ -5611,6 +5761,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordComplaintCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
+	case "Mutation.recordDunningStep":
+		if e.ComplexityRoot.Mutation.RecordDunningStep == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordDunningStep_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordDunningStep(childComplexity, args["input"].(model.DunningStepInput)), true
 	case "Mutation.recordEnquiry":
 		if e.ComplexityRoot.Mutation.RecordEnquiry == nil {
 			break
@@ -6706,6 +6867,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DeliveryReport(childComplexity, args["communityId"].(string), args["key"].(string)), true
+	case "Query.dunningCase":
+		if e.ComplexityRoot.Query.DunningCase == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dunningCase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DunningCase(childComplexity, args["householdId"].(string)), true
 	case "Query.engineers":
 		if e.ComplexityRoot.Query.Engineers == nil {
 			break
@@ -9907,6 +10079,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateServiceCampaignInput,
 		ec.unmarshalInputCreateStaffInput,
 		ec.unmarshalInputCreateSurveyInput,
+		ec.unmarshalInputDunningStepInput,
 		ec.unmarshalInputEnquiryAnswerInput,
 		ec.unmarshalInputEnquiryFilter,
 		ec.unmarshalInputFestivalInput,
@@ -11198,6 +11371,128 @@ extend type Mutation {
     "Why, at most 200 characters."
     reason: String
   ): Complaint!
+}
+`, BuiltIn: false},
+	{Name: "../schema/dunning.graphqls", Input: `"A step of the courteous reminder ladder for unpaid fees (先礼后兵), in the order they must be taken."
+enum DunningStep {
+  "A friendly reminder in the app or mini program (SMS without either); sent by the daily job."
+  REMINDER
+  "A second notice, an interval after the first; sent by the daily job."
+  SECOND_NOTICE
+  "A phone call or visit by the household's butler, with what it found (outcome); may be repeated after the interval."
+  CALL_OR_VISIT
+  "A formal written notice (书面催缴通知书)."
+  WRITTEN_NOTICE
+  "A lawyer's letter (律师函): asked for with a reason, sent only once a supervisor approves (decideLegalLetter)."
+  LEGAL_LETTER
+}
+
+"Where a household's arrears case stands: the last step reached."
+enum DunningStatus {
+  "In arrears past the grace period; nothing sent yet."
+  OPENED
+  "The friendly reminder was sent."
+  REMINDED
+  "The second notice was sent."
+  NOTICED
+  "The butler called or visited."
+  CALLED
+  "The written notice was given."
+  WRITTEN_NOTICE
+  "A lawyer's letter was asked for and waits for a supervisor."
+  LEGAL_REQUESTED
+  "A supervisor approved the lawyer's letter."
+  LEGAL_LETTER
+  "The arrears were paid; the case is over."
+  CLOSED
+}
+
+"What a step found or decided."
+enum DunningOutcome {
+  "The owner promised to pay by promisedDate; no further step before then."
+  PROMISED
+  "The owner disputes the fee or the service: held until a follow-up call clears it (file a complaint for the dispute)."
+  DISPUTE
+  "The family is in hardship: held; consider relief (grantFeeRelief)."
+  HARDSHIP_FOUND
+  "Nobody was reached."
+  NO_CONTACT
+  "Reached, and will not pay."
+  REFUSED
+  "A supervisor approved the lawyer's letter."
+  APPROVED
+  "A supervisor refused the lawyer's letter; the case stays at the written notice."
+  REFUSED_BY_SUPERVISOR
+}
+
+"One step taken on a case: who, when, what it found, and what was owed then."
+type DunningRecord {
+  "The step."
+  step: DunningStep!
+  "What a call or visit found, or a supervisor's decision on a lawyer's letter."
+  outcome: DunningOutcome
+  "The date the owner promised to pay by (PROMISED)."
+  promisedDate: Date
+  "What staff noted (the reason for a lawyer's letter, what was said)."
+  note: String
+  "The staff member who took the step; null for the daily job's reminders."
+  by: Staff
+  "When."
+  at: Time!
+  "What the household owed when the step was taken, in fen."
+  arrearsFen: Fen!
+}
+
+"A household's arrears episode (欠费催缴): opened by the daily job when its bills are overdue past the grace period, closed when they are paid."
+type DunningCase {
+  "Id of the case."
+  id: ID!
+  "The household chased."
+  household: Household
+  "The last step reached."
+  status: DunningStatus!
+  "The steps taken, oldest first."
+  records: [DunningRecord!]!
+  "What the household owed when last seen by the job, in fen."
+  arrearsFen: Fen!
+  "When the case was opened."
+  openedAt: Time!
+  "When the last step was taken; the next may follow an interval (default 7 days) later."
+  lastStepAt: Time
+  "The step the ladder expects next; null when none (a lawyer's letter decided, or closed)."
+  nextStep: DunningStep
+  "A call's finding that holds the case (DISPUTE or HARDSHIP_FOUND) until a follow-up call."
+  hold: DunningOutcome
+  "An owner's promise: no step but a follow-up call until after this date."
+  heldUntil: Date
+  "When the arrears were paid and the case closed."
+  closedAt: Time
+}
+
+"A step staff record on a household's case."
+input DunningStepInput {
+  "The household."
+  householdId: ID!
+  "The step: the one the ladder expects next (CONFLICT otherwise, naming it)."
+  step: DunningStep!
+  "What the call or visit found; required for CALL_OR_VISIT, refused for other steps."
+  outcome: DunningOutcome
+  "The date promised (PROMISED), today or later."
+  promisedDate: Date
+  "A note, at most 500 characters; required for LEGAL_LETTER (the reason)."
+  note: String
+}
+
+extend type Query {
+  "The household's current arrears case, or its last closed one; null when it never was in arrears. Its butler and the community's front desk, finance clerks and supervisors (and admins); NOT_FOUND for anyone else."
+  dunningCase("Id of the household." householdId: ID!): DunningCase
+}
+
+extend type Mutation {
+  "Records the household's next step (先礼后兵): in order (CONFLICT dunning.out_of_turn naming the next step), not before the interval since the last one (CONFLICT dunning.too_soon with the date), never while the household is held: a named open complaint (dunning.held_dispute), relief granted (dunning.held_relief), a call's finding (dunning.held_hardship, dunning.held_dispute) or a promise (dunning.held_promise: only a follow-up call until the date). Its butler and the community's front desk, finance clerks and supervisors; NOT_FOUND for staff of another community and residents. CONFLICT dunning.no_case when the household owes nothing past the grace period."
+  recordDunningStep("The step." input: DunningStepInput!): DunningCase!
+  "A supervisor of the community approves or refuses a requested lawyer's letter (律师函), with a note saying why; FORBIDDEN for other staff of the community."
+  decideLegalLetter("Id of the household." householdId: ID!, "True to approve." approve: Boolean!, "Why, at most 500 characters." note: String!): DunningCase!
 }
 `, BuiltIn: false},
 	{Name: "../schema/enquiry.graphqls", Input: `"Where an enquiry (咨询) stands: OPEN until answered, then CLOSED with an outcome."
@@ -13431,6 +13726,8 @@ enum NotificationKind {
   REPAIR_PROGRESS
   "A step of the caller's own complaint (投诉进度): acknowledged, answered (announced, not quoted), closed or reopened after the callback; data carries complaintId. Only the complainant hears it, never the rest of the household; an anonymous complaint's maker gets none. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   COMPLAINT_PROGRESS
+  "A courteous reminder of unpaid property fees (缴费提醒), the first two steps of the reminder ladder: the household's label, the amount owed and the oldest due date, where to pay; data carries householdId. To owners and family members, not tenants. Cannot be turned off; falls back to SMS for an owner with neither the app nor the mini program."
+  FEE_REMINDER
   "The caller's own question (咨询) has an answer that was not given on the spot (咨询答复), announced, not quoted: they read it in myEnquiries; data carries enquiryId. Only the asker hears it. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   ENQUIRY_ANSWERED
   "A step of the household's service order, move booking, free-service visit or renovation permit (服务进度); cannot be turned off. Falls back to SMS for a resident with neither the app nor the mini program (one the front desk filed for by phone)."
@@ -15881,6 +16178,8 @@ enum ButlerTaskKind {
   MOVE_IN_CALLBACK
   "An enquiry (咨询) the staff member owns, past its promised answer time; answered where it is owed (answerEnquiry). On the owner's list only (CUSTOMER_SERVICE staff open their own list too)."
   ENQUIRY_OVERDUE
+  "A household in arrears after the two reminders, to call or visit courteously (催缴沟通), or to follow up once an owner's promised date has passed; done by recording the call's finding (recordDunningStep CALL_OR_VISIT). On its butler's list."
+  FEE_REMINDER_CALL
 }
 
 "One line of a butler's task list (管家待办): something owed to a household in the butler's care."
@@ -16760,6 +17059,54 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 		return ec.fieldContext_Device_locale(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
+}
+
+func (ec *executionContext) childFields_DunningCase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_DunningCase_id(ctx, field)
+	case "household":
+		return ec.fieldContext_DunningCase_household(ctx, field)
+	case "status":
+		return ec.fieldContext_DunningCase_status(ctx, field)
+	case "records":
+		return ec.fieldContext_DunningCase_records(ctx, field)
+	case "arrearsFen":
+		return ec.fieldContext_DunningCase_arrearsFen(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_DunningCase_openedAt(ctx, field)
+	case "lastStepAt":
+		return ec.fieldContext_DunningCase_lastStepAt(ctx, field)
+	case "nextStep":
+		return ec.fieldContext_DunningCase_nextStep(ctx, field)
+	case "hold":
+		return ec.fieldContext_DunningCase_hold(ctx, field)
+	case "heldUntil":
+		return ec.fieldContext_DunningCase_heldUntil(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_DunningCase_closedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DunningCase", field.Name)
+}
+
+func (ec *executionContext) childFields_DunningRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_DunningRecord_step(ctx, field)
+	case "outcome":
+		return ec.fieldContext_DunningRecord_outcome(ctx, field)
+	case "promisedDate":
+		return ec.fieldContext_DunningRecord_promisedDate(ctx, field)
+	case "note":
+		return ec.fieldContext_DunningRecord_note(ctx, field)
+	case "by":
+		return ec.fieldContext_DunningRecord_by(ctx, field)
+	case "at":
+		return ec.fieldContext_DunningRecord_at(ctx, field)
+	case "arrearsFen":
+		return ec.fieldContext_DunningRecord_arrearsFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DunningRecord", field.Name)
 }
 
 func (ec *executionContext) childFields_EngineerLoad(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -837,6 +837,7 @@ var (
 		"CONGRATULATION_VISIT":   tasks.CongratulationVisit,
 		"MOVE_IN_CALLBACK":       tasks.MoveInCallback,
 		"ENQUIRY_OVERDUE":        tasks.EnquiryOverdue,
+		"FEE_REMINDER_CALL":      tasks.FeeReminderCall,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -845,6 +846,7 @@ var (
 		tasks.CongratulationVisit:  "CONGRATULATION_VISIT",
 		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
 		tasks.EnquiryOverdue:       "ENQUIRY_OVERDUE",
+		tasks.FeeReminderCall:      "FEE_REMINDER_CALL",
 	}
 )
 

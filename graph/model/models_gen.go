@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
@@ -528,6 +529,20 @@ type DeliveryReport struct {
 	Recipients int `json:"recipients"`
 	// Deliveries by channel and state.
 	ByChannel []*DeliveryCount `json:"byChannel"`
+}
+
+// A step staff record on a household's case.
+type DunningStepInput struct {
+	// The household.
+	HouseholdID string `json:"householdId"`
+	// The step: the one the ladder expects next (CONFLICT otherwise, naming it).
+	Step dunning.Step `json:"step"`
+	// What the call or visit found; required for CALL_OR_VISIT, refused for other steps.
+	Outcome *dunning.Outcome `json:"outcome,omitempty"`
+	// The date promised (PROMISED), today or later.
+	PromisedDate *string `json:"promisedDate,omitempty"`
+	// A note, at most 500 characters; required for LEGAL_LETTER (the reason).
+	Note *string `json:"note,omitempty"`
 }
 
 // An engineer (维修工程师) with their current load, for choosing whom to dispatch to.

@@ -22,7 +22,9 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
@@ -198,6 +200,10 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Calls = newHotline(svc, d, staffSvc)
 	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
+	svc.Fees = fee.NewService(d.DB, now)
+	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
+		Holds: []dunning.Holds{complaintHolds{svc.Complaints}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
+	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
@@ -429,6 +435,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"survey scheduler", svc.Surveys.Tick},
 		{"community event scheduler", svc.Activity.Tick},
 		{"enquiry escalation", svc.Enquiries.Escalate},
+		{"fee reminders", svc.Dunning.TickAll},
 	}
 	for {
 		for _, j := range jobs {

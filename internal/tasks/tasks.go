@@ -38,6 +38,7 @@ const (
 	CongratulationVisit  Kind = "CONGRATULATION_VISIT"   // 入住登门祝贺
 	MoveInCallback       Kind = "MOVE_IN_CALLBACK"       // 入住回访
 	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询超时未答复
+	FeeReminderCall      Kind = "FEE_REMINDER_CALL"      // 催缴电话或上门
 )
 
 // written are the kinds stored here; the others are completed where they

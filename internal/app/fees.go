@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"qinqing/internal/access"
+	"qinqing/internal/community"
+	"qinqing/internal/complaint"
+	"qinqing/internal/dunning"
+	"qinqing/internal/fee"
+	"qinqing/internal/platform/auth"
+)
+
+// The fee domain's wiring: the reminder ladder reads arrears from the bills
+// and holds households back by their open complaints.
+
+// feeArrears reads the bills' arrears for the reminder ladder.
+type feeArrears struct{ fees *fee.Service }
+
+func (a feeArrears) OverdueIn(ctx context.Context, communityID, today string) ([]dunning.Owing, error) {
+	os, err := a.fees.OverdueIn(ctx, communityID, today)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dunning.Owing, len(os))
+	for i, o := range os {
+		out[i] = dunning.Owing{HouseholdID: o.HouseholdID, CommunityID: communityID, BuildingID: o.BuildingID, Fen: o.Fen, OldestDue: o.OldestDue}
+	}
+	return out, nil
+}
+
+// complaintHolds holds back households with a named complaint still open.
+type complaintHolds struct{ complaints *complaint.Service }
+
+func (h complaintHolds) Held(ctx context.Context, ids []string, _ time.Time) (map[string]string, error) {
+	open, err := h.complaints.OpenNamed(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(open))
+	for id := range open {
+		out[id] = dunning.HoldDispute
+	}
+	return out, nil
+}
+
+// communityIDs lists every community for the jobs that run per community.
+type communityIDs struct{ communities *community.Service }
+
+var jobsCaller = &access.Caller{Kind: auth.KindStaff, ID: "system:jobs", Roles: []access.Role{access.Admin}}
+
+func (c communityIDs) IDs(ctx context.Context) ([]string, error) {
+	cs, err := c.communities.List(ctx, jobsCaller)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(cs))
+	for i, x := range cs {
+		ids[i] = x.ID
+	}
+	return ids, nil
+}
