@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -61,6 +62,7 @@ type Services struct {
 	Activity      *activity.Service
 	Calls         *hotline.Service
 	Enquiries     *enquiry.Service
+	Finance       *finance.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }
