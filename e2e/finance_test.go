@@ -7,12 +7,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"qinqing/internal/access"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/platform/config"
+	"qinqing/internal/platform/mongo"
 	"qinqing/internal/staff"
 )
 
@@ -329,5 +332,55 @@ func TestFinanceConcurrentCorrections(t *testing.T) {
 	sup.ok(`query($c:ID!){ financeStatements(communityId:$c){ edges { node { `+financeFields+` } } } }`, map[string]any{"c": w.X.ID}, &l)
 	if n := l.FinanceStatements.Edges; len(n) != 1 || n[0].Node.Version != 2 || len(n[0].Node.Versions) != 2 {
 		t.Fatalf("after the race: %+v", n)
+	}
+}
+
+// What the list costs in database round trips does not grow with the
+// periods on the page or their versions: one page of periods, one query for
+// every version of them, one count, one community batch (plus the caller's
+// own load), whatever is listed.
+func TestFinanceListRoundTrips(t *testing.T) {
+	var rt roundTrips
+	db := mongo.NewTestDB(t, mongo.Options{Monitor: rt.monitor()})
+	e := startServer(t, db, func(c *config.Config) { c.OutboxInterval = time.Hour })
+	w := e.world()
+	fin, owner := financeStaff(t, e, w), e.owner(w.OwnerA.Phone)
+	publish := func(period, note string) {
+		in := map[string]any{"lines": financeLines(100)}
+		if note != "" {
+			in["changeNote"] = note
+		}
+		fin.ok(publishFinance, map[string]any{"c": w.X.ID, "p": period, "in": in}, nil)
+	}
+	q := `query($c:ID!){ financeStatements(communityId:$c, first:20){ totalCount edges { node { id community { name } lines { amount } versions { id community { name } } } } } }`
+	cost := func(periods int) int64 {
+		t.Helper()
+		best := int64(-1)
+		for range 3 { // fewest of three: a background job may add one, never take one away
+			var out struct {
+				FinanceStatements struct{ TotalCount int }
+			}
+			rt.n.Store(0)
+			owner.ok(q, map[string]any{"c": w.X.ID}, &out)
+			if n := rt.n.Load(); best < 0 || n < best {
+				best = n
+			}
+			if out.FinanceStatements.TotalCount != periods {
+				t.Fatalf("listed %d periods, want %d", out.FinanceStatements.TotalCount, periods)
+			}
+		}
+		return best
+	}
+	publish("2026-08", "")
+	one := cost(1)
+	publish("2026-09", "")
+	publish("2026-09", "更正一")
+	publish("2026-09", "更正二")
+	publish("2026-Q3", "")
+	publish("2025", "")
+	four := cost(4)
+	t.Logf("round trips of financeStatements: 1 period %d, 4 periods with 6 versions %d", one, four)
+	if four != one {
+		t.Fatalf("round trips grow with the periods listed: %d for 1, %d for 4", one, four)
 	}
 }
