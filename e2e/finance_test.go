@@ -169,6 +169,14 @@ func TestFinanceStatementsThroughTheAPI(t *testing.T) {
 		return false
 	})
 
+	var prefs struct {
+		NotificationPreferences struct{ OptionalKinds []string }
+	}
+	ownerA.ok(`{ notificationPreferences { optionalKinds } }`, nil, &prefs)
+	if !contains(prefs.NotificationPreferences.OptionalKinds, "FINANCE_STATEMENT_PUBLISHED") {
+		t.Errorf("the statement notice cannot be turned off: %v", prefs.NotificationPreferences.OptionalKinds)
+	}
+
 	// Read by an owner and a tenant; not by Y's resident or staff.
 	list := `query($c:ID!){ financeStatements(communityId:$c, first:10){ totalCount edges { node { ` + financeFields + ` } } } }`
 	type listed struct {
