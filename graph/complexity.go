@@ -109,6 +109,9 @@ var listBounds = map[string]int{
 	"SurveyQuestionResult.options":       20,
 	"SurveyQuestionResult.ratings":       5,
 	"SurveyQuestionResult.textAnswers":   50,
+	// Every category once; every version of a period (finance.MaxVersions).
+	"FinanceStatement.lines":    12,
+	"FinanceStatement.versions": 50,
 }
 
 // unknownListBound is used for a list missing from listBounds (a test

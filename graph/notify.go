@@ -13,7 +13,7 @@ import (
 
 var notifyKinds = []notify.Kind{notify.FestivalGreeting, notify.BirthdayGreeting, notify.RepairProgress, notify.ServiceOrderUpdate,
 	notify.ProjectProgress, notify.Announcement, notify.EmergencyNotice, notify.EventReminder, notify.SurveyInvitation,
-	notify.CallbackPromptOwner, notify.CallbackDue}
+	notify.CallbackPromptOwner, notify.CallbackDue, notify.FinanceStatementPublished}
 
 // notificationFeed streams new entries of the caller's own inbox. The
 // engine publishes one event per chunk of recipients it wrote to; this

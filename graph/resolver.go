@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/fee"
+	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -65,6 +66,7 @@ type Services struct {
 	Enquiries     *enquiry.Service
 	Fees          *fee.Service
 	Dunning       *dunning.Service
+	Finance       *finance.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

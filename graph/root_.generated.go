@@ -59,6 +59,8 @@ type ResolverRoot interface {
 	FaqStats() FaqStatsResolver
 	Festival() FestivalResolver
 	FestivalDate() FestivalDateResolver
+	FinanceLine() FinanceLineResolver
+	FinanceStatement() FinanceStatementResolver
 	GreetingCampaign() GreetingCampaignResolver
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
@@ -727,6 +729,57 @@ type ComplexityRoot struct {
 		Total     func(childComplexity int) int
 	}
 
+	FinanceCollection struct {
+		Billed      func(childComplexity int) int
+		Bills       func(childComplexity int) int
+		Collected   func(childComplexity int) int
+		Outstanding func(childComplexity int) int
+		Rate        func(childComplexity int) int
+		Relieved    func(childComplexity int) int
+	}
+
+	FinanceLine struct {
+		Amount   func(childComplexity int) int
+		Category func(childComplexity int) int
+		Label    func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Side     func(childComplexity int) int
+	}
+
+	FinanceStatement struct {
+		CSVURL      func(childComplexity int) int
+		ChangeNote  func(childComplexity int) int
+		Collection  func(childComplexity int) int
+		Community   func(childComplexity int) int
+		CommunityID func(childComplexity int) int
+		Expense     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Income      func(childComplexity int) int
+		Latest      func(childComplexity int) int
+		Lines       func(childComplexity int) int
+		Period      func(childComplexity int) int
+		PeriodKind  func(childComplexity int) int
+		PeriodLabel func(childComplexity int) int
+		PreviousID  func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Remarks     func(childComplexity int) int
+		Surplus     func(childComplexity int) int
+		Version     func(childComplexity int) int
+		Versions    func(childComplexity int) int
+		XlsxURL     func(childComplexity int) int
+	}
+
+	FinanceStatementConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	FinanceStatementEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	GreetingCampaign struct {
 		Audience    func(childComplexity int) int
 		BuildingIDs func(childComplexity int) int
@@ -979,6 +1032,7 @@ type ComplexityRoot struct {
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		PublishEvent                  func(childComplexity int, id string) int
 		PublishFaqEntry               func(childComplexity int, input model.PublishFaqEntryInput) int
+		PublishFinanceStatement       func(childComplexity int, communityID string, period string, input model.PublishFinanceStatementInput) int
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
@@ -1183,6 +1237,8 @@ type ComplexityRoot struct {
 		FaqStats                func(childComplexity int, communityID string, since *time.Time, limit *int) int
 		FestivalCalendar        func(childComplexity int, communityID string, year int) int
 		FestivalSettings        func(childComplexity int, communityID string) int
+		FinanceStatement        func(childComplexity int, id string) int
+		FinanceStatements       func(childComplexity int, communityID string, first *int, after *string) int
 		GreetingCampaigns       func(childComplexity int, communityID string, first *int, after *string) int
 		Household               func(childComplexity int, id string) int
 		HouseholdInvitations    func(childComplexity int, householdID string) int
@@ -4360,6 +4416,227 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FiledKindKpis.Total(childComplexity), true
 
+	case "FinanceCollection.billed":
+		if e.ComplexityRoot.FinanceCollection.Billed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceCollection.Billed(childComplexity), true
+	case "FinanceCollection.bills":
+		if e.ComplexityRoot.FinanceCollection.Bills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceCollection.Bills(childComplexity), true
+	case "FinanceCollection.collected":
+		if e.ComplexityRoot.FinanceCollection.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceCollection.Collected(childComplexity), true
+	case "FinanceCollection.outstanding":
+		if e.ComplexityRoot.FinanceCollection.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceCollection.Outstanding(childComplexity), true
+	case "FinanceCollection.rate":
+		if e.ComplexityRoot.FinanceCollection.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceCollection.Rate(childComplexity), true
+	case "FinanceCollection.relieved":
+		if e.ComplexityRoot.FinanceCollection.Relieved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceCollection.Relieved(childComplexity), true
+
+	case "FinanceLine.amount":
+		if e.ComplexityRoot.FinanceLine.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceLine.Amount(childComplexity), true
+	case "FinanceLine.category":
+		if e.ComplexityRoot.FinanceLine.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceLine.Category(childComplexity), true
+	case "FinanceLine.label":
+		if e.ComplexityRoot.FinanceLine.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceLine.Label(childComplexity), true
+	case "FinanceLine.note":
+		if e.ComplexityRoot.FinanceLine.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceLine.Note(childComplexity), true
+	case "FinanceLine.side":
+		if e.ComplexityRoot.FinanceLine.Side == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceLine.Side(childComplexity), true
+
+	case "FinanceStatement.csvUrl":
+		if e.ComplexityRoot.FinanceStatement.CSVURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.CSVURL(childComplexity), true
+	case "FinanceStatement.changeNote":
+		if e.ComplexityRoot.FinanceStatement.ChangeNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.ChangeNote(childComplexity), true
+	case "FinanceStatement.collection":
+		if e.ComplexityRoot.FinanceStatement.Collection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Collection(childComplexity), true
+	case "FinanceStatement.community":
+		if e.ComplexityRoot.FinanceStatement.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Community(childComplexity), true
+	case "FinanceStatement.communityId":
+		if e.ComplexityRoot.FinanceStatement.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.CommunityID(childComplexity), true
+	case "FinanceStatement.expenseTotal":
+		if e.ComplexityRoot.FinanceStatement.Expense == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Expense(childComplexity), true
+	case "FinanceStatement.id":
+		if e.ComplexityRoot.FinanceStatement.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.ID(childComplexity), true
+	case "FinanceStatement.incomeTotal":
+		if e.ComplexityRoot.FinanceStatement.Income == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Income(childComplexity), true
+	case "FinanceStatement.latest":
+		if e.ComplexityRoot.FinanceStatement.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Latest(childComplexity), true
+	case "FinanceStatement.lines":
+		if e.ComplexityRoot.FinanceStatement.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Lines(childComplexity), true
+	case "FinanceStatement.period":
+		if e.ComplexityRoot.FinanceStatement.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Period(childComplexity), true
+	case "FinanceStatement.periodKind":
+		if e.ComplexityRoot.FinanceStatement.PeriodKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.PeriodKind(childComplexity), true
+	case "FinanceStatement.periodLabel":
+		if e.ComplexityRoot.FinanceStatement.PeriodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.PeriodLabel(childComplexity), true
+	case "FinanceStatement.previousId":
+		if e.ComplexityRoot.FinanceStatement.PreviousID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.PreviousID(childComplexity), true
+	case "FinanceStatement.publishedAt":
+		if e.ComplexityRoot.FinanceStatement.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.PublishedAt(childComplexity), true
+	case "FinanceStatement.remarks":
+		if e.ComplexityRoot.FinanceStatement.Remarks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Remarks(childComplexity), true
+	case "FinanceStatement.surplus":
+		if e.ComplexityRoot.FinanceStatement.Surplus == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Surplus(childComplexity), true
+	case "FinanceStatement.version":
+		if e.ComplexityRoot.FinanceStatement.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Version(childComplexity), true
+	case "FinanceStatement.versions":
+		if e.ComplexityRoot.FinanceStatement.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Versions(childComplexity), true
+	case "FinanceStatement.xlsxUrl":
+		if e.ComplexityRoot.FinanceStatement.XlsxURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.XlsxURL(childComplexity), true
+
+	case "FinanceStatementConnection.edges":
+		if e.ComplexityRoot.FinanceStatementConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatementConnection.Edges(childComplexity), true
+	case "FinanceStatementConnection.pageInfo":
+		if e.ComplexityRoot.FinanceStatementConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatementConnection.PageInfo(childComplexity), true
+	case "FinanceStatementConnection.totalCount":
+		if e.ComplexityRoot.FinanceStatementConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatementConnection.TotalCount(childComplexity), true
+
+	case "FinanceStatementEdge.cursor":
+		if e.ComplexityRoot.FinanceStatementEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatementEdge.Cursor(childComplexity), true
+	case "FinanceStatementEdge.node":
+		if e.ComplexityRoot.FinanceStatementEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatementEdge.Node(childComplexity), true
+
 	case "GreetingCampaign.audience":
 		if e.ComplexityRoot.GreetingCampaign.Audience == nil {
 			break
@@ -5706,6 +5983,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishFaqEntry(childComplexity, args["input"].(model.PublishFaqEntryInput)), true
+	case "Mutation.publishFinanceStatement":
+		if e.ComplexityRoot.Mutation.PublishFinanceStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishFinanceStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishFinanceStatement(childComplexity, args["communityId"].(string), args["period"].(string), args["input"].(model.PublishFinanceStatementInput)), true
 	case "Mutation.publishSurvey":
 		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
 			break
@@ -6999,6 +7287,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FestivalSettings(childComplexity, args["communityId"].(string)), true
+	case "Query.financeStatement":
+		if e.ComplexityRoot.Query.FinanceStatement == nil {
+			break
+		}
+
+		args, err := ec.field_Query_financeStatement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FinanceStatement(childComplexity, args["id"].(string)), true
+	case "Query.financeStatements":
+		if e.ComplexityRoot.Query.FinanceStatements == nil {
+			break
+		}
+
+		args, err := ec.field_Query_financeStatements_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FinanceStatements(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.greetingCampaigns":
 		if e.ComplexityRoot.Query.GreetingCampaigns == nil {
 			break
@@ -10083,6 +10393,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputEnquiryAnswerInput,
 		ec.unmarshalInputEnquiryFilter,
 		ec.unmarshalInputFestivalInput,
+		ec.unmarshalInputFinanceLineInput,
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
@@ -10098,6 +10409,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublicAreaInput,
 		ec.unmarshalInputPublishAnnouncementInput,
 		ec.unmarshalInputPublishFaqEntryInput,
+		ec.unmarshalInputPublishFinanceStatementInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordEnquiryInput,
 		ec.unmarshalInputRecordVisitInput,
@@ -12170,6 +12482,193 @@ enum ImageSize {
   THUMB
 }
 `, BuiltIn: false},
+	{Name: "../schema/finance.graphqls", Input: `extend type Query {
+  "A community's open accounts (收支公示), one statement per period, newest period first: each the latest version, with the earlier versions in ` + "`" + `versions` + "`" + `. Residents of the community (owners, family and tenants) and its staff; anyone else gets NOT_FOUND. totalCount counts periods."
+  financeStatements(
+    "The community (小区)."
+    communityId: ID!
+    "Page size, at most 100 (default 20)."
+    first: Int
+    "Cursor of the last statement of the previous page."
+    after: String
+  ): FinanceStatementConnection!
+  "One version of a statement by id (the latest or an earlier one), for those who may read the community's statements; anyone else gets NOT_FOUND."
+  financeStatement(
+    "Statement id, as in FinanceStatement.id."
+    id: ID!
+  ): FinanceStatement
+}
+
+extend type Mutation {
+  "Publish a period's income and expense statement to every resident of the community (收支公示), who are notified (FINANCE_STATEMENT_PUBLISHED). Supervisors and finance clerks of the community, and admins; other staff and residents of the community get FORBIDDEN, anyone else NOT_FOUND. A published statement never changes: publishing the same period again is a correction, the next version, which must say what changed (` + "`" + `input.changeNote` + "`" + `) and names the version it corrects (` + "`" + `previousId` + "`" + `). Two corrections at once cannot both take the same version: the later gets CONFLICT (reload and try again). The fee collection rate is taken from the bills when published."
+  publishFinanceStatement(
+    "The community (小区)."
+    communityId: ID!
+    "The period: a month ` + "`" + `YYYY-MM` + "`" + `, a quarter ` + "`" + `YYYY-Qn` + "`" + ` (e.g. 2026-Q3) or a year ` + "`" + `YYYY` + "`" + `, in the community's time zone; one that has not begun is refused (BAD_USER_INPUT, field period)."
+    period: String!
+    "The figures."
+    input: PublishFinanceStatementInput!
+  ): FinanceStatement!
+}
+
+"A line of the statement (收支类别)."
+enum FinanceCategory {
+  "Income: property management fees collected (物业服务费收入)."
+  MANAGEMENT_FEES
+  "Income: parking fees (停车费收入)."
+  PARKING
+  "Income: paid services to households (有偿服务收入)."
+  PAID_SERVICES
+  "Income: anything else, e.g. advertising or venue rental in shared areas (其他收入)."
+  OTHER_INCOME
+  "Expense: wages and benefits of the staff (人员费用)."
+  STAFF
+  "Expense: cleaning (保洁费用)."
+  CLEANING
+  "Expense: greening and its upkeep (绿化养护费用)."
+  GREENING
+  "Expense: security and order (秩序维护费用)."
+  SECURITY
+  "Expense: repairs and maintenance of shared parts and equipment (维修养护费用)."
+  REPAIRS_MAINTENANCE
+  "Expense: public water and electricity (公共水电费用)."
+  UTILITIES
+  "Expense: insurance, e.g. public liability (保险费用)."
+  INSURANCE
+  "Expense: anything else (其他支出)."
+  OTHER_EXPENSE
+}
+
+"Whether a line is income or expense."
+enum FinanceSide {
+  "Income (收入)."
+  INCOME
+  "Expense (支出)."
+  EXPENSE
+}
+
+"How long a statement's period is."
+enum FinancePeriodKind {
+  "A month, ` + "`" + `YYYY-MM` + "`" + `."
+  MONTH
+  "A quarter, ` + "`" + `YYYY-Qn` + "`" + `."
+  QUARTER
+  "A year, ` + "`" + `YYYY` + "`" + `."
+  YEAR
+}
+
+"A community's income and expense statement for one period (收支公示), one published version of it. Never changed once published."
+type FinanceStatement {
+  "Statement id, ` + "`" + `<communityId>:<period>:v<version>` + "`" + `; also the name of its downloads."
+  id: ID!
+  "The community's id."
+  communityId: ID!
+  "The community (小区)."
+  community: Community!
+  "The period, as published: ` + "`" + `YYYY-MM` + "`" + `, ` + "`" + `YYYY-Qn` + "`" + ` or ` + "`" + `YYYY` + "`" + `."
+  period: String!
+  "How long the period is."
+  periodKind: FinancePeriodKind!
+  "The period in words in the caller's language, e.g. 2026年10月, 2026年第3季度."
+  periodLabel: String!
+  "Version of the period's statement, 1 for the first publication."
+  version: Int!
+  "The version this one corrects; null for version 1."
+  previousId: ID
+  "What this correction changed (更正说明); null for version 1 unless one was given."
+  changeNote: String
+  "The management's explanation of the figures (说明), if any."
+  remarks: String
+  "Every category once, income first, in a fixed order; a category not entered is 0."
+  lines: [FinanceLine!]!
+  "Total income."
+  incomeTotal: Fen!
+  "Total expense."
+  expenseTotal: Fen!
+  "Income minus expense; negative is a deficit (亏损)."
+  surplus: Fen!
+  "The fee collection of the period when published; null when it was not available."
+  collection: FinanceCollection
+  "When it was published."
+  publishedAt: Time!
+  "Whether this is the period's latest version; an earlier one has been corrected."
+  latest: Boolean!
+  "Every version of the period, newest first, this one included."
+  versions: [FinanceStatement!]!
+  "GET it as CSV for Excel (UTF-8 with BOM) with the Authorization header: /reports/finance/{id}.csv."
+  csvUrl: String!
+  "GET it as an Excel workbook with the Authorization header: /reports/finance/{id}.xlsx."
+  xlsxUrl: String!
+}
+
+"One line of a statement."
+type FinanceLine {
+  "The category."
+  category: FinanceCategory!
+  "Income or expense."
+  side: FinanceSide!
+  "The category's name in the caller's language, e.g. 保洁费用."
+  label: String!
+  "The amount."
+  amount: Fen!
+  "A note on the line, if any (e.g. 含电梯年检费)."
+  note: String
+}
+
+"The fee collection of a statement's period, from the bills, as it stood when the statement was published."
+type FinanceCollection {
+  "Billed for the period (应收)."
+  billed: Fen!
+  "Paid against those bills (实收)."
+  collected: Fen!
+  "Relieved for families in hardship (减免); not arrears."
+  relieved: Fen!
+  "Still owed (欠收)."
+  outstanding: Fen!
+  "How many bills."
+  bills: Int!
+  "Collection rate (收缴率): collected / (billed − relieved), 0 to 1; null when nothing was due."
+  rate: Float
+}
+
+"A period's statement as entered by the finance clerk."
+input PublishFinanceStatementInput {
+  "The lines, each category at most once, amounts not negative; a category left out is 0."
+  lines: [FinanceLineInput!]!
+  "What this correction changes (更正说明), at most 500 characters: required when the period is already published."
+  changeNote: String
+  "The management's explanation of the figures (说明), at most 1000 characters."
+  remarks: String
+}
+
+"One line as entered."
+input FinanceLineInput {
+  "The category."
+  category: FinanceCategory!
+  "The amount, not negative."
+  amount: Fen!
+  "A note, at most 200 characters."
+  note: String
+}
+
+"A page of statements, one per period."
+type FinanceStatementConnection {
+  "The statements of this page."
+  edges: [FinanceStatementEdge!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "How many periods have a statement."
+  totalCount: Int!
+}
+
+"One statement in a page."
+type FinanceStatementEdge {
+  "Cursor for after."
+  cursor: String!
+  "The statement: the period's latest version."
+  node: FinanceStatement!
+}
+`, BuiltIn: false},
 	{Name: "../schema/freeservice.graphqls", Input: `# Free scheduled services (无偿服务): campaigns such as a gas-safety check of
 # every flat every two months, booked by appointment, closing the day before.
 
@@ -13756,6 +14255,8 @@ enum NotificationKind {
   HOUSEHOLD_INVITATION
   "A staff account keeps failing to sign in (sent to its supervisors or the admins)."
   STAFF_LOGIN_ALERT
+  "The community's income and expense statement for a period is published, or a published one corrected (收支公示); data carries statementId, communityId and period. May be turned off."
+  FINANCE_STATEMENT_PUBLISHED
 }
 
 "One message in the caller's inbox (消息中心). Every message lands here once, whatever channels also carried it."
@@ -17495,6 +17996,108 @@ func (ec *executionContext) childFields_FiledKindKpis(ctx context.Context, field
 		return ec.fieldContext_FiledKindKpis_byChannel(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FiledKindKpis", field.Name)
+}
+
+func (ec *executionContext) childFields_FinanceCollection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "billed":
+		return ec.fieldContext_FinanceCollection_billed(ctx, field)
+	case "collected":
+		return ec.fieldContext_FinanceCollection_collected(ctx, field)
+	case "relieved":
+		return ec.fieldContext_FinanceCollection_relieved(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_FinanceCollection_outstanding(ctx, field)
+	case "bills":
+		return ec.fieldContext_FinanceCollection_bills(ctx, field)
+	case "rate":
+		return ec.fieldContext_FinanceCollection_rate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FinanceCollection", field.Name)
+}
+
+func (ec *executionContext) childFields_FinanceLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_FinanceLine_category(ctx, field)
+	case "side":
+		return ec.fieldContext_FinanceLine_side(ctx, field)
+	case "label":
+		return ec.fieldContext_FinanceLine_label(ctx, field)
+	case "amount":
+		return ec.fieldContext_FinanceLine_amount(ctx, field)
+	case "note":
+		return ec.fieldContext_FinanceLine_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FinanceLine", field.Name)
+}
+
+func (ec *executionContext) childFields_FinanceStatement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FinanceStatement_id(ctx, field)
+	case "communityId":
+		return ec.fieldContext_FinanceStatement_communityId(ctx, field)
+	case "community":
+		return ec.fieldContext_FinanceStatement_community(ctx, field)
+	case "period":
+		return ec.fieldContext_FinanceStatement_period(ctx, field)
+	case "periodKind":
+		return ec.fieldContext_FinanceStatement_periodKind(ctx, field)
+	case "periodLabel":
+		return ec.fieldContext_FinanceStatement_periodLabel(ctx, field)
+	case "version":
+		return ec.fieldContext_FinanceStatement_version(ctx, field)
+	case "previousId":
+		return ec.fieldContext_FinanceStatement_previousId(ctx, field)
+	case "changeNote":
+		return ec.fieldContext_FinanceStatement_changeNote(ctx, field)
+	case "remarks":
+		return ec.fieldContext_FinanceStatement_remarks(ctx, field)
+	case "lines":
+		return ec.fieldContext_FinanceStatement_lines(ctx, field)
+	case "incomeTotal":
+		return ec.fieldContext_FinanceStatement_incomeTotal(ctx, field)
+	case "expenseTotal":
+		return ec.fieldContext_FinanceStatement_expenseTotal(ctx, field)
+	case "surplus":
+		return ec.fieldContext_FinanceStatement_surplus(ctx, field)
+	case "collection":
+		return ec.fieldContext_FinanceStatement_collection(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_FinanceStatement_publishedAt(ctx, field)
+	case "latest":
+		return ec.fieldContext_FinanceStatement_latest(ctx, field)
+	case "versions":
+		return ec.fieldContext_FinanceStatement_versions(ctx, field)
+	case "csvUrl":
+		return ec.fieldContext_FinanceStatement_csvUrl(ctx, field)
+	case "xlsxUrl":
+		return ec.fieldContext_FinanceStatement_xlsxUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FinanceStatement", field.Name)
+}
+
+func (ec *executionContext) childFields_FinanceStatementConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_FinanceStatementConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_FinanceStatementConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_FinanceStatementConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FinanceStatementConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_FinanceStatementEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_FinanceStatementEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_FinanceStatementEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FinanceStatementEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_GreetingCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -659,6 +660,34 @@ type FestivalInput struct {
 	GreetingEn *string `json:"greetingEN,omitempty"`
 }
 
+// One line as entered.
+type FinanceLineInput struct {
+	// The category.
+	Category finance.Category `json:"category"`
+	// The amount, not negative.
+	Amount int64 `json:"amount"`
+	// A note, at most 200 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+// A page of statements, one per period.
+type FinanceStatementConnection struct {
+	// The statements of this page.
+	Edges []*FinanceStatementEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many periods have a statement.
+	TotalCount int `json:"totalCount"`
+}
+
+// One statement in a page.
+type FinanceStatementEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The statement: the period's latest version.
+	Node *finance.Statement `json:"node"`
+}
+
 // A page of greeting campaigns (问候群发), newest first.
 type GreetingCampaignConnection struct {
 	// The campaigns of this page.
@@ -1073,6 +1102,16 @@ type PublishFaqEntryInput struct {
 	Category enquiry.Category `json:"category"`
 	// At most 10 tags of at most 20 characters.
 	Tags []string `json:"tags,omitempty"`
+}
+
+// A period's statement as entered by the finance clerk.
+type PublishFinanceStatementInput struct {
+	// The lines, each category at most once, amounts not negative; a category left out is 0.
+	Lines []*FinanceLineInput `json:"lines"`
+	// What this correction changes (更正说明), at most 500 characters: required when the period is already published.
+	ChangeNote *string `json:"changeNote,omitempty"`
+	// The management's explanation of the figures (说明), at most 1000 characters.
+	Remarks *string `json:"remarks,omitempty"`
 }
 
 // Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.
@@ -1874,6 +1913,67 @@ func (e *DevicePlatform) UnmarshalJSON(b []byte) error {
 }
 
 func (e DevicePlatform) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How long a statement's period is.
+type FinancePeriodKind string
+
+const (
+	// A month, `YYYY-MM`.
+	FinancePeriodKindMonth FinancePeriodKind = "MONTH"
+	// A quarter, `YYYY-Qn`.
+	FinancePeriodKindQuarter FinancePeriodKind = "QUARTER"
+	// A year, `YYYY`.
+	FinancePeriodKindYear FinancePeriodKind = "YEAR"
+)
+
+var AllFinancePeriodKind = []FinancePeriodKind{
+	FinancePeriodKindMonth,
+	FinancePeriodKindQuarter,
+	FinancePeriodKindYear,
+}
+
+func (e FinancePeriodKind) IsValid() bool {
+	switch e {
+	case FinancePeriodKindMonth, FinancePeriodKindQuarter, FinancePeriodKindYear:
+		return true
+	}
+	return false
+}
+
+func (e FinancePeriodKind) String() string {
+	return string(e)
+}
+
+func (e *FinancePeriodKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = FinancePeriodKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid FinancePeriodKind", str)
+	}
+	return nil
+}
+
+func (e FinancePeriodKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *FinancePeriodKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e FinancePeriodKind) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -25,6 +25,7 @@ import (
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/fee"
+	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
@@ -204,6 +205,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
 		Holds: []dunning.Holds{complaintHolds{svc.Complaints}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
+	// Open accounts (收支公示); the fee collection is wired with UseCollection once the fee service is.
+	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
@@ -274,6 +277,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
 	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
+	mux.Handle("GET /reports/finance/{file}", graph.FinanceReportHandler(a.Services, tokens)) // {id}.csv, {id}.xlsx
 	httpserver.Health(mux, d.DB.Ping)
 	// /metrics is on its own address (METRICS_ADDR), never on the API's.
 	sec := httpserver.SecurityOptions{HSTS: cfg.Production()}
@@ -436,6 +440,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"community event scheduler", svc.Activity.Tick},
 		{"enquiry escalation", svc.Enquiries.Escalate},
 		{"fee reminders", svc.Dunning.TickAll},
+		{"finance statement notices", svc.Finance.Tick},
 	}
 	for {
 		for _, j := range jobs {
