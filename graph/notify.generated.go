@@ -1859,6 +1859,7 @@ var (
 		"WEEKLY_REPORT":          notify.WeeklyReport,
 		"HOUSEHOLD_INVITATION":   notify.HouseholdInvitation,
 		"STAFF_LOGIN_ALERT":      notify.StaffLoginAlert,
+		"FEE_PAYMENT_RECEIVED":   notify.FeePaymentReceived,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
 		notify.FestivalGreeting:    "FESTIVAL_GREETING",
@@ -1879,6 +1880,7 @@ var (
 		notify.WeeklyReport:        "WEEKLY_REPORT",
 		notify.HouseholdInvitation: "HOUSEHOLD_INVITATION",
 		notify.StaffLoginAlert:     "STAFF_LOGIN_ALERT",
+		notify.FeePaymentReceived:  "FEE_PAYMENT_RECEIVED",
 	}
 )
 

@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
@@ -61,6 +62,7 @@ type Services struct {
 	Activity      *activity.Service
 	Calls         *hotline.Service
 	Enquiries     *enquiry.Service
+	Payments      *payment.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
@@ -30,6 +31,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/events"
@@ -198,6 +200,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Calls = newHotline(svc, d, staffSvc)
 	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
+	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: fee.NewService(d.DB, now), Households: households,
+		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
@@ -429,6 +433,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"survey scheduler", svc.Surveys.Tick},
 		{"community event scheduler", svc.Activity.Tick},
 		{"enquiry escalation", svc.Enquiries.Escalate},
+		{"payment settling sweeper", svc.Payments.Tick},
 	}
 	for {
 		for _, j := range jobs {

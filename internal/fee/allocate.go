@@ -181,3 +181,20 @@ func (s *Service) step(ctx context.Context, billID string, decide func(*Bill) (*
 		}
 	}
 }
+
+// PaidTotals sums, over a community's bills, the paid amounts and the
+// allocations behind them: the two are equal unless something wrote a bill
+// outside Allocate (the daily reconciliation checks it).
+func (s *Service) PaidTotals(ctx context.Context, communityID string) (paid, allocated int64, byPayment map[string]int64, err error) {
+	byPayment = map[string]int64{}
+	err = mongo.Stream(ctx, s.bills, bson.D{{Key: "communityId", Value: communityID}},
+		bson.D{{Key: "paid", Value: 1}, {Key: "allocations", Value: 1}}, "bill totals", func(b *Bill) error {
+			paid += b.Paid
+			for _, a := range b.Allocations {
+				allocated += a.Amount
+				byPayment[a.PaymentID] += a.Amount
+			}
+			return nil
+		})
+	return paid, allocated, byPayment, err
+}
