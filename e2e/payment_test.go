@@ -252,6 +252,49 @@ func TestSweeperFinishesSettlingPayments(t *testing.T) {
 	if b := bill(t, e, feb); b.Paid != 2000 || len(b.Allocations) != 1 {
 		t.Fatalf("february: %+v", b)
 	}
+
+	// A planned bill cancelled before the payment settled: the money is
+	// kept on the payment as unallocated and the reconciliation lists it,
+	// as it lists a WeChat order pending for too long.
+	mar := insertBill(t, e, w.HA, "2026-03", 10000)
+	if _, err := e.DB.Collection("bills").UpdateOne(ctx, bson.D{{Key: "_id", Value: mar}}, bson.D{{Key: "$set", Value: bson.D{{Key: "status", Value: fee.Cancelled}}}}); err != nil {
+		t.Fatal(err)
+	}
+	q := p
+	q.ID, q.Amount, q.Allocations = mongo.NewID(), 3000, []payment.Planned{{BillID: mar, Period: "2026-03", Amount: 3000}}
+	pending := p
+	pending.ID, pending.Status, pending.Method, pending.Allocations = mongo.NewID(), payment.Pending, payment.Wechat, []payment.Planned{}
+	pending.CreatedAt = e.Clock.Now().Add(-20 * time.Minute)
+	if _, err := e.DB.Collection("payments").InsertMany(ctx, []any{q, pending}); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Tick(ctx, e.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	hash, _ := identity.HashPassword(w.Password)
+	if _, err := e.App.Services.Staff.Upsert(ctx, &staff.Staff{Account: "x.finance", Name: "x.finance", PasswordHash: hash, Roles: []access.Role{access.Finance}, CommunityIDs: []string{w.X.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		PaymentReconciliation struct {
+			Count     int
+			Balanced  bool
+			Unmatched []struct {
+				Reason        string
+				DifferenceFen int64
+			}
+		}
+	}
+	e.staff("x.finance", w.Password).ok(`query($c:ID!,$d:Date!){ paymentReconciliation(communityId:$c, date:$d){ count balanced unmatched { reason differenceFen } } }`,
+		map[string]any{"c": w.X.ID, "d": p.Day}, &rec)
+	pr := rec.PaymentReconciliation
+	reasons := map[string]int64{}
+	for _, u := range pr.Unmatched {
+		reasons[u.Reason] = u.DifferenceFen
+	}
+	if pr.Count != 2 || !pr.Balanced || len(pr.Unmatched) != 2 || reasons["UNALLOCATED"] != 3000 || reasons["STUCK"] != 12000 {
+		t.Fatalf("reconciliation with unmatched payments: %+v", pr)
+	}
 }
 
 // Payments taken at once on two servers over one database get receipt

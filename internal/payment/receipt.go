@@ -112,8 +112,10 @@ func (s *Service) Receipt(ctx context.Context, c *access.Caller, q ReceiptQuery)
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := s.sees(ctx, c, p); err != nil || !ok {
-		return nil, errors.Join(err, ErrNotFound)
+	if ok, err := s.sees(ctx, c, p); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, ErrNotFound
 	}
 	r := &Receipt{Payment: p, HouseholdLabel: p.Label, Number: p.ReceiptNo, No: ReceiptText(p.ReceiptNo), RecordedBy: p.RecordedByName}
 	if cs, err := s.cfg.Communities.ByIDs(ctx, []string{p.CommunityID}); err == nil && cs[p.CommunityID] != nil {

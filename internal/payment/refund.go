@@ -38,8 +38,10 @@ func (s *Service) Refund(ctx context.Context, c *access.Caller, paymentID string
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := s.sees(ctx, c, p); err != nil || !ok {
-		return nil, errors.Join(err, ErrNotFound)
+	if ok, err := s.sees(ctx, c, p); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, ErrNotFound
 	}
 	if !refunds(c, p.CommunityID) {
 		return nil, apperr.ErrForbidden
