@@ -23,7 +23,7 @@ import (
 // insertBill stores a bill for h and period as bill generation would.
 // It stands in for generateBills (part F1 of issue 13), which these tests
 // will use once it is merged.
-func insertBill(t *testing.T, e *env, h *household.Household, period string, amount int64) string {
+func insertBill(t testing.TB, e *env, h *household.Household, period string, amount int64) string {
 	t.Helper()
 	now := e.Clock.Now()
 	b := fee.Bill{ID: fee.BillID(h.CommunityID, h.ID, period), CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID,
@@ -46,7 +46,7 @@ func bill(t *testing.T, e *env, id string) *fee.Bill {
 }
 
 // financeStaff adds a front-desk clerk and a finance clerk of community x.
-func financeStaff(t *testing.T, e *env, w *world) (desk, finance *client) {
+func financeStaff(t testing.TB, e *env, w *world) (desk, finance *client) {
 	t.Helper()
 	hash, err := identity.HashPassword(w.Password)
 	if err != nil {
