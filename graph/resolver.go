@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
@@ -67,6 +68,7 @@ type Services struct {
 	Fees          *fee.Service
 	Dunning       *dunning.Service
 	Finance       *finance.Service
+	Payments      *payment.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -74,12 +74,14 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
+	Payment() PaymentResolver
 	Person() PersonResolver
 	PriceChange() PriceChangeResolver
 	ProjectProgress() ProjectProgressResolver
 	PublicArea() PublicAreaResolver
 	PublicRepair() PublicRepairResolver
 	Query() QueryResolver
+	Receipt() ReceiptResolver
 	ReceivedHouseholdInvitation() ReceivedHouseholdInvitationResolver
 	Renovation() RenovationResolver
 	RenovationCompany() RenovationCompanyResolver
@@ -1042,12 +1044,14 @@ type ComplexityRoot struct {
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
 		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string, staffNotes *string) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
+		RecordPayment                 func(childComplexity int, input model.RecordPaymentInput) int
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordServiceCallback         func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordVisit                   func(childComplexity int, input model.RecordVisitInput) int
 		RecordWechatSubscription      func(childComplexity int, templateIds []string, accepted []bool) int
 		RefreshToken                  func(childComplexity int, token string) int
+		RefundPayment                 func(childComplexity int, paymentID string, amountFen int64, reason string) int
 		RegisterDevice                func(childComplexity int, token string, platform model.DevicePlatform, app model.AppKind, locale *string) int
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
 		ReplyComplaint                func(childComplexity int, id string, text string) int
@@ -1122,6 +1126,62 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	Payment struct {
+		Allocations   func(childComplexity int) int
+		Amount        func(childComplexity int) int
+		CommunityID   func(childComplexity int) int
+		HouseholdID   func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Label         func(childComplexity int) int
+		Method        func(childComplexity int) int
+		PaidAt        func(childComplexity int) int
+		ReceiptNo     func(childComplexity int) int
+		ReceiptNumber func(childComplexity int) int
+		RecordedBy    func(childComplexity int) int
+		Reference     func(childComplexity int) int
+		Refunded      func(childComplexity int) int
+		Refunds       func(childComplexity int) int
+		Status        func(childComplexity int) int
+		Timeline      func(childComplexity int) int
+		Unallocated   func(childComplexity int) int
+	}
+
+	PaymentAllocation struct {
+		Amount func(childComplexity int) int
+		BillID func(childComplexity int) int
+		Period func(childComplexity int) int
+	}
+
+	PaymentMethodTotal struct {
+		Count  func(childComplexity int) int
+		Method func(childComplexity int) int
+		Total  func(childComplexity int) int
+	}
+
+	PaymentReconciliation struct {
+		Balanced        func(childComplexity int) int
+		BillAllocations func(childComplexity int) int
+		BillsPaid       func(childComplexity int) int
+		ByMethod        func(childComplexity int) int
+		CommunityID     func(childComplexity int) int
+		Count           func(childComplexity int) int
+		Date            func(childComplexity int) int
+		PaymentsNet     func(childComplexity int) int
+		RefundTotal     func(childComplexity int) int
+		Refunds         func(childComplexity int) int
+		Total           func(childComplexity int) int
+		Unmatched       func(childComplexity int) int
+	}
+
+	PaymentRefund struct {
+		Amount func(childComplexity int) int
+		At     func(childComplexity int) int
+		Bills  func(childComplexity int) int
+		ByName func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Reason func(childComplexity int) int
 	}
 
 	Person struct {
@@ -1256,9 +1316,11 @@ type ComplexityRoot struct {
 		MyServiceOrders         func(childComplexity int, householdID *string, status *serviceorder.Status, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		PaymentReconciliation   func(childComplexity int, communityID string, date string) int
 		Person                  func(childComplexity int, id string) int
 		ProjectProgress         func(childComplexity int, communityID string, title *string, first *int, after *string) int
 		PublicRepairs           func(childComplexity int, communityID string, buildingID *string, first *int, after *string) int
+		Receipt                 func(childComplexity int, paymentID *string, communityID *string, number *int) int
 		Renovation              func(childComplexity int, id string) int
 		Renovations             func(childComplexity int, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) int
 		RepairDeadlines         func(childComplexity int, communityID string) int
@@ -1288,6 +1350,15 @@ type ComplexityRoot struct {
 		Type        func(childComplexity int) int
 	}
 
+	Receipt struct {
+		CommunityName  func(childComplexity int) int
+		HouseholdLabel func(childComplexity int) int
+		Payment        func(childComplexity int) int
+		ReceiptNo      func(childComplexity int) int
+		ReceiptNumber  func(childComplexity int) int
+		RecordedBy     func(childComplexity int) int
+	}
+
 	ReceivedHouseholdInvitation struct {
 		BuildingName  func(childComplexity int) int
 		CommunityName func(childComplexity int) int
@@ -1299,6 +1370,17 @@ type ComplexityRoot struct {
 		Role          func(childComplexity int) int
 		Room          func(childComplexity int) int
 		Unit          func(childComplexity int) int
+	}
+
+	ReconciledRefund struct {
+		Payment func(childComplexity int) int
+		Refund  func(childComplexity int) int
+	}
+
+	RefundedAllocation struct {
+		Amount func(childComplexity int) int
+		BillID func(childComplexity int) int
+		Period func(childComplexity int) int
 	}
 
 	Renovation struct {
@@ -1828,6 +1910,12 @@ type ComplexityRoot struct {
 		Category func(childComplexity int) int
 		Count    func(childComplexity int) int
 		Question func(childComplexity int) int
+	}
+
+	UnmatchedPayment struct {
+		Difference func(childComplexity int) int
+		Payment    func(childComplexity int) int
+		Reason     func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -6093,6 +6181,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordLaundryReturn(childComplexity, args["id"].(string), args["items"].([]*model.LaundryReturnInput), args["note"].(*string)), true
+	case "Mutation.recordPayment":
+		if e.ComplexityRoot.Mutation.RecordPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordPayment(childComplexity, args["input"].(model.RecordPaymentInput)), true
 	case "Mutation.recordRenovationInspection":
 		if e.ComplexityRoot.Mutation.RecordRenovationInspection == nil {
 			break
@@ -6159,6 +6258,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefreshToken(childComplexity, args["token"].(string)), true
+	case "Mutation.refundPayment":
+		if e.ComplexityRoot.Mutation.RefundPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refundPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefundPayment(childComplexity, args["paymentId"].(string), args["amountFen"].(int64), args["reason"].(string)), true
 	case "Mutation.registerDevice":
 		if e.ComplexityRoot.Mutation.RegisterDevice == nil {
 			break
@@ -6661,6 +6771,257 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Payment.allocations":
+		if e.ComplexityRoot.Payment.Allocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Allocations(childComplexity), true
+	case "Payment.amountFen":
+		if e.ComplexityRoot.Payment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Amount(childComplexity), true
+	case "Payment.communityId":
+		if e.ComplexityRoot.Payment.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.CommunityID(childComplexity), true
+	case "Payment.householdId":
+		if e.ComplexityRoot.Payment.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.HouseholdID(childComplexity), true
+	case "Payment.id":
+		if e.ComplexityRoot.Payment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ID(childComplexity), true
+	case "Payment.householdLabel":
+		if e.ComplexityRoot.Payment.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Label(childComplexity), true
+	case "Payment.method":
+		if e.ComplexityRoot.Payment.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Method(childComplexity), true
+	case "Payment.paidAt":
+		if e.ComplexityRoot.Payment.PaidAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.PaidAt(childComplexity), true
+	case "Payment.receiptNo":
+		if e.ComplexityRoot.Payment.ReceiptNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ReceiptNo(childComplexity), true
+	case "Payment.receiptNumber":
+		if e.ComplexityRoot.Payment.ReceiptNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ReceiptNumber(childComplexity), true
+	case "Payment.recordedBy":
+		if e.ComplexityRoot.Payment.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.RecordedBy(childComplexity), true
+	case "Payment.reference":
+		if e.ComplexityRoot.Payment.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Reference(childComplexity), true
+	case "Payment.refundedFen":
+		if e.ComplexityRoot.Payment.Refunded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Refunded(childComplexity), true
+	case "Payment.refunds":
+		if e.ComplexityRoot.Payment.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Refunds(childComplexity), true
+	case "Payment.status":
+		if e.ComplexityRoot.Payment.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Status(childComplexity), true
+	case "Payment.timeline":
+		if e.ComplexityRoot.Payment.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Timeline(childComplexity), true
+	case "Payment.unallocatedFen":
+		if e.ComplexityRoot.Payment.Unallocated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.Unallocated(childComplexity), true
+
+	case "PaymentAllocation.amountFen":
+		if e.ComplexityRoot.PaymentAllocation.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentAllocation.Amount(childComplexity), true
+	case "PaymentAllocation.billId":
+		if e.ComplexityRoot.PaymentAllocation.BillID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentAllocation.BillID(childComplexity), true
+	case "PaymentAllocation.period":
+		if e.ComplexityRoot.PaymentAllocation.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentAllocation.Period(childComplexity), true
+
+	case "PaymentMethodTotal.count":
+		if e.ComplexityRoot.PaymentMethodTotal.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentMethodTotal.Count(childComplexity), true
+	case "PaymentMethodTotal.method":
+		if e.ComplexityRoot.PaymentMethodTotal.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentMethodTotal.Method(childComplexity), true
+	case "PaymentMethodTotal.totalFen":
+		if e.ComplexityRoot.PaymentMethodTotal.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentMethodTotal.Total(childComplexity), true
+
+	case "PaymentReconciliation.balanced":
+		if e.ComplexityRoot.PaymentReconciliation.Balanced == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.Balanced(childComplexity), true
+	case "PaymentReconciliation.billAllocationsFen":
+		if e.ComplexityRoot.PaymentReconciliation.BillAllocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.BillAllocations(childComplexity), true
+	case "PaymentReconciliation.billsPaidFen":
+		if e.ComplexityRoot.PaymentReconciliation.BillsPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.BillsPaid(childComplexity), true
+	case "PaymentReconciliation.byMethod":
+		if e.ComplexityRoot.PaymentReconciliation.ByMethod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.ByMethod(childComplexity), true
+	case "PaymentReconciliation.communityId":
+		if e.ComplexityRoot.PaymentReconciliation.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.CommunityID(childComplexity), true
+	case "PaymentReconciliation.count":
+		if e.ComplexityRoot.PaymentReconciliation.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.Count(childComplexity), true
+	case "PaymentReconciliation.date":
+		if e.ComplexityRoot.PaymentReconciliation.Date == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.Date(childComplexity), true
+	case "PaymentReconciliation.paymentsNetFen":
+		if e.ComplexityRoot.PaymentReconciliation.PaymentsNet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.PaymentsNet(childComplexity), true
+	case "PaymentReconciliation.refundTotalFen":
+		if e.ComplexityRoot.PaymentReconciliation.RefundTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.RefundTotal(childComplexity), true
+	case "PaymentReconciliation.refunds":
+		if e.ComplexityRoot.PaymentReconciliation.Refunds == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.Refunds(childComplexity), true
+	case "PaymentReconciliation.totalFen":
+		if e.ComplexityRoot.PaymentReconciliation.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.Total(childComplexity), true
+	case "PaymentReconciliation.unmatched":
+		if e.ComplexityRoot.PaymentReconciliation.Unmatched == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.Unmatched(childComplexity), true
+
+	case "PaymentRefund.amountFen":
+		if e.ComplexityRoot.PaymentRefund.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.Amount(childComplexity), true
+	case "PaymentRefund.at":
+		if e.ComplexityRoot.PaymentRefund.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.At(childComplexity), true
+	case "PaymentRefund.bills":
+		if e.ComplexityRoot.PaymentRefund.Bills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.Bills(childComplexity), true
+	case "PaymentRefund.by":
+		if e.ComplexityRoot.PaymentRefund.ByName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.ByName(childComplexity), true
+	case "PaymentRefund.id":
+		if e.ComplexityRoot.PaymentRefund.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.ID(childComplexity), true
+	case "PaymentRefund.reason":
+		if e.ComplexityRoot.PaymentRefund.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.Reason(childComplexity), true
 
 	case "Person.avatarUrl":
 		if e.ComplexityRoot.Person.AvatarURL == nil {
@@ -7477,6 +7838,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.paymentReconciliation":
+		if e.ComplexityRoot.Query.PaymentReconciliation == nil {
+			break
+		}
+
+		args, err := ec.field_Query_paymentReconciliation_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PaymentReconciliation(childComplexity, args["communityId"].(string), args["date"].(string)), true
 	case "Query.person":
 		if e.ComplexityRoot.Query.Person == nil {
 			break
@@ -7510,6 +7882,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicRepairs(childComplexity, args["communityId"].(string), args["buildingId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.receipt":
+		if e.ComplexityRoot.Query.Receipt == nil {
+			break
+		}
+
+		args, err := ec.field_Query_receipt_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Receipt(childComplexity, args["paymentId"].(*string), args["communityId"].(*string), args["number"].(*int)), true
 	case "Query.renovation":
 		if e.ComplexityRoot.Query.Renovation == nil {
 			break
@@ -7746,6 +8129,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.QueueEvent.Type(childComplexity), true
 
+	case "Receipt.communityName":
+		if e.ComplexityRoot.Receipt.CommunityName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Receipt.CommunityName(childComplexity), true
+	case "Receipt.householdLabel":
+		if e.ComplexityRoot.Receipt.HouseholdLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Receipt.HouseholdLabel(childComplexity), true
+	case "Receipt.payment":
+		if e.ComplexityRoot.Receipt.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Receipt.Payment(childComplexity), true
+	case "Receipt.receiptNo":
+		if e.ComplexityRoot.Receipt.ReceiptNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Receipt.ReceiptNo(childComplexity), true
+	case "Receipt.receiptNumber":
+		if e.ComplexityRoot.Receipt.ReceiptNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Receipt.ReceiptNumber(childComplexity), true
+	case "Receipt.recordedBy":
+		if e.ComplexityRoot.Receipt.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Receipt.RecordedBy(childComplexity), true
+
 	case "ReceivedHouseholdInvitation.buildingName":
 		if e.ComplexityRoot.ReceivedHouseholdInvitation.BuildingName == nil {
 			break
@@ -7806,6 +8226,38 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ReceivedHouseholdInvitation.Unit(childComplexity), true
+
+	case "ReconciledRefund.payment":
+		if e.ComplexityRoot.ReconciledRefund.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciledRefund.Payment(childComplexity), true
+	case "ReconciledRefund.refund":
+		if e.ComplexityRoot.ReconciledRefund.Refund == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReconciledRefund.Refund(childComplexity), true
+
+	case "RefundedAllocation.amountFen":
+		if e.ComplexityRoot.RefundedAllocation.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundedAllocation.Amount(childComplexity), true
+	case "RefundedAllocation.billId":
+		if e.ComplexityRoot.RefundedAllocation.BillID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundedAllocation.BillID(childComplexity), true
+	case "RefundedAllocation.period":
+		if e.ComplexityRoot.RefundedAllocation.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RefundedAllocation.Period(childComplexity), true
 
 	case "Renovation.applicant":
 		if e.ComplexityRoot.Renovation.Applicant == nil {
@@ -10074,6 +10526,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnansweredQuestion.Question(childComplexity), true
 
+	case "UnmatchedPayment.differenceFen":
+		if e.ComplexityRoot.UnmatchedPayment.Difference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedPayment.Difference(childComplexity), true
+	case "UnmatchedPayment.payment":
+		if e.ComplexityRoot.UnmatchedPayment.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedPayment.Payment(childComplexity), true
+	case "UnmatchedPayment.reason":
+		if e.ComplexityRoot.UnmatchedPayment.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedPayment.Reason(childComplexity), true
+
 	case "Visit.attendees":
 		if e.ComplexityRoot.Visit.Attendees == nil {
 			break
@@ -10412,6 +10883,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishFinanceStatementInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordEnquiryInput,
+		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputRenovationApplicationInput,
 		ec.unmarshalInputRenovationCompanyInput,
@@ -14483,6 +14955,260 @@ extend type Mutation {
 extend type Subscription {
   "New messages in the caller's inbox, as they arrive. Any signed-in caller."
   notificationReceived: Notification!
+}
+`, BuiltIn: false},
+	{Name: "../schema/payments.graphqls", Input: `"How a payment was made (缴费方式)."
+enum PaymentMethod {
+  "Cash at the counter (现金)."
+  CASH
+  "Bank card at the counter's POS terminal (刷卡)."
+  CARD
+  "Bank transfer (银行转账); the bank's reference is kept."
+  BANK_TRANSFER
+  "WeChat Pay (微信支付), from the mini program or the app."
+  WECHAT
+}
+
+"Where a payment stands: PENDING → SETTLING → SETTLED → PARTLY_REFUNDED / REFUNDED."
+enum FeePaymentStatus {
+  "A WeChat Pay order waiting for the money (待支付)."
+  PENDING
+  "The money is received and its bills are being allocated; the server finishes it even after a crash."
+  SETTLING
+  "Allocated to its bills and numbered (已入账)."
+  SETTLED
+  "Refunded in full (已全额退款)."
+  REFUNDED
+  "Partly refunded (部分退款)."
+  PARTLY_REFUNDED
+}
+
+"Part of a payment on one bill."
+type PaymentAllocation {
+  "The bill's id (see bill)."
+  billId: ID!
+  "The bill's period, YYYY-MM."
+  period: String!
+  "Fen of the payment on this bill."
+  amountFen: Fen!
+}
+
+"Part of a refund taken back from one bill."
+type RefundedAllocation {
+  "The bill's id."
+  billId: ID!
+  "The bill's period, YYYY-MM."
+  period: String!
+  "Fen taken back from the bill."
+  amountFen: Fen!
+}
+
+"A refund (退款) of part or all of a payment made in error."
+type PaymentRefund {
+  "Refund id."
+  id: ID!
+  "Fen refunded."
+  amountFen: Fen!
+  "Why, as the finance clerk or supervisor wrote it."
+  reason: String!
+  "Who refunded it (name)."
+  by: String!
+  "When."
+  at: Time!
+  "The bills it took money back from, newest period first; money that was on no bill (unallocatedFen) is refunded last and appears in none."
+  bills: [RefundedAllocation!]!
+}
+
+"A payment of property fees (缴费): at the counter or through WeChat Pay. Staff who see the household's bills read it through receipt."
+type Payment {
+  "Payment id."
+  id: ID!
+  "The community (小区) id."
+  communityId: ID!
+  "The household (户) id."
+  householdId: ID!
+  "The household's room label when paid, e.g. 1-1-101."
+  householdLabel: String!
+  "How it was paid."
+  method: PaymentMethod!
+  "Fen paid."
+  amountFen: Fen!
+  "Where it stands."
+  status: FeePaymentStatus!
+  "The bills it pays, in the order paid: oldest period first unless the front desk chose them."
+  allocations: [PaymentAllocation!]!
+  "Fen received but on no bill, because a planned bill was cancelled or relieved before the payment settled; finance sees it in paymentReconciliation."
+  unallocatedFen: Fen!
+  "The receipt number as printed (six digits at least, e.g. 000042); null until settled. Unique and sequential per community, without gaps."
+  receiptNo: String
+  "The receipt number as a number (1, 2, ...); null until settled."
+  receiptNumber: Int
+  "Who took it at the counter (name); null for WeChat Pay."
+  recordedBy: String
+  "When it was paid."
+  paidAt: Time!
+  "The bank's or card terminal's reference, if any."
+  reference: String
+  "Fen refunded so far."
+  refundedFen: Fen!
+  "Refunds, oldest first."
+  refunds: [PaymentRefund!]!
+  "Every step: RECORD, SETTLE, REFUND, REFUND_DONE."
+  timeline: [TimelineEntry!]!
+}
+
+"A payment's receipt (收据) as the payer and staff see it."
+type Receipt {
+  "The receipt number as printed (six digits at least); null while the payment is still settling."
+  receiptNo: String
+  "The receipt number (1, 2, ... per community); null while settling."
+  receiptNumber: Int
+  "The community's name (小区)."
+  communityName: String!
+  "The household's room label, e.g. 1-1-101."
+  householdLabel: String!
+  "Who took the payment at the counter (name); null for WeChat Pay."
+  recordedBy: String
+  "The payment: method, amount, bills and periods paid, time, refunds."
+  payment: Payment!
+}
+
+"One payment method's payments of a day."
+type PaymentMethodTotal {
+  "The method."
+  method: PaymentMethod!
+  "How many payments."
+  count: Int!
+  "Their total in fen."
+  totalFen: Fen!
+}
+
+"A refund given on the reconciled day."
+type ReconciledRefund {
+  "The payment refunded."
+  payment: Payment!
+  "The refund."
+  refund: PaymentRefund!
+}
+
+"Why a payment needs finance's attention."
+enum UnmatchedReason {
+  "Received but (partly) on no bill: a planned bill was cancelled or relieved meanwhile."
+  UNALLOCATED
+  "The bills hold another amount of the payment than it says it put on them."
+  MISMATCH
+  "SETTLING or PENDING for longer than 15 minutes."
+  STUCK
+}
+
+"A payment the reconciliation cannot match."
+type UnmatchedPayment {
+  "The payment."
+  payment: Payment!
+  "Why."
+  reason: UnmatchedReason!
+  "Fen the bills hold short of the payment's net amount (negative: more than it)."
+  differenceFen: Fen!
+}
+
+"A community's daily payment reconciliation (日对账) for the finance clerk."
+type PaymentReconciliation {
+  "The community id."
+  communityId: ID!
+  "The day, in the community's time."
+  date: Date!
+  "The day's payments by method (every method listed, zero when none)."
+  byMethod: [PaymentMethodTotal!]!
+  "How many payments were made that day."
+  count: Int!
+  "Their total in fen."
+  totalFen: Fen!
+  "Refunds given that day (of payments of any day)."
+  refunds: [ReconciledRefund!]!
+  "Their total in fen."
+  refundTotalFen: Fen!
+  "The day's payments that do not match, and payments of any day stuck SETTLING or PENDING."
+  unmatched: [UnmatchedPayment!]!
+  "The sum of the community's bills' paid amounts, all periods."
+  billsPaidFen: Fen!
+  "The sum of the allocations on the community's bills."
+  billAllocationsFen: Fen!
+  "What the community's settled payments say they put on bills (amounts less unallocated and refunded)."
+  paymentsNetFen: Fen!
+  "True when bills paid = allocations = payments' net: no money counted twice or lost."
+  balanced: Boolean!
+}
+
+"A payment taken at the counter (柜台收费)."
+input RecordPaymentInput {
+  "The paying household."
+  householdId: ID!
+  "CASH, CARD or BANK_TRANSFER (WeChat Pay comes through createWechatPayment)."
+  method: PaymentMethod!
+  "Fen received; at most the outstanding total of the chosen (or open) bills."
+  amountFen: Fen!
+  "The bills to pay, in this order; omitted: the household's open bills, oldest period first."
+  billIds: [ID!]
+  "The bank's or card terminal's reference, at most 64 characters."
+  reference: String
+  "When the money was received (a transfer seen on the statement later); omitted: now. Not in the future."
+  paidAt: Time
+}
+
+extend type Query {
+  "A payment's receipt, by paymentId or by communityId and receipt number: for the household's owners and family (tenants when the owners allow them to see bills) and staff who see its bills; NOT_FOUND for anyone else."
+  receipt(
+    "The payment's id."
+    paymentId: ID
+    "With number: the community the receipt number belongs to."
+    communityId: ID
+    "With communityId: the receipt number (1, 2, ...)."
+    number: Int
+  ): Receipt!
+  "The finance clerk's daily reconciliation of a community (finance clerks and supervisors)."
+  paymentReconciliation(
+    "The community."
+    communityId: ID!
+    "The day (YYYY-MM-DD) in the community's time."
+    date: Date!
+  ): PaymentReconciliation!
+}
+
+extend type Mutation {
+  "Records a payment at the counter (front desk, finance clerks, supervisors of the community): allocates it to bills, oldest first unless chosen, and numbers its receipt. Over the outstanding total: BAD_USER_INPUT on input.amountFen."
+  recordPayment(
+    "The payment."
+    input: RecordPaymentInput!
+  ): Payment!
+  "Refunds part or all of a counter payment made in error (finance clerks and supervisors): takes the money back from its bills, newest period first. WeChat Pay payments are refused with CONFLICT until refunds through WeChat Pay are available."
+  refundPayment(
+    "The payment to refund."
+    paymentId: ID!
+    "Fen to give back: at most what is not refunded yet (BAD_USER_INPUT on amountFen)."
+    amountFen: Fen!
+    "Why (required, at most 200 characters)."
+    reason: String!
+  ): Payment!
+}
+
+extend enum NotificationKind {
+  "A payment of the household's fees was received (缴费成功), with its receipt number; to the household's owners. Cannot be turned off; falls back to SMS for an owner with neither the app nor the mini program."
+  FEE_PAYMENT_RECEIVED
+}
+
+extend enum TimelineAction {
+  "Payments: the front desk recorded a payment (收款)."
+  RECORD
+  "Payments: the payment was allocated to its bills and numbered (入账)."
+  SETTLE
+  "Payments: part or all of the payment was refunded (退款)."
+  REFUND
+  "Payments: the refund was taken back from the bills."
+  REFUND_DONE
+  "Bills: part of a payment was applied to the bill (销账)."
+  ALLOCATE
+  "Bills: a refund took a payment's money back off the bill."
+  UNALLOCATE
 }
 `, BuiltIn: false},
 	{Name: "../schema/publicrepair.graphqls", Input: `"The kind of public place a fault is in (公共区域)."
@@ -18580,6 +19306,118 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
 }
 
+func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payment_id(ctx, field)
+	case "communityId":
+		return ec.fieldContext_Payment_communityId(ctx, field)
+	case "householdId":
+		return ec.fieldContext_Payment_householdId(ctx, field)
+	case "householdLabel":
+		return ec.fieldContext_Payment_householdLabel(ctx, field)
+	case "method":
+		return ec.fieldContext_Payment_method(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_Payment_amountFen(ctx, field)
+	case "status":
+		return ec.fieldContext_Payment_status(ctx, field)
+	case "allocations":
+		return ec.fieldContext_Payment_allocations(ctx, field)
+	case "unallocatedFen":
+		return ec.fieldContext_Payment_unallocatedFen(ctx, field)
+	case "receiptNo":
+		return ec.fieldContext_Payment_receiptNo(ctx, field)
+	case "receiptNumber":
+		return ec.fieldContext_Payment_receiptNumber(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Payment_recordedBy(ctx, field)
+	case "paidAt":
+		return ec.fieldContext_Payment_paidAt(ctx, field)
+	case "reference":
+		return ec.fieldContext_Payment_reference(ctx, field)
+	case "refundedFen":
+		return ec.fieldContext_Payment_refundedFen(ctx, field)
+	case "refunds":
+		return ec.fieldContext_Payment_refunds(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Payment_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentAllocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "billId":
+		return ec.fieldContext_PaymentAllocation_billId(ctx, field)
+	case "period":
+		return ec.fieldContext_PaymentAllocation_period(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_PaymentAllocation_amountFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentAllocation", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentMethodTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "method":
+		return ec.fieldContext_PaymentMethodTotal_method(ctx, field)
+	case "count":
+		return ec.fieldContext_PaymentMethodTotal_count(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_PaymentMethodTotal_totalFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentMethodTotal", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentReconciliation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityId":
+		return ec.fieldContext_PaymentReconciliation_communityId(ctx, field)
+	case "date":
+		return ec.fieldContext_PaymentReconciliation_date(ctx, field)
+	case "byMethod":
+		return ec.fieldContext_PaymentReconciliation_byMethod(ctx, field)
+	case "count":
+		return ec.fieldContext_PaymentReconciliation_count(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_PaymentReconciliation_totalFen(ctx, field)
+	case "refunds":
+		return ec.fieldContext_PaymentReconciliation_refunds(ctx, field)
+	case "refundTotalFen":
+		return ec.fieldContext_PaymentReconciliation_refundTotalFen(ctx, field)
+	case "unmatched":
+		return ec.fieldContext_PaymentReconciliation_unmatched(ctx, field)
+	case "billsPaidFen":
+		return ec.fieldContext_PaymentReconciliation_billsPaidFen(ctx, field)
+	case "billAllocationsFen":
+		return ec.fieldContext_PaymentReconciliation_billAllocationsFen(ctx, field)
+	case "paymentsNetFen":
+		return ec.fieldContext_PaymentReconciliation_paymentsNetFen(ctx, field)
+	case "balanced":
+		return ec.fieldContext_PaymentReconciliation_balanced(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentReconciliation", field.Name)
+}
+
+func (ec *executionContext) childFields_PaymentRefund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PaymentRefund_id(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_PaymentRefund_amountFen(ctx, field)
+	case "reason":
+		return ec.fieldContext_PaymentRefund_reason(ctx, field)
+	case "by":
+		return ec.fieldContext_PaymentRefund_by(ctx, field)
+	case "at":
+		return ec.fieldContext_PaymentRefund_at(ctx, field)
+	case "bills":
+		return ec.fieldContext_PaymentRefund_bills(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PaymentRefund", field.Name)
+}
+
 func (ec *executionContext) childFields_Person(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -18768,6 +19606,24 @@ func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type QueueEvent", field.Name)
 }
 
+func (ec *executionContext) childFields_Receipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "receiptNo":
+		return ec.fieldContext_Receipt_receiptNo(ctx, field)
+	case "receiptNumber":
+		return ec.fieldContext_Receipt_receiptNumber(ctx, field)
+	case "communityName":
+		return ec.fieldContext_Receipt_communityName(ctx, field)
+	case "householdLabel":
+		return ec.fieldContext_Receipt_householdLabel(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Receipt_recordedBy(ctx, field)
+	case "payment":
+		return ec.fieldContext_Receipt_payment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Receipt", field.Name)
+}
+
 func (ec *executionContext) childFields_ReceivedHouseholdInvitation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -18792,6 +19648,28 @@ func (ec *executionContext) childFields_ReceivedHouseholdInvitation(ctx context.
 		return ec.fieldContext_ReceivedHouseholdInvitation_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReceivedHouseholdInvitation", field.Name)
+}
+
+func (ec *executionContext) childFields_ReconciledRefund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payment":
+		return ec.fieldContext_ReconciledRefund_payment(ctx, field)
+	case "refund":
+		return ec.fieldContext_ReconciledRefund_refund(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReconciledRefund", field.Name)
+}
+
+func (ec *executionContext) childFields_RefundedAllocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "billId":
+		return ec.fieldContext_RefundedAllocation_billId(ctx, field)
+	case "period":
+		return ec.fieldContext_RefundedAllocation_period(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_RefundedAllocation_amountFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RefundedAllocation", field.Name)
 }
 
 func (ec *executionContext) childFields_Renovation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19834,6 +20712,18 @@ func (ec *executionContext) childFields_UnansweredQuestion(ctx context.Context, 
 		return ec.fieldContext_UnansweredQuestion_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnansweredQuestion", field.Name)
+}
+
+func (ec *executionContext) childFields_UnmatchedPayment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payment":
+		return ec.fieldContext_UnmatchedPayment_payment(ctx, field)
+	case "reason":
+		return ec.fieldContext_UnmatchedPayment_reason(ctx, field)
+	case "differenceFen":
+		return ec.fieldContext_UnmatchedPayment_differenceFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmatchedPayment", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/intake"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
@@ -1174,6 +1175,22 @@ type RecordEnquiryInput struct {
 	StaffNotes *string `json:"staffNotes,omitempty"`
 	// Staff: the answer given on the spot, which closes the enquiry at once.
 	Answer *EnquiryAnswerInput `json:"answer,omitempty"`
+}
+
+// A payment taken at the counter (柜台收费).
+type RecordPaymentInput struct {
+	// The paying household.
+	HouseholdID string `json:"householdId"`
+	// CASH, CARD or BANK_TRANSFER (WeChat Pay comes through createWechatPayment).
+	Method payment.Method `json:"method"`
+	// Fen received; at most the outstanding total of the chosen (or open) bills.
+	AmountFen int64 `json:"amountFen"`
+	// The bills to pay, in this order; omitted: the household's open bills, oldest period first.
+	BillIds []string `json:"billIds,omitempty"`
+	// The bank's or card terminal's reference, at most 64 characters.
+	Reference *string `json:"reference,omitempty"`
+	// When the money was received (a transfer seen on the statement later); omitted: now. Not in the future.
+	PaidAt *time.Time `json:"paidAt,omitempty"`
 }
 
 // A household visit (走访) to log.
@@ -2634,6 +2651,18 @@ const (
 	TimelineActionWithdraw TimelineAction = "WITHDRAW"
 	// A step this server version does not know; show it as a generic step.
 	TimelineActionOther TimelineAction = "OTHER"
+	// Payments: the front desk recorded a payment (收款).
+	TimelineActionRecord TimelineAction = "RECORD"
+	// Payments: the payment was allocated to its bills and numbered (入账).
+	TimelineActionSettle TimelineAction = "SETTLE"
+	// Payments: part or all of the payment was refunded (退款).
+	TimelineActionRefund TimelineAction = "REFUND"
+	// Payments: the refund was taken back from the bills.
+	TimelineActionRefundDone TimelineAction = "REFUND_DONE"
+	// Bills: part of a payment was applied to the bill (销账).
+	TimelineActionAllocate TimelineAction = "ALLOCATE"
+	// Bills: a refund took a payment's money back off the bill.
+	TimelineActionUnallocate TimelineAction = "UNALLOCATE"
 )
 
 var AllTimelineAction = []TimelineAction{
@@ -2685,11 +2714,17 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionTake,
 	TimelineActionWithdraw,
 	TimelineActionOther,
+	TimelineActionRecord,
+	TimelineActionSettle,
+	TimelineActionRefund,
+	TimelineActionRefundDone,
+	TimelineActionAllocate,
+	TimelineActionUnallocate,
 }
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionAllocate, TimelineActionUnallocate:
 		return true
 	}
 	return false

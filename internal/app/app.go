@@ -33,6 +33,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/events"
@@ -207,6 +208,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
 	// Open accounts (收支公示); the fee collection is wired with UseCollection once the fee service is.
 	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
+	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
+		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
@@ -441,6 +444,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"enquiry escalation", svc.Enquiries.Escalate},
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
+		{"payment settling sweeper", svc.Payments.Tick},
 	}
 	for {
 		for _, j := range jobs {

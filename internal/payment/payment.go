@@ -1,0 +1,221 @@
+// Package payment records the payments that settle property fee bills: at
+// the counter (cash, card, bank transfer) by the front desk, and later WeChat
+// Pay. A payment is written first with its planned allocations (SETTLING),
+// then each bill is allocated through fee.Allocate (idempotent per payment),
+// then it takes the community's next receipt number and becomes SETTLED. A
+// payment interrupted between those steps is finished by Tick, so money
+// never disappears and nothing is counted twice. Refunds take allocations
+// back through fee.ReduceAllocation, newest bills first.
+package payment
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"qinqing/internal/community"
+	"qinqing/internal/fee"
+	"qinqing/internal/household"
+	"qinqing/internal/notify"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/staff"
+)
+
+// Method is how a payment was made.
+type Method string
+
+const (
+	Cash         Method = "CASH"
+	Card         Method = "CARD"          // bank card at the counter (POS)
+	BankTransfer Method = "BANK_TRANSFER" // 银行转账
+	Wechat       Method = "WECHAT"        // WeChat Pay, online
+)
+
+// Methods in display order.
+var Methods = []Method{Cash, Card, BankTransfer, Wechat}
+
+// Status is where a payment stands.
+type Status string
+
+const (
+	Pending        Status = "PENDING"         // WeChat: the order exists, the money has not arrived
+	Settling       Status = "SETTLING"        // money received, bills being allocated
+	Settled        Status = "SETTLED"         // allocated, receipt numbered
+	Refunded       Status = "REFUNDED"        // refunded in full
+	PartlyRefunded Status = "PARTLY_REFUNDED" // some refunded
+)
+
+// Planned is part of a payment meant for one bill.
+type Planned struct {
+	BillID string `bson:"billId"`
+	Period string `bson:"period"`
+	Amount int64  `bson:"amount"` // fen
+}
+
+// Refund gives part of a payment back. Bills lists, per bill, how much of
+// the payment's allocation it took back and what stays (Keep), so finishing
+// it again after a crash changes nothing.
+type Refund struct {
+	ID     string       `bson:"id"`
+	Amount int64        `bson:"amount"`
+	Reason string       `bson:"reason"`
+	By     string       `bson:"by"`
+	ByName string       `bson:"byName"`
+	At     time.Time    `bson:"at"`
+	Bills  []RefundBill `bson:"bills"`
+	Done   bool         `bson:"done"` // every bill reduced
+}
+
+// RefundBill is one bill a refund takes money back from.
+type RefundBill struct {
+	BillID string `bson:"billId"`
+	Period string `bson:"period"`
+	Amount int64  `bson:"amount"` // taken back
+	Keep   int64  `bson:"keep"`   // the payment's allocation left on the bill
+}
+
+// Payment is money a household paid (缴费).
+type Payment struct {
+	ID          string    `bson:"_id"`
+	CommunityID string    `bson:"communityId"`
+	BuildingID  string    `bson:"buildingId"`
+	HouseholdID string    `bson:"householdId"`
+	Label       string    `bson:"label"` // the household's room label when paid
+	Method      Method    `bson:"method"`
+	Amount      int64     `bson:"amount"` // fen
+	Status      Status    `bson:"status"`
+	Allocations []Planned `bson:"allocations"`
+	// Unallocated is what a planned bill refused when the payment settled
+	// (cancelled or relieved meanwhile): received but on no bill, listed as
+	// unmatched in the reconciliation until finance deals with it.
+	Unallocated int64 `bson:"unallocated"`
+	// ReceiptNo is the community's receipt number (1, 2, ...), 0 until settled.
+	ReceiptNo      int64             `bson:"receiptNo"`
+	RecordedBy     string            `bson:"recordedBy"`
+	RecordedByName string            `bson:"recordedByName"`
+	PaidAt         time.Time         `bson:"paidAt"`
+	Day            string            `bson:"day"` // PaidAt's date in the community's time, for the daily reconciliation
+	Reference      string            `bson:"reference,omitempty"`
+	Refunded       int64             `bson:"refunded"`
+	Refunds        []Refund          `bson:"refunds"`
+	RefundDays     []string          `bson:"refundDays"` // local dates of its refunds, for the daily reconciliation
+	Version        int               `bson:"version"`
+	Timeline       []lifecycle.Entry `bson:"timeline"`
+	CreatedAt      time.Time         `bson:"createdAt"`
+	UpdatedAt      time.Time         `bson:"updatedAt"`
+	SettledAt      *time.Time        `bson:"settledAt,omitempty"`
+}
+
+// ReceiptText is the receipt number as printed: six digits at least.
+func ReceiptText(n int64) string {
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%06d", n)
+}
+
+const (
+	colPayments = "payments"
+	colNumbers  = "receipt_numbers"
+)
+
+func init() {
+	lifecycle.Declare(colPayments)
+	mongo.Declare(
+		mongo.Indexes{Collection: colPayments, Models: []mgo.IndexModel{
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "day", Value: 1}}},
+			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}},
+			{Keys: bson.D{{Key: "refunds.done", Value: 1}}},
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "refundDays", Value: 1}}},
+		}},
+		// The unique (communityId, number) is what makes numbers exact under
+		// two servers; the unique paymentId makes one payment take one.
+		mongo.Indexes{Collection: colNumbers, Models: []mgo.IndexModel{
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "number", Value: 1}}, Options: options.Index().SetUnique(true)},
+			{Keys: bson.D{{Key: "paymentId", Value: 1}}, Options: options.Index().SetUnique(true)},
+		}},
+	)
+}
+
+// Errors of payments.
+var (
+	ErrNotFound       = apperr.New(apperr.NotFound, "payment.not_found")
+	ErrRefundTooLarge = apperr.New(apperr.BadUserInput, "payment.refund_too_large")
+	ErrNotRefundable  = apperr.New(apperr.Conflict, "payment.not_refundable")
+	ErrWechatRefund   = apperr.New(apperr.Conflict, "payment.wechat_refund")
+)
+
+func init() {
+	apperr.Register(map[string]apperr.Text{
+		"payment.not_found":          {ZH: "缴费记录不存在", EN: "Payment not found"},
+		"payment.over_outstanding":   {ZH: "超出所选账单未缴总额 %s 元", EN: "is more than the outstanding total of the chosen bills, %s yuan"},
+		"payment.no_open_bills":      {ZH: "该户没有待缴账单", EN: "The household has no bill to pay"},
+		"payment.bill_not_open":      {ZH: "账单 %s 不属于该户或已结清", EN: "Bill %s is not this household's or takes no payment"},
+		"payment.paid_at_future":     {ZH: "收款时间不能晚于现在", EN: "must not be in the future"},
+		"payment.refund_too_large":   {ZH: "超出可退金额 %s 元", EN: "is more than the refundable %s yuan"},
+		"payment.not_refundable":     {ZH: "该笔缴费尚未结算或已全额退款", EN: "This payment is not settled or is already refunded in full"},
+		"payment.wechat_refund":      {ZH: "微信支付的退款须通过微信支付办理，暂未开通", EN: "WeChat Pay payments are refunded through WeChat Pay, which is not available yet"},
+		"payment.method_not_counter": {ZH: "柜台收款只能是现金、刷卡或银行转账", EN: "must be cash, card or bank transfer at the counter"},
+	})
+}
+
+// Households is what payments need from the register.
+type Households interface {
+	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
+	MembershipsByHouseholds(ctx context.Context, ids []string) (map[string][]*household.Membership, error)
+}
+
+// Communities names the community on a receipt and gives its time zone.
+type Communities interface {
+	ByIDs(ctx context.Context, ids []string) (map[string]*community.Community, error)
+}
+
+// Staff names who recorded a payment.
+type Staff interface {
+	ByIDs(ctx context.Context, ids []string) (map[string]*staff.Staff, error)
+}
+
+// TenantAccess says whether a household's owners let its tenants see its
+// bills (and so its receipts). Nil: tenants see none.
+type TenantAccess func(ctx context.Context, householdID string) (bool, error)
+
+// Sender is the notification engine.
+type Sender interface {
+	Send(ctx context.Context, msg notify.Message) (int, error)
+}
+
+// Config wires a Service.
+type Config struct {
+	DB          *mongo.DB
+	Fees        *fee.Service
+	Households  Households
+	Communities Communities
+	Staff       Staff
+	Tenants     TenantAccess
+	Sender      Sender
+	Log         *slog.Logger
+	Now         func() time.Time
+}
+
+// Service records payments.
+type Service struct {
+	col, numbers *mgo.Collection
+	steps        *lifecycle.Store
+	cfg          Config
+}
+
+// NewService makes the service.
+func NewService(cfg Config) *Service {
+	return &Service{col: cfg.DB.Collection(colPayments), numbers: cfg.DB.Collection(colNumbers),
+		steps: lifecycle.NewStore(cfg.DB, colPayments, cfg.Now), cfg: cfg}
+}
+
+// Fees is the fee service payments allocate through.
+func (s *Service) Fees() *fee.Service { return s.cfg.Fees }
