@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
@@ -56,6 +57,7 @@ type Services struct {
 	Catalog       *catalog.Service
 	ServiceOrders *serviceorder.Service
 	FreeServices  *freeservice.Service
+	Fees          *fee.Service
 	KPIs          *kpi.Service
 	Surveys       *survey.Service
 	Activity      *activity.Service
