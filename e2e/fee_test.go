@@ -95,6 +95,15 @@ func TestFeeScheduleAndBilling(t *testing.T) {
 	sup.ok(feeItemQ, map[string]any{"c": w.X.ID, "in": map[string]any{"code": "ELEC", "kind": "SHARED_ELECTRICITY", "name": "公摊电费", "rate": 0, "apportion": "BY_AREA", "effectiveFrom": "2026-11"}}, nil)
 	sup.ok(feeItemQ, map[string]any{"c": w.X.ID, "in": map[string]any{"code": "WATER", "kind": "SHARED_WATER", "name": "公摊水费", "rate": 0, "apportion": "EQUALLY", "effectiveFrom": "2026-11"}}, nil)
 
+	sup.ok(feeItemQ, map[string]any{"c": w.X.ID, "in": map[string]any{"code": "PARK", "kind": "PARKING", "name": "车位管理费", "rate": 8000, "effectiveFrom": "2026-11"}}, nil)
+	spaceQ := `mutation($c:ID!,$s:String!,$h:ID!){ assignParkingSpace(communityId:$c, code:$s, householdId:$h){ code householdId } }`
+	for _, code := range []string{"B1-001", "B1-002"} {
+		sup.ok(spaceQ, map[string]any{"c": w.X.ID, "s": code, "h": w.HA.ID}, nil)
+	}
+	if r := sup.fails("CONFLICT", spaceQ, map[string]any{"c": w.X.ID, "s": "B1-001", "h": w.HB.ID}); r.field() != "code" {
+		t.Errorf("space conflict names %q", r.field())
+	}
+	sup.fails("NOT_FOUND", spaceQ, map[string]any{"c": w.X.ID, "s": "B1-003", "h": w.HY.ID})
 	setArea(t, e, w.HA, 89.5)
 	setArea(t, e, w.HB, 100.25)
 	readQ := `mutation($c:ID!,$p:String!,$r:[MeterReadingInput!]!){ recordMeterReadings(communityId:$c, period:$p, readings:$r){ charge } }`
@@ -134,7 +143,7 @@ func TestFeeScheduleAndBilling(t *testing.T) {
 		return 0
 	}
 	// 89.50 m² × 2.50 元 = 223.75 元; 100.25 m² × 2.50 = 250.625 → 250.63 (half up).
-	if amount(ha, "MGMT") != 22375 || amount(hb, "MGMT") != 25063 || amount(ha, "OTHER") != 1000 {
+	if amount(ha, "MGMT") != 22375 || amount(hb, "MGMT") != 25063 || amount(ha, "OTHER") != 1000 || amount(ha, "PARK") != 16000 {
 		t.Fatalf("management lines %+v / %+v", ha.Lines, hb.Lines)
 	}
 	if ha.Status != "ISSUED" || ha.Outstanding != ha.Amount {
@@ -182,7 +191,7 @@ func TestFeeScheduleAndBilling(t *testing.T) {
 	}
 	e.owner(w.OwnerA.Phone).ok(`query($c:ID!){ feeSchedule(communityId:$c){ period items { item { code version rate } history { version note } } } }`,
 		map[string]any{"c": w.X.ID}, &fs)
-	if fs.FeeSchedule.Period != "2026-11" || len(fs.FeeSchedule.Items) != 4 {
+	if fs.FeeSchedule.Period != "2026-11" || len(fs.FeeSchedule.Items) != 5 {
 		t.Fatalf("schedule %+v", fs.FeeSchedule)
 	}
 	for _, it := range fs.FeeSchedule.Items {
@@ -298,6 +307,10 @@ func TestFeeBillAccess(t *testing.T) {
 		map[string]any{"c": w.X.ID, "b": w.XB1.ID}, &bl)
 	if bl.Bills.TotalCount != 4 || len(bl.Bills.Edges) != 1 || bl.Bills.Totals.Amount != 6000 || bl.Bills.Totals.Outstanding != 6000 {
 		t.Fatalf("bills of XB1 %+v", bl.Bills)
+	}
+	billed, collected, relieved, outstanding, nb, err := e.App.Services.Fees.Collection(context.Background(), w.X.ID, "2026-11")
+	if err != nil || billed != 4500 || collected != 0 || relieved != 0 || outstanding != 4500 || nb != 3 {
+		t.Fatalf("collection %d %d %d %d %d %v", billed, collected, relieved, outstanding, nb, err)
 	}
 	e.Clock.Set(time.Date(2026, 12, 20, 4, 0, 0, 0, time.UTC))
 	fin = e.staff("x.finance", w.Password) // the first session's token has expired
