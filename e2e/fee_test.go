@@ -104,6 +104,11 @@ func TestFeeScheduleAndBilling(t *testing.T) {
 		t.Errorf("space conflict names %q", r.field())
 	}
 	sup.fails("NOT_FOUND", spaceQ, map[string]any{"c": w.X.ID, "s": "B1-003", "h": w.HY.ID})
+	relQ := `mutation($c:ID!,$s:String!){ releaseParkingSpace(communityId:$c, code:$s){ householdId } }`
+	sup.ok(relQ, map[string]any{"c": w.X.ID, "s": "B1-002"}, nil)
+	sup.ok(spaceQ, map[string]any{"c": w.X.ID, "s": "B1-002", "h": w.HB.ID}, nil)
+	sup.ok(relQ, map[string]any{"c": w.X.ID, "s": "B1-002"}, nil)
+	sup.ok(spaceQ, map[string]any{"c": w.X.ID, "s": "B1-002", "h": w.HA.ID}, nil)
 	setArea(t, e, w.HA, 89.5)
 	setArea(t, e, w.HB, 100.25)
 	readQ := `mutation($c:ID!,$p:String!,$r:[MeterReadingInput!]!){ recordMeterReadings(communityId:$c, period:$p, readings:$r){ charge } }`
@@ -335,6 +340,21 @@ func TestFeeBillAccess(t *testing.T) {
 	fin.ok(arQ, map[string]any{"c": w.X.ID}, &ar)
 	if len(ar.Arrears.Edges) != 2 || !ar.Arrears.PageInfo.HasNextPage {
 		t.Fatalf("arrears page 1 %+v", ar.Arrears)
+	}
+	var od struct {
+		Bills struct{ TotalCount int }
+	}
+	fin.ok(`query($c:ID!){ bills(communityId:$c, filter:{minArrearsDays:20, status:ISSUED}){ totalCount } }`, map[string]any{"c": w.X.ID}, &od)
+	if od.Bills.TotalCount != 6 {
+		t.Fatalf("bills overdue 20 days: %d, want 6", od.Bills.TotalCount)
+	}
+	fin.ok(`query($c:ID!){ bills(communityId:$c, filter:{minArrearsDays:21}){ totalCount } }`, map[string]any{"c": w.X.ID}, &od)
+	if od.Bills.TotalCount != 0 {
+		t.Fatalf("bills overdue 21 days: %d, want 0", od.Bills.TotalCount)
+	}
+	fin.ok(`query($c:ID!){ bills(communityId:$c, filter:{status:PAID, period:"2026-11"}){ totalCount } }`, map[string]any{"c": w.X.ID}, &od)
+	if od.Bills.TotalCount != 0 {
+		t.Fatalf("paid bills: %d", od.Bills.TotalCount)
 	}
 	n := ar.Arrears.Edges[0].Node
 	if n.Outstanding != 3000 || n.BillsOverdue != 2 || n.AgeDays != 20 || n.OldestDueDate != "2026-11-30" {
