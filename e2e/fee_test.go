@@ -270,7 +270,7 @@ func TestFeeBillAccess(t *testing.T) {
 
 	tenant := e.owner("13900000099")
 	tenant.ok(myQ, nil, &m)
-	if len(m.MyBills.Edges) != 0 {
+	if len(m.MyBills.Edges) != 0 || m.MyBills.TotalCount != 0 {
 		t.Fatalf("tenant without permission sees %+v", m.MyBills)
 	}
 	tenant.fails("NOT_FOUND", billQ, map[string]any{"id": haBill})

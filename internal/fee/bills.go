@@ -118,7 +118,9 @@ func (s *Service) MyBills(ctx context.Context, c *access.Caller, householdID str
 		ids = []string{householdID}
 	}
 	if len(ids) == 0 {
-		return page.Trim([]*Bill{}, p, billKey), nil
+		pg := page.Trim([]*Bill{}, p, billKey)
+		pg.Total = 0
+		return pg, nil
 	}
 	return mongo.FindPage(ctx, s.bills, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: ids}}}}, p, mongo.PageQuery{Omit: []string{"timeline"}}, billKey)
 }
