@@ -60,12 +60,12 @@ type Services struct {
 	Catalog       *catalog.Service
 	ServiceOrders *serviceorder.Service
 	FreeServices  *freeservice.Service
+	Fees          *fee.Service
 	KPIs          *kpi.Service
 	Surveys       *survey.Service
 	Activity      *activity.Service
 	Calls         *hotline.Service
 	Enquiries     *enquiry.Service
-	Fees          *fee.Service
 	Dunning       *dunning.Service
 	Finance       *finance.Service
 	Payments      *payment.Service

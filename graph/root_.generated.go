@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
+	"qinqing/internal/community"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/hotline"
 	"qinqing/internal/platform/files"
@@ -57,6 +58,7 @@ type ResolverRoot interface {
 	EventSignUp() EventSignUpResolver
 	FaqEntry() FaqEntryResolver
 	FaqStats() FaqStatsResolver
+	FeeItem() FeeItemResolver
 	Festival() FestivalResolver
 	FestivalDate() FestivalDateResolver
 	FinanceLine() FinanceLineResolver
@@ -70,10 +72,12 @@ type ResolverRoot interface {
 	LaundryCondition() LaundryConditionResolver
 	Material() MaterialResolver
 	Membership() MembershipResolver
+	MeterReading() MeterReadingResolver
 	MoveBooking() MoveBookingResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
+	ParkingSpace() ParkingSpaceResolver
 	Payment() PaymentResolver
 	Person() PersonResolver
 	PriceChange() PriceChangeResolver
@@ -157,6 +161,26 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Arrear struct {
+		AgeDays       func(childComplexity int) int
+		BillsOverdue  func(childComplexity int) int
+		BuildingID    func(childComplexity int) int
+		HouseholdID   func(childComplexity int) int
+		Label         func(childComplexity int) int
+		OldestDueDate func(childComplexity int) int
+		Outstanding   func(childComplexity int) int
+	}
+
+	ArrearConnection struct {
+		Edges    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	ArrearEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action    func(childComplexity int) int
 		At        func(childComplexity int) int
@@ -185,6 +209,63 @@ type ComplexityRoot struct {
 		RefreshTokenExpiresAt func(childComplexity int) int
 	}
 
+	Bill struct {
+		Allocations  func(childComplexity int) int
+		Amount       func(childComplexity int) int
+		BuildingID   func(childComplexity int) int
+		CancelReason func(childComplexity int) int
+		DueDate      func(childComplexity int) int
+		HouseholdID  func(childComplexity int) int
+		ID           func(childComplexity int) int
+		IssuedAt     func(childComplexity int) int
+		Label        func(childComplexity int) int
+		Lines        func(childComplexity int) int
+		Outstanding  func(childComplexity int) int
+		Paid         func(childComplexity int) int
+		Period       func(childComplexity int) int
+		Relieved     func(childComplexity int) int
+		Status       func(childComplexity int) int
+	}
+
+	BillAllocation struct {
+		Amount    func(childComplexity int) int
+		At        func(childComplexity int) int
+		PaymentID func(childComplexity int) int
+	}
+
+	BillConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+		Totals     func(childComplexity int) int
+	}
+
+	BillEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	BillLine struct {
+		Amount      func(childComplexity int) int
+		Code        func(childComplexity int) int
+		ItemID      func(childComplexity int) int
+		ItemVersion func(childComplexity int) int
+		Kind        func(childComplexity int) int
+		Name        func(childComplexity int) int
+		NameEN      func(childComplexity int) int
+		Quantity    func(childComplexity int) int
+		Relief      func(childComplexity int) int
+		UnitPrice   func(childComplexity int) int
+	}
+
+	BillTotals struct {
+		Amount      func(childComplexity int) int
+		Count       func(childComplexity int) int
+		Outstanding func(childComplexity int) int
+		Paid        func(childComplexity int) int
+		Relieved    func(childComplexity int) int
+	}
+
 	Birthday struct {
 		Calendar       func(childComplexity int) int
 		Day            func(childComplexity int) int
@@ -204,7 +285,13 @@ type ComplexityRoot struct {
 		Community func(childComplexity int) int
 		ID        func(childComplexity int) int
 		Name      func(childComplexity int) int
+		Type      func(childComplexity int) int
 		Units     func(childComplexity int) int
+	}
+
+	BuildingTypeRate struct {
+		BuildingType func(childComplexity int) int
+		Rate         func(childComplexity int) int
 	}
 
 	ButlerTask struct {
@@ -692,6 +779,33 @@ type ComplexityRoot struct {
 		UnansweredQuestions func(childComplexity int) int
 	}
 
+	FeeItem struct {
+		Apportion           func(childComplexity int) int
+		Code                func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		EffectiveFrom       func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		ItemID              func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		Name                func(childComplexity int) int
+		NameEN              func(childComplexity int) int
+		Note                func(childComplexity int) int
+		Rate                func(childComplexity int) int
+		RatesByBuildingType func(childComplexity int) int
+		Retired             func(childComplexity int) int
+		Version             func(childComplexity int) int
+	}
+
+	FeeSchedule struct {
+		Items  func(childComplexity int) int
+		Period func(childComplexity int) int
+	}
+
+	FeeScheduleEntry struct {
+		History func(childComplexity int) int
+		Item    func(childComplexity int) int
+	}
+
 	Festival struct {
 		Audience          func(childComplexity int) int
 		Calendar          func(childComplexity int) int
@@ -780,6 +894,15 @@ type ComplexityRoot struct {
 	FinanceStatementEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	GenerateBillsResult struct {
+		AlreadyPresent func(childComplexity int) int
+		Created        func(childComplexity int) int
+		Households     func(childComplexity int) int
+		Period         func(childComplexity int) int
+		Skipped        func(childComplexity int) int
+		SkippedLabels  func(childComplexity int) int
 	}
 
 	GreetingCampaign struct {
@@ -950,6 +1073,16 @@ type ComplexityRoot struct {
 		Since     func(childComplexity int) int
 	}
 
+	MeterReading struct {
+		BuildingID func(childComplexity int) int
+		Charge     func(childComplexity int) int
+		Current    func(childComplexity int) int
+		Kind       func(childComplexity int) int
+		Period     func(childComplexity int) int
+		Previous   func(childComplexity int) int
+		UnitPrice  func(childComplexity int) int
+	}
+
 	MoveBooking struct {
 		BookedBy     func(childComplexity int) int
 		CancelReason func(childComplexity int) int
@@ -988,6 +1121,7 @@ type ComplexityRoot struct {
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput, staffNotes *string) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
+		AssignParkingSpace            func(childComplexity int, communityID string, code string, householdID string) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
 		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string, intake *model.IntakeInput) int
 		BookMove                      func(childComplexity int, input model.BookMoveInput, intake *model.IntakeInput) int
@@ -1020,6 +1154,7 @@ type ComplexityRoot struct {
 		DeclineHouseholdInvitation    func(childComplexity int, id string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
+		GenerateBills                 func(childComplexity int, communityID string, period string, dueDate string, buildingID *string) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverEnquiry               func(childComplexity int, id string, toStaffID string, note *string, staffNotes *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
@@ -1044,6 +1179,7 @@ type ComplexityRoot struct {
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
 		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string, staffNotes *string) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
+		RecordMeterReadings           func(childComplexity int, communityID string, period string, readings []*model.MeterReadingInput) int
 		RecordPayment                 func(childComplexity int, input model.RecordPaymentInput) int
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
@@ -1053,6 +1189,7 @@ type ComplexityRoot struct {
 		RefreshToken                  func(childComplexity int, token string) int
 		RefundPayment                 func(childComplexity int, paymentID string, amountFen int64, reason string) int
 		RegisterDevice                func(childComplexity int, token string, platform model.DevicePlatform, app model.AppKind, locale *string) int
+		ReleaseParkingSpace           func(childComplexity int, communityID string, code string) int
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
 		ReplyComplaint                func(childComplexity int, id string, text string) int
 		RequestLoginCode              func(childComplexity int, phone string) int
@@ -1061,8 +1198,10 @@ type ComplexityRoot struct {
 		RetireServiceItem             func(childComplexity int, id string) int
 		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
+		SetBuildingType               func(childComplexity int, buildingID string, typeArg community.BuildingType) int
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
+		SetTenantBillAccess           func(childComplexity int, householdID string, allowed bool) int
 		SignUpForEvent                func(childComplexity int, eventID string, householdID string, partySize int) int
 		StaffLogin                    func(childComplexity int, account string, password string) int
 		StartServiceOrder             func(childComplexity int, id string, laundry *model.LaundryPickupInput) int
@@ -1082,6 +1221,7 @@ type ComplexityRoot struct {
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
 		UpdatePersonAvatar            func(childComplexity int, personID string, photo graphql.Upload) int
 		UpdateStaffScope              func(childComplexity int, staffID string, input model.StaffScopeInput) int
+		UpsertFeeItem                 func(childComplexity int, communityID string, input model.FeeItemInput) int
 		UpsertServiceItem             func(childComplexity int, input model.ServiceItemInput) int
 		WithdrawComplaint             func(childComplexity int, id string, reason *string) int
 	}
@@ -1126,6 +1266,11 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	ParkingSpace struct {
+		Code        func(childComplexity int) int
+		HouseholdID func(childComplexity int) int
 	}
 
 	Payment struct {
@@ -1274,6 +1419,9 @@ type ComplexityRoot struct {
 		Announcement            func(childComplexity int, id string) int
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
 		ArchiveAuditLog         func(childComplexity int, communityID string, personID *string, first *int, after *string) int
+		Arrears                 func(childComplexity int, communityID string, buildingID *string, asOf *string, first *int, after *string) int
+		Bill                    func(childComplexity int, id string) int
+		Bills                   func(childComplexity int, communityID string, filter *model.BillFilter, first *int, after *string) int
 		ButlerTasks             func(childComplexity int, butlerID *string, first *int, after *string) int
 		Call                    func(childComplexity int, id string) int
 		CallLog                 func(childComplexity int, communityID string, from *time.Time, to *time.Time, answeredBy *string, outcome *hotline.Outcome, first *int, after *string) int
@@ -1295,6 +1443,7 @@ type ComplexityRoot struct {
 		FaqEntries              func(childComplexity int, communityID string, search *string, category *enquiry.Category, first *int, after *string) int
 		FaqEntry                func(childComplexity int, id string) int
 		FaqStats                func(childComplexity int, communityID string, since *time.Time, limit *int) int
+		FeeSchedule             func(childComplexity int, communityID string, period *string) int
 		FestivalCalendar        func(childComplexity int, communityID string, year int) int
 		FestivalSettings        func(childComplexity int, communityID string) int
 		FinanceStatement        func(childComplexity int, id string) int
@@ -1306,6 +1455,7 @@ type ComplexityRoot struct {
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
+		MyBills                 func(childComplexity int, first *int, after *string, householdID *string) int
 		MyCalls                 func(childComplexity int, first *int, after *string) int
 		MyComplaints            func(childComplexity int, first *int, after *string) int
 		MyEnquiries             func(childComplexity int, first *int, after *string) int
@@ -2145,6 +2295,75 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AnnouncementEdge.Node(childComplexity), true
 
+	case "Arrear.ageDays":
+		if e.ComplexityRoot.Arrear.AgeDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.AgeDays(childComplexity), true
+	case "Arrear.billsOverdue":
+		if e.ComplexityRoot.Arrear.BillsOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.BillsOverdue(childComplexity), true
+	case "Arrear.buildingId":
+		if e.ComplexityRoot.Arrear.BuildingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.BuildingID(childComplexity), true
+	case "Arrear.householdId":
+		if e.ComplexityRoot.Arrear.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.HouseholdID(childComplexity), true
+	case "Arrear.label":
+		if e.ComplexityRoot.Arrear.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.Label(childComplexity), true
+	case "Arrear.oldestDueDate":
+		if e.ComplexityRoot.Arrear.OldestDueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.OldestDueDate(childComplexity), true
+	case "Arrear.outstanding":
+		if e.ComplexityRoot.Arrear.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.Outstanding(childComplexity), true
+
+	case "ArrearConnection.edges":
+		if e.ComplexityRoot.ArrearConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ArrearConnection.Edges(childComplexity), true
+	case "ArrearConnection.pageInfo":
+		if e.ComplexityRoot.ArrearConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ArrearConnection.PageInfo(childComplexity), true
+
+	case "ArrearEdge.cursor":
+		if e.ComplexityRoot.ArrearEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ArrearEdge.Cursor(childComplexity), true
+	case "ArrearEdge.node":
+		if e.ComplexityRoot.ArrearEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ArrearEdge.Node(childComplexity), true
+
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
 			break
@@ -2245,6 +2464,246 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuthPayload.RefreshTokenExpiresAt(childComplexity), true
 
+	case "Bill.allocations":
+		if e.ComplexityRoot.Bill.Allocations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Allocations(childComplexity), true
+	case "Bill.amount":
+		if e.ComplexityRoot.Bill.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Amount(childComplexity), true
+	case "Bill.buildingId":
+		if e.ComplexityRoot.Bill.BuildingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.BuildingID(childComplexity), true
+	case "Bill.cancelReason":
+		if e.ComplexityRoot.Bill.CancelReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.CancelReason(childComplexity), true
+	case "Bill.dueDate":
+		if e.ComplexityRoot.Bill.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.DueDate(childComplexity), true
+	case "Bill.householdId":
+		if e.ComplexityRoot.Bill.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.HouseholdID(childComplexity), true
+	case "Bill.id":
+		if e.ComplexityRoot.Bill.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.ID(childComplexity), true
+	case "Bill.issuedAt":
+		if e.ComplexityRoot.Bill.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.IssuedAt(childComplexity), true
+	case "Bill.label":
+		if e.ComplexityRoot.Bill.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Label(childComplexity), true
+	case "Bill.lines":
+		if e.ComplexityRoot.Bill.Lines == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Lines(childComplexity), true
+	case "Bill.outstanding":
+		if e.ComplexityRoot.Bill.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Outstanding(childComplexity), true
+	case "Bill.paid":
+		if e.ComplexityRoot.Bill.Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Paid(childComplexity), true
+	case "Bill.period":
+		if e.ComplexityRoot.Bill.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Period(childComplexity), true
+	case "Bill.relieved":
+		if e.ComplexityRoot.Bill.Relieved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Relieved(childComplexity), true
+	case "Bill.status":
+		if e.ComplexityRoot.Bill.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Status(childComplexity), true
+
+	case "BillAllocation.amount":
+		if e.ComplexityRoot.BillAllocation.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillAllocation.Amount(childComplexity), true
+	case "BillAllocation.at":
+		if e.ComplexityRoot.BillAllocation.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillAllocation.At(childComplexity), true
+	case "BillAllocation.paymentId":
+		if e.ComplexityRoot.BillAllocation.PaymentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillAllocation.PaymentID(childComplexity), true
+
+	case "BillConnection.edges":
+		if e.ComplexityRoot.BillConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillConnection.Edges(childComplexity), true
+	case "BillConnection.pageInfo":
+		if e.ComplexityRoot.BillConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillConnection.PageInfo(childComplexity), true
+	case "BillConnection.totalCount":
+		if e.ComplexityRoot.BillConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillConnection.TotalCount(childComplexity), true
+	case "BillConnection.totals":
+		if e.ComplexityRoot.BillConnection.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillConnection.Totals(childComplexity), true
+
+	case "BillEdge.cursor":
+		if e.ComplexityRoot.BillEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillEdge.Cursor(childComplexity), true
+	case "BillEdge.node":
+		if e.ComplexityRoot.BillEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillEdge.Node(childComplexity), true
+
+	case "BillLine.amount":
+		if e.ComplexityRoot.BillLine.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.Amount(childComplexity), true
+	case "BillLine.code":
+		if e.ComplexityRoot.BillLine.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.Code(childComplexity), true
+	case "BillLine.itemId":
+		if e.ComplexityRoot.BillLine.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.ItemID(childComplexity), true
+	case "BillLine.itemVersion":
+		if e.ComplexityRoot.BillLine.ItemVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.ItemVersion(childComplexity), true
+	case "BillLine.kind":
+		if e.ComplexityRoot.BillLine.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.Kind(childComplexity), true
+	case "BillLine.name":
+		if e.ComplexityRoot.BillLine.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.Name(childComplexity), true
+	case "BillLine.nameEN":
+		if e.ComplexityRoot.BillLine.NameEN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.NameEN(childComplexity), true
+	case "BillLine.quantity":
+		if e.ComplexityRoot.BillLine.Quantity == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.Quantity(childComplexity), true
+	case "BillLine.relief":
+		if e.ComplexityRoot.BillLine.Relief == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.Relief(childComplexity), true
+	case "BillLine.unitPrice":
+		if e.ComplexityRoot.BillLine.UnitPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillLine.UnitPrice(childComplexity), true
+
+	case "BillTotals.amount":
+		if e.ComplexityRoot.BillTotals.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillTotals.Amount(childComplexity), true
+	case "BillTotals.count":
+		if e.ComplexityRoot.BillTotals.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillTotals.Count(childComplexity), true
+	case "BillTotals.outstanding":
+		if e.ComplexityRoot.BillTotals.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillTotals.Outstanding(childComplexity), true
+	case "BillTotals.paid":
+		if e.ComplexityRoot.BillTotals.Paid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillTotals.Paid(childComplexity), true
+	case "BillTotals.relieved":
+		if e.ComplexityRoot.BillTotals.Relieved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BillTotals.Relieved(childComplexity), true
+
 	case "Birthday.calendar":
 		if e.ComplexityRoot.Birthday.Calendar == nil {
 			break
@@ -2319,12 +2778,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Building.Name(childComplexity), true
+	case "Building.type":
+		if e.ComplexityRoot.Building.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Building.Type(childComplexity), true
 	case "Building.units":
 		if e.ComplexityRoot.Building.Units == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Building.Units(childComplexity), true
+
+	case "BuildingTypeRate.buildingType":
+		if e.ComplexityRoot.BuildingTypeRate.BuildingType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTypeRate.BuildingType(childComplexity), true
+	case "BuildingTypeRate.rate":
+		if e.ComplexityRoot.BuildingTypeRate.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingTypeRate.Rate(childComplexity), true
 
 	case "ButlerTask.contactHours":
 		if e.ComplexityRoot.ButlerTask.ContactHours == nil {
@@ -4355,6 +4833,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FaqStats.UnansweredQuestions(childComplexity), true
 
+	case "FeeItem.apportion":
+		if e.ComplexityRoot.FeeItem.Apportion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Apportion(childComplexity), true
+	case "FeeItem.code":
+		if e.ComplexityRoot.FeeItem.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Code(childComplexity), true
+	case "FeeItem.createdAt":
+		if e.ComplexityRoot.FeeItem.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.CreatedAt(childComplexity), true
+	case "FeeItem.effectiveFrom":
+		if e.ComplexityRoot.FeeItem.EffectiveFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.EffectiveFrom(childComplexity), true
+	case "FeeItem.id":
+		if e.ComplexityRoot.FeeItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.ID(childComplexity), true
+	case "FeeItem.itemId":
+		if e.ComplexityRoot.FeeItem.ItemID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.ItemID(childComplexity), true
+	case "FeeItem.kind":
+		if e.ComplexityRoot.FeeItem.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Kind(childComplexity), true
+	case "FeeItem.name":
+		if e.ComplexityRoot.FeeItem.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Name(childComplexity), true
+	case "FeeItem.nameEN":
+		if e.ComplexityRoot.FeeItem.NameEN == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.NameEN(childComplexity), true
+	case "FeeItem.note":
+		if e.ComplexityRoot.FeeItem.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Note(childComplexity), true
+	case "FeeItem.rate":
+		if e.ComplexityRoot.FeeItem.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Rate(childComplexity), true
+	case "FeeItem.ratesByBuildingType":
+		if e.ComplexityRoot.FeeItem.RatesByBuildingType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.RatesByBuildingType(childComplexity), true
+	case "FeeItem.retired":
+		if e.ComplexityRoot.FeeItem.Retired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Retired(childComplexity), true
+	case "FeeItem.version":
+		if e.ComplexityRoot.FeeItem.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeItem.Version(childComplexity), true
+
+	case "FeeSchedule.items":
+		if e.ComplexityRoot.FeeSchedule.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeSchedule.Items(childComplexity), true
+	case "FeeSchedule.period":
+		if e.ComplexityRoot.FeeSchedule.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeSchedule.Period(childComplexity), true
+
+	case "FeeScheduleEntry.history":
+		if e.ComplexityRoot.FeeScheduleEntry.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeScheduleEntry.History(childComplexity), true
+	case "FeeScheduleEntry.item":
+		if e.ComplexityRoot.FeeScheduleEntry.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeScheduleEntry.Item(childComplexity), true
+
 	case "Festival.audience":
 		if e.ComplexityRoot.Festival.Audience == nil {
 			break
@@ -4724,6 +5313,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FinanceStatementEdge.Node(childComplexity), true
+
+	case "GenerateBillsResult.alreadyPresent":
+		if e.ComplexityRoot.GenerateBillsResult.AlreadyPresent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenerateBillsResult.AlreadyPresent(childComplexity), true
+	case "GenerateBillsResult.created":
+		if e.ComplexityRoot.GenerateBillsResult.Created == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenerateBillsResult.Created(childComplexity), true
+	case "GenerateBillsResult.households":
+		if e.ComplexityRoot.GenerateBillsResult.Households == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenerateBillsResult.Households(childComplexity), true
+	case "GenerateBillsResult.period":
+		if e.ComplexityRoot.GenerateBillsResult.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenerateBillsResult.Period(childComplexity), true
+	case "GenerateBillsResult.skipped":
+		if e.ComplexityRoot.GenerateBillsResult.Skipped == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenerateBillsResult.Skipped(childComplexity), true
+	case "GenerateBillsResult.skippedLabels":
+		if e.ComplexityRoot.GenerateBillsResult.SkippedLabels == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GenerateBillsResult.SkippedLabels(childComplexity), true
 
 	case "GreetingCampaign.audience":
 		if e.ComplexityRoot.GreetingCampaign.Audience == nil {
@@ -5364,6 +5990,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Membership.Since(childComplexity), true
 
+	case "MeterReading.buildingId":
+		if e.ComplexityRoot.MeterReading.BuildingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.BuildingID(childComplexity), true
+	case "MeterReading.charge":
+		if e.ComplexityRoot.MeterReading.Charge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.Charge(childComplexity), true
+	case "MeterReading.current":
+		if e.ComplexityRoot.MeterReading.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.Current(childComplexity), true
+	case "MeterReading.kind":
+		if e.ComplexityRoot.MeterReading.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.Kind(childComplexity), true
+	case "MeterReading.period":
+		if e.ComplexityRoot.MeterReading.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.Period(childComplexity), true
+	case "MeterReading.previous":
+		if e.ComplexityRoot.MeterReading.Previous == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.Previous(childComplexity), true
+	case "MeterReading.unitPrice":
+		if e.ComplexityRoot.MeterReading.UnitPrice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeterReading.UnitPrice(childComplexity), true
+
 	case "MoveBooking.bookedBy":
 		if e.ComplexityRoot.MoveBooking.BookedBy == nil {
 			break
@@ -5570,6 +6239,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyRenovation(childComplexity, args["householdId"].(string), args["input"].(model.RenovationApplicationInput)), true
+	case "Mutation.assignParkingSpace":
+		if e.ComplexityRoot.Mutation.AssignParkingSpace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_assignParkingSpace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AssignParkingSpace(childComplexity, args["communityId"].(string), args["code"].(string), args["householdId"].(string)), true
 	case "Mutation.bindPhone":
 		if e.ComplexityRoot.Mutation.BindPhone == nil {
 			break
@@ -5922,6 +6602,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.generateBills":
+		if e.ComplexityRoot.Mutation.GenerateBills == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateBills_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateBills(childComplexity, args["communityId"].(string), args["period"].(string), args["dueDate"].(string), args["buildingId"].(*string)), true
 	case "Mutation.handOverComplaint":
 		if e.ComplexityRoot.Mutation.HandOverComplaint == nil {
 			break
@@ -6181,6 +6872,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordLaundryReturn(childComplexity, args["id"].(string), args["items"].([]*model.LaundryReturnInput), args["note"].(*string)), true
+	case "Mutation.recordMeterReadings":
+		if e.ComplexityRoot.Mutation.RecordMeterReadings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordMeterReadings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordMeterReadings(childComplexity, args["communityId"].(string), args["period"].(string), args["readings"].([]*model.MeterReadingInput)), true
 	case "Mutation.recordPayment":
 		if e.ComplexityRoot.Mutation.RecordPayment == nil {
 			break
@@ -6280,6 +6982,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["token"].(string), args["platform"].(model.DevicePlatform), args["app"].(model.AppKind), args["locale"].(*string)), true
+	case "Mutation.releaseParkingSpace":
+		if e.ComplexityRoot.Mutation.ReleaseParkingSpace == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_releaseParkingSpace_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReleaseParkingSpace(childComplexity, args["communityId"].(string), args["code"].(string)), true
 	case "Mutation.removeHouseholdMember":
 		if e.ComplexityRoot.Mutation.RemoveHouseholdMember == nil {
 			break
@@ -6368,6 +7081,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SendGreetingCampaign(childComplexity, args["input"].(model.GreetingCampaignInput)), true
+	case "Mutation.setBuildingType":
+		if e.ComplexityRoot.Mutation.SetBuildingType == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setBuildingType_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetBuildingType(childComplexity, args["buildingId"].(string), args["type"].(community.BuildingType)), true
 	case "Mutation.setOrderPayment":
 		if e.ComplexityRoot.Mutation.SetOrderPayment == nil {
 			break
@@ -6390,6 +7114,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetRepairDeadlines(childComplexity, args["communityId"].(string), args["urgency"].(repair.Urgency), args["respondMinutes"].(int), args["arriveMinutes"].(int), args["finishMinutes"].(int)), true
+	case "Mutation.setTenantBillAccess":
+		if e.ComplexityRoot.Mutation.SetTenantBillAccess == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setTenantBillAccess_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetTenantBillAccess(childComplexity, args["householdId"].(string), args["allowed"].(bool)), true
 	case "Mutation.signUpForEvent":
 		if e.ComplexityRoot.Mutation.SignUpForEvent == nil {
 			break
@@ -6599,6 +7334,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateStaffScope(childComplexity, args["staffId"].(string), args["input"].(model.StaffScopeInput)), true
+	case "Mutation.upsertFeeItem":
+		if e.ComplexityRoot.Mutation.UpsertFeeItem == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertFeeItem_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertFeeItem(childComplexity, args["communityId"].(string), args["input"].(model.FeeItemInput)), true
 	case "Mutation.upsertServiceItem":
 		if e.ComplexityRoot.Mutation.UpsertServiceItem == nil {
 			break
@@ -6771,6 +7517,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "ParkingSpace.code":
+		if e.ComplexityRoot.ParkingSpace.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkingSpace.Code(childComplexity), true
+	case "ParkingSpace.householdId":
+		if e.ComplexityRoot.ParkingSpace.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ParkingSpace.HouseholdID(childComplexity), true
 
 	case "Payment.allocations":
 		if e.ComplexityRoot.Payment.Allocations == nil {
@@ -7400,6 +8159,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.ArchiveAuditLog(childComplexity, args["communityId"].(string), args["personId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.arrears":
+		if e.ComplexityRoot.Query.Arrears == nil {
+			break
+		}
+
+		args, err := ec.field_Query_arrears_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Arrears(childComplexity, args["communityId"].(string), args["buildingId"].(*string), args["asOf"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.bill":
+		if e.ComplexityRoot.Query.Bill == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bill_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Bill(childComplexity, args["id"].(string)), true
+	case "Query.bills":
+		if e.ComplexityRoot.Query.Bills == nil {
+			break
+		}
+
+		args, err := ec.field_Query_bills_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Bills(childComplexity, args["communityId"].(string), args["filter"].(*model.BillFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.butlerTasks":
 		if e.ComplexityRoot.Query.ButlerTasks == nil {
 			break
@@ -7626,6 +8418,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FaqStats(childComplexity, args["communityId"].(string), args["since"].(*time.Time), args["limit"].(*int)), true
+	case "Query.feeSchedule":
+		if e.ComplexityRoot.Query.FeeSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Query_feeSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FeeSchedule(childComplexity, args["communityId"].(string), args["period"].(*string)), true
 	case "Query.festivalCalendar":
 		if e.ComplexityRoot.Query.FestivalCalendar == nil {
 			break
@@ -7743,6 +8546,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MoveBookings(childComplexity, args["communityId"].(*string), args["date"].(*string), args["buildingId"].(*string), args["householdId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.myBills":
+		if e.ComplexityRoot.Query.MyBills == nil {
+			break
+		}
+
+		args, err := ec.field_Query_myBills_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MyBills(childComplexity, args["first"].(*int), args["after"].(*string), args["householdId"].(*string)), true
 	case "Query.myCalls":
 		if e.ComplexityRoot.Query.MyCalls == nil {
 			break
@@ -10843,10 +11657,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddHouseholdMemberInput,
 		ec.unmarshalInputAnnouncementAudienceInput,
+		ec.unmarshalInputBillFilter,
 		ec.unmarshalInputBirthdayInput,
 		ec.unmarshalInputBookMoveInput,
 		ec.unmarshalInputBookServiceInput,
 		ec.unmarshalInputBookableWindowInput,
+		ec.unmarshalInputBuildingTypeRateInput,
 		ec.unmarshalInputCampaignSlotInput,
 		ec.unmarshalInputCampaignVisitDayInput,
 		ec.unmarshalInputCareProfileInput,
@@ -10863,6 +11679,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputDunningStepInput,
 		ec.unmarshalInputEnquiryAnswerInput,
 		ec.unmarshalInputEnquiryFilter,
+		ec.unmarshalInputFeeItemInput,
 		ec.unmarshalInputFestivalInput,
 		ec.unmarshalInputFinanceLineInput,
 		ec.unmarshalInputGreetingCampaignInput,
@@ -10874,6 +11691,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLaundryReturnInput,
 		ec.unmarshalInputLogCallInput,
 		ec.unmarshalInputMaterialInput,
+		ec.unmarshalInputMeterReadingInput,
 		ec.unmarshalInputNotificationPreferencesInput,
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputPostProjectProgressInput,
@@ -12932,6 +13750,417 @@ enum AuditAction {
   AUDIENCE
   "An access this server version does not know."
   OTHER
+}
+`, BuiltIn: false},
+	{Name: "../schema/fees.graphqls", Input: `"What a building is, which sets its management fee rate."
+enum BuildingType {
+  "高层: a high-rise with lifts."
+  HIGH_RISE
+  "多层: a multi-storey building without lifts."
+  MULTI_STOREY
+  "别墅: a villa or town house."
+  VILLA
+  "商业: shops and offices."
+  COMMERCIAL
+}
+
+extend type Building {
+  "The building's type, which picks its management fee rate; null until staff set it (the item's base rate applies)."
+  type: BuildingType
+}
+
+"What a fee item charges for."
+enum FeeItemKind {
+  "物业管理费: per m² of floor area per month; the rate may differ by building type."
+  MANAGEMENT
+  "车位管理费: per parking space held, per month."
+  PARKING
+  "公摊水费: the shared water meter's charge, apportioned among households."
+  SHARED_WATER
+  "公摊电费: the shared electricity meter's charge, apportioned among households."
+  SHARED_ELECTRICITY
+  "A fixed monthly charge per household."
+  OTHER
+}
+
+"How a shared charge is split among households."
+enum FeeApportion {
+  "In proportion to floor area (households without one pay no share)."
+  BY_AREA
+  "The same share for every household."
+  EQUALLY
+}
+
+"Where a bill stands."
+enum BillStatus {
+  "Issued, nothing paid yet."
+  ISSUED
+  "Some paid, some outstanding."
+  PARTLY_PAID
+  "Nothing outstanding."
+  PAID
+  "Relieved in full (减免): nothing to pay."
+  WAIVED
+  "Withdrawn with a reason; nothing owed."
+  CANCELLED
+}
+
+"The management fee rate for buildings of one type."
+type BuildingTypeRate {
+  "The building type."
+  buildingType: BuildingType!
+  "Fen per m² per month."
+  rate: Fen!
+}
+
+"One version of a fee item (收费项目) of a community: every change is a new version effective from a period, so bills already issued never change."
+type FeeItem {
+  "This version's id, <itemId>#<version>."
+  id: ID!
+  "The item's id, the same across its versions: pass it to upsertFeeItem to change the item."
+  itemId: ID!
+  "Version number, from 1; pass it as baseVersion to upsertFeeItem."
+  version: Int!
+  "Short code, stable within the community, e.g. MGMT."
+  code: String!
+  "What it charges for."
+  kind: FeeItemKind!
+  "Name shown on bills, e.g. 物业管理费."
+  name: String!
+  "English name; empty when none was given."
+  nameEN: String!
+  "Rate in fen: per m² per month (MANAGEMENT, the base rate), per space per month (PARKING), per household per month (OTHER); 0 for shared charges, which come from meter readings."
+  rate: Fen!
+  "MANAGEMENT: rates for buildings of particular types, overriding rate."
+  ratesByBuildingType: [BuildingTypeRate!]!
+  "Shared charges: how they are split; null for other kinds."
+  apportion: FeeApportion
+  "First period this version applies to, YYYY-MM."
+  effectiveFrom: String!
+  "True: from effectiveFrom on, the item is no longer charged."
+  retired: Boolean!
+  "Why it changed, shown in the history."
+  note: String!
+  "When this version was entered."
+  createdAt: Time!
+}
+
+"A fee item in force, with its history."
+type FeeScheduleEntry {
+  "The version in force in the period."
+  item: FeeItem!
+  "All versions of the item, newest first (including versions not yet in force)."
+  history: [FeeItem!]!
+}
+
+"A community's fee schedule (收费标准) in force in one period."
+type FeeSchedule {
+  "The period, YYYY-MM."
+  period: String!
+  "The items in force, by code."
+  items: [FeeScheduleEntry!]!
+}
+
+"A new fee item, or a new version of one."
+input FeeItemInput {
+  "Omit for a new item; the item to change otherwise."
+  itemId: ID
+  "With itemId: the version the change is based on; CONFLICT when someone else changed the item from that version first."
+  baseVersion: Int
+  "Short code, 1-20 capital letters, digits or hyphens."
+  code: String!
+  "What it charges for; an existing item keeps its kind."
+  kind: FeeItemKind!
+  "Name, required, at most 40 characters."
+  name: String!
+  "English name, at most 80 characters."
+  nameEN: String
+  "Rate in fen, 0 to 10,000,000 (see FeeItem.rate)."
+  rate: Fen!
+  "MANAGEMENT: rates per building type."
+  ratesByBuildingType: [BuildingTypeRateInput!]
+  "Required for SHARED_WATER and SHARED_ELECTRICITY."
+  apportion: FeeApportion
+  "First period the version applies to, YYYY-MM; not before the previous version's."
+  effectiveFrom: String!
+  "True retires the item from effectiveFrom on."
+  retired: Boolean = false
+  "Why it changes, at most 200 characters."
+  note: String
+}
+
+"A management fee rate for one building type."
+input BuildingTypeRateInput {
+  "The building type."
+  buildingType: BuildingType!
+  "Fen per m² per month, 0 to 10,000,000."
+  rate: Fen!
+}
+
+"A parking space (车位) and who holds it."
+type ParkingSpace {
+  "The space's code within the community, e.g. B1-023."
+  code: String!
+  "The household that holds it; null when free."
+  householdId: ID
+}
+
+"One shared meter's reading for a period."
+type MeterReading {
+  "SHARED_WATER or SHARED_ELECTRICITY."
+  kind: FeeItemKind!
+  "The building whose own meter it is; null for the community's meter."
+  buildingId: ID
+  "The period, YYYY-MM."
+  period: String!
+  "The previous reading (m³ or kWh)."
+  previous: Float!
+  "This period's reading."
+  current: Float!
+  "Fen per unit."
+  unitPrice: Fen!
+  "(current - previous) × unit price, in fen, rounded half up: what the households share."
+  charge: Fen!
+}
+
+"A shared meter's reading."
+input MeterReadingInput {
+  "SHARED_WATER or SHARED_ELECTRICITY."
+  kind: FeeItemKind!
+  "A building's own meter (its households share it); omit for the community's meter (all households share it)."
+  buildingId: ID
+  "The previous reading, 0 to 1,000,000,000, two decimals count."
+  previous: Float!
+  "This period's reading, not less than previous."
+  current: Float!
+  "Fen per unit, 0 to 10,000,000."
+  unitPriceFen: Fen!
+}
+
+"What a billing run did."
+type GenerateBillsResult {
+  "The period billed."
+  period: String!
+  "Households of the community (or building) read."
+  households: Int!
+  "Bills this run created."
+  created: Int!
+  "Bills an earlier run had already created (left as they are)."
+  alreadyPresent: Int!
+  "Households not billed because they have no floor area while a management fee is in force: fix the register and run again."
+  skipped: Int!
+  "Room labels of the first few skipped households."
+  skippedLabels: [String!]!
+}
+
+"One fee item on a bill, as computed when the bill was issued."
+type BillLine {
+  "The fee item."
+  itemId: ID!
+  "The item's version the line was computed with."
+  itemVersion: Int!
+  "The item's code."
+  code: String!
+  "What it charges for."
+  kind: FeeItemKind!
+  "The item's name."
+  name: String!
+  "The item's English name, or empty."
+  nameEN: String!
+  "What was charged for, e.g. 89.50 m², 1 个车位, 按面积分摊 89.50/10230.00 m²."
+  quantity: String!
+  "Unit price in fen."
+  unitPrice: Fen!
+  "Amount in fen, before relief."
+  amount: Fen!
+  "Fen relieved on this line."
+  relief: Fen!
+}
+
+"Part of a payment applied to a bill."
+type BillAllocation {
+  "The payment."
+  paymentId: ID!
+  "Fen applied."
+  amount: Fen!
+  "When."
+  at: Time!
+}
+
+"A household's bill (账单) for one period."
+type Bill {
+  "Bill id, derived from community, household and period."
+  id: ID!
+  "The household billed."
+  householdId: ID!
+  "Its building."
+  buildingId: ID!
+  "The household's room label at issue."
+  label: String!
+  "The period, YYYY-MM."
+  period: String!
+  "One line per fee item."
+  lines: [BillLine!]!
+  "Sum of the lines, in fen."
+  amount: Fen!
+  "Relieved, in fen."
+  relieved: Fen!
+  "Paid, in fen."
+  paid: Fen!
+  "Still owed, in fen (0 for waived and cancelled bills)."
+  outstanding: Fen!
+  "Where the bill stands."
+  status: BillStatus!
+  "Due date, in the community's time zone."
+  dueDate: Date!
+  "Why a cancelled bill was withdrawn; empty otherwise."
+  cancelReason: String!
+  "Payments applied to it."
+  allocations: [BillAllocation!]!
+  "When it was issued."
+  issuedAt: Time!
+}
+
+"An edge of a bill list."
+type BillEdge {
+  "Opaque cursor of this bill."
+  cursor: String!
+  "The bill."
+  node: Bill!
+}
+
+"Sums over every bill a list's filter matches (not only the page)."
+type BillTotals {
+  "Number of bills."
+  count: Int!
+  "Billed, in fen."
+  amount: Fen!
+  "Relieved, in fen."
+  relieved: Fen!
+  "Paid, in fen."
+  paid: Fen!
+  "Outstanding, in fen."
+  outstanding: Fen!
+}
+
+"A page of bills, newest period first."
+type BillConnection {
+  "The bills of this page."
+  edges: [BillEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "How many bills match."
+  totalCount: Int!
+  "Sums over all matching bills; null on myBills."
+  totals: BillTotals
+}
+
+"Narrows a community's bills."
+input BillFilter {
+  "One building."
+  buildingId: ID
+  "One status."
+  status: BillStatus
+  "One period, YYYY-MM."
+  period: String
+  "Only open bills overdue by at least this many days (0-36500)."
+  minArrearsDays: Int
+}
+
+"A household's arrears (欠费) as of a date."
+type Arrear {
+  "The household."
+  householdId: ID!
+  "Its building."
+  buildingId: ID!
+  "Its room label."
+  label: String!
+  "Outstanding on its overdue bills, in fen."
+  outstanding: Fen!
+  "The oldest overdue bill's due date."
+  oldestDueDate: Date!
+  "Days since that due date."
+  ageDays: Int!
+  "Number of overdue bills."
+  billsOverdue: Int!
+}
+
+"An edge of the arrears list."
+type ArrearEdge {
+  "Opaque cursor of this household."
+  cursor: String!
+  "The household's arrears."
+  node: Arrear!
+}
+
+"A page of the arrears list."
+type ArrearConnection {
+  "The households of this page."
+  edges: [ArrearEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+}
+
+extend type Query {
+  "The fee schedule in force in a period, with each item's history: residents of the community and its staff; NOT_FOUND for anyone else."
+  feeSchedule(
+    "The community."
+    communityId: ID!,
+    "YYYY-MM; default the current period in the community's time zone."
+    period: String
+  ): FeeSchedule!
+  "Bills of the caller's households (owners and family; tenants where an owner allowed it), newest period first."
+  myBills(
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String,
+    "One of the caller's households; NOT_FOUND for any other."
+    householdId: ID
+  ): BillConnection!
+  "One bill: its household's owners and family (tenants if allowed), and the community's finance and front-desk staff and the household's butler; NOT_FOUND for anyone else."
+  bill("The bill's id." id: ID!): Bill
+  "A community's bills with totals: finance clerks, supervisors and the front desk of the community."
+  bills(
+    "The community; NOT_FOUND for staff of other communities."
+    communityId: ID!,
+    "Narrows the list."
+    filter: BillFilter,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): BillConnection!
+  "The arrears list (欠费清单): households with open bills due before asOf, with their outstanding total and age; finance clerks, supervisors and the front desk."
+  arrears(
+    "The community."
+    communityId: ID!,
+    "One building."
+    buildingId: ID,
+    "Default today in the community's time zone."
+    asOf: Date,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): ArrearConnection!
+}
+
+extend type Mutation {
+  "Sets a building's type: admins and the community's supervisors; NOT_FOUND for staff of other communities."
+  setBuildingType("The building." buildingId: ID!, "Its type." type: BuildingType!): Building!
+  "Adds a fee item or a new version of one: supervisors and finance clerks of the community, admins."
+  upsertFeeItem("The community." communityId: ID!, "The item or change." input: FeeItemInput!): FeeItem!
+  "Gives a parking space to a household of the community (CONFLICT when another holds it); supervisors and finance clerks."
+  assignParkingSpace("The community." communityId: ID!, "The space's code, 1-20 letters, digits or hyphens." code: String!, "The household." householdId: ID!): ParkingSpace!
+  "Frees a parking space; supervisors and finance clerks."
+  releaseParkingSpace("The community." communityId: ID!, "The space's code." code: String!): ParkingSpace!
+  "Records the period's shared meter readings (replacing earlier ones of the same meter); CONFLICT naming the period once it is billed."
+  recordMeterReadings("The community." communityId: ID!, "YYYY-MM." period: String!, "1-50 readings." readings: [MeterReadingInput!]!): [MeterReading!]!
+  "Bills every household of the community (or building) for a period; idempotent: a second run creates nothing, a household added later is billed by running again."
+  generateBills("The community." communityId: ID!, "YYYY-MM." period: String!, "The bills' due date." dueDate: Date!, "Only this building." buildingId: ID): GenerateBillsResult!
+  "Lets the household's tenants see its bills (or stops it); the household's owners only."
+  setTenantBillAccess("The household." householdId: ID!, "Whether tenants may see the bills." allowed: Boolean!): Boolean!
 }
 `, BuiltIn: false},
 	{Name: "../schema/files.graphqls", Input: `"""
@@ -17576,6 +18805,46 @@ func (ec *executionContext) childFields_AnnouncementEdge(ctx context.Context, fi
 	return nil, fmt.Errorf("no field named %q was found under type AnnouncementEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_Arrear(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "householdId":
+		return ec.fieldContext_Arrear_householdId(ctx, field)
+	case "buildingId":
+		return ec.fieldContext_Arrear_buildingId(ctx, field)
+	case "label":
+		return ec.fieldContext_Arrear_label(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_Arrear_outstanding(ctx, field)
+	case "oldestDueDate":
+		return ec.fieldContext_Arrear_oldestDueDate(ctx, field)
+	case "ageDays":
+		return ec.fieldContext_Arrear_ageDays(ctx, field)
+	case "billsOverdue":
+		return ec.fieldContext_Arrear_billsOverdue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Arrear", field.Name)
+}
+
+func (ec *executionContext) childFields_ArrearConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ArrearConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ArrearConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ArrearConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ArrearEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ArrearEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ArrearEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ArrearEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -17632,6 +18901,120 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Bill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Bill_id(ctx, field)
+	case "householdId":
+		return ec.fieldContext_Bill_householdId(ctx, field)
+	case "buildingId":
+		return ec.fieldContext_Bill_buildingId(ctx, field)
+	case "label":
+		return ec.fieldContext_Bill_label(ctx, field)
+	case "period":
+		return ec.fieldContext_Bill_period(ctx, field)
+	case "lines":
+		return ec.fieldContext_Bill_lines(ctx, field)
+	case "amount":
+		return ec.fieldContext_Bill_amount(ctx, field)
+	case "relieved":
+		return ec.fieldContext_Bill_relieved(ctx, field)
+	case "paid":
+		return ec.fieldContext_Bill_paid(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_Bill_outstanding(ctx, field)
+	case "status":
+		return ec.fieldContext_Bill_status(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_Bill_dueDate(ctx, field)
+	case "cancelReason":
+		return ec.fieldContext_Bill_cancelReason(ctx, field)
+	case "allocations":
+		return ec.fieldContext_Bill_allocations(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_Bill_issuedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Bill", field.Name)
+}
+
+func (ec *executionContext) childFields_BillAllocation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "paymentId":
+		return ec.fieldContext_BillAllocation_paymentId(ctx, field)
+	case "amount":
+		return ec.fieldContext_BillAllocation_amount(ctx, field)
+	case "at":
+		return ec.fieldContext_BillAllocation_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillAllocation", field.Name)
+}
+
+func (ec *executionContext) childFields_BillConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_BillConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_BillConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_BillConnection_totalCount(ctx, field)
+	case "totals":
+		return ec.fieldContext_BillConnection_totals(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_BillEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_BillEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_BillEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_BillLine(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "itemId":
+		return ec.fieldContext_BillLine_itemId(ctx, field)
+	case "itemVersion":
+		return ec.fieldContext_BillLine_itemVersion(ctx, field)
+	case "code":
+		return ec.fieldContext_BillLine_code(ctx, field)
+	case "kind":
+		return ec.fieldContext_BillLine_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_BillLine_name(ctx, field)
+	case "nameEN":
+		return ec.fieldContext_BillLine_nameEN(ctx, field)
+	case "quantity":
+		return ec.fieldContext_BillLine_quantity(ctx, field)
+	case "unitPrice":
+		return ec.fieldContext_BillLine_unitPrice(ctx, field)
+	case "amount":
+		return ec.fieldContext_BillLine_amount(ctx, field)
+	case "relief":
+		return ec.fieldContext_BillLine_relief(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillLine", field.Name)
+}
+
+func (ec *executionContext) childFields_BillTotals(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "count":
+		return ec.fieldContext_BillTotals_count(ctx, field)
+	case "amount":
+		return ec.fieldContext_BillTotals_amount(ctx, field)
+	case "relieved":
+		return ec.fieldContext_BillTotals_relieved(ctx, field)
+	case "paid":
+		return ec.fieldContext_BillTotals_paid(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_BillTotals_outstanding(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BillTotals", field.Name)
+}
+
 func (ec *executionContext) childFields_Birthday(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "calendar":
@@ -17672,8 +19055,20 @@ func (ec *executionContext) childFields_Building(ctx context.Context, field grap
 		return ec.fieldContext_Building_name(ctx, field)
 	case "units":
 		return ec.fieldContext_Building_units(ctx, field)
+	case "type":
+		return ec.fieldContext_Building_type(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Building", field.Name)
+}
+
+func (ec *executionContext) childFields_BuildingTypeRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "buildingType":
+		return ec.fieldContext_BuildingTypeRate_buildingType(ctx, field)
+	case "rate":
+		return ec.fieldContext_BuildingTypeRate_rate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BuildingTypeRate", field.Name)
 }
 
 func (ec *executionContext) childFields_ButlerTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -18646,6 +20041,60 @@ func (ec *executionContext) childFields_FaqStats(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type FaqStats", field.Name)
 }
 
+func (ec *executionContext) childFields_FeeItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FeeItem_id(ctx, field)
+	case "itemId":
+		return ec.fieldContext_FeeItem_itemId(ctx, field)
+	case "version":
+		return ec.fieldContext_FeeItem_version(ctx, field)
+	case "code":
+		return ec.fieldContext_FeeItem_code(ctx, field)
+	case "kind":
+		return ec.fieldContext_FeeItem_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_FeeItem_name(ctx, field)
+	case "nameEN":
+		return ec.fieldContext_FeeItem_nameEN(ctx, field)
+	case "rate":
+		return ec.fieldContext_FeeItem_rate(ctx, field)
+	case "ratesByBuildingType":
+		return ec.fieldContext_FeeItem_ratesByBuildingType(ctx, field)
+	case "apportion":
+		return ec.fieldContext_FeeItem_apportion(ctx, field)
+	case "effectiveFrom":
+		return ec.fieldContext_FeeItem_effectiveFrom(ctx, field)
+	case "retired":
+		return ec.fieldContext_FeeItem_retired(ctx, field)
+	case "note":
+		return ec.fieldContext_FeeItem_note(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FeeItem_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeeItem", field.Name)
+}
+
+func (ec *executionContext) childFields_FeeSchedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_FeeSchedule_period(ctx, field)
+	case "items":
+		return ec.fieldContext_FeeSchedule_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeeSchedule", field.Name)
+}
+
+func (ec *executionContext) childFields_FeeScheduleEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "item":
+		return ec.fieldContext_FeeScheduleEntry_item(ctx, field)
+	case "history":
+		return ec.fieldContext_FeeScheduleEntry_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeeScheduleEntry", field.Name)
+}
+
 func (ec *executionContext) childFields_Festival(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "key":
@@ -18824,6 +20273,24 @@ func (ec *executionContext) childFields_FinanceStatementEdge(ctx context.Context
 		return ec.fieldContext_FinanceStatementEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FinanceStatementEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_GenerateBillsResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_GenerateBillsResult_period(ctx, field)
+	case "households":
+		return ec.fieldContext_GenerateBillsResult_households(ctx, field)
+	case "created":
+		return ec.fieldContext_GenerateBillsResult_created(ctx, field)
+	case "alreadyPresent":
+		return ec.fieldContext_GenerateBillsResult_alreadyPresent(ctx, field)
+	case "skipped":
+		return ec.fieldContext_GenerateBillsResult_skipped(ctx, field)
+	case "skippedLabels":
+		return ec.fieldContext_GenerateBillsResult_skippedLabels(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GenerateBillsResult", field.Name)
 }
 
 func (ec *executionContext) childFields_GreetingCampaign(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -19162,6 +20629,26 @@ func (ec *executionContext) childFields_Membership(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type Membership", field.Name)
 }
 
+func (ec *executionContext) childFields_MeterReading(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_MeterReading_kind(ctx, field)
+	case "buildingId":
+		return ec.fieldContext_MeterReading_buildingId(ctx, field)
+	case "period":
+		return ec.fieldContext_MeterReading_period(ctx, field)
+	case "previous":
+		return ec.fieldContext_MeterReading_previous(ctx, field)
+	case "current":
+		return ec.fieldContext_MeterReading_current(ctx, field)
+	case "unitPrice":
+		return ec.fieldContext_MeterReading_unitPrice(ctx, field)
+	case "charge":
+		return ec.fieldContext_MeterReading_charge(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeterReading", field.Name)
+}
+
 func (ec *executionContext) childFields_MoveBooking(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -19304,6 +20791,16 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_ParkingSpace(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_ParkingSpace_code(ctx, field)
+	case "householdId":
+		return ec.fieldContext_ParkingSpace_householdId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ParkingSpace", field.Name)
 }
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
 	"qinqing/internal/greeting"
@@ -84,6 +85,22 @@ type AnnouncementEdge struct {
 	Node *announce.Announcement `json:"node"`
 }
 
+// A page of the arrears list.
+type ArrearConnection struct {
+	// The households of this page.
+	Edges []*ArrearEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// An edge of the arrears list.
+type ArrearEdge struct {
+	// Opaque cursor of this household.
+	Cursor string `json:"cursor"`
+	// The household's arrears.
+	Node *fee.Arrear `json:"node"`
+}
+
 // A page of the archive audit log, newest first.
 type AuditEntryConnection struct {
 	// The entries of this page.
@@ -112,6 +129,38 @@ type AuthPayload struct {
 	RefreshTokenExpiresAt time.Time `json:"refreshTokenExpiresAt"`
 	// The signed-in caller, as Query.me answers it.
 	Me *Me `json:"me"`
+}
+
+// A page of bills, newest period first.
+type BillConnection struct {
+	// The bills of this page.
+	Edges []*BillEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many bills match.
+	TotalCount int `json:"totalCount"`
+	// Sums over all matching bills; null on myBills.
+	Totals *fee.Totals `json:"totals,omitempty"`
+}
+
+// An edge of a bill list.
+type BillEdge struct {
+	// Opaque cursor of this bill.
+	Cursor string `json:"cursor"`
+	// The bill.
+	Node *fee.Bill `json:"node"`
+}
+
+// Narrows a community's bills.
+type BillFilter struct {
+	// One building.
+	BuildingID *string `json:"buildingId,omitempty"`
+	// One status.
+	Status *fee.BillStatus `json:"status,omitempty"`
+	// One period, YYYY-MM.
+	Period *string `json:"period,omitempty"`
+	// Only open bills overdue by at least this many days (0-36500).
+	MinArrearsDays *int `json:"minArrearsDays,omitempty"`
 }
 
 // A birthday (生日) as the person keeps it; birthday greetings go out on it.
@@ -188,6 +237,22 @@ type BookableWindowInput struct {
 	From string `json:"from"`
 	// HH:MM, after from.
 	To string `json:"to"`
+}
+
+// The management fee rate for buildings of one type.
+type BuildingTypeRate struct {
+	// The building type.
+	BuildingType community.BuildingType `json:"buildingType"`
+	// Fen per m² per month.
+	Rate int64 `json:"rate"`
+}
+
+// A management fee rate for one building type.
+type BuildingTypeRateInput struct {
+	// The building type.
+	BuildingType community.BuildingType `json:"buildingType"`
+	// Fen per m² per month, 0 to 10,000,000.
+	Rate int64 `json:"rate"`
 }
 
 // A butler's open tasks (管家待办), earliest due first (ties by id), one page at a time.
@@ -633,6 +698,42 @@ type FaqEntryEdge struct {
 	Node *enquiry.FaqEntry `json:"node"`
 }
 
+// A new fee item, or a new version of one.
+type FeeItemInput struct {
+	// Omit for a new item; the item to change otherwise.
+	ItemID *string `json:"itemId,omitempty"`
+	// With itemId: the version the change is based on; CONFLICT when someone else changed the item from that version first.
+	BaseVersion *int `json:"baseVersion,omitempty"`
+	// Short code, 1-20 capital letters, digits or hyphens.
+	Code string `json:"code"`
+	// What it charges for; an existing item keeps its kind.
+	Kind fee.ItemKind `json:"kind"`
+	// Name, required, at most 40 characters.
+	Name string `json:"name"`
+	// English name, at most 80 characters.
+	NameEn *string `json:"nameEN,omitempty"`
+	// Rate in fen, 0 to 10,000,000 (see FeeItem.rate).
+	Rate int64 `json:"rate"`
+	// MANAGEMENT: rates per building type.
+	RatesByBuildingType []*BuildingTypeRateInput `json:"ratesByBuildingType,omitempty"`
+	// Required for SHARED_WATER and SHARED_ELECTRICITY.
+	Apportion *fee.Apportion `json:"apportion,omitempty"`
+	// First period the version applies to, YYYY-MM; not before the previous version's.
+	EffectiveFrom string `json:"effectiveFrom"`
+	// True retires the item from effectiveFrom on.
+	Retired *bool `json:"retired,omitempty"`
+	// Why it changes, at most 200 characters.
+	Note *string `json:"note,omitempty"`
+}
+
+// A community's fee schedule (收费标准) in force in one period.
+type FeeSchedule struct {
+	// The period, YYYY-MM.
+	Period string `json:"period"`
+	// The items in force, by code.
+	Items []*fee.ScheduledItem `json:"items"`
+}
+
 // A change to one festival. For a built-in key only enabled, sendTime, greetingZH and greetingEN apply (omitted greetings stay as they are). For a new or existing custom:<slug> festival every field is required except solarTerm (or month/day when solarTerm is set), audience (default ALL) and sendTime (default 09:00).
 type FestivalInput struct {
 	// A built-in key, or custom:<slug> with a slug of 1-40 lowercase letters, digits, - or _. A community has at most 30 custom festivals.
@@ -901,6 +1002,20 @@ type Me struct {
 	// community:create, staff:manage, household:manage, archive:read_sensitive,
 	// visit:record, audit:read.
 	Permissions []string `json:"permissions"`
+}
+
+// A shared meter's reading.
+type MeterReadingInput struct {
+	// SHARED_WATER or SHARED_ELECTRICITY.
+	Kind fee.ItemKind `json:"kind"`
+	// A building's own meter (its households share it); omit for the community's meter (all households share it).
+	BuildingID *string `json:"buildingId,omitempty"`
+	// The previous reading, 0 to 1,000,000,000, two decimals count.
+	Previous float64 `json:"previous"`
+	// This period's reading, not less than previous.
+	Current float64 `json:"current"`
+	// Fen per unit, 0 to 10,000,000.
+	UnitPriceFen int64 `json:"unitPriceFen"`
 }
 
 // A page of moving bookings.

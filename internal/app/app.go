@@ -178,6 +178,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Audit: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	svc.Catalog = catalog.NewService(d.DB, communities, now)
+	svc.Fees = fee.NewService(d.DB, now).WithRegister(communities, households)
 	svc.ServiceOrders = serviceorder.NewService(serviceorder.Config{DB: d.DB, Households: households, Catalog: svc.Catalog,
 		Staff: staffSvc, Sender: engine, Bus: bus, Zones: zones.get, Log: d.Log, Now: now})
 	callbackAfter := interval(cfg.CallbackDueAfter, 24*time.Hour)
@@ -202,7 +203,6 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Calls = newHotline(svc, d, staffSvc)
 	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
-	svc.Fees = fee.NewService(d.DB, now)
 	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
 		Holds: []dunning.Holds{complaintHolds{svc.Complaints}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})

@@ -42,11 +42,14 @@ func (c *Community) Location() *time.Location {
 
 // Building is a building with its units.
 type Building struct {
-	ID          string    `bson:"_id"`
-	CommunityID string    `bson:"communityId"`
-	Name        string    `bson:"name"`
-	Units       []string  `bson:"units"`
-	CreatedAt   time.Time `bson:"createdAt"`
+	ID          string   `bson:"_id"`
+	CommunityID string   `bson:"communityId"`
+	Name        string   `bson:"name"`
+	Units       []string `bson:"units"`
+	// Type decides the management fee rate (see BuildingType); empty until
+	// staff set it.
+	Type      BuildingType `bson:"type,omitempty"`
+	CreatedAt time.Time    `bson:"createdAt"`
 }
 
 var (

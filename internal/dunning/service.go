@@ -89,6 +89,7 @@ type Config struct {
 type Service struct {
 	cfg      Config
 	col      *mgo.Collection
+	markers  *mgo.Collection // one per household with an open case
 	steps    *lifecycle.Store
 	tickMu   sync.Mutex
 	lastTick time.Time
@@ -105,7 +106,7 @@ func NewService(cfg Config) *Service {
 	if cfg.Zone == nil {
 		cfg.Zone = func(string) *time.Location { return time.FixedZone("CST", 8*3600) }
 	}
-	return &Service{cfg: cfg, col: cfg.DB.Collection(colCases), steps: lifecycle.NewStore(cfg.DB, colCases, cfg.Now)}
+	return &Service{cfg: cfg, col: cfg.DB.Collection(colCases), markers: cfg.DB.Collection(colCases + "_open"), steps: lifecycle.NewStore(cfg.DB, colCases, cfg.Now)}
 }
 
 // SystemID is who took the automatic steps (the reminders).
@@ -169,18 +170,54 @@ func (s *Service) household(ctx context.Context, id string) (*household.Househol
 	return h, nil
 }
 
-// open starts a household's next case: "<household>#<n>", claimed by
-// insert, so two servers opening the same episode make one case.
+// open starts a household's next case "<household>#<n>". A marker
+// document per household (its _id) says which case is open: claimed by
+// insert before the case is written, so two servers opening the same
+// episode at once make one case, and removed when the case closes. A marker
+// left behind by a closed case (a crash between closing and removing it) is
+// cleared and the claim taken once more.
 func (s *Service) open(ctx context.Context, o Owing, now time.Time) error {
-	n, err := s.col.CountDocuments(ctx, bson.D{{Key: "householdId", Value: o.HouseholdID}})
-	if err != nil {
-		return fmt.Errorf("count dunning cases: %w", err)
+	for attempt := 0; attempt < 2; attempt++ {
+		n, err := s.col.CountDocuments(ctx, bson.D{{Key: "householdId", Value: o.HouseholdID}})
+		if err != nil {
+			return fmt.Errorf("count dunning cases: %w", err)
+		}
+		id := o.HouseholdID + "#" + strconv.FormatInt(n+1, 10)
+		_, err = s.markers.InsertOne(ctx, bson.D{{Key: "_id", Value: o.HouseholdID}, {Key: "caseId", Value: id}})
+		if mongo.IsDuplicate(err) {
+			var m struct {
+				CaseID string `bson:"caseId"`
+			}
+			if err := s.markers.FindOne(ctx, bson.D{{Key: "_id", Value: o.HouseholdID}}).Decode(&m); err != nil {
+				return nil // removed meanwhile: the next run opens it
+			}
+			closed, err := s.col.CountDocuments(ctx, bson.D{{Key: "_id", Value: m.CaseID}, {Key: "status", Value: Closed}})
+			if err != nil || closed == 0 {
+				return err // another server's case is open (or being opened)
+			}
+			if _, err := s.markers.DeleteOne(ctx, bson.D{{Key: "_id", Value: o.HouseholdID}, {Key: "caseId", Value: m.CaseID}}); err != nil {
+				return fmt.Errorf("clear dunning marker: %w", err)
+			}
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("claim dunning case: %w", err)
+		}
+		x := Case{ID: id, CommunityID: o.CommunityID, BuildingID: o.BuildingID, HouseholdID: o.HouseholdID,
+			Status: Opened, Records: []Record{}, ArrearsFen: o.Fen, OpenedAt: now, UpdatedAt: now,
+			Timeline: []lifecycle.Entry{{At: now, Action: "OPEN", To: string(Opened), ActorID: system.ID, ActorKind: string(system.Kind), Data: map[string]any{"arrearsFen": o.Fen, "oldestDue": o.OldestDue}}}}
+		if _, err := s.col.InsertOne(ctx, x); err != nil && !mongo.IsDuplicate(err) {
+			return fmt.Errorf("open dunning case: %w", err)
+		}
+		return nil
 	}
-	x := Case{ID: o.HouseholdID + "#" + strconv.FormatInt(n+1, 10), CommunityID: o.CommunityID, BuildingID: o.BuildingID, HouseholdID: o.HouseholdID,
-		Status: Opened, Records: []Record{}, ArrearsFen: o.Fen, OpenedAt: now, UpdatedAt: now,
-		Timeline: []lifecycle.Entry{{At: now, Action: "OPEN", To: string(Opened), ActorID: system.ID, ActorKind: string(system.Kind), Data: map[string]any{"arrearsFen": o.Fen, "oldestDue": o.OldestDue}}}}
-	if _, err := s.col.InsertOne(ctx, x); err != nil && !mongo.IsDuplicate(err) {
-		return fmt.Errorf("open dunning case: %w", err)
+	return nil
+}
+
+// closed removes the household's marker once its case x closed.
+func (s *Service) closed(ctx context.Context, x *Case) error {
+	if _, err := s.markers.DeleteOne(ctx, bson.D{{Key: "_id", Value: x.HouseholdID}, {Key: "caseId", Value: x.ID}}); err != nil {
+		return fmt.Errorf("clear dunning marker: %w", err)
 	}
 	return nil
 }

@@ -85,6 +85,8 @@ func (s *Service) Tick(ctx context.Context, communityID string) error {
 		if _, still := byHousehold[hid]; !still {
 			if _, err := s.apply(ctx, system, x, "CLOSE", Record{ByID: system.ID, At: now}, now); err != nil && !isLostRace(err) {
 				errs = append(errs, err)
+			} else if err := s.closed(ctx, x); err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
