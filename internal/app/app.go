@@ -202,7 +202,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
 	svc.Fees = fee.NewService(d.DB, now)
 	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
-		Holds: []dunning.Holds{complaintHolds{svc.Complaints}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
+		Holds: []dunning.Holds{complaintHolds{svc.Complaints}, reliefHolds{svc.Fees}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves,
