@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"time"
 
 	"qinqing/internal/access"
 	"qinqing/internal/community"
@@ -33,7 +32,7 @@ func (a feeArrears) OverdueIn(ctx context.Context, communityID, today string) ([
 // complaintHolds holds back households with a named complaint still open.
 type complaintHolds struct{ complaints *complaint.Service }
 
-func (h complaintHolds) Held(ctx context.Context, ids []string, _ time.Time) (map[string]string, error) {
+func (h complaintHolds) Held(ctx context.Context, ids []string, _ string) (map[string]string, error) {
 	open, err := h.complaints.OpenNamed(ctx, ids)
 	if err != nil {
 		return nil, err
@@ -41,6 +40,22 @@ func (h complaintHolds) Held(ctx context.Context, ids []string, _ time.Time) (ma
 	out := make(map[string]string, len(open))
 	for id := range open {
 		out[id] = dunning.HoldDispute
+	}
+	return out, nil
+}
+
+// reliefHolds holds back households with relief for the current or the
+// previous period.
+type reliefHolds struct{ fees *fee.Service }
+
+func (h reliefHolds) Held(ctx context.Context, ids []string, today string) (map[string]string, error) {
+	held, err := h.fees.ReliefHeld(ctx, ids, today)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(held))
+	for id := range held {
+		out[id] = dunning.HoldRelief
 	}
 	return out, nil
 }

@@ -53,7 +53,7 @@ func (l *ledger) OverdueIn(_ context.Context, communityID, _ string) ([]Owing, e
 // disputes holds the households named.
 type disputes map[string]bool
 
-func (d disputes) Held(_ context.Context, ids []string, _ time.Time) (map[string]string, error) {
+func (d disputes) Held(_ context.Context, ids []string, _ string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, id := range ids {
 		if d[id] {

@@ -54,7 +54,7 @@ type Arrears interface {
 // an open complaint about the fee or the service; HoldRelief: relief
 // granted).
 type Holds interface {
-	Held(ctx context.Context, householdIDs []string, asOf time.Time) (map[string]string, error)
+	Held(ctx context.Context, householdIDs []string, today string) (map[string]string, error)
 }
 
 // Households reads the register.
@@ -299,7 +299,7 @@ func (s *Service) mayStep(ctx context.Context, x *Case, step Step, now time.Time
 	if x.HeldUntil != "" && today <= x.HeldUntil && step != StepCall {
 		return ErrHeldPromise.WithArgs(x.HeldUntil)
 	}
-	held, err := s.held(ctx, []string{x.HouseholdID}, now)
+	held, err := s.held(ctx, []string{x.HouseholdID}, today)
 	if err != nil {
 		return err
 	}
@@ -310,10 +310,10 @@ func (s *Service) mayStep(ctx context.Context, x *Case, step Step, now time.Time
 }
 
 // held asks every hold source about households.
-func (s *Service) held(ctx context.Context, ids []string, now time.Time) (map[string]string, error) {
+func (s *Service) held(ctx context.Context, ids []string, today string) (map[string]string, error) {
 	out := map[string]string{}
 	for _, h := range s.cfg.Holds {
-		m, err := h.Held(ctx, ids, now)
+		m, err := h.Held(ctx, ids, today)
 		if err != nil {
 			return nil, err
 		}

@@ -93,7 +93,7 @@ func (s *Service) Tick(ctx context.Context, communityID string) error {
 	if cases, err = s.openIn(ctx, communityID); err != nil {
 		return err
 	}
-	held, err := s.held(ctx, ids, now)
+	held, err := s.held(ctx, ids, today)
 	if err != nil {
 		return err
 	}
