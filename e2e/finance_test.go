@@ -13,10 +13,8 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/household"
-	"qinqing/internal/identity"
 	"qinqing/internal/platform/config"
 	"qinqing/internal/platform/mongo"
-	"qinqing/internal/staff"
 )
 
 // gatedCollection stands in for the fee service's collection figures
@@ -97,18 +95,11 @@ func financeLines(mgmt int64) []any {
 	}
 }
 
-// financeStaff adds a finance clerk (财务) of community X.
-func financeStaff(t *testing.T, e *env, w *world) *client {
+// financeClerk is the finance clerk (财务) of community X.
+func financeClerk(t testing.TB, e *env, w *world) *client {
 	t.Helper()
-	hash, err := identity.HashPassword(w.Password)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.App.Services.Staff.Upsert(context.Background(), &staff.Staff{Account: "x.finance", Name: "钱会计", PasswordHash: hash,
-		Roles: []access.Role{access.Finance}, CommunityIDs: []string{w.X.ID}}); err != nil {
-		t.Fatal(err)
-	}
-	return e.staff("x.finance", w.Password)
+	_, f := financeStaff(t, e, w)
+	return f
 }
 
 // Open accounts through the API: who may publish and read, what is refused
@@ -122,7 +113,7 @@ func TestFinanceStatementsThroughTheAPI(t *testing.T) {
 		Person: &household.PersonInput{Name: "租客小林", Phone: "13900000009"}, Role: access.Tenant}); err != nil {
 		t.Fatal(err)
 	}
-	fin, sup, butler, supY := financeStaff(t, e, w), e.staff(w.supervisorX, w.Password), e.staff(w.butlerX, w.Password), e.staff(w.supervisorY, w.Password)
+	fin, sup, butler, supY := financeClerk(t, e, w), e.staff(w.supervisorX, w.Password), e.staff(w.butlerX, w.Password), e.staff(w.supervisorY, w.Password)
 	ownerA, tenant, ownerY := e.owner(w.OwnerA.Phone), e.owner("13900000009"), e.owner(w.OwnerY.Phone)
 	vars := func(period string, in map[string]any) map[string]any {
 		return map[string]any{"c": w.X.ID, "p": period, "in": in}
@@ -151,12 +142,18 @@ func TestFinanceStatementsThroughTheAPI(t *testing.T) {
 	supY.fails("NOT_FOUND", publishFinance, vars("2026-10", good))
 	ownerY.fails("NOT_FOUND", publishFinance, vars("2026-10", good))
 
-	// Version 1 by the finance clerk; without the fee service wired, no rate.
+	// Version 1 by the finance clerk, with October's collection from the
+	// bills: three households billed 150 yuan, one paid.
+	sup.ok(feeItemQ, map[string]any{"c": w.X.ID, "in": map[string]any{"code": "OTHER", "kind": "OTHER", "name": "综合服务费", "rate": 15000, "effectiveFrom": "2026-01"}}, nil)
+	genBills(sup, w.X.ID, "2026-10")
+	fin.ok(`mutation($i:RecordPaymentInput!){ recordPayment(input:$i){ id } }`,
+		map[string]any{"i": map[string]any{"householdId": w.HA.ID, "method": "CASH", "amountFen": 15000}}, nil)
 	var v1 struct{ PublishFinanceStatement financeStatement }
 	fin.ok(publishFinance, vars("2026-10", good), &v1)
 	s1 := v1.PublishFinanceStatement
 	if s1.Version != 1 || s1.PreviousID != nil || !s1.Latest || s1.IncomeTotal != 14_345_678 || s1.ExpenseTotal != 9_800_001 ||
-		s1.Surplus != 4_545_677 || s1.Collection != nil || len(s1.Lines) != 12 || s1.Lines[4].Category != "STAFF" ||
+		s1.Surplus != 4_545_677 || s1.Collection == nil || s1.Collection.Billed != 45000 || s1.Collection.Collected != 15000 ||
+		s1.Collection.Outstanding != 30000 || s1.Collection.Bills != 3 || len(s1.Lines) != 12 || s1.Lines[4].Category != "STAFF" ||
 		s1.Lines[4].Side != "EXPENSE" || s1.Lines[4].Label != "人员费用" || s1.Lines[6].Amount != 0 || s1.PeriodKind != "MONTH" || s1.PeriodLabel != "2026年10月" {
 		t.Fatalf("version 1: %+v", s1)
 	}
@@ -216,7 +213,7 @@ func TestFinanceStatementsThroughTheAPI(t *testing.T) {
 	}
 	var again struct{ FinanceStatement financeStatement }
 	tenant.ok(get, map[string]any{"id": s1.ID}, &again)
-	if a := again.FinanceStatement; a.Latest || a.IncomeTotal != s1.IncomeTotal || a.Collection != nil || a.Version != 1 || len(a.Versions) != 2 {
+	if a := again.FinanceStatement; a.Latest || a.IncomeTotal != s1.IncomeTotal || a.Collection == nil || a.Collection.Billed != 45000 || a.Version != 1 || len(a.Versions) != 2 {
 		t.Fatalf("version 1 after the correction: %+v", a)
 	}
 	var l listed
@@ -245,7 +242,7 @@ func TestFinanceStatementsThroughTheAPI(t *testing.T) {
 		!strings.Contains(text, "收缴率,94.74%") || !strings.Contains(text, "保洁费用,15000.01,") {
 		t.Fatalf("CSV %d %s:\n%s", status, ctype, text)
 	}
-	if _, _, old := ownerA.get("/reports/finance/" + s1.ID + ".csv"); !strings.Contains(string(old), "已被第 2 版更正") || !strings.Contains(string(old), "收缴率,暂无数据") {
+	if _, _, old := ownerA.get("/reports/finance/" + s1.ID + ".csv"); !strings.Contains(string(old), "已被第 2 版更正") || !strings.Contains(string(old), "收缴率,33.33%") {
 		t.Fatalf("version 1's CSV:\n%s", old)
 	}
 	status, _, body = ownerA.get(xlsxPath)
@@ -302,7 +299,7 @@ func checkFinanceWorkbook(t *testing.T, body []byte) {
 func TestFinanceConcurrentCorrections(t *testing.T) {
 	e := newEnv(t)
 	w := e.world()
-	fin, sup := financeStaff(t, e, w), e.staff(w.supervisorX, w.Password)
+	fin, sup := financeClerk(t, e, w), e.staff(w.supervisorX, w.Password)
 	gate := &gatedCollection{}
 	e.App.Services.Finance.UseCollection(gate)
 	fin.ok(publishFinance, map[string]any{"c": w.X.ID, "p": "2026-09", "in": map[string]any{"lines": financeLines(100)}}, nil)
@@ -352,7 +349,7 @@ func TestFinanceListRoundTrips(t *testing.T) {
 	db := mongo.NewTestDB(t, mongo.Options{Monitor: rt.monitor()})
 	e := startServer(t, db, func(c *config.Config) { c.OutboxInterval = time.Hour })
 	w := e.world()
-	fin, owner := financeStaff(t, e, w), e.owner(w.OwnerA.Phone)
+	fin, owner := financeClerk(t, e, w), e.owner(w.OwnerA.Phone)
 	publish := func(period, note string) {
 		in := map[string]any{"lines": financeLines(100)}
 		if note != "" {

@@ -115,6 +115,7 @@ type MutationResolver interface {
 	UpdateNotificationPreferences(ctx context.Context, input model.NotificationPreferencesInput) (*notify.Prefs, error)
 	RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*payment.Payment, error)
 	RefundPayment(ctx context.Context, paymentID string, amountFen int64, reason string) (*payment.Payment, error)
+	GrantFeeRelief(ctx context.Context, input model.GrantFeeReliefInput) (*fee.Relief, error)
 	ApplyRenovation(ctx context.Context, householdID string, input model.RenovationApplicationInput) (*renovation.Renovation, error)
 	ResubmitRenovation(ctx context.Context, id string, input model.RenovationApplicationInput) (*renovation.Renovation, error)
 	ReviewRenovation(ctx context.Context, id string, decision model.RenovationDecision, reasons []string, note *string) (*renovation.Renovation, error)
@@ -213,6 +214,7 @@ type QueryResolver interface {
 	Receipt(ctx context.Context, paymentID *string, communityID *string, number *int) (*payment.Receipt, error)
 	PaymentReconciliation(ctx context.Context, communityID string, date string) (*payment.Reconciliation, error)
 	PublicRepairs(ctx context.Context, communityID string, buildingID *string, first *int, after *string) (*model.PublicRepairConnection, error)
+	FeeReliefs(ctx context.Context, householdID string) ([]*fee.Relief, error)
 	Renovation(ctx context.Context, id string) (*renovation.Renovation, error)
 	Renovations(ctx context.Context, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) (*model.RenovationConnection, error)
 	RepairRequest(ctx context.Context, id string) (*repair.Request, error)
@@ -1167,6 +1169,20 @@ func (ec *executionContext) field_Mutation_generateBills_args(ctx context.Contex
 		return nil, err
 	}
 	args["buildingId"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_grantFeeRelief_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GrantFeeReliefInput, error) {
+			return ec.unmarshalNGrantFeeReliefInput2qinqingᚋgraphᚋmodelᚐGrantFeeReliefInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3417,6 +3433,20 @@ func (ec *executionContext) field_Query_faqStats_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["limit"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_feeReliefs_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "householdId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["householdId"] = arg0
 	return args, nil
 }
 
@@ -7609,6 +7639,50 @@ func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_refundPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantFeeRelief(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantFeeRelief(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantFeeRelief(ctx, fc.Args["input"].(model.GrantFeeReliefInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *fee.Relief) graphql.Marshaler {
+			return ec.marshalNFeeRelief2ᚖqinqingᚋinternalᚋfeeᚐRelief(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantFeeRelief(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeeRelief(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantFeeRelief_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11850,6 +11924,50 @@ func (ec *executionContext) fieldContext_Query_publicRepairs(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_feeReliefs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_feeReliefs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().FeeReliefs(ctx, fc.Args["householdId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fee.Relief) graphql.Marshaler {
+			return ec.marshalNFeeRelief2ᚕᚖqinqingᚋinternalᚋfeeᚐReliefᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_feeReliefs(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeeRelief(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_feeReliefs_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_renovation(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13448,6 +13566,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "grantFeeRelief":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantFeeRelief(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "applyRenovation":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_applyRenovation(ctx, field)
@@ -15042,6 +15167,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_publicRepairs(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "feeReliefs":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_feeReliefs(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -76,6 +76,7 @@ var listBounds = map[string]int{
 	"Enquiry.timeline":                   30,
 	"Enquiry.staffNotes":                 10,
 	"DunningCase.records":                40, // a step a week at most, closed when paid
+	"Query.feeReliefs":                   100,
 	"FaqStats.mostRead":                  50,
 	"FaqStats.unansweredQuestions":       50,
 	"MoveBooking.timeline":               30,

@@ -59,6 +59,7 @@ type ResolverRoot interface {
 	FaqEntry() FaqEntryResolver
 	FaqStats() FaqStatsResolver
 	FeeItem() FeeItemResolver
+	FeeRelief() FeeReliefResolver
 	Festival() FestivalResolver
 	FestivalDate() FestivalDateResolver
 	FinanceLine() FinanceLineResolver
@@ -796,6 +797,19 @@ type ComplexityRoot struct {
 		Version             func(childComplexity int) int
 	}
 
+	FeeRelief struct {
+		FromPeriod          func(childComplexity int) int
+		GrantedAt           func(childComplexity int) int
+		GrantedBy           func(childComplexity int) int
+		Household           func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		ItemCodes           func(childComplexity int) int
+		Percent             func(childComplexity int) int
+		Reason              func(childComplexity int) int
+		RelievedOnIssuedFen func(childComplexity int) int
+		ToPeriod            func(childComplexity int) int
+	}
+
 	FeeSchedule struct {
 		Items  func(childComplexity int) int
 		Period func(childComplexity int) int
@@ -1155,6 +1169,7 @@ type ComplexityRoot struct {
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
 		GenerateBills                 func(childComplexity int, communityID string, period string, dueDate string, buildingID *string) int
+		GrantFeeRelief                func(childComplexity int, input model.GrantFeeReliefInput) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverEnquiry               func(childComplexity int, id string, toStaffID string, note *string, staffNotes *string) int
 		HandOverRepairRequest         func(childComplexity int, id string, toStaffID string, note *string) int
@@ -1443,6 +1458,7 @@ type ComplexityRoot struct {
 		FaqEntries              func(childComplexity int, communityID string, search *string, category *enquiry.Category, first *int, after *string) int
 		FaqEntry                func(childComplexity int, id string) int
 		FaqStats                func(childComplexity int, communityID string, since *time.Time, limit *int) int
+		FeeReliefs              func(childComplexity int, householdID string) int
 		FeeSchedule             func(childComplexity int, communityID string, period *string) int
 		FestivalCalendar        func(childComplexity int, communityID string, year int) int
 		FestivalSettings        func(childComplexity int, communityID string) int
@@ -4918,6 +4934,67 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FeeItem.Version(childComplexity), true
 
+	case "FeeRelief.fromPeriod":
+		if e.ComplexityRoot.FeeRelief.FromPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.FromPeriod(childComplexity), true
+	case "FeeRelief.grantedAt":
+		if e.ComplexityRoot.FeeRelief.GrantedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.GrantedAt(childComplexity), true
+	case "FeeRelief.grantedBy":
+		if e.ComplexityRoot.FeeRelief.GrantedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.GrantedBy(childComplexity), true
+	case "FeeRelief.household":
+		if e.ComplexityRoot.FeeRelief.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.Household(childComplexity), true
+	case "FeeRelief.id":
+		if e.ComplexityRoot.FeeRelief.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.ID(childComplexity), true
+	case "FeeRelief.itemCodes":
+		if e.ComplexityRoot.FeeRelief.ItemCodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.ItemCodes(childComplexity), true
+	case "FeeRelief.percent":
+		if e.ComplexityRoot.FeeRelief.Percent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.Percent(childComplexity), true
+	case "FeeRelief.reason":
+		if e.ComplexityRoot.FeeRelief.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.Reason(childComplexity), true
+	case "FeeRelief.relievedOnIssuedFen":
+		if e.ComplexityRoot.FeeRelief.RelievedOnIssuedFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.RelievedOnIssuedFen(childComplexity), true
+	case "FeeRelief.toPeriod":
+		if e.ComplexityRoot.FeeRelief.ToPeriod == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeRelief.ToPeriod(childComplexity), true
+
 	case "FeeSchedule.items":
 		if e.ComplexityRoot.FeeSchedule.Items == nil {
 			break
@@ -6613,6 +6690,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GenerateBills(childComplexity, args["communityId"].(string), args["period"].(string), args["dueDate"].(string), args["buildingId"].(*string)), true
+	case "Mutation.grantFeeRelief":
+		if e.ComplexityRoot.Mutation.GrantFeeRelief == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantFeeRelief_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantFeeRelief(childComplexity, args["input"].(model.GrantFeeReliefInput)), true
 	case "Mutation.handOverComplaint":
 		if e.ComplexityRoot.Mutation.HandOverComplaint == nil {
 			break
@@ -8418,6 +8506,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FaqStats(childComplexity, args["communityId"].(string), args["since"].(*time.Time), args["limit"].(*int)), true
+	case "Query.feeReliefs":
+		if e.ComplexityRoot.Query.FeeReliefs == nil {
+			break
+		}
+
+		args, err := ec.field_Query_feeReliefs_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.FeeReliefs(childComplexity, args["householdId"].(string)), true
 	case "Query.feeSchedule":
 		if e.ComplexityRoot.Query.FeeSchedule == nil {
 			break
@@ -11682,6 +11781,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputFeeItemInput,
 		ec.unmarshalInputFestivalInput,
 		ec.unmarshalInputFinanceLineInput,
+		ec.unmarshalInputGrantFeeReliefInput,
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
@@ -16576,6 +16676,61 @@ extend type Subscription {
   ): PublicRepairEvent!
 }
 `, BuiltIn: false},
+	{Name: "../schema/relief.graphqls", Input: `"Fee relief (减免) a supervisor granted a household, usually a family in hardship: a share of some or all fee items for a range of periods. It reduced the household's bills already issued for those periods (never below what was already paid) and is applied to bills issued later; relieved amounts are not arrears."
+type FeeRelief {
+  "Id of the grant."
+  id: ID!
+  "The household relieved."
+  household: Household
+  "The first period relieved (YYYY-MM)."
+  fromPeriod: String!
+  "The last period relieved (YYYY-MM)."
+  toPeriod: String!
+  "The fee item codes relieved; empty: every item."
+  itemCodes: [String!]!
+  "The share of each relieved line taken off, 1 to 100 (100 waives it)."
+  percent: Int!
+  "Why (usually the family's hardship). The household's members read it; a staff member's read is written to the care archive's audit log before it is shown, as for health and hardship details."
+  reason: String!
+  "The supervisor who granted it."
+  grantedBy: Staff
+  "When."
+  grantedAt: Time!
+  "What it took off bills already issued when granted, in fen."
+  relievedOnIssuedFen: Fen!
+}
+
+"A grant of fee relief."
+input GrantFeeReliefInput {
+  "The household."
+  householdId: ID!
+  "The first period (YYYY-MM)."
+  fromPeriod: String!
+  "The last period (YYYY-MM), at most 24 periods after the first."
+  toPeriod: String!
+  "The fee item codes to relieve (at most 20); empty or absent: every item."
+  itemCodes: [String!]
+  "The share to take off each line, 1 to 100."
+  percent: Int!
+  "Why, at most 500 characters."
+  reason: String!
+}
+
+extend type Query {
+  "A household's fee relief, newest first (at most 100): its owners and family, and the staff who read its finances (finance clerks, supervisors, the front desk, its butler); NOT_FOUND for anyone else. Staff reads of each reason are audited."
+  feeReliefs("Id of the household." householdId: ID!): [FeeRelief!]!
+}
+
+extend type Mutation {
+  "A supervisor of the household's community grants fee relief (减免); it reduces the household's open bills of those periods at once and later bills as they are issued, and holds the household out of the fee reminders while it covers the current or previous period. Finance clerks, admins and other staff get FORBIDDEN; staff of another community NOT_FOUND. Validation errors name the field."
+  grantFeeRelief("The grant." input: GrantFeeReliefInput!): FeeRelief!
+}
+
+extend enum TimelineAction {
+  "Bills: fee relief (减免) granted to the household reduced the bill."
+  RELIEF
+}
+`, BuiltIn: false},
 	{Name: "../schema/renovation.graphqls", Input: `"""
 Renovation (装修): SUBMITTED → APPROVED or RETURNED (corrected and resubmitted)
 → IN_PROGRESS (on the start date, or at the first inspection) → COMPLETED.
@@ -20073,6 +20228,32 @@ func (ec *executionContext) childFields_FeeItem(ctx context.Context, field graph
 		return ec.fieldContext_FeeItem_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FeeItem", field.Name)
+}
+
+func (ec *executionContext) childFields_FeeRelief(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FeeRelief_id(ctx, field)
+	case "household":
+		return ec.fieldContext_FeeRelief_household(ctx, field)
+	case "fromPeriod":
+		return ec.fieldContext_FeeRelief_fromPeriod(ctx, field)
+	case "toPeriod":
+		return ec.fieldContext_FeeRelief_toPeriod(ctx, field)
+	case "itemCodes":
+		return ec.fieldContext_FeeRelief_itemCodes(ctx, field)
+	case "percent":
+		return ec.fieldContext_FeeRelief_percent(ctx, field)
+	case "reason":
+		return ec.fieldContext_FeeRelief_reason(ctx, field)
+	case "grantedBy":
+		return ec.fieldContext_FeeRelief_grantedBy(ctx, field)
+	case "grantedAt":
+		return ec.fieldContext_FeeRelief_grantedAt(ctx, field)
+	case "relievedOnIssuedFen":
+		return ec.fieldContext_FeeRelief_relievedOnIssuedFen(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeeRelief", field.Name)
 }
 
 func (ec *executionContext) childFields_FeeSchedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

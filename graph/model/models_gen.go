@@ -790,6 +790,22 @@ type FinanceStatementEdge struct {
 	Node *finance.Statement `json:"node"`
 }
 
+// A grant of fee relief.
+type GrantFeeReliefInput struct {
+	// The household.
+	HouseholdID string `json:"householdId"`
+	// The first period (YYYY-MM).
+	FromPeriod string `json:"fromPeriod"`
+	// The last period (YYYY-MM), at most 24 periods after the first.
+	ToPeriod string `json:"toPeriod"`
+	// The fee item codes to relieve (at most 20); empty or absent: every item.
+	ItemCodes []string `json:"itemCodes,omitempty"`
+	// The share to take off each line, 1 to 100.
+	Percent int `json:"percent"`
+	// Why, at most 500 characters.
+	Reason string `json:"reason"`
+}
+
 // A page of greeting campaigns (问候群发), newest first.
 type GreetingCampaignConnection struct {
 	// The campaigns of this page.
@@ -2778,6 +2794,8 @@ const (
 	TimelineActionAllocate TimelineAction = "ALLOCATE"
 	// Bills: a refund took a payment's money back off the bill.
 	TimelineActionUnallocate TimelineAction = "UNALLOCATE"
+	// Bills: fee relief (减免) granted to the household reduced the bill.
+	TimelineActionRelief TimelineAction = "RELIEF"
 )
 
 var AllTimelineAction = []TimelineAction{
@@ -2835,11 +2853,12 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionRefundDone,
 	TimelineActionAllocate,
 	TimelineActionUnallocate,
+	TimelineActionRelief,
 }
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionAllocate, TimelineActionUnallocate:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false

@@ -206,8 +206,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
 		Holds: []dunning.Holds{complaintHolds{svc.Complaints}, reliefHolds{svc.Fees}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
-	// Open accounts (收支公示); the fee collection is wired with UseCollection once the fee service is.
-	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
+	// Open accounts (收支公示), with the collection rate from the bills.
+	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now,
+		Collection: svc.Fees})
 	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,

@@ -39,15 +39,6 @@ type GenerateResult struct {
 	SkippedLabels []string // the first few, for staff to find
 }
 
-// Relief is the hook through which fee relief (减免) reduces lines as bills
-// are made: per batch, the relief per household and item code.
-type Relief interface {
-	ReliefFor(ctx context.Context, communityID, period string, householdIDs []string) (map[string]map[string]int64, error)
-}
-
-// UseRelief makes billing apply granted relief.
-func (s *Service) UseRelief(r Relief) { s.relief = r }
-
 // GenerateBills bills every household of the community (or of one
 // building) for period (ManagesSchedule). Bill ids are derived, so a second
 // run inserts nothing and a household added later is billed by running
@@ -130,12 +121,11 @@ func (r *billRun) batch(ctx context.Context, hs []*household.Household) error {
 			}
 		}
 	}
-	var relief map[string]map[string]int64
-	if r.s.relief != nil {
-		var err error
-		if relief, err = r.s.relief.ReliefFor(ctx, hs[0].CommunityID, r.period, ids); err != nil {
-			return fmt.Errorf("relief: %w", err)
-		}
+	// Relief granted for the period (减免) reduces the lines as they are
+	// made: one query for the batch.
+	reliefs, err := r.s.ReliefsFor(ctx, ids, r.period)
+	if err != nil {
+		return err
 	}
 	now := r.s.now().UTC()
 	docs := make([]any, 0, len(hs))
@@ -154,11 +144,15 @@ func (r *billRun) batch(ctx context.Context, hs []*household.Household) error {
 		b := &Bill{ID: BillID(h.CommunityID, h.ID, r.period), CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID,
 			Label: h.Label, Period: r.period, DueDate: r.dueDate, Allocations: []Allocation{}, Version: 1, IssuedAt: now, UpdatedAt: now}
 		for i := range lines {
-			lines[i].Relief = min(relief[h.ID][lines[i].Code], lines[i].Amount)
 			b.Amount += lines[i].Amount
-			b.Relieved += lines[i].Relief
 		}
-		b.Lines, b.Status = lines, StatusFor(b.Amount, b.Relieved, 0)
+		b.Lines = lines
+		for _, rl := range reliefs[h.ID] {
+			var fen int64
+			b.Lines, fen = ApplyRelief(b, rl)
+			b.Relieved += fen
+		}
+		b.Status = StatusFor(b.Amount, b.Relieved, 0)
 		b.SortKey = periodSortKey(r.period, b.ID)
 		b.Timeline = []lifecycle.Entry{{At: now, Action: "create", To: string(b.Status), ActorID: r.c.ID, ActorKind: string(r.c.Kind)}}
 		docs = append(docs, b)

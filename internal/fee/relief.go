@@ -79,11 +79,6 @@ type ReliefInput struct {
 	Reason      string
 }
 
-// Households finds the household relief is granted to.
-type Households interface {
-	ByIDs(ctx context.Context, ids []string) (map[string]*household.Household, error)
-}
-
 var periodRE = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 // ErrReliefNotFound is a relief the caller may not see, or none.
@@ -101,16 +96,16 @@ func init() {
 // already issued in the periods, each by a guarded update of that bill. A
 // supervisor of the household's community grants it (not finance, not
 // admins: it is a care decision about a family).
-func (s *Service) GrantRelief(ctx context.Context, c *access.Caller, hs Households, in ReliefInput) (*Relief, error) {
+func (s *Service) GrantRelief(ctx context.Context, c *access.Caller, in ReliefInput) (*Relief, error) {
 	if err := validate.ID("input.householdId", in.HouseholdID); err != nil {
 		return nil, err
 	}
-	m, err := hs.ByIDs(ctx, []string{in.HouseholdID})
+	m, err := s.households.ByIDs(ctx, []string{in.HouseholdID})
 	if err != nil {
 		return nil, err
 	}
 	h := m[in.HouseholdID]
-	if h == nil || (!c.WorksIn(h.CommunityID) && !c.IsAdmin()) {
+	if h == nil || !c.WorksIn(h.CommunityID) {
 		return nil, household.ErrNotFound.WithField("input.householdId")
 	}
 	if !GrantsRelief(c, h.CommunityID) {
@@ -190,10 +185,15 @@ func (s *Service) applyToIssued(ctx context.Context, c *access.Caller, r *Relief
 	return out, nil
 }
 
-// relieveBill applies r to b, retrying once on a concurrent change (a
-// payment landing meanwhile); it returns the fen relieved.
+// relieveBill applies r to b as a guarded step on the bill's version (the
+// same ledger the payments claim, so a payment landing meanwhile makes this
+// read the bill again and decide anew); it returns the fen relieved.
 func (s *Service) relieveBill(ctx context.Context, c *access.Caller, b *Bill, r *Relief, now time.Time) (int64, error) {
+	store := lifecycle.NewStore(&mongo.DB{Database: s.bills.Database()}, colBills, s.now)
 	for attempt := 0; ; attempt++ {
+		if b.Status != Issued && b.Status != PartlyPaid {
+			return 0, nil
+		}
 		lines, fen := ApplyRelief(b, r)
 		if fen == 0 {
 			return 0, nil
@@ -202,26 +202,19 @@ func (s *Service) relieveBill(ctx context.Context, c *access.Caller, b *Bill, r 
 		status := StatusFor(b.Amount, relieved, b.Paid)
 		entry := lifecycle.Entry{At: now, Action: "relief", From: string(b.Status), To: string(status), ActorID: c.ID, ActorKind: string(c.Kind),
 			Data: map[string]any{"reliefId": r.ID, "fen": fen}}
-		res, err := s.bills.UpdateOne(ctx, bson.D{{Key: "_id", Value: b.ID}, {Key: "version", Value: b.Version}},
-			bson.D{{Key: "$set", Value: bson.D{{Key: "lines", Value: lines}, {Key: "relieved", Value: relieved}, {Key: "status", Value: status}, {Key: "updatedAt", Value: now}}},
-				{Key: "$inc", Value: bson.D{{Key: "version", Value: 1}}}, {Key: "$push", Value: bson.D{{Key: "timeline", Value: entry}}}})
-		if err != nil {
-			return 0, fmt.Errorf("relieve bill %s: %w", b.ID, err)
-		}
-		if res.MatchedCount == 1 {
+		var out Bill
+		err := store.ApplyWith(ctx, b.ID, b.Version, entry, bson.D{{Key: "lines", Value: lines}, {Key: "relieved", Value: relieved}}, nil, &out)
+		if err == nil {
 			return fen, nil
 		}
-		if attempt == 2 {
-			return 0, lifecycle.ErrStale
-		}
-		var fresh Bill
-		if err := s.bills.FindOne(ctx, bson.D{{Key: "_id", Value: b.ID}}).Decode(&fresh); err != nil {
+		if !errors.Is(err, lifecycle.ErrStale) || attempt >= 8 {
 			return 0, fmt.Errorf("relieve bill %s: %w", b.ID, err)
 		}
-		if fresh.Status != Issued && fresh.Status != PartlyPaid {
-			return 0, nil
+		fresh, err := mongo.FindByID[Bill](ctx, s.bills, b.ID, ErrBillNotFound)
+		if err != nil {
+			return 0, err
 		}
-		b = &fresh
+		b = fresh
 	}
 }
 
@@ -270,16 +263,23 @@ func (s *Service) ReliefsFor(ctx context.Context, householdIDs []string, period 
 // Reliefs lists a household's reliefs, newest first, for those who may see
 // its bills: its owners and family (and tenants an owner allowed), and the
 // staff who read its finances. Others get NOT_FOUND.
-func (s *Service) Reliefs(ctx context.Context, c *access.Caller, hs Households, householdID string, tenantsAllowed bool) ([]*Relief, error) {
+func (s *Service) Reliefs(ctx context.Context, c *access.Caller, householdID string) ([]*Relief, error) {
 	if err := validate.ID("householdId", householdID); err != nil {
 		return nil, err
 	}
-	m, err := hs.ByIDs(ctx, []string{householdID})
+	m, err := s.households.ByIDs(ctx, []string{householdID})
 	if err != nil {
 		return nil, err
 	}
 	h := m[householdID]
-	if h == nil || !SeesHouseholdBills(c, h.Ref(), tenantsAllowed) {
+	if h == nil {
+		return nil, household.ErrNotFound
+	}
+	tenants, err := s.tenantsAllowed(ctx, []string{householdID})
+	if err != nil {
+		return nil, err
+	}
+	if !SeesHouseholdBills(c, h.Ref(), tenants[householdID]) {
 		return nil, household.ErrNotFound
 	}
 	cur, err := s.reliefs.Find(ctx, bson.D{{Key: "householdId", Value: householdID}},

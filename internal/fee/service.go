@@ -28,7 +28,6 @@ type Service struct {
 	now                                             func() time.Time
 	communities                                     *community.Service
 	households                                      *household.Service
-	relief                                          Relief
 }
 
 // NewService opens the fee collections.
