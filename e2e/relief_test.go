@@ -64,6 +64,30 @@ func TestFeeReliefForAFamilyInHardship(t *testing.T) {
 		t.Fatalf("the neighbour's December: %+v", b)
 	}
 
+	// October's collection in the KPIs: 3 bills of 150 yuan, 50 paid, 100
+	// relieved; the rate counts what is owed after relief.
+	var k struct {
+		ServiceKpis struct {
+			FeeCollection []struct {
+				Period                                   string
+				Billed, Collected, Relieved, Outstanding int64
+				Bills                                    int
+				Rate                                     *float64
+				ByBuilding                               []struct {
+					Building struct{ ID string }
+					Billed   int64
+				}
+			}
+		}
+	}
+	sup.ok(`query($c:ID!){ serviceKpis(communityId:$c, from:"2026-10-01T00:00:00+08:00", to:"2026-11-01T00:00:00+08:00"){
+	  feeCollection { period billed collected relieved outstanding bills rate byBuilding { building { id } billed } } } }`, map[string]any{"c": w.X.ID}, &k)
+	fc := k.ServiceKpis.FeeCollection
+	if len(fc) != 1 || fc[0].Period != "2026-10" || fc[0].Billed != 45000 || fc[0].Collected != 5000 || fc[0].Relieved != 10000 ||
+		fc[0].Outstanding != 30000 || fc[0].Bills != 3 || fc[0].Rate == nil || *fc[0].Rate != 5000.0/35000.0 || len(fc[0].ByBuilding) != 2 {
+		t.Fatalf("fee collection KPI: %+v", fc)
+	}
+
 	// Who reads it, and the audit of staff reads.
 	list := `query($h:ID!){ feeReliefs(householdId:$h){ id reason percent } }`
 	audits := func() int64 {

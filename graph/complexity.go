@@ -77,6 +77,8 @@ var listBounds = map[string]int{
 	"Enquiry.staffNotes":                 10,
 	"DunningCase.records":                40, // a step a week at most, closed when paid
 	"Query.feeReliefs":                   100,
+	"ServiceKpis.feeCollection":          13,
+	"FeeCollection.byBuilding":           200, // buildings of a community
 	"FaqStats.mostRead":                  50,
 	"FaqStats.unansweredQuestions":       50,
 	"MoveBooking.timeline":               30,

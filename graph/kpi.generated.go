@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"qinqing/internal/fee"
 	"qinqing/internal/intake"
 	"qinqing/internal/kpi"
 	"strconv"
@@ -1583,6 +1584,38 @@ func (ec *executionContext) fieldContext_ServiceKpis_filedByChannel(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _ServiceKpis_feeCollection(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_feeCollection(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FeeCollection, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*fee.PeriodCollection) graphql.Marshaler {
+			return ec.marshalNFeeCollection2ᚕᚖqinqingᚋinternalᚋfeeᚐPeriodCollectionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_feeCollection(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FeeCollection(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServiceKpis_callsAnsweredWithinStandard(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -2430,6 +2463,11 @@ func (ec *executionContext) _ServiceKpis(ctx context.Context, sel ast.SelectionS
 			}
 		case "filedByChannel":
 			out.Values[i] = ec._ServiceKpis_filedByChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "feeCollection":
+			out.Values[i] = ec._ServiceKpis_feeCollection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Announcement() AnnouncementResolver
 	AuditEntry() AuditEntryResolver
 	Building() BuildingResolver
+	BuildingFeeCollection() BuildingFeeCollectionResolver
 	ButlerTask() ButlerTaskResolver
 	Call() CallResolver
 	CallCandidate() CallCandidateResolver
@@ -58,6 +59,7 @@ type ResolverRoot interface {
 	EventSignUp() EventSignUpResolver
 	FaqEntry() FaqEntryResolver
 	FaqStats() FaqStatsResolver
+	FeeCollection() FeeCollectionResolver
 	FeeItem() FeeItemResolver
 	FeeRelief() FeeReliefResolver
 	Festival() FestivalResolver
@@ -288,6 +290,16 @@ type ComplexityRoot struct {
 		Name      func(childComplexity int) int
 		Type      func(childComplexity int) int
 		Units     func(childComplexity int) int
+	}
+
+	BuildingFeeCollection struct {
+		Billed      func(childComplexity int) int
+		Bills       func(childComplexity int) int
+		Building    func(childComplexity int) int
+		Collected   func(childComplexity int) int
+		Outstanding func(childComplexity int) int
+		Rate        func(childComplexity int) int
+		Relieved    func(childComplexity int) int
 	}
 
 	BuildingTypeRate struct {
@@ -778,6 +790,17 @@ type ComplexityRoot struct {
 	FaqStats struct {
 		MostRead            func(childComplexity int) int
 		UnansweredQuestions func(childComplexity int) int
+	}
+
+	FeeCollection struct {
+		Billed      func(childComplexity int) int
+		Bills       func(childComplexity int) int
+		ByBuilding  func(childComplexity int) int
+		Collected   func(childComplexity int) int
+		Outstanding func(childComplexity int) int
+		Period      func(childComplexity int) int
+		Rate        func(childComplexity int) int
+		Relieved    func(childComplexity int) int
 	}
 
 	FeeItem struct {
@@ -1820,6 +1843,7 @@ type ComplexityRoot struct {
 		Counts                      func(childComplexity int) int
 		Enquiries                   func(childComplexity int) int
 		EventAttendance             func(childComplexity int) int
+		FeeCollection               func(childComplexity int) int
 		Filed                       func(childComplexity int) int
 		From                        func(childComplexity int) int
 		OnTime                      func(childComplexity int) int
@@ -2806,6 +2830,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Building.Units(childComplexity), true
+
+	case "BuildingFeeCollection.billed":
+		if e.ComplexityRoot.BuildingFeeCollection.Billed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Billed(childComplexity), true
+	case "BuildingFeeCollection.bills":
+		if e.ComplexityRoot.BuildingFeeCollection.Bills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Bills(childComplexity), true
+	case "BuildingFeeCollection.building":
+		if e.ComplexityRoot.BuildingFeeCollection.Building == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Building(childComplexity), true
+	case "BuildingFeeCollection.collected":
+		if e.ComplexityRoot.BuildingFeeCollection.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Collected(childComplexity), true
+	case "BuildingFeeCollection.outstanding":
+		if e.ComplexityRoot.BuildingFeeCollection.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Outstanding(childComplexity), true
+	case "BuildingFeeCollection.rate":
+		if e.ComplexityRoot.BuildingFeeCollection.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Rate(childComplexity), true
+	case "BuildingFeeCollection.relieved":
+		if e.ComplexityRoot.BuildingFeeCollection.Relieved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BuildingFeeCollection.Relieved(childComplexity), true
 
 	case "BuildingTypeRate.buildingType":
 		if e.ComplexityRoot.BuildingTypeRate.BuildingType == nil {
@@ -4848,6 +4915,55 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FaqStats.UnansweredQuestions(childComplexity), true
+
+	case "FeeCollection.billed":
+		if e.ComplexityRoot.FeeCollection.Billed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Billed(childComplexity), true
+	case "FeeCollection.bills":
+		if e.ComplexityRoot.FeeCollection.Bills == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Bills(childComplexity), true
+	case "FeeCollection.byBuilding":
+		if e.ComplexityRoot.FeeCollection.ByBuilding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.ByBuilding(childComplexity), true
+	case "FeeCollection.collected":
+		if e.ComplexityRoot.FeeCollection.Collected == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Collected(childComplexity), true
+	case "FeeCollection.outstanding":
+		if e.ComplexityRoot.FeeCollection.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Outstanding(childComplexity), true
+	case "FeeCollection.period":
+		if e.ComplexityRoot.FeeCollection.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Period(childComplexity), true
+	case "FeeCollection.rate":
+		if e.ComplexityRoot.FeeCollection.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Rate(childComplexity), true
+	case "FeeCollection.relieved":
+		if e.ComplexityRoot.FeeCollection.Relieved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FeeCollection.Relieved(childComplexity), true
 
 	case "FeeItem.apportion":
 		if e.ComplexityRoot.FeeItem.Apportion == nil {
@@ -10353,6 +10469,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceKpis.EventAttendance(childComplexity), true
+	case "ServiceKpis.feeCollection":
+		if e.ComplexityRoot.ServiceKpis.FeeCollection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.FeeCollection(childComplexity), true
 	case "ServiceKpis.filedByChannel":
 		if e.ComplexityRoot.ServiceKpis.Filed == nil {
 			break
@@ -13850,6 +13972,49 @@ enum AuditAction {
   AUDIENCE
   "An access this server version does not know."
   OTHER
+}
+`, BuiltIn: false},
+	{Name: "../schema/feecollection.graphqls", Input: `"Property fee collection for one billing period (物业费收缴率), as collected so far: billed before relief, collected, relieved, outstanding, in fen, with the bills behind them; cancelled bills count nowhere."
+type FeeCollection {
+  "The billing period (YYYY-MM)."
+  period: String!
+  "Billed, before relief, in fen."
+  billed: Fen!
+  "Paid against the bills, in fen."
+  collected: Fen!
+  "Relieved (减免), in fen; not owed, so not arrears."
+  relieved: Fen!
+  "Still owed, in fen."
+  outstanding: Fen!
+  "Bills issued for the period (one per household billed)."
+  bills: Int!
+  "collected / (billed - relieved), 0 to 1; null when nothing is owed."
+  rate: Float
+  "The same per building, by building name."
+  byBuilding: [BuildingFeeCollection!]!
+}
+
+"One building's fee collection for a period."
+type BuildingFeeCollection {
+  "The building."
+  building: Building
+  "Billed, before relief, in fen."
+  billed: Fen!
+  "Paid, in fen."
+  collected: Fen!
+  "Relieved, in fen."
+  relieved: Fen!
+  "Still owed, in fen."
+  outstanding: Fen!
+  "Bills issued."
+  bills: Int!
+  "collected / (billed - relieved); null when nothing is owed."
+  rate: Float
+}
+
+extend type ServiceKpis {
+  "Property fee collection (物业费收缴率) of each billing period the window overlaps, oldest first (at most 13), as collected when computed, in all and per building."
+  feeCollection: [FeeCollection!]!
 }
 `, BuiltIn: false},
 	{Name: "../schema/fees.graphqls", Input: `"What a building is, which sets its management fee rate."
@@ -19216,6 +19381,26 @@ func (ec *executionContext) childFields_Building(ctx context.Context, field grap
 	return nil, fmt.Errorf("no field named %q was found under type Building", field.Name)
 }
 
+func (ec *executionContext) childFields_BuildingFeeCollection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "building":
+		return ec.fieldContext_BuildingFeeCollection_building(ctx, field)
+	case "billed":
+		return ec.fieldContext_BuildingFeeCollection_billed(ctx, field)
+	case "collected":
+		return ec.fieldContext_BuildingFeeCollection_collected(ctx, field)
+	case "relieved":
+		return ec.fieldContext_BuildingFeeCollection_relieved(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_BuildingFeeCollection_outstanding(ctx, field)
+	case "bills":
+		return ec.fieldContext_BuildingFeeCollection_bills(ctx, field)
+	case "rate":
+		return ec.fieldContext_BuildingFeeCollection_rate(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BuildingFeeCollection", field.Name)
+}
+
 func (ec *executionContext) childFields_BuildingTypeRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "buildingType":
@@ -20194,6 +20379,28 @@ func (ec *executionContext) childFields_FaqStats(ctx context.Context, field grap
 		return ec.fieldContext_FaqStats_unansweredQuestions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FaqStats", field.Name)
+}
+
+func (ec *executionContext) childFields_FeeCollection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_FeeCollection_period(ctx, field)
+	case "billed":
+		return ec.fieldContext_FeeCollection_billed(ctx, field)
+	case "collected":
+		return ec.fieldContext_FeeCollection_collected(ctx, field)
+	case "relieved":
+		return ec.fieldContext_FeeCollection_relieved(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_FeeCollection_outstanding(ctx, field)
+	case "bills":
+		return ec.fieldContext_FeeCollection_bills(ctx, field)
+	case "rate":
+		return ec.fieldContext_FeeCollection_rate(ctx, field)
+	case "byBuilding":
+		return ec.fieldContext_FeeCollection_byBuilding(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FeeCollection", field.Name)
 }
 
 func (ec *executionContext) childFields_FeeItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -21902,6 +22109,8 @@ func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field g
 		return ec.fieldContext_ServiceKpis_enquiries(ctx, field)
 	case "filedByChannel":
 		return ec.fieldContext_ServiceKpis_filedByChannel(ctx, field)
+	case "feeCollection":
+		return ec.fieldContext_ServiceKpis_feeCollection(ctx, field)
 	case "callsAnsweredWithinStandard":
 		return ec.fieldContext_ServiceKpis_callsAnsweredWithinStandard(ctx, field)
 	}

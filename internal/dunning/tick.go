@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"qinqing/internal/access"
+	"qinqing/internal/fee"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/lifecycle"
@@ -180,21 +181,12 @@ func (s *Service) remind(ctx context.Context, cases []*Case, owing map[string]Ow
 		}
 		o := owing[x.HouseholdID]
 		if _, err := s.cfg.Sender.Send(ctx, notify.Message{Kind: notify.FeeReminder, Key: fmt.Sprintf("dunning:%s:%s", out.ID, step), Recipients: rs,
-			Vars: map[string]any{"second": step == StepSecondNotice, "label": label, "yuan": Yuan(o.Fen), "oldestDue": o.OldestDue},
+			Vars: map[string]any{"second": step == StepSecondNotice, "label": label, "yuan": fee.Yuan(o.Fen), "oldestDue": o.OldestDue},
 			Data: map[string]string{"householdId": x.HouseholdID}, At: now}); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
-}
-
-// Yuan formats fen as yuan with two decimals, exactly.
-func Yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }
 
 // isLostRace: another server took the step first.

@@ -9,6 +9,7 @@
 package fee
 
 import (
+	"fmt"
 	"time"
 
 	"qinqing/internal/platform/apperr"
@@ -126,6 +127,18 @@ type Bill struct {
 	IssuedAt     time.Time         `bson:"issuedAt"`
 	UpdatedAt    time.Time         `bson:"updatedAt"`
 	SortKey      string            `bson:"sortKey"` // newest period first, then id
+}
+
+// Yuan writes fen as yuan with two decimals from the integer, never
+// through a float: 123456 → "1234.56", -5 → "-0.05". Every amount shown to
+// people (notices, statements, receipts, reports) is written by it.
+func Yuan(fen int64) string {
+	sign := ""
+	u := uint64(fen)
+	if fen < 0 {
+		sign, u = "-", uint64(-(fen+1))+1 // math.MinInt64 too
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
 }
 
 // BillID is the derived id of a household's bill for period.

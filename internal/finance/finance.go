@@ -257,17 +257,6 @@ func (p Period) Label(en bool) string {
 	return fmt.Sprintf("%d年%d月", p.Year, p.First)
 }
 
-// Yuan writes fen as yuan with two decimals from the integer, never
-// through a float: 123456 → "1234.56", -5 → "-0.05".
-func Yuan(fen int64) string {
-	sign := ""
-	u := uint64(fen)
-	if fen < 0 {
-		sign, u = "-", uint64(-(fen+1))+1 // math.MinInt64 too
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, u/100, u%100)
-}
-
 // Errors of the finance domain.
 var (
 	ErrNotFound        = apperr.New(apperr.NotFound, "finance.not_found")

@@ -4,14 +4,16 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"qinqing/internal/fee"
 )
 
 // Yuan and Percent are written from integers: no float ever rounds a fen.
 func TestYuanAndPercentFromIntegers(t *testing.T) {
 	for fen, want := range map[int64]string{0: "0.00", 5: "0.05", 10: "0.10", 123456: "1234.56", -5: "-0.05", -123456: "-1234.56",
 		90071992547409_93: "90071992547409.93", math.MinInt64: "-92233720368547758.08"} {
-		if got := Yuan(fen); got != want {
-			t.Errorf("Yuan(%d) = %q, want %q", fen, got, want)
+		if got := fee.Yuan(fen); got != want {
+			t.Errorf("fee.Yuan(%d) = %q, want %q", fen, got, want)
 		}
 	}
 	for _, c := range []struct {

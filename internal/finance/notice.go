@@ -8,6 +8,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"qinqing/internal/fee"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 )
@@ -27,11 +28,11 @@ func (s *Service) notice(ctx context.Context, st *Statement, communityName strin
 	}
 	vars := map[string]any{
 		"community": communityName, "period": p.Label(false), "periodEN": p.Label(true),
-		"income": Yuan(st.Income), "expense": Yuan(st.Expense), "surplus": Yuan(st.Surplus()),
+		"income": fee.Yuan(st.Income), "expense": fee.Yuan(st.Expense), "surplus": fee.Yuan(st.Surplus()),
 		"deficit": st.Surplus() < 0, "version": st.Version, "changeNote": st.ChangeNote,
 	}
 	if st.Surplus() < 0 {
-		vars["surplus"] = Yuan(-st.Surplus())
+		vars["surplus"] = fee.Yuan(-st.Surplus())
 	}
 	msg := notify.Message{
 		Kind: notify.FinanceStatementPublished, Key: "finance:" + st.ID, Vars: vars,

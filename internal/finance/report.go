@@ -10,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"qinqing/internal/fee"
 	"qinqing/internal/platform/apperr"
 )
 
@@ -64,7 +65,7 @@ func txt(s string) cell  { return cell{text: s} }
 func money(f int64) cell { return cell{fen: f, money: true} }
 func (c cell) str() string {
 	if c.money {
-		return Yuan(c.fen)
+		return fee.Yuan(c.fen)
 	}
 	return c.text
 }
@@ -134,7 +135,7 @@ func Percent(part, whole int64) string {
 	n := new(big.Int).Mul(big.NewInt(part), big.NewInt(20000))
 	n.Add(n, big.NewInt(whole))
 	n.Quo(n, new(big.Int).Mul(big.NewInt(whole), big.NewInt(2)))
-	return Yuan(n.Int64()) + "%"
+	return fee.Yuan(n.Int64()) + "%"
 }
 
 // WriteCSV writes the statement for Excel: UTF-8 with a byte order mark
@@ -186,7 +187,7 @@ func WriteXLSX(w io.Writer, st *Statement, communityName string, loc *time.Locat
 		for j, c := range r {
 			ref, _ := excelize.CoordinatesToCellName(j+1, i+1)
 			if c.money {
-				err = f.SetCellDefault(sheet, ref, Yuan(c.fen))
+				err = f.SetCellDefault(sheet, ref, fee.Yuan(c.fen))
 				if err == nil {
 					err = f.SetCellStyle(sheet, ref, ref, moneyStyle)
 				}

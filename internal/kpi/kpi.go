@@ -28,6 +28,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/fee"
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/repair"
@@ -169,6 +170,9 @@ type KPIs struct {
 	// Filed: items filed in the window per intake channel (受理渠道), each
 	// counted in the window it was filed in (see channelOf).
 	Filed Filed
+	// FeeCollection: the billing periods the window overlaps, oldest
+	// first, each as collected so far (物业费收缴率).
+	FeeCollection []*fee.PeriodCollection
 }
 
 // Satisfaction: shares of 4-5 scores in surveys, and of satisfied callbacks

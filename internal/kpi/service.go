@@ -32,6 +32,7 @@ type Config struct {
 	Enquiries   Enquiries      // nil: not available
 	Campaigns   CampaignVisits // nil: campaign bookings not counted
 	Moves       MoveBookings   // nil: move bookings not counted
+	Fees        FeeSource      // nil: fee collection not available
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
@@ -66,13 +67,14 @@ func NewService(cfg Config) *Service {
 // ServiceKPIs are a community's KPIs over [from, to), at most MaxWindow
 // long: for its supervisors and admins.
 func (s *Service) ServiceKPIs(ctx context.Context, c *access.Caller, communityID string, from, to time.Time) (*KPIs, error) {
-	if _, err := s.readable(ctx, c, communityID); err != nil {
+	com, err := s.readable(ctx, c, communityID)
+	if err != nil {
 		return nil, err
 	}
 	if !to.After(from) || to.Sub(from) > MaxWindow {
 		return nil, ErrBadWindow.WithField("to")
 	}
-	ks, err := s.compute(ctx, communityID, span{from, to})
+	ks, err := s.compute(ctx, com, span{from, to})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +108,8 @@ type span struct{ from, to time.Time }
 // compute counts the figures of each span in one pass over each collection
 // (its query covers them all; each window counts only its own moments),
 // plus one call per span to the survey and event sources.
-func (s *Service) compute(ctx context.Context, communityID string, spans ...span) ([]*KPIs, error) {
+func (s *Service) compute(ctx context.Context, com *community.Community, spans ...span) ([]*KPIs, error) {
+	communityID := com.ID
 	now := s.cfg.Now().UTC()
 	ws := make([]*window, len(spans))
 	lo, hi := spans[0].from.UTC(), spans[0].to.UTC()
@@ -176,6 +179,9 @@ func (s *Service) compute(ctx context.Context, communityID string, spans ...span
 			r.Available = true
 		}
 		out[i] = k
+	}
+	if err := s.addFees(ctx, com, out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

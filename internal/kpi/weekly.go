@@ -59,7 +59,7 @@ func monday(t time.Time) time.Time {
 // whole across a daylight-saving change in zones that have one.
 func (s *Service) report(ctx context.Context, com *community.Community, start time.Time) (*WeeklyReport, error) {
 	end, prev := start.AddDate(0, 0, 7), start.AddDate(0, 0, -7)
-	ks, err := s.compute(ctx, com.ID, span{start, end}, span{prev, start})
+	ks, err := s.compute(ctx, com, span{start, end}, span{prev, start})
 	if err != nil {
 		return nil, err
 	}
@@ -95,6 +95,9 @@ func summaryZH(r *WeeklyReport, first, last time.Time) string {
 			"，常见问题覆盖率" + ratioZH(k.Enquiries.FaqCoverage, p.Enquiries.FaqCoverage),
 		filedZH(k.Filed),
 	}
+	if f := feesZH(k); f != "" {
+		items = append(items, f)
+	}
 	b.WriteString(strings.Join(items, "；"))
 	b.WriteString("。")
 	return b.String()
@@ -120,6 +123,9 @@ func summaryEN(r *WeeklyReport) string {
 			", on the spot " + ratioEN(k.Enquiries.OnTheSpot, p.Enquiries.OnTheSpot) + ", on time " + ratioEN(k.Enquiries.OnTime, p.Enquiries.OnTime) +
 			", FAQ coverage " + ratioEN(k.Enquiries.FaqCoverage, p.Enquiries.FaqCoverage),
 		filedEN(k.Filed),
+	}
+	if f := feesEN(k); f != "" {
+		items = append(items, f)
 	}
 	b.WriteString(strings.Join(items, "; "))
 	b.WriteString(".")

@@ -181,7 +181,7 @@ func (s *Service) tellReceived(ctx context.Context, p *Payment) {
 	}
 	_, err = s.cfg.Sender.Send(ctx, notify.Message{
 		Kind: notify.FeePaymentReceived, Key: "payment:" + p.ID + ":received", Recipients: rs, At: p.PaidAt,
-		Vars: map[string]any{"label": p.Label, "amount": Yuan(p.Amount), "receiptNo": ReceiptText(p.ReceiptNo),
+		Vars: map[string]any{"label": p.Label, "amount": fee.Yuan(p.Amount), "receiptNo": ReceiptText(p.ReceiptNo),
 			"method": methodZH[p.Method], "methodEN": methodEN[p.Method]},
 		Data: map[string]string{"paymentId": p.ID, "receiptNo": ReceiptText(p.ReceiptNo)},
 	})

@@ -138,7 +138,7 @@ func (s *Service) plan(ctx context.Context, h *household.Household, billIDs []st
 		return nil, apperr.Invalid("input.amountFen", "payment.no_open_bills")
 	}
 	if amount > owed {
-		return nil, apperr.Invalid("input.amountFen", "payment.over_outstanding", Yuan(owed))
+		return nil, apperr.Invalid("input.amountFen", "payment.over_outstanding", fee.Yuan(owed))
 	}
 	var plan []Planned
 	for _, b := range bills {
@@ -153,15 +153,6 @@ func (s *Service) plan(ctx context.Context, h *household.Household, billIDs []st
 		amount -= take
 	}
 	return plan, nil
-}
-
-// Yuan shows fen as yuan with two decimals ("1234.50").
-func Yuan(fen int64) string {
-	sign := ""
-	if fen < 0 {
-		sign, fen = "-", -fen
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, fen/100, fen%100)
 }
 
 // settle allocates each planned bill, takes the receipt number and marks the

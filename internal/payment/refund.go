@@ -62,7 +62,7 @@ func (s *Service) Refund(ctx context.Context, c *access.Caller, paymentID string
 		return nil, apperr.Invalid("amountFen", "input.bad_value")
 	}
 	if amount > left {
-		return nil, apperr.Invalid("amountFen", "payment.refund_too_large", Yuan(left))
+		return nil, apperr.Invalid("amountFen", "payment.refund_too_large", fee.Yuan(left))
 	}
 	now := s.cfg.Now()
 	r := Refund{ID: mongo.NewID(), Amount: amount, Reason: reason, By: c.ID, ByName: s.staffName(ctx, c.ID), At: now.UTC()}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"qinqing/internal/dunning"
+	"qinqing/internal/fee"
 )
 
 // FeeCalls owes the courteous call or visit on every household in arrears
@@ -26,7 +27,7 @@ func (f FeeCalls) Owed(ctx context.Context, communityID string, limit int) ([]*T
 	}
 	out := make([]*Task, 0, len(xs))
 	for _, x := range xs {
-		title := "物业费催缴：请电话或上门沟通，欠费 " + dunning.Yuan(x.ArrearsFen) + " 元"
+		title := "物业费催缴：请电话或上门沟通，欠费 " + fee.Yuan(x.ArrearsFen) + " 元"
 		if x.HeldUntil != "" {
 			title = "物业费催缴：业主承诺 " + x.HeldUntil + " 前缴费，请跟进"
 		}
