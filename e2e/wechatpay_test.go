@@ -228,4 +228,17 @@ func TestWechatPayQueryTamperedAndExpired(t *testing.T) {
 	if b := bill(t, e, feb); b.Paid != 0 || b.Status != fee.Issued {
 		t.Fatalf("february: %+v", b)
 	}
+	// The reconciliation balances and counts no money for the closed order.
+	_, finance := financeStaff(t, e, w)
+	var rec struct {
+		PaymentReconciliation struct {
+			Balanced       bool
+			PaymentsNetFen int64
+		}
+	}
+	finance.ok(`query($c:ID!,$d:Date!){ paymentReconciliation(communityId:$c, date:$d){ balanced paymentsNetFen } }`,
+		map[string]any{"c": w.X.ID, "d": storedPayment(t, e, pc.ID).Day}, &rec)
+	if r := rec.PaymentReconciliation; !r.Balanced || r.PaymentsNetFen != 15000 {
+		t.Fatalf("reconciliation: %+v", r)
+	}
 }
