@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"testing"
 	"time"
 
@@ -240,5 +241,24 @@ func TestWechatPayQueryTamperedAndExpired(t *testing.T) {
 		map[string]any{"c": w.X.ID, "d": storedPayment(t, e, pc.ID).Day}, &rec)
 	if r := rec.PaymentReconciliation; !r.Balanced || r.PaymentsNetFen != 15000 {
 		t.Fatalf("reconciliation: %+v", r)
+	}
+}
+
+// Without WECHATPAY_MCH_ID the server runs with WeChat Pay off and says so.
+func TestWechatPayOff(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	insertBill(t, e, w.HA, "2026-01", 10000)
+	r := e.owner("13900000001").fails("UNAVAILABLE", createWechatQ, map[string]any{"i": map[string]any{"householdId": w.HA.ID, "channel": "APP"}})
+	if r.Errors[0].Message != "微信支付暂未开通，请到物业服务中心缴费" {
+		t.Fatalf("message: %q", r.Errors[0].Message)
+	}
+	resp, err := http.Post(e.URL+"/pay/wechat/notify", "application/json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 == 2 {
+		t.Fatalf("notify route without WeChat Pay: %d", resp.StatusCode)
 	}
 }
