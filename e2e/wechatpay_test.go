@@ -10,6 +10,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"qinqing/internal/access"
 	"qinqing/internal/app"
 	"qinqing/internal/fee"
 	"qinqing/internal/household"
@@ -260,5 +261,27 @@ func TestWechatPayOff(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode/100 == 2 {
 		t.Fatalf("notify route without WeChat Pay: %d", resp.StatusCode)
+	}
+}
+
+// A tenant pays the household's bills only when its owners let tenants
+// see them.
+func TestWechatPayTenant(t *testing.T) {
+	e, _ := newWechatEnv(t)
+	w := e.world()
+	insertBill(t, e, w.HA, "2026-01", 10000)
+	if _, err := e.App.Services.Households.AddMember(context.Background(), w.admin, household.AddMemberInput{HouseholdID: w.HA.ID,
+		Person: &household.PersonInput{Name: "租客", Phone: "13900000099"}, Role: access.Tenant}); err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]any{"i": map[string]any{"householdId": w.HA.ID, "channel": "APP"}}
+	tenant := e.owner("13900000099")
+	tenant.fails("NOT_FOUND", createWechatQ, in)
+	e.owner("13900000001").ok(`mutation($h:ID!,$a:Boolean!){ setTenantBillAccess(householdId:$h, allowed:$a) }`,
+		map[string]any{"h": w.HA.ID, "a": true}, nil)
+	var out struct{ CreateWechatPayment wechatOrderOut }
+	tenant.ok(createWechatQ, in, &out)
+	if p := out.CreateWechatPayment.Payment; p.Status != "PENDING" || p.AmountFen != 10000 || out.CreateWechatPayment.App == nil {
+		t.Fatalf("tenant order: %+v", out.CreateWechatPayment)
 	}
 }
