@@ -221,10 +221,21 @@ func startServer(t testing.TB, db *mongo.DB, opts ...envOption) *env {
 // startServerWithLog starts a server with cfg whose log goes to log.
 func startServerWithLog(t testing.TB, db *mongo.DB, cfg *config.Config, log *slog.Logger) *env {
 	t.Helper()
+	return startServerWithDeps(t, db, cfg, log, nil)
+}
+
+// startServerWithDeps is startServerWithLog with deps adjusted (a fake's
+// ready client) before the server is built.
+func startServerWithDeps(t testing.TB, db *mongo.DB, cfg *config.Config, log *slog.Logger, deps func(*app.Deps)) *env {
+	t.Helper()
 	e := &env{t: t, DB: db, Clock: &clock{t: testEpoch}, cfg: cfg}
 	e.SMS = newSMSGateway(t)
 	cfg.SMSBaseURL = e.SMS.URL
-	a, err := app.New(cfg, app.Deps{DB: db, Log: log, Now: e.Clock.Now})
+	d := app.Deps{DB: db, Log: log, Now: e.Clock.Now}
+	if deps != nil {
+		deps(&d)
+	}
+	a, err := app.New(cfg, d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/wechatpay"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -457,6 +458,29 @@ func (ec *executionContext) fieldContext_Payment_timeline(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Payment_expiresAt(ctx context.Context, field graphql.CollectedField, obj *payment.Payment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payment_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payment_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payment", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
 func (ec *executionContext) _PaymentAllocation_billId(ctx context.Context, field graphql.CollectedField, obj *payment.Planned) (ret graphql.Marshaler) {
@@ -1405,9 +1429,448 @@ func (ec *executionContext) fieldContext_UnmatchedPayment_differenceFen(_ contex
 	return graphql.NewScalarFieldContext("UnmatchedPayment", field, false, false, errors.New("field of type Fen does not have child fields"))
 }
 
+func (ec *executionContext) _WechatAppPayParams_appId(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_appId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_appId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatAppPayParams_partnerId(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_partnerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_partnerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatAppPayParams_prepayId(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_prepayId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrepayID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_prepayId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatAppPayParams_package(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_package(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Package, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatAppPayParams_nonceStr(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_nonceStr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonceStr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_nonceStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatAppPayParams_timeStamp(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_timeStamp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeStamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_timeStamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatAppPayParams_sign(ctx context.Context, field graphql.CollectedField, obj *wechatpay.AppParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatAppPayParams_sign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatAppPayParams_sign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatAppPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatMiniProgramPayParams_appId(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatMiniProgramPayParams_appId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AppID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatMiniProgramPayParams_appId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatMiniProgramPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatMiniProgramPayParams_timeStamp(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatMiniProgramPayParams_timeStamp(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TimeStamp, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatMiniProgramPayParams_timeStamp(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatMiniProgramPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatMiniProgramPayParams_nonceStr(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatMiniProgramPayParams_nonceStr(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NonceStr, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatMiniProgramPayParams_nonceStr(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatMiniProgramPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatMiniProgramPayParams_package(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatMiniProgramPayParams_package(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Package, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatMiniProgramPayParams_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatMiniProgramPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatMiniProgramPayParams_signType(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatMiniProgramPayParams_signType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SignType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatMiniProgramPayParams_signType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatMiniProgramPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatMiniProgramPayParams_paySign(ctx context.Context, field graphql.CollectedField, obj *wechatpay.JSAPIParams) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatMiniProgramPayParams_paySign(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaySign, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatMiniProgramPayParams_paySign(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WechatMiniProgramPayParams", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _WechatPaymentOrder_payment(ctx context.Context, field graphql.CollectedField, obj *payment.WechatOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatPaymentOrder_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *payment.Payment) graphql.Marshaler {
+			return ec.marshalNPayment2ᚖqinqingᚋinternalᚋpaymentᚐPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WechatPaymentOrder_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WechatPaymentOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WechatPaymentOrder_miniProgram(ctx context.Context, field graphql.CollectedField, obj *payment.WechatOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatPaymentOrder_miniProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.JSAPI, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *wechatpay.JSAPIParams) graphql.Marshaler {
+			return ec.marshalOWechatMiniProgramPayParams2ᚖqinqingᚋinternalᚋplatformᚋwechatpayᚐJSAPIParams(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WechatPaymentOrder_miniProgram(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WechatPaymentOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WechatMiniProgramPayParams(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WechatPaymentOrder_app(ctx context.Context, field graphql.CollectedField, obj *payment.WechatOrder) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WechatPaymentOrder_app(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.App, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *wechatpay.AppParams) graphql.Marshaler {
+			return ec.marshalOWechatAppPayParams2ᚖqinqingᚋinternalᚋplatformᚋwechatpayᚐAppParams(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WechatPaymentOrder_app(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WechatPaymentOrder",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WechatAppPayParams(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
+
+func (ec *executionContext) unmarshalInputCreateWechatPaymentInput(ctx context.Context, obj any) (model.CreateWechatPaymentInput, error) {
+	var it model.CreateWechatPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"householdId", "billIds", "channel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "householdId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("householdId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.HouseholdID = data
+		case "billIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("billIds"))
+			data, err := ec.unmarshalOID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BillIds = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNWechatPayChannel2qinqingᚋinternalᚋpaymentᚐChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		}
+	}
+	return it, nil
+}
 
 func (ec *executionContext) unmarshalInputRecordPaymentInput(ctx context.Context, obj any) (model.RecordPaymentInput, error) {
 	var it model.RecordPaymentInput
@@ -1709,6 +2172,11 @@ func (ec *executionContext) _Payment(ctx context.Context, sel ast.SelectionSet, 
 		case "timeline":
 			out.Values[i] = ec._Payment_timeline(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Payment_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
@@ -2285,9 +2753,193 @@ func (ec *executionContext) _UnmatchedPayment(ctx context.Context, sel ast.Selec
 	return out
 }
 
+var wechatAppPayParamsImplementors = []string{"WechatAppPayParams"}
+
+func (ec *executionContext) _WechatAppPayParams(ctx context.Context, sel ast.SelectionSet, obj *wechatpay.AppParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wechatAppPayParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WechatAppPayParams")
+		case "appId":
+			out.Values[i] = ec._WechatAppPayParams_appId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partnerId":
+			out.Values[i] = ec._WechatAppPayParams_partnerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "prepayId":
+			out.Values[i] = ec._WechatAppPayParams_prepayId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "package":
+			out.Values[i] = ec._WechatAppPayParams_package(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nonceStr":
+			out.Values[i] = ec._WechatAppPayParams_nonceStr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeStamp":
+			out.Values[i] = ec._WechatAppPayParams_timeStamp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sign":
+			out.Values[i] = ec._WechatAppPayParams_sign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var wechatMiniProgramPayParamsImplementors = []string{"WechatMiniProgramPayParams"}
+
+func (ec *executionContext) _WechatMiniProgramPayParams(ctx context.Context, sel ast.SelectionSet, obj *wechatpay.JSAPIParams) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wechatMiniProgramPayParamsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WechatMiniProgramPayParams")
+		case "appId":
+			out.Values[i] = ec._WechatMiniProgramPayParams_appId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "timeStamp":
+			out.Values[i] = ec._WechatMiniProgramPayParams_timeStamp(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nonceStr":
+			out.Values[i] = ec._WechatMiniProgramPayParams_nonceStr(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "package":
+			out.Values[i] = ec._WechatMiniProgramPayParams_package(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "signType":
+			out.Values[i] = ec._WechatMiniProgramPayParams_signType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paySign":
+			out.Values[i] = ec._WechatMiniProgramPayParams_paySign(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var wechatPaymentOrderImplementors = []string{"WechatPaymentOrder"}
+
+func (ec *executionContext) _WechatPaymentOrder(ctx context.Context, sel ast.SelectionSet, obj *payment.WechatOrder) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, wechatPaymentOrderImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WechatPaymentOrder")
+		case "payment":
+			out.Values[i] = ec._WechatPaymentOrder_payment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "miniProgram":
+			out.Values[i] = ec._WechatPaymentOrder_miniProgram(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "app":
+			out.Values[i] = ec._WechatPaymentOrder_app(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
+
+func (ec *executionContext) unmarshalNCreateWechatPaymentInput2qinqingᚋgraphᚋmodelᚐCreateWechatPaymentInput(ctx context.Context, v any) (model.CreateWechatPaymentInput, error) {
+	res, err := ec.unmarshalInputCreateWechatPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) unmarshalNFeePaymentStatus2qinqingᚋinternalᚋpaymentᚐStatus(ctx context.Context, v any) (payment.Status, error) {
 	tmp, err := graphql.UnmarshalString(v)
@@ -2493,6 +3145,47 @@ func (ec *executionContext) marshalNUnmatchedReason2qinqingᚋinternalᚋpayment
 		}
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNWechatPayChannel2qinqingᚋinternalᚋpaymentᚐChannel(ctx context.Context, v any) (payment.Channel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := payment.Channel(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWechatPayChannel2qinqingᚋinternalᚋpaymentᚐChannel(ctx context.Context, sel ast.SelectionSet, v payment.Channel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+	}
+	return res
+}
+
+func (ec *executionContext) marshalNWechatPaymentOrder2ᚖqinqingᚋinternalᚋpaymentᚐWechatOrder(ctx context.Context, sel ast.SelectionSet, v *payment.WechatOrder) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._WechatPaymentOrder(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWechatAppPayParams2ᚖqinqingᚋinternalᚋplatformᚋwechatpayᚐAppParams(ctx context.Context, sel ast.SelectionSet, v *wechatpay.AppParams) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WechatAppPayParams(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOWechatMiniProgramPayParams2ᚖqinqingᚋinternalᚋplatformᚋwechatpayᚐJSAPIParams(ctx context.Context, sel ast.SelectionSet, v *wechatpay.JSAPIParams) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WechatMiniProgramPayParams(ctx, sel, v)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -11,6 +11,15 @@ import (
 	"qinqing/internal/payment"
 )
 
+// CreateWechatPayment is the resolver for the createWechatPayment field.
+func (r *mutationResolver) CreateWechatPayment(ctx context.Context, input model.CreateWechatPaymentInput) (*payment.WechatOrder, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Payments.CreateWechat(ctx, c, payment.WechatInput{HouseholdID: input.HouseholdID, BillIDs: input.BillIds, Channel: input.Channel})
+}
+
 // RecordPayment is the resolver for the recordPayment field.
 func (r *mutationResolver) RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*payment.Payment, error) {
 	c, err := caller(ctx)

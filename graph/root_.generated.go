@@ -1186,6 +1186,7 @@ type ComplexityRoot struct {
 		CreateStaff                   func(childComplexity int, input model.CreateStaffInput) int
 		CreateSurvey                  func(childComplexity int, input model.CreateSurveyInput) int
 		CreateSurveyFromTemplate      func(childComplexity int, communityID string, template survey.Template, opensAt time.Time, closesAt time.Time) int
+		CreateWechatPayment           func(childComplexity int, input model.CreateWechatPaymentInput) int
 		DecideLegalLetter             func(childComplexity int, householdID string, approve bool, note string) int
 		DecideRenovationExtension     func(childComplexity int, id string, approve bool, note *string) int
 		DeclineHouseholdInvitation    func(childComplexity int, id string) int
@@ -1315,6 +1316,7 @@ type ComplexityRoot struct {
 		Allocations   func(childComplexity int) int
 		Amount        func(childComplexity int) int
 		CommunityID   func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
 		HouseholdID   func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Label         func(childComplexity int) int
@@ -2132,6 +2134,16 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	WechatAppPayParams struct {
+		AppID     func(childComplexity int) int
+		NonceStr  func(childComplexity int) int
+		Package   func(childComplexity int) int
+		PartnerID func(childComplexity int) int
+		PrepayID  func(childComplexity int) int
+		Sign      func(childComplexity int) int
+		TimeStamp func(childComplexity int) int
+	}
+
 	WechatGrantCount struct {
 		Remaining  func(childComplexity int) int
 		TemplateID func(childComplexity int) int
@@ -2141,6 +2153,21 @@ type ComplexityRoot struct {
 		Auth          func(childComplexity int) int
 		BindingTicket func(childComplexity int) int
 		NeedsPhone    func(childComplexity int) int
+	}
+
+	WechatMiniProgramPayParams struct {
+		AppID     func(childComplexity int) int
+		NonceStr  func(childComplexity int) int
+		Package   func(childComplexity int) int
+		PaySign   func(childComplexity int) int
+		SignType  func(childComplexity int) int
+		TimeStamp func(childComplexity int) int
+	}
+
+	WechatPaymentOrder struct {
+		App     func(childComplexity int) int
+		JSAPI   func(childComplexity int) int
+		Payment func(childComplexity int) int
 	}
 
 	WeeklyReport struct {
@@ -6740,6 +6767,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateSurveyFromTemplate(childComplexity, args["communityId"].(string), args["template"].(survey.Template), args["opensAt"].(time.Time), args["closesAt"].(time.Time)), true
+	case "Mutation.createWechatPayment":
+		if e.ComplexityRoot.Mutation.CreateWechatPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWechatPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWechatPayment(childComplexity, args["input"].(model.CreateWechatPaymentInput)), true
 	case "Mutation.decideLegalLetter":
 		if e.ComplexityRoot.Mutation.DecideLegalLetter == nil {
 			break
@@ -7753,6 +7791,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Payment.CommunityID(childComplexity), true
+	case "Payment.expiresAt":
+		if e.ComplexityRoot.Payment.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payment.ExpiresAt(childComplexity), true
 	case "Payment.householdId":
 		if e.ComplexityRoot.Payment.HouseholdID == nil {
 			break
@@ -11673,6 +11717,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VisitEdge.Node(childComplexity), true
 
+	case "WechatAppPayParams.appId":
+		if e.ComplexityRoot.WechatAppPayParams.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.AppID(childComplexity), true
+	case "WechatAppPayParams.nonceStr":
+		if e.ComplexityRoot.WechatAppPayParams.NonceStr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.NonceStr(childComplexity), true
+	case "WechatAppPayParams.package":
+		if e.ComplexityRoot.WechatAppPayParams.Package == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.Package(childComplexity), true
+	case "WechatAppPayParams.partnerId":
+		if e.ComplexityRoot.WechatAppPayParams.PartnerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.PartnerID(childComplexity), true
+	case "WechatAppPayParams.prepayId":
+		if e.ComplexityRoot.WechatAppPayParams.PrepayID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.PrepayID(childComplexity), true
+	case "WechatAppPayParams.sign":
+		if e.ComplexityRoot.WechatAppPayParams.Sign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.Sign(childComplexity), true
+	case "WechatAppPayParams.timeStamp":
+		if e.ComplexityRoot.WechatAppPayParams.TimeStamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatAppPayParams.TimeStamp(childComplexity), true
+
 	case "WechatGrantCount.remaining":
 		if e.ComplexityRoot.WechatGrantCount.Remaining == nil {
 			break
@@ -11704,6 +11791,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.WechatLoginPayload.NeedsPhone(childComplexity), true
+
+	case "WechatMiniProgramPayParams.appId":
+		if e.ComplexityRoot.WechatMiniProgramPayParams.AppID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatMiniProgramPayParams.AppID(childComplexity), true
+	case "WechatMiniProgramPayParams.nonceStr":
+		if e.ComplexityRoot.WechatMiniProgramPayParams.NonceStr == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatMiniProgramPayParams.NonceStr(childComplexity), true
+	case "WechatMiniProgramPayParams.package":
+		if e.ComplexityRoot.WechatMiniProgramPayParams.Package == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatMiniProgramPayParams.Package(childComplexity), true
+	case "WechatMiniProgramPayParams.paySign":
+		if e.ComplexityRoot.WechatMiniProgramPayParams.PaySign == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatMiniProgramPayParams.PaySign(childComplexity), true
+	case "WechatMiniProgramPayParams.signType":
+		if e.ComplexityRoot.WechatMiniProgramPayParams.SignType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatMiniProgramPayParams.SignType(childComplexity), true
+	case "WechatMiniProgramPayParams.timeStamp":
+		if e.ComplexityRoot.WechatMiniProgramPayParams.TimeStamp == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatMiniProgramPayParams.TimeStamp(childComplexity), true
+
+	case "WechatPaymentOrder.app":
+		if e.ComplexityRoot.WechatPaymentOrder.App == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatPaymentOrder.App(childComplexity), true
+	case "WechatPaymentOrder.miniProgram":
+		if e.ComplexityRoot.WechatPaymentOrder.JSAPI == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatPaymentOrder.JSAPI(childComplexity), true
+	case "WechatPaymentOrder.payment":
+		if e.ComplexityRoot.WechatPaymentOrder.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WechatPaymentOrder.Payment(childComplexity), true
 
 	case "WeeklyReport.communityId":
 		if e.ComplexityRoot.WeeklyReport.CommunityID == nil {
@@ -11897,6 +12040,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateServiceCampaignInput,
 		ec.unmarshalInputCreateStaffInput,
 		ec.unmarshalInputCreateSurveyInput,
+		ec.unmarshalInputCreateWechatPaymentInput,
 		ec.unmarshalInputDunningStepInput,
 		ec.unmarshalInputEnquiryAnswerInput,
 		ec.unmarshalInputEnquiryFilter,
@@ -16463,7 +16607,7 @@ enum PaymentMethod {
   WECHAT
 }
 
-"Where a payment stands: PENDING → SETTLING → SETTLED → PARTLY_REFUNDED / REFUNDED."
+"Where a payment stands: PENDING → SETTLING → SETTLED → PARTLY_REFUNDED / REFUNDED; a WeChat Pay order not paid before it expires becomes CLOSED."
 enum FeePaymentStatus {
   "A WeChat Pay order waiting for the money (待支付)."
   PENDING
@@ -16475,6 +16619,8 @@ enum FeePaymentStatus {
   REFUNDED
   "Partly refunded (部分退款)."
   PARTLY_REFUNDED
+  "A WeChat Pay order that expired unpaid (已关闭); pay again with a new order."
+  CLOSED
 }
 
 "Part of a payment on one bill."
@@ -16547,8 +16693,10 @@ type Payment {
   refundedFen: Fen!
   "Refunds, oldest first."
   refunds: [PaymentRefund!]!
-  "Every step: RECORD, SETTLE, REFUND, REFUND_DONE."
+  "Every step: RECORD or WECHAT_ORDER, WECHAT_PAID, SETTLE, WECHAT_CLOSE, REFUND, REFUND_DONE."
   timeline: [TimelineEntry!]!
+  "WeChat Pay: until when the order takes money; null for counter payments."
+  expiresAt: Time
 }
 
 "A payment's receipt (收据) as the payer and staff see it."
@@ -16649,6 +16797,68 @@ input RecordPaymentInput {
   paidAt: Time
 }
 
+"Where a resident pays with WeChat Pay."
+enum WechatPayChannel {
+  "The WeChat mini program (小程序支付, JSAPI); needs the payer's WeChat account bound."
+  MINI_PROGRAM
+  "The mobile app (App 支付)."
+  APP
+}
+
+"A resident's WeChat Pay order for a household's bills."
+input CreateWechatPaymentInput {
+  "The household whose bills are paid."
+  householdId: ID!
+  "The bills to pay, in this order; omitted: every open bill, oldest period first. The amount is their outstanding total."
+  billIds: [ID!]
+  "Where the resident pays."
+  channel: WechatPayChannel!
+}
+
+"What the mini program passes to wx.requestPayment."
+type WechatMiniProgramPayParams {
+  "The mini program's app id."
+  appId: String!
+  "Seconds since the epoch, as text."
+  timeStamp: String!
+  "A random string."
+  nonceStr: String!
+  "prepay_id=..."
+  package: String!
+  "The signature type (RSA)."
+  signType: String!
+  "The signature."
+  paySign: String!
+}
+
+"What the app passes to the WeChat SDK's PayReq."
+type WechatAppPayParams {
+  "The app's id at WeChat."
+  appId: String!
+  "The merchant id."
+  partnerId: String!
+  "The prepay id."
+  prepayId: String!
+  "Always Sign=WXPay."
+  package: String!
+  "A random string."
+  nonceStr: String!
+  "Seconds since the epoch, as text."
+  timeStamp: String!
+  "The signature."
+  sign: String!
+}
+
+"A WeChat Pay order: the PENDING payment and what the client pays it with."
+type WechatPaymentOrder {
+  "The payment, PENDING until WeChat Pay reports the money; then SETTLED with its receipt (see receipt)."
+  payment: Payment!
+  "For channel MINI_PROGRAM; otherwise null."
+  miniProgram: WechatMiniProgramPayParams
+  "For channel APP; otherwise null."
+  app: WechatAppPayParams
+}
+
 extend type Query {
   "A payment's receipt, by paymentId or by communityId and receipt number: for the household's owners and family (tenants when the owners allow them to see bills) and staff who see its bills; NOT_FOUND for anyone else."
   receipt(
@@ -16669,6 +16879,11 @@ extend type Query {
 }
 
 extend type Mutation {
+  "Opens a WeChat Pay order for the outstanding total of a household's chosen (or all open) bills: its owners and family, and tenants when the owners let them see the bills; NOT_FOUND for anyone else. MINI_PROGRAM needs the caller's WeChat account bound (else BAD_USER_INPUT); WeChat Pay not configured: UNAVAILABLE."
+  createWechatPayment(
+    "The order."
+    input: CreateWechatPaymentInput!
+  ): WechatPaymentOrder!
   "Records a payment at the counter (front desk, finance clerks, supervisors of the community): allocates it to bills, oldest first unless chosen, and numbers its receipt. Over the outstanding total: BAD_USER_INPUT on input.amountFen."
   recordPayment(
     "The payment."
@@ -16699,6 +16914,12 @@ extend enum TimelineAction {
   REFUND
   "Payments: the refund was taken back from the bills."
   REFUND_DONE
+  "Payments: a resident opened a WeChat Pay order (微信下单)."
+  WECHAT_ORDER
+  "Payments: WeChat Pay reported the money received (微信支付到账)."
+  WECHAT_PAID
+  "Payments: the WeChat Pay order expired unpaid (订单关闭)."
+  WECHAT_CLOSE
   "Bills: part of a payment was applied to the bill (销账)."
   ALLOCATE
   "Bills: a refund took a payment's money back off the bill."
@@ -21227,6 +21448,8 @@ func (ec *executionContext) childFields_Payment(ctx context.Context, field graph
 		return ec.fieldContext_Payment_refunds(ctx, field)
 	case "timeline":
 		return ec.fieldContext_Payment_timeline(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Payment_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Payment", field.Name)
 }
@@ -22661,6 +22884,26 @@ func (ec *executionContext) childFields_VisitEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type VisitEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_WechatAppPayParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "appId":
+		return ec.fieldContext_WechatAppPayParams_appId(ctx, field)
+	case "partnerId":
+		return ec.fieldContext_WechatAppPayParams_partnerId(ctx, field)
+	case "prepayId":
+		return ec.fieldContext_WechatAppPayParams_prepayId(ctx, field)
+	case "package":
+		return ec.fieldContext_WechatAppPayParams_package(ctx, field)
+	case "nonceStr":
+		return ec.fieldContext_WechatAppPayParams_nonceStr(ctx, field)
+	case "timeStamp":
+		return ec.fieldContext_WechatAppPayParams_timeStamp(ctx, field)
+	case "sign":
+		return ec.fieldContext_WechatAppPayParams_sign(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WechatAppPayParams", field.Name)
+}
+
 func (ec *executionContext) childFields_WechatGrantCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "templateId":
@@ -22681,6 +22924,36 @@ func (ec *executionContext) childFields_WechatLoginPayload(ctx context.Context, 
 		return ec.fieldContext_WechatLoginPayload_bindingTicket(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WechatLoginPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_WechatMiniProgramPayParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "appId":
+		return ec.fieldContext_WechatMiniProgramPayParams_appId(ctx, field)
+	case "timeStamp":
+		return ec.fieldContext_WechatMiniProgramPayParams_timeStamp(ctx, field)
+	case "nonceStr":
+		return ec.fieldContext_WechatMiniProgramPayParams_nonceStr(ctx, field)
+	case "package":
+		return ec.fieldContext_WechatMiniProgramPayParams_package(ctx, field)
+	case "signType":
+		return ec.fieldContext_WechatMiniProgramPayParams_signType(ctx, field)
+	case "paySign":
+		return ec.fieldContext_WechatMiniProgramPayParams_paySign(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WechatMiniProgramPayParams", field.Name)
+}
+
+func (ec *executionContext) childFields_WechatPaymentOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payment":
+		return ec.fieldContext_WechatPaymentOrder_payment(ctx, field)
+	case "miniProgram":
+		return ec.fieldContext_WechatPaymentOrder_miniProgram(ctx, field)
+	case "app":
+		return ec.fieldContext_WechatPaymentOrder_app(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WechatPaymentOrder", field.Name)
 }
 
 func (ec *executionContext) childFields_WeeklyReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -578,6 +578,16 @@ type CreateSurveyInput struct {
 	Anonymous bool `json:"anonymous"`
 }
 
+// A resident's WeChat Pay order for a household's bills.
+type CreateWechatPaymentInput struct {
+	// The household whose bills are paid.
+	HouseholdID string `json:"householdId"`
+	// The bills to pay, in this order; omitted: every open bill, oldest period first. The amount is their outstanding total.
+	BillIds []string `json:"billIds,omitempty"`
+	// Where the resident pays.
+	Channel payment.Channel `json:"channel"`
+}
+
 // How many deliveries of a message are in one state on one channel.
 type DeliveryCount struct {
 	// The channel.
@@ -2790,6 +2800,12 @@ const (
 	TimelineActionRefund TimelineAction = "REFUND"
 	// Payments: the refund was taken back from the bills.
 	TimelineActionRefundDone TimelineAction = "REFUND_DONE"
+	// Payments: a resident opened a WeChat Pay order (微信下单).
+	TimelineActionWechatOrder TimelineAction = "WECHAT_ORDER"
+	// Payments: WeChat Pay reported the money received (微信支付到账).
+	TimelineActionWechatPaid TimelineAction = "WECHAT_PAID"
+	// Payments: the WeChat Pay order expired unpaid (订单关闭).
+	TimelineActionWechatClose TimelineAction = "WECHAT_CLOSE"
 	// Bills: part of a payment was applied to the bill (销账).
 	TimelineActionAllocate TimelineAction = "ALLOCATE"
 	// Bills: a refund took a payment's money back off the bill.
@@ -2851,6 +2867,9 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionSettle,
 	TimelineActionRefund,
 	TimelineActionRefundDone,
+	TimelineActionWechatOrder,
+	TimelineActionWechatPaid,
+	TimelineActionWechatClose,
 	TimelineActionAllocate,
 	TimelineActionUnallocate,
 	TimelineActionRelief,
@@ -2858,7 +2877,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false

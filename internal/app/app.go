@@ -44,6 +44,7 @@ import (
 	"qinqing/internal/platform/ratelimit"
 	"qinqing/internal/platform/sms"
 	"qinqing/internal/platform/wechat"
+	"qinqing/internal/platform/wechatpay"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
 	"qinqing/internal/serviceorder"
@@ -60,6 +61,9 @@ type Deps struct {
 	Now func() time.Time
 	// SMS overrides the sender chosen from config (SMS_BASE_URL or the log).
 	SMS sms.Sender
+	// WechatPay overrides the WeChat Pay client built from config
+	// (WECHATPAY_*); New builds it when nil. Nil in NewServices: WeChat Pay off.
+	WechatPay *wechatpay.Client
 }
 
 // App is a wired server.
@@ -210,7 +214,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now,
 		Collection: svc.Fees})
 	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
-		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Communities: communities, Staff: staffSvc, Sender: engine, Wechat: d.WechatPay, Tenants: svc.Fees.TenantsSeeBills, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
@@ -263,6 +267,11 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	if d.WechatPay == nil {
+		if d.WechatPay, err = wechatpay.FromConfig(cfg, d.Log); err != nil {
+			return nil, err
+		}
+	}
 	a := &App{Cfg: cfg, Deps: d, Metrics: httpserver.NewMetrics()}
 	a.baseCtx, a.shutdown = context.WithCancel(context.Background())
 	a.Services, a.bg = newServices(cfg, d, tokens)
@@ -282,6 +291,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
 	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
 	mux.Handle("GET /reports/finance/{file}", graph.FinanceReportHandler(a.Services, tokens)) // {id}.csv, {id}.xlsx
+	if d.WechatPay != nil {
+		mux.Handle("POST /pay/wechat/notify", wechatNotify(d.WechatPay, a.Services.Payments, d.Log))
+	}
 	httpserver.Health(mux, d.DB.Ping)
 	// /metrics is on its own address (METRICS_ADDR), never on the API's.
 	sec := httpserver.SecurityOptions{HSTS: cfg.Production()}

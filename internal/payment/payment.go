@@ -25,6 +25,7 @@ import (
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/wechatpay"
 	"qinqing/internal/staff"
 )
 
@@ -111,6 +112,12 @@ type Payment struct {
 	CreatedAt      time.Time         `bson:"createdAt"`
 	UpdatedAt      time.Time         `bson:"updatedAt"`
 	SettledAt      *time.Time        `bson:"settledAt,omitempty"`
+	// WeChat Pay: where it was ordered, until when the order takes money,
+	// and WeChat's transaction id once paid (unique: one transaction
+	// settles one payment).
+	Channel       Channel    `bson:"channel,omitempty"`
+	ExpiresAt     *time.Time `bson:"expiresAt,omitempty"`
+	TransactionID string     `bson:"transactionId,omitempty"`
 }
 
 // ReceiptText is the receipt number as printed: six digits at least.
@@ -124,6 +131,7 @@ func ReceiptText(n int64) string {
 const (
 	colPayments = "payments"
 	colNumbers  = "receipt_numbers"
+	colBindings = "wechat_bindings" // owned by identity: _id = openid, personId, boundAt
 )
 
 func init() {
@@ -200,21 +208,24 @@ type Config struct {
 	Staff       Staff
 	Tenants     TenantAccess
 	Sender      Sender
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Wechat is the WeChat Pay client; nil: WeChat Pay is off.
+	Wechat *wechatpay.Client
+	Log    *slog.Logger
+	Now    func() time.Time
 }
 
 // Service records payments.
 type Service struct {
-	col, numbers *mgo.Collection
-	steps        *lifecycle.Store
-	cfg          Config
+	col, numbers, bindings *mgo.Collection
+	steps                  *lifecycle.Store
+	cfg                    Config
 }
 
 // NewService makes the service.
 func NewService(cfg Config) *Service {
 	return &Service{col: cfg.DB.Collection(colPayments), numbers: cfg.DB.Collection(colNumbers),
-		steps: lifecycle.NewStore(cfg.DB, colPayments, cfg.Now), cfg: cfg}
+		bindings: cfg.DB.Collection(colBindings),
+		steps:    lifecycle.NewStore(cfg.DB, colPayments, cfg.Now), cfg: cfg}
 }
 
 // Fees is the fee service payments allocate through.

@@ -100,6 +100,8 @@ func (s *Service) Reconcile(ctx context.Context, c *access.Caller, communityID, 
 					r.Unmatched = append(r.Unmatched, Unmatched{Payment: p, Reason: Stuck, Difference: p.Amount})
 				}
 				return nil
+			case Closed:
+				return nil // a WeChat order that expired unpaid: no money
 			}
 			net := p.Amount - p.Unallocated
 			for _, rf := range p.Refunds {

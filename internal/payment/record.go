@@ -106,7 +106,8 @@ func (s *Service) householdFor(ctx context.Context, c *access.Caller, id string)
 }
 
 // plan splits amount over the chosen bills in their order, or over the open
-// bills oldest first, each up to what it still owes.
+// bills oldest first, each up to what it still owes; a negative amount
+// pays everything they owe (a WeChat Pay order).
 func (s *Service) plan(ctx context.Context, h *household.Household, billIDs []string, amount int64) ([]Planned, error) {
 	var bills []*fee.Bill
 	if len(billIDs) == 0 {
@@ -136,6 +137,9 @@ func (s *Service) plan(ctx context.Context, h *household.Household, billIDs []st
 	}
 	if owed == 0 {
 		return nil, apperr.Invalid("input.amountFen", "payment.no_open_bills")
+	}
+	if amount < 0 {
+		amount = owed
 	}
 	if amount > owed {
 		return nil, apperr.Invalid("input.amountFen", "payment.over_outstanding", fee.Yuan(owed))
@@ -210,7 +214,8 @@ const settleAfter = time.Minute
 const tickBatch = 200
 
 // Tick finishes payments left SETTLING and refunds left unfinished (a
-// server died between the steps). Every server runs it; each step is
+// server died between the steps), and asks WeChat Pay about orders whose
+// notification has not come. Every server runs it; each step is
 // idempotent and guarded, so two finishing one payment count it once.
 func (s *Service) Tick(ctx context.Context, now time.Time) error {
 	var errs []error
@@ -222,6 +227,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 		}
 	}
 	errs = append(errs, s.finishRefunds(ctx, now))
+	errs = append(errs, s.queryWechat(ctx, now))
 	return errors.Join(errs...)
 }
 
