@@ -398,8 +398,8 @@ type staffPlan struct {
 func planStaff() []staffPlan {
 	out := []staffPlan{{Account: "admin", Name: "周慧敏", Roles: []access.Role{access.Admin}, Community: -1}}
 	names := [][]string{
-		{"林晓燕", "陈志强", "王建军", "赵丽华", "孙国平", "刘桂芳", "许静"},
-		{"黄婷婷", "吴俊杰", "郑海涛", "何秀兰", "马永刚", "朱春燕", "高雅琴"},
+		{"林晓燕", "陈志强", "王建军", "赵丽华", "孙国平", "刘桂芳", "许静", "钱淑贞"},
+		{"黄婷婷", "吴俊杰", "郑海涛", "何秀兰", "马永刚", "朱春燕", "高雅琴", "韩立新"},
 	}
 	for ci, cp := range communityPlans {
 		var rest []int
@@ -416,6 +416,8 @@ func planStaff() []staffPlan {
 			staffPlan{Account: cp.Slug + ".cleaner", Name: nm[5], Roles: []access.Role{access.Cleaner}, Community: ci},
 			// The front desk and family hotline (客户服务中心/亲情电话).
 			staffPlan{Account: cp.Slug + ".frontdesk", Name: nm[6], Roles: []access.Role{access.CustomerService}, Community: ci},
+			// The finance clerk (财务): fees, payments, statements.
+			staffPlan{Account: cp.Slug + ".finance", Name: nm[7], Roles: []access.Role{access.Finance}, Community: ci},
 		)
 	}
 	return out
