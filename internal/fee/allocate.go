@@ -28,8 +28,12 @@ func init() {
 }
 
 // allocateRetries bounds how often a step lost to a concurrent change of the
-// same bill (relief, another payment) is re-read and tried again.
-const allocateRetries = 8
+// same bill (relief, another payment) is re-read and tried again. Each
+// loss means another step won, so a bill busy with k payments at once
+// costs at most k retries; the bound only stops a pathological loop. 8 was
+// too few: under -race, 8 payments at once on one bill exhausted it
+// (TestReceiptNumbersWithoutGapsOnTwoServers).
+const allocateRetries = 64
 
 // OpenBills are a household's bills that still take payment (ISSUED or
 // PARTLY_PAID), oldest period first.
