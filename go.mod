@@ -23,7 +23,6 @@ require (
 require golang.org/x/image v0.48.0
 
 require (
-	codeberg.org/go-pdf/fpdf v0.12.0 // indirect
 	github.com/richardlehane/mscfb v1.0.9 // indirect
 	github.com/richardlehane/msoleps v1.0.6 // indirect
 	github.com/tiendc/go-deepcopy v1.7.2 // indirect

@@ -119,6 +119,39 @@ func TestFeeReminderLadder(t *testing.T) {
 	if !found {
 		t.Fatalf("the butler's list: %+v", tasks)
 	}
+	// The arrears list shows each household's last step: HA the second
+	// notice, HB (held) none yet.
+	var arr struct {
+		Arrears struct {
+			Edges []struct {
+				Node struct {
+					HouseholdID string
+					Outstanding int64
+					AgeDays     int
+					LastStep    *string
+					Dunning     *struct{ Status string }
+				}
+			}
+		}
+	}
+	finance.ok(`query($c:ID!){ arrears(communityId:$c){ edges { node { householdId outstanding ageDays lastStep lastStepAt dunning { status } } } } }`,
+		map[string]any{"c": w.X.ID}, &arr)
+	last := map[string]string{}
+	for _, ed := range arr.Arrears.Edges {
+		n := ed.Node
+		switch {
+		case n.Dunning == nil:
+			last[n.HouseholdID] = "no case"
+		case n.LastStep == nil:
+			last[n.HouseholdID] = n.Dunning.Status + "/-"
+		default:
+			last[n.HouseholdID] = n.Dunning.Status + "/" + *n.LastStep
+		}
+	}
+	if last[w.HA.ID] != "NOTICED/SECOND_NOTICE" || last[w.HB.ID] != "OPENED/-" {
+		t.Fatalf("the arrears list's last steps: %v", last)
+	}
+	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", `query($c:ID!){ arrears(communityId:$c){ edges { node { lastStep } } } }`, map[string]any{"c": w.X.ID})
 	butler.fails("CONFLICT", stepQ, map[string]any{"in": map[string]any{"householdId": w.HA.ID, "step": "WRITTEN_NOTICE"}})
 	later(7 * 24 * time.Hour)
 	var out struct {

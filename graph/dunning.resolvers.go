@@ -9,9 +9,34 @@ import (
 	"context"
 	"qinqing/graph/model"
 	"qinqing/internal/dunning"
+	"qinqing/internal/fee"
 	"qinqing/internal/household"
 	"qinqing/internal/staff"
+	"time"
 )
+
+// Dunning is the resolver for the dunning field.
+func (r *arrearResolver) Dunning(ctx context.Context, obj *fee.Arrear) (*dunning.Case, error) {
+	return one(ctx, loaders(ctx).OpenDunning, obj.HouseholdID)
+}
+
+// LastStep is the resolver for the lastStep field.
+func (r *arrearResolver) LastStep(ctx context.Context, obj *fee.Arrear) (*dunning.Step, error) {
+	r0, err := lastRecord(ctx, obj)
+	if r0 == nil || err != nil {
+		return nil, err
+	}
+	return &r0.Step, nil
+}
+
+// LastStepAt is the resolver for the lastStepAt field.
+func (r *arrearResolver) LastStepAt(ctx context.Context, obj *fee.Arrear) (*time.Time, error) {
+	r0, err := lastRecord(ctx, obj)
+	if r0 == nil || err != nil {
+		return nil, err
+	}
+	return &r0.At, nil
+}
 
 // Household is the resolver for the household field.
 func (r *dunningCaseResolver) Household(ctx context.Context, obj *dunning.Case) (*household.Household, error) {

@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"context"
 	"qinqing/graph/model"
+	"qinqing/internal/dunning"
 	"qinqing/internal/fee"
 	"qinqing/internal/platform/page"
 )
@@ -31,4 +33,13 @@ func init() {
 	} {
 		listBounds[k] = v
 	}
+}
+
+// lastRecord is the last step of the household's open arrears case.
+func lastRecord(ctx context.Context, a *fee.Arrear) (*dunning.Record, error) {
+	x, err := one(ctx, loaders(ctx).OpenDunning, a.HouseholdID)
+	if x == nil || err != nil || len(x.Records) == 0 {
+		return nil, err
+	}
+	return &x.Records[len(x.Records)-1], nil
 }

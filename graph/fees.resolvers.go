@@ -228,6 +228,9 @@ func (r *queryResolver) Arrears(ctx context.Context, communityID string, buildin
 	})}, nil
 }
 
+// Arrear returns ArrearResolver implementation.
+func (r *Resolver) Arrear() ArrearResolver { return &arrearResolver{r} }
+
 // FeeItem returns FeeItemResolver implementation.
 func (r *Resolver) FeeItem() FeeItemResolver { return &feeItemResolver{r} }
 
@@ -238,6 +241,7 @@ func (r *Resolver) MeterReading() MeterReadingResolver { return &meterReadingRes
 func (r *Resolver) ParkingSpace() ParkingSpaceResolver { return &parkingSpaceResolver{r} }
 
 type (
+	arrearResolver       struct{ *Resolver }
 	feeItemResolver      struct{ *Resolver }
 	meterReadingResolver struct{ *Resolver }
 	parkingSpaceResolver struct{ *Resolver }

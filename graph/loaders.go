@@ -8,6 +8,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/household"
 	"qinqing/internal/staff"
@@ -33,6 +34,9 @@ type Loaders struct {
 	MySurveyResponse *Loader[survey.ResponseKey, *survey.Response]
 	// Audit records sensitive reads: one insert for all reads in a batch.
 	Audit *Loader[archive.SensitiveRead, bool]
+	// OpenDunning is each household's open arrears case, as the caller may
+	// see it (the arrears list's last step).
+	OpenDunning *Loader[string, *dunning.Case]
 }
 
 // newLoaders makes one response's loaders; with m (a live event's memo)
@@ -57,6 +61,13 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 				return nil, err
 			}
 			return s.Surveys.MyResponses(ctx, c, keys)
+		}),
+		OpenDunning: newLoader(b, func(ctx context.Context, ids []string) (map[string]*dunning.Case, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.Dunning.OpenCasesFor(ctx, c, ids)
 		}),
 		// Every read is recorded, however often it repeats: no cache.
 		Audit: newUncachedLoader(b, func(ctx context.Context, reads []archive.SensitiveRead) (map[archive.SensitiveRead]bool, error) {

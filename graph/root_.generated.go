@@ -34,6 +34,7 @@ type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
 	Announcement() AnnouncementResolver
+	Arrear() ArrearResolver
 	AuditEntry() AuditEntryResolver
 	Building() BuildingResolver
 	BuildingFeeCollection() BuildingFeeCollectionResolver
@@ -168,8 +169,11 @@ type ComplexityRoot struct {
 		AgeDays       func(childComplexity int) int
 		BillsOverdue  func(childComplexity int) int
 		BuildingID    func(childComplexity int) int
+		Dunning       func(childComplexity int) int
 		HouseholdID   func(childComplexity int) int
 		Label         func(childComplexity int) int
+		LastStep      func(childComplexity int) int
+		LastStepAt    func(childComplexity int) int
 		OldestDueDate func(childComplexity int) int
 		Outstanding   func(childComplexity int) int
 	}
@@ -2380,6 +2384,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Arrear.BuildingID(childComplexity), true
+	case "Arrear.dunning":
+		if e.ComplexityRoot.Arrear.Dunning == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.Dunning(childComplexity), true
 	case "Arrear.householdId":
 		if e.ComplexityRoot.Arrear.HouseholdID == nil {
 			break
@@ -2392,6 +2402,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Arrear.Label(childComplexity), true
+	case "Arrear.lastStep":
+		if e.ComplexityRoot.Arrear.LastStep == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.LastStep(childComplexity), true
+	case "Arrear.lastStepAt":
+		if e.ComplexityRoot.Arrear.LastStepAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Arrear.LastStepAt(childComplexity), true
 	case "Arrear.oldestDueDate":
 		if e.ComplexityRoot.Arrear.OldestDueDate == nil {
 			break
@@ -13462,6 +13484,15 @@ extend type Mutation {
   "A supervisor of the community approves or refuses a requested lawyer's letter (律师函), with a note saying why; FORBIDDEN for other staff of the community."
   decideLegalLetter("Id of the household." householdId: ID!, "True to approve." approve: Boolean!, "Why, at most 500 characters." note: String!): DunningCase!
 }
+
+extend type Arrear {
+  "The household's open arrears case (催缴), with its last step; null when none is open yet (the daily job opens one past the grace period)."
+  dunning: DunningCase
+  "The last step taken on the open case; null when none yet."
+  lastStep: DunningStep
+  "When that step was taken."
+  lastStepAt: Time
+}
 `, BuiltIn: false},
 	{Name: "../schema/enquiry.graphqls", Input: `"Where an enquiry (咨询) stands: OPEN until answered, then CLOSED with an outcome."
 enum EnquiryStatus {
@@ -19362,6 +19393,12 @@ func (ec *executionContext) childFields_Arrear(ctx context.Context, field graphq
 		return ec.fieldContext_Arrear_ageDays(ctx, field)
 	case "billsOverdue":
 		return ec.fieldContext_Arrear_billsOverdue(ctx, field)
+	case "dunning":
+		return ec.fieldContext_Arrear_dunning(ctx, field)
+	case "lastStep":
+		return ec.fieldContext_Arrear_lastStep(ctx, field)
+	case "lastStepAt":
+		return ec.fieldContext_Arrear_lastStepAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Arrear", field.Name)
 }

@@ -134,6 +134,31 @@ func (s *Service) OpenCase(ctx context.Context, householdID string) (*Case, erro
 	return &x, nil
 }
 
+// OpenCasesFor are the open cases of households, keyed by household, for a
+// caller who reads the community's arrears (finance, supervisors, the front
+// desk); cases of communities the caller may not chase are left out. One
+// query per batch of at most 500 households (the arrears list's page is 100).
+func (s *Service) OpenCasesFor(ctx context.Context, c *access.Caller, householdIDs []string) (map[string]*Case, error) {
+	out := make(map[string]*Case, len(householdIDs))
+	for ids := range slices.Chunk(householdIDs, 500) {
+		cur, err := s.col.Find(ctx, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: ids}}},
+			{Key: "status", Value: bson.D{{Key: "$ne", Value: Closed}}}})
+		if err != nil {
+			return nil, fmt.Errorf("open dunning cases: %w", err)
+		}
+		var cases []*Case
+		if err := cur.All(ctx, &cases); err != nil {
+			return nil, fmt.Errorf("open dunning cases: %w", err)
+		}
+		for _, x := range cases {
+			if fee.RecordsPayments(c, x.CommunityID) || fee.ReadsFinance(c, x.CommunityID) {
+				out[x.HouseholdID] = x
+			}
+		}
+	}
+	return out, nil
+}
+
 // Latest is the household's latest case for staff who may chase it: the
 // open one, else the last closed one; nil when it never was in arrears.
 func (s *Service) Latest(ctx context.Context, c *access.Caller, householdID string) (*Case, error) {
