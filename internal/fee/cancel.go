@@ -203,4 +203,3 @@ func nextBillID(id string) string {
 	}
 	return base + "~" + strconv.Itoa(n+1)
 }
-

@@ -134,11 +134,11 @@ type Bill struct {
 	// so a run stopped in between tells when billing runs again
 	// (notice.go). The bill itself is never written for it.
 	Announced bool              `bson:"announced,omitempty"`
-	Version      int               `bson:"version"`
-	Timeline     []lifecycle.Entry `bson:"timeline"`
-	IssuedAt     time.Time         `bson:"issuedAt"`
-	UpdatedAt    time.Time         `bson:"updatedAt"`
-	SortKey      string            `bson:"sortKey"` // newest period first, then id
+	Version   int               `bson:"version"`
+	Timeline  []lifecycle.Entry `bson:"timeline"`
+	IssuedAt  time.Time         `bson:"issuedAt"`
+	UpdatedAt time.Time         `bson:"updatedAt"`
+	SortKey   string            `bson:"sortKey"` // newest period first, then id
 }
 
 // Yuan writes fen as yuan with two decimals from the integer, never

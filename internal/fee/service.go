@@ -19,7 +19,7 @@ const (
 	colReadings = "meter_readings"
 	colBills    = "bills"
 	colReliefs  = "fee_reliefs"
-	colAccess   = "bill_access" // per household: may its tenants see its bills
+	colAccess   = "bill_access"  // per household: may its tenants see its bills
 	colNotices  = "bill_notices" // per bill: its FEE_BILL_ISSUED notice was sent
 )
 
@@ -39,7 +39,7 @@ func NewService(db *mongo.DB, now func() time.Time) *Service {
 		items: db.Collection(colItems), spaces: db.Collection(colSpaces), readings: db.Collection(colReadings),
 		bills: db.Collection(colBills), reliefs: db.Collection(colReliefs), access: db.Collection(colAccess),
 		noticesSent: db.Collection(colNotices),
-		now: now,
+		now:         now,
 	}
 }
 
