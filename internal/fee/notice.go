@@ -38,7 +38,7 @@ func init() {
 // between two runs harmless too. The cost is constant per batch: the
 // members, the tenant settings, the engine's batch and the record of what
 // was sent; and, for a batch with bills already present, one read of
-// those announced and one of their records.
+// their records (and of the bills, only when some have none).
 func (s *Service) announce(ctx context.Context, docs []any, present map[int]bool) error {
 	if s.notices == nil {
 		return nil
@@ -61,28 +61,13 @@ func (s *Service) announce(ctx context.Context, docs []any, present map[int]bool
 }
 
 // unannounced are those of bills ids that were to be announced and have no
-// record of it.
+// record of it. The records are read first: on a rerun they cover every
+// bill, and the bills themselves are not read at all.
 func (s *Service) unannounced(ctx context.Context, ids []string) ([]*Bill, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	cur, err := s.bills.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}, {Key: "announced", Value: true}},
-		options.Find().SetProjection(bson.D{{Key: "timeline", Value: 0}, {Key: "lines", Value: 0}, {Key: "allocations", Value: 0}}))
-	if err != nil {
-		return nil, fmt.Errorf("bills to announce: %w", err)
-	}
-	var announced []*Bill
-	if err := cur.All(ctx, &announced); err != nil {
-		return nil, fmt.Errorf("bills to announce: %w", err)
-	}
-	if len(announced) == 0 {
-		return nil, nil
-	}
-	aids := make([]string, len(announced))
-	for i, b := range announced {
-		aids[i] = b.ID
-	}
-	cur, err = s.noticesSent.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: aids}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := s.noticesSent.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("bill notices sent: %w", err)
 	}
@@ -96,11 +81,23 @@ func (s *Service) unannounced(ctx context.Context, ids []string) ([]*Bill, error
 	for _, x := range sent {
 		done[x.ID] = true
 	}
-	var out []*Bill
-	for _, b := range announced {
-		if !done[b.ID] {
-			out = append(out, b)
+	var rest []string
+	for _, id := range ids {
+		if !done[id] {
+			rest = append(rest, id)
 		}
+	}
+	if len(rest) == 0 {
+		return nil, nil
+	}
+	cur, err = s.bills.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: rest}}}, {Key: "announced", Value: true}},
+		options.Find().SetProjection(bson.D{{Key: "timeline", Value: 0}, {Key: "lines", Value: 0}, {Key: "allocations", Value: 0}}))
+	if err != nil {
+		return nil, fmt.Errorf("bills to announce: %w", err)
+	}
+	var out []*Bill
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("bills to announce: %w", err)
 	}
 	return out, nil
 }
