@@ -13,6 +13,16 @@ import (
 	"sort"
 )
 
+// Replaces is the resolver for the replaces field.
+func (r *billResolver) Replaces(ctx context.Context, obj *fee.Bill) (*string, error) {
+	return strp(obj.Replaces), nil
+}
+
+// ReplacedBy is the resolver for the replacedBy field.
+func (r *billResolver) ReplacedBy(ctx context.Context, obj *fee.Bill) (*string, error) {
+	return strp(obj.ReplacedBy), nil
+}
+
 // Type is the resolver for the type field.
 func (r *buildingResolver) Type(ctx context.Context, obj *community.Building) (*community.BuildingType, error) {
 	if obj.Type == "" {
@@ -126,6 +136,24 @@ func (r *mutationResolver) GenerateBills(ctx context.Context, communityID string
 	return r.Svc.Fees.GenerateBills(ctx, c, communityID, period, dueDate, deref(buildingID))
 }
 
+// CancelBill is the resolver for the cancelBill field.
+func (r *mutationResolver) CancelBill(ctx context.Context, id string, reason string) (*fee.Bill, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Fees.CancelBill(ctx, c, id, reason)
+}
+
+// ReissueBill is the resolver for the reissueBill field.
+func (r *mutationResolver) ReissueBill(ctx context.Context, id string, dueDate *string) (*fee.Bill, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Fees.ReissueBill(ctx, c, id, deref(dueDate))
+}
+
 // SetTenantBillAccess is the resolver for the setTenantBillAccess field.
 func (r *mutationResolver) SetTenantBillAccess(ctx context.Context, householdID string, allowed bool) (bool, error) {
 	c, err := caller(ctx)
@@ -231,6 +259,9 @@ func (r *queryResolver) Arrears(ctx context.Context, communityID string, buildin
 // Arrear returns ArrearResolver implementation.
 func (r *Resolver) Arrear() ArrearResolver { return &arrearResolver{r} }
 
+// Bill returns BillResolver implementation.
+func (r *Resolver) Bill() BillResolver { return &billResolver{r} }
+
 // FeeItem returns FeeItemResolver implementation.
 func (r *Resolver) FeeItem() FeeItemResolver { return &feeItemResolver{r} }
 
@@ -242,6 +273,7 @@ func (r *Resolver) ParkingSpace() ParkingSpaceResolver { return &parkingSpaceRes
 
 type (
 	arrearResolver       struct{ *Resolver }
+	billResolver         struct{ *Resolver }
 	feeItemResolver      struct{ *Resolver }
 	meterReadingResolver struct{ *Resolver }
 	parkingSpaceResolver struct{ *Resolver }

@@ -1861,6 +1861,7 @@ var (
 		"HOUSEHOLD_INVITATION":        notify.HouseholdInvitation,
 		"STAFF_LOGIN_ALERT":           notify.StaffLoginAlert,
 		"FINANCE_STATEMENT_PUBLISHED": notify.FinanceStatementPublished,
+		"FEE_BILL_ISSUED":             notify.FeeBillIssued,
 		"FEE_PAYMENT_RECEIVED":        notify.FeePaymentReceived,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
@@ -1884,6 +1885,7 @@ var (
 		notify.HouseholdInvitation:       "HOUSEHOLD_INVITATION",
 		notify.StaffLoginAlert:           "STAFF_LOGIN_ALERT",
 		notify.FinanceStatementPublished: "FINANCE_STATEMENT_PUBLISHED",
+		notify.FeeBillIssued:             "FEE_BILL_ISSUED",
 		notify.FeePaymentReceived:        "FEE_PAYMENT_RECEIVED",
 	}
 )

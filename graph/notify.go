@@ -13,7 +13,7 @@ import (
 
 var notifyKinds = []notify.Kind{notify.FestivalGreeting, notify.BirthdayGreeting, notify.RepairProgress, notify.ServiceOrderUpdate,
 	notify.ProjectProgress, notify.Announcement, notify.EmergencyNotice, notify.EventReminder, notify.SurveyInvitation,
-	notify.CallbackPromptOwner, notify.CallbackDue, notify.FinanceStatementPublished}
+	notify.CallbackPromptOwner, notify.CallbackDue, notify.FinanceStatementPublished, notify.FeeBillIssued}
 
 // notificationFeed streams new entries of the caller's own inbox. The
 // engine publishes one event per chunk of recipients it wrote to; this
@@ -30,6 +30,10 @@ func (r *Resolver) notificationFeed(ctx context.Context, c *access.Caller) (<-ch
 			return nil, false
 		}
 		created, err := eventPayload(&r.payloads, e, "inbox", func() (map[string]*notify.Notification, error) {
+			// A batch of messages (SendEach) names its entries, whose keys differ.
+			if ids := stringList(e.Data["notifications"]); len(ids) > 0 {
+				return r.Svc.Notify.CreatedByIDs(context.WithoutCancel(ctx), ids)
+			}
 			return r.Svc.Notify.Created(context.WithoutCancel(ctx), e.SubjectID, stringList(e.Data["recipients"]))
 		})
 		if err != nil {

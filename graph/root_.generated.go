@@ -36,6 +36,7 @@ type ResolverRoot interface {
 	Announcement() AnnouncementResolver
 	Arrear() ArrearResolver
 	AuditEntry() AuditEntryResolver
+	Bill() BillResolver
 	Building() BuildingResolver
 	BuildingFeeCollection() BuildingFeeCollectionResolver
 	ButlerTask() ButlerTaskResolver
@@ -221,6 +222,7 @@ type ComplexityRoot struct {
 		Amount       func(childComplexity int) int
 		BuildingID   func(childComplexity int) int
 		CancelReason func(childComplexity int) int
+		CancelledAt  func(childComplexity int) int
 		DueDate      func(childComplexity int) int
 		HouseholdID  func(childComplexity int) int
 		ID           func(childComplexity int) int
@@ -231,6 +233,8 @@ type ComplexityRoot struct {
 		Paid         func(childComplexity int) int
 		Period       func(childComplexity int) int
 		Relieved     func(childComplexity int) int
+		ReplacedBy   func(childComplexity int) int
+		Replaces     func(childComplexity int) int
 		Status       func(childComplexity int) int
 	}
 
@@ -1167,6 +1171,7 @@ type ComplexityRoot struct {
 		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string, intake *model.IntakeInput) int
 		BookMove                      func(childComplexity int, input model.BookMoveInput, intake *model.IntakeInput) int
 		BookService                   func(childComplexity int, input model.BookServiceInput, intake *model.IntakeInput) int
+		CancelBill                    func(childComplexity int, id string, reason string) int
 		CancelEvent                   func(childComplexity int, id string, reason string) int
 		CancelEventSignUp             func(childComplexity int, eventID string, householdID string) int
 		CancelHouseholdInvitation     func(childComplexity int, id string) int
@@ -1232,6 +1237,7 @@ type ComplexityRoot struct {
 		RefreshToken                  func(childComplexity int, token string) int
 		RefundPayment                 func(childComplexity int, paymentID string, amountFen int64, reason string) int
 		RegisterDevice                func(childComplexity int, token string, platform model.DevicePlatform, app model.AppKind, locale *string) int
+		ReissueBill                   func(childComplexity int, id string, dueDate *string) int
 		ReleaseParkingSpace           func(childComplexity int, communityID string, code string) int
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
 		ReplyComplaint                func(childComplexity int, id string, text string) int
@@ -2577,6 +2583,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Bill.CancelReason(childComplexity), true
+	case "Bill.cancelledAt":
+		if e.ComplexityRoot.Bill.CancelledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.CancelledAt(childComplexity), true
 	case "Bill.dueDate":
 		if e.ComplexityRoot.Bill.DueDate == nil {
 			break
@@ -2637,6 +2649,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Bill.Relieved(childComplexity), true
+	case "Bill.replacedBy":
+		if e.ComplexityRoot.Bill.ReplacedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.ReplacedBy(childComplexity), true
+	case "Bill.replaces":
+		if e.ComplexityRoot.Bill.Replaces == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Bill.Replaces(childComplexity), true
 	case "Bill.status":
 		if e.ComplexityRoot.Bill.Status == nil {
 			break
@@ -6536,6 +6560,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.BookService(childComplexity, args["input"].(model.BookServiceInput), args["intake"].(*model.IntakeInput)), true
+	case "Mutation.cancelBill":
+		if e.ComplexityRoot.Mutation.CancelBill == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelBill_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelBill(childComplexity, args["id"].(string), args["reason"].(string)), true
 	case "Mutation.cancelEvent":
 		if e.ComplexityRoot.Mutation.CancelEvent == nil {
 			break
@@ -7246,6 +7281,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["token"].(string), args["platform"].(model.DevicePlatform), args["app"].(model.AppKind), args["locale"].(*string)), true
+	case "Mutation.reissueBill":
+		if e.ComplexityRoot.Mutation.ReissueBill == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reissueBill_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReissueBill(childComplexity, args["id"].(string), args["dueDate"].(*string)), true
 	case "Mutation.releaseParkingSpace":
 		if e.ComplexityRoot.Mutation.ReleaseParkingSpace == nil {
 			break
@@ -14455,6 +14501,12 @@ type Bill {
   dueDate: Date!
   "Why a cancelled bill was withdrawn; empty otherwise."
   cancelReason: String!
+  "When it was cancelled; null unless CANCELLED. Who cancelled it is on its timeline (CANCEL)."
+  cancelledAt: Time
+  "The cancelled bill this one was reissued for (更正重开); null for a household's first bill of the period."
+  replaces: ID
+  "The bill reissued for this cancelled one; null until reissueBill."
+  replacedBy: ID
   "Payments applied to it."
   allocations: [BillAllocation!]!
   "When it was issued."
@@ -14597,10 +14649,24 @@ extend type Mutation {
   releaseParkingSpace("The community." communityId: ID!, "The space's code." code: String!): ParkingSpace!
   "Records the period's shared meter readings (replacing earlier ones of the same meter); CONFLICT naming the period once it is billed."
   recordMeterReadings("The community." communityId: ID!, "YYYY-MM." period: String!, "1-50 readings." readings: [MeterReadingInput!]!): [MeterReading!]!
-  "Bills every household of the community (or building) for a period; idempotent: a second run creates nothing, a household added later is billed by running again."
+  "Bills every household of the community (or building) for a period; idempotent: a second run creates nothing, a household added later is billed by running again. Each new bill's owners (and tenants, where the owners let them see the bills) are told (FEE_BILL_ISSUED), once."
   generateBills("The community." communityId: ID!, "YYYY-MM." period: String!, "The bills' due date." dueDate: Date!, "Only this building." buildingId: ID): GenerateBillsResult!
+  "Cancels a bill (作废) with the reason, which the household sees in myBills; who and when are on the bill's timeline. Supervisors and finance clerks of the bill's community, and admins; other staff and the household get FORBIDDEN, anyone who cannot see the bill NOT_FOUND. CONFLICT when money is allocated to it (refund first) or it is already PAID, WAIVED or CANCELLED. A cancelled bill owes nothing: it leaves the arrears, the reminders and the collection rate. generateBills never bills the household again for the period; reissueBill does."
+  cancelBill("The bill." id: ID!, "Why, 1-200 characters, shown to the household." reason: String!): Bill!
+  "Issues a cancelled bill again (更正重开), computed afresh from the register as it is now (e.g. a corrected floor area) and the schedule in force for its period, with relief and the period's shared-charge split; its id is the cancelled one's with ~2 (~3, ...), so reissuing twice makes one bill. The household is told (FEE_BILL_ISSUED). Same callers as cancelBill; CONFLICT for a bill that is not CANCELLED, or when the household now owes nothing or has no floor area."
+  reissueBill("The cancelled bill." id: ID!, "Due date of the new bill; default the cancelled bill's." dueDate: Date): Bill!
   "Lets the household's tenants see its bills (or stops it); the household's owners only."
   setTenantBillAccess("The household." householdId: ID!, "Whether tenants may see the bills." allowed: Boolean!): Boolean!
+}
+
+extend enum TimelineAction {
+  "Bills: a cancelled bill was issued again (更正重开): the first line of the new bill, and a line on the cancelled one naming it."
+  REISSUE
+}
+
+extend enum NotificationKind {
+  "A bill is out (账单已出): the household's label, the period, the amount owed and the due date (or that it is relieved in full); data carries billId, householdId and period. To the household's owners, and its tenants where the owners let them see the bills; once per bill, also when a cancelled bill is reissued. May be turned off; falls back to SMS for an owner with neither the app nor the mini program."
+  FEE_BILL_ISSUED
 }
 `, BuiltIn: false},
 	{Name: "../schema/files.graphqls", Input: `"""
@@ -19507,6 +19573,12 @@ func (ec *executionContext) childFields_Bill(ctx context.Context, field graphql.
 		return ec.fieldContext_Bill_dueDate(ctx, field)
 	case "cancelReason":
 		return ec.fieldContext_Bill_cancelReason(ctx, field)
+	case "cancelledAt":
+		return ec.fieldContext_Bill_cancelledAt(ctx, field)
+	case "replaces":
+		return ec.fieldContext_Bill_replaces(ctx, field)
+	case "replacedBy":
+		return ec.fieldContext_Bill_replacedBy(ctx, field)
 	case "allocations":
 		return ec.fieldContext_Bill_allocations(ctx, field)
 	case "issuedAt":

@@ -182,7 +182,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Greetings = greeting.NewService(greeting.Config{DB: d.DB, Communities: communities, Members: households,
 		Profiles: arch, Audit: arch, Sender: engine, Zones: zones.get, Log: d.Log, Now: now})
 	svc.Catalog = catalog.NewService(d.DB, communities, now)
-	svc.Fees = fee.NewService(d.DB, now).WithRegister(communities, households)
+	svc.Fees = fee.NewService(d.DB, now).WithRegister(communities, households).WithNotices(engine)
 	svc.ServiceOrders = serviceorder.NewService(serviceorder.Config{DB: d.DB, Households: households, Catalog: svc.Catalog,
 		Staff: staffSvc, Sender: engine, Bus: bus, Zones: zones.get, Log: d.Log, Now: now})
 	callbackAfter := interval(cfg.CallbackDueAfter, 24*time.Hour)

@@ -8,7 +8,8 @@ import (
 // them too.
 
 // ManagesSchedule: supervisors and finance clerks of the community set fee
-// items, enter meter readings and generate bills; admins everywhere.
+// items, enter meter readings, generate bills, and cancel and reissue
+// them (who issues bills withdraws them); admins everywhere.
 func ManagesSchedule(c *access.Caller, communityID string) bool {
 	return c.IsAdmin() || c.StaffIn(communityID, access.Supervisor, access.Finance)
 }

@@ -120,13 +120,25 @@ type Bill struct {
 	Status      BillStatus   `bson:"status"`
 	DueDate     string       `bson:"dueDate"` // "YYYY-MM-DD", community time
 	Allocations []Allocation `bson:"allocations"`
-	// CancelReason says why a CANCELLED bill was withdrawn.
-	CancelReason string            `bson:"cancelReason,omitempty"`
-	Version      int               `bson:"version"`
-	Timeline     []lifecycle.Entry `bson:"timeline"`
-	IssuedAt     time.Time         `bson:"issuedAt"`
-	UpdatedAt    time.Time         `bson:"updatedAt"`
-	SortKey      string            `bson:"sortKey"` // newest period first, then id
+	// CancelReason says why a CANCELLED bill was withdrawn; who withdrew it
+	// and when are also on its timeline.
+	CancelReason string     `bson:"cancelReason,omitempty"`
+	CancelledAt  *time.Time `bson:"cancelledAt,omitempty"`
+	// Replaces names the cancelled bill this one was reissued for
+	// ("<billId>~2"); ReplacedBy, on the cancelled bill, names its
+	// replacement (see reissue.go).
+	Replaces   string `bson:"replaces,omitempty"`
+	ReplacedBy string `bson:"replacedBy,omitempty"`
+	// Announced says the household is told of the bill (FEE_BILL_ISSUED)
+	// when it is issued; the bill_notices collection records that it was,
+	// so a run stopped in between tells when billing runs again
+	// (notice.go). The bill itself is never written for it.
+	Announced bool              `bson:"announced,omitempty"`
+	Version   int               `bson:"version"`
+	Timeline  []lifecycle.Entry `bson:"timeline"`
+	IssuedAt  time.Time         `bson:"issuedAt"`
+	UpdatedAt time.Time         `bson:"updatedAt"`
+	SortKey   string            `bson:"sortKey"` // newest period first, then id
 }
 
 // Yuan writes fen as yuan with two decimals from the integer, never

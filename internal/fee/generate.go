@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
@@ -60,6 +61,29 @@ func (s *Service) GenerateBills(ctx context.Context, c *access.Caller, community
 		}
 		scope = []string{buildingID}
 	}
+	run, err := s.newRun(ctx, c, communityID, period, dueDate)
+	if err != nil {
+		return nil, err
+	}
+	p := page.Request{First: BatchSize}
+	for {
+		pg, err := s.households.InAudience(ctx, communityID, scope, p)
+		if err != nil {
+			return nil, err
+		}
+		if err := run.batch(ctx, pg.Items); err != nil {
+			return nil, err
+		}
+		if !pg.HasNext {
+			return run.res, nil
+		}
+		p.After = pg.Keys[len(pg.Keys)-1]
+	}
+}
+
+// newRun reads what bills of period are computed from: the items in force,
+// the building types and the shared charges' split.
+func (s *Service) newRun(ctx context.Context, c *access.Caller, communityID, period, dueDate string) (*billRun, error) {
 	items, err := s.inForce(ctx, communityID, period)
 	if err != nil {
 		return nil, err
@@ -76,22 +100,8 @@ func (s *Service) GenerateBills(ctx context.Context, c *access.Caller, community
 	if err != nil {
 		return nil, err
 	}
-	run := &billRun{s: s, c: c, items: items, types: types, shared: shared, period: period, dueDate: dueDate,
-		res: &GenerateResult{Period: period, SkippedLabels: []string{}}}
-	p := page.Request{First: BatchSize}
-	for {
-		pg, err := s.households.InAudience(ctx, communityID, scope, p)
-		if err != nil {
-			return nil, err
-		}
-		if err := run.batch(ctx, pg.Items); err != nil {
-			return nil, err
-		}
-		if !pg.HasNext {
-			return run.res, nil
-		}
-		p.After = pg.Keys[len(pg.Keys)-1]
-	}
+	return &billRun{s: s, c: c, items: items, types: types, shared: shared, period: period, dueDate: dueDate,
+		res: &GenerateResult{Period: period, SkippedLabels: []string{}}}, nil
 }
 
 type billRun struct {
@@ -112,18 +122,7 @@ func (r *billRun) batch(ctx context.Context, hs []*household.Household) error {
 	for i, h := range hs {
 		ids[i] = h.ID
 	}
-	var spaces map[string]int
-	for _, it := range r.items {
-		if it.Item.Kind == Parking && spaces == nil {
-			var err error
-			if spaces, err = r.s.spacesHeld(ctx, ids); err != nil {
-				return err
-			}
-		}
-	}
-	// Relief granted for the period (减免) reduces the lines as they are
-	// made: one query for the batch.
-	reliefs, err := r.s.ReliefsFor(ctx, ids, r.period)
+	spaces, reliefs, err := r.inputs(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -131,63 +130,93 @@ func (r *billRun) batch(ctx context.Context, hs []*household.Household) error {
 	docs := make([]any, 0, len(hs))
 	for _, h := range hs {
 		r.res.Households++
-		lines, skipped := r.lines(h, spaces[h.ID])
+		b, skipped := r.bill(h, BillID(h.CommunityID, h.ID, r.period), spaces[h.ID], reliefs[h.ID], now)
 		if skipped {
 			r.res.Skipped++
 			if len(r.res.SkippedLabels) < maxSkippedLabels {
 				r.res.SkippedLabels = append(r.res.SkippedLabels, h.Label)
 			}
 		}
-		if skipped || len(lines) == 0 {
-			continue
+		if b != nil {
+			docs = append(docs, b)
 		}
-		b := &Bill{ID: BillID(h.CommunityID, h.ID, r.period), CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID,
-			Label: h.Label, Period: r.period, DueDate: r.dueDate, Allocations: []Allocation{}, Version: 1, IssuedAt: now, UpdatedAt: now}
-		for i := range lines {
-			b.Amount += lines[i].Amount
-		}
-		b.Lines = lines
-		for _, rl := range reliefs[h.ID] {
-			var fen int64
-			b.Lines, fen = ApplyRelief(b, rl)
-			b.Relieved += fen
-		}
-		b.Status = StatusFor(b.Amount, b.Relieved, 0)
-		b.SortKey = periodSortKey(r.period, b.ID)
-		b.Timeline = []lifecycle.Entry{{At: now, Action: "create", To: string(b.Status), ActorID: r.c.ID, ActorKind: string(r.c.Kind)}}
-		docs = append(docs, b)
 	}
 	if len(docs) == 0 {
 		return nil
 	}
-	dup, err := insertIgnoringDuplicates(ctx, r.s.bills, docs)
+	present, err := insertIgnoringDuplicates(ctx, r.s.bills, docs)
 	if err != nil {
 		return err
 	}
-	r.res.Created += len(docs) - dup
-	r.res.AlreadyPresent += dup
-	return nil
+	r.res.Created += len(docs) - len(present)
+	r.res.AlreadyPresent += len(present)
+	return r.s.announce(ctx, docs, present)
 }
 
-// insertIgnoringDuplicates inserts docs unordered in one command and counts
-// those already present.
-func insertIgnoringDuplicates(ctx context.Context, col *mgo.Collection, docs []any) (int, error) {
+// inputs reads what a batch's bills need beyond the household: the parking
+// spaces they hold (when parking is charged) and relief granted for the
+// period (减免), which reduces the lines as they are made; one query each.
+func (r *billRun) inputs(ctx context.Context, ids []string) (map[string]int, map[string][]*Relief, error) {
+	var spaces map[string]int
+	for _, it := range r.items {
+		if it.Item.Kind == Parking && spaces == nil {
+			var err error
+			if spaces, err = r.s.spacesHeld(ctx, ids); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	reliefs, err := r.s.ReliefsFor(ctx, ids, r.period)
+	if err != nil {
+		return nil, nil, err
+	}
+	return spaces, reliefs, nil
+}
+
+// bill computes h's bill under id; nil when there is nothing to charge or
+// h was skipped for want of a floor area.
+func (r *billRun) bill(h *household.Household, id string, spaces int, reliefs []*Relief, now time.Time) (*Bill, bool) {
+	lines, skipped := r.lines(h, spaces)
+	if skipped || len(lines) == 0 {
+		return nil, skipped
+	}
+	b := &Bill{ID: id, CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID,
+		Label: h.Label, Period: r.period, DueDate: r.dueDate, Allocations: []Allocation{}, Version: 1, IssuedAt: now, UpdatedAt: now,
+		Announced: r.s.notices != nil}
+	for i := range lines {
+		b.Amount += lines[i].Amount
+	}
+	b.Lines = lines
+	for _, rl := range reliefs {
+		var fen int64
+		b.Lines, fen = ApplyRelief(b, rl)
+		b.Relieved += fen
+	}
+	b.Status = StatusFor(b.Amount, b.Relieved, 0)
+	b.SortKey = periodSortKey(r.period, b.ID)
+	b.Timeline = []lifecycle.Entry{{At: now, Action: "create", To: string(b.Status), ActorID: r.c.ID, ActorKind: string(r.c.Kind)}}
+	return b, false
+}
+
+// insertIgnoringDuplicates inserts docs unordered in one command and
+// returns the positions of those already present.
+func insertIgnoringDuplicates(ctx context.Context, col *mgo.Collection, docs []any) (map[int]bool, error) {
+	present := map[int]bool{}
 	_, err := col.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
-		return 0, nil
+		return present, nil
 	}
 	var bwe mgo.BulkWriteException
 	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
-		return 0, fmt.Errorf("insert bills: %w", err)
+		return nil, fmt.Errorf("insert bills: %w", err)
 	}
-	dup := 0
 	for _, we := range bwe.WriteErrors {
 		if we.Code != 11000 {
-			return 0, fmt.Errorf("insert bills: %w", err)
+			return nil, fmt.Errorf("insert bills: %w", err)
 		}
-		dup++
+		present[we.Index] = true
 	}
-	return dup, nil
+	return present, nil
 }
 
 // lines computes a household's lines; skipped says its management line was

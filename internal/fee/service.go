@@ -19,15 +19,18 @@ const (
 	colReadings = "meter_readings"
 	colBills    = "bills"
 	colReliefs  = "fee_reliefs"
-	colAccess   = "bill_access" // per household: may its tenants see its bills
+	colAccess   = "bill_access"  // per household: may its tenants see its bills
+	colNotices  = "bill_notices" // per bill: its FEE_BILL_ISSUED notice was sent
 )
 
 // Service is the fee domain.
 type Service struct {
 	items, spaces, readings, bills, reliefs, access *mgo.Collection
+	noticesSent                                     *mgo.Collection
 	now                                             func() time.Time
 	communities                                     *community.Service
 	households                                      *household.Service
+	notices                                         Notifier
 }
 
 // NewService opens the fee collections.
@@ -35,7 +38,8 @@ func NewService(db *mongo.DB, now func() time.Time) *Service {
 	return &Service{
 		items: db.Collection(colItems), spaces: db.Collection(colSpaces), readings: db.Collection(colReadings),
 		bills: db.Collection(colBills), reliefs: db.Collection(colReliefs), access: db.Collection(colAccess),
-		now: now,
+		noticesSent: db.Collection(colNotices),
+		now:         now,
 	}
 }
 

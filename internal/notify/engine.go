@@ -216,70 +216,101 @@ func (e *Engine) sendChunk(ctx context.Context, spec Spec, msg Message, rs []Rec
 	notes := make([]any, 0, len(rs))
 	dels := make([]any, 0, len(rs)*len(spec.Channels))
 	for _, r := range rs {
-		pr := prefs[r.ID]
-		lang := apperr.ZH
-		if pr.Lang == "en" {
-			lang = apperr.EN
-		}
-		title, body, err := spec.Render(lang, msg.Vars)
-		if err != nil {
+		if notes, dels, err = e.build(spec, msg, r, prefs[r.ID], now, notes, dels); err != nil {
 			return 0, err
 		}
-		n := Notification{
-			ID: notificationID(r.ID, msg.Key), RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID,
-			Kind: msg.Kind, Key: msg.Key, Title: title, Body: body, Lang: string(lang), Data: msg.Data, Priority: spec.Priority, CreatedAt: now,
-			VisibleAt: now,
-		}
-		if msg.NotBefore.After(now) {
-			n.VisibleAt = msg.NotBefore.UTC()
-		}
-		n.SortKey = page.NewestFirst(now, n.ID)
-		notes = append(notes, n)
-		due := now
-		if msg.NotBefore.After(due) {
-			due = msg.NotBefore
-		}
-		if !spec.Urgent {
-			if until := pr.QuietUntil(due, e.zone(r.CommunityID)); !until.IsZero() {
-				due = until.UTC()
-			}
-		}
-		for _, ch := range spec.Channels {
-			if !e.channels[ch] {
-				continue
-			}
-			d := Delivery{
-				ID: n.ID + ":" + ch, NotificationID: n.ID, RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID, Channel: ch, Kind: msg.Kind,
-				Priority: spec.Priority, Status: StatusPending, NextAttemptAt: due, CreatedAt: now, Key: msg.Key,
-				Title: title, Body: body, Data: msg.Data,
-			}
-			if spec.OptOut && (slices.Contains(pr.DisabledKinds, msg.Kind) || slices.Contains(pr.DisabledChannels, ch)) {
-				d.Status = StatusSuppressed
-			}
-			dels = append(dels, d)
-		}
 	}
-	inserted, err := insertNew(ctx, e.notifications, notes)
+	inserted, err := e.write(ctx, notes, dels)
 	if err != nil {
-		return 0, fmt.Errorf("store notifications: %w", err)
+		return 0, err
 	}
-	if _, err := insertNew(ctx, e.deliveries, dels); err != nil {
-		return 0, fmt.Errorf("queue deliveries: %w", err)
-	}
-	if len(inserted) > 0 && e.bus != nil {
+	if len(inserted) > 0 {
 		// One live event per chunk, naming who got something new.
-		err := e.bus.Publish(context.WithoutCancel(ctx), events.Event{Type: TypeCreated, SubjectID: msg.Key,
-			Data: map[string]any{"recipients": inserted, "kind": string(msg.Kind)}})
-		if err != nil && e.log != nil {
-			e.log.WarnContext(ctx, "publish notification event", "err", err)
+		rs := make([]string, len(inserted))
+		for i, n := range inserted {
+			rs[i] = n.RecipientID
 		}
+		e.publish(ctx, msg.Key, map[string]any{"recipients": rs, "kind": string(msg.Kind)})
 	}
 	return len(inserted), nil
 }
 
+// build renders msg for r in r's language and appends its inbox entry and
+// one delivery per channel that is on (suppressed where r turned the kind
+// or channel off, held until r's quiet hours end).
+func (e *Engine) build(spec Spec, msg Message, r Recipient, pr *Prefs, now time.Time, notes, dels []any) ([]any, []any, error) {
+	lang := apperr.ZH
+	if pr.Lang == "en" {
+		lang = apperr.EN
+	}
+	title, body, err := spec.Render(lang, msg.Vars)
+	if err != nil {
+		return notes, dels, err
+	}
+	n := Notification{
+		ID: notificationID(r.ID, msg.Key), RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID,
+		Kind: msg.Kind, Key: msg.Key, Title: title, Body: body, Lang: string(lang), Data: msg.Data, Priority: spec.Priority, CreatedAt: now,
+		VisibleAt: now,
+	}
+	if msg.NotBefore.After(now) {
+		n.VisibleAt = msg.NotBefore.UTC()
+	}
+	n.SortKey = page.NewestFirst(now, n.ID)
+	notes = append(notes, n)
+	due := now
+	if msg.NotBefore.After(due) {
+		due = msg.NotBefore
+	}
+	if !spec.Urgent {
+		if until := pr.QuietUntil(due, e.zone(r.CommunityID)); !until.IsZero() {
+			due = until.UTC()
+		}
+	}
+	for _, ch := range spec.Channels {
+		if !e.channels[ch] {
+			continue
+		}
+		d := Delivery{
+			ID: n.ID + ":" + ch, NotificationID: n.ID, RecipientKind: string(r.Kind), RecipientID: r.ID, CommunityID: r.CommunityID, Channel: ch, Kind: msg.Kind,
+			Priority: spec.Priority, Status: StatusPending, NextAttemptAt: due, CreatedAt: now, Key: msg.Key,
+			Title: title, Body: body, Data: msg.Data,
+		}
+		if spec.OptOut && (slices.Contains(pr.DisabledKinds, msg.Kind) || slices.Contains(pr.DisabledChannels, ch)) {
+			d.Status = StatusSuppressed
+		}
+		dels = append(dels, d)
+	}
+	return notes, dels, nil
+}
+
+// write stores inbox entries and queues their deliveries, one command each,
+// keeping what exists; it returns the notifications written.
+func (e *Engine) write(ctx context.Context, notes, dels []any) ([]Notification, error) {
+	inserted, err := insertNew(ctx, e.notifications, notes)
+	if err != nil {
+		return nil, fmt.Errorf("store notifications: %w", err)
+	}
+	if _, err := insertNew(ctx, e.deliveries, dels); err != nil {
+		return nil, fmt.Errorf("queue deliveries: %w", err)
+	}
+	return inserted, nil
+}
+
+// publish tells every process's inbox feeds and outbox workers of new
+// entries; a failure only delays them until the outbox's next look.
+func (e *Engine) publish(ctx context.Context, subject string, data map[string]any) {
+	if e.bus == nil {
+		return
+	}
+	err := e.bus.Publish(context.WithoutCancel(ctx), events.Event{Type: TypeCreated, SubjectID: subject, Data: data})
+	if err != nil && e.log != nil {
+		e.log.WarnContext(ctx, "publish notification event", "err", err)
+	}
+}
+
 // insertNew inserts docs, ignoring those whose _id exists, and returns the
-// recipient ids of the ones written (for notifications).
-func insertNew(ctx context.Context, col *mgo.Collection, docs []any) ([]string, error) {
+// notifications among them that were written.
+func insertNew(ctx context.Context, col *mgo.Collection, docs []any) ([]Notification, error) {
 	if len(docs) == 0 {
 		return nil, nil
 	}
@@ -297,10 +328,10 @@ func insertNew(ctx context.Context, col *mgo.Collection, docs []any) ([]string, 
 			failed[we.Index] = true
 		}
 	}
-	var out []string
+	var out []Notification
 	for i, d := range docs {
 		if n, ok := d.(Notification); ok && !failed[i] {
-			out = append(out, n.RecipientID)
+			out = append(out, n)
 		}
 	}
 	return out, nil
