@@ -195,10 +195,9 @@ func planFees(i, c, k int, w *feeWindow) *householdFees {
 		return pref
 	}
 	for p := 0; p < stop; {
-		if hf.habit == late || (hf.habit == onTime && r.IntN(100) < 5) {
-			if p == lastPaid {
-				break // to be paid after the replay: just overdue
-			}
+		// Late payers pay two bills at once, the older a month late, paired
+		// so the last pair ends with the last bill due.
+		if p < lastPaid && ((hf.habit == late && (lastPaid-p)%2 == 1) || (hf.habit == onTime && r.IntN(100) < 5)) {
 			hf.payments = append(hf.payments, payPlan{at: w.day(p+1, 3+r.IntN(25), r), periods: []int{p, p + 1}, method: method()})
 			p += 2
 			continue
@@ -225,6 +224,18 @@ func planFees(i, c, k int, w *feeWindow) *householdFees {
 		}
 	}
 	return hf
+}
+
+// rungText describes where a ladder household stands, for the result.
+var rungText = map[rung]string{
+	awaitCall:     "欠费：已发友好提醒和再次通知，待管家电话催缴",
+	callPromised:  "欠费：电话催缴，业主承诺缴费",
+	callDispute:   "欠费：电话催缴，业主有异议，暂缓催缴",
+	callHardship:  "欠费：电话催缴发现家庭困难，暂缓催缴",
+	promiseKept:   "曾欠费：承诺后按期缴清，催缴已结束",
+	written:       "欠费：已发书面催缴通知书",
+	legalAsked:    "欠费：已申请律师函，待主管审批",
+	legalApproved: "欠费：律师函已批准",
 }
 
 // ladderNotes are what staff wrote on each step.

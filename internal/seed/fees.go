@@ -329,11 +329,20 @@ func (f *feeRun) count() {
 		if hf.space {
 			c["parkingSpaces"]++
 		}
+		situation := ""
 		if hf.relief != nil {
 			c["feeReliefs"]++
+			situation = fmt.Sprintf("减免 %d%%（%s 至 %s）", hf.relief.percent, f.w.periods[hf.relief.from], f.w.periods[hf.relief.to])
 		}
 		if hf.habit == ladder {
 			c["arrearsOnLadder"]++
+			situation = rungText[hf.role.last]
+		}
+		if situation != "" {
+			p, h := f.s.plans[i], f.s.households[i]
+			o := p.Members[0]
+			f.s.feeCases = append(f.s.feeCases, SeedFeeCase{Situation: situation, SeedOwner: SeedOwner{Phone: o.Phone, Name: o.Name,
+				HouseholdID: h.ID, Label: f.s.communities[f.ci].Name + " " + h.Label}})
 		}
 	}
 	c["financeStatements"] += len(statementPlans)

@@ -114,6 +114,19 @@ func checkFees(t *testing.T, d Deps, res *Result) {
 		}
 		receipts[p.CommunityID] = append(receipts[p.CommunityID], p.ReceiptNo)
 	}
+	due := map[string]string{}
+	for _, b := range bills {
+		due[b.ID] = b.DueDate
+	}
+	late := 0
+	for _, p := range pays {
+		if len(p.Allocations) > 0 && p.Day > due[p.Allocations[0].BillID] {
+			late++
+		}
+	}
+	if late == 0 || late > len(pays)/4 {
+		t.Errorf("%d of %d payments late, want some", late, len(pays))
+	}
 	for _, m := range []payment.Method{payment.Cash, payment.Card, payment.BankTransfer} {
 		if methods[m] == 0 {
 			t.Errorf("no payment by %s: %v", m, methods)

@@ -95,7 +95,16 @@ type Result struct {
 	Communities []SeedCommunity `json:"communities"`
 	Staff       []SeedStaff     `json:"staff"`
 	Owners      []SeedOwner     `json:"owners"`
-	Counts      map[string]int  `json:"counts"`
+	// FeeCases are the households whose fees are worth a look: in arrears
+	// at each step of the reminder ladder, or granted relief.
+	FeeCases []SeedFeeCase  `json:"feeCases,omitempty"`
+	Counts   map[string]int `json:"counts"`
+}
+
+// SeedFeeCase is a household with a fee story, and its owner's phone.
+type SeedFeeCase struct {
+	SeedOwner
+	Situation string `json:"situation"`
 }
 
 // SeedCommunity is one demo community.
@@ -136,6 +145,7 @@ type seeder struct {
 	butlers     [][]*staff.Staff // [community][butler1, butler2]
 	supervisors []*staff.Staff   // per community
 	counts      map[string]int
+	feeCases    []SeedFeeCase
 }
 
 // Run creates whatever of the demo company is missing and describes it.
@@ -636,7 +646,7 @@ func (s *seeder) ensureVisits(ctx context.Context) error {
 }
 
 func (s *seeder) result() *Result {
-	r := &Result{Company: CompanyName, Counts: s.counts}
+	r := &Result{Company: CompanyName, Counts: s.counts, FeeCases: s.feeCases}
 	for _, c := range s.communities {
 		r.Communities = append(r.Communities, SeedCommunity{ID: c.ID, Name: c.Name})
 	}

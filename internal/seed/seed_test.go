@@ -6,6 +6,7 @@ import (
 	"qinqing/internal/catalog"
 	"reflect"
 	"slices"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -291,7 +292,8 @@ func TestPlanIsDeterministic(t *testing.T) {
 func fmtKey(c int, k string) string { return communityPlans[c].Slug + "|" + k }
 
 // TestRunFull times the default demo; QINQING_SEED_FULL=1 runs it,
-// with a year of fees when QINQING_SEED_FEES=1.
+// with a year of fees when QINQING_SEED_FEES=1, and
+// QINQING_SEED_HOUSEHOLDS households when set.
 func TestRunFull(t *testing.T) {
 	if os.Getenv("QINQING_SEED_FULL") == "" {
 		t.Skip("set QINQING_SEED_FULL=1 to seed the full demo")
@@ -300,7 +302,8 @@ func TestRunFull(t *testing.T) {
 	d := newDeps(db, testCompany, time.Now)
 	for run := range 2 {
 		start := time.Now()
-		res, err := Run(context.Background(), d, Options{Fees: os.Getenv("QINQING_SEED_FEES") != ""})
+		n, _ := strconv.Atoi(os.Getenv("QINQING_SEED_HOUSEHOLDS"))
+		res, err := Run(context.Background(), d, Options{Households: n, Fees: os.Getenv("QINQING_SEED_FEES") != ""})
 		if err != nil {
 			t.Fatal(err)
 		}
