@@ -127,9 +127,9 @@ type householdFees struct {
 
 // ladderTimes are the moments of a ladder household's steps: the reminder
 // goes with the first run from the 16th of the month after the first unpaid
-// bill's due date (the grace is 15 days), the second notice with the run a
-// week (the interval) later, then each staff step a week and an hour or two
-// after the last.
+// bill's (due on its month's last day; the grace is 15 days), the second
+// notice with the run a week (the interval) later, then each staff step a
+// week and an hour or two after the last.
 type ladderTimes struct{ reminder, second, call, written, legal, decide time.Time }
 
 func ladderAt(w *feeWindow, from int) ladderTimes {
@@ -143,10 +143,12 @@ func ladderAt(w *feeWindow, from int) ladderTimes {
 	return t
 }
 
-// promiseDate is the date a ladder household promised on its call.
+// promiseDate is the date (local midnight) a ladder household promised on
+// its call.
 func promiseDate(w *feeWindow, role ladderRole) time.Time {
 	if role.last == promiseKept {
-		return ladderAt(w, role.from).call.AddDate(0, 0, 10)
+		c := ladderAt(w, role.from).call.AddDate(0, 0, 10)
+		return time.Date(c.Year(), c.Month(), c.Day(), 0, 0, 0, 0, w.loc)
 	}
 	return w.start[11].AddDate(0, 0, 9) // the 10th of this month: still ahead
 }

@@ -66,7 +66,12 @@ func checkFees(t *testing.T, d Deps, res *Result) {
 	find(t, d, "bills", bson.D{}, &bills)
 	byStatus := map[fee.BillStatus]int{}
 	versions := map[int]bool{}
+	cst := time.FixedZone("CST", 8*3600)
 	for _, b := range bills {
+		// Issued on the 1st of their month, a year of them, not all today.
+		if at := b.IssuedAt.In(cst); at.Format("2006-01") != b.Period || at.Day() != 1 {
+			t.Errorf("bill %s issued %v", b.ID, at)
+		}
 		byStatus[b.Status]++
 		for _, l := range b.Lines {
 			if l.Kind == fee.Management {
