@@ -103,6 +103,7 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 	fs := flag.NewFlagSet("seed", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "print staff accounts (with passwords) and owner phones as JSON")
 	n := fs.Int("households", 200, "number of demo households")
+	fees := fs.Bool("fees", false, "also replay a year of fees (bills, payments, relief, reminders, statements); slow on the embedded database")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -111,9 +112,13 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		return err
 	}
 	defer closeDB()
-	svc := app.NewServices(cfg, app.Deps{DB: db, Log: log, Now: time.Now}, nil)
+	// The seed replays a year of fees by setting this clock to past moments.
+	clock := seed.NewClock(time.Now)
+	svc := app.NewServices(cfg, app.Deps{DB: db, Log: log, Now: clock.Now}, nil)
 	start := time.Now()
-	res, err := seed.Run(ctx, seed.Deps{DB: db, Communities: svc.Communities, Households: svc.Households, Archive: svc.Archive, Staff: svc.Staff, Repairs: svc.Repairs, Complaints: svc.Complaints, Catalog: svc.Catalog, Calls: svc.Calls, Enquiries: svc.Enquiries, Now: time.Now}, seed.Options{Households: *n})
+	res, err := seed.Run(ctx, seed.Deps{DB: db, Communities: svc.Communities, Households: svc.Households, Archive: svc.Archive, Staff: svc.Staff,
+		Repairs: svc.Repairs, Complaints: svc.Complaints, Catalog: svc.Catalog, Calls: svc.Calls, Enquiries: svc.Enquiries,
+		Fees: svc.Fees, Payments: svc.Payments, Dunning: svc.Dunning, Finance: svc.Finance, Clock: clock, Now: clock.Now}, seed.Options{Households: *n, Fees: *fees})
 	if err != nil {
 		return err
 	}

@@ -21,10 +21,14 @@ import (
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
+	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
+	"qinqing/internal/finance"
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
@@ -64,12 +68,25 @@ type Deps struct {
 	Calls *hotline.Service
 	// Enquiries, when set, gets each community's FAQ and demo enquiries.
 	Enquiries *enquiry.Service
-	Now       func() time.Time
+	// Fees, Payments, Dunning and Finance, when all set with Clock, get a
+	// year of fees (fees.go). They stamp their own clock on what they
+	// write, so they must be built with Clock.Now (and Now be Clock.Now).
+	Fees     *fee.Service
+	Payments *payment.Service
+	Dunning  *dunning.Service
+	Finance  *finance.Service
+	Clock    *Clock
+	Now      func() time.Time
 }
 
 // Options size the demo.
 type Options struct {
 	Households int // default DefaultHouseholds
+	// Fees replays a year of fees (fees.go) when Deps has the fee services.
+	// Off by default: on the embedded database the fee services' guarded
+	// updates scan the bills, so the year costs time growing with the
+	// square of the households (about two minutes at 28, six at 56).
+	Fees bool
 }
 
 // Result is what a demo user needs to log in and look around.
@@ -78,7 +95,16 @@ type Result struct {
 	Communities []SeedCommunity `json:"communities"`
 	Staff       []SeedStaff     `json:"staff"`
 	Owners      []SeedOwner     `json:"owners"`
-	Counts      map[string]int  `json:"counts"`
+	// FeeCases are the households whose fees are worth a look: in arrears
+	// at each step of the reminder ladder, or granted relief.
+	FeeCases []SeedFeeCase  `json:"feeCases,omitempty"`
+	Counts   map[string]int `json:"counts"`
+}
+
+// SeedFeeCase is a household with a fee story, and its owner's phone.
+type SeedFeeCase struct {
+	SeedOwner
+	Situation string `json:"situation"`
 }
 
 // SeedCommunity is one demo community.
@@ -119,6 +145,7 @@ type seeder struct {
 	butlers     [][]*staff.Staff // [community][butler1, butler2]
 	supervisors []*staff.Staff   // per community
 	counts      map[string]int
+	feeCases    []SeedFeeCase
 }
 
 // Run creates whatever of the demo company is missing and describes it.
@@ -144,6 +171,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		plans:  planHouseholds(n, now.Year()),
 		counts: map[string]int{},
 	}
+	fees := opts.Fees
 	steps := []struct {
 		name string
 		run  func(context.Context) error
@@ -163,6 +191,12 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},
 		{"enquiries and FAQ", s.ensureEnquiries},
+		{"a year of fees", func(ctx context.Context) error {
+			if !fees {
+				return nil
+			}
+			return s.ensureFees(ctx)
+		}},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
@@ -612,7 +646,7 @@ func (s *seeder) ensureVisits(ctx context.Context) error {
 }
 
 func (s *seeder) result() *Result {
-	r := &Result{Company: CompanyName, Counts: s.counts}
+	r := &Result{Company: CompanyName, Counts: s.counts, FeeCases: s.feeCases}
 	for _, c := range s.communities {
 		r.Communities = append(r.Communities, SeedCommunity{ID: c.ID, Name: c.Name})
 	}

@@ -6,18 +6,25 @@ import (
 	"qinqing/internal/catalog"
 	"reflect"
 	"slices"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"golang.org/x/crypto/bcrypt"
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
+	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/fee"
+	"qinqing/internal/finance"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
@@ -33,15 +40,19 @@ const testCompany = "seed-test-co"
 
 // newDeps wires the services the way the server does, minus the filter
 // auditor (household and archive depend on each other; the seed never
-// filters by a sensitive flag).
+// filters by a sensitive flag) and the notification engine. The services
+// run on a seed Clock over now, as in the seed command.
 func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 	sensitive := make([]string, len(archive.SensitiveFlags))
 	for i, f := range archive.SensitiveFlags {
 		sensitive[i] = string(f)
 	}
+	clock := NewClock(now)
+	now = clock.Now
 	communities := community.NewService(db, companyID, now)
 	households := household.NewService(db, communities, sensitive, nil, now)
 	staffSvc := staff.NewService(db, companyID, communities, households, now)
+	fees := fee.NewService(db, now).WithRegister(communities, households)
 	return Deps{
 		DB:          db,
 		Communities: communities,
@@ -50,13 +61,44 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Staff:       staffSvc,
 		Catalog:     catalog.NewService(db, communities, now),
 		Enquiries:   enquiry.NewService(enquiry.Config{DB: db, Households: households, Staff: staffSvc, Now: now}),
-		Now:         now,
+		Fees:        fees,
+		Payments:    payment.NewService(payment.Config{DB: db, Fees: fees, Households: households, Communities: communities, Staff: staffSvc, Now: now}),
+		Dunning: dunning.NewService(dunning.Config{DB: db, Arrears: feeArrears{fees}, Holds: []dunning.Holds{reliefHolds{fees}},
+			Households: households, Now: now}),
+		Finance: finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
+		Clock:   clock,
+		Now:     now,
 	}
+}
+
+// feeArrears and reliefHolds wire the ladder to the bills as internal/app does.
+type feeArrears struct{ fees *fee.Service }
+
+func (a feeArrears) OverdueIn(ctx context.Context, communityID, today string) ([]dunning.Owing, error) {
+	os, err := a.fees.OverdueIn(ctx, communityID, today)
+	out := make([]dunning.Owing, len(os))
+	for i, o := range os {
+		out[i] = dunning.Owing{HouseholdID: o.HouseholdID, CommunityID: communityID, BuildingID: o.BuildingID, Fen: o.Fen, OldestDue: o.OldestDue}
+	}
+	return out, err
+}
+
+type reliefHolds struct{ fees *fee.Service }
+
+func (h reliefHolds) Held(ctx context.Context, ids []string, today string) (map[string]string, error) {
+	held, err := h.fees.ReliefHeld(ctx, ids, today)
+	out := make(map[string]string, len(held))
+	for id := range held {
+		out[id] = dunning.HoldRelief
+	}
+	return out, err
 }
 
 var collections = []string{
 	"communities", "buildings", "households", "persons", "person_phones", "memberships",
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
+	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
+	"dunning_cases", "finance_statements",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -72,27 +114,32 @@ func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
 	return out
 }
 
+// testHouseholds is the smallest demo with every kind of household the
+// fee year plans: hardship (relief) and every step of the ladder.
+const testHouseholds = 28
+
 func TestRunIsIdempotent(t *testing.T) {
 	ctx := context.Background()
-	db := mongo.NewTestDB(t, mongo.Options{})
+	var trips atomic.Int64 // database round trips
+	db := mongo.NewTestDB(t, mongo.Options{Monitor: &event.CommandMonitor{Started: func(context.Context, *event.CommandStartedEvent) { trips.Add(1) }}})
 	clock := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 	d := newDeps(db, testCompany, func() time.Time { return clock })
 
 	start := time.Now()
-	first, err := Run(ctx, d, Options{Households: 24})
+	first, err := Run(ctx, d, Options{Households: testHouseholds, Fees: true})
 	if err != nil {
 		t.Fatalf("first run: %v", err)
 	}
-	t.Logf("first run %v, counts %v", time.Since(start).Round(time.Millisecond), first.Counts)
+	t.Logf("first run %v, %d round trips, counts %v", time.Since(start).Round(time.Millisecond), trips.Load(), first.Counts)
 	before := countAll(t, db)
 
 	clock = clock.Add(26 * time.Hour) // a rerun the next day still finds everything
-	start = time.Now()
-	second, err := Run(ctx, d, Options{Households: 24})
+	start, trips0 := time.Now(), trips.Load()
+	second, err := Run(ctx, d, Options{Households: testHouseholds, Fees: true})
 	if err != nil {
 		t.Fatalf("second run: %v", err)
 	}
-	t.Logf("second run %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("second run %v, %d round trips", time.Since(start).Round(time.Millisecond), trips.Load()-trips0)
 	if after := countAll(t, db); !reflect.DeepEqual(before, after) {
 		t.Errorf("second run changed document counts:\n before %v\n after  %v", before, after)
 	}
@@ -101,14 +148,17 @@ func TestRunIsIdempotent(t *testing.T) {
 	}
 
 	// The result describes what is stored.
-	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits", "serviceItems": "service_items", "faqEntries": "faq_entries", "enquiries": "enquiries"} {
+	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits", "serviceItems": "service_items", "faqEntries": "faq_entries", "enquiries": "enquiries",
+		"bills": "bills", "payments": "payments", "feeItemVersions": "fee_items", "parkingSpaces": "parking_spaces", "feeReliefs": "fee_reliefs",
+		"financeStatements": "finance_statements"} {
 		if got, want := int64(first.Counts[k]), before[c]; got != want {
 			t.Errorf("counts[%s] = %d, %s holds %d", k, got, c, want)
 		}
 	}
-	if first.Counts["households"] != 24 || len(first.Communities) != 2 {
-		t.Errorf("want 24 households in 2 communities, got %v", first.Counts)
+	if first.Counts["households"] != testHouseholds || len(first.Communities) != 2 {
+		t.Errorf("want %d households in 2 communities, got %v", testHouseholds, first.Counts)
 	}
+	checkFees(t, d, first)
 	if first.Counts["visits"] == 0 || first.Counts["careProfiles"] == 0 || first.Counts["householdCare"] == 0 {
 		t.Errorf("archive is empty: %v", first.Counts)
 	}
@@ -241,7 +291,9 @@ func TestPlanIsDeterministic(t *testing.T) {
 
 func fmtKey(c int, k string) string { return communityPlans[c].Slug + "|" + k }
 
-// TestRunFull times the default demo; QINQING_SEED_FULL=1 runs it.
+// TestRunFull times the default demo; QINQING_SEED_FULL=1 runs it,
+// with a year of fees when QINQING_SEED_FEES=1, and
+// QINQING_SEED_HOUSEHOLDS households when set.
 func TestRunFull(t *testing.T) {
 	if os.Getenv("QINQING_SEED_FULL") == "" {
 		t.Skip("set QINQING_SEED_FULL=1 to seed the full demo")
@@ -250,7 +302,8 @@ func TestRunFull(t *testing.T) {
 	d := newDeps(db, testCompany, time.Now)
 	for run := range 2 {
 		start := time.Now()
-		res, err := Run(context.Background(), d, Options{})
+		n, _ := strconv.Atoi(os.Getenv("QINQING_SEED_HOUSEHOLDS"))
+		res, err := Run(context.Background(), d, Options{Households: n, Fees: os.Getenv("QINQING_SEED_FEES") != ""})
 		if err != nil {
 			t.Fatal(err)
 		}
