@@ -3,6 +3,7 @@ module qinqing
 go 1.26.0
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	firebase.google.com/go/v4 v4.19.0
 	github.com/6tail/lunar-go v1.4.6
 	github.com/99designs/gqlgen v0.17.95
@@ -23,7 +24,6 @@ require (
 require golang.org/x/image v0.48.0
 
 require (
-	codeberg.org/go-pdf/fpdf v0.12.0 // indirect
 	github.com/richardlehane/mscfb v1.0.9 // indirect
 	github.com/richardlehane/msoleps v1.0.6 // indirect
 	github.com/tiendc/go-deepcopy v1.7.2 // indirect
