@@ -51,6 +51,7 @@ type ResolverRoot interface {
 	ComplaintReply() ComplaintReplyResolver
 	Device() DeviceResolver
 	DunningCase() DunningCaseResolver
+	DunningNotice() DunningNoticeResolver
 	DunningRecord() DunningRecordResolver
 	Enquiry() EnquiryResolver
 	EnquiryCallback() EnquiryCallbackResolver
@@ -627,11 +628,30 @@ type ComplexityRoot struct {
 		Status     func(childComplexity int) int
 	}
 
+	DunningNotice struct {
+		AddressedTo    func(childComplexity int) int
+		HouseholdLabel func(childComplexity int) int
+		IssuedAt       func(childComplexity int) int
+		Number         func(childComplexity int) int
+		PayBy          func(childComplexity int) int
+		Periods        func(childComplexity int) int
+		TotalFen       func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
+
+	DunningNoticePeriod struct {
+		DaysOverdue func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		Fen         func(childComplexity int) int
+		Period      func(childComplexity int) int
+	}
+
 	DunningRecord struct {
 		ArrearsFen   func(childComplexity int) int
 		At           func(childComplexity int) int
 		By           func(childComplexity int) int
 		Note         func(childComplexity int) int
+		Notice       func(childComplexity int) int
 		Outcome      func(childComplexity int) int
 		PromisedDate func(childComplexity int) int
 		Step         func(childComplexity int) int
@@ -4254,6 +4274,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DunningCase.Status(childComplexity), true
 
+	case "DunningNotice.addressedTo":
+		if e.ComplexityRoot.DunningNotice.AddressedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.AddressedTo(childComplexity), true
+	case "DunningNotice.householdLabel":
+		if e.ComplexityRoot.DunningNotice.HouseholdLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.HouseholdLabel(childComplexity), true
+	case "DunningNotice.issuedAt":
+		if e.ComplexityRoot.DunningNotice.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.IssuedAt(childComplexity), true
+	case "DunningNotice.number":
+		if e.ComplexityRoot.DunningNotice.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.Number(childComplexity), true
+	case "DunningNotice.payBy":
+		if e.ComplexityRoot.DunningNotice.PayBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.PayBy(childComplexity), true
+	case "DunningNotice.periods":
+		if e.ComplexityRoot.DunningNotice.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.Periods(childComplexity), true
+	case "DunningNotice.totalFen":
+		if e.ComplexityRoot.DunningNotice.TotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.TotalFen(childComplexity), true
+	case "DunningNotice.url":
+		if e.ComplexityRoot.DunningNotice.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.URL(childComplexity), true
+
+	case "DunningNoticePeriod.daysOverdue":
+		if e.ComplexityRoot.DunningNoticePeriod.DaysOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.DaysOverdue(childComplexity), true
+	case "DunningNoticePeriod.dueDate":
+		if e.ComplexityRoot.DunningNoticePeriod.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.DueDate(childComplexity), true
+	case "DunningNoticePeriod.amountFen":
+		if e.ComplexityRoot.DunningNoticePeriod.Fen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.Fen(childComplexity), true
+	case "DunningNoticePeriod.period":
+		if e.ComplexityRoot.DunningNoticePeriod.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.Period(childComplexity), true
+
 	case "DunningRecord.arrearsFen":
 		if e.ComplexityRoot.DunningRecord.ArrearsFen == nil {
 			break
@@ -4278,6 +4372,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DunningRecord.Note(childComplexity), true
+	case "DunningRecord.notice":
+		if e.ComplexityRoot.DunningRecord.Notice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.Notice(childComplexity), true
 	case "DunningRecord.outcome":
 		if e.ComplexityRoot.DunningRecord.Outcome == nil {
 			break
@@ -13349,7 +13449,7 @@ enum DunningStep {
   SECOND_NOTICE
   "A phone call or visit by the household's butler, with what it found (outcome); may be repeated after the interval."
   CALL_OR_VISIT
-  "A formal written notice (书面催缴通知书)."
+  "A formal written notice (书面催缴通知书): a numbered document frozen when recorded (DunningRecord.notice), served as a PDF, and the owners told."
   WRITTEN_NOTICE
   "A lawyer's letter (律师函): asked for with a reason, sent only once a supervisor approves (decideLegalLetter)."
   LEGAL_LETTER
@@ -13409,6 +13509,8 @@ type DunningRecord {
   at: Time!
   "What the household owed when the step was taken, in fen."
   arrearsFen: Fen!
+  "The written notice issued by this step (WRITTEN_NOTICE); null for other steps."
+  notice: DunningNotice
 }
 
 "A household's arrears episode (欠费催缴): opened by the daily job when its bills are overdue past the grace period, closed when they are paid."
@@ -13461,6 +13563,38 @@ extend type Mutation {
   recordDunningStep("The step." input: DunningStepInput!): DunningCase!
   "A supervisor of the community approves or refuses a requested lawyer's letter (律师函), with a note saying why; FORBIDDEN for other staff of the community."
   decideLegalLetter("Id of the household." householdId: ID!, "True to approve." approve: Boolean!, "Why, at most 500 characters." note: String!): DunningCase!
+}
+
+"A formal written notice (书面催缴通知书) as issued: frozen when the WRITTEN_NOTICE step was recorded, so it reads the same after later payments."
+type DunningNotice {
+  "Its number, per community and year (2026-0001)."
+  number: String!
+  "When it was issued."
+  issuedAt: Time!
+  "The date it asks the household to pay by."
+  payBy: Date!
+  "The arrears it states, in fen."
+  totalFen: Fen!
+  "The household as addressed."
+  householdLabel: String!
+  "The owners it is addressed to, by name."
+  addressedTo: [String!]!
+  "The overdue bills it lists, oldest first."
+  periods: [DunningNoticePeriod!]!
+  "Where to GET it as a PDF with the Authorization header (its staff and the household's owners; 404 for anyone else; 503 DOCUMENT_FONT_MISSING when the server has no CJK font)."
+  url: String!
+}
+
+"One overdue bill on a written notice."
+type DunningNoticePeriod {
+  "The billing period (YYYY-MM)."
+  period: String!
+  "When it was due."
+  dueDate: Date!
+  "What was outstanding on it when the notice was issued, in fen."
+  amountFen: Fen!
+  "Days past its due date when the notice was issued."
+  daysOverdue: Int!
 }
 `, BuiltIn: false},
 	{Name: "../schema/enquiry.graphqls", Input: `"Where an enquiry (咨询) stands: OPEN until answered, then CLOSED with an outcome."
@@ -20272,6 +20406,42 @@ func (ec *executionContext) childFields_DunningCase(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type DunningCase", field.Name)
 }
 
+func (ec *executionContext) childFields_DunningNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_DunningNotice_number(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_DunningNotice_issuedAt(ctx, field)
+	case "payBy":
+		return ec.fieldContext_DunningNotice_payBy(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_DunningNotice_totalFen(ctx, field)
+	case "householdLabel":
+		return ec.fieldContext_DunningNotice_householdLabel(ctx, field)
+	case "addressedTo":
+		return ec.fieldContext_DunningNotice_addressedTo(ctx, field)
+	case "periods":
+		return ec.fieldContext_DunningNotice_periods(ctx, field)
+	case "url":
+		return ec.fieldContext_DunningNotice_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DunningNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_DunningNoticePeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_DunningNoticePeriod_period(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_DunningNoticePeriod_dueDate(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_DunningNoticePeriod_amountFen(ctx, field)
+	case "daysOverdue":
+		return ec.fieldContext_DunningNoticePeriod_daysOverdue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DunningNoticePeriod", field.Name)
+}
+
 func (ec *executionContext) childFields_DunningRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "step":
@@ -20288,6 +20458,8 @@ func (ec *executionContext) childFields_DunningRecord(ctx context.Context, field
 		return ec.fieldContext_DunningRecord_at(ctx, field)
 	case "arrearsFen":
 		return ec.fieldContext_DunningRecord_arrearsFen(ctx, field)
+	case "notice":
+		return ec.fieldContext_DunningRecord_notice(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DunningRecord", field.Name)
 }
