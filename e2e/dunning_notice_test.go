@@ -109,6 +109,12 @@ func TestWrittenNotice(t *testing.T) {
 	if !bytes.Equal(doc, mine) {
 		t.Fatal("one notice, two documents")
 	}
+	text := pdf.Text(doc)
+	for _, want := range []string{"物业服务费书面催缴通知书", "编号：2026-0001", w.OwnerA.Name, "2026-10", "360.50", "721.00", "43 天", "2026年12月28日", "春晖苑物业服务中心"} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("the document lacks %q:\n%s", want, text)
+		}
+	}
 	if status, _, _ := e.anon().get(n.URL); status != 401 {
 		t.Fatalf("without a token: %d", status)
 	}

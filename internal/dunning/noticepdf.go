@@ -29,7 +29,7 @@ func (s *Service) NoticePDF(ctx context.Context, c *access.Caller, householdID, 
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := RenderNotice(s.cfg.Font, n)
+	b, err := RenderNotice(ctx, s.cfg.Font, n)
 	return n, b, err
 }
 
@@ -38,16 +38,17 @@ func (s *Service) FontErr() error { return s.cfg.Font.Err() }
 
 // RenderNotice lays a notice out on A4 from its snapshot alone, so the
 // same notice gives the same document at any later time.
-func RenderNotice(font *pdf.Font, n *Notice) ([]byte, error) {
+func RenderNotice(ctx context.Context, font *pdf.Font, n *Notice) ([]byte, error) {
 	issuer := n.CompanyName
 	if issuer == "" {
 		issuer = n.CommunityName + "物业服务中心"
 	}
-	d, err := pdf.New(font, pdf.Meta{Title: "书面催缴通知书 " + n.Number, Subject: n.CommunityName + " " + n.HouseholdLabel,
-		Author: issuer, Created: n.IssuedAt, Footer: issuer + " · 催缴通知书 " + n.Number})
-	if err != nil {
-		return nil, err
-	}
+	m := pdf.Meta{Title: "书面催缴通知书 " + n.Number, Subject: n.CommunityName + " " + n.HouseholdLabel,
+		Author: issuer, Created: n.IssuedAt, Footer: issuer + " · 催缴通知书 " + n.Number}
+	return pdf.Build(ctx, font, m, func(d *pdf.Doc) { layNotice(d, n, issuer) })
+}
+
+func layNotice(d *pdf.Doc, n *Notice, issuer string) {
 	d.Title("物业服务费书面催缴通知书")
 	d.Right("编号：" + n.Number)
 	to := "业主"
@@ -82,7 +83,6 @@ func RenderNotice(font *pdf.Font, n *Notice) ([]byte, error) {
 	d.Gap(8)
 	d.Right(issuer)
 	d.Right(dateZH(n.IssueDate))
-	return d.Bytes()
 }
 
 func place(addr string) string {

@@ -2,8 +2,9 @@ package pdf
 
 import (
 	"bytes"
+	"context"
 	"fmt"
-	"io"
+	"runtime"
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -30,16 +31,43 @@ const (
 	family   = "cjk"
 )
 
-// Doc builds one document top to bottom. Its methods record the first
-// error and then do nothing; Write reports it.
+// Doc is a document being laid out. Its methods record the first error
+// and then do nothing; Build reports it.
 type Doc struct {
 	f     *fpdf.Fpdf
 	width float64 // between the margins
 }
 
-// New starts a document in font; an error wraps ErrNoFont when the font
-// does not serve.
-func New(font *Font, m Meta) (*Doc, error) {
+// building bounds the documents built at once: fpdf parses the font anew
+// for each (some 26 MB allocated for Droid Sans Fallback), so a burst of
+// requests waits its turn instead of exhausting memory.
+var building = make(chan struct{}, max(2, runtime.GOMAXPROCS(0)))
+
+// Build makes one document in font: body lays it out, top to bottom. An
+// error wraps ErrNoFont when the font does not serve.
+func Build(ctx context.Context, font *Font, m Meta, body func(d *Doc)) ([]byte, error) {
+	if err := font.Err(); err != nil {
+		return nil, err
+	}
+	select {
+	case building <- struct{}{}:
+		defer func() { <-building }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("pdf: %w", ctx.Err())
+	}
+	d, err := newDoc(font, m)
+	if err != nil {
+		return nil, err
+	}
+	body(d)
+	var b bytes.Buffer
+	if err := d.f.Output(&b); err != nil {
+		return nil, fmt.Errorf("pdf: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+func newDoc(font *Font, m Meta) (*Doc, error) {
 	data, err := font.bytes()
 	if err != nil {
 		return nil, err
@@ -89,12 +117,6 @@ func (d *Doc) Right(s string) {
 	d.f.CellFormat(d.width, lineH, s, "", 1, "R", false, 0, "")
 }
 
-// Para writes a paragraph, wrapped to the page.
-func (d *Doc) Para(s string) {
-	d.f.MultiCell(d.width, lineH, s, "", "L", false)
-	d.f.Ln(2)
-}
-
 // Gap leaves vertical space in millimetres.
 func (d *Doc) Gap(mm float64) { d.f.Ln(mm) }
 
@@ -141,23 +163,6 @@ func (d *Doc) Table(cols []Column, rows [][]string) {
 		d.f.Ln(-1)
 	}
 	d.f.Ln(3)
-}
-
-// Write finishes the document into w.
-func (d *Doc) Write(w io.Writer) error {
-	if err := d.f.Output(w); err != nil {
-		return fmt.Errorf("pdf: %w", err)
-	}
-	return nil
-}
-
-// Bytes finishes the document.
-func (d *Doc) Bytes() ([]byte, error) {
-	var b bytes.Buffer
-	if err := d.Write(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }
 
 // addFont adds the font; fpdf panics on a damaged TrueType file.
