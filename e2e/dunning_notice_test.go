@@ -16,13 +16,13 @@ import (
 )
 
 const noticeQ = `query($h:ID!){ dunningCase(householdId:$h){ status records { step notice {
-  number issuedAt payBy totalFen householdLabel addressedTo periods { period dueDate amountFen daysOverdue } url } } } }`
+  number issuedAt payBy totalFen householdLabel addressedTo howToPay periods { period dueDate amountFen daysOverdue } url } } } }`
 
 type noticeView struct {
-	Number, IssuedAt, PayBy, HouseholdLabel, URL string
-	TotalFen                                     int64
-	AddressedTo                                  []string
-	Periods                                      []struct {
+	Number, IssuedAt, PayBy, HouseholdLabel, URL, HowToPay string
+	TotalFen                                               int64
+	AddressedTo                                            []string
+	Periods                                                []struct {
 		Period, DueDate string
 		AmountFen       int64
 		DaysOverdue     int
@@ -87,7 +87,7 @@ func TestWrittenNotice(t *testing.T) {
 	if n == nil || n.Number != "2026-0001" || n.TotalFen != 72100 || n.PayBy != "2026-12-28" || n.HouseholdLabel != w.HA.Label ||
 		len(n.AddressedTo) != 1 || n.AddressedTo[0] != w.OwnerA.Name || len(n.Periods) != 2 ||
 		n.Periods[0].Period != "2026-10" || n.Periods[0].DaysOverdue != 43 || n.Periods[1].AmountFen != 36050 || n.Periods[1].DaysOverdue != 13 ||
-		n.URL != "/documents/dunning/"+w.HA.ID+"/2026-0001.pdf" {
+		n.URL != "/documents/dunning/"+w.HA.ID+"/2026-0001.pdf" || !strings.Contains(n.HowToPay, "春晖苑客户服务中心") {
 		t.Fatalf("the notice: %+v", n)
 	}
 	waitFor(t, "the owner told by SMS", func() bool {
@@ -104,6 +104,26 @@ func TestWrittenNotice(t *testing.T) {
 	status, ctype, doc := finance.get(n.URL)
 	checkPDF(t, "finance", status, ctype, doc)
 	owner := e.owner(w.OwnerA.Phone)
+	var inbox struct {
+		Notifications struct {
+			Edges []struct {
+				Node struct {
+					Kind, Title string
+					Data        []struct{ Key, Value string }
+				}
+			}
+		}
+	}
+	owner.ok(`{ notifications(first:20){ edges { node { kind title data { key value } } } } }`, nil, &inbox)
+	linked := false
+	for _, ed := range inbox.Notifications.Edges {
+		for _, kv := range ed.Node.Data {
+			linked = linked || ed.Node.Kind == "FEE_REMINDER" && ed.Node.Title == "物业费书面催缴通知" && kv.Key == "documentUrl" && kv.Value == n.URL
+		}
+	}
+	if !linked {
+		t.Fatalf("the owner's inbox has no link to the notice: %+v", inbox)
+	}
 	status, ctype, mine := owner.get(n.URL)
 	checkPDF(t, "the owner", status, ctype, mine)
 	if !bytes.Equal(doc, mine) {

@@ -481,6 +481,29 @@ func (ec *executionContext) fieldContext_DunningNotice_periods(_ context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _DunningNotice_howToPay(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_howToPay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HowToPay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_howToPay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _DunningNotice_url(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1066,6 +1089,11 @@ func (ec *executionContext) _DunningNotice(ctx context.Context, sel ast.Selectio
 			}
 		case "periods":
 			out.Values[i] = ec._DunningNotice_periods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "howToPay":
+			out.Values[i] = ec._DunningNotice_howToPay(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

@@ -631,6 +631,7 @@ type ComplexityRoot struct {
 	DunningNotice struct {
 		AddressedTo    func(childComplexity int) int
 		HouseholdLabel func(childComplexity int) int
+		HowToPay       func(childComplexity int) int
 		IssuedAt       func(childComplexity int) int
 		Number         func(childComplexity int) int
 		PayBy          func(childComplexity int) int
@@ -4286,6 +4287,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DunningNotice.HouseholdLabel(childComplexity), true
+	case "DunningNotice.howToPay":
+		if e.ComplexityRoot.DunningNotice.HowToPay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.HowToPay(childComplexity), true
 	case "DunningNotice.issuedAt":
 		if e.ComplexityRoot.DunningNotice.IssuedAt == nil {
 			break
@@ -13581,6 +13588,8 @@ type DunningNotice {
   addressedTo: [String!]!
   "The overdue bills it lists, oldest first."
   periods: [DunningNoticePeriod!]!
+  "How it tells the household to pay (online, or at the service centre)."
+  howToPay: String!
   "Where to GET it as a PDF with the Authorization header (its staff and the household's owners; 404 for anyone else; 503 DOCUMENT_FONT_MISSING when the server has no CJK font)."
   url: String!
 }
@@ -16469,7 +16478,7 @@ enum NotificationKind {
   REPAIR_PROGRESS
   "A step of the caller's own complaint (投诉进度): acknowledged, answered (announced, not quoted), closed or reopened after the callback; data carries complaintId. Only the complainant hears it, never the rest of the household; an anonymous complaint's maker gets none. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   COMPLAINT_PROGRESS
-  "A courteous reminder of unpaid property fees (缴费提醒), the first two steps of the reminder ladder: the household's label, the amount owed and the oldest due date, where to pay; data carries householdId. To owners and family members, not tenants. Cannot be turned off; falls back to SMS for an owner with neither the app nor the mini program."
+  "A courteous reminder of unpaid property fees (缴费提醒), the first two steps of the reminder ladder: the household's label, the amount owed and the oldest due date, where to pay; data carries householdId. To owners and family members, not tenants. Later, word to the owners that a formal written notice (书面催缴通知书) was issued: its number and pay-by date; data also carries noticeNumber and documentUrl (GET it with the Authorization header for the PDF). Cannot be turned off; falls back to SMS for an owner with neither the app nor the mini program."
   FEE_REMINDER
   "The caller's own question (咨询) has an answer that was not given on the spot (咨询答复), announced, not quoted: they read it in myEnquiries; data carries enquiryId. Only the asker hears it. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   ENQUIRY_ANSWERED
@@ -20422,6 +20431,8 @@ func (ec *executionContext) childFields_DunningNotice(ctx context.Context, field
 		return ec.fieldContext_DunningNotice_addressedTo(ctx, field)
 	case "periods":
 		return ec.fieldContext_DunningNotice_periods(ctx, field)
+	case "howToPay":
+		return ec.fieldContext_DunningNotice_howToPay(ctx, field)
 	case "url":
 		return ec.fieldContext_DunningNotice_url(ctx, field)
 	}

@@ -31,6 +31,7 @@ type Notice struct {
 	AddressedTo      []string       `bson:"addressedTo"` // the owners' names
 	Periods          []NoticePeriod `bson:"periods"`
 	TotalFen         int64          `bson:"totalFen"`
+	HowToPay         string         `bson:"howToPay"`
 	Contacts         []Contact      `bson:"contacts"`
 }
 
@@ -139,6 +140,7 @@ func (s *Service) notice(ctx context.Context, x *Case, h *household.Household, i
 		nt.Periods = append(nt.Periods, b)
 		nt.TotalFen += b.Fen
 	}
+	nt.HowToPay = "在 APP 或微信小程序「我的账单」中在线缴纳；或到" + f.CommunityName + "客户服务中心" + place(f.CommunityAddress) + "现场办理（现金、刷卡、银行转账均可）。"
 	if nt.Number, err = s.number(ctx, x, index, local.Format("2006"), now); err != nil {
 		return nil, err
 	}

@@ -65,8 +65,7 @@ func layNotice(d *pdf.Doc, n *Notice, issuer string) {
 	rows = append(rows, []string{"合计", "", fee.Yuan(n.TotalFen), ""})
 	d.Table([]pdf.Column{{Head: "账期", Share: 2, Align: "C"}, {Head: "应缴日期", Share: 2, Align: "C"},
 		{Head: "欠费金额（元）", Share: 2, Align: "R"}, {Head: "已逾期", Share: 1.5, Align: "R"}}, rows)
-	d.Para(fmt.Sprintf("此前我们已通过消息、电话或上门等方式多次提醒。请您于 %s 前缴清上述费用。缴费方式：在 APP 或微信小程序「我的账单」中在线缴纳；或到%s客户服务中心%s现场办理（现金、刷卡、银行转账均可）。",
-		dateZH(n.PayBy), n.CommunityName, place(n.CommunityAddress)))
+	d.Para(fmt.Sprintf("此前我们已通过消息、电话或上门等方式多次提醒。请您于 %s 前缴清上述费用。缴费方式：%s", dateZH(n.PayBy), n.HowToPay))
 	d.Para("如您对费用有疑问、已经缴纳，或家庭遇到困难需要帮助，请及时与我们联系，我们将认真核实并协助处理。逾期仍未缴纳的，我们将依照物业服务合同及有关法律法规的规定，通过法律途径追缴。")
 	if len(n.Contacts) > 0 {
 		var cs []string
