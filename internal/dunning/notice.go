@@ -116,6 +116,25 @@ func (s *Service) number(ctx context.Context, x *Case, index int, year string, n
 	return "", fmt.Errorf("notice number of %s: too much contention", id)
 }
 
+// writtenNotice takes the WRITTEN_NOTICE step with its notice frozen in
+// rec, then tells the owners.
+func (s *Service) writtenNotice(ctx context.Context, c *access.Caller, x *Case, h *household.Household, rec Record, now time.Time) (*Case, error) {
+	var err error
+	if rec.Notice, err = s.notice(ctx, x, h, len(x.Records), now); err != nil {
+		return nil, err
+	}
+	out, err := s.apply(ctx, c, x, string(StepWrittenNotice), rec, now)
+	if err != nil {
+		return nil, err
+	}
+	// The step is taken; a message that fails is not a reason to tell
+	// staff the step failed.
+	if err := s.tellOwners(ctx, out, rec.Notice, now); err != nil {
+		s.cfg.Log.Error("written notice message", "case", out.ID, "err", err)
+	}
+	return out, nil
+}
+
 // notice freezes the written notice of x for the record at index.
 func (s *Service) notice(ctx context.Context, x *Case, h *household.Household, index int, now time.Time) (*Notice, error) {
 	if s.cfg.Facts == nil {

@@ -300,22 +300,10 @@ func (s *Service) RecordStep(ctx context.Context, c *access.Caller, householdID 
 	if err := s.mayStep(ctx, x, in.Step, now, today); err != nil {
 		return nil, err
 	}
-	if in.Step != StepWrittenNotice {
-		return s.apply(ctx, c, x, string(in.Step), rec, now)
+	if in.Step == StepWrittenNotice {
+		return s.writtenNotice(ctx, c, x, h, rec, now)
 	}
-	if rec.Notice, err = s.notice(ctx, x, h, len(x.Records), now); err != nil {
-		return nil, err
-	}
-	out, err := s.apply(ctx, c, x, string(in.Step), rec, now)
-	if err != nil {
-		return nil, err
-	}
-	// The step is taken; a message that fails is the outbox's to retry,
-	// not a reason to tell staff the step failed.
-	if err := s.tellOwners(ctx, out, rec.Notice, now); err != nil {
-		s.cfg.Log.Error("written notice message", "case", out.ID, "err", err)
-	}
-	return out, nil
+	return s.apply(ctx, c, x, string(in.Step), rec, now)
 }
 
 // mayStep checks order, interval and holds for step on x.
