@@ -3,6 +3,7 @@ module qinqing
 go 1.26.0
 
 require (
+	codeberg.org/go-pdf/fpdf v0.12.0
 	firebase.google.com/go/v4 v4.19.0
 	github.com/6tail/lunar-go v1.4.6
 	github.com/99designs/gqlgen v0.17.95

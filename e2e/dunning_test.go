@@ -11,17 +11,19 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/fee"
 	"qinqing/internal/household"
+	"qinqing/internal/platform/lifecycle"
 )
 
 // overdueBill writes an issued bill for h straight into the bills
-// collection: the reminder ladder reads bills, whoever issued them.
+// collection: the reminder ladder reads bills, whoever issued them; it can
+// be paid at the counter.
 func overdueBill(t *testing.T, e *env, h *household.Household, period, due string, fen int64) {
 	t.Helper()
 	now := e.Clock.Now().UTC()
 	id := fee.BillID(h.CommunityID, h.ID, period)
 	b := fee.Bill{ID: id, CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID, Label: h.Label, Period: period,
 		Lines:  []fee.Line{{Code: "MGMT", Kind: fee.Management, Name: "物业管理费", Quantity: "100.00 m²", UnitPrice: fen / 100, Amount: fen}},
-		Amount: fen, Status: fee.Issued, DueDate: due, Allocations: []fee.Allocation{}, IssuedAt: now, UpdatedAt: now, SortKey: id}
+		Amount: fen, Status: fee.Issued, DueDate: due, Allocations: []fee.Allocation{}, Timeline: []lifecycle.Entry{}, IssuedAt: now, UpdatedAt: now, SortKey: id}
 	if _, err := e.DB.Collection("bills").InsertOne(context.Background(), b); err != nil {
 		t.Fatal(err)
 	}

@@ -76,6 +76,7 @@ var listBounds = map[string]int{
 	"Enquiry.timeline":                   30,
 	"Enquiry.staffNotes":                 10,
 	"DunningCase.records":                40, // a step a week at most, closed when paid
+	"DunningNotice.periods":              60, // overdue months of one household
 	"Query.feeReliefs":                   100,
 	"ServiceKpis.feeCollection":          13,
 	"FeeCollection.byBuilding":           200, // buildings of a community

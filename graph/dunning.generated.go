@@ -25,6 +25,9 @@ type DunningCaseResolver interface {
 
 	NextStep(ctx context.Context, obj *dunning.Case) (*dunning.Step, error)
 }
+type DunningNoticeResolver interface {
+	URL(ctx context.Context, obj *dunning.Notice) (string, error)
+}
 type DunningRecordResolver interface {
 	By(ctx context.Context, obj *dunning.Record) (*staff.Staff, error)
 }
@@ -308,6 +311,314 @@ func (ec *executionContext) fieldContext_DunningCase_closedAt(_ context.Context,
 	return graphql.NewScalarFieldContext("DunningCase", field, false, false, errors.New("field of type Time does not have child fields"))
 }
 
+func (ec *executionContext) _DunningNotice_number(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_number(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Number, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_number(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_issuedAt(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_issuedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IssuedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_issuedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type Time does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_payBy(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_payBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PayBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_payBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_totalFen(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_totalFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalFen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_totalFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_householdLabel(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_householdLabel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HouseholdLabel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_householdLabel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_addressedTo(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_addressedTo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AddressedTo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_addressedTo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_periods(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_periods(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Periods, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []dunning.NoticePeriod) graphql.Marshaler {
+			return ec.marshalNDunningNoticePeriod2ᚕqinqingᚋinternalᚋdunningᚐNoticePeriodᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_periods(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DunningNotice",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DunningNoticePeriod(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DunningNotice_howToPay(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_howToPay(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HowToPay, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_howToPay(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNotice_url(ctx context.Context, field graphql.CollectedField, obj *dunning.Notice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNotice_url(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.DunningNotice().URL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNotice_url(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNotice", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNoticePeriod_period(ctx context.Context, field graphql.CollectedField, obj *dunning.NoticePeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNoticePeriod_period(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Period, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNoticePeriod_period(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNoticePeriod", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNoticePeriod_dueDate(ctx context.Context, field graphql.CollectedField, obj *dunning.NoticePeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNoticePeriod_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNDate2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNoticePeriod_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNoticePeriod", field, false, false, errors.New("field of type Date does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNoticePeriod_amountFen(ctx context.Context, field graphql.CollectedField, obj *dunning.NoticePeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNoticePeriod_amountFen(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fen, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNoticePeriod_amountFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNoticePeriod", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _DunningNoticePeriod_daysOverdue(ctx context.Context, field graphql.CollectedField, obj *dunning.NoticePeriod) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningNoticePeriod_daysOverdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DaysOverdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DunningNoticePeriod_daysOverdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DunningNoticePeriod", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _DunningRecord_step(ctx context.Context, field graphql.CollectedField, obj *dunning.Record) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -476,6 +787,38 @@ func (ec *executionContext) _DunningRecord_arrearsFen(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_DunningRecord_arrearsFen(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DunningRecord", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _DunningRecord_notice(ctx context.Context, field graphql.CollectedField, obj *dunning.Record) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DunningRecord_notice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notice, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *dunning.Notice) graphql.Marshaler {
+			return ec.marshalODunningNotice2ᚖqinqingᚋinternalᚋdunningᚐNotice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DunningRecord_notice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DunningRecord",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DunningNotice(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 // endregion **************************** field.gotpl *****************************
@@ -702,6 +1045,170 @@ func (ec *executionContext) _DunningCase(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var dunningNoticeImplementors = []string{"DunningNotice"}
+
+func (ec *executionContext) _DunningNotice(ctx context.Context, sel ast.SelectionSet, obj *dunning.Notice) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dunningNoticeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DunningNotice")
+		case "number":
+			out.Values[i] = ec._DunningNotice_number(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "issuedAt":
+			out.Values[i] = ec._DunningNotice_issuedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "payBy":
+			out.Values[i] = ec._DunningNotice_payBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "totalFen":
+			out.Values[i] = ec._DunningNotice_totalFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "householdLabel":
+			out.Values[i] = ec._DunningNotice_householdLabel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "addressedTo":
+			out.Values[i] = ec._DunningNotice_addressedTo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "periods":
+			out.Values[i] = ec._DunningNotice_periods(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "howToPay":
+			out.Values[i] = ec._DunningNotice_howToPay(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "url":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._DunningNotice_url(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var dunningNoticePeriodImplementors = []string{"DunningNoticePeriod"}
+
+func (ec *executionContext) _DunningNoticePeriod(ctx context.Context, sel ast.SelectionSet, obj *dunning.NoticePeriod) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, dunningNoticePeriodImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DunningNoticePeriod")
+		case "period":
+			out.Values[i] = ec._DunningNoticePeriod_period(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueDate":
+			out.Values[i] = ec._DunningNoticePeriod_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amountFen":
+			out.Values[i] = ec._DunningNoticePeriod_amountFen(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "daysOverdue":
+			out.Values[i] = ec._DunningNoticePeriod_daysOverdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var dunningRecordImplementors = []string{"DunningRecord"}
 
 func (ec *executionContext) _DunningRecord(ctx context.Context, sel ast.SelectionSet, obj *dunning.Record) graphql.Marshaler {
@@ -782,6 +1289,11 @@ func (ec *executionContext) _DunningRecord(ctx context.Context, sel ast.Selectio
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "notice":
+			out.Values[i] = ec._DunningRecord_notice(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -815,6 +1327,26 @@ func (ec *executionContext) marshalNDunningCase2ᚖqinqingᚋinternalᚋdunning�
 		return graphql.Null
 	}
 	return ec._DunningCase(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDunningNoticePeriod2qinqingᚋinternalᚋdunningᚐNoticePeriod(ctx context.Context, sel ast.SelectionSet, v dunning.NoticePeriod) graphql.Marshaler {
+	return ec._DunningNoticePeriod(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDunningNoticePeriod2ᚕqinqingᚋinternalᚋdunningᚐNoticePeriodᚄ(ctx context.Context, sel ast.SelectionSet, v []dunning.NoticePeriod) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDunningNoticePeriod2qinqingᚋinternalᚋdunningᚐNoticePeriod(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNDunningRecord2qinqingᚋinternalᚋdunningᚐRecord(ctx context.Context, sel ast.SelectionSet, v dunning.Record) graphql.Marshaler {
@@ -921,6 +1453,13 @@ func (ec *executionContext) marshalODunningCase2ᚖqinqingᚋinternalᚋdunning�
 		return graphql.Null
 	}
 	return ec._DunningCase(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalODunningNotice2ᚖqinqingᚋinternalᚋdunningᚐNotice(ctx context.Context, sel ast.SelectionSet, v *dunning.Notice) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._DunningNotice(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalODunningOutcome2qinqingᚋinternalᚋdunningᚐOutcome(ctx context.Context, v any) (dunning.Outcome, error) {

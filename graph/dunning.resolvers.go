@@ -52,6 +52,11 @@ func (r *dunningCaseResolver) NextStep(ctx context.Context, obj *dunning.Case) (
 	return &st, nil
 }
 
+// URL is the resolver for the url field.
+func (r *dunningNoticeResolver) URL(ctx context.Context, obj *dunning.Notice) (string, error) {
+	return dunning.NoticePath(obj.HouseholdID, obj.Number), nil
+}
+
 // By is the resolver for the by field.
 func (r *dunningRecordResolver) By(ctx context.Context, obj *dunning.Record) (*staff.Staff, error) {
 	if obj.ByID == "" || obj.ByID == dunning.SystemID {
@@ -94,10 +99,14 @@ func (r *queryResolver) DunningCase(ctx context.Context, householdID string) (*d
 // DunningCase returns DunningCaseResolver implementation.
 func (r *Resolver) DunningCase() DunningCaseResolver { return &dunningCaseResolver{r} }
 
+// DunningNotice returns DunningNoticeResolver implementation.
+func (r *Resolver) DunningNotice() DunningNoticeResolver { return &dunningNoticeResolver{r} }
+
 // DunningRecord returns DunningRecordResolver implementation.
 func (r *Resolver) DunningRecord() DunningRecordResolver { return &dunningRecordResolver{r} }
 
 type (
 	dunningCaseResolver   struct{ *Resolver }
+	dunningNoticeResolver struct{ *Resolver }
 	dunningRecordResolver struct{ *Resolver }
 )

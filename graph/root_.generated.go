@@ -53,6 +53,7 @@ type ResolverRoot interface {
 	ComplaintReply() ComplaintReplyResolver
 	Device() DeviceResolver
 	DunningCase() DunningCaseResolver
+	DunningNotice() DunningNoticeResolver
 	DunningRecord() DunningRecordResolver
 	Enquiry() EnquiryResolver
 	EnquiryCallback() EnquiryCallbackResolver
@@ -635,11 +636,31 @@ type ComplexityRoot struct {
 		Status     func(childComplexity int) int
 	}
 
+	DunningNotice struct {
+		AddressedTo    func(childComplexity int) int
+		HouseholdLabel func(childComplexity int) int
+		HowToPay       func(childComplexity int) int
+		IssuedAt       func(childComplexity int) int
+		Number         func(childComplexity int) int
+		PayBy          func(childComplexity int) int
+		Periods        func(childComplexity int) int
+		TotalFen       func(childComplexity int) int
+		URL            func(childComplexity int) int
+	}
+
+	DunningNoticePeriod struct {
+		DaysOverdue func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		Fen         func(childComplexity int) int
+		Period      func(childComplexity int) int
+	}
+
 	DunningRecord struct {
 		ArrearsFen   func(childComplexity int) int
 		At           func(childComplexity int) int
 		By           func(childComplexity int) int
 		Note         func(childComplexity int) int
+		Notice       func(childComplexity int) int
 		Outcome      func(childComplexity int) int
 		PromisedDate func(childComplexity int) int
 		Step         func(childComplexity int) int
@@ -4300,6 +4321,86 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DunningCase.Status(childComplexity), true
 
+	case "DunningNotice.addressedTo":
+		if e.ComplexityRoot.DunningNotice.AddressedTo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.AddressedTo(childComplexity), true
+	case "DunningNotice.householdLabel":
+		if e.ComplexityRoot.DunningNotice.HouseholdLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.HouseholdLabel(childComplexity), true
+	case "DunningNotice.howToPay":
+		if e.ComplexityRoot.DunningNotice.HowToPay == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.HowToPay(childComplexity), true
+	case "DunningNotice.issuedAt":
+		if e.ComplexityRoot.DunningNotice.IssuedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.IssuedAt(childComplexity), true
+	case "DunningNotice.number":
+		if e.ComplexityRoot.DunningNotice.Number == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.Number(childComplexity), true
+	case "DunningNotice.payBy":
+		if e.ComplexityRoot.DunningNotice.PayBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.PayBy(childComplexity), true
+	case "DunningNotice.periods":
+		if e.ComplexityRoot.DunningNotice.Periods == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.Periods(childComplexity), true
+	case "DunningNotice.totalFen":
+		if e.ComplexityRoot.DunningNotice.TotalFen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.TotalFen(childComplexity), true
+	case "DunningNotice.url":
+		if e.ComplexityRoot.DunningNotice.URL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNotice.URL(childComplexity), true
+
+	case "DunningNoticePeriod.daysOverdue":
+		if e.ComplexityRoot.DunningNoticePeriod.DaysOverdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.DaysOverdue(childComplexity), true
+	case "DunningNoticePeriod.dueDate":
+		if e.ComplexityRoot.DunningNoticePeriod.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.DueDate(childComplexity), true
+	case "DunningNoticePeriod.amountFen":
+		if e.ComplexityRoot.DunningNoticePeriod.Fen == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.Fen(childComplexity), true
+	case "DunningNoticePeriod.period":
+		if e.ComplexityRoot.DunningNoticePeriod.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningNoticePeriod.Period(childComplexity), true
+
 	case "DunningRecord.arrearsFen":
 		if e.ComplexityRoot.DunningRecord.ArrearsFen == nil {
 			break
@@ -4324,6 +4425,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DunningRecord.Note(childComplexity), true
+	case "DunningRecord.notice":
+		if e.ComplexityRoot.DunningRecord.Notice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DunningRecord.Notice(childComplexity), true
 	case "DunningRecord.outcome":
 		if e.ComplexityRoot.DunningRecord.Outcome == nil {
 			break
@@ -13417,7 +13524,7 @@ enum DunningStep {
   SECOND_NOTICE
   "A phone call or visit by the household's butler, with what it found (outcome); may be repeated after the interval."
   CALL_OR_VISIT
-  "A formal written notice (书面催缴通知书)."
+  "A formal written notice (书面催缴通知书): a numbered document frozen when recorded (DunningRecord.notice), served as a PDF, and the owners told."
   WRITTEN_NOTICE
   "A lawyer's letter (律师函): asked for with a reason, sent only once a supervisor approves (decideLegalLetter)."
   LEGAL_LETTER
@@ -13477,6 +13584,8 @@ type DunningRecord {
   at: Time!
   "What the household owed when the step was taken, in fen."
   arrearsFen: Fen!
+  "The written notice issued by this step (WRITTEN_NOTICE); null for other steps."
+  notice: DunningNotice
 }
 
 "A household's arrears episode (欠费催缴): opened by the daily job when its bills are overdue past the grace period, closed when they are paid."
@@ -13538,6 +13647,40 @@ extend type Arrear {
   lastStep: DunningStep
   "When that step was taken."
   lastStepAt: Time
+}
+
+"A formal written notice (书面催缴通知书) as issued: frozen when the WRITTEN_NOTICE step was recorded, so it reads the same after later payments."
+type DunningNotice {
+  "Its number, per community and year (2026-0001)."
+  number: String!
+  "When it was issued."
+  issuedAt: Time!
+  "The date it asks the household to pay by."
+  payBy: Date!
+  "The arrears it states, in fen."
+  totalFen: Fen!
+  "The household as addressed."
+  householdLabel: String!
+  "The owners it is addressed to, by name."
+  addressedTo: [String!]!
+  "The overdue bills it lists, oldest first."
+  periods: [DunningNoticePeriod!]!
+  "How it tells the household to pay (online, or at the service centre)."
+  howToPay: String!
+  "Where to GET it as a PDF with the Authorization header (its staff and the household's owners; 404 for anyone else; 503 DOCUMENT_FONT_MISSING when the server has no CJK font)."
+  url: String!
+}
+
+"One overdue bill on a written notice."
+type DunningNoticePeriod {
+  "The billing period (YYYY-MM)."
+  period: String!
+  "When it was due."
+  dueDate: Date!
+  "What was outstanding on it when the notice was issued, in fen."
+  amountFen: Fen!
+  "Days past its due date when the notice was issued."
+  daysOverdue: Int!
 }
 `, BuiltIn: false},
 	{Name: "../schema/enquiry.graphqls", Input: `"Where an enquiry (咨询) stands: OPEN until answered, then CLOSED with an outcome."
@@ -16432,7 +16575,7 @@ enum NotificationKind {
   REPAIR_PROGRESS
   "A step of the caller's own complaint (投诉进度): acknowledged, answered (announced, not quoted), closed or reopened after the callback; data carries complaintId. Only the complainant hears it, never the rest of the household; an anonymous complaint's maker gets none. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   COMPLAINT_PROGRESS
-  "A courteous reminder of unpaid property fees (缴费提醒), the first two steps of the reminder ladder: the household's label, the amount owed and the oldest due date, where to pay; data carries householdId. To owners and family members, not tenants. Cannot be turned off; falls back to SMS for an owner with neither the app nor the mini program."
+  "A courteous reminder of unpaid property fees (缴费提醒), the first two steps of the reminder ladder: the household's label, the amount owed and the oldest due date, where to pay; data carries householdId. To owners and family members, not tenants. Later, word to the owners that a formal written notice (书面催缴通知书) was issued: its number and pay-by date; data also carries noticeNumber and documentUrl (GET it with the Authorization header for the PDF). Cannot be turned off; falls back to SMS for an owner with neither the app nor the mini program."
   FEE_REMINDER
   "The caller's own question (咨询) has an answer that was not given on the spot (咨询答复), announced, not quoted: they read it in myEnquiries; data carries enquiryId. Only the asker hears it. Cannot be turned off; falls back to SMS for a resident with neither the app nor the mini program."
   ENQUIRY_ANSWERED
@@ -20381,6 +20524,44 @@ func (ec *executionContext) childFields_DunningCase(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type DunningCase", field.Name)
 }
 
+func (ec *executionContext) childFields_DunningNotice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "number":
+		return ec.fieldContext_DunningNotice_number(ctx, field)
+	case "issuedAt":
+		return ec.fieldContext_DunningNotice_issuedAt(ctx, field)
+	case "payBy":
+		return ec.fieldContext_DunningNotice_payBy(ctx, field)
+	case "totalFen":
+		return ec.fieldContext_DunningNotice_totalFen(ctx, field)
+	case "householdLabel":
+		return ec.fieldContext_DunningNotice_householdLabel(ctx, field)
+	case "addressedTo":
+		return ec.fieldContext_DunningNotice_addressedTo(ctx, field)
+	case "periods":
+		return ec.fieldContext_DunningNotice_periods(ctx, field)
+	case "howToPay":
+		return ec.fieldContext_DunningNotice_howToPay(ctx, field)
+	case "url":
+		return ec.fieldContext_DunningNotice_url(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DunningNotice", field.Name)
+}
+
+func (ec *executionContext) childFields_DunningNoticePeriod(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "period":
+		return ec.fieldContext_DunningNoticePeriod_period(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_DunningNoticePeriod_dueDate(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_DunningNoticePeriod_amountFen(ctx, field)
+	case "daysOverdue":
+		return ec.fieldContext_DunningNoticePeriod_daysOverdue(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DunningNoticePeriod", field.Name)
+}
+
 func (ec *executionContext) childFields_DunningRecord(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "step":
@@ -20397,6 +20578,8 @@ func (ec *executionContext) childFields_DunningRecord(ctx context.Context, field
 		return ec.fieldContext_DunningRecord_at(ctx, field)
 	case "arrearsFen":
 		return ec.fieldContext_DunningRecord_arrearsFen(ctx, field)
+	case "notice":
+		return ec.fieldContext_DunningRecord_notice(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DunningRecord", field.Name)
 }

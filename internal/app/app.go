@@ -208,7 +208,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
 	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
-		Holds: []dunning.Holds{complaintHolds{svc.Complaints}, reliefHolds{svc.Fees}}, Households: households, Sender: engine, Zone: zones.get, Now: now})
+		Holds: []dunning.Holds{complaintHolds{svc.Complaints}, reliefHolds{svc.Fees}}, Households: households, Sender: engine, Zone: zones.get, Now: now,
+		Facts: noticeFacts{company: cfg.CompanyName, communities: communities, households: households, fees: svc.Fees, staff: staffSvc},
+		Font:  documentFont(cfg, d.Log), Log: d.Log})
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
 	// Open accounts (收支公示), with the collection rate from the bills.
 	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now,
@@ -290,7 +292,8 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("GET /files/{id}", graph.FilesHandler(a.Services, tokens))
 	mux.Handle("GET /reports/surveys/{id}/results.csv", graph.SurveyReportHandler(a.Services, tokens, "csv"))
 	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
-	mux.Handle("GET /reports/finance/{file}", graph.FinanceReportHandler(a.Services, tokens)) // {id}.csv, {id}.xlsx
+	mux.Handle("GET /reports/finance/{file}", graph.FinanceReportHandler(a.Services, tokens))               // {id}.csv, {id}.xlsx
+	mux.Handle("GET /documents/dunning/{household}/{file}", graph.DunningNoticeHandler(a.Services, tokens)) // {number}.pdf
 	if d.WechatPay != nil {
 		mux.Handle("POST /pay/wechat/notify", wechatNotify(d.WechatPay, a.Services.Payments, d.Log))
 	}

@@ -84,6 +84,9 @@ type Record struct {
 	ByID         string    `bson:"byId"` // staff id, or "system:dunning"
 	At           time.Time `bson:"at"`
 	ArrearsFen   int64     `bson:"arrearsFen"` // owed when the step was taken
+	// Notice is the written notice as issued (WRITTEN_NOTICE): frozen, so
+	// it reads the same however often it is opened, whatever is paid later.
+	Notice *Notice `bson:"notice,omitempty"`
 }
 
 // Case is one household's arrears episode: opened when its bills fall

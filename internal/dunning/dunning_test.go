@@ -50,6 +50,15 @@ func (l *ledger) OverdueIn(_ context.Context, communityID, _ string) ([]Owing, e
 	return out, nil
 }
 
+// NoticeFacts states what the ledger owes, as one bill.
+func (l *ledger) NoticeFacts(_ context.Context, h *household.Household) (*Facts, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o := l.owing[h.ID]
+	return &Facts{CommunityName: "春晖苑", Owners: []string{"王建国"}, Contacts: []Contact{{Role: "管家", Name: "张管家"}},
+		Bills: []NoticePeriod{{Period: "2026-10", DueDate: o.OldestDue, Fen: o.Fen}}}, nil
+}
+
 // disputes holds the households named.
 type disputes map[string]bool
 
@@ -116,7 +125,7 @@ func newFixture(t *testing.T) *fixture {
 	f.butlerY = &access.Caller{Kind: auth.KindStaff, ID: "butler-y", Roles: []access.Role{access.Butler}, Communities: []string{f.y.ID}, Buildings: []string{by.ID}}
 	f.sup = &access.Caller{Kind: auth.KindStaff, ID: "sup-x", Roles: []access.Role{access.Supervisor}, Communities: []string{f.x.ID}}
 	f.finance = &access.Caller{Kind: auth.KindStaff, ID: "fin-x", Roles: []access.Role{access.Finance}, Communities: []string{f.x.ID}}
-	f.svc = NewService(Config{DB: db, Arrears: f.arrears, Holds: []Holds{disputes{f.hb.ID: true}}, Households: households, Sender: f.engine, Now: f.clock.Now})
+	f.svc = NewService(Config{DB: db, Arrears: f.arrears, Holds: []Holds{disputes{f.hb.ID: true}}, Households: households, Sender: f.engine, Now: f.clock.Now, Facts: f.arrears})
 	return f
 }
 
@@ -226,8 +235,19 @@ func TestTheLadder(t *testing.T) {
 	_, err = f.svc.RecordStep(ctx, f.finance, f.ha.ID, StepInput{Step: StepWrittenNotice})
 	wantErr(t, "a written notice before the promised date", err, ErrHeldPromise)
 	f.clock.days(4)
-	if _, err = f.svc.RecordStep(ctx, f.finance, f.ha.ID, StepInput{Step: StepWrittenNotice}); err != nil {
+	if x, err = f.svc.RecordStep(ctx, f.finance, f.ha.ID, StepInput{Step: StepWrittenNotice}); err != nil {
 		t.Fatalf("the written notice after a broken promise: %v", err)
+	}
+	// Frozen in the record, numbered, and the owners told (not the tenant).
+	if n := x.Records[len(x.Records)-1].Notice; n == nil || n.Number != "2026-0001" || n.TotalFen != 36000 || n.PayBy != "2026-12-30" ||
+		len(n.Periods) != 1 || n.Periods[0].DaysOverdue != 45 || n.AddressedTo[0] != "王建国" {
+		t.Fatalf("the notice: %+v", n)
+	}
+	if got := f.reminders(t, f.ownerA); len(got) != 3 || got[0] != "物业费书面催缴通知" {
+		t.Fatalf("the owner's messages: %q", got)
+	}
+	if got := f.reminders(t, f.tenantA); len(got) != 0 {
+		t.Fatalf("the tenant was told: %q", got)
 	}
 
 	// The lawyer's letter: asked for with a reason, decided by a supervisor.

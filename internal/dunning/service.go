@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/pdf"
 	"qinqing/internal/platform/validate"
 )
 
@@ -83,6 +85,13 @@ type Config struct {
 	// Grace is how long after a bill's due date the first reminder waits
 	// (default 15 days).
 	Grace time.Duration
+	// Facts gather what a written notice states; PayWithinDays is the time
+	// it gives to pay (default 15 days); Font renders it as a PDF (a
+	// missing font fails the PDF only, never the step).
+	Facts         NoticeFacts
+	PayWithinDays int
+	Font          *pdf.Font
+	Log           *slog.Logger
 }
 
 // Service runs the ladder.
@@ -90,6 +99,7 @@ type Service struct {
 	cfg      Config
 	col      *mgo.Collection
 	markers  *mgo.Collection // one per household with an open case
+	numbers  *mgo.Collection // written notice numbers
 	steps    *lifecycle.Store
 	tickMu   sync.Mutex
 	lastTick time.Time
@@ -103,10 +113,19 @@ func NewService(cfg Config) *Service {
 	if cfg.Grace == 0 {
 		cfg.Grace = 15 * 24 * time.Hour
 	}
+	if cfg.PayWithinDays == 0 {
+		cfg.PayWithinDays = 15
+	}
+	if cfg.Font == nil {
+		cfg.Font = pdf.Locate("")
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	if cfg.Zone == nil {
 		cfg.Zone = func(string) *time.Location { return time.FixedZone("CST", 8*3600) }
 	}
-	return &Service{cfg: cfg, col: cfg.DB.Collection(colCases), markers: cfg.DB.Collection(colCases + "_open"), steps: lifecycle.NewStore(cfg.DB, colCases, cfg.Now)}
+	return &Service{cfg: cfg, col: cfg.DB.Collection(colCases), markers: cfg.DB.Collection(colCases + "_open"), numbers: cfg.DB.Collection(colNoticeNumbers), steps: lifecycle.NewStore(cfg.DB, colCases, cfg.Now)}
 }
 
 // SystemID is who took the automatic steps (the reminders).
@@ -305,6 +324,9 @@ func (s *Service) RecordStep(ctx context.Context, c *access.Caller, householdID 
 	}
 	if err := s.mayStep(ctx, x, in.Step, now, today); err != nil {
 		return nil, err
+	}
+	if in.Step == StepWrittenNotice {
+		return s.writtenNotice(ctx, c, x, h, rec, now)
 	}
 	return s.apply(ctx, c, x, string(in.Step), rec, now)
 }

@@ -166,9 +166,6 @@ func (s *Service) remind(ctx context.Context, cases []*Case, owing map[string]Ow
 			}
 			continue
 		}
-		if s.cfg.Sender == nil {
-			continue
-		}
 		var rs []notify.Recipient
 		for _, m := range members[x.HouseholdID] {
 			if m.Role == access.Owner || m.Role == access.Family {
@@ -180,13 +177,44 @@ func (s *Service) remind(ctx context.Context, cases []*Case, owing map[string]Ow
 			label = h.Label
 		}
 		o := owing[x.HouseholdID]
-		if _, err := s.cfg.Sender.Send(ctx, notify.Message{Kind: notify.FeeReminder, Key: fmt.Sprintf("dunning:%s:%s", out.ID, step), Recipients: rs,
-			Vars: map[string]any{"second": step == StepSecondNotice, "label": label, "yuan": fee.Yuan(o.Fen), "oldestDue": o.OldestDue},
-			Data: map[string]string{"householdId": x.HouseholdID}, At: now}); err != nil {
+		vars := map[string]any{"second": step == StepSecondNotice, "label": label, "yuan": fee.Yuan(o.Fen), "oldestDue": o.OldestDue}
+		if err := s.tell(ctx, out, step, rs, vars, nil, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// tell sends the household's people the FEE_REMINDER of a step, once per
+// case and step.
+func (s *Service) tell(ctx context.Context, x *Case, step Step, rs []notify.Recipient, vars map[string]any, data map[string]string, now time.Time) error {
+	if s.cfg.Sender == nil {
+		return nil
+	}
+	d := map[string]string{"householdId": x.HouseholdID}
+	for k, v := range data {
+		d[k] = v
+	}
+	_, err := s.cfg.Sender.Send(ctx, notify.Message{Kind: notify.FeeReminder, Key: fmt.Sprintf("dunning:%s:%s", x.ID, step), Recipients: rs,
+		Vars: vars, Data: d, At: now})
+	return err
+}
+
+// tellOwners tells the household's owners, to whom it is addressed, that a
+// written notice was issued, with where to open it.
+func (s *Service) tellOwners(ctx context.Context, x *Case, n *Notice, now time.Time) error {
+	members, err := s.cfg.Households.MembershipsByHouseholds(ctx, []string{x.HouseholdID})
+	if err != nil {
+		return err
+	}
+	var rs []notify.Recipient
+	for _, m := range members[x.HouseholdID] {
+		if m.Role == access.Owner {
+			rs = append(rs, notify.Recipient{Kind: auth.KindPerson, ID: m.PersonID, CommunityID: x.CommunityID})
+		}
+	}
+	vars := map[string]any{"written": true, "label": n.HouseholdLabel, "yuan": fee.Yuan(n.TotalFen), "number": n.Number, "payBy": n.PayBy}
+	return s.tell(ctx, x, StepWrittenNotice, rs, vars, map[string]string{"noticeNumber": n.Number, "documentUrl": NoticePath(x.HouseholdID, n.Number)}, now)
 }
 
 // isLostRace: another server took the step first.

@@ -20,19 +20,25 @@ import (
 
 // Config is every setting; the README documents each variable.
 type Config struct {
-	Env          string        `env:"APP_ENV" envDefault:"development"`
-	HTTPAddr     string        `env:"HTTP_ADDR" envDefault:":8080"`
-	MongoURI     string        `env:"MONGODB_URI"`
-	MongoDB      string        `env:"MONGODB_DB" envDefault:"qinqing"`
-	DataDir      string        `env:"DATA_DIR" envDefault:"./data"`
-	JWTSecret    string        `env:"JWT_SECRET"`
-	JWTKeyFile   string        `env:"JWT_SECRET_FILE"`
-	AccessTTL    time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
-	RefreshTTL   time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
-	CodeSecret   string        `env:"LOGIN_CODE_SECRET"`
-	Introspect   *bool         `env:"GRAPHQL_INTROSPECTION"`
-	Playground   *bool         `env:"GRAPHQL_PLAYGROUND"`
-	CompanyID    string        `env:"COMPANY_ID" envDefault:"qinqing-demo"`
+	Env        string        `env:"APP_ENV" envDefault:"development"`
+	HTTPAddr   string        `env:"HTTP_ADDR" envDefault:":8080"`
+	MongoURI   string        `env:"MONGODB_URI"`
+	MongoDB    string        `env:"MONGODB_DB" envDefault:"qinqing"`
+	DataDir    string        `env:"DATA_DIR" envDefault:"./data"`
+	JWTSecret  string        `env:"JWT_SECRET"`
+	JWTKeyFile string        `env:"JWT_SECRET_FILE"`
+	AccessTTL  time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+	CodeSecret string        `env:"LOGIN_CODE_SECRET"`
+	Introspect *bool         `env:"GRAPHQL_INTROSPECTION"`
+	Playground *bool         `env:"GRAPHQL_PLAYGROUND"`
+	CompanyID  string        `env:"COMPANY_ID" envDefault:"qinqing-demo"`
+	// CompanyName signs generated documents (written notices); unset, they
+	// are signed "<community>物业服务中心".
+	CompanyName string `env:"COMPANY_NAME"`
+	// PDFFont is the CJK TrueType (.ttf, not .ttc) font of generated PDFs;
+	// unset, the Debian paths in internal/platform/pdf.KnownPaths are tried.
+	PDFFont      string        `env:"PDF_FONT"`
 	ShutdownWait time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
 	LogLevel     string        `env:"LOG_LEVEL" envDefault:"info"`
 
