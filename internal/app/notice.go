@@ -25,6 +25,12 @@ type noticeFacts struct {
 	staff       *staff.Service
 }
 
+// NewNoticeFacts is the written notice's source of facts, for whoever wires
+// the dunning service outside App (the seed's tests).
+func NewNoticeFacts(company string, c *community.Service, h *household.Service, f *fee.Service, st *staff.Service) dunning.NoticeFacts {
+	return noticeFacts{company: company, communities: c, households: h, fees: f, staff: st}
+}
+
 func (n noticeFacts) NoticeFacts(ctx context.Context, h *household.Household) (*dunning.Facts, error) {
 	f := &dunning.Facts{CompanyName: n.company}
 	cs, err := n.communities.ByIDs(ctx, []string{h.CommunityID})

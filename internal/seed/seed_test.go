@@ -3,6 +3,7 @@ package seed
 import (
 	"context"
 	"os"
+	"qinqing/internal/app"
 	"qinqing/internal/catalog"
 	"reflect"
 	"slices"
@@ -64,7 +65,7 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Fees:        fees,
 		Payments:    payment.NewService(payment.Config{DB: db, Fees: fees, Households: households, Communities: communities, Staff: staffSvc, Now: now}),
 		Dunning: dunning.NewService(dunning.Config{DB: db, Arrears: feeArrears{fees}, Holds: []dunning.Holds{reliefHolds{fees}},
-			Households: households, Now: now}),
+			Households: households, Now: now, Facts: app.NewNoticeFacts("", communities, households, fees, staffSvc)}),
 		Finance: finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
 		Clock:   clock,
 		Now:     now,
