@@ -16082,6 +16082,10 @@ enum Role {
   CUSTOMER_SERVICE
   "Staff: finance clerk (财务): sees and records everything financial in their communities (fee schedule, bills, payments, receipts, reconciliation, income and expense statements); no care duties and no archive details."
   FINANCE
+  "Staff: quality inspector (品质专员): inspects areas against the written standards (品质检查) and re-checks corrections; no care duties."
+  INSPECTOR
+  "Staff: security supervisor (秩序维护主管): patrol routes and shifts, missed checkpoints, incidents; no care duties."
+  SECURITY_SUPERVISOR
   "Household: owner (业主); may manage the household's family members and tenants."
   OWNER
   "Household: family member (家属) living with the owner."
@@ -18910,7 +18914,7 @@ type Staff {
   name: String!
   "Mainland mobile number (手机号), 11 digits, when one is recorded."
   phone: String
-  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN, CUSTOMER_SERVICE, FINANCE; never a resident role."
+  "Staff roles (岗位): BUTLER, ENGINEER, SUPERVISOR, SECURITY, CLEANER, ADMIN, CUSTOMER_SERVICE, FINANCE, INSPECTOR, SECURITY_SUPERVISOR; never a resident role."
   roles: [Role!]!
   "Communities (小区) the staff member works in; empty only for a company-wide admin."
   communities: [Community!]!

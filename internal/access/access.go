@@ -30,6 +30,12 @@ const (
 	// their communities (bills, payments, receipts, reconciliation,
 	// statements) and nothing of the care archive.
 	Finance Role = "FINANCE"
+	// Inspector is the quality inspector (品质专员): checks areas against
+	// the written standards and re-checks what was corrected.
+	Inspector Role = "INSPECTOR"
+	// SecuritySupervisor leads the guards (秩序维护主管): patrol routes,
+	// missed checkpoints, incidents.
+	SecuritySupervisor Role = "SECURITY_SUPERVISOR"
 
 	// Household roles.
 	Owner  Role = "OWNER"  // 业主
@@ -39,7 +45,7 @@ const (
 
 // StaffRoles and HouseholdRoles list the valid values of each side.
 var (
-	StaffRoles     = []Role{Butler, Engineer, Supervisor, Security, Cleaner, Admin, CustomerService, Finance}
+	StaffRoles     = []Role{Butler, Engineer, Supervisor, Security, Cleaner, Admin, CustomerService, Finance, Inspector, SecuritySupervisor}
 	HouseholdRoles = []Role{Owner, Family, Tenant}
 )
 

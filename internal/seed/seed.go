@@ -432,8 +432,8 @@ type staffPlan struct {
 func planStaff() []staffPlan {
 	out := []staffPlan{{Account: "admin", Name: "周慧敏", Roles: []access.Role{access.Admin}, Community: -1}}
 	names := [][]string{
-		{"林晓燕", "陈志强", "王建军", "赵丽华", "孙国平", "刘桂芳", "许静", "钱淑贞"},
-		{"黄婷婷", "吴俊杰", "郑海涛", "何秀兰", "马永刚", "朱春燕", "高雅琴", "韩立新"},
+		{"林晓燕", "陈志强", "王建军", "赵丽华", "孙国平", "刘桂芳", "许静", "钱淑贞", "唐明远", "冯建业"},
+		{"黄婷婷", "吴俊杰", "郑海涛", "何秀兰", "马永刚", "朱春燕", "高雅琴", "韩立新", "曹文静", "邓国栋"},
 	}
 	for ci, cp := range communityPlans {
 		var rest []int
@@ -452,6 +452,10 @@ func planStaff() []staffPlan {
 			staffPlan{Account: cp.Slug + ".frontdesk", Name: nm[6], Roles: []access.Role{access.CustomerService}, Community: ci},
 			// The finance clerk (财务): fees, payments, statements.
 			staffPlan{Account: cp.Slug + ".finance", Name: nm[7], Roles: []access.Role{access.Finance}, Community: ci},
+			// Running the estate: the quality inspector (品质专员) and the
+			// security supervisor (秩序维护主管).
+			staffPlan{Account: cp.Slug + ".inspector", Name: nm[8], Roles: []access.Role{access.Inspector}, Community: ci},
+			staffPlan{Account: cp.Slug + ".security-lead", Name: nm[9], Roles: []access.Role{access.SecuritySupervisor}, Community: ci},
 		)
 	}
 	return out
