@@ -293,6 +293,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("GET /reports/finance/{file}", graph.FinanceReportHandler(a.Services, tokens)) // {id}.csv, {id}.xlsx
 	if d.WechatPay != nil {
 		mux.Handle("POST /pay/wechat/notify", wechatNotify(d.WechatPay, a.Services.Payments, d.Log))
+		mux.Handle("POST /pay/wechat/refund-notify", wechatRefundNotify(d.WechatPay, a.Services.Payments, d.Log))
 	}
 	httpserver.Health(mux, d.DB.Ping)
 	// /metrics is on its own address (METRICS_ADDR), never on the API's.
