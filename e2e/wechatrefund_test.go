@@ -208,3 +208,224 @@ func TestWechatRefundPartialThenFull(t *testing.T) {
 		t.Fatalf("reconciliation: %+v", rec)
 	}
 }
+
+// Refunds whose outcome does not come in the answer: found by the query
+// job (no notification; an answer lost on the way), refused outright
+// (NOT_ENOUGH), closed by WeChat, or held as ABNORMAL. A refund that did
+// not happen puts its money back on the bills as far as they still owe
+// it, the rest stays on the payment as unallocated; nothing is lost and
+// the reconciliation balances and lists what needs finance.
+func TestWechatRefundQueryRefusedClosedAbnormal(t *testing.T) {
+	e, fake := newWechatEnv(t)
+	w := e.world()
+	ctx := context.Background()
+	svc := e.App.Services.Payments
+	desk, finance := financeStaff(t, e, w)
+	ha := insertBill(t, e, w.HA, "2026-01", 10000)
+	hb := insertBill(t, e, w.HB, "2026-01", 5000)
+	hc := insertBill(t, e, w.HC, "2026-01", 7000)
+	hc2 := insertBill(t, e, w.HC, "2026-02", 6000)
+	pa := paidByWechat(t, e, fake, e.owner("13900000001"), w.HA, ha)
+	pb := paidByWechat(t, e, fake, e.owner("13900000002"), w.HB, hb)
+	ownerC := e.owner("13900000003")
+	pc := paidByWechat(t, e, fake, ownerC, w.HC, hc)
+	tick := func(after time.Duration) {
+		t.Helper()
+		if err := svc.Tick(ctx, e.Clock.Now().Add(after)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	refundPosts := func() int {
+		n := 0
+		for _, r := range fake.Requests() {
+			if r == "POST /v3/refund/domestic/refunds" {
+				n++
+			}
+		}
+		return n
+	}
+
+	// No notification ever: the query job finds the outcome, not before
+	// it is due.
+	fake.RefundStatus(wechatpay.RefundProcessing)
+	ra := refundWechat(finance, pa.ID, 10000).Refunds[0]
+	if err := fake.FinishRefund(ra.ID, wechatpay.RefundSuccess); err != nil {
+		t.Fatal(err)
+	}
+	tick(0)
+	if got := storedPayment(t, e, pa.ID); got.Refunds[0].State != payment.RefundProcessing {
+		t.Fatalf("queried too early: %+v", got.Refunds[0])
+	}
+	tick(5 * time.Minute)
+	if got := storedPayment(t, e, pa.ID); got.Refunds[0].State != payment.RefundSuccess || got.Status != payment.Refunded {
+		t.Fatalf("query job: %+v", got)
+	}
+	if !slices.Contains(fake.Requests(), "GET /v3/refund/domestic/refunds/"+ra.ID) {
+		t.Fatalf("refund not queried: %v", fake.Requests())
+	}
+
+	// The answer is lost (the SDK refuses a badly signed one): the refund
+	// stays PROCESSING; the query finds it made, and it was made once.
+	fake.RefundStatus(wechatpay.RefundSuccess)
+	fake.SignBadly(true)
+	posts := refundPosts()
+	rb := refundWechat(finance, pb.ID, 2000)
+	fake.SignBadly(false)
+	if rb.Refunds[0].State != "PROCESSING" || rb.RefundedFen != 2000 {
+		t.Fatalf("refund with a lost answer: %+v", rb)
+	}
+	tick(5 * time.Minute)
+	if got := storedPayment(t, e, pb.ID); got.Refunds[0].State != payment.RefundSuccess || refundPosts() != posts+1 {
+		t.Fatalf("lost answer, then query: %+v (%d refund requests)", got.Refunds[0], refundPosts()-posts)
+	}
+
+	// Refused outright: CLOSED with WeChat's code, the bill gets its money back.
+	fake.RefuseRefunds("NOT_ENOUGH")
+	rb2 := refundWechat(finance, pb.ID, 3000)
+	fake.RefuseRefunds("")
+	if r := rb2.Refunds[1]; r.State != "CLOSED" || r.Failure != "NOT_ENOUGH" || rb2.RefundedFen != 2000 || rb2.Status != "PARTLY_REFUNDED" || rb2.UnallocatedFen != 0 {
+		t.Fatalf("refused refund: %+v", rb2)
+	}
+	if b := bill(t, e, hb); b.Paid != 3000 || b.Status != fee.PartlyPaid {
+		t.Fatalf("bill after a refused refund: %+v", b)
+	}
+
+	// Closed by WeChat after the bill was paid in part at the counter
+	// meanwhile: the bill takes back what it still owes, the rest stays
+	// on the payment as unallocated.
+	fake.RefundStatus(wechatpay.RefundProcessing)
+	rc := refundWechat(finance, pc.ID, 7000).Refunds[0]
+	if b := bill(t, e, hc); b.Paid != 0 || b.Status != fee.Issued {
+		t.Fatalf("bill after refund: %+v", b)
+	}
+	recordPayment(desk, map[string]any{"householdId": w.HC.ID, "method": "CASH", "amountFen": 3000, "billIds": []string{hc}})
+	if err := fake.FinishRefund(rc.ID, wechatpay.RefundClosed); err != nil {
+		t.Fatal(err)
+	}
+	notifyRefund(t, fake, e, rc.ID)
+	got := storedPayment(t, e, pc.ID)
+	if r := got.Refunds[0]; r.State != payment.RefundClosed || r.Restored == nil || !*r.Restored || got.Status != payment.Settled ||
+		got.Refunded != 0 || got.Unallocated != 3000 || countActions(got, "refund_restore") != 1 {
+		t.Fatalf("closed refund: %+v", got)
+	}
+	if b := bill(t, e, hc); b.Paid != 7000 || b.Status != fee.Paid {
+		t.Fatalf("bill after a closed refund: %+v", b)
+	}
+
+	// ABNORMAL: recorded, the bill stays open, listed until it is settled;
+	// no other refund meanwhile.
+	pc2 := paidByWechat(t, e, fake, ownerC, w.HC, hc2)
+	rd := refundWechat(finance, pc2.ID, 6000).Refunds[0]
+	if err := fake.FinishRefund(rd.ID, wechatpay.RefundAbnormal); err != nil {
+		t.Fatal(err)
+	}
+	notifyRefund(t, fake, e, rd.ID)
+	if got := storedPayment(t, e, pc2.ID); got.Refunds[0].State != payment.RefundAbnormal || got.Status != payment.Refunded {
+		t.Fatalf("abnormal refund: %+v", got)
+	}
+	if b := bill(t, e, hc2); b.Paid != 0 {
+		t.Fatalf("bill after an abnormal refund: %+v", b)
+	}
+	finance.fails("CONFLICT", wechatRefundQ, map[string]any{"p": pc2.ID, "a": 1, "r": "再退"})
+
+	day := e.Clock.Now().In(w.X.Location()).Format(time.DateOnly)
+	rec := reconcile(finance, w.X.ID, day)
+	states := map[string]string{}
+	for _, r := range rec.RefundsToCheck {
+		states[r.Refund.ID] = r.Refund.State
+	}
+	if !rec.Balanced || len(rec.Refunds) != 5 || len(states) != 3 || states[rd.ID] != "ABNORMAL" || states[rc.ID] != "CLOSED" ||
+		states[rb2.Refunds[1].ID] != "CLOSED" || rec.RefundTotalFen != 10000+2000+6000 {
+		t.Fatalf("reconciliation: %+v", rec)
+	}
+	// On the day it was paid (WeChat's success time), the payment whose
+	// money is partly on no bill is listed.
+	unallocated := false
+	for _, u := range reconcile(finance, w.X.ID, storedPayment(t, e, pc.ID).Day).Unmatched {
+		unallocated = unallocated || (u.Reason == "UNALLOCATED" && u.Payment.ID == pc.ID && u.DifferenceFen == 3000)
+	}
+	if !unallocated {
+		t.Fatal("the closed refund's unallocated money is not listed")
+	}
+	// WeChat settles the abnormal refund later; the hourly query finds it.
+	if err := fake.FinishRefund(rd.ID, wechatpay.RefundSuccess); err != nil {
+		t.Fatal(err)
+	}
+	tick(2 * time.Hour)
+	if got := storedPayment(t, e, pc2.ID); got.Refunds[0].State != payment.RefundSuccess {
+		t.Fatalf("abnormal refund later: %+v", got.Refunds[0])
+	}
+}
+
+// WeChat Pay results that settle nothing: another amount than the order's
+// (recorded, the bill stays open, listed in the reconciliation, not
+// queried again), an order we never opened (recorded, acknowledged so
+// WeChat stops resending).
+func TestWechatPayNotificationsThatMatchNothing(t *testing.T) {
+	e, fake := newWechatEnv(t)
+	w := e.world()
+	ctx := context.Background()
+	svc := e.App.Services.Payments
+	_, finance := financeStaff(t, e, w)
+	jan := insertBill(t, e, w.HA, "2026-01", 10000)
+	p := createWechat(e.owner("13900000001"), map[string]any{"householdId": w.HA.ID, "channel": "APP"}).Payment
+	if _, err := fake.PayAmount(p.ID, 1); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range notifyStatuses(t, fake, e, p.ID, wechatpaytest.Twice()) {
+		if st/100 != 2 {
+			t.Fatalf("notification with another amount answered %d", st)
+		}
+	}
+	got := storedPayment(t, e, p.ID)
+	if got.Status != payment.Pending || got.Mismatch == nil || got.Mismatch.Amount != 1 || got.ReceiptNo != 0 {
+		t.Fatalf("payment after another amount: %+v", got)
+	}
+	if b := bill(t, e, jan); b.Paid != 0 || b.Status != fee.Issued {
+		t.Fatalf("bill settled by another amount: %+v", b)
+	}
+	ns, err := svc.Notifications(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 2 || ns[0].Unmatched != "amount" || ns[1].Unmatched != "amount" {
+		t.Fatalf("notifications: %+v", ns)
+	}
+	before := len(fake.Requests())
+	if err := svc.Tick(ctx, e.Clock.Now().Add(40*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if rs := fake.Requests()[before:]; len(rs) != 0 {
+		t.Fatalf("a mismatched order was queried again: %v", rs)
+	}
+	if got := storedPayment(t, e, p.ID); got.Status != payment.Pending {
+		t.Fatalf("a mismatched order was closed: %+v", got)
+	}
+	rec := reconcile(finance, w.X.ID, e.Clock.Now().In(w.X.Location()).Format(time.DateOnly))
+	if len(rec.Unmatched) != 1 || rec.Unmatched[0].Reason != "AMOUNT_MISMATCH" || rec.Unmatched[0].DifferenceFen != 9999 ||
+		len(rec.UnmatchedNotifications) != 2 || rec.UnmatchedNotifications[0].Reason != "AMOUNT" || rec.UnmatchedNotifications[0].AmountFen != 1 ||
+		rec.UnmatchedNotifications[0].Kind != "PAYMENT" || rec.UnmatchedNotifications[0].Source != "NOTIFY" || !rec.Balanced {
+		t.Fatalf("reconciliation: %+v", rec)
+	}
+
+	// An order of our merchant account that no payment of ours opened.
+	const unknown = "NOTOURS000000001"
+	if _, err := e.App.Deps.WechatPay.PrepayApp(ctx, unknown, "其他", 500, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fake.Pay(unknown); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range notifyStatuses(t, fake, e, unknown) {
+		if st/100 != 2 {
+			t.Fatalf("notification of an unknown order answered %d", st)
+		}
+	}
+	ns, err = svc.Notifications(ctx, unknown)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ns) != 1 || ns[0].Unmatched != "unknown_order" || ns[0].Amount != 500 || ns[0].CommunityID != "" {
+		t.Fatalf("unknown order: %+v", ns)
+	}
+}
