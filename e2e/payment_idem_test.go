@@ -22,6 +22,10 @@ func TestRecordPaymentIdempotencyKey(t *testing.T) {
 	w := e.world()
 	desk, finance := financeStaff(t, e, w)
 	jan := insertBill(t, e, w.HA, "2026-01", 10000)
+	// Refused (more than owed): nothing recorded, the key stays free for
+	// the corrected request.
+	desk.fails("BAD_USER_INPUT", `mutation($i:RecordPaymentInput!){ recordPayment(input:$i){ id } }`,
+		map[string]any{"i": map[string]any{"householdId": w.HA.ID, "method": "CASH", "amountFen": 10001, "idempotencyKey": "pc-7:2026-12-07:0001"}})
 	in := map[string]any{"householdId": w.HA.ID, "method": "CASH", "amountFen": 10000, "idempotencyKey": "pc-7:2026-12-07:0001"}
 	p1 := recordPayment(desk, in)
 	// The resend comes after the bill is paid in full: still the same payment.

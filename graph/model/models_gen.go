@@ -1332,7 +1332,7 @@ type RecordPaymentInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// When the money was received (a transfer seen on the statement later); omitted: now. Not in the future.
 	PaidAt *time.Time `json:"paidAt,omitempty"`
-	// A key the counter PC makes once per payment (e.g. a UUID; 1 to 64 letters, digits and - _ : .) so that sending the same request again after a timeout is safe: the same key in the same community returns the payment first recorded with it (same receipt number) instead of recording a second one, also when both requests arrive at once on two servers. The same key with a different household, method, amount, bills, reference or paidAt is refused with CONFLICT. Omitted: every request records a payment.
+	// A key the counter PC makes once per payment (e.g. a UUID; 1 to 64 letters, digits and - _ : .) so that sending the same request again after a timeout is safe: the same key in the same community returns the payment first recorded with it (same receipt number) instead of recording a second one, also when both requests arrive at once on two servers. The same key with a different household, method, amount, bills, reference or paidAt is refused with CONFLICT. A request refused for its input records nothing and leaves the key free for the corrected one. Omitted: every request records a payment.
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"qinqing/internal/platform/apperr"
@@ -87,6 +88,16 @@ func (s *Service) claimKey(ctx context.Context, community string, in RecordInput
 		return "", false, ErrKeyReused
 	}
 	return got.PaymentID, true, nil
+}
+
+// releaseKey frees a key whose request was refused before its payment was
+// stored; only the claim naming paymentID goes.
+func (s *Service) releaseKey(ctx context.Context, community, key, paymentID string) {
+	_, err := s.db().Collection(colPaymentKeys).DeleteOne(context.WithoutCancel(ctx),
+		bson.D{{Key: "_id", Value: community + ":" + key}, {Key: "paymentId", Value: paymentID}})
+	if err != nil {
+		s.warn(ctx, "release payment key", paymentID, err)
+	}
 }
 
 // insertOnce stores p unless a request with the same key stored it first;

@@ -71,6 +71,7 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 		return nil, err
 	}
 	id := mongo.NewID()
+	claimed := false
 	if in.IdempotencyKey != "" {
 		// Claimed before planning: a resend must find the first payment
 		// even though its bills are paid by now.
@@ -78,6 +79,7 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 		if id, existing, err = s.claimKey(ctx, h.CommunityID, in); err != nil {
 			return nil, err
 		}
+		claimed = !existing
 		if existing {
 			p, err := s.byID(ctx, id)
 			switch {
@@ -94,6 +96,11 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 	}
 	plan, err := s.plan(ctx, h, in.BillIDs, in.Amount)
 	if err != nil {
+		if claimed {
+			// Refused: nothing was recorded, so the key is free for the
+			// corrected request.
+			s.releaseKey(ctx, h.CommunityID, in.IdempotencyKey, id)
+		}
 		return nil, err
 	}
 	name := s.staffName(ctx, c.ID)

@@ -96,7 +96,14 @@ func (s *Service) askWechatRefund(ctx context.Context, p *Payment, r Refund) (*P
 		return p, nil
 	}
 	out, _, err := s.refundOutcome(ctx, p.ID, wr, "")
-	return out, err
+	if err != nil {
+		// The refund is recorded and no other can start while it is
+		// open, so the caller gets it as it stands; the query job
+		// records the outcome.
+		s.warn(ctx, "wechat refund outcome (left to the query job)", p.ID, err)
+		return p, nil
+	}
+	return out, nil
 }
 
 // refundOutcome records what WeChat says of one refund of payment
