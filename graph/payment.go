@@ -33,6 +33,7 @@ func init() {
 	for k, v := range map[string]int{
 		"Payment.allocations": 12, "Payment.refunds": 5, "Payment.timeline": 10, "PaymentRefund.bills": 12,
 		"PaymentReconciliation.byMethod": 4, "PaymentReconciliation.refunds": 30, "PaymentReconciliation.unmatched": 30,
+		"PaymentReconciliation.refundsToCheck": 10, "PaymentReconciliation.unmatchedNotifications": 10,
 	} {
 		listBounds[k] = v
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"qinqing/graph/model"
 	"qinqing/internal/payment"
+	"strings"
 )
 
 // CreateWechatPayment is the resolver for the createWechatPayment field.
@@ -27,7 +28,7 @@ func (r *mutationResolver) RecordPayment(ctx context.Context, input model.Record
 		return nil, err
 	}
 	return r.Svc.Payments.Record(ctx, c, payment.RecordInput{HouseholdID: input.HouseholdID, Method: input.Method, Amount: input.AmountFen,
-		BillIDs: input.BillIds, Reference: deref(input.Reference), PaidAt: input.PaidAt})
+		BillIDs: input.BillIds, Reference: deref(input.Reference), PaidAt: input.PaidAt, IdempotencyKey: deref(input.IdempotencyKey)})
 }
 
 // RefundPayment is the resolver for the refundPayment field.
@@ -57,6 +58,21 @@ func (r *paymentResolver) RecordedBy(ctx context.Context, obj *payment.Payment) 
 // Reference is the resolver for the reference field.
 func (r *paymentResolver) Reference(ctx context.Context, obj *payment.Payment) (*string, error) {
 	return nonEmpty(obj.Reference), nil
+}
+
+// OutRefundNo is the resolver for the outRefundNo field.
+func (r *paymentRefundResolver) OutRefundNo(ctx context.Context, obj *payment.Refund) (*string, error) {
+	return nonEmpty(obj.OutRefundNo), nil
+}
+
+// WechatRefundID is the resolver for the wechatRefundId field.
+func (r *paymentRefundResolver) WechatRefundID(ctx context.Context, obj *payment.Refund) (*string, error) {
+	return nonEmpty(obj.WechatID), nil
+}
+
+// Failure is the resolver for the failure field.
+func (r *paymentRefundResolver) Failure(ctx context.Context, obj *payment.Refund) (*string, error) {
+	return nonEmpty(obj.Failure), nil
 }
 
 // Receipt is the resolver for the receipt field.
@@ -96,13 +112,46 @@ func (r *receiptResolver) RecordedBy(ctx context.Context, obj *payment.Receipt) 
 	return nonEmpty(obj.RecordedBy), nil
 }
 
+// Kind is the resolver for the kind field.
+func (r *unmatchedWechatNotificationResolver) Kind(ctx context.Context, obj *payment.Notification) (string, error) {
+	if obj.Kind == "" {
+		return "PAYMENT", nil
+	}
+	return strings.ToUpper(obj.Kind), nil
+}
+
+// Source is the resolver for the source field.
+func (r *unmatchedWechatNotificationResolver) Source(ctx context.Context, obj *payment.Notification) (string, error) {
+	return strings.ToUpper(obj.Source), nil
+}
+
+// OutRefundNo is the resolver for the outRefundNo field.
+func (r *unmatchedWechatNotificationResolver) OutRefundNo(ctx context.Context, obj *payment.Notification) (*string, error) {
+	return nonEmpty(obj.OutRefundNo), nil
+}
+
+// Reason is the resolver for the reason field.
+func (r *unmatchedWechatNotificationResolver) Reason(ctx context.Context, obj *payment.Notification) (model.UnmatchedNotificationReason, error) {
+	return model.UnmatchedNotificationReason(strings.ToUpper(obj.Unmatched)), nil
+}
+
 // Payment returns PaymentResolver implementation.
 func (r *Resolver) Payment() PaymentResolver { return &paymentResolver{r} }
+
+// PaymentRefund returns PaymentRefundResolver implementation.
+func (r *Resolver) PaymentRefund() PaymentRefundResolver { return &paymentRefundResolver{r} }
 
 // Receipt returns ReceiptResolver implementation.
 func (r *Resolver) Receipt() ReceiptResolver { return &receiptResolver{r} }
 
+// UnmatchedWechatNotification returns UnmatchedWechatNotificationResolver implementation.
+func (r *Resolver) UnmatchedWechatNotification() UnmatchedWechatNotificationResolver {
+	return &unmatchedWechatNotificationResolver{r}
+}
+
 type (
-	paymentResolver struct{ *Resolver }
-	receiptResolver struct{ *Resolver }
+	paymentResolver                     struct{ *Resolver }
+	paymentRefundResolver               struct{ *Resolver }
+	receiptResolver                     struct{ *Resolver }
+	unmatchedWechatNotificationResolver struct{ *Resolver }
 )

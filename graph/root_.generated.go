@@ -85,6 +85,7 @@ type ResolverRoot interface {
 	NotificationPreferences() NotificationPreferencesResolver
 	ParkingSpace() ParkingSpaceResolver
 	Payment() PaymentResolver
+	PaymentRefund() PaymentRefundResolver
 	Person() PersonResolver
 	PriceChange() PriceChangeResolver
 	ProjectProgress() ProjectProgressResolver
@@ -120,6 +121,7 @@ type ResolverRoot interface {
 	SurveyResults() SurveyResultsResolver
 	SurveyTextAnswer() SurveyTextAnswerResolver
 	TimelineEntry() TimelineEntryResolver
+	UnmatchedWechatNotification() UnmatchedWechatNotificationResolver
 	Visit() VisitResolver
 	WeeklyReport() WeeklyReportResolver
 	WorkOrder() WorkOrderResolver
@@ -1377,27 +1379,34 @@ type ComplexityRoot struct {
 	}
 
 	PaymentReconciliation struct {
-		Balanced        func(childComplexity int) int
-		BillAllocations func(childComplexity int) int
-		BillsPaid       func(childComplexity int) int
-		ByMethod        func(childComplexity int) int
-		CommunityID     func(childComplexity int) int
-		Count           func(childComplexity int) int
-		Date            func(childComplexity int) int
-		PaymentsNet     func(childComplexity int) int
-		RefundTotal     func(childComplexity int) int
-		Refunds         func(childComplexity int) int
-		Total           func(childComplexity int) int
-		Unmatched       func(childComplexity int) int
+		Balanced               func(childComplexity int) int
+		BillAllocations        func(childComplexity int) int
+		BillsPaid              func(childComplexity int) int
+		ByMethod               func(childComplexity int) int
+		CommunityID            func(childComplexity int) int
+		Count                  func(childComplexity int) int
+		Date                   func(childComplexity int) int
+		PaymentsNet            func(childComplexity int) int
+		RefundTotal            func(childComplexity int) int
+		Refunds                func(childComplexity int) int
+		RefundsToCheck         func(childComplexity int) int
+		Total                  func(childComplexity int) int
+		Unmatched              func(childComplexity int) int
+		UnmatchedNotifications func(childComplexity int) int
 	}
 
 	PaymentRefund struct {
-		Amount func(childComplexity int) int
-		At     func(childComplexity int) int
-		Bills  func(childComplexity int) int
-		ByName func(childComplexity int) int
-		ID     func(childComplexity int) int
-		Reason func(childComplexity int) int
+		Amount         func(childComplexity int) int
+		At             func(childComplexity int) int
+		Bills          func(childComplexity int) int
+		ByName         func(childComplexity int) int
+		Failure        func(childComplexity int) int
+		FinishedAt     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OutRefundNo    func(childComplexity int) int
+		Outcome        func(childComplexity int) int
+		Reason         func(childComplexity int) int
+		WechatRefundID func(childComplexity int) int
 	}
 
 	Person struct {
@@ -2139,6 +2148,18 @@ type ComplexityRoot struct {
 		Difference func(childComplexity int) int
 		Payment    func(childComplexity int) int
 		Reason     func(childComplexity int) int
+	}
+
+	UnmatchedWechatNotification struct {
+		Amount        func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		OutRefundNo   func(childComplexity int) int
+		OutTradeNo    func(childComplexity int) int
+		Reason        func(childComplexity int) int
+		ReceivedAt    func(childComplexity int) int
+		Source        func(childComplexity int) int
+		State         func(childComplexity int) int
+		TransactionID func(childComplexity int) int
 	}
 
 	Visit struct {
@@ -8155,6 +8176,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentReconciliation.Refunds(childComplexity), true
+	case "PaymentReconciliation.refundsToCheck":
+		if e.ComplexityRoot.PaymentReconciliation.RefundsToCheck == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.RefundsToCheck(childComplexity), true
 	case "PaymentReconciliation.totalFen":
 		if e.ComplexityRoot.PaymentReconciliation.Total == nil {
 			break
@@ -8167,6 +8194,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentReconciliation.Unmatched(childComplexity), true
+	case "PaymentReconciliation.unmatchedNotifications":
+		if e.ComplexityRoot.PaymentReconciliation.UnmatchedNotifications == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentReconciliation.UnmatchedNotifications(childComplexity), true
 
 	case "PaymentRefund.amountFen":
 		if e.ComplexityRoot.PaymentRefund.Amount == nil {
@@ -8192,18 +8225,48 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentRefund.ByName(childComplexity), true
+	case "PaymentRefund.failure":
+		if e.ComplexityRoot.PaymentRefund.Failure == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.Failure(childComplexity), true
+	case "PaymentRefund.finishedAt":
+		if e.ComplexityRoot.PaymentRefund.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.FinishedAt(childComplexity), true
 	case "PaymentRefund.id":
 		if e.ComplexityRoot.PaymentRefund.ID == nil {
 			break
 		}
 
 		return e.ComplexityRoot.PaymentRefund.ID(childComplexity), true
+	case "PaymentRefund.outRefundNo":
+		if e.ComplexityRoot.PaymentRefund.OutRefundNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.OutRefundNo(childComplexity), true
+	case "PaymentRefund.state":
+		if e.ComplexityRoot.PaymentRefund.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.Outcome(childComplexity), true
 	case "PaymentRefund.reason":
 		if e.ComplexityRoot.PaymentRefund.Reason == nil {
 			break
 		}
 
 		return e.ComplexityRoot.PaymentRefund.Reason(childComplexity), true
+	case "PaymentRefund.wechatRefundId":
+		if e.ComplexityRoot.PaymentRefund.WechatRefundID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PaymentRefund.WechatRefundID(childComplexity), true
 
 	case "Person.avatarUrl":
 		if e.ComplexityRoot.Person.AvatarURL == nil {
@@ -11798,6 +11861,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UnmatchedPayment.Reason(childComplexity), true
+
+	case "UnmatchedWechatNotification.amountFen":
+		if e.ComplexityRoot.UnmatchedWechatNotification.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.Amount(childComplexity), true
+	case "UnmatchedWechatNotification.kind":
+		if e.ComplexityRoot.UnmatchedWechatNotification.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.Kind(childComplexity), true
+	case "UnmatchedWechatNotification.outRefundNo":
+		if e.ComplexityRoot.UnmatchedWechatNotification.OutRefundNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.OutRefundNo(childComplexity), true
+	case "UnmatchedWechatNotification.outTradeNo":
+		if e.ComplexityRoot.UnmatchedWechatNotification.OutTradeNo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.OutTradeNo(childComplexity), true
+	case "UnmatchedWechatNotification.reason":
+		if e.ComplexityRoot.UnmatchedWechatNotification.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.Reason(childComplexity), true
+	case "UnmatchedWechatNotification.receivedAt":
+		if e.ComplexityRoot.UnmatchedWechatNotification.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.ReceivedAt(childComplexity), true
+	case "UnmatchedWechatNotification.source":
+		if e.ComplexityRoot.UnmatchedWechatNotification.Source == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.Source(childComplexity), true
+	case "UnmatchedWechatNotification.state":
+		if e.ComplexityRoot.UnmatchedWechatNotification.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.State(childComplexity), true
+	case "UnmatchedWechatNotification.transactionId":
+		if e.ComplexityRoot.UnmatchedWechatNotification.TransactionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnmatchedWechatNotification.TransactionID(childComplexity), true
 
 	case "Visit.attendees":
 		if e.ComplexityRoot.Visit.Attendees == nil {
@@ -16887,6 +17005,18 @@ type RefundedAllocation {
   amountFen: Fen!
 }
 
+"Where a refund's money stands."
+enum RefundState {
+  "Asked of WeChat Pay, outcome not known yet (退款处理中); the server asks WeChat until it is."
+  PROCESSING
+  "The money is back with the payer (退款成功); counter refunds are SUCCESS when given."
+  SUCCESS
+  "WeChat Pay holds the money because the payer's account cannot take it (退款异常): finance re-routes it on the WeChat Pay merchant platform. The bills stay reopened."
+  ABNORMAL
+  "Not refunded (退款关闭), or refused by WeChat Pay (see failure): the money stayed with the community and went back to the bills it was taken from, as far as they still owe it; the rest is the payment's unallocatedFen."
+  CLOSED
+}
+
 "A refund (退款) of part or all of a payment made in error."
 type PaymentRefund {
   "Refund id."
@@ -16901,6 +17031,16 @@ type PaymentRefund {
   at: Time!
   "The bills it took money back from, newest period first; money that was on no bill (unallocatedFen) is refunded last and appears in none."
   bills: [RefundedAllocation!]!
+  "Where the money stands; counter refunds are SUCCESS."
+  state: RefundState!
+  "WeChat Pay refunds: the merchant's refund number (out_refund_no) to look it up on the merchant platform; null for counter refunds."
+  outRefundNo: String
+  "WeChat Pay refunds: WeChat's refund id once WeChat has answered; otherwise null."
+  wechatRefundId: String
+  "When it reached SUCCESS or CLOSED (WeChat Pay refunds); null otherwise."
+  finishedAt: Time
+  "WeChat Pay's error code when it refused the refund outright (e.g. NOT_ENOUGH: the merchant balance is short); the refund is then CLOSED. Null otherwise."
+  failure: String
 }
 
 "A payment of property fees (缴费): at the counter or through WeChat Pay. Staff who see the household's bills read it through receipt."
@@ -16937,7 +17077,7 @@ type Payment {
   refundedFen: Fen!
   "Refunds, oldest first."
   refunds: [PaymentRefund!]!
-  "Every step: RECORD or WECHAT_ORDER, WECHAT_PAID, SETTLE, WECHAT_CLOSE, REFUND, REFUND_DONE."
+  "Every step: RECORD or WECHAT_ORDER, WECHAT_PAID (or WECHAT_MISMATCH), SETTLE, WECHAT_CLOSE, REFUND, REFUND_DONE, WECHAT_REFUND, REFUND_RESTORE."
   timeline: [TimelineEntry!]!
   "WeChat Pay: until when the order takes money; null for counter payments."
   expiresAt: Time
@@ -16969,7 +17109,7 @@ type PaymentMethodTotal {
   totalFen: Fen!
 }
 
-"A refund given on the reconciled day."
+"A refund in the reconciliation, with its payment."
 type ReconciledRefund {
   "The payment refunded."
   payment: Payment!
@@ -16985,6 +17125,44 @@ enum UnmatchedReason {
   MISMATCH
   "SETTLING or PENDING for longer than 15 minutes."
   STUCK
+  "WeChat Pay reported the order paid with another amount than it was opened for: nothing was settled and the bills stay open; finance settles it with WeChat Pay (differenceFen: the order's amount less the one reported). Listed whatever the day."
+  AMOUNT_MISMATCH
+}
+
+"Why a WeChat Pay notification settled nothing."
+enum UnmatchedNotificationReason {
+  "It names an order (out_trade_no) we never opened."
+  UNKNOWN_ORDER
+  "It names a payment that was not made with WeChat Pay."
+  NOT_WECHAT
+  "Its amount differs from the order's (or the refund's)."
+  AMOUNT
+  "The payment was already settled by another WeChat transaction."
+  OTHER_PAYMENT
+  "It names a refund (out_refund_no) the payment does not have."
+  UNKNOWN_REFUND
+}
+
+"A payment or refund result WeChat Pay reported (its notification, or the server's query) that settled nothing."
+type UnmatchedWechatNotification {
+  "PAYMENT or REFUND."
+  kind: String!
+  "NOTIFY (WeChat posted it) or QUERY (the server asked)."
+  source: String!
+  "The order's number (out_trade_no): our payment id when it is ours."
+  outTradeNo: String!
+  "Refunds: the refund number (out_refund_no); null for payment results."
+  outRefundNo: String
+  "WeChat's transaction id."
+  transactionId: String!
+  "The state reported (SUCCESS, REFUND; for refunds SUCCESS, ABNORMAL, CLOSED)."
+  state: String!
+  "Fen reported (the order's total; for refunds the refund)."
+  amountFen: Fen!
+  "When it was received."
+  receivedAt: Time!
+  "Why it settled nothing."
+  reason: UnmatchedNotificationReason!
 }
 
 "A payment the reconciliation cannot match."
@@ -17009,12 +17187,16 @@ type PaymentReconciliation {
   count: Int!
   "Their total in fen."
   totalFen: Fen!
-  "Refunds given that day (of payments of any day)."
+  "Refunds asked for that day (of payments of any day), each with its state."
   refunds: [ReconciledRefund!]!
-  "Their total in fen."
+  "Their total in fen, less those CLOSED (their money stayed)."
   refundTotalFen: Fen!
-  "The day's payments that do not match, and payments of any day stuck SETTLING or PENDING."
+  "WeChat Pay refunds that need finance: ABNORMAL or PROCESSING for longer than 15 minutes (of any day), and those that CLOSED that day."
+  refundsToCheck: [ReconciledRefund!]!
+  "The day's payments that do not match, and payments of any day stuck SETTLING or PENDING or reported by WeChat Pay with another amount."
   unmatched: [UnmatchedPayment!]!
+  "WeChat Pay results received that day for the community's payments that settled nothing. (Results naming no order of ours belong to no community; they are recorded and logged.)"
+  unmatchedNotifications: [UnmatchedWechatNotification!]!
   "The sum of the community's bills' paid amounts, all periods."
   billsPaidFen: Fen!
   "The sum of the allocations on the community's bills."
@@ -17039,6 +17221,8 @@ input RecordPaymentInput {
   reference: String
   "When the money was received (a transfer seen on the statement later); omitted: now. Not in the future."
   paidAt: Time
+  "A key the counter PC makes once per payment (e.g. a UUID; 1 to 64 letters, digits and - _ : .) so that sending the same request again after a timeout is safe: the same key in the same community returns the payment first recorded with it (same receipt number) instead of recording a second one, also when both requests arrive at once on two servers. The same key with a different household, method, amount, bills, reference or paidAt is refused with CONFLICT. A request refused for its input records nothing and leaves the key free for the corrected one. Omitted: every request records a payment."
+  idempotencyKey: String
 }
 
 "Where a resident pays with WeChat Pay."
@@ -17133,7 +17317,7 @@ extend type Mutation {
     "The payment."
     input: RecordPaymentInput!
   ): Payment!
-  "Refunds part or all of a counter payment made in error (finance clerks and supervisors): takes the money back from its bills, newest period first. WeChat Pay payments are refused with CONFLICT until refunds through WeChat Pay are available."
+  "Refunds part or all of a payment made in error (finance clerks and supervisors of its community; FORBIDDEN for anyone else who sees it): takes the money back from its bills, newest period first, so they are open again. A counter payment's refund is given at the counter (SUCCESS). A WeChat Pay payment's refund goes back through WeChat Pay: it is recorded PROCESSING first, then WeChat's outcome is recorded from its answer, its refund notification (POST /pay/wechat/refund-notify) or the server's query, whichever comes first (see RefundState). While one WeChat refund of the payment is not finished, another is refused with CONFLICT. WeChat Pay not configured: UNAVAILABLE."
   refundPayment(
     "The payment to refund."
     paymentId: ID!
@@ -17164,6 +17348,12 @@ extend enum TimelineAction {
   WECHAT_PAID
   "Payments: the WeChat Pay order expired unpaid (订单关闭)."
   WECHAT_CLOSE
+  "Payments: WeChat Pay reported the order paid with another amount; nothing was settled (金额不符)."
+  WECHAT_MISMATCH
+  "Payments: WeChat Pay reported a refund's outcome (SUCCESS, ABNORMAL, CLOSED) (微信退款结果)."
+  WECHAT_REFUND
+  "Payments: a closed refund's money was put back on its bills (退款关闭后重新入账)."
+  REFUND_RESTORE
   "Bills: part of a payment was applied to the bill (销账)."
   ALLOCATE
   "Bills: a refund took a payment's money back off the bill."
@@ -21790,8 +21980,12 @@ func (ec *executionContext) childFields_PaymentReconciliation(ctx context.Contex
 		return ec.fieldContext_PaymentReconciliation_refunds(ctx, field)
 	case "refundTotalFen":
 		return ec.fieldContext_PaymentReconciliation_refundTotalFen(ctx, field)
+	case "refundsToCheck":
+		return ec.fieldContext_PaymentReconciliation_refundsToCheck(ctx, field)
 	case "unmatched":
 		return ec.fieldContext_PaymentReconciliation_unmatched(ctx, field)
+	case "unmatchedNotifications":
+		return ec.fieldContext_PaymentReconciliation_unmatchedNotifications(ctx, field)
 	case "billsPaidFen":
 		return ec.fieldContext_PaymentReconciliation_billsPaidFen(ctx, field)
 	case "billAllocationsFen":
@@ -21818,6 +22012,16 @@ func (ec *executionContext) childFields_PaymentRefund(ctx context.Context, field
 		return ec.fieldContext_PaymentRefund_at(ctx, field)
 	case "bills":
 		return ec.fieldContext_PaymentRefund_bills(ctx, field)
+	case "state":
+		return ec.fieldContext_PaymentRefund_state(ctx, field)
+	case "outRefundNo":
+		return ec.fieldContext_PaymentRefund_outRefundNo(ctx, field)
+	case "wechatRefundId":
+		return ec.fieldContext_PaymentRefund_wechatRefundId(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_PaymentRefund_finishedAt(ctx, field)
+	case "failure":
+		return ec.fieldContext_PaymentRefund_failure(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PaymentRefund", field.Name)
 }
@@ -23130,6 +23334,30 @@ func (ec *executionContext) childFields_UnmatchedPayment(ctx context.Context, fi
 		return ec.fieldContext_UnmatchedPayment_differenceFen(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnmatchedPayment", field.Name)
+}
+
+func (ec *executionContext) childFields_UnmatchedWechatNotification(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_UnmatchedWechatNotification_kind(ctx, field)
+	case "source":
+		return ec.fieldContext_UnmatchedWechatNotification_source(ctx, field)
+	case "outTradeNo":
+		return ec.fieldContext_UnmatchedWechatNotification_outTradeNo(ctx, field)
+	case "outRefundNo":
+		return ec.fieldContext_UnmatchedWechatNotification_outRefundNo(ctx, field)
+	case "transactionId":
+		return ec.fieldContext_UnmatchedWechatNotification_transactionId(ctx, field)
+	case "state":
+		return ec.fieldContext_UnmatchedWechatNotification_state(ctx, field)
+	case "amountFen":
+		return ec.fieldContext_UnmatchedWechatNotification_amountFen(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_UnmatchedWechatNotification_receivedAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_UnmatchedWechatNotification_reason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnmatchedWechatNotification", field.Name)
 }
 
 func (ec *executionContext) childFields_Visit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

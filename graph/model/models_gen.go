@@ -1332,6 +1332,8 @@ type RecordPaymentInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// When the money was received (a transfer seen on the statement later); omitted: now. Not in the future.
 	PaidAt *time.Time `json:"paidAt,omitempty"`
+	// A key the counter PC makes once per payment (e.g. a UUID; 1 to 64 letters, digits and - _ : .) so that sending the same request again after a timeout is safe: the same key in the same community returns the payment first recorded with it (same receipt number) instead of recording a second one, also when both requests arrive at once on two servers. The same key with a different household, method, amount, bills, reference or paidAt is refused with CONFLICT. A request refused for its input records nothing and leaves the key free for the corrected one. Omitted: every request records a payment.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A household visit (走访) to log.
@@ -2808,6 +2810,12 @@ const (
 	TimelineActionWechatPaid TimelineAction = "WECHAT_PAID"
 	// Payments: the WeChat Pay order expired unpaid (订单关闭).
 	TimelineActionWechatClose TimelineAction = "WECHAT_CLOSE"
+	// Payments: WeChat Pay reported the order paid with another amount; nothing was settled (金额不符).
+	TimelineActionWechatMismatch TimelineAction = "WECHAT_MISMATCH"
+	// Payments: WeChat Pay reported a refund's outcome (SUCCESS, ABNORMAL, CLOSED) (微信退款结果).
+	TimelineActionWechatRefund TimelineAction = "WECHAT_REFUND"
+	// Payments: a closed refund's money was put back on its bills (退款关闭后重新入账).
+	TimelineActionRefundRestore TimelineAction = "REFUND_RESTORE"
 	// Bills: part of a payment was applied to the bill (销账).
 	TimelineActionAllocate TimelineAction = "ALLOCATE"
 	// Bills: a refund took a payment's money back off the bill.
@@ -2873,6 +2881,9 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionWechatOrder,
 	TimelineActionWechatPaid,
 	TimelineActionWechatClose,
+	TimelineActionWechatMismatch,
+	TimelineActionWechatRefund,
+	TimelineActionRefundRestore,
 	TimelineActionAllocate,
 	TimelineActionUnallocate,
 	TimelineActionRelief,
@@ -2880,7 +2891,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionReissue, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionReissue, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false
@@ -2916,6 +2927,73 @@ func (e *TimelineAction) UnmarshalJSON(b []byte) error {
 }
 
 func (e TimelineAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a WeChat Pay notification settled nothing.
+type UnmatchedNotificationReason string
+
+const (
+	// It names an order (out_trade_no) we never opened.
+	UnmatchedNotificationReasonUnknownOrder UnmatchedNotificationReason = "UNKNOWN_ORDER"
+	// It names a payment that was not made with WeChat Pay.
+	UnmatchedNotificationReasonNotWechat UnmatchedNotificationReason = "NOT_WECHAT"
+	// Its amount differs from the order's (or the refund's).
+	UnmatchedNotificationReasonAmount UnmatchedNotificationReason = "AMOUNT"
+	// The payment was already settled by another WeChat transaction.
+	UnmatchedNotificationReasonOtherPayment UnmatchedNotificationReason = "OTHER_PAYMENT"
+	// It names a refund (out_refund_no) the payment does not have.
+	UnmatchedNotificationReasonUnknownRefund UnmatchedNotificationReason = "UNKNOWN_REFUND"
+)
+
+var AllUnmatchedNotificationReason = []UnmatchedNotificationReason{
+	UnmatchedNotificationReasonUnknownOrder,
+	UnmatchedNotificationReasonNotWechat,
+	UnmatchedNotificationReasonAmount,
+	UnmatchedNotificationReasonOtherPayment,
+	UnmatchedNotificationReasonUnknownRefund,
+}
+
+func (e UnmatchedNotificationReason) IsValid() bool {
+	switch e {
+	case UnmatchedNotificationReasonUnknownOrder, UnmatchedNotificationReasonNotWechat, UnmatchedNotificationReasonAmount, UnmatchedNotificationReasonOtherPayment, UnmatchedNotificationReasonUnknownRefund:
+		return true
+	}
+	return false
+}
+
+func (e UnmatchedNotificationReason) String() string {
+	return string(e)
+}
+
+func (e *UnmatchedNotificationReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UnmatchedNotificationReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UnmatchedNotificationReason", str)
+	}
+	return nil
+}
+
+func (e UnmatchedNotificationReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UnmatchedNotificationReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UnmatchedNotificationReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -296,6 +296,7 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("GET /documents/dunning/{household}/{file}", graph.DunningNoticeHandler(a.Services, tokens)) // {number}.pdf
 	if d.WechatPay != nil {
 		mux.Handle("POST /pay/wechat/notify", wechatNotify(d.WechatPay, a.Services.Payments, d.Log))
+		mux.Handle("POST /pay/wechat/refund-notify", wechatRefundNotify(d.WechatPay, a.Services.Payments, d.Log))
 	}
 	httpserver.Health(mux, d.DB.Ping)
 	// /metrics is on its own address (METRICS_ADDR), never on the API's.

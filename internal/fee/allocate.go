@@ -133,6 +133,34 @@ func (s *Service) ReduceAllocation(ctx context.Context, billID, paymentID string
 	}, at)
 }
 
+// RestoreAllocation raises payment paymentID's allocation on bill billID
+// back toward target fen, as far as the bill still owes (a refund that
+// WeChat Pay closed: the money stayed with us). A bill that takes no
+// payment, or holds target already, is returned unchanged. Aiming at a
+// target makes a repeated call change nothing; the caller reads what the
+// bill holds afterwards (AllocationOf) to learn what could not go back.
+func (s *Service) RestoreAllocation(ctx context.Context, billID, paymentID string, target int64, at time.Time) (*Bill, error) {
+	return s.step(ctx, billID, func(b *Bill) (*change, error) {
+		a, _ := b.AllocationOf(paymentID)
+		if a.Amount >= target || (b.Status != Issued && b.Status != PartlyPaid) {
+			return nil, nil
+		}
+		raise := min(target-a.Amount, b.Outstanding())
+		if raise <= 0 {
+			return nil, nil
+		}
+		paid := b.Paid + raise
+		if a.Amount == 0 {
+			a = Allocation{PaymentID: paymentID, At: at.UTC()}
+		}
+		as := withAllocation(b.Allocations, paymentID, 0)
+		a.Amount += raise
+		as = append(as, a)
+		return &change{action: "allocate", paymentID: paymentID, to: StatusFor(b.Amount, b.Relieved, paid), paid: paid,
+			set: bson.D{{Key: "allocations", Value: as}}, data: map[string]any{"paymentId": paymentID, "amount": raise, "restored": true}}, nil
+	}, at)
+}
+
 func withAllocation(as []Allocation, paymentID string, keep int64) []Allocation {
 	out := make([]Allocation, 0, len(as))
 	for _, a := range as {
@@ -188,17 +216,36 @@ func (s *Service) step(ctx context.Context, billID string, decide func(*Bill) (*
 
 // PaidTotals sums, over a community's bills, the paid amounts and the
 // allocations behind them: the two are equal unless something wrote a bill
-// outside Allocate (the daily reconciliation checks it).
-func (s *Service) PaidTotals(ctx context.Context, communityID string) (paid, allocated int64, byPayment map[string]int64, err error) {
-	byPayment = map[string]int64{}
-	err = mongo.Stream(ctx, s.bills, bson.D{{Key: "communityId", Value: communityID}},
-		bson.D{{Key: "paid", Value: 1}, {Key: "allocations", Value: 1}}, "bill totals", func(b *Bill) error {
-			paid += b.Paid
+// around Allocate. Summed in the database (two round trips whatever the
+// community's history), so the daily reconciliation ships no bills.
+func (s *Service) PaidTotals(ctx context.Context, communityID string) (paid, allocated int64, err error) {
+	match := bson.D{{Key: "$match", Value: bson.D{{Key: "communityId", Value: communityID}}}}
+	if paid, err = mongo.SumInt64(ctx, s.bills, bson.A{match}, "$paid"); err != nil {
+		return 0, 0, err
+	}
+	allocated, err = mongo.SumInt64(ctx, s.bills, bson.A{match, bson.D{{Key: "$unwind", Value: "$allocations"}}}, "$allocations.amount")
+	return paid, allocated, err
+}
+
+// AllocatedTo is, per payment, what the bills hold of it: one read
+// through the allocations.paymentId index.
+func (s *Service) AllocatedTo(ctx context.Context, paymentIDs []string) (map[string]int64, error) {
+	out := make(map[string]int64, len(paymentIDs))
+	if len(paymentIDs) == 0 {
+		return out, nil
+	}
+	want := make(map[string]bool, len(paymentIDs))
+	for _, id := range paymentIDs {
+		want[id] = true
+	}
+	err := mongo.Stream(ctx, s.bills, bson.D{{Key: "allocations.paymentId", Value: bson.D{{Key: "$in", Value: paymentIDs}}}},
+		bson.D{{Key: "allocations", Value: 1}}, "allocations of payments", func(b *Bill) error {
 			for _, a := range b.Allocations {
-				allocated += a.Amount
-				byPayment[a.PaymentID] += a.Amount
+				if want[a.PaymentID] {
+					out[a.PaymentID] += a.Amount
+				}
 			}
 			return nil
 		})
-	return paid, allocated, byPayment, err
+	return out, err
 }

@@ -72,6 +72,44 @@ type Refund struct {
 	At     time.Time    `bson:"at"`
 	Bills  []RefundBill `bson:"bills"`
 	Done   bool         `bson:"done"` // every bill reduced
+	// State is where the money stands: SUCCESS for a counter refund (given
+	// at the counter); a WeChat Pay refund is PROCESSING until WeChat
+	// reports SUCCESS, ABNORMAL or CLOSED.
+	State       RefundState `bson:"state,omitempty"`
+	OutRefundNo string      `bson:"outRefundNo,omitempty"` // WeChat Pay refunds: ID, the merchant's refund number
+	WechatID    string      `bson:"wechatId,omitempty"`    // WeChat's refund_id
+	FinishedAt  *time.Time  `bson:"finishedAt,omitempty"`  // when it reached SUCCESS or CLOSED
+	// Failure is WeChat's code when it refused the request outright
+	// (NOT_ENOUGH...); the refund is then CLOSED.
+	Failure string `bson:"failure,omitempty"`
+	// Restored is set when the refund is CLOSED: false until the bills it
+	// took money from were given it back (restoreClosed), then true.
+	Restored *bool `bson:"restored,omitempty"`
+}
+
+// RefundState is where a refund's money stands.
+type RefundState string
+
+const (
+	RefundProcessing RefundState = "PROCESSING" // asked of WeChat Pay, no outcome yet
+	RefundSuccess    RefundState = "SUCCESS"    // the money is back with the payer
+	RefundAbnormal   RefundState = "ABNORMAL"   // WeChat holds it: the payer's account cannot take it
+	RefundClosed     RefundState = "CLOSED"     // not refunded: the money stayed with the community
+)
+
+// Outcome is the refund's state; refunds stored before states existed
+// were counter refunds, given on the spot.
+func (r Refund) Outcome() RefundState {
+	if r.State == "" {
+		return RefundSuccess
+	}
+	return r.State
+}
+
+// open reports whether the refund still waits on WeChat or on putting its
+// money back on the bills.
+func (r Refund) open() bool {
+	return r.State == RefundProcessing || r.State == RefundAbnormal || (r.Restored != nil && !*r.Restored)
 }
 
 // RefundBill is one bill a refund takes money back from.
@@ -98,26 +136,42 @@ type Payment struct {
 	// unmatched in the reconciliation until finance deals with it.
 	Unallocated int64 `bson:"unallocated"`
 	// ReceiptNo is the community's receipt number (1, 2, ...), 0 until settled.
-	ReceiptNo      int64             `bson:"receiptNo"`
-	RecordedBy     string            `bson:"recordedBy"`
-	RecordedByName string            `bson:"recordedByName"`
-	PaidAt         time.Time         `bson:"paidAt"`
-	Day            string            `bson:"day"` // PaidAt's date in the community's time, for the daily reconciliation
-	Reference      string            `bson:"reference,omitempty"`
-	Refunded       int64             `bson:"refunded"`
-	Refunds        []Refund          `bson:"refunds"`
-	RefundDays     []string          `bson:"refundDays"` // local dates of its refunds, for the daily reconciliation
-	Version        int               `bson:"version"`
-	Timeline       []lifecycle.Entry `bson:"timeline"`
-	CreatedAt      time.Time         `bson:"createdAt"`
-	UpdatedAt      time.Time         `bson:"updatedAt"`
-	SettledAt      *time.Time        `bson:"settledAt,omitempty"`
+	ReceiptNo      int64     `bson:"receiptNo"`
+	RecordedBy     string    `bson:"recordedBy"`
+	RecordedByName string    `bson:"recordedByName"`
+	PaidAt         time.Time `bson:"paidAt"`
+	Day            string    `bson:"day"` // PaidAt's date in the community's time, for the daily reconciliation
+	Reference      string    `bson:"reference,omitempty"`
+	IdempotencyKey string    `bson:"idempotencyKey,omitempty"` // the counter PC's, when it sent one
+	Refunded       int64     `bson:"refunded"`
+	// TakenBack is what its refunds took back from bills, less those
+	// CLOSED: kept beside Refunds in the same steps so the reconciliation
+	// sums Net in the database (FerretDB cannot $unwind nested lists).
+	TakenBack  int64             `bson:"takenBack"`
+	Refunds    []Refund          `bson:"refunds"`
+	RefundDays []string          `bson:"refundDays"` // local dates of its refunds, for the daily reconciliation
+	Version    int               `bson:"version"`
+	Timeline   []lifecycle.Entry `bson:"timeline"`
+	CreatedAt  time.Time         `bson:"createdAt"`
+	UpdatedAt  time.Time         `bson:"updatedAt"`
+	SettledAt  *time.Time        `bson:"settledAt,omitempty"`
 	// WeChat Pay: where it was ordered, until when the order takes money,
 	// and WeChat's transaction id once paid (unique: one transaction
 	// settles one payment).
 	Channel       Channel    `bson:"channel,omitempty"`
 	ExpiresAt     *time.Time `bson:"expiresAt,omitempty"`
 	TransactionID string     `bson:"transactionId,omitempty"`
+	// Mismatch is a paid result WeChat reported with another amount than
+	// the order's: nothing settled, the query job leaves the payment alone
+	// and the reconciliation lists it until finance deals with it.
+	Mismatch *AmountMismatch `bson:"mismatch,omitempty"`
+}
+
+// AmountMismatch is WeChat's word that an order was paid with another amount.
+type AmountMismatch struct {
+	TransactionID string    `bson:"transactionId"`
+	Amount        int64     `bson:"amount"` // fen WeChat reported
+	At            time.Time `bson:"at"`
 }
 
 // ReceiptText is the receipt number as printed: six digits at least.
@@ -142,6 +196,10 @@ func init() {
 			{Keys: bson.D{{Key: "status", Value: 1}, {Key: "createdAt", Value: 1}}},
 			{Keys: bson.D{{Key: "refunds.done", Value: 1}}},
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "refundDays", Value: 1}}},
+			{Keys: bson.D{{Key: "refunds.restored", Value: 1}}},
+			// The reconciliation's open payments and open WeChat refunds.
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "status", Value: 1}}},
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "refunds.state", Value: 1}}},
 		}},
 		// The unique (communityId, number) is what makes numbers exact under
 		// two servers; the unique paymentId makes one payment take one.
@@ -157,7 +215,7 @@ var (
 	ErrNotFound       = apperr.New(apperr.NotFound, "payment.not_found")
 	ErrRefundTooLarge = apperr.New(apperr.BadUserInput, "payment.refund_too_large")
 	ErrNotRefundable  = apperr.New(apperr.Conflict, "payment.not_refundable")
-	ErrWechatRefund   = apperr.New(apperr.Conflict, "payment.wechat_refund")
+	ErrRefundOpen     = apperr.New(apperr.Conflict, "payment.refund_open")
 )
 
 func init() {
@@ -169,7 +227,7 @@ func init() {
 		"payment.paid_at_future":     {ZH: "收款时间不能晚于现在", EN: "must not be in the future"},
 		"payment.refund_too_large":   {ZH: "超出可退金额 %s 元", EN: "is more than the refundable %s yuan"},
 		"payment.not_refundable":     {ZH: "该笔缴费尚未结算或已全额退款", EN: "This payment is not settled or is already refunded in full"},
-		"payment.wechat_refund":      {ZH: "微信支付的退款须通过微信支付办理，暂未开通", EN: "WeChat Pay payments are refunded through WeChat Pay, which is not available yet"},
+		"payment.refund_open":        {ZH: "该笔缴费有一笔微信退款尚未完成，请待其完成后再退款", EN: "A WeChat Pay refund of this payment is not finished yet; refund again once it is"},
 		"payment.method_not_counter": {ZH: "柜台收款只能是现金、刷卡或银行转账", EN: "must be cash, card or bank transfer at the counter"},
 	})
 }

@@ -28,6 +28,9 @@ type RecordInput struct {
 	BillIDs   []string
 	Reference string     // the bank's or card terminal's reference
 	PaidAt    *time.Time // nil: now
+	// IdempotencyKey, when set, makes sending the same request again
+	// return the payment first recorded with it (see idempotency.go).
+	IdempotencyKey string
 }
 
 // futureSkew tolerates a counter PC whose clock runs a little ahead.
@@ -64,21 +67,56 @@ func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) 
 		}
 		paidAt = *in.PaidAt
 	}
+	if err := checkKey(in.IdempotencyKey); err != nil {
+		return nil, err
+	}
+	id := mongo.NewID()
+	claimed := false
+	if in.IdempotencyKey != "" {
+		// Claimed before planning: a resend must find the first payment
+		// even though its bills are paid by now.
+		var existing bool
+		if id, existing, err = s.claimKey(ctx, h.CommunityID, in); err != nil {
+			return nil, err
+		}
+		claimed = !existing
+		if existing {
+			p, err := s.byID(ctx, id)
+			switch {
+			case err == nil && p.Status == Settling:
+				return s.settle(context.WithoutCancel(ctx), p)
+			case err == nil:
+				return p, nil
+			case !errors.Is(err, ErrNotFound):
+				return nil, err
+			}
+			// Claimed, not stored yet (the first request is at it, or
+			// died): store it here under the same id; insertOnce keeps one.
+		}
+	}
 	plan, err := s.plan(ctx, h, in.BillIDs, in.Amount)
 	if err != nil {
+		if claimed {
+			// Refused: nothing was recorded, so the key is free for the
+			// corrected request.
+			s.releaseKey(ctx, h.CommunityID, in.IdempotencyKey, id)
+		}
 		return nil, err
 	}
 	name := s.staffName(ctx, c.ID)
 	p := &Payment{
-		ID: mongo.NewID(), CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID, Label: h.Label,
+		ID: id, CommunityID: h.CommunityID, BuildingID: h.BuildingID, HouseholdID: h.ID, Label: h.Label,
 		Method: in.Method, Amount: in.Amount, Status: Settling, Allocations: plan, RecordedBy: c.ID, RecordedByName: name,
 		PaidAt: paidAt.UTC(), Day: paidAt.In(s.zone(ctx, h.CommunityID)).Format(time.DateOnly), Reference: ref,
-		Refunds: []Refund{}, RefundDays: []string{}, CreatedAt: now.UTC(), UpdatedAt: now.UTC(),
+		Refunds: []Refund{}, RefundDays: []string{}, CreatedAt: now.UTC(), UpdatedAt: now.UTC(), IdempotencyKey: in.IdempotencyKey,
 		Timeline: []lifecycle.Entry{{At: now.UTC(), Action: "record", To: string(Settling), ActorID: c.ID, ActorKind: string(c.Kind),
 			Data: map[string]any{"method": string(in.Method), "amount": in.Amount}}},
 	}
-	if _, err := s.col.InsertOne(ctx, p); err != nil {
-		return nil, fmt.Errorf("insert payment: %w", err)
+	if p, err = s.insertOnce(ctx, p); err != nil {
+		return nil, err
+	}
+	if p.Status != Settling {
+		return p, nil // settled by a request with the same key meanwhile
 	}
 	// From here the payment exists: whatever interrupts the rest, Tick
 	// finishes it. The request finishes it now, detached from the client.
@@ -228,6 +266,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 	}
 	errs = append(errs, s.finishRefunds(ctx, now))
 	errs = append(errs, s.queryWechat(ctx, now))
+	errs = append(errs, s.queryRefunds(ctx, now))
 	return errors.Join(errs...)
 }
 

@@ -21,11 +21,12 @@ import (
 // (a payment made in error); the front desk that took it does not.
 func refunds(c *access.Caller, communityID string) bool { return fee.ReadsFinance(c, communityID) }
 
-// Refund gives amount fen of a counter payment back: it records the refund
-// on the payment (one guarded step), then takes the money back from the
-// payment's bills, newest period first, and what no bill holds (unallocated)
-// last. WeChat Pay payments are refunded through WeChat Pay, which this
-// refuses with ErrWechatRefund until that client is wired.
+// Refund gives amount fen of a payment back: it records the refund on the
+// payment (one guarded step), then takes the money back from the payment's
+// bills, newest period first, and what no bill holds (unallocated) last.
+// A counter payment's refund is given at the counter (SUCCESS at once); a
+// WeChat Pay payment's is asked of WeChat after it is recorded
+// (refundWechat), PROCESSING until WeChat reports the outcome.
 func (s *Service) Refund(ctx context.Context, c *access.Caller, paymentID string, amount int64, reason string) (*Payment, error) {
 	if err := validate.ID("paymentId", paymentID); err != nil {
 		return nil, err
@@ -46,13 +47,22 @@ func (s *Service) Refund(ctx context.Context, c *access.Caller, paymentID string
 	if !refunds(c, p.CommunityID) {
 		return nil, apperr.ErrForbidden
 	}
-	if p.Method == Wechat {
-		return nil, ErrWechatRefund
+	wechat := p.Method == Wechat
+	if wechat && s.cfg.Wechat == nil {
+		return nil, ErrWechatOff
 	}
 	// An earlier refund not yet finished is finished first, so this one is
 	// planned on what the bills really hold.
 	if p, err = s.finishRefund(ctx, p); err != nil {
 		return nil, err
+	}
+	if p, err = s.restoreClosed(ctx, p); err != nil {
+		return nil, err
+	}
+	// A closed WeChat refund gives its bills back what it took (Keep +
+	// Amount), which holds only while no later refund took from them.
+	if slices.ContainsFunc(p.Refunds, Refund.open) {
+		return nil, ErrRefundOpen
 	}
 	if p.Status != Settled && p.Status != PartlyRefunded {
 		return nil, ErrNotRefundable
@@ -65,9 +75,17 @@ func (s *Service) Refund(ctx context.Context, c *access.Caller, paymentID string
 		return nil, apperr.Invalid("amountFen", "payment.refund_too_large", fee.Yuan(left))
 	}
 	now := s.cfg.Now()
-	r := Refund{ID: mongo.NewID(), Amount: amount, Reason: reason, By: c.ID, ByName: s.staffName(ctx, c.ID), At: now.UTC()}
+	r := Refund{ID: mongo.NewID(), Amount: amount, Reason: reason, By: c.ID, ByName: s.staffName(ctx, c.ID), At: now.UTC(), State: RefundSuccess}
 	if r.Bills, err = s.refundPlan(ctx, p, amount); err != nil {
 		return nil, err
+	}
+	if wechat {
+		r.State, r.OutRefundNo = RefundProcessing, r.ID
+		// The check is scheduled before the refund exists, so no refund
+		// can wait on WeChat without the query job knowing of it.
+		if err := s.scheduleCheck(ctx, r.ID, p.ID, now.Add(queryAfter)); err != nil {
+			return nil, err
+		}
 	}
 	to := PartlyRefunded
 	if amount == left {
@@ -77,12 +95,26 @@ func (s *Service) Refund(ctx context.Context, c *access.Caller, paymentID string
 		Note: reason, Data: map[string]any{"refundId": r.ID, "amount": amount}}
 	day := now.In(s.zone(ctx, p.CommunityID)).Format(time.DateOnly)
 	var out Payment
-	err = s.steps.ApplyWith(ctx, p.ID, p.Version, entry, bson.D{{Key: "refunded", Value: p.Refunded + amount}},
+	err = s.steps.ApplyWith(ctx, p.ID, p.Version, entry, bson.D{{Key: "refunded", Value: p.Refunded + amount}, {Key: "takenBack", Value: p.TakenBack + r.takes()}},
 		bson.D{{Key: "$push", Value: bson.D{{Key: "refunds", Value: r}}}, {Key: "$set", Value: bson.D{{Key: "refundDays", Value: appendDay(p.RefundDays, day)}}}}, &out)
 	if err != nil {
 		return nil, err
 	}
-	return s.finishRefund(context.WithoutCancel(ctx), &out)
+	ctx = context.WithoutCancel(ctx)
+	done, err := s.finishRefund(ctx, &out)
+	if err != nil || !wechat {
+		return done, err
+	}
+	return s.askWechatRefund(ctx, done, r)
+}
+
+// takes is what r takes back from bills.
+func (r Refund) takes() int64 {
+	var n int64
+	for _, b := range r.Bills {
+		n += b.Amount
+	}
+	return n
 }
 
 func appendDay(days []string, day string) []string {
@@ -170,16 +202,27 @@ func (s *Service) finishRefund(ctx context.Context, p *Payment) (*Payment, error
 	}
 }
 
-// finishRefunds is the sweeper's part for refunds a server left unfinished.
+// finishRefunds is the sweeper's part for refunds a server left
+// unfinished: bills not yet reduced, or a closed WeChat refund's money not
+// yet back on its bills.
 func (s *Service) finishRefunds(ctx context.Context, now time.Time) error {
-	ps, err := s.find(ctx, bson.D{{Key: "refunds.done", Value: false}, {Key: "updatedAt", Value: bson.D{{Key: "$lt", Value: now.Add(-settleAfter).UTC()}}}})
 	var errs []error
-	for _, p := range ps {
-		if _, err := s.finishRefund(ctx, p); err != nil {
+	before := bson.D{{Key: "$lt", Value: now.Add(-settleAfter).UTC()}}
+	for _, q := range []bson.D{
+		{{Key: "refunds.done", Value: false}, {Key: "updatedAt", Value: before}},
+		{{Key: "refunds.restored", Value: false}, {Key: "updatedAt", Value: before}},
+	} {
+		ps, err := s.find(ctx, q)
+		errs = append(errs, err)
+		for _, p := range ps {
+			p, err := s.finishRefund(ctx, p)
+			if err == nil {
+				_, err = s.restoreClosed(ctx, p)
+			}
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(append(errs, err)...)
+	return errors.Join(errs...)
 }
 
 func (s *Service) staffName(ctx context.Context, id string) string {

@@ -30,15 +30,22 @@ func init() {
 	mongo.Declare(mongo.Indexes{Collection: colNotifications, Models: []mgo.IndexModel{
 		{Keys: bson.D{{Key: "outTradeNo", Value: 1}, {Key: "receivedAt", Value: 1}}},
 		{Keys: bson.D{{Key: "transactionId", Value: 1}}},
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "day", Value: 1}}},
 	}})
 }
 
 // Notification is one payment result WeChat told us of (or the query
 // found), kept as received, duplicates too, for finance to trace.
 type Notification struct {
-	ID            string    `bson:"_id"`
-	Source        string    `bson:"source"` // notify | query
+	ID     string `bson:"_id"`
+	Kind   string `bson:"kind,omitempty"` // "" a payment result, "refund" a refund's
+	Source string `bson:"source"`         // notify | query
+	// The payment's community and the local day received, when the
+	// payment is known: the reconciliation lists the day's unmatched.
+	CommunityID   string    `bson:"communityId,omitempty"`
+	Day           string    `bson:"day,omitempty"`
 	OutTradeNo    string    `bson:"outTradeNo"`
+	OutRefundNo   string    `bson:"outRefundNo,omitempty"`
 	TransactionID string    `bson:"transactionId"`
 	State         string    `bson:"state"`
 	Amount        int64     `bson:"amount"` // fen
@@ -47,7 +54,8 @@ type Notification struct {
 	// already; nothing was counted again.
 	Duplicate bool `bson:"duplicate"`
 	// Unmatched says why it settled nothing: unknown_order, not_wechat,
-	// amount, other_payment; empty when it matched.
+	// amount, other_payment (refunds: unknown_refund, amount); empty when
+	// it matched.
 	Unmatched string `bson:"unmatched,omitempty"`
 }
 
@@ -89,6 +97,9 @@ func (s *Service) matchWechat(ctx context.Context, tx *wechatpay.Transaction, n 
 		return nil, nil
 	}
 	p, err := s.byID(ctx, tx.OutTradeNo)
+	if err == nil {
+		s.placeNotification(ctx, n, p)
+	}
 	switch {
 	case errors.Is(err, ErrNotFound):
 		n.Unmatched = "unknown_order"
@@ -100,7 +111,7 @@ func (s *Service) matchWechat(ctx context.Context, tx *wechatpay.Transaction, n 
 		return nil, nil
 	case tx.AmountFen != p.Amount:
 		n.Unmatched = "amount"
-		return nil, nil
+		return nil, s.markMismatch(ctx, p, tx, n.ReceivedAt)
 	}
 	_, err = s.db().Collection(colTransactions).InsertOne(ctx,
 		bson.D{{Key: "_id", Value: tx.TransactionID}, {Key: "paymentId", Value: p.ID}, {Key: "at", Value: n.ReceivedAt}})
@@ -128,6 +139,33 @@ func (s *Service) matchWechat(ctx context.Context, tx *wechatpay.Transaction, n 
 		return nil, nil
 	}
 	return p, nil
+}
+
+// placeNotification files n under its payment's community and local day.
+func (s *Service) placeNotification(ctx context.Context, n *Notification, p *Payment) {
+	n.CommunityID = p.CommunityID
+	n.Day = n.ReceivedAt.In(s.zone(ctx, p.CommunityID)).Format(time.DateOnly)
+}
+
+// markMismatch records on a PENDING payment that WeChat reported it paid
+// with another amount: it settles nothing (which bills would the other
+// amount pay?), the query job stops asking about it, and the
+// reconciliation lists it until finance deals with it at WeChat.
+func (s *Service) markMismatch(ctx context.Context, p *Payment, tx *wechatpay.Transaction, at time.Time) error {
+	for p.Status == Pending && p.Mismatch == nil {
+		var out Payment
+		m := AmountMismatch{TransactionID: tx.TransactionID, Amount: tx.AmountFen, At: at}
+		entry := lifecycle.Entry{At: at, Action: "wechat_mismatch", From: string(Pending), To: string(Pending),
+			ActorID: "system:wechatpay", ActorKind: "system", Data: map[string]any{"transactionId": tx.TransactionID, "amount": tx.AmountFen}}
+		err := s.steps.Apply(ctx, p.ID, p.Version, entry, bson.D{{Key: "mismatch", Value: m}}, &out)
+		if err == nil || !errors.Is(err, lifecycle.ErrStale) {
+			return err
+		}
+		if p, err = s.byID(ctx, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // wechatSettle moves a PENDING (or expired) WeChat payment to SETTLING
@@ -160,9 +198,10 @@ func (s *Service) wechatSettle(ctx context.Context, p *Payment, tx *wechatpay.Tr
 	return s.settle(ctx, p)
 }
 
-// Notifications lists what WeChat told of one order, oldest first.
+// Notifications lists what WeChat told of one order's payment, oldest
+// first (RefundNotifications: of its refunds).
 func (s *Service) Notifications(ctx context.Context, outTradeNo string) ([]*Notification, error) {
-	cur, err := s.db().Collection(colNotifications).Find(ctx, bson.D{{Key: "outTradeNo", Value: outTradeNo}},
+	cur, err := s.db().Collection(colNotifications).Find(ctx, bson.D{{Key: "outTradeNo", Value: outTradeNo}, {Key: "kind", Value: bson.D{{Key: "$exists", Value: false}}}},
 		options.Find().SetSort(bson.D{{Key: "receivedAt", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
 		return nil, fmt.Errorf("wechat notifications: %w", err)
@@ -184,7 +223,8 @@ func (s *Service) queryWechat(ctx context.Context, now time.Time) error {
 	if s.cfg.Wechat == nil {
 		return nil
 	}
-	ps, err := s.find(ctx, bson.D{{Key: "status", Value: Pending}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-queryAfter).UTC()}}}})
+	ps, err := s.find(ctx, bson.D{{Key: "status", Value: Pending}, {Key: "createdAt", Value: bson.D{{Key: "$lt", Value: now.Add(-queryAfter).UTC()}}},
+		{Key: "mismatch", Value: bson.D{{Key: "$exists", Value: false}}}})
 	if err != nil {
 		return err
 	}
@@ -225,3 +265,18 @@ func (s *Service) closeExpired(ctx context.Context, p *Payment, state string, no
 }
 
 func (s *Service) db() *mongo.DB { return s.cfg.DB }
+
+// RefundNotifications lists what WeChat told of one order's refunds,
+// oldest first.
+func (s *Service) RefundNotifications(ctx context.Context, outTradeNo string) ([]*Notification, error) {
+	cur, err := s.db().Collection(colNotifications).Find(ctx, bson.D{{Key: "outTradeNo", Value: outTradeNo}, {Key: "kind", Value: refundKind}},
+		options.Find().SetSort(bson.D{{Key: "receivedAt", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("wechat refund notifications: %w", err)
+	}
+	var out []*Notification
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("wechat refund notifications: %w", err)
+	}
+	return out, nil
+}

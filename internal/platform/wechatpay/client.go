@@ -43,6 +43,9 @@ type Config struct {
 	MiniProgramAppID string // JSAPI payments from the mini program
 	AppAppID         string // payments from the mobile app; empty = app payments off
 	NotifyURL        string // where WeChat posts payment results (https in production)
+	// RefundNotifyURL is where WeChat posts refund results; empty: the
+	// NotifyURL with its last segment "notify" replaced by "refund-notify".
+	RefundNotifyURL string
 
 	PlatformCert *x509.Certificate
 	PublicKeyID  string // PUB_KEY_ID_...

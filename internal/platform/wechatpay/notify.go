@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/services/payments"
 )
@@ -71,4 +72,50 @@ func FailNotification(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"code": "FAIL", "message": "失败"})
+}
+
+// refundResource is the decrypted resource of a refund notification
+// (REFUND.SUCCESS, REFUND.ABNORMAL, REFUND.CLOSED); the SDK has no type
+// for it.
+type refundResource struct {
+	MchID         string     `json:"mchid"`
+	OutTradeNo    string     `json:"out_trade_no"`
+	TransactionID string     `json:"transaction_id"`
+	OutRefundNo   string     `json:"out_refund_no"`
+	RefundID      string     `json:"refund_id"`
+	RefundStatus  string     `json:"refund_status"`
+	SuccessTime   *time.Time `json:"success_time"`
+	Amount        struct {
+		Total       int64 `json:"total"`
+		Refund      int64 `json:"refund"`
+		PayerTotal  int64 `json:"payer_total"`
+		PayerRefund int64 `json:"payer_refund"`
+	} `json:"amount"`
+}
+
+// ParseRefundNotification verifies and decrypts a refund notification as
+// ParseNotification does a payment's, and returns the refund it reports.
+// ErrBadNotification when it is not authentic. The body is consumed.
+func (c *Client) ParseRefundNotification(ctx context.Context, r *http.Request) (*Refund, error) {
+	r.Body = http.MaxBytesReader(nil, r.Body, notifyMaxBytes)
+	var res refundResource
+	n, err := c.notify.ParseNotifyRequest(ctx, r, &res)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrBadNotification, scrub(err))
+	}
+	if !strings.HasPrefix(n.EventType, "REFUND.") || n.Resource == nil || n.Resource.OriginalType != "refund" {
+		return nil, fmt.Errorf("wechatpay: notification %s is a %s, not a refund result", n.ID, n.EventType)
+	}
+	if res.MchID != c.cfg.MchID {
+		return nil, fmt.Errorf("%w: notification %s is for merchant %s", ErrBadNotification, n.ID, res.MchID)
+	}
+	if res.OutRefundNo == "" || res.RefundStatus == "" {
+		return nil, fmt.Errorf("wechatpay: refund notification %s without out_refund_no or refund_status", n.ID)
+	}
+	out := &Refund{RefundID: res.RefundID, OutRefundNo: res.OutRefundNo, OutTradeNo: res.OutTradeNo, TransactionID: res.TransactionID,
+		Status: res.RefundStatus, RefundFen: res.Amount.Refund, TotalFen: res.Amount.Total, PayerRefund: res.Amount.PayerRefund}
+	if res.SuccessTime != nil {
+		out.SuccessTime = *res.SuccessTime
+	}
+	return out, nil
 }

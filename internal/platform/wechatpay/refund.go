@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wechatpay-apiv3/wechatpay-go/core"
@@ -17,6 +19,20 @@ const (
 	RefundClosed     = "CLOSED"
 	RefundAbnormal   = "ABNORMAL" // the payer's account could not take it; needs a person
 )
+
+// ErrRefundNotFound is a query for a refund WeChat does not know: the
+// request never reached it, so asking again with the same out-refund-no is
+// safe.
+var ErrRefundNotFound = errors.New("wechatpay: refund does not exist")
+
+// RefundRefused reports whether WeChat answered a refund request with a
+// definitive refusal (a 4xx business error such as NOT_ENOUGH or
+// INVALID_REQUEST): no refund was made. Rate limits (429), server errors
+// and lost answers are not refusals; the refund may exist.
+func RefundRefused(err error) bool {
+	var apiErr *core.APIError
+	return errors.As(err, &apiErr) && apiErr.StatusCode >= 400 && apiErr.StatusCode < 500 && apiErr.StatusCode != http.StatusTooManyRequests
+}
 
 // Refund is a refund's state as WeChat reports it.
 type Refund struct {
@@ -49,6 +65,9 @@ func (c *Client) Refund(ctx context.Context, outTradeNo, outRefundNo string, ref
 	if reason != "" {
 		req.Reason = core.String(clipTo(reason, 80)) // the API's limit
 	}
+	if u := c.refundNotifyURL(); u != "" {
+		req.NotifyUrl = core.String(u)
+	}
 	r, _, err := c.refunds.Create(ctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("wechatpay: refund %s of %s: %w", outRefundNo, outTradeNo, err)
@@ -63,9 +82,26 @@ func (c *Client) QueryRefund(ctx context.Context, outRefundNo string) (*Refund, 
 	}
 	r, _, err := c.refunds.QueryByOutRefundNo(ctx, refunddomestic.QueryByOutRefundNoRequest{OutRefundNo: core.String(outRefundNo)})
 	if err != nil {
+		var apiErr *core.APIError
+		if errors.As(err, &apiErr) && apiErr.StatusCode == http.StatusNotFound {
+			return nil, fmt.Errorf("%w: %s", ErrRefundNotFound, outRefundNo)
+		}
 		return nil, fmt.Errorf("wechatpay: query refund %s: %w", outRefundNo, err)
 	}
 	return refund(r), nil
+}
+
+// refundNotifyURL is where WeChat posts refund results: the configured
+// one, else the payment notify URL's sibling ".../refund-notify" (so one
+// setting serves both); "" leaves it to the merchant platform's setting.
+func (c *Client) refundNotifyURL() string {
+	if c.cfg.RefundNotifyURL != "" {
+		return c.cfg.RefundNotifyURL
+	}
+	if base, ok := strings.CutSuffix(c.cfg.NotifyURL, "/notify"); ok {
+		return base + "/refund-notify"
+	}
+	return ""
 }
 
 func refund(r *refunddomestic.Refund) *Refund {

@@ -126,6 +126,7 @@ type refundBody struct {
 	OutTradeNo  string `json:"out_trade_no"`
 	OutRefundNo string `json:"out_refund_no"`
 	Reason      string `json:"reason"`
+	NotifyURL   string `json:"notify_url"`
 	Amount      struct {
 		Refund   int64  `json:"refund"`
 		Total    int64  `json:"total"`
@@ -162,8 +163,12 @@ func (s *Server) createRefund(w http.ResponseWriter, r *http.Request) {
 		s.replyLocked(w, http.StatusBadRequest, apiError("INVALID_REQUEST", "申请退款金额超过订单可退金额"))
 		return
 	}
+	if s.refundRefusal != "" {
+		s.replyLocked(w, http.StatusForbidden, apiError(s.refundRefusal, "基本账户余额不足，请充值后重新发起"))
+		return
+	}
 	s.seq++
-	rf := &refund{
+	rf := &refund{notifyURL: b.NotifyURL,
 		id: fmt.Sprintf("50000%015d", s.seq), outRefundNo: b.OutRefundNo, outTradeNo: o.outTradeNo, transactionID: o.transactionID,
 		status: s.refundStatus, amount: b.Amount.Refund, total: o.total, created: time.Now().In(shanghai).Truncate(time.Second),
 	}

@@ -48,6 +48,11 @@ func (s *Server) Notify(ctx context.Context, url, outTradeNo string, opts ...Not
 	if err != nil {
 		return nil, err
 	}
+	return s.deliver(ctx, url, body, o)
+}
+
+// deliver posts body o.times, signed as o says, and returns the statuses.
+func (s *Server) deliver(ctx context.Context, url string, body signedBody, o notifyOpts) ([]int, error) {
 	var statuses []int
 	for range o.times {
 		req, err := s.request(ctx, url, body, o)
@@ -56,7 +61,7 @@ func (s *Server) Notify(ctx context.Context, url, outTradeNo string, opts ...Not
 		}
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			return statuses, fmt.Errorf("wechatpaytest: notify %s: %w", outTradeNo, err)
+			return statuses, fmt.Errorf("wechatpaytest: notify %s: %w", url, err)
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
@@ -98,7 +103,7 @@ func (s *Server) notificationBody(outTradeNo string, tampered bool) (signedBody,
 	if !ok || o.transactionID == "" {
 		return signedBody{}, fmt.Errorf("wechatpaytest: order %s is not paid (Pay it first)", outTradeNo)
 	}
-	enc, err := s.encrypt(tx, "transaction")
+	enc, err := s.encrypt(tx, "transaction", "transaction")
 	if err != nil {
 		return signedBody{}, err
 	}
@@ -117,7 +122,7 @@ func (s *Server) notificationBody(outTradeNo string, tampered bool) (signedBody,
 		// key, so they swap the whole resource for one of their own.
 		amount := tx["amount"].(map[string]any)
 		amount["total"], amount["payer_total"] = amount["total"].(int64)*100, amount["total"].(int64)*100
-		forged, err := s.encrypt(tx, "transaction")
+		forged, err := s.encrypt(tx, "transaction", "transaction")
 		if err != nil {
 			return signedBody{}, err
 		}
@@ -129,7 +134,7 @@ func (s *Server) notificationBody(outTradeNo string, tampered bool) (signedBody,
 	return out, nil
 }
 
-func (s *Server) encrypt(v any, associated string) (map[string]string, error) {
+func (s *Server) encrypt(v any, associated, originalType string) (map[string]string, error) {
 	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -146,7 +151,7 @@ func (s *Server) encrypt(v any, associated string) (map[string]string, error) {
 	sealed := gcm.Seal(nil, []byte(nonce), plain, []byte(associated))
 	return map[string]string{
 		"algorithm": "AEAD_AES_256_GCM", "ciphertext": base64.StdEncoding.EncodeToString(sealed),
-		"associated_data": associated, "nonce": nonce, "original_type": "transaction",
+		"associated_data": associated, "nonce": nonce, "original_type": originalType,
 	}, nil
 }
 

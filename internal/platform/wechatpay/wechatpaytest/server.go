@@ -36,7 +36,10 @@ type Server struct {
 	seq          int
 	badSig       bool
 	refundStatus string
-	requests     []string
+	// refundRefusal, when set, is the error code new refunds are refused
+	// with (NOT_ENOUGH: the merchant's balance cannot cover them).
+	refundRefusal string
+	requests      []string
 }
 
 // Option changes how the fake behaves.
@@ -55,6 +58,7 @@ type order struct {
 }
 
 type refund struct {
+	notifyURL                                          string
 	id, outRefundNo, outTradeNo, transactionID, status string
 	amount, total                                      int64
 	created                                            time.Time
@@ -120,6 +124,15 @@ func (s *Server) RefundStatus(status string) {
 	s.refundStatus = status
 }
 
+// RefuseRefunds makes new refund requests fail with code (e.g.
+// NOT_ENOUGH, 403), as WeChat does when the merchant's balance is short;
+// "" accepts them again.
+func (s *Server) RefuseRefunds(code string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refundRefusal = code
+}
+
 // FinishRefund moves a refund to status (SUCCESS, CLOSED, ABNORMAL), as
 // WeChat does once the money has moved.
 func (s *Server) FinishRefund(outRefundNo, status string) error {
@@ -143,6 +156,13 @@ func (s *Server) Requests() []string {
 // Pay marks the order paid by its payer, as if they had entered their
 // password, and returns it as a query would. Paying twice is an error.
 func (s *Server) Pay(outTradeNo string) (*wechatpay.Transaction, error) {
+	return s.PayAmount(outTradeNo, 0)
+}
+
+// PayAmount is Pay, with WeChat reporting fen as the order's total from
+// then on (0: the order's own), for a merchant to meet a paid result whose
+// amount is not its order's.
+func (s *Server) PayAmount(outTradeNo string, fen int64) (*wechatpay.Transaction, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, ok := s.orders[outTradeNo]
@@ -151,6 +171,9 @@ func (s *Server) Pay(outTradeNo string) (*wechatpay.Transaction, error) {
 	}
 	if o.state != wechatpay.StateNotPay {
 		return nil, fmt.Errorf("wechatpaytest: order %s is %s", outTradeNo, o.state)
+	}
+	if fen > 0 {
+		o.total = fen
 	}
 	s.seq++
 	o.state, o.transactionID = wechatpay.StateSuccess, fmt.Sprintf("42000%015d", s.seq)
