@@ -38,19 +38,8 @@ func DunningNoticeHandler(svc *Services, tokens *auth.Tokens) http.Handler {
 			http.NotFound(w, req)
 			return
 		}
-		tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		ctx, c, ok := bearerCaller(w, req, r, tokens, lang)
 		if !ok {
-			writeUnauthenticated(w, lang)
-			return
-		}
-		ctx, err := authenticate(req.Context(), r, tokens, strings.TrimSpace(tok))
-		if err != nil {
-			writeUnauthenticated(w, lang)
-			return
-		}
-		c, err := caller(ctx)
-		if err != nil {
-			writeUnauthenticated(w, lang)
 			return
 		}
 		n, body, err := svc.Dunning.NoticePDF(ctx, c, req.PathValue("household"), number)

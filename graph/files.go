@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"qinqing/internal/access"
@@ -38,19 +37,8 @@ func FilesHandler(svc *Services, tokens *auth.Tokens) http.Handler {
 			serveSigned(w, req, svc, id, v, known, lang)
 			return
 		}
-		tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		ctx, c, ok := bearerCaller(w, req, r, tokens, lang)
 		if !ok {
-			writeUnauthenticated(w, lang)
-			return
-		}
-		ctx, err := authenticate(req.Context(), r, tokens, strings.TrimSpace(tok))
-		if err != nil {
-			writeUnauthenticated(w, lang)
-			return
-		}
-		c, err := caller(ctx)
-		if err != nil {
-			writeUnauthenticated(w, lang)
 			return
 		}
 		if !known {

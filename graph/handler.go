@@ -190,6 +190,28 @@ func sessionLive(ctx context.Context) bool {
 
 // writeUnauthenticated answers 401 for every unauthenticated cause found
 // before execution (RFC 6750: the challenge names the bearer scheme).
+// bearerCaller authenticates a plain HTTP request (files, reports,
+// documents) by its Authorization header as /graphql does; false when it
+// answered 401 itself.
+func bearerCaller(w http.ResponseWriter, req *http.Request, r *Resolver, tokens *auth.Tokens, lang apperr.Lang) (context.Context, *access.Caller, bool) {
+	tok, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		writeUnauthenticated(w, lang)
+		return nil, nil, false
+	}
+	ctx, err := authenticate(req.Context(), r, tokens, strings.TrimSpace(tok))
+	if err != nil {
+		writeUnauthenticated(w, lang)
+		return nil, nil, false
+	}
+	c, err := caller(ctx)
+	if err != nil {
+		writeUnauthenticated(w, lang)
+		return nil, nil, false
+	}
+	return ctx, c, true
+}
+
 func writeUnauthenticated(w http.ResponseWriter, lang apperr.Lang) {
 	w.Header().Set("WWW-Authenticate", `Bearer realm="qinqing", error="invalid_token"`)
 	w.Header().Set("Content-Type", "application/json")
