@@ -108,15 +108,15 @@ var Frequencies = []Frequency{Daily, Weekly, Monthly, Once}
 // Schedule says an area is to be inspected every day, week or month, or
 // once on a date.
 type Schedule struct {
-	ID          string     `bson:"_id"`
-	CommunityID string     `bson:"communityId"`
-	Area        Area       `bson:"area"`
-	Frequency   Frequency  `bson:"frequency"`
-	On          *time.Time `bson:"on,omitempty"` // the date of a ONCE schedule
-	Note        string     `bson:"note,omitempty"`
-	CreatedBy   string     `bson:"createdBy"`
-	CreatedAt   time.Time  `bson:"createdAt"`
-	SortKey     string     `bson:"sortKey"`
+	ID          string    `bson:"_id"`
+	CommunityID string    `bson:"communityId"`
+	Area        Area      `bson:"area"`
+	Frequency   Frequency `bson:"frequency"`
+	On          string    `bson:"on,omitempty"` // the date (YYYY-MM-DD) of a ONCE schedule
+	Note        string    `bson:"note,omitempty"`
+	CreatedBy   string    `bson:"createdBy"`
+	CreatedAt   time.Time `bson:"createdAt"`
+	SortKey     string    `bson:"sortKey"`
 }
 
 // Result is one item's outcome, with the item's text and standard as the
@@ -194,6 +194,7 @@ type Task struct {
 	Location        string            `bson:"location,omitempty"`
 	Item            Item              `bson:"item"`
 	FailNote        string            `bson:"failNote,omitempty"`
+	FailPhotos      []string          `bson:"failPhotos"` // the inspection's photos of the failure
 	AssigneeStaffID string            `bson:"assigneeStaffId,omitempty"`
 	AssigneeTeam    access.Role       `bson:"assigneeTeam,omitempty"`
 	Deadline        time.Time         `bson:"deadline"`
@@ -282,6 +283,13 @@ func manages(c *access.Caller, communityID string) bool {
 
 // Manages is manages for the API.
 func Manages(c *access.Caller, communityID string) bool { return manages(c, communityID) }
+
+// MayReadInspectionFiles: an inspection's photos are for the community's
+// inspectors and supervisors.
+func MayReadInspectionFiles(c *access.Caller, x *Inspection) bool { return manages(c, x.CommunityID) }
+
+// MayReadTaskFiles: a task's photos are for whoever sees the task.
+func MayReadTaskFiles(c *access.Caller, t *Task) bool { return seesTask(c, t) }
 
 // seesTask: managers, the assignee, and members of the assigned team.
 func seesTask(c *access.Caller, t *Task) bool {

@@ -254,7 +254,7 @@ func (s *Service) finishTasks(ctx context.Context, c *access.Caller, x *Inspecti
 			continue
 		}
 		t := &Task{ID: r.TaskID, CommunityID: x.CommunityID, InspectionID: x.ID, Area: x.Area, Location: x.Location,
-			Item: r.Item, FailNote: r.Note, AssigneeStaffID: r.AssigneeStaffID, AssigneeTeam: r.AssigneeTeam,
+			Item: r.Item, FailNote: r.Note, FailPhotos: r.Photos, AssigneeStaffID: r.AssigneeStaffID, AssigneeTeam: r.AssigneeTeam,
 			Deadline: *r.Deadline, Status: Open, Rechecks: []Recheck{}, CreatedAt: x.RecordedAt, UpdatedAt: x.RecordedAt}
 		t.SortKey = page.NewestFirst(x.DoneAt, t.ID)
 		t.Timeline = []lifecycle.Entry{{At: x.RecordedAt, Action: "create", To: string(Open), ActorID: x.InspectorID, ActorKind: string(c.Kind),

@@ -21,7 +21,7 @@ type ScheduleInput struct {
 	CommunityID string
 	Area        Area
 	Frequency   Frequency
-	On          *time.Time
+	On          string // YYYY-MM-DD
 	Note        string
 }
 
@@ -40,21 +40,26 @@ func (s *Service) Schedule(ctx context.Context, c *access.Caller, in ScheduleInp
 		return nil, apperr.Invalid("input.frequency", "input.bad_value")
 	}
 	switch {
-	case in.Frequency == Once && in.On == nil:
+	case in.Frequency == Once && in.On == "":
 		return nil, apperr.Invalid("input.on", "inspection.date_required")
-	case in.Frequency != Once && in.On != nil:
+	case in.Frequency != Once && in.On != "":
 		return nil, apperr.Invalid("input.on", "inspection.date_only_once")
 	}
-	now := s.now().UTC()
-	if in.On != nil && in.On.Before(now.AddDate(0, 0, -1)) {
-		return nil, apperr.Invalid("input.on", "input.out_of_range", now.Format(time.DateOnly), now.AddDate(1, 0, 0).Format(time.DateOnly))
+	now := s.now().In(cst)
+	if in.On != "" {
+		// A one-off inspection is planned from today (the company's
+		// calendar) up to a year ahead.
+		from, to := now.Format(time.DateOnly), now.AddDate(1, 0, 0).Format(time.DateOnly)
+		if _, err := time.Parse(time.DateOnly, in.On); err != nil || in.On < from || in.On > to {
+			return nil, apperr.Invalid("input.on", "input.out_of_range", from, to)
+		}
 	}
 	note, err := validate.Text("input.note", in.Note, false, 200)
 	if err != nil {
 		return nil, err
 	}
 	x := &Schedule{ID: mongo.NewID(), CommunityID: in.CommunityID, Area: in.Area, Frequency: in.Frequency, On: in.On,
-		Note: note, CreatedBy: c.ID, CreatedAt: now}
+		Note: note, CreatedBy: c.ID, CreatedAt: now.UTC()}
 	x.SortKey = page.NewestFirst(now, x.ID)
 	if _, err := s.schedules.InsertOne(ctx, x); err != nil {
 		return nil, fmt.Errorf("insert inspection schedule: %w", err)
