@@ -17262,6 +17262,11 @@ extend enum TimelineAction {
   "Corrective tasks (整改): a re-check found the fix still short of the standard; the task is escalated to the supervisors with a new deadline."
   RECHECK_FAIL
 }
+
+extend enum NotificationKind {
+  "A corrective task from a quality inspection failed its re-check (整改复查不合格); to the community's supervisors. Cannot be turned off."
+  INSPECTION_ESCALATED
+}
 `, BuiltIn: false},
 	{Name: "../schema/intake.graphqls", Input: `"How a request reached the company (受理渠道)."
 enum IntakeChannel {
