@@ -28,6 +28,11 @@ import (
 // list that grows past its bound is still held by the response size and
 // time caps.
 var listBounds = map[string]int{
+	"Query.inspectionTemplates":          11,
+	"InspectionTemplate.items":           20,
+	"Inspection.results":                 20,
+	"CorrectiveTask.rechecks":            5,
+	"CorrectiveTask.timeline":            10,
 	"Query.communities":                  50,
 	"Query.myHouseholds":                 10,
 	"Query.householdInvitations":         20,

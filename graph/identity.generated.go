@@ -899,4 +899,56 @@ func (ec *executionContext) marshalORole2ᚕqinqingᚋinternalᚋaccessᚐRole�
 	return ret
 }
 
+func (ec *executionContext) unmarshalORole2ᚖqinqingᚋinternalᚋaccessᚐRole(ctx context.Context, v any) (*access.Role, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalORole2ᚖqinqingᚋinternalᚋaccessᚐRole[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORole2ᚖqinqingᚋinternalᚋaccessᚐRole(ctx context.Context, sel ast.SelectionSet, v *access.Role) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalORole2ᚖqinqingᚋinternalᚋaccessᚐRole[*v])
+	return res
+}
+
+var (
+	unmarshalORole2ᚖqinqingᚋinternalᚋaccessᚐRole = map[string]access.Role{
+		"BUTLER":              access.Butler,
+		"ENGINEER":            access.Engineer,
+		"SUPERVISOR":          access.Supervisor,
+		"SECURITY":            access.Security,
+		"CLEANER":             access.Cleaner,
+		"ADMIN":               access.Admin,
+		"CUSTOMER_SERVICE":    access.CustomerService,
+		"FINANCE":             access.Finance,
+		"INSPECTOR":           access.Inspector,
+		"SECURITY_SUPERVISOR": access.SecuritySupervisor,
+		"OWNER":               access.Owner,
+		"FAMILY":              access.Family,
+		"TENANT":              access.Tenant,
+	}
+	marshalORole2ᚖqinqingᚋinternalᚋaccessᚐRole = map[access.Role]string{
+		access.Butler:             "BUTLER",
+		access.Engineer:           "ENGINEER",
+		access.Supervisor:         "SUPERVISOR",
+		access.Security:           "SECURITY",
+		access.Cleaner:            "CLEANER",
+		access.Admin:              "ADMIN",
+		access.CustomerService:    "CUSTOMER_SERVICE",
+		access.Finance:            "FINANCE",
+		access.Inspector:          "INSPECTOR",
+		access.SecuritySupervisor: "SECURITY_SUPERVISOR",
+		access.Owner:              "OWNER",
+		access.Family:             "FAMILY",
+		access.Tenant:             "TENANT",
+	}
+)
+
 // endregion ***************************** type.gotpl *****************************

@@ -1862,6 +1862,7 @@ var (
 		"STAFF_LOGIN_ALERT":           notify.StaffLoginAlert,
 		"FINANCE_STATEMENT_PUBLISHED": notify.FinanceStatementPublished,
 		"FEE_BILL_ISSUED":             notify.FeeBillIssued,
+		"INSPECTION_ESCALATED":        notify.InspectionEscalated,
 		"FEE_PAYMENT_RECEIVED":        notify.FeePaymentReceived,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
@@ -1886,6 +1887,7 @@ var (
 		notify.StaffLoginAlert:           "STAFF_LOGIN_ALERT",
 		notify.FinanceStatementPublished: "FINANCE_STATEMENT_PUBLISHED",
 		notify.FeeBillIssued:             "FEE_BILL_ISSUED",
+		notify.InspectionEscalated:       "INSPECTION_ESCALATED",
 		notify.FeePaymentReceived:        "FEE_PAYMENT_RECEIVED",
 	}
 )

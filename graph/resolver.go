@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
@@ -69,6 +70,7 @@ type Services struct {
 	Dunning       *dunning.Service
 	Finance       *finance.Service
 	Payments      *payment.Service
+	Inspections   *inspection.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -7,11 +7,13 @@ import (
 	"context"
 	"fmt"
 	"qinqing/graph/model"
+	"qinqing/internal/access"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/hotline"
+	"qinqing/internal/inspection"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
@@ -51,6 +53,8 @@ type ResolverRoot interface {
 	Complaint() ComplaintResolver
 	ComplaintCallback() ComplaintCallbackResolver
 	ComplaintReply() ComplaintReplyResolver
+	CorrectiveRecheck() CorrectiveRecheckResolver
+	CorrectiveTask() CorrectiveTaskResolver
 	Device() DeviceResolver
 	DunningCase() DunningCaseResolver
 	DunningNotice() DunningNoticeResolver
@@ -73,6 +77,10 @@ type ResolverRoot interface {
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
 	HouseholdInvitation() HouseholdInvitationResolver
+	Inspection() InspectionResolver
+	InspectionResult() InspectionResultResolver
+	InspectionSchedule() InspectionScheduleResolver
+	InspectionTemplate() InspectionTemplateResolver
 	Intake() IntakeResolver
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
@@ -605,6 +613,47 @@ type ComplexityRoot struct {
 		Text  func(childComplexity int) int
 	}
 
+	CorrectiveRecheck struct {
+		At     func(childComplexity int) int
+		Note   func(childComplexity int) int
+		Passed func(childComplexity int) int
+		Photos func(childComplexity int, size *files.Variant) int
+		Staff  func(childComplexity int) int
+	}
+
+	CorrectiveTask struct {
+		Area         func(childComplexity int) int
+		Assignee     func(childComplexity int) int
+		AssigneeTeam func(childComplexity int) int
+		Community    func(childComplexity int) int
+		CreatedAt    func(childComplexity int) int
+		Deadline     func(childComplexity int) int
+		Escalations  func(childComplexity int) int
+		FailNote     func(childComplexity int) int
+		FailPhotos   func(childComplexity int, size *files.Variant) int
+		ID           func(childComplexity int) int
+		Inspection   func(childComplexity int) int
+		Item         func(childComplexity int) int
+		Location     func(childComplexity int) int
+		Overdue      func(childComplexity int) int
+		Rechecks     func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Timeline     func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	CorrectiveTaskConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CorrectiveTaskEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	DeliveryCount struct {
 		Channel func(childComplexity int) int
 		Count   func(childComplexity int) int
@@ -1049,6 +1098,80 @@ type ComplexityRoot struct {
 		Status      func(childComplexity int) int
 	}
 
+	Inspection struct {
+		Area            func(childComplexity int) int
+		Community       func(childComplexity int) int
+		DoneAt          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Inspector       func(childComplexity int) int
+		Location        func(childComplexity int) int
+		Note            func(childComplexity int) int
+		Passed          func(childComplexity int) int
+		RecordedAt      func(childComplexity int) int
+		Results         func(childComplexity int) int
+		ScheduleID      func(childComplexity int) int
+		TemplateVersion func(childComplexity int) int
+		Total           func(childComplexity int) int
+	}
+
+	InspectionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InspectionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InspectionItem struct {
+		Seq      func(childComplexity int) int
+		Standard func(childComplexity int) int
+		Text     func(childComplexity int) int
+	}
+
+	InspectionResult struct {
+		CorrectiveTask func(childComplexity int) int
+		Note           func(childComplexity int) int
+		Passed         func(childComplexity int) int
+		Photos         func(childComplexity int, size *files.Variant) int
+		Seq            func(childComplexity int) int
+		Standard       func(childComplexity int) int
+		Text           func(childComplexity int) int
+	}
+
+	InspectionSchedule struct {
+		Area      func(childComplexity int) int
+		Community func(childComplexity int) int
+		CreatedAt func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		Frequency func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Note      func(childComplexity int) int
+		On        func(childComplexity int) int
+	}
+
+	InspectionScheduleConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	InspectionScheduleEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	InspectionTemplate struct {
+		Area      func(childComplexity int) int
+		CreatedBy func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Items     func(childComplexity int) int
+		Name      func(childComplexity int) int
+		Version   func(childComplexity int) int
+	}
+
 	Intake struct {
 		Channel func(childComplexity int) int
 		FiledAt func(childComplexity int) int
@@ -1244,11 +1367,13 @@ type ComplexityRoot struct {
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
+		RecheckCorrectiveTask         func(childComplexity int, input model.RecheckCorrectiveTaskInput) int
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordDunningStep             func(childComplexity int, input model.DunningStepInput) int
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
 		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string, staffNotes *string) int
+		RecordInspection              func(childComplexity int, input model.RecordInspectionInput) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
 		RecordMeterReadings           func(childComplexity int, communityID string, period string, readings []*model.MeterReadingInput) int
 		RecordPayment                 func(childComplexity int, input model.RecordPaymentInput) int
@@ -1269,6 +1394,7 @@ type ComplexityRoot struct {
 		ResubmitRenovation            func(childComplexity int, id string, input model.RenovationApplicationInput) int
 		RetireServiceItem             func(childComplexity int, id string) int
 		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
+		ScheduleInspection            func(childComplexity int, input model.ScheduleInspectionInput) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetBuildingType               func(childComplexity int, buildingID string, typeArg community.BuildingType) int
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
@@ -1294,6 +1420,7 @@ type ComplexityRoot struct {
 		UpdatePersonAvatar            func(childComplexity int, personID string, photo graphql.Upload) int
 		UpdateStaffScope              func(childComplexity int, staffID string, input model.StaffScopeInput) int
 		UpsertFeeItem                 func(childComplexity int, communityID string, input model.FeeItemInput) int
+		UpsertInspectionTemplate      func(childComplexity int, input model.InspectionTemplateInput) int
 		UpsertServiceItem             func(childComplexity int, input model.ServiceItemInput) int
 		WithdrawComplaint             func(childComplexity int, id string, reason *string) int
 	}
@@ -1512,6 +1639,7 @@ type ComplexityRoot struct {
 		Community               func(childComplexity int, id string) int
 		Complaint               func(childComplexity int, id string) int
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
+		CorrectiveTasks         func(childComplexity int, communityID string, area *inspection.Area, status *inspection.TaskStatus, assigneeStaffID *string, assigneeTeam *access.Role, first *int, after *string) int
 		DeliveryReport          func(childComplexity int, communityID string, key string) int
 		DunningCase             func(childComplexity int, householdID string) int
 		Engineers               func(childComplexity int, communityID string) int
@@ -1533,6 +1661,9 @@ type ComplexityRoot struct {
 		Household               func(childComplexity int, id string) int
 		HouseholdInvitations    func(childComplexity int, householdID string) int
 		Households              func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
+		InspectionSchedules     func(childComplexity int, communityID string, first *int, after *string) int
+		InspectionTemplates     func(childComplexity int, communityID string, area *inspection.Area) int
+		Inspections             func(childComplexity int, communityID string, area *inspection.Area, first *int, after *string) int
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
@@ -4212,6 +4343,194 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ComplaintReply.Text(childComplexity), true
 
+	case "CorrectiveRecheck.at":
+		if e.ComplexityRoot.CorrectiveRecheck.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveRecheck.At(childComplexity), true
+	case "CorrectiveRecheck.note":
+		if e.ComplexityRoot.CorrectiveRecheck.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveRecheck.Note(childComplexity), true
+	case "CorrectiveRecheck.passed":
+		if e.ComplexityRoot.CorrectiveRecheck.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveRecheck.Passed(childComplexity), true
+	case "CorrectiveRecheck.photos":
+		if e.ComplexityRoot.CorrectiveRecheck.Photos == nil {
+			break
+		}
+
+		args, err := ec.field_CorrectiveRecheck_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CorrectiveRecheck.Photos(childComplexity, args["size"].(*files.Variant)), true
+	case "CorrectiveRecheck.staff":
+		if e.ComplexityRoot.CorrectiveRecheck.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveRecheck.Staff(childComplexity), true
+
+	case "CorrectiveTask.area":
+		if e.ComplexityRoot.CorrectiveTask.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Area(childComplexity), true
+	case "CorrectiveTask.assignee":
+		if e.ComplexityRoot.CorrectiveTask.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Assignee(childComplexity), true
+	case "CorrectiveTask.assigneeTeam":
+		if e.ComplexityRoot.CorrectiveTask.AssigneeTeam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.AssigneeTeam(childComplexity), true
+	case "CorrectiveTask.community":
+		if e.ComplexityRoot.CorrectiveTask.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Community(childComplexity), true
+	case "CorrectiveTask.createdAt":
+		if e.ComplexityRoot.CorrectiveTask.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.CreatedAt(childComplexity), true
+	case "CorrectiveTask.deadline":
+		if e.ComplexityRoot.CorrectiveTask.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Deadline(childComplexity), true
+	case "CorrectiveTask.escalations":
+		if e.ComplexityRoot.CorrectiveTask.Escalations == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Escalations(childComplexity), true
+	case "CorrectiveTask.failNote":
+		if e.ComplexityRoot.CorrectiveTask.FailNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.FailNote(childComplexity), true
+	case "CorrectiveTask.failPhotos":
+		if e.ComplexityRoot.CorrectiveTask.FailPhotos == nil {
+			break
+		}
+
+		args, err := ec.field_CorrectiveTask_failPhotos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.FailPhotos(childComplexity, args["size"].(*files.Variant)), true
+	case "CorrectiveTask.id":
+		if e.ComplexityRoot.CorrectiveTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.ID(childComplexity), true
+	case "CorrectiveTask.inspection":
+		if e.ComplexityRoot.CorrectiveTask.Inspection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Inspection(childComplexity), true
+	case "CorrectiveTask.item":
+		if e.ComplexityRoot.CorrectiveTask.Item == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Item(childComplexity), true
+	case "CorrectiveTask.location":
+		if e.ComplexityRoot.CorrectiveTask.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Location(childComplexity), true
+	case "CorrectiveTask.overdue":
+		if e.ComplexityRoot.CorrectiveTask.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Overdue(childComplexity), true
+	case "CorrectiveTask.rechecks":
+		if e.ComplexityRoot.CorrectiveTask.Rechecks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Rechecks(childComplexity), true
+	case "CorrectiveTask.status":
+		if e.ComplexityRoot.CorrectiveTask.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Status(childComplexity), true
+	case "CorrectiveTask.timeline":
+		if e.ComplexityRoot.CorrectiveTask.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Timeline(childComplexity), true
+	case "CorrectiveTask.updatedAt":
+		if e.ComplexityRoot.CorrectiveTask.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.UpdatedAt(childComplexity), true
+	case "CorrectiveTask.version":
+		if e.ComplexityRoot.CorrectiveTask.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTask.Version(childComplexity), true
+
+	case "CorrectiveTaskConnection.edges":
+		if e.ComplexityRoot.CorrectiveTaskConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTaskConnection.Edges(childComplexity), true
+	case "CorrectiveTaskConnection.pageInfo":
+		if e.ComplexityRoot.CorrectiveTaskConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTaskConnection.PageInfo(childComplexity), true
+	case "CorrectiveTaskConnection.totalCount":
+		if e.ComplexityRoot.CorrectiveTaskConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTaskConnection.TotalCount(childComplexity), true
+
+	case "CorrectiveTaskEdge.cursor":
+		if e.ComplexityRoot.CorrectiveTaskEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTaskEdge.Cursor(childComplexity), true
+	case "CorrectiveTaskEdge.node":
+		if e.ComplexityRoot.CorrectiveTaskEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CorrectiveTaskEdge.Node(childComplexity), true
+
 	case "DeliveryCount.channel":
 		if e.ComplexityRoot.DeliveryCount.Channel == nil {
 			break
@@ -6053,6 +6372,302 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.HouseholdInvitation.Status(childComplexity), true
 
+	case "Inspection.area":
+		if e.ComplexityRoot.Inspection.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Area(childComplexity), true
+	case "Inspection.community":
+		if e.ComplexityRoot.Inspection.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Community(childComplexity), true
+	case "Inspection.doneAt":
+		if e.ComplexityRoot.Inspection.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.DoneAt(childComplexity), true
+	case "Inspection.id":
+		if e.ComplexityRoot.Inspection.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.ID(childComplexity), true
+	case "Inspection.inspector":
+		if e.ComplexityRoot.Inspection.Inspector == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Inspector(childComplexity), true
+	case "Inspection.location":
+		if e.ComplexityRoot.Inspection.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Location(childComplexity), true
+	case "Inspection.note":
+		if e.ComplexityRoot.Inspection.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Note(childComplexity), true
+	case "Inspection.passedCount":
+		if e.ComplexityRoot.Inspection.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Passed(childComplexity), true
+	case "Inspection.recordedAt":
+		if e.ComplexityRoot.Inspection.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.RecordedAt(childComplexity), true
+	case "Inspection.results":
+		if e.ComplexityRoot.Inspection.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Results(childComplexity), true
+	case "Inspection.scheduleId":
+		if e.ComplexityRoot.Inspection.ScheduleID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.ScheduleID(childComplexity), true
+	case "Inspection.templateVersion":
+		if e.ComplexityRoot.Inspection.TemplateVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.TemplateVersion(childComplexity), true
+	case "Inspection.itemCount":
+		if e.ComplexityRoot.Inspection.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.Total(childComplexity), true
+
+	case "InspectionConnection.edges":
+		if e.ComplexityRoot.InspectionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.Edges(childComplexity), true
+	case "InspectionConnection.pageInfo":
+		if e.ComplexityRoot.InspectionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.PageInfo(childComplexity), true
+	case "InspectionConnection.totalCount":
+		if e.ComplexityRoot.InspectionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionConnection.TotalCount(childComplexity), true
+
+	case "InspectionEdge.cursor":
+		if e.ComplexityRoot.InspectionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionEdge.Cursor(childComplexity), true
+	case "InspectionEdge.node":
+		if e.ComplexityRoot.InspectionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionEdge.Node(childComplexity), true
+
+	case "InspectionItem.seq":
+		if e.ComplexityRoot.InspectionItem.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Seq(childComplexity), true
+	case "InspectionItem.standard":
+		if e.ComplexityRoot.InspectionItem.Standard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Standard(childComplexity), true
+	case "InspectionItem.text":
+		if e.ComplexityRoot.InspectionItem.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionItem.Text(childComplexity), true
+
+	case "InspectionResult.correctiveTask":
+		if e.ComplexityRoot.InspectionResult.CorrectiveTask == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.CorrectiveTask(childComplexity), true
+	case "InspectionResult.note":
+		if e.ComplexityRoot.InspectionResult.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.Note(childComplexity), true
+	case "InspectionResult.passed":
+		if e.ComplexityRoot.InspectionResult.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.Passed(childComplexity), true
+	case "InspectionResult.photos":
+		if e.ComplexityRoot.InspectionResult.Photos == nil {
+			break
+		}
+
+		args, err := ec.field_InspectionResult_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.InspectionResult.Photos(childComplexity, args["size"].(*files.Variant)), true
+	case "InspectionResult.seq":
+		if e.ComplexityRoot.InspectionResult.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.Seq(childComplexity), true
+	case "InspectionResult.standard":
+		if e.ComplexityRoot.InspectionResult.Standard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.Standard(childComplexity), true
+	case "InspectionResult.text":
+		if e.ComplexityRoot.InspectionResult.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.Text(childComplexity), true
+
+	case "InspectionSchedule.area":
+		if e.ComplexityRoot.InspectionSchedule.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.Area(childComplexity), true
+	case "InspectionSchedule.community":
+		if e.ComplexityRoot.InspectionSchedule.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.Community(childComplexity), true
+	case "InspectionSchedule.createdAt":
+		if e.ComplexityRoot.InspectionSchedule.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.CreatedAt(childComplexity), true
+	case "InspectionSchedule.createdBy":
+		if e.ComplexityRoot.InspectionSchedule.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.CreatedBy(childComplexity), true
+	case "InspectionSchedule.frequency":
+		if e.ComplexityRoot.InspectionSchedule.Frequency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.Frequency(childComplexity), true
+	case "InspectionSchedule.id":
+		if e.ComplexityRoot.InspectionSchedule.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.ID(childComplexity), true
+	case "InspectionSchedule.note":
+		if e.ComplexityRoot.InspectionSchedule.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.Note(childComplexity), true
+	case "InspectionSchedule.on":
+		if e.ComplexityRoot.InspectionSchedule.On == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.On(childComplexity), true
+
+	case "InspectionScheduleConnection.edges":
+		if e.ComplexityRoot.InspectionScheduleConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScheduleConnection.Edges(childComplexity), true
+	case "InspectionScheduleConnection.pageInfo":
+		if e.ComplexityRoot.InspectionScheduleConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScheduleConnection.PageInfo(childComplexity), true
+	case "InspectionScheduleConnection.totalCount":
+		if e.ComplexityRoot.InspectionScheduleConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScheduleConnection.TotalCount(childComplexity), true
+
+	case "InspectionScheduleEdge.cursor":
+		if e.ComplexityRoot.InspectionScheduleEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScheduleEdge.Cursor(childComplexity), true
+	case "InspectionScheduleEdge.node":
+		if e.ComplexityRoot.InspectionScheduleEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScheduleEdge.Node(childComplexity), true
+
+	case "InspectionTemplate.area":
+		if e.ComplexityRoot.InspectionTemplate.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTemplate.Area(childComplexity), true
+	case "InspectionTemplate.createdBy":
+		if e.ComplexityRoot.InspectionTemplate.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTemplate.CreatedBy(childComplexity), true
+	case "InspectionTemplate.id":
+		if e.ComplexityRoot.InspectionTemplate.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTemplate.ID(childComplexity), true
+	case "InspectionTemplate.items":
+		if e.ComplexityRoot.InspectionTemplate.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTemplate.Items(childComplexity), true
+	case "InspectionTemplate.name":
+		if e.ComplexityRoot.InspectionTemplate.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTemplate.Name(childComplexity), true
+	case "InspectionTemplate.version":
+		if e.ComplexityRoot.InspectionTemplate.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionTemplate.Version(childComplexity), true
+
 	case "Intake.channel":
 		if e.ComplexityRoot.Intake.Channel == nil {
 			break
@@ -7233,6 +7848,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RateServiceOrder(childComplexity, args["id"].(string), args["rating"].(int), args["comment"].(*string)), true
+	case "Mutation.recheckCorrectiveTask":
+		if e.ComplexityRoot.Mutation.RecheckCorrectiveTask == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recheckCorrectiveTask_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecheckCorrectiveTask(childComplexity, args["input"].(model.RecheckCorrectiveTaskInput)), true
 	case "Mutation.recordCampaignVisit":
 		if e.ComplexityRoot.Mutation.RecordCampaignVisit == nil {
 			break
@@ -7288,6 +7914,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordEnquiryCallback(childComplexity, args["id"].(string), args["reached"].(bool), args["notes"].(*string), args["staffNotes"].(*string)), true
+	case "Mutation.recordInspection":
+		if e.ComplexityRoot.Mutation.RecordInspection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordInspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordInspection(childComplexity, args["input"].(model.RecordInspectionInput)), true
 	case "Mutation.recordLaundryReturn":
 		if e.ComplexityRoot.Mutation.RecordLaundryReturn == nil {
 			break
@@ -7508,6 +8145,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewRenovation(childComplexity, args["id"].(string), args["decision"].(model.RenovationDecision), args["reasons"].([]string), args["note"].(*string)), true
+	case "Mutation.scheduleInspection":
+		if e.ComplexityRoot.Mutation.ScheduleInspection == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleInspection_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleInspection(childComplexity, args["input"].(model.ScheduleInspectionInput)), true
 	case "Mutation.sendGreetingCampaign":
 		if e.ComplexityRoot.Mutation.SendGreetingCampaign == nil {
 			break
@@ -7783,6 +8431,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpsertFeeItem(childComplexity, args["communityId"].(string), args["input"].(model.FeeItemInput)), true
+	case "Mutation.upsertInspectionTemplate":
+		if e.ComplexityRoot.Mutation.UpsertInspectionTemplate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertInspectionTemplate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertInspectionTemplate(childComplexity, args["input"].(model.InspectionTemplateInput)), true
 	case "Mutation.upsertServiceItem":
 		if e.ComplexityRoot.Mutation.UpsertServiceItem == nil {
 			break
@@ -8783,6 +9442,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Complaints(childComplexity, args["filter"].(*model.ComplaintFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.correctiveTasks":
+		if e.ComplexityRoot.Query.CorrectiveTasks == nil {
+			break
+		}
+
+		args, err := ec.field_Query_correctiveTasks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CorrectiveTasks(childComplexity, args["communityId"].(string), args["area"].(*inspection.Area), args["status"].(*inspection.TaskStatus), args["assigneeStaffId"].(*string), args["assigneeTeam"].(*access.Role), args["first"].(*int), args["after"].(*string)), true
 	case "Query.deliveryReport":
 		if e.ComplexityRoot.Query.DeliveryReport == nil {
 			break
@@ -9014,6 +9684,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Households(childComplexity, args["filter"].(*model.HouseholdFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionSchedules":
+		if e.ComplexityRoot.Query.InspectionSchedules == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionSchedules_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionSchedules(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionTemplates":
+		if e.ComplexityRoot.Query.InspectionTemplates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionTemplates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionTemplates(childComplexity, args["communityId"].(string), args["area"].(*inspection.Area)), true
+	case "Query.inspections":
+		if e.ComplexityRoot.Query.Inspections == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspections_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Inspections(childComplexity, args["communityId"].(string), args["area"].(*inspection.Area), args["first"].(*int), args["after"].(*string)), true
 
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
@@ -12344,6 +13047,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
+		ec.unmarshalInputInspectionItemInput,
+		ec.unmarshalInputInspectionResultInput,
+		ec.unmarshalInputInspectionTemplateInput,
 		ec.unmarshalInputIntakeInput,
 		ec.unmarshalInputLaundryItemInput,
 		ec.unmarshalInputLaundryPickupInput,
@@ -12358,8 +13064,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishAnnouncementInput,
 		ec.unmarshalInputPublishFaqEntryInput,
 		ec.unmarshalInputPublishFinanceStatementInput,
+		ec.unmarshalInputRecheckCorrectiveTaskInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordEnquiryInput,
+		ec.unmarshalInputRecordInspectionInput,
 		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputRenovationApplicationInput,
@@ -12368,6 +13076,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRenovationDocumentsInput,
 		ec.unmarshalInputRenovationInspectionInput,
 		ec.unmarshalInputRenovationWorkerInput,
+		ec.unmarshalInputScheduleInspectionInput,
 		ec.unmarshalInputServiceExtraInput,
 		ec.unmarshalInputServiceItemInput,
 		ec.unmarshalInputServiceSlotInput,
@@ -16266,6 +16975,415 @@ extend type Mutation {
   refreshToken("The current refresh token; the same token sent twice within 30 seconds gets the same new pair (a double submit)." token: String!): AuthPayload!
   "Ends the caller's session (all tokens of this login): access tokens stop working at once and open websockets of the session close. Any signed-in caller; answers true."
   logout: Boolean!
+}
+`, BuiltIn: false},
+	{Name: "../schema/inspection.graphqls", Input: `"A part of the estate a quality-inspection checklist (品质检查表) covers."
+enum InspectionArea {
+  "Lobby (大堂)."
+  LOBBY
+  "Corridors and floors (楼层走廊)."
+  CORRIDOR
+  "Lift cars (电梯轿厢)."
+  LIFT_CAR
+  "Stairs and fire escapes (楼梯/消防通道)."
+  STAIRS
+  "Public toilets (公共洗手间)."
+  PUBLIC_TOILET
+  "Basement and garage (地下室/车库)."
+  BASEMENT_GARAGE
+  "Roof, canopies and terraces (天面/雨棚/天台)."
+  ROOF
+  "Gardens (园林绿化)."
+  GARDEN
+  "Security posts (岗亭)."
+  SECURITY_POST
+  "Front desk conduct (前台服务规范)."
+  FRONT_DESK
+  "Handover inspection of a new community's shared areas (承接查验)."
+  HANDOVER
+}
+
+"How often a scheduled inspection recurs."
+enum InspectionFrequency {
+  "Every day."
+  DAILY
+  "Every week."
+  WEEKLY
+  "Every month."
+  MONTHLY
+  "Once, on the schedule's date."
+  ONCE
+}
+
+"Where a corrective task (整改) stands: OPEN → CLOSED when a re-check passes; a failed re-check makes it ESCALATED (again on each further failure) until one passes."
+enum CorrectiveTaskStatus {
+  "Waiting for the fix and its re-check."
+  OPEN
+  "A re-check failed: the community's supervisors were told, and a new deadline runs."
+  ESCALATED
+  "A re-check passed."
+  CLOSED
+}
+
+"One line of a checklist."
+type InspectionItem {
+  "Its number in its checklist version, from 1; results name items by it."
+  seq: Int!
+  "What to look at, e.g. 烟灰装置."
+  text: String!
+  "The standard it must meet, e.g. 烟头应当不超过3个."
+  standard: String!
+}
+
+"A version of a community's checklist for an area. Version 1 is the built-in standard; each edit makes the next version, and inspections keep the version they used."
+type InspectionTemplate {
+  "Id of this version (default-<AREA> for the built-in version 1)."
+  id: ID!
+  "The area it covers."
+  area: InspectionArea!
+  "Its title."
+  name: String!
+  "Its version; give it as templateVersion when recording and as baseVersion when editing."
+  version: Int!
+  "Its items in order. Bounded: at most 50."
+  items: [InspectionItem!]!
+  "Who made this version; null for the built-in one."
+  createdBy: Staff
+}
+
+"An inspection plan for an area: recurring, or once on a date."
+type InspectionSchedule {
+  "Schedule id; name it as scheduleId when recording an inspection done for it."
+  id: ID!
+  "The community."
+  community: Community!
+  "The area to inspect."
+  area: InspectionArea!
+  "How often."
+  frequency: InspectionFrequency!
+  "The date of a ONCE schedule; null otherwise."
+  on: Date
+  "What to look out for."
+  note: String
+  "Who planned it."
+  createdBy: Staff
+  "When it was planned."
+  createdAt: Time!
+}
+
+"One item's outcome in a recorded inspection, with the item as the checklist version had it."
+type InspectionResult {
+  "The item's number."
+  seq: Int!
+  "What was looked at."
+  text: String!
+  "The standard."
+  standard: String!
+  "Whether it met the standard."
+  passed: Boolean!
+  "The inspector's note."
+  note: String
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB." size: ImageSize = ORIGINAL): [String!]!
+  "The corrective task of a failed item; null for a passed one or one the caller may not see."
+  correctiveTask: CorrectiveTask
+}
+
+"A recorded quality inspection (品质检查) of an area."
+type Inspection {
+  "Inspection id."
+  id: ID!
+  "The community."
+  community: Community!
+  "The area."
+  area: InspectionArea!
+  "Which one (大堂 of building 3, 5th floor), as the inspector wrote it."
+  location: String
+  "The checklist version it was done against."
+  templateVersion: Int!
+  "The schedule it was done for; null for an ad-hoc inspection."
+  scheduleId: ID
+  "Who inspected."
+  inspector: Staff
+  "When it was done (the phone's time, possibly offline)."
+  doneAt: Time!
+  "When the server received it."
+  recordedAt: Time!
+  "The inspector's overall note."
+  note: String
+  "Every item's outcome, in checklist order. Bounded: at most 50."
+  results: [InspectionResult!]!
+  "Items passed."
+  passedCount: Int!
+  "Items checked."
+  itemCount: Int!
+}
+
+"One re-check (复查) of a corrective task."
+type CorrectiveRecheck {
+  "When."
+  at: Time!
+  "Who re-checked."
+  staff: Staff
+  "Whether the fix met the standard."
+  passed: Boolean!
+  "What the re-checker saw; always set on a failure."
+  note: String
+  "Signed photo URLs (see ImageSize)."
+  photos("ORIGINAL (default) or THUMB." size: ImageSize = ORIGINAL): [String!]!
+}
+
+"The corrective task (整改) of one failed inspection item: for a staff member or a team of the community, by a deadline, closed by a passing re-check."
+type CorrectiveTask {
+  "Task id."
+  id: ID!
+  "The community."
+  community: Community!
+  "The inspection that found the failure; null for callers who do not manage inspections (the assignees)."
+  inspection: Inspection
+  "The area."
+  area: InspectionArea!
+  "Which one, as the inspector wrote it."
+  location: String
+  "The failed item."
+  item: InspectionItem!
+  "What the inspector found."
+  failNote: String
+  "Signed URLs of the photos taken of the failure (see ImageSize)."
+  failPhotos("ORIGINAL (default) or THUMB." size: ImageSize = ORIGINAL): [String!]!
+  "The staff member it is for; null when it is for a team."
+  assignee: Staff
+  "The team (CLEANER, SECURITY, ENGINEER, CUSTOMER_SERVICE) it is for; null when it is for one staff member."
+  assigneeTeam: Role
+  "When it must be fixed by; renewed by each failed re-check."
+  deadline: Time!
+  "Past its deadline and not closed."
+  overdue: Boolean!
+  "Where it stands."
+  status: CorrectiveTaskStatus!
+  "Give it back when re-checking (a re-check over someone else's is CONFLICT)."
+  version: Int!
+  "How many re-checks failed."
+  escalations: Int!
+  "Re-checks, oldest first. Bounded: in the tens."
+  rechecks: [CorrectiveRecheck!]!
+  "Every step."
+  timeline: [TimelineEntry!]!
+  "When it was made."
+  createdAt: Time!
+  "When it last changed."
+  updatedAt: Time!
+}
+
+"One inspection in a list."
+type InspectionEdge {
+  "Opaque cursor."
+  cursor: String!
+  "The inspection."
+  node: Inspection!
+}
+
+"A page of inspections, newest done first."
+type InspectionConnection {
+  "The inspections of this page."
+  edges: [InspectionEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "-1 when not asked for."
+  totalCount: Int!
+}
+
+"One corrective task in a list."
+type CorrectiveTaskEdge {
+  "Opaque cursor."
+  cursor: String!
+  "The task."
+  node: CorrectiveTask!
+}
+
+"A page of corrective tasks, newest first."
+type CorrectiveTaskConnection {
+  "The tasks of this page."
+  edges: [CorrectiveTaskEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "-1 when not asked for."
+  totalCount: Int!
+}
+
+"One schedule in a list."
+type InspectionScheduleEdge {
+  "Opaque cursor."
+  cursor: String!
+  "The schedule."
+  node: InspectionSchedule!
+}
+
+"A page of inspection schedules, newest first."
+type InspectionScheduleConnection {
+  "The schedules of this page."
+  edges: [InspectionScheduleEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "-1 when not asked for."
+  totalCount: Int!
+}
+
+"One line of an edited checklist."
+input InspectionItemInput {
+  "What to look at, at most 100 characters."
+  text: String!
+  "The standard, at most 300 characters."
+  standard: String!
+}
+
+"A new version of an area's checklist."
+input InspectionTemplateInput {
+  "The community."
+  communityId: ID!
+  "The area."
+  area: InspectionArea!
+  "Title, at most 60 characters."
+  name: String!
+  "The items in order, 1 to 50."
+  items: [InspectionItemInput!]!
+  "The version the edit started from (1 for the built-in one); CONFLICT when someone else's edit came first."
+  baseVersion: Int!
+}
+
+"An inspection plan."
+input ScheduleInspectionInput {
+  "The community."
+  communityId: ID!
+  "The area."
+  area: InspectionArea!
+  "How often; ONCE with a date."
+  frequency: InspectionFrequency!
+  "The date of a ONCE inspection, from today up to a year ahead; only for ONCE."
+  on: Date
+  "What to look out for, at most 200 characters."
+  note: String
+}
+
+"One item's outcome as recorded on the phone."
+input InspectionResultInput {
+  "The item's number in the checklist version."
+  seq: Int!
+  "Whether it met the standard."
+  passed: Boolean!
+  "What was seen, at most 500 characters."
+  note: String
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+  photos: [Upload!]
+  "For a failed item: the staff member of the community who must fix it. Give this or assigneeTeam, not both; neither: the area's team (cleaners for the cleaned areas, security for the post, front desk for the desk, engineers for the handover)."
+  assigneeStaffId: ID
+  "For a failed item: the team (CLEANER, SECURITY, ENGINEER, CUSTOMER_SERVICE) that must fix it."
+  assigneeTeam: Role
+  "For a failed item: the fix deadline, after doneAt and within 30 days; 24 hours after doneAt when not given."
+  deadline: Time
+}
+
+"An inspection as the phone recorded it, possibly offline."
+input RecordInspectionInput {
+  "The community."
+  communityId: ID!
+  "The area."
+  area: InspectionArea!
+  "Which one, at most 60 characters."
+  location: String
+  "The checklist version the phone used (InspectionTemplate.version)."
+  templateVersion: Int!
+  "The schedule it was done for; omit for an ad-hoc inspection."
+  scheduleId: ID
+  "When it was done: not more than 5 minutes ahead of the server, not older than 7 days."
+  doneAt: Time!
+  "The phone's key for this record, at most 64 characters: an upload retried with the same key records once and returns the first result."
+  idempotencyKey: String!
+  "Overall note, at most 500 characters."
+  note: String
+  "Every item of the checklist version, once each."
+  results: [InspectionResultInput!]!
+}
+
+"A re-check of a corrective task."
+input RecheckCorrectiveTaskInput {
+  "The task."
+  taskId: ID!
+  "The task's version as read."
+  version: Int!
+  "Whether the fix meets the standard: true closes the task, false escalates it."
+  passed: Boolean!
+  "What was seen, at most 500 characters; required when not passed."
+  note: String
+  "JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB."
+  photos: [Upload!]
+  "For a failure: the new deadline, within 30 days; 24 hours from now when not given."
+  deadline: Time
+}
+
+extend type Query {
+  "The current checklist of every area of a community (or of one area): the community's own edit, or the built-in standard. One entry per InspectionArea. Inspectors and supervisors of the community; NOT_FOUND for other communities."
+  inspectionTemplates("The community." communityId: ID!, "Only this area." area: InspectionArea): [InspectionTemplate!]!
+  "A community's inspections, newest done first: inspectors and supervisors of the community; NOT_FOUND for other communities."
+  inspections(
+    "The community."
+    communityId: ID!,
+    "Only this area."
+    area: InspectionArea,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): InspectionConnection!
+  "A community's inspection schedules, newest first: inspectors and supervisors of the community."
+  inspectionSchedules(
+    "The community."
+    communityId: ID!,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): InspectionScheduleConnection!
+  "Corrective tasks of a community, newest first. Inspectors and supervisors see all; other staff of the community see only theirs and their team's; NOT_FOUND for other communities and residents."
+  correctiveTasks(
+    "The community."
+    communityId: ID!,
+    "Only this area."
+    area: InspectionArea,
+    "Only this status."
+    status: CorrectiveTaskStatus,
+    "Only tasks for this staff member."
+    assigneeStaffId: ID,
+    "Only tasks for this team."
+    assigneeTeam: Role,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): CorrectiveTaskConnection!
+}
+
+extend type Mutation {
+  "Inspectors and supervisors of the community make a new version of an area's checklist; inspections already recorded keep theirs."
+  upsertInspectionTemplate("The edit." input: InspectionTemplateInput!): InspectionTemplate!
+  "Inspectors and supervisors of the community plan inspections of an area."
+  scheduleInspection("The plan." input: ScheduleInspectionInput!): InspectionSchedule!
+  "An inspector or supervisor of the community records an inspection; each failed item becomes a corrective task. Retried with the same idempotencyKey, it returns the first record and stores nothing."
+  recordInspection("The inspection." input: RecordInspectionInput!): Inspection!
+  "An inspector or supervisor of the community re-checks a corrective task: passed closes it; failed escalates it to the community's supervisors with a new deadline."
+  recheckCorrectiveTask("The re-check." input: RecheckCorrectiveTaskInput!): CorrectiveTask!
+}
+
+extend enum TimelineAction {
+  "Corrective tasks (整改): a re-check found the fix meets the standard; the task is closed."
+  RECHECK_PASS
+  "Corrective tasks (整改): a re-check found the fix still short of the standard; the task is escalated to the supervisors with a new deadline."
+  RECHECK_FAIL
+}
+
+extend enum NotificationKind {
+  "A corrective task from a quality inspection failed its re-check (整改复查不合格); to the community's supervisors. Cannot be turned off."
+  INSPECTION_ESCALATED
 }
 `, BuiltIn: false},
 	{Name: "../schema/intake.graphqls", Input: `"How a request reached the company (受理渠道)."
@@ -20652,6 +21770,88 @@ func (ec *executionContext) childFields_ComplaintReply(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type ComplaintReply", field.Name)
 }
 
+func (ec *executionContext) childFields_CorrectiveRecheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_CorrectiveRecheck_at(ctx, field)
+	case "staff":
+		return ec.fieldContext_CorrectiveRecheck_staff(ctx, field)
+	case "passed":
+		return ec.fieldContext_CorrectiveRecheck_passed(ctx, field)
+	case "note":
+		return ec.fieldContext_CorrectiveRecheck_note(ctx, field)
+	case "photos":
+		return ec.fieldContext_CorrectiveRecheck_photos(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectiveRecheck", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectiveTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CorrectiveTask_id(ctx, field)
+	case "community":
+		return ec.fieldContext_CorrectiveTask_community(ctx, field)
+	case "inspection":
+		return ec.fieldContext_CorrectiveTask_inspection(ctx, field)
+	case "area":
+		return ec.fieldContext_CorrectiveTask_area(ctx, field)
+	case "location":
+		return ec.fieldContext_CorrectiveTask_location(ctx, field)
+	case "item":
+		return ec.fieldContext_CorrectiveTask_item(ctx, field)
+	case "failNote":
+		return ec.fieldContext_CorrectiveTask_failNote(ctx, field)
+	case "failPhotos":
+		return ec.fieldContext_CorrectiveTask_failPhotos(ctx, field)
+	case "assignee":
+		return ec.fieldContext_CorrectiveTask_assignee(ctx, field)
+	case "assigneeTeam":
+		return ec.fieldContext_CorrectiveTask_assigneeTeam(ctx, field)
+	case "deadline":
+		return ec.fieldContext_CorrectiveTask_deadline(ctx, field)
+	case "overdue":
+		return ec.fieldContext_CorrectiveTask_overdue(ctx, field)
+	case "status":
+		return ec.fieldContext_CorrectiveTask_status(ctx, field)
+	case "version":
+		return ec.fieldContext_CorrectiveTask_version(ctx, field)
+	case "escalations":
+		return ec.fieldContext_CorrectiveTask_escalations(ctx, field)
+	case "rechecks":
+		return ec.fieldContext_CorrectiveTask_rechecks(ctx, field)
+	case "timeline":
+		return ec.fieldContext_CorrectiveTask_timeline(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CorrectiveTask_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CorrectiveTask_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectiveTask", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectiveTaskConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CorrectiveTaskConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CorrectiveTaskConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CorrectiveTaskConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectiveTaskConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CorrectiveTaskEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CorrectiveTaskEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CorrectiveTaskEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CorrectiveTaskEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_DeliveryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "channel":
@@ -21538,6 +22738,154 @@ func (ec *executionContext) childFields_HouseholdInvitation(ctx context.Context,
 		return ec.fieldContext_HouseholdInvitation_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HouseholdInvitation", field.Name)
+}
+
+func (ec *executionContext) childFields_Inspection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Inspection_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Inspection_community(ctx, field)
+	case "area":
+		return ec.fieldContext_Inspection_area(ctx, field)
+	case "location":
+		return ec.fieldContext_Inspection_location(ctx, field)
+	case "templateVersion":
+		return ec.fieldContext_Inspection_templateVersion(ctx, field)
+	case "scheduleId":
+		return ec.fieldContext_Inspection_scheduleId(ctx, field)
+	case "inspector":
+		return ec.fieldContext_Inspection_inspector(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_Inspection_doneAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Inspection_recordedAt(ctx, field)
+	case "note":
+		return ec.fieldContext_Inspection_note(ctx, field)
+	case "results":
+		return ec.fieldContext_Inspection_results(ctx, field)
+	case "passedCount":
+		return ec.fieldContext_Inspection_passedCount(ctx, field)
+	case "itemCount":
+		return ec.fieldContext_Inspection_itemCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Inspection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InspectionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InspectionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_InspectionItem_seq(ctx, field)
+	case "text":
+		return ec.fieldContext_InspectionItem_text(ctx, field)
+	case "standard":
+		return ec.fieldContext_InspectionItem_standard(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionItem", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "seq":
+		return ec.fieldContext_InspectionResult_seq(ctx, field)
+	case "text":
+		return ec.fieldContext_InspectionResult_text(ctx, field)
+	case "standard":
+		return ec.fieldContext_InspectionResult_standard(ctx, field)
+	case "passed":
+		return ec.fieldContext_InspectionResult_passed(ctx, field)
+	case "note":
+		return ec.fieldContext_InspectionResult_note(ctx, field)
+	case "photos":
+		return ec.fieldContext_InspectionResult_photos(ctx, field)
+	case "correctiveTask":
+		return ec.fieldContext_InspectionResult_correctiveTask(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionSchedule(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InspectionSchedule_id(ctx, field)
+	case "community":
+		return ec.fieldContext_InspectionSchedule_community(ctx, field)
+	case "area":
+		return ec.fieldContext_InspectionSchedule_area(ctx, field)
+	case "frequency":
+		return ec.fieldContext_InspectionSchedule_frequency(ctx, field)
+	case "on":
+		return ec.fieldContext_InspectionSchedule_on(ctx, field)
+	case "note":
+		return ec.fieldContext_InspectionSchedule_note(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_InspectionSchedule_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_InspectionSchedule_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionSchedule", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionScheduleConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_InspectionScheduleConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_InspectionScheduleConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_InspectionScheduleConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionScheduleConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionScheduleEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_InspectionScheduleEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_InspectionScheduleEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionScheduleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_InspectionTemplate_id(ctx, field)
+	case "area":
+		return ec.fieldContext_InspectionTemplate_area(ctx, field)
+	case "name":
+		return ec.fieldContext_InspectionTemplate_name(ctx, field)
+	case "version":
+		return ec.fieldContext_InspectionTemplate_version(ctx, field)
+	case "items":
+		return ec.fieldContext_InspectionTemplate_items(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_InspectionTemplate_createdBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionTemplate", field.Name)
 }
 
 func (ec *executionContext) childFields_Intake(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

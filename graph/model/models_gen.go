@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
+	"qinqing/internal/inspection"
 	"qinqing/internal/intake"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
@@ -452,6 +453,24 @@ type CompleteWorkInput struct {
 	LabourFeeFen *int `json:"labourFeeFen,omitempty"`
 	// What was done, at most 1,000 characters.
 	Notes *string `json:"notes,omitempty"`
+}
+
+// A page of corrective tasks, newest first.
+type CorrectiveTaskConnection struct {
+	// The tasks of this page.
+	Edges []*CorrectiveTaskEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// -1 when not asked for.
+	TotalCount int `json:"totalCount"`
+}
+
+// One corrective task in a list.
+type CorrectiveTaskEdge struct {
+	// Opaque cursor.
+	Cursor string `json:"cursor"`
+	// The task.
+	Node *inspection.Task `json:"node"`
 }
 
 // A new building (楼栋) with its units (单元).
@@ -898,6 +917,82 @@ type HouseholdFilter struct {
 	Search *string `json:"search,omitempty"`
 }
 
+// A page of inspections, newest done first.
+type InspectionConnection struct {
+	// The inspections of this page.
+	Edges []*InspectionEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// -1 when not asked for.
+	TotalCount int `json:"totalCount"`
+}
+
+// One inspection in a list.
+type InspectionEdge struct {
+	// Opaque cursor.
+	Cursor string `json:"cursor"`
+	// The inspection.
+	Node *inspection.Inspection `json:"node"`
+}
+
+// One line of an edited checklist.
+type InspectionItemInput struct {
+	// What to look at, at most 100 characters.
+	Text string `json:"text"`
+	// The standard, at most 300 characters.
+	Standard string `json:"standard"`
+}
+
+// One item's outcome as recorded on the phone.
+type InspectionResultInput struct {
+	// The item's number in the checklist version.
+	Seq int `json:"seq"`
+	// Whether it met the standard.
+	Passed bool `json:"passed"`
+	// What was seen, at most 500 characters.
+	Note *string `json:"note,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
+	// For a failed item: the staff member of the community who must fix it. Give this or assigneeTeam, not both; neither: the area's team (cleaners for the cleaned areas, security for the post, front desk for the desk, engineers for the handover).
+	AssigneeStaffID *string `json:"assigneeStaffId,omitempty"`
+	// For a failed item: the team (CLEANER, SECURITY, ENGINEER, CUSTOMER_SERVICE) that must fix it.
+	AssigneeTeam *access.Role `json:"assigneeTeam,omitempty"`
+	// For a failed item: the fix deadline, after doneAt and within 30 days; 24 hours after doneAt when not given.
+	Deadline *time.Time `json:"deadline,omitempty"`
+}
+
+// A page of inspection schedules, newest first.
+type InspectionScheduleConnection struct {
+	// The schedules of this page.
+	Edges []*InspectionScheduleEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// -1 when not asked for.
+	TotalCount int `json:"totalCount"`
+}
+
+// One schedule in a list.
+type InspectionScheduleEdge struct {
+	// Opaque cursor.
+	Cursor string `json:"cursor"`
+	// The schedule.
+	Node *inspection.Schedule `json:"node"`
+}
+
+// A new version of an area's checklist.
+type InspectionTemplateInput struct {
+	// The community.
+	CommunityID string `json:"communityId"`
+	// The area.
+	Area inspection.Area `json:"area"`
+	// Title, at most 60 characters.
+	Name string `json:"name"`
+	// The items in order, 1 to 50.
+	Items []*InspectionItemInput `json:"items"`
+	// The version the edit started from (1 for the built-in one); CONFLICT when someone else's edit came first.
+	BaseVersion int `json:"baseVersion"`
+}
+
 // Filing on a resident's behalf, or the channel a resident used. Staff (CUSTOMER_SERVICE, BUTLER or SUPERVISOR of the household's community, and admins) must give it with personId and a channel other than APP; the item is then that person's as if they had filed it. A resident may omit it or give APP or WECHAT, and no personId other than their own.
 type IntakeInput struct {
 	// How the request came in.
@@ -1274,6 +1369,22 @@ type QueueEvent struct {
 	At time.Time `json:"at"`
 }
 
+// A re-check of a corrective task.
+type RecheckCorrectiveTaskInput struct {
+	// The task.
+	TaskID string `json:"taskId"`
+	// The task's version as read.
+	Version int `json:"version"`
+	// Whether the fix meets the standard: true closes the task, false escalates it.
+	Passed bool `json:"passed"`
+	// What was seen, at most 500 characters; required when not passed.
+	Note *string `json:"note,omitempty"`
+	// JPEG, PNG, WebP or HEIC, at most 9, each at most 8 MB.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
+	// For a failure: the new deadline, within 30 days; 24 hours from now when not given.
+	Deadline *time.Time `json:"deadline,omitempty"`
+}
+
 // The result of a visit to one household.
 type RecordCampaignVisitInput struct {
 	// The campaign.
@@ -1318,6 +1429,28 @@ type RecordEnquiryInput struct {
 	Answer *EnquiryAnswerInput `json:"answer,omitempty"`
 }
 
+// An inspection as the phone recorded it, possibly offline.
+type RecordInspectionInput struct {
+	// The community.
+	CommunityID string `json:"communityId"`
+	// The area.
+	Area inspection.Area `json:"area"`
+	// Which one, at most 60 characters.
+	Location *string `json:"location,omitempty"`
+	// The checklist version the phone used (InspectionTemplate.version).
+	TemplateVersion int `json:"templateVersion"`
+	// The schedule it was done for; omit for an ad-hoc inspection.
+	ScheduleID *string `json:"scheduleId,omitempty"`
+	// When it was done: not more than 5 minutes ahead of the server, not older than 7 days.
+	DoneAt time.Time `json:"doneAt"`
+	// The phone's key for this record, at most 64 characters: an upload retried with the same key records once and returns the first result.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// Overall note, at most 500 characters.
+	Note *string `json:"note,omitempty"`
+	// Every item of the checklist version, once each.
+	Results []*InspectionResultInput `json:"results"`
+}
+
 // A payment taken at the counter (柜台收费).
 type RecordPaymentInput struct {
 	// The paying household.
@@ -1332,8 +1465,6 @@ type RecordPaymentInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// When the money was received (a transfer seen on the statement later); omitted: now. Not in the future.
 	PaidAt *time.Time `json:"paidAt,omitempty"`
-	// A key the counter PC makes once per payment (e.g. a UUID; 1 to 64 letters, digits and - _ : .) so that sending the same request again after a timeout is safe: the same key in the same community returns the payment first recorded with it (same receipt number) instead of recording a second one, also when both requests arrive at once on two servers. The same key with a different household, method, amount, bills, reference or paidAt is refused with CONFLICT. A request refused for its input records nothing and leaves the key free for the corrected one. Omitted: every request records a payment.
-	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A household visit (走访) to log.
@@ -1486,6 +1617,20 @@ type RepairRequestEdge struct {
 	Cursor string `json:"cursor"`
 	// The request.
 	Node *repair.Request `json:"node"`
+}
+
+// An inspection plan.
+type ScheduleInspectionInput struct {
+	// The community.
+	CommunityID string `json:"communityId"`
+	// The area.
+	Area inspection.Area `json:"area"`
+	// How often; ONCE with a date.
+	Frequency inspection.Frequency `json:"frequency"`
+	// The date of a ONCE inspection, from today up to a year ahead; only for ONCE.
+	On *string `json:"on,omitempty"`
+	// What to look out for, at most 200 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 // A page of free-service campaigns (无偿服务), newest first.
@@ -2796,6 +2941,10 @@ const (
 	TimelineActionOther TimelineAction = "OTHER"
 	// Bills: a cancelled bill was issued again (更正重开): the first line of the new bill, and a line on the cancelled one naming it.
 	TimelineActionReissue TimelineAction = "REISSUE"
+	// Corrective tasks (整改): a re-check found the fix meets the standard; the task is closed.
+	TimelineActionRecheckPass TimelineAction = "RECHECK_PASS"
+	// Corrective tasks (整改): a re-check found the fix still short of the standard; the task is escalated to the supervisors with a new deadline.
+	TimelineActionRecheckFail TimelineAction = "RECHECK_FAIL"
 	// Payments: the front desk recorded a payment (收款).
 	TimelineActionRecord TimelineAction = "RECORD"
 	// Payments: the payment was allocated to its bills and numbered (入账).
@@ -2810,12 +2959,6 @@ const (
 	TimelineActionWechatPaid TimelineAction = "WECHAT_PAID"
 	// Payments: the WeChat Pay order expired unpaid (订单关闭).
 	TimelineActionWechatClose TimelineAction = "WECHAT_CLOSE"
-	// Payments: WeChat Pay reported the order paid with another amount; nothing was settled (金额不符).
-	TimelineActionWechatMismatch TimelineAction = "WECHAT_MISMATCH"
-	// Payments: WeChat Pay reported a refund's outcome (SUCCESS, ABNORMAL, CLOSED) (微信退款结果).
-	TimelineActionWechatRefund TimelineAction = "WECHAT_REFUND"
-	// Payments: a closed refund's money was put back on its bills (退款关闭后重新入账).
-	TimelineActionRefundRestore TimelineAction = "REFUND_RESTORE"
 	// Bills: part of a payment was applied to the bill (销账).
 	TimelineActionAllocate TimelineAction = "ALLOCATE"
 	// Bills: a refund took a payment's money back off the bill.
@@ -2874,6 +3017,8 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionWithdraw,
 	TimelineActionOther,
 	TimelineActionReissue,
+	TimelineActionRecheckPass,
+	TimelineActionRecheckFail,
 	TimelineActionRecord,
 	TimelineActionSettle,
 	TimelineActionRefund,
@@ -2881,9 +3026,6 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionWechatOrder,
 	TimelineActionWechatPaid,
 	TimelineActionWechatClose,
-	TimelineActionWechatMismatch,
-	TimelineActionWechatRefund,
-	TimelineActionRefundRestore,
 	TimelineActionAllocate,
 	TimelineActionUnallocate,
 	TimelineActionRelief,
@@ -2891,7 +3033,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionReissue, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionReissue, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false
@@ -2927,73 +3069,6 @@ func (e *TimelineAction) UnmarshalJSON(b []byte) error {
 }
 
 func (e TimelineAction) MarshalJSON() ([]byte, error) {
-	var buf bytes.Buffer
-	e.MarshalGQL(&buf)
-	return buf.Bytes(), nil
-}
-
-// Why a WeChat Pay notification settled nothing.
-type UnmatchedNotificationReason string
-
-const (
-	// It names an order (out_trade_no) we never opened.
-	UnmatchedNotificationReasonUnknownOrder UnmatchedNotificationReason = "UNKNOWN_ORDER"
-	// It names a payment that was not made with WeChat Pay.
-	UnmatchedNotificationReasonNotWechat UnmatchedNotificationReason = "NOT_WECHAT"
-	// Its amount differs from the order's (or the refund's).
-	UnmatchedNotificationReasonAmount UnmatchedNotificationReason = "AMOUNT"
-	// The payment was already settled by another WeChat transaction.
-	UnmatchedNotificationReasonOtherPayment UnmatchedNotificationReason = "OTHER_PAYMENT"
-	// It names a refund (out_refund_no) the payment does not have.
-	UnmatchedNotificationReasonUnknownRefund UnmatchedNotificationReason = "UNKNOWN_REFUND"
-)
-
-var AllUnmatchedNotificationReason = []UnmatchedNotificationReason{
-	UnmatchedNotificationReasonUnknownOrder,
-	UnmatchedNotificationReasonNotWechat,
-	UnmatchedNotificationReasonAmount,
-	UnmatchedNotificationReasonOtherPayment,
-	UnmatchedNotificationReasonUnknownRefund,
-}
-
-func (e UnmatchedNotificationReason) IsValid() bool {
-	switch e {
-	case UnmatchedNotificationReasonUnknownOrder, UnmatchedNotificationReasonNotWechat, UnmatchedNotificationReasonAmount, UnmatchedNotificationReasonOtherPayment, UnmatchedNotificationReasonUnknownRefund:
-		return true
-	}
-	return false
-}
-
-func (e UnmatchedNotificationReason) String() string {
-	return string(e)
-}
-
-func (e *UnmatchedNotificationReason) UnmarshalGQL(v any) error {
-	str, ok := v.(string)
-	if !ok {
-		return fmt.Errorf("enums must be strings")
-	}
-
-	*e = UnmatchedNotificationReason(str)
-	if !e.IsValid() {
-		return fmt.Errorf("%s is not a valid UnmatchedNotificationReason", str)
-	}
-	return nil
-}
-
-func (e UnmatchedNotificationReason) MarshalGQL(w io.Writer) {
-	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
-}
-
-func (e *UnmatchedNotificationReason) UnmarshalJSON(b []byte) error {
-	s, err := strconv.Unquote(string(b))
-	if err != nil {
-		return err
-	}
-	return e.UnmarshalGQL(s)
-}
-
-func (e UnmatchedNotificationReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -30,6 +30,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
@@ -220,6 +221,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),

@@ -1,0 +1,271 @@
+package inspection
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/files"
+	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/validate"
+)
+
+// ResultInput is one item's outcome as the phone recorded it. For a failed
+// item, who must fix it (a staff member or a team; the area's team when
+// neither) and by when (DefaultFixIn after the inspection when not given).
+type ResultInput struct {
+	Seq             int
+	Passed          bool
+	Note            string
+	Photos          []files.Upload
+	AssigneeStaffID string
+	AssigneeTeam    access.Role
+	Deadline        *time.Time
+}
+
+// RecordInput is one inspection as the phone recorded it, possibly offline:
+// DoneAt is when it was done, IdempotencyKey the phone's key for this record.
+type RecordInput struct {
+	CommunityID     string
+	Area            Area
+	Location        string
+	TemplateVersion int
+	ScheduleID      string
+	DoneAt          time.Time
+	IdempotencyKey  string
+	Note            string
+	Results         []ResultInput
+}
+
+// Record stores an inspection and a corrective task for each failed item.
+// An upload retried with the same key returns what the first one stored
+// (replayed=true) and stores nothing again.
+func (s *Service) Record(ctx context.Context, c *access.Caller, in RecordInput) (x *Inspection, replayed bool, err error) {
+	if err := validate.ID("input.communityId", in.CommunityID); err != nil {
+		return nil, false, err
+	}
+	if err := s.mustManage(c, in.CommunityID); err != nil {
+		return nil, false, err
+	}
+	key, err := validate.Text("input.idempotencyKey", in.IdempotencyKey, true, 64)
+	if err != nil {
+		return nil, false, err
+	}
+	key = c.ID + ":" + key
+	if prev, err := s.byKey(ctx, key); err != nil || prev != nil {
+		if prev != nil {
+			err = s.finishTasks(ctx, c, prev)
+		}
+		return prev, prev != nil, err
+	}
+	x, err = s.build(ctx, c, in, key)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := s.savePhotos(ctx, c, x, in.Results); err != nil {
+		return nil, false, err
+	}
+	if _, err := s.records.InsertOne(ctx, x); err != nil {
+		s.files.DeleteAll(ctx, photosOf(x))
+		if mongo.IsDuplicate(err) { // a concurrent retry got there first
+			prev, err := s.byKey(ctx, key)
+			if err == nil && prev == nil {
+				err = fmt.Errorf("inspection %s vanished", key)
+			}
+			return prev, err == nil, err
+		}
+		return nil, false, fmt.Errorf("insert inspection: %w", err)
+	}
+	return x, false, s.finishTasks(ctx, c, x)
+}
+
+func (s *Service) byKey(ctx context.Context, key string) (*Inspection, error) {
+	var x Inspection
+	err := s.records.FindOne(ctx, bson.D{{Key: "idempotencyKey", Value: key}}).Decode(&x)
+	if errors.Is(err, mgo.ErrNoDocuments) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("inspection by key: %w", err)
+	}
+	return &x, nil
+}
+
+// build checks in against the checklist version it was done with and makes
+// the inspection (photos not yet stored).
+func (s *Service) build(ctx context.Context, c *access.Caller, in RecordInput, key string) (*Inspection, error) {
+	if err := checkArea("input.area", in.Area); err != nil {
+		return nil, err
+	}
+	now := s.now().UTC()
+	if in.DoneAt.After(now.Add(MaxSkew)) {
+		return nil, apperr.Invalid("input.doneAt", "inspection.in_future")
+	}
+	if in.DoneAt.Before(now.Add(-MaxAge)) {
+		return nil, apperr.Invalid("input.doneAt", "inspection.too_old")
+	}
+	loc, err := validate.Text("input.location", in.Location, false, 60)
+	if err != nil {
+		return nil, err
+	}
+	note, err := validate.Text("input.note", in.Note, false, 500)
+	if err != nil {
+		return nil, err
+	}
+	if in.ScheduleID != "" {
+		if err := s.checkSchedule(ctx, in); err != nil {
+			return nil, err
+		}
+	}
+	t, err := s.templateVersion(ctx, in.CommunityID, in.Area, in.TemplateVersion)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Results) != len(t.Items) {
+		return nil, apperr.Invalid("input.results", "inspection.items_missing", len(t.Items), len(in.Results))
+	}
+	x := &Inspection{ID: mongo.NewID(), CommunityID: in.CommunityID, Area: in.Area, Location: loc, TemplateVersion: t.Version,
+		ScheduleID: in.ScheduleID, InspectorID: c.ID, DoneAt: in.DoneAt.UTC(), RecordedAt: now, IdempotencyKey: key, Note: note,
+		Results: make([]Result, len(t.Items)), Total: len(t.Items)}
+	x.SortKey = page.NewestFirst(x.DoneAt, x.ID)
+	seen := map[int]bool{}
+	for i, r := range in.Results {
+		field := fmt.Sprintf("input.results.%d", i)
+		if r.Seq < 1 || r.Seq > len(t.Items) {
+			return nil, apperr.Invalid(field+".seq", "inspection.no_item", r.Seq)
+		}
+		if seen[r.Seq] {
+			return nil, apperr.Invalid(field+".seq", "inspection.item_twice", r.Seq)
+		}
+		seen[r.Seq] = true
+		res, err := s.result(ctx, field, x, t.Items[r.Seq-1], r)
+		if err != nil {
+			return nil, err
+		}
+		x.Results[r.Seq-1] = res
+		if res.Passed {
+			x.Passed++
+		}
+	}
+	return x, nil
+}
+
+func (s *Service) result(ctx context.Context, field string, x *Inspection, it Item, r ResultInput) (Result, error) {
+	res := Result{Item: it, Passed: r.Passed, Photos: []string{}}
+	var err error
+	if res.Note, err = validate.Text(field+".note", r.Note, false, 500); err != nil {
+		return res, err
+	}
+	if len(r.Photos) > files.MaxImagesPerStep {
+		return res, apperr.Invalid(field+".photos", "input.too_many", files.MaxImagesPerStep)
+	}
+	if r.Passed {
+		return res, nil
+	}
+	if res.AssigneeStaffID, res.AssigneeTeam, err = s.assignee(ctx, field, x.CommunityID, x.Area, r.AssigneeStaffID, r.AssigneeTeam); err != nil {
+		return res, err
+	}
+	deadline := x.DoneAt.Add(DefaultFixIn)
+	if r.Deadline != nil {
+		deadline = r.Deadline.UTC()
+		if !deadline.After(x.DoneAt) || deadline.After(s.now().Add(MaxFixWindow)) {
+			return res, apperr.Invalid(field+".deadline", "inspection.bad_deadline")
+		}
+	}
+	res.Deadline, res.TaskID = &deadline, mongo.NewID()
+	return res, nil
+}
+
+// assignee checks who a task is for: a staff member working in the
+// community, or one of the Teams; the area's team when neither is named.
+func (s *Service) assignee(ctx context.Context, field, communityID string, a Area, staffID string, team access.Role) (string, access.Role, error) {
+	switch {
+	case staffID != "" && team != "":
+		return "", "", apperr.Invalid(field+".assigneeTeam", "inspection.one_assignee")
+	case staffID != "":
+		if err := validate.ID(field+".assigneeStaffId", staffID); err != nil {
+			return "", "", err
+		}
+		st, err := s.staff.Get(ctx, staffID)
+		if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, communityID) {
+			return "", "", apperr.Invalid(field+".assigneeStaffId", "inspection.not_assignee")
+		}
+		return staffID, "", nil
+	case team != "":
+		if !slices.Contains(Teams, team) {
+			return "", "", apperr.Invalid(field+".assigneeTeam", "inspection.bad_team")
+		}
+		return "", team, nil
+	}
+	return "", DefaultTeam(a), nil
+}
+
+func (s *Service) savePhotos(ctx context.Context, c *access.Caller, x *Inspection, in []ResultInput) error {
+	m := files.Meta{Purpose: FilePurpose, SubjectID: x.ID, CommunityID: x.CommunityID, UploadedBy: c.ID}
+	for i, r := range in {
+		ids, err := s.files.SaveImages(ctx, fmt.Sprintf("input.results.%d.photos", i), r.Photos, m)
+		if err != nil {
+			s.files.DeleteAll(ctx, photosOf(x))
+			return err
+		}
+		x.Results[r.Seq-1].Photos = ids
+	}
+	return nil
+}
+
+func photosOf(x *Inspection) []string {
+	var ids []string
+	for _, r := range x.Results {
+		ids = append(ids, r.Photos...)
+	}
+	return ids
+}
+
+// finishTasks writes the corrective tasks of x's failed items that are not
+// stored yet: all of them after the inspection's insert, the ones a failed
+// earlier attempt left out on a retry.
+func (s *Service) finishTasks(ctx context.Context, c *access.Caller, x *Inspection) error {
+	var want []string
+	for _, r := range x.Results {
+		if r.TaskID != "" {
+			want = append(want, r.TaskID)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	have, err := mongo.ByIDs(ctx, s.tasks, want, func(t *Task) string { return t.ID })
+	if err != nil {
+		return err
+	}
+	var docs []any
+	for _, r := range x.Results {
+		if r.TaskID == "" || have[r.TaskID] != nil {
+			continue
+		}
+		t := &Task{ID: r.TaskID, CommunityID: x.CommunityID, InspectionID: x.ID, Area: x.Area, Location: x.Location,
+			Item: r.Item, FailNote: r.Note, FailPhotos: r.Photos, AssigneeStaffID: r.AssigneeStaffID, AssigneeTeam: r.AssigneeTeam,
+			Deadline: *r.Deadline, Status: Open, Rechecks: []Recheck{}, CreatedAt: x.RecordedAt, UpdatedAt: x.RecordedAt}
+		t.SortKey = page.NewestFirst(x.DoneAt, t.ID)
+		t.Timeline = []lifecycle.Entry{{At: x.RecordedAt, Action: "create", To: string(Open), ActorID: x.InspectorID, ActorKind: string(c.Kind),
+			Note: strings.TrimSpace(r.Note), Data: map[string]any{"inspectionId": x.ID, "seq": r.Seq}}}
+		docs = append(docs, t)
+	}
+	if len(docs) == 0 {
+		return nil
+	}
+	if _, err := s.tasks.InsertMany(ctx, docs); err != nil && !mongo.IsDuplicate(err) {
+		return fmt.Errorf("insert corrective tasks of %s: %w", x.ID, err)
+	}
+	return nil
+}

@@ -1,0 +1,93 @@
+package inspection
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"qinqing/internal/access"
+	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/validate"
+)
+
+// ScheduleInput plans inspections of an area: every day, week or month, or
+// once on a date (On, a day in the community's calendar).
+type ScheduleInput struct {
+	CommunityID string
+	Area        Area
+	Frequency   Frequency
+	On          string // YYYY-MM-DD
+	Note        string
+}
+
+// Schedule plans inspections of an area.
+func (s *Service) Schedule(ctx context.Context, c *access.Caller, in ScheduleInput) (*Schedule, error) {
+	if err := validate.ID("input.communityId", in.CommunityID); err != nil {
+		return nil, err
+	}
+	if err := s.mustManage(c, in.CommunityID); err != nil {
+		return nil, err
+	}
+	if err := checkArea("input.area", in.Area); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(Frequencies, in.Frequency) {
+		return nil, apperr.Invalid("input.frequency", "input.bad_value")
+	}
+	switch {
+	case in.Frequency == Once && in.On == "":
+		return nil, apperr.Invalid("input.on", "inspection.date_required")
+	case in.Frequency != Once && in.On != "":
+		return nil, apperr.Invalid("input.on", "inspection.date_only_once")
+	}
+	now := s.now().In(cst)
+	if in.On != "" {
+		// A one-off inspection is planned from today (the company's
+		// calendar) up to a year ahead.
+		from, to := now.Format(time.DateOnly), now.AddDate(1, 0, 0).Format(time.DateOnly)
+		if _, err := time.Parse(time.DateOnly, in.On); err != nil || in.On < from || in.On > to {
+			return nil, apperr.Invalid("input.on", "input.out_of_range", from, to)
+		}
+	}
+	note, err := validate.Text("input.note", in.Note, false, 200)
+	if err != nil {
+		return nil, err
+	}
+	x := &Schedule{ID: mongo.NewID(), CommunityID: in.CommunityID, Area: in.Area, Frequency: in.Frequency, On: in.On,
+		Note: note, CreatedBy: c.ID, CreatedAt: now.UTC()}
+	x.SortKey = page.NewestFirst(now, x.ID)
+	if _, err := s.schedules.InsertOne(ctx, x); err != nil {
+		return nil, fmt.Errorf("insert inspection schedule: %w", err)
+	}
+	return x, nil
+}
+
+// Schedules lists a community's inspection schedules, newest first.
+func (s *Service) Schedules(ctx context.Context, c *access.Caller, communityID string, p page.Request) (page.Page[*Schedule], error) {
+	if err := s.mustManage(c, communityID); err != nil {
+		return page.Page[*Schedule]{}, err
+	}
+	return mongo.FindPage(ctx, s.schedules, bson.D{{Key: "communityId", Value: communityID}}, p, mongo.PageQuery{},
+		func(x *Schedule) string { return x.SortKey })
+}
+
+// checkSchedule: an inspection done for a schedule names one of its
+// community and area.
+func (s *Service) checkSchedule(ctx context.Context, in RecordInput) error {
+	if err := validate.ID("input.scheduleId", in.ScheduleID); err != nil {
+		return err
+	}
+	x, err := mongo.FindByID[Schedule](ctx, s.schedules, in.ScheduleID, apperr.Invalid("input.scheduleId", "input.bad_value"))
+	if err != nil {
+		return err
+	}
+	if x.CommunityID != in.CommunityID || x.Area != in.Area {
+		return apperr.Invalid("input.scheduleId", "input.bad_value")
+	}
+	return nil
+}
