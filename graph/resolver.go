@@ -16,6 +16,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
@@ -69,6 +70,7 @@ type Services struct {
 	Dunning       *dunning.Service
 	Finance       *finance.Service
 	Payments      *payment.Service
+	Facilities    *facility.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

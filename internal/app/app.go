@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
@@ -220,6 +221,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine,
+		Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
@@ -461,6 +464,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
+		{"maintenance scheduler", svc.Facilities.Tick},
 	}
 	for {
 		for _, j := range jobs {
