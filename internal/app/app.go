@@ -221,7 +221,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
-	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine,
+	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),

@@ -112,6 +112,14 @@ func (s *Service) CompleteMaintenance(ctx context.Context, c *access.Caller, in 
 		_, _ = s.keys.DeleteOne(context.WithoutCancel(ctx), bson.D{{Key: "_id", Value: in.IdempotencyKey}})
 		return nil, err
 	}
+	if out.RestoredDue {
+		// Residents hear at once; if this fails the scheduler retries.
+		if err := s.restored(ctx, &out); err != nil {
+			s.warn(ctx, "outage restored notice", out.ID, err)
+		} else {
+			out.RestoredDue = false
+		}
+	}
 	return &out, nil
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/community"
+	"qinqing/internal/household"
+	"qinqing/internal/notify"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/files"
@@ -46,6 +48,10 @@ type fixture struct {
 	eng    *access.Caller
 	engY   *access.Caller
 	butler *access.Caller
+	engine *notify.Engine
+	// Residents: a and b live in building 1 (the lift's), c in building 2,
+	// d in the other community.
+	a, b, c, d string
 }
 
 func staff(id string, c *community.Community, roles ...access.Role) *access.Caller {
@@ -58,7 +64,9 @@ func newFixture(t *testing.T) *fixture {
 	// Monday 2026-11-02 08:00 in Shanghai.
 	f := &fixture{t: t, db: db, clock: &clock{t: time.Date(2026, 11, 2, 8, 0, 0, 0, shanghai)}}
 	communities := community.NewService(db, "co", f.clock.Now)
-	f.cfg = Config{DB: db, Buildings: communities, Files: files.NewStore(db, f.clock.Now), Now: f.clock.Now}
+	households := household.NewService(db, communities, nil, nil, f.clock.Now)
+	f.engine = notify.NewEngine(notify.EngineConfig{DB: db, Now: f.clock.Now})
+	f.cfg = Config{DB: db, Buildings: communities, Files: files.NewStore(db, f.clock.Now), Sender: f.engine, Residents: households, Now: f.clock.Now}
 	f.svc = NewService(f.cfg)
 	admin := &access.Caller{Kind: auth.KindStaff, ID: "admin", Roles: []access.Role{access.Admin}}
 	var err error
@@ -72,6 +80,15 @@ func newFixture(t *testing.T) *fixture {
 		return b
 	}
 	f.b1, f.b2, f.by = building(f.x, "1栋"), building(f.x, "2栋"), building(f.y, "1栋")
+	resident := func(b *community.Building, room, name, phone string) string {
+		h, err := households.Create(ctx, admin, household.CreateInput{BuildingID: b.ID, Unit: "1", Room: room})
+		f.must(err)
+		m, err := households.AddMember(ctx, admin, household.AddMemberInput{HouseholdID: h.ID, Person: &household.PersonInput{Name: name, Phone: phone}, Role: access.Owner})
+		f.must(err)
+		return m.PersonID
+	}
+	f.a, f.b = resident(f.b1, "101", "王建国", "13900000001"), resident(f.b1, "102", "李秀英", "13900000002")
+	f.c, f.d = resident(f.b2, "201", "赵小明", "13900000003"), resident(f.by, "301", "陈美兰", "13900000004")
 	f.sup = staff("sup", f.x, access.Supervisor)
 	f.eng = staff("eng", f.x, access.Engineer)
 	f.engY = staff("engy", f.y, access.Engineer)
@@ -236,7 +253,7 @@ func TestCompleteMaintenanceOfflineAndOnce(t *testing.T) {
 	f.code(err, apperr.BadUserInput)
 	done, err := f.svc.CompleteMaintenance(ctx, f.eng, in("key-00000001", doneAt))
 	f.must(err)
-	if done.Status != Done || !done.DoneAt.Equal(doneAt) || done.DoneBy != f.eng.ID || len(done.Photos) != 1 || !done.RestoredDue {
+	if done.Status != Done || !done.DoneAt.Equal(doneAt) || done.DoneBy != f.eng.ID || len(done.Photos) != 1 || done.RestoredDue {
 		t.Fatalf("completed: %+v", done)
 	}
 	// The answer was lost; the phone retries: the same order, nothing new.
@@ -309,4 +326,62 @@ func zh(err error) string {
 		return err.Error()
 	}
 	return apperr.Message(e, apperr.ZH)
+}
+
+// inbox is what a person was told, by kind.
+func (f *fixture) inbox(person string) map[notify.Kind][]*notify.Notification {
+	f.t.Helper()
+	ns, err := f.engine.Latest(ctx, person, 20)
+	f.must(err)
+	out := map[notify.Kind][]*notify.Notification{}
+	for _, n := range ns {
+		out[n.Kind] = append(out[n.Kind], n)
+	}
+	return out
+}
+
+func TestOutageNoticesReachTheServedBuildingOnly(t *testing.T) {
+	f := newFixture(t)
+	// The plan is due on Wednesday; raised the Monday before.
+	f.liftPlan("2026-11-04")
+	tick := func(at time.Time) {
+		f.clock.Set(at)
+		f.must(f.svc.Tick(ctx, at))
+		f.must(NewService(f.cfg).Tick(ctx, at)) // a second server
+	}
+	tick(time.Date(2026, 11, 2, 8, 0, 0, 0, shanghai))
+	o := f.orders(OrderFilter{CommunityID: f.x.ID})[0]
+	if want := time.Date(2026, 11, 4, 9, 0, 0, 0, shanghai); !o.ScheduledAt.Equal(want) {
+		t.Fatalf("scheduled %v, want %v", o.ScheduledAt, want)
+	}
+	if len(f.inbox(f.a)[notify.OutageNotice]) != 0 {
+		t.Fatal("told two days ahead")
+	}
+	tick(time.Date(2026, 11, 3, 9, 0, 0, 0, shanghai))
+	tick(time.Date(2026, 11, 3, 9, 1, 0, 0, shanghai))
+	for _, p := range []string{f.a, f.b} {
+		ns := f.inbox(p)[notify.OutageNotice]
+		if len(ns) != 1 || !strings.Contains(ns[0].Body, "11月4日 09:00起电梯停运，预计持续2 小时") || !strings.Contains(ns[0].Body, "1栋") {
+			t.Fatalf("notice to %s: %+v", p, ns)
+		}
+	}
+	for _, p := range []string{f.c, f.d} {
+		if len(f.inbox(p)) != 0 {
+			t.Fatalf("%s, not served, was told: %+v", p, f.inbox(p))
+		}
+	}
+	f.clock.Set(time.Date(2026, 11, 4, 10, 50, 0, 0, shanghai))
+	_, err := f.svc.CompleteMaintenance(ctx, f.eng, CompleteInput{OrderID: o.ID, DoneAt: f.clock.Now(), IdempotencyKey: "done-0001",
+		Results: []CheckResult{{Step: "曳引机润滑", OK: true}, {Step: "门机调整", OK: true}, {Step: "安全钳测试", OK: true}}})
+	f.must(err)
+	tick(f.clock.Now())
+	for _, p := range []string{f.a, f.b} {
+		ns := f.inbox(p)[notify.OutageRestored]
+		if len(ns) != 1 || !strings.Contains(ns[0].Body, "电梯已恢复运行") {
+			t.Fatalf("restored to %s: %+v", p, ns)
+		}
+	}
+	if len(f.inbox(f.c)) != 0 || len(f.inbox(f.d)) != 0 {
+		t.Fatal("the restored notice reached a building not served")
+	}
 }

@@ -24,20 +24,26 @@ var system = &access.Caller{Kind: auth.KindStaff, ID: "system:facility", Roles: 
 // the next tick (a minute later).
 const tickBatch = 200
 
+// raiseAheadDays is how long before its due date an order is raised: the
+// engineers see coming work, and the outage notice (at most
+// MaxNoticeHours ahead) can go out in time.
+const raiseAheadDays = MaxNoticeHours/24 + 1
+
 // maxCatchUp bounds the due dates one plan raises in one run: a plan whose
 // start lies far back raises its missed orders over a few ticks, not all at
 // once.
 const maxCatchUp = 12
 
-// Tick raises the work orders that fell due. Any number of servers may run
+// Tick raises the work orders coming due and sends the outage notices
+// whose time has come. Any number of servers may run
 // it at once: an order's _id is derived from its plan and due date, so the
 // second insert fails as a duplicate, and the plan's next due date moves on
 // only from the value it was read with.
 func (s *Service) Tick(ctx context.Context, now time.Time) error {
 	s.tickMu.Lock()
 	defer s.tickMu.Unlock()
-	// Today, anywhere within UTC+14h, is at most this date.
-	latest := now.UTC().Add(14 * time.Hour).Format(time.DateOnly)
+	// The horizon, anywhere within UTC+14h, is at most this date.
+	latest := now.UTC().Add(14*time.Hour).AddDate(0, 0, raiseAheadDays).Format(time.DateOnly)
 	cur, err := s.plans.Find(ctx, bson.D{{Key: "active", Value: true}, {Key: "nextDue", Value: bson.D{{Key: "$lte", Value: latest}}}},
 		options.Find().SetLimit(tickBatch).SetSort(bson.D{{Key: "nextDue", Value: 1}}))
 	if err != nil {
@@ -50,8 +56,8 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 	var errs []error
 	settings := map[string]*Settings{}
 	for _, p := range ps {
-		today := now.In(s.cfg.Zone(p.CommunityID)).Format(time.DateOnly)
-		if p.NextDue > today {
+		horizon := now.In(s.cfg.Zone(p.CommunityID)).AddDate(0, 0, raiseAheadDays).Format(time.DateOnly)
+		if p.NextDue > horizon {
 			continue
 		}
 		st := settings[p.CommunityID]
@@ -62,22 +68,22 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 			}
 			settings[p.CommunityID] = st
 		}
-		if err := s.raise(ctx, p, today, st, now); err != nil {
+		if err := s.raise(ctx, p, horizon, st, now); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, s.sweepNotices(ctx, now))...)
 }
 
-// raise creates the orders of p due up to today, then moves its next due
+// raise creates the orders of p due up to horizon, then moves its next due
 // date on.
-func (s *Service) raise(ctx context.Context, p *Plan, today string, st *Settings, now time.Time) error {
+func (s *Service) raise(ctx context.Context, p *Plan, horizon string, st *Settings, now time.Time) error {
 	eq, err := mongo.FindByID[Equipment](ctx, s.equipment, p.EquipmentID, ErrNotFound)
 	if err != nil {
 		return fmt.Errorf("equipment of plan %s: %w", p.ID, err)
 	}
 	due := p.NextDue
-	for i := 0; i < maxCatchUp && due <= today; i++ {
+	for i := 0; i < maxCatchUp && due <= horizon; i++ {
 		if err := s.insertOrder(ctx, p, eq, due, st, now); err != nil {
 			return err
 		}

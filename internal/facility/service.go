@@ -39,12 +39,13 @@ type Files interface {
 	DeleteAll(ctx context.Context, ids []string)
 }
 
-// Config wires a Service.
+// Config wires a Service. Without Sender and Residents no notices go out.
 type Config struct {
 	DB        *mongo.DB
 	Buildings Buildings
 	Files     Files
 	Sender    Sender
+	Residents Residents
 	Zone      func(communityID string) *time.Location
 	Log       *slog.Logger
 	Now       func() time.Time
