@@ -1861,6 +1861,8 @@ var (
 		"HOUSEHOLD_INVITATION":        notify.HouseholdInvitation,
 		"STAFF_LOGIN_ALERT":           notify.StaffLoginAlert,
 		"FINANCE_STATEMENT_PUBLISHED": notify.FinanceStatementPublished,
+		"OUTAGE_NOTICE":               notify.OutageNotice,
+		"OUTAGE_RESTORED":             notify.OutageRestored,
 		"FEE_BILL_ISSUED":             notify.FeeBillIssued,
 		"FEE_PAYMENT_RECEIVED":        notify.FeePaymentReceived,
 	}
@@ -1885,6 +1887,8 @@ var (
 		notify.HouseholdInvitation:       "HOUSEHOLD_INVITATION",
 		notify.StaffLoginAlert:           "STAFF_LOGIN_ALERT",
 		notify.FinanceStatementPublished: "FINANCE_STATEMENT_PUBLISHED",
+		notify.OutageNotice:              "OUTAGE_NOTICE",
+		notify.OutageRestored:            "OUTAGE_RESTORED",
 		notify.FeeBillIssued:             "FEE_BILL_ISSUED",
 		notify.FeePaymentReceived:        "FEE_PAYMENT_RECEIVED",
 	}

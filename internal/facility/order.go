@@ -192,7 +192,7 @@ type OrderFilter struct {
 // ListOrders is one page of a community's work orders by due date.
 func (s *Service) ListOrders(ctx context.Context, c *access.Caller, f OrderFilter, p page.Request) (page.Page[*Order], error) {
 	if !sees(c, f.CommunityID) {
-		return page.Page[*Order]{}, nil
+		return page.Page[*Order]{}, ErrNotFound
 	}
 	q := bson.D{{Key: "communityId", Value: f.CommunityID}}
 	switch {
@@ -204,4 +204,9 @@ func (s *Service) ListOrders(ctx context.Context, c *access.Caller, f OrderFilte
 		q = append(q, bson.E{Key: "status", Value: f.Status})
 	}
 	return mongo.FindPage(ctx, s.orders, q, p, mongo.PageQuery{Omit: []string{"timeline"}}, func(o *Order) string { return o.SortKey })
+}
+
+// Overdue reports an open order past its due date, community time.
+func (s *Service) Overdue(o *Order) bool {
+	return o.Status == Open && o.DueDate < s.today(o.CommunityID)
 }

@@ -137,7 +137,7 @@ func (s *Service) ListPlans(ctx context.Context, c *access.Caller, f PlanFilter,
 		}
 		q = bson.D{{Key: "equipmentId", Value: eq.ID}}
 	} else if !sees(c, f.CommunityID) {
-		return none, nil
+		return none, ErrNotFound
 	}
 	return mongo.FindPage(ctx, s.plans, q, p, mongo.PageQuery{}, func(p *Plan) string { return p.SortKey })
 }

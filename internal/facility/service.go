@@ -183,7 +183,7 @@ type EquipmentFilter struct {
 // ListEquipment is one page of a community's register, oldest first.
 func (s *Service) ListEquipment(ctx context.Context, c *access.Caller, f EquipmentFilter, p page.Request) (page.Page[*Equipment], error) {
 	if !sees(c, f.CommunityID) {
-		return page.Page[*Equipment]{}, nil
+		return page.Page[*Equipment]{}, ErrNotFound
 	}
 	q := bson.D{{Key: "communityId", Value: f.CommunityID}}
 	if f.Kind != "" {
