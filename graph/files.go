@@ -153,7 +153,7 @@ type fileRule interface {
 }
 
 func (s *Services) mayReadFile(ctx context.Context, c *access.Caller, m files.Meta) (bool, error) {
-	for _, rule := range []fileRule{s.Households, s.Repairs, s.Complaints, s.Announcements, s.Renovations, s.FreeServices, s.Activity, s.Inspections} {
+	for _, rule := range []fileRule{s.Households, s.Repairs, s.Complaints, s.Announcements, s.Renovations, s.FreeServices, s.Activity, s.Inspections, s.Facilities} {
 		if rule == nil {
 			continue
 		}

@@ -43,7 +43,6 @@ type CorrectiveTaskResolver interface {
 	Overdue(ctx context.Context, obj *inspection.Task) (bool, error)
 
 	Rechecks(ctx context.Context, obj *inspection.Task) ([]*inspection.Recheck, error)
-	Timeline(ctx context.Context, obj *inspection.Task) ([]*lifecycle.Entry, error)
 }
 type InspectionResolver interface {
 	Community(ctx context.Context, obj *inspection.Inspection) (*community.Community, error)
@@ -710,11 +709,11 @@ func (ec *executionContext) _CorrectiveTask_timeline(ctx context.Context, field 
 			return ec.fieldContext_CorrectiveTask_timeline(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.CorrectiveTask().Timeline(ctx, obj)
+			return obj.Timeline, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []*lifecycle.Entry) graphql.Marshaler {
-			return ec.marshalNTimelineEntry2ᚕᚖqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []lifecycle.Entry) graphql.Marshaler {
+			return ec.marshalNTimelineEntry2ᚕqinqingᚋinternalᚋplatformᚋlifecycleᚐEntryᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -724,8 +723,8 @@ func (ec *executionContext) fieldContext_CorrectiveTask_timeline(_ context.Conte
 	fc = &graphql.FieldContext{
 		Object:     "CorrectiveTask",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TimelineEntry(ctx, field)
 		},
@@ -3084,43 +3083,10 @@ func (ec *executionContext) _CorrectiveTask(ctx context.Context, sel ast.Selecti
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "timeline":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._CorrectiveTask_timeline(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._CorrectiveTask_timeline(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "createdAt":
 			out.Values[i] = ec._CorrectiveTask_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {

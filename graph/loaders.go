@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/household"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -22,6 +23,7 @@ type Loaders struct {
 	Community           *Loader[string, *community.Community]
 	Building            *Loader[string, *community.Building]
 	BuildingsOf         *Loader[string, []*community.Building]
+	Equipment           *Loader[string, *facility.Equipment]
 	Household           *Loader[string, *household.Household]
 	Person              *Loader[string, *household.Person]
 	MembersOf           *Loader[string, []*household.Membership]
@@ -47,6 +49,7 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 		Community:           newLoader(b, shared(m, "community", s.Communities.ByIDs)),
 		Building:            newLoader(b, shared(m, "building", s.Communities.BuildingsByIDs)),
 		BuildingsOf:         newLoader(b, shared(m, "buildingsOf", s.Communities.BuildingsByCommunities)),
+		Equipment:           newLoader(b, shared(m, "equipment", s.Facilities.EquipmentByIDs)),
 		Household:           newLoader(b, shared(m, "household", s.Households.ByIDs)),
 		Person:              newLoader(b, shared(m, "person", s.Households.PersonsByIDs)),
 		MembersOf:           newLoader(b, shared(m, "membersOf", s.Households.MembershipsByHouseholds)),

@@ -16,6 +16,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
@@ -71,6 +72,7 @@ type Services struct {
 	Finance       *finance.Service
 	Payments      *payment.Service
 	Inspections   *inspection.Service
+	Facilities    *facility.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/community"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/hotline"
 	"qinqing/internal/inspection"
 	"qinqing/internal/platform/files"
@@ -62,6 +63,7 @@ type ResolverRoot interface {
 	Enquiry() EnquiryResolver
 	EnquiryCallback() EnquiryCallbackResolver
 	EnquiryStaffNote() EnquiryStaffNoteResolver
+	Equipment() EquipmentResolver
 	EventFeedback() EventFeedbackResolver
 	EventSignUp() EventSignUpResolver
 	FaqEntry() FaqEntryResolver
@@ -84,6 +86,8 @@ type ResolverRoot interface {
 	Intake() IntakeResolver
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
+	MaintenanceOrder() MaintenanceOrderResolver
+	MaintenancePlan() MaintenancePlanResolver
 	Material() MaterialResolver
 	Membership() MembershipResolver
 	MeterReading() MeterReadingResolver
@@ -511,6 +515,12 @@ type ComplexityRoot struct {
 		TotalFen     func(childComplexity int) int
 	}
 
+	CheckResult struct {
+		Note func(childComplexity int) int
+		OK   func(childComplexity int) int
+		Step func(childComplexity int) int
+	}
+
 	Community struct {
 		Address   func(childComplexity int) int
 		Buildings func(childComplexity int) int
@@ -781,6 +791,31 @@ type ComplexityRoot struct {
 		At    func(childComplexity int) int
 		Staff func(childComplexity int) int
 		Text  func(childComplexity int) int
+	}
+
+	Equipment struct {
+		Area          func(childComplexity int) int
+		Building      func(childComplexity int) int
+		Community     func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		InstallDate   func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Serves        func(childComplexity int) int
+		Supplier      func(childComplexity int) int
+		WarrantyUntil func(childComplexity int) int
+	}
+
+	EquipmentConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	EquipmentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	EventAttendance struct {
@@ -1239,6 +1274,63 @@ type ComplexityRoot struct {
 		RetryAfterSeconds func(childComplexity int) int
 	}
 
+	MaintenanceOrder struct {
+		Checklist   func(childComplexity int) int
+		Community   func(childComplexity int) int
+		Disturbs    func(childComplexity int) int
+		DoneAt      func(childComplexity int) int
+		DoneBy      func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		Emergency   func(childComplexity int) int
+		Equipment   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Minutes     func(childComplexity int) int
+		NoticedAt   func(childComplexity int) int
+		Overdue     func(childComplexity int) int
+		Photos      func(childComplexity int, size *files.Variant) int
+		Results     func(childComplexity int) int
+		ScheduledAt func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Timeline    func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	MaintenanceOrderConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MaintenanceOrderEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	MaintenancePlan struct {
+		Active    func(childComplexity int) int
+		Checklist func(childComplexity int) int
+		Disturbs  func(childComplexity int) int
+		Equipment func(childComplexity int) int
+		Every     func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Minutes   func(childComplexity int) int
+		NextDue   func(childComplexity int) int
+		Start     func(childComplexity int) int
+		Title     func(childComplexity int) int
+		Unit      func(childComplexity int) int
+	}
+
+	MaintenancePlanConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	MaintenancePlanEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Material struct {
 		Name            func(childComplexity int) int
 		Quantity        func(childComplexity int) int
@@ -1327,6 +1419,7 @@ type ComplexityRoot struct {
 		CheckInToEvent                func(childComplexity int, eventID string, code string) int
 		CloseSurvey                   func(childComplexity int, id string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
+		CompleteMaintenance           func(childComplexity int, input model.CompleteMaintenanceInput) int
 		CompleteRenovation            func(childComplexity int, id string, note *string) int
 		CompleteServiceOrder          func(childComplexity int, id string, input *model.CompleteServiceInput) int
 		CompleteVisitFollowUp         func(childComplexity int, visitID string) int
@@ -1385,6 +1478,7 @@ type ComplexityRoot struct {
 		RefreshToken                  func(childComplexity int, token string) int
 		RefundPayment                 func(childComplexity int, paymentID string, amountFen int64, reason string) int
 		RegisterDevice                func(childComplexity int, token string, platform model.DevicePlatform, app model.AppKind, locale *string) int
+		RegisterEquipment             func(childComplexity int, input model.RegisterEquipmentInput) int
 		ReissueBill                   func(childComplexity int, id string, dueDate *string) int
 		ReleaseParkingSpace           func(childComplexity int, communityID string, code string) int
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
@@ -1395,6 +1489,7 @@ type ComplexityRoot struct {
 		RetireServiceItem             func(childComplexity int, id string) int
 		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
 		ScheduleInspection            func(childComplexity int, input model.ScheduleInspectionInput) int
+		ScheduleMaintenance           func(childComplexity int, id string, at time.Time, emergency *bool, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetBuildingType               func(childComplexity int, buildingID string, typeArg community.BuildingType) int
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
@@ -1421,6 +1516,7 @@ type ComplexityRoot struct {
 		UpdateStaffScope              func(childComplexity int, staffID string, input model.StaffScopeInput) int
 		UpsertFeeItem                 func(childComplexity int, communityID string, input model.FeeItemInput) int
 		UpsertInspectionTemplate      func(childComplexity int, input model.InspectionTemplateInput) int
+		UpsertMaintenancePlan         func(childComplexity int, input model.MaintenancePlanInput) int
 		UpsertServiceItem             func(childComplexity int, input model.ServiceItemInput) int
 		WithdrawComplaint             func(childComplexity int, id string, reason *string) int
 	}
@@ -1645,6 +1741,7 @@ type ComplexityRoot struct {
 		Engineers               func(childComplexity int, communityID string) int
 		Enquiries               func(childComplexity int, communityID string, filter *model.EnquiryFilter, first *int, after *string) int
 		Enquiry                 func(childComplexity int, id string) int
+		Equipment               func(childComplexity int, communityID string, kind *facility.Kind, first *int, after *string) int
 		Event                   func(childComplexity int, id string) int
 		EventAttendance         func(childComplexity int, eventID string) int
 		Events                  func(childComplexity int, communityID string, status *activity.Status, first *int, after *string) int
@@ -1664,6 +1761,9 @@ type ComplexityRoot struct {
 		InspectionSchedules     func(childComplexity int, communityID string, first *int, after *string) int
 		InspectionTemplates     func(childComplexity int, communityID string, area *inspection.Area) int
 		Inspections             func(childComplexity int, communityID string, area *inspection.Area, first *int, after *string) int
+		MaintenanceOrder        func(childComplexity int, id string) int
+		MaintenanceOrders       func(childComplexity int, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) int
+		MaintenancePlans        func(childComplexity int, communityID string, equipmentID *string, first *int, after *string) int
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
@@ -3891,6 +3991,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Charges.TotalFen(childComplexity), true
 
+	case "CheckResult.note":
+		if e.ComplexityRoot.CheckResult.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckResult.Note(childComplexity), true
+	case "CheckResult.ok":
+		if e.ComplexityRoot.CheckResult.OK == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckResult.OK(childComplexity), true
+	case "CheckResult.step":
+		if e.ComplexityRoot.CheckResult.Step == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CheckResult.Step(childComplexity), true
+
 	case "Community.address":
 		if e.ComplexityRoot.Community.Address == nil {
 			break
@@ -5066,6 +5185,105 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EnquiryStaffNote.Text(childComplexity), true
+
+	case "Equipment.area":
+		if e.ComplexityRoot.Equipment.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Area(childComplexity), true
+	case "Equipment.building":
+		if e.ComplexityRoot.Equipment.Building == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Building(childComplexity), true
+	case "Equipment.community":
+		if e.ComplexityRoot.Equipment.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Community(childComplexity), true
+	case "Equipment.createdAt":
+		if e.ComplexityRoot.Equipment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.CreatedAt(childComplexity), true
+	case "Equipment.id":
+		if e.ComplexityRoot.Equipment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.ID(childComplexity), true
+	case "Equipment.installDate":
+		if e.ComplexityRoot.Equipment.InstallDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.InstallDate(childComplexity), true
+	case "Equipment.kind":
+		if e.ComplexityRoot.Equipment.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Kind(childComplexity), true
+	case "Equipment.name":
+		if e.ComplexityRoot.Equipment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Name(childComplexity), true
+	case "Equipment.serves":
+		if e.ComplexityRoot.Equipment.Serves == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Serves(childComplexity), true
+	case "Equipment.supplier":
+		if e.ComplexityRoot.Equipment.Supplier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.Supplier(childComplexity), true
+	case "Equipment.warrantyUntil":
+		if e.ComplexityRoot.Equipment.WarrantyUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Equipment.WarrantyUntil(childComplexity), true
+
+	case "EquipmentConnection.edges":
+		if e.ComplexityRoot.EquipmentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EquipmentConnection.Edges(childComplexity), true
+	case "EquipmentConnection.pageInfo":
+		if e.ComplexityRoot.EquipmentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EquipmentConnection.PageInfo(childComplexity), true
+	case "EquipmentConnection.totalCount":
+		if e.ComplexityRoot.EquipmentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EquipmentConnection.TotalCount(childComplexity), true
+
+	case "EquipmentEdge.cursor":
+		if e.ComplexityRoot.EquipmentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EquipmentEdge.Cursor(childComplexity), true
+	case "EquipmentEdge.node":
+		if e.ComplexityRoot.EquipmentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EquipmentEdge.Node(childComplexity), true
 
 	case "EventAttendance.checkedInHouseholds":
 		if e.ComplexityRoot.EventAttendance.CheckedInHouseholds == nil {
@@ -6900,6 +7118,251 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginCodeRequested.RetryAfterSeconds(childComplexity), true
 
+	case "MaintenanceOrder.checklist":
+		if e.ComplexityRoot.MaintenanceOrder.Checklist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Checklist(childComplexity), true
+	case "MaintenanceOrder.community":
+		if e.ComplexityRoot.MaintenanceOrder.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Community(childComplexity), true
+	case "MaintenanceOrder.disturbs":
+		if e.ComplexityRoot.MaintenanceOrder.Disturbs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Disturbs(childComplexity), true
+	case "MaintenanceOrder.doneAt":
+		if e.ComplexityRoot.MaintenanceOrder.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.DoneAt(childComplexity), true
+	case "MaintenanceOrder.doneBy":
+		if e.ComplexityRoot.MaintenanceOrder.DoneBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.DoneBy(childComplexity), true
+	case "MaintenanceOrder.dueDate":
+		if e.ComplexityRoot.MaintenanceOrder.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.DueDate(childComplexity), true
+	case "MaintenanceOrder.emergency":
+		if e.ComplexityRoot.MaintenanceOrder.Emergency == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Emergency(childComplexity), true
+	case "MaintenanceOrder.equipment":
+		if e.ComplexityRoot.MaintenanceOrder.Equipment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Equipment(childComplexity), true
+	case "MaintenanceOrder.id":
+		if e.ComplexityRoot.MaintenanceOrder.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.ID(childComplexity), true
+	case "MaintenanceOrder.minutes":
+		if e.ComplexityRoot.MaintenanceOrder.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Minutes(childComplexity), true
+	case "MaintenanceOrder.noticedAt":
+		if e.ComplexityRoot.MaintenanceOrder.NoticedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.NoticedAt(childComplexity), true
+	case "MaintenanceOrder.overdue":
+		if e.ComplexityRoot.MaintenanceOrder.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Overdue(childComplexity), true
+	case "MaintenanceOrder.photos":
+		if e.ComplexityRoot.MaintenanceOrder.Photos == nil {
+			break
+		}
+
+		args, err := ec.field_MaintenanceOrder_photos_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Photos(childComplexity, args["size"].(*files.Variant)), true
+	case "MaintenanceOrder.results":
+		if e.ComplexityRoot.MaintenanceOrder.Results == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Results(childComplexity), true
+	case "MaintenanceOrder.scheduledAt":
+		if e.ComplexityRoot.MaintenanceOrder.ScheduledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.ScheduledAt(childComplexity), true
+	case "MaintenanceOrder.status":
+		if e.ComplexityRoot.MaintenanceOrder.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Status(childComplexity), true
+	case "MaintenanceOrder.timeline":
+		if e.ComplexityRoot.MaintenanceOrder.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Timeline(childComplexity), true
+	case "MaintenanceOrder.title":
+		if e.ComplexityRoot.MaintenanceOrder.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Title(childComplexity), true
+
+	case "MaintenanceOrderConnection.edges":
+		if e.ComplexityRoot.MaintenanceOrderConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrderConnection.Edges(childComplexity), true
+	case "MaintenanceOrderConnection.pageInfo":
+		if e.ComplexityRoot.MaintenanceOrderConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrderConnection.PageInfo(childComplexity), true
+	case "MaintenanceOrderConnection.totalCount":
+		if e.ComplexityRoot.MaintenanceOrderConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrderConnection.TotalCount(childComplexity), true
+
+	case "MaintenanceOrderEdge.cursor":
+		if e.ComplexityRoot.MaintenanceOrderEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrderEdge.Cursor(childComplexity), true
+	case "MaintenanceOrderEdge.node":
+		if e.ComplexityRoot.MaintenanceOrderEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrderEdge.Node(childComplexity), true
+
+	case "MaintenancePlan.active":
+		if e.ComplexityRoot.MaintenancePlan.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Active(childComplexity), true
+	case "MaintenancePlan.checklist":
+		if e.ComplexityRoot.MaintenancePlan.Checklist == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Checklist(childComplexity), true
+	case "MaintenancePlan.disturbs":
+		if e.ComplexityRoot.MaintenancePlan.Disturbs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Disturbs(childComplexity), true
+	case "MaintenancePlan.equipment":
+		if e.ComplexityRoot.MaintenancePlan.Equipment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Equipment(childComplexity), true
+	case "MaintenancePlan.every":
+		if e.ComplexityRoot.MaintenancePlan.Every == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Every(childComplexity), true
+	case "MaintenancePlan.id":
+		if e.ComplexityRoot.MaintenancePlan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.ID(childComplexity), true
+	case "MaintenancePlan.minutes":
+		if e.ComplexityRoot.MaintenancePlan.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Minutes(childComplexity), true
+	case "MaintenancePlan.nextDue":
+		if e.ComplexityRoot.MaintenancePlan.NextDue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.NextDue(childComplexity), true
+	case "MaintenancePlan.start":
+		if e.ComplexityRoot.MaintenancePlan.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Start(childComplexity), true
+	case "MaintenancePlan.title":
+		if e.ComplexityRoot.MaintenancePlan.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Title(childComplexity), true
+	case "MaintenancePlan.unit":
+		if e.ComplexityRoot.MaintenancePlan.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlan.Unit(childComplexity), true
+
+	case "MaintenancePlanConnection.edges":
+		if e.ComplexityRoot.MaintenancePlanConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlanConnection.Edges(childComplexity), true
+	case "MaintenancePlanConnection.pageInfo":
+		if e.ComplexityRoot.MaintenancePlanConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlanConnection.PageInfo(childComplexity), true
+	case "MaintenancePlanConnection.totalCount":
+		if e.ComplexityRoot.MaintenancePlanConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlanConnection.TotalCount(childComplexity), true
+
+	case "MaintenancePlanEdge.cursor":
+		if e.ComplexityRoot.MaintenancePlanEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlanEdge.Cursor(childComplexity), true
+	case "MaintenancePlanEdge.node":
+		if e.ComplexityRoot.MaintenancePlanEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenancePlanEdge.Node(childComplexity), true
+
 	case "Material.name":
 		if e.ComplexityRoot.Material.Name == nil {
 			break
@@ -7413,6 +7876,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteButlerTask(childComplexity, args["id"].(string), args["note"].(*string)), true
+	case "Mutation.completeMaintenance":
+		if e.ComplexityRoot.Mutation.CompleteMaintenance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeMaintenance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteMaintenance(childComplexity, args["input"].(model.CompleteMaintenanceInput)), true
 	case "Mutation.completeRenovation":
 		if e.ComplexityRoot.Mutation.CompleteRenovation == nil {
 			break
@@ -8046,6 +8520,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RegisterDevice(childComplexity, args["token"].(string), args["platform"].(model.DevicePlatform), args["app"].(model.AppKind), args["locale"].(*string)), true
+	case "Mutation.registerEquipment":
+		if e.ComplexityRoot.Mutation.RegisterEquipment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_registerEquipment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RegisterEquipment(childComplexity, args["input"].(model.RegisterEquipmentInput)), true
 	case "Mutation.reissueBill":
 		if e.ComplexityRoot.Mutation.ReissueBill == nil {
 			break
@@ -8156,6 +8641,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ScheduleInspection(childComplexity, args["input"].(model.ScheduleInspectionInput)), true
+	case "Mutation.scheduleMaintenance":
+		if e.ComplexityRoot.Mutation.ScheduleMaintenance == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_scheduleMaintenance_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ScheduleMaintenance(childComplexity, args["id"].(string), args["at"].(time.Time), args["emergency"].(*bool), args["note"].(*string)), true
 	case "Mutation.sendGreetingCampaign":
 		if e.ComplexityRoot.Mutation.SendGreetingCampaign == nil {
 			break
@@ -8442,6 +8938,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpsertInspectionTemplate(childComplexity, args["input"].(model.InspectionTemplateInput)), true
+	case "Mutation.upsertMaintenancePlan":
+		if e.ComplexityRoot.Mutation.UpsertMaintenancePlan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertMaintenancePlan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertMaintenancePlan(childComplexity, args["input"].(model.MaintenancePlanInput)), true
 	case "Mutation.upsertServiceItem":
 		if e.ComplexityRoot.Mutation.UpsertServiceItem == nil {
 			break
@@ -9508,6 +10015,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Enquiry(childComplexity, args["id"].(string)), true
+	case "Query.equipment":
+		if e.ComplexityRoot.Query.Equipment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_equipment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Equipment(childComplexity, args["communityId"].(string), args["kind"].(*facility.Kind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.event":
 		if e.ComplexityRoot.Query.Event == nil {
 			break
@@ -9718,6 +10236,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Inspections(childComplexity, args["communityId"].(string), args["area"].(*inspection.Area), args["first"].(*int), args["after"].(*string)), true
 
+	case "Query.maintenanceOrder":
+		if e.ComplexityRoot.Query.MaintenanceOrder == nil {
+			break
+		}
+
+		args, err := ec.field_Query_maintenanceOrder_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MaintenanceOrder(childComplexity, args["id"].(string)), true
+	case "Query.maintenanceOrders":
+		if e.ComplexityRoot.Query.MaintenanceOrders == nil {
+			break
+		}
+
+		args, err := ec.field_Query_maintenanceOrders_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MaintenanceOrders(childComplexity, args["communityId"].(string), args["filter"].(*model.MaintenanceOrderFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.maintenancePlans":
+		if e.ComplexityRoot.Query.MaintenancePlans == nil {
+			break
+		}
+
+		args, err := ec.field_Query_maintenancePlans_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.MaintenancePlans(childComplexity, args["communityId"].(string), args["equipmentId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -13026,7 +13577,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCampaignSlotInput,
 		ec.unmarshalInputCampaignVisitDayInput,
 		ec.unmarshalInputCareProfileInput,
+		ec.unmarshalInputCheckResultInput,
 		ec.unmarshalInputComplaintFilter,
+		ec.unmarshalInputCompleteMaintenanceInput,
 		ec.unmarshalInputCompleteServiceInput,
 		ec.unmarshalInputCompleteWorkInput,
 		ec.unmarshalInputCreateBuildingInput,
@@ -13055,6 +13608,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLaundryPickupInput,
 		ec.unmarshalInputLaundryReturnInput,
 		ec.unmarshalInputLogCallInput,
+		ec.unmarshalInputMaintenancePlanInput,
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputMeterReadingInput,
 		ec.unmarshalInputNotificationPreferencesInput,
@@ -13070,6 +13624,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRecordInspectionInput,
 		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRecordVisitInput,
+		ec.unmarshalInputRegisterEquipmentInput,
 		ec.unmarshalInputRenovationApplicationInput,
 		ec.unmarshalInputRenovationCompanyInput,
 		ec.unmarshalInputRenovationDocumentInput,
@@ -15163,6 +15718,366 @@ enum AuditAction {
   AUDIENCE
   "An access this server version does not know."
   OTHER
+}
+`, BuiltIn: false},
+	{Name: "../schema/facility.graphqls", Input: `"Kinds of shared equipment (公共设施设备)."
+enum EquipmentKind {
+  "A lift (电梯)."
+  LIFT
+  "A water pump (水泵)."
+  WATER_PUMP
+  "The fire system (消防系统)."
+  FIRE_SYSTEM
+  "A standby generator (发电机)."
+  GENERATOR
+  "An access gate or barrier (门禁/道闸)."
+  ACCESS_GATE
+  "CCTV (监控)."
+  CCTV
+  "Public lighting (公共照明)."
+  LIGHTING
+  "Anything else."
+  OTHER
+}
+
+"What maintenance work takes from residents while it lasts; work with any of these is held to the community's work windows unless it is an emergency, and announced to the buildings served (OUTAGE_NOTICE before, OUTAGE_RESTORED after)."
+enum Disturbance {
+  "Water off (停水)."
+  WATER_OFF
+  "Power off (停电)."
+  POWER_OFF
+  "A lift out of service (电梯停运)."
+  LIFT_OUT
+  "Noisy work (施工噪音)."
+  NOISE
+}
+
+"The unit of a maintenance plan's interval."
+enum PlanUnit {
+  "Every N days."
+  DAY
+  "Every N weeks."
+  WEEK
+  "Every N months (the same day of the month, or its last day)."
+  MONTH
+}
+
+"OPEN → DONE."
+enum MaintenanceOrderStatus {
+  "Raised by its plan, to be done (待保养)."
+  OPEN
+  "Done (已完成), with its checklist results."
+  DONE
+}
+
+"An item of a community's shared equipment register (设备台账)."
+type Equipment {
+  "Equipment id."
+  id: ID!
+  "The community (小区)."
+  community: Community!
+  "What it is."
+  kind: EquipmentKind!
+  "Its name, e.g. 1号梯."
+  name: String!
+  "The building it stands in, if any."
+  building: Building
+  "The public area it stands in (e.g. 水泵房), if named."
+  area: String
+  "Supplier or maintenance contractor."
+  supplier: String
+  "Installed on (YYYY-MM-DD)."
+  installDate: Date
+  "Under warranty until (YYYY-MM-DD)."
+  warrantyUntil: Date
+  "The buildings whose residents are told of its outages (at most 200)."
+  serves: [Building!]!
+  "When it was registered."
+  createdAt: Time!
+}
+
+"A maintenance plan (保养计划) of one item: every N units from its start date, a work order with the checklist."
+type MaintenancePlan {
+  "Plan id."
+  id: ID!
+  "The item maintained."
+  equipment: Equipment!
+  "What the work is, e.g. 电梯月度保养."
+  title: String!
+  "How many units between work orders."
+  every: Int!
+  "The interval's unit."
+  unit: PlanUnit!
+  "The first due date (YYYY-MM-DD)."
+  start: Date!
+  "The next due date not yet raised as a work order."
+  nextDue: Date!
+  "The steps to check, at most 50."
+  checklist: [String!]!
+  "What the work takes from residents; empty when nothing."
+  disturbs: [Disturbance!]!
+  "How long the work takes, in minutes."
+  minutes: Int!
+  "Whether it raises work orders."
+  active: Boolean!
+}
+
+"One checklist step as done."
+type CheckResult {
+  "The step, as in the order's checklist."
+  step: String!
+  "Whether it passed."
+  ok: Boolean!
+  "What was found or done."
+  note: String
+}
+
+"A maintenance work order (保养工单), raised by its plan about a week before its due date."
+type MaintenanceOrder {
+  "Order id (derived from the plan and the due date)."
+  id: ID!
+  "The community (小区)."
+  community: Community!
+  "The item maintained."
+  equipment: Equipment!
+  "What the work is."
+  title: String!
+  "The plan's due date (YYYY-MM-DD); an open order after it is overdue."
+  dueDate: Date!
+  "Whether it is open past its due date (community time)."
+  overdue: Boolean!
+  "The steps to check."
+  checklist: [String!]!
+  "What the work takes from residents."
+  disturbs: [Disturbance!]!
+  "How long it takes, in minutes."
+  minutes: Int!
+  "Planned as an emergency: outside the work windows allowed, residents told at once."
+  emergency: Boolean!
+  "When the work starts; disturbing work inside a work window unless an emergency."
+  scheduledAt: Time
+  "When the outage notice went out to the buildings served."
+  noticedAt: Time
+  "Where it stands."
+  status: MaintenanceOrderStatus!
+  "The checklist as done, one per step."
+  results: [CheckResult!]!
+  "Signed URLs of the completion photos (at most 9)."
+  photos("Which rendition." size: ImageSize): [String!]!
+  "When the work was done (as recorded on the phone)."
+  doneAt: Time
+  "Staff id of who did it."
+  doneBy: String
+  "Every step: RAISE, SCHEDULE, COMPLETE. Empty in lists."
+  timeline: [TimelineEntry!]!
+}
+
+"One item in a list."
+type EquipmentEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this item."
+  cursor: String!
+  "The item."
+  node: Equipment!
+}
+
+"A page of the register."
+type EquipmentConnection {
+  "The items of this page, oldest first."
+  edges: [EquipmentEdge!]!
+  "Whether there is a next page, and its cursor."
+  pageInfo: PageInfo!
+  "-1 when not counted."
+  totalCount: Int!
+}
+
+"One plan in a list."
+type MaintenancePlanEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this plan."
+  cursor: String!
+  "The plan."
+  node: MaintenancePlan!
+}
+
+"A page of maintenance plans."
+type MaintenancePlanConnection {
+  "The plans of this page, oldest first."
+  edges: [MaintenancePlanEdge!]!
+  "Whether there is a next page, and its cursor."
+  pageInfo: PageInfo!
+  "-1 when not counted."
+  totalCount: Int!
+}
+
+"One work order in a list."
+type MaintenanceOrderEdge {
+  "Opaque cursor: pass it as ` + "`" + `after` + "`" + ` to continue after this order."
+  cursor: String!
+  "The order."
+  node: MaintenanceOrder!
+}
+
+"A page of maintenance work orders."
+type MaintenanceOrderConnection {
+  "The orders of this page, by due date."
+  edges: [MaintenanceOrderEdge!]!
+  "Whether there is a next page, and its cursor."
+  pageInfo: PageInfo!
+  "-1 when not counted."
+  totalCount: Int!
+}
+
+"An item to register."
+input RegisterEquipmentInput {
+  "The community; the caller must supervise it."
+  communityId: ID!
+  "What it is."
+  kind: EquipmentKind!
+  "Its name, at most 60 characters."
+  name: String!
+  "The building it stands in (of this community); this or area is required."
+  buildingId: ID
+  "The public area it stands in, at most 60 characters."
+  area: String
+  "Supplier, at most 100 characters."
+  supplier: String
+  "Installed on."
+  installDate: Date
+  "Under warranty until."
+  warrantyUntil: Date
+  "Buildings of this community whose residents are told of its outages, at most 200."
+  serves: [ID!]
+}
+
+"A plan to create (no id) or replace."
+input MaintenancePlanInput {
+  "The plan to replace; omitted: a new plan."
+  id: ID
+  "The item."
+  equipmentId: ID!
+  "What the work is, at most 60 characters."
+  title: String!
+  "1 to 366 units."
+  every: Int!
+  "The interval's unit."
+  unit: PlanUnit!
+  "The first due date; changing it moves the next due date there."
+  start: Date!
+  "1 to 50 steps, each at most 200 characters."
+  checklist: [String!]!
+  "What the work takes from residents."
+  disturbs: [Disturbance!]
+  "1 to 1440 minutes."
+  minutes: Int!
+  "Whether it raises work orders."
+  active: Boolean!
+}
+
+"One checklist step as done."
+input CheckResultInput {
+  "The step, exactly as in the order's checklist, in its order."
+  step: String!
+  "Whether it passed."
+  ok: Boolean!
+  "What was found or done, at most 200 characters."
+  note: String
+}
+
+"A finished work order as recorded on the phone, possibly offline."
+input CompleteMaintenanceInput {
+  "The order."
+  orderId: ID!
+  "One result per checklist step, in order."
+  results: [CheckResultInput!]!
+  "Photos, at most 9."
+  photos: [Upload!]
+  "When it was done: not in the future (5 minutes of clock skew allowed), not older than 7 days."
+  doneAt: Time!
+  "The phone's key for this completion (8 to 64 characters): a retried upload records once and answers the same order."
+  idempotencyKey: String!
+  "A note, at most 500 characters."
+  note: String
+}
+
+"Which of a community's work orders."
+enum MaintenanceOrderFilter {
+  "Open ones."
+  OPEN
+  "Done ones."
+  DONE
+  "Open past their due date (超期未保养)."
+  OVERDUE
+}
+
+extend type Query {
+  "A community's equipment register: supervisors and engineers of the community; NOT_FOUND for anyone else."
+  equipment(
+    "The community."
+    communityId: ID!
+    "Only this kind."
+    kind: EquipmentKind
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last item of the previous page."
+    after: String
+  ): EquipmentConnection!
+  "A community's maintenance plans, or one item's: supervisors and engineers of the community; NOT_FOUND for anyone else."
+  maintenancePlans(
+    "The community."
+    communityId: ID!
+    "Only this item's plans."
+    equipmentId: ID
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last plan of the previous page."
+    after: String
+  ): MaintenancePlanConnection!
+  "A community's maintenance work orders by due date: supervisors and engineers of the community; NOT_FOUND for anyone else."
+  maintenanceOrders(
+    "The community."
+    communityId: ID!
+    "Open, done or overdue; omitted: all."
+    filter: MaintenanceOrderFilter
+    "Page size, 0 to 100."
+    first: Int = 20
+    "Cursor of the last order of the previous page."
+    after: String
+  ): MaintenanceOrderConnection!
+  "One work order, with its timeline; NOT_FOUND for anyone but the community's supervisors and engineers."
+  maintenanceOrder("Id of the order." id: ID!): MaintenanceOrder
+}
+
+extend type Mutation {
+  "A supervisor of the community registers an item of shared equipment."
+  registerEquipment("The item." input: RegisterEquipmentInput!): Equipment!
+  "A supervisor of the item's community creates or replaces a maintenance plan."
+  upsertMaintenancePlan("The plan." input: MaintenancePlanInput!): MaintenancePlan!
+  "A supervisor plans when an open work order starts. Disturbing work outside the community's work windows is CONFLICT naming the windows, unless emergency (residents of the served buildings are then told at once)."
+  scheduleMaintenance(
+    "The order."
+    id: ID!
+    "When the work starts."
+    at: Time!
+    "An emergency: allowed outside the work windows."
+    emergency: Boolean = false
+    "Why, at most 200 characters."
+    note: String
+  ): MaintenanceOrder!
+  "An engineer (or supervisor) of the community records an order as done, with one result per checklist step; the served buildings are told service is restored."
+  completeMaintenance("The completion." input: CompleteMaintenanceInput!): MaintenanceOrder!
+}
+
+extend enum TimelineAction {
+  "Maintenance: the plan raised the work order (生成保养工单)."
+  RAISE
+  "Maintenance: a supervisor planned when the work starts."
+  SCHEDULE
+}
+
+extend enum NotificationKind {
+  "Disturbing maintenance ahead (停水/停电/电梯停运/施工噪音): what, when and for how long, to the residents of the buildings served, the community's lead time before it starts (default 24 hours). Cannot be turned off; falls back to SMS."
+  OUTAGE_NOTICE
+  "The disturbing maintenance is done and service is restored, to the same residents. Cannot be turned off; falls back to SMS."
+  OUTAGE_RESTORED
 }
 `, BuiltIn: false},
 	{Name: "../schema/feecollection.graphqls", Input: `"Property fee collection for one billing period (物业费收缴率), as collected so far: billed before relief, collected, relieved, outstanding, in fen, with the bills behind them; cancelled bills count nowhere."
@@ -21566,6 +22481,18 @@ func (ec *executionContext) childFields_Charges(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Charges", field.Name)
 }
 
+func (ec *executionContext) childFields_CheckResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "step":
+		return ec.fieldContext_CheckResult_step(ctx, field)
+	case "ok":
+		return ec.fieldContext_CheckResult_ok(ctx, field)
+	case "note":
+		return ec.fieldContext_CheckResult_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CheckResult", field.Name)
+}
+
 func (ec *executionContext) childFields_Community(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -22108,6 +23035,56 @@ func (ec *executionContext) childFields_EnquiryStaffNote(ctx context.Context, fi
 		return ec.fieldContext_EnquiryStaffNote_at(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EnquiryStaffNote", field.Name)
+}
+
+func (ec *executionContext) childFields_Equipment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Equipment_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Equipment_community(ctx, field)
+	case "kind":
+		return ec.fieldContext_Equipment_kind(ctx, field)
+	case "name":
+		return ec.fieldContext_Equipment_name(ctx, field)
+	case "building":
+		return ec.fieldContext_Equipment_building(ctx, field)
+	case "area":
+		return ec.fieldContext_Equipment_area(ctx, field)
+	case "supplier":
+		return ec.fieldContext_Equipment_supplier(ctx, field)
+	case "installDate":
+		return ec.fieldContext_Equipment_installDate(ctx, field)
+	case "warrantyUntil":
+		return ec.fieldContext_Equipment_warrantyUntil(ctx, field)
+	case "serves":
+		return ec.fieldContext_Equipment_serves(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Equipment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Equipment", field.Name)
+}
+
+func (ec *executionContext) childFields_EquipmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_EquipmentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_EquipmentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_EquipmentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EquipmentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_EquipmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_EquipmentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_EquipmentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EquipmentEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_EventAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -23020,6 +23997,120 @@ func (ec *executionContext) childFields_LoginCodeRequested(ctx context.Context, 
 		return ec.fieldContext_LoginCodeRequested_expiresInSeconds(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoginCodeRequested", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenanceOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MaintenanceOrder_id(ctx, field)
+	case "community":
+		return ec.fieldContext_MaintenanceOrder_community(ctx, field)
+	case "equipment":
+		return ec.fieldContext_MaintenanceOrder_equipment(ctx, field)
+	case "title":
+		return ec.fieldContext_MaintenanceOrder_title(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_MaintenanceOrder_dueDate(ctx, field)
+	case "overdue":
+		return ec.fieldContext_MaintenanceOrder_overdue(ctx, field)
+	case "checklist":
+		return ec.fieldContext_MaintenanceOrder_checklist(ctx, field)
+	case "disturbs":
+		return ec.fieldContext_MaintenanceOrder_disturbs(ctx, field)
+	case "minutes":
+		return ec.fieldContext_MaintenanceOrder_minutes(ctx, field)
+	case "emergency":
+		return ec.fieldContext_MaintenanceOrder_emergency(ctx, field)
+	case "scheduledAt":
+		return ec.fieldContext_MaintenanceOrder_scheduledAt(ctx, field)
+	case "noticedAt":
+		return ec.fieldContext_MaintenanceOrder_noticedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_MaintenanceOrder_status(ctx, field)
+	case "results":
+		return ec.fieldContext_MaintenanceOrder_results(ctx, field)
+	case "photos":
+		return ec.fieldContext_MaintenanceOrder_photos(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_MaintenanceOrder_doneAt(ctx, field)
+	case "doneBy":
+		return ec.fieldContext_MaintenanceOrder_doneBy(ctx, field)
+	case "timeline":
+		return ec.fieldContext_MaintenanceOrder_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceOrder", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenanceOrderConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MaintenanceOrderConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MaintenanceOrderConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MaintenanceOrderConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceOrderConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenanceOrderEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MaintenanceOrderEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MaintenanceOrderEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceOrderEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenancePlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_MaintenancePlan_id(ctx, field)
+	case "equipment":
+		return ec.fieldContext_MaintenancePlan_equipment(ctx, field)
+	case "title":
+		return ec.fieldContext_MaintenancePlan_title(ctx, field)
+	case "every":
+		return ec.fieldContext_MaintenancePlan_every(ctx, field)
+	case "unit":
+		return ec.fieldContext_MaintenancePlan_unit(ctx, field)
+	case "start":
+		return ec.fieldContext_MaintenancePlan_start(ctx, field)
+	case "nextDue":
+		return ec.fieldContext_MaintenancePlan_nextDue(ctx, field)
+	case "checklist":
+		return ec.fieldContext_MaintenancePlan_checklist(ctx, field)
+	case "disturbs":
+		return ec.fieldContext_MaintenancePlan_disturbs(ctx, field)
+	case "minutes":
+		return ec.fieldContext_MaintenancePlan_minutes(ctx, field)
+	case "active":
+		return ec.fieldContext_MaintenancePlan_active(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenancePlan", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenancePlanConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_MaintenancePlanConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_MaintenancePlanConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_MaintenancePlanConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenancePlanConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenancePlanEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_MaintenancePlanEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_MaintenancePlanEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenancePlanEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Material(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -15,6 +15,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
@@ -383,6 +384,16 @@ type Charges struct {
 	TotalFen int `json:"totalFen"`
 }
 
+// One checklist step as done.
+type CheckResultInput struct {
+	// The step, exactly as in the order's checklist, in its order.
+	Step string `json:"step"`
+	// Whether it passed.
+	Ok bool `json:"ok"`
+	// What was found or done, at most 200 characters.
+	Note *string `json:"note,omitempty"`
+}
+
 // A page of community events (社区活动), latest start first.
 type CommunityEventConnection struct {
 	// The events of this page.
@@ -431,6 +442,22 @@ type ComplaintFilter struct {
 	Severity *complaint.Severity `json:"severity,omitempty"`
 	// Only complaints still unacknowledged past their response deadline.
 	Overdue *bool `json:"overdue,omitempty"`
+}
+
+// A finished work order as recorded on the phone, possibly offline.
+type CompleteMaintenanceInput struct {
+	// The order.
+	OrderID string `json:"orderId"`
+	// One result per checklist step, in order.
+	Results []*CheckResultInput `json:"results"`
+	// Photos, at most 9.
+	Photos []*graphql.Upload `json:"photos,omitempty"`
+	// When it was done: not in the future (5 minutes of clock skew allowed), not older than 7 days.
+	DoneAt time.Time `json:"doneAt"`
+	// The phone's key for this completion (8 to 64 characters): a retried upload records once and answers the same order.
+	IdempotencyKey string `json:"idempotencyKey"`
+	// A note, at most 500 characters.
+	Note *string `json:"note,omitempty"`
 }
 
 // What the staff member records on finishing (完工).
@@ -691,6 +718,24 @@ type EnquiryFilter struct {
 	Category *enquiry.Category `json:"category,omitempty"`
 	// Only open enquiries past their promised time.
 	Overdue *bool `json:"overdue,omitempty"`
+}
+
+// A page of the register.
+type EquipmentConnection struct {
+	// The items of this page, oldest first.
+	Edges []*EquipmentEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// -1 when not counted.
+	TotalCount int `json:"totalCount"`
+}
+
+// One item in a list.
+type EquipmentEdge struct {
+	// Opaque cursor: pass it as `after` to continue after this item.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *facility.Equipment `json:"node"`
 }
 
 // A page of event sign-ups, newest first.
@@ -1091,6 +1136,66 @@ type LoginCodeRequested struct {
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
+// A page of maintenance work orders.
+type MaintenanceOrderConnection struct {
+	// The orders of this page, by due date.
+	Edges []*MaintenanceOrderEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// -1 when not counted.
+	TotalCount int `json:"totalCount"`
+}
+
+// One work order in a list.
+type MaintenanceOrderEdge struct {
+	// Opaque cursor: pass it as `after` to continue after this order.
+	Cursor string `json:"cursor"`
+	// The order.
+	Node *facility.Order `json:"node"`
+}
+
+// A page of maintenance plans.
+type MaintenancePlanConnection struct {
+	// The plans of this page, oldest first.
+	Edges []*MaintenancePlanEdge `json:"edges"`
+	// Whether there is a next page, and its cursor.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// -1 when not counted.
+	TotalCount int `json:"totalCount"`
+}
+
+// One plan in a list.
+type MaintenancePlanEdge struct {
+	// Opaque cursor: pass it as `after` to continue after this plan.
+	Cursor string `json:"cursor"`
+	// The plan.
+	Node *facility.Plan `json:"node"`
+}
+
+// A plan to create (no id) or replace.
+type MaintenancePlanInput struct {
+	// The plan to replace; omitted: a new plan.
+	ID *string `json:"id,omitempty"`
+	// The item.
+	EquipmentID string `json:"equipmentId"`
+	// What the work is, at most 60 characters.
+	Title string `json:"title"`
+	// 1 to 366 units.
+	Every int `json:"every"`
+	// The interval's unit.
+	Unit facility.Unit `json:"unit"`
+	// The first due date; changing it moves the next due date there.
+	Start string `json:"start"`
+	// 1 to 50 steps, each at most 200 characters.
+	Checklist []string `json:"checklist"`
+	// What the work takes from residents.
+	Disturbs []facility.Disturbance `json:"disturbs,omitempty"`
+	// 1 to 1440 minutes.
+	Minutes int `json:"minutes"`
+	// Whether it raises work orders.
+	Active bool `json:"active"`
+}
+
 // A material used on the repair.
 type MaterialInput struct {
 	// What it is, 1 to 60 characters.
@@ -1465,6 +1570,8 @@ type RecordPaymentInput struct {
 	Reference *string `json:"reference,omitempty"`
 	// When the money was received (a transfer seen on the statement later); omitted: now. Not in the future.
 	PaidAt *time.Time `json:"paidAt,omitempty"`
+	// A key the counter PC makes once per payment (e.g. a UUID; 1 to 64 letters, digits and - _ : .) so that sending the same request again after a timeout is safe: the same key in the same community returns the payment first recorded with it (same receipt number) instead of recording a second one, also when both requests arrive at once on two servers. The same key with a different household, method, amount, bills, reference or paidAt is refused with CONFLICT. A request refused for its input records nothing and leaves the key free for the corrected one. Omitted: every request records a payment.
+	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
 // A household visit (走访) to log.
@@ -1483,6 +1590,28 @@ type RecordVisitInput struct {
 	FollowUp *string `json:"followUp,omitempty"`
 	// When the follow-up is due; only with followUp.
 	FollowUpDue *string `json:"followUpDue,omitempty"`
+}
+
+// An item to register.
+type RegisterEquipmentInput struct {
+	// The community; the caller must supervise it.
+	CommunityID string `json:"communityId"`
+	// What it is.
+	Kind facility.Kind `json:"kind"`
+	// Its name, at most 60 characters.
+	Name string `json:"name"`
+	// The building it stands in (of this community); this or area is required.
+	BuildingID *string `json:"buildingId,omitempty"`
+	// The public area it stands in, at most 60 characters.
+	Area *string `json:"area,omitempty"`
+	// Supplier, at most 100 characters.
+	Supplier *string `json:"supplier,omitempty"`
+	// Installed on.
+	InstallDate *string `json:"installDate,omitempty"`
+	// Under warranty until.
+	WarrantyUntil *string `json:"warrantyUntil,omitempty"`
+	// Buildings of this community whose residents are told of its outages, at most 200.
+	Serves []string `json:"serves,omitempty"`
 }
 
 // A renovation application (装修申请), as first submitted or resubmitted.
@@ -2501,6 +2630,67 @@ func (e HouseholdEventType) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Which of a community's work orders.
+type MaintenanceOrderFilter string
+
+const (
+	// Open ones.
+	MaintenanceOrderFilterOpen MaintenanceOrderFilter = "OPEN"
+	// Done ones.
+	MaintenanceOrderFilterDone MaintenanceOrderFilter = "DONE"
+	// Open past their due date (超期未保养).
+	MaintenanceOrderFilterOverdue MaintenanceOrderFilter = "OVERDUE"
+)
+
+var AllMaintenanceOrderFilter = []MaintenanceOrderFilter{
+	MaintenanceOrderFilterOpen,
+	MaintenanceOrderFilterDone,
+	MaintenanceOrderFilterOverdue,
+}
+
+func (e MaintenanceOrderFilter) IsValid() bool {
+	switch e {
+	case MaintenanceOrderFilterOpen, MaintenanceOrderFilterDone, MaintenanceOrderFilterOverdue:
+		return true
+	}
+	return false
+}
+
+func (e MaintenanceOrderFilter) String() string {
+	return string(e)
+}
+
+func (e *MaintenanceOrderFilter) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = MaintenanceOrderFilter(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid MaintenanceOrderFilter", str)
+	}
+	return nil
+}
+
+func (e MaintenanceOrderFilter) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *MaintenanceOrderFilter) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e MaintenanceOrderFilter) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // A push channel a person may turn off (the inbox cannot be turned off, and SMS is only for emergencies).
 type NotificationChannel string
 
@@ -2939,6 +3129,10 @@ const (
 	TimelineActionWithdraw TimelineAction = "WITHDRAW"
 	// A step this server version does not know; show it as a generic step.
 	TimelineActionOther TimelineAction = "OTHER"
+	// Maintenance: the plan raised the work order (生成保养工单).
+	TimelineActionRaise TimelineAction = "RAISE"
+	// Maintenance: a supervisor planned when the work starts.
+	TimelineActionSchedule TimelineAction = "SCHEDULE"
 	// Bills: a cancelled bill was issued again (更正重开): the first line of the new bill, and a line on the cancelled one naming it.
 	TimelineActionReissue TimelineAction = "REISSUE"
 	// Corrective tasks (整改): a re-check found the fix meets the standard; the task is closed.
@@ -2959,6 +3153,12 @@ const (
 	TimelineActionWechatPaid TimelineAction = "WECHAT_PAID"
 	// Payments: the WeChat Pay order expired unpaid (订单关闭).
 	TimelineActionWechatClose TimelineAction = "WECHAT_CLOSE"
+	// Payments: WeChat Pay reported the order paid with another amount; nothing was settled (金额不符).
+	TimelineActionWechatMismatch TimelineAction = "WECHAT_MISMATCH"
+	// Payments: WeChat Pay reported a refund's outcome (SUCCESS, ABNORMAL, CLOSED) (微信退款结果).
+	TimelineActionWechatRefund TimelineAction = "WECHAT_REFUND"
+	// Payments: a closed refund's money was put back on its bills (退款关闭后重新入账).
+	TimelineActionRefundRestore TimelineAction = "REFUND_RESTORE"
 	// Bills: part of a payment was applied to the bill (销账).
 	TimelineActionAllocate TimelineAction = "ALLOCATE"
 	// Bills: a refund took a payment's money back off the bill.
@@ -3016,6 +3216,8 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionTake,
 	TimelineActionWithdraw,
 	TimelineActionOther,
+	TimelineActionRaise,
+	TimelineActionSchedule,
 	TimelineActionReissue,
 	TimelineActionRecheckPass,
 	TimelineActionRecheckFail,
@@ -3026,6 +3228,9 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionWechatOrder,
 	TimelineActionWechatPaid,
 	TimelineActionWechatClose,
+	TimelineActionWechatMismatch,
+	TimelineActionWechatRefund,
+	TimelineActionRefundRestore,
 	TimelineActionAllocate,
 	TimelineActionUnallocate,
 	TimelineActionRelief,
@@ -3033,7 +3238,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionReissue, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRaise, TimelineActionSchedule, TimelineActionReissue, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false
@@ -3069,6 +3274,73 @@ func (e *TimelineAction) UnmarshalJSON(b []byte) error {
 }
 
 func (e TimelineAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why a WeChat Pay notification settled nothing.
+type UnmatchedNotificationReason string
+
+const (
+	// It names an order (out_trade_no) we never opened.
+	UnmatchedNotificationReasonUnknownOrder UnmatchedNotificationReason = "UNKNOWN_ORDER"
+	// It names a payment that was not made with WeChat Pay.
+	UnmatchedNotificationReasonNotWechat UnmatchedNotificationReason = "NOT_WECHAT"
+	// Its amount differs from the order's (or the refund's).
+	UnmatchedNotificationReasonAmount UnmatchedNotificationReason = "AMOUNT"
+	// The payment was already settled by another WeChat transaction.
+	UnmatchedNotificationReasonOtherPayment UnmatchedNotificationReason = "OTHER_PAYMENT"
+	// It names a refund (out_refund_no) the payment does not have.
+	UnmatchedNotificationReasonUnknownRefund UnmatchedNotificationReason = "UNKNOWN_REFUND"
+)
+
+var AllUnmatchedNotificationReason = []UnmatchedNotificationReason{
+	UnmatchedNotificationReasonUnknownOrder,
+	UnmatchedNotificationReasonNotWechat,
+	UnmatchedNotificationReasonAmount,
+	UnmatchedNotificationReasonOtherPayment,
+	UnmatchedNotificationReasonUnknownRefund,
+}
+
+func (e UnmatchedNotificationReason) IsValid() bool {
+	switch e {
+	case UnmatchedNotificationReasonUnknownOrder, UnmatchedNotificationReasonNotWechat, UnmatchedNotificationReasonAmount, UnmatchedNotificationReasonOtherPayment, UnmatchedNotificationReasonUnknownRefund:
+		return true
+	}
+	return false
+}
+
+func (e UnmatchedNotificationReason) String() string {
+	return string(e)
+}
+
+func (e *UnmatchedNotificationReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UnmatchedNotificationReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UnmatchedNotificationReason", str)
+	}
+	return nil
+}
+
+func (e UnmatchedNotificationReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UnmatchedNotificationReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UnmatchedNotificationReason) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/freeservice"
@@ -222,6 +223,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
+	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
+		Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
@@ -464,6 +467,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
+		{"maintenance scheduler", svc.Facilities.Tick},
 	}
 	for {
 		for _, j := range jobs {
