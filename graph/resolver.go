@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
@@ -67,6 +68,7 @@ type Services struct {
 	Calls         *hotline.Service
 	Enquiries     *enquiry.Service
 	Dunning       *dunning.Service
+	Patrols       *patrol.Service
 	Finance       *finance.Service
 	Payments      *payment.Service
 	// Now is the clock of the domain services (overdue flags).
