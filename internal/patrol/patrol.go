@@ -158,14 +158,17 @@ func init() {
 			// A retried upload records once; a checkpoint counts once a round.
 			{Keys: bson.D{{Key: "guardId", Value: 1}, {Key: "idempotencyKey", Value: 1}}, Options: options.Index().SetUnique(true)},
 			{Keys: bson.D{{Key: "roundId", Value: 1}, {Key: "checkpointId", Value: 1}}, Options: options.Index().SetUnique(true)},
+			{Keys: bson.D{{Key: "roundId", Value: 1}, {Key: "dueAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: "patrol_misses", Models: []mgo.IndexModel{
-			{Keys: bson.D{{Key: "roundId", Value: 1}}},
+			{Keys: bson.D{{Key: "roundId", Value: 1}, {Key: "dueAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: "patrol_rounds", Models: []mgo.IndexModel{
 			// The supervisors' list and each guard's own, newest first.
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "guardIds", Value: 1}, {Key: "sortKey", Value: 1}}},
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "routeId", Value: 1}, {Key: "sortKey", Value: 1}}},
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "routeId", Value: 1}, {Key: "guardIds", Value: 1}, {Key: "sortKey", Value: 1}}},
 		}},
 	)
 }

@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/page"
 )
 
 func TestMain(m *testing.M) { os.Exit(mongo.RunTests(m)) }
@@ -197,5 +198,38 @@ func TestTickMarksMissesOnceWhileTheShiftIsOn(t *testing.T) {
 	}
 	if err := s.Tick(ctx, at(2, 7, 0)); err != nil || misses() != 7 {
 		t.Fatalf("tick after the shift: %v, %d misses", err, misses())
+	}
+}
+
+func TestGuardsListTheirOwnRounds(t *testing.T) {
+	s, clk, r := setup(t)
+	ctx := context.Background()
+	clk.t = at(2, 0, 35)
+	for i, sc := range []struct {
+		who  *access.Caller
+		cp   int
+		done time.Time
+	}{{guard, 0, at(1, 22, 1)}, {guard2, 1, at(1, 22, 31)}, {guard2, 0, at(2, 0, 2)}} {
+		if _, err := s.RecordScan(ctx, sc.who, ScanInput{CommunityID: estate, Code: r.Checkpoints[sc.cp].Code, DoneAt: sc.done, IdempotencyKey: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Tick(ctx, clk.t); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Patrols(ctx, lead, estate, "", page.Request{First: 10, Count: true})
+	if err != nil || len(all.Items) != 2 || all.Total != 2 || !all.Items[0].Start.Equal(at(2, 0, 0)) {
+		t.Fatalf("lead: %v %+v", err, all)
+	}
+	if n, m := len(all.Items[1].Scans), len(all.Items[0].Misses); n != 2 || m != 0 {
+		t.Errorf("lead: %d scans in round 1, %d misses in round 2 (garage due 00:30 still open)", n, m)
+	}
+	mine, err := s.Patrols(ctx, guard, estate, r.ID, page.Request{First: 10})
+	if err != nil || len(mine.Items) != 1 || len(mine.Items[0].Scans) != 1 || mine.Items[0].Scans[0].GuardID != "guard" {
+		t.Fatalf("guard: %v %+v", err, mine)
+	}
+	other := &access.Caller{Kind: auth.KindStaff, ID: "x", Roles: []access.Role{access.Security}, Communities: []string{"bbbbbbbbbbbbbbbbbbbbbbbb"}}
+	if _, err := s.Patrols(ctx, other, estate, "", page.Request{First: 10}); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Errorf("another estate's guard: %v", err)
 	}
 }
