@@ -17,14 +17,16 @@ import (
 // RoundView is a round with what happened in it, as the list shows it.
 type RoundView struct {
 	*Round
+	Route  *Route
 	Scans  []*Scan
 	Misses []*Miss
 }
 
 // Patrols lists a community's rounds, newest first, with their scans and
 // misses: its leads see every round, a guard the rounds they scanned in
-// with their own scans. routeID, when given, narrows to one route. Three
-// round trips a page whatever its size: rounds, their scans, their misses.
+// with their own scans. routeID, when given, narrows to one route. Four
+// round trips a page whatever its size: rounds, their scans, their misses
+// and their routes.
 func (s *Service) Patrols(ctx context.Context, c *access.Caller, communityID, routeID string, p page.Request) (page.Page[*RoundView], error) {
 	var none page.Page[*RoundView]
 	if err := validate.ID("communityId", communityID); err != nil {
@@ -80,6 +82,28 @@ func (s *Service) Patrols(ctx context.Context, c *access.Caller, communityID, ro
 	for _, x := range misses {
 		byID[x.RoundID].Misses = append(byID[x.RoundID].Misses, x)
 	}
+	routeIDs := []string{}
+	for _, r := range rounds.Items {
+		routeIDs = append(routeIDs, r.RouteID)
+	}
+	routes, err := s.RoutesByID(ctx, routeIDs)
+	if err != nil {
+		return none, err
+	}
+	for _, r := range routes {
+		if !leads {
+			hideCodes(r)
+		}
+	}
+	for _, v := range out.Items {
+		v.Route = routes[v.RouteID]
+		for _, x := range v.Scans {
+			x.Checkpoint = v.Route.Checkpoint(x.CheckpointID)
+		}
+		for _, x := range v.Misses {
+			x.Checkpoint = v.Route.Checkpoint(x.CheckpointID)
+		}
+	}
 	return out, nil
 }
 
@@ -97,4 +121,11 @@ func findAll[T any](ctx context.Context, s *Service, col string, q bson.D, out *
 // RoutesByID loads routes for the list's rounds (the loader's batch).
 func (s *Service) RoutesByID(ctx context.Context, ids []string) (map[string]*Route, error) {
 	return mongo.ByIDs(ctx, s.routes, ids, func(r *Route) string { return r.ID })
+}
+
+// hideCodes blanks the posted codes: guards scan them, they are not told.
+func hideCodes(r *Route) {
+	for i := range r.Checkpoints {
+		r.Checkpoints[i].Code = ""
+	}
 }

@@ -70,6 +70,9 @@ type Route struct {
 
 // Checkpoint returns the route's checkpoint id, if any.
 func (r *Route) Checkpoint(id string) *Checkpoint {
+	if r == nil {
+		return nil
+	}
 	for i := range r.Checkpoints {
 		if r.Checkpoints[i].ID == id {
 			return &r.Checkpoints[i]
@@ -101,6 +104,8 @@ type Scan struct {
 	DueAt          time.Time `bson:"dueAt"`
 	DoneAt         time.Time `bson:"doneAt"`
 	RecordedAt     time.Time `bson:"recordedAt"`
+	// Checkpoint is filled for the API, with the code only for leads.
+	Checkpoint *Checkpoint `bson:"-"`
 }
 
 // Miss is a checkpoint whose window passed unscanned in a round.
@@ -112,6 +117,7 @@ type Miss struct {
 	CheckpointID string    `bson:"checkpointId"`
 	DueAt        time.Time `bson:"dueAt"`
 	MarkedAt     time.Time `bson:"markedAt"`
+	Checkpoint   *Checkpoint `bson:"-"` // as on Scan
 }
 
 // Round is one walk of a route, written when its first scan or miss is.

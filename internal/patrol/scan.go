@@ -65,11 +65,15 @@ func (s *Service) RecordScan(ctx context.Context, c *access.Caller, in ScanInput
 			cp = &r.Checkpoints[i]
 		}
 	}
+	if !Leads(c, r.CommunityID) {
+		hideCodes(&r)
+	}
 	if prev, err := s.byKey(ctx, c.ID, key); err != nil || prev != nil {
 		if prev != nil && prev.CheckpointID != cp.ID {
 			return nil, apperr.Invalid("input.idempotencyKey", "patrol.key_reused")
 		}
 		if prev != nil {
+			prev.Checkpoint = cp
 			return prev, s.touchRound(ctx, &r, prev)
 		}
 		return nil, err
@@ -90,7 +94,7 @@ func (s *Service) RecordScan(ctx context.Context, c *access.Caller, in ScanInput
 		return nil, ErrOffShift
 	}
 	sc := &Scan{ID: mongo.NewID(), CommunityID: r.CommunityID, RouteID: r.ID, RoundID: roundID(r.ID, start), CheckpointID: cp.ID,
-		GuardID: c.ID, IdempotencyKey: key, Status: OnTime, RoundStart: start.UTC(), DueAt: due.UTC(), DoneAt: done, RecordedAt: now}
+		GuardID: c.ID, IdempotencyKey: key, Status: OnTime, RoundStart: start.UTC(), DueAt: due.UTC(), DoneAt: done, RecordedAt: now, Checkpoint: cp}
 	if done.After(due.Add(cp.Tolerance)) {
 		sc.Status = Late
 	}
@@ -108,6 +112,7 @@ func (s *Service) RecordScan(ctx context.Context, c *access.Caller, in ScanInput
 func (s *Service) duplicate(ctx context.Context, c *access.Caller, r *Route, sc *Scan) (*Scan, error) {
 	if prev, err := s.byKey(ctx, c.ID, sc.IdempotencyKey); err != nil || prev != nil {
 		if prev != nil {
+			prev.Checkpoint = sc.Checkpoint
 			return prev, s.touchRound(ctx, r, prev)
 		}
 		return nil, err
@@ -119,6 +124,7 @@ func (s *Service) duplicate(ctx context.Context, c *access.Caller, r *Route, sc 
 	if prev.GuardID != c.ID {
 		return nil, ErrAlreadyScanned
 	}
+	prev.Checkpoint = sc.Checkpoint
 	return &prev, nil
 }
 

@@ -242,9 +242,7 @@ func (s *Service) Routes(ctx context.Context, c *access.Caller, communityID stri
 	}
 	if !leads {
 		for _, r := range out {
-			for i := range r.Checkpoints {
-				r.Checkpoints[i].Code = ""
-			}
+			hideCodes(r)
 		}
 	}
 	return out, nil
