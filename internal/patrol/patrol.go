@@ -110,13 +110,13 @@ type Scan struct {
 
 // Miss is a checkpoint whose window passed unscanned in a round.
 type Miss struct {
-	ID           string    `bson:"_id"` // roundId + ":" + checkpointId: once per round
-	CommunityID  string    `bson:"communityId"`
-	RouteID      string    `bson:"routeId"`
-	RoundID      string    `bson:"roundId"`
-	CheckpointID string    `bson:"checkpointId"`
-	DueAt        time.Time `bson:"dueAt"`
-	MarkedAt     time.Time `bson:"markedAt"`
+	ID           string      `bson:"_id"` // roundId + ":" + checkpointId: once per round
+	CommunityID  string      `bson:"communityId"`
+	RouteID      string      `bson:"routeId"`
+	RoundID      string      `bson:"roundId"`
+	CheckpointID string      `bson:"checkpointId"`
+	DueAt        time.Time   `bson:"dueAt"`
+	MarkedAt     time.Time   `bson:"markedAt"`
 	Checkpoint   *Checkpoint `bson:"-"` // as on Scan
 }
 
