@@ -28,6 +28,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/events"
 	"qinqing/internal/platform/files"
@@ -69,6 +70,7 @@ type Services struct {
 	Calls         *hotline.Service
 	Enquiries     *enquiry.Service
 	Dunning       *dunning.Service
+	Patrols       *patrol.Service
 	Finance       *finance.Service
 	Payments      *payment.Service
 	Inspections   *inspection.Service

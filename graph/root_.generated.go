@@ -96,6 +96,11 @@ type ResolverRoot interface {
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
 	ParkingSpace() ParkingSpaceResolver
+	PatrolCheckpoint() PatrolCheckpointResolver
+	PatrolMiss() PatrolMissResolver
+	PatrolRound() PatrolRoundResolver
+	PatrolRoute() PatrolRouteResolver
+	PatrolScan() PatrolScanResolver
 	Payment() PaymentResolver
 	PaymentRefund() PaymentRefundResolver
 	Person() PersonResolver
@@ -1462,6 +1467,7 @@ type ComplexityRoot struct {
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
 		RecheckCorrectiveTask         func(childComplexity int, input model.RecheckCorrectiveTaskInput) int
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
+		RecordCheckpointScan          func(childComplexity int, input model.RecordCheckpointScanInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordDunningStep             func(childComplexity int, input model.DunningStepInput) int
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
@@ -1517,6 +1523,7 @@ type ComplexityRoot struct {
 		UpsertFeeItem                 func(childComplexity int, communityID string, input model.FeeItemInput) int
 		UpsertInspectionTemplate      func(childComplexity int, input model.InspectionTemplateInput) int
 		UpsertMaintenancePlan         func(childComplexity int, input model.MaintenancePlanInput) int
+		UpsertPatrolRoute             func(childComplexity int, input model.UpsertPatrolRouteInput) int
 		UpsertServiceItem             func(childComplexity int, input model.ServiceItemInput) int
 		WithdrawComplaint             func(childComplexity int, id string, reason *string) int
 	}
@@ -1566,6 +1573,65 @@ type ComplexityRoot struct {
 	ParkingSpace struct {
 		Code        func(childComplexity int) int
 		HouseholdID func(childComplexity int) int
+	}
+
+	PatrolCheckpoint struct {
+		Code             func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Name             func(childComplexity int) int
+		OffsetMinutes    func(childComplexity int) int
+		Place            func(childComplexity int) int
+		ToleranceMinutes func(childComplexity int) int
+	}
+
+	PatrolMiss struct {
+		Checkpoint func(childComplexity int) int
+		DueAt      func(childComplexity int) int
+		MarkedAt   func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
+	PatrolRound struct {
+		End    func(childComplexity int) int
+		ID     func(childComplexity int) int
+		Misses func(childComplexity int) int
+		Route  func(childComplexity int) int
+		Scans  func(childComplexity int) int
+		Start  func(childComplexity int) int
+	}
+
+	PatrolRoundConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PatrolRoundEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PatrolRoute struct {
+		Active       func(childComplexity int) int
+		Checkpoints  func(childComplexity int) int
+		Community    func(childComplexity int) int
+		EveryMinutes func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Name         func(childComplexity int) int
+		ShiftEnd     func(childComplexity int) int
+		ShiftStart   func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
+	PatrolScan struct {
+		Checkpoint func(childComplexity int) int
+		DoneAt     func(childComplexity int) int
+		DueAt      func(childComplexity int) int
+		Guard      func(childComplexity int) int
+		ID         func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		Status     func(childComplexity int) int
 	}
 
 	Payment struct {
@@ -1778,6 +1844,8 @@ type ComplexityRoot struct {
 		MyServiceOrders         func(childComplexity int, householdID *string, status *serviceorder.Status, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		PatrolRoutes            func(childComplexity int, communityID string) int
+		Patrols                 func(childComplexity int, communityID string, routeID *string, first *int, after *string) int
 		PaymentReconciliation   func(childComplexity int, communityID string, date string) int
 		Person                  func(childComplexity int, id string) int
 		ProjectProgress         func(childComplexity int, communityID string, title *string, first *int, after *string) int
@@ -8344,6 +8412,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordCampaignVisit(childComplexity, args["input"].(model.RecordCampaignVisitInput)), true
+	case "Mutation.recordCheckpointScan":
+		if e.ComplexityRoot.Mutation.RecordCheckpointScan == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordCheckpointScan_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordCheckpointScan(childComplexity, args["input"].(model.RecordCheckpointScanInput)), true
 	case "Mutation.recordComplaintCallback":
 		if e.ComplexityRoot.Mutation.RecordComplaintCallback == nil {
 			break
@@ -8949,6 +9028,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpsertMaintenancePlan(childComplexity, args["input"].(model.MaintenancePlanInput)), true
+	case "Mutation.upsertPatrolRoute":
+		if e.ComplexityRoot.Mutation.UpsertPatrolRoute == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_upsertPatrolRoute_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpsertPatrolRoute(childComplexity, args["input"].(model.UpsertPatrolRouteInput)), true
 	case "Mutation.upsertServiceItem":
 		if e.ComplexityRoot.Mutation.UpsertServiceItem == nil {
 			break
@@ -9134,6 +9224,241 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ParkingSpace.HouseholdID(childComplexity), true
+
+	case "PatrolCheckpoint.code":
+		if e.ComplexityRoot.PatrolCheckpoint.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolCheckpoint.Code(childComplexity), true
+	case "PatrolCheckpoint.id":
+		if e.ComplexityRoot.PatrolCheckpoint.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolCheckpoint.ID(childComplexity), true
+	case "PatrolCheckpoint.name":
+		if e.ComplexityRoot.PatrolCheckpoint.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolCheckpoint.Name(childComplexity), true
+	case "PatrolCheckpoint.offsetMinutes":
+		if e.ComplexityRoot.PatrolCheckpoint.OffsetMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolCheckpoint.OffsetMinutes(childComplexity), true
+	case "PatrolCheckpoint.place":
+		if e.ComplexityRoot.PatrolCheckpoint.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolCheckpoint.Place(childComplexity), true
+	case "PatrolCheckpoint.toleranceMinutes":
+		if e.ComplexityRoot.PatrolCheckpoint.ToleranceMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolCheckpoint.ToleranceMinutes(childComplexity), true
+
+	case "PatrolMiss.checkpoint":
+		if e.ComplexityRoot.PatrolMiss.Checkpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolMiss.Checkpoint(childComplexity), true
+	case "PatrolMiss.dueAt":
+		if e.ComplexityRoot.PatrolMiss.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolMiss.DueAt(childComplexity), true
+	case "PatrolMiss.markedAt":
+		if e.ComplexityRoot.PatrolMiss.MarkedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolMiss.MarkedAt(childComplexity), true
+	case "PatrolMiss.status":
+		if e.ComplexityRoot.PatrolMiss.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolMiss.Status(childComplexity), true
+
+	case "PatrolRound.end":
+		if e.ComplexityRoot.PatrolRound.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRound.End(childComplexity), true
+	case "PatrolRound.id":
+		if e.ComplexityRoot.PatrolRound.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRound.ID(childComplexity), true
+	case "PatrolRound.misses":
+		if e.ComplexityRoot.PatrolRound.Misses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRound.Misses(childComplexity), true
+	case "PatrolRound.route":
+		if e.ComplexityRoot.PatrolRound.Route == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRound.Route(childComplexity), true
+	case "PatrolRound.scans":
+		if e.ComplexityRoot.PatrolRound.Scans == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRound.Scans(childComplexity), true
+	case "PatrolRound.start":
+		if e.ComplexityRoot.PatrolRound.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRound.Start(childComplexity), true
+
+	case "PatrolRoundConnection.edges":
+		if e.ComplexityRoot.PatrolRoundConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoundConnection.Edges(childComplexity), true
+	case "PatrolRoundConnection.pageInfo":
+		if e.ComplexityRoot.PatrolRoundConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoundConnection.PageInfo(childComplexity), true
+	case "PatrolRoundConnection.totalCount":
+		if e.ComplexityRoot.PatrolRoundConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoundConnection.TotalCount(childComplexity), true
+
+	case "PatrolRoundEdge.cursor":
+		if e.ComplexityRoot.PatrolRoundEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoundEdge.Cursor(childComplexity), true
+	case "PatrolRoundEdge.node":
+		if e.ComplexityRoot.PatrolRoundEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoundEdge.Node(childComplexity), true
+
+	case "PatrolRoute.active":
+		if e.ComplexityRoot.PatrolRoute.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.Active(childComplexity), true
+	case "PatrolRoute.checkpoints":
+		if e.ComplexityRoot.PatrolRoute.Checkpoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.Checkpoints(childComplexity), true
+	case "PatrolRoute.community":
+		if e.ComplexityRoot.PatrolRoute.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.Community(childComplexity), true
+	case "PatrolRoute.everyMinutes":
+		if e.ComplexityRoot.PatrolRoute.EveryMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.EveryMinutes(childComplexity), true
+	case "PatrolRoute.id":
+		if e.ComplexityRoot.PatrolRoute.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.ID(childComplexity), true
+	case "PatrolRoute.name":
+		if e.ComplexityRoot.PatrolRoute.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.Name(childComplexity), true
+	case "PatrolRoute.shiftEnd":
+		if e.ComplexityRoot.PatrolRoute.ShiftEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.ShiftEnd(childComplexity), true
+	case "PatrolRoute.shiftStart":
+		if e.ComplexityRoot.PatrolRoute.ShiftStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.ShiftStart(childComplexity), true
+	case "PatrolRoute.updatedAt":
+		if e.ComplexityRoot.PatrolRoute.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.UpdatedAt(childComplexity), true
+	case "PatrolRoute.version":
+		if e.ComplexityRoot.PatrolRoute.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolRoute.Version(childComplexity), true
+
+	case "PatrolScan.checkpoint":
+		if e.ComplexityRoot.PatrolScan.Checkpoint == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.Checkpoint(childComplexity), true
+	case "PatrolScan.doneAt":
+		if e.ComplexityRoot.PatrolScan.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.DoneAt(childComplexity), true
+	case "PatrolScan.dueAt":
+		if e.ComplexityRoot.PatrolScan.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.DueAt(childComplexity), true
+	case "PatrolScan.guard":
+		if e.ComplexityRoot.PatrolScan.Guard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.Guard(childComplexity), true
+	case "PatrolScan.id":
+		if e.ComplexityRoot.PatrolScan.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.ID(childComplexity), true
+	case "PatrolScan.recordedAt":
+		if e.ComplexityRoot.PatrolScan.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.RecordedAt(childComplexity), true
+	case "PatrolScan.status":
+		if e.ComplexityRoot.PatrolScan.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PatrolScan.Status(childComplexity), true
 
 	case "Payment.allocations":
 		if e.ComplexityRoot.Payment.Allocations == nil {
@@ -10403,6 +10728,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.patrolRoutes":
+		if e.ComplexityRoot.Query.PatrolRoutes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_patrolRoutes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PatrolRoutes(childComplexity, args["communityId"].(string)), true
+	case "Query.patrols":
+		if e.ComplexityRoot.Query.Patrols == nil {
+			break
+		}
+
+		args, err := ec.field_Query_patrols_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Patrols(childComplexity, args["communityId"].(string), args["routeId"].(*string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.paymentReconciliation":
 		if e.ComplexityRoot.Query.PaymentReconciliation == nil {
 			break
@@ -13612,6 +13959,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputMeterReadingInput,
 		ec.unmarshalInputNotificationPreferencesInput,
+		ec.unmarshalInputPatrolCheckpointInput,
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputPostProjectProgressInput,
 		ec.unmarshalInputPublicAreaInput,
@@ -13620,6 +13968,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishFinanceStatementInput,
 		ec.unmarshalInputRecheckCorrectiveTaskInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
+		ec.unmarshalInputRecordCheckpointScanInput,
 		ec.unmarshalInputRecordEnquiryInput,
 		ec.unmarshalInputRecordInspectionInput,
 		ec.unmarshalInputRecordPaymentInput,
@@ -13641,6 +13990,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSurveyAnswerInput,
 		ec.unmarshalInputSurveyQuestionInput,
 		ec.unmarshalInputUpdateEventInput,
+		ec.unmarshalInputUpsertPatrolRouteInput,
 		ec.unmarshalInputVisitFilter,
 		ec.unmarshalInputWorkOrderFilter,
 	)
@@ -18754,6 +19104,8 @@ enum NotificationKind {
   BUTLER_TASK_DUE
   "Staff: an enquiry (咨询) is past the time its owner promised an answer by (咨询超时未答复): to the community's supervisors, naming the owner and the promised time, and to the owner; data carries enquiryId and ownerStaffId. Cannot be turned off."
   ENQUIRY_OVERDUE
+  "Security supervisors (supervisors when there are none): a patrol checkpoint's window passed unscanned while the shift is on (巡更漏检), naming the route, the checkpoint and its due time; data carries routeId, roundId and checkpointId. Once per checkpoint per round; cannot be turned off."
+  PATROL_CHECKPOINT_MISSED
   "Supervisors: the community's weekly service report (服务周报), Mondays 08:30; cannot be turned off."
   WEEKLY_REPORT
   "A household invites the person to join it (户内成员邀请); cannot be turned off."
@@ -18988,6 +19340,189 @@ extend type Mutation {
 extend type Subscription {
   "New messages in the caller's inbox, as they arrive. Any signed-in caller."
   notificationReceived: Notification!
+}
+`, BuiltIn: false},
+	{Name: "../schema/patrol.graphqls", Input: `"How a checkpoint went in a patrol round."
+enum PatrolCheckStatus {
+  "Scanned within its window (due time ± tolerance)."
+  ON_TIME
+  "Scanned after its window closed; still counted for the round it was due in."
+  LATE
+  "Its window passed unscanned while the shift was on (巡更漏检); the security supervisors were told."
+  MISSED
+}
+
+"A place on a patrol route (巡更点) with the code posted there."
+type PatrolCheckpoint {
+  "Checkpoint id; give it back in upsertPatrolRoute to keep the checkpoint and its code."
+  id: ID!
+  "Its name, e.g. 东门 or 地下车库."
+  name: String!
+  "Where it is, e.g. B1 出口."
+  place: String
+  "The code posted on site (QR code or NFC tag) that guards scan: generated, unguessable, unique in the community. Only the community's security supervisors and supervisors read it; null for guards, who send it when they scan."
+  code: String
+  "When it is due after a round starts, in minutes."
+  offsetMinutes: Int!
+  "How many minutes either side of the due time still count as on time."
+  toleranceMinutes: Int!
+}
+
+"A patrol route (巡更路线) of a community: ordered checkpoints walked in rounds during a shift, every day, in the community's time zone."
+type PatrolRoute {
+  "Route id."
+  id: ID!
+  "The community it is in."
+  community: Community!
+  "Its name, e.g. 夜间巡更."
+  name: String!
+  "The checkpoints in the order they are walked (at most 50)."
+  checkpoints: [PatrolCheckpoint!]!
+  "When the shift starts, HH:MM local time, e.g. 22:00."
+  shiftStart: String!
+  "When the shift ends, HH:MM local time; not after shiftStart means the next day (22:00-06:00)."
+  shiftEnd: String!
+  "A round starts every this many minutes from shiftStart while the shift lasts."
+  everyMinutes: Int!
+  "False when the route is not walked: no misses are marked and scans are refused."
+  active: Boolean!
+  "Edit version: each change adds one."
+  version: Int!
+  "When it was last changed."
+  updatedAt: Time!
+}
+
+"A checkpoint scanned in a round."
+type PatrolScan {
+  "Scan id."
+  id: ID!
+  "The checkpoint scanned; null when it was later taken off the route."
+  checkpoint: PatrolCheckpoint
+  "The guard who scanned it."
+  guard: Staff!
+  "ON_TIME or LATE."
+  status: PatrolCheckStatus!
+  "When it was due in this round."
+  dueAt: Time!
+  "When it was scanned, as the guard's phone recorded it, however late it was uploaded."
+  doneAt: Time!
+  "When the upload reached the server."
+  recordedAt: Time!
+}
+
+"A checkpoint whose window passed unscanned in a round."
+type PatrolMiss {
+  "The checkpoint missed; null when it was later taken off the route."
+  checkpoint: PatrolCheckpoint
+  "Always MISSED."
+  status: PatrolCheckStatus!
+  "When it was due in this round."
+  dueAt: Time!
+  "When it was marked missed (and the security supervisors were told)."
+  markedAt: Time!
+}
+
+"One round (一轮巡更) of a route: from one round start to the next. A checkpoint may be both missed and, later, scanned LATE."
+type PatrolRound {
+  "Round id."
+  id: ID!
+  "The route walked."
+  route: PatrolRoute!
+  "When the round started."
+  start: Time!
+  "When the next round starts."
+  end: Time!
+  "Its scans by due time; a guard sees only their own."
+  scans: [PatrolScan!]!
+  "Its missed checkpoints by due time."
+  misses: [PatrolMiss!]!
+}
+
+"One round in a list."
+type PatrolRoundEdge {
+  "Opaque cursor of this round."
+  cursor: String!
+  "The round."
+  node: PatrolRound!
+}
+
+"A page of patrol rounds, newest first."
+type PatrolRoundConnection {
+  "The rounds of this page."
+  edges: [PatrolRoundEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "All matching rounds."
+  totalCount: Int!
+}
+
+"A checkpoint as a supervisor writes it."
+input PatrolCheckpointInput {
+  "An existing checkpoint of the route to keep, with its posted code; omit for a new checkpoint, which gets a new code."
+  id: ID
+  "Its name, 1-40 characters."
+  name: String!
+  "Where it is, at most 100 characters."
+  place: String
+  "When it is due after a round starts, in minutes: 0 or more, less than everyMinutes, not before the previous checkpoint's."
+  offsetMinutes: Int!
+  "Minutes either side of the due time that count as on time: 1-60 and at most half of everyMinutes."
+  toleranceMinutes: Int!
+}
+
+"A patrol route as a supervisor writes it."
+input UpsertPatrolRouteInput {
+  "Edit this route; omit to create one."
+  id: ID
+  "The community; required when creating, ignored when editing."
+  communityId: ID
+  "Its name, 1-40 characters."
+  name: String!
+  "The checkpoints in the order walked, 1-50. Checkpoints left out are taken off the route."
+  checkpoints: [PatrolCheckpointInput!]!
+  "When the shift starts, HH:MM local time."
+  shiftStart: String!
+  "When the shift ends, HH:MM local time; not after shiftStart means the next day."
+  shiftEnd: String!
+  "Minutes between round starts: at least 15, at most the shift's length."
+  everyMinutes: Int!
+  "Whether the route is walked (default true)."
+  active: Boolean = true
+}
+
+"A checkpoint scan as a guard's phone uploads it, possibly later (offline)."
+input RecordCheckpointScanInput {
+  "The community of the route."
+  communityId: ID!
+  "The code scanned on site."
+  code: String!
+  "When it was scanned: not more than 5 minutes ahead of the server, not more than 7 days ago."
+  doneAt: Time!
+  "A key the phone makes once per scan (at most 64 characters), sent again on every retry: the scan is recorded once."
+  idempotencyKey: String!
+}
+
+extend type Query {
+  "A community's patrol routes by name (at most 100): its security supervisors, supervisors and guards (SECURITY); only the first two read the checkpoint codes. FORBIDDEN for others."
+  patrolRoutes("The community." communityId: ID!): [PatrolRoute!]!
+  "A community's patrol rounds, newest first, with their scans and misses: its security supervisors and supervisors see every round; a guard (SECURITY) the rounds they scanned in, with their own scans. FORBIDDEN for others."
+  patrols(
+    "The community."
+    communityId: ID!,
+    "Only this route."
+    routeId: ID,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): PatrolRoundConnection!
+}
+
+extend type Mutation {
+  "Create or edit a patrol route: the community's security supervisors (SECURITY_SUPERVISOR) and supervisors. CONFLICT when it changed meanwhile."
+  upsertPatrolRoute("The route." input: UpsertPatrolRouteInput!): PatrolRoute!
+  "A guard (SECURITY, or a SECURITY_SUPERVISOR) of the community records scanning a checkpoint code: ON_TIME within its window, LATE after it, in the round it was due in. A code that is not one of the community's is BAD_USER_INPUT on input.code, naming no checkpoint; a time outside every shift of the route is CONFLICT. Retried with the same idempotencyKey it returns the first record."
+  recordCheckpointScan("The scan." input: RecordCheckpointScanInput!): PatrolScan!
 }
 `, BuiltIn: false},
 	{Name: "../schema/payments.graphqls", Input: `"How a payment was made (缴费方式)."
@@ -24335,6 +24870,124 @@ func (ec *executionContext) childFields_ParkingSpace(ctx context.Context, field 
 		return ec.fieldContext_ParkingSpace_householdId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ParkingSpace", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolCheckpoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PatrolCheckpoint_id(ctx, field)
+	case "name":
+		return ec.fieldContext_PatrolCheckpoint_name(ctx, field)
+	case "place":
+		return ec.fieldContext_PatrolCheckpoint_place(ctx, field)
+	case "code":
+		return ec.fieldContext_PatrolCheckpoint_code(ctx, field)
+	case "offsetMinutes":
+		return ec.fieldContext_PatrolCheckpoint_offsetMinutes(ctx, field)
+	case "toleranceMinutes":
+		return ec.fieldContext_PatrolCheckpoint_toleranceMinutes(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolCheckpoint", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolMiss(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "checkpoint":
+		return ec.fieldContext_PatrolMiss_checkpoint(ctx, field)
+	case "status":
+		return ec.fieldContext_PatrolMiss_status(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_PatrolMiss_dueAt(ctx, field)
+	case "markedAt":
+		return ec.fieldContext_PatrolMiss_markedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolMiss", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolRound(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PatrolRound_id(ctx, field)
+	case "route":
+		return ec.fieldContext_PatrolRound_route(ctx, field)
+	case "start":
+		return ec.fieldContext_PatrolRound_start(ctx, field)
+	case "end":
+		return ec.fieldContext_PatrolRound_end(ctx, field)
+	case "scans":
+		return ec.fieldContext_PatrolRound_scans(ctx, field)
+	case "misses":
+		return ec.fieldContext_PatrolRound_misses(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolRound", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolRoundConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PatrolRoundConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PatrolRoundConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PatrolRoundConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolRoundConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolRoundEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PatrolRoundEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PatrolRoundEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolRoundEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolRoute(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PatrolRoute_id(ctx, field)
+	case "community":
+		return ec.fieldContext_PatrolRoute_community(ctx, field)
+	case "name":
+		return ec.fieldContext_PatrolRoute_name(ctx, field)
+	case "checkpoints":
+		return ec.fieldContext_PatrolRoute_checkpoints(ctx, field)
+	case "shiftStart":
+		return ec.fieldContext_PatrolRoute_shiftStart(ctx, field)
+	case "shiftEnd":
+		return ec.fieldContext_PatrolRoute_shiftEnd(ctx, field)
+	case "everyMinutes":
+		return ec.fieldContext_PatrolRoute_everyMinutes(ctx, field)
+	case "active":
+		return ec.fieldContext_PatrolRoute_active(ctx, field)
+	case "version":
+		return ec.fieldContext_PatrolRoute_version(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PatrolRoute_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolRoute", field.Name)
+}
+
+func (ec *executionContext) childFields_PatrolScan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PatrolScan_id(ctx, field)
+	case "checkpoint":
+		return ec.fieldContext_PatrolScan_checkpoint(ctx, field)
+	case "guard":
+		return ec.fieldContext_PatrolScan_guard(ctx, field)
+	case "status":
+		return ec.fieldContext_PatrolScan_status(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_PatrolScan_dueAt(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_PatrolScan_doneAt(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_PatrolScan_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PatrolScan", field.Name)
 }
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

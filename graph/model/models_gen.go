@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/intake"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/renovation"
@@ -1314,6 +1315,38 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A checkpoint as a supervisor writes it.
+type PatrolCheckpointInput struct {
+	// An existing checkpoint of the route to keep, with its posted code; omit for a new checkpoint, which gets a new code.
+	ID *string `json:"id,omitempty"`
+	// Its name, 1-40 characters.
+	Name string `json:"name"`
+	// Where it is, at most 100 characters.
+	Place *string `json:"place,omitempty"`
+	// When it is due after a round starts, in minutes: 0 or more, less than everyMinutes, not before the previous checkpoint's.
+	OffsetMinutes int `json:"offsetMinutes"`
+	// Minutes either side of the due time that count as on time: 1-60 and at most half of everyMinutes.
+	ToleranceMinutes int `json:"toleranceMinutes"`
+}
+
+// A page of patrol rounds, newest first.
+type PatrolRoundConnection struct {
+	// The rounds of this page.
+	Edges []*PatrolRoundEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// All matching rounds.
+	TotalCount int `json:"totalCount"`
+}
+
+// One round in a list.
+type PatrolRoundEdge struct {
+	// Opaque cursor of this round.
+	Cursor string `json:"cursor"`
+	// The round.
+	Node *patrol.RoundView `json:"node"`
+}
+
 // A new person (人员).
 type PersonInput struct {
 	// Name, required, at most 40 characters.
@@ -1508,6 +1541,18 @@ type RecordCampaignVisitInput struct {
 	RepairCategory *repair.Category `json:"repairCategory,omitempty"`
 	// For PROBLEM_FOUND; default NORMAL (a gas leak is EMERGENCY).
 	Urgency *repair.Urgency `json:"urgency,omitempty"`
+}
+
+// A checkpoint scan as a guard's phone uploads it, possibly later (offline).
+type RecordCheckpointScanInput struct {
+	// The community of the route.
+	CommunityID string `json:"communityId"`
+	// The code scanned on site.
+	Code string `json:"code"`
+	// When it was scanned: not more than 5 minutes ahead of the server, not more than 7 days ago.
+	DoneAt time.Time `json:"doneAt"`
+	// A key the phone makes once per scan (at most 64 characters), sent again on every retry: the scan is recorded once.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // A question as staff take it or a resident asks it in the app.
@@ -2022,6 +2067,26 @@ type UpdateEventInput struct {
 	MaxPartySize *int `json:"maxPartySize,omitempty"`
 	// Whom it is meant for.
 	Audience []activity.Tag `json:"audience,omitempty"`
+}
+
+// A patrol route as a supervisor writes it.
+type UpsertPatrolRouteInput struct {
+	// Edit this route; omit to create one.
+	ID *string `json:"id,omitempty"`
+	// The community; required when creating, ignored when editing.
+	CommunityID *string `json:"communityId,omitempty"`
+	// Its name, 1-40 characters.
+	Name string `json:"name"`
+	// The checkpoints in the order walked, 1-50. Checkpoints left out are taken off the route.
+	Checkpoints []*PatrolCheckpointInput `json:"checkpoints"`
+	// When the shift starts, HH:MM local time.
+	ShiftStart string `json:"shiftStart"`
+	// When the shift ends, HH:MM local time; not after shiftStart means the next day.
+	ShiftEnd string `json:"shiftEnd"`
+	// Minutes between round starts: at least 15, at most the shift's length.
+	EveryMinutes int `json:"everyMinutes"`
+	// Whether the route is walked (default true).
+	Active *bool `json:"active,omitempty"`
 }
 
 // A page of household visits (走访): newest first, or earliest due first when filtered by followUpDueBy.

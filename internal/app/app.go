@@ -35,6 +35,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/config"
@@ -219,6 +220,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Collection: svc.Fees})
 	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
 		Communities: communities, Staff: staffSvc, Sender: engine, Wechat: d.WechatPay, Tenants: svc.Fees.TenantsSeeBills, Log: d.Log, Now: now})
+	svc.Patrols = patrol.NewService(patrol.Config{DB: d.DB, Staff: staffSvc, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
@@ -468,6 +470,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"finance statement notices", svc.Finance.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
+		{"missed patrol checkpoints", svc.Patrols.Tick},
 	}
 	for {
 		for _, j := range jobs {
