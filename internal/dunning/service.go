@@ -160,14 +160,10 @@ func (s *Service) OpenCase(ctx context.Context, householdID string) (*Case, erro
 func (s *Service) OpenCasesFor(ctx context.Context, c *access.Caller, householdIDs []string) (map[string]*Case, error) {
 	out := make(map[string]*Case, len(householdIDs))
 	for ids := range slices.Chunk(householdIDs, 500) {
-		cur, err := s.col.Find(ctx, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: ids}}},
-			{Key: "status", Value: bson.D{{Key: "$ne", Value: Closed}}}})
+		cases, err := mongo.FindAll[Case](ctx, s.col, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: ids}}},
+			{Key: "status", Value: bson.D{{Key: "$ne", Value: Closed}}}}, "open dunning cases")
 		if err != nil {
-			return nil, fmt.Errorf("open dunning cases: %w", err)
-		}
-		var cases []*Case
-		if err := cur.All(ctx, &cases); err != nil {
-			return nil, fmt.Errorf("open dunning cases: %w", err)
+			return nil, err
 		}
 		for _, x := range cases {
 			if fee.RecordsPayments(c, x.CommunityID) || fee.ReadsFinance(c, x.CommunityID) {
@@ -488,13 +484,9 @@ func (s *Service) CallsOwedIn(ctx context.Context, communityID string, limit int
 		bson.D{{Key: "status", Value: Noticed}},
 		bson.D{{Key: "status", Value: Called}, {Key: "heldUntil", Value: bson.D{{Key: "$gt", Value: ""}}}},
 	}}}
-	cur, err := s.col.Find(ctx, q, options.Find().SetLimit(int64(limit)).SetProjection(bson.D{{Key: "timeline", Value: 0}, {Key: "records", Value: 0}}))
+	out, err := mongo.FindAll[Case](ctx, s.col, q, "fee calls owed", options.Find().SetLimit(int64(limit)).SetProjection(bson.D{{Key: "timeline", Value: 0}, {Key: "records", Value: 0}}))
 	if err != nil {
-		return nil, fmt.Errorf("fee calls owed: %w", err)
-	}
-	var out []*Case
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("fee calls owed: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

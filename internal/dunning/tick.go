@@ -13,6 +13,7 @@ import (
 	"qinqing/internal/notify"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/platform/mongo"
 )
 
 // Communities lists the communities to chase in.
@@ -120,13 +121,9 @@ func (s *Service) Tick(ctx context.Context, communityID string) error {
 
 // openIn maps the community's open cases by household.
 func (s *Service) openIn(ctx context.Context, communityID string) (map[string]*Case, error) {
-	cur, err := s.col.Find(ctx, bson.D{{Key: "communityId", Value: communityID}, {Key: "status", Value: bson.D{{Key: "$ne", Value: Closed}}}})
+	list, err := mongo.FindAll[Case](ctx, s.col, bson.D{{Key: "communityId", Value: communityID}, {Key: "status", Value: bson.D{{Key: "$ne", Value: Closed}}}}, "open dunning cases")
 	if err != nil {
-		return nil, fmt.Errorf("open dunning cases: %w", err)
-	}
-	var list []*Case
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("open dunning cases: %w", err)
+		return nil, err
 	}
 	out := make(map[string]*Case, len(list))
 	for _, x := range list {

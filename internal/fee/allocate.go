@@ -53,14 +53,10 @@ func (s *Service) OpenBills(ctx context.Context, householdID string) ([]*Bill, e
 
 // BillsByIDs loads bills by id (without timelines), for payments that name them.
 func (s *Service) BillsByIDs(ctx context.Context, ids []string) (map[string]*Bill, error) {
-	cur, err := s.bills.Find(ctx, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}},
+	bs, err := mongo.FindAll[Bill](ctx, s.bills, bson.D{{Key: "_id", Value: bson.D{{Key: "$in", Value: ids}}}}, "bills by ids",
 		options.Find().SetProjection(bson.D{{Key: "timeline", Value: 0}}))
 	if err != nil {
-		return nil, fmt.Errorf("bills by ids: %w", err)
-	}
-	var bs []*Bill
-	if err := cur.All(ctx, &bs); err != nil {
-		return nil, fmt.Errorf("bills by ids: %w", err)
+		return nil, err
 	}
 	out := make(map[string]*Bill, len(bs))
 	for _, b := range bs {

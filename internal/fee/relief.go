@@ -162,15 +162,11 @@ func months(from, to string) int {
 
 // applyToIssued reduces the household's open bills in r's periods.
 func (s *Service) applyToIssued(ctx context.Context, c *access.Caller, r *Relief, now time.Time) ([]AppliedRelief, error) {
-	cur, err := s.bills.Find(ctx, bson.D{{Key: "householdId", Value: r.HouseholdID},
+	bills, err := mongo.FindAll[Bill](ctx, s.bills, bson.D{{Key: "householdId", Value: r.HouseholdID},
 		{Key: "period", Value: bson.D{{Key: "$gte", Value: r.FromPeriod}, {Key: "$lte", Value: r.ToPeriod}}},
-		{Key: "status", Value: bson.D{{Key: "$in", Value: []BillStatus{Issued, PartlyPaid}}}}})
+		{Key: "status", Value: bson.D{{Key: "$in", Value: []BillStatus{Issued, PartlyPaid}}}}}, "bills to relieve")
 	if err != nil {
-		return nil, fmt.Errorf("bills to relieve: %w", err)
-	}
-	var bills []*Bill
-	if err := cur.All(ctx, &bills); err != nil {
-		return nil, fmt.Errorf("bills to relieve: %w", err)
+		return nil, err
 	}
 	var out []AppliedRelief
 	for _, b := range bills {
@@ -244,14 +240,10 @@ func ApplyRelief(b *Bill, r *Relief) ([]Line, int64) {
 // ReliefsFor lists the reliefs of households covering period, by
 // household: one query for a batch of a generation run.
 func (s *Service) ReliefsFor(ctx context.Context, householdIDs []string, period string) (map[string][]*Relief, error) {
-	cur, err := s.reliefs.Find(ctx, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: householdIDs}}},
-		{Key: "toPeriod", Value: bson.D{{Key: "$gte", Value: period}}}, {Key: "fromPeriod", Value: bson.D{{Key: "$lte", Value: period}}}})
+	list, err := mongo.FindAll[Relief](ctx, s.reliefs, bson.D{{Key: "householdId", Value: bson.D{{Key: "$in", Value: householdIDs}}},
+		{Key: "toPeriod", Value: bson.D{{Key: "$gte", Value: period}}}, {Key: "fromPeriod", Value: bson.D{{Key: "$lte", Value: period}}}}, "reliefs for period")
 	if err != nil {
-		return nil, fmt.Errorf("reliefs for period: %w", err)
-	}
-	var list []*Relief
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("reliefs for period: %w", err)
+		return nil, err
 	}
 	out := map[string][]*Relief{}
 	for _, r := range list {

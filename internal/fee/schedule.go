@@ -160,14 +160,10 @@ func (s *Service) Schedule(ctx context.Context, c *access.Caller, communityID, p
 // period: the latest effective from period or before, unless it retires the
 // item.
 func (s *Service) inForce(ctx context.Context, communityID, period string) ([]*ScheduledItem, error) {
-	cur, err := s.items.Find(ctx, bson.D{{Key: "communityId", Value: communityID}},
+	all, err := mongo.FindAll[Item](ctx, s.items, bson.D{{Key: "communityId", Value: communityID}}, "fee schedule",
 		options.Find().SetSort(asc("communityId", "itemId", "version")))
 	if err != nil {
-		return nil, fmt.Errorf("fee schedule: %w", err)
-	}
-	var all []*Item
-	if err := cur.All(ctx, &all); err != nil {
-		return nil, fmt.Errorf("fee schedule: %w", err)
+		return nil, err
 	}
 	byItem := map[string][]*Item{}
 	var order []string

@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/household"
+	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 )
 
@@ -78,13 +79,9 @@ func (s *Service) sharedLines(ctx context.Context, communityID, period string, i
 }
 
 func (s *Service) periodReadings(ctx context.Context, communityID, period string) ([]*Reading, error) {
-	cur, err := s.readings.Find(ctx, periodQuery(communityID, period), options.Find().SetSort(asc("_id")))
+	readings, err := mongo.FindAll[Reading](ctx, s.readings, periodQuery(communityID, period), "meter readings", options.Find().SetSort(asc("_id")))
 	if err != nil {
-		return nil, fmt.Errorf("meter readings: %w", err)
-	}
-	var readings []*Reading
-	if err := cur.All(ctx, &readings); err != nil {
-		return nil, fmt.Errorf("meter readings: %w", err)
+		return nil, err
 	}
 	return readings, nil
 }

@@ -296,14 +296,10 @@ func (s *Service) newest(ctx context.Context, communityID, period string) (*Stat
 // versions loads every version of the periods in one query, newest first
 // per period.
 func (s *Service) versions(ctx context.Context, communityID string, periods []string) (map[string][]*Statement, error) {
-	cur, err := s.statements.Find(ctx, bson.D{{Key: "communityId", Value: communityID}, {Key: "period", Value: bson.D{{Key: "$in", Value: periods}}}},
+	list, err := mongo.FindAll[Statement](ctx, s.statements, bson.D{{Key: "communityId", Value: communityID}, {Key: "period", Value: bson.D{{Key: "$in", Value: periods}}}}, "statement versions",
 		options.Find().SetSort(bson.D{{Key: "period", Value: 1}, {Key: "version", Value: -1}}))
 	if err != nil {
-		return nil, fmt.Errorf("statement versions: %w", err)
-	}
-	var list []*Statement
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("statement versions: %w", err)
+		return nil, err
 	}
 	out := map[string][]*Statement{}
 	for _, st := range list {

@@ -271,13 +271,9 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 }
 
 func (s *Service) find(ctx context.Context, q bson.D) ([]*Payment, error) {
-	cur, err := s.col.Find(ctx, q, options.Find().SetLimit(tickBatch))
+	out, err := mongo.FindAll[Payment](ctx, s.col, q, "find payments", options.Find().SetLimit(tickBatch))
 	if err != nil {
-		return nil, fmt.Errorf("find payments: %w", err)
-	}
-	var out []*Payment
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("find payments: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

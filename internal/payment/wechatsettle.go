@@ -201,14 +201,10 @@ func (s *Service) wechatSettle(ctx context.Context, p *Payment, tx *wechatpay.Tr
 // Notifications lists what WeChat told of one order's payment, oldest
 // first (RefundNotifications: of its refunds).
 func (s *Service) Notifications(ctx context.Context, outTradeNo string) ([]*Notification, error) {
-	cur, err := s.db().Collection(colNotifications).Find(ctx, bson.D{{Key: "outTradeNo", Value: outTradeNo}, {Key: "kind", Value: bson.D{{Key: "$exists", Value: false}}}},
+	out, err := mongo.FindAll[Notification](ctx, s.db().Collection(colNotifications), bson.D{{Key: "outTradeNo", Value: outTradeNo}, {Key: "kind", Value: bson.D{{Key: "$exists", Value: false}}}}, "wechat notifications",
 		options.Find().SetSort(bson.D{{Key: "receivedAt", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("wechat notifications: %w", err)
-	}
-	var out []*Notification
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("wechat notifications: %w", err)
+		return nil, err
 	}
 	return out, nil
 }
@@ -269,14 +265,10 @@ func (s *Service) db() *mongo.DB { return s.cfg.DB }
 // RefundNotifications lists what WeChat told of one order's refunds,
 // oldest first.
 func (s *Service) RefundNotifications(ctx context.Context, outTradeNo string) ([]*Notification, error) {
-	cur, err := s.db().Collection(colNotifications).Find(ctx, bson.D{{Key: "outTradeNo", Value: outTradeNo}, {Key: "kind", Value: refundKind}},
+	out, err := mongo.FindAll[Notification](ctx, s.db().Collection(colNotifications), bson.D{{Key: "outTradeNo", Value: outTradeNo}, {Key: "kind", Value: refundKind}}, "wechat refund notifications",
 		options.Find().SetSort(bson.D{{Key: "receivedAt", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
-		return nil, fmt.Errorf("wechat refund notifications: %w", err)
-	}
-	var out []*Notification
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("wechat refund notifications: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

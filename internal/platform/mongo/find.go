@@ -17,19 +17,30 @@ import (
 // FindMap runs one query and returns its documents keyed by key: the shape
 // of every loader batch (one $in, results re-ordered by the caller's keys).
 func FindMap[T any](ctx context.Context, col *mongo.Collection, filter bson.D, key func(*T) string) (map[string]*T, error) {
-	cur, err := col.Find(ctx, filter)
+	list, err := FindAll[T](ctx, col, filter, "find "+col.Name())
 	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", col.Name(), err)
-	}
-	var list []*T
-	if err := cur.All(ctx, &list); err != nil {
-		return nil, fmt.Errorf("find %s: %w", col.Name(), err)
+		return nil, err
 	}
 	out := make(map[string]*T, len(list))
 	for _, v := range list {
 		out[key(v)] = v
 	}
 	return out, nil
+}
+
+// FindAll runs one query and decodes every document; what names the
+// query in errors. Callers bound the result by the filter ($in of a batch,
+// one day, one household), never by a page: list screens use FindPage.
+func FindAll[T any](ctx context.Context, col *mongo.Collection, filter bson.D, what string, opts ...options.Lister[options.FindOptions]) ([]*T, error) {
+	cur, err := col.Find(ctx, filter, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	var list []*T
+	if err := cur.All(ctx, &list); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return list, nil
 }
 
 // ByIDs loads documents by _id in one $in query.
