@@ -67,7 +67,9 @@ func TestOverdueMaintenanceOnTheSupervisorsList(t *testing.T) {
 	if l := supY.tasks(t, ""); l.ButlerTasks.Total != 0 {
 		t.Fatalf("another community's supervisor: %+v", l.ButlerTasks)
 	}
-	var ids struct{ Me struct{ Staff struct{ ID string } } }
+	var ids struct {
+		Me struct{ Staff struct{ ID string } }
+	}
 	eng.ok(`{ me { staff { id } } }`, nil, &ids)
 	if l := sup.tasks(t, ids.Me.Staff.ID); l.ButlerTasks.Total != 0 {
 		t.Fatalf("the engineer's list as the supervisor opens it: %+v", l.ButlerTasks)
@@ -170,12 +172,13 @@ func TestHandoverDefectsBecomeWorkOrders(t *testing.T) {
 		t.Fatalf("work orders: %v", orders)
 	}
 	var counts struct {
-		CorrectiveTasks   struct{ TotalCount int }
-		MaintenanceOrders struct{ TotalCount int }
+		CorrectiveTasks            struct{ TotalCount int }
+		MaintenanceOrders, Planned struct{ TotalCount int }
 	}
 	sup := e.staff(w.supervisorX, w.Password)
-	sup.ok(`query($c:ID!){ correctiveTasks(communityId:$c){ totalCount } maintenanceOrders(communityId:$c){ totalCount } }`, map[string]any{"c": w.X.ID}, &counts)
-	if counts.CorrectiveTasks.TotalCount != 0 || counts.MaintenanceOrders.TotalCount != 2 {
+	sup.ok(`query($c:ID!){ correctiveTasks(communityId:$c){ totalCount } maintenanceOrders(communityId:$c, kind: DEFECT){ totalCount }
+		planned: maintenanceOrders(communityId:$c, kind: PLANNED){ totalCount } }`, map[string]any{"c": w.X.ID}, &counts)
+	if counts.CorrectiveTasks.TotalCount != 0 || counts.MaintenanceOrders.TotalCount != 2 || counts.Planned.TotalCount != 0 {
 		t.Fatalf("filed: %+v", counts)
 	}
 

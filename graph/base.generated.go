@@ -201,7 +201,7 @@ type QueryResolver interface {
 	WorkWindows(ctx context.Context, communityID string) (*facility.Settings, error)
 	Equipment(ctx context.Context, communityID string, kind *facility.Kind, first *int, after *string) (*model.EquipmentConnection, error)
 	MaintenancePlans(ctx context.Context, communityID string, equipmentID *string, first *int, after *string) (*model.MaintenancePlanConnection, error)
-	MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) (*model.MaintenanceOrderConnection, error)
+	MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) (*model.MaintenanceOrderConnection, error)
 	MaintenanceOrder(ctx context.Context, id string) (*facility.Order, error)
 	FeeSchedule(ctx context.Context, communityID string, period *string) (*model.FeeSchedule, error)
 	MyBills(ctx context.Context, first *int, after *string, householdID *string) (*model.BillConnection, error)
@@ -4128,22 +4128,30 @@ func (ec *executionContext) field_Query_maintenanceOrders_args(ctx context.Conte
 		return nil, err
 	}
 	args["filter"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*facility.OrderKind, error) {
+			return ec.unmarshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg3
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -11854,7 +11862,7 @@ func (ec *executionContext) _Query_maintenanceOrders(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MaintenanceOrders(ctx, fc.Args["communityId"].(string), fc.Args["filter"].(*model.MaintenanceOrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().MaintenanceOrders(ctx, fc.Args["communityId"].(string), fc.Args["filter"].(*model.MaintenanceOrderFilter), fc.Args["kind"].(*facility.OrderKind), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MaintenanceOrderConnection) graphql.Marshaler {

@@ -4525,4 +4525,34 @@ func (ec *executionContext) marshalOMaintenanceOrderFilter2ᚖqinqingᚋgraphᚋ
 	return v
 }
 
+func (ec *executionContext) unmarshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind(ctx context.Context, v any) (*facility.OrderKind, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind(ctx context.Context, sel ast.SelectionSet, v *facility.OrderKind) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind[*v])
+	return res
+}
+
+var (
+	unmarshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind = map[string]facility.OrderKind{
+		"PLANNED": facility.Planned,
+		"DEFECT":  facility.DefectFix,
+	}
+	marshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind = map[facility.OrderKind]string{
+		facility.Planned:   "PLANNED",
+		facility.DefectFix: "DEFECT",
+	}
+)
+
 // endregion ***************************** type.gotpl *****************************

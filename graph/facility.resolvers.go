@@ -237,7 +237,7 @@ func (r *queryResolver) MaintenancePlans(ctx context.Context, communityID string
 }
 
 // MaintenanceOrders is the resolver for the maintenanceOrders field.
-func (r *queryResolver) MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) (*model.MaintenanceOrderConnection, error) {
+func (r *queryResolver) MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) (*model.MaintenanceOrderConnection, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -247,6 +247,9 @@ func (r *queryResolver) MaintenanceOrders(ctx context.Context, communityID strin
 		return nil, err
 	}
 	f := facility.OrderFilter{CommunityID: communityID}
+	if kind != nil {
+		f.Kind = *kind
+	}
 	if filter != nil {
 		switch *filter {
 		case model.MaintenanceOrderFilterOverdue:

@@ -1846,7 +1846,7 @@ type ComplexityRoot struct {
 		InspectionTemplates     func(childComplexity int, communityID string, area *inspection.Area) int
 		Inspections             func(childComplexity int, communityID string, area *inspection.Area, first *int, after *string) int
 		MaintenanceOrder        func(childComplexity int, id string) int
-		MaintenanceOrders       func(childComplexity int, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) int
+		MaintenanceOrders       func(childComplexity int, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) int
 		MaintenancePlans        func(childComplexity int, communityID string, equipmentID *string, first *int, after *string) int
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
@@ -10700,7 +10700,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.MaintenanceOrders(childComplexity, args["communityId"].(string), args["filter"].(*model.MaintenanceOrderFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.MaintenanceOrders(childComplexity, args["communityId"].(string), args["filter"].(*model.MaintenanceOrderFilter), args["kind"].(*facility.OrderKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.maintenancePlans":
 		if e.ComplexityRoot.Query.MaintenancePlans == nil {
 			break
@@ -16656,6 +16656,8 @@ extend type Query {
     communityId: ID!
     "Open, done or overdue; omitted: all."
     filter: MaintenanceOrderFilter
+    "Only planned orders, or only handover defects; omitted: both."
+    kind: MaintenanceOrderKind
     "Page size, 0 to 100."
     first: Int = 20
     "Cursor of the last order of the previous page."
@@ -22510,14 +22512,15 @@ type ButlerTaskEdge {
 
 extend type Query {
   """
-  The open tasks of a butler, earliest due first: callbacks due on repairs and
-  service orders, follow-ups promised on visits, congratulation visits and
-  move-in callbacks, and overdue enquiries the staff member owns. A butler or
-  a CUSTOMER_SERVICE staff member opens their own list (butlerId omitted); a
-  supervisor opens the list of a butler or CUSTOMER_SERVICE staff member of a
-  community they supervise. Anyone else: FORBIDDEN (a resident, or a staff
-  member with neither role opening their own) or NOT_FOUND (staff outside the
-  caller's supervised communities).
+  The open tasks of a staff member, earliest due first: callbacks due on
+  repairs and service orders, follow-ups promised on visits, congratulation
+  visits and move-in callbacks, and overdue enquiries the staff member owns
+  (for the households in a butler's care), and the tasks of their team
+  (overdue maintenance for supervisors, handover defects for engineers). Every
+  staff member opens their own list (butlerId omitted; it may be empty); a
+  supervisor opens the list of a staff member of a community they supervise.
+  Anyone else: FORBIDDEN (a resident) or NOT_FOUND (staff outside the caller's
+  supervised communities).
   The cursor is the due time and id of the last task seen, so a page after it
   neither skips nor repeats tasks while the list stands still. Each source
   (written tasks, repair and order callbacks, visit follow-ups) contributes at

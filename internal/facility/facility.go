@@ -268,6 +268,8 @@ func init() {
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			// Open (and overdue: open, due before today) in a community.
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "status", Value: 1}, {Key: "sortKey", Value: 1}}},
+			// One kind of order (handover defects), open or not.
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "kind", Value: 1}, {Key: "status", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "equipmentId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			// The notice sweeps.
 			{Keys: bson.D{{Key: "noticeDueAt", Value: 1}}},

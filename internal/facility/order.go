@@ -187,6 +187,8 @@ type OrderFilter struct {
 	Status      Status
 	// Overdue: open orders due before today (community time).
 	Overdue bool
+	// Kind: only planned orders, or only defects ("": both).
+	Kind OrderKind
 }
 
 // ListOrders is one page of a community's work orders by due date.
@@ -202,6 +204,12 @@ func (s *Service) ListOrders(ctx context.Context, c *access.Caller, f OrderFilte
 			bson.E{Key: "$and", Value: bson.A{bson.D{{Key: "sortKey", Value: bson.D{{Key: "$lt", Value: s.today(f.CommunityID)}}}}}})
 	case f.Status != "":
 		q = append(q, bson.E{Key: "status", Value: f.Status})
+	}
+	switch f.Kind {
+	case DefectFix:
+		q = append(q, bson.E{Key: "kind", Value: DefectFix})
+	case Planned: // and those stored before kinds
+		q = append(q, bson.E{Key: "kind", Value: bson.D{{Key: "$in", Value: bson.A{Planned, nil}}}})
 	}
 	return mongo.FindPage(ctx, s.orders, q, p, mongo.PageQuery{Omit: []string{"timeline"}}, func(o *Order) string { return o.SortKey })
 }
