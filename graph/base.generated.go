@@ -84,6 +84,7 @@ type MutationResolver interface {
 	RegisterEquipment(ctx context.Context, input model.RegisterEquipmentInput) (*facility.Equipment, error)
 	UpsertMaintenancePlan(ctx context.Context, input model.MaintenancePlanInput) (*facility.Plan, error)
 	ScheduleMaintenance(ctx context.Context, id string, at time.Time, emergency *bool, note *string) (*facility.Order, error)
+	SetWorkWindows(ctx context.Context, input model.SetWorkWindowsInput) (*facility.Settings, error)
 	CompleteMaintenance(ctx context.Context, input model.CompleteMaintenanceInput) (*facility.Order, error)
 	SetBuildingType(ctx context.Context, buildingID string, typeArg community.BuildingType) (*community.Building, error)
 	UpsertFeeItem(ctx context.Context, communityID string, input model.FeeItemInput) (*fee.Item, error)
@@ -197,9 +198,10 @@ type QueryResolver interface {
 	FaqEntries(ctx context.Context, communityID string, search *string, category *enquiry.Category, first *int, after *string) (*model.FaqEntryConnection, error)
 	FaqEntry(ctx context.Context, id string) (*enquiry.FaqEntry, error)
 	FaqStats(ctx context.Context, communityID string, since *time.Time, limit *int) (*enquiry.FaqStats, error)
+	WorkWindows(ctx context.Context, communityID string) (*facility.Settings, error)
 	Equipment(ctx context.Context, communityID string, kind *facility.Kind, first *int, after *string) (*model.EquipmentConnection, error)
 	MaintenancePlans(ctx context.Context, communityID string, equipmentID *string, first *int, after *string) (*model.MaintenancePlanConnection, error)
-	MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) (*model.MaintenanceOrderConnection, error)
+	MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) (*model.MaintenanceOrderConnection, error)
 	MaintenanceOrder(ctx context.Context, id string) (*facility.Order, error)
 	FeeSchedule(ctx context.Context, communityID string, period *string) (*model.FeeSchedule, error)
 	MyBills(ctx context.Context, first *int, after *string, householdID *string) (*model.BillConnection, error)
@@ -2469,6 +2471,20 @@ func (ec *executionContext) field_Mutation_setTenantBillAccess_args(ctx context.
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setWorkWindows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetWorkWindowsInput, error) {
+			return ec.unmarshalNSetWorkWindowsInput2qinqingᚋgraphᚋmodelᚐSetWorkWindowsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUpForEvent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4112,22 +4128,30 @@ func (ec *executionContext) field_Query_maintenanceOrders_args(ctx context.Conte
 		return nil, err
 	}
 	args["filter"] = arg1
-	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*facility.OrderKind, error) {
+			return ec.unmarshalOMaintenanceOrderKind2ᚖqinqingᚋinternalᚋfacilityᚐOrderKind(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
 		func(ctx context.Context, v any) (*int, error) {
 			return ec.unmarshalOInt2ᚖint(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["first"] = arg2
-	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+	args["first"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "after",
 		func(ctx context.Context, v any) (*string, error) {
 			return ec.unmarshalOString2ᚖstring(ctx, v)
 		})
 	if err != nil {
 		return nil, err
 	}
-	args["after"] = arg3
+	args["after"] = arg4
 	return args, nil
 }
 
@@ -5096,6 +5120,20 @@ func (ec *executionContext) field_Query_workOrders_args(ctx context.Context, raw
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_workWindows_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "communityId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["communityId"] = arg0
 	return args, nil
 }
 
@@ -6701,6 +6739,50 @@ func (ec *executionContext) fieldContext_Mutation_scheduleMaintenance(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_scheduleMaintenance_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setWorkWindows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setWorkWindows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetWorkWindows(ctx, fc.Args["input"].(model.SetWorkWindowsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *facility.Settings) graphql.Marshaler {
+			return ec.marshalNWorkWindows2ᚖqinqingᚋinternalᚋfacilityᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setWorkWindows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkWindows(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setWorkWindows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -11638,6 +11720,50 @@ func (ec *executionContext) fieldContext_Query_faqStats(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_workWindows(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workWindows(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().WorkWindows(ctx, fc.Args["communityId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *facility.Settings) graphql.Marshaler {
+			return ec.marshalNWorkWindows2ᚖqinqingᚋinternalᚋfacilityᚐSettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workWindows(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkWindows(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_workWindows_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_equipment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11736,7 +11862,7 @@ func (ec *executionContext) _Query_maintenanceOrders(ctx context.Context, field 
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Query().MaintenanceOrders(ctx, fc.Args["communityId"].(string), fc.Args["filter"].(*model.MaintenanceOrderFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+			return ec.Resolvers.Query().MaintenanceOrders(ctx, fc.Args["communityId"].(string), fc.Args["filter"].(*model.MaintenanceOrderFilter), fc.Args["kind"].(*facility.OrderKind), fc.Args["first"].(*int), fc.Args["after"].(*string))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.MaintenanceOrderConnection) graphql.Marshaler {
@@ -14914,6 +15040,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setWorkWindows":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setWorkWindows(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "completeMaintenance":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_completeMaintenance(ctx, field)
@@ -16103,6 +16236,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 					}
 				}()
 				res = ec._Query_faqStats(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "workWindows":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_workWindows(ctx, field)
 				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

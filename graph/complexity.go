@@ -91,6 +91,7 @@ var listBounds = map[string]int{
 	"Equipment.serves":                   20,
 	"MaintenanceOrder.results":           50,
 	"MaintenanceOrder.timeline":          10,
+	"WorkWindows.windows":                14,
 	"Notification.data":                  20,
 	"DeliveryReport.byChannel":           10,
 	"Renovation.workers":                 30,

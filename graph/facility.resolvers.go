@@ -8,10 +8,13 @@ package graph
 import (
 	"context"
 	"qinqing/graph/model"
+	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/facility"
+	"qinqing/internal/inspection"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
+	"qinqing/internal/staff"
 	"time"
 )
 
@@ -33,6 +36,37 @@ func (r *equipmentResolver) Serves(ctx context.Context, obj *facility.Equipment)
 	return all(ctx, loaders(ctx).Building, obj.Serves)
 }
 
+// WorkOrder is the resolver for the workOrder field.
+func (r *inspectionResultResolver) WorkOrder(ctx context.Context, obj *inspection.Result) (*facility.Order, error) {
+	if obj.WorkOrderID == "" {
+		return nil, nil
+	}
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	o, err := one(ctx, loaders(ctx).MaintenanceOrder, obj.WorkOrderID)
+	if err != nil || o == nil || !facility.SeesOrder(c, o) {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Note is the resolver for the note field.
+func (r *maintenanceDefectResolver) Note(ctx context.Context, obj *facility.Defect) (*string, error) {
+	return strp(obj.Note), nil
+}
+
+// Location is the resolver for the location field.
+func (r *maintenanceDefectResolver) Location(ctx context.Context, obj *facility.Defect) (*string, error) {
+	return strp(obj.Location), nil
+}
+
+// Kind is the resolver for the kind field.
+func (r *maintenanceOrderResolver) Kind(ctx context.Context, obj *facility.Order) (facility.OrderKind, error) {
+	return obj.KindOf(), nil
+}
+
 // Community is the resolver for the community field.
 func (r *maintenanceOrderResolver) Community(ctx context.Context, obj *facility.Order) (*community.Community, error) {
 	return one(ctx, loaders(ctx).Community, obj.CommunityID)
@@ -40,7 +74,31 @@ func (r *maintenanceOrderResolver) Community(ctx context.Context, obj *facility.
 
 // Equipment is the resolver for the equipment field.
 func (r *maintenanceOrderResolver) Equipment(ctx context.Context, obj *facility.Order) (*facility.Equipment, error) {
+	if obj.EquipmentID == "" {
+		return nil, nil // a defect not about one item
+	}
 	return one(ctx, loaders(ctx).Equipment, obj.EquipmentID)
+}
+
+// Defect is the resolver for the defect field.
+func (r *maintenanceOrderResolver) Defect(ctx context.Context, obj *facility.Order) (*facility.Defect, error) {
+	return obj.Defect, nil
+}
+
+// Assignee is the resolver for the assignee field.
+func (r *maintenanceOrderResolver) Assignee(ctx context.Context, obj *facility.Order) (*staff.Staff, error) {
+	if obj.AssigneeStaffID == "" {
+		return nil, nil
+	}
+	return one(ctx, loaders(ctx).Staff, obj.AssigneeStaffID)
+}
+
+// AssigneeTeam is the resolver for the assigneeTeam field.
+func (r *maintenanceOrderResolver) AssigneeTeam(ctx context.Context, obj *facility.Order) (*access.Role, error) {
+	if obj.AssigneeTeam == "" {
+		return nil, nil
+	}
+	return &obj.AssigneeTeam, nil
 }
 
 // Overdue is the resolver for the overdue field.
@@ -94,6 +152,25 @@ func (r *mutationResolver) ScheduleMaintenance(ctx context.Context, id string, a
 	return r.Svc.Facilities.ScheduleOrder(ctx, c, id, at, emergency != nil && *emergency, deref(note))
 }
 
+// SetWorkWindows is the resolver for the setWorkWindows field.
+func (r *mutationResolver) SetWorkWindows(ctx context.Context, input model.SetWorkWindowsInput) (*facility.Settings, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ws := make([]facility.Window, 0, len(input.Windows))
+	for _, w := range input.Windows {
+		if w != nil {
+			ws = append(ws, facility.Window{Days: w.Days, From: w.From, To: w.To})
+		}
+	}
+	notice := facility.DefaultNoticeHours
+	if input.NoticeHours != nil {
+		notice = *input.NoticeHours
+	}
+	return r.Svc.Facilities.SetWorkSettings(ctx, c, input.CommunityID, ws, notice)
+}
+
 // CompleteMaintenance is the resolver for the completeMaintenance field.
 func (r *mutationResolver) CompleteMaintenance(ctx context.Context, input model.CompleteMaintenanceInput) (*facility.Order, error) {
 	c, err := caller(ctx)
@@ -106,6 +183,15 @@ func (r *mutationResolver) CompleteMaintenance(ctx context.Context, input model.
 	}
 	return r.Svc.Facilities.CompleteMaintenance(ctx, c, facility.CompleteInput{OrderID: input.OrderID, Results: results,
 		Photos: uploads(input.Photos), DoneAt: input.DoneAt, IdempotencyKey: input.IdempotencyKey, Note: deref(input.Note)})
+}
+
+// WorkWindows is the resolver for the workWindows field.
+func (r *queryResolver) WorkWindows(ctx context.Context, communityID string) (*facility.Settings, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Facilities.WorkSettingsFor(ctx, c, communityID)
 }
 
 // Equipment is the resolver for the equipment field.
@@ -151,7 +237,7 @@ func (r *queryResolver) MaintenancePlans(ctx context.Context, communityID string
 }
 
 // MaintenanceOrders is the resolver for the maintenanceOrders field.
-func (r *queryResolver) MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) (*model.MaintenanceOrderConnection, error) {
+func (r *queryResolver) MaintenanceOrders(ctx context.Context, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) (*model.MaintenanceOrderConnection, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -161,6 +247,9 @@ func (r *queryResolver) MaintenanceOrders(ctx context.Context, communityID strin
 		return nil, err
 	}
 	f := facility.OrderFilter{CommunityID: communityID}
+	if kind != nil {
+		f.Kind = *kind
+	}
 	if filter != nil {
 		switch *filter {
 		case model.MaintenanceOrderFilterOverdue:
@@ -189,8 +278,44 @@ func (r *queryResolver) MaintenanceOrder(ctx context.Context, id string) (*facil
 	return r.Svc.Facilities.GetOrder(ctx, c, id)
 }
 
+// Community is the resolver for the community field.
+func (r *workWindowsResolver) Community(ctx context.Context, obj *facility.Settings) (*community.Community, error) {
+	return one(ctx, loaders(ctx).Community, obj.CommunityID)
+}
+
+// Windows is the resolver for the windows field.
+func (r *workWindowsResolver) Windows(ctx context.Context, obj *facility.Settings) ([]*facility.Window, error) {
+	return ptrs(obj.Windows), nil
+}
+
+// IsDefault is the resolver for the isDefault field.
+func (r *workWindowsResolver) IsDefault(ctx context.Context, obj *facility.Settings) (bool, error) {
+	return obj.IsDefault(), nil
+}
+
+// UpdatedAt is the resolver for the updatedAt field.
+func (r *workWindowsResolver) UpdatedAt(ctx context.Context, obj *facility.Settings) (*time.Time, error) {
+	if obj.IsDefault() {
+		return nil, nil
+	}
+	return &obj.UpdatedAt, nil
+}
+
+// UpdatedBy is the resolver for the updatedBy field.
+func (r *workWindowsResolver) UpdatedBy(ctx context.Context, obj *facility.Settings) (*staff.Staff, error) {
+	if obj.IsDefault() {
+		return nil, nil
+	}
+	return one(ctx, loaders(ctx).Staff, obj.UpdatedBy)
+}
+
 // Equipment returns EquipmentResolver implementation.
 func (r *Resolver) Equipment() EquipmentResolver { return &equipmentResolver{r} }
+
+// MaintenanceDefect returns MaintenanceDefectResolver implementation.
+func (r *Resolver) MaintenanceDefect() MaintenanceDefectResolver {
+	return &maintenanceDefectResolver{r}
+}
 
 // MaintenanceOrder returns MaintenanceOrderResolver implementation.
 func (r *Resolver) MaintenanceOrder() MaintenanceOrderResolver { return &maintenanceOrderResolver{r} }
@@ -198,8 +323,13 @@ func (r *Resolver) MaintenanceOrder() MaintenanceOrderResolver { return &mainten
 // MaintenancePlan returns MaintenancePlanResolver implementation.
 func (r *Resolver) MaintenancePlan() MaintenancePlanResolver { return &maintenancePlanResolver{r} }
 
+// WorkWindows returns WorkWindowsResolver implementation.
+func (r *Resolver) WorkWindows() WorkWindowsResolver { return &workWindowsResolver{r} }
+
 type (
-	equipmentResolver        struct{ *Resolver }
-	maintenanceOrderResolver struct{ *Resolver }
-	maintenancePlanResolver  struct{ *Resolver }
+	equipmentResolver         struct{ *Resolver }
+	maintenanceDefectResolver struct{ *Resolver }
+	maintenanceOrderResolver  struct{ *Resolver }
+	maintenancePlanResolver   struct{ *Resolver }
+	workWindowsResolver       struct{ *Resolver }
 )

@@ -9,6 +9,7 @@ import (
 	"qinqing/graph/model"
 	"qinqing/internal/access"
 	"qinqing/internal/community"
+	"qinqing/internal/facility"
 	"qinqing/internal/inspection"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
@@ -59,6 +60,7 @@ type InspectionResultResolver interface {
 	Note(ctx context.Context, obj *inspection.Result) (*string, error)
 	Photos(ctx context.Context, obj *inspection.Result, size *files.Variant) ([]string, error)
 	CorrectiveTask(ctx context.Context, obj *inspection.Result) (*inspection.Task, error)
+	WorkOrder(ctx context.Context, obj *inspection.Result) (*facility.Order, error)
 }
 type InspectionScheduleResolver interface {
 	Community(ctx context.Context, obj *inspection.Schedule) (*community.Community, error)
@@ -1643,6 +1645,38 @@ func (ec *executionContext) fieldContext_InspectionResult_correctiveTask(_ conte
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CorrectiveTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _InspectionResult_workOrder(ctx context.Context, field graphql.CollectedField, obj *inspection.Result) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_InspectionResult_workOrder(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.InspectionResult().WorkOrder(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *facility.Order) graphql.Marshaler {
+			return ec.marshalOMaintenanceOrder2ᚖqinqingᚋinternalᚋfacilityᚐOrder(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_InspectionResult_workOrder(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "InspectionResult",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MaintenanceOrder(ctx, field)
 		},
 	}
 	return fc, nil
@@ -3762,6 +3796,44 @@ func (ec *executionContext) _InspectionResult(ctx context.Context, sel ast.Selec
 					}
 				}()
 				res = ec._InspectionResult_correctiveTask(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "workOrder":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._InspectionResult_workOrder(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}

@@ -24,6 +24,7 @@ type Loaders struct {
 	Building            *Loader[string, *community.Building]
 	BuildingsOf         *Loader[string, []*community.Building]
 	Equipment           *Loader[string, *facility.Equipment]
+	MaintenanceOrder    *Loader[string, *facility.Order]
 	Household           *Loader[string, *household.Household]
 	Person              *Loader[string, *household.Person]
 	MembersOf           *Loader[string, []*household.Membership]
@@ -50,6 +51,7 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 		Building:            newLoader(b, shared(m, "building", s.Communities.BuildingsByIDs)),
 		BuildingsOf:         newLoader(b, shared(m, "buildingsOf", s.Communities.BuildingsByCommunities)),
 		Equipment:           newLoader(b, shared(m, "equipment", s.Facilities.EquipmentByIDs)),
+		MaintenanceOrder:    newLoader(b, shared(m, "maintenanceOrder", s.Facilities.OrdersByIDs)),
 		Household:           newLoader(b, shared(m, "household", s.Households.ByIDs)),
 		Person:              newLoader(b, shared(m, "person", s.Households.PersonsByIDs)),
 		MembersOf:           newLoader(b, shared(m, "membersOf", s.Households.MembershipsByHouseholds)),

@@ -86,6 +86,7 @@ type ResolverRoot interface {
 	Intake() IntakeResolver
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
+	MaintenanceDefect() MaintenanceDefectResolver
 	MaintenanceOrder() MaintenanceOrderResolver
 	MaintenancePlan() MaintenancePlanResolver
 	Material() MaterialResolver
@@ -142,6 +143,7 @@ type ResolverRoot interface {
 	Visit() VisitResolver
 	WeeklyReport() WeeklyReportResolver
 	WorkOrder() WorkOrderResolver
+	WorkWindows() WorkWindowsResolver
 }
 
 type DirectiveRoot struct {
@@ -1187,6 +1189,7 @@ type ComplexityRoot struct {
 		Seq            func(childComplexity int) int
 		Standard       func(childComplexity int) int
 		Text           func(childComplexity int) int
+		WorkOrder      func(childComplexity int) int
 	}
 
 	InspectionSchedule struct {
@@ -1287,25 +1290,39 @@ type ComplexityRoot struct {
 		RetryAfterSeconds func(childComplexity int) int
 	}
 
+	MaintenanceDefect struct {
+		FoundAt      func(childComplexity int) int
+		InspectionID func(childComplexity int) int
+		Location     func(childComplexity int) int
+		Note         func(childComplexity int) int
+		Seq          func(childComplexity int) int
+		Standard     func(childComplexity int) int
+		Text         func(childComplexity int) int
+	}
+
 	MaintenanceOrder struct {
-		Checklist   func(childComplexity int) int
-		Community   func(childComplexity int) int
-		Disturbs    func(childComplexity int) int
-		DoneAt      func(childComplexity int) int
-		DoneBy      func(childComplexity int) int
-		DueDate     func(childComplexity int) int
-		Emergency   func(childComplexity int) int
-		Equipment   func(childComplexity int) int
-		ID          func(childComplexity int) int
-		Minutes     func(childComplexity int) int
-		NoticedAt   func(childComplexity int) int
-		Overdue     func(childComplexity int) int
-		Photos      func(childComplexity int, size *files.Variant) int
-		Results     func(childComplexity int) int
-		ScheduledAt func(childComplexity int) int
-		Status      func(childComplexity int) int
-		Timeline    func(childComplexity int) int
-		Title       func(childComplexity int) int
+		Assignee     func(childComplexity int) int
+		AssigneeTeam func(childComplexity int) int
+		Checklist    func(childComplexity int) int
+		Community    func(childComplexity int) int
+		Defect       func(childComplexity int) int
+		Disturbs     func(childComplexity int) int
+		DoneAt       func(childComplexity int) int
+		DoneBy       func(childComplexity int) int
+		DueDate      func(childComplexity int) int
+		Emergency    func(childComplexity int) int
+		Equipment    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		Minutes      func(childComplexity int) int
+		NoticedAt    func(childComplexity int) int
+		Overdue      func(childComplexity int) int
+		Photos       func(childComplexity int, size *files.Variant) int
+		Results      func(childComplexity int) int
+		ScheduledAt  func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Timeline     func(childComplexity int) int
+		Title        func(childComplexity int) int
 	}
 
 	MaintenanceOrderConnection struct {
@@ -1509,6 +1526,7 @@ type ComplexityRoot struct {
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		SetTenantBillAccess           func(childComplexity int, householdID string, allowed bool) int
+		SetWorkWindows                func(childComplexity int, input model.SetWorkWindowsInput) int
 		SignUpForEvent                func(childComplexity int, eventID string, householdID string, partySize int) int
 		StaffLogin                    func(childComplexity int, account string, password string) int
 		StartServiceOrder             func(childComplexity int, id string, laundry *model.LaundryPickupInput) int
@@ -1836,7 +1854,7 @@ type ComplexityRoot struct {
 		InspectionTemplates     func(childComplexity int, communityID string, area *inspection.Area) int
 		Inspections             func(childComplexity int, communityID string, area *inspection.Area, first *int, after *string) int
 		MaintenanceOrder        func(childComplexity int, id string) int
-		MaintenanceOrders       func(childComplexity int, communityID string, filter *model.MaintenanceOrderFilter, first *int, after *string) int
+		MaintenanceOrders       func(childComplexity int, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) int
 		MaintenancePlans        func(childComplexity int, communityID string, equipmentID *string, first *int, after *string) int
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
@@ -1878,6 +1896,7 @@ type ComplexityRoot struct {
 		WeeklyReport            func(childComplexity int, communityID string, weekOf string) int
 		WorkOrderCounts         func(childComplexity int, communityID string) int
 		WorkOrders              func(childComplexity int, filter *model.WorkOrderFilter, first *int, after *string) int
+		WorkWindows             func(childComplexity int, communityID string) int
 	}
 
 	QueueEvent struct {
@@ -2562,6 +2581,21 @@ type ComplexityRoot struct {
 		ByStatus func(childComplexity int) int
 		Open     func(childComplexity int) int
 		Overdue  func(childComplexity int) int
+	}
+
+	WorkWindow struct {
+		Days func(childComplexity int) int
+		From func(childComplexity int) int
+		To   func(childComplexity int) int
+	}
+
+	WorkWindows struct {
+		Community   func(childComplexity int) int
+		IsDefault   func(childComplexity int) int
+		NoticeHours func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UpdatedBy   func(childComplexity int) int
+		Windows     func(childComplexity int) int
 	}
 }
 
@@ -6875,6 +6909,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionResult.Text(childComplexity), true
+	case "InspectionResult.workOrder":
+		if e.ComplexityRoot.InspectionResult.WorkOrder == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.WorkOrder(childComplexity), true
 
 	case "InspectionSchedule.area":
 		if e.ComplexityRoot.InspectionSchedule.Area == nil {
@@ -7226,6 +7266,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoginCodeRequested.RetryAfterSeconds(childComplexity), true
 
+	case "MaintenanceDefect.foundAt":
+		if e.ComplexityRoot.MaintenanceDefect.FoundAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.FoundAt(childComplexity), true
+	case "MaintenanceDefect.inspectionId":
+		if e.ComplexityRoot.MaintenanceDefect.InspectionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.InspectionID(childComplexity), true
+	case "MaintenanceDefect.location":
+		if e.ComplexityRoot.MaintenanceDefect.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.Location(childComplexity), true
+	case "MaintenanceDefect.note":
+		if e.ComplexityRoot.MaintenanceDefect.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.Note(childComplexity), true
+	case "MaintenanceDefect.seq":
+		if e.ComplexityRoot.MaintenanceDefect.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.Seq(childComplexity), true
+	case "MaintenanceDefect.standard":
+		if e.ComplexityRoot.MaintenanceDefect.Standard == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.Standard(childComplexity), true
+	case "MaintenanceDefect.text":
+		if e.ComplexityRoot.MaintenanceDefect.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceDefect.Text(childComplexity), true
+
+	case "MaintenanceOrder.assignee":
+		if e.ComplexityRoot.MaintenanceOrder.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Assignee(childComplexity), true
+	case "MaintenanceOrder.assigneeTeam":
+		if e.ComplexityRoot.MaintenanceOrder.AssigneeTeam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.AssigneeTeam(childComplexity), true
 	case "MaintenanceOrder.checklist":
 		if e.ComplexityRoot.MaintenanceOrder.Checklist == nil {
 			break
@@ -7238,6 +7333,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MaintenanceOrder.Community(childComplexity), true
+	case "MaintenanceOrder.defect":
+		if e.ComplexityRoot.MaintenanceOrder.Defect == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Defect(childComplexity), true
 	case "MaintenanceOrder.disturbs":
 		if e.ComplexityRoot.MaintenanceOrder.Disturbs == nil {
 			break
@@ -7280,6 +7381,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MaintenanceOrder.ID(childComplexity), true
+	case "MaintenanceOrder.kind":
+		if e.ComplexityRoot.MaintenanceOrder.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceOrder.Kind(childComplexity), true
 	case "MaintenanceOrder.minutes":
 		if e.ComplexityRoot.MaintenanceOrder.Minutes == nil {
 			break
@@ -8826,6 +8933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetTenantBillAccess(childComplexity, args["householdId"].(string), args["allowed"].(bool)), true
+	case "Mutation.setWorkWindows":
+		if e.ComplexityRoot.Mutation.SetWorkWindows == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setWorkWindows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetWorkWindows(childComplexity, args["input"].(model.SetWorkWindowsInput)), true
 	case "Mutation.signUpForEvent":
 		if e.ComplexityRoot.Mutation.SignUpForEvent == nil {
 			break
@@ -10622,7 +10740,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Query.MaintenanceOrders(childComplexity, args["communityId"].(string), args["filter"].(*model.MaintenanceOrderFilter), args["first"].(*int), args["after"].(*string)), true
+		return e.ComplexityRoot.Query.MaintenanceOrders(childComplexity, args["communityId"].(string), args["filter"].(*model.MaintenanceOrderFilter), args["kind"].(*facility.OrderKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.maintenancePlans":
 		if e.ComplexityRoot.Query.MaintenancePlans == nil {
 			break
@@ -11049,6 +11167,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WorkOrders(childComplexity, args["filter"].(*model.WorkOrderFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.workWindows":
+		if e.ComplexityRoot.Query.WorkWindows == nil {
+			break
+		}
+
+		args, err := ec.field_Query_workWindows_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.WorkWindows(childComplexity, args["communityId"].(string)), true
 
 	case "QueueEvent.at":
 		if e.ComplexityRoot.QueueEvent.At == nil {
@@ -13951,6 +14080,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WorkOrderCounts.Overdue(childComplexity), true
 
+	case "WorkWindow.days":
+		if e.ComplexityRoot.WorkWindow.Days == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindow.Days(childComplexity), true
+	case "WorkWindow.from":
+		if e.ComplexityRoot.WorkWindow.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindow.From(childComplexity), true
+	case "WorkWindow.to":
+		if e.ComplexityRoot.WorkWindow.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindow.To(childComplexity), true
+
+	case "WorkWindows.community":
+		if e.ComplexityRoot.WorkWindows.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindows.Community(childComplexity), true
+	case "WorkWindows.isDefault":
+		if e.ComplexityRoot.WorkWindows.IsDefault == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindows.IsDefault(childComplexity), true
+	case "WorkWindows.noticeHours":
+		if e.ComplexityRoot.WorkWindows.NoticeHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindows.NoticeHours(childComplexity), true
+	case "WorkWindows.updatedAt":
+		if e.ComplexityRoot.WorkWindows.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindows.UpdatedAt(childComplexity), true
+	case "WorkWindows.updatedBy":
+		if e.ComplexityRoot.WorkWindows.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindows.UpdatedBy(childComplexity), true
+	case "WorkWindows.windows":
+		if e.ComplexityRoot.WorkWindows.Windows == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkWindows.Windows(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -14030,6 +14215,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputServiceExtraInput,
 		ec.unmarshalInputServiceItemInput,
 		ec.unmarshalInputServiceSlotInput,
+		ec.unmarshalInputSetWorkWindowsInput,
 		ec.unmarshalInputStaffScopeInput,
 		ec.unmarshalInputSubmitComplaintInput,
 		ec.unmarshalInputSubmitRepairRequestInput,
@@ -14039,6 +14225,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUpsertPatrolRouteInput,
 		ec.unmarshalInputVisitFilter,
 		ec.unmarshalInputWorkOrderFilter,
+		ec.unmarshalInputWorkWindowInput,
 	)
 	first := true
 
@@ -16228,17 +16415,51 @@ type CheckResult {
   note: String
 }
 
-"A maintenance work order (保养工单), raised by its plan about a week before its due date."
+"What raised a work order."
+enum MaintenanceOrderKind {
+  "A maintenance plan, on its due date (计划保养)."
+  PLANNED
+  "A defect found at the handover inspection of the community's shared parts (承接查验整改); see MaintenanceOrder.defect."
+  DEFECT
+}
+
+"A defect the handover inspection (承接查验) found: the failed checklist item a DEFECT work order fixes."
+type MaintenanceDefect {
+  "The handover inspection that found it (inspection(id) for inspectors and supervisors)."
+  inspectionId: ID!
+  "The item's number in that inspection's checklist."
+  seq: Int!
+  "What was looked at, e.g. 屋面及防水."
+  text: String!
+  "The standard it failed."
+  standard: String!
+  "What the inspector found."
+  note: String
+  "Where, as the inspector wrote it."
+  location: String
+  "When the inspection was done."
+  foundAt: Time!
+}
+
+"A maintenance work order (工单): raised by its plan about a week before its due date (保养), or filed by a handover inspection for a defect (承接查验整改)."
 type MaintenanceOrder {
-  "Order id (derived from the plan and the due date)."
+  "Order id (for a planned order derived from the plan and the due date)."
   id: ID!
+  "What raised it."
+  kind: MaintenanceOrderKind!
   "The community (小区)."
   community: Community!
-  "The item maintained."
-  equipment: Equipment!
+  "The item maintained; null for a defect order not about one item of equipment."
+  equipment: Equipment
+  "For a DEFECT order: what the handover inspection found; null otherwise."
+  defect: MaintenanceDefect
+  "For a DEFECT order given to one staff member: who; null otherwise."
+  assignee: Staff
+  "For a DEFECT order given to a team: the role (ENGINEER unless the inspector named another); null otherwise."
+  assigneeTeam: Role
   "What the work is."
   title: String!
-  "The plan's due date (YYYY-MM-DD); an open order after it is overdue."
+  "The plan's due date, or a defect's deadline (YYYY-MM-DD); an open order after it is overdue."
   dueDate: Date!
   "Whether it is open past its due date (community time)."
   overdue: Boolean!
@@ -16404,7 +16625,55 @@ enum MaintenanceOrderFilter {
   OVERDUE
 }
 
+"A span of hours on some weekdays, community time, in which work that disturbs residents may be planned (施工时段, 零干扰)."
+type WorkWindow {
+  "Weekdays, 1 = Monday to 7 = Sunday, ascending, each once."
+  days: [Int!]!
+  "Start, HH:MM."
+  from: String!
+  "End, HH:MM, exclusive."
+  to: String!
+}
+
+"A community's work windows and the lead time of its outage notices."
+type WorkWindows {
+  "The community."
+  community: Community!
+  "The windows, at most 14."
+  windows: [WorkWindow!]!
+  "How many hours before disturbing work starts the OUTAGE_NOTICE goes out (1 to 168)."
+  noticeHours: Int!
+  "True while the community has not set its own: weekdays 09:00–11:30 and 14:00–17:00, 24 hours' notice."
+  isDefault: Boolean!
+  "When a supervisor last set them; null for the defaults."
+  updatedAt: Time
+  "Who last set them; null for the defaults."
+  updatedBy: Staff
+}
+
+"One work window to set."
+input WorkWindowInput {
+  "Weekdays, 1 = Monday to 7 = Sunday; at least one."
+  days: [Int!]!
+  "Start, HH:MM (00:00 to 23:59)."
+  from: String!
+  "End, HH:MM, after the start."
+  to: String!
+}
+
+"A community's work windows to set (they replace the ones before)."
+input SetWorkWindowsInput {
+  "The community; the caller must supervise it."
+  communityId: ID!
+  "1 to 14 windows, no two overlapping on a day."
+  windows: [WorkWindowInput!]!
+  "How many hours ahead residents are told of disturbing work, 1 to 168."
+  noticeHours: Int = 24
+}
+
 extend type Query {
+  "A community's work windows (the defaults until a supervisor sets them): supervisors and engineers of the community; NOT_FOUND for anyone else."
+  workWindows("The community." communityId: ID!): WorkWindows!
   "A community's equipment register: supervisors and engineers of the community; NOT_FOUND for anyone else."
   equipment(
     "The community."
@@ -16433,6 +16702,8 @@ extend type Query {
     communityId: ID!
     "Open, done or overdue; omitted: all."
     filter: MaintenanceOrderFilter
+    "Only planned orders, or only handover defects; omitted: both."
+    kind: MaintenanceOrderKind
     "Page size, 0 to 100."
     first: Int = 20
     "Cursor of the last order of the previous page."
@@ -16458,6 +16729,8 @@ extend type Mutation {
     "Why, at most 200 characters."
     note: String
   ): MaintenanceOrder!
+  "A supervisor of the community sets its work windows and outage notice lead. Orders already planned keep their times; what is planned from now on must fit (scheduleMaintenance). BAD_USER_INPUT names the field: input.windows.<i>.from/.to (not HH:MM, or the end not after the start), input.windows.<i>.days (none, or not 1 to 7), input.windows.<i> (overlapping an earlier window on a day), input.noticeHours."
+  setWorkWindows("The windows." input: SetWorkWindowsInput!): WorkWindows!
   "An engineer (or supervisor) of the community records an order as done, with one result per checklist step; the served buildings are told service is restored."
   completeMaintenance("The completion." input: CompleteMaintenanceInput!): MaintenanceOrder!
 }
@@ -16474,6 +16747,18 @@ extend enum NotificationKind {
   OUTAGE_NOTICE
   "The disturbing maintenance is done and service is restored, to the same residents. Cannot be turned off; falls back to SMS."
   OUTAGE_RESTORED
+}
+
+extend type InspectionResult {
+  "For a failed item of a HANDOVER inspection: the work order that fixes the defect (承接查验整改); null otherwise, or when the caller may not see it."
+  workOrder: MaintenanceOrder
+}
+
+extend enum ButlerTaskKind {
+  "A maintenance work order open past its due date (超期未保养), on the lists of the community's supervisors; done by completeMaintenance (subjectId is the order)."
+  MAINTENANCE_OVERDUE
+  "A defect from the handover inspection to fix (承接查验整改), on the list of its assignee (the named staff member, or every engineer of the community), and of the supervisors too once overdue; done by completeMaintenance (subjectId is the order)."
+  HANDOVER_DEFECT
 }
 `, BuiltIn: false},
 	{Name: "../schema/feecollection.graphqls", Input: `"Property fee collection for one billing period (物业费收缴率), as collected so far: billed before relief, collected, relieved, outstanding, in fen, with the bills behind them; cancelled bills count nowhere."
@@ -22303,14 +22588,15 @@ type ButlerTaskEdge {
 
 extend type Query {
   """
-  The open tasks of a butler, earliest due first: callbacks due on repairs and
-  service orders, follow-ups promised on visits, congratulation visits and
-  move-in callbacks, and overdue enquiries the staff member owns. A butler or
-  a CUSTOMER_SERVICE staff member opens their own list (butlerId omitted); a
-  supervisor opens the list of a butler or CUSTOMER_SERVICE staff member of a
-  community they supervise. Anyone else: FORBIDDEN (a resident, or a staff
-  member with neither role opening their own) or NOT_FOUND (staff outside the
-  caller's supervised communities).
+  The open tasks of a staff member, earliest due first: callbacks due on
+  repairs and service orders, follow-ups promised on visits, congratulation
+  visits and move-in callbacks, and overdue enquiries the staff member owns
+  (for the households in a butler's care), and the tasks of their team
+  (overdue maintenance for supervisors, handover defects for engineers). Every
+  staff member opens their own list (butlerId omitted; it may be empty); a
+  supervisor opens the list of a staff member of a community they supervise.
+  Anyone else: FORBIDDEN (a resident) or NOT_FOUND (staff outside the caller's
+  supervised communities).
   The cursor is the due time and id of the last task seen, so a page after it
   neither skips nor repeats tasks while the list stands still. Each source
   (written tasks, repair and order callbacks, visit follow-ups) contributes at
@@ -24426,6 +24712,8 @@ func (ec *executionContext) childFields_InspectionResult(ctx context.Context, fi
 		return ec.fieldContext_InspectionResult_photos(ctx, field)
 	case "correctiveTask":
 		return ec.fieldContext_InspectionResult_correctiveTask(ctx, field)
+	case "workOrder":
+		return ec.fieldContext_InspectionResult_workOrder(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionResult", field.Name)
 }
@@ -24626,14 +24914,42 @@ func (ec *executionContext) childFields_LoginCodeRequested(ctx context.Context, 
 	return nil, fmt.Errorf("no field named %q was found under type LoginCodeRequested", field.Name)
 }
 
+func (ec *executionContext) childFields_MaintenanceDefect(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inspectionId":
+		return ec.fieldContext_MaintenanceDefect_inspectionId(ctx, field)
+	case "seq":
+		return ec.fieldContext_MaintenanceDefect_seq(ctx, field)
+	case "text":
+		return ec.fieldContext_MaintenanceDefect_text(ctx, field)
+	case "standard":
+		return ec.fieldContext_MaintenanceDefect_standard(ctx, field)
+	case "note":
+		return ec.fieldContext_MaintenanceDefect_note(ctx, field)
+	case "location":
+		return ec.fieldContext_MaintenanceDefect_location(ctx, field)
+	case "foundAt":
+		return ec.fieldContext_MaintenanceDefect_foundAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceDefect", field.Name)
+}
+
 func (ec *executionContext) childFields_MaintenanceOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
 		return ec.fieldContext_MaintenanceOrder_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_MaintenanceOrder_kind(ctx, field)
 	case "community":
 		return ec.fieldContext_MaintenanceOrder_community(ctx, field)
 	case "equipment":
 		return ec.fieldContext_MaintenanceOrder_equipment(ctx, field)
+	case "defect":
+		return ec.fieldContext_MaintenanceOrder_defect(ctx, field)
+	case "assignee":
+		return ec.fieldContext_MaintenanceOrder_assignee(ctx, field)
+	case "assigneeTeam":
+		return ec.fieldContext_MaintenanceOrder_assigneeTeam(ctx, field)
 	case "title":
 		return ec.fieldContext_MaintenanceOrder_title(ctx, field)
 	case "dueDate":
@@ -26732,6 +27048,36 @@ func (ec *executionContext) childFields_WorkOrderCounts(ctx context.Context, fie
 		return ec.fieldContext_WorkOrderCounts_open(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WorkOrderCounts", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkWindow(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "days":
+		return ec.fieldContext_WorkWindow_days(ctx, field)
+	case "from":
+		return ec.fieldContext_WorkWindow_from(ctx, field)
+	case "to":
+		return ec.fieldContext_WorkWindow_to(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkWindow", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkWindows(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "community":
+		return ec.fieldContext_WorkWindows_community(ctx, field)
+	case "windows":
+		return ec.fieldContext_WorkWindows_windows(ctx, field)
+	case "noticeHours":
+		return ec.fieldContext_WorkWindows_noticeHours(ctx, field)
+	case "isDefault":
+		return ec.fieldContext_WorkWindows_isDefault(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WorkWindows_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_WorkWindows_updatedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkWindows", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -838,6 +838,8 @@ var (
 		"MOVE_IN_CALLBACK":       tasks.MoveInCallback,
 		"ENQUIRY_OVERDUE":        tasks.EnquiryOverdue,
 		"FEE_REMINDER_CALL":      tasks.FeeReminderCall,
+		"MAINTENANCE_OVERDUE":    tasks.MaintenanceOverdue,
+		"HANDOVER_DEFECT":        tasks.HandoverDefect,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -847,6 +849,8 @@ var (
 		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
 		tasks.EnquiryOverdue:       "ENQUIRY_OVERDUE",
 		tasks.FeeReminderCall:      "FEE_REMINDER_CALL",
+		tasks.MaintenanceOverdue:   "MAINTENANCE_OVERDUE",
+		tasks.HandoverDefect:       "HANDOVER_DEFECT",
 	}
 )
 

@@ -1911,6 +1911,16 @@ type ServiceSlotInput struct {
 	To string `json:"to"`
 }
 
+// A community's work windows to set (they replace the ones before).
+type SetWorkWindowsInput struct {
+	// The community; the caller must supervise it.
+	CommunityID string `json:"communityId"`
+	// 1 to 14 windows, no two overlapping on a day.
+	Windows []*WorkWindowInput `json:"windows"`
+	// How many hours ahead residents are told of disturbing work, 1 to 168.
+	NoticeHours *int `json:"noticeHours,omitempty"`
+}
+
 // Staff members by account, a page at a time: the list grows with the company.
 type StaffConnection struct {
 	// The staff members of this page.
@@ -2165,6 +2175,16 @@ type WorkOrderFilter struct {
 	SubmittedFrom *time.Time `json:"submittedFrom,omitempty"`
 	// Submitted before this instant.
 	SubmittedTo *time.Time `json:"submittedTo,omitempty"`
+}
+
+// One work window to set.
+type WorkWindowInput struct {
+	// Weekdays, 1 = Monday to 7 = Sunday; at least one.
+	Days []int `json:"days"`
+	// Start, HH:MM (00:00 to 23:59).
+	From string `json:"from"`
+	// End, HH:MM, after the start.
+	To string `json:"to"`
 }
 
 // Which of the two apps registered a device.

@@ -170,4 +170,19 @@ func (s *Service) MayReadFile(ctx context.Context, c *access.Caller, m files.Met
 }
 
 // MayReadFiles is MayReadFile's rule for an order in hand.
-func MayReadFiles(c *access.Caller, o *Order) bool { return sees(c, o.CommunityID) }
+func MayReadFiles(c *access.Caller, o *Order) bool { return seesOrder(c, o) }
+
+// keyLife is how long a completion key answers a retried upload. An upload
+// is refused once its doneAt is more than MaxOffline old, and doneAt is at
+// most MaxSkew after the key was claimed: a key older than both (and an
+// hour for the clocks) can only be replayed by an upload refused anyway.
+// FerretDB has no TTL indexes, so Tick prunes them; the collection holds
+// about a week of completions, not every one ever made.
+const keyLife = MaxOffline + MaxSkew + time.Hour
+
+func (s *Service) pruneKeys(ctx context.Context, now time.Time) error {
+	if _, err := s.keys.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: now.Add(-keyLife).UTC()}}}}); err != nil {
+		return fmt.Errorf("prune maintenance keys: %w", err)
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
+	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
@@ -151,13 +152,31 @@ type CheckResult struct {
 	Note string `bson:"note,omitempty"`
 }
 
+// OrderKind is what raised a work order.
+type OrderKind string
+
+const (
+	// Planned orders are raised by a maintenance plan on its due dates.
+	Planned OrderKind = "PLANNED"
+	// DefectFix orders fix a defect the handover inspection (承接查验)
+	// found in a new community's shared parts (defect.go).
+	DefectFix OrderKind = "DEFECT"
+)
+
 // Order is one maintenance work order.
 type Order struct {
 	ID          string `bson:"_id"`
 	CommunityID string `bson:"communityId"`
-	PlanID      string `bson:"planId,omitempty"`
-	EquipmentID string `bson:"equipmentId"`
-	Title       string `bson:"title"`
+	// Kind is "" on orders raised before kinds existed: Planned.
+	Kind        OrderKind `bson:"kind,omitempty"`
+	PlanID      string    `bson:"planId,omitempty"`
+	EquipmentID string    `bson:"equipmentId,omitempty"`
+	// A defect order's finding, and who must fix it (a staff member, or
+	// the engineers as a team).
+	Defect          *Defect     `bson:"defect,omitempty"`
+	AssigneeStaffID string      `bson:"assigneeStaffId,omitempty"`
+	AssigneeTeam    access.Role `bson:"assigneeTeam,omitempty"`
+	Title           string      `bson:"title"`
 	// DueDate is the plan's date (YYYY-MM-DD, community time): an open
 	// order past it is overdue.
 	DueDate   string        `bson:"dueDate"`
@@ -190,6 +209,14 @@ type Order struct {
 // Disturbing reports whether the work takes something from residents.
 func (o *Order) Disturbing() bool { return len(o.Disturbs) > 0 }
 
+// KindOf is the order's kind, Planned for orders stored before kinds.
+func (o *Order) KindOf() OrderKind {
+	if o.Kind == "" {
+		return Planned
+	}
+	return o.Kind
+}
+
 // orderID is derived from the plan and the due date, so every server that
 // raises the same due order inserts the same _id and only one succeeds.
 func orderID(planID, due string) string { return "mo:" + planID + ":" + due }
@@ -202,23 +229,28 @@ var (
 
 func init() {
 	apperr.Register(map[string]apperr.Text{
-		"facility.not_found":       {ZH: "设备、计划或工单不存在", EN: "Equipment, plan or work order not found"},
-		"facility.outside_windows": {ZH: "影响住户的作业只能安排在施工时段内（%s），紧急情况除外", EN: "Work that disturbs residents may only be planned within the work windows (%s) unless it is an emergency"},
-		"facility.key_used":        {ZH: "该提交编号已用于其他工单", EN: "This idempotency key was already used for another work order"},
-		"facility.bad_kind":        {ZH: "设备类型无效", EN: "is not a valid equipment kind"},
-		"facility.no_location":     {ZH: "请填写所在楼栋或公共区域", EN: "needs a building or a public area"},
-		"facility.bad_date":        {ZH: "日期格式应为 YYYY-MM-DD", EN: "must be a date (YYYY-MM-DD)"},
-		"facility.bad_building":    {ZH: "楼栋不属于本小区", EN: "is not a building of this community"},
-		"facility.bad_interval":    {ZH: "周期应为 1–%d 天、周或月", EN: "must be 1-%d days, weeks or months"},
-		"facility.bad_disturbance": {ZH: "影响类型无效", EN: "is not a valid disturbance"},
-		"facility.bad_minutes":     {ZH: "作业时长应为 1–%d 分钟", EN: "must be 1-%d minutes"},
-		"facility.bad_checklist":   {ZH: "检查项应为 1–%d 项，每项不超过 %d 字", EN: "must have 1-%d steps of at most %d characters"},
-		"facility.bad_results":     {ZH: "须逐项填写检查结果，与工单检查项一致", EN: "must give one result for each step of the order's checklist"},
-		"facility.bad_done_at":     {ZH: "完成时间不能晚于现在，也不能早于 7 天前", EN: "must not be in the future nor more than 7 days ago"},
-		"facility.bad_key":         {ZH: "提交编号应为 8–64 个字符", EN: "must be 8-64 characters"},
-		"facility.bad_windows":     {ZH: "施工时段无效：须为 HH:MM–HH:MM、开始早于结束、星期为 1–7", EN: "are not valid: HH:MM-HH:MM, start before end, weekdays 1-7"},
-		"facility.past":            {ZH: "开始时间已过", EN: "is in the past"},
-		"facility.bad_lead":        {ZH: "提前通知时间应为 1–%d 小时", EN: "must be 1-%d hours"},
+		"facility.not_found":        {ZH: "设备、计划或工单不存在", EN: "Equipment, plan or work order not found"},
+		"facility.outside_windows":  {ZH: "影响住户的作业只能安排在施工时段内（%s），紧急情况除外", EN: "Work that disturbs residents may only be planned within the work windows (%s) unless it is an emergency"},
+		"facility.key_used":         {ZH: "该提交编号已用于其他工单", EN: "This idempotency key was already used for another work order"},
+		"facility.bad_kind":         {ZH: "设备类型无效", EN: "is not a valid equipment kind"},
+		"facility.no_location":      {ZH: "请填写所在楼栋或公共区域", EN: "needs a building or a public area"},
+		"facility.bad_date":         {ZH: "日期格式应为 YYYY-MM-DD", EN: "must be a date (YYYY-MM-DD)"},
+		"facility.bad_building":     {ZH: "楼栋不属于本小区", EN: "is not a building of this community"},
+		"facility.bad_interval":     {ZH: "周期应为 1–%d 天、周或月", EN: "must be 1-%d days, weeks or months"},
+		"facility.bad_disturbance":  {ZH: "影响类型无效", EN: "is not a valid disturbance"},
+		"facility.bad_minutes":      {ZH: "作业时长应为 1–%d 分钟", EN: "must be 1-%d minutes"},
+		"facility.bad_checklist":    {ZH: "检查项应为 1–%d 项，每项不超过 %d 字", EN: "must have 1-%d steps of at most %d characters"},
+		"facility.bad_results":      {ZH: "须逐项填写检查结果，与工单检查项一致", EN: "must give one result for each step of the order's checklist"},
+		"facility.bad_done_at":      {ZH: "完成时间不能晚于现在，也不能早于 7 天前", EN: "must not be in the future nor more than 7 days ago"},
+		"facility.bad_key":          {ZH: "提交编号应为 8–64 个字符", EN: "must be 8-64 characters"},
+		"facility.windows_count":    {ZH: "施工时段应为 1–%d 段", EN: "must be 1-%d windows"},
+		"facility.bad_time":         {ZH: "时间格式应为 HH:MM（00:00–23:59）", EN: "must be a time HH:MM (00:00-23:59)"},
+		"facility.end_before_start": {ZH: "结束时间须晚于开始时间", EN: "must be after the start"},
+		"facility.no_days":          {ZH: "请至少选择一天", EN: "must name at least one weekday"},
+		"facility.bad_day":          {ZH: "星期应为 1（周一）至 7（周日）", EN: "must be weekdays 1 (Monday) to 7 (Sunday)"},
+		"facility.windows_overlap":  {ZH: "第 %d 段与第 %d 段施工时段在同一天重叠", EN: "windows %d and %d overlap on a day"},
+		"facility.past":             {ZH: "开始时间已过", EN: "is in the past"},
+		"facility.bad_lead":         {ZH: "提前通知时间应为 1–%d 小时", EN: "must be 1-%d hours"},
 	})
 	lifecycle.Declare("maintenance_orders")
 	mongo.Declare(
@@ -236,13 +268,18 @@ func init() {
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			// Open (and overdue: open, due before today) in a community.
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "status", Value: 1}, {Key: "sortKey", Value: 1}}},
+			// One kind of order (handover defects), open or not.
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "kind", Value: 1}, {Key: "status", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "equipmentId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			// The notice sweeps.
 			{Keys: bson.D{{Key: "noticeDueAt", Value: 1}}},
 			{Keys: bson.D{{Key: "restoredDue", Value: 1}}},
 		}},
-		// Completion keys by _id: a retried upload finds its order.
-		mongo.Indexes{Collection: "maintenance_keys"},
+		// Completion keys by _id: a retried upload finds its order; by
+		// claim time for the prune (pruneKeys).
+		mongo.Indexes{Collection: "maintenance_keys", Models: []mgo.IndexModel{
+			{Keys: bson.D{{Key: "at", Value: 1}}},
+		}},
 		// Work window settings by community _id.
 		mongo.Indexes{Collection: "facility_settings"},
 	)

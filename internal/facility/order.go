@@ -72,7 +72,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 			errs = append(errs, err)
 		}
 	}
-	return errors.Join(append(errs, s.sweepNotices(ctx, now))...)
+	return errors.Join(append(errs, s.sweepNotices(ctx, now), s.pruneKeys(ctx, now))...)
 }
 
 // raise creates the orders of p due up to horizon, then moves its next due
@@ -99,7 +99,7 @@ func (s *Service) raise(ctx context.Context, p *Plan, horizon string, st *Settin
 
 func (s *Service) insertOrder(ctx context.Context, p *Plan, eq *Equipment, due string, st *Settings, now time.Time) error {
 	id := orderID(p.ID, due)
-	o := &Order{ID: id, CommunityID: p.CommunityID, PlanID: p.ID, EquipmentID: p.EquipmentID, Title: p.Title, DueDate: due,
+	o := &Order{ID: id, CommunityID: p.CommunityID, Kind: Planned, PlanID: p.ID, EquipmentID: p.EquipmentID, Title: p.Title, DueDate: due,
 		Checklist: p.Checklist, Disturbs: p.Disturbs, Minutes: p.Minutes, Serves: eq.Serves, Status: Open,
 		CreatedAt: now.UTC(), UpdatedAt: now.UTC(), SortKey: due + "|" + id,
 		Timeline: []lifecycle.Entry{{At: now.UTC(), Action: "raise", To: string(Open), ActorID: system.ID, ActorKind: string(system.Kind)}}}
@@ -175,7 +175,7 @@ func (s *Service) GetOrder(ctx context.Context, c *access.Caller, id string) (*O
 	if err != nil {
 		return nil, err
 	}
-	if !sees(c, o.CommunityID) {
+	if !seesOrder(c, o) {
 		return nil, ErrNotFound
 	}
 	return o, nil
@@ -187,6 +187,8 @@ type OrderFilter struct {
 	Status      Status
 	// Overdue: open orders due before today (community time).
 	Overdue bool
+	// Kind: only planned orders, or only defects ("": both).
+	Kind OrderKind
 }
 
 // ListOrders is one page of a community's work orders by due date.
@@ -203,6 +205,12 @@ func (s *Service) ListOrders(ctx context.Context, c *access.Caller, f OrderFilte
 	case f.Status != "":
 		q = append(q, bson.E{Key: "status", Value: f.Status})
 	}
+	switch f.Kind {
+	case DefectFix:
+		q = append(q, bson.E{Key: "kind", Value: DefectFix})
+	case Planned: // and those stored before kinds
+		q = append(q, bson.E{Key: "kind", Value: bson.D{{Key: "$in", Value: bson.A{Planned, nil}}}})
+	}
 	return mongo.FindPage(ctx, s.orders, q, p, mongo.PageQuery{Omit: []string{"timeline"}}, func(o *Order) string { return o.SortKey })
 }
 
@@ -210,3 +218,12 @@ func (s *Service) ListOrders(ctx context.Context, c *access.Caller, f OrderFilte
 func (s *Service) Overdue(o *Order) bool {
 	return o.Status == Open && o.DueDate < s.today(o.CommunityID)
 }
+
+// OrdersByIDs loads orders by id (the API's loader); access is the
+// caller's business (SeesOrder).
+func (s *Service) OrdersByIDs(ctx context.Context, ids []string) (map[string]*Order, error) {
+	return mongo.ByIDs(ctx, s.orders, ids, func(o *Order) string { return o.ID })
+}
+
+// SeesOrder is the rule GetOrder applies, for an order in hand.
+func SeesOrder(c *access.Caller, o *Order) bool { return seesOrder(c, o) }

@@ -86,6 +86,14 @@ func sees(c *access.Caller, communityID string) bool {
 	return c.SupervisesIn(communityID) || c.StaffIn(communityID, access.Engineer)
 }
 
+// seesOrder: those who see the community's orders; for a defect order also
+// whoever it is given to (a named staff member, or its team) and the
+// community's inspectors, who found it and follow it up.
+func seesOrder(c *access.Caller, o *Order) bool {
+	return sees(c, o.CommunityID) || (o.AssigneeStaffID != "" && o.AssigneeStaffID == c.ID && c.WorksIn(o.CommunityID)) ||
+		(o.AssigneeTeam != "" && c.StaffIn(o.CommunityID, o.AssigneeTeam)) || (o.Defect != nil && c.StaffIn(o.CommunityID, access.Inspector))
+}
+
 func (s *Service) today(communityID string) string {
 	return s.cfg.Now().In(s.cfg.Zone(communityID)).Format(time.DateOnly)
 }

@@ -60,20 +60,28 @@ func (s *Service) WorkSettings(ctx context.Context, communityID string) (*Settin
 	return &st, nil
 }
 
+// WorkSettingsFor is WorkSettings for a caller: the community's supervisors
+// and engineers (who plan and do the work); NOT_FOUND for anyone else.
+func (s *Service) WorkSettingsFor(ctx context.Context, c *access.Caller, communityID string) (*Settings, error) {
+	if !sees(c, communityID) {
+		return nil, ErrNotFound
+	}
+	return s.WorkSettings(ctx, communityID)
+}
+
+// IsDefault reports settings nobody has set: the defaults.
+func (st *Settings) IsDefault() bool { return st.UpdatedBy == "" }
+
 // SetWorkSettings replaces a community's work windows and notice lead.
+// Orders already planned keep their times; the windows hold what is planned
+// from now on.
 func (s *Service) SetWorkSettings(ctx context.Context, c *access.Caller, communityID string, ws []Window, noticeHours int) (*Settings, error) {
 	if !manages(c, communityID) {
 		return nil, ErrNotFound
 	}
-	if len(ws) == 0 || len(ws) > maxWindows {
-		return nil, apperr.Invalid("input.windows", "facility.bad_windows")
-	}
-	for _, w := range ws {
-		from, ok1 := minutes(w.From)
-		to, ok2 := minutes(w.To)
-		if !ok1 || !ok2 || from >= to || len(w.Days) == 0 || slices.ContainsFunc(w.Days, func(d int) bool { return d < 1 || d > 7 }) {
-			return nil, apperr.Invalid("input.windows", "facility.bad_windows")
-		}
+	ws, err := checkWindows(ws)
+	if err != nil {
+		return nil, err
 	}
 	if noticeHours < 1 || noticeHours > MaxNoticeHours {
 		return nil, apperr.Invalid("input.noticeHours", "facility.bad_lead", MaxNoticeHours)
@@ -83,6 +91,53 @@ func (s *Service) SetWorkSettings(ctx context.Context, c *access.Caller, communi
 		return nil, fmt.Errorf("set facility settings of %s: %w", communityID, err)
 	}
 	return st, nil
+}
+
+// checkWindows validates windows, naming the field at fault: each a start
+// before its end on some weekdays, and no two overlapping on a day (an
+// overlap is a typing mistake more often than an intent, and Describe would
+// name the same hours twice). Days come back sorted and once each.
+func checkWindows(ws []Window) ([]Window, error) {
+	if len(ws) == 0 || len(ws) > maxWindows {
+		return nil, apperr.Invalid("input.windows", "facility.windows_count", maxWindows)
+	}
+	out := make([]Window, len(ws))
+	for i, w := range ws {
+		field := fmt.Sprintf("input.windows.%d", i)
+		from, ok := minutes(w.From)
+		if !ok {
+			return nil, apperr.Invalid(field+".from", "facility.bad_time")
+		}
+		to, ok := minutes(w.To)
+		if !ok {
+			return nil, apperr.Invalid(field+".to", "facility.bad_time")
+		}
+		if from >= to {
+			return nil, apperr.Invalid(field+".to", "facility.end_before_start")
+		}
+		if len(w.Days) == 0 {
+			return nil, apperr.Invalid(field+".days", "facility.no_days")
+		}
+		days := []int{}
+		for _, d := range w.Days {
+			if d < 1 || d > 7 {
+				return nil, apperr.Invalid(field+".days", "facility.bad_day")
+			}
+			if !slices.Contains(days, d) {
+				days = append(days, d)
+			}
+		}
+		slices.Sort(days)
+		out[i] = Window{Days: days, From: w.From, To: w.To}
+		for j := range i {
+			a, _ := minutes(out[j].From)
+			b, _ := minutes(out[j].To)
+			if from < b && a < to && slices.ContainsFunc(days, func(d int) bool { return slices.Contains(out[j].Days, d) }) {
+				return nil, apperr.Invalid(field, "facility.windows_overlap", j+1, i+1)
+			}
+		}
+	}
+	return out, nil
 }
 
 // minutes parses HH:MM into minutes after midnight.

@@ -3,8 +3,9 @@ package inspection
 // The built-in checklists (version 1 of every area). The cleaning areas
 // quote 长城物业保洁服务品质检查标准 (seed 002, 篇3) item by item; the front
 // desk's conduct list follows the SERVICE principles of the same seed and the
-// issue's telephone rule; garden, security post and handover have no text in
-// the seed and carry the plain checks every inspector asks first.
+// issue's telephone rule; garden and security post have no text in the seed
+// and carry the plain checks every inspector asks first. The handover
+// checklist is in handover.go.
 var defaults = map[Area]struct {
 	name  string
 	items [][2]string // what to look at, its standard
@@ -81,14 +82,6 @@ var defaults = map[Area]struct {
 		{"随时准备", "做好随时为业主服务的准备，忙中有序、紊而不乱（SERVICE：准备好）"},
 		{"结束服务", "每次服务结束时，真诚告诉业主和住户愿意随时再次提供服务（SERVICE：邀请）"},
 		{"关注需求", "关注每一位业主和住户，主动发现并及时回应潜在需求（SERVICE：关注）"},
-	}},
-	Handover: {"承接查验（共用部位）", [][2]string{
-		{"共用部位土建", "墙面、地面、天花无裂缝、无渗漏、无空鼓"},
-		{"门窗", "公共门窗开关灵活、密封良好、五金齐全"},
-		{"给排水", "公共给排水管道无渗漏，排水畅通"},
-		{"电气与照明", "公共照明正常，配电箱标识清楚、无裸露线头"},
-		{"消防设施", "消防栓、灭火器、应急照明及疏散指示齐全有效"},
-		{"电梯", "电梯运行平稳，轿厢及层门无损伤，年检合格证在有效期内"},
 	}},
 }
 

@@ -132,6 +132,9 @@ type Result struct {
 	AssigneeStaffID string      `bson:"assigneeStaffId,omitempty"`
 	AssigneeTeam    access.Role `bson:"assigneeTeam,omitempty"`
 	Deadline        *time.Time  `bson:"deadline,omitempty"`
+	// WorkOrderID: a failed handover item is a facility work order, not
+	// a corrective task (handover.go).
+	WorkOrderID string `bson:"workOrderId,omitempty"`
 }
 
 // Inspection is one inspection of an area as recorded. DoneAt is when it was

@@ -175,14 +175,19 @@ func (s *Service) result(ctx context.Context, field string, x *Inspection, it It
 	if res.AssigneeStaffID, res.AssigneeTeam, err = s.assignee(ctx, field, x.CommunityID, x.Area, r.AssigneeStaffID, r.AssigneeTeam); err != nil {
 		return res, err
 	}
-	deadline := x.DoneAt.Add(DefaultFixIn)
+	deadline := x.DoneAt.Add(fixIn(x.Area))
 	if r.Deadline != nil {
 		deadline = r.Deadline.UTC()
 		if !deadline.After(x.DoneAt) || deadline.After(s.now().Add(MaxFixWindow)) {
 			return res, apperr.Invalid(field+".deadline", "inspection.bad_deadline")
 		}
 	}
-	res.Deadline, res.TaskID = &deadline, mongo.NewID()
+	res.Deadline = &deadline
+	if s.filesDefects(x.Area) {
+		res.WorkOrderID = mongo.NewID()
+	} else {
+		res.TaskID = mongo.NewID()
+	}
 	return res, nil
 }
 
@@ -235,6 +240,9 @@ func photosOf(x *Inspection) []string {
 // stored yet: all of them after the inspection's insert, the ones a failed
 // earlier attempt left out on a retry.
 func (s *Service) finishTasks(ctx context.Context, c *access.Caller, x *Inspection) error {
+	if err := s.fileDefects(ctx, x); err != nil {
+		return err
+	}
 	var want []string
 	for _, r := range x.Results {
 		if r.TaskID != "" {

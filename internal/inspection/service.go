@@ -42,6 +42,7 @@ type Service struct {
 	staff     StaffDirectory
 	files     *files.Store
 	notifier  Notifier
+	defects   Defects
 	log       *slog.Logger
 	now       func() time.Time
 }

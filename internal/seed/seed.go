@@ -23,6 +23,7 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/hotline"
@@ -77,6 +78,9 @@ type Deps struct {
 	Finance  *finance.Service
 	Clock    *Clock
 	Now      func() time.Time
+	// Facilities, when set, gets the first community's equipment, plans and
+	// work orders (equipment.go).
+	Facilities *facility.Service
 }
 
 // Options size the demo.
@@ -191,6 +195,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},
 		{"enquiries and FAQ", s.ensureEnquiries},
+		{"equipment and maintenance", s.ensureEquipment},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

@@ -21,6 +21,7 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
+	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
 	"qinqing/internal/household"
@@ -66,9 +67,10 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Payments:    payment.NewService(payment.Config{DB: db, Fees: fees, Households: households, Communities: communities, Staff: staffSvc, Now: now}),
 		Dunning: dunning.NewService(dunning.Config{DB: db, Arrears: feeArrears{fees}, Holds: []dunning.Holds{reliefHolds{fees}},
 			Households: households, Now: now, Facts: app.NewNoticeFacts("", communities, households, fees, staffSvc)}),
-		Finance: finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
-		Clock:   clock,
-		Now:     now,
+		Finance:    finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
+		Clock:      clock,
+		Now:        now,
+		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
 	}
 }
 
@@ -99,7 +101,7 @@ var collections = []string{
 	"communities", "buildings", "households", "persons", "person_phones", "memberships",
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
-	"dunning_cases", "finance_statements",
+	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -151,7 +153,7 @@ func TestRunIsIdempotent(t *testing.T) {
 	// The result describes what is stored.
 	for k, c := range map[string]string{"households": "households", "persons": "persons", "memberships": "memberships", "staff": "staff", "careProfiles": "care_profiles", "householdCare": "household_care", "visits": "visits", "serviceItems": "service_items", "faqEntries": "faq_entries", "enquiries": "enquiries",
 		"bills": "bills", "payments": "payments", "feeItemVersions": "fee_items", "parkingSpaces": "parking_spaces", "feeReliefs": "fee_reliefs",
-		"financeStatements": "finance_statements"} {
+		"financeStatements": "finance_statements", "equipment": "equipment", "maintenancePlans": "maintenance_plans", "maintenanceOrders": "maintenance_orders"} {
 		if got, want := int64(first.Counts[k]), before[c]; got != want {
 			t.Errorf("counts[%s] = %d, %s holds %d", k, got, c, want)
 		}
@@ -160,6 +162,15 @@ func TestRunIsIdempotent(t *testing.T) {
 		t.Errorf("want %d households in 2 communities, got %v", testHouseholds, first.Counts)
 	}
 	checkFees(t, d, first)
+	// Equipment with its plans: two quarterly fire checks done on their
+	// dates, the third overdue, a lift's and a pump's month coming up.
+	done, err := db.Collection("maintenance_orders").CountDocuments(ctx, bson.D{{Key: "status", Value: facility.Done}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Counts["equipment"] != 6 || first.Counts["maintenancePlans"] != 3 || first.Counts["maintenanceOrders"] != 5 || done != 2 {
+		t.Errorf("facilities: %v, %d done", first.Counts, done)
+	}
 	if first.Counts["visits"] == 0 || first.Counts["careProfiles"] == 0 || first.Counts["householdCare"] == 0 {
 		t.Errorf("archive is empty: %v", first.Counts)
 	}

@@ -39,6 +39,8 @@ const (
 	MoveInCallback       Kind = "MOVE_IN_CALLBACK"       // 入住回访
 	EnquiryOverdue       Kind = "ENQUIRY_OVERDUE"        // 咨询超时未答复
 	FeeReminderCall      Kind = "FEE_REMINDER_CALL"      // 催缴电话或上门
+	MaintenanceOverdue   Kind = "MAINTENANCE_OVERDUE"    // 超期未保养 (maintenance.go)
+	HandoverDefect       Kind = "HANDOVER_DEFECT"        // 承接查验整改 (maintenance.go)
 )
 
 // written are the kinds stored here; the others are completed where they
@@ -66,7 +68,11 @@ type Task struct {
 	// booked the order or asked the question): the list shows when they
 	// prefer to be called.
 	PersonID string `bson:"-"`
-	Overdue  bool   `bson:"-"`
+	// Team: a live task owed by every member of these roles in its
+	// community (overdue maintenance by its supervisors, a defect by its
+	// engineers), besides StaffID by name.
+	Team    []access.Role `bson:"-"`
+	Overdue bool          `bson:"-"`
 }
 
 var (
@@ -161,10 +167,11 @@ func Key(t *Task) string {
 	return fmt.Sprintf("%019d|%s", t.DueAt.UnixMilli()+1<<62, t.ID)
 }
 
-// For returns one page of the open tasks of butler butlerID ("" for the
-// caller), earliest due first, with the totals. A butler opens their own
-// list; a supervisor opens the list of a butler in a community they
-// supervise. Staff of other communities get NOT_FOUND.
+// For returns one page of the open tasks of staff member butlerID ("" for
+// the caller), earliest due first, with the totals. Staff open their own
+// list (a butler's is mostly owed to households; a supervisor's and an
+// engineer's to their team); a supervisor opens the list of a staff member
+// of a community they supervise. Staff of other communities get NOT_FOUND.
 func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, p page.Request) (*List, error) {
 	if !c.IsStaff() {
 		return nil, apperr.ErrForbidden
@@ -222,6 +229,7 @@ func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, p 
 // scope is whose list, and what it covers.
 type scope struct {
 	staffID     string
+	roles       []access.Role
 	communities []string
 	buildings   []string
 	households  []string
@@ -229,16 +237,15 @@ type scope struct {
 
 func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) (*scope, error) {
 	if butlerID == "" || butlerID == c.ID {
-		if !c.Has(access.Butler, access.CustomerService) {
-			return nil, apperr.ErrForbidden
-		}
-		return &scope{staffID: c.ID, communities: c.Communities, buildings: c.Buildings, households: c.Households}, nil
+		// Every staff member has a list: what is owed to the households in
+		// their care, by them by name, and by their team.
+		return &scope{staffID: c.ID, roles: c.Roles, communities: c.Communities, buildings: c.Buildings, households: c.Households}, nil
 	}
 	if err := validate.ID("butlerId", butlerID); err != nil {
 		return nil, err
 	}
 	b, err := s.staff.Get(ctx, butlerID)
-	if err != nil || !(slices.Contains(b.Roles, access.Butler) || slices.Contains(b.Roles, access.CustomerService)) {
+	if err != nil {
 		return nil, ErrNotFound
 	}
 	var shared []string
@@ -251,7 +258,7 @@ func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) 
 		// Not a butler of any community the caller supervises: as if absent.
 		return nil, ErrNotFound
 	}
-	return &scope{staffID: b.ID, communities: shared, buildings: b.BuildingIDs, households: b.HouseholdIDs}, nil
+	return &scope{staffID: b.ID, roles: b.Roles, communities: shared, buildings: b.BuildingIDs, households: b.HouseholdIDs}, nil
 }
 
 // inScope keeps the tasks of households in the butler's care, and live ones
@@ -284,7 +291,8 @@ func (s *Service) inScope(ctx context.Context, sc *scope, all []*Task) ([]*Task,
 			}
 			continue
 		}
-		if (t.StaffID != "" && t.StaffID == sc.staffID) || slices.Contains(sc.buildings, t.BuildingID) || slices.Contains(sc.households, t.HouseholdID) {
+		inTeam := slices.ContainsFunc(t.Team, func(r access.Role) bool { return slices.Contains(sc.roles, r) })
+		if (t.StaffID != "" && t.StaffID == sc.staffID) || inTeam || slices.Contains(sc.buildings, t.BuildingID) || slices.Contains(sc.households, t.HouseholdID) {
 			out = append(out, t)
 		}
 	}
@@ -332,7 +340,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id, note strin
 }
 
 func isLive(id string) bool {
-	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue} {
+	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue, MaintenanceOverdue, HandoverDefect} {
 		if strings.HasPrefix(id, string(k)+":") {
 			return true
 		}
