@@ -838,6 +838,9 @@ var (
 		"MOVE_IN_CALLBACK":       tasks.MoveInCallback,
 		"ENQUIRY_OVERDUE":        tasks.EnquiryOverdue,
 		"FEE_REMINDER_CALL":      tasks.FeeReminderCall,
+		"CORRECTIVE_TASK":        tasks.CorrectiveFix,
+		"INSPECTION_RECHECK":     tasks.InspectionRecheck,
+		"INSPECTION_DUE":         tasks.InspectionDue,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -847,6 +850,9 @@ var (
 		tasks.MoveInCallback:       "MOVE_IN_CALLBACK",
 		tasks.EnquiryOverdue:       "ENQUIRY_OVERDUE",
 		tasks.FeeReminderCall:      "FEE_REMINDER_CALL",
+		tasks.CorrectiveFix:        "CORRECTIVE_TASK",
+		tasks.InspectionRecheck:    "INSPECTION_RECHECK",
+		tasks.InspectionDue:        "INSPECTION_DUE",
 	}
 )
 

@@ -66,7 +66,10 @@ type Task struct {
 	// booked the order or asked the question): the list shows when they
 	// prefer to be called.
 	PersonID string `bson:"-"`
-	Overdue  bool   `bson:"-"`
+	// Roles owe a live task to every member of these roles in the
+	// community (a team's corrective task); StaffID is then empty.
+	Roles   []access.Role `bson:"-"`
+	Overdue bool          `bson:"-"`
 }
 
 var (
@@ -222,23 +225,27 @@ func (s *Service) For(ctx context.Context, c *access.Caller, butlerID string, p 
 // scope is whose list, and what it covers.
 type scope struct {
 	staffID     string
+	roles       []access.Role
 	communities []string
 	buildings   []string
 	households  []string
 }
 
 func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) (*scope, error) {
+	// Every staff member has a list (inspections owe to cleaners and
+	// inspectors too); households are a butler's or the front desk's care.
 	if butlerID == "" || butlerID == c.ID {
-		if !c.Has(access.Butler, access.CustomerService) {
-			return nil, apperr.ErrForbidden
+		sc := &scope{staffID: c.ID, roles: c.Roles, communities: c.Communities}
+		if c.Has(access.Butler, access.CustomerService) {
+			sc.buildings, sc.households = c.Buildings, c.Households
 		}
-		return &scope{staffID: c.ID, communities: c.Communities, buildings: c.Buildings, households: c.Households}, nil
+		return sc, nil
 	}
 	if err := validate.ID("butlerId", butlerID); err != nil {
 		return nil, err
 	}
 	b, err := s.staff.Get(ctx, butlerID)
-	if err != nil || !(slices.Contains(b.Roles, access.Butler) || slices.Contains(b.Roles, access.CustomerService)) {
+	if err != nil {
 		return nil, ErrNotFound
 	}
 	var shared []string
@@ -251,7 +258,11 @@ func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) 
 		// Not a butler of any community the caller supervises: as if absent.
 		return nil, ErrNotFound
 	}
-	return &scope{staffID: b.ID, communities: shared, buildings: b.BuildingIDs, households: b.HouseholdIDs}, nil
+	sc := &scope{staffID: b.ID, roles: b.Roles, communities: shared}
+	if slices.Contains(b.Roles, access.Butler) || slices.Contains(b.Roles, access.CustomerService) {
+		sc.buildings, sc.households = b.BuildingIDs, b.HouseholdIDs
+	}
+	return sc, nil
 }
 
 // inScope keeps the tasks of households in the butler's care, and live ones
@@ -276,6 +287,12 @@ func (s *Service) inScope(ctx context.Context, sc *scope, all []*Task) ([]*Task,
 	}
 	var out []*Task
 	for _, t := range all {
+		if len(t.Roles) > 0 {
+			if slices.ContainsFunc(t.Roles, func(r access.Role) bool { return slices.Contains(sc.roles, r) }) {
+				out = append(out, t)
+			}
+			continue
+		}
 		if (t.Kind == RepairCallback || t.Kind == EnquiryOverdue) && t.StaffID != "" {
 			// The callback belongs to the request's owner (首问责任制): only
 			// they (or a supervisor) may record it, so only their list owes it.
@@ -332,7 +349,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id, note strin
 }
 
 func isLive(id string) bool {
-	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue} {
+	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue, CorrectiveFix, InspectionRecheck, InspectionDue} {
 		if strings.HasPrefix(id, string(k)+":") {
 			return true
 		}
