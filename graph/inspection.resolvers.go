@@ -7,13 +7,13 @@ package graph
 
 import (
 	"context"
-	"errors"
 	"qinqing/graph/model"
 	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/inspection"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/staff"
+	"time"
 )
 
 // Staff is the resolver for the staff field.
@@ -89,6 +89,18 @@ func (r *correctiveTaskResolver) Rechecks(ctx context.Context, obj *inspection.T
 	return ptrs(obj.Rechecks), nil
 }
 
+// Inspection is the resolver for the inspection field.
+func (r *dueInspectionResolver) Inspection(ctx context.Context, obj *inspection.Occurrence) (*inspection.Inspection, error) {
+	if obj.InspectionID == "" {
+		return nil, nil
+	}
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Inspections.Inspection(ctx, c, obj.InspectionID)
+}
+
 // Community is the resolver for the community field.
 func (r *inspectionResolver) Community(ctx context.Context, obj *inspection.Inspection) (*community.Community, error) {
 	return one(ctx, loaders(ctx).Community, obj.CommunityID)
@@ -107,6 +119,11 @@ func (r *inspectionResolver) ScheduleID(ctx context.Context, obj *inspection.Ins
 // Inspector is the resolver for the inspector field.
 func (r *inspectionResolver) Inspector(ctx context.Context, obj *inspection.Inspection) (*staff.Staff, error) {
 	return one(ctx, loaders(ctx).Staff, obj.InspectorID)
+}
+
+// ResponsibleStaff is the resolver for the responsibleStaff field.
+func (r *inspectionResolver) ResponsibleStaff(ctx context.Context, obj *inspection.Inspection) (*staff.Staff, error) {
+	return optStaff(ctx, obj.ResponsibleStaffID)
 }
 
 // Note is the resolver for the note field.
@@ -134,15 +151,21 @@ func (r *inspectionResultResolver) CorrectiveTask(ctx context.Context, obj *insp
 	if obj.TaskID == "" {
 		return nil, nil
 	}
-	c, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	t, err := r.Svc.Inspections.Task(ctx, c, obj.TaskID)
-	if errors.Is(err, inspection.ErrTaskNotFound) {
+	// The per-response loader: one $in for every failed item of the page.
+	return one(ctx, loaders(ctx).CorrectiveTask, obj.TaskID)
+}
+
+// ResponsibleTeam is the resolver for the responsibleTeam field.
+func (r *inspectionResultResolver) ResponsibleTeam(ctx context.Context, obj *inspection.Result) (*access.Role, error) {
+	if obj.Team == "" {
 		return nil, nil
 	}
-	return t, err
+	return &obj.Team, nil
+}
+
+// ResponsibleStaff is the resolver for the responsibleStaff field.
+func (r *inspectionResultResolver) ResponsibleStaff(ctx context.Context, obj *inspection.Result) (*staff.Staff, error) {
+	return optStaff(ctx, obj.StaffID)
 }
 
 // Community is the resolver for the community field.
@@ -163,6 +186,52 @@ func (r *inspectionScheduleResolver) Note(ctx context.Context, obj *inspection.S
 // CreatedBy is the resolver for the createdBy field.
 func (r *inspectionScheduleResolver) CreatedBy(ctx context.Context, obj *inspection.Schedule) (*staff.Staff, error) {
 	return one(ctx, loaders(ctx).Staff, obj.CreatedBy)
+}
+
+// Assignee is the resolver for the assignee field.
+func (r *inspectionScheduleResolver) Assignee(ctx context.Context, obj *inspection.Schedule) (*staff.Staff, error) {
+	return optStaff(ctx, obj.AssigneeID)
+}
+
+// ResponsibleStaff is the resolver for the responsibleStaff field.
+func (r *inspectionScheduleResolver) ResponsibleStaff(ctx context.Context, obj *inspection.Schedule) (*staff.Staff, error) {
+	return optStaff(ctx, obj.ResponsibleStaffID)
+}
+
+// PerMille is the resolver for the perMille field.
+func (r *inspectionScorePointResolver) PerMille(ctx context.Context, obj *inspection.ScorePoint) (*int, error) {
+	return obj.PerMille(), nil
+}
+
+// Area is the resolver for the area field.
+func (r *inspectionScoreSeriesResolver) Area(ctx context.Context, obj *inspection.ScoreSeries) (*inspection.Area, error) {
+	if obj.Area == "" {
+		return nil, nil
+	}
+	return &obj.Area, nil
+}
+
+// Team is the resolver for the team field.
+func (r *inspectionScoreSeriesResolver) Team(ctx context.Context, obj *inspection.ScoreSeries) (*access.Role, error) {
+	if obj.Team == "" {
+		return nil, nil
+	}
+	return &obj.Team, nil
+}
+
+// StaffID is the resolver for the staffId field.
+func (r *inspectionScoreSeriesResolver) StaffID(ctx context.Context, obj *inspection.ScoreSeries) (*string, error) {
+	return strp(obj.StaffID), nil
+}
+
+// Staff is the resolver for the staff field.
+func (r *inspectionScoreSeriesResolver) Staff(ctx context.Context, obj *inspection.ScoreSeries) (*staff.Staff, error) {
+	return optStaff(ctx, obj.StaffID)
+}
+
+// PerMille is the resolver for the perMille field.
+func (r *inspectionScoreSeriesResolver) PerMille(ctx context.Context, obj *inspection.ScoreSeries) (*int, error) {
+	return obj.PerMille(), nil
 }
 
 // CreatedBy is the resolver for the createdBy field.
@@ -193,7 +262,8 @@ func (r *mutationResolver) ScheduleInspection(ctx context.Context, input model.S
 		return nil, err
 	}
 	return r.Svc.Inspections.Schedule(ctx, c, inspection.ScheduleInput{CommunityID: input.CommunityID, Area: input.Area,
-		Frequency: input.Frequency, On: deref(input.On), Note: deref(input.Note)})
+		Frequency: input.Frequency, On: deref(input.On), Note: deref(input.Note), AssigneeID: deref(input.AssigneeID),
+		ResponsibleStaffID: deref(input.ResponsibleStaffID)})
 }
 
 // RecordInspection is the resolver for the recordInspection field.
@@ -214,6 +284,25 @@ func (r *mutationResolver) RecheckCorrectiveTask(ctx context.Context, input mode
 	}
 	return r.Svc.Inspections.Recheck(ctx, c, inspection.RecheckInput{TaskID: input.TaskID, Version: input.Version, Passed: input.Passed,
 		Note: deref(input.Note), Photos: uploads(input.Photos), Deadline: input.Deadline})
+}
+
+// InspectionScores is the resolver for the inspectionScores field.
+func (r *queryResolver) InspectionScores(ctx context.Context, communityID string, from time.Time, to time.Time, by inspection.ScoreGroup, bucket inspection.Bucket, staffID *string) ([]*inspection.ScoreSeries, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Inspections.Scores(ctx, c, inspection.ScoreQuery{CommunityID: communityID, From: from, To: to, By: by, Bucket: bucket,
+		StaffID: deref(staffID)})
+}
+
+// DueInspections is the resolver for the dueInspections field.
+func (r *queryResolver) DueInspections(ctx context.Context, communityID string, from time.Time, to time.Time, assigneeID *string) ([]*inspection.Occurrence, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Inspections.DueInspections(ctx, c, inspection.DueFilter{CommunityID: communityID, From: from, To: to, AssigneeID: deref(assigneeID)})
 }
 
 // InspectionTemplates is the resolver for the inspectionTemplates field.
@@ -303,6 +392,9 @@ func (r *Resolver) CorrectiveRecheck() CorrectiveRecheckResolver {
 // CorrectiveTask returns CorrectiveTaskResolver implementation.
 func (r *Resolver) CorrectiveTask() CorrectiveTaskResolver { return &correctiveTaskResolver{r} }
 
+// DueInspection returns DueInspectionResolver implementation.
+func (r *Resolver) DueInspection() DueInspectionResolver { return &dueInspectionResolver{r} }
+
 // Inspection returns InspectionResolver implementation.
 func (r *Resolver) Inspection() InspectionResolver { return &inspectionResolver{r} }
 
@@ -314,16 +406,29 @@ func (r *Resolver) InspectionSchedule() InspectionScheduleResolver {
 	return &inspectionScheduleResolver{r}
 }
 
+// InspectionScorePoint returns InspectionScorePointResolver implementation.
+func (r *Resolver) InspectionScorePoint() InspectionScorePointResolver {
+	return &inspectionScorePointResolver{r}
+}
+
+// InspectionScoreSeries returns InspectionScoreSeriesResolver implementation.
+func (r *Resolver) InspectionScoreSeries() InspectionScoreSeriesResolver {
+	return &inspectionScoreSeriesResolver{r}
+}
+
 // InspectionTemplate returns InspectionTemplateResolver implementation.
 func (r *Resolver) InspectionTemplate() InspectionTemplateResolver {
 	return &inspectionTemplateResolver{r}
 }
 
 type (
-	correctiveRecheckResolver  struct{ *Resolver }
-	correctiveTaskResolver     struct{ *Resolver }
-	inspectionResolver         struct{ *Resolver }
-	inspectionResultResolver   struct{ *Resolver }
-	inspectionScheduleResolver struct{ *Resolver }
-	inspectionTemplateResolver struct{ *Resolver }
+	correctiveRecheckResolver     struct{ *Resolver }
+	correctiveTaskResolver        struct{ *Resolver }
+	dueInspectionResolver         struct{ *Resolver }
+	inspectionResolver            struct{ *Resolver }
+	inspectionResultResolver      struct{ *Resolver }
+	inspectionScheduleResolver    struct{ *Resolver }
+	inspectionScorePointResolver  struct{ *Resolver }
+	inspectionScoreSeriesResolver struct{ *Resolver }
+	inspectionTemplateResolver    struct{ *Resolver }
 )

@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/enquiry"
 	"qinqing/internal/facility"
 	"qinqing/internal/household"
+	"qinqing/internal/inspection"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
 )
@@ -40,6 +41,8 @@ type Loaders struct {
 	// OpenDunning is each household's open arrears case, as the caller may
 	// see it (the arrears list's last step).
 	OpenDunning *Loader[string, *dunning.Case]
+	// CorrectiveTask is each failed inspection item's task, as the caller may see it.
+	CorrectiveTask *Loader[string, *inspection.Task]
 }
 
 // newLoaders makes one response's loaders; with m (a live event's memo)
@@ -73,6 +76,13 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 				return nil, err
 			}
 			return s.Dunning.OpenCasesFor(ctx, c, ids)
+		}),
+		CorrectiveTask: newLoader(b, func(ctx context.Context, ids []string) (map[string]*inspection.Task, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.Inspections.TasksByIDs(ctx, c, ids)
 		}),
 		// Every read is recorded, however often it repeats: no cache.
 		Audit: newUncachedLoader(b, func(ctx context.Context, reads []archive.SensitiveRead) (map[archive.SensitiveRead]bool, error) {

@@ -57,6 +57,7 @@ type ResolverRoot interface {
 	CorrectiveRecheck() CorrectiveRecheckResolver
 	CorrectiveTask() CorrectiveTaskResolver
 	Device() DeviceResolver
+	DueInspection() DueInspectionResolver
 	DunningCase() DunningCaseResolver
 	DunningNotice() DunningNoticeResolver
 	DunningRecord() DunningRecordResolver
@@ -82,6 +83,8 @@ type ResolverRoot interface {
 	Inspection() InspectionResolver
 	InspectionResult() InspectionResultResolver
 	InspectionSchedule() InspectionScheduleResolver
+	InspectionScorePoint() InspectionScorePointResolver
+	InspectionScoreSeries() InspectionScoreSeriesResolver
 	InspectionTemplate() InspectionTemplateResolver
 	Intake() IntakeResolver
 	Laundry() LaundryResolver
@@ -690,6 +693,14 @@ type ComplexityRoot struct {
 		Token    func(childComplexity int) int
 	}
 
+	DueInspection struct {
+		End        func(childComplexity int) int
+		Inspection func(childComplexity int) int
+		Schedule   func(childComplexity int) int
+		Start      func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
 	DunningCase struct {
 		ArrearsFen func(childComplexity int) int
 		ClosedAt   func(childComplexity int) int
@@ -1149,19 +1160,20 @@ type ComplexityRoot struct {
 	}
 
 	Inspection struct {
-		Area            func(childComplexity int) int
-		Community       func(childComplexity int) int
-		DoneAt          func(childComplexity int) int
-		ID              func(childComplexity int) int
-		Inspector       func(childComplexity int) int
-		Location        func(childComplexity int) int
-		Note            func(childComplexity int) int
-		Passed          func(childComplexity int) int
-		RecordedAt      func(childComplexity int) int
-		Results         func(childComplexity int) int
-		ScheduleID      func(childComplexity int) int
-		TemplateVersion func(childComplexity int) int
-		Total           func(childComplexity int) int
+		Area             func(childComplexity int) int
+		Community        func(childComplexity int) int
+		DoneAt           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Inspector        func(childComplexity int) int
+		Location         func(childComplexity int) int
+		Note             func(childComplexity int) int
+		Passed           func(childComplexity int) int
+		RecordedAt       func(childComplexity int) int
+		ResponsibleStaff func(childComplexity int) int
+		Results          func(childComplexity int) int
+		ScheduleID       func(childComplexity int) int
+		TemplateVersion  func(childComplexity int) int
+		Total            func(childComplexity int) int
 	}
 
 	InspectionConnection struct {
@@ -1182,25 +1194,29 @@ type ComplexityRoot struct {
 	}
 
 	InspectionResult struct {
-		CorrectiveTask func(childComplexity int) int
-		Note           func(childComplexity int) int
-		Passed         func(childComplexity int) int
-		Photos         func(childComplexity int, size *files.Variant) int
-		Seq            func(childComplexity int) int
-		Standard       func(childComplexity int) int
-		Text           func(childComplexity int) int
-		WorkOrder      func(childComplexity int) int
+		CorrectiveTask   func(childComplexity int) int
+		Note             func(childComplexity int) int
+		Passed           func(childComplexity int) int
+		Photos           func(childComplexity int, size *files.Variant) int
+		ResponsibleStaff func(childComplexity int) int
+		ResponsibleTeam  func(childComplexity int) int
+		Seq              func(childComplexity int) int
+		Standard         func(childComplexity int) int
+		Text             func(childComplexity int) int
+		WorkOrder        func(childComplexity int) int
 	}
 
 	InspectionSchedule struct {
-		Area      func(childComplexity int) int
-		Community func(childComplexity int) int
-		CreatedAt func(childComplexity int) int
-		CreatedBy func(childComplexity int) int
-		Frequency func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Note      func(childComplexity int) int
-		On        func(childComplexity int) int
+		Area             func(childComplexity int) int
+		Assignee         func(childComplexity int) int
+		Community        func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		CreatedBy        func(childComplexity int) int
+		Frequency        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Note             func(childComplexity int) int
+		On               func(childComplexity int) int
+		ResponsibleStaff func(childComplexity int) int
 	}
 
 	InspectionScheduleConnection struct {
@@ -1212,6 +1228,24 @@ type ComplexityRoot struct {
 	InspectionScheduleEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	InspectionScorePoint struct {
+		Passed   func(childComplexity int) int
+		PerMille func(childComplexity int) int
+		Start    func(childComplexity int) int
+		Total    func(childComplexity int) int
+	}
+
+	InspectionScoreSeries struct {
+		Area     func(childComplexity int) int
+		Passed   func(childComplexity int) int
+		PerMille func(childComplexity int) int
+		Points   func(childComplexity int) int
+		Staff    func(childComplexity int) int
+		StaffID  func(childComplexity int) int
+		Team     func(childComplexity int) int
+		Total    func(childComplexity int) int
 	}
 
 	InspectionTemplate struct {
@@ -1829,6 +1863,7 @@ type ComplexityRoot struct {
 		Complaints              func(childComplexity int, filter *model.ComplaintFilter, first *int, after *string) int
 		CorrectiveTasks         func(childComplexity int, communityID string, area *inspection.Area, status *inspection.TaskStatus, assigneeStaffID *string, assigneeTeam *access.Role, first *int, after *string) int
 		DeliveryReport          func(childComplexity int, communityID string, key string) int
+		DueInspections          func(childComplexity int, communityID string, from time.Time, to time.Time, assigneeID *string) int
 		DunningCase             func(childComplexity int, householdID string) int
 		Engineers               func(childComplexity int, communityID string) int
 		Enquiries               func(childComplexity int, communityID string, filter *model.EnquiryFilter, first *int, after *string) int
@@ -1851,6 +1886,7 @@ type ComplexityRoot struct {
 		HouseholdInvitations    func(childComplexity int, householdID string) int
 		Households              func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
 		InspectionSchedules     func(childComplexity int, communityID string, first *int, after *string) int
+		InspectionScores        func(childComplexity int, communityID string, from time.Time, to time.Time, by inspection.ScoreGroup, bucket inspection.Bucket, staffID *string) int
 		InspectionTemplates     func(childComplexity int, communityID string, area *inspection.Area) int
 		Inspections             func(childComplexity int, communityID string, area *inspection.Area, first *int, after *string) int
 		MaintenanceOrder        func(childComplexity int, id string) int
@@ -4824,6 +4860,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Device.Token(childComplexity), true
 
+	case "DueInspection.end":
+		if e.ComplexityRoot.DueInspection.End == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueInspection.End(childComplexity), true
+	case "DueInspection.inspection":
+		if e.ComplexityRoot.DueInspection.Inspection == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueInspection.Inspection(childComplexity), true
+	case "DueInspection.schedule":
+		if e.ComplexityRoot.DueInspection.Schedule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueInspection.Schedule(childComplexity), true
+	case "DueInspection.start":
+		if e.ComplexityRoot.DueInspection.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueInspection.Start(childComplexity), true
+	case "DueInspection.status":
+		if e.ComplexityRoot.DueInspection.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DueInspection.Status(childComplexity), true
+
 	case "DunningCase.arrearsFen":
 		if e.ComplexityRoot.DunningCase.ArrearsFen == nil {
 			break
@@ -6786,6 +6853,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Inspection.RecordedAt(childComplexity), true
+	case "Inspection.responsibleStaff":
+		if e.ComplexityRoot.Inspection.ResponsibleStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Inspection.ResponsibleStaff(childComplexity), true
 	case "Inspection.results":
 		if e.ComplexityRoot.Inspection.Results == nil {
 			break
@@ -6891,6 +6964,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionResult.Photos(childComplexity, args["size"].(*files.Variant)), true
+	case "InspectionResult.responsibleStaff":
+		if e.ComplexityRoot.InspectionResult.ResponsibleStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.ResponsibleStaff(childComplexity), true
+	case "InspectionResult.responsibleTeam":
+		if e.ComplexityRoot.InspectionResult.ResponsibleTeam == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionResult.ResponsibleTeam(childComplexity), true
 	case "InspectionResult.seq":
 		if e.ComplexityRoot.InspectionResult.Seq == nil {
 			break
@@ -6922,6 +7007,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionSchedule.Area(childComplexity), true
+	case "InspectionSchedule.assignee":
+		if e.ComplexityRoot.InspectionSchedule.Assignee == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.Assignee(childComplexity), true
 	case "InspectionSchedule.community":
 		if e.ComplexityRoot.InspectionSchedule.Community == nil {
 			break
@@ -6964,6 +7055,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionSchedule.On(childComplexity), true
+	case "InspectionSchedule.responsibleStaff":
+		if e.ComplexityRoot.InspectionSchedule.ResponsibleStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.ResponsibleStaff(childComplexity), true
 
 	case "InspectionScheduleConnection.edges":
 		if e.ComplexityRoot.InspectionScheduleConnection.Edges == nil {
@@ -6996,6 +7093,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionScheduleEdge.Node(childComplexity), true
+
+	case "InspectionScorePoint.passed":
+		if e.ComplexityRoot.InspectionScorePoint.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScorePoint.Passed(childComplexity), true
+	case "InspectionScorePoint.perMille":
+		if e.ComplexityRoot.InspectionScorePoint.PerMille == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScorePoint.PerMille(childComplexity), true
+	case "InspectionScorePoint.start":
+		if e.ComplexityRoot.InspectionScorePoint.Start == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScorePoint.Start(childComplexity), true
+	case "InspectionScorePoint.total":
+		if e.ComplexityRoot.InspectionScorePoint.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScorePoint.Total(childComplexity), true
+
+	case "InspectionScoreSeries.area":
+		if e.ComplexityRoot.InspectionScoreSeries.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.Area(childComplexity), true
+	case "InspectionScoreSeries.passed":
+		if e.ComplexityRoot.InspectionScoreSeries.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.Passed(childComplexity), true
+	case "InspectionScoreSeries.perMille":
+		if e.ComplexityRoot.InspectionScoreSeries.PerMille == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.PerMille(childComplexity), true
+	case "InspectionScoreSeries.points":
+		if e.ComplexityRoot.InspectionScoreSeries.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.Points(childComplexity), true
+	case "InspectionScoreSeries.staff":
+		if e.ComplexityRoot.InspectionScoreSeries.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.Staff(childComplexity), true
+	case "InspectionScoreSeries.staffId":
+		if e.ComplexityRoot.InspectionScoreSeries.StaffID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.StaffID(childComplexity), true
+	case "InspectionScoreSeries.team":
+		if e.ComplexityRoot.InspectionScoreSeries.Team == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.Team(childComplexity), true
+	case "InspectionScoreSeries.total":
+		if e.ComplexityRoot.InspectionScoreSeries.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionScoreSeries.Total(childComplexity), true
 
 	case "InspectionTemplate.area":
 		if e.ComplexityRoot.InspectionTemplate.Area == nil {
@@ -10454,6 +10625,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DeliveryReport(childComplexity, args["communityId"].(string), args["key"].(string)), true
+	case "Query.dueInspections":
+		if e.ComplexityRoot.Query.DueInspections == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dueInspections_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DueInspections(childComplexity, args["communityId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["assigneeId"].(*string)), true
 	case "Query.dunningCase":
 		if e.ComplexityRoot.Query.DunningCase == nil {
 			break
@@ -10696,6 +10878,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.InspectionSchedules(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.inspectionScores":
+		if e.ComplexityRoot.Query.InspectionScores == nil {
+			break
+		}
+
+		args, err := ec.field_Query_inspectionScores_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.InspectionScores(childComplexity, args["communityId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["by"].(inspection.ScoreGroup), args["bucket"].(inspection.Bucket), args["staffId"].(*string)), true
 	case "Query.inspectionTemplates":
 		if e.ComplexityRoot.Query.InspectionTemplates == nil {
 			break
@@ -18665,6 +18858,10 @@ type InspectionSchedule {
   createdBy: Staff
   "When it was planned."
   createdAt: Time!
+  "The inspector or supervisor who does it: each period's inspection is on their task list (INSPECTION_DUE) until recorded against this schedule."
+  assignee: Staff
+  "The staff member in charge of the area (e.g. the lobby's cleaner); inspections done for the schedule name them unless they name another. Null when none."
+  responsibleStaff: Staff
 }
 
 "One item's outcome in a recorded inspection, with the item as the checklist version had it."
@@ -18683,6 +18880,10 @@ type InspectionResult {
   photos("ORIGINAL (default) or THUMB." size: ImageSize = ORIGINAL): [String!]!
   "The corrective task of a failed item; null for a passed one or one the caller may not see."
   correctiveTask: CorrectiveTask
+  "The team the item counts for in scores: the team its task went to (a staff member's team for a task given to one), or for a passed item the area's team. Null for inspections recorded before scores."
+  responsibleTeam: Role
+  "The staff member the item counts for in scores: the one its task went to, otherwise the inspection's responsible staff member; null when none."
+  responsibleStaff: Staff
 }
 
 "A recorded quality inspection (品质检查) of an area."
@@ -18701,6 +18902,8 @@ type Inspection {
   scheduleId: ID
   "Who inspected."
   inspector: Staff
+  "The staff member in charge of the area, when named (on the record or its schedule)."
+  responsibleStaff: Staff
   "When it was done (the phone's time, possibly offline)."
   doneAt: Time!
   "When the server received it."
@@ -18859,6 +19062,10 @@ input ScheduleInspectionInput {
   on: Date
   "What to look out for, at most 200 characters."
   note: String
+  "Who does it: an inspector or supervisor of the community; the planner when omitted."
+  assigneeId: ID
+  "The staff member in charge of the area (e.g. the lobby's cleaner), working in the community; optional."
+  responsibleStaffId: ID
 }
 
 "One item's outcome as recorded on the phone."
@@ -18889,8 +19096,10 @@ input RecordInspectionInput {
   location: String
   "The checklist version the phone used (InspectionTemplate.version)."
   templateVersion: Int!
-  "The schedule it was done for; omit for an ad-hoc inspection."
+  "The schedule it was done for; omit for an ad-hoc inspection. The occurrence it completes is the schedule's period containing doneAt."
   scheduleId: ID
+  "The staff member in charge of the area, working in the community; the schedule's when omitted. Failed items given to nobody become their tasks, and the items count in their score."
+  responsibleStaffId: ID
   "When it was done: not more than 5 minutes ahead of the server, not older than 7 days."
   doneAt: Time!
   "The phone's key for this record, at most 64 characters: an upload retried with the same key records once and returns the first result."
@@ -18917,7 +19126,118 @@ input RecheckCorrectiveTaskInput {
   deadline: Time
 }
 
+"What inspection scores are grouped by."
+enum InspectionScoreGroup {
+  "The inspected area."
+  AREA
+  "The team an item counts for (InspectionResult.responsibleTeam)."
+  TEAM
+  "The staff member an item counts for (InspectionResult.responsibleStaff)."
+  STAFF
+}
+
+"The time step of a score series (company time, UTC+8)."
+enum InspectionScoreBucket {
+  "Monday to Sunday."
+  WEEK
+  "Calendar month."
+  MONTH
+}
+
+"One time step of a score series."
+type InspectionScorePoint {
+  "Its first day (a Monday for WEEK, the 1st for MONTH); the first step may begin before the window and the last end after it, but only items done within the window count."
+  start: Date!
+  "Items that met their standard."
+  passed: Int!
+  "Items checked."
+  total: Int!
+  "passed/total in per-mille (‰), rounded down; null when total is 0."
+  perMille: Int
+}
+
+"One group's inspection score (品质检查得分) over the window and per time step."
+type InspectionScoreSeries {
+  "The area, when grouped by AREA."
+  area: InspectionArea
+  "The team (CLEANER, SECURITY, ENGINEER, CUSTOMER_SERVICE), when grouped by TEAM."
+  team: Role
+  "The staff member's id, when grouped by STAFF."
+  staffId: ID
+  "The staff member, when grouped by STAFF (null if since removed)."
+  staff: Staff
+  "Items passed in the window."
+  passed: Int!
+  "Items checked in the window."
+  total: Int!
+  "passed/total in per-mille (‰), rounded down; null when total is 0."
+  perMille: Int
+  "Every time step of the window in order, empty ones with zero counts. Bounded: at most 54."
+  points: [InspectionScorePoint!]!
+}
+
+"Where a scheduled inspection's occurrence stands."
+enum InspectionOccurrenceStatus {
+  "Its period has not begun."
+  UPCOMING
+  "Its period is running and nothing is recorded for it yet."
+  DUE
+  "Its period is over and no inspection for the schedule was done in it."
+  OVERDUE
+  "An inspection recorded against the schedule was done (doneAt) within its period."
+  DONE
+}
+
+"One occurrence of an inspection schedule: the day, week or month it covers."
+type DueInspection {
+  "The schedule."
+  schedule: InspectionSchedule!
+  "Start of the period, inclusive (company time, UTC+8)."
+  start: Time!
+  "End of the period, exclusive: when it falls due."
+  end: Time!
+  "Where it stands now."
+  status: InspectionOccurrenceStatus!
+  "The inspection done in the period, when DONE."
+  inspection: Inspection
+}
+
 extend type Query {
+  """
+  Inspection scores (pass rates of checked items) of a community over [from, to), at most 366 days, grouped by area, team or staff member and
+  per week or month. Who an item counts for is fixed when recorded (see InspectionResult.responsibleTeam and responsibleStaff).
+  Inspectors and supervisors of the community see every group; other staff of the community only their own score (by STAFF; any other
+  grouping or staff member is FORBIDDEN); NOT_FOUND for other communities and residents.
+  """
+  inspectionScores(
+    "The community."
+    communityId: ID!,
+    "Start of the window, inclusive."
+    from: Time!,
+    "End of the window, exclusive; after from and at most 366 days later."
+    to: Time!,
+    "What to group by."
+    by: InspectionScoreGroup!,
+    "The time step."
+    bucket: InspectionScoreBucket!,
+    "Only this staff member (with by: STAFF)."
+    staffId: ID
+  ): [InspectionScoreSeries!]!
+  """
+  The occurrences of a community's inspection schedules (at most its first 100 schedules) whose periods overlap [from, to) (at most 31 days),
+  earliest first, each UPCOMING, DUE, OVERDUE or DONE. Inspectors and supervisors of the community; NOT_FOUND for other communities.
+  """
+  dueInspections(
+    "The community."
+    communityId: ID!,
+    "Start of the window, inclusive."
+    from: Time!,
+    "End of the window, exclusive; after from and at most 31 days later."
+    to: Time!,
+    "Only the schedules assigned to this staff member."
+    assigneeId: ID
+  ): [DueInspection!]!
+
   "The current checklist of every area of a community (or of one area): the community's own edit, or the built-in standard. One entry per InspectionArea. Inspectors and supervisors of the community; NOT_FOUND for other communities."
   inspectionTemplates("The community." communityId: ID!, "Only this area." area: InspectionArea): [InspectionTemplate!]!
   "A community's inspections, newest done first: inspectors and supervisors of the community; NOT_FOUND for other communities."
@@ -18980,6 +19300,15 @@ extend enum TimelineAction {
 extend enum NotificationKind {
   "A corrective task from a quality inspection failed its re-check (整改复查不合格); to the community's supervisors. Cannot be turned off."
   INSPECTION_ESCALATED
+}
+
+extend enum ButlerTaskKind {
+  "A corrective task (整改) from a quality inspection, due by its deadline: on the list of the staff member it is given to, or of every member of its team in the community; it leaves when a re-check passes. subjectId is the CorrectiveTask."
+  CORRECTIVE_TASK
+  "The re-check (复查) of an open corrective task, due at its deadline: on the list of the inspector who found the failure; done by recheckCorrectiveTask. subjectId is the CorrectiveTask."
+  INSPECTION_RECHECK
+  "A scheduled quality inspection (计划检查) of the running day, week or month, due at the period's end, on the schedule's assignee's list; done by recording an inspection against the schedule within the period. A missed one stays, overdue, for 7 days (while an offline record may still be uploaded). subjectId is the InspectionSchedule."
+  INSPECTION_DUE
 }
 `, BuiltIn: false},
 	{Name: "../schema/intake.graphqls", Input: `"How a request reached the company (受理渠道)."
@@ -22591,12 +22920,13 @@ extend type Query {
   The open tasks of a staff member, earliest due first: callbacks due on
   repairs and service orders, follow-ups promised on visits, congratulation
   visits and move-in callbacks, and overdue enquiries the staff member owns
-  (for the households in a butler's care), and the tasks of their team
-  (overdue maintenance for supervisors, handover defects for engineers). Every
-  staff member opens their own list (butlerId omitted; it may be empty); a
-  supervisor opens the list of a staff member of a community they supervise.
-  Anyone else: FORBIDDEN (a resident) or NOT_FOUND (staff outside the caller's
-  supervised communities).
+  (for the households in the care of a butler or the front desk); what quality
+  inspections owe them (corrective tasks, re-checks, scheduled inspections);
+  and the tasks of their team (a team's corrective tasks, overdue maintenance
+  for supervisors, handover defects for engineers). Every staff member opens
+  their own list (butlerId omitted; it may be empty); a supervisor opens the
+  list of a staff member of a community they supervise. Anyone else: FORBIDDEN
+  (a resident) or NOT_FOUND (staff outside the caller's supervised communities).
   The cursor is the due time and id of the last task seen, so a page after it
   neither skips nor repeats tasks while the list stands still. Each source
   (written tasks, repair and order callbacks, visit follow-ups) contributes at
@@ -23714,6 +24044,22 @@ func (ec *executionContext) childFields_Device(ctx context.Context, field graphq
 	return nil, fmt.Errorf("no field named %q was found under type Device", field.Name)
 }
 
+func (ec *executionContext) childFields_DueInspection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "schedule":
+		return ec.fieldContext_DueInspection_schedule(ctx, field)
+	case "start":
+		return ec.fieldContext_DueInspection_start(ctx, field)
+	case "end":
+		return ec.fieldContext_DueInspection_end(ctx, field)
+	case "status":
+		return ec.fieldContext_DueInspection_status(ctx, field)
+	case "inspection":
+		return ec.fieldContext_DueInspection_inspection(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DueInspection", field.Name)
+}
+
 func (ec *executionContext) childFields_DunningCase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -24646,6 +24992,8 @@ func (ec *executionContext) childFields_Inspection(ctx context.Context, field gr
 		return ec.fieldContext_Inspection_scheduleId(ctx, field)
 	case "inspector":
 		return ec.fieldContext_Inspection_inspector(ctx, field)
+	case "responsibleStaff":
+		return ec.fieldContext_Inspection_responsibleStaff(ctx, field)
 	case "doneAt":
 		return ec.fieldContext_Inspection_doneAt(ctx, field)
 	case "recordedAt":
@@ -24712,6 +25060,10 @@ func (ec *executionContext) childFields_InspectionResult(ctx context.Context, fi
 		return ec.fieldContext_InspectionResult_photos(ctx, field)
 	case "correctiveTask":
 		return ec.fieldContext_InspectionResult_correctiveTask(ctx, field)
+	case "responsibleTeam":
+		return ec.fieldContext_InspectionResult_responsibleTeam(ctx, field)
+	case "responsibleStaff":
+		return ec.fieldContext_InspectionResult_responsibleStaff(ctx, field)
 	case "workOrder":
 		return ec.fieldContext_InspectionResult_workOrder(ctx, field)
 	}
@@ -24736,6 +25088,10 @@ func (ec *executionContext) childFields_InspectionSchedule(ctx context.Context, 
 		return ec.fieldContext_InspectionSchedule_createdBy(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_InspectionSchedule_createdAt(ctx, field)
+	case "assignee":
+		return ec.fieldContext_InspectionSchedule_assignee(ctx, field)
+	case "responsibleStaff":
+		return ec.fieldContext_InspectionSchedule_responsibleStaff(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionSchedule", field.Name)
 }
@@ -24760,6 +25116,42 @@ func (ec *executionContext) childFields_InspectionScheduleEdge(ctx context.Conte
 		return ec.fieldContext_InspectionScheduleEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionScheduleEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionScorePoint(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "start":
+		return ec.fieldContext_InspectionScorePoint_start(ctx, field)
+	case "passed":
+		return ec.fieldContext_InspectionScorePoint_passed(ctx, field)
+	case "total":
+		return ec.fieldContext_InspectionScorePoint_total(ctx, field)
+	case "perMille":
+		return ec.fieldContext_InspectionScorePoint_perMille(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionScorePoint", field.Name)
+}
+
+func (ec *executionContext) childFields_InspectionScoreSeries(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "area":
+		return ec.fieldContext_InspectionScoreSeries_area(ctx, field)
+	case "team":
+		return ec.fieldContext_InspectionScoreSeries_team(ctx, field)
+	case "staffId":
+		return ec.fieldContext_InspectionScoreSeries_staffId(ctx, field)
+	case "staff":
+		return ec.fieldContext_InspectionScoreSeries_staff(ctx, field)
+	case "passed":
+		return ec.fieldContext_InspectionScoreSeries_passed(ctx, field)
+	case "total":
+		return ec.fieldContext_InspectionScoreSeries_total(ctx, field)
+	case "perMille":
+		return ec.fieldContext_InspectionScoreSeries_perMille(ctx, field)
+	case "points":
+		return ec.fieldContext_InspectionScoreSeries_points(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type InspectionScoreSeries", field.Name)
 }
 
 func (ec *executionContext) childFields_InspectionTemplate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -840,6 +840,9 @@ var (
 		"FEE_REMINDER_CALL":      tasks.FeeReminderCall,
 		"MAINTENANCE_OVERDUE":    tasks.MaintenanceOverdue,
 		"HANDOVER_DEFECT":        tasks.HandoverDefect,
+		"CORRECTIVE_TASK":        tasks.CorrectiveFix,
+		"INSPECTION_RECHECK":     tasks.InspectionRecheck,
+		"INSPECTION_DUE":         tasks.InspectionDue,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -851,6 +854,9 @@ var (
 		tasks.FeeReminderCall:      "FEE_REMINDER_CALL",
 		tasks.MaintenanceOverdue:   "MAINTENANCE_OVERDUE",
 		tasks.HandoverDefect:       "HANDOVER_DEFECT",
+		tasks.CorrectiveFix:        "CORRECTIVE_TASK",
+		tasks.InspectionRecheck:    "INSPECTION_RECHECK",
+		tasks.InspectionDue:        "INSPECTION_DUE",
 	}
 )
 

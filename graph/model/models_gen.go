@@ -1589,8 +1589,10 @@ type RecordInspectionInput struct {
 	Location *string `json:"location,omitempty"`
 	// The checklist version the phone used (InspectionTemplate.version).
 	TemplateVersion int `json:"templateVersion"`
-	// The schedule it was done for; omit for an ad-hoc inspection.
+	// The schedule it was done for; omit for an ad-hoc inspection. The occurrence it completes is the schedule's period containing doneAt.
 	ScheduleID *string `json:"scheduleId,omitempty"`
+	// The staff member in charge of the area, working in the community; the schedule's when omitted. Failed items given to nobody become their tasks, and the items count in their score.
+	ResponsibleStaffID *string `json:"responsibleStaffId,omitempty"`
 	// When it was done: not more than 5 minutes ahead of the server, not older than 7 days.
 	DoneAt time.Time `json:"doneAt"`
 	// The phone's key for this record, at most 64 characters: an upload retried with the same key records once and returns the first result.
@@ -1805,6 +1807,10 @@ type ScheduleInspectionInput struct {
 	On *string `json:"on,omitempty"`
 	// What to look out for, at most 200 characters.
 	Note *string `json:"note,omitempty"`
+	// Who does it: an inspector or supervisor of the community; the planner when omitted.
+	AssigneeID *string `json:"assigneeId,omitempty"`
+	// The staff member in charge of the area (e.g. the lobby's cleaner), working in the community; optional.
+	ResponsibleStaffID *string `json:"responsibleStaffId,omitempty"`
 }
 
 // A page of free-service campaigns (无偿服务), newest first.

@@ -45,6 +45,9 @@ var Areas = []Area{Lobby, Corridor, LiftCar, Stairs, PublicToilet, BasementGarag
 // team task is on the list of every member of the role in the community.
 var Teams = []access.Role{access.Cleaner, access.Security, access.Engineer, access.CustomerService}
 
+// TeamRoles are the staff roles whose members make up team.
+func TeamRoles(team access.Role) []access.Role { return teamRoles(team) }
+
 // teamRoles is who belongs to a team: the front desk (客服组) is butlers and
 // customer service together.
 func teamRoles(team access.Role) []access.Role {
@@ -106,7 +109,9 @@ const (
 var Frequencies = []Frequency{Daily, Weekly, Monthly, Once}
 
 // Schedule says an area is to be inspected every day, week or month, or
-// once on a date.
+// once on a date, by its assignee (an inspector or supervisor of the
+// community): each period is an occurrence (due.go) on the assignee's task
+// list until an inspection is recorded against the schedule within it.
 type Schedule struct {
 	ID          string    `bson:"_id"`
 	CommunityID string    `bson:"communityId"`
@@ -114,9 +119,13 @@ type Schedule struct {
 	Frequency   Frequency `bson:"frequency"`
 	On          string    `bson:"on,omitempty"` // the date (YYYY-MM-DD) of a ONCE schedule
 	Note        string    `bson:"note,omitempty"`
-	CreatedBy   string    `bson:"createdBy"`
-	CreatedAt   time.Time `bson:"createdAt"`
-	SortKey     string    `bson:"sortKey"`
+	AssigneeID  string    `bson:"assigneeId"`
+	// ResponsibleStaffID is the staff member in charge of the area (the
+	// lobby's cleaner): inspections done for the schedule inherit it.
+	ResponsibleStaffID string    `bson:"responsibleStaffId,omitempty"`
+	CreatedBy          string    `bson:"createdBy"`
+	CreatedAt          time.Time `bson:"createdAt"`
+	SortKey            string    `bson:"sortKey"`
 }
 
 // Result is one item's outcome, with the item's text and standard as the
@@ -135,20 +144,33 @@ type Result struct {
 	// WorkOrderID: a failed handover item is a facility work order, not
 	// a corrective task (handover.go).
 	WorkOrderID string `bson:"workOrderId,omitempty"`
+	// Who answers for the item in scores (scores.go), fixed when recorded:
+	// the team and staff member its task is given to, or for a passed item
+	// the area's team and the inspection's responsible staff member.
+	Team    access.Role `bson:"team,omitempty"`
+	StaffID string      `bson:"staffId,omitempty"`
 }
 
 // Inspection is one inspection of an area as recorded. DoneAt is when it was
 // done (the phone's time, bounded); RecordedAt when the server got it.
 type Inspection struct {
-	ID              string    `bson:"_id"`
-	CommunityID     string    `bson:"communityId"`
-	Area            Area      `bson:"area"`
-	Location        string    `bson:"location,omitempty"` // which lobby, which floor
-	TemplateVersion int       `bson:"templateVersion"`
-	ScheduleID      string    `bson:"scheduleId,omitempty"`
-	InspectorID     string    `bson:"inspectorId"`
-	DoneAt          time.Time `bson:"doneAt"`
-	RecordedAt      time.Time `bson:"recordedAt"`
+	ID              string `bson:"_id"`
+	CommunityID     string `bson:"communityId"`
+	Area            Area   `bson:"area"`
+	Location        string `bson:"location,omitempty"` // which lobby, which floor
+	TemplateVersion int    `bson:"templateVersion"`
+	ScheduleID      string `bson:"scheduleId,omitempty"`
+	InspectorID     string `bson:"inspectorId"`
+	// ResponsibleStaffID is the staff member in charge of the area, when
+	// named: failed items without an assignee become their tasks.
+	ResponsibleStaffID string    `bson:"responsibleStaffId,omitempty"`
+	DoneAt             time.Time `bson:"doneAt"`
+	RecordedAt         time.Time `bson:"recordedAt"`
+	// Week and Month are the first days (YYYY-MM-DD, company time) of the
+	// week (Monday) and month DoneAt falls in: the score buckets, grouped
+	// by in the database.
+	Week  string `bson:"week"`
+	Month string `bson:"month"`
 	// IdempotencyKey is the client's key, scoped to the inspector so one
 	// phone's key cannot collide with another's (unique index).
 	IdempotencyKey string   `bson:"idempotencyKey"`
@@ -193,6 +215,7 @@ type Task struct {
 	ID              string            `bson:"_id"`
 	CommunityID     string            `bson:"communityId"`
 	InspectionID    string            `bson:"inspectionId"`
+	InspectorID     string            `bson:"inspectorId,omitempty"` // who found it: their list owes the re-check
 	Area            Area              `bson:"area"`
 	Location        string            `bson:"location,omitempty"`
 	Item            Item              `bson:"item"`
@@ -251,6 +274,9 @@ func init() {
 		"inspection.bad_deadline":     {ZH: "整改期限应在 30 天之内的将来", EN: "must be in the future, within 30 days"},
 		"inspection.date_required":    {ZH: "单次检查请填写日期", EN: "is required for a one-off inspection"},
 		"inspection.date_only_once":   {ZH: "只有单次检查需要日期", EN: "is only for a one-off inspection"},
+		"inspection.not_inspector":    {ZH: "该员工不是本小区的品质专员或主管", EN: "is not an inspector or supervisor of this community"},
+		"inspection.bad_window":       {ZH: "时间段无效：结束须晚于开始，且不超过 %v 天", EN: "must be after from, at most %v days later"},
+		"inspection.own_score_only":   {ZH: "只能查看本人的检查得分", EN: "Staff may see only their own inspection score"},
 	})
 	lifecycle.Declare("inspection_tasks")
 	mongo.Declare(
@@ -266,6 +292,8 @@ func init() {
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "area", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "doneAt", Value: 1}}},
+			// Occurrences done (due.go): a community's scheduled inspections over a window.
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "scheduleId", Value: 1}, {Key: "doneAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: "inspection_tasks", Models: []mgo.IndexModel{
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},
@@ -274,6 +302,8 @@ func init() {
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "assigneeStaffId", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "assigneeTeam", Value: 1}, {Key: "sortKey", Value: 1}}},
 			{Keys: bson.D{{Key: "inspectionId", Value: 1}}},
+			// Open tasks by deadline, for the staff task lists.
+			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "status", Value: 1}, {Key: "deadline", Value: 1}}},
 		}},
 	)
 }

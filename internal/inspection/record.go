@@ -18,11 +18,13 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/validate"
+	"qinqing/internal/staff"
 )
 
 // ResultInput is one item's outcome as the phone recorded it. For a failed
-// item, who must fix it (a staff member or a team; the area's team when
-// neither) and by when (DefaultFixIn after the inspection when not given).
+// item, who must fix it (a staff member or a team; when neither, the
+// inspection's responsible staff member, else the area's team) and by when
+// (DefaultFixIn after the inspection when not given).
 type ResultInput struct {
 	Seq             int
 	Passed          bool
@@ -41,10 +43,13 @@ type RecordInput struct {
 	Location        string
 	TemplateVersion int
 	ScheduleID      string
-	DoneAt          time.Time
-	IdempotencyKey  string
-	Note            string
-	Results         []ResultInput
+	// ResponsibleStaffID is who is in charge of the area (the schedule's
+	// when omitted); optional.
+	ResponsibleStaffID string
+	DoneAt             time.Time
+	IdempotencyKey     string
+	Note               string
+	Results            []ResultInput
 }
 
 // Record stores an inspection and a corrective task for each failed item.
@@ -122,8 +127,18 @@ func (s *Service) build(ctx context.Context, c *access.Caller, in RecordInput, k
 	if err != nil {
 		return nil, err
 	}
+	responsible := in.ResponsibleStaffID
 	if in.ScheduleID != "" {
-		if err := s.checkSchedule(ctx, in); err != nil {
+		sc, err := s.checkSchedule(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if responsible == "" {
+			responsible = sc.ResponsibleStaffID
+		}
+	}
+	if responsible != "" {
+		if _, err := s.workerIn(ctx, "input.responsibleStaffId", in.CommunityID, responsible); err != nil {
 			return nil, err
 		}
 	}
@@ -135,8 +150,9 @@ func (s *Service) build(ctx context.Context, c *access.Caller, in RecordInput, k
 		return nil, apperr.Invalid("input.results", "inspection.items_missing", len(t.Items), len(in.Results))
 	}
 	x := &Inspection{ID: mongo.NewID(), CommunityID: in.CommunityID, Area: in.Area, Location: loc, TemplateVersion: t.Version,
-		ScheduleID: in.ScheduleID, InspectorID: c.ID, DoneAt: in.DoneAt.UTC(), RecordedAt: now, IdempotencyKey: key, Note: note,
-		Results: make([]Result, len(t.Items)), Total: len(t.Items)}
+		ScheduleID: in.ScheduleID, InspectorID: c.ID, ResponsibleStaffID: responsible, DoneAt: in.DoneAt.UTC(), RecordedAt: now,
+		IdempotencyKey: key, Note: note, Results: make([]Result, len(t.Items)), Total: len(t.Items)}
+	x.Week, x.Month = weekOf(x.DoneAt), monthOf(x.DoneAt)
 	x.SortKey = page.NewestFirst(x.DoneAt, x.ID)
 	seen := map[int]bool{}
 	for i, r := range in.Results {
@@ -170,10 +186,19 @@ func (s *Service) result(ctx context.Context, field string, x *Inspection, it It
 		return res, apperr.Invalid(field+".photos", "input.too_many", files.MaxImagesPerStep)
 	}
 	if r.Passed {
+		res.Team, res.StaffID = DefaultTeam(x.Area), x.ResponsibleStaffID
 		return res, nil
 	}
-	if res.AssigneeStaffID, res.AssigneeTeam, err = s.assignee(ctx, field, x.CommunityID, x.Area, r.AssigneeStaffID, r.AssigneeTeam); err != nil {
+	staffID, team := r.AssigneeStaffID, r.AssigneeTeam
+	if staffID == "" && team == "" && x.ResponsibleStaffID != "" {
+		staffID = x.ResponsibleStaffID
+	}
+	if res.AssigneeStaffID, res.AssigneeTeam, res.Team, err = s.assignee(ctx, field, x.CommunityID, x.Area, staffID, team); err != nil {
 		return res, err
+	}
+	res.StaffID = res.AssigneeStaffID
+	if res.StaffID == "" {
+		res.StaffID = x.ResponsibleStaffID
 	}
 	deadline := x.DoneAt.Add(fixIn(x.Area))
 	if r.Deadline != nil {
@@ -193,26 +218,51 @@ func (s *Service) result(ctx context.Context, field string, x *Inspection, it It
 
 // assignee checks who a task is for: a staff member working in the
 // community, or one of the Teams; the area's team when neither is named.
-func (s *Service) assignee(ctx context.Context, field, communityID string, a Area, staffID string, team access.Role) (string, access.Role, error) {
+// scoreTeam is the team the item counts for: the task's team, the staff
+// member's team, or the area's when the staff member is in none.
+func (s *Service) assignee(ctx context.Context, field, communityID string, a Area, staffID string, team access.Role) (id string, assigned, scoreTeam access.Role, err error) {
 	switch {
 	case staffID != "" && team != "":
-		return "", "", apperr.Invalid(field+".assigneeTeam", "inspection.one_assignee")
+		return "", "", "", apperr.Invalid(field+".assigneeTeam", "inspection.one_assignee")
 	case staffID != "":
-		if err := validate.ID(field+".assigneeStaffId", staffID); err != nil {
-			return "", "", err
+		st, err := s.workerIn(ctx, field+".assigneeStaffId", communityID, staffID)
+		if err != nil {
+			return "", "", "", err
 		}
-		st, err := s.staff.Get(ctx, staffID)
-		if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, communityID) {
-			return "", "", apperr.Invalid(field+".assigneeStaffId", "inspection.not_assignee")
-		}
-		return staffID, "", nil
+		return staffID, "", teamOf(st.Roles, a), nil
 	case team != "":
 		if !slices.Contains(Teams, team) {
-			return "", "", apperr.Invalid(field+".assigneeTeam", "inspection.bad_team")
+			return "", "", "", apperr.Invalid(field+".assigneeTeam", "inspection.bad_team")
 		}
-		return "", team, nil
+		return "", team, team, nil
 	}
-	return "", DefaultTeam(a), nil
+	return "", DefaultTeam(a), DefaultTeam(a), nil
+}
+
+// workerIn is an active staff member working in the community.
+func (s *Service) workerIn(ctx context.Context, field, communityID, staffID string) (*staff.Staff, error) {
+	if err := validate.ID(field, staffID); err != nil {
+		return nil, err
+	}
+	st, err := s.staff.Get(ctx, staffID)
+	if err != nil || !st.Active || !slices.Contains(st.CommunityIDs, communityID) {
+		return nil, apperr.Invalid(field, "inspection.not_assignee")
+	}
+	return st, nil
+}
+
+// teamOf is the team a staff member belongs to; the area's team when the
+// area's is among theirs or they are in none.
+func teamOf(roles []access.Role, a Area) access.Role {
+	if slices.ContainsFunc(teamRoles(DefaultTeam(a)), func(r access.Role) bool { return slices.Contains(roles, r) }) {
+		return DefaultTeam(a)
+	}
+	for _, t := range Teams {
+		if slices.ContainsFunc(teamRoles(t), func(r access.Role) bool { return slices.Contains(roles, r) }) {
+			return t
+		}
+	}
+	return DefaultTeam(a)
 }
 
 func (s *Service) savePhotos(ctx context.Context, c *access.Caller, x *Inspection, in []ResultInput) error {
@@ -261,7 +311,7 @@ func (s *Service) finishTasks(ctx context.Context, c *access.Caller, x *Inspecti
 		if r.TaskID == "" || have[r.TaskID] != nil {
 			continue
 		}
-		t := &Task{ID: r.TaskID, CommunityID: x.CommunityID, InspectionID: x.ID, Area: x.Area, Location: x.Location,
+		t := &Task{ID: r.TaskID, CommunityID: x.CommunityID, InspectionID: x.ID, InspectorID: x.InspectorID, Area: x.Area, Location: x.Location,
 			Item: r.Item, FailNote: r.Note, FailPhotos: r.Photos, AssigneeStaffID: r.AssigneeStaffID, AssigneeTeam: r.AssigneeTeam,
 			Deadline: *r.Deadline, Status: Open, Rechecks: []Recheck{}, CreatedAt: x.RecordedAt, UpdatedAt: x.RecordedAt}
 		t.SortKey = page.NewestFirst(x.DoneAt, t.ID)

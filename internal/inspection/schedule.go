@@ -16,13 +16,16 @@ import (
 )
 
 // ScheduleInput plans inspections of an area: every day, week or month, or
-// once on a date (On, a day in the community's calendar).
+// once on a date (On, a day in the community's calendar), by AssigneeID (an
+// inspector or supervisor of the community; the planner when empty).
 type ScheduleInput struct {
-	CommunityID string
-	Area        Area
-	Frequency   Frequency
-	On          string // YYYY-MM-DD
-	Note        string
+	CommunityID        string
+	Area               Area
+	Frequency          Frequency
+	On                 string // YYYY-MM-DD
+	Note               string
+	AssigneeID         string
+	ResponsibleStaffID string
 }
 
 // Schedule plans inspections of an area.
@@ -58,8 +61,24 @@ func (s *Service) Schedule(ctx context.Context, c *access.Caller, in ScheduleInp
 	if err != nil {
 		return nil, err
 	}
+	assignee := c.ID
+	if in.AssigneeID != "" && in.AssigneeID != c.ID {
+		st, err := s.workerIn(ctx, "input.assigneeId", in.CommunityID, in.AssigneeID)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.Contains(st.Roles, access.Inspector) && !slices.Contains(st.Roles, access.Supervisor) {
+			return nil, apperr.Invalid("input.assigneeId", "inspection.not_inspector")
+		}
+		assignee = st.ID
+	}
+	if in.ResponsibleStaffID != "" {
+		if _, err := s.workerIn(ctx, "input.responsibleStaffId", in.CommunityID, in.ResponsibleStaffID); err != nil {
+			return nil, err
+		}
+	}
 	x := &Schedule{ID: mongo.NewID(), CommunityID: in.CommunityID, Area: in.Area, Frequency: in.Frequency, On: in.On,
-		Note: note, CreatedBy: c.ID, CreatedAt: now.UTC()}
+		Note: note, AssigneeID: assignee, ResponsibleStaffID: in.ResponsibleStaffID, CreatedBy: c.ID, CreatedAt: now.UTC()}
 	x.SortKey = page.NewestFirst(now, x.ID)
 	if _, err := s.schedules.InsertOne(ctx, x); err != nil {
 		return nil, fmt.Errorf("insert inspection schedule: %w", err)
@@ -78,16 +97,16 @@ func (s *Service) Schedules(ctx context.Context, c *access.Caller, communityID s
 
 // checkSchedule: an inspection done for a schedule names one of its
 // community and area.
-func (s *Service) checkSchedule(ctx context.Context, in RecordInput) error {
+func (s *Service) checkSchedule(ctx context.Context, in RecordInput) (*Schedule, error) {
 	if err := validate.ID("input.scheduleId", in.ScheduleID); err != nil {
-		return err
+		return nil, err
 	}
 	x, err := mongo.FindByID[Schedule](ctx, s.schedules, in.ScheduleID, apperr.Invalid("input.scheduleId", "input.bad_value"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if x.CommunityID != in.CommunityID || x.Area != in.Area {
-		return apperr.Invalid("input.scheduleId", "input.bad_value")
+		return nil, apperr.Invalid("input.scheduleId", "input.bad_value")
 	}
-	return nil
+	return x, nil
 }

@@ -29,6 +29,7 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/inspection"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -69,6 +70,9 @@ type Deps struct {
 	Calls *hotline.Service
 	// Enquiries, when set, gets each community's FAQ and demo enquiries.
 	Enquiries *enquiry.Service
+	// Inspections, when set with Clock (and built on Clock.Now), gets a
+	// month of quality inspections in the first community (inspections.go).
+	Inspections *inspection.Service
 	// Fees, Payments, Dunning and Finance, when all set with Clock, get a
 	// year of fees (fees.go). They stamp their own clock on what they
 	// write, so they must be built with Clock.Now (and Now be Clock.Now).
@@ -196,6 +200,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"hotline calls", s.ensureCalls},
 		{"enquiries and FAQ", s.ensureEnquiries},
 		{"equipment and maintenance", s.ensureEquipment},
+		{"a month of quality inspections", s.ensureInspections},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

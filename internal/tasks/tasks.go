@@ -236,10 +236,14 @@ type scope struct {
 }
 
 func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) (*scope, error) {
+	// Every staff member has a list (inspections owe to cleaners and
+	// inspectors too); households are a butler's or the front desk's care.
 	if butlerID == "" || butlerID == c.ID {
-		// Every staff member has a list: what is owed to the households in
-		// their care, by them by name, and by their team.
-		return &scope{staffID: c.ID, roles: c.Roles, communities: c.Communities, buildings: c.Buildings, households: c.Households}, nil
+		sc := &scope{staffID: c.ID, roles: c.Roles, communities: c.Communities}
+		if c.Has(access.Butler, access.CustomerService) {
+			sc.buildings, sc.households = c.Buildings, c.Households
+		}
+		return sc, nil
 	}
 	if err := validate.ID("butlerId", butlerID); err != nil {
 		return nil, err
@@ -258,7 +262,11 @@ func (s *Service) scope(ctx context.Context, c *access.Caller, butlerID string) 
 		// Not a butler of any community the caller supervises: as if absent.
 		return nil, ErrNotFound
 	}
-	return &scope{staffID: b.ID, roles: b.Roles, communities: shared, buildings: b.BuildingIDs, households: b.HouseholdIDs}, nil
+	sc := &scope{staffID: b.ID, roles: b.Roles, communities: shared}
+	if slices.Contains(b.Roles, access.Butler) || slices.Contains(b.Roles, access.CustomerService) {
+		sc.buildings, sc.households = b.BuildingIDs, b.HouseholdIDs
+	}
+	return sc, nil
 }
 
 // inScope keeps the tasks of households in the butler's care, and live ones
@@ -340,7 +348,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id, note strin
 }
 
 func isLive(id string) bool {
-	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue, MaintenanceOverdue, HandoverDefect} {
+	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue, MaintenanceOverdue, HandoverDefect, CorrectiveFix, InspectionRecheck, InspectionDue} {
 		if strings.HasPrefix(id, string(k)+":") {
 			return true
 		}
