@@ -50,6 +50,7 @@ import (
 	"qinqing/internal/platform/wechatpay"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/review"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -225,6 +226,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
+	svc.Reviews = review.NewService(review.Config{DB: d.DB, Staff: staffSvc, Repairs: svc.Repairs, Orders: svc.ServiceOrders,
+		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{

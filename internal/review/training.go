@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -169,4 +170,40 @@ func (s *Service) training(ctx context.Context, b *batch, communityID string) er
 		}
 	}
 	return nil
+}
+
+// SeenBy is who of a session's lists c may see: supervisors (and admins)
+// everyone; an attendee only themself, none of the absent.
+func (x *Session) SeenBy(c *access.Caller) (attendees, absent []string) {
+	if Supervises(c, x.CommunityID) {
+		return x.AttendeeIDs, x.AbsentIDs
+	}
+	if slices.Contains(x.AttendeeIDs, c.ID) {
+		return []string{c.ID}, []string{}
+	}
+	return []string{}, []string{}
+}
+
+// ItemsPage is a page of a figure's items, keyed by their place in it.
+func (f *Figure) ItemsPage(p page.Request) page.Page[*Item] {
+	start := 0
+	if p.After != "" {
+		if n, err := strconv.Atoi(p.After); err == nil && n >= 0 {
+			start = n // the cursor's own item: Trim takes it off
+		}
+	}
+	if start > len(f.Items) {
+		start = len(f.Items)
+	}
+	end := min(len(f.Items), start+int(p.Limit()))
+	idx := make([]int, 0, end-start)
+	for i := start; i < end; i++ {
+		idx = append(idx, i)
+	}
+	pg := page.Trim(idx, p, func(i int) string { return fmt.Sprintf("%06d", i) })
+	out := page.Page[*Item]{Keys: pg.Keys, HasNext: pg.HasNext, HasPrev: pg.HasPrev, Total: len(f.Items), Items: make([]*Item, len(pg.Items))}
+	for i, n := range pg.Items {
+		out.Items[i] = f.Items[n]
+	}
+	return out
 }
