@@ -8,15 +8,18 @@ import (
 )
 
 // The review lists' bounds (see listBounds): a community's active staff
-// (the store caps it at 500; tens typically), the figures of one review
-// (at most 11), a rating's versions (at most 20), a session's attendance.
+// (the store caps it at 500; a few tens typically), the figures of one
+// review (at most 11; a role has about six), a rating's versions (at most
+// 20, typically one or two), a session's attendance. A client lists the
+// month's figures for everyone and opens a figure's items for one staff
+// member (staffId).
 func init() {
 	for k, v := range map[string]int{
-		"Query.staffReviews":         50,
-		"StaffReview.figures":        11,
-		"StaffRating.figures":        11,
-		"StaffRating.history":        5,
-		"StaffRatingVersion.figures": 11,
+		"Query.staffReviews":         30,
+		"StaffReview.figures":        6,
+		"StaffRating.figures":        6,
+		"StaffRating.history":        3,
+		"StaffRatingVersion.figures": 6,
 		"TrainingSession.attendees":  30,
 		"TrainingSession.absent":     10,
 	} {

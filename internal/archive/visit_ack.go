@@ -31,15 +31,12 @@ var ErrAlreadyAcknowledged = apperr.New(apperr.Conflict, "archive.visit_acknowle
 func init() {
 	apperr.Register(map[string]apperr.Text{
 		"archive.visit_acknowledged": {ZH: "该走访已确认", EN: "This visit is already acknowledged"},
-		"archive.visit_not_found":    {ZH: "走访记录不存在", EN: "Visit not found"},
 	})
 	mongo.Declare(mongo.Indexes{Collection: "visits", Models: []mgo.IndexModel{
 		// The staff reviews: a community's visits by their staff in a window.
 		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "staffId", Value: 1}, {Key: "visitedAt", Value: 1}}},
 	}})
 }
-
-var errVisitNotFound = apperr.New(apperr.NotFound, "archive.visit_not_found")
 
 // AcknowledgeVisit records that a member of the visited household confirms
 // the visit. Anyone else is told it does not exist: the visit's notes are
@@ -51,12 +48,12 @@ func (s *Service) AcknowledgeVisit(ctx context.Context, c *access.Caller, visitI
 	var v Visit
 	if err := s.visits.FindOne(ctx, bson.D{{Key: "_id", Value: visitID}}, options.FindOne().SetProjection(bson.D{{Key: "householdId", Value: 1}, {Key: "ack", Value: 1}})).Decode(&v); err != nil {
 		if errors.Is(err, mgo.ErrNoDocuments) {
-			return nil, errVisitNotFound
+			return nil, ErrVisitNotFound
 		}
 		return nil, fmt.Errorf("find visit %s: %w", visitID, err)
 	}
 	if _, ok := c.RoleIn(v.HouseholdID); !ok || !c.IsPerson() {
-		return nil, errVisitNotFound
+		return nil, ErrVisitNotFound
 	}
 	ack := &VisitAck{PersonID: c.ID, At: s.now().UTC()}
 	res, err := s.visits.UpdateOne(ctx, bson.D{{Key: "_id", Value: visitID}, {Key: "ack", Value: bson.D{{Key: "$exists", Value: false}}}},
