@@ -90,26 +90,29 @@ func (s *Service) Compute(ctx context.Context, communityID, month string, list [
 	if len(list) == 0 {
 		return out, nil
 	}
+	// A source left unset (a tool wiring only part of the services) counts
+	// nothing.
 	steps := []struct {
 		keys []Key
+		on   bool
 		run  func() error
 	}{
-		{[]Key{RepairsDone, ReopenedRounds, Ratings, Callbacks}, func() error {
+		{[]Key{RepairsDone, ReopenedRounds, Ratings, Callbacks}, s.cfg.Repairs != nil, func() error {
 			return s.cfg.Repairs.ForReview(ctx, communityID, from, to, func(r *repair.Request) error { b.repair(r); return nil })
 		}},
-		{[]Key{OrdersDone, Ratings, Callbacks}, func() error {
+		{[]Key{OrdersDone, Ratings, Callbacks}, s.cfg.Orders != nil, func() error {
 			return s.cfg.Orders.ForReview(ctx, communityID, from, to, func(o *serviceorder.Order) error { b.order(o); return nil })
 		}},
-		{[]Key{InspectionFailure, CorrectiveOnTime}, func() error {
+		{[]Key{InspectionFailure, CorrectiveOnTime}, s.cfg.Tasks != nil, func() error {
 			return s.cfg.Tasks.TasksForReview(ctx, communityID, union(need, InspectionFailure, CorrectiveOnTime), from, to,
 				func(t *inspection.Task) error { b.task(t); return nil })
 		}},
-		{[]Key{PatrolCheckpoints}, func() error { return s.patrols(ctx, b, communityID, need[PatrolCheckpoints]) }},
-		{[]Key{Visits, VisitWeeks}, func() error { return s.visits(ctx, b, communityID, need[Visits], loc) }},
-		{[]Key{Training}, func() error { return s.training(ctx, b, communityID) }},
+		{[]Key{PatrolCheckpoints}, s.cfg.Patrols != nil, func() error { return s.patrols(ctx, b, communityID, need[PatrolCheckpoints]) }},
+		{[]Key{Visits, VisitWeeks}, s.cfg.Visits != nil, func() error { return s.visits(ctx, b, communityID, need[Visits], loc) }},
+		{[]Key{Training}, true, func() error { return s.training(ctx, b, communityID) }},
 	}
 	for _, st := range steps {
-		if len(union(need, st.keys...)) == 0 {
+		if !st.on || len(union(need, st.keys...)) == 0 {
 			continue
 		}
 		if err := st.run(); err != nil {

@@ -33,6 +33,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/repair"
+	"qinqing/internal/review"
 	"qinqing/internal/staff"
 )
 
@@ -76,7 +77,9 @@ type Deps struct {
 	Dunning  *dunning.Service
 	Finance  *finance.Service
 	Clock    *Clock
-	Now      func() time.Time
+	// Reviews, when set, gets last month's staff reviews (reviews.go).
+	Reviews *review.Service
+	Now     func() time.Time
 }
 
 // Options size the demo.
@@ -191,6 +194,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},
 		{"enquiries and FAQ", s.ensureEnquiries},
+		{"staff reviews and training", s.ensureReviews},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil
