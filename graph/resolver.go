@@ -34,6 +34,7 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/review"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -75,6 +76,7 @@ type Services struct {
 	Payments      *payment.Service
 	Inspections   *inspection.Service
 	Facilities    *facility.Service
+	Reviews       *review.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -125,6 +125,7 @@ type ResolverRoot interface {
 	RepairAcceptance() RepairAcceptanceResolver
 	RepairCallback() RepairCallbackResolver
 	RepairRequest() RepairRequestResolver
+	ReviewFigure() ReviewFigureResolver
 	SensitiveCare() SensitiveCareResolver
 	ServiceAcceptance() ServiceAcceptanceResolver
 	ServiceCallback() ServiceCallbackResolver
@@ -134,6 +135,9 @@ type ResolverRoot interface {
 	ServiceOrder() ServiceOrderResolver
 	ServicePayment() ServicePaymentResolver
 	Staff() StaffResolver
+	StaffRating() StaffRatingResolver
+	StaffRatingVersion() StaffRatingVersionResolver
+	StaffReview() StaffReviewResolver
 	Subscription() SubscriptionResolver
 	Survey() SurveyResolver
 	SurveyDimensionResult() SurveyDimensionResultResolver
@@ -142,6 +146,7 @@ type ResolverRoot interface {
 	SurveyResults() SurveyResultsResolver
 	SurveyTextAnswer() SurveyTextAnswerResolver
 	TimelineEntry() TimelineEntryResolver
+	TrainingSession() TrainingSessionResolver
 	UnmatchedWechatNotification() UnmatchedWechatNotificationResolver
 	Visit() VisitResolver
 	WeeklyReport() WeeklyReportResolver
@@ -1465,6 +1470,7 @@ type ComplexityRoot struct {
 		AcceptServiceOrder            func(childComplexity int, id string, rating *int, comment *string) int
 		AcceptWorkOrder               func(childComplexity int, id string) int
 		AcknowledgeComplaint          func(childComplexity int, id string) int
+		AcknowledgeVisit              func(childComplexity int, visitID string) int
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput, staffNotes *string) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
@@ -1538,6 +1544,7 @@ type ComplexityRoot struct {
 		RecordRenovationInspection    func(childComplexity int, id string, input model.RenovationInspectionInput) int
 		RecordRepairCallback          func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordServiceCallback         func(childComplexity int, id string, satisfied bool, notes *string) int
+		RecordTraining                func(childComplexity int, input model.RecordTrainingInput) int
 		RecordVisit                   func(childComplexity int, input model.RecordVisitInput) int
 		RecordWechatSubscription      func(childComplexity int, templateIds []string, accepted []bool) int
 		RefreshToken                  func(childComplexity int, token string) int
@@ -1553,6 +1560,7 @@ type ComplexityRoot struct {
 		ResubmitRenovation            func(childComplexity int, id string, input model.RenovationApplicationInput) int
 		RetireServiceItem             func(childComplexity int, id string) int
 		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
+		ReviewStaff                   func(childComplexity int, input model.ReviewStaffInput) int
 		ScheduleInspection            func(childComplexity int, input model.ScheduleInspectionInput) int
 		ScheduleMaintenance           func(childComplexity int, id string, at time.Time, emergency *bool, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
@@ -1924,9 +1932,11 @@ type ComplexityRoot struct {
 		ServiceOrderCounts      func(childComplexity int, communityID string) int
 		ServiceOrders           func(childComplexity int, communityID string, status *serviceorder.Status, category *catalog.Category, assigneeID *string, from *time.Time, to *time.Time, first *int, after *string) int
 		StaffMembers            func(childComplexity int, communityID *string, first *int, after *string) int
+		StaffReviews            func(childComplexity int, communityID string, month string, staffID *string) int
 		Survey                  func(childComplexity int, id string) int
 		SurveyResults           func(childComplexity int, surveyID string) int
 		Surveys                 func(childComplexity int, communityID string, status *survey.Status, first *int, after *string) int
+		TrainingSessions        func(childComplexity int, communityID string, from time.Time, to time.Time, first *int, after *string) int
 		UnreadNotificationCount func(childComplexity int) int
 		Visits                  func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
 		WeeklyReport            func(childComplexity int, communityID string, weekOf string) int
@@ -2152,6 +2162,34 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ReviewFigure struct {
+		Count func(childComplexity int) int
+		Items func(childComplexity int, first *int, after *string) int
+		Key   func(childComplexity int) int
+		Met   func(childComplexity int) int
+		Total func(childComplexity int) int
+	}
+
+	ReviewItem struct {
+		At    func(childComplexity int) int
+		ID    func(childComplexity int) int
+		Kind  func(childComplexity int) int
+		Met   func(childComplexity int) int
+		Title func(childComplexity int) int
+		Value func(childComplexity int) int
+	}
+
+	ReviewItemConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ReviewItemEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	SatisfactionKpis struct {
 		Callbacks             func(childComplexity int) int
 		Overall               func(childComplexity int) int
@@ -2350,6 +2388,35 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	StaffRating struct {
+		Figures    func(childComplexity int) int
+		History    func(childComplexity int) int
+		Note       func(childComplexity int) int
+		Rating     func(childComplexity int) int
+		ReviewedAt func(childComplexity int) int
+		ReviewedBy func(childComplexity int) int
+		Version    func(childComplexity int) int
+	}
+
+	StaffRatingVersion struct {
+		Figures    func(childComplexity int) int
+		Note       func(childComplexity int) int
+		Rating     func(childComplexity int) int
+		ReviewedAt func(childComplexity int) int
+		ReviewedBy func(childComplexity int) int
+		Version    func(childComplexity int) int
+	}
+
+	StaffReview struct {
+		Community func(childComplexity int) int
+		Figures   func(childComplexity int) int
+		From      func(childComplexity int) int
+		Month     func(childComplexity int) int
+		Rating    func(childComplexity int) int
+		Staff     func(childComplexity int) int
+		To        func(childComplexity int) int
+	}
+
 	StatusCount struct {
 		Count  func(childComplexity int) int
 		Status func(childComplexity int) int
@@ -2499,6 +2566,30 @@ type ComplexityRoot struct {
 		Note       func(childComplexity int) int
 		OnBehalfOf func(childComplexity int) int
 		To         func(childComplexity int) int
+	}
+
+	TrainingSession struct {
+		Absent          func(childComplexity int) int
+		Attendees       func(childComplexity int) int
+		Community       func(childComplexity int) int
+		CreatedAt       func(childComplexity int) int
+		DurationMinutes func(childComplexity int) int
+		HeldAt          func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Title           func(childComplexity int) int
+		Topic           func(childComplexity int) int
+		Trainer         func(childComplexity int) int
+	}
+
+	TrainingSessionConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TrainingSessionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	UnansweredQuestion struct {
@@ -8064,6 +8155,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AcknowledgeComplaint(childComplexity, args["id"].(string)), true
+	case "Mutation.acknowledgeVisit":
+		if e.ComplexityRoot.Mutation.AcknowledgeVisit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_acknowledgeVisit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AcknowledgeVisit(childComplexity, args["visitId"].(string)), true
 	case "Mutation.addHouseholdMember":
 		if e.ComplexityRoot.Mutation.AddHouseholdMember == nil {
 			break
@@ -8862,6 +8964,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordServiceCallback(childComplexity, args["id"].(string), args["satisfied"].(bool), args["notes"].(*string)), true
+	case "Mutation.recordTraining":
+		if e.ComplexityRoot.Mutation.RecordTraining == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordTraining_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordTraining(childComplexity, args["input"].(model.RecordTrainingInput)), true
 	case "Mutation.recordVisit":
 		if e.ComplexityRoot.Mutation.RecordVisit == nil {
 			break
@@ -9027,6 +9140,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewRenovation(childComplexity, args["id"].(string), args["decision"].(model.RenovationDecision), args["reasons"].([]string), args["note"].(*string)), true
+	case "Mutation.reviewStaff":
+		if e.ComplexityRoot.Mutation.ReviewStaff == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewStaff_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewStaff(childComplexity, args["input"].(model.ReviewStaffInput)), true
 	case "Mutation.scheduleInspection":
 		if e.ComplexityRoot.Mutation.ScheduleInspection == nil {
 			break
@@ -11277,6 +11401,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.StaffMembers(childComplexity, args["communityId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.staffReviews":
+		if e.ComplexityRoot.Query.StaffReviews == nil {
+			break
+		}
+
+		args, err := ec.field_Query_staffReviews_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.StaffReviews(childComplexity, args["communityId"].(string), args["month"].(string), args["staffId"].(*string)), true
 	case "Query.survey":
 		if e.ComplexityRoot.Query.Survey == nil {
 			break
@@ -11310,6 +11445,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Surveys(childComplexity, args["communityId"].(string), args["status"].(*survey.Status), args["first"].(*int), args["after"].(*string)), true
+	case "Query.trainingSessions":
+		if e.ComplexityRoot.Query.TrainingSessions == nil {
+			break
+		}
+
+		args, err := ec.field_Query_trainingSessions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TrainingSessions(childComplexity, args["communityId"].(string), args["from"].(time.Time), args["to"].(time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
@@ -12320,6 +12466,111 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RepairRequestEdge.Node(childComplexity), true
 
+	case "ReviewFigure.count":
+		if e.ComplexityRoot.ReviewFigure.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewFigure.Count(childComplexity), true
+	case "ReviewFigure.items":
+		if e.ComplexityRoot.ReviewFigure.Items == nil {
+			break
+		}
+
+		args, err := ec.field_ReviewFigure_items_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.ReviewFigure.Items(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "ReviewFigure.key":
+		if e.ComplexityRoot.ReviewFigure.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewFigure.Key(childComplexity), true
+	case "ReviewFigure.met":
+		if e.ComplexityRoot.ReviewFigure.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewFigure.Met(childComplexity), true
+	case "ReviewFigure.total":
+		if e.ComplexityRoot.ReviewFigure.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewFigure.Total(childComplexity), true
+
+	case "ReviewItem.at":
+		if e.ComplexityRoot.ReviewItem.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.At(childComplexity), true
+	case "ReviewItem.id":
+		if e.ComplexityRoot.ReviewItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.ID(childComplexity), true
+	case "ReviewItem.kind":
+		if e.ComplexityRoot.ReviewItem.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.Kind(childComplexity), true
+	case "ReviewItem.met":
+		if e.ComplexityRoot.ReviewItem.Met == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.Met(childComplexity), true
+	case "ReviewItem.title":
+		if e.ComplexityRoot.ReviewItem.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.Title(childComplexity), true
+	case "ReviewItem.value":
+		if e.ComplexityRoot.ReviewItem.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItem.Value(childComplexity), true
+
+	case "ReviewItemConnection.edges":
+		if e.ComplexityRoot.ReviewItemConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItemConnection.Edges(childComplexity), true
+	case "ReviewItemConnection.pageInfo":
+		if e.ComplexityRoot.ReviewItemConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItemConnection.PageInfo(childComplexity), true
+	case "ReviewItemConnection.totalCount":
+		if e.ComplexityRoot.ReviewItemConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItemConnection.TotalCount(childComplexity), true
+
+	case "ReviewItemEdge.cursor":
+		if e.ComplexityRoot.ReviewItemEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItemEdge.Cursor(childComplexity), true
+	case "ReviewItemEdge.node":
+		if e.ComplexityRoot.ReviewItemEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReviewItemEdge.Node(childComplexity), true
+
 	case "SatisfactionKpis.callbacks":
 		if e.ComplexityRoot.SatisfactionKpis.Callbacks == nil {
 			break
@@ -13134,6 +13385,129 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StaffEdge.Node(childComplexity), true
 
+	case "StaffRating.figures":
+		if e.ComplexityRoot.StaffRating.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.Figures(childComplexity), true
+	case "StaffRating.history":
+		if e.ComplexityRoot.StaffRating.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.History(childComplexity), true
+	case "StaffRating.note":
+		if e.ComplexityRoot.StaffRating.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.Note(childComplexity), true
+	case "StaffRating.rating":
+		if e.ComplexityRoot.StaffRating.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.Rating(childComplexity), true
+	case "StaffRating.reviewedAt":
+		if e.ComplexityRoot.StaffRating.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.ReviewedAt(childComplexity), true
+	case "StaffRating.reviewedBy":
+		if e.ComplexityRoot.StaffRating.ReviewedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.ReviewedBy(childComplexity), true
+	case "StaffRating.version":
+		if e.ComplexityRoot.StaffRating.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRating.Version(childComplexity), true
+
+	case "StaffRatingVersion.figures":
+		if e.ComplexityRoot.StaffRatingVersion.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRatingVersion.Figures(childComplexity), true
+	case "StaffRatingVersion.note":
+		if e.ComplexityRoot.StaffRatingVersion.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRatingVersion.Note(childComplexity), true
+	case "StaffRatingVersion.rating":
+		if e.ComplexityRoot.StaffRatingVersion.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRatingVersion.Rating(childComplexity), true
+	case "StaffRatingVersion.reviewedAt":
+		if e.ComplexityRoot.StaffRatingVersion.ReviewedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRatingVersion.ReviewedAt(childComplexity), true
+	case "StaffRatingVersion.reviewedBy":
+		if e.ComplexityRoot.StaffRatingVersion.ReviewedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRatingVersion.ReviewedBy(childComplexity), true
+	case "StaffRatingVersion.version":
+		if e.ComplexityRoot.StaffRatingVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffRatingVersion.Version(childComplexity), true
+
+	case "StaffReview.community":
+		if e.ComplexityRoot.StaffReview.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.Community(childComplexity), true
+	case "StaffReview.figures":
+		if e.ComplexityRoot.StaffReview.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.Figures(childComplexity), true
+	case "StaffReview.from":
+		if e.ComplexityRoot.StaffReview.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.From(childComplexity), true
+	case "StaffReview.month":
+		if e.ComplexityRoot.StaffReview.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.Month(childComplexity), true
+	case "StaffReview.rating":
+		if e.ComplexityRoot.StaffReview.Rating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.Rating(childComplexity), true
+	case "StaffReview.staff":
+		if e.ComplexityRoot.StaffReview.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.Staff(childComplexity), true
+	case "StaffReview.to":
+		if e.ComplexityRoot.StaffReview.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StaffReview.To(childComplexity), true
+
 	case "StatusCount.count":
 		if e.ComplexityRoot.StatusCount.Count == nil {
 			break
@@ -13793,6 +14167,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TimelineEntry.To(childComplexity), true
 
+	case "TrainingSession.absent":
+		if e.ComplexityRoot.TrainingSession.Absent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.Absent(childComplexity), true
+	case "TrainingSession.attendees":
+		if e.ComplexityRoot.TrainingSession.Attendees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.Attendees(childComplexity), true
+	case "TrainingSession.community":
+		if e.ComplexityRoot.TrainingSession.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.Community(childComplexity), true
+	case "TrainingSession.createdAt":
+		if e.ComplexityRoot.TrainingSession.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.CreatedAt(childComplexity), true
+	case "TrainingSession.durationMinutes":
+		if e.ComplexityRoot.TrainingSession.DurationMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.DurationMinutes(childComplexity), true
+	case "TrainingSession.heldAt":
+		if e.ComplexityRoot.TrainingSession.HeldAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.HeldAt(childComplexity), true
+	case "TrainingSession.id":
+		if e.ComplexityRoot.TrainingSession.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.ID(childComplexity), true
+	case "TrainingSession.title":
+		if e.ComplexityRoot.TrainingSession.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.Title(childComplexity), true
+	case "TrainingSession.topic":
+		if e.ComplexityRoot.TrainingSession.Topic == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.Topic(childComplexity), true
+	case "TrainingSession.trainer":
+		if e.ComplexityRoot.TrainingSession.Trainer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSession.Trainer(childComplexity), true
+
+	case "TrainingSessionConnection.edges":
+		if e.ComplexityRoot.TrainingSessionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSessionConnection.Edges(childComplexity), true
+	case "TrainingSessionConnection.pageInfo":
+		if e.ComplexityRoot.TrainingSessionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSessionConnection.PageInfo(childComplexity), true
+	case "TrainingSessionConnection.totalCount":
+		if e.ComplexityRoot.TrainingSessionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSessionConnection.TotalCount(childComplexity), true
+
+	case "TrainingSessionEdge.cursor":
+		if e.ComplexityRoot.TrainingSessionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSessionEdge.Cursor(childComplexity), true
+	case "TrainingSessionEdge.node":
+		if e.ComplexityRoot.TrainingSessionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TrainingSessionEdge.Node(childComplexity), true
+
 	case "UnansweredQuestion.category":
 		if e.ComplexityRoot.UnansweredQuestion.Category == nil {
 			break
@@ -14396,6 +14863,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRecordEnquiryInput,
 		ec.unmarshalInputRecordInspectionInput,
 		ec.unmarshalInputRecordPaymentInput,
+		ec.unmarshalInputRecordTrainingInput,
 		ec.unmarshalInputRecordVisitInput,
 		ec.unmarshalInputRegisterEquipmentInput,
 		ec.unmarshalInputRenovationApplicationInput,
@@ -14404,6 +14872,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRenovationDocumentsInput,
 		ec.unmarshalInputRenovationInspectionInput,
 		ec.unmarshalInputRenovationWorkerInput,
+		ec.unmarshalInputReviewStaffInput,
 		ec.unmarshalInputScheduleInspectionInput,
 		ec.unmarshalInputServiceExtraInput,
 		ec.unmarshalInputServiceItemInput,
@@ -21770,6 +22239,244 @@ extend type Subscription {
   workOrderQueueChanged("Id of the community (小区)." communityId: ID!): QueueEvent!
 }
 `, BuiltIn: false},
+	{Name: "../schema/review.graphqls", Input: `"A figure of a monthly staff review (员工月度考评). Each is shown only for the roles it concerns (TRAINING for everyone)."
+enum ReviewFigureKey {
+  "Repair rounds the engineer completed in the month (count); met: completed by the round's finish deadline."
+  REPAIRS_DONE
+  "Repair rounds the engineer completed that an unsatisfied callback in the month reopened."
+  REOPENED_ROUNDS
+  "Owners' star ratings, given in the month, of the repair rounds and service orders this staff member did; total is the stars, so the average is total/count."
+  RATINGS
+  "Service orders this staff member served to done in the month."
+  ORDERS_DONE
+  "Callbacks (回访) owed by this staff member: repair rounds signed off and service orders accepted in the month whose owner or handler they are; met: called back by them."
+  CALLBACKS
+  "Household visits (走访) by the butler in the month's weeks; met: acknowledged by the household."
+  VISITS
+  "The month's weeks (Monday to Sunday, Monday in the month, week ended); met: at least 10 different households acknowledged a visit that week."
+  VISIT_WEEKS
+  "Inspection items failed in the month whose corrective task was assigned to this staff member by name (team tasks are not anyone's)."
+  INSPECTION_FAILURES
+  "Corrective tasks assigned to this staff member falling due in the month; met: closed by a passing re-check by the deadline, never escalated."
+  CORRECTIVE_ON_TIME
+  "Checkpoints of the patrol rounds this guard was on that started in the month and have ended; met: scanned in the round."
+  PATROL_CHECKPOINTS
+  "Training sessions held in the month that listed this staff member (attending or absent); met: attended."
+  TRAINING
+}
+
+"What a review item is, so a client knows what its id opens."
+enum ReviewItemKind {
+  "A repair request (id: the request)."
+  REPAIR
+  "A service order (id: the order)."
+  SERVICE_ORDER
+  "A corrective task (id: the task)."
+  CORRECTIVE_TASK
+  "A patrol round (id: the round)."
+  PATROL_ROUND
+  "A household visit (id: the visit)."
+  VISIT
+  "A week of visits (id: its Monday, YYYY-MM-DD)."
+  VISIT_WEEK
+  "A training session (id: the session)."
+  TRAINING
+}
+
+"One item a review figure counts."
+type ReviewItem {
+  "What it is."
+  kind: ReviewItemKind!
+  "The id of the thing to open (see kind); several items may share one (the checkpoints of a round)."
+  id: String!
+  "A short title, e.g. 报修 第1轮 · 厨房水管漏水."
+  title: String!
+  "When it counted: completed, signed off, due, held."
+  at: Time!
+  "Whether it meets the standard (counts in the figure's met); false for figures that are not rates."
+  met: Boolean!
+  "Its value: the stars of a rating, the households acknowledged in a visit week; 0 otherwise."
+  value: Int!
+}
+
+"One item in a list."
+type ReviewItemEdge {
+  "Opaque cursor of this item."
+  cursor: String!
+  "The item."
+  node: ReviewItem!
+}
+
+"A page of a figure's items, in time order."
+type ReviewItemConnection {
+  "The items of this page."
+  edges: [ReviewItemEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "All the figure's items: equal to the figure's count."
+  totalCount: Int!
+}
+
+"One measure of a review, in counts with the items it counts: count is the number of items, met those meeting the standard, total the sum of their values."
+type ReviewFigure {
+  "Which figure."
+  key: ReviewFigureKey!
+  "How many items it counts."
+  count: Int!
+  "For a rate: how many of them meet the standard (rate = met/count); null for plain counts."
+  met: Int
+  "For an average (RATINGS): the sum of the items' values (average = total/count); null otherwise."
+  total: Int
+  "The items counted, to open each."
+  items("At most 100." first: Int, "Cursor of the last item seen." after: String): ReviewItemConnection!
+}
+
+"A supervisor's rating of a staff member's month, with the figures frozen as rated."
+type StaffRating {
+  "Version; give it back to re-rate (the previous version moves to history)."
+  version: Int!
+  "1 (poor) to 5 (excellent)."
+  rating: Int!
+  "The supervisor's note."
+  note: String
+  "Who rated."
+  reviewedBy: Staff
+  "When."
+  reviewedAt: Time!
+  "The figures as they stood when rated."
+  figures: [ReviewFigure!]!
+  "Earlier versions, oldest first (at most 20)."
+  history: [StaffRatingVersion!]!
+}
+
+"An earlier version of a rating."
+type StaffRatingVersion {
+  "Its version."
+  version: Int!
+  "Its rating."
+  rating: Int!
+  "Its note."
+  note: String
+  "Who rated."
+  reviewedBy: Staff
+  "When."
+  reviewedAt: Time!
+  "The figures it rated."
+  figures: [ReviewFigure!]!
+}
+
+"A staff member's month, computed from the record when asked."
+type StaffReview {
+  "The staff member."
+  staff: Staff!
+  "The community."
+  community: Community!
+  "The month, YYYY-MM in the community's time zone."
+  month: String!
+  "Its first instant."
+  from: Time!
+  "The first instant after it."
+  to: Time!
+  "The figures of the staff member's roles, as the record stands now."
+  figures: [ReviewFigure!]!
+  "The supervisor's rating, if rated."
+  rating: StaffRating
+}
+
+"A training session (培训) with attendance."
+type TrainingSession {
+  "Session id."
+  id: ID!
+  "The community."
+  community: Community!
+  "Title, e.g. SERVICE 服务礼仪."
+  title: String!
+  "What it covered."
+  topic: String
+  "When it was held."
+  heldAt: Time!
+  "How long, in minutes."
+  durationMinutes: Int!
+  "Who gave it."
+  trainer: String!
+  "Staff who attended; a staff member who is not a supervisor sees only themself."
+  attendees: [Staff!]!
+  "Staff who were required but absent; empty for staff who are not supervisors."
+  absent: [Staff!]!
+  "When it was recorded."
+  createdAt: Time!
+}
+
+"One session in a list."
+type TrainingSessionEdge {
+  "Opaque cursor of this session."
+  cursor: String!
+  "The session."
+  node: TrainingSession!
+}
+
+"A page of training sessions, newest first."
+type TrainingSessionConnection {
+  "The sessions of this page."
+  edges: [TrainingSessionEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "All matching sessions."
+  totalCount: Int!
+}
+
+"A supervisor's rating of a staff member's month."
+input ReviewStaffInput {
+  "The staff member (active in the community; not yourself)."
+  staffId: ID!
+  "The community."
+  communityId: ID!
+  "The month, YYYY-MM in the community's time zone; not after this month."
+  month: String!
+  "1 to 5."
+  rating: Int!
+  "A note, at most 2000 characters."
+  note: String
+  "The rating's current version to re-rate; 0 or omitted for the first rating. A stale version is CONFLICT."
+  version: Int
+}
+
+"A training session held."
+input RecordTrainingInput {
+  "The community."
+  communityId: ID!
+  "Title, at most 100 characters."
+  title: String!
+  "What it covered, at most 500 characters."
+  topic: String
+  "When it was held (not in the future)."
+  heldAt: Time!
+  "How long, 1 to 600 minutes."
+  durationMinutes: Int!
+  "Who gave it, at most 50 characters."
+  trainer: String!
+  "Staff of the community who attended (1 to 200)."
+  attendeeIds: [ID!]!
+  "Staff of the community who were required but absent (at most 200)."
+  absentIds: [ID!]
+}
+
+extend type Query {
+  "The month's staff reviews in a community, computed from the record: supervisors of the community and admins see every active staff member's (or staffId's), other staff only their own (another staffId is FORBIDDEN); residents none. At most 500."
+  staffReviews("The community." communityId: ID!, "YYYY-MM in the community's time zone." month: String!, "One staff member." staffId: ID): [StaffReview!]!
+  "Training sessions held in [from, to) (at most a year), newest first: supervisors of the community and admins see all, other staff those they attended."
+  trainingSessions("The community." communityId: ID!, "Window start." from: Time!, "Window end." to: Time!, "At most 100." first: Int, "Cursor of the last session seen." after: String): TrainingSessionConnection!
+}
+
+extend type Mutation {
+  "A supervisor of the community (or an admin) rates a staff member's month with a note; the figures are frozen with the rating. Re-rating gives the current version and keeps the previous one in history."
+  reviewStaff("The rating." input: ReviewStaffInput!): StaffReview!
+  "A supervisor of the community (or an admin) records a training session with attendance; it counts in the attendees' and absentees' reviews."
+  recordTraining("The session." input: RecordTrainingInput!): TrainingSession!
+  "A member of the visited household acknowledges a butler's visit (走访签认), e.g. scanning the code the butler shows; it counts toward the butler's weekly quota. Anyone else gets NOT_FOUND; a second acknowledgement is CONFLICT."
+  acknowledgeVisit("The visit." visitId: ID!): Time!
+}
+`, BuiltIn: false},
 	{Name: "../schema/service.graphqls", Input: `# Paid services: the published price list (公示服务项目与收费价目) and service
 # orders (booked → confirmed → in service → done → accepted → called back).
 # Money is Int fen (分).
@@ -26524,6 +27231,62 @@ func (ec *executionContext) childFields_RepairRequestEdge(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type RepairRequestEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_ReviewFigure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ReviewFigure_key(ctx, field)
+	case "count":
+		return ec.fieldContext_ReviewFigure_count(ctx, field)
+	case "met":
+		return ec.fieldContext_ReviewFigure_met(ctx, field)
+	case "total":
+		return ec.fieldContext_ReviewFigure_total(ctx, field)
+	case "items":
+		return ec.fieldContext_ReviewFigure_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewFigure", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_ReviewItem_kind(ctx, field)
+	case "id":
+		return ec.fieldContext_ReviewItem_id(ctx, field)
+	case "title":
+		return ec.fieldContext_ReviewItem_title(ctx, field)
+	case "at":
+		return ec.fieldContext_ReviewItem_at(ctx, field)
+	case "met":
+		return ec.fieldContext_ReviewItem_met(ctx, field)
+	case "value":
+		return ec.fieldContext_ReviewItem_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewItem", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewItemConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ReviewItemConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ReviewItemConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ReviewItemConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewItemConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ReviewItemEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ReviewItemEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ReviewItemEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReviewItemEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_SatisfactionKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "overall":
@@ -26920,6 +27683,64 @@ func (ec *executionContext) childFields_StaffEdge(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type StaffEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_StaffRating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_StaffRating_version(ctx, field)
+	case "rating":
+		return ec.fieldContext_StaffRating_rating(ctx, field)
+	case "note":
+		return ec.fieldContext_StaffRating_note(ctx, field)
+	case "reviewedBy":
+		return ec.fieldContext_StaffRating_reviewedBy(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_StaffRating_reviewedAt(ctx, field)
+	case "figures":
+		return ec.fieldContext_StaffRating_figures(ctx, field)
+	case "history":
+		return ec.fieldContext_StaffRating_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffRating", field.Name)
+}
+
+func (ec *executionContext) childFields_StaffRatingVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "version":
+		return ec.fieldContext_StaffRatingVersion_version(ctx, field)
+	case "rating":
+		return ec.fieldContext_StaffRatingVersion_rating(ctx, field)
+	case "note":
+		return ec.fieldContext_StaffRatingVersion_note(ctx, field)
+	case "reviewedBy":
+		return ec.fieldContext_StaffRatingVersion_reviewedBy(ctx, field)
+	case "reviewedAt":
+		return ec.fieldContext_StaffRatingVersion_reviewedAt(ctx, field)
+	case "figures":
+		return ec.fieldContext_StaffRatingVersion_figures(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffRatingVersion", field.Name)
+}
+
+func (ec *executionContext) childFields_StaffReview(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "staff":
+		return ec.fieldContext_StaffReview_staff(ctx, field)
+	case "community":
+		return ec.fieldContext_StaffReview_community(ctx, field)
+	case "month":
+		return ec.fieldContext_StaffReview_month(ctx, field)
+	case "from":
+		return ec.fieldContext_StaffReview_from(ctx, field)
+	case "to":
+		return ec.fieldContext_StaffReview_to(ctx, field)
+	case "figures":
+		return ec.fieldContext_StaffReview_figures(ctx, field)
+	case "rating":
+		return ec.fieldContext_StaffReview_rating(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StaffReview", field.Name)
+}
+
 func (ec *executionContext) childFields_StatusCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -27204,6 +28025,54 @@ func (ec *executionContext) childFields_TimelineEntry(ctx context.Context, field
 		return ec.fieldContext_TimelineEntry_onBehalfOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TimelineEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_TrainingSession(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TrainingSession_id(ctx, field)
+	case "community":
+		return ec.fieldContext_TrainingSession_community(ctx, field)
+	case "title":
+		return ec.fieldContext_TrainingSession_title(ctx, field)
+	case "topic":
+		return ec.fieldContext_TrainingSession_topic(ctx, field)
+	case "heldAt":
+		return ec.fieldContext_TrainingSession_heldAt(ctx, field)
+	case "durationMinutes":
+		return ec.fieldContext_TrainingSession_durationMinutes(ctx, field)
+	case "trainer":
+		return ec.fieldContext_TrainingSession_trainer(ctx, field)
+	case "attendees":
+		return ec.fieldContext_TrainingSession_attendees(ctx, field)
+	case "absent":
+		return ec.fieldContext_TrainingSession_absent(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_TrainingSession_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrainingSession", field.Name)
+}
+
+func (ec *executionContext) childFields_TrainingSessionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TrainingSessionConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TrainingSessionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TrainingSessionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrainingSessionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TrainingSessionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TrainingSessionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TrainingSessionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TrainingSessionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_UnansweredQuestion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

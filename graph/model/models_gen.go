@@ -31,6 +31,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/review"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -1621,6 +1622,26 @@ type RecordPaymentInput struct {
 	IdempotencyKey *string `json:"idempotencyKey,omitempty"`
 }
 
+// A training session held.
+type RecordTrainingInput struct {
+	// The community.
+	CommunityID string `json:"communityId"`
+	// Title, at most 100 characters.
+	Title string `json:"title"`
+	// What it covered, at most 500 characters.
+	Topic *string `json:"topic,omitempty"`
+	// When it was held (not in the future).
+	HeldAt time.Time `json:"heldAt"`
+	// How long, 1 to 600 minutes.
+	DurationMinutes int `json:"durationMinutes"`
+	// Who gave it, at most 50 characters.
+	Trainer string `json:"trainer"`
+	// Staff of the community who attended (1 to 200).
+	AttendeeIds []string `json:"attendeeIds"`
+	// Staff of the community who were required but absent (at most 200).
+	AbsentIds []string `json:"absentIds,omitempty"`
+}
+
 // A household visit (走访) to log.
 type RecordVisitInput struct {
 	// The household visited.
@@ -1793,6 +1814,40 @@ type RepairRequestEdge struct {
 	Cursor string `json:"cursor"`
 	// The request.
 	Node *repair.Request `json:"node"`
+}
+
+// A page of a figure's items, in time order.
+type ReviewItemConnection struct {
+	// The items of this page.
+	Edges []*ReviewItemEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// All the figure's items: equal to the figure's count.
+	TotalCount int `json:"totalCount"`
+}
+
+// One item in a list.
+type ReviewItemEdge struct {
+	// Opaque cursor of this item.
+	Cursor string `json:"cursor"`
+	// The item.
+	Node *review.Item `json:"node"`
+}
+
+// A supervisor's rating of a staff member's month.
+type ReviewStaffInput struct {
+	// The staff member (active in the community; not yourself).
+	StaffID string `json:"staffId"`
+	// The community.
+	CommunityID string `json:"communityId"`
+	// The month, YYYY-MM in the community's time zone; not after this month.
+	Month string `json:"month"`
+	// 1 to 5.
+	Rating int `json:"rating"`
+	// A note, at most 2000 characters.
+	Note *string `json:"note,omitempty"`
+	// The rating's current version to re-rate; 0 or omitted for the first rating. A stale version is CONFLICT.
+	Version *int `json:"version,omitempty"`
 }
 
 // An inspection plan.
@@ -2057,6 +2112,24 @@ type SurveyQuestionInput struct {
 	Dimension *survey.Dimension `json:"dimension,omitempty"`
 	// Default: true, except TEXT (false).
 	Required *bool `json:"required,omitempty"`
+}
+
+// A page of training sessions, newest first.
+type TrainingSessionConnection struct {
+	// The sessions of this page.
+	Edges []*TrainingSessionEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// All matching sessions.
+	TotalCount int `json:"totalCount"`
+}
+
+// One session in a list.
+type TrainingSessionEdge struct {
+	// Opaque cursor of this session.
+	Cursor string `json:"cursor"`
+	// The session.
+	Node *review.Session `json:"node"`
 }
 
 // Only the fields given change. A published event keeps its buildings, and its capacity cannot drop below the places taken.

@@ -50,6 +50,7 @@ import (
 	"qinqing/internal/platform/wechatpay"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
+	"qinqing/internal/review"
 	"qinqing/internal/serviceorder"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -224,6 +225,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
 	svc.Tasks.AddSource(tasks.CorrectiveTasks{Inspections: svc.Inspections})
 	svc.Tasks.AddSource(tasks.DueInspections{Inspections: svc.Inspections})
+	svc.Reviews = review.NewService(review.Config{DB: d.DB, Staff: staffSvc, Repairs: svc.Repairs, Orders: svc.ServiceOrders,
+		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,

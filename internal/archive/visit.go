@@ -38,6 +38,8 @@ type Visit struct {
 	// DueKey orders open follow-ups by due date ("" when none is owed).
 	DueKey    string    `bson:"dueKey,omitempty"`
 	CreatedAt time.Time `bson:"createdAt"`
+	// Ack is the household's acknowledgement (see AcknowledgeVisit).
+	Ack *VisitAck `bson:"ack,omitempty"`
 }
 
 func init() {

@@ -35,6 +35,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/repair"
+	"qinqing/internal/review"
 	"qinqing/internal/staff"
 )
 
@@ -85,6 +86,8 @@ type Deps struct {
 	// Facilities, when set, gets the first community's equipment, plans and
 	// work orders (equipment.go).
 	Facilities *facility.Service
+	// Reviews, when set, gets last month's staff reviews (reviews.go).
+	Reviews *review.Service
 }
 
 // Options size the demo.
@@ -201,6 +204,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"enquiries and FAQ", s.ensureEnquiries},
 		{"equipment and maintenance", s.ensureEquipment},
 		{"a month of quality inspections", s.ensureInspections},
+		{"staff reviews and training", s.ensureReviews},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

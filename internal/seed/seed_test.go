@@ -30,6 +30,7 @@ import (
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/review"
 	"qinqing/internal/staff"
 )
 
@@ -68,6 +69,7 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Dunning: dunning.NewService(dunning.Config{DB: db, Arrears: feeArrears{fees}, Holds: []dunning.Holds{reliefHolds{fees}},
 			Households: households, Now: now, Facts: app.NewNoticeFacts("", communities, households, fees, staffSvc)}),
 		Finance:    finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
+		Reviews:    review.NewService(review.Config{DB: db, Staff: staffSvc, Now: now}),
 		Clock:      clock,
 		Now:        now,
 		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
@@ -101,7 +103,7 @@ var collections = []string{
 	"communities", "buildings", "households", "persons", "person_phones", "memberships",
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
-	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders",
+	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders", "training_sessions", "staff_reviews",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {

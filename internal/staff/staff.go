@@ -420,3 +420,11 @@ func (s *Service) WithRole(ctx context.Context, communityID string, role access.
 	}
 	return out, nil
 }
+
+// ActiveIn lists the active staff working in a community, by account, at
+// most MaxWithRole, without password hashes: the staff reviews compute one
+// month for all of them at once. It checks nothing.
+func (s *Service) ActiveIn(ctx context.Context, communityID string) ([]*Staff, error) {
+	return mongo.FindAll[Staff](ctx, s.col, bson.D{{Key: "communityIds", Value: communityID}, {Key: "active", Value: true}}, "staff of community",
+		options.Find().SetSort(bson.D{{Key: "account", Value: 1}}).SetLimit(MaxWithRole).SetProjection(bson.D{{Key: "passwordHash", Value: 0}}))
+}
