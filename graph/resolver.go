@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
@@ -75,6 +76,7 @@ type Services struct {
 	Payments      *payment.Service
 	Inspections   *inspection.Service
 	Facilities    *facility.Service
+	Incidents     *incident.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

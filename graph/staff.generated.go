@@ -861,6 +861,22 @@ func (ec *executionContext) unmarshalNCreateStaffInput2qinqingᚋgraphᚋmodel�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNStaff2ᚕᚖqinqingᚋinternalᚋstaffᚐStaffᚄ(ctx context.Context, sel ast.SelectionSet, v []*staff.Staff) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNStaff2ᚖqinqingᚋinternalᚋstaffᚐStaff(ctx context.Context, sel ast.SelectionSet, v *staff.Staff) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {

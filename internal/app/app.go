@@ -31,6 +31,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
@@ -227,6 +228,8 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
+	svc.Incidents = incident.NewService(incident.Config{DB: d.DB, Places: communities, Households: households, Staff: staffSvc,
+		Announcements: svc.Announcements, Repairs: svc.Repairs, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
