@@ -207,3 +207,218 @@ func TestIncidentReportedHandledAnnouncedRepairedClosed(t *testing.T) {
 		t.Fatalf("a window starting after occurredAt: %+v", byStatus)
 	}
 }
+
+// Who sees what: a guard sees the incidents they reported or were told of,
+// the community's leads all of them; another community's supervisor, a
+// resident and staff of other roles none, by list, by id or by naming its
+// community's buildings, households and staff in their own reports. The
+// residents involved and the injury are the care archive's: the household's
+// butler and the community's supervisors read them, each read on the
+// archive's audit log; everyone else sees how many residents were involved.
+func TestIncidentAccessAndSensitiveDetails(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	now := time.Date(2026, 11, 21, 15, 0, 0, 0, time.UTC)
+	e.Clock.Set(now)
+	guard := e.staffWithRole(w, "x.guard", access.Security)
+	guard2 := e.staffWithRole(w, "x.guard2", access.Security)
+	lead := e.staffWithRole(w, "x.security-lead", access.SecuritySupervisor)
+	sup, supY := e.staff(w.supervisorX, w.Password), e.staff(w.supervisorY, w.Password)
+	butler, butler2 := e.staff(w.butlerX, w.Password), e.staff(w.butlerX2, w.Password)
+	engineer, owner := e.staff(w.engineerX, w.Password), e.owner(w.OwnerA.Phone)
+
+	x := decodeIncident(t, reportIncident(guard, map[string]any{"communityId": w.X.ID, "type": "INJURY", "occurredAt": now.Add(-time.Hour),
+		"buildingIds": []string{w.XB1.ID}, "location": "1栋门口台阶", "description": "住户下台阶时摔倒",
+		"residents":     []map[string]any{{"householdId": w.HA.ID, "personId": w.OwnerA.ID}},
+		"healthDetails": "左膝擦伤，已送社区医院", "idempotencyKey": "inj-1"}), "reportIncident")
+	if x.ResidentsInvolvedCount != 1 {
+		t.Fatalf("count: %+v", x)
+	}
+	one := `query($id:ID!){ incident(id:$id){ id residentsInvolvedCount residentsInvolved { household { id } person { id name } } healthDetails } }`
+	vars := map[string]any{"id": x.ID}
+	type sensitive struct {
+		Incident *struct {
+			ID                     string
+			ResidentsInvolvedCount int
+			ResidentsInvolved      []struct {
+				Household struct{ ID string }
+				Person    *struct{ ID, Name string }
+			}
+			HealthDetails *string
+		}
+	}
+	// Those who see it but may not read the archive: the count, and the two
+	// fields refused with the archive's error.
+	for name, c := range map[string]*client{"guard": guard, "security supervisor": lead} {
+		r := c.do(one, vars)
+		var got sensitive
+		if err := jsonUnmarshal(r.Data, &got); err != nil {
+			t.Fatal(err)
+		}
+		if got.Incident == nil || got.Incident.ResidentsInvolvedCount != 1 || got.Incident.ResidentsInvolved != nil || got.Incident.HealthDetails != nil ||
+			len(r.Errors) != 2 || r.code() != "FORBIDDEN" || !strings.Contains(r.Errors[0].Message, "管家") {
+			t.Fatalf("%s reads the residents involved: %s %+v", name, r.Data, r.Errors)
+		}
+	}
+	var got sensitive
+	sup.ok(one, vars, &got)
+	if g := got.Incident; len(g.ResidentsInvolved) != 1 || g.ResidentsInvolved[0].Person == nil || g.ResidentsInvolved[0].Person.ID != w.OwnerA.ID ||
+		g.ResidentsInvolved[0].Household.ID != w.HA.ID || g.HealthDetails == nil || *g.HealthDetails != "左膝擦伤，已送社区医院" {
+		t.Fatalf("the supervisor reads %+v", g)
+	}
+
+	// Neither butler sees the incident until told of it; then the butler of
+	// the household involved reads who it was, the other butler does not.
+	guard2.fails("NOT_FOUND", one, vars)
+	butler.fails("NOT_FOUND", one, vars)
+	var none struct{ Incidents struct{ TotalCount int } }
+	guard2.ok(`query($c:ID!){ incidents(communityId:$c){ totalCount } }`, map[string]any{"c": w.X.ID}, &none)
+	if none.Incidents.TotalCount != 0 {
+		t.Fatalf("another guard lists %d incidents", none.Incidents.TotalCount)
+	}
+	guard.ok(`mutation($id:ID!,$in:RecordIncidentActionInput!){ recordIncidentAction(id:$id,input:$in){ id } }`, map[string]any{"id": x.ID,
+		"in": map[string]any{"notifiedStaffIds": []string{staffID(t, e, w.butlerX), staffID(t, e, w.butlerX2)}}}, nil)
+	got = sensitive{}
+	butler.ok(one, vars, &got)
+	if len(got.Incident.ResidentsInvolved) != 1 || got.Incident.HealthDetails == nil {
+		t.Fatalf("the household's butler reads %+v", got.Incident)
+	}
+	if r := butler2.do(one, vars); r.code() != "FORBIDDEN" || !strings.Contains(string(r.Data), `"residentsInvolvedCount":1`) {
+		t.Fatalf("another building's butler: %s %+v", r.Data, r.Errors)
+	}
+
+	// Every read shown is on the archive's audit log, by whom and of whom.
+	var log struct {
+		ArchiveAuditLog struct {
+			Edges []struct {
+				Node struct {
+					Action string
+					Fields []string
+					Staff  struct{ Account string }
+					Person *struct{ ID string }
+				}
+			}
+		}
+	}
+	sup.ok(`query($c:ID!){ archiveAuditLog(communityId:$c){ edges { node { action fields staff { account } person { id } } } } }`, map[string]any{"c": w.X.ID}, &log)
+	reads := map[string]int{}
+	for _, ed := range log.ArchiveAuditLog.Edges {
+		n := ed.Node
+		if len(n.Fields) != 2 || n.Fields[1] != "incident:"+x.ID || n.Person == nil || n.Person.ID != w.OwnerA.ID {
+			t.Fatalf("unexpected audit entry %+v", n)
+		}
+		reads[n.Staff.Account+" "+n.Fields[0]]++
+	}
+	if len(reads) != 4 || reads["x.supervisor incident.residents"] != 1 || reads["x.supervisor incident.healthDetails"] != 1 ||
+		reads["x.butler incident.residents"] != 1 || reads["x.butler incident.healthDetails"] != 1 {
+		t.Fatalf("audited reads: %v", reads)
+	}
+
+	// Another community's supervisor, a resident, an engineer: nothing.
+	list := `query($c:ID!){ incidents(communityId:$c){ totalCount } }`
+	supY.fails("FORBIDDEN", list, map[string]any{"c": w.X.ID})
+	owner.fails("FORBIDDEN", list, map[string]any{"c": w.X.ID})
+	engineer.fails("FORBIDDEN", list, map[string]any{"c": w.X.ID})
+	for _, c := range []*client{supY, owner, engineer} {
+		c.fails("NOT_FOUND", one, vars)
+		c.fails("NOT_FOUND", `mutation($id:ID!){ closeIncident(id:$id,version:0,summary:"x"){ id } }`, vars)
+		c.fails("NOT_FOUND", `mutation($id:ID!,$in:RecordIncidentActionInput!){ recordIncidentAction(id:$id,input:$in){ id } }`,
+			map[string]any{"id": x.ID, "in": map[string]any{"notifiedParties": []string{"业主"}}})
+	}
+	owner.fails("FORBIDDEN", `mutation($in:ReportIncidentInput!){ reportIncident(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "type": "DISPUTE", "occurredAt": now, "location": "x", "description": "x", "idempotencyKey": "o-1"}})
+	supY.fails("FORBIDDEN", `mutation($in:ReportIncidentInput!){ reportIncident(input:$in){ id } }`, map[string]any{"in": map[string]any{
+		"communityId": w.X.ID, "type": "DISPUTE", "occurredAt": now, "location": "x", "description": "x", "idempotencyKey": "y-0"}})
+	// In their own community, naming X's building, household or staff.
+	base := func(k string, v any) map[string]any {
+		in := map[string]any{"communityId": w.Y.ID, "type": "DISPUTE", "occurredAt": now, "location": "x", "description": "x", "idempotencyKey": "y-" + k}
+		in[k] = v
+		return map[string]any{"in": in}
+	}
+	for field, vars := range map[string]map[string]any{
+		"input.buildingIds":             base("buildingIds", []string{w.XB1.ID}),
+		"input.residents.0.householdId": base("residents", []map[string]any{{"householdId": w.HA.ID}}),
+		"input.notifiedStaffIds":        base("notifiedStaffIds", []string{staffID(t, e, w.supervisorX)}),
+		"input.reporter.personId":       base("reporter", map[string]any{"kind": "RESIDENT", "personId": w.OwnerA.ID}),
+		"input.reporter.staffId":        base("reporter", map[string]any{"kind": "STAFF", "staffId": staffID(t, e, "x.guard")}),
+	} {
+		r := supY.do(`mutation($in:ReportIncidentInput!){ reportIncident(input:$in){ id } }`, vars)
+		if r.field() != field {
+			t.Errorf("naming X in Y's report: want an error on %s, got %+v", field, r.Errors)
+		}
+	}
+	// The resident's own announcements and repairs are untouched: nothing
+	// of the incident leaks through them.
+	var mine struct {
+		Announcements struct {
+			Edges []struct{ Node struct{ Title string } }
+		}
+	}
+	owner.ok(`query($c:ID!){ announcements(communityId:$c){ edges { node { title } } } }`, map[string]any{"c": w.X.ID}, &mine)
+	if len(mine.Announcements.Edges) != 0 {
+		t.Fatalf("announcements: %+v", mine)
+	}
+}
+
+// Validation names the field, in Chinese by default.
+func TestIncidentValidationNamesTheField(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	now := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	e.Clock.Set(now)
+	guard := e.staffWithRole(w, "x.guard", access.Security)
+	valid := func() map[string]any {
+		return map[string]any{"communityId": w.X.ID, "type": "THEFT", "occurredAt": now.Add(-time.Hour), "location": "3号车位",
+			"description": "电动车被盗", "idempotencyKey": "v-" + time.Now().Format("150405.000000000")}
+	}
+	cases := []struct {
+		field, msg string
+		set        func(m map[string]any)
+	}{
+		{"input.occurredAt", "不能晚于现在", func(m map[string]any) { m["occurredAt"] = now.Add(10 * time.Minute) }},
+		{"input.occurredAt", "7 天", func(m map[string]any) { m["occurredAt"] = now.Add(-8 * 24 * time.Hour) }},
+		{"input.location", "", func(m map[string]any) { m["location"] = " " }},
+		{"input.reporter.phone", "", func(m map[string]any) { m["reporter"] = map[string]any{"kind": "CALLER", "name": "张先生"} }},
+		{"input.reporter", "报告人", func(m map[string]any) { m["reporter"] = map[string]any{"kind": "STAFF", "name": "张先生"} }},
+		{"input.actions.0.at", "不能早于事件发生时间", func(m map[string]any) {
+			m["actions"] = []map[string]any{{"at": now.Add(-2 * time.Hour), "text": "报警"}}
+		}},
+		{"input.policeCalledAt", "", func(m map[string]any) { m["policeCalledAt"] = now.Add(time.Hour) }},
+		{"input.notifiedParties", "", func(m map[string]any) {
+			m["notifiedParties"] = []string{"一个非常非常非常非常非常非常长的被通知方名称"}
+		}},
+		{"input.residents.0.personId", "", func(m map[string]any) {
+			m["residents"] = []map[string]any{{"householdId": w.HB.ID, "personId": w.OwnerA.ID}}
+		}},
+	}
+	for _, c := range cases {
+		in := valid()
+		c.set(in)
+		r := guard.fails("BAD_USER_INPUT", `mutation($in:ReportIncidentInput!){ reportIncident(input:$in){ id } }`, map[string]any{"in": in})
+		if r.field() != c.field || !strings.Contains(r.Errors[0].Message, c.msg) {
+			t.Errorf("%s: got %s %q", c.field, r.field(), r.Errors[0].Message)
+		}
+	}
+	// A caller with a landline is fine; the report is the caller's.
+	in := valid()
+	in["reporter"] = map[string]any{"kind": "CALLER", "name": "张先生", "phone": "010-62345678"}
+	x := decodeIncident(t, reportIncident(guard, in), "reportIncident")
+	if x.Reporter.Kind != "CALLER" || x.Reporter.Phone == nil || *x.Reporter.Phone != "010-62345678" {
+		t.Fatalf("caller: %+v", x.Reporter)
+	}
+	// A guard of X cannot report in Y.
+	in["communityId"] = w.Y.ID
+	if r := guard.do(`mutation($in:ReportIncidentInput!){ reportIncident(input:$in){ id } }`, map[string]any{"in": in}); r.code() != "FORBIDDEN" {
+		t.Fatalf("a guard of X reporting in Y: %+v", r.Errors)
+	}
+	lead := e.staffWithRole(w, "x.security-lead", access.SecuritySupervisor)
+	r := lead.fails("BAD_USER_INPUT", `mutation($id:ID!){ closeIncident(id:$id,version:1,summary:" "){ id } }`, map[string]any{"id": x.ID})
+	if r.field() != "summary" {
+		t.Fatalf("close without a summary: %s", r.field())
+	}
+	r = guard.fails("BAD_USER_INPUT", `mutation($id:ID!,$in:RecordIncidentActionInput!){ recordIncidentAction(id:$id,input:$in){ id } }`,
+		map[string]any{"id": x.ID, "in": map[string]any{}})
+	if r.field() != "input.action" {
+		t.Fatalf("an empty follow-up: %s", r.field())
+	}
+}

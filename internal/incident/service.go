@@ -176,8 +176,11 @@ func (s *Service) build(ctx context.Context, c *access.Caller, in ReportInput) (
 		RecordedAt: now, Status: Open, UpdatedAt: now, Actions: []Action{}, Residents: []Resident{}}
 	x.SortKey = page.NewestFirst(occurred, x.ID)
 	var err error
-	if x.BuildingIDs, err = s.cfg.Places.CheckBuildings(ctx, "input.buildingIds", in.CommunityID, in.BuildingIDs, MaxBuildings); err != nil {
-		return nil, err
+	x.BuildingIDs = []string{}
+	if len(in.BuildingIDs) > 0 {
+		if x.BuildingIDs, err = s.cfg.Places.CheckBuildings(ctx, "input.buildingIds", in.CommunityID, in.BuildingIDs, MaxBuildings); err != nil {
+			return nil, err
+		}
 	}
 	if x.Location, err = validate.Text("input.location", in.Location, true, 100); err != nil {
 		return nil, err

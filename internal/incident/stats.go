@@ -23,14 +23,15 @@ type TypeStats struct {
 
 // StatsIn counts a community's incidents by type that occurred in
 // [from, to), in Types order, types with none left out: one aggregation on
-// the (communityId, occurredAt) index.
+// the (communityId, occurredAt) index. FerretDB serves one accumulator a
+// $group, so the time to close is a key, not a second $sum: a row per
+// closed incident at most, and a community has a few a week.
 func (s *Service) StatsIn(ctx context.Context, communityID string, from, to time.Time) ([]TypeStats, error) {
 	cur, err := s.col.Aggregate(ctx, bson.A{
 		bson.D{{Key: "$match", Value: mongo.InWindow(communityID, "occurredAt", from, to)}},
 		bson.D{{Key: "$group", Value: bson.D{
-			{Key: "_id", Value: bson.D{{Key: "type", Value: "$type"}, {Key: "status", Value: "$status"}}},
+			{Key: "_id", Value: bson.D{{Key: "type", Value: "$type"}, {Key: "status", Value: "$status"}, {Key: "secs", Value: "$closeSeconds"}}},
 			{Key: "n", Value: bson.D{{Key: "$sum", Value: 1}}},
-			{Key: "secs", Value: bson.D{{Key: "$sum", Value: "$closeSeconds"}}},
 		}}},
 	})
 	if err != nil {
@@ -40,9 +41,9 @@ func (s *Service) StatsIn(ctx context.Context, communityID string, from, to time
 		ID struct {
 			Type   Type   `bson:"type"`
 			Status Status `bson:"status"`
+			Secs   int64  `bson:"secs"`
 		} `bson:"_id"`
-		N    int   `bson:"n"`
-		Secs int64 `bson:"secs"`
+		N int `bson:"n"`
 	}
 	if err := cur.All(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("incident stats: %w", err)
@@ -57,7 +58,7 @@ func (s *Service) StatsIn(ctx context.Context, communityID string, from, to time
 		st.Reported += r.N
 		if r.ID.Status == Closed {
 			st.Closed += r.N
-			st.CloseSeconds += r.Secs
+			st.CloseSeconds += r.ID.Secs * int64(r.N)
 		}
 	}
 	out := []TypeStats{}
