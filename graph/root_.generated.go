@@ -18912,7 +18912,7 @@ input FileIncidentRepairInput {
 }
 
 extend type Query {
-  "A community's incidents, newest first by when they occurred: its security supervisors and supervisors see all; guards (SECURITY) and customer service those they reported or were told of. FORBIDDEN for others (residents never)."
+  "A community's incidents, newest first by when they occurred: its security supervisors and supervisors see all; its other staff (guards, the front desk, a butler who was told) those they reported or were told of. FORBIDDEN for residents and for staff of other communities."
   incidents(
     "The community."
     communityId: ID!,

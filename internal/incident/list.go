@@ -24,9 +24,9 @@ type Filter struct {
 }
 
 // List pages a community's incidents, newest first by when they occurred:
-// its leads see all, other staff who may report (guards, customer service)
-// those they reported or were told of. Residents and other staff are
-// FORBIDDEN. One find a page (and one count when asked), each on an index
+// its leads see all, its other staff (a guard, the front desk, a butler
+// who was told) those they reported or were told of. Residents and staff
+// of other communities are FORBIDDEN. One find a page (and one count when asked), each on an index
 // (see the declarations): the window is a range of the sort key.
 func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.Request) (page.Page[*Incident], error) {
 	var none page.Page[*Incident]
@@ -34,7 +34,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller, f Filter, p page.R
 		return none, err
 	}
 	leads := Leads(c, f.CommunityID)
-	if !leads && !MayReport(c, f.CommunityID) {
+	if !leads && !c.WorksIn(f.CommunityID) {
 		return none, apperr.ErrForbidden
 	}
 	q := bson.D{{Key: "communityId", Value: f.CommunityID}}

@@ -71,6 +71,9 @@ type Service struct {
 
 // NewService makes the service.
 func NewService(cfg Config) *Service {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
 	return &Service{cfg: cfg, col: cfg.DB.Collection("incidents"), steps: lifecycle.NewStore(cfg.DB, "incidents", cfg.Now)}
 }
 
