@@ -28,6 +28,8 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -75,8 +77,12 @@ type Deps struct {
 	Payments *payment.Service
 	Dunning  *dunning.Service
 	Finance  *finance.Service
-	Clock    *Clock
-	Now      func() time.Time
+	// Patrols and Incidents, when set, get the first community's night
+	// patrol with a missed checkpoint and two incidents.
+	Patrols   *patrol.Service
+	Incidents *incident.Service
+	Clock     *Clock
+	Now       func() time.Time
 }
 
 // Options size the demo.
@@ -191,6 +197,8 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"price list", s.ensureCatalog},
 		{"hotline calls", s.ensureCalls},
 		{"enquiries and FAQ", s.ensureEnquiries},
+		{"patrols", s.ensurePatrols},
+		{"incidents", s.ensureIncidents},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

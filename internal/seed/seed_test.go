@@ -25,6 +25,8 @@ import (
 	"qinqing/internal/finance"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -66,9 +68,11 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Payments:    payment.NewService(payment.Config{DB: db, Fees: fees, Households: households, Communities: communities, Staff: staffSvc, Now: now}),
 		Dunning: dunning.NewService(dunning.Config{DB: db, Arrears: feeArrears{fees}, Holds: []dunning.Holds{reliefHolds{fees}},
 			Households: households, Now: now, Facts: app.NewNoticeFacts("", communities, households, fees, staffSvc)}),
-		Finance: finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
-		Clock:   clock,
-		Now:     now,
+		Finance:   finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
+		Patrols:   patrol.NewService(patrol.Config{DB: db, Staff: staffSvc, Now: now}),
+		Incidents: incident.NewService(incident.Config{DB: db, Places: communities, Households: households, Staff: staffSvc, Now: now}),
+		Clock:     clock,
+		Now:       now,
 	}
 }
 
@@ -100,6 +104,7 @@ var collections = []string{
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
 	"dunning_cases", "finance_statements",
+	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
