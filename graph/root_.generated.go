@@ -15029,7 +15029,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Publishes an announcement or warm tip (公告/温馨提示) now or at sendAt, and notifies its recipients. Butlers and supervisors of the community, and admins (FORBIDDEN otherwise); a sensitive care group needs a supervisor."
+  "Publishes an announcement or warm tip (公告/温馨提示) now or at sendAt, and notifies its recipients. Butlers and supervisors of the community, and admins, and for an EMERGENCY also its security supervisors (FORBIDDEN otherwise); a sensitive care group needs a supervisor."
   publishAnnouncement("The announcement." input: PublishAnnouncementInput!): Announcement!
   "A recipient has read it (repeating changes nothing). Residents who may see it; staff get FORBIDDEN (they are not recipients)."
   markAnnouncementRead("Id of the announcement." id: ID!): Announcement!
