@@ -87,6 +87,7 @@ var listBounds = map[string]int{
 	"DunningNotice.periods":              60, // overdue months of one household
 	"Query.feeReliefs":                   100,
 	"ServiceKpis.feeCollection":          13,
+	"IncidentKpis.byType":                6,
 	"FeeCollection.byBuilding":           200, // buildings of a community
 	"FaqStats.mostRead":                  50,
 	"FaqStats.unansweredQuestions":       50,

@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/catalog"
 	"qinqing/internal/complaint"
 	"qinqing/internal/freeservice"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/moving"
 	"qinqing/internal/platform/lifecycle"
@@ -33,7 +34,7 @@ func TestEveryTimelineActionHasAnEnumValue(t *testing.T) {
 	stored := map[string]bool{}
 	for _, keys := range [][]string{keysOf(repair.Machine), keysOf(complaint.Machine), keysOf(serviceorder.Machine),
 		keysOf(renovation.Machine), keysOf(activity.Machine), keysOf(activity.SignUpMachine), keysOf(moving.Machine),
-		keysOf(freeservice.Machine), keysOf(survey.Machine), keysOf(catalog.Machine), keysOf(inspection.Machine)} {
+		keysOf(freeservice.Machine), keysOf(survey.Machine), keysOf(catalog.Machine), keysOf(inspection.Machine), keysOf(incident.Machine)} {
 		for _, k := range keys {
 			stored[k] = true
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"qinqing/internal/fee"
+	"qinqing/internal/incident"
 	"qinqing/internal/intake"
 	"qinqing/internal/kpi"
 	"strconv"
@@ -548,6 +549,38 @@ func (ec *executionContext) fieldContext_EstateKpis_maintenanceOnPlan(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _EstateKpis_incidents(ctx context.Context, field graphql.CollectedField, obj *kpi.EstateKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EstateKpis_incidents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Incidents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.IncidentKPIs) graphql.Marshaler {
+			return ec.marshalNIncidentKpis2qinqingᚋinternalᚋkpiᚐIncidentKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EstateKpis_incidents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EstateKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FiledByChannelKpis_total(ctx context.Context, field graphql.CollectedField, obj *kpi.Filed) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -786,6 +819,217 @@ func (ec *executionContext) fieldContext_FiledKindKpis_byChannel(_ context.Conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_FiledChannelCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentKpis_reported(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentKpis_reported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentKpis_reported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IncidentKpis_closed(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentKpis_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentKpis_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IncidentKpis_closeTime(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentKpis_closeTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CloseTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Duration) graphql.Marshaler {
+			return ec.marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDuration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentKpis_closeTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiDuration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentKpis_byType(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentKpis_byType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ByType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []kpi.IncidentTypeKPIs) graphql.Marshaler {
+			return ec.marshalNIncidentTypeKpis2ᚕqinqingᚋinternalᚋkpiᚐIncidentTypeKPIsᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentKpis_byType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IncidentTypeKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _IncidentTypeKpis_type(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentTypeKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentTypeKpis_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v incident.Type) graphql.Marshaler {
+			return ec.marshalNIncidentType2qinqingᚋinternalᚋincidentᚐType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentTypeKpis_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentTypeKpis", field, false, false, errors.New("field of type IncidentType does not have child fields"))
+}
+
+func (ec *executionContext) _IncidentTypeKpis_reported(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentTypeKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentTypeKpis_reported(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reported, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentTypeKpis_reported(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentTypeKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IncidentTypeKpis_closed(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentTypeKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentTypeKpis_closed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentTypeKpis_closed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IncidentTypeKpis", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _IncidentTypeKpis_closeTime(ctx context.Context, field graphql.CollectedField, obj *kpi.IncidentTypeKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IncidentTypeKpis_closeTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CloseTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Duration) graphql.Marshaler {
+			return ec.marshalNKpiDuration2qinqingᚋinternalᚋkpiᚐDuration(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IncidentTypeKpis_closeTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "IncidentTypeKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiDuration(ctx, field)
 		},
 	}
 	return fc, nil
@@ -2204,6 +2448,11 @@ func (ec *executionContext) _EstateKpis(ctx context.Context, sel ast.SelectionSe
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "incidents":
+			out.Values[i] = ec._EstateKpis_incidents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -2345,6 +2594,112 @@ func (ec *executionContext) _FiledKindKpis(ctx context.Context, sel ast.Selectio
 			}
 		case "byChannel":
 			out.Values[i] = ec._FiledKindKpis_byChannel(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var incidentKpisImplementors = []string{"IncidentKpis"}
+
+func (ec *executionContext) _IncidentKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.IncidentKPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentKpis")
+		case "reported":
+			out.Values[i] = ec._IncidentKpis_reported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._IncidentKpis_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeTime":
+			out.Values[i] = ec._IncidentKpis_closeTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "byType":
+			out.Values[i] = ec._IncidentKpis_byType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var incidentTypeKpisImplementors = []string{"IncidentTypeKpis"}
+
+func (ec *executionContext) _IncidentTypeKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.IncidentTypeKPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, incidentTypeKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("IncidentTypeKpis")
+		case "type":
+			out.Values[i] = ec._IncidentTypeKpis_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reported":
+			out.Values[i] = ec._IncidentTypeKpis_reported(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closed":
+			out.Values[i] = ec._IncidentTypeKpis_closed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "closeTime":
+			out.Values[i] = ec._IncidentTypeKpis_closeTime(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2937,6 +3292,30 @@ func (ec *executionContext) marshalNFiledKindKpis2ᚕqinqingᚋinternalᚋkpiᚐ
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFiledKindKpis2qinqingᚋinternalᚋkpiᚐKindFiled(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNIncidentKpis2qinqingᚋinternalᚋkpiᚐIncidentKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.IncidentKPIs) graphql.Marshaler {
+	return ec._IncidentKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncidentTypeKpis2qinqingᚋinternalᚋkpiᚐIncidentTypeKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.IncidentTypeKPIs) graphql.Marshaler {
+	return ec._IncidentTypeKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNIncidentTypeKpis2ᚕqinqingᚋinternalᚋkpiᚐIncidentTypeKPIsᚄ(ctx context.Context, sel ast.SelectionSet, v []kpi.IncidentTypeKPIs) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNIncidentTypeKpis2qinqingᚋinternalᚋkpiᚐIncidentTypeKPIs(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {

@@ -24,6 +24,7 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
@@ -77,6 +78,7 @@ type Services struct {
 	Inspections   *inspection.Service
 	Facilities    *facility.Service
 	Reviews       *review.Service
+	Incidents     *incident.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -14,6 +14,7 @@ import (
 	"qinqing/internal/enquiry"
 	"qinqing/internal/facility"
 	"qinqing/internal/hotline"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
@@ -80,6 +81,10 @@ type ResolverRoot interface {
 	Household() HouseholdResolver
 	HouseholdCare() HouseholdCareResolver
 	HouseholdInvitation() HouseholdInvitationResolver
+	Incident() IncidentResolver
+	IncidentAction() IncidentActionResolver
+	IncidentReporter() IncidentReporterResolver
+	IncidentResident() IncidentResidentResolver
 	Inspection() InspectionResolver
 	InspectionResult() InspectionResultResolver
 	InspectionSchedule() InspectionScheduleResolver
@@ -843,6 +848,7 @@ type ComplexityRoot struct {
 
 	EstateKpis struct {
 		CorrectiveOnTime   func(childComplexity int) int
+		Incidents          func(childComplexity int) int
 		InspectionPassRate func(childComplexity int) int
 		MaintenanceOnPlan  func(childComplexity int) int
 		PatrolCompleteness func(childComplexity int) int
@@ -1162,6 +1168,79 @@ type ComplexityRoot struct {
 		Name        func(childComplexity int) int
 		Role        func(childComplexity int) int
 		Status      func(childComplexity int) int
+	}
+
+	Incident struct {
+		Actions                func(childComplexity int) int
+		Announcement           func(childComplexity int) int
+		Buildings              func(childComplexity int) int
+		ClosedAt               func(childComplexity int) int
+		ClosedBy               func(childComplexity int) int
+		ClosingSummary         func(childComplexity int) int
+		Community              func(childComplexity int) int
+		Description            func(childComplexity int) int
+		FireServiceCalledAt    func(childComplexity int) int
+		HealthDetails          func(childComplexity int) int
+		ID                     func(childComplexity int) int
+		Location               func(childComplexity int) int
+		NotifiedParties        func(childComplexity int) int
+		NotifiedStaff          func(childComplexity int) int
+		OccurredAt             func(childComplexity int) int
+		PoliceCalledAt         func(childComplexity int) int
+		RepairRequest          func(childComplexity int) int
+		RepairRequestID        func(childComplexity int) int
+		Reporter               func(childComplexity int) int
+		ResidentsInvolved      func(childComplexity int) int
+		ResidentsInvolvedCount func(childComplexity int) int
+		Status                 func(childComplexity int) int
+		Timeline               func(childComplexity int) int
+		Type                   func(childComplexity int) int
+		Version                func(childComplexity int) int
+	}
+
+	IncidentAction struct {
+		Actor      func(childComplexity int) int
+		At         func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		Text       func(childComplexity int) int
+	}
+
+	IncidentConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	IncidentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	IncidentKpis struct {
+		ByType    func(childComplexity int) int
+		CloseTime func(childComplexity int) int
+		Closed    func(childComplexity int) int
+		Reported  func(childComplexity int) int
+	}
+
+	IncidentReporter struct {
+		Kind   func(childComplexity int) int
+		Name   func(childComplexity int) int
+		Person func(childComplexity int) int
+		Phone  func(childComplexity int) int
+		Staff  func(childComplexity int) int
+	}
+
+	IncidentResident struct {
+		Household func(childComplexity int) int
+		Person    func(childComplexity int) int
+	}
+
+	IncidentTypeKpis struct {
+		CloseTime func(childComplexity int) int
+		Closed    func(childComplexity int) int
+		Reported  func(childComplexity int) int
+		Type      func(childComplexity int) int
 	}
 
 	Inspection struct {
@@ -1487,6 +1566,7 @@ type ComplexityRoot struct {
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CancelServiceOrder            func(childComplexity int, id string, reason *string) int
 		CheckInToEvent                func(childComplexity int, eventID string, code string) int
+		CloseIncident                 func(childComplexity int, id string, version int, summary string) int
 		CloseSurvey                   func(childComplexity int, id string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteMaintenance           func(childComplexity int, input model.CompleteMaintenanceInput) int
@@ -1510,6 +1590,7 @@ type ComplexityRoot struct {
 		DeclineHouseholdInvitation    func(childComplexity int, id string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
+		FileIncidentRepair            func(childComplexity int, id string, input model.FileIncidentRepairInput) int
 		GenerateBills                 func(childComplexity int, communityID string, period string, dueDate string, buildingID *string) int
 		GrantFeeRelief                func(childComplexity int, input model.GrantFeeReliefInput) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
@@ -1527,6 +1608,7 @@ type ComplexityRoot struct {
 		PublishEvent                  func(childComplexity int, id string) int
 		PublishFaqEntry               func(childComplexity int, input model.PublishFaqEntryInput) int
 		PublishFinanceStatement       func(childComplexity int, communityID string, period string, input model.PublishFinanceStatementInput) int
+		PublishIncidentAnnouncement   func(childComplexity int, id string, input model.PublishIncidentAnnouncementInput) int
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
@@ -1537,6 +1619,7 @@ type ComplexityRoot struct {
 		RecordDunningStep             func(childComplexity int, input model.DunningStepInput) int
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
 		RecordEnquiryCallback         func(childComplexity int, id string, reached bool, notes *string, staffNotes *string) int
+		RecordIncidentAction          func(childComplexity int, id string, input model.RecordIncidentActionInput) int
 		RecordInspection              func(childComplexity int, input model.RecordInspectionInput) int
 		RecordLaundryReturn           func(childComplexity int, id string, items []*model.LaundryReturnInput, note *string) int
 		RecordMeterReadings           func(childComplexity int, communityID string, period string, readings []*model.MeterReadingInput) int
@@ -1555,6 +1638,7 @@ type ComplexityRoot struct {
 		ReleaseParkingSpace           func(childComplexity int, communityID string, code string) int
 		RemoveHouseholdMember         func(childComplexity int, householdID string, personID string) int
 		ReplyComplaint                func(childComplexity int, id string, text string) int
+		ReportIncident                func(childComplexity int, input model.ReportIncidentInput) int
 		RequestLoginCode              func(childComplexity int, phone string) int
 		RequestRenovationExtension    func(childComplexity int, id string, newEndDate string, reason string) int
 		ResubmitRenovation            func(childComplexity int, id string, input model.RenovationApplicationInput) int
@@ -1893,6 +1977,8 @@ type ComplexityRoot struct {
 		Household               func(childComplexity int, id string) int
 		HouseholdInvitations    func(childComplexity int, householdID string) int
 		Households              func(childComplexity int, filter *model.HouseholdFilter, first *int, after *string) int
+		Incident                func(childComplexity int, id string) int
+		Incidents               func(childComplexity int, communityID string, typeArg *incident.Type, status *incident.Status, from *time.Time, to *time.Time, first *int, after *string) int
 		InspectionSchedules     func(childComplexity int, communityID string, first *int, after *string) int
 		InspectionScores        func(childComplexity int, communityID string, from time.Time, to time.Time, by inspection.ScoreGroup, bucket inspection.Bucket, staffID *string) int
 		InspectionTemplates     func(childComplexity int, communityID string, area *inspection.Area) int
@@ -5560,6 +5646,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EstateKpis.CorrectiveOnTime(childComplexity), true
+	case "EstateKpis.incidents":
+		if e.ComplexityRoot.EstateKpis.Incidents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EstateKpis.Incidents(childComplexity), true
 	case "EstateKpis.inspectionPassRate":
 		if e.ComplexityRoot.EstateKpis.InspectionPassRate == nil {
 			break
@@ -6889,6 +6981,308 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.HouseholdInvitation.Status(childComplexity), true
+
+	case "Incident.actions":
+		if e.ComplexityRoot.Incident.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Actions(childComplexity), true
+	case "Incident.announcement":
+		if e.ComplexityRoot.Incident.Announcement == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Announcement(childComplexity), true
+	case "Incident.buildings":
+		if e.ComplexityRoot.Incident.Buildings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Buildings(childComplexity), true
+	case "Incident.closedAt":
+		if e.ComplexityRoot.Incident.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ClosedAt(childComplexity), true
+	case "Incident.closedBy":
+		if e.ComplexityRoot.Incident.ClosedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ClosedBy(childComplexity), true
+	case "Incident.closingSummary":
+		if e.ComplexityRoot.Incident.ClosingSummary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ClosingSummary(childComplexity), true
+	case "Incident.community":
+		if e.ComplexityRoot.Incident.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Community(childComplexity), true
+	case "Incident.description":
+		if e.ComplexityRoot.Incident.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Description(childComplexity), true
+	case "Incident.fireServiceCalledAt":
+		if e.ComplexityRoot.Incident.FireServiceCalledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.FireServiceCalledAt(childComplexity), true
+	case "Incident.healthDetails":
+		if e.ComplexityRoot.Incident.HealthDetails == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.HealthDetails(childComplexity), true
+	case "Incident.id":
+		if e.ComplexityRoot.Incident.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ID(childComplexity), true
+	case "Incident.location":
+		if e.ComplexityRoot.Incident.Location == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Location(childComplexity), true
+	case "Incident.notifiedParties":
+		if e.ComplexityRoot.Incident.NotifiedParties == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.NotifiedParties(childComplexity), true
+	case "Incident.notifiedStaff":
+		if e.ComplexityRoot.Incident.NotifiedStaff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.NotifiedStaff(childComplexity), true
+	case "Incident.occurredAt":
+		if e.ComplexityRoot.Incident.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.OccurredAt(childComplexity), true
+	case "Incident.policeCalledAt":
+		if e.ComplexityRoot.Incident.PoliceCalledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.PoliceCalledAt(childComplexity), true
+	case "Incident.repairRequest":
+		if e.ComplexityRoot.Incident.RepairRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.RepairRequest(childComplexity), true
+	case "Incident.repairRequestId":
+		if e.ComplexityRoot.Incident.RepairRequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.RepairRequestID(childComplexity), true
+	case "Incident.reporter":
+		if e.ComplexityRoot.Incident.Reporter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Reporter(childComplexity), true
+	case "Incident.residentsInvolved":
+		if e.ComplexityRoot.Incident.ResidentsInvolved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResidentsInvolved(childComplexity), true
+	case "Incident.residentsInvolvedCount":
+		if e.ComplexityRoot.Incident.ResidentsInvolvedCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.ResidentsInvolvedCount(childComplexity), true
+	case "Incident.status":
+		if e.ComplexityRoot.Incident.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Status(childComplexity), true
+	case "Incident.timeline":
+		if e.ComplexityRoot.Incident.Timeline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Timeline(childComplexity), true
+	case "Incident.type":
+		if e.ComplexityRoot.Incident.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Type(childComplexity), true
+	case "Incident.version":
+		if e.ComplexityRoot.Incident.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Incident.Version(childComplexity), true
+
+	case "IncidentAction.actor":
+		if e.ComplexityRoot.IncidentAction.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentAction.Actor(childComplexity), true
+	case "IncidentAction.at":
+		if e.ComplexityRoot.IncidentAction.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentAction.At(childComplexity), true
+	case "IncidentAction.recordedAt":
+		if e.ComplexityRoot.IncidentAction.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentAction.RecordedAt(childComplexity), true
+	case "IncidentAction.text":
+		if e.ComplexityRoot.IncidentAction.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentAction.Text(childComplexity), true
+
+	case "IncidentConnection.edges":
+		if e.ComplexityRoot.IncidentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.Edges(childComplexity), true
+	case "IncidentConnection.pageInfo":
+		if e.ComplexityRoot.IncidentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.PageInfo(childComplexity), true
+	case "IncidentConnection.totalCount":
+		if e.ComplexityRoot.IncidentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentConnection.TotalCount(childComplexity), true
+
+	case "IncidentEdge.cursor":
+		if e.ComplexityRoot.IncidentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEdge.Cursor(childComplexity), true
+	case "IncidentEdge.node":
+		if e.ComplexityRoot.IncidentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentEdge.Node(childComplexity), true
+
+	case "IncidentKpis.byType":
+		if e.ComplexityRoot.IncidentKpis.ByType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentKpis.ByType(childComplexity), true
+	case "IncidentKpis.closeTime":
+		if e.ComplexityRoot.IncidentKpis.CloseTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentKpis.CloseTime(childComplexity), true
+	case "IncidentKpis.closed":
+		if e.ComplexityRoot.IncidentKpis.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentKpis.Closed(childComplexity), true
+	case "IncidentKpis.reported":
+		if e.ComplexityRoot.IncidentKpis.Reported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentKpis.Reported(childComplexity), true
+
+	case "IncidentReporter.kind":
+		if e.ComplexityRoot.IncidentReporter.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentReporter.Kind(childComplexity), true
+	case "IncidentReporter.name":
+		if e.ComplexityRoot.IncidentReporter.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentReporter.Name(childComplexity), true
+	case "IncidentReporter.person":
+		if e.ComplexityRoot.IncidentReporter.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentReporter.Person(childComplexity), true
+	case "IncidentReporter.phone":
+		if e.ComplexityRoot.IncidentReporter.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentReporter.Phone(childComplexity), true
+	case "IncidentReporter.staff":
+		if e.ComplexityRoot.IncidentReporter.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentReporter.Staff(childComplexity), true
+
+	case "IncidentResident.household":
+		if e.ComplexityRoot.IncidentResident.Household == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentResident.Household(childComplexity), true
+	case "IncidentResident.person":
+		if e.ComplexityRoot.IncidentResident.Person == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentResident.Person(childComplexity), true
+
+	case "IncidentTypeKpis.closeTime":
+		if e.ComplexityRoot.IncidentTypeKpis.CloseTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentTypeKpis.CloseTime(childComplexity), true
+	case "IncidentTypeKpis.closed":
+		if e.ComplexityRoot.IncidentTypeKpis.Closed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentTypeKpis.Closed(childComplexity), true
+	case "IncidentTypeKpis.reported":
+		if e.ComplexityRoot.IncidentTypeKpis.Reported == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentTypeKpis.Reported(childComplexity), true
+	case "IncidentTypeKpis.type":
+		if e.ComplexityRoot.IncidentTypeKpis.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IncidentTypeKpis.Type(childComplexity), true
 
 	case "Inspection.area":
 		if e.ComplexityRoot.Inspection.Area == nil {
@@ -8342,6 +8736,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CheckInToEvent(childComplexity, args["eventId"].(string), args["code"].(string)), true
+	case "Mutation.closeIncident":
+		if e.ComplexityRoot.Mutation.CloseIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseIncident(childComplexity, args["id"].(string), args["version"].(int), args["summary"].(string)), true
 	case "Mutation.closeSurvey":
 		if e.ComplexityRoot.Mutation.CloseSurvey == nil {
 			break
@@ -8595,6 +9000,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.fileIncidentRepair":
+		if e.ComplexityRoot.Mutation.FileIncidentRepair == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_fileIncidentRepair_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.FileIncidentRepair(childComplexity, args["id"].(string), args["input"].(model.FileIncidentRepairInput)), true
 	case "Mutation.generateBills":
 		if e.ComplexityRoot.Mutation.GenerateBills == nil {
 			break
@@ -8777,6 +9193,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishFinanceStatement(childComplexity, args["communityId"].(string), args["period"].(string), args["input"].(model.PublishFinanceStatementInput)), true
+	case "Mutation.publishIncidentAnnouncement":
+		if e.ComplexityRoot.Mutation.PublishIncidentAnnouncement == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishIncidentAnnouncement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishIncidentAnnouncement(childComplexity, args["id"].(string), args["input"].(model.PublishIncidentAnnouncementInput)), true
 	case "Mutation.publishSurvey":
 		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
 			break
@@ -8887,6 +9314,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordEnquiryCallback(childComplexity, args["id"].(string), args["reached"].(bool), args["notes"].(*string), args["staffNotes"].(*string)), true
+	case "Mutation.recordIncidentAction":
+		if e.ComplexityRoot.Mutation.RecordIncidentAction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordIncidentAction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordIncidentAction(childComplexity, args["id"].(string), args["input"].(model.RecordIncidentActionInput)), true
 	case "Mutation.recordInspection":
 		if e.ComplexityRoot.Mutation.RecordInspection == nil {
 			break
@@ -9085,6 +9523,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReplyComplaint(childComplexity, args["id"].(string), args["text"].(string)), true
+	case "Mutation.reportIncident":
+		if e.ComplexityRoot.Mutation.ReportIncident == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reportIncident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReportIncident(childComplexity, args["input"].(model.ReportIncidentInput)), true
 	case "Mutation.requestLoginCode":
 		if e.ComplexityRoot.Mutation.RequestLoginCode == nil {
 			break
@@ -10991,6 +11440,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Households(childComplexity, args["filter"].(*model.HouseholdFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.incident":
+		if e.ComplexityRoot.Query.Incident == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incident_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Incident(childComplexity, args["id"].(string)), true
+	case "Query.incidents":
+		if e.ComplexityRoot.Query.Incidents == nil {
+			break
+		}
+
+		args, err := ec.field_Query_incidents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Incidents(childComplexity, args["communityId"].(string), args["type"].(*incident.Type), args["status"].(*incident.Status), args["from"].(*time.Time), args["to"].(*time.Time), args["first"].(*int), args["after"].(*string)), true
 	case "Query.inspectionSchedules":
 		if e.ComplexityRoot.Query.InspectionSchedules == nil {
 			break
@@ -14833,11 +15304,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputEnquiryFilter,
 		ec.unmarshalInputFeeItemInput,
 		ec.unmarshalInputFestivalInput,
+		ec.unmarshalInputFileIncidentRepairInput,
 		ec.unmarshalInputFinanceLineInput,
 		ec.unmarshalInputGrantFeeReliefInput,
 		ec.unmarshalInputGreetingCampaignInput,
 		ec.unmarshalInputHouseholdCareInput,
 		ec.unmarshalInputHouseholdFilter,
+		ec.unmarshalInputIncidentActionInput,
+		ec.unmarshalInputIncidentRepairAreaInput,
+		ec.unmarshalInputIncidentReporterInput,
+		ec.unmarshalInputIncidentResidentInput,
 		ec.unmarshalInputInspectionItemInput,
 		ec.unmarshalInputInspectionResultInput,
 		ec.unmarshalInputInspectionTemplateInput,
@@ -14857,10 +15333,12 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishAnnouncementInput,
 		ec.unmarshalInputPublishFaqEntryInput,
 		ec.unmarshalInputPublishFinanceStatementInput,
+		ec.unmarshalInputPublishIncidentAnnouncementInput,
 		ec.unmarshalInputRecheckCorrectiveTaskInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordCheckpointScanInput,
 		ec.unmarshalInputRecordEnquiryInput,
+		ec.unmarshalInputRecordIncidentActionInput,
 		ec.unmarshalInputRecordInspectionInput,
 		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRecordTrainingInput,
@@ -14872,6 +15350,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRenovationDocumentsInput,
 		ec.unmarshalInputRenovationInspectionInput,
 		ec.unmarshalInputRenovationWorkerInput,
+		ec.unmarshalInputReportIncidentInput,
 		ec.unmarshalInputReviewStaffInput,
 		ec.unmarshalInputScheduleInspectionInput,
 		ec.unmarshalInputServiceExtraInput,
@@ -15516,7 +15995,7 @@ extend type Query {
 }
 
 extend type Mutation {
-  "Publishes an announcement or warm tip (公告/温馨提示) now or at sendAt, and notifies its recipients. Butlers and supervisors of the community, and admins (FORBIDDEN otherwise); a sensitive care group needs a supervisor."
+  "Publishes an announcement or warm tip (公告/温馨提示) now or at sendAt, and notifies its recipients. Butlers and supervisors of the community, and admins, and for an EMERGENCY also its security supervisors (FORBIDDEN otherwise); a sensitive care group needs a supervisor."
   publishAnnouncement("The announcement." input: PublishAnnouncementInput!): Announcement!
   "A recipient has read it (repeating changes nothing). Residents who may see it; staff get FORBIDDEN (they are not recipients)."
   markAnnouncementRead("Id of the announcement." id: ID!): Announcement!
@@ -19235,6 +19714,302 @@ extend type Mutation {
   logout: Boolean!
 }
 `, BuiltIn: false},
+	{Name: "../schema/incident.graphqls", Input: `"What kind of security incident (安全事件) it was."
+enum IncidentType {
+  "A fire alarm (火警), real or false."
+  FIRE_ALARM
+  "A water leak (漏水)."
+  WATER_LEAK
+  "Someone hurt (人员受伤)."
+  INJURY
+  "A theft (盗窃)."
+  THEFT
+  "A dispute (纠纷) between residents, or with staff or visitors."
+  DISPUTE
+  "Anything else; the description says what."
+  OTHER
+}
+
+"Where an incident stands: OPEN → CLOSED."
+enum IncidentStatus {
+  "Being handled."
+  OPEN
+  "Closed with a summary by a security supervisor or supervisor."
+  CLOSED
+}
+
+"Who reported an incident."
+enum IncidentReporterKind {
+  "A staff member of the community."
+  STAFF
+  "A resident of the community."
+  RESIDENT
+  "Anyone else (a visitor, a neighbour, 居委会), named with a phone number."
+  CALLER
+}
+
+extend enum TimelineAction {
+  "An incident was reported."
+  REPORT
+  "An action was recorded on an incident (or more people told, police or fire service called)."
+  RECORD_ACTION
+  "An incident published its EMERGENCY announcement."
+  ANNOUNCE
+  "An incident filed its public-area repair."
+  FILE_REPAIR
+}
+
+"Who reported an incident."
+type IncidentReporter {
+  "Which of the following is set."
+  kind: IncidentReporterKind!
+  "The staff member (STAFF)."
+  staff: Staff
+  "The resident (RESIDENT)."
+  person: Person
+  "The caller's name (CALLER)."
+  name: String
+  "The caller's phone (CALLER)."
+  phone: String
+}
+
+"One thing done about an incident. Actions are never edited; a correction is another action."
+type IncidentAction {
+  "When it was done, as the phone recorded it."
+  at: Time!
+  "What was done, at most 500 characters."
+  text: String!
+  "Who recorded it."
+  actor: Staff!
+  "When it reached the server."
+  recordedAt: Time!
+}
+
+"A resident involved in an incident."
+type IncidentResident {
+  "The household."
+  household: Household!
+  "The member, when known."
+  person: Person
+}
+
+"A security incident (安全事件) of a community."
+type Incident {
+  "Incident id."
+  id: ID!
+  "The community."
+  community: Community!
+  "What kind."
+  type: IncidentType!
+  "When it happened, as the reporter's phone recorded it."
+  occurredAt: Time!
+  "The buildings concerned (empty: none in particular)."
+  buildings: [Building!]!
+  "Where, in words, e.g. 3栋地下车库B区."
+  location: String!
+  "What happened, at most 1,000 characters."
+  description: String!
+  "Who reported it."
+  reporter: IncidentReporter!
+  "Staff who were told."
+  notifiedStaff: [Staff!]!
+  "Others who were told, by name: 物业经理, 业主, 居委会."
+  notifiedParties: [String!]!
+  "What was done, oldest first (at most 100)."
+  actions: [IncidentAction!]!
+  "When the police were called (报警); null when they were not."
+  policeCalledAt: Time
+  "When the fire service was called (119); null when it was not."
+  fireServiceCalledAt: Time
+  "How many residents were involved: shown to everyone who sees the incident."
+  residentsInvolvedCount: Int!
+  "Who the residents involved are: the care archive's rule (the butler of each household involved, or a supervisor of the community); every read is on the archive's audit log. FORBIDDEN for others, who see residentsInvolvedCount."
+  residentsInvolved: [IncidentResident!]
+  "Health details (an injury), at most 500 characters: the same rule and audit as residentsInvolved (supervisors only when no resident is involved); null when none were given. FORBIDDEN for others."
+  healthDetails: String
+  "The EMERGENCY announcement it published, if any."
+  announcement: Announcement
+  "Id of the public-area repair it filed, if any."
+  repairRequestId: ID
+  "The public-area repair it filed, as the repair's own rules let the caller read it: null when none was filed or when the caller may not read repair requests (a security supervisor; repairRequestId still names it)."
+  repairRequest: RepairRequest
+  "OPEN or CLOSED."
+  status: IncidentStatus!
+  "When it was closed."
+  closedAt: Time
+  "Who closed it."
+  closedBy: Staff
+  "The closing summary."
+  closingSummary: String
+  "Edit version: give it to closeIncident."
+  version: Int!
+  "Every step, oldest first."
+  timeline: [TimelineEntry!]!
+}
+
+"One incident in a list."
+type IncidentEdge {
+  "Opaque cursor of this incident."
+  cursor: String!
+  "The incident."
+  node: Incident!
+}
+
+"A page of incidents, newest first by when they occurred."
+type IncidentConnection {
+  "The incidents of this page."
+  edges: [IncidentEdge!]!
+  "Whether more pages follow."
+  pageInfo: PageInfo!
+  "All matching incidents."
+  totalCount: Int!
+}
+
+"Who reported an incident: by kind, staffId (STAFF), personId (RESIDENT), or name and phone (CALLER)."
+input IncidentReporterInput {
+  "Which kind of reporter."
+  kind: IncidentReporterKind!
+  "A staff member of the community."
+  staffId: ID
+  "A resident of the community."
+  personId: ID
+  "The caller's name, 1-40 characters."
+  name: String
+  "The caller's phone, 1-20 characters (landlines too)."
+  phone: String
+}
+
+"A resident involved."
+input IncidentResidentInput {
+  "A household of the community."
+  householdId: ID!
+  "A member of that household, when known."
+  personId: ID
+}
+
+"An action as recorded on a phone."
+input IncidentActionInput {
+  "When it was done: not before the incident, not more than 5 minutes ahead of the server, not more than 7 days ago."
+  at: Time!
+  "What was done, 1-500 characters."
+  text: String!
+}
+
+"An incident as a phone uploads it, possibly later (offline)."
+input ReportIncidentInput {
+  "The community."
+  communityId: ID!
+  "What kind."
+  type: IncidentType!
+  "When it happened: not more than 5 minutes ahead of the server, not more than 7 days ago."
+  occurredAt: Time!
+  "Buildings of the community concerned, at most 20."
+  buildingIds: [ID!] = []
+  "Where, 1-100 characters."
+  location: String!
+  "What happened, 1-1,000 characters."
+  description: String!
+  "Who reported it; omit when the caller did."
+  reporter: IncidentReporterInput
+  "Staff of the community who were told, at most 20."
+  notifiedStaffIds: [ID!] = []
+  "Others who were told, at most 20 names of 1-20 characters (物业经理, 业主, 居委会)."
+  notifiedParties: [String!] = []
+  "What was done so far, at most 100."
+  actions: [IncidentActionInput!] = []
+  "When the police were called, if they were."
+  policeCalledAt: Time
+  "When the fire service was called, if it was."
+  fireServiceCalledAt: Time
+  "Residents involved, at most 20."
+  residents: [IncidentResidentInput!] = []
+  "Health details (an injury), at most 500 characters; read under the care archive's rule."
+  healthDetails: String
+  "A key the phone makes once per report (at most 64 characters), sent again on every retry: the incident is recorded once."
+  idempotencyKey: String!
+}
+
+"A follow-up on an open incident: give at least one field."
+input RecordIncidentActionInput {
+  "An action taken."
+  action: IncidentActionInput
+  "More staff of the community told."
+  notifiedStaffIds: [ID!] = []
+  "More parties told."
+  notifiedParties: [String!] = []
+  "When the police were called."
+  policeCalledAt: Time
+  "When the fire service was called."
+  fireServiceCalledAt: Time
+}
+
+"The EMERGENCY announcement of an incident: it goes to the residents of the incident's buildings (the whole community when it names none)."
+input PublishIncidentAnnouncementInput {
+  "Title, as for publishAnnouncement."
+  title: String!
+  "Body, as for publishAnnouncement."
+  body: String!
+}
+
+"Where the public-area fault is; the community is the incident's."
+input IncidentRepairAreaInput {
+  "A building of the community; omit for a place of the whole community."
+  buildingId: ID
+  "The floor, -10 to 200."
+  floor: Int
+  "The kind of place."
+  kind: AreaKind!
+  "The place in words, 1-100 characters."
+  place: String!
+}
+
+"The public-area repair an incident files."
+input FileIncidentRepairInput {
+  "Where the fault is."
+  publicArea: IncidentRepairAreaInput!
+  "What kind of fault."
+  category: RepairCategory!
+  "The fault, as for submitRepairRequest."
+  description: String!
+  "How urgent (default NORMAL)."
+  urgency: Urgency
+}
+
+extend type Query {
+  "A community's incidents, newest first by when they occurred: its security supervisors and supervisors see all; its other staff (guards, the front desk, a butler who was told) those they reported or were told of. FORBIDDEN for residents and for staff of other communities."
+  incidents(
+    "The community."
+    communityId: ID!,
+    "Only this type."
+    type: IncidentType,
+    "Only this status."
+    status: IncidentStatus,
+    "Only those that occurred at or after this time."
+    from: Time,
+    "Only those that occurred before this time."
+    to: Time,
+    "Page size, 0-100 (default 20)."
+    first: Int = 20,
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): IncidentConnection!
+  "One incident, for those who see it in incidents; NOT_FOUND for everyone else."
+  incident("Incident id." id: ID!): Incident!
+}
+
+extend type Mutation {
+  "Report an incident: guards (SECURITY), security supervisors, supervisors and customer service of the community. Retried with the same idempotencyKey it returns the first record."
+  reportIncident("The incident." input: ReportIncidentInput!): Incident!
+  "Add to an open incident's record: anyone who sees it."
+  recordIncidentAction("Incident id." id: ID!, "The follow-up." input: RecordIncidentActionInput!): Incident!
+  "Publish the EMERGENCY announcement of an open incident to its buildings' residents and link it: the community's security supervisors and supervisors, once (CONFLICT after)."
+  publishIncidentAnnouncement("Incident id." id: ID!, "The announcement." input: PublishIncidentAnnouncementInput!): Incident!
+  "File the public-area repair of an open incident and link it: anyone who sees it, once (CONFLICT after)."
+  fileIncidentRepair("Incident id." id: ID!, "The repair." input: FileIncidentRepairInput!): Incident!
+  "Close an open incident with a summary: the community's security supervisors and supervisors, at the version read (CONFLICT when it changed meanwhile)."
+  closeIncident("Incident id." id: ID!, "The version read." version: Int!, "What happened and how it ended, 1-1,000 characters." summary: String!): Incident!
+}
+`, BuiltIn: false},
 	{Name: "../schema/inspection.graphqls", Input: `"A part of the estate a quality-inspection checklist (品质检查表) covers."
 enum InspectionArea {
   "Lobby (大堂)."
@@ -19937,6 +20712,32 @@ type EstateKpis {
   the due date). Orders not raised by a plan are left out.
   """
   maintenanceOnPlan: KpiRatio!
+  "Incidents (安全事件) that happened in the window, by type, and how long those closed took to close."
+  incidents: IncidentKpis!
+}
+
+"The incidents that happened in the window (by when they happened), each type's outcome as known now."
+type IncidentKpis {
+  "How many happened."
+  reported: Int!
+  "How many of them are closed."
+  closed: Int!
+  "From happening to closing, of those closed."
+  closeTime: KpiDuration!
+  "Every type, in a fixed order (FIRE_ALARM, WATER_LEAK, INJURY, THEFT, DISPUTE, OTHER), zeros included."
+  byType: [IncidentTypeKpis!]!
+}
+
+"One type's incidents in the window."
+type IncidentTypeKpis {
+  "The type."
+  type: IncidentType!
+  "How many happened."
+  reported: Int!
+  "How many of them are closed."
+  closed: Int!
+  "From happening to closing, of those closed."
+  closeTime: KpiDuration!
 }
 
 """
@@ -25049,6 +25850,8 @@ func (ec *executionContext) childFields_EstateKpis(ctx context.Context, field gr
 		return ec.fieldContext_EstateKpis_patrolOnTime(ctx, field)
 	case "maintenanceOnPlan":
 		return ec.fieldContext_EstateKpis_maintenanceOnPlan(ctx, field)
+	case "incidents":
+		return ec.fieldContext_EstateKpis_incidents(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EstateKpis", field.Name)
 }
@@ -25681,6 +26484,152 @@ func (ec *executionContext) childFields_HouseholdInvitation(ctx context.Context,
 		return ec.fieldContext_HouseholdInvitation_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type HouseholdInvitation", field.Name)
+}
+
+func (ec *executionContext) childFields_Incident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Incident_id(ctx, field)
+	case "community":
+		return ec.fieldContext_Incident_community(ctx, field)
+	case "type":
+		return ec.fieldContext_Incident_type(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_Incident_occurredAt(ctx, field)
+	case "buildings":
+		return ec.fieldContext_Incident_buildings(ctx, field)
+	case "location":
+		return ec.fieldContext_Incident_location(ctx, field)
+	case "description":
+		return ec.fieldContext_Incident_description(ctx, field)
+	case "reporter":
+		return ec.fieldContext_Incident_reporter(ctx, field)
+	case "notifiedStaff":
+		return ec.fieldContext_Incident_notifiedStaff(ctx, field)
+	case "notifiedParties":
+		return ec.fieldContext_Incident_notifiedParties(ctx, field)
+	case "actions":
+		return ec.fieldContext_Incident_actions(ctx, field)
+	case "policeCalledAt":
+		return ec.fieldContext_Incident_policeCalledAt(ctx, field)
+	case "fireServiceCalledAt":
+		return ec.fieldContext_Incident_fireServiceCalledAt(ctx, field)
+	case "residentsInvolvedCount":
+		return ec.fieldContext_Incident_residentsInvolvedCount(ctx, field)
+	case "residentsInvolved":
+		return ec.fieldContext_Incident_residentsInvolved(ctx, field)
+	case "healthDetails":
+		return ec.fieldContext_Incident_healthDetails(ctx, field)
+	case "announcement":
+		return ec.fieldContext_Incident_announcement(ctx, field)
+	case "repairRequestId":
+		return ec.fieldContext_Incident_repairRequestId(ctx, field)
+	case "repairRequest":
+		return ec.fieldContext_Incident_repairRequest(ctx, field)
+	case "status":
+		return ec.fieldContext_Incident_status(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Incident_closedAt(ctx, field)
+	case "closedBy":
+		return ec.fieldContext_Incident_closedBy(ctx, field)
+	case "closingSummary":
+		return ec.fieldContext_Incident_closingSummary(ctx, field)
+	case "version":
+		return ec.fieldContext_Incident_version(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Incident_timeline(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Incident", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_IncidentAction_at(ctx, field)
+	case "text":
+		return ec.fieldContext_IncidentAction_text(ctx, field)
+	case "actor":
+		return ec.fieldContext_IncidentAction_actor(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_IncidentAction_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentAction", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_IncidentConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_IncidentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_IncidentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_IncidentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_IncidentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "reported":
+		return ec.fieldContext_IncidentKpis_reported(ctx, field)
+	case "closed":
+		return ec.fieldContext_IncidentKpis_closed(ctx, field)
+	case "closeTime":
+		return ec.fieldContext_IncidentKpis_closeTime(ctx, field)
+	case "byType":
+		return ec.fieldContext_IncidentKpis_byType(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentKpis", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentReporter(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_IncidentReporter_kind(ctx, field)
+	case "staff":
+		return ec.fieldContext_IncidentReporter_staff(ctx, field)
+	case "person":
+		return ec.fieldContext_IncidentReporter_person(ctx, field)
+	case "name":
+		return ec.fieldContext_IncidentReporter_name(ctx, field)
+	case "phone":
+		return ec.fieldContext_IncidentReporter_phone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentReporter", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentResident(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "household":
+		return ec.fieldContext_IncidentResident_household(ctx, field)
+	case "person":
+		return ec.fieldContext_IncidentResident_person(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentResident", field.Name)
+}
+
+func (ec *executionContext) childFields_IncidentTypeKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_IncidentTypeKpis_type(ctx, field)
+	case "reported":
+		return ec.fieldContext_IncidentTypeKpis_reported(ctx, field)
+	case "closed":
+		return ec.fieldContext_IncidentTypeKpis_closed(ctx, field)
+	case "closeTime":
+		return ec.fieldContext_IncidentTypeKpis_closeTime(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type IncidentTypeKpis", field.Name)
 }
 
 func (ec *executionContext) childFields_Inspection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/intake"
 	"qinqing/internal/moving"
@@ -838,6 +839,18 @@ type FestivalInput struct {
 	GreetingEn *string `json:"greetingEN,omitempty"`
 }
 
+// The public-area repair an incident files.
+type FileIncidentRepairInput struct {
+	// Where the fault is.
+	PublicArea *IncidentRepairAreaInput `json:"publicArea"`
+	// What kind of fault.
+	Category repair.Category `json:"category"`
+	// The fault, as for submitRepairRequest.
+	Description string `json:"description"`
+	// How urgent (default NORMAL).
+	Urgency *repair.Urgency `json:"urgency,omitempty"`
+}
+
 // One line as entered.
 type FinanceLineInput struct {
 	// The category.
@@ -962,6 +975,66 @@ type HouseholdFilter struct {
 	CareFlag *archive.Flag `json:"careFlag,omitempty"`
 	// Matches a member's name or phone, or the room label (e.g. 1502), case-insensitively; at most 40 characters.
 	Search *string `json:"search,omitempty"`
+}
+
+// An action as recorded on a phone.
+type IncidentActionInput struct {
+	// When it was done: not before the incident, not more than 5 minutes ahead of the server, not more than 7 days ago.
+	At time.Time `json:"at"`
+	// What was done, 1-500 characters.
+	Text string `json:"text"`
+}
+
+// A page of incidents, newest first by when they occurred.
+type IncidentConnection struct {
+	// The incidents of this page.
+	Edges []*IncidentEdge `json:"edges"`
+	// Whether more pages follow.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// All matching incidents.
+	TotalCount int `json:"totalCount"`
+}
+
+// One incident in a list.
+type IncidentEdge struct {
+	// Opaque cursor of this incident.
+	Cursor string `json:"cursor"`
+	// The incident.
+	Node *incident.Incident `json:"node"`
+}
+
+// Where the public-area fault is; the community is the incident's.
+type IncidentRepairAreaInput struct {
+	// A building of the community; omit for a place of the whole community.
+	BuildingID *string `json:"buildingId,omitempty"`
+	// The floor, -10 to 200.
+	Floor *int `json:"floor,omitempty"`
+	// The kind of place.
+	Kind repair.AreaKind `json:"kind"`
+	// The place in words, 1-100 characters.
+	Place string `json:"place"`
+}
+
+// Who reported an incident: by kind, staffId (STAFF), personId (RESIDENT), or name and phone (CALLER).
+type IncidentReporterInput struct {
+	// Which kind of reporter.
+	Kind incident.ReporterKind `json:"kind"`
+	// A staff member of the community.
+	StaffID *string `json:"staffId,omitempty"`
+	// A resident of the community.
+	PersonID *string `json:"personId,omitempty"`
+	// The caller's name, 1-40 characters.
+	Name *string `json:"name,omitempty"`
+	// The caller's phone, 1-20 characters (landlines too).
+	Phone *string `json:"phone,omitempty"`
+}
+
+// A resident involved.
+type IncidentResidentInput struct {
+	// A household of the community.
+	HouseholdID string `json:"householdId"`
+	// A member of that household, when known.
+	PersonID *string `json:"personId,omitempty"`
 }
 
 // A page of inspections, newest done first.
@@ -1490,6 +1563,14 @@ type PublishFinanceStatementInput struct {
 	Remarks *string `json:"remarks,omitempty"`
 }
 
+// The EMERGENCY announcement of an incident: it goes to the residents of the incident's buildings (the whole community when it names none).
+type PublishIncidentAnnouncementInput struct {
+	// Title, as for publishAnnouncement.
+	Title string `json:"title"`
+	// Body, as for publishAnnouncement.
+	Body string `json:"body"`
+}
+
 // Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.
 type Query struct {
 }
@@ -1578,6 +1659,20 @@ type RecordEnquiryInput struct {
 	StaffNotes *string `json:"staffNotes,omitempty"`
 	// Staff: the answer given on the spot, which closes the enquiry at once.
 	Answer *EnquiryAnswerInput `json:"answer,omitempty"`
+}
+
+// A follow-up on an open incident: give at least one field.
+type RecordIncidentActionInput struct {
+	// An action taken.
+	Action *IncidentActionInput `json:"action,omitempty"`
+	// More staff of the community told.
+	NotifiedStaffIds []string `json:"notifiedStaffIds,omitempty"`
+	// More parties told.
+	NotifiedParties []string `json:"notifiedParties,omitempty"`
+	// When the police were called.
+	PoliceCalledAt *time.Time `json:"policeCalledAt,omitempty"`
+	// When the fire service was called.
+	FireServiceCalledAt *time.Time `json:"fireServiceCalledAt,omitempty"`
 }
 
 // An inspection as the phone recorded it, possibly offline.
@@ -1814,6 +1909,40 @@ type RepairRequestEdge struct {
 	Cursor string `json:"cursor"`
 	// The request.
 	Node *repair.Request `json:"node"`
+}
+
+// An incident as a phone uploads it, possibly later (offline).
+type ReportIncidentInput struct {
+	// The community.
+	CommunityID string `json:"communityId"`
+	// What kind.
+	Type incident.Type `json:"type"`
+	// When it happened: not more than 5 minutes ahead of the server, not more than 7 days ago.
+	OccurredAt time.Time `json:"occurredAt"`
+	// Buildings of the community concerned, at most 20.
+	BuildingIds []string `json:"buildingIds,omitempty"`
+	// Where, 1-100 characters.
+	Location string `json:"location"`
+	// What happened, 1-1,000 characters.
+	Description string `json:"description"`
+	// Who reported it; omit when the caller did.
+	Reporter *IncidentReporterInput `json:"reporter,omitempty"`
+	// Staff of the community who were told, at most 20.
+	NotifiedStaffIds []string `json:"notifiedStaffIds,omitempty"`
+	// Others who were told, at most 20 names of 1-20 characters (物业经理, 业主, 居委会).
+	NotifiedParties []string `json:"notifiedParties,omitempty"`
+	// What was done so far, at most 100.
+	Actions []*IncidentActionInput `json:"actions,omitempty"`
+	// When the police were called, if they were.
+	PoliceCalledAt *time.Time `json:"policeCalledAt,omitempty"`
+	// When the fire service was called, if it was.
+	FireServiceCalledAt *time.Time `json:"fireServiceCalledAt,omitempty"`
+	// Residents involved, at most 20.
+	Residents []*IncidentResidentInput `json:"residents,omitempty"`
+	// Health details (an injury), at most 500 characters; read under the care archive's rule.
+	HealthDetails *string `json:"healthDetails,omitempty"`
+	// A key the phone makes once per report (at most 64 characters), sent again on every retry: the incident is recorded once.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // A page of a figure's items, in time order.
@@ -3299,6 +3428,14 @@ const (
 	TimelineActionSchedule TimelineAction = "SCHEDULE"
 	// Bills: a cancelled bill was issued again (更正重开): the first line of the new bill, and a line on the cancelled one naming it.
 	TimelineActionReissue TimelineAction = "REISSUE"
+	// An incident was reported.
+	TimelineActionReport TimelineAction = "REPORT"
+	// An action was recorded on an incident (or more people told, police or fire service called).
+	TimelineActionRecordAction TimelineAction = "RECORD_ACTION"
+	// An incident published its EMERGENCY announcement.
+	TimelineActionAnnounce TimelineAction = "ANNOUNCE"
+	// An incident filed its public-area repair.
+	TimelineActionFileRepair TimelineAction = "FILE_REPAIR"
 	// Corrective tasks (整改): a re-check found the fix meets the standard; the task is closed.
 	TimelineActionRecheckPass TimelineAction = "RECHECK_PASS"
 	// Corrective tasks (整改): a re-check found the fix still short of the standard; the task is escalated to the supervisors with a new deadline.
@@ -3383,6 +3520,10 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionRaise,
 	TimelineActionSchedule,
 	TimelineActionReissue,
+	TimelineActionReport,
+	TimelineActionRecordAction,
+	TimelineActionAnnounce,
+	TimelineActionFileRepair,
 	TimelineActionRecheckPass,
 	TimelineActionRecheckFail,
 	TimelineActionRecord,
@@ -3402,7 +3543,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRaise, TimelineActionSchedule, TimelineActionReissue, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRaise, TimelineActionSchedule, TimelineActionReissue, TimelineActionReport, TimelineActionRecordAction, TimelineActionAnnounce, TimelineActionFileRepair, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false

@@ -231,6 +231,18 @@ func mayPublish(c *access.Caller, communityID string) bool {
 	return c.IsAdmin() || c.StaffIn(communityID, access.Butler, access.Supervisor)
 }
 
+// mayPublishKind is mayPublish, and for an EMERGENCY also the community's
+// security supervisors: a fire or a flood is theirs to announce (an
+// incident's announcement, internal/incident).
+func mayPublishKind(k Kind) func(*access.Caller, string) bool {
+	if k != Emergency {
+		return mayPublish
+	}
+	return func(c *access.Caller, communityID string) bool {
+		return mayPublish(c, communityID) || c.StaffIn(communityID, access.SecuritySupervisor)
+	}
+}
+
 // Input is a new announcement.
 type Input struct {
 	CommunityID string
@@ -251,7 +263,7 @@ type Input struct {
 // complete it without duplicates — failing here would invite a second,
 // duplicate announcement from a retrying client.
 func (s *Service) Publish(ctx context.Context, c *access.Caller, in Input) (*Announcement, error) {
-	if err := s.checkCommunity(ctx, c, "input.communityId", in.CommunityID, mayPublish); err != nil {
+	if err := s.checkCommunity(ctx, c, "input.communityId", in.CommunityID, mayPublishKind(in.Kind)); err != nil {
 		return nil, err
 	}
 	title, err := validate.Text("input.title", in.Title, true, MaxTitle)
@@ -319,7 +331,7 @@ func (s *Service) Republish(ctx context.Context, c *access.Caller, id string) (*
 	if err != nil {
 		return nil, err
 	}
-	if !mayPublish(c, a.CommunityID) {
+	if !mayPublishKind(a.Kind)(c, a.CommunityID) {
 		return nil, apperr.ErrForbidden
 	}
 	if a.Audience.Withheld || (hasSensitive(a.Audience.CareFlags) && !c.SupervisesIn(a.CommunityID)) {

@@ -31,6 +31,7 @@ import (
 	"qinqing/internal/greeting"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
@@ -229,9 +230,11 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
+	svc.Incidents = incident.NewService(incident.Config{DB: d.DB, Places: communities, Households: households, Staff: staffSvc,
+		Announcements: svc.Announcements, Repairs: svc.Repairs, Log: d.Log, Now: now})
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
-		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities,
+		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
 	return svc, &background{

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"qinqing/internal/incident"
 )
 
 // InspectionSource is the quality inspections (品质检查): the items of
@@ -26,18 +28,11 @@ type MaintenanceSource interface {
 	OnPlan(ctx context.Context, communityID string, from, to, now time.Time) (onPlan, known int, err error)
 }
 
-// IncidentTally is one type of incident that happened in a window: how many,
-// how many of those are closed, and their total time from happening to closing.
-type IncidentTally struct {
-	Type         string
-	Reported     int
-	Closed       int
-	CloseSeconds int64
-}
-
-// IncidentSource is the incident log (安全事件).
+// IncidentSource is the incident log (安全事件): per type, the incidents
+// that happened in a window, those of them closed, and their total time
+// from happening to closing.
 type IncidentSource interface {
-	IncidentsIn(ctx context.Context, communityID string, from, to time.Time) ([]IncidentTally, error)
+	StatsIn(ctx context.Context, communityID string, from, to time.Time) ([]incident.TypeStats, error)
 }
 
 // EstateKPIs are how the estate itself is run (DOMAIN.md, "Running the
@@ -70,7 +65,7 @@ type IncidentKPIs struct {
 
 // IncidentTypeKPIs are one type's incidents in the window.
 type IncidentTypeKPIs struct {
-	Type      string
+	Type      incident.Type
 	Reported  int
 	Closed    int
 	CloseTime Duration
@@ -108,7 +103,7 @@ func (s *Service) addEstate(ctx context.Context, communityID string, now time.Ti
 			e.MaintenanceOnPlan = Ratio{Numerator: onPlan, Denominator: known, Available: true}
 		}
 		if src := s.cfg.Incidents; src != nil {
-			ts, err := src.IncidentsIn(ctx, communityID, k.From, k.To)
+			ts, err := src.StatsIn(ctx, communityID, k.From, k.To)
 			if err != nil {
 				return fmt.Errorf("incidents: %w", err)
 			}
@@ -118,11 +113,18 @@ func (s *Service) addEstate(ctx context.Context, communityID string, now time.Ti
 	return nil
 }
 
-func incidentKPIs(ts []IncidentTally) IncidentKPIs {
-	out := IncidentKPIs{Available: true, ByType: make([]IncidentTypeKPIs, 0, len(ts))}
+// incidentKPIs lists every type, in the incident log's order, zeros
+// included, so a week without fires still says so.
+func incidentKPIs(ts []incident.TypeStats) IncidentKPIs {
+	by := make(map[string]incident.TypeStats, len(ts))
 	for _, t := range ts {
+		by[t.Type] = t
+	}
+	out := IncidentKPIs{Available: true, ByType: make([]IncidentTypeKPIs, 0, len(incident.Types))}
+	for _, typ := range incident.Types {
+		t := by[string(typ)]
 		d := Duration{Total: time.Duration(t.CloseSeconds) * time.Second, Count: t.Closed}
-		out.ByType = append(out.ByType, IncidentTypeKPIs{Type: t.Type, Reported: t.Reported, Closed: t.Closed, CloseTime: d})
+		out.ByType = append(out.ByType, IncidentTypeKPIs{Type: typ, Reported: t.Reported, Closed: t.Closed, CloseTime: d})
 		out.Reported += t.Reported
 		out.Closed += t.Closed
 		out.CloseTime.Total += d.Total
@@ -132,9 +134,9 @@ func incidentKPIs(ts []IncidentTally) IncidentKPIs {
 }
 
 // IncidentTypeNames are the weekly report's names of incident types.
-var IncidentTypeNames = map[string][2]string{
-	"FIRE_ALARM": {"火警", "fire alarm"}, "WATER_LEAK": {"漏水", "water leak"}, "INJURY": {"受伤", "injury"},
-	"THEFT": {"盗窃", "theft"}, "DISPUTE": {"纠纷", "dispute"}, "OTHER": {"其他", "other"},
+var IncidentTypeNames = map[incident.Type][2]string{
+	incident.FireAlarm: {"火警", "fire alarm"}, incident.WaterLeak: {"漏水", "water leak"}, incident.Injury: {"受伤", "injury"},
+	incident.Theft: {"盗窃", "theft"}, incident.Dispute: {"纠纷", "dispute"}, incident.Other: {"其他", "other"},
 }
 
 // estateZH is the weekly report's line on running the estate; "" when no

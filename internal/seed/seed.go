@@ -30,6 +30,8 @@ import (
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
 	"qinqing/internal/inspection"
+	"qinqing/internal/incident"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -81,6 +83,10 @@ type Deps struct {
 	Payments *payment.Service
 	Dunning  *dunning.Service
 	Finance  *finance.Service
+	// Patrols and Incidents, when set, get the first community's night
+	// patrol with a missed checkpoint and two incidents.
+	Patrols   *patrol.Service
+	Incidents *incident.Service
 	Clock    *Clock
 	Now      func() time.Time
 	// Facilities, when set, gets the first community's equipment, plans and
@@ -204,6 +210,8 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"enquiries and FAQ", s.ensureEnquiries},
 		{"equipment and maintenance", s.ensureEquipment},
 		{"a month of quality inspections", s.ensureInspections},
+		{"patrols", s.ensurePatrols},
+		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {

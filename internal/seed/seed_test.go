@@ -26,6 +26,8 @@ import (
 	"qinqing/internal/finance"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
+	"qinqing/internal/incident"
+	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/mongo"
@@ -70,6 +72,8 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 			Households: households, Now: now, Facts: app.NewNoticeFacts("", communities, households, fees, staffSvc)}),
 		Finance:    finance.NewService(finance.Config{DB: db, Places: communities, Residents: households, Now: now, Collection: fees}),
 		Reviews:    review.NewService(review.Config{DB: db, Staff: staffSvc, Now: now}),
+		Patrols:    patrol.NewService(patrol.Config{DB: db, Staff: staffSvc, Now: now}),
+		Incidents:  incident.NewService(incident.Config{DB: db, Places: communities, Households: households, Staff: staffSvc, Now: now}),
 		Clock:      clock,
 		Now:        now,
 		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
@@ -104,6 +108,7 @@ var collections = []string{
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
 	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders", "training_sessions", "staff_reviews",
+	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
