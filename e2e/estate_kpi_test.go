@@ -18,6 +18,7 @@ import (
 //   - 2 nights of a 2-checkpoint round: the gate scanned on time both
 //     nights, the garage missed both nights and scanned late the first:
 //     3/4 scanned, 2/4 on time;
+//   - a water leak closed in 3 hours and a dispute still open;
 //   - a daily plan from Tuesday: Tuesday's order done that day, Wednesday's
 //     done on Thursday, Thursday's due today (not known yet): 1/2 on plan.
 func TestEstateKPIs(t *testing.T) {
@@ -121,10 +122,28 @@ func TestEstateKPIs(t *testing.T) {
 		}
 		t.Fatalf("no order due %s: %+v", due, os)
 	}
-	// Tuesday: the day's maintenance done; B's re-check fails (escalated).
+	// Tuesday: the day's maintenance done; B's re-check fails (escalated);
+	// a water leak at 07:30, closed at 10:30; a dispute at 09:30, open.
 	e.Clock.Set(day(1, 10, 0))
 	tick()
 	complete("2026-12-01")
+	report := func(typ string, at time.Time, key string) (id string, version int) {
+		t.Helper()
+		var r struct {
+			ReportIncident struct {
+				ID      string
+				Version int
+			}
+		}
+		as("x.security-lead").ok(`mutation($in:ReportIncidentInput!){ reportIncident(input:$in){ id version } }`, map[string]any{"in": map[string]any{
+			"communityId": w.X.ID, "type": typ, "occurredAt": at, "buildingIds": []string{w.XB1.ID}, "location": "1栋", "description": "事件经过",
+			"idempotencyKey": key}}, &r)
+		return r.ReportIncident.ID, r.ReportIncident.Version
+	}
+	leak, v := report("WATER_LEAK", day(1, 7, 30), "lead-phone-0001")
+	report("DISPUTE", day(1, 9, 30), "lead-phone-0002")
+	e.Clock.Set(day(1, 10, 30))
+	as("x.security-lead").ok(`mutation($id:ID!,$v:Int!){ closeIncident(id:$id, version:$v, summary:"水管已更换"){ status } }`, map[string]any{"id": leak, "v": v}, nil)
 	e.Clock.Set(day(1, 13, 0))
 	as("x.inspector").ok(recheckQ, map[string]any{"in": map[string]any{"taskId": taskB, "version": 0, "passed": false, "note": "仍未整改"}}, nil)
 	night(1, false)
@@ -145,14 +164,26 @@ func TestEstateKPIs(t *testing.T) {
 		Numerator, Denominator int
 		Available              bool
 	}
+	type incidents struct {
+		Reported, Closed int
+		CloseTime        struct{ AverageSeconds *float64 }
+		ByType           []struct {
+			Type             string
+			Reported, Closed int
+		}
+	}
 	var k struct {
 		ServiceKpis struct {
-			Estate struct{ InspectionPassRate, CorrectiveTasksOnTime, PatrolCompleteness, PatrolOnTime, MaintenanceOnPlan kr }
+			Estate struct {
+				InspectionPassRate, CorrectiveTasksOnTime, PatrolCompleteness, PatrolOnTime, MaintenanceOnPlan kr
+				Incidents                                                                                      incidents
+			}
 		}
 	}
 	window := map[string]any{"c": w.X.ID, "f": day(0, 0, 0), "t": day(7, 0, 0)}
 	sup.ok(`query($c:ID!,$f:Time!,$t:Time!){ serviceKpis(communityId:$c, from:$f, to:$t){ estate {
-		inspectionPassRate `+ratio+` correctiveTasksOnTime `+ratio+` patrolCompleteness `+ratio+` patrolOnTime `+ratio+` maintenanceOnPlan `+ratio+` } } }`, window, &k)
+		inspectionPassRate `+ratio+` correctiveTasksOnTime `+ratio+` patrolCompleteness `+ratio+` patrolOnTime `+ratio+` maintenanceOnPlan `+ratio+`
+		incidents { reported closed closeTime { averageSeconds } byType { type reported closed } } } } }`, window, &k)
 	got := k.ServiceKpis.Estate
 	for _, c := range []struct {
 		name    string
@@ -170,9 +201,16 @@ func TestEstateKPIs(t *testing.T) {
 		}
 	}
 
+	in := got.Incidents
+	if in.Reported != 2 || in.Closed != 1 || in.CloseTime.AverageSeconds == nil || *in.CloseTime.AverageSeconds != 3*3600 || len(in.ByType) != 6 ||
+		in.ByType[1].Type != "WATER_LEAK" || in.ByType[1].Reported != 1 || in.ByType[1].Closed != 1 ||
+		in.ByType[4].Type != "DISPUTE" || in.ByType[4].Reported != 1 || in.ByType[4].Closed != 0 || in.ByType[0].Reported != 0 {
+		t.Errorf("incidents: %+v", in)
+	}
+
 	var wr struct{ WeeklyReport struct{ Summary string } }
 	sup.ok(`query($c:ID!){ weeklyReport(communityId:$c, weekOf:"2026-12-03"){ summary } }`, map[string]any{"c": w.X.ID}, &wr)
-	for _, want := range []string{"品质检查合格率90.6%（29/32，上周—）", "整改按时完成率50.0%（1/2，上周—）", "巡更完成率75.0%（3/4，上周—），按时率50.0%（2/4，上周—）", "设备按计划保养率50.0%（1/2，上周—）"} {
+	for _, want := range []string{"品质检查合格率90.6%（29/32，上周—）", "整改按时完成率50.0%（1/2，上周—）", "巡更完成率75.0%（3/4，上周—），按时率50.0%（2/4，上周—）", "设备按计划保养率50.0%（1/2，上周—）", "安全事件2起（漏水1起、纠纷1起），已处理1起，平均处理3.0小时"} {
 		if !strings.Contains(wr.WeeklyReport.Summary, want) {
 			t.Errorf("weekly report lacks %q:\n%s", want, wr.WeeklyReport.Summary)
 		}
