@@ -388,6 +388,166 @@ func (ec *executionContext) fieldContext_EnquiryKpis_faqCoverage(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _EstateKpis_inspectionPassRate(ctx context.Context, field graphql.CollectedField, obj *kpi.EstateKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EstateKpis_inspectionPassRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InspectionPassRate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EstateKpis_inspectionPassRate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EstateKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EstateKpis_correctiveTasksOnTime(ctx context.Context, field graphql.CollectedField, obj *kpi.EstateKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EstateKpis_correctiveTasksOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CorrectiveOnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EstateKpis_correctiveTasksOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EstateKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EstateKpis_patrolCompleteness(ctx context.Context, field graphql.CollectedField, obj *kpi.EstateKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EstateKpis_patrolCompleteness(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatrolCompleteness, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EstateKpis_patrolCompleteness(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EstateKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EstateKpis_patrolOnTime(ctx context.Context, field graphql.CollectedField, obj *kpi.EstateKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EstateKpis_patrolOnTime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PatrolOnTime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EstateKpis_patrolOnTime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EstateKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EstateKpis_maintenanceOnPlan(ctx context.Context, field graphql.CollectedField, obj *kpi.EstateKPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EstateKpis_maintenanceOnPlan(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaintenanceOnPlan, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.Ratio) graphql.Marshaler {
+			return ec.marshalNKpiRatio2qinqingᚋinternalᚋkpiᚐRatio(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EstateKpis_maintenanceOnPlan(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EstateKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_KpiRatio(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FiledByChannelKpis_total(ctx context.Context, field graphql.CollectedField, obj *kpi.Filed) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1584,6 +1744,38 @@ func (ec *executionContext) fieldContext_ServiceKpis_filedByChannel(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _ServiceKpis_estate(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ServiceKpis_estate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Estate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v kpi.EstateKPIs) graphql.Marshaler {
+			return ec.marshalNEstateKpis2qinqingᚋinternalᚋkpiᚐEstateKPIs(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ServiceKpis_estate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ServiceKpis",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EstateKpis(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ServiceKpis_feeCollection(ctx context.Context, field graphql.CollectedField, obj *kpi.KPIs) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -1951,6 +2143,64 @@ func (ec *executionContext) _EnquiryKpis(ctx context.Context, sel ast.SelectionS
 			}
 		case "faqCoverage":
 			out.Values[i] = ec._EnquiryKpis_faqCoverage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var estateKpisImplementors = []string{"EstateKpis"}
+
+func (ec *executionContext) _EstateKpis(ctx context.Context, sel ast.SelectionSet, obj *kpi.EstateKPIs) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, estateKpisImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EstateKpis")
+		case "inspectionPassRate":
+			out.Values[i] = ec._EstateKpis_inspectionPassRate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "correctiveTasksOnTime":
+			out.Values[i] = ec._EstateKpis_correctiveTasksOnTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "patrolCompleteness":
+			out.Values[i] = ec._EstateKpis_patrolCompleteness(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "patrolOnTime":
+			out.Values[i] = ec._EstateKpis_patrolOnTime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maintenanceOnPlan":
+			out.Values[i] = ec._EstateKpis_maintenanceOnPlan(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -2466,6 +2716,11 @@ func (ec *executionContext) _ServiceKpis(ctx context.Context, sel ast.SelectionS
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "estate":
+			out.Values[i] = ec._ServiceKpis_estate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "feeCollection":
 			out.Values[i] = ec._ServiceKpis_feeCollection(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -2607,6 +2862,10 @@ func (ec *executionContext) marshalNComplaintKpis2qinqingᚋinternalᚋkpiᚐCom
 
 func (ec *executionContext) marshalNEnquiryKpis2qinqingᚋinternalᚋkpiᚐEnquiryKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.EnquiryKPIs) graphql.Marshaler {
 	return ec._EnquiryKpis(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNEstateKpis2qinqingᚋinternalᚋkpiᚐEstateKPIs(ctx context.Context, sel ast.SelectionSet, v kpi.EstateKPIs) graphql.Marshaler {
+	return ec._EstateKpis(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNFiledByChannelKpis2qinqingᚋinternalᚋkpiᚐFiled(ctx context.Context, sel ast.SelectionSet, v kpi.Filed) graphql.Marshaler {

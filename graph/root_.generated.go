@@ -834,6 +834,14 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	EstateKpis struct {
+		CorrectiveOnTime   func(childComplexity int) int
+		InspectionPassRate func(childComplexity int) int
+		MaintenanceOnPlan  func(childComplexity int) int
+		PatrolCompleteness func(childComplexity int) int
+		PatrolOnTime       func(childComplexity int) int
+	}
+
 	EventAttendance struct {
 		CheckedInHouseholds func(childComplexity int) int
 		CheckedInPeople     func(childComplexity int) int
@@ -2219,6 +2227,7 @@ type ComplexityRoot struct {
 		ComputedAt                  func(childComplexity int) int
 		Counts                      func(childComplexity int) int
 		Enquiries                   func(childComplexity int) int
+		Estate                      func(childComplexity int) int
 		EventAttendance             func(childComplexity int) int
 		FeeCollection               func(childComplexity int) int
 		Filed                       func(childComplexity int) int
@@ -5419,6 +5428,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EquipmentEdge.Node(childComplexity), true
+
+	case "EstateKpis.correctiveTasksOnTime":
+		if e.ComplexityRoot.EstateKpis.CorrectiveOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EstateKpis.CorrectiveOnTime(childComplexity), true
+	case "EstateKpis.inspectionPassRate":
+		if e.ComplexityRoot.EstateKpis.InspectionPassRate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EstateKpis.InspectionPassRate(childComplexity), true
+	case "EstateKpis.maintenanceOnPlan":
+		if e.ComplexityRoot.EstateKpis.MaintenanceOnPlan == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EstateKpis.MaintenanceOnPlan(childComplexity), true
+	case "EstateKpis.patrolCompleteness":
+		if e.ComplexityRoot.EstateKpis.PatrolCompleteness == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EstateKpis.PatrolCompleteness(childComplexity), true
+	case "EstateKpis.patrolOnTime":
+		if e.ComplexityRoot.EstateKpis.PatrolOnTime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EstateKpis.PatrolOnTime(childComplexity), true
 
 	case "EventAttendance.checkedInHouseholds":
 		if e.ComplexityRoot.EventAttendance.CheckedInHouseholds == nil {
@@ -12539,6 +12579,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ServiceKpis.Enquiries(childComplexity), true
+	case "ServiceKpis.estate":
+		if e.ComplexityRoot.ServiceKpis.Estate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ServiceKpis.Estate(childComplexity), true
 	case "ServiceKpis.eventAttendance":
 		if e.ComplexityRoot.ServiceKpis.EventAttendance == nil {
 			break
@@ -19107,6 +19153,36 @@ type ServiceKpis {
   enquiries: EnquiryKpis!
   "Items filed in the window per intake channel (受理渠道): in all and per kind of item."
   filedByChannel: FiledByChannelKpis!
+  "How the estate itself is run: quality inspections, corrective tasks, patrols, planned maintenance, incidents."
+  estate: EstateKpis!
+}
+
+"""
+How the estate itself is run (品质、巡更、设备、安全), over the same window and by the same
+attribution rule as the service figures: each counted in the window its defining moment falls in.
+"""
+type EstateKpis {
+  "Inspection pass rate (检查合格率): checklist items passed / items checked, of the quality inspections done in the window; the handover inspection (承接查验) is left out."
+  inspectionPassRate: KpiRatio!
+  """
+  Corrective tasks closed on time (整改按时完成率): of the corrective tasks given in the window whose
+  outcome is known (closed, escalated, or past their deadline), those closed by their first re-check
+  by the deadline they were given. A task still within its deadline is not counted yet.
+  """
+  correctiveTasksOnTime: KpiRatio!
+  """
+  Patrol completeness (巡更完成率): checkpoints due in the window that were scanned (late included) /
+  checkpoints expected (scanned or marked missed while the shift was on).
+  """
+  patrolCompleteness: KpiRatio!
+  "Checkpoints due in the window scanned within their window / checkpoints expected."
+  patrolOnTime: KpiRatio!
+  """
+  Maintenance done on plan (按计划保养率): planned maintenance orders due on a day of the window
+  (community time) done by the end of their due date / those whose outcome is known (done, or past
+  the due date). Orders not raised by a plan are left out.
+  """
+  maintenanceOnPlan: KpiRatio!
 }
 
 """
@@ -23967,6 +24043,22 @@ func (ec *executionContext) childFields_EquipmentEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type EquipmentEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_EstateKpis(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "inspectionPassRate":
+		return ec.fieldContext_EstateKpis_inspectionPassRate(ctx, field)
+	case "correctiveTasksOnTime":
+		return ec.fieldContext_EstateKpis_correctiveTasksOnTime(ctx, field)
+	case "patrolCompleteness":
+		return ec.fieldContext_EstateKpis_patrolCompleteness(ctx, field)
+	case "patrolOnTime":
+		return ec.fieldContext_EstateKpis_patrolOnTime(ctx, field)
+	case "maintenanceOnPlan":
+		return ec.fieldContext_EstateKpis_maintenanceOnPlan(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EstateKpis", field.Name)
+}
+
 func (ec *executionContext) childFields_EventAttendance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "event":
@@ -26315,6 +26407,8 @@ func (ec *executionContext) childFields_ServiceKpis(ctx context.Context, field g
 		return ec.fieldContext_ServiceKpis_enquiries(ctx, field)
 	case "filedByChannel":
 		return ec.fieldContext_ServiceKpis_filedByChannel(ctx, field)
+	case "estate":
+		return ec.fieldContext_ServiceKpis_estate(ctx, field)
 	case "feeCollection":
 		return ec.fieldContext_ServiceKpis_feeCollection(ctx, field)
 	case "callsAnsweredWithinStandard":

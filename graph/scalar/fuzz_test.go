@@ -96,3 +96,16 @@ func TestScalarsRefuseNonStrings(t *testing.T) {
 		bad(t, err, "input.bad_time")
 	}
 }
+
+// An unset date (a nullable Date kept as an empty string) is null, not "".
+func TestUnsetDateIsNull(t *testing.T) {
+	for in, want := range map[string]string{"": "null", "2026-12-07": `"2026-12-07"`} {
+		var b bytes.Buffer
+		if err := MarshalDate(in).MarshalGQLContext(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("MarshalDate(%q) = %s, want %s", in, b.String(), want)
+		}
+	}
+}

@@ -39,6 +39,12 @@ func MarshalTime(t time.Time) graphql.ContextMarshaler {
 // MarshalDate renders a date.
 func MarshalDate(d string) graphql.ContextMarshaler {
 	return graphql.ContextWriterFunc(func(_ context.Context, w io.Writer) error {
+		// A date kept as a string is unset when empty: a nullable Date
+		// field (a move-in date not given) is null, never "".
+		if d == "" {
+			_, err := io.WriteString(w, "null")
+			return err
+		}
 		_, err := io.WriteString(w, strconv.Quote(d))
 		return err
 	})

@@ -221,14 +221,15 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
 		Communities: communities, Staff: staffSvc, Sender: engine, Wechat: d.WechatPay, Tenants: svc.Fees.TenantsSeeBills, Log: d.Log, Now: now})
 	svc.Patrols = patrol.NewService(patrol.Config{DB: d.DB, Staff: staffSvc, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
-	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
-		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
-		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
 	svc.Tasks.AddSource(tasks.CorrectiveTasks{Inspections: svc.Inspections})
 	svc.Tasks.AddSource(tasks.DueInspections{Inspections: svc.Inspections})
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
+	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
+		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
+		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities,
+		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),

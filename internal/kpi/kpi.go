@@ -173,6 +173,9 @@ type KPIs struct {
 	// FeeCollection: the billing periods the window overlaps, oldest
 	// first, each as collected so far (物业费收缴率).
 	FeeCollection []*fee.PeriodCollection
+	// Estate: inspections, corrective tasks, patrols, maintenance and
+	// incidents (how the estate itself is run).
+	Estate EstateKPIs
 }
 
 // Satisfaction: shares of 4-5 scores in surveys, and of satisfied callbacks

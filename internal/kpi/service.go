@@ -22,17 +22,22 @@ import (
 // Config wires the service. Surveys, Activities and Calls may be nil: their
 // figures are then reported as not available.
 type Config struct {
-	DB          *mongo.DB
-	Repairs     Repairs
-	Complaints  Complaints
-	Orders      Orders
-	Surveys     SurveySource
-	Activities  AttendanceSource
-	Calls       CallSource     // nil: calls not available
-	Enquiries   Enquiries      // nil: not available
-	Campaigns   CampaignVisits // nil: campaign bookings not counted
-	Moves       MoveBookings   // nil: move bookings not counted
-	Fees        FeeSource      // nil: fee collection not available
+	DB         *mongo.DB
+	Repairs    Repairs
+	Complaints Complaints
+	Orders     Orders
+	Surveys    SurveySource
+	Activities AttendanceSource
+	Calls      CallSource     // nil: calls not available
+	Enquiries  Enquiries      // nil: not available
+	Campaigns  CampaignVisits // nil: campaign bookings not counted
+	Moves      MoveBookings   // nil: move bookings not counted
+	Fees       FeeSource      // nil: fee collection not available
+	// The estate's sources (nil: their figures not available).
+	Inspections InspectionSource
+	Patrols     PatrolSource
+	Maintenance MaintenanceSource
+	Incidents   IncidentSource
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
@@ -181,6 +186,9 @@ func (s *Service) compute(ctx context.Context, com *community.Community, spans .
 		out[i] = k
 	}
 	if err := s.addFees(ctx, com, out); err != nil {
+		return nil, err
+	}
+	if err := s.addEstate(ctx, communityID, now, out); err != nil {
 		return nil, err
 	}
 	return out, nil

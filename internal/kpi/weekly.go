@@ -98,6 +98,9 @@ func summaryZH(r *WeeklyReport, first, last time.Time) string {
 	if f := feesZH(k); f != "" {
 		items = append(items, f)
 	}
+	if f := estateZH(k, p); f != "" {
+		items = append(items, f)
+	}
 	b.WriteString(strings.Join(items, "；"))
 	b.WriteString("。")
 	return b.String()
@@ -125,6 +128,9 @@ func summaryEN(r *WeeklyReport) string {
 		filedEN(k.Filed),
 	}
 	if f := feesEN(k); f != "" {
+		items = append(items, f)
+	}
+	if f := estateEN(k, p); f != "" {
 		items = append(items, f)
 	}
 	b.WriteString(strings.Join(items, "; "))
