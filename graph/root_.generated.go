@@ -22634,11 +22634,12 @@ extend type Query {
   """
   The open tasks of a butler, earliest due first: callbacks due on repairs and
   service orders, follow-ups promised on visits, congratulation visits and
-  move-in callbacks, and overdue enquiries the staff member owns. A butler or
-  a CUSTOMER_SERVICE staff member opens their own list (butlerId omitted); a
-  supervisor opens the list of a butler or CUSTOMER_SERVICE staff member of a
-  community they supervise. Anyone else: FORBIDDEN (a resident, or a staff
-  member with neither role opening their own) or NOT_FOUND (staff outside the
+  move-in callbacks, and overdue enquiries the staff member owns; for every
+  staff member, what quality inspections owe them (corrective tasks, re-checks,
+  scheduled inspections). Any staff member opens their own list (butlerId
+  omitted; household tasks only on butlers' and CUSTOMER_SERVICE lists); a
+  supervisor opens the list of a staff member of a community they supervise.
+  Anyone else: FORBIDDEN (a resident) or NOT_FOUND (staff outside the
   caller's supervised communities).
   The cursor is the due time and id of the last task seen, so a page after it
   neither skips nor repeats tasks while the list stands still. Each source
