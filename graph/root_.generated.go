@@ -20449,7 +20449,8 @@ type DueInspection {
 extend type Query {
   """
   Inspection scores (pass rates of checked items) of a community over [from, to), at most 366 days, grouped by area, team or staff member and
-  per week or month. Who an item counts for is fixed when recorded (see InspectionResult.responsibleTeam and responsibleStaff).
+  per week or month; handover inspections (HANDOVER) are left out. Who an item counts for is fixed when recorded (see
+  InspectionResult.responsibleTeam and responsibleStaff).
   Inspectors and supervisors of the community see every group; other staff of the community only their own score (by STAFF; any other
   grouping or staff member is FORBIDDEN); NOT_FOUND for other communities and residents.
   """

@@ -21,7 +21,7 @@ import (
 // when they belong to it, else their own); a passed item for the area's
 // team (DefaultTeam) and the area's responsible staff member, named on the
 // inspection or its schedule. An item nobody was named for counts for no
-// staff member.
+// staff member. Handover inspections (承接查验) do not count.
 
 // ScoreGroup is what scores are grouped by.
 type ScoreGroup string
@@ -121,7 +121,9 @@ func (s *Service) Scores(ctx context.Context, c *access.Caller, q ScoreQuery) ([
 			return nil, apperr.Invalid("staffId", "input.bad_value")
 		}
 	}
-	filter := mongo.InWindow(q.CommunityID, "doneAt", q.From, q.To)
+	// The handover inspection (承接查验) checks the developer's work, not
+	// the service's: left out, as from the pass-rate KPI.
+	filter := append(mongo.InWindow(q.CommunityID, "doneAt", q.From, q.To), bson.E{Key: "area", Value: bson.D{{Key: "$ne", Value: Handover}}})
 	if q.StaffID != "" {
 		filter = append(filter, bson.E{Key: "results.staffId", Value: q.StaffID})
 	}
