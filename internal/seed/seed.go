@@ -29,8 +29,8 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/household"
 	"qinqing/internal/identity"
-	"qinqing/internal/inspection"
 	"qinqing/internal/incident"
+	"qinqing/internal/inspection"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -87,8 +87,8 @@ type Deps struct {
 	// patrol with a missed checkpoint and two incidents.
 	Patrols   *patrol.Service
 	Incidents *incident.Service
-	Clock    *Clock
-	Now      func() time.Time
+	Clock     *Clock
+	Now       func() time.Time
 	// Facilities, when set, gets the first community's equipment, plans and
 	// work orders (equipment.go).
 	Facilities *facility.Service
