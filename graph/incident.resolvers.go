@@ -12,7 +12,6 @@ import (
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/incident"
-	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
@@ -81,11 +80,8 @@ func (r *incidentResolver) Announcement(ctx context.Context, obj *incident.Incid
 	if obj.AnnouncementID == "" {
 		return nil, nil
 	}
-	c, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return r.Svc.Announcements.Get(ctx, c, obj.AnnouncementID)
+	// A page's announcements in one query, as the caller may see them.
+	return one(ctx, loaders(ctx).Announcement, obj.AnnouncementID)
 }
 
 // RepairRequestID is the resolver for the repairRequestId field.
@@ -98,16 +94,9 @@ func (r *incidentResolver) RepairRequest(ctx context.Context, obj *incident.Inci
 	if obj.RepairRequestID == "" {
 		return nil, nil
 	}
-	c, err := caller(ctx)
-	if err != nil {
-		return nil, err
-	}
-	req, err := r.Svc.Repairs.Get(ctx, c, obj.RepairRequestID)
-	if code := apperr.CodeOf(err); code == apperr.NotFound || code == apperr.Forbidden {
-		// The repair's own rules decide; repairRequestId still links it.
-		return nil, nil
-	}
-	return req, err
+	// A page's repairs in one query. The repair's own rules decide who
+	// sees it (null for the others); repairRequestId still links it.
+	return one(ctx, loaders(ctx).RepairRequest, obj.RepairRequestID)
 }
 
 // ClosedBy is the resolver for the closedBy field.

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"qinqing/internal/access"
+	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/community"
 	"qinqing/internal/dunning"
@@ -13,6 +14,7 @@ import (
 	"qinqing/internal/facility"
 	"qinqing/internal/household"
 	"qinqing/internal/inspection"
+	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
 )
@@ -43,6 +45,10 @@ type Loaders struct {
 	OpenDunning *Loader[string, *dunning.Case]
 	// CorrectiveTask is each failed inspection item's task, as the caller may see it.
 	CorrectiveTask *Loader[string, *inspection.Task]
+	// Announcement and RepairRequest are what a page of incidents links,
+	// as the caller may see them.
+	Announcement  *Loader[string, *announce.Announcement]
+	RepairRequest *Loader[string, *repair.Request]
 }
 
 // newLoaders makes one response's loaders; with m (a live event's memo)
@@ -83,6 +89,20 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 				return nil, err
 			}
 			return s.Inspections.TasksByIDs(ctx, c, ids)
+		}),
+		Announcement: newLoader(b, func(ctx context.Context, ids []string) (map[string]*announce.Announcement, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.Announcements.VisibleByIDs(ctx, c, ids)
+		}),
+		RepairRequest: newLoader(b, func(ctx context.Context, ids []string) (map[string]*repair.Request, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.Repairs.VisibleByIDs(ctx, c, ids)
 		}),
 		// Every read is recorded, however often it repeats: no cache.
 		Audit: newUncachedLoader(b, func(ctx context.Context, reads []archive.SensitiveRead) (map[archive.SensitiveRead]bool, error) {
