@@ -227,7 +227,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
 	svc.Reviews = review.NewService(review.Config{DB: d.DB, Staff: staffSvc, Repairs: svc.Repairs, Orders: svc.ServiceOrders,
-		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Zone: zones.get, Log: d.Log, Now: now})
+		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Complaints: svc.Complaints, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
