@@ -25,7 +25,7 @@ func TestIncidentPageLoadsLinksInOneBatch(t *testing.T) {
 			map[string]any{"id": id, "in": map[string]any{"title": "1栋紧急停水通知", "body": "正在抢修，请暂勿用水。"}}, nil)
 		sup.ok(`mutation($id:ID!,$in:FileIncidentRepairInput!){ fileIncidentRepair(id:$id,input:$in){ id } }`, map[string]any{"id": id, "in": map[string]any{
 			"publicArea": map[string]any{"buildingId": w.XB1.ID, "floor": 3, "kind": "CORRIDOR", "place": fmt.Sprintf("1栋%d楼走廊", i+1)},
-			"category": "WATER", "description": "走廊吊顶内水管爆裂", "urgency": "EMERGENCY"}}, nil)
+			"category":   "WATER", "description": "走廊吊顶内水管爆裂", "urgency": "EMERGENCY"}}, nil)
 	}
 	const q = `query($c:ID!,$n:Int!){ incidents(communityId:$c, first:$n){ edges { node { id announcement { id title } repairRequest { id } } } } }`
 	cost := func(n int) int64 {

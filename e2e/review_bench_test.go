@@ -15,7 +15,8 @@ import (
 
 // BenchmarkMonthlyStaffReviews reports database round trips and
 // allocations per staffReviews request computing a community's month for
-// 20 and for 200 staff (every role, a training session listing them all),
+// 20 and for 200 staff (every role, a training session listing them all,
+// complaints naming one in five),
 // beside a bare authenticated query in the same run: the round trips must
 // be the same at both sizes (one query per source for the batch, never one
 // per staff member or item).
@@ -27,7 +28,8 @@ func BenchmarkMonthlyStaffReviews(b *testing.B) {
 	ctx := context.Background()
 	svc := e.App.Services
 	roles := []access.Role{access.Engineer, access.Butler, access.Cleaner, access.Security, access.CustomerService}
-	var ids []string
+	var ids, named []string
+	owner := e.owner(w.OwnerA.Phone)
 	hire := func(n int) {
 		for i := len(ids); i < n; i++ {
 			st, err := svc.Staff.Upsert(ctx, &staff.Staff{Account: fmt.Sprintf("x.bench%03d", i), Name: fmt.Sprintf("员工%03d", i),
@@ -38,6 +40,17 @@ func BenchmarkMonthlyStaffReviews(b *testing.B) {
 			ids = append(ids, st.ID)
 		}
 		sup := &access.Caller{Kind: auth.KindStaff, ID: "bench-admin", Roles: []access.Role{access.Admin}}
+		// One complaint naming every tenth staff member and the next: the
+		// COMPLAINTS items grow with the batch, its queries must not.
+		for i := len(named); i < n; i += 10 {
+			var sub struct{ SubmitComplaint struct{ ID string } }
+			owner.ok(`mutation($in:SubmitComplaintInput!){ submitComplaint(input:$in){ id } }`, map[string]any{"in": map[string]any{
+				"householdId": w.HA.ID, "category": "STAFF_ATTITUDE", "description": fmt.Sprintf("投诉 %d", i)}}, &sub)
+			if _, err := svc.Complaints.SetConcerns(ctx, sup, sub.SubmitComplaint.ID, nil, ids[i:i+2], ""); err != nil {
+				b.Fatal(err)
+			}
+		}
+		named = ids
 		if _, err := svc.Reviews.RecordTraining(ctx, sup, review.TrainingInput{CommunityID: w.X.ID, Title: fmt.Sprintf("培训 %d", n),
 			HeldAt: e.Clock.Now().Add(-time.Hour), DurationMinutes: 60, Trainer: "品质部", AttendeeIDs: ids[:n/2], AbsentIDs: ids[n/2:]}); err != nil {
 			b.Fatal(err)

@@ -262,7 +262,7 @@ func TestStaffReviewFiguresMatchTheirItems(t *testing.T) {
 		}
 	}
 	// Only the figures of each one's roles.
-	if k := keys(guardID); k != "INSPECTION_FAILURES CORRECTIVE_ON_TIME PATROL_CHECKPOINTS TRAINING" {
+	if k := keys(guardID); k != "INSPECTION_FAILURES CORRECTIVE_ON_TIME PATROL_CHECKPOINTS COMPLAINTS TRAINING" {
 		t.Errorf("guard's figures: %s", k)
 	}
 	if k := keys(butlerID); strings.Contains(k, "REPAIRS_DONE") || strings.Contains(k, "PATROL") {

@@ -74,6 +74,12 @@ func (r *complaintResolver) Overdue(ctx context.Context, obj *complaint.Complain
 	return r.Svc.Complaints.Overdue(obj), nil
 }
 
+// Concerns is the resolver for the concerns field.
+func (r *complaintResolver) Concerns(ctx context.Context, obj *complaint.Complaint) ([]*staff.Staff, error) {
+	// The service already emptied it for anyone who may not know (residents).
+	return all(ctx, loaders(ctx).Staff, obj.ConcernsStaffIDs)
+}
+
 // Staff is the resolver for the staff field.
 func (r *complaintCallbackResolver) Staff(ctx context.Context, obj *complaint.Callback) (*staff.Staff, error) {
 	return one(ctx, loaders(ctx).Staff, obj.StaffID)
@@ -139,6 +145,15 @@ func (r *mutationResolver) RecordComplaintCallback(ctx context.Context, id strin
 		return nil, err
 	}
 	return r.Svc.Complaints.Callback(ctx, c, id, satisfied, deref(notes))
+}
+
+// SetComplaintConcerns is the resolver for the setComplaintConcerns field.
+func (r *mutationResolver) SetComplaintConcerns(ctx context.Context, id string, version *int, staffIds []string, note *string) (*complaint.Complaint, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Complaints.SetConcerns(ctx, c, id, version, staffIds, deref(note))
 }
 
 // WithdrawComplaint is the resolver for the withdrawComplaint field.

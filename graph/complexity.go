@@ -80,6 +80,7 @@ var listBounds = map[string]int{
 	"Complaint.replies":                  30,
 	"Complaint.callbacks":                10,
 	"Complaint.timeline":                 30,
+	"Complaint.concerns":                 5, // complaint.MaxConcerns
 	"Enquiry.callbacks":                  10,
 	"Enquiry.timeline":                   30,
 	"Enquiry.staffNotes":                 10,

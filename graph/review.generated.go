@@ -2599,6 +2599,7 @@ var (
 		"INSPECTION_FAILURES": review.InspectionFailure,
 		"CORRECTIVE_ON_TIME":  review.CorrectiveOnTime,
 		"PATROL_CHECKPOINTS":  review.PatrolCheckpoints,
+		"COMPLAINTS":          review.Complaints,
 		"TRAINING":            review.Training,
 	}
 	marshalNReviewFigureKey2qinqingᚋinternalᚋreviewᚐKey = map[review.Key]string{
@@ -2612,6 +2613,7 @@ var (
 		review.InspectionFailure: "INSPECTION_FAILURES",
 		review.CorrectiveOnTime:  "CORRECTIVE_ON_TIME",
 		review.PatrolCheckpoints: "PATROL_CHECKPOINTS",
+		review.Complaints:        "COMPLAINTS",
 		review.Training:          "TRAINING",
 	}
 )
@@ -2688,6 +2690,7 @@ var (
 		"VISIT":           review.KindVisit,
 		"VISIT_WEEK":      review.KindVisitWeek,
 		"TRAINING":        review.KindTraining,
+		"COMPLAINT":       review.KindComplaint,
 	}
 	marshalNReviewItemKind2qinqingᚋinternalᚋreviewᚐItemKind = map[review.ItemKind]string{
 		review.KindRepair:    "REPAIR",
@@ -2697,6 +2700,7 @@ var (
 		review.KindVisit:     "VISIT",
 		review.KindVisitWeek: "VISIT_WEEK",
 		review.KindTraining:  "TRAINING",
+		review.KindComplaint: "COMPLAINT",
 	}
 )
 

@@ -594,6 +594,7 @@ type ComplexityRoot struct {
 		Category    func(childComplexity int) int
 		Community   func(childComplexity int) int
 		Complainant func(childComplexity int) int
+		Concerns    func(childComplexity int) int
 		Description func(childComplexity int) int
 		Handler     func(childComplexity int) int
 		Household   func(childComplexity int) int
@@ -609,6 +610,7 @@ type ComplexityRoot struct {
 		SubmittedAt func(childComplexity int) int
 		Timeline    func(childComplexity int) int
 		UpdatedAt   func(childComplexity int) int
+		Version     func(childComplexity int) int
 	}
 
 	ComplaintCallback struct {
@@ -1649,6 +1651,7 @@ type ComplexityRoot struct {
 		ScheduleMaintenance           func(childComplexity int, id string, at time.Time, emergency *bool, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetBuildingType               func(childComplexity int, buildingID string, typeArg community.BuildingType) int
+		SetComplaintConcerns          func(childComplexity int, id string, version *int, staffIds []string, note *string) int
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		SetTenantBillAccess           func(childComplexity int, householdID string, allowed bool) int
@@ -4583,6 +4586,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Complaint.Complainant(childComplexity), true
+	case "Complaint.concerns":
+		if e.ComplexityRoot.Complaint.Concerns == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Concerns(childComplexity), true
 	case "Complaint.description":
 		if e.ComplexityRoot.Complaint.Description == nil {
 			break
@@ -4678,6 +4687,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Complaint.UpdatedAt(childComplexity), true
+	case "Complaint.version":
+		if e.ComplexityRoot.Complaint.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Complaint.Version(childComplexity), true
 
 	case "ComplaintCallback.at":
 		if e.ComplexityRoot.ComplaintCallback.At == nil {
@@ -9644,6 +9659,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetBuildingType(childComplexity, args["buildingId"].(string), args["type"].(community.BuildingType)), true
+	case "Mutation.setComplaintConcerns":
+		if e.ComplexityRoot.Mutation.SetComplaintConcerns == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setComplaintConcerns_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetComplaintConcerns(childComplexity, args["id"].(string), args["version"].(*int), args["staffIds"].([]string), args["note"].(*string)), true
 	case "Mutation.setOrderPayment":
 		if e.ComplexityRoot.Mutation.SetOrderPayment == nil {
 			break
@@ -16468,6 +16494,8 @@ type Complaint {
   status: ComplaintStatus!
   "1 for the first answer; each unsatisfied callback starts another round."
   round: Int!
+  "Goes up with every step; give it to setComplaintConcerns to refuse a change made since."
+  version: Int!
   "Signed photo URLs (see ImageSize)."
   photos("ORIGINAL (default) or THUMB for lists and photo grids." size: ImageSize = ORIGINAL): [String!]!
   "The staff member who acknowledged the complaint and owns it (首问责任人)."
@@ -16488,6 +16516,8 @@ type Complaint {
   updatedAt: Time!
   "How it came in and who filed it; null for an item a resident filed in the app without naming a channel."
   intake: Intake
+  "The staff members the complaint is about (被投诉员工), at most 5, named by a supervisor or the handler with setComplaintConcerns; they count in their monthly review (COMPLAINTS). Empty for residents: the complainant's household never learns whom it names."
+  concerns: [Staff!]!
 }
 
 "One answer (答复) to a complainant."
@@ -16613,6 +16643,17 @@ extend type Mutation {
     "What the complainant said, at most 1000 characters; required when not satisfied."
     notes: String
   ): Complaint!
+  "A supervisor of the community (or an admin), or the complaint's handler, names the staff members it is about, replacing those named before (an empty list clears them); a timeline step records who did. Not for a WITHDRAWN complaint (CONFLICT). Anyone else who may see the complaint gets FORBIDDEN; those who may not, NOT_FOUND."
+  setComplaintConcerns(
+    "Id of the complaint."
+    id: ID!,
+    "The complaint's current version, to refuse (CONFLICT) a change made since it was read; not checked when omitted."
+    version: Int,
+    "Active staff members of the complaint's community, at most 5; empty clears."
+    staffIds: [ID!]!,
+    "Why, at most 200 characters."
+    note: String
+  ): Complaint!
   "The complainant, before the complaint is answered."
   withdrawComplaint(
     "Id of a RECEIVED or HANDLING complaint the caller made."
@@ -16620,6 +16661,11 @@ extend type Mutation {
     "Why, at most 200 characters."
     reason: String
   ): Complaint!
+}
+
+extend enum TimelineAction {
+  "Complaints: a supervisor or the handler named the staff members the complaint is about (see Complaint.concerns); residents never see this step."
+  SET_CONCERNS
 }
 `, BuiltIn: false},
 	{Name: "../schema/dunning.graphqls", Input: `"A step of the courteous reminder ladder for unpaid fees (先礼后兵), in the order they must be taken."
@@ -23041,7 +23087,7 @@ extend type Subscription {
   workOrderQueueChanged("Id of the community (小区)." communityId: ID!): QueueEvent!
 }
 `, BuiltIn: false},
-	{Name: "../schema/review.graphqls", Input: `"A figure of a monthly staff review (员工月度考评). Each is shown only for the roles it concerns (TRAINING for everyone)."
+	{Name: "../schema/review.graphqls", Input: `"A figure of a monthly staff review (员工月度考评). Each is shown only for the roles it concerns (COMPLAINTS and TRAINING for everyone)."
 enum ReviewFigureKey {
   "Repair rounds the engineer completed in the month (count); met: completed by the round's finish deadline."
   REPAIRS_DONE
@@ -23063,6 +23109,8 @@ enum ReviewFigureKey {
   CORRECTIVE_ON_TIME
   "Checkpoints of the patrol rounds this guard was on that started in the month and have ended; met: scanned in the round."
   PATROL_CHECKPOINTS
+  "Complaints (投诉) received in the month that name this staff member (see Complaint.concerns); shown for every staff member. Withdrawn complaints do not count. Items are titled by category only: who complained and what they wrote stay with the complaint's handlers."
+  COMPLAINTS
   "Training sessions held in the month that listed this staff member (attending or absent); met: attended."
   TRAINING
 }
@@ -23083,6 +23131,8 @@ enum ReviewItemKind {
   VISIT_WEEK
   "A training session (id: the session)."
   TRAINING
+  "A complaint (id: the complaint; only its community's complaint handlers may open it)."
+  COMPLAINT
 }
 
 "One item a review figure counts."
@@ -25345,6 +25395,8 @@ func (ec *executionContext) childFields_Complaint(ctx context.Context, field gra
 		return ec.fieldContext_Complaint_status(ctx, field)
 	case "round":
 		return ec.fieldContext_Complaint_round(ctx, field)
+	case "version":
+		return ec.fieldContext_Complaint_version(ctx, field)
 	case "photos":
 		return ec.fieldContext_Complaint_photos(ctx, field)
 	case "handler":
@@ -25365,6 +25417,8 @@ func (ec *executionContext) childFields_Complaint(ctx context.Context, field gra
 		return ec.fieldContext_Complaint_updatedAt(ctx, field)
 	case "intake":
 		return ec.fieldContext_Complaint_intake(ctx, field)
+	case "concerns":
+		return ec.fieldContext_Complaint_concerns(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Complaint", field.Name)
 }

@@ -3422,6 +3422,8 @@ const (
 	TimelineActionWithdraw TimelineAction = "WITHDRAW"
 	// A step this server version does not know; show it as a generic step.
 	TimelineActionOther TimelineAction = "OTHER"
+	// Complaints: a supervisor or the handler named the staff members the complaint is about (see Complaint.concerns); residents never see this step.
+	TimelineActionSetConcerns TimelineAction = "SET_CONCERNS"
 	// Maintenance: the plan raised the work order (生成保养工单).
 	TimelineActionRaise TimelineAction = "RAISE"
 	// Maintenance: a supervisor planned when the work starts.
@@ -3517,6 +3519,7 @@ var AllTimelineAction = []TimelineAction{
 	TimelineActionTake,
 	TimelineActionWithdraw,
 	TimelineActionOther,
+	TimelineActionSetConcerns,
 	TimelineActionRaise,
 	TimelineActionSchedule,
 	TimelineActionReissue,
@@ -3543,7 +3546,7 @@ var AllTimelineAction = []TimelineAction{
 
 func (e TimelineAction) IsValid() bool {
 	switch e {
-	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionRaise, TimelineActionSchedule, TimelineActionReissue, TimelineActionReport, TimelineActionRecordAction, TimelineActionAnnounce, TimelineActionFileRepair, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
+	case TimelineActionAccept, TimelineActionAcknowledge, TimelineActionApply, TimelineActionApprove, TimelineActionBook, TimelineActionCallback, TimelineActionCallbackClosed, TimelineActionCallbackReopen, TimelineActionCancel, TimelineActionCheckIn, TimelineActionCleaningOrdered, TimelineActionClose, TimelineActionComplete, TimelineActionConfirm, TimelineActionCreate, TimelineActionDecideExtension, TimelineActionDecline, TimelineActionDispatch, TimelineActionDone, TimelineActionEdit, TimelineActionEnd, TimelineActionGrant, TimelineActionHandOver, TimelineActionInspect, TimelineActionLaundryReturn, TimelineActionMoved, TimelineActionNotHome, TimelineActionPayment, TimelineActionProblemFound, TimelineActionPromote, TimelineActionPublish, TimelineActionRate, TimelineActionRebook, TimelineActionRejoin, TimelineActionRejoinWaiting, TimelineActionReply, TimelineActionRequestExtension, TimelineActionResubmit, TimelineActionRetire, TimelineActionReturn, TimelineActionSignOffClose, TimelineActionSignUp, TimelineActionStaffCancel, TimelineActionStart, TimelineActionSubmit, TimelineActionTake, TimelineActionWithdraw, TimelineActionOther, TimelineActionSetConcerns, TimelineActionRaise, TimelineActionSchedule, TimelineActionReissue, TimelineActionReport, TimelineActionRecordAction, TimelineActionAnnounce, TimelineActionFileRepair, TimelineActionRecheckPass, TimelineActionRecheckFail, TimelineActionRecord, TimelineActionSettle, TimelineActionRefund, TimelineActionRefundDone, TimelineActionWechatOrder, TimelineActionWechatPaid, TimelineActionWechatClose, TimelineActionWechatMismatch, TimelineActionWechatRefund, TimelineActionRefundRestore, TimelineActionAllocate, TimelineActionUnallocate, TimelineActionRelief:
 		return true
 	}
 	return false

@@ -227,7 +227,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Tasks.AddSource(tasks.CorrectiveTasks{Inspections: svc.Inspections})
 	svc.Tasks.AddSource(tasks.DueInspections{Inspections: svc.Inspections})
 	svc.Reviews = review.NewService(review.Config{DB: d.DB, Staff: staffSvc, Repairs: svc.Repairs, Orders: svc.ServiceOrders,
-		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Zone: zones.get, Log: d.Log, Now: now})
+		Tasks: svc.Inspections, Patrols: svc.Patrols, Visits: arch, Complaints: svc.Complaints, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Facilities = facility.NewService(facility.Config{DB: d.DB, Buildings: communities, Files: fileStore, Sender: engine, Residents: households,
 		Zone: zones.get, Log: d.Log, Now: now})
 	svc.Incidents = incident.NewService(incident.Config{DB: d.DB, Places: communities, Households: households, Staff: staffSvc,

@@ -41,6 +41,10 @@ var Machine = lifecycle.Machine[Status]{
 	"callback_reopen": {From: []Status{Answered}, To: Handling},
 	"hand_over":       {From: []Status{Handling, Answered}, To: ""},
 	"withdraw":        {From: []Status{Received, Handling}, To: Withdrawn},
+	// Naming the staff a complaint is about keeps the state; a closed
+	// complaint may still be found to concern someone, a withdrawn one is
+	// nobody's.
+	"set_concerns": {From: []Status{Received, Handling, Answered, Closed}, To: ""},
 }
 
 // Category of a complaint.
@@ -125,6 +129,10 @@ type Complaint struct {
 	// Intake is how it came in: set when staff filed it on a resident's
 	// behalf or the resident named a channel (see package intake).
 	Intake *intake.Record `bson:"intake,omitempty"`
+	// ConcernsStaffIDs are the staff members the complaint is about (at most
+	// MaxConcerns, staff of its community); only its community's staff may
+	// read them (see redact).
+	ConcernsStaffIDs []string `bson:"concernsStaffIds,omitempty"`
 }
 
 // Overdue reports a complaint still waiting for acknowledgement past its

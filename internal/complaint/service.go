@@ -35,9 +35,10 @@ type Publisher interface {
 }
 
 // StaffDirectory is what complaints need to know about staff: who a
-// complaint may be handed over to.
+// complaint may be handed over to, and whom it may name.
 type StaffDirectory interface {
 	Get(ctx context.Context, id string) (*staff.Staff, error)
+	ByIDs(ctx context.Context, ids []string) (map[string]*staff.Staff, error)
 }
 
 // Service runs the complaint loop.
@@ -111,11 +112,16 @@ func identityVisible(c *access.Caller, x *Complaint) bool {
 	return c.SupervisesIn(x.CommunityID)
 }
 
-// redact returns x as c may see it: for a caller who may not learn who made
+// redact returns x as c may see it: without the staff it concerns for
+// anyone but the community's staff (see hideConcerns), and for a caller who may not learn who made
 // an anonymous complaint, a copy without the complainant, household and
 // building, and with the complainant's own timeline steps unattributed. So
 // no field of a returned complaint can leak the identity, whatever reads it.
 func redact(c *access.Caller, x *Complaint) *Complaint {
+	return hideConcerns(c, hideIdentity(c, x))
+}
+
+func hideIdentity(c *access.Caller, x *Complaint) *Complaint {
 	if identityVisible(c, x) {
 		return x
 	}

@@ -9,6 +9,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
+	"qinqing/internal/complaint"
 	"qinqing/internal/inspection"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/repair"
@@ -78,7 +79,7 @@ func (s *Service) Compute(ctx context.Context, communityID, month string, list [
 		out[i] = r
 		m := map[Key]*Figure{}
 		for _, k := range Keys {
-			if k != Training && !slices.ContainsFunc(relevant[k], func(role access.Role) bool { return slices.Contains(st.Roles, role) }) {
+			if !forEveryone(k) && !slices.ContainsFunc(relevant[k], func(role access.Role) bool { return slices.Contains(st.Roles, role) }) {
 				continue
 			}
 			f := &Figure{Key: k, Items: []*Item{}}
@@ -109,6 +110,10 @@ func (s *Service) Compute(ctx context.Context, communityID, month string, list [
 		}},
 		{[]Key{PatrolCheckpoints}, s.cfg.Patrols != nil, func() error { return s.patrols(ctx, b, communityID, need[PatrolCheckpoints]) }},
 		{[]Key{Visits, VisitWeeks}, s.cfg.Visits != nil, func() error { return s.visits(ctx, b, communityID, need[Visits], loc) }},
+		{[]Key{Complaints}, s.cfg.Complaints != nil, func() error {
+			return s.cfg.Complaints.ForReview(ctx, communityID, need[Complaints], from, to,
+				func(x *complaint.Complaint) error { b.complaint(x); return nil })
+		}},
 		{[]Key{Training}, true, func() error { return s.training(ctx, b, communityID) }},
 	}
 	for _, st := range steps {

@@ -20,6 +20,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
+	"qinqing/internal/complaint"
 	"qinqing/internal/inspection"
 	"qinqing/internal/patrol"
 	"qinqing/internal/platform/apperr"
@@ -45,16 +46,18 @@ const (
 	CorrectiveOnTime  Key = "CORRECTIVE_ON_TIME"  // their corrective tasks due; met: closed by the deadline without escalation
 	PatrolCheckpoints Key = "PATROL_CHECKPOINTS"  // checkpoints of the rounds they walked; met: scanned
 	Training          Key = "TRAINING"            // training sessions they were required at; met: attended
+	Complaints        Key = "COMPLAINTS"          // complaints received in the month that name them
 )
 
 // Keys in the order a review lists them.
-var Keys = []Key{RepairsDone, ReopenedRounds, Ratings, OrdersDone, Callbacks, Visits, VisitWeeks, InspectionFailure, CorrectiveOnTime, PatrolCheckpoints, Training}
+var Keys = []Key{RepairsDone, ReopenedRounds, Ratings, OrdersDone, Callbacks, Visits, VisitWeeks, InspectionFailure, CorrectiveOnTime, PatrolCheckpoints, Complaints, Training}
 
 // VisitQuota is how many households a butler visits a week (DOMAIN.md).
 const VisitQuota = 10
 
 // relevant are the roles each figure is shown for: a review shows the
-// figures of its staff member's roles, and TRAINING for everyone.
+// figures of its staff member's roles, and COMPLAINTS and TRAINING for
+// everyone (see forEveryone).
 var relevant = map[Key][]access.Role{
 	RepairsDone:       {access.Engineer},
 	ReopenedRounds:    {access.Engineer},
@@ -80,6 +83,7 @@ const (
 	KindVisit     ItemKind = "VISIT"           // id: the visit
 	KindVisitWeek ItemKind = "VISIT_WEEK"      // id: the week's Monday, YYYY-MM-DD
 	KindTraining  ItemKind = "TRAINING"        // id: the training session
+	KindComplaint ItemKind = "COMPLAINT"       // id: the complaint
 )
 
 // Item is one thing a figure counts.
@@ -153,6 +157,9 @@ type (
 	Patrols interface {
 		RoundsForReview(ctx context.Context, communityID string, guardIDs []string, from, to, until time.Time) ([]*patrol.RoundView, error)
 	}
+	ComplaintLog interface {
+		ForReview(ctx context.Context, communityID string, staffIDs []string, from, to time.Time, fn func(*complaint.Complaint) error) error
+	}
 	VisitLog interface {
 		VisitsForReview(ctx context.Context, communityID string, staffIDs []string, from, to time.Time, fn func(*archive.Visit) error) error
 	}
@@ -167,9 +174,11 @@ type Config struct {
 	Tasks   Tasks
 	Patrols Patrols
 	Visits  VisitLog
-	Zone    func(communityID string) *time.Location
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Complaints naming staff; unset, COMPLAINTS counts nothing.
+	Complaints ComplaintLog
+	Zone       func(communityID string) *time.Location
+	Log        *slog.Logger
+	Now        func() time.Time
 }
 
 // Service computes reviews and keeps ratings and training sessions.
