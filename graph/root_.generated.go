@@ -21113,6 +21113,10 @@ enum NotificationKind {
   ENQUIRY_OVERDUE
   "Security supervisors (supervisors when there are none): a patrol checkpoint's window passed unscanned while the shift is on (巡更漏检), naming the route, the checkpoint and its due time; data carries routeId, roundId and checkpointId. Once per checkpoint per round; cannot be turned off."
   PATROL_CHECKPOINT_MISSED
+  "Security supervisors (supervisors when there are none) and the staff a report names as told, not its reporter: a security incident was reported (安全事件), naming its type, place, time and reporter (no residents, no health details; a resident reporter is not named); data carries incidentId and type. Once per incident; cannot be turned off."
+  INCIDENT_REPORTED
+  "The same as INCIDENT_REPORTED for a fire alarm or an injury: delivered in quiet hours too."
+  INCIDENT_URGENT
   "Supervisors: the community's weekly service report (服务周报), Mondays 08:30; cannot be turned off."
   WEEKLY_REPORT
   "A household invites the person to join it (户内成员邀请); cannot be turned off."

@@ -38,6 +38,7 @@ type Households interface {
 // Staff checks the staff an incident names.
 type Staff interface {
 	ByIDs(ctx context.Context, ids []string) (map[string]*staff.Staff, error)
+	WithRole(ctx context.Context, communityID string, role access.Role) ([]*staff.Staff, error)
 }
 
 // Announcer publishes the EMERGENCY announcement.
@@ -58,8 +59,11 @@ type Config struct {
 	Staff         Staff
 	Announcements Announcer
 	Repairs       Repairs
-	Log           *slog.Logger
-	Now           func() time.Time
+	Sender        Sender // nil: nobody is told of a report
+	// Zone is a community's time zone, in which a notice gives the time.
+	Zone func(communityID string) *time.Location
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // Service keeps incidents.
@@ -134,7 +138,13 @@ func (s *Service) Report(ctx context.Context, c *access.Caller, in ReportInput) 
 		return nil, err
 	}
 	if prev, err := s.byKey(ctx, c, key, in.CommunityID); prev != nil || err != nil {
-		return prev, err
+		if err != nil {
+			return nil, err
+		}
+		if err := s.notifyReported(ctx, prev); err != nil {
+			return nil, err
+		}
+		return prev, nil
 	}
 	x, err := s.build(ctx, c, in)
 	if err != nil {
@@ -147,6 +157,11 @@ func (s *Service) Report(ctx context.Context, c *access.Caller, in ReportInput) 
 			return s.byKey(ctx, c, key, in.CommunityID)
 		}
 		return nil, fmt.Errorf("insert incident: %w", err)
+	}
+	// A failed notice fails the upload, so the phone retries it: the
+	// incident is recorded once and the notice, keyed by it, sent once.
+	if err := s.notifyReported(ctx, x); err != nil {
+		return nil, err
 	}
 	return x, nil
 }
