@@ -16,8 +16,8 @@ type Sender interface {
 	Send(ctx context.Context, m notify.Message) (int, error)
 }
 
-// typeNames are the types as a notice names them (zh, en).
-var typeNames = map[Type][2]string{
+// TypeNames are the types as notices and reports name them (zh, en).
+var TypeNames = map[Type][2]string{
 	FireAlarm: {"火警", "fire alarm"}, WaterLeak: {"漏水", "water leak"}, Injury: {"人员受伤", "injury"},
 	Theft: {"盗窃", "theft"}, Dispute: {"纠纷", "dispute"}, Other: {"其他事件", "other incident"},
 }
@@ -64,7 +64,7 @@ func (s *Service) notifyReported(ctx context.Context, x *Incident) error {
 		kind = notify.IncidentUrgent
 	}
 	at := x.OccurredAt.In(s.zone(x.CommunityID))
-	names := typeNames[x.Type]
+	names := TypeNames[x.Type]
 	_, err = s.cfg.Sender.Send(ctx, notify.Message{Kind: kind, Key: "incident:reported:" + x.ID, Recipients: rs,
 		Vars: map[string]any{"type": names[0], "typeEN": names[1], "place": x.Location,
 			"time": at.Format("1月2日 15:04"), "timeEN": at.Format("Jan 2 15:04"), "reporter": who, "reporterEN": whoEN},

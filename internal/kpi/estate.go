@@ -133,12 +133,6 @@ func incidentKPIs(ts []incident.TypeStats) IncidentKPIs {
 	return out
 }
 
-// IncidentTypeNames are the weekly report's names of incident types.
-var IncidentTypeNames = map[incident.Type][2]string{
-	incident.FireAlarm: {"火警", "fire alarm"}, incident.WaterLeak: {"漏水", "water leak"}, incident.Injury: {"受伤", "injury"},
-	incident.Theft: {"盗窃", "theft"}, incident.Dispute: {"纠纷", "dispute"}, incident.Other: {"其他", "other"},
-}
-
 // estateZH is the weekly report's line on running the estate; "" when no
 // estate source is connected.
 func estateZH(k, p *KPIs) string {
@@ -158,7 +152,7 @@ func estateZH(k, p *KPIs) string {
 		var types []string
 		for _, t := range in.ByType {
 			if t.Reported > 0 {
-				types = append(types, fmt.Sprintf("%s%d起", IncidentTypeNames[t.Type][0], t.Reported))
+				types = append(types, fmt.Sprintf("%s%d起", incident.TypeNames[t.Type][0], t.Reported))
 			}
 		}
 		line := fmt.Sprintf("安全事件%d起", in.Reported)
@@ -187,7 +181,7 @@ func estateEN(k, p *KPIs) string {
 		var types []string
 		for _, t := range in.ByType {
 			if t.Reported > 0 {
-				types = append(types, fmt.Sprintf("%d %s", t.Reported, IncidentTypeNames[t.Type][1]))
+				types = append(types, fmt.Sprintf("%d %s", t.Reported, incident.TypeNames[t.Type][1]))
 			}
 		}
 		line := fmt.Sprintf("%d incidents", in.Reported)
