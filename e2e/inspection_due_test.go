@@ -160,3 +160,110 @@ func TestInspectionPageLoadsCorrectiveTasksInOneBatch(t *testing.T) {
 		t.Errorf("%d round trips for 2 inspections, %d for 6", few, many)
 	}
 }
+
+// An ended schedule owes nothing more: the day running when it ended stays
+// only because it was done, later days are gone, its tasks leave the
+// inspector's list, and the missed day before keeps its OVERDUE record
+// until an inspection done before the end is uploaded for it.
+func TestEndedInspectionScheduleOwesNothingMore(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	e.staffWithRole(w, "x.inspector", access.Inspector)
+	e.staffWithRole(w, "x.cleaner", access.Cleaner)
+	inspectorID := staffID(t, e, "x.inspector")
+	sup := e.staff(w.supervisorX, w.Password)
+	var inspector *client // signed in after the clock moves
+	var sch struct{ ScheduleInspection struct{ ID string } }
+	sup.ok(`mutation($in: ScheduleInspectionInput!){ scheduleInspection(input:$in){ id } }`,
+		map[string]any{"in": map[string]any{"communityId": w.X.ID, "area": "LOBBY", "frequency": "DAILY", "assigneeId": inspectorID}}, &sch)
+	id := sch.ScheduleInspection.ID
+	sunday := time.Date(2026, 11, 22, 0, 0, 0, 0, inspZone) // the test clock's day
+	monday := sunday.AddDate(0, 0, 1)
+	due := func() []dueOccurrence {
+		t.Helper()
+		var out struct{ DueInspections []dueOccurrence }
+		sup.ok(dueInspectionsQ, map[string]any{"c": w.X.ID, "from": sunday.Format(time.RFC3339), "to": sunday.AddDate(0, 0, 4).Format(time.RFC3339)}, &out)
+		return out.DueInspections
+	}
+	owed := func() int {
+		t.Helper()
+		n := 0
+		for _, x := range inspector.tasks(t, "").ButlerTasks.Tasks {
+			if x.Kind == "INSPECTION_DUE" && x.SubjectID == id {
+				n++
+			}
+		}
+		return n
+	}
+	const recordQ = `mutation($in: RecordInspectionInput!){ recordInspection(input:$in){ id } }`
+	record := func(key string, doneAt time.Time) map[string]any {
+		rec := lobbyInspection(w.X.ID, key, doneAt)
+		rec["scheduleId"] = id
+		return map[string]any{"in": rec}
+	}
+
+	e.Clock.Advance(8 * time.Hour) // Monday 02:00: Sunday missed, Monday running
+	sup, inspector = e.staff(w.supervisorX, w.Password), e.staff("x.inspector", w.Password)
+	inspector.ok(recordQ, record("end-mon", monday.Add(time.Hour)), nil)
+	if n := owed(); n != 1 {
+		t.Fatalf("before the end, %d INSPECTION_DUE tasks (Sunday's overdue one)", n)
+	}
+
+	const endQ = `mutation($id:ID!){ endInspectionSchedule(id:$id){ id endedAt endedBy { id } } }`
+	vars := map[string]any{"id": id}
+	e.staff("x.cleaner", w.Password).fails("FORBIDDEN", endQ, vars)
+	e.staff(w.supervisorY, w.Password).fails("NOT_FOUND", endQ, vars)
+	e.owner(w.OwnerA.Phone).fails("NOT_FOUND", endQ, vars)
+	sup.fails("NOT_FOUND", endQ, map[string]any{"id": "000000000000000000000000"})
+	type ended struct {
+		EndInspectionSchedule struct {
+			ID      string
+			EndedAt *time.Time
+			EndedBy *struct{ ID string }
+		}
+	}
+	var end ended
+	inspector.ok(endQ, vars, &end)
+	x := end.EndInspectionSchedule
+	if x.EndedAt == nil || !x.EndedAt.Equal(e.Clock.Now()) || x.EndedBy == nil || x.EndedBy.ID != inspectorID {
+		t.Fatalf("ended: %+v", x)
+	}
+
+	occ := due()
+	if len(occ) != 2 || occ[0].Status != "OVERDUE" || !occ[1].Start.Equal(monday) || occ[1].Status != "DONE" {
+		t.Fatalf("after the end: %+v", occ)
+	}
+	if n := owed(); n != 0 {
+		t.Fatalf("after the end, %d INSPECTION_DUE tasks", n)
+	}
+
+	e.Clock.Advance(time.Minute)
+	var again ended
+	sup.ok(endQ, vars, &again)
+	if y := again.EndInspectionSchedule; !y.EndedAt.Equal(*x.EndedAt) || y.EndedBy.ID != inspectorID {
+		t.Fatalf("ended twice: %+v", y)
+	}
+	if r := inspector.fails("BAD_USER_INPUT", recordQ, record("end-late", e.Clock.Now())); r.field() != "input.scheduleId" {
+		t.Fatalf("done after the end: %+v", r.Errors)
+	}
+	// Done on Sunday evening offline, uploaded after the end: it still counts.
+	inspector.ok(recordQ, record("end-sun", sunday.Add(20*time.Hour)), nil)
+	if occ = due(); len(occ) != 2 || occ[0].Status != "DONE" || occ[1].Status != "DONE" {
+		t.Fatalf("after the offline upload: %+v", occ)
+	}
+
+	var list struct {
+		InspectionSchedules struct {
+			Edges []struct {
+				Node struct {
+					ID      string
+					EndedAt *time.Time
+				}
+			}
+		}
+	}
+	sup.ok(`query($c:ID!){ inspectionSchedules(communityId:$c){ edges { node { id endedAt } } } }`, map[string]any{"c": w.X.ID}, &list)
+	if es := list.InspectionSchedules.Edges; len(es) != 1 || es[0].Node.EndedAt == nil {
+		t.Fatalf("schedules: %+v", es)
+	}
+}

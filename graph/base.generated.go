@@ -127,6 +127,7 @@ type MutationResolver interface {
 	CloseIncident(ctx context.Context, id string, version int, summary string) (*incident.Incident, error)
 	UpsertInspectionTemplate(ctx context.Context, input model.InspectionTemplateInput) (*inspection.Template, error)
 	ScheduleInspection(ctx context.Context, input model.ScheduleInspectionInput) (*inspection.Schedule, error)
+	EndInspectionSchedule(ctx context.Context, id string) (*inspection.Schedule, error)
 	RecordInspection(ctx context.Context, input model.RecordInspectionInput) (*inspection.Inspection, error)
 	RecheckCorrectiveTask(ctx context.Context, input model.RecheckCorrectiveTaskInput) (*inspection.Task, error)
 	BookMove(ctx context.Context, input model.BookMoveInput, intake *model.IntakeInput) (*moving.Booking, error)
@@ -1271,6 +1272,20 @@ func (ec *executionContext) field_Mutation_dispatchWorkOrder_args(ctx context.Co
 		return nil, err
 	}
 	args["note"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_endInspectionSchedule_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8979,6 +8994,50 @@ func (ec *executionContext) fieldContext_Mutation_scheduleInspection(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_endInspectionSchedule(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_endInspectionSchedule(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EndInspectionSchedule(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *inspection.Schedule) graphql.Marshaler {
+			return ec.marshalNInspectionSchedule2ᚖqinqingᚋinternalᚋinspectionᚐSchedule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_endInspectionSchedule(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InspectionSchedule(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_endInspectionSchedule_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_recordInspection(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16434,6 +16493,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "scheduleInspection":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_scheduleInspection(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "endInspectionSchedule":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_endInspectionSchedule(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++

@@ -198,6 +198,11 @@ func (r *inspectionScheduleResolver) ResponsibleStaff(ctx context.Context, obj *
 	return optStaff(ctx, obj.ResponsibleStaffID)
 }
 
+// EndedBy is the resolver for the endedBy field.
+func (r *inspectionScheduleResolver) EndedBy(ctx context.Context, obj *inspection.Schedule) (*staff.Staff, error) {
+	return optStaff(ctx, obj.EndedBy)
+}
+
 // PerMille is the resolver for the perMille field.
 func (r *inspectionScorePointResolver) PerMille(ctx context.Context, obj *inspection.ScorePoint) (*int, error) {
 	return obj.PerMille(), nil
@@ -264,6 +269,15 @@ func (r *mutationResolver) ScheduleInspection(ctx context.Context, input model.S
 	return r.Svc.Inspections.Schedule(ctx, c, inspection.ScheduleInput{CommunityID: input.CommunityID, Area: input.Area,
 		Frequency: input.Frequency, On: deref(input.On), Note: deref(input.Note), AssigneeID: deref(input.AssigneeID),
 		ResponsibleStaffID: deref(input.ResponsibleStaffID)})
+}
+
+// EndInspectionSchedule is the resolver for the endInspectionSchedule field.
+func (r *mutationResolver) EndInspectionSchedule(ctx context.Context, id string) (*inspection.Schedule, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r.Svc.Inspections.EndSchedule(ctx, c, id)
 }
 
 // RecordInspection is the resolver for the recordInspection field.

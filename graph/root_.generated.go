@@ -1298,6 +1298,8 @@ type ComplexityRoot struct {
 		Community        func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
 		CreatedBy        func(childComplexity int) int
+		EndedAt          func(childComplexity int) int
+		EndedBy          func(childComplexity int) int
 		Frequency        func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Note             func(childComplexity int) int
@@ -1592,6 +1594,7 @@ type ComplexityRoot struct {
 		DeclineHouseholdInvitation    func(childComplexity int, id string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
+		EndInspectionSchedule         func(childComplexity int, id string) int
 		FileIncidentRepair            func(childComplexity int, id string, input model.FileIncidentRepairInput) int
 		GenerateBills                 func(childComplexity int, communityID string, period string, dueDate string, buildingID *string) int
 		GrantFeeRelief                func(childComplexity int, input model.GrantFeeReliefInput) int
@@ -7531,6 +7534,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InspectionSchedule.CreatedBy(childComplexity), true
+	case "InspectionSchedule.endedAt":
+		if e.ComplexityRoot.InspectionSchedule.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.EndedAt(childComplexity), true
+	case "InspectionSchedule.endedBy":
+		if e.ComplexityRoot.InspectionSchedule.EndedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.InspectionSchedule.EndedBy(childComplexity), true
 	case "InspectionSchedule.frequency":
 		if e.ComplexityRoot.InspectionSchedule.Frequency == nil {
 			break
@@ -9015,6 +9030,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.endInspectionSchedule":
+		if e.ComplexityRoot.Mutation.EndInspectionSchedule == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endInspectionSchedule_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndInspectionSchedule(childComplexity, args["id"].(string)), true
 	case "Mutation.fileIncidentRepair":
 		if e.ComplexityRoot.Mutation.FileIncidentRepair == nil {
 			break
@@ -20152,6 +20178,10 @@ type InspectionSchedule {
   assignee: Staff
   "The staff member in charge of the area (e.g. the lobby's cleaner); inspections done for the schedule name them unless they name another. Null when none."
   responsibleStaff: Staff
+  "When it was ended (endInspectionSchedule); null while it runs. It owes no occurrence after this."
+  endedAt: Time
+  "Who ended it; null while it runs."
+  endedBy: Staff
 }
 
 "One item's outcome in a recorded inspection, with the item as the checklist version had it."
@@ -20386,7 +20416,7 @@ input RecordInspectionInput {
   location: String
   "The checklist version the phone used (InspectionTemplate.version)."
   templateVersion: Int!
-  "The schedule it was done for; omit for an ad-hoc inspection. The occurrence it completes is the schedule's period containing doneAt."
+  "The schedule it was done for; omit for an ad-hoc inspection. The occurrence it completes is the schedule's period containing doneAt. For an ended schedule, doneAt must be before it ended."
   scheduleId: ID
   "The staff member in charge of the area, working in the community; the schedule's when omitted. Failed items given to nobody become their tasks, and the items count in their score."
   responsibleStaffId: ID
@@ -20515,8 +20545,10 @@ extend type Query {
     staffId: ID
   ): [InspectionScoreSeries!]!
   """
-  The occurrences of a community's inspection schedules (at most its first 100 schedules) whose periods overlap [from, to) (at most 31 days),
-  earliest first, each UPCOMING, DUE, OVERDUE or DONE. Inspectors and supervisors of the community; NOT_FOUND for other communities.
+  The occurrences of a community's inspection schedules (at most its first 100 schedules, leaving out those ended over a month before from)
+  whose periods overlap [from, to) (at most 31 days), earliest first, each UPCOMING, DUE, OVERDUE or DONE. An ended schedule has no
+  occurrence beginning after it ended, nor the one running then unless it was DONE; its earlier ones stay as they were.
+  Inspectors and supervisors of the community; NOT_FOUND for other communities.
   """
   dueInspections(
     "The community."
@@ -20575,6 +20607,12 @@ extend type Mutation {
   upsertInspectionTemplate("The edit." input: InspectionTemplateInput!): InspectionTemplate!
   "Inspectors and supervisors of the community plan inspections of an area."
   scheduleInspection("The plan." input: ScheduleInspectionInput!): InspectionSchedule!
+  """
+  Inspectors and supervisors of the schedule's community stop a schedule for good: it owes no occurrence after now, the one running now is
+  dropped unless already done, and its INSPECTION_DUE tasks leave the assignee's list; past occurrences keep their DONE or OVERDUE record.
+  Ending an ended schedule returns it unchanged. Other staff of the community FORBIDDEN; NOT_FOUND for other communities and residents.
+  """
+  endInspectionSchedule("The schedule." id: ID!): InspectionSchedule!
   "An inspector or supervisor of the community records an inspection; each failed item becomes a corrective task. Retried with the same idempotencyKey, it returns the first record and stores nothing."
   recordInspection("The inspection." input: RecordInspectionInput!): Inspection!
   "An inspector or supervisor of the community re-checks a corrective task: passed closes it; failed escalates it to the community's supervisors with a new deadline."
@@ -20598,7 +20636,7 @@ extend enum ButlerTaskKind {
   CORRECTIVE_TASK
   "The re-check (复查) of an open corrective task, due at its deadline: on the list of the inspector who found the failure; done by recheckCorrectiveTask. subjectId is the CorrectiveTask."
   INSPECTION_RECHECK
-  "A scheduled quality inspection (计划检查) of the running day, week or month, due at the period's end, on the schedule's assignee's list; done by recording an inspection against the schedule within the period. A missed one stays, overdue, for 7 days (while an offline record may still be uploaded). subjectId is the InspectionSchedule."
+  "A scheduled quality inspection (计划检查) of the running day, week or month, due at the period's end, on the schedule's assignee's list; done by recording an inspection against the schedule within the period. A missed one stays, overdue, for 7 days (while an offline record may still be uploaded); all leave when the schedule is ended (endInspectionSchedule). subjectId is the InspectionSchedule."
   INSPECTION_DUE
 }
 `, BuiltIn: false},
@@ -26807,6 +26845,10 @@ func (ec *executionContext) childFields_InspectionSchedule(ctx context.Context, 
 		return ec.fieldContext_InspectionSchedule_assignee(ctx, field)
 	case "responsibleStaff":
 		return ec.fieldContext_InspectionSchedule_responsibleStaff(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_InspectionSchedule_endedAt(ctx, field)
+	case "endedBy":
+		return ec.fieldContext_InspectionSchedule_endedBy(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type InspectionSchedule", field.Name)
 }

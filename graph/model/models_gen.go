@@ -1685,7 +1685,7 @@ type RecordInspectionInput struct {
 	Location *string `json:"location,omitempty"`
 	// The checklist version the phone used (InspectionTemplate.version).
 	TemplateVersion int `json:"templateVersion"`
-	// The schedule it was done for; omit for an ad-hoc inspection. The occurrence it completes is the schedule's period containing doneAt.
+	// The schedule it was done for; omit for an ad-hoc inspection. The occurrence it completes is the schedule's period containing doneAt. For an ended schedule, doneAt must be before it ended.
 	ScheduleID *string `json:"scheduleId,omitempty"`
 	// The staff member in charge of the area, working in the community; the schedule's when omitted. Failed items given to nobody become their tasks, and the items count in their score.
 	ResponsibleStaffID *string `json:"responsibleStaffId,omitempty"`

@@ -21,6 +21,8 @@ import (
 // occurrence is done when an inspection recorded against the schedule was
 // done (doneAt, the phone's time) within the period: an inspection done
 // late counts for the period it was done in, not for the one it missed.
+// An ended schedule has no occurrence beginning after it ended, nor the one
+// running then unless it was done.
 
 // OccurrenceStatus is where an occurrence stands.
 type OccurrenceStatus string
@@ -52,6 +54,7 @@ type DueFilter struct {
 	CommunityID string
 	From, To    time.Time
 	AssigneeID  string
+	activeOnly  bool // leave ended schedules out (the task lists)
 }
 
 // DueInspections lists the occurrences of a community's schedules whose
@@ -83,7 +86,7 @@ func (s *Service) OpenOccurrencesIn(ctx context.Context, communityID string, lim
 	now := s.now()
 	// The longest period (a month) that ended MaxAge ago began this long before.
 	from := now.Add(-MaxAge).AddDate(0, -1, -1)
-	all, err := s.occurrences(ctx, DueFilter{CommunityID: communityID, From: from, To: now.Add(time.Second)}, now)
+	all, err := s.occurrences(ctx, DueFilter{CommunityID: communityID, From: from, To: now.Add(time.Second), activeOnly: true}, now)
 	if err != nil {
 		return nil, err
 	}
@@ -102,6 +105,17 @@ func (s *Service) occurrences(ctx context.Context, f DueFilter, now time.Time) (
 	q := bson.D{{Key: "communityId", Value: f.CommunityID}}
 	if f.AssigneeID != "" {
 		q = append(q, bson.E{Key: "assigneeId", Value: f.AssigneeID})
+	}
+	if f.activeOnly {
+		q = append(q, bson.E{Key: "endedAt", Value: bson.D{{Key: "$exists", Value: false}}})
+	} else {
+		// Schedules ended long ago have nothing in the window and must not
+		// take places among the first MaxSchedules: the last occurrence of
+		// an ended one ends at most a month after it ended.
+		q = append(q, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: "endedAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+			bson.D{{Key: "endedAt", Value: bson.D{{Key: "$gt", Value: f.From.AddDate(0, -1, -1).UTC()}}}},
+		}})
 	}
 	scheds, err := mongo.FindAll[Schedule](ctx, s.schedules, q, "inspection schedules",
 		options.Find().SetSort(bson.D{{Key: "sortKey", Value: 1}}).SetLimit(MaxSchedules))
@@ -135,6 +149,7 @@ func (s *Service) occurrences(ctx context.Context, f DueFilter, now time.Time) (
 	if err != nil {
 		return nil, err
 	}
+	kept := out[:0]
 	for _, o := range out {
 		o.Status = Upcoming
 		switch {
@@ -148,8 +163,12 @@ func (s *Service) occurrences(ctx context.Context, f DueFilter, now time.Time) (
 				o.Status, o.InspectionID = Done, d.ID
 			}
 		}
+		if end := o.Schedule.EndedAt; end != nil && o.End.After(*end) && o.Status != Done {
+			continue // ended while it ran, not done: no longer owed
+		}
+		kept = append(kept, o)
 	}
-	return out, nil
+	return kept, nil
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -175,6 +194,9 @@ type doneRef struct {
 // periods are sc's occurrences overlapping [from, to), from the period it
 // was planned in.
 func periods(sc *Schedule, from, to time.Time) []*Occurrence {
+	if sc.EndedAt != nil && sc.EndedAt.Before(to) {
+		to = *sc.EndedAt
+	}
 	if sc.Frequency == Once {
 		d, err := time.ParseInLocation(time.DateOnly, sc.On, cst)
 		if err != nil || !d.Before(to) || !d.AddDate(0, 0, 1).After(from) {

@@ -27,6 +27,14 @@ func TestPeriods(t *testing.T) {
 			t.Errorf("%s: %d periods from %v to %v", tc.f, len(got), got[0].Start, got[0].End)
 		}
 	}
+	// Ended on 3 Dec at noon: no period begins after that.
+	ended := time.Date(2026, 12, 3, 12, 0, 0, 0, cst)
+	if got := periods(&Schedule{Frequency: Daily, CreatedAt: planned, EndedAt: &ended}, from, to); len(got) != 3 || !got[2].End.Equal(ended.Add(12*time.Hour)) {
+		t.Errorf("ended daily: %d periods", len(got))
+	}
+	if got := periods(&Schedule{Frequency: Once, On: "2026-12-10", CreatedAt: planned, EndedAt: &ended}, from, to); len(got) != 0 {
+		t.Errorf("a one-off ended before its day: %d periods", len(got))
+	}
 	if w, m := weekOf(planned), monthOf(planned); w != "2026-11-30" || m != "2026-12-01" {
 		t.Errorf("buckets of %v: week %s month %s", planned, w, m)
 	}

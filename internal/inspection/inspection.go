@@ -126,6 +126,9 @@ type Schedule struct {
 	CreatedBy          string    `bson:"createdBy"`
 	CreatedAt          time.Time `bson:"createdAt"`
 	SortKey            string    `bson:"sortKey"`
+	// EndedAt is when the schedule was stopped; it owes nothing after it.
+	EndedAt *time.Time `bson:"endedAt,omitempty"`
+	EndedBy string     `bson:"endedBy,omitempty"`
 }
 
 // Result is one item's outcome, with the item's text and standard as the
@@ -254,29 +257,32 @@ var (
 	ErrTaskNotFound     = apperr.New(apperr.NotFound, "inspection.task_not_found")
 	ErrForbidden        = apperr.New(apperr.Forbidden, "inspection.forbidden")
 	ErrTemplateConflict = apperr.New(apperr.Conflict, "inspection.template_changed")
+	ErrScheduleNotFound = apperr.New(apperr.NotFound, "inspection.schedule_not_found")
 )
 
 func init() {
 	apperr.Register(map[string]apperr.Text{
-		"inspection.not_found":        {ZH: "检查记录不存在", EN: "Inspection not found"},
-		"inspection.task_not_found":   {ZH: "整改任务不存在", EN: "Corrective task not found"},
-		"inspection.forbidden":        {ZH: "只有本小区的品质专员或主管可以执行此操作", EN: "Only the community's inspectors and supervisors may do this"},
-		"inspection.template_changed": {ZH: "检查表已被他人修改（当前版本 %v），请刷新后重试", EN: "The checklist was changed meanwhile (now version %v); reload and try again"},
-		"inspection.no_version":       {ZH: "该区域没有此版本的检查表", EN: "is not a version of this area's checklist"},
-		"inspection.no_item":          {ZH: "检查表中没有第 %v 项", EN: "names item %v, which the checklist does not have"},
-		"inspection.item_twice":       {ZH: "第 %v 项重复", EN: "names item %v twice"},
-		"inspection.items_missing":    {ZH: "请逐项检查：共 %v 项，只填写了 %v 项", EN: "must cover every item: %v items, %v given"},
-		"inspection.in_future":        {ZH: "检查时间不能晚于当前时间", EN: "must not be in the future"},
-		"inspection.too_old":          {ZH: "只能补录 7 天内的检查", EN: "must be within the last 7 days"},
-		"inspection.not_assignee":     {ZH: "该员工不在本小区工作", EN: "does not work in this community"},
-		"inspection.one_assignee":     {ZH: "请指定一名员工或一个班组，不能同时指定", EN: "give a staff member or a team, not both"},
-		"inspection.bad_team":         {ZH: "班组应为保洁、秩序维护、工程或客服", EN: "must be CLEANER, SECURITY, ENGINEER or CUSTOMER_SERVICE"},
-		"inspection.bad_deadline":     {ZH: "整改期限应在 30 天之内的将来", EN: "must be in the future, within 30 days"},
-		"inspection.date_required":    {ZH: "单次检查请填写日期", EN: "is required for a one-off inspection"},
-		"inspection.date_only_once":   {ZH: "只有单次检查需要日期", EN: "is only for a one-off inspection"},
-		"inspection.not_inspector":    {ZH: "该员工不是本小区的品质专员或主管", EN: "is not an inspector or supervisor of this community"},
-		"inspection.bad_window":       {ZH: "时间段无效：结束须晚于开始，且不超过 %v 天", EN: "must be after from, at most %v days later"},
-		"inspection.own_score_only":   {ZH: "只能查看本人的检查得分", EN: "Staff may see only their own inspection score"},
+		"inspection.not_found":          {ZH: "检查记录不存在", EN: "Inspection not found"},
+		"inspection.task_not_found":     {ZH: "整改任务不存在", EN: "Corrective task not found"},
+		"inspection.forbidden":          {ZH: "只有本小区的品质专员或主管可以执行此操作", EN: "Only the community's inspectors and supervisors may do this"},
+		"inspection.template_changed":   {ZH: "检查表已被他人修改（当前版本 %v），请刷新后重试", EN: "The checklist was changed meanwhile (now version %v); reload and try again"},
+		"inspection.no_version":         {ZH: "该区域没有此版本的检查表", EN: "is not a version of this area's checklist"},
+		"inspection.no_item":            {ZH: "检查表中没有第 %v 项", EN: "names item %v, which the checklist does not have"},
+		"inspection.item_twice":         {ZH: "第 %v 项重复", EN: "names item %v twice"},
+		"inspection.items_missing":      {ZH: "请逐项检查：共 %v 项，只填写了 %v 项", EN: "must cover every item: %v items, %v given"},
+		"inspection.in_future":          {ZH: "检查时间不能晚于当前时间", EN: "must not be in the future"},
+		"inspection.too_old":            {ZH: "只能补录 7 天内的检查", EN: "must be within the last 7 days"},
+		"inspection.not_assignee":       {ZH: "该员工不在本小区工作", EN: "does not work in this community"},
+		"inspection.one_assignee":       {ZH: "请指定一名员工或一个班组，不能同时指定", EN: "give a staff member or a team, not both"},
+		"inspection.bad_team":           {ZH: "班组应为保洁、秩序维护、工程或客服", EN: "must be CLEANER, SECURITY, ENGINEER or CUSTOMER_SERVICE"},
+		"inspection.bad_deadline":       {ZH: "整改期限应在 30 天之内的将来", EN: "must be in the future, within 30 days"},
+		"inspection.date_required":      {ZH: "单次检查请填写日期", EN: "is required for a one-off inspection"},
+		"inspection.date_only_once":     {ZH: "只有单次检查需要日期", EN: "is only for a one-off inspection"},
+		"inspection.not_inspector":      {ZH: "该员工不是本小区的品质专员或主管", EN: "is not an inspector or supervisor of this community"},
+		"inspection.bad_window":         {ZH: "时间段无效：结束须晚于开始，且不超过 %v 天", EN: "must be after from, at most %v days later"},
+		"inspection.schedule_not_found": {ZH: "检查计划不存在", EN: "Inspection schedule not found"},
+		"inspection.schedule_ended":     {ZH: "该检查计划已于 %v 停止，之后完成的检查不能计入该计划", EN: "names a schedule ended at %v; an inspection done after that cannot count for it"},
+		"inspection.own_score_only":     {ZH: "只能查看本人的检查得分", EN: "Staff may see only their own inspection score"},
 	})
 	lifecycle.Declare("inspection_tasks")
 	mongo.Declare(

@@ -108,5 +108,45 @@ func (s *Service) checkSchedule(ctx context.Context, in RecordInput) (*Schedule,
 	if x.CommunityID != in.CommunityID || x.Area != in.Area {
 		return nil, apperr.Invalid("input.scheduleId", "input.bad_value")
 	}
+	// One done before the schedule ended (uploaded late from offline)
+	// still counts for it.
+	if x.EndedAt != nil && !in.DoneAt.Before(*x.EndedAt) {
+		return nil, apperr.Invalid("input.scheduleId", "inspection.schedule_ended", x.EndedAt.In(cst).Format(time.DateTime))
+	}
+	return x, nil
+}
+
+// EndSchedule stops a schedule: it owes no occurrence after now, the
+// occurrence running now is dropped unless already done, and past ones keep
+// their record. Inspectors and supervisors of its community; ending an
+// ended schedule returns it unchanged.
+func (s *Service) EndSchedule(ctx context.Context, c *access.Caller, id string) (*Schedule, error) {
+	if err := validate.ID("id", id); err != nil {
+		return nil, err
+	}
+	x, err := mongo.FindByID[Schedule](ctx, s.schedules, id, ErrScheduleNotFound)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mustManage(c, x.CommunityID); err != nil {
+		if apperr.CodeOf(err) == apperr.NotFound {
+			return nil, ErrScheduleNotFound
+		}
+		return nil, err
+	}
+	if x.EndedAt != nil {
+		return x, nil
+	}
+	now := s.now().UTC()
+	res, err := s.schedules.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "endedAt", Value: bson.D{{Key: "$exists", Value: false}}}},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "endedAt", Value: now}, {Key: "endedBy", Value: c.ID}}}})
+	if err != nil {
+		return nil, fmt.Errorf("end inspection schedule %s: %w", id, err)
+	}
+	if res.MatchedCount == 0 {
+		// Someone else ended it meanwhile: theirs stands.
+		return mongo.FindByID[Schedule](ctx, s.schedules, id, ErrScheduleNotFound)
+	}
+	x.EndedAt, x.EndedBy = &now, c.ID
 	return x, nil
 }
