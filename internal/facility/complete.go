@@ -15,13 +15,14 @@ import (
 	"qinqing/internal/platform/files"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
 )
 
 // Offline bounds: a completion recorded on a phone without signal is
 // uploaded later with the time it was done.
 const (
-	MaxSkew    = 5 * time.Minute
-	MaxOffline = 7 * 24 * time.Hour
+	MaxSkew    = validate.OfflineSkew
+	MaxOffline = validate.OfflineAge
 )
 
 // FilePurpose marks completion photos of work orders.
@@ -60,8 +61,8 @@ func (s *Service) CompleteMaintenance(ctx context.Context, c *access.Caller, in 
 		return done, err
 	}
 	now := s.cfg.Now()
-	if in.DoneAt.After(now.Add(MaxSkew)) || in.DoneAt.Before(now.Add(-MaxOffline)) {
-		return nil, apperr.Invalid("input.doneAt", "facility.bad_done_at")
+	if err := validate.Offline("input.doneAt", in.DoneAt, now); err != nil {
+		return nil, err
 	}
 	if len(in.Results) != len(o.Checklist) {
 		return nil, apperr.Invalid("input.results", "facility.bad_results")

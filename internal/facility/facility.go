@@ -241,7 +241,6 @@ func init() {
 		"facility.bad_minutes":      {ZH: "作业时长应为 1–%d 分钟", EN: "must be 1-%d minutes"},
 		"facility.bad_checklist":    {ZH: "检查项应为 1–%d 项，每项不超过 %d 字", EN: "must have 1-%d steps of at most %d characters"},
 		"facility.bad_results":      {ZH: "须逐项填写检查结果，与工单检查项一致", EN: "must give one result for each step of the order's checklist"},
-		"facility.bad_done_at":      {ZH: "完成时间不能晚于现在，也不能早于 7 天前", EN: "must not be in the future nor more than 7 days ago"},
 		"facility.bad_key":          {ZH: "提交编号应为 8–64 个字符", EN: "must be 8-64 characters"},
 		"facility.windows_count":    {ZH: "施工时段应为 1–%d 段", EN: "must be 1-%d windows"},
 		"facility.bad_time":         {ZH: "时间格式应为 HH:MM（00:00–23:59）", EN: "must be a time HH:MM (00:00-23:59)"},

@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
 )
 
 // Type is what kind of incident it was.
@@ -140,8 +141,8 @@ type Incident struct {
 const (
 	// MaxSkew and MaxAge bound occurredAt and an action's time (ESTATE.md,
 	// offline records).
-	MaxSkew       = 5 * time.Minute
-	MaxAge        = 7 * 24 * time.Hour
+	MaxSkew       = validate.OfflineSkew
+	MaxAge        = validate.OfflineAge
 	MaxActions    = 100
 	MaxResidents  = 20
 	MaxNotified   = 20
@@ -168,8 +169,6 @@ func init() {
 		"incident.too_many_actions": {ZH: "该事件的处置记录已达上限", EN: "This incident has reached the limit of recorded actions"},
 		"incident.key_reused":       {ZH: "该幂等键已用于另一起事件", EN: "was already used for another incident"},
 		"incident.may_not_announce": {ZH: "紧急通知由秩序维护主管或小区主管发布", EN: "Emergency announcements are published by security supervisors and supervisors"},
-		"incident.future":           {ZH: "时间不能晚于现在", EN: "must not be in the future"},
-		"incident.too_old":          {ZH: "时间不能早于 7 天前", EN: "must not be more than 7 days ago"},
 		"incident.before_occurred":  {ZH: "时间不能早于事件发生时间", EN: "must not be before the incident occurred"},
 		"incident.one_reporter":     {ZH: "请按报告人类型填写：员工、住户或来电人（姓名和电话）", EN: "must name a staff member, a resident, or a caller with name and phone, as its kind says"},
 		"incident.not_staff":        {ZH: "不是本小区的员工", EN: "is not staff of this community"},

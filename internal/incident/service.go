@@ -247,11 +247,10 @@ func (s *Service) build(ctx context.Context, c *access.Caller, in ReportInput) (
 // than a week, not before notBefore (when the incident occurred).
 func (s *Service) checkTime(field string, t, notBefore time.Time) error {
 	now := s.now()
+	if err := validate.Offline(field, t, now); err != nil {
+		return err
+	}
 	switch {
-	case t.After(now.Add(MaxSkew)):
-		return apperr.Invalid(field, "incident.future")
-	case t.Before(now.Add(-MaxAge)):
-		return apperr.Invalid(field, "incident.too_old")
 	case t.Before(notBefore):
 		return apperr.Invalid(field, "incident.before_occurred")
 	}

@@ -17,6 +17,7 @@ import (
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/lifecycle"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
 )
 
 // Area is a part of the estate a checklist covers.
@@ -244,8 +245,8 @@ func (t *Task) Overdue(now time.Time) bool { return t.Status != Closed && now.Af
 // minutes fast, and an upload older than a week is not an inspection record
 // anyone can vouch for.
 const (
-	MaxSkew       = 5 * time.Minute
-	MaxAge        = 7 * 24 * time.Hour
+	MaxSkew       = validate.OfflineSkew
+	MaxAge        = validate.OfflineAge
 	DefaultFixIn  = 24 * time.Hour // a corrective task's deadline when none is given
 	MaxItems      = 50
 	MaxFixWindow  = 30 * 24 * time.Hour
@@ -270,8 +271,6 @@ func init() {
 		"inspection.no_item":            {ZH: "检查表中没有第 %v 项", EN: "names item %v, which the checklist does not have"},
 		"inspection.item_twice":         {ZH: "第 %v 项重复", EN: "names item %v twice"},
 		"inspection.items_missing":      {ZH: "请逐项检查：共 %v 项，只填写了 %v 项", EN: "must cover every item: %v items, %v given"},
-		"inspection.in_future":          {ZH: "检查时间不能晚于当前时间", EN: "must not be in the future"},
-		"inspection.too_old":            {ZH: "只能补录 7 天内的检查", EN: "must be within the last 7 days"},
 		"inspection.not_assignee":       {ZH: "该员工不在本小区工作", EN: "does not work in this community"},
 		"inspection.one_assignee":       {ZH: "请指定一名员工或一个班组，不能同时指定", EN: "give a staff member or a team, not both"},
 		"inspection.bad_team":           {ZH: "班组应为保洁、秩序维护、工程或客服", EN: "must be CLEANER, SECURITY, ENGINEER or CUSTOMER_SERVICE"},

@@ -171,8 +171,8 @@ func TestOfflineInspectionKeepsDoneAtAndRecordsOnce(t *testing.T) {
 		doneAt time.Time
 		reason string
 	}{
-		{"future", f.clock.Now().Add(MaxSkew + time.Minute), "inspection.in_future"},
-		{"stale", f.clock.Now().Add(-MaxAge - time.Hour), "inspection.too_old"},
+		{"future", f.clock.Now().Add(MaxSkew + time.Minute), "input.offline_future"},
+		{"stale", f.clock.Now().Add(-MaxAge - time.Hour), "input.offline_old"},
 	} {
 		_, _, err := f.svc.Record(ctx, f.inspector, f.lobby("k-"+tc.name, tc.doneAt))
 		if e, ok := apperr.As(err); !ok || e.Field != "input.doneAt" || e.Key != tc.reason {

@@ -113,11 +113,8 @@ func (s *Service) build(ctx context.Context, c *access.Caller, in RecordInput, k
 		return nil, err
 	}
 	now := s.now().UTC()
-	if in.DoneAt.After(now.Add(MaxSkew)) {
-		return nil, apperr.Invalid("input.doneAt", "inspection.in_future")
-	}
-	if in.DoneAt.Before(now.Add(-MaxAge)) {
-		return nil, apperr.Invalid("input.doneAt", "inspection.too_old")
+	if err := validate.Offline("input.doneAt", in.DoneAt, now); err != nil {
+		return nil, err
 	}
 	loc, err := validate.Text("input.location", in.Location, false, 60)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/validate"
 )
 
 // Limits of a route.
@@ -28,8 +29,8 @@ const (
 	// MaxSkew and MaxAge bound a scan's doneAt (ESTATE.md, offline
 	// records): a phone's clock may run a little ahead, and an upload
 	// older than a week is no longer a patrol record anyone can check.
-	MaxSkew = 5 * time.Minute
-	MaxAge  = 7 * 24 * time.Hour
+	MaxSkew = validate.OfflineSkew
+	MaxAge  = validate.OfflineAge
 )
 
 // Checkpoint is one place on a route (巡更点).
@@ -148,8 +149,6 @@ func init() {
 		"patrol.inactive":        {ZH: "该巡更路线已停用", EN: "The patrol route is not in use"},
 		"patrol.bad_time":        {ZH: "时间格式应为 HH:MM", EN: "must be a time of day as HH:MM"},
 		"patrol.offset_order":    {ZH: "巡更点须按到达时间先后排列，且在一轮之内", EN: "must be in order of when they are due, within one round"},
-		"patrol.done_future":     {ZH: "完成时间不能晚于现在", EN: "must not be in the future"},
-		"patrol.done_old":        {ZH: "完成时间不能早于 7 天前", EN: "must not be more than 7 days ago"},
 		"patrol.key_reused":      {ZH: "该幂等键已用于另一次扫码", EN: "was already used for another scan"},
 	})
 	mongo.Declare(

@@ -80,11 +80,8 @@ func (s *Service) RecordScan(ctx context.Context, c *access.Caller, in ScanInput
 	}
 	now := s.now()
 	done := in.DoneAt.UTC()
-	switch {
-	case done.After(now.Add(MaxSkew)):
-		return nil, apperr.Invalid("input.doneAt", "patrol.done_future")
-	case done.Before(now.Add(-MaxAge)):
-		return nil, apperr.Invalid("input.doneAt", "patrol.done_old")
+	if err := validate.Offline("input.doneAt", done, now); err != nil {
+		return nil, err
 	}
 	if !r.Active {
 		return nil, ErrInactive
