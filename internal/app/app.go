@@ -223,7 +223,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
 		Communities: communities, Staff: staffSvc, Sender: engine, Wechat: d.WechatPay, Tenants: svc.Fees.TenantsSeeBills, Log: d.Log, Now: now})
 	svc.Patrols = patrol.NewService(patrol.Config{DB: d.DB, Staff: staffSvc, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
-	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now)
+	svc.Inspections = inspection.NewService(d.DB, staffSvc, fileStore, engine, d.Log, now).WithZone(zones.get)
 	svc.Tasks.AddSource(tasks.CorrectiveTasks{Inspections: svc.Inspections})
 	svc.Tasks.AddSource(tasks.DueInspections{Inspections: svc.Inspections})
 	svc.Reviews = review.NewService(review.Config{DB: d.DB, Staff: staffSvc, Repairs: svc.Repairs, Orders: svc.ServiceOrders,

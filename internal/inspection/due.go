@@ -125,7 +125,7 @@ func (s *Service) occurrences(ctx context.Context, f DueFilter, now time.Time) (
 	var out []*Occurrence
 	lo, hi := f.To, f.From
 	for _, sc := range scheds {
-		for _, o := range periods(sc, f.From, f.To) {
+		for _, o := range periods(sc, f.From, f.To, s.loc(sc.CommunityID)) {
 			out = append(out, o)
 			lo, hi = minTime(lo, o.Start), maxTime(hi, o.End)
 		}
@@ -193,19 +193,19 @@ type doneRef struct {
 
 // periods are sc's occurrences overlapping [from, to), from the period it
 // was planned in.
-func periods(sc *Schedule, from, to time.Time) []*Occurrence {
+func periods(sc *Schedule, from, to time.Time, loc *time.Location) []*Occurrence {
 	if sc.EndedAt != nil && sc.EndedAt.Before(to) {
 		to = *sc.EndedAt
 	}
 	if sc.Frequency == Once {
-		d, err := time.ParseInLocation(time.DateOnly, sc.On, cst)
+		d, err := time.ParseInLocation(time.DateOnly, sc.On, loc)
 		if err != nil || !d.Before(to) || !d.AddDate(0, 0, 1).After(from) {
 			return nil
 		}
 		return []*Occurrence{{Schedule: sc, Start: d, End: d.AddDate(0, 0, 1)}}
 	}
-	start := periodStart(sc.Frequency, sc.CreatedAt)
-	if f := periodStart(sc.Frequency, from); f.After(start) {
+	start := periodStart(sc.Frequency, sc.CreatedAt, loc)
+	if f := periodStart(sc.Frequency, from, loc); f.After(start) {
 		start = f
 	}
 	var out []*Occurrence
@@ -215,15 +215,16 @@ func periods(sc *Schedule, from, to time.Time) []*Occurrence {
 	return out
 }
 
-// periodStart is the start of the period of f containing t, company time.
-func periodStart(f Frequency, t time.Time) time.Time {
-	t = t.In(cst)
-	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, cst)
+// periodStart is the start of the period of f containing t, in the
+// community's time zone loc.
+func periodStart(f Frequency, t time.Time, loc *time.Location) time.Time {
+	t = t.In(loc)
+	day := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
 	switch f {
 	case Weekly:
 		return day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
 	case Monthly:
-		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, cst)
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, loc)
 	}
 	return day
 }
@@ -240,8 +241,12 @@ func next(f Frequency, t time.Time) time.Time {
 
 // weekOf and monthOf are the score buckets of a moment: the first day of
 // its week (Monday) and of its month, company time.
-func weekOf(t time.Time) string  { return periodStart(Weekly, t).Format(time.DateOnly) }
-func monthOf(t time.Time) string { return periodStart(Monthly, t).Format(time.DateOnly) }
+func weekOf(t time.Time, loc *time.Location) string {
+	return periodStart(Weekly, t, loc).Format(time.DateOnly)
+}
+func monthOf(t time.Time, loc *time.Location) string {
+	return periodStart(Monthly, t, loc).Format(time.DateOnly)
+}
 
 // Title is an occurrence's line on the assignee's task list.
 func (o *Occurrence) Title() string {

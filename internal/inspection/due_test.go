@@ -22,23 +22,23 @@ func TestPeriods(t *testing.T) {
 		{Monthly, "", 1, "2026-12-01", "2027-01-01"},
 		{Once, "2026-12-10", 1, "2026-12-10", "2026-12-11"},
 	} {
-		got := periods(&Schedule{Frequency: tc.f, On: tc.on, CreatedAt: planned}, from, to)
+		got := periods(&Schedule{Frequency: tc.f, On: tc.on, CreatedAt: planned}, from, to, cst)
 		if len(got) != tc.n || got[0].Start.In(cst).Format(time.DateOnly) != tc.first || got[0].End.In(cst).Format(time.DateOnly) != tc.firstE {
 			t.Errorf("%s: %d periods from %v to %v", tc.f, len(got), got[0].Start, got[0].End)
 		}
 	}
 	// Ended on 3 Dec at noon: no period begins after that.
 	ended := time.Date(2026, 12, 3, 12, 0, 0, 0, cst)
-	if got := periods(&Schedule{Frequency: Daily, CreatedAt: planned, EndedAt: &ended}, from, to); len(got) != 3 || !got[2].End.Equal(ended.Add(12*time.Hour)) {
+	if got := periods(&Schedule{Frequency: Daily, CreatedAt: planned, EndedAt: &ended}, from, to, cst); len(got) != 3 || !got[2].End.Equal(ended.Add(12*time.Hour)) {
 		t.Errorf("ended daily: %d periods", len(got))
 	}
-	if got := periods(&Schedule{Frequency: Once, On: "2026-12-10", CreatedAt: planned, EndedAt: &ended}, from, to); len(got) != 0 {
+	if got := periods(&Schedule{Frequency: Once, On: "2026-12-10", CreatedAt: planned, EndedAt: &ended}, from, to, cst); len(got) != 0 {
 		t.Errorf("a one-off ended before its day: %d periods", len(got))
 	}
-	if w, m := weekOf(planned), monthOf(planned); w != "2026-11-30" || m != "2026-12-01" {
+	if w, m := weekOf(planned, cst), monthOf(planned, cst); w != "2026-11-30" || m != "2026-12-01" {
 		t.Errorf("buckets of %v: week %s month %s", planned, w, m)
 	}
-	if got := bucketStarts(WeekBucket, from, to); len(got) != 5 || got[0] != "2026-11-16" || got[4] != "2026-12-14" {
+	if got := bucketStarts(WeekBucket, from, to, cst); len(got) != 5 || got[0] != "2026-11-16" || got[4] != "2026-12-14" {
 		t.Errorf("week buckets %v", got)
 	}
 }

@@ -113,7 +113,7 @@ func (s *Service) escalate(ctx context.Context, t *Task) {
 		for i, st := range sups {
 			rs[i] = notify.Recipient{Kind: auth.KindStaff, ID: st.ID, CommunityID: t.CommunityID}
 		}
-		by := t.Deadline.In(cst)
+		by := t.Deadline.In(s.loc(t.CommunityID))
 		who := TeamNames[t.AssigneeTeam]
 		if t.AssigneeStaffID != "" {
 			if st, gerr := s.staff.Get(ctx, t.AssigneeStaffID); gerr == nil {
@@ -134,7 +134,8 @@ func (s *Service) escalate(ctx context.Context, t *Task) {
 	}
 }
 
-// cst is the company's time zone (the estates are in mainland China).
+// cst is the time zone when the service has no community zones (the
+// estates are in mainland China).
 var cst = time.FixedZone("CST", 8*3600)
 
 // TeamNames are the teams' names in notices.

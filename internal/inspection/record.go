@@ -149,7 +149,8 @@ func (s *Service) build(ctx context.Context, c *access.Caller, in RecordInput, k
 	x := &Inspection{ID: mongo.NewID(), CommunityID: in.CommunityID, Area: in.Area, Location: loc, TemplateVersion: t.Version,
 		ScheduleID: in.ScheduleID, InspectorID: c.ID, ResponsibleStaffID: responsible, DoneAt: in.DoneAt.UTC(), RecordedAt: now,
 		IdempotencyKey: key, Note: note, Results: make([]Result, len(t.Items)), Total: len(t.Items)}
-	x.Week, x.Month = weekOf(x.DoneAt), monthOf(x.DoneAt)
+	zone := s.loc(x.CommunityID)
+	x.Week, x.Month = weekOf(x.DoneAt, zone), monthOf(x.DoneAt, zone)
 	x.SortKey = page.NewestFirst(x.DoneAt, x.ID)
 	seen := map[int]bool{}
 	for i, r := range in.Results {

@@ -48,7 +48,7 @@ func (s *Service) Schedule(ctx context.Context, c *access.Caller, in ScheduleInp
 	case in.Frequency != Once && in.On != "":
 		return nil, apperr.Invalid("input.on", "inspection.date_only_once")
 	}
-	now := s.now().In(cst)
+	now := s.now().In(s.loc(in.CommunityID))
 	if in.On != "" {
 		// A one-off inspection is planned from today (the company's
 		// calendar) up to a year ahead.
@@ -111,7 +111,7 @@ func (s *Service) checkSchedule(ctx context.Context, in RecordInput) (*Schedule,
 	// One done before the schedule ended (uploaded late from offline)
 	// still counts for it.
 	if x.EndedAt != nil && !in.DoneAt.Before(*x.EndedAt) {
-		return nil, apperr.Invalid("input.scheduleId", "inspection.schedule_ended", x.EndedAt.In(cst).Format(time.DateTime))
+		return nil, apperr.Invalid("input.scheduleId", "inspection.schedule_ended", x.EndedAt.In(s.loc(x.CommunityID)).Format(time.DateTime))
 	}
 	return x, nil
 }

@@ -129,7 +129,7 @@ func (s *Service) Scores(ctx context.Context, c *access.Caller, q ScoreQuery) ([
 	}
 	proj := bson.D{{Key: "area", Value: 1}, {Key: "week", Value: 1}, {Key: "month", Value: 1},
 		{Key: "results.passed", Value: 1}, {Key: "results.team", Value: 1}, {Key: "results.staffId", Value: 1}}
-	starts := bucketStarts(q.Bucket, q.From, q.To)
+	starts := bucketStarts(q.Bucket, q.From, q.To, s.loc(q.CommunityID))
 	series := map[string]*ScoreSeries{}
 	add := func(g, b string, passed bool) {
 		if g == "" { // an item no staff member was named for
@@ -216,13 +216,13 @@ func ordered(by ScoreGroup, m map[string]*ScoreSeries) []*ScoreSeries {
 
 // bucketStarts are the first days of the buckets overlapping [from, to),
 // ascending (their text order is their time order).
-func bucketStarts(b Bucket, from, to time.Time) []string {
+func bucketStarts(b Bucket, from, to time.Time, loc *time.Location) []string {
 	f := Weekly
 	if b == MonthBucket {
 		f = Monthly
 	}
 	var out []string
-	for t := periodStart(f, from); t.Before(to); t = next(f, t) {
+	for t := periodStart(f, from, loc); t.Before(to); t = next(f, t) {
 		out = append(out, t.Format(time.DateOnly))
 	}
 	return out

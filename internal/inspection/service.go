@@ -45,6 +45,25 @@ type Service struct {
 	defects   Defects
 	log       *slog.Logger
 	now       func() time.Time
+	// zone is each community's time zone: its days, weeks and months
+	// (schedules, score buckets) and the times notices name.
+	zone func(communityID string) *time.Location
+}
+
+// WithZone has the service keep each community's calendar in its own time
+// zone (the app's shared lookup); without it, UTC+8.
+func (s *Service) WithZone(zone func(communityID string) *time.Location) *Service {
+	s.zone = zone
+	return s
+}
+
+func (s *Service) loc(communityID string) *time.Location {
+	if s.zone != nil {
+		if l := s.zone(communityID); l != nil {
+			return l
+		}
+	}
+	return cst
 }
 
 // NewService makes the service.
