@@ -11,13 +11,13 @@
 package finance
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
+	"qinqing/internal/platform/period"
 )
 
 // Category is a line of the statement.
@@ -173,89 +173,11 @@ func ParseID(id string) (communityID, period string, version int, ok bool) {
 	return parts[0], parts[1], v, true
 }
 
-// Period is a parsed period: the months it covers.
-type Period struct {
-	Text   string
-	Kind   string // MONTH, QUARTER, YEAR
-	Year   int
-	First  int // first month, 1..12
-	Months int
-}
+// Period is the shared reporting period (month, quarter or year).
+type Period = period.Period
 
 // ParsePeriod reads "YYYY-MM", "YYYY-Qn" or "YYYY" (years 2000-2099).
-func ParsePeriod(s string) (Period, error) {
-	bad := apperr.Invalid("period", "finance.bad_period")
-	if len(s) < 4 {
-		return Period{}, bad
-	}
-	y, err := strconv.Atoi(s[:4])
-	if err != nil || y < 2000 || y > 2099 || s[0] == '+' {
-		return Period{}, bad
-	}
-	rest := s[4:]
-	switch {
-	case rest == "":
-		return Period{Text: s, Kind: "YEAR", Year: y, First: 1, Months: 12}, nil
-	case len(rest) == 3 && rest[:2] == "-Q" && rest[2] >= '1' && rest[2] <= '4':
-		q := int(rest[2] - '0')
-		return Period{Text: s, Kind: "QUARTER", Year: y, First: 3*q - 2, Months: 3}, nil
-	case len(rest) == 3 && rest[0] == '-' && isDigits(rest[1:]):
-		m, _ := strconv.Atoi(rest[1:])
-		if m >= 1 && m <= 12 {
-			return Period{Text: s, Kind: "MONTH", Year: y, First: m, Months: 1}, nil
-		}
-	}
-	return Period{}, bad
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// MonthTexts are the "YYYY-MM" months of the period.
-func (p Period) MonthTexts() []string {
-	out := make([]string, p.Months)
-	for i := range out {
-		out[i] = fmt.Sprintf("%04d-%02d", p.Year, p.First+i)
-	}
-	return out
-}
-
-// Start is the period's first instant in loc.
-func (p Period) Start(loc *time.Location) time.Time {
-	return time.Date(p.Year, time.Month(p.First), 1, 0, 0, 0, 0, loc)
-}
-
-// SortKey orders periods newest first under ascending order: by the last
-// month covered, descending, then a month before its quarter before its
-// year (the shorter period ends the same day but is read first).
-func (p Period) SortKey() string {
-	end := p.Year*12 + p.First + p.Months - 2 // months since year 0 of the last month
-	rank := map[string]int{"MONTH": 0, "QUARTER": 1, "YEAR": 2}[p.Kind]
-	return fmt.Sprintf("%06d|%d|%s", 999999-end, rank, p.Text)
-}
-
-// Label is the period in words for notices and reports.
-func (p Period) Label(en bool) string {
-	switch {
-	case p.Kind == "YEAR" && en:
-		return strconv.Itoa(p.Year)
-	case p.Kind == "YEAR":
-		return strconv.Itoa(p.Year) + "年度"
-	case p.Kind == "QUARTER" && en:
-		return fmt.Sprintf("Q%d %d", (p.First+2)/3, p.Year)
-	case p.Kind == "QUARTER":
-		return fmt.Sprintf("%d年第%d季度", p.Year, (p.First+2)/3)
-	case en:
-		return time.Date(p.Year, time.Month(p.First), 1, 0, 0, 0, 0, time.UTC).Format("January 2006")
-	}
-	return fmt.Sprintf("%d年%d月", p.Year, p.First)
-}
+func ParsePeriod(s string) (Period, error) { return period.Parse("period", s) }
 
 // Errors of the finance domain.
 var (
@@ -269,7 +191,6 @@ func init() {
 		"finance.not_found":          {ZH: "收支公示不存在", EN: "Statement not found"},
 		"finance.version_taken":      {ZH: "该期收支公示刚被他人更正，请刷新后重试", EN: "Someone else has just published a correction of this period; reload and try again"},
 		"finance.too_many_versions":  {ZH: "该期收支公示更正次数已达上限", EN: "This period has been corrected too many times"},
-		"finance.bad_period":         {ZH: "期间格式应为 YYYY-MM（月）、YYYY-Qn（季度）或 YYYY（年度）", EN: "must be a month YYYY-MM, a quarter YYYY-Qn or a year YYYY"},
 		"finance.period_future":      {ZH: "期间尚未开始，不能公示", EN: "must not be a period that has not begun"},
 		"finance.negative_amount":    {ZH: "金额不能为负数", EN: "must not be negative"},
 		"finance.amount_too_large":   {ZH: "金额过大", EN: "is too large"},
