@@ -7,6 +7,7 @@ import (
 	"errors"
 	"math"
 	"qinqing/graph/model"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/mgmtreport"
 	"strconv"
@@ -598,6 +599,29 @@ func (ec *executionContext) fieldContext_ManagementReportComment_text(_ context.
 	return graphql.NewScalarFieldContext("ManagementReportComment", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _ManagementReportComment_authorName(ctx context.Context, field graphql.CollectedField, obj *mgmtreport.Comment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ManagementReportComment_authorName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AuthorName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ManagementReportComment_authorName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ManagementReportComment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _ManagementReportComment_role(ctx context.Context, field graphql.CollectedField, obj *mgmtreport.Comment) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -610,15 +634,15 @@ func (ec *executionContext) _ManagementReportComment_role(ctx context.Context, f
 			return obj.Role, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNString2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v committee.Role) graphql.Marshaler {
+			return ec.marshalNCommitteeRole2qinqingᚋinternalᚋcommitteeᚐRole(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_ManagementReportComment_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("ManagementReportComment", field, false, false, errors.New("field of type String does not have child fields"))
+	return graphql.NewScalarFieldContext("ManagementReportComment", field, false, false, errors.New("field of type CommitteeRole does not have child fields"))
 }
 
 func (ec *executionContext) _ManagementReportComment_createdAt(ctx context.Context, field graphql.CollectedField, obj *mgmtreport.Comment) (ret graphql.Marshaler) {
@@ -1591,6 +1615,11 @@ func (ec *executionContext) _ManagementReportComment(ctx context.Context, sel as
 			}
 		case "text":
 			out.Values[i] = ec._ManagementReportComment_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "authorName":
+			out.Values[i] = ec._ManagementReportComment_authorName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

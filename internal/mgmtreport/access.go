@@ -15,7 +15,7 @@ type level int
 const (
 	none      level = iota
 	resident        // reads published versions
-	committee       // also reads drafts and comments on them
+	sitting         // also reads drafts and comments on them
 	staffRead       // staff of the community: reads everything
 	editor          // generates and writes commentary (finance clerks too)
 	publisher       // publishes: supervisors of the community, admins
@@ -44,7 +44,7 @@ func (s *Service) levelOf(ctx context.Context, c *access.Caller, communityID str
 			return none, err
 		}
 		if role != "" {
-			return committee, nil
+			return sitting, nil
 		}
 	}
 	return resident, nil
@@ -52,5 +52,5 @@ func (s *Service) levelOf(ctx context.Context, c *access.Caller, communityID str
 
 // sees reports whether a caller at l may read a version in status st.
 func (l level) sees(st Status) bool {
-	return st == Published && l >= resident || l >= committee
+	return st == Published && l >= resident || l >= sitting
 }

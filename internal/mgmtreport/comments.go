@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
+	"qinqing/internal/committee"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/validate"
@@ -25,9 +26,11 @@ type Comment struct {
 	Section     *Section `bson:"section,omitempty"`
 	Text        string   `bson:"text"`
 	PersonID    string   `bson:"personId"`
-	// Role is the author's committee role when they commented.
-	Role      string    `bson:"role"`
-	CreatedAt time.Time `bson:"createdAt"`
+	// AuthorName and Role are the author's as on the committee list
+	// (public to the community) when they commented.
+	AuthorName string         `bson:"authorName"`
+	Role       committee.Role `bson:"role"`
+	CreatedAt  time.Time      `bson:"createdAt"`
 }
 
 // Comment adds a sitting committee member's comment to a draft. Staff and
@@ -45,7 +48,7 @@ func (s *Service) Comment(ctx context.Context, c *access.Caller, reportID string
 	if err != nil {
 		return nil, err
 	}
-	if lvl != committee {
+	if lvl != sitting {
 		return nil, apperr.ErrForbidden
 	}
 	if r.Status != Draft {
@@ -58,12 +61,17 @@ func (s *Service) Comment(ctx context.Context, c *access.Caller, reportID string
 	if n >= MaxComments {
 		return nil, ErrTooManyComments
 	}
-	role, err := s.cfg.Committee.RoleOf(ctx, c, r.CommunityID)
+	seats, err := s.cfg.Committee.Sitting(ctx, r.CommunityID)
 	if err != nil {
 		return nil, err
 	}
 	cm := &Comment{ID: mongo.NewID(), ReportID: r.ID, CommunityID: r.CommunityID, Section: sec, Text: text,
-		PersonID: c.ID, Role: role, CreatedAt: s.cfg.Now().UTC()}
+		PersonID: c.ID, CreatedAt: s.cfg.Now().UTC()}
+	for _, seat := range seats {
+		if seat.PersonID == c.ID {
+			cm.AuthorName, cm.Role = seat.Name, seat.Role
+		}
+	}
 	if _, err := s.comments.InsertOne(ctx, cm); err != nil {
 		return nil, fmt.Errorf("insert comment on %s: %w", r.ID, err)
 	}
@@ -90,7 +98,7 @@ func (s *Service) CommentsOf(ctx context.Context, c *access.Caller, ids []string
 			}
 			levels[communityID] = lvl
 		}
-		if lvl >= committee {
+		if lvl >= sitting {
 			readable = append(readable, id)
 		}
 	}

@@ -114,7 +114,7 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 		SortKey string `bson:"sortKey"`
 	}
 	q := bson.D{{Key: "communityId", Value: communityID}}
-	if lvl < committee {
+	if lvl < sitting {
 		q = append(q, bson.E{Key: "published", Value: true})
 	}
 	heads, err := mongo.FindPage(ctx, s.periods, q, p, mongo.PageQuery{}, func(h *head) string { return h.SortKey })

@@ -34,9 +34,6 @@ func NewService(cfg Config) *Service {
 	return &Service{cfg: cfg, reports: cfg.DB.Collection(colReports), periods: cfg.DB.Collection(colPeriods), comments: cfg.DB.Collection(colComments)}
 }
 
-// UseCommittee wires the owners' committee after construction.
-func (s *Service) UseCommittee(c Committee) { s.cfg.Committee = c }
-
 // Zone is the community's time zone.
 func (s *Service) Zone(communityID string) *time.Location {
 	if s.cfg.Zone != nil {

@@ -7,6 +7,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/activity"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/facility"
 	"qinqing/internal/fee"
@@ -53,10 +54,12 @@ type (
 	ActionSource interface {
 		SurveyActions(ctx context.Context, communityID, period string) ([]Action, error)
 	}
-	// Committee says whether a caller sits on the community's owners'
-	// committee today ("" when not; always "" for staff).
+	// Committee is the community's owners' committee (committee.Service):
+	// the caller's office today ("" when not sitting; always "" for
+	// staff), and who sits on it.
 	Committee interface {
-		RoleOf(ctx context.Context, c *access.Caller, communityID string) (string, error)
+		RoleOf(ctx context.Context, c *access.Caller, communityID string) (committee.Role, error)
+		Sitting(ctx context.Context, communityID string) ([]*committee.Seat, error)
 	}
 	// Places finds communities (their names, for the PDF).
 	Places interface {
@@ -80,6 +83,8 @@ type Fund struct {
 
 // Config wires the service. Actions, FundOf and Committee may be nil:
 // no actions are listed, no fund is shown, nobody sits on a committee.
+// Actions and FundOf come with the published outcomes and the finance
+// statement's maintenance fund.
 type Config struct {
 	DB          *mongo.DB
 	Places      Places

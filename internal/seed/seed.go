@@ -19,6 +19,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
@@ -31,6 +32,7 @@ import (
 	"qinqing/internal/identity"
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -94,6 +96,12 @@ type Deps struct {
 	Facilities *facility.Service
 	// Reviews, when set, gets last month's staff reviews (reviews.go).
 	Reviews *review.Service
+	// Committee, when set, gets the first community's owners' committee
+	// (committee.go).
+	Committee *committee.Service
+	// MgmtReports, when set, gets the first community's management
+	// reports: a published quarter and a month's draft (mgmtreport.go).
+	MgmtReports *mgmtreport.Service
 }
 
 // Options size the demo.
@@ -213,12 +221,14 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"patrols", s.ensurePatrols},
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
+		{"owners' committee", s.ensureCommittee},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil
 			}
 			return s.ensureFees(ctx)
 		}},
+		{"management reports", s.ensureReports},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
