@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -130,6 +131,14 @@ func TestManagementReportAccess(t *testing.T) {
 		t.Errorf("a resident reads the published report: %+v", got.ManagementReport)
 	}
 	chair.fails("CONFLICT", comment, map[string]any{"id": id, "t": "补充意见"})
+	waitFor(t, "the residents' notice", func() bool {
+		for _, n := range resident.inbox().Notifications.Edges {
+			if n.Node.Kind == "MANAGEMENT_REPORT_PUBLISHED" && strings.Contains(n.Node.Body, "春晖苑2026年11月管理报告已发布") {
+				return true
+			}
+		}
+		return false
+	})
 	if r := ownerY.do(get, map[string]any{"id": id}); r.code() != "NOT_FOUND" {
 		t.Errorf("another community's owner reads the published report: %+v", r.Errors)
 	}

@@ -21649,7 +21649,7 @@ extend type Mutation {
     "The period: a month ` + "`" + `YYYY-MM` + "`" + `, a quarter ` + "`" + `YYYY-Qn` + "`" + ` or a year ` + "`" + `YYYY` + "`" + `, in the community's time zone."
     period: String!
   ): ManagementReport!
-  "Publish a draft: it becomes immutable and every resident of the community reads it. Supervisors of the community and admins; other staff and committee members get FORBIDDEN, anyone else NOT_FOUND. A published version is CONFLICT; a version after the first must say what it corrects (` + "`" + `input.changeNote` + "`" + `)."
+  "Publish a draft: it becomes immutable and every resident of the community reads it; they are notified (MANAGEMENT_REPORT_PUBLISHED). Supervisors of the community and admins; other staff and committee members get FORBIDDEN, anyone else NOT_FOUND. A published version is CONFLICT; a version after the first must say what it corrects (` + "`" + `input.changeNote` + "`" + `)."
   publishManagementReport(
     "The draft's id."
     id: ID!
@@ -21844,6 +21844,11 @@ type ManagementReportEdge {
   cursor: String!
   "The period's latest version the caller may read."
   node: ManagementReport!
+}
+
+extend enum NotificationKind {
+  "The community's management report for a period is published, or a published one corrected (管理报告); data carries reportId, communityId and period. May be turned off."
+  MANAGEMENT_REPORT_PUBLISHED
 }
 `, BuiltIn: false},
 	{Name: "../schema/money.graphqls", Input: `"Money in fen (分, 1/100 yuan): a whole number, 64-bit (a community's yearly totals pass 2^31), written as a JSON number. Never a fraction: amounts are computed and stored in fen end to end."

@@ -240,7 +240,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
 		Communities: communities, Staff: staffSvc, Sender: engine, Committee: svc.Committee, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
-	svc.MgmtReports = newReports(svc, communities, zones.get, font, cfg.CompanyName, d, now)
+	svc.MgmtReports = newReports(svc, communities, households, engine, zones.get, font, cfg.CompanyName, d, now)
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
@@ -485,6 +485,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"enquiry escalation", svc.Enquiries.Escalate},
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
+		{"management report notices", svc.MgmtReports.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
 		{"missed patrol checkpoints", svc.Patrols.Tick},

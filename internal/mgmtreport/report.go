@@ -140,6 +140,9 @@ type Report struct {
 	Revision    int        `bson:"revision"`
 	PublishedAt *time.Time `bson:"publishedAt,omitempty"`
 	PublishedBy string     `bson:"publishedBy,omitempty"`
+	// Noticed: the residents were told of the publication (Tick finishes
+	// a notice cut short). Drafts are false too, and have no publishedAt.
+	Noticed bool `bson:"noticed"`
 
 	// Versions are the period's versions the caller may read, newest
 	// first, this one included, when loaded.
@@ -216,6 +219,8 @@ func init() {
 	mongo.Declare(
 		mongo.Indexes{Collection: colReports, Models: []mgo.IndexModel{
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "period", Value: 1}, {Key: "version", Value: 1}}},
+			// Notices cut short, for Tick.
+			{Keys: bson.D{{Key: "noticed", Value: 1}, {Key: "publishedAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: colPeriods, Models: []mgo.IndexModel{
 			{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "sortKey", Value: 1}}},

@@ -155,7 +155,9 @@ type PublishInput struct {
 // Publish makes a draft the period's published version, immutable from
 // then on and readable by every resident of the community. Supervisors of
 // the community and admins; other staff and committee members FORBIDDEN,
-// residents (who cannot see drafts) and anyone else NOT_FOUND.
+// residents (who cannot see drafts) and anyone else NOT_FOUND. Residents
+// are told (MANAGEMENT_REPORT_PUBLISHED); a notice cut short is finished
+// by Tick, never failing the publication.
 func (s *Service) Publish(ctx context.Context, c *access.Caller, id string, in PublishInput) (*Report, error) {
 	lvl, r, err := s.load(ctx, c, id)
 	if err != nil {
@@ -194,6 +196,10 @@ func (s *Service) Publish(ctx context.Context, c *access.Caller, id string, in P
 	if _, err := s.periods.UpdateOne(ctx, bson.D{{Key: "_id", Value: r.CommunityID + ":" + r.Period}},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "published", Value: true}}}}); err != nil {
 		return nil, fmt.Errorf("list published period %s: %w", r.Period, err)
+	}
+	r.Status, r.PublishedAt, r.ChangeNote = Published, &now, note
+	if err := s.notice(ctx, r); err != nil && s.cfg.Log != nil {
+		s.cfg.Log.WarnContext(ctx, "management report notice incomplete; Tick resumes it", "report", r.ID, "err", err)
 	}
 	return s.read(ctx, lvl, r.ID)
 }

@@ -12,8 +12,10 @@ import (
 	"qinqing/internal/facility"
 	"qinqing/internal/fee"
 	"qinqing/internal/finance"
+	"qinqing/internal/household"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
+	"qinqing/internal/notify"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/pdf"
 	"qinqing/internal/survey"
@@ -61,6 +63,15 @@ type (
 		RoleOf(ctx context.Context, c *access.Caller, communityID string) (committee.Role, error)
 		Sitting(ctx context.Context, communityID string) ([]*committee.Seat, error)
 	}
+	// Residents pages a community's memberships (household.Service), for
+	// the publication notice.
+	Residents interface {
+		MembershipsInCommunity(ctx context.Context, communityID, after string, limit int) ([]*household.Membership, error)
+	}
+	// Sender is the notification engine.
+	Sender interface {
+		Send(ctx context.Context, msg notify.Message) (int, error)
+	}
 	// Places finds communities (their names, for the PDF).
 	Places interface {
 		ByIDs(ctx context.Context, ids []string) (map[string]*community.Community, error)
@@ -98,6 +109,8 @@ type Config struct {
 	Actions     ActionSource
 	FundOf      func(*finance.Statement) *Fund
 	Committee   Committee
+	Residents   Residents // nil (with Sender): nobody is told of a publication
+	Sender      Sender
 	Zone        func(communityID string) *time.Location
 	Font        *pdf.Font
 	Company     string // the company's name on the PDF
