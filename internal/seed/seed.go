@@ -32,6 +32,7 @@ import (
 	"qinqing/internal/identity"
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -98,6 +99,9 @@ type Deps struct {
 	// Committee, when set, gets the first community's owners' committee
 	// (committee.go).
 	Committee *committee.Service
+	// MgmtReports, when set, gets the first community's management
+	// reports: a published quarter and a month's draft (mgmtreport.go).
+	MgmtReports *mgmtreport.Service
 }
 
 // Options size the demo.
@@ -224,6 +228,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 			}
 			return s.ensureFees(ctx)
 		}},
+		{"management reports", s.ensureReports},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
