@@ -81,6 +81,8 @@ type Services struct {
 	Facilities    *facility.Service
 	Reviews       *review.Service
 	Incidents     *incident.Service
+	// Meetings are the owners' committee's meetings and their action items.
+	Meetings *committee.Meetings
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

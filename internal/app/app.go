@@ -239,6 +239,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
 		Communities: communities, Staff: staffSvc, Sender: engine, Committee: svc.Committee, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
+	wireMeetings(svc, d.DB, svc.Committee, zones.get, now)
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),

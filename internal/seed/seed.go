@@ -98,6 +98,9 @@ type Deps struct {
 	// Committee, when set, gets the first community's owners' committee
 	// (committee.go).
 	Committee *committee.Service
+	// Meetings, when set with Committee, gets a three-party meeting of the
+	// first community with two action items (meetings.go).
+	Meetings *committee.Meetings
 }
 
 // Options size the demo.
@@ -218,6 +221,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
 		{"owners' committee", s.ensureCommittee},
+		{"a committee meeting", s.ensureMeetings},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil
