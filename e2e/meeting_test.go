@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"sync"
 	"testing"
 	"time"
 )
@@ -322,6 +323,9 @@ func TestCommitteeMeetingValidation(t *testing.T) {
 		{"input.actionItems.1.responsibleStaffId", func(in map[string]any) { in["actionItems"].([]map[string]any)[1]["responsibleStaffId"] = yID }},
 		{"input.actionItems.0.dueDate", func(in map[string]any) { in["actionItems"].([]map[string]any)[0]["dueDate"] = "2026-12-06" }},
 		{"input.actionItems.0.title", func(in map[string]any) { in["actionItems"].([]map[string]any)[0]["title"] = "" }},
+		{"input.attendees.3.staffId", func(in map[string]any) {
+			in["attendees"] = append(in["attendees"].([]map[string]any), map[string]any{"party": "COMPANY", "staffId": butlerID})
+		}},
 	} {
 		in := threeParty(e, w, c.chairMemberID, butlerID, butlerID)
 		tc.edit(in)
@@ -340,5 +344,63 @@ func TestCommitteeMeetingValidation(t *testing.T) {
 	}
 	if l := e.staff(w.butlerX, w.Password).tasks(t, ""); l.ButlerTasks.Total != 0 {
 		t.Fatalf("tasks from a refused meeting: %+v", l.ButlerTasks)
+	}
+}
+
+// Action items of one meeting completed at the same moment are all done:
+// none overwrites another's completion; of two completions of one item,
+// one wins and the other is CONFLICT.
+func TestCommitteeActionsCompletedTogether(t *testing.T) {
+	e := newEnv(t)
+	w := e.world()
+	shanghai, _ := time.LoadLocation("Asia/Shanghai")
+	e.Clock.Set(time.Date(2026, 12, 7, 16, 0, 0, 0, shanghai))
+	c := seatCommittee(t, e, w)
+	sup, butler := e.staff(w.supervisorX, w.Password), e.staff(w.butlerX, w.Password)
+	butlerID := butler.staffID()
+	in := threeParty(e, w, c.chairMemberID, butlerID, butlerID)
+	in["actionItems"] = append(in["actionItems"].([]map[string]any), map[string]any{"title": "公示电梯维保合同", "responsibleStaffId": butlerID, "dueDate": "2026-12-20"})
+	var rec recordedMeeting
+	sup.ok(recordMeetingQ, map[string]any{"in": in}, &rec)
+	items := rec.RecordCommitteeMeeting.ActionItems
+	if len(items) != 3 {
+		t.Fatalf("items: %+v", items)
+	}
+	ids := []string{items[0].ID, items[1].ID, items[2].ID, items[0].ID}
+	res := make([]*gqlResponse, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i] = butler.do(completeActionQ, map[string]any{"id": id, "n": "已办"})
+		}()
+	}
+	wg.Wait()
+	for i, r := range res[1:3] {
+		if len(r.Errors) > 0 {
+			t.Errorf("completing item %d: %+v", i+1, r.Errors)
+		}
+	}
+	if codes := res[0].code() + "," + res[3].code(); codes != ",CONFLICT" && codes != "CONFLICT," {
+		t.Errorf("two completions of one item: %q", codes)
+	}
+	var got struct {
+		CommitteeMeeting struct {
+			OpenActionItems int
+			ActionItems     []actionItem
+		}
+	}
+	sup.ok(meetingQ, map[string]any{"id": rec.RecordCommitteeMeeting.ID}, &got)
+	for _, a := range got.CommitteeMeeting.ActionItems {
+		if a.Status != "DONE" || a.Note != "已办" {
+			t.Errorf("after completing together: %+v", a)
+		}
+	}
+	if got.CommitteeMeeting.OpenActionItems != 0 {
+		t.Errorf("open items left: %d", got.CommitteeMeeting.OpenActionItems)
+	}
+	if l := butler.tasks(t, ""); l.ButlerTasks.Total != 0 {
+		t.Errorf("still on the list: %+v", l.ButlerTasks)
 	}
 }

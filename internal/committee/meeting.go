@@ -53,9 +53,12 @@ const (
 	ActionDone ActionStatus = "DONE"
 )
 
-// Meeting is one recorded meeting with its minutes and action items. The
-// action items live in the meeting's document, so recording a meeting is
-// one insert and completing an item one update guarded by Version.
+// Meeting is one recorded meeting with its minutes and action items. What
+// was agreed lives in the meeting's document, so recording a meeting is one
+// insert; each item's completion is a document of its own, claimed by its
+// id (a unique insert is exact on MongoDB and FerretDB alike, where FerretDB
+// runs a guarded update as a read then a write and two completions of items
+// of one meeting could overwrite each other).
 type Meeting struct {
 	ID          string      `bson:"_id"`
 	CommunityID string      `bson:"communityId"`
@@ -66,15 +69,17 @@ type Meeting struct {
 	Agenda      []string    `bson:"agenda"`
 	Minutes     string      `bson:"minutes"`
 	Actions     []Action    `bson:"actions"`
-	// OpenActions counts the items not done: the task lists read only
-	// meetings that still owe something.
-	OpenActions int `bson:"openActions"`
+	// OpenHint counts down as items are done: the task lists read only
+	// meetings whose hint is above zero. A lost decrement leaves it high,
+	// which costs a read, never a task.
+	OpenHint int `bson:"openActions"`
+	// OpenActions is the items not done, as read (not stored).
+	OpenActions int `bson:"-"`
 	// RecordedBy is the staff member or the committee member's person who
 	// recorded it; RecordedByName the name they had then.
 	RecordedBy     string    `bson:"recordedBy"`
 	RecordedByName string    `bson:"recordedByName"`
 	RecordedAt     time.Time `bson:"recordedAt"`
-	Version        int       `bson:"version"`
 	SortKey        string    `bson:"sortKey"` // newest held first
 }
 
@@ -91,30 +96,42 @@ type Attendee struct {
 
 // Action is one action item: who in the company owes what, by when.
 type Action struct {
-	ID      string       `bson:"id"` // <meeting id>:<n>, n from 1
-	Title   string       `bson:"title"`
-	StaffID string       `bson:"staffId"`
-	DueDate string       `bson:"dueDate"` // YYYY-MM-DD in the community
-	DueAt   time.Time    `bson:"dueAt"`   // the end of DueDate there
-	Status  ActionStatus `bson:"status"`
-	DoneAt  *time.Time   `bson:"doneAt,omitempty"`
-	DoneBy  string       `bson:"doneBy,omitempty"`
-	Note    string       `bson:"note,omitempty"`
-	// Set by reads, not stored.
-	MeetingID   string      `bson:"-"`
-	CommunityID string      `bson:"-"`
-	Kind        MeetingKind `bson:"-"`
-	RecordedAt  time.Time   `bson:"-"` // the meeting's record: when it became owed
-	Overdue     bool        `bson:"-"`
+	ID      string    `bson:"id"` // <meeting id>:<n>, n from 1
+	Title   string    `bson:"title"`
+	StaffID string    `bson:"staffId"`
+	DueDate string    `bson:"dueDate"` // YYYY-MM-DD in the community
+	DueAt   time.Time `bson:"dueAt"`   // the end of DueDate there
+	// Set by reads from the item's completion, not stored here.
+	Status      ActionStatus `bson:"-"`
+	DoneAt      *time.Time   `bson:"-"`
+	DoneBy      string       `bson:"-"`
+	Note        string       `bson:"-"`
+	MeetingID   string       `bson:"-"`
+	CommunityID string       `bson:"-"`
+	Kind        MeetingKind  `bson:"-"`
+	RecordedAt  time.Time    `bson:"-"` // the meeting's record: when it became owed
+	Overdue     bool         `bson:"-"`
 }
 
-const colMeetings = "committee_meetings"
+// completion is an action item marked done; its _id is the item's.
+type completion struct {
+	ID          string    `bson:"_id"`
+	MeetingID   string    `bson:"meetingId"`
+	CommunityID string    `bson:"communityId"`
+	DoneAt      time.Time `bson:"doneAt"`
+	DoneBy      string    `bson:"doneBy"`
+	Note        string    `bson:"note,omitempty"`
+}
+
+const (
+	colMeetings    = "committee_meetings"
+	colCompletions = "committee_actions_done"
+)
 
 var (
 	ErrMeetingNotFound = apperr.New(apperr.NotFound, "meeting.not_found")
 	ErrActionNotFound  = apperr.New(apperr.NotFound, "meeting.action_not_found")
 	ErrActionDone      = apperr.New(apperr.Conflict, "meeting.action_done")
-	ErrBusy            = apperr.New(apperr.Conflict, "meeting.busy")
 )
 
 func init() {
@@ -122,12 +139,12 @@ func init() {
 		"meeting.not_found":        {ZH: "会议记录不存在", EN: "No such meeting"},
 		"meeting.action_not_found": {ZH: "会议事项不存在", EN: "No such action item"},
 		"meeting.action_done":      {ZH: "该事项已完成", EN: "This action item is already done"},
-		"meeting.busy":             {ZH: "会议记录正被他人修改，请刷新后重试", EN: "The meeting changed meanwhile; reload and try again"},
 		"meeting.bad_kind":         {ZH: "会议类型无效", EN: "is not a kind of meeting"},
 		"meeting.bad_party":        {ZH: "参会方无效", EN: "is not a party to a meeting"},
 		"meeting.held_future":      {ZH: "会议时间不能晚于现在（请在会后记录）", EN: "must not be in the future (record a meeting after it is held)"},
 		"meeting.held_too_old":     {ZH: "会议时间不能早于一年前", EN: "must be within the last year"},
 		"meeting.no_attendees":     {ZH: "请至少填写一位参会人员", EN: "needs at least one attendee"},
+		"meeting.attendee_twice":   {ZH: "该参会人员已填写过", EN: "lists an attendee already listed"},
 		"meeting.attendee_who":     {ZH: "请填写参会人员姓名，或选择业委会委员或员工", EN: "needs a name, a committee member or a staff member"},
 		"meeting.not_member":       {ZH: "不是本小区在任的业委会委员", EN: "is not a sitting member of this community's committee"},
 		"meeting.not_staff":        {ZH: "不是本小区在职的员工", EN: "is not an active staff member of this community"},
@@ -167,13 +184,13 @@ type MeetingsConfig struct {
 
 // Meetings records the committee's meetings and follows their action items.
 type Meetings struct {
-	cfg MeetingsConfig
-	col *mgo.Collection
+	cfg       MeetingsConfig
+	col, done *mgo.Collection
 }
 
 // NewMeetings opens the store.
 func NewMeetings(cfg MeetingsConfig) *Meetings {
-	return &Meetings{cfg: cfg, col: cfg.DB.Collection(colMeetings)}
+	return &Meetings{cfg: cfg, col: cfg.DB.Collection(colMeetings), done: cfg.DB.Collection(colCompletions)}
 }
 
 func (s *Meetings) zone(communityID string) *time.Location {
@@ -201,14 +218,39 @@ func splitActionID(id string) (meetingID string, i int, ok bool) {
 	return m, k - 1, true
 }
 
-// fill sets the read-only fields of a meeting's items.
-func (s *Meetings) fill(m *Meeting) {
-	now := s.cfg.Now()
-	for i := range m.Actions {
-		a := &m.Actions[i]
-		a.MeetingID, a.CommunityID, a.Kind, a.RecordedAt = m.ID, m.CommunityID, m.Kind, m.RecordedAt
-		a.Overdue = a.Status == ActionOpen && now.After(a.DueAt)
+// fill sets the read-only fields of the meetings' items from their
+// completions: one $in for all of them.
+func (s *Meetings) fill(ctx context.Context, ms ...*Meeting) error {
+	var ids []string
+	for _, m := range ms {
+		for _, a := range m.Actions {
+			ids = append(ids, a.ID)
+		}
 	}
+	done := map[string]*completion{}
+	if len(ids) > 0 {
+		var err error
+		if done, err = mongo.ByIDs(ctx, s.done, ids, func(c *completion) string { return c.ID }); err != nil {
+			return err
+		}
+	}
+	now := s.cfg.Now()
+	for _, m := range ms {
+		m.OpenActions = 0
+		for i := range m.Actions {
+			a := &m.Actions[i]
+			a.MeetingID, a.CommunityID, a.Kind, a.RecordedAt = m.ID, m.CommunityID, m.Kind, m.RecordedAt
+			a.Status, a.DoneAt, a.DoneBy, a.Note = ActionOpen, nil, "", ""
+			if c := done[a.ID]; c != nil {
+				at := c.DoneAt
+				a.Status, a.DoneAt, a.DoneBy, a.Note = ActionDone, &at, c.DoneBy, c.Note
+			} else {
+				m.OpenActions++
+			}
+			a.Overdue = a.Status == ActionOpen && now.After(a.DueAt)
+		}
+	}
+	return nil
 }
 
 func (s *Meetings) byID(ctx context.Context, id string) (*Meeting, error) {
@@ -216,7 +258,9 @@ func (s *Meetings) byID(ctx context.Context, id string) (*Meeting, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.fill(m)
+	if err := s.fill(ctx, m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 

@@ -14,7 +14,6 @@ import (
 type viewer struct {
 	all    bool // every kind: the community's staff and sitting committee members
 	record bool // supervisors and admins; the chair and vice-chair
-	role   Role // the caller's committee role, "" for staff and other residents
 }
 
 // reads reports whether v may read a meeting of kind k: residents who are
@@ -44,5 +43,5 @@ func (s *Meetings) viewerOf(ctx context.Context, c *access.Caller, communityID s
 	if err != nil {
 		return viewer{}, err
 	}
-	return viewer{all: role != "", record: role.Leads(), role: role}, nil
+	return viewer{all: role != "", record: role.Leads()}, nil
 }

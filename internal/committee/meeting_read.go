@@ -38,8 +38,8 @@ func (s *Meetings) List(ctx context.Context, c *access.Caller, communityID strin
 	if err != nil {
 		return none, err
 	}
-	for _, m := range pg.Items {
-		s.fill(m)
+	if err := s.fill(ctx, pg.Items...); err != nil {
+		return none, err
 	}
 	return pg, nil
 }
@@ -89,9 +89,11 @@ func (s *Meetings) OpenActionsIn(ctx context.Context, communityID string, limit 
 	if err != nil {
 		return nil, err
 	}
+	if err := s.fill(ctx, ms...); err != nil {
+		return nil, err
+	}
 	var out []Action
 	for _, m := range ms {
-		s.fill(m)
 		for _, a := range m.Actions {
 			if a.Status == ActionOpen {
 				out = append(out, a)

@@ -69,7 +69,7 @@ func (s *Meetings) Record(ctx context.Context, c *access.Caller, in RecordInput)
 	if !v.record {
 		return nil, apperr.ErrForbidden
 	}
-	m := &Meeting{ID: mongo.NewID(), CommunityID: in.CommunityID, Kind: in.Kind, HeldAt: in.HeldAt.UTC(), Version: 1}
+	m := &Meeting{ID: mongo.NewID(), CommunityID: in.CommunityID, Kind: in.Kind, HeldAt: in.HeldAt.UTC()}
 	if !slices.Contains(MeetingKinds, in.Kind) {
 		return nil, apperr.Invalid("input.kind", "meeting.bad_kind")
 	}
@@ -109,7 +109,7 @@ func (s *Meetings) Record(ctx context.Context, c *access.Caller, in RecordInput)
 	if m.Actions, err = s.actions(m, in, staffed); err != nil {
 		return nil, err
 	}
-	m.OpenActions = len(m.Actions)
+	m.OpenHint = len(m.Actions)
 	if m.RecordedByName, err = recorder(c, sitting, staffed); err != nil {
 		return nil, err
 	}
@@ -117,7 +117,9 @@ func (s *Meetings) Record(ctx context.Context, c *access.Caller, in RecordInput)
 	if _, err := s.col.InsertOne(ctx, m); err != nil {
 		return nil, wrap("insert meeting", m.ID, err)
 	}
-	s.fill(m)
+	if err := s.fill(ctx, m); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -196,6 +198,7 @@ func attendees(in RecordInput, sitting []*Seat, staffed map[string]*staff.Staff)
 	out := make([]Attendee, 0, len(in.Attendees))
 	parties := map[Party]bool{}
 	members := 0
+	named := map[string]bool{} // members and staff already listed
 	for i, a := range in.Attendees {
 		f := fmt.Sprintf("input.attendees.%d.", i)
 		if !slices.Contains(Parties, a.Party) {
@@ -227,6 +230,15 @@ func attendees(in RecordInput, sitting []*Seat, staffed map[string]*staff.Staff)
 			if x.Name == "" {
 				return nil, apperr.Invalid(f+"name", "meeting.attendee_who")
 			}
+		}
+		for field, id := range map[string]string{"committeeMemberId": x.MemberID, "staffId": x.StaffID} {
+			if id == "" {
+				continue
+			}
+			if named[id] {
+				return nil, apperr.Invalid(f+field, "meeting.attendee_twice")
+			}
+			named[id] = true
 		}
 		parties[a.Party] = true
 		out = append(out, x)
@@ -263,7 +275,7 @@ func (s *Meetings) actions(m *Meeting, in RecordInput, staffed map[string]*staff
 			return nil, apperr.Invalid(f+"dueDate", "meeting.due_before_held")
 		}
 		out = append(out, Action{ID: actionID(m.ID, i+1), Title: title, StaffID: a.ResponsibleStaffID, DueDate: a.DueDate,
-			DueAt: day.AddDate(0, 0, 1).Add(-time.Second).UTC(), Status: ActionOpen})
+			DueAt: day.AddDate(0, 0, 1).Add(-time.Second).UTC()})
 	}
 	return out, nil
 }
