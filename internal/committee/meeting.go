@@ -113,8 +113,8 @@ type Action struct {
 	Overdue     bool         `bson:"-"`
 }
 
-// completion is an action item marked done; its _id is the item's.
-type completion struct {
+// actionDone is an action item marked done; its _id is the item's.
+type actionDone struct {
 	ID          string    `bson:"_id"`
 	MeetingID   string    `bson:"meetingId"`
 	CommunityID string    `bson:"communityId"`
@@ -227,10 +227,10 @@ func (s *Meetings) fill(ctx context.Context, ms ...*Meeting) error {
 			ids = append(ids, a.ID)
 		}
 	}
-	done := map[string]*completion{}
+	done := map[string]*actionDone{}
 	if len(ids) > 0 {
 		var err error
-		if done, err = mongo.ByIDs(ctx, s.done, ids, func(c *completion) string { return c.ID }); err != nil {
+		if done, err = mongo.ByIDs(ctx, s.done, ids, func(c *actionDone) string { return c.ID }); err != nil {
 			return err
 		}
 	}
@@ -265,4 +265,4 @@ func (s *Meetings) byID(ctx context.Context, id string) (*Meeting, error) {
 }
 
 // wrap names the meeting in a store error.
-func wrap(what, id string, err error) error { return fmt.Errorf("%s %s: %w", what, id, err) }
+func meetingErr(what, id string, err error) error { return fmt.Errorf("%s %s: %w", what, id, err) }

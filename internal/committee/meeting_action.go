@@ -24,12 +24,12 @@ func (s *Meetings) CompleteAction(ctx context.Context, c *access.Caller, id, not
 	if !ok {
 		return nil, apperr.Invalid("id", "input.bad_id")
 	}
-	note, err := validate.Text("note", note, false, maxNote)
+	note, err := validate.Text("note", note, false, maxActionNote)
 	if err != nil {
 		return nil, err
 	}
 	m, err := s.byID(ctx, meetingID)
-	if errNotFound(err) || (err == nil && i >= len(m.Actions)) {
+	if meetingMissing(err) || (err == nil && i >= len(m.Actions)) {
 		return nil, ErrActionNotFound
 	}
 	if err != nil {
@@ -48,12 +48,12 @@ func (s *Meetings) CompleteAction(ctx context.Context, c *access.Caller, id, not
 	if a.Status == ActionDone {
 		return nil, ErrActionDone
 	}
-	done := completion{ID: a.ID, MeetingID: m.ID, CommunityID: m.CommunityID, DoneAt: s.cfg.Now().UTC(), DoneBy: c.ID, Note: note}
+	done := actionDone{ID: a.ID, MeetingID: m.ID, CommunityID: m.CommunityID, DoneAt: s.cfg.Now().UTC(), DoneBy: c.ID, Note: note}
 	if _, err := s.done.InsertOne(ctx, done); err != nil {
 		if mongo.IsDuplicate(err) {
 			return nil, ErrActionDone
 		}
-		return nil, wrap("complete action", a.ID, err)
+		return nil, meetingErr("complete action", a.ID, err)
 	}
 	// The hint only narrows the task lists' read: a failure here leaves it
 	// high, which the lists correct from the completions, so the item is

@@ -64,7 +64,7 @@ func (s *Meetings) Get(ctx context.Context, c *access.Caller, id string) (*Meeti
 
 // readable is the caller's view of m's community when they may read m;
 // ErrMeetingNotFound when they may not know it exists.
-func (s *Meetings) readable(ctx context.Context, c *access.Caller, m *Meeting) (viewer, error) {
+func (s *Meetings) readable(ctx context.Context, c *access.Caller, m *Meeting) (meetingViewer, error) {
 	v, err := s.viewerOf(ctx, c, m.CommunityID)
 	if e, ok := apperr.As(err); ok && e.Code == apperr.NotFound {
 		return v, ErrMeetingNotFound
@@ -113,4 +113,4 @@ func (s *Meetings) OpenActionsIn(ctx context.Context, communityID string, limit 
 }
 
 // errNotFound tells a lost document from a store failure.
-func errNotFound(err error) bool { return errors.Is(err, ErrMeetingNotFound) }
+func meetingMissing(err error) bool { return errors.Is(err, ErrMeetingNotFound) }

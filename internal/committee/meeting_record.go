@@ -16,16 +16,16 @@ import (
 
 // Bounds of one meeting's record.
 const (
-	maxAttendees  = 60
-	maxAgenda     = 30
-	maxActions    = 30
-	maxMinutes    = 20000
-	maxPlace      = 100
-	maxItemText   = 200
-	maxName       = 40
-	maxTitle      = 60
-	maxNote       = 500
-	oldestMeeting = 366 * 24 * time.Hour
+	maxAttendees     = 60
+	maxAgenda        = 30
+	maxActions       = 30
+	maxMinutes       = 20000
+	maxPlace         = 100
+	maxItemText      = 200
+	maxAttendeeName  = 40
+	maxAttendeeTitle = 60
+	maxActionNote    = 500
+	oldestMeeting    = 366 * 24 * time.Hour
 )
 
 // AttendeeInput is one attendee as entered: a sitting committee member
@@ -103,19 +103,19 @@ func (s *Meetings) Record(ctx context.Context, c *access.Caller, in RecordInput)
 	if err != nil {
 		return nil, err
 	}
-	if m.Attendees, err = attendees(in, sitting, staffed); err != nil {
+	if m.Attendees, err = meetingAttendees(in, sitting, staffed); err != nil {
 		return nil, err
 	}
 	if m.Actions, err = s.actions(m, in, staffed); err != nil {
 		return nil, err
 	}
 	m.OpenHint = len(m.Actions)
-	if m.RecordedByName, err = recorder(c, sitting, staffed); err != nil {
+	if m.RecordedByName, err = meetingRecorder(c, sitting, staffed); err != nil {
 		return nil, err
 	}
 	m.RecordedBy, m.RecordedAt, m.SortKey = c.ID, now.UTC(), page.NewestFirst(m.HeldAt, m.ID)
 	if _, err := s.col.InsertOne(ctx, m); err != nil {
-		return nil, wrap("insert meeting", m.ID, err)
+		return nil, meetingErr("insert meeting", m.ID, err)
 	}
 	if err := s.fill(ctx, m); err != nil {
 		return nil, err
@@ -188,13 +188,15 @@ func (s *Meetings) staffNamed(ctx context.Context, c *access.Caller, in RecordIn
 	return out, nil
 }
 
-// worksHere: the staff may be named by id only when they work in the
+// staffOfCommunity: the staff may be named by id only when they work in the
 // community (an admin recording is not someone to owe an action item).
-func worksHere(st *staff.Staff, communityID string) bool {
+func staffOfCommunity(st *staff.Staff, communityID string) bool {
 	return st != nil && slices.Contains(st.CommunityIDs, communityID)
 }
 
-func attendees(in RecordInput, sitting []*Seat, staffed map[string]*staff.Staff) ([]Attendee, error) {
+// meetingAttendees checks who attended: members sitting today, staff of the
+// community, each listed once, and the parties the kind of meeting needs.
+func meetingAttendees(in RecordInput, sitting []*Seat, staffed map[string]*staff.Staff) ([]Attendee, error) {
 	out := make([]Attendee, 0, len(in.Attendees))
 	parties := map[Party]bool{}
 	members := 0
@@ -206,7 +208,7 @@ func attendees(in RecordInput, sitting []*Seat, staffed map[string]*staff.Staff)
 		}
 		x := Attendee{Party: a.Party}
 		var err error
-		if x.Title, err = validate.Text(f+"title", a.Title, false, maxTitle); err != nil {
+		if x.Title, err = validate.Text(f+"title", a.Title, false, maxAttendeeTitle); err != nil {
 			return nil, err
 		}
 		switch {
@@ -219,12 +221,12 @@ func attendees(in RecordInput, sitting []*Seat, staffed map[string]*staff.Staff)
 			members++
 		case a.StaffID != "":
 			st := staffed[a.StaffID]
-			if !worksHere(st, in.CommunityID) || a.Party != PartyCompany {
+			if !staffOfCommunity(st, in.CommunityID) || a.Party != PartyCompany {
 				return nil, apperr.Invalid(f+"staffId", "meeting.not_staff")
 			}
 			x.StaffID, x.Name = st.ID, st.Name
 		default:
-			if x.Name, err = validate.Text(f+"name", a.Name, false, maxName); err != nil {
+			if x.Name, err = validate.Text(f+"name", a.Name, false, maxAttendeeName); err != nil {
 				return nil, err
 			}
 			if x.Name == "" {
@@ -264,7 +266,7 @@ func (s *Meetings) actions(m *Meeting, in RecordInput, staffed map[string]*staff
 		if err != nil {
 			return nil, err
 		}
-		if !worksHere(staffed[a.ResponsibleStaffID], m.CommunityID) {
+		if !staffOfCommunity(staffed[a.ResponsibleStaffID], m.CommunityID) {
 			return nil, apperr.Invalid(f+"responsibleStaffId", "meeting.not_staff")
 		}
 		day, err := time.ParseInLocation(time.DateOnly, a.DueDate, zone)
@@ -280,8 +282,8 @@ func (s *Meetings) actions(m *Meeting, in RecordInput, staffed map[string]*staff
 	return out, nil
 }
 
-// recorder is the name the record keeps of who recorded it.
-func recorder(c *access.Caller, sitting []*Seat, staffed map[string]*staff.Staff) (string, error) {
+// meetingRecorder is the name the record keeps of who recorded it.
+func meetingRecorder(c *access.Caller, sitting []*Seat, staffed map[string]*staff.Staff) (string, error) {
 	if c.IsStaff() {
 		if st := staffed[c.ID]; st != nil {
 			return st.Name, nil
