@@ -83,6 +83,8 @@ type Services struct {
 	Reviews       *review.Service
 	MgmtReports   *mgmtreport.Service
 	Incidents     *incident.Service
+	// Meetings are the owners' committee's meetings and their action items.
+	Meetings *committee.Meetings
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -10,6 +10,7 @@ import (
 	"qinqing/internal/access"
 	"qinqing/internal/activity"
 	"qinqing/internal/catalog"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/facility"
@@ -51,6 +52,8 @@ type ResolverRoot interface {
 	CampaignSlot() CampaignSlotResolver
 	CampaignVisit() CampaignVisitResolver
 	CareProfile() CareProfileResolver
+	CommitteeActionItem() CommitteeActionItemResolver
+	CommitteeMeeting() CommitteeMeetingResolver
 	CommitteeMember() CommitteeMemberResolver
 	Community() CommunityResolver
 	CommunityEvent() CommunityEventResolver
@@ -104,6 +107,7 @@ type ResolverRoot interface {
 	ManagementReportItem() ManagementReportItemResolver
 	ManagementReportSectionData() ManagementReportSectionDataResolver
 	Material() MaterialResolver
+	MeetingAttendee() MeetingAttendeeResolver
 	Membership() MembershipResolver
 	MeterReading() MeterReadingResolver
 	MoveBooking() MoveBookingResolver
@@ -546,6 +550,46 @@ type ComplexityRoot struct {
 		Note func(childComplexity int) int
 		OK   func(childComplexity int) int
 		Step func(childComplexity int) int
+	}
+
+	CommitteeActionItem struct {
+		DoneAt      func(childComplexity int) int
+		DoneBy      func(childComplexity int) int
+		DueAt       func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		MeetingID   func(childComplexity int) int
+		Note        func(childComplexity int) int
+		Overdue     func(childComplexity int) int
+		Responsible func(childComplexity int) int
+		Status      func(childComplexity int) int
+		Title       func(childComplexity int) int
+	}
+
+	CommitteeMeeting struct {
+		Actions        func(childComplexity int) int
+		Agenda         func(childComplexity int) int
+		Attendees      func(childComplexity int) int
+		Community      func(childComplexity int) int
+		HeldAt         func(childComplexity int) int
+		ID             func(childComplexity int) int
+		Kind           func(childComplexity int) int
+		Minutes        func(childComplexity int) int
+		OpenActions    func(childComplexity int) int
+		Place          func(childComplexity int) int
+		RecordedAt     func(childComplexity int) int
+		RecordedByName func(childComplexity int) int
+	}
+
+	CommitteeMeetingConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CommitteeMeetingEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	CommitteeMember struct {
@@ -1585,6 +1629,15 @@ type ComplexityRoot struct {
 		Staff       func(childComplexity int) int
 	}
 
+	MeetingAttendee struct {
+		CommitteeMemberID func(childComplexity int) int
+		CommitteeRole     func(childComplexity int) int
+		Name              func(childComplexity int) int
+		Party             func(childComplexity int) int
+		Staff             func(childComplexity int) int
+		Title             func(childComplexity int) int
+	}
+
 	Membership struct {
 		Household func(childComplexity int) int
 		Person    func(childComplexity int) int
@@ -1659,6 +1712,7 @@ type ComplexityRoot struct {
 		CloseSurvey                   func(childComplexity int, id string) int
 		CommentOnManagementReport     func(childComplexity int, id string, section *mgmtreport.Section, text string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
+		CompleteCommitteeAction       func(childComplexity int, id string, note *string) int
 		CompleteMaintenance           func(childComplexity int, input model.CompleteMaintenanceInput) int
 		CompleteRenovation            func(childComplexity int, id string, note *string) int
 		CompleteServiceOrder          func(childComplexity int, id string, input *model.CompleteServiceInput) int
@@ -1709,6 +1763,7 @@ type ComplexityRoot struct {
 		RecheckCorrectiveTask         func(childComplexity int, input model.RecheckCorrectiveTaskInput) int
 		RecordCampaignVisit           func(childComplexity int, input model.RecordCampaignVisitInput) int
 		RecordCheckpointScan          func(childComplexity int, input model.RecordCheckpointScanInput) int
+		RecordCommitteeMeeting        func(childComplexity int, input model.RecordCommitteeMeetingInput) int
 		RecordComplaintCallback       func(childComplexity int, id string, satisfied bool, notes *string) int
 		RecordDunningStep             func(childComplexity int, input model.DunningStepInput) int
 		RecordEnquiry                 func(childComplexity int, input model.RecordEnquiryInput) int
@@ -2053,6 +2108,8 @@ type ComplexityRoot struct {
 		CallSummary             func(childComplexity int, communityID string, from time.Time, to time.Time) int
 		CampaignCoverage        func(childComplexity int, campaignID string, cycle *int, first *int, after *string) int
 		CampaignSlots           func(childComplexity int, campaignID string) int
+		CommitteeMeeting        func(childComplexity int, id string) int
+		CommitteeMeetings       func(childComplexity int, communityID string, kind *committee.MeetingKind, first *int, after *string) int
 		Communities             func(childComplexity int) int
 		Community               func(childComplexity int, id string) int
 		Complaint               func(childComplexity int, id string) int
@@ -4440,6 +4497,178 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckResult.Step(childComplexity), true
+
+	case "CommitteeActionItem.doneAt":
+		if e.ComplexityRoot.CommitteeActionItem.DoneAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.DoneAt(childComplexity), true
+	case "CommitteeActionItem.doneBy":
+		if e.ComplexityRoot.CommitteeActionItem.DoneBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.DoneBy(childComplexity), true
+	case "CommitteeActionItem.dueAt":
+		if e.ComplexityRoot.CommitteeActionItem.DueAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.DueAt(childComplexity), true
+	case "CommitteeActionItem.dueDate":
+		if e.ComplexityRoot.CommitteeActionItem.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.DueDate(childComplexity), true
+	case "CommitteeActionItem.id":
+		if e.ComplexityRoot.CommitteeActionItem.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.ID(childComplexity), true
+	case "CommitteeActionItem.meetingId":
+		if e.ComplexityRoot.CommitteeActionItem.MeetingID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.MeetingID(childComplexity), true
+	case "CommitteeActionItem.note":
+		if e.ComplexityRoot.CommitteeActionItem.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.Note(childComplexity), true
+	case "CommitteeActionItem.overdue":
+		if e.ComplexityRoot.CommitteeActionItem.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.Overdue(childComplexity), true
+	case "CommitteeActionItem.responsible":
+		if e.ComplexityRoot.CommitteeActionItem.Responsible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.Responsible(childComplexity), true
+	case "CommitteeActionItem.status":
+		if e.ComplexityRoot.CommitteeActionItem.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.Status(childComplexity), true
+	case "CommitteeActionItem.title":
+		if e.ComplexityRoot.CommitteeActionItem.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeActionItem.Title(childComplexity), true
+
+	case "CommitteeMeeting.actionItems":
+		if e.ComplexityRoot.CommitteeMeeting.Actions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Actions(childComplexity), true
+	case "CommitteeMeeting.agenda":
+		if e.ComplexityRoot.CommitteeMeeting.Agenda == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Agenda(childComplexity), true
+	case "CommitteeMeeting.attendees":
+		if e.ComplexityRoot.CommitteeMeeting.Attendees == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Attendees(childComplexity), true
+	case "CommitteeMeeting.community":
+		if e.ComplexityRoot.CommitteeMeeting.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Community(childComplexity), true
+	case "CommitteeMeeting.heldAt":
+		if e.ComplexityRoot.CommitteeMeeting.HeldAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.HeldAt(childComplexity), true
+	case "CommitteeMeeting.id":
+		if e.ComplexityRoot.CommitteeMeeting.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.ID(childComplexity), true
+	case "CommitteeMeeting.kind":
+		if e.ComplexityRoot.CommitteeMeeting.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Kind(childComplexity), true
+	case "CommitteeMeeting.minutes":
+		if e.ComplexityRoot.CommitteeMeeting.Minutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Minutes(childComplexity), true
+	case "CommitteeMeeting.openActionItems":
+		if e.ComplexityRoot.CommitteeMeeting.OpenActions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.OpenActions(childComplexity), true
+	case "CommitteeMeeting.place":
+		if e.ComplexityRoot.CommitteeMeeting.Place == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.Place(childComplexity), true
+	case "CommitteeMeeting.recordedAt":
+		if e.ComplexityRoot.CommitteeMeeting.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.RecordedAt(childComplexity), true
+	case "CommitteeMeeting.recordedByName":
+		if e.ComplexityRoot.CommitteeMeeting.RecordedByName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeeting.RecordedByName(childComplexity), true
+
+	case "CommitteeMeetingConnection.edges":
+		if e.ComplexityRoot.CommitteeMeetingConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeetingConnection.Edges(childComplexity), true
+	case "CommitteeMeetingConnection.pageInfo":
+		if e.ComplexityRoot.CommitteeMeetingConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeetingConnection.PageInfo(childComplexity), true
+	case "CommitteeMeetingConnection.totalCount":
+		if e.ComplexityRoot.CommitteeMeetingConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeetingConnection.TotalCount(childComplexity), true
+
+	case "CommitteeMeetingEdge.cursor":
+		if e.ComplexityRoot.CommitteeMeetingEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeetingEdge.Cursor(childComplexity), true
+	case "CommitteeMeetingEdge.node":
+		if e.ComplexityRoot.CommitteeMeetingEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMeetingEdge.Node(childComplexity), true
 
 	case "CommitteeMember.endReason":
 		if e.ComplexityRoot.CommitteeMember.EndReason == nil {
@@ -8765,6 +8994,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.Staff(childComplexity), true
 
+	case "MeetingAttendee.committeeMemberId":
+		if e.ComplexityRoot.MeetingAttendee.CommitteeMemberID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendee.CommitteeMemberID(childComplexity), true
+	case "MeetingAttendee.committeeRole":
+		if e.ComplexityRoot.MeetingAttendee.CommitteeRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendee.CommitteeRole(childComplexity), true
+	case "MeetingAttendee.name":
+		if e.ComplexityRoot.MeetingAttendee.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendee.Name(childComplexity), true
+	case "MeetingAttendee.party":
+		if e.ComplexityRoot.MeetingAttendee.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendee.Party(childComplexity), true
+	case "MeetingAttendee.staff":
+		if e.ComplexityRoot.MeetingAttendee.Staff == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendee.Staff(childComplexity), true
+	case "MeetingAttendee.title":
+		if e.ComplexityRoot.MeetingAttendee.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MeetingAttendee.Title(childComplexity), true
+
 	case "Membership.household":
 		if e.ComplexityRoot.Membership.Household == nil {
 			break
@@ -9248,6 +9514,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CompleteButlerTask(childComplexity, args["id"].(string), args["note"].(*string)), true
+	case "Mutation.completeCommitteeAction":
+		if e.ComplexityRoot.Mutation.CompleteCommitteeAction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completeCommitteeAction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompleteCommitteeAction(childComplexity, args["id"].(string), args["note"].(*string)), true
 	case "Mutation.completeMaintenance":
 		if e.ComplexityRoot.Mutation.CompleteMaintenance == nil {
 			break
@@ -9793,6 +10070,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordCheckpointScan(childComplexity, args["input"].(model.RecordCheckpointScanInput)), true
+	case "Mutation.recordCommitteeMeeting":
+		if e.ComplexityRoot.Mutation.RecordCommitteeMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordCommitteeMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordCommitteeMeeting(childComplexity, args["input"].(model.RecordCommitteeMeetingInput)), true
 	case "Mutation.recordComplaintCallback":
 		if e.ComplexityRoot.Mutation.RecordComplaintCallback == nil {
 			break
@@ -11713,6 +12001,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CampaignSlots(childComplexity, args["campaignId"].(string)), true
+	case "Query.committeeMeeting":
+		if e.ComplexityRoot.Query.CommitteeMeeting == nil {
+			break
+		}
+
+		args, err := ec.field_Query_committeeMeeting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CommitteeMeeting(childComplexity, args["id"].(string)), true
+	case "Query.committeeMeetings":
+		if e.ComplexityRoot.Query.CommitteeMeetings == nil {
+			break
+		}
+
+		args, err := ec.field_Query_committeeMeetings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CommitteeMeetings(childComplexity, args["communityId"].(string), args["kind"].(*committee.MeetingKind), args["first"].(*int), args["after"].(*string)), true
 	case "Query.communities":
 		if e.ComplexityRoot.Query.Communities == nil {
 			break
@@ -15897,6 +16207,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCampaignVisitDayInput,
 		ec.unmarshalInputCareProfileInput,
 		ec.unmarshalInputCheckResultInput,
+		ec.unmarshalInputCommitteeActionItemInput,
 		ec.unmarshalInputComplaintFilter,
 		ec.unmarshalInputCompleteMaintenanceInput,
 		ec.unmarshalInputCompleteServiceInput,
@@ -15934,6 +16245,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLogCallInput,
 		ec.unmarshalInputMaintenancePlanInput,
 		ec.unmarshalInputMaterialInput,
+		ec.unmarshalInputMeetingAttendeeInput,
 		ec.unmarshalInputMeterReadingInput,
 		ec.unmarshalInputNotificationPreferencesInput,
 		ec.unmarshalInputPatrolCheckpointInput,
@@ -15948,6 +16260,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRecheckCorrectiveTaskInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordCheckpointScanInput,
+		ec.unmarshalInputRecordCommitteeMeetingInput,
 		ec.unmarshalInputRecordEnquiryInput,
 		ec.unmarshalInputRecordIncidentActionInput,
 		ec.unmarshalInputRecordInspectionInput,
@@ -21624,6 +21937,225 @@ type WeeklyReport {
   summary: String!
 }
 `, BuiltIn: false},
+	{Name: "../schema/meeting.graphqls", Input: `"What kind of meeting was held."
+enum CommitteeMeetingKind {
+  "A meeting of the owners' committee (业委会会议); at least one sitting member attends."
+  COMMITTEE
+  "A three-party joint meeting (三方联席会议) of the committee, the property company and the neighbourhood office (街道/居委会); attendees from all three."
+  THREE_PARTY
+  "An owners' forum (业主恳谈会), held for the community's residents, who read its record too."
+  OWNERS_FORUM
+}
+
+"The side an attendee sits on at a meeting."
+enum MeetingParty {
+  "The owners' committee (业委会)."
+  COMMITTEE
+  "The property company (物业服务企业)."
+  COMPANY
+  "The neighbourhood office or residents' committee (街道办事处/居委会)."
+  NEIGHBOURHOOD_OFFICE
+  "An owner attending for themselves or as a representative (业主代表)."
+  OWNER
+  "Anyone else (e.g. a police officer, a contractor)."
+  OTHER
+}
+
+"Where an action item stands."
+enum CommitteeActionStatus {
+  "Owed: on the responsible staff member's task list."
+  OPEN
+  "Done (completeCommitteeAction); off the task list."
+  DONE
+}
+
+"A meeting held and recorded (会议纪要): who attended, the agenda, the minutes and the action items agreed."
+type CommitteeMeeting {
+  "Meeting id."
+  id: ID!
+  "The community (小区) whose meeting it was."
+  community: Community!
+  "What kind of meeting."
+  kind: CommitteeMeetingKind!
+  "When it was held."
+  heldAt: Time!
+  "Where it was held, at most 100 characters."
+  place: String!
+  "Who attended, as recorded then."
+  attendees: [MeetingAttendee!]!
+  "The agenda items (议程), in order, each at most 200 characters."
+  agenda: [String!]!
+  "The minutes (会议纪要), at most 20000 characters."
+  minutes: String!
+  "The action items agreed, in the order recorded."
+  actionItems: [CommitteeActionItem!]!
+  "How many action items are not done yet."
+  openActionItems: Int!
+  "The name of who recorded it (a staff member, or the committee's chair or vice-chair) as it was then."
+  recordedByName: String!
+  "When it was recorded."
+  recordedAt: Time!
+}
+
+"One attendee of a meeting, as recorded then."
+type MeetingAttendee {
+  "The side they sat on."
+  party: MeetingParty!
+  "Their name; for a committee member or a staff member chosen by id, their name when the meeting was recorded."
+  name: String!
+  "Their position (职务), e.g. 社区居委会主任; null when none was given."
+  title: String
+  "The committee membership they attended as (party COMMITTEE chosen by id); null otherwise."
+  committeeMemberId: ID
+  "Their office on the committee when the meeting was recorded (party COMMITTEE chosen by id); null otherwise."
+  committeeRole: CommitteeRole
+  "The staff member (party COMPANY chosen by id); null otherwise."
+  staff: Staff
+}
+
+"An action item (会议事项): what a staff member of the company owes, by when. Open items are on the responsible staff member's task list (ButlerTaskKind COMMITTEE_ACTION)."
+type CommitteeActionItem {
+  "Action item id (the meeting's id and the item's number)."
+  id: ID!
+  "The meeting that agreed it."
+  meetingId: ID!
+  "What is to be done, at most 200 characters."
+  title: String!
+  "The staff member responsible for it."
+  responsible: Staff!
+  "The day it is due, in the community's time zone."
+  dueDate: Date!
+  "The end of dueDate in the community's time zone."
+  dueAt: Time!
+  "Open or done."
+  status: CommitteeActionStatus!
+  "True while open after dueAt (逾期)."
+  overdue: Boolean!
+  "When it was marked done; null while open."
+  doneAt: Time
+  "Who marked it done; null while open."
+  doneBy: Staff
+  "What was done, as noted when it was marked done; null while open or when no note was given."
+  note: String
+}
+
+"A page of a community's meetings, newest held first."
+type CommitteeMeetingConnection {
+  "The meetings of this page."
+  edges: [CommitteeMeetingEdge!]!
+  "Where this page lies; pass endCursor as after for the next."
+  pageInfo: PageInfo!
+  "Meetings the caller may read (of the kind asked), on every page."
+  totalCount: Int!
+}
+
+"One meeting on a page."
+type CommitteeMeetingEdge {
+  "Opaque cursor of this meeting: pass it as after to continue after it."
+  cursor: String!
+  "The meeting."
+  node: CommitteeMeeting!
+}
+
+"An attendee as recorded: a sitting committee member by committeeMemberId (party COMMITTEE), a staff member of the community by staffId (party COMPANY), or anyone by name."
+input MeetingAttendeeInput {
+  "The side they sat on."
+  party: MeetingParty!
+  "Their name, at most 40 characters; required unless committeeMemberId or staffId is given (their recorded name is used then)."
+  name: String
+  "Their position (职务), at most 60 characters."
+  title: String
+  "A sitting member of the community's committee (ownersCommittee); BAD_USER_INPUT otherwise."
+  committeeMemberId: ID
+  "An active staff member of the community; BAD_USER_INPUT otherwise."
+  staffId: ID
+}
+
+"An action item agreed at the meeting."
+input CommitteeActionItemInput {
+  "What is to be done, 1 to 200 characters."
+  title: String!
+  "The staff member responsible: active and working in the community; the item goes on their task list."
+  responsibleStaffId: ID!
+  "The day it is due, in the community's time zone; not before the meeting's day."
+  dueDate: Date!
+}
+
+"A meeting to record, after it was held."
+input RecordCommitteeMeetingInput {
+  "The community (小区) whose meeting it was."
+  communityId: ID!
+  "What kind of meeting; a THREE_PARTY meeting needs attendees from COMMITTEE, COMPANY and NEIGHBOURHOOD_OFFICE, a COMMITTEE meeting at least one sitting member by committeeMemberId."
+  kind: CommitteeMeetingKind!
+  "When it was held: not in the future (5 minutes' leeway), within the last year."
+  heldAt: Time!
+  "Where it was held, 1 to 100 characters."
+  place: String!
+  "Who attended, 1 to 60."
+  attendees: [MeetingAttendeeInput!]!
+  "The agenda items, 1 to 30, each 1 to 200 characters."
+  agenda: [String!]!
+  "The minutes, 1 to 20000 characters."
+  minutes: String!
+  "The action items agreed, at most 30."
+  actionItems: [CommitteeActionItemInput!]
+}
+
+extend enum ButlerTaskKind {
+  "An action item of a committee meeting (会议事项) the staff member is responsible for, due on its due date; done by completeCommitteeAction (subjectId is the action item)."
+  COMMITTEE_ACTION
+}
+
+extend type Query {
+  """
+  A community's recorded meetings, newest held first. Its staff and the sitting
+  members of its committee read every kind; its other residents read the
+  owners' forums (OWNERS_FORUM) only, and an empty page for another kind asked.
+  Anyone else: NOT_FOUND (field communityId).
+  """
+  committeeMeetings(
+    "The community (小区)."
+    communityId: ID!
+    "Only meetings of this kind; omitted: every kind the caller may read."
+    kind: CommitteeMeetingKind
+    "Page size, 0 to 100 (default 20)."
+    first: Int = 20
+    "endCursor of the previous page; omit for the first page."
+    after: String
+  ): CommitteeMeetingConnection!
+
+  "One recorded meeting, for whoever may read it (as committeeMeetings); NOT_FOUND otherwise."
+  committeeMeeting("Meeting id." id: ID!): CommitteeMeeting!
+}
+
+extend type Mutation {
+  """
+  Records a meeting after it was held, with its attendees, agenda, minutes and
+  action items; each action item goes on its responsible staff member's task
+  list until done. Supervisors of the community and admins, and the chair and
+  vice-chair of its committee, may; its other staff and residents: FORBIDDEN;
+  anyone else NOT_FOUND. Invalid input is BAD_USER_INPUT naming the field
+  (e.g. input.actionItems.0.dueDate).
+  """
+  recordCommitteeMeeting(
+    "The meeting."
+    input: RecordCommitteeMeetingInput!
+  ): CommitteeMeeting!
+
+  """
+  Marks an action item done, with a note of what was done; it leaves the task
+  list. The staff member responsible or a supervisor of the community may;
+  others who may read the meeting: FORBIDDEN; anyone else NOT_FOUND. CONFLICT
+  when it is already done.
+  """
+  completeCommitteeAction(
+    "Action item id."
+    id: ID!
+    "What was done, at most 500 characters."
+    note: String
+  ): CommitteeActionItem!
+}
+`, BuiltIn: false},
 	{Name: "../schema/mgmtreport.graphqls", Input: `extend type Query {
   "A community's management reports (管理报告), one per period, newest period first: each the latest version the caller may read, with the period's versions in ` + "`" + `versions` + "`" + `. Residents of the community read published versions; sitting members of its owners' committee and its staff also read drafts. Anyone else gets NOT_FOUND. totalCount counts periods."
   managementReports(
@@ -26198,6 +26730,86 @@ func (ec *executionContext) childFields_CheckResult(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CheckResult", field.Name)
 }
 
+func (ec *executionContext) childFields_CommitteeActionItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CommitteeActionItem_id(ctx, field)
+	case "meetingId":
+		return ec.fieldContext_CommitteeActionItem_meetingId(ctx, field)
+	case "title":
+		return ec.fieldContext_CommitteeActionItem_title(ctx, field)
+	case "responsible":
+		return ec.fieldContext_CommitteeActionItem_responsible(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_CommitteeActionItem_dueDate(ctx, field)
+	case "dueAt":
+		return ec.fieldContext_CommitteeActionItem_dueAt(ctx, field)
+	case "status":
+		return ec.fieldContext_CommitteeActionItem_status(ctx, field)
+	case "overdue":
+		return ec.fieldContext_CommitteeActionItem_overdue(ctx, field)
+	case "doneAt":
+		return ec.fieldContext_CommitteeActionItem_doneAt(ctx, field)
+	case "doneBy":
+		return ec.fieldContext_CommitteeActionItem_doneBy(ctx, field)
+	case "note":
+		return ec.fieldContext_CommitteeActionItem_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommitteeActionItem", field.Name)
+}
+
+func (ec *executionContext) childFields_CommitteeMeeting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CommitteeMeeting_id(ctx, field)
+	case "community":
+		return ec.fieldContext_CommitteeMeeting_community(ctx, field)
+	case "kind":
+		return ec.fieldContext_CommitteeMeeting_kind(ctx, field)
+	case "heldAt":
+		return ec.fieldContext_CommitteeMeeting_heldAt(ctx, field)
+	case "place":
+		return ec.fieldContext_CommitteeMeeting_place(ctx, field)
+	case "attendees":
+		return ec.fieldContext_CommitteeMeeting_attendees(ctx, field)
+	case "agenda":
+		return ec.fieldContext_CommitteeMeeting_agenda(ctx, field)
+	case "minutes":
+		return ec.fieldContext_CommitteeMeeting_minutes(ctx, field)
+	case "actionItems":
+		return ec.fieldContext_CommitteeMeeting_actionItems(ctx, field)
+	case "openActionItems":
+		return ec.fieldContext_CommitteeMeeting_openActionItems(ctx, field)
+	case "recordedByName":
+		return ec.fieldContext_CommitteeMeeting_recordedByName(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CommitteeMeeting_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommitteeMeeting", field.Name)
+}
+
+func (ec *executionContext) childFields_CommitteeMeetingConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CommitteeMeetingConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CommitteeMeetingConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CommitteeMeetingConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommitteeMeetingConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CommitteeMeetingEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CommitteeMeetingEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CommitteeMeetingEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommitteeMeetingEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CommitteeMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -28270,6 +28882,24 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_permissions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
+}
+
+func (ec *executionContext) childFields_MeetingAttendee(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "party":
+		return ec.fieldContext_MeetingAttendee_party(ctx, field)
+	case "name":
+		return ec.fieldContext_MeetingAttendee_name(ctx, field)
+	case "title":
+		return ec.fieldContext_MeetingAttendee_title(ctx, field)
+	case "committeeMemberId":
+		return ec.fieldContext_MeetingAttendee_committeeMemberId(ctx, field)
+	case "committeeRole":
+		return ec.fieldContext_MeetingAttendee_committeeRole(ctx, field)
+	case "staff":
+		return ec.fieldContext_MeetingAttendee_staff(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MeetingAttendee", field.Name)
 }
 
 func (ec *executionContext) childFields_Membership(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

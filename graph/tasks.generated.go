@@ -843,6 +843,7 @@ var (
 		"CORRECTIVE_TASK":        tasks.CorrectiveFix,
 		"INSPECTION_RECHECK":     tasks.InspectionRecheck,
 		"INSPECTION_DUE":         tasks.InspectionDue,
+		"COMMITTEE_ACTION":       tasks.CommitteeAction,
 	}
 	marshalNButlerTaskKind2qinqingᚋinternalᚋtasksᚐKind = map[tasks.Kind]string{
 		tasks.RepairCallback:       "REPAIR_CALLBACK",
@@ -857,6 +858,7 @@ var (
 		tasks.CorrectiveFix:        "CORRECTIVE_TASK",
 		tasks.InspectionRecheck:    "INSPECTION_RECHECK",
 		tasks.InspectionDue:        "INSPECTION_DUE",
+		tasks.CommitteeAction:      "COMMITTEE_ACTION",
 	}
 )
 

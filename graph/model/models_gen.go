@@ -413,6 +413,34 @@ type CheckResultInput struct {
 	Note *string `json:"note,omitempty"`
 }
 
+// An action item agreed at the meeting.
+type CommitteeActionItemInput struct {
+	// What is to be done, 1 to 200 characters.
+	Title string `json:"title"`
+	// The staff member responsible: active and working in the community; the item goes on their task list.
+	ResponsibleStaffID string `json:"responsibleStaffId"`
+	// The day it is due, in the community's time zone; not before the meeting's day.
+	DueDate string `json:"dueDate"`
+}
+
+// A page of a community's meetings, newest held first.
+type CommitteeMeetingConnection struct {
+	// The meetings of this page.
+	Edges []*CommitteeMeetingEdge `json:"edges"`
+	// Where this page lies; pass endCursor as after for the next.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// Meetings the caller may read (of the kind asked), on every page.
+	TotalCount int `json:"totalCount"`
+}
+
+// One meeting on a page.
+type CommitteeMeetingEdge struct {
+	// Opaque cursor of this meeting: pass it as after to continue after it.
+	Cursor string `json:"cursor"`
+	// The meeting.
+	Node *committee.Meeting `json:"node"`
+}
+
 // A page of community events (社区活动), latest start first.
 type CommunityEventConnection struct {
 	// The events of this page.
@@ -1339,6 +1367,20 @@ type Me struct {
 	Permissions []string `json:"permissions"`
 }
 
+// An attendee as recorded: a sitting committee member by committeeMemberId (party COMMITTEE), a staff member of the community by staffId (party COMPANY), or anyone by name.
+type MeetingAttendeeInput struct {
+	// The side they sat on.
+	Party committee.Party `json:"party"`
+	// Their name, at most 40 characters; required unless committeeMemberId or staffId is given (their recorded name is used then).
+	Name *string `json:"name,omitempty"`
+	// Their position (职务), at most 60 characters.
+	Title *string `json:"title,omitempty"`
+	// A sitting member of the community's committee (ownersCommittee); BAD_USER_INPUT otherwise.
+	CommitteeMemberID *string `json:"committeeMemberId,omitempty"`
+	// An active staff member of the community; BAD_USER_INPUT otherwise.
+	StaffID *string `json:"staffId,omitempty"`
+}
+
 // A shared meter's reading.
 type MeterReadingInput struct {
 	// SHARED_WATER or SHARED_ELECTRICITY.
@@ -1677,6 +1719,26 @@ type RecordCheckpointScanInput struct {
 	DoneAt time.Time `json:"doneAt"`
 	// A key the phone makes once per scan (at most 64 characters), sent again on every retry: the scan is recorded once.
 	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// A meeting to record, after it was held.
+type RecordCommitteeMeetingInput struct {
+	// The community (小区) whose meeting it was.
+	CommunityID string `json:"communityId"`
+	// What kind of meeting; a THREE_PARTY meeting needs attendees from COMMITTEE, COMPANY and NEIGHBOURHOOD_OFFICE, a COMMITTEE meeting at least one sitting member by committeeMemberId.
+	Kind committee.MeetingKind `json:"kind"`
+	// When it was held: not in the future (5 minutes' leeway), within the last year.
+	HeldAt time.Time `json:"heldAt"`
+	// Where it was held, 1 to 100 characters.
+	Place string `json:"place"`
+	// Who attended, 1 to 60.
+	Attendees []*MeetingAttendeeInput `json:"attendees"`
+	// The agenda items, 1 to 30, each 1 to 200 characters.
+	Agenda []string `json:"agenda"`
+	// The minutes, 1 to 20000 characters.
+	Minutes string `json:"minutes"`
+	// The action items agreed, at most 30.
+	ActionItems []*CommitteeActionItemInput `json:"actionItems,omitempty"`
 }
 
 // A question as staff take it or a resident asks it in the app.

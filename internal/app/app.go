@@ -241,6 +241,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Communities: communities, Staff: staffSvc, Sender: engine, Committee: svc.Committee, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
 	svc.MgmtReports = newReports(svc, communities, households, engine, zones.get, font, cfg.CompanyName, d, now)
+	wireMeetings(svc, d.DB, svc.Committee, zones.get, now)
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),

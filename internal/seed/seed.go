@@ -102,6 +102,9 @@ type Deps struct {
 	// MgmtReports, when set, gets the first community's management
 	// reports: a published quarter and a month's draft (mgmtreport.go).
 	MgmtReports *mgmtreport.Service
+	// Meetings, when set with Committee, gets a three-party meeting of the
+	// first community with two action items (meetings.go).
+	Meetings *committee.Meetings
 }
 
 // Options size the demo.
@@ -222,6 +225,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
 		{"owners' committee", s.ensureCommittee},
+		{"a committee meeting", s.ensureMeetings},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

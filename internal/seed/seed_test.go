@@ -59,6 +59,7 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 	households := household.NewService(db, communities, sensitive, nil, now)
 	staffSvc := staff.NewService(db, companyID, communities, households, now)
 	fees := fee.NewService(db, now).WithRegister(communities, households)
+	cmt := committee.NewService(committee.Config{DB: db, Owners: households, Places: communities, Now: now})
 	return Deps{
 		DB:          db,
 		Communities: communities,
@@ -78,7 +79,8 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Clock:      clock,
 		Now:        now,
 		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
-		Committee:  committee.NewService(committee.Config{DB: db, Owners: households, Places: communities, Now: now}),
+		Committee:  cmt,
+		Meetings:   committee.NewMeetings(committee.MeetingsConfig{DB: db, Roster: cmt, Staff: staffSvc, Now: now}),
 	}
 }
 
@@ -110,7 +112,7 @@ var collections = []string{
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
 	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders", "training_sessions", "staff_reviews",
-	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents",
+	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents", "committee_meetings",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -238,6 +240,16 @@ func TestRunIsIdempotent(t *testing.T) {
 	}
 	if r, err := d.Committee.RoleOf(ctx, cc, first.Communities[0].ID); err != nil || r != committee.Chair {
 		t.Errorf("first owner's committee role %q, err %v; want CHAIR", r, err)
+	}
+	// The chair reads the three-party meeting: the engineer's item overdue,
+	// the butler's not yet due.
+	ms, err := d.Meetings.List(ctx, cc, first.Communities[0].ID, "", page.Request{First: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms.Items) != 1 || ms.Items[0].Kind != committee.ThreeParty || len(ms.Items[0].Actions) != 2 ||
+		!ms.Items[0].Actions[0].Overdue || ms.Items[0].Actions[1].Overdue {
+		t.Errorf("seeded meetings: %+v", ms.Items)
 	}
 
 	// A staff account logs in with the demo password.

@@ -348,7 +348,7 @@ func (s *Service) Complete(ctx context.Context, c *access.Caller, id, note strin
 }
 
 func isLive(id string) bool {
-	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue, MaintenanceOverdue, HandoverDefect, CorrectiveFix, InspectionRecheck, InspectionDue} {
+	for _, k := range []Kind{RepairCallback, ServiceOrderCallback, VisitFollowUp, EnquiryOverdue, MaintenanceOverdue, HandoverDefect, CorrectiveFix, InspectionRecheck, InspectionDue, CommitteeAction} {
 		if strings.HasPrefix(id, string(k)+":") {
 			return true
 		}
