@@ -95,6 +95,7 @@ type ResolverRoot interface {
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
 	MaintenanceDefect() MaintenanceDefectResolver
+	MaintenanceFund() MaintenanceFundResolver
 	MaintenanceOrder() MaintenanceOrderResolver
 	MaintenancePlan() MaintenancePlanResolver
 	Material() MaterialResolver
@@ -1060,6 +1061,7 @@ type ComplexityRoot struct {
 		Community   func(childComplexity int) int
 		CommunityID func(childComplexity int) int
 		Expense     func(childComplexity int) int
+		Fund        func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Income      func(childComplexity int) int
 		Latest      func(childComplexity int) int
@@ -1420,6 +1422,15 @@ type ComplexityRoot struct {
 		Seq          func(childComplexity int) int
 		Standard     func(childComplexity int) int
 		Text         func(childComplexity int) int
+	}
+
+	MaintenanceFund struct {
+		Closing  func(childComplexity int) int
+		Deposits func(childComplexity int) int
+		Interest func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Opening  func(childComplexity int) int
+		Spent    func(childComplexity int) int
 	}
 
 	MaintenanceOrder struct {
@@ -6538,6 +6549,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FinanceStatement.Expense(childComplexity), true
+	case "FinanceStatement.maintenanceFund":
+		if e.ComplexityRoot.FinanceStatement.Fund == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Fund(childComplexity), true
 	case "FinanceStatement.id":
 		if e.ComplexityRoot.FinanceStatement.ID == nil {
 			break
@@ -7994,6 +8011,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MaintenanceDefect.Text(childComplexity), true
+
+	case "MaintenanceFund.closing":
+		if e.ComplexityRoot.MaintenanceFund.Closing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Closing(childComplexity), true
+	case "MaintenanceFund.deposits":
+		if e.ComplexityRoot.MaintenanceFund.Deposits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Deposits(childComplexity), true
+	case "MaintenanceFund.interest":
+		if e.ComplexityRoot.MaintenanceFund.Interest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Interest(childComplexity), true
+	case "MaintenanceFund.note":
+		if e.ComplexityRoot.MaintenanceFund.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Note(childComplexity), true
+	case "MaintenanceFund.opening":
+		if e.ComplexityRoot.MaintenanceFund.Opening == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Opening(childComplexity), true
+	case "MaintenanceFund.spent":
+		if e.ComplexityRoot.MaintenanceFund.Spent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Spent(childComplexity), true
 
 	case "MaintenanceOrder.assignee":
 		if e.ComplexityRoot.MaintenanceOrder.Assignee == nil {
@@ -15374,6 +15428,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLaundryPickupInput,
 		ec.unmarshalInputLaundryReturnInput,
 		ec.unmarshalInputLogCallInput,
+		ec.unmarshalInputMaintenanceFundInput,
 		ec.unmarshalInputMaintenancePlanInput,
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputMeterReadingInput,
@@ -18575,6 +18630,8 @@ type FinanceStatement {
   surplus: Fen!
   "The fee collection of the period when published; null when it was not available."
   collection: FinanceCollection
+  "The maintenance fund (专项维修资金) in the period: kept apart from the income and expense above and not part of their totals; null when the statement did not give it."
+  maintenanceFund: MaintenanceFund
   "When it was published."
   publishedAt: Time!
   "Whether this is the period's latest version; an earlier one has been corrected."
@@ -18625,6 +18682,22 @@ input PublishFinanceStatementInput {
   changeNote: String
   "The management's explanation of the figures (说明), at most 1000 characters."
   remarks: String
+  "The maintenance fund's movements in the period (专项维修资金), if the statement shows them."
+  maintenanceFund: MaintenanceFundInput
+}
+
+"The maintenance fund's movements as entered; the closing balance is computed."
+input MaintenanceFundInput {
+  "Balance at the start of the period (期初余额), not negative."
+  opening: Fen!
+  "Paid in during the period (本期缴存), not negative."
+  deposits: Fen!
+  "Interest credited in the period (利息收入), not negative."
+  interest: Fen!
+  "Drawn for repairs of shared parts in the period (本期使用), not negative and at most opening + deposits + interest (else BAD_USER_INPUT, field input.maintenanceFund.spent)."
+  spent: Fen!
+  "A note, e.g. what the money was spent on, at most 200 characters."
+  note: String
 }
 
 "One line as entered."
@@ -18634,6 +18707,22 @@ input FinanceLineInput {
   "The amount, not negative."
   amount: Fen!
   "A note, at most 200 characters."
+  note: String
+}
+
+"The maintenance fund (专项维修资金) of a statement's period: the owners' money for major repairs of shared parts, shown apart from the management's income and expense."
+type MaintenanceFund {
+  "Balance at the start of the period (期初余额)."
+  opening: Fen!
+  "Paid in during the period (本期缴存)."
+  deposits: Fen!
+  "Interest credited (利息收入)."
+  interest: Fen!
+  "Drawn for repairs of shared parts (本期使用)."
+  spent: Fen!
+  "Balance at the end of the period (期末余额): opening + deposits + interest − spent."
+  closing: Fen!
+  "A note, if any."
   note: String
 }
 
@@ -26377,6 +26466,8 @@ func (ec *executionContext) childFields_FinanceStatement(ctx context.Context, fi
 		return ec.fieldContext_FinanceStatement_surplus(ctx, field)
 	case "collection":
 		return ec.fieldContext_FinanceStatement_collection(ctx, field)
+	case "maintenanceFund":
+		return ec.fieldContext_FinanceStatement_maintenanceFund(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_FinanceStatement_publishedAt(ctx, field)
 	case "latest":
@@ -27081,6 +27172,24 @@ func (ec *executionContext) childFields_MaintenanceDefect(ctx context.Context, f
 		return ec.fieldContext_MaintenanceDefect_foundAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MaintenanceDefect", field.Name)
+}
+
+func (ec *executionContext) childFields_MaintenanceFund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "opening":
+		return ec.fieldContext_MaintenanceFund_opening(ctx, field)
+	case "deposits":
+		return ec.fieldContext_MaintenanceFund_deposits(ctx, field)
+	case "interest":
+		return ec.fieldContext_MaintenanceFund_interest(ctx, field)
+	case "spent":
+		return ec.fieldContext_MaintenanceFund_spent(ctx, field)
+	case "closing":
+		return ec.fieldContext_MaintenanceFund_closing(ctx, field)
+	case "note":
+		return ec.fieldContext_MaintenanceFund_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceFund", field.Name)
 }
 
 func (ec *executionContext) childFields_MaintenanceOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

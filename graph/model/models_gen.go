@@ -1211,6 +1211,20 @@ type LoginCodeRequested struct {
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
+// The maintenance fund's movements as entered; the closing balance is computed.
+type MaintenanceFundInput struct {
+	// Balance at the start of the period (期初余额), not negative.
+	Opening int64 `json:"opening"`
+	// Paid in during the period (本期缴存), not negative.
+	Deposits int64 `json:"deposits"`
+	// Interest credited in the period (利息收入), not negative.
+	Interest int64 `json:"interest"`
+	// Drawn for repairs of shared parts in the period (本期使用), not negative and at most opening + deposits + interest (else BAD_USER_INPUT, field input.maintenanceFund.spent).
+	Spent int64 `json:"spent"`
+	// A note, e.g. what the money was spent on, at most 200 characters.
+	Note *string `json:"note,omitempty"`
+}
+
 // A page of maintenance work orders.
 type MaintenanceOrderConnection struct {
 	// The orders of this page, by due date.
@@ -1561,6 +1575,8 @@ type PublishFinanceStatementInput struct {
 	ChangeNote *string `json:"changeNote,omitempty"`
 	// The management's explanation of the figures (说明), at most 1000 characters.
 	Remarks *string `json:"remarks,omitempty"`
+	// The maintenance fund's movements in the period (专项维修资金), if the statement shows them.
+	MaintenanceFund *MaintenanceFundInput `json:"maintenanceFund,omitempty"`
 }
 
 // The EMERGENCY announcement of an incident: it goes to the residents of the incident's buildings (the whole community when it names none).
