@@ -29,6 +29,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/events"
@@ -79,6 +80,7 @@ type Services struct {
 	Facilities    *facility.Service
 	Reviews       *review.Service
 	Incidents     *incident.Service
+	Outcomes      *outcome.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

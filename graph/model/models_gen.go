@@ -27,6 +27,7 @@ import (
 	"qinqing/internal/intake"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -1385,6 +1386,52 @@ type NotificationPreferencesInput struct {
 	Language *string `json:"language,omitempty"`
 }
 
+// A promise as written.
+type OutcomeActionInput struct {
+	// What is promised, at most 200 characters.
+	Text string `json:"text"`
+	// When it is due.
+	Due string `json:"due"`
+	// In a correction: the id of the corrected version's action this one carries on (its status and history come along).
+	Continues *string `json:"continues,omitempty"`
+}
+
+// How many of one category were raised.
+type OutcomeCategoryCount struct {
+	// The category: a ComplaintCategory value for complaints, an EnquiryCategory value for enquiries.
+	Category string `json:"category"`
+	// The category in words in the caller's language.
+	Label string `json:"label"`
+	// How many.
+	Count int `json:"count"`
+}
+
+// A case as written: no names, phones or rooms.
+type OutcomeExampleInput struct {
+	// Complaint or enquiry.
+	Kind outcome.ExampleKind `json:"kind"`
+	// A ComplaintCategory value for a complaint, an EnquiryCategory value for an enquiry.
+	Category string `json:"category"`
+	// What was raised, at most 200 characters.
+	Summary string `json:"summary"`
+	// How it was resolved, at most 500 characters.
+	Resolution string `json:"resolution"`
+}
+
+// The action answering one improve-first item of a survey.
+type OutcomeSurveyActionInput struct {
+	// The survey (closed in the period).
+	SurveyID string `json:"surveyId"`
+	// The improve-first dimension answered.
+	Dimension survey.Dimension `json:"dimension"`
+	// What is promised, at most 200 characters.
+	Text string `json:"text"`
+	// When it is due.
+	Due string `json:"due"`
+	// In a correction: the id of the corrected version's action this one carries on.
+	Continues *string `json:"continues,omitempty"`
+}
+
 // Where a page of a connection lies (Relay cursor connections). Every list that
 // grows with use is a connection paged forward with first (at most 100) and
 // after (the endCursor of the page before); a cursor the server did not issue
@@ -1585,6 +1632,38 @@ type PublishIncidentAnnouncementInput struct {
 	Title string `json:"title"`
 	// Body, as for publishAnnouncement.
 	Body string `json:"body"`
+}
+
+// What staff write for a period's outcomes.
+type PublishOutcomesInput struct {
+	// Cases told in words, at most 20.
+	Examples []*OutcomeExampleInput `json:"examples,omitempty"`
+	// Improvements promised, at most 20.
+	Improvements []*OutcomeActionInput `json:"improvements,omitempty"`
+	// One action for each improve-first item of each survey that closed in the period.
+	SurveyActions []*OutcomeSurveyActionInput `json:"surveyActions,omitempty"`
+	// The management's words on the period, at most 1000 characters.
+	Remarks *string `json:"remarks,omitempty"`
+	// What this correction changes (更正说明), at most 500 characters: required when the period is already published.
+	ChangeNote *string `json:"changeNote,omitempty"`
+}
+
+// A page of published outcomes, one per period.
+type PublishedOutcomesConnection struct {
+	// The outcomes of this page.
+	Edges []*PublishedOutcomesEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many periods have published outcomes.
+	TotalCount int `json:"totalCount"`
+}
+
+// One period's outcomes in a page.
+type PublishedOutcomesEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The period's latest version.
+	Node *outcome.Outcomes `json:"node"`
 }
 
 // Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.

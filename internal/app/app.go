@@ -36,6 +36,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -237,6 +238,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
+	// Published outcomes (处理结果公示): counts from complaints and enquiries, surveys' improve-first items.
+	svc.Outcomes = outcome.NewService(outcome.Config{DB: d.DB, Places: communities, Complaints: svc.Complaints, Enquiries: svc.Enquiries,
+		Surveys: svc.Surveys, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
@@ -478,6 +482,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"enquiry escalation", svc.Enquiries.Escalate},
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
+		{"outcome notices", svc.Outcomes.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
 		{"missed patrol checkpoints", svc.Patrols.Tick},
