@@ -31,6 +31,7 @@ import (
 	"qinqing/internal/identity"
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -39,6 +40,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/review"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 )
 
 const (
@@ -94,6 +96,12 @@ type Deps struct {
 	Facilities *facility.Service
 	// Reviews, when set, gets last month's staff reviews (reviews.go).
 	Reviews *review.Service
+	// Outcomes, when set with Surveys, Complaints, Enquiries and Clock (all
+	// built on Clock.Now), gets last month's published outcomes of the
+	// first community, with the survey, complaints and enquiries behind
+	// them (outcomes.go).
+	Outcomes *outcome.Service
+	Surveys  *survey.Service
 }
 
 // Options size the demo.
@@ -213,6 +221,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"patrols", s.ensurePatrols},
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
+		{"last month's published outcomes", s.ensureOutcomes},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil
