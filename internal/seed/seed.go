@@ -19,6 +19,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
@@ -102,6 +103,9 @@ type Deps struct {
 	// them (outcomes.go).
 	Outcomes *outcome.Service
 	Surveys  *survey.Service
+	// Committee, when set, gets the first community's owners' committee
+	// (committee.go).
+	Committee *committee.Service
 }
 
 // Options size the demo.
@@ -222,6 +226,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
 		{"last month's published outcomes", s.ensureOutcomes},
+		{"owners' committee", s.ensureCommittee},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil
