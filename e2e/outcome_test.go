@@ -192,7 +192,7 @@ func TestOutcomesThroughTheAPI(t *testing.T) {
 		"phone in summary":    {"2026-11", "input.examples.0.summary", with("examples", []any{map[string]any{"kind": "COMPLAINT", "category": "NOISE", "summary": "业主139 0000 0001反映噪音", "resolution": "已处理"}})},
 		"room in answer":      {"2026-11", "input.examples.0.resolution", with("examples", []any{map[string]any{"kind": "COMPLAINT", "category": "NOISE", "summary": "噪音", "resolution": "已约谈1-1-101业主"}})},
 		"wrong category":      {"2026-11", "input.examples.0.category", with("examples", []any{map[string]any{"kind": "ENQUIRY", "category": "NOISE", "summary": "噪音", "resolution": "已处理"}})},
-		"building in promise": {"2026-11", "input.improvements.0.text", with("improvements", []any{map[string]any{"text": "2栋楼道加装照明", "due": "2027-01-01"}})},
+		"building in promise": {"2026-11", "input.improvements.0.text", with("improvements", []any{map[string]any{"text": "2栋1单元302门口加装照明", "due": "2027-01-01"}})},
 		"item unanswered":     {"2026-11", "input.surveyActions", with("surveyActions", []any{good["surveyActions"].([]any)[0]})},
 		"not improve-first":   {"2026-11", "input.surveyActions.2.dimension", with("surveyActions", append(slices.Clone(good["surveyActions"].([]any)), map[string]any{"surveyId": surveyID, "dimension": "SECURITY", "text": "保持", "due": "2027-01-01"}))},
 		"answered twice":      {"2026-11", "input.surveyActions.1.dimension", with("surveyActions", []any{good["surveyActions"].([]any)[0], good["surveyActions"].([]any)[0]})},

@@ -44,6 +44,18 @@ const (
 // ActionStatuses in order.
 var ActionStatuses = []ActionStatus{Promised, InProgress, Done, Dropped}
 
+var statusLabels = map[ActionStatus][2]string{
+	Promised: {"已承诺", "Promised"}, InProgress: {"进行中", "In progress"}, Done: {"已完成", "Done"}, Dropped: {"已取消", "Dropped"},
+}
+
+// Label names the status in lang, as owners read it (e.g. 进行中).
+func (s ActionStatus) Label(lang apperr.Lang) string {
+	if lang == apperr.EN {
+		return statusLabels[s][1]
+	}
+	return statusLabels[s][0]
+}
+
 // next are the moves of a promise: forward, or dropped with a reason. DONE
 // and DROPPED are final: what owners were told happened must not be
 // quietly taken back (a correction says so instead).
@@ -297,11 +309,13 @@ func CategoryLabel(kind ExampleKind, category string, lang apperr.Lang) string {
 
 // Details that could identify a household, refused in anything staff write
 // for owners: seven or more digits in a row, spaces and hyphens allowed
-// between them (a phone number, an ID or account number), and a building,
-// unit or room ("3栋", "2单元", "502室", "3-1-502").
+// between them (a phone number, an ID or account number), and a room: "502
+// 室", the room after a unit or a building as household labels write it
+// ("1栋1单元502", "3栋502"), or "3-1-502". A building or a unit alone ("3栋
+// 楼道", "2单元门口") is shared space and names nobody.
 var (
 	longDigits = regexp.MustCompile(`\d(?:[\s\-]*\d){6,}`)
-	roomLike   = regexp.MustCompile(`\d+\s*(?:栋|幢|号楼|单元|室|号房|楼\d)|\d+\s*-\s*\d+\s*-\s*\d+`)
+	roomLike   = regexp.MustCompile(`\d+\s*(?:室|号房)|单元\s*\d+|(?:栋|幢|座|号楼)\s*\d{3,4}|\d+\s*-\s*\d+\s*-\s*\d+`)
 )
 
 // personal reports text that names a household's details.
