@@ -38,6 +38,9 @@ type FinanceStatementResolver interface {
 	CSVURL(ctx context.Context, obj *finance.Statement) (string, error)
 	XlsxURL(ctx context.Context, obj *finance.Statement) (string, error)
 }
+type MaintenanceFundResolver interface {
+	Note(ctx context.Context, obj *finance.Fund) (*string, error)
+}
 
 // endregion ************************** generated!.gotpl **************************
 
@@ -672,6 +675,38 @@ func (ec *executionContext) fieldContext_FinanceStatement_collection(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _FinanceStatement_maintenanceFund(ctx context.Context, field graphql.CollectedField, obj *finance.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FinanceStatement_maintenanceFund(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fund, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *finance.Fund) graphql.Marshaler {
+			return ec.marshalOMaintenanceFund2ᚖqinqingᚋinternalᚋfinanceᚐFund(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FinanceStatement_maintenanceFund(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FinanceStatement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MaintenanceFund(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _FinanceStatement_publishedAt(ctx context.Context, field graphql.CollectedField, obj *finance.Statement) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -938,6 +973,144 @@ func (ec *executionContext) fieldContext_FinanceStatementEdge_node(_ context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _MaintenanceFund_opening(ctx context.Context, field graphql.CollectedField, obj *finance.Fund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceFund_opening(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Opening, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceFund_opening(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceFund", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _MaintenanceFund_deposits(ctx context.Context, field graphql.CollectedField, obj *finance.Fund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceFund_deposits(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deposits, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceFund_deposits(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceFund", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _MaintenanceFund_interest(ctx context.Context, field graphql.CollectedField, obj *finance.Fund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceFund_interest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Interest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceFund_interest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceFund", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _MaintenanceFund_spent(ctx context.Context, field graphql.CollectedField, obj *finance.Fund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceFund_spent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Spent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceFund_spent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceFund", field, false, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _MaintenanceFund_closing(ctx context.Context, field graphql.CollectedField, obj *finance.Fund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceFund_closing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Closing(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int64) graphql.Marshaler {
+			return ec.marshalNFen2int64(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceFund_closing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceFund", field, true, false, errors.New("field of type Fen does not have child fields"))
+}
+
+func (ec *executionContext) _MaintenanceFund_note(ctx context.Context, field graphql.CollectedField, obj *finance.Fund) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MaintenanceFund_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.MaintenanceFund().Note(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MaintenanceFund_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("MaintenanceFund", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
 // endregion **************************** field.gotpl *****************************
 
 // region    **************************** input.gotpl *****************************
@@ -986,6 +1159,64 @@ func (ec *executionContext) unmarshalInputFinanceLineInput(ctx context.Context, 
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputMaintenanceFundInput(ctx context.Context, obj any) (model.MaintenanceFundInput, error) {
+	var it model.MaintenanceFundInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"opening", "deposits", "interest", "spent", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "opening":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("opening"))
+			data, err := ec.unmarshalNFen2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Opening = data
+		case "deposits":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("deposits"))
+			data, err := ec.unmarshalNFen2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Deposits = data
+		case "interest":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("interest"))
+			data, err := ec.unmarshalNFen2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Interest = data
+		case "spent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("spent"))
+			data, err := ec.unmarshalNFen2int64(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Spent = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPublishFinanceStatementInput(ctx context.Context, obj any) (model.PublishFinanceStatementInput, error) {
 	var it model.PublishFinanceStatementInput
 	if obj == nil {
@@ -997,7 +1228,7 @@ func (ec *executionContext) unmarshalInputPublishFinanceStatementInput(ctx conte
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"lines", "changeNote", "remarks"}
+	fieldsInOrder := [...]string{"lines", "changeNote", "remarks", "maintenanceFund"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -1025,6 +1256,13 @@ func (ec *executionContext) unmarshalInputPublishFinanceStatementInput(ctx conte
 				return it, err
 			}
 			it.Remarks = data
+		case "maintenanceFund":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maintenanceFund"))
+			data, err := ec.unmarshalOMaintenanceFundInput2ᚖqinqingᚋgraphᚋmodelᚐMaintenanceFundInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaintenanceFund = data
 		}
 	}
 	return it, nil
@@ -1510,6 +1748,11 @@ func (ec *executionContext) _FinanceStatement(ctx context.Context, sel ast.Selec
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "maintenanceFund":
+			out.Values[i] = ec._FinanceStatement_maintenanceFund(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "publishedAt":
 			out.Values[i] = ec._FinanceStatement_publishedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -1746,6 +1989,102 @@ func (ec *executionContext) _FinanceStatementEdge(ctx context.Context, sel ast.S
 	return out
 }
 
+var maintenanceFundImplementors = []string{"MaintenanceFund"}
+
+func (ec *executionContext) _MaintenanceFund(ctx context.Context, sel ast.SelectionSet, obj *finance.Fund) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, maintenanceFundImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MaintenanceFund")
+		case "opening":
+			out.Values[i] = ec._MaintenanceFund_opening(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "deposits":
+			out.Values[i] = ec._MaintenanceFund_deposits(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "interest":
+			out.Values[i] = ec._MaintenanceFund_interest(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "spent":
+			out.Values[i] = ec._MaintenanceFund_spent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "closing":
+			out.Values[i] = ec._MaintenanceFund_closing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "note":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._MaintenanceFund_note(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 // endregion **************************** object.gotpl ****************************
 
 // region    ***************************** type.gotpl *****************************
@@ -1954,6 +2293,21 @@ func (ec *executionContext) marshalOFinanceStatement2ᚖqinqingᚋinternalᚋfin
 		return graphql.Null
 	}
 	return ec._FinanceStatement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOMaintenanceFund2ᚖqinqingᚋinternalᚋfinanceᚐFund(ctx context.Context, sel ast.SelectionSet, v *finance.Fund) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._MaintenanceFund(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOMaintenanceFundInput2ᚖqinqingᚋgraphᚋmodelᚐMaintenanceFundInput(ctx context.Context, v any) (*model.MaintenanceFundInput, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputMaintenanceFundInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 // endregion ***************************** type.gotpl *****************************

@@ -15,6 +15,9 @@ import (
 
 func financeInput(in model.PublishFinanceStatementInput) finance.Input {
 	out := finance.Input{ChangeNote: in.ChangeNote, Remarks: in.Remarks}
+	if f := in.MaintenanceFund; f != nil {
+		out.Fund = &finance.FundInput{Opening: f.Opening, Deposits: f.Deposits, Interest: f.Interest, Spent: f.Spent, Note: f.Note}
+	}
 	for _, l := range in.Lines {
 		out.Lines = append(out.Lines, finance.LineInput{Category: l.Category, Amount: l.Amount, Note: l.Note})
 	}

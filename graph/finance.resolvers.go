@@ -70,6 +70,11 @@ func (r *financeStatementResolver) XlsxURL(ctx context.Context, obj *finance.Sta
 	return financeReportPath(obj.ID, "xlsx"), nil
 }
 
+// Note is the resolver for the note field.
+func (r *maintenanceFundResolver) Note(ctx context.Context, obj *finance.Fund) (*string, error) {
+	return strp(obj.Note), nil
+}
+
 // PublishFinanceStatement is the resolver for the publishFinanceStatement field.
 func (r *mutationResolver) PublishFinanceStatement(ctx context.Context, communityID string, period string, input model.PublishFinanceStatementInput) (*finance.Statement, error) {
 	c, err := caller(ctx)
@@ -111,7 +116,11 @@ func (r *Resolver) FinanceLine() FinanceLineResolver { return &financeLineResolv
 // FinanceStatement returns FinanceStatementResolver implementation.
 func (r *Resolver) FinanceStatement() FinanceStatementResolver { return &financeStatementResolver{r} }
 
+// MaintenanceFund returns MaintenanceFundResolver implementation.
+func (r *Resolver) MaintenanceFund() MaintenanceFundResolver { return &maintenanceFundResolver{r} }
+
 type (
 	financeLineResolver      struct{ *Resolver }
 	financeStatementResolver struct{ *Resolver }
+	maintenanceFundResolver  struct{ *Resolver }
 )

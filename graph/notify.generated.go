@@ -1869,6 +1869,7 @@ var (
 		"FEE_BILL_ISSUED":             notify.FeeBillIssued,
 		"INSPECTION_ESCALATED":        notify.InspectionEscalated,
 		"MANAGEMENT_REPORT_PUBLISHED": notify.ManagementReportPublished,
+		"OUTCOMES_PUBLISHED":          notify.OutcomesPublished,
 		"FEE_PAYMENT_RECEIVED":        notify.FeePaymentReceived,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
@@ -1900,6 +1901,7 @@ var (
 		notify.FeeBillIssued:             "FEE_BILL_ISSUED",
 		notify.InspectionEscalated:       "INSPECTION_ESCALATED",
 		notify.ManagementReportPublished: "MANAGEMENT_REPORT_PUBLISHED",
+		notify.OutcomesPublished:         "OUTCOMES_PUBLISHED",
 		notify.FeePaymentReceived:        "FEE_PAYMENT_RECEIVED",
 	}
 )

@@ -31,6 +31,7 @@ import (
 	"qinqing/internal/mgmtreport"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/events"
@@ -85,6 +86,7 @@ type Services struct {
 	Incidents     *incident.Service
 	// Meetings are the owners' committee's meetings and their action items.
 	Meetings *committee.Meetings
+	Outcomes *outcome.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

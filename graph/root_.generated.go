@@ -18,6 +18,7 @@ import (
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/mgmtreport"
+	"qinqing/internal/outcome"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
@@ -100,6 +101,7 @@ type ResolverRoot interface {
 	Laundry() LaundryResolver
 	LaundryCondition() LaundryConditionResolver
 	MaintenanceDefect() MaintenanceDefectResolver
+	MaintenanceFund() MaintenanceFundResolver
 	MaintenanceOrder() MaintenanceOrderResolver
 	MaintenancePlan() MaintenancePlanResolver
 	ManagementReport() ManagementReportResolver
@@ -114,6 +116,10 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
+	OutcomeAction() OutcomeActionResolver
+	OutcomeActionChange() OutcomeActionChangeResolver
+	OutcomeExample() OutcomeExampleResolver
+	OutcomeSurveyItem() OutcomeSurveyItemResolver
 	OwnersCommittee() OwnersCommitteeResolver
 	ParkingSpace() ParkingSpaceResolver
 	PatrolCheckpoint() PatrolCheckpointResolver
@@ -128,6 +134,7 @@ type ResolverRoot interface {
 	ProjectProgress() ProjectProgressResolver
 	PublicArea() PublicAreaResolver
 	PublicRepair() PublicRepairResolver
+	PublishedOutcomes() PublishedOutcomesResolver
 	Query() QueryResolver
 	Receipt() ReceiptResolver
 	ReceivedHouseholdInvitation() ReceivedHouseholdInvitationResolver
@@ -1123,6 +1130,7 @@ type ComplexityRoot struct {
 		Community   func(childComplexity int) int
 		CommunityID func(childComplexity int) int
 		Expense     func(childComplexity int) int
+		Fund        func(childComplexity int) int
 		ID          func(childComplexity int) int
 		Income      func(childComplexity int) int
 		Latest      func(childComplexity int) int
@@ -1485,6 +1493,15 @@ type ComplexityRoot struct {
 		Text         func(childComplexity int) int
 	}
 
+	MaintenanceFund struct {
+		Closing  func(childComplexity int) int
+		Deposits func(childComplexity int) int
+		Interest func(childComplexity int) int
+		Note     func(childComplexity int) int
+		Opening  func(childComplexity int) int
+		Spent    func(childComplexity int) int
+	}
+
 	MaintenanceOrder struct {
 		Assignee     func(childComplexity int) int
 		AssigneeTeam func(childComplexity int) int
@@ -1757,6 +1774,7 @@ type ComplexityRoot struct {
 		PublishFinanceStatement       func(childComplexity int, communityID string, period string, input model.PublishFinanceStatementInput) int
 		PublishIncidentAnnouncement   func(childComplexity int, id string, input model.PublishIncidentAnnouncementInput) int
 		PublishManagementReport       func(childComplexity int, id string, input *model.PublishManagementReportInput) int
+		PublishOutcomes               func(childComplexity int, communityID string, period string, input model.PublishOutcomesInput) int
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
@@ -1821,6 +1839,7 @@ type ComplexityRoot struct {
 		UpdateFestivalSettings        func(childComplexity int, communityID string, festival model.FestivalInput) int
 		UpdateHouseholdCare           func(childComplexity int, householdID string, input model.HouseholdCareInput) int
 		UpdateNotificationPreferences func(childComplexity int, input model.NotificationPreferencesInput) int
+		UpdateOutcomeAction           func(childComplexity int, id string, status outcome.ActionStatus, note *string) int
 		UpdatePersonAvatar            func(childComplexity int, personID string, photo graphql.Upload) int
 		UpdateStaffScope              func(childComplexity int, staffID string, input model.StaffScopeInput) int
 		UpsertFeeItem                 func(childComplexity int, communityID string, input model.FeeItemInput) int
@@ -1864,6 +1883,56 @@ type ComplexityRoot struct {
 		Arrive  func(childComplexity int) int
 		Finish  func(childComplexity int) int
 		Respond func(childComplexity int) int
+	}
+
+	OutcomeAction struct {
+		Dimension func(childComplexity int) int
+		Due       func(childComplexity int) int
+		History   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Overdue   func(childComplexity int) int
+		Status    func(childComplexity int) int
+		StatusAt  func(childComplexity int) int
+		SurveyID  func(childComplexity int) int
+		Text      func(childComplexity int) int
+	}
+
+	OutcomeActionChange struct {
+		At     func(childComplexity int) int
+		Note   func(childComplexity int) int
+		Status func(childComplexity int) int
+	}
+
+	OutcomeCategoryCount struct {
+		Category func(childComplexity int) int
+		Count    func(childComplexity int) int
+		Label    func(childComplexity int) int
+	}
+
+	OutcomeExample struct {
+		Category      func(childComplexity int) int
+		CategoryLabel func(childComplexity int) int
+		Kind          func(childComplexity int) int
+		Resolution    func(childComplexity int) int
+		Summary       func(childComplexity int) int
+	}
+
+	OutcomeSurvey struct {
+		EndedAt   func(childComplexity int) int
+		Items     func(childComplexity int) int
+		Responses func(childComplexity int) int
+		SurveyID  func(childComplexity int) int
+		Title     func(childComplexity int) int
+	}
+
+	OutcomeSurveyItem struct {
+		Action           func(childComplexity int) int
+		Dimension        func(childComplexity int) int
+		Label            func(childComplexity int) int
+		MeanImportance   func(childComplexity int) int
+		MeanSatisfaction func(childComplexity int) int
+		Rated            func(childComplexity int) int
+		Satisfied        func(childComplexity int) int
 	}
 
 	OwnersCommittee struct {
@@ -2095,6 +2164,40 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	PublishedOutcomes struct {
+		ChangeNote      func(childComplexity int) int
+		Community       func(childComplexity int) int
+		CommunityID     func(childComplexity int) int
+		Complaints      func(childComplexity int) int
+		ComplaintsTotal func(childComplexity int) int
+		Enquiries       func(childComplexity int) int
+		EnquiriesTotal  func(childComplexity int) int
+		Examples        func(childComplexity int) int
+		ID              func(childComplexity int) int
+		Improvements    func(childComplexity int) int
+		Latest          func(childComplexity int) int
+		Period          func(childComplexity int) int
+		PeriodKind      func(childComplexity int) int
+		PeriodLabel     func(childComplexity int) int
+		PreviousID      func(childComplexity int) int
+		PublishedAt     func(childComplexity int) int
+		Remarks         func(childComplexity int) int
+		Surveys         func(childComplexity int) int
+		Version         func(childComplexity int) int
+		Versions        func(childComplexity int) int
+	}
+
+	PublishedOutcomesConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PublishedOutcomesEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
 		Announcement            func(childComplexity int, id string) int
 		Announcements           func(childComplexity int, communityID string, first *int, after *string) int
@@ -2170,6 +2273,8 @@ type ComplexityRoot struct {
 		Person                  func(childComplexity int, id string) int
 		ProjectProgress         func(childComplexity int, communityID string, title *string, first *int, after *string) int
 		PublicRepairs           func(childComplexity int, communityID string, buildingID *string, first *int, after *string) int
+		PublishedOutcome        func(childComplexity int, id string) int
+		PublishedOutcomes       func(childComplexity int, communityID string, first *int, after *string) int
 		Receipt                 func(childComplexity int, paymentID *string, communityID *string, number *int) int
 		Renovation              func(childComplexity int, id string) int
 		Renovations             func(childComplexity int, communityID *string, householdID *string, status *renovation.Status, first *int, after *string) int
@@ -6923,6 +7028,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.FinanceStatement.Expense(childComplexity), true
+	case "FinanceStatement.maintenanceFund":
+		if e.ComplexityRoot.FinanceStatement.Fund == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FinanceStatement.Fund(childComplexity), true
 	case "FinanceStatement.id":
 		if e.ComplexityRoot.FinanceStatement.ID == nil {
 			break
@@ -8379,6 +8490,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.MaintenanceDefect.Text(childComplexity), true
+
+	case "MaintenanceFund.closing":
+		if e.ComplexityRoot.MaintenanceFund.Closing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Closing(childComplexity), true
+	case "MaintenanceFund.deposits":
+		if e.ComplexityRoot.MaintenanceFund.Deposits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Deposits(childComplexity), true
+	case "MaintenanceFund.interest":
+		if e.ComplexityRoot.MaintenanceFund.Interest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Interest(childComplexity), true
+	case "MaintenanceFund.note":
+		if e.ComplexityRoot.MaintenanceFund.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Note(childComplexity), true
+	case "MaintenanceFund.opening":
+		if e.ComplexityRoot.MaintenanceFund.Opening == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Opening(childComplexity), true
+	case "MaintenanceFund.spent":
+		if e.ComplexityRoot.MaintenanceFund.Spent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MaintenanceFund.Spent(childComplexity), true
 
 	case "MaintenanceOrder.assignee":
 		if e.ComplexityRoot.MaintenanceOrder.Assignee == nil {
@@ -10004,6 +10152,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishManagementReport(childComplexity, args["id"].(string), args["input"].(*model.PublishManagementReportInput)), true
+	case "Mutation.publishOutcomes":
+		if e.ComplexityRoot.Mutation.PublishOutcomes == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishOutcomes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishOutcomes(childComplexity, args["communityId"].(string), args["period"].(string), args["input"].(model.PublishOutcomesInput)), true
 	case "Mutation.publishSurvey":
 		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
 			break
@@ -10708,6 +10867,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateNotificationPreferences(childComplexity, args["input"].(model.NotificationPreferencesInput)), true
+	case "Mutation.updateOutcomeAction":
+		if e.ComplexityRoot.Mutation.UpdateOutcomeAction == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateOutcomeAction_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateOutcomeAction(childComplexity, args["id"].(string), args["status"].(outcome.ActionStatus), args["note"].(*string)), true
 	case "Mutation.updatePersonAvatar":
 		if e.ComplexityRoot.Mutation.UpdatePersonAvatar == nil {
 			break
@@ -10921,6 +11091,204 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OnTimeKpis.Respond(childComplexity), true
+
+	case "OutcomeAction.dimension":
+		if e.ComplexityRoot.OutcomeAction.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.Dimension(childComplexity), true
+	case "OutcomeAction.due":
+		if e.ComplexityRoot.OutcomeAction.Due == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.Due(childComplexity), true
+	case "OutcomeAction.history":
+		if e.ComplexityRoot.OutcomeAction.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.History(childComplexity), true
+	case "OutcomeAction.id":
+		if e.ComplexityRoot.OutcomeAction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.ID(childComplexity), true
+	case "OutcomeAction.overdue":
+		if e.ComplexityRoot.OutcomeAction.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.Overdue(childComplexity), true
+	case "OutcomeAction.status":
+		if e.ComplexityRoot.OutcomeAction.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.Status(childComplexity), true
+	case "OutcomeAction.statusChangedAt":
+		if e.ComplexityRoot.OutcomeAction.StatusAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.StatusAt(childComplexity), true
+	case "OutcomeAction.surveyId":
+		if e.ComplexityRoot.OutcomeAction.SurveyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.SurveyID(childComplexity), true
+	case "OutcomeAction.text":
+		if e.ComplexityRoot.OutcomeAction.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeAction.Text(childComplexity), true
+
+	case "OutcomeActionChange.at":
+		if e.ComplexityRoot.OutcomeActionChange.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeActionChange.At(childComplexity), true
+	case "OutcomeActionChange.note":
+		if e.ComplexityRoot.OutcomeActionChange.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeActionChange.Note(childComplexity), true
+	case "OutcomeActionChange.status":
+		if e.ComplexityRoot.OutcomeActionChange.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeActionChange.Status(childComplexity), true
+
+	case "OutcomeCategoryCount.category":
+		if e.ComplexityRoot.OutcomeCategoryCount.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeCategoryCount.Category(childComplexity), true
+	case "OutcomeCategoryCount.count":
+		if e.ComplexityRoot.OutcomeCategoryCount.Count == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeCategoryCount.Count(childComplexity), true
+	case "OutcomeCategoryCount.label":
+		if e.ComplexityRoot.OutcomeCategoryCount.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeCategoryCount.Label(childComplexity), true
+
+	case "OutcomeExample.category":
+		if e.ComplexityRoot.OutcomeExample.Category == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeExample.Category(childComplexity), true
+	case "OutcomeExample.categoryLabel":
+		if e.ComplexityRoot.OutcomeExample.CategoryLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeExample.CategoryLabel(childComplexity), true
+	case "OutcomeExample.kind":
+		if e.ComplexityRoot.OutcomeExample.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeExample.Kind(childComplexity), true
+	case "OutcomeExample.resolution":
+		if e.ComplexityRoot.OutcomeExample.Resolution == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeExample.Resolution(childComplexity), true
+	case "OutcomeExample.summary":
+		if e.ComplexityRoot.OutcomeExample.Summary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeExample.Summary(childComplexity), true
+
+	case "OutcomeSurvey.endedAt":
+		if e.ComplexityRoot.OutcomeSurvey.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurvey.EndedAt(childComplexity), true
+	case "OutcomeSurvey.items":
+		if e.ComplexityRoot.OutcomeSurvey.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurvey.Items(childComplexity), true
+	case "OutcomeSurvey.responses":
+		if e.ComplexityRoot.OutcomeSurvey.Responses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurvey.Responses(childComplexity), true
+	case "OutcomeSurvey.surveyId":
+		if e.ComplexityRoot.OutcomeSurvey.SurveyID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurvey.SurveyID(childComplexity), true
+	case "OutcomeSurvey.title":
+		if e.ComplexityRoot.OutcomeSurvey.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurvey.Title(childComplexity), true
+
+	case "OutcomeSurveyItem.action":
+		if e.ComplexityRoot.OutcomeSurveyItem.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.Action(childComplexity), true
+	case "OutcomeSurveyItem.dimension":
+		if e.ComplexityRoot.OutcomeSurveyItem.Dimension == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.Dimension(childComplexity), true
+	case "OutcomeSurveyItem.label":
+		if e.ComplexityRoot.OutcomeSurveyItem.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.Label(childComplexity), true
+	case "OutcomeSurveyItem.meanImportance":
+		if e.ComplexityRoot.OutcomeSurveyItem.MeanImportance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.MeanImportance(childComplexity), true
+	case "OutcomeSurveyItem.meanSatisfaction":
+		if e.ComplexityRoot.OutcomeSurveyItem.MeanSatisfaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.MeanSatisfaction(childComplexity), true
+	case "OutcomeSurveyItem.rated":
+		if e.ComplexityRoot.OutcomeSurveyItem.Rated == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.Rated(childComplexity), true
+	case "OutcomeSurveyItem.satisfied":
+		if e.ComplexityRoot.OutcomeSurveyItem.Satisfied == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OutcomeSurveyItem.Satisfied(childComplexity), true
 
 	case "OwnersCommittee.appointments":
 		if e.ComplexityRoot.OwnersCommittee.Appointments == nil {
@@ -11869,6 +12237,159 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PublicRepairStep.Status(childComplexity), true
 
+	case "PublishedOutcomes.changeNote":
+		if e.ComplexityRoot.PublishedOutcomes.ChangeNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.ChangeNote(childComplexity), true
+	case "PublishedOutcomes.community":
+		if e.ComplexityRoot.PublishedOutcomes.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Community(childComplexity), true
+	case "PublishedOutcomes.communityId":
+		if e.ComplexityRoot.PublishedOutcomes.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.CommunityID(childComplexity), true
+	case "PublishedOutcomes.complaints":
+		if e.ComplexityRoot.PublishedOutcomes.Complaints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Complaints(childComplexity), true
+	case "PublishedOutcomes.complaintsTotal":
+		if e.ComplexityRoot.PublishedOutcomes.ComplaintsTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.ComplaintsTotal(childComplexity), true
+	case "PublishedOutcomes.enquiries":
+		if e.ComplexityRoot.PublishedOutcomes.Enquiries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Enquiries(childComplexity), true
+	case "PublishedOutcomes.enquiriesTotal":
+		if e.ComplexityRoot.PublishedOutcomes.EnquiriesTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.EnquiriesTotal(childComplexity), true
+	case "PublishedOutcomes.examples":
+		if e.ComplexityRoot.PublishedOutcomes.Examples == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Examples(childComplexity), true
+	case "PublishedOutcomes.id":
+		if e.ComplexityRoot.PublishedOutcomes.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.ID(childComplexity), true
+	case "PublishedOutcomes.improvements":
+		if e.ComplexityRoot.PublishedOutcomes.Improvements == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Improvements(childComplexity), true
+	case "PublishedOutcomes.latest":
+		if e.ComplexityRoot.PublishedOutcomes.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Latest(childComplexity), true
+	case "PublishedOutcomes.period":
+		if e.ComplexityRoot.PublishedOutcomes.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Period(childComplexity), true
+	case "PublishedOutcomes.periodKind":
+		if e.ComplexityRoot.PublishedOutcomes.PeriodKind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.PeriodKind(childComplexity), true
+	case "PublishedOutcomes.periodLabel":
+		if e.ComplexityRoot.PublishedOutcomes.PeriodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.PeriodLabel(childComplexity), true
+	case "PublishedOutcomes.previousId":
+		if e.ComplexityRoot.PublishedOutcomes.PreviousID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.PreviousID(childComplexity), true
+	case "PublishedOutcomes.publishedAt":
+		if e.ComplexityRoot.PublishedOutcomes.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.PublishedAt(childComplexity), true
+	case "PublishedOutcomes.remarks":
+		if e.ComplexityRoot.PublishedOutcomes.Remarks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Remarks(childComplexity), true
+	case "PublishedOutcomes.surveys":
+		if e.ComplexityRoot.PublishedOutcomes.Surveys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Surveys(childComplexity), true
+	case "PublishedOutcomes.version":
+		if e.ComplexityRoot.PublishedOutcomes.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Version(childComplexity), true
+	case "PublishedOutcomes.versions":
+		if e.ComplexityRoot.PublishedOutcomes.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomes.Versions(childComplexity), true
+
+	case "PublishedOutcomesConnection.edges":
+		if e.ComplexityRoot.PublishedOutcomesConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomesConnection.Edges(childComplexity), true
+	case "PublishedOutcomesConnection.pageInfo":
+		if e.ComplexityRoot.PublishedOutcomesConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomesConnection.PageInfo(childComplexity), true
+	case "PublishedOutcomesConnection.totalCount":
+		if e.ComplexityRoot.PublishedOutcomesConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomesConnection.TotalCount(childComplexity), true
+
+	case "PublishedOutcomesEdge.cursor":
+		if e.ComplexityRoot.PublishedOutcomesEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomesEdge.Cursor(childComplexity), true
+	case "PublishedOutcomesEdge.node":
+		if e.ComplexityRoot.PublishedOutcomesEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PublishedOutcomesEdge.Node(childComplexity), true
+
 	case "Query.announcement":
 		if e.ComplexityRoot.Query.Announcement == nil {
 			break
@@ -12659,6 +13180,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PublicRepairs(childComplexity, args["communityId"].(string), args["buildingId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.publishedOutcome":
+		if e.ComplexityRoot.Query.PublishedOutcome == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publishedOutcome_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublishedOutcome(childComplexity, args["id"].(string)), true
+	case "Query.publishedOutcomes":
+		if e.ComplexityRoot.Query.PublishedOutcomes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_publishedOutcomes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PublishedOutcomes(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.receipt":
 		if e.ComplexityRoot.Query.Receipt == nil {
 			break
@@ -16243,11 +16786,15 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputLaundryPickupInput,
 		ec.unmarshalInputLaundryReturnInput,
 		ec.unmarshalInputLogCallInput,
+		ec.unmarshalInputMaintenanceFundInput,
 		ec.unmarshalInputMaintenancePlanInput,
 		ec.unmarshalInputMaterialInput,
 		ec.unmarshalInputMeetingAttendeeInput,
 		ec.unmarshalInputMeterReadingInput,
 		ec.unmarshalInputNotificationPreferencesInput,
+		ec.unmarshalInputOutcomeActionInput,
+		ec.unmarshalInputOutcomeExampleInput,
+		ec.unmarshalInputOutcomeSurveyActionInput,
 		ec.unmarshalInputPatrolCheckpointInput,
 		ec.unmarshalInputPersonInput,
 		ec.unmarshalInputPostProjectProgressInput,
@@ -16257,6 +16804,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishFinanceStatementInput,
 		ec.unmarshalInputPublishIncidentAnnouncementInput,
 		ec.unmarshalInputPublishManagementReportInput,
+		ec.unmarshalInputPublishOutcomesInput,
 		ec.unmarshalInputRecheckCorrectiveTaskInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordCheckpointScanInput,
@@ -19537,6 +20085,8 @@ type FinanceStatement {
   surplus: Fen!
   "The fee collection of the period when published; null when it was not available."
   collection: FinanceCollection
+  "The maintenance fund (专项维修资金) in the period: kept apart from the income and expense above and not part of their totals; null when the statement did not give it."
+  maintenanceFund: MaintenanceFund
   "When it was published."
   publishedAt: Time!
   "Whether this is the period's latest version; an earlier one has been corrected."
@@ -19587,6 +20137,22 @@ input PublishFinanceStatementInput {
   changeNote: String
   "The management's explanation of the figures (说明), at most 1000 characters."
   remarks: String
+  "The maintenance fund's movements in the period (专项维修资金), if the statement shows them."
+  maintenanceFund: MaintenanceFundInput
+}
+
+"The maintenance fund's movements as entered; the closing balance is computed."
+input MaintenanceFundInput {
+  "Balance at the start of the period (期初余额), not negative."
+  opening: Fen!
+  "Paid in during the period (本期缴存), not negative."
+  deposits: Fen!
+  "Interest credited in the period (利息收入), not negative."
+  interest: Fen!
+  "Drawn for repairs of shared parts in the period (本期使用), not negative and at most opening + deposits + interest (else BAD_USER_INPUT, field input.maintenanceFund.spent)."
+  spent: Fen!
+  "A note, e.g. what the money was spent on, at most 200 characters."
+  note: String
 }
 
 "One line as entered."
@@ -19596,6 +20162,22 @@ input FinanceLineInput {
   "The amount, not negative."
   amount: Fen!
   "A note, at most 200 characters."
+  note: String
+}
+
+"The maintenance fund (专项维修资金) of a statement's period: the owners' money for major repairs of shared parts, shown apart from the management's income and expense."
+type MaintenanceFund {
+  "Balance at the start of the period (期初余额)."
+  opening: Fen!
+  "Paid in during the period (本期缴存)."
+  deposits: Fen!
+  "Interest credited (利息收入)."
+  interest: Fen!
+  "Drawn for repairs of shared parts (本期使用)."
+  spent: Fen!
+  "Balance at the end of the period (期末余额): opening + deposits + interest − spent."
+  closing: Fen!
+  "A note, if any."
   note: String
 }
 
@@ -22798,6 +23380,269 @@ extend type Mutation {
 extend type Subscription {
   "New messages in the caller's inbox, as they arrive. Any signed-in caller."
   notificationReceived: Notification!
+}
+`, BuiltIn: false},
+	{Name: "../schema/outcome.graphqls", Input: `extend type Query {
+  "A community's published outcomes (处理结果公示), one per period, newest period first: each the latest version, with the earlier versions in ` + "`" + `versions` + "`" + `. Residents of the community (owners, family and tenants, committee members among them) and its staff; anyone else gets NOT_FOUND. totalCount counts periods."
+  publishedOutcomes(
+    "The community (小区)."
+    communityId: ID!
+    "Page size, at most 100 (default 20)."
+    first: Int
+    "Cursor of the last item of the previous page."
+    after: String
+  ): PublishedOutcomesConnection!
+  "One version of a period's published outcomes by id (the latest or an earlier one), for those who may read the community's outcomes; anyone else gets NOT_FOUND."
+  publishedOutcome(
+    "Id, as in PublishedOutcomes.id."
+    id: ID!
+  ): PublishedOutcomes
+}
+
+extend type Mutation {
+  "Publish what owners raised in a period that has ended and what became of it, to every resident of the community, who are notified (OUTCOMES_PUBLISHED). The complaint and enquiry counts by category are taken from the record (no one is named); staff write examples, promised improvements and, for each survey that closed in the period, the action answering each item in its improve-first quadrant (优先改进区) — every such item must be answered (else BAD_USER_INPUT, field input.surveyActions). Text that looks like a phone number or a room (seven digits or more; 502室, 1栋1单元502, 3-1-502; a building or unit alone is fine) is refused naming its field. Supervisors of the community and admins; other staff and residents of the community get FORBIDDEN, anyone else NOT_FOUND. Published outcomes never change except the status of their actions: publishing the period again is a correction, the next version, which must say what changed (` + "`" + `input.changeNote` + "`" + `); an action may continue one of the corrected version (keeping its status and history), and the corrected version is frozen. Two corrections at once: the later gets CONFLICT (reload and try again)."
+  publishOutcomes(
+    "The community (小区)."
+    communityId: ID!
+    "The period: a month ` + "`" + `YYYY-MM` + "`" + `, a quarter ` + "`" + `YYYY-Qn` + "`" + ` or a year ` + "`" + `YYYY` + "`" + `, in the community's time zone; one that has not ended is refused (BAD_USER_INPUT, field period)."
+    period: String!
+    "What staff write."
+    input: PublishOutcomesInput!
+  ): PublishedOutcomes!
+  "Move a promised action's status (PROMISED → IN_PROGRESS → DONE, or DROPPED with a note saying why); DONE and DROPPED are final (CONFLICT after). Every move is kept in its history, which owners read. Only the latest version's actions move (CONFLICT on a corrected version). Supervisors of the community and admins; residents of the community get FORBIDDEN, anyone else NOT_FOUND. Two moves at once: the later gets CONFLICT (reload and try again)."
+  updateOutcomeAction(
+    "The action, as in OutcomeAction.id."
+    id: ID!
+    "The new status; the same status or a step back is BAD_USER_INPUT."
+    status: OutcomeActionStatus!
+    "What happened, at most 500 characters; required for DROPPED. Owners read it: no phone numbers or rooms."
+    note: String
+  ): OutcomeAction!
+}
+
+extend enum NotificationKind {
+  "A community's outcomes for a period are published, or published ones corrected (处理结果公示); data carries outcomesId, communityId and period. May be turned off."
+  OUTCOMES_PUBLISHED
+}
+
+"Where a promised action stands."
+enum OutcomeActionStatus {
+  "Promised, not yet begun (已承诺)."
+  PROMISED
+  "Under way (进行中)."
+  IN_PROGRESS
+  "Done (已完成)."
+  DONE
+  "Dropped, with the reason in the history (已取消)."
+  DROPPED
+}
+
+"What an example was."
+enum OutcomeExampleKind {
+  "A complaint (投诉)."
+  COMPLAINT
+  "An enquiry (咨询)."
+  ENQUIRY
+}
+
+"A period's published outcomes (处理结果公示), one published version. Anonymised: counts by category, examples in words, promises; no names, phones, rooms or households."
+type PublishedOutcomes {
+  "Id, ` + "`" + `<communityId>:<period>:v<version>` + "`" + `."
+  id: ID!
+  "The community's id."
+  communityId: ID!
+  "The community (小区)."
+  community: Community!
+  "The period, as published: ` + "`" + `YYYY-MM` + "`" + `, ` + "`" + `YYYY-Qn` + "`" + ` or ` + "`" + `YYYY` + "`" + `."
+  period: String!
+  "How long the period is."
+  periodKind: FinancePeriodKind!
+  "The period in words in the caller's language, e.g. 2026年第3季度."
+  periodLabel: String!
+  "Version of the period's outcomes, 1 for the first publication."
+  version: Int!
+  "The version this one corrects; null for version 1."
+  previousId: ID
+  "What this correction changed (更正说明); null for version 1."
+  changeNote: String
+  "The management's words on the period, if any."
+  remarks: String
+  "Complaints received in the period, all categories."
+  complaintsTotal: Int!
+  "Complaints received in the period by category, every category in a fixed order (zeros included), as the record stood when published."
+  complaints: [OutcomeCategoryCount!]!
+  "Enquiries received in the period, all categories."
+  enquiriesTotal: Int!
+  "Enquiries received in the period by category, every category in a fixed order (zeros included), as the record stood when published."
+  enquiries: [OutcomeCategoryCount!]!
+  "Cases told in words, with how they were resolved."
+  examples: [OutcomeExample!]!
+  "Improvements promised, with their current status."
+  improvements: [OutcomeAction!]!
+  "Each survey that closed in the period, with its improve-first items and the action answering each."
+  surveys: [OutcomeSurvey!]!
+  "When it was published."
+  publishedAt: Time!
+  "Whether this is the period's latest version; an earlier one has been corrected and its actions no longer move."
+  latest: Boolean!
+  "Every version of the period, newest first, this one included."
+  versions: [PublishedOutcomes!]!
+}
+
+"How many of one category were raised."
+type OutcomeCategoryCount {
+  "The category: a ComplaintCategory value for complaints, an EnquiryCategory value for enquiries."
+  category: String!
+  "The category in words in the caller's language."
+  label: String!
+  "How many."
+  count: Int!
+}
+
+"A case told in words (典型案例), with nothing that identifies anyone."
+type OutcomeExample {
+  "Complaint or enquiry."
+  kind: OutcomeExampleKind!
+  "The category: a ComplaintCategory or EnquiryCategory value as kind says."
+  category: String!
+  "The category in words in the caller's language."
+  categoryLabel: String!
+  "What was raised."
+  summary: String!
+  "How it was resolved."
+  resolution: String!
+}
+
+"Something promised to owners (整改承诺) and where it stands."
+type OutcomeAction {
+  "Action id, ` + "`" + `<outcomes id>:a<n>` + "`" + `."
+  id: ID!
+  "What is promised."
+  text: String!
+  "When it is due, in the community's calendar."
+  due: Date!
+  "Where it stands today."
+  status: OutcomeActionStatus!
+  "When the status last changed (when promised, if never since)."
+  statusChangedAt: Time!
+  "Still open (PROMISED or IN_PROGRESS) after its due date."
+  overdue: Boolean!
+  "Every status it has had, oldest first, from PROMISED."
+  history: [OutcomeActionChange!]!
+  "The survey it answers, for a survey item's action."
+  surveyId: ID
+  "The survey dimension it answers, for a survey item's action."
+  dimension: ServiceDimension
+}
+
+"One status an action had."
+type OutcomeActionChange {
+  "The status."
+  status: OutcomeActionStatus!
+  "What staff said about the move, if anything."
+  note: String
+  "When."
+  at: Time!
+}
+
+"A survey that closed in the period, answered: its improve-first items (四分图 优先改进区: important, rated below the survey's mean satisfaction)."
+type OutcomeSurvey {
+  "The survey."
+  surveyId: ID!
+  "Its title."
+  title: String!
+  "When answers stopped."
+  endedAt: Time!
+  "How many responded."
+  responses: Int!
+  "The improve-first items, each with its action."
+  items: [OutcomeSurveyItem!]!
+}
+
+"One improve-first item of a survey and what is being done about it."
+type OutcomeSurveyItem {
+  "The dimension."
+  dimension: ServiceDimension!
+  "The dimension in words in the caller's language."
+  label: String!
+  "How many rated it."
+  rated: Int!
+  "Mean importance, 1 to 5; null when nobody rated it."
+  meanImportance: Float
+  "Mean satisfaction, 1 to 5; null when nobody rated it."
+  meanSatisfaction: Float
+  "How many were satisfied (4 or 5)."
+  satisfied: Int!
+  "The action promised for it."
+  action: OutcomeAction!
+}
+
+"What staff write for a period's outcomes."
+input PublishOutcomesInput {
+  "Cases told in words, at most 20."
+  examples: [OutcomeExampleInput!]
+  "Improvements promised, at most 20."
+  improvements: [OutcomeActionInput!]
+  "One action for each improve-first item of each survey that closed in the period."
+  surveyActions: [OutcomeSurveyActionInput!]
+  "The management's words on the period, at most 1000 characters."
+  remarks: String
+  "What this correction changes (更正说明), at most 500 characters: required when the period is already published."
+  changeNote: String
+}
+
+"A case as written: no names, phones or rooms."
+input OutcomeExampleInput {
+  "Complaint or enquiry."
+  kind: OutcomeExampleKind!
+  "A ComplaintCategory value for a complaint, an EnquiryCategory value for an enquiry."
+  category: String!
+  "What was raised, at most 200 characters."
+  summary: String!
+  "How it was resolved, at most 500 characters."
+  resolution: String!
+}
+
+"A promise as written."
+input OutcomeActionInput {
+  "What is promised, at most 200 characters."
+  text: String!
+  "When it is due."
+  due: Date!
+  "In a correction: the id of the corrected version's action this one carries on (its status and history come along)."
+  continues: ID
+}
+
+"The action answering one improve-first item of a survey."
+input OutcomeSurveyActionInput {
+  "The survey (closed in the period)."
+  surveyId: ID!
+  "The improve-first dimension answered."
+  dimension: ServiceDimension!
+  "What is promised, at most 200 characters."
+  text: String!
+  "When it is due."
+  due: Date!
+  "In a correction: the id of the corrected version's action this one carries on."
+  continues: ID
+}
+
+"A page of published outcomes, one per period."
+type PublishedOutcomesConnection {
+  "The outcomes of this page."
+  edges: [PublishedOutcomesEdge!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "How many periods have published outcomes."
+  totalCount: Int!
+}
+
+"One period's outcomes in a page."
+type PublishedOutcomesEdge {
+  "Cursor for after."
+  cursor: String!
+  "The period's latest version."
+  node: PublishedOutcomes!
 }
 `, BuiltIn: false},
 	{Name: "../schema/patrol.graphqls", Input: `"How a checkpoint went in a patrol round."
@@ -27890,6 +28735,8 @@ func (ec *executionContext) childFields_FinanceStatement(ctx context.Context, fi
 		return ec.fieldContext_FinanceStatement_surplus(ctx, field)
 	case "collection":
 		return ec.fieldContext_FinanceStatement_collection(ctx, field)
+	case "maintenanceFund":
+		return ec.fieldContext_FinanceStatement_maintenanceFund(ctx, field)
 	case "publishedAt":
 		return ec.fieldContext_FinanceStatement_publishedAt(ctx, field)
 	case "latest":
@@ -28596,6 +29443,24 @@ func (ec *executionContext) childFields_MaintenanceDefect(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type MaintenanceDefect", field.Name)
 }
 
+func (ec *executionContext) childFields_MaintenanceFund(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "opening":
+		return ec.fieldContext_MaintenanceFund_opening(ctx, field)
+	case "deposits":
+		return ec.fieldContext_MaintenanceFund_deposits(ctx, field)
+	case "interest":
+		return ec.fieldContext_MaintenanceFund_interest(ctx, field)
+	case "spent":
+		return ec.fieldContext_MaintenanceFund_spent(ctx, field)
+	case "closing":
+		return ec.fieldContext_MaintenanceFund_closing(ctx, field)
+	case "note":
+		return ec.fieldContext_MaintenanceFund_note(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MaintenanceFund", field.Name)
+}
+
 func (ec *executionContext) childFields_MaintenanceOrder(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -29066,6 +29931,106 @@ func (ec *executionContext) childFields_OnTimeKpis(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type OnTimeKpis", field.Name)
 }
 
+func (ec *executionContext) childFields_OutcomeAction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_OutcomeAction_id(ctx, field)
+	case "text":
+		return ec.fieldContext_OutcomeAction_text(ctx, field)
+	case "due":
+		return ec.fieldContext_OutcomeAction_due(ctx, field)
+	case "status":
+		return ec.fieldContext_OutcomeAction_status(ctx, field)
+	case "statusChangedAt":
+		return ec.fieldContext_OutcomeAction_statusChangedAt(ctx, field)
+	case "overdue":
+		return ec.fieldContext_OutcomeAction_overdue(ctx, field)
+	case "history":
+		return ec.fieldContext_OutcomeAction_history(ctx, field)
+	case "surveyId":
+		return ec.fieldContext_OutcomeAction_surveyId(ctx, field)
+	case "dimension":
+		return ec.fieldContext_OutcomeAction_dimension(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutcomeAction", field.Name)
+}
+
+func (ec *executionContext) childFields_OutcomeActionChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_OutcomeActionChange_status(ctx, field)
+	case "note":
+		return ec.fieldContext_OutcomeActionChange_note(ctx, field)
+	case "at":
+		return ec.fieldContext_OutcomeActionChange_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutcomeActionChange", field.Name)
+}
+
+func (ec *executionContext) childFields_OutcomeCategoryCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "category":
+		return ec.fieldContext_OutcomeCategoryCount_category(ctx, field)
+	case "label":
+		return ec.fieldContext_OutcomeCategoryCount_label(ctx, field)
+	case "count":
+		return ec.fieldContext_OutcomeCategoryCount_count(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutcomeCategoryCount", field.Name)
+}
+
+func (ec *executionContext) childFields_OutcomeExample(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "kind":
+		return ec.fieldContext_OutcomeExample_kind(ctx, field)
+	case "category":
+		return ec.fieldContext_OutcomeExample_category(ctx, field)
+	case "categoryLabel":
+		return ec.fieldContext_OutcomeExample_categoryLabel(ctx, field)
+	case "summary":
+		return ec.fieldContext_OutcomeExample_summary(ctx, field)
+	case "resolution":
+		return ec.fieldContext_OutcomeExample_resolution(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutcomeExample", field.Name)
+}
+
+func (ec *executionContext) childFields_OutcomeSurvey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "surveyId":
+		return ec.fieldContext_OutcomeSurvey_surveyId(ctx, field)
+	case "title":
+		return ec.fieldContext_OutcomeSurvey_title(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_OutcomeSurvey_endedAt(ctx, field)
+	case "responses":
+		return ec.fieldContext_OutcomeSurvey_responses(ctx, field)
+	case "items":
+		return ec.fieldContext_OutcomeSurvey_items(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutcomeSurvey", field.Name)
+}
+
+func (ec *executionContext) childFields_OutcomeSurveyItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "dimension":
+		return ec.fieldContext_OutcomeSurveyItem_dimension(ctx, field)
+	case "label":
+		return ec.fieldContext_OutcomeSurveyItem_label(ctx, field)
+	case "rated":
+		return ec.fieldContext_OutcomeSurveyItem_rated(ctx, field)
+	case "meanImportance":
+		return ec.fieldContext_OutcomeSurveyItem_meanImportance(ctx, field)
+	case "meanSatisfaction":
+		return ec.fieldContext_OutcomeSurveyItem_meanSatisfaction(ctx, field)
+	case "satisfied":
+		return ec.fieldContext_OutcomeSurveyItem_satisfied(ctx, field)
+	case "action":
+		return ec.fieldContext_OutcomeSurveyItem_action(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OutcomeSurveyItem", field.Name)
+}
+
 func (ec *executionContext) childFields_OwnersCommittee(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "communityId":
@@ -29522,6 +30487,74 @@ func (ec *executionContext) childFields_PublicRepairStep(ctx context.Context, fi
 		return ec.fieldContext_PublicRepairStep_status(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PublicRepairStep", field.Name)
+}
+
+func (ec *executionContext) childFields_PublishedOutcomes(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PublishedOutcomes_id(ctx, field)
+	case "communityId":
+		return ec.fieldContext_PublishedOutcomes_communityId(ctx, field)
+	case "community":
+		return ec.fieldContext_PublishedOutcomes_community(ctx, field)
+	case "period":
+		return ec.fieldContext_PublishedOutcomes_period(ctx, field)
+	case "periodKind":
+		return ec.fieldContext_PublishedOutcomes_periodKind(ctx, field)
+	case "periodLabel":
+		return ec.fieldContext_PublishedOutcomes_periodLabel(ctx, field)
+	case "version":
+		return ec.fieldContext_PublishedOutcomes_version(ctx, field)
+	case "previousId":
+		return ec.fieldContext_PublishedOutcomes_previousId(ctx, field)
+	case "changeNote":
+		return ec.fieldContext_PublishedOutcomes_changeNote(ctx, field)
+	case "remarks":
+		return ec.fieldContext_PublishedOutcomes_remarks(ctx, field)
+	case "complaintsTotal":
+		return ec.fieldContext_PublishedOutcomes_complaintsTotal(ctx, field)
+	case "complaints":
+		return ec.fieldContext_PublishedOutcomes_complaints(ctx, field)
+	case "enquiriesTotal":
+		return ec.fieldContext_PublishedOutcomes_enquiriesTotal(ctx, field)
+	case "enquiries":
+		return ec.fieldContext_PublishedOutcomes_enquiries(ctx, field)
+	case "examples":
+		return ec.fieldContext_PublishedOutcomes_examples(ctx, field)
+	case "improvements":
+		return ec.fieldContext_PublishedOutcomes_improvements(ctx, field)
+	case "surveys":
+		return ec.fieldContext_PublishedOutcomes_surveys(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_PublishedOutcomes_publishedAt(ctx, field)
+	case "latest":
+		return ec.fieldContext_PublishedOutcomes_latest(ctx, field)
+	case "versions":
+		return ec.fieldContext_PublishedOutcomes_versions(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublishedOutcomes", field.Name)
+}
+
+func (ec *executionContext) childFields_PublishedOutcomesConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PublishedOutcomesConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PublishedOutcomesConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PublishedOutcomesConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublishedOutcomesConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PublishedOutcomesEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PublishedOutcomesEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PublishedOutcomesEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PublishedOutcomesEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_QueueEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -29,6 +29,7 @@ import (
 	"qinqing/internal/mgmtreport"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -1255,6 +1256,20 @@ type LoginCodeRequested struct {
 	ExpiresInSeconds int `json:"expiresInSeconds"`
 }
 
+// The maintenance fund's movements as entered; the closing balance is computed.
+type MaintenanceFundInput struct {
+	// Balance at the start of the period (期初余额), not negative.
+	Opening int64 `json:"opening"`
+	// Paid in during the period (本期缴存), not negative.
+	Deposits int64 `json:"deposits"`
+	// Interest credited in the period (利息收入), not negative.
+	Interest int64 `json:"interest"`
+	// Drawn for repairs of shared parts in the period (本期使用), not negative and at most opening + deposits + interest (else BAD_USER_INPUT, field input.maintenanceFund.spent).
+	Spent int64 `json:"spent"`
+	// A note, e.g. what the money was spent on, at most 200 characters.
+	Note *string `json:"note,omitempty"`
+}
+
 // A page of maintenance work orders.
 type MaintenanceOrderConnection struct {
 	// The orders of this page, by due date.
@@ -1447,6 +1462,52 @@ type NotificationPreferencesInput struct {
 	Language *string `json:"language,omitempty"`
 }
 
+// A promise as written.
+type OutcomeActionInput struct {
+	// What is promised, at most 200 characters.
+	Text string `json:"text"`
+	// When it is due.
+	Due string `json:"due"`
+	// In a correction: the id of the corrected version's action this one carries on (its status and history come along).
+	Continues *string `json:"continues,omitempty"`
+}
+
+// How many of one category were raised.
+type OutcomeCategoryCount struct {
+	// The category: a ComplaintCategory value for complaints, an EnquiryCategory value for enquiries.
+	Category string `json:"category"`
+	// The category in words in the caller's language.
+	Label string `json:"label"`
+	// How many.
+	Count int `json:"count"`
+}
+
+// A case as written: no names, phones or rooms.
+type OutcomeExampleInput struct {
+	// Complaint or enquiry.
+	Kind outcome.ExampleKind `json:"kind"`
+	// A ComplaintCategory value for a complaint, an EnquiryCategory value for an enquiry.
+	Category string `json:"category"`
+	// What was raised, at most 200 characters.
+	Summary string `json:"summary"`
+	// How it was resolved, at most 500 characters.
+	Resolution string `json:"resolution"`
+}
+
+// The action answering one improve-first item of a survey.
+type OutcomeSurveyActionInput struct {
+	// The survey (closed in the period).
+	SurveyID string `json:"surveyId"`
+	// The improve-first dimension answered.
+	Dimension survey.Dimension `json:"dimension"`
+	// What is promised, at most 200 characters.
+	Text string `json:"text"`
+	// When it is due.
+	Due string `json:"due"`
+	// In a correction: the id of the corrected version's action this one carries on.
+	Continues *string `json:"continues,omitempty"`
+}
+
 // Where a page of a connection lies (Relay cursor connections). Every list that
 // grows with use is a connection paged forward with first (at most 100) and
 // after (the endCursor of the page before); a cursor the server did not issue
@@ -1637,6 +1698,8 @@ type PublishFinanceStatementInput struct {
 	ChangeNote *string `json:"changeNote,omitempty"`
 	// The management's explanation of the figures (说明), at most 1000 characters.
 	Remarks *string `json:"remarks,omitempty"`
+	// The maintenance fund's movements in the period (专项维修资金), if the statement shows them.
+	MaintenanceFund *MaintenanceFundInput `json:"maintenanceFund,omitempty"`
 }
 
 // The EMERGENCY announcement of an incident: it goes to the residents of the incident's buildings (the whole community when it names none).
@@ -1653,6 +1716,38 @@ type PublishManagementReportInput struct {
 	Revision *int `json:"revision,omitempty"`
 	// What this correction changes (更正说明), at most 500 characters: required from version 2.
 	ChangeNote *string `json:"changeNote,omitempty"`
+}
+
+// What staff write for a period's outcomes.
+type PublishOutcomesInput struct {
+	// Cases told in words, at most 20.
+	Examples []*OutcomeExampleInput `json:"examples,omitempty"`
+	// Improvements promised, at most 20.
+	Improvements []*OutcomeActionInput `json:"improvements,omitempty"`
+	// One action for each improve-first item of each survey that closed in the period.
+	SurveyActions []*OutcomeSurveyActionInput `json:"surveyActions,omitempty"`
+	// The management's words on the period, at most 1000 characters.
+	Remarks *string `json:"remarks,omitempty"`
+	// What this correction changes (更正说明), at most 500 characters: required when the period is already published.
+	ChangeNote *string `json:"changeNote,omitempty"`
+}
+
+// A page of published outcomes, one per period.
+type PublishedOutcomesConnection struct {
+	// The outcomes of this page.
+	Edges []*PublishedOutcomesEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many periods have published outcomes.
+	TotalCount int `json:"totalCount"`
+}
+
+// One period's outcomes in a page.
+type PublishedOutcomesEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The period's latest version.
+	Node *outcome.Outcomes `json:"node"`
 }
 
 // Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.

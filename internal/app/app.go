@@ -37,6 +37,7 @@ import (
 	"qinqing/internal/kpi"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -240,6 +241,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
 		Communities: communities, Staff: staffSvc, Sender: engine, Committee: svc.Committee, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
+	// Published outcomes (处理结果公示): counts from complaints and enquiries, surveys' improve-first items.
+	svc.Outcomes = outcome.NewService(outcome.Config{DB: d.DB, Places: communities, Complaints: svc.Complaints, Enquiries: svc.Enquiries,
+		Surveys: svc.Surveys, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
 	svc.MgmtReports = newReports(svc, communities, households, engine, zones.get, font, cfg.CompanyName, d, now)
 	wireMeetings(svc, d.DB, svc.Committee, zones.get, now)
 	return svc, &background{
@@ -487,6 +491,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
 		{"management report notices", svc.MgmtReports.Tick},
+		{"outcome notices", svc.Outcomes.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
 		{"missed patrol checkpoints", svc.Patrols.Tick},

@@ -132,10 +132,13 @@ type Statement struct {
 	Income      int64  `bson:"income"`
 	Expense     int64  `bson:"expense"`
 	// Collection is nil when the collection rate was not available.
-	Collection  *Collection `bson:"collection,omitempty"`
-	PublishedBy string      `bson:"publishedBy"`
-	PublishedAt time.Time   `bson:"publishedAt"`
-	Noticed     bool        `bson:"noticed"`
+	Collection *Collection `bson:"collection,omitempty"`
+	// Fund is the maintenance fund's movements in the period; nil when the
+	// statement did not give them.
+	Fund        *Fund     `bson:"fund,omitempty"`
+	PublishedBy string    `bson:"publishedBy"`
+	PublishedAt time.Time `bson:"publishedAt"`
+	Noticed     bool      `bson:"noticed"`
 
 	// Versions are all versions of the period, newest first (this one
 	// included), when loaded.

@@ -16,34 +16,40 @@ import (
 
 // Report texts in Chinese and English.
 var reportText = map[string][2]string{
-	"title":       {"收支公示", "Income and expense statement"},
-	"community":   {"小区", "Community"},
-	"period":      {"期间", "Period"},
-	"version":     {"版本", "Version"},
-	"versionN":    {"第 %d 版", "Version %d"},
-	"corrects":    {"（更正第 %d 版）", " (corrects version %d)"},
-	"superseded":  {"（已被第 %d 版更正，请以最新版为准）", " (superseded by version %d; see the latest)"},
-	"publishedAt": {"公示时间", "Published"},
-	"changeNote":  {"更正说明", "What changed"},
-	"remarks":     {"说明", "Remarks"},
-	"side":        {"收支", "Side"},
-	"item":        {"项目", "Item"},
-	"amount":      {"金额（元）", "Amount (yuan)"},
-	"note":        {"备注", "Note"},
-	"INCOME":      {"收入", "Income"},
-	"EXPENSE":     {"支出", "Expense"},
-	"incomeSum":   {"收入合计", "Total income"},
-	"expenseSum":  {"支出合计", "Total expense"},
-	"surplus":     {"结余", "Surplus"},
-	"deficit":     {"亏损", "Deficit"},
-	"collection":  {"物业费收缴情况", "Fee collection"},
-	"billed":      {"应收金额", "Billed"},
-	"collected":   {"实收金额", "Collected"},
-	"relieved":    {"减免金额", "Relieved"},
-	"outstanding": {"欠收金额", "Outstanding"},
-	"bills":       {"账单数", "Bills"},
-	"rate":        {"收缴率", "Collection rate"},
-	"na":          {"暂无数据", "Not available"},
+	"title":        {"收支公示", "Income and expense statement"},
+	"community":    {"小区", "Community"},
+	"period":       {"期间", "Period"},
+	"version":      {"版本", "Version"},
+	"versionN":     {"第 %d 版", "Version %d"},
+	"corrects":     {"（更正第 %d 版）", " (corrects version %d)"},
+	"superseded":   {"（已被第 %d 版更正，请以最新版为准）", " (superseded by version %d; see the latest)"},
+	"publishedAt":  {"公示时间", "Published"},
+	"changeNote":   {"更正说明", "What changed"},
+	"remarks":      {"说明", "Remarks"},
+	"side":         {"收支", "Side"},
+	"item":         {"项目", "Item"},
+	"amount":       {"金额（元）", "Amount (yuan)"},
+	"note":         {"备注", "Note"},
+	"INCOME":       {"收入", "Income"},
+	"EXPENSE":      {"支出", "Expense"},
+	"incomeSum":    {"收入合计", "Total income"},
+	"expenseSum":   {"支出合计", "Total expense"},
+	"surplus":      {"结余", "Surplus"},
+	"deficit":      {"亏损", "Deficit"},
+	"collection":   {"物业费收缴情况", "Fee collection"},
+	"billed":       {"应收金额", "Billed"},
+	"collected":    {"实收金额", "Collected"},
+	"relieved":     {"减免金额", "Relieved"},
+	"outstanding":  {"欠收金额", "Outstanding"},
+	"bills":        {"账单数", "Bills"},
+	"rate":         {"收缴率", "Collection rate"},
+	"na":           {"暂无数据", "Not available"},
+	"fund":         {"专项维修资金", "Maintenance fund"},
+	"fundOpening":  {"期初余额", "Opening balance"},
+	"fundDeposit":  {"本期缴存", "Deposits"},
+	"fundInterest": {"利息收入", "Interest"},
+	"fundSpent":    {"本期使用", "Spent"},
+	"fundClosing":  {"期末余额", "Closing balance"},
 }
 
 func tr(key string, lang apperr.Lang) string {
@@ -112,7 +118,10 @@ func rows(st *Statement, communityName string, loc *time.Location, lang apperr.L
 		[]cell{txt(tr("EXPENSE", lang)), txt(tr("expenseSum", lang)), money(st.Expense)},
 		[]cell{txt(""), txt(tr(sk, lang)), money(surplus)},
 		nil, []cell{txt(tr("collection", lang))})
-	c := st.Collection
+	return append(collectionRows(out, st.Collection, lang), fundRows(st.Fund, lang)...)
+}
+
+func collectionRows(out [][]cell, c *Collection, lang apperr.Lang) [][]cell {
 	if c == nil {
 		return append(out, []cell{txt(""), txt(tr("rate", lang)), txt(tr("na", lang))})
 	}
@@ -127,6 +136,24 @@ func rows(st *Statement, communityName string, loc *time.Location, lang apperr.L
 		[]cell{txt(""), txt(tr("outstanding", lang)), money(c.Outstanding)},
 		[]cell{txt(""), txt(tr("bills", lang)), txt(strconv.Itoa(c.Bills))},
 		[]cell{txt(""), txt(tr("rate", lang)), txt(rate)})
+}
+
+// fundRows is the maintenance fund block; nothing when the statement has
+// none (an absent block is not a fund of zero).
+func fundRows(f *Fund, lang apperr.Lang) [][]cell {
+	if f == nil {
+		return nil
+	}
+	out := [][]cell{nil, {txt(tr("fund", lang))},
+		{txt(""), txt(tr("fundOpening", lang)), money(f.Opening)},
+		{txt(""), txt(tr("fundDeposit", lang)), money(f.Deposits)},
+		{txt(""), txt(tr("fundInterest", lang)), money(f.Interest)},
+		{txt(""), txt(tr("fundSpent", lang)), money(f.Spent)},
+		{txt(""), txt(tr("fundClosing", lang)), money(f.Closing())}}
+	if f.Note != "" {
+		out = append(out, []cell{txt(""), txt(tr("remarks", lang)), txt(f.Note)})
+	}
+	return out
 }
 
 // Percent is part/whole as a percentage with two decimals, rounded half up,

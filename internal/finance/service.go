@@ -118,6 +118,7 @@ type Input struct {
 	Lines      []LineInput
 	ChangeNote *string
 	Remarks    *string
+	Fund       *FundInput // the maintenance fund block, when given
 }
 
 // Publish publishes the period's statement as its next version: version 1,
@@ -250,6 +251,9 @@ func buildStatement(in Input) (*Statement, error) {
 		return nil, err
 	}
 	if st.Remarks, err = optText("input.remarks", in.Remarks, MaxRemarks); err != nil {
+		return nil, err
+	}
+	if st.Fund, err = buildFund(in.Fund); err != nil {
 		return nil, err
 	}
 	return st, nil

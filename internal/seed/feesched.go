@@ -193,9 +193,34 @@ func (f *feeRun) publish(ctx context.Context, p, version int) error {
 		},
 		ChangeNote: change,
 		Remarks:    note("本月收支明细如上，如有疑问请联系客户服务中心或业主委员会。"),
+		Fund:       seedFund(p),
 	}
 	if _, err := f.s.d.Finance.Publish(ctx, f.fin, com.ID, f.w.periods[p], in); err != nil {
 		return fmt.Errorf("statement %s v%d: %w", f.w.periods[p], version, err)
 	}
 	return nil
+}
+
+// seedFund is period p's maintenance fund (专项维修资金): deposits from
+// units changing hands, bank interest, and every fourth month a draw for
+// shared equipment; each month opens where the one before closed.
+func seedFund(p int) *finance.FundInput {
+	month := func(i int) (dep, interest, spent int64) {
+		dep, interest = 1_200_000+int64(i%3)*150_000, 430_017
+		if i%4 == 2 {
+			spent = 8_600_000 // 电梯主板更换
+		}
+		return
+	}
+	opening := int64(523_400_000)
+	for i := 0; i < p; i++ {
+		d, in, sp := month(i)
+		opening += d + in - sp
+	}
+	d, in, sp := month(p)
+	note := "本期无使用"
+	if sp > 0 {
+		note = "本期使用：电梯主板更换（经业主大会表决同意）"
+	}
+	return &finance.FundInput{Opening: opening, Deposits: d, Interest: in, Spent: sp, Note: &note}
 }

@@ -33,6 +33,7 @@ import (
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/mgmtreport"
+	"qinqing/internal/outcome"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -41,6 +42,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/review"
 	"qinqing/internal/staff"
+	"qinqing/internal/survey"
 )
 
 const (
@@ -96,6 +98,12 @@ type Deps struct {
 	Facilities *facility.Service
 	// Reviews, when set, gets last month's staff reviews (reviews.go).
 	Reviews *review.Service
+	// Outcomes, when set with Surveys, Complaints, Enquiries and Clock (all
+	// built on Clock.Now), gets last month's published outcomes of the
+	// first community, with the survey, complaints and enquiries behind
+	// them (outcomes.go).
+	Outcomes *outcome.Service
+	Surveys  *survey.Service
 	// Committee, when set, gets the first community's owners' committee
 	// (committee.go).
 	Committee *committee.Service
@@ -224,6 +232,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"patrols", s.ensurePatrols},
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
+		{"last month's published outcomes", s.ensureOutcomes},
 		{"owners' committee", s.ensureCommittee},
 		{"a committee meeting", s.ensureMeetings},
 		{"a year of fees", func(ctx context.Context) error {
