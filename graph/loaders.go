@@ -14,6 +14,7 @@ import (
 	"qinqing/internal/facility"
 	"qinqing/internal/household"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -49,6 +50,9 @@ type Loaders struct {
 	// as the caller may see them.
 	Announcement  *Loader[string, *announce.Announcement]
 	RepairRequest *Loader[string, *repair.Request]
+	// ReportComments are each management report version's comments, as
+	// the caller may see them.
+	ReportComments *Loader[string, []*mgmtreport.Comment]
 }
 
 // newLoaders makes one response's loaders; with m (a live event's memo)
@@ -103,6 +107,13 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 				return nil, err
 			}
 			return s.Repairs.VisibleByIDs(ctx, c, ids)
+		}),
+		ReportComments: newLoader(b, func(ctx context.Context, ids []string) (map[string][]*mgmtreport.Comment, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.MgmtReports.CommentsOf(ctx, c, ids)
 		}),
 		// Every read is recorded, however often it repeats: no cache.
 		Audit: newUncachedLoader(b, func(ctx context.Context, reads []archive.SensitiveRead) (map[archive.SensitiveRead]bool, error) {

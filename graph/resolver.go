@@ -28,6 +28,7 @@ import (
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/patrol"
@@ -80,6 +81,7 @@ type Services struct {
 	Inspections   *inspection.Service
 	Facilities    *facility.Service
 	Reviews       *review.Service
+	MgmtReports   *mgmtreport.Service
 	Incidents     *incident.Service
 	// Meetings are the owners' committee's meetings and their action items.
 	Meetings *committee.Meetings

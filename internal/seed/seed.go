@@ -32,6 +32,7 @@ import (
 	"qinqing/internal/identity"
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -101,6 +102,9 @@ type Deps struct {
 	// Meetings, when set with Committee, gets a three-party meeting of the
 	// first community with two action items (meetings.go).
 	Meetings *committee.Meetings
+	// MgmtReports, when set, gets the first community's management
+	// reports: a published quarter and a month's draft (mgmtreport.go).
+	MgmtReports *mgmtreport.Service
 }
 
 // Options size the demo.
@@ -228,6 +232,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 			}
 			return s.ensureFees(ctx)
 		}},
+		{"management reports", s.ensureReports},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
