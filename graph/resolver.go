@@ -40,6 +40,7 @@ import (
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
+	"qinqing/internal/vote"
 )
 
 // Services are the domain services the API calls.
@@ -79,6 +80,7 @@ type Services struct {
 	Facilities    *facility.Service
 	Reviews       *review.Service
 	Incidents     *incident.Service
+	Votes         *vote.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

@@ -237,6 +237,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
 		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
+	wireVotes(svc, d, communities, households, engine, zones.get, noCommittee{})
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
@@ -481,6 +482,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
 		{"missed patrol checkpoints", svc.Patrols.Tick},
+		{"owners' votes closing", svc.Votes.Tick},
 	}
 	for {
 		for _, j := range jobs {
