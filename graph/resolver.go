@@ -12,6 +12,7 @@ import (
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
@@ -75,6 +76,7 @@ type Services struct {
 	Dunning       *dunning.Service
 	Patrols       *patrol.Service
 	Finance       *finance.Service
+	Committee     *committee.Service
 	Payments      *payment.Service
 	Inspections   *inspection.Service
 	Facilities    *facility.Service

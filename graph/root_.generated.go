@@ -50,6 +50,7 @@ type ResolverRoot interface {
 	CampaignSlot() CampaignSlotResolver
 	CampaignVisit() CampaignVisitResolver
 	CareProfile() CareProfileResolver
+	CommitteeMember() CommitteeMemberResolver
 	Community() CommunityResolver
 	CommunityEvent() CommunityEventResolver
 	Complaint() ComplaintResolver
@@ -104,6 +105,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	NotificationPreferences() NotificationPreferencesResolver
+	OwnersCommittee() OwnersCommitteeResolver
 	ParkingSpace() ParkingSpaceResolver
 	PatrolCheckpoint() PatrolCheckpointResolver
 	PatrolMiss() PatrolMissResolver
@@ -550,6 +552,18 @@ type ComplexityRoot struct {
 		Note func(childComplexity int) int
 		OK   func(childComplexity int) int
 		Step func(childComplexity int) int
+	}
+
+	CommitteeMember struct {
+		EndReason func(childComplexity int) int
+		EndedAt   func(childComplexity int) int
+		ID        func(childComplexity int) int
+		Name      func(childComplexity int) int
+		PersonID  func(childComplexity int) int
+		Role      func(childComplexity int) int
+		Sitting   func(childComplexity int) int
+		TermEnd   func(childComplexity int) int
+		TermStart func(childComplexity int) int
 	}
 
 	Community struct {
@@ -1568,6 +1582,7 @@ type ComplexityRoot struct {
 		AddHouseholdMember            func(childComplexity int, input model.AddHouseholdMemberInput) int
 		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput, staffNotes *string) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
+		AppointCommitteeMember        func(childComplexity int, input model.AppointCommitteeMemberInput) int
 		AppointProxy                  func(childComplexity int, voteID string, householdID string, proxyPhone string) int
 		ApproveVote                   func(childComplexity int, id string) int
 		AssignParkingSpace            func(childComplexity int, communityID string, code string, householdID string) int
@@ -1609,6 +1624,7 @@ type ComplexityRoot struct {
 		DeclineHouseholdInvitation    func(childComplexity int, id string) int
 		DeclineWorkOrder              func(childComplexity int, id string, reason string) int
 		DispatchWorkOrder             func(childComplexity int, id string, engineerID string, note *string) int
+		EndCommitteeMembership        func(childComplexity int, id string, reason *string) int
 		EndInspectionSchedule         func(childComplexity int, id string) int
 		FileIncidentRepair            func(childComplexity int, id string, input model.FileIncidentRepairInput) int
 		GenerateBills                 func(childComplexity int, communityID string, period string, dueDate string, buildingID *string) int
@@ -1736,6 +1752,14 @@ type ComplexityRoot struct {
 		Arrive  func(childComplexity int) int
 		Finish  func(childComplexity int) int
 		Respond func(childComplexity int) int
+	}
+
+	OwnersCommittee struct {
+		Appointments func(childComplexity int) int
+		Community    func(childComplexity int) int
+		CommunityID  func(childComplexity int) int
+		Members      func(childComplexity int) int
+		MyRole       func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -2023,6 +2047,7 @@ type ComplexityRoot struct {
 		MyServiceOrders         func(childComplexity int, householdID *string, status *serviceorder.Status, first *int, after *string) int
 		NotificationPreferences func(childComplexity int) int
 		Notifications           func(childComplexity int, unreadOnly *bool, first *int, after *string) int
+		OwnersCommittee         func(childComplexity int, communityID string) int
 		PatrolRoutes            func(childComplexity int, communityID string) int
 		Patrols                 func(childComplexity int, communityID string, routeID *string, first *int, after *string) int
 		PaymentReconciliation   func(childComplexity int, communityID string, date string) int
@@ -4501,6 +4526,61 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CheckResult.Step(childComplexity), true
+
+	case "CommitteeMember.endReason":
+		if e.ComplexityRoot.CommitteeMember.EndReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.EndReason(childComplexity), true
+	case "CommitteeMember.endedAt":
+		if e.ComplexityRoot.CommitteeMember.EndedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.EndedAt(childComplexity), true
+	case "CommitteeMember.id":
+		if e.ComplexityRoot.CommitteeMember.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.ID(childComplexity), true
+	case "CommitteeMember.name":
+		if e.ComplexityRoot.CommitteeMember.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.Name(childComplexity), true
+	case "CommitteeMember.personId":
+		if e.ComplexityRoot.CommitteeMember.PersonID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.PersonID(childComplexity), true
+	case "CommitteeMember.role":
+		if e.ComplexityRoot.CommitteeMember.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.Role(childComplexity), true
+	case "CommitteeMember.sitting":
+		if e.ComplexityRoot.CommitteeMember.Sitting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.Sitting(childComplexity), true
+	case "CommitteeMember.termEnd":
+		if e.ComplexityRoot.CommitteeMember.TermEnd == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.TermEnd(childComplexity), true
+	case "CommitteeMember.termStart":
+		if e.ComplexityRoot.CommitteeMember.TermStart == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CommitteeMember.TermStart(childComplexity), true
 
 	case "Community.address":
 		if e.ComplexityRoot.Community.Address == nil {
@@ -8785,6 +8865,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApplyRenovation(childComplexity, args["householdId"].(string), args["input"].(model.RenovationApplicationInput)), true
+	case "Mutation.appointCommitteeMember":
+		if e.ComplexityRoot.Mutation.AppointCommitteeMember == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appointCommitteeMember_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppointCommitteeMember(childComplexity, args["input"].(model.AppointCommitteeMemberInput)), true
 	case "Mutation.appointProxy":
 		if e.ComplexityRoot.Mutation.AppointProxy == nil {
 			break
@@ -9236,6 +9327,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DispatchWorkOrder(childComplexity, args["id"].(string), args["engineerId"].(string), args["note"].(*string)), true
+	case "Mutation.endCommitteeMembership":
+		if e.ComplexityRoot.Mutation.EndCommitteeMembership == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_endCommitteeMembership_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EndCommitteeMembership(childComplexity, args["id"].(string), args["reason"].(*string)), true
 	case "Mutation.endInspectionSchedule":
 		if e.ComplexityRoot.Mutation.EndInspectionSchedule == nil {
 			break
@@ -10368,6 +10470,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.OnTimeKpis.Respond(childComplexity), true
+
+	case "OwnersCommittee.appointments":
+		if e.ComplexityRoot.OwnersCommittee.Appointments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCommittee.Appointments(childComplexity), true
+	case "OwnersCommittee.community":
+		if e.ComplexityRoot.OwnersCommittee.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCommittee.Community(childComplexity), true
+	case "OwnersCommittee.communityId":
+		if e.ComplexityRoot.OwnersCommittee.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCommittee.CommunityID(childComplexity), true
+	case "OwnersCommittee.members":
+		if e.ComplexityRoot.OwnersCommittee.Members == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCommittee.Members(childComplexity), true
+	case "OwnersCommittee.myRole":
+		if e.ComplexityRoot.OwnersCommittee.MyRole == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OwnersCommittee.MyRole(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -11954,6 +12087,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Notifications(childComplexity, args["unreadOnly"].(*bool), args["first"].(*int), args["after"].(*string)), true
+	case "Query.ownersCommittee":
+		if e.ComplexityRoot.Query.OwnersCommittee == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ownersCommittee_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.OwnersCommittee(childComplexity, args["communityId"].(string)), true
 	case "Query.patrolRoutes":
 		if e.ComplexityRoot.Query.PatrolRoutes == nil {
 			break
@@ -15987,6 +16131,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAddHouseholdMemberInput,
 		ec.unmarshalInputAnnouncementAudienceInput,
+		ec.unmarshalInputAppointCommitteeMemberInput,
 		ec.unmarshalInputBillFilter,
 		ec.unmarshalInputBirthdayInput,
 		ec.unmarshalInputBookMoveInput,
@@ -17050,6 +17195,94 @@ type Mutation
 type Subscription {
   "Live changes to one household (户): members added or removed, care profiles and household care notes updated, avatars changed, visits recorded and follow-ups done. Anyone who may read the household: its members and staff of its community (NOT_FOUND otherwise); a subscriber who loses access mid-stream stops hearing about it."
   householdUpdated("Id of the household to follow." id: ID!): HouseholdEvent!
+}
+`, BuiltIn: false},
+	{Name: "../schema/committee.graphqls", Input: `# The owners' committee (业主委员会): the owners elected to speak for all
+# owners to the company. Who sits on it is public to the community; its
+# sitting members read the community's aggregate figures (serviceKpis) and,
+# through the owners' report fields, drafts before they are published.
+
+extend type Query {
+  "The community's owners' committee. Residents of the community (any household role) and its staff; anyone else gets NOT_FOUND."
+  ownersCommittee(
+    "The community (小区)."
+    communityId: ID!
+  ): OwnersCommittee!
+}
+
+extend type Mutation {
+  "Record an owner's election to the committee for a term (from the owners' assembly's result). Supervisors of the community and admins; its residents get FORBIDDEN, anyone else NOT_FOUND. The person must be an owner in the community (BAD_USER_INPUT on input.personId); an owner sits once per term and a term has one chair (CONFLICT until the other appointment is ended)."
+  appointCommitteeMember(
+    "Who, which office, which term."
+    input: AppointCommitteeMemberInput!
+  ): CommitteeMember!
+  "End an appointment early (resignation, recall, moving away): the member stops sitting at once and the record stays. Same people as appointCommitteeMember; ending one already ended is CONFLICT."
+  endCommitteeMembership(
+    "The appointment, as in CommitteeMember.id."
+    id: ID!
+    "Why, at most 200 characters (kept for the record)."
+    reason: String
+  ): CommitteeMember!
+}
+
+"An office on the committee."
+enum CommitteeRole {
+  "Chair (主任)."
+  CHAIR
+  "Vice-chair (副主任)."
+  VICE_CHAIR
+  "Member (委员)."
+  MEMBER
+}
+
+"A community's owners' committee."
+type OwnersCommittee {
+  "The community's id."
+  communityId: ID!
+  "The community."
+  community: Community!
+  "Who sits on it today (community time): chair, vice-chairs, then members."
+  members: [CommitteeMember!]!
+  "Every appointment ever recorded, former and future ones too: the community's staff only (null for residents)."
+  appointments: [CommitteeMember!]
+  "Whether the caller sits on it today, and in which office (null if not; always null for staff)."
+  myRole: CommitteeRole
+}
+
+"One owner's appointment to the committee for a term."
+type CommitteeMember {
+  "Id of the appointment."
+  id: ID!
+  "The owner's person id."
+  personId: ID!
+  "The owner's name as recorded when appointed (phones are never shown)."
+  name: String!
+  "The office."
+  role: CommitteeRole!
+  "First day of the term (community time)."
+  termStart: Date!
+  "Last day of the term, inclusive."
+  termEnd: Date!
+  "Whether the member sits today: within the term and not ended."
+  sitting: Boolean!
+  "When the appointment was ended early, if it was."
+  endedAt: Time
+  "Why it was ended early (the community's staff only; null for residents)."
+  endReason: String
+}
+
+"An owner's election to the committee."
+input AppointCommitteeMemberInput {
+  "The community (小区)."
+  communityId: ID!
+  "The owner (a person with an owner membership in the community)."
+  personId: ID!
+  "The office."
+  role: CommitteeRole!
+  "First day of the term."
+  termStart: Date!
+  "Last day of the term, inclusive; at most five years after termStart and not already past."
+  termEnd: Date!
 }
 `, BuiltIn: false},
 	{Name: "../schema/community.graphqls", Input: `"A residential community (小区) the company runs: the unit every staff scope, announcement and event is tied to."
@@ -21346,7 +21579,8 @@ type Intake {
 extend type Query {
   """
   A community's KPIs over [from, to) (from inclusive, to exclusive; at most 366 days):
-  supervisors of the community and admins; anyone else FORBIDDEN.
+  supervisors of the community and admins, and sitting members of its owners' committee
+  (these are aggregates, no household's data); anyone else FORBIDDEN.
   """
   serviceKpis(
     "Id of the community (小区)."
@@ -26337,6 +26571,30 @@ func (ec *executionContext) childFields_CheckResult(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type CheckResult", field.Name)
 }
 
+func (ec *executionContext) childFields_CommitteeMember(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CommitteeMember_id(ctx, field)
+	case "personId":
+		return ec.fieldContext_CommitteeMember_personId(ctx, field)
+	case "name":
+		return ec.fieldContext_CommitteeMember_name(ctx, field)
+	case "role":
+		return ec.fieldContext_CommitteeMember_role(ctx, field)
+	case "termStart":
+		return ec.fieldContext_CommitteeMember_termStart(ctx, field)
+	case "termEnd":
+		return ec.fieldContext_CommitteeMember_termEnd(ctx, field)
+	case "sitting":
+		return ec.fieldContext_CommitteeMember_sitting(ctx, field)
+	case "endedAt":
+		return ec.fieldContext_CommitteeMember_endedAt(ctx, field)
+	case "endReason":
+		return ec.fieldContext_CommitteeMember_endReason(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CommitteeMember", field.Name)
+}
+
 func (ec *executionContext) childFields_Community(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -28419,6 +28677,22 @@ func (ec *executionContext) childFields_OnTimeKpis(ctx context.Context, field gr
 		return ec.fieldContext_OnTimeKpis_finish(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type OnTimeKpis", field.Name)
+}
+
+func (ec *executionContext) childFields_OwnersCommittee(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "communityId":
+		return ec.fieldContext_OwnersCommittee_communityId(ctx, field)
+	case "community":
+		return ec.fieldContext_OwnersCommittee_community(ctx, field)
+	case "members":
+		return ec.fieldContext_OwnersCommittee_members(ctx, field)
+	case "appointments":
+		return ec.fieldContext_OwnersCommittee_appointments(ctx, field)
+	case "myRole":
+		return ec.fieldContext_OwnersCommittee_myRole(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OwnersCommittee", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

@@ -200,5 +200,7 @@ func (r *Resolver) Vote() VoteResolver { return &voteResolver{r} }
 // VoteTally returns VoteTallyResolver implementation.
 func (r *Resolver) VoteTally() VoteTallyResolver { return &voteTallyResolver{r} }
 
-type voteResolver struct{ *Resolver }
-type voteTallyResolver struct{ *Resolver }
+type (
+	voteResolver      struct{ *Resolver }
+	voteTallyResolver struct{ *Resolver }
+)

@@ -11,6 +11,7 @@ import (
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
@@ -89,6 +90,20 @@ type AnnouncementEdge struct {
 	Cursor string `json:"cursor"`
 	// The announcement.
 	Node *announce.Announcement `json:"node"`
+}
+
+// An owner's election to the committee.
+type AppointCommitteeMemberInput struct {
+	// The community (小区).
+	CommunityID string `json:"communityId"`
+	// The owner (a person with an owner membership in the community).
+	PersonID string `json:"personId"`
+	// The office.
+	Role committee.Role `json:"role"`
+	// First day of the term.
+	TermStart string `json:"termStart"`
+	// Last day of the term, inclusive; at most five years after termStart and not already past.
+	TermEnd string `json:"termEnd"`
 }
 
 // A page of the arrears list.

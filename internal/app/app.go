@@ -20,6 +20,7 @@ import (
 	"qinqing/internal/announce"
 	"qinqing/internal/archive"
 	"qinqing/internal/catalog"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
@@ -220,6 +221,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	// Open accounts (收支公示), with the collection rate from the bills.
 	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now,
 		Collection: svc.Fees})
+	svc.Committee = committee.NewService(committee.Config{DB: d.DB, Owners: households, Places: communities, Zone: zones.get, Now: now})
 	svc.Payments = payment.NewService(payment.Config{DB: d.DB, Fees: svc.Fees, Households: households,
 		Communities: communities, Staff: staffSvc, Sender: engine, Wechat: d.WechatPay, Tenants: svc.Fees.TenantsSeeBills, Log: d.Log, Now: now})
 	svc.Patrols = patrol.NewService(patrol.Config{DB: d.DB, Staff: staffSvc, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
@@ -235,9 +237,9 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.KPIs = kpi.NewService(kpi.Config{DB: d.DB, Repairs: svc.Repairs, Complaints: svc.Complaints, Orders: svc.ServiceOrders,
 		Surveys: svc.Surveys, Activities: svc.Activity, Calls: svc.Calls, Enquiries: svc.Enquiries, Campaigns: svc.FreeServices, Moves: svc.Moves, Fees: svc.Fees,
 		Inspections: svc.Inspections, Patrols: svc.Patrols, Maintenance: svc.Facilities, Incidents: svc.Incidents,
-		Communities: communities, Staff: staffSvc, Sender: engine, Log: d.Log, Now: now})
+		Communities: communities, Staff: staffSvc, Sender: engine, Committee: svc.Committee, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
-	wireVotes(svc, d, communities, households, engine, zones.get, noCommittee{})
+	wireVotes(svc, d, communities, households, engine, zones.get, svc.Committee)
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"qinqing/graph"
-	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/notify"
@@ -28,11 +27,4 @@ func (n communityNames) CommunityName(ctx context.Context, id string) (string, e
 		return "", err
 	}
 	return cs[id].Name, nil
-}
-
-// noCommittee stands in until the owners' committee is wired: nobody sits.
-type noCommittee struct{}
-
-func (noCommittee) RoleOf(context.Context, *access.Caller, string) (vote.CommitteeRole, error) {
-	return "", nil
 }

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"qinqing/internal/access"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/fee"
@@ -86,6 +87,11 @@ type StaffDirectory interface {
 // Sender is the notification engine.
 type Sender interface {
 	Send(ctx context.Context, m notify.Message) (int, error)
+}
+
+// Committee answers who sits on a community's owners' committee.
+type Committee interface {
+	RoleOf(ctx context.Context, c *access.Caller, communityID string) (committee.Role, error)
 }
 
 // Ratio is a share with the counts it was computed from. Available is

@@ -41,8 +41,11 @@ type Config struct {
 	Communities Communities
 	Staff       StaffDirectory
 	Sender      Sender
-	Log         *slog.Logger
-	Now         func() time.Time
+	// Committee lets sitting members of the owners' committee read their
+	// community's figures: aggregates only, never a household (nil: no one).
+	Committee Committee
+	Log       *slog.Logger
+	Now       func() time.Time
 	// Owner names this process in the weekly runs it claims (logs only).
 	Owner string
 }
@@ -72,7 +75,7 @@ func NewService(cfg Config) *Service {
 // ServiceKPIs are a community's KPIs over [from, to), at most MaxWindow
 // long: for its supervisors and admins.
 func (s *Service) ServiceKPIs(ctx context.Context, c *access.Caller, communityID string, from, to time.Time) (*KPIs, error) {
-	com, err := s.readable(ctx, c, communityID)
+	com, err := s.readable(ctx, c, communityID, true)
 	if err != nil {
 		return nil, err
 	}
@@ -87,14 +90,35 @@ func (s *Service) ServiceKPIs(ctx context.Context, c *access.Caller, communityID
 }
 
 // readable checks c may read the community's figures and returns it.
-func (s *Service) readable(ctx context.Context, c *access.Caller, communityID string) (*community.Community, error) {
+// committeeToo lets the owners' committee in (the KPIs are aggregates; the
+// weekly report, with its workload lists, stays with the company).
+func (s *Service) readable(ctx context.Context, c *access.Caller, communityID string, committeeToo bool) (*community.Community, error) {
 	if err := validate.ID("communityId", communityID); err != nil {
 		return nil, err
 	}
 	if !mayRead(c, communityID) {
-		return nil, apperr.ErrForbidden
+		if !committeeToo {
+			return nil, apperr.ErrForbidden
+		}
+		role, err := s.committeeRole(ctx, c, communityID)
+		if err != nil {
+			return nil, err
+		}
+		if role == "" {
+			return nil, apperr.ErrForbidden
+		}
 	}
 	return s.community(ctx, communityID)
+}
+
+// committeeRole is the caller's office on the community's owners'
+// committee, "" without one (or without a committee source).
+func (s *Service) committeeRole(ctx context.Context, c *access.Caller, communityID string) (string, error) {
+	if s.cfg.Committee == nil || !c.IsPerson() {
+		return "", nil
+	}
+	r, err := s.cfg.Committee.RoleOf(ctx, c, communityID)
+	return string(r), err
 }
 
 func (s *Service) community(ctx context.Context, id string) (*community.Community, error) {

@@ -36,7 +36,7 @@ func (r *WeeklyReport) Summary(lang apperr.Lang) string {
 // time) containing the date weekOf (YYYY-MM-DD): for the community's
 // supervisors and admins.
 func (s *Service) WeeklyReport(ctx context.Context, c *access.Caller, communityID, weekOf string) (*WeeklyReport, error) {
-	com, err := s.readable(ctx, c, communityID)
+	com, err := s.readable(ctx, c, communityID, false)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/complaint"
 	"qinqing/internal/dunning"
@@ -94,6 +95,9 @@ type Deps struct {
 	Facilities *facility.Service
 	// Reviews, when set, gets last month's staff reviews (reviews.go).
 	Reviews *review.Service
+	// Committee, when set, gets the first community's owners' committee
+	// (committee.go).
+	Committee *committee.Service
 }
 
 // Options size the demo.
@@ -213,6 +217,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"patrols", s.ensurePatrols},
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
+		{"owners' committee", s.ensureCommittee},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

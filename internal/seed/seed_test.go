@@ -18,6 +18,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/archive"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/dunning"
 	"qinqing/internal/enquiry"
@@ -77,6 +78,7 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Clock:      clock,
 		Now:        now,
 		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
+		Committee:  committee.NewService(committee.Config{DB: db, Owners: households, Places: communities, Now: now}),
 	}
 }
 
@@ -224,6 +226,18 @@ func TestRunIsIdempotent(t *testing.T) {
 		if r, ok := pc.RoleIn(o.HouseholdID); !ok || r != access.Owner {
 			t.Errorf("%s is not the owner of %s (%s)", o.Name, o.Label, r)
 		}
+	}
+	// The first listed owner chairs the first community's committee.
+	chair, _, err := d.Households.PersonByPhone(ctx, first.Owners[0].Phone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := d.Households.Caller(ctx, chair, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := d.Committee.RoleOf(ctx, cc, first.Communities[0].ID); err != nil || r != committee.Chair {
+		t.Errorf("first owner's committee role %q, err %v; want CHAIR", r, err)
 	}
 
 	// A staff account logs in with the demo password.

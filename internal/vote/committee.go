@@ -1,12 +1,7 @@
 package vote
 
-// CommitteeRole is a seat on the owners' committee.
-type CommitteeRole string
+import "qinqing/internal/committee"
 
-// Roles that lead the committee and may open votes and approve proposed ones.
-const (
-	Chair     CommitteeRole = "CHAIR"
-	ViceChair CommitteeRole = "VICE_CHAIR"
-)
-
-func leads(r CommitteeRole) bool { return r == Chair || r == ViceChair }
+// leads: the chair and vice-chairs open votes, approve proposed ones and
+// close them; auditing ballots is the chair's alone (Ballots).
+func leads(r committee.Role) bool { return r.Leads() }

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
@@ -155,7 +156,7 @@ func (s *Service) Ballots(ctx context.Context, c *access.Caller, voteID string, 
 	if err != nil {
 		return none, err
 	}
-	if r != Chair {
+	if r != committee.Chair {
 		return none, apperr.ErrForbidden
 	}
 	if v.State != Closed {

@@ -22,6 +22,7 @@ import (
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 
 	"qinqing/internal/access"
+	"qinqing/internal/committee"
 	"qinqing/internal/community"
 	"qinqing/internal/household"
 	"qinqing/internal/notify"
@@ -195,7 +196,7 @@ func init() {
 // Committee is what votes need from the owners' committee: the caller's
 // role on the community's committee today ("" when not sitting).
 type Committee interface {
-	RoleOf(ctx context.Context, c *access.Caller, communityID string) (CommitteeRole, error)
+	RoleOf(ctx context.Context, c *access.Caller, communityID string) (committee.Role, error)
 }
 
 // Households is what votes need from the household register.
