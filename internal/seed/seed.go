@@ -40,6 +40,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/review"
 	"qinqing/internal/staff"
+	"qinqing/internal/vote"
 )
 
 const (
@@ -98,6 +99,9 @@ type Deps struct {
 	// Committee, when set, gets the first community's owners' committee
 	// (committee.go).
 	Committee *committee.Service
+	// Votes, when set with Committee, gets the first community's owners'
+	// votes, one counted and one open (votes.go).
+	Votes *vote.Service
 }
 
 // Options size the demo.
@@ -218,6 +222,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"incidents", s.ensureIncidents},
 		{"staff reviews and training", s.ensureReviews},
 		{"owners' committee", s.ensureCommittee},
+		{"owners' votes", s.ensureVotes},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

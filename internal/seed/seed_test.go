@@ -35,6 +35,7 @@ import (
 	"qinqing/internal/platform/page"
 	"qinqing/internal/review"
 	"qinqing/internal/staff"
+	"qinqing/internal/vote"
 )
 
 func TestMain(m *testing.M) {
@@ -59,6 +60,7 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 	households := household.NewService(db, communities, sensitive, nil, now)
 	staffSvc := staff.NewService(db, companyID, communities, households, now)
 	fees := fee.NewService(db, now).WithRegister(communities, households)
+	com := committee.NewService(committee.Config{DB: db, Owners: households, Places: communities, Now: now})
 	return Deps{
 		DB:          db,
 		Communities: communities,
@@ -78,7 +80,8 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Clock:      clock,
 		Now:        now,
 		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
-		Committee:  committee.NewService(committee.Config{DB: db, Owners: households, Places: communities, Now: now}),
+		Committee:  com,
+		Votes:      vote.NewService(vote.Config{DB: db, Committee: com, Households: households, Now: now}),
 	}
 }
 
@@ -110,7 +113,7 @@ var collections = []string{
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
 	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders", "training_sessions", "staff_reviews",
-	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents",
+	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents", "votes", "vote_units",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -238,6 +241,19 @@ func TestRunIsIdempotent(t *testing.T) {
 	}
 	if r, err := d.Committee.RoleOf(ctx, cc, first.Communities[0].ID); err != nil || r != committee.Chair {
 		t.Errorf("first owner's committee role %q, err %v; want CHAIR", r, err)
+	}
+	// The chair's votes: one counted (three units in four took part, most for it), one open.
+	votes, err := d.Votes.List(ctx, cc, first.Communities[0].ID, page.Request{First: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[vote.State]*vote.Vote{}
+	for _, v := range votes.Items {
+		states[v.State] = v
+	}
+	if cv := states[vote.Closed]; len(votes.Items) != 2 || cv == nil || states[vote.Open] == nil || cv.Result == nil || cv.Result.Outcome != vote.Adopted ||
+		4*cv.Result.Participating.Units < 3*cv.Electorate.Units {
+		t.Errorf("seeded votes: %d, closed %+v", len(votes.Items), cv)
 	}
 
 	// A staff account logs in with the demo password.
