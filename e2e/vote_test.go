@@ -86,7 +86,7 @@ func newVoteEstate(t *testing.T, e *env, w *world) *voteEstate {
 }
 
 // appointChair makes the owner with phone the committee's chair through the API.
-func appointChair(t *testing.T, e *env, sup *client, communityID, personID string) {
+func appointChair(t testing.TB, e *env, sup *client, communityID, personID string) {
 	t.Helper()
 	sup.ok(`mutation($in:AppointCommitteeMemberInput!){ appointCommitteeMember(input:$in){ id role sitting } }`, map[string]any{"in": map[string]any{
 		"communityId": communityID, "personId": personID, "role": "CHAIR", "termStart": "2026-01-01", "termEnd": "2028-12-31"}}, nil)
@@ -181,7 +181,7 @@ func (c *client) cast(voteID, householdID, option string) castReceipt {
 // quarters and a participation short by area, the chair's audit, the
 // published receipts, and other communities' people kept out.
 func TestOwnersVoteThroughTheAPI(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, quietScheduler)
 	w := e.world()
 	v := newVoteEstate(t, e, w)
 	ctx := context.Background()
@@ -471,6 +471,20 @@ func TestOwnersVoteThroughTheAPI(t *testing.T) {
 	supY.fails("NOT_FOUND", voteQ, map[string]any{"id": a.ID})
 	outsider.fails("NOT_FOUND", voteQ, map[string]any{"id": a.ID})
 	outsider.fails("NOT_FOUND", `query($c:ID!){ votes(communityId:$c){ totalCount } }`, map[string]any{"c": v.C.ID})
+	// Every resident heard of each opening and each result, tenants too.
+	var inbox struct {
+		Notifications struct {
+			Edges []struct{ Node struct{ Kind string } }
+		}
+	}
+	tenant.ok(`{ notifications(first:50){ edges { node { kind } } } }`, nil, &inbox)
+	kinds := map[string]int{}
+	for _, ed := range inbox.Notifications.Edges {
+		kinds[ed.Node.Kind]++
+	}
+	if kinds["VOTE_OPENED"] != 4 || kinds["VOTE_RESULT_PUBLISHED"] != 4 {
+		t.Errorf("tenant's vote notices: %v", kinds)
+	}
 	var list struct {
 		Votes struct {
 			TotalCount int

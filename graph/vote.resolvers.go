@@ -155,8 +155,12 @@ func (r *voteResolver) Electorate(ctx context.Context, obj *vote.Vote) (*vote.Ta
 
 // Turnout is the resolver for the turnout field.
 func (r *voteResolver) Turnout(ctx context.Context, obj *vote.Vote) (*vote.Tally, error) {
-	if obj.State == vote.Proposed {
+	switch {
+	case obj.State == vote.Proposed:
 		return nil, nil
+	case obj.Result != nil:
+		// The count, not the running figure, which a late ballot's raise may pass.
+		return &obj.Result.Participating, nil
 	}
 	return &obj.Turnout, nil
 }

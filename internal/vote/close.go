@@ -66,7 +66,7 @@ func (s *Service) close(ctx context.Context, v *Vote, by string) (*Vote, error) 
 	}
 	res, err := s.votes.UpdateOne(ctx, bson.D{{Key: "_id", Value: v.ID}, {Key: "state", Value: Open}}, bson.D{{Key: "$set", Value: bson.D{
 		{Key: "state", Value: Closed}, {Key: "result", Value: r}, {Key: "closedAt", Value: now}, {Key: "closedBy", Value: by},
-		{Key: "turnout", Value: r.Participating}, {Key: "noticed", Value: false},
+		{Key: "noticed", Value: false},
 	}}})
 	if err != nil {
 		return nil, fmt.Errorf("store the result of vote %s: %w", v.ID, err)
@@ -74,7 +74,7 @@ func (s *Service) close(ctx context.Context, v *Vote, by string) (*Vote, error) 
 	if res.MatchedCount == 0 {
 		return nil, ErrClosed // another close stored the same count first
 	}
-	v.State, v.Result, v.ClosedAt, v.ClosedBy, v.Turnout = Closed, r, &now, by, r.Participating
+	v.State, v.Result, v.ClosedAt, v.ClosedBy = Closed, r, &now, by
 	if v.SealedAt == nil {
 		v.SealedAt = &now
 	}
