@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -316,7 +317,20 @@ func TestOwnersVoteThroughTheAPI(t *testing.T) {
 	owners[5].cast(b.ID, v.Units[5].ID, "2")
 	// C (major): 同意 3 of 4 units, 310.50 of 400.00 m² — at least three quarters.
 	chair.cast(c.ID, v.Units[0].ID, "1")
-	owners[1].cast(c.ID, v.Units[1].ID, "2")
+	// U2's two owners at the same moment: one ballot, the other refused.
+	var wg sync.WaitGroup
+	both := make([]*gqlResponse, 2)
+	for i, cl := range []*client{owners[1], coOwner} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			both[i] = cl.do(castQ, map[string]any{"v": c.ID, "h": v.Units[1].ID, "o": "2"})
+		}()
+	}
+	wg.Wait()
+	if (len(both[0].Errors) == 0) == (len(both[1].Errors) == 0) || both[0].code()+both[1].code() != "CONFLICT" {
+		t.Errorf("two owners at once: %+v / %+v", both[0].Errors, both[1].Errors)
+	}
 	owners[4].cast(c.ID, v.Units[4].ID, "1")
 	owners[5].cast(c.ID, v.Units[5].ID, "1")
 	// D (major): 4 of 6 units but only 390.00 of 600.00 m² take part.
