@@ -113,7 +113,7 @@ var collections = []string{
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
 	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders", "training_sessions", "staff_reviews",
-	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents", "votes", "vote_units",
+	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents", "votes", "vote_units", "vote_ballots",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {

@@ -12,6 +12,7 @@ import (
 
 	"qinqing/internal/access"
 	"qinqing/internal/platform/apperr"
+	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/validate"
 )
 
@@ -71,25 +72,16 @@ func (s *Service) Cast(ctx context.Context, c *access.Caller, voteID, householdI
 	if err != nil {
 		return nil, err
 	}
-	if err := why(c, u, owner); err != nil {
+	if err := mayCast(c, u, owner); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now().UTC()
-	code := receiptCode()
-	q := bson.D{{Key: "_id", Value: id}, {Key: "cast", Value: false}, {Key: "sealed", Value: false}}
-	if !owner {
-		q = append(q, bson.E{Key: "proxyId", Value: c.ID})
-	}
-	res, err := s.units.UpdateOne(ctx, q, bson.D{{Key: "$set", Value: bson.D{
-		{Key: "cast", Value: true}, {Key: "choice", Value: optionID}, {Key: "castBy", Value: c.ID},
-		{Key: "byProxy", Value: !owner}, {Key: "castAt", Value: now}, {Key: "receipt", Value: code},
-	}}})
-	if err != nil {
+	b := &ballot{ID: id, VoteID: v.ID, Snapshot: v.Snapshot, Area: u.Area, Choice: optionID, CastBy: c.ID, ByProxy: !owner, CastAt: &now, Receipt: receiptCode()}
+	if _, err := s.ballots.InsertOne(ctx, b); err != nil {
+		if mongo.IsDuplicate(err) {
+			return nil, s.taken(ctx, id)
+		}
 		return nil, fmt.Errorf("cast ballot of %s: %w", id, err)
-	}
-	if res.MatchedCount == 0 {
-		// Someone else cast it, the proxy changed, or the count sealed it since we read it.
-		return nil, s.whyNot(ctx, c, id, owner)
 	}
 	if _, err := s.votes.UpdateOne(ctx, bson.D{{Key: "_id", Value: v.ID}}, bson.D{{Key: "$inc", Value: bson.D{
 		{Key: "turnout.units", Value: 1}, {Key: "turnout.area", Value: u.Area},
@@ -97,10 +89,10 @@ func (s *Service) Cast(ctx context.Context, c *access.Caller, voteID, householdI
 		// The ballot stands; only the running figure lags (the count is from ballots).
 		s.cfg.Log.WarnContext(ctx, "vote turnout not raised", "vote", v.ID, "err", err)
 	}
-	return &Receipt{VoteID: v.ID, HouseholdID: householdID, Code: code, OptionID: optionID, Option: v.Option(optionID), CastAt: now, ByProxy: !owner}, nil
+	return &Receipt{VoteID: v.ID, HouseholdID: householdID, Code: b.Receipt, OptionID: optionID, Option: v.Option(optionID), CastAt: now, ByProxy: !owner}, nil
 }
 
-// unit loads a unit of a vote's electorate, nil when the household is not in it.
+// unit loads a unit of a vote's register, nil when the household is not in it.
 func (s *Service) unit(ctx context.Context, id string) (*unit, error) {
 	var u unit
 	err := s.units.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&u)
@@ -113,32 +105,32 @@ func (s *Service) unit(ctx context.Context, id string) (*unit, error) {
 	return &u, nil
 }
 
-// why says why the caller cannot change the unit now, nil if they can;
-// it never says who cast the unit's ballot or how.
-func why(c *access.Caller, u *unit, owner bool) error {
+// mayCast says why the caller cannot cast the unit's ballot, nil if they
+// can: its owners, and the proxy an owner appointed.
+func mayCast(c *access.Caller, u *unit, owner bool) error {
 	switch {
 	case u == nil && owner:
 		return ErrNotInElectoral.WithField("householdId")
 	case u == nil, !owner && u.ProxyID != c.ID:
 		return ErrNotYourUnit.WithField("householdId")
-	case u.Cast:
-		return ErrUnitVoted
-	case u.Sealed:
-		return ErrEnded
 	}
 	return nil
 }
 
-// whyNot explains a guarded unit update that matched nothing.
-func (s *Service) whyNot(ctx context.Context, c *access.Caller, id string, owner bool) error {
-	u, err := s.unit(ctx, id)
-	if err != nil {
-		return err
+// taken explains a unit whose ballot place is filled: cast (by whom or how
+// is not said), or sealed by the count.
+func (s *Service) taken(ctx context.Context, id string) error {
+	var b ballot
+	err := s.ballots.FindOne(ctx, bson.D{{Key: "_id", Value: id}}).Decode(&b)
+	switch {
+	case errors.Is(err, mgo.ErrNoDocuments):
+		return ErrChanged
+	case err != nil:
+		return fmt.Errorf("ballot %s: %w", id, err)
+	case b.Sealed:
+		return ErrEnded
 	}
-	if err := why(c, u, owner); err != nil {
-		return err
-	}
-	return ErrChanged
+	return ErrUnitVoted
 }
 
 // AppointProxy lets the person with the phone cast the unit's ballot: an
@@ -198,13 +190,23 @@ func (s *Service) ownerChange(ctx context.Context, c *access.Caller, voteID, hou
 	return v, unitID(v.ID, v.Snapshot, householdID), nil
 }
 
+// changeUnit changes the unit's proxy while its ballot place is empty. A
+// revoke racing the proxy's own cast may let that ballot stand, as if it
+// had come first; the unit still has one ballot.
 func (s *Service) changeUnit(ctx context.Context, c *access.Caller, v *Vote, id, householdID string, update bson.D) (*UnitStatus, error) {
-	res, err := s.units.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}, {Key: "cast", Value: false}, {Key: "sealed", Value: false}}, update)
+	n, err := s.ballots.CountDocuments(ctx, bson.D{{Key: "_id", Value: id}})
+	if err != nil {
+		return nil, fmt.Errorf("ballot %s: %w", id, err)
+	}
+	if n > 0 {
+		return nil, s.taken(ctx, id)
+	}
+	res, err := s.units.UpdateOne(ctx, bson.D{{Key: "_id", Value: id}}, update)
 	if err != nil {
 		return nil, fmt.Errorf("proxy of %s: %w", id, err)
 	}
 	if res.MatchedCount == 0 {
-		return nil, s.whyNot(ctx, c, id, true)
+		return nil, ErrNotInElectoral.WithField("householdId")
 	}
 	us, err := s.MyUnits(ctx, c, v)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	mgo "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
@@ -47,18 +48,17 @@ func (s *Service) close(ctx context.Context, v *Vote, by string) (*Vote, error) 
 	case now.Before(v.ClosesAt):
 		return nil, ErrStillRunning
 	}
-	// Seal first: after these two writes no ballot can land, so what is
-	// counted is all there will ever be. Both are repeatable, so a close cut
-	// short is finished by the next one.
+	// Seal first: after these writes no ballot can land, so what is counted
+	// is all there will ever be. They are repeatable, so a close cut short
+	// is finished by the next one.
 	if v.SealedAt == nil {
 		if _, err := s.votes.UpdateOne(ctx, bson.D{{Key: "_id", Value: v.ID}, {Key: "state", Value: Open}, {Key: "sealedAt", Value: nil}},
 			bson.D{{Key: "$set", Value: bson.D{{Key: "sealedAt", Value: now}}}}); err != nil {
 			return nil, fmt.Errorf("seal vote %s: %w", v.ID, err)
 		}
 	}
-	if _, err := s.units.UpdateMany(ctx, bson.D{{Key: "voteId", Value: v.ID}, {Key: "snapshot", Value: v.Snapshot}, {Key: "cast", Value: false}, {Key: "sealed", Value: false}},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "sealed", Value: true}}}}); err != nil {
-		return nil, fmt.Errorf("seal the ballot box of vote %s: %w", v.ID, err)
+	if err := s.seal(ctx, v); err != nil {
+		return nil, err
 	}
 	r, err := s.count(ctx, v)
 	if err != nil {
@@ -84,8 +84,45 @@ func (s *Service) close(ctx context.Context, v *Vote, by string) (*Vote, error) 
 	return v, nil
 }
 
-// count reads the cast ballots of the vote's ballot box (one streamed,
-// projected query) and applies the rule.
+// seal puts a seal in the ballot place of every unit of the register that
+// has none: one streamed read of the register and one unordered insert, in
+// which the units already cast are the expected duplicates.
+func (s *Service) seal(ctx context.Context, v *Vote) error {
+	var seals []any
+	err := mongo.Stream(ctx, s.units, bson.D{{Key: "voteId", Value: v.ID}, {Key: "snapshot", Value: v.Snapshot}}, bson.D{{Key: "_id", Value: 1}},
+		"register of vote "+v.ID, func(u *struct {
+			ID string `bson:"_id"`
+		}) error {
+			seals = append(seals, ballot{ID: u.ID, VoteID: v.ID, Snapshot: v.Snapshot, Sealed: true})
+			return nil
+		})
+	if err != nil || len(seals) == 0 {
+		return err
+	}
+	_, err = s.ballots.InsertMany(ctx, seals, options.InsertMany().SetOrdered(false))
+	if err != nil && !onlyDuplicates(err) {
+		return fmt.Errorf("seal the ballot box of vote %s: %w", v.ID, err)
+	}
+	return nil
+}
+
+// onlyDuplicates reports an unordered insert whose every failure is a
+// duplicate key.
+func onlyDuplicates(err error) bool {
+	var bwe mgo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil {
+		return false
+	}
+	for _, we := range bwe.WriteErrors {
+		if we.Code != 11000 {
+			return false
+		}
+	}
+	return true
+}
+
+// count reads the vote's cast ballots (one streamed, projected query) and
+// applies the rule.
 func (s *Service) count(ctx context.Context, v *Vote) (*Result, error) {
 	idx := make(map[string]int, len(v.Options))
 	tallies := make([]Tally, len(v.Options))
@@ -98,7 +135,7 @@ func (s *Service) count(ctx context.Context, v *Vote) (*Result, error) {
 		Choice string `bson:"choice"`
 		Area   int64  `bson:"area"`
 	}
-	err := mongo.Stream(ctx, s.units, bson.D{{Key: "voteId", Value: v.ID}, {Key: "snapshot", Value: v.Snapshot}, {Key: "cast", Value: true}},
+	err := mongo.Stream(ctx, s.ballots, bson.D{{Key: "voteId", Value: v.ID}, {Key: "snapshot", Value: v.Snapshot}, {Key: "sealed", Value: false}},
 		bson.D{{Key: "_id", Value: 0}, {Key: "choice", Value: 1}, {Key: "area", Value: 1}}, "ballots of vote "+v.ID, func(b *cast) error {
 			i, ok := idx[b.Choice]
 			if !ok {

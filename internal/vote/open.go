@@ -38,25 +38,34 @@ type OpenInput struct {
 	ClosesAt    time.Time
 }
 
-// unit is one unit of a vote's frozen electorate, and its ballot once cast.
+// unit is one unit of a vote's frozen register, with its proxy.
 type unit struct {
-	ID          string `bson:"_id"` // voteId:snapshot:householdId
+	ID          string `bson:"_id"` // voteId:snapshot:householdId, also its ballot's
 	VoteID      string `bson:"voteId"`
 	Snapshot    string `bson:"snapshot"`
 	HouseholdID string `bson:"householdId"`
 	Label       string `bson:"label"`
 	Area        int64  `bson:"area"` // hundredths of a square metre
-	// Sealed: the vote is being counted; no ballot or proxy change after.
-	Sealed     bool       `bson:"sealed"`
-	ProxyID    string     `bson:"proxyId,omitempty"`
-	ProxyPhone string     `bson:"proxyPhone,omitempty"`
-	ProxyBy    string     `bson:"proxyBy,omitempty"`
-	Cast       bool       `bson:"cast"`
-	Choice     string     `bson:"choice,omitempty"`
-	CastBy     string     `bson:"castBy,omitempty"`
-	ByProxy    bool       `bson:"byProxy,omitempty"`
-	CastAt     *time.Time `bson:"castAt,omitempty"`
-	Receipt    string     `bson:"receipt,omitempty"`
+	ProxyID     string `bson:"proxyId,omitempty"`
+	ProxyPhone  string `bson:"proxyPhone,omitempty"`
+	ProxyBy     string `bson:"proxyBy,omitempty"`
+}
+
+// ballot is a unit's ballot, or the seal the count puts in the place of a
+// ballot never cast. Its _id is the unit's: an insert is the one guard that
+// holds on MongoDB and FerretDB alike (whose guarded updates are a read and
+// a write), so a unit has one ballot, and nothing is cast after the seal.
+type ballot struct {
+	ID       string     `bson:"_id"`
+	VoteID   string     `bson:"voteId"`
+	Snapshot string     `bson:"snapshot"`
+	Sealed   bool       `bson:"sealed"`
+	Area     int64      `bson:"area,omitempty"`
+	Choice   string     `bson:"choice,omitempty"`
+	CastBy   string     `bson:"castBy,omitempty"`
+	ByProxy  bool       `bson:"byProxy,omitempty"`
+	CastAt   *time.Time `bson:"castAt,omitempty"`
+	Receipt  string     `bson:"receipt,omitempty"`
 }
 
 func unitID(voteID, snapshot, householdID string) string {

@@ -84,18 +84,23 @@ func (s *Service) MyUnitsOf(ctx context.Context, c *access.Caller, keys []UnitsK
 	if err != nil {
 		return nil, err
 	}
+	bs, err := s.ballotsOf(ctx, us)
+	if err != nil {
+		return nil, err
+	}
 	for _, u := range us {
 		k, ok := byVote[u.VoteID]
 		if !ok || u.Snapshot != k.Snapshot {
 			continue
 		}
 		owner := owned[u.ID]
-		st := &UnitStatus{HouseholdID: u.HouseholdID, Label: u.Label, Area: u.Area, AsProxy: !owner, Voted: u.Cast}
+		b := bs[u.ID]
+		st := &UnitStatus{HouseholdID: u.HouseholdID, Label: u.Label, Area: u.Area, AsProxy: !owner, Voted: b != nil && !b.Sealed}
 		if owner {
 			st.ProxyPhone = u.ProxyPhone
 		}
-		if u.Cast && u.CastBy == c.ID && u.CastAt != nil {
-			st.Mine = &Receipt{VoteID: u.VoteID, HouseholdID: u.HouseholdID, Code: u.Receipt, OptionID: u.Choice, CastAt: *u.CastAt, ByProxy: u.ByProxy}
+		if st.Voted && b.CastBy == c.ID && b.CastAt != nil {
+			st.Mine = &Receipt{VoteID: u.VoteID, HouseholdID: u.HouseholdID, Code: b.Receipt, OptionID: b.Choice, CastAt: *b.CastAt, ByProxy: b.ByProxy}
 		}
 		out[k] = append(out[k], st)
 	}
@@ -103,6 +108,18 @@ func (s *Service) MyUnitsOf(ctx context.Context, c *access.Caller, keys []UnitsK
 		slices.SortFunc(l, func(a, b *UnitStatus) int { return strings.Compare(a.Label, b.Label) })
 	}
 	return out, nil
+}
+
+// ballotsOf loads the ballots (or seals) of units in one $in query.
+func (s *Service) ballotsOf(ctx context.Context, us []*unit) (map[string]*ballot, error) {
+	if len(us) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, len(us))
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+	return mongo.ByIDs(ctx, s.ballots, ids, func(b *ballot) string { return b.ID })
 }
 
 // Get is a vote for those who may read it: residents and staff of its
@@ -167,10 +184,17 @@ func (s *Service) Ballots(ctx context.Context, c *access.Caller, voteID string, 
 	if err != nil {
 		return none, err
 	}
+	bs, err := s.ballotsOf(ctx, pg.Items)
+	if err != nil {
+		return none, err
+	}
 	out := page.Page[*Ballot]{HasNext: pg.HasNext, HasPrev: pg.HasPrev, Total: pg.Total, Keys: pg.Keys}
 	for _, u := range pg.Items {
-		out.Items = append(out.Items, &Ballot{HouseholdID: u.HouseholdID, Label: u.Label, Area: u.Area, Cast: u.Cast,
-			ByProxy: u.ByProxy, OptionID: u.Choice, CastAt: u.CastAt, Receipt: u.Receipt})
+		b := &Ballot{HouseholdID: u.HouseholdID, Label: u.Label, Area: u.Area}
+		if x := bs[u.ID]; x != nil && !x.Sealed {
+			b.Cast, b.ByProxy, b.OptionID, b.CastAt, b.Receipt = true, x.ByProxy, x.Choice, x.CastAt, x.Receipt
+		}
+		out.Items = append(out.Items, b)
 	}
 	return out, nil
 }
@@ -189,11 +213,11 @@ func (s *Service) Receipts(ctx context.Context, v *Vote, p page.Request) (page.P
 	if v.State != Closed {
 		return page.Page[*PublishedReceipt]{Total: 0}, nil
 	}
-	q := bson.D{{Key: "voteId", Value: v.ID}, {Key: "snapshot", Value: v.Snapshot}, {Key: "cast", Value: true}}
+	q := bson.D{{Key: "voteId", Value: v.ID}, {Key: "snapshot", Value: v.Snapshot}, {Key: "sealed", Value: false}}
 	if p.After != "" {
 		q = append(q, bson.E{Key: "receipt", Value: bson.D{{Key: page.From, Value: p.After}}})
 	}
-	cur, err := s.units.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "receipt", Value: 1}}).SetLimit(p.Limit()).
+	cur, err := s.ballots.Find(ctx, q, options.Find().SetSort(bson.D{{Key: "receipt", Value: 1}}).SetLimit(p.Limit()).
 		SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "receipt", Value: 1}, {Key: "choice", Value: 1}}))
 	if err != nil {
 		return page.Page[*PublishedReceipt]{}, fmt.Errorf("receipts of vote %s: %w", v.ID, err)

@@ -4,12 +4,11 @@
 // by its floor area, cast by an owner or a proxy the owner appoints, counted
 // once when the vote closes and never changed after.
 //
-// One document per vote, and one per unit of its electorate (the ballot
-// box): the electorate is frozen into those when the vote opens; a ballot
-// is a guarded update of its unit's document (one unit, one ballot, the
-// first cast wins); closing seals every unit not yet cast in one update
-// before counting, so a cast racing the close is either counted or refused,
-// never lost.
+// One document per vote, one per unit of its register (frozen into them
+// when the vote opens) and one per ballot, whose _id is its unit's: the
+// insert is the guard (one unit, one ballot, the first cast wins). Closing
+// inserts a seal under the _id of every unit not yet cast before counting,
+// so a cast racing the close is either counted or refused, never lost.
 package vote
 
 import (
@@ -117,8 +116,9 @@ func (v *Vote) Option(id string) *Option {
 
 // Collections the vote domain owns.
 const (
-	colVotes = "votes"
-	colUnits = "vote_units" // one per unit of a vote's frozen electorate: its ballot box
+	colVotes   = "votes"
+	colUnits   = "vote_units"   // one per unit of a vote's frozen register
+	colBallots = "vote_ballots" // one per unit that voted, or its seal
 )
 
 // Limits of a vote.
@@ -183,12 +183,16 @@ func init() {
 			{Keys: bson.D{{Key: "noticed", Value: 1}, {Key: "closedAt", Value: 1}}},
 		}},
 		mongo.Indexes{Collection: colUnits, Models: []mgo.IndexModel{
-			// Counting and sealing a vote's ballot box.
-			{Keys: bson.D{{Key: "voteId", Value: 1}, {Key: "snapshot", Value: 1}, {Key: "cast", Value: 1}}},
-			// The published receipt list, in receipt order.
-			{Keys: bson.D{{Key: "voteId", Value: 1}, {Key: "receipt", Value: 1}}},
+			// A register in unit order (sealing, the chair's audit).
+			{Keys: bson.D{{Key: "voteId", Value: 1}, {Key: "snapshot", Value: 1}, {Key: "_id", Value: 1}}},
 			// The units a person holds a proxy for.
 			{Keys: bson.D{{Key: "proxyId", Value: 1}, {Key: "voteId", Value: 1}}},
+		}},
+		mongo.Indexes{Collection: colBallots, Models: []mgo.IndexModel{
+			// Counting a vote's cast ballots.
+			{Keys: bson.D{{Key: "voteId", Value: 1}, {Key: "snapshot", Value: 1}, {Key: "sealed", Value: 1}}},
+			// The published receipt list, in receipt order.
+			{Keys: bson.D{{Key: "voteId", Value: 1}, {Key: "receipt", Value: 1}}},
 		}},
 	)
 }
@@ -230,13 +234,13 @@ type Config struct {
 
 // Service runs votes.
 type Service struct {
-	cfg          Config
-	votes, units *mgo.Collection
+	cfg                   Config
+	votes, units, ballots *mgo.Collection
 }
 
 // NewService opens the collections.
 func NewService(cfg Config) *Service {
-	return &Service{cfg: cfg, votes: cfg.DB.Collection(colVotes), units: cfg.DB.Collection(colUnits)}
+	return &Service{cfg: cfg, votes: cfg.DB.Collection(colVotes), units: cfg.DB.Collection(colUnits), ballots: cfg.DB.Collection(colBallots)}
 }
 
 // resident: a person with any household role in the community.
