@@ -27,7 +27,9 @@ import (
 // beside a bare authenticated query in the same run, at 500 and 2,000
 // units with three units in four voting. Round trips must not grow with
 // the units, except the stream's getMores (batches of 500) and the notice's
-// one engine call per 500 residents. Run with -benchtime=Nx: each close
+// one engine call per 500 residents; count-without-notice shows the count's
+// own share (the domain service with no sender; its round trips are all the
+// process's, background jobs included). Run with -benchtime=Nx: each close
 // needs a fresh vote, opened and voted in before its timer starts.
 func BenchmarkCloseVote(b *testing.B) {
 	var rt roundTrips
@@ -110,21 +112,48 @@ func BenchmarkCloseVote(b *testing.B) {
 		b.ReportMetric(float64(rt.request.Load())/float64(b.N), "db-roundtrips/op")
 	})
 	closeQ := `mutation($id:ID!){ closeVote(id:$id){ state result { outcome participating { units } } } }`
+	// The same count without the notice to every resident: the domain
+	// service alone, built as internal/app builds it but with no sender.
+	counter := vote.NewService(vote.Config{DB: db, Committee: svc.Committee, Households: svc.Households, Now: e.Clock.Now})
+	supCaller := &access.Caller{Kind: auth.KindStaff, ID: "bench", Roles: []access.Role{access.Supervisor}, Communities: []string{com.ID}}
+	fresh := func(b *testing.B) string {
+		closes := e.Clock.Now().Add(time.Hour)
+		vt, err := svc.Votes.Open(ctx, chair, vote.OpenInput{CommunityID: com.ID, Title: "测试表决", Rule: vote.Ordinary, ClosesAt: closes,
+			Options: []vote.OptionInput{{Text: "同意"}, {Text: "反对"}}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		castAll(b, svc.Votes, vt.ID, owners, units)
+		e.Clock.Set(closes)
+		return vt.ID
+	}
 	for _, n := range []int{500, 2000} {
 		addUnits(n)
+		b.Run(fmt.Sprintf("count-without-notice/units=%d", n), func(b *testing.B) {
+			var trips, more int64
+			b.ReportAllocs()
+			for range b.N {
+				b.StopTimer()
+				id := fresh(b)
+				r0, g0 := rt.n.Load(), getMores.Load()
+				b.StartTimer()
+				v, err := counter.Close(ctx, supCaller, id)
+				b.StopTimer()
+				trips, more = trips+rt.n.Load()-r0, more+getMores.Load()-g0
+				if err != nil || v.Result.Participating.Units != int64(3*n/4) {
+					b.Fatal(v, err)
+				}
+				b.StartTimer()
+			}
+			b.ReportMetric(float64(trips)/float64(b.N), "db-roundtrips/op")
+			b.ReportMetric(float64(more)/float64(b.N), "getMores/op")
+		})
 		b.Run(fmt.Sprintf("closeVote/units=%d", n), func(b *testing.B) {
 			var trips, more int64
 			b.ReportAllocs()
 			for range b.N {
 				b.StopTimer()
-				closes := e.Clock.Now().Add(time.Hour)
-				vt, err := svc.Votes.Open(ctx, chair, vote.OpenInput{CommunityID: com.ID, Title: "测试表决", Rule: vote.Ordinary, ClosesAt: closes,
-					Options: []vote.OptionInput{{Text: "同意"}, {Text: "反对"}}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				castAll(b, svc.Votes, vt.ID, owners, units)
-				e.Clock.Set(closes)
+				id := fresh(b)
 				s := e.staff(supAcct, w.Password) // a fresh session at the new time
 				r0, g0 := rt.request.Load(), getMores.Load()
 				b.StartTimer()
@@ -134,7 +163,7 @@ func BenchmarkCloseVote(b *testing.B) {
 						Result struct{ Participating struct{ Units int } }
 					}
 				}
-				s.ok(closeQ, map[string]any{"id": vt.ID}, &out)
+				s.ok(closeQ, map[string]any{"id": id}, &out)
 				b.StopTimer()
 				trips, more = trips+rt.request.Load()-r0, more+getMores.Load()-g0
 				if out.CloseVote.State != "CLOSED" || out.CloseVote.Result.Participating.Units != 3*n/4 {
