@@ -119,7 +119,8 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 	res, err := seed.Run(ctx, seed.Deps{DB: db, Communities: svc.Communities, Households: svc.Households, Archive: svc.Archive, Staff: svc.Staff,
 		Repairs: svc.Repairs, Complaints: svc.Complaints, Catalog: svc.Catalog, Calls: svc.Calls, Enquiries: svc.Enquiries, Inspections: svc.Inspections,
 		Fees: svc.Fees, Payments: svc.Payments, Dunning: svc.Dunning, Finance: svc.Finance, Reviews: svc.Reviews, Patrols: svc.Patrols, Incidents: svc.Incidents,
-		Clock: clock, Now: clock.Now, Facilities: svc.Facilities, Committee: svc.Committee, Votes: svc.Votes}, seed.Options{Households: *n, Fees: *fees})
+		Clock: clock, Now: clock.Now, Facilities: svc.Facilities, Committee: svc.Committee,
+		MgmtReports: svc.MgmtReports, Votes: svc.Votes}, seed.Options{Households: *n, Fees: *fees})
 	if err != nil {
 		return err
 	}

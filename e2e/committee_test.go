@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -155,11 +156,18 @@ func TestCommitteeHasOneChairUnderRace(t *testing.T) {
 		return map[string]any{"in": map[string]any{"communityId": w.X.ID, "personId": person, "role": "CHAIR",
 			"termStart": today.Format(time.DateOnly), "termEnd": today.AddDate(3, 0, 0).Format(time.DateOnly)}}
 	}
+	// A member first, so the race is over a later change, not the first.
+	sup1.ok(appoint, map[string]any{"in": map[string]any{"communityId": w.X.ID, "personId": w.OwnerB.ID, "role": "MEMBER",
+		"termStart": today.Format(time.DateOnly), "termEnd": today.AddDate(3, 0, 0).Format(time.DateOnly)}}, nil)
+	hc, _, err := e.App.Services.Households.PersonByPhone(context.Background(), phoneOfHC)
+	if err != nil {
+		t.Fatal(err)
+	}
 	codes := make(chan string, 2)
 	for _, c := range []struct {
 		cl     *client
 		person string
-	}{{sup1, w.OwnerA.ID}, {sup2, w.OwnerB.ID}} {
+	}{{sup1, w.OwnerA.ID}, {sup2, hc}} {
 		go func() { codes <- c.cl.do(appoint, in(c.person)).code() }()
 	}
 	got := map[string]int{}
@@ -173,7 +181,7 @@ func TestCommitteeHasOneChairUnderRace(t *testing.T) {
 		OwnersCommittee struct{ Members []struct{ Role string } }
 	}
 	sup1.ok(`query($c:ID!){ ownersCommittee(communityId:$c){ members { role } } }`, map[string]any{"c": w.X.ID}, &view)
-	if len(view.OwnersCommittee.Members) != 1 {
+	if chairs := len(slices.DeleteFunc(view.OwnersCommittee.Members, func(m struct{ Role string }) bool { return m.Role != "CHAIR" })); chairs != 1 {
 		t.Errorf("committee after the race: %+v", view.OwnersCommittee.Members)
 	}
 }

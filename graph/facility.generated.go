@@ -4141,24 +4141,26 @@ func (ec *executionContext) marshalNEquipmentKind2qinqingᚋinternalᚋfacility�
 
 var (
 	unmarshalNEquipmentKind2qinqingᚋinternalᚋfacilityᚐKind = map[string]facility.Kind{
-		"LIFT":        facility.Lift,
-		"WATER_PUMP":  facility.WaterPump,
-		"FIRE_SYSTEM": facility.FireSystem,
-		"GENERATOR":   facility.Generator,
-		"ACCESS_GATE": facility.AccessGate,
-		"CCTV":        facility.CCTV,
-		"LIGHTING":    facility.Lighting,
-		"OTHER":       facility.OtherKind,
+		"LIFT":         facility.Lift,
+		"WATER_PUMP":   facility.WaterPump,
+		"FIRE_SYSTEM":  facility.FireSystem,
+		"GENERATOR":    facility.Generator,
+		"ACCESS_GATE":  facility.AccessGate,
+		"CCTV":         facility.CCTV,
+		"LIGHTING":     facility.Lighting,
+		"PEST_CONTROL": facility.PestControl,
+		"OTHER":        facility.OtherKind,
 	}
 	marshalNEquipmentKind2qinqingᚋinternalᚋfacilityᚐKind = map[facility.Kind]string{
-		facility.Lift:       "LIFT",
-		facility.WaterPump:  "WATER_PUMP",
-		facility.FireSystem: "FIRE_SYSTEM",
-		facility.Generator:  "GENERATOR",
-		facility.AccessGate: "ACCESS_GATE",
-		facility.CCTV:       "CCTV",
-		facility.Lighting:   "LIGHTING",
-		facility.OtherKind:  "OTHER",
+		facility.Lift:        "LIFT",
+		facility.WaterPump:   "WATER_PUMP",
+		facility.FireSystem:  "FIRE_SYSTEM",
+		facility.Generator:   "GENERATOR",
+		facility.AccessGate:  "ACCESS_GATE",
+		facility.CCTV:        "CCTV",
+		facility.Lighting:    "LIGHTING",
+		facility.PestControl: "PEST_CONTROL",
+		facility.OtherKind:   "OTHER",
 	}
 )
 
@@ -4474,24 +4476,26 @@ func (ec *executionContext) marshalOEquipmentKind2ᚖqinqingᚋinternalᚋfacili
 
 var (
 	unmarshalOEquipmentKind2ᚖqinqingᚋinternalᚋfacilityᚐKind = map[string]facility.Kind{
-		"LIFT":        facility.Lift,
-		"WATER_PUMP":  facility.WaterPump,
-		"FIRE_SYSTEM": facility.FireSystem,
-		"GENERATOR":   facility.Generator,
-		"ACCESS_GATE": facility.AccessGate,
-		"CCTV":        facility.CCTV,
-		"LIGHTING":    facility.Lighting,
-		"OTHER":       facility.OtherKind,
+		"LIFT":         facility.Lift,
+		"WATER_PUMP":   facility.WaterPump,
+		"FIRE_SYSTEM":  facility.FireSystem,
+		"GENERATOR":    facility.Generator,
+		"ACCESS_GATE":  facility.AccessGate,
+		"CCTV":         facility.CCTV,
+		"LIGHTING":     facility.Lighting,
+		"PEST_CONTROL": facility.PestControl,
+		"OTHER":        facility.OtherKind,
 	}
 	marshalOEquipmentKind2ᚖqinqingᚋinternalᚋfacilityᚐKind = map[facility.Kind]string{
-		facility.Lift:       "LIFT",
-		facility.WaterPump:  "WATER_PUMP",
-		facility.FireSystem: "FIRE_SYSTEM",
-		facility.Generator:  "GENERATOR",
-		facility.AccessGate: "ACCESS_GATE",
-		facility.CCTV:       "CCTV",
-		facility.Lighting:   "LIGHTING",
-		facility.OtherKind:  "OTHER",
+		facility.Lift:        "LIFT",
+		facility.WaterPump:   "WATER_PUMP",
+		facility.FireSystem:  "FIRE_SYSTEM",
+		facility.Generator:   "GENERATOR",
+		facility.AccessGate:  "ACCESS_GATE",
+		facility.CCTV:        "CCTV",
+		facility.Lighting:    "LIGHTING",
+		facility.PestControl: "PEST_CONTROL",
+		facility.OtherKind:   "OTHER",
 	}
 )
 

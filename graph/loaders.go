@@ -14,6 +14,7 @@ import (
 	"qinqing/internal/facility"
 	"qinqing/internal/household"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
@@ -52,6 +53,9 @@ type Loaders struct {
 	RepairRequest *Loader[string, *repair.Request]
 	// MyVoteUnits is the caller's units in each vote of a page (vote.go).
 	MyVoteUnits *Loader[vote.UnitsKey, []*vote.UnitStatus]
+	// ReportComments are each management report version's comments, as
+	// the caller may see them.
+	ReportComments *Loader[string, []*mgmtreport.Comment]
 }
 
 // newLoaders makes one response's loaders; with m (a live event's memo)
@@ -106,6 +110,13 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 				return nil, err
 			}
 			return s.Repairs.VisibleByIDs(ctx, c, ids)
+		}),
+		ReportComments: newLoader(b, func(ctx context.Context, ids []string) (map[string][]*mgmtreport.Comment, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.MgmtReports.CommentsOf(ctx, c, ids)
 		}),
 		MyVoteUnits: newLoader(b, func(ctx context.Context, keys []vote.UnitsKey) (map[vote.UnitsKey][]*vote.UnitStatus, error) {
 			c, err := access.Require(ctx)

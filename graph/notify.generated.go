@@ -1870,6 +1870,7 @@ var (
 		"OUTAGE_RESTORED":             notify.OutageRestored,
 		"FEE_BILL_ISSUED":             notify.FeeBillIssued,
 		"INSPECTION_ESCALATED":        notify.InspectionEscalated,
+		"MANAGEMENT_REPORT_PUBLISHED": notify.ManagementReportPublished,
 		"FEE_PAYMENT_RECEIVED":        notify.FeePaymentReceived,
 	}
 	marshalNNotificationKind2qinqingᚋinternalᚋnotifyᚐKind = map[notify.Kind]string{
@@ -1902,6 +1903,7 @@ var (
 		notify.OutageRestored:            "OUTAGE_RESTORED",
 		notify.FeeBillIssued:             "FEE_BILL_ISSUED",
 		notify.InspectionEscalated:       "INSPECTION_ESCALATED",
+		notify.ManagementReportPublished: "MANAGEMENT_REPORT_PUBLISHED",
 		notify.FeePaymentReceived:        "FEE_PAYMENT_RECEIVED",
 	}
 )

@@ -28,6 +28,7 @@ import (
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/kpi"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/patrol"
@@ -81,6 +82,7 @@ type Services struct {
 	Inspections   *inspection.Service
 	Facilities    *facility.Service
 	Reviews       *review.Service
+	MgmtReports   *mgmtreport.Service
 	Incidents     *incident.Service
 	Votes         *vote.Service
 	// Now is the clock of the domain services (overdue flags).

@@ -16,6 +16,7 @@ import (
 	"qinqing/internal/hotline"
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/platform/files"
 	"qinqing/internal/renovation"
 	"qinqing/internal/repair"
@@ -98,6 +99,10 @@ type ResolverRoot interface {
 	MaintenanceDefect() MaintenanceDefectResolver
 	MaintenanceOrder() MaintenanceOrderResolver
 	MaintenancePlan() MaintenancePlanResolver
+	ManagementReport() ManagementReportResolver
+	ManagementReportFigure() ManagementReportFigureResolver
+	ManagementReportItem() ManagementReportItemResolver
+	ManagementReportSectionData() ManagementReportSectionDataResolver
 	Material() MaterialResolver
 	Membership() MembershipResolver
 	MeterReading() MeterReadingResolver
@@ -1508,6 +1513,71 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	ManagementReport struct {
+		ChangeNote  func(childComplexity int) int
+		Comments    func(childComplexity int) int
+		Community   func(childComplexity int) int
+		CommunityID func(childComplexity int) int
+		From        func(childComplexity int) int
+		GeneratedAt func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Latest      func(childComplexity int) int
+		PDFURL      func(childComplexity int) int
+		Period      func(childComplexity int) int
+		PeriodLabel func(childComplexity int) int
+		PreviousID  func(childComplexity int) int
+		PublishedAt func(childComplexity int) int
+		Revision    func(childComplexity int) int
+		Sections    func(childComplexity int) int
+		Status      func(childComplexity int) int
+		To          func(childComplexity int) int
+		Version     func(childComplexity int) int
+		Versions    func(childComplexity int) int
+	}
+
+	ManagementReportComment struct {
+		AuthorName func(childComplexity int) int
+		CreatedAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		Role       func(childComplexity int) int
+		Section    func(childComplexity int) int
+		Text       func(childComplexity int) int
+	}
+
+	ManagementReportConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ManagementReportEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	ManagementReportFigure struct {
+		Available   func(childComplexity int) int
+		Denominator func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Label       func(childComplexity int) int
+		Rate        func(childComplexity int) int
+		Unit        func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
+	ManagementReportItem struct {
+		Label func(childComplexity int) int
+		Text  func(childComplexity int) int
+	}
+
+	ManagementReportSectionData struct {
+		Commentary func(childComplexity int) int
+		Figures    func(childComplexity int) int
+		Items      func(childComplexity int) int
+		Section    func(childComplexity int) int
+		Title      func(childComplexity int) int
+	}
+
 	Material struct {
 		Name            func(childComplexity int) int
 		Quantity        func(childComplexity int) int
@@ -1602,6 +1672,7 @@ type ComplexityRoot struct {
 		CloseIncident                 func(childComplexity int, id string, version int, summary string) int
 		CloseSurvey                   func(childComplexity int, id string) int
 		CloseVote                     func(childComplexity int, id string) int
+		CommentOnManagementReport     func(childComplexity int, id string, section *mgmtreport.Section, text string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteMaintenance           func(childComplexity int, input model.CompleteMaintenanceInput) int
 		CompleteRenovation            func(childComplexity int, id string, note *string) int
@@ -1628,6 +1699,7 @@ type ComplexityRoot struct {
 		EndInspectionSchedule         func(childComplexity int, id string) int
 		FileIncidentRepair            func(childComplexity int, id string, input model.FileIncidentRepairInput) int
 		GenerateBills                 func(childComplexity int, communityID string, period string, dueDate string, buildingID *string) int
+		GenerateManagementReport      func(childComplexity int, communityID string, period string) int
 		GrantFeeRelief                func(childComplexity int, input model.GrantFeeReliefInput) int
 		HandOverComplaint             func(childComplexity int, id string, toStaffID string, note *string) int
 		HandOverEnquiry               func(childComplexity int, id string, toStaffID string, note *string, staffNotes *string) int
@@ -1646,6 +1718,7 @@ type ComplexityRoot struct {
 		PublishFaqEntry               func(childComplexity int, input model.PublishFaqEntryInput) int
 		PublishFinanceStatement       func(childComplexity int, communityID string, period string, input model.PublishFinanceStatementInput) int
 		PublishIncidentAnnouncement   func(childComplexity int, id string, input model.PublishIncidentAnnouncementInput) int
+		PublishManagementReport       func(childComplexity int, id string, input *model.PublishManagementReportInput) int
 		PublishSurvey                 func(childComplexity int, id string) int
 		RateRepair                    func(childComplexity int, id string, rating int, comment *string) int
 		RateServiceOrder              func(childComplexity int, id string, rating int, comment *string) int
@@ -1688,6 +1761,7 @@ type ComplexityRoot struct {
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
 		SetBuildingType               func(childComplexity int, buildingID string, typeArg community.BuildingType) int
 		SetComplaintConcerns          func(childComplexity int, id string, version *int, staffIds []string, note *string) int
+		SetManagementReportCommentary func(childComplexity int, id string, section mgmtreport.Section, text string) int
 		SetOrderPayment               func(childComplexity int, id string, status serviceorder.PaymentStatus, reason *string) int
 		SetRepairDeadlines            func(childComplexity int, communityID string, urgency repair.Urgency, respondMinutes int, arriveMinutes int, finishMinutes int) int
 		SetTenantBillAccess           func(childComplexity int, householdID string, allowed bool) int
@@ -2033,6 +2107,8 @@ type ComplexityRoot struct {
 		MaintenanceOrder        func(childComplexity int, id string) int
 		MaintenanceOrders       func(childComplexity int, communityID string, filter *model.MaintenanceOrderFilter, kind *facility.OrderKind, first *int, after *string) int
 		MaintenancePlans        func(childComplexity int, communityID string, equipmentID *string, first *int, after *string) int
+		ManagementReport        func(childComplexity int, id string) int
+		ManagementReports       func(childComplexity int, communityID string, first *int, after *string) int
 		Me                      func(childComplexity int) int
 		MoveBooking             func(childComplexity int, id string) int
 		MoveBookings            func(childComplexity int, communityID *string, date *string, buildingID *string, householdID *string, first *int, after *string) int
@@ -8506,6 +8582,277 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.MaintenancePlanEdge.Node(childComplexity), true
 
+	case "ManagementReport.changeNote":
+		if e.ComplexityRoot.ManagementReport.ChangeNote == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.ChangeNote(childComplexity), true
+	case "ManagementReport.comments":
+		if e.ComplexityRoot.ManagementReport.Comments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Comments(childComplexity), true
+	case "ManagementReport.community":
+		if e.ComplexityRoot.ManagementReport.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Community(childComplexity), true
+	case "ManagementReport.communityId":
+		if e.ComplexityRoot.ManagementReport.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.CommunityID(childComplexity), true
+	case "ManagementReport.from":
+		if e.ComplexityRoot.ManagementReport.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.From(childComplexity), true
+	case "ManagementReport.generatedAt":
+		if e.ComplexityRoot.ManagementReport.GeneratedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.GeneratedAt(childComplexity), true
+	case "ManagementReport.id":
+		if e.ComplexityRoot.ManagementReport.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.ID(childComplexity), true
+	case "ManagementReport.latest":
+		if e.ComplexityRoot.ManagementReport.Latest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Latest(childComplexity), true
+	case "ManagementReport.pdfUrl":
+		if e.ComplexityRoot.ManagementReport.PDFURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.PDFURL(childComplexity), true
+	case "ManagementReport.period":
+		if e.ComplexityRoot.ManagementReport.Period == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Period(childComplexity), true
+	case "ManagementReport.periodLabel":
+		if e.ComplexityRoot.ManagementReport.PeriodLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.PeriodLabel(childComplexity), true
+	case "ManagementReport.previousId":
+		if e.ComplexityRoot.ManagementReport.PreviousID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.PreviousID(childComplexity), true
+	case "ManagementReport.publishedAt":
+		if e.ComplexityRoot.ManagementReport.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.PublishedAt(childComplexity), true
+	case "ManagementReport.revision":
+		if e.ComplexityRoot.ManagementReport.Revision == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Revision(childComplexity), true
+	case "ManagementReport.sections":
+		if e.ComplexityRoot.ManagementReport.Sections == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Sections(childComplexity), true
+	case "ManagementReport.status":
+		if e.ComplexityRoot.ManagementReport.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Status(childComplexity), true
+	case "ManagementReport.to":
+		if e.ComplexityRoot.ManagementReport.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.To(childComplexity), true
+	case "ManagementReport.version":
+		if e.ComplexityRoot.ManagementReport.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Version(childComplexity), true
+	case "ManagementReport.versions":
+		if e.ComplexityRoot.ManagementReport.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReport.Versions(childComplexity), true
+
+	case "ManagementReportComment.authorName":
+		if e.ComplexityRoot.ManagementReportComment.AuthorName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportComment.AuthorName(childComplexity), true
+	case "ManagementReportComment.createdAt":
+		if e.ComplexityRoot.ManagementReportComment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportComment.CreatedAt(childComplexity), true
+	case "ManagementReportComment.id":
+		if e.ComplexityRoot.ManagementReportComment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportComment.ID(childComplexity), true
+	case "ManagementReportComment.role":
+		if e.ComplexityRoot.ManagementReportComment.Role == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportComment.Role(childComplexity), true
+	case "ManagementReportComment.section":
+		if e.ComplexityRoot.ManagementReportComment.Section == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportComment.Section(childComplexity), true
+	case "ManagementReportComment.text":
+		if e.ComplexityRoot.ManagementReportComment.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportComment.Text(childComplexity), true
+
+	case "ManagementReportConnection.edges":
+		if e.ComplexityRoot.ManagementReportConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportConnection.Edges(childComplexity), true
+	case "ManagementReportConnection.pageInfo":
+		if e.ComplexityRoot.ManagementReportConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportConnection.PageInfo(childComplexity), true
+	case "ManagementReportConnection.totalCount":
+		if e.ComplexityRoot.ManagementReportConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportConnection.TotalCount(childComplexity), true
+
+	case "ManagementReportEdge.cursor":
+		if e.ComplexityRoot.ManagementReportEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportEdge.Cursor(childComplexity), true
+	case "ManagementReportEdge.node":
+		if e.ComplexityRoot.ManagementReportEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportEdge.Node(childComplexity), true
+
+	case "ManagementReportFigure.available":
+		if e.ComplexityRoot.ManagementReportFigure.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Available(childComplexity), true
+	case "ManagementReportFigure.denominator":
+		if e.ComplexityRoot.ManagementReportFigure.Denominator == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Denominator(childComplexity), true
+	case "ManagementReportFigure.key":
+		if e.ComplexityRoot.ManagementReportFigure.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Key(childComplexity), true
+	case "ManagementReportFigure.label":
+		if e.ComplexityRoot.ManagementReportFigure.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Label(childComplexity), true
+	case "ManagementReportFigure.rate":
+		if e.ComplexityRoot.ManagementReportFigure.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Rate(childComplexity), true
+	case "ManagementReportFigure.unit":
+		if e.ComplexityRoot.ManagementReportFigure.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Unit(childComplexity), true
+	case "ManagementReportFigure.value":
+		if e.ComplexityRoot.ManagementReportFigure.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportFigure.Value(childComplexity), true
+
+	case "ManagementReportItem.label":
+		if e.ComplexityRoot.ManagementReportItem.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportItem.Label(childComplexity), true
+	case "ManagementReportItem.text":
+		if e.ComplexityRoot.ManagementReportItem.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportItem.Text(childComplexity), true
+
+	case "ManagementReportSectionData.commentary":
+		if e.ComplexityRoot.ManagementReportSectionData.Commentary == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportSectionData.Commentary(childComplexity), true
+	case "ManagementReportSectionData.figures":
+		if e.ComplexityRoot.ManagementReportSectionData.Figures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportSectionData.Figures(childComplexity), true
+	case "ManagementReportSectionData.items":
+		if e.ComplexityRoot.ManagementReportSectionData.Items == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportSectionData.Items(childComplexity), true
+	case "ManagementReportSectionData.section":
+		if e.ComplexityRoot.ManagementReportSectionData.Section == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportSectionData.Section(childComplexity), true
+	case "ManagementReportSectionData.title":
+		if e.ComplexityRoot.ManagementReportSectionData.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ManagementReportSectionData.Title(childComplexity), true
+
 	case "Material.name":
 		if e.ComplexityRoot.Material.Name == nil {
 			break
@@ -9085,6 +9432,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseVote(childComplexity, args["id"].(string)), true
+	case "Mutation.commentOnManagementReport":
+		if e.ComplexityRoot.Mutation.CommentOnManagementReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_commentOnManagementReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CommentOnManagementReport(childComplexity, args["id"].(string), args["section"].(*mgmtreport.Section), args["text"].(string)), true
 	case "Mutation.completeButlerTask":
 		if e.ComplexityRoot.Mutation.CompleteButlerTask == nil {
 			break
@@ -9371,6 +9729,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GenerateBills(childComplexity, args["communityId"].(string), args["period"].(string), args["dueDate"].(string), args["buildingId"].(*string)), true
+	case "Mutation.generateManagementReport":
+		if e.ComplexityRoot.Mutation.GenerateManagementReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_generateManagementReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GenerateManagementReport(childComplexity, args["communityId"].(string), args["period"].(string)), true
 	case "Mutation.grantFeeRelief":
 		if e.ComplexityRoot.Mutation.GrantFeeRelief == nil {
 			break
@@ -9564,6 +9933,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishIncidentAnnouncement(childComplexity, args["id"].(string), args["input"].(model.PublishIncidentAnnouncementInput)), true
+	case "Mutation.publishManagementReport":
+		if e.ComplexityRoot.Mutation.PublishManagementReport == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishManagementReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishManagementReport(childComplexity, args["id"].(string), args["input"].(*model.PublishManagementReportInput)), true
 	case "Mutation.publishSurvey":
 		if e.ComplexityRoot.Mutation.PublishSurvey == nil {
 			break
@@ -10026,6 +10406,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetComplaintConcerns(childComplexity, args["id"].(string), args["version"].(*int), args["staffIds"].([]string), args["note"].(*string)), true
+	case "Mutation.setManagementReportCommentary":
+		if e.ComplexityRoot.Mutation.SetManagementReportCommentary == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setManagementReportCommentary_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetManagementReportCommentary(childComplexity, args["id"].(string), args["section"].(mgmtreport.Section), args["text"].(string)), true
 	case "Mutation.setOrderPayment":
 		if e.ComplexityRoot.Mutation.SetOrderPayment == nil {
 			break
@@ -11953,6 +12344,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MaintenancePlans(childComplexity, args["communityId"].(string), args["equipmentId"].(*string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.managementReport":
+		if e.ComplexityRoot.Query.ManagementReport == nil {
+			break
+		}
+
+		args, err := ec.field_Query_managementReport_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ManagementReport(childComplexity, args["id"].(string)), true
+	case "Query.managementReports":
+		if e.ComplexityRoot.Query.ManagementReports == nil {
+			break
+		}
+
+		args, err := ec.field_Query_managementReports_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ManagementReports(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
@@ -16190,6 +16603,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputPublishFaqEntryInput,
 		ec.unmarshalInputPublishFinanceStatementInput,
 		ec.unmarshalInputPublishIncidentAnnouncementInput,
+		ec.unmarshalInputPublishManagementReportInput,
 		ec.unmarshalInputRecheckCorrectiveTaskInput,
 		ec.unmarshalInputRecordCampaignVisitInput,
 		ec.unmarshalInputRecordCheckpointScanInput,
@@ -18425,6 +18839,8 @@ enum EquipmentKind {
   CCTV
   "Public lighting (公共照明)."
   LIGHTING
+  "A pest-control point (消杀/四害防治点: bait station, trap); its plans are the pest-control rounds."
+  PEST_CONTROL
   "Anything else."
   OTHER
 }
@@ -21866,6 +22282,233 @@ type WeeklyReport {
   previous: ServiceKpis!
   "A few lines in Simplified Chinese (English with Accept-Language: en): workload, then each rate with its counts and last week's rate."
   summary: String!
+}
+`, BuiltIn: false},
+	{Name: "../schema/mgmtreport.graphqls", Input: `extend type Query {
+  "A community's management reports (管理报告), one per period, newest period first: each the latest version the caller may read, with the period's versions in ` + "`" + `versions` + "`" + `. Residents of the community read published versions; sitting members of its owners' committee and its staff also read drafts. Anyone else gets NOT_FOUND. totalCount counts periods."
+  managementReports(
+    "The community (小区)."
+    communityId: ID!
+    "Page size, at most 100 (default 20)."
+    first: Int
+    "Cursor of the last report of the previous page."
+    after: String
+  ): ManagementReportConnection!
+  "One version of a report by id, for those who may read it (a draft: committee members and staff); anyone else gets NOT_FOUND."
+  managementReport(
+    "Report id, as in ManagementReport.id."
+    id: ID!
+  ): ManagementReport
+}
+
+extend type Mutation {
+  "Generate a period's report from the record as a DRAFT: the period's draft is refreshed (figures computed again, commentary kept); a period whose latest version is published starts the next version's draft (a correction), with the published commentary to start from. Supervisors and finance clerks of the community and admins; other staff and residents get FORBIDDEN, anyone else NOT_FOUND. The period must have ended (BAD_USER_INPUT, field period)."
+  generateManagementReport(
+    "The community (小区)."
+    communityId: ID!
+    "The period: a month ` + "`" + `YYYY-MM` + "`" + `, a quarter ` + "`" + `YYYY-Qn` + "`" + ` or a year ` + "`" + `YYYY` + "`" + `, in the community's time zone."
+    period: String!
+  ): ManagementReport!
+  "Publish a draft: it becomes immutable and every resident of the community reads it; they are notified (MANAGEMENT_REPORT_PUBLISHED). Supervisors of the community and admins; other staff and committee members get FORBIDDEN, anyone else NOT_FOUND. A published version is CONFLICT; a version after the first must say what it corrects (` + "`" + `input.changeNote` + "`" + `)."
+  publishManagementReport(
+    "The draft's id."
+    id: ID!
+    "What the publisher says."
+    input: PublishManagementReportInput
+  ): ManagementReport!
+  "Write the manager's commentary (管理处说明) on one section of a draft; an empty text clears it. Supervisors and finance clerks of the community, admins. The text is read by every owner: phone numbers and other long digit runs are refused (BAD_USER_INPUT, field text). A published version is CONFLICT."
+  setManagementReportCommentary(
+    "The draft's id."
+    id: ID!
+    "The section."
+    section: ManagementReportSection!
+    "The commentary, at most 2000 characters."
+    text: String!
+  ): ManagementReport!
+  "A sitting committee member's comment on a draft, on one section or on the whole. Comments are between the committee and the company, never part of the published report. Staff and other residents get FORBIDDEN (or NOT_FOUND where they cannot see the draft); a published version is CONFLICT."
+  commentOnManagementReport(
+    "The draft's id."
+    id: ID!
+    "The section commented on; null for the whole report."
+    section: ManagementReportSection
+    "The comment, 1-1000 characters."
+    text: String!
+  ): ManagementReportComment!
+}
+
+"A section of the management report (seed 004: 设备、治安、消防、停车场、清洁、绿化、消杀、管理费收支、本体维修基金 ...)."
+enum ManagementReportSection {
+  "Equipment and maintenance: planned maintenance on plan, defects, lifts (设备设施)."
+  EQUIPMENT
+  "Security: patrol completeness and punctuality, incidents by type (治安)."
+  SECURITY
+  "Fire safety: fire-system maintenance, fire alarms, stairs and fire-escape inspections (消防)."
+  FIRE_SAFETY
+  "Parking: spaces assigned, parking fees, garage inspections (停车场)."
+  PARKING
+  "Cleaning: inspection pass rates of the cleaned areas (清洁)."
+  CLEANING
+  "Greening: garden inspection pass rate, greening expense (绿化)."
+  GREENING
+  "Pest control rounds on the pest-control points (消杀)."
+  PEST_CONTROL
+  "Repairs and complaints: volumes, on-time rates, satisfaction, reopened repairs (报修与投诉)."
+  REPAIRS_COMPLAINTS
+  "Enquiries: received, answered, on time (咨询)."
+  ENQUIRIES
+  "Community events: held, sign-ups, attendance (社区活动)."
+  EVENTS
+  "Surveys closed in the period, satisfaction, the improve-first items and what is being done (满意度调查)."
+  SURVEYS
+  "The period's income and expense statement, the collection rate and the maintenance fund (管理费收支、本体维修基金)."
+  FINANCE
+}
+
+"Whether a version is a draft or published."
+enum ManagementReportStatus {
+  "Being reviewed: staff and the committee read it; figures may be regenerated."
+  DRAFT
+  "Published to every resident; never changes."
+  PUBLISHED
+}
+
+"How to read a figure's value."
+enum ManagementReportUnit {
+  "A count."
+  COUNT
+  "Money in fen."
+  FEN
+  "A share: value out of denominator."
+  RATIO
+}
+
+"One version of a community's management report for a period."
+type ManagementReport {
+  "Report id, ` + "`" + `<communityId>:<period>:v<version>` + "`" + `."
+  id: ID!
+  "The community's id."
+  communityId: ID!
+  "The community (小区)."
+  community: Community!
+  "The period: ` + "`" + `YYYY-MM` + "`" + `, ` + "`" + `YYYY-Qn` + "`" + ` or ` + "`" + `YYYY` + "`" + `."
+  period: String!
+  "The period in words in the caller's language, e.g. 2026年第3季度."
+  periodLabel: String!
+  "Version of the period's report, 1 for the first."
+  version: Int!
+  "The version this one corrects; null for version 1."
+  previousId: ID
+  "What this correction changes (更正说明); null unless given."
+  changeNote: String
+  "Draft or published."
+  status: ManagementReportStatus!
+  "Start of the period's window (community time)."
+  from: Time!
+  "End of the period's window, exclusive."
+  to: Time!
+  "Every section, in a fixed order."
+  sections: [ManagementReportSectionData!]!
+  "When the figures were last computed from the record."
+  generatedAt: Time!
+  "A draft's revision: every regeneration or commentary change adds one; name it when publishing to publish what you reviewed."
+  revision: Int!
+  "When it was published; null for a draft."
+  publishedAt: Time
+  "Whether this is the latest version the caller may read."
+  latest: Boolean!
+  "Every version of the period the caller may read, newest first, this one included."
+  versions: [ManagementReport!]!
+  "Committee members' comments, oldest first (at most 200), for the committee and staff; empty for other residents."
+  comments: [ManagementReportComment!]!
+  "GET the PDF with the Authorization header: /documents/management-reports/{id}.pdf."
+  pdfUrl: String!
+}
+
+"One section of a report."
+type ManagementReportSectionData {
+  "The section."
+  section: ManagementReportSection!
+  "Its title in the caller's language."
+  title: String!
+  "Its figures, in a fixed order."
+  figures: [ManagementReportFigure!]!
+  "Lines of words: a survey's improve-first item with what is being done, or why a section is empty."
+  items: [ManagementReportItem!]!
+  "The manager's commentary; null when none."
+  commentary: String
+}
+
+"One figure of a section, computed from the record when generated."
+type ManagementReportFigure {
+  "Stable key, e.g. ` + "`" + `cleaning.pass.LOBBY` + "`" + `, ` + "`" + `security.incidents.FIRE_ALARM` + "`" + `."
+  key: String!
+  "The figure's name in the caller's language."
+  label: String!
+  "How to read value."
+  unit: ManagementReportUnit!
+  "A count (COUNT), an amount in fen (FEN), or a ratio's numerator (RATIO: a count, or fen for the collection rate)."
+  value: Fen!
+  "RATIO: what value is out of; null otherwise."
+  denominator: Fen
+  "RATIO: value / denominator, 0 to 1; null when the denominator is 0, not a ratio, or not available."
+  rate: Float
+  "false when the figure's source is not connected (the numbers are then 0)."
+  available: Boolean!
+}
+
+"A line of words in a section."
+type ManagementReportItem {
+  "What it is about, in the caller's language."
+  label: String!
+  "What is being done (as written by staff); null when nothing is published yet."
+  text: String
+}
+
+"A committee member's comment on a draft."
+type ManagementReportComment {
+  "Comment id."
+  id: ID!
+  "The section commented on; null for the whole report."
+  section: ManagementReportSection
+  "The comment."
+  text: String!
+  "The author's name as on the committee list (public to the community)."
+  authorName: String!
+  "The author's office on the committee when commenting."
+  role: CommitteeRole!
+  "When."
+  createdAt: Time!
+}
+
+"What the publisher says."
+input PublishManagementReportInput {
+  "The draft's revision you reviewed; a draft changed since is CONFLICT."
+  revision: Int
+  "What this correction changes (更正说明), at most 500 characters: required from version 2."
+  changeNote: String
+}
+
+"A page of reports, one per period."
+type ManagementReportConnection {
+  "The reports of this page."
+  edges: [ManagementReportEdge!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "How many periods have a report the caller may read."
+  totalCount: Int!
+}
+
+"One report in a page."
+type ManagementReportEdge {
+  "Cursor for after."
+  cursor: String!
+  "The period's latest version the caller may read."
+  node: ManagementReport!
+}
+
+extend enum NotificationKind {
+  "The community's management report for a period is published, or a published one corrected (管理报告); data carries reportId, communityId and period. May be turned off."
+  MANAGEMENT_REPORT_PUBLISHED
 }
 `, BuiltIn: false},
 	{Name: "../schema/money.graphqls", Input: `"Money in fen (分, 1/100 yuan): a whole number, 64-bit (a community's yearly totals pass 2^31), written as a JSON number. Never a fraction: amounts are computed and stored in fen end to end."
@@ -28477,6 +29120,136 @@ func (ec *executionContext) childFields_MaintenancePlanEdge(ctx context.Context,
 		return ec.fieldContext_MaintenancePlanEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type MaintenancePlanEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReport(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ManagementReport_id(ctx, field)
+	case "communityId":
+		return ec.fieldContext_ManagementReport_communityId(ctx, field)
+	case "community":
+		return ec.fieldContext_ManagementReport_community(ctx, field)
+	case "period":
+		return ec.fieldContext_ManagementReport_period(ctx, field)
+	case "periodLabel":
+		return ec.fieldContext_ManagementReport_periodLabel(ctx, field)
+	case "version":
+		return ec.fieldContext_ManagementReport_version(ctx, field)
+	case "previousId":
+		return ec.fieldContext_ManagementReport_previousId(ctx, field)
+	case "changeNote":
+		return ec.fieldContext_ManagementReport_changeNote(ctx, field)
+	case "status":
+		return ec.fieldContext_ManagementReport_status(ctx, field)
+	case "from":
+		return ec.fieldContext_ManagementReport_from(ctx, field)
+	case "to":
+		return ec.fieldContext_ManagementReport_to(ctx, field)
+	case "sections":
+		return ec.fieldContext_ManagementReport_sections(ctx, field)
+	case "generatedAt":
+		return ec.fieldContext_ManagementReport_generatedAt(ctx, field)
+	case "revision":
+		return ec.fieldContext_ManagementReport_revision(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_ManagementReport_publishedAt(ctx, field)
+	case "latest":
+		return ec.fieldContext_ManagementReport_latest(ctx, field)
+	case "versions":
+		return ec.fieldContext_ManagementReport_versions(ctx, field)
+	case "comments":
+		return ec.fieldContext_ManagementReport_comments(ctx, field)
+	case "pdfUrl":
+		return ec.fieldContext_ManagementReport_pdfUrl(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReport", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReportComment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ManagementReportComment_id(ctx, field)
+	case "section":
+		return ec.fieldContext_ManagementReportComment_section(ctx, field)
+	case "text":
+		return ec.fieldContext_ManagementReportComment_text(ctx, field)
+	case "authorName":
+		return ec.fieldContext_ManagementReportComment_authorName(ctx, field)
+	case "role":
+		return ec.fieldContext_ManagementReportComment_role(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ManagementReportComment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReportComment", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReportConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ManagementReportConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ManagementReportConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ManagementReportConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReportConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReportEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ManagementReportEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ManagementReportEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReportEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReportFigure(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_ManagementReportFigure_key(ctx, field)
+	case "label":
+		return ec.fieldContext_ManagementReportFigure_label(ctx, field)
+	case "unit":
+		return ec.fieldContext_ManagementReportFigure_unit(ctx, field)
+	case "value":
+		return ec.fieldContext_ManagementReportFigure_value(ctx, field)
+	case "denominator":
+		return ec.fieldContext_ManagementReportFigure_denominator(ctx, field)
+	case "rate":
+		return ec.fieldContext_ManagementReportFigure_rate(ctx, field)
+	case "available":
+		return ec.fieldContext_ManagementReportFigure_available(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReportFigure", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReportItem(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "label":
+		return ec.fieldContext_ManagementReportItem_label(ctx, field)
+	case "text":
+		return ec.fieldContext_ManagementReportItem_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReportItem", field.Name)
+}
+
+func (ec *executionContext) childFields_ManagementReportSectionData(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "section":
+		return ec.fieldContext_ManagementReportSectionData_section(ctx, field)
+	case "title":
+		return ec.fieldContext_ManagementReportSectionData_title(ctx, field)
+	case "figures":
+		return ec.fieldContext_ManagementReportSectionData_figures(ctx, field)
+	case "items":
+		return ec.fieldContext_ManagementReportSectionData_items(ctx, field)
+	case "commentary":
+		return ec.fieldContext_ManagementReportSectionData_commentary(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ManagementReportSectionData", field.Name)
 }
 
 func (ec *executionContext) childFields_Material(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

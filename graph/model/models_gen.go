@@ -26,6 +26,7 @@ import (
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
 	"qinqing/internal/intake"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/moving"
 	"qinqing/internal/notify"
 	"qinqing/internal/patrol"
@@ -1303,6 +1304,24 @@ type MaintenancePlanInput struct {
 	Active bool `json:"active"`
 }
 
+// A page of reports, one per period.
+type ManagementReportConnection struct {
+	// The reports of this page.
+	Edges []*ManagementReportEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many periods have a report the caller may read.
+	TotalCount int `json:"totalCount"`
+}
+
+// One report in a page.
+type ManagementReportEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The period's latest version the caller may read.
+	Node *mgmtreport.Report `json:"node"`
+}
+
 // A material used on the repair.
 type MaterialInput struct {
 	// What it is, 1 to 60 characters.
@@ -1619,6 +1638,14 @@ type PublishIncidentAnnouncementInput struct {
 	Title string `json:"title"`
 	// Body, as for publishAnnouncement.
 	Body string `json:"body"`
+}
+
+// What the publisher says.
+type PublishManagementReportInput struct {
+	// The draft's revision you reviewed; a draft changed since is CONFLICT.
+	Revision *int `json:"revision,omitempty"`
+	// What this correction changes (更正说明), at most 500 characters: required from version 2.
+	ChangeNote *string `json:"changeNote,omitempty"`
 }
 
 // Read operations. Every field needs a signed-in caller (Authorization: Bearer <accessToken>) unless it says otherwise; without one the answer is UNAUTHENTICATED.

@@ -274,10 +274,7 @@ func CodeFor(c *access.Caller, su *SignUp) string {
 // those that checked in (attended). It checks no caller: the KPI service
 // decides who sees it.
 func (s *Service) AttendanceIn(ctx context.Context, communityID string, from, to time.Time) (attended, expected int, err error) {
-	cur, err := s.events.Find(ctx, bson.D{{Key: "communityId", Value: communityID},
-		{Key: "endsAt", Value: bson.D{{Key: "$gte", Value: from.UTC()}, {Key: "$lt", Value: to.UTC()}}},
-		{Key: "status", Value: bson.D{{Key: "$in", Value: []Status{Published, Ended}}}}},
-		options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
+	cur, err := s.events.Find(ctx, endedIn(communityID, from, to), options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}))
 	if err != nil {
 		return 0, 0, fmt.Errorf("events ended in range: %w", err)
 	}

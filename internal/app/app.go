@@ -213,10 +213,11 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	svc.Calls = newHotline(svc, d, staffSvc)
 	svc.Enquiries = enquiry.NewService(enquiry.Config{DB: d.DB, Households: households, Staff: staffSvc, Sender: engine, Bus: bus, Zone: zones.get, Log: d.Log, Now: now})
 	svc.Tasks.AddSource(tasks.OverdueEnquiries{Enquiries: svc.Enquiries})
+	font := documentFont(cfg, d.Log)
 	svc.Dunning = dunning.NewService(dunning.Config{DB: d.DB, Arrears: feeArrears{svc.Fees}, Communities: communityIDs{communities},
 		Holds: []dunning.Holds{complaintHolds{svc.Complaints}, reliefHolds{svc.Fees}}, Households: households, Sender: engine, Zone: zones.get, Now: now,
 		Facts: noticeFacts{company: cfg.CompanyName, communities: communities, households: households, fees: svc.Fees, staff: staffSvc},
-		Font:  documentFont(cfg, d.Log), Log: d.Log})
+		Font:  font, Log: d.Log})
 	svc.Tasks.AddSource(tasks.FeeCalls{Dunning: svc.Dunning})
 	// Open accounts (收支公示), with the collection rate from the bills.
 	svc.Finance = finance.NewService(finance.Config{DB: d.DB, Places: communities, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now,
@@ -240,6 +241,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 		Communities: communities, Staff: staffSvc, Sender: engine, Committee: svc.Committee, Log: d.Log, Now: now})
 	wireFacilities(svc, now)
 	wireVotes(svc, d, communities, households, engine, zones.get, svc.Committee)
+	svc.MgmtReports = newReports(svc, communities, households, engine, zones.get, font, cfg.CompanyName, d, now)
 	return svc, &background{
 		outbox:   notify.NewOutbox(d.DB, notify.OutboxConfig{Senders: senders, Log: d.Log, Now: now, Bus: bus}),
 		triggers: notify.NewTriggers(engine, bus, households, sources, d.Log).WithContactHours(arch),
@@ -314,6 +316,9 @@ func New(cfg *config.Config, d Deps) (*App, error) {
 	mux.Handle("GET /reports/surveys/{id}/quadrant.svg", graph.SurveyReportHandler(a.Services, tokens, "svg"))
 	mux.Handle("GET /reports/finance/{file}", graph.FinanceReportHandler(a.Services, tokens))               // {id}.csv, {id}.xlsx
 	mux.Handle("GET /documents/dunning/{household}/{file}", graph.DunningNoticeHandler(a.Services, tokens)) // {number}.pdf
+
+	// {id}.pdf of a management report version.
+	mux.Handle("GET /documents/management-reports/{file}", graph.ManagementReportHandler(a.Services, tokens))
 	if d.WechatPay != nil {
 		mux.Handle("POST /pay/wechat/notify", wechatNotify(d.WechatPay, a.Services.Payments, d.Log))
 		mux.Handle("POST /pay/wechat/refund-notify", wechatRefundNotify(d.WechatPay, a.Services.Payments, d.Log))
@@ -481,6 +486,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"enquiry escalation", svc.Enquiries.Escalate},
 		{"fee reminders", svc.Dunning.TickAll},
 		{"finance statement notices", svc.Finance.Tick},
+		{"management report notices", svc.MgmtReports.Tick},
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
 		{"missed patrol checkpoints", svc.Patrols.Tick},

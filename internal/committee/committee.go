@@ -105,14 +105,16 @@ func init() {
 	})
 	mongo.Declare(mongo.Indexes{Collection: colSeats, Models: []mgo.IndexModel{
 		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "personId", Value: 1}}},
+	}}, mongo.Indexes{Collection: colGuards, Models: []mgo.IndexModel{
+		{Keys: bson.D{{Key: "communityId", Value: 1}, {Key: "v", Value: -1}}},
 	}})
 }
 
 const (
 	colSeats = "committee_seats"
-	// colGuards holds one counter per community, bumped by every change
-	// of its seats, so two appointments checked against the same list
-	// cannot both be written (one chair per term holds under races).
+	// colGuards numbers the changes of each community's seats, so two
+	// appointments checked against the same list cannot both be written
+	// (one chair per term holds under races).
 	colGuards = "committee_guards"
 )
 
@@ -294,15 +296,21 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, communityID string)
 	return out, nil
 }
 
-// errNoGuard tells a guarded write that the counter moved.
+// errNoGuard tells a guarded write that someone else changed the
+// committee first.
 var errNoGuard = errors.New("committee guard moved")
 
-// guard reads the community's change counter.
+// guard is the number of the community's last change: every change of its
+// seats claims the next number by inserting a document whose id is that
+// number. A unique id is the one check both MongoDB and the embedded
+// FerretDB make atomically (FerretDB runs a conditional update as a read
+// and a write, so two could both pass it).
 func (s *Service) guard(ctx context.Context, communityID string) (int64, error) {
 	var g struct {
 		V int64 `bson:"v"`
 	}
-	err := s.guards.FindOne(ctx, bson.D{{Key: "_id", Value: communityID}}).Decode(&g)
+	err := s.guards.FindOne(ctx, bson.D{{Key: "communityId", Value: communityID}},
+		options.FindOne().SetSort(bson.D{{Key: "v", Value: -1}})).Decode(&g)
 	if errors.Is(err, mgo.ErrNoDocuments) {
 		return 0, nil
 	}
@@ -312,25 +320,16 @@ func (s *Service) guard(ctx context.Context, communityID string) (int64, error) 
 	return g.V, nil
 }
 
-// bump moves the counter from v to v+1, or reports errNoGuard when someone
-// else moved it first.
+// bump claims change v+1, or reports errNoGuard when someone else claimed
+// it first.
 func (s *Service) bump(ctx context.Context, communityID string, v int64) error {
-	if v == 0 {
-		_, err := s.guards.InsertOne(ctx, bson.D{{Key: "_id", Value: communityID}, {Key: "v", Value: int64(1)}})
-		if mongo.IsDuplicate(err) {
-			return errNoGuard
-		}
-		if err != nil {
-			return fmt.Errorf("committee guard of %s: %w", communityID, err)
-		}
-		return nil
+	_, err := s.guards.InsertOne(ctx, bson.D{{Key: "_id", Value: fmt.Sprintf("%s:%d", communityID, v+1)},
+		{Key: "communityId", Value: communityID}, {Key: "v", Value: v + 1}, {Key: "at", Value: s.cfg.Now().UTC()}})
+	if mongo.IsDuplicate(err) {
+		return errNoGuard
 	}
-	res, err := s.guards.UpdateOne(ctx, bson.D{{Key: "_id", Value: communityID}, {Key: "v", Value: v}}, bson.D{{Key: "$set", Value: bson.D{{Key: "v", Value: v + 1}}}})
 	if err != nil {
 		return fmt.Errorf("committee guard of %s: %w", communityID, err)
-	}
-	if res.MatchedCount == 0 {
-		return errNoGuard
 	}
 	return nil
 }

@@ -29,11 +29,14 @@ const (
 	AccessGate Kind = "ACCESS_GATE"
 	CCTV       Kind = "CCTV"
 	Lighting   Kind = "LIGHTING"
-	OtherKind  Kind = "OTHER"
+	// PestControl is a pest-control point (消杀/四害防治点: bait station,
+	// trap); its plans are the estate's 消杀 rounds.
+	PestControl Kind = "PEST_CONTROL"
+	OtherKind   Kind = "OTHER"
 )
 
 // Kinds lists the valid kinds.
-var Kinds = []Kind{Lift, WaterPump, FireSystem, Generator, AccessGate, CCTV, Lighting, OtherKind}
+var Kinds = []Kind{Lift, WaterPump, FireSystem, Generator, AccessGate, CCTV, Lighting, PestControl, OtherKind}
 
 // Disturbance is what a piece of work takes from residents while it lasts.
 type Disturbance string

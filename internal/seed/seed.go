@@ -32,6 +32,7 @@ import (
 	"qinqing/internal/identity"
 	"qinqing/internal/incident"
 	"qinqing/internal/inspection"
+	"qinqing/internal/mgmtreport"
 	"qinqing/internal/patrol"
 	"qinqing/internal/payment"
 	"qinqing/internal/platform/auth"
@@ -102,6 +103,9 @@ type Deps struct {
 	// Votes, when set with Committee, gets the first community's owners'
 	// votes, one counted and one open (votes.go).
 	Votes *vote.Service
+	// MgmtReports, when set, gets the first community's management
+	// reports: a published quarter and a month's draft (mgmtreport.go).
+	MgmtReports *mgmtreport.Service
 }
 
 // Options size the demo.
@@ -229,6 +233,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 			}
 			return s.ensureFees(ctx)
 		}},
+		{"management reports", s.ensureReports},
 	}
 	for _, st := range steps {
 		if err := st.run(ctx); err != nil {
