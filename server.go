@@ -120,7 +120,7 @@ func seedCmd(ctx context.Context, cfg *config.Config, log *slog.Logger, args []s
 		Repairs: svc.Repairs, Complaints: svc.Complaints, Catalog: svc.Catalog, Calls: svc.Calls, Enquiries: svc.Enquiries, Inspections: svc.Inspections,
 		Fees: svc.Fees, Payments: svc.Payments, Dunning: svc.Dunning, Finance: svc.Finance, Reviews: svc.Reviews, Patrols: svc.Patrols, Incidents: svc.Incidents,
 		Clock: clock, Now: clock.Now, Facilities: svc.Facilities, Committee: svc.Committee, Meetings: svc.Meetings,
-		MgmtReports: svc.MgmtReports, Outcomes: svc.Outcomes, Surveys: svc.Surveys}, seed.Options{Households: *n, Fees: *fees})
+		MgmtReports: svc.MgmtReports, Outcomes: svc.Outcomes, Surveys: svc.Surveys, Votes: svc.Votes}, seed.Options{Households: *n, Fees: *fees})
 	if err != nil {
 		return err
 	}

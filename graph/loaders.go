@@ -18,6 +18,7 @@ import (
 	"qinqing/internal/repair"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
+	"qinqing/internal/vote"
 )
 
 // Loaders batch the lookups of one response: every field that needs a
@@ -50,6 +51,8 @@ type Loaders struct {
 	// as the caller may see them.
 	Announcement  *Loader[string, *announce.Announcement]
 	RepairRequest *Loader[string, *repair.Request]
+	// MyVoteUnits is the caller's units in each vote of a page (vote.go).
+	MyVoteUnits *Loader[vote.UnitsKey, []*vote.UnitStatus]
 	// ReportComments are each management report version's comments, as
 	// the caller may see them.
 	ReportComments *Loader[string, []*mgmtreport.Comment]
@@ -114,6 +117,13 @@ func newLoaders(s *Services, b *batcher, m *fetchMemo) *Loaders {
 				return nil, err
 			}
 			return s.MgmtReports.CommentsOf(ctx, c, ids)
+		}),
+		MyVoteUnits: newLoader(b, func(ctx context.Context, keys []vote.UnitsKey) (map[vote.UnitsKey][]*vote.UnitStatus, error) {
+			c, err := access.Require(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return s.Votes.MyUnitsOf(ctx, c, keys)
 		}),
 		// Every read is recorded, however often it repeats: no cache.
 		Audit: newUncachedLoader(b, func(ctx context.Context, reads []archive.SensitiveRead) (map[archive.SensitiveRead]bool, error) {

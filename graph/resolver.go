@@ -43,6 +43,7 @@ import (
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
+	"qinqing/internal/vote"
 )
 
 // Services are the domain services the API calls.
@@ -87,6 +88,7 @@ type Services struct {
 	// Meetings are the owners' committee's meetings and their action items.
 	Meetings *committee.Meetings
 	Outcomes *outcome.Service
+	Votes    *vote.Service
 	// Now is the clock of the domain services (overdue flags).
 	Now func() time.Time
 }

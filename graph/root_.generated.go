@@ -172,6 +172,8 @@ type ResolverRoot interface {
 	TrainingSession() TrainingSessionResolver
 	UnmatchedWechatNotification() UnmatchedWechatNotificationResolver
 	Visit() VisitResolver
+	Vote() VoteResolver
+	VoteTally() VoteTallyResolver
 	WeeklyReport() WeeklyReportResolver
 	WorkOrder() WorkOrderResolver
 	WorkWindows() WorkWindowsResolver
@@ -268,6 +270,15 @@ type ComplexityRoot struct {
 		Me                    func(childComplexity int) int
 		RefreshToken          func(childComplexity int) int
 		RefreshTokenExpiresAt func(childComplexity int) int
+	}
+
+	BallotReceipt struct {
+		ByProxy     func(childComplexity int) int
+		CastAt      func(childComplexity int) int
+		HouseholdID func(childComplexity int) int
+		Option      func(childComplexity int) int
+		Receipt     func(childComplexity int) int
+		VoteID      func(childComplexity int) int
 	}
 
 	Bill struct {
@@ -1712,6 +1723,8 @@ type ComplexityRoot struct {
 		AnswerEnquiry                 func(childComplexity int, id string, input model.EnquiryAnswerInput, staffNotes *string) int
 		ApplyRenovation               func(childComplexity int, householdID string, input model.RenovationApplicationInput) int
 		AppointCommitteeMember        func(childComplexity int, input model.AppointCommitteeMemberInput) int
+		AppointProxy                  func(childComplexity int, voteID string, householdID string, proxyPhone string) int
+		ApproveVote                   func(childComplexity int, id string) int
 		AssignParkingSpace            func(childComplexity int, communityID string, code string, householdID string) int
 		BindPhone                     func(childComplexity int, bindingTicket string, phone string, code string) int
 		BookCampaignSlot              func(childComplexity int, campaignID string, slotID string, householdID string, intake *model.IntakeInput) int
@@ -1724,9 +1737,11 @@ type ComplexityRoot struct {
 		CancelMoveBooking             func(childComplexity int, id string, reason *string) int
 		CancelRepairRequest           func(childComplexity int, id string, reason *string) int
 		CancelServiceOrder            func(childComplexity int, id string, reason *string) int
+		CastBallot                    func(childComplexity int, voteID string, householdID string, optionID string) int
 		CheckInToEvent                func(childComplexity int, eventID string, code string) int
 		CloseIncident                 func(childComplexity int, id string, version int, summary string) int
 		CloseSurvey                   func(childComplexity int, id string) int
+		CloseVote                     func(childComplexity int, id string) int
 		CommentOnManagementReport     func(childComplexity int, id string, section *mgmtreport.Section, text string) int
 		CompleteButlerTask            func(childComplexity int, id string, note *string) int
 		CompleteCommitteeAction       func(childComplexity int, id string, note *string) int
@@ -1767,6 +1782,7 @@ type ComplexityRoot struct {
 		Logout                        func(childComplexity int) int
 		MarkAnnouncementRead          func(childComplexity int, id string) int
 		MarkNotificationsRead         func(childComplexity int, ids []string) int
+		OpenVote                      func(childComplexity int, input model.OpenVoteInput) int
 		PostProjectProgress           func(childComplexity int, input model.PostProjectProgressInput) int
 		PublishAnnouncement           func(childComplexity int, input model.PublishAnnouncementInput) int
 		PublishEvent                  func(childComplexity int, id string) int
@@ -1812,6 +1828,7 @@ type ComplexityRoot struct {
 		RetireServiceItem             func(childComplexity int, id string) int
 		ReviewRenovation              func(childComplexity int, id string, decision model.RenovationDecision, reasons []string, note *string) int
 		ReviewStaff                   func(childComplexity int, input model.ReviewStaffInput) int
+		RevokeProxy                   func(childComplexity int, voteID string, householdID string) int
 		ScheduleInspection            func(childComplexity int, input model.ScheduleInspectionInput) int
 		ScheduleMaintenance           func(childComplexity int, id string, at time.Time, emergency *bool, note *string) int
 		SendGreetingCampaign          func(childComplexity int, input model.GreetingCampaignInput) int
@@ -2294,6 +2311,9 @@ type ComplexityRoot struct {
 		TrainingSessions        func(childComplexity int, communityID string, from time.Time, to time.Time, first *int, after *string) int
 		UnreadNotificationCount func(childComplexity int) int
 		Visits                  func(childComplexity int, filter *model.VisitFilter, first *int, after *string) int
+		Vote                    func(childComplexity int, id string) int
+		VoteBallots             func(childComplexity int, voteID string, first *int, after *string) int
+		Votes                   func(childComplexity int, communityID string, first *int, after *string) int
 		WeeklyReport            func(childComplexity int, communityID string, weekOf string) int
 		WorkOrderCounts         func(childComplexity int, communityID string) int
 		WorkOrders              func(childComplexity int, filter *model.WorkOrderFilter, first *int, after *string) int
@@ -2995,6 +3015,111 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	Vote struct {
+		ClosedAt          func(childComplexity int) int
+		ClosesAt          func(childComplexity int) int
+		Community         func(childComplexity int) int
+		CommunityID       func(childComplexity int) int
+		Description       func(childComplexity int) int
+		Electorate        func(childComplexity int) int
+		ID                func(childComplexity int) int
+		MyUnits           func(childComplexity int) int
+		OpenedAt          func(childComplexity int) int
+		OpensAt           func(childComplexity int) int
+		Options           func(childComplexity int) int
+		ProposedByCompany func(childComplexity int) int
+		Receipts          func(childComplexity int, first *int, after *string) int
+		Result            func(childComplexity int) int
+		Rule              func(childComplexity int) int
+		State             func(childComplexity int) int
+		Title             func(childComplexity int) int
+		Turnout           func(childComplexity int) int
+	}
+
+	VoteBallot struct {
+		Area        func(childComplexity int) int
+		Cast        func(childComplexity int) int
+		CastAt      func(childComplexity int) int
+		CastBy      func(childComplexity int) int
+		HouseholdID func(childComplexity int) int
+		Option      func(childComplexity int) int
+		Receipt     func(childComplexity int) int
+		UnitLabel   func(childComplexity int) int
+	}
+
+	VoteBallotConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VoteBallotEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VoteConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VoteEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VoteOption struct {
+		Abstain func(childComplexity int) int
+		ID      func(childComplexity int) int
+		Text    func(childComplexity int) int
+	}
+
+	VoteOptionResult struct {
+		Option  func(childComplexity int) int
+		Reached func(childComplexity int) int
+		Tally   func(childComplexity int) int
+	}
+
+	VoteReceipt struct {
+		Option  func(childComplexity int) int
+		Receipt func(childComplexity int) int
+	}
+
+	VoteReceiptConnection struct {
+		Edges      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	VoteReceiptEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	VoteResult struct {
+		AdoptedOption    func(childComplexity int) int
+		Options          func(childComplexity int) int
+		Outcome          func(childComplexity int) int
+		Participating    func(childComplexity int) int
+		ParticipationMet func(childComplexity int) int
+	}
+
+	VoteTally struct {
+		Area  func(childComplexity int) int
+		Units func(childComplexity int) int
+	}
+
+	VoteUnit struct {
+		Area        func(childComplexity int) int
+		AsProxy     func(childComplexity int) int
+		HouseholdID func(childComplexity int) int
+		Label       func(childComplexity int) int
+		MyBallot    func(childComplexity int) int
+		ProxyPhone  func(childComplexity int) int
+		Voted       func(childComplexity int) int
+	}
+
 	WechatAppPayParams struct {
 		AppID     func(childComplexity int) int
 		NonceStr  func(childComplexity int) int
@@ -3424,6 +3549,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthPayload.RefreshTokenExpiresAt(childComplexity), true
+
+	case "BallotReceipt.byProxy":
+		if e.ComplexityRoot.BallotReceipt.ByProxy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BallotReceipt.ByProxy(childComplexity), true
+	case "BallotReceipt.castAt":
+		if e.ComplexityRoot.BallotReceipt.CastAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BallotReceipt.CastAt(childComplexity), true
+	case "BallotReceipt.householdId":
+		if e.ComplexityRoot.BallotReceipt.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BallotReceipt.HouseholdID(childComplexity), true
+	case "BallotReceipt.option":
+		if e.ComplexityRoot.BallotReceipt.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BallotReceipt.Option(childComplexity), true
+	case "BallotReceipt.receipt":
+		if e.ComplexityRoot.BallotReceipt.Receipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BallotReceipt.Receipt(childComplexity), true
+	case "BallotReceipt.voteId":
+		if e.ComplexityRoot.BallotReceipt.VoteID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.BallotReceipt.VoteID(childComplexity), true
 
 	case "Bill.allocations":
 		if e.ComplexityRoot.Bill.Allocations == nil {
@@ -9475,6 +9637,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AppointCommitteeMember(childComplexity, args["input"].(model.AppointCommitteeMemberInput)), true
+	case "Mutation.appointProxy":
+		if e.ComplexityRoot.Mutation.AppointProxy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_appointProxy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AppointProxy(childComplexity, args["voteId"].(string), args["householdId"].(string), args["proxyPhone"].(string)), true
+	case "Mutation.approveVote":
+		if e.ComplexityRoot.Mutation.ApproveVote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveVote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveVote(childComplexity, args["id"].(string)), true
 	case "Mutation.assignParkingSpace":
 		if e.ComplexityRoot.Mutation.AssignParkingSpace == nil {
 			break
@@ -9607,6 +9791,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelServiceOrder(childComplexity, args["id"].(string), args["reason"].(*string)), true
+	case "Mutation.castBallot":
+		if e.ComplexityRoot.Mutation.CastBallot == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_castBallot_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CastBallot(childComplexity, args["voteId"].(string), args["householdId"].(string), args["optionId"].(string)), true
 	case "Mutation.checkInToEvent":
 		if e.ComplexityRoot.Mutation.CheckInToEvent == nil {
 			break
@@ -9640,6 +9835,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CloseSurvey(childComplexity, args["id"].(string)), true
+	case "Mutation.closeVote":
+		if e.ComplexityRoot.Mutation.CloseVote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_closeVote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CloseVote(childComplexity, args["id"].(string)), true
 	case "Mutation.commentOnManagementReport":
 		if e.ComplexityRoot.Mutation.CommentOnManagementReport == nil {
 			break
@@ -10075,6 +10281,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]string)), true
+	case "Mutation.openVote":
+		if e.ComplexityRoot.Mutation.OpenVote == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openVote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenVote(childComplexity, args["input"].(model.OpenVoteInput)), true
 	case "Mutation.postProjectProgress":
 		if e.ComplexityRoot.Mutation.PostProjectProgress == nil {
 			break
@@ -10570,6 +10787,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ReviewStaff(childComplexity, args["input"].(model.ReviewStaffInput)), true
+	case "Mutation.revokeProxy":
+		if e.ComplexityRoot.Mutation.RevokeProxy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeProxy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeProxy(childComplexity, args["voteId"].(string), args["householdId"].(string)), true
 	case "Mutation.scheduleInspection":
 		if e.ComplexityRoot.Mutation.ScheduleInspection == nil {
 			break
@@ -13406,6 +13634,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Visits(childComplexity, args["filter"].(*model.VisitFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.vote":
+		if e.ComplexityRoot.Query.Vote == nil {
+			break
+		}
+
+		args, err := ec.field_Query_vote_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Vote(childComplexity, args["id"].(string)), true
+	case "Query.voteBallots":
+		if e.ComplexityRoot.Query.VoteBallots == nil {
+			break
+		}
+
+		args, err := ec.field_Query_voteBallots_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.VoteBallots(childComplexity, args["voteId"].(string), args["first"].(*int), args["after"].(*string)), true
+	case "Query.votes":
+		if e.ComplexityRoot.Query.Votes == nil {
+			break
+		}
+
+		args, err := ec.field_Query_votes_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.Votes(childComplexity, args["communityId"].(string), args["first"].(*int), args["after"].(*string)), true
 	case "Query.weeklyReport":
 		if e.ComplexityRoot.Query.WeeklyReport == nil {
 			break
@@ -16379,6 +16640,403 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.VisitEdge.Node(childComplexity), true
 
+	case "Vote.closedAt":
+		if e.ComplexityRoot.Vote.ClosedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ClosedAt(childComplexity), true
+	case "Vote.closesAt":
+		if e.ComplexityRoot.Vote.ClosesAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ClosesAt(childComplexity), true
+	case "Vote.community":
+		if e.ComplexityRoot.Vote.Community == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Community(childComplexity), true
+	case "Vote.communityId":
+		if e.ComplexityRoot.Vote.CommunityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.CommunityID(childComplexity), true
+	case "Vote.description":
+		if e.ComplexityRoot.Vote.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Description(childComplexity), true
+	case "Vote.electorate":
+		if e.ComplexityRoot.Vote.Electorate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Electorate(childComplexity), true
+	case "Vote.id":
+		if e.ComplexityRoot.Vote.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ID(childComplexity), true
+	case "Vote.myUnits":
+		if e.ComplexityRoot.Vote.MyUnits == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.MyUnits(childComplexity), true
+	case "Vote.openedAt":
+		if e.ComplexityRoot.Vote.OpenedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.OpenedAt(childComplexity), true
+	case "Vote.opensAt":
+		if e.ComplexityRoot.Vote.OpensAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.OpensAt(childComplexity), true
+	case "Vote.options":
+		if e.ComplexityRoot.Vote.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Options(childComplexity), true
+	case "Vote.proposedByCompany":
+		if e.ComplexityRoot.Vote.ProposedByCompany == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.ProposedByCompany(childComplexity), true
+	case "Vote.receipts":
+		if e.ComplexityRoot.Vote.Receipts == nil {
+			break
+		}
+
+		args, err := ec.field_Vote_receipts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Vote.Receipts(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Vote.result":
+		if e.ComplexityRoot.Vote.Result == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Result(childComplexity), true
+	case "Vote.rule":
+		if e.ComplexityRoot.Vote.Rule == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Rule(childComplexity), true
+	case "Vote.state":
+		if e.ComplexityRoot.Vote.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.State(childComplexity), true
+	case "Vote.title":
+		if e.ComplexityRoot.Vote.Title == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Title(childComplexity), true
+	case "Vote.turnout":
+		if e.ComplexityRoot.Vote.Turnout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Vote.Turnout(childComplexity), true
+
+	case "VoteBallot.area":
+		if e.ComplexityRoot.VoteBallot.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.Area(childComplexity), true
+	case "VoteBallot.cast":
+		if e.ComplexityRoot.VoteBallot.Cast == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.Cast(childComplexity), true
+	case "VoteBallot.castAt":
+		if e.ComplexityRoot.VoteBallot.CastAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.CastAt(childComplexity), true
+	case "VoteBallot.castBy":
+		if e.ComplexityRoot.VoteBallot.CastBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.CastBy(childComplexity), true
+	case "VoteBallot.householdId":
+		if e.ComplexityRoot.VoteBallot.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.HouseholdID(childComplexity), true
+	case "VoteBallot.option":
+		if e.ComplexityRoot.VoteBallot.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.Option(childComplexity), true
+	case "VoteBallot.receipt":
+		if e.ComplexityRoot.VoteBallot.Receipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.Receipt(childComplexity), true
+	case "VoteBallot.unitLabel":
+		if e.ComplexityRoot.VoteBallot.UnitLabel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallot.UnitLabel(childComplexity), true
+
+	case "VoteBallotConnection.edges":
+		if e.ComplexityRoot.VoteBallotConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallotConnection.Edges(childComplexity), true
+	case "VoteBallotConnection.pageInfo":
+		if e.ComplexityRoot.VoteBallotConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallotConnection.PageInfo(childComplexity), true
+	case "VoteBallotConnection.totalCount":
+		if e.ComplexityRoot.VoteBallotConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallotConnection.TotalCount(childComplexity), true
+
+	case "VoteBallotEdge.cursor":
+		if e.ComplexityRoot.VoteBallotEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallotEdge.Cursor(childComplexity), true
+	case "VoteBallotEdge.node":
+		if e.ComplexityRoot.VoteBallotEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteBallotEdge.Node(childComplexity), true
+
+	case "VoteConnection.edges":
+		if e.ComplexityRoot.VoteConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.Edges(childComplexity), true
+	case "VoteConnection.pageInfo":
+		if e.ComplexityRoot.VoteConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.PageInfo(childComplexity), true
+	case "VoteConnection.totalCount":
+		if e.ComplexityRoot.VoteConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteConnection.TotalCount(childComplexity), true
+
+	case "VoteEdge.cursor":
+		if e.ComplexityRoot.VoteEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEdge.Cursor(childComplexity), true
+	case "VoteEdge.node":
+		if e.ComplexityRoot.VoteEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteEdge.Node(childComplexity), true
+
+	case "VoteOption.abstain":
+		if e.ComplexityRoot.VoteOption.Abstain == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteOption.Abstain(childComplexity), true
+	case "VoteOption.id":
+		if e.ComplexityRoot.VoteOption.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteOption.ID(childComplexity), true
+	case "VoteOption.text":
+		if e.ComplexityRoot.VoteOption.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteOption.Text(childComplexity), true
+
+	case "VoteOptionResult.option":
+		if e.ComplexityRoot.VoteOptionResult.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteOptionResult.Option(childComplexity), true
+	case "VoteOptionResult.reached":
+		if e.ComplexityRoot.VoteOptionResult.Reached == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteOptionResult.Reached(childComplexity), true
+	case "VoteOptionResult.tally":
+		if e.ComplexityRoot.VoteOptionResult.Tally == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteOptionResult.Tally(childComplexity), true
+
+	case "VoteReceipt.option":
+		if e.ComplexityRoot.VoteReceipt.Option == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceipt.Option(childComplexity), true
+	case "VoteReceipt.receipt":
+		if e.ComplexityRoot.VoteReceipt.Receipt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceipt.Receipt(childComplexity), true
+
+	case "VoteReceiptConnection.edges":
+		if e.ComplexityRoot.VoteReceiptConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceiptConnection.Edges(childComplexity), true
+	case "VoteReceiptConnection.pageInfo":
+		if e.ComplexityRoot.VoteReceiptConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceiptConnection.PageInfo(childComplexity), true
+	case "VoteReceiptConnection.totalCount":
+		if e.ComplexityRoot.VoteReceiptConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceiptConnection.TotalCount(childComplexity), true
+
+	case "VoteReceiptEdge.cursor":
+		if e.ComplexityRoot.VoteReceiptEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceiptEdge.Cursor(childComplexity), true
+	case "VoteReceiptEdge.node":
+		if e.ComplexityRoot.VoteReceiptEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteReceiptEdge.Node(childComplexity), true
+
+	case "VoteResult.adoptedOption":
+		if e.ComplexityRoot.VoteResult.AdoptedOption == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.AdoptedOption(childComplexity), true
+	case "VoteResult.options":
+		if e.ComplexityRoot.VoteResult.Options == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.Options(childComplexity), true
+	case "VoteResult.outcome":
+		if e.ComplexityRoot.VoteResult.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.Outcome(childComplexity), true
+	case "VoteResult.participating":
+		if e.ComplexityRoot.VoteResult.Participating == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.Participating(childComplexity), true
+	case "VoteResult.participationMet":
+		if e.ComplexityRoot.VoteResult.ParticipationMet == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteResult.ParticipationMet(childComplexity), true
+
+	case "VoteTally.area":
+		if e.ComplexityRoot.VoteTally.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteTally.Area(childComplexity), true
+	case "VoteTally.units":
+		if e.ComplexityRoot.VoteTally.Units == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteTally.Units(childComplexity), true
+
+	case "VoteUnit.area":
+		if e.ComplexityRoot.VoteUnit.Area == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.Area(childComplexity), true
+	case "VoteUnit.asProxy":
+		if e.ComplexityRoot.VoteUnit.AsProxy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.AsProxy(childComplexity), true
+	case "VoteUnit.householdId":
+		if e.ComplexityRoot.VoteUnit.HouseholdID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.HouseholdID(childComplexity), true
+	case "VoteUnit.label":
+		if e.ComplexityRoot.VoteUnit.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.Label(childComplexity), true
+	case "VoteUnit.myBallot":
+		if e.ComplexityRoot.VoteUnit.MyBallot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.MyBallot(childComplexity), true
+	case "VoteUnit.proxyPhone":
+		if e.ComplexityRoot.VoteUnit.ProxyPhone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.ProxyPhone(childComplexity), true
+	case "VoteUnit.voted":
+		if e.ComplexityRoot.VoteUnit.Voted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VoteUnit.Voted(childComplexity), true
+
 	case "WechatAppPayParams.appId":
 		if e.ComplexityRoot.WechatAppPayParams.AppID == nil {
 			break
@@ -16792,6 +17450,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputMeetingAttendeeInput,
 		ec.unmarshalInputMeterReadingInput,
 		ec.unmarshalInputNotificationPreferencesInput,
+		ec.unmarshalInputOpenVoteInput,
 		ec.unmarshalInputOutcomeActionInput,
 		ec.unmarshalInputOutcomeExampleInput,
 		ec.unmarshalInputOutcomeSurveyActionInput,
@@ -16837,6 +17496,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputUpdateEventInput,
 		ec.unmarshalInputUpsertPatrolRouteInput,
 		ec.unmarshalInputVisitFilter,
+		ec.unmarshalInputVoteOptionInput,
 		ec.unmarshalInputWorkOrderFilter,
 		ec.unmarshalInputWorkWindowInput,
 	)
@@ -23154,6 +23814,10 @@ enum NotificationKind {
   STAFF_LOGIN_ALERT
   "The community's income and expense statement for a period is published, or a published one corrected (收支公示); data carries statementId, communityId and period. May be turned off."
   FINANCE_STATEMENT_PUBLISHED
+  "A matter is put to the owners' vote (业主大会表决); data carries voteId and communityId. May be turned off."
+  VOTE_OPENED
+  "An owners' vote is counted and its result published; data carries voteId and communityId. May be turned off."
+  VOTE_RESULT_PUBLISHED
 }
 
 "One message in the caller's inbox (消息中心). Every message lands here once, whatever channels also carried it."
@@ -26812,6 +27476,340 @@ extend type Mutation {
   ): ButlerTask!
 }
 `, BuiltIn: false},
+	{Name: "../schema/vote.graphqls", Input: `extend type Query {
+  "A community's owners' votes (业主大会表决), newest first. Residents of the community (owners, family and tenants) and its staff; anyone else gets NOT_FOUND. Running tallies are never shown: an open vote shows its turnout only."
+  votes(
+    "The community (小区)."
+    communityId: ID!
+    "Page size, at most 100 (default 20)."
+    first: Int
+    "Cursor of the last vote of the previous page."
+    after: String
+  ): VoteConnection!
+  "One vote, for the residents and staff of its community and for anyone holding a proxy for one of its units; anyone else gets NOT_FOUND."
+  vote(
+    "Vote id."
+    id: ID!
+  ): Vote
+  "Every unit of a closed vote's register with its ballot (unit, cast by owner or proxy, option, time, receipt), for the chair of the community's owners' committee only, to audit the count. Staff never see a ballot (FORBIDDEN), nor do other residents; before the count nobody does (CONFLICT)."
+  voteBallots(
+    "The vote."
+    voteId: ID!
+    "Page size, at most 100 (default 50)."
+    first: Int
+    "Cursor of the last ballot of the previous page."
+    after: String
+  ): VoteBallotConnection!
+}
+
+extend type Mutation {
+  "Put a matter to the owners. The chair or a vice-chair of the community's owners' committee opens it at once (OPEN); a supervisor of the community or an admin proposes it (PROPOSED) until the committee approves it (approveVote). Opening freezes the register: every household with an owner is one unit with one ballot, weighted by its floor area; a unit without a floor area refuses the opening (CONFLICT saying how many), as does a community without owners. Other residents and staff of the community get FORBIDDEN, anyone else NOT_FOUND. Residents are notified (VOTE_OPENED)."
+  openVote(
+    "The matter."
+    input: OpenVoteInput!
+  ): Vote!
+  "Approve and open a vote the company proposed: the chair or a vice-chair of the community's owners' committee. The register is frozen now (as in openVote). A vote not PROPOSED, or whose closing time has passed, gets CONFLICT."
+  approveVote(
+    "Vote id."
+    id: ID!
+  ): Vote!
+  "Cast a unit's ballot: one of the unit's owners, or the proxy an owner appointed, while the vote is OPEN and between opensAt and closesAt (else CONFLICT). A unit has one ballot however many owners it has: the first cast wins and anyone later gets CONFLICT (this unit has voted), which says neither who voted nor how. Staff never cast (FORBIDDEN). The receipt code is shown to the voter only; the published receipt list lets them check it after the count."
+  castBallot(
+    "The vote."
+    voteId: ID!
+    "The unit (household) voting."
+    householdId: ID!
+    "The chosen option, as in VoteOption.id."
+    optionId: ID!
+  ): BallotReceipt!
+  "Appoint a proxy (委托代理人) for the unit: one of its owners, until the unit's ballot is cast; appointing again replaces the proxy. The proxy must already have an account (signed in once with that phone), else NOT_FOUND naming proxyPhone."
+  appointProxy(
+    "The vote."
+    voteId: ID!
+    "The owner's unit (household)."
+    householdId: ID!
+    "The proxy's mobile phone."
+    proxyPhone: String!
+  ): VoteUnit!
+  "Withdraw the unit's proxy: one of its owners, until the unit's ballot is cast."
+  revokeProxy(
+    "The vote."
+    voteId: ID!
+    "The owner's unit (household)."
+    householdId: ID!
+  ): VoteUnit!
+  "Count a vote whose period has ended and publish the result (headcount and area per option, participation, the decision by the rule); it never changes after (CONFLICT). The chair or a vice-chair of the committee, a supervisor of the community or an admin; the server also closes ended votes by itself. Before closesAt: CONFLICT. Residents are notified (VOTE_RESULT_PUBLISHED)."
+  closeVote(
+    "Vote id."
+    id: ID!
+  ): Vote!
+}
+
+"How a matter is decided (民法典第二百七十八条). Both need participation of owners holding at least two thirds of the area and at least two thirds of the owners (one owner per unit)."
+enum VoteRule {
+  "An ordinary matter: approved by more than half of the participating area and more than half of the participating owners."
+  ORDINARY
+  "A major matter (raising or using the maintenance fund, changing the property company, rebuilding): approved by at least three quarters of the participating area and owners."
+  MAJOR
+}
+
+"Where a vote stands."
+enum VoteState {
+  "Proposed by the company; waits for the owners' committee to approve it."
+  PROPOSED
+  "The register is frozen; ballots are taken between opensAt and closesAt."
+  OPEN
+  "Counted; the result never changes."
+  CLOSED
+}
+
+"What a counted vote decided."
+enum VoteOutcome {
+  "Participation reached two thirds and one option reached the rule's approval (adoptedOption)."
+  ADOPTED
+  "Participation reached two thirds; no option reached approval."
+  NOT_ADOPTED
+  "Too few owners or too little area took part: nothing was decided."
+  NO_QUORUM
+}
+
+"Who cast a ballot."
+enum BallotCaster {
+  "One of the unit's owners."
+  OWNER
+  "The proxy an owner appointed."
+  PROXY
+}
+
+"A matter put to the owners (业主大会表决)."
+type Vote {
+  "Vote id."
+  id: ID!
+  "The community's id."
+  communityId: ID!
+  "The community (小区)."
+  community: Community!
+  "The matter in a line."
+  title: String!
+  "The matter in full, if given."
+  description: String
+  "How it is decided."
+  rule: VoteRule!
+  "Where it stands."
+  state: VoteState!
+  "The choices on the ballot, in order."
+  options: [VoteOption!]!
+  "When ballots are first taken."
+  opensAt: Time!
+  "When ballots stop being taken; the count follows."
+  closesAt: Time!
+  "Whether the company proposed it (it then needed the committee's approval)."
+  proposedByCompany: Boolean!
+  "When the register was frozen (opened, or approved); null while PROPOSED."
+  openedAt: Time
+  "The frozen register: units (one owner each) and their floor area; null while PROPOSED."
+  electorate: VoteTally
+  "Units that have voted so far and their area (the final participation once CLOSED); no choice is shown before the count. Null while PROPOSED."
+  turnout: VoteTally
+  "The count; null until CLOSED."
+  result: VoteResult
+  "When it was counted; null until CLOSED."
+  closedAt: Time
+  "The caller's units in this vote: units they own, and units they hold a proxy for; empty for staff and for residents without a unit in the register."
+  myUnits: [VoteUnit!]!
+  "The published receipt list of a closed vote, in receipt order: each receipt with the option it was cast for, without the unit; empty until CLOSED."
+  receipts(
+    "Page size, at most 100 (default 50)."
+    first: Int
+    "Cursor of the last receipt of the previous page."
+    after: String
+  ): VoteReceiptConnection!
+}
+
+"A choice on the ballot."
+type VoteOption {
+  "Option id within the vote (1, 2, ...)."
+  id: ID!
+  "The choice, e.g. 同意."
+  text: String!
+  "An abstention (弃权): it counts as taking part and is never adopted."
+  abstain: Boolean!
+}
+
+"A number of units (one owner each: 一个专有部分按一人计算) and the floor area they hold."
+type VoteTally {
+  "Units."
+  units: Int!
+  "Floor area in square metres, to the hundredth."
+  area: Float!
+}
+
+"A closed vote's count."
+type VoteResult {
+  "Units that took part and their area."
+  participating: VoteTally!
+  "Whether participation reached two thirds of the units and two thirds of the area."
+  participationMet: Boolean!
+  "Each option's headcount and area, in ballot order."
+  options: [VoteOptionResult!]!
+  "What was decided."
+  outcome: VoteOutcome!
+  "The option adopted; null unless ADOPTED."
+  adoptedOption: VoteOption
+}
+
+"One option's count."
+type VoteOptionResult {
+  "The option."
+  option: VoteOption!
+  "Units that chose it and their area."
+  tally: VoteTally!
+  "Whether its headcount and area reach the rule's approval of those who took part."
+  reached: Boolean!
+}
+
+"One of the caller's units in a vote."
+type VoteUnit {
+  "The unit (household)."
+  householdId: ID!
+  "The unit, e.g. 1栋1单元101."
+  label: String!
+  "Its floor area in the register, square metres."
+  area: Float!
+  "The caller holds the unit's proxy (and is not its owner)."
+  asProxy: Boolean!
+  "The unit's ballot is in (whoever cast it)."
+  voted: Boolean!
+  "The ballot, when the caller cast it; null otherwise, also for a co-owner."
+  myBallot: BallotReceipt
+  "The appointed proxy's phone, shown to the unit's owners; null when none."
+  proxyPhone: String
+}
+
+"A cast ballot as its voter sees it."
+type BallotReceipt {
+  "The vote."
+  voteId: ID!
+  "The unit."
+  householdId: ID!
+  "The receipt code (回执码), shown only to the voter: find it in the vote's published receipt list after the count."
+  receipt: String!
+  "The option chosen."
+  option: VoteOption!
+  "When it was cast."
+  castAt: Time!
+  "Cast by a proxy."
+  byProxy: Boolean!
+}
+
+"One line of the published receipt list: a receipt and its option, without the unit."
+type VoteReceipt {
+  "The receipt code."
+  receipt: String!
+  "The option it was cast for."
+  option: VoteOption!
+}
+
+"One unit's ballot, as the committee chair audits it after the count."
+type VoteBallot {
+  "The unit (household)."
+  householdId: ID!
+  "The unit, e.g. 1栋1单元101."
+  unitLabel: String!
+  "Its floor area in the register, square metres."
+  area: Float!
+  "Whether a ballot was cast."
+  cast: Boolean!
+  "Who cast it; null when not cast."
+  castBy: BallotCaster
+  "The option; null when not cast."
+  option: VoteOption
+  "When; null when not cast."
+  castAt: Time
+  "The receipt code; null when not cast."
+  receipt: String
+}
+
+"The matter to put to the owners."
+input OpenVoteInput {
+  "The community (小区)."
+  communityId: ID!
+  "The matter in a line, at most 100 characters."
+  title: String!
+  "The matter in full, at most 2000 characters."
+  description: String
+  "How it is decided."
+  rule: VoteRule!
+  "2 to 10 choices, e.g. 同意, 反对, 弃权 (abstain: true)."
+  options: [VoteOptionInput!]!
+  "When ballots are first taken; default (and at the earliest) now."
+  opensAt: Time
+  "When ballots stop, after opensAt and now, at most 90 days after opensAt."
+  closesAt: Time!
+}
+
+"A choice as entered."
+input VoteOptionInput {
+  "The choice, at most 100 characters, unique within the vote."
+  text: String!
+  "An abstention (弃权): counts as taking part, never adopted."
+  abstain: Boolean
+}
+
+"A page of votes."
+type VoteConnection {
+  "The votes of this page."
+  edges: [VoteEdge!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "How many votes the community has."
+  totalCount: Int!
+}
+
+"One vote in a page."
+type VoteEdge {
+  "Cursor for after."
+  cursor: String!
+  "The vote."
+  node: Vote!
+}
+
+"A page of audited ballots."
+type VoteBallotConnection {
+  "The ballots of this page."
+  edges: [VoteBallotEdge!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "How many units the register has."
+  totalCount: Int!
+}
+
+"One audited ballot in a page."
+type VoteBallotEdge {
+  "Cursor for after."
+  cursor: String!
+  "The unit and its ballot."
+  node: VoteBallot!
+}
+
+"A page of the published receipt list."
+type VoteReceiptConnection {
+  "The receipts of this page."
+  edges: [VoteReceiptEdge!]!
+  "Paging."
+  pageInfo: PageInfo!
+  "How many ballots were cast."
+  totalCount: Int!
+}
+
+"One receipt in a page."
+type VoteReceiptEdge {
+  "Cursor for after."
+  cursor: String!
+  "The receipt."
+  node: VoteReceipt!
+}
+`, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
 
@@ -26995,6 +27993,24 @@ func (ec *executionContext) childFields_AuthPayload(ctx context.Context, field g
 		return ec.fieldContext_AuthPayload_me(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_BallotReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "voteId":
+		return ec.fieldContext_BallotReceipt_voteId(ctx, field)
+	case "householdId":
+		return ec.fieldContext_BallotReceipt_householdId(ctx, field)
+	case "receipt":
+		return ec.fieldContext_BallotReceipt_receipt(ctx, field)
+	case "option":
+		return ec.fieldContext_BallotReceipt_option(ctx, field)
+	case "castAt":
+		return ec.fieldContext_BallotReceipt_castAt(ctx, field)
+	case "byProxy":
+		return ec.fieldContext_BallotReceipt_byProxy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type BallotReceipt", field.Name)
 }
 
 func (ec *executionContext) childFields_Bill(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -31929,6 +32945,216 @@ func (ec *executionContext) childFields_VisitEdge(ctx context.Context, field gra
 		return ec.fieldContext_VisitEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VisitEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_Vote(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Vote_id(ctx, field)
+	case "communityId":
+		return ec.fieldContext_Vote_communityId(ctx, field)
+	case "community":
+		return ec.fieldContext_Vote_community(ctx, field)
+	case "title":
+		return ec.fieldContext_Vote_title(ctx, field)
+	case "description":
+		return ec.fieldContext_Vote_description(ctx, field)
+	case "rule":
+		return ec.fieldContext_Vote_rule(ctx, field)
+	case "state":
+		return ec.fieldContext_Vote_state(ctx, field)
+	case "options":
+		return ec.fieldContext_Vote_options(ctx, field)
+	case "opensAt":
+		return ec.fieldContext_Vote_opensAt(ctx, field)
+	case "closesAt":
+		return ec.fieldContext_Vote_closesAt(ctx, field)
+	case "proposedByCompany":
+		return ec.fieldContext_Vote_proposedByCompany(ctx, field)
+	case "openedAt":
+		return ec.fieldContext_Vote_openedAt(ctx, field)
+	case "electorate":
+		return ec.fieldContext_Vote_electorate(ctx, field)
+	case "turnout":
+		return ec.fieldContext_Vote_turnout(ctx, field)
+	case "result":
+		return ec.fieldContext_Vote_result(ctx, field)
+	case "closedAt":
+		return ec.fieldContext_Vote_closedAt(ctx, field)
+	case "myUnits":
+		return ec.fieldContext_Vote_myUnits(ctx, field)
+	case "receipts":
+		return ec.fieldContext_Vote_receipts(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Vote", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteBallot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "householdId":
+		return ec.fieldContext_VoteBallot_householdId(ctx, field)
+	case "unitLabel":
+		return ec.fieldContext_VoteBallot_unitLabel(ctx, field)
+	case "area":
+		return ec.fieldContext_VoteBallot_area(ctx, field)
+	case "cast":
+		return ec.fieldContext_VoteBallot_cast(ctx, field)
+	case "castBy":
+		return ec.fieldContext_VoteBallot_castBy(ctx, field)
+	case "option":
+		return ec.fieldContext_VoteBallot_option(ctx, field)
+	case "castAt":
+		return ec.fieldContext_VoteBallot_castAt(ctx, field)
+	case "receipt":
+		return ec.fieldContext_VoteBallot_receipt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteBallot", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteBallotConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VoteBallotConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VoteBallotConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VoteBallotConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteBallotConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteBallotEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VoteBallotEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VoteBallotEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteBallotEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VoteConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VoteConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VoteConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VoteEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VoteEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteOption(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_VoteOption_id(ctx, field)
+	case "text":
+		return ec.fieldContext_VoteOption_text(ctx, field)
+	case "abstain":
+		return ec.fieldContext_VoteOption_abstain(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteOption", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteOptionResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "option":
+		return ec.fieldContext_VoteOptionResult_option(ctx, field)
+	case "tally":
+		return ec.fieldContext_VoteOptionResult_tally(ctx, field)
+	case "reached":
+		return ec.fieldContext_VoteOptionResult_reached(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteOptionResult", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "receipt":
+		return ec.fieldContext_VoteReceipt_receipt(ctx, field)
+	case "option":
+		return ec.fieldContext_VoteReceipt_option(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteReceipt", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteReceiptConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_VoteReceiptConnection_edges(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_VoteReceiptConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_VoteReceiptConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteReceiptConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteReceiptEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_VoteReceiptEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_VoteReceiptEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteReceiptEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "participating":
+		return ec.fieldContext_VoteResult_participating(ctx, field)
+	case "participationMet":
+		return ec.fieldContext_VoteResult_participationMet(ctx, field)
+	case "options":
+		return ec.fieldContext_VoteResult_options(ctx, field)
+	case "outcome":
+		return ec.fieldContext_VoteResult_outcome(ctx, field)
+	case "adoptedOption":
+		return ec.fieldContext_VoteResult_adoptedOption(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteResult", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteTally(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "units":
+		return ec.fieldContext_VoteTally_units(ctx, field)
+	case "area":
+		return ec.fieldContext_VoteTally_area(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteTally", field.Name)
+}
+
+func (ec *executionContext) childFields_VoteUnit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "householdId":
+		return ec.fieldContext_VoteUnit_householdId(ctx, field)
+	case "label":
+		return ec.fieldContext_VoteUnit_label(ctx, field)
+	case "area":
+		return ec.fieldContext_VoteUnit_area(ctx, field)
+	case "asProxy":
+		return ec.fieldContext_VoteUnit_asProxy(ctx, field)
+	case "voted":
+		return ec.fieldContext_VoteUnit_voted(ctx, field)
+	case "myBallot":
+		return ec.fieldContext_VoteUnit_myBallot(ctx, field)
+	case "proxyPhone":
+		return ec.fieldContext_VoteUnit_proxyPhone(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VoteUnit", field.Name)
 }
 
 func (ec *executionContext) childFields_WechatAppPayParams(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {

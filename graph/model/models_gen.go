@@ -40,6 +40,7 @@ import (
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
 	"qinqing/internal/tasks"
+	"qinqing/internal/vote"
 	"strconv"
 	"time"
 
@@ -151,6 +152,22 @@ type AuthPayload struct {
 	RefreshTokenExpiresAt time.Time `json:"refreshTokenExpiresAt"`
 	// The signed-in caller, as Query.me answers it.
 	Me *Me `json:"me"`
+}
+
+// A cast ballot as its voter sees it.
+type BallotReceipt struct {
+	// The vote.
+	VoteID string `json:"voteId"`
+	// The unit.
+	HouseholdID string `json:"householdId"`
+	// The receipt code (回执码), shown only to the voter: find it in the vote's published receipt list after the count.
+	Receipt string `json:"receipt"`
+	// The option chosen.
+	Option *vote.Option `json:"option"`
+	// When it was cast.
+	CastAt time.Time `json:"castAt"`
+	// Cast by a proxy.
+	ByProxy bool `json:"byProxy"`
 }
 
 // A page of bills, newest period first.
@@ -1462,6 +1479,24 @@ type NotificationPreferencesInput struct {
 	Language *string `json:"language,omitempty"`
 }
 
+// The matter to put to the owners.
+type OpenVoteInput struct {
+	// The community (小区).
+	CommunityID string `json:"communityId"`
+	// The matter in a line, at most 100 characters.
+	Title string `json:"title"`
+	// The matter in full, at most 2000 characters.
+	Description *string `json:"description,omitempty"`
+	// How it is decided.
+	Rule vote.Rule `json:"rule"`
+	// 2 to 10 choices, e.g. 同意, 反对, 弃权 (abstain: true).
+	Options []*VoteOptionInput `json:"options"`
+	// When ballots are first taken; default (and at the earliest) now.
+	OpensAt *time.Time `json:"opensAt,omitempty"`
+	// When ballots stop, after opensAt and now, at most 90 days after opensAt.
+	ClosesAt time.Time `json:"closesAt"`
+}
+
 // A promise as written.
 type OutcomeActionInput struct {
 	// What is promised, at most 200 characters.
@@ -2534,6 +2569,138 @@ type VisitFilter struct {
 	FollowUpDueBy *string `json:"followUpDueBy,omitempty"`
 }
 
+// One unit's ballot, as the committee chair audits it after the count.
+type VoteBallot struct {
+	// The unit (household).
+	HouseholdID string `json:"householdId"`
+	// The unit, e.g. 1栋1单元101.
+	UnitLabel string `json:"unitLabel"`
+	// Its floor area in the register, square metres.
+	Area float64 `json:"area"`
+	// Whether a ballot was cast.
+	Cast bool `json:"cast"`
+	// Who cast it; null when not cast.
+	CastBy *BallotCaster `json:"castBy,omitempty"`
+	// The option; null when not cast.
+	Option *vote.Option `json:"option,omitempty"`
+	// When; null when not cast.
+	CastAt *time.Time `json:"castAt,omitempty"`
+	// The receipt code; null when not cast.
+	Receipt *string `json:"receipt,omitempty"`
+}
+
+// A page of audited ballots.
+type VoteBallotConnection struct {
+	// The ballots of this page.
+	Edges []*VoteBallotEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many units the register has.
+	TotalCount int `json:"totalCount"`
+}
+
+// One audited ballot in a page.
+type VoteBallotEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The unit and its ballot.
+	Node *VoteBallot `json:"node"`
+}
+
+// A page of votes.
+type VoteConnection struct {
+	// The votes of this page.
+	Edges []*VoteEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many votes the community has.
+	TotalCount int `json:"totalCount"`
+}
+
+// One vote in a page.
+type VoteEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The vote.
+	Node *vote.Vote `json:"node"`
+}
+
+// A choice as entered.
+type VoteOptionInput struct {
+	// The choice, at most 100 characters, unique within the vote.
+	Text string `json:"text"`
+	// An abstention (弃权): counts as taking part, never adopted.
+	Abstain *bool `json:"abstain,omitempty"`
+}
+
+// One option's count.
+type VoteOptionResult struct {
+	// The option.
+	Option *vote.Option `json:"option"`
+	// Units that chose it and their area.
+	Tally *vote.Tally `json:"tally"`
+	// Whether its headcount and area reach the rule's approval of those who took part.
+	Reached bool `json:"reached"`
+}
+
+// One line of the published receipt list: a receipt and its option, without the unit.
+type VoteReceipt struct {
+	// The receipt code.
+	Receipt string `json:"receipt"`
+	// The option it was cast for.
+	Option *vote.Option `json:"option"`
+}
+
+// A page of the published receipt list.
+type VoteReceiptConnection struct {
+	// The receipts of this page.
+	Edges []*VoteReceiptEdge `json:"edges"`
+	// Paging.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many ballots were cast.
+	TotalCount int `json:"totalCount"`
+}
+
+// One receipt in a page.
+type VoteReceiptEdge struct {
+	// Cursor for after.
+	Cursor string `json:"cursor"`
+	// The receipt.
+	Node *VoteReceipt `json:"node"`
+}
+
+// A closed vote's count.
+type VoteResult struct {
+	// Units that took part and their area.
+	Participating *vote.Tally `json:"participating"`
+	// Whether participation reached two thirds of the units and two thirds of the area.
+	ParticipationMet bool `json:"participationMet"`
+	// Each option's headcount and area, in ballot order.
+	Options []*VoteOptionResult `json:"options"`
+	// What was decided.
+	Outcome vote.Outcome `json:"outcome"`
+	// The option adopted; null unless ADOPTED.
+	AdoptedOption *vote.Option `json:"adoptedOption,omitempty"`
+}
+
+// One of the caller's units in a vote.
+type VoteUnit struct {
+	// The unit (household).
+	HouseholdID string `json:"householdId"`
+	// The unit, e.g. 1栋1单元101.
+	Label string `json:"label"`
+	// Its floor area in the register, square metres.
+	Area float64 `json:"area"`
+	// The caller holds the unit's proxy (and is not its owner).
+	AsProxy bool `json:"asProxy"`
+	// The unit's ballot is in (whoever cast it).
+	Voted bool `json:"voted"`
+	// The ballot, when the caller cast it; null otherwise, also for a co-owner.
+	MyBallot *BallotReceipt `json:"myBallot,omitempty"`
+	// The appointed proxy's phone, shown to the unit's owners; null when none.
+	ProxyPhone *string `json:"proxyPhone,omitempty"`
+}
+
 // How many WeChat subscribe messages (订阅消息) of one template the server may still send the caller: each acceptance in the mini program allows one.
 type WechatGrantCount struct {
 	// The WeChat template id.
@@ -2711,6 +2878,64 @@ func (e *AuditAction) UnmarshalJSON(b []byte) error {
 }
 
 func (e AuditAction) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who cast a ballot.
+type BallotCaster string
+
+const (
+	// One of the unit's owners.
+	BallotCasterOwner BallotCaster = "OWNER"
+	// The proxy an owner appointed.
+	BallotCasterProxy BallotCaster = "PROXY"
+)
+
+var AllBallotCaster = []BallotCaster{
+	BallotCasterOwner,
+	BallotCasterProxy,
+}
+
+func (e BallotCaster) IsValid() bool {
+	switch e {
+	case BallotCasterOwner, BallotCasterProxy:
+		return true
+	}
+	return false
+}
+
+func (e BallotCaster) String() string {
+	return string(e)
+}
+
+func (e *BallotCaster) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = BallotCaster(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid BallotCaster", str)
+	}
+	return nil
+}
+
+func (e BallotCaster) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *BallotCaster) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e BallotCaster) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

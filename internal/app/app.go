@@ -244,6 +244,7 @@ func newServices(cfg *config.Config, d Deps, tokens *auth.Tokens) (*graph.Servic
 	// Published outcomes (处理结果公示): counts from complaints and enquiries, surveys' improve-first items.
 	svc.Outcomes = outcome.NewService(outcome.Config{DB: d.DB, Places: communities, Complaints: svc.Complaints, Enquiries: svc.Enquiries,
 		Surveys: svc.Surveys, Residents: households, Sender: engine, Zone: zones.get, Log: d.Log, Now: now})
+	wireVotes(svc, d, communities, households, engine, zones.get, svc.Committee)
 	svc.MgmtReports = newReports(svc, communities, households, engine, zones.get, font, cfg.CompanyName, d, now)
 	wireMeetings(svc, d.DB, svc.Committee, zones.get, now)
 	return svc, &background{
@@ -495,6 +496,7 @@ func (a *App) schedules(ctx context.Context) {
 		{"payment settling sweeper", svc.Payments.Tick},
 		{"maintenance scheduler", svc.Facilities.Tick},
 		{"missed patrol checkpoints", svc.Patrols.Tick},
+		{"owners' votes closing", svc.Votes.Tick},
 	}
 	for {
 		for _, j := range jobs {

@@ -43,6 +43,7 @@ import (
 	"qinqing/internal/review"
 	"qinqing/internal/staff"
 	"qinqing/internal/survey"
+	"qinqing/internal/vote"
 )
 
 const (
@@ -107,6 +108,9 @@ type Deps struct {
 	// Committee, when set, gets the first community's owners' committee
 	// (committee.go).
 	Committee *committee.Service
+	// Votes, when set with Committee, gets the first community's owners'
+	// votes, one counted and one open (votes.go).
+	Votes *vote.Service
 	// MgmtReports, when set, gets the first community's management
 	// reports: a published quarter and a month's draft (mgmtreport.go).
 	MgmtReports *mgmtreport.Service
@@ -235,6 +239,7 @@ func Run(ctx context.Context, d Deps, opts Options) (*Result, error) {
 		{"last month's published outcomes", s.ensureOutcomes},
 		{"owners' committee", s.ensureCommittee},
 		{"a committee meeting", s.ensureMeetings},
+		{"owners' votes", s.ensureVotes},
 		{"a year of fees", func(ctx context.Context) error {
 			if !fees {
 				return nil

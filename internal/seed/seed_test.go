@@ -35,6 +35,7 @@ import (
 	"qinqing/internal/platform/page"
 	"qinqing/internal/review"
 	"qinqing/internal/staff"
+	"qinqing/internal/vote"
 )
 
 func TestMain(m *testing.M) {
@@ -81,6 +82,7 @@ func newDeps(db *mongo.DB, companyID string, now func() time.Time) Deps {
 		Facilities: facility.NewService(facility.Config{DB: db, Buildings: communities, Now: now}),
 		Committee:  cmt,
 		Meetings:   committee.NewMeetings(committee.MeetingsConfig{DB: db, Roster: cmt, Staff: staffSvc, Now: now}),
+		Votes:      vote.NewService(vote.Config{DB: db, Committee: cmt, Households: households, Now: now}),
 	}
 }
 
@@ -112,7 +114,7 @@ var collections = []string{
 	"staff", "care_profiles", "household_care", "visits", "service_items", "faq_entries", "enquiries",
 	"fee_items", "parking_spaces", "meter_readings", "bills", "fee_reliefs", "payments", "receipt_numbers",
 	"dunning_cases", "finance_statements", "equipment", "maintenance_plans", "maintenance_orders", "training_sessions", "staff_reviews",
-	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents", "committee_meetings",
+	"patrol_routes", "patrol_scans", "patrol_misses", "patrol_rounds", "incidents", "committee_meetings", "votes", "vote_units", "vote_ballots",
 }
 
 func countAll(t *testing.T, db *mongo.DB) map[string]int64 {
@@ -250,6 +252,19 @@ func TestRunIsIdempotent(t *testing.T) {
 	if len(ms.Items) != 1 || ms.Items[0].Kind != committee.ThreeParty || len(ms.Items[0].Actions) != 2 ||
 		!ms.Items[0].Actions[0].Overdue || ms.Items[0].Actions[1].Overdue {
 		t.Errorf("seeded meetings: %+v", ms.Items)
+	}
+	// The chair's votes: one counted (three units in four took part, most for it), one open.
+	votes, err := d.Votes.List(ctx, cc, first.Communities[0].ID, page.Request{First: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[vote.State]*vote.Vote{}
+	for _, v := range votes.Items {
+		states[v.State] = v
+	}
+	if cv := states[vote.Closed]; len(votes.Items) != 2 || cv == nil || states[vote.Open] == nil || cv.Result == nil || cv.Result.Outcome != vote.Adopted ||
+		4*cv.Result.Participating.Units < 3*cv.Electorate.Units {
+		t.Errorf("seeded votes: %d, closed %+v", len(votes.Items), cv)
 	}
 
 	// A staff account logs in with the demo password.
