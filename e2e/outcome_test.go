@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -285,6 +286,49 @@ func TestOutcomesThroughTheAPI(t *testing.T) {
 	acts, err := e.App.Services.Outcomes.SurveyActions(context.Background(), w.X.ID, "2026-11")
 	if err != nil || len(acts) != 2 || acts[0].Dimension != "CLEANING" || acts[1].Text != "清理僵尸车并加装道闸识别" || acts[0].SurveyTitle != "11月服务满意度调查" {
 		t.Fatalf("SurveyActions: %+v %v", acts, err)
+	}
+
+	// The month's management report says what is being done about each
+	// improve-first item (with its status in words) and, from the month's
+	// statement, the maintenance fund: the app wires both into the report.
+	sup.ok(`mutation($c:ID!,$p:String!,$in:PublishFinanceStatementInput!){ publishFinanceStatement(communityId:$c, period:$p, input:$in){ id } }`,
+		map[string]any{"c": w.X.ID, "p": "2026-11", "in": map[string]any{"lines": financeLines(100),
+			"maintenanceFund": map[string]any{"opening": 500000, "deposits": 20000, "interest": 300, "spent": 120000}}}, nil)
+	var rep struct {
+		GenerateManagementReport struct {
+			Sections []struct {
+				Section string
+				Items   []struct{ Label, Text string }
+				Figures []struct {
+					Key   string
+					Value int64
+				}
+			}
+		}
+	}
+	sup.ok(`mutation($c:ID!,$p:String!){ generateManagementReport(communityId:$c, period:$p){ sections { section items { label text } figures { key value } } } }`,
+		map[string]any{"c": w.X.ID, "p": "2026-11"}, &rep)
+	var surveyTexts []string
+	fund := map[string]int64{}
+	for _, sec := range rep.GenerateManagementReport.Sections {
+		switch sec.Section {
+		case "SURVEYS":
+			for _, it := range sec.Items {
+				surveyTexts = append(surveyTexts, it.Text)
+			}
+		case "FINANCE":
+			for _, f := range sec.Figures {
+				if strings.HasPrefix(f.Key, "fund.") {
+					fund[f.Key] = f.Value
+				}
+			}
+		}
+	}
+	if !slices.Equal(surveyTexts, []string{"保洁频次由每日一次增至两次（已承诺）", "清理僵尸车并加装道闸识别（已承诺）"}) {
+		t.Errorf("report's survey items: %q", surveyTexts)
+	}
+	if want := map[string]int64{"fund.opening": 500000, "fund.deposits": 20000, "fund.interest": 300, "fund.spent": 120000, "fund.closing": 400300}; !reflect.DeepEqual(fund, want) {
+		t.Errorf("report's fund figures %v, want %v", fund, want)
 	}
 
 	// Owners of X read it, naming nobody; the notice reached them.
