@@ -75,13 +75,12 @@ var Labels = map[Category][2]string{
 
 // Limits of one statement.
 const (
-	MaxAmount      = int64(1_000_000_000_000) // fen per line (100 亿元): twelve of them stay far inside int64
-	MaxNote        = 200
-	MaxChangeNote  = 500
-	MaxRemarks     = 1000
-	MaxVersions    = 50 // corrections of one period; the list loads every version of a page's periods
-	noticeResume   = time.Minute
-	fanOutPageSize = 500
+	MaxAmount     = int64(1_000_000_000_000) // fen per line (100 亿元): twelve of them stay far inside int64
+	MaxNote       = 200
+	MaxChangeNote = 500
+	MaxRemarks    = 1000
+	MaxVersions   = 50 // corrections of one period; the list loads every version of a page's periods
+	noticeResume  = time.Minute
 )
 
 // Line is one category's amount, with an optional note (e.g. "含电梯年检").

@@ -10,7 +10,6 @@ import (
 
 	"qinqing/internal/fee"
 	"qinqing/internal/notify"
-	"qinqing/internal/platform/auth"
 )
 
 // notice tells the community's residents that the statement is out: the
@@ -38,30 +37,8 @@ func (s *Service) notice(ctx context.Context, st *Statement, communityName strin
 		Kind: notify.FinanceStatementPublished, Key: "finance:" + st.ID, Vars: vars,
 		Data: map[string]string{"statementId": st.ID, "communityId": st.CommunityID, "period": st.Period},
 	}
-	seen := map[string]bool{}
-	after := ""
-	for {
-		ms, err := s.cfg.Residents.MembershipsInCommunity(ctx, st.CommunityID, after, fanOutPageSize)
-		if err != nil {
-			return err
-		}
-		var rs []notify.Recipient
-		for _, m := range ms {
-			if !seen[m.PersonID] {
-				seen[m.PersonID] = true
-				rs = append(rs, notify.Recipient{Kind: auth.KindPerson, ID: m.PersonID, CommunityID: st.CommunityID})
-			}
-		}
-		if len(rs) > 0 {
-			msg.Recipients = rs
-			if _, err := s.cfg.Sender.Send(ctx, msg); err != nil {
-				return fmt.Errorf("notice of %s: %w", st.ID, err)
-			}
-		}
-		if len(ms) < fanOutPageSize {
-			break
-		}
-		after = ms[len(ms)-1].ID
+	if err := notify.TellResidents(ctx, s.cfg.Sender, s.cfg.Residents, st.CommunityID, msg); err != nil {
+		return err
 	}
 	if _, err := s.statements.UpdateOne(ctx, bson.D{{Key: "_id", Value: st.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "noticed", Value: true}}}}); err != nil {
 		return fmt.Errorf("mark %s noticed: %w", st.ID, err)

@@ -9,14 +9,12 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/notify"
-	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/period"
 )
 
 // Fan-out limits of the publication notice.
 const (
-	noticeResume   = time.Minute
-	fanOutPageSize = 500
+	noticeResume = time.Minute
 )
 
 // notice tells the community's residents that the version is published:
@@ -41,30 +39,8 @@ func (s *Service) notice(ctx context.Context, r *Report) error {
 		Vars: map[string]any{"community": name, "period": p.Label(false), "periodEN": p.Label(true), "version": r.Version, "changeNote": r.ChangeNote},
 		Data: map[string]string{"reportId": r.ID, "communityId": r.CommunityID, "period": r.Period},
 	}
-	seen := map[string]bool{}
-	after := ""
-	for {
-		ms, err := s.cfg.Residents.MembershipsInCommunity(ctx, r.CommunityID, after, fanOutPageSize)
-		if err != nil {
-			return err
-		}
-		var rs []notify.Recipient
-		for _, m := range ms {
-			if !seen[m.PersonID] {
-				seen[m.PersonID] = true
-				rs = append(rs, notify.Recipient{Kind: auth.KindPerson, ID: m.PersonID, CommunityID: r.CommunityID})
-			}
-		}
-		if len(rs) > 0 {
-			msg.Recipients = rs
-			if _, err := s.cfg.Sender.Send(ctx, msg); err != nil {
-				return fmt.Errorf("notice of %s: %w", r.ID, err)
-			}
-		}
-		if len(ms) < fanOutPageSize {
-			break
-		}
-		after = ms[len(ms)-1].ID
+	if err := notify.TellResidents(ctx, s.cfg.Sender, s.cfg.Residents, r.CommunityID, msg); err != nil {
+		return err
 	}
 	if _, err := s.reports.UpdateOne(ctx, bson.D{{Key: "_id", Value: r.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "noticed", Value: true}}}}); err != nil {
 		return fmt.Errorf("mark %s noticed: %w", r.ID, err)

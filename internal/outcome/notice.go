@@ -9,7 +9,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/notify"
-	"qinqing/internal/platform/auth"
 	"qinqing/internal/platform/period"
 )
 
@@ -34,30 +33,8 @@ func (s *Service) notice(ctx context.Context, o *Outcomes, communityName string)
 		},
 		Data: map[string]string{"outcomesId": o.ID, "communityId": o.CommunityID, "period": o.Period},
 	}
-	seen := map[string]bool{}
-	after := ""
-	for {
-		ms, err := s.cfg.Residents.MembershipsInCommunity(ctx, o.CommunityID, after, fanOutPageSize)
-		if err != nil {
-			return err
-		}
-		var rs []notify.Recipient
-		for _, m := range ms {
-			if !seen[m.PersonID] {
-				seen[m.PersonID] = true
-				rs = append(rs, notify.Recipient{Kind: auth.KindPerson, ID: m.PersonID, CommunityID: o.CommunityID})
-			}
-		}
-		if len(rs) > 0 {
-			msg.Recipients = rs
-			if _, err := s.cfg.Sender.Send(ctx, msg); err != nil {
-				return fmt.Errorf("notice of %s: %w", o.ID, err)
-			}
-		}
-		if len(ms) < fanOutPageSize {
-			break
-		}
-		after = ms[len(ms)-1].ID
+	if err := notify.TellResidents(ctx, s.cfg.Sender, s.cfg.Residents, o.CommunityID, msg); err != nil {
+		return err
 	}
 	if _, err := s.outcomes.UpdateOne(ctx, bson.D{{Key: "_id", Value: o.ID}}, bson.D{{Key: "$set", Value: bson.D{{Key: "noticed", Value: true}}}}); err != nil {
 		return fmt.Errorf("mark %s noticed: %w", o.ID, err)

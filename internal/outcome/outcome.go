@@ -76,7 +76,6 @@ const (
 	MaxRemarks      = 1000
 	MaxVersions     = 50
 	noticeResume    = time.Minute
-	fanOutPageSize  = 500
 )
 
 // Count is how many of one category were raised in the period.

@@ -8,7 +8,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"qinqing/internal/notify"
-	"qinqing/internal/platform/auth"
 )
 
 // outcomeText names what a result decided, in Chinese and English.
@@ -66,29 +65,5 @@ func (s *Service) fanOut(ctx context.Context, v *Vote, kind notify.Kind, key str
 	}
 	vars["community"] = name
 	msg := notify.Message{Kind: kind, Key: key, Vars: vars, Data: map[string]string{"voteId": v.ID, "communityId": v.CommunityID}}
-	seen := map[string]bool{}
-	after := ""
-	for {
-		ms, err := s.cfg.Households.MembershipsInCommunity(ctx, v.CommunityID, after, fanOutPageSize)
-		if err != nil {
-			return err
-		}
-		var rs []notify.Recipient
-		for _, m := range ms {
-			if !seen[m.PersonID] {
-				seen[m.PersonID] = true
-				rs = append(rs, notify.Recipient{Kind: auth.KindPerson, ID: m.PersonID, CommunityID: v.CommunityID})
-			}
-		}
-		if len(rs) > 0 {
-			msg.Recipients = rs
-			if _, err := s.cfg.Sender.Send(ctx, msg); err != nil {
-				return fmt.Errorf("notice of vote %s: %w", v.ID, err)
-			}
-		}
-		if len(ms) < fanOutPageSize {
-			return nil
-		}
-		after = ms[len(ms)-1].ID
-	}
+	return notify.TellResidents(ctx, s.cfg.Sender, s.cfg.Households, v.CommunityID, msg)
 }

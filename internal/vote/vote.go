@@ -128,7 +128,6 @@ const (
 	MaxOptions     = 10
 	MaxOptionText  = 100
 	MaxPeriod      = 90 * 24 * time.Hour
-	fanOutPageSize = 500
 	noticeResume   = time.Minute
 )
 
