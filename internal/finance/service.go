@@ -20,6 +20,7 @@ import (
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/publication"
 	"qinqing/internal/platform/validate"
 )
 
@@ -297,26 +298,19 @@ func (s *Service) newest(ctx context.Context, communityID, period string) (*Stat
 	return &st, nil
 }
 
+// chain reads a statement's place among its period's versions.
+var chain = publication.Chain[Statement]{Period: func(st *Statement) string { return st.Period }, Version: func(st *Statement) int { return st.Version }}
+
 // versions loads every version of the periods in one query, newest first
-// per period.
+// per period, each knowing the others.
 func (s *Service) versions(ctx context.Context, communityID string, periods []string) (map[string][]*Statement, error) {
-	list, err := mongo.FindAll[Statement](ctx, s.statements, bson.D{{Key: "communityId", Value: communityID}, {Key: "period", Value: bson.D{{Key: "$in", Value: periods}}}}, "statement versions",
-		options.Find().SetSort(bson.D{{Key: "period", Value: 1}, {Key: "version", Value: -1}}))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]*Statement{}
-	for _, st := range list {
-		out[st.Period] = append(out[st.Period], st)
-	}
+	out, err := publication.Versions(ctx, s.statements, communityID, periods, "statement versions", chain, nil)
 	for _, vs := range out {
-		// Sorted again in Go: the order must not depend on the database's sort of a $in.
-		slices.SortFunc(vs, func(a, b *Statement) int { return b.Version - a.Version })
 		for _, st := range vs {
 			st.Versions = vs
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // List is the community's statements, one per period, newest period first:
@@ -334,33 +328,9 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	if !mayRead(c, communityID) {
 		return none, community.ErrNotFound.WithField("communityId")
 	}
-	type head struct {
-		Period  string `bson:"period"`
-		SortKey string `bson:"sortKey"`
-	}
-	heads, err := mongo.FindPage(ctx, s.periods, bson.D{{Key: "communityId", Value: communityID}}, p, mongo.PageQuery{}, func(h *head) string { return h.SortKey })
-	if err != nil {
-		return none, err
-	}
-	out := page.Page[*Statement]{HasNext: heads.HasNext, HasPrev: heads.HasPrev, Total: heads.Total}
-	if len(heads.Items) == 0 {
-		return out, nil
-	}
-	periods := make([]string, len(heads.Items))
-	for i, h := range heads.Items {
-		periods[i] = h.Period
-	}
-	vs, err := s.versions(ctx, communityID, periods)
-	if err != nil {
-		return none, err
-	}
-	for i, h := range heads.Items {
-		if v := vs[h.Period]; len(v) > 0 {
-			out.Items = append(out.Items, v[0])
-			out.Keys = append(out.Keys, heads.Keys[i])
-		}
-	}
-	return out, nil
+	return publication.Latest(ctx, s.periods, bson.D{{Key: "communityId", Value: communityID}}, p, func(periods []string) (map[string][]*Statement, error) {
+		return s.versions(ctx, communityID, periods)
+	})
 }
 
 // Get is one version of a statement, with the period's versions, for those

@@ -2,16 +2,15 @@ package mgmtreport
 
 import (
 	"context"
-	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"qinqing/internal/access"
 	"qinqing/internal/community"
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/publication"
 	"qinqing/internal/platform/validate"
 )
 
@@ -69,26 +68,17 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, id string) (*Report
 // versions loads every version of the periods the level sees in one
 // query, newest first per period.
 func (s *Service) versions(ctx context.Context, lvl level, communityID string, periods []string) (map[string][]*Report, error) {
-	q := bson.D{{Key: "communityId", Value: communityID}, {Key: "period", Value: bson.D{{Key: "$in", Value: periods}}}}
-	list, err := mongo.FindAll[Report](ctx, s.reports, q, "report versions", options.Find().SetSort(bson.D{{Key: "period", Value: 1}, {Key: "version", Value: -1}}))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]*Report{}
-	for _, r := range list {
-		if lvl.sees(r.Status) {
-			out[r.Period] = append(out[r.Period], r)
-		}
-	}
+	out, err := publication.Versions(ctx, s.reports, communityID, periods, "report versions", chain, func(r *Report) bool { return lvl.sees(r.Status) })
 	for _, vs := range out {
-		// Sorted again in Go: the order must not depend on the database's sort of a $in.
-		slices.SortFunc(vs, func(a, b *Report) int { return b.Version - a.Version })
 		for _, r := range vs {
 			r.Versions = vs
 		}
 	}
-	return out, nil
+	return out, err
 }
+
+// chain reads a report's place among its period's versions.
+var chain = publication.Chain[Report]{Period: func(r *Report) string { return r.Period }, Version: func(r *Report) int { return r.Version }}
 
 // List is the community's reports, one per period, newest period first:
 // each the latest version the caller may read (residents: published ones
@@ -109,37 +99,13 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	if lvl < resident {
 		return none, community.ErrNotFound.WithField("communityId")
 	}
-	type head struct {
-		Period  string `bson:"period"`
-		SortKey string `bson:"sortKey"`
-	}
 	q := bson.D{{Key: "communityId", Value: communityID}}
 	if lvl < sitting {
 		q = append(q, bson.E{Key: "published", Value: true})
 	}
-	heads, err := mongo.FindPage(ctx, s.periods, q, p, mongo.PageQuery{}, func(h *head) string { return h.SortKey })
-	if err != nil {
-		return none, err
-	}
-	out := page.Page[*Report]{HasNext: heads.HasNext, HasPrev: heads.HasPrev, Total: heads.Total}
-	if len(heads.Items) == 0 {
-		return out, nil
-	}
-	periods := make([]string, len(heads.Items))
-	for i, h := range heads.Items {
-		periods[i] = h.Period
-	}
-	vs, err := s.versions(ctx, lvl, communityID, periods)
-	if err != nil {
-		return none, err
-	}
-	for i, h := range heads.Items {
-		if v := vs[h.Period]; len(v) > 0 {
-			out.Items = append(out.Items, v[0])
-			out.Keys = append(out.Keys, heads.Keys[i])
-		}
-	}
-	return out, nil
+	return publication.Latest(ctx, s.periods, q, p, func(periods []string) (map[string][]*Report, error) {
+		return s.versions(ctx, lvl, communityID, periods)
+	})
 }
 
 // CommunityName names the report's community (the PDF's heading).

@@ -22,6 +22,7 @@ import (
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
 	"qinqing/internal/platform/period"
+	"qinqing/internal/platform/publication"
 	"qinqing/internal/platform/validate"
 	"qinqing/internal/survey"
 )
@@ -159,25 +160,18 @@ func (s *Service) newest(ctx context.Context, communityID, periodText string) (*
 // versions loads every version of the periods in one query, newest first
 // per period.
 func (s *Service) versions(ctx context.Context, communityID string, periods []string) (map[string][]*Outcomes, error) {
-	list, err := mongo.FindAll[Outcomes](ctx, s.outcomes, bson.D{{Key: "communityId", Value: communityID}, {Key: "period", Value: bson.D{{Key: "$in", Value: periods}}}},
-		"outcome versions", options.Find().SetSort(bson.D{{Key: "period", Value: 1}, {Key: "version", Value: -1}}))
-	if err != nil {
-		return nil, err
-	}
-	out := map[string][]*Outcomes{}
-	for _, o := range list {
-		o.adopt()
-		out[o.Period] = append(out[o.Period], o)
-	}
+	out, err := publication.Versions(ctx, s.outcomes, communityID, periods, "outcome versions", chain, nil)
 	for _, vs := range out {
-		// Sorted again in Go: the order must not depend on the database's sort of a $in.
-		slices.SortFunc(vs, func(a, b *Outcomes) int { return b.Version - a.Version })
 		for _, o := range vs {
+			o.adopt()
 			o.Versions = vs
 		}
 	}
-	return out, nil
+	return out, err
 }
+
+// chain reads outcomes' place among their period's versions.
+var chain = publication.Chain[Outcomes]{Period: func(o *Outcomes) string { return o.Period }, Version: func(o *Outcomes) int { return o.Version }}
 
 // List is the community's published outcomes, one per period, newest
 // period first: each its latest version with every version in Versions.
@@ -194,35 +188,9 @@ func (s *Service) List(ctx context.Context, c *access.Caller, communityID string
 	if !mayRead(c, communityID) {
 		return none, community.ErrNotFound.WithField("communityId")
 	}
-	type head struct {
-		Period  string `bson:"period"`
-		SortKey string `bson:"sortKey"`
-	}
-	heads, err := mongo.FindPage(ctx, s.periods, bson.D{{Key: "communityId", Value: communityID}}, p, mongo.PageQuery{}, func(h *head) string { return h.SortKey })
-	if err != nil {
-		return none, err
-	}
-	out := page.Page[*Outcomes]{HasNext: heads.HasNext, HasPrev: heads.HasPrev, Total: heads.Total}
-	if len(heads.Items) == 0 {
-		return out, nil
-	}
-	periods := make([]string, len(heads.Items))
-	for i, h := range heads.Items {
-		periods[i] = h.Period
-	}
-	vs, err := s.versions(ctx, communityID, periods)
-	if err != nil {
-		return none, err
-	}
-	for i, h := range heads.Items {
-		// A period listed by a publish that crashed before its first
-		// version was stored has none: skipped.
-		if v := vs[h.Period]; len(v) > 0 {
-			out.Items = append(out.Items, v[0])
-			out.Keys = append(out.Keys, heads.Keys[i])
-		}
-	}
-	return out, nil
+	return publication.Latest(ctx, s.periods, bson.D{{Key: "communityId", Value: communityID}}, p, func(periods []string) (map[string][]*Outcomes, error) {
+		return s.versions(ctx, communityID, periods)
+	})
 }
 
 // Get is one version, with the period's versions, for those who may read
