@@ -11,12 +11,10 @@
 package finance
 
 import (
-	"strconv"
-	"strings"
+	"qinqing/internal/platform/publication"
 	"time"
 
 	"qinqing/internal/platform/apperr"
-	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/period"
 )
 
@@ -155,24 +153,13 @@ func (s *Statement) Latest() bool {
 
 // StatementID is the derived id of a period's version.
 func StatementID(communityID, period string, version int) string {
-	return communityID + ":" + period + ":v" + strconv.Itoa(version)
+	return publication.ID(communityID, period, version)
 }
 
 // ParseID splits a statement id; ok is false for anything StatementID
 // could not have made.
 func ParseID(id string) (communityID, period string, version int, ok bool) {
-	parts := strings.Split(id, ":")
-	if len(parts) != 3 || !mongo.ValidID(parts[0]) || !strings.HasPrefix(parts[2], "v") {
-		return "", "", 0, false
-	}
-	if _, err := ParsePeriod(parts[1]); err != nil {
-		return "", "", 0, false
-	}
-	v, err := strconv.Atoi(parts[2][1:])
-	if err != nil || v < 1 || v > MaxVersions || strconv.Itoa(v) != parts[2][1:] {
-		return "", "", 0, false
-	}
-	return parts[0], parts[1], v, true
+	return publication.ParseID(id, MaxVersions)
 }
 
 // Period is the shared reporting period (month, quarter or year).

@@ -16,8 +16,7 @@
 package mgmtreport
 
 import (
-	"strconv"
-	"strings"
+	"qinqing/internal/platform/publication"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -25,7 +24,6 @@ import (
 
 	"qinqing/internal/platform/apperr"
 	"qinqing/internal/platform/mongo"
-	"qinqing/internal/platform/period"
 )
 
 // Section is a part of the report (seed 004: 设备、治安、消防、停车场、清洁、
@@ -164,23 +162,12 @@ func (r *Report) Latest() bool { return len(r.Versions) == 0 || r.Versions[0].ID
 
 // ReportID is the derived id of a period's version.
 func ReportID(communityID, p string, version int) string {
-	return communityID + ":" + p + ":v" + strconv.Itoa(version)
+	return publication.ID(communityID, p, version)
 }
 
 // ParseID splits an id; ok is false for anything ReportID could not make.
 func ParseID(id string) (communityID, p string, version int, ok bool) {
-	parts := strings.Split(id, ":")
-	if len(parts) != 3 || !mongo.ValidID(parts[0]) || !strings.HasPrefix(parts[2], "v") {
-		return "", "", 0, false
-	}
-	if _, err := period.Parse("id", parts[1]); err != nil {
-		return "", "", 0, false
-	}
-	v, err := strconv.Atoi(parts[2][1:])
-	if err != nil || v < 1 || v > MaxVersions || strconv.Itoa(v) != parts[2][1:] {
-		return "", "", 0, false
-	}
-	return parts[0], parts[1], v, true
+	return publication.ParseID(id, MaxVersions)
 }
 
 // Limits.

@@ -10,6 +10,7 @@
 package outcome
 
 import (
+	"qinqing/internal/platform/publication"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,8 +19,6 @@ import (
 	"qinqing/internal/complaint"
 	"qinqing/internal/enquiry"
 	"qinqing/internal/platform/apperr"
-	"qinqing/internal/platform/mongo"
-	"qinqing/internal/platform/period"
 	"qinqing/internal/survey"
 )
 
@@ -241,24 +240,13 @@ func (o *Outcomes) adopt() {
 
 // OutcomesID is the derived id of a period's version.
 func OutcomesID(communityID, period string, version int) string {
-	return communityID + ":" + period + ":v" + strconv.Itoa(version)
+	return publication.ID(communityID, period, version)
 }
 
 // ParseID splits a publication id; ok is false for anything OutcomesID
 // could not have made.
 func ParseID(id string) (communityID, periodText string, version int, ok bool) {
-	parts := strings.Split(id, ":")
-	if len(parts) != 3 || !mongo.ValidID(parts[0]) || !strings.HasPrefix(parts[2], "v") {
-		return "", "", 0, false
-	}
-	if _, err := period.Parse("id", parts[1]); err != nil {
-		return "", "", 0, false
-	}
-	v, err := strconv.Atoi(parts[2][1:])
-	if err != nil || v < 1 || v > MaxVersions || strconv.Itoa(v) != parts[2][1:] {
-		return "", "", 0, false
-	}
-	return parts[0], parts[1], v, true
+	return publication.ParseID(id, MaxVersions)
 }
 
 // ParseActionID splits an action id "<outcomes id>:a<n>".

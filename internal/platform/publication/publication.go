@@ -9,6 +9,8 @@ package publication
 import (
 	"context"
 	"slices"
+	"strconv"
+	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	mgo "go.mongodb.org/mongo-driver/v2/mongo"
@@ -16,6 +18,7 @@ import (
 
 	"qinqing/internal/platform/mongo"
 	"qinqing/internal/platform/page"
+	"qinqing/internal/platform/period"
 )
 
 // Chain says how to read a document's place in its chain.
@@ -80,4 +83,28 @@ func Latest[T any](ctx context.Context, heads *mgo.Collection, q bson.D, p page.
 		}
 	}
 	return out, nil
+}
+
+// ID is the derived id of a period's version: "community:period:vN", so a
+// version's id says where it belongs and two publishers of the same
+// version collide on it.
+func ID(communityID, periodText string, version int) string {
+	return communityID + ":" + periodText + ":v" + strconv.Itoa(version)
+}
+
+// ParseID splits an id; ok is false for anything ID could not have made
+// with a version from 1 to maxVersions.
+func ParseID(id string, maxVersions int) (communityID, periodText string, version int, ok bool) {
+	parts := strings.Split(id, ":")
+	if len(parts) != 3 || !mongo.ValidID(parts[0]) || !strings.HasPrefix(parts[2], "v") {
+		return "", "", 0, false
+	}
+	if _, err := period.Parse("id", parts[1]); err != nil {
+		return "", "", 0, false
+	}
+	v, err := strconv.Atoi(parts[2][1:])
+	if err != nil || v < 1 || v > maxVersions || strconv.Itoa(v) != parts[2][1:] {
+		return "", "", 0, false
+	}
+	return parts[0], parts[1], v, true
 }
