@@ -31,10 +31,14 @@ func overlaps(aStart, aEnd, bStart, bEnd string) bool { return aStart <= bEnd &&
 // Appoint records an owner of the community in an office for a term. The
 // community's supervisors and admins; its residents FORBIDDEN; anyone else
 // NOT_FOUND. An owner sits once per term, and a term has one chair: a
-// second is CONFLICT until the first appointment is ended. Two
-// appointments racing on one community cannot both pass these checks: each
-// is written only after moving the community's change counter from the
-// value it read.
+// second is CONFLICT until the first appointment is ended.
+//
+// Two appointments racing on one community cannot both pass these checks.
+// Each reads the community's change number, then the seats, writes its
+// seat as pending, and only then claims the next change number (a unique
+// insert). The loser of a claim deletes its seat (CONFLICT, reload). A
+// writer that read the number after another's claim also reads that
+// other's seat, written before the claim, and is refused by the checks.
 func (s *Service) Appoint(ctx context.Context, c *access.Caller, in AppointInput) (*Seat, error) {
 	if c == nil {
 		return nil, apperr.ErrUnauthenticated
@@ -109,7 +113,8 @@ func (s *Service) Appoint(ctx context.Context, c *access.Caller, in AppointInput
 		return nil, ErrTooManySeats
 	}
 	for _, m := range all {
-		if m.EndedAt != nil || !overlaps(m.TermStart, m.TermEnd, in.TermStart, in.TermEnd) {
+		stale := m.Pending != nil && s.cfg.Now().Sub(*m.Pending) > pendingFor
+		if m.EndedAt != nil || stale || !overlaps(m.TermStart, m.TermEnd, in.TermStart, in.TermEnd) {
 			continue
 		}
 		if m.PersonID == in.PersonID {
@@ -119,17 +124,25 @@ func (s *Service) Appoint(ctx context.Context, c *access.Caller, in AppointInput
 			return nil, ErrChairTaken.WithField("input.role")
 		}
 	}
+	now := s.cfg.Now().UTC()
+	seat := &Seat{ID: mongo.NewID(), CommunityID: in.CommunityID, PersonID: in.PersonID, Name: p.Name, Role: in.Role,
+		TermStart: in.TermStart, TermEnd: in.TermEnd, AppointedBy: c.ID, AppointedAt: now, Pending: &now}
+	if _, err := s.seats.InsertOne(ctx, seat); err != nil {
+		return nil, fmt.Errorf("insert committee seat: %w", err)
+	}
 	if err := s.bump(ctx, in.CommunityID, v); err != nil {
+		if _, derr := s.seats.DeleteOne(ctx, bson.D{{Key: "_id", Value: seat.ID}}); derr != nil {
+			return nil, fmt.Errorf("withdraw committee seat %s after %v: %w", seat.ID, err, derr)
+		}
 		if errors.Is(err, errNoGuard) {
 			return nil, ErrChanged
 		}
 		return nil, err
 	}
-	seat := &Seat{ID: mongo.NewID(), CommunityID: in.CommunityID, PersonID: in.PersonID, Name: p.Name, Role: in.Role,
-		TermStart: in.TermStart, TermEnd: in.TermEnd, AppointedBy: c.ID, AppointedAt: s.cfg.Now().UTC()}
-	if _, err := s.seats.InsertOne(ctx, seat); err != nil {
-		return nil, fmt.Errorf("insert committee seat: %w", err)
+	if _, err := s.seats.UpdateOne(ctx, bson.D{{Key: "_id", Value: seat.ID}}, bson.D{{Key: "$unset", Value: bson.D{{Key: "pending", Value: ""}}}}); err != nil {
+		return nil, fmt.Errorf("confirm committee seat %s: %w", seat.ID, err)
 	}
+	seat.Pending = nil
 	return seat, nil
 }
 

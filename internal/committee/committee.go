@@ -57,12 +57,20 @@ type Seat struct {
 	EndedAt     *time.Time `bson:"endedAt,omitempty"`
 	EndedBy     string     `bson:"endedBy,omitempty"`
 	EndReason   string     `bson:"endReason,omitempty"`
+	// Pending marks a seat written but not yet confirmed by its change
+	// number (see Appoint): nobody sits on it, and once older than
+	// pendingFor (a crash between the two writes) nothing counts it.
+	Pending *time.Time `bson:"pending,omitempty"`
 }
 
 // SittingOn reports whether the seat is held on day (YYYY-MM-DD).
 func (m *Seat) SittingOn(day string) bool {
-	return m.EndedAt == nil && m.TermStart <= day && day <= m.TermEnd
+	return m.EndedAt == nil && m.Pending == nil && m.TermStart <= day && day <= m.TermEnd
 }
+
+// pendingFor is how long an unconfirmed seat may block another
+// appointment: far longer than the two writes between which it exists.
+const pendingFor = time.Minute
 
 // Limits.
 const (
@@ -290,7 +298,7 @@ func (s *Service) Get(ctx context.Context, c *access.Caller, communityID string)
 	}
 	sortSeats(out.Sitting)
 	if c.WorksIn(communityID) {
-		out.All = all
+		out.All = slices.DeleteFunc(all, func(m *Seat) bool { return m.Pending != nil })
 		sortSeats(out.All)
 	}
 	return out, nil
